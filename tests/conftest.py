@@ -1,0 +1,48 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from xinfang.cases import choices as c
+from xinfang.cases.services import DemandInput, PetitionerInput, Registration, case_register
+from xinfang.demo.org import build_jurisdiction
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def sh(*args) -> datetime:
+    """An Asia/Shanghai instant: sh(2026, 9, 18, 16, 0)."""
+    return datetime(*args, tzinfo=SH)
+
+
+def id_number(prefix17: str) -> str:
+    """A valid GB 11643 ID number from its first 17 digits."""
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(int(d) * w for d, w in zip(prefix17, weights, strict=True))
+    return prefix17 + "10X98765432"[total % 11]
+
+
+@pytest.fixture
+def jianan(db):
+    return build_jurisdiction(profile_code="jianan")
+
+
+def registration(j, **overrides) -> Registration:
+    base = dict(
+        channel=c.Channel.VISIT, matter="反映危房改造补助未到位", received_at=sh(2026, 9, 14, 9, 30),
+        petitioners=[PetitionerInput(name="张三明", id_number=id_number("41102319800101123"),
+                                     phone="13812345678", address="将官池镇岗朱村3组",
+                                     exited_household=True)],
+        demands=[DemandInput(text="要求落实2025年危房改造补助", category="危房改造")],
+        township=j.townships["将官池镇"], village=j.villages["岗朱村"],
+    )
+    base.update(overrides)
+    return Registration(**base)
+
+
+@pytest.fixture
+def register(jianan):
+    def _register(at=None, **overrides):
+        return case_register(by=jianan.member("clerk"), data=registration(jianan, **overrides),
+                             at=at or sh(2026, 9, 14, 10, 0))
+    return _register

@@ -1,0 +1,26 @@
+"""The audit trail (等保 2.0): sign-ins, failures, reveals, exports, downloads, permission and
+profile changes. Each entry carries the hash of the one before it, so removing or altering any
+entry breaks the chain that ``xinfang audit verify`` walks."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    at = models.DateTimeField(_("时间"), db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=40, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=40, blank=True)
+    object_id = models.CharField(_("对象"), max_length=64, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+    ip = models.CharField(_("来源地址"), max_length=45, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["id"]

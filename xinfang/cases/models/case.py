@@ -1,0 +1,232 @@
+"""The case and the people and demands in it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.security.fields import EncryptedTextField
+
+from .. import choices as c
+
+
+class Petitioner(models.Model):
+    """A person, who may appear in many cases. Identity data is encrypted at rest; the blind
+    indexes allow an exact lookup ("has this ID number petitioned before?") without decrypting."""
+
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=c.Gender.choices, blank=True)
+    birth_year = models.PositiveIntegerField(_("出生年份"), null=True, blank=True)
+    id_number = EncryptedTextField(_("身份证号"), blank=True)
+    id_number_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone = EncryptedTextField(_("联系电话"), blank=True)
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    address = EncryptedTextField(_("住址"), blank=True)
+    township = models.ForeignKey(
+        "org.Unit", verbose_name=_("乡镇"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    village = models.ForeignKey(
+        "org.Unit", verbose_name=_("村"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    exited_household = models.BooleanField(_("脱贫户"), default=False)
+    monitored_household = models.BooleanField(_("监测对象"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("信访人")
+        verbose_name_plural = _("信访人")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        from xinfang.security.crypto import get_keyring
+
+        ring = get_keyring()
+        self.id_number_index = ring.blind_index(self.id_number, purpose="id_number") if self.id_number else ""
+        self.phone_index = ring.blind_index(self.phone, purpose="phone") if self.phone else ""
+        super().save(*args, **kwargs)
+
+
+class CaseNumberSequence(models.Model):
+    """The last number issued per jurisdiction and year; incremented inside the registering
+    transaction so that numbers are gap-free (a rolled-back registration returns its number)."""
+
+    jurisdiction = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "year"], name="case_sequence_unique"),
+        ]
+
+
+class Case(models.Model):
+    number = models.CharField(_("信访件编号"), max_length=60, unique=True)
+    jurisdiction = models.ForeignKey(
+        "org.Unit", verbose_name=_("受理机关"), on_delete=models.PROTECT, related_name="cases"
+    )
+    year = models.PositiveIntegerField(_("年度"))
+    seq = models.PositiveIntegerField(_("序号"))
+    profile = models.ForeignKey(
+        "rules.ProfileVersion", verbose_name=_("规则版本"), on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    state = models.CharField(_("状态"), max_length=24, choices=c.State.choices, db_index=True)
+    # Bumped by every transition; a form that carries an older version is refused, so two people
+    # acting at once never overwrite each other.
+    version = models.PositiveIntegerField(default=1)
+
+    kind = models.CharField(_("类型"), max_length=20, choices=c.Kind.choices, default=c.Kind.PETITION)
+    channel = models.CharField(_("信访形式"), max_length=20, choices=c.Channel.choices)
+    matter_type = models.CharField(
+        _("事项类型"), max_length=20, choices=c.MatterType.choices, default=c.MatterType.REQUEST
+    )
+    received_at = models.DateTimeField(_("信访时间"))
+    registered_at = models.DateTimeField(_("登记时间"))
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    matter = models.TextField(_("信访事项"))
+    headcount = models.PositiveIntegerField(_("来访人数"), default=1)
+    township = models.ForeignKey(
+        "org.Unit", verbose_name=_("问题属地（乡镇）"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    village = models.ForeignKey(
+        "org.Unit", verbose_name=_("问题属地（村）"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+
+    source_level = models.CharField(
+        _("交办层级"), max_length=20, choices=c.SourceLevel.choices, default=c.SourceLevel.NONE
+    )
+    source_office = models.CharField(_("交办机关"), max_length=100, blank=True)
+    source_reference = models.CharField(_("交办文号"), max_length=100, blank=True)
+    leader_instruction = models.TextField(_("领导批示"), blank=True)
+    leader_instruction_level = models.CharField(
+        _("批示领导层级"), max_length=20, choices=c.SourceLevel.choices, blank=True
+    )
+
+    key_case = models.BooleanField(_("重点信访件"), default=False)
+    repeat_count = models.PositiveIntegerField(_("此前信访次数"), default=0)
+    level_skipping = models.BooleanField(_("越级访"), default=False)
+    collective = models.BooleanField(_("集体访"), default=False)
+    extreme_behaviour = models.BooleanField(_("极端行为"), default=False)
+    exited_household = models.BooleanField(_("脱贫户"), default=False)
+    monitored_household = models.BooleanField(_("监测对象"), default=False)
+    confidential = models.BooleanField(_("信访人要求保密"), default=False)
+    concerns_misconduct = models.BooleanField(_("反映干部违纪违法"), default=False)
+    concerns_policy = models.BooleanField(_("政策或行业问题"), default=False)
+    concerns_execution = models.BooleanField(_("片区执行问题"), default=False)
+    leader_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("包案领导"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="owned_cases",
+    )
+
+    repeat_of = models.ForeignKey(
+        "self", verbose_name=_("重复信访于"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="repeats",
+    )
+    review_of = models.ForeignKey(
+        "self", verbose_name=_("复查（复核）原件"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="reviews",
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("合并至"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="merged_cases",
+    )
+
+    decline_reason = models.TextField(_("不予受理理由"), blank=True)
+    guidance = models.TextField(_("引导去向"), blank=True)
+    proposal = models.TextField(_("处置建议"), blank=True)
+    reply_mode_required = models.CharField(_("答复方式要求"), max_length=20, blank=True)
+    rating = models.CharField(_("满意度"), max_length=20, choices=c.Rating.choices, blank=True)
+    rating_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+    reported_back_at = models.DateTimeField(_("反馈交办机关时间"), null=True, blank=True)
+    settlement_pledge_at = models.DateTimeField(_("息诉息访书签署时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+    transferred_to_discipline = models.BooleanField(_("已移送纪检"), default=False)
+    # Printed on the acceptance notice; the petitioner's key to the public progress page.
+    query_code = models.CharField(_("查询码"), max_length=12, blank=True)
+
+    class Meta:
+        verbose_name = _("信访件")
+        verbose_name_plural = _("信访件")
+        ordering = ["-registered_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "year", "seq"], name="case_seq_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["jurisdiction", "state"]),
+            models.Index(fields=["township", "village"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_referred(self) -> bool:
+        return self.source_level not in ("", c.SourceLevel.NONE)
+
+    @property
+    def main_petitioner(self) -> Petitioner | None:
+        link = self.petitioner_links.filter(role=c.PetitionerRole.MAIN).select_related(
+            "petitioner").first()
+        return link.petitioner if link else None
+
+
+class CasePetitioner(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="petitioner_links")
+    petitioner = models.ForeignKey(Petitioner, on_delete=models.PROTECT, related_name="case_links")
+    role = models.CharField(_("身份"), max_length=20, choices=c.PetitionerRole.choices)
+
+    class Meta:
+        verbose_name = _("案件信访人")
+        verbose_name_plural = _("案件信访人")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "petitioner"], name="case_petitioner_unique"),
+        ]
+
+
+class Demand(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="demands")
+    seq = models.PositiveIntegerField(_("序号"))
+    text = models.TextField(_("诉求"))
+    category = models.CharField(_("问题类别"), max_length=40)
+    finding = models.CharField(_("核查结论"), max_length=10, choices=c.Finding.choices, blank=True)
+    resolution_class = models.CharField(
+        _("三到位一处理"), max_length=20, choices=c.ResolutionClass.choices, blank=True
+    )
+    finding_note = models.TextField(_("核查情况"), blank=True)
+
+    class Meta:
+        verbose_name = _("诉求")
+        verbose_name_plural = _("诉求")
+        ordering = ["case", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="demand_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.case}#{self.seq}"
+
+
+class Respondent(models.Model):
+    """The unit or official complained about: never assigned the case, never shown it."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="respondents")
+    unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    name = models.CharField(_("被反映人（单位）"), max_length=100)
+    position = models.CharField(_("职务"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("被反映对象")
+        verbose_name_plural = _("被反映对象")

@@ -1,0 +1,96 @@
+"""Clocks, the alerts they raise, and warning notices (预警提醒单)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .case import Case
+
+
+class Clock(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("计时中")
+        PAUSED = "paused", _("暂停")
+        STOPPED = "stopped", _("已停止")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="clocks")
+    name = models.CharField(_("时限"), max_length=60)
+    # "deadline" runs late; "window" (e.g. the 30 days to ask for a review) simply closes.
+    kind = models.CharField(max_length=10, default="deadline")
+    label = models.CharField(_("名称"), max_length=100)
+    amount = models.PositiveIntegerField()
+    unit = models.CharField(max_length=20)
+    roll = models.BooleanField(default=True)
+    started_at = models.DateTimeField(_("起算时间"))
+    due_at = models.DateTimeField(_("截止时间"), db_index=True)
+    provisional = models.BooleanField(_("暂定"), default=False)
+    explanation = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    met = models.BooleanField(_("按时"), null=True)
+    extensions = models.PositiveIntegerField(default=0)
+    alert_roles = models.JSONField(default=list, blank=True)
+    due_soon_hours = models.PositiveIntegerField(default=24)
+    seed = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("时限")
+        verbose_name_plural = _("时限")
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.name}"
+
+
+class Alert(models.Model):
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", _("即将到期")
+        OVERDUE = "overdue", _("已超期")
+        WARNING = "warning", _("预警")
+        ANALYSIS = "analysis", _("60日未息访需分析原因")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts")
+    clock = models.ForeignKey(Clock, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="alerts")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    role = models.CharField(_("提醒角色"), max_length=20)
+    unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("提醒")
+        verbose_name_plural = _("提醒")
+        ordering = ["-created_at"]
+        constraints = [
+            # The sweep may run any number of times; each alert exists once.
+            models.UniqueConstraint(fields=["case", "clock", "kind", "role"],
+                                    name="alert_once_per_clock"),
+        ]
+
+
+class WarningNotice(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="warning_notices")
+    rule = models.CharField(max_length=60)
+    reasons = models.JSONField(default=list)
+    to_roles = models.JSONField(default=list)
+    cc_roles = models.JSONField(default=list)
+    issued_at = models.DateTimeField(_("下发时间"))
+    follow_up = models.ForeignKey(Clock, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    answered_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
+    cause = models.TextField(_("原因分析"), blank=True)
+    measures = models.TextField(_("化解稳控措施"), blank=True)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("预警提醒单")
+        verbose_name_plural = _("预警提醒单")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "rule"], name="warning_once_per_rule"),
+        ]

@@ -1,0 +1,36 @@
+"""What must exist before a case may be struck off the ledger (销号), per the profile."""
+
+from __future__ import annotations
+
+from xinfang.rules.profile import Profile
+
+from .. import choices as c
+from ..models import Case
+
+LABELS = {
+    "decision_letter_delivered": "已送达的处理意见书",
+    "delivery_receipt": "送达回证（签收，或拒收有见证）",
+    "satisfaction_rating": "满意度评价",
+    "settlement_pledge": "息诉息访书（停访承诺书）",
+    "report_back_if_referred": "向交办机关反馈",
+    "return_visit": "回访记录",
+    "acceptance_notice": "送达的受理告知书",
+}
+
+
+def missing_for_closing(case: Case, profile: Profile, *, signing_role: str = "") -> list[str]:
+    have = {
+        "decision_letter_delivered": case.documents.filter(
+            kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED,
+            deliveries__isnull=False).exists(),
+        "delivery_receipt": any(d.proves_delivery for d in case.deliveries.filter(
+            document__kind=c.DocumentKind.DECISION_LETTER)),
+        "satisfaction_rating": bool(case.rating),
+        "settlement_pledge": case.settlement_pledge_at is not None,
+        "report_back_if_referred": not case.is_referred or case.reported_back_at is not None,
+        "return_visit": case.contacts.filter(kind=c.ContactKind.RETURN_VISIT).exists(),
+        "acceptance_notice": case.documents.filter(
+            kind=c.DocumentKind.ACCEPTANCE_NOTICE).exists(),
+    }
+    # Signatures are checked by the close transition itself, not listed as missing documents.
+    return [LABELS[r] for r in profile.closing.requires if r in have and not have[r]]

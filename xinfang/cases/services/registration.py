@@ -1,0 +1,232 @@
+"""接 — registration: one case, its petitioners and demands, a number, and the first clocks."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+
+from xinfang.org.choices import Level, Role
+from xinfang.org.models import Membership, Unit
+from xinfang.rules.engine import apply_event
+from xinfang.rules.store import current_version, profile_of
+from xinfang.security.crypto import get_keyring
+from xinfang.security.idcard import validate_id_number, validate_phone
+
+from .. import choices as c
+from ..errors import Refused
+from ..facts import case_facts
+from ..models import Case, CasePetitioner, Demand, Petitioner, Respondent
+from ..numbering import next_number
+from .base import Invalid, append_event, is_office_of, now
+from .supervision import evaluate_warnings
+
+QUERY_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+
+
+@dataclass
+class PetitionerInput:
+    name: str
+    role: str = c.PetitionerRole.MAIN
+    gender: str = ""
+    birth_year: int | None = None
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+    exited_household: bool = False
+    monitored_household: bool = False
+
+
+@dataclass
+class DemandInput:
+    text: str
+    category: str
+
+
+@dataclass
+class RespondentInput:
+    name: str
+    position: str = ""
+    unit: Unit | None = None
+    user_id: int | None = None
+
+
+@dataclass
+class Registration:
+    channel: str
+    matter: str
+    received_at: datetime
+    petitioners: list[PetitionerInput]
+    demands: list[DemandInput]
+    kind: str = c.Kind.PETITION
+    matter_type: str = c.MatterType.REQUEST
+    headcount: int = 1
+    township: Unit | None = None
+    village: Unit | None = None
+    source_level: str = c.SourceLevel.NONE
+    source_office: str = ""
+    source_reference: str = ""
+    leader_instruction: str = ""
+    leader_instruction_level: str = ""
+    key_case: bool = False
+    level_skipping: bool = False
+    extreme_behaviour: bool = False
+    confidential: bool = False
+    concerns_misconduct: bool = False
+    concerns_policy: bool = False
+    concerns_execution: bool = False
+    respondents: list[RespondentInput] = field(default_factory=list)
+    review_of: Case | None = None
+
+
+def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...], at) -> dict:
+    errors: dict[str, str] = {}
+    if data.channel not in c.Channel.values:
+        errors["channel"] = f"信访形式“{data.channel}”无效"
+    if data.kind not in c.Kind.values:
+        errors["kind"] = f"类型“{data.kind}”无效"
+    if not data.matter.strip():
+        errors["matter"] = "请填写信访事项"
+    if data.received_at > at:
+        errors["received_at"] = "信访时间不能晚于当前时间"
+    if data.headcount < 1:
+        errors["headcount"] = "来访人数至少为1"
+    mains = [p for p in data.petitioners if p.role == c.PetitionerRole.MAIN]
+    if data.kind != c.Kind.OPINION_INCIDENT and not mains:
+        errors["petitioners"] = "至少登记一名信访人"
+    for i, p in enumerate(data.petitioners):
+        if not p.name.strip():
+            errors[f"petitioners[{i}].name"] = "请填写姓名"
+        if p.role not in c.PetitionerRole.values:
+            errors[f"petitioners[{i}].role"] = f"身份“{p.role}”无效"
+        if p.id_number:
+            try:
+                p.id_number = validate_id_number(p.id_number)
+            except ValueError as e:
+                errors[f"petitioners[{i}].id_number"] = str(e)
+        if p.phone:
+            try:
+                p.phone = validate_phone(p.phone)
+            except ValueError as e:
+                errors[f"petitioners[{i}].phone"] = str(e)
+    if not data.demands:
+        errors["demands"] = "至少登记一项诉求"
+    for i, d in enumerate(data.demands):
+        if not d.text.strip():
+            errors[f"demands[{i}].text"] = "请填写诉求内容"
+        if categories and d.category not in categories:
+            errors[f"demands[{i}].category"] = (
+                f"问题类别“{d.category}”不在本地类别中（{'、'.join(categories)}）"
+            )
+    if data.township and not data.township.is_within(jurisdiction):
+        errors["township"] = f"{data.township}不属于{jurisdiction}"
+    if data.village and (not data.township or data.village.parent_id != data.township.pk):
+        errors["village"] = "所选村（社区）不属于所选乡镇"
+    if data.village and data.village.level != Level.VILLAGE:
+        errors["village"] = f"{data.village}不是村（社区）"
+    return errors
+
+
+def _petitioner(p: PetitionerInput, data: Registration) -> Petitioner:
+    """The same ID number is the same person; without one, a new person is recorded."""
+    if p.id_number:
+        index = get_keyring().blind_index(p.id_number, purpose="id_number")
+        found = Petitioner.objects.filter(id_number_index=index).first()
+        if found:
+            return found
+    return Petitioner.objects.create(
+        name=p.name.strip(), gender=p.gender, birth_year=p.birth_year, id_number=p.id_number,
+        phone=p.phone, address=p.address, township=data.township, village=data.village,
+        exited_household=p.exited_household, monitored_household=p.monitored_household,
+    )
+
+
+def earlier_cases(*, jurisdiction: Unit, petitioners: list[Petitioner]):
+    """Earlier cases of the same people in this jurisdiction (merged duplicates not counted)."""
+    return (
+        Case.objects.filter(
+            jurisdiction=jurisdiction, petitioner_links__petitioner__in=petitioners
+        )
+        .exclude(state=c.State.MERGED)
+        .distinct()
+        .order_by("-received_at", "-pk")
+    )
+
+
+@transaction.atomic
+def case_register(*, by: Membership, data: Registration, at: datetime | None = None) -> Case:
+    at = at or now()
+    if by.role != Role.CLERK:
+        raise Refused(f"登记须由经办人办理，您当前的角色是{Role(by.role).label}。")
+    jurisdiction = by.unit if by.unit.profile_code else by.unit.jurisdiction()
+    if jurisdiction is None:
+        raise Refused(f"{by.unit}及其上级均未设置规则配置，不能登记信访件。")
+    probe = Case(jurisdiction=jurisdiction)
+    if not is_office_of(by.unit, probe):
+        raise Refused(f"{by.unit}不是信访受理机关，不能登记。")
+    version = current_version(jurisdiction.profile_code)
+    profile = profile_of(version)
+    errors = _validate(data, jurisdiction, profile.categories, at)
+    if errors:
+        raise Invalid(errors)
+
+    petitioners = [(_petitioner(p, data), p.role) for p in data.petitioners]
+    mains = [p for p, role in petitioners if role == c.PetitionerRole.MAIN]
+    earlier = list(earlier_cases(jurisdiction=jurisdiction, petitioners=mains)) if mains else []
+    year = data.received_at.astimezone(jurisdiction_tz()).year
+    seq, number = next_number(jurisdiction=jurisdiction, year=year,
+                              pattern=profile.case_number_pattern)
+    case = Case.objects.create(
+        number=number, jurisdiction=jurisdiction, year=year, seq=seq, profile=version,
+        state=c.State.REGISTERED, kind=data.kind, channel=data.channel,
+        matter_type=data.matter_type, received_at=data.received_at, registered_at=at,
+        registered_by=by.user, matter=data.matter.strip(), headcount=data.headcount,
+        township=data.township, village=data.village, source_level=data.source_level,
+        source_office=data.source_office, source_reference=data.source_reference,
+        leader_instruction=data.leader_instruction,
+        leader_instruction_level=data.leader_instruction_level, key_case=data.key_case,
+        repeat_count=len(earlier), repeat_of=earlier[0] if earlier else None,
+        level_skipping=data.level_skipping,
+        collective=max(data.headcount, len(mains)) >= profile.collective.min_headcount,
+        extreme_behaviour=data.extreme_behaviour,
+        exited_household=any(p.exited_household for p in data.petitioners),
+        monitored_household=any(p.monitored_household for p in data.petitioners),
+        confidential=data.confidential, concerns_misconduct=data.concerns_misconduct,
+        concerns_policy=data.concerns_policy, concerns_execution=data.concerns_execution,
+        review_of=data.review_of,
+        query_code="".join(secrets.choice(QUERY_ALPHABET) for _ in range(8)),
+    )
+    for petitioner, role in petitioners:
+        CasePetitioner.objects.get_or_create(case=case, petitioner=petitioner,
+                                             defaults={"role": role})
+    for i, d in enumerate(data.demands, start=1):
+        Demand.objects.create(case=case, seq=i, text=d.text.strip(), category=d.category)
+    for r in data.respondents:
+        Respondent.objects.create(case=case, name=r.name, position=r.position, unit=r.unit,
+                                  user_id=r.user_id)
+
+    facts = case_facts(case)
+    written = [rule for rule in profile.reply_modes if rule.when.matches(facts)]
+    if written:
+        case.reply_mode_required = written[0].mode
+        case.save(update_fields=["reply_mode_required"])
+    changes = apply_event(case, profile, "registered", data.received_at, facts)
+    append_event(
+        case=case, type="register", by=by, at=at, to_state=c.State.REGISTERED,
+        payload={
+            "number": number, "repeat_count": case.repeat_count,
+            "repeat_of": case.repeat_of.number if case.repeat_of else None,
+            "collective": case.collective, "reply_mode_required": case.reply_mode_required,
+            "clocks": changes,
+        },
+    )
+    evaluate_warnings(case=case, profile=profile, at=at)
+    return case
+
+
+def jurisdiction_tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Shanghai")

@@ -1,0 +1,52 @@
+"""转 — which units a case should go to (proposals) and which it may never go to (constraints)."""
+
+from __future__ import annotations
+
+from xinfang.org.models import Unit
+from xinfang.rules.profile import Profile
+from xinfang.security.recusal import unit_recusal_reason
+
+from ..errors import Refused
+from ..facts import case_facts
+from ..models import Case
+
+
+def check_assignable(*, case: Case, unit: Unit, profile: Profile) -> None:
+    """Refuse a unit the profile's constraints forbid, a respondent unit, or a unit outside the
+    jurisdiction — naming the rule so the clerk can point to it."""
+    reason = unit_recusal_reason(unit=unit, case=case)
+    if reason:
+        raise Refused(reason, field="lead")
+    if not unit.is_within(case.jurisdiction) and unit.pk != case.jurisdiction_id:
+        raise Refused(f"{unit}不在{case.jurisdiction}辖区内，不能交办。", field="lead")
+    facts = case_facts(case, unit=unit)
+    for rule in profile.constraints:
+        if rule.when.matches(facts):
+            raise Refused(f"不能交办给{unit}：违反规则“{rule.label}”（{rule.name}，{rule.seed}）。",
+                          field="lead")
+
+
+def propose_units(*, case: Case, profile: Profile) -> list[dict]:
+    """Routing proposals for the sign-off page: each matching rule with the units of the kinds it
+    names inside the jurisdiction, assignable ones only."""
+    facts = case_facts(case)
+    proposals = []
+    units = list(Unit.objects.filter(path__startswith=case.jurisdiction.path, is_active=True))
+    for rule in profile.routing:
+        if not rule.when.matches(facts):
+            continue
+
+        def ok(u: Unit) -> bool:
+            try:
+                check_assignable(case=case, unit=u, profile=profile)
+            except Refused:
+                return False
+            return True
+
+        lead = [u for u in units if u.kind == rule.lead and ok(u)]
+        if case.township_id:  # an area's own team or township first, where the rule names one
+            lead.sort(key=lambda u: not u.is_within(case.township))
+        assist = [u for kind in rule.assist for u in units if u.kind == kind and ok(u)]
+        proposals.append({"rule": rule.name, "note": rule.note, "seed": rule.seed,
+                          "lead": lead, "assist": assist})
+    return proposals

@@ -1,0 +1,142 @@
+"""督 — warnings, alerts and the sweep.
+
+The sweep is idempotent by construction: every alert and warning notice has a uniqueness
+constraint on what it is about, and is created with get_or_create, so running it twice (or two
+workers at once) raises nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+
+from xinfang.rules.deadlines import compute_due
+from xinfang.rules.profile import Profile
+from xinfang.rules.store import profile_of, working_calendar
+
+from .. import choices as c
+from ..facts import case_facts
+from ..models import Alert, Case, Clock, WarningNotice
+
+OFFICE_ROLES = {"clerk", "approver", "chief", "inspector"}
+
+
+def _alert_unit(case: Case, role: str):
+    if role in OFFICE_ROLES:
+        return case.jurisdiction
+    lead = case.assignments.filter(role=c.AssignmentRole.LEAD,
+                                   status=c.AssignmentStatus.ACTIVE).first()
+    return lead.unit if lead else case.jurisdiction
+
+
+def raise_alert(*, case: Case, clock: Clock | None, kind: str, role: str, message: str,
+                at: datetime) -> bool:
+    """True when a new alert was created."""
+    try:
+        with transaction.atomic():
+            _, created = Alert.objects.get_or_create(
+                case=case, clock=clock, kind=kind, role=role,
+                defaults={"unit": _alert_unit(case, role), "message": message[:300],
+                          "created_at": at},
+            )
+    except IntegrityError:
+        return False
+    return created
+
+
+def evaluate_warnings(*, case: Case, profile: Profile, at: datetime) -> list[WarningNotice]:
+    from .base import append_event
+
+    facts = case_facts(case)
+    issued = []
+    for rule in profile.warnings:
+        if not rule.when.matches(facts) or case.warning_notices.filter(rule=rule.name).exists():
+            continue
+        clock = None
+        if rule.follow_up:
+            due = compute_due(at, rule.follow_up.amount, rule.follow_up.unit,
+                              calendar=working_calendar())
+            clock = Clock.objects.create(
+                case=case, name=f"warning:{rule.name}",
+                label=f"{rule.label}：调查核实、原因分析和化解方案",
+                amount=rule.follow_up.amount, unit=rule.follow_up.unit, started_at=at,
+                due_at=due.due, provisional=due.provisional, explanation=due.steps,
+                alert_roles=list(rule.to) + list(rule.cc), seed=rule.seed,
+            )
+        notice = WarningNotice.objects.create(
+            case=case, rule=rule.name, reasons=warning_reasons(case), to_roles=list(rule.to),
+            cc_roles=list(rule.cc), issued_at=at, follow_up=clock,
+        )
+        for role in [*rule.to, *rule.cc]:
+            raise_alert(case=case, clock=clock, kind=Alert.Kind.WARNING, role=role,
+                        message=f"{case.number} {rule.label}", at=at)
+        if rule.leader_ownership and case.leader_owner_id is None:
+            raise_alert(case=case, clock=None, kind=Alert.Kind.WARNING, role="approver",
+                        message=f"{case.number} 须落实领导包案", at=at)
+        append_event(case=case, type="warning_issued", by=None, at=at, actor_role="system",
+                     payload={"rule": rule.name, "reasons": notice.reasons,
+                              "due": clock.due_at.isoformat() if clock else None,
+                              "to": list(rule.to),
+                              "cc": list(rule.cc)})
+        issued.append(notice)
+    return issued
+
+
+def warning_reasons(case: Case) -> list[str]:
+    reasons = []
+    if case.repeat_count:
+        reasons.append(f"第{case.repeat_count + 1}次信访")
+    if case.level_skipping:
+        reasons.append("越级访")
+    if case.collective:
+        reasons.append(f"集体访（{case.headcount}人）")
+    if case.extreme_behaviour:
+        reasons.append("极端信访行为")
+    return reasons
+
+
+@dataclass
+class SweepResult:
+    overdue: int = 0
+    due_soon: int = 0
+    warnings: int = 0
+    analyses: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return self.__dict__.copy()
+
+
+def sweep(*, at: datetime) -> SweepResult:
+    result = SweepResult()
+    # Windows (the 30 days to ask for a review) close without being late; only deadlines alert.
+    running = Clock.objects.filter(status=Clock.Status.RUNNING, kind="deadline").select_related(
+        "case")
+    for clock in running.filter(due_at__lt=at):
+        for role in clock.alert_roles or ["clerk"]:
+            result.overdue += raise_alert(
+                case=clock.case, clock=clock, kind=Alert.Kind.OVERDUE, role=role, at=at,
+                message=f"{clock.case.number} {clock.label}已超期",
+            )
+    for clock in running.filter(due_at__gte=at, due_at__lte=at + timedelta(days=3)):
+        if clock.due_at - at <= timedelta(hours=clock.due_soon_hours):
+            for role in clock.alert_roles or ["clerk"]:
+                result.due_soon += raise_alert(
+                    case=clock.case, clock=clock, kind=Alert.Kind.DUE_SOON, role=role, at=at,
+                    message=f"{clock.case.number} {clock.label}即将到期",
+                )
+    open_cases = Case.objects.filter(state__in=c.OPEN_STATES).select_related("profile")
+    for case in open_cases:
+        profile = profile_of(case.profile)
+        with transaction.atomic():
+            result.warnings += len(evaluate_warnings(case=case, profile=profile, at=at))
+        analysis = profile.analysis
+        if analysis and case.accepted_at and at - case.accepted_at >= timedelta(
+            days=analysis.unsettled_days
+        ):
+            result.analyses += raise_alert(
+                case=case, clock=None, kind=Alert.Kind.ANALYSIS, role="approver", at=at,
+                message=f"{case.number} 受理满{analysis.unsettled_days}日仍未息访，须分析原因、制定措施",
+            )
+    return result

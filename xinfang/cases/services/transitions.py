@@ -1,0 +1,68 @@
+"""The one function that executes a row of the workflow table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+
+from xinfang.org.models import Membership
+from xinfang.rules.engine import apply_event
+
+from ..errors import Refused, StaleCase
+from ..facts import case_facts
+from ..models import Case
+from ..workflow import TRANSITIONS
+from . import effects
+from .base import Ctx, append_event, check_actor, now, profile_for
+
+
+def perform(
+    name: str, *, case: Case | int, by: Membership | None, expected_version: int | None = None,
+    at: datetime | None = None, **params,
+) -> Case:
+    """Lock the case, check the table, run the effect, write history, move the clocks.
+
+    ``expected_version`` is the version the user's form was built from; if the case has moved on
+    since, the action is refused rather than applied on top of changes the user has not seen.
+    """
+    t = TRANSITIONS[name]
+    at = at or now()
+    with transaction.atomic():
+        pk = case.pk if isinstance(case, Case) else case
+        locked = Case.objects.select_for_update().select_related("profile", "jurisdiction").get(
+            pk=pk
+        )
+        if expected_version is not None and locked.version != expected_version:
+            raise StaleCase("本件已被他人修改（版本已更新），请刷新页面查看最新情况后再操作。")
+        if locked.state not in t.sources:
+            raise Refused(
+                f"本件当前状态为“{locked.get_state_display()}”，不能“{t.label}”。"
+            )
+        if by is None:
+            if name not in effects.PETITIONER_ACTIONS:
+                raise Refused("该操作须由工作人员办理。")
+        else:
+            check_actor(t, locked, by)
+        ctx = Ctx(case=locked, by=by, now=at, profile=profile_for(locked), event_key=t.event)
+        getattr(effects, name)(ctx, **params)
+        before = locked.state
+        after = ctx.target or t.target or before
+        locked.state = after
+        # Conditional on the version read under the lock: the last line of defence on
+        # databases where select_for_update is a no-op.
+        updated = Case.objects.filter(pk=locked.pk, version=locked.version).update(
+            state=after, version=locked.version + 1
+        )
+        if not updated:
+            raise StaleCase("本件已被他人修改，请刷新后再操作。")
+        locked.version += 1
+        facts = case_facts(locked)
+        clock_changes = []
+        for key in [ctx.event_key, *ctx.extra_events]:
+            clock_changes += apply_event(locked, ctx.profile, key, ctx.event_at or at, facts)
+        if clock_changes:
+            ctx.payload["clocks"] = clock_changes
+        append_event(case=locked, type=name, by=by, at=at, from_state=before, to_state=after,
+                     payload=ctx.payload)
+        return locked

@@ -1,0 +1,111 @@
+"""Units as a tree and the people who act in them.
+
+A unit's ``path`` is the chain of primary keys from the root ("/1/4/9/"), so "everything under this
+township" is one indexed prefix filter rather than a recursive query.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import LEVEL_ORDER, Level, Role, UnitKind
+
+
+class Unit(models.Model):
+    name = models.CharField(_("名称"), max_length=100)
+    short_name = models.CharField(
+        _("简称"), max_length=20, blank=True, help_text=_("案件编号前缀，如“建安”")
+    )
+    level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
+    kind = models.CharField(_("类型"), max_length=20, choices=UnitKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    # A jurisdiction runs its own petition office under a rule profile and numbers its own cases.
+    profile_code = models.CharField(_("规则配置"), max_length=40, blank=True)
+    phone = models.CharField(_("办公电话"), max_length=40, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        path = (self.parent.path if self.parent else "/") + f"{self.pk}/"
+        if path != self.path:
+            self.path = path
+            Unit.objects.filter(pk=self.pk).update(path=path)
+
+    @property
+    def is_jurisdiction(self) -> bool:
+        return bool(self.profile_code)
+
+    def ancestors(self, *, include_self: bool = True) -> list[Unit]:
+        ids = [int(p) for p in self.path.strip("/").split("/") if p]
+        if not include_self:
+            ids = ids[:-1]
+        by_id = Unit.objects.in_bulk(ids)
+        return [by_id[i] for i in ids if i in by_id]
+
+    def jurisdiction(self) -> Unit | None:
+        """The nearest unit at or above this one that runs a petition office under a profile."""
+        for unit in reversed(self.ancestors()):
+            if unit.is_jurisdiction:
+                return unit
+        return None
+
+    def subtree(self):
+        return Unit.objects.filter(path__startswith=self.path)
+
+    def is_within(self, other: Unit) -> bool:
+        return self.path.startswith(other.path)
+
+    def level_rank(self) -> int:
+        return LEVEL_ORDER.index(Level(self.level))
+
+
+class User(AbstractUser):
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    phone = models.CharField(_("手机号码"), max_length=20, blank=True)
+    position = models.CharField(_("职务"), max_length=50, blank=True)
+    failed_logins = models.PositiveIntegerField(default=0, editable=False)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    totp_secret = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def memberships_active(self):
+        return self.memberships.filter(is_active=True).select_related("unit")
+
+
+class Membership(models.Model):
+    """A user holds one role in one unit; every action is taken as one membership."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        verbose_name = _("任职")
+        verbose_name_plural = _("任职")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit", "role"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.unit} · {self.get_role_display()}"

@@ -1,0 +1,112 @@
+"""Clocks follow the case's profile: each workflow event starts, stops, pauses, resumes or extends
+the clocks whose rules name it. The workflow calls ``apply_event`` inside its transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .deadlines import compute_due
+from .profile import ClockRule, Profile, ReportBackRule
+from .store import working_calendar
+
+
+def _names(event_key: str, keys) -> bool:
+    """``contact_logged:phone`` is heard by rules that name it or plain ``contact_logged``."""
+    base = event_key.split(":", 1)[0]
+    return event_key in keys or base in keys
+
+
+def clock_rules(profile: Profile) -> tuple[ClockRule, ...]:
+    """The profile's clocks, its review windows, and each report-back limit as a clock."""
+    return profile.all_clocks + tuple(
+        _report_back_clock(r) for r in profile.report_back if r.amount is not None
+    )
+
+
+def _report_back_clock(rule: ReportBackRule) -> ClockRule:
+    return ClockRule(
+        name=f"report_back:{rule.name}", label=rule.label, start=rule.start,
+        stop=("reported_back",), amount=rule.amount, unit=rule.unit, when=rule.when,
+        alert=("clerk", "approver"), seed=rule.seed,
+    )
+
+
+def start_clock(case, rule: ClockRule, at: datetime):
+    from xinfang.cases.models import Clock
+
+    due = compute_due(at, rule.amount, rule.unit, calendar=working_calendar(), roll=rule.roll)
+    return Clock.objects.create(
+        case=case, name=rule.name, label=rule.label, amount=rule.amount, unit=rule.unit,
+        roll=rule.roll, kind=rule.kind, started_at=at, due_at=due.due, provisional=due.provisional,
+        explanation=due.steps, alert_roles=list(rule.alert), due_soon_hours=rule.due_soon_hours,
+        seed=rule.seed,
+    )
+
+
+def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dict) -> list[dict]:
+    """Returns what changed, for the history entry."""
+    from xinfang.cases.models import Clock
+
+    live = {c.name: c for c in case.clocks.exclude(status=Clock.Status.STOPPED)}
+    changes: list[dict] = []
+    for rule in clock_rules(profile):
+        clock = live.get(rule.name)
+        if clock and _names(event_key, rule.stop):
+            clock.status = Clock.Status.STOPPED
+            clock.stopped_at = at
+            clock.met = at <= clock.due_at
+            clock.save(update_fields=["status", "stopped_at", "met"])
+            changes.append({"clock": rule.name, "stopped": at.isoformat(), "met": clock.met})
+            clock = None
+        elif clock and clock.status == Clock.Status.RUNNING and _names(event_key, rule.pauses_on):
+            clock.status, clock.paused_at = Clock.Status.PAUSED, at
+            clock.save(update_fields=["status", "paused_at"])
+            changes.append({"clock": rule.name, "paused": at.isoformat()})
+        elif clock and clock.status == Clock.Status.PAUSED and _names(event_key, rule.resumes_on):
+            # The time spent waiting (for an extension decision) is given back to the clock.
+            clock.due_at = clock.due_at + (at - clock.paused_at)
+            clock.status, clock.paused_at = Clock.Status.RUNNING, None
+            clock.save(update_fields=["status", "paused_at", "due_at"])
+            changes.append({"clock": rule.name, "resumed": at.isoformat(),
+                            "due": clock.due_at.isoformat()})
+        if clock and _names(event_key, rule.extends_on):
+            ext = profile.extension
+            due = compute_due(clock.due_at, ext.amount, ext.unit, calendar=working_calendar())
+            clock.due_at, clock.provisional = due.due, clock.provisional or due.provisional
+            clock.extensions += 1
+            clock.explanation = [*clock.explanation, *due.steps]
+            clock.save(update_fields=["due_at", "provisional", "extensions", "explanation"])
+            changes.append({"clock": rule.name, "extended_to": clock.due_at.isoformat()})
+        if clock is None:
+            if _names(event_key, rule.start) and rule.when.matches(facts):
+                new = start_clock(case, rule, at)
+                live[rule.name] = new
+                changes.append({"clock": rule.name, "started": at.isoformat(),
+                                "due": new.due_at.isoformat(), "provisional": new.provisional})
+    return changes
+
+
+def recompute_provisional() -> list[tuple[object, datetime, datetime]]:
+    """After a calendar year is loaded: recompute every unstopped provisional clock from its start
+    (re-applying its approved extensions). Returns (clock, old due, new due) for the history."""
+    from xinfang.cases.models import Clock
+
+    from .store import profile_of
+
+    changed = []
+    clocks = Clock.objects.filter(provisional=True).exclude(status=Clock.Status.STOPPED)
+    for clock in clocks.select_related("case__profile"):
+        calendar = working_calendar()
+        due = compute_due(clock.started_at, clock.amount, clock.unit, calendar=calendar,
+                          roll=clock.roll)
+        new_due, provisional, steps = due.due, due.provisional, list(due.steps)
+        ext = profile_of(clock.case.profile).extension
+        for _ in range(clock.extensions):
+            more = compute_due(new_due, ext.amount, ext.unit, calendar=calendar)
+            new_due, provisional = more.due, provisional or more.provisional
+            steps += more.steps
+        old_due = clock.due_at
+        clock.due_at, clock.provisional, clock.explanation = new_due, provisional, steps
+        clock.save(update_fields=["due_at", "provisional", "explanation"])
+        changed.append((clock, old_due, new_due))
+    return changed

@@ -1,0 +1,3 @@
+from .stored import CalendarYear, ProfileVersion
+
+__all__ = ["CalendarYear", "ProfileVersion"]

@@ -1,0 +1,21 @@
+"""The test suite: SQLite by default, PostgreSQL when DATABASE_URL is set (CI)."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "test-only-not-secret"
+DEBUG = False
+_tmp = Path(tempfile.mkdtemp(prefix="xinfang-test-"))
+XINFANG_KEY_FILE = _tmp / "keys.json"
+XINFANG_KEY_AUTOCREATE = True
+ATTACHMENT_ROOT = _tmp / "attachments"
+MEDIA_ROOT = _tmp / "media"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+ALLOWED_HOSTS = ["*"]
+
+if not os.environ.get("DATABASE_URL"):
+    DATABASES["default"]["NAME"] = _tmp / "test.sqlite3"  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(_tmp / "test-db.sqlite3")}  # noqa: F405
