@@ -11,9 +11,10 @@ from .registration import (
 )
 from .routing import check_assignable, propose_units
 from .supervision import sweep
-from .transitions import perform
+from .transitions import available, perform, refusal
 
 __all__ = [
     "DemandInput", "Invalid", "PetitionerInput", "Registration", "RespondentInput",
-    "case_register", "check_assignable", "perform", "propose_units", "sweep",
+    "available", "case_register", "check_assignable", "perform", "propose_units", "refusal",
+    "sweep",
 ]

@@ -66,3 +66,23 @@ def perform(
         append_event(case=locked, type=name, by=by, at=at, from_state=before, to_state=after,
                      payload=ctx.payload)
         return locked
+
+
+def refusal(name: str, *, case: Case, by: Membership | None) -> str | None:
+    """Why ``by`` may not take transition ``name`` on ``case`` now (state, role, scope), or None.
+    What the transition's own inputs need is checked when it is performed."""
+    t = TRANSITIONS[name]
+    if case.state not in t.sources:
+        return f"本件当前状态为“{case.get_state_display()}”，不能“{t.label}”。"
+    if by is None:
+        return None if name in effects.PETITIONER_ACTIONS else "该操作须由工作人员办理。"
+    try:
+        check_actor(t, case, by)
+    except Refused as e:
+        return e.message
+    return None
+
+
+def available(*, case: Case, by: Membership) -> list[str]:
+    """The transitions this membership may take on this case now, in table order."""
+    return [name for name in TRANSITIONS if refusal(name, case=case, by=by) is None]
