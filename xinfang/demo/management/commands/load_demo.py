@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from xinfang.cases.models import Case
+from xinfang.cases.services import sweep
+from xinfang.demo.cases import load_cases, load_registers
+from xinfang.demo.org import build_jurisdiction
+
+PASSWORD = "Xinfang#2026demo"
+
+
+class Command(BaseCommand):
+    help = "载入演示辖区（建安区）、演示用户和演示信访件；重复运行不会重复载入。"
+
+    def handle(self, *args, **options):
+        j = build_jurisdiction(profile_code="jianan", password=PASSWORD)
+        now = timezone.now()
+        if Case.objects.filter(jurisdiction=j.county).exists():
+            self.stdout.write("演示数据已存在，未重复载入。")
+        else:
+            with transaction.atomic():
+                count = load_cases(j, now=now)
+                load_registers(j, now=now)
+            result = sweep(at=now)
+            self.stdout.write(f"已载入 {count} 件演示信访件；时限检查：{result.as_dict()}")
+        self.stdout.write("\n演示账号（密码均为 %s）：" % PASSWORD)
+        for key, m in j.members.items():
+            self.stdout.write(f"  {m.user.username:<14} {m.get_role_display():<10} {m.unit}")
+        self.stdout.write("\n打开 http://127.0.0.1:8000/ 登录。")
