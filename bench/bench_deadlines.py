@@ -51,20 +51,16 @@ CASES = [
 ]
 
 
-def per_call(fn: Callable[[], object], *, calls: int, repeat: int) -> float:
-    """Median seconds per call over ``repeat`` timed batches of ``calls`` calls."""
-    fn()  # warm up (imports, caches)
-    samples = []
-    for _ in range(repeat):
-        gc.disable()  # as timeit does: a collection inside a batch is noise, not the code's cost
-        try:
-            began = time.perf_counter()
-            for _ in range(calls):
-                fn()
-            samples.append((time.perf_counter() - began) / calls)
-        finally:
-            gc.enable()
-    return statistics.median(samples)
+def timed(fn: Callable[[], object], calls: int) -> float:
+    """Seconds per call over one batch of ``calls`` calls."""
+    gc.disable()  # as timeit does: a collection inside a batch is noise, not the code's cost
+    try:
+        began = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        return (time.perf_counter() - began) / calls
+    finally:
+        gc.enable()
 
 
 def baseline(start: date, days: int, holidays: set[date]) -> Callable[[], int]:
@@ -83,7 +79,7 @@ def baseline(start: date, days: int, holidays: set[date]) -> Callable[[], int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15, help="timed batches (median taken)")
+    parser.add_argument("--repeat", type=int, default=15, help="timed rounds (median taken)")
     parser.add_argument("--calls", type=int, default=2000, help="calls per batch")
     args = parser.parse_args()
 
@@ -100,16 +96,16 @@ def main() -> None:
         f"{holiday_days} holidays, {makeup_days} make-up working days; "
         f"built in {built * 1e3:.0f} ms"
     )
-    print(f"start {START.isoformat()}; median of {args.repeat} × {args.calls} calls")
+    print(
+        f"start {START.isoformat()}; median of {args.repeat} rounds of {args.calls} calls "
+        f"({args.calls // 4} for a cold cache)"
+    )
     print()
 
     holidays = {d for n in notices.values() for d in n.holidays}
-    raw = per_call(baseline(START.date(), 60, holidays), calls=args.calls, repeat=args.repeat)
-    print(f"{'baseline: 60 × (date + timedelta, set lookup)':<48} {raw * 1e6:8.2f} µs")
-    print()
-    print(
-        f"{'compute_due':<20} {'warm µs':>10} {'× baseline':>11} {'cold µs':>10} {'× baseline':>11}"
-    )
+    subjects: dict[str, tuple[Callable[[], object], int]] = {
+        "baseline": (baseline(START.date(), 60, holidays), args.calls),
+    }
     for label, amount, unit, expected in CASES:
         got = compute_due(START, amount, unit, calendar=shipped).due
         if got != expected:
@@ -121,9 +117,27 @@ def main() -> None:
         def cold(amount: int = amount, unit: str = unit) -> object:
             return compute_due(START, amount, unit, calendar=WorkingCalendar(notices))
 
-        w = per_call(warm, calls=args.calls, repeat=args.repeat)
-        c = per_call(cold, calls=max(args.calls // 4, 1), repeat=args.repeat)
-        print(f"{label:<20} {w * 1e6:10.2f} {w / raw:10.1f}× {c * 1e6:10.2f} {c / raw:10.1f}×")
+        subjects[f"{label}, warm"] = (warm, args.calls)
+        subjects[f"{label}, cold"] = (cold, max(args.calls // 4, 1))
+
+    # Interleaved rounds: on a shared machine the load changes from second to second, and a
+    # ratio taken within one round (baseline and subject timed moments apart) cancels most of it.
+    for fn, _ in subjects.values():
+        fn()  # warm up
+    samples: dict[str, list[float]] = {name: [] for name in subjects}
+    ratios: dict[str, list[float]] = {name: [] for name in subjects}
+    for _ in range(args.repeat):
+        this_round = {name: timed(fn, calls) for name, (fn, calls) in subjects.items()}
+        for name, seconds in this_round.items():
+            samples[name].append(seconds)
+            ratios[name].append(seconds / this_round["baseline"])
+
+    print(f"{'':<34} {'median µs':>10} {'× baseline':>11} {'(quartiles)':>15}")
+    for name in subjects:
+        us = statistics.median(samples[name]) * 1e6
+        q1, q2, q3 = statistics.quantiles(ratios[name], n=4)
+        label = "baseline: 60 × date+1, set" if name == "baseline" else f"compute_due {name}"
+        print(f"{label:<34} {us:10.2f} {q2:10.1f}× {f'({q1:.1f}–{q3:.1f})':>15}")
 
 
 if __name__ == "__main__":

@@ -67,3 +67,13 @@ def register(jianan):
         return case_register(by=jianan.member("clerk"), data=registration(jianan, **overrides),
                              at=at or sh(2026, 9, 14, 10, 0))
     return _register
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar():
+    """The working calendar is cached per process; a test's loaded year must not leak."""
+    from xinfang.rules.store import forget_calendar
+
+    forget_calendar()
+    yield
+    forget_calendar()

@@ -277,24 +277,24 @@ def matches(cond: Condition | Mapping | bool | None, facts: Mapping[str, object]
     refused with :class:`ConditionError` if it is not a valid condition.
     """
     if isinstance(cond, Condition):
-        return _eval(cond.data, facts)
+        return _holds(cond.data, facts)
     problems = validate_condition(cond)
     if problems:
         raise ConditionError(problems)
-    return _eval(cond, facts)
+    return _holds(cond, facts)
 
 
-def _eval(cond: Any, facts: Mapping[str, object]) -> bool:
+def _holds(cond: Any, facts: Mapping[str, object]) -> bool:
     if cond is None or cond is True:
         return True
     if cond is False:
         return False
     if "all" in cond:
-        return all(_eval(item, facts) for item in cond["all"])
+        return all(_holds(item, facts) for item in cond["all"])
     if "any" in cond:
-        return any(_eval(item, facts) for item in cond["any"])
+        return any(_holds(item, facts) for item in cond["any"])
     if "not" in cond:
-        return not _eval(cond["not"], facts)
+        return not _holds(cond["not"], facts)
     return _match_leaf(cond, facts)
 
 

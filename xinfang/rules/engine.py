@@ -3,11 +3,17 @@ the clocks whose rules name it. The workflow calls ``apply_event`` inside its tr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .deadlines import compute_due
 from .profile import ClockRule, Profile, ReportBackRule
 from .store import working_calendar
+
+
+def _last_day(due: datetime) -> datetime:
+    """A deadline of "24:00 of day D" is stored as D+1 00:00; an extension counts from day D,
+    so start it a moment before midnight (else the extension would be a day too long)."""
+    return due - timedelta(microseconds=1)
 
 
 def _names(event_key: str, keys) -> bool:
@@ -64,14 +70,17 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
             changes.append({"clock": rule.name, "paused": at.isoformat()})
         elif clock and clock.status == Clock.Status.PAUSED and _names(event_key, rule.resumes_on):
             # The time spent waiting (for an extension decision) is given back to the clock.
-            clock.due_at = clock.due_at + (at - clock.paused_at)
+            paused = at - clock.paused_at
+            clock.due_at = clock.due_at + paused
+            clock.paused_seconds += int(paused.total_seconds())
             clock.status, clock.paused_at = Clock.Status.RUNNING, None
-            clock.save(update_fields=["status", "paused_at", "due_at"])
+            clock.save(update_fields=["status", "paused_at", "due_at", "paused_seconds"])
             changes.append({"clock": rule.name, "resumed": at.isoformat(),
                             "due": clock.due_at.isoformat()})
         if clock and _names(event_key, rule.extends_on):
             ext = profile.extension
-            due = compute_due(clock.due_at, ext.amount, ext.unit, calendar=working_calendar())
+            due = compute_due(_last_day(clock.due_at), ext.amount, ext.unit,
+                              calendar=working_calendar())
             clock.due_at, clock.provisional = due.due, clock.provisional or due.provisional
             clock.extensions += 1
             clock.explanation = [*clock.explanation, *due.steps]
@@ -102,9 +111,10 @@ def recompute_provisional() -> list[tuple[object, datetime, datetime]]:
         new_due, provisional, steps = due.due, due.provisional, list(due.steps)
         ext = profile_of(clock.case.profile).extension
         for _ in range(clock.extensions):
-            more = compute_due(new_due, ext.amount, ext.unit, calendar=calendar)
+            more = compute_due(_last_day(new_due), ext.amount, ext.unit, calendar=calendar)
             new_due, provisional = more.due, provisional or more.provisional
             steps += more.steps
+        new_due += timedelta(seconds=clock.paused_seconds)
         old_due = clock.due_at
         clock.due_at, clock.provisional, clock.explanation = new_due, provisional, steps
         clock.save(update_fields=["due_at", "provisional", "explanation"])

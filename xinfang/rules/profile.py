@@ -35,7 +35,7 @@ from .conditions import (
 )
 
 __all__ = [
-    "CLOSING_ITEMS", "COUNTS", "DOCUMENTS", "EVENTS", "ROLES", "TIME_UNITS",
+    "CLOSING_ITEMS", "COUNTS", "DOCUMENTS", "EVENT_FAMILIES", "EVENTS", "ROLES", "TIME_UNITS",
     "AnalysisRule", "ClockRule", "ClosingRule", "CollectiveRule", "ConditionalSignature",
     "Constraint", "Duration", "ExtensionRule", "PeriodicReport", "Principle", "Profile",
     "ProfileError", "ProfileIssue", "ReceptionRule", "RegisterRule", "ReplyModeRule",
@@ -62,6 +62,8 @@ EVENTS = (
     "reported_back", "closed", "archived", "review_requested", "reopened",
     "transferred_to_discipline", "merged", "warning_issued", "warning_answered",
 )  # fmt: skip
+# A family name is heard for every event of the family (contact_logged = any contact).
+EVENT_FAMILIES = ("contact_logged", "report_submitted")
 TIME_UNITS = ("hours", "same_day", "days", "weeks", "working_days")
 CLOSING_ITEMS = (
     "acceptance_notice_delivered", "decision_letter_delivered", "delivery_receipt",
@@ -78,6 +80,7 @@ DOCUMENTS = (
     "closing_report", "verification_opinion", "evidence", "provincial_table",
 )  # fmt: skip
 PERIODS = ("week", "month", "quarter", "year")
+_EVENT_NAMES = EVENTS + EVENT_FAMILIES
 SIGN_STEPS = ("sign_off", "assignment", "letter", "closing")
 UNIT_FACTS = frozenset({"unit_level", "unit_kind"})  # known only while a unit is being assigned
 PATTERN_FIELDS = ("prefix", "year", "seq")
@@ -439,6 +442,10 @@ class ProfileError(Exception):
         self.errors = list(errors)
         super().__init__("\n".join(str(error) for error in self.errors))
 
+    @classmethod
+    def single(cls, *, file: str, line: int | None, key: str, message: str) -> ProfileError:
+        return cls([ProfileIssue(file, line, key, message)])
+
 
 # --- the JSON Schema: shapes and types; names are checked afterwards --------------------------
 
@@ -632,21 +639,30 @@ class _Merged:
         return self.docs[-1].issue(path, message)
 
 
-def _chain(doc: _Doc, search: Sequence[FsPath]) -> tuple[list[_Doc], list[ProfileIssue]]:
+def _chain(
+    doc: _Doc, search: Sequence[FsPath], parents: Mapping[str, str]
+) -> tuple[list[_Doc], list[ProfileIssue]]:
+    """The document and its ancestors, root first; a parent that cannot be found is an issue
+    (and leaves the chain's root without a dict, so nothing more is checked)."""
     chain, issues, seen = [doc], list(doc.issues), set()
     while isinstance(chain[0].data, dict) and "extends" in chain[0].data:
         child = chain[0]
         parent_code = child.data["extends"]
         if not isinstance(parent_code, str) or parent_code in seen or len(chain) > 8:
             issues.append(child.issue(("extends",), f"cannot extend {parent_code!r} (a cycle?)"))
+            chain.insert(0, _Doc("", "", None, {}, []))
             break
         seen.add(parent_code)
-        found = next((d / f"{parent_code}.yaml" for d in search
-                      if (d / f"{parent_code}.yaml").is_file()), None)  # fmt: skip
-        if found is None:
-            issues.append(child.issue(("extends",), f"no profile {parent_code!r} to extend"))
-            break
-        parent = _parse(found.read_text(encoding="utf-8"), str(found))
+        if parent_code in parents:
+            parent = _parse(parents[parent_code], f"<{parent_code}>")
+        else:
+            found = next((d / f"{parent_code}.yaml" for d in search
+                          if (d / f"{parent_code}.yaml").is_file()), None)  # fmt: skip
+            if found is None:
+                issues.append(child.issue(("extends",), f"no profile {parent_code!r} to extend"))
+                chain.insert(0, _Doc("", "", None, {}, []))
+                break
+            parent = _parse(found.read_text(encoding="utf-8"), str(found))
         issues.extend(parent.issues)
         chain.insert(0, parent)
     return chain, issues
@@ -665,6 +681,13 @@ def _merge(chain: list[_Doc]) -> _Merged:
         for pos, name in enumerate(removals if isinstance(removals, list) else []):
             if not _remove_clock(merged, name):
                 merged.issues.append(doc.issue(("clocks_remove", pos), f"no clock {name!r}"))
+        own_clocks = doc.data.get("clocks")
+        seen: set = set()
+        for pos, clock in enumerate(own_clocks if isinstance(own_clocks, list) else []):
+            name = clock.get("name") if isinstance(clock, dict) else None
+            if name is not None and name in seen:
+                merged.issues.append(doc.issue(("clocks", pos, "name"), f"{name!r} is used twice"))
+            seen.add(name)
         for key, value in doc.data.items():
             if key == "clocks" and index and isinstance(value, list):
                 _merge_clocks(merged, index, value)
@@ -769,7 +792,8 @@ class _Checker:
     def run(self) -> list[ProfileIssue]:
         self.pattern()
         for key in _RULE_LISTS:
-            self.unique_names(key)
+            if key != "clocks":  # clocks merge by name; _merge checks each file's own list
+                self.unique_names(key)
             for path, item in self.section(key):
                 if "when" in item or key == "constraints":
                     self.condition((*path, "when"), item.get("when"),
@@ -800,7 +824,7 @@ class _Checker:
             self.duration(path, rule)
         for path, rule in self.section("analysis"):
             for key in ("start", "settled_on"):
-                self.names((*path, key), rule.get(key), EVENTS, "event")
+                self.names((*path, key), rule.get(key), _EVENT_NAMES, "event")
         for path, stage in self.section("review_windows"):
             for name in ("review", "rereview"):
                 for part in ("request", "decision"):
@@ -846,7 +870,7 @@ class _Checker:
     def clocks(self) -> None:
         for path, clock in self.section("clocks"):
             for key in ("start", "stop", "pauses_on", "resumes_on", "extends_on"):
-                self.names((*path, key), clock.get(key), EVENTS, "event")
+                self.names((*path, key), clock.get(key), _EVENT_NAMES, "event")
             for key in ("start", "stop"):
                 if clock.get(key) == []:
                     self.add((*path, key), f"a clock needs at least one {key} event")
@@ -875,7 +899,7 @@ class _Checker:
     def report_back(self) -> None:
         for path, rule in self.section("report_back"):
             self.names((*path, "contents"), rule.get("contents"), DOCUMENTS, "document")
-            self.names((*path, "start"), rule.get("start"), EVENTS, "event")
+            self.names((*path, "start"), rule.get("start"), _EVENT_NAMES, "event")
             timed, weekly = "unit" in rule or "amount" in rule, "weekly" in rule
             if timed == weekly:
                 self.add(path, "give either amount and unit, or weekly (not both, not neither)")
@@ -1025,14 +1049,20 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
 
 
 def load_profile_text(
-    text: str, *, source: str = "<text>", search_path: Sequence[str | FsPath] | None = None
+    text: str,
+    *,
+    source: str = "<text>",
+    search_path: Sequence[str | FsPath] | None = None,
+    parents: Mapping[str, str] | None = None,
 ) -> Profile:
-    """Load a profile from YAML text; ``extends:`` is looked up in ``search_path`` (then shipped).
+    """Load a profile from YAML text and raise :class:`ProfileError` with every problem found.
 
-    Raises :class:`ProfileError` with every problem found.
+    A parent named by ``extends:`` is taken from ``parents`` (code → YAML text, so a stored
+    version can pin the parent text it was installed with), else looked for as ``<code>.yaml``
+    in ``search_path`` and then among the shipped profiles.
     """
     search = [FsPath(p) for p in search_path or ()] + [SHIPPED_DIR]
-    chain, issues = _chain(_parse(text, source), search)
+    chain, issues = _chain(_parse(text, source), search, parents or {})
     if any(not isinstance(doc.data, dict) for doc in chain):  # unreadable: nothing more to check
         raise ProfileError(_sorted(issues))
     merged = _merge(chain)

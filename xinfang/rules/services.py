@@ -75,8 +75,10 @@ def calendar_load(
     """Store a year's notice and recompute the deadlines it settles.
 
     Raises ``NoticeError`` (every bad line at once) for a malformed file and ``CalendarRefused``
-    for a year that is shipped or already loaded, unless ``replace``. The row, the recomputed
-    clocks and their history entries are written in one transaction.
+    for a year that is shipped or already loaded, unless ``replace``. A replacement overwrites the
+    year's one row and also recomputes settled clocks that touch the year; the history entries of
+    the cases it moves name the replaced source. The row, the recomputed clocks and their history
+    entries are written in one transaction.
     """
     notice = parse_notice(text, source=source)
     at = at or timezone.now()
@@ -86,8 +88,11 @@ def calendar_load(
         )
     except IntegrityError as e:
         forget_calendar()
-        # Two administrators loading the same year at once: the unique year wins over the check.
-        raise CalendarRefused(f"{notice.year}年节假日安排正由他人同时载入，请刷新后重试。") from e
+        # Someone loaded the same year (or wrote a case's history) at the same moment; the unique
+        # constraints caught what the locks could not on a database without row locks (SQLite).
+        raise CalendarRefused(
+            f"{notice.year}年节假日安排载入时与他人的操作冲突，未载入，请重试。"
+        ) from e
     except BaseException:
         # recompute_provisional rebuilt the cached calendar from the row being rolled back.
         forget_calendar()

@@ -4,10 +4,12 @@ every administrator-loaded year. Both are cached per process and invalidated whe
 from __future__ import annotations
 
 import threading
+import time
 from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Max, Sum
 
 from .calendar import WorkingCalendar, parse_notice
 from .models import CalendarYear, ProfileVersion
@@ -15,33 +17,64 @@ from .profile import Profile, ProfileError, load_profile, load_profile_text
 
 _lock = threading.Lock()
 _calendar: WorkingCalendar | None = None
+_signature: tuple | None = None
+_checked_at = 0.0
+RECHECK_SECONDS = 5.0
+
+
+def _db_signature() -> tuple:
+    agg = CalendarYear.objects.aggregate(n=Count("id"), last=Max("loaded_at"), sum=Sum("year"))
+    return (agg["n"], agg["last"], agg["sum"])
 
 
 def working_calendar() -> WorkingCalendar:
-    global _calendar
+    """The calendar with every loaded year. Each process re-checks the loaded years every few
+    seconds, so a year loaded by ``xinfang calendar load`` reaches every web worker and sweeper."""
+    global _calendar, _signature, _checked_at
     with _lock:
-        if _calendar is None:
+        now = time.monotonic()
+        if _calendar is not None and now - _checked_at < RECHECK_SECONDS:
+            return _calendar
+        signature = _db_signature()
+        _checked_at = now
+        if _calendar is None or signature != _signature:
             loaded = {
                 row.year: parse_notice(row.text, source=row.source)
                 for row in CalendarYear.objects.all()
             }
-            _calendar = WorkingCalendar.shipped(extra=loaded)
+            _calendar, _signature = WorkingCalendar.shipped(extra=loaded), signature
         return _calendar
 
 
 def forget_calendar() -> None:
-    global _calendar
+    global _calendar, _signature
     with _lock:
-        _calendar = None
+        _calendar, _signature = None, None
 
 
 @lru_cache(maxsize=64)
-def _parsed(code: str, version: int, checksum: str, text: str, source: str) -> Profile:
-    return load_profile_text(text, source=source)
+def _parsed(code: str, version: int, checksum: str, text: str, source: str,
+            parents: tuple[tuple[str, str], ...]) -> Profile:
+    return load_profile_text(text, source=source, parents=dict(parents))
 
 
 def profile_of(version: ProfileVersion) -> Profile:
-    return _parsed(version.code, version.version, version.checksum, version.text, version.source)
+    """The profile exactly as stored: its parents' texts are pinned with it, so a later edit of
+    national.yaml never changes the rules of a case accepted before."""
+    parents = tuple(sorted((version.parents or {}).items()))
+    return _parsed(version.code, version.version, version.checksum, version.text, version.source,
+                   parents)
+
+
+def _parent_texts(profile: Profile, directory) -> dict[str, str]:
+    texts, code = {}, profile.extends
+    while code:
+        path = directory / f"{code}.yaml"
+        if not path.exists():
+            path = shipped_profile_path(code)
+        texts[code] = path.read_text(encoding="utf-8")
+        code = load_profile(path).extends
+    return texts
 
 
 def shipped_profile_path(code: str):
@@ -68,6 +101,7 @@ def install_profile(*, path, by=None) -> ProfileVersion:
     return ProfileVersion.objects.create(
         code=profile.code, version=profile.version, name=profile.name, text=text,
         checksum=profile.checksum, source=path.name, loaded_by=by,
+        parents=_parent_texts(profile, path.parent),
     )
 
 

@@ -27,6 +27,8 @@ class Clock(models.Model):
     explanation = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     paused_at = models.DateTimeField(null=True, blank=True)
+    # Time given back after pauses; a recomputation adds it again.
+    paused_seconds = models.PositiveIntegerField(default=0)
     stopped_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     met = models.BooleanField(_("按时"), null=True)
     extensions = models.PositiveIntegerField(default=0)

@@ -54,34 +54,43 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime) -> list[War
     for rule in profile.warnings:
         if not rule.when.matches(facts) or case.warning_notices.filter(rule=rule.name).exists():
             continue
-        clock = None
-        if rule.follow_up:
-            due = compute_due(at, rule.follow_up.amount, rule.follow_up.unit,
-                              calendar=working_calendar())
-            clock = Clock.objects.create(
-                case=case, name=f"warning:{rule.name}",
-                label=f"{rule.label}：调查核实、原因分析和化解方案",
-                amount=rule.follow_up.amount, unit=rule.follow_up.unit, started_at=at,
-                due_at=due.due, provisional=due.provisional, explanation=due.steps,
-                alert_roles=list(rule.to) + list(rule.cc), seed=rule.seed,
-            )
-        notice = WarningNotice.objects.create(
-            case=case, rule=rule.name, reasons=warning_reasons(case), to_roles=list(rule.to),
-            cc_roles=list(rule.cc), issued_at=at, follow_up=clock,
-        )
+        try:
+            with transaction.atomic():  # a concurrent sweep may issue the same notice first
+                notice = _issue_warning(case, rule, at)
+        except IntegrityError:
+            continue
         for role in [*rule.to, *rule.cc]:
-            raise_alert(case=case, clock=clock, kind=Alert.Kind.WARNING, role=role,
+            raise_alert(case=case, clock=notice.follow_up, kind=Alert.Kind.WARNING, role=role,
                         message=f"{case.number} {rule.label}", at=at)
         if rule.leader_ownership and case.leader_owner_id is None:
             raise_alert(case=case, clock=None, kind=Alert.Kind.WARNING, role="approver",
                         message=f"{case.number} 须落实领导包案", at=at)
+        clock = notice.follow_up
         append_event(case=case, type="warning_issued", by=None, at=at, actor_role="system",
                      payload={"rule": rule.name, "reasons": notice.reasons,
                               "due": clock.due_at.isoformat() if clock else None,
-                              "to": list(rule.to),
-                              "cc": list(rule.cc)})
+                              "to": list(rule.to), "cc": list(rule.cc)})
         issued.append(notice)
     return issued
+
+
+def _issue_warning(case: Case, rule, at: datetime) -> WarningNotice:
+    clock = None
+    if rule.follow_up:
+        due = compute_due(at, rule.follow_up.amount, rule.follow_up.unit,
+                          calendar=working_calendar())
+        clock = Clock.objects.create(
+            case=case, name=f"warning:{rule.name}",
+            label=f"{rule.label}：调查核实、原因分析和化解方案",
+            amount=rule.follow_up.amount, unit=rule.follow_up.unit, started_at=at,
+            due_at=due.due, provisional=due.provisional, explanation=due.steps,
+            alert_roles=list(rule.to) + list(rule.cc), seed=rule.seed,
+        )
+    notice = WarningNotice.objects.create(
+        case=case, rule=rule.name, reasons=warning_reasons(case), to_roles=list(rule.to),
+        cc_roles=list(rule.cc), issued_at=at, follow_up=clock,
+    )
+    return notice
 
 
 def warning_reasons(case: Case) -> list[str]:

@@ -14,6 +14,8 @@ class ProfileVersion(models.Model):
     version = models.PositiveIntegerField(_("版本"))
     name = models.CharField(_("名称"), max_length=200)
     text = models.TextField(_("配置内容"))
+    # The texts of the profiles it extends, as they were when this version was stored.
+    parents = models.JSONField(default=dict, blank=True)
     checksum = models.CharField(max_length=64)
     source = models.CharField(_("来源"), max_length=255)
     loaded_at = models.DateTimeField(_("载入时间"), auto_now_add=True)

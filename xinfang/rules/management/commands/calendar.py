@@ -27,7 +27,7 @@ class Command(BaseCommand):
     help = "载入、列出、查看国务院节假日安排（工作日日历）。"
 
     def add_arguments(self, parser) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{load,list,show}")
+        actions = parser.add_subparsers(dest="action", required=True)
         load = actions.add_parser("load", help="从通知文件（UTF-8）载入一个年度")
         load.add_argument("file", help="通知文件路径")
         load.add_argument("--replace", action="store_true", help="替换已载入或系统内置的同一年度")

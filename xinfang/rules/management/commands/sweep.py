@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from xinfang.cases.services.supervision import sweep
 from xinfang.rules.deadlines import SHANGHAI
+from xinfang.rules.store import forget_calendar
 
 
 class Command(BaseCommand):
@@ -69,8 +70,11 @@ class Command(BaseCommand):
         done = 0
         while times is None or done < times:
             began = time.monotonic()
-            # A worker lives for months: drop a connection the database has closed meanwhile.
+            # A worker lives for months: drop a connection the database has closed meanwhile, and
+            # re-read the calendar, which ``xinfang calendar load`` (another process) may have
+            # changed — the cache is per process and only that process forgets it.
             close_old_connections()
+            forget_calendar()
             try:
                 self.run_once(None)
             except Exception:
