@@ -15,8 +15,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
-	$(BIN)/pip install --quiet -r requirements.lock
+$(VENV)/.installed: $(BIN)/python requirements.lock requirements-build.lock pyproject.toml
+	$(BIN)/pip install --quiet -r requirements-build.lock -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
