@@ -28,34 +28,51 @@ def jianan(db):
 
 
 COUNTIES = {  # profile code → (county name, case-number prefix)
-    "national": ("示范县", "示范"), "datonghu": ("大通湖区", "大通湖"), "jianan": ("建安区", "建安"),
-    "kaijiang": ("开江县", "开江"), "henan": ("河南示范县", "豫示范"), "lihai": ("沥海街道", "沥海"),
+    "national": ("示范县", "示范"),
+    "datonghu": ("大通湖区", "大通湖"),
+    "jianan": ("建安区", "建安"),
+    "kaijiang": ("开江县", "开江"),
+    "henan": ("河南示范县", "豫示范"),
+    "lihai": ("沥海街道", "沥海"),
 }
 
 
 @pytest.fixture
 def jurisdiction(db):
     """Build the demo tree under another profile: jurisdiction("lihai")."""
+
     def _build(code: str):
         name, prefix = COUNTIES[code]
-        return build_jurisdiction(profile_code=code, county_name=name, short_name=prefix,
-                                  username_prefix=f"{code}_")
+        return build_jurisdiction(
+            profile_code=code, county_name=name, short_name=prefix, username_prefix=f"{code}_"
+        )
+
     return _build
 
 
 def register_in(j, at=None, **overrides):
-    return case_register(by=j.member("clerk"), data=registration(j, **overrides),
-                         at=at or sh(2026, 9, 14, 10, 0))
+    return case_register(
+        by=j.member("clerk"), data=registration(j, **overrides), at=at or sh(2026, 9, 14, 10, 0)
+    )
 
 
 def registration(j, **overrides) -> Registration:
     base = dict(
-        channel=c.Channel.VISIT, matter="反映危房改造补助未到位", received_at=sh(2026, 9, 14, 9, 30),
-        petitioners=[PetitionerInput(name="张三明", id_number=id_number("41102319800101123"),
-                                     phone="13812345678", address="将官池镇岗朱村3组",
-                                     exited_household=True)],
+        channel=c.Channel.VISIT,
+        matter="反映危房改造补助未到位",
+        received_at=sh(2026, 9, 14, 9, 30),
+        petitioners=[
+            PetitionerInput(
+                name="张三明",
+                id_number=id_number("41102319800101123"),
+                phone="13812345678",
+                address="将官池镇岗朱村3组",
+                exited_household=True,
+            )
+        ],
         demands=[DemandInput(text="要求落实2025年危房改造补助", category="危房改造")],
-        township=j.townships["将官池镇"], village=j.villages["岗朱村"],
+        township=j.townships["将官池镇"],
+        village=j.villages["岗朱村"],
     )
     base.update(overrides)
     return Registration(**base)
@@ -64,8 +81,12 @@ def registration(j, **overrides) -> Registration:
 @pytest.fixture
 def register(jianan):
     def _register(at=None, **overrides):
-        return case_register(by=jianan.member("clerk"), data=registration(jianan, **overrides),
-                             at=at or sh(2026, 9, 14, 10, 0))
+        return case_register(
+            by=jianan.member("clerk"),
+            data=registration(jianan, **overrides),
+            at=at or sh(2026, 9, 14, 10, 0),
+        )
+
     return _register
 
 

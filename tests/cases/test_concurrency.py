@@ -10,7 +10,7 @@ from django.db import connection, connections
 from tests.conftest import registration, sh
 from xinfang.cases.errors import StaleCase
 from xinfang.cases.models import Case
-from xinfang.cases.services import case_register, perform
+from xinfang.cases.services import Invalid, case_register, perform
 from xinfang.demo.org import build_jurisdiction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,8 +47,9 @@ def test_concurrent_registrations_get_gap_free_unique_numbers():
 
     def register_many(i):
         for k in range(EACH):
-            case_register(by=clerk, data=registration(j, matter=f"线程{i}第{k}件"),
-                          at=sh(2026, 9, 14, 11))
+            case_register(
+                by=clerk, data=registration(j, matter=f"线程{i}第{k}件"), at=sh(2026, 9, 14, 11)
+            )
 
     errors = run_in_threads(register_many, THREADS)
     assert errors == []
@@ -62,7 +63,7 @@ def test_a_registration_that_fails_returns_its_number():
     j = build_jurisdiction()
     clerk = j.member("clerk")
     case_register(by=clerk, data=registration(j), at=sh(2026, 9, 14, 10))
-    with pytest.raises(Exception):
+    with pytest.raises(Invalid):
         case_register(by=clerk, data=registration(j, matter=""), at=sh(2026, 9, 14, 10))
     case = case_register(by=clerk, data=registration(j), at=sh(2026, 9, 14, 10))
     assert case.seq == 2
@@ -72,11 +73,21 @@ def test_a_stale_form_is_refused_and_the_first_update_is_kept():
     j = build_jurisdiction()
     case = case_register(by=j.member("clerk"), data=registration(j), at=sh(2026, 9, 14, 10))
     seen_by_both = case.version
-    perform("propose", case=case, by=j.member("clerk"), expected_version=seen_by_both,
-            proposal="交将官池镇办理")
+    perform(
+        "propose",
+        case=case,
+        by=j.member("clerk"),
+        expected_version=seen_by_both,
+        proposal="交将官池镇办理",
+    )
     with pytest.raises(StaleCase, match="已被他人修改"):
-        perform("propose", case=case, by=j.member("clerk"), expected_version=seen_by_both,
-                proposal="交区民政局办理")
+        perform(
+            "propose",
+            case=case,
+            by=j.member("clerk"),
+            expected_version=seen_by_both,
+            proposal="交区民政局办理",
+        )
     case.refresh_from_db()
     assert case.proposal == "交将官池镇办理"
 
@@ -90,8 +101,13 @@ def test_two_people_signing_off_at_once_one_wins_the_other_is_told():
 
     def sign(i):
         try:
-            perform("sign_off", case=case.pk, by=j.member("approver"), expected_version=version,
-                    note=f"签批{i}")
+            perform(
+                "sign_off",
+                case=case.pk,
+                by=j.member("approver"),
+                expected_version=version,
+                note=f"签批{i}",
+            )
             outcomes.append("ok")
         except StaleCase:
             outcomes.append("stale")

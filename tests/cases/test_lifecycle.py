@@ -18,11 +18,16 @@ pytestmark = pytest.mark.django_db
 
 def test_a_referred_case_walks_every_step_from_register_to_review(jianan, register):
     j = jianan
-    clerk, approver, township, bureau = (j.member(k) for k in ("clerk", "approver", "township",
-                                                                "bureau"))
+    clerk, approver, township, bureau = (
+        j.member(k) for k in ("clerk", "approver", "township", "bureau")
+    )
     # 接 — register
-    case = register(source_level=c.SourceLevel.PROVINCE, source_office="河南省乡村振兴局",
-                    leader_instruction="请建安区依法依规处理", leader_instruction_level="province")
+    case = register(
+        source_level=c.SourceLevel.PROVINCE,
+        source_office="河南省乡村振兴局",
+        leader_instruction="请建安区依法依规处理",
+        leader_instruction_level="province",
+    )
     assert case.number == "建安信〔2026〕0001号"
     assert case.state == c.State.REGISTERED
     assert case.reply_mode_required == "written"
@@ -34,16 +39,24 @@ def test_a_referred_case_walks_every_step_from_register_to_review(jianan, regist
         event = case.events.order_by("-seq").first()
         assert event.type == name and case.events.count() == before + 1
         assert (event.actor, event.actor_role, event.actor_unit) == (by.user, by.role, by.unit)
-        assert (event.profile_code, event.profile_version) == (case.profile.code,
-                                                               case.profile.version)
+        assert (event.profile_code, event.profile_version) == (
+            case.profile.code,
+            case.profile.version,
+        )
         return event
 
     # 转 — propose, sign off, assign
     step("propose", clerk, proposal="交将官池镇牵头，区民政局协办")
     step("sign_off", approver, note="同意")
     assert case.state == c.State.SIGNED_OFF
-    step("assign", clerk, lead=j.townships["将官池镇"], assisting=[j.bureaus["区民政局"]],
-         receiver_name="陈晓东", responsible_person="陈晓东")
+    step(
+        "assign",
+        clerk,
+        lead=j.townships["将官池镇"],
+        assisting=[j.bureaus["区民政局"]],
+        receiver_name="陈晓东",
+        responsible_person="陈晓东",
+    )
     assert case.state == c.State.ASSIGNED
     # 办 — sign for, contact, acceptance notice, report, findings, extension
     step("sign_for", bureau)
@@ -51,14 +64,27 @@ def test_a_referred_case_walks_every_step_from_register_to_review(jianan, regist
     step("sign_for", township)
     assert case.state == c.State.IN_PROGRESS and case.accepted_at is not None
     step("log_contact", township, kind="phone", note="电话联系信访人，约定下访时间")
-    step("deliver_acceptance_notice", township, mode="in_person", deliverer="陈晓东",
-         recipient="张三明")
+    step(
+        "deliver_acceptance_notice",
+        township,
+        mode="in_person",
+        deliverer="陈晓东",
+        recipient="张三明",
+    )
     step("notify_offices", township, offices="区委宣传部、区网信办")
     step("submit_report", township, kind="initial", text="初步核实：补助已拨付至镇财政所")
-    step("record_finding", township,
-         findings={1: ("partly", "solved", "补助资金滞留镇财政所，已督促发放")})
-    step("request_extension", township, reason="需财政所补办手续",
-         progress_report="资金已到账，待发放", expected_completion=date(2026, 11, 30))
+    step(
+        "record_finding",
+        township,
+        findings={1: ("partly", "solved", "补助资金滞留镇财政所，已督促发放")},
+    )
+    step(
+        "request_extension",
+        township,
+        reason="需财政所补办手续",
+        progress_report="资金已到账，待发放",
+        expected_completion=date(2026, 11, 30),
+    )
     assert case.state == c.State.EXTENSION_REQUESTED
     step("approve_extension", approver, note="同意延期")
     assert case.state == c.State.IN_PROGRESS
@@ -70,10 +96,24 @@ def test_a_referred_case_walks_every_step_from_register_to_review(jianan, regist
     step("approve_letter", approver)
     step("issue_letter", clerk)
     with pytest.raises(Refused, match="回证"):
-        perform("record_delivery", case=case, by=clerk, mode="in_person",
-                delivered_at=sh(2026, 9, 30, 10), deliverer="陈晓东", recipient="张三明")
-    step("record_delivery", clerk, mode="in_person", delivered_at=sh(2026, 9, 30, 10),
-         deliverer="陈晓东", recipient="张三明", receipt_signed=True)
+        perform(
+            "record_delivery",
+            case=case,
+            by=clerk,
+            mode="in_person",
+            delivered_at=sh(2026, 9, 30, 10),
+            deliverer="陈晓东",
+            recipient="张三明",
+        )
+    step(
+        "record_delivery",
+        clerk,
+        mode="in_person",
+        delivered_at=sh(2026, 9, 30, 10),
+        deliverer="陈晓东",
+        recipient="张三明",
+        receipt_signed=True,
+    )
     assert case.state == c.State.DELIVERED
     step("record_rating", township, rating="satisfied")
     step("record_pledge", township, text="本人对处理结果满意，今后不再就此事上访。")
@@ -86,8 +126,13 @@ def test_a_referred_case_walks_every_step_from_register_to_review(jianan, regist
     assert case.state == c.State.CLOSED and case.closed_at is not None
     step("archive", clerk)
     assert case.state == c.State.ARCHIVED
-    review_event = step("open_review", j.member("city_clerk"), received_at=sh(2026, 10, 20, 9),
-                        reason="对处理意见不服", clerk=j.member("city_clerk"))
+    review_event = step(
+        "open_review",
+        j.member("city_clerk"),
+        received_at=sh(2026, 10, 20, 9),
+        reason="对处理意见不服",
+        clerk=j.member("city_clerk"),
+    )
     review = case.reviews.get()
     assert review.kind == c.Kind.REVIEW and review.jurisdiction == j.city
     assert review_event.payload["review"] == review.number == "许〔2026〕0001号"
@@ -98,12 +143,32 @@ def test_a_referred_case_walks_every_step_from_register_to_review(jianan, regist
     seqs = list(case.events.values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
     types = set(case.events.values_list("type", flat=True))
-    walked = {"propose", "sign_off", "assign", "sign_for", "log_contact",
-              "deliver_acceptance_notice", "notify_offices", "submit_report", "record_finding",
-              "request_extension", "approve_extension", "draft_letter", "return_letter",
-              "approve_letter", "issue_letter", "record_delivery", "record_rating",
-              "record_pledge", "report_back", "set_leader_owner", "close", "archive",
-              "open_review", "reopen"}
+    walked = {
+        "propose",
+        "sign_off",
+        "assign",
+        "sign_for",
+        "log_contact",
+        "deliver_acceptance_notice",
+        "notify_offices",
+        "submit_report",
+        "record_finding",
+        "request_extension",
+        "approve_extension",
+        "draft_letter",
+        "return_letter",
+        "approve_letter",
+        "issue_letter",
+        "record_delivery",
+        "record_rating",
+        "record_pledge",
+        "report_back",
+        "set_leader_owner",
+        "close",
+        "archive",
+        "open_review",
+        "reopen",
+    }
     assert walked <= types and "register" in types
 
 
@@ -111,8 +176,13 @@ def test_side_paths_decline_merge_transfer_refuse_extension_and_warning(jianan, 
     j = jianan
     clerk, approver, township = j.member("clerk"), j.member("approver"), j.member("township")
     declined = register(matter="咨询土地承包纠纷")
-    declined = perform("decline", case=declined, by=clerk, reason="不属于涉贫信访范围",
-                       guidance="已引导至镇农经站依法申请调解")
+    declined = perform(
+        "decline",
+        case=declined,
+        by=clerk,
+        reason="不属于涉贫信访范围",
+        guidance="已引导至镇农经站依法申请调解",
+    )
     assert declined.state == c.State.DECLINED
     declined = perform("archive", case=declined, by=clerk)
     assert declined.state == c.State.ARCHIVED
@@ -126,15 +196,28 @@ def test_side_paths_decline_merge_transfer_refuse_extension_and_warning(jianan, 
 
     perform("propose", case=first, by=clerk, proposal="交将官池镇")
     first = perform("sign_off", case=first, by=approver)
-    first = perform("assign", case=first, by=clerk, lead=j.townships["将官池镇"],
-                    receiver_name="陈晓东")
+    first = perform(
+        "assign", case=first, by=clerk, lead=j.townships["将官池镇"], receiver_name="陈晓东"
+    )
     first = perform("sign_for", case=first, by=township)
-    perform("request_extension", case=first, by=township, reason="复杂",
-            progress_report="调查中", expected_completion=date(2026, 12, 1))
+    perform(
+        "request_extension",
+        case=first,
+        by=township,
+        reason="复杂",
+        progress_report="调查中",
+        expected_completion=date(2026, 12, 1),
+    )
     first = perform("refuse_extension", case=first, by=approver, note="请按期办结")
     assert first.state == c.State.IN_PROGRESS
-    first = perform("transfer_to_discipline", case=first, by=approver, unit=j.discipline,
-                    reason="反映村干部截留补助", receiver_name="吴刚")
+    first = perform(
+        "transfer_to_discipline",
+        case=first,
+        by=approver,
+        unit=j.discipline,
+        reason="反映村干部截留补助",
+        receiver_name="吴刚",
+    )
     assert first.state == c.State.ASSIGNED and first.transferred_to_discipline
     assert first.assignments.get(status="active").unit == j.discipline
     first = perform("sign_for", case=first, by=j.member("discipline"))
@@ -142,13 +225,39 @@ def test_side_paths_decline_merge_transfer_refuse_extension_and_warning(jianan, 
 
 
 def test_every_transition_in_the_table_is_walked_by_a_test():
-    walked = {"decline", "merge", "propose", "sign_off", "return_proposal", "countersign",
-              "assign", "transfer_to_discipline", "sign_for", "log_contact",
-              "deliver_acceptance_notice", "notify_offices", "submit_report", "record_finding",
-              "request_extension", "approve_extension", "refuse_extension", "draft_letter",
-              "return_letter", "approve_letter", "issue_letter", "record_delivery",
-              "record_rating", "record_pledge", "report_back", "close", "archive",
-              "open_review", "reopen", "answer_warning", "set_leader_owner"}
+    walked = {
+        "decline",
+        "merge",
+        "propose",
+        "sign_off",
+        "return_proposal",
+        "countersign",
+        "assign",
+        "transfer_to_discipline",
+        "sign_for",
+        "log_contact",
+        "deliver_acceptance_notice",
+        "notify_offices",
+        "submit_report",
+        "record_finding",
+        "request_extension",
+        "approve_extension",
+        "refuse_extension",
+        "draft_letter",
+        "return_letter",
+        "approve_letter",
+        "issue_letter",
+        "record_delivery",
+        "record_rating",
+        "record_pledge",
+        "report_back",
+        "close",
+        "archive",
+        "open_review",
+        "reopen",
+        "answer_warning",
+        "set_leader_owner",
+    }
     assert set(TRANSITIONS) == walked
 
 

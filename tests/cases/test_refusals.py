@@ -4,8 +4,7 @@ import pytest
 
 from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused
-from xinfang.cases.services import perform, refusal
-from xinfang.cases.services import DemandInput
+from xinfang.cases.services import DemandInput, perform, refusal
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.rules.profile import shipped_profiles
 
@@ -13,14 +12,16 @@ from xinfang.rules.profile import shipped_profiles
 def kaijiang_category() -> str:
     return shipped_profiles()["kaijiang"].categories[0]
 
+
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def archived(jianan, register):
     case = register(matter="咨询事项")
-    case = perform("decline", case=case, by=jianan.member("clerk"), reason="不属于受理范围",
-                   guidance="已引导")
+    case = perform(
+        "decline", case=case, by=jianan.member("clerk"), reason="不属于受理范围", guidance="已引导"
+    )
     return perform("archive", case=case, by=jianan.member("clerk"))
 
 
@@ -36,8 +37,19 @@ def test_a_transition_from_a_state_it_does_not_start_from_is_refused(name, regis
     assert refusal(name, case=case, by=None) is not None
 
 
-@pytest.mark.parametrize("member", ["township", "bureau", "discipline", "inspector", "sysadmin",
-                                    "secadmin", "auditor", "approver"])
+@pytest.mark.parametrize(
+    "member",
+    [
+        "township",
+        "bureau",
+        "discipline",
+        "inspector",
+        "sysadmin",
+        "secadmin",
+        "auditor",
+        "approver",
+    ],
+)
 def test_only_a_clerk_proposes(member, jianan, register):
     case = register()
     with pytest.raises(Refused, match="须由经办人办理"):
@@ -48,8 +60,13 @@ def test_a_unit_cannot_act_on_a_case_not_assigned_to_it(jianan, register):
     case = register()
     perform("propose", case=case, by=jianan.member("clerk"), proposal="交将官池镇")
     perform("sign_off", case=case, by=jianan.member("approver"))
-    case = perform("assign", case=case, by=jianan.member("clerk"),
-                   lead=jianan.townships["将官池镇"], receiver_name="陈晓东")
+    case = perform(
+        "assign",
+        case=case,
+        by=jianan.member("clerk"),
+        lead=jianan.townships["将官池镇"],
+        receiver_name="陈晓东",
+    )
     with pytest.raises(Refused, match="只能由本件的承办单位办理"):
         perform("sign_for", case=case, by=jianan.member("bureau"))
 
@@ -58,8 +75,13 @@ def test_a_letter_cannot_be_drafted_before_every_demand_has_a_finding(jianan, re
     case = register()
     perform("propose", case=case, by=jianan.member("clerk"), proposal="交将官池镇")
     perform("sign_off", case=case, by=jianan.member("approver"))
-    perform("assign", case=case, by=jianan.member("clerk"), lead=jianan.townships["将官池镇"],
-            receiver_name="陈晓东")
+    perform(
+        "assign",
+        case=case,
+        by=jianan.member("clerk"),
+        lead=jianan.townships["将官池镇"],
+        receiver_name="陈晓东",
+    )
     case = perform("sign_for", case=case, by=jianan.member("township"))
     with pytest.raises(Refused, match="第1项诉求尚未核查认定"):
         perform("draft_letter", case=case, by=jianan.member("township"), body="意见")
@@ -69,22 +91,33 @@ def test_closing_without_rating_and_pledge_names_what_is_missing(jurisdiction):
     from tests.conftest import register_in
 
     kaijiang = jurisdiction("kaijiang")  # seed 002 §五(四): satisfaction form and pledge on file
-    case = register_in(kaijiang, demands=[DemandInput(text="要求补助", category=kaijiang_category())])
+    case = register_in(
+        kaijiang, demands=[DemandInput(text="要求补助", category=kaijiang_category())]
+    )
     jianan = kaijiang
     clerk, township = jianan.member("clerk"), jianan.member("township")
     perform("propose", case=case, by=clerk, proposal="交将官池镇")
     perform("sign_off", case=case, by=jianan.member("approver"))
-    perform("assign", case=case, by=clerk, lead=jianan.townships["将官池镇"],
-            receiver_name="陈晓东")
+    perform(
+        "assign", case=case, by=clerk, lead=jianan.townships["将官池镇"], receiver_name="陈晓东"
+    )
     perform("sign_for", case=case, by=township)
     perform("record_finding", case=case, by=township, findings={1: ("true", "solved", "")})
     perform("draft_letter", case=case, by=township, body="意见")
     perform("approve_letter", case=case, by=jianan.member("approver"))
     perform("issue_letter", case=case, by=clerk)
     from tests.conftest import sh
-    case = perform("record_delivery", case=case, by=clerk, mode="in_person",
-                   delivered_at=sh(2026, 9, 20, 10), deliverer="陈晓东", recipient="张三明",
-                   receipt_signed=True)
+
+    case = perform(
+        "record_delivery",
+        case=case,
+        by=clerk,
+        mode="in_person",
+        delivered_at=sh(2026, 9, 20, 10),
+        deliverer="陈晓东",
+        recipient="张三明",
+        receipt_signed=True,
+    )
     with pytest.raises(Refused, match="不能销号，尚缺") as refused:
         perform("close", case=case, by=jianan.member("approver"))
     assert "满意度评价" in refused.value.message and "息诉息访书" in refused.value.message
@@ -97,20 +130,30 @@ def test_written_reply_is_required_for_a_superior_referral(jianan, register):
 
 
 def test_bad_registration_input_names_every_field(jianan):
-    from xinfang.cases.services import (
-        DemandInput, Invalid, PetitionerInput, Registration, case_register,
-    )
     from tests.conftest import sh
+    from xinfang.cases.services import (
+        DemandInput,
+        Invalid,
+        PetitionerInput,
+        Registration,
+        case_register,
+    )
 
     data = Registration(
-        channel="visit", matter="", received_at=sh(2026, 9, 1, 9),
-        petitioners=[PetitionerInput(name="王五", id_number="410102199002301234",
-                                     phone="12345")],
+        channel="visit",
+        matter="",
+        received_at=sh(2026, 9, 1, 9),
+        petitioners=[PetitionerInput(name="王五", id_number="410102199002301234", phone="12345")],
         demands=[DemandInput(text="要求补助", category="不存在的类别")],
     )
     with pytest.raises(Invalid) as bad:
         case_register(by=jianan.member("clerk"), data=data)
-    assert {"matter", "petitioners[0].id_number", "petitioners[0].phone",
-            "demands[0].category"} <= set(bad.value.errors)
+    assert {
+        "matter",
+        "petitioners[0].id_number",
+        "petitioners[0].phone",
+        "demands[0].category",
+    } <= set(bad.value.errors)
     from xinfang.cases.models import Case
+
     assert not Case.objects.exists()

@@ -32,19 +32,22 @@ def cases_for(by: Membership | None) -> QuerySet[Case]:
     unit = by.unit
     if by.role in OFFICE_READERS:
         home = unit if unit.profile_code else unit.jurisdiction()
-        if home is None or (by.role != Role.INSPECTOR and not is_office_of(unit, Case(
-                jurisdiction=home))):
+        if home is None or (
+            by.role != Role.INSPECTOR and not is_office_of(unit, Case(jurisdiction=home))
+        ):
             return Case.objects.none()
         scope = Q(jurisdiction__path__startswith=home.path)
     elif by.role in UNIT_READERS:
-        scope = Q(Exists(Assignment.objects.filter(
-            case=OuterRef("pk"), unit__path__startswith=unit.path)))
+        scope = Q(
+            Exists(Assignment.objects.filter(case=OuterRef("pk"), unit__path__startswith=unit.path))
+        )
     else:
         return Case.objects.none()
     # A user inside the accused unit (the unit itself or any unit under it) never sees the case.
     inside = [int(p) for p in unit.path.strip("/").split("/") if p]
     respondent = Respondent.objects.filter(case=OuterRef("pk")).filter(
-        Q(unit_id__in=inside) | Q(user=by.user))
+        Q(unit_id__in=inside) | Q(user=by.user)
+    )
     recusals = Recusal.objects.filter(user=by.user, is_active=True)
     recused_cases = recusals.exclude(case=None).values("case")
     recused_people = recusals.exclude(petitioner=None).values("petitioner")
@@ -52,8 +55,11 @@ def cases_for(by: Membership | None) -> QuerySet[Case]:
         Case.objects.filter(scope)
         .exclude(Exists(respondent))
         .exclude(pk__in=recused_cases)
-        .exclude(Exists(CasePetitioner.objects.filter(case=OuterRef("pk"),
-                                                      petitioner__in=recused_people)))
+        .exclude(
+            Exists(
+                CasePetitioner.objects.filter(case=OuterRef("pk"), petitioner__in=recused_people)
+            )
+        )
     )
     for words in recusals.exclude(matter_words="").values_list("matter_words", flat=True):
         qs = qs.exclude(matter__contains=words)

@@ -37,14 +37,14 @@ class Jurisdiction:
 
 
 def _unit(name, level, kind, parent=None, **extra) -> Unit:
-    unit, _ = Unit.objects.get_or_create(name=name, parent=parent,
-                                         defaults={"level": level, "kind": kind, **extra})
+    unit, _ = Unit.objects.get_or_create(
+        name=name, parent=parent, defaults={"level": level, "kind": kind, **extra}
+    )
     return unit
 
 
 def _member(username: str, full_name: str, unit: Unit, role: str, password: str) -> Membership:
-    user, created = User.objects.get_or_create(username=username,
-                                               defaults={"full_name": full_name})
+    user, created = User.objects.get_or_create(username=username, defaults={"full_name": full_name})
     if created:
         user.set_password(password)
         user.save()
@@ -54,14 +54,30 @@ def _member(username: str, full_name: str, unit: Unit, role: str, password: str)
 
 @transaction.atomic
 def build_jurisdiction(
-    *, profile_code: str = "jianan", county_name: str = "建安区", short_name: str = "建安",
-    password: str = "Xinfang#2026demo", username_prefix: str = "",
+    *,
+    profile_code: str = "jianan",
+    county_name: str = "建安区",
+    short_name: str = "建安",
+    password: str = "Xinfang#2026demo",
+    username_prefix: str = "",
 ) -> Jurisdiction:
     province = _unit("河南省", Level.PROVINCE, UnitKind.GOVERNMENT)
-    city = _unit("许昌市", Level.CITY, UnitKind.GOVERNMENT, province, profile_code="national",
-                 short_name="许")
-    county = _unit(county_name, Level.COUNTY, UnitKind.GOVERNMENT, city,
-                   profile_code=profile_code, short_name=short_name)
+    city = _unit(
+        "许昌市",
+        Level.CITY,
+        UnitKind.GOVERNMENT,
+        province,
+        profile_code="national",
+        short_name="许",
+    )
+    county = _unit(
+        county_name,
+        Level.COUNTY,
+        UnitKind.GOVERNMENT,
+        city,
+        profile_code=profile_code,
+        short_name=short_name,
+    )
     office = _unit(f"{county_name}乡村振兴局", Level.COUNTY, UnitKind.POVERTY_OFFICE, county)
     city_office = _unit("许昌市信访局", Level.CITY, UnitKind.PETITION_OFFICE, city)
     discipline = _unit(f"{county_name}纪委监察委", Level.COUNTY, UnitKind.DISCIPLINE, county)
@@ -71,8 +87,9 @@ def build_jurisdiction(
         t = townships[tname] = _unit(tname, Level.TOWNSHIP, UnitKind.TOWNSHIP, county)
         for vname in vnames:
             villages[vname] = _unit(vname, Level.VILLAGE, UnitKind.VILLAGE, t)
-    j = Jurisdiction(province, city, county, office, discipline, bureaus, townships, villages,
-                     city_office)
+    j = Jurisdiction(
+        province, city, county, office, discipline, bureaus, townships, villages, city_office
+    )
     p = username_prefix
     people = [
         ("clerk", "李文静", office, Role.CLERK),

@@ -52,38 +52,67 @@ def screening_record(*, by: Membership, finding: Finding) -> ScreeningFinding:
     if errors:
         raise Invalid(errors)
     return ScreeningFinding.objects.create(
-        jurisdiction=jurisdiction, month=finding.screened_on.replace(day=1),
-        screened_on=finding.screened_on, township=finding.township, village=finding.village,
-        person_name=finding.person_name, contact=finding.contact,
-        exited_or_monitored=finding.exited_or_monitored, problem=finding.problem,
-        category=finding.category, is_new=finding.is_new,
-        responsible_unit=finding.responsible_unit, note=finding.note, recorded_by=by.user,
+        jurisdiction=jurisdiction,
+        month=finding.screened_on.replace(day=1),
+        screened_on=finding.screened_on,
+        township=finding.township,
+        village=finding.village,
+        person_name=finding.person_name,
+        contact=finding.contact,
+        exited_or_monitored=finding.exited_or_monitored,
+        problem=finding.problem,
+        category=finding.category,
+        is_new=finding.is_new,
+        responsible_unit=finding.responsible_unit,
+        note=finding.note,
+        recorded_by=by.user,
     )
 
 
 @transaction.atomic
-def screening_to_case(*, by: Membership, finding: ScreeningFinding,
-                      at: datetime | None = None) -> Case:
+def screening_to_case(
+    *, by: Membership, finding: ScreeningFinding, at: datetime | None = None
+) -> Case:
     """A screening finding becomes a case (channel 排查发现), linked both ways."""
     finding = ScreeningFinding.objects.select_for_update().get(pk=finding.pk)
     if finding.case_id:
         raise Refused(f"该排查线索已转为信访件{finding.case.number}。")
     received = timezone.make_aware(datetime.combine(finding.screened_on, datetime.min.time()))
-    case = case_register(by=by, at=at, data=Registration(
-        channel=c.Channel.SCREENING, matter=finding.problem, received_at=received,
-        petitioners=[PetitionerInput(name=finding.person_name, phone=finding.contact,
-                                     exited_household=finding.exited_or_monitored)],
-        demands=[DemandInput(text=finding.problem, category=finding.category)],
-        township=finding.township, village=finding.village,
-    ))
+    case = case_register(
+        by=by,
+        at=at,
+        data=Registration(
+            channel=c.Channel.SCREENING,
+            matter=finding.problem,
+            received_at=received,
+            petitioners=[
+                PetitionerInput(
+                    name=finding.person_name,
+                    phone=finding.contact,
+                    exited_household=finding.exited_or_monitored,
+                )
+            ],
+            demands=[DemandInput(text=finding.problem, category=finding.category)],
+            township=finding.township,
+            village=finding.village,
+        ),
+    )
     finding.case = case
     finding.save(update_fields=["case"])
     return case
 
 
 @transaction.atomic
-def backlog_designate(*, by: Membership, case: Case, owner_leader, reason: str, plan: str,
-                      plan_deadline: date, at: datetime | None = None) -> BacklogCase:
+def backlog_designate(
+    *,
+    by: Membership,
+    case: Case,
+    owner_leader,
+    reason: str,
+    plan: str,
+    plan_deadline: date,
+    at: datetime | None = None,
+) -> BacklogCase:
     at = at or timezone.now()
     if not is_office_of(by.unit, case) or by.role not in ("approver", "chief"):
         raise Refused("积案认定须由受理机关的分管或主要领导办理。")
@@ -93,19 +122,34 @@ def backlog_designate(*, by: Membership, case: Case, owner_leader, reason: str, 
     if hasattr(case, "backlog"):
         raise Refused(f"{case.number}已认定为积案。")
     backlog = BacklogCase.objects.create(
-        case=case, owner_leader=owner_leader, reason=reason, plan=plan,
-        plan_deadline=plan_deadline, designated_at=at, designated_by=by.user,
+        case=case,
+        owner_leader=owner_leader,
+        reason=reason,
+        plan=plan,
+        plan_deadline=plan_deadline,
+        designated_at=at,
+        designated_by=by.user,
     )
     case.leader_owner = owner_leader
     case.save(update_fields=["leader_owner"])
-    append_event(case=case, type="backlog_designated", by=by, at=at,
-                 payload={"owner": str(owner_leader), "reason": reason, "plan": plan,
-                          "plan_deadline": plan_deadline.isoformat()})
+    append_event(
+        case=case,
+        type="backlog_designated",
+        by=by,
+        at=at,
+        payload={
+            "owner": str(owner_leader),
+            "reason": reason,
+            "plan": plan,
+            "plan_deadline": plan_deadline.isoformat(),
+        },
+    )
     return backlog
 
 
-def backlog_progress(*, by: Membership, backlog: BacklogCase, text: str,
-                     at: datetime | None = None) -> BacklogProgress:
+def backlog_progress(
+    *, by: Membership, backlog: BacklogCase, text: str, at: datetime | None = None
+) -> BacklogProgress:
     if not text.strip():
         raise Invalid({"text": "请填写进展"})
     at = at or timezone.now()

@@ -53,8 +53,14 @@ def forget_calendar() -> None:
 
 
 @lru_cache(maxsize=64)
-def _parsed(code: str, version: int, checksum: str, text: str, source: str,
-            parents: tuple[tuple[str, str], ...]) -> Profile:
+def _parsed(
+    code: str,
+    version: int,
+    checksum: str,
+    text: str,
+    source: str,
+    parents: tuple[tuple[str, str], ...],
+) -> Profile:
     return load_profile_text(text, source=source, parents=dict(parents))
 
 
@@ -62,8 +68,9 @@ def profile_of(version: ProfileVersion) -> Profile:
     """The profile exactly as stored: its parents' texts are pinned with it, so a later edit of
     national.yaml never changes the rules of a case accepted before."""
     parents = tuple(sorted((version.parents or {}).items()))
-    return _parsed(version.code, version.version, version.checksum, version.text, version.source,
-                   parents)
+    return _parsed(
+        version.code, version.version, version.checksum, version.text, version.source, parents
+    )
 
 
 def _parent_texts(profile: Profile, directory) -> dict[str, str]:
@@ -94,13 +101,21 @@ def install_profile(*, path, by=None) -> ProfileVersion:
     if existing:
         if existing.checksum != profile.checksum:
             raise ProfileError.single(
-                file=str(path), line=1, key="version",
-                message=f"配置 {profile.code} 内容已改变但版本号仍为 {profile.version}，请提高版本号",
+                file=str(path),
+                line=1,
+                key="version",
+                message=f"配置 {profile.code} 内容已改变但版本号仍为 {profile.version}，"
+                "请提高版本号",
             )
         return existing
     return ProfileVersion.objects.create(
-        code=profile.code, version=profile.version, name=profile.name, text=text,
-        checksum=profile.checksum, source=path.name, loaded_by=by,
+        code=profile.code,
+        version=profile.version,
+        name=profile.name,
+        text=text,
+        checksum=profile.checksum,
+        source=path.name,
+        loaded_by=by,
         parents=_parent_texts(profile, path.parent),
     )
 

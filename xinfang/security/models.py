@@ -21,3 +21,6 @@ class Recusal(models.Model):
     class Meta:
         verbose_name = _("回避申报")
         verbose_name_plural = _("回避申报")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.reason}"

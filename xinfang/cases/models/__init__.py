@@ -13,7 +13,22 @@ from .history import CaseEvent
 from .supervision import Alert, Clock, WarningNotice
 
 __all__ = [
-    "Alert", "Assignment", "Attachment", "Case", "CaseEvent", "CaseNumberSequence",
-    "CasePetitioner", "Clock", "Contact", "Delivery", "Demand", "Document", "Extension",
-    "Petitioner", "Report", "Respondent", "Signature", "WarningNotice",
+    "Alert",
+    "Assignment",
+    "Attachment",
+    "Case",
+    "CaseEvent",
+    "CaseNumberSequence",
+    "CasePetitioner",
+    "Clock",
+    "Contact",
+    "Delivery",
+    "Demand",
+    "Document",
+    "Extension",
+    "Petitioner",
+    "Report",
+    "Respondent",
+    "Signature",
+    "WarningNotice",
 ]

@@ -24,11 +24,19 @@ class Petitioner(models.Model):
     phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     address = EncryptedTextField(_("住址"), blank=True)
     township = models.ForeignKey(
-        "org.Unit", verbose_name=_("乡镇"), null=True, blank=True, on_delete=models.PROTECT,
+        "org.Unit",
+        verbose_name=_("乡镇"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     village = models.ForeignKey(
-        "org.Unit", verbose_name=_("村"), null=True, blank=True, on_delete=models.PROTECT,
+        "org.Unit",
+        verbose_name=_("村"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     exited_household = models.BooleanField(_("脱贫户"), default=False)
@@ -46,7 +54,9 @@ class Petitioner(models.Model):
         from xinfang.security.crypto import get_keyring
 
         ring = get_keyring()
-        self.id_number_index = ring.blind_index(self.id_number, purpose="id_number") if self.id_number else ""
+        self.id_number_index = (
+            ring.blind_index(self.id_number, purpose="id_number") if self.id_number else ""
+        )
         self.phone_index = ring.blind_index(self.phone, purpose="phone") if self.phone else ""
         super().save(*args, **kwargs)
 
@@ -64,6 +74,9 @@ class CaseNumberSequence(models.Model):
             models.UniqueConstraint(fields=["jurisdiction", "year"], name="case_sequence_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.jurisdiction_id}/{self.year}: {self.last}"
+
 
 class Case(models.Model):
     number = models.CharField(_("信访件编号"), max_length=60, unique=True)
@@ -73,7 +86,9 @@ class Case(models.Model):
     year = models.PositiveIntegerField(_("年度"))
     seq = models.PositiveIntegerField(_("序号"))
     profile = models.ForeignKey(
-        "rules.ProfileVersion", verbose_name=_("规则版本"), on_delete=models.PROTECT,
+        "rules.ProfileVersion",
+        verbose_name=_("规则版本"),
+        on_delete=models.PROTECT,
         related_name="cases",
     )
     state = models.CharField(_("状态"), max_length=24, choices=c.State.choices, db_index=True)
@@ -81,7 +96,9 @@ class Case(models.Model):
     # acting at once never overwrite each other.
     version = models.PositiveIntegerField(default=1)
 
-    kind = models.CharField(_("类型"), max_length=20, choices=c.Kind.choices, default=c.Kind.PETITION)
+    kind = models.CharField(
+        _("类型"), max_length=20, choices=c.Kind.choices, default=c.Kind.PETITION
+    )
     channel = models.CharField(_("信访形式"), max_length=20, choices=c.Channel.choices)
     matter_type = models.CharField(
         _("事项类型"), max_length=20, choices=c.MatterType.choices, default=c.MatterType.REQUEST
@@ -94,12 +111,20 @@ class Case(models.Model):
     matter = models.TextField(_("信访事项"))
     headcount = models.PositiveIntegerField(_("来访人数"), default=1)
     township = models.ForeignKey(
-        "org.Unit", verbose_name=_("问题属地（乡镇）"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "org.Unit",
+        verbose_name=_("问题属地（乡镇）"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     village = models.ForeignKey(
-        "org.Unit", verbose_name=_("问题属地（村）"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "org.Unit",
+        verbose_name=_("问题属地（村）"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     source_level = models.CharField(
@@ -124,20 +149,36 @@ class Case(models.Model):
     concerns_policy = models.BooleanField(_("政策或行业问题"), default=False)
     concerns_execution = models.BooleanField(_("片区执行问题"), default=False)
     leader_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("包案领导"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="owned_cases",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("包案领导"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_cases",
     )
 
     repeat_of = models.ForeignKey(
-        "self", verbose_name=_("重复信访于"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("重复信访于"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="repeats",
     )
     review_of = models.ForeignKey(
-        "self", verbose_name=_("复查（复核）原件"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="reviews",
+        "self",
+        verbose_name=_("复查（复核）原件"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviews",
     )
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("合并至"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("合并至"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="merged_cases",
     )
 
@@ -177,8 +218,11 @@ class Case(models.Model):
 
     @property
     def main_petitioner(self) -> Petitioner | None:
-        link = self.petitioner_links.filter(role=c.PetitionerRole.MAIN).select_related(
-            "petitioner").first()
+        link = (
+            self.petitioner_links.filter(role=c.PetitionerRole.MAIN)
+            .select_related("petitioner")
+            .first()
+        )
         return link.petitioner if link else None
 
 
@@ -193,6 +237,9 @@ class CasePetitioner(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "petitioner"], name="case_petitioner_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.petitioner_id} ({self.role})"
 
 
 class Demand(models.Model):
@@ -230,3 +277,6 @@ class Respondent(models.Model):
     class Meta:
         verbose_name = _("被反映对象")
         verbose_name_plural = _("被反映对象")
+
+    def __str__(self) -> str:
+        return self.name

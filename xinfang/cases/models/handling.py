@@ -24,27 +24,39 @@ class Signature(models.Model):
         verbose_name_plural = _("签批")
         ordering = ["at"]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.stage}:{self.role}"
+
 
 class Assignment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assignments")
-    unit = models.ForeignKey("org.Unit", verbose_name=_("承办单位"), on_delete=models.PROTECT,
-                             related_name="assignments")
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("承办单位"), on_delete=models.PROTECT, related_name="assignments"
+    )
     role = models.CharField(_("主协办"), max_length=10, choices=c.AssignmentRole.choices)
-    status = models.CharField(_("状态"), max_length=12, choices=c.AssignmentStatus.choices,
-                              default=c.AssignmentStatus.ACTIVE)
+    status = models.CharField(
+        _("状态"),
+        max_length=12,
+        choices=c.AssignmentStatus.choices,
+        default=c.AssignmentStatus.ACTIVE,
+    )
     assigned_at = models.DateTimeField(_("交办时间"))
     assigned_by = models.ForeignKey(_USER, on_delete=models.PROTECT, related_name="+")
     receiver_name = models.CharField(_("接收人"), max_length=50)
     responsible_person = models.CharField(_("责任人"), max_length=50, blank=True)
     signed_for_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
-    signed_for_by = models.ForeignKey(_USER, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="+")
+    signed_for_by = models.ForeignKey(
+        _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("交办")
         verbose_name_plural = _("交办")
         ordering = ["assigned_at", "id"]
         indexes = [models.Index(fields=["unit", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}→{self.unit_id} ({self.role})"
 
 
 class Contact(models.Model):
@@ -59,6 +71,9 @@ class Contact(models.Model):
         verbose_name_plural = _("联系记录")
         ordering = ["at"]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.kind}@{self.at:%Y-%m-%d}"
+
 
 class Report(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
@@ -72,6 +87,9 @@ class Report(models.Model):
         verbose_name_plural = _("报告")
         ordering = ["at"]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.get_kind_display()}"
+
 
 class Extension(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="extensions")
@@ -81,8 +99,9 @@ class Extension(models.Model):
     progress_report = models.TextField(_("办理进度"))
     expected_completion = models.DateField(_("预计办结日期"))
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
-    decided_by = models.ForeignKey(_USER, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     approved = models.BooleanField(_("批准"), null=True)
     decision_note = models.TextField(_("审批意见"), blank=True)
 
@@ -91,27 +110,35 @@ class Extension(models.Model):
         verbose_name_plural = _("延期")
         ordering = ["requested_at"]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}:延期申请{self.requested_at:%Y-%m-%d}"
+
 
 class Document(models.Model):
     """A written instrument (文书). A re-drafted letter supersedes the old row; none is deleted."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(_("文书"), max_length=30, choices=c.DocumentKind.choices)
-    status = models.CharField(_("状态"), max_length=12, choices=c.DocumentStatus.choices,
-                              default=c.DocumentStatus.DRAFT)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=c.DocumentStatus.choices, default=c.DocumentStatus.DRAFT
+    )
     body = models.TextField(_("正文"), blank=True)
     data = models.JSONField(_("字段"), default=dict, blank=True)
     created_at = models.DateTimeField(_("起草时间"))
     created_by = models.ForeignKey(_USER, on_delete=models.PROTECT, related_name="+")
     approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
-    approved_by = models.ForeignKey(_USER, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    approved_by = models.ForeignKey(
+        _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     issued_at = models.DateTimeField(_("出具时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("文书")
         verbose_name_plural = _("文书")
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.get_kind_display()}"
 
 
 class Delivery(models.Model):
@@ -134,6 +161,9 @@ class Delivery(models.Model):
         verbose_name_plural = _("送达回证")
         ordering = ["delivered_at"]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}:送达{self.delivered_at:%Y-%m-%d}"
+
     @property
     def proves_delivery(self) -> bool:
         return self.receipt_signed or (self.refused and bool(self.witness))
@@ -154,3 +184,6 @@ class Attachment(models.Model):
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
         ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

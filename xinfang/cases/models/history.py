@@ -17,11 +17,13 @@ class CaseEvent(models.Model):
     seq = models.PositiveIntegerField(_("序号"))
     at = models.DateTimeField(_("时间"))
     type = models.CharField(_("事件"), max_length=40)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_role = models.CharField(_("角色"), max_length=20, blank=True)
-    actor_unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    actor_unit = models.ForeignKey(
+        "org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     from_state = models.CharField(_("原状态"), max_length=24, blank=True)
     to_state = models.CharField(_("新状态"), max_length=24, blank=True)
     payload = models.JSONField(_("内容"), default=dict, blank=True)
@@ -32,7 +34,9 @@ class CaseEvent(models.Model):
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
         ordering = ["case", "seq"]
-        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.type}"

@@ -54,12 +54,14 @@ class Alert(models.Model):
         ANALYSIS = "analysis", _("60日未息访需分析原因")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts")
-    clock = models.ForeignKey(Clock, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="alerts")
+    clock = models.ForeignKey(
+        Clock, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     role = models.CharField(_("提醒角色"), max_length=20)
-    unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
+    unit = models.ForeignKey(
+        "org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     message = models.CharField(max_length=300)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
@@ -70,9 +72,13 @@ class Alert(models.Model):
         ordering = ["-created_at"]
         constraints = [
             # The sweep may run any number of times; each alert exists once.
-            models.UniqueConstraint(fields=["case", "clock", "kind", "role"],
-                                    name="alert_once_per_clock"),
+            models.UniqueConstraint(
+                fields=["case", "clock", "kind", "role"], name="alert_once_per_clock"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class WarningNotice(models.Model):
@@ -82,13 +88,15 @@ class WarningNotice(models.Model):
     to_roles = models.JSONField(default=list)
     cc_roles = models.JSONField(default=list)
     issued_at = models.DateTimeField(_("下发时间"))
-    follow_up = models.ForeignKey(Clock, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
+    follow_up = models.ForeignKey(
+        Clock, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     answered_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
     cause = models.TextField(_("原因分析"), blank=True)
     measures = models.TextField(_("化解稳控措施"), blank=True)
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("预警提醒单")
@@ -96,3 +104,6 @@ class WarningNotice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "rule"], name="warning_once_per_rule"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.rule}"

@@ -23,7 +23,9 @@ class Invalid(Refused):
     """Input with one or more bad fields; ``errors`` maps each field to its message."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("；".join(f"{k}：{v}" for k, v in errors.items()), field=next(iter(errors)))
+        super().__init__(
+            "；".join(f"{k}：{v}" for k, v in errors.items()), field=next(iter(errors))
+        )
         self.errors = errors
 
 
@@ -49,17 +51,30 @@ def profile_for(case: Case) -> Profile:
 
 
 def append_event(
-    *, case: Case, type: str, by: Membership | None, at: datetime, from_state: str = "",
-    to_state: str = "", payload: dict | None = None, actor_role: str | None = None,
+    *,
+    case: Case,
+    type: str,
+    by: Membership | None,
+    at: datetime,
+    from_state: str = "",
+    to_state: str = "",
+    payload: dict | None = None,
+    actor_role: str | None = None,
 ) -> CaseEvent:
     last = case.events.order_by("-seq").values_list("seq", flat=True).first() or 0
     return CaseEvent.objects.create(
-        case=case, seq=last + 1, at=at, type=type,
+        case=case,
+        seq=last + 1,
+        at=at,
+        type=type,
         actor=by.user if by else None,
         actor_role=actor_role if actor_role is not None else (by.role if by else "petitioner"),
         actor_unit=by.unit if by else None,
-        from_state=from_state, to_state=to_state, payload=payload or {},
-        profile_code=case.profile.code, profile_version=case.profile.version,
+        from_state=from_state,
+        to_state=to_state,
+        payload=payload or {},
+        profile_code=case.profile.code,
+        profile_version=case.profile.version,
     )
 
 
@@ -111,8 +126,12 @@ def check_actor(t: Transition, case: Case, by: Membership) -> None:
         "upper": office or is_upper_office_of(by.unit, case),
     }[t.scope]
     if not ok:
-        where = {"office": "受理机关", "assigned": "承办单位", "either": "受理机关或承办单位",
-                 "upper": "受理机关或其上一级机关"}[t.scope]
+        where = {
+            "office": "受理机关",
+            "assigned": "承办单位",
+            "either": "受理机关或承办单位",
+            "upper": "受理机关或其上一级机关",
+        }[t.scope]
         raise Refused(f"“{t.label}”只能由本件的{where}办理，{by.unit}不在其列。")
     if is_respondent_side(case, unit=by.unit, user=by.user):
         raise Refused("您或您所在单位是本件的被反映对象，不能接触本件。")

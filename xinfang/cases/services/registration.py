@@ -137,18 +137,23 @@ def _petitioner(p: PetitionerInput, data: Registration) -> Petitioner:
         if found:
             return found
     return Petitioner.objects.create(
-        name=p.name.strip(), gender=p.gender, birth_year=p.birth_year, id_number=p.id_number,
-        phone=p.phone, address=p.address, township=data.township, village=data.village,
-        exited_household=p.exited_household, monitored_household=p.monitored_household,
+        name=p.name.strip(),
+        gender=p.gender,
+        birth_year=p.birth_year,
+        id_number=p.id_number,
+        phone=p.phone,
+        address=p.address,
+        township=data.township,
+        village=data.village,
+        exited_household=p.exited_household,
+        monitored_household=p.monitored_household,
     )
 
 
 def earlier_cases(*, jurisdiction: Unit, petitioners: list[Petitioner]):
     """Earlier cases of the same people in this jurisdiction (merged duplicates not counted)."""
     return (
-        Case.objects.filter(
-            jurisdiction=jurisdiction, petitioner_links__petitioner__in=petitioners
-        )
+        Case.objects.filter(jurisdiction=jurisdiction, petitioner_links__petitioner__in=petitioners)
         .exclude(state=c.State.MERGED)
         .distinct()
         .order_by("-received_at", "-pk")
@@ -176,36 +181,56 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     mains = [p for p, role in petitioners if role == c.PetitionerRole.MAIN]
     earlier = list(earlier_cases(jurisdiction=jurisdiction, petitioners=mains)) if mains else []
     year = data.received_at.astimezone(jurisdiction_tz()).year
-    seq, number = next_number(jurisdiction=jurisdiction, year=year,
-                              pattern=profile.case_number_pattern)
+    seq, number = next_number(
+        jurisdiction=jurisdiction, year=year, pattern=profile.case_number_pattern
+    )
     case = Case.objects.create(
-        number=number, jurisdiction=jurisdiction, year=year, seq=seq, profile=version,
-        state=c.State.REGISTERED, kind=data.kind, channel=data.channel,
-        matter_type=data.matter_type, received_at=data.received_at, registered_at=at,
-        registered_by=by.user, matter=data.matter.strip(), headcount=data.headcount,
-        township=data.township, village=data.village, source_level=data.source_level,
-        source_office=data.source_office, source_reference=data.source_reference,
+        number=number,
+        jurisdiction=jurisdiction,
+        year=year,
+        seq=seq,
+        profile=version,
+        state=c.State.REGISTERED,
+        kind=data.kind,
+        channel=data.channel,
+        matter_type=data.matter_type,
+        received_at=data.received_at,
+        registered_at=at,
+        registered_by=by.user,
+        matter=data.matter.strip(),
+        headcount=data.headcount,
+        township=data.township,
+        village=data.village,
+        source_level=data.source_level,
+        source_office=data.source_office,
+        source_reference=data.source_reference,
         leader_instruction=data.leader_instruction,
-        leader_instruction_level=data.leader_instruction_level, key_case=data.key_case,
-        repeat_count=len(earlier), repeat_of=earlier[0] if earlier else None,
+        leader_instruction_level=data.leader_instruction_level,
+        key_case=data.key_case,
+        repeat_count=len(earlier),
+        repeat_of=earlier[0] if earlier else None,
         level_skipping=data.level_skipping,
         collective=max(data.headcount, len(mains)) >= profile.collective.min_headcount,
         extreme_behaviour=data.extreme_behaviour,
         exited_household=any(p.exited_household for p in data.petitioners),
         monitored_household=any(p.monitored_household for p in data.petitioners),
-        confidential=data.confidential, concerns_misconduct=data.concerns_misconduct,
-        concerns_policy=data.concerns_policy, concerns_execution=data.concerns_execution,
+        confidential=data.confidential,
+        concerns_misconduct=data.concerns_misconduct,
+        concerns_policy=data.concerns_policy,
+        concerns_execution=data.concerns_execution,
         review_of=data.review_of,
         query_code="".join(secrets.choice(QUERY_ALPHABET) for _ in range(8)),
     )
     for petitioner, role in petitioners:
-        CasePetitioner.objects.get_or_create(case=case, petitioner=petitioner,
-                                             defaults={"role": role})
+        CasePetitioner.objects.get_or_create(
+            case=case, petitioner=petitioner, defaults={"role": role}
+        )
     for i, d in enumerate(data.demands, start=1):
         Demand.objects.create(case=case, seq=i, text=d.text.strip(), category=d.category)
     for r in data.respondents:
-        Respondent.objects.create(case=case, name=r.name, position=r.position, unit=r.unit,
-                                  user_id=r.user_id)
+        Respondent.objects.create(
+            case=case, name=r.name, position=r.position, unit=r.unit, user_id=r.user_id
+        )
 
     facts = case_facts(case)
     written = [rule for rule in profile.reply_modes if rule.when.matches(facts)]
@@ -214,11 +239,17 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         case.save(update_fields=["reply_mode_required"])
     changes = apply_event(case, profile, "registered", data.received_at, facts)
     append_event(
-        case=case, type="register", by=by, at=at, to_state=c.State.REGISTERED,
+        case=case,
+        type="register",
+        by=by,
+        at=at,
+        to_state=c.State.REGISTERED,
         payload={
-            "number": number, "repeat_count": case.repeat_count,
+            "number": number,
+            "repeat_count": case.repeat_count,
             "repeat_of": case.repeat_of.number if case.repeat_of else None,
-            "collective": case.collective, "reply_mode_required": case.reply_mode_required,
+            "collective": case.collective,
+            "reply_mode_required": case.reply_mode_required,
             "clocks": changes,
         },
     )

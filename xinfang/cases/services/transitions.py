@@ -18,8 +18,13 @@ from .base import Ctx, append_event, check_actor, now, profile_for
 
 
 def perform(
-    name: str, *, case: Case | int, by: Membership | None, expected_version: int | None = None,
-    at: datetime | None = None, **params,
+    name: str,
+    *,
+    case: Case | int,
+    by: Membership | None,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+    **params,
 ) -> Case:
     """Lock the case, check the table, run the effect, write history, move the clocks.
 
@@ -30,15 +35,13 @@ def perform(
     at = at or now()
     with transaction.atomic():
         pk = case.pk if isinstance(case, Case) else case
-        locked = Case.objects.select_for_update().select_related("profile", "jurisdiction").get(
-            pk=pk
+        locked = (
+            Case.objects.select_for_update().select_related("profile", "jurisdiction").get(pk=pk)
         )
         if expected_version is not None and locked.version != expected_version:
             raise StaleCase("本件已被他人修改（版本已更新），请刷新页面查看最新情况后再操作。")
         if locked.state not in t.sources:
-            raise Refused(
-                f"本件当前状态为“{locked.get_state_display()}”，不能“{t.label}”。"
-            )
+            raise Refused(f"本件当前状态为“{locked.get_state_display()}”，不能“{t.label}”。")
         if by is None:
             if name not in effects.PETITIONER_ACTIONS:
                 raise Refused("该操作须由工作人员办理。")
@@ -63,8 +66,15 @@ def perform(
             clock_changes += apply_event(locked, ctx.profile, key, ctx.event_at or at, facts)
         if clock_changes:
             ctx.payload["clocks"] = clock_changes
-        append_event(case=locked, type=name, by=by, at=at, from_state=before, to_state=after,
-                     payload=ctx.payload)
+        append_event(
+            case=locked,
+            type=name,
+            by=by,
+            at=at,
+            from_state=before,
+            to_state=after,
+            payload=ctx.payload,
+        )
         return locked
 
 

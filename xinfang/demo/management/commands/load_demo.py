@@ -24,7 +24,7 @@ class Command(BaseCommand):
                 load_registers(j, now=now)
             result = sweep(at=now)
             self.stdout.write(f"已载入 {count} 件演示信访件；时限检查：{result.as_dict()}")
-        self.stdout.write("\n演示账号（密码均为 %s）：" % PASSWORD)
-        for key, m in j.members.items():
+        self.stdout.write(f"\n演示账号（密码均为 {PASSWORD}）：")
+        for m in j.members.values():
             self.stdout.write(f"  {m.user.username:<14} {m.get_role_display():<10} {m.unit}")
         self.stdout.write("\n打开 http://127.0.0.1:8000/ 登录。")
