@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from .deadlines import compute_due
-from .profile import ClockRule, Profile, ReportBackRule
+from .profile import EVENT_FAMILIES, ClockRule, Profile, ReportBackRule
 from .store import working_calendar
 
 
@@ -17,9 +17,14 @@ def _last_day(due: datetime) -> datetime:
 
 
 def _names(event_key: str, keys) -> bool:
-    """``contact_logged:phone`` is heard by rules that name it or plain ``contact_logged``."""
+    """``contact_logged:phone`` is heard by rules that name it or plain ``contact_logged``.
+    Only the families a profile may name (EVENT_FAMILIES) are heard that way: an assisting
+    unit's ``signed_for:assist`` is not the handling organ's receipt, so ``signed_for`` rules
+    must not hear it."""
+    if event_key in keys:
+        return True
     base = event_key.split(":", 1)[0]
-    return event_key in keys or base in keys
+    return base in EVENT_FAMILIES and base in keys
 
 
 def clock_rules(profile: Profile) -> tuple[ClockRule, ...]:
@@ -49,19 +54,34 @@ def start_clock(case, rule: ClockRule, at: datetime):
     )
 
 
+# A case that leaves the workflow (declined, or merged into another) owes nothing more: every
+# clock still running stops with it, whether or not its rule lists the event — else a declined
+# first petition's contact clock (jianan) or proposal clock (datonghu) would run late forever.
+ENDING_EVENTS = ("declined", "merged")
+
+
+def _stop(clock, at: datetime) -> None:
+    clock.status = clock.Status.STOPPED
+    clock.stopped_at = at
+    clock.met = at <= clock.due_at
+    clock.save(update_fields=["status", "stopped_at", "met"])
+
+
 def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dict) -> list[dict]:
     """Returns what changed, for the history entry."""
     from xinfang.cases.models import Clock
 
     live = {c.name: c for c in case.clocks.exclude(status=Clock.Status.STOPPED)}
     changes: list[dict] = []
+    if event_key in ENDING_EVENTS:
+        for name, clock in live.items():
+            _stop(clock, at)
+            changes.append({"clock": name, "stopped": at.isoformat(), "met": clock.met})
+        return changes
     for rule in clock_rules(profile):
         clock = live.get(rule.name)
         if clock and _names(event_key, rule.stop):
-            clock.status = Clock.Status.STOPPED
-            clock.stopped_at = at
-            clock.met = at <= clock.due_at
-            clock.save(update_fields=["status", "stopped_at", "met"])
+            _stop(clock, at)
             changes.append({"clock": rule.name, "stopped": at.isoformat(), "met": clock.met})
             clock = None
         elif clock and clock.status == Clock.Status.RUNNING and _names(event_key, rule.pauses_on):

@@ -14,7 +14,8 @@ LABELS = {
     "settlement_pledge": "息诉息访书（停访承诺书）",
     "report_back_if_referred": "向交办机关反馈",
     "return_visit": "回访记录",
-    "acceptance_notice": "送达的受理告知书",
+    "acceptance_notice_delivered": "送达的受理告知书",
+    "handling_report": "办理情况报告",
 }
 
 
@@ -29,8 +30,11 @@ def missing_for_closing(case: Case, profile: Profile, *, signing_role: str = "")
         "settlement_pledge": case.settlement_pledge_at is not None,
         "report_back_if_referred": not case.is_referred or case.reported_back_at is not None,
         "return_visit": case.contacts.filter(kind=c.ContactKind.RETURN_VISIT).exists(),
-        "acceptance_notice": case.documents.filter(
-            kind=c.DocumentKind.ACCEPTANCE_NOTICE).exists(),
+        "acceptance_notice_delivered": case.documents.filter(
+            kind=c.DocumentKind.ACCEPTANCE_NOTICE, deliveries__isnull=False).exists(),
+        "handling_report": case.reports.filter(kind=c.ReportKind.HANDLING).exists(),
     }
     # Signatures are checked by the close transition itself, not listed as missing documents.
+    # Every other closing item a profile may name (rules.profile.CLOSING_ITEMS) is checked here:
+    # an item missing from ``have`` would silently never be required.
     return [LABELS[r] for r in profile.closing.requires if r in have and not have[r]]
