@@ -29,9 +29,9 @@ def case_facts(case: Case, *, unit: Unit | None = None) -> dict[str, object]:
         "concerns_misconduct": case.concerns_misconduct,
         "concerns_policy": case.concerns_policy,
         "concerns_execution": case.concerns_execution,
-        "concerns_several_units": (
-            case.assignments.filter(status="active").count() > 1 if case.pk else False
-        ),
+        # Known at registration (the clerk's judgement) or shown by the assignment itself.
+        "concerns_several_units": case.concerns_several_units
+        or (case.assignments.filter(status="active").count() > 1 if case.pk else False),
     }
     if unit is not None:
         facts["unit_level"] = unit.level

@@ -164,7 +164,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t(
             "submit_report",
             _("报送报告"),
-            HANDLING | {S.ASSIGNED, S.DELIVERED, S.CLOSED},
+            # Office reports come before assignment too (jianan's 24-hour opinion response).
+            HANDLING
+            | {S.REGISTERED, S.PROPOSED, S.SIGNED_OFF, S.ASSIGNED, S.DELIVERED, S.CLOSED},
             None,
             OFFICE | HANDLERS,
             "report_submitted",

@@ -82,6 +82,9 @@ def build_jurisdiction(
     city_office = _unit("许昌市信访局", Level.CITY, UnitKind.PETITION_OFFICE, city)
     discipline = _unit(f"{county_name}纪委监察委", Level.COUNTY, UnitKind.DISCIPLINE, county)
     bureaus = {n: _unit(n, Level.COUNTY, UnitKind.BUREAU, county) for n in BUREAUS}
+    # A street office's business lines and area teams (seed 004 §一(一)).
+    bureaus["社会事务线"] = _unit("社会事务线", Level.COUNTY, UnitKind.LINE_OFFICE, county)
+    bureaus["第一片区工作组"] = _unit("第一片区工作组", Level.COUNTY, UnitKind.AREA_TEAM, county)
     townships, villages = {}, {}
     for tname, vnames in TOWNSHIPS.items():
         t = townships[tname] = _unit(tname, Level.TOWNSHIP, UnitKind.TOWNSHIP, county)

@@ -42,6 +42,22 @@ def _report_back_clock(rule: ReportBackRule) -> ClockRule:
     )
 
 
+def _already_stopped(case, rule: ClockRule, seen: list[set[str]]) -> bool:
+    """A clock is not started when its stop event has already happened (e.g. the acceptance
+    notice was delivered before the lead unit signed for the case). History since the last
+    reopening counts: a relapse starts the handling clocks afresh."""
+    if not seen:
+        events = case.events.order_by("seq").values_list("type", "payload")
+        keys: set[str] = set()
+        for type_, payload in events:
+            if type_ == "reopen":
+                keys = set()
+            if isinstance(payload, dict) and payload.get("event"):
+                keys.add(payload["event"])
+        seen.append(keys)
+    return any(_names(key, rule.stop) for key in seen[0])
+
+
 def start_clock(case, rule: ClockRule, at: datetime):
     from xinfang.cases.models import Clock
 
@@ -72,6 +88,7 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
     from xinfang.cases.models import Clock
 
     live = {c.name: c for c in case.clocks.exclude(status=Clock.Status.STOPPED)}
+    seen: list[set[str]] = []  # the case's past event keys, read once and only if needed
     changes: list[dict] = []
     if event_key in ENDING_EVENTS:
         for name, clock in live.items():
@@ -107,7 +124,11 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
             clock.save(update_fields=["due_at", "provisional", "extensions", "explanation"])
             changes.append({"clock": rule.name, "extended_to": clock.due_at.isoformat()})
         if clock is None:
-            if _names(event_key, rule.start) and rule.when.matches(facts):
+            if (
+                _names(event_key, rule.start)
+                and rule.when.matches(facts)
+                and not _already_stopped(case, rule, seen)
+            ):
                 new = start_clock(case, rule, at)
                 live[rule.name] = new
                 changes.append({"clock": rule.name, "started": at.isoformat(),

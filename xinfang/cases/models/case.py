@@ -148,6 +148,7 @@ class Case(models.Model):
     concerns_misconduct = models.BooleanField(_("反映干部违纪违法"), default=False)
     concerns_policy = models.BooleanField(_("政策或行业问题"), default=False)
     concerns_execution = models.BooleanField(_("片区执行问题"), default=False)
+    concerns_several_units = models.BooleanField(_("涉及多个部门"), default=False)
     leader_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("包案领导"),

@@ -75,6 +75,12 @@ class Alert(models.Model):
             models.UniqueConstraint(
                 fields=["case", "clock", "kind", "role"], name="alert_once_per_clock"
             ),
+            # NULLs are distinct in a unique index: alerts about no clock need their own.
+            models.UniqueConstraint(
+                fields=["case", "kind", "role"],
+                condition=models.Q(clock__isnull=True),
+                name="alert_once_without_clock",
+            ),
         ]
 
     def __str__(self) -> str:

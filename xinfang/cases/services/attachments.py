@@ -141,12 +141,15 @@ def clean_filename(name: str) -> str:
 
 
 def _too_large(limit: int, size: int | None = None) -> str:
-    actual = f"，本文件 {_mb(size)}" if size is not None else ""
-    return f"附件不能超过 {_mb(limit)}{actual}。"
+    actual = f"，本文件 {human_size(size)}" if size is not None else ""
+    return f"附件不能超过 {human_size(limit)}{actual}。"
 
 
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+def human_size(n: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} 字节"
 
 
 def _copy_counting(upload: UploadedFile, fd: int, limit: int) -> tuple[int, str]:

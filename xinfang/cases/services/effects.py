@@ -21,6 +21,8 @@ from ..models import (
     Signature,
     WarningNotice,
 )
+from xinfang.rules.deadlines import SHANGHAI
+
 from .base import Ctx, Invalid, active_assignment, append_event
 from .routing import check_assignable
 
@@ -241,12 +243,15 @@ def sign_for(ctx: Ctx) -> None:
         ctx.event_key = "signed_for:assist"
 
 
-def log_contact(ctx: Ctx, *, kind: str, note: str = "", at: datetime | None = None) -> None:
+def log_contact(
+    ctx: Ctx, *, kind: str, note: str = "", contacted_at: datetime | None = None
+) -> None:
+    """``contacted_at`` is when the contact happened, which may be before it is recorded."""
     if kind not in c.ContactKind.values:
         raise Invalid({"kind": f"联系方式“{kind}”无效"})
-    when = at or ctx.now
+    when = contacted_at or ctx.now
     if when > ctx.now:
-        raise Invalid({"at": "联系时间不能晚于当前时间"})
+        raise Invalid({"contacted_at": "联系时间不能晚于当前时间"})
     Contact.objects.create(case=ctx.case, kind=kind, at=when, by=_user(ctx), note=note)
     ctx.event_key, ctx.event_at = f"contact_logged:{kind}", when
     ctx.payload.update(kind=kind, at=when.isoformat(), note=note)
@@ -260,10 +265,12 @@ def deliver_acceptance_notice(
     recipient: str,
     receipt_signed: bool = True,
     promised_reply: date | None = None,
-    at: datetime | None = None,
+    delivered_at: datetime | None = None,
 ) -> None:
     _required(mode=mode, deliverer=deliverer, recipient=recipient)
-    when = at or ctx.now
+    when = delivered_at or ctx.now
+    if when > ctx.now:
+        raise Invalid({"delivered_at": "送达时间不能晚于当前时间"})
     doc = Document.objects.create(
         case=ctx.case,
         kind=c.DocumentKind.ACCEPTANCE_NOTICE,
@@ -553,6 +560,14 @@ def open_review(ctx: Ctx, *, received_at: datetime, reason: str, clerk) -> None:
     _required(reason=reason)
     if ctx.case.kind == c.Kind.REREVIEW:
         raise Refused("复核后同一事项不再受理（《信访工作条例》第三十六条）。")
+    if ctx.case.reviews.exists():
+        raise Refused(f"本件已申请{ctx.case.reviews.first().get_kind_display()}，不能重复申请。")
+    window = ctx.case.clocks.filter(kind="window", name__endswith="review_request_window").first()
+    if window and received_at > window.due_at:
+        raise Refused(
+            f"已超过申请期限（{window.label}截止于{window.due_at.astimezone(SHANGHAI):%Y-%m-%d} 24时前）。",
+            field="received_at",
+        )
     kind = c.Kind.REREVIEW if ctx.case.kind == c.Kind.REVIEW else c.Kind.REVIEW
     kind_label = "复核" if kind == c.Kind.REREVIEW else "复查"
     petitioners = [

@@ -77,6 +77,7 @@ class Registration:
     concerns_misconduct: bool = False
     concerns_policy: bool = False
     concerns_execution: bool = False
+    concerns_several_units: bool = False
     respondents: list[RespondentInput] = field(default_factory=list)
     review_of: Case | None = None
 
@@ -218,6 +219,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         concerns_misconduct=data.concerns_misconduct,
         concerns_policy=data.concerns_policy,
         concerns_execution=data.concerns_execution,
+        concerns_several_units=data.concerns_several_units,
         review_of=data.review_of,
         query_code="".join(secrets.choice(QUERY_ALPHABET) for _ in range(8)),
     )
@@ -245,6 +247,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         at=at,
         to_state=c.State.REGISTERED,
         payload={
+            "event": "registered",
             "number": number,
             "repeat_count": case.repeat_count,
             "repeat_of": case.repeat_of.number if case.repeat_of else None,

@@ -64,6 +64,7 @@ def perform(
         clock_changes = []
         for key in [ctx.event_key, *ctx.extra_events]:
             clock_changes += apply_event(locked, ctx.profile, key, ctx.event_at or at, facts)
+        ctx.payload["event"] = ctx.event_key
         if clock_changes:
             ctx.payload["clocks"] = clock_changes
         append_event(
