@@ -3,10 +3,11 @@ table, named after it; each checks what must be present and raises ``Refused`` b
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from xinfang.org.choices import Role, UnitKind
 from xinfang.org.models import Unit
+from xinfang.rules.deadlines import SHANGHAI
 
 from .. import choices as c
 from ..errors import Refused
@@ -21,8 +22,6 @@ from ..models import (
     Signature,
     WarningNotice,
 )
-from xinfang.rules.deadlines import SHANGHAI
-
 from .base import Ctx, Invalid, active_assignment, append_event
 from .routing import check_assignable
 
@@ -564,8 +563,9 @@ def open_review(ctx: Ctx, *, received_at: datetime, reason: str, clerk) -> None:
         raise Refused(f"本件已申请{ctx.case.reviews.first().get_kind_display()}，不能重复申请。")
     window = ctx.case.clocks.filter(kind="window", name__endswith="review_request_window").first()
     if window and received_at > window.due_at:
+        last_day = (window.due_at - timedelta(microseconds=1)).astimezone(SHANGHAI)
         raise Refused(
-            f"已超过申请期限（{window.label}截止于{window.due_at.astimezone(SHANGHAI):%Y-%m-%d} 24时前）。",
+            f"已超过申请期限（{window.label}至{last_day:%Y-%m-%d} 24时止）。",
             field="received_at",
         )
     kind = c.Kind.REREVIEW if ctx.case.kind == c.Kind.REVIEW else c.Kind.REVIEW
