@@ -83,7 +83,8 @@ class User(AbstractUser):
     position = models.CharField(_("职务"), max_length=50, blank=True)
     failed_logins = models.PositiveIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
-    totp_secret = models.CharField(max_length=64, blank=True, editable=False)
+    # The TOTP secret, encrypted under the key ring (a token of ~90 characters).
+    totp_secret = models.CharField(max_length=255, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("用户")

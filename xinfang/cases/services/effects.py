@@ -533,7 +533,7 @@ def close(ctx: Ctx, *, note: str = "") -> None:
         dict.fromkeys([*ctx.profile.signatures.closing, *_conditional_roles(ctx, {"closing"})])
     ) or [Role.APPROVER]
     if ctx.by.role not in needed:
-        raise Refused(f"本地规则要求由{'、'.join(Role(r).label for r in needed)}签字销号。")
+        raise Refused(f"本地规则要求由{'、'.join(str(Role(r).label) for r in needed)}签字销号。")
     _sign(ctx, c.SignatureStage.CLOSING, note)
     signed = set(
         ctx.case.signatures.filter(stage=c.SignatureStage.CLOSING).values_list("role", flat=True)

@@ -1,0 +1,204 @@
+"""``xinfang backup`` → empty database → ``xinfang restore`` gives back every case, its history,
+its petitioners (still decryptable) and its attachment files — and the archive never holds a
+plaintext ID number."""
+
+import io
+import json
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tests.conftest import id_number
+from xinfang.audit import services as audit
+from xinfang.audit.models import AuditEntry
+from xinfang.cases.models import Attachment, Case, CaseEvent, Petitioner
+from xinfang.cases.services import PetitionerInput
+from xinfang.cases.services.attachments import attachment_add, attachment_open
+from xinfang.org.models import User
+from xinfang.security import crypto
+from xinfang.security.crypto import get_keyring
+
+pytestmark = pytest.mark.django_db(transaction=True)  # restore commits, as it does in use
+
+NUMBER = id_number("41102319800101123")
+PHONE = "13812345678"
+ADDRESS = "将官池镇岗朱村3组"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+@pytest.fixture(autouse=True)
+def own_key_file(tmp_path, settings):
+    settings.XINFANG_KEY_FILE = tmp_path / "keys" / "xinfang-keys.json"
+    settings.ATTACHMENT_ROOT = tmp_path / "attachments"
+    yield
+    crypto.reset_keyring_cache()
+
+
+@pytest.fixture
+def installation(jianan, register):
+    """Two cases, one with an attachment, a few audit entries; returns what to compare."""
+    first = register(petitioners=[PetitionerInput(name="张三明", id_number=NUMBER, phone=PHONE,
+                                                  address=ADDRESS)])
+    register(petitioners=[PetitionerInput(name="李秀英", id_number=id_number("41102319750505234"),
+                                          phone="13998765432", address="五女店镇魏庄村1组")])
+    attachment_add(case=first, by=jianan.member("clerk"),
+                   upload=SimpleUploadedFile("现场照片.png", PNG))
+    audit.audit_record(action=audit.LOGIN, actor=jianan.member("clerk").user, ip="10.1.1.1")
+    return snapshot()
+
+
+def snapshot():
+    return {
+        "cases": sorted(Case.objects.values_list("pk", "number", "state", "matter")),
+        "events": sorted(CaseEvent.objects.values_list("pk", "case_id", "seq", "type", "payload")),
+        "petitioners": sorted(
+            (p.pk, p.name, p.id_number, p.phone, p.address, p.id_number_index)
+            for p in Petitioner.objects.all()
+        ),
+        "users": sorted(User.objects.values_list("pk", "username", "password")),
+        "attachments": sorted(Attachment.objects.values_list("pk", "stored_name", "sha256")),
+        "audit": list(AuditEntry.objects.order_by("id").values_list("id", "hash")),
+    }
+
+
+def archive_bytes(path: Path) -> bytes:
+    with tarfile.open(path, "r:gz") as tar:
+        return b"".join(tar.extractfile(m).read() for m in tar if m.isfile())
+
+
+def empty_the_installation(settings):
+    call_command("flush", interactive=False)
+    shutil.rmtree(settings.ATTACHMENT_ROOT)
+
+
+def test_backup_then_restore_into_an_empty_database_gives_everything_back(
+        installation, tmp_path, settings):
+    out = tmp_path / "backup.tar.gz"
+    call_command("backup", str(out))
+    empty_the_installation(settings)
+    assert not Case.objects.exists() and not AuditEntry.objects.exists()
+
+    call_command("restore", str(out))
+
+    restored = snapshot()
+    assert {k: v for k, v in restored.items() if k != "audit"} == {
+        k: v for k, v in installation.items() if k != "audit"}
+    # the audit chain as it was at backup, then the restore itself chained onto it
+    assert restored["audit"][:-1] == installation["audit"]
+    assert AuditEntry.objects.order_by("-id").first().action == audit.RESTORE
+    assert audit.audit_verify().ok
+    # petitioners decrypt and are found by their blind index
+    index = get_keyring().blind_index(NUMBER, purpose="id_number")
+    assert Petitioner.objects.get(id_number_index=index).address == ADDRESS
+    # attachment bytes, checked against their checksum
+    with attachment_open(Attachment.objects.get()) as f:
+        assert f.read() == PNG
+
+
+def test_new_rows_after_a_restore_do_not_collide_with_restored_ids(
+        installation, tmp_path, settings, register):
+    out = tmp_path / "backup.tar.gz"
+    call_command("backup", str(out))
+    empty_the_installation(settings)
+    call_command("restore", str(out))
+
+    case = register(petitioners=[PetitionerInput(name="新来人", phone="13700000000")])
+
+    assert case.pk > max(pk for pk, *_ in installation["cases"])
+
+
+def test_the_archive_holds_no_plaintext_personal_data(installation, tmp_path):
+    out = tmp_path / "backup.tar.gz"
+    call_command("backup", str(out))
+
+    content = archive_bytes(out)
+    for secret in (NUMBER, PHONE, ADDRESS):
+        assert secret.encode("utf-8") not in content
+        assert json.dumps(secret).encode("ascii") not in content  # nor \\u-escaped
+    assert b"sm4gcm:k1:" in content
+
+
+def test_the_manifest_names_keys_counts_and_checksums_but_holds_no_key(installation, tmp_path):
+    out = tmp_path / "backup.tar.gz"
+    call_command("backup", str(out))
+
+    with tarfile.open(out, "r:gz") as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+        names = tar.getnames()
+    assert manifest["keys"]["referenced"] == ["k1"]
+    assert manifest["counts"]["cases.case"] == 2
+    assert manifest["counts"]["cases.petitioner"] == 2
+    assert set(manifest["members"]) == set(names) - {"manifest.json"}
+    assert "audit" in manifest["migrations"]
+    key_file = json.loads(Path(get_keyring().path).read_text())
+    for key in key_file["data_keys"]:
+        assert key["key"].encode() not in archive_bytes(out)
+    assert AuditEntry.objects.order_by("-id").first().action == audit.BACKUP
+
+
+def test_restore_refuses_a_database_that_is_not_empty(installation, tmp_path):
+    out = tmp_path / "backup.tar.gz"
+    call_command("backup", str(out))
+
+    with pytest.raises(CommandError, match="不是空的.*--force"):
+        call_command("restore", str(out))
+
+
+def test_restore_with_force_replaces_what_is_there(installation, tmp_path, register):
+    out = tmp_path / "backup.tar.gz"
+    call_command("backup", str(out))
+    register(petitioners=[PetitionerInput(name="备份之后", phone="13700000000")])
+
+    call_command("restore", str(out), "--force")
+
+    assert snapshot()["cases"] == installation["cases"]
+    assert audit.audit_verify().ok
+
+
+def test_restore_refuses_a_key_file_without_the_keys_the_data_uses(
+        installation, tmp_path, settings):
+    out = tmp_path / "backup.tar.gz"
+    call_command("backup", str(out))
+    empty_the_installation(settings)
+    settings.XINFANG_KEY_FILE = tmp_path / "other" / "keys.json"  # a fresh, different key file
+
+    with pytest.raises(CommandError, match="密钥 k1 无法解密"):
+        call_command("restore", str(out))
+    assert not Case.objects.exists()
+
+
+def test_restore_refuses_an_archive_altered_after_backup(installation, tmp_path, settings):
+    out = tmp_path / "backup.tar.gz"
+    call_command("backup", str(out))
+    altered = tmp_path / "altered.tar.gz"
+    with tarfile.open(out, "r:gz") as src, tarfile.open(altered, "w:gz") as dst:
+        for member in src:
+            body = src.extractfile(member).read()
+            if member.name == "data.json":
+                body = body.replace("反映危房改造补助未到位".encode(), "已办结无异议".encode())
+                member.size = len(body)
+            dst.addfile(member, io.BytesIO(body))
+    empty_the_installation(settings)
+
+    with pytest.raises(CommandError, match="data.json 校验值不符"):
+        call_command("restore", str(altered))
+    assert not Case.objects.exists()
+
+
+def test_text_that_only_looks_like_a_token_does_not_block_a_restore(
+        installation, tmp_path, settings, register):
+    register(matter="sm4gcm:k7:" + "QUJD" * 12)
+    out = tmp_path / "backup.tar.gz"
+    call_command("backup", str(out))
+    empty_the_installation(settings)
+
+    call_command("restore", str(out))
+
+    assert Case.objects.filter(matter__startswith="sm4gcm:k7:").exists()
+    with tarfile.open(out, "r:gz") as tar:
+        assert json.load(tar.extractfile("manifest.json"))["keys"]["referenced"] == ["k1"]

@@ -1,0 +1,85 @@
+"""``xinfang audit``: check and read the audit trail.
+
+    xinfang audit verify                 # exit status 1 and the first bad entry if the chain broke
+    xinfang audit list [--action login_failed] [--since 2026-09-01] [--limit 50]
+    xinfang audit prune --before 2026-01-01   # refuses anything inside the retention period
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import datetime, time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from xinfang.audit.models import AuditEntry
+from xinfang.audit.services import ACTIONS, RetentionRefused, audit_prune, audit_verify
+
+
+def _instant(text: str) -> datetime:
+    """``2026-09-01`` (local midnight) or a full ISO date-time."""
+    moment = parse_datetime(text)
+    if moment is None:
+        day = parse_date(text)
+        if day is None:
+            raise CommandError(f"无法识别的日期：{text}（格式如 2026-09-01）")
+        moment = datetime.combine(day, time.min)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+class Command(BaseCommand):
+    help = "校验、查看、清理审计记录。"
+
+    def add_arguments(self, parser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True)
+        actions.add_parser("verify", help="校验整条哈希链；有改动或删除时以非零状态退出")
+        listing = actions.add_parser("list", help="按时间倒序列出审计记录")
+        listing.add_argument("--action", dest="kind", choices=ACTIONS, help="只列出这种操作")
+        listing.add_argument("--since", help="只列出此时间之后的记录（如 2026-09-01）")
+        listing.add_argument("--limit", type=int, default=50, help="最多列出多少条（默认 50）")
+        prune = actions.add_parser("prune", help="清理保存期以前的记录（保存期内的一律拒绝）")
+        prune.add_argument("--before", required=True, help="清理此时间之前的记录")
+
+    def handle(self, *args, action: str, **options) -> None:
+        if action == "verify":
+            self.verify()
+        elif action == "list":
+            self.list_entries(kind=options["kind"], since=options["since"],
+                              limit=options["limit"])
+        else:
+            self.prune(options["before"])
+
+    def verify(self) -> None:
+        result = audit_verify()
+        if not result.ok:
+            raise CommandError(f"审计链校验失败（第一条问题记录 #{result.first_bad_id}）："
+                               f"{result.message}")
+        self.stdout.write(result.message)
+        if result.head_hash:
+            self.stdout.write(f"最新哈希：{result.head_hash}")
+
+    def list_entries(self, *, kind: str | None, since: str | None, limit: int) -> None:
+        entries = AuditEntry.objects.order_by("-id")
+        if kind:
+            entries = entries.filter(action=kind)
+        if since:
+            entries = entries.filter(at__gte=_instant(since))
+        for entry in entries[: max(limit, 0)]:
+            target = f"{entry.object_type}:{entry.object_id}" if entry.object_type else "-"
+            detail = json.dumps(entry.detail, ensure_ascii=False) if entry.detail else ""
+            self.stdout.write(
+                f"#{entry.id}\t{timezone.localtime(entry.at):%Y-%m-%d %H:%M:%S}\t{entry.action}\t"
+                f"{entry.actor_name or '-'}\t{target}\t{entry.ip or '-'}\t{detail}"
+            )
+
+    def prune(self, before: str) -> None:
+        try:
+            removed = audit_prune(_instant(before), actor_name=f"cli:{getpass.getuser()}")
+        except RetentionRefused as e:
+            raise CommandError(str(e)) from e
+        self.stdout.write(f"已清理 {removed} 条审计记录，并写入检查点。")

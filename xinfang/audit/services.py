@@ -1,0 +1,261 @@
+"""Writing, verifying and pruning the audit trail.
+
+Every entry stores ``prev_hash`` (the hash of the entry before it, ``"0" * 64`` for the first) and
+``hash``, the SHA-256 of a canonical JSON array of its own content and ``prev_hash``. Altering an
+entry breaks its own hash; removing one breaks the ``prev_hash`` of the next; reordering breaks
+both. ``audit_verify`` walks the chain in id order and names the first entry that does not fit.
+
+Appends are serialised so that two writers never chain onto the same predecessor: PostgreSQL takes
+a transaction-scoped advisory lock (a ``SELECT … FOR UPDATE`` on the last row is not enough — a
+writer that waited for it would still see the row it waited on as "last" and fork the chain);
+SQLite's ``IMMEDIATE`` transactions already admit one writer at a time. A unique index on
+``prev_hash`` (migration 0003) refuses a fork outright, and the append retries if it meets one.
+
+Entries are kept at least ``conf.retention_days()``. ``audit_prune`` removes an older *prefix* of
+the chain and appends a checkpoint entry recording the hash the remaining chain starts from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from .conf import retention_days
+from .models import AuditEntry
+
+GENESIS = "0" * 64
+
+# -- actions ---------------------------------------------------------------------------------------
+
+LOGIN = "login"
+LOGIN_FAILED = "login_failed"
+LOCKOUT = "lockout"
+LOGOUT = "logout"
+REVEAL = "reveal"
+EXPORT = "export"
+DOWNLOAD = "download"
+PERMISSION_CHANGE = "permission_change"
+PROFILE_CHANGE = "profile_change"
+CALENDAR_LOAD = "calendar_load"
+KEY_ROTATION = "key_rotation"
+BACKUP = "backup"
+RESTORE = "restore"
+CHECKPOINT = "checkpoint"  # written by audit_prune only
+
+ACTIONS = (
+    LOGIN, LOGIN_FAILED, LOCKOUT, LOGOUT, REVEAL, EXPORT, DOWNLOAD, PERMISSION_CHANGE,
+    PROFILE_CHANGE, CALENDAR_LOAD, KEY_ROTATION, BACKUP, RESTORE, CHECKPOINT,
+)
+
+_APPEND_ATTEMPTS = 5
+# Any fixed 64-bit number, the same in every process: the key of the PostgreSQL advisory lock.
+_PG_LOCK_KEY = 0x78696E66616E6701  # "xinfang" + 1
+
+
+class RetentionRefused(Exception):
+    """A prune that would remove entries younger than the retention period."""
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    message: str = ""
+    head_hash: str = ""  # the newest entry's hash: record it elsewhere to detect a cut-off tail
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+
+def audit_record(
+    *, action: str, actor: Any = None, object_type: str = "", object_id: Any = "",
+    detail: dict | None = None, ip: str = "", at: datetime | None = None,
+    actor_name: str | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain. ``actor`` is a user or membership (or ``None`` for the system
+    and the command line, then ``actor_name`` says who); ``detail`` must be JSON-serialisable."""
+    if not action or len(action) > AuditEntry._meta.get_field("action").max_length:
+        raise ValueError(f"Audit action must be 1–40 characters, not {action!r}.")
+    actor = getattr(actor, "user", actor)  # a membership acts as its user
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        raise ValueError("Audit timestamps must be timezone-aware.")
+    if actor_name is None:
+        actor_name = _display_name(actor) if actor is not None else ""
+    fields = {
+        "at": at.astimezone(UTC),
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_name": _clip(actor_name, "actor_name"),
+        "action": action,
+        "object_type": _clip(object_type, "object_type"),
+        "object_id": _clip(object_id, "object_id"),
+        # What is hashed is exactly what the database will hand back.
+        "detail": _normalise_detail(detail or {}),
+        "ip": _clip(ip or "", "ip"),
+    }
+    return _append(fields)
+
+
+def _append(fields: dict, *, prev_if_empty: str = GENESIS) -> AuditEntry:
+    for attempt in range(_APPEND_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                _lock_chain()
+                prev = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+                prev = prev or prev_if_empty
+                entry = AuditEntry(prev_hash=prev, hash=entry_hash(prev_hash=prev, **fields),
+                                   **fields)
+                entry.save(force_insert=True)
+                return entry
+        except IntegrityError:
+            # Another writer chained onto the same predecessor (a fork the unique index refused).
+            if attempt == _APPEND_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def entry_hash(
+    *, prev_hash: str, at: datetime, actor_id: int | None, actor_name: str, action: str,
+    object_type: str, object_id: str, detail: dict, ip: str,
+) -> str:
+    canonical = json.dumps(
+        [prev_hash, at.astimezone(UTC).isoformat(), actor_id, actor_name, action, object_type,
+         object_id, _canonical_numbers(detail), ip],
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+    # SQLite: the IMMEDIATE transaction that atomic() began already holds the write lock.
+
+
+def _display_name(actor: Any) -> str:
+    return getattr(actor, "full_name", "") or getattr(actor, "username", "") or str(actor)
+
+
+def _clip(value: Any, field: str) -> str:
+    return str(value)[: AuditEntry._meta.get_field(field).max_length]
+
+
+def _normalise_detail(detail: dict) -> dict:
+    if not isinstance(detail, dict):
+        raise TypeError("Audit detail must be a dict.")
+    text = json.dumps(detail, cls=DjangoJSONEncoder, ensure_ascii=False, allow_nan=False)
+    return _canonical_numbers(json.loads(text))
+
+
+def _canonical_numbers(value: Any) -> Any:
+    # PostgreSQL's jsonb returns 1e+20 as 100000000000000000000: integral floats hash as ints.
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _canonical_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical_numbers(v) for v in value]
+    return value
+
+
+# -- verifying -------------------------------------------------------------------------------------
+
+
+def audit_verify() -> VerifyResult:
+    """Walk the chain in id order from the genesis (or the latest prune checkpoint)."""
+    checkpoint = (
+        AuditEntry.objects.filter(action=CHECKPOINT).order_by("-id").values("id", "detail").first()
+    )
+    expected_prev = GENESIS
+    if checkpoint is not None:
+        expected_prev = str((checkpoint["detail"] or {}).get("anchor_hash") or "")
+    checked = 0
+    last_hash = ""
+    rows = AuditEntry.objects.order_by("id").values_list(
+        "id", "at", "actor_id", "actor_name", "action", "object_type", "object_id", "detail",
+        "ip", "prev_hash", "hash",
+    )
+    for (pk, at, actor_id, actor_name, action, object_type, object_id, detail, ip, prev_hash,
+         stored_hash) in rows.iterator(chunk_size=2000):
+        if prev_hash != expected_prev:
+            where = "链首" if checked == 0 else f"第 {pk} 条之前"
+            return VerifyResult(
+                False, checked, pk,
+                f"审计记录 #{pk} 的前序哈希与链上前一条不符：{where}有记录被删除、插入或调换。",
+            )
+        try:
+            computed = entry_hash(
+                prev_hash=prev_hash, at=at, actor_id=actor_id, actor_name=actor_name,
+                action=action, object_type=object_type, object_id=object_id, detail=detail,
+                ip=ip,
+            )
+        except (TypeError, ValueError):
+            computed = ""
+        if computed != stored_hash:
+            return VerifyResult(
+                False, checked, pk, f"审计记录 #{pk} 的内容与其哈希不符：已被改动。")
+        checked += 1
+        expected_prev = last_hash = stored_hash
+    return VerifyResult(True, checked, None, f"审计链完整，共校验 {checked} 条。", last_hash)
+
+
+# -- pruning ---------------------------------------------------------------------------------------
+
+
+def audit_prune(before: datetime, *, now: datetime | None = None, actor_name: str = "") -> int:
+    """Remove the entries older than ``before`` (a prefix of the chain) and append a checkpoint.
+
+    Refuses a ``before`` inside the retention period. Returns how many entries were removed.
+    """
+    now = now or timezone.now()
+    days = retention_days()
+    limit = now - timedelta(days=days)
+    if before > limit:
+        raise RetentionRefused(
+            f"审计记录至少保存 {days} 天：只能清理 {timezone.localtime(limit):%Y-%m-%d %H:%M} "
+            f"之前的记录。"
+        )
+    with transaction.atomic():
+        _lock_chain()
+        first_young = (
+            AuditEntry.objects.filter(at__gte=before).order_by("id").values_list("id", flat=True)
+            .first()
+        )
+        old = AuditEntry.objects.all()
+        if first_young is not None:
+            old = old.filter(id__lt=first_young)  # a prefix: never a hole in the chain
+        last = old.order_by("-id").values("id", "hash").first()
+        if last is None:
+            return 0
+        removed = old.count()
+        _allow_delete_in_this_transaction()
+        AuditEntry.objects.filter(id__lte=last["id"]).delete()
+        detail = {"removed_count": removed, "removed_through_id": last["id"],
+                  "removed_before": before.astimezone(UTC).isoformat(),
+                  "anchor_hash": last["hash"]}
+        # If nothing younger is left, the checkpoint itself starts the chain from the anchor.
+        _append(
+            {"at": timezone.now().astimezone(UTC), "actor_id": None,
+             "actor_name": _clip(actor_name, "actor_name"), "action": CHECKPOINT,
+             "object_type": "audit", "object_id": "", "detail": detail, "ip": ""},
+            prev_if_empty=last["hash"],
+        )
+    return removed
+
+
+def _allow_delete_in_this_transaction() -> None:
+    # The PostgreSQL trigger (migration 0003) lets DELETE through only with this transaction-local
+    # setting; UPDATE is refused always. SQLite's trigger refuses UPDATE only.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('xinfang.audit_prune', 'on', true)")
