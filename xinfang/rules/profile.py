@@ -344,6 +344,19 @@ class Principle:
     seed: str = ""
 
 
+# Seed 000 §九: leader instructions are not disclosed without approval — by default only the
+# office's leaders and clerk read them.
+DEFAULT_INSTRUCTION_READERS = ("clerk", "approver", "chief")
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """Who may read what a case keeps confidential beyond personal data."""
+
+    leader_instruction: tuple[str, ...] = DEFAULT_INSTRUCTION_READERS
+    seed: str = ""
+
+
 @dataclass(frozen=True)
 class Profile:
     code: str
@@ -371,6 +384,7 @@ class Profile:
     periodic_reports: tuple[PeriodicReport, ...] = ()
     registers: tuple[RegisterRule, ...] = ()
     principles: tuple[Principle, ...] = ()
+    disclosure: Disclosure = Disclosure()
     extends: str | None = None
     source_path: str = ""
     checksum: str = field(default="", compare=False)
@@ -530,6 +544,7 @@ SCHEMA = _obj(
     registers=_list(_obj(["name", "label", "seed"], name=_NAME, label=_TEXT, seed=_TEXT,
                          period={"enum": list(PERIODS)}, by=_TEXTS)),
     principles=_list(_obj(["name", "text", "seed"], name=_NAME, text=_TEXT, seed=_TEXT)),
+    disclosure=_obj(["leader_instruction", "seed"], leader_instruction=_TEXTS, seed=_TEXT),
 )  # fmt: skip
 
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
@@ -836,6 +851,9 @@ class _Checker:
             self.names((*path, "to"), rule.get("to"), ROLES, "role")
         for path, rule in self.section("registers"):
             self.names((*path, "by"), rule.get("by"), UNIT_KINDS, "unit kind")
+        for path, rule in self.section("disclosure"):
+            self.names((*path, "leader_instruction"), rule.get("leader_instruction"), ROLES,
+                       "role")
         return self.issues
 
     def pattern(self) -> None:
@@ -1041,6 +1059,9 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
         registers=rules("registers", lambda r: RegisterRule(
             r["name"], r["label"], r.get("period"), _tuple(r, "by"), r["seed"])),
         principles=rules("principles", lambda r: Principle(r["name"], r["text"], r["seed"])),
+        disclosure=Disclosure(
+            tuple(data.get("disclosure", {}).get("leader_instruction", DEFAULT_INSTRUCTION_READERS)),
+            data.get("disclosure", {}).get("seed", "")),
         extends=data.get("extends"), source_path=source, checksum=checksum,
     )  # fmt: skip
 

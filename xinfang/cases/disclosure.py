@@ -1,0 +1,49 @@
+"""What of a case a membership may read in clear (seed 000 §九; PIPL).
+
+Personal data is masked by default everywhere; a reveal is an explicit, logged action, and some
+people may never take it. Leader instructions are read only by the roles the profile names.
+UI pages, API serializers and exports all ask here.
+"""
+
+from __future__ import annotations
+
+from xinfang.org.choices import Role
+from xinfang.org.models import Membership
+from xinfang.rules.store import profile_of
+from xinfang.security.masking import mask_address, mask_id_number, mask_name, mask_phone
+
+from .models import Case, Petitioner
+
+OFFICE = {Role.CLERK, Role.APPROVER, Role.CHIEF}
+HANDLING = {Role.UNIT_HANDLER, Role.PROXY_AGENT, Role.LINE_HEAD, Role.DISCIPLINE}
+
+
+def may_reveal(case: Case, by: Membership | None) -> bool:
+    """Whether ``by`` may reveal the petitioners' personal data of ``case`` (always logged).
+    A confidential petitioner is never revealed to the units handling the case."""
+    if by is None:
+        return False
+    if by.role in OFFICE:
+        return True
+    return by.role in HANDLING and not case.confidential
+
+
+def may_read_leader_instruction(case: Case, by: Membership | None) -> bool:
+    if by is None or not case.leader_instruction:
+        return False
+    return by.role in profile_of(case.profile).disclosure.leader_instruction
+
+
+def leader_instruction_for(case: Case, by: Membership | None) -> str:
+    if not case.leader_instruction:
+        return ""
+    return case.leader_instruction if may_read_leader_instruction(case, by) else "（领导批示内容不公开）"
+
+
+def petitioner_fields(petitioner: Petitioner, *, revealed: bool) -> dict[str, str]:
+    """The petitioner as shown: masked unless the viewer has revealed it (and may)."""
+    if revealed:
+        return {"name": petitioner.name, "id_number": petitioner.id_number,
+                "phone": petitioner.phone, "address": petitioner.address}
+    return {"name": mask_name(petitioner.name), "id_number": mask_id_number(petitioner.id_number),
+            "phone": mask_phone(petitioner.phone), "address": mask_address(petitioner.address)}
