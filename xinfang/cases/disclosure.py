@@ -37,7 +37,9 @@ def may_read_leader_instruction(case: Case, by: Membership | None) -> bool:
 def leader_instruction_for(case: Case, by: Membership | None) -> str:
     if not case.leader_instruction:
         return ""
-    return case.leader_instruction if may_read_leader_instruction(case, by) else "（领导批示内容不公开）"
+    if may_read_leader_instruction(case, by):
+        return case.leader_instruction
+    return "（领导批示内容不公开）"
 
 
 def petitioner_fields(petitioner: Petitioner, *, revealed: bool) -> dict[str, str]:

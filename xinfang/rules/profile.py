@@ -988,6 +988,7 @@ def _stage(data: dict) -> ReviewStage:
 
 
 def _build(data: dict, *, source: str, checksum: str) -> Profile:
+    disclosure = data.get("disclosure", {})
     cats = tuple(data["categories"])
 
     def rules(key: str, make) -> tuple:
@@ -1060,8 +1061,8 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
             r["name"], r["label"], r.get("period"), _tuple(r, "by"), r["seed"])),
         principles=rules("principles", lambda r: Principle(r["name"], r["text"], r["seed"])),
         disclosure=Disclosure(
-            tuple(data.get("disclosure", {}).get("leader_instruction", DEFAULT_INSTRUCTION_READERS)),
-            data.get("disclosure", {}).get("seed", "")),
+            tuple(disclosure.get("leader_instruction", DEFAULT_INSTRUCTION_READERS)),
+            disclosure.get("seed", "")),
         extends=data.get("extends"), source_path=source, checksum=checksum,
     )  # fmt: skip
 
