@@ -1,2 +1,22 @@
+"""The REST API under /api/ (namespace ``api``). Session authentication; the acting membership is
+the ``X-Membership`` header or the user's first active one. Only the raw OpenAPI 3 schema is
+served: drf-spectacular's Swagger UI and ReDoc load their assets from a CDN, which an office
+network may not reach and a security review would not accept."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import IsAuthenticated
+
+from . import views
+
 app_name = "api"
-urlpatterns: list = []
+urlpatterns = [
+    path("cases/", views.CaseList.as_view(), name="case-list"),
+    path("cases/<int:pk>/", views.CaseDetail.as_view(), name="case-detail"),
+    path("cases/<int:pk>/actions/", views.CaseActions.as_view(), name="case-actions"),
+    path("cases/<int:pk>/transitions/<str:name>/", views.CaseTransition.as_view(),
+         name="case-transition"),
+    path("ledgers/l0.xlsx", views.LedgerL0.as_view(), name="ledger-l0"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
+         name="schema"),
+]

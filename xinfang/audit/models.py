@@ -25,6 +25,9 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("审计记录")
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.actor_name}"
+
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise ValueError("审计记录只能追加，不能修改。")
@@ -32,6 +35,3 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("审计记录不能删除；超过保存期限的记录由 audit prune 清理。")
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.actor_name}"

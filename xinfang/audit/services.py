@@ -154,6 +154,8 @@ def _normalise_detail(detail: dict) -> dict:
     if not isinstance(detail, dict):
         raise TypeError("Audit detail must be a dict.")
     text = json.dumps(detail, cls=DjangoJSONEncoder, ensure_ascii=False, allow_nan=False)
+    # PostgreSQL's jsonb cannot hold U+0000; keep the fact that one was there, visibly.
+    text = text.replace("\\u0000", "\\\\u0000")
     return _canonical_numbers(json.loads(text))
 
 

@@ -19,6 +19,7 @@ from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import Membership
 from xinfang.security.models import Recusal
 
+from .choices import AssignmentStatus
 from .models import Assignment, Case, CasePetitioner, Respondent
 from .services.base import is_office_of
 
@@ -38,9 +39,14 @@ def cases_for(by: Membership | None) -> QuerySet[Case]:
             return Case.objects.none()
         scope = Q(jurisdiction__path__startswith=home.path)
     elif by.role in UNIT_READERS:
-        scope = Q(
-            Exists(Assignment.objects.filter(case=OuterRef("pk"), unit__path__startswith=unit.path))
+        # Not a case transferred away (to discipline, when the misconduct may be the unit's own):
+        # the unit sees what it handles, or handled to the end.
+        handled = Assignment.objects.filter(
+            case=OuterRef("pk"),
+            unit__path__startswith=unit.path,
+            status__in=[AssignmentStatus.ACTIVE, AssignmentStatus.ENDED],
         )
+        scope = Q(Exists(handled))
     else:
         return Case.objects.none()
     # A user inside the accused unit (the unit itself or any unit under it) never sees the case.

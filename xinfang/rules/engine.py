@@ -74,6 +74,9 @@ def start_clock(case, rule: ClockRule, at: datetime):
 # clock still running stops with it, whether or not its rule lists the event — else a declined
 # first petition's contact clock (jianan) or proposal clock (datonghu) would run late forever.
 ENDING_EVENTS = ("declined", "merged")
+# Closing (销号) and archiving end every deadline too; windows run on (the 30 days to ask for a
+# review start at delivery and outlive the closing).
+CLOSING_EVENTS = ("closed", "archived")
 
 
 def _stop(clock, at: datetime) -> None:
@@ -95,6 +98,12 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
             _stop(clock, at)
             changes.append({"clock": name, "stopped": at.isoformat(), "met": clock.met})
         return changes
+    if event_key in CLOSING_EVENTS:
+        for name, clock in list(live.items()):
+            if clock.kind == "deadline":
+                _stop(clock, at)
+                changes.append({"clock": name, "stopped": at.isoformat(), "met": clock.met})
+                del live[name]
     for rule in clock_rules(profile):
         clock = live.get(rule.name)
         if clock and _names(event_key, rule.stop):

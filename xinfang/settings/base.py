@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "xinfang.rules",
     "xinfang.cases",
     "xinfang.registers",
+    "xinfang.ledgers",
     "xinfang.audit",
     "xinfang.security",
     "xinfang.web",

@@ -11,10 +11,10 @@ from .registration import (
 )
 from .routing import check_assignable, propose_units
 from .supervision import sweep
-from .transitions import available, perform, refusal
+from .transitions import actor_refusal, available, perform, refusal
 
 __all__ = [
     "DemandInput", "Invalid", "PetitionerInput", "Registration", "RespondentInput",
-    "available", "case_register", "check_assignable", "perform", "propose_units", "refusal",
-    "sweep",
+    "actor_refusal", "available", "case_register", "check_assignable", "perform",
+    "propose_units", "refusal", "sweep",
 ]

@@ -97,3 +97,14 @@ def refusal(name: str, *, case: Case, by: Membership | None) -> str | None:
 def available(*, case: Case, by: Membership) -> list[str]:
     """The transitions this membership may take on this case now, in table order."""
     return [name for name in TRANSITIONS if refusal(name, case=case, by=by) is None]
+
+
+def actor_refusal(name: str, *, case: Case, by: Membership) -> str | None:
+    """Why ``by`` may never take ``name`` on ``case`` (role, unit, respondent, recusal) —
+    whatever the case's state; None when the membership may, in principle. The API answers 403
+    for these and 422 for the rest."""
+    try:
+        check_actor(TRANSITIONS[name], case, by)
+    except Refused as e:
+        return e.message
+    return None

@@ -1,0 +1,182 @@
+"""The L0 case ledger (FORMS.md): exact header, rows from the permission door only, personal data
+masked unless the office may reveal it, every export audited — over the API and the command."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command, get_commands
+from django.utils import timezone
+
+from tests.api.world import client_as, read_sheet, walk
+from tests.conftest import register_in
+from xinfang.audit.models import AuditEntry
+from xinfang.cases.models import Case
+from xinfang.ledgers.exports import L0_HEADERS, XLSX_CONTENT_TYPE, ledger_l0
+from xinfang.ledgers.management.commands.export_ledger import Command
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ("编号", "信访人姓名", "住址", "电话", "反映问题及主要诉求", "问题类别", "承办单位",
+          "责任人", "交办时间", "处理情况", "销号时间")
+
+
+def export(membership, query: str = ""):
+    response = client_as(membership).get(f"/api/ledgers/l0.xlsx{query}")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
+    assert response["Content-Disposition"].startswith("attachment; filename*=utf-8''")
+    return read_sheet(response.content)
+
+
+def test_the_header_row_is_exactly_the_forms_md_l0_columns(jianan):
+    assert L0_HEADERS == HEADER
+    rows = export(jianan.member("clerk"))
+    assert rows == [HEADER]  # an empty ledger still has its header
+
+
+def test_a_closed_case_fills_every_column_and_the_office_sees_it_unmasked(jianan):
+    case = walk(jianan, "closed")
+    rows = export(jianan.member("clerk"))
+    assert len(rows) == 2
+    row = dict(zip(HEADER, rows[1], strict=True))
+    assert row["编号"] == case.number == "建安信〔2026〕0001号"
+    assert (row["信访人姓名"], row["住址"], row["电话"]) == (
+        "张三明", "将官池镇岗朱村3组", "13812345678")
+    assert row["反映问题及主要诉求"] == (
+        "反映危房改造补助未到位\n主要诉求：1. 要求落实2025年危房改造补助")
+    assert row["问题类别"] == "危房改造"
+    assert row["承办单位"] == "将官池镇（主办）、区民政局（协办）"
+    assert row["责任人"] == "陈晓东"
+    assigned_at = local(case.assignments.get(role="lead").assigned_at)
+    assert abs(row["交办时间"] - assigned_at) < timedelta(seconds=1)  # Beijing time, as typed
+    assert row["处理情况"] == "已销号；核查：诉求1部分属实（诉求合理的解决到位）"
+    assert abs(row["销号时间"] - local(case.closed_at)) < timedelta(seconds=1)
+
+
+def local(dt):
+    return timezone.localtime(dt).replace(tzinfo=None)
+
+
+@pytest.mark.parametrize("member", ["township", "bureau", "inspector", "city_clerk"])
+def test_everyone_but_the_offices_clerk_approver_and_chief_gets_masked_rows(jianan, member):
+    walk(jianan, "in_progress")
+    rows = export(jianan.member(member))
+    assert rows[1][1:4] == ("张*明", "将官池镇****", "138****5678")
+
+
+@pytest.mark.parametrize("member", ["clerk", "approver", "chief"])
+def test_the_office_reveals_even_a_confidential_case(jianan, member):
+    walk(jianan, "in_progress", confidential=True)
+    assert export(jianan.member(member))[1][1] == "张三明"
+
+
+def test_a_confidential_case_never_shows_its_petitioner_to_the_handling_unit(jianan):
+    walk(jianan, "in_progress", confidential=True)
+    for member in ("township", "township_head", "proxy", "bureau"):
+        rows = export(jianan.member(member))
+        assert rows[1][1] == "张*明", member
+        assert "张三明" not in str(rows) and "13812345678" not in str(rows)
+
+
+def test_rows_are_the_cases_the_member_may_see_with_the_list_filters(jianan, jurisdiction):
+    handled = walk(jianan, "in_progress")
+    fresh = register_in(jianan, matter="反映低保未发放")
+    register_in(jurisdiction("datonghu"))
+    assert [r[0] for r in export(jianan.member("clerk"))[1:]] == [handled.number, fresh.number]
+    assert [r[0] for r in export(jianan.member("township"))[1:]] == [handled.number]
+    assert [r[0] for r in export(jianan.member("clerk"), "?state=registered")[1:]] == [
+        fresh.number]
+    assert [r[0] for r in export(jianan.member("clerk"), "?search=低保")[1:]] == [fresh.number]
+    assert export(jianan.member("discipline")) == [HEADER]
+
+
+def test_the_export_cannot_be_widened_by_the_queryset_a_caller_passes(jianan):
+    walk(jianan, "in_progress")
+    register_in(jianan)
+    township = jianan.member("township")
+    rows = read_sheet(ledger_l0(Case.objects.all(), by=township))
+    assert len(rows) == 2  # the header and the one case assigned to the township
+
+
+def test_every_export_is_audited_with_who_what_and_which_cases(jianan):
+    case = walk(jianan, "in_progress")
+    export(jianan.member("clerk"), "?state=in_progress")
+    export(jianan.member("township"))
+    entries = list(AuditEntry.objects.filter(action="export").order_by("id"))
+    assert len(entries) == 2
+    office, unit = entries
+    assert office.actor == jianan.member("clerk").user and office.object_id == "L0"
+    assert office.ip == "127.0.0.1"
+    assert office.detail["rows"] == 1 and office.detail["revealed_rows"] == 1
+    assert office.detail["filters"] == {"state": ["in_progress"]}
+    assert office.detail["cases"] == [case.number] and office.detail["via"] == "api"
+    assert unit.detail["revealed_rows"] == 0 and unit.detail["role"] == "unit_handler"
+
+
+@pytest.mark.parametrize("member", ["sysadmin", "secadmin", "auditor"])
+def test_the_three_administrators_cannot_export(jianan, member):
+    walk(jianan, "in_progress")
+    assert client_as(jianan.member(member)).get("/api/ledgers/l0.xlsx").status_code == 403
+    assert not AuditEntry.objects.filter(action="export").exists()
+
+
+def test_a_formula_typed_into_a_case_stays_text_in_the_workbook(jianan):
+    walk(jianan, "in_progress", matter='=HYPERLINK("http://evil.example","点我")')
+    import io
+
+    from openpyxl import load_workbook
+
+    content = client_as(jianan.member("clerk")).get("/api/ledgers/l0.xlsx").content
+    cell = load_workbook(io.BytesIO(content)).active["E2"]
+    assert cell.data_type == "s" and cell.value.startswith('=HYPERLINK("http://evil.example"')
+
+
+# -- the command -----------------------------------------------------------------------------------
+
+
+def test_the_command_exports_as_the_named_user(jianan, tmp_path, capsys):
+    case = walk(jianan, "in_progress")
+    register_in(jianan, matter="反映低保未发放")
+    out = tmp_path / "l0.xlsx"
+    call_command(Command(), "l0", "--as", "township", str(out))
+    rows = read_sheet(out.read_bytes())
+    assert rows[0] == HEADER and [r[0] for r in rows[1:]] == [case.number]
+    assert rows[1][1] == "张*明"
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.detail["via"] == "cli" and entry.actor == jianan.member("township").user
+
+
+def test_the_command_takes_the_list_filters(jianan, tmp_path):
+    walk(jianan, "in_progress")
+    fresh = register_in(jianan, matter="反映低保未发放")
+    out = tmp_path / "l0.xlsx"
+    call_command(Command(), "l0", "--as", "clerk", "--state", "registered", str(out))
+    rows = read_sheet(out.read_bytes())
+    assert [r[0] for r in rows[1:]] == [fresh.number] and rows[1][1] == "张三明"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--as", "nobody"], "没有有效用户"),
+    (["--as", "sysadmin"], "三员分立"),
+    (["--as", "clerk", "--membership", "999999"], "没有该有效任职"),
+], ids=["unknown-user", "administrator", "not-their-membership"])
+def test_the_command_refuses(jianan, tmp_path, args, message):
+    out = tmp_path / "l0.xlsx"
+    with pytest.raises(CommandError, match=message):
+        call_command(Command(), "l0", *args, str(out))
+    assert not out.exists() and not AuditEntry.objects.filter(action="export").exists()
+
+
+def test_the_command_is_installed_as_xinfang_export_ledger():
+    assert "xinfang.ledgers" in settings.INSTALLED_APPS, (
+        "add \"xinfang.ledgers\" to INSTALLED_APPS in xinfang/settings/base.py")
+    assert get_commands()["export_ledger"] == "xinfang.ledgers"
+
+
+def test_an_export_audits_hostile_filter_text_as_written_out_text(jianan):
+    response = client_as(jianan.member("clerk")).get("/api/ledgers/l0.xlsx",
+                                                     {"search": "x\x00' OR 1=1"})
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.detail["filters"] == {"search": ["x\\x00' OR 1=1"]}

@@ -1,0 +1,68 @@
+"""Which membership a request acts as.
+
+A user may hold several memberships (a role in a unit each); every API call acts as exactly one:
+the one named by the ``X-Membership`` header (its id), or else the user's first active membership.
+A header naming a membership that is not the user's own, or not active, is refused — never
+silently replaced by another one, so a client cannot act in a role it did not ask for.
+"""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.permissions import BasePermission
+
+from xinfang.org.choices import ADMIN_ROLES
+from xinfang.org.models import Membership, User
+
+HEADER = "X-Membership"
+_MAX_ID = 2**63 - 1
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A positive database id from untrusted text, or None: ASCII digits only, in bigint range."""
+    raw = (raw or "").strip()
+    if not raw or len(raw) > 19 or not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if 0 < value <= _MAX_ID else None
+
+
+def membership_of(user: User, membership_id: int | None = None) -> Membership | None:
+    """The user's active membership with this id, or the first active one when no id is given."""
+    active = Membership.objects.filter(user=user, is_active=True, user__is_active=True)
+    active = active.select_related("unit", "user").order_by("pk")
+    if membership_id is not None:
+        return active.filter(pk=membership_id).first()
+    return active.first()
+
+
+def acting_membership(request) -> Membership:
+    """The membership this request acts as; raises 403 when there is none. Cached per request."""
+    cached = getattr(request, "_xinfang_membership", None)
+    if cached is not None:
+        return cached
+    user = request.user
+    if not user or not user.is_authenticated:
+        raise NotAuthenticated()
+    raw = request.headers.get(HEADER)
+    if raw is not None:
+        membership_id = parse_id(raw)
+        membership = membership_of(user, membership_id) if membership_id else None
+        if membership is None:
+            raise PermissionDenied(f"{HEADER} 须为您本人的有效任职编号。")
+    else:
+        membership = membership_of(user)
+        if membership is None:
+            raise PermissionDenied("您没有有效任职，不能办理信访件。")
+    request._xinfang_membership = membership
+    return membership
+
+
+class CaseAccess(BasePermission):
+    """Case endpoints: an authenticated user acting as a membership that may handle cases. The
+    three separated administrators (三员分立) never read or touch a case."""
+
+    message = "系统管理员、安全管理员和审计管理员不能查看或办理信访件（三员分立）。"
+
+    def has_permission(self, request, view) -> bool:
+        return acting_membership(request).role not in ADMIN_ROLES

@@ -1,0 +1,276 @@
+"""What the API shows of a case, and what it takes to register one.
+
+Petitioners' personal data is always masked here (姓名、电话、身份证号、住址); revealing it is a
+separate, audited act that this API does not offer. Leader instructions (领导批示) are shown to the
+petition office and inspectors only (seed 000 §九: not disclosed without approval).
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from xinfang.cases import choices as c
+from xinfang.cases.selectors import OFFICE_READERS
+from xinfang.cases.services import DemandInput, PetitionerInput, Registration, RespondentInput
+from xinfang.org.models import Unit, User
+from xinfang.security.masking import mask_address, mask_id_number, mask_name, mask_phone
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+class UnitRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PetitionerOut(serializers.Serializer):
+    name = serializers.SerializerMethodField()
+    role = serializers.CharField()
+    gender = serializers.SerializerMethodField()
+    id_number = serializers.SerializerMethodField()
+    phone = serializers.SerializerMethodField()
+    address = serializers.SerializerMethodField()
+    exited_household = serializers.SerializerMethodField()
+    monitored_household = serializers.SerializerMethodField()
+
+    # The instance is a CasePetitioner link; the person is behind it.
+    def get_name(self, link) -> str:
+        return mask_name(link.petitioner.name)
+
+    def get_gender(self, link) -> str:
+        return link.petitioner.gender
+
+    def get_id_number(self, link) -> str:
+        return mask_id_number(link.petitioner.id_number)
+
+    def get_phone(self, link) -> str:
+        return mask_phone(link.petitioner.phone)
+
+    def get_address(self, link) -> str:
+        return mask_address(link.petitioner.address)
+
+    def get_exited_household(self, link) -> bool:
+        return link.petitioner.exited_household
+
+    def get_monitored_household(self, link) -> bool:
+        return link.petitioner.monitored_household
+
+
+class DemandOut(serializers.Serializer):
+    seq = serializers.IntegerField()
+    text = serializers.CharField()
+    category = serializers.CharField()
+    finding = serializers.CharField()
+    resolution_class = serializers.CharField()
+    finding_note = serializers.CharField()
+
+
+class ClockOut(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.CharField()
+    amount = serializers.IntegerField()
+    unit = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    provisional = serializers.BooleanField()
+    explanation = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField()
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    met = serializers.BooleanField(allow_null=True)
+    overdue = serializers.SerializerMethodField()
+
+    def get_overdue(self, clock) -> bool:
+        return (clock.kind == "deadline" and clock.status == "running"
+                and clock.due_at < self.context.get("now", timezone.now()))
+
+
+class AssignmentOut(serializers.Serializer):
+    unit = UnitRef()
+    role = serializers.CharField()
+    status = serializers.CharField()
+    assigned_at = serializers.DateTimeField()
+    receiver_name = serializers.CharField()
+    responsible_person = serializers.CharField()
+    signed_for_at = serializers.DateTimeField(allow_null=True)
+
+
+class RespondentOut(serializers.Serializer):
+    name = serializers.CharField()
+    position = serializers.CharField()
+    unit = UnitRef(allow_null=True)
+
+
+class EventOut(serializers.Serializer):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    type = serializers.CharField()
+    actor = serializers.SerializerMethodField()
+    actor_role = serializers.CharField()
+    actor_unit = UnitRef(allow_null=True)
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    payload = serializers.JSONField()
+
+    def get_actor(self, event) -> str:
+        return str(event.actor) if event.actor_id else ""
+
+
+class CaseSummary(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    version = serializers.IntegerField()
+    state = serializers.CharField()
+    state_label = serializers.CharField(source="get_state_display")
+    kind = serializers.CharField()
+    channel = serializers.CharField()
+    matter = serializers.CharField()
+    petitioner = serializers.SerializerMethodField(help_text="信访人姓名（脱敏）")
+    township = UnitRef(allow_null=True)
+    received_at = serializers.DateTimeField()
+    registered_at = serializers.DateTimeField()
+    confidential = serializers.BooleanField()
+    overdue = serializers.BooleanField(default=False)
+
+    def get_petitioner(self, case) -> str:
+        links = [link for link in case.petitioner_links.all() if link.role == c.PetitionerRole.MAIN]
+        return "、".join(mask_name(link.petitioner.name) for link in links)
+
+
+class CaseDetail(CaseSummary):
+    matter_type = serializers.CharField()
+    headcount = serializers.IntegerField()
+    village = UnitRef(allow_null=True)
+    jurisdiction = UnitRef()
+    source_level = serializers.CharField()
+    source_office = serializers.CharField()
+    source_reference = serializers.CharField()
+    leader_instruction = serializers.SerializerMethodField()
+    key_case = serializers.BooleanField()
+    repeat_count = serializers.IntegerField()
+    level_skipping = serializers.BooleanField()
+    collective = serializers.BooleanField()
+    reply_mode_required = serializers.CharField()
+    proposal = serializers.CharField()
+    rating = serializers.CharField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    petitioners = PetitionerOut(source="petitioner_links", many=True)
+    demands = DemandOut(many=True)
+    respondents = RespondentOut(many=True)
+    clocks = ClockOut(many=True)
+    assignments = AssignmentOut(many=True)
+    history = EventOut(source="events", many=True)
+
+    def get_leader_instruction(self, case) -> str:
+        membership = self.context["membership"]
+        return case.leader_instruction if membership.role in OFFICE_READERS else ""
+
+
+def with_detail(qs):
+    return qs.select_related("township", "village", "jurisdiction").prefetch_related(
+        "petitioner_links__petitioner", "demands", "respondents__unit", "clocks",
+        "assignments__unit", "events__actor", "events__actor_unit",
+    )
+
+
+class ActionOut(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    step = serializers.CharField()
+
+
+# -- registering -----------------------------------------------------------------------------------
+
+
+def _text(max_length: int, **kw):
+    return serializers.CharField(max_length=max_length, allow_blank=True, default="", **kw)
+
+
+class PetitionerIn(serializers.Serializer):
+    name = serializers.CharField(max_length=50, allow_blank=True)
+    role = serializers.ChoiceField(c.PetitionerRole.choices, default=c.PetitionerRole.MAIN)
+    gender = serializers.ChoiceField(c.Gender.choices, default="", allow_blank=True)
+    birth_year = serializers.IntegerField(min_value=1900, max_value=2100, required=False,
+                                          allow_null=True, default=None)
+    id_number = _text(30)
+    phone = _text(30)
+    address = _text(200)
+    exited_household = serializers.BooleanField(default=False)
+    monitored_household = serializers.BooleanField(default=False)
+
+
+class DemandIn(serializers.Serializer):
+    text = serializers.CharField(max_length=5000, allow_blank=True)
+    category = serializers.CharField(max_length=40)
+
+
+class RespondentIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    position = _text(100)
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False,
+                                              allow_null=True, default=None)
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False,
+                                              allow_null=True, default=None)
+
+
+class RegistrationIn(serializers.Serializer):
+    channel = serializers.ChoiceField(c.Channel.choices)
+    kind = serializers.ChoiceField(c.Kind.choices, default=c.Kind.PETITION)
+    matter_type = serializers.ChoiceField(c.MatterType.choices, default=c.MatterType.REQUEST)
+    matter = serializers.CharField(max_length=20000, allow_blank=True)
+    received_at = serializers.DateTimeField()
+    headcount = serializers.IntegerField(min_value=1, max_value=100000, default=1)
+    petitioners = PetitionerIn(many=True, allow_empty=True)
+    demands = DemandIn(many=True, allow_empty=True)
+    township = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False,
+                                                  allow_null=True, default=None)
+    village = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False,
+                                                 allow_null=True, default=None)
+    source_level = serializers.ChoiceField(c.SourceLevel.choices, default=c.SourceLevel.NONE)
+    source_office = _text(100)
+    source_reference = _text(100)
+    leader_instruction = _text(5000)
+    leader_instruction_level = serializers.ChoiceField(
+        [(v, label) for v, label in c.SourceLevel.choices if v != c.SourceLevel.NONE],
+        default="", allow_blank=True)
+    key_case = serializers.BooleanField(default=False)
+    level_skipping = serializers.BooleanField(default=False)
+    extreme_behaviour = serializers.BooleanField(default=False)
+    confidential = serializers.BooleanField(default=False)
+    concerns_misconduct = serializers.BooleanField(default=False)
+    concerns_policy = serializers.BooleanField(default=False)
+    concerns_execution = serializers.BooleanField(default=False)
+    respondents = RespondentIn(many=True, required=False, default=list)
+
+    def registration(self) -> Registration:
+        data = dict(self.validated_data)
+        data["petitioners"] = [PetitionerInput(**p) for p in data["petitioners"]]
+        data["demands"] = [DemandInput(**d) for d in data["demands"]]
+        data["respondents"] = [
+            RespondentInput(name=r["name"], position=r["position"], unit=r["unit"],
+                            user_id=r["user"].pk if r["user"] else None)
+            for r in data["respondents"]
+        ]
+        return Registration(**data)
+
+
+def flat_errors(detail, prefix: str = "") -> dict[str, str]:
+    """DRF's nested error lists as ``{"petitioners[0].name": "…"}`` — the shape the services'
+    ``Invalid.errors`` has, so a client handles one shape."""
+    out: dict[str, str] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = prefix if key == "non_field_errors" else (
+                f"{prefix}.{key}" if prefix else str(key))
+            out.update(flat_errors(value, name))
+    elif isinstance(detail, list) and detail and all(isinstance(v, str) for v in detail):
+        out[prefix or "non_field_errors"] = "；".join(str(v) for v in detail)
+    elif isinstance(detail, list):
+        for i, value in enumerate(detail):
+            if value:
+                out.update(flat_errors(value, f"{prefix}[{i}]"))
+    else:
+        out[prefix or "non_field_errors"] = str(detail)
+    return out

@@ -1,0 +1,239 @@
+"""The case API. Views only parse and answer: every read goes through ``cases_for`` / ``case_for``,
+every write through ``case_register`` / ``perform``.
+
+Status codes (also in the OpenAPI schema):
+
+- 200 / 201 — done; a transition answers with the case as it now is;
+- 400 ``{"errors": {field: message}}`` — input that cannot be used as given;
+- 403 ``{"detail": …}`` — not signed in; no usable membership; one of the three administrators;
+  or this membership may not take this transition on this case (role, unit, respondent, recusal);
+- 404 — no such case *for this membership* (outside its scope looks exactly like non-existent),
+  or no such transition;
+- 409 ``{"detail", "version"}`` — the case changed since the client read ``expected_version``;
+- 422 ``{"detail", "field"}`` — allowed in principle, refused by the rules now (state, missing
+  signature or document, profile constraint, respondent unit as handler …), reason in Chinese.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, QuerySet
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from xinfang.cases.errors import Refused, StaleCase
+from xinfang.cases.models import Case
+from xinfang.cases.selectors import cases_for
+from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
+from xinfang.cases.workflow import TRANSITIONS
+from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, ledger_l0
+
+from . import serializers as s
+from .filters import applied_filters, filter_cases, overdue_clocks
+from .membership import HEADER, CaseAccess, acting_membership
+from .params import effect_kwargs, params_serializer
+from .renderers import SafeJSONRenderer
+
+
+class CasePagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class Detail(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class Refusal(Detail):
+    field = serializers.CharField(allow_null=True)
+
+
+class Stale(Detail):
+    version = serializers.IntegerField()
+
+
+class CasePage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = s.CaseSummary(many=True)
+
+
+class Errors(serializers.Serializer):
+    errors = serializers.DictField(child=serializers.CharField())
+
+
+MEMBERSHIP_PARAM = OpenApiParameter(
+    HEADER, OpenApiTypes.INT, OpenApiParameter.HEADER, required=False,
+    description="The membership (role in a unit) to act as; default: the user's first active one.",
+)
+FILTER_PARAMS = [
+    OpenApiParameter("state", str, many=True, description="案件状态 (code name)"),
+    OpenApiParameter("kind", str, many=True),
+    OpenApiParameter("channel", str, many=True),
+    OpenApiParameter("township", int, many=True, description="问题属地乡镇 id"),
+    OpenApiParameter("overdue", bool, description="a running deadline clock is past due"),
+    OpenApiParameter("search", str, description="编号、信访事项、诉求中的文字"),
+]
+COMMON_ERRORS = {403: OpenApiResponse(Detail), 404: OpenApiResponse(Detail)}
+
+
+def errors(detail: dict[str, str]) -> Response:
+    return Response({"errors": detail}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def refused(e: Refused, code: int) -> Response:
+    return Response({"detail": e.message, "field": e.field}, status=code)
+
+
+def visible_cases(request) -> QuerySet[Case]:
+    return cases_for(acting_membership(request)).annotate(
+        overdue=Exists(overdue_clocks(timezone.now())))
+
+
+def visible_case(request, pk: int, *, detail: bool = True) -> Case:
+    """One case through the door, with what the detail shows (or bare, to act on it)."""
+    qs = visible_cases(request) if detail else cases_for(acting_membership(request))
+    try:
+        return (s.with_detail(qs) if detail else qs.select_related("jurisdiction")).get(pk=pk)
+    except Case.DoesNotExist:
+        raise Http404("未找到该信访件。") from None
+
+
+def detail_response(request, case: Case, code: int = status.HTTP_200_OK) -> Response:
+    context = {"membership": acting_membership(request), "now": timezone.now()}
+    return Response(s.CaseDetail(case, context=context).data, status=code)
+
+
+class CaseView(APIView):
+    permission_classes = [IsAuthenticated, CaseAccess]
+    renderer_classes = [SafeJSONRenderer]
+
+
+class CaseList(CaseView):
+    @extend_schema(operation_id="cases_list", parameters=[MEMBERSHIP_PARAM, *FILTER_PARAMS],
+                   responses={200: CasePage, **COMMON_ERRORS})
+    def get(self, request):
+        qs = filter_cases(visible_cases(request), request.query_params)
+        qs = qs.select_related("township").prefetch_related("petitioner_links__petitioner")
+        paginator = CasePagination()
+        page = paginator.paginate_queryset(qs.order_by("-registered_at", "-pk"), request, self)
+        return paginator.get_paginated_response(s.CaseSummary(page, many=True).data)
+
+    @extend_schema(operation_id="cases_register", parameters=[MEMBERSHIP_PARAM],
+                   request=s.RegistrationIn,
+                   responses={201: s.CaseDetail, 400: Errors, 403: Detail})
+    def post(self, request):
+        membership = acting_membership(request)
+        data = s.RegistrationIn(data=request.data)
+        if not data.is_valid():
+            return errors(s.flat_errors(data.errors))
+        try:
+            case = case_register(by=membership, data=data.registration())
+        except Invalid as e:
+            return errors(e.errors)
+        except Refused as e:  # only a petition office's clerk registers
+            return refused(e, status.HTTP_403_FORBIDDEN)
+        return detail_response(request, visible_case(request, case.pk), status.HTTP_201_CREATED)
+
+
+class CaseDetail(CaseView):
+    @extend_schema(operation_id="cases_retrieve", parameters=[MEMBERSHIP_PARAM],
+                   responses={200: s.CaseDetail, **COMMON_ERRORS})
+    def get(self, request, pk: int):
+        return detail_response(request, visible_case(request, pk))
+
+
+class CaseActions(CaseView):
+    @extend_schema(operation_id="cases_actions", parameters=[MEMBERSHIP_PARAM],
+                   responses={200: s.ActionOut(many=True), **COMMON_ERRORS})
+    def get(self, request, pk: int):
+        case = visible_case(request, pk, detail=False)
+        names = available(case=case, by=acting_membership(request))
+        return Response(s.ActionOut([
+            {"name": n, "label": TRANSITIONS[n].label, "step": TRANSITIONS[n].step}
+            for n in names
+        ], many=True).data)
+
+
+class CaseTransition(CaseView):
+    @extend_schema(
+        operation_id="cases_transition",
+        parameters=[MEMBERSHIP_PARAM, OpenApiParameter(
+            "name", str, OpenApiParameter.PATH, enum=sorted(TRANSITIONS))],
+        request=PolymorphicProxySerializer(
+            component_name="TransitionBody", resource_type_field_name=None,
+            serializers=[params_serializer(n) for n in sorted(TRANSITIONS)]),
+        responses={200: s.CaseDetail, 400: Errors, 409: Stale, 422: Refusal, **COMMON_ERRORS},
+    )
+    def post(self, request, pk: int, name: str):
+        membership = acting_membership(request)
+        case = visible_case(request, pk, detail=False)
+        if name not in TRANSITIONS:
+            raise Http404(f"没有名为“{name}”的办理操作。")
+        # Who may act comes before what they sent: no probing of inputs without the right.
+        reason = actor_refusal(name, case=case, by=membership)
+        if reason:
+            return refused(Refused(reason), status.HTTP_403_FORBIDDEN)
+        body = params_serializer(name)(data=request.data,
+                                       context={"membership": membership, "case": case})
+        if not body.is_valid():
+            return errors(s.flat_errors(body.errors))
+        try:
+            perform(name, case=case, by=membership,
+                    expected_version=body.validated_data["expected_version"],
+                    **effect_kwargs(name, body.validated_data, membership=membership))
+        except StaleCase as e:
+            current = Case.objects.filter(pk=case.pk).values_list("version", flat=True).first()
+            return Response({"detail": e.message, "version": current},
+                            status=status.HTTP_409_CONFLICT)
+        except Invalid as e:
+            return errors(e.errors)
+        except Refused as e:
+            return refused(e, status.HTTP_422_UNPROCESSABLE_ENTITY)
+        try:
+            return detail_response(request, visible_case(request, pk))
+        except Http404:  # the transition took the case out of this membership's sight
+            return Response({"id": case.pk}, status=status.HTTP_200_OK)
+
+
+class JSONErrorsOnly(BaseContentNegotiation):
+    """The export answers with a workbook or a JSON error, whatever the client's Accept says."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+
+class LedgerL0(CaseView):
+    content_negotiation_class = JSONErrorsOnly
+
+    @extend_schema(operation_id="ledgers_l0", parameters=[MEMBERSHIP_PARAM, *FILTER_PARAMS],
+                   responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, **COMMON_ERRORS})
+    def get(self, request):
+        membership = acting_membership(request)
+        qs = filter_cases(cases_for(membership), request.query_params)
+        data = ledger_l0(qs, by=membership, ip=request.META.get("REMOTE_ADDR", ""),
+                         filters=applied_filters(request.query_params))
+        response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+        today = timezone.localdate().isoformat()
+        response["Content-Disposition"] = content_disposition_header(
+            True, f"信访事项台账-{today}.xlsx")
+        response["Cache-Control"] = "no-store"
+        return response

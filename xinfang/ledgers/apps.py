@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LedgersConfig(AppConfig):
+    name = "xinfang.ledgers"
+    label = "ledgers"
+    verbose_name = "台账"

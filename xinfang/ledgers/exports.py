@@ -1,0 +1,154 @@
+"""Ledger exports (台账). L0, the case ledger of seed 000 §七, with the columns of FORMS.md exactly.
+
+Whatever queryset a caller passes, the rows are the cases the membership may see: the export
+intersects it with ``cases_for`` again, so a caller's mistake cannot widen it. Personal data
+(name, address, phone) is masked unless the membership may reveal it for that case: the case's own
+petition office as clerk, approver or chief (handling units, inspectors and upper offices see
+masked data, and a confidential case never shows its petitioner to a handling unit). Every export
+is written to the audit trail as ``export``, with the case numbers it contained.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+import xlsxwriter
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from xinfang.audit.services import EXPORT, audit_record
+from xinfang.cases import choices as c
+from xinfang.cases.models import Assignment, Case, CasePetitioner
+from xinfang.cases.selectors import cases_for
+from xinfang.cases.services.base import is_office_of
+from xinfang.org.choices import Role
+from xinfang.org.models import Membership
+from xinfang.security.masking import mask_address, mask_name, mask_phone
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+L0_HEADERS = ("编号", "信访人姓名", "住址", "电话", "反映问题及主要诉求", "问题类别", "承办单位",
+              "责任人", "交办时间", "处理情况", "销号时间")
+L0_WIDTHS = (24, 14, 30, 16, 50, 16, 28, 10, 17, 40, 17)
+L0_SHEET = "信访事项台账"
+REVEAL_ROLES = frozenset({Role.CLERK, Role.APPROVER, Role.CHIEF})
+MAX_CELL = 32767  # Excel's limit for one cell's text
+
+
+def may_reveal(by: Membership, case: Case) -> bool:
+    """Whether ``by`` sees this case's petitioners unmasked in an export."""
+    if by.role not in REVEAL_ROLES:
+        return False  # handling units, inspectors: masked, confidential or not
+    return is_office_of(by.unit, case)
+
+
+def _rows_of(qs: QuerySet[Case]) -> QuerySet[Case]:
+    mains = CasePetitioner.objects.filter(role=c.PetitionerRole.MAIN).select_related(
+        "petitioner").order_by("pk")
+    handling = Assignment.objects.exclude(status=c.AssignmentStatus.TRANSFERRED).select_related(
+        "unit").order_by("assigned_at", "pk")
+    return qs.select_related("jurisdiction", "merged_into").prefetch_related(
+        Prefetch("petitioner_links", queryset=mains, to_attr="main_links"),
+        Prefetch("assignments", queryset=handling, to_attr="handling"),
+        "demands",
+    ).order_by("jurisdiction__path", "year", "seq")
+
+
+def _local(dt):
+    return timezone.localtime(dt).replace(tzinfo=None) if dt else None
+
+
+def _matter(case: Case) -> str:
+    demands = "；".join(f"{d.seq}. {d.text}" for d in case.demands.all())
+    return f"{case.matter}\n主要诉求：{demands}" if demands else case.matter
+
+
+def _categories(case: Case) -> str:
+    return "、".join(dict.fromkeys(d.category for d in case.demands.all()))
+
+
+def _units(case: Case) -> str:
+    if len(case.handling) == 1:
+        return case.handling[0].unit.name
+    return "、".join(f"{a.unit.name}（{a.get_role_display()}）" for a in sorted(
+        case.handling, key=lambda a: a.role != c.AssignmentRole.LEAD))
+
+
+def _lead(case: Case) -> Assignment | None:
+    leads = [a for a in case.handling if a.role == c.AssignmentRole.LEAD]
+    return leads[-1] if leads else None
+
+
+def _progress(case: Case) -> str:
+    parts = [case.get_state_display()]
+    if case.state == c.State.DECLINED:
+        parts.append(f"不予受理：{case.decline_reason}；已引导：{case.guidance}")
+    findings = [f"诉求{d.seq}{d.get_finding_display()}"
+                + (f"（{d.get_resolution_class_display()}）" if d.resolution_class else "")
+                for d in case.demands.all() if d.finding]
+    if findings:
+        parts.append("核查：" + "，".join(findings))
+    if case.rating:
+        parts.append(f"满意度：{case.get_rating_display()}")
+    if case.merged_into_id:
+        parts.append(f"已并入{case.merged_into}")
+    return "；".join(parts)
+
+
+def _people(case: Case, reveal: bool) -> tuple[str, str, str]:
+    people = [link.petitioner for link in case.main_links]
+    name = "、".join(p.name if reveal else mask_name(p.name) for p in people)
+    address = "；".join(p.address if reveal else mask_address(p.address)
+                       for p in people if p.address)
+    phone = "、".join(p.phone if reveal else mask_phone(p.phone) for p in people if p.phone)
+    return name, address, phone
+
+
+def ledger_l0(cases: Iterable[Case] | QuerySet[Case], *, by: Membership, ip: str = "",
+              filters: dict | None = None, via: str = "api") -> bytes:
+    """The L0 case ledger as an XLSX workbook of the cases ``by`` may see among ``cases``."""
+    ids = cases.values("pk") if isinstance(cases, QuerySet) else [case.pk for case in cases]
+    rows = list(_rows_of(cases_for(by).filter(pk__in=ids)))
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})
+    header = book.add_format({"bold": True, "align": "center", "valign": "vcenter",
+                              "border": 1, "text_wrap": True, "bg_color": "#D9E1F2"})
+    text = book.add_format({"valign": "top", "text_wrap": True, "border": 1})
+    when = book.add_format({"valign": "top", "border": 1, "num_format": "yyyy-mm-dd hh:mm"})
+    sheet = book.add_worksheet(L0_SHEET)
+    for col, (title, width) in enumerate(zip(L0_HEADERS, L0_WIDTHS, strict=True)):
+        sheet.write_string(0, col, title, header)
+        sheet.set_column(col, col, width)
+    sheet.freeze_panes(1, 0)
+
+    revealed = 0
+    for r, case in enumerate(rows, start=1):
+        reveal = may_reveal(by, case)
+        revealed += reveal
+        name, address, phone = _people(case, reveal)
+        lead = _lead(case)
+        values = [case.number, name, address, phone, _matter(case), _categories(case),
+                  _units(case), lead.responsible_person if lead else "",
+                  _local(lead.assigned_at) if lead else None, _progress(case),
+                  _local(case.closed_at)]
+        for col, value in enumerate(values):
+            if value is None:
+                sheet.write_blank(r, col, None, text)
+            elif isinstance(value, str):
+                # write_string: a petitioner's "=HYPERLINK(…)" stays text, never a formula
+                sheet.write_string(r, col, value[:MAX_CELL], text)
+            else:
+                sheet.write_datetime(r, col, value, when)
+    sheet.autofilter(0, 0, max(len(rows), 1), len(L0_HEADERS) - 1)
+    book.close()
+
+    audit_record(
+        action=EXPORT, actor=by.user, object_type="ledger", object_id="L0", ip=ip,
+        detail={"ledger": "L0", "via": via, "membership": by.pk, "role": by.role,
+                "unit": by.unit.name, "rows": len(rows), "revealed_rows": revealed,
+                "filters": filters or {}, "cases": [case.number for case in rows]},
+    )
+    return buffer.getvalue()

@@ -1,0 +1,51 @@
+"""``xinfang export_ledger l0 --as USERNAME OUT.xlsx`` — the L0 case ledger from the command line,
+as that user would get it from the API: the same permission door, masking and audit entry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from xinfang.api.filters import applied_filters, filter_cases
+from xinfang.api.membership import membership_of
+from xinfang.cases.selectors import cases_for
+from xinfang.ledgers.exports import ledger_l0
+from xinfang.org.choices import ADMIN_ROLES
+from xinfang.org.models import User
+
+LEDGERS = {"l0": ledger_l0}
+
+
+class Command(BaseCommand):
+    help = "导出台账（L0 信访事项台账），按指定用户的权限范围取数、脱敏并记入审计。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("ledger", choices=sorted(LEDGERS), help="台账：l0")
+        parser.add_argument("out", help="输出的 .xlsx 文件")
+        parser.add_argument("--as", dest="username", required=True, help="以该用户的身份导出")
+        parser.add_argument("--membership", type=int, help="任职编号（默认：第一个有效任职）")
+        for name in ("state", "kind", "channel", "township"):
+            parser.add_argument(f"--{name}", action="append", default=[])
+        parser.add_argument("--overdue", choices=["true", "false"])
+        parser.add_argument("--search")
+
+    def handle(self, *args, **options):
+        user = User.objects.filter(username=options["username"], is_active=True).first()
+        if user is None:
+            raise CommandError(f"没有有效用户“{options['username']}”。")
+        membership = membership_of(user, options["membership"])
+        if membership is None:
+            which = "该" if options["membership"] else ""
+            raise CommandError(f"{user.username}没有{which}有效任职。")
+        if membership.role in ADMIN_ROLES:
+            raise CommandError("系统管理员、安全管理员和审计管理员不能导出信访件（三员分立）。")
+        params = {name: options[name] for name in ("state", "kind", "channel", "township")}
+        params["overdue"] = options["overdue"]
+        params["search"] = options["search"]
+        qs = filter_cases(cases_for(membership), params)
+        data = LEDGERS[options["ledger"]](qs, by=membership, filters=applied_filters(params),
+                                         via="cli")
+        out = Path(options["out"])
+        out.write_bytes(data)
+        self.stdout.write(f"已导出 {qs.count()} 件（{membership}）到 {out}")
