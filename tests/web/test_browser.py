@@ -1,0 +1,344 @@
+"""One case from registration to archive in a real browser — clerk, approver and the township's
+handler signing in in turn — and the petitioner's public page. Every page visited is saved as a
+full-page screenshot in test-artifacts/screenshots/ (git-ignored), one more at phone width.
+
+Drives Debian's Chromium (/usr/bin/chromium) through Playwright; never downloads a browser. Without
+Chromium the tests are skipped — except in CI (CI=true), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import id_number
+from xinfang.cases.models import Case
+from xinfang.security.auth import CONTENT_SECURITY_POLICY
+
+from .conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def require_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {CHROMIUM} is missing: install Debian's chromium package.")
+    pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium); browser tests skipped.")
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    require_chromium()
+    # Playwright's sync API runs an event loop in this thread; Django must still allow ORM use.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Visit:
+    """A browser tab with the site's CSP enforced, numbered screenshots and a console watch."""
+
+    def __init__(self, browser, base_url: str, viewport=DESKTOP):
+        self.base = base_url
+        self.context = browser.new_context(
+            viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai"
+        )
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(15_000)
+        self.problems: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("response", self._response)
+        # The live server runs the settings as they are; the browser is handed the site's policy
+        # on every response so that any inline script or style would show up as a violation.
+        self.page.route("**/*", self._with_csp)
+        self.shot_number = 0
+
+    def _console(self, message):
+        # A form sent back with errors answers 400 and a wrong query code 404, on purpose; the
+        # browser logs those as failed loads. Everything else logged as an error is a problem.
+        if message.text.startswith("Failed to load resource"):
+            return
+        if message.type == "error" or "Content Security Policy" in message.text:
+            self.problems.append(message.text)
+
+    def _response(self, response):
+        if response.status >= 400 and (response.request.resource_type != "document"):
+            self.problems.append(f"{response.status} {response.url}")
+
+    @staticmethod
+    def _with_csp(route):
+        response = route.fetch(max_redirects=0)  # let the browser follow redirects itself
+        headers = {**response.headers, "content-security-policy": CONTENT_SECURITY_POLICY}
+        route.fulfill(response=response, headers=headers)
+
+    def go(self, path: str):
+        self.page.goto(self.base + path)
+
+    def shot(self, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.shot_number += 1
+        path = SHOTS / f"{self.shot_number:02d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def sign_in(self, username: str):
+        self.go("/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", PASSWORD)
+        self.submit("form button[type=submit]")
+
+    def submit(self, selector: str):
+        """Click a submit button and wait for the page it leads to."""
+        with self.page.expect_navigation():
+            self.page.click(selector)
+
+    def sign_out(self):
+        self.submit("header form.logout button")
+        assert self.page.url.endswith("/login/")
+
+    def act(self, name: str, fill: dict[str, str] | None = None, *, select=None, check=()):
+        """Open the action's form on the case page, fill it in and submit it."""
+        page = self.page
+        closed = page.eval_on_selector(f"#action-{name}", "e => e.tagName === 'DETAILS' && !e.open")
+        if closed:
+            page.click(f"#action-{name} > summary")
+        for selector, value in (fill or {}).items():
+            page.fill(selector, value)
+        for selector, value in (select or {}).items():
+            page.select_option(selector, value)
+        for selector in check:
+            page.check(selector)
+        self.submit(f"form[data-action={name}] button[type=submit]")
+        success = page.locator(".messages li")
+        assert success.count(), (
+            f"{name}: no confirmation; page says {page.inner_text('main')[:500]}"
+        )
+
+    def actions(self) -> list[str]:
+        return self.page.eval_on_selector_all(
+            "form[data-action]", "els => els.map(e => e.dataset.action)"
+        )
+
+
+def test_a_case_from_registration_to_archive_through_the_browser(
+    chromium, live_server, jianan, register
+):
+    # given: 张三明 petitioned before, so registering him again offers the earlier case
+    earlier = register()
+    v = Visit(chromium, live_server.url)
+    page = v.page
+
+    # 接 — the clerk signs in, lands on the work queue and registers two petitioners, two demands
+    v.go("/login/")
+    v.shot("login")
+    v.sign_in("clerk")
+    assert page.url.endswith("/work/")
+    assert "待拟办" in page.inner_text("main")
+    v.shot("clerk-queue")
+    v.submit("text=登记新信访件")
+    v.shot("register-empty")
+
+    page.select_option("#id_channel", "visit")
+    page.fill("#id_matter", "反映2025年危房改造补助未到位，多次反映未解决")
+    page.select_option("#id_township", label="将官池镇")
+    page.wait_for_selector("#id_village option:text('岗朱村')", state="attached")
+    page.select_option("#id_village", label="岗朱村")
+    page.fill("#id_p-0-name", "张三明")
+    right = id_number("41102319800101123")
+    wrong = right[:-1] + ("1" if right[-1] != "1" else "2")  # a wrong check digit
+    page.fill("#id_p-0-id_number", wrong)
+    page.wait_for_selector("#p-0-id-check .bad")
+    assert "校验位" in page.inner_text("#p-0-id-check")
+    page.fill("#id_p-0-phone", "1381234567")
+    page.wait_for_selector("#p-0-phone-check .bad")
+    page.fill("#id_d-0-text", "要求落实2025年危房改造补助")
+    page.select_option("#id_d-0-category", "危房改造")
+    page.click("[data-add-row=d]")
+    page.fill("#id_d-1-text", "要求公开补助发放名单")
+    page.select_option("#id_d-1-category", "资金项目")
+    page.click("[data-add-row=p]")
+    page.fill("#id_p-1-name", "李秀英")
+    page.select_option("#id_p-1-role", "companion")
+    v.shot("register-live-checks")
+    v.submit("form.register button[type=submit]")
+    # nothing typed is lost; the bad fields are marked, in Chinese
+    assert page.input_value("#id_p-1-name") == "李秀英"
+    assert page.input_value("#id_d-1-text") == "要求公开补助发放名单"
+    assert "校验位" in page.inner_text("#id_p-0-id_number_error")
+    assert "手机号码" in page.inner_text("#id_p-0-phone_error")
+    assert page.get_attribute("#id_p-0-id_number", "aria-invalid") == "true"
+    v.shot("register-errors")
+
+    page.fill("#id_p-0-id_number", right)
+    page.wait_for_selector("#p-0-id-check .ok")
+    page.wait_for_selector("#id_p-0-id_number_error", state="detached")  # the old mark goes
+    page.wait_for_selector(f"#p-0-earlier :text('{earlier.number}')")
+    page.fill("#id_p-0-phone", "13812345678")
+    page.wait_for_selector("#p-0-phone-check .ok")
+    v.shot("register-earlier-case")
+    v.submit("form.register button[type=submit]")
+    assert re.search(r"/cases/\d+/$", page.url)
+    case = Case.objects.exclude(pk=earlier.pk).get()
+    assert case.repeat_of == earlier and case.demands.count() == 2
+    assert case.petitioner_links.count() == 2
+    assert "张*明" in page.inner_text("#petitioners") and "张三明" not in page.content()
+    v.shot("case-registered")
+
+    # 转 — propose, sign off, assign
+    v.act("propose", {"#id_propose-proposal": "交将官池镇牵头办理，区民政局协办"})
+    v.shot("case-proposed")
+    v.sign_out()
+    v.sign_in("approver")
+    assert case.number in page.inner_text("main")
+    v.shot("approver-queue")
+    v.submit(f"text={case.number}")
+    assert "sign_off" in v.actions()
+    v.act("sign_off", {"#id_sign_off-note": "同意"})
+    v.shot("case-signed-off")
+    v.sign_out()
+    v.sign_in("clerk")
+    v.go(f"/cases/{case.pk}/")
+    page.click("#action-assign > summary")
+    v.shot("assign-form")
+    v.act(
+        "assign",
+        {"#id_assign-receiver_name": "陈晓东"},
+        select={"#id_assign-lead": str(jianan.townships["将官池镇"].pk)},
+    )
+    v.shot("case-assigned")
+    v.sign_out()
+
+    # 办 — the township signs for the case, records findings, drafts the decision letter
+    v.sign_in("township")
+    assert case.number in page.inner_text("main")
+    v.shot("township-queue")
+    v.submit(f"text={case.number}")
+    v.act("sign_for")
+    v.act(
+        "log_contact",
+        {"#id_log_contact-note": "电话联系信访人，约定下访时间"},
+        select={"#id_log_contact-kind": "phone"},
+    )
+    page.click("#action-record_finding > summary")
+    page.select_option("#id_record_finding-finding_1", "partly")
+    page.select_option("#id_record_finding-resolution_1", "solved")
+    page.fill("#id_record_finding-note_1", "补助资金滞留镇财政所，已督促发放")
+    page.select_option("#id_record_finding-finding_2", "true")
+    page.select_option("#id_record_finding-resolution_2", "explained")
+    v.shot("findings-form")
+    v.act("record_finding")
+    v.act(
+        "draft_letter",
+        {
+            "#id_draft_letter-body": "经核查，你反映的问题部分属实。补助已于近日发放。",
+            "#id_draft_letter-review_body": "如不服，可自收到之日起30日内申请复查。",
+        },
+    )
+    v.shot("case-letter-drafted")
+    v.sign_out()
+
+    # 回 — the approver approves the letter; the clerk issues and delivers it
+    v.sign_in("approver")
+    v.go(f"/cases/{case.pk}/")
+    v.act("approve_letter", {"#id_approve_letter-note": "同意"})
+    v.sign_out()
+    v.sign_in("clerk")
+    v.go(f"/cases/{case.pk}/")
+    v.act("issue_letter")
+    v.act(
+        "record_delivery",
+        {"#id_record_delivery-recipient": "张三明"},
+        select={"#id_record_delivery-mode": "in_person"},
+        check=["#id_record_delivery-receipt_signed"],
+    )
+    v.shot("case-delivered")
+    code = page.inner_text(".query-code").strip()
+    v.sign_out()
+
+    # the petitioner: progress in plain words, and one rating
+    v.go("/progress/")
+    v.shot("public-query")
+    page.fill("#id_number", case.number)
+    page.fill("#id_code", "WRONG123")
+    v.submit("form button[type=submit]")
+    assert "查询码不正确" in page.inner_text("main")
+    page.fill("#id_number", case.number)
+    page.fill("#id_code", code)
+    v.submit("form button[type=submit]")
+    text = page.inner_text("main")
+    assert "处理意见书已送达" in text and "张" not in text and "陈晓东" not in text
+    v.shot("public-progress")
+    page.check("input[name=rating][value=satisfied]")
+    v.submit("form.rating button[type=submit]")
+    assert "您已评价：满意" in page.inner_text("main")
+    assert page.locator("form.rating").count() == 0
+    v.shot("public-rated")
+
+    # 督 — the approver closes, the clerk archives
+    v.sign_in("approver")
+    v.go(f"/cases/{case.pk}/")
+    v.act("close", {"#id_close-note": "同意销号"})
+    v.sign_out()
+    v.sign_in("clerk")
+    v.go(f"/cases/{case.pk}/")
+    v.act("archive")
+    assert "已归档" in page.inner_text("h1")
+    v.shot("case-archived")
+    v.go("/ledger/")
+    v.shot("ledger")
+    case.refresh_from_db()
+    assert case.state == "archived" and case.rating == "satisfied"
+    assert v.problems == [], v.problems
+
+    # the same case page at phone width
+    phone = Visit(chromium, live_server.url, viewport=PHONE)
+    phone.shot_number = v.shot_number
+    phone.sign_in("clerk")
+    phone.shot("phone-queue")
+    phone.go(f"/cases/{case.pk}/")
+    phone.shot("phone-case")
+    width = phone.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the case page scrolls sideways at phone width ({width}px)"
+    assert phone.problems == [], phone.problems
+
+
+def test_sign_in_and_the_skip_link_work_from_the_keyboard(chromium, live_server, jianan):
+    v = Visit(chromium, live_server.url)
+    page = v.page
+    v.go("/login/")
+    # the user name field has the focus; type, tab to the password, press Enter
+    page.keyboard.type("inspector")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/work/")
+    # the first Tab on a page reaches the skip link, which moves the focus to the content
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    assert v.problems == [], v.problems

@@ -1,0 +1,123 @@
+"""Every page answers for every role, and each role sees exactly the actions it may take."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from xinfang.cases.services import available
+from xinfang.web.views.cases import offered_actions
+
+from .conftest import ADMINS, MEMBERS, signed_in
+
+pytestmark = pytest.mark.django_db
+
+ACTION = re.compile(r'data-action="([a-z_]+)"')
+SERVER_ERROR = 500
+
+
+def pages_for(cases):
+    static = [
+        "web:root",
+        "web:home",
+        "web:register",
+        "web:ledger",
+        "web:supervision",
+        "web:admin_units",
+        "web:admin_users",
+        "web:audit_log",
+        "web:public",
+        "web:login",
+    ]
+    urls = [reverse(name) for name in static]
+    urls += [reverse("web:ledger") + "?state=registered", reverse("web:ledger") + "?page=2"]
+    urls += [reverse("web:case", args=[case.pk]) for case in cases.values()]
+    urls += [reverse("web:register_villages") + "?township=1"]
+    return urls
+
+
+# The two sweeps below loop over the members inside one test each: building the cases of every
+# stage costs seconds, and a failure message names the member and the page.
+
+
+def test_every_page_answers_for_every_role_without_a_server_error(jianan, stages):
+    for member in MEMBERS:
+        # given
+        client = signed_in(jianan.member(member))
+        # when / then
+        for url in pages_for(stages):
+            response = client.get(url)
+            assert response.status_code < SERVER_ERROR, (member, url)
+            assert response.status_code in (200, 302, 403, 404), (member, url, response.status_code)
+
+
+def test_a_role_is_shown_only_the_actions_available_to_it(jianan, stages):
+    busy = set()
+    for member in [m for m in MEMBERS if m not in ADMINS]:
+        m = jianan.member(member)
+        client = signed_in(m)
+        for stage, case in stages.items():
+            response = client.get(reverse("web:case", args=[case.pk]))
+            if response.status_code == 404:
+                continue
+            assert response.status_code == 200, (member, stage)
+            rendered = ACTION.findall(response.content.decode())
+            assert len(rendered) == len(set(rendered)), (member, stage)
+            allowed = set(available(case=case, by=m))
+            assert set(rendered) <= allowed, (member, stage, set(rendered) - allowed)
+            assert rendered == offered_actions(case, m), (member, stage)
+            if rendered:
+                busy.add(member)
+    assert {"clerk", "approver", "chief", "township", "discipline"} <= busy
+
+
+@pytest.mark.parametrize("member", ADMINS)
+def test_the_three_administrators_get_no_case_page(member, jianan, stages):
+    client = signed_in(jianan.member(member))
+    for name in ["web:home", "web:register", "web:ledger", "web:supervision"]:
+        assert client.get(reverse(name)).status_code == 403
+    for case in stages.values():
+        response = client.get(reverse("web:case", args=[case.pk]))
+        assert response.status_code == 403
+        assert case.number not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "member,page",
+    [
+        ("sysadmin", "web:admin_units"),
+        ("sysadmin", "web:admin_users"),
+        ("secadmin", "web:admin_users"),
+        ("auditor", "web:audit_log"),
+    ],
+)
+def test_each_administrator_has_its_own_page(member, page, jianan):
+    assert signed_in(jianan.member(member)).get(reverse(page)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "member,page",
+    [("clerk", "web:admin_units"), ("auditor", "web:admin_users"), ("sysadmin", "web:audit_log")],
+)
+def test_an_administrator_page_refuses_other_roles(member, page, jianan):
+    assert signed_in(jianan.member(member)).get(reverse(page)).status_code == 403
+
+
+def test_a_case_outside_the_units_scope_is_a_404(jianan, stages):
+    client = signed_in(jianan.member("bureau"))
+    assert client.get(reverse("web:case", args=[stages["registered"].pk])).status_code == 404
+
+
+def test_pages_carry_no_inline_script_or_style(jianan, stages):
+    client = signed_in(jianan.member("clerk"))
+    for url in pages_for(stages):
+        html = client.get(url).content.decode()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), url
+        assert not re.search(r"\sstyle=", html), url
+        assert not re.search(r"<style", html), url
+        assert not re.search(r"\son[a-z]+=", html), url
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, stages):
+    response = client.get(reverse("web:case", args=[stages["registered"].pk]))
+    assert response.status_code == 302 and reverse("web:login") in response["Location"]

@@ -1,0 +1,67 @@
+"""How clocks and history entries read on a page."""
+
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import sh
+from xinfang.cases.models import CaseEvent, Clock
+from xinfang.web.present import clock_view, payload_summary
+from xinfang.web.templatetags.web import deadline
+
+NOW = sh(2026, 11, 25, 10, 0)
+
+
+def clock(due, **kw):
+    return Clock(
+        name="x", label="办理期限", amount=1, unit="days", started_at=NOW, due_at=due, **kw
+    )
+
+
+@pytest.mark.parametrize(
+    "due,tone,words",
+    [
+        (NOW - timedelta(hours=5), "overdue", "已超期5小时0分"),
+        (NOW + timedelta(hours=3), "soon", "即将到期，剩余3小时0分"),
+        (NOW + timedelta(days=2, hours=1), "ok", "剩余2天1小时"),
+    ],
+)
+def test_a_running_clock_reads_red_amber_or_green_with_words(due, tone, words):
+    view = clock_view(clock(due), NOW)
+    assert (view.tone, view.text) == (tone, words)
+
+
+def test_a_stopped_clock_says_whether_it_was_met():
+    assert clock_view(clock(NOW, status="stopped", met=True), NOW).tone == "met"
+    assert clock_view(clock(NOW, status="stopped", met=False), NOW).text == "已完成（超期）"
+
+
+def test_a_window_closes_without_running_late():
+    assert clock_view(clock(NOW - timedelta(days=1), kind="window"), NOW).tone == "closed"
+
+
+def test_midnight_deadlines_read_as_24_00_of_the_day_before():
+    assert deadline(sh(2026, 12, 3, 0, 0)) == "2026-12-02 24:00"
+    assert deadline(sh(2026, 12, 3, 10, 0)) == "2026-12-03 10:00"
+
+
+def test_a_payload_reads_in_chinese_with_choice_labels():
+    event = CaseEvent(
+        type="record_delivery",
+        payload={
+            "mode": "in_person",
+            "receipt_signed": True,
+            "delivered_at": "2026-10-09T02:00:00+00:00",
+            "event": "letter_delivered",
+            "document": 7,
+        },
+    )
+    assert payload_summary(event) == [
+        ("方式", "当面送达"),
+        ("已签收回证", "是"),
+        ("送达时间", "2026-10-09 10:00"),
+    ]
+    findings = CaseEvent(
+        type="record_finding", payload={"findings": {"1": ["partly", "solved", ""]}}
+    )
+    assert payload_summary(findings) == [("核查认定", "第1项：部分属实")]

@@ -1,0 +1,86 @@
+"""The petitioner's page: progress by case number and query code, one rating, guesses limited."""
+
+import pytest
+from django.urls import reverse
+
+from xinfang.web.views.public import FAIL_LIMIT
+
+from .conftest import walk
+
+pytestmark = pytest.mark.django_db
+
+
+def ask(client, case, code=None):
+    return client.post(
+        reverse("web:public"), {"number": case.number, "code": code or case.query_code}
+    )
+
+
+def test_the_progress_is_told_in_plain_words_without_personal_data(jianan, register, client):
+    case = walk(jianan, register(), "in_progress")
+    response = ask(client, case, case.query_code.lower())  # typed in lower case
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "有关单位正在调查核实" in html and "交有关单位办理" in html
+    for private in [
+        "张三明",
+        "张*明",
+        "138",
+        "岗朱村",
+        "陈晓东",
+        "李文静",
+        "将官池镇",
+        case.matter,
+    ]:
+        assert private not in html, private
+    assert 'name="rating"' not in html  # nothing to rate before the letter is delivered
+
+
+def test_the_petitioner_rates_once_after_delivery(jianan, register, client):
+    case = walk(jianan, register(), "delivered")
+    html = ask(client, case).content.decode()
+    assert 'name="rating"' in html
+    response = client.post(
+        reverse("web:public_rate"), {"rating": "basically", "reason": "基本解决"}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.rating == "basically"
+    event = case.events.order_by("-seq").first()
+    assert event.type == "record_rating" and event.actor is None
+    page = client.get(reverse("web:public")).content.decode()
+    assert "您已评价：基本满意" in page and 'name="rating"' not in page
+    again = client.post(reverse("web:public_rate"), {"rating": "unsatisfied"})
+    assert again.status_code == 409
+    case.refresh_from_db()
+    assert case.rating == "basically"
+
+
+def test_a_rating_needs_a_case_looked_up_first(client):
+    response = client.post(reverse("web:public_rate"), {"rating": "satisfied"})
+    assert response.status_code == 302 and response["Location"] == reverse("web:public")
+
+
+def test_a_wrong_code_says_so_and_repeated_guessing_is_blocked(jianan, register, client):
+    case = register()
+    for _ in range(FAIL_LIMIT):
+        response = ask(client, case, "WRONG234")
+        assert response.status_code == 404 and "查询码不正确" in response.content.decode()
+    blocked = ask(client, case)  # even the right code, while blocked
+    assert blocked.status_code == 429 and "15分钟" in blocked.content.decode()
+    assert 'class="card progress"' not in blocked.content.decode()
+
+
+def test_the_block_follows_the_address_not_only_the_session(jianan, register, client):
+    from django.test import Client
+
+    case = register()
+    for _ in range(FAIL_LIMIT):
+        ask(client, case, "WRONG234")
+    fresh_session = Client()  # same address (127.0.0.1), new cookie jar
+    assert ask(fresh_session, case).status_code == 429
+
+
+def test_no_sign_in_is_needed_and_staff_pages_stay_closed(client):
+    assert client.get(reverse("web:public")).status_code == 200
+    assert client.get(reverse("web:home")).status_code == 302

@@ -1,0 +1,129 @@
+"""Who is acting: the membership chosen for this session, and the doors every page goes through.
+
+A user may hold several memberships (a clerk who is also an inspector); each request acts as one
+of them. The choice lives in the session under ``membership_id``; without one, the first active
+membership is taken. Nothing here is middleware: views ask for the membership explicitly.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.org.choices import ADMIN_ROLES, Role
+from xinfang.org.models import Membership
+
+SESSION_KEY = "membership_id"
+OFFICE_ROLES = {Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR}
+HANDLER_ROLES = {Role.UNIT_HANDLER, Role.PROXY_AGENT, Role.LINE_HEAD, Role.DISCIPLINE}
+
+
+def memberships_of(request: HttpRequest) -> list[Membership]:
+    if not request.user.is_authenticated:
+        return []
+    cached = getattr(request, "_web_memberships", None)
+    if cached is None:
+        cached = list(request.user.memberships_active().order_by("pk"))
+        request._web_memberships = cached
+    return cached
+
+
+def current_membership(request: HttpRequest) -> Membership | None:
+    """The membership this request acts as, or None for a user without an active one."""
+    memberships = memberships_of(request)
+    if not memberships:
+        return None
+    chosen = request.session.get(SESSION_KEY)
+    for m in memberships:
+        if m.pk == chosen:
+            return m
+    request.session[SESSION_KEY] = memberships[0].pk
+    return memberships[0]
+
+
+def choose_membership(request: HttpRequest, membership_id: int) -> Membership | None:
+    for m in memberships_of(request):
+        if m.pk == membership_id:
+            request.session[SESSION_KEY] = m.pk
+            return m
+    return None
+
+
+def nav_items(m: Membership | None) -> list[tuple[str, str]]:
+    """(URL name, label) for the header navigation of this membership."""
+    if m is None:
+        return []
+    if m.role == Role.SYSADMIN:
+        return [("web:admin_units", _("单位")), ("web:admin_users", _("用户"))]
+    if m.role == Role.SECADMIN:
+        return [("web:admin_users", _("用户与锁定"))]
+    if m.role == Role.AUDITOR:
+        return [("web:audit_log", _("审计日志"))]
+    items = [("web:home", _("工作台"))]
+    if m.role == Role.CLERK:
+        items.append(("web:register", _("登记")))
+    items.append(("web:ledger", _("台账")))
+    if m.role in OFFICE_ROLES:
+        items.append(("web:supervision", _("督查督办")))
+    return items
+
+
+def page(
+    request: HttpRequest, template: str, context: dict | None = None, *, status: int = 200
+) -> HttpResponse:
+    """Render a page with the header's membership switcher and navigation."""
+    m = current_membership(request)
+    full = {
+        "membership": m,
+        "memberships": memberships_of(request),
+        "nav": [(reverse(name), label, name) for name, label in nav_items(m)],
+        **(context or {}),
+    }
+    return render(request, template, full, status=status)
+
+
+def _refuse(request: HttpRequest, message: str) -> HttpResponse:
+    return page(request, "web/refused.html", {"message": message}, status=403)
+
+
+def membership_required(view):
+    """Signed in, acting as an active membership, and not one of the three administrators
+    (三员分立: administrators never see a case)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("web:login"))
+        m = current_membership(request)
+        if m is None:
+            return _refuse(request, _("您没有有效的任职，不能办理信访件。请联系系统管理员。"))
+        if m.role in ADMIN_ROLES:
+            return _refuse(request, _("管理员（系统、安全、审计）不能查看或办理信访件。"))
+        request.membership = m
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def role_required(*roles: str):
+    """Signed in and acting in one of ``roles`` (used for the administrators' own pages)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse("web:login"))
+            m = current_membership(request)
+            if m is None or m.role not in roles:
+                return _refuse(request, _("您当前的角色不能访问此页面。"))
+            request.membership = m
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,83 @@
+"""Field builders shared by the web forms: HTML date and datetime inputs, Chinese labels, no
+label suffix."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class PlainForm(forms.Form):
+    """A form whose labels carry no trailing colon (Chinese labels read better without one)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+def text(
+    label,
+    *,
+    required: bool = True,
+    rows: int | None = None,
+    max_length: int | None = None,
+    help_text: str = "",
+    initial=None,
+) -> forms.CharField:
+    widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput()
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=max_length,
+        widget=widget,
+        help_text=help_text,
+        initial=initial,
+    )
+
+
+def datetime_field(label, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+
+
+def date_field(label, *, required: bool = True, help_text: str = "") -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+PLEASE_CHOOSE = _("请选择")
+
+
+def choice(
+    label,
+    choices,
+    *,
+    required: bool = True,
+    blank=PLEASE_CHOOSE,
+    initial=None,
+    radio: bool = False,
+) -> forms.ChoiceField:
+    options = list(choices)
+    if blank is not None and not radio:
+        options = [("", format_lazy("—{}—", blank)), *[(v, lbl) for v, lbl in options if v != ""]]
+    widget = forms.RadioSelect if radio else forms.Select
+    return forms.ChoiceField(
+        label=label, choices=options, required=required, initial=initial, widget=widget
+    )
+
+
+def flag(label, *, initial: bool = False, help_text: str = "") -> forms.BooleanField:
+    return forms.BooleanField(label=label, required=False, initial=initial, help_text=help_text)

@@ -1,0 +1,243 @@
+"""How rows read on a page: a clock's remaining time and colour, a history entry's label and the
+gist of its payload. Presentation only; nothing here decides anything about a case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from xinfang.cases import choices as c
+from xinfang.cases.models import CaseEvent, Clock
+from xinfang.cases.workflow import TRANSITIONS
+from xinfang.org.choices import Role
+
+# -- clocks ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ClockView:
+    clock: Clock
+    tone: str  # overdue | soon | ok | paused | met | late | closed
+    text: str  # "剩余2天3小时", "已超期5小时", "按时完成" …
+
+    @property
+    def label(self) -> str:
+        return self.clock.label
+
+
+def duration_text(delta: timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)s天%(h)s小时") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)s小时%(m)s分") % {"h": hours, "m": mins}
+    return _("%(m)s分钟") % {"m": mins}
+
+
+def clock_view(clock: Clock, now: datetime) -> ClockView:
+    if clock.status == Clock.Status.STOPPED:
+        if clock.met is False:
+            return ClockView(clock, "late", _("已完成（超期）"))
+        return ClockView(clock, "met", _("已完成"))
+    if clock.status == Clock.Status.PAUSED:
+        return ClockView(clock, "paused", _("暂停计时"))
+    left = clock.due_at - now
+    if clock.kind == "window":
+        if left < timedelta(0):
+            return ClockView(clock, "closed", _("期限已届满"))
+        return ClockView(clock, "ok", _("剩余%(t)s") % {"t": duration_text(left)})
+    if left < timedelta(0):
+        return ClockView(clock, "overdue", _("已超期%(t)s") % {"t": duration_text(left)})
+    if left <= timedelta(hours=clock.due_soon_hours):
+        return ClockView(clock, "soon", _("即将到期，剩余%(t)s") % {"t": duration_text(left)})
+    return ClockView(clock, "ok", _("剩余%(t)s") % {"t": duration_text(left)})
+
+
+# -- history ---------------------------------------------------------------------------------------
+
+EVENT_LABELS = {
+    "register": _l("受理登记"),
+    "merge_received": _l("并入重复登记件"),
+    "attachment_added": _l("上传附件"),
+    "warning_issued": _l("下发预警提醒单"),
+    "warning_raised": _l("触发预警"),
+    "clock_recomputed": _l("按新载入的节假日安排重算时限"),
+    "backlog_designated": _l("列为积案"),
+    "backlog_progress": _l("积案化解进展"),
+}
+
+PAYLOAD_LABELS = {
+    "number": _l("编号"),
+    "repeat_count": _l("此前信访次数"),
+    "repeat_of": _l("重复信访于"),
+    "collective": _l("集体访"),
+    "reply_mode_required": _l("答复方式要求"),
+    "proposal": _l("处置建议"),
+    "note": _l("意见"),
+    "reason": _l("理由"),
+    "guidance": _l("引导去向"),
+    "into": _l("合并至"),
+    "from": _l("来自"),
+    "signature": _l("签署角色"),
+    "awaiting": _l("尚待签署"),
+    "lead": _l("主办单位"),
+    "assisting": _l("协办单位"),
+    "receiver": _l("接收人"),
+    "responsible_person": _l("责任人"),
+    "unit": _l("单位"),
+    "role": _l("主协办"),
+    "kind": _l("类型"),
+    "at": _l("时间"),
+    "mode": _l("方式"),
+    "deliverer": _l("送达人"),
+    "offices": _l("通报部门"),
+    "text": _l("内容"),
+    "findings": _l("核查认定"),
+    "progress_report": _l("办理进度"),
+    "expected_completion": _l("预计办结"),
+    "amount": _l("延期"),
+    "body": _l("正文"),
+    "document": _l("文书"),
+    "delivered_at": _l("送达时间"),
+    "receipt_signed": _l("已签收回证"),
+    "refused": _l("拒收"),
+    "witness": _l("见证人"),
+    "rating": _l("满意度"),
+    "to": _l("反馈至"),
+    "contents": _l("报送材料"),
+    "review": _l("复查（复核）件"),
+    "leader": _l("包案领导"),
+    "rule": _l("规则"),
+    "reasons": _l("原因"),
+    "due": _l("期限"),
+    "cc": _l("抄送"),
+    "cause": _l("原因分析"),
+    "measures": _l("化解措施"),
+    "met": _l("按时"),
+    "name": _l("文件名"),
+    "size": _l("大小"),
+    "ended_assignments": _l("结束交办"),
+    "clocks": _l("时限"),
+    "leader_ownership": _l("须领导包案"),
+    "owner": _l("包案领导"),
+    "plan": _l("化解方案"),
+    "plan_deadline": _l("方案期限"),
+    "year": _l("年度"),
+    "source": _l("依据"),
+    "replaced": _l("替换已载入年度"),
+    "loaded_by": _l("载入人"),
+}
+# Payload keys not worth a line in the timeline (internal ids, checksums).
+HIDDEN_KEYS = {"attachment", "content_type", "sha256", "document", "event"}
+KIND_CHOICES = {
+    "log_contact": c.ContactKind,
+    "submit_report": c.ReportKind,
+    "open_review": c.Kind,
+}
+VALUE_CHOICES = {"mode": c.DeliveryMode, "rating": c.Rating, "role": c.AssignmentRole}
+REPLY_MODES = {"written": _l("书面答复")}
+MAX_VALUE = 120
+
+
+def event_label(event_type: str) -> str:
+    t = TRANSITIONS.get(event_type)
+    if t is not None:
+        return t.label
+    return str(EVENT_LABELS.get(event_type, event_type))
+
+
+def role_label(code: str) -> str:
+    if code in Role.values:
+        return str(Role(code).label)
+    return {"petitioner": _("信访人"), "system": _("系统")}.get(code, code)
+
+
+def state_label(code: str) -> str:
+    return str(c.State(code).label) if code in c.State.values else code
+
+
+def _value_text(key: str, value, event_type: str) -> str:
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if value is None or value == "":
+        return ""
+    if key == "kind" and event_type in KIND_CHOICES and value in KIND_CHOICES[event_type].values:
+        return str(KIND_CHOICES[event_type](value).label)
+    if key in VALUE_CHOICES and value in VALUE_CHOICES[key].values:
+        return str(VALUE_CHOICES[key](value).label)
+    if key == "reply_mode_required":
+        return str(REPLY_MODES.get(value, value))
+    if key == "signature":
+        return role_label(value)
+    if key in ("awaiting", "to", "cc") and isinstance(value, list):
+        return "、".join(role_label(v) for v in value)
+    if key == "clocks" and isinstance(value, list):
+        return _("%(n)s项变动") % {"n": len(value)}
+    if key == "findings" and isinstance(value, dict):
+        parts = []
+        for seq, row in value.items():
+            finding = row[0] if row else ""
+            label = c.Finding(finding).label if finding in c.Finding.values else finding
+            parts.append(_("第%(seq)s项：%(f)s") % {"seq": seq, "f": label})
+        return "；".join(parts)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{v}" for k, v in value.items())
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and "T" in value:
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            return timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M")
+    text = str(value)
+    return text if len(text) <= MAX_VALUE else text[:MAX_VALUE] + "…"
+
+
+UNIT_WORDS = {
+    "days": _l("日"),
+    "working_days": _l("个工作日"),
+    "hours": _l("小时"),
+    "weeks": _l("周"),
+}
+
+
+def payload_summary(event: CaseEvent) -> list[tuple[str, str]]:
+    lines = []
+    payload = dict(event.payload or {})
+    if event.type == "approve_extension" and "amount" in payload:
+        unit = payload.pop("unit", "")
+        payload["amount"] = f"{payload['amount']}{UNIT_WORDS.get(unit, unit)}"
+    for key, value in payload.items():
+        if key in HIDDEN_KEYS:
+            continue
+        text = _value_text(key, value, event.type)
+        if text:
+            lines.append((str(PAYLOAD_LABELS.get(key, key)), text))
+    return lines
+
+
+@dataclass
+class EventView:
+    event: CaseEvent
+    label: str
+    role: str
+    from_state: str
+    to_state: str
+    lines: list[tuple[str, str]]
+
+
+def event_view(event: CaseEvent) -> EventView:
+    return EventView(
+        event=event,
+        label=event_label(event.type),
+        role=role_label(event.actor_role),
+        from_state=state_label(event.from_state) if event.from_state else "",
+        to_state=state_label(event.to_state) if event.to_state else "",
+        lines=payload_summary(event),
+    )

@@ -1,0 +1,209 @@
+"""Each role's work queue: the cases waiting for it, overdue and due-soon first.
+
+Every bucket starts from ``cases_for(membership)`` — the permission door — and narrows it by state
+and, for handling units, by the unit's own active assignment. The buckets approximate what
+``available()`` would offer (the case page asks it exactly); they are a to-do list, not a door.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.cases import choices as c
+from xinfang.cases.models import Assignment, Case, CasePetitioner, Clock, Demand, WarningNotice
+from xinfang.cases.selectors import cases_for
+from xinfang.org.choices import Role
+from xinfang.org.models import Membership
+from xinfang.security.masking import mask_name
+
+from .present import ClockView, clock_view
+
+S = c.State
+PER_BUCKET = 30
+RUNNING_DEADLINE = Q(clocks__status=Clock.Status.RUNNING, clocks__kind="deadline")
+
+
+@dataclass
+class Row:
+    case: Case
+    petitioner: str  # masked
+    categories: str
+    clocks: list[ClockView]
+
+
+@dataclass
+class Bucket:
+    key: str
+    label: str
+    rows: list[Row] = field(default_factory=list)
+    total: int = 0
+    more: str = ""  # a ledger filter (query string) listing the whole bucket
+
+
+Filter = Callable[[QuerySet, Membership, datetime], QuerySet]
+
+
+def _state(*states: str) -> Filter:
+    return lambda qs, m, now: qs.filter(state__in=states)
+
+
+def _mine(m: Membership, **extra):
+    return Assignment.objects.filter(
+        case=OuterRef("pk"), unit=m.unit, status=c.AssignmentStatus.ACTIVE, **extra
+    )
+
+
+def _undecided():
+    return Demand.objects.filter(case=OuterRef("pk"), finding="")
+
+
+def _to_sign_for(qs, m, now):
+    return qs.filter(Exists(_mine(m, signed_for_at=None)), state__in=[S.ASSIGNED, S.IN_PROGRESS])
+
+
+def _to_handle(qs, m, now):
+    return qs.filter(
+        Exists(_mine(m, signed_for_at__isnull=False)),
+        Exists(_undecided()),
+        state__in=[S.IN_PROGRESS, S.EXTENSION_REQUESTED],
+    )
+
+
+def _to_draft(qs, m, now):
+    return qs.filter(
+        Exists(_mine(m, signed_for_at__isnull=False, role=c.AssignmentRole.LEAD)),
+        ~Exists(_undecided()),
+        state=S.IN_PROGRESS,
+    )
+
+
+def _to_reply(qs, m, now):
+    return qs.filter(Exists(_mine(m)), state__in=[S.LETTER_APPROVED, S.LETTER_ISSUED])
+
+
+def _transferred(qs, m, now):
+    return qs.filter(transferred_to_discipline=True, state__in=c.OPEN_STATES)
+
+
+def _running(**clock_filter):
+    return Clock.objects.filter(
+        case=OuterRef("pk"), status=Clock.Status.RUNNING, kind="deadline", **clock_filter
+    )
+
+
+def _overdue(qs, m, now):
+    return qs.filter(Exists(_running(due_at__lt=now)))
+
+
+def _due_soon(qs, m, now):
+    # Each clock has its own "due soon" span (due_soon_hours, a day by default); three days
+    # bounds the query, the exact span is applied per clock in ``queue_for``.
+    return qs.filter(Exists(_running(due_at__gte=now, due_at__lte=now + timedelta(days=3))))
+
+
+def _warned(qs, m, now):
+    return qs.filter(Exists(WarningNotice.objects.filter(case=OuterRef("pk"), answered_at=None)))
+
+
+HANDLER_BUCKETS = [
+    ("sign_for", _("待签收"), _to_sign_for, ""),
+    ("handle", _("待办理（调查核实、核查认定）"), _to_handle, ""),
+    ("draft", _("待起草处理意见书"), _to_draft, ""),
+    ("reply", _("意见书待出具、送达"), _to_reply, ""),
+]
+QUEUES: dict[str, list[tuple[str, str, Filter, str]]] = {
+    Role.CLERK: [
+        ("propose", _("待拟办（处置建议）"), _state(S.REGISTERED), "state=registered"),
+        ("assign", _("待交办"), _state(S.SIGNED_OFF), "state=signed_off"),
+        ("issue", _("意见书待出具"), _state(S.LETTER_APPROVED), "state=letter_approved"),
+        ("deliver", _("待送达"), _state(S.LETTER_ISSUED), "state=letter_issued"),
+        ("archive", _("待归档"), _state(S.CLOSED, S.DECLINED, S.MERGED), ""),
+    ],
+    Role.APPROVER: [
+        ("sign_off", _("待审签"), _state(S.PROPOSED), "state=proposed"),
+        ("extension", _("延期待批"), _state(S.EXTENSION_REQUESTED), "state=extension_requested"),
+        ("letter", _("意见书待审批"), _state(S.LETTER_DRAFTED), "state=letter_drafted"),
+        ("close", _("待销号"), _state(S.DELIVERED), "state=delivered"),
+        ("warning", _("预警提醒单待回复"), _warned, ""),
+    ],
+    Role.CHIEF: [
+        (
+            "countersign",
+            _("待主要领导签批"),
+            _state(S.AWAITING_COUNTERSIGN),
+            "state=awaiting_countersign",
+        ),
+        ("close", _("待办结签（销号）"), _state(S.DELIVERED), "state=delivered"),
+    ],
+    Role.UNIT_HANDLER: HANDLER_BUCKETS,
+    Role.PROXY_AGENT: HANDLER_BUCKETS,
+    Role.LINE_HEAD: HANDLER_BUCKETS,
+    Role.DISCIPLINE: [
+        ("transferred", _("移送本机关的信访件"), _transferred, ""),
+        *HANDLER_BUCKETS,
+    ],
+    Role.INSPECTOR: [
+        ("overdue", _("已超期"), _overdue, ""),
+        ("soon", _("即将到期"), _due_soon, ""),
+        ("warned", _("已预警、未回复"), _warned, ""),
+    ],
+}
+
+
+def decorated(qs: QuerySet) -> QuerySet:
+    """Soonest running deadline first (overdue before due soon before the rest), then newest."""
+    return (
+        qs.annotate(next_due=Min("clocks__due_at", filter=RUNNING_DEADLINE))
+        .order_by("next_due", "-registered_at", "-pk")
+        .prefetch_related(
+            Prefetch(
+                "clocks",
+                to_attr="running_clocks",
+                queryset=Clock.objects.filter(status=Clock.Status.RUNNING).order_by("due_at"),
+            ),
+            Prefetch(
+                "petitioner_links",
+                to_attr="main_links",
+                queryset=CasePetitioner.objects.filter(role=c.PetitionerRole.MAIN).select_related(
+                    "petitioner"
+                ),
+            ),
+            Prefetch("demands", to_attr="demand_list"),
+        )
+    )
+
+
+def rows(cases, now: datetime) -> list[Row]:
+    out = []
+    for case in cases:
+        names = [mask_name(link.petitioner.name) for link in case.main_links]
+        cats = list(dict.fromkeys(d.category for d in case.demand_list))
+        out.append(
+            Row(
+                case=case,
+                petitioner="、".join(names),
+                categories="、".join(cats),
+                clocks=[clock_view(k, now) for k in case.running_clocks],
+            )
+        )
+    return out
+
+
+def queue_for(m: Membership, now: datetime) -> list[Bucket]:
+    scope = cases_for(m)
+    buckets = []
+    for key, label, narrow, more in QUEUES.get(m.role, []):
+        qs = narrow(scope, m, now)
+        bucket = Bucket(key=key, label=str(label), more=more)
+        found = rows(decorated(qs)[:PER_BUCKET], now)
+        if key == "soon":
+            found = [r for r in found if any(v.tone == "soon" for v in r.clocks)]
+        bucket.rows = found
+        bucket.total = qs.count() if len(found) >= PER_BUCKET else len(found)
+        buckets.append(bucket)
+    return buckets

@@ -1,0 +1,179 @@
+"""The petitioner's page: no sign-in; the case number and query code give the progress in plain
+words and, once the decision letter is delivered, one satisfaction rating.
+
+Guessing is limited per address and per session: after ``FAIL_LIMIT`` wrong pairs the query is
+refused for ``BLOCK_SECONDS``. Counts live in the cache; a right pair does not reset them, so a
+known code cannot be used to keep guessing others.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from xinfang.cases import choices as c
+from xinfang.cases.errors import Refused
+from xinfang.cases.models import Case
+from xinfang.cases.services import perform, refusal
+from xinfang.security.auth import client_ip
+
+from ..context import page
+from ..forms.misc import ProgressQueryForm, PublicRatingForm
+from ..selectors import case_for_query_code
+
+FAIL_LIMIT = 10
+BLOCK_SECONDS = 15 * 60
+SESSION_KEY = "public_case"
+
+S = c.State
+PLAIN_WORDS = {
+    S.REGISTERED: gettext_lazy("您的信访事项已登记，正在研究处理意见。"),
+    S.DECLINED: gettext_lazy(
+        "您反映的事项不属于本机关受理范围，工作人员已告知您向有权处理的机关反映。"
+    ),
+    S.PROPOSED: gettext_lazy("您的信访事项已受理，正在审批交办。"),
+    S.AWAITING_COUNTERSIGN: gettext_lazy("您的信访事项已受理，正在审批交办。"),
+    S.SIGNED_OFF: gettext_lazy("您的信访事项已受理，正在交有关单位办理。"),
+    S.ASSIGNED: gettext_lazy("您的信访事项已交有关单位办理。"),
+    S.IN_PROGRESS: gettext_lazy("有关单位正在调查核实、办理您的信访事项。"),
+    S.EXTENSION_REQUESTED: gettext_lazy("有关单位正在办理您的信访事项，并已申请延长办理期限。"),
+    S.LETTER_DRAFTED: gettext_lazy("调查已完成，处理意见正在审核。"),
+    S.LETTER_APPROVED: gettext_lazy("处理意见已审定，即将出具处理意见书。"),
+    S.LETTER_ISSUED: gettext_lazy("处理意见书已出具，正在送达给您。"),
+    S.DELIVERED: gettext_lazy("处理意见书已送达。欢迎您对办理结果作出评价。"),
+    S.CLOSED: gettext_lazy("您的信访事项已办结。"),
+    S.ARCHIVED: gettext_lazy("您的信访事项已办结归档。"),
+    S.MERGED: gettext_lazy("您的这次信访已与同一事项的另一次信访合并办理。"),
+}
+
+
+def _counter_keys(request: HttpRequest) -> list[str]:
+    keys = [f"web:public:fail:ip:{client_ip(request) or 'unknown'}"]
+    if request.session.session_key:
+        keys.append(f"web:public:fail:session:{request.session.session_key}")
+    return keys
+
+
+def _blocked(request: HttpRequest) -> bool:
+    return any(cache.get(k, 0) >= FAIL_LIMIT for k in _counter_keys(request))
+
+
+def _failed(request: HttpRequest) -> None:
+    if not request.session.session_key:
+        request.session.save()
+    for key in _counter_keys(request):
+        cache.set(key, cache.get(key, 0) + 1, BLOCK_SECONDS)
+
+
+def _remembered(request: HttpRequest) -> Case | None:
+    kept = request.session.get(SESSION_KEY) or {}
+    return case_for_query_code(kept.get("number", ""), kept.get("code", ""))
+
+
+def progress_steps(case: Case) -> list[tuple[str, object]]:
+    """The main steps with their dates: no names of people, no units, no personal data."""
+    first = case.assignments.order_by("assigned_at").first()
+    letter = (
+        case.documents.filter(kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED)
+        .order_by("-issued_at")
+        .first()
+    )
+    delivery = (
+        case.deliveries.filter(document__kind=c.DocumentKind.DECISION_LETTER)
+        .order_by("-delivered_at")
+        .first()
+    )
+    steps = [
+        (_("信访日期"), case.received_at),
+        (_("登记日期"), case.registered_at),
+        (_("交有关单位办理"), first.assigned_at if first else None),
+        (_("开始办理"), case.accepted_at),
+        (_("出具处理意见书"), letter.issued_at if letter else None),
+        (_("送达处理意见书"), delivery.delivered_at if delivery else None),
+        (_("满意度评价"), case.rating_at),
+        (_("办结"), case.closed_at),
+        (_("归档"), case.archived_at),
+    ]
+    return [(label, at) for label, at in steps if at]
+
+
+def _may_rate(case: Case) -> bool:
+    return not case.rating and refusal("record_rating", case=case, by=None) is None
+
+
+def _render(request, form, case, rating_form=None, status=200, error=""):
+    context = {"form": form, "case": case, "error": error}
+    if case is not None:
+        context.update(
+            {
+                "words": PLAIN_WORDS.get(case.state, ""),
+                "state_label": case.get_state_display(),
+                "steps": progress_steps(case),
+                "may_rate": _may_rate(case),
+                "rating_form": rating_form or PublicRatingForm(),
+                "rating_label": case.get_rating_display() if case.rating else "",
+            }
+        )
+    return page(request, "web/public.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def progress(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        if request.GET.get("new"):
+            request.session.pop(SESSION_KEY, None)
+            return _render(request, ProgressQueryForm(), None)
+        return _render(request, ProgressQueryForm(), _remembered(request))
+    form = ProgressQueryForm(request.POST)
+    if _blocked(request):
+        return _render(
+            request, form, None, status=429, error=_("查询失败次数过多，请15分钟后再试。")
+        )
+    if not form.is_valid():
+        return _render(request, form, None, status=400)
+    number, code = form.cleaned_data["number"], form.cleaned_data["code"]
+    case = case_for_query_code(number, code)
+    if case is None:
+        _failed(request)
+        return _render(
+            request, form, None, status=404, error=_("信访件编号或查询码不正确，请核对受理告知书。")
+        )
+    request.session[SESSION_KEY] = {"number": case.number, "code": code.strip().upper()}
+    return _render(request, ProgressQueryForm(), case)
+
+
+@never_cache
+@require_POST
+def rate(request: HttpRequest) -> HttpResponse:
+    case = _remembered(request)
+    if case is None:
+        return redirect("web:public")
+    form = PublicRatingForm(request.POST)
+    if not _may_rate(case):
+        return _render(
+            request,
+            ProgressQueryForm(),
+            case,
+            status=409,
+            error=_("本件现在不能评价，或已经评价过。"),
+        )
+    if form.is_valid():
+        try:
+            perform(
+                "record_rating",
+                case=case,
+                by=None,
+                rating=form.cleaned_data["rating"],
+                reason=form.cleaned_data["reason"],
+            )
+        except Refused as e:
+            form.add_error(None, e.message)
+        else:
+            return redirect("web:public")
+    return _render(request, ProgressQueryForm(), case, rating_form=form, status=400)
