@@ -19,13 +19,24 @@ HANDLING = {Role.UNIT_HANDLER, Role.PROXY_AGENT, Role.LINE_HEAD, Role.DISCIPLINE
 
 
 def may_reveal(case: Case, by: Membership | None) -> bool:
-    """Whether ``by`` may reveal the petitioners' personal data of ``case`` (always logged).
-    A confidential petitioner is never revealed to the units handling the case."""
-    if by is None:
+    """Whether ``by`` may reveal the petitioners' personal data of ``case`` (always logged): the
+    case's own petition office, and the units handling it — except that a petitioner who asked
+    for confidentiality is never revealed to the handling units. Inspectors and the offices
+    above read masked."""
+    from .services.base import active_assignment, is_office_of
+
+    if by is None or not by.is_active:
         return False
     if by.role in OFFICE:
-        return True
-    return by.role in HANDLING and not case.confidential
+        return is_office_of(by.unit, case)
+    if by.role in HANDLING:
+        return not case.confidential and active_assignment(case, by.unit) is not None
+    return False
+
+
+def may_reveal_in_bulk(case: Case, by: Membership | None) -> bool:
+    """An export reveals only for the office itself: a ledger leaves the system."""
+    return by is not None and by.role in OFFICE and may_reveal(case, by)
 
 
 def may_read_leader_instruction(case: Case, by: Membership | None) -> bool:

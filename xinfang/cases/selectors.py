@@ -14,6 +14,7 @@ Who sees what (issue 4, seed 000 §九):
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.crypto import constant_time_compare
 
 from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import Membership
@@ -75,3 +76,12 @@ def cases_for(by: Membership | None) -> QuerySet[Case]:
 def case_for(by: Membership | None, pk: int) -> Case:
     """One case through the door; raises Case.DoesNotExist (a 404) outside the user's scope."""
     return cases_for(by).get(pk=pk)
+
+
+def case_for_query_code(number: str, code: str) -> Case | None:
+    """The petitioner's own door (no sign-in): the case number and the query code printed on the
+    acceptance notice, compared in constant time. None for any mismatch."""
+    case = Case.objects.filter(number=number.strip()).exclude(query_code="").first()
+    if case is None or not constant_time_compare(case.query_code, code.strip().upper()):
+        return None
+    return case

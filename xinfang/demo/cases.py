@@ -188,7 +188,7 @@ def load_cases(j: Jurisdiction, *, now: datetime) -> int:
                 ]
                 if not referred
                 else c.Channel.REFERRAL,
-                matter=f"{name}{matter}",
+                matter=matter,
                 received_at=received,
                 petitioners=[
                     PetitionerInput(

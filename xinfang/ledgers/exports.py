@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases import choices as c
+from xinfang.cases.disclosure import may_reveal_in_bulk
 from xinfang.cases.models import Assignment, Case, CasePetitioner
 from xinfang.cases.selectors import cases_for
-from xinfang.cases.services.base import is_office_of
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
 from xinfang.security.masking import mask_address, mask_name, mask_phone
@@ -37,10 +37,8 @@ MAX_CELL = 32767  # Excel's limit for one cell's text
 
 
 def may_reveal(by: Membership, case: Case) -> bool:
-    """Whether ``by`` sees this case's petitioners unmasked in an export."""
-    if by.role not in REVEAL_ROLES:
-        return False  # handling units, inspectors: masked, confidential or not
-    return is_office_of(by.unit, case)
+    """Whether ``by`` sees this case's petitioners unmasked in an export (the office only)."""
+    return may_reveal_in_bulk(case, by)
 
 
 def _rows_of(qs: QuerySet[Case]) -> QuerySet[Case]:

@@ -42,7 +42,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "xinfang.security.auth.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -123,6 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# zh-Hans for everyone: every string goes through translation so English can follow, but until
+# its catalogue exists no browser's Accept-Language may switch half the page to English.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "xinfang" / "locale"]
@@ -136,6 +137,14 @@ MEDIA_ROOT = VAR_DIR / "media"
 # Attachments are never served by URL; the download view checks permission first.
 ATTACHMENT_ROOT = VAR_DIR / "attachments"
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+
+# Shared by every worker process (the public page's guess limit counts across them).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR_DIR / "cache",
+    }
+}
 
 XINFANG_KEY_FILE = Path(os.environ.get("XINFANG_KEY_FILE", VAR_DIR / "keys" / "xinfang-keys.json"))
 XINFANG_KEY_AUTOCREATE = False

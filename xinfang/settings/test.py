@@ -15,6 +15,7 @@ ATTACHMENT_ROOT = _tmp / "attachments"
 MEDIA_ROOT = _tmp / "media"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 ALLOWED_HOSTS = ["*"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 if not os.environ.get("DATABASE_URL"):
     DATABASES["default"]["NAME"] = _tmp / "test.sqlite3"  # noqa: F405

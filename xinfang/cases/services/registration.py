@@ -37,6 +37,9 @@ class PetitionerInput:
     address: str = ""
     exited_household: bool = False
     monitored_household: bool = False
+    # The person on file the clerk chose from the earlier cases offered (same person, no ID
+    # number needed); the fields above are then ignored.
+    petitioner_id: int | None = None
 
 
 @dataclass
@@ -98,7 +101,9 @@ def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...
     if data.kind != c.Kind.OPINION_INCIDENT and not mains:
         errors["petitioners"] = "至少登记一名信访人"
     for i, p in enumerate(data.petitioners):
-        if not p.name.strip():
+        if p.petitioner_id and not Petitioner.objects.filter(pk=p.petitioner_id).exists():
+            errors[f"petitioners[{i}].petitioner_id"] = "所选信访人不存在"
+        if not p.name.strip() and not p.petitioner_id:
             errors[f"petitioners[{i}].name"] = "请填写姓名"
         if p.role not in c.PetitionerRole.values:
             errors[f"petitioners[{i}].role"] = f"身份“{p.role}”无效"
@@ -131,7 +136,9 @@ def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...
 
 
 def _petitioner(p: PetitionerInput, data: Registration) -> Petitioner:
-    """The same ID number is the same person; without one, a new person is recorded."""
+    """The person the clerk linked, or the same ID number; otherwise a new person."""
+    if p.petitioner_id:
+        return Petitioner.objects.get(pk=p.petitioner_id)
     if p.id_number:
         index = get_keyring().blind_index(p.id_number, purpose="id_number")
         found = Petitioner.objects.filter(id_number_index=index).first()

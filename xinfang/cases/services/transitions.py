@@ -15,6 +15,7 @@ from ..models import Case
 from ..workflow import TRANSITIONS
 from . import effects
 from .base import Ctx, append_event, check_actor, now, profile_for
+from .preconditions import precondition_refusal
 
 
 def perform(
@@ -47,6 +48,9 @@ def perform(
                 raise Refused("该操作须由工作人员办理。")
         else:
             check_actor(t, locked, by)
+        why = precondition_refusal(name, locked, by)
+        if why:
+            raise Refused(why)
         ctx = Ctx(case=locked, by=by, now=at, profile=profile_for(locked), event_key=t.event)
         getattr(effects, name)(ctx, **params)
         before = locked.state
@@ -91,7 +95,7 @@ def refusal(name: str, *, case: Case, by: Membership | None) -> str | None:
         check_actor(t, case, by)
     except Refused as e:
         return e.message
-    return None
+    return precondition_refusal(name, case, by)
 
 
 def available(*, case: Case, by: Membership) -> list[str]:
