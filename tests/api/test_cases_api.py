@@ -122,7 +122,7 @@ def test_a_leader_instruction_is_shown_to_the_office_but_not_to_a_handling_unit(
     office = client_as(jianan.member("approver")).get(f"/api/cases/{case.pk}/").json()
     unit = client_as(jianan.member("township")).get(f"/api/cases/{case.pk}/").json()
     assert office["leader_instruction"] == "请依法依规办理"
-    assert unit["leader_instruction"] == ""
+    assert unit["leader_instruction"] == "（领导批示内容不公开）"
 
 
 def test_a_case_outside_the_scope_is_a_404_like_one_that_does_not_exist(jianan, jurisdiction):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from xinfang.cases import choices as c
-from xinfang.cases.selectors import OFFICE_READERS
+from xinfang.cases.disclosure import leader_instruction_for
 from xinfang.cases.services import DemandInput, PetitionerInput, Registration, RespondentInput
 from xinfang.org.models import Unit, User
 from xinfang.security.masking import mask_address, mask_id_number, mask_name, mask_phone
@@ -164,8 +164,8 @@ class CaseDetail(CaseSummary):
     history = EventOut(source="events", many=True)
 
     def get_leader_instruction(self, case) -> str:
-        membership = self.context["membership"]
-        return case.leader_instruction if membership.role in OFFICE_READERS else ""
+        # Only the roles the profile names read it (seed 000 §九); others learn there is one.
+        return leader_instruction_for(case, self.context["membership"])
 
 
 def with_detail(qs):
