@@ -81,7 +81,10 @@ def case_for(by: Membership | None, pk: int) -> Case:
 def case_for_query_code(number: str, code: str) -> Case | None:
     """The petitioner's own door (no sign-in): the case number and the query code printed on the
     acceptance notice, compared in constant time. None for any mismatch."""
-    case = Case.objects.filter(number=number.strip()).exclude(query_code="").first()
-    if case is None or not constant_time_compare(case.query_code, code.strip().upper()):
+    number, code = (number or "").strip(), (code or "").strip().upper()
+    if not number or not code:
+        return None
+    case = Case.objects.filter(number=number).exclude(query_code="").first()
+    if case is None or not constant_time_compare(case.query_code.upper(), code):
         return None
     return case

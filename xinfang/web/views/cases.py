@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xinfang.audit.services import REVEAL, audit_record
 from xinfang.cases import choices as c
+from xinfang.cases import disclosure
 from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import case_for
@@ -69,11 +70,8 @@ def offered_actions(case: Case, m: Membership) -> list[str]:
 
 
 def may_reveal(case: Case, m: Membership) -> bool:
-    """Full identity on request, with a reason. A handling unit never sees the identity of a
-    petitioner who asked for confidentiality (seed 000 §九)."""
-    if m.role in HANDLER_ROLES:
-        return not case.confidential
-    return m.role in OFFICE_ROLES
+    """Full identity on request, with a reason — the rule pages, the API and exports share."""
+    return disclosure.may_reveal(case, m)
 
 
 def may_upload(case: Case, m: Membership) -> bool:
@@ -143,6 +141,7 @@ def render_case(
         "web/case.html",
         {
             "case": case,
+            "leader_instruction": disclosure.leader_instruction_for(case, m),
             "now": now,
             "notice": notice,
             "kept": kept,

@@ -19,12 +19,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
+from xinfang.cases.selectors import case_for_query_code
 from xinfang.cases.services import perform, refusal
 from xinfang.security.auth import client_ip
 
 from ..context import page
 from ..forms.misc import ProgressQueryForm, PublicRatingForm
-from ..selectors import case_for_query_code
 
 FAIL_LIMIT = 10
 BLOCK_SECONDS = 15 * 60
