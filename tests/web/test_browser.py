@@ -342,3 +342,220 @@ def test_sign_in_and_the_skip_link_work_from_the_keyboard(chromium, live_server,
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
     assert v.problems == [], v.problems
+
+
+# -- the ledger, supervision and administration pages ----------------------------------------------
+
+NOTICE_BAD = "year 2027\nholiday 2027-02-30 元旦\nworkday 2027-02-22 春节\nnonsense\n"
+NOTICE_GOOD = "year 2027\nholiday 2027-01-01 2027-01-03 元旦\nworkday 2027-02-20 春节\n"
+
+
+def _office_with_cases(jianan, register):
+    """A county with cases in several townships and categories, one assigned, one a repeat."""
+    from tests.conftest import sh
+    from xinfang.cases.services import DemandInput, PetitionerInput
+
+    from .conftest import walk
+
+    cases = []
+    places = [("将官池镇", "岗朱村"), ("五女店镇", "魏庄村"), ("椹涧乡", "小河村")]
+    categories = ["危房改造", "医疗保障", "资金项目", "教育保障", "民政救助"]
+    for n in range(9):
+        township, village = places[n % 3]
+        cases.append(
+            register(
+                petitioners=[
+                    PetitionerInput(
+                        name=f"赵{n}强",
+                        id_number=id_number(f"4110231980{n + 1:02d}15123"),
+                        phone="13812345678",
+                        address=f"{township}{village}",
+                        exited_household=n % 2 == 0,
+                    )
+                ],
+                demands=[
+                    DemandInput(text=f"要求落实{categories[n % 5]}政策", category=categories[n % 5])
+                ],
+                township=jianan.townships[township],
+                village=jianan.villages[village],
+                received_at=sh(2026, 9, 10 + n, 9),
+                at=sh(2026, 9, 10 + n, 10),
+                key_case=n == 4,
+                headcount=6 if n == 5 else 1,
+            )
+        )
+    walk(jianan, cases[0], "in_progress")
+    walk(jianan, cases[1], "assigned")
+    register(at=sh(2026, 9, 20, 10))  # 张三明 twice: a repeat
+    cases.append(register(at=sh(2026, 9, 21, 10)))
+    return cases
+
+
+def test_ledger_supervision_and_administration_pages(
+    chromium, live_server, jianan, jurisdiction, register
+):
+    cases = _office_with_cases(jianan, register)
+    kaijiang = jurisdiction("kaijiang")
+    from tests.conftest import register_in
+
+    for _ in range(3):
+        register_in(kaijiang)
+    v = Visit(chromium, live_server.url)
+    v.shot_number = 50
+    page = v.page
+
+    # 台账 — the clerk filters the ledger and exports it, with a busy indicator meanwhile
+    v.sign_in("clerk")
+    v.go("/ledger/")
+    assert f"{len(cases) + 1}" in page.inner_text("#ledger-total")
+    v.shot("ledger")
+    page.select_option("#f_township", label="五女店镇")
+    page.fill("#f_search", "政策")
+    v.submit("form.filters button[type=submit]")
+    assert "township=" in page.url and "search=" in page.url
+    numbers = page.eval_on_selector_all("table.ledger tbody tr", "rows => rows.length")
+    assert numbers == 3, numbers
+    v.shot("ledger-filtered")
+    page.click("form.filters details.more > summary")
+    page.check("#f_key_case")
+    v.submit("form.filters button[type=submit]")
+    assert "key_case=true" in page.url and "state=" not in page.url  # empty fields stay out
+    assert page.inner_text("table.ledger tbody").count("重点信访件") == 1
+    assert cases[4].number in page.inner_text("table.ledger tbody")
+    page.uncheck("#f_key_case")
+    v.submit("form.filters button[type=submit]")
+    page.evaluate(  # hold the response so the indicator can be seen
+        "() => { const f = window.fetch; window.fetch = (...a) =>"
+        " new Promise(r => setTimeout(r, 600)).then(() => f(...a)); }"
+    )
+    with page.expect_download() as download:
+        page.click("#export-l0")
+        page.wait_for_selector(".download .busy", state="visible")
+        v.shot("ledger-exporting")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    page.wait_for_selector(".download .busy", state="hidden")
+    assert page.locator(".download-error").is_hidden()
+
+    # L1 — a screening finding recorded and turned into a case
+    v.go("/ledger/screening/")
+    page.fill("#id_s-screened_on", "2026-11-03")
+    page.select_option("#id_s-township", label="椹涧乡")
+    page.select_option("#id_s-village", label="小河村")
+    page.fill("#id_s-person_name", "周大勇")
+    page.fill("#id_s-contact", "13700001111")
+    page.select_option("#id_s-category", "资金项目")
+    page.fill("#id_s-problem", "反映产业帮扶资金分配不公，群众有意见")
+    v.submit("#screening-form button[type=submit]")
+    assert "周*勇" in page.inner_text("#screening-table")
+    v.shot("screening")
+    v.submit("[data-convert]")
+    assert re.search(r"/cases/\d+/$", page.url) and "排查" in page.inner_text("main")
+    v.sign_out()
+
+    # L2 — the approver designates a backlog case
+    v.sign_in("approver")
+    v.go("/ledger/backlog/")
+    page.fill("#id_b-number", cases[2].number)
+    page.select_option("#id_b-owner_leader", label="王建国")
+    page.fill("#id_b-reason", "诉求涉及多个部门，久拖未决")
+    page.fill("#id_b-plan", "分管领导包案，民政、住建联合会商，每月回访")
+    page.fill("#id_b-plan_deadline", "2026-12-31")
+    v.submit("#backlog-form button[type=submit]")
+    assert cases[2].number in page.inner_text("#backlog-table")
+    v.shot("backlog")
+    v.sign_out()
+
+    # 督 — the inspector's supervision page with its charts
+    v.sign_in("inspector")
+    v.submit("header nav a:text('督查督办')")
+    assert page.locator("#chart-category svg rect.bar").count() == 5
+    assert page.locator("#chart-township svg rect.bar").count() == 3
+    v.shot("supervision")
+    v.sign_out()
+    v.sign_in("kaijiang_chief")
+    v.go("/supervision/")
+    assert page.locator("#chart-targets svg line.threshold").count() >= 4
+    v.shot("supervision-targets")
+    v.go("/rules/profiles/")
+    v.shot("rules-profile")
+    v.sign_out()
+
+    # 三员分立 — the system administrator: units, accounts, the calendar
+    v.sign_in("sysadmin")
+    assert page.url.endswith("/admin/units/")
+    page.click("#unit-create > summary")
+    page.fill("#id_u-name", "灵井镇")
+    page.select_option("#id_u-level", "township")
+    page.select_option("#id_u-kind", "township")
+    page.select_option("#id_u-parent", str(jianan.county.pk))
+    v.submit("#unit-create button[type=submit]")
+    assert "已创建单位：灵井镇" in page.inner_text(".messages")
+    v.shot("admin-units")
+    v.go("/admin/users/")
+    page.click("#user-create > summary")
+    page.fill("#id_n-username", "lingjing")
+    page.fill("#id_n-full_name", "孟凡")
+    page.fill("#id_n-password1", "short")
+    page.fill("#id_n-password2", "short")
+    v.submit("#user-create button[type=submit]")
+    assert page.locator("#id_n-password1_error").count() == 1
+    v.shot("admin-users-error")
+    page.fill("#id_n-password1", "Lingjing#2026a")
+    page.fill("#id_n-password2", "Lingjing#2026a")
+    v.submit("#user-create button[type=submit]")
+    assert "已创建用户" in page.inner_text(".messages")
+    v.go("/rules/calendar/")
+    page.set_input_files(
+        "#id_file",
+        files=[{"name": "2027.txt", "mimeType": "text/plain", "buffer": NOTICE_BAD.encode()}],
+    )
+    v.submit("#calendar-form button[type=submit]")
+    errors = page.inner_text("#notice-errors")
+    assert "第2行" in errors and "第3行" in errors and "第4行" in errors
+    v.shot("calendar-errors")
+    page.set_input_files(
+        "#id_file",
+        files=[{"name": "2027.txt", "mimeType": "text/plain", "buffer": NOTICE_GOOD.encode()}],
+    )
+    page.click("#calendar-form button[type=submit]")
+    page.wait_for_url("**/rules/calendar/")
+    page.wait_for_selector(".messages")
+    assert "已载入2027年节假日安排" in page.inner_text(".messages")
+    v.shot("calendar-loaded")
+    v.sign_out()
+
+    # the security administrator grants the new account a role; the keys
+    v.sign_in("secadmin")
+    page.fill("#q", "lingjing")
+    v.submit("form.inline-filter button[type=submit]")
+    v.submit("text=管理角色")
+    page.select_option("#id_g-unit", label="　　　灵井镇")
+    page.select_option("#id_g-role", "unit_handler")
+    v.submit("#grant-form button[type=submit]")
+    assert "已授予" in page.inner_text(".messages")
+    v.shot("admin-roles")
+    v.go("/admin/keys/")
+    v.shot("admin-keys")
+    v.sign_out()
+
+    # the auditor sees every change above, and a whole chain
+    v.sign_in("auditor")
+    page.select_option("#a_action", "permission_change")
+    v.submit("form.filters button[type=submit]")
+    table = page.inner_text("#audit-table")
+    assert "新建单位" in table and "分配角色" in table and "灵井镇" in table
+    v.submit("#verify-chain")
+    assert "审计链完整" in page.inner_text("#verify-result")
+    v.shot("audit-log")
+    assert v.problems == [], v.problems
+
+    # at phone width: the ledger and the supervision page stack without sideways scrolling
+    phone = Visit(chromium, live_server.url, viewport=PHONE)
+    phone.shot_number = v.shot_number
+    phone.sign_in("approver")
+    for path, name in [("/ledger/", "phone-ledger"), ("/supervision/", "phone-supervision")]:
+        phone.go(path)
+        phone.shot(name)
+        width = phone.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} scrolls sideways at phone width ({width}px)"
+    assert phone.problems == [], phone.problems

@@ -405,7 +405,7 @@ def test_an_inspector_reads_but_does_not_upload(jianan, register):
         ("clerk", "web:home"),
         ("township", "web:home"),
         ("sysadmin", "web:admin_units"),
-        ("secadmin", "web:admin_users"),
+        ("secadmin", "web:admin_roles"),
         ("auditor", "web:audit_log"),
     ],
 )

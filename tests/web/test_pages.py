@@ -16,22 +16,41 @@ ACTION = re.compile(r'data-action="([a-z_]+)"')
 SERVER_ERROR = 500
 
 
-def pages_for(cases):
+def pages_for(stages):
     static = [
         "web:root",
         "web:home",
         "web:register",
         "web:ledger",
+        "web:screening",
+        "web:backlog",
+        "web:roster",
         "web:supervision",
+        "web:rules_profiles",
+        "web:rules_calendar",
         "web:admin_units",
         "web:admin_users",
+        "web:admin_roles",
+        "web:admin_keys",
         "web:audit_log",
         "web:public",
         "web:login",
     ]
     urls = [reverse(name) for name in static]
     urls += [reverse("web:ledger") + "?state=registered", reverse("web:ledger") + "?page=2"]
-    urls += [reverse("web:case", args=[case.pk]) for case in cases.values()]
+    urls += [
+        reverse("web:ledger") + "?search=%E5%8D%B1%E6%88%BF&overdue=true&sort=due&repeat=true",
+        reverse("web:ledger") + "?received_from=2026-13-01&village=x&unit=1",
+        reverse("web:audit_log") + "?verify=1&action=login",
+        reverse("web:admin_roles") + "?locked=1&q=clerk",
+    ]
+    some_unit = stages["registered"].jurisdiction
+    urls += [
+        reverse("web:admin_unit", args=[some_unit.pk]),
+        reverse("web:admin_user", args=[stages["registered"].registered_by_id]),
+        reverse("web:admin_roles_user", args=[stages["registered"].registered_by_id]),
+    ]
+    urls += [reverse("web:case", args=[case.pk]) for case in stages.values()]
     urls += [reverse("web:register_villages") + "?township=1"]
     return urls
 
@@ -80,27 +99,6 @@ def test_the_three_administrators_get_no_case_page(member, jianan, stages):
         response = client.get(reverse("web:case", args=[case.pk]))
         assert response.status_code == 403
         assert case.number not in response.content.decode()
-
-
-@pytest.mark.parametrize(
-    "member,page",
-    [
-        ("sysadmin", "web:admin_units"),
-        ("sysadmin", "web:admin_users"),
-        ("secadmin", "web:admin_users"),
-        ("auditor", "web:audit_log"),
-    ],
-)
-def test_each_administrator_has_its_own_page(member, page, jianan):
-    assert signed_in(jianan.member(member)).get(reverse(page)).status_code == 200
-
-
-@pytest.mark.parametrize(
-    "member,page",
-    [("clerk", "web:admin_units"), ("auditor", "web:admin_users"), ("sysadmin", "web:audit_log")],
-)
-def test_an_administrator_page_refuses_other_roles(member, page, jianan):
-    assert signed_in(jianan.member(member)).get(reverse(page)).status_code == 403
 
 
 def test_a_case_outside_the_units_scope_is_a_404(jianan, stages):

@@ -16,10 +16,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.org.choices import ADMIN_ROLES, Role
-from xinfang.org.models import Membership
+from xinfang.org.models import Membership, Unit
 
 SESSION_KEY = "membership_id"
 OFFICE_ROLES = {Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR}
+# The supervision page (督): leaders and inspectors.
+SUPERVISION_ROLES = {Role.APPROVER, Role.CHIEF, Role.INSPECTOR}
+# Who keeps the three registers (排查、积案、干部队伍) of the office; inspectors only read them.
+REGISTER_KEEPERS = {Role.CLERK, Role.APPROVER, Role.CHIEF}
 HANDLER_ROLES = {Role.UNIT_HANDLER, Role.PROXY_AGENT, Role.LINE_HEAD, Role.DISCIPLINE}
 
 
@@ -54,22 +58,44 @@ def choose_membership(request: HttpRequest, membership_id: int) -> Membership | 
     return None
 
 
-def nav_items(m: Membership | None) -> list[tuple[str, str]]:
-    """(URL name, label) for the header navigation of this membership."""
+def jurisdiction_of(m: Membership) -> Unit | None:
+    """The jurisdiction a membership works in: its own unit when that runs a petition office
+    under a profile, else the nearest such unit above it."""
+    return m.unit if m.unit.profile_code else m.unit.jurisdiction()
+
+
+# (URL name, label, the view names that count as "this section" for aria-current)
+NavItem = tuple[str, str, tuple[str, ...]]
+LEDGER_VIEWS = ("web:ledger", "web:screening", "web:backlog", "web:roster")
+RULES_VIEWS = ("web:rules_profiles", "web:rules_calendar")
+
+
+def nav_items(m: Membership | None) -> list[NavItem]:
+    """The header navigation of this membership: only the pages it may open."""
     if m is None:
         return []
     if m.role == Role.SYSADMIN:
-        return [("web:admin_units", _("单位")), ("web:admin_users", _("用户"))]
+        return [
+            ("web:admin_units", _("单位"), ("web:admin_units", "web:admin_unit")),
+            ("web:admin_users", _("用户账户"), ("web:admin_users", "web:admin_user")),
+            ("web:rules_profiles", _("规则配置"), ("web:rules_profiles",)),
+            ("web:rules_calendar", _("节假日安排"), ("web:rules_calendar",)),
+        ]
     if m.role == Role.SECADMIN:
-        return [("web:admin_users", _("用户与锁定"))]
+        return [
+            ("web:admin_roles", _("角色与锁定"), ("web:admin_roles", "web:admin_roles_user")),
+            ("web:admin_keys", _("密钥状态"), ("web:admin_keys",)),
+        ]
     if m.role == Role.AUDITOR:
-        return [("web:audit_log", _("审计日志"))]
-    items = [("web:home", _("工作台"))]
+        return [("web:audit_log", _("审计日志"), ("web:audit_log",))]
+    items: list[NavItem] = [("web:home", _("工作台"), ("web:home",))]
     if m.role == Role.CLERK:
-        items.append(("web:register", _("登记")))
-    items.append(("web:ledger", _("台账")))
+        items.append(("web:register", _("登记"), ("web:register",)))
+    items.append(("web:ledger", _("台账"), LEDGER_VIEWS))
+    if m.role in SUPERVISION_ROLES:
+        items.append(("web:supervision", _("督查督办"), ("web:supervision",)))
     if m.role in OFFICE_ROLES:
-        items.append(("web:supervision", _("督查督办")))
+        items.append(("web:rules_profiles", _("规则与日历"), RULES_VIEWS))
     return items
 
 
@@ -78,17 +104,22 @@ def page(
 ) -> HttpResponse:
     """Render a page with the header's membership switcher and navigation."""
     m = current_membership(request)
+    here = request.resolver_match.view_name if request.resolver_match else ""
     full = {
         "membership": m,
         "memberships": memberships_of(request),
-        "nav": [(reverse(name), label, name) for name, label in nav_items(m)],
+        "nav": [(reverse(name), label, here in group) for name, label, group in nav_items(m)],
         **(context or {}),
     }
     return render(request, template, full, status=status)
 
 
-def _refuse(request: HttpRequest, message: str) -> HttpResponse:
-    return page(request, "web/refused.html", {"message": message}, status=403)
+def refuse(request: HttpRequest, message: str, *, status: int = 403) -> HttpResponse:
+    """The page that says, in Chinese, why this membership may not be here."""
+    return page(request, "web/refused.html", {"message": message}, status=status)
+
+
+_refuse = refuse
 
 
 def membership_required(view):

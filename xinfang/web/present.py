@@ -241,3 +241,109 @@ def event_view(event: CaseEvent) -> EventView:
         to_state=state_label(event.to_state) if event.to_state else "",
         lines=payload_summary(event),
     )
+
+
+# -- profile events (a clock's start and stop) -----------------------------------------------------
+
+PROFILE_EVENT_LABELS = {
+    "registered": _l("受理登记"),
+    "contact_logged": _l("联系信访人（任一方式）"),
+    "report_submitted": _l("报送报告（任一种）"),
+    "warning_issued": _l("下发预警提醒单"),
+}
+
+
+def profile_event_label(name: str) -> str:
+    """A profile's event name in words: ``contact_logged:phone`` → 电话联系."""
+    if name in PROFILE_EVENT_LABELS:
+        return str(PROFILE_EVENT_LABELS[name])
+    family, _sep, kind = name.partition(":")
+    if family == "contact_logged" and kind in c.ContactKind.values:
+        return str(c.ContactKind(kind).label)
+    if family == "report_submitted" and kind in c.ReportKind.values:
+        return _("报送%(kind)s") % {"kind": c.ReportKind(kind).label}
+    for t in TRANSITIONS.values():
+        if t.event == name:
+            return t.label
+    return name
+
+
+# -- audit entries ---------------------------------------------------------------------------------
+
+AUDIT_KEYS = {
+    "change": _l("变更"),
+    "username": _l("用户名"),
+    "user": _l("用户"),
+    "unit": _l("单位"),
+    "role": _l("角色"),
+    "by_role": _l("操作角色"),
+    "name": _l("名称"),
+    "short_name": _l("简称"),
+    "phone": _l("电话"),
+    "parent": _l("上级"),
+    "level": _l("层级"),
+    "kind": _l("类型"),
+    "old": _l("原配置"),
+    "new": _l("新配置"),
+    "year": _l("年度"),
+    "source": _l("来源"),
+    "replace": _l("替换"),
+    "recomputed_clocks": _l("重算时限"),
+    "reason": _l("原因"),
+    "failures": _l("连续失败次数"),
+    "until": _l("锁定至"),
+    "case": _l("信访件"),
+    "cases": _l("信访件"),
+    "ledger": _l("台账"),
+    "via": _l("途径"),
+    "membership": _l("任职"),
+    "rows": _l("行数"),
+    "revealed_rows": _l("未脱敏行数"),
+    "filters": _l("筛选条件"),
+    "phase": _l("阶段"),
+    "matter_words": _l("事项关键词"),
+}
+AUDIT_CHANGES = {
+    "unit_create": _l("新建单位"),
+    "unit_update": _l("修改单位"),
+    "unit_activate": _l("启用单位"),
+    "unit_deactivate": _l("停用单位"),
+    "profile_set": _l("设置规则配置"),
+    "user_create": _l("新建账户"),
+    "user_activate": _l("启用账户"),
+    "user_deactivate": _l("停用账户"),
+    "password_reset": _l("重置密码"),
+    "role_grant": _l("分配角色"),
+    "role_revoke": _l("撤销角色"),
+    "unlock": _l("解除锁定"),
+    "totp_enable": _l("绑定动态验证码"),
+    "totp_disable": _l("解绑动态验证码"),
+    "recusal_declared": _l("声明回避"),
+    "recusal_withdrawn": _l("撤回回避"),
+}
+AUDIT_REASONS = {
+    "unknown_user": _l("用户名不存在"),
+    "locked": _l("账户已锁定"),
+    "password": _l("密码错误"),
+    "totp": _l("动态验证码错误"),
+    "idle_timeout": _l("长时间未操作"),
+}
+
+
+def audit_detail(detail: dict | None) -> list[tuple[str, str]]:
+    """An audit entry's detail as (label, text) lines in words; unknown keys as they are."""
+    lines = []
+    for key, value in (detail or {}).items():
+        if key == "change" and value in AUDIT_CHANGES:
+            text = str(AUDIT_CHANGES[value])
+        elif key == "reason" and value in AUDIT_REASONS:
+            text = str(AUDIT_REASONS[value])
+        elif key in ("role", "by_role") and isinstance(value, str):
+            text = role_label(value)
+        elif key in ("name", "short_name", "phone") and isinstance(value, list) and len(value) == 2:
+            text = f"{value[0] or '—'} → {value[1] or '—'}"
+        else:
+            text = _value_text(key, value, "")
+        if text:
+            lines.append((str(AUDIT_KEYS.get(key, key)), text))
+    return lines

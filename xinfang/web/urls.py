@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import admin, auth, cases, home, lists, public, registration
+from .views import (
+    admin,
+    audit,
+    auth,
+    cases,
+    home,
+    lists,
+    public,
+    registers,
+    registration,
+    rules,
+    security,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -28,13 +40,42 @@ urlpatterns = [
         cases.attachment_download,
         name="attachment_download",
     ),
-    # lists (to be grown into the filtered ledgers and dashboards)
+    # the ledger (台账) and its three registers, the supervision page
     path("ledger/", lists.ledger, name="ledger"),
+    path("ledger/screening/", registers.screening, name="screening"),
+    path(
+        "ledger/screening/<int:pk>/to-case/",
+        registers.screening_convert,
+        name="screening_convert",
+    ),
+    path("ledger/backlog/", registers.backlog, name="backlog"),
+    path(
+        "ledger/backlog/<int:pk>/progress/",
+        registers.backlog_add_progress,
+        name="backlog_progress",
+    ),
+    path("ledger/roster/", registers.roster, name="roster"),
     path("supervision/", lists.supervision, name="supervision"),
-    # the administrators' own pages
+    # the rules in force and the working calendar
+    path("rules/profiles/", rules.profiles, name="rules_profiles"),
+    path("rules/calendar/", rules.calendar, name="rules_calendar"),
+    # the administrators' own pages (三员分立)
     path("admin/units/", admin.admin_units, name="admin_units"),
+    path("admin/units/<int:pk>/", admin.admin_unit, name="admin_unit"),
+    path("admin/units/<int:pk>/active/", admin.admin_unit_active, name="admin_unit_active"),
     path("admin/users/", admin.admin_users, name="admin_users"),
-    path("admin/audit/", admin.audit_log, name="audit_log"),
+    path("admin/users/<int:pk>/", admin.admin_user, name="admin_user"),
+    path("admin/users/<int:pk>/active/", admin.admin_user_active, name="admin_user_active"),
+    path("admin/roles/", security.admin_roles, name="admin_roles"),
+    path("admin/roles/<int:pk>/", security.admin_roles_user, name="admin_roles_user"),
+    path(
+        "admin/memberships/<int:pk>/revoke/",
+        security.admin_membership_revoke,
+        name="admin_membership_revoke",
+    ),
+    path("admin/roles/<int:pk>/unlock/", security.admin_unlock, name="admin_unlock"),
+    path("admin/keys/", security.admin_keys, name="admin_keys"),
+    path("admin/audit/", audit.audit_log, name="audit_log"),
     # the petitioner's page, no sign-in
     path("progress/", public.progress, name="public"),
     path("progress/rate/", public.rate, name="public_rate"),

@@ -37,3 +37,23 @@ def deadline(value):
     if (local.hour, local.minute, local.second) == (0, 0, 0):
         return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
     return f"{local:%Y-%m-%d %H:%M}"
+
+
+@register.filter
+def get_field(form, name):
+    """A bound field by name: ``{% with f=form|get_field:name %}``."""
+    return form[name]
+
+
+@register.filter
+def percent(rate):
+    """0.925 → "92.5%"; None (nothing to measure) → "—"."""
+    if rate is None:
+        return "—"
+    value = rate * 100
+    return f"{value:.0f}%" if float(value).is_integer() else f"{value:.1f}%"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if hasattr(mapping, "get") else None

@@ -1,75 +1,235 @@
-"""The administrators' own pages (三员分立): read-only lists of units and users for the system
-administrator, users and their lockouts for the security administrator, the audit trail for the
-auditor. None of them shows a case."""
+"""The system administrator's pages (三员分立): units and user accounts. None of them shows a
+case. Writes go through ``web.admin_services``; the security administrator's pages are in
+``views.security`` and the auditor's in ``views.audit``."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
-from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit, User
+from xinfang.security.auth import client_ip
 
+from ..admin_services import (
+    AdminRefused,
+    profile_codes,
+    unit_create,
+    unit_set_active,
+    unit_update,
+    user_create,
+    user_set_active,
+    user_set_password,
+)
 from ..context import page, role_required
+from ..forms.admin import PasswordResetForm, UnitEditForm, UnitForm, UserCreateForm
 
 PAGE_SIZE = 50
 
 
-def _page(request, qs):
+def paged(request, qs):
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-@require_GET
+def refused_into(form, error: AdminRefused) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _search(request) -> str:
+    return request.GET.get("q", "").strip()[:50]
+
+
+# -- units (system administrator) ----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
 @role_required(Role.SYSADMIN)
 def admin_units(request: HttpRequest) -> HttpResponse:
+    form = UnitForm(request.POST or None, profile_codes=profile_codes())
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            unit = unit_create(
+                by=request.membership,
+                name=d["name"],
+                level=d["level"],
+                kind=d["kind"],
+                parent=d["parent"],
+                short_name=d["short_name"],
+                profile_code=d["profile_code"],
+                phone=d["phone"],
+                ip=client_ip(request),
+            )
+        except AdminRefused as e:
+            refused_into(form, e)
+        else:
+            messages.success(request, _("已创建单位：%(name)s。") % {"name": unit.name})
+            return redirect("web:admin_units")
     qs = Unit.objects.annotate(
         members=Count("memberships", filter=Q(memberships__is_active=True))
     ).order_by("path")
-    page_obj = _page(request, qs)
+    q = _search(request)
+    if q:
+        qs = qs.filter(name__icontains=q)
+    page_obj = paged(request, qs)
     for unit in page_obj.object_list:
-        unit.depth = unit.path.count("/") - 2
-    return page(request, "web/admin_units.html", {"page_obj": page_obj})
+        unit.depth = min(unit.path.count("/") - 2, 5)
+    return page(
+        request,
+        "web/admin_units.html",
+        {
+            "page_obj": page_obj,
+            "form": form,
+            "q": q,
+            "extra": f"q={q}" if q else "",
+            "open_form": request.method == "POST",
+        },
+        status=400 if form.errors else 200,
+    )
 
 
-@require_GET
-@role_required(Role.SYSADMIN, Role.SECADMIN)
-def admin_users(request: HttpRequest) -> HttpResponse:
+@require_http_methods(["GET", "POST"])
+@role_required(Role.SYSADMIN)
+def admin_unit(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_object_or_404(Unit.objects.select_related("parent"), pk=pk)
+    initial = {k: getattr(unit, k) for k in ("name", "short_name", "profile_code", "phone")}
+    form = UnitEditForm(request.POST or None, initial=initial, profile_codes=profile_codes())
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            unit_update(
+                by=request.membership,
+                unit=unit,
+                name=d["name"],
+                short_name=d["short_name"],
+                profile_code=d["profile_code"],
+                phone=d["phone"],
+                ip=client_ip(request),
+            )
+        except AdminRefused as e:
+            refused_into(form, e)
+        else:
+            messages.success(request, _("已保存单位：%(name)s。") % {"name": d["name"]})
+            return redirect("web:admin_units")
+    return page(
+        request,
+        "web/admin_unit.html",
+        {"unit": unit, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@role_required(Role.SYSADMIN)
+def admin_unit_active(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_object_or_404(Unit, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        unit_set_active(by=request.membership, unit=unit, active=active, ip=client_ip(request))
+    except AdminRefused as e:
+        messages.error(request, e.message)
+    else:
+        text = _("已启用：%(name)s。") if active else _("已停用：%(name)s。")
+        messages.success(request, text % {"name": unit.name})
+    return redirect("web:admin_units")
+
+
+# -- accounts (system administrator) -------------------------------------------------------------
+
+
+def users_matching(request):
     qs = User.objects.order_by("username").prefetch_related(
         Prefetch("memberships", queryset=Membership.objects.select_related("unit"))
     )
+    q = _search(request)
+    if q:
+        qs = qs.filter(Q(username__icontains=q) | Q(full_name__icontains=q))
+    return qs, q
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.SYSADMIN)
+def admin_users(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            user = user_create(
+                by=request.membership,
+                username=d["username"],
+                full_name=d["full_name"],
+                password=d["password1"],
+                phone=d["phone"],
+                position=d["position"],
+                ip=client_ip(request),
+            )
+        except AdminRefused as e:
+            if e.field == "password":
+                form.add_error("password1", e.message)
+            else:
+                refused_into(form, e)
+        else:
+            messages.success(
+                request,
+                _("已创建用户：%(name)s。请安全管理员为其分配角色。") % {"name": user.username},
+            )
+            return redirect("web:admin_users")
+    qs, q = users_matching(request)
     return page(
         request,
         "web/admin_users.html",
         {
-            "page_obj": _page(request, qs),
-            "now": timezone.now(),
+            "page_obj": paged(request, qs),
+            "form": form,
+            "q": q,
+            "extra": f"q={q}" if q else "",
+            "open_form": request.method == "POST",
         },
+        status=400 if form.errors else 200,
     )
 
 
-@require_GET
-@role_required(Role.AUDITOR)
-def audit_log(request: HttpRequest) -> HttpResponse:
-    try:
-        from xinfang.audit.models import AuditEntry
-    except ImportError:  # the audit trail is not installed in this build
-        return page(request, "web/audit_log.html", {"page_obj": None})
-    qs = AuditEntry.objects.order_by("-id")
-    action = request.GET.get("action", "")
-    if action:
-        qs = qs.filter(action=action)
-    actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+@require_http_methods(["GET", "POST"])
+@role_required(Role.SYSADMIN)
+def admin_user(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    form = PasswordResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_set_password(
+                by=request.membership,
+                user=user,
+                password=form.cleaned_data["password1"],
+                ip=client_ip(request),
+            )
+        except AdminRefused as e:
+            form.add_error("password1", e.message)
+        else:
+            messages.success(request, _("已重置%(name)s的密码。") % {"name": user.username})
+            return redirect("web:admin_users")
     return page(
         request,
-        "web/audit_log.html",
-        {
-            "page_obj": _page(request, qs),
-            "action": action,
-            "actions": list(actions),
-            "extra": urlencode({"action": action}) if action else "",
-        },
+        "web/admin_user.html",
+        {"account": user, "form": form},
+        status=400 if form.errors else 200,
     )
+
+
+@require_POST
+@role_required(Role.SYSADMIN)
+def admin_user_active(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        user_set_active(by=request.membership, user=user, active=active, ip=client_ip(request))
+    except AdminRefused as e:
+        messages.error(request, e.message)
+    else:
+        text = _("已启用账户：%(name)s。") if active else _("已停用账户：%(name)s。")
+        messages.success(request, text % {"name": user.username})
+    return redirect("web:admin_users")

@@ -19,7 +19,7 @@ from ..forms.misc import LoginForm
 
 ADMIN_HOME = {
     Role.SYSADMIN: "web:admin_units",
-    Role.SECADMIN: "web:admin_users",
+    Role.SECADMIN: "web:admin_roles",
     Role.AUDITOR: "web:audit_log",
 }
 

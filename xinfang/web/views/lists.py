@@ -1,64 +1,83 @@
-"""Plain paged lists: the case ledger (台账) and the supervision list. Placeholders for the
-filtered ledgers and dashboards to come; every row comes through ``cases_for``."""
+"""The case ledger (台账) with its filters, and the supervision page (督查督办). Every row comes
+through ``cases_for``."""
 
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from xinfang.cases import choices as c
-from xinfang.cases.models import Assignment, Clock, WarningNotice
 from xinfang.cases.selectors import cases_for
+from xinfang.rules.store import current_version, profile_of
 
-from ..context import membership_required, page
+from ..context import (
+    OFFICE_ROLES,
+    SUPERVISION_ROLES,
+    jurisdiction_of,
+    membership_required,
+    page,
+    refuse,
+)
+from ..forms.ledger import FLAG_LABELS, LedgerFilterForm
+from ..ledger import active_filters, filter_ledger, ledger_rows, not_exported, sort_key
 from ..queues import decorated, rows
+from ..supervision import (
+    LIST_SIZE,
+    backlog_in,
+    counts_by,
+    leader_owned,
+    open_count,
+    overdue_or_warned,
+    targets_for,
+    warning_rows,
+)
 
 PAGE_SIZE = 50
+NOT_PAGED = ("page",)
 
 
-def _paged(request: HttpRequest, qs, now):
-    pager = Paginator(qs, PAGE_SIZE)
-    page_obj = pager.get_page(request.GET.get("page"))
-    return page_obj, rows(page_obj.object_list, now)
+def categories_of(home) -> list[str]:
+    if home is None or not home.profile_code:
+        return []
+    return list(profile_of(current_version(home.profile_code)).categories)
 
 
 @require_GET
 @membership_required
 def ledger(request: HttpRequest) -> HttpResponse:
+    m = request.membership
     now = timezone.now()
-    qs = cases_for(request.membership)
-    state = request.GET.get("state", "")
-    if state in c.State.values:
-        qs = qs.filter(state=state)
-    else:
-        state = ""
-    qs = (
-        decorated(qs)
-        .order_by("-registered_at", "-pk")
-        .prefetch_related(
-            Prefetch(
-                "assignments",
-                to_attr="lead_assignments",
-                queryset=Assignment.objects.filter(role=c.AssignmentRole.LEAD)
-                .select_related("unit")
-                .order_by("assigned_at"),
-            )
-        )
-    )
-    page_obj, found = _paged(request, qs, now)
+    home = jurisdiction_of(m)
+    params = request.GET
+    form = LedgerFilterForm(params or None, jurisdiction=home, categories=categories_of(home))
+    if params:
+        form.is_valid()  # marks what cannot be read; the rows come from the raw parameters
+    sort = sort_key(params)
+    qs = ledger_rows(filter_ledger(cases_for(m), params), sort)
+    page_obj = Paginator(qs, PAGE_SIZE).get_page(params.get("page"))
+    kept = params.copy()
+    for name in NOT_PAGED:
+        kept.pop(name, None)
+    export = kept.copy()
+    export.pop("sort", None)
+    skipped = not_exported(params)
     return page(
         request,
         "web/ledger.html",
         {
+            "form": form,
             "page_obj": page_obj,
-            "rows": found,
-            "state": state,
-            "states": c.State.choices,
-            "extra": urlencode({"state": state}) if state else "",
+            "rows": rows(page_obj.object_list, now),
+            "total": page_obj.paginator.count,
+            "filtered": bool(active_filters(params)),
+            "extra": kept.urlencode(),
+            "export_url": reverse("api:ledger-l0") + (f"?{export.urlencode()}" if export else ""),
+            "not_exported": [str(form.fields[n].label) for n in skipped if n in form.fields],
+            "flag_labels": FLAG_LABELS,
+            "registers": m.role in OFFICE_ROLES,
         },
     )
 
@@ -66,12 +85,31 @@ def ledger(request: HttpRequest) -> HttpResponse:
 @require_GET
 @membership_required
 def supervision(request: HttpRequest) -> HttpResponse:
-    """Open cases with a running deadline past due or a warning notice not yet answered."""
+    m = request.membership
+    if m.role not in SUPERVISION_ROLES:
+        return refuse(request, _("督查督办页面供分管领导、主要领导和督查人员使用。"))
     now = timezone.now()
-    late = Clock.objects.filter(
-        case=OuterRef("pk"), status=Clock.Status.RUNNING, kind="deadline", due_at__lt=now
+    scope = cases_for(m)
+    late = decorated(overdue_or_warned(scope, now))
+    notices, notice_total = warning_rows(scope, now)
+    owned = leader_owned(scope)
+    backlog = backlog_in(scope)
+    return page(
+        request,
+        "web/supervision.html",
+        {
+            "home": jurisdiction_of(m),
+            "open_total": open_count(scope),
+            "late_rows": rows(late[:LIST_SIZE], now),
+            "late_total": late.count(),
+            "notices": notices,
+            "notice_total": notice_total,
+            "owned": list(owned[:LIST_SIZE]),
+            "owned_total": owned.count(),
+            "backlog": list(backlog[:LIST_SIZE]),
+            "backlog_total": backlog.count(),
+            "targets": targets_for(jurisdiction_of(m), scope),
+            "charts": counts_by(scope),
+            "list_size": LIST_SIZE,
+        },
     )
-    warned = WarningNotice.objects.filter(case=OuterRef("pk"), answered_at=None)
-    qs = cases_for(request.membership).filter(Exists(late) | Exists(warned))
-    page_obj, found = _paged(request, decorated(qs), now)
-    return page(request, "web/supervision.html", {"page_obj": page_obj, "rows": found})

@@ -1,5 +1,6 @@
 /* xinfang web: the little the pages need beyond HTML — add a formset row, submit a select on
-   change, and put the cursor on the first field marked wrong. No inline script anywhere (CSP). */
+   change, show progress while long work runs, and put the cursor on the first field marked
+   wrong. No inline script anywhere (CSP). */
 (function () {
   "use strict";
 
@@ -53,6 +54,109 @@
   }
   document.addEventListener("htmx:afterSettle", clearPassedErrors);
   document.addEventListener("htmx:oobAfterSwap", clearPassedErrors);
+
+  // Long work shows progress. The L0 export is fetched with the acting membership (the API reads
+  // it from the X-Membership header) while a busy indicator runs, then saved as a file; without
+  // script the link still downloads. A form marked data-busy shows its indicator once submitted.
+  function filenameOf(response, fallback) {
+    var header = response.headers.get("Content-Disposition") || "";
+    var star = /filename\*=UTF-8''([^;]+)/i.exec(header);
+    if (star) {
+      try { return decodeURIComponent(star[1]); } catch (e) { /* fall through */ }
+    }
+    var plain = /filename="?([^";]+)"?/i.exec(header);
+    return plain ? plain[1] : fallback;
+  }
+
+  function save(blob, name) {
+    var url = URL.createObjectURL(blob);
+    var a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-download]");
+    if (!link || !window.fetch || !window.URL || !URL.createObjectURL) return;
+    if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    if (link.getAttribute("aria-busy") === "true") return;
+    var box = link.closest(".download") || link.parentNode;
+    var indicator = box.querySelector(".busy");
+    var problem = box.querySelector(".download-error");
+    var headers = { "X-Requested-With": "fetch" };
+    if (link.dataset.membership) headers["X-Membership"] = link.dataset.membership;
+    link.setAttribute("aria-busy", "true");
+    if (indicator) indicator.hidden = false;
+    if (problem) problem.hidden = true;
+    fetch(link.href, { credentials: "same-origin", headers: headers })
+      .then(function (response) {
+        if (!response.ok) {
+          return response.json().catch(function () { return {}; }).then(function (body) {
+            throw new Error(body.detail || link.dataset.errorText || String(response.status));
+          });
+        }
+        return response.blob().then(function (blob) {
+          save(blob, filenameOf(response, link.dataset.filename || "download.xlsx"));
+          link.dataset.downloaded = String((parseInt(link.dataset.downloaded || "0", 10)) + 1);
+        });
+      })
+      .catch(function (error) {
+        if (problem) {
+          problem.textContent = error.message;
+          problem.hidden = false;
+        }
+      })
+      .then(function () {
+        link.removeAttribute("aria-busy");
+        if (indicator) indicator.hidden = true;
+      });
+  });
+
+  // A filter form leaves its empty fields out of the address, so a filtered list's link reads
+  // as the filters in use (?township=3&search=低保) and can be shared or bookmarked.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-compact]");
+    if (!form || (form.method || "get").toLowerCase() !== "get") return;
+    var emptied = [];
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.name && !field.disabled && field.value === "" && field.type !== "submit") {
+        field.disabled = true;
+        emptied.push(field);
+      }
+    });
+    setTimeout(function () { emptied.forEach(function (f) { f.disabled = false; }); }, 0);
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-busy]");
+    if (!form) return;
+    if (form.getAttribute("aria-busy") === "true") {
+      event.preventDefault(); // one load at a time
+      return;
+    }
+    form.setAttribute("aria-busy", "true");
+    var indicator = form.querySelector(".busy");
+    if (indicator) indicator.hidden = false;
+    var button = form.querySelector("button[type=submit]");
+    // Disabled after this turn, so the click that submitted still counts.
+    if (button) setTimeout(function () { button.disabled = true; }, 0);
+  });
+
+  // Back from the next page (bfcache): the form is idle again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-busy][aria-busy]").forEach(function (form) {
+      form.removeAttribute("aria-busy");
+      var indicator = form.querySelector(".busy");
+      if (indicator) indicator.hidden = true;
+      var button = form.querySelector("button[type=submit]");
+      if (button) button.disabled = false;
+    });
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     var wrong = document.querySelector('main [aria-invalid="true"]');

@@ -1,0 +1,138 @@
+"""Who may open which page (三员分立 and the office's own books), and that no page shows a link or
+a button its reader may not use."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+
+from xinfang.org.models import Membership
+
+from .conftest import ADMINS, MEMBERS, signed_in
+
+pytestmark = pytest.mark.django_db
+
+BUSINESS = [m for m in MEMBERS if m not in ADMINS]
+OFFICE = ["clerk", "approver", "chief", "inspector", "city_clerk"]
+# page → the members who may open it; every other member is refused (403)
+ACCESS = {
+    "web:home": BUSINESS,
+    "web:ledger": BUSINESS,
+    "web:register": ["clerk", "city_clerk"],
+    "web:screening": OFFICE,
+    "web:backlog": OFFICE,
+    "web:roster": OFFICE,
+    "web:supervision": ["approver", "chief", "inspector"],
+    "web:rules_profiles": ["sysadmin", *OFFICE],
+    "web:rules_calendar": ["sysadmin", *OFFICE],
+    "web:admin_units": ["sysadmin"],
+    "web:admin_users": ["sysadmin"],
+    "web:admin_roles": ["secadmin"],
+    "web:admin_keys": ["secadmin"],
+    "web:audit_log": ["auditor"],
+}
+HREF = re.compile(r'href="(/[^"#]*)')
+ACTION = re.compile(r'<form[^>]*method="post"[^>]*action="(/[^"]*)"')
+NOT_PAGES = ("/static/", "/logout/", "/progress/", "/login/")
+
+
+@pytest.mark.parametrize("name", ACCESS)
+def test_each_page_opens_for_its_roles_and_refuses_the_rest(name, jianan):
+    for member in MEMBERS:
+        response = signed_in(jianan.member(member)).get(reverse(name))
+        expected = 200 if member in ACCESS[name] else 403
+        assert response.status_code == expected, (member, name, response.status_code)
+
+
+def test_the_three_administrators_each_see_only_their_own_pages(jianan):
+    nav = {}
+    for member in ADMINS:
+        html = signed_in(jianan.member(member)).get(reverse("web:root"), follow=True)
+        header = html.content.decode().split("<main", 1)[0]
+        links = {urlsplit(u).path for u in HREF.findall(header)}
+        nav[member] = {u for u in links if not u.startswith("/static/")} - {"/"}
+    assert nav["sysadmin"] == {
+        reverse(n)
+        for n in ("web:admin_units", "web:admin_users", "web:rules_profiles", "web:rules_calendar")
+    }
+    assert nav["secadmin"] == {reverse("web:admin_roles"), reverse("web:admin_keys")}
+    assert nav["auditor"] == {reverse("web:audit_log")}
+
+
+def _crawl(client, start: str, limit: int = 80) -> dict[str, int]:
+    """Follow every same-site link from ``start`` (two levels): path → status."""
+    seen: dict[str, int] = {}
+    queue = [(start, 0)]
+    while queue and len(seen) < limit:
+        url, depth = queue.pop(0)
+        if url in seen:
+            continue
+        response = client.get(url)
+        seen[url] = response.status_code
+        if response.status_code != 200 or depth >= 2 or "html" not in response["Content-Type"]:
+            continue
+        for href in HREF.findall(response.content.decode()):
+            href = href.replace("&amp;", "&")
+            if href.startswith(NOT_PAGES) or "page=" in href or href.startswith("/api/"):
+                continue
+            queue.append((href, depth + 1))
+    return seen
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+def test_no_page_links_to_a_page_its_reader_may_not_open(member, jianan, register):
+    # given a case in every list and a backlog and screening row
+    case = register()
+    client = signed_in(jianan.member(member))
+    # when every link reachable from the landing page is followed
+    start = client.get(reverse("web:root"))["Location"]
+    seen = _crawl(client, start)
+    # then none of them is refused
+    refused = {url: status for url, status in seen.items() if status in (403, 404, 405)}
+    assert not refused, (member, refused)
+    if member in ADMINS:
+        pages = "".join(client.get(u).content.decode() for u in seen if seen[u] == 200)
+        assert case.number not in pages  # 三员分立: an administrator never sees a case
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+def test_no_page_offers_a_form_its_reader_may_not_post(member, jianan, register):
+    register()
+    m = jianan.member(member)
+    client = signed_in(m)
+    start = client.get(reverse("web:root"))["Location"]
+    posted = set()
+    for url, status in _crawl(client, start).items():
+        if status != 200:
+            continue
+        for action in ACTION.findall(client.get(url).content.decode()):
+            posted.add(urlsplit(action).path)
+    prefixes = {
+        "sysadmin": ("/admin/units/", "/admin/users/", "/rules/calendar/"),
+        "secadmin": ("/admin/roles/", "/admin/memberships/"),
+        "auditor": (),
+    }
+    posted.discard(reverse("web:logout"))
+    posted.discard(reverse("web:switch_membership"))
+    if member in prefixes:
+        assert all(p.startswith(prefixes[member]) for p in posted), (member, posted)
+    else:
+        assert not any(p.startswith(("/admin/", "/rules/")) for p in posted), (member, posted)
+    if member == "inspector":  # reads the registers, keeps none of them
+        assert not any(p.startswith("/ledger/") for p in posted), posted
+
+
+def test_a_user_with_several_memberships_acts_in_the_one_chosen(jianan):
+    # given the clerk also serves as the county's inspector
+    clerk = jianan.member("clerk")
+    inspector = Membership.objects.create(user=clerk.user, unit=clerk.unit, role="inspector")
+    # acting as the clerk: no supervision page; the export link names the clerk's membership
+    client = signed_in(clerk)
+    assert client.get(reverse("web:supervision")).status_code == 403
+    assert f'data-membership="{clerk.pk}"' in client.get(reverse("web:ledger")).content.decode()
+    # acting as the inspector (not the first membership): the export acts as the inspector too
+    client = signed_in(inspector)
+    assert client.get(reverse("web:supervision")).status_code == 200
+    html = client.get(reverse("web:ledger")).content.decode()
+    assert f'data-membership="{inspector.pk}"' in html

@@ -1,0 +1,112 @@
+"""The supervision page: late and warned cases, warning notices and their follow-up, leader-owned
+and backlog cases, the profile's targets and the cases by category and township as inline SVG."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import register_in
+from xinfang.cases.models import WarningNotice
+from xinfang.cases.rates import TargetResult
+from xinfang.cases.services import DemandInput
+from xinfang.registers.services import backlog_designate
+from xinfang.web.charts import count_chart, target_chart
+
+from .conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def section(html: str, key: str) -> str:
+    return html.split(f'id="{key}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_late_and_warned_cases_and_the_warning_notices(jurisdiction):
+    # given a level-skipping petition in 沥海街道, whose profile issues a written warning notice
+    # (预警提醒单) with a 7-working-day follow-up; registered in September, so late by now
+    j = jurisdiction("lihai")
+    warned = register_in(j, level_skipping=True)
+    notice = WarningNotice.objects.get(case=warned)
+    assert notice.follow_up is not None
+    # when
+    html = signed_in(j.member("inspector")).get(reverse("web:supervision")).content.decode()
+    # then
+    assert warned.number in section(html, "late")
+    notices = section(html, "notices")
+    assert warned.number in notices and "越级访" in notices
+    assert "未回复" in notices and "已超期" in notices  # the follow-up clock ran out
+
+
+def test_leader_owned_cases(jianan, register):
+    case = register()
+    approver = jianan.member("approver")
+    from datetime import date
+
+    backlog_designate(
+        by=approver,
+        case=case,
+        owner_leader=approver.user,
+        reason="久拖未决",
+        plan="包案化解",
+        plan_deadline=date(2026, 12, 31),
+    )
+    html = signed_in(jianan.member("chief")).get(reverse("web:supervision")).content.decode()
+    owned = section(html, "owned")
+    assert case.number in owned and "王建国" in owned
+
+
+def test_the_charts_are_inline_svg_with_classes_and_no_style(jianan, register):
+    register(
+        township=jianan.townships["五女店镇"],
+        village=jianan.villages["魏庄村"],
+        demands=[DemandInput(text="要求报销", category="医疗保障")],
+    )
+    register()
+    html = signed_in(jianan.member("approver")).get(reverse("web:supervision")).content.decode()
+    for chart in ("chart-category", "chart-township"):
+        figure = html.split(f'id="{chart}"', 1)[1].split("</figure>", 1)[0]
+        assert "<svg" in figure and 'class="bar tone-plain"' in figure
+        assert "style" not in figure
+    category = html.split('id="chart-category"', 1)[1].split("</figure>", 1)[0]
+    assert "医疗保障" in category and "危房改造" in category
+    township = html.split('id="chart-township"', 1)[1].split("</figure>", 1)[0]
+    assert "五女店镇" in township and "将官池镇" in township
+    # jianan's profile names no targets
+    assert "未设定考核指标" in section(html, "targets")
+
+
+def test_targets_are_drawn_against_their_thresholds(jurisdiction):
+    # given a county under kaijiang's profile (reply 100 %, satisfaction ≥ 90 % …) with one case
+    j = jurisdiction("kaijiang")
+    register_in(j)
+    html = signed_in(j.member("chief")).get(reverse("web:supervision")).content.decode()
+    targets = section(html, "targets")
+    assert "答复率" in targets and 'class="threshold"' in targets
+    assert targets.count("<rect") >= 4
+    assert "无可计算件" in targets or "未达标" in targets
+
+
+def test_the_chart_geometry():
+    chart = count_chart([("甲", 3), ("乙", 10), ("丙", 0)])
+    assert [b.label for b in chart.bars] == ["乙", "甲", "丙"]
+    widest = chart.bars[0]
+    assert 0 < widest.width <= chart.plot_w and chart.bars[2].width == 0
+    assert [t.text for t in chart.ticks] == ["0", "5", "10", "15", "20"]
+    assert count_chart([]).bars == []
+
+    results = [
+        TargetResult("replied", "答复率", 4, 4, 1.0, ""),
+        TargetResult("satisfaction", "满意率", 1, 2, 0.9, ""),
+        TargetResult("resolved", "化解率", 0, 0, 1, ""),
+    ]
+    bars = target_chart(results).bars
+    assert [b.tone for b in bars] == ["met", "unmet", "none"]
+    assert [b.text for b in bars] == ["100%", "50%", "—"]
+    assert bars[1].threshold_text == "90%" and bars[1].threshold_x > bars[1].width
+
+
+def test_the_page_has_no_inline_style_or_script(jianan, register):
+    register()
+    html = signed_in(jianan.member("inspector")).get(reverse("web:supervision")).content.decode()
+    assert not re.search(r"\sstyle=", html) and not re.search(r"<script(?![^>]*\bsrc=)", html)

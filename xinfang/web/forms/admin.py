@@ -1,0 +1,168 @@
+"""Forms of the administrators' pages (三员分立) and of the rules pages. They parse; the checks
+that matter are in ``web.admin_services`` and ``rules.services``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_texts
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.audit.services import ACTIONS
+from xinfang.org.choices import Level, Role, UnitKind
+from xinfang.org.models import Unit
+
+from .common import PlainForm, choice, date_field, flag, text
+from .registers import UnitChoice
+
+NO_PROFILE = ("", _("—无（不是受理机关）—"))
+MAX_NOTICE_BYTES = 64 * 1024
+
+ACTION_LABELS = {
+    "login": _("登录"),
+    "login_failed": _("登录失败"),
+    "lockout": _("账户锁定"),
+    "logout": _("退出"),
+    "reveal": _("查看完整身份信息"),
+    "export": _("导出"),
+    "download": _("下载附件"),
+    "permission_change": _("权限变更"),
+    "profile_change": _("配置变更"),
+    "calendar_load": _("载入节假日安排"),
+    "key_rotation": _("密钥轮换"),
+    "backup": _("备份"),
+    "restore": _("恢复"),
+    "checkpoint": _("审计清理检查点"),
+}
+
+
+def unit_choices(units) -> list[tuple[str, str]]:
+    """Units as a tree in a select: indented by depth under their parent."""
+    return [(str(u.pk), "　" * max(u.path.count("/") - 2, 0) + u.name) for u in units]
+
+
+def _password_field(label) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class PasswordPair(PlainForm):
+    password1 = _password_field(_("新密码"))
+    password2 = _password_field(_("再次输入新密码"))
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.fields["password1"].help_text = "".join(password_validators_help_texts())
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        return data
+
+
+class UnitForm(PlainForm):
+    name = text(_("名称"), max_length=100)
+    short_name = text(
+        _("简称"), required=False, max_length=20, help_text=_("受理机关的案件编号前缀，如“建安”。")
+    )
+    level = choice(_("层级"), Level.choices)
+    kind = choice(_("类型"), UnitKind.choices)
+    parent = UnitChoice(_("上级单位"), required=False)
+    profile_code = choice(_("规则配置"), [], required=False, blank=None)
+    phone = text(_("办公电话"), required=False, max_length=40)
+
+    def __init__(self, *args, profile_codes: list[str], **kw):
+        super().__init__(*args, prefix="u", **kw)
+        units = Unit.objects.filter(is_active=True).order_by("path")
+        self.fields["parent"].choices = [("", _("—无（顶层单位）—")), *unit_choices(units)]
+        self.fields["profile_code"].choices = [NO_PROFILE, *((c, c) for c in profile_codes)]
+        self.fields["profile_code"].help_text = _(
+            "只为设有信访受理机关的县（区）、乡镇（街道）等单位选择。"
+        )
+
+
+class UnitEditForm(PlainForm):
+    name = text(_("名称"), max_length=100)
+    short_name = text(_("简称"), required=False, max_length=20)
+    profile_code = choice(_("规则配置"), [], required=False, blank=None)
+    phone = text(_("办公电话"), required=False, max_length=40)
+
+    def __init__(self, *args, profile_codes: list[str], **kw):
+        super().__init__(*args, prefix="e", **kw)
+        self.fields["profile_code"].choices = [NO_PROFILE, *((c, c) for c in profile_codes)]
+        self.fields["profile_code"].help_text = _(
+            "更换规则配置记入审计日志；已受理的信访件仍按受理时的配置版本办理。"
+        )
+
+
+class UserCreateForm(PasswordPair):
+    username = text(_("用户名"), max_length=150)
+    full_name = text(_("姓名"), max_length=50)
+    phone = text(_("手机号码"), required=False, max_length=20)
+    position = text(_("职务"), required=False, max_length=50)
+
+    field_order = ["username", "full_name", "phone", "position", "password1", "password2"]
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, prefix="n", **kw)
+        self.fields["password1"].label = _("初始密码")
+        self.fields["password2"].label = _("再次输入初始密码")
+        self.fields["username"].widget.attrs["autocomplete"] = "off"
+
+
+class PasswordResetForm(PasswordPair):
+    def __init__(self, *args, **kw):
+        super().__init__(*args, prefix="p", **kw)
+
+
+class GrantForm(PlainForm):
+    unit = UnitChoice(_("单位"))
+    role = choice(_("角色"), Role.choices)
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, prefix="g", **kw)
+        units = Unit.objects.filter(is_active=True).order_by("path")
+        self.fields["unit"].choices = [("", _("—请选择—")), *unit_choices(units)]
+
+
+class AuditFilterForm(PlainForm):
+    action = choice(
+        _("操作"), [(a, ACTION_LABELS.get(a, a)) for a in ACTIONS], required=False, blank=_("全部")
+    )
+    actor = text(_("操作人"), required=False, max_length=150)
+    object_type = text(_("对象类型"), required=False, max_length=40)
+    at_from = date_field(_("日期自"), required=False)
+    at_to = date_field(_("至"), required=False)
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, auto_id="a_%s", **kw)
+
+
+class CalendarUploadForm(PlainForm):
+    file = forms.FileField(
+        label=_("通知文件"),
+        help_text=_(
+            "UTF-8 文本文件，每行一项：year 2027 / holiday 2027-01-01 元旦 / "
+            "workday 2027-02-20 春节。"
+        ),
+    )
+    replace = flag(_("替换已载入或内置的同一年度"))
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if f.size > MAX_NOTICE_BYTES:
+            raise forms.ValidationError(_("文件过大（上限 64 KB），通知文件应为纯文本。"))
+        raw = f.read()
+        try:
+            text_value = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                _("文件不是 UTF-8 编码的文本，请另存为 UTF-8 后重试。")
+            ) from None
+        if "\x00" in text_value:
+            raise forms.ValidationError(_("文件不是纯文本。"))
+        self.notice_text = text_value
+        return f

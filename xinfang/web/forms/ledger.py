@@ -1,0 +1,104 @@
+"""The ledger's filter bar. The form only renders and reports what cannot be read; the rows are
+filtered from the raw query string by ``web.ledger.filter_ledger`` (the same reading the API
+export gives it)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.cases import choices as c
+from xinfang.org.choices import Level
+from xinfang.org.models import Unit
+
+from ..ledger import DEFAULT_SORT, TRUE
+from .common import PlainForm, choice, date_field
+
+ALL = _("全部")
+SORT_CHOICES = [
+    ("-received", _("信访时间（新→旧）")),
+    ("received", _("信访时间（旧→新）")),
+    ("number", _("编号（小→大）")),
+    ("-number", _("编号（大→小）")),
+    ("due", _("最近到期在前")),
+]
+OVERDUE_CHOICES = [("true", _("已超期")), ("false", _("未超期"))]
+FLAG_LABELS = {
+    "key_case": _("重点信访件"),
+    "repeat": _("重复访"),
+    "level_skipping": _("越级访"),
+    "collective": _("集体访"),
+    "household": _("脱贫户（监测对象）"),
+    "confidential": _("要求保密"),
+}
+
+
+def _checked(value) -> bool:
+    return value is True or str(value).lower() in TRUE
+
+
+def _flag(label) -> forms.BooleanField:
+    """A flag sent as ``name=true``, the API's spelling, so the export reads it the same way."""
+    return forms.BooleanField(
+        label=label,
+        required=False,
+        widget=forms.CheckboxInput(attrs={"value": "true"}, check_test=_checked),
+    )
+
+
+class LedgerFilterForm(PlainForm):
+    search = forms.CharField(
+        label=_("关键词"),
+        required=False,
+        max_length=100,
+        help_text=_("在编号、信访事项和诉求中查找"),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    state = choice(_("状态"), c.State.choices, required=False, blank=ALL)
+    kind = choice(_("类型"), c.Kind.choices, required=False, blank=ALL)
+    channel = choice(_("信访形式"), c.Channel.choices, required=False, blank=ALL)
+    category = choice(_("问题类别"), [], required=False, blank=ALL)
+    township = choice(_("乡镇（街道）"), [], required=False, blank=ALL)
+    village = choice(_("村（社区）"), [], required=False, blank=ALL)
+    unit = choice(_("承办单位"), [], required=False, blank=ALL)
+    received_from = date_field(_("信访时间自"), required=False)
+    received_to = date_field(_("至"), required=False)
+    overdue = choice(_("是否超期"), OVERDUE_CHOICES, required=False, blank=ALL)
+    sort = choice(_("排序"), SORT_CHOICES, required=False, blank=None, initial=DEFAULT_SORT)
+    key_case = _flag(FLAG_LABELS["key_case"])
+    repeat = _flag(FLAG_LABELS["repeat"])
+    level_skipping = _flag(FLAG_LABELS["level_skipping"])
+    collective = _flag(FLAG_LABELS["collective"])
+    household = _flag(FLAG_LABELS["household"])
+    confidential = _flag(FLAG_LABELS["confidential"])
+
+    FLAGS = tuple(FLAG_LABELS)
+    MAIN = ("search", "state", "township", "village", "overdue", "sort")
+    MORE = ("kind", "channel", "category", "unit", "received_from", "received_to")
+
+    def __init__(self, data, *, jurisdiction: Unit | None, categories: list[str]):
+        super().__init__(data, auto_id="f_%s")
+        blank = ("", f"—{ALL}—")
+        self.fields["category"].choices = [blank, *((x, x) for x in categories)]
+        if jurisdiction is None:
+            return
+        inside = Unit.objects.filter(path__startswith=jurisdiction.path, is_active=True)
+        places = list(inside.filter(level__in=[Level.TOWNSHIP, Level.VILLAGE]).order_by("name"))
+        townships = {u.pk: u.name for u in places if u.level == Level.TOWNSHIP}
+        self.fields["township"].choices = [blank, *((str(k), n) for k, n in townships.items())]
+        groups: dict[str, list] = {}
+        for u in places:
+            if u.level == Level.VILLAGE and u.parent_id in townships:
+                groups.setdefault(townships[u.parent_id], []).append((str(u.pk), u.name))
+        self.fields["village"].choices = [blank, *groups.items()]
+        handlers = (
+            inside.exclude(pk=jurisdiction.pk)
+            .exclude(level=Level.VILLAGE)
+            .order_by("level", "kind", "name")
+        )
+        self.fields["unit"].choices = [blank, *((str(u.pk), u.name) for u in handlers)]
+
+    @property
+    def more_open(self) -> bool:
+        """Keep the extra filters unfolded while one of them is in use."""
+        return any(self.data.get(name) for name in (*self.MORE, *self.FLAGS))

@@ -1,0 +1,138 @@
+"""What the supervision page (督查督办) shows, all read through ``cases_for``: late and warned
+cases, warning notices and their follow-up, leader-owned and backlog cases, the profile's targets
+and where the cases come from (by category, by township)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from xinfang.cases import choices as c
+from xinfang.cases.models import Case, Clock, Demand, WarningNotice
+from xinfang.cases.rates import TargetResult, target_results
+from xinfang.org.models import Unit
+from xinfang.registers.models import BacklogCase
+from xinfang.rules.profile import Profile
+from xinfang.rules.store import current_version, profile_of
+
+from .charts import Chart, count_chart, target_chart
+from .present import ClockView, clock_view
+
+LIST_SIZE = 20
+
+
+def late_clocks(now: datetime):
+    return Clock.objects.filter(
+        case=OuterRef("pk"), status=Clock.Status.RUNNING, kind="deadline", due_at__lt=now
+    )
+
+
+def unanswered_warnings():
+    return WarningNotice.objects.filter(case=OuterRef("pk"), answered_at=None)
+
+
+def overdue_or_warned(scope: QuerySet[Case], now: datetime) -> QuerySet[Case]:
+    """Open cases with a running deadline past due, or with a warning notice not yet answered."""
+    return scope.filter(state__in=c.OPEN_STATES).filter(
+        Exists(late_clocks(now)) | Exists(unanswered_warnings())
+    )
+
+
+@dataclass
+class NoticeRow:
+    notice: WarningNotice
+    reasons: str
+    follow_up: ClockView | None
+
+    @property
+    def answered(self) -> bool:
+        return self.notice.answered_at is not None
+
+
+def warning_rows(scope: QuerySet[Case], now: datetime) -> tuple[list[NoticeRow], int]:
+    """Warning notices on cases in scope: unanswered first (soonest follow-up due first), then
+    the most recently answered."""
+    qs = WarningNotice.objects.filter(case__in=scope.values("pk")).select_related(
+        "case", "follow_up"
+    )
+    total = qs.count()
+    unanswered = list(
+        qs.filter(answered_at=None).order_by("follow_up__due_at", "-issued_at")[:LIST_SIZE]
+    )
+    answered = list(
+        qs.exclude(answered_at=None).order_by("-answered_at")[: max(0, LIST_SIZE - len(unanswered))]
+    )
+    rows = []
+    for n in unanswered + answered:
+        reasons = "；".join(str(r) for r in (n.reasons or []))
+        follow = clock_view(n.follow_up, now) if n.follow_up else None
+        rows.append(NoticeRow(notice=n, reasons=reasons, follow_up=follow))
+    return rows, total
+
+
+def leader_owned(scope: QuerySet[Case]) -> QuerySet[Case]:
+    """Open cases a leader owns (领导包案)."""
+    return (
+        scope.filter(state__in=c.OPEN_STATES, leader_owner__isnull=False)
+        .select_related("leader_owner")
+        .order_by("received_at")
+    )
+
+
+def backlog_in(scope: QuerySet[Case]) -> QuerySet[BacklogCase]:
+    """Backlog cases (积案) not yet resolved, among the cases in scope."""
+    return (
+        BacklogCase.objects.filter(case__in=scope.values("pk"), resolved_at=None)
+        .select_related("case", "owner_leader")
+        .order_by("plan_deadline")
+    )
+
+
+def by_category(scope: QuerySet[Case]) -> list[tuple[str, int]]:
+    """Cases per demand category (a case with demands in two categories counts in both)."""
+    rows = (
+        Demand.objects.filter(case__in=scope.values("pk"))
+        .values("category")
+        .annotate(n=Count("case", distinct=True))
+    )
+    return [(r["category"] or "—", r["n"]) for r in rows]
+
+
+def by_township(scope: QuerySet[Case]) -> list[tuple[str, int]]:
+    rows = scope.values("township").annotate(n=Count("pk", distinct=True))
+    names = dict(
+        Unit.objects.filter(pk__in=[r["township"] for r in rows if r["township"]]).values_list(
+            "pk", "name"
+        )
+    )
+    return [(names.get(r["township"], _("未填属地")), r["n"]) for r in rows]
+
+
+@dataclass
+class Targets:
+    profile: Profile | None
+    results: list[TargetResult]
+    chart: Chart | None
+
+
+def targets_for(home: Unit | None, scope: QuerySet[Case]) -> Targets:
+    """The targets of the jurisdiction's profile in force, measured over the cases in scope."""
+    if home is None or not home.profile_code:
+        return Targets(None, [], None)
+    profile = profile_of(current_version(home.profile_code))
+    results = target_results(scope, profile)
+    return Targets(profile, results, target_chart(results) if results else None)
+
+
+def counts_by(scope: QuerySet[Case]) -> dict[str, Chart]:
+    return {
+        "category": count_chart(by_category(scope)),
+        "township": count_chart(by_township(scope)),
+    }
+
+
+def open_count(scope: QuerySet[Case]) -> int:
+    return scope.filter(Q(state__in=c.OPEN_STATES)).count()

@@ -1,0 +1,68 @@
+"""The auditor's page (三员分立): the audit trail, filtered, and a check of its hash chain."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from xinfang.org.choices import Role
+
+from ..context import page, role_required
+from ..forms.admin import ACTION_LABELS, AuditFilterForm
+from ..present import audit_detail
+from .admin import paged
+
+# -- the audit trail (auditor) -------------------------------------------------------------------
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@require_GET
+@role_required(Role.AUDITOR)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    from xinfang.audit.models import AuditEntry
+    from xinfang.audit.services import audit_verify
+
+    form = AuditFilterForm(request.GET or None)
+    qs = AuditEntry.objects.order_by("-id")
+    if form.is_valid():
+        d = form.cleaned_data
+        if d["action"]:
+            qs = qs.filter(action=d["action"])
+        if d["actor"]:
+            qs = qs.filter(actor_name__icontains=d["actor"])
+        if d["object_type"]:
+            qs = qs.filter(object_type=d["object_type"])
+        if d["at_from"]:
+            qs = qs.filter(at__gte=_day_start(d["at_from"]))
+        if d["at_to"]:
+            qs = qs.filter(at__lt=_day_start(d["at_to"] + timedelta(days=1)))
+    elif form.is_bound:
+        qs = qs.none()
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    kept.pop("verify", None)
+    verified = audit_verify() if request.GET.get("verify") == "1" else None
+    page_obj = paged(request, qs)
+    return page(
+        request,
+        "web/audit_log.html",
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "rows": [(e, audit_detail(e.detail)) for e in page_obj.object_list],
+            "extra": kept.urlencode(),
+            "labels": ACTION_LABELS,
+            "verified": verified,
+            "verify_url": reverse("web:audit_log")
+            + "?"
+            + (kept.urlencode() + "&" if kept else "")
+            + "verify=1",
+        },
+    )

@@ -1,0 +1,123 @@
+"""The security administrator's pages (三员分立): role assignments, lockouts and the key ring's
+status. Writes go through ``web.admin_services`` and ``security.auth.account_unlock``."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xinfang.org.choices import Role
+from xinfang.org.models import Membership, User
+from xinfang.security.auth import account_unlock, client_ip
+
+from ..admin_services import AdminRefused, membership_grant, membership_revoke
+from ..context import page, role_required
+from ..forms.admin import GrantForm
+from .admin import paged, refused_into, users_matching
+
+# -- roles, lockouts and keys (security administrator) -------------------------------------------
+
+
+@require_GET
+@role_required(Role.SECADMIN)
+def admin_roles(request: HttpRequest) -> HttpResponse:
+    qs, q = users_matching(request)
+    if request.GET.get("locked") == "1":
+        qs = qs.filter(locked_until__gt=timezone.now())
+    return page(
+        request,
+        "web/admin_roles.html",
+        {
+            "page_obj": paged(request, qs),
+            "q": q,
+            "locked_only": request.GET.get("locked") == "1",
+            "extra": f"q={q}" if q else "",
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.SECADMIN)
+def admin_roles_user(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    form = GrantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            membership_grant(
+                by=request.membership,
+                user=user,
+                unit=d["unit"],
+                role=d["role"],
+                ip=client_ip(request),
+            )
+        except AdminRefused as e:
+            refused_into(form, e)
+        else:
+            messages.success(
+                request,
+                _("已授予%(name)s：%(unit)s · %(role)s。")
+                % {"name": user, "unit": d["unit"], "role": Role(d["role"]).label},
+            )
+            return redirect("web:admin_roles_user", pk=user.pk)
+    memberships = user.memberships.select_related("unit").order_by("-is_active", "unit__path")
+    return page(
+        request,
+        "web/admin_roles_user.html",
+        {
+            "account": user,
+            "memberships": list(memberships),
+            "form": form,
+            "locked": bool(user.locked_until and user.locked_until > timezone.now()),
+            "self": user.pk == request.user.pk,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@role_required(Role.SECADMIN)
+def admin_membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_object_or_404(Membership.objects.select_related("user", "unit"), pk=pk)
+    try:
+        membership_revoke(by=request.membership, membership=membership, ip=client_ip(request))
+    except AdminRefused as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("已撤销：%(m)s。") % {"m": membership})
+    return redirect("web:admin_roles_user", pk=membership.user_id)
+
+
+@require_POST
+@role_required(Role.SECADMIN)
+def admin_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    account_unlock(user=user, by=request.membership.user, ip=client_ip(request))
+    messages.success(request, _("已解除%(name)s的锁定。") % {"name": user.username})
+    back = request.POST.get("back", "")
+    if back == "list":
+        return redirect("web:admin_roles")
+    return redirect("web:admin_roles_user", pk=user.pk)
+
+
+@require_GET
+@role_required(Role.SECADMIN)
+def admin_keys(request: HttpRequest) -> HttpResponse:
+    """The key ring's status: which data keys exist and which one encrypts new data. Never the
+    keys themselves."""
+    from xinfang.security.crypto import KeyFileError, get_keyring
+
+    try:
+        ring = get_keyring()
+    except KeyFileError as e:
+        return page(request, "web/admin_keys.html", {"error": str(e)})
+    return page(
+        request,
+        "web/admin_keys.html",
+        {"key_ids": ring.key_ids, "current": ring.current_key_id},
+    )
