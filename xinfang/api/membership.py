@@ -51,7 +51,11 @@ def acting_membership(request) -> Membership:
         if membership is None:
             raise PermissionDenied(f"{HEADER} 须为您本人的有效任职编号。")
     else:
-        membership = membership_of(user)
+        # A signed-in browser acts as the membership chosen in the web session (the same key the
+        # web app keeps), so a plain export link exports what the page showed.
+        chosen = request.session.get("membership_id") if hasattr(request, "session") else None
+        membership = (membership_of(user, parse_id(str(chosen))) if chosen else None) or (
+            membership_of(user))
         if membership is None:
             raise PermissionDenied("您没有有效任职，不能办理信访件。")
     request._xinfang_membership = membership

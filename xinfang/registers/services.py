@@ -150,6 +150,8 @@ def backlog_designate(
 def backlog_progress(
     *, by: Membership, backlog: BacklogCase, text: str, at: datetime | None = None
 ) -> BacklogProgress:
+    if not is_office_of(by.unit, backlog.case) or by.role not in ("clerk", "approver", "chief"):
+        raise Refused("积案进展由受理机关登记。")
     if not text.strip():
         raise Invalid({"text": "请填写进展"})
     at = at or timezone.now()
@@ -159,6 +161,8 @@ def backlog_progress(
 
 
 def roster_upsert(*, by: Membership, unit: Unit, **fields) -> StaffRosterEntry:
-    _office_jurisdiction(by)
+    jurisdiction = _office_jurisdiction(by)
+    if not unit.is_within(jurisdiction):
+        raise Invalid({"unit": f"{unit}不属于{jurisdiction}"})
     entry, _ = StaffRosterEntry.objects.update_or_create(unit=unit, defaults=fields)
     return entry
