@@ -202,14 +202,22 @@ def test_the_export_button_carries_the_filters_to_the_l0_workbook(jianan, spread
     assert spread["letter"].number in numbers and spread["plain"].number not in numbers
 
 
-def test_a_filter_the_export_does_not_know_is_named_on_the_page(jianan, spread):
-    html = (
-        signed_in(jianan.member("clerk"))
-        .get(reverse("web:ledger"), {"category": "医疗保障", "key_case": "true"})
-        .content.decode()
-    )
-    note = html.split('id="export-note"', 1)[1].split("</p>", 1)[0]
-    assert "问题类别" in note and "重点信访件" in note
+def test_the_export_holds_exactly_the_rows_the_filtered_page_shows(jianan, spread):
+    from tests.api.world import read_sheet
+    from xinfang.cases.selectors import cases_for
+    from xinfang.ledgers.filters import filter_ledger
+
+    params = {"category": "医疗保障"}
+    client = signed_in(jianan.member("clerk"))
+    html = client.get(reverse("web:ledger"), params).content.decode()
+    assert 'id="export-note"' not in html
+    expected = filter_ledger(cases_for(jianan.member("clerk")), params)
+    assert expected.exists() and expected.count() < cases_for(jianan.member("clerk")).count()
+    rows = read_sheet(client.get("/api/ledgers/l0.xlsx", params).content)
+    numbers = {
+        row[0] for row in rows if row and str(row[0] or "").endswith("号") and row[0] != "编号"
+    }
+    assert numbers == set(expected.values_list("number", flat=True))
 
 
 def test_personal_data_stays_masked_in_the_ledger(jianan, spread):

@@ -40,6 +40,7 @@ from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, ledger_l0
+from xinfang.ledgers.filters import filter_ledger
 
 from . import serializers as s
 from .filters import applied_filters, filter_cases, overdue_clocks
@@ -228,7 +229,7 @@ class LedgerL0(CaseView):
                    responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, **COMMON_ERRORS})
     def get(self, request):
         membership = acting_membership(request)
-        qs = filter_cases(cases_for(membership), request.query_params)
+        qs = filter_ledger(cases_for(membership), request.query_params)
         data = ledger_l0(qs, by=membership, ip=request.META.get("REMOTE_ADDR", ""),
                          filters=applied_filters(request.query_params))
         response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)

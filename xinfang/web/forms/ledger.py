@@ -8,10 +8,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
+from xinfang.ledgers.filters import TRUE
 from xinfang.org.choices import Level
 from xinfang.org.models import Unit
 
-from ..ledger import DEFAULT_SORT, TRUE
+from ..ledger import DEFAULT_SORT
 from .common import PlainForm, choice, date_field
 
 ALL = _("全部")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from xinfang.cases.selectors import cases_for
+from xinfang.ledgers.filters import filter_ledger
 from xinfang.rules.store import current_version, profile_of
 
 from ..context import (
@@ -22,7 +23,7 @@ from ..context import (
     refuse,
 )
 from ..forms.ledger import FLAG_LABELS, LedgerFilterForm
-from ..ledger import active_filters, filter_ledger, ledger_rows, not_exported, sort_key
+from ..ledger import active_filters, ledger_rows, not_exported, sort_key
 from ..queues import decorated, rows
 from ..supervision import (
     LIST_SIZE,

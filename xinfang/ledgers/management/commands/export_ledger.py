@@ -7,10 +7,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from xinfang.api.filters import applied_filters, filter_cases
+from xinfang.api.filters import applied_filters
 from xinfang.api.membership import membership_of
 from xinfang.cases.selectors import cases_for
 from xinfang.ledgers.exports import ledger_l0
+from xinfang.ledgers.filters import filter_ledger
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import User
 
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         params = {name: options[name] for name in ("state", "kind", "channel", "township")}
         params["overdue"] = options["overdue"]
         params["search"] = options["search"]
-        qs = filter_cases(cases_for(membership), params)
+        qs = filter_ledger(cases_for(membership), params)
         data = LEDGERS[options["ledger"]](qs, by=membership, filters=applied_filters(params),
                                          via="cli")
         out = Path(options["out"])
