@@ -71,6 +71,7 @@ def calendar_load(
     by: AbstractBaseUser | None = None,
     replace: bool = False,
     at: datetime | None = None,
+    ip: str = "",
 ) -> CalendarYear:
     """Store a year's notice and recompute the deadlines it settles.
 
@@ -83,9 +84,17 @@ def calendar_load(
     notice = parse_notice(text, source=source)
     at = at or timezone.now()
     try:
-        return _store_and_recompute(
+        row = _store_and_recompute(
             notice=notice, text=text, source=source, by=by, replace=replace, at=at
         )
+        # Audited here, so the page and 'xinfang calendar load' are recorded alike.
+        from xinfang.audit.services import CALENDAR_LOAD, audit_record
+
+        audit_record(action=CALENDAR_LOAD, actor=by, object_type="calendar_year",
+                     object_id=row.year, ip=ip, actor_name=None if by else "xinfang calendar",
+                     detail={"year": row.year, "source": source, "replace": replace,
+                             "recomputed_clocks": row.recomputed_clocks})
+        return row
     except IntegrityError as e:
         forget_calendar()
         # Someone loaded the same year (or wrote a case's history) at the same moment; the unique

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_http_methods
 
-from xinfang.audit.services import CALENDAR_LOAD, audit_record
 from xinfang.org.choices import Role
 from xinfang.org.models import Unit
 from xinfang.rules.calendar import NoticeError
@@ -126,7 +125,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
             replace = form.cleaned_data["replace"]
             try:
                 row = calendar_load(
-                    text=form.notice_text, source=source, by=request.user, replace=replace
+                    text=form.notice_text, source=source, by=request.user, replace=replace,
+                    ip=client_ip(request),
                 )
             except NoticeError as e:
                 line_errors = [error.message for error in e.errors]
@@ -137,19 +137,6 @@ def calendar(request: HttpRequest) -> HttpResponse:
             except CalendarRefused as e:
                 form.add_error("replace" if not replace else None, str(e))
             else:
-                audit_record(
-                    action=CALENDAR_LOAD,
-                    actor=m,
-                    object_type="calendar_year",
-                    object_id=row.year,
-                    ip=client_ip(request),
-                    detail={
-                        "year": row.year,
-                        "source": source,
-                        "replace": replace,
-                        "recomputed_clocks": row.recomputed_clocks,
-                    },
-                )
                 messages.success(
                     request,
                     _("已载入%(year)s年节假日安排，重算时限 %(n)s 个。")
