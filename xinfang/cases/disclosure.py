@@ -3,40 +3,108 @@
 Personal data is masked by default everywhere; a reveal is an explicit, logged action, and some
 people may never take it. Leader instructions are read only by the roles the profile names.
 UI pages, API serializers and exports all ask here.
+
+Confidentiality belongs to the petitioner, not to the case (issue 8): a person who asked that
+their identity be kept from the units handling their petition stays masked for those units in
+every case they appear in — one merged into an ordinary case, a review, a later petition linked
+to them. The one question is ``may_reveal_petitioner(case, petitioner, by)``.
 """
 
 from __future__ import annotations
+
+import enum
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
 from xinfang.rules.store import profile_of
 from xinfang.security.masking import mask_address, mask_id_number, mask_name, mask_phone
 
-from .models import Case, Petitioner
+from .models import Assignment, Case, CasePetitioner, Petitioner
 
 OFFICE = {Role.CLERK, Role.APPROVER, Role.CHIEF}
 HANDLING = {Role.UNIT_HANDLER, Role.PROXY_AGENT, Role.LINE_HEAD, Role.DISCIPLINE}
 
 
-def may_reveal(case: Case, by: Membership | None) -> bool:
-    """Whether ``by`` may reveal the petitioners' personal data of ``case`` (always logged): the
-    case's own petition office, and the units handling it — except that a petitioner who asked
-    for confidentiality is never revealed to the handling units. Inspectors and the offices
-    above read masked."""
+class Reach(enum.Enum):
+    """Whom of a case's petitioners a membership may reveal."""
+
+    NONE = "none"
+    ORDINARY = "ordinary"  # every petitioner but the confidential ones
+    ALL = "all"
+
+
+def reveal_reach(case: Case, by: Membership | None, *, bulk: bool = False) -> Reach:
+    """The case's own petition office reveals everyone; a unit handling the case reveals the
+    petitioners who did not ask for confidentiality; inspectors and the offices above read masked.
+    ``bulk`` (an export: a ledger leaves the system) reveals for the office only."""
     from .services.base import active_assignment, is_office_of
 
     if by is None or not by.is_active:
-        return False
+        return Reach.NONE
     if by.role in OFFICE:
-        return is_office_of(by.unit, case)
+        return Reach.ALL if is_office_of(by.unit, case) else Reach.NONE
+    if by.role in HANDLING and not bulk:
+        return Reach.ORDINARY if active_assignment(case, by.unit) is not None else Reach.NONE
+    return Reach.NONE
+
+
+def is_confidential(petitioner: Petitioner, link: CasePetitioner | None = None) -> bool:
+    """The person asked for confidentiality — in this case or any other."""
+    return bool(petitioner.confidential or (link is not None and link.confidential))
+
+
+def may_reveal_petitioner(
+    case: Case,
+    petitioner: Petitioner,
+    by: Membership | None,
+    *,
+    link: CasePetitioner | None = None,
+    bulk: bool = False,
+    reach: Reach | None = None,
+) -> bool:
+    """Whether ``by`` may see ``petitioner`` of ``case`` in clear (a page reveal, always logged,
+    or with ``bulk`` an export). Pass ``link`` (the petitioner's ``CasePetitioner`` in ``case``)
+    and ``reach`` (``reveal_reach`` of the case) when at hand to save queries."""
+    reach = reach if reach is not None else reveal_reach(case, by, bulk=bulk)
+    if reach is Reach.NONE:
+        return False
+    if link is None or link.case_id != case.pk or link.petitioner_id != petitioner.pk:
+        link = CasePetitioner.objects.filter(case=case, petitioner=petitioner).first()
+        if link is None:
+            return False  # not a petitioner of this case
+    if reach is Reach.ALL:
+        return True
+    return not is_confidential(petitioner, link)
+
+
+def revealable_links(by: Membership | None) -> QuerySet[CasePetitioner]:
+    """Every petitioner-in-a-case ``by`` may reveal, as one query — ``may_reveal_petitioner`` for
+    search: looking a person up by name must not tell a unit that a confidential person is in
+    one of its cases."""
+    from .services.base import is_office_of
+
+    links = CasePetitioner.objects.all()
+    if by is None or not by.is_active:
+        return links.none()
+    if by.role in OFFICE:
+        unit = by.unit
+        offices = [unit.pk]
+        home = unit.jurisdiction()
+        if home is not None and is_office_of(unit, Case(jurisdiction=home)):
+            offices.append(home.pk)
+        return links.filter(case__jurisdiction_id__in=offices)
     if by.role in HANDLING:
-        return not case.confidential and active_assignment(case, by.unit) is not None
-    return False
+        from .choices import AssignmentStatus
 
-
-def may_reveal_in_bulk(case: Case, by: Membership | None) -> bool:
-    """An export reveals only for the office itself: a ledger leaves the system."""
-    return by is not None and by.role in OFFICE and may_reveal(case, by)
+        handling = Assignment.objects.filter(
+            case=OuterRef("case"), unit=by.unit, status=AssignmentStatus.ACTIVE
+        )
+        return links.filter(Exists(handling)).exclude(
+            Q(confidential=True) | Q(petitioner__confidential=True)
+        )
+    return links.none()
 
 
 def may_read_leader_instruction(case: Case, by: Membership | None) -> bool:

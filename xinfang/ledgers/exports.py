@@ -2,9 +2,10 @@
 
 Whatever queryset a caller passes, the rows are the cases the membership may see: the export
 intersects it with ``cases_for`` again, so a caller's mistake cannot widen it. Personal data
-(name, address, phone) is masked unless the membership may reveal it for that case: the case's own
-petition office as clerk, approver or chief (handling units, inspectors and upper offices see
-masked data, and a confidential case never shows its petitioner to a handling unit). Every export
+(name, address, phone) is masked unless the membership may reveal that person in that case
+(``disclosure.may_reveal_petitioner`` with ``bulk``): the case's own petition office as clerk,
+approver or chief (handling units, inspectors and upper offices see masked data, and a petitioner
+who asked for confidentiality is never shown to a handling unit, in whatever case). Every export
 is written to the audit trail as ``export``, with the case numbers it contained.
 """
 
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases import choices as c
-from xinfang.cases.disclosure import may_reveal_in_bulk
+from xinfang.cases.disclosure import may_reveal_petitioner, reveal_reach
 from xinfang.cases.models import Assignment, Case, CasePetitioner
 from xinfang.cases.selectors import cases_for
 from xinfang.org.choices import Role
@@ -36,9 +37,6 @@ REVEAL_ROLES = frozenset({Role.CLERK, Role.APPROVER, Role.CHIEF})
 MAX_CELL = 32767  # Excel's limit for one cell's text
 
 
-def may_reveal(by: Membership, case: Case) -> bool:
-    """Whether ``by`` sees this case's petitioners unmasked in an export (the office only)."""
-    return may_reveal_in_bulk(case, by)
 
 
 def _rows_of(qs: QuerySet[Case]) -> QuerySet[Case]:
@@ -94,13 +92,18 @@ def _progress(case: Case) -> str:
     return "；".join(parts)
 
 
-def _people(case: Case, reveal: bool) -> tuple[str, str, str]:
-    people = [link.petitioner for link in case.main_links]
-    name = "、".join(p.name if reveal else mask_name(p.name) for p in people)
-    address = "；".join(p.address if reveal else mask_address(p.address)
-                       for p in people if p.address)
-    phone = "、".join(p.phone if reveal else mask_phone(p.phone) for p in people if p.phone)
-    return name, address, phone
+def _people(case: Case, by: Membership) -> tuple[str, str, str, bool]:
+    """Name, address and phone of the main petitioners, each person revealed or masked on their
+    own; and whether anyone was revealed."""
+    reach = reveal_reach(case, by, bulk=True)
+    people = [(link.petitioner, may_reveal_petitioner(case, link.petitioner, by, link=link,
+                                                      bulk=True, reach=reach))
+              for link in case.main_links]
+    name = "、".join(p.name if shown else mask_name(p.name) for p, shown in people)
+    address = "；".join(p.address if shown else mask_address(p.address)
+                       for p, shown in people if p.address)
+    phone = "、".join(p.phone if shown else mask_phone(p.phone) for p, shown in people if p.phone)
+    return name, address, phone, any(shown for _p, shown in people)
 
 
 def ledger_l0(cases: Iterable[Case] | QuerySet[Case], *, by: Membership, ip: str = "",
@@ -124,9 +127,8 @@ def ledger_l0(cases: Iterable[Case] | QuerySet[Case], *, by: Membership, ip: str
 
     revealed = 0
     for r, case in enumerate(rows, start=1):
-        reveal = may_reveal(by, case)
+        name, address, phone, reveal = _people(case, by)
         revealed += reveal
-        name, address, phone = _people(case, reveal)
         lead = _lead(case)
         values = [case.number, name, address, phone, _matter(case), _categories(case),
                   _units(case), lead.responsible_person if lead else "",

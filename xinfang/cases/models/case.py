@@ -12,10 +12,20 @@ from .. import choices as c
 
 
 class Petitioner(models.Model):
-    """A person, who may appear in many cases. Identity data is encrypted at rest; the blind
-    indexes allow an exact lookup ("has this ID number petitioned before?") without decrypting."""
+    """A person, who may appear in many cases. Identity data — the name included — is encrypted
+    at rest; the blind indexes allow an exact lookup ("has this ID number petitioned before?",
+    "every case of 张三明") without decrypting (``xinfang.security.names``).
 
-    name = models.CharField(_("姓名"), max_length=50)
+    ``confidential`` belongs to the person, not to a case: once they asked that their identity be
+    kept from the units handling their petition, every case they appear in — merged into, reviewed,
+    registered again — masks them for those units (``xinfang.cases.disclosure``). It is never
+    cleared by a later registration."""
+
+    name = EncryptedTextField(_("姓名"))
+    name_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    name_pinyin_index = models.CharField(
+        max_length=64, blank=True, db_index=True, editable=False
+    )
     gender = models.CharField(_("性别"), max_length=1, choices=c.Gender.choices, blank=True)
     birth_year = models.PositiveIntegerField(_("出生年份"), null=True, blank=True)
     id_number = EncryptedTextField(_("身份证号"), blank=True)
@@ -41,6 +51,7 @@ class Petitioner(models.Model):
     )
     exited_household = models.BooleanField(_("脱贫户"), default=False)
     monitored_household = models.BooleanField(_("监测对象"), default=False)
+    confidential = models.BooleanField(_("要求保密"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -52,8 +63,11 @@ class Petitioner(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         from xinfang.security.crypto import get_keyring
+        from xinfang.security.names import name_index, name_pinyin_index
 
         ring = get_keyring()
+        self.name_index = name_index(self.name, ring=ring)
+        self.name_pinyin_index = name_pinyin_index(self.name, ring=ring)
         self.id_number_index = (
             ring.blind_index(self.id_number, purpose="id_number") if self.id_number else ""
         )
@@ -231,6 +245,9 @@ class CasePetitioner(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="petitioner_links")
     petitioner = models.ForeignKey(Petitioner, on_delete=models.PROTECT, related_name="case_links")
     role = models.CharField(_("身份"), max_length=20, choices=c.PetitionerRole.choices)
+    # The person's confidentiality as it stood when linked to this case, carried on every copy
+    # (merge, review): the link says by itself that this person is masked for handling units.
+    confidential = models.BooleanField(_("要求保密"), default=False)
 
     class Meta:
         verbose_name = _("案件信访人")

@@ -18,6 +18,7 @@ from ..models import (
     Delivery,
     Document,
     Extension,
+    Petitioner,
     Report,
     Signature,
     WarningNotice,
@@ -58,10 +59,24 @@ def merge(ctx: Ctx, *, into: Case, note: str = "") -> None:
         raise Refused(f"{into.number}本身已被合并，请合并到{into.merged_into}。", field="into")
     ctx.case.merged_into = into
     ctx.case.save(update_fields=["merged_into"])
-    for link in ctx.case.petitioner_links.all():
-        into.petitioner_links.get_or_create(
-            petitioner=link.petitioner, defaults={"role": c.PetitionerRole.COMPANION}
+    # The people come along as companions, and their confidentiality with them: it is theirs,
+    # not the case's (issue 8).
+    secret = False
+    for link in ctx.case.petitioner_links.select_related("petitioner"):
+        keep = link.confidential or link.petitioner.confidential
+        copy, created = into.petitioner_links.get_or_create(
+            petitioner=link.petitioner,
+            defaults={"role": c.PetitionerRole.COMPANION, "confidential": keep},
         )
+        if keep and not copy.confidential:
+            copy.confidential = True
+            copy.save(update_fields=["confidential"])
+        if keep and not link.petitioner.confidential:
+            Petitioner.objects.filter(pk=link.petitioner_id).update(confidential=True)
+        secret = secret or keep
+    if secret and not into.confidential:
+        into.confidential = True
+        into.save(update_fields=["confidential"])
     ctx.payload.update(into=into.number, note=note)
     append_event(
         case=into,
@@ -570,15 +585,15 @@ def open_review(ctx: Ctx, *, received_at: datetime, reason: str, clerk) -> None:
         )
     kind = c.Kind.REREVIEW if ctx.case.kind == c.Kind.REVIEW else c.Kind.REVIEW
     kind_label = "复核" if kind == c.Kind.REREVIEW else "复查"
+    # The same people (not copies of them), with their confidentiality.
     petitioners = [
         PetitionerInput(
             name=link.petitioner.name,
             role=link.role,
-            id_number=link.petitioner.id_number,
-            phone=link.petitioner.phone,
-            address=link.petitioner.address,
+            petitioner_id=link.petitioner_id,
+            confidential=link.confidential or link.petitioner.confidential,
         )
-        for link in ctx.case.petitioner_links.select_related("petitioner")
+        for link in ctx.case.petitioner_links.select_related("petitioner").order_by("pk")
     ]
     demands = [DemandInput(text=d.text, category=d.category) for d in ctx.case.demands.all()]
     review = case_register(
@@ -593,6 +608,7 @@ def open_review(ctx: Ctx, *, received_at: datetime, reason: str, clerk) -> None:
             township=None,
             village=None,
             review_of=ctx.case,
+            confidential=ctx.case.confidential,
         ),
     )
     ctx.payload.update(review=review.number, kind=kind, reason=reason)

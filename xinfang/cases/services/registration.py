@@ -14,6 +14,7 @@ from xinfang.rules.engine import apply_event
 from xinfang.rules.store import current_version, profile_of
 from xinfang.security.crypto import get_keyring
 from xinfang.security.idcard import validate_id_number, validate_phone
+from xinfang.security.names import MAX_LENGTH as NAME_MAX_LENGTH
 
 from .. import choices as c
 from ..errors import Refused
@@ -37,6 +38,9 @@ class PetitionerInput:
     address: str = ""
     exited_household: bool = False
     monitored_household: bool = False
+    # This person asks that their identity be kept from the handling units (the registration's
+    # ``confidential`` asks it for everyone in it). Once asked, it stays with the person.
+    confidential: bool = False
     # The person on file the clerk chose from the earlier cases offered (same person, no ID
     # number needed); the fields above are then ignored.
     petitioner_id: int | None = None
@@ -105,6 +109,8 @@ def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...
             errors[f"petitioners[{i}].petitioner_id"] = "所选信访人不存在"
         if not p.name.strip() and not p.petitioner_id:
             errors[f"petitioners[{i}].name"] = "请填写姓名"
+        elif len(p.name.strip()) > NAME_MAX_LENGTH:
+            errors[f"petitioners[{i}].name"] = f"姓名不能超过{NAME_MAX_LENGTH}个字"
         if p.role not in c.PetitionerRole.values:
             errors[f"petitioners[{i}].role"] = f"身份“{p.role}”无效"
         if p.id_number:
@@ -155,7 +161,25 @@ def _petitioner(p: PetitionerInput, data: Registration) -> Petitioner:
         village=data.village,
         exited_household=p.exited_household,
         monitored_household=p.monitored_household,
+        confidential=data.confidential or p.confidential,
     )
+
+
+def _confidential_people(petitioners: list[tuple[Petitioner, str]], data: Registration) -> set[int]:
+    """The people of this registration whose identity is kept from the handling units: those
+    asking now, and those who asked in any earlier case (repeat petitions, linked people). A
+    person asking now is marked for good."""
+    asking = {
+        petitioner.pk
+        for (petitioner, _role), p in zip(petitioners, data.petitioners, strict=True)
+        if data.confidential or p.confidential
+    }
+    newly = [p for p, _role in petitioners if p.pk in asking and not p.confidential]
+    if newly:
+        Petitioner.objects.filter(pk__in=[p.pk for p in newly]).update(confidential=True)
+        for p in newly:
+            p.confidential = True
+    return asking | {p.pk for p, _role in petitioners if p.confidential}
 
 
 def earlier_cases(*, jurisdiction: Unit, petitioners: list[Petitioner]):
@@ -186,6 +210,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         raise Invalid(errors)
 
     petitioners = [(_petitioner(p, data), p.role) for p in data.petitioners]
+    secret = _confidential_people(petitioners, data)
     mains = [p for p, role in petitioners if role == c.PetitionerRole.MAIN]
     earlier = list(earlier_cases(jurisdiction=jurisdiction, petitioners=mains)) if mains else []
     year = data.received_at.astimezone(jurisdiction_tz()).year
@@ -222,7 +247,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         extreme_behaviour=data.extreme_behaviour,
         exited_household=any(p.exited_household for p in data.petitioners),
         monitored_household=any(p.monitored_household for p in data.petitioners),
-        confidential=data.confidential,
+        confidential=data.confidential or bool(secret),
         concerns_misconduct=data.concerns_misconduct,
         concerns_policy=data.concerns_policy,
         concerns_execution=data.concerns_execution,
@@ -231,9 +256,14 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         query_code="".join(secrets.choice(QUERY_ALPHABET) for _ in range(8)),
     )
     for petitioner, role in petitioners:
-        CasePetitioner.objects.get_or_create(
-            case=case, petitioner=petitioner, defaults={"role": role}
+        link, created = CasePetitioner.objects.get_or_create(
+            case=case,
+            petitioner=petitioner,
+            defaults={"role": role, "confidential": petitioner.pk in secret},
         )
+        if not created and petitioner.pk in secret and not link.confidential:
+            link.confidential = True  # the same person entered twice: keep the stricter
+            link.save(update_fields=["confidential"])
     for i, d in enumerate(data.demands, start=1):
         Demand.objects.create(case=case, seq=i, text=d.text.strip(), category=d.category)
     for r in data.respondents:

@@ -70,8 +70,10 @@ def offered_actions(case: Case, m: Membership) -> list[str]:
 
 
 def may_reveal(case: Case, m: Membership) -> bool:
-    """Full identity on request, with a reason — the rule pages, the API and exports share."""
-    return disclosure.may_reveal(case, m)
+    """Whether ``m`` may reveal anyone of this case at all; each person is then asked about
+    (``disclosure.may_reveal_petitioner``): a confidential petitioner stays masked for the
+    handling units whatever case they are in."""
+    return disclosure.reveal_reach(case, m) is not disclosure.Reach.NONE
 
 
 def may_upload(case: Case, m: Membership) -> bool:
@@ -85,15 +87,19 @@ def may_upload(case: Case, m: Membership) -> bool:
 
 def _petitioners(case: Case, m: Membership, revealed: set[int], reveal_form=None):
     rows = []
+    reach = disclosure.reveal_reach(case, m)
     for link in case.petitioner_links.select_related(
         "petitioner", "petitioner__township", "petitioner__village"
     ).order_by("pk"):
         p = link.petitioner
-        shown = p.pk in revealed
+        allowed = disclosure.may_reveal_petitioner(case, p, m, link=link, reach=reach)
+        shown = allowed and p.pk in revealed
         rows.append(
             {
                 "link": link,
                 "p": p,
+                "may_reveal": allowed,
+                "confidential": disclosure.is_confidential(p, link),
                 "revealed": shown,
                 "name": p.name if shown else mask_name(p.name),
                 "id_number": p.id_number if shown else mask_id_number(p.id_number),
@@ -238,9 +244,20 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     form = RevealForm(request.POST, auto_id=f"id_rv{raw if raw.isdigit() else 0}_%s")
     link = None
     if form.is_valid():
-        link = case.petitioner_links.filter(petitioner_id=form.cleaned_data["petitioner"]).first()
+        link = (
+            case.petitioner_links.select_related("petitioner")
+            .filter(petitioner_id=form.cleaned_data["petitioner"])
+            .first()
+        )
         if link is None:
             raise Http404(_("本件没有这位信访人。"))
+        if not disclosure.may_reveal_petitioner(case, link.petitioner, m, link=link):
+            return page(
+                request,
+                "web/refused.html",
+                {"message": _("这位信访人要求保密，您不能查看其完整身份信息。")},
+                status=403,
+            )
         audit_record(
             action=REVEAL,
             actor=m.user,

@@ -32,6 +32,7 @@ from xinfang.org.models import Membership, Unit
 from xinfang.rules.store import current_version, profile_of
 from xinfang.security.crypto import get_keyring
 from xinfang.security.idcard import birth_date_of, gender_of, validate_id_number, validate_phone
+from xinfang.security.names import name_index
 
 from ..context import membership_required, page
 from ..forms.registration import (
@@ -82,8 +83,10 @@ def earlier_matches(m: Membership, name: str, id_number: str) -> list[PersonMatc
         index = get_keyring().blind_index(number, purpose="id_number")
         links = CasePetitioner.objects.filter(case__in=scope, petitioner__id_number_index=index)
     name = name.strip()
-    if len(name) >= 2:
-        links = links | CasePetitioner.objects.filter(case__in=scope, petitioner__name=name)
+    if len(name) >= 2:  # names are encrypted: the exact name, through its blind index
+        links = links | CasePetitioner.objects.filter(
+            case__in=scope, petitioner__name_index=name_index(name)
+        )
     for link in links.select_related("petitioner", "case").order_by("-case__received_at")[:50]:
         match = people.setdefault(link.petitioner_id, PersonMatch(link.petitioner))
         match.by_id = bool(number) and link.petitioner.id_number == number
