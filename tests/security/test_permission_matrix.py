@@ -369,3 +369,114 @@ def test_who_may_take_each_transition(districts, name):
            for cell, member in actors(districts, row.home)}
     expected = {cell: expected_act(row, cell) for cell in got}
     assert got == expected
+
+
+# -- a confidential petitioner through merge, review, a later petition and the export ------------
+#
+# Confidentiality belongs to the person (issue 8). She asked for it in one case; the case she is
+# then copied or linked into is ordinary. For each path, every member reads the derived case's
+# page, asks to reveal her there, reads it over the API (detail and list) and exports the L0
+# ledger; the cell holds the channels in which her name, ID number or phone appeared in clear.
+
+SECRET_NAME, SECRET_PHONE = "李秘芳", "13900001111"
+HANDLERS_OF_REVIEW = JIANGGUANCHI | {"bureau"}
+
+
+def _secret_person():
+    from tests.conftest import id_number
+    from xinfang.cases.services import PetitionerInput
+
+    return PetitionerInput(name=SECRET_NAME, id_number=id_number("41102319850505234"),
+                           phone=SECRET_PHONE, address="将官池镇岗朱村5组")
+
+
+def _merged(j) -> Case:
+    target = walk(j, "in_progress", matter="普通件")
+    source = register_in(j, matter="要求保密", confidential=True, petitioners=[_secret_person()])
+    perform("merge", case=source, by=j.member("clerk"), into=target)
+    return target
+
+
+def _reviewed(j) -> Case:
+    from xinfang.cases.models import Assignment
+
+    original = walk(j, "closed", matter="要求保密", confidential=True,
+                    petitioners=[_secret_person()])
+    perform("open_review", case=original, by=j.member("city_clerk"), reason="不服",
+            clerk=j.member("city_clerk"), received_at=timezone.now() - timedelta(hours=2))
+    review = original.reviews.get()
+    # The city office has the review handled by 将官池镇 and 区民政局.
+    for unit in (j.townships["将官池镇"], j.bureaus["区民政局"]):
+        Assignment.objects.create(case=review, unit=unit, role=c.AssignmentRole.LEAD,
+                                  assigned_at=timezone.now(), receiver_name="陈晓东",
+                                  assigned_by=j.member("city_clerk").user)
+    return review
+
+
+def _repeated(j) -> Case:
+    register_in(j, matter="要求保密", confidential=True, petitioners=[_secret_person()])
+    return walk(j, "in_progress", matter="又来反映低保问题", petitioners=[_secret_person()])
+
+
+CONFIDENTIAL_PATHS = {"merge": _merged, "review": _reviewed, "repeat": _repeated}
+# Written from the rule: only the derived case's own petition office reveals her — never its
+# handling units, inspectors, other districts or administrators. After a merge she is a
+# companion, and L0 lists main petitioners only, so no export shows her in the target's row.
+WHO_READS_HER = {
+    "merge": {f"inside:{r}": {"reveal"} for r in ("clerk", "approver", "chief")},
+    "review": {f"{side}:city_clerk": {"reveal", "export"} for side in ("inside", "outside")},
+    "repeat": {f"inside:{r}": {"reveal", "export"} for r in ("clerk", "approver", "chief")},
+}
+
+
+def _leaks(text: str, secret) -> bool:
+    return any(value and value in text for value in (SECRET_NAME, secret.id_number, SECRET_PHONE))
+
+
+def read_her(member, case: Case, secret) -> set[str]:
+    """The channels in which ``member`` read the confidential petitioner of ``case`` in clear."""
+    api, web = client_as(member), Client()
+    web.force_login(member.user)
+    session = web.session
+    session["membership_id"] = member.pk
+    session.save()
+    found = set()
+    if _leaks(web.get(reverse("web:case", args=[case.pk])).content.decode(), secret):
+        found.add("page")
+    response = web.post(reverse("web:case_reveal", args=[case.pk]),
+                        {"petitioner": secret.pk, "reason": "核实身份"})
+    if _leaks(response.content.decode(), secret):
+        assert response.status_code == 200
+        found.add("reveal")
+    if _leaks(api.get(f"/api/cases/{case.pk}/").content.decode(), secret):
+        found.add("api-detail")
+    if _leaks(api.get("/api/cases/", {"page_size": 100}).content.decode(), secret):
+        found.add("api-list")
+    export = api.get("/api/ledgers/l0.xlsx")
+    if export.status_code == 200:
+        rows = [row for row in read_sheet(export.content)[1:] if row[0] == case.number]
+        if _leaks(repr(rows), secret):
+            found.add("export")
+    return found
+
+
+@pytest.mark.parametrize("path", list(CONFIDENTIAL_PATHS))
+def test_who_reads_a_confidential_petitioner_after_merge_review_and_repeat(districts, path):
+    j = districts["jianan"]
+    case = CONFIDENTIAL_PATHS[path](j)
+    secret = case.petitioner_links.select_related("petitioner").get(
+        petitioner__id_number_index=_secret_index()).petitioner
+    assert secret.name == SECRET_NAME
+    got = {cell: read_her(member, case, secret) for cell, member in actors(districts, "jianan")}
+    expected = {cell: WHO_READS_HER[path].get(cell, set()) for cell in got}
+    assert got == expected
+    # Every reveal that happened was audited; none was refused silently into the log.
+    reveals = AuditEntry.objects.filter(action="reveal", object_id=str(secret.pk)).count()
+    assert reveals == sum("reveal" in channels for channels in expected.values())
+
+
+def _secret_index() -> str:
+    from tests.conftest import id_number
+    from xinfang.security.crypto import get_keyring
+
+    return get_keyring().blind_index(id_number("41102319850505234"), purpose="id_number")

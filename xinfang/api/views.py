@@ -229,7 +229,7 @@ class LedgerL0(CaseView):
                    responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, **COMMON_ERRORS})
     def get(self, request):
         membership = acting_membership(request)
-        qs = filter_ledger(cases_for(membership), request.query_params)
+        qs = filter_ledger(cases_for(membership), request.query_params, by=membership)
         data = ledger_l0(qs, by=membership, ip=request.META.get("REMOTE_ADDR", ""),
                          filters=applied_filters(request.query_params))
         response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)

@@ -8,7 +8,12 @@ rows the page shows.
   unit under it;
 - ``key_case``, ``repeat``, ``level_skipping``, ``collective``, ``household`` (exited or monitored
   household), ``confidential`` — ``true`` keeps only the flagged cases;
-- ``received_from``, ``received_to`` — ``YYYY-MM-DD``, inclusive, Asia/Shanghai days.
+- ``received_from``, ``received_to`` — ``YYYY-MM-DD``, inclusive, Asia/Shanghai days;
+- ``petitioner`` — a petitioner's full name, exact (spaces, full-width letters and the kind of
+  middle dot do not matter). Names are encrypted at rest, so this goes through the name's blind
+  index: no part of a name (张, 三明), no fuzzy or homophone match, no ordering by name. It finds
+  only the people ``by`` may reveal (``disclosure.revealable_links``): a unit learns nothing of
+  a confidential person by searching for her name, and without ``by`` it finds nothing.
 
 Every value is untrusted text reaching the database only as a bound parameter; a value that
 cannot mean anything gives no rows rather than an error. All of them narrow a queryset that came
@@ -27,8 +32,11 @@ from xinfang.api.filters import FILTER_NAMES as API_FILTERS
 from xinfang.api.filters import filter_cases
 from xinfang.api.membership import parse_id
 from xinfang.cases import choices as c
+from xinfang.cases.disclosure import revealable_links
 from xinfang.cases.models import Assignment, Case, Demand
-from xinfang.org.models import Unit
+from xinfang.org.models import Membership, Unit
+from xinfang.security.names import MAX_LENGTH as MAX_NAME
+from xinfang.security.names import name_index
 
 FLAGS = {
     "key_case": Q(key_case=True),
@@ -38,7 +46,8 @@ FLAGS = {
     "household": Q(exited_household=True) | Q(monitored_household=True),
     "confidential": Q(confidential=True),
 }
-LEDGER_FILTERS = ("category", "village", "unit", *FLAGS, "received_from", "received_to")
+LEDGER_FILTERS = ("category", "village", "unit", *FLAGS, "received_from", "received_to",
+                  "petitioner")
 FILTER_NAMES = (*API_FILTERS, *LEDGER_FILTERS)
 TRUE = {"true", "1", "yes", "on"}
 
@@ -68,8 +77,10 @@ def _ids(values: list[str]) -> list[int] | None:
     return None if None in ids else ids
 
 
-def filter_ledger(qs: QuerySet[Case], params: Mapping) -> QuerySet[Case]:
-    """The API's filters, then the ledger's own."""
+def filter_ledger(qs: QuerySet[Case], params: Mapping, *, by: Membership | None = None
+                  ) -> QuerySet[Case]:
+    """The API's filters, then the ledger's own; ``by`` is whom the rows are for (the name
+    search finds only the people ``by`` may reveal)."""
     qs = filter_cases(qs, params)
     if any("\x00" in v for name in LEDGER_FILTERS for v in _values(params, name)):
         return qs.none()
@@ -100,6 +111,12 @@ def filter_ledger(qs: QuerySet[Case], params: Mapping) -> QuerySet[Case]:
                 qs = qs.filter(condition)
             else:
                 return qs.none()
+    for raw in _values(params, "petitioner"):
+        index = name_index(raw[:MAX_NAME])
+        if not index:
+            return qs.none()
+        people = revealable_links(by).filter(case=OuterRef("pk"), petitioner__name_index=index)
+        qs = qs.filter(Exists(people))
     for name, lookup, shift in (
         ("received_from", "received_at__gte", 0),
         ("received_to", "received_at__lt", 1),

@@ -55,6 +55,13 @@ class LedgerFilterForm(PlainForm):
         help_text=_("在编号、信访事项和诉求中查找"),
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
+    petitioner = forms.CharField(
+        label=_("信访人姓名"),
+        required=False,
+        max_length=50,
+        help_text=_("须输入完整姓名（姓名加密保存，不能按部分字查找）"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     state = choice(_("状态"), c.State.choices, required=False, blank=ALL)
     kind = choice(_("类型"), c.Kind.choices, required=False, blank=ALL)
     channel = choice(_("信访形式"), c.Channel.choices, required=False, blank=ALL)
@@ -75,7 +82,7 @@ class LedgerFilterForm(PlainForm):
 
     FLAGS = tuple(FLAG_LABELS)
     MAIN = ("search", "state", "township", "village", "overdue", "sort")
-    MORE = ("kind", "channel", "category", "unit", "received_from", "received_to")
+    MORE = ("petitioner", "kind", "channel", "category", "unit", "received_from", "received_to")
 
     def __init__(self, data, *, jurisdiction: Unit | None, categories: list[str]):
         super().__init__(data, auto_id="f_%s")

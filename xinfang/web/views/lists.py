@@ -57,7 +57,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
     if params:
         form.is_valid()  # marks what cannot be read; the rows come from the raw parameters
     sort = sort_key(params)
-    qs = ledger_rows(filter_ledger(cases_for(m), params), sort)
+    qs = ledger_rows(filter_ledger(cases_for(m), params, by=m), sort)
     page_obj = Paginator(qs, PAGE_SIZE).get_page(params.get("page"))
     kept = params.copy()
     for name in NOT_PAGED:

@@ -44,7 +44,7 @@ class Command(BaseCommand):
         params = {name: options[name] for name in ("state", "kind", "channel", "township")}
         params["overdue"] = options["overdue"]
         params["search"] = options["search"]
-        qs = filter_ledger(cases_for(membership), params)
+        qs = filter_ledger(cases_for(membership), params, by=membership)
         data = LEDGERS[options["ledger"]](qs, by=membership, filters=applied_filters(params),
                                          via="cli")
         out = Path(options["out"])
