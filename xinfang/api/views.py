@@ -38,9 +38,11 @@ from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
+from xinfang.cases.services.reading import case_read_audit
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, ledger_l0
 from xinfang.ledgers.filters import filter_ledger
+from xinfang.security.auth import client_ip
 
 from . import serializers as s
 from .filters import applied_filters, filter_cases, overdue_clocks
@@ -156,7 +158,10 @@ class CaseDetail(CaseView):
     @extend_schema(operation_id="cases_retrieve", parameters=[MEMBERSHIP_PARAM],
                    responses={200: s.CaseDetail, **COMMON_ERRORS})
     def get(self, request, pk: int):
-        return detail_response(request, visible_case(request, pk))
+        case = visible_case(request, pk)
+        case_read_audit(case=case, by=acting_membership(request), channel="api",
+                        ip=client_ip(request))
+        return detail_response(request, case)
 
 
 class CaseActions(CaseView):
