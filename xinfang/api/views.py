@@ -139,7 +139,10 @@ class CaseList(CaseView):
 
     @extend_schema(operation_id="cases_register", parameters=[MEMBERSHIP_PARAM],
                    request=s.RegistrationIn,
-                   responses={201: s.CaseDetail, 400: Errors, 403: Detail})
+                   responses={201: PolymorphicProxySerializer(
+                       component_name="Registered", resource_type_field_name=None,
+                       serializers=[s.CaseDetail, s.RoutedOut]),
+                       400: Errors, 403: Detail, 422: Refusal})
     def post(self, request):
         membership = acting_membership(request)
         data = s.RegistrationIn(data=request.data)
@@ -150,7 +153,12 @@ class CaseList(CaseView):
         except Invalid as e:
             return errors(e.errors)
         except Refused as e:  # only a petition office's clerk registers
-            return refused(e, status.HTTP_403_FORBIDDEN)
+            code = status.HTTP_422_UNPROCESSABLE_ENTITY if e.field else status.HTTP_403_FORBIDDEN
+            return refused(e, code)
+        if case.routed is not None:
+            # A petition against this office went elsewhere: the clerk may no longer read it, so
+            # the answer says what was done instead of the case (and a retry is not needed).
+            return Response(s.RoutedOut.of(case), status=status.HTTP_201_CREATED)
         return detail_response(request, visible_case(request, case.pk), status.HTTP_201_CREATED)
 
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("work/", home.home, name="home"),
     # 接 — registration and the endpoints its form calls while typing
     path("register/", registration.register, name="register"),
+    path("register/routed/", registration.register_routed, name="register_routed"),
     path("register/villages/", registration.villages, name="register_villages"),
     path(
         "register/check/petitioner/",
