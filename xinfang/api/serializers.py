@@ -256,6 +256,29 @@ class RegistrationIn(serializers.Serializer):
         return Registration(**data)
 
 
+class RoutedOut(serializers.Serializer):
+    """Registered, but against the registering office: where the case went (the creator can no
+    longer read it)."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    routed = serializers.BooleanField()
+    route = serializers.ChoiceField(["upper_office", "discipline"])
+    routed_to = UnitRef()
+    jurisdiction = UnitRef()
+    seed = serializers.CharField()
+    detail = serializers.CharField()
+
+    @staticmethod
+    def of(case) -> dict:
+        routed = case.routed
+        return RoutedOut({
+            "id": case.pk, "number": case.number, "routed": True, "route": routed.route,
+            "routed_to": routed.unit, "jurisdiction": routed.jurisdiction,
+            "seed": routed.rule.seed, "detail": routed.message(case.number),
+        }).data
+
+
 def flat_errors(detail, prefix: str = "") -> dict[str, str]:
     """DRF's nested error lists as ``{"petitioners[0].name": "…"}`` — the shape the services'
     ``Invalid.errors`` has, so a client handles one shape."""

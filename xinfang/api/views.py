@@ -38,9 +38,11 @@ from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
+from xinfang.cases.services.reading import case_read_audit
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, ledger_l0
 from xinfang.ledgers.filters import filter_ledger
+from xinfang.security.auth import client_ip
 
 from . import serializers as s
 from .filters import applied_filters, filter_cases, overdue_clocks
@@ -137,7 +139,10 @@ class CaseList(CaseView):
 
     @extend_schema(operation_id="cases_register", parameters=[MEMBERSHIP_PARAM],
                    request=s.RegistrationIn,
-                   responses={201: s.CaseDetail, 400: Errors, 403: Detail})
+                   responses={201: PolymorphicProxySerializer(
+                       component_name="Registered", resource_type_field_name=None,
+                       serializers=[s.CaseDetail, s.RoutedOut]),
+                       400: Errors, 403: Detail, 422: Refusal})
     def post(self, request):
         membership = acting_membership(request)
         data = s.RegistrationIn(data=request.data)
@@ -148,7 +153,12 @@ class CaseList(CaseView):
         except Invalid as e:
             return errors(e.errors)
         except Refused as e:  # only a petition office's clerk registers
-            return refused(e, status.HTTP_403_FORBIDDEN)
+            code = status.HTTP_422_UNPROCESSABLE_ENTITY if e.field else status.HTTP_403_FORBIDDEN
+            return refused(e, code)
+        if case.routed is not None:
+            # A petition against this office went elsewhere: the clerk may no longer read it, so
+            # the answer says what was done instead of the case (and a retry is not needed).
+            return Response(s.RoutedOut.of(case), status=status.HTTP_201_CREATED)
         return detail_response(request, visible_case(request, case.pk), status.HTTP_201_CREATED)
 
 
@@ -156,7 +166,10 @@ class CaseDetail(CaseView):
     @extend_schema(operation_id="cases_retrieve", parameters=[MEMBERSHIP_PARAM],
                    responses={200: s.CaseDetail, **COMMON_ERRORS})
     def get(self, request, pk: int):
-        return detail_response(request, visible_case(request, pk))
+        case = visible_case(request, pk)
+        case_read_audit(case=case, by=acting_membership(request), channel="api",
+                        ip=client_ip(request))
+        return detail_response(request, case)
 
 
 class CaseActions(CaseView):

@@ -40,6 +40,7 @@ LOGIN_FAILED = "login_failed"
 LOCKOUT = "lockout"
 LOGOUT = "logout"
 REVEAL = "reveal"
+READ = "read"  # a case page or API detail opened
 EXPORT = "export"
 DOWNLOAD = "download"
 PERMISSION_CHANGE = "permission_change"
@@ -51,7 +52,7 @@ RESTORE = "restore"
 CHECKPOINT = "checkpoint"  # written by audit_prune only
 
 ACTIONS = (
-    LOGIN, LOGIN_FAILED, LOCKOUT, LOGOUT, REVEAL, EXPORT, DOWNLOAD, PERMISSION_CHANGE,
+    LOGIN, LOGIN_FAILED, LOCKOUT, LOGOUT, REVEAL, READ, EXPORT, DOWNLOAD, PERMISSION_CHANGE,
     PROFILE_CHANGE, CALENDAR_LOAD, KEY_ROTATION, BACKUP, RESTORE, CHECKPOINT,
 )
 

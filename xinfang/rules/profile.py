@@ -36,7 +36,8 @@ from .conditions import (
 
 __all__ = [
     "CLOSING_ITEMS", "COUNTS", "DOCUMENTS", "EVENT_FAMILIES", "EVENTS", "ROLES", "TIME_UNITS",
-    "AnalysisRule", "ClockRule", "ClosingRule", "CollectiveRule", "ConditionalSignature",
+    "AgainstOfficeRule", "AnalysisRule", "ClockRule", "ClosingRule", "CollectiveRule",
+    "ConditionalSignature",
     "Constraint", "Duration", "ExtensionRule", "PeriodicReport", "Principle", "Profile",
     "ProfileError", "ProfileIssue", "ReceptionRule", "RegisterRule", "ReplyModeRule",
     "ReportBackRule", "ReviewStage", "ReviewWindows", "RoutingRule", "ScopeRule", "Signatures",
@@ -80,6 +81,8 @@ DOCUMENTS = (
     "closing_report", "verification_opinion", "evidence", "provincial_table",
 )  # fmt: skip
 PERIODS = ("week", "month", "quarter", "year")
+# Where a petition against the registering office goes at registration (``against_office.to``).
+AGAINST_OFFICE_ROUTES = ("upper_office", "discipline")
 _EVENT_NAMES = EVENTS + EVENT_FAMILIES
 SIGN_STEPS = ("sign_off", "assignment", "letter", "closing")
 UNIT_FACTS = frozenset({"unit_level", "unit_kind"})  # known only while a unit is being assigned
@@ -358,6 +361,17 @@ class Disclosure:
 
 
 @dataclass(frozen=True)
+class AgainstOfficeRule:
+    """A petition whose respondent is the registering office (or someone in it) cannot be handled
+    by that office: at registration it goes to ``to`` — ``upper_office``, the petition office of
+    the jurisdiction above, or ``discipline``, the jurisdiction's discipline commission."""
+
+    to: str = "upper_office"
+    note: str = ""
+    seed: str = ""
+
+
+@dataclass(frozen=True)
 class Profile:
     code: str
     version: int
@@ -385,6 +399,8 @@ class Profile:
     registers: tuple[RegisterRule, ...] = ()
     principles: tuple[Principle, ...] = ()
     disclosure: Disclosure = Disclosure()
+    # A version stored before the rule existed goes up a level, as the national default does.
+    against_office: AgainstOfficeRule = AgainstOfficeRule()
     extends: str | None = None
     source_path: str = ""
     checksum: str = field(default="", compare=False)
@@ -545,6 +561,8 @@ SCHEMA = _obj(
                          period={"enum": list(PERIODS)}, by=_TEXTS)),
     principles=_list(_obj(["name", "text", "seed"], name=_NAME, text=_TEXT, seed=_TEXT)),
     disclosure=_obj(["leader_instruction", "seed"], leader_instruction=_TEXTS, seed=_TEXT),
+    against_office=_obj(["to", "seed"], to={"enum": list(AGAINST_OFFICE_ROUTES)}, note=_TEXT,
+                        seed=_TEXT),
 )  # fmt: skip
 
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
@@ -989,6 +1007,7 @@ def _stage(data: dict) -> ReviewStage:
 
 def _build(data: dict, *, source: str, checksum: str) -> Profile:
     disclosure = data.get("disclosure", {})
+    against = data.get("against_office")
     cats = tuple(data["categories"])
 
     def rules(key: str, make) -> tuple:
@@ -1063,6 +1082,8 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
         disclosure=Disclosure(
             tuple(disclosure.get("leader_instruction", DEFAULT_INSTRUCTION_READERS)),
             disclosure.get("seed", "")),
+        against_office=AgainstOfficeRule(against["to"], against.get("note", ""), against["seed"])
+        if against else AgainstOfficeRule(),
         extends=data.get("extends"), source_path=source, checksum=checksum,
     )  # fmt: skip
 

@@ -16,7 +16,17 @@ class Recusal(models.Model):
     matter_words = models.CharField(_("事项关键词"), max_length=100, blank=True)
     reason = models.CharField(_("回避理由"), max_length=200)
     declared_at = models.DateTimeField(_("申报时间"), auto_now_add=True)
+    # Who put it on record (the person themselves, or a leader of their office); None from the
+    # command line, whose operator the audit entry names.
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("申报人"))
     is_active = models.BooleanField(default=True)
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("撤回人"))
+    withdraw_reason = models.CharField(_("撤回理由"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("回避申报")

@@ -96,6 +96,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
         items.append(("web:supervision", _("督查督办"), ("web:supervision",)))
     if m.role in OFFICE_ROLES:
         items.append(("web:rules_profiles", _("规则与日历"), RULES_VIEWS))
+    items.append(("web:recusals", _("回避"), ("web:recusals",)))
     return items
 
 

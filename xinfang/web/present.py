@@ -64,6 +64,7 @@ def clock_view(clock: Clock, now: datetime) -> ClockView:
 
 EVENT_LABELS = {
     "register": _l("受理登记"),
+    "route_against_office": _l("反映本机关，依规转办"),
     "merge_received": _l("并入重复登记件"),
     "attachment_added": _l("上传附件"),
     "warning_issued": _l("下发预警提醒单"),
@@ -133,6 +134,11 @@ PAYLOAD_LABELS = {
     "source": _l("依据"),
     "replaced": _l("替换已载入年度"),
     "loaded_by": _l("载入人"),
+    "route": _l("去向"),
+    "routed_to": _l("转至"),
+    "jurisdiction": _l("受理机关"),
+    "basis": _l("规则"),
+    "seed": _l("依据"),
 }
 # Payload keys not worth a line in the timeline (internal ids, checksums).
 HIDDEN_KEYS = {"attachment", "content_type", "sha256", "document", "event"}
@@ -143,6 +149,7 @@ KIND_CHOICES = {
 }
 VALUE_CHOICES = {"mode": c.DeliveryMode, "rating": c.Rating, "role": c.AssignmentRole}
 REPLY_MODES = {"written": _l("书面答复")}
+ROUTES = {"upper_office": _l("上一级信访工作机构"), "discipline": _l("纪检监察机关")}
 MAX_VALUE = 120
 
 
@@ -176,6 +183,8 @@ def _value_text(key: str, value, event_type: str) -> str:
         return str(REPLY_MODES.get(value, value))
     if key == "signature":
         return role_label(value)
+    if key == "route":
+        return str(ROUTES.get(value, value))
     if key in ("awaiting", "to", "cc") and isinstance(value, list):
         return "、".join(role_label(v) for v in value)
     if key == "clocks" and isinstance(value, list):

@@ -8,6 +8,7 @@ from .views import (
     home,
     lists,
     public,
+    recusal,
     registers,
     registration,
     rules,
@@ -23,6 +24,7 @@ urlpatterns = [
     path("work/", home.home, name="home"),
     # 接 — registration and the endpoints its form calls while typing
     path("register/", registration.register, name="register"),
+    path("register/routed/", registration.register_routed, name="register_routed"),
     path("register/villages/", registration.villages, name="register_villages"),
     path(
         "register/check/petitioner/",
@@ -40,6 +42,9 @@ urlpatterns = [
         cases.attachment_download,
         name="attachment_download",
     ),
+    # 回避: declaring and withdrawing recusals
+    path("recusals/", recusal.recusals, name="recusals"),
+    path("recusals/<int:pk>/withdraw/", recusal.recusal_withdraw_view, name="recusal_withdraw"),
     # the ledger (台账) and its three registers, the supervision page
     path("ledger/", lists.ledger, name="ledger"),
     path("ledger/screening/", registers.screening, name="screening"),

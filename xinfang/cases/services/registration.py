@@ -19,8 +19,9 @@ from xinfang.security.names import MAX_LENGTH as NAME_MAX_LENGTH
 from .. import choices as c
 from ..errors import Refused
 from ..facts import case_facts
-from ..models import Case, CasePetitioner, Demand, Petitioner, Respondent
+from ..models import Assignment, Case, CasePetitioner, Demand, Petitioner, Respondent
 from ..numbering import next_number
+from .against_office import DISCIPLINE, Destination, destination, respondent_rows
 from .base import Invalid, append_event, is_office_of, now
 from .supervision import evaluate_warnings
 
@@ -194,6 +195,9 @@ def earlier_cases(*, jurisdiction: Unit, petitioners: list[Petitioner]):
 
 @transaction.atomic
 def case_register(*, by: Membership, data: Registration, at: datetime | None = None) -> Case:
+    """Register a case. A petition against the registering office itself is registered where the
+    profile's ``against_office`` rule sends it; the returned case then carries ``routed`` (a
+    :class:`Destination`, else None) so the caller can tell the clerk where it went."""
     at = at or now()
     if by.role != Role.CLERK:
         raise Refused(f"登记须由经办人办理，您当前的角色是{Role(by.role).label}。")
@@ -208,6 +212,15 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     errors = _validate(data, jurisdiction, profile.categories, at)
     if errors:
         raise Invalid(errors)
+    respondents = respondent_rows(data.respondents)
+    routed = destination(
+        by=by, jurisdiction=jurisdiction, rule=profile.against_office, rows=respondents
+    )
+    if routed is not None and routed.jurisdiction != jurisdiction:
+        # Registered as a case of the office above, under its rules and its numbering.
+        jurisdiction = routed.jurisdiction
+        version = current_version(jurisdiction.profile_code)
+        profile = profile_of(version)
 
     petitioners = [(_petitioner(p, data), p.role) for p in data.petitioners]
     secret = _confidential_people(petitioners, data)
@@ -266,7 +279,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
             link.save(update_fields=["confidential"])
     for i, d in enumerate(data.demands, start=1):
         Demand.objects.create(case=case, seq=i, text=d.text.strip(), category=d.category)
-    for r in data.respondents:
+    for r in respondents:
         Respondent.objects.create(
             case=case, name=r.name, position=r.position, unit=r.unit, user_id=r.user_id
         )
@@ -293,8 +306,42 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
             "clocks": changes,
         },
     )
+    if routed is not None:
+        _route_against_office(case=case, routed=routed, by=by, at=at, profile=profile)
     evaluate_warnings(case=case, profile=profile, at=at)
+    case.routed = routed
     return case
+
+
+def _route_against_office(*, case: Case, routed: Destination, by: Membership, at, profile) -> None:
+    """Record where the case went; to the discipline commission, assign it there now (as
+    ``transfer_to_discipline`` would), so its clocks stop waiting for an office that may not act."""
+    payload = routed.payload(registered_by=by.unit)
+    to_state = c.State.REGISTERED
+    if routed.route == DISCIPLINE:
+        Assignment.objects.create(
+            case=case,
+            unit=routed.unit,
+            role=c.AssignmentRole.LEAD,
+            assigned_at=at,
+            assigned_by=by.user,
+            receiver_name="",
+        )
+        to_state = c.State.ASSIGNED
+        case.state, case.transferred_to_discipline = to_state, True
+        case.save(update_fields=["state", "transferred_to_discipline"])
+        changes = apply_event(case, profile, "transferred_to_discipline", at, case_facts(case))
+        if changes:
+            payload["clocks"] = changes
+    append_event(
+        case=case,
+        type="route_against_office",
+        by=by,
+        at=at,
+        from_state=c.State.REGISTERED,
+        to_state=to_state,
+        payload=payload,
+    )
 
 
 def jurisdiction_tz():

@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "lockout": _("账户锁定"),
     "logout": _("退出"),
     "reveal": _("查看完整身份信息"),
+    "read": _("查阅信访件"),
     "export": _("导出"),
     "download": _("下载附件"),
     "permission_change": _("权限变更"),

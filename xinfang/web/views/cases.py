@@ -22,6 +22,7 @@ from xinfang.cases.models import Case
 from xinfang.cases.selectors import case_for
 from xinfang.cases.services import Invalid, available, perform, refusal
 from xinfang.cases.services.base import active_assignment, is_office_of, is_upper_office_of
+from xinfang.cases.services.reading import case_read_audit
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
@@ -181,7 +182,9 @@ def render_case(
 @require_GET
 @membership_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_case(request, get_case(request.membership, pk))
+    case = get_case(request.membership, pk)
+    case_read_audit(case=case, by=request.membership, channel="web", ip=client_ip(request))
+    return render_case(request, case)
 
 
 @never_cache

@@ -233,6 +233,13 @@ def register(request: HttpRequest) -> HttpResponse:
             except Refused as e:
                 loose = [e.message]
             else:
+                if case.routed is not None:
+                    # Against this office: the clerk may not open the case; say where it went.
+                    request.session[ROUTED_KEY] = {
+                        "number": case.number,
+                        **case.routed.payload(registered_by=m.unit),
+                    }
+                    return redirect("web:register_routed")
                 messages.success(request, _("已登记，信访件编号 %(n)s。") % {"n": case.number})
                 return redirect("web:case", pk=case.pk)
     rows = []
@@ -266,6 +273,22 @@ def register(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+ROUTED_KEY = "registered_routed"
+
+
+@never_cache
+@require_GET
+@membership_required
+def register_routed(request: HttpRequest) -> HttpResponse:
+    """Where the clerk's last registration went when it named this office as respondent. Shows
+    only what the session kept from that registration: the case itself is out of the clerk's
+    sight."""
+    routed = request.session.get(ROUTED_KEY)
+    if not routed or request.membership.role not in REGISTER_ROLES:
+        return redirect("web:register")
+    return page(request, "web/registered_routed.html", {"routed": routed})
 
 
 # -- HTMX endpoints --------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+import getpass
+
 from django.core.management.base import BaseCommand, CommandError
 
 from xinfang.cases.errors import Refused
@@ -37,7 +39,8 @@ class Command(BaseCommand):
             case = Case.objects.filter(number=o["case"]).first()
             if case is None:
                 raise CommandError(f"--case：没有编号为 {o['case']} 的信访件")
-        r = recusal_declare(user=user, case=case, matter_words=o["matter"], reason=o["reason"])
+        r = recusal_declare(user=user, case=case, matter_words=o["matter"], reason=o["reason"],
+                            actor_name=_operator())
         self.stdout.write(f"已登记回避 #{r.pk}：{user} — {r.reason}")
 
     def _list(self, o):
@@ -50,5 +53,13 @@ class Command(BaseCommand):
         r = Recusal.objects.filter(pk=o["id"]).first()
         if r is None:
             raise CommandError(f"id：没有回避申报 #{o['id']}")
-        recusal_withdraw(recusal=r, by=None, reason=o["reason"])
+        recusal_withdraw(recusal=r, by=None, reason=o["reason"], actor_name=_operator())
         self.stdout.write(f"已撤回回避 #{r.pk}")
+
+
+def _operator() -> str:
+    """The command line acts as no membership: the audit entry names the system account."""
+    try:
+        return f"命令行（{getpass.getuser()}）"
+    except (KeyError, OSError):
+        return "命令行"
