@@ -121,3 +121,43 @@ def admin_keys(request: HttpRequest) -> HttpResponse:
         "web/admin_keys.html",
         {"key_ids": ring.key_ids, "current": ring.current_key_id},
     )
+
+
+# -- password resets of administrators (the second administrator) -------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.SYSADMIN, Role.SECADMIN)
+def admin_password_resets(request: HttpRequest) -> HttpResponse:
+    """Pending resets of administrators' passwords. Approving one issues the one-time password,
+    shown in this response only."""
+    from xinfang.security.models import PasswordResetRequest
+
+    from ..password_services import password_reset_approve, password_reset_refuse
+
+    one_time, done_for = "", None
+    if request.method == "POST":
+        req = get_object_or_404(PasswordResetRequest, pk=request.POST.get("request", "0") or 0)
+        try:
+            if request.POST.get("decision") == "approve":
+                one_time = password_reset_approve(by=request.membership, req=req,
+                                                  ip=client_ip(request))
+                done_for = req.user
+            else:
+                password_reset_refuse(by=request.membership, req=req, ip=client_ip(request))
+                messages.success(request, _("已拒绝该重置申请。"))
+                return redirect("web:admin_password_resets")
+        except AdminRefused as e:
+            messages.error(request, e.message)
+            return redirect("web:admin_password_resets")
+    pending = (
+        PasswordResetRequest.objects.filter(status=PasswordResetRequest.Status.PENDING)
+        .select_related("user", "requested_by")
+        .order_by("requested_at")
+    )
+    return page(
+        request,
+        "web/admin_password_resets.html",
+        {"pending": list(pending), "one_time": one_time, "done_for": done_for,
+         "me": request.user.pk},
+    )
