@@ -21,7 +21,7 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -60,7 +60,7 @@ def session_begin(request: HttpRequest, user: Any) -> None:
     with transaction.atomic():
         # One sign-in of this user at a time, so two parallel ones cannot both stay under the
         # limit.
-        type(user)._default_manager.select_for_update().only("pk").get(pk=user.pk)
+        get_user_model()._default_manager.select_for_update().only("pk").get(pk=user.pk)
         SignInSession.objects.update_or_create(
             session_key=key,
             defaults={"user": user, "started_at": timezone.now(), "ip": _client_ip(request),

@@ -20,6 +20,7 @@ from typing import Any
 import pyotp
 import segno
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from xinfang.audit import services as audit
@@ -67,7 +68,7 @@ def totp_confirm(*, user: Any, secret: str, code: str, ip: str = "") -> bool:
     if step is None:
         return False
     _store_secret(user, secret)
-    type(user)._default_manager.filter(pk=user.pk).update(totp_last_step=step)
+    get_user_model()._default_manager.filter(pk=user.pk).update(totp_last_step=step)
     user.totp_last_step = step
     audit.audit_record(action=audit.PROFILE_CHANGE, actor=user, object_type="user",
                        object_id=user.pk, ip=ip, detail={"change": "totp_enable"})
@@ -79,7 +80,7 @@ def totp_enable(user: Any, *, ip: str = "") -> str:
     command line and tests; the page enrols through ``totp_new`` and ``totp_confirm``)."""
     secret = totp_new()
     _store_secret(user, secret)
-    type(user)._default_manager.filter(pk=user.pk).update(totp_last_step=None)
+    get_user_model()._default_manager.filter(pk=user.pk).update(totp_last_step=None)
     user.totp_last_step = None
     audit.audit_record(action=audit.PROFILE_CHANGE, actor=user, object_type="user",
                        object_id=user.pk, ip=ip, detail={"change": "totp_enable"})
@@ -99,7 +100,7 @@ def totp_verify(user: Any, code: str) -> bool:
     if step is None:
         return False
     claimed = (
-        type(user)._default_manager.filter(pk=user.pk)
+        get_user_model()._default_manager.filter(pk=user.pk)
         .filter(Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step))
         .update(totp_last_step=step)
     )
@@ -121,7 +122,7 @@ def _matching_step(secret: str, code: str) -> int | None:
 
 
 def _secret_field_encrypts(user: Any) -> bool:
-    return isinstance(type(user)._meta.get_field("totp_secret"), EncryptedTextField)
+    return isinstance(get_user_model()._meta.get_field("totp_secret"), EncryptedTextField)
 
 
 def _store_secret(user: Any, secret: str) -> None:
@@ -129,7 +130,7 @@ def _store_secret(user: Any, secret: str) -> None:
         user.totp_secret = secret  # the field encrypts on write
     else:
         user.totp_secret = get_keyring().encrypt(secret) if secret else ""
-    type(user)._default_manager.filter(pk=user.pk).update(totp_secret=user.totp_secret)
+    get_user_model()._default_manager.filter(pk=user.pk).update(totp_secret=user.totp_secret)
 
 
 def _totp_secret(user: Any) -> str:
