@@ -139,7 +139,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 ATTACHMENT_ROOT = VAR_DIR / "attachments"
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 
-# Shared by every worker process (the public page's guess limit counts across them).
+# Shared by every worker process. (Guess and sign-in counters live in the database: security.throttle.)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
