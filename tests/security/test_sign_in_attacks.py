@@ -150,11 +150,10 @@ def test_spraying_a_few_passwords_on_many_accounts_blocks_the_address(settings):
 def test_an_unknown_name_hears_exactly_what_a_known_one_hears():
     User.objects.create_user(username="lisi", password=PASSWORD)
     known = [sign_in(username="lisi", password="wrong", ip=f"192.0.2.{i}")[1] for i in range(7)]
-    unknown = [sign_in(username="nobody", password="wrong", ip=f"192.0.2.{i}")[1]
-               for i in range(7)]
+    unknown = [sign_in(username="nobody", password="wrong", ip=f"192.0.2.{i}")[1] for i in range(7)]
 
-    assert [m.replace(m[m.find("请于"):m.find("后再试")], "") for m in known] == [
-        m.replace(m[m.find("请于"):m.find("后再试")], "") for m in unknown
+    assert [m.replace(m[m.find("请于") : m.find("后再试")], "") for m in known] == [
+        m.replace(m[m.find("请于") : m.find("后再试")], "") for m in unknown
     ]
     assert "再失败 4 次" in unknown[0] and "连续 5 次登录失败" in unknown[4]
     assert "账户已锁定" in unknown[6]

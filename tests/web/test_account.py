@@ -164,7 +164,7 @@ def test_a_business_role_may_not_open_the_approvals(jianan):
     assert response.status_code == 403
 
 
-# -- own password ------------------------------------------------------------------------------------
+# -- own password ---------------------------------------------------------------------------------
 
 
 def test_changing_the_own_password_needs_the_current_one(jianan):
@@ -184,7 +184,7 @@ def test_changing_the_own_password_needs_the_current_one(jianan):
     assert client.get(reverse("web:home")).status_code == 200  # this session stays
 
 
-# -- TOTP --------------------------------------------------------------------------------------------
+# -- TOTP -----------------------------------------------------------------------------------------
 
 
 def test_an_administrator_without_totp_can_only_enrol(jianan):
@@ -236,3 +236,19 @@ def test_a_totp_code_is_accepted_once(jianan, no_totp_rule):
     # the same code again, inside its window (an attacker who saw it over the shoulder)
     _, replay = sign_in("approver", PASSWORD, code=code, ip="192.0.2.51")
     assert replay.status_code == 400 and "动态验证码错误" in replay.content.decode()
+
+
+def test_the_secadmin_unbinds_a_lost_authenticator_and_the_user_enrols_again(jianan):
+    user = jianan.member("sysadmin").user
+    totp_enable(user)
+    client = signed_in(jianan.member("secadmin"))
+
+    response = client.post(reverse("web:admin_totp_reset", args=[user.pk]))
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.totp_secret == ""
+    assert last_change("totp_disable").actor_id == jianan.member("secadmin").user_id
+    # the administrator signs in with the password and is sent to enrol again
+    _, response = sign_in("sysadmin", PASSWORD)
+    assert response["Location"] == reverse("web:account_totp")

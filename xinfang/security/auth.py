@@ -1,4 +1,4 @@
-"""Sign-in hardening (等保 2.0 身份鉴别): lockout, address throttle, TOTP, session timeouts, headers.
+"""Sign-in hardening (等保 2.0 身份鉴别): lockout, address throttle, TOTP, timeouts, headers.
 
 The login view calls ``authenticate_with_lockout`` and, when it returns a user, ``login()`` and
 ``security.sessions.session_begin``:

@@ -63,8 +63,13 @@ def session_begin(request: HttpRequest, user: Any) -> None:
         get_user_model()._default_manager.select_for_update().only("pk").get(pk=user.pk)
         SignInSession.objects.update_or_create(
             session_key=key,
-            defaults={"user": user, "started_at": timezone.now(), "ip": _client_ip(request),
-                      "ended_at": None, "ended_reason": ""},
+            defaults={
+                "user": user,
+                "started_at": timezone.now(),
+                "ip": _client_ip(request),
+                "ended_at": None,
+                "ended_reason": "",
+            },
         )
         limit = max_sessions()
         if limit > 0:
@@ -76,12 +81,17 @@ def session_begin(request: HttpRequest, user: Any) -> None:
             ended = open_[limit:]
             if ended:
                 SignInSession.objects.filter(pk__in=[pk for pk, _ in ended]).update(
-                    ended_at=timezone.now(), ended_reason="session_limit")
+                    ended_at=timezone.now(), ended_reason="session_limit"
+                )
     store = import_module(settings.SESSION_ENGINE).SessionStore
     for _pk, old_key in ended:
         store(session_key=old_key).delete()
-        audit.audit_record(action=audit.LOGOUT, actor=user, ip=_client_ip(request),
-                           detail={"reason": "session_limit", "limit": max_sessions()})
+        audit.audit_record(
+            action=audit.LOGOUT,
+            actor=user,
+            ip=_client_ip(request),
+            detail={"reason": "session_limit", "limit": max_sessions()},
+        )
 
 
 def session_end(request: HttpRequest, *, reason: str = "logout") -> None:
@@ -89,7 +99,8 @@ def session_end(request: HttpRequest, *, reason: str = "logout") -> None:
     key = request.session.session_key
     if key:
         SignInSession.objects.filter(session_key=key, ended_at=None).update(
-            ended_at=timezone.now(), ended_reason=reason[:20])
+            ended_at=timezone.now(), ended_reason=reason[:20]
+        )
     logout(request)  # flushes the session; request.user becomes anonymous
 
 
@@ -117,8 +128,9 @@ class IdleTimeoutMiddleware:
         elif started is not None and now - float(started) > absolute_lifetime():
             reason = "absolute_lifetime"
         if reason:
-            audit.audit_record(action=audit.LOGOUT, actor=user, ip=_client_ip(request),
-                               detail={"reason": reason})
+            audit.audit_record(
+                action=audit.LOGOUT, actor=user, ip=_client_ip(request), detail={"reason": reason}
+            )
             session_end(request, reason=reason)
             return
         if started is None:

@@ -81,6 +81,4 @@ def throttle_count(*, scope: str, key: str, window: timedelta, now: datetime) ->
 
 
 def throttle_clear(*, scope: str, key: str) -> None:
-    Throttle.objects.filter(scope=scope, key=key[:KEY_LENGTH]).update(
-        count=0, blocked_until=None
-    )
+    Throttle.objects.filter(scope=scope, key=key[:KEY_LENGTH]).update(count=0, blocked_until=None)

@@ -70,8 +70,14 @@ def totp_confirm(*, user: Any, secret: str, code: str, ip: str = "") -> bool:
     _store_secret(user, secret)
     get_user_model()._default_manager.filter(pk=user.pk).update(totp_last_step=step)
     user.totp_last_step = step
-    audit.audit_record(action=audit.PROFILE_CHANGE, actor=user, object_type="user",
-                       object_id=user.pk, ip=ip, detail={"change": "totp_enable"})
+    audit.audit_record(
+        action=audit.PROFILE_CHANGE,
+        actor=user,
+        object_type="user",
+        object_id=user.pk,
+        ip=ip,
+        detail={"change": "totp_enable"},
+    )
     return True
 
 
@@ -82,15 +88,27 @@ def totp_enable(user: Any, *, ip: str = "") -> str:
     _store_secret(user, secret)
     get_user_model()._default_manager.filter(pk=user.pk).update(totp_last_step=None)
     user.totp_last_step = None
-    audit.audit_record(action=audit.PROFILE_CHANGE, actor=user, object_type="user",
-                       object_id=user.pk, ip=ip, detail={"change": "totp_enable"})
+    audit.audit_record(
+        action=audit.PROFILE_CHANGE,
+        actor=user,
+        object_type="user",
+        object_id=user.pk,
+        ip=ip,
+        detail={"change": "totp_enable"},
+    )
     return totp_uri(user, secret)
 
 
 def totp_disable(user: Any, *, by: Any = None, ip: str = "") -> None:
     _store_secret(user, "")
-    audit.audit_record(action=audit.PROFILE_CHANGE, actor=by or user, object_type="user",
-                       object_id=user.pk, ip=ip, detail={"change": "totp_disable"})
+    audit.audit_record(
+        action=audit.PROFILE_CHANGE,
+        actor=by or user,
+        object_type="user",
+        object_id=user.pk,
+        ip=ip,
+        detail={"change": "totp_disable"},
+    )
 
 
 def totp_verify(user: Any, code: str) -> bool:
@@ -100,7 +118,8 @@ def totp_verify(user: Any, code: str) -> bool:
     if step is None:
         return False
     claimed = (
-        get_user_model()._default_manager.filter(pk=user.pk)
+        get_user_model()
+        ._default_manager.filter(pk=user.pk)
         .filter(Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step))
         .update(totp_last_step=step)
     )

@@ -139,7 +139,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 ATTACHMENT_ROOT = VAR_DIR / "attachments"
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 
-# Shared by every worker process. (Guess and sign-in counters live in the database: security.throttle.)
+# Shared by every worker process. (Guess and sign-in counters live in the database:
+# security.throttle.)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -154,7 +155,9 @@ XINFANG_PROFILE_DIR = BASE_DIR / "xinfang" / "rules" / "profiles"
 SESSION_COOKIE_AGE = 30 * 60  # idle timeout (security.sessions refreshes it once a minute)
 # Ended however busy, this long after sign-in; and at most this many sessions per user (a new
 # sign-in ends the oldest; 0: no limit). See xinfang/security/sessions.py.
-XINFANG_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("XINFANG_SESSION_ABSOLUTE_SECONDS", 12 * 3600))
+XINFANG_SESSION_ABSOLUTE_SECONDS = int(
+    os.environ.get("XINFANG_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+)
 XINFANG_MAX_SESSIONS_PER_USER = int(os.environ.get("XINFANG_MAX_SESSIONS_PER_USER", 3))
 # Sign-in failures from one address, any account or none, within the window block it.
 XINFANG_SIGNIN_ADDRESS_LIMIT = 30

@@ -18,7 +18,6 @@ be signed in as with the one-time password alone.
 from __future__ import annotations
 
 import secrets
-import string
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -82,8 +81,16 @@ def user_password_reset(*, by: Membership, user: User, ip: str = "") -> str:
             _("%(user)s是管理员，重置其密码须由另一名管理员批准，请提交重置申请。") % {"user": user}
         )
     password = _issue(user)
-    _audit(PROFILE_CHANGE, by, "user", user.pk, ip, change="password_reset",
-           username=user.username, one_time=True)
+    _audit(
+        PROFILE_CHANGE,
+        by,
+        "user",
+        user.pk,
+        ip,
+        change="password_reset",
+        username=user.username,
+        one_time=True,
+    )
     return password
 
 
@@ -100,12 +107,23 @@ def password_reset_request(
     try:
         with transaction.atomic():
             req = PasswordResetRequest.objects.create(
-                user=user, requested_by=by.user, requested_at=timezone.now(),
-                reason=reason.strip()[:200])
+                user=user,
+                requested_by=by.user,
+                requested_at=timezone.now(),
+                reason=reason.strip()[:200],
+            )
     except IntegrityError as e:
         raise AdminRefused(_("%(user)s已有待批准的重置申请。") % {"user": user}) from e
-    _audit(PROFILE_CHANGE, by, "password_reset_request", req.pk, ip,
-           change="password_reset_requested", username=user.username, reason=req.reason)
+    _audit(
+        PROFILE_CHANGE,
+        by,
+        "password_reset_request",
+        req.pk,
+        ip,
+        change="password_reset_requested",
+        username=user.username,
+        reason=req.reason,
+    )
     return req
 
 
@@ -129,9 +147,18 @@ def password_reset_approve(*, by: Membership, req: PasswordResetRequest, ip: str
     req.status = PasswordResetRequest.Status.APPROVED
     req.decided_by, req.decided_at = by.user, timezone.now()
     req.save(update_fields=["status", "decided_by", "decided_at"])
-    _audit(PROFILE_CHANGE, by, "user", user.pk, ip, change="password_reset",
-           username=user.username, one_time=True, request=req.pk,
-           requested_by=req.requested_by.username)
+    _audit(
+        PROFILE_CHANGE,
+        by,
+        "user",
+        user.pk,
+        ip,
+        change="password_reset",
+        username=user.username,
+        one_time=True,
+        request=req.pk,
+        requested_by=req.requested_by.username,
+    )
     return password
 
 
@@ -141,8 +168,15 @@ def password_reset_refuse(*, by: Membership, req: PasswordResetRequest, ip: str 
     req.status = PasswordResetRequest.Status.REFUSED
     req.decided_by, req.decided_at = by.user, timezone.now()
     req.save(update_fields=["status", "decided_by", "decided_at"])
-    _audit(PROFILE_CHANGE, by, "password_reset_request", req.pk, ip,
-           change="password_reset_refused", username=req.user.username)
+    _audit(
+        PROFILE_CHANGE,
+        by,
+        "password_reset_request",
+        req.pk,
+        ip,
+        change="password_reset_refused",
+        username=req.user.username,
+    )
 
 
 @transaction.atomic
@@ -160,7 +194,12 @@ def password_change(*, user: User, old: str, new: str, ip: str = "") -> User:
     user.set_password(new)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
-    audit_record(action=PROFILE_CHANGE, actor=user, object_type="user", object_id=user.pk, ip=ip,
-                 detail={"change": "password_change"})
+    audit_record(
+        action=PROFILE_CHANGE,
+        actor=user,
+        object_type="user",
+        object_id=user.pk,
+        ip=ip,
+        detail={"change": "password_change"},
+    )
     return user
-

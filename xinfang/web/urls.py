@@ -77,6 +77,7 @@ urlpatterns = [
         name="admin_membership_revoke",
     ),
     path("admin/roles/<int:pk>/unlock/", security.admin_unlock, name="admin_unlock"),
+    path("admin/roles/<int:pk>/totp-reset/", security.admin_totp_reset, name="admin_totp_reset"),
     path("admin/keys/", security.admin_keys, name="admin_keys"),
     path(
         "admin/password-resets/",

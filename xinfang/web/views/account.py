@@ -43,8 +43,9 @@ def account_password(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            user = password_change(user=request.user, old=d["old_password"], new=d["password1"],
-                                   ip=client_ip(request))
+            user = password_change(
+                user=request.user, old=d["old_password"], new=d["password1"], ip=client_ip(request)
+            )
         except AdminRefused as e:
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
@@ -76,8 +77,9 @@ def account_totp(request: HttpRequest) -> HttpResponse:
     if not secret:
         secret = request.session[PENDING_SECRET] = totp_new()
     if request.method == "POST" and form.is_valid():
-        if totp_confirm(user=user, secret=secret, code=form.cleaned_data["code"],
-                        ip=client_ip(request)):
+        if totp_confirm(
+            user=user, secret=secret, code=form.cleaned_data["code"], ip=client_ip(request)
+        ):
             request.session.pop(PENDING_SECRET, None)
             request.session.pop(TOTP_ENROL, None)
             messages.success(request, _("已绑定身份验证器，今后登录须输入动态验证码。"))

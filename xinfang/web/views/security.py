@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, User
 from xinfang.security.auth import account_unlock, client_ip
+from xinfang.security.totp import totp_disable
 
 from ..admin_services import AdminRefused, membership_grant, membership_revoke
 from ..context import page, role_required
@@ -102,6 +103,20 @@ def admin_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     back = request.POST.get("back", "")
     if back == "list":
         return redirect("web:admin_roles")
+    return redirect("web:admin_roles_user", pk=user.pk)
+
+
+@require_POST
+@role_required(Role.SECADMIN)
+def admin_totp_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Unbind a lost phone's authenticator; the user enrols again at the next sign-in (at once,
+    when the role requires TOTP)."""
+    user = get_object_or_404(User, pk=pk)
+    if user.pk == request.user.pk:
+        messages.error(request, _("不能解绑自己的动态验证码。"))
+    else:
+        totp_disable(user, by=request.membership.user, ip=client_ip(request))
+        messages.success(request, _("已解绑%(name)s的动态验证码。") % {"name": user.username})
     return redirect("web:admin_roles_user", pk=user.pk)
 
 
