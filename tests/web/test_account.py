@@ -252,3 +252,17 @@ def test_the_secadmin_unbinds_a_lost_authenticator_and_the_user_enrols_again(jia
     # the administrator signs in with the password and is sent to enrol again
     _, response = sign_in("sysadmin", PASSWORD)
     assert response["Location"] == reverse("web:account_totp")
+
+
+def test_guessing_the_current_password_on_the_change_page_locks_the_account(jianan):
+    # a borrowed session may not try passwords without limit
+    client = signed_in(jianan.member("township"))
+    url = reverse("web:account_password")
+    for _ in range(5):
+        response = client.post(url, {"old_password": "guess", "password1": NEW, "password2": NEW})
+    assert "账户已锁定" in response.content.decode()
+    right = client.post(url, {"old_password": PASSWORD, "password1": NEW, "password2": NEW})
+    assert right.status_code == 400 and "账户已锁定" in right.content.decode()
+    user = jianan.member("township").user
+    user.refresh_from_db()
+    assert user.locked_until is not None and user.check_password(PASSWORD)

@@ -141,6 +141,20 @@ def _fail(user: Any, *, ip: str, now, reason: str, message: str) -> str:
     return _failure_message(message, failures, locked_until)
 
 
+def password_check_failed(
+    user: Any, *, message: str, ip: str = "", reason: str = "password_change"
+) -> str:
+    """A wrong current password given elsewhere than the sign-in page (changing one's own
+    password) counts towards the same lock, so a borrowed session cannot guess it unchecked."""
+    return _fail(user, ip=ip, now=timezone.now(), reason=reason, message=message)
+
+
+def locked_message(user: Any) -> str:
+    """The lock's message if ``user`` is locked now, else ``""``."""
+    until = user.locked_until
+    return _locked_message(until) if until and until > timezone.now() else ""
+
+
 def _fail_unknown(username: str, password: str, *, ip: str, now) -> str:
     """A name nobody holds: the same work, the same words and the same lock as an account."""
     name = username[:150]

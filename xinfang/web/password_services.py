@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from xinfang.audit.services import PROFILE_CHANGE, audit_record
 from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import Membership, User
+from xinfang.security.auth import locked_message, password_check_failed
 from xinfang.security.models import PasswordResetRequest
 
 from .admin_services import AdminRefused, _audit, _check_password, _require
@@ -179,27 +180,32 @@ def password_reset_refuse(*, by: Membership, req: PasswordResetRequest, ip: str 
     )
 
 
-@transaction.atomic
 def password_change(*, user: User, old: str, new: str, ip: str = "") -> User:
     """The user sets their own password; the current one is required (a one-time one too)."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.get(pk=user.pk)
+    locked = locked_message(user)
+    if locked:
+        raise AdminRefused(locked, field="old_password")
     if not user.check_password(old):
-        raise AdminRefused(_("当前密码不正确。"), field="old_password")
+        # counted like a failed sign-in (its own transaction: the count must outlive this refusal)
+        message = password_check_failed(user, message=_("当前密码不正确。"), ip=ip)
+        raise AdminRefused(message, field="old_password")
     if old == new:
         raise AdminRefused(_("新密码不能与当前密码相同。"), field="password1")
     try:
         _check_password(new, user)
     except AdminRefused as e:
         raise AdminRefused(e.message, field="password1") from e
-    user.set_password(new)
-    user.must_change_password = False
-    user.save(update_fields=["password", "must_change_password"])
-    audit_record(
-        action=PROFILE_CHANGE,
-        actor=user,
-        object_type="user",
-        object_id=user.pk,
-        ip=ip,
-        detail={"change": "password_change"},
-    )
+    with transaction.atomic():
+        user.set_password(new)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        audit_record(
+            action=PROFILE_CHANGE,
+            actor=user,
+            object_type="user",
+            object_id=user.pk,
+            ip=ip,
+            detail={"change": "password_change"},
+        )
     return user
