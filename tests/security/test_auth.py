@@ -73,7 +73,8 @@ def test_a_wrong_password_is_refused_counted_and_audited(user, request_from):
 def test_an_unknown_user_is_refused_with_the_same_message_and_audited(db, request_from):
     signed_in, error = sign_in(request_from, username="nobody")
 
-    assert signed_in is None and error == auth.BAD_CREDENTIALS
+    assert signed_in is None
+    assert error == f"{auth.BAD_CREDENTIALS}再失败 4 次账户将被锁定 15 分钟。"
     entry = AuditEntry.objects.get()
     assert (entry.action, entry.actor_name, entry.detail["reason"]) == (
         audit.LOGIN_FAILED, "nobody", "unknown_user")

@@ -1,9 +1,10 @@
 """The petitioner's page: progress by case number and query code, one rating, guesses limited."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
-from xinfang.web.views.public import FAIL_LIMIT
+from xinfang.web.views.public import CASE_LIMIT, FAIL_LIMIT
 
 from .conftest import walk
 
@@ -71,14 +72,48 @@ def test_a_wrong_code_says_so_and_repeated_guessing_is_blocked(jianan, register,
     assert 'class="card progress"' not in blocked.content.decode()
 
 
-def test_the_block_follows_the_address_not_only_the_session(jianan, register, client):
-    from django.test import Client
-
-    case = register()
+def test_one_persons_guessing_does_not_shut_the_service_hall(jianan, register, client):
+    guessed, other = register(), register()
     for _ in range(FAIL_LIMIT):
-        ask(client, case, "WRONG234")
-    fresh_session = Client()  # same address (127.0.0.1), new cookie jar
-    assert ask(fresh_session, case).status_code == 429
+        ask(client, guessed, "WRONG234")
+    assert ask(client, other).status_code == 429  # the guesser is blocked
+    neighbour = Client()  # the same address (a service hall), another visitor
+    assert ask(neighbour, other).status_code == 200
+    # but the guessed case stays blocked for everyone: a new cookie jar does not reset it
+    assert ask(neighbour, guessed).status_code == 429
+
+
+def test_a_case_cannot_be_guessed_from_many_addresses(jianan, register):
+    case = register()
+    for i in range(CASE_LIMIT):
+        response = ask(Client(REMOTE_ADDR=f"198.51.100.{i + 1}"), case, "WRONG234")
+        assert response.status_code == 404
+    # a thirtieth address, even with the right code, waits the block out
+    assert ask(Client(REMOTE_ADDR="198.51.100.30"), case).status_code == 429
+    # another case is unaffected
+    assert ask(Client(REMOTE_ADDR="198.51.100.30"), register()).status_code == 200
+
+
+def test_a_mistyped_number_costs_half_a_wrong_code(jianan, register, client):
+    case = register()
+    typo = {"number": case.number.replace("号", "1号"), "code": case.query_code}
+    for _ in range(FAIL_LIMIT):
+        assert client.post(reverse("web:public"), typo).status_code == 404
+    assert ask(client, case).status_code == 200  # ten typos: still let in
+    for _ in range(FAIL_LIMIT):
+        client.post(reverse("web:public"), typo)
+    assert ask(client, case).status_code == 429  # twenty: blocked like ten wrong codes
+
+
+def test_an_address_is_blocked_after_many_visitors_guesses(jianan, register, monkeypatch):
+    from xinfang.web.views import public
+
+    monkeypatch.setattr(public, "ADDRESS_LIMIT", 3)
+    cases = [register() for _ in range(4)]
+    for case in cases[:3]:
+        ask(Client(REMOTE_ADDR="203.0.113.5"), case, "WRONG234")  # a new visitor each time
+    assert ask(Client(REMOTE_ADDR="203.0.113.5"), cases[3]).status_code == 429
+    assert ask(Client(REMOTE_ADDR="203.0.113.6"), cases[3]).status_code == 200
 
 
 def test_no_sign_in_is_needed_and_staff_pages_stay_closed(client):

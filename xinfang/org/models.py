@@ -85,6 +85,10 @@ class User(AbstractUser):
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     # The TOTP secret, encrypted under the key ring (a token of ~90 characters).
     totp_secret = models.CharField(max_length=255, blank=True, editable=False)
+    # The 30-second step of the last TOTP code accepted: a code is good once, never replayed.
+    totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
+    # Set by an administrator's reset (a one-time password): nothing but changing it until done.
+    must_change_password = models.BooleanField(_("须修改密码"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("用户")

@@ -1,43 +1,58 @@
-"""Sign-in hardening (等保 2.0 身份鉴别): lockout, optional TOTP, idle timeout, security headers.
+"""Sign-in hardening (等保 2.0 身份鉴别): lockout, address throttle, TOTP, timeouts, headers.
 
-The login view calls ``authenticate_with_lockout`` and, when it returns a user, ``login()``:
+The login view calls ``authenticate_with_lockout`` and, when it returns a user, ``login()`` and
+``security.sessions.session_begin``:
 
     user, error = authenticate_with_lockout(request, username, password, totp_code=code)
     if user is None:
         ...show error (``error == TOTP_REQUIRED`` means: ask for the code, the password was right)
-    else:
-        login(request, user)
 
 Five consecutive failures lock the account for fifteen minutes; while locked even the right
-password is refused. Every success, failure and lockout is written to the audit trail with the
-client address.
+password is refused. Failures are counted under a row lock and the lock is checked again, under the
+same row lock, before a success is let in — so parallel wrong passwords cannot lift a lock and a
+right password racing them cannot slip inside it. A name nobody holds is answered exactly as an
+account is (the same messages, the same count to a lock, the hasher run once), so the answers do
+not tell which names exist. Each address is throttled as well (``XINFANG_SIGNIN_ADDRESS_LIMIT``
+failures in ``XINFANG_SIGNIN_ADDRESS_WINDOW`` seconds block it), against trying a few passwords
+on each of many accounts. docs/decisions/0002-sign-in-throttling.md says why this is ours and not
+django-axes. Every success, failure and lockout is written to the audit trail with the address.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
-import pyotp
 from django.conf import settings
-from django.contrib.auth import authenticate, get_user_model, logout
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from xinfang.audit import services as audit
-from xinfang.security.crypto import get_keyring, is_token
-from xinfang.security.fields import EncryptedTextField
+
+from .throttle import throttle_blocked_until, throttle_hit
+from .totp import (  # noqa: F401  (the TOTP functions were first imported from here)
+    TOTP_ISSUER,
+    _totp_secret,
+    totp_disable,
+    totp_enable,
+    totp_verify,
+)
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
-TOTP_ISSUER = "信访业务系统"
+# A name nobody holds counts to a lock like an account: consecutive failures, never reset by a
+# success (there is none), so the window is as long as an account's count lasts.
+NAME_WINDOW = timedelta(days=3650)
+SCOPE_ADDRESS = "signin_ip"
+SCOPE_NAME = "signin_name"
 
 BAD_CREDENTIALS = "用户名或密码错误。"
 TOTP_REQUIRED = "请输入动态验证码。"
 BAD_TOTP = "动态验证码错误或已过期。"
+ADDRESS_BLOCKED = "本地址登录失败次数过多，请稍后再试。"
 
 
 def client_ip(request: HttpRequest | None) -> str:
@@ -45,20 +60,30 @@ def client_ip(request: HttpRequest | None) -> str:
     return (request.META.get("REMOTE_ADDR", "") if request is not None else "") or ""
 
 
+def _address_limit() -> tuple[int, timedelta, timedelta]:
+    return (
+        int(getattr(settings, "XINFANG_SIGNIN_ADDRESS_LIMIT", 30)),
+        timedelta(seconds=int(getattr(settings, "XINFANG_SIGNIN_ADDRESS_WINDOW", 15 * 60))),
+        timedelta(seconds=int(getattr(settings, "XINFANG_SIGNIN_ADDRESS_BLOCK", 15 * 60))),
+    )
+
+
 def authenticate_with_lockout(
     request: HttpRequest | None, username: str, password: str, totp_code: str | None = None,
 ) -> tuple[Any | None, str]:
-    """Check the credentials under the lockout rule. Returns ``(user, "")`` or ``(None, message)``;
-    does not log the user in."""
+    """Check the credentials under the lockout rules. Returns ``(user, "")`` or
+    ``(None, message)``; does not log the user in."""
     ip = client_ip(request)
     now = timezone.now()
+    if ip and throttle_blocked_until(scope=SCOPE_ADDRESS, key=ip, now=now):
+        audit.audit_record(action=audit.LOGIN_FAILED, actor_name=username[:150], ip=ip, at=now,
+                           detail={"reason": "address_blocked"})
+        return None, ADDRESS_BLOCKED
+
     User = get_user_model()
     user = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
     if user is None:
-        make_password(password)  # the same work as for a real user: no timing oracle on names
-        audit.audit_record(action=audit.LOGIN_FAILED, actor_name=username, ip=ip, at=now,
-                           detail={"reason": "unknown_user"})
-        return None, BAD_CREDENTIALS
+        return None, _fail_unknown(username, password, ip=ip, now=now)
 
     if user.locked_until and user.locked_until > now:
         audit.audit_record(action=audit.LOGIN_FAILED, actor=user, ip=ip, at=now,
@@ -74,19 +99,33 @@ def authenticate_with_lockout(
         if not totp_verify(user, totp_code):
             return None, _fail(user, ip=ip, now=now, reason="totp", message=BAD_TOTP)
 
-    User._default_manager.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+    with transaction.atomic():
+        # Again under the row lock: a lock set by a parallel failure since the first look holds.
+        row = User._default_manager.select_for_update().only("pk", "locked_until").get(pk=user.pk)
+        if row.locked_until and row.locked_until > now:
+            audit.audit_record(action=audit.LOGIN_FAILED, actor=user, ip=ip, at=now,
+                               detail={"reason": "locked"})
+            user.locked_until = row.locked_until
+            return None, _locked_message(row.locked_until)
+        User._default_manager.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+        audit.audit_record(action=audit.LOGIN, actor=user, ip=ip, at=now)
     user.failed_logins, user.locked_until = 0, None
-    audit.audit_record(action=audit.LOGIN, actor=user, ip=ip, at=now)
     return user, ""
 
 
 def _fail(user: Any, *, ip: str, now, reason: str, message: str) -> str:
     User = type(user)
     with transaction.atomic():
-        row = User._default_manager.select_for_update().get(pk=user.pk)
-        if row.locked_until and row.locked_until <= now:
-            row.failed_logins = 0  # the previous lock has run out: count afresh
-        failures = row.failed_logins + 1
+        row = User._default_manager.select_for_update().only(
+            "pk", "failed_logins", "locked_until").get(pk=user.pk)
+        if row.locked_until and row.locked_until > now:
+            # Locked by a parallel request since this one looked: refused, and the lock stays.
+            audit.audit_record(action=audit.LOGIN_FAILED, actor=user, ip=ip, at=now,
+                               detail={"reason": "locked"})
+            user.failed_logins, user.locked_until = row.failed_logins, row.locked_until
+            return _locked_message(row.locked_until)
+        # A lock that has run out: count afresh.
+        failures = (0 if row.locked_until else row.failed_logins) + 1
         locked_until = now + LOCKOUT if failures >= MAX_FAILURES else None
         User._default_manager.filter(pk=user.pk).update(
             failed_logins=0 if locked_until else failures, locked_until=locked_until,
@@ -98,6 +137,58 @@ def _fail(user: Any, *, ip: str, now, reason: str, message: str) -> str:
                                detail={"failures": failures, "until": locked_until.isoformat()})
     user.failed_logins = 0 if locked_until else failures
     user.locked_until = locked_until
+    _count_address(ip, now=now)
+    return _failure_message(message, failures, locked_until)
+
+
+def password_check_failed(
+    user: Any, *, message: str, ip: str = "", reason: str = "password_change"
+) -> str:
+    """A wrong current password given elsewhere than the sign-in page (changing one's own
+    password) counts towards the same lock, so a borrowed session cannot guess it unchecked."""
+    return _fail(user, ip=ip, now=timezone.now(), reason=reason, message=message)
+
+
+def locked_message(user: Any) -> str:
+    """The lock's message if ``user`` is locked now, else ``""``."""
+    until = user.locked_until
+    return _locked_message(until) if until and until > timezone.now() else ""
+
+
+def _fail_unknown(username: str, password: str, *, ip: str, now) -> str:
+    """A name nobody holds: the same work, the same words and the same lock as an account."""
+    name = username[:150]
+    blocked = throttle_blocked_until(scope=SCOPE_NAME, key=name, now=now)
+    if blocked:
+        audit.audit_record(action=audit.LOGIN_FAILED, actor_name=name, ip=ip, at=now,
+                           detail={"reason": "locked", "unknown_user": True})
+        return _locked_message(blocked)
+    make_password(password)  # the hasher's work, as for an account: no timing oracle on names
+    hit = throttle_hit(scope=SCOPE_NAME, key=name, limit=MAX_FAILURES, window=NAME_WINDOW,
+                       block=LOCKOUT, now=now)
+    audit.audit_record(action=audit.LOGIN_FAILED, actor_name=name, ip=ip, at=now,
+                       detail={"reason": "unknown_user", "failures": hit.count})
+    if hit.blocked_until:
+        audit.audit_record(action=audit.LOCKOUT, actor_name=name, ip=ip, at=now,
+                           detail={"failures": hit.count, "until": hit.blocked_until.isoformat(),
+                                   "unknown_user": True})
+    _count_address(ip, now=now)
+    return _failure_message(BAD_CREDENTIALS, hit.count, hit.blocked_until)
+
+
+def _count_address(ip: str, *, now) -> None:
+    if not ip:
+        return
+    limit, window, block = _address_limit()
+    hit = throttle_hit(scope=SCOPE_ADDRESS, key=ip, limit=limit, window=window, block=block,
+                       now=now)
+    if hit.blocked_until:
+        audit.audit_record(action=audit.LOCKOUT, ip=ip, at=now, object_type="address",
+                           object_id=ip, detail={"failures": hit.count,
+                                                 "until": hit.blocked_until.isoformat()})
+
+
+def _failure_message(message: str, failures: int, locked_until) -> str:
     if locked_until:
         return f"连续 {MAX_FAILURES} 次登录失败，" + _locked_message(locked_until)
     left = MAX_FAILURES - failures
@@ -117,75 +208,10 @@ def account_unlock(*, user: Any, by: Any, ip: str = "") -> None:
                        object_id=user.pk, ip=ip, detail={"change": "unlock"})
 
 
-# -- TOTP ------------------------------------------------------------------------------------------
-
-
-def totp_enable(user: Any, *, ip: str = "") -> str:
-    """Give the user a fresh TOTP secret and return its ``otpauth://`` provisioning URI (show it
-    as a QR code once; it is not retrievable later)."""
-    secret = pyotp.random_base32()
-    _store_secret(user, secret)
-    audit.audit_record(action=audit.PROFILE_CHANGE, actor=user, object_type="user",
-                       object_id=user.pk, ip=ip, detail={"change": "totp_enable"})
-    return pyotp.TOTP(secret).provisioning_uri(name=user.get_username(), issuer_name=TOTP_ISSUER)
-
-
-def totp_disable(user: Any, *, by: Any = None, ip: str = "") -> None:
-    _store_secret(user, "")
-    audit.audit_record(action=audit.PROFILE_CHANGE, actor=by or user, object_type="user",
-                       object_id=user.pk, ip=ip, detail={"change": "totp_disable"})
-
-
-def totp_verify(user: Any, code: str) -> bool:
-    secret = _totp_secret(user)
-    code = "".join(ch for ch in str(code) if not ch.isspace())
-    # One step either side: phone clocks drift.
-    return bool(secret) and pyotp.TOTP(secret).verify(code, valid_window=1)
-
-
-def _secret_field_encrypts(user: Any) -> bool:
-    return isinstance(type(user)._meta.get_field("totp_secret"), EncryptedTextField)
-
-
-def _store_secret(user: Any, secret: str) -> None:
-    if _secret_field_encrypts(user):
-        user.totp_secret = secret  # the field encrypts on write
-    else:
-        user.totp_secret = get_keyring().encrypt(secret) if secret else ""
-    type(user)._default_manager.filter(pk=user.pk).update(totp_secret=user.totp_secret)
-
-
-def _totp_secret(user: Any) -> str:
-    value = user.totp_secret or ""
-    return get_keyring().decrypt(value) if is_token(value) else value
-
-
 # -- middleware ------------------------------------------------------------------------------------
 
-_LAST_SEEN = "xinfang_last_seen"
-
-
-class IdleTimeoutMiddleware:
-    """Sign the user out after ``SESSION_COOKIE_AGE`` seconds without a request. Goes after
-    ``AuthenticationMiddleware``. (The session's own expiry does the same for the cookie; this
-    also holds when the session outlives it, e.g. a remembered browser tab.)"""
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            now = time.time()
-            last = request.session.get(_LAST_SEEN)
-            if last is not None and now - float(last) > settings.SESSION_COOKIE_AGE:
-                audit.audit_record(action=audit.LOGOUT, actor=user, ip=client_ip(request),
-                                   detail={"reason": "idle_timeout"})
-                logout(request)  # flushes the session; request.user becomes anonymous
-            else:
-                request.session[_LAST_SEEN] = now
-        return self.get_response(request)
-
+# The session timeouts live in ``security.sessions``; settings name the middleware from here.
+from .sessions import IdleTimeoutMiddleware  # noqa: E402, F401
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

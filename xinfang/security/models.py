@@ -34,3 +34,80 @@ class Recusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.reason}"
+
+
+class Throttle(models.Model):
+    """A failure counter for one thing being guessed at: an address signing in, a user name
+    nobody holds, a case number on the public page. ``security.throttle`` counts in it under a
+    row lock; once ``count`` reaches the caller's limit the key is blocked until
+    ``blocked_until`` and counts afresh afterwards."""
+
+    scope = models.CharField(max_length=20)
+    key = models.CharField(max_length=200)
+    count = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField()
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="throttle_scope_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}={self.count}"
+
+
+class PasswordResetRequest(models.Model):
+    """Resetting an administrator's or the auditor's password (三员分立): one administrator asks,
+    a different one approves; only the approval issues the one-time password."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待批准")
+        APPROVED = "approved", _("已批准")
+        REFUSED = "refused", _("已拒绝")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="password_reset_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"))
+    reason = models.CharField(_("理由"), max_length=200)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("密码重置申请")
+        verbose_name_plural = _("密码重置申请")
+        constraints = [
+            # One open request per account: a second ask waits for the first answer.
+            models.UniqueConstraint(fields=["user"], condition=models.Q(status="pending"),
+                                    name="password_reset_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.status}"
+
+
+class SignInSession(models.Model):
+    """One signed-in session of a user, so that their number can be limited
+    (``XINFANG_MAX_SESSIONS_PER_USER``). Ending one deletes it from the session store."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="sign_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField()
+    ip = models.CharField(max_length=45, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "started_at"], condition=models.Q(ended_at=None),
+                         name="signin_session_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.started_at:%Y-%m-%d %H:%M}"

@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "xinfang.security.auth.IdleTimeoutMiddleware",
+    "xinfang.security.gate.CredentialGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -138,7 +139,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 ATTACHMENT_ROOT = VAR_DIR / "attachments"
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 
-# Shared by every worker process (the public page's guess limit counts across them).
+# Shared by every worker process. (Guess and sign-in counters live in the database:
+# security.throttle.)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -150,7 +152,24 @@ XINFANG_KEY_FILE = Path(os.environ.get("XINFANG_KEY_FILE", VAR_DIR / "keys" / "x
 XINFANG_KEY_AUTOCREATE = False
 XINFANG_PROFILE_DIR = BASE_DIR / "xinfang" / "rules" / "profiles"
 
-SESSION_COOKIE_AGE = 30 * 60  # idle timeout; refreshed on every request
+SESSION_COOKIE_AGE = 30 * 60  # idle timeout (security.sessions refreshes it once a minute)
+# Ended however busy, this long after sign-in; and at most this many sessions per user (a new
+# sign-in ends the oldest; 0: no limit). See xinfang/security/sessions.py.
+XINFANG_SESSION_ABSOLUTE_SECONDS = int(
+    os.environ.get("XINFANG_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+)
+XINFANG_MAX_SESSIONS_PER_USER = int(os.environ.get("XINFANG_MAX_SESSIONS_PER_USER", 3))
+# Sign-in failures from one address, any account or none, within the window block it.
+XINFANG_SIGNIN_ADDRESS_LIMIT = 30
+XINFANG_SIGNIN_ADDRESS_WINDOW = 15 * 60
+XINFANG_SIGNIN_ADDRESS_BLOCK = 15 * 60
+# Roles that must sign in with TOTP (等保 level 3: two factors for the administrators). Comma-
+# separated in the environment; an empty value requires it of nobody.
+XINFANG_TOTP_REQUIRED_ROLES = [
+    r.strip()
+    for r in os.environ.get("XINFANG_TOTP_REQUIRED_ROLES", "sysadmin,secadmin,auditor").split(",")
+    if r.strip()
+]
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -9,7 +9,8 @@ role assignments), runs in one transaction and appends one audit entry per chang
   deactivated or reactivated (the unit tree is the scope of every membership), an account
   created, deactivated or reactivated, a role granted or withdrawn;
 - ``profile_change`` — a jurisdiction's rule profile set or changed; a password reset by the
-  administrator (the security module files credential changes such as TOTP under it too).
+  administrator (``web.password_services``; the security module files credential changes such
+  as TOTP under it too).
 
 Nothing is deleted: a unit, an account or a membership is deactivated, never removed.
 """
@@ -264,7 +265,8 @@ def user_create(
     position: str = "",
     ip: str = "",
 ) -> User:
-    """An account without any role: the security administrator grants roles separately."""
+    """An account without any role: the security administrator grants roles separately. The
+    initial password is the administrator's choice, so it must be changed at first sign-in."""
     _require(by, Role.SYSADMIN)
     username = username.strip()
     if not username:
@@ -276,6 +278,7 @@ def user_create(
         full_name=full_name.strip(),
         phone=phone.strip(),
         position=position.strip(),
+        must_change_password=True,
     )
     _check_password(password, user)
     user.set_password(password)
@@ -309,16 +312,6 @@ def user_set_active(*, by: Membership, user: User, active: bool, ip: str = "") -
         change="user_activate" if active else "user_deactivate",
         username=user.username,
     )
-    return user
-
-
-@transaction.atomic
-def user_set_password(*, by: Membership, user: User, password: str, ip: str = "") -> User:
-    _require(by, Role.SYSADMIN)
-    _check_password(password, user)
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    _audit(PROFILE_CHANGE, by, "user", user.pk, ip, change="password_reset", username=user.username)
     return user
 
 

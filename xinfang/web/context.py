@@ -78,6 +78,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
         return [
             ("web:admin_units", _("单位"), ("web:admin_units", "web:admin_unit")),
             ("web:admin_users", _("用户账户"), ("web:admin_users", "web:admin_user")),
+            ("web:admin_password_resets", _("重置审批"), ("web:admin_password_resets",)),
             ("web:rules_profiles", _("规则配置"), ("web:rules_profiles",)),
             ("web:rules_calendar", _("节假日安排"), ("web:rules_calendar",)),
         ]
@@ -85,6 +86,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
         return [
             ("web:admin_roles", _("角色与锁定"), ("web:admin_roles", "web:admin_roles_user")),
             ("web:admin_keys", _("密钥状态"), ("web:admin_keys",)),
+            ("web:admin_password_resets", _("重置审批"), ("web:admin_password_resets",)),
         ]
     if m.role == Role.AUDITOR:
         return [("web:audit_log", _("审计日志"), ("web:audit_log",))]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import (
+    account,
     admin,
     audit,
     auth,
@@ -21,6 +22,8 @@ urlpatterns = [
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     path("membership/", auth.switch_membership, name="switch_membership"),
+    path("account/password/", account.account_password, name="account_password"),
+    path("account/totp/", account.account_totp, name="account_totp"),
     path("work/", home.home, name="home"),
     # 接 — registration and the endpoints its form calls while typing
     path("register/", registration.register, name="register"),
@@ -79,7 +82,13 @@ urlpatterns = [
         name="admin_membership_revoke",
     ),
     path("admin/roles/<int:pk>/unlock/", security.admin_unlock, name="admin_unlock"),
+    path("admin/roles/<int:pk>/totp-reset/", security.admin_totp_reset, name="admin_totp_reset"),
     path("admin/keys/", security.admin_keys, name="admin_keys"),
+    path(
+        "admin/password-resets/",
+        security.admin_password_resets,
+        name="admin_password_resets",
+    ),
     path("admin/audit/", audit.audit_log, name="audit_log"),
     # the petitioner's page, no sign-in
     path("progress/", public.progress, name="public"),

@@ -114,9 +114,27 @@ class UserCreateForm(PasswordPair):
         self.fields["username"].widget.attrs["autocomplete"] = "off"
 
 
-class PasswordResetForm(PasswordPair):
-    def __init__(self, *args, **kw):
-        super().__init__(*args, prefix="p", **kw)
+class PasswordResetRequestForm(PlainForm):
+    reason = text(_("重置理由"), max_length=200, help_text=_("须由另一名管理员批准后才会重置。"))
+
+
+class PasswordChangeForm(PasswordPair):
+    old_password = forms.CharField(
+        label=_("当前密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    field_order = ["old_password", "password1", "password2"]
+
+
+class TotpConfirmForm(PlainForm):
+    code = forms.CharField(
+        label=_("动态验证码"),
+        max_length=10,
+        help_text=_("身份验证器上显示的6位数字。"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
 
 
 class GrantForm(PlainForm):

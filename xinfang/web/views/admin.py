@@ -24,10 +24,10 @@ from ..admin_services import (
     unit_update,
     user_create,
     user_set_active,
-    user_set_password,
 )
 from ..context import page, role_required
-from ..forms.admin import PasswordResetForm, UnitEditForm, UnitForm, UserCreateForm
+from ..forms.admin import PasswordResetRequestForm, UnitEditForm, UnitForm, UserCreateForm
+from ..password_services import holds_admin_role, password_reset_request, user_password_reset
 
 PAGE_SIZE = 50
 
@@ -197,26 +197,40 @@ def admin_users(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(Role.SYSADMIN)
 def admin_user(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reset an account's password: an ordinary account gets a one-time password at once (shown
+    in this response only, never in a message cookie); an administrator's needs a request that
+    another administrator approves."""
+    from xinfang.security.models import PasswordResetRequest
+
     user = get_object_or_404(User, pk=pk)
-    form = PasswordResetForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    is_admin = holds_admin_role(user)
+    form = PasswordResetRequestForm(request.POST or None)
+    one_time, error = "", ""
+    if request.method == "POST":
         try:
-            user_set_password(
-                by=request.membership,
-                user=user,
-                password=form.cleaned_data["password1"],
-                ip=client_ip(request),
-            )
+            if not is_admin:
+                one_time = user_password_reset(by=request.membership, user=user,
+                                               ip=client_ip(request))
+            elif form.is_valid():
+                password_reset_request(by=request.membership, user=user,
+                                       reason=form.cleaned_data["reason"], ip=client_ip(request))
+                messages.success(
+                    request, _("已提交%(name)s的密码重置申请，待另一名管理员批准。")
+                    % {"name": user.username})
+                return redirect("web:admin_user", pk=user.pk)
         except AdminRefused as e:
-            form.add_error("password1", e.message)
-        else:
-            messages.success(request, _("已重置%(name)s的密码。") % {"name": user.username})
-            return redirect("web:admin_users")
+            if is_admin:
+                refused_into(form, e)
+            else:
+                error = e.message
+    pending = PasswordResetRequest.objects.filter(
+        user=user, status=PasswordResetRequest.Status.PENDING).select_related("requested_by")
     return page(
         request,
         "web/admin_user.html",
-        {"account": user, "form": form},
-        status=400 if form.errors else 200,
+        {"account": user, "form": form, "is_admin": is_admin, "one_time": one_time,
+         "error": error, "pending": pending.first()},
+        status=400 if (form.errors and is_admin) or error else 200,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import login, logout
+from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from xinfang.audit.services import LOGOUT, audit_record
 from xinfang.org.choices import Role
 from xinfang.security.auth import TOTP_REQUIRED, authenticate_with_lockout, client_ip
+from xinfang.security.gate import gate_of, gate_on_sign_in
+from xinfang.security.sessions import session_begin, session_end
 
 from ..context import SESSION_KEY, choose_membership, current_membership, page
 from ..forms.misc import LoginForm
@@ -48,6 +50,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if user is not None:
             login(request, user)  # cycles the session key
             request.session.pop(SESSION_KEY, None)
+            session_begin(request, user)
+            gate_on_sign_in(request, user)
+            gate = gate_of(request)
+            if gate is not None:  # a one-time password to change, or TOTP to enrol first
+                return redirect(gate[0])
             landing = landing_url(request)
             return redirect(next_url if next_url and landing == "web:home" else landing)
         ask_totp = error == TOTP_REQUIRED
@@ -64,7 +71,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         audit_record(action=LOGOUT, actor=request.user, ip=client_ip(request))
-    logout(request)
+    session_end(request)
     return redirect("web:login")
 
 

@@ -1,16 +1,29 @@
 """The petitioner's page: no sign-in; the case number and query code give the progress in plain
 words and, once the decision letter is delivered, one satisfaction rating.
 
-Guessing is limited per address and per session: after ``FAIL_LIMIT`` wrong pairs the query is
-refused for ``BLOCK_SECONDS``. Counts live in the cache; a right pair does not reset them, so a
-known code cannot be used to keep guessing others.
+Wrong guesses are counted three ways (``security.throttle``, in the database, each count taken
+under a row lock), each blocking for ``BLOCK_SECONDS`` once it reaches its limit:
+
+- per **session** — one visitor: ``FAIL_LIMIT`` wrong codes;
+- per **address** — a service hall or a village office may sit behind one address, so it allows
+  many visitors' mistakes (``ADDRESS_LIMIT``) and one person's guessing does not shut the hall;
+- per **case number** — whoever asks, from however many addresses: ``CASE_LIMIT`` wrong codes for
+  one existing case block that case's query (its petitioner waits the block out, or asks at the
+  office), so a case cannot be guessed from thirty addresses.
+
+A typo-shaped miss — a case number that does not exist — costs a visitor half a wrong code and no
+case anything: there is no case to guess at, and a petitioner who mistyped the number should not
+be blocked as soon as one who keeps trying codes. A right pair resets nothing, so a known code
+cannot be used to keep guessing others.
 """
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from datetime import timedelta
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -22,12 +35,19 @@ from xinfang.cases.models import Case
 from xinfang.cases.selectors import case_for_query_code
 from xinfang.cases.services import perform, refusal
 from xinfang.security.auth import client_ip
+from xinfang.security.throttle import throttle_blocked_until, throttle_hit
 
 from ..context import page
 from ..forms.misc import ProgressQueryForm, PublicRatingForm
 
-FAIL_LIMIT = 10
+# Limits in wrong codes; a typo costs half of one (TYPO_COST of WRONG_CODE_COST points).
+FAIL_LIMIT = 10  # one visitor (session)
+ADDRESS_LIMIT = 60  # one address: a service hall's visitors together
+CASE_LIMIT = 10  # one case, from every address together
+WRONG_CODE_COST, TYPO_COST = 2, 1
 BLOCK_SECONDS = 15 * 60
+WINDOW = timedelta(seconds=BLOCK_SECONDS)
+BLOCK = timedelta(seconds=BLOCK_SECONDS)
 SESSION_KEY = "public_case"
 
 S = c.State
@@ -52,22 +72,36 @@ PLAIN_WORDS = {
 }
 
 
-def _counter_keys(request: HttpRequest) -> list[str]:
-    keys = [f"web:public:fail:ip:{client_ip(request) or 'unknown'}"]
+def _visitor_counters(request: HttpRequest) -> list[tuple[str, str, int]]:
+    """(scope, key, limit in points) of the one asking: their address and their session."""
+    counters = [("progress_ip", client_ip(request) or "unknown", ADDRESS_LIMIT * WRONG_CODE_COST)]
     if request.session.session_key:
-        keys.append(f"web:public:fail:session:{request.session.session_key}")
-    return keys
+        counters.append(("progress_sess", request.session.session_key,
+                         FAIL_LIMIT * WRONG_CODE_COST))
+    return counters
 
 
-def _blocked(request: HttpRequest) -> bool:
-    return any(cache.get(k, 0) >= FAIL_LIMIT for k in _counter_keys(request))
+def _blocked(request: HttpRequest, *, number: str = "") -> bool:
+    now = timezone.now()
+    counters = [(scope, key) for scope, key, _limit in _visitor_counters(request)]
+    if number:
+        counters.append(("progress_case", number))
+    return any(throttle_blocked_until(scope=s, key=k, now=now) for s, k in counters)
 
 
-def _failed(request: HttpRequest) -> None:
+def _failed(request: HttpRequest, *, number: str) -> None:
     if not request.session.session_key:
         request.session.save()
-    for key in _counter_keys(request):
-        cache.set(key, cache.get(key, 0) + 1, BLOCK_SECONDS)
+    now = timezone.now()
+    # Only whether the number exists, never the case itself: it decides what the miss costs.
+    exists = Case.objects.filter(number=number).exists()
+    cost = WRONG_CODE_COST if exists else TYPO_COST
+    for scope, key, limit in _visitor_counters(request):
+        throttle_hit(scope=scope, key=key, limit=limit, window=WINDOW, block=BLOCK, now=now,
+                     weight=cost)
+    if exists:
+        throttle_hit(scope="progress_case", key=number, limit=CASE_LIMIT, window=WINDOW,
+                     block=BLOCK, now=now)
 
 
 def _remembered(request: HttpRequest) -> Case | None:
@@ -131,16 +165,17 @@ def progress(request: HttpRequest) -> HttpResponse:
             return _render(request, ProgressQueryForm(), None)
         return _render(request, ProgressQueryForm(), _remembered(request))
     form = ProgressQueryForm(request.POST)
+    too_many = _("查询失败次数过多，请15分钟后再试。")
     if _blocked(request):
-        return _render(
-            request, form, None, status=429, error=_("查询失败次数过多，请15分钟后再试。")
-        )
+        return _render(request, form, None, status=429, error=too_many)
     if not form.is_valid():
         return _render(request, form, None, status=400)
-    number, code = form.cleaned_data["number"], form.cleaned_data["code"]
+    number, code = form.cleaned_data["number"].strip(), form.cleaned_data["code"]
+    if _blocked(request, number=number):
+        return _render(request, form, None, status=429, error=too_many)
     case = case_for_query_code(number, code)
     if case is None:
-        _failed(request)
+        _failed(request, number=number)
         return _render(
             request, form, None, status=404, error=_("信访件编号或查询码不正确，请核对受理告知书。")
         )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, User
 from xinfang.security.auth import account_unlock, client_ip
+from xinfang.security.totp import totp_disable
 
 from ..admin_services import AdminRefused, membership_grant, membership_revoke
 from ..context import page, role_required
@@ -105,6 +106,20 @@ def admin_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("web:admin_roles_user", pk=user.pk)
 
 
+@require_POST
+@role_required(Role.SECADMIN)
+def admin_totp_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Unbind a lost phone's authenticator; the user enrols again at the next sign-in (at once,
+    when the role requires TOTP)."""
+    user = get_object_or_404(User, pk=pk)
+    if user.pk == request.user.pk:
+        messages.error(request, _("不能解绑自己的动态验证码。"))
+    else:
+        totp_disable(user, by=request.membership.user, ip=client_ip(request))
+        messages.success(request, _("已解绑%(name)s的动态验证码。") % {"name": user.username})
+    return redirect("web:admin_roles_user", pk=user.pk)
+
+
 @require_GET
 @role_required(Role.SECADMIN)
 def admin_keys(request: HttpRequest) -> HttpResponse:
@@ -120,4 +135,44 @@ def admin_keys(request: HttpRequest) -> HttpResponse:
         request,
         "web/admin_keys.html",
         {"key_ids": ring.key_ids, "current": ring.current_key_id},
+    )
+
+
+# -- password resets of administrators (the second administrator) -------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.SYSADMIN, Role.SECADMIN)
+def admin_password_resets(request: HttpRequest) -> HttpResponse:
+    """Pending resets of administrators' passwords. Approving one issues the one-time password,
+    shown in this response only."""
+    from xinfang.security.models import PasswordResetRequest
+
+    from ..password_services import password_reset_approve, password_reset_refuse
+
+    one_time, done_for = "", None
+    if request.method == "POST":
+        req = get_object_or_404(PasswordResetRequest, pk=request.POST.get("request", "0") or 0)
+        try:
+            if request.POST.get("decision") == "approve":
+                one_time = password_reset_approve(by=request.membership, req=req,
+                                                  ip=client_ip(request))
+                done_for = req.user
+            else:
+                password_reset_refuse(by=request.membership, req=req, ip=client_ip(request))
+                messages.success(request, _("已拒绝该重置申请。"))
+                return redirect("web:admin_password_resets")
+        except AdminRefused as e:
+            messages.error(request, e.message)
+            return redirect("web:admin_password_resets")
+    pending = (
+        PasswordResetRequest.objects.filter(status=PasswordResetRequest.Status.PENDING)
+        .select_related("user", "requested_by")
+        .order_by("requested_at")
+    )
+    return page(
+        request,
+        "web/admin_password_resets.html",
+        {"pending": list(pending), "one_time": one_time, "done_for": done_for,
+         "me": request.user.pk},
     )

@@ -6,6 +6,8 @@ from xinfang.cases.models import Case
 from xinfang.cases.services import sweep
 from xinfang.demo.cases import load_cases, load_registers
 from xinfang.demo.org import build_jurisdiction
+from xinfang.org.choices import Role
+from xinfang.security.totp import totp_required_roles
 
 PASSWORD = "Xinfang#2026demo"
 
@@ -27,4 +29,8 @@ class Command(BaseCommand):
         self.stdout.write(f"\n演示账号（密码均为 {PASSWORD}）：")
         for m in j.members.values():
             self.stdout.write(f"  {m.user.username:<14} {m.get_role_display():<10} {m.unit}")
+        required = totp_required_roles()
+        if required:
+            roles = "、".join(str(Role(r).label) for r in sorted(required) if r in Role.values)
+            self.stdout.write(f"\n{roles}首次登录时须用手机身份验证器绑定动态验证码（TOTP）。")
         self.stdout.write("\n打开 http://127.0.0.1:8000/ 登录。")
