@@ -138,6 +138,13 @@ MEDIA_ROOT = VAR_DIR / "media"
 ATTACHMENT_ROOT = VAR_DIR / "attachments"
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 
+# Signed checkpoints of the audit trail's and the case history's heads, outside the database:
+# ship this file off the machine (docs/operations-security.md). None: no checkpoints.
+AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("XINFANG_AUDIT_CHECKPOINT_FILE", VAR_DIR / "audit-checkpoints.jsonl"))
+# Where `restore --force` keeps the trail and history of the database it replaces.
+AUDIT_ARCHIVE_DIR = VAR_DIR / "audit-archive"
+
 # Shared by every worker process (the public page's guess limit counts across them).
 CACHES = {
     "default": {
@@ -148,6 +155,8 @@ CACHES = {
 
 XINFANG_KEY_FILE = Path(os.environ.get("XINFANG_KEY_FILE", VAR_DIR / "keys" / "xinfang-keys.json"))
 XINFANG_KEY_AUTOCREATE = False
+# The environment variable holding the passphrase of a wrapped key file (never a setting).
+XINFANG_KEY_PASSPHRASE_ENV = "XINFANG_KEY_PASSPHRASE"
 XINFANG_PROFILE_DIR = BASE_DIR / "xinfang" / "rules" / "profiles"
 
 SESSION_COOKIE_AGE = 30 * 60  # idle timeout; refreshed on every request
