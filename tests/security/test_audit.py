@@ -3,7 +3,6 @@ walks, append-only in the database, kept at least 180 days; the case history sea
 signed checkpoints outside the database that catch a cut-off tail."""
 
 import json
-
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
@@ -163,7 +162,8 @@ def test_verify_fails_when_two_entries_trade_places(five):
 
 
 def test_verify_fails_when_a_rewritten_hash_no_longer_matches_the_next_entry(five):
-    forged = entry_mac(key_id=five[1].mac_key_id,prev_hash=five[1].prev_hash, at=five[1].at, actor_id=None,
+    forged = entry_mac(key_id=five[1].mac_key_id,
+                       prev_hash=five[1].prev_hash, at=five[1].at, actor_id=None,
                         actor_name="", action="login", object_type="", object_id="",
                         detail={}, ip="")[1]
     raw_update(f"UPDATE {TABLE} SET actor_id = NULL, actor_name = '', action = 'login', "

@@ -3,10 +3,9 @@ its petitioners (still decryptable) and its attachment files — and the archive
 plaintext ID number. Archives are encrypted; ``restore --force`` keeps the trail it replaces."""
 
 import gzip
-import os
-
 import io
 import json
+import os
 import shutil
 import tarfile
 from pathlib import Path
@@ -18,12 +17,12 @@ from django.core.management.base import CommandError
 
 from tests.conftest import id_number
 from xinfang.audit import services as audit
+from xinfang.audit.checkpoints import checkpoint_verify, checkpoint_write
 from xinfang.audit.models import AuditEntry
 from xinfang.cases.models import Attachment, Case, CaseEvent, Petitioner
 from xinfang.cases.services import PetitionerInput
 from xinfang.cases.services.attachments import attachment_add, attachment_open
 from xinfang.org.models import User
-from xinfang.audit.checkpoints import checkpoint_verify, checkpoint_write
 from xinfang.security import crypto, sealing
 from xinfang.security.crypto import get_keyring
 

@@ -197,8 +197,8 @@ def _compare(lines: list[dict], result: CheckpointResult) -> None:
     newest = lines[-1]
     if now["audit"]["total"] < newest["audit"]["total"]:
         result.problems.append(
-            f"审计记录只有 {now['audit']['total']} 条（含已清理的），少于 {newest['at']} 检查点时的 "
-            f"{newest['audit']['total']} 条：末尾的记录被删除。")
+            f"审计记录只有 {now['audit']['total']} 条（含已清理的），"
+            f"少于 {newest['at']} 检查点时的 {newest['audit']['total']} 条：末尾的记录被删除。")
     if now["history"]["count"] < newest["history"]["count"]:
         result.problems.append(
             f"办理记录只有 {now['history']['count']} 条，少于 {newest['at']} 检查点时的 "
@@ -219,8 +219,8 @@ def _compare(lines: list[dict], result: CheckpointResult) -> None:
             for pk in batch:
                 mac, at = wanted[pk]
                 if found.get(pk) != mac:
+                    what = "已不存在" if pk not in found else "的 MAC 已改变"
                     result.problems.append(
-                        f"{at} 检查点记录的{label} #{pk} " + ("已不存在" if pk not in found
-                                                       else "的 MAC 已改变") + "：记录被删除或改写。")
+                        f"{at} 检查点记录的{label} #{pk} {what}：记录被删除或改写。")
                     break
     result.ok = not result.problems

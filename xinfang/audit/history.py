@@ -90,16 +90,18 @@ def history_verify() -> HistoryResult:
         if not stored_key:
             began = get_keyring().sealing_began()
             if sealed_seen or began is None or values["at"] >= began:
-                return HistoryResult(False, checked, cases, pk,
-                                     f"办理记录 #{pk} 没有 MAC，却排在已有 MAC 的记录之后或写于启用 MAC "
-                                     "之后：是伪造的记录。")
+                return HistoryResult(
+                    False, checked, cases, pk,
+                    f"办理记录 #{pk} 没有 MAC，却排在已有 MAC 的记录之后或写于启用 MAC 之后："
+                    "是伪造的记录。")
             unsealed += 1
         else:
             try:
                 _, computed = event_mac(key_id=stored_key, prev_mac=prev_mac, **values)
             except KeyFileError:
-                return HistoryResult(False, checked, cases, pk,
-                                     f"办理记录 #{pk} 所用的 MAC 密钥 {stored_key} 不在密钥文件中。")
+                return HistoryResult(
+                    False, checked, cases, pk,
+                    f"办理记录 #{pk} 所用的 MAC 密钥 {stored_key} 不在密钥文件中。")
             except (TypeError, ValueError):
                 computed = ""
             if computed != stored_mac:

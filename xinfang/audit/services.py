@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -234,8 +233,7 @@ def audit_verify() -> VerifyResult:
                 False, checked, pk,
                 f"审计记录 #{pk} 没有 MAC，却排在已有 MAC 的记录之后或写于启用 MAC 之后："
                 "是伪造或重算的记录。")
-        computed = _recompute(lambda: entry_mac(key_id=key_id, **fields)[1] if key_id
-                              else entry_hash(**fields))
+        computed = _recompute(key_id, fields)
         if computed is None:
             return VerifyResult(
                 False, checked, pk, f"审计记录 #{pk} 所用的 MAC 密钥 {key_id} 不在密钥文件中，"
@@ -259,13 +257,13 @@ def _after_sealing_began(at: datetime) -> bool:
     return began is None or at >= began
 
 
-def _recompute(compute: Callable[[], str]) -> str | None:
-    """The recomputed MAC; ``""`` if the stored content cannot even be canonicalised; ``None``
-    if the MAC key is missing."""
+def _recompute(key_id: str, fields: dict) -> str | None:
+    """The recomputed MAC (plain hash if unsealed); ``""`` if the stored content cannot even be
+    canonicalised; ``None`` if the MAC key is missing."""
     from xinfang.security.crypto import KeyFileError
 
     try:
-        return compute()
+        return entry_mac(key_id=key_id, **fields)[1] if key_id else entry_hash(**fields)
     except KeyFileError:
         return None
     except (TypeError, ValueError):

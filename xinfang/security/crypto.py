@@ -44,6 +44,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import os
 import re
 import stat
@@ -60,6 +61,8 @@ from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from . import sealing
+
+logger = logging.getLogger(__name__)
 
 SCHEME = "sm4gcm"
 FILE_FORMAT = "xinfang-keyring"
@@ -466,7 +469,13 @@ def get_keyring() -> KeyRing:
             if signature == cached.signature:
                 cached.next_check = time.monotonic() + REFRESH_SECONDS
                 return cached.keyring
-            cached.keyring.reload()  # same object: code holding it sees the new key too
+            try:
+                cached.keyring.reload()  # same object: code holding it sees the new key too
+            except KeyFileError:
+                # Wrapped under a passphrase this process was not started with, or half-copied:
+                # the keys already held stay valid; a restart with the passphrase reads the file.
+                logger.warning("Key file %s changed but cannot be re-read; keeping the keys "
+                               "loaded before.", path, exc_info=True)
             keyring = cached.keyring
         else:
             keyring = _load_or_create(path)

@@ -10,8 +10,14 @@ from urllib.parse import unquote, urlparse
 
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.security.filemodes import apply_umask
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("XINFANG_VAR_DIR", BASE_DIR / "var"))
+
+# Everything this process creates — the SQLite database and its WAL files, caches, keys,
+# attachments — is owner-only (0600 files, 0700 directories): xinfang/security/filemodes.py.
+XINFANG_UMASK = apply_umask(os.environ.get("XINFANG_UMASK"))
 
 SECRET_KEY = os.environ.get("XINFANG_SECRET_KEY", "")
 DEBUG = False

@@ -12,12 +12,11 @@ from __future__ import annotations
 import getpass
 import json
 from datetime import datetime, time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-
-from pathlib import Path
 
 from xinfang.audit.checkpoints import checkpoint_path, checkpoint_verify, checkpoint_write
 from xinfang.audit.history import history_verify
@@ -76,7 +75,8 @@ class Command(BaseCommand):
             raise CommandError(f"无法读取密钥文件，不能校验：{e}") from e
         failures = []
         if not chain.ok:
-            failures.append(f"审计链校验失败（第一条问题记录 #{chain.first_bad_id}）：{chain.message}")
+            failures.append(
+                f"审计链校验失败（第一条问题记录 #{chain.first_bad_id}）：{chain.message}")
         if not history.ok:
             failures.append(f"办理记录校验失败（第一条问题记录 #{history.first_bad_id}）："
                             f"{history.message}")
