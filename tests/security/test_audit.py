@@ -1,6 +1,8 @@
-"""The audit trail: a hash chain that ``xinfang audit verify`` walks, append-only in the database,
-kept at least 180 days."""
+"""The audit trail: an HMAC chain under a key outside the database that ``xinfang audit verify``
+walks, append-only in the database, kept at least 180 days; the case history sealed the same way;
+signed checkpoints outside the database that catch a cut-off tail."""
 
+import json
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
@@ -12,6 +14,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from xinfang.audit import services as audit
+from xinfang.audit.checkpoints import checkpoint_verify, checkpoint_write
+from xinfang.audit.history import history_verify
 from xinfang.audit.models import AuditEntry
 from xinfang.audit.services import (
     GENESIS,
@@ -20,24 +24,30 @@ from xinfang.audit.services import (
     audit_record,
     audit_verify,
     entry_hash,
+    entry_mac,
 )
+from xinfang.cases.models import CaseEvent
+from xinfang.cases.services import perform
 from xinfang.org.models import User
+from xinfang.security.crypto import get_keyring
 
 TABLE = "audit_auditentry"
+HISTORY = "cases_caseevent"
 
 
 @contextmanager
-def triggers_off():
-    """What someone with the database owner's rights could do: switch the append-only trigger
-    off. (Inside the test's transaction, so it comes back afterwards.)"""
+def triggers_off(table=TABLE):
+    """What someone with the database owner's rights could do: switch the append-only triggers
+    off. (Inside the test's transaction, so they come back afterwards.)"""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # ALTER TABLE waits for no deferred foreign-key check: run those now.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {TABLE}_no_change")
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_change")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
-            cursor.execute(f"DROP TRIGGER {TABLE}_no_update")
+            cursor.execute(f"DROP TRIGGER {table}_no_update")
+            cursor.execute(f"DROP TRIGGER {table}_no_delete")
         yield cursor
 
 
@@ -73,13 +83,20 @@ def test_each_entry_carries_the_hash_of_the_one_before(five):
     assert entries[0].ip == "10.0.0.1"
 
 
-def test_the_stored_hash_covers_what_the_database_hands_back(five):
+def test_the_stored_mac_covers_what_the_database_hands_back(five):
+    ring = get_keyring()
     for e in AuditEntry.objects.order_by("id"):
-        assert e.hash == entry_hash(
+        assert e.mac_key_id == ring.current_mac_key_id
+        assert (e.mac_key_id, e.hash) == entry_mac(
+            key_id=e.mac_key_id, prev_hash=e.prev_hash, at=e.at, actor_id=e.actor_id,
+            actor_name=e.actor_name, action=e.action, object_type=e.object_type,
+            object_id=e.object_id, detail=e.detail, ip=e.ip,
+        )
+        # not a plain hash anyone could recompute
+        assert e.hash != entry_hash(
             prev_hash=e.prev_hash, at=e.at, actor_id=e.actor_id, actor_name=e.actor_name,
             action=e.action, object_type=e.object_type, object_id=e.object_id, detail=e.detail,
-            ip=e.ip,
-        )
+            ip=e.ip)
 
 
 def test_verify_passes_an_untouched_chain(five, capsys):
@@ -145,9 +162,10 @@ def test_verify_fails_when_two_entries_trade_places(five):
 
 
 def test_verify_fails_when_a_rewritten_hash_no_longer_matches_the_next_entry(five):
-    forged = entry_hash(prev_hash=five[1].prev_hash, at=five[1].at, actor_id=None,
+    forged = entry_mac(key_id=five[1].mac_key_id,
+                       prev_hash=five[1].prev_hash, at=five[1].at, actor_id=None,
                         actor_name="", action="login", object_type="", object_id="",
-                        detail={}, ip="")
+                        detail={}, ip="")[1]
     raw_update(f"UPDATE {TABLE} SET actor_id = NULL, actor_name = '', action = 'login', "
                f"object_type = '', object_id = '', detail = '{{}}', ip = '', hash = %s "
                f"WHERE id = %s", [forged, five[1].pk])
@@ -254,3 +272,210 @@ def test_concurrent_appends_never_fork_the_chain():
     assert AuditEntry.objects.count() == 40
     assert AuditEntry.objects.values("prev_hash").distinct().count() == 40
     assert audit_verify().ok
+
+
+# -- the six tamperings of the attack (issue 8) ---------------------------------------------------
+
+
+def recompute_chain(cursor, *, sealed_as: str = "") -> None:
+    """The attacker without the MAC key: rewrite every entry's hash (and link) with what they can
+    compute — SHA-256, or an HMAC under a key of their own — so the chain links up again."""
+    import hashlib
+    import hmac
+
+    prev = GENESIS
+    for e in AuditEntry.objects.order_by("id"):
+        fields = dict(prev_hash=prev, at=e.at, actor_id=e.actor_id, actor_name=e.actor_name,
+                      action=e.action, object_type=e.object_type, object_id=e.object_id,
+                      detail=e.detail, ip=e.ip)
+        if sealed_as:
+            forged = hmac.new(b"attacker's own key", json.dumps(
+                [str(v) for v in fields.values()]).encode(), hashlib.sha256).hexdigest()
+        else:
+            forged = entry_hash(**fields)
+        cursor.execute(f"UPDATE {TABLE} SET prev_hash = %s, hash = %s, mac_key_id = %s "
+                       f"WHERE id = %s", [prev, forged, sealed_as, e.pk])
+        prev = forged
+
+
+@pytest.fixture
+def checkpoints(settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "offsite" / "audit-checkpoints.jsonl"
+    return settings.AUDIT_CHECKPOINT_FILE
+
+
+def test_tail_deletion_is_caught_by_the_checkpoint(five, checkpoints):
+    # given a checkpoint of the head, shipped off the machine
+    checkpoint_write()
+    assert checkpoint_verify().ok
+
+    # when the newest two entries are deleted with the trigger dropped
+    raw_update(f"DELETE FROM {TABLE} WHERE id >= %s", [five[3].pk])
+
+    # then the shorter chain still links up, but the checkpoint says it was longer
+    assert audit_verify().ok
+    result = checkpoint_verify()
+    assert not result.ok and "末尾的记录被删除" in result.message
+    with pytest.raises(CommandError, match="检查点核对失败"):
+        call_command("audit", "verify")
+
+
+def test_entries_appended_after_a_checkpoint_pass(five, checkpoints, user):
+    checkpoint_write()
+    audit_record(action=audit.LOGIN, actor=user)
+
+    assert checkpoint_verify().ok
+
+
+@pytest.mark.parametrize("sealed_as", ["", "m1"], ids=["as-sha256", "under-a-guessed-key"])
+def test_edit_and_full_recomputation_without_the_mac_key_is_caught(five, sealed_as):
+    # given the trigger dropped, an entry edited and every hash after it recomputed
+    with triggers_off() as cursor:
+        cursor.execute(f"UPDATE {TABLE} SET detail = %s WHERE id = %s",
+                       ['{"rows": 1}', five[2].pk])
+        recompute_chain(cursor, sealed_as=sealed_as)
+
+    # then the chain links up, but the MACs do not verify
+    result = audit_verify()
+    assert not result.ok and result.first_bad_id == five[0].pk
+    with pytest.raises(CommandError, match="审计链校验失败"):
+        call_command("audit", "verify")
+
+
+def test_unsealed_entries_are_accepted_only_from_before_sealing_began(user):
+    # an entry from before the upgrade (plain SHA-256, dated before the MAC key existed) is fine
+    old_at = get_keyring().sealing_began() - timedelta(days=30)
+    fields = dict(prev_hash=GENESIS, at=old_at, actor_id=user.pk, actor_name="赵审计",
+                  action="login", object_type="", object_id="", detail={}, ip="")
+    AuditEntry.objects.create(hash=entry_hash(**fields), mac_key_id="", **fields)
+    audit_record(action=audit.LOGIN, actor=user)
+
+    result = audit_verify()
+    assert result.ok and result.unsealed == 1
+
+    # but a recomputed chain passing itself off as unsealed is not
+    with triggers_off() as cursor:
+        recompute_chain(cursor)
+    assert not audit_verify().ok
+
+
+# -- case history ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def walked(jianan, register):
+    """A case with four events in its history, and one more case beside it."""
+    case = register()
+    perform("propose", case=case, by=jianan.member("clerk"), proposal="交将官池镇")
+    register()
+    events = list(CaseEvent.objects.filter(case=case).order_by("seq"))
+    assert len(events) >= 2
+    return case, events
+
+
+def test_each_event_is_sealed_and_chained_per_case(walked):
+    case, events = walked
+    assert all(e.mac and e.mac_key_id for e in events)
+    result = history_verify()
+    assert result.ok and result.cases == 2
+    assert result.head_id == CaseEvent.objects.order_by("-id").first().pk
+
+
+def test_the_database_refuses_to_delete_history_even_on_sqlite(walked):
+    _, events = walked
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {HISTORY} WHERE id = %s", [events[-1].pk])
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {HISTORY} SET type = 'x' WHERE id = %s", [events[0].pk])
+
+
+def test_deleted_history_rows_are_caught(walked):
+    _, events = walked
+    with triggers_off(HISTORY) as cursor:
+        cursor.execute(f"DELETE FROM {HISTORY} WHERE id = %s", [events[0].pk])
+
+    result = history_verify()
+    assert not result.ok and "删除" in result.message
+    with pytest.raises(CommandError, match="办理记录校验失败"):
+        call_command("audit", "verify")
+
+
+def test_deleting_a_case_s_newest_events_is_caught_by_the_checkpoint(walked, checkpoints):
+    case, events = walked
+    checkpoint_write()
+    newest = CaseEvent.objects.order_by("-id").first()
+
+    with triggers_off(HISTORY) as cursor:
+        cursor.execute(f"DELETE FROM {HISTORY} WHERE id = %s", [newest.pk])
+
+    assert history_verify().ok  # what is left still links up
+    result = checkpoint_verify()
+    assert not result.ok and "办理记录" in result.message
+
+
+def test_history_edited_with_the_trigger_dropped_is_caught(walked):
+    _, events = walked
+    with triggers_off(HISTORY) as cursor:
+        cursor.execute(f"UPDATE {HISTORY} SET payload = %s WHERE id = %s",
+                       ['{"forged": true}', events[1].pk])
+
+    result = history_verify()
+    assert not result.ok and result.first_bad_id == events[1].pk
+
+
+# -- the checkpoint file itself -------------------------------------------------------------------
+
+
+def test_a_checkpoint_line_altered_or_removed_is_caught(five, checkpoints, user):
+    checkpoint_write()
+    audit_record(action=audit.LOGIN, actor=user)
+    checkpoint_write()
+    audit_record(action=audit.LOGIN, actor=user)
+    checkpoint_write()
+    lines = checkpoints.read_text().splitlines()
+    assert checkpoints.stat().st_mode & 0o777 == 0o600
+
+    # lowering a recorded count (to hide a deletion) breaks the line's signature
+    forged = json.loads(lines[2])
+    forged["audit"]["total"] -= 1
+    checkpoints.write_text("\n".join([*lines[:2], json.dumps(forged)]) + "\n")
+    assert "签名不符" in checkpoint_verify().message
+
+    # dropping a line from the middle breaks the link to the line before
+    checkpoints.write_text("\n".join([lines[0], lines[2]]) + "\n")
+    assert "不衔接" in checkpoint_verify().message
+
+
+def test_verify_checks_a_shipped_copy(five, checkpoints, tmp_path, capsys):
+    checkpoint_write()
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(checkpoints.read_bytes())
+    checkpoints.unlink()  # the attacker removes the local file...
+    raw_update(f"DELETE FROM {TABLE} WHERE id = %s", [five[-1].pk])
+
+    with pytest.raises(CommandError, match="末尾的记录被删除"):  # ...the copy remembers
+        call_command("audit", "verify", "--checkpoints", str(copy))
+
+
+def test_checkpoint_command_and_prune_keep_checkpoints_valid(user, checkpoints, capsys):
+    now = timezone.now()
+    for days in (400, 300, 10):
+        audit_record(action=audit.LOGIN, actor=user, at=now - timedelta(days=days))
+    call_command("audit", "checkpoint")
+    assert "已写入检查点" in capsys.readouterr().out
+
+    audit_prune(now - timedelta(days=200))  # two fewer rows, legitimately
+
+    assert checkpoint_verify().ok
+    call_command("audit", "verify")
+    assert "核对无误" in capsys.readouterr().out
+
+
+def test_sweep_writes_a_checkpoint(walked, checkpoints):
+    call_command("sweep", "--at", "2026-09-20T08:00+08:00")
+
+    line = json.loads(checkpoints.read_text().splitlines()[-1])
+    assert line["history"]["count"] == CaseEvent.objects.count()
+    assert checkpoint_verify().ok

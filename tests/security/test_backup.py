@@ -1,9 +1,11 @@
 """``xinfang backup`` → empty database → ``xinfang restore`` gives back every case, its history,
 its petitioners (still decryptable) and its attachment files — and the archive never holds a
-plaintext ID number."""
+plaintext ID number. Archives are encrypted; ``restore --force`` keeps the trail it replaces."""
 
+import gzip
 import io
 import json
+import os
 import shutil
 import tarfile
 from pathlib import Path
@@ -15,12 +17,13 @@ from django.core.management.base import CommandError
 
 from tests.conftest import id_number
 from xinfang.audit import services as audit
+from xinfang.audit.checkpoints import checkpoint_verify, checkpoint_write
 from xinfang.audit.models import AuditEntry
 from xinfang.cases.models import Attachment, Case, CaseEvent, Petitioner
 from xinfang.cases.services import PetitionerInput
 from xinfang.cases.services.attachments import attachment_add, attachment_open
 from xinfang.org.models import User
-from xinfang.security import crypto
+from xinfang.security import crypto, sealing
 from xinfang.security.crypto import get_keyring
 
 pytestmark = pytest.mark.django_db(transaction=True)  # restore commits, as it does in use
@@ -66,8 +69,25 @@ def snapshot():
     }
 
 
+PASSPHRASE = "一段足够长的备份口令-2026"
+
+
+def decrypted(path: Path, passphrase: str | None = None) -> io.BytesIO:
+    """The ``.tar.gz`` inside a sealed archive."""
+    plain = io.BytesIO()
+    with open(path, "rb") as f:
+        sealing.open_stream(f, plain, passphrase=passphrase,
+                            keys=dict([get_keyring().backup_key]))
+    plain.seek(0)
+    return plain
+
+
+def open_archive(path: Path, passphrase: str | None = None) -> tarfile.TarFile:
+    return tarfile.open(fileobj=decrypted(path, passphrase), mode="r:gz")
+
+
 def archive_bytes(path: Path) -> bytes:
-    with tarfile.open(path, "r:gz") as tar:
+    with open_archive(path) as tar:
         return b"".join(tar.extractfile(m).read() for m in tar if m.isfile())
 
 
@@ -127,7 +147,7 @@ def test_the_manifest_names_keys_counts_and_checksums_but_holds_no_key(installat
     out = tmp_path / "backup.tar.gz"
     call_command("backup", str(out))
 
-    with tarfile.open(out, "r:gz") as tar:
+    with open_archive(out) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))
         names = tar.getnames()
     assert manifest["keys"]["referenced"] == ["k1"]
@@ -136,7 +156,7 @@ def test_the_manifest_names_keys_counts_and_checksums_but_holds_no_key(installat
     assert set(manifest["members"]) == set(names) - {"manifest.json"}
     assert "audit" in manifest["migrations"]
     key_file = json.loads(Path(get_keyring().path).read_text())
-    for key in key_file["data_keys"]:
+    for key in [*key_file["data_keys"], *key_file["mac_keys"], key_file["backup_key"]]:
         assert key["key"].encode() not in archive_bytes(out)
     assert AuditEntry.objects.order_by("-id").first().action == audit.BACKUP
 
@@ -161,22 +181,24 @@ def test_restore_with_force_replaces_what_is_there(installation, tmp_path, regis
 
 
 def test_restore_refuses_a_key_file_without_the_keys_the_data_uses(
-        installation, tmp_path, settings):
+        installation, tmp_path, settings, monkeypatch):
+    monkeypatch.setenv("BACKUP_PASS", PASSPHRASE)
     out = tmp_path / "backup.tar.gz"
-    call_command("backup", str(out))
+    call_command("backup", str(out), "--passphrase-env", "BACKUP_PASS")
     empty_the_installation(settings)
     settings.XINFANG_KEY_FILE = tmp_path / "other" / "keys.json"  # a fresh, different key file
 
     with pytest.raises(CommandError, match="密钥 k1 无法解密"):
-        call_command("restore", str(out))
+        call_command("restore", str(out), "--passphrase-env", "BACKUP_PASS")
     assert not Case.objects.exists()
 
 
 def test_restore_refuses_an_archive_altered_after_backup(installation, tmp_path, settings):
+    """A plain archive (the format before encryption, still accepted) altered inside."""
     out = tmp_path / "backup.tar.gz"
     call_command("backup", str(out))
     altered = tmp_path / "altered.tar.gz"
-    with tarfile.open(out, "r:gz") as src, tarfile.open(altered, "w:gz") as dst:
+    with open_archive(out) as src, tarfile.open(altered, "w:gz") as dst:
         for member in src:
             body = src.extractfile(member).read()
             if member.name == "data.json":
@@ -200,5 +222,100 @@ def test_text_that_only_looks_like_a_token_does_not_block_a_restore(
     call_command("restore", str(out))
 
     assert Case.objects.filter(matter__startswith="sm4gcm:k7:").exists()
-    with tarfile.open(out, "r:gz") as tar:
+    with open_archive(out) as tar:
         assert json.load(tar.extractfile("manifest.json"))["keys"]["referenced"] == ["k1"]
+
+
+# -- encryption -----------------------------------------------------------------------------------
+
+
+def test_the_backup_is_encrypted_and_created_owner_only(installation, tmp_path):
+    out = tmp_path / "backup.xfbk"
+    call_command("backup", str(out))
+
+    raw = out.read_bytes()
+    assert raw.startswith(sealing.STREAM_MAGIC)
+    assert b"manifest.json" not in raw and b"sm4gcm:" not in raw
+    with pytest.raises(tarfile.TarError):
+        tarfile.open(out, "r:gz")
+    assert os.stat(out).st_mode & 0o777 == 0o600
+    assert AuditEntry.objects.order_by("-id").first().detail["sealed_by"] == "backup_key"
+
+
+def test_a_passphrase_backup_restores_only_with_the_passphrase(
+        installation, tmp_path, settings, monkeypatch):
+    monkeypatch.setenv("BACKUP_PASS", PASSPHRASE)
+    monkeypatch.setenv("WRONG_PASS", PASSPHRASE + "x")
+    out = tmp_path / "backup.xfbk"
+    call_command("backup", str(out), "--passphrase-env", "BACKUP_PASS")
+    empty_the_installation(settings)
+
+    with pytest.raises(CommandError, match="请提供口令"):
+        call_command("restore", str(out))
+    with pytest.raises(CommandError, match="解密失败"):
+        call_command("restore", str(out), "--passphrase-env", "WRONG_PASS")
+    call_command("restore", str(out), "--passphrase-env", "BACKUP_PASS")
+
+    assert snapshot()["cases"] == installation["cases"]
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "append"])
+def test_restore_refuses_an_encrypted_archive_altered_or_cut_short(
+        installation, tmp_path, settings, damage):
+    out = tmp_path / "backup.xfbk"
+    call_command("backup", str(out))
+    raw = bytearray(out.read_bytes())
+    if damage == "flip":
+        raw[len(raw) // 2] ^= 0x01
+    elif damage == "truncate":
+        raw = raw[: len(raw) - 40]
+    else:
+        raw += b"more"
+    out.write_bytes(bytes(raw))
+    empty_the_installation(settings)
+
+    with pytest.raises(CommandError, match="无法解密备份文件"):
+        call_command("restore", str(out))
+    assert not Case.objects.exists()
+
+
+def test_a_short_or_missing_passphrase_is_refused(installation, tmp_path, monkeypatch):
+    monkeypatch.setenv("SHORT_PASS", "short")
+    with pytest.raises(CommandError, match="太短"):
+        call_command("backup", str(tmp_path / "a.xfbk"), "--passphrase-env", "SHORT_PASS")
+    with pytest.raises(CommandError, match="未设置"):
+        call_command("backup", str(tmp_path / "b.xfbk"), "--passphrase-env", "NO_SUCH_VAR")
+
+
+# -- restore --force keeps the trail it replaces --------------------------------------------------
+
+
+def test_restore_force_archives_the_replaced_trail_and_records_it(
+        installation, tmp_path, settings, register):
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+    settings.AUDIT_ARCHIVE_DIR = tmp_path / "audit-archive"
+    out = tmp_path / "backup.xfbk"
+    call_command("backup", str(out))
+    # after the backup: more history and audit entries, and a checkpoint of them
+    register(petitioners=[PetitionerInput(name="备份之后", phone="13700000000")])
+    audit.audit_record(action=audit.LOGIN, actor_name="备份之后登录")
+    checkpoint_write()
+    before = snapshot()
+
+    call_command("restore", str(out), "--force")
+
+    # the new trail says what was replaced, and where it was kept
+    entry = AuditEntry.objects.order_by("-id").first()
+    assert entry.action == audit.RESTORE
+    kept = entry.detail["previous_trail"]
+    assert kept["audit_count"] == len(before["audit"])
+    assert kept["history_count"] == len(before["events"])
+    path = settings.AUDIT_ARCHIVE_DIR / kept["file"]
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    lines = [json.loads(x) for x in gzip.open(path).read().splitlines()]
+    assert [x["audit"]["hash"] for x in lines if "audit" in x] == [h for _, h in before["audit"]]
+    assert any(x.get("event", {}).get("payload") for x in lines)
+    assert any("checkpoints" in x for x in lines)
+    # the checkpoints from before the restore no longer count against the smaller database
+    assert checkpoint_verify().ok
+    call_command("audit", "verify")

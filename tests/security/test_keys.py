@@ -177,3 +177,158 @@ def test_tokens_kept_in_plain_columns_are_rotated_and_lookalikes_left_alone(peti
     assert matters[pks[0]].startswith("sm4gcm:k3:")
     assert get_keyring().decrypt(matters[pks[0]]) == "秘密"
     assert matters[pks[1]] == lookalike
+
+
+# -- passphrase, environment, MAC keys, modes (issue 8) -------------------------------------------
+
+import os  # noqa: E402
+import stat  # noqa: E402
+
+from xinfang.audit.services import audit_verify  # noqa: E402
+from xinfang.security.crypto import KeyFileError, KeyRing  # noqa: E402
+
+PASSPHRASE = "密钥文件的口令-足够长-2026"
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_key_file_created_with_a_passphrase_holds_no_key_in_the_clear(
+        own_key_file, monkeypatch, capsys):
+    monkeypatch.setenv("NEW_PASS", PASSPHRASE)
+    call_command("keys", "create", "--passphrase-env", "NEW_PASS")
+    assert "口令封装" in capsys.readouterr().out
+
+    document = json.loads(own_key_file.read_text())
+    assert document["format"] == "xinfang-sealed" and "data_keys" not in document
+    assert mode(own_key_file) == 0o600 and mode(own_key_file.parent) == 0o700
+
+    # without the passphrase the keys cannot be had
+    crypto.reset_keyring_cache()
+    with pytest.raises(KeyFileError, match="XINFANG_KEY_PASSPHRASE"):
+        get_keyring()
+    monkeypatch.setenv("XINFANG_KEY_PASSPHRASE", PASSPHRASE + "?")
+    crypto.reset_keyring_cache()
+    with pytest.raises(KeyFileError, match="cannot be unwrapped"):
+        get_keyring()
+
+    # with it, it is a key ring like any other — and a rotation keeps it wrapped
+    monkeypatch.setenv("XINFANG_KEY_PASSPHRASE", PASSPHRASE)
+    crypto.reset_keyring_cache()
+    ring = get_keyring()
+    token = ring.encrypt("41102319800101123X")
+    ring.add_key()
+    assert json.loads(own_key_file.read_text())["format"] == "xinfang-sealed"
+    assert KeyRing.load(own_key_file, passphrase=PASSPHRASE).decrypt(token) == "41102319800101123X"
+
+
+def test_wrap_and_unwrap_an_existing_key_file(petitioners, own_key_file, monkeypatch):
+    before = plain()
+    monkeypatch.setenv("NEW_PASS", PASSPHRASE)
+
+    call_command("keys", "wrap", "--passphrase-env", "NEW_PASS")
+    assert "data_keys" not in json.loads(own_key_file.read_text())
+    monkeypatch.setenv("XINFANG_KEY_PASSPHRASE", PASSPHRASE)
+    crypto.reset_keyring_cache()
+    assert plain() == before
+
+    call_command("keys", "unwrap")
+    assert "data_keys" in json.loads(own_key_file.read_text())
+    monkeypatch.delenv("XINFANG_KEY_PASSPHRASE")
+    crypto.reset_keyring_cache()
+    assert plain() == before
+    assert mode(own_key_file) == 0o600
+
+
+def test_keys_taken_whole_from_the_environment(db, own_key_file, monkeypatch, capsys, settings):
+    call_command("keys", "create", "--print")
+    document = capsys.readouterr().out
+    assert json.loads(document)["mac_keys"]
+    monkeypatch.setenv("XINFANG_KEYS", document)
+    settings.XINFANG_KEY_AUTOCREATE = False
+    crypto.reset_keyring_cache()
+
+    ring = get_keyring()
+
+    assert ring.path is None and not own_key_file.exists()  # no file written or needed
+    assert ring.decrypt(ring.encrypt("13812345678")) == "13812345678"
+    audit.audit_record(action=audit.LOGIN, actor_name="容器")
+    assert audit_verify().ok
+    with pytest.raises(CommandError, match="XINFANG_KEYS"):
+        call_command("keys", "rotate-mac")
+
+
+def test_a_key_document_in_the_environment_without_mac_keys_is_refused(monkeypatch):
+    document = json.loads(KeyRing.generate().to_json())
+    del document["mac_keys"], document["current_mac_key_id"], document["backup_key"]
+    monkeypatch.setenv("XINFANG_KEYS", json.dumps(document))
+    crypto.reset_keyring_cache()
+
+    with pytest.raises(KeyFileError, match="no MAC or backup key"):
+        get_keyring()
+
+
+def test_a_key_file_from_before_mac_keys_gains_them_on_load(own_key_file):
+    document = json.loads(KeyRing.generate().to_json())
+    del document["mac_keys"], document["current_mac_key_id"], document["backup_key"]
+    own_key_file.parent.mkdir(mode=0o700)
+    own_key_file.write_text(json.dumps(document))
+    own_key_file.chmod(0o600)
+
+    ring = get_keyring()
+
+    assert ring.current_mac_key_id == "m1" and ring.backup_key
+    saved = json.loads(own_key_file.read_text())
+    assert saved["mac_keys"] and saved["data_keys"] == document["data_keys"]
+
+
+def test_rotate_mac_seals_new_entries_under_the_new_key_and_old_ones_still_verify(db, capsys):
+    first = audit.audit_record(action=audit.LOGIN, actor_name="甲")
+
+    call_command("keys", "rotate-mac")
+
+    second = audit.audit_record(action=audit.LOGIN, actor_name="乙")
+    assert (first.mac_key_id, second.mac_key_id) == ("m1", "m2")
+    assert audit_verify().ok
+    assert AuditEntry.objects.filter(action=audit.KEY_ROTATION, object_id="m2").exists()
+
+
+def test_data_at_rest_is_created_owner_only(db, own_key_file, tmp_path):
+    from django.db.utils import ConnectionHandler
+
+    from xinfang.settings.base import sqlite_database
+
+    # the key file
+    get_keyring()
+    assert mode(own_key_file) == 0o600 and mode(own_key_file.parent) == 0o700
+
+    # a new SQLite database in WAL mode: the database, -wal and -shm files
+    path = tmp_path / "fresh" / "xinfang.sqlite3"
+    path.parent.mkdir()
+    handler = ConnectionHandler({"default": sqlite_database(path)})
+    scratch = handler["default"]
+    try:
+        with scratch.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (x)")
+            cursor.execute("INSERT INTO t VALUES (1)")
+        for suffix in ("", "-wal", "-shm"):
+            assert mode(f"{path}{suffix}") == 0o600, suffix
+    finally:
+        scratch.close()
+
+
+def test_an_existing_wider_sqlite_file_is_tightened_on_connect(db, tmp_path):
+    from django.db.utils import ConnectionHandler
+
+    from xinfang.settings.base import sqlite_database
+
+    path = tmp_path / "old.sqlite3"
+    path.touch()
+    path.chmod(0o644)
+    scratch = ConnectionHandler({"default": sqlite_database(path)})["default"]
+    try:
+        scratch.ensure_connection()
+        assert mode(path) == 0o600
+    finally:
+        scratch.close()

@@ -6,3 +6,8 @@ class AuditConfig(AppConfig):
     name = "xinfang.audit"
     label = "audit"
     verbose_name = _("审计")
+
+    def ready(self) -> None:
+        from . import dbguard
+
+        dbguard.install()

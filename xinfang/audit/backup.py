@@ -1,6 +1,9 @@
 """``xinfang backup`` / ``xinfang restore``: everything of an installation in one archive.
 
-The archive (``.tar.gz``) holds:
+The archive is a ``.tar.gz`` sealed with SM4-GCM (``xinfang/security/sealing.py``): under a
+passphrase the operator supplies (``--passphrase-env VAR``) or, by default, under the key file's
+backup key. Restore decrypts (refusing any change, a cut-off end or a wrong key), then checks as
+below. The sealed ``.tar.gz`` holds:
 
 - ``data.json`` — every row of every xinfang model (plus Django's groups), column by column,
   primary keys kept. Encrypted columns are written as the stored ``sm4gcm:…`` tokens, never
@@ -18,11 +21,17 @@ configured key file decrypts a value under every key id used, and that its blind
 one the indexes were computed with. Rows are then inserted as stored, sequences are reset
 (PostgreSQL), the audit chain is verified to end on the same head as at backup, and the attachment
 files are moved into place.
+
+``restore --force`` replaces a database that is in use: its audit trail, case history and the
+checkpoint file's content are first written to a trail archive (``AUDIT_ARCHIVE_DIR``, gzip JSON
+lines, 0600), whose name and SHA-256 the new trail's ``restore`` entry records; a signed *restore*
+line is appended to the checkpoint file. Nothing of the previous trail is lost.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import json
@@ -43,16 +52,18 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.color import no_style
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.duration import duration_iso_string
 
-from xinfang.security import crypto
+from xinfang.security import crypto, sealing
 from xinfang.security.crypto import DecryptionError, get_keyring
 from xinfang.security.fields import EncryptedTextField
 
+from . import checkpoints, dbguard
 from . import services as audit
 
 FORMAT = "xinfang-backup"
@@ -216,8 +227,10 @@ class _HashingWriter(io.RawIOBase):
         return len(b)
 
 
-def backup_create(out: str | os.PathLike[str], *, actor_name: str = "") -> dict:
-    """Write the archive to ``out`` (refusing to overwrite); returns the manifest."""
+def backup_create(out: str | os.PathLike[str], *, actor_name: str = "",
+                  passphrase: str | None = None) -> dict:
+    """Write the sealed archive to ``out`` (refusing to overwrite); returns the manifest. Sealed
+    under ``passphrase`` if given, else under the key file's backup key."""
     out = Path(out)
     if out.exists():
         raise BackupError(f"{out} 已存在，拒绝覆盖。")
@@ -266,12 +279,14 @@ def backup_create(out: str | os.PathLike[str], *, actor_name: str = "") -> dict:
             "audit": {"ok": chain.ok, "checked": chain.checked, "head": chain.head_hash,
                       "first_bad_id": chain.first_bad_id},
         }
-        _write_archive(out, manifest, [(DATA, data_path), *files], created_at)
+        plain = Path(work) / "archive.tar.gz"
+        _write_archive(plain, manifest, [(DATA, data_path), *files], created_at)
+        sealed_by = _seal(plain, out, ring, passphrase)
     archive_sha = _sha256_file(out)
     audit.audit_record(
         action=audit.BACKUP, actor_name=actor_name, object_type="backup", object_id=out.name,
         detail={"sha256": archive_sha, "rows": sum(counts.values()),
-                "attachments": len(files), "keys": sorted(samples)},
+                "attachments": len(files), "keys": sorted(samples), "sealed_by": sealed_by},
     )
     return manifest
 
@@ -339,6 +354,32 @@ def _attachment_rows() -> list[tuple[str, str]]:
     return list(Attachment.objects.order_by("pk").values_list("stored_name", "sha256"))
 
 
+def _seal(plain: Path, out: Path, ring: crypto.KeyRing, passphrase: str | None) -> str:
+    """Encrypt ``plain`` into ``out`` (0600, never replacing a file); says under what."""
+    out.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".backup-", dir=out.parent)  # 0600
+    try:
+        with os.fdopen(fd, "wb") as sink, open(plain, "rb") as source:
+            if passphrase:
+                sealing.seal_stream(source, sink, passphrase=passphrase)
+            else:
+                key_id, key = _backup_key(ring)
+                sealing.seal_stream(source, sink, key=key, key_id=key_id)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.link(tmp, out)  # never replaces a file that appeared meanwhile
+    finally:
+        os.unlink(tmp)
+    return "passphrase" if passphrase else "backup_key"
+
+
+def _backup_key(ring: crypto.KeyRing) -> tuple[str, bytes]:
+    try:
+        return ring.backup_key
+    except crypto.KeyFileError as e:
+        raise BackupError(f"密钥文件中没有备份密钥：{e}；请用 --passphrase-env 提供口令。") from e
+
+
 def _write_archive(out: Path, manifest: dict, files: list[tuple[str, Path]],
                    created_at: datetime) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -370,9 +411,31 @@ def _sha256_file(path: Path) -> str:
 # -- restoring -------------------------------------------------------------------------------------
 
 
+def backup_decrypt(archive: Path, out: Path, *, ring: crypto.KeyRing,
+                   passphrase: str | None = None) -> bool:
+    """Decrypt a sealed archive into ``out``; returns ``False`` (copying nothing) if ``archive``
+    is a plain ``.tar.gz`` from before backups were encrypted."""
+    with open(archive, "rb") as source:
+        if not sealing.is_sealed_stream(source.read(len(sealing.STREAM_MAGIC))):
+            return False
+        source.seek(0)
+        try:
+            keys = dict([ring.backup_key])
+        except crypto.KeyFileError:
+            keys = {}  # a passphrase is then the only way in
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as sink:
+            try:
+                sealing.open_stream(source, sink, passphrase=passphrase, keys=keys)
+            except sealing.SealError as e:
+                raise BackupError(f"无法解密备份文件：{e}") from e
+    return True
+
+
 def backup_restore(archive: str | os.PathLike[str], *, force: bool = False,
-                   actor_name: str = "") -> dict:
-    """Restore ``archive`` into this database. Returns the manifest."""
+                   actor_name: str = "", passphrase: str | None = None) -> dict:
+    """Restore ``archive`` into this database. Returns the manifest (with ``"sealed"`` false for
+    a plain archive from before backups were encrypted)."""
     archive = Path(archive)
     if not archive.exists():
         raise BackupError(f"找不到备份文件 {archive}。")
@@ -381,10 +444,12 @@ def backup_restore(archive: str | os.PathLike[str], *, force: bool = False,
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=root))
     try:
-        with tarfile.open(archive, mode="r:gz") as tar:
+        ring = _keyring()
+        plain = staging / "archive.tar.gz"
+        sealed = backup_decrypt(archive, plain, ring=ring, passphrase=passphrase)
+        with tarfile.open(plain if sealed else archive, mode="r:gz") as tar:
             manifest = _read_manifest(tar)
             _check_migrations(manifest, chosen)
-            ring = _keyring()
             _check_key_ring(manifest, ring)
             data_path = staging / DATA
             staged = _extract(tar, manifest, staging, data_path)
@@ -401,7 +466,9 @@ def backup_restore(archive: str | os.PathLike[str], *, force: bool = False,
                     + (" 等" if len(non_empty) > 5 else "") + " 已有数据）。"
                     "恢复会覆盖现有全部业务数据；确需如此请加 --force。"
                 )
+            previous = None
             if non_empty:
+                previous = archive_trail(reason=f"restore --force {archive.name}")
                 _clear(chosen.values())
             _insert_all(data, chosen)
             _reset_sequences(chosen.values())
@@ -410,12 +477,21 @@ def backup_restore(archive: str | os.PathLike[str], *, force: bool = False,
             if expected.get("ok") and (not chain.ok or chain.head_hash != expected.get("head")):
                 raise BackupError(f"恢复后的审计链与备份时不一致：{chain.message}")
             _move_into_place(staged, root)
-        audit.audit_record(
-            action=audit.RESTORE, actor_name=actor_name, object_type="backup",
-            object_id=archive.name,
-            detail={"created_at": manifest["created_at"], "rows": sum(manifest["counts"].values()),
-                    "attachments": len(staged), "forced": bool(non_empty)},
-        )
+        detail = {"created_at": manifest["created_at"], "rows": sum(manifest["counts"].values()),
+                  "attachments": len(staged), "forced": bool(non_empty), "sealed": sealed}
+        if previous is not None:
+            detail["previous_trail"] = previous
+        audit.audit_record(action=audit.RESTORE, actor_name=actor_name, object_type="backup",
+                           object_id=archive.name, detail=detail)
+        # What the checkpoints said so far describes the replaced database: start afresh,
+        # signed, in the same (append-only) file.
+        checkpoints.checkpoint_write(kind=checkpoints.RESTORE, note={
+            "archive": archive.name,
+            "previous_trail": previous["file"] if previous else "",
+            "previous_trail_sha256": previous["sha256"] if previous else "",
+        })
+        manifest["sealed"] = sealed
+        manifest["previous_trail"] = previous
         return manifest
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -537,10 +613,44 @@ def _check_data(data: dict, manifest: dict, chosen: dict[str, type[models.Model]
 def _clear(chosen: Iterable[type[models.Model]]) -> None:
     tables = [m._meta.db_table for m in chosen]
     # PostgreSQL: TRUNCATE, which the append-only row triggers do not see. SQLite: DELETE, which
-    # its UPDATE-only triggers allow.
+    # its DELETE triggers allow in maintenance only.
     statements = connection.ops.sql_flush(no_style(), tables, reset_sequences=False,
                                           allow_cascade=True)
-    connection.ops.execute_sql_flush(statements)
+    with dbguard.maintenance():
+        connection.ops.execute_sql_flush(statements)
+
+
+def archive_trail(*, reason: str) -> dict:
+    """Write the whole audit trail, the case history and the checkpoint file's content to a new
+    file in ``AUDIT_ARCHIVE_DIR`` before they are replaced; returns what the restore records."""
+    from xinfang.cases.models import CaseEvent
+
+    directory = Path(settings.AUDIT_ARCHIVE_DIR)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = directory / f"trail-before-restore-{stamp}-{uuid.uuid4().hex[:8]}.jsonl.gz"
+    chain = audit.audit_verify()
+    counts = {"audit": 0, "history": 0}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as out:
+        def line(obj: dict) -> None:
+            out.write(json.dumps(obj, cls=DjangoJSONEncoder, ensure_ascii=False).encode() + b"\n")
+
+        line({"format": "xinfang-trail-archive", "version": 1, "reason": reason,
+              "created_at": datetime.now(UTC).isoformat(), "database": connection.vendor,
+              "audit_verify": {"ok": chain.ok, "message": chain.message,
+                               "head": chain.head_hash}})
+        for row in audit.AuditEntry.objects.order_by("id").values().iterator(chunk_size=2000):
+            line({"audit": row})
+            counts["audit"] += 1
+        for row in CaseEvent.objects.order_by("id").values().iterator(chunk_size=5000):
+            line({"event": row})
+            counts["history"] += 1
+        file = checkpoints.checkpoint_path()
+        if file is not None and file.exists():
+            line({"checkpoints": file.read_text(encoding="utf-8")})
+    return {"file": path.name, "sha256": _sha256_file(path), "audit_count": counts["audit"],
+            "audit_head": chain.head_hash, "history_count": counts["history"]}
 
 
 def _insert_all(data: dict, chosen: dict[str, type[models.Model]]) -> None:

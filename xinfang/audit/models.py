@@ -1,6 +1,7 @@
 """The audit trail (等保 2.0): sign-ins, failures, reveals, exports, downloads, permission and
-profile changes. Each entry carries the hash of the one before it, so removing or altering any
-entry breaks the chain that ``xinfang audit verify`` walks."""
+profile changes. Each entry carries the MAC of the one before it, so removing or altering any
+entry breaks the chain that ``xinfang audit verify`` walks; the MAC key lives in the key file,
+outside the database, so whoever edits the table cannot compute a new chain."""
 
 from django.conf import settings
 from django.db import models
@@ -18,7 +19,10 @@ class AuditEntry(models.Model):
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     ip = models.CharField(_("来源地址"), max_length=45, blank=True)
     prev_hash = models.CharField(max_length=64)
+    # HMAC-SM3 under the key file's MAC key ``mac_key_id`` (empty: a plain SHA-256 entry written
+    # before the trail was sealed).
     hash = models.CharField(max_length=64, unique=True)
+    mac_key_id = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         verbose_name = _("审计记录")

@@ -1,9 +1,16 @@
 """Writing, verifying and pruning the audit trail.
 
-Every entry stores ``prev_hash`` (the hash of the entry before it, ``"0" * 64`` for the first) and
-``hash``, the SHA-256 of a canonical JSON array of its own content and ``prev_hash``. Altering an
-entry breaks its own hash; removing one breaks the ``prev_hash`` of the next; reordering breaks
-both. ``audit_verify`` walks the chain in id order and names the first entry that does not fit.
+Every entry stores ``prev_hash`` (the MAC of the entry before it, ``"0" * 64`` for the first) and
+``hash``, the HMAC-SM3 of a canonical JSON array of its own content, ``prev_hash`` and the id of
+the MAC key, under that MAC key of the key file (``mac_key_id``). Altering an entry breaks its own
+MAC; removing one breaks the ``prev_hash`` of the next; reordering breaks both. The key is not in
+the database, so someone who can write the table (or drop its trigger) cannot recompute a chain
+that verifies. ``audit_verify`` walks the chain in id order and names the first entry that does
+not fit. Removing the *newest* entries leaves a shorter chain that still fits: the checkpoints
+(``checkpoints.py``), kept outside the database, catch that.
+
+Entries written before the trail was sealed (``mac_key_id`` empty) carry a plain SHA-256 and are
+accepted only as a prefix: once a sealed entry has been seen, an unsealed one is a forgery.
 
 Appends are serialised so that two writers never chain onto the same predecessor: PostgreSQL takes
 a transaction-scoped advisory lock (a ``SELECT … FOR UPDATE`` on the last row is not enough — a
@@ -28,6 +35,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from xinfang.security.crypto import get_keyring
+
+from . import dbguard
 from .conf import retention_days
 from .models import AuditEntry
 
@@ -72,6 +82,8 @@ class VerifyResult:
     first_bad_id: int | None = None
     message: str = ""
     head_hash: str = ""  # the newest entry's hash: record it elsewhere to detect a cut-off tail
+    head_id: int | None = None
+    unsealed: int = 0  # entries from before sealing (plain SHA-256), a prefix
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -113,8 +125,8 @@ def _append(fields: dict, *, prev_if_empty: str = GENESIS) -> AuditEntry:
                 _lock_chain()
                 prev = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
                 prev = prev or prev_if_empty
-                entry = AuditEntry(prev_hash=prev, hash=entry_hash(prev_hash=prev, **fields),
-                                   **fields)
+                key_id, mac = entry_mac(prev_hash=prev, key_id=None, **fields)
+                entry = AuditEntry(prev_hash=prev, hash=mac, mac_key_id=key_id, **fields)
                 entry.save(force_insert=True)
                 return entry
         except IntegrityError:
@@ -128,12 +140,28 @@ def entry_hash(
     *, prev_hash: str, at: datetime, actor_id: int | None, actor_name: str, action: str,
     object_type: str, object_id: str, detail: dict, ip: str,
 ) -> str:
-    canonical = json.dumps(
+    """The plain SHA-256 of entries written before sealing — and all an attacker without the MAC
+    key can compute."""
+    return hashlib.sha256(_canonical(
         [prev_hash, at.astimezone(UTC).isoformat(), actor_id, actor_name, action, object_type,
-         object_id, _canonical_numbers(detail), ip],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False,
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+         object_id, _canonical_numbers(detail), ip])).hexdigest()
+
+
+def entry_mac(
+    *, key_id: str | None, prev_hash: str, at: datetime, actor_id: int | None, actor_name: str,
+    action: str, object_type: str, object_id: str, detail: dict, ip: str,
+) -> tuple[str, str]:
+    """``(mac_key_id, HMAC-SM3)`` of an entry, under the current MAC key unless ``key_id``."""
+    ring = get_keyring()
+    key_id = key_id or ring.current_mac_key_id
+    return ring.mac(_canonical(
+        ["audit/v2", key_id, prev_hash, at.astimezone(UTC).isoformat(), actor_id, actor_name,
+         action, object_type, object_id, _canonical_numbers(detail), ip]), key_id=key_id)
+
+
+def _canonical(value: list) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      allow_nan=False).encode("utf-8")
 
 
 def _lock_chain() -> None:
@@ -182,34 +210,65 @@ def audit_verify() -> VerifyResult:
     expected_prev = GENESIS
     if checkpoint is not None:
         expected_prev = str((checkpoint["detail"] or {}).get("anchor_hash") or "")
-    checked = 0
+    checked = unsealed = 0
     last_hash = ""
+    last_id = None
+    sealed_seen = False
     rows = AuditEntry.objects.order_by("id").values_list(
         "id", "at", "actor_id", "actor_name", "action", "object_type", "object_id", "detail",
-        "ip", "prev_hash", "hash",
+        "ip", "prev_hash", "hash", "mac_key_id",
     )
     for (pk, at, actor_id, actor_name, action, object_type, object_id, detail, ip, prev_hash,
-         stored_hash) in rows.iterator(chunk_size=2000):
+         stored_hash, key_id) in rows.iterator(chunk_size=2000):
         if prev_hash != expected_prev:
             where = "链首" if checked == 0 else f"第 {pk} 条之前"
             return VerifyResult(
                 False, checked, pk,
                 f"审计记录 #{pk} 的前序哈希与链上前一条不符：{where}有记录被删除、插入或调换。",
             )
-        try:
-            computed = entry_hash(
-                prev_hash=prev_hash, at=at, actor_id=actor_id, actor_name=actor_name,
-                action=action, object_type=object_type, object_id=object_id, detail=detail,
-                ip=ip,
-            )
-        except (TypeError, ValueError):
-            computed = ""
+        fields = dict(prev_hash=prev_hash, at=at, actor_id=actor_id, actor_name=actor_name,
+                      action=action, object_type=object_type, object_id=object_id,
+                      detail=detail, ip=ip)
+        if not key_id and (sealed_seen or _after_sealing_began(at)):
+            return VerifyResult(
+                False, checked, pk,
+                f"审计记录 #{pk} 没有 MAC，却排在已有 MAC 的记录之后或写于启用 MAC 之后："
+                "是伪造或重算的记录。")
+        computed = _recompute(key_id, fields)
+        if computed is None:
+            return VerifyResult(
+                False, checked, pk, f"审计记录 #{pk} 所用的 MAC 密钥 {key_id} 不在密钥文件中，"
+                "无法校验：请使用写入它时的密钥文件。")
         if computed != stored_hash:
             return VerifyResult(
-                False, checked, pk, f"审计记录 #{pk} 的内容与其哈希不符：已被改动。")
+                False, checked, pk,
+                f"审计记录 #{pk} 的内容与其 MAC 不符：已被改动（或整条链被无密钥者重算）。")
+        sealed_seen = sealed_seen or bool(key_id)
+        unsealed += not key_id
         checked += 1
         expected_prev = last_hash = stored_hash
-    return VerifyResult(True, checked, None, f"审计链完整，共校验 {checked} 条。", last_hash)
+        last_id = pk
+    note = f"（其中前 {unsealed} 条为启用 MAC 之前的旧记录，仅有哈希链）" if unsealed else ""
+    return VerifyResult(True, checked, None, f"审计链完整，共校验 {checked} 条{note}。",
+                        last_hash, last_id, unsealed)
+
+
+def _after_sealing_began(at: datetime) -> bool:
+    began = get_keyring().sealing_began()
+    return began is None or at >= began
+
+
+def _recompute(key_id: str, fields: dict) -> str | None:
+    """The recomputed MAC (plain hash if unsealed); ``""`` if the stored content cannot even be
+    canonicalised; ``None`` if the MAC key is missing."""
+    from xinfang.security.crypto import KeyFileError
+
+    try:
+        return entry_mac(key_id=key_id, **fields)[1] if key_id else entry_hash(**fields)
+    except KeyFileError:
+        return None
+    except (TypeError, ValueError):
+        return ""
 
 
 # -- pruning ---------------------------------------------------------------------------------------
@@ -241,11 +300,13 @@ def audit_prune(before: datetime, *, now: datetime | None = None, actor_name: st
         if last is None:
             return 0
         removed = old.count()
+        earlier = pruned_total()
         _allow_delete_in_this_transaction()
-        AuditEntry.objects.filter(id__lte=last["id"]).delete()
+        with dbguard.maintenance():
+            AuditEntry.objects.filter(id__lte=last["id"]).delete()
         detail = {"removed_count": removed, "removed_through_id": last["id"],
                   "removed_before": before.astimezone(UTC).isoformat(),
-                  "anchor_hash": last["hash"]}
+                  "anchor_hash": last["hash"], "removed_total": earlier + removed}
         # If nothing younger is left, the checkpoint itself starts the chain from the anchor.
         _append(
             {"at": timezone.now().astimezone(UTC), "actor_id": None,
@@ -256,9 +317,22 @@ def audit_prune(before: datetime, *, now: datetime | None = None, actor_name: st
     return removed
 
 
+def pruned_total() -> int:
+    """How many entries every prune so far has removed (the newest prune checkpoint says)."""
+    detail = (AuditEntry.objects.filter(action=CHECKPOINT).order_by("-id")
+              .values_list("detail", flat=True).first()) or {}
+    return int(detail.get("removed_total", detail.get("removed_count", 0)))
+
+
+def pruned_through_id() -> int:
+    detail = (AuditEntry.objects.filter(action=CHECKPOINT).order_by("-id")
+              .values_list("detail", flat=True).first()) or {}
+    return int(detail.get("removed_through_id", 0))
+
+
 def _allow_delete_in_this_transaction() -> None:
     # The PostgreSQL trigger (migration 0003) lets DELETE through only with this transaction-local
-    # setting; UPDATE is refused always. SQLite's trigger refuses UPDATE only.
+    # setting; UPDATE is refused always. SQLite's DELETE trigger asks ``dbguard.maintenance``.
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('xinfang.audit_prune', 'on', true)")

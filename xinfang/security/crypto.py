@@ -24,6 +24,19 @@ Rotating without downtime or loss:
 The blind-index key is not rotated by this scheme (changing it means recomputing every index
 column from the decrypted values); it is separate from the data keys so that rotating those never
 touches it.
+
+The same file holds the *MAC keys* that seal the audit trail and the case history (HMAC-SM3; one
+current, older ones kept to verify entries made under them — each entry names its MAC key id) and
+a *backup key* (SM4) that encrypts backups when the operator gives no passphrase. A file written
+before these existed gains them the first time it is loaded (back the file up again then).
+
+Where the keys come from (``get_keyring``):
+
+- ``XINFANG_KEYS`` in the environment: the whole key document as JSON (containers, secret stores).
+  Read-only: rotation needs a file.
+- otherwise the key file. It may be *wrapped* (``xinfang keys wrap``): sealed under a passphrase
+  read from the environment variable named by ``XINFANG_KEY_PASSPHRASE_ENV`` (default
+  ``XINFANG_KEY_PASSPHRASE``) through scrypt and SM4-GCM (``sealing.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +44,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import os
 import re
 import stat
@@ -38,13 +52,17 @@ import tempfile
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from . import sealing
+
+logger = logging.getLogger(__name__)
 
 SCHEME = "sm4gcm"
 FILE_FORMAT = "xinfang-keyring"
@@ -54,6 +72,10 @@ REFRESH_SECONDS = 5.0
 
 _DATA_KEY_BYTES = 16  # SM4 has a 128-bit key
 _INDEX_KEY_BYTES = 32
+_MAC_KEY_BYTES = 32
+_BACKUP_KEY_BYTES = 16  # SM4
+KEYS_ENV = "XINFANG_KEYS"
+PASSPHRASE_ENV = "XINFANG_KEY_PASSPHRASE"
 _NONCE_BYTES = 12  # the GCM standard nonce length
 _TAG_BYTES = 16
 _KEY_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -79,11 +101,19 @@ class KeyRing:
         index_key: bytes,
         created_at: dict[str, str] | None = None,
         path: Path | None = None,
+        mac_keys: dict[str, bytes] | None = None,
+        current_mac_key_id: str = "",
+        backup_key: bytes | None = None,
+        passphrase: str | None = None,
     ) -> None:
         _check_keys(data_keys, current_key_id, index_key)
+        _check_mac_keys(mac_keys or {}, current_mac_key_id, backup_key)
         self.path = Path(path) if path is not None else None
+        # Kept so that saving (a rotation) wraps the file again under the same passphrase.
+        self.passphrase = passphrase
         # One immutable snapshot, replaced whole, so a concurrent reload never shows a half state.
-        self._state = _State(dict(data_keys), current_key_id, dict(created_at or {}))
+        self._state = _State(dict(data_keys), current_key_id, dict(created_at or {}),
+                             dict(mac_keys or {}), current_mac_key_id, backup_key)
         self._index_key = index_key
         self._index_subkeys: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -97,35 +127,47 @@ class KeyRing:
             data_keys={"k1": os.urandom(_DATA_KEY_BYTES)},
             current_key_id="k1",
             index_key=os.urandom(_INDEX_KEY_BYTES),
-            created_at={"k1": _now_iso()},
+            created_at={"k1": _now_iso(), "m1": _now_iso()},
+            mac_keys={"m1": os.urandom(_MAC_KEY_BYTES)},
+            current_mac_key_id="m1",
+            backup_key=os.urandom(_BACKUP_KEY_BYTES),
         )
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str]) -> KeyRing:
-        """Generate a key ring and write it to ``path`` (mode 0600). Refuses to overwrite."""
+    def create(cls, path: str | os.PathLike[str], *, passphrase: str | None = None) -> KeyRing:
+        """Generate a key ring and write it to ``path`` (mode 0600, wrapped under ``passphrase``
+        if one is given). Refuses to overwrite."""
         keyring = cls.generate()
         keyring.path = Path(path)
-        _write_file(keyring.path, keyring._to_json(keyring._state), exclusive=True)
+        keyring.passphrase = passphrase or None
+        _write_file(keyring.path, keyring._file_text(keyring._state), exclusive=True)
         return keyring
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> KeyRing:
+    def load(cls, path: str | os.PathLike[str], *, passphrase: str | None = None) -> KeyRing:
         path = Path(path)
-        return cls(path=path, **_read_file(path))
+        return cls(path=path, passphrase=passphrase, **_read_file(path, passphrase))
+
+    @classmethod
+    def from_json(cls, text: str, *, passphrase: str | None = None) -> KeyRing:
+        """A key ring from a key document held elsewhere (``XINFANG_KEYS``); it has no file."""
+        return cls(passphrase=passphrase, **_parse(text, "XINFANG_KEYS", passphrase))
 
     def save(self) -> None:
         """Atomically replace the key file with the current state."""
         if self.path is None:
             raise KeyFileError("This key ring has no key file to save to.")
-        _write_file(self.path, self._to_json(self._state), exclusive=False)
+        _write_file(self.path, self._file_text(self._state), exclusive=False)
 
     def reload(self) -> None:
         """Re-read the key file (another process may have added a key)."""
         if self.path is None:
             return
-        state = _read_file(self.path)
+        state = _read_file(self.path, self.passphrase)
         with self._lock:
-            self._state = _State(state["data_keys"], state["current_key_id"], state["created_at"])
+            self._state = _State(state["data_keys"], state["current_key_id"], state["created_at"],
+                                 state["mac_keys"], state["current_mac_key_id"],
+                                 state["backup_key"])
             if state["index_key"] != self._index_key:
                 self._index_key = state["index_key"]
                 self._index_subkeys = {}
@@ -146,13 +188,94 @@ class KeyRing:
             old = self._state
             key_id = _next_key_id(old.data_keys)
             self._replace_state(
-                _State(
-                    {**old.data_keys, key_id: os.urandom(_DATA_KEY_BYTES)},
-                    key_id,
-                    {**old.created_at, key_id: _now_iso()},
-                )
+                old.but(data_keys={**old.data_keys, key_id: os.urandom(_DATA_KEY_BYTES)},
+                        current_key_id=key_id,
+                        created_at={**old.created_at, key_id: _now_iso()})
             )
         return key_id
+
+    def add_mac_key(self) -> str:
+        """Make a new MAC key current for the audit trail and history; older ones stay so that
+        entries sealed under them still verify. Saves if file-backed."""
+        with self._lock:
+            old = self._state
+            key_id = _next_key_id(old.mac_keys, prefix="m")
+            self._replace_state(
+                old.but(mac_keys={**old.mac_keys, key_id: os.urandom(_MAC_KEY_BYTES)},
+                        current_mac_key_id=key_id,
+                        created_at={**old.created_at, key_id: _now_iso()})
+            )
+        return key_id
+
+    def ensure_integrity_keys(self) -> bool:
+        """Give a key file written before MAC and backup keys existed its first ones. Returns
+        whether anything was added (and saved)."""
+        with self._lock:
+            old = self._state
+            if old.mac_keys and old.backup_key:
+                return False
+            if self.path is None:
+                raise KeyFileError(
+                    f"The key document in {KEYS_ENV} has no MAC or backup key: generate a new "
+                    "document with `xinfang keys create --print` and add its mac_keys and "
+                    "backup_key."
+                )
+            mac_keys = old.mac_keys or {"m1": os.urandom(_MAC_KEY_BYTES)}
+            self._replace_state(old.but(
+                mac_keys=mac_keys,
+                current_mac_key_id=old.current_mac_key_id or "m1",
+                backup_key=old.backup_key or os.urandom(_BACKUP_KEY_BYTES),
+                created_at={**{k: _now_iso() for k in mac_keys}, **old.created_at},
+            ))
+        return True
+
+    def wrap(self, passphrase: str | None) -> None:
+        """Rewrite the key file sealed under ``passphrase`` (``None``: in the clear)."""
+        if self.path is None:
+            raise KeyFileError("This key ring has no key file to wrap.")
+        self.passphrase = passphrase or None
+        self.save()
+
+    # -- integrity (audit trail and history) ------------------------------------------------------
+
+    @property
+    def current_mac_key_id(self) -> str:
+        return self._state.current_mac_key_id
+
+    @property
+    def mac_key_ids(self) -> list[str]:
+        return list(self._state.mac_keys)
+
+    def mac(self, message: bytes, *, key_id: str | None = None) -> tuple[str, str]:
+        """``(key_id, hex HMAC-SM3)`` of ``message`` under the current MAC key or ``key_id``."""
+        state = self._state
+        key_id = key_id or state.current_mac_key_id
+        key = state.mac_keys.get(key_id)
+        if key is None and self.path is not None and key_id:
+            try:
+                self.reload()
+            except KeyFileError:
+                pass
+            key = self._state.mac_keys.get(key_id)
+        if key is None:
+            raise KeyFileError(
+                f"MAC key {key_id or '(none)'!r} is not in the key file: entries sealed under "
+                "it cannot be verified."
+            )
+        return key_id, _hmac_sm3(key, message).hex()
+
+    def sealing_began(self) -> datetime | None:
+        """When the first MAC key was made: unsealed entries (from before sealing) must be older."""
+        stamps = [self._state.created_at.get(k, "") for k in self._state.mac_keys]
+        stamps = [datetime.fromisoformat(s) for s in stamps if s]
+        return min(stamps) if stamps else None
+
+    @property
+    def backup_key(self) -> tuple[str, bytes]:
+        key = self._state.backup_key
+        if key is None:
+            raise KeyFileError("The key file has no backup key.")
+        return "backup", key
 
     def remove_key(self, key_id: str) -> None:
         """Forget an old data key — only once no stored token uses it, or that data is lost."""
@@ -163,17 +286,14 @@ class KeyRing:
             if key_id not in old.data_keys:
                 raise KeyFileError(f"Key {key_id!r} is not in the key ring.")
             self._replace_state(
-                _State(
-                    {k: v for k, v in old.data_keys.items() if k != key_id},
-                    old.current_key_id,
-                    {k: v for k, v in old.created_at.items() if k != key_id},
-                )
+                old.but(data_keys={k: v for k, v in old.data_keys.items() if k != key_id},
+                        created_at={k: v for k, v in old.created_at.items() if k != key_id})
             )
 
     def _replace_state(self, state: _State) -> None:
         # On disk first: a key that encrypted anything must never exist only in memory.
         if self.path is not None:
-            _write_file(self.path, self._to_json(state), exclusive=False)
+            _write_file(self.path, self._file_text(state), exclusive=False)
         self._state = state
 
     # -- encryption -------------------------------------------------------------------------------
@@ -269,7 +389,26 @@ class KeyRing:
                 "key": base64.b64encode(self._index_key).decode("ascii"),
             },
         }
+        if state.mac_keys:
+            document["current_mac_key_id"] = state.current_mac_key_id
+            document["mac_keys"] = [
+                {"id": key_id, "algorithm": "HMAC-SM3",
+                 "key": base64.b64encode(key).decode("ascii"),
+                 "created_at": state.created_at.get(key_id, "")}
+                for key_id, key in state.mac_keys.items()
+            ]
+        if state.backup_key is not None:
+            document["backup_key"] = {"algorithm": "SM4",
+                                      "key": base64.b64encode(state.backup_key).decode("ascii")}
         return json.dumps(document, indent=2) + "\n"
+
+    def _file_text(self, state: _State) -> str:
+        text = self._to_json(state)
+        return sealing.seal_text(text, passphrase=self.passphrase) if self.passphrase else text
+
+    def to_json(self) -> str:
+        """The key document in the clear (for ``XINFANG_KEYS``): handle as the keys themselves."""
+        return self._to_json(self._state)
 
     def __repr__(self) -> str:  # never the keys themselves
         return f"<KeyRing current={self.current_key_id} keys={self.key_ids} path={self.path}>"
@@ -280,6 +419,12 @@ class _State:
     data_keys: dict[str, bytes]
     current_key_id: str
     created_at: dict[str, str]
+    mac_keys: dict[str, bytes]
+    current_mac_key_id: str
+    backup_key: bytes | None
+
+    def but(self, **changes: object) -> _State:
+        return replace(self, **changes)
 
 
 def is_token(value: object) -> bool:
@@ -313,6 +458,9 @@ def get_keyring() -> KeyRing:
     if cached is not None and time.monotonic() < cached.next_check:
         return cached.keyring
     with _cache_lock:
+        document = os.environ.get(KEYS_ENV, "")
+        if document:
+            return _from_environment(document)
         path = _configured_key_file()
         cached = _cached
         # Taken before reading: a change made while we read shows up at the next check.
@@ -321,13 +469,45 @@ def get_keyring() -> KeyRing:
             if signature == cached.signature:
                 cached.next_check = time.monotonic() + REFRESH_SECONDS
                 return cached.keyring
-            cached.keyring.reload()  # same object: code holding it sees the new key too
+            try:
+                cached.keyring.reload()  # same object: code holding it sees the new key too
+            except KeyFileError:
+                # Wrapped under a passphrase this process was not started with, or half-copied:
+                # the keys already held stay valid; a restart with the passphrase reads the file.
+                logger.warning("Key file %s changed but cannot be re-read; keeping the keys "
+                               "loaded before.", path, exc_info=True)
             keyring = cached.keyring
         else:
             keyring = _load_or_create(path)
-            signature = signature if signature != (0, 0, 0) else _signature(path)  # just created
+            if keyring.ensure_integrity_keys():  # a file from before MAC and backup keys
+                signature = (0, 0, 0)
+            signature = signature if signature != (0, 0, 0) else _signature(path)  # just written
         _cached = _Cached(keyring, path, signature, time.monotonic() + REFRESH_SECONDS)
         return keyring
+
+
+def _from_environment(document: str) -> KeyRing:
+    """The key ring from ``XINFANG_KEYS`` (the caller holds the cache lock)."""
+    global _cached
+    marker = Path(f"<{KEYS_ENV}>")
+    signature = (hash(document), len(document), 0)
+    cached = _cached
+    if cached is not None and cached.path == marker and cached.signature == signature:
+        cached.next_check = time.monotonic() + REFRESH_SECONDS
+        return cached.keyring
+    keyring = KeyRing.from_json(document, passphrase=configured_passphrase())
+    keyring.ensure_integrity_keys()  # refuses, saying what to add, if they are missing
+    _cached = _Cached(keyring, marker, signature, time.monotonic() + REFRESH_SECONDS)
+    return keyring
+
+
+def configured_passphrase() -> str | None:
+    """The key file's passphrase, from the environment variable ``XINFANG_KEY_PASSPHRASE_ENV``
+    names (never from settings: settings end up in error reports)."""
+    from django.conf import settings
+
+    variable = getattr(settings, "XINFANG_KEY_PASSPHRASE_ENV", PASSPHRASE_ENV)
+    return os.environ.get(variable) or None
 
 
 def reset_keyring_cache() -> None:
@@ -351,7 +531,7 @@ def _load_or_create(path: Path) -> KeyRing:
     from django.core.exceptions import ImproperlyConfigured
 
     if path.exists():
-        return KeyRing.load(path)
+        return KeyRing.load(path, passphrase=configured_passphrase())
     if not getattr(settings, "XINFANG_KEY_AUTOCREATE", False):
         raise ImproperlyConfigured(
             f"Key file {path} does not exist. Create it once with `xinfang keys create` "
@@ -360,9 +540,9 @@ def _load_or_create(path: Path) -> KeyRing:
             "automatically, for development and demo installations only."
         )
     try:
-        return KeyRing.create(path)
+        return KeyRing.create(path, passphrase=configured_passphrase())
     except FileExistsError:  # another process won the race
-        return KeyRing.load(path)
+        return KeyRing.load(path, passphrase=configured_passphrase())
 
 
 def _signature(path: Path) -> tuple[int, int, int]:
@@ -374,7 +554,8 @@ def _signature(path: Path) -> tuple[int, int, int]:
 
 
 def _setting_changed(*, setting: str, **kwargs: object) -> None:
-    if setting in {"XINFANG_KEY_FILE", "XINFANG_KEY_AUTOCREATE", "BASE_DIR"}:
+    if setting in {"XINFANG_KEY_FILE", "XINFANG_KEY_AUTOCREATE", "BASE_DIR",
+                   "XINFANG_KEY_PASSPHRASE_ENV"}:
         reset_keyring_cache()
 
 
@@ -415,9 +596,9 @@ def _hmac_sm3(key: bytes, message: bytes) -> bytes:
     return mac.finalize()
 
 
-def _next_key_id(existing: dict[str, bytes]) -> str:
-    numbers = [int(key_id[1:]) for key_id in existing if re.fullmatch(r"k\d+", key_id)]
-    return f"k{max(numbers, default=0) + 1}"
+def _next_key_id(existing: dict[str, bytes], *, prefix: str = "k") -> str:
+    numbers = [int(key_id[1:]) for key_id in existing if re.fullmatch(prefix + r"\d+", key_id)]
+    return f"{prefix}{max(numbers, default=0) + 1}"
 
 
 def _now_iso() -> str:
@@ -436,7 +617,17 @@ def _check_keys(data_keys: dict[str, bytes], current_key_id: str, index_key: byt
         raise KeyFileError("The blind-index key must be at least 16 bytes.")
 
 
-def _read_file(path: Path) -> dict:
+def _check_mac_keys(mac_keys: dict[str, bytes], current: str, backup_key: bytes | None) -> None:
+    for key_id, key in mac_keys.items():
+        if not _KEY_ID_RE.match(key_id) or len(key) < 16:
+            raise KeyFileError(f"Invalid MAC key {key_id!r} (at least 16 bytes).")
+    if mac_keys and current not in mac_keys:
+        raise KeyFileError(f"Current MAC key {current!r} is not among the MAC keys.")
+    if backup_key is not None and len(backup_key) != _BACKUP_KEY_BYTES:
+        raise KeyFileError(f"The backup key must be {_BACKUP_KEY_BYTES} bytes (SM4).")
+
+
+def _read_file(path: Path, passphrase: str | None = None) -> dict:
     try:
         st = path.stat()
         text = path.read_text(encoding="utf-8")
@@ -451,8 +642,22 @@ def _read_file(path: Path) -> dict:
             f"Key file {path} is accessible to other users (mode {stat.S_IMODE(st.st_mode):o}); "
             f"run `chmod 600 {path}`."
         )
+    return _parse(text, f"Key file {path}", passphrase)
+
+
+def _parse(text: str, source: str, passphrase: str | None) -> dict:
     try:
         document = json.loads(text)
+        if sealing.is_sealed_text(document):
+            if not passphrase:
+                raise KeyFileError(
+                    f"{source} is wrapped by a passphrase: set the environment variable "
+                    f"{PASSPHRASE_ENV} (or the one XINFANG_KEY_PASSPHRASE_ENV names)."
+                )
+            try:
+                document = json.loads(sealing.open_text(document, passphrase=passphrase))
+            except sealing.SealError as exc:
+                raise KeyFileError(f"{source} cannot be unwrapped: {exc}") from exc
         if document.get("format") != FILE_FORMAT or document.get("version") != FILE_VERSION:
             raise ValueError("unknown format or version")
         data_keys = {}
@@ -463,15 +668,26 @@ def _read_file(path: Path) -> dict:
             data_keys[entry["id"]] = base64.b64decode(entry["key"], validate=True)
             created_at[entry["id"]] = entry.get("created_at", "")
         index_key = base64.b64decode(document["index_key"]["key"], validate=True)
+        mac_keys = {}
+        for entry in document.get("mac_keys", []):
+            if entry.get("algorithm") != "HMAC-SM3" or entry["id"] in mac_keys:
+                raise ValueError(f"bad MAC key entry {entry.get('id')!r}")
+            mac_keys[entry["id"]] = base64.b64decode(entry["key"], validate=True)
+            created_at[entry["id"]] = entry.get("created_at", "")
+        backup = document.get("backup_key")
         state = {
             "data_keys": data_keys,
             "created_at": created_at,
             "current_key_id": document["current_key_id"],
             "index_key": index_key,
+            "mac_keys": mac_keys,
+            "current_mac_key_id": document.get("current_mac_key_id", ""),
+            "backup_key": base64.b64decode(backup["key"], validate=True) if backup else None,
         }
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
-        raise KeyFileError(f"Key file {path} is malformed: {exc}") from exc
+        raise KeyFileError(f"{source} is malformed: {exc}") from exc
     _check_keys(state["data_keys"], state["current_key_id"], state["index_key"])
+    _check_mac_keys(state["mac_keys"], state["current_mac_key_id"], state["backup_key"])
     return state
 
 

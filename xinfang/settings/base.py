@@ -10,8 +10,14 @@ from urllib.parse import unquote, urlparse
 
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.security.filemodes import apply_umask
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("XINFANG_VAR_DIR", BASE_DIR / "var"))
+
+# Everything this process creates — the SQLite database and its WAL files, caches, keys,
+# attachments — is owner-only (0600 files, 0700 directories): xinfang/security/filemodes.py.
+XINFANG_UMASK = apply_umask(os.environ.get("XINFANG_UMASK"))
 
 SECRET_KEY = os.environ.get("XINFANG_SECRET_KEY", "")
 DEBUG = False
@@ -139,6 +145,13 @@ MEDIA_ROOT = VAR_DIR / "media"
 ATTACHMENT_ROOT = VAR_DIR / "attachments"
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 
+# Signed checkpoints of the audit trail's and the case history's heads, outside the database:
+# ship this file off the machine (docs/operations-security.md). None: no checkpoints.
+AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("XINFANG_AUDIT_CHECKPOINT_FILE", VAR_DIR / "audit-checkpoints.jsonl"))
+# Where `restore --force` keeps the trail and history of the database it replaces.
+AUDIT_ARCHIVE_DIR = VAR_DIR / "audit-archive"
+
 # Shared by every worker process. (Guess and sign-in counters live in the database:
 # security.throttle.)
 CACHES = {
@@ -150,6 +163,8 @@ CACHES = {
 
 XINFANG_KEY_FILE = Path(os.environ.get("XINFANG_KEY_FILE", VAR_DIR / "keys" / "xinfang-keys.json"))
 XINFANG_KEY_AUTOCREATE = False
+# The environment variable holding the passphrase of a wrapped key file (never a setting).
+XINFANG_KEY_PASSPHRASE_ENV = "XINFANG_KEY_PASSPHRASE"
 XINFANG_PROFILE_DIR = BASE_DIR / "xinfang" / "rules" / "profiles"
 
 SESSION_COOKIE_AGE = 30 * 60  # idle timeout (security.sessions refreshes it once a minute)

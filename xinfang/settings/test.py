@@ -13,6 +13,10 @@ XINFANG_KEY_FILE = _tmp / "keys.json"
 XINFANG_KEY_AUTOCREATE = True
 ATTACHMENT_ROOT = _tmp / "attachments"
 MEDIA_ROOT = _tmp / "media"
+# Tests that check checkpoints name a file of their own; one shared file would outlive each test's
+# rolled-back database.
+AUDIT_CHECKPOINT_FILE = None
+AUDIT_ARCHIVE_DIR = _tmp / "audit-archive"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 ALLOWED_HOSTS = ["*"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

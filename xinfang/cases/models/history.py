@@ -1,5 +1,7 @@
 """The legal record of a case. Rows are only ever inserted: the model refuses updates and deletes,
-and a database trigger (migration 0002) refuses them from raw SQL too."""
+and database triggers (migrations 0003 and 0006_history_sealed) refuse them from raw SQL too. Each
+event is sealed with an HMAC chained per case, so a trigger dropped and rows edited or deleted
+still shows in ``xinfang audit verify``."""
 
 from django.conf import settings
 from django.db import models
@@ -29,6 +31,11 @@ class CaseEvent(models.Model):
     payload = models.JSONField(_("内容"), default=dict, blank=True)
     profile_code = models.CharField(max_length=40)
     profile_version = models.PositiveIntegerField()
+    # HMAC-SM3 over this event and the previous event's ``mac`` in the same case, under the MAC
+    # key ``mac_key_id`` of the key file (``xinfang/audit/sealing.py``). Empty: written before
+    # history was sealed.
+    mac_key_id = models.CharField(max_length=32, blank=True, default="")
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("办理记录")

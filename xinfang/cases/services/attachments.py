@@ -87,8 +87,9 @@ def attachment_add(
     extension = os.path.splitext(name)[1].lower()
 
     root = Path(settings.ATTACHMENT_ROOT)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)  # the root too, whatever the umask
     year_dir = root / f"{at:%Y}"
-    year_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    year_dir.mkdir(mode=0o700, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".upload-", dir=year_dir)  # mode 0600
     tmp = Path(tmp_name)
     try:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from xinfang.audit import history
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit
 from xinfang.rules.profile import Profile
@@ -61,8 +62,9 @@ def append_event(
     payload: dict | None = None,
     actor_role: str | None = None,
 ) -> CaseEvent:
-    last = case.events.order_by("-seq").values_list("seq", flat=True).first() or 0
-    return CaseEvent.objects.create(
+    # The previous event's MAC comes in the same query as its seq: the history is a chain.
+    last, prev_mac = case.events.order_by("-seq").values_list("seq", "mac").first() or (0, "")
+    event = CaseEvent(
         case=case,
         seq=last + 1,
         at=at,
@@ -76,6 +78,9 @@ def append_event(
         profile_code=case.profile.code,
         profile_version=case.profile.version,
     )
+    history.seal(event, prev_mac=prev_mac)
+    event.save(force_insert=True)
+    return event
 
 
 OFFICE_KINDS = {"government", "petition_office", "poverty_office"}

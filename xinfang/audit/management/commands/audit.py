@@ -1,6 +1,8 @@
 """``xinfang audit``: check and read the audit trail.
 
     xinfang audit verify                 # exit status 1 and the first bad entry if the chain broke
+    xinfang audit verify --checkpoints /mnt/offsite/audit-checkpoints.jsonl   # a shipped copy
+    xinfang audit checkpoint             # append a signed checkpoint of both heads to the file
     xinfang audit list [--action login_failed] [--since 2026-09-01] [--limit 50]
     xinfang audit prune --before 2026-01-01   # refuses anything inside the retention period
 """
@@ -10,13 +12,17 @@ from __future__ import annotations
 import getpass
 import json
 from datetime import datetime, time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from xinfang.audit.checkpoints import checkpoint_path, checkpoint_verify, checkpoint_write
+from xinfang.audit.history import history_verify
 from xinfang.audit.models import AuditEntry
 from xinfang.audit.services import ACTIONS, RetentionRefused, audit_prune, audit_verify
+from xinfang.security.crypto import KeyFileError
 
 
 def _instant(text: str) -> datetime:
@@ -37,7 +43,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
-        actions.add_parser("verify", help="校验整条哈希链；有改动或删除时以非零状态退出")
+        verify = actions.add_parser(
+            "verify", help="校验审计链、办理记录链和检查点；有改动或删除时以非零状态退出")
+        verify.add_argument("--checkpoints", help="核对这份检查点文件（如异地保存的副本），"
+                            "默认为 AUDIT_CHECKPOINT_FILE")
+        actions.add_parser("checkpoint", help="把审计链和办理记录链的当前末端写入检查点文件")
         listing = actions.add_parser("list", help="按时间倒序列出审计记录")
         listing.add_argument("--action", dest="kind", choices=ACTIONS, help="只列出这种操作")
         listing.add_argument("--since", help="只列出此时间之后的记录（如 2026-09-01）")
@@ -47,21 +57,46 @@ class Command(BaseCommand):
 
     def handle(self, *args, action: str, **options) -> None:
         if action == "verify":
-            self.verify()
+            self.verify(options["checkpoints"])
+        elif action == "checkpoint":
+            self.checkpoint()
         elif action == "list":
             self.list_entries(kind=options["kind"], since=options["since"],
                               limit=options["limit"])
         else:
             self.prune(options["before"])
 
-    def verify(self) -> None:
-        result = audit_verify()
-        if not result.ok:
-            raise CommandError(f"审计链校验失败（第一条问题记录 #{result.first_bad_id}）："
-                               f"{result.message}")
-        self.stdout.write(result.message)
-        if result.head_hash:
-            self.stdout.write(f"最新哈希：{result.head_hash}")
+    def verify(self, checkpoints: str | None) -> None:
+        try:
+            chain = audit_verify()
+            history = history_verify()
+            against = checkpoint_verify(Path(checkpoints) if checkpoints else None)
+        except KeyFileError as e:
+            raise CommandError(f"无法读取密钥文件，不能校验：{e}") from e
+        failures = []
+        if not chain.ok:
+            failures.append(
+                f"审计链校验失败（第一条问题记录 #{chain.first_bad_id}）：{chain.message}")
+        if not history.ok:
+            failures.append(f"办理记录校验失败（第一条问题记录 #{history.first_bad_id}）："
+                            f"{history.message}")
+        if not against.ok:
+            failures.append(f"检查点核对失败：{against.message}")
+        if failures:
+            raise CommandError("\n".join(failures))
+        self.stdout.write(chain.message)
+        self.stdout.write(history.message)
+        self.stdout.write(against.message)
+        if chain.head_hash:
+            self.stdout.write(f"最新 MAC：{chain.head_hash}")
+
+    def checkpoint(self) -> None:
+        if checkpoint_path() is None:
+            raise CommandError("未配置检查点文件：请设置 AUDIT_CHECKPOINT_FILE。")
+        line = checkpoint_write()
+        self.stdout.write(
+            f"已写入检查点（{checkpoint_path()}）：审计记录 {line['audit']['total']} 条，"
+            f"办理记录 {line['history']['count']} 条。请把该文件同步到本机之外。")
 
     def list_entries(self, *, kind: str | None, since: str | None, limit: int) -> None:
         entries = AuditEntry.objects.order_by("-id")

@@ -19,9 +19,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 from django.utils import timezone
 
+from xinfang.audit.checkpoints import CheckpointError, checkpoint_write
 from xinfang.cases.services.supervision import sweep
 from xinfang.rules.deadlines import SHANGHAI
 from xinfang.rules.store import forget_calendar
+from xinfang.security.crypto import KeyFileError
 
 
 class Command(BaseCommand):
@@ -65,6 +67,12 @@ class Command(BaseCommand):
         shown = at.astimezone(SHANGHAI).isoformat(timespec="seconds")
         self.stdout.write(json.dumps({"at": shown, **result.as_dict()}))
         self.stdout.flush()  # under systemd stdout is a pipe; the journal should see it now
+        # Each sweep also records the audit trail's and the history's heads outside the
+        # database (xinfang/audit/checkpoints.py); a failure here is reported, not fatal.
+        try:
+            checkpoint_write()
+        except (OSError, CheckpointError, KeyFileError) as e:
+            self.stderr.write(f"未能写入审计检查点：{e}")
 
     def run_every(self, every: float, times: int | None) -> None:
         done = 0

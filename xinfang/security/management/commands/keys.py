@@ -1,6 +1,10 @@
 """``xinfang keys``: the SM4 key file and key rotation.
 
-    xinfang keys create              # once per installation; back the file up at once
+    xinfang keys create [--passphrase-env VAR]   # once per installation; back the file up at once
+    xinfang keys create --print      # a key document for XINFANG_KEYS (containers); no file
+    xinfang keys wrap --passphrase-env VAR       # seal the key file under a passphrase
+    xinfang keys unwrap              # write it in the clear again (XINFANG_KEY_PASSPHRASE set)
+    xinfang keys rotate-mac          # a new MAC key for the audit trail and history
     xinfang keys status              # key ids, the current one, values still under older keys
     xinfang keys rotate [--batch 500] [--no-new-key] [--settle SECONDS]
     xinfang keys retire k1           # forget an old key, once no stored value uses it
@@ -29,6 +33,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from django.db.models.functions import Cast
 
+from xinfang.audit.management.commands._passphrase import passphrase_from_env
 from xinfang.audit.services import KEY_ROTATION, audit_record
 from xinfang.security import crypto
 from xinfang.security.crypto import SCHEME, DecryptionError, KeyFileError, KeyRing, get_keyring
@@ -137,7 +142,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
-        actions.add_parser("create", help="创建密钥文件（已存在则拒绝）")
+        create = actions.add_parser("create", help="创建密钥文件（已存在则拒绝）")
+        create.add_argument("--passphrase-env", metavar="VAR",
+                            help="用环境变量 VAR 中的口令封装密钥文件（运行时须设置 "
+                                 "XINFANG_KEY_PASSPHRASE 为同一口令）")
+        create.add_argument("--print", action="store_true", dest="print_only",
+                            help="不写文件，把新密钥文档打印出来，供 XINFANG_KEYS 环境变量使用")
+        wrap = actions.add_parser("wrap", help="用口令封装密钥文件（或更换口令）")
+        wrap.add_argument("--passphrase-env", metavar="VAR", required=True,
+                          help="新口令所在的环境变量")
+        actions.add_parser("unwrap", help="解除口令封装，以明文 JSON 保存密钥文件")
+        actions.add_parser("rotate-mac", help="新增审计与办理记录的 MAC 密钥（旧密钥保留用于校验）")
         actions.add_parser("status", help="列出密钥及各密钥下的加密值数量")
         rotate = actions.add_parser("rotate", help="新增密钥并把所有加密值重新加密（可中断后续跑）")
         rotate.add_argument("--batch", type=int, default=500, help="每个事务处理的行数（默认 500）")
@@ -153,7 +168,14 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options) -> None:
         try:
             if action == "create":
-                self.create()
+                self.create(passphrase=passphrase_from_env(options["passphrase_env"]),
+                            print_only=options["print_only"])
+            elif action == "wrap":
+                self.wrap(passphrase_from_env(options["passphrase_env"]))
+            elif action == "unwrap":
+                self.wrap(None)
+            elif action == "rotate-mac":
+                self.rotate_mac()
             elif action == "status":
                 self.status()
             elif action == "rotate":
@@ -166,22 +188,59 @@ class Command(BaseCommand):
         except KeyFileError as e:
             raise CommandError(str(e)) from e
 
-    def create(self) -> None:
+    def create(self, *, passphrase: str | None, print_only: bool) -> None:
+        if print_only:
+            if passphrase:
+                raise CommandError("--print 与 --passphrase-env 不能同用。")
+            # Only the document on stdout, so it can go straight into a secret store.
+            self.stdout.write(KeyRing.generate().to_json(), ending="")
+            return
         path = Path(settings.XINFANG_KEY_FILE)
         try:
-            ring = KeyRing.create(path)
+            ring = KeyRing.create(path, passphrase=passphrase)
         except FileExistsError as e:
             raise CommandError(f"密钥文件 {path} 已存在，拒绝覆盖。") from e
         crypto.reset_keyring_cache()
+        wrapped = "，已用口令封装（运行时须设置 XINFANG_KEY_PASSPHRASE）" if passphrase else ""
         self.stdout.write(
-            f"已创建密钥文件 {path}（当前密钥 {ring.current_key_id}）。\n"
+            f"已创建密钥文件 {path}（当前密钥 {ring.current_key_id}，MAC 密钥 "
+            f"{ring.current_mac_key_id}{wrapped}）。\n"
             "请立即把它备份到数据库之外的安全位置：没有它，加密数据无法恢复。"
         )
 
+    def wrap(self, passphrase: str | None) -> None:
+        ring = get_keyring()
+        if ring.path is None:
+            raise CommandError("密钥来自环境变量 XINFANG_KEYS，没有可封装的文件。")
+        # The cached ring keeps the new passphrase: this process reads the file on; others
+        # keep the keys they hold until restarted with XINFANG_KEY_PASSPHRASE.
+        ring.wrap(passphrase)
+        audit_record(action=KEY_ROTATION, actor_name=_cli_actor(), object_type="key_file",
+                     object_id="", detail={"phase": "wrapped" if passphrase else "unwrapped"})
+        if passphrase:
+            self.stdout.write(f"已用口令封装 {ring.path}。今后启动时须把口令放在环境变量 "
+                              "XINFANG_KEY_PASSPHRASE 中；旧的明文副本请一并销毁或同样封装。")
+        else:
+            self.stdout.write(f"已解除 {ring.path} 的口令封装（明文保存，权限 0600）。")
+
+    def rotate_mac(self) -> None:
+        ring = get_keyring()
+        if ring.path is None:
+            raise CommandError("密钥来自环境变量 XINFANG_KEYS：请在密钥文档中轮换。")
+        old = ring.current_mac_key_id
+        key_id = ring.add_mac_key()
+        audit_record(action=KEY_ROTATION, actor_name=_cli_actor(), object_type="mac_key",
+                     object_id=key_id, detail={"phase": "mac_key_added", "previous": old})
+        self.stdout.write(f"已新增 MAC 密钥 {key_id}；此后的审计记录和办理记录用它签名，"
+                          f"{old} 保留用于校验旧记录（不要删除）。请重新备份密钥文件。")
+
     def status(self) -> None:
         ring = get_keyring()
-        self.stdout.write(f"密钥文件：{ring.path}")
+        source = ring.path or "环境变量 XINFANG_KEYS"
+        self.stdout.write(f"密钥文件：{source}" + ("（口令封装）" if ring.passphrase else ""))
         self.stdout.write(f"密钥：{'、'.join(ring.key_ids)}；当前：{ring.current_key_id}")
+        self.stdout.write(
+            f"MAC 密钥：{'、'.join(ring.mac_key_ids)}；当前：{ring.current_mac_key_id}")
         total: Counter = Counter()
         for name, counts in key_usage(ring).items():
             total.update(counts)
