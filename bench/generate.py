@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 import time
 from pathlib import Path
@@ -57,7 +56,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--seed", type=int, default=20261201)
     p.add_argument("--engine", choices=["postgres", "sqlite"], default="postgres")
     p.add_argument("--database", default="default", help="Django database alias to load into")
-    p.add_argument("--db-name", default="bench_xf", help="PostgreSQL database (re-created)")
+    p.add_argument("--db-name", help="PostgreSQL database, re-created (default bench_xf_<cases>)")
     p.add_argument("--counties", type=int, default=150)
     p.add_argument("--townships", type=int, default=16, help="townships per county")
     p.add_argument("--years", type=float, default=4.0, help="the cases arrive over these years")
@@ -69,6 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
                    help="cap on distinct petitioners (each costs three SM4-GCM encryptions)")
     p.add_argument("--no-analyze", action="store_true")
     args = p.parse_args(argv)
+    args.db_name = args.db_name or f"bench_xf_{args.cases}"
 
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     os.environ["XINFANG_BENCH_DB"] = database_url(args.engine, args.cases, args.db_name)
@@ -80,63 +80,21 @@ def main(argv: list[str] | None = None) -> dict:
     import django
 
     django.setup()
-    from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
     from django.utils import timezone
 
-    from bench.datagen.cases import CaseGenerator, open_tables
-    from bench.datagen.tree import build_tree
-    from bench.datagen.writer import Loader
-    from xinfang.cases.models import CaseNumberSequence
-    from xinfang.org.models import Membership, Unit, User
-    from xinfang.rules.store import current_version, profile_of
-    from xinfang.security.crypto import get_keyring
+    from bench.datagen import fill
 
     call_command("migrate", database=args.database, verbosity=0)
     timings["migrate_s"] = time.perf_counter() - began
-    version = current_version("jianan")
-    current_version("national")
-    profile = profile_of(version)
-    ring = get_keyring()
-    rng = random.Random(args.seed)
-    now = timezone.now()
-
-    t0 = time.perf_counter()
-    loader = Loader(args.database)
-    tree = build_tree(rng, counties=args.counties, townships=args.townships)
-    units = loader.table(Unit, ("id", "name", "short_name", "level", "kind", "parent_id", "path",
-                                "profile_code"))
-    for row in tree.units:
-        units.add(*row)
-    password = make_password("Xinfang#2026bench")
-    users = loader.table(User, ("id", "username", "full_name", "password"))
-    for pk, username, full_name in tree.users:
-        users.add(pk, username, full_name, password)
-    members = loader.table(Membership, ("id", "user_id", "unit_id", "role"))
-    for row in tree.memberships:
-        members.add(*row)
-    timings["tree_s"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    tables = open_tables(loader)
-    gen = CaseGenerator(
-        rng=rng, tree=tree, profile=profile, profile_id=version.pk, profile_code=version.code,
-        profile_version=version.version, tables=tables, ring=ring, now=now, cases=args.cases,
-        years=args.years, busy_share=args.busy_share, people_ratio=args.people_ratio,
-        max_people=args.max_people)
-    stats = gen.run()
-    sequences = loader.table(CaseNumberSequence, ("id", "jurisdiction_id", "year", "last"))
-    for i, ((unit, year), last) in enumerate(sorted(gen.sequences.items()), start=1):
-        sequences.add(i, unit, year, last)
-    for t in loader.tables:
-        t.flush()
-    timings["cases_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    loader.finish(analyze=not args.no_analyze)
-    timings["finish_analyze_s"] = time.perf_counter() - t0
+    filled = fill(alias=args.database, cases=args.cases, seed=args.seed, now=timezone.now(),
+                  counties=args.counties, townships=args.townships, years=args.years,
+                  busy_share=args.busy_share, people_ratio=args.people_ratio,
+                  max_people=args.max_people, analyze=not args.no_analyze)
+    timings.update(filled.timings)
     timings["total_s"] = time.perf_counter() - began
-    timings["encrypt_s"] = stats.encrypt_seconds
-    timings["database_write_s"] = loader.seconds_writing
+    tree, gen, loader = filled.tree, filled.generator, filled.loader
+    stats, now = gen.stats, gen.now
 
     busy = tree.counties[0]
     manifest = {

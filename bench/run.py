@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.generate import BENCH_DIR, database_url, manifest_path  # noqa: E402
+from bench.generate import BENCH_DIR, manifest_path  # noqa: E402
 
 ORDER = ["register", "transition", "work_queue", "ledger", "ledger_filtered", "ledger_search",
          "api_list", "supervision", "case_page", "sweep_first", "sweep_steady", "export",
@@ -135,7 +135,8 @@ def main() -> None:
         "load_after": [round(x, 2) for x in load_after],
         "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
                                  stdout=subprocess.PIPE).stdout.strip(),
-        "databases": {e: database_url(e, args.cases, "bench_xf") for e in args.engines.split(",")},
+        "databases": {e: json.loads(manifest_path(e, args.cases).read_text())["database"]
+                      for e in args.engines.split(",") if manifest_path(e, args.cases).exists()},
     }
     out = args.out or BENCH_DIR / f"results-{args.cases}-{int(time.time())}.json"
     out.write_text(json.dumps({"meta": meta, "results": results}, ensure_ascii=False, indent=1))

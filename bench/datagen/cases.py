@@ -256,7 +256,8 @@ class CaseGenerator:
         rng, now = self.rng, self.now
         pk = self.ids.next("case")
         age = (now - received).total_seconds() / 86400
-        if county.index == 0 and self.forced:
+        forced = county.index == 0 and bool(self.forced)
+        if forced:
             state = self.forced.pop(0)
         else:
             state = _state_for(rng, age)
@@ -274,6 +275,8 @@ class CaseGenerator:
         if kind in (c.Kind.REVIEW, c.Kind.REREVIEW) and not earlier:
             kind = c.Kind.PETITION
         if state == S.MERGED and not earlier:
+            if forced:  # a merge needs an earlier case of the same person: try again later
+                self.forced.append(S.MERGED)
             state = S.DECLINED
         rank = RANK[state]
         # Steps happen at their usual pace, compressed when the case is younger than that.
