@@ -6,7 +6,9 @@ PostgreSQL: ``COPY … FROM STDIN`` through psycopg 3 (``cursor.copy`` / ``write
 way; the generator writes consistent keys itself. SQLite: ``executemany`` in large transactions
 with ``foreign_keys``, ``synchronous`` and the journal turned off for the load.
 
-The indexes and constraints are the ones the migrations made; the loader only fills tables. A
+The indexes and constraints are the ones the migrations made; the loader only fills tables (on
+PostgreSQL it sets the plain indexes aside for the load and re-creates each from its own
+definition afterwards). A
 row is given as a tuple of the fields a table spec names; every other concrete field gets the
 model's default, so a column another branch adds with a default needs no change here (one
 without a default fails loudly, naming the field).
@@ -109,6 +111,7 @@ class Loader:
         self.raw = self.connection.connection
         self.tables: list[Table] = []
         self.seconds_writing = 0.0
+        self.set_aside: list[str] = []
         if self.vendor == "postgresql":
             self.raw.autocommit = True
             self.raw.execute("SET session_replication_role = replica")
@@ -121,7 +124,22 @@ class Loader:
     def table(self, model: type[models.Model], fields: Sequence[str]) -> Table:
         t = Table(self, model, fields)
         self.tables.append(t)
+        if self.vendor == "postgresql":
+            self._set_indexes_aside(model._meta.db_table)
         return t
+
+    def _set_indexes_aside(self, table: str) -> None:
+        """Drop the table's plain (non-constraint) indexes for the load; ``finish`` re-creates
+        each from its own definition, so the result is exactly what the migrations made, built
+        once in bulk instead of maintained row by row."""
+        rows = self.raw.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = "
+            "current_schema() AND i.tablename = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint "
+            "c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
+            "quote_ident(i.indexname))::regclass)", [table]).fetchall()
+        for name, definition in rows:
+            self.raw.execute(f'DROP INDEX "{name}"')
+            self.set_aside.append(definition)
 
     def write(self, table: Table, rows: list[tuple]) -> None:
         began = time.perf_counter()
@@ -145,6 +163,9 @@ class Loader:
             t.flush()
         if self.vendor == "postgresql":
             self.raw.execute("SET session_replication_role = DEFAULT")
+            self.raw.execute("SET maintenance_work_mem = '256MB'")
+            for definition in self.set_aside:
+                self.raw.execute(definition)
             models_ = [t.model for t in self.tables]
             for sql in self.connection.ops.sequence_reset_sql(no_style(), models_):
                 self.raw.execute(sql)
