@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test migrate demo serve lint bench clean
+.PHONY: run test install install-test migrate demo serve lint bench bench-data bench-deadlines \
+	bench-workflow clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "xinfang needs Python 3.11, found " + sys.version.split()[0])'
@@ -43,8 +44,27 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check .
 
+# The scale benchmark (docs/PERFORMANCE.md): generate a province once per size, then measure
+# xinfang on SQLite and PostgreSQL beside django-helpdesk 2.6.1.
+#   make bench-data SIZE=200000 [ENGINES="postgres"]   make bench SIZE=200000
+SIZE ?= 20000
+ENGINES ?= sqlite postgres
+BENCH_ARGS ?=
+
+bench-data: install
+	for engine in $(ENGINES); do \
+		nice -n 10 $(BIN)/python bench/generate.py --cases $(SIZE) --engine $$engine || exit 1; \
+	done
+
 bench: install
+	$(BIN)/python bench/run.py --cases $(SIZE) --engines $(shell echo $(ENGINES) | tr ' ' ',') \
+		$(BENCH_ARGS)
+
+bench-deadlines: install
 	$(BIN)/python bench/bench_deadlines.py
+
+bench-workflow: install
+	$(BIN)/python bench/bench_workflow.py
 
 clean:
 	rm -rf $(VENV) var

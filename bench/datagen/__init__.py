@@ -1,0 +1,74 @@
+"""The data generator behind ``bench/generate.py``: ``fill`` loads a province into a migrated
+database (the tree, its users, and the cases with everything they carry)."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Filled:
+    tree: object
+    generator: object
+    loader: object
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def fill(*, alias: str = "default", cases: int, seed: int, now: datetime, counties: int = 150,
+         townships: int = 16, years: float = 4.0, busy_share: float = 0.1,
+         people_ratio: float = 0.6, max_people: int = 200_000, analyze: bool = True) -> Filled:
+    from django.contrib.auth.hashers import make_password
+
+    from xinfang.cases.models import CaseNumberSequence
+    from xinfang.org.models import Membership, Unit, User
+    from xinfang.rules.store import current_version, profile_of
+    from xinfang.security.crypto import get_keyring
+
+    from .cases import CaseGenerator, open_tables
+    from .tree import build_tree
+    from .writer import Loader
+
+    version = current_version("jianan")
+    current_version("national")
+    profile = profile_of(version)
+    rng = random.Random(seed)
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    loader = Loader(alias)
+    tree = build_tree(rng, counties=counties, townships=townships)
+    units = loader.table(Unit, ("id", "name", "short_name", "level", "kind", "parent_id", "path",
+                                "profile_code"))
+    for row in tree.units:
+        units.add(*row)
+    password = make_password("Xinfang#2026bench")
+    users = loader.table(User, ("id", "username", "full_name", "password"))
+    for pk, username, full_name in tree.users:
+        users.add(pk, username, full_name, password)
+    members = loader.table(Membership, ("id", "user_id", "unit_id", "role"))
+    for row in tree.memberships:
+        members.add(*row)
+    timings["tree_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    gen = CaseGenerator(
+        rng=rng, tree=tree, profile=profile, profile_id=version.pk, profile_code=version.code,
+        profile_version=version.version, tables=open_tables(loader), ring=get_keyring(),
+        now=now, cases=cases, years=years, busy_share=busy_share, people_ratio=people_ratio,
+        max_people=max_people)
+    stats = gen.run()
+    sequences = loader.table(CaseNumberSequence, ("id", "jurisdiction_id", "year", "last"))
+    for i, ((unit, year), last) in enumerate(sorted(gen.sequences.items()), start=1):
+        sequences.add(i, unit, year, last)
+    for t in loader.tables:
+        t.flush()
+    timings["cases_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    loader.finish(analyze=analyze)
+    timings["finish_analyze_s"] = time.perf_counter() - t0
+    timings["encrypt_s"] = stats.encrypt_seconds
+    timings["database_write_s"] = loader.seconds_writing
+    return Filled(tree, gen, loader, timings)

@@ -1,0 +1,161 @@
+"""Child processes of the benchmark, one task each, so their time and peak memory are their own.
+
+    tasks.py sweep          # xinfang's sweep over all open cases: first pass, then steady state
+    tasks.py export         # the L0 export of the busy county's clerk (the product's ledger_l0)
+    tasks.py export_floor   # the same rows by bare SQL + decrypt + xlsxwriter: the floor
+
+Each prints one JSON line per measured thing (``name``, ``median_ms``, ``queries``, ``rss_mb``…).
+The database is the one ``XINFANG_BENCH_DB`` names (set by ``bench/run.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+
+def rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def emit(**row) -> None:
+    print(json.dumps(row, ensure_ascii=False), flush=True)
+
+
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.n += 1
+        return execute(sql, params, many, context)
+
+
+def sweep_task(manifest: dict) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from xinfang.cases.models import Alert, Case
+    from xinfang.cases.services.supervision import sweep
+
+    fresh = not Alert.objects.exists()
+    open_cases = Case.objects.filter(state__in=[
+        "registered", "proposed", "awaiting_countersign", "signed_off", "assigned", "in_progress",
+        "extension_requested", "letter_drafted", "letter_approved", "letter_issued", "delivered",
+    ]).count()
+    floor_ms = sweep_floor()
+    for name in ("sweep_first", "sweep_steady"):
+        counter = Counter()
+        began = time.perf_counter()
+        with connection.execute_wrapper(counter):
+            result = sweep(at=timezone.now())
+        ms = (time.perf_counter() - began) * 1000
+        first = name == "sweep_first"
+        label = ("sweep, first pass" if fresh else "sweep, first pass (alerts already raised)") \
+            if first else "sweep, steady state (nothing new)"
+        emit(name=name, label=f"{label}, {open_cases} open cases", median_ms=round(ms, 1),
+             p95_ms=None, calls=1, queries=counter.n, floor_ms=floor_ms,
+             ratio=round(ms / floor_ms, 1), rss_mb=rss_mb(), raised=result.__dict__,
+             floor_sql="running deadline clocks due within 72 h with their case; open cases")
+
+
+def sweep_floor() -> float:
+    from django.db import connection
+    from django.utils import timezone
+
+    horizon = connection.ops.adapt_datetimefield_value(
+        timezone.now() + timezone.timedelta(hours=72))
+    began = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SELECT k.id, k.case_id, k.due_at, k.alert_roles, c.number FROM cases_clock k "
+                    "JOIN cases_case c ON c.id = k.case_id WHERE k.status = 'running' AND "
+                    "k.kind = 'deadline' AND k.due_at < %s", [horizon])
+        cur.fetchall()
+        cur.execute("SELECT id, profile_id, accepted_at FROM cases_case WHERE state NOT IN "
+                    "('closed', 'archived', 'merged', 'declined')")
+        cur.fetchall()
+    return round((time.perf_counter() - began) * 1000, 1)
+
+
+def export_task(manifest: dict) -> None:
+    from django.db import connection
+
+    from xinfang.api.membership import membership_of
+    from xinfang.cases.selectors import cases_for
+    from xinfang.ledgers.exports import ledger_l0
+    from xinfang.org.models import User
+
+    membership = membership_of(User.objects.get(username="clerk"))
+    counter = Counter()
+    began = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        qs = cases_for(membership)
+        data = ledger_l0(qs, by=membership, filters={}, via="cli")
+    ms = (time.perf_counter() - began) * 1000
+    rows = cases_for(membership).count()
+    emit(name="export", label=f"L0 export, {rows} rows", median_ms=round(ms, 1), p95_ms=None,
+         calls=1, queries=counter.n, rss_mb=rss_mb(), bytes=len(data))
+
+
+def export_floor_task(manifest: dict) -> None:
+    import xlsxwriter
+    from django.db import connection
+
+    from xinfang.security.crypto import get_keyring
+
+    ring = get_keyring()
+    county = manifest["busy_county"]["unit"]
+    began = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.number, c.received_at, c.channel, c.state, c.matter, t.name, v.name, "
+            "p.name, p.id_number, p.phone, p.address, c.closed_at FROM cases_case c "
+            "LEFT JOIN org_unit t ON t.id = c.township_id LEFT JOIN org_unit v ON v.id = "
+            "c.village_id LEFT JOIN cases_casepetitioner l ON l.case_id = c.id AND "
+            "l.role = 'main' LEFT JOIN cases_petitioner p ON p.id = l.petitioner_id "
+            "WHERE c.jurisdiction_id = %s ORDER BY c.received_at", [county])
+        rows = cur.fetchall()
+        cur.execute("SELECT d.case_id, d.category FROM cases_demand d JOIN cases_case c ON "
+                    "c.id = d.case_id WHERE c.jurisdiction_id = %s", [county])
+        cur.fetchall()
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("L0")
+    for r, row in enumerate(rows, start=1):
+        values = list(row)
+        for i in (8, 9, 10):
+            values[i] = ring.decrypt(values[i]) if values[i] else ""
+        for col, value in enumerate(values):
+            sheet.write(r, col, str(value) if value is not None else "")
+    book.close()
+    ms = (time.perf_counter() - began) * 1000
+    emit(name="export_floor", median_ms=round(ms, 1), rss_mb=rss_mb(), rows=len(rows),
+         floor_sql="one SELECT joining case, township, village, main petitioner; demands; "
+                   "decrypt three fields; xlsxwriter in memory")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("task", choices=["sweep", "export", "export_floor"])
+    p.add_argument("--manifest-json", required=True)
+    args = p.parse_args()
+    import django
+
+    django.setup()
+    manifest = json.loads(args.manifest_json)
+    {"sweep": sweep_task, "export": export_task, "export_floor": export_floor_task}[args.task](
+        manifest)
+
+
+if __name__ == "__main__":
+    main()

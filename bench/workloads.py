@@ -1,0 +1,356 @@
+"""The xinfang side of ``bench/run.py``: one process per database, Django set up on the generated
+data (``bench/generate.py``), every page driven through ``django.test.Client`` as a user of the
+busy county, so the product's middleware, views, templates and API run as they do for an office.
+
+Each workload is timed call by call, interleaved with its *raw floor* — the bare SQL it boils
+down to, through a plain cursor, in the same loop — so the ratio holds whatever else the machine
+is doing. Query counts come from a wrapper counting every statement of one extra call. The sweep
+and the L0 export run in child processes (``bench/tasks.py``) for their peak memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.n += 1
+        return execute(sql, params, many, context)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def summary(times: list[float], floor: list[float], queries: int | None, loads: list[float],
+            **extra) -> dict:
+    med = statistics.median(times)
+    fmed = statistics.median(floor) if floor else None
+    return {
+        "calls": len(times), "median_ms": round(med, 2), "p95_ms": round(p95(times), 2),
+        "floor_ms": round(fmed, 2) if fmed else None,
+        "ratio": round(med / fmed, 1) if fmed else None, "queries": queries,
+        "load": [round(min(loads), 2), round(max(loads), 2)], **extra,
+    }
+
+
+def measure(call: Callable[[int], object], floor: Callable[[int], object] | None, *,
+            repeat: int, budget: float, warm: bool = True) -> tuple[list, list, int, list]:
+    """Time ``call(i)`` and ``floor(i)`` alternately until ``repeat`` calls or ``budget`` seconds
+    (at least three); then one more call counted for its queries."""
+    from django.db import connection
+
+    loads = [os.getloadavg()[0]]
+    if warm:
+        call(-1)
+        if floor:
+            floor(-1)
+    times, floors = [], []
+    began = time.perf_counter()
+    i = 0
+    while i < repeat and (i < 3 or time.perf_counter() - began < budget):
+        t = time.perf_counter()
+        call(i)
+        times.append((time.perf_counter() - t) * 1000)
+        if floor:
+            t = time.perf_counter()
+            floor(i)
+            floors.append((time.perf_counter() - t) * 1000)
+        i += 1
+    counter = Counter()
+    with connection.execute_wrapper(counter):
+        call(i)
+    loads.append(os.getloadavg()[0])
+    return times, floors, counter.n, loads
+
+
+def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_timeout: float,
+        only: set[str] | None = None) -> dict:
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from bench.datagen.people import make_person
+    from xinfang.cases.models import Case
+    from xinfang.org.models import User
+
+    busy = manifest["busy_county"]
+    county = busy["unit"]
+    township, village = busy["township"], busy["village"]
+    rng = random.Random(7)
+    results: dict[str, dict] = {}
+    ops = connection.ops
+
+    def want(name):
+        return name not in skip and (only is None or name in only)
+
+    def client_for(username: str) -> Client:
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        return client
+
+    clerk, approver = client_for("clerk"), client_for("approver")
+
+    def sql(query: str, params=()):
+        with connection.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+
+    def get(client, url, expect=200):
+        def call(_i):
+            r = client.get(url)
+            if r.status_code != expect:
+                raise RuntimeError(f"GET {url}: {r.status_code} {r.content[:300]!r}")
+        return call
+
+    def record(name, label, times, floors, queries, loads, floor_sql, **extra):
+        results[name] = summary(times, floors, queries, loads, label=label, floor_sql=floor_sql,
+                                **extra)
+        print(f"  {name}: {results[name]['median_ms']} ms (floor {results[name]['floor_ms']}), "
+              f"{queries} queries", file=sys.stderr, flush=True)
+
+    # -- registration through the API -------------------------------------------------------
+    new_cases: list[int] = []
+    if want("register") or want("transition"):
+        category = manifest["categories"][0]
+        serial = [10_000_000 + int(time.time()) % 1_000_000 * 10]
+        source = sql("SELECT id FROM cases_case WHERE jurisdiction_id <> %s AND state = %s "
+                     "ORDER BY id LIMIT 1", [county, "closed"])[0][0]
+        with connection.cursor() as cur:
+            case_cols = [col.name for col in
+                         connection.introspection.get_table_description(cur, "cases_case")]
+        copy_cols = [c for c in case_cols if c not in ("id", "number", "seq", "query_code")]
+
+        def register(i):
+            serial[0] += 1
+            person = make_person(rng, serial[0], township_id=township, village_id=village,
+                                 township_name="将官池镇", village_name="岗朱村")
+            body = {
+                "channel": "visit", "matter": f"基准登记{serial[0]}：申请危房改造补助未落实",
+                "received_at": (timezone.now() - timedelta(hours=1)).isoformat(),
+                "petitioners": [{"name": person.name, "id_number": person.id_number,
+                                 "phone": person.phone, "address": person.address}],
+                "demands": [{"text": "申请危房改造补助", "category": category}],
+                "township": township, "village": village,
+            }
+            r = clerk.post("/api/cases/", body, content_type="application/json")
+            if r.status_code != 201:
+                raise RuntimeError(f"register: {r.status_code} {r.content[:400]!r}")
+            new_cases.append(r.json()["id"])
+
+        def register_floor(i):
+            n = serial[0] * 10 + 5
+            now = ops.adapt_datetimefield_value(timezone.now())
+            with connection.cursor() as cur:
+                cur.execute("BEGIN")
+                cols = ", ".join(copy_cols)
+                cur.execute(
+                    f"INSERT INTO cases_case (number, seq, query_code, {cols}) "
+                    f"SELECT %s, %s, 'FLOOR', {cols} FROM cases_case WHERE id = %s RETURNING id",
+                    [f"FLOOR-{n}", 900_000_000 + n % 100_000_000, source])
+                pk = cur.fetchone()[0]
+                pet = sql("SELECT petitioner_id FROM cases_casepetitioner WHERE case_id = %s",
+                          [source])
+                if pet:
+                    cur.execute("INSERT INTO cases_casepetitioner (case_id, petitioner_id, role) "
+                                "VALUES (%s, %s, 'main')", [pk, pet[0][0]])
+                cur.execute("INSERT INTO cases_demand (case_id, seq, text, category, finding, "
+                            "resolution_class, finding_note) VALUES (%s, 1, %s, %s, '', '', '')",
+                            [pk, "申请危房改造补助", category])
+                cur.execute(
+                    "INSERT INTO cases_caseevent (case_id, seq, at, type, actor_role, from_state, "
+                    "to_state, payload, profile_code, profile_version) VALUES "
+                    "(%s, 1, %s, 'register', 'clerk', '', 'registered', '{}', 'jianan', 1)",
+                    [pk, now])
+                cur.execute(
+                    "INSERT INTO cases_clock (case_id, name, kind, label, amount, unit, roll, "
+                    "started_at, due_at, provisional, explanation, status, paused_seconds, "
+                    "extensions, alert_roles, due_soon_hours, seed) VALUES (%s, 'routing', "
+                    "'deadline', '登记转送', 15, 'days', %s, %s, %s, %s, '[]', 'running', 0, 0, "
+                    "'[]', 24, '')", [pk, True, now, now, False])
+                cur.execute("COMMIT")
+
+        if want("register"):
+            t, f, q, loads = measure(register, register_floor, repeat=repeat, budget=budget)
+            record("register", "register one case (API)", t, f, q, loads,
+                   "INSERT case (copied row), petitioner link, demand, event, clock; COMMIT")
+
+    # -- one transition through the API ----------------------------------------------------
+    if want("transition"):
+        pool = [pk for pk in new_cases] + list(reversed(busy["registered"]))
+        pool = [pk for pk in pool if Case.objects.filter(pk=pk, state="registered").exists()]
+        floor_case = pool[-1] if pool else new_cases[-1]
+        next_seq = [sql("SELECT COALESCE(MAX(seq), 0) FROM cases_caseevent WHERE case_id = %s",
+                        [floor_case])[0][0] + 1000]
+        queue = list(pool[:-1])
+
+        def propose(i):
+            if not queue:
+                raise RuntimeError("no registered case left to propose")
+            pk = queue.pop(0)
+            version = Case.objects.filter(pk=pk).values_list("version", flat=True).get()
+            r = clerk.post(f"/api/cases/{pk}/transitions/propose/",
+                           {"expected_version": version, "proposal": "交属地乡镇办理"},
+                           content_type="application/json")
+            if r.status_code != 200:
+                raise RuntimeError(f"propose {pk}: {r.status_code} {r.content[:400]!r}")
+
+        def propose_floor(i):
+            next_seq[0] += 1
+            now = ops.adapt_datetimefield_value(timezone.now())
+            with connection.cursor() as cur:
+                cur.execute("BEGIN")
+                cur.execute("SELECT state, version FROM cases_case WHERE id = %s", [floor_case])
+                cur.fetchall()
+                cur.execute("UPDATE cases_case SET version = version + 1 WHERE id = %s",
+                            [floor_case])
+                cur.execute(
+                    "INSERT INTO cases_caseevent (case_id, seq, at, type, actor_role, from_state, "
+                    "to_state, payload, profile_code, profile_version) VALUES "
+                    "(%s, %s, %s, 'bench', 'clerk', '', '', '{}', 'jianan', 1)",
+                    [floor_case, next_seq[0], now])
+                cur.execute("COMMIT")
+
+        n = max(3, min(repeat, len(queue) - 2))
+        t, f, q, loads = measure(propose, propose_floor, repeat=n, budget=budget)
+        record("transition", "one transition: propose (API)", t, f, q, loads,
+               "SELECT the case; UPDATE its version; INSERT an event; COMMIT")
+
+    # -- lists ------------------------------------------------------------------------------
+    open_states = ["registered", "proposed", "awaiting_countersign", "signed_off", "assigned",
+                   "in_progress", "extension_requested", "letter_drafted", "letter_approved",
+                   "letter_issued", "delivered"]
+    cols = "id, number, state, kind, channel, received_at, registered_at, matter, township_id"
+    marks = ", ".join(["%s"] * len(open_states))
+
+    def page_floor(where: str, params: list, order: str, limit: int = 50):
+        def floor(_i):
+            sql(f"SELECT {cols} FROM cases_case WHERE jurisdiction_id = %s {where} "
+                f"ORDER BY {order} LIMIT {limit}", [county, *params])
+            sql(f"SELECT COUNT(*) FROM cases_case WHERE jurisdiction_id = %s {where}",
+                [county, *params])
+        return floor
+
+    like = "LIKE" if connection.vendor == "sqlite" else "ILIKE"
+    search_where = (f"AND (matter {like} %s OR number {like} %s OR EXISTS (SELECT 1 FROM "
+                    f"cases_demand d WHERE d.case_id = cases_case.id AND d.text {like} %s))")
+    pages = [
+        ("work_queue", "work queue (clerk)", clerk, "/work/",
+         page_floor(f"AND state IN ({marks})", open_states, "registered_at DESC, id DESC", 30),
+         "open cases of the county, newest 30, and their count"),
+        ("ledger", "ledger page, first 50", clerk, "/ledger/",
+         page_floor("", [], "received_at DESC, id DESC"),
+         "50 newest cases of the county by received_at, and the count"),
+        ("ledger_filtered", "ledger, state + township filter", clerk,
+         f"/ledger/?state=in_progress&township={township}",
+         page_floor("AND state = %s AND township_id = %s", ["in_progress", township],
+                    "received_at DESC, id DESC"),
+         "the same with state and township"),
+        ("ledger_search", "ledger, full-text search 危房", clerk, "/ledger/?search=危房",
+         page_floor(search_where, ["%危房%"] * 3, "received_at DESC, id DESC"),
+         "the same with LIKE over matter, number and demands"),
+        ("api_list", "API list, first page", clerk, "/api/cases/",
+         page_floor("", [], "registered_at DESC, id DESC"),
+         "50 newest by registered_at, and the count"),
+    ]
+    for name, label, client, url, floor, floor_sql in pages:
+        if want(name):
+            t, f, q, loads = measure(get(client, url), floor, repeat=repeat, budget=budget)
+            record(name, label, t, f, q, loads, floor_sql)
+
+    if want("supervision"):
+        def supervision_floor(_i):
+            now = ops.adapt_datetimefield_value(timezone.now())
+            sql(f"SELECT COUNT(*) FROM cases_case WHERE jurisdiction_id = %s "
+                f"AND state IN ({marks})", [county, *open_states])
+            sql("SELECT c.id, c.number, MIN(k.due_at) FROM cases_case c JOIN cases_clock k ON "
+                "k.case_id = c.id WHERE c.jurisdiction_id = %s AND k.status = 'running' AND "
+                "k.kind = 'deadline' AND k.due_at < %s GROUP BY c.id, c.number ORDER BY 3 "
+                "LIMIT 20", [county, now])
+        t, f, q, loads = measure(get(approver, "/supervision/"), supervision_floor,
+                                 repeat=repeat, budget=budget)
+        record("supervision", "supervision page (approver)", t, f, q, loads,
+               "count of open cases; 20 most overdue cases (join running clocks)")
+
+    if want("case_page") and busy["long_history"]:
+        pk = busy["long_history"][0]
+        events = sql("SELECT COUNT(*) FROM cases_caseevent WHERE case_id = %s", [pk])[0][0]
+
+        def case_floor(_i):
+            sql("SELECT * FROM cases_case WHERE id = %s", [pk])
+            sql("SELECT * FROM cases_caseevent WHERE case_id = %s ORDER BY seq", [pk])
+            sql("SELECT * FROM cases_clock WHERE case_id = %s ORDER BY due_at", [pk])
+            sql("SELECT * FROM cases_demand WHERE case_id = %s ORDER BY seq", [pk])
+            sql("SELECT p.* FROM cases_petitioner p JOIN cases_casepetitioner l ON "
+                "l.petitioner_id = p.id WHERE l.case_id = %s", [pk])
+            sql("SELECT * FROM cases_assignment WHERE case_id = %s", [pk])
+        t, f, q, loads = measure(get(clerk, f"/cases/{pk}/"), case_floor, repeat=repeat,
+                                 budget=budget)
+        record("case_page", f"case page, {events} history entries", t, f, q, loads,
+               "the case, its events, clocks, demands, petitioners, assignments by case id")
+
+    for task in ("sweep", "export"):
+        if want(task):
+            results.update(run_task(task, manifest, timeout=sweep_timeout))
+    return results
+
+
+def run_task(task: str, manifest: dict, *, timeout: float) -> dict:
+    """A child process per task (``bench/tasks.py``), its peak memory from ``wait4``."""
+    out: dict[str, dict] = {}
+    modes = ["sweep"] if task == "sweep" else ["export", "export_floor"]
+    for mode in modes:
+        loads = [os.getloadavg()[0]]
+        began = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "tasks.py"), mode,
+             "--manifest-json", json.dumps({"busy_county": manifest["busy_county"],
+                                            "cases": manifest["cases"],
+                                            "engine": manifest["engine"]})],
+            stdout=subprocess.PIPE, env=os.environ.copy(), text=True)
+        lines: list[str] = []
+        try:
+            stdout, _ = proc.communicate(timeout=timeout)
+            lines = stdout.splitlines()
+            status = proc.returncode
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            stdout, _ = proc.communicate()
+            lines = stdout.splitlines()
+            status = "timeout"
+        elapsed = time.perf_counter() - began
+        loads.append(os.getloadavg()[0])
+        for line in lines:
+            if line.startswith("{"):
+                row = json.loads(line)
+                row["load"] = [round(min(loads), 2), round(max(loads), 2)]
+                row["status"] = status
+                out[row.pop("name")] = row
+        if status == "timeout":
+            out.setdefault(f"{mode}_timeout", {"label": f"{mode}: stopped after {timeout:.0f} s",
+                                               "median_ms": elapsed * 1000, "status": status})
+    if "export" in out and "export_floor" in out:
+        e, f = out["export"], out.pop("export_floor")
+        e["floor_ms"], e["floor_rss_mb"] = f["median_ms"], f["rss_mb"]
+        e["ratio"] = round(e["median_ms"] / f["median_ms"], 1) if f["median_ms"] else None
+        e["floor_sql"] = f["floor_sql"]
+    return out

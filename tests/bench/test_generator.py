@@ -1,0 +1,52 @@
+"""The benchmark's data generator (bench/datagen) fills a migrated database the way the product
+stores it: a small province here (2 counties, 200 cases) — the benchmark's figures are only as
+good as the data is real."""
+
+import pytest
+from django.utils import timezone
+
+from bench.datagen import fill
+from xinfang.cases import choices as c
+from xinfang.cases.models import Case, CaseEvent, Clock, Petitioner
+from xinfang.org.models import Membership, Unit, User
+from xinfang.security.crypto import get_keyring
+from xinfang.security.idcard import validate_id_number
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client):
+    # given a generated province (one test: generating is the slow part, kept to a few seconds)
+    fill(cases=200, seed=3, now=timezone.now(), counties=2, townships=3, busy_share=0.5,
+         analyze=False)
+    # then every case is there, in every state the workflow knows, each with its history
+    assert Case.objects.count() == 200
+    assert set(Case.objects.values_list("state", flat=True)) == set(c.State.values)
+    assert CaseEvent.objects.values("case").distinct().count() == 200
+    assert not Case.objects.exclude(number__contains="信〔").exists()
+    # and clocks both running (some overdue) and stopped
+    now = timezone.now()
+    assert Clock.objects.filter(status="running", due_at__lt=now).exists()
+    assert Clock.objects.filter(status="stopped").exists()
+    # and the tree's paths are the product's ("/1/4/9/")
+    county = Unit.objects.get(name="建安区")
+    assert Unit.objects.get(pk=county.pk).path == f"{county.parent.path}{county.pk}/"
+    assert Membership.objects.filter(user__username="clerk", unit__kind="poverty_office").exists()
+
+    # and a generated petitioner, read through the model, decrypts
+    person = Petitioner.objects.order_by("pk").first()
+    assert validate_id_number(person.id_number) == person.id_number
+    # then the product's own lookup by blind index finds that person
+    index = get_keyring().blind_index(person.id_number, purpose="id_number")
+    assert Petitioner.objects.get(id_number_index=index) == person
+
+    # and for the busy county's clerk
+    client.force_login(User.objects.get(username="clerk"))
+    case = Case.objects.filter(jurisdiction__name="建安区").order_by("-events__seq").first()
+    page = client.get(f"/cases/{case.pk}/")
+    ledger = client.get("/ledger/")
+    api = client.get("/api/cases/")
+    # a case page, the ledger and the API list answer with the generated data
+    assert page.status_code == 200 and case.number in page.content.decode()
+    assert ledger.status_code == 200
+    assert api.status_code == 200 and api.json()["count"] > 0
