@@ -11,6 +11,7 @@ from __future__ import annotations
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import BasePermission
 
+from xinfang.cases.selectors import door_remember
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import Membership, User
 
@@ -58,6 +59,7 @@ def acting_membership(request) -> Membership:
             membership_of(user))
         if membership is None:
             raise PermissionDenied("您没有有效任职，不能办理信访件。")
+    door_remember(membership)  # the permission door, worked out once for this request
     request._xinfang_membership = membership
     return membership
 

@@ -16,9 +16,11 @@ Status codes (also in the OpenAPI schema):
 
 from __future__ import annotations
 
-from django.db.models import Exists, QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import QuerySet, Value, When
 from django.http import Http404, HttpResponse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -36,25 +38,38 @@ from rest_framework.views import APIView
 
 from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.models import Case
+from xinfang.cases.paging import CappedPaginator
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
 from xinfang.cases.services.reading import case_read_audit
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, ledger_l0
 from xinfang.ledgers.filters import filter_ledger
+from xinfang.replica import replica_reads
 from xinfang.security.auth import client_ip
 
 from . import serializers as s
-from .filters import applied_filters, filter_cases, overdue_clocks
+from .filters import applied_filters, filter_cases, overdue_q
 from .membership import HEADER, CaseAccess, acting_membership
 from .params import effect_kwargs, params_serializer
 from .renderers import SafeJSONRenderer
 
 
 class CasePagination(PageNumberPagination):
+    """``count`` is exact up to 10,000; beyond it the count stops there and ``count_capped`` is
+    true (a million cases are not counted on every page)."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        paginator = self.page.paginator
+        response.data["count"] = min(paginator.count, paginator.cap)
+        response.data["count_capped"] = paginator.capped
+        return response
 
 
 class Detail(serializers.Serializer):
@@ -71,6 +86,7 @@ class Stale(Detail):
 
 class CasePage(serializers.Serializer):
     count = serializers.IntegerField()
+    count_capped = serializers.BooleanField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = s.CaseSummary(many=True)
@@ -105,7 +121,7 @@ def refused(e: Refused, code: int) -> Response:
 
 def visible_cases(request) -> QuerySet[Case]:
     return cases_for(acting_membership(request)).annotate(
-        overdue=Exists(overdue_clocks(timezone.now())))
+        overdue=SqlCase(When(overdue_q(timezone.now()), then=Value(True)), default=Value(False)))
 
 
 def visible_case(request, pk: int, *, detail: bool = True) -> Case:
@@ -238,6 +254,7 @@ class JSONErrorsOnly(BaseContentNegotiation):
 class LedgerL0(CaseView):
     content_negotiation_class = JSONErrorsOnly
 
+    @method_decorator(replica_reads)  # an export reads the replica when there is one
     @extend_schema(operation_id="ledgers_l0", parameters=[MEMBERSHIP_PARAM, *FILTER_PARAMS],
                    responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, **COMMON_ERRORS})
     def get(self, request):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from xinfang.rules.profile import Profile
 
@@ -16,29 +16,36 @@ from .models import Case, CaseEvent, Delivery, Document
 
 
 def counts(cases: QuerySet[Case]) -> dict[str, int]:
+    """Every count in one pass over the cases (one query): each "has a …" test is a subquery the
+    database evaluates once, not a probe per case."""
     issued = Document.objects.filter(
-        case=OuterRef("pk"), kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED
+        kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED
+    ).values("case_id")
+    written = (
+        Delivery.objects.filter(
+            document__kind=c.DocumentKind.DECISION_LETTER, mode__in=list(c.WRITTEN_MODES)
+        )
+        .filter(Q(receipt_signed=True) | Q(refused=True, witness__gt=""))
+        .values("case_id")
     )
-    written = Delivery.objects.filter(
-        case=OuterRef("pk"),
-        document__kind=c.DocumentKind.DECISION_LETTER,
-        mode__in=list(c.WRITTEN_MODES),
-    ).filter(Q(receipt_signed=True) | Q(refused=True, witness__gt=""))
-    proxy = CaseEvent.objects.filter(case=OuterRef("pk"), actor_role="proxy_agent")
-    qs = cases.annotate(_replied=Exists(issued), _written=Exists(written), _proxy=Exists(proxy))
+    proxy = CaseEvent.objects.filter(actor_role="proxy_agent").values("case_id")
     closed = Q(state__in=[c.State.CLOSED, c.State.ARCHIVED])
-    return {
-        "received": qs.count(),
-        "registered": qs.exclude(state=c.State.MERGED).count(),
-        "accepted": qs.filter(accepted_at__isnull=False).count(),
-        "replied": qs.filter(_replied=True).count(),
-        "delivered_written": qs.filter(_written=True).count(),
-        "resolved": qs.filter(closed, closed_at__isnull=False).count(),
-        "closed": qs.filter(closed).count(),
-        "rated": qs.exclude(rating="").count(),
-        "satisfied": qs.filter(rating__in=[c.Rating.SATISFIED, c.Rating.BASICALLY]).count(),
-        "proxy_handled": qs.filter(_proxy=True).count(),
+    wanted = {
+        "received": Q(),
+        "registered": ~Q(state=c.State.MERGED),
+        "accepted": Q(accepted_at__isnull=False),
+        "replied": Q(pk__in=issued),
+        "delivered_written": Q(pk__in=written),
+        "resolved": closed & Q(closed_at__isnull=False),
+        "closed": closed,
+        "rated": ~Q(rating=""),
+        "satisfied": Q(rating__in=[c.Rating.SATISFIED, c.Rating.BASICALLY]),
+        "proxy_handled": Q(pk__in=proxy),
     }
+    found = cases.order_by().aggregate(
+        **{name: Count("pk", filter=q) if q else Count("pk") for name, q in wanted.items()}
+    )
+    return {name: found[name] or 0 for name in wanted}
 
 
 @dataclass(frozen=True)

@@ -54,11 +54,18 @@ class Unit(models.Model):
         return bool(self.profile_code)
 
     def ancestors(self, *, include_self: bool = True) -> list[Unit]:
-        ids = [int(p) for p in self.path.strip("/").split("/") if p]
-        if not include_self:
-            ids = ids[:-1]
-        by_id = Unit.objects.in_bulk(ids)
-        return [by_id[i] for i in ids if i in by_id]
+        # Read once per instance (and path): a request asks its units' ancestors several times
+        # (jurisdiction, the door, each check), and a unit instance lives for one request.
+        cached = getattr(self, "_ancestors", None)
+        if cached is None or cached[0] != self.path:
+            ids = [int(p) for p in self.path.strip("/").split("/") if p]
+            by_id = Unit.objects.in_bulk(ids)
+            cached = (self.path, [by_id[i] for i in ids if i in by_id])
+            self._ancestors = cached
+        chain = list(cached[1])
+        if not include_self and chain and chain[-1].pk == self.pk:
+            chain = chain[:-1]
+        return chain
 
     def jurisdiction(self) -> Unit | None:
         """The nearest unit at or above this one that runs a petition office under a profile."""

@@ -87,10 +87,20 @@ def _stop(clock, at: datetime) -> None:
 
 
 def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dict) -> list[dict]:
-    """Returns what changed, for the history entry."""
+    """Returns what changed, for the history entry. The case's next due instant follows."""
     from xinfang.cases.models import Clock
+    from xinfang.cases.services.due import case_refresh_due
 
     live = {c.name: c for c in case.clocks.exclude(status=Clock.Status.STOPPED)}
+    changes = _apply(case, profile, event_key, at, facts, live)
+    case_refresh_due(case, clocks=live.values())
+    return changes
+
+
+def _apply(case, profile: Profile, event_key: str, at: datetime, facts: dict, live: dict
+           ) -> list[dict]:
+    from xinfang.cases.models import Clock
+
     seen: list[set[str]] = []  # the case's past event keys, read once and only if needed
     changes: list[dict] = []
     if event_key in ENDING_EVENTS:
@@ -149,6 +159,7 @@ def recompute_provisional() -> list[tuple[object, datetime, datetime]]:
     """After a calendar year is loaded: recompute every unstopped provisional clock from its start
     (re-applying its approved extensions). Returns (clock, old due, new due) for the history."""
     from xinfang.cases.models import Clock
+    from xinfang.cases.services.due import case_refresh_due
 
     from .store import profile_of
 
@@ -169,4 +180,6 @@ def recompute_provisional() -> list[tuple[object, datetime, datetime]]:
         clock.due_at, clock.provisional, clock.explanation = new_due, provisional, steps
         clock.save(update_fields=["due_at", "provisional", "explanation"])
         changed.append((clock, old_due, new_due))
+    for case in {clock.case_id: clock.case for clock, _old, _new in changed}.values():
+        case_refresh_due(case)
     return changed

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from xinfang.cases.memo import memoised
+
 from .models import Recusal
 
 
+@memoised
 def recusal_reason(*, user, case) -> str | None:
     """Why this user must stay away from this case, or None."""
     if case.pk is None:

@@ -111,6 +111,14 @@ if os.environ.get("DATABASE_URL"):
 else:
     DATABASES = {"default": sqlite_database(VAR_DIR / "xinfang.sqlite3")}
 
+# A streaming replica for read-only pages and exports (xinfang/replica.py).
+if os.environ.get("XINFANG_REPLICA_URL"):
+    DATABASES["replica"] = database_from_url(os.environ["XINFANG_REPLICA_URL"])
+    XINFANG_READ_REPLICA = "replica"
+else:
+    XINFANG_READ_REPLICA = None
+DATABASE_ROUTERS = ["xinfang.replica.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
 LOGIN_URL = "web:login"

@@ -24,3 +24,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 if not os.environ.get("DATABASE_URL"):
     DATABASES["default"]["NAME"] = _tmp / "test.sqlite3"  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(_tmp / "test-db.sqlite3")}  # noqa: F405
+
+# A second alias on the same test database, as a streaming replica would be (tests of the read
+# router turn XINFANG_READ_REPLICA on; by default every read stays on default).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.cases.selectors import door_remember
 from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import Membership, Unit
 
@@ -139,6 +140,7 @@ def membership_required(view):
         if m.role in ADMIN_ROLES:
             return _refuse(request, _("管理员（系统、安全、审计）不能查看或办理信访件。"))
         request.membership = m
+        door_remember(m)  # the unit tree, respondent units and recusals: read once per request
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
@@ -25,7 +25,6 @@ from .present import ClockView, clock_view
 
 S = c.State
 PER_BUCKET = 30
-RUNNING_DEADLINE = Q(clocks__status=Clock.Status.RUNNING, clocks__kind="deadline")
 
 
 @dataclass
@@ -91,23 +90,26 @@ def _transferred(qs, m, now):
 
 
 def _running(**clock_filter):
+    """The cases with a running deadline clock matching ``clock_filter`` — a subquery over the
+    clocks' (status, due_at) index, read once rather than probed per case."""
     return Clock.objects.filter(
-        case=OuterRef("pk"), status=Clock.Status.RUNNING, kind="deadline", **clock_filter
-    )
+        status=Clock.Status.RUNNING, kind="deadline", **clock_filter
+    ).values("case_id")
 
 
 def _overdue(qs, m, now):
-    return qs.filter(Exists(_running(due_at__lt=now)))
+    # The soonest running deadline is kept on the case (``next_due_at``, by the clock engine).
+    return qs.filter(next_due_at__lt=now)
 
 
 def _due_soon(qs, m, now):
     # Each clock has its own "due soon" span (due_soon_hours, a day by default); three days
     # bounds the query, the exact span is applied per clock in ``queue_for``.
-    return qs.filter(Exists(_running(due_at__gte=now, due_at__lte=now + timedelta(days=3))))
+    return qs.filter(pk__in=_running(due_at__gte=now, due_at__lte=now + timedelta(days=3)))
 
 
 def _warned(qs, m, now):
-    return qs.filter(Exists(WarningNotice.objects.filter(case=OuterRef("pk"), answered_at=None)))
+    return qs.filter(pk__in=WarningNotice.objects.filter(answered_at=None).values("case_id"))
 
 
 HANDLER_BUCKETS = [
@@ -158,8 +160,7 @@ QUEUES: dict[str, list[tuple[str, str, Filter, str]]] = {
 def decorated(qs: QuerySet) -> QuerySet:
     """Soonest running deadline first (overdue before due soon before the rest), then newest."""
     return (
-        qs.annotate(next_due=Min("clocks__due_at", filter=RUNNING_DEADLINE))
-        .order_by("next_due", "-registered_at", "-pk")
+        qs.order_by(F("next_due_at").asc(nulls_last=True), "-registered_at", "-pk")
         .prefetch_related(
             Prefetch(
                 "clocks",

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from xinfang.cases import choices as c
-from xinfang.cases.models import Case, Clock, Demand, WarningNotice
+from xinfang.cases.models import Case, Demand, WarningNotice
 from xinfang.cases.rates import TargetResult, target_results
 from xinfang.org.models import Unit
 from xinfang.registers.models import BacklogCase
@@ -24,20 +24,16 @@ from .present import ClockView, clock_view
 LIST_SIZE = 20
 
 
-def late_clocks(now: datetime):
-    return Clock.objects.filter(
-        case=OuterRef("pk"), status=Clock.Status.RUNNING, kind="deadline", due_at__lt=now
-    )
-
-
 def unanswered_warnings():
-    return WarningNotice.objects.filter(case=OuterRef("pk"), answered_at=None)
+    """The cases with a warning notice not yet answered (one subquery, read once)."""
+    return WarningNotice.objects.filter(answered_at=None).values("case_id")
 
 
 def overdue_or_warned(scope: QuerySet[Case], now: datetime) -> QuerySet[Case]:
-    """Open cases with a running deadline past due, or with a warning notice not yet answered."""
+    """Open cases with a running deadline past due (the case's ``next_due_at``, kept by the clock
+    engine), or with a warning notice not yet answered."""
     return scope.filter(state__in=c.OPEN_STATES).filter(
-        Exists(late_clocks(now)) | Exists(unanswered_warnings())
+        Q(next_due_at__lt=now) | Q(pk__in=unanswered_warnings())
     )
 
 

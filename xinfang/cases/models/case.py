@@ -211,6 +211,11 @@ class Case(models.Model):
     transferred_to_discipline = models.BooleanField(_("已移送纪检"), default=False)
     # Printed on the acceptance notice; the petitioner's key to the public progress page.
     query_code = models.CharField(_("查询码"), max_length=12, blank=True)
+    # The soonest due instant of the case's running deadline clocks (None: none running), kept
+    # by ``case_refresh_due`` whenever a clock starts, stops, pauses, resumes or moves. Lists sort
+    # and filter on it ("overdue" is ``next_due_at < now`` for an open case) without joining
+    # every clock of every case.
+    next_due_at = models.DateTimeField(_("最近截止时间"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("信访件")
@@ -222,6 +227,11 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["jurisdiction", "state"]),
             models.Index(fields=["township", "village"]),
+            # What the lists sort by (newest first, ties by id) and the queues' soonest-due order.
+            models.Index(fields=["received_at", "id"], name="case_received_idx"),
+            models.Index(fields=["registered_at", "id"], name="case_registered_idx"),
+            models.Index(fields=["next_due_at"], name="case_next_due_idx"),
+            models.Index(fields=["state", "next_due_at"], name="case_state_due_idx"),
         ]
 
     def __str__(self) -> str:

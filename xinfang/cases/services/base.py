@@ -16,6 +16,7 @@ from xinfang.rules.store import profile_of
 
 from ..choices import AssignmentStatus
 from ..errors import Refused
+from ..memo import memoised
 from ..models import Case, CaseEvent
 from ..workflow import Transition
 
@@ -98,6 +99,7 @@ def is_office_of(unit: Unit, case: Case) -> bool:
     )
 
 
+@memoised
 def active_assignment(case: Case, unit: Unit):
     return case.assignments.filter(unit=unit, status=AssignmentStatus.ACTIVE).first()
 
@@ -108,6 +110,7 @@ def is_upper_office_of(unit: Unit, case: Case) -> bool:
     return upper is not None and unit.jurisdiction() == upper
 
 
+@memoised
 def is_respondent_side(case: Case, *, unit: Unit, user=None) -> bool:
     """True when the unit is, or sits inside, a unit complained about — or the user is."""
     inside = [int(p) for p in unit.path.strip("/").split("/") if p]

@@ -20,6 +20,7 @@ from xinfang.rules.store import profile_of, working_calendar
 from .. import choices as c
 from ..facts import case_facts
 from ..models import Alert, Case, Clock, WarningNotice
+from .due import case_refresh_due
 
 OFFICE_ROLES = {"clerk", "approver", "chief", "inspector"}
 
@@ -121,6 +122,8 @@ def _issue_warning(case: Case, rule, at: datetime) -> WarningNotice:
         case=case, rule=rule.name, reasons=warning_reasons(case), to_roles=list(rule.to),
         cc_roles=list(rule.cc), issued_at=at, follow_up=clock,
     )
+    if clock is not None:
+        case_refresh_due(case)
     return notice
 
 

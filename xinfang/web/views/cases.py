@@ -18,6 +18,7 @@ from xinfang.audit.services import REVEAL, audit_record
 from xinfang.cases import choices as c
 from xinfang.cases import disclosure
 from xinfang.cases.errors import Refused, StaleCase
+from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import case_for
 from xinfang.cases.services import Invalid, available, perform, refusal
@@ -116,7 +117,13 @@ def _petitioners(case: Case, m: Membership, revealed: set[int], reveal_form=None
     return rows
 
 
-def render_case(
+def render_case(request: HttpRequest, case: Case, **kwargs) -> HttpResponse:
+    # Every check ``available()`` repeats per transition is asked once (nothing is written here).
+    with reading():
+        return _render_case(request, case, **kwargs)
+
+
+def _render_case(
     request: HttpRequest,
     case: Case,
     *,

@@ -3,15 +3,16 @@ through ``cases_for``."""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from xinfang.cases.paging import CappedPaginator
 from xinfang.cases.selectors import cases_for
 from xinfang.ledgers.filters import filter_ledger
+from xinfang.replica import replica_reads
 from xinfang.rules.store import current_version, profile_of
 
 from ..context import (
@@ -48,6 +49,7 @@ def categories_of(home) -> list[str]:
 
 @require_GET
 @membership_required
+@replica_reads
 def ledger(request: HttpRequest) -> HttpResponse:
     m = request.membership
     now = timezone.now()
@@ -58,7 +60,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
         form.is_valid()  # marks what cannot be read; the rows come from the raw parameters
     sort = sort_key(params)
     qs = ledger_rows(filter_ledger(cases_for(m), params, by=m), sort)
-    page_obj = Paginator(qs, PAGE_SIZE).get_page(params.get("page"))
+    # The count stops at 10,000 ("10000+"): a million-row ledger is not counted on every page.
+    page_obj = CappedPaginator(qs, PAGE_SIZE).get_page(params.get("page"))
     kept = params.copy()
     for name in NOT_PAGED:
         kept.pop(name, None)
@@ -72,7 +75,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page_obj": page_obj,
             "rows": rows(page_obj.object_list, now),
-            "total": page_obj.paginator.count,
+            "total": page_obj.paginator.count_text,
             "filtered": bool(active_filters(params)),
             "extra": kept.urlencode(),
             "export_url": reverse("api:ledger-l0") + (f"?{export.urlencode()}" if export else ""),
@@ -85,6 +88,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @membership_required
+@replica_reads
 def supervision(request: HttpRequest) -> HttpResponse:
     m = request.membership
     if m.role not in SUPERVISION_ROLES:

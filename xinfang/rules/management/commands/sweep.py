@@ -20,10 +20,13 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from xinfang.audit.checkpoints import CheckpointError, checkpoint_write
+from xinfang.cases.dbstats import db_optimize
 from xinfang.cases.services.supervision import sweep
 from xinfang.rules.deadlines import SHANGHAI
 from xinfang.rules.store import forget_calendar
 from xinfang.security.crypto import KeyFileError
+
+OPTIMIZE_EVERY = 3600  # seconds
 
 
 class Command(BaseCommand):
@@ -76,6 +79,7 @@ class Command(BaseCommand):
 
     def run_every(self, every: float, times: int | None) -> None:
         done = 0
+        analysed = None  # the worker refreshes the planner's statistics hourly (SQLite has none)
         while times is None or done < times:
             began = time.monotonic()
             # A worker lives for months: drop a connection the database has closed meanwhile, and
@@ -84,6 +88,9 @@ class Command(BaseCommand):
             close_old_connections()
             forget_calendar()
             try:
+                if analysed is None or time.monotonic() - analysed >= OPTIMIZE_EVERY:
+                    db_optimize()
+                    analysed = time.monotonic()
                 self.run_once(None)
             except Exception:
                 # One failed sweep (the database restarting, say) must not end the worker; the

@@ -1,0 +1,125 @@
+"""Every main list reads a fixed number of queries, however many rows it shows: the same count at
+10 rows as at 100 (issue 9). A loop that asks the database per row — an N+1 — fails here."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.scale import copies
+from tests.web.conftest import signed_in
+
+
+def queries(client, url: str, params: dict | None = None) -> tuple[int, object]:
+    client.get(url, params or {})  # the profile and calendar are cached on first use
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params or {})
+    assert response.status_code == 200, response.content[:500]
+    return len(ctx.captured_queries), response
+
+
+def count_at(jianan, rows: int, member: str, url: str, params=None, **kind) -> int:
+    copies(jianan, rows, **kind)
+    n, response = queries(signed_in(jianan.member(member)), url, params)
+    return n
+
+
+def same_at_10_and_100(jianan, member, url, params=None, *, sizes=(10, 100), **kind):
+    """The queries of one page at 10 rows, then at 100 rows (90 more of the same kind)."""
+    small = count_at(jianan, sizes[0], member, url, params, **kind)
+    large = count_at(jianan, sizes[1] - sizes[0], member, url, params, **kind)
+    return small, large
+
+
+# A work queue bucket counts its cases only when it is full (30 rows), and the supervision page
+# reads the answered notices only when fewer than 20 are unanswered: both compare two sizes past
+# those thresholds, so the only difference left would be a query per row.
+PAST_THE_BUCKET = (40, 100)
+
+
+@pytest.mark.django_db
+def test_the_ledger_page_reads_as_many_queries_for_100_rows_as_for_10(jianan):
+    small, large = same_at_10_and_100(
+        jianan,
+        "clerk",
+        reverse("web:ledger"),
+        unit=jianan.townships["将官池镇"],
+        state="in_progress",
+        warned=True,
+    )
+    assert small == large
+
+
+@pytest.mark.django_db
+def test_the_ledger_page_sorted_by_due_with_filters_does_not_grow(jianan):
+    params = {"sort": "due", "overdue": "true", "search": "危房", "category": "危房改造"}
+    small, large = same_at_10_and_100(
+        jianan, "clerk", reverse("web:ledger"), params, state="in_progress", overdue=True
+    )
+    assert small == large
+
+
+@pytest.mark.django_db
+def test_the_api_list_reads_as_many_queries_for_100_rows_as_for_10(jianan):
+    small, large = same_at_10_and_100(
+        jianan, "clerk", "/api/cases/", {"page_size": "200"}, overdue=True
+    )
+    assert small == large
+
+
+@pytest.mark.parametrize(
+    "member,kind",
+    [
+        ("clerk", {"state": "registered"}),
+        ("approver", {"state": "proposed", "warned": True}),
+        ("chief", {"state": "awaiting_countersign"}),
+        ("inspector", {"state": "in_progress", "overdue": True, "warned": True}),
+        ("township", {"state": "assigned", "unit": "将官池镇"}),
+        ("township", {"state": "in_progress", "unit": "将官池镇", "signed_for": True}),
+        ("discipline", {"state": "in_progress", "transferred": True}),
+    ],
+)
+@pytest.mark.django_db
+def test_each_work_queue_reads_as_many_queries_for_100_rows_as_for_10(jianan, member, kind):
+    kind = dict(kind)
+    if "unit" in kind:
+        kind["unit"] = jianan.townships[kind["unit"]]
+    small, large = same_at_10_and_100(
+        jianan, member, reverse("web:home"), sizes=PAST_THE_BUCKET, **kind
+    )
+    assert small == large
+
+
+@pytest.mark.django_db
+def test_the_supervision_page_reads_as_many_queries_for_100_rows_as_for_10(jianan):
+    small, large = same_at_10_and_100(
+        jianan,
+        "approver",
+        reverse("web:supervision"),
+        sizes=PAST_THE_BUCKET,
+        state="in_progress",
+        overdue=True,
+        warned=True,
+    )
+    assert small == large
+
+
+@pytest.mark.django_db
+def test_the_case_page_reads_as_many_queries_for_100_history_entries_as_for_10(jianan):
+    few = copies(jianan, 1, events=10)[0]
+    many = copies(jianan, 1, events=100)[0]
+    client = signed_in(jianan.member("clerk"))
+    n_few, page_few = queries(client, reverse("web:case", kwargs={"pk": few.pk}))
+    n_many, page_many = queries(client, reverse("web:case", kwargs={"pk": many.pk}))
+    assert page_many.content.decode().count("第99次电话联系") == 1  # the 100th entry is shown
+    assert n_few == n_many
+
+
+@pytest.mark.django_db
+def test_a_handlers_queue_shows_its_rows_not_just_a_count(jianan):
+    """The bucket the counts above measure really lists the copies (the test is not vacuous)."""
+    copies(jianan, 12, state="assigned", unit=jianan.townships["将官池镇"])
+    _, response = queries(signed_in(jianan.member("township")), reverse("web:home"))
+    assert response.content.decode().count('href="/cases/') >= 12
