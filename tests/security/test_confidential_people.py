@@ -192,3 +192,23 @@ def test_migrated_confidential_cases_mark_their_people(jianan):
     migration.people_of_confidential_cases(apps, None)
     assert Petitioner.objects.get().confidential
     assert other.petitioner_links.get().confidential
+
+
+def test_the_api_registers_one_confidential_companion_and_says_so(jianan):
+    j = jianan
+    body = {
+        "channel": "visit", "matter": "反映危房改造补助未到位",
+        "received_at": "2026-09-14T09:30:00+08:00",
+        "petitioners": [
+            {"name": "张三明", "phone": "13812345678"},
+            {"name": SECRET_NAME, "id_number": SECRET_ID, "phone": SECRET_PHONE,
+             "role": "companion", "confidential": True},
+        ],
+        "demands": [{"text": "要求落实2025年危房改造补助", "category": "危房改造"}],
+    }
+    response = client_as(j.member("clerk")).post("/api/cases/", body, format="json")
+    assert response.status_code == 201, response.content
+    shown = {p["name"]: p["confidential"] for p in response.json()["petitioners"]}
+    assert shown == {"张*明": False, "李*芳": True}
+    assert response.json()["confidential"] is True  # the case holds a confidential person
+    assert leaked(response.content.decode()) == []
