@@ -212,3 +212,13 @@ def test_the_api_registers_one_confidential_companion_and_says_so(jianan):
     assert shown == {"张*明": False, "李*芳": True}
     assert response.json()["confidential"] is True  # the case holds a confidential person
     assert leaked(response.content.decode()) == []
+
+
+def test_a_person_row_tampered_back_to_ordinary_is_still_masked_by_her_links(jianan):
+    j = jianan
+    source = register_secret(j)
+    target = walk(j, "in_progress")
+    perform("merge", case=source, by=j.member("clerk"), into=target)
+    Petitioner.objects.filter(pk=source.main_petitioner.pk).update(confidential=False)
+    secret = Petitioner.objects.get(pk=source.main_petitioner.pk)
+    assert_masked_for_units(j, target, secret)
