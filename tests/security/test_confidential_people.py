@@ -222,3 +222,18 @@ def test_a_person_row_tampered_back_to_ordinary_is_still_masked_by_her_links(jia
     Petitioner.objects.filter(pk=source.main_petitioner.pk).update(confidential=False)
     secret = Petitioner.objects.get(pk=source.main_petitioner.pk)
     assert_masked_for_units(j, target, secret)
+
+
+def test_the_web_form_marks_one_person_confidential(jianan):
+    from tests.web.test_flows import registration_data
+
+    j = jianan
+    data = registration_data(j, **{"p-1-name": SECRET_NAME, "p-1-phone": SECRET_PHONE,
+                                   "p-1-confidential": "on"})
+    response = signed_in(j.member("clerk")).post(reverse("web:register"), data)
+    assert response.status_code == 302
+    case = Case.objects.get()
+    flags = {link.petitioner.name: link.confidential
+             for link in case.petitioner_links.select_related("petitioner")}
+    assert flags == {"张三明": False, SECRET_NAME: True}
+    assert case.confidential

@@ -111,6 +111,10 @@ class PetitionerForm(PlainForm):
     address = text(_("住址"), required=False, max_length=200)
     exited_household = flag(_("脱贫户"))
     monitored_household = flag(_("监测对象"))
+    confidential = flag(
+        _("此人要求保密"),
+        help_text=_("承办单位在此人的任何信访件中都不能查看其身份信息。"),
+    )
     # The petitioner record of an earlier case the clerk said is this same person.
     link = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
