@@ -103,7 +103,7 @@ def test_the_detail_masks_every_petitioner_and_carries_demands_clocks_assignment
     assert body["petitioners"] == [{
         "name": "张*明", "role": "main", "gender": "", "id_number": "4110**********1237",
         "phone": "138****5678", "address": "将官池镇****", "exited_household": True,
-        "monitored_household": False,
+        "monitored_household": False, "confidential": False,
     }]
     assert body["demands"][0]["text"] == "要求落实2025年危房改造补助"
     clock = next(k for k in body["clocks"] if k["name"] == "handling")

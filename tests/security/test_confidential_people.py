@@ -192,3 +192,48 @@ def test_migrated_confidential_cases_mark_their_people(jianan):
     migration.people_of_confidential_cases(apps, None)
     assert Petitioner.objects.get().confidential
     assert other.petitioner_links.get().confidential
+
+
+def test_the_api_registers_one_confidential_companion_and_says_so(jianan):
+    j = jianan
+    body = {
+        "channel": "visit", "matter": "反映危房改造补助未到位",
+        "received_at": "2026-09-14T09:30:00+08:00",
+        "petitioners": [
+            {"name": "张三明", "phone": "13812345678"},
+            {"name": SECRET_NAME, "id_number": SECRET_ID, "phone": SECRET_PHONE,
+             "role": "companion", "confidential": True},
+        ],
+        "demands": [{"text": "要求落实2025年危房改造补助", "category": "危房改造"}],
+    }
+    response = client_as(j.member("clerk")).post("/api/cases/", body, format="json")
+    assert response.status_code == 201, response.content
+    shown = {p["name"]: p["confidential"] for p in response.json()["petitioners"]}
+    assert shown == {"张*明": False, "李*芳": True}
+    assert response.json()["confidential"] is True  # the case holds a confidential person
+    assert leaked(response.content.decode()) == []
+
+
+def test_a_person_row_tampered_back_to_ordinary_is_still_masked_by_her_links(jianan):
+    j = jianan
+    source = register_secret(j)
+    target = walk(j, "in_progress")
+    perform("merge", case=source, by=j.member("clerk"), into=target)
+    Petitioner.objects.filter(pk=source.main_petitioner.pk).update(confidential=False)
+    secret = Petitioner.objects.get(pk=source.main_petitioner.pk)
+    assert_masked_for_units(j, target, secret)
+
+
+def test_the_web_form_marks_one_person_confidential(jianan):
+    from tests.web.test_flows import registration_data
+
+    j = jianan
+    data = registration_data(j, **{"p-1-name": SECRET_NAME, "p-1-phone": SECRET_PHONE,
+                                   "p-1-confidential": "on"})
+    response = signed_in(j.member("clerk")).post(reverse("web:register"), data)
+    assert response.status_code == 302
+    case = Case.objects.get()
+    flags = {link.petitioner.name: link.confidential
+             for link in case.petitioner_links.select_related("petitioner")}
+    assert flags == {"张三明": False, SECRET_NAME: True}
+    assert case.confidential

@@ -17,7 +17,7 @@ from xinfang.cases.services import PetitionerInput
 from xinfang.security import crypto
 from xinfang.security.crypto import get_keyring
 
-FIELDS = ("id_number", "phone", "address")
+FIELDS = ("name", "id_number", "phone", "address")  # names encrypted too (issue 8)
 
 
 @pytest.fixture(autouse=True)
@@ -55,8 +55,8 @@ def key_ids(rows):
 
 
 def plain():
-    return {p.pk: (p.id_number, p.phone, p.address, p.id_number_index, p.phone_index)
-            for p in Petitioner.objects.all()}
+    return {p.pk: (p.name, p.id_number, p.phone, p.address, p.name_index, p.id_number_index,
+                   p.phone_index) for p in Petitioner.objects.all()}
 
 
 def test_keys_create_writes_the_key_file_once(own_key_file, capsys):
@@ -87,7 +87,7 @@ def test_rotate_reencrypts_every_petitioner_under_a_new_key(petitioners, capsys)
     # the old key stays, for older backups
     assert get_keyring().key_ids == ["k1", "k2"]
     assert get_keyring().current_key_id == "k2"
-    assert "重新加密 9 个值" in capsys.readouterr().out
+    assert "重新加密 12 个值" in capsys.readouterr().out
 
 
 def test_rotation_is_audited(petitioners):
@@ -95,7 +95,7 @@ def test_rotation_is_audited(petitioners):
 
     entries = AuditEntry.objects.filter(action=audit.KEY_ROTATION).order_by("id")
     assert [e.detail["phase"] for e in entries] == ["key_added", "completed"]
-    assert entries[1].detail["reencrypted"] == 9
+    assert entries[1].detail["reencrypted"] == 12
     assert audit.audit_verify().ok
 
 
@@ -132,12 +132,12 @@ def test_status_counts_values_still_under_old_keys(petitioners, capsys):
 
     out = capsys.readouterr().out
     assert "当前：k2" in out
-    assert "旧密钥下尚有 9 个值" in out
+    assert "旧密钥下尚有 12 个值" in out
 
 
 def test_retire_refuses_a_key_still_in_use_and_removes_one_that_is_not(petitioners):
     get_keyring().add_key()
-    with pytest.raises(CommandError, match="仍有 9 个值"):
+    with pytest.raises(CommandError, match="仍有 12 个值"):
         call_command("keys", "retire", "k1")
 
     call_command("keys", "rotate", "--no-new-key", "--settle", "0")

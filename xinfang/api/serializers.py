@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from xinfang.cases import choices as c
-from xinfang.cases.disclosure import leader_instruction_for
+from xinfang.cases.disclosure import is_confidential, leader_instruction_for
 from xinfang.cases.services import DemandInput, PetitionerInput, Registration, RespondentInput
 from xinfang.org.models import Unit, User
 from xinfang.security.masking import mask_address, mask_id_number, mask_name, mask_phone
@@ -33,8 +33,13 @@ class PetitionerOut(serializers.Serializer):
     address = serializers.SerializerMethodField()
     exited_household = serializers.SerializerMethodField()
     monitored_household = serializers.SerializerMethodField()
+    confidential = serializers.SerializerMethodField(
+        help_text="信访人要求保密：承办单位在任何信访件中都不能查看其身份信息")
 
     # The instance is a CasePetitioner link; the person is behind it.
+    def get_confidential(self, link) -> bool:
+        return is_confidential(link.petitioner, link)
+
     def get_name(self, link) -> str:
         return mask_name(link.petitioner.name)
 
@@ -199,6 +204,8 @@ class PetitionerIn(serializers.Serializer):
     address = _text(200)
     exited_household = serializers.BooleanField(default=False)
     monitored_household = serializers.BooleanField(default=False)
+    confidential = serializers.BooleanField(
+        default=False, help_text="此人要求保密（登记的 confidential 对所有信访人适用）")
 
 
 class DemandIn(serializers.Serializer):

@@ -86,6 +86,7 @@ PAYLOAD_LABELS = {
     "guidance": _l("引导去向"),
     "into": _l("合并至"),
     "from": _l("来自"),
+    "confidential_people": _l("含要求保密的信访人"),
     "signature": _l("签署角色"),
     "awaiting": _l("尚待签署"),
     "lead": _l("主办单位"),

@@ -25,12 +25,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="casepetitioner",
             name="confidential",
-            field=models.BooleanField(default=False, verbose_name="要求保密"),
+            field=models.BooleanField(default=False, db_default=False, verbose_name="要求保密"),
         ),
         migrations.AddField(
             model_name="petitioner",
             name="confidential",
-            field=models.BooleanField(default=False, verbose_name="要求保密"),
+            field=models.BooleanField(default=False, db_default=False, verbose_name="要求保密"),
         ),
         migrations.RunPython(people_of_confidential_cases, migrations.RunPython.noop),
     ]

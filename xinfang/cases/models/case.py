@@ -51,7 +51,7 @@ class Petitioner(models.Model):
     )
     exited_household = models.BooleanField(_("脱贫户"), default=False)
     monitored_household = models.BooleanField(_("监测对象"), default=False)
-    confidential = models.BooleanField(_("要求保密"), default=False)
+    confidential = models.BooleanField(_("要求保密"), default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -257,7 +257,7 @@ class CasePetitioner(models.Model):
     role = models.CharField(_("身份"), max_length=20, choices=c.PetitionerRole.choices)
     # The person's confidentiality as it stood when linked to this case, carried on every copy
     # (merge, review): the link says by itself that this person is masked for handling units.
-    confidential = models.BooleanField(_("要求保密"), default=False)
+    confidential = models.BooleanField(_("要求保密"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("案件信访人")

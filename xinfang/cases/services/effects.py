@@ -83,7 +83,7 @@ def merge(ctx: Ctx, *, into: Case, note: str = "") -> None:
         type="merge_received",
         by=ctx.by,
         at=ctx.now,
-        payload={"from": ctx.case.number, "note": note},
+        payload={"from": ctx.case.number, "note": note, "confidential_people": secret},
     )
 
 

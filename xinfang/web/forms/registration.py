@@ -63,7 +63,13 @@ class RegistrationForm(PlainForm):
     key_case = flag(_("重点信访件"))
     level_skipping = flag(_("越级访"))
     extreme_behaviour = flag(_("有极端信访行为"))
-    confidential = flag(_("信访人要求保密"), help_text=_("承办单位不能查看信访人身份信息。"))
+    confidential = flag(
+        _("信访人要求保密"),
+        help_text=_(
+            "承办单位不能查看本件信访人的身份信息；此后这些信访人的任何信访件"
+            "（合并、复查、再次来访）亦然。"
+        ),
+    )
     concerns_misconduct = flag(_("反映干部违纪违法"))
     concerns_policy = flag(_("政策或行业问题"))
     concerns_execution = flag(_("片区执行问题"))
@@ -105,6 +111,10 @@ class PetitionerForm(PlainForm):
     address = text(_("住址"), required=False, max_length=200)
     exited_household = flag(_("脱贫户"))
     monitored_household = flag(_("监测对象"))
+    confidential = flag(
+        _("此人要求保密"),
+        help_text=_("承办单位在此人的任何信访件中都不能查看其身份信息。"),
+    )
     # The petitioner record of an earlier case the clerk said is this same person.
     link = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

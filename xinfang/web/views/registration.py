@@ -135,6 +135,7 @@ def _build(form, pets, dems, resps, m: Membership):
                 address=x["address"],
                 exited_household=x["exited_household"],
                 monitored_household=x["monitored_household"],
+                confidential=x["confidential"],
             )
         )
         p_index.append(i)
