@@ -166,3 +166,31 @@ def test_an_unknown_name_runs_the_password_hasher(gated):
     sign_in(username="nobody", password="guess")
 
     assert gated.encoded == ["guess"]  # the work a known name's check does, so no timing oracle
+
+
+# -- a TOTP code replayed in parallel --------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_totp_code_sent_in_parallel_signs_in_once():
+    import pyotp
+
+    from xinfang.security.totp import totp_enable
+
+    user = User.objects.create_user(username="lisi", password=PASSWORD)
+    code = pyotp.TOTP(pyotp.parse_uri(totp_enable(user)).secret).now()
+    count = 6
+    barrier = threading.Barrier(count)
+
+    def attempt(i):
+        try:
+            barrier.wait(timeout=30)
+            request = RequestFactory().post("/login/", REMOTE_ADDR=f"198.51.100.{i + 1}")
+            return authenticate_with_lockout(request, "lisi", PASSWORD, totp_code=code)[0]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(count) as pool:
+        signed_in = [u for u in pool.map(attempt, range(count)) if u is not None]
+
+    assert len(signed_in) == 1

@@ -52,12 +52,15 @@ def test_the_three_administrators_each_see_only_their_own_pages(jianan):
         header = html.content.decode().split("<main", 1)[0]
         links = {urlsplit(u).path for u in HREF.findall(header)}
         nav[member] = {u for u in links if not u.startswith("/static/")} - {"/"}
+    own = reverse("web:account_password")  # every user's own account page
+    approvals = reverse("web:admin_password_resets")
     assert nav["sysadmin"] == {
         reverse(n)
         for n in ("web:admin_units", "web:admin_users", "web:rules_profiles", "web:rules_calendar")
-    }
-    assert nav["secadmin"] == {reverse("web:admin_roles"), reverse("web:admin_keys")}
-    assert nav["auditor"] == {reverse("web:audit_log")}
+    } | {own, approvals}
+    assert nav["secadmin"] == {reverse("web:admin_roles"), reverse("web:admin_keys"), own,
+                               approvals}
+    assert nav["auditor"] == {reverse("web:audit_log"), own}
 
 
 def _crawl(client, start: str, limit: int = 80) -> dict[str, int]:
