@@ -14,6 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from PIL import Image
 
 from tests.conftest import id_number
 from xinfang.audit import services as audit
@@ -31,7 +32,15 @@ pytestmark = pytest.mark.django_db(transaction=True)  # restore commits, as it d
 NUMBER = id_number("41102319800101123")
 PHONE = "13812345678"
 ADDRESS = "将官池镇岗朱村3组"
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (10, 120, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
 
 
 @pytest.fixture(autouse=True)
