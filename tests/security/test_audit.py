@@ -479,3 +479,29 @@ def test_sweep_writes_a_checkpoint(walked, checkpoints):
     line = json.loads(checkpoints.read_text().splitlines()[-1])
     assert line["history"]["count"] == CaseEvent.objects.count()
     assert checkpoint_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_checkpoint_writers_keep_the_file_a_chain(settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+    audit_record(action=audit.LOGIN, actor_name="并发")
+    errors = []
+
+    def write():
+        try:
+            for _ in range(5):
+                checkpoint_write()
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    result = checkpoint_verify()
+    assert result.ok and result.checked == 20
