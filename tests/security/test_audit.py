@@ -505,3 +505,14 @@ def test_concurrent_checkpoint_writers_keep_the_file_a_chain(settings, tmp_path)
     assert errors == []
     result = checkpoint_verify()
     assert result.ok and result.checked == 20
+
+
+def test_history_seals_what_the_database_hands_back(walked, jianan):
+    from xinfang.cases.services.base import append_event
+
+    case, _ = walked
+    append_event(case=case, type="note", by=jianan.member("clerk"), at=timezone.now(),
+                 payload={"ratio": 0.1, "whole": 2.0, "big": 1e20, "nested": [{"b": 1, "a": "甲"}],
+                          "z": None, "ok": True, 3: "int key"})
+
+    assert history_verify().ok
