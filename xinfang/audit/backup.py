@@ -31,7 +31,6 @@ line is appended to the checkpoint file. Nothing of the previous trail is lost.
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import io
 import json
@@ -52,7 +51,6 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.color import no_style
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models.functions import Cast
@@ -63,7 +61,7 @@ from xinfang.security import crypto, sealing
 from xinfang.security.crypto import DecryptionError, get_keyring
 from xinfang.security.fields import EncryptedTextField
 
-from . import checkpoints, dbguard
+from . import checkpoints, dbguard, trail
 from . import services as audit
 
 FORMAT = "xinfang-backup"
@@ -468,7 +466,7 @@ def backup_restore(archive: str | os.PathLike[str], *, force: bool = False,
                 )
             previous = None
             if non_empty:
-                previous = archive_trail(reason=f"restore --force {archive.name}")
+                previous = trail.archive_trail(reason=f"restore --force {archive.name}")
                 _clear(chosen.values())
             _insert_all(data, chosen)
             _reset_sequences(chosen.values())
@@ -618,39 +616,6 @@ def _clear(chosen: Iterable[type[models.Model]]) -> None:
                                           allow_cascade=True)
     with dbguard.maintenance():
         connection.ops.execute_sql_flush(statements)
-
-
-def archive_trail(*, reason: str) -> dict:
-    """Write the whole audit trail, the case history and the checkpoint file's content to a new
-    file in ``AUDIT_ARCHIVE_DIR`` before they are replaced; returns what the restore records."""
-    from xinfang.cases.models import CaseEvent
-
-    directory = Path(settings.AUDIT_ARCHIVE_DIR)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = directory / f"trail-before-restore-{stamp}-{uuid.uuid4().hex[:8]}.jsonl.gz"
-    chain = audit.audit_verify()
-    counts = {"audit": 0, "history": 0}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as out:
-        def line(obj: dict) -> None:
-            out.write(json.dumps(obj, cls=DjangoJSONEncoder, ensure_ascii=False).encode() + b"\n")
-
-        line({"format": "xinfang-trail-archive", "version": 1, "reason": reason,
-              "created_at": datetime.now(UTC).isoformat(), "database": connection.vendor,
-              "audit_verify": {"ok": chain.ok, "message": chain.message,
-                               "head": chain.head_hash}})
-        for row in audit.AuditEntry.objects.order_by("id").values().iterator(chunk_size=2000):
-            line({"audit": row})
-            counts["audit"] += 1
-        for row in CaseEvent.objects.order_by("id").values().iterator(chunk_size=5000):
-            line({"event": row})
-            counts["history"] += 1
-        file = checkpoints.checkpoint_path()
-        if file is not None and file.exists():
-            line({"checkpoints": file.read_text(encoding="utf-8")})
-    return {"file": path.name, "sha256": _sha256_file(path), "audit_count": counts["audit"],
-            "audit_head": chain.head_hash, "history_count": counts["history"]}
 
 
 def _insert_all(data: dict, chosen: dict[str, type[models.Model]]) -> None:

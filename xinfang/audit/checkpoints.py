@@ -13,7 +13,7 @@ ship it off the machine as it grows (it is only ever appended to: ``rsync --appe
 ``tail -F | logger``, a syslog forwarder) and verify against the shipped copy with
 ``xinfang audit verify --checkpoints COPY`` — a copy the attacker cannot reach is what makes a
 cut-off tail provable. ``restore`` appends a signed *restore* line: the checkpoints before it
-describe the replaced database, which is archived (``backup.py``), and are no longer compared.
+describe the replaced database, which is archived (``trail.py``), and are no longer compared.
 """
 
 from __future__ import annotations
