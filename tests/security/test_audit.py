@@ -516,3 +516,33 @@ def test_history_seals_what_the_database_hands_back(walked, jianan):
                           "z": None, "ok": True, 3: "int key"})
 
     assert history_verify().ok
+
+
+@pytest.mark.parametrize("how", ["deleted", "emptied"])
+def test_a_checkpoint_file_deleted_or_emptied_is_reported(five, checkpoints, how):
+    checkpoint_write()
+    assert AuditEntry.objects.filter(action=audit.CHECKPOINT_FILE_STARTED).count() == 1
+    checkpoint_write()
+    assert AuditEntry.objects.filter(action=audit.CHECKPOINT_FILE_STARTED).count() == 1
+
+    if how == "deleted":
+        checkpoints.unlink()
+    else:
+        checkpoints.write_text("")
+
+    result = checkpoint_verify()
+    assert not result.ok and "删除或清空" in result.message
+
+
+def test_the_auditor_s_page_shows_a_cut_off_tail(jianan, five, checkpoints):
+    from django.test import Client
+    from django.urls import reverse
+
+    checkpoint_write()
+    raw_update(f"DELETE FROM {TABLE} WHERE id = %s", [five[-1].pk])
+    client = Client()
+    client.force_login(jianan.member("auditor").user)
+
+    html = client.get(reverse("web:audit_log"), {"verify": "1"}).content.decode()
+
+    assert "检查点核对失败" in html.split('id="checkpoint-result"', 1)[1]
