@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from pypdf import PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 from xinfang.audit import services as audit
 from xinfang.audit.models import AuditEntry
@@ -20,17 +23,37 @@ from xinfang.cases.services.attachments import (
     clean_filename,
 )
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+
+def image(fmt: str, size=(8, 8)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def pdf(build=None) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    if build:
+        build(writer)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PNG = image("PNG")
+JPEG = image("JPEG")
+PDF = pdf()
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(200)
 OLE = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(100)
 
 
-def ooxml(main_part: str) -> bytes:
+def ooxml(main_part: str, extra: dict | None = None, types: str = "<Types/>") -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", types)
         z.writestr(main_part, "<x/>")
+        for name, body in (extra or {}).items():
+            z.writestr(name, body)
     return buffer.getvalue()
 
 
@@ -55,7 +78,7 @@ def stored_path(settings, attachment) -> Path:
 @pytest.mark.parametrize(("name", "content", "content_type"), [
     ("现场照片.png", PNG, "image/png"),
     ("答复意见书.pdf", PDF, "application/pdf"),
-    ("证明.JPG", b"\xff\xd8\xff\xe0" + bytes(50), "image/jpeg"),
+    ("证明.JPG", JPEG, "image/jpeg"),
     ("情况说明.docx", ooxml("word/document.xml"),
      "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     ("台账.xlsx", ooxml("xl/workbook.xml"),
@@ -187,3 +210,122 @@ def test_download_is_audited(case, clerk):
     entry = AuditEntry.objects.get(action=audit.DOWNLOAD)
     assert (entry.actor_id, entry.object_id, entry.ip) == (
         clerk.user.pk, str(attachment.pk), "198.51.100.4")
+
+
+# -- past the magic bytes: polyglots and active content (issue 8) ---------------------------------
+
+
+def zip_bytes(files: dict) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, body in files.items():
+            z.writestr(name, body)
+    return buffer.getvalue()
+
+
+def open_action_js(writer):
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
+        NameObject("/S"): NameObject("/JavaScript"),
+        NameObject("/JS"): TextStringObject("app.launchURL('http://example.invalid')"),
+    })
+
+
+def launch_action(writer):
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
+        NameObject("/S"): NameObject("/Launch"),
+        NameObject("/F"): TextStringObject("cmd.exe"),
+    })
+
+
+def embedded_file(writer):
+    writer.add_attachment("payload.exe", EXE)
+
+
+def encrypted(writer):
+    writer.encrypt("open-sesame")
+
+
+REFUSED = [
+    # the attack: a PDF header followed by an executable
+    ("答复.pdf", b"%PDF-1.4\n" + EXE, "无法完整解析"),
+    ("答复.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n", "无法完整解析"),
+    # a valid PDF with an executable or a ZIP archive glued after it
+    ("答复.pdf", PDF + EXE, "结尾之后"),
+    ("答复.pdf", PDF + zip_bytes({"run.exe": EXE}), "结尾之后"),
+    # PDFs that act instead of being read
+    ("答复.pdf", pdf(open_action_js), "/JavaScript"),
+    ("答复.pdf", pdf(launch_action), "/Launch"),
+    ("答复.pdf", pdf(embedded_file), "嵌入文件"),
+    ("答复.pdf", pdf(encrypted), "已加密"),
+    # pictures with something after their end, or that do not decode
+    ("照片.png", PNG + zip_bytes({"run.exe": EXE}), "附带了其他数据"),
+    ("照片.jpg", JPEG + EXE, "附带了其他数据"),
+    ("照片.png", PNG[:-30] + PNG[-12:], "无法完整解码"),
+    ("照片.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "无法完整解码"),
+    ("照片.jpg", b"\xff\xd8\xff\xe0" + bytes(50), "无法完整解码"),
+    # Office files with macros, embedded objects, executables or an outside template
+    ("材料.docx", ooxml("word/document.xml", {"word/vbaProject.bin": b"\x00" * 64}), "宏"),
+    ("台账.xlsx", ooxml("xl/workbook.xml", types=(
+        '<Types><Override ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"/>'
+        "</Types>")), "宏"),
+    ("材料.docx", ooxml("word/document.xml", {"word/embeddings/oleObject1.bin": OLE}), "嵌入"),
+    ("材料.docx", ooxml("word/document.xml", {"word/media/run.exe": EXE}), "宏"),
+    ("材料.docx", ooxml("word/document.xml", {"word/_rels/settings.xml.rels": (
+        '<Relationships><Relationship Id="r1" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/attachedTemplate" Target="http://example.invalid/'
+        't.dotm" TargetMode="External"/></Relationships>')}), "外部模板"),
+    ("材料.docx", ooxml("word/document.xml", {"word/media/zeros.bin": bytes(4 * 1024 * 1024)}),
+     "压缩炸弹"),
+    # Word/Excel 97-2003 with macro storages
+    ("旧材料.doc", OLE + "WordDocument".encode("utf-16-le") + "Macros".encode("utf-16-le")
+     + bytes(4), "宏"),
+    ("旧台账.xls", OLE + "Workbook".encode("utf-16-le") + "_VBA_PROJECT_CUR".encode("utf-16-le")
+     + bytes(4), "宏"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), REFUSED,
+                         ids=[f"{i}-{m}" for i, (_, _, m) in enumerate(REFUSED)])
+def test_a_polyglot_or_active_file_is_refused_past_its_magic_bytes(
+        case, clerk, settings, tmp_path, name, content, message):
+    settings.ATTACHMENT_ROOT = tmp_path / "attachments"
+    with pytest.raises(Refused, match=message) as refused:
+        add(case, clerk, name, content)
+
+    assert refused.value.field == "file"
+    assert not case.attachments.exists()
+    assert not [p for p in Path(settings.ATTACHMENT_ROOT).rglob("*") if p.is_file()]
+
+
+def test_a_phone_photo_with_a_second_picture_after_the_first_is_accepted(case, clerk):
+    # multi-picture JPEGs (MPF: a depth map or preview after the main image) are common
+    attachment = add(case, clerk, "手机照片.jpg", JPEG + image("JPEG", (4, 4)))
+
+    assert attachment.content_type == "image/jpeg"
+
+
+def test_a_decompression_bomb_is_refused(case, clerk, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+
+    with pytest.raises(Refused, match="像素过多"):
+        add(case, clerk, "大图.png", image("PNG", (40, 40)))
+
+
+def test_an_office_file_with_ordinary_hyperlinks_is_accepted(case, clerk):
+    content = ooxml("word/document.xml", {"word/_rels/document.xml.rels": (
+        '<Relationships><Relationship Id="r1" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/hyperlink" Target="https://www.gov.cn/" '
+        'TargetMode="External"/></Relationships>')})
+
+    assert add(case, clerk, "情况说明.docx", content).size == len(content)
+
+
+def test_attachments_are_stored_owner_only(case, clerk, settings):
+    import stat
+
+    attachment = add(case, clerk, "现场照片.png", PNG)
+
+    path = stored_path(settings, attachment)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(Path(settings.ATTACHMENT_ROOT).stat().st_mode) == 0o700

@@ -479,3 +479,70 @@ def test_sweep_writes_a_checkpoint(walked, checkpoints):
     line = json.loads(checkpoints.read_text().splitlines()[-1])
     assert line["history"]["count"] == CaseEvent.objects.count()
     assert checkpoint_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_checkpoint_writers_keep_the_file_a_chain(settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+    audit_record(action=audit.LOGIN, actor_name="并发")
+    errors = []
+
+    def write():
+        try:
+            for _ in range(5):
+                checkpoint_write()
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    result = checkpoint_verify()
+    assert result.ok and result.checked == 20
+
+
+def test_history_seals_what_the_database_hands_back(walked, jianan):
+    from xinfang.cases.services.base import append_event
+
+    case, _ = walked
+    append_event(case=case, type="note", by=jianan.member("clerk"), at=timezone.now(),
+                 payload={"ratio": 0.1, "whole": 2.0, "big": 1e20, "nested": [{"b": 1, "a": "甲"}],
+                          "z": None, "ok": True, 3: "int key"})
+
+    assert history_verify().ok
+
+
+@pytest.mark.parametrize("how", ["deleted", "emptied"])
+def test_a_checkpoint_file_deleted_or_emptied_is_reported(five, checkpoints, how):
+    checkpoint_write()
+    assert AuditEntry.objects.filter(action=audit.CHECKPOINT_FILE_STARTED).count() == 1
+    checkpoint_write()
+    assert AuditEntry.objects.filter(action=audit.CHECKPOINT_FILE_STARTED).count() == 1
+
+    if how == "deleted":
+        checkpoints.unlink()
+    else:
+        checkpoints.write_text("")
+
+    result = checkpoint_verify()
+    assert not result.ok and "删除或清空" in result.message
+
+
+def test_the_auditor_s_page_shows_a_cut_off_tail(jianan, five, checkpoints):
+    from django.test import Client
+    from django.urls import reverse
+
+    checkpoint_write()
+    raw_update(f"DELETE FROM {TABLE} WHERE id = %s", [five[-1].pk])
+    client = Client()
+    client.force_login(jianan.member("auditor").user)
+
+    html = client.get(reverse("web:audit_log"), {"verify": "1"}).content.decode()
+
+    assert "检查点核对失败" in html.split('id="checkpoint-result"', 1)[1]

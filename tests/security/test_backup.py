@@ -14,6 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from PIL import Image
 
 from tests.conftest import id_number
 from xinfang.audit import services as audit
@@ -31,7 +32,15 @@ pytestmark = pytest.mark.django_db(transaction=True)  # restore commits, as it d
 NUMBER = id_number("41102319800101123")
 PHONE = "13812345678"
 ADDRESS = "将官池镇岗朱村3组"
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (10, 120, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
 
 
 @pytest.fixture(autouse=True)
@@ -319,3 +328,60 @@ def test_restore_force_archives_the_replaced_trail_and_records_it(
     # the checkpoints from before the restore no longer count against the smaller database
     assert checkpoint_verify().ok
     call_command("audit", "verify")
+
+
+def test_restore_refuses_a_key_file_without_the_mac_keys_the_trail_uses(
+        installation, tmp_path, settings, monkeypatch):
+    monkeypatch.setenv("BACKUP_PASS", PASSPHRASE)
+    out = tmp_path / "backup.xfbk"
+    call_command("backup", str(out), "--passphrase-env", "BACKUP_PASS")
+    with open_archive(out, PASSPHRASE) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    assert manifest["mac_keys"] == ["m1"]
+    assert manifest["history"]["ok"] and manifest["history"]["head_mac"]
+    # the same data keys, but the MAC keys lost (an old copy of the key file, say)
+    document = json.loads(Path(get_keyring().path).read_text())
+    document["mac_keys"] = [{**document["mac_keys"][0], "id": "m9"}]
+    document["current_mac_key_id"] = "m9"
+    other = tmp_path / "other" / "keys.json"
+    other.parent.mkdir(mode=0o700)
+    other.write_text(json.dumps(document))
+    other.chmod(0o600)
+    empty_the_installation(settings)
+    settings.XINFANG_KEY_FILE = other
+
+    with pytest.raises(CommandError, match="MAC 密钥：m1"):
+        call_command("restore", str(out), "--passphrase-env", "BACKUP_PASS")
+    assert not Case.objects.exists()
+
+
+def test_restore_refuses_history_altered_inside_the_archive(installation, tmp_path, settings):
+    """Someone with the backup key rewrites an event in data.json and fixes up the checksums:
+    the history's MAC chain still refuses it."""
+    out = tmp_path / "backup.xfbk"
+    call_command("backup", str(out))
+    with open_archive(out) as src:
+        members = {m.name: (m, src.extractfile(m).read()) for m in src if m.isfile()}
+    data = json.loads(members["data.json"][1])
+    block = next(b for b in data["models"] if b["model"] == "cases.caseevent")
+    type_at = block["fields"].index("type")
+    block["rows"][0][type_at] = "forged"
+    body = json.dumps(data).encode()
+    manifest = json.loads(members["manifest.json"][1])
+    manifest["members"]["data.json"] = __import__("hashlib").sha256(body).hexdigest()
+    members["data.json"] = (members["data.json"][0], body)
+    members["manifest.json"] = (members["manifest.json"][0], json.dumps(manifest).encode())
+    plain = io.BytesIO()
+    with tarfile.open(fileobj=plain, mode="w:gz") as dst:
+        for member, content in members.values():
+            member.size = len(content)
+            dst.addfile(member, io.BytesIO(content))
+    plain.seek(0)
+    forged = tmp_path / "forged.xfbk"
+    with open(forged, "wb") as f:
+        sealing.seal_stream(plain, f, key=get_keyring().backup_key[1], key_id="backup")
+    empty_the_installation(settings)
+
+    with pytest.raises(CommandError, match="办理记录与备份时不一致"):
+        call_command("restore", str(forged))
+    assert not Case.objects.exists()

@@ -31,7 +31,6 @@ line is appended to the checkpoint file. Nothing of the previous trail is lost.
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import io
 import json
@@ -52,7 +51,6 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.color import no_style
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models.functions import Cast
@@ -63,7 +61,7 @@ from xinfang.security import crypto, sealing
 from xinfang.security.crypto import DecryptionError, get_keyring
 from xinfang.security.fields import EncryptedTextField
 
-from . import checkpoints, dbguard
+from . import checkpoints, dbguard, history, trail
 from . import services as audit
 
 FORMAT = "xinfang-backup"
@@ -245,6 +243,8 @@ def backup_create(out: str | os.PathLike[str], *, actor_name: str = "",
             counts, samples = _write_data(data_path, chosen, natural, ring)
             attachments = _attachment_rows()
             chain = audit.audit_verify()
+            events = history.history_verify()
+            mac_keys = _mac_keys_used()
             migrations = _migration_state({m._meta.app_label for m in chosen})
         unreadable = {k for k, token in samples.items() if not _decrypts(ring, token)}
         members: dict[str, str] = {DATA: _sha256_file(data_path)}
@@ -278,6 +278,9 @@ def backup_create(out: str | os.PathLike[str], *, actor_name: str = "",
             },
             "audit": {"ok": chain.ok, "checked": chain.checked, "head": chain.head_hash,
                       "first_bad_id": chain.first_bad_id},
+            "history": {"ok": events.ok, "checked": events.checked, "head_id": events.head_id,
+                        "head_mac": events.head_mac, "first_bad_id": events.first_bad_id},
+            "mac_keys": mac_keys,
         }
         plain = Path(work) / "archive.tar.gz"
         _write_archive(plain, manifest, [(DATA, data_path), *files], created_at)
@@ -289,6 +292,14 @@ def backup_create(out: str | os.PathLike[str], *, actor_name: str = "",
                 "attachments": len(files), "keys": sorted(samples), "sealed_by": sealed_by},
     )
     return manifest
+
+
+def _mac_keys_used() -> list[str]:
+    from xinfang.cases.models import CaseEvent
+
+    used = set(audit.AuditEntry.objects.values_list("mac_key_id", flat=True).distinct())
+    used |= set(CaseEvent.objects.values_list("mac_key_id", flat=True).distinct())
+    return sorted(k for k in used if k)
 
 
 def _snapshot() -> None:
@@ -468,7 +479,7 @@ def backup_restore(archive: str | os.PathLike[str], *, force: bool = False,
                 )
             previous = None
             if non_empty:
-                previous = archive_trail(reason=f"restore --force {archive.name}")
+                previous = trail.archive_trail(reason=f"restore --force {archive.name}")
                 _clear(chosen.values())
             _insert_all(data, chosen)
             _reset_sequences(chosen.values())
@@ -476,6 +487,11 @@ def backup_restore(archive: str | os.PathLike[str], *, force: bool = False,
             expected = manifest.get("audit", {})
             if expected.get("ok") and (not chain.ok or chain.head_hash != expected.get("head")):
                 raise BackupError(f"恢复后的审计链与备份时不一致：{chain.message}")
+            expected = manifest.get("history", {})
+            if expected.get("ok"):
+                events = history.history_verify()
+                if not events.ok or events.head_mac != expected.get("head_mac"):
+                    raise BackupError(f"恢复后的办理记录与备份时不一致：{events.message}")
             _move_into_place(staged, root)
         detail = {"created_at": manifest["created_at"], "rows": sum(manifest["counts"].values()),
                   "attachments": len(staged), "forced": bool(non_empty), "sealed": sealed}
@@ -548,6 +564,12 @@ def _check_key_ring(manifest: dict, ring: crypto.KeyRing) -> None:
                 f"当前密钥文件中的密钥 {key_id} 无法解密备份中的数据：同名但不是备份时的那把密钥。"
                 "请使用备份时的密钥文件。"
             ) from e
+    missing_macs = [k for k in manifest.get("mac_keys", []) if k not in ring.mac_key_ids]
+    if missing_macs:
+        raise BackupError(
+            f"当前密钥文件缺少审计记录和办理记录所用的 MAC 密钥：{'、'.join(missing_macs)}；"
+            "恢复后将无法校验。请使用备份时的密钥文件（或其后续版本）。"
+        )
     if keys.get("index_fingerprint") != _index_fingerprint(ring):
         raise BackupError(
             "当前密钥文件的检索索引密钥与备份时不同：恢复后将无法按身份证号、电话查找。"
@@ -618,39 +640,6 @@ def _clear(chosen: Iterable[type[models.Model]]) -> None:
                                           allow_cascade=True)
     with dbguard.maintenance():
         connection.ops.execute_sql_flush(statements)
-
-
-def archive_trail(*, reason: str) -> dict:
-    """Write the whole audit trail, the case history and the checkpoint file's content to a new
-    file in ``AUDIT_ARCHIVE_DIR`` before they are replaced; returns what the restore records."""
-    from xinfang.cases.models import CaseEvent
-
-    directory = Path(settings.AUDIT_ARCHIVE_DIR)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = directory / f"trail-before-restore-{stamp}-{uuid.uuid4().hex[:8]}.jsonl.gz"
-    chain = audit.audit_verify()
-    counts = {"audit": 0, "history": 0}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as out:
-        def line(obj: dict) -> None:
-            out.write(json.dumps(obj, cls=DjangoJSONEncoder, ensure_ascii=False).encode() + b"\n")
-
-        line({"format": "xinfang-trail-archive", "version": 1, "reason": reason,
-              "created_at": datetime.now(UTC).isoformat(), "database": connection.vendor,
-              "audit_verify": {"ok": chain.ok, "message": chain.message,
-                               "head": chain.head_hash}})
-        for row in audit.AuditEntry.objects.order_by("id").values().iterator(chunk_size=2000):
-            line({"audit": row})
-            counts["audit"] += 1
-        for row in CaseEvent.objects.order_by("id").values().iterator(chunk_size=5000):
-            line({"event": row})
-            counts["history"] += 1
-        file = checkpoints.checkpoint_path()
-        if file is not None and file.exists():
-            line({"checkpoints": file.read_text(encoding="utf-8")})
-    return {"file": path.name, "sha256": _sha256_file(path), "audit_count": counts["audit"],
-            "audit_head": chain.head_hash, "history_count": counts["history"]}
 
 
 def _insert_all(data: dict, chosen: dict[str, type[models.Model]]) -> None:

@@ -13,7 +13,11 @@ ship it off the machine as it grows (it is only ever appended to: ``rsync --appe
 ``tail -F | logger``, a syslog forwarder) and verify against the shipped copy with
 ``xinfang audit verify --checkpoints COPY`` — a copy the attacker cannot reach is what makes a
 cut-off tail provable. ``restore`` appends a signed *restore* line: the checkpoints before it
-describe the replaced database, which is archived (``backup.py``), and are no longer compared.
+describe the replaced database, which is archived (``trail.py``), and are no longer compared.
+
+Starting a checkpoint file is itself recorded in the audit trail (``checkpoint_file_started``), so
+a file deleted or emptied later is reported rather than read as "no checkpoints yet". Do not
+rotate the file; it grows by one line (~700 bytes) a sweep.
 """
 
 from __future__ import annotations
@@ -102,6 +106,9 @@ def checkpoint_write(*, kind: str = HEAD, note: dict | None = None,
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # two writers never take the same previous line
+        if os.fstat(fd).st_size == 0:
+            services.audit_record(action=services.CHECKPOINT_FILE_STARTED,
+                                  object_type="checkpoints", detail={"file": str(path)})
         line = {"v": VERSION, "kind": kind,
                 "at": datetime.now(UTC).replace(microsecond=0).isoformat(),
                 **heads(), "note": note or {}, "prev": _last_signature(path),
@@ -143,7 +150,11 @@ def checkpoint_verify(path: Path | None = None) -> CheckpointResult:
     if path is None:
         return CheckpointResult(True)
     result = CheckpointResult(True, path=path)
-    if not path.exists():
+    if not path.exists() or not path.stat().st_size:
+        if _was_started(path):
+            result.ok = False
+            result.problems.append(f"检查点文件 {path} 曾经启用，现已被删除或清空。请用异地保存的"
+                                   "副本核对（--checkpoints）。")
         return result
     ring = get_keyring()
     lines: list[dict] = []
@@ -165,6 +176,13 @@ def checkpoint_verify(path: Path | None = None) -> CheckpointResult:
             result.checked += 1
     _compare(lines, result)
     return result
+
+
+def _was_started(path: Path) -> bool:
+    """Whether the trail says this file was started. (A restore writes its own line to the file,
+    so even after one a missing file is a removed file.)"""
+    return AuditEntry.objects.filter(action=services.CHECKPOINT_FILE_STARTED,
+                                     detail__file=str(path)).exists()
 
 
 def _check_line(raw: str, prev: str, ring) -> str:

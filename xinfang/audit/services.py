@@ -60,10 +60,12 @@ KEY_ROTATION = "key_rotation"
 BACKUP = "backup"
 RESTORE = "restore"
 CHECKPOINT = "checkpoint"  # written by audit_prune only
+CHECKPOINT_FILE_STARTED = "checkpoint_file_started"  # the first line of a checkpoint file
 
 ACTIONS = (
     LOGIN, LOGIN_FAILED, LOCKOUT, LOGOUT, REVEAL, READ, EXPORT, DOWNLOAD, PERMISSION_CHANGE,
     PROFILE_CHANGE, CALENDAR_LOAD, KEY_ROTATION, BACKUP, RESTORE, CHECKPOINT,
+    CHECKPOINT_FILE_STARTED,
 )
 
 _APPEND_ATTEMPTS = 5

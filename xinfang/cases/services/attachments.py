@@ -2,7 +2,8 @@
 the way out.
 
 An upload is accepted only if its bytes are one of the types below (the browser's claimed content
-type is ignored) and its extension names that same type — an ``.exe`` renamed ``.jpg`` is refused.
+type is ignored), its extension names that same type — an ``.exe`` renamed ``.jpg`` is refused —
+and it parses whole as that type, with nothing active and nothing appended (``upload_checks``).
 The file is stored as ``ATTACHMENT_ROOT/<year>/<uuid4 hex>``; the user's file name survives only as
 metadata, without path separators or control characters. The SHA-256 recorded at upload is
 re-checked on every open.
@@ -32,6 +33,7 @@ from xinfang.org.models import Membership
 
 from ..errors import Refused
 from ..models import Attachment, Case
+from . import upload_checks
 from .base import append_event, now
 
 
@@ -105,6 +107,9 @@ def attachment_add(
                 f"文件名的扩展名“{extension or '（无）'}”与文件内容（{file_type.label}）不符，"
                 f"请确认文件后重新上传。", field="file",
             )
+        problem = upload_checks.inspect(tmp, kind)  # parsed whole, not judged by its first bytes
+        if problem:
+            raise Refused(problem, field="file")
         stored_name = f"{at:%Y}/{uuid.uuid4().hex}"
         os.link(tmp, root / stored_name)  # fails rather than overwrite, should a uuid repeat
         try:

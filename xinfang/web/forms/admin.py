@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "backup": _("备份"),
     "restore": _("恢复"),
     "checkpoint": _("审计清理检查点"),
+    "checkpoint_file_started": _("启用检查点文件"),
 }
 
 
