@@ -269,14 +269,11 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         query_code="".join(secrets.choice(QUERY_ALPHABET) for _ in range(8)),
     )
     for petitioner, role in petitioners:
-        link, created = CasePetitioner.objects.get_or_create(
+        CasePetitioner.objects.get_or_create(
             case=case,
             petitioner=petitioner,
             defaults={"role": role, "confidential": petitioner.pk in secret},
         )
-        if not created and petitioner.pk in secret and not link.confidential:
-            link.confidential = True  # the same person entered twice: keep the stricter
-            link.save(update_fields=["confidential"])
     for i, d in enumerate(data.demands, start=1):
         Demand.objects.create(case=case, seq=i, text=d.text.strip(), category=d.category)
     for r in respondents:
