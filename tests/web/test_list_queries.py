@@ -123,3 +123,14 @@ def test_a_handlers_queue_shows_its_rows_not_just_a_count(jianan):
     copies(jianan, 12, state="assigned", unit=jianan.townships["将官池镇"])
     _, response = queries(signed_in(jianan.member("township")), reverse("web:home"))
     assert response.content.decode().count('href="/cases/') >= 12
+
+
+@pytest.mark.django_db
+def test_the_supervision_statistics_follow_a_change_at_once(jianan, register):
+    """The targets and counts are kept between reloads, but never after a case changed."""
+    client = signed_in(jianan.member("approver"))
+    register()
+    first = client.get(reverse("web:supervision")).context["open_total"]
+    assert client.get(reverse("web:supervision")).context["open_total"] == first  # kept
+    register()
+    assert client.get(reverse("web:supervision")).context["open_total"] == first + 1

@@ -158,8 +158,10 @@ XINFANG_KEY_FILE = Path(os.environ.get("XINFANG_KEY_FILE", VAR_DIR / "keys" / "x
 XINFANG_KEY_AUTOCREATE = False
 XINFANG_PROFILE_DIR = BASE_DIR / "xinfang" / "rules" / "profiles"
 
-SESSION_COOKIE_AGE = 30 * 60  # idle timeout; refreshed on every request
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = 30 * 60  # idle timeout
+# Not every request: a session is written (and its expiry renewed) when it changes — which the
+# idle-timeout middleware's last-seen stamp decides (xinfang.security.auth), not a blanket save.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
