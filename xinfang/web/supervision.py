@@ -33,8 +33,11 @@ def unanswered_warnings():
 def overdue_or_warned(scope: QuerySet[Case], now: datetime) -> QuerySet[Case]:
     """Open cases with a running deadline past due (the case's ``next_due_at``, kept by the clock
     engine), or with a warning notice not yet answered."""
-    return scope.filter(state__in=c.OPEN_STATES).filter(
-        Q(next_due_at__lt=now) | Q(pk__in=unanswered_warnings())
+    # Each side of the OR is answerable from an index on its own ((state, next_due_at), and the
+    # notices' case ids), so the database unions two index reads instead of scanning the cases.
+    open_ = Q(state__in=c.OPEN_STATES)
+    return scope.filter(
+        (open_ & Q(next_due_at__lt=now)) | (open_ & Q(pk__in=unanswered_warnings()))
     )
 
 
@@ -115,16 +118,16 @@ class Targets:
     chart: Chart | None
 
 
-def targets_for(home: Unit | None, scope: QuerySet[Case], *, version: int | None = None
-                ) -> Targets:
+def targets_for(home: Unit | None, scope: QuerySet[Case], *, version: int | None = None) -> Targets:
     """The targets of the jurisdiction's profile in force, measured over the cases in scope
     (kept until a case changes: ``xinfang.cases.statcache``)."""
     if home is None or not home.profile_code:
         return Targets(None, [], None)
     pinned = current_version(home.profile_code)
     profile = profile_of(pinned)
-    results = cached_over(scope, f"targets:{pinned.pk}", lambda: target_results(scope, profile),
-                          version=version)
+    results = cached_over(
+        scope, f"targets:{pinned.pk}", lambda: target_results(scope, profile), version=version
+    )
     return Targets(profile, results, target_chart(results) if results else None)
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from xinfang.cases.paging import CappedPaginator
+from xinfang.cases.paging import CappedPaginator, capped_text
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.statcache import cases_version
 from xinfang.ledgers.filters import filter_ledger
@@ -108,7 +108,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "home": jurisdiction_of(m),
             "open_total": open_count(scope, version=version),
             "late_rows": rows(late[:LIST_SIZE], now),
-            "late_total": late.count(),
+            "late_total": capped_text(late),
             "notices": notices,
             "notice_total": notice_total,
             "owned": list(owned[:LIST_SIZE]),
