@@ -123,3 +123,31 @@ def test_a_handlers_queue_shows_its_rows_not_just_a_count(jianan):
     copies(jianan, 12, state="assigned", unit=jianan.townships["将官池镇"])
     _, response = queries(signed_in(jianan.member("township")), reverse("web:home"))
     assert response.content.decode().count('href="/cases/') >= 12
+
+
+@pytest.mark.django_db
+def test_the_supervision_statistics_follow_a_change_at_once(jianan, register):
+    """The targets and counts are kept between reloads, but never after a case changed."""
+    client = signed_in(jianan.member("approver"))
+    register()
+    first = client.get(reverse("web:supervision")).context["open_total"]
+    assert client.get(reverse("web:supervision")).context["open_total"] == first  # kept
+    register()
+    assert client.get(reverse("web:supervision")).context["open_total"] == first + 1
+
+
+@pytest.mark.django_db
+def test_counts_stop_at_the_cap_and_say_so(jianan, monkeypatch):
+    """Past the cap the ledger reads "N+" and the API says count_capped; below it, exact."""
+    from xinfang.cases.paging import CappedPaginator
+
+    copies(jianan, 7)
+    client = signed_in(jianan.member("clerk"))
+    body = client.get("/api/cases/").json()
+    assert (body["count"], body["count_capped"]) == (8, False)
+    monkeypatch.setattr(CappedPaginator, "cap", 5)
+    body = client.get("/api/cases/?page_size=2&page=3").json()
+    assert (body["count"], body["count_capped"]) == (5, True)
+    assert len(body["results"]) == 2  # the pages past the count still read
+    page = client.get(reverse("web:ledger")).content.decode()
+    assert 'id="ledger-total">5+</span>' in page

@@ -13,7 +13,15 @@ COUNT_CAP = 10_000
 
 def capped_count(qs: QuerySet, cap: int = COUNT_CAP) -> int:
     """The number of rows, or ``cap + 1`` when there are more than ``cap``."""
-    return qs.order_by()[: cap + 1].count()
+    # values("pk"): the annotations a page shows (the API's overdue column) are not computed
+    # for every counted row.
+    return qs.order_by().values("pk")[: cap + 1].count()
+
+
+def capped_text(qs: QuerySet, cap: int = COUNT_CAP) -> str:
+    """The count as a page shows it: "37", or "10000+" past the cap."""
+    n = capped_count(qs, cap)
+    return f"{cap}+" if n > cap else str(n)
 
 
 class CappedPaginator(Paginator):

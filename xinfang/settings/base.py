@@ -193,7 +193,9 @@ XINFANG_TOTP_REQUIRED_ROLES = [
     for r in os.environ.get("XINFANG_TOTP_REQUIRED_ROLES", "sysadmin,secadmin,auditor").split(",")
     if r.strip()
 ]
-SESSION_SAVE_EVERY_REQUEST = True
+# Not every request: the session is written when it changes, which the idle marker does at most
+# once a minute (xinfang.security.sessions), so an active user costs one session write a minute.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

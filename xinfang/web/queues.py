@@ -157,10 +157,16 @@ QUEUES: dict[str, list[tuple[str, str, Filter, str]]] = {
 }
 
 
-def decorated(qs: QuerySet) -> QuerySet:
+# Buckets of cases whose deadlines have all ended (closing and declining stop every one): sorted
+# newest first, straight off the (registered_at, id) index, not by a next due that is always empty.
+ENDED_BUCKETS = {"archive"}
+
+
+def decorated(qs: QuerySet, *, by_due: bool = True) -> QuerySet:
     """Soonest running deadline first (overdue before due soon before the rest), then newest."""
+    order = (F("next_due_at").asc(nulls_last=True),) if by_due else ()
     return (
-        qs.order_by(F("next_due_at").asc(nulls_last=True), "-registered_at", "-pk")
+        qs.order_by(*order, "-registered_at", "-pk")
         .prefetch_related(
             Prefetch(
                 "clocks",
@@ -201,7 +207,7 @@ def queue_for(m: Membership, now: datetime) -> list[Bucket]:
     for key, label, narrow, more in QUEUES.get(m.role, []):
         qs = narrow(scope, m, now)
         bucket = Bucket(key=key, label=str(label), more=more)
-        found = rows(decorated(qs)[:PER_BUCKET], now)
+        found = rows(decorated(qs, by_due=key not in ENDED_BUCKETS)[:PER_BUCKET], now)
         if key == "soon":
             found = [r for r in found if any(v.tone == "soon" for v in r.clocks)]
         bucket.rows = found

@@ -21,11 +21,15 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='最近截止时间'),
         ),
         migrations.RunSQL(
+            # One grouped pass over the clocks (UPDATE … FROM: PostgreSQL, SQLite ≥ 3.33), not a
+            # subquery per case, which SQLite without statistics runs as a scan per case.
             """
-            UPDATE cases_case SET next_due_at = (
-                SELECT MIN(k.due_at) FROM cases_clock k
-                WHERE k.case_id = cases_case.id AND k.status = 'running' AND k.kind = 'deadline'
-            )
+            UPDATE cases_case SET next_due_at = due.m
+            FROM (
+                SELECT case_id, MIN(due_at) AS m FROM cases_clock
+                WHERE status = 'running' AND kind = 'deadline' GROUP BY case_id
+            ) AS due
+            WHERE due.case_id = cases_case.id
             """,
             reverse_sql=migrations.RunSQL.noop,
         ),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.db import connections, transaction
 from django.db.models import Min, OuterRef, Subquery
 
 from ..models import Case, Clock
@@ -42,6 +43,28 @@ def next_due_subquery():
     )
 
 
-def cases_refresh_due() -> int:
-    """Recompute every case's next due instant (after a bulk load or a restore)."""
-    return Case.objects.update(next_due_at=next_due_subquery())
+REFRESH_ALL_SQL = """
+    UPDATE cases_case SET next_due_at = due.m
+    FROM (
+        SELECT case_id, MIN(due_at) AS m FROM cases_clock
+        WHERE status = 'running' AND kind = 'deadline' GROUP BY case_id
+    ) AS due
+    WHERE due.case_id = cases_case.id
+        AND (cases_case.next_due_at IS NULL OR cases_case.next_due_at <> due.m)
+"""
+CLEAR_SQL = """
+    UPDATE cases_case SET next_due_at = NULL
+    WHERE next_due_at IS NOT NULL AND id NOT IN (
+        SELECT case_id FROM cases_clock WHERE status = 'running' AND kind = 'deadline'
+    )
+"""
+
+
+def cases_refresh_due(using: str = "default") -> int:
+    """Recompute every case's next due instant (after a bulk load or a restore): one grouped pass
+    over the clocks, then the cases left with none running. Returns the rows changed."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(REFRESH_ALL_SQL)
+        changed = cursor.rowcount
+        cursor.execute(CLEAR_SQL)
+        return changed + cursor.rowcount

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from xinfang.cases.paging import CappedPaginator
+from xinfang.cases.paging import CappedPaginator, capped_text
 from xinfang.cases.selectors import cases_for
+from xinfang.cases.statcache import cases_version
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.replica import replica_reads
 from xinfang.rules.store import current_version, profile_of
@@ -95,6 +96,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
         return refuse(request, _("督查督办页面供分管领导、主要领导和督查人员使用。"))
     now = timezone.now()
     scope = cases_for(m)
+    version = cases_version()  # the statistics below are kept until a case changes
     late = decorated(overdue_or_warned(scope, now))
     notices, notice_total = warning_rows(scope, now)
     owned = leader_owned(scope)
@@ -104,17 +106,17 @@ def supervision(request: HttpRequest) -> HttpResponse:
         "web/supervision.html",
         {
             "home": jurisdiction_of(m),
-            "open_total": open_count(scope),
+            "open_total": open_count(scope, version=version),
             "late_rows": rows(late[:LIST_SIZE], now),
-            "late_total": late.count(),
+            "late_total": capped_text(late),
             "notices": notices,
             "notice_total": notice_total,
             "owned": list(owned[:LIST_SIZE]),
             "owned_total": owned.count(),
             "backlog": list(backlog[:LIST_SIZE]),
             "backlog_total": backlog.count(),
-            "targets": targets_for(jurisdiction_of(m), scope),
-            "charts": counts_by(scope),
+            "targets": targets_for(jurisdiction_of(m), scope, version=version),
+            "charts": counts_by(scope, version=version),
             "list_size": LIST_SIZE,
         },
     )

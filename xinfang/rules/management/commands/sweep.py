@@ -87,10 +87,13 @@ class Command(BaseCommand):
             # changed — the cache is per process and only that process forgets it.
             close_old_connections()
             forget_calendar()
-            try:
-                if analysed is None or time.monotonic() - analysed >= OPTIMIZE_EVERY:
+            if analysed is None or time.monotonic() - analysed >= OPTIMIZE_EVERY:
+                analysed = time.monotonic()
+                try:
                     db_optimize()
-                    analysed = time.monotonic()
+                except Exception:  # statistics are a help, never a reason to skip the sweep
+                    self.stderr.write(traceback.format_exc())
+            try:
                 self.run_once(None)
             except Exception:
                 # One failed sweep (the database restarting, say) must not end the worker; the
