@@ -197,6 +197,9 @@ class Case(models.Model):
     transferred_to_discipline = models.BooleanField(_("已移送纪检"), default=False)
     # Printed on the acceptance notice; the petitioner's key to the public progress page.
     query_code = models.CharField(_("查询码"), max_length=12, blank=True)
+    # The version the sweep last applied the warning rules to: it re-reads a case only after a
+    # transition changed it (registration applies them itself).
+    swept_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("信访件")
@@ -208,6 +211,7 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["jurisdiction", "state"]),
             models.Index(fields=["township", "village"]),
+            models.Index(fields=["state", "accepted_at"], name="case_state_accepted"),
         ]
 
     def __str__(self) -> str:

@@ -229,6 +229,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         concerns_several_units=data.concerns_several_units,
         review_of=data.review_of,
         query_code="".join(secrets.choice(QUERY_ALPHABET) for _ in range(8)),
+        swept_version=1,  # the warning rules are applied below; the sweep need not again
     )
     for petitioner, role in petitioners:
         CasePetitioner.objects.get_or_create(
