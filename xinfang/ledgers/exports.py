@@ -2,16 +2,25 @@
 
 Whatever queryset a caller passes, the rows are the cases the membership may see: the export
 intersects it with ``cases_for`` again, so a caller's mistake cannot widen it. Personal data
-(name, address, phone) is masked unless the membership may reveal it for that case: the case's own
-petition office as clerk, approver or chief (handling units, inspectors and upper offices see
-masked data, and a confidential case never shows its petitioner to a handling unit). Every export
-is written to the audit trail as ``export``, with the case numbers it contained.
+(name, address, phone) is masked — always by default (issue 8: a ledger leaves the system). An
+unmasked export must give a reason, and even then reveals a petitioner only where the
+disclosure rule lets this membership reveal them in bulk (the case's own petition office as
+clerk, approver or chief; handling units, inspectors and upper offices read masked, and a
+confidential petitioner is never revealed to a role that may not reveal them). Every export is
+written to the audit trail as ``export``, with the case numbers it contained, whether it was
+unmasked and why.
+
+The workbook is streamed: rows come from the database in chunks with their petitioners,
+assignments and demands prefetched per chunk (no query per row), and xlsxwriter writes each row
+to disk as it goes (``constant_memory``), so memory stays flat however many rows there are.
 """
 
 from __future__ import annotations
 
-import io
+import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO
 
 import xlsxwriter
 from django.db.models import Prefetch, QuerySet
@@ -20,7 +29,8 @@ from django.utils import timezone
 from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import may_reveal_in_bulk
-from xinfang.cases.models import Assignment, Case, CasePetitioner
+from xinfang.cases.errors import Refused
+from xinfang.cases.models import Assignment, Case, CasePetitioner, Petitioner
 from xinfang.cases.selectors import cases_for
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
@@ -34,11 +44,28 @@ L0_WIDTHS = (24, 14, 30, 16, 50, 16, 28, 10, 17, 40, 17)
 L0_SHEET = "信访事项台账"
 REVEAL_ROLES = frozenset({Role.CLERK, Role.APPROVER, Role.CHIEF})
 MAX_CELL = 32767  # Excel's limit for one cell's text
+CHUNK = 2000  # rows read (and prefetched) per database round trip
+REASON_MAX = 200
 
 
-def may_reveal(by: Membership, case: Case) -> bool:
-    """Whether ``by`` sees this case's petitioners unmasked in an export (the office only)."""
+def may_reveal(by: Membership, case: Case, petitioner: Petitioner | None = None) -> bool:
+    """Whether ``by`` may see this petitioner of this case unmasked in an unmasked export. Asked
+    per petitioner: the disclosure rule (cases/disclosure.py) decides, so a petitioner-level
+    confidentiality rule there holds here too."""
     return may_reveal_in_bulk(case, by)
+
+
+def unmasked_reason(*, unmasked: bool, reason: str | None) -> str:
+    """The reason an unmasked export is asked for, checked: required, and short enough to
+    audit. Raises ``Refused`` naming the ``reason`` field."""
+    reason = (reason or "").strip()
+    if not unmasked:
+        return ""
+    if not reason:
+        raise Refused("导出未脱敏的台账须填写理由（将记入审计日志）。", field="reason")
+    if len(reason) > REASON_MAX:
+        raise Refused(f"理由不能超过{REASON_MAX}字。", field="reason")
+    return reason
 
 
 def _rows_of(qs: QuerySet[Case]) -> QuerySet[Case]:
@@ -94,39 +121,78 @@ def _progress(case: Case) -> str:
     return "；".join(parts)
 
 
-def _people(case: Case, reveal: bool) -> tuple[str, str, str]:
-    people = [link.petitioner for link in case.main_links]
-    name = "、".join(p.name if reveal else mask_name(p.name) for p in people)
-    address = "；".join(p.address if reveal else mask_address(p.address)
-                       for p in people if p.address)
-    phone = "、".join(p.phone if reveal else mask_phone(p.phone) for p in people if p.phone)
-    return name, address, phone
+def _people(case: Case, by: Membership, unmasked: bool) -> tuple[str, str, str, bool]:
+    """Name, address and phone cells, and whether any petitioner was shown in clear."""
+    people = [(link.petitioner, unmasked and may_reveal(by, case, link.petitioner))
+              for link in case.main_links]
+    name = "、".join(p.name if clear else mask_name(p.name) for p, clear in people)
+    address = "；".join(p.address if clear else mask_address(p.address)
+                       for p, clear in people if p.address)
+    phone = "、".join(p.phone if clear else mask_phone(p.phone) for p, clear in people if p.phone)
+    return name, address, phone, any(clear for _p, clear in people)
+
+
+@dataclass
+class Exported:
+    rows: int
+    revealed_rows: int
 
 
 def ledger_l0(cases: Iterable[Case] | QuerySet[Case], *, by: Membership, ip: str = "",
-              filters: dict | None = None, via: str = "api") -> bytes:
-    """The L0 case ledger as an XLSX workbook of the cases ``by`` may see among ``cases``."""
-    ids = cases.values("pk") if isinstance(cases, QuerySet) else [case.pk for case in cases]
-    rows = list(_rows_of(cases_for(by).filter(pk__in=ids)))
+              filters: dict | None = None, via: str = "api", unmasked: bool = False,
+              reason: str = "") -> bytes:
+    """The L0 case ledger as XLSX bytes (small exports and tests; large ones use
+    ``write_ledger_l0`` to a file)."""
+    with tempfile.TemporaryFile() as out:
+        write_ledger_l0(out, cases, by=by, ip=ip, filters=filters, via=via, unmasked=unmasked,
+                        reason=reason)
+        out.seek(0)
+        return out.read()
 
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False, "strings_to_numbers": False})
+
+def ledger_l0_file(cases, *, by: Membership, **options) -> IO[bytes]:
+    """The L0 ledger in an anonymous temporary file, rewound: a response streams it and
+    closing it deletes it."""
+    out = tempfile.TemporaryFile()
+    try:
+        write_ledger_l0(out, cases, by=by, **options)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
+def write_ledger_l0(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case], *,
+                    by: Membership, ip: str = "", filters: dict | None = None, via: str = "api",
+                    unmasked: bool = False, reason: str = "") -> Exported:
+    """Write the L0 case ledger of the cases ``by`` may see among ``cases`` to ``out`` (a path or
+    a seekable binary file), masked unless ``unmasked`` with a ``reason``; audit it."""
+    reason = unmasked_reason(unmasked=unmasked, reason=reason)
+    ids = cases.values("pk") if isinstance(cases, QuerySet) else [case.pk for case in cases]
+    rows = _rows_of(cases_for(by).filter(pk__in=ids)).iterator(chunk_size=CHUNK)
+
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False,
+                                     "strings_to_formulas": False, "strings_to_urls": False,
+                                     "strings_to_numbers": False})
     header = book.add_format({"bold": True, "align": "center", "valign": "vcenter",
                               "border": 1, "text_wrap": True, "bg_color": "#D9E1F2"})
     text = book.add_format({"valign": "top", "text_wrap": True, "border": 1})
     when = book.add_format({"valign": "top", "border": 1, "num_format": "yyyy-mm-dd hh:mm"})
     sheet = book.add_worksheet(L0_SHEET)
-    for col, (title, width) in enumerate(zip(L0_HEADERS, L0_WIDTHS, strict=True)):
-        sheet.write_string(0, col, title, header)
+    for col, width in enumerate(L0_WIDTHS):
         sheet.set_column(col, col, width)
+    for col, title in enumerate(L0_HEADERS):
+        sheet.write_string(0, col, title, header)
     sheet.freeze_panes(1, 0)
 
     revealed = 0
+    numbers: list[str] = []
+    r = 0
     for r, case in enumerate(rows, start=1):
-        reveal = may_reveal(by, case)
-        revealed += reveal
-        name, address, phone = _people(case, reveal)
+        name, address, phone, clear = _people(case, by, unmasked)
+        revealed += clear
+        numbers.append(case.number)
         lead = _lead(case)
         values = [case.number, name, address, phone, _matter(case), _categories(case),
                   _units(case), lead.responsible_person if lead else "",
@@ -140,13 +206,14 @@ def ledger_l0(cases: Iterable[Case] | QuerySet[Case], *, by: Membership, ip: str
                 sheet.write_string(r, col, value[:MAX_CELL], text)
             else:
                 sheet.write_datetime(r, col, value, when)
-    sheet.autofilter(0, 0, max(len(rows), 1), len(L0_HEADERS) - 1)
+    sheet.autofilter(0, 0, max(r, 1), len(L0_HEADERS) - 1)
     book.close()
 
     audit_record(
         action=EXPORT, actor=by.user, object_type="ledger", object_id="L0", ip=ip,
         detail={"ledger": "L0", "via": via, "membership": by.pk, "role": by.role,
-                "unit": by.unit.name, "rows": len(rows), "revealed_rows": revealed,
-                "filters": filters or {}, "cases": [case.number for case in rows]},
+                "unit": by.unit.name, "rows": len(numbers), "revealed_rows": revealed,
+                "unmasked": unmasked, "reason": reason,
+                "filters": filters or {}, "cases": numbers},
     )
-    return buffer.getvalue()
+    return Exported(rows=len(numbers), revealed_rows=revealed)

@@ -5,6 +5,7 @@ from .views import (
     audit,
     auth,
     cases,
+    exports,
     home,
     lists,
     public,
@@ -42,6 +43,7 @@ urlpatterns = [
     ),
     # the ledger (台账) and its three registers, the supervision page
     path("ledger/", lists.ledger, name="ledger"),
+    path("ledger/export/", exports.ledger_export, name="ledger_export"),
     path("ledger/screening/", registers.screening, name="screening"),
     path(
         "ledger/screening/<int:pk>/to-case/",
