@@ -132,3 +132,26 @@ def test_a_stale_version_is_still_refused_after_one_locking_read(jianan):
     with pytest.raises(StaleCase):
         perform("return_proposal", case=case, by=jianan.member("approver"), expected_version=1,
                 reason="重拟")
+
+
+def test_registration_writes_demands_and_respondents_in_one_statement_each(jianan):
+    from tests.conftest import registration, sh
+    from xinfang.cases.services import DemandInput, RespondentInput, case_register
+
+    clerk = fresh(jianan.member("clerk"))
+    register_in(jianan)  # the profile version and the numbering row exist from now on
+
+    def count(**overrides) -> int:
+        with Queries() as q:
+            case = case_register(by=clerk, data=registration(jianan, **overrides),
+                                 at=sh(2026, 9, 14, 10, 5))
+        assert case.events.filter(type="register").exists()
+        return len(q)
+
+    one = count()
+    many = count(
+        demands=[DemandInput(text=f"诉求{i}", category="危房改造") for i in range(6)],
+        respondents=[RespondentInput(name=f"村干部{i}") for i in range(3)],
+    )
+    assert many <= one + 1  # the respondents' one INSERT
+    assert one <= 18

@@ -35,7 +35,11 @@ class CaseFacts(Mapping):
         return f"CaseFacts({dict(self)!r})"
 
 
-def case_facts(case: Case, *, unit: Unit | None = None) -> CaseFacts:
+def case_facts(
+    case: Case, *, unit: Unit | None = None, categories: list[str] | None = None
+) -> CaseFacts:
+    """``categories``: the demands' categories when the caller already holds them (a case being
+    registered, before its demands are written)."""
     facts: dict[str, object] = {
         "kind": case.kind,
         "channel": case.channel,
@@ -62,6 +66,9 @@ def case_facts(case: Case, *, unit: Unit | None = None) -> CaseFacts:
             sorted({d.category for d in case.demands.all()}) if case.pk else []
         ),
     }
+    if categories is not None:
+        facts["categories"] = sorted(set(categories))
+        del lazy["categories"]
     if case.concerns_several_units or not case.pk:
         # Known at registration (the clerk's judgement).
         facts["concerns_several_units"] = bool(case.concerns_several_units)

@@ -127,12 +127,21 @@ def _stop_all(clocks: list, at: datetime) -> None:
         clock.status, clock.stopped_at, clock.met = Clock.Status.STOPPED, at, at <= clock.due_at
 
 
-def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dict) -> list[dict]:
-    """Returns what changed, for the history entry."""
+def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dict, *,
+                new_case: bool = False) -> list[dict]:
+    """Returns what changed, for the history entry. ``new_case``: the case was just written, so
+    it has no clocks and no history to read."""
     from xinfang.cases.models import Clock
 
-    live = {c.name: c for c in case.clocks.exclude(status=Clock.Status.STOPPED)}
-    seen: list[set[str]] = []  # the case's past event keys, read once and only if needed
+    if new_case:
+        from xinfang.cases.services.base import LAST_SEQ_HINT
+
+        live: dict = {}
+        seen: list[set[str]] = [set()]
+        case.__dict__[LAST_SEQ_HINT] = 0
+    else:
+        live = {c.name: c for c in case.clocks.exclude(status=Clock.Status.STOPPED)}
+        seen = []  # the case's past event keys, read once and only if needed
     changes: list[dict] = []
     # Stops and starts are written together at the end, one statement each; ``changes`` keeps
     # the order in which the rules named them.

@@ -41,19 +41,33 @@ def _alert_unit(case: Case, role: str):
     return lead.unit if lead else case.jurisdiction
 
 
+def raise_alerts(*, case: Case, clock: Clock | None, kind: str, roles, message: str,
+                 at: datetime) -> int:
+    """Raise one alert per role (each at most once ever); returns how many were new. Two
+    statements whatever the number of roles; a sweep inserting the same alert at the same moment
+    is skipped by the unique constraint."""
+    roles = list(dict.fromkeys(roles))
+    have = set(Alert.objects.filter(case=case, clock=clock, kind=kind, role__in=roles)
+               .values_list("role", flat=True))
+    units: dict[bool, object] = {}
+    new = []
+    for role in roles:
+        if role in have:
+            continue
+        office = role in OFFICE_ROLES
+        if office not in units:
+            units[office] = _alert_unit(case, role)
+        new.append(Alert(case=case, clock=clock, kind=kind, role=role, unit=units[office],
+                         message=message[:300], created_at=at))
+    Alert.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
 def raise_alert(*, case: Case, clock: Clock | None, kind: str, role: str, message: str,
                 at: datetime) -> bool:
     """True when a new alert was created."""
-    try:
-        with transaction.atomic():
-            _, created = Alert.objects.get_or_create(
-                case=case, clock=clock, kind=kind, role=role,
-                defaults={"unit": _alert_unit(case, role), "message": message[:300],
-                          "created_at": at},
-            )
-    except IntegrityError:
-        return False
-    return created
+    return raise_alerts(case=case, clock=clock, kind=kind, roles=[role], message=message,
+                        at=at) == 1
 
 
 def evaluate_warnings(*, case: Case, profile: Profile, at: datetime) -> list[str]:
@@ -89,9 +103,8 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime) -> list[str
 
 
 def _warning_alerts(case: Case, rule, clock: Clock | None, at: datetime) -> None:
-    for role in [*rule.to, *rule.cc]:
-        raise_alert(case=case, clock=clock, kind=Alert.Kind.WARNING, role=role,
-                    message=f"{case.number} {rule.label}", at=at)
+    raise_alerts(case=case, clock=clock, kind=Alert.Kind.WARNING, roles=[*rule.to, *rule.cc],
+                 message=f"{case.number} {rule.label}", at=at)
     if rule.leader_ownership and case.leader_owner_id is None:
         # The leader the rule names owns the case (datonghu: the chief for a key case).
         raise_alert(case=case, clock=None, kind=Alert.Kind.WARNING,
