@@ -188,16 +188,19 @@ def sweep(*, at: datetime) -> SweepResult:
         soon, kind=Alert.Kind.DUE_SOON, flag="due_soon_alerted", at=at, what="即将到期",
         within=lambda clock: clock.due_at - at <= timedelta(hours=clock.due_soon_hours),
     )
+    # Profile versions are few and their texts long: read each once, never joined per case.
+    versions = ProfileVersion.objects.in_bulk()
     profiles: dict[int, Profile] = {}
 
     def profile(case: Case) -> Profile:
+        case.profile = versions[case.profile_id]
         if case.profile_id not in profiles:
-            profiles[case.profile_id] = profile_of(case.profile)
+            profiles[case.profile_id] = profile_of(versions[case.profile_id])
         return profiles[case.profile_id]
 
     # The warning rules read the case's facts, which only a transition changes.
     changed = (Case.objects.filter(state__in=c.OPEN_STATES)
-               .exclude(swept_version=F("version")).select_related("profile"))
+               .exclude(swept_version=F("version")).select_related("jurisdiction"))
     last = 0
     while True:
         with transaction.atomic():
@@ -214,7 +217,7 @@ def sweep(*, at: datetime) -> SweepResult:
             Case.objects.filter(pk__in=[case.pk for case in batch]).update(
                 swept_version=F("version"))
         last = batch[-1].pk
-    result.analyses += _unsettled(at, profile)
+    result.analyses += _unsettled(at, versions, profile)
     return result
 
 
@@ -222,13 +225,13 @@ def _clock_alerts(owed, *, kind: str, flag: str, at: datetime, what: str,
                   within=None) -> int:
     """Raise ``kind`` alerts for the clocks in ``owed`` (a query over the clocks still owed one)
     to the roles each clock names, and mark them. One transaction and a handful of statements
-    per batch; the recipients' units come from one query for the batch."""
+    per batch of plain rows; the recipients' units come from one query for the batch."""
     raised = 0
     cursor = None
-    owed = owed.select_related("case").only(
-        "id", "case_id", "label", "alert_roles", "due_at", "due_soon_hours",
-        "case__number", "case__jurisdiction_id",
-    ).order_by("due_at", "pk")
+    owed = owed.order_by("due_at", "pk").values_list(
+        "pk", "case_id", "label", "alert_roles", "due_at", "due_soon_hours", "case__number",
+        "case__jurisdiction_id", named=True,
+    )
     while True:
         page = owed
         if cursor is not None:
@@ -249,7 +252,7 @@ def _clock_alerts(owed, *, kind: str, flag: str, at: datetime, what: str,
             due_changed({clock.case_id for clock in clocks})
 
 
-def _insert_alerts(clocks: list[Clock], *, kind: str, at: datetime, what: str) -> int:
+def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
     case_ids = {clock.case_id for clock in clocks}
     leads: dict[int, int] = {}
     handling = (Assignment.objects.filter(case_id__in=case_ids, role=c.AssignmentRole.LEAD,
@@ -261,26 +264,25 @@ def _insert_alerts(clocks: list[Clock], *, kind: str, at: datetime, what: str) -
                    .values_list("clock_id", "role"))
     new = []
     for clock in clocks:
-        case = clock.case
+        office = clock.case__jurisdiction_id
         for role in dict.fromkeys(clock.alert_roles or ["clerk"]):
             if (clock.pk, role) in existing:
                 continue
-            unit = (case.jurisdiction_id if role in OFFICE_ROLES
-                    else leads.get(case.pk, case.jurisdiction_id))
-            new.append(Alert(case_id=case.pk, clock_id=clock.pk, kind=kind, role=role,
-                             unit_id=unit, message=f"{case.number} {clock.label}{what}"[:300],
-                             created_at=at))
+            unit = office if role in OFFICE_ROLES else leads.get(clock.case_id, office)
+            message = f"{clock.case__number} {clock.label}{what}"[:300]
+            new.append(Alert(case_id=clock.case_id, clock_id=clock.pk, kind=kind, role=role,
+                             unit_id=unit, message=message, created_at=at))
     # A sweep running at the same moment may have inserted some: the unique constraint skips
     # them rather than failing the batch.
     Alert.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
 
 
-def _unsettled(at: datetime, profile) -> int:
+def _unsettled(at: datetime, versions: dict, profile) -> int:
     """Seed 002 §五(二) for cases nobody touched: open, accepted at least the shortest span any
     profile gives before ``at``, and without their analysis alert yet."""
     spans = {}
-    for version in ProfileVersion.objects.all():
+    for version in versions.values():
         analysis = profile_of(version).analysis
         if analysis:
             spans[version.pk] = analysis.unsettled_days
@@ -290,7 +292,7 @@ def _unsettled(at: datetime, profile) -> int:
                                 role="approver")
     candidates = (Case.objects.filter(state__in=c.OPEN_STATES, profile_id__in=list(spans),
                                       accepted_at__lt=at - timedelta(days=min(spans.values())))
-                  .exclude(Exists(done)).select_related("profile").order_by("pk"))
+                  .exclude(Exists(done)).select_related("jurisdiction").order_by("pk"))
     raised = 0
     for case in candidates.iterator(chunk_size=BATCH):
         raised += _analysis(case, profile(case), at)
