@@ -59,3 +59,9 @@ def test_a_confidential_petitioner_stays_masked_for_a_handling_unit_even_unmaske
 
 def test_the_unmasked_export_is_a_post_only(jianan):
     assert signed_in(jianan.member("clerk")).get(reverse("web:ledger_export")).status_code == 405
+
+
+@pytest.mark.parametrize("member", ["township", "bureau", "inspector"])
+def test_the_form_is_offered_only_to_roles_that_may_ever_reveal_in_a_ledger(jianan, member):
+    html = signed_in(jianan.member(member)).get(reverse("web:ledger")).content.decode()
+    assert 'id="export-unmasked"' not in html and 'id="export-l0"' in html
