@@ -258,3 +258,14 @@ def test_an_export_audits_hostile_filter_text_as_written_out_text(jianan):
     assert response.status_code == 200
     entry = AuditEntry.objects.get(action="export")
     assert entry.detail["filters"] == {"search": ["x\\x00' OR 1=1"]}
+
+
+def test_a_merged_case_names_the_case_it_went_into(jianan):
+    from xinfang.cases.services import perform
+
+    kept = register_in(jianan)
+    merged = register_in(jianan, matter="同一事项再次来访")
+    perform("merge", case=merged, by=jianan.member("clerk"), expected_version=merged.version,
+            into=kept, note="同一事项")
+    rows = {row[0]: row for row in export(jianan.member("clerk"))[1:]}
+    assert rows[merged.number][9] == f"已合并；已并入{kept.number}"

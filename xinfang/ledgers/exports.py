@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import xlsxwriter
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from xinfang.audit.services import EXPORT, audit_record
@@ -74,7 +74,9 @@ def _rows_of(qs: QuerySet[Case]) -> QuerySet[Case]:
         "petitioner").defer("petitioner__id_number").order_by("pk")
     handling = Assignment.objects.exclude(status=c.AssignmentStatus.TRANSFERRED).select_related(
         "unit").order_by("assigned_at", "pk")
-    return qs.select_related("jurisdiction", "merged_into").prefetch_related(
+    # The merged-into case is named by its number only: not a second case row joined per row.
+    return qs.select_related("jurisdiction").annotate(
+        merged_into_number=F("merged_into__number")).prefetch_related(
         Prefetch("petitioner_links", queryset=mains, to_attr="main_links"),
         Prefetch("assignments", queryset=handling, to_attr="handling"),
         "demands",
@@ -134,7 +136,7 @@ def _progress(case: Case, labels: _Labels) -> str:
     if case.rating:
         parts.append(f"满意度：{labels.rating.get(case.rating, case.rating)}")
     if case.merged_into_id:
-        parts.append(f"已并入{case.merged_into}")
+        parts.append(f"已并入{case.merged_into_number}")
     return "；".join(parts)
 
 
