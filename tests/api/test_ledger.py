@@ -1,5 +1,6 @@
 """The L0 case ledger (FORMS.md): exact header, rows from the permission door only, personal data
-masked unless the office may reveal it, every export audited — over the API and the command."""
+masked by default, and in clear only in an unmasked export with a reason, where the office may
+reveal it; every export audited with its reason — over the API and the command."""
 
 from datetime import timedelta
 
@@ -21,12 +22,17 @@ HEADER = ("编号", "信访人姓名", "住址", "电话", "反映问题及主�
           "责任人", "交办时间", "处理情况", "销号时间")
 
 
+REASON = "核对信访人身份，准备入户回访"
+UNMASKED = f"?unmasked=true&reason={REASON}"
+
+
 def export(membership, query: str = ""):
     response = client_as(membership).get(f"/api/ledgers/l0.xlsx{query}")
-    assert response.status_code == 200, response.content
+    assert response.status_code == 200, response
     assert response["Content-Type"] == XLSX_CONTENT_TYPE
     assert response["Content-Disposition"].startswith("attachment; filename*=utf-8''")
-    return read_sheet(response.content)
+    assert response.streaming, "the workbook is streamed from a file, not built in memory"
+    return read_sheet(response.getvalue())
 
 
 def test_the_header_row_is_exactly_the_forms_md_l0_columns(jianan):
@@ -37,7 +43,7 @@ def test_the_header_row_is_exactly_the_forms_md_l0_columns(jianan):
 
 def test_a_closed_case_fills_every_column_and_the_office_sees_it_unmasked(jianan):
     case = walk(jianan, "closed")
-    rows = export(jianan.member("clerk"))
+    rows = export(jianan.member("clerk"), UNMASKED)
     assert len(rows) == 2
     row = dict(zip(HEADER, rows[1], strict=True))
     assert row["编号"] == case.number == "建安信〔2026〕0001号"
@@ -61,20 +67,50 @@ def local(dt):
 @pytest.mark.parametrize("member", ["township", "bureau", "inspector", "city_clerk"])
 def test_everyone_but_the_offices_clerk_approver_and_chief_gets_masked_rows(jianan, member):
     walk(jianan, "in_progress")
+    rows = export(jianan.member(member), UNMASKED)
+    assert rows[1][1:4] == ("张*明", "将官池镇****", "138****5678")
+
+
+@pytest.mark.parametrize("member", ["clerk", "approver", "chief", "township"])
+def test_an_export_is_masked_by_default_even_for_the_office(jianan, member):
+    walk(jianan, "in_progress")
     rows = export(jianan.member(member))
     assert rows[1][1:4] == ("张*明", "将官池镇****", "138****5678")
+    assert "张三明" not in str(rows) and "13812345678" not in str(rows)
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.detail["unmasked"] is False and entry.detail["revealed_rows"] == 0
+
+
+@pytest.mark.parametrize("query", ["?unmasked=true", "?unmasked=true&reason=%20%20",
+                                   "?unmasked=1&reason=" + "长" * 201])
+def test_an_unmasked_export_without_a_reason_is_refused_naming_the_field(jianan, query):
+    walk(jianan, "in_progress")
+    response = client_as(jianan.member("clerk")).get(f"/api/ledgers/l0.xlsx{query}")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"reason"}
+    assert not AuditEntry.objects.filter(action="export").exists()
+
+
+def test_an_unmasked_export_is_audited_with_its_reason(jianan):
+    case = walk(jianan, "in_progress")
+    export(jianan.member("clerk"), UNMASKED)
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.detail["unmasked"] is True and entry.detail["reason"] == REASON
+    assert entry.detail["revealed_rows"] == 1 and entry.detail["cases"] == [case.number]
+    assert "unmasked" not in entry.detail["filters"] and "reason" not in entry.detail["filters"]
 
 
 @pytest.mark.parametrize("member", ["clerk", "approver", "chief"])
 def test_the_office_reveals_even_a_confidential_case(jianan, member):
     walk(jianan, "in_progress", confidential=True)
-    assert export(jianan.member(member))[1][1] == "张三明"
+    assert export(jianan.member(member), UNMASKED)[1][1] == "张三明"
+    assert export(jianan.member(member))[1][1] == "张*明"
 
 
 def test_a_confidential_case_never_shows_its_petitioner_to_the_handling_unit(jianan):
     walk(jianan, "in_progress", confidential=True)
     for member in ("township", "township_head", "proxy", "bureau"):
-        rows = export(jianan.member(member))
+        rows = export(jianan.member(member), UNMASKED)
         assert rows[1][1] == "张*明", member
         assert "张三明" not in str(rows) and "13812345678" not in str(rows)
 
@@ -108,7 +144,7 @@ def test_every_export_is_audited_with_who_what_and_which_cases(jianan):
     office, unit = entries
     assert office.actor == jianan.member("clerk").user and office.object_id == "L0"
     assert office.ip == "127.0.0.1"
-    assert office.detail["rows"] == 1 and office.detail["revealed_rows"] == 1
+    assert office.detail["rows"] == 1 and office.detail["revealed_rows"] == 0
     assert office.detail["filters"] == {"state": ["in_progress"]}
     assert office.detail["cases"] == [case.number] and office.detail["via"] == "api"
     assert unit.detail["revealed_rows"] == 0 and unit.detail["role"] == "unit_handler"
@@ -127,7 +163,7 @@ def test_a_formula_typed_into_a_case_stays_text_in_the_workbook(jianan):
 
     from openpyxl import load_workbook
 
-    content = client_as(jianan.member("clerk")).get("/api/ledgers/l0.xlsx").content
+    content = client_as(jianan.member("clerk")).get("/api/ledgers/l0.xlsx").getvalue()
     cell = load_workbook(io.BytesIO(content)).active["E2"]
     assert cell.data_type == "s" and cell.value.startswith('=HYPERLINK("http://evil.example"')
 
@@ -153,7 +189,49 @@ def test_the_command_takes_the_list_filters(jianan, tmp_path):
     out = tmp_path / "l0.xlsx"
     call_command(Command(), "l0", "--as", "clerk", "--state", "registered", str(out))
     rows = read_sheet(out.read_bytes())
-    assert [r[0] for r in rows[1:]] == [fresh.number] and rows[1][1] == "张三明"
+    assert [r[0] for r in rows[1:]] == [fresh.number] and rows[1][1] == "张*明"
+
+
+def test_the_command_exports_unmasked_only_with_a_reason_and_audits_it(jianan, tmp_path):
+    walk(jianan, "in_progress")
+    out = tmp_path / "l0.xlsx"
+    with pytest.raises(CommandError, match="--reason"):
+        call_command(Command(), "l0", "--as", "clerk", "--unmasked", str(out))
+    assert not out.exists() and not list(tmp_path.iterdir())
+    assert not AuditEntry.objects.filter(action="export").exists()
+    with pytest.raises(CommandError, match="--unmasked"):
+        call_command(Command(), "l0", "--as", "clerk", "--reason", REASON, str(out))
+    call_command(Command(), "l0", "--as", "clerk", "--unmasked", "--reason", REASON, str(out))
+    assert read_sheet(out.read_bytes())[1][1] == "张三明"
+    assert [p.name for p in tmp_path.iterdir()] == ["l0.xlsx"]  # no partial file left
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.detail["via"] == "cli" and entry.detail["reason"] == REASON
+    assert entry.detail["unmasked"] is True
+    call_command(Command(), "l0", "--as", "township", "--unmasked", "--reason", REASON, str(out))
+    assert read_sheet(out.read_bytes())[1][1] == "张*明"  # a handling unit never in bulk
+
+
+def test_the_export_runs_a_fixed_number_of_queries_whatever_the_rows(jianan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinfang.cases.selectors import cases_for
+    from xinfang.org.models import Membership
+
+    clerk = Membership.objects.select_related("user", "unit").get(pk=jianan.member("clerk").pk)
+    walk(jianan, "in_progress")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as q:
+            rows = read_sheet(ledger_l0(cases_for(clerk), by=clerk, unmasked=True,
+                                        reason=REASON))
+        assert all(row[1] == "张三明" for row in rows[1:])
+        return len(q.captured_queries)
+
+    few = queries()
+    for _ in range(6):
+        walk(jianan, "in_progress")
+    assert queries() == few
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -180,3 +258,14 @@ def test_an_export_audits_hostile_filter_text_as_written_out_text(jianan):
     assert response.status_code == 200
     entry = AuditEntry.objects.get(action="export")
     assert entry.detail["filters"] == {"search": ["x\\x00' OR 1=1"]}
+
+
+def test_a_merged_case_names_the_case_it_went_into(jianan):
+    from xinfang.cases.services import perform
+
+    kept = register_in(jianan)
+    merged = register_in(jianan, matter="同一事项再次来访")
+    perform("merge", case=merged, by=jianan.member("clerk"), expected_version=merged.version,
+            into=kept, note="同一事项")
+    rows = {row[0]: row for row in export(jianan.member("clerk"))[1:]}
+    assert rows[merged.number][9] == f"已合并；已并入{kept.number}"

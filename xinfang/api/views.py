@@ -17,11 +17,10 @@ Status codes (also in the OpenAPI schema):
 from __future__ import annotations
 
 from django.db.models import Case as SqlCase
-from django.db.models import QuerySet, Value, When
-from django.http import Http404, HttpResponse
+from django.db.models import Exists, QuerySet, Value, When
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -44,7 +43,7 @@ from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
 from xinfang.cases.services.reading import case_read_audit
 from xinfang.cases.workflow import TRANSITIONS
-from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, ledger_l0
+from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, ledger_l0_file
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.replica import replica_reads
 from xinfang.security.auth import client_ip
@@ -253,20 +252,37 @@ class JSONErrorsOnly(BaseContentNegotiation):
         return parsers[0] if parsers else None
 
 
+EXPORT_PARAMS = [
+    OpenApiParameter("unmasked", bool, description=(
+        "true: names, addresses and phones in clear where this membership may reveal them; "
+        "needs a reason, and is audited with it. Default: masked.")),
+    OpenApiParameter("reason", str, description="why an unmasked export is needed (≤200字)"),
+]
+TRUE = ("true", "1", "yes", "on")
+
+
 class LedgerL0(CaseView):
     content_negotiation_class = JSONErrorsOnly
 
     @method_decorator(replica_reads)  # an export reads the replica when there is one
-    @extend_schema(operation_id="ledgers_l0", parameters=[MEMBERSHIP_PARAM, *FILTER_PARAMS],
-                   responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, **COMMON_ERRORS})
+    @extend_schema(operation_id="ledgers_l0",
+                   parameters=[MEMBERSHIP_PARAM, *FILTER_PARAMS, *EXPORT_PARAMS],
+                   responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, 400: Errors,
+                              **COMMON_ERRORS})
     def get(self, request):
         membership = acting_membership(request)
-        qs = filter_ledger(cases_for(membership), request.query_params, by=membership)
-        data = ledger_l0(qs, by=membership, ip=request.META.get("REMOTE_ADDR", ""),
-                         filters=applied_filters(request.query_params))
-        response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+        params = request.query_params
+        qs = filter_ledger(cases_for(membership), params, by=membership)
+        try:
+            out = ledger_l0_file(qs, by=membership, ip=client_ip(request),
+                                 filters=applied_filters(params),
+                                 unmasked=params.get("unmasked", "").lower() in TRUE,
+                                 reason=params.get("reason", ""))
+        except Refused as e:
+            return errors({e.field or "unmasked": e.message})
         today = timezone.localdate().isoformat()
-        response["Content-Disposition"] = content_disposition_header(
-            True, f"信访事项台账-{today}.xlsx")
+        # Streamed from a temporary file, which closing the response deletes.
+        response = FileResponse(out, as_attachment=True, filename=f"信访事项台账-{today}.xlsx",
+                                content_type=XLSX_CONTENT_TYPE)
         response["Cache-Control"] = "no-store"
         return response

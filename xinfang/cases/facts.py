@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+
 from xinfang.org.models import Unit
 
 from .models import Case
 
 
-def case_facts(case: Case, *, unit: Unit | None = None) -> dict[str, object]:
+class CaseFacts(Mapping):
+    """The facts of one case. Those that need a query (the demands' categories, how many units
+    hold the case) are read only when a condition asks for them, and then once: most events
+    start or stop clocks whose conditions never look at them."""
+
+    def __init__(self, plain: dict[str, object], lazy: dict[str, Callable[[], object]]):
+        self._plain, self._lazy = plain, lazy
+
+    def __getitem__(self, key: str) -> object:
+        if key not in self._plain:
+            if key not in self._lazy:
+                raise KeyError(key)
+            self._plain[key] = self._lazy.pop(key)()
+        return self._plain[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._plain
+        yield from list(self._lazy)
+
+    def __len__(self) -> int:
+        return len(self._plain) + len(self._lazy)
+
+    def __repr__(self) -> str:
+        return f"CaseFacts({dict(self)!r})"
+
+
+def case_facts(
+    case: Case, *, unit: Unit | None = None, categories: list[str] | None = None
+) -> CaseFacts:
+    """``categories``: the demands' categories when the caller already holds them (a case being
+    registered, before its demands are written)."""
     facts: dict[str, object] = {
         "kind": case.kind,
         "channel": case.channel,
@@ -24,16 +56,28 @@ def case_facts(case: Case, *, unit: Unit | None = None) -> dict[str, object]:
         "key_case": case.key_case,
         "exited_household": case.exited_household,
         "monitored_household": case.monitored_household,
-        "categories": sorted({d.category for d in case.demands.all()}) if case.pk else [],
         "matter_type": case.matter_type,
         "concerns_misconduct": case.concerns_misconduct,
         "concerns_policy": case.concerns_policy,
         "concerns_execution": case.concerns_execution,
-        # Known at registration (the clerk's judgement) or shown by the assignment itself.
-        "concerns_several_units": case.concerns_several_units
-        or (case.assignments.filter(status="active").count() > 1 if case.pk else False),
     }
+    lazy: dict[str, Callable[[], object]] = {
+        "categories": lambda: (
+            sorted({d.category for d in case.demands.all()}) if case.pk else []
+        ),
+    }
+    if categories is not None:
+        facts["categories"] = sorted(set(categories))
+        del lazy["categories"]
+    if case.concerns_several_units or not case.pk:
+        # Known at registration (the clerk's judgement).
+        facts["concerns_several_units"] = bool(case.concerns_several_units)
+    else:
+        # ... or shown by the assignment itself.
+        lazy["concerns_several_units"] = lambda: (
+            case.assignments.filter(status="active")[:2].count() > 1
+        )
     if unit is not None:
         facts["unit_level"] = unit.level
         facts["unit_kind"] = unit.kind
-    return facts
+    return CaseFacts(facts, lazy)

@@ -47,22 +47,35 @@ def _already_stopped(case, rule: ClockRule, seen: list[set[str]]) -> bool:
     notice was delivered before the lead unit signed for the case). History since the last
     reopening counts: a relapse starts the handling clocks afresh."""
     if not seen:
-        events = case.events.order_by("seq").values_list("type", "payload")
+        from xinfang.cases.services.base import LAST_SEQ_HINT
+
+        events = case.events.order_by("seq").values_list("seq", "mac", "type", "payload")
         keys: set[str] = set()
-        for type_, payload in events:
+        last = (0, "")
+        for seq, mac, type_, payload in events:
+            last = (seq, mac)
             if type_ == "reopen":
                 keys = set()
             if isinstance(payload, dict) and payload.get("event"):
                 keys.add(payload["event"])
         seen.append(keys)
+        # Read under the case's lock: the history entry this event writes next follows it.
+        case.__dict__[LAST_SEQ_HINT] = last
     return any(_names(key, rule.stop) for key in seen[0])
 
 
 def start_clock(case, rule: ClockRule, at: datetime):
+    clock = new_clock(case, rule, at)
+    clock.save()
+    return clock
+
+
+def new_clock(case, rule: ClockRule, at: datetime):
+    """A clock for ``rule`` started at ``at``, not yet saved."""
     from xinfang.cases.models import Clock
 
     due = compute_due(at, rule.amount, rule.unit, calendar=working_calendar(), roll=rule.roll)
-    return Clock.objects.create(
+    return Clock(
         case=case, name=rule.name, label=rule.label, amount=rule.amount, unit=rule.unit,
         roll=rule.roll, kind=rule.kind, started_at=at, due_at=due.due, provisional=due.provisional,
         explanation=due.steps, alert_roles=list(rule.alert), due_soon_hours=rule.due_soon_hours,
@@ -79,6 +92,16 @@ ENDING_EVENTS = ("declined", "merged")
 CLOSING_EVENTS = ("closed", "archived")
 
 
+def due_changed(case_ids) -> None:
+    """The clocks of these cases started, stopped or moved outside ``apply_event`` (a calendar
+    load, the sweep's follow-up clocks): recompute their ``Case.next_due_at`` in one statement."""
+    from xinfang.cases.models import Case
+    from xinfang.cases.services.due import next_due_subquery
+
+    if case_ids:
+        Case.objects.filter(pk__in=list(case_ids)).update(next_due_at=next_due_subquery())
+
+
 def _stop(clock, at: datetime) -> None:
     clock.status = clock.Status.STOPPED
     clock.stopped_at = at
@@ -86,39 +109,67 @@ def _stop(clock, at: datetime) -> None:
     clock.save(update_fields=["status", "stopped_at", "met"])
 
 
-def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dict) -> list[dict]:
-    """Returns what changed, for the history entry. The case's next due instant follows."""
+def _stop_all(clocks: list, at: datetime) -> None:
+    """Stop several clocks at one instant with one statement (each is met if due at or after
+    ``at``)."""
+    if not clocks:
+        return
+    if len(clocks) == 1:
+        _stop(clocks[0], at)
+        return
+    from django.db.models import BooleanField, ExpressionWrapper, Q
+
+    from xinfang.cases.models import Clock
+
+    Clock.objects.filter(pk__in=[c.pk for c in clocks]).update(
+        status=Clock.Status.STOPPED, stopped_at=at,
+        met=ExpressionWrapper(Q(due_at__gte=at), output_field=BooleanField()),
+    )
+    for clock in clocks:
+        clock.status, clock.stopped_at, clock.met = Clock.Status.STOPPED, at, at <= clock.due_at
+
+
+def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dict, *,
+                new_case: bool = False) -> list[dict]:
+    """Returns what changed, for the history entry. ``new_case``: the case was just written, so
+    it has no clocks and no history to read."""
     from xinfang.cases.models import Clock
     from xinfang.cases.services.due import case_refresh_due
 
-    live = {c.name: c for c in case.clocks.exclude(status=Clock.Status.STOPPED)}
-    changes = _apply(case, profile, event_key, at, facts, live)
-    case_refresh_due(case, clocks=live.values())
-    return changes
+    if new_case:
+        from xinfang.cases.services.base import LAST_SEQ_HINT
 
-
-def _apply(case, profile: Profile, event_key: str, at: datetime, facts: dict, live: dict
-           ) -> list[dict]:
-    from xinfang.cases.models import Clock
-
-    seen: list[set[str]] = []  # the case's past event keys, read once and only if needed
+        live: dict = {}
+        seen: list[set[str]] = [set()]
+        case.__dict__[LAST_SEQ_HINT] = (0, "")
+    else:
+        live = {c.name: c for c in case.clocks.exclude(status=Clock.Status.STOPPED)}
+        seen = []  # the case's past event keys, read once and only if needed
     changes: list[dict] = []
+    # Stops and starts are written together at the end, one statement each; ``changes`` keeps
+    # the order in which the rules named them.
+    stopping: list = []
+    starting: list = []
     if event_key in ENDING_EVENTS:
+        _stop_all(list(live.values()), at)
         for name, clock in live.items():
-            _stop(clock, at)
             changes.append({"clock": name, "stopped": at.isoformat(), "met": clock.met})
+        if changes:
+            case_refresh_due(case, clocks=live.values())
         return changes
     if event_key in CLOSING_EVENTS:
         for name, clock in list(live.items()):
             if clock.kind == "deadline":
-                _stop(clock, at)
-                changes.append({"clock": name, "stopped": at.isoformat(), "met": clock.met})
+                stopping.append(clock)
+                changes.append({"clock": name, "stopped": at.isoformat(),
+                                "met": at <= clock.due_at})
                 del live[name]
     for rule in clock_rules(profile):
         clock = live.get(rule.name)
         if clock and _names(event_key, rule.stop):
-            _stop(clock, at)
-            changes.append({"clock": rule.name, "stopped": at.isoformat(), "met": clock.met})
+            stopping.append(clock)
+            changes.append({"clock": rule.name, "stopped": at.isoformat(),
+                            "met": at <= clock.due_at})
             clock = None
         elif clock and clock.status == Clock.Status.RUNNING and _names(event_key, rule.pauses_on):
             clock.status, clock.paused_at = Clock.Status.PAUSED, at
@@ -148,10 +199,19 @@ def _apply(case, profile: Profile, event_key: str, at: datetime, facts: dict, li
                 and rule.when.matches(facts)
                 and not _already_stopped(case, rule, seen)
             ):
-                new = start_clock(case, rule, at)
+                new = new_clock(case, rule, at)
+                starting.append(new)
                 live[rule.name] = new
                 changes.append({"clock": rule.name, "started": at.isoformat(),
                                 "due": new.due_at.isoformat(), "provisional": new.provisional})
+    _stop_all(stopping, at)
+    if starting:
+        from xinfang.cases.models import Clock
+
+        Clock.objects.bulk_create(starting)
+    if changes:
+        # The case's next due instant follows its clocks (what the lists sort and filter on).
+        case_refresh_due(case, clocks=live.values())
     return changes
 
 
@@ -159,7 +219,6 @@ def recompute_provisional() -> list[tuple[object, datetime, datetime]]:
     """After a calendar year is loaded: recompute every unstopped provisional clock from its start
     (re-applying its approved extensions). Returns (clock, old due, new due) for the history."""
     from xinfang.cases.models import Clock
-    from xinfang.cases.services.due import case_refresh_due
 
     from .store import profile_of
 
@@ -180,6 +239,6 @@ def recompute_provisional() -> list[tuple[object, datetime, datetime]]:
         clock.due_at, clock.provisional, clock.explanation = new_due, provisional, steps
         clock.save(update_fields=["due_at", "provisional", "explanation"])
         changed.append((clock, old_due, new_due))
-    for case in {clock.case_id: clock.case for clock, _old, _new in changed}.values():
-        case_refresh_due(case)
+    if changed:
+        due_changed({clock.case_id for clock, _old, _new in changed})
     return changed

@@ -6,6 +6,7 @@ from .views import (
     audit,
     auth,
     cases,
+    exports,
     home,
     lists,
     public,
@@ -50,6 +51,7 @@ urlpatterns = [
     path("recusals/<int:pk>/withdraw/", recusal.recusal_withdraw_view, name="recusal_withdraw"),
     # the ledger (台账) and its three registers, the supervision page
     path("ledger/", lists.ledger, name="ledger"),
+    path("ledger/export/", exports.ledger_export, name="ledger_export"),
     path("ledger/screening/", registers.screening, name="screening"),
     path(
         "ledger/screening/<int:pk>/to-case/",

@@ -216,6 +216,9 @@ class Case(models.Model):
     # and filter on it ("overdue" is ``next_due_at < now`` for an open case) without joining
     # every clock of every case.
     next_due_at = models.DateTimeField(_("最近截止时间"), null=True, blank=True, editable=False)
+    # The version the sweep last applied the warning rules to: it re-reads a case only after a
+    # transition changed it (registration applies them itself).
+    swept_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("信访件")
@@ -232,6 +235,7 @@ class Case(models.Model):
             models.Index(fields=["registered_at", "id"], name="case_registered_idx"),
             models.Index(fields=["next_due_at"], name="case_next_due_idx"),
             models.Index(fields=["state", "next_due_at"], name="case_state_due_idx"),
+            models.Index(fields=["state", "accepted_at"], name="case_state_accepted"),
         ]
 
     def __str__(self) -> str:

@@ -35,12 +35,36 @@ class Clock(models.Model):
     alert_roles = models.JSONField(default=list, blank=True)
     due_soon_hours = models.PositiveIntegerField(default=24)
     seed = models.CharField(max_length=40, blank=True)
+    # Set by the sweep once it has raised this clock's alerts of that kind (each is raised once
+    # per clock): a steady sweep reads only the clocks still owed one, through the partial
+    # indexes below, instead of every running clock.
+    due_soon_alerted = models.BooleanField(default=False, editable=False)
+    overdue_alerted = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("时限")
         verbose_name_plural = _("时限")
         ordering = ["due_at"]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status="running", kind="deadline", overdue_alerted=False),
+                name="clock_overdue_owed",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status="running", kind="deadline", due_soon_alerted=False),
+                name="clock_due_soon_owed",
+            ),
+            # The longest due-soon span among them bounds the sweep's range: read off this
+            # index, not by scanning every running clock.
+            models.Index(
+                fields=["due_soon_hours"],
+                condition=models.Q(status="running", kind="deadline", due_soon_alerted=False),
+                name="clock_due_soon_span",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.name}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
+from django.db.models import Q
 from django.utils import timezone
 
 from xinfang.audit import history
@@ -42,6 +44,22 @@ class Ctx:
     event_key: str = ""
     event_at: datetime | None = None  # clocks start at the event's instant (e.g. receipt)
     extra_events: list[str] = field(default_factory=list)
+    # What perform read about the actor and the case once, under the lock (see Access).
+    access: Access | None = None
+    changed: dict = field(default_factory=dict)
+
+    def set(self, **fields) -> None:
+        """Change fields of the case; ``perform`` writes them with its version update, in the
+        same statement."""
+        for name, value in fields.items():
+            setattr(self.case, name, value)
+        self.changed.update(fields)
+
+    def changed_fields(self) -> dict:
+        return dict(self.changed)
+
+
+LAST_SEQ_HINT = "_xf_last_seq"
 
 
 def now() -> datetime:
@@ -63,16 +81,21 @@ def append_event(
     payload: dict | None = None,
     actor_role: str | None = None,
 ) -> CaseEvent:
-    # The previous event's MAC comes in the same query as its seq: the history is a chain.
-    last, prev_mac = case.events.order_by("-seq").values_list("seq", "mac").first() or (0, "")
+    # The history is a chain: the previous event's seq and MAC. The clock engine reads the case's
+    # history under the case's lock when it must, and leaves the last (seq, mac) it saw; it is
+    # good for one append only.
+    hint = case.__dict__.pop(LAST_SEQ_HINT, None)
+    if hint is None:
+        hint = case.events.order_by("-seq").values_list("seq", "mac").first() or (0, "")
+    last, prev_mac = hint
     event = CaseEvent(
         case=case,
         seq=last + 1,
         at=at,
         type=type,
-        actor=by.user if by else None,
+        actor_id=by.user_id if by else None,
         actor_role=actor_role if actor_role is not None else (by.role if by else "petitioner"),
-        actor_unit=by.unit if by else None,
+        actor_unit_id=by.unit_id if by else None,
         from_state=from_state,
         to_state=to_state,
         payload=payload or {},
@@ -87,16 +110,29 @@ def append_event(
 OFFICE_KINDS = {"government", "petition_office", "poverty_office"}
 
 
+def unit_jurisdiction(unit: Unit) -> Unit | None:
+    """``unit.jurisdiction()``, read once per unit object: a request holds its membership's unit
+    for its whole length, so the unit tree is walked once per request, not once per check."""
+    if "_xf_jurisdiction" not in unit.__dict__:
+        unit.__dict__["_xf_jurisdiction"] = unit.jurisdiction()
+    return unit.__dict__["_xf_jurisdiction"]
+
+
 def is_office_of(unit: Unit, case: Case) -> bool:
     """The case's petition office: the jurisdiction itself or its petition / poverty office at the
     same level — not every bureau or township underneath it."""
     if unit.pk == case.jurisdiction_id:
         return True
-    return (
-        unit.kind in OFFICE_KINDS
-        and unit.level == case.jurisdiction.level
-        and unit.jurisdiction() == case.jurisdiction
-    )
+    if unit.kind not in OFFICE_KINDS or unit.level != case.jurisdiction.level:
+        return False
+    if (
+        not unit.profile_code
+        and unit.parent_id == case.jurisdiction_id
+        and case.jurisdiction.profile_code
+    ):
+        return True  # the office sits right under its jurisdiction: no need to walk the tree
+    home = unit_jurisdiction(unit)
+    return home is not None and home.pk == case.jurisdiction_id
 
 
 @memoised
@@ -105,34 +141,89 @@ def active_assignment(case: Case, unit: Unit):
 
 
 def is_upper_office_of(unit: Unit, case: Case) -> bool:
-    parent = case.jurisdiction.parent
-    upper = parent.jurisdiction() if parent else None
-    return upper is not None and unit.jurisdiction() == upper
+    here = case.jurisdiction
+    if "_xf_upper" not in here.__dict__:
+        parent = here.parent
+        here.__dict__["_xf_upper"] = unit_jurisdiction(parent) if parent else None
+    upper = here.__dict__["_xf_upper"]
+    mine = unit_jurisdiction(unit)
+    return upper is not None and mine is not None and mine.pk == upper.pk
+
+
+def _inside(unit: Unit) -> list[int]:
+    return [int(p) for p in unit.path.strip("/").split("/") if p]
+
+
+def respondent_filter(unit: Unit, user_id: int | None = None) -> Q:
+    """Respondent rows naming the unit, a unit it sits inside, or the user."""
+    q = Q(unit_id__in=_inside(unit))
+    return q | Q(user_id=user_id) if user_id is not None else q
 
 
 @memoised
 def is_respondent_side(case: Case, *, unit: Unit, user=None) -> bool:
     """True when the unit is, or sits inside, a unit complained about — or the user is."""
-    inside = [int(p) for p in unit.path.strip("/").split("/") if p]
-    q = case.respondents.filter(unit_id__in=inside)
-    return q.exists() or (user is not None and case.respondents.filter(user=user).exists())
+    return case.respondents.filter(respondent_filter(unit, user.pk if user else None)).exists()
 
 
-def check_actor(t: Transition, case: Case, by: Membership) -> None:
+class Access:
+    """What the action door knows about one membership and one case: read once per call (one
+    ``perform``, or one ``available`` over the whole table), never once per check. ``perform``
+    passes what its locking query already read (respondent side, whether the user has declared
+    any recusal)."""
+
+    def __init__(
+        self, case: Case, by: Membership, *, respondent: bool | None = None,
+        recused: bool | None = None,
+    ):
+        self.case, self.by = case, by
+        self._respondent, self._recused = respondent, recused
+
+    @cached_property
+    def office(self) -> bool:
+        return is_office_of(self.by.unit, self.case)
+
+    @cached_property
+    def assignment(self):
+        return active_assignment(self.case, self.by.unit)
+
+    @cached_property
+    def upper(self) -> bool:
+        return is_upper_office_of(self.by.unit, self.case)
+
+    @cached_property
+    def respondent_side(self) -> bool:
+        if self._respondent is not None:
+            return self._respondent
+        return is_respondent_side(self.case, unit=self.by.unit, user=self.by.user)
+
+    @cached_property
+    def recusal(self) -> str | None:
+        from xinfang.security.models import Recusal
+        from xinfang.security.recusal import recusal_reason
+
+        recused = self._recused
+        if recused is None:
+            recused = Recusal.objects.filter(user_id=self.by.user_id, is_active=True).exists()
+        return recusal_reason(user=self.by.user, case=self.case) if recused else None
+
+
+def check_actor(t: Transition, case: Case, by: Membership, access: Access | None = None) -> None:
     """The action door: role first, then the unit's relation to the case."""
     if not by.is_active:
         raise Refused("该任职已停用，不能办理。")
     if by.role not in t.roles:
         allowed = "、".join(str(Role(r).label) for r in sorted(t.roles))
         raise Refused(f"“{t.label}”须由{allowed}办理，您当前的角色是{Role(by.role).label}。")
-    office = is_office_of(by.unit, case)
-    assigned = active_assignment(case, by.unit) is not None
-    ok = {
-        "office": office,
-        "assigned": assigned,
-        "either": office or assigned,
-        "upper": office or is_upper_office_of(by.unit, case),
-    }[t.scope]
+    a = access or Access(case, by)
+    if t.scope == "office":
+        ok = a.office
+    elif t.scope == "assigned":
+        ok = a.assignment is not None
+    elif t.scope == "either":
+        ok = a.office or a.assignment is not None
+    else:  # "upper"
+        ok = a.office or a.upper
     if not ok:
         where = {
             "office": "受理机关",
@@ -141,10 +232,8 @@ def check_actor(t: Transition, case: Case, by: Membership) -> None:
             "upper": "受理机关或其上一级机关",
         }[t.scope]
         raise Refused(f"“{t.label}”只能由本件的{where}办理，{by.unit}不在其列。")
-    if is_respondent_side(case, unit=by.unit, user=by.user):
+    if a.respondent_side:
         raise Refused("您或您所在单位是本件的被反映对象，不能接触本件。")
-    from xinfang.security.recusal import recusal_reason
-
-    reason = recusal_reason(user=by.user, case=case)
+    reason = a.recusal
     if reason:
         raise Refused(f"您已申报回避：{reason}")

@@ -45,8 +45,7 @@ def _user(ctx: Ctx):
 
 def decline(ctx: Ctx, *, reason: str, guidance: str) -> None:
     _required(reason=reason, guidance=guidance)
-    ctx.case.decline_reason, ctx.case.guidance = reason, guidance
-    ctx.case.save(update_fields=["decline_reason", "guidance"])
+    ctx.set(decline_reason=reason, guidance=guidance)
     ctx.payload.update(reason=reason, guidance=guidance)
 
 
@@ -92,8 +91,7 @@ def merge(ctx: Ctx, *, into: Case, note: str = "") -> None:
 
 def propose(ctx: Ctx, *, proposal: str) -> None:
     _required(proposal=proposal)
-    ctx.case.proposal = proposal
-    ctx.case.save(update_fields=["proposal"])
+    ctx.set(proposal=proposal)
     ctx.payload["proposal"] = proposal
 
 
@@ -190,24 +188,30 @@ def assign(
         check_assignable(case=ctx.case, unit=unit, profile=ctx.profile)
     if lead in assisting:
         raise Refused("主办单位不能同时是协办单位。", field="assisting")
-    Assignment.objects.create(
-        case=ctx.case,
-        unit=lead,
-        role=c.AssignmentRole.LEAD,
-        assigned_at=ctx.now,
-        assigned_by=_user(ctx),
-        receiver_name=receiver_name,
-        responsible_person=responsible_person,
+    Assignment.objects.bulk_create(
+        [
+            Assignment(
+                case=ctx.case,
+                unit=lead,
+                role=c.AssignmentRole.LEAD,
+                assigned_at=ctx.now,
+                assigned_by_id=ctx.by.user_id,
+                receiver_name=receiver_name,
+                responsible_person=responsible_person,
+            ),
+            *(
+                Assignment(
+                    case=ctx.case,
+                    unit=unit,
+                    role=c.AssignmentRole.ASSIST,
+                    assigned_at=ctx.now,
+                    assigned_by_id=ctx.by.user_id,
+                    receiver_name=receiver_name,
+                )
+                for unit in assisting
+            ),
+        ]
     )
-    for unit in assisting:
-        Assignment.objects.create(
-            case=ctx.case,
-            unit=unit,
-            role=c.AssignmentRole.ASSIST,
-            assigned_at=ctx.now,
-            assigned_by=_user(ctx),
-            receiver_name=receiver_name,
-        )
     ctx.payload.update(
         lead=lead.name,
         assisting=[u.name for u in assisting],
@@ -232,9 +236,7 @@ def transfer_to_discipline(ctx: Ctx, *, unit: Unit, reason: str, receiver_name: 
         assigned_by=_user(ctx),
         receiver_name=receiver_name,
     )
-    ctx.case.transferred_to_discipline = True
-    ctx.case.concerns_misconduct = True
-    ctx.case.save(update_fields=["transferred_to_discipline", "concerns_misconduct"])
+    ctx.set(transferred_to_discipline=True, concerns_misconduct=True)
     ctx.payload.update(unit=unit.name, reason=reason, ended_assignments=ended)
 
 
@@ -242,17 +244,16 @@ def transfer_to_discipline(ctx: Ctx, *, unit: Unit, reason: str, receiver_name: 
 
 
 def sign_for(ctx: Ctx) -> None:
-    assignment = active_assignment(ctx.case, ctx.by.unit)
+    assignment = ctx.access.assignment if ctx.access else active_assignment(ctx.case, ctx.by.unit)
     if assignment.signed_for_at:
         raise Refused(f"{ctx.by.unit}已于{assignment.signed_for_at:%Y-%m-%d %H:%M}签收。")
-    assignment.signed_for_at, assignment.signed_for_by = ctx.now, ctx.by.user
+    assignment.signed_for_at, assignment.signed_for_by_id = ctx.now, ctx.by.user_id
     assignment.save(update_fields=["signed_for_at", "signed_for_by"])
     ctx.payload.update(unit=ctx.by.unit.name, role=assignment.role)
     if assignment.role == c.AssignmentRole.LEAD:
         ctx.target = c.State.IN_PROGRESS
         if ctx.case.accepted_at is None:
-            ctx.case.accepted_at = ctx.now
-            ctx.case.save(update_fields=["accepted_at"])
+            ctx.set(accepted_at=ctx.now)
     else:
         ctx.event_key = "signed_for:assist"
 
@@ -499,8 +500,7 @@ def record_rating(ctx: Ctx, *, rating: str, reason: str = "") -> None:
         raise Invalid({"rating": "满意度须为满意、基本满意或不满意"})
     if ctx.case.rating:
         raise Refused("本件已评价，不能重复评价。")
-    ctx.case.rating, ctx.case.rating_at = rating, ctx.now
-    ctx.case.save(update_fields=["rating", "rating_at"])
+    ctx.set(rating=rating, rating_at=ctx.now)
     ctx.payload.update(rating=rating, reason=reason)
 
 
@@ -515,8 +515,7 @@ def record_pledge(ctx: Ctx, *, text: str = "", signed_on: date | None = None) ->
         issued_at=ctx.now,
         data={"signed_on": (signed_on or ctx.now.date()).isoformat()},
     )
-    ctx.case.settlement_pledge_at = ctx.now
-    ctx.case.save(update_fields=["settlement_pledge_at"])
+    ctx.set(settlement_pledge_at=ctx.now)
     ctx.payload["text"] = text
 
 
@@ -526,8 +525,7 @@ def record_pledge(ctx: Ctx, *, text: str = "", signed_on: date | None = None) ->
 def report_back(ctx: Ctx, *, note: str = "", contents: list[str] | None = None) -> None:
     if not ctx.case.is_referred:
         raise Refused("本件不是上级交办件，无需反馈交办机关。")
-    ctx.case.reported_back_at = ctx.now
-    ctx.case.save(update_fields=["reported_back_at"])
+    ctx.set(reported_back_at=ctx.now)
     ctx.payload.update(
         to=ctx.case.source_office,
         note=note,
@@ -558,13 +556,11 @@ def close(ctx: Ctx, *, note: str = "") -> None:
         ctx.target, ctx.event_key = c.State.DELIVERED, "closing_signed"
         ctx.payload["awaiting"] = awaiting
         return
-    ctx.case.closed_at = ctx.now
-    ctx.case.save(update_fields=["closed_at"])
+    ctx.set(closed_at=ctx.now)
 
 
 def archive(ctx: Ctx) -> None:
-    ctx.case.archived_at = ctx.now
-    ctx.case.save(update_fields=["archived_at"])
+    ctx.set(archived_at=ctx.now)
 
 
 def open_review(ctx: Ctx, *, received_at: datetime, reason: str, clerk) -> None:
@@ -617,8 +613,7 @@ def open_review(ctx: Ctx, *, received_at: datetime, reason: str, clerk) -> None:
 
 def reopen(ctx: Ctx, *, reason: str) -> None:
     _required(reason=reason)
-    ctx.case.closed_at = ctx.case.archived_at = None
-    ctx.case.save(update_fields=["closed_at", "archived_at"])
+    ctx.set(closed_at=None, archived_at=None)
     ctx.payload["reason"] = reason
 
 
@@ -644,6 +639,5 @@ def answer_warning(ctx: Ctx, *, rule: str, cause: str, measures: str) -> None:
 
 def set_leader_owner(ctx: Ctx, *, leader) -> None:
     _required(leader=leader)
-    ctx.case.leader_owner = leader
-    ctx.case.save(update_fields=["leader_owner"])
+    ctx.set(leader_owner=leader)
     ctx.payload["leader"] = str(leader)

@@ -8,31 +8,31 @@ from collections.abc import Callable
 from xinfang.org.models import Membership
 
 from ..models import Case, WarningNotice
-from .base import active_assignment, is_office_of, profile_for
+from .base import Access, is_office_of, profile_for
 
 
-def _sign_for(case: Case, by: Membership | None) -> str | None:
-    assignment = active_assignment(case, by.unit) if by else None
+def _sign_for(case: Case, by: Membership | None, access: Access) -> str | None:
+    assignment = access.assignment if access else None
     if assignment and assignment.signed_for_at:
         return f"{by.unit}已于{assignment.signed_for_at:%Y-%m-%d %H:%M}签收。"
     return None
 
 
-def _record_rating(case: Case, by: Membership | None) -> str | None:
+def _record_rating(case: Case, by: Membership | None, access: Access | None) -> str | None:
     return "本件已评价，不能重复评价。" if case.rating else None
 
 
-def _report_back(case: Case, by: Membership | None) -> str | None:
+def _report_back(case: Case, by: Membership | None, access: Access | None) -> str | None:
     return None if case.is_referred else "本件不是上级交办件，无需反馈交办机关。"
 
 
-def _answer_warning(case: Case, by: Membership | None) -> str | None:
+def _answer_warning(case: Case, by: Membership | None, access: Access | None) -> str | None:
     if WarningNotice.objects.filter(case=case, answered_at=None).exists():
         return None
     return "本件没有待回复的预警提醒单。"
 
 
-def _open_review(case: Case, by: Membership | None) -> str | None:
+def _open_review(case: Case, by: Membership | None, access: Access | None) -> str | None:
     if case.kind == "rereview":
         return "复核后同一事项不再受理（《信访工作条例》第三十六条）。"
     if case.reviews.exists():
@@ -42,7 +42,7 @@ def _open_review(case: Case, by: Membership | None) -> str | None:
     return None
 
 
-def _request_extension(case: Case, by: Membership | None) -> str | None:
+def _request_extension(case: Case, by: Membership | None, access: Access | None) -> str | None:
     limit = profile_for(case).extension.max_count
     granted = case.extensions.filter(approved=True).count()
     if granted >= limit:
@@ -50,7 +50,7 @@ def _request_extension(case: Case, by: Membership | None) -> str | None:
     return None
 
 
-PRECONDITIONS: dict[str, Callable[[Case, Membership | None], str | None]] = {
+PRECONDITIONS: dict[str, Callable[[Case, Membership | None, Access | None], str | None]] = {
     "sign_for": _sign_for,
     "record_rating": _record_rating,
     "report_back": _report_back,
@@ -60,6 +60,12 @@ PRECONDITIONS: dict[str, Callable[[Case, Membership | None], str | None]] = {
 }
 
 
-def precondition_refusal(name: str, case: Case, by: Membership | None) -> str | None:
+def precondition_refusal(
+    name: str, case: Case, by: Membership | None, access: Access | None = None
+) -> str | None:
     check = PRECONDITIONS.get(name)
-    return check(case, by) if check else None
+    if check is None:
+        return None
+    if access is None and by is not None:
+        access = Access(case, by)
+    return check(case, by, access)

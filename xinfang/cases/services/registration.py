@@ -22,7 +22,7 @@ from ..facts import case_facts
 from ..models import Assignment, Case, CasePetitioner, Demand, Petitioner, Respondent
 from ..numbering import next_number
 from .against_office import DISCIPLINE, Destination, destination, respondent_rows
-from .base import Invalid, append_event, is_office_of, now
+from .base import Invalid, append_event, is_office_of, now, unit_jurisdiction
 from .supervision import evaluate_warnings
 
 QUERY_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
@@ -201,7 +201,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     at = at or now()
     if by.role != Role.CLERK:
         raise Refused(f"登记须由经办人办理，您当前的角色是{Role(by.role).label}。")
-    jurisdiction = by.unit if by.unit.profile_code else by.unit.jurisdiction()
+    jurisdiction = by.unit if by.unit.profile_code else unit_jurisdiction(by.unit)
     if jurisdiction is None:
         raise Refused(f"{by.unit}及其上级均未设置规则配置，不能登记信访件。")
     probe = Case(jurisdiction=jurisdiction)
@@ -230,7 +230,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     seq, number = next_number(
         jurisdiction=jurisdiction, year=year, pattern=profile.case_number_pattern
     )
-    case = Case.objects.create(
+    case = Case(
         number=number,
         jurisdiction=jurisdiction,
         year=year,
@@ -267,26 +267,33 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         concerns_several_units=data.concerns_several_units,
         review_of=data.review_of,
         query_code="".join(secrets.choice(QUERY_ALPHABET) for _ in range(8)),
+        swept_version=1,  # the warning rules are applied below; the sweep need not again
     )
-    for petitioner, role in petitioners:
-        CasePetitioner.objects.get_or_create(
-            case=case,
-            petitioner=petitioner,
-            defaults={"role": role, "confidential": petitioner.pk in secret},
-        )
-    for i, d in enumerate(data.demands, start=1):
-        Demand.objects.create(case=case, seq=i, text=d.text.strip(), category=d.category)
-    for r in respondents:
-        Respondent.objects.create(
-            case=case, name=r.name, position=r.position, unit=r.unit, user_id=r.user_id
-        )
-
-    facts = case_facts(case)
+    # The facts are known before the case is written (its demands are the input's), so the
+    # reply mode goes in with the INSERT; people, demands and respondents go in one statement
+    # each.
+    facts = case_facts(case, categories=[d.category for d in data.demands])
     written = [rule for rule in profile.reply_modes if rule.when.matches(facts)]
     if written:
         case.reply_mode_required = written[0].mode
-        case.save(update_fields=["reply_mode_required"])
-    changes = apply_event(case, profile, "registered", data.received_at, facts)
+    case.save(force_insert=True)
+    links: dict[int, CasePetitioner] = {}
+    for petitioner, role in petitioners:  # the same person twice keeps the first role
+        links.setdefault(petitioner.pk, CasePetitioner(case=case, petitioner=petitioner, role=role,
+                                                       confidential=petitioner.pk in secret))
+    CasePetitioner.objects.bulk_create(links.values())
+    Demand.objects.bulk_create(
+        Demand(case=case, seq=i, text=d.text.strip(), category=d.category)
+        for i, d in enumerate(data.demands, start=1)
+    )
+    if respondents:
+        Respondent.objects.bulk_create(
+            Respondent(case=case, name=r.name, position=r.position, unit=r.unit,
+                       user_id=r.user_id)
+            for r in respondents
+        )
+
+    changes = apply_event(case, profile, "registered", data.received_at, facts, new_case=True)
     append_event(
         case=case,
         type="register",

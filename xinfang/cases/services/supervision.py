@@ -1,8 +1,14 @@
 """督 — warnings, alerts and the sweep.
 
 The sweep is idempotent by construction: every alert and warning notice has a uniqueness
-constraint on what it is about, and is created with get_or_create, so running it twice (or two
-workers at once) raises nothing twice.
+constraint on what it is about, and is inserted so that a conflict is skipped, so running it
+twice (or two workers at once) raises nothing twice.
+
+It is also cheap when nothing changes: each clock is marked once its alert of a kind is raised,
+and partial indexes hold only the clocks still owed one, so a steady pass reads the clocks whose
+state changes and not the others; a case's warning rules are applied again only after a
+transition changed it (``Case.swept_version``); the 60-day analysis looks only at open cases
+accepted long enough ago that still have none.
 """
 
 from __future__ import annotations
@@ -11,18 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, F, Max, OuterRef, Q
 
 from xinfang.rules.deadlines import compute_due
+from xinfang.rules.models import ProfileVersion
 from xinfang.rules.profile import Profile
 from xinfang.rules.store import profile_of, working_calendar
 
 from .. import choices as c
 from ..facts import case_facts
-from ..models import Alert, Case, Clock, WarningNotice
+from ..models import Alert, Assignment, Case, Clock, WarningNotice
 from .due import case_refresh_due
 
 OFFICE_ROLES = {"clerk", "approver", "chief", "inspector"}
+BATCH = 1000  # rows per transaction in the sweep
 
 
 def _alert_unit(case: Case, role: str):
@@ -33,19 +41,33 @@ def _alert_unit(case: Case, role: str):
     return lead.unit if lead else case.jurisdiction
 
 
+def raise_alerts(*, case: Case, clock: Clock | None, kind: str, roles, message: str,
+                 at: datetime) -> int:
+    """Raise one alert per role (each at most once ever); returns how many were new. Two
+    statements whatever the number of roles; a sweep inserting the same alert at the same moment
+    is skipped by the unique constraint."""
+    roles = list(dict.fromkeys(roles))
+    have = set(Alert.objects.filter(case=case, clock=clock, kind=kind, role__in=roles)
+               .values_list("role", flat=True))
+    units: dict[bool, object] = {}
+    new = []
+    for role in roles:
+        if role in have:
+            continue
+        office = role in OFFICE_ROLES
+        if office not in units:
+            units[office] = _alert_unit(case, role)
+        new.append(Alert(case=case, clock=clock, kind=kind, role=role, unit=units[office],
+                         message=message[:300], created_at=at))
+    Alert.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
 def raise_alert(*, case: Case, clock: Clock | None, kind: str, role: str, message: str,
                 at: datetime) -> bool:
     """True when a new alert was created."""
-    try:
-        with transaction.atomic():
-            _, created = Alert.objects.get_or_create(
-                case=case, clock=clock, kind=kind, role=role,
-                defaults={"unit": _alert_unit(case, role), "message": message[:300],
-                          "created_at": at},
-            )
-    except IntegrityError:
-        return False
-    return created
+    return raise_alerts(case=case, clock=clock, kind=kind, roles=[role], message=message,
+                        at=at) == 1
 
 
 def evaluate_warnings(*, case: Case, profile: Profile, at: datetime) -> list[str]:
@@ -81,9 +103,8 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime) -> list[str
 
 
 def _warning_alerts(case: Case, rule, clock: Clock | None, at: datetime) -> None:
-    for role in [*rule.to, *rule.cc]:
-        raise_alert(case=case, clock=clock, kind=Alert.Kind.WARNING, role=role,
-                    message=f"{case.number} {rule.label}", at=at)
+    raise_alerts(case=case, clock=clock, kind=Alert.Kind.WARNING, roles=[*rule.to, *rule.cc],
+                 message=f"{case.number} {rule.label}", at=at)
     if rule.leader_ownership and case.leader_owner_id is None:
         # The leader the rule names owns the case (datonghu: the chief for a key case).
         raise_alert(case=case, clock=None, kind=Alert.Kind.WARNING,
@@ -154,34 +175,128 @@ class SweepResult:
 def sweep(*, at: datetime) -> SweepResult:
     result = SweepResult()
     # Windows (the 30 days to ask for a review) close without being late; only deadlines alert.
-    running = Clock.objects.filter(status=Clock.Status.RUNNING, kind="deadline").select_related(
-        "case")
-    for clock in running.filter(due_at__lt=at):
-        for role in clock.alert_roles or ["clerk"]:
-            result.overdue += raise_alert(
-                case=clock.case, clock=clock, kind=Alert.Kind.OVERDUE, role=role, at=at,
-                message=f"{clock.case.number} {clock.label}已超期",
-            )
-    # Each clock has its own span (a profile may give more than three days); the longest
-    # bounds the query.
-    longest = running.aggregate(hours=Max("due_soon_hours"))["hours"] or 0
-    for clock in running.filter(due_at__gte=at, due_at__lte=at + timedelta(hours=longest)):
-        if clock.due_at - at <= timedelta(hours=clock.due_soon_hours):
-            for role in clock.alert_roles or ["clerk"]:
-                result.due_soon += raise_alert(
-                    case=clock.case, clock=clock, kind=Alert.Kind.DUE_SOON, role=role, at=at,
-                    message=f"{clock.case.number} {clock.label}即将到期",
-                )
-    open_cases = Case.objects.filter(state__in=c.OPEN_STATES).select_related("profile")
-    for case in open_cases:
-        profile = profile_of(case.profile)
+    result.overdue = _clock_alerts(
+        Clock.objects.filter(status=Clock.Status.RUNNING, kind="deadline",
+                             overdue_alerted=False, due_at__lt=at),
+        kind=Alert.Kind.OVERDUE, flag="overdue_alerted", at=at, what="已超期",
+    )
+    # Each clock has its own span (a profile may give more than three days); the longest among
+    # the clocks still owed the alert bounds the query (read off a partial index).
+    owed = Clock.objects.filter(status=Clock.Status.RUNNING, kind="deadline",
+                                due_soon_alerted=False)
+    longest = owed.aggregate(hours=Max("due_soon_hours"))["hours"] or 0
+    soon = owed.filter(due_at__gte=at, due_at__lte=at + timedelta(hours=longest))
+    result.due_soon = _clock_alerts(
+        soon, kind=Alert.Kind.DUE_SOON, flag="due_soon_alerted", at=at, what="即将到期",
+        within=lambda clock: clock.due_at - at <= timedelta(hours=clock.due_soon_hours),
+    )
+    # Profile versions are few and their texts long: read each once, never joined per case.
+    versions = ProfileVersion.objects.in_bulk()
+    profiles: dict[int, Profile] = {}
+
+    def profile(case: Case) -> Profile:
+        case.profile = versions[case.profile_id]
+        if case.profile_id not in profiles:
+            profiles[case.profile_id] = profile_of(versions[case.profile_id])
+        return profiles[case.profile_id]
+
+    # The warning rules read the case's facts, which only a transition changes.
+    changed = (Case.objects.filter(state__in=c.OPEN_STATES)
+               .exclude(swept_version=F("version")).select_related("jurisdiction"))
+    last = 0
+    while True:
         with transaction.atomic():
-            # Under the case's lock, as a transition would be: two sweeps at once apply a
+            # Under the cases' locks, as a transition would be: two sweeps at once apply a
             # warning rule once.
-            Case.objects.select_for_update().filter(pk=case.pk).values_list("pk").first()
-            result.warnings += len(evaluate_warnings(case=case, profile=profile, at=at))
-        result.analyses += _analysis(case, profile, at)
+            batch = list(changed.select_for_update(of=("self",)).filter(pk__gt=last)
+                         .order_by("pk")[:BATCH // 2])
+            if not batch:
+                break
+            for case in batch:
+                p = profile(case)
+                result.warnings += len(evaluate_warnings(case=case, profile=p, at=at))
+                result.analyses += _analysis(case, p, at)
+            Case.objects.filter(pk__in=[case.pk for case in batch]).update(
+                swept_version=F("version"))
+        last = batch[-1].pk
+    result.analyses += _unsettled(at, versions, profile)
     return result
+
+
+def _clock_alerts(owed, *, kind: str, flag: str, at: datetime, what: str,
+                  within=None) -> int:
+    """Raise ``kind`` alerts for the clocks in ``owed`` (a query over the clocks still owed one)
+    to the roles each clock names, and mark them. One transaction and a handful of statements
+    per batch of plain rows; the recipients' units come from one query for the batch."""
+    raised = 0
+    cursor = None
+    owed = owed.order_by("due_at", "pk").values_list(
+        "pk", "case_id", "label", "alert_roles", "due_at", "due_soon_hours", "case__number",
+        "case__jurisdiction_id", named=True,
+    )
+    while True:
+        page = owed
+        if cursor is not None:
+            due, pk = cursor
+            page = page.filter(Q(due_at__gt=due) | Q(due_at=due, pk__gt=pk))
+        with transaction.atomic():
+            clocks = list(page[:BATCH])
+            if not clocks:
+                return raised
+            cursor = (clocks[-1].due_at, clocks[-1].pk)
+            if within is not None:
+                clocks = [clock for clock in clocks if within(clock)]
+            if not clocks:
+                continue
+            raised += _insert_alerts(clocks, kind=kind, at=at, what=what)
+            Clock.objects.filter(pk__in=[clock.pk for clock in clocks]).update(**{flag: True})
+
+
+def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
+    case_ids = {clock.case_id for clock in clocks}
+    leads: dict[int, int] = {}
+    handling = (Assignment.objects.filter(case_id__in=case_ids, role=c.AssignmentRole.LEAD,
+                                          status=c.AssignmentStatus.ACTIVE)
+                .order_by("assigned_at", "id").values_list("case_id", "unit_id"))
+    for case_id, unit_id in handling:
+        leads.setdefault(case_id, unit_id)
+    existing = set(Alert.objects.filter(clock_id__in=[clock.pk for clock in clocks], kind=kind)
+                   .values_list("clock_id", "role"))
+    new = []
+    for clock in clocks:
+        office = clock.case__jurisdiction_id
+        for role in dict.fromkeys(clock.alert_roles or ["clerk"]):
+            if (clock.pk, role) in existing:
+                continue
+            unit = office if role in OFFICE_ROLES else leads.get(clock.case_id, office)
+            message = f"{clock.case__number} {clock.label}{what}"[:300]
+            new.append(Alert(case_id=clock.case_id, clock_id=clock.pk, kind=kind, role=role,
+                             unit_id=unit, message=message, created_at=at))
+    # A sweep running at the same moment may have inserted some: the unique constraint skips
+    # them rather than failing the batch.
+    Alert.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def _unsettled(at: datetime, versions: dict, profile) -> int:
+    """Seed 002 §五(二) for cases nobody touched: open, accepted at least the shortest span any
+    profile gives before ``at``, and without their analysis alert yet."""
+    spans = {}
+    for version in versions.values():
+        analysis = profile_of(version).analysis
+        if analysis:
+            spans[version.pk] = analysis.unsettled_days
+    if not spans:
+        return 0
+    done = Alert.objects.filter(case=OuterRef("pk"), kind=Alert.Kind.ANALYSIS, clock=None,
+                                role="approver")
+    candidates = (Case.objects.filter(state__in=c.OPEN_STATES, profile_id__in=list(spans),
+                                      accepted_at__lt=at - timedelta(days=min(spans.values())))
+                  .exclude(Exists(done)).select_related("jurisdiction").order_by("pk"))
+    raised = 0
+    for case in candidates.iterator(chunk_size=BATCH):
+        raised += _analysis(case, profile(case), at)
+    return raised
 
 
 def _analysis(case: Case, profile: Profile, at: datetime) -> bool:

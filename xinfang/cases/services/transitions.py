@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from xinfang.org.models import Membership
 from xinfang.rules.engine import apply_event
+from xinfang.security.models import Recusal
 
 from ..errors import Refused, StaleCase
 from ..facts import case_facts
-from ..models import Case
+from ..models import Case, Respondent
 from ..workflow import TRANSITIONS
 from . import effects
-from .base import Ctx, append_event, check_actor, now, profile_for
+from .base import Access, Ctx, append_event, check_actor, now, profile_for, respondent_filter
 from .preconditions import precondition_refusal
 
 
@@ -36,30 +38,51 @@ def perform(
     at = at or now()
     with transaction.atomic():
         pk = case.pk if isinstance(case, Case) else case
-        locked = (
-            Case.objects.select_for_update().select_related("profile", "jurisdiction").get(pk=pk)
+        # Only the case row is locked (not its profile or jurisdiction, which every case of the
+        # office shares). The same statement reads whether the actor is on the respondent side
+        # and whether the user has declared any recusal, so the door costs no further query.
+        locked = Case.objects.select_for_update(of=("self",)).select_related(
+            "profile", "jurisdiction"
         )
+        if by is not None:
+            locked = locked.annotate(
+                xf_respondent=Exists(
+                    Respondent.objects.filter(case=OuterRef("pk")).filter(
+                        respondent_filter(by.unit, by.user_id)
+                    )
+                ),
+                xf_recused=Exists(Recusal.objects.filter(user_id=by.user_id, is_active=True)),
+            )
+        locked = locked.get(pk=pk)
         if expected_version is not None and locked.version != expected_version:
             raise StaleCase("本件已被他人修改（版本已更新），请刷新页面查看最新情况后再操作。")
         if locked.state not in t.sources:
             raise Refused(f"本件当前状态为“{locked.get_state_display()}”，不能“{t.label}”。")
+        access = None
         if by is None:
             if name not in effects.PETITIONER_ACTIONS:
                 raise Refused("该操作须由工作人员办理。")
         else:
-            check_actor(t, locked, by)
-        why = precondition_refusal(name, locked, by)
+            access = Access(
+                locked, by, respondent=locked.xf_respondent, recused=locked.xf_recused
+            )
+            check_actor(t, locked, by, access)
+        why = precondition_refusal(name, locked, by, access)
         if why:
             raise Refused(why)
-        ctx = Ctx(case=locked, by=by, now=at, profile=profile_for(locked), event_key=t.event)
+        ctx = Ctx(
+            case=locked, by=by, now=at, profile=profile_for(locked), event_key=t.event,
+            access=access,
+        )
         getattr(effects, name)(ctx, **params)
         before = locked.state
         after = ctx.target or t.target or before
         locked.state = after
         # Conditional on the version read under the lock: the last line of defence on
-        # databases where select_for_update is a no-op.
+        # databases where select_for_update is a no-op. Fields the effect set with ctx.set()
+        # are written by the same statement.
         updated = Case.objects.filter(pk=locked.pk, version=locked.version).update(
-            state=after, version=locked.version + 1
+            state=after, version=locked.version + 1, **ctx.changed_fields()
         )
         if not updated:
             raise StaleCase("本件已被他人修改，请刷新后再操作。")
@@ -83,24 +106,30 @@ def perform(
         return locked
 
 
-def refusal(name: str, *, case: Case, by: Membership | None) -> str | None:
+def refusal(
+    name: str, *, case: Case, by: Membership | None, access: Access | None = None
+) -> str | None:
     """Why ``by`` may not take transition ``name`` on ``case`` now (state, role, scope), or None.
-    What the transition's own inputs need is checked when it is performed."""
+    What the transition's own inputs need is checked when it is performed. ``access`` carries
+    what an earlier check of the same membership and case already read."""
     t = TRANSITIONS[name]
     if case.state not in t.sources:
         return f"本件当前状态为“{case.get_state_display()}”，不能“{t.label}”。"
     if by is None:
         return None if name in effects.PETITIONER_ACTIONS else "该操作须由工作人员办理。"
+    access = access or Access(case, by)
     try:
-        check_actor(t, case, by)
+        check_actor(t, case, by, access)
     except Refused as e:
         return e.message
-    return precondition_refusal(name, case, by)
+    return precondition_refusal(name, case, by, access)
 
 
 def available(*, case: Case, by: Membership) -> list[str]:
-    """The transitions this membership may take on this case now, in table order."""
-    return [name for name in TRANSITIONS if refusal(name, case=case, by=by) is None]
+    """The transitions this membership may take on this case now, in table order. The unit
+    tree, the respondents and the recusals are read once for the whole table."""
+    access = Access(case, by)
+    return [n for n in TRANSITIONS if refusal(n, case=case, by=by, access=access) is None]
 
 
 def actor_refusal(name: str, *, case: Case, by: Membership) -> str | None:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from xinfang.cases.paging import CappedPaginator, capped_text
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.statcache import cases_version
+from xinfang.ledgers.exports import REVEAL_ROLES
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.replica import replica_reads
 from xinfang.rules.store import current_version, profile_of
@@ -83,6 +84,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
             "not_exported": [str(form.fields[n].label) for n in skipped if n in form.fields],
             "flag_labels": FLAG_LABELS,
             "registers": m.role in OFFICE_ROLES,
+            # Only these roles may ever see a petitioner in clear in a ledger (exports.py).
+            "unmasked_export": m.role in REVEAL_ROLES,
         },
     )
 

@@ -1,0 +1,157 @@
+"""Query budgets of the write paths (issue 9): a transition reads the unit tree, the respondents
+and the recusals once, ``available()`` over the whole table costs a fixed number of queries, and
+none of it grows with the case's history or the number of transitions tested. Counted without
+the SAVEPOINT/RELEASE pair a nested transaction adds under the test's own transaction (in
+production that pair is the request's BEGIN/COMMIT)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import register_in
+from xinfang.cases import choices as c
+from xinfang.cases.errors import Refused
+from xinfang.cases.models import Respondent
+from xinfang.cases.services import available, perform
+from xinfang.cases.workflow import TRANSITIONS
+from xinfang.org.models import Membership
+from xinfang.security.models import Recusal
+
+pytestmark = pytest.mark.django_db
+
+
+class Queries(CaptureQueriesContext):
+    def __init__(self):
+        super().__init__(connection)
+
+    @property
+    def sql(self) -> list[str]:
+        return [q["sql"] for q in self.captured_queries
+                if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+
+    def __len__(self) -> int:
+        return len(self.sql)
+
+
+def fresh(m: Membership) -> Membership:
+    """The membership as a request holds it (user and unit read with it)."""
+    return Membership.objects.select_related("user", "unit").get(pk=m.pk)
+
+
+def _signed_off(j):
+    case = register_in(j)
+    case = perform("propose", case=case, by=j.member("clerk"), expected_version=1, proposal="交办")
+    return perform("sign_off", case=case, by=j.member("approver"), expected_version=case.version)
+
+
+def test_propose_takes_at_most_six_queries(jianan):
+    case = register_in(jianan)
+    clerk = fresh(jianan.member("clerk"))
+    with Queries() as q:
+        case = perform("propose", case=case, by=clerk, expected_version=1, proposal="交将官池镇")
+    assert len(q) <= 6, "\n".join(q.sql)
+    assert case.state == c.State.PROPOSED and case.proposal == "交将官池镇"
+    assert case.events.order_by("-seq").first().type == "propose"
+
+
+def test_assign_and_sign_for_take_at_most_eight_queries(jianan):
+    case = _signed_off(jianan)
+    clerk, township = fresh(jianan.member("clerk")), fresh(jianan.member("township"))
+    with Queries() as q:
+        case = perform("assign", case=case, by=clerk, expected_version=case.version,
+                       lead=jianan.townships["将官池镇"], receiver_name="陈晓东")
+    assert len(q) <= 8, "\n".join(q.sql)
+    assert case.assignments.count() == 1
+    with Queries() as q:
+        case = perform("sign_for", case=case, by=township, expected_version=case.version)
+    assert len(q) <= 8, "\n".join(q.sql)
+    assert case.state == c.State.IN_PROGRESS and case.accepted_at is not None
+    seqs = list(case.events.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1)), "history stays gap-free"
+
+
+def test_each_assisting_unit_adds_only_its_respondent_check(jianan):
+    case = _signed_off(jianan)
+    clerk = fresh(jianan.member("clerk"))
+    with Queries() as q:
+        case = perform("assign", case=case, by=clerk,
+                       expected_version=case.version, lead=jianan.townships["将官池镇"],
+                       assisting=[jianan.bureaus["区民政局"]], receiver_name="陈晓东")
+    assert len(q) <= 9, "\n".join(q.sql)
+    assert case.assignments.count() == 2
+
+
+def test_a_long_history_does_not_make_a_transition_dearer(jianan):
+    case = _signed_off(jianan)
+    clerk = fresh(jianan.member("clerk"))
+    perform("log_contact", case=case, by=clerk, kind="phone")  # stops the contact clock
+    with Queries() as short:
+        perform("log_contact", case=case, by=clerk, kind="phone")
+    for _ in range(30):
+        perform("log_contact", case=case, by=clerk, kind="phone", note="再次联系")
+    with Queries() as long:
+        perform("log_contact", case=case, by=clerk, kind="phone")
+    assert len(long) == len(short)
+
+
+def test_available_over_the_whole_table_costs_a_fixed_number_of_queries(jianan):
+    case = _signed_off(jianan)
+    case = perform("assign", case=case, by=jianan.member("clerk"), expected_version=case.version,
+                   lead=jianan.townships["将官池镇"], receiver_name="陈晓东")
+    for who in ("clerk", "approver", "township", "bureau"):
+        m = fresh(jianan.member(who))
+        with Queries() as q:
+            available(case=case, by=m)
+        # the assignment, the respondents, the recusals; a precondition or two of its own
+        assert len(q) <= 5, (who, q.sql)
+        assert len(q) < len(TRANSITIONS) // 4
+    assert "sign_for" in available(case=case, by=fresh(jianan.member("township")))
+
+
+def test_the_checks_read_once_still_refuse_a_respondent_and_a_recused_user(jianan):
+    case = _signed_off(jianan)
+    clerk = fresh(jianan.member("clerk"))
+    Recusal.objects.create(user=clerk.user, case=case, reason="本人亲属")
+    with pytest.raises(Refused, match="回避"):
+        perform("assign", case=case, by=clerk, expected_version=case.version,
+                lead=jianan.townships["将官池镇"], receiver_name="陈晓东")
+    assert "assign" not in available(case=case, by=clerk)
+    Recusal.objects.update(is_active=False)
+    Respondent.objects.create(case=case, unit=clerk.unit, name=clerk.unit.name)
+    with pytest.raises(Refused, match="被反映对象"):
+        perform("assign", case=case, by=clerk, expected_version=case.version,
+                lead=jianan.townships["将官池镇"], receiver_name="陈晓东")
+    assert available(case=case, by=clerk) == []
+
+
+def test_a_stale_version_is_still_refused_after_one_locking_read(jianan):
+    from xinfang.cases.errors import StaleCase
+
+    case = register_in(jianan)
+    perform("propose", case=case, by=jianan.member("clerk"), expected_version=1, proposal="甲")
+    with pytest.raises(StaleCase):
+        perform("return_proposal", case=case, by=jianan.member("approver"), expected_version=1,
+                reason="重拟")
+
+
+def test_registration_writes_demands_and_respondents_in_one_statement_each(jianan):
+    from tests.conftest import registration, sh
+    from xinfang.cases.services import DemandInput, RespondentInput, case_register
+
+    clerk = fresh(jianan.member("clerk"))
+    register_in(jianan)  # the profile version and the numbering row exist from now on
+
+    def count(**overrides) -> int:
+        with Queries() as q:
+            case = case_register(by=clerk, data=registration(jianan, **overrides),
+                                 at=sh(2026, 9, 14, 10, 5))
+        assert case.events.filter(type="register").exists()
+        return len(q)
+
+    one = count()
+    many = count(
+        demands=[DemandInput(text=f"诉求{i}", category="危房改造") for i in range(6)],
+        respondents=[RespondentInput(name=f"村干部{i}") for i in range(3)],
+    )
+    assert many <= one + 1  # the respondents' one INSERT
+    assert one <= 18

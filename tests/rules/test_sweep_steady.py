@@ -1,0 +1,108 @@
+"""The sweep at scale (issue 9): a pass over data where nothing changed reads only what is
+owed, so its query count does not grow with the number of clocks or cases; it stays
+idempotent; a transition makes the sweep look at that case's warning rules again."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import id_number, register_in, sh
+from xinfang.cases.models import Alert, Case, Clock
+from xinfang.cases.services import PetitionerInput, perform
+from xinfang.cases.services.supervision import sweep
+
+pytestmark = pytest.mark.django_db
+
+
+def _register(j, n: int, start: int = 0) -> list[Case]:
+    """``n`` first petitions from different people, so no repeat links them."""
+    return [
+        register_in(j, at=sh(2026, 9, 14, 10), received_at=sh(2026, 9, 14, 9),
+                    petitioners=[PetitionerInput(name=f"信访人{i}", id_number=id_number(
+                        f"41102319800101{i:03d}"))])
+        for i in range(start, start + n)
+    ]
+
+
+def _queries(at) -> int:
+    with CaptureQueriesContext(connection) as q:
+        sweep(at=at)
+    return len([x for x in q.captured_queries
+                if not x["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))])
+
+
+def test_a_steady_pass_costs_the_same_few_queries_for_3_or_15_cases(jurisdiction):
+    j = jurisdiction("jianan")
+    _register(j, 3)
+    late = sh(2026, 10, 30)
+    first = sweep(at=late)
+    assert first.overdue > 0
+    small = _queries(late)
+    _register(j, 12, start=100)
+    sweep(at=late)  # the new cases' clocks are owed their alerts once
+    large = _queries(late)
+    assert large == small, "a steady pass must not read every clock or case"
+    assert small <= 10
+
+
+def test_clocks_are_marked_once_alerted_and_never_alerted_twice(jurisdiction):
+    j = jurisdiction("jianan")
+    cases = _register(j, 2)
+    late = sh(2026, 10, 30)
+    first = sweep(at=late)
+    count = Alert.objects.count()
+    assert first.overdue == Alert.objects.filter(kind="overdue").count() > 0
+    owed = Clock.objects.filter(case__in=cases, status="running", kind="deadline",
+                                due_at__lt=late)
+    assert owed.exists() and not owed.filter(overdue_alerted=False).exists()
+    again = sweep(at=late)
+    assert (again.overdue, again.due_soon, again.warnings, again.analyses) == (0, 0, 0, 0)
+    assert Alert.objects.count() == count
+
+
+def test_an_alert_already_there_is_kept_not_duplicated_when_the_mark_is_lost(jurisdiction):
+    # A clock whose mark was never set (rows from before the marks, or a sweep that died
+    # between insert and mark) is swept again: its existing alerts are skipped, not doubled.
+    j = jurisdiction("jianan")
+    _register(j, 1)
+    late = sh(2026, 10, 30)
+    first = sweep(at=late)
+    Clock.objects.update(overdue_alerted=False, due_soon_alerted=False)
+    again = sweep(at=late)
+    assert again.overdue == 0 and Alert.objects.filter(kind="overdue").count() == first.overdue
+    assert not Clock.objects.filter(status="running", kind="deadline", due_at__lt=late,
+                                    overdue_alerted=False).exists()
+
+
+def test_the_recipients_unit_is_the_lead_unit_for_its_people_and_the_office_for_the_office(
+        jurisdiction):
+    j = jurisdiction("lihai")
+    case = register_in(j, at=sh(2026, 9, 14, 9), received_at=sh(2026, 9, 14, 9))
+    clerk, approver = j.member("clerk"), j.member("approver")
+    case = perform("propose", case=case, by=clerk, at=sh(2026, 9, 14, 9, 10), proposal="交办")
+    case = perform("sign_off", case=case, by=approver, at=sh(2026, 9, 14, 9, 20))
+    if case.state == "awaiting_countersign":
+        case = perform("countersign", case=case, by=j.member("chief"), at=sh(2026, 9, 14, 9, 30))
+    case = perform("assign", case=case, by=clerk, at=sh(2026, 9, 14, 9, 40),
+                   lead=j.townships["将官池镇"], receiver_name="陈晓东")
+    perform("sign_for", case=case, by=j.member("township"), at=sh(2026, 9, 15, 9))
+    sweep(at=sh(2026, 12, 30))
+    alerts = Alert.objects.filter(case=case, kind="overdue")
+    assert alerts.exists()
+    for alert in alerts:
+        office = alert.role in {"clerk", "approver", "chief", "inspector"}
+        assert alert.unit == (case.jurisdiction if office else j.townships["将官池镇"]), alert.role
+
+
+def test_a_transition_makes_the_sweep_apply_the_warning_rules_to_that_case_again(jurisdiction):
+    j = jurisdiction("jianan")
+    (case,) = _register(j, 1)
+    sweep(at=sh(2026, 9, 15))
+    case.refresh_from_db()
+    assert case.swept_version == case.version
+    perform("propose", case=case, by=j.member("clerk"), proposal="交办")
+    case.refresh_from_db()
+    assert case.swept_version < case.version
+    sweep(at=sh(2026, 9, 15))
+    case.refresh_from_db()
+    assert case.swept_version == case.version
