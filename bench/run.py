@@ -50,6 +50,8 @@ def worker(args) -> None:
 def cell(r: dict | None) -> str:
     if not r:
         return "—"
+    if r.get("skipped"):
+        return f"not run ({r['note']})"
     if r.get("status") == "timeout":
         return f"> {r['median_ms'] / 1000:.0f} s (stopped)"
     med = r["median_ms"]
