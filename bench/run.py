@@ -50,6 +50,8 @@ def worker(args) -> None:
 def cell(r: dict | None) -> str:
     if not r:
         return "—"
+    if r.get("skipped"):
+        return f"not run ({r['note']})"
     if r.get("status") == "timeout":
         return f"> {r['median_ms'] / 1000:.0f} s (stopped)"
     med = r["median_ms"]
@@ -94,11 +96,22 @@ def main() -> None:
     p.add_argument("--only", default="", help="run only these workloads, comma-separated")
     p.add_argument("--no-peer", action="store_true")
     p.add_argument("--out", type=Path)
+    p.add_argument("--render", type=Path, nargs="+", metavar="JSON",
+                   help="print the table of earlier results files (merged) and exit")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--engine", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         worker(args)
+        return
+    if args.render:
+        merged: dict[str, dict] = {}
+        for path in args.render:
+            doc = json.loads(path.read_text())
+            merged.update(doc["results"])
+            print(f"# {path.name}: {doc['meta']['started']} → {doc['meta']['finished']}, load "
+                  f"{doc['meta']['load_before'][0]}→{doc['meta']['load_after'][0]}")
+        print(table(merged, args.cases))
         return
 
     started = datetime.now(UTC)

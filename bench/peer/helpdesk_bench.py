@@ -91,7 +91,7 @@ def _flush(batch, follow, rng, staff, FollowUp, Ticket) -> int:
     return n
 
 
-def bench(repeat: int, budget: float) -> dict:
+def bench(repeat: int, budget: float, max_api_list: int = 50_000) -> dict:
     import django
 
     django.setup()
@@ -183,8 +183,17 @@ def bench(repeat: int, budget: float) -> dict:
         sql("SELECT * FROM helpdesk_ticket ORDER BY id LIMIT 25")
         sql("SELECT COUNT(*) FROM helpdesk_ticket")
 
-    record("api_list", "API list, first page", api_list, api_floor,
-           "a page of tickets (25, its page size) and the count")
+    tickets = sql("SELECT COUNT(*) FROM helpdesk_ticket")[0][0]
+    if tickets > max_api_list:
+        # One call reads every ticket's follow-ups one query at a time (20,145 queries at 20,000
+        # tickets, 32-110 s a call on the shared machine): at this size a single call would
+        # outlast the run. Reported as not run, with the reason.
+        results["api_list"] = {"label": "API list, first page", "skipped": True,
+                               "note": f"not run above {max_api_list} tickets: one query per "
+                                       f"ticket ({tickets} here)"}
+    else:
+        record("api_list", "API list, first page", api_list, api_floor,
+               "a page of tickets (25, its page size) and the count")
     return results
 
 

@@ -3,6 +3,7 @@ webhooks, no CDN, no outside calls. The database comes from ``HELPDESK_BENCH_DB`
 (``sqlite:<path>`` or ``postgres://…/bench_helpdesk``)."""
 
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -39,7 +40,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-MEDIA_ROOT = Path(os.environ.get("HELPDESK_BENCH_DIR", "/tmp")) / "helpdesk-media"
+MEDIA_ROOT = Path(os.environ.get("HELPDESK_BENCH_DIR", tempfile.gettempdir())) / "helpdesk-media"
 HELPDESK_USE_CDN = False
 HELPDESK_TEAMS_MODE_ENABLED = False  # no pinax-teams: the minimal install
 HELPDESK_ENABLE_ATTACHMENTS = False
@@ -47,7 +48,8 @@ HELPDESK_GET_NEW_TICKET_WEBHOOK_URLS = lambda: []  # noqa: E731
 HELPDESK_GET_FOLLOWUP_WEBHOOK_URLS = lambda: []  # noqa: E731
 LOGIN_URL = "/login/"
 
-_url = os.environ.get("HELPDESK_BENCH_DB", "sqlite:/tmp/helpdesk.sqlite3")
+_url = os.environ.get("HELPDESK_BENCH_DB",
+                      f"sqlite:{Path(tempfile.gettempdir()) / 'helpdesk.sqlite3'}")
 if _url.startswith("sqlite:"):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3",
                              "NAME": _url.removeprefix("sqlite:"),
