@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from xinfang.security.crypto import KeyRing
+from xinfang.security.names import petitioner_name_columns
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华建国志红梅海燕文玉春花金凤德胜"
@@ -62,7 +63,7 @@ def make_person(rng: random.Random, serial: int, *, township_id: int, village_id
 
 
 PETITIONER_FIELDS = (
-    "id", "name", "gender", "birth_year", "id_number", "id_number_index", "phone",
+    "id", "name", "name_index", "name_pinyin_index", "gender", "birth_year", "id_number", "id_number_index", "phone",
     "phone_index", "address", "township_id", "village_id", "exited_household",
     "monitored_household", "created_at",
 )
@@ -70,11 +71,15 @@ PETITIONER_FIELDS = (
 
 def petitioner_columns(ring: KeyRing, pk: int, person: Person, created_at: datetime) -> tuple:
     """The stored row of one person, in ``PETITIONER_FIELDS`` order — as ``Petitioner.save``
-    stores it: ID number, phone and address as SM4-GCM tokens, blind indexes beside the first two.
+    stores it: name, ID number, phone and address as SM4-GCM tokens, blind indexes beside the
+    name (exact and pinyin), the ID number and the phone.
     """
+    name = petitioner_name_columns(person.name, ring=ring)
     return (
         pk,
-        person.name,
+        name["name"],
+        name["name_index"],
+        name["name_pinyin_index"],
         person.gender,
         person.birth_year,
         ring.encrypt(person.id_number),
