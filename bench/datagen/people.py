@@ -63,9 +63,9 @@ def make_person(rng: random.Random, serial: int, *, township_id: int, village_id
 
 
 PETITIONER_FIELDS = (
-    "id", "name", "name_index", "name_pinyin_index", "gender", "birth_year", "id_number", "id_number_index", "phone",
-    "phone_index", "address", "township_id", "village_id", "exited_household",
-    "monitored_household", "created_at",
+    "id", "name", "name_index", "name_pinyin_index", "gender", "birth_year", "id_number",
+    "id_number_index", "phone", "phone_index", "address", "township_id", "village_id",
+    "exited_household", "monitored_household", "created_at",
 )
 
 

@@ -17,7 +17,7 @@ Status codes (also in the OpenAPI schema):
 from __future__ import annotations
 
 from django.db.models import Case as SqlCase
-from django.db.models import Exists, QuerySet, Value, When
+from django.db.models import QuerySet, Value, When
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.decorators import method_decorator

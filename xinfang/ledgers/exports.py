@@ -31,7 +31,7 @@ from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import may_reveal_petitioner, reveal_reach
 from xinfang.cases.errors import Refused
-from xinfang.cases.models import Assignment, Case, CasePetitioner, Demand, Petitioner
+from xinfang.cases.models import Assignment, Case, CasePetitioner, Demand
 from xinfang.cases.selectors import cases_for
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
