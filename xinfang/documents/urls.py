@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "documents"
+urlpatterns = [
+    path("cases/<int:pk>/documents/<str:code>.<str:fmt>", views.download, name="download"),
+]
