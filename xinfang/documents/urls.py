@@ -5,4 +5,5 @@ from . import views
 app_name = "documents"
 urlpatterns = [
     path("cases/<int:pk>/documents/<str:code>.<str:fmt>", views.download, name="download"),
+    path("admin/templates/", views.templates_page, name="templates"),
 ]
