@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
+from xinfang.cases.selectors import case_for
 from xinfang.security.auth import client_ip
 from xinfang.org.choices import Role
 from xinfang.web.context import membership_required, page, role_required
@@ -112,3 +113,22 @@ def templates_page(request: HttpRequest) -> HttpResponse:
                      "fields": sorted(TEMPLATE_FIELDS[code])})
     return page(request, "documents/templates.html", {"form": form, "rows": rows},
                 status=400 if form.errors else 200)
+
+
+@never_cache
+@require_GET
+@membership_required
+def archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case file (一案一档) for whoever may see the case, in their disclosure's copy."""
+    from xinfang.audit.services import EXPORT, audit_record
+
+    from .archive import archive_build
+
+    try:
+        case = case_for(request.membership, pk)
+    except Case.DoesNotExist:
+        raise Http404(_("没有这个信访件，或您无权查看。")) from None
+    data = archive_build(case=case, by=request.membership)
+    audit_record(action=EXPORT, actor=request.membership, object_type="case", object_id=case.pk,
+                 ip=client_ip(request), detail={"archive": True, "size": len(data)})
+    return file_response(data, f"{case.number}-案卷.zip", "zip")

@@ -1,0 +1,59 @@
+"""一案一档: build, verify, and a tampered file named."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.documents.cases import walk
+from xinfang.documents.selectors import document_file
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_case_file_holds_the_issued_documents_and_a_tampered_one_is_named(jianan, tmp_path):
+    case = walk(jianan)
+    clerk = jianan.member("clerk")
+    for code in ("D1", "D2", "D3", "D9-closing"):
+        document_file(by=clerk, case_id=case.pk, code=code)
+    out = tmp_path / "case.zip"
+    call_command("archive", "build", case.number, "--as", clerk.user.username, "--out", str(out))
+    z = zipfile.ZipFile(out)
+    manifest = json.loads(z.read("manifest.json"))
+    paths = [f["path"] for f in manifest["files"]]
+    assert paths[0] == "00-封面及卷内目录.docx" and manifest["case_version"] == case.version
+    assert any("D1-信访事项受理告知书-v1.docx" in p for p in paths)
+    assert "history/办理记录.docx" in paths and "ledger/台账.json" in paths
+    call_command("archive", "verify", str(out))
+    # tamper: one document's bytes changed, the manifest left as it was
+    victim = next(p for p in paths if "D2-" in p)
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(tampered, "w") as t:
+        for name in z.namelist():
+            data = z.read(name)
+            t.writestr(name, data + b"x" if name == victim else data)
+    with pytest.raises(CommandError, match=victim.replace("(", r"\(")):
+        call_command("archive", "verify", str(tampered))
+
+
+def test_someone_outside_the_case_cannot_build_its_file(jianan, tmp_path):
+    case = walk(jianan, until="issue_letter")
+    with pytest.raises(CommandError, match="无权查看"):
+        call_command("archive", "build", case.number, "--as",
+                     jianan.member("discipline").user.username, "--out", str(tmp_path / "x.zip"))
+
+
+def test_the_case_page_serves_the_case_file_to_those_who_may_see_it(jianan):
+    from tests.web.conftest import signed_in
+    from xinfang.documents.archive import archive_verify
+
+    case = walk(jianan, until="issue_letter")
+    response = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/archive.zip")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert archive_verify(response.content)["case"] == case.number
+    assert signed_in(jianan.member("discipline")).get(
+        f"/cases/{case.pk}/archive.zip").status_code == 404
