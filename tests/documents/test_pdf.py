@@ -80,3 +80,24 @@ def test_a_pdf_claimed_by_one_worker_is_not_converted_by_another(jianan, monkeyp
     monkeypatch.setattr(pdf, "docx_to_pdf", lambda data, **kw: calls.append(1) or b"%PDF-1.7")
     assert rendition_pdf_convert(row.pk).status == Rendition.Status.PENDING
     assert calls == []
+
+
+@pytest.mark.libreoffice
+@pytest.mark.django_db(transaction=True)
+def test_the_pdf_is_made_in_the_background_after_the_commit_and_served_when_ready(jianan):
+    _need("soffice", "libreoffice-writer-nogui")
+    from django.db import transaction
+
+    from xinfang.documents.services import pdf_schedule
+
+    case = walk(jianan, until="deliver_acceptance_notice")
+    clerk = jianan.member("clerk")
+    with transaction.atomic():
+        doc = document_issue(case=case, code="D1", by=clerk)
+    first = document_file(by=clerk, case_id=case.pk, code="D1", fmt="pdf")
+    assert first.status == Rendition.Status.PENDING, "the page is answered at once, PDF pending"
+    thread = pdf_schedule([first.pk], force=True)
+    thread.join(timeout=180)
+    ready = document_file(by=clerk, case_id=case.pk, code="D1", fmt="pdf")
+    assert ready.status == Rendition.Status.READY and bytes(ready.content).startswith(b"%PDF")
+    assert ready.document_id == doc.pk

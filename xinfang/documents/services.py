@@ -7,6 +7,7 @@ import logging
 import threading
 from datetime import datetime
 
+from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -175,9 +176,12 @@ def rendition_pdf_ensure(row: Rendition) -> Rendition:
     return pdf_row
 
 
-def pdf_schedule(ids: list[int]) -> None:
+def pdf_schedule(ids: list[int], *, force: bool = False) -> threading.Thread | None:
     """Convert outside the request: a daemon thread with its own database connection, so no page
-    waits on LibreOffice (a conversion takes seconds)."""
+    waits on LibreOffice (a conversion takes seconds). ``XINFANG_PDF_BACKGROUND = False`` leaves
+    the rows pending for ``xinfang document … --pdf`` or a worker."""
+    if not force and not getattr(settings, "XINFANG_PDF_BACKGROUND", True):
+        return None
 
     def work() -> None:
         try:
@@ -189,7 +193,9 @@ def pdf_schedule(ids: list[int]) -> None:
             close_old_connections()
             connection.close()
 
-    threading.Thread(target=work, name="xinfang-pdf", daemon=True).start()
+    thread = threading.Thread(target=work, name="xinfang-pdf", daemon=True)
+    thread.start()
+    return thread
 
 
 # -- templates -------------------------------------------------------------------------------------
