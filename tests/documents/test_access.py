@@ -24,7 +24,10 @@ def test_the_case_page_offers_the_issuable_documents(case, jianan):
     page = signed_in(jianan.member("clerk")).get(reverse("web:case", kwargs={"pk": case.pk}))
     html = page.content.decode()
     assert page.status_code == 200
-    assert f"/cases/{case.pk}/documents/D1.docx" in html and f"/cases/{case.pk}/documents/D2.pdf" in html
+    assert (
+        f"/cases/{case.pk}/documents/D1.docx" in html
+        and f"/cases/{case.pk}/documents/D2.pdf" in html
+    )
     assert "D9-closing" not in html, "not closed: no closing report offered"
 
 
@@ -47,7 +50,8 @@ def test_someone_outside_the_case_gets_a_404_not_the_document(case, jianan, juri
         assert signed_in(m).get(f"/cases/{case.pk}/documents/D1.docx").status_code == 404
         assert client_as(m).get(f"/api/cases/{case.pk}/documents/D1/docx/").status_code == 404
     assert signed_in(jianan.member("sysadmin")).get(
-        f"/cases/{case.pk}/documents/D1.docx").status_code in (302, 403)
+        f"/cases/{case.pk}/documents/D1.docx"
+    ).status_code in (302, 403)
     assert not IssuedDocument.objects.exists(), "a refused reader froze nothing"
 
 
@@ -67,11 +71,11 @@ def test_the_handling_unit_gets_its_copy_over_the_api(case, jianan):
 def test_a_correction_over_the_api_needs_a_reason_and_keeps_both_versions(case, jianan):
     api = client_as(jianan.member("clerk"))
     assert api.get(f"/api/cases/{case.pk}/documents/D2/docx/").status_code == 200
-    bad = api.post(f"/api/cases/{case.pk}/documents/D2/corrections/", {"reason": ""},
-                   format="json")
+    bad = api.post(f"/api/cases/{case.pk}/documents/D2/corrections/", {"reason": ""}, format="json")
     assert bad.status_code == 422 and bad.json()["field"] == "reason"
-    ok = api.post(f"/api/cases/{case.pk}/documents/D2/corrections/", {"reason": "日期笔误"},
-                  format="json")
+    ok = api.post(
+        f"/api/cases/{case.pk}/documents/D2/corrections/", {"reason": "日期笔误"}, format="json"
+    )
     assert ok.status_code == 201 and ok.json()["version"] == 2
     first = api.get(f"/api/cases/{case.pk}/documents/D2/docx/?version=1")
     assert first.status_code == 200
@@ -80,13 +84,34 @@ def test_a_correction_over_the_api_needs_a_reason_and_keeps_both_versions(case, 
 
 def test_the_command_writes_the_document_as_the_user_may_see_it(case, jianan, tmp_path):
     out = tmp_path / "d1.docx"
-    call_command("document", case.number, "D1", "--as", jianan.member("township").user.username,
-                 "--out", str(out))
+    call_command(
+        "document",
+        case.number,
+        "D1",
+        "--as",
+        jianan.member("township").user.username,
+        "--out",
+        str(out),
+    )
     text = text_of(out.read_bytes())
     assert case.number in text and "李秀英" not in text
     with pytest.raises(CommandError, match="无权查看"):
-        call_command("document", case.number, "D1", "--as",
-                     jianan.member("discipline").user.username, "--out", str(out))
+        call_command(
+            "document",
+            case.number,
+            "D1",
+            "--as",
+            jianan.member("discipline").user.username,
+            "--out",
+            str(out),
+        )
     with pytest.raises(CommandError, match="没有文书“D0”"):
-        call_command("document", str(case.pk), "D0", "--as", jianan.member("clerk").user.username,
-                     "--out", str(out))
+        call_command(
+            "document",
+            str(case.pk),
+            "D0",
+            "--as",
+            jianan.member("clerk").user.username,
+            "--out",
+            str(out),
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 
@@ -43,8 +42,15 @@ def test_the_case_file_holds_the_issued_documents_and_a_tampered_one_is_named(ji
 def test_someone_outside_the_case_cannot_build_its_file(jianan, tmp_path):
     case = walk(jianan, until="issue_letter")
     with pytest.raises(CommandError, match="无权查看"):
-        call_command("archive", "build", case.number, "--as",
-                     jianan.member("discipline").user.username, "--out", str(tmp_path / "x.zip"))
+        call_command(
+            "archive",
+            "build",
+            case.number,
+            "--as",
+            jianan.member("discipline").user.username,
+            "--out",
+            str(tmp_path / "x.zip"),
+        )
 
 
 def test_the_case_page_serves_the_case_file_to_those_who_may_see_it(jianan):
@@ -55,5 +61,7 @@ def test_the_case_page_serves_the_case_file_to_those_who_may_see_it(jianan):
     response = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/archive.zip")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert archive_verify(response.content)["case"] == case.number
-    assert signed_in(jianan.member("discipline")).get(
-        f"/cases/{case.pk}/archive.zip").status_code == 404
+    assert (
+        signed_in(jianan.member("discipline")).get(f"/cases/{case.pk}/archive.zip").status_code
+        == 404
+    )

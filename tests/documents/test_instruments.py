@@ -61,8 +61,17 @@ def test_acceptance_notice_has_the_jianan_layout_case_number_and_query_code(jian
     assert f"查询码：{case.query_code}" in text
     # GB/T 9704 page
     section = Docx(io.BytesIO(docx(doc))).sections[0]
-    mm = [round(v.mm) for v in (section.page_width, section.page_height, section.top_margin,
-                                section.bottom_margin, section.left_margin, section.right_margin)]
+    mm = [
+        round(v.mm)
+        for v in (
+            section.page_width,
+            section.page_height,
+            section.top_margin,
+            section.bottom_margin,
+            section.left_margin,
+            section.right_margin,
+        )
+    ]
     assert mm == [210, 297, 37, 35, 28, 26]
 
 
@@ -89,21 +98,27 @@ def test_letter_prefill_states_each_demands_finding(jianan):
 
     case = walk(jianan, until="record_finding")
     body = letter_prefill(case)
-    assert "1. 关于“要求落实2025年危房改造补助”：经核查，部分属实。补助资金滞留镇财政所，已督促发放。" in body
+    assert (
+        "1. 关于“要求落实2025年危房改造补助”：经核查，部分属实。补助资金滞留镇财政所，已督促发放。"
+        in body
+    )
 
 
-@pytest.mark.parametrize("code,expect", [
-    ("D1", ["信访事项受理告知书", "张三明"]),
-    ("D2", ["信访事项处理意见书", "部分属实"]),
-    ("D3", ["送 达 回 证", "信访事项处理意见书", "当面送达", "2026年9月30日 10:00", "已签收"]),
-    ("D4", ["满意度评价表", "☑满意", "☐不满意", "补助已到位"]),
-    ("D5", ["停访承诺书", "停访息诉协议", "今后不再就此事上访", "甲方：将官池镇"]),
-    ("D7", ["交办单", "交将官池镇牵头", "同意", "区民政局", "陈晓东"]),
-    ("D9-initial", ["初步调查报告", "补助已拨付至镇财政所"]),
-    ("D9-investigation", ["调查处理报告", "已督促发放到户"]),
-    ("D9-handling", ["办理情况报告", "9月25日发放到户", "带件下访"]),
-    ("D9-closing", ["结案报告", "销号", "信访人评价：满意"]),
-])
+@pytest.mark.parametrize(
+    "code,expect",
+    [
+        ("D1", ["信访事项受理告知书", "张三明"]),
+        ("D2", ["信访事项处理意见书", "部分属实"]),
+        ("D3", ["送 达 回 证", "信访事项处理意见书", "当面送达", "2026年9月30日 10:00", "已签收"]),
+        ("D4", ["满意度评价表", "☑满意", "☐不满意", "补助已到位"]),
+        ("D5", ["停访承诺书", "停访息诉协议", "今后不再就此事上访", "甲方：将官池镇"]),
+        ("D7", ["交办单", "交将官池镇牵头", "同意", "区民政局", "陈晓东"]),
+        ("D9-initial", ["初步调查报告", "补助已拨付至镇财政所"]),
+        ("D9-investigation", ["调查处理报告", "已督促发放到户"]),
+        ("D9-handling", ["办理情况报告", "9月25日发放到户", "带件下访"]),
+        ("D9-closing", ["结案报告", "销号", "信访人评价：满意"]),
+    ],
+)
 def test_every_instrument_fills_from_the_closed_case(closed, jianan, code, expect):
     doc = document_issue(case=closed, code=code, by=jianan.member("clerk"))
     text = text_of(docx(doc))
@@ -115,15 +130,31 @@ def test_every_instrument_fills_from_the_closed_case(closed, jianan, code, expec
 
 def test_supervision_order_needs_its_requirement_and_is_issued_by_a_leader(closed, jianan):
     with pytest.raises(Refused, match="督办单由"):
-        document_issue(case=closed, code="D8", by=jianan.member("clerk"),
-                       params={"required_action": "x", "due_date": "y"})
+        document_issue(
+            case=closed,
+            code="D8",
+            by=jianan.member("clerk"),
+            params={"required_action": "x", "due_date": "y"},
+        )
     with pytest.raises(Refused, match="请填写办结时限"):
-        document_issue(case=closed, code="D8", by=jianan.member("approver"),
-                       params={"required_action": "三日内报送办理结果"})
-    first = document_issue(case=closed, code="D8", by=jianan.member("approver"),
-                           params={"required_action": "三日内报送办理结果", "due_date": "2026年10月9日"})
-    second = document_issue(case=closed, code="D8", by=jianan.member("approver"),
-                            params={"required_action": "再次督办", "due_date": "2026年10月12日"})
+        document_issue(
+            case=closed,
+            code="D8",
+            by=jianan.member("approver"),
+            params={"required_action": "三日内报送办理结果"},
+        )
+    first = document_issue(
+        case=closed,
+        code="D8",
+        by=jianan.member("approver"),
+        params={"required_action": "三日内报送办理结果", "due_date": "2026年10月9日"},
+    )
+    second = document_issue(
+        case=closed,
+        code="D8",
+        by=jianan.member("approver"),
+        params={"required_action": "再次督办", "due_date": "2026年10月12日"},
+    )
     assert (first.version, second.version) == (1, 2)
     text = text_of(docx(first))
     assert "三日内报送办理结果" in text and "2026年10月9日" in text and "督  办  单" in text
@@ -173,8 +204,7 @@ def test_two_requests_at_once_freeze_one_version(closed, jianan):
 
 
 def test_a_confidential_petitioner_stays_masked_in_the_units_copy(closed, jianan):
-    township, clerk = jianan.member("township"), jianan.member("clerk")
-    doc = document_issue(case=closed, code="D1", by=clerk)
+    doc = document_issue(case=closed, code="D1", by=jianan.member("clerk"))
     full, unit, masked = (text_of(docx(doc, a)) for a in Audience.values)
     assert "李秀英" in full and "张三明" in full and closed.query_code in full
     assert "李秀英" not in unit and "13900001111" not in unit
@@ -189,7 +219,10 @@ def test_downloads_go_through_the_permission_door(closed, jianan):
     assert row.audience in (Audience.UNIT, Audience.MASKED)
     assert "李秀英" not in text_of(bytes(row.content))
     clerk_row = document_file(by=jianan.member("clerk"), case_id=closed.pk, code="D1")
-    assert clerk_row.audience == Audience.FULL and audience_for(closed, jianan.member("clerk")) == "full"
+    assert (
+        clerk_row.audience == Audience.FULL
+        and audience_for(closed, jianan.member("clerk")) == "full"
+    )
     for outsider in (jianan.member("sysadmin"), jianan.member("discipline")):
         with pytest.raises(Case.DoesNotExist):
             document_file(by=outsider, case_id=closed.pk, code="D1")
@@ -206,5 +239,31 @@ def test_an_unknown_instrument_or_format_is_refused_by_name(closed, jianan):
 
 
 def test_the_table_lists_nine_forms_and_four_reports():
-    assert sorted(INSTRUMENTS) == ["D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9-closing",
-                                   "D9-handling", "D9-initial", "D9-investigation"]
+    assert sorted(INSTRUMENTS) == [
+        "D1",
+        "D2",
+        "D3",
+        "D4",
+        "D5",
+        "D6",
+        "D7",
+        "D8",
+        "D9-closing",
+        "D9-handling",
+        "D9-initial",
+        "D9-investigation",
+    ]
+
+
+def test_the_draft_letter_form_starts_from_the_findings_and_the_review_notice(jianan):
+    from django.utils import timezone
+
+    from xinfang.web.forms.actions import action_form
+
+    case = walk(jianan, until="record_finding")
+    form = action_form(
+        "draft_letter", case=case, membership=jianan.member("township"), now=timezone.now()
+    )
+    assert "经核查，部分属实" in form.fields["body"].initial
+    assert form.fields["review_body"].initial.startswith("如对此处理意见不服")
+    assert form.fields["review_body"].required

@@ -39,22 +39,23 @@ def test_the_acceptance_notice_converts_to_an_a4_pdf_with_its_chinese_text(jiana
     assert data.startswith(b"%PDF") and len(row.sha256) == 64
     path = tmp_path / "d1.pdf"
     path.write_bytes(data)
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
-                          check=True, timeout=60).stdout.decode("utf-8")
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, check=True, timeout=60
+    ).stdout.decode("utf-8")
     compact = "".join(text.split())
     # (the case number wraps inside its narrow cell, so it is found through the query-code line)
     for words in ("信访事项受理告知书", "张三明", "信访人意见", f"查询码：{case.query_code}"):
         assert "".join(words.split()) in compact, words
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True,
-                          timeout=60).stdout.decode()
+    info = subprocess.run(
+        ["pdfinfo", str(path)], capture_output=True, check=True, timeout=60
+    ).stdout.decode()
     assert "595.3" in info and "841.8" in info or "A4" in info  # 210 × 297 mm
     # frozen: asked again, the same bytes
     again = rendition_pdf_convert(row.pk)
     assert bytes(again.content) == data
 
 
-def test_without_libreoffice_the_user_is_told_in_chinese_and_docx_still_works(
-        jianan, monkeypatch):
+def test_without_libreoffice_the_user_is_told_in_chinese_and_docx_still_works(jianan, monkeypatch):
     monkeypatch.setattr(pdf, "soffice", lambda: None)
     case = walk(jianan, until="deliver_acceptance_notice")
     clerk = jianan.member("clerk")

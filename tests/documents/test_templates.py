@@ -39,8 +39,9 @@ def office_template(*, drop: str = "", letterhead: str = "建安区乡村振兴�
 
 def test_a_template_missing_a_field_is_refused_naming_the_field(jianan):
     with pytest.raises(Refused, match=r"缺少.*\{\{ case_number \}\}") as refused:
-        template_replace(code="D1", content=office_template(drop="case_number"),
-                         by=jianan.member("sysadmin"))
+        template_replace(
+            code="D1", content=office_template(drop="case_number"), by=jianan.member("sysadmin")
+        )
     assert refused.value.field == "case_number"
     assert not DocumentTemplate.objects.exists()
 
@@ -58,28 +59,34 @@ def test_the_template_in_force_is_versioned_and_issued_documents_keep_theirs(jia
     before = document_issue(case=case, code="D1", by=jianan.member("clerk"))
     assert before.template_version == 0
     first = template_replace(code="D1", content=office_template(), by=admin)
-    second = template_replace(code="D1", content=office_template(letterhead="第二版信头"),
-                              by=admin)
+    second = template_replace(code="D1", content=office_template(letterhead="第二版信头"), by=admin)
     assert (first.version, second.version) == (1, 2)
     assert DocumentTemplate.objects.filter(code="D1").count() == 2
     # the frozen v1 document is untouched; a correction uses the template now in force
-    assert "第二版信头" not in text_of(bytes(before.renditions.get(
-        audience=Audience.FULL, format=Format.DOCX).content))
-    corrected = document_correct(case=case, code="D1", by=jianan.member("clerk"),
-                                 reason="换用本单位信头")
+    assert "第二版信头" not in text_of(
+        bytes(before.renditions.get(audience=Audience.FULL, format=Format.DOCX).content)
+    )
+    corrected = document_correct(
+        case=case, code="D1", by=jianan.member("clerk"), reason="换用本单位信头"
+    )
     assert corrected.template_version == 2
-    assert "第二版信头" in text_of(bytes(corrected.renditions.get(
-        audience=Audience.FULL, format=Format.DOCX).content))
+    assert "第二版信头" in text_of(
+        bytes(corrected.renditions.get(audience=Audience.FULL, format=Format.DOCX).content)
+    )
 
 
 def test_the_admin_page_refuses_the_missing_field_and_accepts_a_good_template(jianan):
     client = signed_in(jianan.member("sysadmin"))
     assert client.get("/admin/templates/").status_code == 200
-    bad = client.post("/admin/templates/", {
-        "code": "D1", "file": SimpleUploadedFile("d1.docx", office_template(drop="query_code"))})
+    bad = client.post(
+        "/admin/templates/",
+        {"code": "D1", "file": SimpleUploadedFile("d1.docx", office_template(drop="query_code"))},
+    )
     assert bad.status_code == 400 and "query_code" in bad.content.decode()
-    good = client.post("/admin/templates/", {
-        "code": "D1", "file": SimpleUploadedFile("d1.docx", office_template())})
+    good = client.post(
+        "/admin/templates/",
+        {"code": "D1", "file": SimpleUploadedFile("d1.docx", office_template())},
+    )
     assert good.status_code == 302
     assert DocumentTemplate.objects.get().original_name == "d1.docx"
     assert signed_in(jianan.member("clerk")).get("/admin/templates/").status_code in (302, 403)

@@ -42,18 +42,22 @@ def archive_build(*, case: Case, by: Membership) -> bytes:
     audience = audience_for(case, by)
     files: list[tuple[str, bytes]] = []
     order = {code: i for i, code in enumerate(ARCHIVE_ORDER)}
-    docs = sorted(IssuedDocument.objects.filter(case=case),
-                  key=lambda d: (order.get(d.code, 99), d.version))
+    docs = sorted(
+        IssuedDocument.objects.filter(case=case), key=lambda d: (order.get(d.code, 99), d.version)
+    )
     contents = []
     n = 0
     for doc in docs:
-        for row in Rendition.objects.filter(document=doc, audience=audience,
-                                            status=Rendition.Status.READY).order_by("format"):
+        for row in Rendition.objects.filter(
+            document=doc, audience=audience, status=Rendition.Status.READY
+        ).order_by("format"):
             n += 1
             name = f"{n:02d}-{doc.code}-{doc.title}-v{doc.version}.{row.format}"
             files.append((f"documents/{name}", bytes(row.content)))
-            contents.append(f"{n:02d}  {doc.title}（{doc.code} 第{doc.version}版，"
-                            f"{row.format.upper()}）{moment(doc.issued_at)}")
+            contents.append(
+                f"{n:02d}  {doc.title}（{doc.code} 第{doc.version}版，"
+                f"{row.format.upper()}）{moment(doc.issued_at)}"
+            )
     for att in case.attachments.order_by("uploaded_at", "id"):
         try:
             with attachment_download(attachment=att, by=by) as f:
@@ -64,20 +68,42 @@ def archive_build(*, case: Case, by: Membership) -> bytes:
         n += 1
         files.append((f"attachments/{n:02d}-{att.original_name}", data))
         contents.append(f"{n:02d}  附件：{att.original_name}")
-    events = [f"{e.seq}. {moment(e.at)} {e.type} {e.from_state}→{e.to_state}"
-              for e in case.events.order_by("seq")]
+    events = [
+        f"{e.seq}. {moment(e.at)} {e.type} {e.from_state}→{e.to_state}"
+        for e in case.events.order_by("seq")
+    ]
     files.append(("history/办理记录.docx", _docx(f"{case.number} 办理记录", events)))
-    ledger = {"编号": case.number, "反映问题及主要诉求": case.matter, "状态": case.get_state_display(),
-              "交办时间": moment(case.assignments.order_by("assigned_at").values_list(
-                  "assigned_at", flat=True).first()), "销号时间": moment(case.closed_at)}
+    ledger = {
+        "编号": case.number,
+        "反映问题及主要诉求": case.matter,
+        "状态": case.get_state_display(),
+        "交办时间": moment(
+            case.assignments.order_by("assigned_at").values_list("assigned_at", flat=True).first()
+        ),
+        "销号时间": moment(case.closed_at),
+    }
     files.append(("ledger/台账.json", json.dumps(ledger, ensure_ascii=False, indent=1).encode()))
-    cover = _docx("信访事项案卷", [f"信访件编号：{case.number}", f"信访事项：{case.matter}",
-                                  f"归档时间：{moment(case.archived_at)}", "", "卷内目录", *contents,
-                                  "办理记录", "台账"])
+    cover = _docx(
+        "信访事项案卷",
+        [
+            f"信访件编号：{case.number}",
+            f"信访事项：{case.matter}",
+            f"归档时间：{moment(case.archived_at)}",
+            "",
+            "卷内目录",
+            *contents,
+            "办理记录",
+            "台账",
+        ],
+    )
     files.insert(0, ("00-封面及卷内目录.docx", cover))
-    manifest = {"case": case.number, "case_id": case.pk, "case_version": case.version,
-                "audience": audience,
-                "files": [{"path": p, "sha256": _sha(d), "size": len(d)} for p, d in files]}
+    manifest = {
+        "case": case.number,
+        "case_id": case.pk,
+        "case_version": case.version,
+        "audience": audience,
+        "files": [{"path": p, "sha256": _sha(d), "size": len(d)} for p, d in files],
+    }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for path, data in files:

@@ -135,7 +135,8 @@ def review_notice(case: Case) -> str:
     office = stage.to or "上一级行政机关"
     written = "书面" if "书面" in office else ""
     office = office.split("（")[0]
-    return f"如对此处理意见不服，可以自收到之日起{stage.request.amount}{unit}内向{office}{written}提出复查申请。"
+    days = f"{stage.request.amount}{unit}"
+    return f"如对此处理意见不服，可以自收到之日起{days}内向{office}{written}提出复查申请。"
 
 
 def letter_prefill(case: Case) -> str:
@@ -259,11 +260,16 @@ def assignment_sheet(case: Case, audience: str, source, params: dict) -> dict:
         registered_at=moment(case.registered_at),
         headcount=str(case.headcount),
         source=case.source_office or case.get_source_level_display() or "",
-        demands="\n".join(f"{d.seq}. {d.text}（{d.category}）" for d in case.demands.order_by("seq")),
+        demands="\n".join(
+            f"{d.seq}. {d.text}（{d.category}）" for d in case.demands.order_by("seq")
+        ),
         proposal=case.proposal,
         clerk=_who(case.registered_by),
-        sign_off=(f"{sign_off.note or '同意'}　{_who(sign_off.user)}　{day(sign_off.at)}"
-                  if sign_off else ""),
+        sign_off=(
+            f"{sign_off.note or '同意'}　{_who(sign_off.user)}　{day(sign_off.at)}"
+            if sign_off
+            else ""
+        ),
         lead_unit=lead.unit.name if lead else "",
         assisting_units="、".join(a.unit.name for a in assisting) or "无",
         assigned_at=moment(lead.assigned_at) if lead else "",
@@ -303,7 +309,9 @@ REPORT_TITLES = {
 def report(kind: str):
     def fill(case: Case, audience: str, source, params: dict) -> dict:
         ctx = _identity(case, audience)
-        rows = list(case.reports.filter(kind=kind).order_by("at", "id")) if kind != "closing" else []
+        rows = (
+            list(case.reports.filter(kind=kind).order_by("at", "id")) if kind != "closing" else []
+        )
         last = rows[-1] if rows else None
         findings = "\n".join(
             f"{d.seq}. {d.text}（{d.category}）：{d.get_finding_display() or '尚未认定'}"
@@ -316,7 +324,9 @@ def report(kind: str):
         delivery = case.deliveries.order_by("-delivered_at").first()
         outcome = []
         if delivery:
-            outcome.append(f"处理意见书已于{day(delivery.delivered_at)}{delivery.get_mode_display()}。")
+            outcome.append(
+                f"处理意见书已于{day(delivery.delivered_at)}{delivery.get_mode_display()}。"
+            )
         if case.rating:
             outcome.append(f"信访人评价：{case.get_rating_display()}。")
         if case.settlement_pledge_at:
@@ -325,7 +335,9 @@ def report(kind: str):
             outcome.append(f"已于{day(case.closed_at)}销号。")
         text = "\n\n".join(r.text for r in rows) if rows else ""
         if kind == "closing":
-            text = "\n".join(f"{e.seq}. {moment(e.at)} {e.type}" for e in case.events.order_by("seq"))
+            text = "\n".join(
+                f"{e.seq}. {moment(e.at)} {e.type}" for e in case.events.order_by("seq")
+            )
         by = last.by if last else None
         ctx.update(
             report_title=REPORT_TITLES[kind],

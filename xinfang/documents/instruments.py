@@ -89,59 +89,126 @@ INSTRUMENTS: dict[str, Instrument] = {
     i.code: i
     for i in [
         Instrument(
-            "D1", "信访事项受理告知书", "D1",
-            IDENTITY + ("petitioner_phone", "id_number", "address", "companions",
-                        "received_date", "channel", "handling_unit", "handler", "handler_phone",
-                        "reply_by", "issue_date", "delivered_at", "deliverer", "query_code"),
+            "D1",
+            "信访事项受理告知书",
+            "D1",
+            IDENTITY
+            + (
+                "petitioner_phone",
+                "id_number",
+                "address",
+                "companions",
+                "received_date",
+                "channel",
+                "handling_unit",
+                "handler",
+                "handler_phone",
+                "reply_by",
+                "issue_date",
+                "delivered_at",
+                "deliverer",
+                "query_code",
+            ),
             fill.acceptance_notice,
             _document(c.DocumentKind.ACCEPTANCE_NOTICE, "出具受理告知书"),
         ),
         Instrument(
-            "D2", "信访事项处理意见书", "D2",
-            IDENTITY + ("petitioner_phone", "id_number", "address", "companions",
-                        "handling_unit", "handler", "handler_phone", "opinion", "review_notice",
-                        "issue_date", "delivered_at", "deliverer"),
+            "D2",
+            "信访事项处理意见书",
+            "D2",
+            IDENTITY
+            + (
+                "petitioner_phone",
+                "id_number",
+                "address",
+                "companions",
+                "handling_unit",
+                "handler",
+                "handler_phone",
+                "opinion",
+                "review_notice",
+                "issue_date",
+                "delivered_at",
+                "deliverer",
+            ),
             fill.decision_letter,
             _document(c.DocumentKind.DECISION_LETTER, "出具处理意见书"),
         ),
         Instrument(
-            "D3", "送达回证", "D3",
-            ("case_number", "document_title", "recipient", "mode", "delivered_at", "deliverer",
-             "refusal_reason", "witness"),
-            fill.delivery_receipt, _delivered,
+            "D3",
+            "送达回证",
+            "D3",
+            (
+                "case_number",
+                "document_title",
+                "recipient",
+                "mode",
+                "delivered_at",
+                "deliverer",
+                "refusal_reason",
+                "witness",
+            ),
+            fill.delivery_receipt,
+            _delivered,
         ),
         Instrument(
-            "D4", "满意度评价表", "D4",
+            "D4",
+            "满意度评价表",
+            "D4",
             IDENTITY + ("rating_boxes", "reasons", "rating_date"),
-            fill.satisfaction_form, _letter_issued,
+            fill.satisfaction_form,
+            _letter_issued,
         ),
         Instrument(
-            "D5", "停访承诺书及停访息诉协议", "D5",
+            "D5",
+            "停访承诺书及停访息诉协议",
+            "D5",
             IDENTITY + ("outcome", "pledge", "signed_on"),
             fill.settlement_pledge,
             _document(c.DocumentKind.SETTLEMENT_PLEDGE, "签订停访承诺书"),
         ),
         Instrument(
-            "D6", "信访事项预警提醒单", "D6",
+            "D6",
+            "信访事项预警提醒单",
+            "D6",
             IDENTITY + ("reasons", "to_whom", "copied_to", "due_date", "cause", "measures"),
-            fill.warning_notice, _warned,
+            fill.warning_notice,
+            _warned,
         ),
         Instrument(
-            "D7", "交办单（脱贫攻坚舆情信访登记表）", "D7",
-            IDENTITY + ("demands", "proposal", "sign_off", "lead_unit", "assisting_units",
-                        "assigned_at", "receiver"),
-            fill.assignment_sheet, _assigned,
+            "D7",
+            "交办单（脱贫攻坚舆情信访登记表）",
+            "D7",
+            IDENTITY
+            + (
+                "demands",
+                "proposal",
+                "sign_off",
+                "lead_unit",
+                "assisting_units",
+                "assigned_at",
+                "receiver",
+            ),
+            fill.assignment_sheet,
+            _assigned,
         ),
         Instrument(
-            "D8", "督办单", "D8",
+            "D8",
+            "督办单",
+            "D8",
             ("case_number", "matter", "late_items", "required_action", "due_date"),
-            fill.supervision_order, _any, params=("required_action", "due_date", "problem"),
+            fill.supervision_order,
+            _any,
+            params=("required_action", "due_date", "problem"),
         ),
         *[
             Instrument(
-                f"D9-{kind}", fill.REPORT_TITLES[kind], "D9",
+                f"D9-{kind}",
+                fill.REPORT_TITLES[kind],
+                "D9",
                 IDENTITY + ("report_title", "findings", "handling", "report_text", "outcome"),
-                fill.report(kind), _closed if kind == "closing" else _report(kind),
+                fill.report(kind),
+                _closed if kind == "closing" else _report(kind),
             )
             for kind in ("investigation", "initial", "handling", "closing")
         ],
@@ -153,14 +220,24 @@ for _i in INSTRUMENTS.values():
     TEMPLATE_FIELDS.setdefault(_i.template, set()).update(_i.fields)
 
 # The order of a case file (一案一档): as the procedure issues them.
-ARCHIVE_ORDER = ["D7", "D1", "D9-initial", "D9-investigation", "D9-handling", "D2", "D3", "D4",
-                 "D5", "D6", "D8", "D9-closing"]
+ARCHIVE_ORDER = [
+    "D7",
+    "D1",
+    "D9-initial",
+    "D9-investigation",
+    "D9-handling",
+    "D2",
+    "D3",
+    "D4",
+    "D5",
+    "D6",
+    "D8",
+    "D9-closing",
+]
 
 
 def instrument(code: str) -> Instrument:
     try:
         return INSTRUMENTS[code.strip()]
     except KeyError:
-        raise KeyError(
-            f"没有文书“{code}”；可选：{'、'.join(INSTRUMENTS)}"
-        ) from None
+        raise KeyError(f"没有文书“{code}”；可选：{'、'.join(INSTRUMENTS)}") from None

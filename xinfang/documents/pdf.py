@@ -14,7 +14,10 @@ from pathlib import Path
 
 from django.conf import settings
 
-UNAVAILABLE = "本机未安装 LibreOffice，无法生成 PDF；DOCX 文书可照常下载。安装：apt-get install libreoffice-writer-nogui"
+UNAVAILABLE = (
+    "本机未安装 LibreOffice，无法生成 PDF；DOCX 文书可照常下载。"
+    "安装：apt-get install libreoffice-writer-nogui"
+)
 
 
 class PdfUnavailable(Exception):
@@ -42,14 +45,30 @@ def docx_to_pdf(docx: bytes, *, timeout: int | None = None) -> bytes:
         source = work / "document.docx"
         source.write_bytes(docx)
         profile = (work / "profile").as_uri()
-        command = [binary, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-                   "--nolockcheck", "--convert-to", "pdf:writer_pdf_Export", "--outdir",
-                   str(work / "out"), str(source)]
+        command = [
+            binary,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            "pdf:writer_pdf_Export",
+            "--outdir",
+            str(work / "out"),
+            str(source),
+        ]
         try:
-            done = subprocess.run(command, capture_output=True, timeout=timeout or timeout_seconds(),
-                                  cwd=tmp, check=False)
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                timeout=timeout or timeout_seconds(),
+                cwd=tmp,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
-            raise PdfFailed(f"LibreOffice 转换超时（{timeout or timeout_seconds()} 秒）。") from None
+            raise PdfFailed(
+                f"LibreOffice 转换超时（{timeout or timeout_seconds()} 秒）。"
+            ) from None
         target = work / "out" / "document.pdf"
         if done.returncode != 0 or not target.exists():
             detail = (done.stderr or done.stdout).decode("utf-8", "replace")[-200:]

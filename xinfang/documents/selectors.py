@@ -21,8 +21,9 @@ def audience_for(case: Case, by: Membership | None) -> str:
     reveals them all; a handling unit gets the copy with confidential petitioners masked."""
     reach = reveal_reach(case, by)
     links = list(case.petitioner_links.select_related("petitioner"))
-    revealed = [may_reveal_petitioner(case, link.petitioner, by, link=link, reach=reach)
-                for link in links]
+    revealed = [
+        may_reveal_petitioner(case, link.petitioner, by, link=link, reach=reach) for link in links
+    ]
     if links and all(revealed):
         return Audience.FULL
     if any(revealed) or (links and reach.value == "ordinary"):
@@ -54,8 +55,9 @@ def documents_of(case: Case) -> list[Available]:
                 spec.ready(case)
             except NotIssued as exc:
                 reason = str(exc)
-        rows.append(Available(code, spec.title, versions[-1] if versions else None, reason,
-                              len(versions)))
+        rows.append(
+            Available(code, spec.title, versions[-1] if versions else None, reason, len(versions))
+        )
     return rows
 
 
@@ -63,8 +65,16 @@ def issued_versions(case: Case, code: str) -> list[IssuedDocument]:
     return list(IssuedDocument.objects.filter(case=case, code=code).order_by("version"))
 
 
-def document_file(*, by: Membership | None, case_id: int, code: str, fmt: str = Format.DOCX,
-                  version: int | None = None, via: str = "web", ip: str = "") -> Rendition:
+def document_file(
+    *,
+    by: Membership | None,
+    case_id: int,
+    code: str,
+    fmt: str = Format.DOCX,
+    version: int | None = None,
+    via: str = "web",
+    ip: str = "",
+) -> Rendition:
     """The file a user downloads: through the door, the copy their disclosure allows, the
     version asked (default: the latest). Freezes the instrument on first request if the case
     has reached the step that issues it. Each download is audited (identities leave the system).
@@ -87,9 +97,20 @@ def document_file(*, by: Membership | None, case_id: int, code: str, fmt: str = 
     if fmt == Format.PDF and (row is None or row.status == Rendition.Status.FAILED):
         docx = Rendition.objects.get(document=doc, audience=audience, format=Format.DOCX)
         row = rendition_pdf_ensure(docx)
-    audit_record(action=DOWNLOAD, actor=by, object_type="case", object_id=case.pk, ip=ip,
-                 detail={"document": code, "version": doc.version, "audience": audience,
-                         "format": fmt, "via": via})
+    audit_record(
+        action=DOWNLOAD,
+        actor=by,
+        object_type="case",
+        object_id=case.pk,
+        ip=ip,
+        detail={
+            "document": code,
+            "version": doc.version,
+            "audience": audience,
+            "format": fmt,
+            "via": via,
+        },
+    )
     return row
 
 

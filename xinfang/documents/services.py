@@ -74,8 +74,9 @@ def document_issue(
         raise Refused("只有经办人、领导或承办单位可以更正文书。", field="reason")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
-        latest = IssuedDocument.objects.filter(case=case, code=spec.code).order_by(
-            "-version").first()
+        latest = (
+            IssuedDocument.objects.filter(case=case, code=spec.code).order_by("-version").first()
+        )
         if latest is not None and not reason and not fresh_order:
             return latest
         if reason and latest is None:
@@ -118,8 +119,9 @@ def document_issue(
     return doc
 
 
-def document_correct(*, case: Case, code: str, by: Membership, reason: str,
-                     at: datetime | None = None) -> IssuedDocument:
+def document_correct(
+    *, case: Case, code: str, by: Membership, reason: str, at: datetime | None = None
+) -> IssuedDocument:
     if not (reason or "").strip():
         raise Refused("更正文书须写明理由。", field="reason")
     return document_issue(case=case, code=code, by=by, at=at, reason=reason)
@@ -136,23 +138,30 @@ def rendition_pdf_convert(rendition_id: int) -> Rendition:
     older than ten minutes (a worker that died) may be taken over. Once READY it never changes."""
     now = timezone.now()
     stale = now - timezone.timedelta(seconds=STALE_CLAIM_SECONDS)
-    claimed = Rendition.objects.filter(
-        pk=rendition_id, format=Format.PDF, status=Rendition.Status.PENDING
-    ).filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)).update(claimed_at=now)
+    claimed = (
+        Rendition.objects.filter(
+            pk=rendition_id, format=Format.PDF, status=Rendition.Status.PENDING
+        )
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        .update(claimed_at=now)
+    )
     row = Rendition.objects.get(pk=rendition_id)
     if not claimed:
         return row
-    source = Rendition.objects.get(document_id=row.document_id, audience=row.audience,
-                                   format=Format.DOCX)
+    source = Rendition.objects.get(
+        document_id=row.document_id, audience=row.audience, format=Format.DOCX
+    )
     try:
         data = pdf.docx_to_pdf(bytes(source.content))
     except (pdf.PdfUnavailable, pdf.PdfFailed) as exc:
         Rendition.objects.filter(pk=row.pk, claimed_at=now).update(
-            status=Rendition.Status.FAILED, error=str(exc)[:300])
+            status=Rendition.Status.FAILED, error=str(exc)[:300]
+        )
         row.refresh_from_db()
         return row
     Rendition.objects.filter(pk=row.pk, claimed_at=now, status=Rendition.Status.PENDING).update(
-        status=Rendition.Status.READY, content=data, sha256=sha256(data), size=len(data))
+        status=Rendition.Status.READY, content=data, sha256=sha256(data), size=len(data)
+    )
     row.refresh_from_db()
     return row
 
@@ -163,12 +172,15 @@ def rendition_pdf_ensure(row: Rendition) -> Rendition:
     if pdf.soffice() is None:
         raise Refused(pdf.UNAVAILABLE, field="format")
     pdf_row, created = Rendition.objects.get_or_create(
-        document_id=row.document_id, audience=row.audience, format=Format.PDF,
+        document_id=row.document_id,
+        audience=row.audience,
+        format=Format.PDF,
         defaults={"status": Rendition.Status.PENDING, "created_at": timezone.now()},
     )
     if pdf_row.status == Rendition.Status.FAILED:
         Rendition.objects.filter(pk=pdf_row.pk, status=Rendition.Status.FAILED).update(
-            status=Rendition.Status.PENDING, claimed_at=None, error="")
+            status=Rendition.Status.PENDING, claimed_at=None, error=""
+        )
         pdf_row.refresh_from_db()
         created = True
     if created:
@@ -201,16 +213,24 @@ def pdf_schedule(ids: list[int], *, force: bool = False) -> threading.Thread | N
 # -- templates -------------------------------------------------------------------------------------
 
 
-def template_replace(*, code: str, content: bytes, by: Membership, original_name: str = "",
-                     note: str = "", at: datetime | None = None) -> DocumentTemplate:
+def template_replace(
+    *,
+    code: str,
+    content: bytes,
+    by: Membership,
+    original_name: str = "",
+    note: str = "",
+    at: datetime | None = None,
+) -> DocumentTemplate:
     """The system administrator puts the office's own template in force: refused if it lacks a
     field any instrument filled from it needs (named), kept as the next version otherwise."""
     if by is None or by.role != Role.SYSADMIN:
         raise Refused("文书模板由系统管理员维护。")
     code = (code or "").strip()
     if code not in TEMPLATE_FIELDS:
-        raise Refused(f"没有文书模板“{code}”；可选：{'、'.join(sorted(TEMPLATE_FIELDS))}",
-                      field="code")
+        raise Refused(
+            f"没有文书模板“{code}”；可选：{'、'.join(sorted(TEMPLATE_FIELDS))}", field="code"
+        )
     if not content:
         raise Refused("请上传 DOCX 模板文件。", field="content")
     try:
@@ -226,11 +246,23 @@ def template_replace(*, code: str, content: bytes, by: Membership, original_name
             sha256=sha256(content), original_name=original_name[:255], note=note[:200],
             uploaded_at=at, uploaded_by=by.user,
         )  # fmt: skip
-        audit_record(action="document_template", actor=by, object_type="document_template",
-                     object_id=row.pk, detail={"code": code, "version": row.version,
-                                               "sha256": row.sha256}, at=at)
+        audit_record(
+            action="document_template",
+            actor=by,
+            object_type="document_template",
+            object_id=row.pk,
+            detail={"code": code, "version": row.version, "sha256": row.sha256},
+            at=at,
+        )
     return row
 
 
-__all__ = ["document_issue", "document_correct", "rendition_pdf_convert", "rendition_pdf_ensure",
-           "template_replace", "template_in_force", "INSTRUMENTS"]
+__all__ = [
+    "document_issue",
+    "document_correct",
+    "rendition_pdf_convert",
+    "rendition_pdf_ensure",
+    "template_replace",
+    "template_in_force",
+    "INSTRUMENTS",
+]

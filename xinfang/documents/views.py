@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import case_for
-from xinfang.security.auth import client_ip
 from xinfang.org.choices import Role
+from xinfang.security.auth import client_ip
 from xinfang.web.context import membership_required, page, role_required
 
 from .instruments import INSTRUMENTS, TEMPLATE_FIELDS
@@ -31,6 +31,7 @@ def template_titles() -> dict[str, str]:
     for spec in INSTRUMENTS.values():
         titles.setdefault(spec.template, []).append(spec.title)
     return {code: "、".join(names) for code, names in sorted(titles.items())}
+
 
 CONTENT_TYPES = {
     Format.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -54,9 +55,15 @@ def file_response(data: bytes, name: str, kind: str) -> HttpResponse:
 def download(request: HttpRequest, pk: int, code: str, fmt: str) -> HttpResponse:
     version = request.GET.get("version")
     try:
-        row = document_file(by=request.membership, case_id=pk, code=code, fmt=fmt,
-                            version=int(version) if version and version.isdigit() else None,
-                            via="web", ip=client_ip(request))
+        row = document_file(
+            by=request.membership,
+            case_id=pk,
+            code=code,
+            fmt=fmt,
+            version=int(version) if version and version.isdigit() else None,
+            via="web",
+            ip=client_ip(request),
+        )
     except Case.DoesNotExist:
         raise Http404(_("没有这个信访件，或您无权查看。")) from None
     except Refused as e:
@@ -79,8 +86,9 @@ class TemplateUploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["code"].choices = [(code, f"{code} {titles}")
-                                       for code, titles in template_titles().items()]
+        self.fields["code"].choices = [
+            (code, f"{code} {titles}") for code, titles in template_titles().items()
+        ]
 
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
@@ -96,23 +104,43 @@ def templates_page(request: HttpRequest) -> HttpResponse:
             form.add_error("file", _("模板文件不能超过 5 MB。"))
         else:
             try:
-                row = template_replace(code=form.cleaned_data["code"], content=upload.read(),
-                                       by=request.membership, original_name=upload.name,
-                                       note=form.cleaned_data["note"])
+                row = template_replace(
+                    code=form.cleaned_data["code"],
+                    content=upload.read(),
+                    by=request.membership,
+                    original_name=upload.name,
+                    note=form.cleaned_data["note"],
+                )
             except Refused as e:
                 form.add_error("file", e.message)
             else:
-                messages.success(request, _("模板 %(code)s 第 %(v)s 版已启用。") % {
-                    "code": row.code, "v": row.version})
+                messages.success(
+                    request,
+                    _("模板 %(code)s 第 %(v)s 版已启用。") % {"code": row.code, "v": row.version},
+                )
                 return redirect("documents:templates")
     rows = []
     for code, titles in template_titles().items():
-        versions = list(DocumentTemplate.objects.filter(code=code).defer("content")
-                        .select_related("uploaded_by").order_by("-version"))
-        rows.append({"code": code, "titles": titles, "versions": versions,
-                     "fields": sorted(TEMPLATE_FIELDS[code])})
-    return page(request, "documents/templates.html", {"form": form, "rows": rows},
-                status=400 if form.errors else 200)
+        versions = list(
+            DocumentTemplate.objects.filter(code=code)
+            .defer("content")
+            .select_related("uploaded_by")
+            .order_by("-version")
+        )
+        rows.append(
+            {
+                "code": code,
+                "titles": titles,
+                "versions": versions,
+                "fields": sorted(TEMPLATE_FIELDS[code]),
+            }
+        )
+    return page(
+        request,
+        "documents/templates.html",
+        {"form": form, "rows": rows},
+        status=400 if form.errors else 200,
+    )
 
 
 @never_cache
@@ -129,6 +157,12 @@ def archive(request: HttpRequest, pk: int) -> HttpResponse:
     except Case.DoesNotExist:
         raise Http404(_("没有这个信访件，或您无权查看。")) from None
     data = archive_build(case=case, by=request.membership)
-    audit_record(action=EXPORT, actor=request.membership, object_type="case", object_id=case.pk,
-                 ip=client_ip(request), detail={"archive": True, "size": len(data)})
+    audit_record(
+        action=EXPORT,
+        actor=request.membership,
+        object_type="case",
+        object_id=case.pk,
+        ip=client_ip(request),
+        detail={"archive": True, "size": len(data)},
+    )
     return file_response(data, f"{case.number}-案卷.zip", "zip")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT, WD_CELL_VERTICAL_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -125,31 +125,63 @@ SIX = [24, 30, 22, 30, 22, 28]
 
 
 def query_line(doc) -> None:
-    para(doc, "查询码：{{ query_code }}（凭信访件编号和查询码可查询办理进度并评价）",
-         size=10.5, indent=False)
+    para(
+        doc,
+        "查询码：{{ query_code }}（凭信访件编号和查询码可查询办理进度并评价）",
+        size=10.5,
+        indent=False,
+    )
 
 
 def d1():
     doc = new_document()
     title(doc, "信访事项受理告知书")
     para(doc, "{{ office_name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, size=12)
-    grid(doc, [
-        [("信访件编号", 1), ("{{ case_number }}", 1), ("信访人姓名", 1), ("{{ petitioner_name }}", 1),
-         ("联系电话", 1), ("{{ petitioner_phone }}", 1)],
-        [("身份证号", 1), ("{{ id_number }}", 1), ("住 址", 1), ("{{ address }}", 3)],
-        [("随访人姓名", 1), ("{{ companions }}", 5)],
-        [("信访日期", 1), ("{{ received_date }}", 3), ("信访形式", 1), ("{{ channel }}", 1)],
-        [("信访事项", 1), ("{{ matter }}", 5)],
-        [("办理部门", 1), ("{{ handling_unit }}", 1), ("经 办 人", 1), ("{{ handler }}", 1),
-         ("联系电话", 1), ("{{ handler_phone }}", 1)],
-        [("信访事项\n实体性受\n理告知", 1),
-         ("你（们）反映的问题，予以受理。按照《河南省乡村振兴局关于印发信访工作制度》规定，将于{{ reply_by }}"
-          "（按办理时限要求不超过 10 天）前办结，并书面答复你（们）。在此期间，"
-          "不应重复信访或越级上访。\n特此告知。\n>签章：{{ office_name }}\n>{{ issue_date }}", 5)],
-        [("送达时间", 1), ("{{ delivered_at }}", 1), ("送 达 人", 1), ("{{ deliverer }}", 1),
-         ("联系电话", 1), ("{{ deliverer_phone }}", 1)],
-        [("信访人意见", 1), ("\n\n信访人（签字）：\n>年    月    日", 5)],
-    ], SIX)
+    grid(
+        doc,
+        [
+            [
+                ("信访件编号", 1),
+                ("{{ case_number }}", 1),
+                ("信访人姓名", 1),
+                ("{{ petitioner_name }}", 1),
+                ("联系电话", 1),
+                ("{{ petitioner_phone }}", 1),
+            ],
+            [("身份证号", 1), ("{{ id_number }}", 1), ("住 址", 1), ("{{ address }}", 3)],
+            [("随访人姓名", 1), ("{{ companions }}", 5)],
+            [("信访日期", 1), ("{{ received_date }}", 3), ("信访形式", 1), ("{{ channel }}", 1)],
+            [("信访事项", 1), ("{{ matter }}", 5)],
+            [
+                ("办理部门", 1),
+                ("{{ handling_unit }}", 1),
+                ("经 办 人", 1),
+                ("{{ handler }}", 1),
+                ("联系电话", 1),
+                ("{{ handler_phone }}", 1),
+            ],
+            [
+                ("信访事项\n实体性受\n理告知", 1),
+                (
+                    "你（们）反映的问题，予以受理。按照《河南省乡村振兴局关于印发信访工作制度》"
+                    "规定，将于{{ reply_by }}（按办理时限要求不超过 10 天）前办结，并书面答复"
+                    "你（们）。在此期间，不应重复信访或越级上访。\n特此告知。\n"
+                    ">签章：{{ office_name }}\n>{{ issue_date }}",
+                    5,
+                ),
+            ],
+            [
+                ("送达时间", 1),
+                ("{{ delivered_at }}", 1),
+                ("送 达 人", 1),
+                ("{{ deliverer }}", 1),
+                ("联系电话", 1),
+                ("{{ deliverer_phone }}", 1),
+            ],
+            [("信访人意见", 1), ("\n\n信访人（签字）：\n>年    月    日", 5)],
+        ],
+        SIX,
+    )
     query_line(doc)
     return doc
 
@@ -158,50 +190,91 @@ def d2():
     doc = new_document()
     title(doc, "信访事项处理意见书")
     para(doc, "{{ office_name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, size=12)
-    grid(doc, [
-        [("信访件编号", 1), ("{{ case_number }}", 1), ("信访人姓名", 1), ("{{ petitioner_name }}", 1),
-         ("联系电话", 1), ("{{ petitioner_phone }}", 1)],
-        [("身份证号", 1), ("{{ id_number }}", 1), ("住址或单位", 1), ("{{ address }}", 3)],
-        [("随访人姓名", 1), ("{{ companions }}", 5)],
-        [("信访事项", 1), ("{{ matter }}", 5)],
-        [("办理单位", 1), ("{{ handling_unit }}", 1), ("经办人", 1), ("{{ handler }}", 1),
-         ("联系电话", 1), ("{{ handler_phone }}", 1)],
-        [("处理意见", 1), ("{{ opinion }}\n{{ review_notice }}\n>签章：{{ office_name }}\n"
-                           ">{{ issue_date }}", 5)],
-        [("送达时间", 1), ("{{ delivered_at }}", 1), ("送达人", 1), ("{{ deliverer }}", 1),
-         ("联系电话", 1), ("{{ deliverer_phone }}", 1)],
-        [("信访人意见", 1), ("\n\n信访人（签字）：\n>年    月    日", 5)],
-    ], SIX)
+    grid(
+        doc,
+        [
+            [
+                ("信访件编号", 1),
+                ("{{ case_number }}", 1),
+                ("信访人姓名", 1),
+                ("{{ petitioner_name }}", 1),
+                ("联系电话", 1),
+                ("{{ petitioner_phone }}", 1),
+            ],
+            [("身份证号", 1), ("{{ id_number }}", 1), ("住址或单位", 1), ("{{ address }}", 3)],
+            [("随访人姓名", 1), ("{{ companions }}", 5)],
+            [("信访事项", 1), ("{{ matter }}", 5)],
+            [
+                ("办理单位", 1),
+                ("{{ handling_unit }}", 1),
+                ("经办人", 1),
+                ("{{ handler }}", 1),
+                ("联系电话", 1),
+                ("{{ handler_phone }}", 1),
+            ],
+            [
+                ("处理意见", 1),
+                (
+                    "{{ opinion }}\n{{ review_notice }}\n>签章：{{ office_name }}\n"
+                    ">{{ issue_date }}",
+                    5,
+                ),
+            ],
+            [
+                ("送达时间", 1),
+                ("{{ delivered_at }}", 1),
+                ("送达人", 1),
+                ("{{ deliverer }}", 1),
+                ("联系电话", 1),
+                ("{{ deliverer_phone }}", 1),
+            ],
+            [("信访人意见", 1), ("\n\n信访人（签字）：\n>年    月    日", 5)],
+        ],
+        SIX,
+    )
     return doc
 
 
 def d3():
     doc = new_document()
     title(doc, "送 达 回 证")
-    grid(doc, [
-        [("送达文书", 1), ("{{ document_title }}", 3)],
-        [("信访件编号", 1), ("{{ case_number }}", 3)],
-        [("受送达人", 1), ("{{ recipient }}", 1), ("送达方式", 1), ("{{ mode }}", 1)],
-        [("送达时间", 1), ("{{ delivered_at }}", 1), ("送达人", 1), ("{{ deliverer }}", 1)],
-        [("受送达人签收", 1), ("{{ receipt }}\n\n>签名：            年    月    日", 3)],
-        [("拒收理由", 1), ("{{ refusal_reason }}", 3)],
-        [("见证人", 1), ("{{ witness }}", 3)],
-        [("备注", 1), ("{{ office_name }}", 3)],
-    ], [32, 50, 30, 44])
+    grid(
+        doc,
+        [
+            [("送达文书", 1), ("{{ document_title }}", 3)],
+            [("信访件编号", 1), ("{{ case_number }}", 3)],
+            [("受送达人", 1), ("{{ recipient }}", 1), ("送达方式", 1), ("{{ mode }}", 1)],
+            [("送达时间", 1), ("{{ delivered_at }}", 1), ("送达人", 1), ("{{ deliverer }}", 1)],
+            [("受送达人签收", 1), ("{{ receipt }}\n\n>签名：            年    月    日", 3)],
+            [("拒收理由", 1), ("{{ refusal_reason }}", 3)],
+            [("见证人", 1), ("{{ witness }}", 3)],
+            [("备注", 1), ("{{ office_name }}", 3)],
+        ],
+        [32, 50, 30, 44],
+    )
     return doc
 
 
 def d4():
     doc = new_document()
     title(doc, "信访事项满意度评价表")
-    grid(doc, [
-        [("信访件编号", 1), ("{{ case_number }}", 1), ("信访人", 1), ("{{ petitioner_name }}", 1)],
-        [("信访事项", 1), ("{{ matter }}", 3)],
-        [("办理单位", 1), ("{{ handling_unit }}", 3)],
-        [("评价", 1), ("{{ rating_boxes }}", 3)],
-        [("理由", 1), ("{{ reasons }}", 3)],
-        [("评价日期", 1), ("{{ rating_date }}", 1), ("信访人签名", 1), ("", 1)],
-    ], [32, 50, 30, 44])
+    grid(
+        doc,
+        [
+            [
+                ("信访件编号", 1),
+                ("{{ case_number }}", 1),
+                ("信访人", 1),
+                ("{{ petitioner_name }}", 1),
+            ],
+            [("信访事项", 1), ("{{ matter }}", 3)],
+            [("办理单位", 1), ("{{ handling_unit }}", 3)],
+            [("评价", 1), ("{{ rating_boxes }}", 3)],
+            [("理由", 1), ("{{ reasons }}", 3)],
+            [("评价日期", 1), ("{{ rating_date }}", 1), ("信访人签名", 1), ("", 1)],
+        ],
+        [32, 50, 30, 44],
+    )
     return doc
 
 
@@ -218,11 +291,17 @@ def d5():
     title(doc, "停访息诉协议")
     para(doc, "甲方：{{ office_name }}", indent=False)
     para(doc, "乙方：{{ petitioner_name }}（信访人）", indent=False)
-    para(doc, "乙方就{{ matter }}（信访件编号{{ case_number }}）提出信访。经甲方依法依规办理，"
-              "处理结果为：{{ outcome }}。经双方协商，达成如下协议：")
+    para(
+        doc,
+        "乙方就{{ matter }}（信访件编号{{ case_number }}）提出信访。经甲方依法依规办理，"
+        "处理结果为：{{ outcome }}。经双方协商，达成如下协议：",
+    )
     para(doc, "一、甲方已按照上述处理意见落实到位，对后续事项依政策继续做好服务工作。")
-    para(doc, "二、乙方对处理结果表示认可，自本协议签订之日起停止就同一事项上访，息诉罢访，"
-              "不再重复信访、越级上访。")
+    para(
+        doc,
+        "二、乙方对处理结果表示认可，自本协议签订之日起停止就同一事项上访，息诉罢访，"
+        "不再重复信访、越级上访。",
+    )
     para(doc, "三、乙方如有新的诉求，应通过合法渠道逐级反映。")
     para(doc, "四、本协议一式两份，甲乙双方各执一份，自双方签字（盖章）之日起生效。")
     para(doc, "甲方（盖章）：                乙方（签字）：", indent=False)
@@ -233,19 +312,29 @@ def d5():
 def d6():
     doc = new_document()
     title(doc, "信访事项预警提醒单")
-    grid(doc, [
-        [("信访件编号", 1), ("{{ case_number }}", 1), ("下发时间", 1), ("{{ issued_at }}", 1)],
-        [("信访人", 1), ("{{ petitioner_name }}", 1), ("问题属地", 1), ("{{ locality }}", 1)],
-        [("信访事项", 1), ("{{ matter }}", 3)],
-        [("预警原因", 1), ("{{ reasons }}", 3)],
-        [("发送", 1), ("{{ to_whom }}", 3)],
-        [("抄报", 1), ("{{ copied_to }}", 3)],
-        [("回复时限", 1), ("收到本单后7个工作日内（{{ due_date }}前）再次调查核实，剖析问题原因，"
-                          "会商化解和稳控方案，落实化解、稳控措施。", 3)],
-        [("原因分析", 1), ("{{ cause }}", 3)],
-        [("化解稳控措施", 1), ("{{ measures }}", 3)],
-        [("审阅签字", 1), ("{{ approver }}\n>年    月    日", 3)],
-    ], [32, 50, 30, 44])
+    grid(
+        doc,
+        [
+            [("信访件编号", 1), ("{{ case_number }}", 1), ("下发时间", 1), ("{{ issued_at }}", 1)],
+            [("信访人", 1), ("{{ petitioner_name }}", 1), ("问题属地", 1), ("{{ locality }}", 1)],
+            [("信访事项", 1), ("{{ matter }}", 3)],
+            [("预警原因", 1), ("{{ reasons }}", 3)],
+            [("发送", 1), ("{{ to_whom }}", 3)],
+            [("抄报", 1), ("{{ copied_to }}", 3)],
+            [
+                ("回复时限", 1),
+                (
+                    "收到本单后7个工作日内（{{ due_date }}前）再次调查核实，剖析问题原因，"
+                    "会商化解和稳控方案，落实化解、稳控措施。",
+                    3,
+                ),
+            ],
+            [("原因分析", 1), ("{{ cause }}", 3)],
+            [("化解稳控措施", 1), ("{{ measures }}", 3)],
+            [("审阅签字", 1), ("{{ approver }}\n>年    月    日", 3)],
+        ],
+        [32, 50, 30, 44],
+    )
     para(doc, "{{ office_name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, size=12)
     return doc
 
@@ -253,18 +342,37 @@ def d6():
 def d7():
     doc = new_document()
     title(doc, "脱贫攻坚舆情信访登记表", "（交办单）")
-    grid(doc, [
-        [("信访件编号", 1), ("{{ case_number }}", 1), ("登记时间", 1), ("{{ registered_at }}", 1)],
-        [("信访人", 1), ("{{ petitioner_name }}", 1), ("联系电话", 1), ("{{ petitioner_phone }}", 1)],
-        [("住址", 1), ("{{ address }}", 1), ("来访人数", 1), ("{{ headcount }}", 1)],
-        [("信访形式", 1), ("{{ channel }}", 1), ("来源", 1), ("{{ source }}", 1)],
-        [("信访事项", 1), ("{{ matter }}", 3)],
-        [("主要诉求", 1), ("{{ demands }}", 3)],
-        [("处置建议", 1), ("{{ proposal }}\n>经办人：{{ clerk }}", 3)],
-        [("领导审签", 1), ("{{ sign_off }}", 3)],
-        [("牵头单位", 1), ("{{ lead_unit }}", 1), ("协办单位", 1), ("{{ assisting_units }}", 1)],
-        [("交办时间", 1), ("{{ assigned_at }}", 1), ("接收人", 1), ("{{ receiver }}", 1)],
-    ], [32, 50, 30, 44])
+    grid(
+        doc,
+        [
+            [
+                ("信访件编号", 1),
+                ("{{ case_number }}", 1),
+                ("登记时间", 1),
+                ("{{ registered_at }}", 1),
+            ],
+            [
+                ("信访人", 1),
+                ("{{ petitioner_name }}", 1),
+                ("联系电话", 1),
+                ("{{ petitioner_phone }}", 1),
+            ],
+            [("住址", 1), ("{{ address }}", 1), ("来访人数", 1), ("{{ headcount }}", 1)],
+            [("信访形式", 1), ("{{ channel }}", 1), ("来源", 1), ("{{ source }}", 1)],
+            [("信访事项", 1), ("{{ matter }}", 3)],
+            [("主要诉求", 1), ("{{ demands }}", 3)],
+            [("处置建议", 1), ("{{ proposal }}\n>经办人：{{ clerk }}", 3)],
+            [("领导审签", 1), ("{{ sign_off }}", 3)],
+            [
+                ("牵头单位", 1),
+                ("{{ lead_unit }}", 1),
+                ("协办单位", 1),
+                ("{{ assisting_units }}", 1),
+            ],
+            [("交办时间", 1), ("{{ assigned_at }}", 1), ("接收人", 1), ("{{ receiver }}", 1)],
+        ],
+        [32, 50, 30, 44],
+    )
     para(doc, "{{ office_name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, size=12)
     return doc
 
@@ -272,15 +380,19 @@ def d7():
 def d8():
     doc = new_document()
     title(doc, "督  办  单")
-    grid(doc, [
-        [("信访件编号", 1), ("{{ case_number }}", 1), ("督办时间", 1), ("{{ issued_at }}", 1)],
-        [("承办单位", 1), ("{{ handling_unit }}", 3)],
-        [("信访事项", 1), ("{{ matter }}", 3)],
-        [("督办事由", 1), ("{{ late_items }}", 3)],
-        [("督办要求", 1), ("{{ required_action }}", 3)],
-        [("办结时限", 1), ("{{ due_date }}", 3)],
-        [("督办人", 1), ("{{ issuer }}", 3)],
-    ], [32, 50, 30, 44])
+    grid(
+        doc,
+        [
+            [("信访件编号", 1), ("{{ case_number }}", 1), ("督办时间", 1), ("{{ issued_at }}", 1)],
+            [("承办单位", 1), ("{{ handling_unit }}", 3)],
+            [("信访事项", 1), ("{{ matter }}", 3)],
+            [("督办事由", 1), ("{{ late_items }}", 3)],
+            [("督办要求", 1), ("{{ required_action }}", 3)],
+            [("办结时限", 1), ("{{ due_date }}", 3)],
+            [("督办人", 1), ("{{ issuer }}", 3)],
+        ],
+        [32, 50, 30, 44],
+    )
     para(doc, "{{ office_name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, size=12)
     return doc
 
@@ -290,8 +402,11 @@ def d9():
     title(doc, "{{ report_title }}")
     para(doc, "信访件编号：{{ case_number }}", indent=False)
     heading(doc, "一、基本情况")
-    para(doc, "信访人：{{ petitioner_name }}；信访形式：{{ channel }}；信访时间：{{ received_date }}；"
-              "问题属地：{{ locality }}。")
+    para(
+        doc,
+        "信访人：{{ petitioner_name }}；信访形式：{{ channel }}；信访时间：{{ received_date }}；"
+        "问题属地：{{ locality }}。",
+    )
     para(doc, "反映事项：{{ matter }}")
     heading(doc, "二、诉求与核查情况")
     para(doc, "{{ findings }}")
@@ -306,8 +421,17 @@ def d9():
     return doc
 
 
-BUILDERS = {"D1": d1, "D2": d2, "D3": d3, "D4": d4, "D5": d5, "D6": d6, "D7": d7, "D8": d8,
-            "D9": d9}
+BUILDERS = {
+    "D1": d1,
+    "D2": d2,
+    "D3": d3,
+    "D4": d4,
+    "D5": d5,
+    "D6": d6,
+    "D7": d7,
+    "D8": d8,
+    "D9": d9,
+}
 
 
 def main() -> None:

@@ -40,5 +40,7 @@ class Command(BaseCommand):
             manifest = archive_verify(data)
         except ArchiveMismatch as e:
             raise CommandError(f"案卷校验失败：{e}") from None
-        self.stdout.write(f"案卷校验通过：{manifest['case']}，{len(manifest['files'])} 个文件，"
-                          f"案件版本 {manifest['case_version']}")
+        self.stdout.write(
+            f"案卷校验通过：{manifest['case']}，{len(manifest['files'])} 个文件，"
+            f"案件版本 {manifest['case_version']}"
+        )

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from xinfang.cases.errors import Refused
 from xinfang.documents.instruments import INSTRUMENTS
 from xinfang.documents.models import Format, Rendition
-from xinfang.documents.pdf import soffice, UNAVAILABLE
+from xinfang.documents.pdf import UNAVAILABLE, soffice
 from xinfang.documents.selectors import document_file
 from xinfang.documents.services import document_correct, rendition_pdf_convert
 
@@ -28,7 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--pdf", action="store_true", help="输出 PDF（需要 LibreOffice）")
         parser.add_argument("--as", dest="username", required=True, help="以该用户的身份")
         parser.add_argument("--membership", type=int, help="任职编号（默认：第一个有效任职）")
-        parser.add_argument("--doc-version", dest="doc_version", type=int, help="版本（默认：最新）")
+        parser.add_argument(
+            "--doc-version", dest="doc_version", type=int, help="版本（默认：最新）"
+        )
         parser.add_argument("--correct", metavar="REASON", help="先出具更正版本，写明理由")
 
     def handle(self, *args, **options):
@@ -39,10 +41,15 @@ class Command(BaseCommand):
             raise CommandError(UNAVAILABLE)
         try:
             if options["correct"]:
-                document_correct(case=case, code=options["code"], by=by,
-                                 reason=options["correct"])
-            row = document_file(by=by, case_id=case.pk, code=options["code"], fmt=fmt,
-                                version=options["doc_version"], via="cli")
+                document_correct(case=case, code=options["code"], by=by, reason=options["correct"])
+            row = document_file(
+                by=by,
+                case_id=case.pk,
+                code=options["code"],
+                fmt=fmt,
+                version=options["doc_version"],
+                via="cli",
+            )
         except Refused as e:
             raise CommandError(e.message) from None
         if row.status != Rendition.Status.READY:
@@ -52,5 +59,7 @@ class Command(BaseCommand):
         out = Path(options["out"])
         out.write_bytes(bytes(row.content))
         doc = row.document
-        self.stdout.write(f"{doc.code} {doc.title} v{doc.version}（{row.get_audience_display()}）"
-                          f" → {out}  sha256 {row.sha256}")
+        self.stdout.write(
+            f"{doc.code} {doc.title} v{doc.version}（{row.get_audience_display()}）"
+            f" → {out}  sha256 {row.sha256}"
+        )
