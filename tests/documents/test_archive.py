@@ -65,3 +65,15 @@ def test_the_case_page_serves_the_case_file_to_those_who_may_see_it(jianan):
         signed_in(jianan.member("discipline")).get(f"/cases/{case.pk}/archive.zip").status_code
         == 404
     )
+
+
+def test_archive_verify_of_a_case_names_a_stored_document_edited_in_the_database(jianan):
+    from xinfang.documents.models import Rendition
+
+    case = walk(jianan, until="issue_letter")
+    clerk = jianan.member("clerk")
+    row = document_file(by=clerk, case_id=case.pk, code="D1")
+    call_command("archive", "verify", case.number, "--as", clerk.user.username)
+    Rendition.objects.filter(pk=row.pk).update(content=bytes(row.content) + b"\0")
+    with pytest.raises(CommandError, match="D1 信访事项受理告知书 第1版"):
+        call_command("archive", "verify", case.number, "--as", clerk.user.username)

@@ -267,3 +267,15 @@ def test_the_draft_letter_form_starts_from_the_findings_and_the_review_notice(ji
     assert "经核查，部分属实" in form.fields["body"].initial
     assert form.fields["review_body"].initial.startswith("如对此处理意见不服")
     assert form.fields["review_body"].required
+
+
+def test_a_stored_file_edited_in_the_database_is_refused_not_served(closed, jianan):
+    from xinfang.documents.models import Rendition
+    from xinfang.documents.selectors import RenditionDamaged
+
+    clerk = jianan.member("clerk")
+    row = document_file(by=clerk, case_id=closed.pk, code="D2")
+    forged = bytes(row.content).replace(b"word/document.xml", b"word/document.xmm")
+    Rendition.objects.filter(pk=row.pk).update(content=forged)
+    with pytest.raises(RenditionDamaged, match="D2 信访事项处理意见书 第1版（DOCX）的校验值不符"):
+        document_file(by=clerk, case_id=closed.pk, code="D2")

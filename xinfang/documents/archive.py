@@ -18,7 +18,7 @@ from xinfang.org.models import Membership
 from .fill import moment
 from .instruments import ARCHIVE_ORDER, INSTRUMENTS
 from .models import Format, IssuedDocument, Rendition
-from .selectors import audience_for
+from .selectors import audience_for, rendition_check
 
 
 def _sha(data: bytes) -> str:
@@ -51,6 +51,7 @@ def archive_build(*, case: Case, by: Membership) -> bytes:
         for row in Rendition.objects.filter(
             document=doc, audience=audience, status=Rendition.Status.READY
         ).order_by("format"):
+            rendition_check(row)  # a tampered stored file does not enter the case file
             n += 1
             name = f"{n:02d}-{doc.code}-{doc.title}-v{doc.version}.{row.format}"
             files.append((f"documents/{name}", bytes(row.content)))

@@ -14,6 +14,7 @@ from xinfang.org.models import Membership
 
 from .instruments import INSTRUMENTS, NotIssued
 from .models import Audience, Format, IssuedDocument, Rendition
+from .rendering import sha256
 
 
 def audience_for(case: Case, by: Membership | None) -> str:
@@ -97,6 +98,8 @@ def document_file(
     if fmt == Format.PDF and (row is None or row.status == Rendition.Status.FAILED):
         docx = Rendition.objects.get(document=doc, audience=audience, format=Format.DOCX)
         row = rendition_pdf_ensure(docx)
+    if row.status == Rendition.Status.READY:
+        rendition_check(row)
     audit_record(
         action=DOWNLOAD,
         actor=by,
@@ -112,6 +115,22 @@ def document_file(
         },
     )
     return row
+
+
+class RenditionDamaged(Refused):
+    pass
+
+
+def rendition_check(row: Rendition) -> None:
+    """A stored file is served only if it still has the SHA-256 it was frozen with: a row edited
+    in the database is refused, naming the document, never handed out as the issued one."""
+    if sha256(bytes(row.content or b"")) != row.sha256:
+        doc = row.document
+        raise RenditionDamaged(
+            f"{doc.code} {doc.title} 第{doc.version}版（{row.format.upper()}）的校验值不符，"
+            "文件可能已被改动，不予下载；请联系安全管理员核查。",
+            field="sha256",
+        )
 
 
 def filename(row: Rendition) -> str:

@@ -156,7 +156,10 @@ def archive(request: HttpRequest, pk: int) -> HttpResponse:
         case = case_for(request.membership, pk)
     except Case.DoesNotExist:
         raise Http404(_("没有这个信访件，或您无权查看。")) from None
-    data = archive_build(case=case, by=request.membership)
+    try:
+        data = archive_build(case=case, by=request.membership)
+    except Refused as e:
+        return page(request, "web/refused.html", {"message": e.message}, status=409)
     audit_record(
         action=EXPORT,
         actor=request.membership,

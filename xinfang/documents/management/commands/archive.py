@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from xinfang.cases.errors import Refused
 from xinfang.documents.archive import ArchiveMismatch, archive_build, archive_verify
 
 from ._acting import acting, case_by_number_or_id
@@ -30,7 +31,10 @@ class Command(BaseCommand):
                 raise CommandError("请用 --as 指定以哪位用户的身份生成案卷。")
             by = acting(options["username"])
             case = case_by_number_or_id(by, target)
-            data = archive_build(case=case, by=by)
+            try:
+                data = archive_build(case=case, by=by)
+            except Refused as e:  # a stored file no longer matches its SHA-256
+                raise CommandError(f"案卷校验失败：{e.message}") from None
             if options["action"] == "build":
                 out = Path(options["out"] or f"{case.number}.zip")
                 out.write_bytes(data)
