@@ -20,7 +20,9 @@ def test_the_case_file_holds_the_issued_documents_and_a_tampered_one_is_named(ji
     for code in ("D1", "D2", "D3", "D9-closing"):
         document_file(by=clerk, case_id=case.pk, code=code)
     out = tmp_path / "case.zip"
-    call_command("archive", "build", case.number, "--as", clerk.user.username, "--out", str(out))
+    call_command(
+        "archive", "build", case.number, "--as", clerk.user.username, "--out", str(out), "--no-pdf"
+    )
     z = zipfile.ZipFile(out)
     manifest = json.loads(z.read("manifest.json"))
     paths = [f["path"] for f in manifest["files"]]
@@ -77,3 +79,19 @@ def test_archive_verify_of_a_case_names_a_stored_document_edited_in_the_database
     Rendition.objects.filter(pk=row.pk).update(content=bytes(row.content) + b"\0")
     with pytest.raises(CommandError, match="D1 信访事项受理告知书 第1版"):
         call_command("archive", "verify", case.number, "--as", clerk.user.username)
+
+
+@pytest.mark.libreoffice
+def test_the_case_file_carries_each_document_and_the_history_as_pdf(jianan, tmp_path):
+    from tests.documents.test_pdf import _need
+
+    _need("soffice", "libreoffice-writer-nogui")
+    case = walk(jianan, until="deliver_acceptance_notice")
+    clerk = jianan.member("clerk")
+    document_file(by=clerk, case_id=case.pk, code="D1")
+    out = tmp_path / "case.zip"
+    call_command("archive", "build", case.number, "--as", clerk.user.username, "--out", str(out))
+    paths = [f["path"] for f in json.loads(zipfile.ZipFile(out).read("manifest.json"))["files"]]
+    assert "00-封面及卷内目录.pdf" in paths and "history/办理记录.pdf" in paths
+    assert any(p.endswith("D1-信访事项受理告知书-v1.pdf") for p in paths)
+    call_command("archive", "verify", str(out))

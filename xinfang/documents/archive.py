@@ -35,16 +35,37 @@ def _docx(title: str, lines: list[str]) -> bytes:
     return out.getvalue()
 
 
-def archive_build(*, case: Case, by: Membership) -> bytes:
-    """``case`` came through the door (``case_for``); documents in ``by``'s audience."""
+def _with_pdf(docs: list[IssuedDocument], audience: str) -> None:
+    """Convert, here and now, every PDF of these documents not yet made (the command line may
+    wait; a page does not call this)."""
+    from .services import rendition_pdf_convert, rendition_pdf_ensure
+
+    for doc in docs:
+        docx = Rendition.objects.get(document=doc, audience=audience, format=Format.DOCX)
+        row = Rendition.objects.filter(document=doc, audience=audience, format=Format.PDF).first()
+        if row is None or row.status == Rendition.Status.FAILED:
+            row = rendition_pdf_ensure(docx)
+        if row.status == Rendition.Status.PENDING:
+            rendition_pdf_convert(row.pk)
+
+
+def archive_build(*, case: Case, by: Membership, pdf: bool = False) -> bytes:
+    """``case`` came through the door (``case_for``); documents in ``by``'s audience. With
+    ``pdf`` (and LibreOffice) every document's PDF is made first, and the cover and the history
+    timeline are added as PDF too."""
     from xinfang.cases.services.attachments import attachment_download
 
+    from . import pdf as converter
+
+    pdf = pdf and converter.soffice() is not None
     audience = audience_for(case, by)
     files: list[tuple[str, bytes]] = []
     order = {code: i for i, code in enumerate(ARCHIVE_ORDER)}
     docs = sorted(
         IssuedDocument.objects.filter(case=case), key=lambda d: (order.get(d.code, 99), d.version)
     )
+    if pdf:
+        _with_pdf(docs, audience)
     contents = []
     n = 0
     for doc in docs:
@@ -73,7 +94,10 @@ def archive_build(*, case: Case, by: Membership) -> bytes:
         f"{e.seq}. {moment(e.at)} {e.type} {e.from_state}→{e.to_state}"
         for e in case.events.order_by("seq")
     ]
-    files.append(("history/办理记录.docx", _docx(f"{case.number} 办理记录", events)))
+    timeline = _docx(f"{case.number} 办理记录", events)
+    files.append(("history/办理记录.docx", timeline))
+    if pdf:
+        files.append(("history/办理记录.pdf", converter.docx_to_pdf(timeline)))
     ledger = {
         "编号": case.number,
         "反映问题及主要诉求": case.matter,
@@ -98,6 +122,8 @@ def archive_build(*, case: Case, by: Membership) -> bytes:
         ],
     )
     files.insert(0, ("00-封面及卷内目录.docx", cover))
+    if pdf:
+        files.insert(1, ("00-封面及卷内目录.pdf", converter.docx_to_pdf(cover)))
     manifest = {
         "case": case.number,
         "case_id": case.pk,

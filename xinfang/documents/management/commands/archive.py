@@ -21,6 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("target", help="信访件编号或 id（build）；案卷文件或信访件（verify）")
         parser.add_argument("--as", dest="username", help="以该用户的身份（build 必填）")
         parser.add_argument("--out", help="输出文件（默认：<编号>.zip）")
+        parser.add_argument(
+            "--no-pdf", action="store_true", help="不转换 PDF（默认在装有 LibreOffice 时转换）"
+        )
 
     def handle(self, *args, **options):
         target = options["target"]
@@ -32,7 +35,8 @@ class Command(BaseCommand):
             by = acting(options["username"])
             case = case_by_number_or_id(by, target)
             try:
-                data = archive_build(case=case, by=by)
+                pdf = options["action"] == "build" and not options["no_pdf"]
+                data = archive_build(case=case, by=by, pdf=pdf)
             except Refused as e:  # a stored file no longer matches its SHA-256
                 raise CommandError(f"案卷校验失败：{e.message}") from None
             if options["action"] == "build":
