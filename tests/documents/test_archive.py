@@ -95,3 +95,22 @@ def test_the_case_file_carries_each_document_and_the_history_as_pdf(jianan, tmp_
     assert "00-封面及卷内目录.pdf" in paths and "history/办理记录.pdf" in paths
     assert any(p.endswith("D1-信访事项受理告知书-v1.pdf") for p in paths)
     call_command("archive", "verify", str(out))
+
+
+def test_the_weekly_report_back_folder_holds_one_case_file_per_closed_case(jianan, tmp_path):
+    closed = walk(jianan)
+    walk(jianan, until="issue_letter")  # not closed: not in the week's folder
+    folder = tmp_path / "week"
+    call_command(
+        "archive",
+        "week",
+        str(folder),
+        "--as",
+        jianan.member("clerk").user.username,
+        "--since",
+        "2020-01-01",
+        "--no-pdf",
+    )
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == [f"{closed.number}.zip"]
+    call_command("archive", "verify", str(folder / files[0]))
