@@ -115,3 +115,26 @@ def test_the_command_writes_the_document_as_the_user_may_see_it(case, jianan, tm
             "--out",
             str(out),
         )
+
+
+def test_a_pdf_not_yet_made_is_answered_at_once_with_pdf_in_progress(case, jianan, monkeypatch):
+    from xinfang.documents import pdf
+
+    monkeypatch.setattr(pdf, "soffice", lambda: "/usr/bin/soffice")
+    page = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D2.pdf")
+    assert page.status_code == 202 and "PDF 生成中" in page.content.decode()
+    assert page["Refresh"] == "3"
+    api = client_as(jianan.member("clerk")).get(f"/api/cases/{case.pk}/documents/D2/pdf/")
+    assert api.status_code == 202 and api.json()["status"] == "pending"
+
+
+def test_without_libreoffice_the_pdf_link_says_so_in_chinese(case, jianan, monkeypatch):
+    from xinfang.documents import pdf
+
+    monkeypatch.setattr(pdf, "soffice", lambda: None)
+    page = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D2.pdf")
+    assert page.status_code == 409 and "未安装 LibreOffice" in page.content.decode()
+    assert (
+        signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D2.docx").status_code
+        == 200
+    )
