@@ -10,7 +10,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0008_merge_security_and_scale'),
+        # The earliest cases migration with Case and Document: a test (or an operator) migrating
+        # cases back to a later one must not unapply the issued documents.
+        ('cases', '0002_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
