@@ -2,5 +2,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/", include("xinfang.api.urls")),
+    path("", include("xinfang.documents.urls")),
     path("", include("xinfang.web.urls")),
 ]

@@ -27,6 +27,7 @@ ACCESS = {
     "web:rules_profiles": ["sysadmin", *OFFICE],
     "web:rules_calendar": ["sysadmin", *OFFICE],
     "web:admin_units": ["sysadmin"],
+    "documents:templates": ["sysadmin"],
     "web:admin_users": ["sysadmin"],
     "web:admin_roles": ["secadmin"],
     "web:admin_keys": ["secadmin"],
@@ -56,7 +57,8 @@ def test_the_three_administrators_each_see_only_their_own_pages(jianan):
     approvals = reverse("web:admin_password_resets")
     assert nav["sysadmin"] == {
         reverse(n)
-        for n in ("web:admin_units", "web:admin_users", "web:rules_profiles", "web:rules_calendar")
+        for n in ("web:admin_units", "web:admin_users", "web:rules_profiles", "web:rules_calendar",
+                  "documents:templates")
     } | {own, approvals}
     assert nav["secadmin"] == {reverse("web:admin_roles"), reverse("web:admin_keys"), own,
                                approvals}
@@ -109,10 +111,13 @@ def test_no_page_offers_a_form_its_reader_may_not_post(member, jianan, register)
     for url, status in _crawl(client, start).items():
         if status != 200:
             continue
-        for action in ACTION.findall(client.get(url).content.decode()):
+        response = client.get(url)
+        if "html" not in response["Content-Type"]:  # a document or case-file download
+            continue
+        for action in ACTION.findall(response.content.decode()):
             posted.add(urlsplit(action).path)
     prefixes = {
-        "sysadmin": ("/admin/units/", "/admin/users/", "/rules/calendar/"),
+        "sysadmin": ("/admin/units/", "/admin/users/", "/rules/calendar/", "/admin/templates/"),
         "secadmin": ("/admin/roles/", "/admin/memberships/"),
         "auditor": (),
     }

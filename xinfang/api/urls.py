@@ -7,6 +7,8 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
+from xinfang.documents import api as documents
+
 from . import views
 
 app_name = "api"
@@ -16,6 +18,11 @@ urlpatterns = [
     path("cases/<int:pk>/actions/", views.CaseActions.as_view(), name="case-actions"),
     path("cases/<int:pk>/transitions/<str:name>/", views.CaseTransition.as_view(),
          name="case-transition"),
+    path("cases/<int:pk>/documents/", documents.DocumentList.as_view(), name="case-documents"),
+    path("cases/<int:pk>/documents/<str:code>/corrections/",
+         documents.DocumentCorrection.as_view(), name="case-document-correct"),
+    path("cases/<int:pk>/documents/<str:code>/<str:fmt>/", documents.DocumentFile.as_view(),
+         name="case-document-file"),
     path("ledgers/l0.xlsx", views.LedgerL0.as_view(), name="ledger-l0"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
          name="schema"),

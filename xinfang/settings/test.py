@@ -28,3 +28,7 @@ if not os.environ.get("DATABASE_URL"):
 # A second alias on the same test database, as a streaming replica would be (tests of the read
 # router turn XINFANG_READ_REPLICA on; by default every read stays on default).
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+
+# Documents: PDF conversion runs in a background thread after the commit; in tests it runs only
+# where a test starts it (a thread outliving its test would race the next test's flush).
+XINFANG_PDF_BACKGROUND = False

@@ -82,6 +82,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
             ("web:admin_password_resets", _("重置审批"), ("web:admin_password_resets",)),
             ("web:rules_profiles", _("规则配置"), ("web:rules_profiles",)),
             ("web:rules_calendar", _("节假日安排"), ("web:rules_calendar",)),
+            ("documents:templates", _("文书模板"), ("documents:templates",)),
         ]
     if m.role == Role.SECADMIN:
         return [

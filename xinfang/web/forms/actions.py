@@ -308,8 +308,16 @@ class DraftLetterForm(ActionForm):
     name, service_params = "draft_letter", ("body", "review_body")
     body = text(_("处理意见"), rows=8)
     review_body = text(
-        _("复查告知"), required=False, rows=2, help_text=_("告知信访人申请复查的期限和机关。")
+        _("复查告知"), rows=2, help_text=_("告知信访人申请复查的期限和机关（默认取本地规则配置）。")
     )
+
+    def setup(self) -> None:
+        # Issue 10: the letter starts from the findings per demand and the profile's review
+        # notice; the unit edits both.
+        from xinfang.documents.fill import letter_prefill, review_notice
+
+        self.fields["body"].initial = letter_prefill(self.case)
+        self.fields["review_body"].initial = review_notice(self.case)
 
 
 class ReturnLetterForm(ReasonForm):

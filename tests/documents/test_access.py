@@ -1,0 +1,140 @@
+"""The documents from the case page, the API and the command line, through the one door."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from tests.api.world import client_as
+from tests.documents.cases import MAIN, SECRET, walk
+from tests.documents.test_instruments import text_of
+from tests.web.conftest import signed_in
+from xinfang.documents.models import IssuedDocument
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(jianan):
+    return walk(jianan, until="record_pledge", petitioners=[MAIN, SECRET])
+
+
+def test_the_case_page_offers_the_issuable_documents(case, jianan):
+    page = signed_in(jianan.member("clerk")).get(reverse("web:case", kwargs={"pk": case.pk}))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert (
+        f"/cases/{case.pk}/documents/D1.docx" in html
+        and f"/cases/{case.pk}/documents/D2.pdf" in html
+    )
+    assert "D9-closing" not in html, "not closed: no closing report offered"
+
+
+def test_the_clerk_downloads_the_acceptance_notice_from_the_case_page(case, jianan):
+    response = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D1.docx")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    text = text_of(response.content)
+    assert "信访事项受理告知书" in text and case.number in text and "李秀英" in text
+
+
+def test_a_document_not_yet_issued_is_refused_with_the_step_it_waits_for(case, jianan):
+    response = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D9-closing.docx")
+    assert response.status_code == 409 and "尚未销号" in response.content.decode()
+
+
+def test_someone_outside_the_case_gets_a_404_not_the_document(case, jianan, jurisdiction):
+    other = jurisdiction("lihai")
+    for m in (jianan.member("discipline"), other.member("clerk")):
+        assert signed_in(m).get(f"/cases/{case.pk}/documents/D1.docx").status_code == 404
+        assert client_as(m).get(f"/api/cases/{case.pk}/documents/D1/docx/").status_code == 404
+    assert signed_in(jianan.member("sysadmin")).get(
+        f"/cases/{case.pk}/documents/D1.docx"
+    ).status_code in (302, 403)
+    assert not IssuedDocument.objects.exists(), "a refused reader froze nothing"
+
+
+def test_the_handling_unit_gets_its_copy_over_the_api(case, jianan):
+    api = client_as(jianan.member("township"))
+    listing = api.get(f"/api/cases/{case.pk}/documents/").json()
+    assert {r["code"] for r in listing} >= {"D1", "D2", "D5"}
+    d2 = next(r for r in listing if r["code"] == "D2")
+    assert d2["waiting_for"] == "" and d2["version"] is None
+    response = api.get(f"/api/cases/{case.pk}/documents/D1/docx/")
+    assert response.status_code == 200 and len(response["X-Content-SHA256"]) == 64
+    text = text_of(response.content)
+    assert "张三明" in text and "李秀英" not in text and case.query_code not in text
+    assert api.get(f"/api/cases/{case.pk}/documents/D9-closing/docx/").status_code == 422
+
+
+def test_a_correction_over_the_api_needs_a_reason_and_keeps_both_versions(case, jianan):
+    api = client_as(jianan.member("clerk"))
+    assert api.get(f"/api/cases/{case.pk}/documents/D2/docx/").status_code == 200
+    bad = api.post(f"/api/cases/{case.pk}/documents/D2/corrections/", {"reason": ""}, format="json")
+    assert bad.status_code == 422 and bad.json()["field"] == "reason"
+    ok = api.post(
+        f"/api/cases/{case.pk}/documents/D2/corrections/", {"reason": "日期笔误"}, format="json"
+    )
+    assert ok.status_code == 201 and ok.json()["version"] == 2
+    first = api.get(f"/api/cases/{case.pk}/documents/D2/docx/?version=1")
+    assert first.status_code == 200
+    assert IssuedDocument.objects.filter(case=case, code="D2").count() == 2
+
+
+def test_the_command_writes_the_document_as_the_user_may_see_it(case, jianan, tmp_path):
+    out = tmp_path / "d1.docx"
+    call_command(
+        "document",
+        case.number,
+        "D1",
+        "--as",
+        jianan.member("township").user.username,
+        "--out",
+        str(out),
+    )
+    text = text_of(out.read_bytes())
+    assert case.number in text and "李秀英" not in text
+    with pytest.raises(CommandError, match="无权查看"):
+        call_command(
+            "document",
+            case.number,
+            "D1",
+            "--as",
+            jianan.member("discipline").user.username,
+            "--out",
+            str(out),
+        )
+    with pytest.raises(CommandError, match="没有文书“D0”"):
+        call_command(
+            "document",
+            str(case.pk),
+            "D0",
+            "--as",
+            jianan.member("clerk").user.username,
+            "--out",
+            str(out),
+        )
+
+
+def test_a_pdf_not_yet_made_is_answered_at_once_with_pdf_in_progress(case, jianan, monkeypatch):
+    from xinfang.documents import pdf
+
+    monkeypatch.setattr(pdf, "soffice", lambda: "/usr/bin/soffice")
+    page = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D2.pdf")
+    assert page.status_code == 202 and "PDF 生成中" in page.content.decode()
+    assert page["Refresh"] == "3"
+    api = client_as(jianan.member("clerk")).get(f"/api/cases/{case.pk}/documents/D2/pdf/")
+    assert api.status_code == 202 and api.json()["status"] == "pending"
+
+
+def test_without_libreoffice_the_pdf_link_says_so_in_chinese(case, jianan, monkeypatch):
+    from xinfang.documents import pdf
+
+    monkeypatch.setattr(pdf, "soffice", lambda: None)
+    page = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D2.pdf")
+    assert page.status_code == 409 and "未安装 LibreOffice" in page.content.decode()
+    assert (
+        signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D2.docx").status_code
+        == 200
+    )

@@ -1,0 +1,138 @@
+"""Reads of the documents app, every one through the case door (``cases.selectors.case_for``):
+a user who may not see the case gets ``Case.DoesNotExist`` (a 404), never its documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xinfang.audit.services import DOWNLOAD, audit_record
+from xinfang.cases.disclosure import may_reveal_petitioner, reveal_reach
+from xinfang.cases.errors import Refused
+from xinfang.cases.models import Case
+from xinfang.cases.selectors import case_for
+from xinfang.org.models import Membership
+
+from .instruments import INSTRUMENTS, NotIssued
+from .models import Audience, Format, IssuedDocument, Rendition
+from .rendering import sha256
+
+
+def audience_for(case: Case, by: Membership | None) -> str:
+    """Which copy ``by`` may read: every petitioner in clear only for whom the disclosure rule
+    reveals them all; a handling unit gets the copy with confidential petitioners masked."""
+    reach = reveal_reach(case, by)
+    links = list(case.petitioner_links.select_related("petitioner"))
+    revealed = [
+        may_reveal_petitioner(case, link.petitioner, by, link=link, reach=reach) for link in links
+    ]
+    if links and all(revealed):
+        return Audience.FULL
+    if any(revealed) or (links and reach.value == "ordinary"):
+        return Audience.UNIT
+    return Audience.MASKED
+
+
+@dataclass(frozen=True)
+class Available:
+    code: str
+    title: str
+    issued: IssuedDocument | None  # the latest version, if frozen already
+    reason_not: str  # why it cannot be issued yet ("" when it can)
+    versions: int
+
+
+def documents_of(case: Case) -> list[Available]:
+    """Every instrument of the case: frozen ones with their latest version, the rest with what
+    the procedure still has to do before they can be issued. ``case`` came through the door."""
+    frozen: dict[str, list[IssuedDocument]] = {}
+    for doc in IssuedDocument.objects.filter(case=case).order_by("code", "version"):
+        frozen.setdefault(doc.code, []).append(doc)
+    rows = []
+    for code, spec in INSTRUMENTS.items():
+        versions = frozen.get(code, [])
+        reason = ""
+        if not versions:
+            try:
+                spec.ready(case)
+            except NotIssued as exc:
+                reason = str(exc)
+        rows.append(
+            Available(code, spec.title, versions[-1] if versions else None, reason, len(versions))
+        )
+    return rows
+
+
+def issued_versions(case: Case, code: str) -> list[IssuedDocument]:
+    return list(IssuedDocument.objects.filter(case=case, code=code).order_by("version"))
+
+
+def document_file(
+    *,
+    by: Membership | None,
+    case_id: int,
+    code: str,
+    fmt: str = Format.DOCX,
+    version: int | None = None,
+    via: str = "web",
+    ip: str = "",
+) -> Rendition:
+    """The file a user downloads: through the door, the copy their disclosure allows, the
+    version asked (default: the latest). Freezes the instrument on first request if the case
+    has reached the step that issues it. Each download is audited (identities leave the system).
+    Raises Case.DoesNotExist outside the user's scope, Refused when not issued or not ready."""
+    from .services import document_issue, rendition_pdf_ensure
+
+    case = case_for(by, case_id)
+    if fmt not in Format.values:
+        raise Refused(f"格式须为 docx 或 pdf，不是“{fmt}”。", field="format")
+    if code not in INSTRUMENTS:
+        raise Refused(f"没有文书“{code}”；可选：{'、'.join(INSTRUMENTS)}", field="code")
+    docs = IssuedDocument.objects.filter(case=case, code=code)
+    doc = docs.filter(version=version).first() if version else docs.order_by("-version").first()
+    if doc is None:
+        if version:
+            raise Refused(f"该文书没有第{version}版。", field="version")
+        doc = document_issue(case=case, code=code, by=by)
+    audience = audience_for(case, by)
+    row = Rendition.objects.filter(document=doc, audience=audience, format=fmt).first()
+    if fmt == Format.PDF and (row is None or row.status == Rendition.Status.FAILED):
+        docx = Rendition.objects.get(document=doc, audience=audience, format=Format.DOCX)
+        row = rendition_pdf_ensure(docx)
+    if row.status == Rendition.Status.READY:
+        rendition_check(row)
+    audit_record(
+        action=DOWNLOAD,
+        actor=by,
+        object_type="case",
+        object_id=case.pk,
+        ip=ip,
+        detail={
+            "document": code,
+            "version": doc.version,
+            "audience": audience,
+            "format": fmt,
+            "via": via,
+        },
+    )
+    return row
+
+
+class RenditionDamaged(Refused):
+    pass
+
+
+def rendition_check(row: Rendition) -> None:
+    """A stored file is served only if it still has the SHA-256 it was frozen with: a row edited
+    in the database is refused, naming the document, never handed out as the issued one."""
+    if sha256(bytes(row.content or b"")) != row.sha256:
+        doc = row.document
+        raise RenditionDamaged(
+            f"{doc.code} {doc.title} 第{doc.version}版（{row.format.upper()}）的校验值不符，"
+            "文件可能已被改动，不予下载；请联系安全管理员核查。",
+            field="sha256",
+        )
+
+
+def filename(row: Rendition) -> str:
+    doc = row.document
+    return f"{doc.case.number}-{doc.code}-{doc.title}-v{doc.version}.{row.format}"
