@@ -189,23 +189,20 @@ def main_links() -> QuerySet:
 def decorated(qs: QuerySet, *, by_due: bool = True) -> QuerySet:
     """Soonest running deadline first (overdue before due soon before the rest), then newest."""
     order = (due_first(),) if by_due else ()
-    return (
-        qs.order_by(*order, "-registered_at", "-pk")
-        .prefetch_related(
-            Prefetch(
-                "clocks",
-                to_attr="running_clocks",
-                queryset=Clock.objects.filter(status=Clock.Status.RUNNING).order_by("due_at"),
-            ),
-            Prefetch(
-                "petitioner_links",
-                to_attr="main_links",
-                queryset=main_links(),
-            ),
-            Prefetch(
-                "demands", to_attr="demand_list", queryset=Demand.objects.only("case", "category")
-            ),
-        )
+    return qs.order_by(*order, "-registered_at", "-pk").prefetch_related(
+        Prefetch(
+            "clocks",
+            to_attr="running_clocks",
+            queryset=Clock.objects.filter(status=Clock.Status.RUNNING).order_by("due_at"),
+        ),
+        Prefetch(
+            "petitioner_links",
+            to_attr="main_links",
+            queryset=main_links(),
+        ),
+        Prefetch(
+            "demands", to_attr="demand_list", queryset=Demand.objects.only("case", "category")
+        ),
     )
 
 
