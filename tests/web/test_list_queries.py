@@ -199,3 +199,16 @@ def test_counts_stop_at_the_cap_and_say_so(jianan, monkeypatch):
     assert len(body["results"]) == 2  # the pages past the count still read
     page = client.get(reverse("web:ledger")).content.decode()
     assert 'id="ledger-total">5+</span>' in page
+
+
+@pytest.mark.django_db
+def test_the_supervision_counts_stop_at_their_cap(jianan, monkeypatch):
+    """The late list's and the notices' counts read at most COUNT_CAP + 1 rows and say "N+"."""
+    from xinfang.web import supervision
+    from xinfang.web.views import lists
+
+    copies(jianan, 8, state="in_progress", overdue=True, warned=True)
+    monkeypatch.setattr(lists, "COUNT_CAP", 5)
+    monkeypatch.setattr(supervision, "COUNT_CAP", 5)
+    html = signed_in(jianan.member("approver")).get(reverse("web:supervision")).content.decode()
+    assert html.count('<span class="count">5+</span>') == 2  # the late cases and the notices

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from xinfang.cases import choices as c
 from xinfang.cases.models import Case, Demand, WarningNotice
+from xinfang.cases.paging import capped_text
 from xinfang.cases.rates import TargetResult, target_results
 from xinfang.cases.statcache import cached_over
 from xinfang.org.models import Unit
@@ -23,6 +24,9 @@ from .charts import Chart, count_chart, target_chart
 from .present import ClockView, clock_view
 
 LIST_SIZE = 20
+# The page's list counts stop here ("1000+"): a county with more late cases than this needs the
+# ledger's filters, not an exact figure read row by row on every reload.
+COUNT_CAP = 1000
 
 
 def unanswered_warnings():
@@ -52,13 +56,13 @@ class NoticeRow:
         return self.notice.answered_at is not None
 
 
-def warning_rows(scope: QuerySet[Case], now: datetime) -> tuple[list[NoticeRow], int]:
+def warning_rows(scope: QuerySet[Case], now: datetime) -> tuple[list[NoticeRow], str]:
     """Warning notices on cases in scope: unanswered first (soonest follow-up due first), then
     the most recently answered."""
     qs = WarningNotice.objects.filter(case__in=scope.values("pk")).select_related(
         "case", "follow_up"
     )
-    total = qs.count()
+    total = capped_text(qs, COUNT_CAP)
     unanswered = list(
         qs.filter(answered_at=None).order_by("follow_up__due_at", "-issued_at")[:LIST_SIZE]
     )

@@ -29,6 +29,7 @@ from ..forms.ledger import FLAG_LABELS, LedgerFilterForm
 from ..ledger import active_filters, ledger_rows, not_exported, sort_key
 from ..queues import decorated, rows
 from ..supervision import (
+    COUNT_CAP,
     LIST_SIZE,
     backlog_in,
     counts_by,
@@ -111,13 +112,13 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "home": jurisdiction_of(m),
             "open_total": open_count(scope, version=version),
             "late_rows": rows(late[:LIST_SIZE], now),
-            "late_total": capped_text(late),
+            "late_total": capped_text(late, COUNT_CAP),
             "notices": notices,
             "notice_total": notice_total,
             "owned": list(owned[:LIST_SIZE]),
-            "owned_total": owned.count(),
+            "owned_total": capped_text(owned, COUNT_CAP),
             "backlog": list(backlog[:LIST_SIZE]),
-            "backlog_total": backlog.count(),
+            "backlog_total": capped_text(backlog, COUNT_CAP),
             "targets": targets_for(jurisdiction_of(m), scope, version=version),
             "charts": counts_by(scope, version=version),
             "list_size": LIST_SIZE,
