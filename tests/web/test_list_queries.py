@@ -212,3 +212,14 @@ def test_the_supervision_counts_stop_at_their_cap(jianan, monkeypatch):
     monkeypatch.setattr(supervision, "COUNT_CAP", 5)
     html = signed_in(jianan.member("approver")).get(reverse("web:supervision")).content.decode()
     assert html.count('<span class="count">5+</span>') == 2  # the late cases and the notices
+
+
+@pytest.mark.django_db
+def test_the_case_page_reads_the_users_recusals_once(jianan):
+    """The request's door read them; the action checks reuse that instead of asking again."""
+    case = copies(jianan, 1)[0]
+    client = signed_in(jianan.member("clerk"))
+    client.get(reverse("web:case", kwargs={"pk": case.pk}))
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("web:case", kwargs={"pk": case.pk})).status_code == 200
+    assert sum("security_recusal" in q["sql"] for q in ctx.captured_queries) == 1
