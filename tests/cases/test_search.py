@@ -62,9 +62,11 @@ WORDS = [
 ]
 
 
+@pytest.mark.parametrize("few", [2000, 0], ids=["matches-drive", "per-case-lookup"])
 @pytest.mark.parametrize("text,expected", WORDS)
-def test_search_finds_the_same_cases_as_the_plain_scan(texts, text, expected, monkeypatch):
+def test_search_finds_the_same_cases_as_the_plain_scan(texts, text, expected, few, monkeypatch):
     jianan, made = texts
+    monkeypatch.setattr(search, "FEW_MATCHES", few)  # both ways of reading a phrase's matches
     hits = found(jianan, text)
     assert hits & {c.pk for c in made} == {made[i].pk for i in expected}
     assert hits == by_scan(jianan, text, monkeypatch)
@@ -94,3 +96,15 @@ def test_sqlite_reads_the_fts_tables_not_every_case(texts):
     assert "cases_case_fts VIRTUAL TABLE INDEX" in text, text
     assert "cases_demand_fts VIRTUAL TABLE INDEX" in text, text
     assert "LIKE" not in str(qs.query)  # no per-case text test left
+
+
+@pytest.mark.skipif(not SQLITE, reason="FTS5 is SQLite's")
+def test_a_common_phrase_is_looked_up_per_case_in_the_lists_order(texts, monkeypatch):
+    jianan, made = texts
+    monkeypatch.setattr(search, "FEW_MATCHES", 0)
+    qs = filter_cases(cases_for(jianan.member("clerk")), {"search": "低保资格"})
+    text = qs.order_by("-received_at", "-pk")[:50].explain()
+    # the matches are a list each case is looked up in, not ids driving the read of the cases
+    assert "SEARCH cases_case USING INTEGER PRIMARY KEY" not in text, text
+    assert "SCAN cases_case_fts VIRTUAL TABLE" in text, text
+    assert set(qs.values_list("pk", flat=True)) == {made[4].pk, made[5].pk}
