@@ -19,9 +19,10 @@ from xinfang.cases.dbstats import db_optimize
 from xinfang.cases.paging import capped_count
 from xinfang.cases.selectors import cases_for
 from xinfang.ledgers.filters import filter_ledger
+from xinfang.web import supervision
 from xinfang.web.ledger import ledger_rows
 from xinfang.web.queues import decorated, queue_for
-from xinfang.web.supervision import overdue_or_warned
+from xinfang.web.supervision import late_sides, overdue_or_warned
 
 pytestmark = pytest.mark.django_db
 PG = connection.vendor == "postgresql"
@@ -75,6 +76,26 @@ def test_the_ledger_sorted_by_next_due_reads_an_index(many):
     qs = ledger_rows(filter_ledger(cases_for(many.member("clerk")), {}), "due")
     text = plan(first_page(qs))
     assert not full_scans(text), text
+    if not PG:
+        # The sort itself comes off the due-sort index: SQLite orders only ties (the right part)
+        # instead of sorting every visible case for a page.
+        assert "case_due_sort_idx" in text, text
+        assert "USE TEMP B-TREE FOR ORDER BY" not in text, text
+
+
+def test_the_due_sort_puts_the_soonest_first_and_cases_without_a_deadline_last(many):
+    from xinfang.cases.models import Case
+
+    ended = Case.objects.filter(state="archived")
+    ended.filter(pk__in=ended.values("pk")[:100]).update(next_due_at=None)  # deadlines all ended
+    rows = list(
+        ledger_rows(filter_ledger(cases_for(many.member("clerk")), {}), "due").values_list(
+            "next_due_at", flat=True
+        )
+    )
+    dated = [d for d in rows if d is not None]
+    assert dated and rows[: len(dated)] == sorted(dated)  # the deadlines first, soonest first
+    assert rows[len(dated) :] == [None] * (len(rows) - len(dated)) != []  # then those without
 
 
 def test_the_api_list_with_its_overdue_column_reads_an_index(many):
@@ -118,6 +139,33 @@ def test_the_work_queue_and_supervision_lists_read_an_index(many):
         text = plan(first_page(qs, 30))
         assert not full_scans(text), text
     assert {b.key: b.total for b in queue_for(many.member("clerk"), now)}["propose"] >= 150
+
+
+def test_the_supervision_late_list_reads_the_due_order_off_an_index(many):
+    late, _warned = late_sides(cases_for(many.member("approver")), timezone.now())
+    text = plan(first_page(late, 20))
+    assert not full_scans(text), text
+    if not PG:
+        assert "case_due_sort_idx" in text, text
+        assert "USE TEMP B-TREE FOR ORDER BY" not in text, text  # only ties are sorted
+
+
+def test_the_late_list_is_the_late_or_warned_list_in_the_same_order(many, monkeypatch):
+    from xinfang.cases.models import Case
+
+    copies(many, 4, state="in_progress", warned=True)  # warned, deadline still ahead
+    no_deadline = copies(many, 2, state="in_progress", warned=True)
+    Case.objects.filter(pk__in=[c.pk for c in no_deadline]).update(next_due_at=None)
+    copies(many, 3, state="in_progress")  # neither late nor warned
+    now = timezone.now()
+    scope = cases_for(many.member("approver"))
+    expected = list(decorated(overdue_or_warned(scope, now)).values_list("pk", flat=True))
+    monkeypatch.setattr(supervision, "LIST_SIZE", 1000)
+    rows, total = supervision.late_list(scope, now)
+    assert [case.pk for case in rows] == expected
+    assert total == str(len(expected)) and {c.pk for c in no_deadline} <= set(expected)
+    monkeypatch.setattr(supervision, "COUNT_CAP", len(expected) - 1)
+    assert supervision.late_list(scope, now)[1] == f"{len(expected) - 1}+"
 
 
 @pytest.mark.skipif(not PG, reason="the trigram index is PostgreSQL's (migration 0007)")

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from tests.scale import copies
 from tests.web.conftest import signed_in
+from xinfang.cases.models import Case
 
 
 def queries(client, url: str, params: dict | None = None) -> tuple[int, object]:
@@ -119,10 +120,57 @@ def test_the_case_page_reads_as_many_queries_for_100_history_entries_as_for_10(j
 
 @pytest.mark.django_db
 def test_a_handlers_queue_shows_its_rows_not_just_a_count(jianan):
-    """The bucket the counts above measure really lists the copies (the test is not vacuous)."""
-    copies(jianan, 12, state="assigned", unit=jianan.townships["将官池镇"])
-    _, response = queries(signed_in(jianan.member("township")), reverse("web:home"))
-    assert response.content.decode().count('href="/cases/') >= 12
+    """The bucket the counts above measure really lists the copies (the test is not vacuous): the
+    overview shows the first rows, the count and a link; the bucket alone lists them all."""
+    from xinfang.web.queues import PER_BUCKET
+
+    made = copies(jianan, PER_BUCKET + 2, state="assigned", unit=jianan.townships["将官池镇"])
+    client = signed_in(jianan.member("township"))
+    _, response = queries(client, reverse("web:home"))
+    html = response.content.decode()
+    assert html.count('href="/cases/') == PER_BUCKET
+    assert f'<span class="count">{PER_BUCKET + 2}</span>' in html
+    assert 'href="?bucket=sign_for"' in html
+    _, alone = queries(client, reverse("web:home"), {"bucket": "sign_for"})
+    listed = alone.content.decode()
+    assert all(f'href="/cases/{case.pk}/"' in listed for case in made)
+    assert "待办理" not in listed.split("</main>")[0].split("待签收", 1)[1]  # one bucket only
+
+
+@pytest.mark.django_db
+def test_one_bucket_pages_at_a_fixed_number_of_queries(jianan):
+    """A bucket shown alone reads a page of rows: the same queries at 10 and at 100 cases, and the
+    second page holds the rest."""
+    from xinfang.web.queues import BUCKET_PAGE
+
+    small, large = same_at_10_and_100(
+        jianan, "clerk", reverse("web:home"), {"bucket": "propose"}, state="registered"
+    )
+    assert small == large
+    client = signed_in(jianan.member("clerk"))
+    first = client.get(reverse("web:home"), {"bucket": "propose"}).content.decode()
+    second = client.get(reverse("web:home"), {"bucket": "propose", "page": 2}).content.decode()
+    assert first.count('href="/cases/') == BUCKET_PAGE
+    waiting = Case.objects.filter(state="registered").count()  # the copies and their templates
+    assert second.count('href="/cases/') == min(BUCKET_PAGE, waiting - BUCKET_PAGE) > 0
+    assert "bucket=propose&amp;page=2" in first
+
+
+@pytest.mark.django_db
+def test_a_queue_count_stops_at_its_cap(jianan, monkeypatch):
+    from xinfang.web import queues
+
+    copies(jianan, queues.PER_BUCKET + 5, state="registered")
+    monkeypatch.setattr(queues, "QUEUE_COUNT_CAP", queues.PER_BUCKET + 1)
+    html = signed_in(jianan.member("clerk")).get(reverse("web:home")).content.decode()
+    assert f'<span class="count">{queues.PER_BUCKET + 1}+</span>' in html
+
+
+@pytest.mark.django_db
+def test_an_unknown_bucket_goes_back_to_the_queue(jianan):
+    client = signed_in(jianan.member("township"))
+    response = client.get(reverse("web:home"), {"bucket": "propose"})  # the clerk's, not theirs
+    assert response.status_code == 302 and response["Location"] == reverse("web:home")
 
 
 @pytest.mark.django_db
@@ -151,3 +199,27 @@ def test_counts_stop_at_the_cap_and_say_so(jianan, monkeypatch):
     assert len(body["results"]) == 2  # the pages past the count still read
     page = client.get(reverse("web:ledger")).content.decode()
     assert 'id="ledger-total">5+</span>' in page
+
+
+@pytest.mark.django_db
+def test_the_supervision_counts_stop_at_their_cap(jianan, monkeypatch):
+    """The late list's and the notices' counts read at most COUNT_CAP + 1 rows and say "N+"."""
+    from xinfang.web import supervision
+    from xinfang.web.views import lists
+
+    copies(jianan, 8, state="in_progress", overdue=True, warned=True)
+    monkeypatch.setattr(lists, "COUNT_CAP", 5)
+    monkeypatch.setattr(supervision, "COUNT_CAP", 5)
+    html = signed_in(jianan.member("approver")).get(reverse("web:supervision")).content.decode()
+    assert html.count('<span class="count">5+</span>') == 2  # the late cases and the notices
+
+
+@pytest.mark.django_db
+def test_the_case_page_reads_the_users_recusals_once(jianan):
+    """The request's door read them; the action checks reuse that instead of asking again."""
+    case = copies(jianan, 1)[0]
+    client = signed_in(jianan.member("clerk"))
+    client.get(reverse("web:case", kwargs={"pk": case.pk}))
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("web:case", kwargs={"pk": case.pk})).status_code == 200
+    assert sum("security_recusal" in q["sql"] for q in ctx.captured_queries) == 1

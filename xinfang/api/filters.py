@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from xinfang.cases.choices import OPEN_STATES
-from xinfang.cases.models import Case, Clock, Demand
+from xinfang.cases.models import Case, Clock
+from xinfang.cases.search import search_q
 
 from .membership import parse_id
 
@@ -52,20 +52,6 @@ def overdue_q(now: datetime) -> Q:
     """The same test on the case's own row: ``next_due_at`` is the soonest running deadline,
     kept by the clock engine, so no clock is read per case."""
     return Q(state__in=OPEN_STATES, next_due_at__lt=now)
-
-
-def search_q(text: str) -> Q:
-    """Text in the case number, the matter or a demand.
-
-    PostgreSQL: each part is a subquery run once over the trigram indexes of migration 0007.
-    SQLite has no such index: there the test runs per case while the list is read in its sort
-    order, so a page of a common word stops after its rows (a rare word still reads them all)."""
-    if connection.vendor == "postgresql":
-        in_cases = Case.objects.filter(Q(number__icontains=text) | Q(matter__icontains=text))
-        in_demands = Demand.objects.filter(text__icontains=text)
-        return Q(pk__in=in_cases.values("pk")) | Q(pk__in=in_demands.values("case_id"))
-    in_demands = Demand.objects.filter(case=OuterRef("pk"), text__icontains=text)
-    return Q(number__icontains=text) | Q(matter__icontains=text) | Q(Exists(in_demands))
 
 
 def filter_cases(qs: QuerySet[Case], params: Mapping, *, now: datetime | None = None

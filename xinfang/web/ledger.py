@@ -22,11 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from xinfang.cases import choices as c
-from xinfang.cases.models import Assignment, Case, CasePetitioner, Clock, Demand
+from xinfang.cases.duesort import due_first
+from xinfang.cases.models import Assignment, Case, Clock, Demand
 from xinfang.ledgers.filters import FILTER_NAMES, _values
+
+from .queues import main_links
 
 SORTS = {
     "-received": ("-received_at", "-pk"),
@@ -34,7 +37,7 @@ SORTS = {
     "number": ("year", "seq", "number"),
     "-number": ("-year", "-seq", "-number"),
     # ``next_due_at`` is kept on the case by the clock engine: no join over every clock.
-    "due": (F("next_due_at").asc(nulls_last=True), "-received_at", "-pk"),
+    "due": (due_first(), "-received_at", "-pk"),
 }
 DEFAULT_SORT = "-received"
 
@@ -58,9 +61,7 @@ def ledger_rows(qs: QuerySet[Case], sort: str) -> QuerySet[Case]:
             Prefetch(
                 "petitioner_links",
                 to_attr="main_links",
-                queryset=CasePetitioner.objects.filter(role=c.PetitionerRole.MAIN).select_related(
-                    "petitioner"
-                ),
+                queryset=main_links(),
             ),
             Prefetch("demands", to_attr="demand_list", queryset=Demand.objects.order_by("seq")),
             Prefetch(

@@ -3,6 +3,10 @@
 Every bucket starts from ``cases_for(membership)`` — the permission door — and narrows it by state
 and, for handling units, by the unit's own active assignment. The buckets approximate what
 ``available()`` would offer (the case page asks it exactly); they are a to-do list, not a door.
+
+The overview shows the first ``PER_BUCKET`` rows of each bucket and a count that stops at
+``QUEUE_COUNT_CAP``; "查看全部" opens one bucket alone, a page of ``BUCKET_PAGE`` rows at a time
+(``queue_page``). A page renders a fixed number of rows whatever the size of the queue.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
+from xinfang.cases.duesort import DueKey, due_first
 from xinfang.cases.models import Assignment, Case, CasePetitioner, Clock, Demand, WarningNotice
+from xinfang.cases.paging import CappedPaginator, capped_count
 from xinfang.cases.selectors import cases_for
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
@@ -24,7 +31,9 @@ from xinfang.security.masking import mask_name
 from .present import ClockView, clock_view
 
 S = c.State
-PER_BUCKET = 30
+PER_BUCKET = 10  # rows of each bucket on the overview
+BUCKET_PAGE = 50  # rows of a page of one bucket ("查看全部")
+QUEUE_COUNT_CAP = 1000  # a bucket's count stops here ("1000+")
 
 
 @dataclass
@@ -41,7 +50,13 @@ class Bucket:
     label: str
     rows: list[Row] = field(default_factory=list)
     total: int = 0
+    capped: bool = False  # more than QUEUE_COUNT_CAP
     more: str = ""  # a ledger filter (query string) listing the whole bucket
+    page: object = None  # the Page when one bucket is shown alone
+
+    @property
+    def total_text(self) -> str:
+        return f"{QUEUE_COUNT_CAP}+" if self.capped else str(self.total)
 
 
 Filter = Callable[[QuerySet, Membership, datetime], QuerySet]
@@ -98,8 +113,9 @@ def _running(**clock_filter):
 
 
 def _overdue(qs, m, now):
-    # The soonest running deadline is kept on the case (``next_due_at``, by the clock engine).
-    return qs.filter(next_due_at__lt=now)
+    # The soonest running deadline is kept on the case (``next_due_at``, by the clock engine);
+    # compared through the due sort's key, the range and the bucket's order are one index read.
+    return qs.filter(LessThan(DueKey(F("next_due_at")), now))
 
 
 def _due_soon(qs, m, now):
@@ -162,26 +178,33 @@ QUEUES: dict[str, list[tuple[str, str, Filter, str]]] = {
 ENDED_BUCKETS = {"archive"}
 
 
+def main_links() -> QuerySet:
+    """The main petitioners' links with only the name a list shows: the other encrypted columns
+    (ID number, phone, address) are not read, so a row decrypts one value per petitioner."""
+    return (
+        CasePetitioner.objects.filter(role=c.PetitionerRole.MAIN)
+        .select_related("petitioner")
+        .only("case", "role", "petitioner", "petitioner__name", "petitioner__confidential")
+    )
+
+
 def decorated(qs: QuerySet, *, by_due: bool = True) -> QuerySet:
     """Soonest running deadline first (overdue before due soon before the rest), then newest."""
-    order = (F("next_due_at").asc(nulls_last=True),) if by_due else ()
-    return (
-        qs.order_by(*order, "-registered_at", "-pk")
-        .prefetch_related(
-            Prefetch(
-                "clocks",
-                to_attr="running_clocks",
-                queryset=Clock.objects.filter(status=Clock.Status.RUNNING).order_by("due_at"),
-            ),
-            Prefetch(
-                "petitioner_links",
-                to_attr="main_links",
-                queryset=CasePetitioner.objects.filter(role=c.PetitionerRole.MAIN).select_related(
-                    "petitioner"
-                ),
-            ),
-            Prefetch("demands", to_attr="demand_list"),
-        )
+    order = (due_first(),) if by_due else ()
+    return qs.order_by(*order, "-registered_at", "-pk").prefetch_related(
+        Prefetch(
+            "clocks",
+            to_attr="running_clocks",
+            queryset=Clock.objects.filter(status=Clock.Status.RUNNING).order_by("due_at"),
+        ),
+        Prefetch(
+            "petitioner_links",
+            to_attr="main_links",
+            queryset=main_links(),
+        ),
+        Prefetch(
+            "demands", to_attr="demand_list", queryset=Demand.objects.only("case", "category")
+        ),
     )
 
 
@@ -201,16 +224,52 @@ def rows(cases, now: datetime) -> list[Row]:
     return out
 
 
+def _buckets(m: Membership):
+    return QUEUES.get(m.role, [])
+
+
+def _narrowed(m: Membership, now: datetime, narrow: Filter, key: str) -> QuerySet:
+    return decorated(narrow(cases_for(m), m, now), by_due=key not in ENDED_BUCKETS)
+
+
+def _shown(key: str, found: list[Row]) -> list[Row]:
+    # "Due soon" is each clock's own span (due_soon_hours): the query bounds it to three days.
+    if key == "soon":
+        return [r for r in found if any(v.tone == "soon" for v in r.clocks)]
+    return found
+
+
 def queue_for(m: Membership, now: datetime) -> list[Bucket]:
-    scope = cases_for(m)
+    """Every bucket of ``m``'s queue: its first ``PER_BUCKET`` rows and its capped count."""
     buckets = []
-    for key, label, narrow, more in QUEUES.get(m.role, []):
-        qs = narrow(scope, m, now)
+    for key, label, narrow, more in _buckets(m):
+        qs = _narrowed(m, now, narrow, key)
         bucket = Bucket(key=key, label=str(label), more=more)
-        found = rows(decorated(qs, by_due=key not in ENDED_BUCKETS)[:PER_BUCKET], now)
-        if key == "soon":
-            found = [r for r in found if any(v.tone == "soon" for v in r.clocks)]
-        bucket.rows = found
-        bucket.total = qs.count() if len(found) >= PER_BUCKET else len(found)
+        fetched = rows(qs[:PER_BUCKET], now)
+        bucket.rows = _shown(key, fetched)
+        if len(fetched) >= PER_BUCKET:
+            n = capped_count(qs, QUEUE_COUNT_CAP)
+            bucket.total, bucket.capped = min(n, QUEUE_COUNT_CAP), n > QUEUE_COUNT_CAP
+        else:
+            bucket.total = len(bucket.rows)
         buckets.append(bucket)
     return buckets
+
+
+def bucket_keys(m: Membership) -> list[str]:
+    return [key for key, *_ in _buckets(m)]
+
+
+def queue_page(m: Membership, now: datetime, key: str, number) -> Bucket | None:
+    """One bucket alone, a page of ``BUCKET_PAGE`` rows (``None``: ``m`` has no such bucket)."""
+    for k, label, narrow, more in _buckets(m):
+        if k != key:
+            continue
+        paginator = CappedPaginator(_narrowed(m, now, narrow, key), BUCKET_PAGE)
+        paginator.cap = QUEUE_COUNT_CAP
+        page = paginator.get_page(number)
+        bucket = Bucket(key=key, label=str(label), more=more, page=page)
+        bucket.rows = _shown(key, rows(page.object_list, now))
+        bucket.total, bucket.capped = min(paginator.count, QUEUE_COUNT_CAP), paginator.capped
+        return bucket
+    return None

@@ -7,11 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils.translation import gettext as _
 
 from xinfang.cases import choices as c
+from xinfang.cases.duesort import DueKey
 from xinfang.cases.models import Case, Demand, WarningNotice
+from xinfang.cases.paging import capped_count, capped_text
 from xinfang.cases.rates import TargetResult, target_results
 from xinfang.cases.statcache import cached_over
 from xinfang.org.models import Unit
@@ -21,8 +24,12 @@ from xinfang.rules.store import current_version, profile_of
 
 from .charts import Chart, count_chart, target_chart
 from .present import ClockView, clock_view
+from .queues import decorated
 
 LIST_SIZE = 20
+# The page's list counts stop here ("1000+"): a county with more late cases than this needs the
+# ledger's filters, not an exact figure read row by row on every reload.
+COUNT_CAP = 1000
 
 
 def unanswered_warnings():
@@ -41,6 +48,32 @@ def overdue_or_warned(scope: QuerySet[Case], now: datetime) -> QuerySet[Case]:
     )
 
 
+def late_sides(scope: QuerySet[Case], now: datetime) -> tuple[QuerySet[Case], QuerySet[Case]]:
+    """``overdue_or_warned`` as its two sides, each in the due order: past due; and warned but
+    not past due. Every past-due case sorts before every other, so the list is the first side
+    followed by the second — and each side is one index range in the due order
+    (``xinfang.cases.duesort``), where the OR made the database collect and sort every late case
+    of the county for a page of twenty."""
+    open_ = scope.filter(state__in=c.OPEN_STATES)
+    due = DueKey(F("next_due_at"))
+    late = decorated(open_.filter(LessThan(due, now)))
+    not_late = Q(GreaterThanOrEqual(due, now)) | Q(next_due_at=None)
+    warned = decorated(open_.filter(not_late, pk__in=unanswered_warnings()))
+    return late, warned
+
+
+def late_list(scope: QuerySet[Case], now: datetime) -> tuple[list[Case], str]:
+    """The first ``LIST_SIZE`` late or warned cases in the due order, and their capped count."""
+    late, warned = late_sides(scope, now)
+    rows = list(late[:LIST_SIZE])
+    if len(rows) < LIST_SIZE:
+        rows += list(warned[: LIST_SIZE - len(rows)])
+    n = capped_count(late, COUNT_CAP)
+    if n <= COUNT_CAP:
+        n += capped_count(warned, COUNT_CAP)
+    return rows, f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+
+
 @dataclass
 class NoticeRow:
     notice: WarningNotice
@@ -52,13 +85,13 @@ class NoticeRow:
         return self.notice.answered_at is not None
 
 
-def warning_rows(scope: QuerySet[Case], now: datetime) -> tuple[list[NoticeRow], int]:
+def warning_rows(scope: QuerySet[Case], now: datetime) -> tuple[list[NoticeRow], str]:
     """Warning notices on cases in scope: unanswered first (soonest follow-up due first), then
     the most recently answered."""
     qs = WarningNotice.objects.filter(case__in=scope.values("pk")).select_related(
         "case", "follow_up"
     )
-    total = qs.count()
+    total = capped_text(qs, COUNT_CAP)
     unanswered = list(
         qs.filter(answered_at=None).order_by("follow_up__due_at", "-issued_at")[:LIST_SIZE]
     )

@@ -199,10 +199,14 @@ class Access:
 
     @cached_property
     def recusal(self) -> str | None:
+        from xinfang.cases.selectors import DOOR_ATTR
         from xinfang.security.models import Recusal
         from xinfang.security.recusal import recusal_reason
 
         recused = self._recused
+        door = getattr(self.by, DOOR_ATTR, None)  # this request's door read the recusals already
+        if recused is None and door is not None and door.scope is not None:
+            recused = bool(door.recused_cases or door.recused_petitioners or door.recused_words)
         if recused is None:
             recused = Recusal.objects.filter(user_id=self.by.user_id, is_active=True).exists()
         return recusal_reason(user=self.by.user, case=self.case) if recused else None

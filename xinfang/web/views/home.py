@@ -11,7 +11,7 @@ from xinfang.cases.workflow import REGISTER_ROLES
 from xinfang.org.choices import ADMIN_ROLES
 
 from ..context import current_membership, membership_required, page
-from ..queues import queue_for
+from ..queues import queue_for, queue_page
 from .auth import ADMIN_HOME
 
 
@@ -30,12 +30,21 @@ def root(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     m = request.membership
     now = timezone.now()
-    buckets = queue_for(m, now)
+    key = request.GET.get("bucket")
+    if key:
+        # One bucket alone, a page at a time ("查看全部"); an unknown bucket is not an error.
+        bucket = queue_page(m, now, key, request.GET.get("page"))
+        if bucket is None:
+            return redirect("web:home")
+        buckets = [bucket]
+    else:
+        buckets = queue_for(m, now)
     return page(
         request,
         "web/home.html",
         {
             "buckets": buckets,
+            "one_bucket": bool(key),
             "now": now,
             "may_register": m.role in REGISTER_ROLES,
             "empty": not any(b.rows for b in buckets),

@@ -27,14 +27,15 @@ from ..context import (
 )
 from ..forms.ledger import FLAG_LABELS, LedgerFilterForm
 from ..ledger import active_filters, ledger_rows, not_exported, sort_key
-from ..queues import decorated, rows
+from ..queues import rows
 from ..supervision import (
+    COUNT_CAP,
     LIST_SIZE,
     backlog_in,
     counts_by,
+    late_list,
     leader_owned,
     open_count,
-    overdue_or_warned,
     targets_for,
     warning_rows,
 )
@@ -100,7 +101,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     scope = cases_for(m)
     version = cases_version()  # the statistics below are kept until a case changes
-    late = decorated(overdue_or_warned(scope, now))
+    late, late_total = late_list(scope, now)
     notices, notice_total = warning_rows(scope, now)
     owned = leader_owned(scope)
     backlog = backlog_in(scope)
@@ -110,14 +111,14 @@ def supervision(request: HttpRequest) -> HttpResponse:
         {
             "home": jurisdiction_of(m),
             "open_total": open_count(scope, version=version),
-            "late_rows": rows(late[:LIST_SIZE], now),
-            "late_total": capped_text(late),
+            "late_rows": rows(late, now),
+            "late_total": late_total,
             "notices": notices,
             "notice_total": notice_total,
             "owned": list(owned[:LIST_SIZE]),
-            "owned_total": owned.count(),
+            "owned_total": capped_text(owned, COUNT_CAP),
             "backlog": list(backlog[:LIST_SIZE]),
-            "backlog_total": backlog.count(),
+            "backlog_total": capped_text(backlog, COUNT_CAP),
             "targets": targets_for(jurisdiction_of(m), scope, version=version),
             "charts": counts_by(scope, version=version),
             "list_size": LIST_SIZE,

@@ -1,0 +1,52 @@
+"""Soonest deadline first, cases without a running deadline last — read off an index on both
+databases.
+
+PostgreSQL sorts ``next_due_at ASC NULLS LAST`` straight off the ``(next_due_at)`` b-tree (NULLs
+are stored last there). SQLite stores NULLs first and cannot read an index backwards for the NULLs
+alone, so ``NULLS LAST`` made it sort every visible case for a page of 50. On SQLite the order is
+``COALESCE(next_due_at, NO_DEADLINE)`` instead — the same order, since no deadline is later than
+``NO_DEADLINE`` — and migration ``0010_lists2_due_sort`` indexes exactly that expression.
+"""
+
+from __future__ import annotations
+
+from django.db.models import DateTimeField, F, Func, OrderBy
+
+# Later than any deadline; in the text form Django stores datetimes in on SQLite.
+NO_DEADLINE = "9999-12-31 23:59:59"
+SQLITE_INDEX_SQL = (
+    "CREATE INDEX IF NOT EXISTS case_due_sort_idx "
+    f"ON cases_case (COALESCE(next_due_at, '{NO_DEADLINE}'))"
+)
+
+
+class DueKey(Func):
+    """The sort key: the column itself on PostgreSQL, ``COALESCE(column, NO_DEADLINE)`` on SQLite
+    (the indexed expression). A function, not the bare column, so a query selecting the column
+    cannot swap the key for the column's position in its select list."""
+
+    arity = 1
+    output_field = DateTimeField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(self.source_expressions[0])
+
+    def as_sqlite(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"COALESCE({column}, '{NO_DEADLINE}')", params
+
+
+class DueFirst(OrderBy):
+    """``ORDER BY`` the soonest running deadline, cases without one last."""
+
+    def __init__(self):
+        super().__init__(DueKey(F("next_due_at")), nulls_last=True)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # COALESCE is never NULL; SQLite will not read an index for an explicit NULLS LAST.
+        key, params = compiler.compile(self.expression)
+        return f"{key} ASC", params
+
+
+def due_first() -> DueFirst:
+    return DueFirst()
