@@ -191,15 +191,16 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
                             [pk, "申请危房改造补助", category])
                 cur.execute(
                     "INSERT INTO cases_caseevent (case_id, seq, at, type, actor_role, from_state, "
-                    "to_state, payload, profile_code, profile_version) VALUES "
-                    "(%s, 1, %s, 'register', 'clerk', '', 'registered', '{}', 'jianan', 1)",
+                    "to_state, payload, profile_code, profile_version, mac, mac_key_id) VALUES "
+                    "(%s, 1, %s, 'register', 'clerk', '', 'registered', '{}', 'jianan', 1, '', '')",
                     [pk, now])
                 cur.execute(
                     "INSERT INTO cases_clock (case_id, name, kind, label, amount, unit, roll, "
                     "started_at, due_at, provisional, explanation, status, paused_seconds, "
-                    "extensions, alert_roles, due_soon_hours, seed) VALUES (%s, 'routing', "
+                    "extensions, alert_roles, due_soon_hours, seed, due_soon_alerted, "
+                    "overdue_alerted) VALUES (%s, 'routing', "
                     "'deadline', '登记转送', 15, 'days', %s, %s, %s, %s, '[]', 'running', 0, 0, "
-                    "'[]', 24, '')", [pk, True, now, now, False])
+                    "'[]', 24, '', %s, %s)", [pk, True, now, now, False, False, False])
                 cur.execute("COMMIT")
 
         if want("register"):
@@ -238,8 +239,8 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
                             [floor_case])
                 cur.execute(
                     "INSERT INTO cases_caseevent (case_id, seq, at, type, actor_role, from_state, "
-                    "to_state, payload, profile_code, profile_version) VALUES "
-                    "(%s, %s, %s, 'bench', 'clerk', '', '', '{}', 'jianan', 1)",
+                    "to_state, payload, profile_code, profile_version, mac, mac_key_id) VALUES "
+                    "(%s, %s, %s, 'bench', 'clerk', '', '', '{}', 'jianan', 1, '', '')",
                     [floor_case, next_seq[0], now])
                 cur.execute("COMMIT")
 
