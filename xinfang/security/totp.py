@@ -62,14 +62,11 @@ def totp_qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=4, border=2)
 
 
-def totp_confirm(*, user: Any, secret: str, code: str, ip: str = "") -> bool:
-    """Store ``secret`` as the user's second factor if ``code`` was made from it."""
-    step = _matching_step(secret, code)
-    if step is None:
-        return False
+def _enrol(user: Any, secret: str, *, last_step: int | None, ip: str) -> None:
+    """Store ``secret`` as the user's second factor, remember the step already used, audit it."""
     _store_secret(user, secret)
-    get_user_model()._default_manager.filter(pk=user.pk).update(totp_last_step=step)
-    user.totp_last_step = step
+    get_user_model()._default_manager.filter(pk=user.pk).update(totp_last_step=last_step)
+    user.totp_last_step = last_step
     audit.audit_record(
         action=audit.PROFILE_CHANGE,
         actor=user,
@@ -78,6 +75,14 @@ def totp_confirm(*, user: Any, secret: str, code: str, ip: str = "") -> bool:
         ip=ip,
         detail={"change": "totp_enable"},
     )
+
+
+def totp_confirm(*, user: Any, secret: str, code: str, ip: str = "") -> bool:
+    """Store ``secret`` as the user's second factor if ``code`` was made from it."""
+    step = _matching_step(secret, code)
+    if step is None:
+        return False
+    _enrol(user, secret, last_step=step, ip=ip)
     return True
 
 
@@ -85,17 +90,7 @@ def totp_enable(user: Any, *, ip: str = "") -> str:
     """Give the user a fresh TOTP secret at once and return its ``otpauth://`` URI (for the
     command line and tests; the page enrols through ``totp_new`` and ``totp_confirm``)."""
     secret = totp_new()
-    _store_secret(user, secret)
-    get_user_model()._default_manager.filter(pk=user.pk).update(totp_last_step=None)
-    user.totp_last_step = None
-    audit.audit_record(
-        action=audit.PROFILE_CHANGE,
-        actor=user,
-        object_type="user",
-        object_id=user.pk,
-        ip=ip,
-        detail={"change": "totp_enable"},
-    )
+    _enrol(user, secret, last_step=None, ip=ip)
     return totp_uri(user, secret)
 
 
