@@ -5,3 +5,9 @@ urlpatterns = [
     path("", include("xinfang.documents.urls")),
     path("", include("xinfang.web.urls")),
 ]
+
+# Error pages in Chinese (JSON under /api/) when DEBUG is off; xinfang.web.errors covers DEBUG on.
+handler400 = "xinfang.web.errors.bad_request"
+handler403 = "xinfang.web.errors.permission_denied"
+handler404 = "xinfang.web.errors.page_not_found"
+handler500 = "xinfang.web.errors.server_error"
