@@ -8,7 +8,10 @@ writers outright. A registration that rolls back rolls its increment back too: n
 
 from __future__ import annotations
 
+import re
 import string
+import unicodedata
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -49,3 +52,70 @@ def next_number(*, jurisdiction: Unit, year: int, pattern: str) -> tuple[int, st
     seq = CaseNumberSequence.objects.get(jurisdiction=jurisdiction, year=year).last
     prefix = jurisdiction.short_name or jurisdiction.name
     return seq, pattern.format(prefix=prefix, year=year, seq=seq)
+
+
+# Reading a number as people type it ---------------------------------------------------------
+#
+# The acceptance notice prints 建安信〔2026〕0032号, but a petitioner at the service-hall
+# terminal or a clerk typing from a photocopy writes [2026], (2026), （2026）, drops 号 or the
+# zeros, or gives the serial alone. A number is read as (prefix, year, serial) and compared on
+# those, never on brackets.
+
+_BRACKETS = str.maketrans("", "", "[]()〔〕【】［］（）{}<>《》〈〉「」")
+_SPELLING = re.compile(r"^(?P<prefix>\D*?)(?P<year>(?:19|20)\d\d)\D*?(?P<seq>\d{1,6})$")
+_SERIAL_ALONE = re.compile(r"^(?P<seq>\d{1,6})$")
+
+
+@dataclass(frozen=True)
+class NumberSpelling:
+    prefix: str | None  # None: not typed (the serial alone, or the year and serial only)
+    year: int | None  # None: the serial alone, read in the current year
+    seq: int
+
+
+def read_number(text: str) -> NumberSpelling | None:
+    """The parts of a typed case number, or None when it cannot be one."""
+    plain = unicodedata.normalize("NFKC", text or "")
+    plain = "".join(plain.split()).rstrip("号")
+    if m := _SERIAL_ALONE.match(plain):  # the serial alone: digits only, no bracketed year
+        return NumberSpelling(prefix=None, year=None, seq=int(m["seq"]))
+    plain = plain.translate(_BRACKETS).replace("-", "")
+    if m := _SPELLING.match(plain):
+        return NumberSpelling(prefix=m["prefix"] or None, year=int(m["year"]), seq=int(m["seq"]))
+    return None
+
+
+def cases_numbered(text: str, *, scope=None, year: int | None = None):
+    """The cases whose number is a spelling of ``text``: the exact number first, else every case
+    whose (prefix, year, serial) matches — the serial alone in ``year`` (default: this year).
+
+    ``scope`` is a Case queryset to search in (the permission door's, or one jurisdiction's);
+    the answer is a list, usually of one. Uses the (jurisdiction, year, seq) unique index.
+    """
+    from django.utils import timezone
+
+    from .models import Case
+
+    scope = Case.objects.all() if scope is None else scope
+    text = (text or "").strip()
+    if not text:
+        return []
+    exact = list(scope.filter(number=text)[:2])
+    if exact:
+        return exact
+    spelt = read_number(text)
+    if spelt is None:
+        return []
+    in_year = spelt.year or year or timezone.localdate().year
+    offices = CaseNumberSequence.objects.filter(year=in_year, last__gte=spelt.seq).values(
+        "jurisdiction"
+    )
+    found = list(scope.filter(jurisdiction__in=offices, year=in_year, seq=spelt.seq)[:50])
+    if spelt.prefix is not None:
+        found = [case for case in found if _prefix_of(case.number) == spelt.prefix]
+    return found
+
+
+def _prefix_of(number: str) -> str | None:
+    spelt = read_number(number)
+    return spelt.prefix if spelt else None

@@ -143,10 +143,14 @@ def case_for(by: Membership | None, pk: int) -> Case:
 def case_for_query_code(number: str, code: str) -> Case | None:
     """The petitioner's own door (no sign-in): the case number and the query code printed on the
     acceptance notice, compared in constant time. None for any mismatch."""
+    from .numbering import cases_numbered
+
     number, code = (number or "").strip(), (code or "").strip().upper()
     if not number or not code:
         return None
-    case = Case.objects.filter(number=number).exclude(query_code="").first()
-    if case is None or not constant_time_compare(case.query_code.upper(), code):
-        return None
-    return case
+    # The number as typed: any bracket spelling, with or without 号, the serial alone this year.
+    found = None
+    for case in cases_numbered(number, scope=Case.objects.exclude(query_code="")):
+        if constant_time_compare(case.query_code.upper(), code):
+            found = case
+    return found

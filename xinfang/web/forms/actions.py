@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
 from xinfang.cases.models import Case
+from xinfang.cases.numbering import cases_numbered
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import propose_units
 from xinfang.org.choices import Level, Role, UnitKind
@@ -74,32 +75,52 @@ class DeclineForm(ActionForm):
 
 class MergeForm(ActionForm):
     name, service_params = "merge", ("into", "note")
-    into = text(_("合并至（信访件编号）"), help_text=_("填写本机关已登记的同一事项信访件编号。"))
+    pick = forms.ChoiceField(label=_("合并至"), required=False)
+    into = text(
+        _("或填写信访件编号"),
+        required=False,
+        help_text=_("括号写法、“号”字均可省略；本年度的信访件可只填序号。"),
+    )
     note = text(_("说明"), required=False, rows=2)
 
     def setup(self):
-        scope = (
-            cases_for(self.membership)
-            .filter(jurisdiction=self.case.jurisdiction)
+        self.scope = cases_for(self.membership)
+        candidates = (
+            self.scope.filter(jurisdiction=self.case.jurisdiction)
             .exclude(pk=self.case.pk)
             .exclude(state=c.State.MERGED)
         )
         people = self.case.petitioner_links.values("petitioner")
         self.suggestions = list(
-            scope.filter(petitioner_links__petitioner__in=people)
+            candidates.filter(petitioner_links__petitioner__in=people)
             .distinct()
             .order_by("-received_at")[:20]
         )
-        self.fields["into"].widget.attrs["list"] = "merge-into-options"
+        self.fields["pick"].choices = [("", _("（同一信访人的其他信访件）"))] + [
+            (str(s.pk), f"{s.number}　{s.matter[:30]}") for s in self.suggestions
+        ]
 
-    def clean_into(self):
-        number = self.cleaned_data["into"].strip()
-        found = cases_for(self.membership).filter(number=number).first()
-        if found is None:
-            raise forms.ValidationError(
-                _("没有找到编号为“%(n)s”的信访件（或您无权查看）。"), params={"n": number}
-            )
-        return found
+    def clean(self):
+        data = super().clean()
+        picked, typed = data.get("pick"), (data.get("into") or "").strip()
+        if picked:
+            data["into"] = next(s for s in self.suggestions if str(s.pk) == picked)
+        elif typed:
+            found = [f for f in cases_numbered(typed, scope=self.scope) if f.pk != self.case.pk]
+            if not found:
+                self.add_error("into", forms.ValidationError(
+                    _("没有找到编号为“%(n)s”的信访件（或您无权查看）。"), params={"n": typed}
+                ))
+            elif len(found) > 1:
+                self.add_error("into", forms.ValidationError(
+                    _("“%(n)s”对应多件信访件，请填写完整编号，如 %(a)s。"),
+                    params={"n": typed, "a": found[0].number},
+                ))
+            else:
+                data["into"] = found[0]
+        else:
+            self.add_error("pick", _("请选择或填写要合并至的信访件。"))
+        return data
 
 
 # 转 ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
+from xinfang.cases.numbering import cases_numbered
 from xinfang.cases.selectors import case_for_query_code
 from xinfang.cases.services import perform, refusal
 from xinfang.security.auth import client_ip
@@ -171,6 +172,9 @@ def progress(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render(request, form, None, status=400)
     number, code = form.cleaned_data["number"].strip(), form.cleaned_data["code"]
+    # Every spelling of one case's number counts against that case, not against the spelling.
+    spelt = cases_numbered(number, scope=Case.objects.exclude(query_code=""))
+    number = spelt[0].number if len(spelt) == 1 else number
     if _blocked(request, number=number):
         return _render(request, form, None, status=429, error=too_many)
     case = case_for_query_code(number, code)
