@@ -139,7 +139,7 @@ class CaseSummary(serializers.Serializer):
     overdue = serializers.BooleanField(default=False)
 
     def get_petitioner(self, case) -> str:
-        links = [link for link in case.petitioner_links.all() if link.role == c.PetitionerRole.MAIN]
+        links = [link for link in case.petitioner_links.all() if link.role in c.PETITIONING_ROLES]
         return "、".join(mask_name(link.petitioner.name) for link in links)
 
 

@@ -66,6 +66,11 @@ class PetitionerRole(models.TextChoices):
     REPRESENTATIVE = "representative", _("代表")
 
 
+# Who petitions: the petitioner, or a representative chosen by a group (national §18 — a
+# representative is a petitioner, and may be the only one registered). Companions are not.
+PETITIONING_ROLES = (PetitionerRole.MAIN, PetitionerRole.REPRESENTATIVE)
+
+
 class Gender(models.TextChoices):
     MALE = "M", _("男")
     FEMALE = "F", _("女")

@@ -182,7 +182,7 @@ def main_links() -> QuerySet:
     """The main petitioners' links with only the name a list shows: the other encrypted columns
     (ID number, phone, address) are not read, so a row decrypts one value per petitioner."""
     return (
-        CasePetitioner.objects.filter(role=c.PetitionerRole.MAIN)
+        CasePetitioner.objects.filter(role__in=c.PETITIONING_ROLES)
         .select_related("petitioner")
         .only("case", "role", "petitioner", "petitioner__name", "petitioner__confidential")
     )

@@ -248,7 +248,8 @@ class Case(models.Model):
     @property
     def main_petitioner(self) -> Petitioner | None:
         link = (
-            self.petitioner_links.filter(role=c.PetitionerRole.MAIN)
+            self.petitioner_links.filter(role__in=c.PETITIONING_ROLES)
+            .order_by("role", "pk")  # "main" sorts before "representative"
             .select_related("petitioner")
             .first()
         )

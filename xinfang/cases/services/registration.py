@@ -102,9 +102,9 @@ def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...
         errors["received_at"] = "信访时间不能晚于当前时间"
     if data.headcount < 1:
         errors["headcount"] = "来访人数至少为1"
-    mains = [p for p in data.petitioners if p.role == c.PetitionerRole.MAIN]
+    mains = [p for p in data.petitioners if p.role in c.PETITIONING_ROLES]
     if data.kind != c.Kind.OPINION_INCIDENT and not mains:
-        errors["petitioners"] = "至少登记一名信访人"
+        errors["petitioners"] = "至少登记一名信访人或代表"
     for i, p in enumerate(data.petitioners):
         if p.petitioner_id and not Petitioner.objects.filter(pk=p.petitioner_id).exists():
             errors[f"petitioners[{i}].petitioner_id"] = "所选信访人不存在"
@@ -224,7 +224,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
 
     petitioners = [(_petitioner(p, data), p.role) for p in data.petitioners]
     secret = _confidential_people(petitioners, data)
-    mains = [p for p, role in petitioners if role == c.PetitionerRole.MAIN]
+    mains = [p for p, role in petitioners if role in c.PETITIONING_ROLES]
     earlier = list(earlier_cases(jurisdiction=jurisdiction, petitioners=mains)) if mains else []
     year = data.received_at.astimezone(jurisdiction_tz()).year
     seq, number = next_number(

@@ -66,7 +66,8 @@ class RecusalForm(PlainForm):
                 return data
             data["case"] = case if target == "case" else None
             if target == "petitioner":
-                link = case.petitioner_links.filter(role=c.PetitionerRole.MAIN).order_by("pk")
+                link = case.petitioner_links.filter(role__in=c.PETITIONING_ROLES)
+                link = link.order_by("role", "pk")
                 link = link.select_related("petitioner").first()
                 if link is None:
                     self.add_error("case_number", _("本件没有登记信访人。"))

@@ -1,0 +1,46 @@
+"""A representative is a petitioner: one registered alone makes a case, and every list names them
+(issue 15: "至少登记一名信访人" refused a representative alone)."""
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import id_number
+from xinfang.cases import choices as c
+from xinfang.cases.errors import Refused
+from xinfang.cases.services import PetitionerInput
+
+from .conftest import signed_in
+from .test_flows import registration_data
+
+pytestmark = pytest.mark.django_db
+
+
+def representative(name="李代表", role=c.PetitionerRole.REPRESENTATIVE):
+    return PetitionerInput(name=name, id_number=id_number("41102319700101123"), role=role)
+
+
+def test_a_representative_alone_is_registered_and_named(jianan, register):
+    case = register(petitioners=[representative()], headcount=6)
+    assert case.main_petitioner.name == "李代表"
+    assert case.collective  # six came; the representative speaks for them
+    html = signed_in(jianan.member("clerk")).get(reverse("web:home")).content.decode()
+    assert case.number in html
+    api = signed_in(jianan.member("clerk")).get(f"/api/cases/{case.pk}/").json()
+    assert "李*表" in str(api)
+
+
+def test_a_companion_alone_is_still_refused_with_the_reason(jianan, register):
+    with pytest.raises(Refused) as refused:
+        register(petitioners=[representative(role=c.PetitionerRole.COMPANION)])
+    assert refused.value.errors["petitioners"] == "至少登记一名信访人或代表"
+
+
+def test_the_form_registers_a_representative_alone(jianan):
+    client = signed_in(jianan.member("clerk"))
+    data = registration_data(jianan)
+    for key in [k for k in data if k.startswith("p-1-")]:
+        del data[key]
+    data["p-TOTAL_FORMS"] = "1"
+    data["p-0-role"] = c.PetitionerRole.REPRESENTATIVE
+    response = client.post(reverse("web:register"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
