@@ -79,7 +79,8 @@ def test_shipped_notice_carries_chinese_names_and_its_source():
     notice = shipped_notice(2026)
 
     assert notice is not None
-    assert notice.source == SHIPPED_SOURCE == "chinese-calendar 1.11.0"
+    assert notice.source == SHIPPED_SOURCE
+    assert SHIPPED_SOURCE == "国务院办公厅节假日安排（随系统内置，数据版本 1.11.0）"
     assert notice.makeup_workdays == {
         date(2026, 1, 4): "元旦",
         date(2026, 2, 14): "春节",

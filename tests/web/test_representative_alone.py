@@ -44,3 +44,13 @@ def test_the_form_registers_a_representative_alone(jianan):
     data["p-0-role"] = c.PetitionerRole.REPRESENTATIVE
     response = client.post(reverse("web:register"), data)
     assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def test_a_form_without_people_says_so_in_the_offices_words(jianan):
+    client = signed_in(jianan.member("clerk"))
+    data = registration_data(jianan)
+    for key in [k for k in data if k.startswith(("p-0-", "p-1-"))]:
+        del data[key]
+    data["p-TOTAL_FORMS"] = "0"
+    html = client.post(reverse("web:register"), data).content.decode()
+    assert "至少登记一名信访人或代表" in html and "表单" not in html

@@ -37,7 +37,8 @@ from datetime import date, datetime, timedelta
 
 import chinese_calendar
 
-SHIPPED_SOURCE = f"chinese-calendar {chinese_calendar.__version__}"
+# Where a shipped year's holidays come from, as the calendar page and the history say it.
+SHIPPED_SOURCE = f"国务院办公厅节假日安排（随系统内置，数据版本 {chinese_calendar.__version__}）"
 
 # chinese_calendar keys its tables by English names; these are the names the notice itself uses.
 _CHINESE_NAMES = {

@@ -3,6 +3,7 @@ gist of its payload. Presentation only; nothing here decides anything about a ca
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -154,6 +155,23 @@ ROUTES = {"upper_office": _l("上一级信访工作机构"), "discipline": _l("�
 MAX_VALUE = 120
 
 
+@functools.cache
+def _rule_labels() -> dict[str, str]:
+    from xinfang.rules.profile import shipped_profiles
+
+    labels: dict[str, str] = {}
+    for profile in shipped_profiles().values():
+        labels.update({r.name: r.note for r in profile.routing if r.note})
+        labels.update({r.name: r.label for r in (*profile.clocks, *profile.constraints)})
+        labels.update({r.name: r.label for r in profile.warnings})
+    return labels
+
+
+def rule_label(name: str) -> str:
+    """A profile rule's Chinese label for a history line (the history keeps the rule's name)."""
+    return _rule_labels().get(name, name)
+
+
 def event_label(event_type: str) -> str:
     t = TRANSITIONS.get(event_type)
     if t is not None:
@@ -186,6 +204,8 @@ def _value_text(key: str, value, event_type: str) -> str:
         return role_label(value)
     if key == "route":
         return str(ROUTES.get(value, value))
+    if key == "rule" and isinstance(value, str):
+        return rule_label(value)
     if key in ("awaiting", "to", "cc") and isinstance(value, list):
         return "、".join(role_label(v) for v in value)
     if key == "clocks" and isinstance(value, list):

@@ -11,6 +11,7 @@ from xinfang.audit.services import ACTIONS
 from xinfang.org.choices import Level, Role, UnitKind
 from xinfang.org.models import Unit
 
+from ..admin_services import profile_names
 from .common import PlainForm, choice, date_field, flag, text
 from .registers import UnitChoice
 
@@ -80,7 +81,10 @@ class UnitForm(PlainForm):
         super().__init__(*args, prefix="u", **kw)
         units = Unit.objects.filter(is_active=True).order_by("path")
         self.fields["parent"].choices = [("", _("—无（顶层单位）—")), *unit_choices(units)]
-        self.fields["profile_code"].choices = [NO_PROFILE, *((c, c) for c in profile_codes)]
+        names = profile_names()
+        self.fields["profile_code"].choices = [
+            NO_PROFILE, *((c, names.get(c, c)) for c in profile_codes)
+        ]
         self.fields["profile_code"].help_text = _(
             "只为设有信访受理机关的县（区）、乡镇（街道）等单位选择。"
         )
@@ -94,7 +98,10 @@ class UnitEditForm(PlainForm):
 
     def __init__(self, *args, profile_codes: list[str], **kw):
         super().__init__(*args, prefix="e", **kw)
-        self.fields["profile_code"].choices = [NO_PROFILE, *((c, c) for c in profile_codes)]
+        names = profile_names()
+        self.fields["profile_code"].choices = [
+            NO_PROFILE, *((c, names.get(c, c)) for c in profile_codes)
+        ]
         self.fields["profile_code"].help_text = _(
             "更换规则配置记入审计日志；已受理的信访件仍按受理时的配置版本办理。"
         )

@@ -16,6 +16,19 @@ class PlainForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # Django's "---------" for an unchosen select reads as a glitch on a Chinese page.
+            if getattr(field, "empty_label", None) == "---------":
+                field.empty_label = _("—请选择—")
+            if isinstance(field, forms.ChoiceField) and not isinstance(
+                field, forms.ModelChoiceField
+            ):
+                choices = list(field.choices)
+                if any(label == "---------" for _value, label in choices):
+                    field.choices = [
+                        (value, _("—请选择—") if label == "---------" else label)
+                        for value, label in choices
+                    ]
 
 
 def text(

@@ -95,6 +95,7 @@ class RegistrationForm(PlainForm):
         villages = Unit.objects.filter(level=Level.VILLAGE, is_active=True)
         if chosen and str(chosen).isdigit() and townships.filter(pk=chosen).exists():
             self.fields["village"].queryset = villages.filter(parent_id=chosen)
+            self.fields["village"].empty_label = _("—请选择—")  # the township is chosen
         else:
             self.fields["village"].queryset = villages.none()
 
@@ -201,10 +202,20 @@ class RespondentForm(PlainForm):
             ).order_by("path")
 
 
+class _PeopleFormSet(forms.BaseFormSet):
+    # Django's own wording ("请至少提交 1 个表单") speaks of forms, not of people.
+    default_error_messages = {"too_few_forms": _("至少登记一名信访人或代表。")}
+
+
+class _DemandFormSet(forms.BaseFormSet):
+    default_error_messages = {"too_few_forms": _("至少登记一项诉求。")}
+
+
 PetitionerFormSet = forms.formset_factory(
-    PetitionerForm, extra=0, min_num=1, validate_min=True, can_delete=True
+    PetitionerForm, formset=_PeopleFormSet, extra=0, min_num=1, validate_min=True,
+    can_delete=True,
 )
 DemandFormSet = forms.formset_factory(
-    DemandForm, extra=0, min_num=1, validate_min=True, can_delete=True
+    DemandForm, formset=_DemandFormSet, extra=0, min_num=1, validate_min=True, can_delete=True
 )
 RespondentFormSet = forms.formset_factory(RespondentForm, extra=0, can_delete=True)

@@ -19,6 +19,7 @@ from xinfang.security.auth import client_ip
 from ..admin_services import (
     AdminRefused,
     profile_codes,
+    profile_names,
     unit_create,
     unit_set_active,
     unit_update,
@@ -77,8 +78,10 @@ def admin_units(request: HttpRequest) -> HttpResponse:
     if q:
         qs = qs.filter(name__icontains=q)
     page_obj = paged(request, qs)
+    names = profile_names()
     for unit in page_obj.object_list:
         unit.depth = min(unit.path.count("/") - 2, 5)
+        unit.profile_label = names.get(unit.profile_code, unit.profile_code)
     return page(
         request,
         "web/admin_units.html",
