@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from xinfang.web.views.public import CASE_LIMIT, FAIL_LIMIT
 
@@ -119,3 +120,16 @@ def test_an_address_is_blocked_after_many_visitors_guesses(jianan, register, mon
 def test_no_sign_in_is_needed_and_staff_pages_stay_closed(client):
     assert client.get(reverse("web:public")).status_code == 200
     assert client.get(reverse("web:home")).status_code == 302
+
+
+def test_the_review_right_is_told_and_the_invitation_goes_once_rated(jianan, register, client):
+    case = walk(jianan, register(), "delivered")
+    html = ask(client, case).content.decode()
+    window = case.clocks.get(name="review_request_window")
+    until = window.due_at.astimezone(timezone.get_current_timezone())
+    assert f"自收到处理意见书之日起30日内（{until.year}年{until.month}月{until.day}日前）" in html
+    assert "向区乡村振兴局（书面提出复查申请）提出复查请求" in html  # jianan's 附件6
+    assert "欢迎您对办理结果作出评价" in html
+    client.post(reverse("web:public_rate"), {"rating": "satisfied", "reason": ""})
+    rated = client.get(reverse("web:public")).content.decode()
+    assert "您已评价" in rated and "欢迎您对办理结果作出评价" not in rated

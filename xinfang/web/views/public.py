@@ -35,6 +35,7 @@ from xinfang.cases.models import Case
 from xinfang.cases.numbering import cases_numbered
 from xinfang.cases.selectors import case_for_query_code
 from xinfang.cases.services import perform, refusal
+from xinfang.rules.store import profile_of
 from xinfang.security.auth import client_ip
 from xinfang.security.throttle import throttle_blocked_until, throttle_hit
 
@@ -66,7 +67,7 @@ PLAIN_WORDS = {
     S.LETTER_DRAFTED: gettext_lazy("调查已完成，处理意见正在审核。"),
     S.LETTER_APPROVED: gettext_lazy("处理意见已审定，即将出具处理意见书。"),
     S.LETTER_ISSUED: gettext_lazy("处理意见书已出具，正在送达给您。"),
-    S.DELIVERED: gettext_lazy("处理意见书已送达。欢迎您对办理结果作出评价。"),
+    S.DELIVERED: gettext_lazy("处理意见书已送达。"),
     S.CLOSED: gettext_lazy("您的信访事项已办结。"),
     S.ARCHIVED: gettext_lazy("您的信访事项已办结归档。"),
     S.MERGED: gettext_lazy("您的这次信访已与同一事项的另一次信访合并办理。"),
@@ -137,6 +138,26 @@ def progress_steps(case: Case) -> list[tuple[str, object]]:
     return [(label, at) for label, at in steps if at]
 
 
+REVIEW_WINDOWS = {"review_request_window": "review", "rereview_request_window": "rereview"}
+
+
+def review_right(case: Case) -> dict | None:
+    """The petitioner's right to ask for a review (复查) or re-review (复核) of the decision, and
+    until when, from the window clock the delivery started — told on the page while it runs."""
+    window = (
+        case.clocks.filter(name__in=REVIEW_WINDOWS, status="running").order_by("due_at").first()
+    )
+    if window is None:
+        return None
+    stage = getattr(profile_of(case.profile).review_windows, REVIEW_WINDOWS[window.name])
+    return {
+        "what": _("复查") if window.name == "review_request_window" else _("复核"),
+        "days": window.amount,
+        "until": window.due_at,
+        "to": stage.to or _("原办理机关的上一级机关"),
+    }
+
+
 def _may_rate(case: Case) -> bool:
     return not case.rating and refusal("record_rating", case=case, by=None) is None
 
@@ -150,6 +171,7 @@ def _render(request, form, case, rating_form=None, status=200, error=""):
                 "state_label": case.get_state_display(),
                 "steps": progress_steps(case),
                 "may_rate": _may_rate(case),
+                "review_right": review_right(case),
                 "rating_form": rating_form or PublicRatingForm(),
                 "rating_label": case.get_rating_display() if case.rating else "",
             }
