@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from xinfang.org.choices import UnitKind
 from xinfang.org.models import Unit
 from xinfang.rules.profile import Profile
 from xinfang.security.recusal import unit_recusal_reason
@@ -9,6 +10,11 @@ from xinfang.security.recusal import unit_recusal_reason
 from ..errors import Refused
 from ..facts import case_facts
 from ..models import Case
+
+# Not offered as assisting units on the assign form: the office that registers and assigns (it
+# leads only where a profile's routing rule names its kind) and the discipline commission (it
+# takes a case as lead or by transfer).
+NEVER_ASSISTING = (UnitKind.PETITION_OFFICE, UnitKind.POVERTY_OFFICE, UnitKind.DISCIPLINE)
 
 
 def check_assignable(*, case: Case, unit: Unit, profile: Profile) -> None:
@@ -24,6 +30,16 @@ def check_assignable(*, case: Case, unit: Unit, profile: Profile) -> None:
         if rule.when.matches(facts):
             raise Refused(f"不能交办给{unit}：违反规则“{rule.label}”（{rule.name}，{rule.seed}）。",
                           field="lead")
+
+
+def _local(units: list[Unit], case: Case) -> list[Unit]:
+    """属地管理: of several units of one kind, the one of the case's township alone (not every
+    township of the district); a kind that does not sit inside townships (an area team, a
+    bureau) keeps them all, the locality's own first."""
+    if not case.township_id:
+        return units
+    local = [u for u in units if u.is_within(case.township)]
+    return local or sorted(units, key=lambda u: not u.is_within(case.township))
 
 
 def propose_units(*, case: Case, profile: Profile) -> list[dict]:
@@ -43,10 +59,11 @@ def propose_units(*, case: Case, profile: Profile) -> list[dict]:
                 return False
             return True
 
-        lead = [u for u in units if u.kind == rule.lead and ok(u)]
-        if case.township_id:  # an area's own team or township first, where the rule names one
-            lead.sort(key=lambda u: not u.is_within(case.township))
-        assist = [u for kind in rule.assist for u in units if u.kind == kind and ok(u)]
+        lead = _local([u for u in units if u.kind == rule.lead and ok(u)], case)
+        assist = [
+            u for kind in rule.assist for u in _local([u for u in units if u.kind == kind], case)
+            if ok(u)
+        ]
         proposals.append({"rule": rule.name, "note": rule.note, "seed": rule.seed,
                           "lead": lead, "assist": assist})
     return proposals

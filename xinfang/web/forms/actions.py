@@ -17,6 +17,7 @@ from xinfang.cases.models import Case
 from xinfang.cases.numbering import cases_numbered
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import propose_units
+from xinfang.cases.services.routing import NEVER_ASSISTING
 from xinfang.org.choices import Level, Role, UnitKind
 from xinfang.org.models import Membership, Unit, User
 from xinfang.rules.store import profile_of
@@ -176,7 +177,9 @@ class AssignForm(ActionForm):
             groups.append((_("规则建议"), [(str(u.pk), u.name) for u in proposed]))
         groups.append((_("其他单位") if proposed else _("辖区单位"), rest))
         self.fields["lead"].choices = groups
-        self.fields["assisting"].choices = [(str(u.pk), u.name) for u in units]
+        self.fields["assisting"].choices = [
+            (str(u.pk), u.name) for u in units if u.kind not in NEVER_ASSISTING
+        ]
         if proposed:
             self.fields["lead"].initial = str(proposed[0].pk)
 
