@@ -10,7 +10,7 @@ from tests.conftest import sh
 from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import CaseEvent
-from xinfang.cases.services import perform
+from xinfang.cases.services import perform, refusal
 from xinfang.cases.workflow import TRANSITIONS
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,12 @@ def test_a_referred_case_walks_every_step_from_register_to_review(jianan, regist
         deliverer="陈晓东",
         recipient="张三明",
     )
-    step("notify_offices", township, offices="区委宣传部、区网信办")
+    # Not an opinion incident: nothing to report to the publicity and cyberspace offices, and a
+    # notice already delivered is not offered again (issue 15).
+    not_opinion = "本件不是舆情件，无需通报宣传网信部门。"
+    assert refusal("notify_offices", case=case, by=township) == not_opinion
+    again = refusal("deliver_acceptance_notice", case=case, by=township)
+    assert again.startswith("受理告知书已于")
     step("submit_report", township, kind="initial", text="初步核实：补助已拨付至镇财政所")
     step(
         "record_finding",
@@ -150,7 +155,6 @@ def test_a_referred_case_walks_every_step_from_register_to_review(jianan, regist
         "sign_for",
         "log_contact",
         "deliver_acceptance_notice",
-        "notify_offices",
         "submit_report",
         "record_finding",
         "request_extension",

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.utils import timezone
+
 from xinfang.org.models import Membership
 
+from .. import choices as c
 from ..models import Case, WarningNotice
 from .base import Access, is_office_of, profile_for
 
@@ -50,6 +53,28 @@ def _request_extension(case: Case, by: Membership | None, access: Access | None)
     return None
 
 
+def _deliver_acceptance_notice(
+    case: Case, by: Membership | None, access: Access | None
+) -> str | None:
+    delivered = (
+        case.documents.filter(kind=c.DocumentKind.ACCEPTANCE_NOTICE, status=c.DocumentStatus.ISSUED)
+        .order_by("issued_at")
+        .values_list("issued_at", flat=True)
+        .first()
+    )
+    if delivered:
+        return f"受理告知书已于{timezone.localtime(delivered):%Y-%m-%d %H:%M}送达。"
+    return None
+
+
+def _notify_offices(case: Case, by: Membership | None, access: Access | None) -> str | None:
+    # Seed 001 二(三): 舆情件 are reported to the publicity and cyberspace offices; an ordinary
+    # petition has nothing for them.
+    if case.kind != c.Kind.OPINION_INCIDENT:
+        return "本件不是舆情件，无需通报宣传网信部门。"
+    return None
+
+
 PRECONDITIONS: dict[str, Callable[[Case, Membership | None, Access | None], str | None]] = {
     "sign_for": _sign_for,
     "record_rating": _record_rating,
@@ -57,6 +82,8 @@ PRECONDITIONS: dict[str, Callable[[Case, Membership | None, Access | None], str 
     "answer_warning": _answer_warning,
     "open_review": _open_review,
     "request_extension": _request_extension,
+    "deliver_acceptance_notice": _deliver_acceptance_notice,
+    "notify_offices": _notify_offices,
 }
 
 
