@@ -300,6 +300,34 @@ def profile_event_label(name: str) -> str:
 
 # -- audit entries ---------------------------------------------------------------------------------
 
+# What an audit entry is about, in the audit log's 对象 column (the entry keeps the code).
+AUDIT_OBJECTS = {
+    "address": _l("来源地址"),
+    "attachment": _l("附件"),
+    "backup": _l("备份"),
+    "calendar_year": _l("节假日安排"),
+    "case": _l("信访件"),
+    "checkpoints": _l("审计检查点"),
+    "document_template": _l("文书模板"),
+    "document": _l("文书"),
+    "key": _l("密钥"),
+    "key_file": _l("密钥文件"),
+    "ledger": _l("台账"),
+    "mac_key": _l("审计签名密钥"),
+    "petitioner": _l("信访人"),
+    "recusal": _l("回避申报"),
+    "user": _l("用户"),
+    "unit": _l("单位"),
+    "profile": _l("规则配置"),
+    "session": _l("会话"),
+}
+
+
+def audit_object(object_type: str, object_id: str) -> str:
+    label = AUDIT_OBJECTS.get(object_type, object_type)
+    return f"{label} {object_id}".strip()
+
+
 AUDIT_KEYS = {
     "change": _l("变更"),
     "username": _l("用户名"),

@@ -13,7 +13,7 @@ from xinfang.org.choices import Role
 
 from ..context import page, role_required
 from ..forms.admin import ACTION_LABELS, AuditFilterForm
-from ..present import audit_detail
+from ..present import audit_detail, audit_object
 from .admin import paged
 
 # -- the audit trail (auditor) -------------------------------------------------------------------
@@ -60,7 +60,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page_obj": page_obj,
-            "rows": [(e, audit_detail(e.detail)) for e in page_obj.object_list],
+            "rows": [
+                (e, audit_object(e.object_type, e.object_id), audit_detail(e.detail))
+                for e in page_obj.object_list
+            ],
             "extra": kept.urlencode(),
             "labels": ACTION_LABELS,
             "verified": verified,
