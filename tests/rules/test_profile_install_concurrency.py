@@ -6,7 +6,7 @@ import pytest
 
 from tests.cases.test_concurrency import run_in_threads
 from tests.conftest import register_in
-from tests.rules.test_profile_versions import another, raised_jianan
+from tests.rules.test_profile_versions import NEXT, another, raised_jianan
 from xinfang.audit.models import AuditEntry
 from xinfang.cases.models import CaseEvent
 from xinfang.demo.org import build_jurisdiction
@@ -29,7 +29,7 @@ def test_the_same_file_installed_at_once_is_stored_once():
         rows.append(profile_install(text=text, source="jianan-v3.yaml"))
 
     assert run_in_threads(install, THREADS) == []
-    assert ProfileVersion.objects.filter(code="jianan", version=3).count() == 1
+    assert ProfileVersion.objects.filter(code="jianan", version=NEXT).count() == 1
     assert len({r.row.pk for r in rows}) == 1
     assert sum(r.created for r in rows) == 1
     assert AuditEntry.objects.filter(detail__change="profile_install").count() == 1
@@ -61,7 +61,7 @@ def test_two_texts_under_one_version_at_once_one_wins_and_the_other_is_refused()
 
     assert len(won) == 1 and len(errors) == 1
     assert isinstance(errors[0], ProfileError) and errors[0].errors[0].key == "version"
-    assert ProfileVersion.objects.get(code="jianan", version=3).text == won[0]
+    assert ProfileVersion.objects.get(code="jianan", version=NEXT).text == won[0]
 
 
 def test_two_migrations_at_once_move_each_case_once():

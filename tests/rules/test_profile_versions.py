@@ -35,7 +35,16 @@ def jianan_text() -> str:
     return (SHIPPED / "jianan.yaml").read_text(encoding="utf-8")
 
 
-def raised_jianan(version: int = 3, first_contact_days: int = 2) -> str:
+def shipped_version(code: str) -> int:
+    text = (SHIPPED / f"{code}.yaml").read_text(encoding="utf-8")
+    return int(re.search(r"^version: (\d+)$", text, flags=re.M).group(1))
+
+
+V = shipped_version("jianan")  # the shipped version, whatever it is now
+NEXT = V + 1
+
+
+def raised_jianan(version: int = NEXT, first_contact_days: int = 2) -> str:
     """jianan with its version raised and the first-petition contact limit changed (1 → N days)."""
     text = re.sub(r"^version: \d+$", f"version: {version}", jianan_text(), flags=re.M)
     head, sep, rest = text.partition("  - name: first_contact\n")
@@ -62,29 +71,29 @@ def first_contact(case: Case) -> Clock:
 
 
 def test_a_raised_version_is_used_by_new_cases_and_open_cases_keep_theirs(jianan):
-    # given: a case accepted under the shipped version 2 (first contact within 1 day)
+    # given: a case accepted under the shipped version V (first contact within 1 day)
     old_case = register_in(jianan)
-    assert (old_case.profile.code, old_case.profile.version) == ("jianan", 2)
+    assert (old_case.profile.code, old_case.profile.version) == ("jianan", V)
     old_due = first_contact(old_case).due_at
     admin = jianan.member("sysadmin")
 
-    # when: the administrator installs version 3 (2 days)
+    # when: the administrator installs version V+1 (2 days)
     result = profile_install(text=raised_jianan(), source="jianan-v3.yaml", by=admin, ip="1.2.3.4")
 
     # then: stored, audited, and new cases run under it
-    assert result.created and result.previous.version == 2
+    assert result.created and result.previous.version == V
     assert result.open_cases_on_older == 1
-    assert current_version("jianan").version == 3
+    assert current_version("jianan").version == NEXT
     entry = AuditEntry.objects.get(action="profile_change", detail__change="profile_install")
-    assert entry.detail["version"] == 3 and entry.detail["previous"] == 2
+    assert entry.detail["version"] == NEXT and entry.detail["previous"] == V
     assert entry.actor_id == admin.user_id and entry.ip == "1.2.3.4"
     new_case = register_in(jianan, matter="另一件：反映低保未落实", petitioners=another(1))
-    assert new_case.profile.version == 3
+    assert new_case.profile.version == NEXT
     assert first_contact(new_case).amount == 2
     assert first_contact(new_case).due_at == sh(2026, 9, 17)
-    # and the open case keeps version 2 and its clock
+    # and the open case keeps version V and its clock
     old_case.refresh_from_db()
-    assert old_case.profile.version == 2
+    assert old_case.profile.version == V
     assert first_contact(old_case).due_at == old_due == sh(2026, 9, 16)
     assert profile_of(old_case.profile).clock("first_contact").amount == 1
 
@@ -92,7 +101,7 @@ def test_a_raised_version_is_used_by_new_cases_and_open_cases_keep_theirs(jianan
 def test_migrating_open_cases_lists_the_clocks_that_move_and_writes_one_history_entry_each(
     jianan,
 ):
-    # given: two open cases under version 2 and one closed-out (declined) case
+    # given: two open cases under version V and one closed-out (declined) case
     a = register_in(jianan)
     b = register_in(jianan, matter="反映低保未落实", petitioners=another(1))
     declined = register_in(jianan, matter="反映与扶贫无关的邻里纠纷", petitioners=another(2))
@@ -114,7 +123,7 @@ def test_migrating_open_cases_lists_the_clocks_that_move_and_writes_one_history_
     # when: they migrate
     done = profile_migrate(target=v3, by=admin, ip="1.2.3.4", at=sh(2026, 9, 14, 15))
 
-    # then: the cases run under version 3 with the clock recomputed …
+    # then: the cases run under version V+1 with the clock recomputed …
     assert len(done.cases) == 2
     for case in (a, b):
         case.refresh_from_db()
@@ -123,14 +132,14 @@ def test_migrating_open_cases_lists_the_clocks_that_move_and_writes_one_history_
         assert (clock.due_at, clock.amount) == (sh(2026, 9, 17), 2)
         assert case.next_due_at <= clock.due_at
         event = case.events.get(type=PROFILE_MIGRATED)
-        assert (event.profile_code, event.profile_version) == ("jianan", 3)
-        assert event.payload["from_version"] == 2 and event.payload["to_version"] == 3
+        assert (event.profile_code, event.profile_version) == ("jianan", NEXT)
+        assert event.payload["from_version"] == V and event.payload["to_version"] == NEXT
         assert event.actor_role == "sysadmin" and event.at == sh(2026, 9, 14, 15)
         moved = {c["clock"]: c for c in event.payload["clocks"]}
         assert moved["first_contact"]["new_due"] == "2026-09-17T00:00:00+08:00"
     # … the declined case keeps its version, and the migration is audited once
     declined.refresh_from_db()
-    assert declined.profile.version == 2
+    assert declined.profile.version == V
     assert not declined.events.filter(type=PROFILE_MIGRATED).exists()
     entry = AuditEntry.objects.get(detail__change="profile_migrate")
     assert entry.detail["cases"] == 2 and entry.detail["clocks_moved"] == 2
@@ -170,14 +179,14 @@ def test_the_same_file_twice_is_a_no_op_and_another_text_under_a_used_version_is
     assert (issue.file, issue.key, issue.line) == ("b.yaml", "version", line_of(other, "version:"))
     assert "请提高版本号" in issue.message
     assert list(ProfileVersion.objects.filter(code="jianan").values_list("version", flat=True)) == [
-        3
+        NEXT
     ]
 
 
 def test_a_version_below_the_newest_is_refused(jianan):
-    profile_install(text=raised_jianan(version=4), source="v4.yaml")
-    with pytest.raises(ProfileError, match="版本号须高于4"):
-        profile_install(text=raised_jianan(version=3), source="v3.yaml")
+    profile_install(text=raised_jianan(version=NEXT + 1), source="v4.yaml")
+    with pytest.raises(ProfileError, match=f"版本号须高于{NEXT + 1}"):
+        profile_install(text=raised_jianan(version=NEXT), source="v3.yaml")
 
 
 def test_a_yaml_mistake_is_reported_with_its_line_and_key_and_nothing_is_stored(jianan):
@@ -189,18 +198,18 @@ def test_a_yaml_mistake_is_reported_with_its_line_and_key_and_nothing_is_stored(
     assert issue.line == line_of(text, "unit: dayz")
     assert issue.file == "jianan-v3.yaml"
 
-    broken = "code: jianan\nversion: 3\nclocks: [\n"
+    broken = f"code: jianan\nversion: {NEXT}\nclocks: [\n"
     with pytest.raises(ProfileError) as syntax:
         profile_install(text=broken, source="x.yaml")
     assert syntax.value.errors[0].line == 4 and "YAML" in syntax.value.errors[0].message
-    assert not ProfileVersion.objects.filter(code="jianan", version=3).exists()
+    assert not ProfileVersion.objects.filter(code="jianan", version=NEXT).exists()
 
 
 def test_a_dry_run_checks_and_stores_nothing(jianan):
     current_version("jianan")
     result = profile_install(text=raised_jianan(), source="v3.yaml", dry_run=True)
-    assert result.dry_run and result.row is None and result.previous.version == 2
-    assert not ProfileVersion.objects.filter(version=3).exists()
+    assert result.dry_run and result.row is None and result.previous.version == V
+    assert not ProfileVersion.objects.filter(version=NEXT).exists()
     assert not AuditEntry.objects.filter(detail__change="profile_install").exists()
 
 
@@ -252,32 +261,33 @@ def shipped_copy(tmp_path, settings):
 
 
 def test_sync_installs_a_shipped_file_whose_version_was_raised(jianan, shipped_copy):
-    assert current_version("jianan").version == current_version("national").version == 2
+    assert current_version("jianan").version == V
+    current_version("national")
     (shipped_copy / "jianan.yaml").write_text(raised_jianan(), encoding="utf-8")
     assert {s.code: s.state for s in shipped_states()}["jianan"] == "newer"
 
     results = {r.code: r for r in profile_sync()}
 
-    assert results["jianan"].state == "installed" and results["jianan"].version == 3
+    assert results["jianan"].state == "installed" and results["jianan"].version == NEXT
     assert results["national"].state == "up_to_date"
-    assert current_version("jianan").version == 3
+    assert current_version("jianan").version == NEXT
     assert {s.code: s.state for s in shipped_states()}["jianan"] == "installed"
     assert [r.state for r in profile_sync()].count("installed") == 0  # idempotent
 
 
 def test_sync_reports_a_shipped_file_changed_without_a_new_version(jianan, shipped_copy):
     current_version("jianan")
-    changed = raised_jianan(version=2)
+    changed = raised_jianan(version=V)
     (shipped_copy / "jianan.yaml").write_text(changed, encoding="utf-8")
     assert {s.code: s.state for s in shipped_states()}["jianan"] == "changed"
 
     results = {r.code: r for r in profile_sync()}
 
     assert results["jianan"].state == "refused" and "请提高版本号" in results["jianan"].message
-    assert current_version("jianan").version == 2
+    assert current_version("jianan").version == V
 
 
 def test_sync_leaves_an_administrators_higher_version_in_force(jianan, shipped_copy):
-    profile_install(text=raised_jianan(version=7), source="v7.yaml")
+    profile_install(text=raised_jianan(version=NEXT + 4), source="v7.yaml")
     results = {r.code: r for r in profile_sync()}
-    assert results["jianan"].state == "up_to_date" and results["jianan"].version == 7
+    assert results["jianan"].state == "up_to_date" and results["jianan"].version == NEXT + 4
