@@ -346,6 +346,37 @@ def profile_versions(code: str | None = None):
     return rows.order_by("code", "-version")
 
 
+def parent_name(row: ProfileVersion) -> str:
+    """The name of the profile ``row`` extends, as pinned with it (empty for a root profile)."""
+    code = profile_of(row).extends
+    if not code:
+        return ""
+    try:
+        data = yaml.safe_load((row.parents or {}).get(code) or "")
+    except yaml.YAMLError:
+        data = None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else code
+
+
+def profile_names(codes: Sequence[str]) -> dict[str, str]:
+    """code → the Chinese name of its newest stored version, else of its shipped file."""
+    names = {}
+    for code, name in ProfileVersion.objects.filter(code__in=codes).order_by("code", "version")\
+            .values_list("code", "name"):  # fmt: skip
+        names[code] = name
+    for code in codes:
+        path = Path(settings.XINFANG_PROFILE_DIR) / f"{code}.yaml"
+        if code not in names and path.is_file():
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError:
+                continue
+            if isinstance(data, dict) and isinstance(data.get("name"), str):
+                names[code] = data["name"]
+    return names
+
+
 def version_by_ref(ref: str) -> ProfileVersion | None:
     """``code`` (the newest) or ``code@version``."""
     code, _sep, version = ref.partition("@")
@@ -524,7 +555,7 @@ def profile_migrate(
             append_event(
                 case=case, type=PROFILE_MIGRATED, by=membership, at=at,
                 actor_role=membership.role if membership else "system",
-                payload={"profile": target.code, "from_version": from_version,
+                payload={"profile": target.name, "from_version": from_version,
                          "to_version": target.version,
                          "clocks": [move.as_payload() for move in moves],
                          "migrated_by": user.get_username() if user else actor_name},
