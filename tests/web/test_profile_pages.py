@@ -7,7 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.conftest import register_in
-from tests.rules.test_profile_versions import NEXT, V, line_of, raised_jianan
+from tests.rules.test_profile_versions import (  # noqa: F401 (shipped_copy: a fixture)
+    NEXT,
+    V,
+    line_of,
+    raised_jianan,
+    shipped_copy,
+)
 from xinfang.audit.models import AuditEntry
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.store import current_version
@@ -33,7 +39,8 @@ def test_a_file_with_a_mistake_shows_its_line_and_key_and_installs_nothing(jiana
     html = response.content.decode()
     errors = html.split('id="profile-errors"', 1)[1].split("</div>", 1)[0]
     assert f"第 {line_of(text, 'unit: dayz')} 行" in errors
-    assert "<code>clocks[0].unit</code>" in errors and "dayz" in errors
+    assert "<code>clocks[0].unit</code>" in errors
+    assert "&#x27;dayz&#x27; 不是可用的取值之一" in errors
     assert "有 1 处错误，未安装" in html
     assert not ProfileVersion.objects.filter(version=NEXT).exists()
 
@@ -107,3 +114,23 @@ def test_profile_pages_show_chinese_names_not_codes(jianan):
     assert "许昌市建安区涉贫信访舆情专项整治工作方案" in listing and "建安区" in listing
     unit_form = admin.get(reverse("web:admin_unit", args=[jianan.county.pk])).content.decode()
     assert ">许昌市建安区涉贫信访舆情专项整治工作方案</option>" in unit_form
+
+
+def test_a_raised_shipped_file_is_shown_and_installed_from_the_page(jianan, shipped_copy):  # noqa: F811
+    current_version("national")
+    current_version("jianan")
+    (shipped_copy / "jianan.yaml").write_text(raised_jianan(), encoding="utf-8")
+    client = signed_in(jianan.member("sysadmin"))
+
+    html = client.get(reverse("web:rules_versions")).content.decode()
+    shipped = html.split('id="shipped-pending"', 1)[1].split("</section>", 1)[0]
+    assert (
+        f"许昌市建安区涉贫信访舆情专项整治工作方案：系统提供第 {NEXT} 版，已安装的是第 {V} 版"
+        in shipped
+    )
+    assert "national" not in shipped
+
+    response = client.post(reverse("web:rules_versions_sync"))
+    assert response.status_code == 302
+    assert current_version("jianan").version == NEXT
+    assert 'id="shipped-pending"' not in client.get(reverse("web:rules_versions")).content.decode()

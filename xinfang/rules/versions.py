@@ -241,6 +241,7 @@ class ShippedState:
     stored_version: int | None
     state: str  # installed | newer | missing | changed | older | broken
     problem: str = ""
+    name: str = ""  # the profile's Chinese name (the code for a file that does not load)
 
     @property
     def pending(self) -> bool:
@@ -273,7 +274,7 @@ def shipped_states(directory: Path | None = None) -> list[ShippedState]:
         try:
             profile = profile_candidate(text=text, source=path.name, search_path=[path.parent])
         except ProfileError as e:
-            out.append(ShippedState(path.stem, None, stored_version, "broken", str(e)))
+            out.append(ShippedState(path.stem, None, stored_version, "broken", str(e), path.stem))
             continue
         version = profile.profile.version
         if stored is None:
@@ -284,7 +285,8 @@ def shipped_states(directory: Path | None = None) -> list[ShippedState]:
             state = "older"
         else:
             state = "installed" if stored.text.removeprefix("\ufeff") == profile.text else "changed"
-        out.append(ShippedState(profile.profile.code, version, stored_version, state))
+        out.append(ShippedState(profile.profile.code, version, stored_version, state, "",
+                                profile.profile.name))  # fmt: skip
     return out
 
 

@@ -95,7 +95,9 @@ def versions(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.info(request, _("该版本已安装，内容相同，未作改动。"))
                 return redirect("web:rules_version", code=profile.code, number=profile.version)
-    pending = [s for s in shipped_states() if s.pending or s.state in ("changed", "broken")]
+    # A shipped file never installed is installed on first use; only the ones an administrator
+    # should act on are shown.
+    pending = [s for s in shipped_states() if s.state in ("newer", "changed", "broken")]
     return page(
         request,
         "web/rules_versions.html",
