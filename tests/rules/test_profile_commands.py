@@ -7,7 +7,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.conftest import register_in
-from tests.rules.test_profile_versions import COUNTY, NEXT, SHIPPED, V, raised_jianan
+from tests.rules.test_profile_versions import (  # noqa: F401 (shipped_copy: a fixture)
+    COUNTY,
+    NEXT,
+    SHIPPED,
+    V,
+    raised_jianan,
+    shipped_copy,
+)
 from xinfang.audit.models import AuditEntry
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.store import current_version
@@ -140,3 +147,22 @@ def test_sync_installs_each_shipped_file_once(jianan):
     out = run("sync")
     assert f"jianan 第{V}版 已安装" in out and re.search(r"national 第\d+版 已安装", out)
     assert "已安装" not in run("sync").replace("无需更新", "")
+
+
+def test_doctor_warns_of_a_shipped_file_newer_than_the_installed_version(
+    jianan,
+    shipped_copy,  # noqa: F811
+):
+    current_version("national")
+    current_version("jianan")
+    out = StringIO()
+    call_command("doctor", stdout=out)
+    assert "✓ 规则配置：内置配置文件均已安装" in out.getvalue()
+
+    (shipped_copy / "jianan.yaml").write_text(raised_jianan(), encoding="utf-8")
+    out = StringIO()
+    call_command("doctor", stdout=out)
+    assert (
+        f"! 规则配置 jianan：内置文件为第{NEXT}版，已安装的是第{V}版。运行 xinfang profile sync"
+        in (out.getvalue())
+    )
