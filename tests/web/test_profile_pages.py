@@ -10,6 +10,7 @@ from tests.conftest import register_in
 from tests.rules.test_profile_versions import (  # noqa: F401 (shipped_copy: a fixture)
     NEXT,
     V,
+    another,
     line_of,
     raised_jianan,
     shipped_copy,
@@ -17,7 +18,7 @@ from tests.rules.test_profile_versions import (  # noqa: F401 (shipped_copy: a f
 from xinfang.audit.models import AuditEntry
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.store import current_version
-from xinfang.rules.versions import PROFILE_MIGRATED
+from xinfang.rules.versions import PROFILE_MIGRATED, profile_install
 
 from .conftest import signed_in
 
@@ -134,3 +135,32 @@ def test_a_raised_shipped_file_is_shown_and_installed_from_the_page(jianan, ship
     assert response.status_code == 302
     assert current_version("jianan").version == NEXT
     assert 'id="shipped-pending"' not in client.get(reverse("web:rules_versions")).content.decode()
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as q:
+        assert client.get(url).status_code == 200
+    return len(q)
+
+
+def test_the_versions_and_migration_pages_read_a_flat_number_of_queries(
+    jianan, django_assert_max_num_queries
+):
+    client = signed_in(jianan.member("sysadmin"))
+    register_in(jianan)
+    profile_install(text=raised_jianan(), source="v.yaml")
+    client.get(reverse("web:rules_versions"))  # the session's first request reads more
+    few_versions = _queries(client, reverse("web:rules_versions"))
+    few_cases = _queries(client, reverse("web:rules_migrate", args=["jianan", NEXT]))
+
+    for n in range(1, 6):
+        profile_install(text=raised_jianan(version=NEXT + n), source=f"v{n}.yaml")
+    for i in range(4):
+        register_in(jianan, matter=f"第{i}件", petitioners=another(i))
+    last = NEXT + 5
+    assert _queries(client, reverse("web:rules_versions")) == few_versions
+    with django_assert_max_num_queries(few_cases):
+        client.get(reverse("web:rules_migrate", args=["jianan", last]))

@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -90,8 +91,17 @@ def profile_candidate(*, text: str, source: str, search_path: Sequence[Path] = (
     """Check a profile file; raises :class:`ProfileError` with every problem (file, line, key)."""
     text = text.removeprefix("\ufeff")
     parents = _parent_texts(text, [Path(p) for p in search_path])
-    profile = load_profile_text(text, source=source, search_path=search_path, parents=parents)
+    profile = _loaded(
+        text, source, tuple(str(p) for p in search_path), tuple(sorted(parents.items()))
+    )
     return Candidate(profile, text, parents, source)
+
+
+@lru_cache(maxsize=32)
+def _loaded(text: str, source: str, search_path: tuple, parents: tuple) -> Profile:
+    """Loading is pure-Python YAML (a few hundred ms a file): the versions page and ``doctor``
+    check the same shipped files again and again. A file with mistakes raises and is not kept."""
+    return load_profile_text(text, source=source, search_path=search_path, parents=dict(parents))
 
 
 def _version_line(text: str) -> int:
