@@ -166,3 +166,17 @@ def test_doctor_warns_of_a_shipped_file_newer_than_the_installed_version(
         f"! 规则配置 jianan：内置文件为第{NEXT}版，已安装的是第{V}版。运行 xinfang profile sync"
         in (out.getvalue())
     )
+
+
+def test_doctor_warns_when_a_child_pins_an_older_parent(jianan, tmp_path):
+    current_version("jianan")
+    text = (SHIPPED / "national.yaml").read_text(encoding="utf-8")
+    national = re.search(r"^version: (\d+)$", text, flags=re.M)
+    raised = text.replace(national.group(0), f"version: {int(national.group(1)) + 1}", 1)
+    path = tmp_path / "national.yaml"
+    path.write_text(raised, encoding="utf-8")
+    run("install", str(path))
+
+    out = StringIO()
+    call_command("doctor", stdout=out)
+    assert f"! 规则配置 jianan 第{V}版所继承的 national 不是现行的第" in out.getvalue()

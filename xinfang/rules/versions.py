@@ -301,6 +301,31 @@ def shipped_states(directory: Path | None = None) -> list[ShippedState]:
 
 
 @dataclass(frozen=True)
+class StaleParent:
+    code: str
+    version: int
+    parent: str
+    parent_version: int
+
+
+def stale_parents() -> list[StaleParent]:
+    """Newest versions whose pinned parent text is not the parent's newest stored version: their
+    new cases still run under the parent's older rules until the child's version is raised."""
+    newest: dict[str, ProfileVersion] = {}
+    for row in ProfileVersion.objects.order_by("code", "-version"):
+        newest.setdefault(row.code, row)
+    out = []
+    for row in newest.values():
+        for parent, text in (row.parents or {}).items():
+            current = newest.get(parent)
+            if current is not None and current.text.removeprefix("\ufeff") != text.removeprefix(
+                "\ufeff"
+            ):
+                out.append(StaleParent(row.code, row.version, parent, current.version))
+    return sorted(out, key=lambda s: (s.code, s.parent))
+
+
+@dataclass(frozen=True)
 class Synced:
     code: str
     state: str  # installed | up_to_date | refused

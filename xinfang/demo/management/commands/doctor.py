@@ -21,10 +21,11 @@ class Command(BaseCommand):
     def profiles(self) -> None:
         """Shipped profile files newer than the installed version (or changed without a new
         version number) are reported: new cases would still run under the old rules."""
-        from xinfang.rules.versions import shipped_states
+        from xinfang.rules.versions import shipped_states, stale_parents
 
         try:
             states = shipped_states()
+            stale = stale_parents()
         except DatabaseError:
             self.stdout.write("  – 规则配置：数据库尚未建立，未检查（先运行 xinfang migrate）。")
             return
@@ -41,5 +42,12 @@ class Command(BaseCommand):
                 continue  # installed, an administrator's higher version, or first use installs it
             problems += 1
             self.stdout.write(f"  ! 规则配置 {state.code}：{message}。运行 xinfang profile sync。")
+        for s in stale:
+            problems += 1
+            self.stdout.write(
+                f"  ! 规则配置 {s.code} 第{s.version}版所继承的 {s.parent} 不是现行的第"
+                f"{s.parent_version}版：新案件仍按旧的 {s.parent} 规则办理，如需适用请提高 "
+                f"{s.code} 的版本号后安装。"
+            )
         if not problems:
             self.stdout.write("  ✓ 规则配置：内置配置文件均已安装。")
