@@ -556,9 +556,11 @@ def profile_migrate(
     profile, calendar = profile_of(target), working_calendar()
     with transaction.atomic():
         # Lock the cases in a fixed order, as every transition does; the filter is checked again
-        # on the locked rows, so cases another administrator has just moved drop out.
+        # on the locked rows, so cases another administrator has just moved drop out. Only the
+        # case rows are locked (``of``): the profile rows the filter joins stay free for the
+        # registrations that reference them.
         pks = list(
-            _open_cases(target.code, target).select_for_update().order_by("pk")
+            _open_cases(target.code, target).select_for_update(of=("self",)).order_by("pk")
             .values_list("pk", flat=True)
         )  # fmt: skip
         cases = list(Case.objects.filter(pk__in=pks).select_related("profile").order_by("pk"))
