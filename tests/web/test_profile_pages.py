@@ -62,6 +62,7 @@ def test_a_good_file_is_installed_used_by_new_cases_and_open_cases_migrate_on_co
     assert "1 件在办信访件仍按旧版本办理" in page
     changes = page.split('id="changes"', 1)[1].split("</section>", 1)[0]
     assert "初信初访1天内与信访对象建立联系" in changes and "修改" in changes
+    assert "版本号" in changes  # a section without a label of its own, in words
 
     # the migration page lists the clock that would move, and moves nothing yet
     plan = client.get(reverse("web:rules_migrate", args=["jianan", NEXT])).content.decode()
