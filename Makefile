@@ -30,6 +30,7 @@ install-test: $(VENV)/.installed-test
 
 migrate: install
 	$(BIN)/xinfang migrate --noinput
+	$(BIN)/xinfang profile sync
 
 demo: migrate
 	$(BIN)/xinfang load_demo

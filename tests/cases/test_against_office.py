@@ -323,4 +323,4 @@ def test_a_discipline_route_without_a_commission_goes_up(jurisdiction):
 def test_the_rules_page_says_where_a_petition_against_the_office_goes(jianan):
     page = signed_in(jianan.member("clerk")).get(reverse("web:rules_profiles")).content.decode()
     assert "反映本机关的信访" in page and "登记时转上一级信访工作机构办理" in page
-    assert "national §20" in page
+    assert "《信访工作条例》§20" in page  # the source in words, not the profile code

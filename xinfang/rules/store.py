@@ -6,14 +6,14 @@ from __future__ import annotations
 import threading
 import time
 from functools import lru_cache
+from pathlib import Path as FsPath
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, Max, Sum
 
 from .calendar import WorkingCalendar, parse_notice
 from .models import CalendarYear, ProfileVersion
-from .profile import Profile, ProfileError, load_profile, load_profile_text
+from .profile import Profile, load_profile_text
 
 _lock = threading.Lock()
 _calendar: WorkingCalendar | None = None
@@ -73,56 +73,28 @@ def profile_of(version: ProfileVersion) -> Profile:
     )
 
 
-def _parent_texts(profile: Profile, directory) -> dict[str, str]:
-    texts, code = {}, profile.extends
-    while code:
-        path = directory / f"{code}.yaml"
-        if not path.exists():
-            path = shipped_profile_path(code)
-        texts[code] = path.read_text(encoding="utf-8")
-        code = load_profile(path).extends
-    return texts
-
-
 def shipped_profile_path(code: str):
     return settings.XINFANG_PROFILE_DIR / f"{code}.yaml"
 
 
-@transaction.atomic
 def install_profile(*, path, by=None) -> ProfileVersion:
-    """Store a profile file as a version, or return the stored row if that version is already in.
+    """Store a profile file as a version, or return the stored row if that version is already in
+    with the same text (``rules.versions.profile_install``, audited, guarded against a second
+    install of the same code at the same moment)."""
+    from .versions import profile_install
 
-    A file whose text changed without a version bump is refused: cases keep the version they were
-    accepted under, so a version must mean one text forever.
-    """
-    profile = load_profile(path)
-    text = path.read_text(encoding="utf-8")
-    existing = ProfileVersion.objects.filter(code=profile.code, version=profile.version).first()
-    if existing:
-        if existing.checksum != profile.checksum:
-            raise ProfileError.single(
-                file=str(path),
-                line=1,
-                key="version",
-                message=f"配置 {profile.code} 内容已改变但版本号仍为 {profile.version}，"
-                "请提高版本号",
-            )
-        return existing
-    return ProfileVersion.objects.create(
-        code=profile.code,
-        version=profile.version,
-        name=profile.name,
-        text=text,
-        checksum=profile.checksum,
-        source=path.name,
-        loaded_by=by,
-        parents=_parent_texts(profile, path.parent),
-    )
+    path = FsPath(path)
+    return profile_install(
+        text=path.read_text(encoding="utf-8"), source=path.name, by=by, search_path=[path.parent]
+    ).row
 
 
 def current_version(code: str) -> ProfileVersion:
-    """The newest stored version of a profile, installing the shipped file on first use."""
+    """The newest stored version of a profile, installing the shipped file on first use (two
+    first uses at once install it once: see ``rules.versions``)."""
     row = ProfileVersion.objects.filter(code=code).order_by("-version").first()
     if row is None:
-        row = install_profile(path=shipped_profile_path(code))
+        from .versions import install_shipped
+
+        row = install_shipped(code)
     return row

@@ -45,19 +45,6 @@ def profile_codes() -> list[str]:
     return sorted(set(SHIPPED_CODES) | set(stored))
 
 
-def profile_names() -> dict[str, str]:
-    """Each profile's Chinese name (its latest stored version's, else the shipped file's): a
-    page shows 建安区涉贫信访工作规则, never the code ``jianan``."""
-    from xinfang.rules.profile import shipped_profiles
-
-    names = {code: p.name for code, p in shipped_profiles().items()}
-    for code, name in ProfileVersion.objects.order_by("code", "version").values_list(
-        "code", "name"
-    ):
-        names[code] = name
-    return names
-
-
 def _require(by: Membership, role: str) -> None:
     if by is None or not by.is_active or by.role != role:
         raise AdminRefused(_("只有%(role)s可以办理此项。") % {"role": Role(role).label})

@@ -69,6 +69,8 @@ def jurisdiction_of(m: Membership) -> Unit | None:
 NavItem = tuple[str, str, tuple[str, ...]]
 LEDGER_VIEWS = ("web:ledger", "web:screening", "web:backlog", "web:roster")
 RULES_VIEWS = ("web:rules_profiles", "web:rules_calendar")
+PROFILE_VIEWS = ("web:rules_profiles", "web:rules_versions", "web:rules_version",
+                 "web:rules_migrate")  # fmt: skip
 
 
 def nav_items(m: Membership | None) -> list[NavItem]:
@@ -80,7 +82,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
             ("web:admin_units", _("单位"), ("web:admin_units", "web:admin_unit")),
             ("web:admin_users", _("用户账户"), ("web:admin_users", "web:admin_user")),
             ("web:admin_password_resets", _("重置审批"), ("web:admin_password_resets",)),
-            ("web:rules_profiles", _("规则配置"), ("web:rules_profiles",)),
+            ("web:rules_profiles", _("规则配置"), PROFILE_VIEWS),
             ("web:rules_calendar", _("节假日安排"), ("web:rules_calendar",)),
             ("documents:templates", _("文书模板"), ("documents:templates",)),
         ]

@@ -71,6 +71,7 @@ EVENT_LABELS = {
     "warning_issued": _l("下发预警提醒单"),
     "warning_raised": _l("触发预警"),
     "clock_recomputed": _l("按新载入的节假日安排重算时限"),
+    "profile_migrated": _l("改按新版本规则配置办理"),
     "backlog_designated": _l("列为积案"),
     "backlog_progress": _l("积案化解进展"),
 }
@@ -141,6 +142,10 @@ PAYLOAD_LABELS = {
     "jurisdiction": _l("受理机关"),
     "basis": _l("规则"),
     "seed": _l("依据"),
+    "profile": _l("规则配置"),
+    "from_version": _l("原版本"),
+    "to_version": _l("新版本"),
+    "migrated_by": _l("迁移人"),
 }
 # Payload keys not worth a line in the timeline (internal ids, checksums).
 HIDDEN_KEYS = {"attachment", "content_type", "sha256", "document", "event"}
@@ -360,6 +365,11 @@ AUDIT_KEYS = {
     "filters": _l("筛选条件"),
     "phase": _l("阶段"),
     "matter_words": _l("事项关键词"),
+    "code": _l("配置"),
+    "version": _l("版本"),
+    "previous": _l("原现行版本"),
+    "checksum": _l("校验值"),
+    "clocks_moved": _l("变动时限"),
 }
 AUDIT_CHANGES = {
     "unit_create": _l("新建单位"),
@@ -367,6 +377,8 @@ AUDIT_CHANGES = {
     "unit_activate": _l("启用单位"),
     "unit_deactivate": _l("停用单位"),
     "profile_set": _l("设置规则配置"),
+    "profile_install": _l("安装规则配置版本"),
+    "profile_migrate": _l("在办信访件迁移到新版本"),
     "user_create": _l("新建账户"),
     "user_activate": _l("启用账户"),
     "user_deactivate": _l("停用账户"),

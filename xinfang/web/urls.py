@@ -9,6 +9,7 @@ from .views import (
     exports,
     home,
     lists,
+    profiles,
     public,
     recusal,
     registers,
@@ -69,6 +70,14 @@ urlpatterns = [
     # the rules in force and the working calendar
     path("rules/profiles/", rules.profiles, name="rules_profiles"),
     path("rules/calendar/", rules.calendar, name="rules_calendar"),
+    path("rules/versions/", profiles.versions, name="rules_versions"),
+    path("rules/versions/sync/", profiles.sync, name="rules_versions_sync"),
+    path("rules/versions/<str:code>/<int:number>/", profiles.version, name="rules_version"),
+    path(
+        "rules/versions/<str:code>/<int:number>/migrate/",
+        profiles.migrate,
+        name="rules_migrate",
+    ),
     # the administrators' own pages (三员分立)
     path("admin/units/", admin.admin_units, name="admin_units"),
     path("admin/units/<int:pk>/", admin.admin_unit, name="admin_unit"),

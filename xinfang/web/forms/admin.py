@@ -11,12 +11,12 @@ from xinfang.audit.services import ACTIONS
 from xinfang.org.choices import Level, Role, UnitKind
 from xinfang.org.models import Unit
 
-from ..admin_services import profile_names
 from .common import PlainForm, choice, date_field, flag, text
 from .registers import UnitChoice
 
 NO_PROFILE = ("", _("—无（不是受理机关）—"))
 MAX_NOTICE_BYTES = 64 * 1024
+MAX_PROFILE_BYTES = 256 * 1024
 
 ACTION_LABELS = {
     "login": _("登录"),
@@ -36,6 +36,15 @@ ACTION_LABELS = {
     "checkpoint": _("审计清理检查点"),
     "checkpoint_file_started": _("启用检查点文件"),
 }
+
+
+def profile_choices(codes: list[str]) -> list[tuple[str, str]]:
+    """Each profile by its Chinese name (the newest installed version's, else its shipped
+    file's)."""
+    from xinfang.rules.versions import profile_names
+
+    names = profile_names(codes)
+    return [(code, names.get(code, code)) for code in codes]
 
 
 def unit_choices(units) -> list[tuple[str, str]]:
@@ -81,10 +90,7 @@ class UnitForm(PlainForm):
         super().__init__(*args, prefix="u", **kw)
         units = Unit.objects.filter(is_active=True).order_by("path")
         self.fields["parent"].choices = [("", _("—无（顶层单位）—")), *unit_choices(units)]
-        names = profile_names()
-        self.fields["profile_code"].choices = [
-            NO_PROFILE, *((c, names.get(c, c)) for c in profile_codes)
-        ]
+        self.fields["profile_code"].choices = [NO_PROFILE, *profile_choices(profile_codes)]
         self.fields["profile_code"].help_text = _(
             "只为设有信访受理机关的县（区）、乡镇（街道）等单位选择。"
         )
@@ -98,10 +104,7 @@ class UnitEditForm(PlainForm):
 
     def __init__(self, *args, profile_codes: list[str], **kw):
         super().__init__(*args, prefix="e", **kw)
-        names = profile_names()
-        self.fields["profile_code"].choices = [
-            NO_PROFILE, *((c, names.get(c, c)) for c in profile_codes)
-        ]
+        self.fields["profile_code"].choices = [NO_PROFILE, *profile_choices(profile_codes)]
         self.fields["profile_code"].help_text = _(
             "更换规则配置记入审计日志；已受理的信访件仍按受理时的配置版本办理。"
         )
@@ -192,4 +195,27 @@ class CalendarUploadForm(PlainForm):
         if "\x00" in text_value:
             raise forms.ValidationError(_("文件不是纯文本。"))
         self.notice_text = text_value
+        return f
+
+
+class ProfileUploadForm(PlainForm):
+    file = forms.FileField(
+        label=_("规则配置文件"),
+        help_text=_("YAML 文本文件（UTF-8），格式见随系统提供的 profiles/README.md。"),
+    )
+    dry_run = flag(_("只检查，不安装"))
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if f.size > MAX_PROFILE_BYTES:
+            raise forms.ValidationError(_("文件过大（上限 256 KB），规则配置文件应为纯文本。"))
+        try:
+            text_value = f.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                _("文件不是 UTF-8 编码的文本，请另存为 UTF-8 后重试。")
+            ) from None
+        if "\x00" in text_value:
+            raise forms.ValidationError(_("文件不是纯文本。"))
+        self.profile_text = text_value
         return f

@@ -14,12 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit, User
+from xinfang.rules.versions import profile_names
 from xinfang.security.auth import client_ip
 
 from ..admin_services import (
     AdminRefused,
     profile_codes,
-    profile_names,
     unit_create,
     unit_set_active,
     unit_update,
@@ -78,7 +78,7 @@ def admin_units(request: HttpRequest) -> HttpResponse:
     if q:
         qs = qs.filter(name__icontains=q)
     page_obj = paged(request, qs)
-    names = profile_names()
+    names = profile_names(sorted({u.profile_code for u in page_obj.object_list} - {""}))
     for unit in page_obj.object_list:
         unit.depth = min(unit.path.count("/") - 2, 5)
         unit.profile_label = names.get(unit.profile_code, unit.profile_code)

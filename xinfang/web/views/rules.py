@@ -19,6 +19,7 @@ from xinfang.rules.models import ProfileVersion
 from xinfang.rules.profile import Profile
 from xinfang.rules.services import CalendarRefused, calendar_load, calendar_years
 from xinfang.rules.store import current_version, profile_of
+from xinfang.rules.versions import parent_name
 from xinfang.security.auth import client_ip
 
 from ..context import OFFICE_ROLES, jurisdiction_of, page, role_required
@@ -46,6 +47,11 @@ class InForce:
     units: list[Unit]
     version: ProfileVersion
     profile: Profile
+
+    @property
+    def parent(self) -> str:
+        """The Chinese name of the profile this one extends (empty for the national default)."""
+        return parent_name(self.version)
 
     @property
     def clocks(self) -> list[dict]:

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 
 from xinfang.demo.extras import extras
 
@@ -15,3 +16,38 @@ class Command(BaseCommand):
                     f"  – {extra.name} 未安装：{extra.needed_for} 不可用；其余功能正常。"
                     f" 安装：{extra.install}"
                 )
+        self.profiles()
+
+    def profiles(self) -> None:
+        """Shipped profile files newer than the installed version (or changed without a new
+        version number) are reported: new cases would still run under the old rules."""
+        from xinfang.rules.versions import shipped_states, stale_parents
+
+        try:
+            states = shipped_states()
+            stale = stale_parents()
+        except DatabaseError:
+            self.stdout.write("  – 规则配置：数据库尚未建立，未检查（先运行 xinfang migrate）。")
+            return
+        problems = 0
+        for state in states:
+            if state.state == "newer":
+                message = (f"内置文件为第{state.file_version}版，已安装的是第"
+                           f"{state.stored_version}版")  # fmt: skip
+            elif state.state == "changed":
+                message = f"内置文件与已安装的第{state.stored_version}版内容不同，但版本号未提高"
+            elif state.state == "broken":
+                message = f"内置文件有错误：{state.problem}"
+            else:
+                continue  # installed, an administrator's higher version, or first use installs it
+            problems += 1
+            self.stdout.write(f"  ! 规则配置 {state.code}：{message}。运行 xinfang profile sync。")
+        for s in stale:
+            problems += 1
+            self.stdout.write(
+                f"  ! 规则配置 {s.code} 第{s.version}版所继承的 {s.parent} 不是现行的第"
+                f"{s.parent_version}版：新案件仍按旧的 {s.parent} 规则办理，如需适用请提高 "
+                f"{s.code} 的版本号后安装。"
+            )
+        if not problems:
+            self.stdout.write("  ✓ 规则配置：内置配置文件均已安装。")

@@ -7,6 +7,7 @@ from xinfang.cases.services import sweep
 from xinfang.demo.cases import load_cases, load_registers
 from xinfang.demo.org import build_jurisdiction
 from xinfang.org.choices import Role
+from xinfang.rules.versions import profile_sync
 from xinfang.security.totp import totp_required_roles
 
 PASSWORD = "Xinfang#2026demo"
@@ -16,6 +17,12 @@ class Command(BaseCommand):
     help = "载入演示辖区（建安区）、演示用户和演示信访件；重复运行不会重复载入。"
 
     def handle(self, *args, **options):
+        # Shipped profile files whose version was raised are installed before any case is made.
+        for result in profile_sync():
+            if result.state == "installed":
+                self.stdout.write(f"已安装内置规则配置 {result.code} 第{result.version}版")
+            elif result.state == "refused":
+                self.stderr.write(f"内置规则配置 {result.code} 未安装：{result.message}")
         j = build_jurisdiction(profile_code="jianan", password=PASSWORD)
         now = timezone.now()
         if Case.objects.filter(jurisdiction=j.county).exists():
