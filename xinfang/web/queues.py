@@ -24,6 +24,7 @@ from xinfang.cases.duesort import DueKey, due_first
 from xinfang.cases.models import Assignment, Case, CasePetitioner, Clock, Demand, WarningNotice
 from xinfang.cases.paging import CappedPaginator, capped_count
 from xinfang.cases.selectors import cases_for
+from xinfang.cases.services.base import unit_jurisdiction
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
 from xinfang.security.masking import mask_name
@@ -128,6 +129,26 @@ def _warned(qs, m, now):
     return qs.filter(pk__in=WarningNotice.objects.filter(answered_at=None).values("case_id"))
 
 
+def _home(m: Membership):
+    """The jurisdiction whose office ``m`` works in (kept on the membership for the request)."""
+    if not hasattr(m, "_queue_home"):
+        m._queue_home = unit_jurisdiction(m.unit) if not m.unit.profile_code else m.unit
+    return m._queue_home
+
+
+def _own(narrow: Filter) -> Filter:
+    """An office's to-do bucket holds its own jurisdiction's cases: a city clerk sees the
+    districts' cases (supervision) but cannot propose, assign or issue in them."""
+    return lambda qs, m, now: narrow(qs.filter(jurisdiction=_home(m)), m, now)
+
+
+def _watched(qs, m, now):
+    """Open cases of other (lower) offices the user may see but not act on: a heading of its
+    own, not mixed into the to-do buckets."""
+    return qs.filter(state__in=c.OPEN_STATES).exclude(jurisdiction=_home(m))
+
+
+WATCH = ("watch", _("下级机关在办信访件（仅供查看）"), _watched, "")
 HANDLER_BUCKETS = [
     ("sign_for", _("待签收"), _to_sign_for, ""),
     ("handle", _("待办理（调查核实、核查认定）"), _to_handle, ""),
@@ -136,27 +157,35 @@ HANDLER_BUCKETS = [
 ]
 QUEUES: dict[str, list[tuple[str, str, Filter, str]]] = {
     Role.CLERK: [
-        ("propose", _("待拟办（处置建议）"), _state(S.REGISTERED), "state=registered"),
-        ("assign", _("待交办"), _state(S.SIGNED_OFF), "state=signed_off"),
-        ("issue", _("意见书待出具"), _state(S.LETTER_APPROVED), "state=letter_approved"),
-        ("deliver", _("待送达"), _state(S.LETTER_ISSUED), "state=letter_issued"),
-        ("archive", _("待归档"), _state(S.CLOSED, S.DECLINED, S.MERGED), ""),
+        ("propose", _("待拟办（处置建议）"), _own(_state(S.REGISTERED)), "state=registered"),
+        ("assign", _("待交办"), _own(_state(S.SIGNED_OFF)), "state=signed_off"),
+        ("issue", _("意见书待出具"), _own(_state(S.LETTER_APPROVED)), "state=letter_approved"),
+        ("deliver", _("待送达"), _own(_state(S.LETTER_ISSUED)), "state=letter_issued"),
+        ("archive", _("待归档"), _own(_state(S.CLOSED, S.DECLINED, S.MERGED)), ""),
+        WATCH,
     ],
     Role.APPROVER: [
-        ("sign_off", _("待审签"), _state(S.PROPOSED), "state=proposed"),
-        ("extension", _("延期待批"), _state(S.EXTENSION_REQUESTED), "state=extension_requested"),
-        ("letter", _("意见书待审批"), _state(S.LETTER_DRAFTED), "state=letter_drafted"),
-        ("close", _("待销号"), _state(S.DELIVERED), "state=delivered"),
-        ("warning", _("预警提醒单待回复"), _warned, ""),
+        ("sign_off", _("待审签"), _own(_state(S.PROPOSED)), "state=proposed"),
+        (
+            "extension",
+            _("延期待批"),
+            _own(_state(S.EXTENSION_REQUESTED)),
+            "state=extension_requested",
+        ),
+        ("letter", _("意见书待审批"), _own(_state(S.LETTER_DRAFTED)), "state=letter_drafted"),
+        ("close", _("待销号"), _own(_state(S.DELIVERED)), "state=delivered"),
+        ("warning", _("预警提醒单待回复"), _own(_warned), ""),
+        WATCH,
     ],
     Role.CHIEF: [
         (
             "countersign",
             _("待主要领导签批"),
-            _state(S.AWAITING_COUNTERSIGN),
+            _own(_state(S.AWAITING_COUNTERSIGN)),
             "state=awaiting_countersign",
         ),
-        ("close", _("待办结签（销号）"), _state(S.DELIVERED), "state=delivered"),
+        ("close", _("待办结签（销号）"), _own(_state(S.DELIVERED)), "state=delivered"),
+        WATCH,
     ],
     Role.UNIT_HANDLER: HANDLER_BUCKETS,
     Role.PROXY_AGENT: HANDLER_BUCKETS,
