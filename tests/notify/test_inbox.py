@@ -1,0 +1,146 @@
+"""Notices written where events happen, and read through the permission door."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import register_in, sh
+from tests.web.conftest import signed_in, walk
+from xinfang.cases.errors import Refused
+from xinfang.cases.models import Alert
+from xinfang.cases.services import perform
+from xinfang.cases.services.supervision import sweep
+from xinfang.notify.admin_services import channel_create, notice_dismiss, notice_read
+from xinfang.notify.models import Delivery, Kind, Notice, NoticeState
+from xinfang.notify.selectors import inbox, unread_count
+from xinfang.security.models import Recusal
+
+pytestmark = pytest.mark.django_db
+
+
+def test_assignment_reaches_lead_and_assisting_units_with_outbox_rows(jianan):
+    j = jianan
+    channel_create(unit=j.townships["将官池镇"], name="镇钉钉群", format="webhook",
+                   target="http://127.0.0.1:9/x", by=j.member("sysadmin"))
+    case = walk(j, register_in(j), "assigned")
+    notices = Notice.objects.filter(case=case, kind=Kind.ASSIGNED)
+    assert {n.unit_id for n in notices} == {j.townships["将官池镇"].pk, j.bureaus["区民政局"].pk}
+    assert all(n.role == "" and n.event_id for n in notices)
+    # Every role of the township sees it; the bureau's handler sees its own.
+    for key in ("township", "township_head", "proxy", "bureau"):
+        assert [n.case_id for n in inbox(j.member(key))] == [case.pk], key
+    assert not inbox(j.member("discipline")).exists()
+    # The outbox row of the township's channel, written with the notice; none for the bureau.
+    deliveries = Delivery.objects.filter(notice__case=case)
+    assert [d.notice.unit_id for d in deliveries] == [j.townships["将官池镇"].pk]
+    assert deliveries.get().status == Delivery.Status.PENDING
+
+
+def test_a_refused_transition_writes_no_notice(jianan):
+    j = jianan
+    case = walk(j, register_in(j), "signed_off")
+    with pytest.raises(Refused):
+        perform("assign", case=case, by=j.member("clerk"), lead=j.townships["将官池镇"],
+                assisting=[j.townships["将官池镇"]], receiver_name="陈晓东")
+    assert not Notice.objects.exists()
+
+
+def test_sweep_alerts_become_notices_once(jianan):
+    j = jianan
+    case = walk(j, register_in(j), "assigned")
+    later = sh(2027, 6, 1, 9)
+    sweep(at=later)
+    alerts = Alert.objects.filter(case=case)
+    assert alerts.exists()
+    notices = Notice.objects.filter(alert__isnull=False)
+    assert notices.count() == alerts.exclude(unit=None).count()
+    sweep(at=later + timedelta(hours=1))  # again: nothing twice
+    assert Notice.objects.filter(alert__isnull=False).count() == notices.count()
+    overdue = Notice.objects.filter(kind=Kind.OVERDUE)
+    assert overdue.exists() and all(n.needs_reason and n.clock_id for n in overdue)
+    # The clerk (in the office under the county the alerts are addressed to) sees them.
+    clerk_kinds = {n.kind for n in inbox(j.member("clerk"))}
+    assert Kind.OVERDUE in clerk_kinds
+    # The township handler sees those addressed to unit_handler at the lead unit.
+    assert any(n.role == "unit_handler" for n in inbox(j.member("township")))
+
+
+def test_inbox_goes_through_the_door_at_read_time(jianan):
+    j = jianan
+    case = walk(j, register_in(j), "assigned")
+    township = j.member("township")
+    assert unread_count(township) == 1
+    # A recusal declared after the notice was written hides it.
+    Recusal.objects.create(user=township.user, case=case, reason="亲属", declared_at=sh(2026, 9, 20))
+    township = type(township).objects.get(pk=township.pk)
+    assert unread_count(township) == 0
+    assert not inbox(township).exists()
+    with pytest.raises(Refused):
+        notice_dismiss(notice_id=Notice.objects.filter(unit=township.unit).get().pk, by=township)
+    # Administrators never have an inbox.
+    assert unread_count(j.member("sysadmin")) == 0
+
+
+def test_read_and_dismiss_with_reason(jianan):
+    j = jianan
+    case = walk(j, register_in(j), "assigned")
+    sweep(at=sh(2027, 6, 1, 9))
+    clerk = j.member("clerk")
+    before = unread_count(clerk)
+    overdue = inbox(clerk).filter(kind=Kind.OVERDUE).first()
+    assert notice_read(notice_ids=[overdue.pk], by=clerk) == 1
+    assert notice_read(notice_ids=[overdue.pk], by=clerk) == 0
+    assert unread_count(clerk) == before - 1
+    # Another clerk of the same office still has it unread: the state is per user.
+    with pytest.raises(Refused) as e:
+        notice_dismiss(notice_id=overdue.pk, by=clerk)
+    assert e.value.field == "reason"
+    notice_dismiss(notice_id=overdue.pk, by=clerk, reason="已督促承办单位办结")
+    state = NoticeState.objects.get(notice=overdue, user=clerk.user)
+    assert state.dismissed_at and state.reason == "已督促承办单位办结"
+    assert overdue.pk not in {n.pk for n in inbox(clerk)}
+    assert overdue.pk in {n.pk for n in inbox(clerk, show="all")}
+    from xinfang.audit.models import AuditEntry
+    assert AuditEntry.objects.filter(action="notice_dismiss", object_id=str(case.pk)).exists()
+    # Reading a notice outside the door does nothing.
+    assert notice_read(notice_ids=[overdue.pk], by=j.member("bureau")) == 0
+
+
+def _count_queries(fn) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def test_bell_and_inbox_queries_are_flat(jianan):
+    j = jianan
+    walk(j, register_in(j), "assigned")
+    township = j.member("township")
+    from xinfang.cases.selectors import door_remember
+
+    door_remember(township)
+    one_count = _count_queries(lambda: unread_count(township))
+    one_list = _count_queries(lambda: list(inbox(township)))
+    for n in range(8):
+        walk(j, register_in(j, matter=f"第{n}件"), "assigned")
+    door_remember(township)
+    assert unread_count(township) == 9
+    assert _count_queries(lambda: unread_count(township)) == one_count == 1
+    assert _count_queries(lambda: list(inbox(township))) == one_list == 1
+
+
+def test_bell_in_header_counts_once_per_request(jianan, django_assert_max_num_queries):
+    j = jianan
+    walk(j, register_in(j), "assigned")
+    client = signed_in(j.member("township"))
+    page = client.get("/inbox/")
+    html = page.content.decode()
+    assert 'id="bell-count">1<' in html
+    assert "已交办将官池镇（主办）" in html
+    # An administrator's header has no bell.
+    admin = signed_in(j.member("sysadmin")).get("/admin/channels/")
+    assert 'id="bell"' not in admin.content.decode()

@@ -1,0 +1,157 @@
+"""Writing notices: the hooks the case services call, and the outbox rows they imply.
+
+Everything here runs inside the caller's transaction, so a notice and its outbox rows exist if
+and only if the event that caused them was committed. Three entry points:
+
+- ``notify_alerts(alerts)`` — after the sweep inserted ``Alert`` rows (each reaches the unit and
+  role the alert names; the sweep may run twice at once: the unique constraints skip repeats);
+- ``notify_transition(...)`` — after ``cases.services.transitions.perform`` wrote its event
+  (assignment, transfer, rectification requests, rating);
+- ``notify_supervision_order(...)`` — after a supervision order (督办单) was issued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from xinfang.cases import choices as c
+from xinfang.cases.models import Alert, Case, CaseEvent, Clock
+
+from .models import Channel, Delivery, Kind, Notice
+
+ALERT_TODO = {
+    Kind.DUE_SOON: "请在时限内办结",
+    Kind.OVERDUE: "请尽快办结，并说明超期原因",
+    Kind.WARNING: "请按预警要求落实调查核实、原因分析和化解方案",
+    Kind.ANALYSIS: "请分析原因、制定下一步措施",
+}
+# What cannot simply be put away: dismissing these (销号) asks for a reason.
+NEEDS_REASON = {Kind.OVERDUE, Kind.WARNING, Kind.ANALYSIS, Kind.SUPERVISION_ORDER,
+                Kind.RECTIFICATION}
+# Transitions that send work back to whoever did it (整改要求). A transition added later whose
+# name says so (``request_rectification``…) is counted too.
+RECTIFICATION_TRANSITIONS = {"return_proposal", "return_letter"}
+
+
+def notify_alerts(alerts: QuerySet[Alert]) -> int:
+    """A notice for each alert in ``alerts`` that has none yet; returns how many were written.
+    A fixed handful of statements whatever the number of alerts."""
+    rows = list(
+        alerts.filter(notices__isnull=True, unit__isnull=False).values_list(
+            "pk", "case_id", "clock_id", "kind", "role", "unit_id", "message", "created_at"
+        )
+    )
+    if not rows:
+        return 0
+    new = []
+    for pk, case_id, clock_id, kind, role, unit_id, message, at in rows:
+        todo = ALERT_TODO.get(kind, "")
+        if "领导包案" in message:
+            todo = "请落实领导包案"
+        new.append(Notice(case_id=case_id, kind=kind, unit_id=unit_id, role=role, text=message,
+                          todo=todo, clock_id=clock_id, alert_id=pk,
+                          needs_reason=kind in NEEDS_REASON, created_at=at))
+    # A sweep running at the same moment may have written some of them: skipped, not failed.
+    Notice.objects.bulk_create(new, ignore_conflicts=True)
+    written = Notice.objects.filter(alert_id__in=[r[0] for r in rows])
+    _fan_out(list(written.values_list("pk", "unit_id", "kind", "created_at")))
+    return len(new)
+
+
+def _lead_unit_id(case: Case) -> int | None:
+    return (case.assignments.filter(role=c.AssignmentRole.LEAD, status=c.AssignmentStatus.ACTIVE)
+            .order_by("-assigned_at", "-pk").values_list("unit_id", flat=True).first())
+
+
+def _next_clock(case: Case) -> int | None:
+    """The case's running deadline due first: what a message says is left."""
+    return (Clock.objects.filter(case=case, status=Clock.Status.RUNNING, kind="deadline")
+            .order_by("due_at", "pk").values_list("pk", flat=True).first())
+
+
+def notify_transition(*, case: Case, name: str, event: CaseEvent, at: datetime,
+                      params: dict) -> int:
+    """Notices for a transition just performed on ``case`` (its history ``event`` written)."""
+    number = case.number
+    todo_for: list[tuple[int, str, Kind, str, str, bool]] = []  # unit, role, kind, text, todo
+    if name == "assign":
+        for unit_id, role, unit_name in case.assignments.filter(
+            assigned_at=at, status=c.AssignmentStatus.ACTIVE
+        ).values_list("unit_id", "role", "unit__name"):
+            what = "主办" if role == c.AssignmentRole.LEAD else "协办"
+            todo_for.append((unit_id, "", Kind.ASSIGNED, f"{number} 已交办{unit_name}（{what}）",
+                             "请签收并在时限内办理", False))
+    elif name == "transfer_to_discipline" and params.get("unit") is not None:
+        unit = params["unit"]
+        todo_for.append((unit.pk, "", Kind.ASSIGNED, f"{number} 已移交{unit.name}",
+                         "请签收并依规处理", False))
+    elif name in RECTIFICATION_TRANSITIONS or "rectif" in name:
+        reason = str(params.get("reason") or "")[:120]
+        if name == "return_proposal":
+            to = [(case.jurisdiction_id, "clerk")]
+        else:
+            lead = _lead_unit_id(case)
+            to = [(lead, "")] if lead else [(case.jurisdiction_id, "clerk")]
+        for unit_id, role in to:
+            todo_for.append((unit_id, role, Kind.RECTIFICATION,
+                             f"{number} 退回整改：{reason}" if reason else f"{number} 退回整改",
+                             "请按意见整改后重新报送", True))
+    elif name == "record_rating":
+        label = c.Rating(case.rating).label if case.rating in c.Rating.values else case.rating
+        unhappy = case.rating == c.Rating.UNSATISFIED
+        todo = "请研判是否需要复查或再次化解" if unhappy else "知悉"
+        to = [(case.jurisdiction_id, "clerk")]
+        lead = _lead_unit_id(case)
+        if lead and lead != case.jurisdiction_id:
+            to.append((lead, ""))
+        for unit_id, role in to:
+            todo_for.append((unit_id, role, Kind.RATING, f"{number} 信访人评价：{label}", todo,
+                             unhappy))
+    if not todo_for:
+        return 0
+    clock_id = _next_clock(case)
+    notices = Notice.objects.bulk_create(
+        Notice(case=case, kind=kind, unit_id=unit_id, role=role, text=text[:300], todo=todo,
+               clock_id=clock_id, event=event, needs_reason=needs, created_at=at)
+        for unit_id, role, kind, text, todo, needs in todo_for
+        if unit_id is not None
+    )
+    _fan_out([(n.pk, n.unit_id, n.kind, n.created_at) for n in notices])
+    return len(notices)
+
+
+def notify_supervision_order(*, case: Case, params: dict, at: datetime) -> int:
+    """A supervision order (督办单) reaches the lead unit (else the office's clerks)."""
+    lead = _lead_unit_id(case)
+    unit_id, role = (lead, "") if lead else (case.jurisdiction_id, "clerk")
+    action = str(params.get("required_action") or "")[:150]
+    due = str(params.get("due_date") or "")
+    notice = Notice.objects.create(
+        case=case, kind=Kind.SUPERVISION_ORDER, unit_id=unit_id, role=role,
+        text=f"{case.number} 督办：{action}"[:300],
+        todo=f"请于{due}前落实并报告办理情况" if due else "请落实并报告办理情况",
+        clock_id=_next_clock(case), needs_reason=True, created_at=at,
+    )
+    _fan_out([(notice.pk, notice.unit_id, notice.kind, at)])
+    return 1
+
+
+def _fan_out(notices: list[tuple[int, int, str, datetime]]) -> int:
+    """One outbox row per notice and active channel of its unit (that takes its kind)."""
+    if not notices:
+        return 0
+    channels: dict[int, list[tuple[int, list]]] = {}
+    for pk, unit_id, kinds in Channel.objects.filter(
+        unit_id__in={n[1] for n in notices}, is_active=True
+    ).values_list("pk", "unit_id", "kinds"):
+        channels.setdefault(unit_id, []).append((pk, kinds or []))
+    rows = [
+        Delivery(notice_id=notice_id, channel_id=channel_id, next_at=at, created_at=at)
+        for notice_id, unit_id, kind, at in notices
+        for channel_id, kinds in channels.get(unit_id, [])
+        if not kinds or kind in kinds
+    ]
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
