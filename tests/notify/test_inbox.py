@@ -144,3 +144,27 @@ def test_bell_in_header_counts_once_per_request(jianan, django_assert_max_num_qu
     # An administrator's header has no bell.
     admin = signed_in(j.member("sysadmin")).get("/admin/channels/")
     assert 'id="bell"' not in admin.content.decode()
+
+
+def test_inbox_page_queries_flat_and_one_bell_count(jianan):
+    j = jianan
+    walk(j, register_in(j), "assigned")
+    client = signed_in(j.member("township"))
+    client.get("/inbox/")
+
+    def notice_counts(ctx):
+        return [q for q in ctx.captured_queries
+                if "notify_notice" in q["sql"] and "COUNT(" in q["sql"].upper()]
+
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/inbox/").status_code == 200
+    for n in range(6):
+        walk(j, register_in(j, matter=f"第{n}件"), "assigned")
+    with CaptureQueriesContext(connection) as many:
+        html = client.get("/inbox/").content.decode()
+    assert 'id="bell-count">7<' in html
+    assert len(many.captured_queries) == len(one.captured_queries)
+    # The paginator's count and the bell's count; the bell's is computed once per request.
+    with CaptureQueriesContext(connection) as work:
+        assert client.get("/work/").status_code == 200
+    assert len(notice_counts(work)) == 1
