@@ -15,14 +15,15 @@ from xinfang.cases.models import Alert
 from xinfang.cases.services import perform
 from xinfang.cases.services.supervision import sweep
 from xinfang.notify.admin_services import channel_create, notice_dismiss, notice_read
-from xinfang.notify.models import Delivery, Kind, Notice, NoticeState
+from xinfang.notify.models import ALERT_KINDS, Delivery, Kind, Notice, NoticeState
+from xinfang.notify.outbox import fan_out
 from xinfang.notify.selectors import inbox, unread_count
 from xinfang.security.models import Recusal
 
 pytestmark = pytest.mark.django_db
 
 
-def test_assignment_reaches_lead_and_assisting_units_with_outbox_rows(jianan):
+def test_assignment_reaches_lead_and_assisting_units_flagged_for_the_outbox(jianan):
     j = jianan
     channel_create(unit=j.townships["将官池镇"], name="镇钉钉群", format="webhook",
                    target="http://127.0.0.1:9/x", by=j.member("sysadmin"))
@@ -34,10 +35,14 @@ def test_assignment_reaches_lead_and_assisting_units_with_outbox_rows(jianan):
     for key in ("township", "township_head", "proxy", "bureau"):
         assert [n.case_id for n in inbox(j.member(key))] == [case.pk], key
     assert not inbox(j.member("discipline")).exists()
-    # The outbox row of the township's channel, written with the notice; none for the bureau.
+    # The notices are written flagged for the outbox; the deliverer's fan-out makes the
+    # township's channel's row (none for the bureau, which has no channel), once.
+    assert all(n.outbox_pending for n in notices)
+    assert fan_out() == 2 and fan_out() == 0
     deliveries = Delivery.objects.filter(notice__case=case)
     assert [d.notice.unit_id for d in deliveries] == [j.townships["将官池镇"].pk]
     assert deliveries.get().status == Delivery.Status.PENDING
+    assert not Notice.objects.filter(outbox_pending=True).exists()
 
 
 def test_a_refused_transition_writes_no_notice(jianan):
@@ -56,10 +61,10 @@ def test_sweep_alerts_become_notices_once(jianan):
     sweep(at=later)
     alerts = Alert.objects.filter(case=case)
     assert alerts.exists()
-    notices = Notice.objects.filter(alert__isnull=False)
+    notices = Notice.objects.filter(kind__in=ALERT_KINDS)
     assert notices.count() == alerts.exclude(unit=None).count()
     sweep(at=later + timedelta(hours=1))  # again: nothing twice
-    assert Notice.objects.filter(alert__isnull=False).count() == notices.count()
+    assert Notice.objects.filter(kind__in=ALERT_KINDS).count() == notices.count()
     overdue = Notice.objects.filter(kind=Kind.OVERDUE)
     assert overdue.exists() and all(n.needs_reason and n.clock_id for n in overdue)
     # The clerk (in the office under the county the alerts are addressed to) sees them.

@@ -14,7 +14,7 @@ from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView
 from xinfang.cases.errors import Refused
 
 from .admin_services import notice_dismiss, notice_read
-from .messages import time_left
+from .messages import due_of
 from .selectors import inbox, unread_count
 
 
@@ -34,11 +34,10 @@ class NoticeOut(serializers.Serializer):
     dismiss_reason = serializers.CharField(allow_null=True)
 
     def get_clock(self, n) -> dict | None:
-        if n.clock is None:
+        due = due_of(n, self.context["now"])
+        if due["due_at"] is None:
             return None
-        running = n.clock.status == "running"
-        return {"label": n.clock.label, "due_at": n.clock.due_at.isoformat(),
-                "left": time_left(n.clock.due_at, self.context["now"]) if running else ""}
+        return {"label": due["clock"], "due_at": due["due_at"].isoformat(), "left": due["left"]}
 
 
 class Pages(PageNumberPagination):

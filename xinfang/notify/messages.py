@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from xinfang.cases.models import Clock
+
 from .models import Kind, Notice
 
 
@@ -32,7 +34,7 @@ class Message:
         if self.due_at:
             out.append(f"截止：{timezone.localtime(self.due_at):%Y-%m-%d %H:%M}")
         if self.left:
-            out.append(f"剩余：{self.left}")
+            out.append(self.left)
         return [line for line in out if line]
 
     def plain(self) -> str:
@@ -63,11 +65,14 @@ def time_left(due_at: datetime, now: datetime) -> str:
     days, rest = divmod(int(delta.total_seconds()), 86400)
     hours = rest // 3600
     span = f"{days}天{hours}小时" if days else f"{hours}小时{(rest % 3600) // 60}分"
-    return f"已超期{span}" if late else span
+    return f"已超期{span}" if late else f"剩余{span}"
 
 
 def message_for(notice: Notice, *, now: datetime) -> Message:
     clock = notice.clock
+    if clock is None:  # an event's notice: the case's running deadline due first
+        clock = (Clock.objects.filter(case_id=notice.case_id, status=Clock.Status.RUNNING,
+                                      kind="deadline").order_by("due_at", "pk").first())
     running = clock is not None and clock.status == "running"
     return Message(
         kind=notice.kind,
@@ -87,3 +92,17 @@ def test_message(*, now: datetime) -> Message:
         text="这是一条测试消息：本渠道已能收到信访业务系统的提醒。", todo="",
         clock="示例时限", due_at=now + timedelta(days=3), left=time_left(now + timedelta(days=3), now),
     )
+
+
+def due_of(notice: Notice, now: datetime) -> dict:
+    """What the inbox shows of the clock: the alert's own clock, else (an event's notice) the
+    case's next due instant."""
+    clock = notice.clock
+    if clock is not None:
+        running = clock.status == "running"
+        return {"clock": clock.label, "due_at": clock.due_at,
+                "left": time_left(clock.due_at, now) if running else "已停止计时"}
+    due = notice.case.next_due_at
+    if due is None:
+        return {"clock": "", "due_at": None, "left": ""}
+    return {"clock": "最近截止", "due_at": due, "left": time_left(due, now)}

@@ -2,9 +2,9 @@
 
 A ``Notice`` is addressed to a unit and a role (blank: every role of the unit); who of them
 actually sees it is decided when it is read, through the permission door. Each user keeps their
-own read/dismissed state (``NoticeState``). A ``Delivery`` (the outbox) is one message of one
-notice to one channel, written in the same transaction as the notice; ``deliver_pending`` sends
-it and records every ``Attempt``.
+own read/dismissed state (``NoticeState``). The notice is written in the same transaction as the
+event, flagged ``outbox_pending``; the deliverer fans it out into one ``Delivery`` per channel of
+the unit, sends each and records every ``Attempt``.
 """
 
 from django.conf import settings
@@ -26,6 +26,10 @@ class Kind(models.TextChoices):
     TEST = "test", _("测试消息")
 
 
+# The kinds the sweep raises as ``Alert`` rows (same values as ``Alert.Kind``).
+ALERT_KINDS = [Kind.DUE_SOON, Kind.OVERDUE, Kind.WARNING, Kind.ANALYSIS]
+
+
 class Notice(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices)
@@ -37,24 +41,36 @@ class Notice(models.Model):
     clock = models.ForeignKey(
         "cases.Clock", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    alert = models.ForeignKey(
-        "cases.Alert", null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
-    )
     event = models.ForeignKey(
         "cases.CaseEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     needs_reason = models.BooleanField(_("销号须说明理由"), default=False)
     created_at = models.DateTimeField(_("时间"))
+    # The outbox flag: written true with the notice, in the event's transaction; the deliverer
+    # turns it into one ``Delivery`` per channel of the unit and clears it. The event's own
+    # transaction thus pays one INSERT, whatever the channels.
+    outbox_pending = models.BooleanField(default=True, editable=False)
 
     class Meta:
         verbose_name = _("提醒")
         verbose_name_plural = _("提醒")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["unit", "role", "-created_at"], name="notice_inbox")]
+        indexes = [
+            models.Index(fields=["unit", "role", "-created_at"], name="notice_inbox"),
+            models.Index(fields=["id"], condition=models.Q(outbox_pending=True),
+                         name="notice_outbox_pending"),
+        ]
         constraints = [
-            # An alert reaches its unit and role once, however often the sweep runs.
+            # An alert's notice exists once, however often the sweep runs: the alert's own key.
             models.UniqueConstraint(
-                fields=["alert"], condition=models.Q(alert__isnull=False), name="notice_once_per_alert"
+                fields=["case", "clock", "kind", "role"],
+                condition=models.Q(kind__in=ALERT_KINDS, event__isnull=True),
+                name="notice_once_per_alert",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "kind", "role"],
+                condition=models.Q(kind__in=ALERT_KINDS, event__isnull=True, clock__isnull=True),
+                name="notice_once_per_alert_without_clock",
             ),
             models.UniqueConstraint(
                 fields=["event", "unit", "role"], condition=models.Q(event__isnull=False),

@@ -1,6 +1,7 @@
 """Sending the outbox.
 
-``deliver_pending`` claims the rows that are due, sends each, and records the attempt. A claim is
+``deliver_pending`` first fans the notices written since the last pass out to their units'
+channels (``fan_out``), then claims the rows that are due, sends each, and records the attempt. A claim is
 a conditional update (``status='pending'`` → ``'sending'`` with a fresh token) on rows picked
 under ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers at once never send a
 row twice; a worker that died mid-send leaves its rows ``sending``, and they are taken over after
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from .channels import SendError, send
 from .messages import message_for
-from .models import Attempt, Delivery
+from .models import Attempt, Channel, Delivery, Notice
 
 BATCH = 50
 STALE_CLAIM_SECONDS = 600
@@ -39,6 +40,34 @@ def backoff(attempts: int) -> timedelta:
     base = int(getattr(settings, "XINFANG_NOTIFY_BACKOFF_SECONDS", 60))
     cap = int(getattr(settings, "XINFANG_NOTIFY_BACKOFF_MAX_SECONDS", 6 * 3600))
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def fan_out(*, limit: int = 500) -> int:
+    """Turn notices still flagged for the outbox into one ``Delivery`` per active channel of
+    their unit (that takes their kind), and clear the flag; returns the notices handled. Two
+    deliverers at once: the rows are locked (skipped by the other on PostgreSQL) and the unique
+    (notice, channel) constraint drops a repeat."""
+    with transaction.atomic():
+        pending = Notice.objects.filter(outbox_pending=True).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            pending = pending.select_for_update(skip_locked=True)
+        notices = list(pending.values_list("pk", "unit_id", "kind", "created_at")[:limit])
+        if not notices:
+            return 0
+        channels: dict[int, list[tuple[int, list]]] = {}
+        for pk, unit_id, kinds in Channel.objects.filter(
+            unit_id__in={n[1] for n in notices}, is_active=True
+        ).values_list("pk", "unit_id", "kinds"):
+            channels.setdefault(unit_id, []).append((pk, kinds or []))
+        rows = [
+            Delivery(notice_id=notice_id, channel_id=channel_id, next_at=at, created_at=at)
+            for notice_id, unit_id, kind, at in notices
+            for channel_id, kinds in channels.get(unit_id, [])
+            if not kinds or kind in kinds
+        ]
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        Notice.objects.filter(pk__in=[n[0] for n in notices]).update(outbox_pending=False)
+    return len(notices)
 
 
 def _claim(now: datetime, limit: int) -> list[Delivery]:
@@ -92,6 +121,8 @@ def _send_one(row: Delivery, now: datetime) -> bool:
 def deliver_pending(*, now: datetime | None = None) -> int:
     """One delivery pass: send every outbox row due at ``now``; returns how many were sent."""
     now = now or timezone.now()
+    while fan_out() == 500:
+        pass
     sent = 0
     while True:
         rows = _claim(now, BATCH)

@@ -1,7 +1,8 @@
 """Writing notices: the hooks the case services call, and the outbox rows they imply.
 
-Everything here runs inside the caller's transaction, so a notice and its outbox rows exist if
-and only if the event that caused them was committed. Three entry points:
+Everything here runs inside the caller's transaction, so a notice (flagged for the outbox)
+exists if and only if the event that caused it was committed; the deliverer fans it out to the
+unit's channels later (``outbox.deliver_pending``). A transition pays one INSERT. Three entry points:
 
 - ``notify_alerts(alerts)`` — after the sweep inserted ``Alert`` rows (each reaches the unit and
   role the alert names; the sweep may run twice at once: the unique constraints skip repeats);
@@ -14,12 +15,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
-
 from xinfang.cases import choices as c
-from xinfang.cases.models import Alert, Case, CaseEvent, Clock
+from xinfang.cases.models import Alert, Case, CaseEvent
 
-from .models import Channel, Delivery, Kind, Notice
+from .models import Kind, Notice
 
 ALERT_TODO = {
     Kind.DUE_SOON: "请在时限内办结",
@@ -35,28 +34,19 @@ NEEDS_REASON = {Kind.OVERDUE, Kind.WARNING, Kind.ANALYSIS, Kind.SUPERVISION_ORDE
 RECTIFICATION_TRANSITIONS = {"return_proposal", "return_letter"}
 
 
-def notify_alerts(alerts: QuerySet[Alert]) -> int:
-    """A notice for each alert in ``alerts`` that has none yet; returns how many were written.
-    A fixed handful of statements whatever the number of alerts."""
-    rows = list(
-        alerts.filter(notices__isnull=True, unit__isnull=False).values_list(
-            "pk", "case_id", "clock_id", "kind", "role", "unit_id", "message", "created_at"
-        )
-    )
-    if not rows:
-        return 0
+def notify_alerts(alerts: list[Alert]) -> int:
+    """A notice for each alert the sweep has just inserted (``alerts``: the rows it built), in
+    one INSERT. A sweep running at the same moment that inserted some of them first: the
+    notices' own unique constraints (the alert's key) skip the repeats, not fail the batch."""
     new = []
-    for pk, case_id, clock_id, kind, role, unit_id, message, at in rows:
-        todo = ALERT_TODO.get(kind, "")
-        if "领导包案" in message:
-            todo = "请落实领导包案"
-        new.append(Notice(case_id=case_id, kind=kind, unit_id=unit_id, role=role, text=message,
-                          todo=todo, clock_id=clock_id, alert_id=pk,
-                          needs_reason=kind in NEEDS_REASON, created_at=at))
-    # A sweep running at the same moment may have written some of them: skipped, not failed.
+    for a in alerts:
+        if a.unit_id is None:
+            continue
+        todo = "请落实领导包案" if "领导包案" in a.message else ALERT_TODO.get(a.kind, "")
+        new.append(Notice(case_id=a.case_id, kind=a.kind, unit_id=a.unit_id, role=a.role,
+                          text=a.message, todo=todo, clock_id=a.clock_id,
+                          needs_reason=a.kind in NEEDS_REASON, created_at=a.created_at))
     Notice.objects.bulk_create(new, ignore_conflicts=True)
-    written = Notice.objects.filter(alert_id__in=[r[0] for r in rows])
-    _fan_out(list(written.values_list("pk", "unit_id", "kind", "created_at")))
     return len(new)
 
 
@@ -65,23 +55,15 @@ def _lead_unit_id(case: Case) -> int | None:
             .order_by("-assigned_at", "-pk").values_list("unit_id", flat=True).first())
 
 
-def _next_clock(case: Case) -> int | None:
-    """The case's running deadline due first: what a message says is left."""
-    return (Clock.objects.filter(case=case, status=Clock.Status.RUNNING, kind="deadline")
-            .order_by("due_at", "pk").values_list("pk", flat=True).first())
-
-
 def notify_transition(*, case: Case, name: str, event: CaseEvent, at: datetime,
                       params: dict) -> int:
     """Notices for a transition just performed on ``case`` (its history ``event`` written)."""
     number = case.number
     todo_for: list[tuple[int, str, Kind, str, str, bool]] = []  # unit, role, kind, text, todo
-    if name == "assign":
-        for unit_id, role, unit_name in case.assignments.filter(
-            assigned_at=at, status=c.AssignmentStatus.ACTIVE
-        ).values_list("unit_id", "role", "unit__name"):
-            what = "主办" if role == c.AssignmentRole.LEAD else "协办"
-            todo_for.append((unit_id, "", Kind.ASSIGNED, f"{number} 已交办{unit_name}（{what}）",
+    if name == "assign":  # the units are in hand: no query
+        units = [(params["lead"], "主办"), *((u, "协办") for u in params.get("assisting") or [])]
+        for unit, what in units:
+            todo_for.append((unit.pk, "", Kind.ASSIGNED, f"{number} 已交办{unit.name}（{what}）",
                              "请签收并在时限内办理", False))
     elif name == "transfer_to_discipline" and params.get("unit") is not None:
         unit = params["unit"]
@@ -111,14 +93,13 @@ def notify_transition(*, case: Case, name: str, event: CaseEvent, at: datetime,
                              unhappy))
     if not todo_for:
         return 0
-    clock_id = _next_clock(case)
+    # No clock: the case's next due instant is shown (the message names its clock when sent).
     notices = Notice.objects.bulk_create(
         Notice(case=case, kind=kind, unit_id=unit_id, role=role, text=text[:300], todo=todo,
-               clock_id=clock_id, event=event, needs_reason=needs, created_at=at)
+               event=event, needs_reason=needs, created_at=at)
         for unit_id, role, kind, text, todo, needs in todo_for
         if unit_id is not None
     )
-    _fan_out([(n.pk, n.unit_id, n.kind, n.created_at) for n in notices])
     return len(notices)
 
 
@@ -128,30 +109,10 @@ def notify_supervision_order(*, case: Case, params: dict, at: datetime) -> int:
     unit_id, role = (lead, "") if lead else (case.jurisdiction_id, "clerk")
     action = str(params.get("required_action") or "")[:150]
     due = str(params.get("due_date") or "")
-    notice = Notice.objects.create(
+    Notice.objects.create(
         case=case, kind=Kind.SUPERVISION_ORDER, unit_id=unit_id, role=role,
         text=f"{case.number} 督办：{action}"[:300],
         todo=f"请于{due}前落实并报告办理情况" if due else "请落实并报告办理情况",
-        clock_id=_next_clock(case), needs_reason=True, created_at=at,
+        needs_reason=True, created_at=at,
     )
-    _fan_out([(notice.pk, notice.unit_id, notice.kind, at)])
     return 1
-
-
-def _fan_out(notices: list[tuple[int, int, str, datetime]]) -> int:
-    """One outbox row per notice and active channel of its unit (that takes its kind)."""
-    if not notices:
-        return 0
-    channels: dict[int, list[tuple[int, list]]] = {}
-    for pk, unit_id, kinds in Channel.objects.filter(
-        unit_id__in={n[1] for n in notices}, is_active=True
-    ).values_list("pk", "unit_id", "kinds"):
-        channels.setdefault(unit_id, []).append((pk, kinds or []))
-    rows = [
-        Delivery(notice_id=notice_id, channel_id=channel_id, next_at=at, created_at=at)
-        for notice_id, unit_id, kind, at in notices
-        for channel_id, kinds in channels.get(unit_id, [])
-        if not kinds or kind in kinds
-    ]
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)

@@ -26,7 +26,7 @@ from .admin_services import (
     notice_read,
 )
 from .forms import ChannelForm
-from .messages import time_left
+from .messages import due_of
 from .models import Channel, Delivery
 from .selectors import inbox
 
@@ -52,10 +52,7 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = []
     for n in page_obj.object_list:
-        left = ""
-        if n.clock is not None and n.clock.status == "running":
-            left = time_left(n.clock.due_at, now)
-        rows.append({"n": n, "left": left})
+        rows.append({"n": n, **due_of(n, now)})
     return page(request, "notify/inbox.html", {
         "rows": rows, "page_obj": page_obj, "show": show,
         "shows": [(k, v, k == show) for k, v in SHOWS.items()],

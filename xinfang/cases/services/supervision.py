@@ -61,8 +61,8 @@ def raise_alerts(*, case: Case, clock: Clock | None, kind: str, roles, message: 
         new.append(Alert(case=case, clock=clock, kind=kind, role=role, unit=units[office],
                          message=message[:300], created_at=at))
     Alert.objects.bulk_create(new, ignore_conflicts=True)
-    if new:  # their inbox notices and outbox rows, in this transaction
-        notify_alerts(Alert.objects.filter(case=case, clock=clock, kind=kind, role__in=roles))
+    if new:  # their inbox notices (flagged for the outbox), in this transaction
+        notify_alerts(new)
     return len(new)
 
 
@@ -278,8 +278,8 @@ def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
     # A sweep running at the same moment may have inserted some: the unique constraint skips
     # them rather than failing the batch.
     Alert.objects.bulk_create(new, ignore_conflicts=True)
-    if new:  # their inbox notices and outbox rows, in this transaction
-        notify_alerts(Alert.objects.filter(clock_id__in=[clock.pk for clock in clocks], kind=kind))
+    if new:  # their inbox notices (flagged for the outbox), in this transaction
+        notify_alerts(new)
     return len(new)
 
 
