@@ -173,3 +173,34 @@ def test_inbox_page_queries_flat_and_one_bell_count(jianan):
     with CaptureQueriesContext(connection) as work:
         assert client.get("/work/").status_code == 200
     assert len(notice_counts(work)) == 1
+
+
+def test_supervision_order_rectification_and_rating_reach_their_units(jianan):
+    from xinfang.documents.services import document_issue
+
+    j = jianan
+    case = walk(j, register_in(j), "in_progress")
+    document_issue(case=case, code="D8", by=j.member("approver"),
+                   params={"required_action": "三日内报送办理结果", "due_date": "2026年12月9日"})
+    order = Notice.objects.get(kind=Kind.SUPERVISION_ORDER)
+    assert order.unit == j.townships["将官池镇"] and order.needs_reason
+    assert "三日内报送办理结果" in order.text and "2026年12月9日" in order.todo
+    assert order.pk in {n.pk for n in inbox(j.member("township"))}
+    # A letter sent back is a rectification request to the handling unit.
+    case = perform("record_finding", case=case, by=j.member("township"),
+                   findings={1: ("partly", "solved", "已核实")})
+    case = perform("draft_letter", case=case, by=j.member("township"), body="经核查，部分属实。")
+    case = perform("return_letter", case=case, by=j.member("approver"), reason="依据不充分")
+    back = Notice.objects.get(kind=Kind.RECTIFICATION)
+    assert back.unit == j.townships["将官池镇"] and "依据不充分" in back.text
+    # A proposal sent back goes to the office's clerks.
+    other = walk(j, register_in(j, matter="另一件"), "proposed")
+    perform("return_proposal", case=other, by=j.member("approver"), reason="请补充核实")
+    assert Notice.objects.filter(kind=Kind.RECTIFICATION, case=other).get().pk in {
+        n.pk for n in inbox(j.member("clerk"))}
+    # An unsatisfied rating asks the office to weigh a review.
+    rated = walk(j, register_in(j, matter="第三件"), "delivered")
+    perform("record_rating", case=rated, by=j.member("clerk"), rating="unsatisfied")
+    rating = Notice.objects.filter(kind=Kind.RATING, case=rated)
+    assert {n.unit_id for n in rating} == {j.county.pk, j.townships["将官池镇"].pk}
+    assert all(n.needs_reason and "不满意" in n.text for n in rating)
