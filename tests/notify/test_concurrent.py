@@ -14,7 +14,7 @@ from tests.web.conftest import walk
 from xinfang.notify.admin_services import channel_create
 from xinfang.notify.models import Attempt, Delivery, Notice
 from xinfang.notify import outbox
-from xinfang.notify.outbox import deliver_pending
+from xinfang.notify.outbox import deliver_pending, fan_out
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -31,11 +31,12 @@ def test_two_deliverers_never_send_a_row_twice(jianan, receiver, monkeypatch):
                        target=receiver.url(f"/h{n}"), by=j.member("sysadmin"))
     for n in range(25):
         walk(j, register_in(j, matter=f"第{n}件"), "assigned")
-    # The fan-out to the township's three channels happens inside the racing deliverers too.
     township = Notice.objects.filter(outbox_pending=True, unit=j.townships["将官池镇"]).count()
     assert township >= 25
     assert not Delivery.objects.exists()
+    fan_out()  # first, so that the deliverers below race for the same rows from the start
     total = 3 * township
+    assert Delivery.objects.filter(status=Delivery.Status.PENDING).count() == total
     now = timezone.now()
     barrier = threading.Barrier(3)
     results, errors = [], []
