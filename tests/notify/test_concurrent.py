@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from tests.conftest import register_in
 from tests.web.conftest import walk
+from xinfang.notify import outbox
 from xinfang.notify.admin_services import channel_create
 from xinfang.notify.models import Attempt, Delivery, Notice
-from xinfang.notify import outbox
 from xinfang.notify.outbox import deliver_pending, fan_out
 
 pytestmark = [

@@ -80,7 +80,8 @@ def test_inbox_goes_through_the_door_at_read_time(jianan):
     township = j.member("township")
     assert unread_count(township) == 1
     # A recusal declared after the notice was written hides it.
-    Recusal.objects.create(user=township.user, case=case, reason="亲属", declared_at=sh(2026, 9, 20))
+    Recusal.objects.create(user=township.user, case=case, reason="亲属",
+                           declared_at=sh(2026, 9, 20))
     township = type(township).objects.get(pk=township.pk)
     assert unread_count(township) == 0
     assert not inbox(township).exists()

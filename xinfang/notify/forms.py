@@ -21,7 +21,10 @@ class ChannelForm(forms.Form):
     secret = forms.CharField(
         label=_("签名密钥"), required=False, max_length=200,
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("钉钉“加签”密钥或 Webhook 签名密钥，加密保存，不再显示。修改时留空表示不变，填“-”表示清除。"),
+        help_text=_(
+            "钉钉“加签”密钥或 Webhook 签名密钥，加密保存，不再显示。"
+            "修改时留空表示不变，填“-”表示清除。"
+        ),
     )
     kinds = forms.MultipleChoiceField(
         label=_("推送类别"), required=False, choices=KIND_CHOICES,

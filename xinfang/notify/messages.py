@@ -90,7 +90,8 @@ def test_message(*, now: datetime) -> Message:
     return Message(
         kind=Kind.TEST, title="【信访提醒·测试消息】", case_number="",
         text="这是一条测试消息：本渠道已能收到信访业务系统的提醒。", todo="",
-        clock="示例时限", due_at=now + timedelta(days=3), left=time_left(now + timedelta(days=3), now),
+        clock="示例时限", due_at=now + timedelta(days=3),
+        left=time_left(now + timedelta(days=3), now),
     )
 
 

@@ -96,6 +96,9 @@ class NoticeState(models.Model):
             models.UniqueConstraint(fields=["user", "notice"], name="notice_state_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.notice_id}:{self.user_id}"
+
 
 class Channel(models.Model):
     class Format(models.TextChoices):
@@ -166,6 +169,9 @@ class Delivery(models.Model):
             models.Index(fields=["status", "-created_at"], name="delivery_status"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.notice_id}→{self.channel_id} ({self.status})"
+
 
 class Attempt(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="attempt_log")
@@ -175,3 +181,6 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}@{self.at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'failed'}"

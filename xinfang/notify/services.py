@@ -2,7 +2,8 @@
 
 Everything here runs inside the caller's transaction, so a notice (flagged for the outbox)
 exists if and only if the event that caused it was committed; the deliverer fans it out to the
-unit's channels later (``outbox.deliver_pending``). A transition pays one INSERT. Three entry points:
+unit's channels later (``outbox.deliver_pending``). A transition pays one INSERT. Three entry
+points:
 
 - ``notify_alerts(alerts)`` — after the sweep inserted ``Alert`` rows (each reaches the unit and
   role the alert names; the sweep may run twice at once: the unique constraints skip repeats);
