@@ -2,10 +2,10 @@
 
 ``deliver_pending`` first fans the notices written since the last pass out to their units'
 channels (``fan_out``), then claims the rows that are due, sends each, and records the attempt.
-A claim is a conditional update (``status='pending'`` → ``'sending'`` with a fresh token) on rows
-picked under ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers at once never send a
-row twice; a worker that died mid-send leaves its rows ``sending``, and they are taken over after
-``STALE_CLAIM_SECONDS``. A failure puts the row back with an exponential delay
+A claim is a conditional update (``status='pending'`` → ``'sending'`` with a fresh token) on
+rows picked under ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers at once
+never send a row twice; a worker that died mid-send leaves its rows ``sending``, and they are
+taken over after ``STALE_CLAIM_SECONDS``. A failure puts the row back with an exponential delay
 (``BACKOFF_SECONDS · 2^(n-1)``, at most ``BACKOFF_MAX_SECONDS``); after ``MAX_ATTEMPTS`` it is a
 dead letter, listed for the security administrator, who may queue it again.
 
