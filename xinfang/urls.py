@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("api/", include("xinfang.api.urls")),
     path("", include("xinfang.documents.urls")),
+    path("", include("xinfang.notify.urls")),
     path("", include("xinfang.web.urls")),
 ]
 

@@ -58,10 +58,10 @@ def test_the_three_administrators_each_see_only_their_own_pages(jianan):
     assert nav["sysadmin"] == {
         reverse(n)
         for n in ("web:admin_units", "web:admin_users", "web:rules_profiles", "web:rules_calendar",
-                  "documents:templates")
+                  "documents:templates", "notify:channels")
     } | {own, approvals}
     assert nav["secadmin"] == {reverse("web:admin_roles"), reverse("web:admin_keys"), own,
-                               approvals}
+                               approvals, reverse("notify:dead_letters")}
     assert nav["auditor"] == {reverse("web:audit_log"), own}
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from xinfang.audit.services import audit_record
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
+from xinfang.notify.services import notify_supervision_order
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
 
@@ -114,6 +115,8 @@ def document_issue(
                     "template_version": version},
             at=at,
         )  # fmt: skip
+        if fresh_order:  # the supervision order reaches the unit's inbox and channels
+            notify_supervision_order(case=case, params=params, at=at)
         if pending:
             transaction.on_commit(lambda: pdf_schedule(pending))
     return doc

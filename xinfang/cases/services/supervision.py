@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q
 
+from xinfang.notify.services import notify_alerts
 from xinfang.rules.deadlines import compute_due
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.profile import Profile
@@ -60,6 +61,8 @@ def raise_alerts(*, case: Case, clock: Clock | None, kind: str, roles, message: 
         new.append(Alert(case=case, clock=clock, kind=kind, role=role, unit=units[office],
                          message=message[:300], created_at=at))
     Alert.objects.bulk_create(new, ignore_conflicts=True)
+    if new:  # their inbox notices (flagged for the outbox), in this transaction
+        notify_alerts(new)
     return len(new)
 
 
@@ -275,6 +278,8 @@ def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
     # A sweep running at the same moment may have inserted some: the unique constraint skips
     # them rather than failing the batch.
     Alert.objects.bulk_create(new, ignore_conflicts=True)
+    if new:  # their inbox notices (flagged for the outbox), in this transaction
+        notify_alerts(new)
     return len(new)
 
 

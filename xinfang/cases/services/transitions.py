@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from xinfang.notify.services import notify_transition
 from xinfang.org.models import Membership
 from xinfang.rules.engine import apply_event
 from xinfang.security.models import Recusal
@@ -94,7 +95,7 @@ def perform(
         ctx.payload["event"] = ctx.event_key
         if clock_changes:
             ctx.payload["clocks"] = clock_changes
-        append_event(
+        event = append_event(
             case=locked,
             type=name,
             by=by,
@@ -103,6 +104,7 @@ def perform(
             to_state=after,
             payload=ctx.payload,
         )
+        notify_transition(case=locked, name=name, event=event, at=at, params=params)  # inbox+outbox
         return locked
 
 

@@ -1,0 +1,41 @@
+"""The bell in the header: how many notices this membership has not opened. Worked out only when
+a page renders it, once per request, in one COUNT query."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from xinfang.org.choices import ADMIN_ROLES
+
+from .selectors import unread_count
+
+
+class Bell:
+    def __init__(self, request):
+        self._request = request
+
+    @cached_property
+    def membership(self):
+        request = self._request
+        m = getattr(request, "membership", None)
+        if m is None and getattr(request, "user", None) is not None and \
+                request.user.is_authenticated:
+            from xinfang.web.context import current_membership
+
+            m = current_membership(request)
+        return m if m is not None and m.role not in ADMIN_ROLES else None
+
+    @property
+    def shown(self) -> bool:
+        return self.membership is not None
+
+    @cached_property
+    def unread(self) -> int:
+        return unread_count(self.membership) if self.membership is not None else 0
+
+
+def inbox(request) -> dict:
+    bell = getattr(request, "_xinfang_bell", None)
+    if bell is None:
+        bell = request._xinfang_bell = Bell(request)
+    return {"bell": bell}

@@ -1,0 +1,67 @@
+"""Reading the inbox. Every read goes through the permission door (``cases.selectors``) at read
+time: a notice about a case the user may not see now (a recusal declared since, a respondent
+unit, a case transferred away) is not shown, whatever it was addressed to."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from xinfang.cases.models import Case
+from xinfang.cases.selectors import OFFICE_READERS, door_for
+from xinfang.org.choices import ADMIN_ROLES
+from xinfang.org.models import Membership
+
+from .models import Notice, NoticeState
+
+
+def addressed_to(m: Membership | None) -> QuerySet[Notice]:
+    """The notices addressed to ``m``'s unit (or jurisdiction) and role, or to every role there,
+    on cases ``m`` may see now."""
+    if m is None or not m.is_active or m.role in ADMIN_ROLES:
+        return Notice.objects.none()
+    door = door_for(m)
+    visible = door.apply(Case.objects.all()).values("pk")
+    if m.role in OFFICE_READERS:
+        # Office notices are addressed to the jurisdiction (the county), while its clerks sit in
+        # the office under it: any unit at or above the user's own, the door keeping only the
+        # cases of the user's own jurisdiction.
+        units = Q(unit_id__in=door.inside or (m.unit_id,))
+    else:
+        units = Q(unit_id=m.unit_id)
+    return Notice.objects.filter(units, role__in=[m.role, ""], case_id__in=visible)
+
+
+def _state(m: Membership):
+    return NoticeState.objects.filter(notice=OuterRef("pk"), user_id=m.user_id)
+
+
+def inbox(m: Membership | None, *, show: str = "open") -> QuerySet[Notice]:
+    """Newest first, each with this user's read/dismissed state. ``show``: ``open`` (not
+    dismissed), ``unread``, ``all``."""
+    qs = addressed_to(m)
+    if m is None or not qs.query.can_filter():
+        return qs
+    state = _state(m)
+    qs = qs.annotate(
+        read_at=Subquery(state.values("read_at")[:1]),
+        dismissed_at=Subquery(state.values("dismissed_at")[:1]),
+        dismiss_reason=Subquery(state.values("reason")[:1]),
+    )
+    if show == "unread":
+        qs = qs.exclude(Exists(state))
+    elif show == "open":
+        qs = qs.exclude(Exists(state.filter(dismissed_at__isnull=False)))
+    return qs.select_related("case", "clock").order_by("-created_at", "-pk")
+
+
+def unread_count(m: Membership | None) -> int:
+    """One indexed COUNT: notices of the unit and role, on visible cases, never opened."""
+    qs = addressed_to(m)
+    if m is None:
+        return 0
+    return qs.exclude(Exists(_state(m))).count()
+
+
+def notice_for(m: Membership | None, pk: int) -> Notice:
+    """One notice through the door; raises Notice.DoesNotExist outside it."""
+    return addressed_to(m).select_related("case").get(pk=pk)
