@@ -127,3 +127,40 @@ def flagged_cases(cases: QuerySet[Case]) -> QuerySet[Case]:
     """The repeat, level-skipping and collective petitions, in the order received."""
     return (cases.filter(ANY_FLAG).select_related("township", "village", "leader_owner")
             .order_by("received_at", "pk"))
+
+
+@dataclass
+class WeeklyStatus:
+    """This week's provincial batch (seed 001: due Friday 10:00): the deadline, how long is left
+    or how late it is now, the cases completed so far, and when the batch was first made."""
+
+    period: Period
+    due: object
+    done: int
+    made_at: object | None
+    clock: str  # 还剩… / 已超过…
+    late: bool
+    made_text: str
+
+
+def weekly_status(by: Membership, now) -> WeeklyStatus:
+    from xinfang.audit.models import AuditEntry
+
+    from .outputs import home_of, lateness, weekly_cases, weekly_due
+    from .periods import containing
+
+    period = containing("week", timezone.localtime(now).date())
+    due = weekly_due(period)
+    done = weekly_cases(by, period).count()
+    made = (AuditEntry.objects.filter(object_type="report", object_id="weekly",
+                                      detail__period=period.code,
+                                      detail__jurisdiction=home_of(by).pk)
+            .order_by("at").values_list("at", flat=True).first())
+    left = (due - now).total_seconds()
+    hours, minutes = divmod(int(abs(left)) // 60, 60)
+    days, hours = divmod(hours, 24)
+    span = (f"{days}天" if days else "") + f"{hours}小时{minutes}分"
+    clock = f"距截止还剩{span}" if left >= 0 else f"已超过截止{span}"
+    made_text = (f"本周批次已于{timezone.localtime(made):%m月%d日 %H:%M}生成（{lateness(due, made)}）"
+                 if made else "本周批次尚未生成")
+    return WeeklyStatus(period, due, done, made, clock, left < 0 and made is None, made_text)

@@ -75,6 +75,7 @@ def report_build(*, kind: str, period: Period, by: Membership, ip: str = "", via
                 action=EXPORT, actor=by.user, object_type="report", object_id=kind, ip=ip,
                 detail={"report": kind, "period": period.code, "via": via, "membership": by.pk,
                         "role": by.role, "unit": by.unit.name, "rows": written.rows,
+                        "jurisdiction": outputs.home_of(by).pk,
                         "cases": written.cases})
     except BaseException:
         out.close()
