@@ -8,8 +8,9 @@ unit (承办单位) or by township (属地) in one grouped query, however many u
 Every rate names its numerator and denominator (``COUNT_LABELS``). A target whose definition makes
 it 100 % whatever happens is marked ``by_construction`` and never judged met or unmet: in this
 system a petition exists only once it is registered (建档立卡 is the registration itself), so
-"registered / received" (建档立卡率) can only fall short by the cases merged into another — which were
-registered too. It is shown as "100 % by construction", with its counts, and never judged."""
+"registered / received" (建档立卡率) can only fall short by the cases merged into another —
+which were registered too. It is shown as "100 % by construction", with its counts, and never
+judged."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def counts(cases: QuerySet[Case]) -> dict[str, int]:
 
 
 def lead_unit() -> Subquery:
-    """The case's current lead handling unit (主办单位): the newest lead assignment not handed on."""
+    """The case's current lead handling unit (主办单位): its newest lead assignment not handed
+    on."""
     return Subquery(
         Assignment.objects.filter(case=OuterRef("pk"), role=c.AssignmentRole.LEAD)
         .exclude(status=c.AssignmentStatus.TRANSFERRED)

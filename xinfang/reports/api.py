@@ -71,7 +71,8 @@ class LedgerL4(CaseView):
     @method_decorator(replica_reads)
     @extend_schema(operation_id="ledgers_l4", parameters=[
         MEMBERSHIP_PARAM, *FILTER_PARAMS,
-        OpenApiParameter("week", str, description="2026-W48: the provincial cases completed that week"),
+        OpenApiParameter("week", str,
+                         description="2026-W48: the provincial cases completed that week"),
         OpenApiParameter("unmasked", bool), OpenApiParameter("reason", str)],
         responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, 400: Errors, **COMMON_ERRORS})
     def get(self, request):

@@ -3,9 +3,9 @@ poverty-alleviation office sends to the city every Friday with the provincial ca
 week.
 
 Layout as the seed draws it: a title, the "填报单位 / 联系电话" block, a two-row header with merged
-cells (问题属地 over 省辖市 | 县（市、区）, 问题类别 over its twelve marked columns, 省辖市、县（市、区）
-办理情况 over its eight), the two footnotes under the table; A4 landscape, header rows repeated on
-every printed page, fitted to one page wide, the header frozen on screen.
+cells (问题属地 over 省辖市 | 县（市、区）, 问题类别 over its twelve marked columns,
+省辖市、县（市、区）办理情况 over its eight), the two footnotes under the table; A4 landscape,
+header rows repeated on every printed page, fitted to one page wide, the header frozen on screen.
 
 The rows are the provincial (and central) referrals among the cases passed in, intersected with
 ``cases_for`` again so a caller's mistake cannot widen them. The petitioner is masked unless an
@@ -183,8 +183,9 @@ def _satisfied(case: Case) -> str:
 
 def _review(case: Case, kind: str, states: dict) -> str:
     rows = [r for r in case.review_list if r.kind == kind]
-    return "；".join(f"{_local(r.received_at):%Y-%m-%d}申请，{r.number}，{states.get(r.state, r.state)}"
-                    for r in rows)
+    return "；".join(
+        f"{_local(r.received_at):%Y-%m-%d}申请，{r.number}，{states.get(r.state, r.state)}"
+        for r in rows)
 
 
 def _legal(case: Case, states: dict) -> str:
@@ -233,7 +234,7 @@ def _header(sheet, fmt) -> None:
             sheet.write_string(HEAD_TOP, first, text, fmt)
         else:
             sheet.merge_range(HEAD_TOP, first, HEAD_TOP, last, text, fmt)
-    for text, first, last in HEADERS:
+    for _text, first, last in HEADERS:
         if first == last:
             sheet.write_blank(HEAD_SUB, first, None, fmt)
     for first, texts in SUB_HEADERS.items():

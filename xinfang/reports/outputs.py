@@ -234,7 +234,8 @@ def write_weekly(out: IO[bytes], *, by: Membership, period: Period, ip: str = ""
         z.writestr("说明.txt", "\n".join([
             f"{home_of(by).name} 省级交办信访事项周报（{period.label}）",
             f"本周已完成（销号）的省级交办信访事项 {len(cases)} 件，每件一个文件夹（一案一档）。",
-            f"报送时限：{timezone.localtime(due):%Y-%m-%d %H:%M}（周五上午10:00前，seed 001 二(五)）",
+            f"报送时限：{timezone.localtime(due):%Y-%m-%d %H:%M}"
+            "（周五上午10:00前，seed 001 二(五)）",
             f"本批生成时间：{timezone.localtime(made):%Y-%m-%d %H:%M}（{lateness(due, made)}）",
             "信访人信息已脱敏；纸质档案留档备查。",
         ]))
@@ -287,7 +288,8 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
         doc.add_heading("（一）乡镇（街道）", level=2)
         _table(doc, ["乡镇（街道）", "件数", "占比"],
                [[k, v, _pct(v, n["received"])] for k, v in towns])
-        _picture(doc, charts.bar_chart("各乡镇（街道）信访件数", towns), "图2 各乡镇（街道）信访件数")
+        _picture(doc, charts.bar_chart("各乡镇（街道）信访件数", towns),
+                 "图2 各乡镇（街道）信访件数")
         doc.add_heading("（二）村（社区）（件数最多的15个）", level=2)
         _table(doc, ["村（社区）", "件数"], [[k, v] for k, v in villages])
 
@@ -346,8 +348,9 @@ def _features(cases, cats, towns, flags, total) -> list[str]:
         places = spread.get(cat, [])
         if places:
             head, count = places[0]
+            gathered = count * 2 > sum(p[1] for p in places)
             lines.append(f"“{cat}”类涉及{len(places)}个乡镇（街道），最多的是{head}（{count}件）"
-                         + ("，较为集中。" if count * 2 > sum(p[1] for p in places) else "，分布较散。"))
+                         + ("，较为集中。" if gathered else "，分布较散。"))
     if towns:
         lines.append(f"件数最多的乡镇（街道）：{towns[0][0]}（{towns[0][1]}件）；"
                      f"最少的：{towns[-1][0]}（{towns[-1][1]}件）。")

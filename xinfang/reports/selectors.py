@@ -161,6 +161,6 @@ def weekly_status(by: Membership, now) -> WeeklyStatus:
     days, hours = divmod(hours, 24)
     span = (f"{days}天" if days else "") + f"{hours}小时{minutes}分"
     clock = f"距截止还剩{span}" if left >= 0 else f"已超过截止{span}"
-    made_text = (f"本周批次已于{timezone.localtime(made):%m月%d日 %H:%M}生成（{lateness(due, made)}）"
-                 if made else "本周批次尚未生成")
+    made_text = (f"本周批次已于{timezone.localtime(made):%m月%d日 %H:%M}生成"
+                 f"（{lateness(due, made)}）" if made else "本周批次尚未生成")
     return WeeklyStatus(period, due, done, made, clock, left < 0 and made is None, made_text)

@@ -62,7 +62,8 @@ def report_build(*, kind: str, period: Period, by: Membership, ip: str = "", via
     """Write report ``kind`` for ``period`` over the cases ``by`` may see, into a temporary file;
     audit it. Administrators (三员) read no cases and make no reports."""
     if by is None or not by.is_active or by.role in ADMIN_ROLES:
-        raise Refused("系统管理员、安全管理员和审计管理员不能生成信访报表（三员分立）。", field="as")
+        raise Refused("系统管理员、安全管理员和审计管理员不能生成信访报表（三员分立）。",
+                      field="as")
     if period.kind not in outputs.PERIOD_OF[kind]:
         raise Refused(f"{outputs.LABELS[kind]}不能按这种期间统计。", field="period")
     out = tempfile.TemporaryFile()

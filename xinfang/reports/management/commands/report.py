@@ -21,7 +21,8 @@ from xinfang.reports.services import report_build, report_period
 
 
 class Command(BaseCommand):
-    help = "生成定期报表：monthly 月度通报、weekly 省级交办件周报、quarterly 季度分析、scorecard 单位考评表。"
+    help = ("生成定期报表：monthly 月度通报、weekly 省级交办件周报、quarterly 季度分析、"
+            "scorecard 单位考评表。")
 
     def add_arguments(self, parser):
         parser.add_argument("report", choices=list(WRITERS), help="报表种类")
@@ -55,4 +56,5 @@ class Command(BaseCommand):
         finally:
             if os.path.exists(partial):
                 os.unlink(partial)
-        self.stdout.write(f"已生成{LABELS[kind]}（{period.label}，{built.rows} 件，{membership}）到 {out}")
+        self.stdout.write(
+            f"已生成{LABELS[kind]}（{period.label}，{built.rows} 件，{membership}）到 {out}")
