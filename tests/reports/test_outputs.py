@@ -213,3 +213,18 @@ def test_the_command_line(jianan, tmp_path):
     l4 = tmp_path / "l4.xlsx"
     call_command("export_ledger", "l4", str(l4), "--as", jianan.member("clerk").user.username)
     assert load_workbook(l4).active["A1"].value == "省级交办信访事项办理情况统计表"
+
+
+@pytest.mark.parametrize("kind,period", [("monthly", "2026-09"), ("quarterly", "2026-Q3"),
+                                         ("scorecard", "2026-Q3")])
+def test_report_query_counts_are_flat(jianan, kind, period, django_assert_max_num_queries):
+    j = jianan
+    walk(j, "assigned", petitioners=person(0), level_skipping=True)
+    with django_assert_max_num_queries(60) as one:
+        build(kind, period, j.member("approver"))
+    for i in range(1, 5):
+        walk(j, "assigned", petitioners=person(i), level_skipping=True,
+             township=j.townships["五女店镇"], village=j.villages["魏庄村"],
+             lead="区民政局", lead_member="bureau", assisting=())
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        build(kind, period, j.member("approver"))

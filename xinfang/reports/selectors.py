@@ -5,6 +5,7 @@ query, whatever the number of cases."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
@@ -79,8 +80,8 @@ def monthly_trend(by: Membership, period: Period, months: int = 12) -> list[tupl
     end = period.bounds()[1]
     start_day = period.end
     for _ in range(months):
-        start_day = (start_day.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
-    start = timezone.make_aware(timezone.datetime.combine(start_day, timezone.datetime.min.time()))
+        start_day = (start_day - timedelta(days=1)).replace(day=1)
+    start = datetime.combine(start_day, time.min, tzinfo=timezone.get_current_timezone())
     rows = (in_period(cases_for(by), start, end).order_by()
             .annotate(m=TruncMonth("received_at", tzinfo=timezone.get_current_timezone()))
             .values("m").annotate(n=Count("pk")))
@@ -88,7 +89,7 @@ def monthly_trend(by: Membership, period: Period, months: int = 12) -> list[tupl
     out, day = [], start_day
     for _ in range(months):
         out.append((f"{day.year}年{day.month}月", counted.get((day.year, day.month), 0)))
-        day = (day.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return out
 
 
