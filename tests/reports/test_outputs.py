@@ -228,3 +228,25 @@ def test_report_query_counts_are_flat(jianan, kind, period, django_assert_max_nu
              lead="区民政局", lead_member="bureau", assisting=())
     with django_assert_max_num_queries(len(one.captured_queries)):
         build(kind, period, j.member("approver"))
+
+
+def test_without_a_cjk_font_the_charts_number_their_labels_and_say_why(jianan, monkeypatch,
+                                                                       settings):
+    from xinfang.reports import charts
+
+    seed(jianan)
+    settings.XINFANG_CJK_FONT = "/nonexistent/font.ttc"
+    monkeypatch.setattr(charts, "CANDIDATES", ("/nonexistent/NotoSansCJK-Regular.ttc",))
+    monkeypatch.setenv("PATH", "")  # no fc-list to ask
+    charts.cjk_font.cache_clear()
+    try:
+        assert charts.cjk_font().path is None
+        _, data = build("quarterly", "2026-Q3", jianan.member("chief"))
+    finally:
+        charts.cjk_font.cache_clear()
+    headings, text, tables, images = docx_of(data)
+    # three pictures in the text (two may share one image part: with numbered labels the
+    # category and township charts of this seed draw the same picture)
+    assert len(Docx(io.BytesIO(data)).inline_shapes) == 3
+    assert "本机未找到中文字体" in text and "fonts-noto-cjk" in text
+    assert tables[0][1][0] == "危房改造"  # the names stay in the table beside the chart

@@ -120,8 +120,16 @@ def column_chart(title: str, rows: list[tuple[str, float]], *, width: int = 1400
         draw.rectangle((x + step * 0.2, base - h, x + step * 0.8, base), fill=PALETTE[0])
         draw.text((x + step / 2, base - h - 6), f"{value:g}", fill="black", font=font,
                   anchor="md")
-        draw.text((x + step / 2, base + 10), text[:10], fill="black", font=font, anchor="ma")
+        draw.text((x + step / 2, base + 10), text[:10], fill="black",
+                  font=_fitting(draw, text[:10], step * 0.95, 22), anchor="ma")
     return _png(img)
+
+
+def _fitting(draw: ImageDraw.ImageDraw, text: str, room: float, size: int):
+    """The largest font up to ``size`` (down to 10) in which ``text`` fits ``room`` pixels."""
+    while size > 10 and draw.textlength(text, font=_font(size)) > room:
+        size -= 1
+    return _font(size)
 
 
 def _png(img: Image.Image) -> bytes:
