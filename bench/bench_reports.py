@@ -38,6 +38,7 @@ def main() -> None:
     p.add_argument("manifest")
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--budget", type=float, default=60.0)
+    p.add_argument("--only", choices=["rates"], help="only the rates, apart from the page")
     args = p.parse_args()
     manifest = json.loads(Path(args.manifest).read_text())
     os.environ["XINFANG_BENCH_DB"] = manifest["database"]
@@ -51,7 +52,7 @@ def main() -> None:
     before = Unit.objects.get(pk=county).profile_code
     Unit.objects.filter(pk=county).update(profile_code="kaijiang")
     try:
-        results = run(manifest, repeat=args.repeat, budget=args.budget)
+        results = run(manifest, repeat=args.repeat, budget=args.budget, only=args.only)
     finally:
         Unit.objects.filter(pk=county).update(profile_code=before)
     out = ROOT / "var" / "bench" / f"reports-{manifest['engine']}-{manifest['cases']}.json"
@@ -59,7 +60,7 @@ def main() -> None:
     print(f"\nwritten to {out}")
 
 
-def run(manifest: dict, *, repeat: int, budget: float) -> dict:
+def run(manifest: dict, *, repeat: int, budget: float, only: str | None = None) -> dict:
     from django.core.cache import cache
     from django.db import connection
     from django.test import Client
@@ -121,6 +122,33 @@ def run(manifest: dict, *, repeat: int, budget: float) -> dict:
               f"  ×{row['ratio'] or 0:>7,.1f}  {q:>3} q  ({row['calls']} calls)")
 
     grouped = "one grouped count of the period's cases per township (CASE sums)"
+    from xinfang.cases.selectors import cases_for
+    from xinfang.cases.statcache import cases_version
+    from xinfang.web.supervision import targets_for, unit_rates
+
+    def rates(period, split):
+        def call(_i):
+            cache.clear()
+            scope = cases_for(approver)
+            start, end = period.bounds() if period else (None, None)
+            version = cases_version()
+            targets_for(approver.unit.jurisdiction(), scope, version=version, start=start,
+                        end=end)
+            unit_rates(approver.unit.jurisdiction(), scope, split=split, version=version,
+                       start=start, end=end)
+        return call
+
+    ever = parse("year", "2000").bounds()[0], parse("year", "2100").bounds()[1]
+    for name, period, split in [("rates_all_unit", None, "unit"),
+                                ("rates_q_unit", quarter, "unit"),
+                                ("rates_q_town", quarter, "township"),
+                                ("rates_y_unit", year, "unit")]:
+        floor = rates_floor(*(period.bounds() if period else ever))
+        t, f, q, loads = measure(rates(period, split), floor, repeat=repeat, budget=budget)
+        record(name, f"rates only (totals + per {split}), {period.code if period else 'all'}"
+               " (cold)", t, f, q, loads, grouped)
+    if only == "rates":
+        return results
     pages = [
         ("supervision_all", "/supervision/", None, "supervision page, all time, split by unit"),
         ("supervision_q_unit", f"/supervision/?kind=quarter&period={quarter.code}&split=unit",
@@ -131,7 +159,6 @@ def run(manifest: dict, *, repeat: int, budget: float) -> dict:
         ("supervision_y_unit", f"/supervision/?kind=year&period={year.code}&split=unit", year,
          f"supervision, {year.code}, split by unit"),
     ]
-    ever = parse("year", "2000").bounds()[0], parse("year", "2100").bounds()[1]
     for name, url, period, label in pages:
         floor = rates_floor(*(period.bounds() if period else ever))
         t, f, q, loads = measure(page(url, cold=True), floor, repeat=repeat, budget=budget)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from xinfang.rules.profile import Profile
 
@@ -53,29 +53,33 @@ def in_period(cases: QuerySet[Case], start: datetime | None, end: datetime | Non
 
 
 def _wanted() -> dict[str, Q]:
+    """Each count's condition. The "has a …" tests are correlated EXISTS probes on the related
+    table's case index: a period's or a township's few thousand cases cost a few thousand index
+    probes, where ``pk IN (subquery)`` made the database read every proxy event, letter and
+    delivery of the whole system each time (3,000,000 history entries at 200,000 cases)."""
     issued = Document.objects.filter(
-        kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED
-    ).values("case_id")
+        case=OuterRef("pk"), kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED
+    )
     written = (
         Delivery.objects.filter(
-            document__kind=c.DocumentKind.DECISION_LETTER, mode__in=list(c.WRITTEN_MODES)
+            case=OuterRef("pk"), document__kind=c.DocumentKind.DECISION_LETTER,
+            mode__in=list(c.WRITTEN_MODES),
         )
         .filter(Q(receipt_signed=True) | Q(refused=True, witness__gt=""))
-        .values("case_id")
     )
-    proxy = CaseEvent.objects.filter(actor_role="proxy_agent").values("case_id")
+    proxy = CaseEvent.objects.filter(case=OuterRef("pk"), actor_role="proxy_agent")
     closed = Q(state__in=[c.State.CLOSED, c.State.ARCHIVED])
     return {
         "received": Q(),
         "registered": ~Q(state=c.State.MERGED),
         "accepted": Q(accepted_at__isnull=False),
-        "replied": Q(pk__in=issued),
-        "delivered_written": Q(pk__in=written),
+        "replied": Q(Exists(issued)),
+        "delivered_written": Q(Exists(written)),
         "resolved": closed & Q(closed_at__isnull=False),
         "closed": closed,
         "rated": ~Q(rating=""),
         "satisfied": Q(rating__in=[c.Rating.SATISFIED, c.Rating.BASICALLY]),
-        "proxy_handled": Q(pk__in=proxy),
+        "proxy_handled": Q(Exists(proxy)),
     }
 
 
