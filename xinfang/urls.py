@@ -1,9 +1,11 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("api/reports/", include("xinfang.reports.api_urls")),
     path("api/", include("xinfang.api.urls")),
     path("", include("xinfang.documents.urls")),
     path("", include("xinfang.notify.urls")),
+    path("reports/", include("xinfang.reports.urls")),
     path("", include("xinfang.web.urls")),
 ]
 

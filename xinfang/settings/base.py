@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "xinfang.cases",
     "xinfang.registers",
     "xinfang.ledgers",
+    "xinfang.reports",
     "xinfang.documents",
     "xinfang.notify",
     "xinfang.audit",

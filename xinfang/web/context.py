@@ -102,6 +102,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
     items.append(("web:ledger", _("台账"), LEDGER_VIEWS))
     if m.role in SUPERVISION_ROLES:
         items.append(("web:supervision", _("督查督办"), ("web:supervision",)))
+    items.append(("reports:index", _("统计报表"), ("reports:index",)))
     if m.role in OFFICE_ROLES:
         items.append(("web:rules_profiles", _("规则与日历"), RULES_VIEWS))
     items.append(("web:recusals", _("回避"), ("web:recusals",)))

@@ -15,7 +15,15 @@ from xinfang.cases import choices as c
 from xinfang.cases.duesort import DueKey
 from xinfang.cases.models import Case, Demand, WarningNotice
 from xinfang.cases.paging import capped_count, capped_text
-from xinfang.cases.rates import TargetResult, target_results
+from xinfang.cases.rates import (
+    NO_UNIT,
+    SPLITS,
+    TargetResult,
+    counts_by_unit,
+    in_period,
+    results_of,
+    target_results,
+)
 from xinfang.cases.statcache import cached_over
 from xinfang.org.models import Unit
 from xinfang.registers.models import BacklogCase
@@ -151,17 +159,47 @@ class Targets:
     chart: Chart | None
 
 
-def targets_for(home: Unit | None, scope: QuerySet[Case], *, version: int | None = None) -> Targets:
+def targets_for(home: Unit | None, scope: QuerySet[Case], *, version: int | None = None,
+                start: datetime | None = None, end: datetime | None = None) -> Targets:
     """The targets of the jurisdiction's profile in force, measured over the cases in scope
-    (kept until a case changes: ``xinfang.cases.statcache``)."""
+    received in ``[start, end)`` (kept until a case changes: ``xinfang.cases.statcache``)."""
     if home is None or not home.profile_code:
         return Targets(None, [], None)
     pinned = current_version(home.profile_code)
     profile = profile_of(pinned)
+    cases = in_period(scope, start, end)
     results = cached_over(
-        scope, f"targets:{pinned.pk}", lambda: target_results(scope, profile), version=version
+        cases, f"targets:{pinned.pk}", lambda: target_results(cases, profile), version=version
     )
     return Targets(profile, results, target_chart(results) if results else None)
+
+
+@dataclass
+class UnitRates:
+    """One unit's line of the split table: its name and each target's result."""
+
+    unit: str
+    results: list[TargetResult]
+
+
+def unit_rates(home: Unit | None, scope: QuerySet[Case], *, split: str = "unit",
+               version: int | None = None, start: datetime | None = None,
+               end: datetime | None = None) -> list[UnitRates]:
+    """The profile's targets per lead handling unit or per township, for the cases in scope
+    received in ``[start, end)``: one grouped query and one for the units' names, whatever the
+    number of units (kept like ``targets_for``)."""
+    if home is None or not home.profile_code or split not in SPLITS:
+        return []
+    profile = profile_of(current_version(home.profile_code))
+    if not profile.targets:
+        return []
+    cases = in_period(scope, start, end)
+    grouped = cached_over(cases, f"rates_by:{split}", lambda: counts_by_unit(cases, split),
+                          version=version)
+    names = dict(Unit.objects.filter(pk__in=[k for k in grouped if k]).values_list("pk", "name"))
+    rows = [UnitRates(names.get(k, NO_UNIT) if k else NO_UNIT, results_of(n, profile))
+            for k, n in grouped.items()]
+    return sorted(rows, key=lambda r: (r.unit == NO_UNIT, r.unit))
 
 
 def counts_by(scope: QuerySet[Case], *, version: int | None = None) -> dict[str, Chart]:

@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from xinfang.cases.paging import CappedPaginator, capped_text
+from xinfang.cases.rates import SPLITS
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.statcache import cases_version
 from xinfang.ledgers.exports import REVEAL_ROLES
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.replica import replica_reads
+from xinfang.reports.periods import KIND_LABELS, from_query
 from xinfang.rules.store import current_version, profile_of
 
 from ..context import (
@@ -37,6 +39,7 @@ from ..supervision import (
     leader_owned,
     open_count,
     targets_for,
+    unit_rates,
     warning_rows,
 )
 
@@ -105,6 +108,10 @@ def supervision(request: HttpRequest) -> HttpResponse:
     notices, notice_total = warning_rows(scope, now)
     owned = leader_owned(scope)
     backlog = backlog_in(scope)
+    # The rates take a period (cases received in it) and split by unit (xinfang.reports.periods).
+    period, period_error = from_query(request.GET)
+    start, end = period.bounds() if period else (None, None)
+    split = request.GET.get("split") if request.GET.get("split") in SPLITS else "unit"
     return page(
         request,
         "web/supervision.html",
@@ -119,7 +126,15 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "owned_total": capped_text(owned, COUNT_CAP),
             "backlog": list(backlog[:LIST_SIZE]),
             "backlog_total": capped_text(backlog, COUNT_CAP),
-            "targets": targets_for(jurisdiction_of(m), scope, version=version),
+            "targets": targets_for(jurisdiction_of(m), scope, version=version, start=start,
+                                   end=end),
+            "unit_rates": unit_rates(jurisdiction_of(m), scope, split=split, version=version,
+                                     start=start, end=end),
+            "period": period,
+            "period_error": period_error,
+            "period_kinds": KIND_LABELS,
+            "split": split,
+            "splits": SPLITS,
             "charts": counts_by(scope, version=version),
             "list_size": LIST_SIZE,
         },

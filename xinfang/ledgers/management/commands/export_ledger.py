@@ -21,8 +21,9 @@ from xinfang.ledgers.exports import write_ledger_l0
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import User
+from xinfang.reports.l4 import write_ledger_l4
 
-LEDGERS = {"l0": write_ledger_l0}
+LEDGERS = {"l0": write_ledger_l0, "l4": write_ledger_l4}
 
 
 class Command(BaseCommand):
