@@ -53,14 +53,16 @@ def test_kaijiang_five_days_to_notice_sixty_plus_thirty_days_to_decide(j):
     with pytest.raises(Refused, match="progress_report"):
         walk("request_extension", bureau, sh(2026, 11, 16, 9), reason="需补充调查",
              progress_report="", expected_completion=date(2026, 12, 15))
+    # Asked for 12-31: more than the profile allows, so capped at the 30 days.
     walk("request_extension", bureau, sh(2026, 11, 16, 9), reason="需补充调查",
-         progress_report="已向信访人反馈进展", expected_completion=date(2026, 12, 15))
+         progress_report="已向信访人反馈进展", expected_completion=date(2026, 12, 31))
     event = walk("approve_extension", approver, sh(2026, 11, 17, 9), note="同意延期30日")
     assert event.payload["amount"] == 30 and event.payload["unit"] == "days"
     assert changes(event)["handling"]["extended_to"] == sh(2026, 12, 22).isoformat()
     handling = walk.clock("handling")
     assert handling.due_at == sh(2026, 12, 22) and handling.extensions == 1
-    assert handling.explanation[-1] == "期限：2026-12-21 24时"
+    assert handling.explanation[-2] == "期限：2026-12-21 24时"
+    assert handling.explanation[-1] == "申请延期至2026-12-31，超过本地规则上限，按上限计"
     assert any("12-20" in line and "顺延" in line for line in handling.explanation)
 
     walk("record_finding", bureau, sh(2026, 12, 18, 9),

@@ -70,9 +70,10 @@ def test_national_fifteen_days_sixty_days_extension_and_review_windows(j):
                  deliverer="周明", recipient="张三明")
     assert stopped(event) == {"acceptance_notice": True, "objection_window": True}
 
-    # One approved extension adds 30 days to "11-16 24时": 12-16 24时 (a Wednesday).
+    # One approved extension, to the day asked for, 12-16 (a Wednesday): exactly the 30 days
+    # the rule allows after "11-16 24时".
     walk("request_extension", bureau, sh(2026, 11, 9, 10), reason="需调取历年档案",
-         progress_report="已调取2024年档案", expected_completion=date(2026, 12, 10))
+         progress_report="已调取2024年档案", expected_completion=date(2026, 12, 16))
     assert walk.clock("handling").status == "running", "the national rule does not pause"
     event = walk("approve_extension", approver, sh(2026, 11, 10, 9), note="同意延期30日")
     assert changes(event)["handling"]["extended_to"] == sh(2026, 12, 17).isoformat()

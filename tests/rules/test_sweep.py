@@ -43,9 +43,9 @@ def _in_progress(j, *, registered, signed_for, **overrides):
 
 def test_due_soon_then_overdue_alerts_go_to_the_roles_the_rule_names_once(jurisdiction):
     j = jurisdiction("lihai")
-    walk = _in_progress(j, registered=sh(2026, 9, 14, 9), signed_for=sh(2026, 9, 15, 9))
-    # lihai's call within 1 working day: due 09-16 24时, "due soon" 4 hours before, to the
-    # handling unit's handler and its line head (seed 004 §一(二)).
+    walk = _in_progress(j, registered=sh(2026, 9, 15, 9), signed_for=sh(2026, 9, 15, 10))
+    # lihai's call within 1 working day of registration: due 09-16 24时, "due soon" 4 hours
+    # before, to the handling unit's handler and its line head (seed 004 §一(二)).
     call = walk.clock("phone_contact")
     assert call.due_at == sh(2026, 9, 17) and call.due_soon_hours == 4
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from xinfang.org.choices import Role, UnitKind
 from xinfang.org.models import Unit
+from xinfang.rules.consumers import consumes
 from xinfang.rules.deadlines import SHANGHAI
 
 from .. import choices as c
@@ -345,12 +346,18 @@ def record_finding(ctx: Ctx, *, findings: dict[int, tuple[str, str, str]]) -> No
     ctx.payload["findings"] = {str(k): list(v) for k, v in findings.items()}
 
 
+@consumes("extension.max_count", "extension.requires_progress_report",
+          by="xinfang.cases.services.effects.request_extension")
 def request_extension(
-    ctx: Ctx, *, reason: str, progress_report: str, expected_completion: date
+    ctx: Ctx, *, reason: str, expected_completion: date, progress_report: str = ""
 ) -> None:
-    _required(
-        reason=reason, progress_report=progress_report, expected_completion=expected_completion
-    )
+    rule = ctx.profile.extension
+    # The day asked for is the day approved (capped by the profile), so it is always needed; the
+    # progress report only where the profile asks for it (seed 000 §六(三), 002 §五(三)).
+    _required(reason=reason, expected_completion=expected_completion,
+              **({"progress_report": progress_report} if rule.requires_progress_report else {}))
+    if expected_completion <= ctx.now.astimezone(SHANGHAI).date():
+        raise Invalid({"expected_completion": "预计办结日期须晚于今天"})
     granted = ctx.case.extensions.filter(approved=True).count()
     if granted >= ctx.profile.extension.max_count:
         raise Refused(
@@ -371,7 +378,7 @@ def request_extension(
     )
 
 
-def _decide_extension(ctx: Ctx, approved: bool, note: str) -> None:
+def _decide_extension(ctx: Ctx, approved: bool, note: str) -> Extension:
     ext = ctx.case.extensions.filter(approved__isnull=True).last()
     ext.approved, ext.decided_at, ext.decided_by, ext.decision_note = (
         approved,
@@ -381,11 +388,21 @@ def _decide_extension(ctx: Ctx, approved: bool, note: str) -> None:
     )
     ext.save(update_fields=["approved", "decided_at", "decided_by", "decision_note"])
     ctx.payload["note"] = note
+    return ext
 
 
+@consumes("extension.approved_by", by="xinfang.cases.services.effects.approve_extension")
 def approve_extension(ctx: Ctx, *, note: str = "") -> None:
-    _decide_extension(ctx, True, note)
-    ctx.payload.update(amount=ctx.profile.extension.amount, unit=ctx.profile.extension.unit)
+    """Approved to the day the unit asked for (its expected completion), never beyond the
+    profile's ``extension`` amount (the engine caps it, see ``rules.engine.extended_due``)."""
+    if ctx.by.role not in ctx.profile.extension.approved_by:
+        labels = "、".join(str(Role(r).label) for r in ctx.profile.extension.approved_by)
+        raise Refused(f"本地规则规定延期由{labels}批准。")
+    ext = _decide_extension(ctx, True, note)
+    ctx.extend_to = ext.expected_completion
+    ctx.payload.update(amount=ctx.profile.extension.amount, unit=ctx.profile.extension.unit,
+                       until=ext.expected_completion.isoformat()
+                       if ext.expected_completion else None)
 
 
 def refuse_extension(ctx: Ctx, *, note: str) -> None:
