@@ -77,16 +77,20 @@ def test_kaijiang_case_unsettled_sixty_days_after_acceptance_needs_a_cause_analy
     walk = _accepted(j, signed_for=sh(2026, 9, 21, 10))
     assert walk.case.accepted_at == sh(2026, 9, 21, 10)
 
-    # Not on day 60 itself: 60 days after acceptance end at 11-20 24时, like the clock.
-    assert sweep(at=sh(2026, 11, 20, 12)).analyses == 0
-    result = sweep(at=sh(2026, 11, 21, 0, 5))
-    assert result.analyses == 1
-    alert = walk.case.alerts.get(kind=Alert.Kind.ANALYSIS)
+    # §五(二) is a clock on the case: 60 days after acceptance end at 11-20 24时.
+    analysis = walk.clock("analysis")
+    assert analysis.due_at == sh(2026, 11, 21) and analysis.provisional is False
+    assert analysis.seed == "002 §五(二)" and "分析未息访原因" in analysis.label
+    assert analysis.alert_roles == ["approver"]
+    sweep(at=sh(2026, 11, 20, 12))
+    assert not walk.case.alerts.filter(clock=analysis, kind=Alert.Kind.OVERDUE).exists()
+    sweep(at=sh(2026, 11, 21, 0, 5))
+    alert = walk.case.alerts.get(clock=analysis, kind=Alert.Kind.OVERDUE)
     assert alert.role == "approver" and alert.unit == j.county
     assert "60日" in alert.message and alert.created_at == sh(2026, 11, 21, 0, 5)
     # Raised once.
-    assert sweep(at=sh(2026, 11, 22)).analyses == 0
-    assert walk.case.alerts.filter(kind=Alert.Kind.ANALYSIS).count() == 1
+    sweep(at=sh(2026, 11, 22))
+    assert walk.case.alerts.filter(clock=analysis, kind=Alert.Kind.OVERDUE).count() == 1
 
 
 def test_kaijiang_relapsed_case_needs_a_cause_analysis_at_once(j):

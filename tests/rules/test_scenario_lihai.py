@@ -80,11 +80,11 @@ def test_lihai_third_repeat_visit_fifteen_working_days_and_a_warning_notice(j):
     assert reply.due_at == sh(2026, 10, 20) and reply.provisional is False
     assert any("10-10" in line and "计第9个工作日" in line for line in reply.explanation)
 
-    # The warning notice (§二(二)), issued at registration.
+    # The warning notice (§二(二)), issued at the received instant (09:00; typed in at 10:00).
     notice = walk.case.warning_notices.get()
     assert notice.rule == "warning_notice" and notice.reasons == ["第3次信访"]
     assert (notice.to_roles, notice.cc_roles) == (["line_head"], ["approver", "chief"])
-    assert notice.issued_at == sh(2026, 9, 21, 10)
+    assert notice.issued_at == sh(2026, 9, 21, 9)
     follow_up = notice.follow_up
     assert (follow_up.amount, follow_up.unit) == (7, "working_days")
     # 09-22…09-24, 09-28…09-30, 10-08 → 10-08 24时.

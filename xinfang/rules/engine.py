@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from .deadlines import SHANGHAI, Due, compute_due
 from .consumers import consumes
+from .deadlines import SHANGHAI, Due, compute_due
 from .profile import EVENT_FAMILIES, AnalysisRule, ClockRule, Profile, ReportBackRule
 from .store import working_calendar
 

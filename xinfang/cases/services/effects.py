@@ -634,11 +634,17 @@ def reopen(ctx: Ctx, *, reason: str) -> None:
     ctx.payload["reason"] = reason
 
 
+@consumes("warnings.signed_by", by="xinfang.cases.services.effects.answer_warning")
 def answer_warning(ctx: Ctx, *, rule: str, cause: str, measures: str) -> None:
     _required(cause=cause, measures=measures)
     notice = WarningNotice.objects.filter(case=ctx.case, rule=rule, answered_at=None).first()
     if notice is None:
         raise Refused("本件没有待回复的预警提醒单。", field="rule")
+    # The follow-up is signed by whom the rule names (seed 004 §二(二): the approver).
+    warning = next((w for w in ctx.profile.warnings if w.name == rule), None)
+    if warning and warning.signed_by and ctx.by.role not in warning.signed_by:
+        labels = "、".join(str(Role(r).label) for r in warning.signed_by)
+        raise Refused(f"预警回复须由{labels}签署。")
     notice.answered_at, notice.cause, notice.measures, notice.signed_by = (
         ctx.now,
         cause,

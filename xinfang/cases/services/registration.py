@@ -312,7 +312,8 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     )
     if routed is not None:
         _route_against_office(case=case, routed=routed, by=by, at=at, profile=profile)
-    evaluate_warnings(case=case, profile=profile, at=at)
+    # A backdated registration raises its warnings at the received instant, as its clocks start.
+    evaluate_warnings(case=case, profile=profile, at=at, raised_at=min(data.received_at, at))
     case.routed = routed
     return case
 
