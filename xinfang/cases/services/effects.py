@@ -44,10 +44,17 @@ def _user(ctx: Ctx):
 # 接 ---------------------------------------------------------------------------------------------
 
 
-def decline(ctx: Ctx, *, reason: str, guidance: str) -> None:
+def decline(ctx: Ctx, *, reason: str = "", guidance: str = "") -> None:
+    """A case outside the office's scope is declined with the reasons found and the profile's
+    guidance, unless the clerk writes their own."""
+    from .scope import scope_guidance, scope_reasons
+
+    reasons = scope_reasons(ctx.case, ctx.profile)
+    reason = reason or "；".join(reasons)
+    guidance = guidance or (scope_guidance(ctx.profile) if reasons else "")
     _required(reason=reason, guidance=guidance)
     ctx.set(decline_reason=reason, guidance=guidance)
-    ctx.payload.update(reason=reason, guidance=guidance)
+    ctx.payload.update(reason=reason, guidance=guidance, scope_reasons=reasons)
 
 
 def merge(ctx: Ctx, *, into: Case, note: str = "") -> None:
@@ -356,8 +363,6 @@ def request_extension(
     # progress report only where the profile asks for it (seed 000 §六(三), 002 §五(三)).
     _required(reason=reason, expected_completion=expected_completion,
               **({"progress_report": progress_report} if rule.requires_progress_report else {}))
-    if expected_completion <= ctx.now.astimezone(SHANGHAI).date():
-        raise Invalid({"expected_completion": "预计办结日期须晚于今天"})
     granted = ctx.case.extensions.filter(approved=True).count()
     if granted >= ctx.profile.extension.max_count:
         raise Refused(

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from xinfang.org.models import Membership
 
+from xinfang.rules.consumers import consumes
+
 from ..models import Case, WarningNotice
 from .base import Access, is_office_of, profile_for
 
@@ -50,7 +52,41 @@ def _request_extension(case: Case, by: Membership | None, access: Access | None)
     return None
 
 
+def _propose(case: Case, by: Membership | None, access: Access | None) -> str | None:
+    """Out of scope (seed 002 §四(一); national §19, §36): the clerk is told why and declines."""
+    from .scope import scope_reasons
+
+    profile = profile_for(case)
+    reasons = scope_reasons(case, profile)
+    if reasons:
+        return "不予受理：" + "；".join(reasons) + "。请办理“不予受理并引导”。"
+    return _reception_missing(case, profile)
+
+
+@consumes("receptions.when", "receptions.by",
+          by="xinfang.cases.services.preconditions._reception_missing")
+def _reception_missing(case: Case, profile) -> str | None:
+    """Seed 004 §一(三), seed 000 §五: a 5-person visit (or an extreme one) is received in person
+    by a leader the rule names, recorded as a face-to-face contact by that leader, before the
+    case goes on."""
+    from xinfang.org.choices import Role
+
+    from ..facts import case_facts
+
+    facts = case_facts(case)
+    for rule in profile.receptions:
+        if not rule.when.matches(facts):
+            continue
+        met = case.events.filter(type="log_contact", actor_role__in=list(rule.by),
+                                 payload__kind="meeting").exists()
+        if not met:
+            who = "或".join(str(Role(r).label) for r in rule.by)
+            return f"{rule.label}：须由{who}出面接待并登记面对面沟通后，方可拟办。"
+    return None
+
+
 PRECONDITIONS: dict[str, Callable[[Case, Membership | None, Access | None], str | None]] = {
+    "propose": _propose,
     "sign_for": _sign_for,
     "record_rating": _record_rating,
     "report_back": _report_back,
