@@ -72,3 +72,9 @@ def target_results(cases: QuerySet[Case], profile: Profile) -> list[TargetResult
         TargetResult(t.name, t.label, n[t.numerator], n[t.denominator], t.threshold, t.seed)
         for t in profile.targets
     ]
+
+
+from xinfang.rules.consumers import consumes  # noqa: E402  (the registry of profile keys)
+
+consumes("targets.numerator", "targets.denominator", "targets.threshold",
+         by="xinfang.cases.rates.target_results")

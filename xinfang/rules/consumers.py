@@ -58,7 +58,7 @@ DESCRIPTIVE = frozenset({"seed", "label", "note", "name", "description", "text"}
 
 def consumes(*keys: str, by: str) -> Callable[[F], F]:
     """Declare that ``by`` acts on each of ``keys`` (dotted, list items not indexed:
-    ``clocks.start``, ``signatures.registrar_reviews``). Usable as a decorator or a call."""
+    ``clocks.start``, ``signatures.letter``). Usable as a decorator or a call."""
     for key in keys:
         _REGISTRY.setdefault(key, set()).add(by)
 

@@ -29,14 +29,12 @@ def _names(event_key: str, keys) -> bool:
 
 
 @consumes("clocks", "review_windows", "report_back.amount", "report_back.unit",
-          "report_back.start", "analysis.unsettled_days", "analysis.start",
+          "report_back.start", "report_back.when", "analysis.unsettled_days", "analysis.start",
           "analysis.settled_on", by="xinfang.rules.engine.clock_rules")
 def clock_rules(profile: Profile) -> tuple[ClockRule, ...]:
     """The profile's clocks, its review windows, each report-back limit and the cause-analysis
     duty as clocks."""
-    rules = profile.all_clocks + tuple(
-        _report_back_clock(r) for r in profile.report_back if r.amount is not None
-    )
+    rules = profile.all_clocks + tuple(_report_back_clock(r) for r in profile.report_back)
     if profile.analysis is not None:
         rules += (analysis_clock(profile.analysis),)
     return rules
@@ -58,11 +56,33 @@ def analysis_clock(rule: AnalysisRule) -> ClockRule:
 
 
 def _report_back_clock(rule: ReportBackRule) -> ClockRule:
+    """A limit (``amount`` + ``unit``), or a weekly batch: due at the next ``weekly`` weekday and
+    time after the start (jianan: Friday 10:00), computed by ``weekly_due``."""
+    if rule.weekly is not None:
+        return ClockRule(
+            name=f"report_back:{rule.name}", label=rule.label, start=rule.start,
+            stop=("reported_back",), amount=0, unit="hours", when=rule.when, roll=False,
+            alert=("clerk", "approver"), seed=rule.seed, due_soon_hours=24,
+        )
     return ClockRule(
         name=f"report_back:{rule.name}", label=rule.label, start=rule.start,
         stop=("reported_back",), amount=rule.amount, unit=rule.unit, when=rule.when,
         alert=("clerk", "approver"), seed=rule.seed,
     )
+
+
+@consumes("report_back.weekly", by="xinfang.rules.engine.weekly_due")
+def weekly_due(at: datetime, weekly) -> Due:
+    """The first ``weekly.weekday`` at ``weekly.time`` (Shanghai) after ``at``."""
+    local = at.astimezone(SHANGHAI)
+    day = local.date() + timedelta(days=(weekly.weekday - local.weekday()) % 7)
+    due = datetime.combine(day, weekly.time, tzinfo=SHANGHAI)
+    if due <= local:
+        due += timedelta(days=7)
+    names = "一二三四五六日"
+    return Due(due, False, [f"起算：{local:%Y-%m-%d %H:%M}（北京时间）",
+                            f"规则：每周{names[weekly.weekday]}{weekly.time:%H:%M}前报送",
+                            f"期限：{due:%Y-%m-%d %H:%M}"])
 
 
 def _already_stopped(case, rule: ClockRule, seen: list[set[str]]) -> bool:
@@ -93,11 +113,16 @@ def start_clock(case, rule: ClockRule, at: datetime):
     return clock
 
 
-def new_clock(case, rule: ClockRule, at: datetime):
-    """A clock for ``rule`` started at ``at``, not yet saved."""
+def new_clock(case, rule: ClockRule, at: datetime, *, weekly=None):
+    """A clock for ``rule`` started at ``at``, not yet saved (``weekly``: a weekly batch's
+    weekday and time, which give the due instant)."""
     from xinfang.cases.models import Clock
 
-    due = compute_due(at, rule.amount, rule.unit, calendar=working_calendar(), roll=rule.roll)
+    if weekly is not None:
+        due = weekly_due(at, weekly)
+    else:
+        due = compute_due(at, rule.amount, rule.unit, calendar=working_calendar(),
+                          roll=rule.roll)
     return Clock(
         case=case, name=rule.name, label=rule.label, amount=rule.amount, unit=rule.unit,
         roll=rule.roll, kind=rule.kind, started_at=at, due_at=due.due, provisional=due.provisional,
@@ -190,6 +215,7 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
         live = {c.name: c for c in case.clocks.exclude(status=Clock.Status.STOPPED)}
         seen = []  # the case's past event keys, read once and only if needed
     changes: list[dict] = []
+    weekly = {f"report_back:{r.name}": r.weekly for r in profile.report_back if r.weekly}
     # Stops and starts are written together at the end, one statement each; ``changes`` keeps
     # the order in which the rules named them.
     stopping: list = []
@@ -241,7 +267,7 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
                 and rule.when.matches(facts)
                 and not _already_stopped(case, rule, seen)
             ):
-                new = new_clock(case, rule, at)
+                new = new_clock(case, rule, at, weekly=weekly.get(rule.name))
                 starting.append(new)
                 live[rule.name] = new
                 changes.append({"clock": rule.name, "started": at.isoformat(),

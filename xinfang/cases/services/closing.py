@@ -38,3 +38,8 @@ def missing_for_closing(case: Case, profile: Profile, *, signing_role: str = "")
     # Every other closing item a profile may name (rules.profile.CLOSING_ITEMS) is checked here:
     # an item missing from ``have`` would silently never be required.
     return [LABELS[r] for r in profile.closing.requires if r in have and not have[r]]
+
+
+from xinfang.rules.consumers import consumes  # noqa: E402  (the registry of profile keys)
+
+consumes("closing.requires", by="xinfang.cases.services.closing.missing_for_closing")

@@ -454,12 +454,54 @@ def return_letter(ctx: Ctx, *, reason: str) -> None:
     ctx.payload["reason"] = reason
 
 
+@consumes("reply_modes.signed_by", "reply_modes.titles", "signatures.letter",
+          "signatures.conditional.titles", by="xinfang.cases.services.effects.letter_signers")
+def letter_signers(ctx: Ctx) -> list[tuple[str, str]]:
+    """(role, title) of each signature the letter needs, in order: the first matching reply
+    mode's ``signed_by`` and ``titles`` (seed 000 §六(二): a province leader's instruction is
+    answered in writing signed by 区委书记 and 区长), else ``signatures.letter``, then any
+    conditional letter signatures."""
+    from ..facts import case_facts
+
+    facts = case_facts(ctx.case)
+    mode = next((r for r in ctx.profile.reply_modes if r.when.matches(facts) and r.signed_by),
+                None)
+    if mode is not None:
+        titles = list(mode.titles) + [""] * len(mode.signed_by)
+        needed = list(zip(mode.signed_by, titles, strict=False))
+    else:
+        needed = [(role, "") for role in ctx.profile.signatures.letter or (Role.APPROVER,)]
+    for cond in ctx.profile.signatures.conditional:
+        if cond.step == "letter" and cond.when.matches(facts):
+            titles = list(cond.titles) + [""] * len(cond.roles)
+            needed += list(zip(cond.roles, titles, strict=False))
+    return needed
+
+
 def approve_letter(ctx: Ctx, *, note: str = "") -> None:
+    """Each signature the letter needs, in order, each by a different person; the letter is
+    approved with the last."""
     doc = _letter(ctx, c.DocumentStatus.DRAFT)
+    needed = letter_signers(ctx)
+    given = list(ctx.case.signatures.filter(stage=c.SignatureStage.LETTER, at__gte=doc.created_at)
+                 .order_by("at", "pk").values_list("user_id", flat=True))
+    if len(given) >= len(needed):
+        given = []  # an earlier round's signatures (a returned letter) do not count
+    role, title = needed[len(given)]
+    if ctx.by.role != role:
+        who = f"{Role(role).label}" + (f"（{title}）" if title else "")
+        raise Refused(f"处理意见书须由{who}签字。")
+    if ctx.by.user_id in given:
+        raise Refused("同一人不能在处理意见书上签两次字。")
+    _sign(ctx, c.SignatureStage.LETTER, f"{title}：{note}" if title else note)
+    ctx.payload.update(title=title, document=doc.pk)
+    if len(given) + 1 < len(needed):
+        ctx.target, ctx.event_key = c.State.LETTER_DRAFTED, "letter_signed"
+        ctx.payload["awaiting"] = [f"{Role(r).label}{f'（{t}）' if t else ''}"
+                                   for r, t in needed[len(given) + 1:]]
+        return
     doc.status, doc.approved_at, doc.approved_by = c.DocumentStatus.APPROVED, ctx.now, _user(ctx)
     doc.save(update_fields=["status", "approved_at", "approved_by"])
-    _sign(ctx, c.SignatureStage.LETTER, note)
-    ctx.payload["document"] = doc.pk
 
 
 def issue_letter(ctx: Ctx) -> None:
@@ -547,12 +589,28 @@ def record_pledge(ctx: Ctx, *, text: str = "", signed_on: date | None = None) ->
 def report_back(ctx: Ctx, *, note: str = "", contents: list[str] | None = None) -> None:
     if not ctx.case.is_referred:
         raise Refused("本件不是上级交办件，无需反馈交办机关。")
+    from ..facts import case_facts
+
+    # What the profile's matching rule says is owed, and to whom (e.g. jianan's 市乡村振兴局).
+    facts = case_facts(ctx.case)
+    rule = next((r for r in ctx.profile.report_back if r.when.matches(facts)), None)
     ctx.set(reported_back_at=ctx.now)
     ctx.payload.update(
-        to=ctx.case.source_office,
+        to=(rule.to if rule and rule.to else "") or ctx.case.source_office,
         note=note,
-        contents=contents or ["处理意见书", "调查报告", "佐证材料"],
+        contents=contents or ([REPORT_CONTENTS.get(d, d) for d in rule.contents] if rule
+                              else ["处理意见书", "调查报告", "佐证材料"]),
     )
+
+
+REPORT_CONTENTS = {
+    "decision_letter": "处理意见书", "investigation_report": "调查报告", "evidence": "佐证材料",
+    "acceptance_notice": "受理告知书", "provincial_table": "省级统计表",
+    "verification_opinion": "核查意见", "initial_report": "初步调查报告",
+    "handling_report": "处置情况报告", "closing_report": "办结报告",
+    "delivery_receipt": "送达回证", "satisfaction_form": "满意度评价表",
+    "settlement_pledge": "息诉息访书",
+}
 
 
 # 督 ---------------------------------------------------------------------------------------------
@@ -629,7 +687,9 @@ def open_review(ctx: Ctx, *, received_at: datetime, reason: str, clerk) -> None:
             confidential=ctx.case.confidential,
         ),
     )
-    ctx.payload.update(review=review.number, kind=kind, reason=reason)
+    stage = ctx.profile.review_windows.rereview if kind == c.Kind.REREVIEW \
+        else ctx.profile.review_windows.review
+    ctx.payload.update(review=review.number, kind=kind, reason=reason, to=stage.to)
     ctx.event_at = received_at
 
 
@@ -669,3 +729,12 @@ def set_leader_owner(ctx: Ctx, *, leader) -> None:
     _required(leader=leader)
     ctx.set(leader_owner=leader)
     ctx.payload["leader"] = str(leader)
+
+
+consumes("signatures.sign_off", "signatures.assignment", "signatures.conditional.when",
+         "signatures.conditional.step", "signatures.conditional.roles",
+         by="xinfang.cases.services.effects._signatures_needed")
+consumes("signatures.closing", by="xinfang.cases.services.effects.close")
+consumes("report_back.contents", "report_back.to", by="xinfang.cases.services.effects.report_back")
+consumes("review_windows.review.to", "review_windows.rereview.to",
+         by="xinfang.cases.services.effects.open_review")

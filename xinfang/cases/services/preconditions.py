@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from xinfang.org.models import Membership
-
 from xinfang.rules.consumers import consumes
 
 from ..models import Case, WarningNotice

@@ -140,7 +140,6 @@ class ReceptionRule:
 @dataclass(frozen=True)
 class ClosingRule:
     requires: tuple[str, ...]
-    review_points: tuple[str, ...] = ()
     seed: str = ""
 
 
@@ -207,7 +206,6 @@ class Signatures:
     letter: tuple[str, ...] = ()
     closing: tuple[str, ...] = ()
     conditional: tuple[ConditionalSignature, ...] = ()
-    registrar_reviews: bool = False  # 谁登记、谁交办、谁审核
     seed: str = ""
 
 
@@ -217,7 +215,6 @@ class ExtensionRule:
     amount: int
     unit: str
     requires_progress_report: bool = False
-    requires_expected_completion: bool = False
     approved_by: tuple[str, ...] = ("approver",)
     seed: str = ""
 
@@ -499,7 +496,7 @@ SCHEMA = _obj(
         owner=_TEXT, ownership_items=_TEXTS)),
     receptions=_list(_obj(["name", "label", "when", "by", "seed"], **_RULE, label=_TEXT,
                           by=_TEXTS)),
-    closing=_obj(["requires", "seed"], requires=_TEXTS, review_points=_TEXTS, seed=_TEXT),
+    closing=_obj(["requires", "seed"], requires=_TEXTS, seed=_TEXT),
     reply_modes=_list(_obj(["name", "mode", "seed"], **_RULE, mode={"enum": ["written"]},
                            signed_by=_TEXTS, titles=_TEXTS)),
     report_back=_list(_obj(
@@ -513,12 +510,12 @@ SCHEMA = _obj(
         threshold={"type": "number", "exclusiveMinimum": 0, "maximum": 1})),
     signatures=_obj(
         ["sign_off", "seed"], sign_off=_TEXTS, assignment=_TEXTS, letter=_TEXTS,
-        closing=_TEXTS, registrar_reviews=_BOOL, seed=_TEXT,
+        closing=_TEXTS, seed=_TEXT,
         conditional=_list(_obj(["name", "when", "step", "roles", "seed"], **_RULE,
                                step={"enum": list(SIGN_STEPS)}, roles=_TEXTS, titles=_TEXTS))),
     extension=_obj(["max_count", "amount", "unit", "seed"], max_count=_COUNT, amount=_COUNT,
                    unit=_UNIT, requires_progress_report=_BOOL,
-                   requires_expected_completion=_BOOL, approved_by=_TEXTS, seed=_TEXT),
+                   approved_by=_TEXTS, seed=_TEXT),
     analysis={**_obj(["unsettled_days", "seed"], unsettled_days={"type": "integer", "minimum": 1},
                      start=_TEXTS, settled_on=_TEXTS, on_relapse=_BOOL, seed=_TEXT),
               "type": ["object", "null"]},
