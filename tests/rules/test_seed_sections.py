@@ -141,7 +141,7 @@ def test_seed_000_s6_2_provincial_leader_instruction_needs_both_signatures(juris
         walk("approve_letter", j.member("approver"), sh(2026, 9, 15, 11))
     event = walk("approve_letter", secretary, sh(2026, 9, 15, 12))
     assert event.payload["title"] == "区委书记" and walk.case.state == c.State.LETTER_DRAFTED
-    assert event.payload["awaiting"] == ["主要领导（区长）"] or "区长" in event.payload["awaiting"][0]
+    assert "区长" in event.payload["awaiting"][0]
     with pytest.raises(Refused, match="两次"):
         walk("approve_letter", secretary, sh(2026, 9, 15, 13))
     event = walk("approve_letter", mayor, sh(2026, 9, 15, 14))
@@ -200,7 +200,8 @@ def test_seed_004_s1_3_five_person_visit_is_received_by_a_leader_before_it_goes_
 def test_seed_national_review_keeps_the_original_demands_whatever_the_categories(jurisdiction):
     j = jurisdiction("jianan")
     walk = Walk(register_in(j, at=sh(2026, 9, 14, 10), received_at=sh(2026, 9, 14, 9),
-                            demands=[DemandInput(text="要求补发残疾人补贴", category="残疾人补贴")]))
+                            demands=[DemandInput(text="要求补发残疾人补贴",
+                                                 category="残疾人补贴")]))
     bureau_lead = j.townships["将官池镇"]
     _to_assigned(walk, j, at=sh(2026, 9, 14, 11), lead=bureau_lead)
     township = j.member("township")
@@ -214,10 +215,38 @@ def test_seed_national_review_keeps_the_original_demands_whatever_the_categories
     walk("record_delivery", j.member("clerk"), sh(2026, 9, 16, 10), mode="in_person",
          delivered_at=sh(2026, 9, 16, 9), deliverer="周明", recipient="张三明",
          receipt_signed=True)
+    # 001 附件6: the review goes to 区乡村振兴局 — the district office itself, not the city.
     city_clerk = j.member("city_clerk")
-    event = walk("open_review", city_clerk, sh(2026, 9, 20, 10), received_at=sh(2026, 9, 20, 9),
-                 reason="对处理意见不服", clerk=city_clerk)
+    with pytest.raises(Refused, match="区乡村振兴局"):
+        walk("open_review", city_clerk, sh(2026, 9, 20, 10), received_at=sh(2026, 9, 20, 9),
+             reason="对处理意见不服", clerk=city_clerk)
+    clerk = j.member("clerk")
+    event = walk("open_review", clerk, sh(2026, 9, 20, 10), received_at=sh(2026, 9, 20, 9),
+                 reason="对处理意见不服", clerk=clerk)
     review = walk.case.reviews.get()
-    assert list(review.demands.values_list("category", flat=True)) == ["残疾人补贴"]
-    # Where the profile (附件6) says the review goes is recorded with it.
+    assert review.jurisdiction == walk.case.jurisdiction and review.kind == c.Kind.REVIEW
     assert event.payload["to"].startswith("区乡村振兴局")
+    # The review decision: 30 days from the request, Sunday 09-20 → 10-20 24时.
+    assert review.clocks.get(name="review_decision").due_at == sh(2026, 10, 21)
+
+
+def test_seed_national_city_review_keeps_a_category_the_city_does_not_list(jurisdiction):
+    """A review opened by a higher office keeps the original demands even when that office's
+    category list differs (the city's national list has no 残疾人补贴)."""
+    j = jurisdiction("jianan")
+    from xinfang.cases.services import Registration, case_register
+
+    city_clerk = j.member("city_clerk")
+    original = register_in(j, demands=[DemandInput(text="要求补发残疾人补贴", category="残疾人补贴")])
+    review = case_register(by=city_clerk, at=sh(2026, 9, 20, 10), data=Registration(
+        channel=c.Channel.LETTER, kind=c.Kind.REVIEW, matter="复查申请",
+        received_at=sh(2026, 9, 20, 9), review_of=original,
+        petitioners=[PetitionerInput(name="张三明", id_number=id_number("41102319800101123"))],
+        demands=[DemandInput(text="要求补发残疾人补贴", category="残疾人补贴")]))
+    assert list(review.demands.values_list("category", flat=True)) == ["残疾人补贴"]
+    # A fresh petition at the city is still checked against the city's own list.
+    with pytest.raises(Invalid, match="不在本地类别中"):
+        case_register(by=city_clerk, at=sh(2026, 9, 20, 10), data=Registration(
+            channel=c.Channel.LETTER, matter="新信访", received_at=sh(2026, 9, 20, 9),
+            petitioners=[PetitionerInput(name="李四")],
+            demands=[DemandInput(text="要求补发残疾人补贴", category="残疾人补贴")]))

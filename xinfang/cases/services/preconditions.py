@@ -38,9 +38,19 @@ def _open_review(case: Case, by: Membership | None, access: Access | None) -> st
         return "复核后同一事项不再受理（《信访工作条例》第三十六条）。"
     if case.reviews.exists():
         return "本件已申请复查（复核），不能重复申请。"
-    if by is not None and is_office_of(by.unit, case):
+    stage = _review_stage(case)
+    if by is not None and is_office_of(by.unit, case) and stage.by != "office":
         return "复查（复核）申请由上一级机关受理。"
+    if by is not None and stage.by == "office" and not is_office_of(by.unit, case):
+        return f"本地规则规定复查申请向{stage.to or '原受理机关'}提出，由本件的受理机关受理。"
     return None
+
+
+@consumes("review_windows.review.by", "review_windows.rereview.by",
+          by="xinfang.cases.services.preconditions._open_review")
+def _review_stage(case: Case):
+    windows = profile_for(case).review_windows
+    return windows.rereview if case.kind == "review" else windows.review
 
 
 def _request_extension(case: Case, by: Membership | None, access: Access | None) -> str | None:

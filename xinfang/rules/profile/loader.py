@@ -271,7 +271,8 @@ def _duration(data: dict | None) -> Duration | None:
 
 
 def _stage(data: dict) -> ReviewStage:
-    return ReviewStage(_duration(data["request"]), _duration(data["decision"]), data.get("to", ""))
+    return ReviewStage(_duration(data["request"]), _duration(data["decision"]), data.get("to", ""),
+                       data.get("by", "upper_office"))
 
 
 def _build(data: dict, *, source: str, checksum: str) -> Profile:

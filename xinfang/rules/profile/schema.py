@@ -235,6 +235,9 @@ class ReviewStage:
     request: Duration  # the petitioner's window, from delivery of the letter
     decision: Duration  # the reviewing office's limit, from the request
     to: str = ""
+    # Who receives the request: the petition office above the case's (national), or the case's
+    # own office when the letters were issued by the units below it (jianan 附件6: 区乡村振兴局).
+    by: str = "upper_office"
 
 
 @dataclass(frozen=True)
@@ -468,7 +471,8 @@ def _list(item: dict) -> dict:
 
 
 _DURATION = _obj(["amount", "unit"], amount=_COUNT, unit=_UNIT)
-_STAGE = _obj(["request", "decision"], request=_DURATION, decision=_DURATION, to=_TEXT)
+_STAGE = _obj(["request", "decision"], request=_DURATION, decision=_DURATION, to=_TEXT,
+              by={"enum": ["upper_office", "office"]})
 _RULE = {"name": _NAME, "when": _ANY, "seed": _TEXT}
 
 SCHEMA = _obj(
