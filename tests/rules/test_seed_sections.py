@@ -215,11 +215,14 @@ def test_seed_national_review_keeps_the_original_demands_whatever_the_categories
     walk("record_delivery", j.member("clerk"), sh(2026, 9, 16, 10), mode="in_person",
          delivered_at=sh(2026, 9, 16, 9), deliverer="周明", recipient="张三明",
          receipt_signed=True)
-    # 001 附件6: the review goes to 区乡村振兴局 — the district office itself, not the city.
-    city_clerk = j.member("city_clerk")
-    with pytest.raises(Refused, match="区乡村振兴局"):
-        walk("open_review", city_clerk, sh(2026, 9, 20, 10), received_at=sh(2026, 9, 20, 9),
-             reason="对处理意见不服", clerk=city_clerk)
+    # 001 附件6: the review goes to 区乡村振兴局 — the district office itself, which under the
+    # national rule could not receive it.
+    national = jurisdiction("national")
+    other = Walk(register_in(national, at=sh(2026, 9, 14, 10), received_at=sh(2026, 9, 14, 9)))
+    _delivered(other, national, lead=national.bureaus["区民政局"], at=sh(2026, 9, 14, 11))
+    with pytest.raises(Refused, match="上一级机关"):
+        other("open_review", national.member("clerk"), sh(2026, 9, 20, 10),
+              received_at=sh(2026, 9, 20, 9), reason="不服", clerk=national.member("clerk"))
     clerk = j.member("clerk")
     event = walk("open_review", clerk, sh(2026, 9, 20, 10), received_at=sh(2026, 9, 20, 9),
                  reason="对处理意见不服", clerk=clerk)
@@ -250,3 +253,56 @@ def test_seed_national_city_review_keeps_a_category_the_city_does_not_list(juris
             channel=c.Channel.LETTER, matter="新信访", received_at=sh(2026, 9, 20, 9),
             petitioners=[PetitionerInput(name="李四")],
             demands=[DemandInput(text="要求补发残疾人补贴", category="残疾人补贴")]))
+
+
+def _delivered(walk, j, *, lead, at):
+    _to_assigned(walk, j, at=at, lead=lead)
+    handler = j.member("bureau") if lead.kind == "bureau" else j.member("township")
+    walk("sign_for", handler, at.replace(hour=14))
+    walk("deliver_acceptance_notice", handler, at.replace(hour=15), mode="in_person",
+         deliverer="周明", recipient="张三明")
+    walk("submit_report", handler, at.replace(hour=16), kind="handling", text="办理情况报告")
+    walk("record_finding", handler, at.replace(hour=17), findings={1: ("true", "solved", "已补发")})
+    walk("draft_letter", handler, at.replace(hour=18), body="经核查……")
+    walk("approve_letter", j.member("approver"), at.replace(hour=19))
+    walk("issue_letter", j.member("clerk"), at.replace(hour=20))
+    return walk("record_delivery", j.member("clerk"), at.replace(hour=21), mode="in_person",
+                delivered_at=at.replace(hour=21), deliverer="周明", recipient="张三明",
+                receipt_signed=True)
+
+
+def test_seed_national_closing_right_after_delivery_keeps_the_rating_open(jurisdiction):
+    j = jurisdiction("national")
+    walk = Walk(register_in(j, at=sh(2026, 9, 14, 10), received_at=sh(2026, 9, 14, 9)))
+    event = _delivered(walk, j, lead=j.bureaus["区民政局"], at=sh(2026, 9, 14, 11))
+    assert "rating_window" in started(event)
+    window = walk.clock("rating_window")
+    # 30 days from Monday 09-14 (21:00): 10-14 24时.
+    assert window.kind == "window" and window.due_at == sh(2026, 10, 15)
+    walk("close", j.member("approver"), sh(2026, 9, 15, 9), note="同意销号")
+    assert walk.case.state == c.State.CLOSED
+    # The petitioner rates a week later: counted, and the window stops.
+    event = walk("record_rating", j.member("clerk"), sh(2026, 9, 22, 9), rating="satisfied")
+    assert stopped(event) == {"rating_window": True}
+    assert walk.case.rating == "satisfied"
+
+
+def test_seed_national_rating_after_its_window_is_refused(jurisdiction):
+    j = jurisdiction("national")
+    walk = Walk(register_in(j, at=sh(2026, 9, 14, 10), received_at=sh(2026, 9, 14, 9)))
+    _delivered(walk, j, lead=j.bureaus["区民政局"], at=sh(2026, 9, 14, 11))
+    walk("close", j.member("approver"), sh(2026, 9, 15, 9), note="同意销号")
+    with pytest.raises(Refused, match="2026-10-14 24时"):
+        walk("record_rating", j.member("clerk"), sh(2026, 10, 15, 0, 1), rating="satisfied")
+
+
+def test_seed_002_s5_3_kaijiang_closes_only_after_the_rating(jurisdiction):
+    j = jurisdiction("kaijiang")
+    walk = Walk(register_in(j, at=sh(2026, 9, 14, 10), received_at=sh(2026, 9, 14, 9)))
+    _delivered(walk, j, lead=j.bureaus["区民政局"], at=sh(2026, 9, 14, 11))
+    walk("record_pledge", j.member("bureau"), sh(2026, 9, 14, 22), text="不再上访")
+    with pytest.raises(Refused, match="满意度评价"):
+        walk("close", j.member("approver"), sh(2026, 9, 15, 9), note="同意销号")
+    walk("record_rating", j.member("bureau"), sh(2026, 9, 15, 10), rating="satisfied")
+    walk("close", j.member("approver"), sh(2026, 9, 15, 11), note="同意销号")
+    assert walk.case.state == c.State.CLOSED

@@ -37,7 +37,24 @@ def clock_rules(profile: Profile) -> tuple[ClockRule, ...]:
     rules = profile.all_clocks + tuple(_report_back_clock(r) for r in profile.report_back)
     if profile.analysis is not None:
         rules += (analysis_clock(profile.analysis),)
+    if profile.closing.rating_open_for is not None:
+        rules += (rating_window(profile),)
     return rules
+
+
+RATING_WINDOW = "rating_window"
+
+
+@consumes("closing.rating_open_for", by="xinfang.rules.engine.rating_window")
+def rating_window(profile: Profile) -> ClockRule:
+    """How long the petitioner may rate: a window from delivery of the answer to the rating. It
+    outlives closing (windows do), so the rating can still be given on a closed case."""
+    span = profile.closing.rating_open_for
+    return ClockRule(
+        name=RATING_WINDOW, label="满意度评价期限", start=("letter_delivered",),
+        stop=("rating_recorded",), amount=span.amount, unit=span.unit, kind="window",
+        seed=profile.closing.seed,
+    )
 
 
 ANALYSIS_CLOCK = "analysis"

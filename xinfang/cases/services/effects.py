@@ -565,6 +565,10 @@ def record_rating(ctx: Ctx, *, rating: str, reason: str = "") -> None:
         raise Invalid({"rating": "满意度须为满意、基本满意或不满意"})
     if ctx.case.rating:
         raise Refused("本件已评价，不能重复评价。")
+    window = ctx.case.clocks.filter(name="rating_window").order_by("-started_at").first()
+    if ctx.case.state != c.State.DELIVERED and window is not None and ctx.now >= window.due_at:
+        last = (window.due_at - timedelta(microseconds=1)).astimezone(SHANGHAI)
+        raise Refused(f"满意度评价期限已过（至{last:%Y-%m-%d} 24时止）。")
     ctx.set(rating=rating, rating_at=ctx.now)
     ctx.payload.update(rating=rating, reason=reason)
 
@@ -620,7 +624,7 @@ REPORT_CONTENTS = {
 def close(ctx: Ctx, *, note: str = "") -> None:
     from .closing import missing_for_closing
 
-    missing = missing_for_closing(ctx.case, ctx.profile, signing_role=ctx.by.role)
+    missing = missing_for_closing(ctx.case, ctx.profile, signing_role=ctx.by.role, at=ctx.now)
     if missing:
         raise Refused("不能销号，尚缺：" + "；".join(missing))
     needed = list(

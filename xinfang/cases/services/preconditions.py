@@ -20,7 +20,16 @@ def _sign_for(case: Case, by: Membership | None, access: Access) -> str | None:
 
 
 def _record_rating(case: Case, by: Membership | None, access: Access | None) -> str | None:
-    return "本件已评价，不能重复评价。" if case.rating else None
+    if case.rating:
+        return "本件已评价，不能重复评价。"
+    if case.state == "delivered":
+        return None
+    window = case.clocks.filter(name="rating_window").order_by("-started_at").first()
+    if window is None:
+        return "本件已销号，不能再评价。"
+    if window.status == "stopped":
+        return "满意度评价期限已过。"
+    return None
 
 
 def _report_back(case: Case, by: Membership | None, access: Access | None) -> str | None:
@@ -41,8 +50,6 @@ def _open_review(case: Case, by: Membership | None, access: Access | None) -> st
     stage = _review_stage(case)
     if by is not None and is_office_of(by.unit, case) and stage.by != "office":
         return "复查（复核）申请由上一级机关受理。"
-    if by is not None and stage.by == "office" and not is_office_of(by.unit, case):
-        return f"本地规则规定复查申请向{stage.to or '原受理机关'}提出，由本件的受理机关受理。"
     return None
 
 

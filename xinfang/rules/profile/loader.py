@@ -305,7 +305,8 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
             r.get("leader_ownership", False), r.get("owner"), _tuple(r, "ownership_items"),
             r["seed"])),
         closing=ClosingRule(tuple(data["closing"]["requires"]),
-                            seed=data["closing"]["seed"]),
+                            seed=data["closing"]["seed"],
+                            rating_open_for=_duration(data["closing"].get("rating_open_for"))),
         reply_modes=rules("reply_modes", lambda r: ReplyModeRule(
             r["name"], _cond(r, cats), r["mode"], _tuple(r, "signed_by"), _tuple(r, "titles"),
             r["seed"])),

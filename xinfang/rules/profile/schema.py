@@ -139,8 +139,11 @@ class ReceptionRule:
 
 @dataclass(frozen=True)
 class ClosingRule:
-    requires: tuple[str, ...]
+    requires: tuple[str, ...]  # ``satisfaction_rating`` here: the rating is required to close
     seed: str = ""
+    # How long after delivery of the answer the petitioner may still rate (also after closing);
+    # None: only until the case is closed.
+    rating_open_for: Duration | None = None
 
 
 @dataclass(frozen=True)
@@ -235,8 +238,9 @@ class ReviewStage:
     request: Duration  # the petitioner's window, from delivery of the letter
     decision: Duration  # the reviewing office's limit, from the request
     to: str = ""
-    # Who receives the request: the petition office above the case's (national), or the case's
-    # own office when the letters were issued by the units below it (jianan 附件6: 区乡村振兴局).
+    # Who receives the request: the petition office above the case's (national); ``office``: the
+    # case's own office too, when the letters were issued by the units below it (jianan 附件6:
+    # 区乡村振兴局 is the level above the township or bureau that answered).
     by: str = "upper_office"
 
 
@@ -500,7 +504,7 @@ SCHEMA = _obj(
         owner=_TEXT, ownership_items=_TEXTS)),
     receptions=_list(_obj(["name", "label", "when", "by", "seed"], **_RULE, label=_TEXT,
                           by=_TEXTS)),
-    closing=_obj(["requires", "seed"], requires=_TEXTS, seed=_TEXT),
+    closing=_obj(["requires", "seed"], requires=_TEXTS, rating_open_for=_DURATION, seed=_TEXT),
     reply_modes=_list(_obj(["name", "mode", "seed"], **_RULE, mode={"enum": ["written"]},
                            signed_by=_TEXTS, titles=_TEXTS)),
     report_back=_list(_obj(
