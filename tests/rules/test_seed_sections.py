@@ -240,7 +240,8 @@ def test_seed_national_city_review_keeps_a_category_the_city_does_not_list(juris
     from xinfang.cases.services import Registration, case_register
 
     city_clerk = j.member("city_clerk")
-    original = register_in(j, demands=[DemandInput(text="要求补发残疾人补贴", category="残疾人补贴")])
+    original = register_in(j, demands=[DemandInput(text="要求补发残疾人补贴",
+                                                   category="残疾人补贴")])
     review = case_register(by=city_clerk, at=sh(2026, 9, 20, 10), data=Registration(
         channel=c.Channel.LETTER, kind=c.Kind.REVIEW, matter="复查申请",
         received_at=sh(2026, 9, 20, 9), review_of=original,
