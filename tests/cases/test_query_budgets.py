@@ -157,4 +157,4 @@ def test_registration_writes_demands_and_respondents_in_one_statement_each(jiana
         respondents=[RespondentInput(name=f"村干部{i}") for i in range(3)],
     )
     assert many <= one + 1  # the respondents' one INSERT
-    assert one <= 19  # +1: the scope check (issue 12)
+    assert one <= 20  # +2: the scope checks, §36 and §19 (issue 12)

@@ -296,7 +296,8 @@ def test_kaijiang(profiles):
         "settlement_pledge",
     }
     # The seven-point review and 谁登记、谁交办、谁审核 guide people (issue 12: principles).
-    assert {"seven_point_review", "registrar_assigns_and_reviews"} <= {r.name for r in p.principles}
+    assert {"seven_point_review", "registrar_reviews"} <= {r.name for r in p.principles}
+    assert p.signatures.registrar_assigns
     thresholds = {t.name: t.threshold for t in p.targets}
     assert thresholds == {
         "registered": 1.0,

@@ -307,3 +307,38 @@ def test_seed_002_s5_3_kaijiang_closes_only_after_the_rating(jurisdiction):
     walk("record_rating", j.member("bureau"), sh(2026, 9, 15, 10), rating="satisfied")
     walk("close", j.member("approver"), sh(2026, 9, 15, 11), note="同意销号")
     assert walk.case.state == c.State.CLOSED
+
+
+def test_seed_002_s4_2_who_registers_hands_over(jurisdiction):
+    j = jurisdiction("kaijiang")
+    walk = Walk(register_in(j, at=sh(2026, 9, 14, 10), received_at=sh(2026, 9, 14, 9)))
+    walk("propose", j.member("clerk"), sh(2026, 9, 14, 10, 10), proposal="交办")
+    walk("sign_off", j.member("approver"), sh(2026, 9, 14, 10, 20))
+    with pytest.raises(Refused, match="谁登记、谁交办"):
+        walk("assign", j.member("approver"), sh(2026, 9, 14, 10, 30),
+             lead=j.bureaus["区民政局"], receiver_name="周明")
+    event = walk("assign", j.member("clerk"), sh(2026, 9, 14, 10, 40),
+                 lead=j.bureaus["区民政局"], receiver_name="周明")
+    registrar = walk.case.registered_by.get_username()
+    assert event.payload["registrar"] == event.payload["assigner"] == registrar
+
+
+def test_seed_national_s19_a_matter_handled_below_is_not_accepted_again_above(jurisdiction):
+    j = jurisdiction("jianan")
+    walk = Walk(register_in(j, at=sh(2026, 9, 14, 10), received_at=sh(2026, 9, 14, 9)))
+    _to_assigned(walk, j, at=sh(2026, 9, 14, 11), lead=j.townships["将官池镇"])
+    walk("sign_for", j.member("township"), sh(2026, 9, 14, 14))
+    # The same person takes the same matter to the city on 09-20: the district is handling it,
+    # its 60 days (to 11-13 24时) still running.
+    from tests.conftest import registration
+    from xinfang.cases.services import case_register
+
+    city_clerk = j.member("city_clerk")
+    data = registration(j, received_at=sh(2026, 9, 20, 9), township=None, village=None,
+                        demands=[DemandInput(text="要求落实危房改造补助", category="危房改造")])
+    above = Walk(case_register(by=city_clerk, data=data, at=sh(2026, 9, 20, 10)))
+    assert any("第十九条" in r and walk.case.number in r for r in above.case.scope_reasons)
+    with pytest.raises(Refused, match="第十九条"):
+        above("propose", city_clerk, sh(2026, 9, 20, 11), proposal="交办")
+    event = above("decline", city_clerk, sh(2026, 9, 20, 11))
+    assert "第十九条" in event.payload["reason"] and event.payload["guidance"]

@@ -182,6 +182,18 @@ def return_proposal(ctx: Ctx, *, reason: str) -> None:
     ctx.payload["reason"] = reason
 
 
+@consumes("signatures.registrar_assigns", by="xinfang.cases.services.effects._registrar_assigns")
+def _registrar_assigns(ctx: Ctx) -> None:
+    """Seed 002 §四(二) 谁登记、谁交办: the person who registered the case hands it over; both
+    are recorded with the hand-over."""
+    if not ctx.profile.signatures.registrar_assigns or ctx.case.registered_by_id is None:
+        return
+    registrar = ctx.case.registered_by
+    if registrar.pk != ctx.by.user_id:
+        raise Refused(f"本地规则“谁登记、谁交办”：本件由{registrar}登记，须由其交办。")
+    ctx.payload.update(registrar=registrar.get_username(), assigner=ctx.by.user.get_username())
+
+
 def assign(
     ctx: Ctx,
     *,
@@ -191,6 +203,7 @@ def assign(
     responsible_person: str = "",
 ) -> None:
     _required(lead=lead, receiver_name=receiver_name)
+    _registrar_assigns(ctx)
     assisting = assisting or []
     for unit in [lead, *assisting]:
         check_assignable(case=ctx.case, unit=unit, profile=ctx.profile)

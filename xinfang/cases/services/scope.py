@@ -6,6 +6,8 @@ is told why, and the decline records the reasons and the profile's guidance.
 
 - ``scope.matter_types`` / ``scope.accepted_since`` — seed 002 §四(一): kaijiang takes 求决类
   matters raised since 2018-08-01 only.
+- national §19 — a matter accepted below and still within its handling limit is not accepted
+  again by the office above.
 - national §36 — a matter decided on re-review (复核) is not accepted again on the same facts.
 """
 
@@ -34,11 +36,30 @@ def scope_reasons(case: Case, profile: Profile) -> list[str]:
         if scope.accepted_since and received < scope.accepted_since:
             reasons.append(f"本机关受理{scope.accepted_since:%Y年%m月%d日}起反映的信访事项"
                            f"（{scope.seed}），本件反映于{received:%Y年%m月%d日}")
+        lower = _handled_below(case)
+        if lower is not None:
+            reasons.append(f"同一信访人的同一事项已由{lower.jurisdiction}受理（{lower.number}），"
+                           "正在办理期限内，本机关不再受理（《信访工作条例》第十九条）")
         earlier = case.repeat_of
         if earlier is not None and _rereviewed(earlier):
             reasons.append(f"同一事项（{earlier.number}）已经复核，以同一事实和理由提出的不再受理"
                            "（《信访工作条例》第三十六条）")
     return reasons
+
+
+def _handled_below(case: Case) -> Case | None:
+    """National §19: the same people's matter, with a demand of the same category, accepted by
+    an office below this one and still within its handling limit."""
+    path = case.jurisdiction.path
+    return (Case.objects.filter(
+        jurisdiction__path__startswith=path, state__in=c.OPEN_STATES, accepted_at__isnull=False,
+        petitioner_links__role=c.PetitionerRole.MAIN,
+        petitioner_links__petitioner__in=case.petitioner_links.filter(
+            role=c.PetitionerRole.MAIN).values("petitioner_id"),
+        demands__category__in=case.demands.values("category"),
+        clocks__name="handling", clocks__status="running", clocks__due_at__gt=case.received_at,
+    ).exclude(jurisdiction_id=case.jurisdiction_id).select_related("jurisdiction")
+        .order_by("pk").first())
 
 
 def _rereviewed(case: Case) -> bool:
