@@ -94,7 +94,8 @@ def test_national_fifteen_days_sixty_days_extension_and_review_windows(j):
                  delivered_at=sh(2026, 11, 13, 15), deliverer="周明", recipient="张三明",
                  receipt_signed=True)
     # The review window: 30 days from delivery (Friday 11-13) → Sunday 12-13, rolled to 12-14.
-    assert started(event) == {"review_request_window"}
+    # …and the 30 days the petitioner may still rate (closing.rating_open_for).
+    assert started(event) == {"review_request_window", "rating_window"}
     window = walk.clock("review_request_window")
     assert window.kind == "window" and window.started_at == sh(2026, 11, 13, 15)
     assert window.due_at == sh(2026, 12, 15) and window.provisional is False
@@ -166,7 +167,7 @@ def test_national_review_is_decided_within_thirty_days_and_opens_the_rereview_wi
     event = rwalk("record_delivery", city_clerk, sh(2026, 11, 24, 10), mode="in_person",
                   delivered_at=sh(2026, 11, 24, 9), deliverer="郑敏", recipient="张三明",
                   receipt_signed=True)
-    assert started(event) == {"rereview_request_window"}
+    assert started(event) == {"rereview_request_window", "rating_window"}
     # 30 days from Tuesday 11-24 → Thursday 12-24.
     rereview = clock(rwalk.case, "rereview_request_window")
     assert rereview.kind == "window" and rereview.due_at == sh(2026, 12, 25)
