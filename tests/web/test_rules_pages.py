@@ -35,7 +35,7 @@ def test_the_profile_page_lists_jianans_24_hour_clock(jianan):
     section = html.split('id="profile-jianan"', 1)[1].split("</section>", 1)[0]
     row = section.split("重访、越级访24小时内明确责任单位和责任人", 1)[1].split("</tr>", 1)[0]
     assert "24小时" in row and "受理登记" in row and "交办" in row and "001 二(五)" in row
-    assert "第 2 版" in section and "建安区" in section  # v2: against_office
+    assert "第 3 版" in section and "建安区" in section  # v3: issue 12 (seedrules)
     assert "复查申请期限" in section  # the review windows are clocks too
 
 

@@ -144,7 +144,7 @@ def new_clock(case, rule: ClockRule, at: datetime, *, weekly=None):
         case=case, name=rule.name, label=rule.label, amount=rule.amount, unit=rule.unit,
         roll=rule.roll, kind=rule.kind, started_at=at, due_at=due.due, provisional=due.provisional,
         explanation=due.steps, alert_roles=list(rule.alert), due_soon_hours=rule.due_soon_hours,
-        seed=rule.seed,
+        seed=rule.seed[:40],  # the column's width; the full text stays in the profile
     )
 
 
