@@ -75,6 +75,9 @@ def test_every_key_a_shipped_profile_uses_is_in_the_schema_walk():
 def test_pending_sections_are_declared_once_their_module_exists(section):
     """``registers`` and ``periodic_reports`` are made to act on other branches (ledgers,
     reports); once their module is merged it must declare the section."""
+    if consumer_of(section) or any(consumer_of(k) for k in schema_keys(SCHEMA)
+                                   if k.startswith(section + ".")):
+        return  # declared: no longer pending
     module = PENDING_MODULES[section]
     if not _module_exists(module.split(" ")[0]):
         pytest.skip(f"{section}: pending {PENDING[section]}")
