@@ -61,11 +61,14 @@ def test_assign_and_sign_for_take_at_most_eight_queries(jianan):
     with Queries() as q:
         case = perform("assign", case=case, by=clerk, expected_version=case.version,
                        lead=jianan.townships["将官池镇"], receiver_name="陈晓东")
-    assert len(q) <= 9, "\n".join(q.sql)
+    # 10: the hand-over starts the sign-for clock, which reads the case's history once (has the
+    # unit signed for already?) — issue 12; and the inbox notices' one INSERT — issue 13.
+    assert len(q) <= 10, "\n".join(q.sql)
     assert case.assignments.count() == 1
     with Queries() as q:
         case = perform("sign_for", case=case, by=township, expected_version=case.version)
-    assert len(q) <= 8, "\n".join(q.sql)
+    # 9: signing for also stops the sign-for clock (seedrules, issue 12).
+    assert len(q) <= 9, "\n".join(q.sql)
     assert case.state == c.State.IN_PROGRESS and case.accepted_at is not None
     seqs = list(case.events.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1)), "history stays gap-free"
@@ -78,7 +81,8 @@ def test_each_assisting_unit_adds_only_its_respondent_check(jianan):
         case = perform("assign", case=case, by=clerk,
                        expected_version=case.version, lead=jianan.townships["将官池镇"],
                        assisting=[jianan.bureaus["区民政局"]], receiver_name="陈晓东")
-    assert len(q) <= 10, "\n".join(q.sql)  # + the inbox notices' one INSERT (issue 13)
+    assert len(q) <= 11, "
+".join(q.sql)  # +1 notices' INSERT (13), +1 sign-for clock (12)
     assert case.assignments.count() == 2
 
 
@@ -155,4 +159,4 @@ def test_registration_writes_demands_and_respondents_in_one_statement_each(jiana
         respondents=[RespondentInput(name=f"村干部{i}") for i in range(3)],
     )
     assert many <= one + 1  # the respondents' one INSERT
-    assert one <= 19  # + the repeat's warning notices, one INSERT (issue 13)
+    assert one <= 21  # + warning notices' INSERT (issue 13), + scope checks §36/§19 (issue 12)

@@ -196,7 +196,7 @@ def test_datonghu_reply_modes_and_signatures(profiles):
     }
     (extra,) = p.signatures.conditional
     assert extra.step == "sign_off" and extra.when.matches(facts(source_level="province"))
-    assert p.extension.requires_progress_report and p.extension.requires_expected_completion
+    assert p.extension.requires_progress_report
     (bulletin,) = p.periodic_reports
     assert bulletin.period == "month" and bulletin.when.matches(facts(level_skipping=True))
     assert p.route(facts(concerns_misconduct=True)).lead == "discipline"
@@ -295,7 +295,9 @@ def test_kaijiang(profiles):
         "satisfaction_rating",
         "settlement_pledge",
     }
-    assert len(p.closing.review_points) == 7
+    # The seven-point review and 谁登记、谁交办、谁审核 guide people (issue 12: principles).
+    assert {"seven_point_review", "registrar_reviews"} <= {r.name for r in p.principles}
+    assert p.signatures.registrar_assigns
     thresholds = {t.name: t.threshold for t in p.targets}
     assert thresholds == {
         "registered": 1.0,
@@ -305,7 +307,6 @@ def test_kaijiang(profiles):
         "rating_participation": 1.0,
         "satisfaction": 0.9,
     }
-    assert p.signatures.registrar_reviews
 
 
 def test_henan_keeps_provincial_key_cases_above_the_township(profiles):

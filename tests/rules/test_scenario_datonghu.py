@@ -69,22 +69,24 @@ def test_datonghu_one_day_proposal_same_day_assignment_three_working_days_no_vil
                  receiver_name="周明")
     assert stopped(event) == {"routing": True, "assignment": True}
     assert event.payload["receiver"] == "周明"  # §四(三): the receiver is recorded
-
-    # 办 — signed for Friday 09-18 16:00: 3 working days are the make-up Sunday 09-20, 09-21,
-    # 09-22 → 09-22 24时.
-    event = walk("sign_for", bureau, sh(2026, 9, 18, 16))
-    assert {"reply", "handling", "acceptance_notice"} <= started(event)
-    assert "reply_key" not in started(event)
+    # §六(三) from the hand-over (§四(三)): 3 working days are 09-18, the make-up Sunday 09-20,
+    # 09-21 → 09-21 24时.
+    assert {"reply", "sign_for"} <= started(event) and "reply_key" not in started(event)
     reply = walk.clock("reply")
-    assert reply.due_at == sh(2026, 9, 23) and reply.provisional is False
-    assert any("09-20" in line and "计第1个工作日" in line for line in reply.explanation)
+    assert reply.due_at == sh(2026, 9, 22) and reply.provisional is False
+    assert any("09-20" in line and "计第2个工作日" in line for line in reply.explanation)
 
-    # 回 — the answer reaches the petitioner Tuesday 09-22: the reply clock stops, met.
-    walk("deliver_acceptance_notice", bureau, sh(2026, 9, 21, 9), mode="in_person",
+    # 办 — signed for Friday 09-18 16:00 (one working day after the hand-over: in time).
+    event = walk("sign_for", bureau, sh(2026, 9, 18, 16))
+    assert {"handling", "acceptance_notice"} <= started(event)
+    assert stopped(event) == {"sign_for": True}
+
+    # 回 — the answer reaches the petitioner Monday 09-21: the reply clock stops, met.
+    walk("deliver_acceptance_notice", bureau, sh(2026, 9, 21, 7), mode="in_person",
          deliverer="周明", recipient="刘1")
-    event = _deliver(walk, j, at=sh(2026, 9, 22))
+    event = _deliver(walk, j, at=sh(2026, 9, 21))
     assert stopped(event)["reply"] is True
-    assert walk.clock("reply").stopped_at == sh(2026, 9, 22, 14)
+    assert walk.clock("reply").stopped_at == sh(2026, 9, 21, 14)
 
 
 def test_datonghu_key_case_has_five_working_days_across_mid_autumn(j):
@@ -93,20 +95,22 @@ def test_datonghu_key_case_has_five_working_days_across_mid_autumn(j):
                             petitioners=_petitioner(2), key_case=True))
     walk("propose", clerk, sh(2026, 9, 21, 11), proposal="重点件，交区民政局")
     walk("sign_off", approver, sh(2026, 9, 21, 15))
-    walk("assign", clerk, sh(2026, 9, 21, 16), lead=j.bureaus["区民政局"], receiver_name="周明")
-    event = walk("sign_for", bureau, sh(2026, 9, 22, 10))
+    event = walk("assign", clerk, sh(2026, 9, 21, 16), lead=j.bureaus["区民政局"],
+                 receiver_name="周明")
     assert "reply_key" in started(event) and "reply" not in started(event)
-    # 09-23, 09-24, (09-25…09-27 中秋节), 09-28, 09-29, 09-30 → 09-30 24时.
+    # From the hand-over (§四(三), §六(三)): 09-22, 09-23, 09-24, (09-25…09-27 中秋节), 09-28,
+    # 09-29 → 09-29 24时.
     reply = walk.clock("reply_key")
-    assert reply.due_at == sh(2026, 10, 1) and reply.provisional is False
+    assert reply.due_at == sh(2026, 9, 30) and reply.provisional is False
     assert any("中秋节" in line and "不计" in line for line in reply.explanation)
+    walk("sign_for", bureau, sh(2026, 9, 22, 10))
 
     # An extension must carry a progress report and an expected completion date (§六(三)).
     walk("request_extension", bureau, sh(2026, 9, 29, 9), reason="需实地核查",
          progress_report="已走访两户", expected_completion=date(2026, 10, 20))
     event = walk("approve_extension", approver, sh(2026, 9, 29, 15))
-    # "09-30 24时" + 30 days = 10-30 24时 (a Friday).
-    assert changes(event)["reply_key"]["extended_to"] == sh(2026, 10, 31).isoformat()
+    # To the day asked for (10-20 24时), within the cap of "09-29 24时" + 30 days.
+    assert changes(event)["reply_key"]["extended_to"] == sh(2026, 10, 21).isoformat()
 
     # Missed anyway: the answer reaches the petitioner on 11-02.
     walk("deliver_acceptance_notice", bureau, sh(2026, 9, 30, 9), mode="in_person",
@@ -155,9 +159,9 @@ def test_datonghu_provincial_referral_is_assigned_the_day_the_group_head_signs(j
                  receiver_name="周明")
     assert stopped(event) == {"routing": True, "assignment_after_group_head": True}
 
-    # The referring office hears back within 3 working days of receipt by the unit.
-    event = walk("sign_for", j.member("bureau"), sh(2026, 9, 21, 9))
+    # The referring office hears back within 3 working days of the hand-over (§四(三), §六(三)).
     assert {"reply", "report_back:referral_feedback"} <= started(event)
     feedback = walk.clock("report_back:referral_feedback")
-    # 09-22, 09-23, 09-24 → 09-24 24时.
-    assert feedback.due_at == sh(2026, 9, 25)
+    # 09-21, 09-22, 09-23 → 09-23 24时.
+    assert feedback.due_at == sh(2026, 9, 24)
+    walk("sign_for", j.member("bureau"), sh(2026, 9, 21, 9))

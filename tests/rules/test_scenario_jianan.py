@@ -105,9 +105,9 @@ def test_jianan_repeat_petition_same_day_24_hours_3_and_10_working_days(j):
                  text="初步调查报告")
     assert stopped(event) == {"repeat_initial_report": True}
 
-    # An approved extension adds 30 days to "10-09 24时": 11-08 is a Sunday → 11-09 24时.
+    # An approved extension to the day asked for, 11-09 (within the 30 days after "10-09 24时").
     walk("request_extension", township, sh(2026, 9, 30, 9), reason="涉及多个部门",
-         progress_report="已完成初步调查", expected_completion=date(2026, 11, 5))
+         progress_report="已完成初步调查", expected_completion=date(2026, 11, 9))
     event = walk("approve_extension", approver, sh(2026, 9, 30, 15))
     assert changes(event)["repeat_handling_report"]["extended_to"] == sh(2026, 11, 10).isoformat()
     event = walk("submit_report", township, sh(2026, 11, 9, 17), kind="handling",

@@ -53,14 +53,16 @@ def test_kaijiang_five_days_to_notice_sixty_plus_thirty_days_to_decide(j):
     with pytest.raises(Refused, match="progress_report"):
         walk("request_extension", bureau, sh(2026, 11, 16, 9), reason="需补充调查",
              progress_report="", expected_completion=date(2026, 12, 15))
+    # Asked for 12-31: more than the profile allows, so capped at the 30 days.
     walk("request_extension", bureau, sh(2026, 11, 16, 9), reason="需补充调查",
-         progress_report="已向信访人反馈进展", expected_completion=date(2026, 12, 15))
+         progress_report="已向信访人反馈进展", expected_completion=date(2026, 12, 31))
     event = walk("approve_extension", approver, sh(2026, 11, 17, 9), note="同意延期30日")
     assert event.payload["amount"] == 30 and event.payload["unit"] == "days"
     assert changes(event)["handling"]["extended_to"] == sh(2026, 12, 22).isoformat()
     handling = walk.clock("handling")
     assert handling.due_at == sh(2026, 12, 22) and handling.extensions == 1
-    assert handling.explanation[-1] == "期限：2026-12-21 24时"
+    assert handling.explanation[-2] == "期限：2026-12-21 24时"
+    assert handling.explanation[-1] == "申请延期至2026-12-31，超过本地规则上限，按上限计"
     assert any("12-20" in line and "顺延" in line for line in handling.explanation)
 
     walk("record_finding", bureau, sh(2026, 12, 18, 9),
@@ -75,16 +77,20 @@ def test_kaijiang_case_unsettled_sixty_days_after_acceptance_needs_a_cause_analy
     walk = _accepted(j, signed_for=sh(2026, 9, 21, 10))
     assert walk.case.accepted_at == sh(2026, 9, 21, 10)
 
-    # Not on day 60 itself: 60 days after acceptance end at 11-20 24时, like the clock.
-    assert sweep(at=sh(2026, 11, 20, 12)).analyses == 0
-    result = sweep(at=sh(2026, 11, 21, 0, 5))
-    assert result.analyses == 1
-    alert = walk.case.alerts.get(kind=Alert.Kind.ANALYSIS)
+    # §五(二) is a clock on the case: 60 days after acceptance end at 11-20 24时.
+    analysis = walk.clock("analysis")
+    assert analysis.due_at == sh(2026, 11, 21) and analysis.provisional is False
+    assert analysis.seed == "002 §五(二)" and "分析未息访原因" in analysis.label
+    assert analysis.alert_roles == ["approver"]
+    sweep(at=sh(2026, 11, 20, 12))
+    assert not walk.case.alerts.filter(clock=analysis, kind=Alert.Kind.OVERDUE).exists()
+    sweep(at=sh(2026, 11, 21, 0, 5))
+    alert = walk.case.alerts.get(clock=analysis, kind=Alert.Kind.OVERDUE)
     assert alert.role == "approver" and alert.unit == j.county
     assert "60日" in alert.message and alert.created_at == sh(2026, 11, 21, 0, 5)
     # Raised once.
-    assert sweep(at=sh(2026, 11, 22)).analyses == 0
-    assert walk.case.alerts.filter(kind=Alert.Kind.ANALYSIS).count() == 1
+    sweep(at=sh(2026, 11, 22))
+    assert walk.case.alerts.filter(clock=analysis, kind=Alert.Kind.OVERDUE).count() == 1
 
 
 def test_kaijiang_relapsed_case_needs_a_cause_analysis_at_once(j):

@@ -34,7 +34,11 @@ def test_lihai_phone_petition_one_working_day_call_and_one_week_reply(j):
     walk = Walk(register_in(j, at=sh(2026, 9, 18, 10, 30), received_at=sh(2026, 9, 18, 10),
                             channel=c.Channel.PHONE))
     register = walk.case.events.get(type="register")
-    assert started(register) == {"routing", "reply_phone_online"}
+    # 004 §一(二): the call counts from registration, like the reply (09-20 is a make-up
+    # working day: 09-20 24时).
+    assert started(register) == {"routing", "reply_phone_online", "phone_contact"}
+    call = walk.clock("phone_contact")
+    assert call.due_at == sh(2026, 9, 21) and call.alert_roles == ["unit_handler", "line_head"]
     reply = walk.clock("reply_phone_online")
     assert (reply.amount, reply.unit) == (1, "weeks")
     assert reply.due_at == sh(2026, 9, 29) and reply.provisional is False
@@ -43,14 +47,15 @@ def test_lihai_phone_petition_one_working_day_call_and_one_week_reply(j):
     _signed_off(walk, j, sh(2026, 9, 18, 11))
     walk("assign", j.member("clerk"), sh(2026, 9, 18, 14), lead=j.townships["将官池镇"],
          receiver_name="陈晓东")
-    # Signed for Thursday 09-24 16:00: one working day → 09-25…09-27 中秋节 → Monday 09-28.
+    # Signed for Thursday 09-24 16:00, late: the call's working day does not move with it,
+    # and the sign-for clock (one working day from the hand-over, 09-20 24时) shows the delay.
     event = walk("sign_for", township, sh(2026, 9, 24, 16))
-    assert "phone_contact" in started(event)
-    call = walk.clock("phone_contact")
-    assert call.due_at == sh(2026, 9, 29) and call.alert_roles == ["unit_handler", "line_head"]
+    assert "phone_contact" not in started(event)
+    assert stopped(event) == {"sign_for": False}
+    assert walk.clock("phone_contact").due_at == sh(2026, 9, 21)
     event = walk("log_contact", township, sh(2026, 9, 28, 9), kind="phone",
                  note="电话联系，问清诉求")
-    assert stopped(event) == {"phone_contact": True}
+    assert stopped(event) == {"phone_contact": False}
 
     walk("record_finding", township, sh(2026, 9, 28, 10),
          findings={1: ("true", "solved", "已落实")})
@@ -75,11 +80,11 @@ def test_lihai_third_repeat_visit_fifteen_working_days_and_a_warning_notice(j):
     assert reply.due_at == sh(2026, 10, 20) and reply.provisional is False
     assert any("10-10" in line and "计第9个工作日" in line for line in reply.explanation)
 
-    # The warning notice (§二(二)), issued at registration.
+    # The warning notice (§二(二)), issued at the received instant (09:00; typed in at 10:00).
     notice = walk.case.warning_notices.get()
     assert notice.rule == "warning_notice" and notice.reasons == ["第3次信访"]
     assert (notice.to_roles, notice.cc_roles) == (["line_head"], ["approver", "chief"])
-    assert notice.issued_at == sh(2026, 9, 21, 10)
+    assert notice.issued_at == sh(2026, 9, 21, 9)
     follow_up = notice.follow_up
     assert (follow_up.amount, follow_up.unit) == (7, "working_days")
     # 09-22…09-24, 09-28…09-30, 10-08 → 10-08 24时.

@@ -70,9 +70,10 @@ def test_national_fifteen_days_sixty_days_extension_and_review_windows(j):
                  deliverer="周明", recipient="张三明")
     assert stopped(event) == {"acceptance_notice": True, "objection_window": True}
 
-    # One approved extension adds 30 days to "11-16 24时": 12-16 24时 (a Wednesday).
+    # One approved extension, to the day asked for, 12-16 (a Wednesday): exactly the 30 days
+    # the rule allows after "11-16 24时".
     walk("request_extension", bureau, sh(2026, 11, 9, 10), reason="需调取历年档案",
-         progress_report="已调取2024年档案", expected_completion=date(2026, 12, 10))
+         progress_report="已调取2024年档案", expected_completion=date(2026, 12, 16))
     assert walk.clock("handling").status == "running", "the national rule does not pause"
     event = walk("approve_extension", approver, sh(2026, 11, 10, 9), note="同意延期30日")
     assert changes(event)["handling"]["extended_to"] == sh(2026, 12, 17).isoformat()
@@ -93,7 +94,8 @@ def test_national_fifteen_days_sixty_days_extension_and_review_windows(j):
                  delivered_at=sh(2026, 11, 13, 15), deliverer="周明", recipient="张三明",
                  receipt_signed=True)
     # The review window: 30 days from delivery (Friday 11-13) → Sunday 12-13, rolled to 12-14.
-    assert started(event) == {"review_request_window"}
+    # …and the 30 days the petitioner may still rate (closing.rating_open_for).
+    assert started(event) == {"review_request_window", "rating_window"}
     window = walk.clock("review_request_window")
     assert window.kind == "window" and window.started_at == sh(2026, 11, 13, 15)
     assert window.due_at == sh(2026, 12, 15) and window.provisional is False
@@ -165,7 +167,7 @@ def test_national_review_is_decided_within_thirty_days_and_opens_the_rereview_wi
     event = rwalk("record_delivery", city_clerk, sh(2026, 11, 24, 10), mode="in_person",
                   delivered_at=sh(2026, 11, 24, 9), deliverer="郑敏", recipient="张三明",
                   receipt_signed=True)
-    assert started(event) == {"rereview_request_window"}
+    assert started(event) == {"rereview_request_window", "rating_window"}
     # 30 days from Tuesday 11-24 → Thursday 12-24.
     rereview = clock(rwalk.case, "rereview_request_window")
     assert rereview.kind == "window" and rereview.due_at == sh(2026, 12, 25)

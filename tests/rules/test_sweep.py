@@ -43,9 +43,9 @@ def _in_progress(j, *, registered, signed_for, **overrides):
 
 def test_due_soon_then_overdue_alerts_go_to_the_roles_the_rule_names_once(jurisdiction):
     j = jurisdiction("lihai")
-    walk = _in_progress(j, registered=sh(2026, 9, 14, 9), signed_for=sh(2026, 9, 15, 9))
-    # lihai's call within 1 working day: due 09-16 24时, "due soon" 4 hours before, to the
-    # handling unit's handler and its line head (seed 004 §一(二)).
+    walk = _in_progress(j, registered=sh(2026, 9, 15, 9), signed_for=sh(2026, 9, 15, 10))
+    # lihai's call within 1 working day of registration: due 09-16 24时, "due soon" 4 hours
+    # before, to the handling unit's handler and its line head (seed 004 §一(二)).
     call = walk.clock("phone_contact")
     assert call.due_at == sh(2026, 9, 17) and call.due_soon_hours == 4
 
@@ -212,14 +212,16 @@ def test_kaijiang_unsettled_sixty_days_is_flagged_once_and_only_where_the_profil
                             signed_for=sh(2026, 9, 21, 10))
     national = _in_progress(jurisdiction("national"), registered=sh(2026, 9, 17, 9),
                             signed_for=sh(2026, 9, 21, 10))
-    # 60 days after Monday 09-21 end at Friday 11-20 24时.
-    assert sweep(at=sh(2026, 11, 20, 23)).analyses == 0
-    assert sweep(at=sh(2026, 11, 21, 1)).analyses == 1
-    (alert,) = kaijiang.case.alerts.filter(kind=Alert.Kind.ANALYSIS)
+    # 60 days after Monday 09-21 end at Friday 11-20 24时: the analysis clock's overdue alert.
+    analysis = kaijiang.clock("analysis")
+    sweep(at=sh(2026, 11, 20, 23))
+    assert not kaijiang.case.alerts.filter(clock=analysis, kind=Alert.Kind.OVERDUE).exists()
+    sweep(at=sh(2026, 11, 21, 1))
+    (alert,) = kaijiang.case.alerts.filter(clock=analysis, kind=Alert.Kind.OVERDUE)
     assert alert.role == "approver" and "原因" in alert.message
-    assert not national.case.alerts.filter(kind=Alert.Kind.ANALYSIS).exists()
-    assert sweep(at=sh(2026, 11, 25)).analyses == 0
-    assert kaijiang.case.alerts.filter(kind=Alert.Kind.ANALYSIS).count() == 1
+    assert national.clock("analysis") is None
+    sweep(at=sh(2026, 11, 25))
+    assert kaijiang.case.alerts.filter(clock=analysis, kind=Alert.Kind.OVERDUE).count() == 1
 
 
 # --- routing: proposals and constraints ---------------------------------------------------------

@@ -305,10 +305,10 @@ ROWS = {
                        registration=CITY_REFERRAL),
     "close": Row("delivered", ok={"approver"}, rule={"chief"}),  # the profile: approver closes
     "archive": Row("closed", ok={"clerk"}),
-    # A review is registered one level up (the city office); the district's own clerk is told
-    # where the petitioner must apply.
+    # A review is registered one level up (the city office) — and, under jianan's 附件6, by the
+    # district office itself, the level above the township that answered (seedrules, issue 12).
     "open_review": Row("closed", lambda j, k: {"received_at": _ago(2), "reason": "不服"},
-                       ok={"city_clerk"}, rule={"clerk"}, outside_ok={"city_clerk"}),
+                       ok={"city_clerk", "clerk"}, outside_ok={"city_clerk"}),
     "reopen": Row("closed", lambda j, k: {"reason": "反弹"}, ok={"approver", "chief"}),
     # The approver files the signed answer to a warning notice (seed 004 §二(二)).
     "answer_warning": Row("in_progress", lambda j, k: {

@@ -41,7 +41,7 @@ def test_the_profile_page_lists_jianans_24_hour_clock(jianan):
         and "本方案 二(五)" in row
         and "001" not in row
     )
-    assert "第 2 版" in section and "建安区" in section  # v2: against_office
+    assert "第 3 版" in section and "建安区" in section  # v3: issue 12 (seedrules)
     assert "复查申请期限" in section  # the review windows are clocks too
 
 

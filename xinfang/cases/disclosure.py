@@ -128,3 +128,9 @@ def petitioner_fields(petitioner: Petitioner, *, revealed: bool) -> dict[str, st
                 "phone": petitioner.phone, "address": petitioner.address}
     return {"name": mask_name(petitioner.name), "id_number": mask_id_number(petitioner.id_number),
             "phone": mask_phone(petitioner.phone), "address": mask_address(petitioner.address)}
+
+
+from xinfang.rules.consumers import consumes  # noqa: E402  (the registry of profile keys)
+
+consumes("disclosure.leader_instruction",
+         by="xinfang.cases.disclosure.may_read_leader_instruction")

@@ -168,3 +168,9 @@ def results_of(n: dict[str, int], profile: Profile) -> list[TargetResult]:
 
 def target_results(cases: QuerySet[Case], profile: Profile) -> list[TargetResult]:
     return results_of(counts(cases), profile)
+
+
+from xinfang.rules.consumers import consumes  # noqa: E402  (the registry of profile keys)
+
+consumes("targets.numerator", "targets.denominator", "targets.threshold",
+         by="xinfang.cases.rates.target_results")

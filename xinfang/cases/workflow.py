@@ -263,7 +263,8 @@ TRANSITIONS: dict[str, Transition] = {
         _t(
             "record_rating",
             _("登记满意度评价"),
-            {S.DELIVERED},
+            # After closing too, while the profile's rating window is open (preconditions).
+            {S.DELIVERED, S.CLOSED, S.ARCHIVED},
             None,
             {R.CLERK} | HANDLERS,
             "rating_recorded",

@@ -3,10 +3,11 @@ the clocks whose rules name it. The workflow calls ``apply_event`` inside its tr
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from .deadlines import compute_due
-from .profile import EVENT_FAMILIES, ClockRule, Profile, ReportBackRule
+from .consumers import consumes
+from .deadlines import SHANGHAI, Due, compute_due
+from .profile import EVENT_FAMILIES, AnalysisRule, ClockRule, Profile, ReportBackRule
 from .store import working_calendar
 
 
@@ -27,19 +28,78 @@ def _names(event_key: str, keys) -> bool:
     return base in EVENT_FAMILIES and base in keys
 
 
+@consumes("clocks", "review_windows", "report_back.amount", "report_back.unit",
+          "report_back.start", "report_back.when", "analysis.unsettled_days", "analysis.start",
+          "analysis.settled_on", by="xinfang.rules.engine.clock_rules")
 def clock_rules(profile: Profile) -> tuple[ClockRule, ...]:
-    """The profile's clocks, its review windows, and each report-back limit as a clock."""
-    return profile.all_clocks + tuple(
-        _report_back_clock(r) for r in profile.report_back if r.amount is not None
+    """The profile's clocks, its review windows, each report-back limit and the cause-analysis
+    duty as clocks."""
+    rules = profile.all_clocks + tuple(_report_back_clock(r) for r in profile.report_back)
+    if profile.analysis is not None:
+        rules += (analysis_clock(profile.analysis),)
+    if profile.closing.rating_open_for is not None:
+        rules += (rating_window(profile),)
+    return rules
+
+
+RATING_WINDOW = "rating_window"
+
+
+@consumes("closing.rating_open_for", by="xinfang.rules.engine.rating_window")
+def rating_window(profile: Profile) -> ClockRule:
+    """How long the petitioner may rate: a window from delivery of the answer to the rating. It
+    outlives closing (windows do), so the rating can still be given on a closed case."""
+    span = profile.closing.rating_open_for
+    return ClockRule(
+        name=RATING_WINDOW, label="满意度评价期限", start=("letter_delivered",),
+        stop=("rating_recorded",), amount=span.amount, unit=span.unit, kind="window",
+        seed=profile.closing.seed,
+    )
+
+
+ANALYSIS_CLOCK = "analysis"
+
+
+def analysis_clock(rule: AnalysisRule) -> ClockRule:
+    """Seed 002 §五(二): a case not settled ``unsettled_days`` after acceptance owes a cause
+    analysis. A clock like any other: due 24:00 of the 60th day (rolled to a working day), shown
+    on the case and swept; settling the case (``settled_on``) stops it."""
+    return ClockRule(
+        name=ANALYSIS_CLOCK,
+        label=f"受理{rule.unsettled_days}日内息访（逾期须分析未息访原因及症结、制定下一步措施）",
+        start=rule.start, stop=rule.settled_on, amount=rule.unsettled_days, unit="days",
+        alert=("approver",), due_soon_hours=72, seed=rule.seed,
     )
 
 
 def _report_back_clock(rule: ReportBackRule) -> ClockRule:
+    """A limit (``amount`` + ``unit``), or a weekly batch: due at the next ``weekly`` weekday and
+    time after the start (jianan: Friday 10:00), computed by ``weekly_due``."""
+    if rule.weekly is not None:
+        return ClockRule(
+            name=f"report_back:{rule.name}", label=rule.label, start=rule.start,
+            stop=("reported_back",), amount=0, unit="hours", when=rule.when, roll=False,
+            alert=("clerk", "approver"), seed=rule.seed, due_soon_hours=24,
+        )
     return ClockRule(
         name=f"report_back:{rule.name}", label=rule.label, start=rule.start,
         stop=("reported_back",), amount=rule.amount, unit=rule.unit, when=rule.when,
         alert=("clerk", "approver"), seed=rule.seed,
     )
+
+
+@consumes("report_back.weekly", by="xinfang.rules.engine.weekly_due")
+def weekly_due(at: datetime, weekly) -> Due:
+    """The first ``weekly.weekday`` at ``weekly.time`` (Shanghai) after ``at``."""
+    local = at.astimezone(SHANGHAI)
+    day = local.date() + timedelta(days=(weekly.weekday - local.weekday()) % 7)
+    due = datetime.combine(day, weekly.time, tzinfo=SHANGHAI)
+    if due <= local:
+        due += timedelta(days=7)
+    names = "一二三四五六日"
+    return Due(due, False, [f"起算：{local:%Y-%m-%d %H:%M}（北京时间）",
+                            f"规则：每周{names[weekly.weekday]}{weekly.time:%H:%M}前报送",
+                            f"期限：{due:%Y-%m-%d %H:%M}"])
 
 
 def _already_stopped(case, rule: ClockRule, seen: list[set[str]]) -> bool:
@@ -70,16 +130,21 @@ def start_clock(case, rule: ClockRule, at: datetime):
     return clock
 
 
-def new_clock(case, rule: ClockRule, at: datetime):
-    """A clock for ``rule`` started at ``at``, not yet saved."""
+def new_clock(case, rule: ClockRule, at: datetime, *, weekly=None):
+    """A clock for ``rule`` started at ``at``, not yet saved (``weekly``: a weekly batch's
+    weekday and time, which give the due instant)."""
     from xinfang.cases.models import Clock
 
-    due = compute_due(at, rule.amount, rule.unit, calendar=working_calendar(), roll=rule.roll)
+    if weekly is not None:
+        due = weekly_due(at, weekly)
+    else:
+        due = compute_due(at, rule.amount, rule.unit, calendar=working_calendar(),
+                          roll=rule.roll)
     return Clock(
         case=case, name=rule.name, label=rule.label, amount=rule.amount, unit=rule.unit,
         roll=rule.roll, kind=rule.kind, started_at=at, due_at=due.due, provisional=due.provisional,
         explanation=due.steps, alert_roles=list(rule.alert), due_soon_hours=rule.due_soon_hours,
-        seed=rule.seed,
+        seed=rule.seed[:40],  # the column's width; the full text stays in the profile
     )
 
 
@@ -100,6 +165,26 @@ def due_changed(case_ids) -> None:
 
     if case_ids:
         Case.objects.filter(pk__in=list(case_ids)).update(next_due_at=next_due_subquery())
+
+
+@consumes("extension.amount", "extension.unit", by="xinfang.rules.engine.extended_due")
+def extended_due(due_at: datetime, profile: Profile, extend_to: date | None):
+    """An approved extension: to 24:00 of the day requested, never beyond the profile's
+    ``extension`` amount counted from the current deadline (nor before the current deadline).
+    Without a requested day, the full amount."""
+    ext = profile.extension
+    cap = compute_due(_last_day(due_at), ext.amount, ext.unit, calendar=working_calendar())
+    if extend_to is None:
+        return cap
+    asked = datetime.combine(extend_to + timedelta(days=1), time(), tzinfo=SHANGHAI)
+    if asked == cap.due:
+        return cap
+    if asked > cap.due:
+        return Due(cap.due, cap.provisional,
+                   [*cap.steps, f"申请延期至{extend_to:%Y-%m-%d}，超过本地规则上限，按上限计"])
+    if asked <= due_at:
+        return Due(due_at, False, [f"申请延期至{extend_to:%Y-%m-%d}，不晚于原期限，期限不变"])
+    return Due(asked, False, [f"批准延期至申请的{extend_to:%Y-%m-%d} 24时"])
 
 
 def _stop(clock, at: datetime) -> None:
@@ -130,9 +215,10 @@ def _stop_all(clocks: list, at: datetime) -> None:
 
 
 def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dict, *,
-                new_case: bool = False) -> list[dict]:
+                new_case: bool = False, extend_to: date | None = None) -> list[dict]:
     """Returns what changed, for the history entry. ``new_case``: the case was just written, so
-    it has no clocks and no history to read."""
+    it has no clocks and no history to read. ``extend_to``: the day an approved extension was
+    asked for (the clocks it extends end at 24:00 of that day, capped by the profile)."""
     from xinfang.cases.models import Clock
     from xinfang.cases.services.due import case_refresh_due
 
@@ -146,6 +232,7 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
         live = {c.name: c for c in case.clocks.exclude(status=Clock.Status.STOPPED)}
         seen = []  # the case's past event keys, read once and only if needed
     changes: list[dict] = []
+    weekly = {f"report_back:{r.name}": r.weekly for r in profile.report_back if r.weekly}
     # Stops and starts are written together at the end, one statement each; ``changes`` keeps
     # the order in which the rules named them.
     stopping: list = []
@@ -185,9 +272,7 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
             changes.append({"clock": rule.name, "resumed": at.isoformat(),
                             "due": clock.due_at.isoformat()})
         if clock and _names(event_key, rule.extends_on):
-            ext = profile.extension
-            due = compute_due(_last_day(clock.due_at), ext.amount, ext.unit,
-                              calendar=working_calendar())
+            due = extended_due(clock.due_at, profile, extend_to)
             clock.due_at, clock.provisional = due.due, clock.provisional or due.provisional
             clock.extensions += 1
             clock.explanation = [*clock.explanation, *due.steps]
@@ -199,7 +284,7 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
                 and rule.when.matches(facts)
                 and not _already_stopped(case, rule, seen)
             ):
-                new = new_clock(case, rule, at)
+                new = new_clock(case, rule, at, weekly=weekly.get(rule.name))
                 starting.append(new)
                 live[rule.name] = new
                 changes.append({"clock": rule.name, "started": at.isoformat(),
@@ -229,9 +314,11 @@ def recompute_provisional() -> list[tuple[object, datetime, datetime]]:
         due = compute_due(clock.started_at, clock.amount, clock.unit, calendar=calendar,
                           roll=clock.roll)
         new_due, provisional, steps = due.due, due.provisional, list(due.steps)
-        ext = profile_of(clock.case.profile).extension
-        for _ in range(clock.extensions):
-            more = compute_due(_last_day(new_due), ext.amount, ext.unit, calendar=calendar)
+        profile = profile_of(clock.case.profile)
+        asked = list(clock.case.extensions.filter(approved=True).order_by("decided_at", "pk")
+                     .values_list("expected_completion", flat=True))
+        for n in range(clock.extensions):
+            more = extended_due(new_due, profile, asked[n] if n < len(asked) else None)
             new_due, provisional = more.due, provisional or more.provisional
             steps += more.steps
         new_due += timedelta(seconds=clock.paused_seconds)

@@ -98,3 +98,10 @@ def current_version(code: str) -> ProfileVersion:
 
         row = install_shipped(code)
     return row
+
+
+from xinfang.rules.consumers import consumes  # noqa: E402  (the registry of profile keys)
+
+# The loader acts on these when it reads a file (rules/profile/loader.py): the code and version
+# identify the stored row, ``extends`` and ``clocks_remove`` build the merged profile.
+consumes("code", "version", "extends", "clocks_remove", by="xinfang.rules.store.install_profile")

@@ -146,3 +146,8 @@ def _upper_office(jurisdiction: Unit, rows: list[RespondentRow]) -> tuple[Unit, 
         if not accused(office, rows):
             return upper, office
         here = upper
+
+
+from xinfang.rules.consumers import consumes  # noqa: E402  (the registry of profile keys)
+
+consumes("against_office.to", by="xinfang.cases.services.against_office.destination")

@@ -4,7 +4,7 @@ checks who may take which transition on which case."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from django.db.models import Q
@@ -47,6 +47,7 @@ class Ctx:
     # What perform read about the actor and the case once, under the lock (see Access).
     access: Access | None = None
     changed: dict = field(default_factory=dict)
+    extend_to: date | None = None  # an approved extension: the day it was asked for
 
     def set(self, **fields) -> None:
         """Change fields of the case; ``perform`` writes them with its version update, in the

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from xinfang.org.choices import Role, UnitKind
 from xinfang.org.models import Unit
+from xinfang.rules.consumers import consumes
 from xinfang.rules.deadlines import SHANGHAI
 
 from .. import choices as c
@@ -43,10 +44,17 @@ def _user(ctx: Ctx):
 # 接 ---------------------------------------------------------------------------------------------
 
 
-def decline(ctx: Ctx, *, reason: str, guidance: str) -> None:
+def decline(ctx: Ctx, *, reason: str = "", guidance: str = "") -> None:
+    """A case outside the office's scope is declined with the reasons found and the profile's
+    guidance, unless the clerk writes their own."""
+    from .scope import scope_guidance, scope_reasons
+
+    reasons = scope_reasons(ctx.case, ctx.profile)
+    reason = reason or "；".join(reasons)
+    guidance = guidance or (scope_guidance(ctx.profile) if reasons else "")
     _required(reason=reason, guidance=guidance)
     ctx.set(decline_reason=reason, guidance=guidance)
-    ctx.payload.update(reason=reason, guidance=guidance)
+    ctx.payload.update(reason=reason, guidance=guidance, scope_reasons=reasons)
 
 
 def merge(ctx: Ctx, *, into: Case, note: str = "") -> None:
@@ -174,6 +182,18 @@ def return_proposal(ctx: Ctx, *, reason: str) -> None:
     ctx.payload["reason"] = reason
 
 
+@consumes("signatures.registrar_assigns", by="xinfang.cases.services.effects._registrar_assigns")
+def _registrar_assigns(ctx: Ctx) -> None:
+    """Seed 002 §四(二) 谁登记、谁交办: the person who registered the case hands it over; both
+    are recorded with the hand-over."""
+    if not ctx.profile.signatures.registrar_assigns or ctx.case.registered_by_id is None:
+        return
+    registrar = ctx.case.registered_by
+    if registrar.pk != ctx.by.user_id:
+        raise Refused(f"本地规则“谁登记、谁交办”：本件由{registrar}登记，须由其交办。")
+    ctx.payload.update(registrar=registrar.get_username(), assigner=ctx.by.user.get_username())
+
+
 def assign(
     ctx: Ctx,
     *,
@@ -183,6 +203,7 @@ def assign(
     responsible_person: str = "",
 ) -> None:
     _required(lead=lead, receiver_name=receiver_name)
+    _registrar_assigns(ctx)
     assisting = assisting or []
     for unit in [lead, *assisting]:
         check_assignable(case=ctx.case, unit=unit, profile=ctx.profile)
@@ -345,12 +366,16 @@ def record_finding(ctx: Ctx, *, findings: dict[int, tuple[str, str, str]]) -> No
     ctx.payload["findings"] = {str(k): list(v) for k, v in findings.items()}
 
 
+@consumes("extension.max_count", "extension.requires_progress_report",
+          by="xinfang.cases.services.effects.request_extension")
 def request_extension(
-    ctx: Ctx, *, reason: str, progress_report: str, expected_completion: date
+    ctx: Ctx, *, reason: str, expected_completion: date, progress_report: str = ""
 ) -> None:
-    _required(
-        reason=reason, progress_report=progress_report, expected_completion=expected_completion
-    )
+    rule = ctx.profile.extension
+    # The day asked for is the day approved (capped by the profile), so it is always needed; the
+    # progress report only where the profile asks for it (seed 000 §六(三), 002 §五(三)).
+    _required(reason=reason, expected_completion=expected_completion,
+              **({"progress_report": progress_report} if rule.requires_progress_report else {}))
     granted = ctx.case.extensions.filter(approved=True).count()
     if granted >= ctx.profile.extension.max_count:
         raise Refused(
@@ -371,7 +396,7 @@ def request_extension(
     )
 
 
-def _decide_extension(ctx: Ctx, approved: bool, note: str) -> None:
+def _decide_extension(ctx: Ctx, approved: bool, note: str) -> Extension:
     ext = ctx.case.extensions.filter(approved__isnull=True).last()
     ext.approved, ext.decided_at, ext.decided_by, ext.decision_note = (
         approved,
@@ -381,11 +406,21 @@ def _decide_extension(ctx: Ctx, approved: bool, note: str) -> None:
     )
     ext.save(update_fields=["approved", "decided_at", "decided_by", "decision_note"])
     ctx.payload["note"] = note
+    return ext
 
 
+@consumes("extension.approved_by", by="xinfang.cases.services.effects.approve_extension")
 def approve_extension(ctx: Ctx, *, note: str = "") -> None:
-    _decide_extension(ctx, True, note)
-    ctx.payload.update(amount=ctx.profile.extension.amount, unit=ctx.profile.extension.unit)
+    """Approved to the day the unit asked for (its expected completion), never beyond the
+    profile's ``extension`` amount (the engine caps it, see ``rules.engine.extended_due``)."""
+    if ctx.by.role not in ctx.profile.extension.approved_by:
+        labels = "、".join(str(Role(r).label) for r in ctx.profile.extension.approved_by)
+        raise Refused(f"本地规则规定延期由{labels}批准。")
+    ext = _decide_extension(ctx, True, note)
+    ctx.extend_to = ext.expected_completion
+    ctx.payload.update(amount=ctx.profile.extension.amount, unit=ctx.profile.extension.unit,
+                       until=ext.expected_completion.isoformat()
+                       if ext.expected_completion else None)
 
 
 def refuse_extension(ctx: Ctx, *, note: str) -> None:
@@ -432,12 +467,55 @@ def return_letter(ctx: Ctx, *, reason: str) -> None:
     ctx.payload["reason"] = reason
 
 
+@consumes("reply_modes.signed_by", "reply_modes.titles", "signatures.letter",
+          "signatures.conditional.titles", by="xinfang.cases.services.effects.letter_signers")
+def letter_signers(ctx: Ctx) -> list[tuple[str, str]]:
+    """(role, title) of each signature the letter needs, in order: the first matching reply
+    mode's ``signed_by`` and ``titles`` (seed 000 §六(二): a province leader's instruction is
+    answered in writing signed by 区委书记 and 区长), else ``signatures.letter``, then any
+    conditional letter signatures."""
+    from ..facts import case_facts
+
+    facts = case_facts(ctx.case)
+    mode = next((r for r in ctx.profile.reply_modes if r.when.matches(facts) and r.signed_by),
+                None)
+    if mode is not None:
+        titles = list(mode.titles) + [""] * len(mode.signed_by)
+        needed = list(zip(mode.signed_by, titles, strict=False))
+    else:
+        needed = [(role, "") for role in ctx.profile.signatures.letter or (Role.APPROVER,)]
+    for cond in ctx.profile.signatures.conditional:
+        if cond.step == "letter" and cond.when.matches(facts):
+            titles = list(cond.titles) + [""] * len(cond.roles)
+            needed += list(zip(cond.roles, titles, strict=False))
+    return needed
+
+
 def approve_letter(ctx: Ctx, *, note: str = "") -> None:
+    """Each signature the letter needs, in order, each by a different person; the letter is
+    approved with the last."""
     doc = _letter(ctx, c.DocumentStatus.DRAFT)
+    needed = letter_signers(ctx)
+    given = list(ctx.case.signatures.filter(stage=c.SignatureStage.LETTER, at__gte=doc.created_at)
+                 .order_by("at", "pk").values_list("user_id", flat=True))
+    if len(given) >= len(needed):
+        given = []  # an earlier round's signatures (a returned letter) do not count
+    role, title = needed[len(given)]
+    # The office's chief may sign where its approver is asked for (not the other way round).
+    if ctx.by.role != role and not (role == Role.APPROVER and ctx.by.role == Role.CHIEF):
+        who = f"{Role(role).label}" + (f"（{title}）" if title else "")
+        raise Refused(f"处理意见书须由{who}签字。")
+    if ctx.by.user_id in given:
+        raise Refused("同一人不能在处理意见书上签两次字。")
+    _sign(ctx, c.SignatureStage.LETTER, f"{title}：{note}" if title else note)
+    ctx.payload.update(title=title, document=doc.pk)
+    if len(given) + 1 < len(needed):
+        ctx.target, ctx.event_key = c.State.LETTER_DRAFTED, "letter_signed"
+        ctx.payload["awaiting"] = [f"{Role(r).label}{f'（{t}）' if t else ''}"
+                                   for r, t in needed[len(given) + 1:]]
+        return
     doc.status, doc.approved_at, doc.approved_by = c.DocumentStatus.APPROVED, ctx.now, _user(ctx)
     doc.save(update_fields=["status", "approved_at", "approved_by"])
-    _sign(ctx, c.SignatureStage.LETTER, note)
-    ctx.payload["document"] = doc.pk
 
 
 def issue_letter(ctx: Ctx) -> None:
@@ -500,6 +578,10 @@ def record_rating(ctx: Ctx, *, rating: str, reason: str = "") -> None:
         raise Invalid({"rating": "满意度须为满意、基本满意或不满意"})
     if ctx.case.rating:
         raise Refused("本件已评价，不能重复评价。")
+    window = ctx.case.clocks.filter(name="rating_window").order_by("-started_at").first()
+    if ctx.case.state != c.State.DELIVERED and window is not None and ctx.now >= window.due_at:
+        last = (window.due_at - timedelta(microseconds=1)).astimezone(SHANGHAI)
+        raise Refused(f"满意度评价期限已过（至{last:%Y-%m-%d} 24时止）。")
     ctx.set(rating=rating, rating_at=ctx.now)
     ctx.payload.update(rating=rating, reason=reason)
 
@@ -525,12 +607,28 @@ def record_pledge(ctx: Ctx, *, text: str = "", signed_on: date | None = None) ->
 def report_back(ctx: Ctx, *, note: str = "", contents: list[str] | None = None) -> None:
     if not ctx.case.is_referred:
         raise Refused("本件不是上级交办件，无需反馈交办机关。")
+    from ..facts import case_facts
+
+    # What the profile's matching rule says is owed, and to whom (e.g. jianan's 市乡村振兴局).
+    facts = case_facts(ctx.case)
+    rule = next((r for r in ctx.profile.report_back if r.when.matches(facts)), None)
     ctx.set(reported_back_at=ctx.now)
     ctx.payload.update(
-        to=ctx.case.source_office,
+        to=(rule.to if rule and rule.to else "") or ctx.case.source_office,
         note=note,
-        contents=contents or ["处理意见书", "调查报告", "佐证材料"],
+        contents=contents or ([REPORT_CONTENTS.get(d, d) for d in rule.contents] if rule
+                              else ["处理意见书", "调查报告", "佐证材料"]),
     )
+
+
+REPORT_CONTENTS = {
+    "decision_letter": "处理意见书", "investigation_report": "调查报告", "evidence": "佐证材料",
+    "acceptance_notice": "受理告知书", "provincial_table": "省级统计表",
+    "verification_opinion": "核查意见", "initial_report": "初步调查报告",
+    "handling_report": "处置情况报告", "closing_report": "办结报告",
+    "delivery_receipt": "送达回证", "satisfaction_form": "满意度评价表",
+    "settlement_pledge": "息诉息访书",
+}
 
 
 # 督 ---------------------------------------------------------------------------------------------
@@ -539,7 +637,7 @@ def report_back(ctx: Ctx, *, note: str = "", contents: list[str] | None = None) 
 def close(ctx: Ctx, *, note: str = "") -> None:
     from .closing import missing_for_closing
 
-    missing = missing_for_closing(ctx.case, ctx.profile, signing_role=ctx.by.role)
+    missing = missing_for_closing(ctx.case, ctx.profile, signing_role=ctx.by.role, at=ctx.now)
     if missing:
         raise Refused("不能销号，尚缺：" + "；".join(missing))
     needed = list(
@@ -607,7 +705,9 @@ def open_review(ctx: Ctx, *, received_at: datetime, reason: str, clerk) -> None:
             confidential=ctx.case.confidential,
         ),
     )
-    ctx.payload.update(review=review.number, kind=kind, reason=reason)
+    stage = ctx.profile.review_windows.rereview if kind == c.Kind.REREVIEW \
+        else ctx.profile.review_windows.review
+    ctx.payload.update(review=review.number, kind=kind, reason=reason, to=stage.to)
     ctx.event_at = received_at
 
 
@@ -617,11 +717,17 @@ def reopen(ctx: Ctx, *, reason: str) -> None:
     ctx.payload["reason"] = reason
 
 
+@consumes("warnings.signed_by", by="xinfang.cases.services.effects.answer_warning")
 def answer_warning(ctx: Ctx, *, rule: str, cause: str, measures: str) -> None:
     _required(cause=cause, measures=measures)
     notice = WarningNotice.objects.filter(case=ctx.case, rule=rule, answered_at=None).first()
     if notice is None:
         raise Refused("本件没有待回复的预警提醒单。", field="rule")
+    # The follow-up is signed by whom the rule names (seed 004 §二(二): the approver).
+    warning = next((w for w in ctx.profile.warnings if w.name == rule), None)
+    if warning and warning.signed_by and ctx.by.role not in warning.signed_by:
+        labels = "、".join(str(Role(r).label) for r in warning.signed_by)
+        raise Refused(f"预警回复须由{labels}签署。")
     notice.answered_at, notice.cause, notice.measures, notice.signed_by = (
         ctx.now,
         cause,
@@ -641,3 +747,12 @@ def set_leader_owner(ctx: Ctx, *, leader) -> None:
     _required(leader=leader)
     ctx.set(leader_owner=leader)
     ctx.payload["leader"] = str(leader)
+
+
+consumes("signatures.sign_off", "signatures.assignment", "signatures.conditional.when",
+         "signatures.conditional.step", "signatures.conditional.roles",
+         by="xinfang.cases.services.effects._signatures_needed")
+consumes("signatures.closing", by="xinfang.cases.services.effects.close")
+consumes("report_back.contents", "report_back.to", by="xinfang.cases.services.effects.report_back")
+consumes("review_windows.review.to", "review_windows.rereview.to",
+         by="xinfang.cases.services.effects.open_review")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from xinfang.org.models import Membership
+from xinfang.rules.consumers import consumes
 
 from .. import choices as c
 from ..models import Case, WarningNotice
@@ -22,7 +23,16 @@ def _sign_for(case: Case, by: Membership | None, access: Access) -> str | None:
 
 
 def _record_rating(case: Case, by: Membership | None, access: Access | None) -> str | None:
-    return "本件已评价，不能重复评价。" if case.rating else None
+    if case.rating:
+        return "本件已评价，不能重复评价。"
+    if case.state == "delivered":
+        return None
+    window = case.clocks.filter(name="rating_window").order_by("-started_at").first()
+    if window is None:
+        return "本件已销号，不能再评价。"
+    if window.status == "stopped":
+        return "满意度评价期限已过。"
+    return None
 
 
 def _report_back(case: Case, by: Membership | None, access: Access | None) -> str | None:
@@ -40,9 +50,17 @@ def _open_review(case: Case, by: Membership | None, access: Access | None) -> st
         return "复核后同一事项不再受理（《信访工作条例》第三十六条）。"
     if case.reviews.exists():
         return "本件已申请复查（复核），不能重复申请。"
-    if by is not None and is_office_of(by.unit, case):
+    stage = _review_stage(case)
+    if by is not None and is_office_of(by.unit, case) and stage.by != "office":
         return "复查（复核）申请由上一级机关受理。"
     return None
+
+
+@consumes("review_windows.review.by", "review_windows.rereview.by",
+          by="xinfang.cases.services.preconditions._open_review")
+def _review_stage(case: Case):
+    windows = profile_for(case).review_windows
+    return windows.rereview if case.kind == "review" else windows.review
 
 
 def _request_extension(case: Case, by: Membership | None, access: Access | None) -> str | None:
@@ -75,7 +93,41 @@ def _notify_offices(case: Case, by: Membership | None, access: Access | None) ->
     return None
 
 
+def _propose(case: Case, by: Membership | None, access: Access | None) -> str | None:
+    """Out of scope (seed 002 §四(一); national §19, §36): the clerk is told why and declines."""
+    from .scope import scope_reasons
+
+    profile = profile_for(case)
+    reasons = scope_reasons(case, profile)
+    if reasons:
+        return "不予受理：" + "；".join(reasons) + "。请办理“不予受理并引导”。"
+    return _reception_missing(case, profile)
+
+
+@consumes("receptions.when", "receptions.by",
+          by="xinfang.cases.services.preconditions._reception_missing")
+def _reception_missing(case: Case, profile) -> str | None:
+    """Seed 004 §一(三), seed 000 §五: a 5-person visit (or an extreme one) is received in person
+    by a leader the rule names, recorded as a face-to-face contact by that leader, before the
+    case goes on."""
+    from xinfang.org.choices import Role
+
+    from ..facts import case_facts
+
+    facts = case_facts(case)
+    for rule in profile.receptions:
+        if not rule.when.matches(facts):
+            continue
+        met = case.events.filter(type="log_contact", actor_role__in=list(rule.by),
+                                 payload__kind="meeting").exists()
+        if not met:
+            who = "或".join(str(Role(r).label) for r in rule.by)
+            return f"{rule.label}：须由{who}出面接待并登记面对面沟通后，方可拟办。"
+    return None
+
+
 PRECONDITIONS: dict[str, Callable[[Case, Membership | None, Access | None], str | None]] = {
+    "propose": _propose,
     "sign_for": _sign_for,
     "record_rating": _record_rating,
     "report_back": _report_back,

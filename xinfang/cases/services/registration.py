@@ -10,6 +10,7 @@ from django.db import transaction
 
 from xinfang.org.choices import Level, Role
 from xinfang.org.models import Membership, Unit
+from xinfang.rules.consumers import consumes
 from xinfang.rules.engine import apply_event
 from xinfang.rules.store import current_version, profile_of
 from xinfang.security.crypto import get_keyring
@@ -90,7 +91,10 @@ class Registration:
     review_of: Case | None = None
 
 
-def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...], at) -> dict:
+@consumes("categories", "collective.max_representatives",
+          by="xinfang.cases.services.registration._validate")
+def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...], at, *,
+              max_representatives: int = 5) -> dict:
     errors: dict[str, str] = {}
     if data.channel not in c.Channel.values:
         errors["channel"] = f"信访形式“{data.channel}”无效"
@@ -124,12 +128,18 @@ def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...
                 p.phone = validate_phone(p.phone)
             except ValueError as e:
                 errors[f"petitioners[{i}].phone"] = str(e)
+    reps = [p for p in data.petitioners if p.role == c.PetitionerRole.REPRESENTATIVE]
+    if len(reps) > max_representatives:
+        errors["petitioners"] = (f"集体访推选代表不超过{max_representatives}人"
+                                 f"（本次登记{len(reps)}名代表）")
     if not data.demands:
         errors["demands"] = "至少登记一项诉求"
     for i, d in enumerate(data.demands):
         if not d.text.strip():
             errors[f"demands[{i}].text"] = "请填写诉求内容"
-        if categories and d.category not in categories:
+        # A review keeps the original demands as they were registered below, whatever this
+        # office's own category list (the city reviews a county's 残疾人补贴 case).
+        if categories and data.review_of is None and d.category not in categories:
             errors[f"demands[{i}].category"] = (
                 f"问题类别“{d.category}”不在本地类别中（{'、'.join(categories)}）"
             )
@@ -193,6 +203,10 @@ def earlier_cases(*, jurisdiction: Unit, petitioners: list[Petitioner]):
     )
 
 
+consumes("case_number_pattern", "collective.min_headcount", "reply_modes.when",
+         "reply_modes.mode", by="xinfang.cases.services.registration.case_register")
+
+
 @transaction.atomic
 def case_register(*, by: Membership, data: Registration, at: datetime | None = None) -> Case:
     """Register a case. A petition against the registering office itself is registered where the
@@ -209,7 +223,8 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         raise Refused(f"{by.unit}不是信访受理机关，不能登记。")
     version = current_version(jurisdiction.profile_code)
     profile = profile_of(version)
-    errors = _validate(data, jurisdiction, profile.categories, at)
+    errors = _validate(data, jurisdiction, profile.categories, at,
+                       max_representatives=profile.collective.max_representatives)
     if errors:
         raise Invalid(errors)
     respondents = respondent_rows(data.respondents)
@@ -312,8 +327,13 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     )
     if routed is not None:
         _route_against_office(case=case, routed=routed, by=by, at=at, profile=profile)
-    evaluate_warnings(case=case, profile=profile, at=at)
+    # A backdated registration raises its warnings at the received instant, as its clocks start.
+    evaluate_warnings(case=case, profile=profile, at=at, raised_at=min(data.received_at, at))
     case.routed = routed
+    # Told to the clerk at once: a case outside the scope is to be declined, not proposed.
+    from .scope import scope_reasons
+
+    case.scope_reasons = scope_reasons(case, profile)
     return case
 
 

@@ -67,3 +67,9 @@ def propose_units(*, case: Case, profile: Profile) -> list[dict]:
         proposals.append({"rule": rule.name, "note": rule.note, "seed": rule.seed,
                           "lead": lead, "assist": assist})
     return proposals
+
+
+from xinfang.rules.consumers import consumes  # noqa: E402  (the registry of profile keys)
+
+consumes("routing.when", "routing.lead", "routing.assist", "constraints.when",
+         by="xinfang.cases.services.routing")

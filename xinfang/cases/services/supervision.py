@@ -7,8 +7,8 @@ twice (or two workers at once) raises nothing twice.
 It is also cheap when nothing changes: each clock is marked once its alert of a kind is raised,
 and partial indexes hold only the clocks still owed one, so a steady pass reads the clocks whose
 state changes and not the others; a case's warning rules are applied again only after a
-transition changed it (``Case.swept_version``); the 60-day analysis looks only at open cases
-accepted long enough ago that still have none.
+transition changed it (``Case.swept_version``). The 60-day cause analysis (seed 002 §五(二)) is
+a clock like any other, raised by the overdue pass.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models import F, Max, Q
 
 from xinfang.notify.services import notify_alerts
+from xinfang.rules.consumers import consumes
 from xinfang.rules.deadlines import compute_due
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.profile import Profile
@@ -73,11 +74,21 @@ def raise_alert(*, case: Case, clock: Clock | None, kind: str, role: str, messag
                         at=at) == 1
 
 
-def evaluate_warnings(*, case: Case, profile: Profile, at: datetime) -> list[str]:
+@consumes("warnings.when", "warnings.to", "warnings.cc", "warnings.follow_up", "warnings.notice",
+          "warnings.leader_ownership", "warnings.owner", "warnings.ownership_items",
+          by="xinfang.cases.services.supervision.evaluate_warnings")
+def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
+                      raised_at: datetime | None = None) -> list[str]:
     """Apply the profile's warning rules to the case, each once; returns the rules newly applied.
     A rule with ``notice: false`` (leader ownership only: seeds 000, 001, 003) raises its alerts
-    and a ``warning_raised`` history entry but issues no written notice to be answered."""
+    and a ``warning_raised`` history entry but issues no written notice to be answered.
+
+    ``raised_at``: the instant the warning arose, when earlier than ``at`` — a backdated
+    registration raises its warnings at the received instant, so a notice's follow-up counts
+    from there, not from the moment of typing. History entries are still written at ``at``."""
     from .base import append_event
+
+    at, written_at = raised_at or at, at
 
     facts = case_facts(case)
     issued = []
@@ -85,7 +96,7 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime) -> list[str
         if not rule.when.matches(facts):
             continue
         if not rule.notice:
-            if _raise_warning(case, rule, at):
+            if _raise_warning(case, rule, at, written_at):
                 issued.append(rule.name)
             continue
         if case.warning_notices.filter(rule=rule.name).exists():
@@ -97,10 +108,13 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime) -> list[str
             continue
         _warning_alerts(case, rule, notice.follow_up, at)
         clock = notice.follow_up
-        append_event(case=case, type="warning_issued", by=None, at=at, actor_role="system",
+        append_event(case=case, type="warning_issued", by=None, at=written_at,
+                     actor_role="system",
                      payload={"rule": rule.name, "reasons": notice.reasons,
+                              "issued_at": at.isoformat(),
                               "due": clock.due_at.isoformat() if clock else None,
-                              "to": list(rule.to), "cc": list(rule.cc)})
+                              "to": list(rule.to), "cc": list(rule.cc),
+                              "ownership_items": list(rule.ownership_items)})
         issued.append(rule.name)
     return issued
 
@@ -112,10 +126,12 @@ def _warning_alerts(case: Case, rule, clock: Clock | None, at: datetime) -> None
         # The leader the rule names owns the case (datonghu: the chief for a key case).
         raise_alert(case=case, clock=None, kind=Alert.Kind.WARNING,
                     role=rule.owner or (rule.to[0] if rule.to else "approver"),
-                    message=f"{case.number} 须落实领导包案", at=at)
+                    message=f"{case.number} 须落实领导包案"
+                    + (f"（{'、'.join(rule.ownership_items)}）" if rule.ownership_items else ""),
+                    at=at)
 
 
-def _raise_warning(case: Case, rule, at: datetime) -> bool:
+def _raise_warning(case: Case, rule, at: datetime, written_at: datetime) -> bool:
     """A warning without a written notice: its history entry is the record that it was raised."""
     from .base import append_event
 
@@ -123,10 +139,11 @@ def _raise_warning(case: Case, rule, at: datetime) -> bool:
     if any(e.get("rule") == rule.name for e in raised.values_list("payload", flat=True)):
         return False
     _warning_alerts(case, rule, None, at)
-    append_event(case=case, type="warning_raised", by=None, at=at, actor_role="system",
+    append_event(case=case, type="warning_raised", by=None, at=written_at, actor_role="system",
                  payload={"rule": rule.name, "reasons": warning_reasons(case),
                           "to": list(rule.to), "cc": list(rule.cc),
-                          "leader_ownership": rule.leader_ownership})
+                          "leader_ownership": rule.leader_ownership,
+                          "ownership_items": list(rule.ownership_items)})
     return True
 
 
@@ -222,7 +239,6 @@ def sweep(*, at: datetime) -> SweepResult:
             Case.objects.filter(pk__in=[case.pk for case in batch]).update(
                 swept_version=F("version"))
         last = batch[-1].pk
-    result.analyses += _unsettled(at, versions, profile)
     return result
 
 
@@ -283,41 +299,15 @@ def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
     return len(new)
 
 
-def _unsettled(at: datetime, versions: dict, profile) -> int:
-    """Seed 002 §五(二) for cases nobody touched: open, accepted at least the shortest span any
-    profile gives before ``at``, and without their analysis alert yet."""
-    spans = {}
-    for version in versions.values():
-        analysis = profile_of(version).analysis
-        if analysis:
-            spans[version.pk] = analysis.unsettled_days
-    if not spans:
-        return 0
-    done = Alert.objects.filter(case=OuterRef("pk"), kind=Alert.Kind.ANALYSIS, clock=None,
-                                role="approver")
-    candidates = (Case.objects.filter(state__in=c.OPEN_STATES, profile_id__in=list(spans),
-                                      accepted_at__lt=at - timedelta(days=min(spans.values())))
-                  .exclude(Exists(done)).select_related("jurisdiction").order_by("pk"))
-    raised = 0
-    for case in candidates.iterator(chunk_size=BATCH):
-        raised += _analysis(case, profile(case), at)
-    return raised
-
-
+@consumes("analysis.on_relapse", by="xinfang.cases.services.supervision._analysis")
 def _analysis(case: Case, profile: Profile, at: datetime) -> bool:
-    """Seed 002 §五(二): a case not settled 60 days after acceptance, or relapsed, needs a cause
-    analysis. "60 days after acceptance" is counted as every N-day limit is (SPEC "Clock
-    conventions"): acceptance day not counted, until 24:00 of the 60th day (rolled to a working
-    day), so the case is flagged when its 60-day handling limit runs out, not hours before."""
+    """Seed 002 §五(二) "息访后反弹的": a relapsed (reopened) case needs a cause analysis at once.
+    The 60 days after acceptance are a clock on the case (``rules.engine.analysis_clock``),
+    swept and shown like every other."""
     analysis = profile.analysis
-    if not analysis or case.accepted_at is None:
+    if not analysis or not analysis.on_relapse or case.accepted_at is None:
         return False
-    if analysis.on_relapse and case.events.filter(type="reopen").exists():
-        message = f"{case.number} 已销号后反弹，须分析原因、制定下一步措施"
-    elif at >= compute_due(case.accepted_at, analysis.unsettled_days, "days",
-                           calendar=working_calendar()).due:
-        message = f"{case.number} 受理满{analysis.unsettled_days}日仍未息访，须分析原因、制定措施"
-    else:
+    if not case.events.filter(type="reopen").exists():
         return False
     return raise_alert(case=case, clock=None, kind=Alert.Kind.ANALYSIS, role="approver", at=at,
-                       message=message)
+                       message=f"{case.number} 已销号后反弹，须分析原因、制定下一步措施")

@@ -91,7 +91,8 @@ def perform(
         facts = case_facts(locked)
         clock_changes = []
         for key in [ctx.event_key, *ctx.extra_events]:
-            clock_changes += apply_event(locked, ctx.profile, key, ctx.event_at or at, facts)
+            clock_changes += apply_event(locked, ctx.profile, key, ctx.event_at or at, facts,
+                                         extend_to=ctx.extend_to)
         ctx.payload["event"] = ctx.event_key
         if clock_changes:
             ctx.payload["clocks"] = clock_changes

@@ -103,6 +103,7 @@ class _Checker:
             self.names((*path, "by"), rule.get("by"), ROLES, "role")
         for path, rule in self.section("closing"):
             self.names((*path, "requires"), rule.get("requires"), CLOSING_ITEMS, "closing item")
+            self.duration((*path, "rating_open_for"), rule.get("rating_open_for"))
         for path, rule in self.section("reply_modes"):
             self.names((*path, "signed_by"), rule.get("signed_by"), ROLES, "role")
             self.titles(path, rule, "signed_by")

@@ -271,7 +271,8 @@ def _duration(data: dict | None) -> Duration | None:
 
 
 def _stage(data: dict) -> ReviewStage:
-    return ReviewStage(_duration(data["request"]), _duration(data["decision"]), data.get("to", ""))
+    return ReviewStage(_duration(data["request"]), _duration(data["decision"]), data.get("to", ""),
+                       data.get("by", "upper_office"))
 
 
 def _build(data: dict, *, source: str, checksum: str) -> Profile:
@@ -304,7 +305,8 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
             r.get("leader_ownership", False), r.get("owner"), _tuple(r, "ownership_items"),
             r["seed"])),
         closing=ClosingRule(tuple(data["closing"]["requires"]),
-                            _tuple(data["closing"], "review_points"), data["closing"]["seed"]),
+                            seed=data["closing"]["seed"],
+                            rating_open_for=_duration(data["closing"].get("rating_open_for"))),
         reply_modes=rules("reply_modes", lambda r: ReplyModeRule(
             r["name"], _cond(r, cats), r["mode"], _tuple(r, "signed_by"), _tuple(r, "titles"),
             r["seed"])),
@@ -323,11 +325,10 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
             tuple(ConditionalSignature(c["name"], _cond(c, cats), c["step"], tuple(c["roles"]),
                                        _tuple(c, "titles"), c["seed"])
                   for c in sig.get("conditional") or []),
-            sig.get("registrar_reviews", False), sig["seed"]),
+            registrar_assigns=sig.get("registrar_assigns", False), seed=sig["seed"]),
         extension=ExtensionRule(
             ext["max_count"], ext["amount"], ext["unit"], ext.get("requires_progress_report",
-            False), ext.get("requires_expected_completion", False),
-            _tuple(ext, "approved_by", ("approver",)), ext["seed"]),
+            False), approved_by=_tuple(ext, "approved_by", ("approver",)), seed=ext["seed"]),
         analysis=AnalysisRule(
             analysis["unsettled_days"], _tuple(analysis, "start", ("signed_for",)),
             _tuple(analysis, "settled_on", ("closed",)), analysis.get("on_relapse", False),

@@ -139,9 +139,11 @@ class ReceptionRule:
 
 @dataclass(frozen=True)
 class ClosingRule:
-    requires: tuple[str, ...]
-    review_points: tuple[str, ...] = ()
+    requires: tuple[str, ...]  # ``satisfaction_rating`` here: the rating is required to close
     seed: str = ""
+    # How long after delivery of the answer the petitioner may still rate (also after closing);
+    # None: only until the case is closed.
+    rating_open_for: Duration | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,7 @@ class Signatures:
     letter: tuple[str, ...] = ()
     closing: tuple[str, ...] = ()
     conditional: tuple[ConditionalSignature, ...] = ()
-    registrar_reviews: bool = False  # 谁登记、谁交办、谁审核
+    registrar_assigns: bool = False  # 谁登记、谁交办: the registrar hands the case over
     seed: str = ""
 
 
@@ -217,7 +219,6 @@ class ExtensionRule:
     amount: int
     unit: str
     requires_progress_report: bool = False
-    requires_expected_completion: bool = False
     approved_by: tuple[str, ...] = ("approver",)
     seed: str = ""
 
@@ -238,6 +239,10 @@ class ReviewStage:
     request: Duration  # the petitioner's window, from delivery of the letter
     decision: Duration  # the reviewing office's limit, from the request
     to: str = ""
+    # Who receives the request: the petition office above the case's (national); ``office``: the
+    # case's own office too, when the letters were issued by the units below it (jianan 附件6:
+    # 区乡村振兴局 is the level above the township or bureau that answered).
+    by: str = "upper_office"
 
 
 @dataclass(frozen=True)
@@ -471,7 +476,8 @@ def _list(item: dict) -> dict:
 
 
 _DURATION = _obj(["amount", "unit"], amount=_COUNT, unit=_UNIT)
-_STAGE = _obj(["request", "decision"], request=_DURATION, decision=_DURATION, to=_TEXT)
+_STAGE = _obj(["request", "decision"], request=_DURATION, decision=_DURATION, to=_TEXT,
+              by={"enum": ["upper_office", "office"]})
 _RULE = {"name": _NAME, "when": _ANY, "seed": _TEXT}
 
 SCHEMA = _obj(
@@ -499,7 +505,7 @@ SCHEMA = _obj(
         owner=_TEXT, ownership_items=_TEXTS)),
     receptions=_list(_obj(["name", "label", "when", "by", "seed"], **_RULE, label=_TEXT,
                           by=_TEXTS)),
-    closing=_obj(["requires", "seed"], requires=_TEXTS, review_points=_TEXTS, seed=_TEXT),
+    closing=_obj(["requires", "seed"], requires=_TEXTS, rating_open_for=_DURATION, seed=_TEXT),
     reply_modes=_list(_obj(["name", "mode", "seed"], **_RULE, mode={"enum": ["written"]},
                            signed_by=_TEXTS, titles=_TEXTS)),
     report_back=_list(_obj(
@@ -513,12 +519,12 @@ SCHEMA = _obj(
         threshold={"type": "number", "exclusiveMinimum": 0, "maximum": 1})),
     signatures=_obj(
         ["sign_off", "seed"], sign_off=_TEXTS, assignment=_TEXTS, letter=_TEXTS,
-        closing=_TEXTS, registrar_reviews=_BOOL, seed=_TEXT,
+        closing=_TEXTS, registrar_assigns=_BOOL, seed=_TEXT,
         conditional=_list(_obj(["name", "when", "step", "roles", "seed"], **_RULE,
                                step={"enum": list(SIGN_STEPS)}, roles=_TEXTS, titles=_TEXTS))),
     extension=_obj(["max_count", "amount", "unit", "seed"], max_count=_COUNT, amount=_COUNT,
                    unit=_UNIT, requires_progress_report=_BOOL,
-                   requires_expected_completion=_BOOL, approved_by=_TEXTS, seed=_TEXT),
+                   approved_by=_TEXTS, seed=_TEXT),
     analysis={**_obj(["unsettled_days", "seed"], unsettled_days={"type": "integer", "minimum": 1},
                      start=_TEXTS, settled_on=_TEXTS, on_relapse=_BOOL, seed=_TEXT),
               "type": ["object", "null"]},

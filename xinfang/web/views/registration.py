@@ -242,6 +242,10 @@ def register(request: HttpRequest) -> HttpResponse:
                     }
                     return redirect("web:register_routed")
                 messages.success(request, _("已登记，信访件编号 %(n)s。") % {"n": case.number})
+                if getattr(case, "scope_reasons", None):
+                    # Out of scope (seed 002 §四(一); national §19, §36): told at once.
+                    messages.warning(request, _("本件不予受理：%(r)s。请办理“不予受理并引导”。")
+                                     % {"r": "；".join(case.scope_reasons)})
                 return redirect("web:case", pk=case.pk)
     rows = []
     for f in pets.forms:
