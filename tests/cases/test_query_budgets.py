@@ -81,8 +81,7 @@ def test_each_assisting_unit_adds_only_its_respondent_check(jianan):
         case = perform("assign", case=case, by=clerk,
                        expected_version=case.version, lead=jianan.townships["将官池镇"],
                        assisting=[jianan.bureaus["区民政局"]], receiver_name="陈晓东")
-    assert len(q) <= 11, "
-".join(q.sql)  # +1 notices' INSERT (13), +1 sign-for clock (12)
+    assert len(q) <= 11, "\n".join(q.sql)  # +1 notices' INSERT (13), +1 sign-for clock (12)
     assert case.assignments.count() == 2
 
 

@@ -37,6 +37,7 @@ from xinfang.cases.rates import (
 )
 from xinfang.documents.archive import archive_build
 from xinfang.org.models import Membership, Unit
+from xinfang.rules.consumers import consumes
 from xinfang.rules.profile import Profile
 from xinfang.rules.store import current_version, profile_of
 from xinfang.security.masking import mask_name
@@ -67,6 +68,8 @@ def profile_for(by: Membership) -> Profile | None:
     return profile_of(current_version(home.profile_code)) if home.profile_code else None
 
 
+@consumes("periodic_reports.name", "periodic_reports.period", "periodic_reports.contents",
+          "periodic_reports.to", by="xinfang.reports.outputs.periodic_rule")
 def periodic_rule(profile: Profile | None, names: tuple[str, ...], period_kind: str):
     """The profile's own periodic report of one of these names and of that period, whose label,
     seed, contents and recipients head the report (``None``: the profile names none)."""

@@ -344,8 +344,8 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
         receptions=rules("receptions", lambda r: ReceptionRule(
             r["name"], r["label"], _cond(r, cats), tuple(r["by"]), r["seed"])),
         periodic_reports=rules("periodic_reports", lambda r: PeriodicReport(
-            r["name"], r["label"], r["period"], _cond(r, cats), _tuple(r, "contents"),
-            _tuple(r, "to"), r["seed"])),
+            r["name"], r["label"], r["period"], _tuple(r, "contents"), _tuple(r, "to"),
+            r["seed"])),
         registers=rules("registers", lambda r: RegisterRule(
             r["name"], r["label"], r.get("period"), _tuple(r, "by"), r["seed"])),
         principles=rules("principles", lambda r: Principle(r["name"], r["text"], r["seed"])),

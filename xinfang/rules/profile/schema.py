@@ -297,7 +297,6 @@ class PeriodicReport:
     name: str
     label: str
     period: str
-    when: Condition = ALWAYS
     contents: tuple[str, ...] = ()
     to: tuple[str, ...] = ()
     seed: str = ""
@@ -530,8 +529,11 @@ SCHEMA = _obj(
               "type": ["object", "null"]},
     review_windows=_obj(["review", "rereview", "seed"], review=_STAGE, rereview=_STAGE,
                         seed=_TEXT),
-    periodic_reports=_list(_obj(["name", "label", "period", "seed"], **_RULE, label=_TEXT,
-                                period={"enum": list(PERIODS)}, contents=_TEXTS, to=_TEXTS)),
+    # No "when": a periodic report covers its period's cases; which ones is the report's own
+    # definition (the monthly bulletin: repeat, level-skipping, collective — seed 000 §十一(四)).
+    periodic_reports=_list(_obj(["name", "label", "period", "seed"], name=_NAME, seed=_TEXT,
+                                label=_TEXT, period={"enum": list(PERIODS)}, contents=_TEXTS,
+                                to=_TEXTS)),
     registers=_list(_obj(["name", "label", "seed"], name=_NAME, label=_TEXT, seed=_TEXT,
                          period={"enum": list(PERIODS)}, by=_TEXTS)),
     principles=_list(_obj(["name", "text", "seed"], name=_NAME, text=_TEXT, seed=_TEXT)),
