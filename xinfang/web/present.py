@@ -72,6 +72,8 @@ EVENT_LABELS = {
     "clock_recomputed": _l("按新载入的节假日安排重算时限"),
     "backlog_designated": _l("列为积案"),
     "backlog_progress": _l("积案化解进展"),
+    "backlog_entered": _l("列入积案台账"),
+    "backlog_resolved": _l("积案已化解"),
 }
 
 PAYLOAD_LABELS = {
