@@ -167,6 +167,7 @@ class SweepResult:
     due_soon: int = 0
     warnings: int = 0
     analyses: int = 0
+    backlog: int = 0  # cases the profile sent to the backlog register (registers.backlog)
 
     def as_dict(self) -> dict[str, int]:
         return self.__dict__.copy()
@@ -220,6 +221,9 @@ def sweep(*, at: datetime) -> SweepResult:
                 swept_version=F("version"))
         last = batch[-1].pk
     result.analyses += _unsettled(at, versions, profile)
+    from xinfang.registers.backlog import backlog_sweep
+
+    result.backlog = backlog_sweep(at=at)
     return result
 
 
