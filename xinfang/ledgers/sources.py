@@ -15,7 +15,6 @@ from xinfang.registers.selectors import backlog_for, findings_for, roster_for
 
 from .filters import filter_backlog, filter_findings, filter_ledger, register_filters_applied
 
-
 # Ledger code → (its rows for ``by`` under the page's filters, the filters named for the audit).
 SOURCES: dict[str, tuple[Callable[[Membership, Mapping], QuerySet], Callable[[Mapping], dict]]] = {
     "l0": (lambda by, p: filter_ledger(cases_for(by), p, by=by), applied_filters),

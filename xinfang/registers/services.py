@@ -8,14 +8,13 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from xinfang.audit.services import REGISTER_CHANGE, audit_record
 from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.services import DemandInput, PetitionerInput, Registration, case_register
 from xinfang.cases.services.base import Invalid, append_event, is_office_of
 from xinfang.org.models import Membership, Unit
-
-from xinfang.audit.services import REGISTER_CHANGE, audit_record
 
 from .models import BacklogCase, BacklogProgress, ScreeningFinding, StaffRosterEntry
 from .selectors import backlog_for, findings_for, register_access
