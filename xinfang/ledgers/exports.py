@@ -407,15 +407,35 @@ def write_ledger_l0(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
 # -- L1 -------------------------------------------------------------------------------------------
 
 
-def _locality(row) -> str:
-    if row.locality_text:
-        return row.locality_text
-    parts = [u.name for u in (row.township, row.village) if u is not None]
-    return "".join(parts)
+class _UnitNames:
+    """Unit names by id, read once per chunk for the ids the chunk names (one query a chunk,
+    not a joined unit row per line: a register names a few hundred units over 100,000 lines)."""
 
+    FIELDS = ("township_id", "village_id", "responsible_unit_id")
 
-def _unit_text(unit, text: str) -> str:
-    return unit.name if unit is not None else text
+    def __init__(self):
+        self.names: dict[int, str] = {}
+
+    def chunks(self, qs):
+        it = qs.iterator(chunk_size=CHUNK)
+        while chunk := list(islice(it, CHUNK)):
+            wanted = {getattr(row, f) for row in chunk for f in self.FIELDS} - {None}
+            wanted -= self.names.keys()
+            if wanted:
+                from xinfang.org.models import Unit
+
+                self.names.update(Unit.objects.filter(pk__in=wanted).values_list("pk", "name"))
+            yield chunk
+
+    def locality(self, row) -> str:
+        if row.locality_text:
+            return row.locality_text
+        return "".join(self.names.get(pk, "") for pk in (row.township_id, row.village_id) if pk)
+
+    def responsible(self, row) -> str:
+        if row.responsible_unit_id:
+            return self.names.get(row.responsible_unit_id, "")
+        return row.responsible_unit_text
 
 
 class _Reach:
@@ -424,12 +444,15 @@ class _Reach:
     def __init__(self, by: Membership, unmasked: bool):
         self.by, self.unmasked, self.seen = by, unmasked, {}
 
-    def clear(self, jurisdiction) -> bool:
+    def clear(self, jurisdiction_id: int) -> bool:
         if not self.unmasked:
             return False
-        if jurisdiction.pk not in self.seen:
-            self.seen[jurisdiction.pk] = register_reach(jurisdiction, self.by) is Reach.ALL
-        return self.seen[jurisdiction.pk]
+        if jurisdiction_id not in self.seen:
+            from xinfang.org.models import Unit
+
+            unit = Unit.objects.get(pk=jurisdiction_id)
+            self.seen[jurisdiction_id] = register_reach(unit, self.by) is Reach.ALL
+        return self.seen[jurisdiction_id]
 
 
 def write_ledger_l1(out: IO[bytes] | str, findings: QuerySet | None = None, *, by: Membership,
@@ -445,19 +468,22 @@ def write_ledger_l1(out: IO[bytes] | str, findings: QuerySet | None = None, *, b
     qs = findings_for(by)
     if findings is not None:
         qs = qs.filter(pk__in=findings.values("pk"))
-    qs = (qs.select_related("jurisdiction", "township", "village", "responsible_unit")
-          .order_by("screened_on", "pk"))
+    qs = qs.defer("name_index", "recorded_at", "updated_at").order_by("screened_on", "pk")
     reach = _Reach(by, unmasked)
+    units = _UnitNames()
 
     def rows():
-        for n, f in enumerate(qs.iterator(chunk_size=CHUNK), start=1):
-            clear = reach.clear(f.jurisdiction)
-            yield ([n, f.screened_on, f.person_name if clear else mask_name(f.person_name),
-                    f.contact if clear else mask_phone(f.contact), _yes(f.exited_or_monitored),
-                    _locality(f), f.problem, f.category, _yes(f.is_new),
-                    _unit_text(f.responsible_unit, f.responsible_unit_text),
-                    _yes(f.solved), _yes(f.guided), _yes(f.assisted), _yes(f.dealt_by_law),
-                    _yes(f.stable), f.note], clear, f.pk)
+        n = 0
+        for chunk in units.chunks(qs):
+            for f in chunk:
+                n += 1
+                clear = reach.clear(f.jurisdiction_id)
+                yield ([n, f.screened_on, f.person_name if clear else mask_name(f.person_name),
+                        f.contact if clear else mask_phone(f.contact),
+                        _yes(f.exited_or_monitored), units.locality(f), f.problem, f.category,
+                        _yes(f.is_new), units.responsible(f), _yes(f.solved), _yes(f.guided),
+                        _yes(f.assisted), _yes(f.dealt_by_law), _yes(f.stable), f.note],
+                       clear, f.pk)
 
     written, revealed, ids = _write(L1, out, rows(), by=by, total=_count(qs, progress),
                                     progress=progress)
@@ -470,11 +496,10 @@ def write_ledger_l1(out: IO[bytes] | str, findings: QuerySet | None = None, *, b
 # -- L2 -------------------------------------------------------------------------------------------
 
 
-def _backlog_rows(qs):
+def _backlog_rows(qs, units: _UnitNames):
     """Backlog lines a chunk at a time, each case-linked one with its main petitioners
-    (one query per chunk)."""
-    it = qs.iterator(chunk_size=CHUNK)
-    while chunk := list(islice(it, CHUNK)):
+    (one query per chunk) and the chunk's unit names (one more)."""
+    for chunk in units.chunks(qs):
         case_ids = [b.case_id for b in chunk if b.case_id]
         mains = _by_case(CasePetitioner.objects.filter(case_id__in=case_ids,
                                                        role=c.PetitionerRole.MAIN)
@@ -506,13 +531,14 @@ def write_ledger_l2(out: IO[bytes] | str, lines: QuerySet | None = None, *, by: 
     qs = backlog_for(by)
     if lines is not None:
         qs = qs.filter(pk__in=lines.values("pk"))
-    qs = (qs.select_related("jurisdiction", "township", "village", "responsible_unit",
-                            "owner_leader", "case", "case__jurisdiction")
+    qs = (qs.select_related("owner_leader", "case", "case__jurisdiction")
+          .defer("name_index", "updated_at", "plan")
           .order_by("designated_at", "pk"))
     reach = _Reach(by, unmasked)
+    units = _UnitNames()
 
     def rows():
-        for n, b in enumerate(_backlog_rows(qs), start=1):
+        for n, b in enumerate(_backlog_rows(qs, units), start=1):
             if b.case_id:
                 case = b.case
                 case_reach = reveal_reach(case, by, bulk=True) if unmasked else None
@@ -525,13 +551,13 @@ def write_ledger_l2(out: IO[bytes] | str, lines: QuerySet | None = None, *, by: 
                 clear = any(ok for _p, ok in people)
                 key = case.number
             else:
-                clear = reach.clear(b.jurisdiction)
+                clear = reach.clear(b.jurisdiction_id)
                 name = b.person_name if clear else mask_name(b.person_name)
                 phone = b.contact if clear else mask_phone(b.contact)
                 key = f"#{b.pk}"
             yield ([n, b.first_petition_on, name, phone, _yes(b.exited_or_monitored),
-                    _locality(b), b.problem, b.category, b.reason, _leader(b),
-                    _unit_text(b.responsible_unit, b.responsible_unit_text),
+                    units.locality(b), b.problem, b.category, b.reason, _leader(b),
+                    units.responsible(b),
                     _yes(b.solved), _yes(b.guided), _yes(b.assisted), _yes(b.dealt_by_law),
                     _yes(b.stable), _backlog_note(b)], clear, key)
 
