@@ -97,7 +97,8 @@ def seed(j, clerk, n: int) -> None:
             t = townships[i % len(townships)]
             day = start + timedelta(days=i % 300)
             common = dict(person_name=name, name_index=name_index(name), contact=phone,
-                          township=t, village=villages.get(t.pk), problem=f"反映第{i}号帮扶资金问题",
+                          township=t, village=villages.get(t.pk),
+                          problem=f"反映第{i}号帮扶资金问题",
                           category="资金项目", solved=bool(i % 2), stable=True, note="")
             findings.append(ScreeningFinding(jurisdiction=j.county, month=day.replace(day=1),
                                              screened_on=day, recorded_by=clerk.user, **common))
@@ -166,12 +167,12 @@ def run(n: int, repeat: int) -> None:
         product, bare, peak_p, peak_f, size = [], [], [], [], 0
         for _ in range(repeat):  # interleaved: the machine's noise hits both alike
             with tempfile.TemporaryFile() as out:
-                ms, mb = measured(lambda out=out: writer(out, None, by=clerk, via="cli"))
+                ms, mb = measured(lambda out=out, w=writer: w(out, None, by=clerk, via="cli"))
                 size = out.seek(0, 2)
             product.append(ms)
             peak_p.append(mb)
             with tempfile.TemporaryFile() as out:
-                ms, mb = measured(lambda out=out: floor(code, j.county.pk, out))
+                ms, mb = measured(lambda out=out, c=code: floor(c, j.county.pk, out))
             bare.append(ms)
             peak_f.append(mb)
         p, f = statistics.median(product), statistics.median(bare)

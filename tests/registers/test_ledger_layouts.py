@@ -84,7 +84,7 @@ def assert_print_setup(sheet, first_header_row: int, last_header_row: int):
     assert sheet.freeze_panes == f"A{last_header_row + 1}"
 
 
-# -- layouts ----------------------------------------------------------------------------------------
+# -- layouts --------------------------------------------------------------------------------
 
 
 def test_l1_has_the_title_the_block_the_merged_two_row_header_and_the_footnotes(jianan):

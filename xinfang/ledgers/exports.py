@@ -1,23 +1,21 @@
 """Ledger exports (台账): L0, the case ledger of seed 000 §七, and the registers L1–L3 of seed 001
-附件1–3, each laid out as FORMS.md gives it (``layouts``): title row, the "填报单位 / 联系电话" block,
-one- or two-row header with its merged cells, footnotes, widths, frozen header, A4 landscape
-fitted to the page width with the header rows repeated on every page. ``LEDGERS`` maps a ledger
-code to its writer; the CLI, the API and the pages take their choices from it.
+附件1–3, each laid out as FORMS.md gives it (``layouts``): title row, the "填报单位 / 联系电话"
+block, one- or two-row header with its merged cells, footnotes, widths, frozen header, A4 landscape
+fitted to the page width with the header rows repeated on every page. ``LEDGERS`` maps a ledger code
+to its writer; the CLI, the API and the pages take their choices from it.
 
 Whatever queryset a caller passes, the rows are the cases the membership may see: the export
-intersects it with ``cases_for`` again, so a caller's mistake cannot widen it. Personal data
-(name, address, phone) is masked — always by default (issue 8: a ledger leaves the system). An
-unmasked export must give a reason, and even then reveals a petitioner only where the
-disclosure rule lets this membership reveal them in bulk (the case's own petition office as
-clerk, approver or chief; handling units, inspectors and upper offices read masked, and a
-confidential petitioner is never revealed to a role that may not reveal them). Every export is
-written to the audit trail as ``export``, with the case numbers it contained, whether it was
-unmasked and why.
+intersects it with ``cases_for`` again, so a caller's mistake cannot widen it. Personal data (name,
+address, phone) is masked — always by default (issue 8: a ledger leaves the system). An unmasked
+export must give a reason, and even then reveals a petitioner only where the disclosure rule lets
+this membership reveal them in bulk (the case's own petition office as clerk, approver or chief;
+handling units, inspectors and upper offices read masked, and a confidential petitioner is never
+revealed to a role that may not reveal them). Every export is written to the audit trail as
+``export``, with the case numbers it contained, whether it was unmasked and why.
 
-The workbook is streamed: rows come from the database in chunks with their petitioners,
-assignments and demands prefetched per chunk (no query per row), and xlsxwriter writes each row
-to disk as it goes (``constant_memory``), so memory stays flat however many rows there are.
-"""
+The workbook is streamed: rows come from the database in chunks with their petitioners, assignments
+and demands prefetched per chunk (no query per row), and xlsxwriter writes each row to disk as it
+goes (``constant_memory``), so memory stays flat however many rows there are. """
 
 from __future__ import annotations
 

@@ -1,12 +1,11 @@
 """The printed layout of each ledger, column for column as FORMS.md and the seeds give it.
 
-A ``Layout`` is the title, the optional "填报单位 / 联系电话" block, the header (one row, or two when
-a group of columns sits under one merged heading — L1/L2's 三到位一处理), the column widths and the
-footnotes. Where FORMS.md and the seed differ in a heading the seed's text is kept (seed wins): L1's
-fourth 三到位一处理 column reads "诉求无力的是否思想引导到位" in seed 001 附件1 (L2's reads "诉求无理的"),
-and L2's household column carries a space, "是否脱贫户 (监测对象)". L3's "序 号" is written "序号" (the
-space is the line break of a narrow Word column).
-"""
+A ``Layout`` is the title, the optional "填报单位 / 联系电话" block, the header (one row, or two
+when a group of columns sits under one merged heading — L1/L2's 三到位一处理), the column widths and
+the footnotes. Where FORMS.md and the seed differ in a heading the seed's text is kept (seed wins):
+L1's fourth 三到位一处理 column reads "诉求无力的是否思想引导到位" in seed 001 附件1 (L2's reads
+"诉求无理的"), and L2's household column carries a space, "是否脱贫户 (监测对象)". L3's "序 号" is
+written "序号" (the space is the line break of a narrow Word column). """
 
 from __future__ import annotations
 
@@ -48,8 +47,8 @@ class Layout:
 
 
 THREE_AND_ONE = "三到位一处理"
-CATEGORY_NOTE = ("1. 问题类别栏选择填写：防返贫监测、帮扶措施、资金项目、危房改造、小额信贷、民政救助、"
-                 "医疗保障、残疾人补贴、其他类；")
+CATEGORY_NOTE = ("1. 问题类别栏选择填写：防返贫监测、帮扶措施、资金项目、危房改造、"
+                 "小额信贷、民政救助、医疗保障、残疾人补贴、其他类；")
 LOCALITY_NOTE = "2. 问题所属地栏填写：**乡（镇）**村（社区）。"
 
 

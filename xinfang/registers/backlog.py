@@ -4,13 +4,13 @@ A profile whose ``registers`` section has a ``backlog`` register sends a case th
 - it is a repeat petition owned by a leader (领导包案的重复访): at the transition that names the
   leader (``set_leader_owner``), or at the next sweep when the case becomes a repeat afterwards;
 - it is still open one register ``period`` (week, month, quarter, year) after acceptance
-  (逾期未化解): at the first sweep after that instant. Without a ``period`` only the first rule acts.
+  (逾期未化解): at the first sweep after that instant. Without a ``period`` only the first rule
+  acts.
 
 Both are idempotent: a case enters once (the register's one-to-one link); two sweeps at once, or a
-sweep beside the transition, make one line — the loser's insert is dropped in its savepoint.
-The line takes its L2 columns from the case (``services.case_columns``) and its 包案人 from the
-case's leader owner; the office completes 积案原因, 一案一策 and the rest on the register page.
-"""
+sweep beside the transition, make one line — the loser's insert is dropped in its savepoint. The
+line takes its L2 columns from the case (``services.case_columns``) and its 包案人 from the case's
+leader owner; the office completes 积案原因, 一案一策 and the rest on the register page. """
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def period_before(at: datetime, period: str) -> datetime:
     return local.replace(year=year, month=month + 1, day=day)
 
 
-def backlog_enter(*, case: Case, entry: str, at: datetime, event: bool = True) -> BacklogCase | None:
+def backlog_enter(*, case: Case, entry: str, at: datetime,
+                  event: bool = True) -> BacklogCase | None:
     """Put ``case`` on the backlog register as ``entry`` unless it is there already."""
     from .services import case_columns
 

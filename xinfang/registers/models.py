@@ -1,37 +1,36 @@
 """The three registers kept beside single cases (seed 001 附件1–3), one column per ledger column.
 
-Each register row holds every column of its ledger (FORMS.md L1–L3), so a ledger filled by hand
-can be imported row for row and exported back unchanged. Field → ledger column:
+Each register row holds every column of its ledger (FORMS.md L1–L3), so a ledger filled by hand can
+be imported row for row and exported back unchanged. Field → ledger column:
 
-``ScreeningFinding`` (L1 不稳定因素排查处置台账): 排查时间 ``screened_on``; 信访人姓名 ``person_name``
-(encrypted, exact lookup by ``name_index``); 联系方式 ``contact`` (encrypted); 是否脱贫户(监测对象)
-``exited_or_monitored``; 问题所属地 ``township``/``village`` (units) or, when they are not units of the
-tree, ``locality_text`` as written ("X乡(镇)Y村(社区)"); 反映问题 ``problem``; 问题类别 ``category``;
-是否为新排查出的不稳定因素 ``is_new``; 责任单位 ``responsible_unit`` or ``responsible_unit_text``;
-三到位一处理 ``solved`` / ``guided`` / ``assisted`` / ``dealt_by_law`` (None = blank, not asked);
-是否稳定 ``stable``; 备注 ``note``. 序号 is the row's place in the export.
-The row belongs to ``township`` (its unit enters and updates it) within ``jurisdiction`` (the
-petition office's home unit, which sees and edits all of them).
+``ScreeningFinding`` (L1 不稳定因素排查处置台账): 排查时间 ``screened_on``; 信访人姓名
+``person_name`` (encrypted, exact lookup by ``name_index``); 联系方式 ``contact`` (encrypted);
+是否脱贫户(监测对象) ``exited_or_monitored``; 问题所属地 ``township``/``village`` (units) or, when
+they are not units of the tree, ``locality_text`` as written ("X乡(镇)Y村(社区)"); 反映问题
+``problem``; 问题类别 ``category``; 是否为新排查出的不稳定因素 ``is_new``; 责任单位
+``responsible_unit`` or ``responsible_unit_text``; 三到位一处理 ``solved`` / ``guided`` /
+``assisted`` / ``dealt_by_law`` (None = blank, not asked); 是否稳定 ``stable``; 备注 ``note``. 序号
+is the row's place in the export. The row belongs to ``township`` (its unit enters and updates it)
+within ``jurisdiction`` (the petition office's home unit, which sees and edits all of them).
 
-``BacklogCase`` (L2 涉贫信访舆情积案台账): 初访时间 ``first_petition_on``; 信访人姓名/联系方式 — of the
-linked ``case``'s main petitioners when there is a case (read live, so a confidential person stays
-masked), else ``person_name``/``contact`` (encrypted); 是否脱贫户 ``exited_or_monitored``; 问题所属地
-``township``/``village`` or ``locality_text``; 反映问题 ``problem``; 问题类别 ``category``; 积案原因
-``reason``; 包案人 ``owner_leader`` (a user) or ``owner_leader_text`` (as written); 责任单位
-``responsible_unit`` or ``responsible_unit_text``; 三到位一处理, 是否稳定, 备注 as in L1. Resolution:
-``resolved_at``, ``resolved_by``, ``outcome``. ``entry`` says how the row came in (designated by a
-leader, sent by the profile, imported). The row belongs to ``responsible_unit`` within
-``jurisdiction``.
+``BacklogCase`` (L2 涉贫信访舆情积案台账): 初访时间 ``first_petition_on``; 信访人姓名/联系方式 — of
+the linked ``case``'s main petitioners when there is a case (read live, so a confidential person
+stays masked), else ``person_name``/``contact`` (encrypted); 是否脱贫户 ``exited_or_monitored``;
+问题所属地 ``township``/``village`` or ``locality_text``; 反映问题 ``problem``; 问题类别
+``category``; 积案原因 ``reason``; 包案人 ``owner_leader`` (a user) or ``owner_leader_text`` (as
+written); 责任单位 ``responsible_unit`` or ``responsible_unit_text``; 三到位一处理, 是否稳定, 备注
+as in L1. Resolution: ``resolved_at``, ``resolved_by``, ``outcome``. ``entry`` says how the row came
+in (designated by a leader, sent by the profile, imported). The row belongs to ``responsible_unit``
+within ``jurisdiction``.
 
 ``StaffRosterEntry`` (L3 乡镇涉贫信访干部队伍统计表): 单位 ``unit``; 分管领导 ``leader_name``; 职务
 ``leader_position``; 办公电话 ``leader_office_phone``; 手机号码 ``leader_mobile``; 涉贫信访专干
 ``clerk_name``; 办公电话 ``clerk_office_phone``; 手机号码 ``clerk_mobile``. One row per unit, which
 keeps it.
 
-Names and phones are written through the ORM in clear; the field encrypts them and ``save``
-computes ``name_index``. ``bulk_create`` does not call ``save``: fill ``name_index`` with
-``xinfang.security.names.name_index`` yourself.
-"""
+Names and phones are written through the ORM in clear; the field encrypts them and ``save`` computes
+``name_index``. ``bulk_create`` does not call ``save``: fill ``name_index`` with
+``xinfang.security.names.name_index`` yourself. """
 
 from django.conf import settings
 from django.db import models

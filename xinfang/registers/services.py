@@ -256,7 +256,8 @@ def backlog_progress(
 
 @transaction.atomic
 def backlog_update(*, by: Membership, backlog: BacklogCase, changes: dict) -> BacklogCase:
-    """The office or the responsible unit updates the line's columns (三到位一处理, 是否稳定, 备注…)."""
+    """The office or the responsible unit updates the line's columns (三到位一处理,
+    是否稳定, 备注…)."""
     unknown = set(changes) - set(BACKLOG_FIELDS)
     if unknown:
         raise Invalid({k: "此项不能修改" for k in sorted(unknown)})
@@ -274,8 +275,8 @@ def backlog_update(*, by: Membership, backlog: BacklogCase, changes: dict) -> Ba
 
 
 @transaction.atomic
-def backlog_resolve(*, by: Membership, backlog: BacklogCase, outcome: str, stable: bool | None = True,
-                    at: datetime | None = None) -> BacklogCase:
+def backlog_resolve(*, by: Membership, backlog: BacklogCase, outcome: str,
+                    stable: bool | None = True, at: datetime | None = None) -> BacklogCase:
     """积案化解: the office's leaders (approver, chief) mark the line resolved with its outcome.
     Once resolved it stays resolved; the history keeps who and when."""
     access = register_access(by)

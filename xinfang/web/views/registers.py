@@ -78,7 +78,8 @@ def office_register(view):
         access = register_access(m)
         home = access.home if access and access.office else jurisdiction_of(m)
         if access is None or home is None:
-            return refuse(request, _("排查、积案和干部队伍台账由信访受理机关和责任单位维护和查看。"))
+            return refuse(
+                request, _("排查、积案和干部队伍台账由信访受理机关和责任单位维护和查看。"))
         request.home, request.access = home, access
         return view(request, *args, **kwargs)
 
@@ -382,7 +383,7 @@ def roster(request: HttpRequest) -> HttpResponse:
     )
 
 
-# -- keeping a line: 三到位一处理, 是否稳定, 备注; resolving a backlog line --------------------------
+# -- keeping a line: 三到位一处理, 是否稳定, 备注; resolving a backlog line ------------
 
 
 def _keep_initial(row) -> dict:

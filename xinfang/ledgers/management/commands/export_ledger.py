@@ -35,7 +35,8 @@ PROGRESS_FROM = 10_000  # rows: below this an export is quick and says nothing u
 
 
 class Command(BaseCommand):
-    help = "导出台账（L0 信访事项台账、L1 排查台账、L2 积案台账、L3 干部队伍统计表），按指定用户的权限范围取数、脱敏并记入审计。"
+    help = ("导出台账（L0 信访事项台账、L1 排查台账、L2 积案台账、L3 干部队伍统计表），"
+            "按指定用户的权限范围取数、脱敏并记入审计。")
 
     def add_arguments(self, parser):
         parser.add_argument("ledger", choices=list(LEDGERS), help="台账：" + "，".join(
@@ -50,7 +51,8 @@ class Command(BaseCommand):
         parser.add_argument("--received-from", help="L0：信访时间起 YYYY-MM-DD")
         parser.add_argument("--received-to", help="L0：信访时间止 YYYY-MM-DD")
         parser.add_argument("--month", help="L1：排查月份 YYYY-MM")
-        parser.add_argument("--from", dest="date_from", help="L1 排查时间 / L2 初访时间起 YYYY-MM-DD")
+        parser.add_argument("--from", dest="date_from",
+                            help="L1 排查时间 / L2 初访时间起 YYYY-MM-DD")
         parser.add_argument("--to", dest="date_to", help="L1 排查时间 / L2 初访时间止 YYYY-MM-DD")
         parser.add_argument("--resolved", choices=["true", "false"], help="L2：已化解 / 未化解")
         parser.add_argument("--unmasked", action="store_true",
@@ -89,8 +91,8 @@ class Command(BaseCommand):
                 os.unlink(partial)
         masked = "未脱敏" if options["unmasked"] else "已脱敏"
         what = "件" if code == "l0" else "行"
-        self.stdout.write(f"已导出{LEDGER_TITLES[code]} {done.rows} {what}（{masked}，{membership}）"
-                          f"到 {out}")
+        self.stdout.write(f"已导出{LEDGER_TITLES[code]} {done.rows} {what}"
+                          f"（{masked}，{membership}）到 {out}")
 
     def progress(self, done: int, total: int) -> None:
         if total >= PROGRESS_FROM:
