@@ -63,14 +63,20 @@ class RegisterLedger(CaseView):
         return response
 
 
-def _ledger_view(code: str):
-    schema = extend_schema(
-        operation_id=f"ledgers_{code}", parameters=[MEMBERSHIP_PARAM, *REGISTER_PARAMS,
-                                                     *EXPORT_PARAMS],
-        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, 400: Errors, **COMMON_ERRORS})
-    view = type(f"Ledger{code.upper()}", (RegisterLedger,), {"code": code})
-    view.get = schema(view.get)
-    return view
+def _ledger_view(ledger: str):
+    class View(RegisterLedger):
+        code = ledger
+
+        @extend_schema(
+            operation_id=f"ledgers_{ledger}",
+            parameters=[MEMBERSHIP_PARAM, *REGISTER_PARAMS, *EXPORT_PARAMS],
+            responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, 400: Errors,
+                       **COMMON_ERRORS})
+        def get(self, request):
+            return super().get(request)
+
+    View.__name__ = View.__qualname__ = f"Ledger{ledger.upper()}"
+    return View
 
 
 LedgerL1 = _ledger_view("l1")
