@@ -182,6 +182,12 @@ def test_a_case_unsettled_after_the_profiles_period_enters_at_the_sweep(jianan):
     line = BacklogCase.objects.get(case=case)
     assert line.entry == BacklogCase.Entry.UNSETTLED and "一个季度" in line.reason
     assert backlog_sweep(at=sh(2026, 12, 16)) == 0
+    # the leader completes the line the profile sent with owner, cause and plan — once
+    completed = designate(j, Case.objects.get(pk=case.pk))
+    assert completed.pk == line.pk and completed.plan == "包案化解"
+    assert completed.entry == BacklogCase.Entry.UNSETTLED
+    with pytest.raises(Refused):
+        designate(j, Case.objects.get(pk=case.pk))
     # a closed case never enters
     closed = register_in(j)
     Case.objects.filter(pk=closed.pk).update(accepted_at=sh(2026, 1, 5), state="closed")

@@ -207,18 +207,26 @@ def backlog_designate(
     missing = {k: "此项必填" for k, v in {"reason": reason, "plan": plan}.items() if not v}
     if missing:
         raise Invalid(missing)
-    if hasattr(case, "backlog"):
+    entered = BacklogCase.objects.select_for_update().filter(case=case).first()
+    if entered is not None and (entered.plan or entered.entry == BacklogCase.Entry.DESIGNATED):
         raise Refused(f"{case.number}已认定为积案。")
-    backlog = BacklogCase.objects.create(
-        **case_columns(case),
-        entry=BacklogCase.Entry.DESIGNATED,
-        owner_leader=owner_leader,
-        reason=reason,
-        plan=plan,
-        plan_deadline=plan_deadline,
-        designated_at=at,
-        designated_by=by.user,
-    )
+    if entered is not None:
+        # a line the profile sent by itself: the leader completes it with owner, cause and plan
+        entered.owner_leader, entered.reason, entered.plan = owner_leader, reason, plan
+        entered.plan_deadline, entered.designated_by = plan_deadline, by.user
+        entered.save()
+        backlog = entered
+    else:
+        backlog = BacklogCase.objects.create(
+            **case_columns(case),
+            entry=BacklogCase.Entry.DESIGNATED,
+            owner_leader=owner_leader,
+            reason=reason,
+            plan=plan,
+            plan_deadline=plan_deadline,
+            designated_at=at,
+            designated_by=by.user,
+        )
     case.leader_owner = owner_leader
     case.save(update_fields=["leader_owner"])
     append_event(
