@@ -65,7 +65,7 @@ def backlog_from_cases(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_lists2_search_fts'),
+        ('cases', '0005_several_units_and_alert_once'),  # not later: tests migrate cases back to 0006
         ('org', '0003_sign_in_flags_secauth'),
         ('registers', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
