@@ -77,5 +77,10 @@ def client_as(membership: Membership, *, csrf: bool = False) -> APIClient:
 
 
 def read_sheet(content: bytes) -> list[tuple]:
+    """The ledger's table: its header row and data rows, without the title row above it (a
+    single merged cell) — the layout itself is checked in tests/api/test_ledger_layouts.py."""
     sheet = load_workbook(io.BytesIO(content)).active
-    return list(sheet.iter_rows(values_only=True))
+    rows = list(sheet.iter_rows(values_only=True))
+    while rows and sum(v is not None for v in rows[0]) <= 1:
+        rows.pop(0)
+    return rows

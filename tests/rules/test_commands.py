@@ -225,7 +225,7 @@ def test_sweep_prints_its_summary_as_json():
 
     assert json.loads(output) == {
         "at": "2026-10-09T08:00:00+08:00", "overdue": 0, "due_soon": 0, "warnings": 0,
-        "analyses": 0,
+        "analyses": 0, "backlog": 0,
     }
 
 

@@ -67,7 +67,7 @@ def test_due_soon_then_overdue_alerts_go_to_the_roles_the_rule_names_once(jurisd
         2026, 9, 17, 0, 30)
     count = Alert.objects.count()
     assert sweep(at=sh(2026, 9, 17, 8)).as_dict() == {"overdue": 0, "due_soon": 0, "warnings": 0,
-                                                       "analyses": 0}
+                                                       "analyses": 0, "backlog": 0}
     assert Alert.objects.count() == count
 
     # The late call stops the clock, not met; nothing more is raised for it.

@@ -15,14 +15,16 @@ pytestmark = pytest.mark.django_db
 
 BUSINESS = [m for m in MEMBERS if m not in ADMINS]
 OFFICE = ["clerk", "approver", "chief", "inspector", "city_clerk"]
+# the units below the office keep their own register lines (registers.selectors)
+KEEPERS = ["township", "township_head", "proxy", "bureau"]
 # page → the members who may open it; every other member is refused (403)
 ACCESS = {
     "web:home": BUSINESS,
     "web:ledger": BUSINESS,
     "web:register": ["clerk", "city_clerk"],
-    "web:screening": OFFICE,
-    "web:backlog": OFFICE,
-    "web:roster": OFFICE,
+    "web:screening": [*OFFICE, *KEEPERS],
+    "web:backlog": [*OFFICE, *KEEPERS],
+    "web:roster": [*OFFICE, *KEEPERS],
     "web:supervision": ["approver", "chief", "inspector"],
     "web:rules_profiles": ["sysadmin", *OFFICE],
     "web:rules_calendar": ["sysadmin", *OFFICE],

@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 
 from xinfang.documents import api as documents
 
-from . import views
+from . import ledgers, views
 
 app_name = "api"
 urlpatterns = [
@@ -24,6 +24,9 @@ urlpatterns = [
     path("cases/<int:pk>/documents/<str:code>/<str:fmt>/", documents.DocumentFile.as_view(),
          name="case-document-file"),
     path("ledgers/l0.xlsx", views.LedgerL0.as_view(), name="ledger-l0"),
+    path("ledgers/l1.xlsx", ledgers.LedgerL1.as_view(), name="ledger-l1"),
+    path("ledgers/l2.xlsx", ledgers.LedgerL2.as_view(), name="ledger-l2"),
+    path("ledgers/l3.xlsx", ledgers.LedgerL3.as_view(), name="ledger-l3"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
          name="schema"),
 ]

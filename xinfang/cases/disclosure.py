@@ -130,6 +130,18 @@ def petitioner_fields(petitioner: Petitioner, *, revealed: bool) -> dict[str, st
             "phone": mask_phone(petitioner.phone), "address": mask_address(petitioner.address)}
 
 
+def register_reach(jurisdiction, by: Membership | None) -> Reach:
+    """Whom of a register line that has no case (a screening finding, an imported backlog line)
+    ``by`` may reveal in bulk: the petition office of the line's jurisdiction (clerk, approver,
+    chief) reveals; every other unit, the unit that keeps the line included, reads it masked in
+    an export, as it does for a case (``reveal_reach`` with ``bulk``)."""
+    from .services.base import is_office_of
+
+    if by is None or not by.is_active or by.role not in OFFICE or jurisdiction is None:
+        return Reach.NONE
+    return Reach.ALL if is_office_of(by.unit, Case(jurisdiction=jurisdiction)) else Reach.NONE
+
+
 from xinfang.rules.consumers import consumes  # noqa: E402  (the registry of profile keys)
 
 consumes("disclosure.leader_instruction",

@@ -1,24 +1,26 @@
-"""Ledger exports (台账). L0, the case ledger of seed 000 §七, with the columns of FORMS.md exactly.
+"""Ledger exports (台账): L0, the case ledger of seed 000 §七, and the registers L1–L3 of seed 001
+附件1–3, each laid out as FORMS.md gives it (``layouts``): title row, the "填报单位 / 联系电话"
+block, one- or two-row header with its merged cells, footnotes, widths, frozen header, A4 landscape
+fitted to the page width with the header rows repeated on every page. ``LEDGERS`` maps a ledger code
+to its writer; the CLI, the API and the pages take their choices from it.
 
 Whatever queryset a caller passes, the rows are the cases the membership may see: the export
-intersects it with ``cases_for`` again, so a caller's mistake cannot widen it. Personal data
-(name, address, phone) is masked — always by default (issue 8: a ledger leaves the system). An
-unmasked export must give a reason, and even then reveals a petitioner only where the
-disclosure rule lets this membership reveal them in bulk (the case's own petition office as
-clerk, approver or chief; handling units, inspectors and upper offices read masked, and a
-confidential petitioner is never revealed to a role that may not reveal them). Every export is
-written to the audit trail as ``export``, with the case numbers it contained, whether it was
-unmasked and why.
+intersects it with ``cases_for`` again, so a caller's mistake cannot widen it. Personal data (name,
+address, phone) is masked — always by default (issue 8: a ledger leaves the system). An unmasked
+export must give a reason, and even then reveals a petitioner only where the disclosure rule lets
+this membership reveal them in bulk (the case's own petition office as clerk, approver or chief;
+handling units, inspectors and upper offices read masked, and a confidential petitioner is never
+revealed to a role that may not reveal them). Every export is written to the audit trail as
+``export``, with the case numbers it contained, whether it was unmasked and why.
 
-The workbook is streamed: rows come from the database in chunks with their petitioners,
-assignments and demands prefetched per chunk (no query per row), and xlsxwriter writes each row
-to disk as it goes (``constant_memory``), so memory stays flat however many rows there are.
-"""
+The workbook is streamed: rows come from the database in chunks with their petitioners, assignments
+and demands prefetched per chunk (no query per row), and xlsxwriter writes each row to disk as it
+goes (``constant_memory``), so memory stays flat however many rows there are. """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import islice
 from typing import IO
@@ -29,7 +31,7 @@ from django.utils import timezone
 
 from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases import choices as c
-from xinfang.cases.disclosure import may_reveal_petitioner, reveal_reach
+from xinfang.cases.disclosure import Reach, may_reveal_petitioner, register_reach, reveal_reach
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Assignment, Case, CasePetitioner, Demand
 from xinfang.cases.selectors import cases_for
@@ -37,12 +39,12 @@ from xinfang.org.choices import Role
 from xinfang.org.models import Membership
 from xinfang.security.masking import mask_address, mask_name, mask_phone
 
+from .layouts import L0, L1, L2, L3, Layout
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-L0_HEADERS = ("编号", "信访人姓名", "住址", "电话", "反映问题及主要诉求", "问题类别", "承办单位",
-              "责任人", "交办时间", "处理情况", "销号时间")
-L0_WIDTHS = (24, 14, 30, 16, 50, 16, 28, 10, 17, 40, 17)
-L0_SHEET = "信访事项台账"
+L0_HEADERS = L0.headers
+L0_SHEET = L0.sheet
 REVEAL_ROLES = frozenset({Role.CLERK, Role.APPROVER, Role.CHIEF})
 MAX_CELL = 32767  # Excel's limit for one cell's text
 CHUNK = 2000  # rows read (and prefetched) per database round trip
@@ -201,58 +203,436 @@ def ledger_l0_file(cases, *, by: Membership, **options) -> IO[bytes]:
     return out
 
 
+class LedgerBook:
+    """One ledger sheet written row by row to ``out`` (xlsxwriter ``constant_memory``: each row
+    goes to disk as the next begins, so nothing is held but the current row).
+
+    In constant-memory mode a row cannot be touched once a later one is written, and
+    ``merge_range`` pads every cell of its range — a two-row merge would close the first header
+    row before its other cells are written. The header cells are therefore written row by row
+    and their merges registered afterwards (``Worksheet.merge``, what ``merge_range`` records)."""
+
+    def __init__(self, out: IO[bytes] | str, layout: Layout, *, by: Membership):
+        self.layout = layout
+        self.book = book = xlsxwriter.Workbook(out, {
+            "constant_memory": True, "in_memory": False, "strings_to_formulas": False,
+            "strings_to_urls": False, "strings_to_numbers": False})
+        base = {"font_name": "宋体", "font_size": 10}
+        self.fmt_title = book.add_format({**base, "bold": True, "font_size": 16,
+                                          "align": "center", "valign": "vcenter"})
+        self.fmt_block = book.add_format({**base, "font_size": 11, "valign": "vcenter"})
+        self.fmt_header = book.add_format({**base, "bold": True, "align": "center",
+                                           "valign": "vcenter", "border": 1, "text_wrap": True,
+                                           "bg_color": "#D9E1F2"})
+        self.fmt_text = book.add_format({**base, "valign": "top", "text_wrap": True, "border": 1})
+        self.fmt_center = book.add_format({**base, "valign": "top", "align": "center",
+                                           "border": 1})
+        self.fmt_date = book.add_format({**base, "valign": "top", "align": "center", "border": 1,
+                                         "num_format": "yyyy-mm-dd"})
+        self.fmt_datetime = book.add_format({**base, "valign": "top", "border": 1,
+                                             "num_format": "yyyy-mm-dd hh:mm"})
+        self.fmt_note = book.add_format({**base, "valign": "top", "text_wrap": True})
+        self.sheet = sheet = book.add_worksheet(layout.sheet)
+        last = len(layout.columns) - 1
+        for col, column in enumerate(layout.columns):
+            sheet.set_column(col, col, column.width)
+        sheet.set_row(0, 30)
+        sheet.merge_range(0, 0, 0, last, layout.title, self.fmt_title)
+        if layout.block:
+            half = (last + 1) // 2
+            phone = by.unit.phone or ""
+            sheet.set_row(1, 20)
+            sheet.merge_range(1, 0, 1, half - 1, f"填报单位：{by.unit.name}", self.fmt_block)
+            sheet.merge_range(1, half, 1, last, f"联系电话：{phone}", self.fmt_block)
+        self._header()
+        first, rows = layout.first_header_row, layout.header_rows
+        sheet.freeze_panes(first + rows, 0)
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        sheet.center_horizontally()
+        sheet.repeat_rows(first, first + rows - 1)
+        sheet.fit_to_pages(1, 0)  # the table as wide as the page, as many pages down as it needs
+        sheet.set_footer("&C第 &P 页，共 &N 页")
+        self.row = layout.first_data_row
+        self.formats = {"text": self.fmt_text, "number": self.fmt_center,
+                        "date": self.fmt_date, "datetime": self.fmt_datetime}
+
+    def _header(self) -> None:
+        layout, sheet, fmt = self.layout, self.sheet, self.fmt_header
+        top = layout.first_header_row
+        if layout.header_rows == 1:
+            sheet.set_row(top, 36)
+            for col, column in enumerate(layout.columns):
+                sheet.write_string(top, col, column.title, fmt)
+            return
+        sheet.set_row(top, 24)
+        sheet.set_row(top + 1, 72)
+        merges: list[tuple[int, int, int, int]] = []
+        col = 0
+        columns = layout.columns
+        while col < len(columns):  # the upper row: single headings and the group headings
+            group = columns[col].group
+            if not group:
+                sheet.write_string(top, col, columns[col].title, fmt)
+                merges.append((top, col, top + 1, col))
+                col += 1
+                continue
+            end = col
+            while end + 1 < len(columns) and columns[end + 1].group == group:
+                end += 1
+            sheet.write_string(top, col, group, fmt)
+            for other in range(col + 1, end + 1):
+                sheet.write_blank(top, other, None, fmt)
+            if end > col:
+                merges.append((top, col, top, end))
+            col = end + 1
+        for col, column in enumerate(columns):  # the lower row: the grouped columns' own titles
+            if column.group:
+                sheet.write_string(top + 1, col, column.title, fmt)
+            else:
+                sheet.write_blank(top + 1, col, None, fmt)
+        for first_row, first_col, last_row, last_col in merges:
+            sheet.merge.append([first_row, first_col, last_row, last_col])
+
+    def write(self, values: list) -> None:
+        sheet, r = self.sheet, self.row
+        for col, (value, column) in enumerate(zip(values, self.layout.columns, strict=True)):
+            fmt = self.formats[column.kind]
+            if value is None or value == "":
+                sheet.write_blank(r, col, None, fmt)
+            elif isinstance(value, str):
+                # write_string: a petitioner's "=HYPERLINK(…)" stays text, never a formula
+                sheet.write_string(r, col, value[:MAX_CELL], fmt)
+            elif isinstance(value, bool):
+                sheet.write_string(r, col, "是" if value else "否", self.fmt_center)
+            elif isinstance(value, int | float):
+                sheet.write_number(r, col, value, fmt)
+            else:
+                sheet.write_datetime(r, col, value, fmt)
+        self.row += 1
+
+    def close(self) -> None:
+        layout, sheet = self.layout, self.sheet
+        last = len(layout.columns) - 1
+        header_last = layout.first_data_row - 1
+        if self.row > layout.first_data_row:
+            sheet.autofilter(header_last, 0, self.row - 1, last)
+        r = self.row + (1 if layout.footnotes else 0)
+        for note in layout.footnotes:
+            sheet.merge_range(r, 0, r, last, note, self.fmt_note)
+            r += 1
+        self.book.close()
+
+
+Progress = Callable[[int, int], None]
+
+
+def _yes(value: bool | None):
+    """A yes-mark cell: 是 / 否, blank when not asked."""
+    return None if value is None else ("是" if value else "否")
+
+
+def _write(layout: Layout, out, rows, *, by: Membership, total: int | None,
+           progress: Progress | None) -> tuple[int, int, list]:
+    """Write ``rows`` (each ``(values, revealed, key)``) under ``layout``; report progress every
+    chunk. Returns (rows written, rows with someone in clear, the keys for the audit entry)."""
+    book = LedgerBook(out, layout, by=by)
+    written = revealed = 0
+    keys: list = []
+    try:
+        for values, clear, key in rows:
+            book.write(values)
+            written += 1
+            revealed += clear
+            keys.append(key)
+            if progress is not None and written % CHUNK == 0:
+                progress(written, total or written)
+    finally:
+        book.close()
+    if progress is not None:
+        progress(written, written)
+    return written, revealed, keys
+
+
+def _audit_export(code: str, *, by: Membership, ip: str, via: str, rows: int, revealed: int,
+                  unmasked: bool, reason: str, filters: dict | None, keys_name: str,
+                  keys: list) -> None:
+    audit_record(
+        action=EXPORT, actor=by.user, object_type="ledger", object_id=code, ip=ip,
+        detail={"ledger": code, "via": via, "membership": by.pk, "role": by.role,
+                "unit": by.unit.name, "rows": rows, "revealed_rows": revealed,
+                "unmasked": unmasked, "reason": reason,
+                "filters": filters or {}, keys_name: keys},
+    )
+
+
+def _count(qs, progress: Progress | None) -> int | None:
+    return qs.count() if progress is not None and isinstance(qs, QuerySet) else None
+
+
+# -- L0 -------------------------------------------------------------------------------------------
+
+
 def write_ledger_l0(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case], *,
                     by: Membership, ip: str = "", filters: dict | None = None, via: str = "api",
-                    unmasked: bool = False, reason: str = "") -> Exported:
+                    unmasked: bool = False, reason: str = "",
+                    progress: Progress | None = None) -> Exported:
     """Write the L0 case ledger of the cases ``by`` may see among ``cases`` to ``out`` (a path or
     a seekable binary file), masked unless ``unmasked`` with a ``reason``; audit it."""
     reason = unmasked_reason(unmasked=unmasked, reason=reason)
     ids = cases.values("pk") if isinstance(cases, QuerySet) else [case.pk for case in cases]
-    rows = _rows_of(cases_for(by).filter(pk__in=ids))
-
-    book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False,
-                                     "strings_to_formulas": False, "strings_to_urls": False,
-                                     "strings_to_numbers": False})
-    header = book.add_format({"bold": True, "align": "center", "valign": "vcenter",
-                              "border": 1, "text_wrap": True, "bg_color": "#D9E1F2"})
-    text = book.add_format({"valign": "top", "text_wrap": True, "border": 1})
-    when = book.add_format({"valign": "top", "border": 1, "num_format": "yyyy-mm-dd hh:mm"})
-    sheet = book.add_worksheet(L0_SHEET)
-    for col, width in enumerate(L0_WIDTHS):
-        sheet.set_column(col, col, width)
-    for col, title in enumerate(L0_HEADERS):
-        sheet.write_string(0, col, title, header)
-    sheet.freeze_panes(1, 0)
-
+    visible = cases_for(by).filter(pk__in=ids)
     labels = _Labels()
-    revealed = 0
-    numbers: list[str] = []
-    r = 0
-    for r, case in enumerate(rows, start=1):
-        name, address, phone, clear = _people(case, by, unmasked)
-        revealed += clear
-        numbers.append(case.number)
-        lead = _lead(case)
-        values = [case.number, name, address, phone, _matter(case), _categories(case),
-                  _units(case, labels), lead.responsible_person if lead else "",
-                  _local(lead.assigned_at) if lead else None, _progress(case, labels),
-                  _local(case.closed_at)]
-        for col, value in enumerate(values):
-            if value is None:
-                sheet.write_blank(r, col, None, text)
-            elif isinstance(value, str):
-                # write_string: a petitioner's "=HYPERLINK(…)" stays text, never a formula
-                sheet.write_string(r, col, value[:MAX_CELL], text)
-            else:
-                sheet.write_datetime(r, col, value, when)
-    sheet.autofilter(0, 0, max(r, 1), len(L0_HEADERS) - 1)
-    book.close()
 
-    audit_record(
-        action=EXPORT, actor=by.user, object_type="ledger", object_id="L0", ip=ip,
-        detail={"ledger": "L0", "via": via, "membership": by.pk, "role": by.role,
-                "unit": by.unit.name, "rows": len(numbers), "revealed_rows": revealed,
-                "unmasked": unmasked, "reason": reason,
-                "filters": filters or {}, "cases": numbers},
-    )
-    return Exported(rows=len(numbers), revealed_rows=revealed)
+    def rows():
+        for case in _rows_of(visible):
+            name, address, phone, clear = _people(case, by, unmasked)
+            lead = _lead(case)
+            yield ([case.number, name, address, phone, _matter(case), _categories(case),
+                    _units(case, labels), lead.responsible_person if lead else "",
+                    _local(lead.assigned_at) if lead else None, _progress(case, labels),
+                    _local(case.closed_at)], clear, case.number)
+
+    written, revealed, numbers = _write(L0, out, rows(), by=by, total=_count(visible, progress),
+                                        progress=progress)
+    _audit_export("L0", by=by, ip=ip, via=via, rows=written, revealed=revealed,
+                  unmasked=unmasked, reason=reason, filters=filters, keys_name="cases",
+                  keys=numbers)
+    return Exported(rows=written, revealed_rows=revealed)
+
+
+# -- L1 -------------------------------------------------------------------------------------------
+
+
+class _UnitNames:
+    """Unit names by id, read once per chunk for the ids the chunk names (one query a chunk,
+    not a joined unit row per line: a register names a few hundred units over 100,000 lines)."""
+
+    FIELDS = ("township_id", "village_id", "responsible_unit_id")
+
+    def __init__(self):
+        self.names: dict[int, str] = {}
+
+    def chunks(self, qs):
+        it = qs.iterator(chunk_size=CHUNK)
+        while chunk := list(islice(it, CHUNK)):
+            wanted = {getattr(row, f) for row in chunk for f in self.FIELDS} - {None}
+            wanted -= self.names.keys()
+            if wanted:
+                from xinfang.org.models import Unit
+
+                self.names.update(Unit.objects.filter(pk__in=wanted).values_list("pk", "name"))
+            yield chunk
+
+    def locality(self, row) -> str:
+        if row.locality_text:
+            return row.locality_text
+        return "".join(self.names.get(pk, "") for pk in (row.township_id, row.village_id) if pk)
+
+    def responsible(self, row) -> str:
+        if row.responsible_unit_id:
+            return self.names.get(row.responsible_unit_id, "")
+        return row.responsible_unit_text
+
+
+class _Reach:
+    """``register_reach`` once per jurisdiction of an export, not per row."""
+
+    def __init__(self, by: Membership, unmasked: bool):
+        self.by, self.unmasked, self.seen = by, unmasked, {}
+
+    def clear(self, jurisdiction_id: int) -> bool:
+        if not self.unmasked:
+            return False
+        if jurisdiction_id not in self.seen:
+            from xinfang.org.models import Unit
+
+            unit = Unit.objects.get(pk=jurisdiction_id)
+            self.seen[jurisdiction_id] = register_reach(unit, self.by) is Reach.ALL
+        return self.seen[jurisdiction_id]
+
+
+def write_ledger_l1(out: IO[bytes] | str, findings: QuerySet | None = None, *, by: Membership,
+                    ip: str = "", filters: dict | None = None, via: str = "api",
+                    unmasked: bool = False, reason: str = "",
+                    progress: Progress | None = None) -> Exported:
+    """The L1 screening ledger of the findings ``by`` may see (``findings_for``) among
+    ``findings``; names and phones masked unless ``unmasked`` with a reason and ``by`` is the
+    office of the line's jurisdiction."""
+    from xinfang.registers.selectors import findings_for
+
+    reason = unmasked_reason(unmasked=unmasked, reason=reason)
+    qs = findings_for(by)
+    if findings is not None:
+        qs = qs.filter(pk__in=findings.values("pk"))
+    qs = qs.defer("name_index", "recorded_at", "updated_at").order_by("screened_on", "pk")
+    reach = _Reach(by, unmasked)
+    units = _UnitNames()
+
+    def rows():
+        n = 0
+        for chunk in units.chunks(qs):
+            for f in chunk:
+                n += 1
+                clear = reach.clear(f.jurisdiction_id)
+                yield ([n, f.screened_on, f.person_name if clear else mask_name(f.person_name),
+                        f.contact if clear else mask_phone(f.contact),
+                        _yes(f.exited_or_monitored), units.locality(f), f.problem, f.category,
+                        _yes(f.is_new), units.responsible(f), _yes(f.solved), _yes(f.guided),
+                        _yes(f.assisted), _yes(f.dealt_by_law), _yes(f.stable), f.note],
+                       clear, f.pk)
+
+    written, revealed, ids = _write(L1, out, rows(), by=by, total=_count(qs, progress),
+                                    progress=progress)
+    _audit_export("L1", by=by, ip=ip, via=via, rows=written, revealed=revealed,
+                  unmasked=unmasked, reason=reason, filters=filters, keys_name="findings",
+                  keys=ids)
+    return Exported(rows=written, revealed_rows=revealed)
+
+
+# -- L2 -------------------------------------------------------------------------------------------
+
+
+def _backlog_rows(qs, units: _UnitNames):
+    """Backlog lines a chunk at a time, each case-linked one with its main petitioners
+    (one query per chunk) and the chunk's unit names (one more)."""
+    for chunk in units.chunks(qs):
+        case_ids = [b.case_id for b in chunk if b.case_id]
+        mains = _by_case(CasePetitioner.objects.filter(case_id__in=case_ids,
+                                                       role=c.PetitionerRole.MAIN)
+                         .select_related("petitioner").defer("petitioner__id_number")
+                         .order_by("pk")) if case_ids else {}
+        for b in chunk:
+            b.main_links = mains.get(b.case_id, [])
+        yield from chunk
+
+
+def _leader(b) -> str:
+    user = b.owner_leader
+    if user is None:
+        return b.owner_leader_text
+    return user.full_name or user.get_full_name() or user.username
+
+
+def write_ledger_l2(out: IO[bytes] | str, lines: QuerySet | None = None, *, by: Membership,
+                    ip: str = "", filters: dict | None = None, via: str = "api",
+                    unmasked: bool = False, reason: str = "",
+                    progress: Progress | None = None) -> Exported:
+    """The L2 backlog ledger of the lines ``by`` may see (``backlog_for``) among ``lines``. A
+    line tied to a case shows that case's main petitioners through the disclosure rule (a
+    confidential person stays masked); a line without a case its own name and phone, in clear
+    only for the office of its jurisdiction in an unmasked export."""
+    from xinfang.registers.selectors import backlog_for
+
+    reason = unmasked_reason(unmasked=unmasked, reason=reason)
+    qs = backlog_for(by)
+    if lines is not None:
+        qs = qs.filter(pk__in=lines.values("pk"))
+    qs = (qs.select_related("owner_leader", "case", "case__jurisdiction")
+          .defer("name_index", "updated_at", "plan")
+          .order_by("designated_at", "pk"))
+    reach = _Reach(by, unmasked)
+    units = _UnitNames()
+
+    def rows():
+        for n, b in enumerate(_backlog_rows(qs, units), start=1):
+            if b.case_id:
+                case = b.case
+                case_reach = reveal_reach(case, by, bulk=True) if unmasked else None
+                people = [(lk.petitioner, unmasked and may_reveal_petitioner(
+                    case, lk.petitioner, by, link=lk, bulk=True, reach=case_reach))
+                    for lk in b.main_links]
+                name = "、".join(p.name if ok else mask_name(p.name) for p, ok in people)
+                phone = "、".join(p.phone if ok else mask_phone(p.phone)
+                                 for p, ok in people if p.phone)
+                clear = any(ok for _p, ok in people)
+                key = case.number
+            else:
+                clear = reach.clear(b.jurisdiction_id)
+                name = b.person_name if clear else mask_name(b.person_name)
+                phone = b.contact if clear else mask_phone(b.contact)
+                key = f"#{b.pk}"
+            yield ([n, b.first_petition_on, name, phone, _yes(b.exited_or_monitored),
+                    units.locality(b), b.problem, b.category, b.reason, _leader(b),
+                    units.responsible(b),
+                    _yes(b.solved), _yes(b.guided), _yes(b.assisted), _yes(b.dealt_by_law),
+                    _yes(b.stable), _backlog_note(b)], clear, key)
+
+    written, revealed, keys = _write(L2, out, rows(), by=by, total=_count(qs, progress),
+                                     progress=progress)
+    _audit_export("L2", by=by, ip=ip, via=via, rows=written, revealed=revealed,
+                  unmasked=unmasked, reason=reason, filters=filters, keys_name="lines",
+                  keys=keys)
+    return Exported(rows=written, revealed_rows=revealed)
+
+
+def _backlog_note(b) -> str:
+    parts = [b.note] if b.note else []
+    if b.resolved_at:
+        when = timezone.localtime(b.resolved_at).date().isoformat()
+        parts.append(f"已化解（{when}）：{b.outcome}")
+    return "；".join(parts)
+
+
+# -- L3 -------------------------------------------------------------------------------------------
+
+
+def write_ledger_l3(out: IO[bytes] | str, entries: QuerySet | None = None, *, by: Membership,
+                    ip: str = "", filters: dict | None = None, via: str = "api",
+                    unmasked: bool = False, reason: str = "",
+                    progress: Progress | None = None) -> Exported:
+    """The L3 staff roster of the units ``by`` may see (``roster_for``). Staff contacts are work
+    contacts, not petitioners': nothing to mask; ``unmasked`` changes nothing but is still
+    checked and audited like every export's."""
+    from xinfang.registers.selectors import roster_for
+
+    reason = unmasked_reason(unmasked=unmasked, reason=reason)
+    qs = roster_for(by)
+    if entries is not None:
+        qs = qs.filter(pk__in=entries.values("pk"))
+    qs = qs.select_related("unit").order_by("unit__path", "pk")
+
+    def rows():
+        for n, e in enumerate(qs.iterator(chunk_size=CHUNK), start=1):
+            yield ([n, e.unit.name, e.leader_name, e.leader_position, e.leader_office_phone,
+                    e.leader_mobile, e.clerk_name, e.clerk_office_phone, e.clerk_mobile],
+                   False, e.unit.name)
+
+    written, revealed, keys = _write(L3, out, rows(), by=by, total=_count(qs, progress),
+                                     progress=progress)
+    _audit_export("L3", by=by, ip=ip, via=via, rows=written, revealed=revealed,
+                  unmasked=unmasked, reason=reason, filters=filters, keys_name="units",
+                  keys=keys)
+    return Exported(rows=written, revealed_rows=revealed)
+
+
+# Ledger code → writer, in the order offered to users. Each takes (out, rows-or-None, *, by, ip,
+# filters, via, unmasked, reason, progress). Another ledger joins by adding itself here.
+LEDGERS: dict[str, Callable[..., Exported]] = {
+    "l0": write_ledger_l0,
+    "l1": write_ledger_l1,
+    "l2": write_ledger_l2,
+    "l3": write_ledger_l3,
+}
+LEDGER_TITLES = {"l0": L0.title, "l1": L1.title, "l2": L2.title, "l3": L3.title}
+
+
+def ledger_file(code: str, rows, *, by: Membership, **options) -> IO[bytes]:
+    """Ledger ``code`` in an anonymous temporary file, rewound: a response streams it and
+    closing it deletes it."""
+    out = tempfile.TemporaryFile()
+    try:
+        LEDGERS[code](out, rows, by=by, **options)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
+def ledger_bytes(code: str, rows=None, *, by: Membership, **options) -> bytes:
+    with tempfile.TemporaryFile() as out:
+        LEDGERS[code](out, rows, by=by, **options)
+        out.seek(0)
+        return out.read()

@@ -127,3 +127,69 @@ def filter_ledger(qs: QuerySet[Case], params: Mapping, *, by: Membership | None 
                 return qs.none()
             qs = qs.filter(**{lookup: _start_of(day + timedelta(days=shift))})
     return qs
+
+
+# -- the registers' filters (L1, L2), shared by their pages, the API exports and the command -----
+
+REGISTER_FILTERS = ("month", "township", "category", "from", "to", "resolved")
+
+
+def _month(raw: str) -> date | None:
+    parts = raw.split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or not 1 <= int(parts[1]) <= 12:
+        return None
+    return date(int(parts[0]), int(parts[1]), 1)
+
+
+def filter_findings(qs, params: Mapping):
+    """L1: ``month`` (YYYY-MM), ``township`` (unit id; its villages included), ``category``,
+    ``from``/``to`` (排查时间, YYYY-MM-DD inclusive). A value that means nothing gives no rows."""
+    if any("\x00" in v for name in REGISTER_FILTERS for v in _values(params, name)):
+        return qs.none()
+    for raw in _values(params, "month"):
+        if (month := _month(raw)) is None:
+            return qs.none()
+        qs = qs.filter(month=month)
+    if values := _values(params, "township"):
+        if (ids := _ids(values)) is None:
+            return qs.none()
+        qs = qs.filter(township_id__in=ids)
+    if values := _values(params, "category"):
+        qs = qs.filter(category__in=values)
+    for name, lookup in (("from", "screened_on__gte"), ("to", "screened_on__lte")):
+        for raw in _values(params, name):
+            if (day := parse_day(raw)) is None:
+                return qs.none()
+            qs = qs.filter(**{lookup: day})
+    return qs
+
+
+def filter_backlog(qs, params: Mapping):
+    """L2: ``township`` (unit id), ``category``, ``resolved`` (true: resolved lines only, false:
+    open ones), ``from``/``to`` (初访时间, YYYY-MM-DD inclusive)."""
+    if any("\x00" in v for name in REGISTER_FILTERS for v in _values(params, name)):
+        return qs.none()
+    if values := _values(params, "township"):
+        if (ids := _ids(values)) is None:
+            return qs.none()
+        qs = qs.filter(township_id__in=ids)
+    if values := _values(params, "category"):
+        qs = qs.filter(category__in=values)
+    for raw in _values(params, "resolved"):
+        if raw.lower() in TRUE:
+            qs = qs.filter(resolved_at__isnull=False)
+        elif raw.lower() in {"false", "0", "no", "off"}:
+            qs = qs.filter(resolved_at__isnull=True)
+        else:
+            return qs.none()
+    for name, lookup in (("from", "first_petition_on__gte"), ("to", "first_petition_on__lte")):
+        for raw in _values(params, name):
+            if (day := parse_day(raw)) is None:
+                return qs.none()
+            qs = qs.filter(**{lookup: day})
+    return qs
+
+
+def register_filters_applied(params: Mapping) -> dict:
+    """The register filters given, for the audit entry."""
+    return {name: values for name in REGISTER_FILTERS if (values := _values(params, name))}

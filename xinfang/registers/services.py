@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from xinfang.audit.services import REGISTER_CHANGE, audit_record
 from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
@@ -16,6 +17,27 @@ from xinfang.cases.services.base import Invalid, append_event, is_office_of
 from xinfang.org.models import Membership, Unit
 
 from .models import BacklogCase, BacklogProgress, ScreeningFinding, StaffRosterEntry
+from .selectors import backlog_for, findings_for, register_access
+
+# The columns the keeper of a line may change (L1 / L2), each a plain model field.
+FINDING_FIELDS = ("screened_on", "person_name", "contact", "exited_or_monitored", "locality_text",
+                  "problem", "category", "is_new", "responsible_unit", "responsible_unit_text",
+                  "solved", "guided", "assisted", "dealt_by_law", "stable", "note")
+BACKLOG_FIELDS = ("first_petition_on", "exited_or_monitored", "locality_text", "problem",
+                  "category", "reason", "owner_leader_text", "responsible_unit_text", "solved",
+                  "guided", "assisted", "dealt_by_law", "stable", "note", "plan",
+                  "plan_deadline")
+# Never written to the audit trail in clear.
+PERSONAL = {"person_name", "contact"}
+
+
+def _audit(by: Membership, what: str, pk, detail: dict) -> None:
+    audit_record(action=REGISTER_CHANGE, actor=by.user, object_type=what, object_id=pk,
+                 detail={"membership": by.pk, "role": by.role, "unit": by.unit.name, **detail})
+
+
+def _changed_names(changes: dict) -> dict:
+    return {k: ("***" if k in PERSONAL else str(v)) for k, v in changes.items()}
 
 
 @dataclass
@@ -33,25 +55,38 @@ class Finding:
     note: str = ""
 
 
-def _office_jurisdiction(by: Membership) -> Unit:
-    home = by.unit if by.unit.profile_code else by.unit.jurisdiction()
-    if home is None or not is_office_of(by.unit, Case(jurisdiction=home)):
-        raise Refused(f"{by.unit}不是信访受理机关，不能维护台账。")
+def _finding_home(by: Membership, township: Unit) -> Unit:
+    """The jurisdiction a new finding is recorded in: the office's own, or — for a township or
+    village keeping its own findings — the jurisdiction above that unit, when the finding is
+    located in it."""
+    access = register_access(by)
+    if access is None or not access.keeps:
+        raise Refused("您不能登记排查台账。")
+    if access.office:
+        return access.home
+    if not (township.is_within(access.unit) or access.unit.is_within(township)):
+        raise Invalid({"township": f"只能登记本单位（{access.unit}）的排查情况"})
+    home = township.jurisdiction()
+    if home is None:
+        raise Invalid({"township": f"{township}不在任何信访受理机关的辖区内"})
     return home
 
 
+@transaction.atomic
 def screening_record(*, by: Membership, finding: Finding) -> ScreeningFinding:
-    jurisdiction = _office_jurisdiction(by)
+    jurisdiction = _finding_home(by, finding.township)
     errors = {}
     if not finding.township.is_within(jurisdiction):
         errors["township"] = f"{finding.township}不属于{jurisdiction}"
+    if not finding.person_name.strip():
+        errors["person_name"] = "请填写信访人姓名"
     if finding.village and finding.village.parent_id != finding.township.pk:
         errors["village"] = "所选村（社区）不属于所选乡镇"
     if not finding.problem.strip():
         errors["problem"] = "请填写反映问题"
     if errors:
         raise Invalid(errors)
-    return ScreeningFinding.objects.create(
+    row = ScreeningFinding.objects.create(
         jurisdiction=jurisdiction,
         month=finding.screened_on.replace(day=1),
         screened_on=finding.screened_on,
@@ -67,6 +102,37 @@ def screening_record(*, by: Membership, finding: Finding) -> ScreeningFinding:
         note=finding.note,
         recorded_by=by.user,
     )
+    _audit(by, "screening", row.pk, {"change": "recorded", "township": finding.township.name})
+    return row
+
+
+@transaction.atomic
+def screening_update(*, by: Membership, finding: ScreeningFinding, changes: dict
+                     ) -> ScreeningFinding:
+    """The keeper of the line (its township or village, or the office) updates its columns —
+    typically 三到位一处理, 是否稳定 and 备注 as the matter is dealt with."""
+    unknown = set(changes) - set(FINDING_FIELDS)
+    if unknown:
+        raise Invalid({k: "此项不能修改" for k in sorted(unknown)})
+    access = register_access(by)
+    row = findings_for(by).select_for_update(of=("self",)).filter(pk=finding.pk).first()
+    if access is None or not access.keeps or row is None:
+        raise Refused("这条排查线索不归您的单位维护。")
+    errors = {}
+    if "problem" in changes and not str(changes["problem"] or "").strip():
+        errors["problem"] = "请填写反映问题"
+    if "person_name" in changes and not str(changes["person_name"] or "").strip():
+        errors["person_name"] = "请填写信访人姓名"
+    if errors:
+        raise Invalid(errors)
+    for key, value in changes.items():
+        setattr(row, key, value)
+    if "screened_on" in changes:
+        row.month = row.screened_on.replace(day=1)
+    row.updated_by = by.user
+    row.save()
+    _audit(by, "screening", row.pk, {"change": "updated", "fields": _changed_names(changes)})
+    return row
 
 
 @transaction.atomic
@@ -102,6 +168,28 @@ def screening_to_case(
     return case
 
 
+def case_columns(case: Case) -> dict:
+    """The L2 columns a backlog row takes from its case when it enters the register (editable
+    afterwards; the petitioner's name and phone stay the case's, read live)."""
+    from xinfang.cases.models import Assignment, Demand
+
+    demand = Demand.objects.filter(case=case).order_by("seq").first()
+    lead = (Assignment.objects.filter(case=case, role=c.AssignmentRole.LEAD)
+            .exclude(status=c.AssignmentStatus.TRANSFERRED).order_by("-assigned_at", "-pk")
+            .select_related("unit").first())
+    return {
+        "case": case,
+        "jurisdiction_id": case.jurisdiction_id,
+        "first_petition_on": timezone.localtime(case.received_at).date(),
+        "exited_or_monitored": bool(case.exited_household or case.monitored_household),
+        "township_id": case.township_id,
+        "village_id": case.village_id,
+        "problem": case.matter,
+        "category": demand.category if demand else "",
+        "responsible_unit_id": lead.unit_id if lead else None,
+    }
+
+
 @transaction.atomic
 def backlog_designate(
     *,
@@ -119,17 +207,26 @@ def backlog_designate(
     missing = {k: "此项必填" for k, v in {"reason": reason, "plan": plan}.items() if not v}
     if missing:
         raise Invalid(missing)
-    if hasattr(case, "backlog"):
+    entered = BacklogCase.objects.select_for_update().filter(case=case).first()
+    if entered is not None and (entered.plan or entered.entry == BacklogCase.Entry.DESIGNATED):
         raise Refused(f"{case.number}已认定为积案。")
-    backlog = BacklogCase.objects.create(
-        case=case,
-        owner_leader=owner_leader,
-        reason=reason,
-        plan=plan,
-        plan_deadline=plan_deadline,
-        designated_at=at,
-        designated_by=by.user,
-    )
+    if entered is not None:
+        # a line the profile sent by itself: the leader completes it with owner, cause and plan
+        entered.owner_leader, entered.reason, entered.plan = owner_leader, reason, plan
+        entered.plan_deadline, entered.designated_by = plan_deadline, by.user
+        entered.save()
+        backlog = entered
+    else:
+        backlog = BacklogCase.objects.create(
+            **case_columns(case),
+            entry=BacklogCase.Entry.DESIGNATED,
+            owner_leader=owner_leader,
+            reason=reason,
+            plan=plan,
+            plan_deadline=plan_deadline,
+            designated_at=at,
+            designated_by=by.user,
+        )
     case.leader_owner = owner_leader
     case.save(update_fields=["leader_owner"])
     append_event(
@@ -147,22 +244,87 @@ def backlog_designate(
     return backlog
 
 
+@transaction.atomic
 def backlog_progress(
     *, by: Membership, backlog: BacklogCase, text: str, at: datetime | None = None
 ) -> BacklogProgress:
-    if not is_office_of(by.unit, backlog.case) or by.role not in ("clerk", "approver", "chief"):
-        raise Refused("积案进展由受理机关登记。")
+    access = register_access(by)
+    if access is None or not access.keeps or not backlog_for(by).filter(pk=backlog.pk).exists():
+        raise Refused("积案进展由受理机关或责任单位登记。")
     if not text.strip():
         raise Invalid({"text": "请填写进展"})
     at = at or timezone.now()
     entry = BacklogProgress.objects.create(backlog=backlog, at=at, by=by.user, text=text)
-    append_event(case=backlog.case, type="backlog_progress", by=by, at=at, payload={"text": text})
+    if backlog.case_id:
+        append_event(case=backlog.case, type="backlog_progress", by=by, at=at,
+                     payload={"text": text})
+    _audit(by, "backlog", backlog.pk, {"change": "progress"})
     return entry
 
 
+@transaction.atomic
+def backlog_update(*, by: Membership, backlog: BacklogCase, changes: dict) -> BacklogCase:
+    """The office or the responsible unit updates the line's columns (三到位一处理,
+    是否稳定, 备注…)."""
+    unknown = set(changes) - set(BACKLOG_FIELDS)
+    if unknown:
+        raise Invalid({k: "此项不能修改" for k in sorted(unknown)})
+    access = register_access(by)
+    row = backlog_for(by).select_for_update(of=("self",)).filter(pk=backlog.pk).first()
+    if access is None or not access.keeps or row is None:
+        raise Refused("这条积案不归您的单位维护。")
+    if "reason" in changes and not str(changes["reason"] or "").strip():
+        raise Invalid({"reason": "请填写积案原因"})
+    for key, value in changes.items():
+        setattr(row, key, value)
+    row.save()
+    _audit(by, "backlog", row.pk, {"change": "updated", "fields": _changed_names(changes)})
+    return row
+
+
+@transaction.atomic
+def backlog_resolve(*, by: Membership, backlog: BacklogCase, outcome: str,
+                    stable: bool | None = True, at: datetime | None = None) -> BacklogCase:
+    """积案化解: the office's leaders (approver, chief) mark the line resolved with its outcome.
+    Once resolved it stays resolved; the history keeps who and when."""
+    access = register_access(by)
+    row = backlog_for(by).select_for_update(of=("self",)).filter(pk=backlog.pk).first()
+    if access is None or not access.office or by.role not in ("approver", "chief") or row is None:
+        raise Refused("积案化解须由受理机关的分管或主要领导确认。")
+    if not (outcome or "").strip():
+        raise Invalid({"outcome": "请填写化解结果"})
+    if row.resolved_at is not None:
+        raise Refused("该积案已化解。")
+    at = at or timezone.now()
+    row.resolved_at, row.resolved_by, row.outcome = at, by.user, outcome.strip()
+    if stable is not None:
+        row.stable = stable
+    row.save(update_fields=["resolved_at", "resolved_by", "outcome", "stable", "updated_at"])
+    if row.case_id:
+        append_event(case=row.case, type="backlog_resolved", by=by, at=at,
+                     payload={"outcome": row.outcome})
+    _audit(by, "backlog", row.pk, {"change": "resolved", "outcome": row.outcome})
+    return row
+
+
+ROSTER_FIELDS = ("leader_name", "leader_position", "leader_office_phone", "leader_mobile",
+                 "clerk_name", "clerk_office_phone", "clerk_mobile")
+
+
+@transaction.atomic
 def roster_upsert(*, by: Membership, unit: Unit, **fields) -> StaffRosterEntry:
-    jurisdiction = _office_jurisdiction(by)
-    if not unit.is_within(jurisdiction):
-        raise Invalid({"unit": f"{unit}不属于{jurisdiction}"})
-    entry, _ = StaffRosterEntry.objects.update_or_create(unit=unit, defaults=fields)
+    """The roster line of ``unit``: the office keeps every unit's, a unit its own."""
+    unknown = set(fields) - set(ROSTER_FIELDS)
+    if unknown:
+        raise Invalid({k: "此项不能修改" for k in sorted(unknown)})
+    access = register_access(by)
+    if access is None or not access.keeps:
+        raise Refused("您不能维护干部队伍台账。")
+    if access.office and not unit.is_within(access.home):
+        raise Invalid({"unit": f"{unit}不属于{access.home}"})
+    if not access.office and unit.pk != access.unit.pk:
+        raise Invalid({"unit": f"只能填报本单位（{access.unit}）的信访干部"})
+    entry, created = StaffRosterEntry.objects.update_or_create(unit=unit, defaults=fields)
+    _audit(by, "roster", entry.pk, {"change": "recorded" if created else "updated",
+                                     "of": unit.name})
     return entry

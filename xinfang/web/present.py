@@ -74,6 +74,8 @@ EVENT_LABELS = {
     "profile_migrated": _l("改按新版本规则配置办理"),
     "backlog_designated": _l("列为积案"),
     "backlog_progress": _l("积案化解进展"),
+    "backlog_entered": _l("列入积案台账"),
+    "backlog_resolved": _l("积案已化解"),
 }
 
 PAYLOAD_LABELS = {

@@ -66,6 +66,9 @@ urlpatterns = [
         name="backlog_progress",
     ),
     path("ledger/roster/", registers.roster, name="roster"),
+    path("ledger/screening/<int:pk>/keep/", registers.screening_keep, name="screening_keep"),
+    path("ledger/backlog/<int:pk>/keep/", registers.backlog_keep, name="backlog_keep"),
+    path("ledger/<str:code>/export/", exports.register_export, name="register_export"),
     path("supervision/", lists.supervision, name="supervision"),
     # the rules in force and the working calendar
     path("rules/profiles/", rules.profiles, name="rules_profiles"),

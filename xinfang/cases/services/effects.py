@@ -744,9 +744,13 @@ def answer_warning(ctx: Ctx, *, rule: str, cause: str, measures: str) -> None:
 
 
 def set_leader_owner(ctx: Ctx, *, leader) -> None:
+    from xinfang.registers.backlog import on_leader_owner
+
     _required(leader=leader)
     ctx.set(leader_owner=leader)
     ctx.payload["leader"] = str(leader)
+    if on_leader_owner(case=ctx.case, at=ctx.now):
+        ctx.payload["backlog"] = "entered"  # a leader-owned repeat joins the backlog register
 
 
 consumes("signatures.sign_off", "signatures.assignment", "signatures.conditional.when",

@@ -187,6 +187,7 @@ class SweepResult:
     due_soon: int = 0
     warnings: int = 0
     analyses: int = 0
+    backlog: int = 0  # cases the profile sent to the backlog register (registers.backlog)
 
     def as_dict(self) -> dict[str, int]:
         return self.__dict__.copy()
@@ -239,6 +240,9 @@ def sweep(*, at: datetime) -> SweepResult:
             Case.objects.filter(pk__in=[case.pk for case in batch]).update(
                 swept_version=F("version"))
         last = batch[-1].pk
+    from xinfang.registers.backlog import backlog_sweep
+
+    result.backlog = backlog_sweep(at=at)
     return result
 
 

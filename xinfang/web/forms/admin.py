@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "restore": _("恢复"),
     "checkpoint": _("审计清理检查点"),
     "checkpoint_file_started": _("启用检查点文件"),
+    "register_change": _("台账登记"),
 }
 
 

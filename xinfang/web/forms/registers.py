@@ -80,6 +80,18 @@ class ScreeningForm(PlainForm):
             *((str(u.pk), u.name) for u in handling_units(jurisdiction)),
         ]
         self.fields["screened_on"].initial = timezone.localdate()
+        self._villages = villages
+
+    def only_within(self, unit: Unit) -> None:
+        """A township (or village) records findings located in itself only."""
+        keep = {str(u.pk) for u in Unit.objects.filter(path__startswith=unit.path)}
+        keep |= {str(u.pk) for u in unit.ancestors() if u.level == Level.TOWNSHIP}
+        self.fields["township"].choices = [
+            c for c in self.fields["township"].choices if c[0] == "" or c[0] in keep]
+        self.fields["village"].choices = [("", _("—不填—"))] + [
+            (group, [v for v in options if v[0] in keep or unit.level == Level.TOWNSHIP])
+            for group, options in self._villages
+            if group in {name for key, name in self.fields["township"].choices if key}]
 
 
 def leaders_of(jurisdiction: Unit):
@@ -131,3 +143,39 @@ class RosterForm(PlainForm):
             ("", _("—请选择—")),
             *((str(u.pk), u.name) for u in units),
         ]
+
+
+class TriState(forms.TypedChoiceField):
+    """是 / 否 / 未填 (a 三到位一处理 or 是否稳定 cell): True, False or None."""
+
+    def __init__(self, label):
+        super().__init__(label=label, required=False, empty_value=None,
+                         choices=[("", _("—未填—")), ("yes", _("是")), ("no", _("否"))],
+                         coerce=lambda v: {"yes": True, "no": False}.get(v))
+
+    def prepare_value(self, value):
+        return {True: "yes", False: "no"}.get(value, "")
+
+
+class KeepForm(PlainForm):
+    """The columns the keeper of a register line updates as the matter is dealt with."""
+
+    solved = TriState(_("诉求合理的是否解决到位"))
+    guided = TriState(_("诉求无理的是否思想引导到位"))
+    assisted = TriState(_("生活困难的是否帮扶救助到位"))
+    dealt_by_law = TriState(_("行为违法的是否依法处理"))
+    stable = TriState(_("是否稳定"))
+    note = text(_("备注"), required=False, rows=2, max_length=2000)
+
+    FIELDS = ("solved", "guided", "assisted", "dealt_by_law", "stable", "note")
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, prefix="k", **kw)
+
+
+class ResolveForm(PlainForm):
+    outcome = text(_("化解结果"), rows=3, max_length=2000)
+    stable = TriState(_("是否稳定"))
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, prefix="v", **kw)

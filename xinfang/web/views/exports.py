@@ -6,7 +6,7 @@ membership reveal."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +39,33 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
         return redirect(f"{back}?{params.urlencode()}" if params else back)
     today = timezone.localdate().isoformat()
     response = FileResponse(out, as_attachment=True, filename=f"信访事项台账-{today}.xlsx",
+                            content_type=XLSX_CONTENT_TYPE)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@membership_required
+def register_export(request: HttpRequest, code: str) -> HttpResponse:
+    """The register ledgers' (L1, L2) export with identities in clear, as ``ledger_export``."""
+    from xinfang.ledgers.exports import LEDGER_TITLES, ledger_file
+    from xinfang.ledgers.sources import filters_of, ledger_rows
+
+    pages = {"l1": "web:screening", "l2": "web:backlog", "l3": "web:roster"}
+    if code not in pages:
+        raise Http404
+    m = request.membership
+    params = QueryDict(request.POST.get("filters", "")[:4000])
+    try:
+        out = ledger_file(code, ledger_rows(code, m, params), by=m, ip=client_ip(request),
+                          filters=filters_of(code, params), via="web", unmasked=True,
+                          reason=request.POST.get("reason", ""))
+    except Refused as e:
+        messages.error(request, e.message)
+        back = reverse(pages[code])
+        return redirect(f"{back}?{params.urlencode()}" if params else back)
+    today = timezone.localdate().isoformat()
+    response = FileResponse(out, as_attachment=True, filename=f"{LEDGER_TITLES[code]}-{today}.xlsx",
                             content_type=XLSX_CONTENT_TYPE)
     response["Cache-Control"] = "no-store"
     return response

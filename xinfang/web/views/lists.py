@@ -15,6 +15,7 @@ from xinfang.cases.selectors import cases_for
 from xinfang.cases.statcache import cases_version
 from xinfang.ledgers.exports import REVEAL_ROLES
 from xinfang.ledgers.filters import filter_ledger
+from xinfang.registers.selectors import UNIT_KEEPERS as REGISTER_UNIT_KEEPERS
 from xinfang.replica import replica_reads
 from xinfang.reports.periods import KIND_LABELS, from_query
 from xinfang.rules.store import current_version, profile_of
@@ -87,7 +88,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
             "export_url": reverse("api:ledger-l0") + (f"?{export.urlencode()}" if export else ""),
             "not_exported": [str(form.fields[n].label) for n in skipped if n in form.fields],
             "flag_labels": FLAG_LABELS,
-            "registers": m.role in OFFICE_ROLES,
+            # the office's registers, and a unit's own lines in them (registers.selectors)
+            "registers": m.role in OFFICE_ROLES or m.role in REGISTER_UNIT_KEEPERS,
             # Only these roles may ever see a petitioner in clear in a ledger (exports.py).
             "unmasked_export": m.role in REVEAL_ROLES,
         },

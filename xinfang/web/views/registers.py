@@ -1,6 +1,8 @@
 """The three registers beside the case ledger (seed 001 附件1–3): screening findings (L1), backlog
-cases (L2) and the petition staff roster (L3). Each shows the acting membership's own
-jurisdiction only; writes go through ``xinfang.registers.services``."""
+cases (L2) and the petition staff roster (L3). Lines come through the registers' door
+(``xinfang.registers.selectors``): the office sees its jurisdiction's, a township (or another
+unit below) its own; writes go through ``xinfang.registers.services``. Each page exports its
+ledger with the page's filters (masked over the API; in clear with a reason by the office)."""
 
 from __future__ import annotations
 
@@ -21,33 +23,44 @@ from xinfang.cases.models import Assignment, CasePetitioner, Demand
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import Invalid
 from xinfang.cases.workflow import REGISTER_ROLES
+from xinfang.ledgers.exports import LEDGER_TITLES
+from xinfang.ledgers.filters import filter_backlog, filter_findings
 from xinfang.org.choices import Role
 from xinfang.org.models import Unit
 from xinfang.registers.models import (
     BacklogCase,
     BacklogProgress,
-    ScreeningFinding,
     StaffRosterEntry,
 )
+from xinfang.registers.selectors import backlog_for, findings_for, register_access, roster_for
 from xinfang.registers.services import (
     Finding,
     backlog_designate,
     backlog_progress,
+    backlog_resolve,
+    backlog_update,
     roster_upsert,
     screening_record,
     screening_to_case,
+    screening_update,
 )
 from xinfang.security.masking import mask_name, mask_phone
 
 from ..context import (
-    OFFICE_ROLES,
-    REGISTER_KEEPERS,
     jurisdiction_of,
     membership_required,
     page,
     refuse,
 )
-from ..forms.registers import BacklogForm, ProgressForm, RosterForm, ScreeningForm, handling_units
+from ..forms.registers import (
+    BacklogForm,
+    KeepForm,
+    ProgressForm,
+    ResolveForm,
+    RosterForm,
+    ScreeningForm,
+    handling_units,
+)
 from .lists import categories_of
 
 PAGE_SIZE = 50
@@ -55,19 +68,31 @@ BACKLOG_LEADERS = {Role.APPROVER, Role.CHIEF}
 
 
 def office_register(view):
-    """The registers are the petition office's books: its clerk, leaders and inspectors."""
+    """The registers are the petition office's books (its clerk, leaders and inspectors), and
+    each unit below keeps its own lines in them (``registers.selectors``)."""
 
     @membership_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         m = request.membership
-        home = jurisdiction_of(m)
-        if m.role not in OFFICE_ROLES or home is None:
-            return refuse(request, _("排查、积案和干部队伍台账由信访受理机关维护和查看。"))
-        request.home = home
+        access = register_access(m)
+        home = access.home if access and access.office else jurisdiction_of(m)
+        if access is None or home is None:
+            return refuse(
+                request, _("排查、积案和干部队伍台账由信访受理机关和责任单位维护和查看。"))
+        request.home, request.access = home, access
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _export(request, code: str) -> dict:
+    """The page's export: the API link with the page's filters, and in clear for the office."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    url = reverse(f"api:ledger-{code}") + (f"?{query.urlencode()}" if query else "")
+    return {"code": code, "export_url": url, "export_title": LEDGER_TITLES[code],
+            "unmasked_export": request.access.office and request.access.keeps}
 
 
 def own_units(home: Unit) -> QuerySet[Unit]:
@@ -88,7 +113,9 @@ def _errors_into(form, error: Refused) -> None:
 
 
 def _context(request, here: str, **extra) -> dict:
-    return {"here": here, "registers": True, "jurisdiction": request.home, **extra}
+    access = request.access
+    return {"here": here, "registers": True, "jurisdiction": request.home,
+            "own_unit": access.unit, "office": access.office, **extra}
 
 
 # -- L1 screening ---------------------------------------------------------------------------------
@@ -97,8 +124,8 @@ def _context(request, here: str, **extra) -> dict:
 @require_http_methods(["GET", "POST"])
 @office_register
 def screening(request: HttpRequest) -> HttpResponse:
-    m, home = request.membership, request.home
-    may_keep = m.role in REGISTER_KEEPERS
+    m, home, access = request.membership, request.home, request.access
+    may_keep = access.keeps
     if request.method == "POST" and not may_keep:
         return refuse(request, _("督查人员只能查看排查台账。"))
     form = None
@@ -108,6 +135,8 @@ def screening(request: HttpRequest) -> HttpResponse:
             jurisdiction=home,
             categories=categories_of(home),
         )
+        if not access.office:  # a township records its own findings only
+            form.only_within(access.unit)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -133,17 +162,11 @@ def screening(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("已记入排查台账。"))
             return redirect("web:screening")
     qs = (
-        ScreeningFinding.objects.filter(jurisdiction=home)
+        filter_findings(findings_for(m), request.GET)
         .select_related("township", "village", "responsible_unit", "case")
         .order_by("-screened_on", "-pk")
     )
     month = request.GET.get("month", "")
-    if month:
-        parts = month.split("-")
-        if len(parts) == 2 and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 12:
-            qs = qs.filter(month__year=int(parts[0]), month__month=int(parts[1]))
-        else:
-            qs = qs.none()
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
         {"f": f, "name": mask_name(f.person_name), "contact": mask_phone(f.contact)}
@@ -161,7 +184,9 @@ def screening(request: HttpRequest) -> HttpResponse:
             first=page_obj.start_index(),
             month=month,
             extra=f"month={month}" if month else "",
-            may_convert=m.role in REGISTER_ROLES,
+            may_convert=m.role in REGISTER_ROLES and access.office,
+            may_keep=may_keep,
+            **_export(request, "l1"),
         ),
         status=400 if form is not None and form.errors else 200,
     )
@@ -173,7 +198,9 @@ def screening_convert(request: HttpRequest, pk: int) -> HttpResponse:
     m = request.membership
     if m.role not in REGISTER_ROLES:
         return refuse(request, _("只有经办人可以把排查线索登记为信访件。"))
-    finding = get_object_or_404(ScreeningFinding, pk=pk, jurisdiction=request.home)
+    if not request.access.office:
+        return refuse(request, _("只有受理机关的经办人可以把排查线索登记为信访件。"))
+    finding = get_object_or_404(findings_for(m), pk=pk)
     try:
         case = screening_to_case(by=m, finding=finding)
     except Refused as e:
@@ -187,10 +214,9 @@ def screening_convert(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _backlog_rows(m, home) -> QuerySet[BacklogCase]:
-    visible = cases_for(m).filter(jurisdiction=home).values("pk")
     return (
-        BacklogCase.objects.filter(case__in=visible)
-        .select_related("case", "case__township", "case__village", "owner_leader")
+        backlog_for(m)
+        .select_related("case", "township", "village", "owner_leader", "responsible_unit")
         .prefetch_related(
             Prefetch(
                 "progress",
@@ -222,8 +248,8 @@ def _backlog_rows(m, home) -> QuerySet[BacklogCase]:
 @require_http_methods(["GET", "POST"])
 @office_register
 def backlog(request: HttpRequest) -> HttpResponse:
-    m, home = request.membership, request.home
-    may_designate = m.role in BACKLOG_LEADERS
+    m, home, access = request.membership, request.home, request.access
+    may_designate = m.role in BACKLOG_LEADERS and access.office
     if request.method == "POST" and not may_designate:
         return refuse(request, _("积案认定须由分管领导或主要领导办理。"))
     form = BacklogForm(request.POST or None, jurisdiction=home) if may_designate else None
@@ -247,16 +273,27 @@ def backlog(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("%(number)s已列为积案。") % {"number": case.number})
                 return redirect("web:backlog")
-    page_obj = Paginator(_backlog_rows(m, home), PAGE_SIZE).get_page(request.GET.get("page"))
+    lines = filter_backlog(_backlog_rows(m, home), request.GET)
+    page_obj = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     for b in page_obj.object_list:
         case = b.case
+        if case is not None:
+            petitioner = "、".join(mask_name(lk.petitioner.name) for lk in case.main_links)
+            units = "、".join(a.unit.name for a in case.lead_assignments)
+        else:
+            petitioner, units = mask_name(b.person_name), ""
         rows.append(
             {
                 "b": b,
-                "petitioner": "、".join(mask_name(lk.petitioner.name) for lk in case.main_links),
-                "categories": "、".join(dict.fromkeys(d.category for d in case.demand_list)),
-                "units": "、".join(a.unit.name for a in case.lead_assignments),
+                "petitioner": petitioner,
+                "categories": b.category,
+                "units": b.responsible_unit.name if b.responsible_unit else (
+                    b.responsible_unit_text or units),
+                "leader": (b.owner_leader.full_name or b.owner_leader.username)
+                if b.owner_leader else b.owner_leader_text,
+                "locality": b.locality_text or "".join(
+                    u.name for u in (b.township, b.village) if u is not None),
                 "progress_form": ProgressForm(auto_id=f"id_bp{b.pk}_%s"),
             }
         )
@@ -270,7 +307,9 @@ def backlog(request: HttpRequest) -> HttpResponse:
             page_obj=page_obj,
             rows=rows,
             first=page_obj.start_index(),
-            may_progress=m.role in REGISTER_KEEPERS,
+            may_progress=access.keeps,
+            resolved=request.GET.get("resolved", ""),
+            **_export(request, "l2"),
         ),
         status=400 if form is not None and form.errors else 200,
     )
@@ -280,7 +319,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
 @office_register
 def backlog_add_progress(request: HttpRequest, pk: int) -> HttpResponse:
     m = request.membership
-    if m.role not in REGISTER_KEEPERS:
+    if not request.access.keeps:
         return refuse(request, _("督查人员只能查看积案台账。"))
     entry = get_object_or_404(_backlog_rows(m, request.home), pk=pk)
     form = ProgressForm(request.POST)
@@ -292,7 +331,8 @@ def backlog_add_progress(request: HttpRequest, pk: int) -> HttpResponse:
     except Refused as e:
         messages.error(request, e.message)
     else:
-        messages.success(request, _("已记录%(number)s的化解进展。") % {"number": entry.case.number})
+        messages.success(request, _("已记录%(number)s的化解进展。") % {
+            "number": entry.case.number if entry.case else f"#{entry.pk}"})
     return redirect(reverse("web:backlog") + f"#backlog-{entry.pk}")
 
 
@@ -302,14 +342,15 @@ def backlog_add_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @office_register
 def roster(request: HttpRequest) -> HttpResponse:
-    m, home = request.membership, request.home
-    may_keep = m.role in REGISTER_KEEPERS
+    m, home, access = request.membership, request.home, request.access
+    may_keep = access.keeps
     if request.method == "POST" and not may_keep:
         return refuse(request, _("督查人员只能查看干部队伍台账。"))
-    units = own_units(home)
+    units = own_units(home) if access.office else Unit.objects.filter(pk=access.unit.pk)
     form = None
     if may_keep:
-        choices = handling_units(home).filter(pk__in=units.values("pk"))
+        choices = (handling_units(home).filter(pk__in=units.values("pk")) if access.office
+                   else units)
         initial = {}
         raw = request.GET.get("unit", "")
         if request.method == "GET" and raw.isdigit():
@@ -330,13 +371,86 @@ def roster(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("已更新%(unit)s的信访干部信息。") % {"unit": d["unit"]})
             return redirect("web:roster")
     entries = (
-        StaffRosterEntry.objects.filter(unit__in=units)
+        roster_for(m).filter(unit__in=units)
         .select_related("unit")
         .order_by("unit__level", "unit__kind", "unit__name")
     )
     return page(
         request,
         "web/roster.html",
-        _context(request, "roster", form=form, entries=list(entries)),
+        _context(request, "roster", form=form, entries=list(entries), **_export(request, "l3")),
         status=400 if form is not None and form.errors else 200,
     )
+
+
+# -- keeping a line: 三到位一处理, 是否稳定, 备注; resolving a backlog line ------------
+
+
+def _keep_initial(row) -> dict:
+    return {k: getattr(row, k) for k in KeepForm.FIELDS}
+
+
+@require_http_methods(["GET", "POST"])
+@office_register
+def screening_keep(request: HttpRequest, pk: int) -> HttpResponse:
+    m = request.membership
+    row = get_object_or_404(findings_for(m).select_related("township", "village"), pk=pk)
+    if not request.access.keeps:
+        return refuse(request, _("督查人员只能查看排查台账。"))
+    form = KeepForm(request.POST if request.method == "POST" else None,
+                    initial=_keep_initial(row))
+    if request.method == "POST" and form.is_valid():
+        try:
+            screening_update(by=m, finding=row,
+                             changes={k: form.cleaned_data[k] for k in KeepForm.FIELDS})
+        except Refused as e:
+            _errors_into(form, e)
+        else:
+            messages.success(request, _("已更新这条排查线索。"))
+            return redirect(reverse("web:screening") + f"#finding-{row.pk}")
+    return page(request, "web/register_keep.html",
+                _context(request, "screening", form=form, row=row, what="screening",
+                         name=mask_name(row.person_name)),
+                status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@office_register
+def backlog_keep(request: HttpRequest, pk: int) -> HttpResponse:
+    m, access = request.membership, request.access
+    row = get_object_or_404(_backlog_rows(m, request.home), pk=pk)
+    if not access.keeps:
+        return refuse(request, _("督查人员只能查看积案台账。"))
+    may_resolve = access.office and m.role in BACKLOG_LEADERS and row.resolved_at is None
+    resolving = request.method == "POST" and "v-outcome" in request.POST
+    form = KeepForm(request.POST if request.method == "POST" and not resolving else None,
+                    initial=_keep_initial(row))
+    resolve = ResolveForm(request.POST if resolving else None) if may_resolve else None
+    if resolving:
+        if resolve is None:
+            return refuse(request, _("积案化解须由受理机关的分管或主要领导确认。"))
+        if resolve.is_valid():
+            try:
+                backlog_resolve(by=m, backlog=row, outcome=resolve.cleaned_data["outcome"],
+                                stable=resolve.cleaned_data["stable"])
+            except Refused as e:
+                _errors_into(resolve, e)
+            else:
+                messages.success(request, _("已确认积案化解。"))
+                return redirect(reverse("web:backlog") + f"#backlog-{row.pk}")
+    elif request.method == "POST" and form.is_valid():
+        try:
+            backlog_update(by=m, backlog=row,
+                           changes={k: form.cleaned_data[k] for k in KeepForm.FIELDS})
+        except Refused as e:
+            _errors_into(form, e)
+        else:
+            messages.success(request, _("已更新这条积案。"))
+            return redirect(reverse("web:backlog") + f"#backlog-{row.pk}")
+    failed = form.errors or (resolve is not None and resolve.errors)
+    name = ("、".join(mask_name(lk.petitioner.name) for lk in row.case.main_links)
+            if row.case else mask_name(row.person_name))
+    return page(request, "web/register_keep.html",
+                _context(request, "backlog", form=form, resolve=resolve, row=row,
+                         what="backlog", name=name),
+                status=400 if failed else 200)

@@ -1,5 +1,12 @@
-"""``xinfang export_ledger l0 --as USERNAME OUT.xlsx`` — the L0 case ledger from the command line,
-as that user would get it from the API: the same permission door, masking and audit entry.
+"""``xinfang export_ledger {l0,l1,l2,l3} --as USERNAME OUT.xlsx [filters]`` — a ledger from the
+command line, as that user would get it from the API: the same permission door, filters, masking
+and audit entry. The choices are ``xinfang.ledgers.exports.LEDGERS``; a ledger added there (and
+to ``sources.SOURCES``) is offered here.
+
+Filters: L0 takes the ledger page's (--state, --kind, --channel, --township, --overdue,
+--search, --category, --received-from/--received-to); L1 --month YYYY-MM, --township, --category,
+--from/--to; L2 --township, --category, --resolved true|false, --from/--to; L3 none.
+Large exports print their progress on stderr.
 
 Masked by default; ``--unmasked --reason "…"`` asks for names, addresses and phones in clear
 where that membership may reveal them, and the reason goes into the audit entry. The workbook is
@@ -13,31 +20,52 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from xinfang.api.filters import applied_filters
 from xinfang.api.membership import membership_of
 from xinfang.cases.errors import Refused
-from xinfang.cases.selectors import cases_for
-from xinfang.ledgers.exports import write_ledger_l0
-from xinfang.ledgers.filters import filter_ledger
+from xinfang.ledgers.exports import LEDGER_TITLES, LEDGERS
+from xinfang.ledgers.sources import filters_of, ledger_rows
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import User
 from xinfang.reports.l4 import write_ledger_l4
 
-LEDGERS = {"l0": write_ledger_l0, "l4": write_ledger_l4}
+LIST_OPTIONS = ("state", "kind", "channel", "township", "category")
+ONE_OPTIONS = {"overdue": "overdue", "search": "search", "received_from": "received_from",
+               "received_to": "received_to", "month": "month", "date_from": "from",
+               "date_to": "to", "resolved": "resolved"}
+PROGRESS_FROM = 10_000  # rows: below this an export is quick and says nothing until done
+
+
+def _l4(out, cases, *, progress=None, **kw):
+    """L4, the provincial weekly table (xinfang.reports): the L0 rows' cases, provincial only."""
+    return write_ledger_l4(out, cases, **kw)
+
+
+WRITERS = {**LEDGERS, "l4": _l4}
+TITLES = {**LEDGER_TITLES, "l4": "L4 省级交办件周报表"}
+ROWS_OF = {"l4": "l0"}  # L4 reads the cases the L0 filters select
 
 
 class Command(BaseCommand):
-    help = "导出台账（L0 信访事项台账），按指定用户的权限范围取数、脱敏并记入审计。"
+    help = ("导出台账（L0 信访事项台账、L1 排查台账、L2 积案台账、L3 干部队伍统计表），"
+            "按指定用户的权限范围取数、脱敏并记入审计。")
 
     def add_arguments(self, parser):
-        parser.add_argument("ledger", choices=sorted(LEDGERS), help="台账：l0")
+        parser.add_argument("ledger", choices=list(WRITERS), help="台账：" + "，".join(
+            f"{code} {title}" for code, title in TITLES.items()))
         parser.add_argument("out", help="输出的 .xlsx 文件")
         parser.add_argument("--as", dest="username", required=True, help="以该用户的身份导出")
         parser.add_argument("--membership", type=int, help="任职编号（默认：第一个有效任职）")
-        for name in ("state", "kind", "channel", "township"):
+        for name in LIST_OPTIONS:
             parser.add_argument(f"--{name}", action="append", default=[])
         parser.add_argument("--overdue", choices=["true", "false"])
         parser.add_argument("--search")
+        parser.add_argument("--received-from", help="L0：信访时间起 YYYY-MM-DD")
+        parser.add_argument("--received-to", help="L0：信访时间止 YYYY-MM-DD")
+        parser.add_argument("--month", help="L1：排查月份 YYYY-MM")
+        parser.add_argument("--from", dest="date_from",
+                            help="L1 排查时间 / L2 初访时间起 YYYY-MM-DD")
+        parser.add_argument("--to", dest="date_to", help="L1 排查时间 / L2 初访时间止 YYYY-MM-DD")
+        parser.add_argument("--resolved", choices=["true", "false"], help="L2：已化解 / 未化解")
         parser.add_argument("--unmasked", action="store_true",
                             help="不脱敏导出（须同时以 --reason 说明理由，记入审计）")
         parser.add_argument("--reason", default="", help="不脱敏导出的理由")
@@ -52,19 +80,20 @@ class Command(BaseCommand):
             raise CommandError(f"{user.username}没有{which}有效任职。")
         if membership.role in ADMIN_ROLES:
             raise CommandError("系统管理员、安全管理员和审计管理员不能导出信访件（三员分立）。")
-        params = {name: options[name] for name in ("state", "kind", "channel", "township")}
-        params["overdue"] = options["overdue"]
-        params["search"] = options["search"]
+        params = {name: options[name] for name in LIST_OPTIONS}
+        params.update({key: options[option] for option, key in ONE_OPTIONS.items()
+                       if options[option] is not None})
         if options["reason"] and not options["unmasked"]:
             raise CommandError("--reason 只用于 --unmasked（不脱敏导出）。")
-        qs = filter_ledger(cases_for(membership), params, by=membership)
+        code = options["ledger"]
+        qs = ledger_rows(ROWS_OF.get(code, code), membership, params)
         out = Path(options["out"])
         fd, partial = tempfile.mkstemp(dir=out.parent or ".", prefix=".export-", suffix=".xlsx")
         os.close(fd)
         try:
-            done = LEDGERS[options["ledger"]](
-                partial, qs, by=membership, filters=applied_filters(params), via="cli",
-                unmasked=options["unmasked"], reason=options["reason"])
+            done = WRITERS[code](
+                partial, qs, by=membership, filters=filters_of(code, params), via="cli",
+                unmasked=options["unmasked"], reason=options["reason"], progress=self.progress)
             os.replace(partial, out)
         except Refused as e:
             raise CommandError(f"--{e.field or 'unmasked'}：{e.message}") from e
@@ -72,4 +101,10 @@ class Command(BaseCommand):
             if os.path.exists(partial):
                 os.unlink(partial)
         masked = "未脱敏" if options["unmasked"] else "已脱敏"
-        self.stdout.write(f"已导出 {done.rows} 件（{masked}，{membership}）到 {out}")
+        what = "件" if code in ("l0", "l4") else "行"
+        self.stdout.write(f"已导出{TITLES[code]} {done.rows} {what}"
+                          f"（{masked}，{membership}）到 {out}")
+
+    def progress(self, done: int, total: int) -> None:
+        if total >= PROGRESS_FROM:
+            self.stderr.write(f"已写入 {done}/{total} 行")

@@ -1,0 +1,120 @@
+"""Cases the profile sends to the backlog register (积案台账, seed 001 二(三)) by themselves.
+
+A profile whose ``registers`` section has a ``backlog`` register sends a case there when
+- it is a repeat petition owned by a leader (领导包案的重复访): at the transition that names the
+  leader (``set_leader_owner``), or at the next sweep when the case becomes a repeat afterwards;
+- it is still open one register ``period`` (week, month, quarter, year) after acceptance
+  (逾期未化解): at the first sweep after that instant. Without a ``period`` only the first rule
+  acts.
+
+Both are idempotent: a case enters once (the register's one-to-one link); two sweeps at once, or a
+sweep beside the transition, make one line — the loser's insert is dropped in its savepoint. The
+line takes its L2 columns from the case (``services.case_columns``) and its 包案人 from the case's
+leader owner; the office completes 积案原因, 一案一策 and the rest on the register page. """
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from xinfang.cases import choices as c
+from xinfang.cases.models import Case
+from xinfang.cases.services.base import append_event
+from xinfang.rules.models import ProfileVersion
+from xinfang.rules.store import profile_of
+
+from .models import BacklogCase
+
+REASONS = {
+    BacklogCase.Entry.LEADER_REPEAT: "领导包案的重复访（第{n}次信访）",
+    BacklogCase.Entry.UNSETTLED: "受理后逾{period}仍未化解",
+}
+PERIOD_LABELS = {"week": "一周", "month": "一个月", "quarter": "一个季度", "year": "一年"}
+BATCH = 500
+
+
+def backlog_rule(profile):
+    return next((r for r in profile.registers if r.name == "backlog"), None)
+
+
+def period_before(at: datetime, period: str) -> datetime:
+    """The instant one ``period`` before ``at`` (calendar months, the last day kept in range)."""
+    if period == "week":
+        return at - timedelta(days=7)
+    months = {"month": 1, "quarter": 3, "year": 12}[period]
+    local = timezone.localtime(at)
+    total = local.year * 12 + local.month - 1 - months
+    year, month = divmod(total, 12)
+    day = min(local.day, calendar.monthrange(year, month + 1)[1])
+    return local.replace(year=year, month=month + 1, day=day)
+
+
+def backlog_enter(*, case: Case, entry: str, at: datetime,
+                  event: bool = True) -> BacklogCase | None:
+    """Put ``case`` on the backlog register as ``entry`` unless it is there already."""
+    from .services import case_columns
+
+    if BacklogCase.objects.filter(case_id=case.pk).exists():
+        return None
+    period = ""
+    rule = backlog_rule(profile_of(case.profile))
+    if rule is not None and rule.period:
+        period = PERIOD_LABELS.get(rule.period, rule.period)
+    reason = REASONS[entry].format(n=case.repeat_count + 1, period=period)
+    try:
+        with transaction.atomic():
+            line = BacklogCase.objects.create(
+                **case_columns(case), entry=entry, reason=reason,
+                owner_leader_id=case.leader_owner_id, designated_at=at)
+    except IntegrityError:
+        return None  # entered meanwhile by a concurrent sweep or transition
+    if event:
+        append_event(case=case, type="backlog_entered", by=None, at=at,
+                     payload={"entry": entry, "reason": reason})
+    return line
+
+
+def on_leader_owner(*, case: Case, at: datetime) -> bool:
+    """From the ``set_leader_owner`` effect: a repeat petition now owned by a leader enters the
+    register now, when its profile keeps one. The transition's own event records it."""
+    if case.leader_owner_id is None or not case.repeat_count:
+        return False
+    if backlog_rule(profile_of(case.profile)) is None:
+        return False
+    return backlog_enter(case=case, entry=BacklogCase.Entry.LEADER_REPEAT, at=at,
+                         event=False) is not None
+
+
+def backlog_sweep(*, at: datetime) -> int:
+    """Every open case the profile sends to the backlog register and that is not there yet."""
+    rules = {}
+    for version in ProfileVersion.objects.all():
+        rule = backlog_rule(profile_of(version))
+        if rule is not None:
+            rules[version.pk] = rule
+    if not rules:
+        return 0
+    missing = ~Exists(BacklogCase.objects.filter(case=OuterRef("pk")))
+    open_cases = Case.objects.filter(missing, state__in=c.OPEN_STATES, profile_id__in=list(rules))
+    entered = 0
+    groups = [(BacklogCase.Entry.LEADER_REPEAT,
+               open_cases.filter(leader_owner__isnull=False, repeat_count__gt=0))]
+    for period in sorted({r.period for r in rules.values() if r.period}):
+        versions = [pk for pk, r in rules.items() if r.period == period]
+        groups.append((BacklogCase.Entry.UNSETTLED, open_cases.filter(
+            profile_id__in=versions, accepted_at__lt=period_before(at, period))))
+    for entry, qs in groups:
+        last = 0
+        while batch := list(qs.filter(pk__gt=last).select_related("profile")
+                            .order_by("pk")[:BATCH]):
+            last = batch[-1].pk
+            for case in batch:
+                with transaction.atomic():
+                    # under the case's lock, as a transition appends to its history
+                    list(Case.objects.select_for_update().filter(pk=case.pk).values_list("pk"))
+                    entered += backlog_enter(case=case, entry=entry, at=at) is not None
+    return entered

@@ -1,0 +1,105 @@
+"""Who sees and who keeps which register lines — the permission door of the three registers.
+
+- The petition office of a jurisdiction (clerk, approver, chief; inspectors read only) sees every
+  line of its jurisdiction and keeps (edits) all of them.
+- A unit below it keeps its own lines: a township (or village) the screening findings located in
+  it (L1), the responsible unit its backlog lines (L2), every unit its own roster line (L3). It
+  sees nothing of another unit's lines.
+- Everyone else sees nothing.
+
+A backlog line tied to a case is seen only by whom ``cases_for`` lets see that case, as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from xinfang.cases.selectors import cases_for
+from xinfang.org.choices import Role
+from xinfang.org.models import Membership, Unit
+
+from .models import BacklogCase, ScreeningFinding, StaffRosterEntry
+
+OFFICE_READERS = frozenset({Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR})
+OFFICE_KEEPERS = frozenset({Role.CLERK, Role.APPROVER, Role.CHIEF})
+UNIT_KEEPERS = frozenset({Role.UNIT_HANDLER, Role.PROXY_AGENT, Role.LINE_HEAD})
+
+
+@dataclass(frozen=True)
+class RegisterAccess:
+    """What ``by`` may do with the registers: ``home`` is the jurisdiction of an office member
+    (None for a unit below), ``unit`` the unit keeping its own lines (None for an office)."""
+
+    by: Membership
+    home: Unit | None
+    unit: Unit | None
+    keeps: bool
+
+    @property
+    def office(self) -> bool:
+        return self.home is not None
+
+
+def register_access(by: Membership | None) -> RegisterAccess | None:
+    if by is None or not by.is_active:
+        return None
+    if by.role in OFFICE_READERS:
+        home = by.unit if by.unit.profile_code else by.unit.jurisdiction()
+        if home is None:
+            return None
+        from xinfang.cases.models import Case
+        from xinfang.cases.services.base import is_office_of
+
+        if not is_office_of(by.unit, Case(jurisdiction=home)):
+            return None
+        return RegisterAccess(by, home, None, by.role in OFFICE_KEEPERS)
+    if by.role in UNIT_KEEPERS:
+        return RegisterAccess(by, None, by.unit, True)
+    return None
+
+
+def _under(field: str, unit: Unit) -> Q:
+    return Q(**{f"{field}__path__startswith": unit.path})
+
+
+def findings_for(by: Membership | None) -> QuerySet[ScreeningFinding]:
+    access = register_access(by)
+    qs = ScreeningFinding.objects.all()
+    if access is None:
+        return qs.none()
+    if access.office:
+        return qs.filter(jurisdiction=access.home)
+    return qs.filter(_under("township", access.unit) | Q(village=access.unit))
+
+
+def backlog_for(by: Membership | None) -> QuerySet[BacklogCase]:
+    access = register_access(by)
+    qs = BacklogCase.objects.all()
+    if access is None:
+        return qs.none()
+    visible = Q(case__isnull=True) | Q(case__in=cases_for(by).values("pk"))
+    if access.office:
+        return qs.filter(visible, jurisdiction=access.home)
+    return qs.filter(visible, _under("responsible_unit", access.unit))
+
+
+def roster_for(by: Membership | None) -> QuerySet[StaffRosterEntry]:
+    access = register_access(by)
+    qs = StaffRosterEntry.objects.all()
+    if access is None:
+        return qs.none()
+    if access.office:
+        return qs.filter(_under("unit", access.home))
+    return qs.filter(unit=access.unit)
+
+
+def may_keep_finding(by: Membership, finding: ScreeningFinding) -> bool:
+    access = register_access(by)
+    return bool(access and access.keeps and findings_for(by).filter(pk=finding.pk).exists())
+
+
+def may_keep_backlog(by: Membership, backlog: BacklogCase) -> bool:
+    access = register_access(by)
+    return bool(access and access.keeps and backlog_for(by).filter(pk=backlog.pk).exists())
