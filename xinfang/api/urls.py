@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
 from xinfang.documents import api as documents
+from xinfang.jobs import api as jobs
 
 from . import views
 
@@ -24,6 +25,9 @@ urlpatterns = [
     path("cases/<int:pk>/documents/<str:code>/<str:fmt>/", documents.DocumentFile.as_view(),
          name="case-document-file"),
     path("ledgers/l0.xlsx", views.LedgerL0.as_view(), name="ledger-l0"),
+    path("jobs/", jobs.JobList.as_view(), name="job-list"),
+    path("jobs/<int:pk>/", jobs.JobDetail.as_view(), name="job-detail"),
+    path("jobs/<int:pk>/file", jobs.JobFile.as_view(), name="job-file"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
          name="schema"),
 ]

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from xinfang.documents.hooks import after_transition as documents_after_transition
 from xinfang.org.models import Membership
 from xinfang.rules.engine import apply_event
 from xinfang.security.models import Recusal
@@ -103,6 +104,7 @@ def perform(
             to_state=after,
             payload=ctx.payload,
         )
+        documents_after_transition(name, case=locked, by=by, at=at, params=params)
         return locked
 
 

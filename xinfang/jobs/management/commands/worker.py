@@ -1,0 +1,56 @@
+"""``xinfang worker``: run background tasks (django-tasks, database backend) and the schedule.
+
+    xinfang worker                  # until Ctrl-C / SIGTERM; a running task is let finish
+    xinfang worker --once           # run what is queued (and what the schedule claims), then exit
+    xinfang worker --interval 2     # seconds between polls of an empty queue
+
+Several workers may run at once, on one machine or several (PostgreSQL): each task runs once,
+each scheduled period runs once."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.management.base import BaseCommand, CommandError
+
+from xinfang.jobs.registry import periodic
+from xinfang.jobs.services import worker_beat
+from xinfang.jobs.worker import Loop
+
+
+class Command(BaseCommand):
+    help = "后台任务进程：执行导出、导入、案卷、PDF 转换等任务，并按计划运行督办扫描等定时任务。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="执行完队列中的任务后退出")
+        parser.add_argument("--interval", type=float, default=1.0, help="队列为空时的轮询间隔（秒）")
+        parser.add_argument("--worker-id", help="本进程的标识（默认随机生成，须各不相同）")
+        parser.add_argument("--queue", default="default", help="处理的队列，逗号分隔")
+        parser.add_argument("--no-schedule", action="store_true", help="不运行定时任务")
+
+    def handle(self, *args, once, interval, worker_id, queue, no_schedule, **options):
+        if interval < 0:
+            raise CommandError(f"--interval 不能为负数，收到 {interval:g}")
+        if worker_id is not None and not 0 < len(worker_id) <= 64:
+            raise CommandError("--worker-id 须为 1–64 个字符")
+        level = logging.INFO if options["verbosity"] >= 1 else logging.WARNING
+        for name in ("xinfang.jobs", "django_tasks_db", "django_tasks"):
+            logger = logging.getLogger(name)
+            logger.setLevel(level)
+            if not logger.handlers:
+                logger.addHandler(logging.StreamHandler(self.stdout))
+        loop = Loop(
+            worker_id=worker_id, queues=queue.split(","), interval=interval,
+            schedule=not no_schedule,
+        )  # fmt: skip
+        jobs = ", ".join(f"{n} 每 {i:g} 秒" for n, (_p, i) in periodic().items()) or "无"
+        self.stdout.write(f"后台任务进程 {loop.worker_id} 已启动；定时任务：{jobs}")
+        self.stdout.flush()
+        if once:
+            ran = loop.drain()
+            worker_beat(worker_id=loop.worker_id, started_at=loop.started_at, stopped=True)
+            self.stdout.write(f"已执行 {ran} 个任务")
+            return
+        loop.install_signals()
+        loop.forever()
+        self.stdout.write(f"后台任务进程 {loop.worker_id} 已停止（共执行 {loop.tasks_run} 个任务）")
