@@ -43,7 +43,8 @@ def test_the_acceptance_notice_converts_to_an_a4_pdf_with_its_chinese_text(jiana
         ["pdftotext", str(path), "-"], capture_output=True, check=True, timeout=60
     ).stdout.decode("utf-8")
     compact = "".join(text.split())
-    # (the case number wraps inside its narrow cell, so it is found through the query-code line)
+    # The case number stays on one line of its cell (it wrapped in a 30 mm cell before).
+    assert any(case.number == "".join(line.split()) for line in text.splitlines()), text[:400]
     for words in ("信访事项受理告知书", "张三明", "信访人意见", f"查询码：{case.query_code}"):
         assert "".join(words.split()) in compact, words
     info = subprocess.run(
