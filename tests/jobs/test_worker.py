@@ -110,6 +110,8 @@ def test_an_archive_of_a_case_i_may_not_see_fails_without_saying_more(jianan):
     ok.refresh_from_db()
     assert ok.status == Job.Status.DONE and bytes(ok.content)[:2] == b"PK"
     assert ok.filename == f"{case.number}-案卷.zip"
+    assert AuditEntry.objects.filter(action="export", object_type="case",
+                                     object_id=str(case.pk)).count() == 1
 
 
 @override_settings(XINFANG_JOBS=JOBS)
@@ -149,6 +151,11 @@ def test_jobs_start_from_the_page_and_the_api_and_refuse_unknown_kinds(jianan):
         assert bad.status_code == 400 and "kind" in bad.json()
     assert client.post("/jobs/new/", {"kind": "pdf"}).status_code == 302
     assert Job.objects.count() == 2
+    # The ledger page and the case page carry the forms that start them.
+    assert 'id="export-l0-job"' in client.get("/ledger/?state=registered").content.decode()
+    case = register_in(jianan)
+    assert 'id="archive-job"' in client.get(f"/cases/{case.pk}/").content.decode()
+    assert "后台任务" in client.get("/jobs/").content.decode()
 
 
 SWEEP = {"sweep": ("xinfang.jobs.periodic.sweep", 300)}

@@ -14,6 +14,7 @@ import tempfile
 from django.http import QueryDict
 from django.utils import timezone
 
+from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import case_for, cases_for
@@ -75,6 +76,9 @@ def archive(*, params: dict, by: Membership | None, progress: Progress) -> Outpu
     progress(0, 1, "正在生成案卷")
     data = call_with_progress(archive_build, progress, case=case, by=by,
                               pdf=bool(params.get("pdf", True)))
+    # As the page's download does: the case file leaves the system.
+    audit_record(action=EXPORT, actor=by, object_type="case", object_id=case.pk,
+                 detail={"archive": True, "size": len(data), "via": "job"})
     progress(1, 1)
     return Output(f"{case.number}-案卷.zip", "application/zip", data)
 
