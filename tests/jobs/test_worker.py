@@ -206,3 +206,14 @@ def test_the_worker_command_runs_what_is_queued_once(jianan):
     job.refresh_from_db()
     assert job.status == Job.Status.DONE and job.worker_id == "cmd-1"
     assert WorkerBeat.objects.get(worker_id="cmd-1").stopped_at is not None
+
+
+def test_the_health_check_reads_the_heartbeat(transactional_db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="没有后台任务进程的心跳"):
+        call_command("worker", "--status", stdout=io.StringIO())
+    Loop(worker_id="health-1", interval=0).round()
+    out = io.StringIO()
+    call_command("worker", "--status", stdout=out)
+    assert "health-1" in out.getvalue()

@@ -3,6 +3,7 @@
     xinfang worker                  # until Ctrl-C / SIGTERM; a running task is let finish
     xinfang worker --once           # run what is queued (and what the schedule claims), then exit
     xinfang worker --interval 2     # seconds between polls of an empty queue
+    xinfang worker --status         # health check: workers seen in the last minute (exit 1 if none)
 
 Several workers may run at once, on one machine or several (PostgreSQL): each task runs once,
 each scheduled period runs once."""
@@ -27,8 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", help="本进程的标识（默认随机生成，须各不相同）")
         parser.add_argument("--queue", default="default", help="处理的队列，逗号分隔")
         parser.add_argument("--no-schedule", action="store_true", help="不运行定时任务")
+        parser.add_argument(
+            "--status", action="store_true",
+            help="健康检查：列出最近一分钟内有心跳的后台任务进程，没有则退出码为 1",
+        )
 
-    def handle(self, *args, once, interval, worker_id, queue, no_schedule, **options):
+    def handle(self, *args, once, interval, worker_id, queue, no_schedule, status, **options):
+        if status:
+            return self.status()
         if interval < 0:
             raise CommandError(f"--interval 不能为负数，收到 {interval:g}")
         if worker_id is not None and not 0 < len(worker_id) <= 64:
@@ -54,3 +61,18 @@ class Command(BaseCommand):
         loop.install_signals()
         loop.forever()
         self.stdout.write(f"后台任务进程 {loop.worker_id} 已停止（共执行 {loop.tasks_run} 个任务）")
+
+    def status(self) -> None:
+        from django.utils import timezone
+
+        from xinfang.jobs.models import Job
+        from xinfang.jobs.selectors import workers_alive
+
+        alive = workers_alive()
+        queued = Job.objects.filter(status=Job.Status.QUEUED).count()
+        for w in alive:
+            ago = (timezone.now() - w.seen_at).total_seconds()
+            self.stdout.write(f"  ✓ {w.worker_id}（{w.hostname} pid {w.pid}）{ago:.0f} 秒前心跳")
+        self.stdout.write(f"排队中的后台任务：{queued}")
+        if not alive:
+            raise CommandError("最近一分钟内没有后台任务进程的心跳：请运行 xinfang worker（或 make run）。")
