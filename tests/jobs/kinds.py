@@ -29,3 +29,9 @@ def mark(n: int) -> int:
     time.sleep(0.01)
     audit_record(action="test_mark", object_type="test", object_id=n)
     return n
+
+
+@task()
+def noop(n: int) -> int:
+    """Nothing but the queue's own cost (bench/bench_worker.py)."""
+    return n

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
@@ -19,6 +19,16 @@ from django_tasks_db.management.commands.db_worker import Worker
 from .services import Schedule, worker_beat
 
 log = logging.getLogger(__name__)
+
+
+def keep_connections() -> None:
+    """A worker is one long-lived process: keep its database connections between tasks
+    (``CONN_MAX_AGE = None``) instead of reconnecting for every one — on SQLite each close
+    checkpoints the WAL, ~30 ms here. A broken connection is still closed and reopened by
+    ``close_old_connections`` (``close_if_unusable_or_obsolete``)."""
+    for conn in connections.all():
+        conn.settings_dict["CONN_MAX_AGE"] = None
+        conn.close_at = None
 
 
 class Loop:

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from xinfang.jobs.registry import periodic
 from xinfang.jobs.services import worker_beat
-from xinfang.jobs.worker import Loop
+from xinfang.jobs.worker import Loop, keep_connections
 
 
 class Command(BaseCommand):
@@ -58,6 +58,7 @@ class Command(BaseCommand):
             worker_beat(worker_id=loop.worker_id, started_at=loop.started_at, stopped=True)
             self.stdout.write(f"已执行 {ran} 个任务")
             return
+        keep_connections()
         loop.install_signals()
         loop.forever()
         self.stdout.write(f"后台任务进程 {loop.worker_id} 已停止（共执行 {loop.tasks_run} 个任务）")
