@@ -49,8 +49,10 @@ def timed(fn) -> float:
 
 def floor(n: int) -> float:
     with connection.cursor() as cur:
-        cur.execute("CREATE TABLE IF NOT EXISTS bench_queue (id integer PRIMARY KEY, "
-                    "status varchar(10), result integer)")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS bench_queue (id integer PRIMARY KEY, "
+            "status varchar(10), result integer)"
+        )
         cur.execute("DELETE FROM bench_queue")
 
     def work():
@@ -58,10 +60,13 @@ def floor(n: int) -> float:
             for i in range(n):
                 cur.execute("INSERT INTO bench_queue (id, status) VALUES (%s, 'ready')", [i])
             for i in range(n):
-                cur.execute("UPDATE bench_queue SET status = 'running' WHERE id = %s "
-                            "AND status = 'ready'", [i])
-                cur.execute("UPDATE bench_queue SET status = 'done', result = %s WHERE id = %s",
-                            [i, i])
+                cur.execute(
+                    "UPDATE bench_queue SET status = 'running' WHERE id = %s AND status = 'ready'",
+                    [i],
+                )
+                cur.execute(
+                    "UPDATE bench_queue SET status = 'done', result = %s WHERE id = %s", [i, i]
+                )
 
     return timed(work)
 
@@ -85,8 +90,7 @@ def run(n: int, repeat: int) -> None:
     for _ in range(repeat):
         DBTaskResult.objects.all().delete()
         rows["enqueue"].append(timed(lambda: [noop.enqueue(i) for i in range(n)]))
-        rows["worker"].append(timed(lambda: Loop(schedule=False, interval=0,
-                                                 per_round=n).drain()))
+        rows["worker"].append(timed(lambda: Loop(schedule=False, interval=0, per_round=n).drain()))
         assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == n
         DBTaskResult.objects.all().delete()
         for i in range(n):
@@ -109,8 +113,10 @@ def run(n: int, repeat: int) -> None:
         assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == n
         rows["floor"].append(floor(n))
     base = statistics.median(rows["floor"]) / n * 1000
-    print(f"# {timezone.now():%Y-%m-%d} · {connection.vendor} · {platform.python_version()} · "
-          f"{os.cpu_count()} cores · {n} tasks × {repeat}")
+    print(
+        f"# {timezone.now():%Y-%m-%d} · {connection.vendor} · {platform.python_version()} · "
+        f"{os.cpu_count()} cores · {n} tasks × {repeat}"
+    )
     print(f"{'operation':<28}{'ms/task (median)':>18}{'× floor':>10}")
     for name, values in rows.items():
         per = statistics.median(values) / n * 1000

@@ -11,6 +11,8 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.cases.test_concurrency import run_in_threads
 from tests.documents.cases import walk
+from xinfang.cases.errors import Refused
+from xinfang.cases.models import CaseEvent
 from xinfang.cases.services import perform
 from xinfang.demo.org import build_jurisdiction
 from xinfang.documents.instruments import INSTRUMENTS, ISSUED_AT_STEP, issued_at_step
@@ -20,7 +22,6 @@ from xinfang.documents.services import document_issue
 from xinfang.documents.tasks import issue_at_step
 from xinfang.jobs.models import Job
 from xinfang.jobs.worker import Loop
-from xinfang.cases.models import CaseEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,8 +60,14 @@ def test_the_acceptance_notice_is_frozen_at_its_step_not_at_the_first_download()
     assert IssuedDocument.objects.filter(case=case, code="D7").count() == 1
     assert Rendition.objects.filter(document=d1, format="docx").count() == 3
     # Later steps change the case; D1 stays what it was at its step.
-    case = perform("submit_report", case=case, by=j.member("township"),
-                   expected_version=case.version, kind="initial", text="初步核实")
+    case = perform(
+        "submit_report",
+        case=case,
+        by=j.member("township"),
+        expected_version=case.version,
+        kind="initial",
+        text="初步核实",
+    )
     drain()
     assert IssuedDocument.objects.get(case=case, code="D1").case_version == d1.case_version
     assert IssuedDocument.objects.filter(case=case, code="D9-initial").count() == 1
@@ -76,13 +83,17 @@ def test_a_retried_or_doubled_task_issues_once_and_a_download_first_is_kept():
     # A download that wins the race freezes D2 first; the task then finds it frozen.
     first = document_issue(case=case, code="D2", by=clerk)
     for _ in range(3):  # a retry, a double enqueue
-        issue_at_step.enqueue(case_id=case.pk, codes=["D2"], membership_id=clerk.pk,
-                              at=first.issued_at.isoformat())
+        issue_at_step.enqueue(
+            case_id=case.pk, codes=["D2"], membership_id=clerk.pk, at=first.issued_at.isoformat()
+        )
     drain()
-    assert list(IssuedDocument.objects.filter(case=case, code="D2").values_list("pk", flat=True)) \
-        == [first.pk]
-    assert IssuedDocument.objects.filter(case=case).values("code").distinct().count() \
-        == IssuedDocument.objects.filter(case=case).count(), "one version per instrument"
+    assert list(
+        IssuedDocument.objects.filter(case=case, code="D2").values_list("pk", flat=True)
+    ) == [first.pk]
+    assert (
+        IssuedDocument.objects.filter(case=case).values("code").distinct().count()
+        == IssuedDocument.objects.filter(case=case).count()
+    ), "one version per instrument"
     assert DBTaskResult.objects.filter(status="FAILED").count() == 0
 
 
@@ -91,8 +102,9 @@ def test_two_workers_running_the_same_issue_task_twice_freeze_one_version():
     case = walk(j, until="record_delivery")
     township = j.member("township")
     for _ in range(4):
-        issue_at_step.enqueue(case_id=case.pk, codes=["D3"], membership_id=township.pk,
-                              at=timezone.now().isoformat())
+        issue_at_step.enqueue(
+            case_id=case.pk, codes=["D3"], membership_id=township.pk, at=timezone.now().isoformat()
+        )
     errors = run_in_threads(
         lambda i: Loop(worker_id=f"w{i}", schedule=False, interval=0).drain(), 2
     )
@@ -104,17 +116,25 @@ def test_a_step_rolled_back_queues_nothing():
     j = build_jurisdiction()
     case = walk(j, until="sign_off")
     before = issue_tasks().count()
-    with pytest.raises(Exception):
-        perform("assign", case=case, by=j.member("clerk"), expected_version=case.version,
-                lead=None, receiver_name="", responsible_person="")
+    with pytest.raises(Refused):  # Invalid is a Refused
+        perform(
+            "assign",
+            case=case,
+            by=j.member("clerk"),
+            expected_version=case.version,
+            lead=None,
+            receiver_name="",
+            responsible_person="",
+        )
     assert issue_tasks().count() == before
 
 
 def test_a_step_the_case_no_longer_qualifies_for_is_skipped_with_its_reason():
     j = build_jurisdiction()
     case = walk(j, until="sign_off")
-    issue_at_step.enqueue(case_id=case.pk, codes=["D9-closing"], membership_id=None,
-                          at=timezone.now().isoformat())
+    issue_at_step.enqueue(
+        case_id=case.pk, codes=["D9-closing"], membership_id=None, at=timezone.now().isoformat()
+    )
     drain()
     result = issue_tasks().get().return_value
     assert result["D9-closing"].startswith("skipped") and "销号" in result["D9-closing"]

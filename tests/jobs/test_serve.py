@@ -21,16 +21,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _env(var: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CI"}}
-    env.update(DJANGO_SETTINGS_MODULE="xinfang.settings.local", XINFANG_VAR_DIR=str(var),
-               XINFANG_DEBUG="0", XINFANG_SECRET_KEY="serve-test-only", PYTHONUNBUFFERED="1")
+    env.update(
+        DJANGO_SETTINGS_MODULE="xinfang.settings.local",
+        XINFANG_VAR_DIR=str(var),
+        XINFANG_DEBUG="0",
+        XINFANG_SECRET_KEY="serve-test-only",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
 @pytest.fixture(scope="module")
 def var(tmp_path_factory) -> Path:
     var = tmp_path_factory.mktemp("serve-var")
-    subprocess.run([sys.executable, "-m", "xinfang.cli", "migrate", "--noinput", "-v", "0"],
-                   env=_env(var), cwd=ROOT, check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "xinfang.cli", "migrate", "--noinput", "-v", "0"],
+        env=_env(var),
+        cwd=ROOT,
+        check=True,
+        timeout=300,
+    )
     return var
 
 
@@ -55,9 +65,14 @@ def _start(var: Path, log: Path):
     port = _port()
     out = log.open("wb")
     # Its own process group, as a terminal's foreground job is: Ctrl-C signals the whole group.
-    proc = subprocess.Popen([sys.executable, "-m", "xinfang.cli", "serve", f"127.0.0.1:{port}"],
-                            env=_env(var), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xinfang.cli", "serve", f"127.0.0.1:{port}"],
+        env=_env(var),
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     pids = None
     served = worker = False

@@ -104,14 +104,19 @@ def test_an_archive_of_a_case_i_may_not_see_fails_without_saying_more(jianan):
     drain()
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "无权查看" in job.error
-    ok = job_start(kind="archive", by=jianan.member("clerk"),
-                   params={"case_id": case.pk, "pdf": False})
+    ok = job_start(
+        kind="archive", by=jianan.member("clerk"), params={"case_id": case.pk, "pdf": False}
+    )
     drain()
     ok.refresh_from_db()
     assert ok.status == Job.Status.DONE and bytes(ok.content)[:2] == b"PK"
     assert ok.filename == f"{case.number}-案卷.zip"
-    assert AuditEntry.objects.filter(action="export", object_type="case",
-                                     object_id=str(case.pk)).count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            action="export", object_type="case", object_id=str(case.pk)
+        ).count()
+        == 1
+    )
 
 
 @override_settings(XINFANG_JOBS=JOBS)
@@ -120,8 +125,12 @@ def test_only_the_starter_sees_a_job_on_the_pages_and_the_api(jianan):
     job = job_start(kind="count", by=clerk)
     drain()
     mine, other = signed_in(clerk), signed_in(approver)
-    for url in (f"/jobs/{job.pk}/", f"/jobs/{job.pk}/file", f"/api/jobs/{job.pk}/",
-                f"/api/jobs/{job.pk}/file"):
+    for url in (
+        f"/jobs/{job.pk}/",
+        f"/jobs/{job.pk}/file",
+        f"/api/jobs/{job.pk}/",
+        f"/api/jobs/{job.pk}/file",
+    ):
         assert mine.get(url).status_code == 200, url
         assert other.get(url).status_code == 404, url
         assert Client().get(url).status_code in (302, 401, 403), url
@@ -144,7 +153,9 @@ def test_jobs_start_from_the_page_and_the_api_and_refuse_unknown_kinds(jianan):
     assert job.params["filters"] == "state=registered" and job.membership == clerk
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert "排队中" in page and 'hx-trigger="every 2s"' in page
-    api = client.post("/api/jobs/", {"kind": "ledger_l0", "params": {}}, content_type="application/json")
+    api = client.post(
+        "/api/jobs/", {"kind": "ledger_l0", "params": {}}, content_type="application/json"
+    )
     assert api.status_code == 202 and api.json()["status"] == "queued"
     for kind in ("pdf", "nope"):
         bad = client.post("/api/jobs/", {"kind": kind}, content_type="application/json")

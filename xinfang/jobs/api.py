@@ -33,7 +33,8 @@ class JobOut(serializers.ModelSerializer):
                   "size", "sha256", "file"]  # fmt: skip
 
     def get_file(self, job: Job) -> str | None:
-        return f"/api/jobs/{job.pk}/file" if job.status == Job.Status.DONE and job.filename else None
+        done = job.status == Job.Status.DONE and job.filename
+        return f"/api/jobs/{job.pk}/file" if done else None
 
 
 class JobIn(serializers.Serializer):
@@ -53,8 +54,12 @@ class JobList(CaseView):
     def get(self, request):
         return Response(JobOut(jobs_of(request.user)[:RECENT], many=True).data)
 
-    @extend_schema(operation_id="jobs_start", parameters=[MEMBERSHIP_PARAM], request=JobIn,
-                   responses={202: JobOut, **COMMON_ERRORS})
+    @extend_schema(
+        operation_id="jobs_start",
+        parameters=[MEMBERSHIP_PARAM],
+        request=JobIn,
+        responses={202: JobOut, **COMMON_ERRORS},
+    )
     def post(self, request):
         by = acting_membership(request)
         data = JobIn(data=request.data)
@@ -62,12 +67,16 @@ class JobList(CaseView):
         kind = data.validated_data["kind"]
         if kind not in kinds() or kind in INTERNAL_KINDS:
             choices = "、".join(k for k in kinds() if k not in INTERNAL_KINDS)
-            return Response({"kind": [f"没有后台任务“{kind}”；可选：{choices}"]},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"kind": [f"没有后台任务“{kind}”；可选：{choices}"]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         try:
-            job = job_start(kind=kind, by=by,
-                            params=start_params(kind, data.validated_data.get("params") or {},
-                                                request))
+            job = job_start(
+                kind=kind,
+                by=by,
+                params=start_params(kind, data.validated_data.get("params") or {}, request),
+            )
         except Refused as e:
             return refused(e, status.HTTP_400_BAD_REQUEST)
         return Response(JobOut(job).data, status=status.HTTP_202_ACCEPTED)
@@ -80,8 +89,9 @@ class JobDetail(CaseView):
 
 
 class JobFile(CaseView):
-    @extend_schema(operation_id="jobs_file", responses={(200, "*/*"): OpenApiTypes.BINARY,
-                                                        **COMMON_ERRORS})
+    @extend_schema(
+        operation_id="jobs_file", responses={(200, "*/*"): OpenApiTypes.BINARY, **COMMON_ERRORS}
+    )
     def get(self, request, pk: int):
         job = _job(request, pk, with_file=True)
         if job.status != Job.Status.DONE or job.content is None:

@@ -74,11 +74,17 @@ def archive(*, params: dict, by: Membership | None, progress: Progress) -> Outpu
     except (KeyError, TypeError, ValueError, Case.DoesNotExist):
         raise Refused("没有这个信访件，或您无权查看。", field="case_id") from None
     progress(0, 1, "正在生成案卷")
-    data = call_with_progress(archive_build, progress, case=case, by=by,
-                              pdf=bool(params.get("pdf", True)))
+    data = call_with_progress(
+        archive_build, progress, case=case, by=by, pdf=bool(params.get("pdf", True))
+    )
     # As the page's download does: the case file leaves the system.
-    audit_record(action=EXPORT, actor=by, object_type="case", object_id=case.pk,
-                 detail={"archive": True, "size": len(data), "via": "job"})
+    audit_record(
+        action=EXPORT,
+        actor=by,
+        object_type="case",
+        object_id=case.pk,
+        detail={"archive": True, "size": len(data), "via": "job"},
+    )
     progress(1, 1)
     return Output(f"{case.number}-案卷.zip", "application/zip", data)
 

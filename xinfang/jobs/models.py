@@ -83,6 +83,9 @@ class PeriodicRun(models.Model):
             models.UniqueConstraint(fields=["name", "period"], name="jobs_periodic_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.name} #{self.period}"
+
 
 class WorkerBeat(models.Model):
     worker_id = models.CharField(max_length=64, unique=True)
@@ -91,3 +94,6 @@ class WorkerBeat(models.Model):
     started_at = models.DateTimeField()
     seen_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.worker_id

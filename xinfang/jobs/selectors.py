@@ -30,7 +30,5 @@ def workers_alive(*, within: timedelta = timedelta(seconds=60)) -> list[WorkerBe
     """Workers that beat within ``within`` and did not say they stopped (a health check)."""
     since = timezone.now() - within
     return list(
-        WorkerBeat.objects.filter(seen_at__gte=since, stopped_at__isnull=True).order_by(
-            "worker_id"
-        )
+        WorkerBeat.objects.filter(seen_at__gte=since, stopped_at__isnull=True).order_by("worker_id")
     )

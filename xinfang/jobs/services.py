@@ -9,8 +9,7 @@ import logging
 import os
 import socket
 import time
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -136,7 +135,9 @@ def period_of(at: datetime, interval: float) -> int:
     return int(at.timestamp() // interval)
 
 
-def periodic_claim(*, name: str, at: datetime | None = None, worker_id: str = "") -> PeriodicRun | None:
+def periodic_claim(
+    *, name: str, at: datetime | None = None, worker_id: str = ""
+) -> PeriodicRun | None:
     """Claim this period's run of scheduled job ``name`` and queue it, or None if another
     worker claimed it first: the INSERT of ``(name, period)`` is unique in the database."""
     path, interval = registry.periodic()[name]
@@ -148,7 +149,7 @@ def periodic_claim(*, name: str, at: datetime | None = None, worker_id: str = ""
         with transaction.atomic():
             run = PeriodicRun.objects.create(
                 name=name, period=period, claimed_at=at, worker_id=worker_id[:64],
-                due_at=datetime.fromtimestamp(period * interval, tz=dt_timezone.utc),
+                due_at=datetime.fromtimestamp(period * interval, tz=UTC),
             )  # fmt: skip
             result = run_periodic.enqueue(run.pk)
             PeriodicRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
@@ -206,7 +207,11 @@ class Schedule:
 
 def worker_beat(*, worker_id: str, started_at: datetime, stopped: bool = False) -> None:
     now = timezone.now()
-    defaults = {"seen_at": now, "hostname": socket.gethostname()[:255], "pid": os.getpid(),
-                "started_at": started_at, "stopped_at": now if stopped else None}
+    defaults = {
+        "seen_at": now,
+        "hostname": socket.gethostname()[:255],
+        "pid": os.getpid(),
+        "started_at": started_at,
+        "stopped_at": now if stopped else None,
+    }
     WorkerBeat.objects.update_or_create(worker_id=worker_id, defaults=defaults)
-

@@ -89,10 +89,12 @@ def job_new(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("没有这种后台任务。"))
         return redirect("jobs:list")
     try:
-        job = job_start(kind=kind, by=request.membership,
-                        params=start_params(kind, request.POST, request))
+        job = job_start(
+            kind=kind, by=request.membership, params=start_params(kind, request.POST, request)
+        )
     except Refused as e:
         messages.error(request, e.message)
         return redirect("jobs:list")
-    messages.success(request, _("已提交后台任务“%(label)s”，完成后可在此下载。") % {"label": job.label})
+    done = _("已提交后台任务“%(label)s”，完成后可在此下载。") % {"label": job.label}
+    messages.success(request, done)
     return redirect("jobs:detail", pk=job.pk)

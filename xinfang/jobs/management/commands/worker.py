@@ -24,12 +24,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="执行完队列中的任务后退出")
-        parser.add_argument("--interval", type=float, default=1.0, help="队列为空时的轮询间隔（秒）")
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="队列为空时的轮询间隔（秒）"
+        )
         parser.add_argument("--worker-id", help="本进程的标识（默认随机生成，须各不相同）")
         parser.add_argument("--queue", default="default", help="处理的队列，逗号分隔")
         parser.add_argument("--no-schedule", action="store_true", help="不运行定时任务")
         parser.add_argument(
-            "--status", action="store_true",
+            "--status",
+            action="store_true",
             help="健康检查：列出最近一分钟内有心跳的后台任务进程，没有则退出码为 1",
         )
 
@@ -76,4 +79,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  ✓ {w.worker_id}（{w.hostname} pid {w.pid}）{ago:.0f} 秒前心跳")
         self.stdout.write(f"排队中的后台任务：{queued}")
         if not alive:
-            raise CommandError("最近一分钟内没有后台任务进程的心跳：请运行 xinfang worker（或 make run）。")
+            raise CommandError(
+                "最近一分钟内没有后台任务进程的心跳：请运行 xinfang worker（或 make run）。"
+            )
