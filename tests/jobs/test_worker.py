@@ -228,3 +228,16 @@ def test_the_health_check_reads_the_heartbeat(transactional_db):
     out = io.StringIO()
     call_command("worker", "--status", stdout=out)
     assert "health-1" in out.getvalue()
+
+
+@override_settings(XINFANG_JOBS=JOBS)
+def test_a_persons_job_goes_before_the_systems_pdf_copies(jianan):
+    system = job_start(kind="pdf", by=None, params={"renditions": []})
+    mine = job_start(kind="count", by=jianan.member("clerk"))
+    Loop(schedule=False, interval=0, per_round=1).round()
+    mine.refresh_from_db()
+    system.refresh_from_db()
+    assert mine.status == Job.Status.DONE and system.status == Job.Status.QUEUED
+    drain()
+    system.refresh_from_db()
+    assert system.status == Job.Status.DONE and system.user is None

@@ -56,7 +56,9 @@ def job_start(
             user=by.user if by is not None else None, membership=by, created_at=at,
             updated_at=at,
         )  # fmt: skip
-        result = run_job.enqueue(job.pk)
+        # What the system queues by itself (PDF copies) yields to what a person is waiting for.
+        task = run_job.using(priority=-10) if kind in registry.INTERNAL_KINDS else run_job
+        result = task.enqueue(job.pk)
         Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
         job.task_id = str(result.id)
         audit_record(
