@@ -189,6 +189,16 @@ def test_the_scheduled_sweep_runs_once_per_period_with_two_workers(jianan):
     a.drain()
     assert PeriodicRun.objects.filter(finished_at__isnull=False).count() == 2
     assert DBTaskResult.objects.filter(task_path__endswith="run_periodic").count() == 2
+    # A retry of a period's task does not sweep again.
+    from xinfang.jobs.tasks import run_periodic
+
+    first = PeriodicRun.objects.order_by("pk").first()
+    run_periodic.enqueue(first.pk)
+    a.drain()
+    retried = DBTaskResult.objects.filter(task_path__endswith="run_periodic").order_by(
+        "-enqueued_at"
+    )[0]
+    assert retried.return_value == {"run": first.pk, "skipped": True}
 
 
 @override_settings(XINFANG_PERIODIC={"one": ("tests.jobs.periodic_target", 60)})

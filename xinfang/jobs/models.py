@@ -74,6 +74,7 @@ class PeriodicRun(models.Model):
     claimed_at = models.DateTimeField()
     worker_id = models.CharField(max_length=64, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)

@@ -161,9 +161,12 @@ def periodic_claim(
 
 
 def periodic_run(*, run_id: int) -> dict:
-    run = PeriodicRun.objects.get(pk=run_id)
-    if run.finished_at is not None:
+    # Claimed on its own row: a second delivery of the task (a retry) does not run it again.
+    if not PeriodicRun.objects.filter(pk=run_id, started_at__isnull=True).update(
+        started_at=timezone.now()
+    ):
         return {"run": run_id, "skipped": True}
+    run = PeriodicRun.objects.get(pk=run_id)
     path, _interval = registry.periodic().get(run.name, (None, None))
     try:
         if path is None:

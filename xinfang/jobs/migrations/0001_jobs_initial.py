@@ -37,6 +37,7 @@ class Migration(migrations.Migration):
                 ('claimed_at', models.DateTimeField()),
                 ('worker_id', models.CharField(blank=True, max_length=64)),
                 ('task_id', models.CharField(blank=True, max_length=64)),
+                ('started_at', models.DateTimeField(blank=True, null=True)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('result', models.JSONField(blank=True, null=True)),
                 ('error', models.CharField(blank=True, max_length=500)),
