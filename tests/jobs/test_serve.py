@@ -113,7 +113,9 @@ def test_ctrl_c_stops_the_server_and_the_worker(var, tmp_path, to):
             proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0, (tmp_path / "serve.log").read_text()
         assert _gone(pids), f"children still running: {pids}"
-        assert "均已停止" in (tmp_path / "serve.log").read_text()
+        log = (tmp_path / "serve.log").read_text()
+        assert "均已停止" in log and "后台任务进程" in log and "已停止（共执行" in log, log
+        assert "terminating current task" not in log, "the worker was signalled once, gently"
     finally:
         for pid in (proc.pid, *pids):
             if _alive(pid):

@@ -1,9 +1,10 @@
 """``xinfang serve [ADDRPORT]``: the web server and one worker together (``make run``).
 
-Both run as child processes (``xinfang runserver --noreload`` and ``xinfang worker``). Ctrl-C
-(SIGINT) or SIGTERM stops both: each child is asked to stop (SIGTERM), given ``--grace`` seconds,
-then killed. If either child ends by itself, the other is stopped too and the exit code says so —
-a server without its worker (or the reverse) is not left running half."""
+Both run as child processes (``xinfang runserver --noreload`` and ``xinfang worker``), each in its
+own session. Ctrl-C (SIGINT) or SIGTERM stops both: each child is asked once to stop (SIGTERM: the
+worker finishes the task it is running), given ``--grace`` seconds, then killed. If either child
+ends by itself, the other is stopped too and the exit code says so — a server without its worker
+(or the reverse) is not left running half."""
 
 from __future__ import annotations
 
@@ -24,9 +25,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, addrport, grace, **options):
         base = [sys.executable, "-m", "xinfang.cli"]
+        # Each child in its own session: Ctrl-C in the terminal reaches this process only, and
+        # each child gets exactly one SIGTERM from it (a second signal would make the worker
+        # abandon the task it is finishing).
         children = {
-            "server": subprocess.Popen([*base, "runserver", "--noreload", addrport]),
-            "worker": subprocess.Popen([*base, "worker"]),
+            "server": subprocess.Popen(
+                [*base, "runserver", "--noreload", addrport], start_new_session=True
+            ),
+            "worker": subprocess.Popen([*base, "worker"], start_new_session=True),
         }
         self.stdout.write(
             f"网页服务 pid {children['server'].pid}，后台任务进程 pid {children['worker'].pid}；"

@@ -49,6 +49,7 @@ class Command(BaseCommand):
             logger.setLevel(level)
             if not logger.handlers:
                 logger.addHandler(logging.StreamHandler(self.stdout))
+                logger.propagate = False  # not printed twice by the root logger
         loop = Loop(
             worker_id=worker_id, queues=queue.split(","), interval=interval,
             schedule=not no_schedule,
@@ -63,8 +64,13 @@ class Command(BaseCommand):
             return
         keep_connections()
         loop.install_signals()
-        loop.forever()
-        self.stdout.write(f"后台任务进程 {loop.worker_id} 已停止（共执行 {loop.tasks_run} 个任务）")
+        try:
+            loop.forever()
+        finally:  # also when a signal ended it while idle (SystemExit)
+            self.stdout.write(
+                f"后台任务进程 {loop.worker_id} 已停止（共执行 {loop.tasks_run} 个任务）"
+            )
+            self.stdout.flush()
 
     def status(self) -> None:
         from django.utils import timezone
