@@ -37,7 +37,7 @@ demo: migrate
 
 run: demo
 	$(BIN)/xinfang doctor
-	$(BIN)/xinfang runserver $(HOST):$(PORT)
+	$(BIN)/xinfang serve $(HOST):$(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -43,7 +43,8 @@ def test_the_acceptance_notice_converts_to_an_a4_pdf_with_its_chinese_text(jiana
         ["pdftotext", str(path), "-"], capture_output=True, check=True, timeout=60
     ).stdout.decode("utf-8")
     compact = "".join(text.split())
-    # (the case number wraps inside its narrow cell, so it is found through the query-code line)
+    # The case number stays on one line of its cell (it wrapped in a 30 mm cell before).
+    assert any(case.number == "".join(line.split()) for line in text.splitlines()), text[:400]
     for words in ("信访事项受理告知书", "张三明", "信访人意见", f"查询码：{case.query_code}"):
         assert "".join(words.split()) in compact, words
     info = subprocess.run(
@@ -85,7 +86,7 @@ def test_a_pdf_claimed_by_one_worker_is_not_converted_by_another(jianan, monkeyp
 
 @pytest.mark.libreoffice
 @pytest.mark.django_db(transaction=True)
-def test_the_pdf_is_made_in_the_background_after_the_commit_and_served_when_ready(jianan):
+def test_the_pdf_is_made_by_the_worker_and_served_when_ready(jianan):
     _need("soffice", "libreoffice-writer-nogui")
     from django.db import transaction
 
@@ -97,8 +98,12 @@ def test_the_pdf_is_made_in_the_background_after_the_commit_and_served_when_read
         doc = document_issue(case=case, code="D1", by=clerk)
     first = document_file(by=clerk, case_id=case.pk, code="D1", fmt="pdf")
     assert first.status == Rendition.Status.PENDING, "the page is answered at once, PDF pending"
-    thread = pdf_schedule([first.pk], force=True)
-    thread.join(timeout=180)
+    job = pdf_schedule([first.pk], by=clerk, force=True)
+    from xinfang.jobs.worker import Loop
+
+    Loop(schedule=False, interval=0).drain()  # xinfang worker
+    job.refresh_from_db()
+    assert job.status == job.Status.DONE and (job.done, job.total) == (1, 1), job.error
     ready = document_file(by=clerk, case_id=case.pk, code="D1", fmt="pdf")
     assert ready.status == Rendition.Status.READY and bytes(ready.content).startswith(b"%PDF")
     assert ready.document_id == doc.pk

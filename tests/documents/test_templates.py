@@ -90,3 +90,23 @@ def test_the_admin_page_refuses_the_missing_field_and_accepts_a_good_template(ji
     assert good.status_code == 302
     assert DocumentTemplate.objects.get().original_name == "d1.docx"
     assert signed_in(jianan.member("clerk")).get("/admin/templates/").status_code in (302, 403)
+
+
+def test_the_case_number_cell_is_wide_enough_and_does_not_wrap():
+    """D1/D2's six columns fill the 156 mm between GB/T 9704's margins, in the table grid that
+    LibreOffice lays out from, and the case number, ID number and phones are no-wrap cells."""
+    import io
+
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    from xinfang.documents.rendering import repository_template
+
+    for code in ("D1", "D2"):
+        table = Document(io.BytesIO(repository_template(code))).tables[0]
+        widths = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert abs(sum(widths) - Mm(156).twips) < 10 and widths[1] >= Mm(42).twips - 1, widths
+        number = table.cell(0, 1)
+        assert "{{ case_number }}" in number.text
+        assert number._tc.tcPr.find(qn("w:noWrap")) is not None

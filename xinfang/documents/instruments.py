@@ -236,6 +236,31 @@ ARCHIVE_ORDER = [
 ]
 
 
+# Which instruments each transition of the workflow issues (xinfang/cases/workflow.py): after the
+# transition commits, a task freezes them (``services.document_issue_at_step``), so a document
+# shows the case as it stood at its step, not at its first download. D6 comes from the sweep's
+# warning notices and D8 from a leader's order with its own fields: both are issued on request.
+# ``submit_report`` issues the D9 of the report's kind.
+ISSUED_AT_STEP: dict[str, tuple[str, ...]] = {
+    "assign": ("D7",),
+    "transfer_to_discipline": ("D7",),
+    "deliver_acceptance_notice": ("D1",),
+    "issue_letter": ("D2",),
+    "record_delivery": ("D3",),
+    "record_rating": ("D4",),
+    "record_pledge": ("D5",),
+    "close": ("D9-closing",),
+}
+
+
+def issued_at_step(transition: str, params: dict) -> tuple[str, ...]:
+    """The instrument codes transition ``transition`` (with its ``params``) issues."""
+    if transition == "submit_report":
+        code = f"D9-{params.get('kind', '')}"
+        return (code,) if code in INSTRUMENTS and code != "D9-closing" else ()
+    return ISSUED_AT_STEP.get(transition, ())
+
+
 def instrument(code: str) -> Instrument:
     try:
         return INSTRUMENTS[code.strip()]

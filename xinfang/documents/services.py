@@ -4,11 +4,10 @@ its reason), converting it to PDF, and replacing a template. Reads are in ``sele
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -118,7 +117,7 @@ def document_issue(
         if fresh_order:  # the supervision order reaches the unit's inbox and channels
             notify_supervision_order(case=case, params=params, at=at)
         if pending:
-            transaction.on_commit(lambda: pdf_schedule(pending))
+            pdf_schedule(pending, by=by)
     return doc
 
 
@@ -187,30 +186,44 @@ def rendition_pdf_ensure(row: Rendition) -> Rendition:
         pdf_row.refresh_from_db()
         created = True
     if created:
-        transaction.on_commit(lambda: pdf_schedule([pdf_row.pk]))
+        pdf_schedule([pdf_row.pk])
     return pdf_row
 
 
-def pdf_schedule(ids: list[int], *, force: bool = False) -> threading.Thread | None:
-    """Convert outside the request: a daemon thread with its own database connection, so no page
-    waits on LibreOffice (a conversion takes seconds). ``XINFANG_PDF_BACKGROUND = False`` leaves
-    the rows pending for ``xinfang document … --pdf`` or a worker."""
-    if not force and not getattr(settings, "XINFANG_PDF_BACKGROUND", True):
+def pdf_schedule(ids: list[int], *, by: Membership | None = None, force: bool = False):
+    """Convert outside the request: a ``pdf`` job for ``xinfang worker`` (the job row shows its
+    progress to ``by``), queued in the caller's transaction. No page waits on LibreOffice (a
+    conversion takes seconds). ``XINFANG_PDF_BACKGROUND = False`` leaves the rows pending for
+    ``xinfang document … --pdf``, the case file's build, or a later request."""
+    if not ids or (not force and not getattr(settings, "XINFANG_PDF_BACKGROUND", True)):
         return None
+    from xinfang.jobs.services import job_start
 
-    def work() -> None:
+    return job_start(kind="pdf", by=by, params={"renditions": list(ids)})
+
+
+def document_issue_at_step(
+    *, case_id: int, codes: list[str], membership_id: int | None, at: datetime
+) -> dict:
+    """The task queued by the issuing transitions (``hooks.after_transition``): freeze each
+    instrument as the case stood at its step. Idempotent: an instrument already frozen (by an
+    earlier delivery of this task, or by a download that came first) is left as it is; one the
+    case no longer qualifies for is skipped with its reason."""
+    by = (
+        Membership.objects.select_related("user", "unit").filter(pk=membership_id).first()
+        if membership_id
+        else None
+    )
+    done: dict[str, object] = {}
+    for code in codes:
         try:
-            for pk in ids:
-                rendition_pdf_convert(pk)
-        except Exception:  # the row stays pending; the next request or the CLI retries it
-            log.exception("PDF conversion failed")
-        finally:
-            close_old_connections()
-            connection.close()
-
-    thread = threading.Thread(target=work, name="xinfang-pdf", daemon=True)
-    thread.start()
-    return thread
+            case = Case.objects.get(pk=case_id)
+            doc = document_issue(case=case, code=code, by=by, at=at)
+        except Refused as e:
+            done[code] = f"skipped: {e.message}"
+        else:
+            done[code] = doc.version
+    return done
 
 
 # -- templates -------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "django_tasks",
+    "django_tasks_db",
     "xinfang.org",
     "xinfang.rules",
     "xinfang.cases",
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "xinfang.reports",
     "xinfang.documents",
     "xinfang.notify",
+    "xinfang.jobs",
     "xinfang.audit",
     "xinfang.security",
     "xinfang.web",
@@ -224,4 +227,20 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+# Background work (xinfang/jobs): django-tasks with its database backend, run by `xinfang worker`
+# (`make run` starts it beside the server) — the embedded SQLite setup needs no other service.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Jobs a person starts and watches (kind → function, label); see xinfang/jobs/registry.py.
+XINFANG_JOBS = {
+    "ledger_l0": ("xinfang.jobs.kinds.ledger_l0", "导出信访事项台账（L0）"),
+    "ledger_register": ("xinfang.jobs.kinds.ledger_register", "导出台账（L1–L3）"),
+    "archive": ("xinfang.jobs.kinds.archive", "生成案卷（一案一档）"),
+    "pdf": ("xinfang.jobs.kinds.pdf", "文书转换 PDF"),
+}
+# The schedule: name → (function, every N seconds). Each period runs once however many workers.
+XINFANG_PERIODIC = {
+    "sweep": ("xinfang.jobs.periodic.sweep", int(os.environ.get("XINFANG_SWEEP_EVERY", 300))),
+    "outbox": ("xinfang.jobs.periodic.outbox", int(os.environ.get("XINFANG_OUTBOX_EVERY", 30))),
 }

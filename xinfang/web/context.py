@@ -106,6 +106,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
     if m.role in OFFICE_ROLES:
         items.append(("web:rules_profiles", _("规则与日历"), RULES_VIEWS))
     items.append(("web:recusals", _("回避"), ("web:recusals",)))
+    items.append(("jobs:list", _("后台任务"), ("jobs:list", "jobs:detail")))
     return items
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from xinfang.documents.hooks import after_transition as documents_after_transition
 from xinfang.notify.services import notify_transition
 from xinfang.org.models import Membership
 from xinfang.rules.engine import apply_event
@@ -106,6 +107,7 @@ def perform(
             payload=ctx.payload,
         )
         notify_transition(case=locked, name=name, event=event, at=at, params=params)  # inbox+outbox
+        documents_after_transition(name, case=locked, by=by, at=at, params=params)
         return locked
 
 

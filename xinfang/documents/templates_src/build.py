@@ -86,8 +86,23 @@ def heading(doc, text: str) -> None:
     _font(p.add_run(text), "黑体", 14, True)
 
 
+# Values that must stay on one line (a case number broken across lines is misread): a smaller
+# size and w:noWrap.
+ONE_LINE = ("{{ case_number }}", "{{ id_number }}", "{{ petitioner_phone }}",
+            "{{ handler_phone }}", "{{ deliverer_phone }}")
+
+
+def _no_wrap(cell) -> None:
+    tcpr = cell._tc.get_or_add_tcPr()
+    if tcpr.find(qn("w:noWrap")) is None:
+        tcpr.append(tcpr.makeelement(qn("w:noWrap"), {}))
+
+
 def set_cell(cell, text: str, *, center: bool = False, size: float = 12) -> None:
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    if text in ONE_LINE:
+        size = min(size, 9)
+        _no_wrap(cell)
     lines = text.split("\n")
     p = cell.paragraphs[0]
     for i, line in enumerate(lines):
@@ -115,13 +130,20 @@ def grid(doc, rows: list[list[tuple[str, int]]], widths_mm: list[float]):
             label = not text.startswith("{") and "\n" not in text and len(text) <= 10
             set_cell(cell, text, center=label)
             col += span
+    # The grid's own column widths, fixed: LibreOffice lays a table out from w:tblGrid (equal
+    # columns unless set), not from each cell's width.
+    table.autofit = False
+    for col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths_mm, strict=True):
+        col.set(qn("w:w"), str(int(Mm(width).twips)))
     for row in table.rows:
         for i, cell in enumerate(row.cells):
             cell.width = Mm(widths_mm[i])
     return table
 
 
-SIX = [24, 30, 22, 30, 22, 28]
+# 156 mm, the text width between GB/T 9704's margins; the case number's column holds
+# "建安信〔2026〕0001号" on one line.
+SIX = [24, 42, 24, 18, 22, 26]
 
 
 def query_line(doc) -> None:

@@ -1,0 +1,37 @@
+"""Job functions and tasks used only by the tests (importable by the worker like real ones)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from xinfang.audit.services import audit_record
+from xinfang.jobs.models import Job
+from xinfang.jobs.registry import Output
+
+
+def count(*, params: dict, by, progress) -> Output:
+    """Reports 3 of 10, then reads its own row back as another connection would see it."""
+    n = int(params.get("n", 10))
+    progress(3, n, "第一步")
+    seen = Job.objects.filter(membership=by, kind="count").order_by("-pk").first()
+    return Output("count.txt", "text/plain", f"{seen.done}/{seen.total}/{seen.message}".encode())
+
+
+def boom(*, params: dict, by, progress) -> None:
+    raise RuntimeError("disk on fire")
+
+
+@task()
+def mark(n: int) -> int:
+    """One audit entry per run: a task run twice leaves two."""
+    import time
+
+    time.sleep(0.01)
+    audit_record(action="test_mark", object_type="test", object_id=n)
+    return n
+
+
+@task()
+def noop(n: int) -> int:
+    """Nothing but the queue's own cost (bench/bench_worker.py)."""
+    return n

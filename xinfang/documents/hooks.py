@@ -1,0 +1,32 @@
+"""The documents app's one hook into the workflow: ``transitions.perform`` calls
+``after_transition`` inside its transaction. For a transition that issues instruments
+(``instruments.ISSUED_AT_STEP``) it queues, once the transaction commits
+(``transaction.on_commit``), the task that freezes them — never for a transition rolled back,
+and no query inside the transition itself. If queueing fails after the commit (the database gone
+that instant) the transition stands and the error is logged: the first download is the fallback,
+since ``document_issue`` freezes a document not yet frozen and returns the frozen one otherwise —
+so the task, a retry of it and a download racing it make one version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+
+
+def after_transition(name: str, *, case, by, at: datetime, params: dict) -> None:
+    from .instruments import issued_at_step
+
+    codes = issued_at_step(name, params)
+    if not codes:
+        return
+    case_id, membership_id = case.pk, (by.pk if by is not None else None)
+
+    def enqueue() -> None:
+        from .tasks import issue_at_step
+
+        issue_at_step.enqueue(
+            case_id=case_id, codes=list(codes), membership_id=membership_id, at=at.isoformat()
+        )
+
+    transaction.on_commit(enqueue, robust=True)

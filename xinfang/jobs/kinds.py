@@ -1,0 +1,133 @@
+"""The job functions that exist today (``settings.XINFANG_JOBS`` names them): the L0 ledger, a
+case file (一案一档), and PDF conversions. Each goes through the same door as its page: the job
+runs as the membership that started it, so it can export or build nothing that membership could
+not on the page.
+
+A function that accepts ``progress`` passes it on (``progress(done, total)``); one that does not
+yet is reported as one step of one."""
+
+from __future__ import annotations
+
+import inspect
+import tempfile
+
+from django.http import QueryDict
+from django.utils import timezone
+
+from xinfang.audit.services import EXPORT, audit_record
+from xinfang.cases.errors import Refused
+from xinfang.cases.models import Case
+from xinfang.cases.selectors import case_for, cases_for
+from xinfang.org.models import Membership
+
+from .registry import Output, Progress
+
+
+def call_with_progress(fn, progress: Progress, *args, **kwargs):
+    """Call ``fn`` with ``progress=`` when its signature takes it (the exports and imports that
+    report as they go), without otherwise."""
+    try:
+        takes = "progress" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        takes = False
+    if takes:
+        return fn(*args, progress=progress, **kwargs)
+    return fn(*args, **kwargs)
+
+
+def _member(by: Membership | None) -> Membership:
+    if by is None or not by.is_active:
+        raise Refused("发起任务的任职已失效。")
+    return by
+
+
+def ledger_l0(*, params: dict, by: Membership | None, progress: Progress) -> Output:
+    """L0 (信访事项台账) of the cases ``by`` may see under the ledger page's filters."""
+    from xinfang.api.filters import applied_filters
+    from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, write_ledger_l0
+    from xinfang.ledgers.filters import filter_ledger
+
+    by = _member(by)
+    filters = QueryDict(str(params.get("filters", ""))[:4000])
+    cases = filter_ledger(cases_for(by), filters, by=by)
+    progress(0, None, "正在读取信访件")
+    with tempfile.TemporaryFile() as out:
+        done = call_with_progress(
+            write_ledger_l0, progress, out, cases, by=by, ip=str(params.get("ip", "")),
+            filters=applied_filters(filters), via=str(params.get("via", "job")),
+            unmasked=bool(params.get("unmasked")), reason=str(params.get("reason", "")),
+        )  # fmt: skip
+        progress(done.rows, done.rows)
+        out.seek(0)
+        data = out.read()
+    today = timezone.localdate().isoformat()
+    return Output(f"信访事项台账-{today}.xlsx", XLSX_CONTENT_TYPE, data, f"共 {done.rows} 件")
+
+
+def ledger_register(*, params: dict, by: Membership | None, progress: Progress) -> Output:
+    """L1, L2 or L3 (the registers' ledgers) under the register page's filters, through the
+    registers' own door (``ledger_rows``), masked unless unmasked with a reason."""
+    from xinfang.ledgers.exports import LEDGER_TITLES, LEDGERS, XLSX_CONTENT_TYPE
+    from xinfang.ledgers.sources import filters_of, ledger_rows
+
+    by = _member(by)
+    code = str(params.get("code", ""))
+    if code not in ("l1", "l2", "l3"):
+        raise Refused(f"没有台账“{code}”。")
+    filters = QueryDict(str(params.get("filters", ""))[:4000])
+    rows = ledger_rows(code, by, filters)
+    progress(0, None, "正在读取台账")
+    with tempfile.TemporaryFile() as out:
+        done = call_with_progress(
+            LEDGERS[code], progress, out, rows, by=by, filters=filters_of(code, filters),
+            via=str(params.get("via", "job")), unmasked=bool(params.get("unmasked")),
+            reason=str(params.get("reason", "")),
+        )  # fmt: skip
+        progress(done.rows, done.rows)
+        out.seek(0)
+        data = out.read()
+    today = timezone.localdate().isoformat()
+    title = LEDGER_TITLES[code]
+    return Output(f"{title}-{today}.xlsx", XLSX_CONTENT_TYPE, data, f"共 {done.rows} 行")
+
+
+def archive(*, params: dict, by: Membership | None, progress: Progress) -> Output:
+    """The case file (一案一档) ZIP of one case ``by`` may see."""
+    from xinfang.documents.archive import archive_build
+
+    by = _member(by)
+    try:
+        case = case_for(by, int(params["case_id"]))
+    except (KeyError, TypeError, ValueError, Case.DoesNotExist):
+        raise Refused("没有这个信访件，或您无权查看。", field="case_id") from None
+    progress(0, 1, "正在生成案卷")
+    data = call_with_progress(
+        archive_build, progress, case=case, by=by, pdf=bool(params.get("pdf", True))
+    )
+    # As the page's download does: the case file leaves the system.
+    audit_record(
+        action=EXPORT,
+        actor=by,
+        object_type="case",
+        object_id=case.pk,
+        detail={"archive": True, "size": len(data), "via": "job"},
+    )
+    progress(1, 1)
+    return Output(f"{case.number}-案卷.zip", "application/zip", data)
+
+
+def pdf(*, params: dict, by: Membership | None, progress: Progress) -> None:
+    """Convert pending PDF renditions (an issued document's PDF copies) through LibreOffice."""
+    from xinfang.documents.services import rendition_pdf_convert
+
+    ids = [int(pk) for pk in params.get("renditions", [])]
+    failed = []
+    for done, pk in enumerate(ids):
+        progress(done, len(ids), "正在转换 PDF")
+        row = rendition_pdf_convert(pk)
+        if row.status == row.Status.FAILED:
+            failed.append(row.error)
+    progress(len(ids), len(ids))
+    if failed:
+        raise Refused(failed[0])
+    return None

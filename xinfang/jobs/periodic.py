@@ -1,0 +1,29 @@
+"""Functions the schedule (``settings.XINFANG_PERIODIC``) runs: each takes no argument and returns
+something JSON-serialisable that the period's run keeps."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+
+def outbox() -> dict:
+    """One delivery pass of the notices' outbox (``xinfang notify send``): due messages to each
+    unit's channels, with retry and backoff (xinfang.notify.outbox)."""
+    from xinfang.notify.outbox import deliver_pending
+
+    return {"sent": deliver_pending(now=timezone.now())}
+
+
+def sweep() -> dict:
+    """The supervision sweep (``xinfang sweep``): due-soon and overdue alerts, warning notices and
+    60-day analyses, then the audit checkpoint — as one run of ``xinfang sweep`` does."""
+    from xinfang.audit.checkpoints import CheckpointError, checkpoint_write
+    from xinfang.cases.services.supervision import sweep as supervision_sweep
+    from xinfang.security.crypto import KeyFileError
+
+    result = supervision_sweep(at=timezone.now()).as_dict()
+    try:
+        checkpoint_write()
+    except (OSError, CheckpointError, KeyFileError) as e:
+        result["checkpoint_error"] = str(e)[:200]
+    return result

@@ -1,0 +1,222 @@
+"""Writes of the background-work app: start a job, run it (claimed once, progress recorded), claim
+and run a scheduled job's period, record a worker's heartbeat. Reads are in ``selectors.py``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import time
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from xinfang.audit.services import audit_record
+from xinfang.cases.errors import Refused
+from xinfang.org.models import Membership
+
+from . import registry
+from .models import Job, PeriodicRun, WorkerBeat
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 0.5  # seconds between two progress writes (the last one is always written)
+PARAMS_MAX = 20_000  # characters of JSON
+
+
+def job_start(
+    *,
+    kind: str,
+    by: Membership | None,
+    params: dict | None = None,
+    label: str = "",
+    at: datetime | None = None,
+) -> Job:
+    """Queue job ``kind`` for ``by``: the row the person watches, and the django-tasks task that
+    runs it, written in one transaction (a rollback leaves neither)."""
+    if kind not in registry.kinds():
+        raise Refused(f"没有后台任务“{kind}”；可选：{'、'.join(registry.kinds())}", field="kind")
+    params = dict(params or {})
+    try:
+        encoded = json.dumps(params, ensure_ascii=False)
+    except (TypeError, ValueError):
+        raise Refused("任务参数须为 JSON。", field="params") from None
+    if len(encoded) > PARAMS_MAX:
+        raise Refused("任务参数过长。", field="params")
+    at = at or timezone.now()
+    from .tasks import run_job
+
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=kind, label=(label or registry.job_label(kind))[:200], params=params,
+            user=by.user if by is not None else None, membership=by, created_at=at,
+            updated_at=at,
+        )  # fmt: skip
+        # What the system queues by itself (PDF copies) yields to what a person is waiting for.
+        task = run_job.using(priority=-10) if kind in registry.INTERNAL_KINDS else run_job
+        result = task.enqueue(job.pk)
+        Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
+        job.task_id = str(result.id)
+        audit_record(
+            action="job_start", actor=by, object_type="job", object_id=job.pk,
+            detail={"kind": kind, "label": job.label}, at=at,
+        )  # fmt: skip
+    return job
+
+
+class Progress:
+    """``progress(done, total=None, message="")`` as a job function sees it: writes the job row
+    at most every half second (always when done reaches total), from the worker's own
+    connection outside any transaction, so the page sees it at once."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
+        now = time.monotonic()
+        final = total is not None and done >= total
+        if not final and now - self._last < PROGRESS_EVERY:
+            return
+        self._last = now
+        fields = {"done": max(0, int(done)), "updated_at": timezone.now()}
+        if total is not None:
+            fields["total"] = max(0, int(total))
+        if message:
+            fields["message"] = str(message)[:300]
+        Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(**fields)
+
+
+def job_run(*, job_id: int, worker_id: str = "") -> dict:
+    """Run a queued job once: the QUEUED → RUNNING update is the claim, so a second delivery
+    of the same task (or a second worker) finds nothing to do."""
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING, started_at=now, updated_at=now, worker_id=worker_id[:64]
+    )
+    if not claimed:
+        return {"job": job_id, "skipped": True}
+    job = Job.objects.select_related("membership__user", "membership__unit").get(pk=job_id)
+    progress = Progress(job.pk)
+    try:
+        fn = registry.job_function(job.kind)
+        out = fn(params=job.params, by=job.membership, progress=progress)
+    except Refused as e:
+        return _finish(job, Job.Status.FAILED, error=e.message)
+    except Exception as e:  # recorded for the person; the traceback goes to the worker's log
+        log.exception("job %s (%s) failed", job.pk, job.kind)
+        return _finish(job, Job.Status.FAILED, error=f"任务出错：{type(e).__name__}: {e}"[:500])
+    return _finish(job, Job.Status.DONE, out=out)
+
+
+def _finish(job: Job, status: str, *, out: registry.Output | None = None, error: str = "") -> dict:
+    now = timezone.now()
+    fields = {"status": status, "finished_at": now, "updated_at": now, "error": error}
+    if out is not None:
+        fields.update(
+            filename=out.filename[:255], content_type=out.content_type[:120], content=out.data,
+            sha256=hashlib.sha256(out.data).hexdigest(), size=len(out.data),
+            message=out.message[:300],
+        )  # fmt: skip
+    if status == Job.Status.DONE:
+        job.refresh_from_db(fields=["total", "done"])
+        total = job.total if job.total is not None else max(job.done, 1)
+        fields.update(done=max(job.done, total), total=total)
+    Job.objects.filter(pk=job.pk).update(**fields)
+    return {"job": job.pk, "status": status, "error": error}
+
+
+# -- the schedule ----------------------------------------------------------------------------------
+
+
+def period_of(at: datetime, interval: float) -> int:
+    return int(at.timestamp() // interval)
+
+
+def periodic_claim(
+    *, name: str, at: datetime | None = None, worker_id: str = ""
+) -> PeriodicRun | None:
+    """Claim this period's run of scheduled job ``name`` and queue it, or None if another
+    worker claimed it first: the INSERT of ``(name, period)`` is unique in the database."""
+    path, interval = registry.periodic()[name]
+    at = at or timezone.now()
+    period = period_of(at, interval)
+    from .tasks import run_periodic
+
+    try:
+        with transaction.atomic():
+            run = PeriodicRun.objects.create(
+                name=name, period=period, claimed_at=at, worker_id=worker_id[:64],
+                due_at=datetime.fromtimestamp(period * interval, tz=UTC),
+            )  # fmt: skip
+            result = run_periodic.enqueue(run.pk)
+            PeriodicRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
+    except IntegrityError:
+        return None
+    return run
+
+
+def periodic_run(*, run_id: int) -> dict:
+    # Claimed on its own row: a second delivery of the task (a retry) does not run it again.
+    if not PeriodicRun.objects.filter(pk=run_id, started_at__isnull=True).update(
+        started_at=timezone.now()
+    ):
+        return {"run": run_id, "skipped": True}
+    run = PeriodicRun.objects.get(pk=run_id)
+    path, _interval = registry.periodic().get(run.name, (None, None))
+    try:
+        if path is None:
+            raise LookupError(f"scheduled job {run.name!r} is no longer in XINFANG_PERIODIC")
+        result = import_string(path)()
+    except Exception as e:
+        log.exception("scheduled job %s failed", run.name)
+        PeriodicRun.objects.filter(pk=run_id).update(
+            finished_at=timezone.now(), error=f"{type(e).__name__}: {e}"[:500]
+        )
+        raise
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError):
+        result = repr(result)
+    PeriodicRun.objects.filter(pk=run_id).update(finished_at=timezone.now(), result=result)
+    return {"run": run_id, "name": run.name, "result": result}
+
+
+class Schedule:
+    """One worker's view of the schedule: it tries to claim a job's period only once per period
+    (not on every poll), and leaves the rest to the database's unique key."""
+
+    def __init__(self, worker_id: str):
+        self.worker_id = worker_id
+        self.seen: dict[str, int] = {}
+
+    def tick(self, at: datetime | None = None) -> list[str]:
+        at = at or timezone.now()
+        claimed = []
+        for name, (_path, interval) in registry.periodic().items():
+            period = period_of(at, interval)
+            if self.seen.get(name) == period:
+                continue
+            if periodic_claim(name=name, at=at, worker_id=self.worker_id) is not None:
+                claimed.append(name)
+            self.seen[name] = period
+        return claimed
+
+
+# -- heartbeat -------------------------------------------------------------------------------------
+
+
+def worker_beat(*, worker_id: str, started_at: datetime, stopped: bool = False) -> None:
+    now = timezone.now()
+    defaults = {
+        "seen_at": now,
+        "hostname": socket.gethostname()[:255],
+        "pid": os.getpid(),
+        "started_at": started_at,
+        "stopped_at": now if stopped else None,
+    }
+    WorkerBeat.objects.update_or_create(worker_id=worker_id, defaults=defaults)
