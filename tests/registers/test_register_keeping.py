@@ -206,3 +206,19 @@ def test_period_before_counts_calendar_months():
     assert period_before(sh(2026, 5, 31, 8), "quarter") == sh(2026, 2, 28, 8)
     assert period_before(sh(2026, 1, 10), "month") == sh(2025, 12, 10)
     assert period_before(sh(2026, 1, 10), "week") == sh(2026, 1, 3)
+
+
+def test_the_profile_names_who_keeps_the_screening_register(jianan):
+    # jianan's screening register is kept by townships and bureaus (registers.by): a village
+    # that is not among them is told so, at the township field, and nothing is saved.
+    from xinfang.cases.services.base import Invalid
+    from xinfang.registers.models import ScreeningFinding
+
+    user = User.objects.create(username="gangzhu", full_name="村干部")
+    village = Membership.objects.create(
+        user=user, unit=jianan.villages["岗朱村"], role=Role.UNIT_HANDLER)
+    with pytest.raises(Invalid) as refused:
+        finding(jianan, village)
+    assert "不在其列" in refused.value.errors["township"]
+    assert not ScreeningFinding.objects.exists()
+    assert finding(jianan, jianan.member("township")).pk  # a township is a keeper

@@ -24,6 +24,7 @@ from django.utils import timezone
 from xinfang.cases import choices as c
 from xinfang.cases.models import Case
 from xinfang.cases.services.base import append_event
+from xinfang.rules.consumers import consumes
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.store import profile_of
 
@@ -37,6 +38,7 @@ PERIOD_LABELS = {"week": "一周", "month": "一个月", "quarter": "一个季�
 BATCH = 500
 
 
+@consumes("registers.name", "registers.period", by="xinfang.registers.backlog.backlog_rule")
 def backlog_rule(profile):
     return next((r for r in profile.registers if r.name == "backlog"), None)
 

@@ -14,7 +14,10 @@ from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.services import DemandInput, PetitionerInput, Registration, case_register
 from xinfang.cases.services.base import Invalid, append_event, is_office_of
+from xinfang.org.choices import UnitKind
 from xinfang.org.models import Membership, Unit
+from xinfang.rules.consumers import consumes
+from xinfang.rules.store import current_version, profile_of
 
 from .models import BacklogCase, BacklogProgress, ScreeningFinding, StaffRosterEntry
 from .selectors import backlog_for, findings_for, register_access
@@ -69,7 +72,21 @@ def _finding_home(by: Membership, township: Unit) -> Unit:
     home = township.jurisdiction()
     if home is None:
         raise Invalid({"township": f"{township}不在任何信访受理机关的辖区内"})
+    rule = screening_rule(home)
+    if rule is not None and rule.by and access.unit.kind not in rule.by:
+        keepers = "、".join(str(UnitKind(k).label) for k in rule.by if k in UnitKind.values)
+        raise Invalid({"township": f"本地规则（{rule.label}）规定由{keepers}排查登记，"
+                                   f"{access.unit}不在其列"})
     return home
+
+
+@consumes("registers.name", "registers.by", by="xinfang.registers.services.screening_rule")
+def screening_rule(home: Unit):
+    """The profile's screening register (its keepers by unit kind), or None."""
+    if not home.profile_code:
+        return None
+    profile = profile_of(current_version(home.profile_code))
+    return next((r for r in profile.registers if r.name == "screening"), None)
 
 
 @transaction.atomic
