@@ -122,9 +122,10 @@ def search_q(text: str) -> Q:
     """Cases whose number, matter or a demand contains ``text`` (case-insensitive)."""
     if connection.vendor == "postgresql":
         if len(text) == BIGRAM:
-            return Q(pk__in=RawSQL(PG_BIGRAM_CASES, [text, text])) | Q(
-                pk__in=RawSQL(PG_BIGRAM_DEMANDS, [text])
-            )
+            # One IN over both sources, so the planner can join on the matches (few) or hash them
+            # (many) — an OR of two IN tests can only filter a scan of the whole list.
+            return Q(pk__in=RawSQL(f"{PG_BIGRAM_CASES} UNION ALL {PG_BIGRAM_DEMANDS}",
+                                   [text, text, text]))
         in_cases = Case.objects.filter(Q(number__icontains=text) | Q(matter__icontains=text))
         in_demands = Demand.objects.filter(text__icontains=text)
         return Q(pk__in=in_cases.values("pk")) | Q(pk__in=in_demands.values("case_id"))
