@@ -102,6 +102,10 @@ MEMBERSHIP_PARAM = OpenApiParameter(
     HEADER, OpenApiTypes.INT, OpenApiParameter.HEADER, required=False,
     description="The membership (role in a unit) to act as; default: the user's first active one.",
 )
+PREFER_PARAM = OpenApiParameter(
+    "Prefer", str, OpenApiParameter.HEADER, required=False, enum=["return=minimal"],
+    description="return=minimal (RFC 7240): answer with {id, number, state, version} only.",
+)
 FILTER_PARAMS = [
     OpenApiParameter("state", str, many=True, description="案件状态 (code name)"),
     OpenApiParameter("kind", str, many=True),
@@ -171,7 +175,7 @@ class CaseList(CaseView):
         page = paginator.paginate_queryset(qs.order_by("-registered_at", "-pk"), request, self)
         return paginator.get_paginated_response(s.CaseSummary(page, many=True).data)
 
-    @extend_schema(operation_id="cases_register", parameters=[MEMBERSHIP_PARAM],
+    @extend_schema(operation_id="cases_register", parameters=[MEMBERSHIP_PARAM, PREFER_PARAM],
                    request=s.RegistrationIn,
                    responses={201: PolymorphicProxySerializer(
                        component_name="Registered", resource_type_field_name=None,
@@ -224,7 +228,7 @@ class CaseActions(CaseView):
 class CaseTransition(CaseView):
     @extend_schema(
         operation_id="cases_transition",
-        parameters=[MEMBERSHIP_PARAM, OpenApiParameter(
+        parameters=[MEMBERSHIP_PARAM, PREFER_PARAM, OpenApiParameter(
             "name", str, OpenApiParameter.PATH, enum=sorted(TRANSITIONS))],
         request=PolymorphicProxySerializer(
             component_name="TransitionBody", resource_type_field_name=None,
