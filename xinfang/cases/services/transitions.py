@@ -131,9 +131,8 @@ def available(*, case: Case, by: Membership) -> list[str]:
 def respondent_annotation(by: Membership) -> Exists:
     """Whether ``by`` (its unit, a unit it sits inside, or its user) is a respondent of the case:
     an annotation ``xf_respondent`` for a read of the case that ``actor_refusal`` then uses."""
-    return Exists(
-        Respondent.objects.filter(case=OuterRef("pk")).filter(respondent_filter(by.unit, by.user_id))
-    )
+    mine = respondent_filter(by.unit, by.user_id)
+    return Exists(Respondent.objects.filter(case=OuterRef("pk")).filter(mine))
 
 
 def actor_refusal(name: str, *, case: Case, by: Membership) -> str | None:
