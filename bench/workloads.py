@@ -143,7 +143,8 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
 
     # -- registration through the API -------------------------------------------------------
     new_cases: list[int] = []
-    if want("register") or want("transition"):
+    if want("register") or want("register_minimal") or want("transition") or want(
+            "transition_minimal"):
         category = manifest["categories"][0]
         serial = [10_000_000 + int(time.time()) % 1_000_000 * 10]
         source = sql("SELECT id FROM cases_case WHERE jurisdiction_id <> %s AND state = %s "
@@ -153,7 +154,7 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
                          connection.introspection.get_table_description(cur, "cases_case")]
         copy_cols = [c for c in case_cols if c not in ("id", "number", "seq", "query_code")]
 
-        def register(i):
+        def register(i, prefer=""):
             serial[0] += 1
             person = make_person(rng, serial[0], township_id=township, village_id=village,
                                  township_name="将官池镇", village_name="岗朱村")
@@ -165,7 +166,8 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
                 "demands": [{"text": "申请危房改造补助", "category": category}],
                 "township": township, "village": village,
             }
-            r = clerk.post("/api/cases/", body, content_type="application/json")
+            r = clerk.post("/api/cases/", body, content_type="application/json",
+                           HTTP_PREFER=prefer)
             if r.status_code != 201:
                 raise RuntimeError(f"register: {r.status_code} {r.content[:400]!r}")
             new_cases.append(r.json()["id"])
@@ -207,9 +209,15 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
             t, f, q, loads = measure(register, register_floor, repeat=repeat, budget=budget)
             record("register", "register one case (API)", t, f, q, loads,
                    "INSERT case (copied row), petitioner link, demand, event, clock; COMMIT")
+        if want("register_minimal"):
+            t, f, q, loads = measure(lambda i: register(i, "return=minimal"), register_floor,
+                                     repeat=repeat, budget=budget)
+            record("register_minimal", "register one case (API, Prefer: return=minimal)", t, f,
+                   q, loads, "INSERT case (copied row), petitioner link, demand, event, clock; "
+                   "COMMIT")
 
     # -- one transition through the API ----------------------------------------------------
-    if want("transition"):
+    if want("transition") or want("transition_minimal"):
         pool = [pk for pk in new_cases] + list(reversed(busy["registered"]))
         pool = [pk for pk in pool if Case.objects.filter(pk=pk, state="registered").exists()]
         floor_case = pool[-1] if pool else new_cases[-1]
@@ -217,14 +225,14 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
                         [floor_case])[0][0] + 1000]
         queue = list(pool[:-1])
 
-        def propose(i):
+        def propose(i, prefer=""):
             if not queue:
                 raise RuntimeError("no registered case left to propose")
             pk = queue.pop(0)
             version = Case.objects.filter(pk=pk).values_list("version", flat=True).get()
             r = clerk.post(f"/api/cases/{pk}/transitions/propose/",
                            {"expected_version": version, "proposal": "交属地乡镇办理"},
-                           content_type="application/json")
+                           content_type="application/json", HTTP_PREFER=prefer)
             if r.status_code != 200:
                 raise RuntimeError(f"propose {pk}: {r.status_code} {r.content[:400]!r}")
 
@@ -244,10 +252,18 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
                     [floor_case, next_seq[0], now])
                 cur.execute("COMMIT")
 
-        n = max(3, min(repeat, len(queue) - 2))
-        t, f, q, loads = measure(propose, propose_floor, repeat=n, budget=budget)
-        record("transition", "one transition: propose (API)", t, f, q, loads,
-               "SELECT the case; UPDATE its version; INSERT an event; COMMIT")
+        for name, label, prefer in (
+            ("transition", "one transition: propose (API)", ""),
+            ("transition_minimal", "one transition: propose (API, Prefer: return=minimal)",
+             "return=minimal"),
+        ):
+            n = max(3, min(repeat, len(queue) // 2 - 2))
+            if not want(name) or n > len(queue):
+                continue
+            t, f, q, loads = measure(lambda i, p=prefer: propose(i, p), propose_floor,
+                                     repeat=n, budget=budget)
+            record(name, label, t, f, q, loads,
+                   "SELECT the case; UPDATE its version; INSERT an event; COMMIT")
 
     # -- lists ------------------------------------------------------------------------------
     open_states = ["registered", "proposed", "awaiting_countersign", "signed_off", "assigned",

@@ -120,13 +120,40 @@ class Loader:
             self.raw.execute("PRAGMA foreign_keys = OFF")
             self.raw.execute("PRAGMA synchronous = OFF")
             self.raw.execute("PRAGMA cache_size = -200000")
+            self._set_sqlite_triggers_aside()
 
     def table(self, model: type[models.Model], fields: Sequence[str]) -> Table:
         t = Table(self, model, fields)
         self.tables.append(t)
         if self.vendor == "postgresql":
             self._set_indexes_aside(model._meta.db_table)
+        else:
+            self._set_sqlite_indexes_aside(model._meta.db_table)
         return t
+
+    def _set_sqlite_triggers_aside(self) -> None:
+        """SQLite: drop the full-text triggers (``cases_*_fts_*``, migration 0011) for the load —
+        each inserted case and demand would otherwise write its trigrams into the FTS5 index one
+        row at a time; ``finish`` re-creates them and rebuilds the FTS tables in one pass."""
+        rows = self.raw.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE 'cases%fts%'").fetchall()
+        for name, definition in rows:
+            self.raw.execute(f'DROP TRIGGER "{name}"')
+            self.set_aside.append(definition)
+        self.fts_tables = [name for (name,) in self.raw.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL "
+            "TABLE%fts5%'").fetchall()]
+
+    def _set_sqlite_indexes_aside(self, table: str) -> None:
+        """SQLite: the same for the table's plain indexes (not the automatic ones of UNIQUE
+        constraints, which have no SQL): built once at the end instead of row by row."""
+        rows = self.raw.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'", [table]).fetchall()
+        for name, definition in rows:
+            self.raw.execute(f'DROP INDEX "{name}"')
+            self.set_aside.append(definition)
 
     def _set_indexes_aside(self, table: str) -> None:
         """Drop the table's plain (non-constraint) indexes for the load; ``finish`` re-creates
@@ -172,6 +199,10 @@ class Loader:
             if analyze:
                 self.raw.execute("ANALYZE")
         else:
+            for definition in self.set_aside:
+                self.raw.execute(definition)
+            for name in self.fts_tables:
+                self.raw.execute(f"INSERT INTO \"{name}\"(\"{name}\") VALUES ('rebuild')")
             self.raw.execute("PRAGMA foreign_keys = ON")
             self.raw.execute("PRAGMA synchronous = NORMAL")
             if analyze:

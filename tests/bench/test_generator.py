@@ -50,3 +50,26 @@ def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client)
     assert page.status_code == 200 and case.number in page.content.decode()
     assert ledger.status_code == 200
     assert api.status_code == 200 and api.json()["count"] > 0
+
+    # and the search finds a generated case by a piece of its matter (the loader sets the
+    # full-text triggers and the plain indexes aside on SQLite and rebuilds them after)
+    from django.db import connection
+
+    from xinfang.cases.search import search_q
+
+    matter = case.matter
+    assert Case.objects.filter(search_q(matter[2:7])).filter(pk=case.pk).exists()
+    assert Case.objects.filter(search_q(matter[2:4])).filter(pk=case.pk).exists()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' "
+                           "AND name LIKE 'cases_%_fts_%'")
+            assert cursor.fetchone()[0] == 6
+            cursor.execute("SELECT COUNT(*) FROM cases_case_fts")
+            assert cursor.fetchone()[0] == 200
+            cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' "
+                           "AND name = 'case_received_idx'")
+            assert cursor.fetchone()[0] == 1
+    # then a case edited after the load is found by its words through the re-made triggers
+    Case.objects.filter(pk=case.pk).update(matter="灌溉水渠年久失修")
+    assert Case.objects.filter(search_q("水渠年久")).filter(pk=case.pk).exists()

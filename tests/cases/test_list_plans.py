@@ -175,3 +175,17 @@ def test_search_over_the_matter_reads_the_trigram_index(many):
     assert "case_matter_trgm" in text and "demand_text_trgm" in text, text
     assert not full_scans(text), text
     assert qs.count() >= 600
+
+
+@pytest.mark.skipif(not PG, reason="the two-character indexes are PostgreSQL's (migration 0012)")
+def test_a_two_character_search_reads_the_bigram_indexes(many):
+    qs = filter_cases(cases_for(many.member("clerk")), {"search": "危房"})
+    text = plan(first_page(qs.order_by("-registered_at", "-pk")))
+    assert "case_matter_bigram" in text and "demand_text_bigram" in text, text
+    assert "case_number_bigram" in text, text
+    assert not full_scans(text), text
+    assert "Seq Scan on cases_demand" not in text, text
+    # the same cases as the plain substring test
+    scan = cases_for(many.member("clerk")).filter(matter__icontains="危房")
+    assert set(scan.values_list("pk", flat=True)) <= set(qs.values_list("pk", flat=True))
+    assert qs.count() >= 600

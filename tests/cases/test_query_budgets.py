@@ -159,3 +159,58 @@ def test_registration_writes_demands_and_respondents_in_one_statement_each(jiana
     )
     assert many <= one + 1  # the respondents' one INSERT
     assert one <= 21  # + warning notices' INSERT (issue 13), + scope checks §36/§19 (issue 12)
+
+
+def _api_clerk(jianan):
+    from tests.api.world import client_as
+
+    client = client_as(jianan.member("clerk"))
+    client.get("/api/cases/")  # the session and the membership read once, as in a warm client
+    return client
+
+
+def test_an_api_transition_reads_the_case_once_to_act_and_once_to_answer(jianan):
+    # given a registered case and the clerk's API client
+    case = register_in(jianan)
+    client = _api_clerk(jianan)
+    # when the clerk proposes through the API and takes the case back in the answer
+    with Queries() as q:
+        r = client.post(f"/api/cases/{case.pk}/transitions/propose/",
+                        {"expected_version": 1, "proposal": "交将官池镇"}, format="json")
+    # then the door, one acting read (the respondent side in it), perform, one detail read with
+    # each relation's own foreign keys joined
+    assert r.status_code == 200 and r.json()["version"] == 2, r.content
+    assert len(q) <= 17, "\n".join(q.sql)
+    assert not [s for s in q.sql if s.startswith('SELECT 1 AS "a" FROM "cases_respondent"')]
+    assert not [s for s in q.sql if s.startswith('SELECT "org_user"')], "\n".join(q.sql)
+    assert r.json()["history"][-1]["type"] == "propose"
+
+
+def test_a_minimal_answer_costs_no_read_back_and_says_the_new_version(jianan):
+    case = register_in(jianan)
+    client = _api_clerk(jianan)
+    with Queries() as q:
+        r = client.post(f"/api/cases/{case.pk}/transitions/propose/",
+                        {"expected_version": 1, "proposal": "交将官池镇"}, format="json",
+                        HTTP_PREFER="return=minimal")
+    assert r.status_code == 200, r.content
+    assert r.json() == {"id": case.pk, "number": case.number, "state": "proposed", "version": 2}
+    assert r.headers["Preference-Applied"] == "return=minimal"
+    # the door 4 (membership, unit tree, subtree, recusals), the acting read 1, perform 5
+    assert len(q) <= 10, "\n".join(q.sql)
+
+
+def test_the_acting_read_still_refuses_a_respondent_unit(jianan):
+    # given a case complaining about the clerk's own office
+    case = register_in(jianan)
+    Respondent.objects.create(case=case, unit=jianan.member("clerk").unit, name="被反映单位")
+    client = _api_clerk(jianan)
+    # when the clerk tries to act on it (minimal answer or not)
+    for prefer in ("return=minimal", ""):
+        r = client.post(f"/api/cases/{case.pk}/transitions/propose/",
+                        {"expected_version": 1, "proposal": "交将官池镇"}, format="json",
+                        HTTP_PREFER=prefer)
+        # then it is refused before anything is done
+        assert r.status_code in (403, 404), r.content
+    case.refresh_from_db()
+    assert case.version == 1 and case.state == c.State.REGISTERED

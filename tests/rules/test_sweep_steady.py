@@ -106,3 +106,46 @@ def test_a_transition_makes_the_sweep_apply_the_warning_rules_to_that_case_again
     sweep(at=sh(2026, 9, 15))
     case.refresh_from_db()
     assert case.swept_version == case.version
+
+
+def test_a_batch_of_warnings_raised_by_the_sweep_is_sealed_in_order_and_raised_once(jianan):
+    # given cases whose facts now match jianan's backlog rule (a city-level referral) behind the
+    # services' back, as a bulk load or restore leaves them: the sweep has not looked at them
+    from xinfang.audit.history import history_verify
+    from xinfang.cases.models import CaseEvent
+
+    cases = _register(jianan, 4, start=200)
+    ids = [case.pk for case in cases]
+    Case.objects.filter(pk__in=ids).update(source_level="city", swept_version=0)
+    last = {pk: CaseEvent.objects.filter(case_id=pk).order_by("-seq").first().seq for pk in ids}
+    # when the sweep runs, in batches, twice
+    first = sweep(at=sh(2026, 9, 15, 9))
+    again = sweep(at=sh(2026, 9, 15, 10))
+    # then each case has the rule raised once, appended right after its last entry
+    assert first.warnings == 4 and again.warnings == 0
+    for pk in ids:
+        raised = CaseEvent.objects.filter(case_id=pk, type="warning_raised")
+        assert [e.seq for e in raised] == [last[pk] + 1]
+        assert raised.get().payload["rule"] == "backlog_ownership"
+        assert raised.get().actor_role == "system"
+    # and the alerts of the rule (approver, plus leader ownership) once per case, at the office
+    alerts = Alert.objects.filter(case_id__in=ids, kind="warning", clock=None)
+    assert alerts.count() == 4
+    assert set(alerts.values_list("unit_id", flat=True)) == {cases[0].jurisdiction_id}
+    # and the history's chain of seals verifies
+    assert history_verify().ok
+
+
+def test_a_first_pass_over_changed_cases_costs_the_same_queries_for_3_or_15(jianan):
+    # given cases the sweep has not looked at whose facts match a warning rule
+    def changed(n, start):
+        ids = [case.pk for case in _register(jianan, n, start=start)]
+        Case.objects.filter(pk__in=ids).update(source_level="city", swept_version=0)
+        Clock.objects.filter(case_id__in=ids).update(overdue_alerted=True, due_soon_alerted=True)
+
+    changed(3, 300)
+    small = _queries(sh(2026, 9, 15, 9))
+    changed(15, 400)
+    large = _queries(sh(2026, 9, 15, 9))
+    # then the warnings of 15 cases cost what 3 cost: read and written once per batch
+    assert large == small, (small, large)

@@ -7,6 +7,7 @@ petition office and inspectors only (seed 000 §九: not disclosed without appro
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -174,9 +175,17 @@ class CaseDetail(CaseSummary):
 
 
 def with_detail(qs):
+    """The detail's relations: one query each, their own foreign keys joined in (a prefetch per
+    hop — ``events__actor`` — would be a query more each)."""
+    from xinfang.cases.models import Assignment, CaseEvent, CasePetitioner, Respondent
+
     return qs.select_related("township", "village", "jurisdiction").prefetch_related(
-        "petitioner_links__petitioner", "demands", "respondents__unit", "clocks",
-        "assignments__unit", "events__actor", "events__actor_unit",
+        Prefetch("petitioner_links", CasePetitioner.objects.select_related("petitioner")),
+        "demands",
+        Prefetch("respondents", Respondent.objects.select_related("unit")),
+        "clocks",
+        Prefetch("assignments", Assignment.objects.select_related("unit")),
+        Prefetch("events", CaseEvent.objects.select_related("actor", "actor_unit")),
     )
 
 

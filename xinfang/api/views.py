@@ -3,7 +3,8 @@ every write through ``case_register`` / ``perform``.
 
 Status codes (also in the OpenAPI schema):
 
-- 200 / 201 — done; a transition answers with the case as it now is;
+- 200 / 201 — done; a transition answers with the case as it now is (with the request header
+  ``Prefer: return=minimal`` only ``{id, number, state, version}``: no second read of the case);
 - 400 ``{"errors": {field: message}}`` — input that cannot be used as given;
 - 403 ``{"detail": …}`` — not signed in; no usable membership; one of the three administrators;
   or this membership may not take this transition on this case (role, unit, respondent, recusal);
@@ -42,6 +43,7 @@ from xinfang.cases.paging import CappedPaginator
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
 from xinfang.cases.services.reading import case_read_audit
+from xinfang.cases.services.transitions import respondent_annotation
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, ledger_l0_file
 from xinfang.ledgers.filters import filter_ledger
@@ -100,6 +102,10 @@ MEMBERSHIP_PARAM = OpenApiParameter(
     HEADER, OpenApiTypes.INT, OpenApiParameter.HEADER, required=False,
     description="The membership (role in a unit) to act as; default: the user's first active one.",
 )
+PREFER_PARAM = OpenApiParameter(
+    "Prefer", str, OpenApiParameter.HEADER, required=False, enum=["return=minimal"],
+    description="return=minimal (RFC 7240): answer with {id, number, state, version} only.",
+)
 FILTER_PARAMS = [
     OpenApiParameter("state", str, many=True, description="案件状态 (code name)"),
     OpenApiParameter("kind", str, many=True),
@@ -124,9 +130,12 @@ def visible_cases(request) -> QuerySet[Case]:
         overdue=SqlCase(When(overdue_q(timezone.now()), then=Value(True)), default=Value(False)))
 
 
-def visible_case(request, pk: int, *, detail: bool = True) -> Case:
-    """One case through the door, with what the detail shows (or bare, to act on it)."""
+def visible_case(request, pk: int, *, detail: bool = True, acting: bool = False) -> Case:
+    """One case through the door, with what the detail shows (or bare, to act on it; ``acting``:
+    with whether the membership is on its respondent side, read by the same statement)."""
     qs = visible_cases(request) if detail else cases_for(acting_membership(request))
+    if acting:
+        qs = qs.annotate(xf_respondent=respondent_annotation(acting_membership(request)))
     try:
         return (s.with_detail(qs) if detail else qs.select_related("jurisdiction")).get(pk=pk)
     except Case.DoesNotExist:
@@ -136,6 +145,19 @@ def visible_case(request, pk: int, *, detail: bool = True) -> Case:
 def detail_response(request, case: Case, code: int = status.HTTP_200_OK) -> Response:
     context = {"membership": acting_membership(request), "now": timezone.now()}
     return Response(s.CaseDetail(case, context=context).data, status=code)
+
+
+def wants_minimal(request) -> bool:
+    """``Prefer: return=minimal`` (RFC 7240): the client does not need the case read back."""
+    prefer = request.headers.get("Prefer", "")
+    return any(p.strip().lower() == "return=minimal" for p in prefer.split(","))
+
+
+def minimal_response(case: Case, code: int = status.HTTP_200_OK) -> Response:
+    """After a write, only what the writer needs to go on (the next ``expected_version``): the
+    full detail costs a second read of the case through the door and every relation of it."""
+    body = {"id": case.pk, "number": case.number, "state": case.state, "version": case.version}
+    return Response(body, status=code, headers={"Preference-Applied": "return=minimal"})
 
 
 class CaseView(APIView):
@@ -153,7 +175,7 @@ class CaseList(CaseView):
         page = paginator.paginate_queryset(qs.order_by("-registered_at", "-pk"), request, self)
         return paginator.get_paginated_response(s.CaseSummary(page, many=True).data)
 
-    @extend_schema(operation_id="cases_register", parameters=[MEMBERSHIP_PARAM],
+    @extend_schema(operation_id="cases_register", parameters=[MEMBERSHIP_PARAM, PREFER_PARAM],
                    request=s.RegistrationIn,
                    responses={201: PolymorphicProxySerializer(
                        component_name="Registered", resource_type_field_name=None,
@@ -175,6 +197,8 @@ class CaseList(CaseView):
             # A petition against this office went elsewhere: the clerk may no longer read it, so
             # the answer says what was done instead of the case (and a retry is not needed).
             return Response(s.RoutedOut.of(case), status=status.HTTP_201_CREATED)
+        if wants_minimal(request):
+            return minimal_response(case, status.HTTP_201_CREATED)
         return detail_response(request, visible_case(request, case.pk), status.HTTP_201_CREATED)
 
 
@@ -204,7 +228,7 @@ class CaseActions(CaseView):
 class CaseTransition(CaseView):
     @extend_schema(
         operation_id="cases_transition",
-        parameters=[MEMBERSHIP_PARAM, OpenApiParameter(
+        parameters=[MEMBERSHIP_PARAM, PREFER_PARAM, OpenApiParameter(
             "name", str, OpenApiParameter.PATH, enum=sorted(TRANSITIONS))],
         request=PolymorphicProxySerializer(
             component_name="TransitionBody", resource_type_field_name=None,
@@ -213,7 +237,7 @@ class CaseTransition(CaseView):
     )
     def post(self, request, pk: int, name: str):
         membership = acting_membership(request)
-        case = visible_case(request, pk, detail=False)
+        case = visible_case(request, pk, detail=False, acting=True)
         if name not in TRANSITIONS:
             raise Http404(f"没有名为“{name}”的办理操作。")
         # Who may act comes before what they sent: no probing of inputs without the right.
@@ -225,7 +249,7 @@ class CaseTransition(CaseView):
         if not body.is_valid():
             return errors(s.flat_errors(body.errors))
         try:
-            perform(name, case=case, by=membership,
+            done = perform(name, case=case, by=membership,
                     expected_version=body.validated_data["expected_version"],
                     **effect_kwargs(name, body.validated_data, membership=membership))
         except StaleCase as e:
@@ -236,6 +260,8 @@ class CaseTransition(CaseView):
             return errors(e.errors)
         except Refused as e:
             return refused(e, status.HTTP_422_UNPROCESSABLE_ENTITY)
+        if wants_minimal(request):
+            return minimal_response(done)
         try:
             return detail_response(request, visible_case(request, pk))
         except Http404:  # the transition took the case out of this membership's sight

@@ -2,7 +2,9 @@
 export): the same results on both databases, each read through an index.
 
 - PostgreSQL: trigram GIN indexes on ``UPPER(…)`` (migration 0007); each part is a subquery run
-  once.
+  once. A two-character term has no trigram: it is looked up in the GIN indexes of two-character
+  pieces (``xf_bigrams``, migration 0012) — a text contains such a term exactly when the term is
+  one of its pieces. A one-character term still reads every case.
 - SQLite: FTS5 tables with the trigram tokenizer, ``cases_case_fts`` (number, matter) and
   ``cases_demand_fts`` (text), external-content tables kept in step by triggers (migration
   ``0011_lists2_search_fts``). A term of three characters or more is a phrase ``MATCH`` there —
@@ -23,6 +25,15 @@ from django.db.models.lookups import In
 from .models import Case, Demand
 
 MIN_TRIGRAM = 3
+BIGRAM = 2
+
+PG_BIGRAM_CASES = (
+    "SELECT id FROM cases_case WHERE xf_bigrams(UPPER(number::text)) @> ARRAY[UPPER(%s)] "
+    "OR xf_bigrams(UPPER(matter::text)) @> ARRAY[UPPER(%s)]"
+)
+PG_BIGRAM_DEMANDS = (
+    "SELECT case_id FROM cases_demand WHERE xf_bigrams(UPPER(text::text)) @> ARRAY[UPPER(%s)]"
+)
 
 SQLITE_FTS_SQL = [
     "CREATE VIRTUAL TABLE cases_case_fts USING fts5("
@@ -110,6 +121,11 @@ def fts_phrase(text: str) -> str:
 def search_q(text: str) -> Q:
     """Cases whose number, matter or a demand contains ``text`` (case-insensitive)."""
     if connection.vendor == "postgresql":
+        if len(text) == BIGRAM:
+            # One IN over both sources, so the planner can join on the matches (few) or hash them
+            # (many) — an OR of two IN tests can only filter a scan of the whole list.
+            return Q(pk__in=RawSQL(f"{PG_BIGRAM_CASES} UNION ALL {PG_BIGRAM_DEMANDS}",
+                                   [text, text, text]))
         in_cases = Case.objects.filter(Q(number__icontains=text) | Q(matter__icontains=text))
         in_demands = Demand.objects.filter(text__icontains=text)
         return Q(pk__in=in_cases.values("pk")) | Q(pk__in=in_demands.values("case_id"))

@@ -9,15 +9,25 @@ and partial indexes hold only the clocks still owed one, so a steady pass reads 
 state changes and not the others; a case's warning rules are applied again only after a
 transition changed it (``Case.swept_version``). The 60-day cause analysis (seed 002 §五(二)) is
 a clock like any other, raised by the overdue pass.
+
+The first pass over many changed cases works a batch at a time: what the rules ask of each case
+is read once for the batch (``Seen``), and its alerts and history entries go in one INSERT each.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import (
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    prefetch_related_objects,
+)
 
 from xinfang.notify.services import notify_alerts
 from xinfang.rules.consumers import consumes
@@ -74,18 +84,108 @@ def raise_alert(*, case: Case, clock: Clock | None, kind: str, role: str, messag
                         at=at) == 1
 
 
+@dataclass
+class Seen:
+    """What a sweep batch read once for all its cases, instead of a query per case and rule:
+    the warning notices issued, the rules raised without a notice (``warning_raised`` history),
+    the cases reopened, the cases that have their analysis alert."""
+
+    notices: set[tuple[int, str]]
+    raised: set[tuple[int, str]]
+    reopened: set[int]
+    analysed: set[int]
+    # For the warnings raised without a notice (the batch's own writes, made at its end): the
+    # warning alerts the cases have, their lead units, the last (seq, mac) of each history.
+    held: bool = False
+    alerted: set[tuple[int, str]] = field(default_factory=set)
+    leads: dict[int, int] = field(default_factory=dict)
+    last: dict[int, tuple[int, str]] = field(default_factory=dict)
+    alerts: list[Alert] = field(default_factory=list)
+    events: list = field(default_factory=list)
+
+    @classmethod
+    def read(cls, case_ids: list[int], *, relapse: bool, writes: bool = False) -> Seen:
+        from ..models import CaseEvent
+
+        raised = CaseEvent.objects.filter(case_id__in=case_ids, type="warning_raised")
+        seen = cls(
+            notices=set(WarningNotice.objects.filter(case_id__in=case_ids)
+                        .values_list("case_id", "rule")),
+            raised={(case_id, (payload or {}).get("rule"))
+                    for case_id, payload in raised.values_list("case_id", "payload")},
+            reopened=set(CaseEvent.objects.filter(case_id__in=case_ids, type="reopen")
+                         .values_list("case_id", flat=True)) if relapse else set(),
+            analysed=set(Alert.objects.filter(case_id__in=case_ids, kind=Alert.Kind.ANALYSIS,
+                                              clock=None, role="approver")
+                         .values_list("case_id", flat=True)),
+        )
+        if writes:
+            seen.held = True
+            seen.alerted = set(Alert.objects.filter(
+                case_id__in=case_ids, kind=Alert.Kind.WARNING, clock=None,
+            ).values_list("case_id", "role"))
+            handling = (Assignment.objects.filter(
+                case_id__in=case_ids, role=c.AssignmentRole.LEAD,
+                status=c.AssignmentStatus.ACTIVE,
+            ).order_by("assigned_at", "id").values_list("case_id", "unit_id"))
+            for case_id, unit_id in handling:
+                seen.leads.setdefault(case_id, unit_id)
+            newest = CaseEvent.objects.filter(case_id=OuterRef("case_id")).order_by("-seq")
+            seen.last = {
+                case_id: (seq, mac) for case_id, seq, mac in CaseEvent.objects.filter(
+                    case_id__in=case_ids, seq=Subquery(newest.values("seq")[:1]),
+                ).values_list("case_id", "seq", "mac")
+            }
+        return seen
+
+    def alert(self, case: Case, *, kind: str, roles, message: str, at: datetime) -> None:
+        """``raise_alerts`` about no clock, held for the batch's one INSERT."""
+        for role in dict.fromkeys(roles):
+            if (case.pk, role) in self.alerted:
+                continue
+            self.alerted.add((case.pk, role))
+            unit = (case.jurisdiction_id if role in OFFICE_ROLES
+                    else self.leads.get(case.pk, case.jurisdiction_id))
+            self.alerts.append(Alert(case_id=case.pk, clock=None, kind=kind, role=role,
+                                     unit_id=unit, message=message[:300], created_at=at))
+
+    def event(self, case: Case, **fields) -> None:
+        """``append_event`` held for the batch's one INSERT, chained on the last one seen."""
+        from xinfang.audit import history
+
+        from ..models import CaseEvent
+
+        last, prev_mac = self.last.get(case.pk, (0, ""))
+        event = CaseEvent(case=case, seq=last + 1, actor=None, actor_unit=None,
+                          profile_code=case.profile.code,
+                          profile_version=case.profile.version, **fields)
+        history.seal(event, prev_mac=prev_mac)
+        self.last[case.pk] = (event.seq, event.mac)
+        self.events.append(event)
+
+    def write(self) -> None:
+        from ..models import CaseEvent
+
+        Alert.objects.bulk_create(self.alerts, ignore_conflicts=True)
+        if self.alerts:  # their inbox notices (flagged for the outbox), in this transaction
+            notify_alerts(self.alerts)
+        CaseEvent.objects.bulk_create(self.events)
+        self.alerts, self.events = [], []
+
+
 @consumes("warnings.when", "warnings.to", "warnings.cc", "warnings.follow_up", "warnings.notice",
           "warnings.leader_ownership", "warnings.owner", "warnings.ownership_items",
           by="xinfang.cases.services.supervision.evaluate_warnings")
 def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
-                      raised_at: datetime | None = None) -> list[str]:
+                      raised_at: datetime | None = None, seen: Seen | None = None) -> list[str]:
     """Apply the profile's warning rules to the case, each once; returns the rules newly applied.
     A rule with ``notice: false`` (leader ownership only: seeds 000, 001, 003) raises its alerts
     and a ``warning_raised`` history entry but issues no written notice to be answered.
 
     ``raised_at``: the instant the warning arose, when earlier than ``at`` — a backdated
     registration raises its warnings at the received instant, so a notice's follow-up counts
-    from there, not from the moment of typing. History entries are still written at ``at``."""
+    from there, not from the moment of typing. History entries are still written at ``at``.
+    ``seen``: what the sweep read for its whole batch (else asked here, per rule)."""
     from .base import append_event
 
     at, written_at = raised_at or at, at
@@ -96,10 +196,22 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
         if not rule.when.matches(facts):
             continue
         if not rule.notice:
-            if _raise_warning(case, rule, at, written_at):
+            if seen is not None and seen.held:
+                # a sweep batch: held for its one INSERT of alerts and one of history
+                if (case.pk, rule.name) not in seen.raised:
+                    seen.raised.add((case.pk, rule.name))
+                    _raise_warning_held(case, rule, at, written_at, seen)
+                    issued.append(rule.name)
+                continue
+            if seen is not None and (case.pk, rule.name) in seen.raised:
+                continue
+            if _raise_warning(case, rule, at, written_at, check=seen is None):
                 issued.append(rule.name)
             continue
-        if case.warning_notices.filter(rule=rule.name).exists():
+        if seen is not None:
+            if (case.pk, rule.name) in seen.notices:
+                continue
+        elif case.warning_notices.filter(rule=rule.name).exists():
             continue
         try:
             with transaction.atomic():  # a concurrent sweep may issue the same notice first
@@ -108,13 +220,16 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
             continue
         _warning_alerts(case, rule, notice.follow_up, at)
         clock = notice.follow_up
-        append_event(case=case, type="warning_issued", by=None, at=written_at,
-                     actor_role="system",
-                     payload={"rule": rule.name, "reasons": notice.reasons,
-                              "issued_at": at.isoformat(),
-                              "due": clock.due_at.isoformat() if clock else None,
-                              "to": list(rule.to), "cc": list(rule.cc),
-                              "ownership_items": list(rule.ownership_items)})
+        payload = {"rule": rule.name, "reasons": notice.reasons, "issued_at": at.isoformat(),
+                   "due": clock.due_at.isoformat() if clock else None,
+                   "to": list(rule.to), "cc": list(rule.cc),
+                   "ownership_items": list(rule.ownership_items)}
+        if seen is not None and seen.held:  # chained after the batch's held entries
+            seen.event(case, at=written_at, type="warning_issued", actor_role="system",
+                       from_state="", to_state="", payload=payload)
+        else:
+            append_event(case=case, type="warning_issued", by=None, at=written_at,
+                         actor_role="system", payload=payload)
         issued.append(rule.name)
     return issued
 
@@ -126,17 +241,23 @@ def _warning_alerts(case: Case, rule, clock: Clock | None, at: datetime) -> None
         # The leader the rule names owns the case (datonghu: the chief for a key case).
         raise_alert(case=case, clock=None, kind=Alert.Kind.WARNING,
                     role=rule.owner or (rule.to[0] if rule.to else "approver"),
-                    message=f"{case.number} 须落实领导包案"
-                    + (f"（{'、'.join(rule.ownership_items)}）" if rule.ownership_items else ""),
-                    at=at)
+                    message=_ownership_message(case, rule), at=at)
 
 
-def _raise_warning(case: Case, rule, at: datetime, written_at: datetime) -> bool:
-    """A warning without a written notice: its history entry is the record that it was raised."""
+def _ownership_message(case: Case, rule) -> str:
+    items = f"（{'、'.join(rule.ownership_items)}）" if rule.ownership_items else ""
+    return f"{case.number} 须落实领导包案{items}"
+
+
+def _raise_warning(case: Case, rule, at: datetime, written_at: datetime, *,
+                   check: bool = True) -> bool:
+    """A warning without a written notice: its history entry is the record that it was raised.
+    ``check=False``: the caller read the history already (a sweep batch, under the case's lock)."""
     from .base import append_event
 
     raised = case.events.filter(type="warning_raised")
-    if any(e.get("rule") == rule.name for e in raised.values_list("payload", flat=True)):
+    if check and any(e.get("rule") == rule.name
+                     for e in raised.values_list("payload", flat=True)):
         return False
     _warning_alerts(case, rule, None, at)
     append_event(case=case, type="warning_raised", by=None, at=written_at, actor_role="system",
@@ -145,6 +266,22 @@ def _raise_warning(case: Case, rule, at: datetime, written_at: datetime) -> bool
                           "leader_ownership": rule.leader_ownership,
                           "ownership_items": list(rule.ownership_items)})
     return True
+
+
+def _raise_warning_held(case: Case, rule, at: datetime, written_at: datetime,
+                        seen: Seen) -> None:
+    """``_raise_warning`` for a sweep batch (the case locked, its history and alerts read)."""
+    seen.alert(case, kind=Alert.Kind.WARNING, roles=[*rule.to, *rule.cc],
+               message=f"{case.number} {rule.label}", at=at)
+    if rule.leader_ownership and case.leader_owner_id is None:
+        seen.alert(case, kind=Alert.Kind.WARNING,
+                   roles=[rule.owner or (rule.to[0] if rule.to else "approver")],
+                   message=_ownership_message(case, rule), at=at)
+    seen.event(case, at=written_at, type="warning_raised", actor_role="system", from_state="",
+               to_state="", payload={"rule": rule.name, "reasons": warning_reasons(case),
+                                     "to": list(rule.to), "cc": list(rule.cc),
+                                     "leader_ownership": rule.leader_ownership,
+                                     "ownership_items": list(rule.ownership_items)})
 
 
 def _issue_warning(case: Case, rule, at: datetime) -> WarningNotice:
@@ -221,6 +358,8 @@ def sweep(*, at: datetime) -> SweepResult:
             profiles[case.profile_id] = profile_of(versions[case.profile_id])
         return profiles[case.profile_id]
 
+    relapse = any(profile_of(v).analysis and profile_of(v).analysis.on_relapse
+                  for v in versions.values())
     # The warning rules read the case's facts, which only a transition changes.
     changed = (Case.objects.filter(state__in=c.OPEN_STATES)
                .exclude(swept_version=F("version")).select_related("jurisdiction"))
@@ -233,10 +372,16 @@ def sweep(*, at: datetime) -> SweepResult:
                          .order_by("pk")[:BATCH // 2])
             if not batch:
                 break
+            # What the rules and the analysis ask of each case, read once for the batch.
+            prefetch_related_objects(batch, "demands")
+            seen = Seen.read([case.pk for case in batch], relapse=relapse, writes=True)
+            analyses: list[Alert] = []
             for case in batch:
                 p = profile(case)
-                result.warnings += len(evaluate_warnings(case=case, profile=p, at=at))
-                result.analyses += _analysis(case, p, at)
+                result.warnings += len(evaluate_warnings(case=case, profile=p, at=at, seen=seen))
+                analyses += _analysis_alerts(case, p, at, seen)
+            seen.write()
+            result.analyses += _insert_analyses(analyses)
             Case.objects.filter(pk__in=[case.pk for case in batch]).update(
                 swept_version=F("version"))
         last = batch[-1].pk
@@ -303,15 +448,51 @@ def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
     return len(new)
 
 
+def _analysis_alerts(case: Case, profile: Profile, at: datetime, seen: Seen) -> list[Alert]:
+    """The batch form of ``_analysis``: the alert to raise for this case (none or one)."""
+    if case.pk in seen.analysed:
+        return []
+    message = _analysis_message(case, profile, at, reopened=case.pk in seen.reopened)
+    if message is None:
+        return []
+    seen.analysed.add(case.pk)
+    return [Alert(case_id=case.pk, clock=None, kind=Alert.Kind.ANALYSIS, role="approver",
+                  unit_id=case.jurisdiction_id, message=message[:300], created_at=at)]
+
+
+def _insert_analyses(alerts: list[Alert]) -> int:
+    """One INSERT for a batch's analysis alerts; one raised at the same moment by a concurrent
+    sweep is skipped by the unique constraint (and not counted)."""
+    if not alerts:
+        return 0
+    before = Alert.objects.filter(case_id__in=[a.case_id for a in alerts],
+                                  kind=Alert.Kind.ANALYSIS, clock=None, role="approver").count()
+    Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+    notify_alerts(alerts)
+    after = Alert.objects.filter(case_id__in=[a.case_id for a in alerts],
+                                 kind=Alert.Kind.ANALYSIS, clock=None, role="approver").count()
+    return after - before
+
+
 @consumes("analysis.on_relapse", by="xinfang.cases.services.supervision._analysis")
 def _analysis(case: Case, profile: Profile, at: datetime) -> bool:
     """Seed 002 §五(二) "息访后反弹的": a relapsed (reopened) case needs a cause analysis at once.
     The 60 days after acceptance are a clock on the case (``rules.engine.analysis_clock``),
     swept and shown like every other."""
-    analysis = profile.analysis
-    if not analysis or not analysis.on_relapse or case.accepted_at is None:
-        return False
-    if not case.events.filter(type="reopen").exists():
+    message = _analysis_message(case, profile, at)
+    if message is None:
         return False
     return raise_alert(case=case, clock=None, kind=Alert.Kind.ANALYSIS, role="approver", at=at,
-                       message=f"{case.number} 已销号后反弹，须分析原因、制定下一步措施")
+                       message=message)
+
+
+def _analysis_message(case: Case, profile: Profile, at: datetime, *,
+                      reopened: bool | None = None) -> str | None:
+    """The relapse alert's text when the case needs one now, else None. ``reopened``: whether
+    the case was ever reopened, when the caller read it already."""
+    analysis = profile.analysis
+    if not analysis or not analysis.on_relapse or case.accepted_at is None:
+        return None
+    if reopened if reopened is not None else case.events.filter(type="reopen").exists():
+        return f"{case.number} 已销号后反弹，须分析原因、制定下一步措施"
+    return None

@@ -48,11 +48,7 @@ def perform(
         )
         if by is not None:
             locked = locked.annotate(
-                xf_respondent=Exists(
-                    Respondent.objects.filter(case=OuterRef("pk")).filter(
-                        respondent_filter(by.unit, by.user_id)
-                    )
-                ),
+                xf_respondent=respondent_annotation(by),
                 xf_recused=Exists(Recusal.objects.filter(user_id=by.user_id, is_active=True)),
             )
         locked = locked.get(pk=pk)
@@ -137,12 +133,22 @@ def available(*, case: Case, by: Membership) -> list[str]:
     return [n for n in TRANSITIONS if refusal(n, case=case, by=by, access=access) is None]
 
 
+def respondent_annotation(by: Membership) -> Exists:
+    """Whether ``by`` (its unit, a unit it sits inside, or its user) is a respondent of the case:
+    an annotation ``xf_respondent`` for a read of the case that ``actor_refusal`` then uses."""
+    mine = respondent_filter(by.unit, by.user_id)
+    return Exists(Respondent.objects.filter(case=OuterRef("pk")).filter(mine))
+
+
 def actor_refusal(name: str, *, case: Case, by: Membership) -> str | None:
     """Why ``by`` may never take ``name`` on ``case`` (role, unit, respondent, recusal) —
     whatever the case's state; None when the membership may, in principle. The API answers 403
     for these and 422 for the rest."""
+    # A case read with the ``xf_respondent`` annotation (the API's, ``respondent_annotation``)
+    # says already whether the actor is on the respondent side: no second query for it.
+    access = Access(case, by, respondent=getattr(case, "xf_respondent", None))
     try:
-        check_actor(TRANSITIONS[name], case, by)
+        check_actor(TRANSITIONS[name], case, by, access)
     except Refused as e:
         return e.message
     return None
