@@ -63,7 +63,8 @@ def test_assign_and_sign_for_take_at_most_eight_queries(jianan):
                        lead=jianan.townships["将官池镇"], receiver_name="陈晓东")
     # 10: the hand-over starts the sign-for clock, which reads the case's history once (has the
     # unit signed for already?) — issue 12; and the inbox notices' one INSERT — issue 13.
-    assert len(q) <= 10, "\n".join(q.sql)
+    # + the scope check before a proposal (national §19), issue 12
+    assert len(q) <= 11, "\n".join(q.sql)
     assert case.assignments.count() == 1
     with Queries() as q:
         case = perform("sign_for", case=case, by=township, expected_version=case.version)
@@ -180,7 +181,8 @@ def test_an_api_transition_reads_the_case_once_to_act_and_once_to_answer(jianan)
     # then the door, one acting read (the respondent side in it), perform, one detail read with
     # each relation's own foreign keys joined
     assert r.status_code == 200 and r.json()["version"] == 2, r.content
-    assert len(q) <= 17, "\n".join(q.sql)
+    # 18: + the scope check before a proposal (national §19: a matter already in hand below)
+    assert len(q) <= 18, "\n".join(q.sql)
     assert not [s for s in q.sql if s.startswith('SELECT 1 AS "a" FROM "cases_respondent"')]
     assert not [s for s in q.sql if s.startswith('SELECT "org_user"')], "\n".join(q.sql)
     assert r.json()["history"][-1]["type"] == "propose"
@@ -197,7 +199,8 @@ def test_a_minimal_answer_costs_no_read_back_and_says_the_new_version(jianan):
     assert r.json() == {"id": case.pk, "number": case.number, "state": "proposed", "version": 2}
     assert r.headers["Preference-Applied"] == "return=minimal"
     # the door 4 (membership, unit tree, subtree, recusals), the acting read 1, perform 5
-    assert len(q) <= 10, "\n".join(q.sql)
+    # + the scope check before a proposal (national §19), issue 12
+    assert len(q) <= 11, "\n".join(q.sql)
 
 
 def test_the_acting_read_still_refuses_a_respondent_unit(jianan):
