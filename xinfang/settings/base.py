@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "xinfang.web",
     "xinfang.api",
     "xinfang.demo",
+    "xinfang.imports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,252 @@
+"""Importing a hand-filled ledger (L0, L1, L2): every row checked, then written in one
+transaction (all or nothing) or, with ``skip_invalid``, the good rows only. The same row never
+lands twice (``ImportedRow``); every import is audited with the file's SHA-256.
+
+How an L0 row enters: through ``case_register`` like a typed case — the acting clerk's office,
+its numbering, encrypted identity, the first clocks started at the received date (the ledger's
+交办时间) — then one history event ``import`` carries the file's SHA-256, the sheet and row, the
+ledger's own 编号, 承办单位, 责任人 and 处理情况. A row with a 销号时间 is closed by that event
+at that date: its deadline clocks stop there (met or not as they stood), so no clock of a closed
+historical case runs or raises warnings. A row without one stays registered and open, its clocks
+running from the received date as for any case the office holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from xinfang.audit.services import audit_record
+from xinfang.cases import choices as c
+from xinfang.cases.errors import Refused
+from xinfang.cases.facts import case_facts
+from xinfang.cases.models import Case
+from xinfang.cases.services import DemandInput, PetitionerInput, Registration, case_register
+from xinfang.cases.services.base import Invalid, append_event, is_office_of, unit_jurisdiction
+from xinfang.org.choices import Role
+from xinfang.org.models import Membership, Unit
+from xinfang.rules.engine import apply_event
+from xinfang.rules.store import current_version, profile_of
+
+from .models import ImportBatch, ImportedRow
+from .reading import Issue, LedgerRow, Reading, read_ledger
+from .sheets import FileUnreadable
+
+IMPORT = "import"  # the audit action
+SH = ZoneInfo("Asia/Shanghai")
+RECEIVED_AT = time(9, 0)  # a ledger gives dates only: received in the morning, closed by evening
+CLOSED_AT = time(17, 0)
+
+
+class ImportRefused(Exception):
+    pass
+
+
+@dataclass
+class Outcome:
+    filename: str
+    sha256: str
+    reading: Reading = field(default_factory=Reading)
+    dry_run: bool = True
+    skip_invalid: bool = False
+    committed: bool = False
+    batch: ImportBatch | None = None
+
+    @property
+    def issues(self) -> list[Issue]:
+        return self.reading.issues + [i for r in self.reading.rows for i in r.issues]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.reading.rows if r.status == status)
+
+    @property
+    def bad_rows(self) -> list[LedgerRow]:
+        return [r for r in self.reading.rows if r.issues]
+
+
+def import_jurisdiction(by: Membership) -> Unit:
+    """The jurisdiction whose ledger ``by`` may load: a clerk of its petition office."""
+    if by is None or not by.is_active or by.role != Role.CLERK:
+        raise ImportRefused("台账导入须由受理机关的经办人办理。")
+    jurisdiction = by.unit if by.unit.profile_code else unit_jurisdiction(by.unit)
+    if jurisdiction is None or not is_office_of(by.unit, Case(jurisdiction=jurisdiction)):
+        raise ImportRefused(f"{by.unit}不是信访受理机关，不能导入台账。")
+    return jurisdiction
+
+
+def ledger_preview(*, by: Membership, content: bytes, filename: str) -> Outcome:
+    return ledger_import(by=by, content=content, filename=filename, dry_run=True,
+                         skip_invalid=False)
+
+
+def ledger_import(
+    *, by: Membership, content: bytes, filename: str, dry_run: bool, skip_invalid: bool,
+    batch: ImportBatch | None = None, ip: str = "", at: datetime | None = None,
+) -> Outcome:
+    """Read, check and (unless ``dry_run``) write. A dry run does the same writes and rolls them
+    back, so it reports what only the write would find (a category, a date the rules refuse)."""
+    jurisdiction = import_jurisdiction(by)
+    at = at or timezone.now()
+    profile = profile_of(current_version(jurisdiction.profile_code))
+    outcome = Outcome(filename=filename, sha256=hashlib.sha256(content).hexdigest(),
+                      dry_run=dry_run, skip_invalid=skip_invalid)
+    try:
+        outcome.reading = read_ledger(content, filename, jurisdiction=jurisdiction,
+                                      categories=profile.categories)
+    except FileUnreadable as e:
+        outcome.reading.issues.append(Issue(filename, None, "", "", str(e)))
+        return outcome
+    try:
+        with transaction.atomic():
+            _write(outcome, by=by, jurisdiction=jurisdiction, at=at, batch=batch, ip=ip)
+            if dry_run or (outcome.issues and not skip_invalid):
+                raise _Rollback
+            outcome.committed = True
+    except _Rollback:
+        for row in outcome.reading.rows:
+            if row.status == "created":
+                row.status, row.object_id = "new", None
+        if batch is not None and not dry_run:
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=ImportBatch.Status.FAILED, content="", counts=_counts(outcome))
+    return outcome
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _counts(outcome: Outcome) -> dict:
+    return {
+        "rows": len(outcome.reading.rows),
+        "created": outcome.count("created"),
+        "exists": outcome.count("exists"),
+        "duplicate": outcome.count("duplicate"),
+        "invalid": len(outcome.bad_rows),
+        "issues": len(outcome.issues),
+    }
+
+
+def _write(outcome: Outcome, *, by, jurisdiction, at, batch, ip) -> None:
+    rows = outcome.reading.rows
+    known = set(
+        ImportedRow.objects.filter(unit=jurisdiction, key__in=[r.key for r in rows if r.key])
+        .values_list("ledger", "key")
+    )
+    if batch is None:
+        batch = ImportBatch(kind=ImportBatch.Kind.LEDGER, filename=outcome.filename[:255],
+                            sha256=outcome.sha256, by=by.user, membership=by, unit=jurisdiction)
+    batch.status, batch.skip_invalid = ImportBatch.Status.DONE, outcome.skip_invalid
+    batch.done_at, batch.content = at, ""
+    batch.save()
+    outcome.batch = batch
+    for row in rows:
+        if row.issues:
+            row.status = "error"
+            continue
+        if row.status == "duplicate":
+            continue
+        if (row.layout.code, row.key) in known:
+            row.status, row.note = "exists", "此前已导入，跳过"
+            continue
+        writer = WRITERS.get(row.layout.code)
+        if writer is None:
+            row.issues.append(Issue(row.sheet, row.row, "", "", f"暂不能导入{row.layout.code}台账"))
+            row.status = "error"
+            continue
+        try:
+            with transaction.atomic():
+                obj_type, obj = writer(row=row, by=by, jurisdiction=jurisdiction, at=at,
+                                       outcome=outcome)
+                ImportedRow.objects.create(
+                    unit=jurisdiction, ledger=row.layout.code, key=row.key,
+                    natural=row.natural[:255], batch=batch, sheet=row.sheet[:100], row=row.row,
+                    object_type=obj_type, object_id=obj.pk,
+                )
+        except Invalid as e:
+            for field_name, message in e.errors.items():
+                row.issue(_FIELD_COLUMNS.get(field_name.split(".")[-1], ""), message)
+            row.status = "error"
+        except Refused as e:
+            row.issues.append(Issue(row.sheet, row.row, "", "", e.message))
+            row.status = "error"
+        except IntegrityError:
+            # Another import of the same row committed meanwhile: it is there once.
+            row.status, row.note = "exists", "同时另有导入写入了此行，跳过"
+        else:
+            row.status, row.object_id = "created", obj.pk
+    batch.counts = _counts(outcome)
+    batch.save(update_fields=["counts"])
+    audit_record(
+        action=IMPORT, actor=by, object_type="ledger_import", object_id=batch.pk, ip=ip,
+        detail={
+            "file": outcome.filename, "sha256": outcome.sha256, "unit": jurisdiction.name,
+            "ledgers": sorted({s.layout.code for s in outcome.reading.sheets if s.layout}),
+            "skip_invalid": outcome.skip_invalid, **batch.counts,
+            "invalid_rows": [f"{r.sheet}!{r.row}" for r in outcome.bad_rows][:200],
+        },
+    )
+
+
+_FIELD_COLUMNS = {  # registration's input names → the ledger column at fault
+    "name": "name", "phone": "phone", "id_number": "name", "matter": "problem",
+    "text": "problem", "category": "category", "received_at": "assigned_on",
+    "township": "address", "village": "address", "petitioners": "name", "demands": "problem",
+}
+
+
+# -- L0: cases -------------------------------------------------------------------------------------
+
+
+def _l0_case(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime,
+             outcome: Outcome):
+    v = row.values
+    received = datetime.combine(v["assigned_on"], RECEIVED_AT, tzinfo=SH)
+    data = Registration(
+        channel=c.Channel.VISIT,
+        matter=v["problem"],
+        received_at=received,
+        petitioners=[PetitionerInput(name=v["name"], phone=v.get("phone") or "",
+                                     address=v.get("address") or "")],
+        demands=[DemandInput(text=v["problem"], category=v["category"])],
+        township=v.get("township_unit"),
+        village=v.get("village_unit") if v.get("township_unit") else None,
+    )
+    case = case_register(by=by, data=data, at=at)
+    profile = profile_of(case.profile)
+    payload = {
+        "event": "imported",
+        "source": "L0",
+        "file": outcome.filename,
+        "sha256": outcome.sha256,
+        "sheet": row.sheet,
+        "row": row.row,
+        "ledger_number": v.get("number") or "",
+        "unit": v.get("unit") or "",
+        "responsible": v.get("responsible") or "",
+        "handling": v.get("handling") or "",
+        "assigned_on": v["assigned_on"].isoformat(),
+        "closed_on": v["closed_on"].isoformat() if v.get("closed_on") else None,
+        "channel_note": "台账未载信访形式，按来访登记",
+    }
+    to_state = case.state
+    if v.get("closed_on"):
+        closed_at = max(datetime.combine(v["closed_on"], CLOSED_AT, tzinfo=SH), received)
+        changes = apply_event(case, profile, "closed", closed_at, case_facts(case))
+        Case.objects.filter(pk=case.pk).update(
+            state=c.State.CLOSED, closed_at=closed_at, version=F("version") + 1)
+        case.state, case.closed_at = c.State.CLOSED, closed_at
+        to_state = c.State.CLOSED
+        payload["clocks"] = changes
+    append_event(case=case, type=IMPORT, by=by, at=at, from_state=c.State.REGISTERED,
+                 to_state=to_state, payload=payload)
+    return "case", case
+
+
+WRITERS = {"L0": _l0_case}
