@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from xinfang.registers.models import BacklogCase, ScreeningFinding, StaffRosterEntry
 from xinfang.registers.services import Finding, screening_record
+from xinfang.security.names import name_index
 
 from .conftest import signed_in
 
@@ -64,7 +65,7 @@ def test_a_clerk_records_a_finding_from_the_form(jianan):
         },
     )
     assert response.status_code == 302
-    row = ScreeningFinding.objects.get(person_name="孙桂兰")
+    row = ScreeningFinding.objects.get(name_index=name_index("孙桂兰"))
     assert row.jurisdiction == j.county and row.month == date(2026, 11, 1)
     assert row.recorded_by == j.member("clerk").user
 

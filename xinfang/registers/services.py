@@ -102,6 +102,28 @@ def screening_to_case(
     return case
 
 
+def case_columns(case: Case) -> dict:
+    """The L2 columns a backlog row takes from its case when it enters the register (editable
+    afterwards; the petitioner's name and phone stay the case's, read live)."""
+    from xinfang.cases.models import Assignment, Demand
+
+    demand = Demand.objects.filter(case=case).order_by("seq").first()
+    lead = (Assignment.objects.filter(case=case, role=c.AssignmentRole.LEAD)
+            .exclude(status=c.AssignmentStatus.TRANSFERRED).order_by("-assigned_at", "-pk")
+            .select_related("unit").first())
+    return {
+        "case": case,
+        "jurisdiction_id": case.jurisdiction_id,
+        "first_petition_on": timezone.localtime(case.received_at).date(),
+        "exited_or_monitored": bool(case.exited_household or case.monitored_household),
+        "township_id": case.township_id,
+        "village_id": case.village_id,
+        "problem": case.matter,
+        "category": demand.category if demand else "",
+        "responsible_unit_id": lead.unit_id if lead else None,
+    }
+
+
 @transaction.atomic
 def backlog_designate(
     *,
@@ -122,7 +144,8 @@ def backlog_designate(
     if hasattr(case, "backlog"):
         raise Refused(f"{case.number}已认定为积案。")
     backlog = BacklogCase.objects.create(
-        case=case,
+        **case_columns(case),
+        entry=BacklogCase.Entry.DESIGNATED,
         owner_leader=owner_leader,
         reason=reason,
         plan=plan,
