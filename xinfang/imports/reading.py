@@ -199,41 +199,41 @@ def _parse_row(row: LedgerRow, values, year, places: Places, categories) -> None
 
 def _place(row: LedgerRow, places: Places) -> None:
     """问题所属地 as "X乡(镇)Y村" in one column or as 乡镇 | 村 in two; L0 has only 住址, from which
-    the township and village are taken when it names them (never an error there)."""
+    the township and village are taken when it names them (never an error there). L1 rows
+    belong to their township, so it must be one of the jurisdiction's; a village not in the tree
+    (and in L2 a township too) is kept as written."""
     v = row.values
     v["township_unit"] = v["village_unit"] = None
-    if row.layout.code == "L0":
+    code = row.layout.code
+    if code == "L0":
         t_name, v_name = split_locality(v.get("address") or "")
         township = places.township(t_name) if t_name else None
         if township:
             v["township_unit"] = township
             v["village_unit"] = places.village(township, v_name) if v_name else None
         return
+    t_key = "township" if "township" in row.columns else "locality"
+    t_name, v_name = "", ""
     if "township" in row.columns:
-        t_name, v_name, t_key, v_key = v.get("township") or "", v.get("village") or "", \
-            "township", "village"
-        if not t_name and "locality" in row.columns:
-            t_name, v_name = split_locality(v.get("locality") or "")
-            t_key = v_key = "locality"
-    else:
+        t_name, v_name = v.get("township") or "", v.get("village") or ""
+        if t_name and not v_name:
+            t_name, v_name = split_locality(t_name)
+    if not t_name and not v_name and "locality" in row.columns:
         t_name, v_name = split_locality(v.get("locality") or "")
-        t_key = v_key = "locality"
-    if not t_name and not v_name:
-        if t_key in row.columns:
-            row.issue(t_key, "未填写问题所属地（乡镇）")
+        t_key = "locality"
+    if not t_name:
+        if code == "L1":
+            row.issue(t_key, f"“{v_name}”没有写明乡镇（应写作“X乡(镇)Y村”）" if v_name
+                      else "未填写问题所属地（乡镇）")
         return
-    township = places.township(t_name) if t_name else None
+    township = places.township(t_name)
     if township is None:
-        row.issue(t_key, f"乡镇“{t_name or v_name}”不在本辖区" if t_name
-                  else f"“{v_name}”没有写明乡镇（应写作“X乡(镇)Y村”）")
+        if code == "L1":
+            row.issue(t_key, f"乡镇“{t_name}”不在本辖区")
         return
     v["township_unit"] = township
     if v_name:
-        village = places.village(township, v_name)
-        if village is None:
-            row.issue(v_key if v_key in row.columns else t_key,
-                      f"村（社区）“{v_name}”不在{township.name}")
-        v["village_unit"] = village
+        v["village_unit"] = places.village(township, v_name)
 
 
 def _key(row: LedgerRow) -> None:

@@ -66,6 +66,10 @@ class Outcome:
         return sum(1 for r in self.reading.rows if r.status == status)
 
     @property
+    def count_exists(self) -> int:
+        return self.count("exists")
+
+    @property
     def bad_rows(self) -> list[LedgerRow]:
         return [r for r in self.reading.rows if r.issues]
 
@@ -249,4 +253,84 @@ def _l0_case(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime
     return "case", case
 
 
-WRITERS = {"L0": _l0_case}
+# -- L1 / L2: the registers -------------------------------------------------------------------------
+
+
+def _responsible(name: str, jurisdiction: Unit, cache: dict) -> Unit | None:
+    """责任单位 as a unit of the jurisdiction when its name is one (exactly, or with the
+    jurisdiction's name before it: "民政局" is "区民政局"/"建安区民政局"); else kept as text."""
+    if not name:
+        return None
+    if name not in cache:
+        units = Unit.objects.filter(path__startswith=jurisdiction.path)
+        found = list(units.filter(name=name)[:2])
+        if not found:
+            found = [u for u in units.filter(name__endswith=name)[:3]
+                     if len(u.name) - len(name) <= len(jurisdiction.name)]
+        cache[name] = found[0] if len(found) == 1 else None
+    return cache[name]
+
+
+def _register_fields(row: LedgerRow, jurisdiction: Unit, outcome: Outcome) -> dict:
+    v = row.values
+    cache = outcome.__dict__.setdefault("_units", {})
+    unit = _responsible(v.get("unit") or "", jurisdiction, cache)
+    locality = v.get("locality") or "".join(
+        x for x in (v.get("township"), v.get("village")) if x)
+    return {
+        "jurisdiction": jurisdiction,
+        "person_name": v["name"],
+        "contact": v.get("phone") or "",
+        "exited_or_monitored": bool(v.get("poor")),
+        "township": v.get("township_unit"),
+        "village": v.get("village_unit"),
+        "locality_text": locality[:100] if not v.get("village_unit") else "",
+        "problem": v["problem"],
+        "category": v["category"],
+        "responsible_unit": unit,
+        "responsible_unit_text": "" if unit else (v.get("unit") or "")[:100],
+        "solved": v.get("solved"),
+        "guided": v.get("guided"),
+        "assisted": v.get("assisted"),
+        "dealt_by_law": v.get("dealt_by_law"),
+        "stable": v.get("stable"),
+        "note": v.get("note") or "",
+    }
+
+
+def _l1_finding(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime,
+                outcome: Outcome):
+    from xinfang.registers.models import ScreeningFinding, Source
+
+    v = row.values
+    finding = ScreeningFinding(
+        **_register_fields(row, jurisdiction, outcome),
+        month=v["screened_on"].replace(day=1),
+        screened_on=v["screened_on"],
+        is_new=True if v.get("is_new") is None else v["is_new"],
+        source=Source.IMPORTED,
+        recorded_by=by.user,
+    )
+    finding.save(force_insert=True)
+    return "screening_finding", finding
+
+
+def _l2_backlog(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime,
+                outcome: Outcome):
+    from xinfang.registers.models import BacklogCase
+
+    v = row.values
+    backlog = BacklogCase(
+        **_register_fields(row, jurisdiction, outcome),
+        entry=BacklogCase.Entry.IMPORTED,
+        first_petition_on=v["first_visit"],
+        reason=v.get("reason") or "",
+        owner_leader_text=(v.get("owner") or "")[:100],
+        designated_at=at,
+        designated_by=by.user,
+    )
+    backlog.save(force_insert=True)
+    return "backlog_case", backlog
+
+
+WRITERS = {"L0": _l0_case, "L1": _l1_finding, "L2": _l2_backlog}

@@ -99,12 +99,26 @@ def find_header(grid: Grid, known: set[str], *, scan: int = 15) -> Header | None
     labels, first_data = top, best + 1
     if best + 1 < len(grid.rows):
         below = [label(v) for v in grid.rows[best + 1][1]]
-        if set(below) & known and not _looks_like_data(grid.rows[best + 1][1]):
+        if _is_subheader(top, below, known) and not _looks_like_data(grid.rows[best + 1][1]):
             labels = [b or t for t, b in zip(top, below, strict=False)]
             first_data = best + 2
     above = [row for _n, row in grid.rows[:best]]
     title, year, block = _above(above)
     return Header(first_data, labels, top, year, title, block)
+
+
+def _is_subheader(top: list[str], below: list[str], known: set[str]) -> bool:
+    """The row under the header is its second row when it names two columns, or names one
+    under a blank or merged (repeated) top cell. A data cell that happens to read like a label
+    ("反映问题") under a header of its own does not make it one."""
+    hits = [i for i, b in enumerate(below) if b and b in known]
+    if len(hits) >= 2:
+        return True
+    return any(
+        i < len(top) and (not top[i] or (i > 0 and top[i] == top[i - 1])
+                          or (i + 1 < len(top) and top[i] == top[i + 1]))
+        for i in hits
+    )
 
 
 def _looks_like_data(row) -> bool:
