@@ -11,7 +11,7 @@ from django.db import connection
 
 from xinfang.audit.models import AuditEntry
 from xinfang.cases import choices as c
-from xinfang.cases.models import Case, CaseEvent, Clock, Petitioner
+from xinfang.cases.models import Case, Clock, Petitioner
 from xinfang.imports.cells import read_date, read_mark, read_phone, split_locality
 from xinfang.imports.models import ImportBatch, ImportedRow
 from xinfang.imports.services import ImportRefused, ledger_import
@@ -27,12 +27,21 @@ def run(j, content, **kw):
     return ledger_import(by=j.member("clerk"), content=content, filename="台账.xlsx", **kw)
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("2022.3.5", date(2022, 3, 5)), ("2022年3月5日", date(2022, 3, 5)),
-    ("2022/03/05", date(2022, 3, 5)), ("2022-3-5", date(2022, 3, 5)),
-    ("20220305", date(2022, 3, 5)), (44630, date(2022, 3, 10)), ("3月5日", date(2022, 3, 5)),
-    (" 2022 年 3 月 5 日 ", date(2022, 3, 5)), (None, None), ("", None),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("2022.3.5", date(2022, 3, 5)),
+        ("2022年3月5日", date(2022, 3, 5)),
+        ("2022/03/05", date(2022, 3, 5)),
+        ("2022-3-5", date(2022, 3, 5)),
+        ("20220305", date(2022, 3, 5)),
+        (44630, date(2022, 3, 10)),
+        ("3月5日", date(2022, 3, 5)),
+        (" 2022 年 3 月 5 日 ", date(2022, 3, 5)),
+        (None, None),
+        ("", None),
+    ],
+)
 def test_every_date_spelling(raw, expected):
     assert read_date(raw, year=2022) == expected
 
@@ -42,29 +51,50 @@ def test_a_date_without_year_and_no_title_year_is_refused():
         read_date("3月5日", year=None)
 
 
-@pytest.mark.parametrize("raw,expected", [
-    (13812345678, "13812345678"), (13812345678.0, "13812345678"),
-    ("138 1234 5678", "13812345678"), ("138-1234-5678", "13812345678"),
-    ("+86 138 1234 5678", "13812345678"), ("0374-5123456", "0374-5123456"),
-    ("0374 5123456", "0374-5123456"), ("", ""),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        (13812345678, "13812345678"),
+        (13812345678.0, "13812345678"),
+        ("138 1234 5678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("0374-5123456", "0374-5123456"),
+        ("0374 5123456", "0374-5123456"),
+        ("", ""),
+    ],
+)
 def test_every_phone_spelling(raw, expected):
     assert read_phone(raw) == expected
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("是", True), ("√", True), ("✓", True), ("否", False), ("×", False), (None, None), ("", None),
-    (" 是 ", True),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("是", True),
+        ("√", True),
+        ("✓", True),
+        ("否", False),
+        ("×", False),
+        (None, None),
+        ("", None),
+        (" 是 ", True),
+    ],
+)
 def test_every_yes_mark(raw, expected):
     assert read_mark(raw) == expected
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("将官池镇岗朱村", ("将官池镇", "岗朱村")), ("椹涧乡(镇)小河村(社区)", ("椹涧乡", "小河村")),
-    ("五女店镇 魏庄村", ("五女店镇", "魏庄村")), ("将官池镇岗朱村3组", ("将官池镇", "岗朱村")),
-    ("将官池镇", ("将官池镇", "")),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("将官池镇岗朱村", ("将官池镇", "岗朱村")),
+        ("椹涧乡(镇)小河村(社区)", ("椹涧乡", "小河村")),
+        ("五女店镇 魏庄村", ("五女店镇", "魏庄村")),
+        ("将官池镇岗朱村3组", ("将官池镇", "岗朱村")),
+        ("将官池镇", ("将官池镇", "")),
+    ],
+)
 def test_locality_spellings(raw, expected):
     assert split_locality(raw) == expected
 
@@ -75,7 +105,9 @@ def test_dry_run_names_sheet_row_and_column_and_writes_nothing(jianan, capsys):
     out = run(jianan, content, dry_run=True)
     texts = [str(i) for i in out.issues]
     # the bad row is Excel row 11: title, block, blank, two header rows, five good rows
-    assert "2022年台账 第11行 D列（电话）：电话“12345”有误：手机号码应为11位数字，现为5位。" in texts
+    assert (
+        "2022年台账 第11行 D列（电话）：电话“12345”有误：手机号码应为11位数字，现为5位。" in texts
+    )
     assert any(t.startswith("2022年台账 第11行 I列（交办时间）") and "不存在" in t for t in texts)
     assert any(t.startswith("2022年台账 第11行 F列（问题类别）") and "修路" in t for t in texts)
     assert len(texts) == 3  # the footnote and the signature line below are not rows
@@ -125,18 +157,23 @@ def test_l0_rows_become_cases_with_history_and_closed_clocks(jianan):
     assert event.mac  # sealed into the chain like every event
     assert first.state == c.State.CLOSED and first.closed_at.date() == date(2022, 4, 1)
     assert first.received_at.date() == date(2022, 3, 5) and first.year == 2022
-    assert not Clock.objects.filter(case=first, kind="deadline").exclude(
-        status=Clock.Status.STOPPED).exists()
+    assert (
+        not Clock.objects.filter(case=first, kind="deadline")
+        .exclude(status=Clock.Status.STOPPED)
+        .exists()
+    )
     assert first.township == jianan.townships["将官池镇"]
     assert first.village == jianan.villages["岗朱村"]
     # an open row stays open, its clocks running from the received date
     open_case = Case.objects.get(events__payload__ledger_number="建安2022-002")
     assert open_case.state == c.State.REGISTERED
     # "3月8日" took its year from the title; an Excel serial number read as a date
-    assert Case.objects.get(events__payload__ledger_number="建安2022-004").received_at.date() == \
-        date(2022, 3, 8)
-    assert Case.objects.get(events__payload__ledger_number="建安2022-005").received_at.date() == \
-        date(2022, 3, 10)
+    assert Case.objects.get(
+        events__payload__ledger_number="建安2022-004"
+    ).received_at.date() == date(2022, 3, 8)
+    assert Case.objects.get(
+        events__payload__ledger_number="建安2022-005"
+    ).received_at.date() == date(2022, 3, 10)
 
 
 def test_identities_are_encrypted_like_typed_ones(jianan):
@@ -158,8 +195,10 @@ def test_importing_the_same_file_twice_creates_nothing_twice(jianan):
     assert again.committed and again.count("created") == 0 and again.count("exists") == 5
     assert Case.objects.count() == 5
     # the same rows in another file (re-saved, one more row) are still known by their key
-    more = l0_book(l0_good_rows() + [["建安2022-009", "新人", "", "", "新问题", "其他", "", "",
-                                       "2022.6.1", "", ""]])
+    more = l0_book(
+        l0_good_rows()
+        + [["建安2022-009", "新人", "", "", "新问题", "其他", "", "", "2022.6.1", "", ""]]
+    )
     third = run(jianan, more)
     assert third.count("created") == 1 and third.count("exists") == 5
     assert Case.objects.count() == 6
@@ -183,8 +222,11 @@ def test_l1_and_l2_go_into_the_registers(jianan):
     assert any(t.startswith("排查 第8行 E列（是否脱贫户(监测对象)）") for t in texts), texts
     assert any(t.startswith("排查 第8行 F列") and "不存在镇" in t for t in texts), texts
     findings = ScreeningFinding.objects.order_by("screened_on")
-    assert [f.screened_on for f in findings] == [date(2022, 5, 10), date(2022, 5, 11),
-                                                 date(2022, 5, 12)]
+    assert [f.screened_on for f in findings] == [
+        date(2022, 5, 10),
+        date(2022, 5, 11),
+        date(2022, 5, 12),
+    ]
     f = findings[0]
     assert f.person_name == "孙红" and f.contact == "0374-5123457"
     assert f.exited_or_monitored and f.solved is True and f.guided is None and f.stable is True
@@ -207,8 +249,13 @@ def test_l1_and_l2_go_into_the_registers(jianan):
 def test_only_an_office_clerk_may_import(jianan):
     for key in ("township", "bureau", "approver", "sysadmin"):
         with pytest.raises(ImportRefused):
-            ledger_import(by=jianan.member(key), content=l0_book(), filename="a.xlsx",
-                          dry_run=True, skip_invalid=False)
+            ledger_import(
+                by=jianan.member(key),
+                content=l0_book(),
+                filename="a.xlsx",
+                dry_run=True,
+                skip_invalid=False,
+            )
 
 
 def test_a_file_that_is_not_a_workbook_is_reported_not_raised(jianan):
@@ -217,10 +264,64 @@ def test_a_file_that_is_not_a_workbook_is_reported_not_raised(jianan):
 
 
 def test_csv_ledger_in_gbk(jianan):
-    text = ("2022年信访台账\n" + ",".join(
-        ["编号", "信访人姓名", "住址", "电话", "反映问题及主要诉求", "问题类别", "承办单位", "责任人",
-         "交办时间", "处理情况", "销号时间"]) + "\n"
-        "X-1,张三,将官池镇岗朱村,13812345678,反映问题,其他,区民政局,,2022.3.5,,\n")
-    out = ledger_import(by=jianan.member("clerk"), content=text.encode("gbk"),
-                        filename="a.csv", dry_run=False, skip_invalid=False)
+    text = (
+        "2022年信访台账\n"
+        + ",".join(
+            [
+                "编号",
+                "信访人姓名",
+                "住址",
+                "电话",
+                "反映问题及主要诉求",
+                "问题类别",
+                "承办单位",
+                "责任人",
+                "交办时间",
+                "处理情况",
+                "销号时间",
+            ]
+        )
+        + "\n"
+        "X-1,张三,将官池镇岗朱村,13812345678,反映问题,其他,区民政局,,2022.3.5,,\n"
+    )
+    out = ledger_import(
+        by=jianan.member("clerk"),
+        content=text.encode("gbk"),
+        filename="a.csv",
+        dry_run=False,
+        skip_invalid=False,
+    )
     assert out.committed and out.count("created") == 1
+
+
+def test_an_id_number_column_links_the_same_person_and_is_checked(jianan):
+    from openpyxl import Workbook
+
+    from tests.conftest import id_number
+
+    from .books import L0_HEAD, save
+
+    good = id_number("41102319800101123")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "台账"
+    ws.append(["2022年信访台账"])
+    ws.append([*L0_HEAD, "身份证号"])
+    base = ["", "张三明", "将官池镇岗朱村", "13812345678", "", "其他", "", "", "", "", ""]
+    for i, (when, ident) in enumerate([("2022.3.1", good), ("2022.4.1", good.lower()),
+                                       ("2022.5.1", good[:-1] + "0"),
+                                       ("2022.6.1", 411023198001011230)]):
+        row = list(base)
+        row[0], row[4], row[8] = f"N{i}", f"问题{i}", when
+        ws.append([*row, ident])
+    out = run(jianan, save(wb), skip_invalid=True)
+    texts = [str(i) for i in out.issues]
+    assert any(t.startswith("台账 第5行 L列（身份证号）") and "校验位" in t for t in texts), texts
+    assert any(t.startswith("台账 第6行 L列（身份证号）") and "数字" in t for t in texts), texts
+    assert out.count("created") == 2
+    assert Petitioner.objects.count() == 1  # the same ID number is the same person
+    second = Case.objects.get(events__payload__ledger_number="N1")
+    assert second.repeat_count == 1
+    with connection.cursor() as cur:
+        cur.execute("SELECT id_number FROM cases_petitioner")
+        assert good not in str(cur.fetchall())

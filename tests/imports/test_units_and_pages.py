@@ -46,9 +46,14 @@ TREE = [
 def test_units_import_creates_missing_units_under_their_parents(jianan):
     outcome = units_import(content=units_xlsx(TREE), filename="u.xlsx", by=None, dry_run=False)
     assert outcome.ok, outcome.errors
-    assert sorted(outcome.created) == sorted([
-        "河南省/许昌市/建安区/张潘镇/古城村", "河南省/许昌市/建安区/张潘镇",
-        "河南省/许昌市/建安区/建安区信访局", "河南省/许昌市/建安区/区财政局"])
+    assert sorted(outcome.created) == sorted(
+        [
+            "河南省/许昌市/建安区/张潘镇/古城村",
+            "河南省/许昌市/建安区/张潘镇",
+            "河南省/许昌市/建安区/建安区信访局",
+            "河南省/许昌市/建安区/区财政局",
+        ]
+    )
     village = Unit.objects.get(name="古城村")
     assert village.level == Level.VILLAGE and village.parent.name == "张潘镇"
     assert village.parent.parent == jianan.county  # existing units kept, not duplicated
@@ -63,8 +68,11 @@ def test_units_import_creates_missing_units_under_their_parents(jianan):
 
 
 def test_units_dry_run_and_errors_by_row(jianan, tmp_path, capsys):
-    bad = TREE + [["河南省/许昌市/无此区/某镇", "乡镇"], ["河南省/许昌市/建安区/某村", "村庄"],
-                  ["河南省/许昌市/建安区/将官池镇", "村"]]
+    bad = TREE + [
+        ["河南省/许昌市/无此区/某镇", "乡镇"],
+        ["河南省/许昌市/建安区/某村", "村庄"],
+        ["河南省/许昌市/建安区/将官池镇", "村"],
+    ]
     path = tmp_path / "u.xlsx"
     path.write_bytes(units_xlsx(bad))
     count = Unit.objects.count()
@@ -85,7 +93,8 @@ def test_units_dry_run_and_errors_by_row(jianan, tmp_path, capsys):
 def test_units_csv(jianan):
     csv = "单位路径,类型\n河南省/许昌市/建安区/新镇,乡镇\n".encode("gbk")
     assert units_import(content=csv, filename="u.csv", by=None, dry_run=False).created == [
-        "河南省/许昌市/建安区/新镇"]
+        "河南省/许昌市/建安区/新镇"
+    ]
 
 
 def login(client, j, key):
@@ -145,3 +154,20 @@ def test_ledger_pages_preview_every_error_then_confirm(client, jianan):
 def test_ledger_pages_refuse_those_who_are_not_office_clerks(client, jianan):
     login(client, jianan, "township")
     assert client.get(reverse("imports:ledger_upload")).status_code == 403
+
+
+def test_a_tampered_or_foreign_upload_is_refused(jianan):
+    from xinfang.imports.uploads import UploadRefused, upload_for, upload_hold
+    from xinfang.security.crypto import get_keyring
+
+    clerk = jianan.member("clerk")
+    batch = upload_hold(
+        by=clerk, kind=ImportBatch.Kind.LEDGER, filename="a.xlsx", content=l0_book()
+    )
+    ImportBatch.objects.filter(pk=batch.pk).update(content=get_keyring().encrypt("b3RoZXI="))
+    with pytest.raises(UploadRefused, match="改动"):
+        upload_for(by=clerk, pk=batch.pk, kind=ImportBatch.Kind.LEDGER)
+    with pytest.raises(UploadRefused):
+        upload_for(by=jianan.member("city_clerk"), pk=batch.pk, kind=ImportBatch.Kind.LEDGER)
+    with pytest.raises(UploadRefused, match="只能导入"):
+        upload_hold(by=clerk, kind=ImportBatch.Kind.LEDGER, filename="a.xls", content=b"x")

@@ -139,7 +139,7 @@ _VILLAGE_SUFFIX = ("居委会", "村委会", "社区", "村")
 
 
 def split_locality(value) -> tuple[str, str]:
-    """"将官池镇岗朱村" → ("将官池镇", "岗朱村"); "将官池镇" → ("将官池镇", ""). Accepts the
+    """ "将官池镇岗朱村" → ("将官池镇", "岗朱村"); "将官池镇" → ("将官池镇", ""). Accepts the
     footnote's own spelling "X乡(镇)Y村(社区)" with the bracket left in, and a space or a slash
     between the two."""
     s = text(value).replace("(镇)", "").replace("(社区)", "").replace("(乡)", "")
@@ -153,7 +153,7 @@ def split_locality(value) -> tuple[str, str]:
 
 
 def _village(rest: str) -> str:
-    """"岗朱村3组" → "岗朱村": the group or house number after the village is not a unit."""
+    """ "岗朱村3组" → "岗朱村": the group or house number after the village is not a unit."""
     m = re.match(r"^(.+?(?:社区|居委会|村))", rest)
     return m[1] if m else rest
 

@@ -26,7 +26,8 @@ class Column:
 _NAME = Column("name", "信访人姓名", ("姓名", "信访人"))
 _CONTACT = Column("phone", "联系方式", ("联系电话", "电话", "手机号码", "手机"))
 _POOR = Column(
-    "poor", "是否脱贫户(监测对象)",
+    "poor",
+    "是否脱贫户(监测对象)",
     ("是否脱贫户", "是否脱贫户(监测户)", "是否脱贫(监测)户", "是否脱贫户或监测对象"),
 )
 _LOCALITY = Column(
@@ -58,7 +59,8 @@ class Layout:
 
 
 L0 = Layout(
-    "L0", "信访案件台账",
+    "L0",
+    "信访案件台账",
     (
         Column("number", "编号", ("信访件编号", "案件编号")),
         _NAME,
@@ -71,34 +73,62 @@ L0 = Layout(
         Column("assigned_on", "交办时间", ("交办日期",)),
         Column("handling", "处理情况", ("办理情况",)),
         Column("closed_on", "销号时间", ("销号日期", "办结时间")),
+        # Not in FORMS.md's L0, but offices that kept it add it: matched to earlier cases.
+        Column("id_number", "身份证号", ("身份证号码", "公民身份号码")),
     ),
     marks=("反映问题及主要诉求", "交办时间", "销号时间", "承办单位"),
     required=("name", "problem", "category", "assigned_on"),
 )
 
 L1 = Layout(
-    "L1", "不稳定因素排查处置台账",
+    "L1",
+    "不稳定因素排查处置台账",
     (
         _SEQ,
         Column("screened_on", "排查时间", ("排查日期",)),
-        _NAME, _CONTACT, _POOR, _LOCALITY, _TOWNSHIP, _VILLAGE, _PROBLEM, _CATEGORY,
-        Column("is_new", "是否为新排查出的不稳定因素", ("是否新排查出的不稳定因素",),
-               fragments=("新排查",)),
-        _UNIT, *_FOUR, _STABLE, _NOTE,
+        _NAME,
+        _CONTACT,
+        _POOR,
+        _LOCALITY,
+        _TOWNSHIP,
+        _VILLAGE,
+        _PROBLEM,
+        _CATEGORY,
+        Column(
+            "is_new",
+            "是否为新排查出的不稳定因素",
+            ("是否新排查出的不稳定因素",),
+            fragments=("新排查",),
+        ),
+        _UNIT,
+        *_FOUR,
+        _STABLE,
+        _NOTE,
     ),
     marks=("排查时间", "是否为新排查出的不稳定因素", "排查日期"),
     required=("screened_on", "name", "problem", "category"),
 )
 
 L2 = Layout(
-    "L2", "涉贫信访舆情积案台账",
+    "L2",
+    "涉贫信访舆情积案台账",
     (
         _SEQ,
         Column("first_visit", "初访时间", ("初访日期", "首次信访时间")),
-        _NAME, _CONTACT, _POOR, _LOCALITY, _TOWNSHIP, _VILLAGE, _PROBLEM, _CATEGORY,
+        _NAME,
+        _CONTACT,
+        _POOR,
+        _LOCALITY,
+        _TOWNSHIP,
+        _VILLAGE,
+        _PROBLEM,
+        _CATEGORY,
         Column("reason", "积案原因"),
         Column("owner", "包案人", ("包案领导",)),
-        _UNIT, *_FOUR, _STABLE, _NOTE,
+        _UNIT,
+        *_FOUR,
+        _STABLE,
+        _NOTE,
     ),
     marks=("积案原因", "包案人", "初访时间", "包案领导"),
     required=("first_visit", "name", "problem", "category"),
@@ -107,10 +137,7 @@ L2 = Layout(
 LAYOUTS = (L0, L1, L2)
 
 KNOWN_LABELS = {
-    label(t)
-    for layout in LAYOUTS
-    for col in layout.columns
-    for t in (col.title, *col.aliases)
+    label(t) for layout in LAYOUTS for col in layout.columns for t in (col.title, *col.aliases)
 } | {"三到位一处理"}
 
 

@@ -11,9 +11,17 @@ from openpyxl.utils import get_column_letter
 
 from xinfang.org.choices import Level
 from xinfang.org.models import Unit
+from xinfang.security.idcard import validate_id_number
 
 from .cells import (
-    CellError, person_name, read_date, read_mark, read_phone, split_locality, stem, text,
+    CellError,
+    person_name,
+    read_date,
+    read_mark,
+    read_phone,
+    split_locality,
+    stem,
+    text,
 )
 from .layouts import KNOWN_LABELS, Layout, column_title, recognise
 from .sheets import Grid, find_header, is_blank, is_footnote, read_grids
@@ -56,10 +64,15 @@ class LedgerRow:
 
     def issue(self, key: str, reason: str) -> None:
         index = self.columns.get(key)
-        self.issues.append(Issue(
-            self.sheet, self.row, get_column_letter(index + 1) if index is not None else "",
-            column_title(self.layout, key) if index is not None else "", reason,
-        ))
+        self.issues.append(
+            Issue(
+                self.sheet,
+                self.row,
+                get_column_letter(index + 1) if index is not None else "",
+                column_title(self.layout, key) if index is not None else "",
+                reason,
+            )
+        )
 
 
 @dataclass
@@ -83,9 +96,9 @@ class Places:
 
     def __init__(self, jurisdiction: Unit):
         units = list(
-            Unit.objects.filter(path__startswith=jurisdiction.path,
-                                level__in=[Level.TOWNSHIP, Level.VILLAGE])
-            .only("id", "name", "level", "parent_id", "path")
+            Unit.objects.filter(
+                path__startswith=jurisdiction.path, level__in=[Level.TOWNSHIP, Level.VILLAGE]
+            ).only("id", "name", "level", "parent_id", "path")
         )
         self.townships: dict[str, Unit] = {}
         self.villages: dict[tuple[int, str], Unit] = {}
@@ -103,11 +116,13 @@ class Places:
 
     def village(self, township: Unit, name: str) -> Unit | None:
         return self.villages.get((township.pk, name)) or self.villages.get(
-            (township.pk, stem(name)))
+            (township.pk, stem(name))
+        )
 
 
-def read_ledger(content: bytes, filename: str, *, jurisdiction: Unit,
-                categories: tuple[str, ...]) -> Reading:
+def read_ledger(
+    content: bytes, filename: str, *, jurisdiction: Unit, categories: tuple[str, ...]
+) -> Reading:
     reading = Reading()
     places = Places(jurisdiction)
     for grid in read_grids(content, filename):
@@ -123,26 +138,37 @@ def _read_sheet(grid: Grid, reading: Reading, places: Places, categories) -> Non
     if header is None:
         if any(not is_blank(v) for _n, v in grid.rows):
             reading.sheets.append(SheetInfo(grid.sheet, None, None))
-            reading.issues.append(Issue(grid.sheet, None, "", "",
-                                        "未识别为 L0、L1 或 L2 台账（找不到表头），已跳过"))
+            reading.issues.append(
+                Issue(grid.sheet, None, "", "", "未识别为 L0、L1 或 L2 台账（找不到表头），已跳过")
+            )
         return
     layout, columns = recognise(header.labels)
     if layout is None:
         reading.sheets.append(SheetInfo(grid.sheet, None, None))
-        reading.issues.append(Issue(grid.sheet, None, "", "",
-                                    "表头不属于 L0、L1 或 L2 台账，已跳过"))
+        reading.issues.append(
+            Issue(grid.sheet, None, "", "", "表头不属于 L0、L1 或 L2 台账，已跳过")
+        )
         return
     info = SheetInfo(grid.sheet, layout, grid.rows[header.first_data - 1][0], title=header.title)
     reading.sheets.append(info)
-    missing = [k for k in layout.required if k not in columns
-               and not (k == "locality" and "township" in columns)]
+    missing = [
+        k
+        for k in layout.required
+        if k not in columns and not (k == "locality" and "township" in columns)
+    ]
     if missing:
-        reading.issues.append(Issue(
-            grid.sheet, None, "", "",
-            f"{layout.code}缺少必填列：{'、'.join(column_title(layout, k) for k in missing)}"))
+        reading.issues.append(
+            Issue(
+                grid.sheet,
+                None,
+                "",
+                "",
+                f"{layout.code}缺少必填列：{'、'.join(column_title(layout, k) for k in missing)}",
+            )
+        )
         return
     seq_col = columns.get("seq")
-    for n, values in grid.rows[header.first_data:]:
+    for n, values in grid.rows[header.first_data :]:
         if is_blank(values):
             continue
         if is_footnote(values):
@@ -168,6 +194,8 @@ def _parse_row(row: LedgerRow, values, year, places: Places, categories) -> None
                 v[key] = read_date(raw, year=year)
             elif key in MARKS:
                 v[key] = read_mark(raw)
+            elif key == "id_number":
+                v[key] = _id_number(raw)
             elif key in PHONES:
                 v[key] = read_phone(raw)
             elif key in ("name", "owner", "responsible"):
@@ -182,8 +210,11 @@ def _parse_row(row: LedgerRow, values, year, places: Places, categories) -> None
             row.issue(key, str(e))
             v[key] = None
     for key in row.layout.required:
-        if key in row.columns and v.get(key) in (None, "") and not any(
-                i.column and i.title == column_title(row.layout, key) for i in row.issues):
+        if (
+            key in row.columns
+            and v.get(key) in (None, "")
+            and not any(i.column and i.title == column_title(row.layout, key) for i in row.issues)
+        ):
             row.issue(key, "未填写")
     if v.get("category") and categories and v["category"] not in categories:
         row.issue("category", f"“{v['category']}”不在本地问题类别中（{'、'.join(categories)}）")
@@ -195,6 +226,19 @@ def _parse_row(row: LedgerRow, values, year, places: Places, categories) -> None
         row.issue("closed_on", "销号时间早于交办时间")
     _place(row, places)
     _key(row)
+
+
+def _id_number(raw) -> str:
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        # Excel keeps 15 significant digits: an 18-digit number typed as a number is already lost.
+        raise CellError("身份证号被 Excel 存成了数字（末几位已丢失），请将该列设为文本后重新填写")
+    value = text(raw)
+    if not value:
+        return ""
+    try:
+        return validate_id_number(value)
+    except ValueError as e:
+        raise CellError(str(e)) from None
 
 
 def _place(row: LedgerRow, places: Places) -> None:
@@ -223,8 +267,12 @@ def _place(row: LedgerRow, places: Places) -> None:
         t_key = "locality"
     if not t_name:
         if code == "L1":
-            row.issue(t_key, f"“{v_name}”没有写明乡镇（应写作“X乡(镇)Y村”）" if v_name
-                      else "未填写问题所属地（乡镇）")
+            row.issue(
+                t_key,
+                f"“{v_name}”没有写明乡镇（应写作“X乡(镇)Y村”）"
+                if v_name
+                else "未填写问题所属地（乡镇）",
+            )
         return
     township = places.township(t_name)
     if township is None:
@@ -247,8 +295,12 @@ def _key(row: LedgerRow) -> None:
         row.natural = f"编号 {v['number']}"
     else:
         when = {"L0": "assigned_on", "L1": "screened_on", "L2": "first_visit"}[code]
-        parts = [code, (v.get("name") or "").replace(" ", ""), str(v.get(when) or ""),
-                 (v.get("problem") or "").replace(" ", "")]
+        parts = [
+            code,
+            (v.get("name") or "").replace(" ", ""),
+            str(v.get(when) or ""),
+            (v.get("problem") or "").replace(" ", ""),
+        ]
     row.key = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

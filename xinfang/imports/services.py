@@ -85,26 +85,45 @@ def import_jurisdiction(by: Membership) -> Unit:
 
 
 def ledger_preview(*, by: Membership, content: bytes, filename: str) -> Outcome:
-    return ledger_import(by=by, content=content, filename=filename, dry_run=True,
-                         skip_invalid=False)
+    return ledger_import(
+        by=by, content=content, filename=filename, dry_run=True, skip_invalid=False
+    )
 
 
 def ledger_import(
-    *, by: Membership, content: bytes, filename: str, dry_run: bool, skip_invalid: bool,
-    batch: ImportBatch | None = None, ip: str = "", at: datetime | None = None,
+    *,
+    by: Membership,
+    content: bytes,
+    filename: str,
+    dry_run: bool,
+    skip_invalid: bool,
+    batch: ImportBatch | None = None,
+    ip: str = "",
+    at: datetime | None = None,
 ) -> Outcome:
-    """Read, check and (unless ``dry_run``) write. A dry run does the same writes and rolls them
-    back, so it reports what only the write would find (a category, a date the rules refuse)."""
+    """Read, check and (unless ``dry_run``) write. A dry run (and the page's preview) only reads:
+    it checks every cell as registration would (names, phones, categories, dates, places) and
+    looks the rows' keys up, but takes no lock and writes nothing, so previewing a large ledger
+    never holds up the office's numbering. What only a write could find is reported by the real
+    run, which then writes nothing (or, with ``skip_invalid``, skips that row)."""
     jurisdiction = import_jurisdiction(by)
     at = at or timezone.now()
     profile = profile_of(current_version(jurisdiction.profile_code))
-    outcome = Outcome(filename=filename, sha256=hashlib.sha256(content).hexdigest(),
-                      dry_run=dry_run, skip_invalid=skip_invalid)
+    outcome = Outcome(
+        filename=filename,
+        sha256=hashlib.sha256(content).hexdigest(),
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+    )
     try:
-        outcome.reading = read_ledger(content, filename, jurisdiction=jurisdiction,
-                                      categories=profile.categories)
+        outcome.reading = read_ledger(
+            content, filename, jurisdiction=jurisdiction, categories=profile.categories
+        )
     except FileUnreadable as e:
         outcome.reading.issues.append(Issue(filename, None, "", "", str(e)))
+        return outcome
+    if dry_run:
+        _check(outcome, jurisdiction=jurisdiction)
         return outcome
     try:
         with transaction.atomic():
@@ -118,7 +137,8 @@ def ledger_import(
                 row.status, row.object_id = "new", None
         if batch is not None and not dry_run:
             ImportBatch.objects.filter(pk=batch.pk).update(
-                status=ImportBatch.Status.FAILED, content="", counts=_counts(outcome))
+                status=ImportBatch.Status.FAILED, content="", counts=_counts(outcome)
+            )
     return outcome
 
 
@@ -137,15 +157,42 @@ def _counts(outcome: Outcome) -> dict:
     }
 
 
+def _known(rows: list[LedgerRow], jurisdiction: Unit) -> set[tuple[str, str]]:
+    keys = [r.key for r in rows if r.key]
+    known: set[tuple[str, str]] = set()
+    for i in range(0, len(keys), 1000):  # SQLite's bound-parameter limit
+        known.update(
+            ImportedRow.objects.filter(unit=jurisdiction, key__in=keys[i : i + 1000]).values_list(
+                "ledger", "key"
+            )
+        )
+    return known
+
+
+def _check(outcome: Outcome, *, jurisdiction: Unit) -> None:
+    known = _known(outcome.reading.rows, jurisdiction)
+    for row in outcome.reading.rows:
+        if row.issues:
+            row.status = "error"
+        elif row.status != "duplicate":
+            if (row.layout.code, row.key) in known:
+                row.status, row.note = "exists", "此前已导入，跳过"
+            else:
+                row.status = "new"
+
+
 def _write(outcome: Outcome, *, by, jurisdiction, at, batch, ip) -> None:
     rows = outcome.reading.rows
-    known = set(
-        ImportedRow.objects.filter(unit=jurisdiction, key__in=[r.key for r in rows if r.key])
-        .values_list("ledger", "key")
-    )
+    known = _known(rows, jurisdiction)
     if batch is None:
-        batch = ImportBatch(kind=ImportBatch.Kind.LEDGER, filename=outcome.filename[:255],
-                            sha256=outcome.sha256, by=by.user, membership=by, unit=jurisdiction)
+        batch = ImportBatch(
+            kind=ImportBatch.Kind.LEDGER,
+            filename=outcome.filename[:255],
+            sha256=outcome.sha256,
+            by=by.user,
+            membership=by,
+            unit=jurisdiction,
+        )
     batch.status, batch.skip_invalid = ImportBatch.Status.DONE, outcome.skip_invalid
     batch.done_at, batch.content = at, ""
     batch.save()
@@ -166,12 +213,19 @@ def _write(outcome: Outcome, *, by, jurisdiction, at, batch, ip) -> None:
             continue
         try:
             with transaction.atomic():
-                obj_type, obj = writer(row=row, by=by, jurisdiction=jurisdiction, at=at,
-                                       outcome=outcome)
+                obj_type, obj = writer(
+                    row=row, by=by, jurisdiction=jurisdiction, at=at, outcome=outcome
+                )
                 ImportedRow.objects.create(
-                    unit=jurisdiction, ledger=row.layout.code, key=row.key,
-                    natural=row.natural[:255], batch=batch, sheet=row.sheet[:100], row=row.row,
-                    object_type=obj_type, object_id=obj.pk,
+                    unit=jurisdiction,
+                    ledger=row.layout.code,
+                    key=row.key,
+                    natural=row.natural[:255],
+                    batch=batch,
+                    sheet=row.sheet[:100],
+                    row=row.row,
+                    object_type=obj_type,
+                    object_id=obj.pk,
                 )
         except Invalid as e:
             for field_name, message in e.errors.items():
@@ -188,36 +242,56 @@ def _write(outcome: Outcome, *, by, jurisdiction, at, batch, ip) -> None:
     batch.counts = _counts(outcome)
     batch.save(update_fields=["counts"])
     audit_record(
-        action=IMPORT, actor=by, object_type="ledger_import", object_id=batch.pk, ip=ip,
+        action=IMPORT,
+        actor=by,
+        object_type="ledger_import",
+        object_id=batch.pk,
+        ip=ip,
         detail={
-            "file": outcome.filename, "sha256": outcome.sha256, "unit": jurisdiction.name,
+            "file": outcome.filename,
+            "sha256": outcome.sha256,
+            "unit": jurisdiction.name,
             "ledgers": sorted({s.layout.code for s in outcome.reading.sheets if s.layout}),
-            "skip_invalid": outcome.skip_invalid, **batch.counts,
+            "skip_invalid": outcome.skip_invalid,
+            **batch.counts,
             "invalid_rows": [f"{r.sheet}!{r.row}" for r in outcome.bad_rows][:200],
         },
     )
 
 
 _FIELD_COLUMNS = {  # registration's input names → the ledger column at fault
-    "name": "name", "phone": "phone", "id_number": "name", "matter": "problem",
-    "text": "problem", "category": "category", "received_at": "assigned_on",
-    "township": "address", "village": "address", "petitioners": "name", "demands": "problem",
+    "name": "name",
+    "phone": "phone",
+    "id_number": "name",
+    "matter": "problem",
+    "text": "problem",
+    "category": "category",
+    "received_at": "assigned_on",
+    "township": "address",
+    "village": "address",
+    "petitioners": "name",
+    "demands": "problem",
 }
 
 
 # -- L0: cases -------------------------------------------------------------------------------------
 
 
-def _l0_case(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime,
-             outcome: Outcome):
+def _l0_case(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime, outcome: Outcome):
     v = row.values
     received = datetime.combine(v["assigned_on"], RECEIVED_AT, tzinfo=SH)
     data = Registration(
         channel=c.Channel.VISIT,
         matter=v["problem"],
         received_at=received,
-        petitioners=[PetitionerInput(name=v["name"], phone=v.get("phone") or "",
-                                     address=v.get("address") or "")],
+        petitioners=[
+            PetitionerInput(
+                name=v["name"],
+                phone=v.get("phone") or "",
+                address=v.get("address") or "",
+                id_number=v.get("id_number") or "",
+            )
+        ],
         demands=[DemandInput(text=v["problem"], category=v["category"])],
         township=v.get("township_unit"),
         village=v.get("village_unit") if v.get("township_unit") else None,
@@ -244,16 +318,24 @@ def _l0_case(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime
         closed_at = max(datetime.combine(v["closed_on"], CLOSED_AT, tzinfo=SH), received)
         changes = apply_event(case, profile, "closed", closed_at, case_facts(case))
         Case.objects.filter(pk=case.pk).update(
-            state=c.State.CLOSED, closed_at=closed_at, version=F("version") + 1)
+            state=c.State.CLOSED, closed_at=closed_at, version=F("version") + 1
+        )
         case.state, case.closed_at = c.State.CLOSED, closed_at
         to_state = c.State.CLOSED
         payload["clocks"] = changes
-    append_event(case=case, type=IMPORT, by=by, at=at, from_state=c.State.REGISTERED,
-                 to_state=to_state, payload=payload)
+    append_event(
+        case=case,
+        type=IMPORT,
+        by=by,
+        at=at,
+        from_state=c.State.REGISTERED,
+        to_state=to_state,
+        payload=payload,
+    )
     return "case", case
 
 
-# -- L1 / L2: the registers -------------------------------------------------------------------------
+# -- L1 / L2: the registers ---------------------------------------------------------------------
 
 
 def _responsible(name: str, jurisdiction: Unit, cache: dict) -> Unit | None:
@@ -265,8 +347,11 @@ def _responsible(name: str, jurisdiction: Unit, cache: dict) -> Unit | None:
         units = Unit.objects.filter(path__startswith=jurisdiction.path)
         found = list(units.filter(name=name)[:2])
         if not found:
-            found = [u for u in units.filter(name__endswith=name)[:3]
-                     if len(u.name) - len(name) <= len(jurisdiction.name)]
+            found = [
+                u
+                for u in units.filter(name__endswith=name)[:3]
+                if len(u.name) - len(name) <= len(jurisdiction.name)
+            ]
         cache[name] = found[0] if len(found) == 1 else None
     return cache[name]
 
@@ -275,8 +360,7 @@ def _register_fields(row: LedgerRow, jurisdiction: Unit, outcome: Outcome) -> di
     v = row.values
     cache = outcome.__dict__.setdefault("_units", {})
     unit = _responsible(v.get("unit") or "", jurisdiction, cache)
-    locality = v.get("locality") or "".join(
-        x for x in (v.get("township"), v.get("village")) if x)
+    locality = v.get("locality") or "".join(x for x in (v.get("township"), v.get("village")) if x)
     return {
         "jurisdiction": jurisdiction,
         "person_name": v["name"],
@@ -298,8 +382,9 @@ def _register_fields(row: LedgerRow, jurisdiction: Unit, outcome: Outcome) -> di
     }
 
 
-def _l1_finding(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime,
-                outcome: Outcome):
+def _l1_finding(
+    *, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime, outcome: Outcome
+):
     from xinfang.registers.models import ScreeningFinding, Source
 
     v = row.values
@@ -315,8 +400,9 @@ def _l1_finding(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datet
     return "screening_finding", finding
 
 
-def _l2_backlog(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime,
-                outcome: Outcome):
+def _l2_backlog(
+    *, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime, outcome: Outcome
+):
     from xinfang.registers.models import BacklogCase
 
     v = row.values

@@ -64,7 +64,11 @@ def _xlsx_grids(content: bytes) -> list[Grid]:
         width = ws.max_column or 0
         values = [list(r) + [None] * (width - len(r)) for r in ws.iter_rows(values_only=True)]
         for merged in ws.merged_cells.ranges:
-            top = values[merged.min_row - 1][merged.min_col - 1] if merged.min_row <= len(values) else None
+            top = (
+                values[merged.min_row - 1][merged.min_col - 1]
+                if merged.min_row <= len(values)
+                else None
+            )
             for r in range(merged.min_row, min(merged.max_row, len(values)) + 1):
                 for c in range(merged.min_col, merged.max_col + 1):
                     values[r - 1][c - 1] = top
@@ -115,8 +119,12 @@ def _is_subheader(top: list[str], below: list[str], known: set[str]) -> bool:
     if len(hits) >= 2:
         return True
     return any(
-        i < len(top) and (not top[i] or (i > 0 and top[i] == top[i - 1])
-                          or (i + 1 < len(top) and top[i] == top[i + 1]))
+        i < len(top)
+        and (
+            not top[i]
+            or (i > 0 and top[i] == top[i - 1])
+            or (i + 1 < len(top) and top[i] == top[i + 1])
+        )
         for i in hits
     )
 
@@ -144,7 +152,9 @@ def _above(rows) -> tuple[str, int | None, dict]:
     return title, year, block
 
 
-FOOTNOTE = re.compile(r"^(注|说明|备注[:：]|填表|填报人|审核|制表|负责人|单位负责人|领导签字|附[:：])")
+FOOTNOTE = re.compile(
+    r"^(注|说明|备注[:：]|填表|填报人|审核|制表|负责人|单位负责人|领导签字|附[:：])"
+)
 
 
 def is_footnote(row) -> bool:

@@ -31,9 +31,22 @@ TYPES: dict[str, tuple[str | None, str]] = {
     "信访机构": (None, UnitKind.PETITION_OFFICE),
 }
 _TYPE_ALIASES = {
-    "省份": "省", "市州": "市", "地市": "市", "县": "县区", "区": "县区", "县(区)": "县区",
-    "县(市、区)": "县区", "乡": "乡镇", "镇": "乡镇", "街道": "乡镇", "乡镇(街道)": "乡镇",
-    "社区": "村", "村(社区)": "村", "行政村": "村", "单位": "部门", "信访局": "信访机构",
+    "省份": "省",
+    "市州": "市",
+    "地市": "市",
+    "县": "县区",
+    "区": "县区",
+    "县(区)": "县区",
+    "县(市、区)": "县区",
+    "乡": "乡镇",
+    "镇": "乡镇",
+    "街道": "乡镇",
+    "乡镇(街道)": "乡镇",
+    "社区": "村",
+    "村(社区)": "村",
+    "行政村": "村",
+    "单位": "部门",
+    "信访局": "信访机构",
     "信访办": "信访机构",
 }
 PATH_LABELS = {"单位路径", "路径", "单位"}
@@ -91,7 +104,7 @@ def _parse(content: bytes, filename: str) -> tuple[list[UnitRow], list[str]]:
             continue
         col = {path_col: "单位路径", type_col: "类型"}
         letter = {i: _letter(i) for i in col}
-        for n, values in grid.rows[at + 1:]:
+        for n, values in grid.rows[at + 1 :]:
             if is_blank(values):
                 continue
             if is_footnote(values):
@@ -132,8 +145,13 @@ def _find(parent: Unit | None, name: str, cache: dict) -> Unit | None:
 
 
 def units_import(
-    *, content: bytes, filename: str, by: Membership | None, dry_run: bool,
-    actor_name: str | None = None, ip: str = "",
+    *,
+    content: bytes,
+    filename: str,
+    by: Membership | None,
+    dry_run: bool,
+    actor_name: str | None = None,
+    ip: str = "",
 ) -> UnitsOutcome:
     """Check every row and, unless ``dry_run`` or any row is wrong, create the missing units in
     one transaction. ``by`` is the system administrator (None from the command line, which then
@@ -155,16 +173,30 @@ def units_import(
             if outcome.errors or dry_run:
                 raise _Rollback
             batch = ImportBatch.objects.create(
-                kind=ImportBatch.Kind.UNITS, filename=filename[:255], sha256=digest,
-                size=len(content), by=by.user if by else None, membership=by,
-                status=ImportBatch.Status.DONE, done_at=timezone.now(),
+                kind=ImportBatch.Kind.UNITS,
+                filename=filename[:255],
+                sha256=digest,
+                size=len(content),
+                by=by.user if by else None,
+                membership=by,
+                status=ImportBatch.Status.DONE,
+                done_at=timezone.now(),
                 counts={"created": len(outcome.created), "rows": len(outcome.rows)},
             )
             audit_record(
-                action=PERMISSION_CHANGE, actor=by, actor_name=actor_name,
-                object_type="unit_import", object_id=batch.pk, ip=ip,
-                detail={"import": "units", "file": filename, "sha256": digest,
-                        "created": outcome.created, "rows": len(outcome.rows)},
+                action=PERMISSION_CHANGE,
+                actor=by,
+                actor_name=actor_name,
+                object_type="unit_import",
+                object_id=batch.pk,
+                ip=ip,
+                detail={
+                    "import": "units",
+                    "file": filename,
+                    "sha256": digest,
+                    "created": outcome.created,
+                    "rows": len(outcome.rows),
+                },
             )
     except _Rollback:
         pass
@@ -208,8 +240,9 @@ def _apply(outcome: UnitsOutcome, *, by) -> None:
             )
         existing = _find(parent, name, cache)
         if not row.error and existing is not None:
-            if existing.level != level or (row.type in ("部门", "信访机构")
-                                           and existing.kind != kind):
+            if existing.level != level or (
+                row.type in ("部门", "信访机构") and existing.kind != kind
+            ):
                 row.error = (
                     f"{row.where}：“{'/'.join(row.path)}”已存在，但为"
                     f"{existing.get_level_display()}·{existing.get_kind_display()}，与文件中的"

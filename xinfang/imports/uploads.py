@@ -27,9 +27,15 @@ def upload_hold(*, by: Membership, kind: str, filename: str, content: bytes) -> 
         raise UploadRefused("只能导入 .xlsx 或 .csv 文件。")
     token = get_keyring().encrypt(base64.b64encode(content).decode("ascii"))
     return ImportBatch.objects.create(
-        kind=kind, filename=filename[:255], sha256=hashlib.sha256(content).hexdigest(),
-        size=len(content), by=by.user, membership=by, unit=None,
-        status=ImportBatch.Status.PENDING, content=token,
+        kind=kind,
+        filename=filename[:255],
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        by=by.user,
+        membership=by,
+        unit=None,
+        status=ImportBatch.Status.PENDING,
+        content=token,
     )
 
 

@@ -32,8 +32,7 @@ def _upload(request, kind: str):
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
         try:
-            batch = upload_hold(by=request.membership, kind=kind, filename=f.name,
-                                content=f.read())
+            batch = upload_hold(by=request.membership, kind=kind, filename=f.name, content=f.read())
         except UploadRefused as e:
             form.add_error("file", str(e))
         else:
@@ -62,18 +61,29 @@ def units_preview(request: HttpRequest, pk: int) -> HttpResponse:
         return refuse(request, str(e), status=404)
     confirm = request.method == "POST"
     try:
-        outcome = units_import(content=content, filename=batch.filename, by=request.membership,
-                               dry_run=not confirm, ip=client_ip(request))
+        outcome = units_import(
+            content=content,
+            filename=batch.filename,
+            by=request.membership,
+            dry_run=not confirm,
+            ip=client_ip(request),
+        )
     except UnitsRefused as e:
         return refuse(request, str(e))
     if confirm and outcome.ok:
         ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.Status.DONE, content="", done_at=timezone.now(),
-            counts={"created": len(outcome.created)})
+            status=ImportBatch.Status.DONE,
+            content="",
+            done_at=timezone.now(),
+            counts={"created": len(outcome.created)},
+        )
         messages.success(request, f"已导入单位：新建 {len(outcome.created)} 个。")
         return redirect("web:admin_units")
-    return page(request, "imports/units_preview.html", {"batch": batch, "outcome": outcome,
-                                                        "confirmed": confirm})
+    return page(
+        request,
+        "imports/units_preview.html",
+        {"batch": batch, "outcome": outcome, "confirmed": confirm},
+    )
 
 
 # -- ledgers (the office's clerk) ------------------------------------------------------------------
@@ -95,10 +105,14 @@ def ledger_upload(request: HttpRequest) -> HttpResponse:
     form, batch = _upload(request, ImportBatch.Kind.LEDGER)
     if batch:
         return redirect("imports:ledger_preview", pk=batch.pk)
-    recent = ImportBatch.objects.filter(kind=ImportBatch.Kind.LEDGER, unit=jurisdiction,
-                                        status=ImportBatch.Status.DONE)[:10]
-    return page(request, "imports/ledger_upload.html",
-                {"form": form, "jurisdiction": jurisdiction, "recent": recent})
+    recent = ImportBatch.objects.filter(
+        kind=ImportBatch.Kind.LEDGER, unit=jurisdiction, status=ImportBatch.Status.DONE
+    )[:10]
+    return page(
+        request,
+        "imports/ledger_upload.html",
+        {"form": form, "jurisdiction": jurisdiction, "recent": recent},
+    )
 
 
 @require_http_methods(["GET"])
@@ -111,14 +125,26 @@ def ledger_preview(request: HttpRequest, pk: int) -> HttpResponse:
         batch, content = upload_for(by=request.membership, pk=pk, kind=ImportBatch.Kind.LEDGER)
     except UploadRefused as e:
         return refuse(request, str(e), status=404)
-    outcome = ledger_import(by=request.membership, content=content, filename=batch.filename,
-                            dry_run=True, skip_invalid=False)
+    outcome = ledger_import(
+        by=request.membership,
+        content=content,
+        filename=batch.filename,
+        dry_run=True,
+        skip_invalid=False,
+    )
     rows = [_preview_row(r) for r in outcome.reading.rows[:PREVIEW_ROWS]]
-    return page(request, "imports/ledger_preview.html", {
-        "batch": batch, "outcome": outcome, "rows": rows, "jurisdiction": jurisdiction,
-        "more": max(len(outcome.reading.rows) - PREVIEW_ROWS, 0),
-        "good": sum(1 for r in outcome.reading.rows if r.status == "new"),
-    })
+    return page(
+        request,
+        "imports/ledger_preview.html",
+        {
+            "batch": batch,
+            "outcome": outcome,
+            "rows": rows,
+            "jurisdiction": jurisdiction,
+            "more": max(len(outcome.reading.rows) - PREVIEW_ROWS, 0),
+            "good": sum(1 for r in outcome.reading.rows if r.status == "new"),
+        },
+    )
 
 
 def _preview_row(row) -> dict:
@@ -126,14 +152,22 @@ def _preview_row(row) -> dict:
     when = v.get("assigned_on") or v.get("screened_on") or v.get("first_visit")
     place = v.get("township_unit")
     return {
-        "sheet": row.sheet, "row": row.row, "ledger": row.layout.code, "status": row.status,
+        "sheet": row.sheet,
+        "row": row.row,
+        "ledger": row.layout.code,
+        "status": row.status,
         # The office's clerk may see identities, but a preview is a list on a screen: masked.
-        "name": mask_name(v.get("name") or ""), "phone": mask_phone(v.get("phone") or ""),
-        "when": when, "category": v.get("category") or "", "problem": v.get("problem") or "",
+        "name": mask_name(v.get("name") or ""),
+        "phone": mask_phone(v.get("phone") or ""),
+        "when": when,
+        "category": v.get("category") or "",
+        "problem": v.get("problem") or "",
         "place": "".join(u.name for u in (place, v.get("village_unit")) if u),
-        "closed": v.get("closed_on"), "note": row.note,
-        "issues": [f"{i.column}列（{i.title}）：{i.reason}" if i.column else i.reason
-                   for i in row.issues],
+        "closed": v.get("closed_on"),
+        "note": row.note,
+        "issues": [
+            f"{i.column}列（{i.title}）：{i.reason}" if i.column else i.reason for i in row.issues
+        ],
     }
 
 
@@ -148,13 +182,24 @@ def ledger_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except UploadRefused as e:
         return refuse(request, str(e), status=404)
     skip = request.POST.get("skip_invalid") == "1"
-    outcome = ledger_import(by=request.membership, content=content, filename=batch.filename,
-                            dry_run=False, skip_invalid=skip, batch=batch,
-                            ip=client_ip(request))
+    outcome = ledger_import(
+        by=request.membership,
+        content=content,
+        filename=batch.filename,
+        dry_run=False,
+        skip_invalid=skip,
+        batch=batch,
+        ip=client_ip(request),
+    )
     if outcome.committed:
         n = outcome.count
-        messages.success(request, f"已导入“{batch.filename}”：新建 {n('created')} 条，此前已导入 "
-                                  f"{n('exists')} 条，跳过有误 {len(outcome.bad_rows)} 行。")
+        messages.success(
+            request,
+            f"已导入“{batch.filename}”：新建 {n('created')} 条，此前已导入 "
+            f"{n('exists')} 条，跳过有误 {len(outcome.bad_rows)} 行。",
+        )
     else:
-        messages.error(request, f"“{batch.filename}”有 {len(outcome.issues)} 处错误，未导入任何一行。")
+        messages.error(
+            request, f"“{batch.filename}”有 {len(outcome.issues)} 处错误，未导入任何一行。"
+        )
     return redirect("imports:ledger_upload")

@@ -23,7 +23,10 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"找不到文件：{path}")
         outcome = units_import(
-            content=path.read_bytes(), filename=path.name, by=None, dry_run=opts["dry_run"],
+            content=path.read_bytes(),
+            filename=path.name,
+            by=None,
+            dry_run=opts["dry_run"],
             actor_name="命令行（units import）",
         )
         for error in outcome.errors:
