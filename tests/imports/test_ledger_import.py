@@ -152,8 +152,10 @@ def test_l0_rows_become_cases_with_history_and_closed_clocks(jianan):
     types = list(first.events.order_by("seq").values_list("type", flat=True))
     assert types[0] == "register" and types[-1] == "import"
     event = first.events.get(type="import")
-    assert event.payload["sha256"] == digest and event.payload["row"] == 6
-    assert event.payload["unit"] == "区住建局" and event.payload["handling"] == "已核实并补发"
+    assert event.payload["file_sha256"] == digest and event.payload["row"] == 6
+    assert (
+        event.payload["handling_unit"] == "区住建局" and event.payload["handling"] == "已核实并补发"
+    )
     assert event.mac  # sealed into the chain like every event
     assert first.state == c.State.CLOSED and first.closed_at.date() == date(2022, 4, 1)
     assert first.received_at.date() == date(2022, 3, 5) and first.year == 2022
@@ -308,9 +310,14 @@ def test_an_id_number_column_links_the_same_person_and_is_checked(jianan):
     ws.append(["2022年信访台账"])
     ws.append([*L0_HEAD, "身份证号"])
     base = ["", "张三明", "将官池镇岗朱村", "13812345678", "", "其他", "", "", "", "", ""]
-    for i, (when, ident) in enumerate([("2022.3.1", good), ("2022.4.1", good.lower()),
-                                       ("2022.5.1", good[:-1] + "0"),
-                                       ("2022.6.1", 411023198001011230)]):
+    for i, (when, ident) in enumerate(
+        [
+            ("2022.3.1", good),
+            ("2022.4.1", good.lower()),
+            ("2022.5.1", good[:-1] + "0"),
+            ("2022.6.1", 411023198001011230),
+        ]
+    ):
         row = list(base)
         row[0], row[4], row[8] = f"N{i}", f"问题{i}", when
         ws.append([*row, ident])

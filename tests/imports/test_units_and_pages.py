@@ -171,3 +171,21 @@ def test_a_tampered_or_foreign_upload_is_refused(jianan):
         upload_for(by=jianan.member("city_clerk"), pk=batch.pk, kind=ImportBatch.Kind.LEDGER)
     with pytest.raises(UploadRefused, match="只能导入"):
         upload_hold(by=clerk, kind=ImportBatch.Kind.LEDGER, filename="a.xls", content=b"x")
+
+
+def test_an_imported_case_page_says_where_it_came_from(client, jianan):
+    from xinfang.imports.services import ledger_import
+
+    content = l0_book()
+    ledger_import(
+        by=jianan.member("clerk"),
+        content=content,
+        filename="台账.xlsx",
+        dry_run=False,
+        skip_invalid=False,
+    )
+    case = Case.objects.get(events__payload__ledger_number="建安2022-001")
+    login(client, jianan, "clerk")
+    body = client.get(reverse("web:case", args=[case.pk])).content.decode()
+    assert "从历史台账导入" in body and "文件SHA-256" in body and "台账编号" in body
+    assert "建安2022-001" in body and "ledger_number" not in body

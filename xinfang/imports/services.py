@@ -300,13 +300,13 @@ def _l0_case(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime
     profile = profile_of(case.profile)
     payload = {
         "event": "imported",
-        "source": "L0",
+        "ledger": "L0",
         "file": outcome.filename,
-        "sha256": outcome.sha256,
+        "file_sha256": outcome.sha256,
         "sheet": row.sheet,
         "row": row.row,
         "ledger_number": v.get("number") or "",
-        "unit": v.get("unit") or "",
+        "handling_unit": v.get("unit") or "",
         "responsible": v.get("responsible") or "",
         "handling": v.get("handling") or "",
         "assigned_on": v["assigned_on"].isoformat(),

@@ -72,6 +72,7 @@ EVENT_LABELS = {
     "clock_recomputed": _l("按新载入的节假日安排重算时限"),
     "backlog_designated": _l("列为积案"),
     "backlog_progress": _l("积案化解进展"),
+    "import": _l("从历史台账导入"),
 }
 
 PAYLOAD_LABELS = {
@@ -140,6 +141,19 @@ PAYLOAD_LABELS = {
     "jurisdiction": _l("受理机关"),
     "basis": _l("规则"),
     "seed": _l("依据"),
+    # from a ledger import (xinfang.imports)
+    "ledger": _l("台账"),
+    "file": _l("文件"),
+    "file_sha256": _l("文件SHA-256"),
+    "sheet": _l("工作表"),
+    "row": _l("行号"),
+    "ledger_number": _l("台账编号"),
+    "handling_unit": _l("承办单位"),
+    "responsible": _l("责任人"),
+    "handling": _l("处理情况"),
+    "assigned_on": _l("交办时间"),
+    "closed_on": _l("销号时间"),
+    "channel_note": _l("说明"),
 }
 # Payload keys not worth a line in the timeline (internal ids, checksums).
 HIDDEN_KEYS = {"attachment", "content_type", "sha256", "document", "event"}
