@@ -206,3 +206,21 @@ def test_the_preview_reads_in_a_fixed_number_of_queries(client, jianan):
             assert client.get(url).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[1] == counts[2], counts
+
+
+def test_an_existing_unit_of_another_kind_is_kept(jianan):
+    rows = [["河南省/许昌市/建安区/建安区乡村振兴局", "信访机构"]]
+    outcome = units_import(content=units_xlsx(rows), filename="u.xlsx", by=None, dry_run=False)
+    assert outcome.ok and outcome.created == []
+    assert "乡村振兴局" in outcome.rows[0].note
+    jianan.office.refresh_from_db()
+    assert jianan.office.kind == UnitKind.POVERTY_OFFICE
+
+
+def test_units_import_refuses_anyone_but_the_system_administrator(jianan):
+    from xinfang.imports.units import UnitsRefused
+
+    with pytest.raises(UnitsRefused):
+        units_import(
+            content=units_xlsx(TREE), filename="u.xlsx", by=jianan.member("clerk"), dry_run=True
+        )

@@ -65,6 +65,7 @@ class UnitRow:
     type: str
     status: str = ""  # "new", "exists" or "error"
     error: str = ""
+    note: str = ""
 
     @property
     def where(self) -> str:
@@ -240,16 +241,17 @@ def _apply(outcome: UnitsOutcome, *, by) -> None:
             )
         existing = _find(parent, name, cache)
         if not row.error and existing is not None:
-            if existing.level != level or (
-                row.type in ("部门", "信访机构") and existing.kind != kind
-            ):
+            if existing.level != level:
+                # The tree's shape would differ from the file's: the administrator decides.
                 row.error = (
                     f"{row.where}：“{'/'.join(row.path)}”已存在，但为"
-                    f"{existing.get_level_display()}·{existing.get_kind_display()}，与文件中的"
-                    f"“{row.type}”不符"
+                    f"{existing.get_level_display()}级单位，与文件中的“{row.type}”不符"
                 )
             else:
+                # Kept as it is, whatever kind the file says (an office may be a 乡村振兴局).
                 row.status = "exists"
+                if existing.kind != kind:
+                    row.note = f"已存在，类型为{existing.get_kind_display()}，保持不变"
                 continue
         if row.error:
             row.status = "error"
