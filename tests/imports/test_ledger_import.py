@@ -332,3 +332,47 @@ def test_an_id_number_column_links_the_same_person_and_is_checked(jianan):
     with connection.cursor() as cur:
         cur.execute("SELECT id_number FROM cases_petitioner")
         assert good not in str(cur.fetchall())
+
+
+def test_an_l2_row_of_a_case_imported_from_l0_is_tied_to_it(jianan):
+    from openpyxl import Workbook
+
+    from .books import save
+
+    run(jianan, l0_book())
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "积案"
+    ws.append(
+        [
+            "序号",
+            "初访时间",
+            "信访人姓名",
+            "联系方式",
+            "问题所属地",
+            "反映问题",
+            "问题类别",
+            "积案原因",
+            "包案人",
+        ]
+    )
+    ws.append(
+        [
+            1,
+            "2022.3.5",
+            "张三明",
+            "",
+            "将官池镇岗朱村",
+            "危房改造补助",
+            "危房改造",
+            "久拖未决",
+            "王建国",
+        ]
+    )
+    ws.append([2, "2022.3.5", "无此人", "", "将官池镇岗朱村", "另一问题", "其他", "原因", ""])
+    out = run(jianan, save(wb))
+    assert out.committed and out.count("created") == 2
+    tied = BacklogCase.objects.get(reason="久拖未决")
+    assert tied.case.events.filter(payload__ledger_number="建安2022-001").exists()
+    assert tied.person_name == ""  # the person is the case's, not copied
+    assert BacklogCase.objects.get(reason="原因").case is None

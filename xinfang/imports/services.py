@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -406,8 +406,13 @@ def _l2_backlog(
     from xinfang.registers.models import BacklogCase
 
     v = row.values
+    fields = _register_fields(row, jurisdiction, outcome)
+    case = _case_of(v["name"], v["first_visit"], jurisdiction)
+    if case is not None:
+        # The person is the case's, read live (and masked) from it: not copied into the row.
+        fields.update(case=case, person_name="", contact="")
     backlog = BacklogCase(
-        **_register_fields(row, jurisdiction, outcome),
+        **fields,
         entry=BacklogCase.Entry.IMPORTED,
         first_petition_on=v["first_visit"],
         reason=v.get("reason") or "",
@@ -417,6 +422,27 @@ def _l2_backlog(
     )
     backlog.save(force_insert=True)
     return "backlog_case", backlog
+
+
+def _case_of(name: str, on, jurisdiction: Unit) -> Case | None:
+    """The one case of this jurisdiction received that day whose main petitioner has this name
+    (typically the same person's L0 row imported before) and that is not yet a backlog case."""
+    from xinfang.security.names import name_index
+
+    start = datetime.combine(on, time(0), tzinfo=SH)
+    ids = list(
+        Case.objects.filter(
+            jurisdiction=jurisdiction,
+            received_at__gte=start,
+            received_at__lt=start + timedelta(days=1),
+            petitioner_links__role=c.PetitionerRole.MAIN,
+            petitioner_links__petitioner__name_index=name_index(name),
+            backlog__isnull=True,
+        )
+        .values_list("pk", flat=True)
+        .distinct()[:2]
+    )
+    return Case.objects.get(pk=ids[0]) if len(ids) == 1 else None
 
 
 WRITERS = {"L0": _l0_case, "L1": _l1_finding, "L2": _l2_backlog}
