@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("xinfang.notify.urls")),
     path("reports/", include("xinfang.reports.urls")),
     path("", include("xinfang.jobs.urls")),
+    path("", include("xinfang.imports.urls")),
     path("", include("xinfang.web.urls")),
 ]
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "xinfang.web",
     "xinfang.api",
     "xinfang.demo",
+    "xinfang.imports",
 ]
 
 MIDDLEWARE = [

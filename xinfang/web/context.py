@@ -73,6 +73,9 @@ PROFILE_VIEWS = ("web:rules_profiles", "web:rules_versions", "web:rules_version"
                  "web:rules_migrate")  # fmt: skip
 
 
+IMPORT_VIEWS = ("imports:ledger_upload", "imports:ledger_preview")
+
+
 def nav_items(m: Membership | None) -> list[NavItem]:
     """The header navigation of this membership: only the pages it may open."""
     if m is None:
@@ -99,6 +102,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
     items: list[NavItem] = [("web:home", _("工作台"), ("web:home",))]
     if m.role == Role.CLERK:
         items.append(("web:register", _("登记"), ("web:register",)))
+        items.append(("imports:ledger_upload", _("导入台账"), IMPORT_VIEWS))
     items.append(("web:ledger", _("台账"), LEDGER_VIEWS))
     if m.role in SUPERVISION_ROLES:
         items.append(("web:supervision", _("督查督办"), ("web:supervision",)))

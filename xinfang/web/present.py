@@ -76,6 +76,7 @@ EVENT_LABELS = {
     "backlog_progress": _l("积案化解进展"),
     "backlog_entered": _l("列入积案台账"),
     "backlog_resolved": _l("积案已化解"),
+    "import": _l("从历史台账导入"),
 }
 
 PAYLOAD_LABELS = {
@@ -148,6 +149,19 @@ PAYLOAD_LABELS = {
     "from_version": _l("原版本"),
     "to_version": _l("新版本"),
     "migrated_by": _l("迁移人"),
+    # from a ledger import (xinfang.imports)
+    "ledger": _l("台账"),
+    "file": _l("文件"),
+    "file_sha256": _l("文件SHA-256"),
+    "sheet": _l("工作表"),
+    "row": _l("行号"),
+    "ledger_number": _l("台账编号"),
+    "handling_unit": _l("承办单位"),
+    "responsible": _l("责任人"),
+    "handling": _l("处理情况"),
+    "assigned_on": _l("交办时间"),
+    "closed_on": _l("销号时间"),
+    "channel_note": _l("说明"),
 }
 # Payload keys not worth a line in the timeline (internal ids, checksums).
 HIDDEN_KEYS = {"attachment", "content_type", "sha256", "document", "event"}

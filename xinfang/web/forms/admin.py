@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "permission_change": _("权限变更"),
     "profile_change": _("配置变更"),
     "calendar_load": _("载入节假日安排"),
+    "import": _("导入台账"),
     "key_rotation": _("密钥轮换"),
     "backup": _("备份"),
     "restore": _("恢复"),

@@ -1,0 +1,168 @@
+"""A workbook (or CSV) as grids of values, merged cells filled in, and the header found.
+
+Offices put title rows, a "填报单位 / 联系电话" block and sometimes a blank row above the header,
+write the header over one or two rows with merged cells, and footnotes under the table. We read
+each sheet as a grid whose row numbers are the ones Excel shows, find the header row by the
+labels it holds, and stop at the first footnote row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from .cells import label, text
+
+
+class FileUnreadable(Exception):
+    pass
+
+
+@dataclass
+class Grid:
+    sheet: str
+    rows: list[tuple[int, list]]  # (Excel row number, values)
+
+
+def read_grids(content: bytes, filename: str) -> list[Grid]:
+    name = filename.lower()
+    if name.endswith(".csv"):
+        return [Grid("CSV", _csv_rows(content))]
+    if name.endswith((".xlsx", ".xlsm")):
+        return _xlsx_grids(content)
+    if name.endswith(".xls"):
+        raise FileUnreadable("不支持旧版 .xls 文件，请在 Excel 或 WPS 中另存为 .xlsx 后再导入")
+    raise FileUnreadable("只能导入 .xlsx 或 .csv 文件")
+
+
+def _csv_rows(content: bytes) -> list[tuple[int, list]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            decoded = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise FileUnreadable("CSV 文件的编码无法识别（应为 UTF-8 或 GBK）")
+    return [(i, row) for i, row in enumerate(csv.reader(io.StringIO(decoded)), start=1)]
+
+
+def _xlsx_grids(content: bytes) -> list[Grid]:
+    from openpyxl import load_workbook
+
+    try:
+        # Not read-only: merged ranges are only known to a full load.
+        book = load_workbook(io.BytesIO(content), data_only=True)
+    except Exception as e:  # a zip that is not a workbook, a damaged file
+        raise FileUnreadable(f"文件不是有效的 .xlsx 工作簿（{type(e).__name__}）") from None
+    grids = []
+    for ws in book.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        width = ws.max_column or 0
+        values = [list(r) + [None] * (width - len(r)) for r in ws.iter_rows(values_only=True)]
+        for merged in ws.merged_cells.ranges:
+            top = (
+                values[merged.min_row - 1][merged.min_col - 1]
+                if merged.min_row <= len(values)
+                else None
+            )
+            for r in range(merged.min_row, min(merged.max_row, len(values)) + 1):
+                for c in range(merged.min_col, merged.max_col + 1):
+                    values[r - 1][c - 1] = top
+        grids.append(Grid(ws.title, [(i, row) for i, row in enumerate(values, start=1)]))
+    return grids
+
+
+# -- the header ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Header:
+    first_data: int  # index into Grid.rows of the first row below the header
+    labels: list[str]  # one per column: the bottom label, or the top one where there is none
+    tops: list[str]  # the label above, for two-row headers (else the same as ``labels``)
+    year: int | None  # the year written in the title rows, for dates like 3月5日
+    title: str = ""
+    block: dict = field(default_factory=dict)  # 填报单位 / 联系电话 above the header
+
+
+def find_header(grid: Grid, known: set[str], *, scan: int = 15) -> Header | None:
+    """The row holding the most known labels (at least three) among the first ``scan`` rows; the
+    row below joins it when it holds known labels too (a two-row header)."""
+    best, best_score = None, 2
+    for i, (_n, row) in enumerate(grid.rows[:scan]):
+        score = len({label(v) for v in row} & known)
+        if score > best_score:
+            best, best_score = i, score
+    if best is None:
+        return None
+    top = [label(v) for v in grid.rows[best][1]]
+    labels, first_data = top, best + 1
+    if best + 1 < len(grid.rows):
+        below = [label(v) for v in grid.rows[best + 1][1]]
+        if _is_subheader(top, below, known) and not _looks_like_data(grid.rows[best + 1][1]):
+            labels = [b or t for t, b in zip(top, below, strict=False)]
+            first_data = best + 2
+    above = [row for _n, row in grid.rows[:best]]
+    title, year, block = _above(above)
+    return Header(first_data, labels, top, year, title, block)
+
+
+def _is_subheader(top: list[str], below: list[str], known: set[str]) -> bool:
+    """The row under the header is its second row when it names two columns, or names one
+    under a blank or merged (repeated) top cell. A data cell that happens to read like a label
+    ("反映问题") under a header of its own does not make it one."""
+    hits = [i for i, b in enumerate(below) if b and b in known]
+    if len(hits) >= 2:
+        return True
+    return any(
+        i < len(top)
+        and (
+            not top[i]
+            or (i > 0 and top[i] == top[i - 1])
+            or (i + 1 < len(top) and top[i] == top[i + 1])
+        )
+        for i in hits
+    )
+
+
+def _looks_like_data(row) -> bool:
+    return any(isinstance(v, int | float) and not isinstance(v, bool) and v > 31 for v in row)
+
+
+def _above(rows) -> tuple[str, int | None, dict]:
+    title, year, block = "", None, {}
+    for row in rows:
+        cells = [text(v) for v in row if text(v)]
+        if not cells:
+            continue
+        joined = " ".join(dict.fromkeys(cells))  # a merged title repeats across its columns
+        m = re.search(r"((?:19|20)\d{2})\s*年", joined)
+        if m and year is None:
+            year = int(m[1])
+        for key in ("填报单位", "联系电话", "填报时间", "填报日期"):
+            m = re.search(key + r"\s*[:：]\s*(\S*)", joined)
+            if m and m[1]:
+                block[key] = m[1]
+        if not title:
+            title = joined
+    return title, year, block
+
+
+FOOTNOTE = re.compile(
+    r"^(注|说明|备注[:：]|填表|填报人|审核|制表|负责人|单位负责人|领导签字|附[:：])"
+)
+
+
+def is_footnote(row) -> bool:
+    """A row of one text (one cell, or one merged across), beginning as footnotes and signature
+    lines do."""
+    cells = {text(v) for v in row if text(v)}
+    return len(cells) == 1 and bool(FOOTNOTE.match(next(iter(cells))))
+
+
+def is_blank(row) -> bool:
+    return not any(text(v) for v in row)

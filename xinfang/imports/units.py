@@ -1,0 +1,263 @@
+"""The unit tree from a file: one row per unit, 单位路径 (省/市/县区/乡镇/村 joined by "/") and
+类型. Units already in the tree are kept as they are; missing ones are created under their
+parents (parents first, whatever the file's order); importing the same file again changes
+nothing. One audit entry per import names the file's SHA-256 and every unit created."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from xinfang.audit.services import PERMISSION_CHANGE, audit_record
+from xinfang.org.choices import LEVEL_ORDER, Level, Role, UnitKind
+from xinfang.org.models import Membership, Unit
+
+from .cells import label, text
+from .models import ImportBatch
+from .sheets import FileUnreadable, is_blank, is_footnote, read_grids
+
+# 类型 → (level, kind); None: the level of the unit above (a bureau or office sits at its parent's
+# level).
+TYPES: dict[str, tuple[str | None, str]] = {
+    "省": (Level.PROVINCE, UnitKind.GOVERNMENT),
+    "市": (Level.CITY, UnitKind.GOVERNMENT),
+    "县区": (Level.COUNTY, UnitKind.GOVERNMENT),
+    "乡镇": (Level.TOWNSHIP, UnitKind.TOWNSHIP),
+    "村": (Level.VILLAGE, UnitKind.VILLAGE),
+    "部门": (None, UnitKind.BUREAU),
+    "信访机构": (None, UnitKind.PETITION_OFFICE),
+}
+_TYPE_ALIASES = {
+    "省份": "省",
+    "市州": "市",
+    "地市": "市",
+    "县": "县区",
+    "区": "县区",
+    "县(区)": "县区",
+    "县(市、区)": "县区",
+    "乡": "乡镇",
+    "镇": "乡镇",
+    "街道": "乡镇",
+    "乡镇(街道)": "乡镇",
+    "社区": "村",
+    "村(社区)": "村",
+    "行政村": "村",
+    "单位": "部门",
+    "信访局": "信访机构",
+    "信访办": "信访机构",
+}
+PATH_LABELS = {"单位路径", "路径", "单位"}
+TYPE_LABELS = {"类型", "单位类型"}
+
+
+class UnitsRefused(Exception):
+    pass
+
+
+@dataclass
+class UnitRow:
+    sheet: str
+    row: int
+    path: tuple[str, ...]
+    type: str
+    status: str = ""  # "new", "exists" or "error"
+    error: str = ""
+    note: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"{self.sheet} 第{self.row}行"
+
+
+@dataclass
+class UnitsOutcome:
+    filename: str
+    sha256: str
+    rows: list[UnitRow] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # "sheet 第n行 X列（单位路径）：reason"
+    created: list[str] = field(default_factory=list)
+    dry_run: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _parse(content: bytes, filename: str) -> tuple[list[UnitRow], list[str]]:
+    rows: list[UnitRow] = []
+    errors: list[str] = []
+    for grid in read_grids(content, filename):
+        # A units file has two columns; find the row naming them (title rows may stand above).
+        at = None
+        for i, (_n, values) in enumerate(grid.rows[:10]):
+            labels = [label(v) for v in values]
+            if set(labels) & PATH_LABELS and set(labels) & TYPE_LABELS:
+                at = i
+                path_col = next(j for j, t in enumerate(labels) if t in PATH_LABELS)
+                type_col = next(j for j, t in enumerate(labels) if t in TYPE_LABELS)
+                break
+        if at is None:
+            if any(not is_blank(v) for _n, v in grid.rows):
+                errors.append(f"{grid.sheet}：未找到“单位路径”和“类型”两列的表头")
+            continue
+        col = {path_col: "单位路径", type_col: "类型"}
+        letter = {i: _letter(i) for i in col}
+        for n, values in grid.rows[at + 1 :]:
+            if is_blank(values):
+                continue
+            if is_footnote(values):
+                break
+            raw_path = text(values[path_col] if path_col < len(values) else None)
+            raw_type = label(values[type_col] if type_col < len(values) else None)
+            parts = tuple(p.strip() for p in raw_path.replace("／", "/").split("/") if p.strip())
+            kind = _TYPE_ALIASES.get(raw_type, raw_type)
+            row = UnitRow(grid.sheet, n, parts, kind)
+            where = f"{grid.sheet} 第{n}行 "
+            if not parts:
+                row.error = f"{where}{letter[path_col]}列（单位路径）：未填写单位路径"
+            elif any(len(p) > Unit._meta.get_field("name").max_length for p in parts):
+                row.error = f"{where}{letter[path_col]}列（单位路径）：单位名称超过100字"
+            elif kind not in TYPES:
+                row.error = (
+                    f"{where}{letter[type_col]}列（类型）：“{text(values[type_col])}”不是有效类型"
+                    f"（应为{'、'.join(TYPES)}之一）"
+                )
+            rows.append(row)
+            if row.error:
+                row.status = "error"
+                errors.append(row.error)
+    return rows, errors
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def _find(parent: Unit | None, name: str, cache: dict) -> Unit | None:
+    key = (parent.pk if parent else None, name)
+    if key not in cache:
+        cache[key] = Unit.objects.filter(parent=parent, name=name).order_by("pk").first()
+    return cache[key]
+
+
+def units_import(
+    *,
+    content: bytes,
+    filename: str,
+    by: Membership | None,
+    dry_run: bool,
+    actor_name: str | None = None,
+    ip: str = "",
+) -> UnitsOutcome:
+    """Check every row and, unless ``dry_run`` or any row is wrong, create the missing units in
+    one transaction. ``by`` is the system administrator (None from the command line, which then
+    names ``actor_name``)."""
+    if by is not None and (not by.is_active or by.role != Role.SYSADMIN):
+        raise UnitsRefused("只有系统管理员可以导入单位。")
+    digest = hashlib.sha256(content).hexdigest()
+    outcome = UnitsOutcome(filename=filename, sha256=digest, dry_run=dry_run)
+    try:
+        outcome.rows, outcome.errors = _parse(content, filename)
+    except FileUnreadable as e:
+        outcome.errors = [str(e)]
+        return outcome
+    if not outcome.rows and not outcome.errors:
+        outcome.errors = ["文件中没有单位"]
+    try:
+        with transaction.atomic():
+            _apply(outcome, by=by)
+            if outcome.errors or dry_run:
+                raise _Rollback
+            batch = ImportBatch.objects.create(
+                kind=ImportBatch.Kind.UNITS,
+                filename=filename[:255],
+                sha256=digest,
+                size=len(content),
+                by=by.user if by else None,
+                membership=by,
+                status=ImportBatch.Status.DONE,
+                done_at=timezone.now(),
+                counts={"created": len(outcome.created), "rows": len(outcome.rows)},
+            )
+            audit_record(
+                action=PERMISSION_CHANGE,
+                actor=by,
+                actor_name=actor_name,
+                object_type="unit_import",
+                object_id=batch.pk,
+                ip=ip,
+                detail={
+                    "import": "units",
+                    "file": filename,
+                    "sha256": digest,
+                    "created": outcome.created,
+                    "rows": len(outcome.rows),
+                },
+            )
+    except _Rollback:
+        pass
+    return outcome
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _apply(outcome: UnitsOutcome, *, by) -> None:
+    """Create what is missing, shortest paths first so parents exist before their children. On
+    a dry run the same work is done and rolled back, so the preview shows exactly this."""
+    cache: dict = {}
+    for row in sorted((r for r in outcome.rows if not r.error), key=lambda r: len(r.path)):
+        parent: Unit | None = None
+        for depth, name in enumerate(row.path[:-1]):
+            found = _find(parent, name, cache)
+            if found is None:
+                row.error = (
+                    f"{row.where}：上级单位“{'/'.join(row.path[: depth + 1])}”不存在，"
+                    "也未在文件中列出"
+                )
+                break
+            parent = found
+        if row.error:
+            row.status = "error"
+            outcome.errors.append(row.error)
+            continue
+        name = row.path[-1]
+        level, kind = TYPES[row.type]
+        if level is None:
+            if parent is None:
+                row.error = f"{row.where}：{row.type}“{name}”须设在某个单位之下"
+            else:
+                level = parent.level
+        elif parent is not None and LEVEL_ORDER.index(Level(level)) < parent.level_rank():
+            row.error = (
+                f"{row.where}：{Level(level).label}级单位“{name}”不能设在"
+                f"{parent.get_level_display()}级单位“{parent.name}”之下"
+            )
+        existing = _find(parent, name, cache)
+        if not row.error and existing is not None:
+            if existing.level != level:
+                # The tree's shape would differ from the file's: the administrator decides.
+                row.error = (
+                    f"{row.where}：“{'/'.join(row.path)}”已存在，但为"
+                    f"{existing.get_level_display()}级单位，与文件中的“{row.type}”不符"
+                )
+            else:
+                # Kept as it is, whatever kind the file says (an office may be a 乡村振兴局).
+                row.status = "exists"
+                if existing.kind != kind:
+                    row.note = f"已存在，类型为{existing.get_kind_display()}，保持不变"
+                continue
+        if row.error:
+            row.status = "error"
+            outcome.errors.append(row.error)
+            continue
+        unit = Unit.objects.create(name=name, level=level, kind=kind, parent=parent)
+        cache[(parent.pk if parent else None, name)] = unit
+        row.status = "new"
+        outcome.created.append("/".join(row.path))

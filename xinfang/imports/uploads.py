@@ -1,0 +1,52 @@
+"""An upload held between its preview and the confirmation: encrypted under the key ring (a
+ledger holds names and phones), owned by the membership that uploaded it, emptied once used."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from xinfang.org.models import Membership
+from xinfang.security.crypto import get_keyring
+
+from .models import ImportBatch
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class UploadRefused(Exception):
+    pass
+
+
+def upload_hold(*, by: Membership, kind: str, filename: str, content: bytes) -> ImportBatch:
+    if not content:
+        raise UploadRefused("上传的文件是空的。")
+    if len(content) > MAX_BYTES:
+        raise UploadRefused(f"文件超过{MAX_BYTES // 1024 // 1024}MB，请分成几个文件导入。")
+    if not filename.lower().endswith((".xlsx", ".csv")):
+        raise UploadRefused("只能导入 .xlsx 或 .csv 文件。")
+    token = get_keyring().encrypt(base64.b64encode(content).decode("ascii"))
+    return ImportBatch.objects.create(
+        kind=kind,
+        filename=filename[:255],
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        by=by.user,
+        membership=by,
+        unit=None,
+        status=ImportBatch.Status.PENDING,
+        content=token,
+    )
+
+
+def upload_for(*, by: Membership, pk: int, kind: str) -> tuple[ImportBatch, bytes]:
+    """The pending upload ``pk`` of this very membership, and its bytes."""
+    batch = ImportBatch.objects.filter(
+        pk=pk, kind=kind, membership=by, status=ImportBatch.Status.PENDING
+    ).first()
+    if batch is None or not batch.content:
+        raise UploadRefused("没有待确认的这次上传（可能已导入、已放弃或不是您上传的）。")
+    content = base64.b64decode(get_keyring().decrypt(batch.content))
+    if hashlib.sha256(content).hexdigest() != batch.sha256:
+        raise UploadRefused("上传的文件已被改动，请重新上传。")
+    return batch, content
