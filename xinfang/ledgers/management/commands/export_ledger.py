@@ -92,7 +92,8 @@ class Command(BaseCommand):
         os.close(fd)
         try:
             done = WRITERS[code](
-                partial, qs, by=membership, filters=filters_of(code, params), via="cli",
+                partial, qs, by=membership, filters=filters_of(ROWS_OF.get(code, code), params),
+                via="cli",
                 unmasked=options["unmasked"], reason=options["reason"], progress=self.progress)
             os.replace(partial, out)
         except Refused as e:
