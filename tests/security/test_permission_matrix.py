@@ -276,7 +276,9 @@ ROWS = {
                        ok=EITHER),
     "deliver_acceptance_notice": Row("in_progress", lambda j, k: {
         "mode": "in_person", "deliverer": "陈晓东", "recipient": "张三明"}, ok=EITHER),
-    "notify_offices": Row("in_progress", lambda j, k: {"offices": "区委宣传部"}, ok=EITHER),
+    # Only an opinion incident (舆情件) is reported to the publicity offices (issue 15).
+    "notify_offices": Row("in_progress", lambda j, k: {"offices": "区委宣传部"}, ok=EITHER,
+                          registration={"kind": c.Kind.OPINION_INCIDENT}),
     "submit_report": Row("in_progress", lambda j, k: {"kind": "initial", "text": "初步核实"},
                          ok=EITHER),
     "record_finding": Row("in_progress", lambda j, k: {"findings": {"1": ["true", "solved",

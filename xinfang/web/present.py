@@ -145,6 +145,8 @@ PAYLOAD_LABELS = {
     "jurisdiction": _l("受理机关"),
     "basis": _l("规则"),
     "seed": _l("依据"),
+    "ownership_items": _l("包案事项"),
+    "issued_at": _l("预警时间"),
     "profile": _l("规则配置"),
     "from_version": _l("原版本"),
     "to_version": _l("新版本"),
