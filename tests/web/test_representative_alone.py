@@ -1,6 +1,8 @@
 """A representative is a petitioner: one registered alone makes a case, and every list names them
 (issue 15: "至少登记一名信访人" refused a representative alone)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -54,3 +56,14 @@ def test_a_form_without_people_says_so_in_the_offices_words(jianan):
     data["p-TOTAL_FORMS"] = "0"
     html = client.post(reverse("web:register"), data).content.decode()
     assert "至少登记一名信访人或代表" in html and "表单" not in html
+
+
+def test_the_next_form_starts_from_the_clerks_last_channel_and_category(jianan):
+    client = signed_in(jianan.member("clerk"))
+    data = registration_data(jianan)
+    data["channel"] = "letter"
+    data["d-0-category"] = "资金项目"
+    assert client.post(reverse("web:register"), data).status_code == 302
+    html = client.get(reverse("web:register")).content.decode()
+    assert re.search(r'<option value="letter" selected>', html)
+    assert re.search(r'<option value="资金项目" selected>', html)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import CasePetitioner, Petitioner
 from xinfang.cases.selectors import cases_for
@@ -219,9 +220,16 @@ def register(request: HttpRequest) -> HttpResponse:
     profile = profile_of(current_version(jurisdiction.profile_code))
     now = timezone.now()
     data = request.POST if request.method == "POST" else None
-    form = RegistrationForm(data, jurisdiction=jurisdiction, now=now)
+    # The clerk's last channel and category start the next form: a hall's clerk registers run
+    # after run of visits about the same programme (issue 15).
+    last = request.session.get(LAST_KEY) or {}
+    channel = last.get("channel") if last.get("channel") in c.Channel.values else None
+    category = last.get("category") if last.get("category") in profile.categories else None
+    form = RegistrationForm(data, jurisdiction=jurisdiction, now=now,
+                            initial={"channel": channel} if channel else None)
     pets = PetitionerFormSet(data, prefix="p")
-    dems = DemandFormSet(data, prefix="d", form_kwargs={"categories": profile.categories})
+    dems = DemandFormSet(data, prefix="d", form_kwargs={"categories": profile.categories},
+                         initial=[{"category": category}] if category and data is None else None)
     resps = RespondentFormSet(data, prefix="r", form_kwargs={"jurisdiction": jurisdiction})
     loose: list[str] = []
     if data is not None:
@@ -234,6 +242,10 @@ def register(request: HttpRequest) -> HttpResponse:
             except Refused as e:
                 loose = [e.message]
             else:
+                request.session[LAST_KEY] = {
+                    "channel": registration.channel,
+                    "category": registration.demands[0].category if registration.demands else "",
+                }
                 if case.routed is not None:
                     # Against this office: the clerk may not open the case; say where it went.
                     request.session[ROUTED_KEY] = {
@@ -281,6 +293,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 ROUTED_KEY = "registered_routed"
+LAST_KEY = "register_last"  # the channel and category of the clerk's last registration
 
 
 @never_cache
