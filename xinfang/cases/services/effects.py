@@ -525,6 +525,21 @@ def issue_letter(ctx: Ctx) -> None:
     ctx.payload["document"] = doc.pk
 
 
+def _written_because(ctx: Ctx) -> str:
+    """The reply-mode rule that made this case's answer written, in words (the rule that
+    applied, not a fixed guess at one)."""
+    from xinfang.rules.words import seed_words
+
+    from ..facts import case_facts
+
+    facts = case_facts(ctx.case)
+    rule = next((r for r in ctx.profile.reply_modes
+                 if r.mode == "written" and r.when.matches(facts)), None)
+    if rule is None:
+        return "登记时的规则要求"
+    return "依据" + seed_words(rule.seed, ctx.profile.seed)
+
+
 def record_delivery(
     ctx: Ctx,
     *,
@@ -541,7 +556,8 @@ def record_delivery(
     if mode not in c.DeliveryMode.values:
         raise Invalid({"mode": f"送达方式“{mode}”无效"})
     if ctx.case.reply_mode_required == "written" and mode not in c.WRITTEN_MODES:
-        raise Refused("本件须书面答复（上级交办或集体访），电话告知不能作为送达。", field="mode")
+        raise Refused(f"本件须书面答复（{_written_because(ctx)}），电话告知不能作为送达。",
+                      field="mode")
     if delivered_at > ctx.now:
         raise Invalid({"delivered_at": "送达时间不能晚于当前时间"})
     if not receipt_signed and not (refused and witness and refusal_reason):
