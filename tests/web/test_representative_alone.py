@@ -67,3 +67,17 @@ def test_the_next_form_starts_from_the_clerks_last_channel_and_category(jianan):
     html = client.get(reverse("web:register")).content.decode()
     assert re.search(r'<option value="letter" selected>', html)
     assert re.search(r'<option value="资金项目" selected>', html)
+
+
+def test_the_ledgers_and_the_bulletin_name_a_lone_representative(jianan, register):
+    # Every list that names "the petitioner" names the representative who petitioned alone:
+    # the L0 ledger, the L4 table's source rows and the monthly bulletin (masked in each).
+    from tests.api.world import read_sheet
+    from xinfang.cases.models import Case
+    from xinfang.ledgers.exports import ledger_l0
+    from xinfang.reports.outputs import _masked_names
+
+    case = register(petitioners=[representative()], headcount=6)
+    rows = read_sheet(ledger_l0(Case.objects.all(), by=jianan.member("clerk")))
+    assert any("李*表" in str(cell) for cell in rows[1]), rows[1]
+    assert _masked_names([case.pk]) == {case.pk: "李*表"}

@@ -60,7 +60,7 @@ def people(case: Case, audience: str) -> list[dict[str, str]]:
 
 def _principal(case: Case, audience: str) -> tuple[dict[str, str], str]:
     rows = people(case, audience)
-    main = next((r for r in rows if r["role"] == c.PetitionerRole.MAIN), rows[0] if rows else {})
+    main = next((r for r in rows if r["role"] in c.PETITIONING_ROLES), rows[0] if rows else {})
     others = "、".join(r["name"] for r in rows if r is not main)
     return main, others
 

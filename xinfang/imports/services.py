@@ -435,7 +435,7 @@ def _case_of(name: str, on, jurisdiction: Unit) -> Case | None:
             jurisdiction=jurisdiction,
             received_at__gte=start,
             received_at__lt=start + timedelta(days=1),
-            petitioner_links__role=c.PetitionerRole.MAIN,
+            petitioner_links__role__in=c.PETITIONING_ROLES,
             petitioner_links__petitioner__name_index=name_index(name),
             backlog__isnull=True,
         )

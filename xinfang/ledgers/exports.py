@@ -78,7 +78,8 @@ def _rows_of(qs: QuerySet[Case]):
     while chunk := list(islice(it, CHUNK)):
         ids = [case.pk for case in chunk]
         # The ledger never shows the ID number: not read, so not decrypted 100,000 times.
-        mains = _by_case(CasePetitioner.objects.filter(case_id__in=ids, role=c.PetitionerRole.MAIN)
+        mains = _by_case(CasePetitioner.objects
+                         .filter(case_id__in=ids, role__in=c.PETITIONING_ROLES)
                          .select_related("petitioner").defer("petitioner__id_number")
                          .order_by("pk"))
         handling = _by_case(Assignment.objects.filter(case_id__in=ids)
@@ -500,7 +501,7 @@ def _backlog_rows(qs, units: _UnitNames):
     for chunk in units.chunks(qs):
         case_ids = [b.case_id for b in chunk if b.case_id]
         mains = _by_case(CasePetitioner.objects.filter(case_id__in=case_ids,
-                                                       role=c.PetitionerRole.MAIN)
+                                                       role__in=c.PETITIONING_ROLES)
                          .select_related("petitioner").defer("petitioner__id_number")
                          .order_by("pk")) if case_ids else {}
         for b in chunk:

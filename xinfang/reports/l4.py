@@ -104,7 +104,7 @@ def _chunks(qs: QuerySet[Case]):
         "received_at", "pk").iterator(chunk_size=CHUNK)
     while chunk := list(islice(it, CHUNK)):
         ids = [case.pk for case in chunk]
-        mains = _group(CasePetitioner.objects.filter(case_id__in=ids, role=c.PetitionerRole.MAIN)
+        mains = _group(CasePetitioner.objects.filter(case_id__in=ids, role__in=c.PETITIONING_ROLES)
                        .select_related("petitioner").defer("petitioner__id_number").order_by("pk"))
         leads = _group(Assignment.objects.filter(case_id__in=ids)
                        .exclude(status=c.AssignmentStatus.TRANSFERRED)

@@ -133,7 +133,7 @@ def _save(doc: Docx, out: IO[bytes]) -> None:
 
 def _masked_names(case_ids: list[int]) -> dict[int, str]:
     names: dict[int, list[str]] = {}
-    for link in (CasePetitioner.objects.filter(case_id__in=case_ids, role=c.PetitionerRole.MAIN)
+    for link in (CasePetitioner.objects.filter(case_id__in=case_ids, role__in=c.PETITIONING_ROLES)
                  .select_related("petitioner").defer("petitioner__id_number").order_by("pk")):
         names.setdefault(link.case_id, []).append(mask_name(link.petitioner.name))
     return {k: "、".join(v) for k, v in names.items()}

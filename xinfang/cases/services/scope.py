@@ -53,9 +53,9 @@ def _handled_below(case: Case) -> Case | None:
     path = case.jurisdiction.path
     return (Case.objects.filter(
         jurisdiction__path__startswith=path, state__in=c.OPEN_STATES, accepted_at__isnull=False,
-        petitioner_links__role=c.PetitionerRole.MAIN,
+        petitioner_links__role__in=c.PETITIONING_ROLES,
         petitioner_links__petitioner__in=case.petitioner_links.filter(
-            role=c.PetitionerRole.MAIN).values("petitioner_id"),
+            role__in=c.PETITIONING_ROLES).values("petitioner_id"),
         demands__category__in=case.demands.values("category"),
         clocks__name="handling", clocks__status="running", clocks__due_at__gt=case.received_at,
     ).exclude(jurisdiction_id=case.jurisdiction_id).select_related("jurisdiction")

@@ -226,7 +226,7 @@ def _backlog_rows(m, home) -> QuerySet[BacklogCase]:
             Prefetch(
                 "case__petitioner_links",
                 to_attr="main_links",
-                queryset=CasePetitioner.objects.filter(role=c.PetitionerRole.MAIN).select_related(
+                queryset=CasePetitioner.objects.filter(role__in=c.PETITIONING_ROLES).select_related(
                     "petitioner"
                 ),
             ),
