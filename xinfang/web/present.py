@@ -178,21 +178,26 @@ ROUTES = {"upper_office": _l("上一级信访工作机构"), "discipline": _l("�
 MAX_VALUE = 120
 
 
-@functools.cache
-def _rule_labels() -> dict[str, str]:
-    from xinfang.rules.profile import shipped_profiles
+@functools.lru_cache(maxsize=64)
+def _rule_labels(code: str, version: int) -> dict[str, str]:
+    """Rule name → label in the profile version the event was written under (one query per
+    version and process; the parsed profile is the store's cached one)."""
+    from xinfang.rules.models import ProfileVersion
+    from xinfang.rules.store import profile_of
 
-    labels: dict[str, str] = {}
-    for profile in shipped_profiles().values():
-        labels.update({r.name: r.note for r in profile.routing if r.note})
-        labels.update({r.name: r.label for r in (*profile.clocks, *profile.constraints)})
-        labels.update({r.name: r.label for r in profile.warnings})
+    stored = ProfileVersion.objects.filter(code=code, version=version).first()
+    if stored is None:
+        return {}
+    profile = profile_of(stored)
+    labels = {r.name: r.note for r in profile.routing if r.note}
+    labels.update({r.name: r.label for r in (*profile.clocks, *profile.constraints)})
+    labels.update({r.name: r.label for r in profile.warnings})
     return labels
 
 
-def rule_label(name: str) -> str:
+def rule_label(name: str, *, code: str, version: int) -> str:
     """A profile rule's Chinese label for a history line (the history keeps the rule's name)."""
-    return _rule_labels().get(name, name)
+    return _rule_labels(code, version).get(name, name)
 
 
 def event_label(event_type: str) -> str:
@@ -227,8 +232,6 @@ def _value_text(key: str, value, event_type: str) -> str:
         return role_label(value)
     if key == "route":
         return str(ROUTES.get(value, value))
-    if key == "rule" and isinstance(value, str):
-        return rule_label(value)
     if key in ("awaiting", "to", "cc") and isinstance(value, list):
         return "、".join(role_label(v) for v in value)
     if key == "clocks" and isinstance(value, list):
@@ -269,7 +272,10 @@ def payload_summary(event: CaseEvent) -> list[tuple[str, str]]:
     for key, value in payload.items():
         if key in HIDDEN_KEYS:
             continue
-        text = _value_text(key, value, event.type)
+        if key == "rule" and isinstance(value, str):
+            text = rule_label(value, code=event.profile_code, version=event.profile_version)
+        else:
+            text = _value_text(key, value, event.type)
         if text:
             lines.append((str(PAYLOAD_LABELS.get(key, key)), text))
     return lines
