@@ -130,10 +130,9 @@ def _warned(qs, m, now):
 
 
 def _home(m: Membership):
-    """The jurisdiction whose office ``m`` works in (kept on the membership for the request)."""
-    if not hasattr(m, "_queue_home"):
-        m._queue_home = unit_jurisdiction(m.unit) if not m.unit.profile_code else m.unit
-    return m._queue_home
+    """The jurisdiction whose office ``m`` works in (the unit itself when it has a profile);
+    ``unit_jurisdiction`` keeps it on the unit for the request."""
+    return unit_jurisdiction(m.unit)
 
 
 def _own(narrow: Filter) -> Filter:

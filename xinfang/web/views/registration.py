@@ -27,6 +27,7 @@ from xinfang.cases.services import (
     RespondentInput,
     case_register,
 )
+from xinfang.cases.services.base import unit_jurisdiction
 from xinfang.cases.workflow import REGISTER_ROLES
 from xinfang.org.choices import Level
 from xinfang.org.models import Membership, Unit
@@ -48,7 +49,7 @@ MAX_MATCHES = 10
 
 
 def _jurisdiction(m: Membership) -> Unit | None:
-    return m.unit if m.unit.profile_code else m.unit.jurisdiction()
+    return unit_jurisdiction(m.unit)  # the unit itself when it runs under a profile
 
 
 def _refuse(request, message, status=403):
