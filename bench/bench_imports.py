@@ -52,21 +52,10 @@ from xinfang.cases.services import (  # noqa: E402
 from xinfang.demo.org import build_jurisdiction  # noqa: E402
 from xinfang.imports.reading import read_ledger  # noqa: E402
 from xinfang.imports.services import ledger_import  # noqa: E402
+from xinfang.ledgers.layouts import L0  # noqa: E402
 from xinfang.rules.store import current_version, profile_of  # noqa: E402
 
-HEAD = [
-    "编号",
-    "信访人姓名",
-    "住址",
-    "电话",
-    "反映问题及主要诉求",
-    "问题类别",
-    "承办单位",
-    "责任人",
-    "交办时间",
-    "处理情况",
-    "销号时间",
-]
+HEAD = [column.title for column in L0.columns]  # the ledger as FORMS.md lays it out
 PLACES = ["将官池镇岗朱村", "五女店镇魏庄村", "椹涧乡小河村", "将官池镇霍庄村"]
 CATS = ["危房改造", "民政救助", "小额信贷", "医疗保障", "其他"]
 

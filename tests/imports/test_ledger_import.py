@@ -18,7 +18,7 @@ from xinfang.imports.services import ImportRefused, ledger_import
 from xinfang.registers.models import BacklogCase, ScreeningFinding
 from xinfang.security.names import name_index
 
-from .books import l0_bad_row, l0_book, l0_good_rows, mixed_book
+from .books import L0_HEAD, l0_bad_row, l0_book, l0_good_rows, mixed_book
 
 
 def run(j, content, **kw):
@@ -268,21 +268,7 @@ def test_a_file_that_is_not_a_workbook_is_reported_not_raised(jianan):
 def test_csv_ledger_in_gbk(jianan):
     text = (
         "2022年信访台账\n"
-        + ",".join(
-            [
-                "编号",
-                "信访人姓名",
-                "住址",
-                "电话",
-                "反映问题及主要诉求",
-                "问题类别",
-                "承办单位",
-                "责任人",
-                "交办时间",
-                "处理情况",
-                "销号时间",
-            ]
-        )
+        + ",".join(L0_HEAD)
         + "\n"
         "X-1,张三,将官池镇岗朱村,13812345678,反映问题,其他,区民政局,,2022.3.5,,\n"
     )
@@ -301,7 +287,7 @@ def test_an_id_number_column_links_the_same_person_and_is_checked(jianan):
 
     from tests.conftest import id_number
 
-    from .books import L0_HEAD, save
+    from .books import save
 
     good = id_number("41102319800101123")
     wb = Workbook()
