@@ -449,10 +449,10 @@ def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
 
 
 def _analysis_alerts(case: Case, profile: Profile, at: datetime, seen: Seen) -> list[Alert]:
-    """The batch form of ``_analysis``: the alert to raise for this case (none or one)."""
+    """The relapse alert to raise for this case in a sweep batch (none or one)."""
     if case.pk in seen.analysed:
         return []
-    message = _analysis_message(case, profile, at, reopened=case.pk in seen.reopened)
+    message = _analysis_message(case, profile, reopened=case.pk in seen.reopened)
     if message is None:
         return []
     seen.analysed.add(case.pk)
@@ -474,22 +474,13 @@ def _insert_analyses(alerts: list[Alert]) -> int:
     return after - before
 
 
-@consumes("analysis.on_relapse", by="xinfang.cases.services.supervision._analysis")
-def _analysis(case: Case, profile: Profile, at: datetime) -> bool:
-    """Seed 002 §五(二) "息访后反弹的": a relapsed (reopened) case needs a cause analysis at once.
-    The 60 days after acceptance are a clock on the case (``rules.engine.analysis_clock``),
-    swept and shown like every other."""
-    message = _analysis_message(case, profile, at)
-    if message is None:
-        return False
-    return raise_alert(case=case, clock=None, kind=Alert.Kind.ANALYSIS, role="approver", at=at,
-                       message=message)
-
-
-def _analysis_message(case: Case, profile: Profile, at: datetime, *,
+@consumes("analysis.on_relapse", by="xinfang.cases.services.supervision._analysis_message")
+def _analysis_message(case: Case, profile: Profile, *,
                       reopened: bool | None = None) -> str | None:
-    """The relapse alert's text when the case needs one now, else None. ``reopened``: whether
-    the case was ever reopened, when the caller read it already."""
+    """Seed 002 §五(二) "息访后反弹的": a relapsed (reopened) case needs a cause analysis at once
+    — the alert's text, else None. The 60 days after acceptance are a clock on the case
+    (``rules.engine.analysis_clock``). ``reopened``: whether the case was ever reopened, when
+    the caller read it already."""
     analysis = profile.analysis
     if not analysis or not analysis.on_relapse or case.accepted_at is None:
         return None
