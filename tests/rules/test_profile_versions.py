@@ -164,6 +164,69 @@ def test_a_clock_the_new_version_drops_is_kept_and_named_in_the_history(jianan):
     ).items()
 
 
+def renamed_contact_clock() -> str:
+    """jianan raised, with its first-contact clock renamed: to a case accepted under the old
+    version, ``first_call`` is a clock the new version adds."""
+    text = raised_jianan(first_contact_days=1)
+    return text.replace("  - name: first_contact\n", "  - name: first_call\n", 1)
+
+
+def test_a_clock_the_new_version_adds_starts_at_the_past_event_that_starts_it(jianan):
+    # given: a case received 09-14 09:30 and registered at 10:00 under version V
+    case = register_in(jianan)
+    v3 = profile_install(text=renamed_contact_clock(), source="jianan-v3.yaml").row
+
+    # when: the plan is read, then the administrator migrates at 09-14 15:00
+    plan = migration_plan(target=v3)
+    move = next(m for m in plan.cases[0].moves if m.name == "first_call")
+    assert move.started and move.started_at == sh(2026, 9, 14, 9, 30)
+    assert (move.old_due, move.new_due) == (None, sh(2026, 9, 16))
+    assert not case.clocks.filter(name="first_call").exists()  # a plan changes nothing
+    profile_migrate(target=v3, at=sh(2026, 9, 14, 15))
+
+    # then: it runs from the receipt (the registration event's instant), not from the migration:
+    # 1 working day → 09-15 24时
+    clock = case.clocks.get(name="first_call")
+    assert clock.status == "running"
+    assert (clock.started_at, clock.due_at) == (sh(2026, 9, 14, 9, 30), sh(2026, 9, 16))
+    case.refresh_from_db()
+    assert case.next_due_at == sh(2026, 9, 16)
+    payload = case.events.get(type=PROFILE_MIGRATED).payload
+    entry = next(c for c in payload["clocks"] if c["clock"] == "first_call")
+    assert entry["started"] == "2026-09-14T09:30:00+08:00" and entry["old_due"] is None
+    assert entry["new_due"] == "2026-09-16T00:00:00+08:00"
+
+
+def test_a_clock_the_new_version_adds_is_not_started_when_its_stop_event_has_happened(jianan):
+    from tests.rules.walking import Walk
+
+    # given: the case's first contact was logged by phone before the migration
+    walk = Walk(register_in(jianan))
+    walk("log_contact", jianan.member("clerk"), sh(2026, 9, 14, 11), kind="phone",
+         note="当天电话联系")
+    v3 = profile_install(text=renamed_contact_clock(), source="jianan-v3.yaml").row
+
+    # when
+    plan = migration_plan(target=v3)
+    profile_migrate(target=v3, at=sh(2026, 9, 14, 15))
+
+    # then: the contact duty was met before the clock existed; nothing starts
+    assert not any(m.name == "first_call" for m in plan.cases[0].moves)
+    assert not walk.case.clocks.filter(name="first_call").exists()
+
+
+def test_a_backdated_event_is_replayed_at_the_instant_the_clocks_heard_it(jianan):
+    from tests.rules.walking import Walk
+
+    # given: a contact on 09-14 11:00 recorded at 16:00
+    walk = Walk(register_in(jianan))
+    event = walk("log_contact", jianan.member("clerk"), sh(2026, 9, 14, 16), kind="phone",
+                 note="电话联系", contacted_at=sh(2026, 9, 14, 11))
+
+    # then: the history keeps when it happened beside when it was written
+    assert event.payload["event_at"] == sh(2026, 9, 14, 11).isoformat()
+
+
 # --- refusals and mistakes -----------------------------------------------------------------------
 
 

@@ -431,26 +431,37 @@ def version_by_ref(ref: str) -> ProfileVersion | None:
 class ClockMove:
     name: str
     label: str
-    old_due: datetime
+    old_due: datetime | None  # None: a clock the new version adds, started at a past event
     new_due: datetime | None  # None: the new version has no such clock; the clock is kept
-    old_limit: tuple[int, str]
+    old_limit: tuple[int, str] | None
     new_limit: tuple[int, str] | None
     provisional: bool = False
     explanation: tuple = ()
+    started_at: datetime | None = None  # set for a clock the new version adds
 
     @property
     def moved(self) -> bool:
         return self.new_due is not None and self.new_due != self.old_due
 
+    @property
+    def started(self) -> bool:
+        return self.started_at is not None
+
     def as_payload(self) -> dict:
-        return {
+        def iso(at):
+            return at.astimezone(SHANGHAI).isoformat() if at else None
+
+        payload = {
             "clock": self.name,
             "label": self.label,
-            "old_due": self.old_due.astimezone(SHANGHAI).isoformat(),
-            "new_due": self.new_due.astimezone(SHANGHAI).isoformat() if self.new_due else None,
-            "old_limit": list(self.old_limit),
+            "old_due": iso(self.old_due),
+            "new_due": iso(self.new_due),
+            "old_limit": list(self.old_limit) if self.old_limit else None,
             "new_limit": list(self.new_limit) if self.new_limit else None,
         }
+        if self.started:
+            payload["started"] = iso(self.started_at)
+        return payload
 
 
 @dataclass
@@ -499,6 +510,80 @@ def _clock_moves(clocks, profile: Profile, calendar) -> list[ClockMove]:
     return moves
 
 
+def _past_events(case, rows) -> list[tuple[str, datetime]]:
+    """The case's event keys since its last reopening, each at the instant the clocks heard it:
+    the recorded ``event_at`` where the event happened before it was recorded (a delivery, a
+    contact), the receipt for the registration, else the entry's time."""
+    events: list[tuple[str, datetime]] = []
+    for type_, at, payload in rows:
+        if type_ == "reopen":
+            events = []
+        key = payload.get("event") if isinstance(payload, dict) else None
+        if not key:
+            continue
+        if payload.get("event_at"):
+            instant = datetime.fromisoformat(payload["event_at"])
+        elif key == "registered":
+            instant = case.received_at
+        else:
+            instant = at
+        events.append((key, instant))
+    return events
+
+
+def _clock_starts(case, events, have: set[str], profile: Profile) -> list:
+    """Clocks of ``profile`` the case never had, whose start event is already in its history and
+    whose stop event is not: started at that event's instant, as ``apply_event`` would have
+    started them had the case been accepted under this version (unsaved)."""
+    from xinfang.cases.facts import case_facts
+
+    from .engine import CLOSING_EVENTS, _names, new_clock
+
+    weekly = {f"report_back:{r.name}": r.weekly for r in profile.report_back if r.weekly}
+    facts = None
+    started = []
+    for rule in clock_rules(profile):
+        if rule.name in have:
+            continue
+        start = next((at for key, at in events if _names(key, rule.start)), None)
+        if start is None:
+            continue
+        if any(_names(key, rule.stop) for key, _at in events):
+            continue
+        if rule.kind == "deadline" and any(key in CLOSING_EVENTS for key, _at in events):
+            continue
+        facts = facts if facts is not None else case_facts(case)
+        if not rule.when.matches(facts):
+            continue
+        started.append(new_clock(case, rule, start, weekly=weekly.get(rule.name)))
+    return started
+
+
+def _start_moves(clocks) -> list[ClockMove]:
+    return [ClockMove(k.name, k.label, None, k.due_at, None, (k.amount, k.unit), k.provisional,
+                      tuple(k.explanation), started_at=k.started_at) for k in clocks]  # fmt: skip
+
+
+def _histories(case_ids) -> dict[int, list]:
+    from xinfang.cases.models import CaseEvent
+
+    rows: dict[int, list] = {}
+    events = (CaseEvent.objects.filter(case_id__in=case_ids).order_by("case_id", "seq")
+              .values_list("case_id", "type", "at", "payload"))  # fmt: skip
+    for case_id, type_, at, payload in events:
+        rows.setdefault(case_id, []).append((type_, at, payload))
+    return rows
+
+
+def _clock_names(case_ids) -> dict[int, set[str]]:
+    from xinfang.cases.models import Clock
+
+    names: dict[int, set[str]] = {}
+    for case_id, name in Clock.objects.filter(case_id__in=case_ids).values_list("case_id", "name"):
+        names.setdefault(case_id, set()).add(name)
+    return names
+
+
 def _open_cases(code: str, target: ProfileVersion):
     from xinfang.cases.choices import OPEN_STATES
     from xinfang.cases.models import Case
@@ -522,9 +607,13 @@ def migration_plan(*, target: ProfileVersion, limit: int | None = None) -> Migra
     live = Clock.objects.filter(case__in=cases).exclude(status=Clock.Status.STOPPED)
     for clock in live:
         clocks.setdefault(clock.case_id, []).append(clock)
+    pks = [case.pk for case in cases]
+    histories, names = _histories(pks), _clock_names(pks)
     return MigrationPlan(target.code, target, [
-        CaseMove(case, case.profile.version, _clock_moves(clocks.get(case.pk, []), profile,
-                                                          calendar))
+        CaseMove(case, case.profile.version,
+                 _clock_moves(clocks.get(case.pk, []), profile, calendar)
+                 + _start_moves(_clock_starts(case, _past_events(case, histories.get(case.pk, [])),
+                                              names.get(case.pk, set()), profile)))
         for case in cases
     ])  # fmt: skip
 
@@ -544,7 +633,8 @@ def profile_migrate(
     """Move every open case of ``target.code`` on an older version to ``target``: recompute its
     unstopped clocks under the new limits, write one ``profile_migrated`` history entry per case
     (with the clocks that moved) and one audit entry. Clocks the new version no longer has are
-    kept as they are and named in the entry. Two administrators migrating at once: the second
+    kept as they are and named in the entry. Clocks the new version adds start at the past event
+    that starts them, unless the event that stops them has happened too. Two administrators migrating at once: the second
     finds the cases already moved and migrates none of them twice."""
     from xinfang.audit.services import PROFILE_CHANGE, audit_record
     from xinfang.cases.models import Case, Clock
@@ -568,8 +658,13 @@ def profile_migrate(
         for clock in Clock.objects.filter(case_id__in=pks).exclude(status=Clock.Status.STOPPED):
             live.setdefault(clock.case_id, []).append(clock)
         plan = MigrationPlan(target.code, target, [])
+        histories, names = _histories(pks), _clock_names(pks)
+        starting = []
         for case in cases:
             moves = _clock_moves(live.get(case.pk, []), profile, calendar)
+            new = _clock_starts(case, _past_events(case, histories.get(case.pk, [])),
+                                names.get(case.pk, set()), profile)
+            starting += new
             by_name = {clock.name: clock for clock in live.get(case.pk, [])}
             rules = {rule.name: rule for rule in clock_rules(profile)}
             for move in moves:
@@ -588,6 +683,7 @@ def profile_migrate(
                     clock.due_soon_alerted = clock.overdue_alerted = False
                     fields += ["due_soon_alerted", "overdue_alerted"]
                 clock.save(update_fields=fields)
+            moves += _start_moves(new)
             from_version = case.profile.version
             Case.objects.filter(pk=case.pk).update(profile=target)
             case.profile = target
@@ -600,6 +696,7 @@ def profile_migrate(
                          "migrated_by": user.get_username() if user else actor_name},
             )  # fmt: skip
             plan.cases.append(CaseMove(case, from_version, moves))
+        Clock.objects.bulk_create(starting)
         due_changed([case.pk for case in cases])
         audit_record(
             action=PROFILE_CHANGE, actor=user, object_type="profile_version",

@@ -91,6 +91,9 @@ def perform(
             clock_changes += apply_event(locked, ctx.profile, key, ctx.event_at or at, facts,
                                          extend_to=ctx.extend_to)
         ctx.payload["event"] = ctx.event_key
+        if ctx.event_at is not None and ctx.event_at != at:
+            # When the clocks heard it: a profile migration replays the history from these.
+            ctx.payload["event_at"] = ctx.event_at.isoformat()
         if clock_changes:
             ctx.payload["clocks"] = clock_changes
         event = append_event(

@@ -230,6 +230,14 @@ class Command(BaseCommand):
         for case_move in plan.cases:
             self.stdout.write(f"{case_move.case.number}（第{case_move.from_version}版）")
             for move in case_move.moves:
+                if move.started:
+                    start = move.started_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+                    due = move.new_due.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+                    self.stdout.write(
+                        f"  {move.label}：新版本新增，自 {start} 起算"
+                        f"（{limit_text(*move.new_limit)}），截止 {due}"
+                    )
+                    continue
                 old = move.old_due.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
                 if move.new_due is None:
                     self.stdout.write(f"  {move.label}：新版本无此时限，保留原期限 {old}")
