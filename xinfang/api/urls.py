@@ -9,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 
 from xinfang.documents import api as documents
 from xinfang.jobs import api as jobs
+from xinfang.rules import api as profiles
 
 from . import ledgers, views
 
@@ -31,6 +32,12 @@ urlpatterns = [
     path("jobs/", jobs.JobList.as_view(), name="job-list"),
     path("jobs/<int:pk>/", jobs.JobDetail.as_view(), name="job-detail"),
     path("jobs/<int:pk>/file", jobs.JobFile.as_view(), name="job-file"),
+    path("profiles/", profiles.VersionList.as_view(), name="profile-list"),
+    path("profiles/diff/", profiles.VersionDiff.as_view(), name="profile-diff"),
+    path("profiles/<str:code>/<int:number>/", profiles.VersionDetail.as_view(),
+         name="profile-detail"),
+    path("profiles/<str:code>/<int:number>/migration/", profiles.VersionMigration.as_view(),
+         name="profile-migration"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
          name="schema"),
 ]
