@@ -188,7 +188,8 @@ class VersionDiff(ProfileView):
             ref = request.query_params.get(side, "")
             rows[side] = version_by_ref(ref) if ref else None
             if rows[side] is None:
-                errors[side] = f"没有规则配置版本“{ref}”（写作 代码 或 代码@版本）" if ref else "必填"
+                errors[side] = (f"没有规则配置版本“{ref}”（写作 代码 或 代码@版本）"
+                                if ref else "必填")
         if errors:
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         changes = profile_diff(profile_of(rows["a"]), profile_of(rows["b"]))

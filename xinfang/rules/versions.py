@@ -634,8 +634,9 @@ def profile_migrate(
     unstopped clocks under the new limits, write one ``profile_migrated`` history entry per case
     (with the clocks that moved) and one audit entry. Clocks the new version no longer has are
     kept as they are and named in the entry. Clocks the new version adds start at the past event
-    that starts them, unless the event that stops them has happened too. Two administrators migrating at once: the second
-    finds the cases already moved and migrates none of them twice."""
+    that starts them, unless the event that stops them has happened too. Two administrators
+    migrating at once: the second finds the cases already moved and migrates none of them
+    twice."""
     from xinfang.audit.services import PROFILE_CHANGE, audit_record
     from xinfang.cases.models import Case, Clock
     from xinfang.cases.services.base import append_event
