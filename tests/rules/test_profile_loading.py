@@ -464,10 +464,10 @@ def test_extends_errors(tmp_path):
     assert [(e.key, e.line) for e in missing] == [("extends", 6)]
     bad_remove = errors_of(write(tmp_path, "rm.yaml", CHILD.replace("[c]", "[c, zz]")))
     assert [(e.key, e.line, e.message) for e in bad_remove] == [
-        ("clocks_remove[1]", 11, "no clock 'zz'")
+        ("clocks_remove[1]", 11, "没有名为 'zz' 的时限")
     ]
     no_code = errors_of(write(tmp_path, "nocode.yaml", CHILD.replace("code: child\n", "")))
-    assert any("'code' must be given in every file" in e.message for e in no_code)
+    assert any("每个配置文件都须写明 'code'" in e.message for e in no_code)
 
 
 def test_an_error_inherited_from_the_parent_points_at_the_parent(tmp_path):
@@ -529,7 +529,7 @@ def test_a_broken_profile_reports_every_error_with_file_line_and_key(tmp_path):
     }
     assert all(e.file == str(path) for e in errors)
     by_key = {e.key: e.message for e in errors}
-    assert "attribute and index access are not allowed" in by_key["case_number_pattern"]
+    assert "不允许属性或下标访问" in by_key["case_number_pattern"]
     assert "letter_sent" in by_key["clocks[0].stop[0]"]
     assert "fortnights" in by_key["clocks[0].unit"]
     assert "unknown unit kind 'ministry'" in by_key["routing[0].lead"]
@@ -558,9 +558,9 @@ def test_a_yaml_syntax_error_reports_file_and_line(tmp_path):
 @pytest.mark.parametrize(
     ("text", "key", "line", "message"),
     [
-        ("", "", 1, "the file is empty"),
+        ("", "", 1, "文件为空"),
         ("- a\n- b\n", "", 1, "a profile is a mapping of sections"),
-        ("code: a\ncode: b\n", "code", 2, "duplicate key"),
+        ("code: a\ncode: b\n", "code", 2, "键重复"),
     ],
 )
 def test_unreadable_files(text, key, line, message):
@@ -574,40 +574,40 @@ BASE = "code: t\nversion: 1\nname: t\nseed: 't'\ndescription: t\nextends: nation
 @pytest.mark.parametrize(
     ("extra", "key", "needle"),
     [
-        ("case_number_pattern: '{prefix}-{year}'\n", "case_number_pattern", "must contain {seq}"),
-        ("case_number_pattern: '{seq[0]}'\n", "case_number_pattern", "attribute and index"),
-        ("case_number_pattern: '{seq!r}'\n", "case_number_pattern", "no conversion"),
-        ("case_number_pattern: '{seq:{w}}'\n", "case_number_pattern", "no conversion or nesting"),
-        ("case_number_pattern: '{seq:zz}'\n", "case_number_pattern", "does not format"),
-        ("case_number_pattern: '{unit}{seq}'\n", "case_number_pattern", "{unit} is not allowed"),
-        ("case_number_pattern: '{seq'\n", "case_number_pattern", "not a valid pattern"),
+        ("case_number_pattern: '{prefix}-{year}'\n", "case_number_pattern", "须含 {seq}"),
+        ("case_number_pattern: '{seq[0]}'\n", "case_number_pattern", "不允许属性或下标访问"),
+        ("case_number_pattern: '{seq!r}'\n", "case_number_pattern", "不能有转换"),
+        ("case_number_pattern: '{seq:{w}}'\n", "case_number_pattern", "不能有转换或嵌套"),
+        ("case_number_pattern: '{seq:zz}'\n", "case_number_pattern", "无法生成编号"),
+        ("case_number_pattern: '{unit}{seq}'\n", "case_number_pattern", "不允许使用 {unit}"),
+        ("case_number_pattern: '{seq'\n", "case_number_pattern", "编号格式无效"),
         (
             "report_back:\n  - {name: w, label: w, weekly: {weekday: 4, time: 10:00}, "
             "contents: [evidence], seed: x}\n",
             "report_back[0].weekly.time",
-            "in quotes",
+            "须加引号",
         ),
         (
             "report_back:\n  - {name: w, label: w, contents: [evidence], seed: x}\n",
             "report_back[0]",
-            "either amount and unit, or weekly",
+            "二者择一",
         ),
         (
             "constraints:\n  - {name: c, label: c, when: {field: key_case, eq: true}, seed: x}\n",
             "constraints[0].when",
-            "must test unit_level or unit_kind",
+            "须检验 unit_level 或 unit_kind",
         ),
         (
             "routing:\n  - {name: r, lead: bureau, when: {field: unit_level, eq: county}, "
             "seed: x}\n",
             "routing[0].when",
-            "only while a unit is being assigned",
+            "仅在交办单位时可知",
         ),
         (
             "clocks:\n  - {name: x, label: x, start: [registered], stop: [closed], unit: days, "
             "seed: x}\n",
             "clocks[0]",
-            "an amount is required",
+            "须给出 amount",
         ),
         (
             "clocks:\n  - {name: x, label: x, start: [registered], stop: [closed], amount: 2, "
@@ -643,7 +643,7 @@ BASE = "code: t\nversion: 1\nname: t\nseed: 't'\ndescription: t\nextends: nation
         (
             "scope: {matter_types: [request], accepted_since: '2018-08', seed: x}\n",
             "scope.accepted_since",
-            "write a date",
+            "日期写作",
         ),
         (
             "categories: [甲]\nrouting:\n  - {name: r, lead: bureau, seed: x, when: {field: "
@@ -655,14 +655,14 @@ BASE = "code: t\nversion: 1\nname: t\nseed: 't'\ndescription: t\nextends: nation
             "signatures: {sign_off: [approver], seed: x, conditional: [{name: c, step: letter, "
             "roles: [chief], titles: [a, b], when: true, seed: x}]}\n",
             "signatures.conditional[0].titles",
-            "one title per role",
+            "一一对应",
         ),
         (
             "clocks:\n  - {name: handling, label: x, start: [registered], stop: [closed], "
             "amount: 2, unit: days, seed: x}\n  - {name: handling, label: y, start: [registered], "
             "stop: [closed], amount: 2, unit: days, seed: x}\n",
             "clocks[1].name",
-            "used twice",
+            "重复使用",
         ),
         ("colour: red\n", "colour", "unknown key 'colour'"),
     ],

@@ -35,6 +35,7 @@ from .versions import (
     profile_versions,
     version_by_ref,
 )
+from .words import issue_words
 
 PLAN_SHOWN = 200  # cases listed in a migration plan; ``total`` counts them all
 
@@ -78,7 +79,10 @@ class ChangeOut(serializers.Serializer):
 class ProfileIssueOut(serializers.Serializer):
     line = serializers.IntegerField(allow_null=True)
     key = serializers.CharField()
-    message = serializers.CharField()
+    message = serializers.SerializerMethodField()
+
+    def get_message(self, issue) -> str:
+        return issue_words(issue.message)
 
 
 class InstallIn(serializers.Serializer):

@@ -599,7 +599,9 @@ def migration_plan(*, target: ProfileVersion, limit: int | None = None) -> Migra
     from xinfang.cases.models import Clock
 
     profile, calendar = profile_of(target), working_calendar()
-    cases = _open_cases(target.code, target).select_related("profile").order_by("pk")
+    # The demands are read with the cases: a new clock's condition may test their categories.
+    cases = (_open_cases(target.code, target).select_related("profile")
+             .prefetch_related("demands").order_by("pk"))  # fmt: skip
     if limit is not None:
         cases = cases[:limit]
     cases = list(cases)
@@ -654,7 +656,8 @@ def profile_migrate(
             _open_cases(target.code, target).select_for_update(of=("self",)).order_by("pk")
             .values_list("pk", flat=True)
         )  # fmt: skip
-        cases = list(Case.objects.filter(pk__in=pks).select_related("profile").order_by("pk"))
+        cases = list(Case.objects.filter(pk__in=pks).select_related("profile")
+                     .prefetch_related("demands").order_by("pk"))  # fmt: skip
         live: dict[int, list] = {}
         for clock in Clock.objects.filter(case_id__in=pks).exclude(status=Clock.Status.STOPPED):
             live.setdefault(clock.case_id, []).append(clock)

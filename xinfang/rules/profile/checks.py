@@ -60,11 +60,10 @@ class _Checker:
             self.add(where, message)
         used = condition_fields(data) & UNIT_FACTS
         if unit_facts and not used and data is not None:
-            self.add(path, "a constraint must test unit_level or unit_kind (else it refuses "
-                           "every unit)")  # fmt: skip
+            self.add(path, "交办限制须检验 unit_level 或 unit_kind（否则会拒绝所有单位）")
         if not unit_facts and used:
-            self.add(path, f"{', '.join(sorted(used))} is known only while a unit is being "
-                           "assigned: use it in constraints")  # fmt: skip
+            self.add(path, f"{'、'.join(sorted(used))} 仅在交办单位时可知，"
+                           "只能用于交办限制（constraints）")  # fmt: skip
 
     def section(self, key: str) -> list[tuple[Path, dict]]:
         value = self.data.get(key)
@@ -78,7 +77,7 @@ class _Checker:
         seen: set = set()
         for path, item in self.section(key):
             if item.get("name") in seen:
-                self.add((*path, "name"), f"{item.get('name')!r} is used twice in {key}")
+                self.add((*path, "name"), f"{item.get('name')!r} 在 {key} 中重复使用")
             seen.add(item.get("name"))
 
     def run(self) -> list[ProfileIssue]:
@@ -142,7 +141,7 @@ class _Checker:
         try:
             parts = list(string.Formatter().parse(pattern))
         except ValueError as exc:
-            self.add(path, f"not a valid pattern: {exc}")
+            self.add(path, f"编号格式无效：{exc}")
             return
         fields = [name for _, name, _, _ in parts if name is not None]
         for _, name, spec, conversion in parts:
@@ -150,18 +149,18 @@ class _Checker:
                 continue
             base = re.split(r"[.\[]", name, maxsplit=1)[0]
             if base in PATTERN_FIELDS and name != base:
-                self.add(path, f"{{{name}}}: attribute and index access are not allowed")
+                self.add(path, f"{{{name}}}：不允许属性或下标访问")
             elif name not in PATTERN_FIELDS:
-                self.add(path, f"{{{name}}} is not allowed: use only {{prefix}}, {{year}}, {{seq}}")
+                self.add(path, f"不允许使用 {{{name}}}：只能用 {{prefix}}、{{year}}、{{seq}}")
             elif conversion or (spec and "{" in spec):
-                self.add(path, f"{{{name}}} may carry a format spec but no conversion or nesting")
+                self.add(path, f"{{{name}}} 可带格式说明，但不能有转换或嵌套")
         if "seq" not in {re.split(r"[.\[]", name, maxsplit=1)[0] for name in fields}:
-            self.add(path, "the pattern must contain {seq}, or case numbers would repeat")
+            self.add(path, "编号格式须含 {seq}，否则编号会重复")
         if all(name in PATTERN_FIELDS for name in fields):
             try:
                 pattern.format(prefix="X", year=2024, seq=1)
             except (ValueError, TypeError, KeyError, IndexError) as exc:
-                self.add(path, f"the pattern does not format: {exc}")
+                self.add(path, f"编号格式无法生成编号：{exc}")
 
     def clocks(self) -> None:
         for path, clock in self.section("clocks"):
@@ -169,10 +168,10 @@ class _Checker:
                 self.names((*path, key), clock.get(key), _EVENT_NAMES, "event")
             for key in ("start", "stop"):
                 if clock.get(key) == []:
-                    self.add((*path, key), f"a clock needs at least one {key} event")
+                    self.add((*path, key), f"时限至少需要一个 {key} 事件")
             self.names((*path, "alert"), clock.get("alert"), ROLES, "role")
             if clock.get("resumes_on") and not clock.get("pauses_on"):
-                self.add((*path, "resumes_on"), "resumes_on without pauses_on")
+                self.add((*path, "resumes_on"), "有 resumes_on 却没有 pauses_on")
             self.duration(path, clock)
 
     def duration(self, path: Path, value: object) -> None:
@@ -181,16 +180,16 @@ class _Checker:
         amount, unit = value.get("amount"), value["unit"]
         if unit == "same_day":
             if amount not in (None, 0):
-                self.add((*path, "amount"), "a same_day limit takes no amount (or 0)")
+                self.add((*path, "amount"), "same_day（当天）时限不设 amount（或为 0）")
         elif amount is None:
-            self.add(path, f"an amount is required for unit {unit!r}")
+            self.add(path, f"单位 {unit!r} 须给出 amount（数量）")
         elif isinstance(amount, int) and amount < 1:
-            self.add((*path, "amount"), f"the amount must be 1 or more ({unit})")
+            self.add((*path, "amount"), f"amount（数量）须为 1 或以上（{unit}）")
 
     def titles(self, path: Path, rule: dict, roles_key: str) -> None:
         titles, roles = rule.get("titles"), rule.get(roles_key)
         if isinstance(titles, list) and titles and len(titles) != len(roles or []):
-            self.add((*path, "titles"), f"give one title per role in {roles_key}")
+            self.add((*path, "titles"), f"titles 须与 {roles_key} 中的角色一一对应")
 
     def report_back(self) -> None:
         for path, rule in self.section("report_back"):
@@ -198,7 +197,7 @@ class _Checker:
             self.names((*path, "start"), rule.get("start"), _EVENT_NAMES, "event")
             timed, weekly = "unit" in rule or "amount" in rule, "weekly" in rule
             if timed == weekly:
-                self.add(path, "give either amount and unit, or weekly (not both, not neither)")
+                self.add(path, "须给出 amount 和 unit，或给出 weekly（二者择一）")
             elif timed:
                 self.duration(path, rule)
             weekly_data = rule.get("weekly")
@@ -207,9 +206,9 @@ class _Checker:
 
     def time(self, path: Path, value: object) -> None:
         if isinstance(value, int):  # YAML 1.1 reads an unquoted 10:00 as 600
-            self.add(path, "write the time in quotes, e.g. '10:00'")
+            self.add(path, "时间须加引号，例如 '10:00'")
         elif not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-            self.add(path, f"{value!r} is not a time of day like '10:00'")
+            self.add(path, f"{value!r} 不是 '10:00' 这样的时刻")
 
     def signatures(self) -> None:
         for path, rule in self.section("signatures"):
@@ -229,7 +228,7 @@ class _Checker:
                        "matter type")  # fmt: skip
             since = scope.get("accepted_since")
             if since is not None and not isinstance(since, dt.date):
-                self.add((*path, "accepted_since"), "write a date as 2018-08-01 (unquoted)")
+                self.add((*path, "accepted_since"), "日期写作 2018-08-01（不加引号）")
 
 
 def _schema_issues(merged: _Merged) -> list[ProfileIssue]:

@@ -96,7 +96,7 @@ def _parse(text: str, file: str) -> _Doc:
     try:
         node = loader.get_single_node()
         if node is None:
-            doc.issues.append(ProfileIssue(file, 1, "", "the file is empty"))
+            doc.issues.append(ProfileIssue(file, 1, "", "文件为空"))
             return doc
         doc.data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
@@ -128,7 +128,7 @@ def _map_lines(node: yaml.Node, path: Path, doc: _Doc, active: set[int]) -> None
             child = (*path, key)
             if key in seen:
                 doc.issues.append(ProfileIssue(doc.file, key_node.start_mark.line + 1,
-                                               format_path(child), "duplicate key"))  # fmt: skip
+                                               format_path(child), "键重复"))  # fmt: skip
             seen.add(key)
             doc.lines.setdefault(child, key_node.start_mark.line + 1)
             _map_lines(value_node, child, doc, active)
@@ -166,7 +166,7 @@ def _chain(
         child = chain[0]
         parent_code = child.data["extends"]
         if not isinstance(parent_code, str) or parent_code in seen or len(chain) > 8:
-            issues.append(child.issue(("extends",), f"cannot extend {parent_code!r} (a cycle?)"))
+            issues.append(child.issue(("extends",), f"不能继承 {parent_code!r}（继承关系成环？）"))
             chain.insert(0, _Doc("", "", None, {}, []))
             break
         seen.add(parent_code)
@@ -176,7 +176,7 @@ def _chain(
             found = next((d / f"{parent_code}.yaml" for d in search
                           if (d / f"{parent_code}.yaml").is_file()), None)  # fmt: skip
             if found is None:
-                issues.append(child.issue(("extends",), f"no profile {parent_code!r} to extend"))
+                issues.append(child.issue(("extends",), f"找不到所继承的配置 {parent_code!r}"))
                 chain.insert(0, _Doc("", "", None, {}, []))
                 break
             parent = _parse(found.read_text(encoding="utf-8"), str(found))
@@ -193,17 +193,17 @@ def _merge(chain: list[_Doc]) -> _Merged:
         if index:
             for key in _OWN_KEYS:
                 if key not in doc.data:
-                    merged.issues.append(doc.issue((), f"'{key}' must be given in every file"))
+                    merged.issues.append(doc.issue((), f"每个配置文件都须写明 '{key}'"))
         removals = doc.data.get("clocks_remove") or []
         for pos, name in enumerate(removals if isinstance(removals, list) else []):
             if not _remove_clock(merged, name):
-                merged.issues.append(doc.issue(("clocks_remove", pos), f"no clock {name!r}"))
+                merged.issues.append(doc.issue(("clocks_remove", pos), f"没有名为 {name!r} 的时限"))
         own_clocks = doc.data.get("clocks")
         seen: set = set()
         for pos, clock in enumerate(own_clocks if isinstance(own_clocks, list) else []):
             name = clock.get("name") if isinstance(clock, dict) else None
             if name is not None and name in seen:
-                merged.issues.append(doc.issue(("clocks", pos, "name"), f"{name!r} is used twice"))
+                merged.issues.append(doc.issue(("clocks", pos, "name"), f"{name!r} 重复使用"))
             seen.add(name)
         for key, value in doc.data.items():
             if key == "clocks" and index and isinstance(value, list):
@@ -395,7 +395,7 @@ def load_profile(path: str | FsPath) -> Profile:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError([ProfileIssue(str(path), None, "", f"cannot read: {exc}")]) from exc
+        raise ProfileError([ProfileIssue(str(path), None, "", f"无法读取：{exc}")]) from exc
     return load_profile_text(text, source=str(path), search_path=[path.parent])
 
 
@@ -411,7 +411,7 @@ def _shipped() -> tuple[tuple[str, Profile], ...]:
         profile = load_profile(SHIPPED_DIR / f"{code}.yaml")
         if profile.code != code:
             raise ProfileError([ProfileIssue(profile.source_path, None, "code",
-                                             f"expected code {code!r}")])  # fmt: skip
+                                             f"配置代码应为 {code!r}")])  # fmt: skip
         profiles.append((code, profile))
     return tuple(profiles)
 

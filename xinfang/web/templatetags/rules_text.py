@@ -6,7 +6,7 @@ import re
 from django import template
 
 from xinfang.rules.diff import limit_text
-from xinfang.rules.words import seed_words
+from xinfang.rules.words import issue_words, seed_words
 
 register = template.Library()
 
@@ -37,39 +37,4 @@ def section_words(path: str) -> str:
     return _SECTIONS.get(section, section)
 
 
-_WHAT = {
-    "role": "角色", "event": "事件", "key": "键", "unit kind": "单位类型",
-    "closing item": "销号要件", "document": "文书", "count": "统计项", "matter type": "事项类型",
-    "field": "条件字段",
-    "operator": "条件运算", "category": "问题类别", "value": "取值",
-}  # fmt: skip
-_NAME = r"^unknown (?P<what>[a-z ]+?) (?P<value>'[^']*'|\S+) "
-_ISSUES = (
-    (re.compile(_NAME + r"\(did you mean (?P<hint>.+)\?\)$"),
-     lambda m: f"未知的{_WHAT.get(m['what'], m['what'])} {m['value']}（是否应为 {m['hint']}？）"),
-    (re.compile(_NAME + r"\(known: (?P<known>.+)\)$"),
-     lambda m: f"未知的{_WHAT.get(m['what'], m['what'])} {m['value']}（可用：{m['known']}）"),
-    (re.compile(r"^(?P<key>'[^']+') is a required property$"),
-     lambda m: f"缺少必填的键 {m['key']}"),
-    (re.compile(r"^(?P<value>.+) is not one of (?P<known>\[.+\])$"),
-     lambda m: f"{m['value']} 不是可用的取值之一：{m['known']}"),
-    (re.compile(r"^(?P<value>.+) is not of type (?P<type>.+)$"),
-     lambda m: f"{m['value']} 的类型不对，应为 {m['type']}"),
-    (re.compile(r"^duplicate key$"), lambda m: "键重复"),
-    (re.compile(r"^YAML syntax error: (?P<problem>.+)$"),
-     lambda m: f"YAML 格式错误：{m['problem']}"),
-    (re.compile(r"^no profile (?P<code>'[^']*') to extend$"),
-     lambda m: f"找不到所继承的配置 {m['code']}"),
-)  # fmt: skip
-
-
-@register.filter
-def issue_words(message: str) -> str:
-    """A profile loader's message in Chinese where it is one of the common kinds (an unknown
-    name, a missing key, a value outside its list, a wrong type, YAML syntax); the names quoted
-    are the file's own, so the administrator can find them."""
-    for pattern, words in _ISSUES:
-        match = pattern.match(message or "")
-        if match:
-            return words(match)
-    return message
+register.filter("issue_words", issue_words)

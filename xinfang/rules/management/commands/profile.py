@@ -33,6 +33,7 @@ from xinfang.rules.versions import (
     shipped_states,
     version_by_ref,
 )
+from xinfang.rules.words import issue_words
 
 SYNC_WORDS = {"installed": "已安装", "up_to_date": "无需更新", "refused": "未安装"}
 
@@ -49,7 +50,9 @@ def _read(path: Path) -> str:
 
 
 def _errors(path: str, e: ProfileError) -> CommandError:
-    lines = "\n".join(f"  {error}" for error in e.errors)
+    lines = "\n".join(f"  {error.file}{f':{error.line}' if error.line else ''}: "
+                      f"{error.key + ': ' if error.key else ''}{issue_words(error.message)}"
+                      for error in e.errors)
     return CommandError(f"{path} 有 {len(e.errors)} 处错误，未安装：\n{lines}")
 
 
