@@ -63,7 +63,8 @@ def test_install_names_each_mistake_by_file_line_and_key(jianan, tmp_path):
 
     message = str(refused.value)
     assert "有 1 处错误，未安装" in message
-    assert f"bad.yaml:{line}: clocks[0].alert[0]: 未知的角色 'clrk'（是否应为 'clerk'？）" in message
+    expected = "clocks[0].alert[0]: 未知的角色 'clrk'（是否应为 'clerk'？）"
+    assert f"bad.yaml:{line}: {expected}" in message
     assert not ProfileVersion.objects.filter(version=NEXT).exists()
 
 
