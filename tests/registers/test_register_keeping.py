@@ -222,3 +222,31 @@ def test_the_profile_names_who_keeps_the_screening_register(jianan):
     assert "不在其列" in refused.value.errors["township"]
     assert not ScreeningFinding.objects.exists()
     assert finding(jianan, jianan.member("township")).pk  # a township is a keeper
+
+
+def test_a_bureau_records_the_findings_of_its_line_and_keeps_them(jianan):
+    # jianan: 排查台账 is kept by townships and bureaus (seed 001 二(一), registers.by)
+    j = jianan
+    bureau = j.member("bureau")  # 区民政局
+    row = finding(j, bureau)
+    # it is the responsible unit of what it screened, wherever the finding is located
+    assert (row.jurisdiction, row.responsible_unit) == (j.county, bureau.unit)
+    assert list(findings_for(bureau)) == [row]
+    screening_update(by=bureau, finding=row, changes={"assisted": True, "stable": True})
+    row.refresh_from_db()
+    assert (row.assisted, row.updated_by) == (True, bureau.user)
+    # the township it is located in sees it too; another bureau does not
+    assert list(findings_for(j.member("township"))) == [row]
+    user = User.objects.create(username="jiaoyu", full_name="教育局经办")
+    other = Membership.objects.create(user=user, unit=j.bureaus["区教育局"],
+                                      role=Role.UNIT_HANDLER)
+    assert list(findings_for(other)) == []
+    with pytest.raises(Refused):
+        screening_update(by=other, finding=row, changes={"stable": False})
+    # naming another unit responsible is refused at its field, and nothing is saved
+    with pytest.raises(Invalid) as named:
+        screening_record(by=bureau, finding=Finding(
+            screened_on=date(2026, 10, 12), township=j.townships["将官池镇"], person_name="王五",
+            problem="反映低保", category="低保", responsible_unit=j.bureaus["区教育局"]))
+    assert "responsible_unit" in named.value.errors
+    assert findings_for(j.member("clerk")).count() == 1

@@ -69,6 +69,21 @@ def test_a_township_records_and_keeps_its_own_findings_on_the_page(jianan):
     assert f'id="finding-{row.pk}"' in office and 'id="export-unmasked"' in office
 
 
+def test_a_bureau_records_its_lines_findings_on_the_page_as_their_responsible_unit(jianan):
+    j = jianan
+    client = signed_in(j.member("bureau"))  # 区民政局; jianan: registers.screening.by bureau
+    html = client.get(reverse("web:screening")).content.decode()
+    assert 'id="screening-form"' in html and "椹涧乡" in html and "将官池镇" in html
+    response = client.post(reverse("web:screening"), {
+        "s-screened_on": "2026-11-02", "s-township": j.townships["椹涧乡"].pk,
+        "s-person_name": "孙桂兰", "s-problem": "反映低保评定不公", "s-category": "民政救助",
+        "s-responsible_unit": j.member("bureau").unit.pk, "s-is_new": "on"})
+    assert response.status_code == 302
+    row = ScreeningFinding.objects.get()
+    assert row.responsible_unit == j.member("bureau").unit
+    assert f'id="finding-{row.pk}"' in client.get(reverse("web:screening")).content.decode()
+
+
 def test_the_office_resolves_a_backlog_line_on_its_page(jianan):
     j = jianan
     line = BacklogCase.objects.create(

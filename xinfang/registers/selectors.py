@@ -3,7 +3,7 @@
 - The petition office of a jurisdiction (clerk, approver, chief; inspectors read only) sees every
   line of its jurisdiction and keeps (edits) all of them.
 - A unit below it keeps its own lines: a township (or village) the screening findings located in
-  it (L1), the responsible unit its backlog lines (L2), every unit its own roster line (L3). It
+  it, a bureau those of its line it recorded and is responsible for (L1), the responsible unit its backlog lines (L2), every unit its own roster line (L3). It
   sees nothing of another unit's lines.
 - Everyone else sees nothing.
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from xinfang.cases.selectors import cases_for
-from xinfang.org.choices import Role
+from xinfang.org.choices import Level, Role
 from xinfang.org.models import Membership, Unit
 
 from .models import BacklogCase, ScreeningFinding, StaffRosterEntry
@@ -60,6 +60,12 @@ def register_access(by: Membership | None) -> RegisterAccess | None:
     return None
 
 
+def is_locality(unit: Unit) -> bool:
+    """A township or village keeps the findings located in it; any other unit below the office
+    (a bureau, a line office) keeps those it is responsible for."""
+    return unit.level in (Level.TOWNSHIP, Level.VILLAGE)
+
+
 def _under(field: str, unit: Unit) -> Q:
     return Q(**{f"{field}__path__startswith": unit.path})
 
@@ -71,6 +77,8 @@ def findings_for(by: Membership | None) -> QuerySet[ScreeningFinding]:
         return qs.none()
     if access.office:
         return qs.filter(jurisdiction=access.home)
+    if not is_locality(access.unit):  # a bureau: the findings of its line it is responsible for
+        return qs.filter(_under("responsible_unit", access.unit))
     return qs.filter(_under("township", access.unit) | Q(village=access.unit))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.db import transaction
@@ -20,7 +20,7 @@ from xinfang.rules.consumers import consumes
 from xinfang.rules.store import current_version, profile_of
 
 from .models import BacklogCase, BacklogProgress, ScreeningFinding, StaffRosterEntry
-from .selectors import backlog_for, findings_for, register_access
+from .selectors import backlog_for, findings_for, is_locality, register_access
 
 # The columns the keeper of a line may change (L1 / L2), each a plain model field.
 FINDING_FIELDS = ("screened_on", "person_name", "contact", "exited_or_monitored", "locality_text",
@@ -67,7 +67,13 @@ def _finding_home(by: Membership, township: Unit) -> Unit:
         raise Refused("您不能登记排查台账。")
     if access.office:
         return access.home
-    if not (township.is_within(access.unit) or access.unit.is_within(township)):
+    if not is_locality(access.unit):
+        # A bureau screens its own line across the jurisdiction it belongs to; it keeps the
+        # findings it is responsible for (``screening_record`` names it so).
+        home = access.unit.jurisdiction()
+        if home is None or not township.is_within(home):
+            raise Invalid({"township": f"只能登记{home or access.unit}辖区内的排查情况"})
+    elif not (township.is_within(access.unit) or access.unit.is_within(township)):
         raise Invalid({"township": f"只能登记本单位（{access.unit}）的排查情况"})
     home = township.jurisdiction()
     if home is None:
@@ -93,6 +99,11 @@ def screening_rule(home: Unit):
 def screening_record(*, by: Membership, finding: Finding) -> ScreeningFinding:
     jurisdiction = _finding_home(by, finding.township)
     errors = {}
+    if not is_locality(by.unit) and register_access(by).unit is not None:
+        # A bureau's finding is its own line's: it is the responsible unit, whoever it names.
+        if finding.responsible_unit and finding.responsible_unit != by.unit:
+            errors["responsible_unit"] = f"部门登记的排查线索由本部门（{by.unit}）负责"
+        finding = replace(finding, responsible_unit=by.unit)
     if not finding.township.is_within(jurisdiction):
         errors["township"] = f"{finding.township}不属于{jurisdiction}"
     if not finding.person_name.strip():

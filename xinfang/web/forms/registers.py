@@ -82,6 +82,13 @@ class ScreeningForm(PlainForm):
         self.fields["screened_on"].initial = timezone.localdate()
         self._villages = villages
 
+    def for_bureau(self, unit: Unit) -> None:
+        """A bureau records its own line's findings anywhere in the jurisdiction, as their
+        responsible unit."""
+        self.fields["responsible_unit"].choices = [(str(unit.pk), unit.name)]
+        self.fields["responsible_unit"].initial = str(unit.pk)
+        self.fields["responsible_unit"].required = True
+
     def only_within(self, unit: Unit) -> None:
         """A township (or village) records findings located in itself only."""
         keep = {str(u.pk) for u in Unit.objects.filter(path__startswith=unit.path)}

@@ -32,7 +32,13 @@ from xinfang.registers.models import (
     BacklogProgress,
     StaffRosterEntry,
 )
-from xinfang.registers.selectors import backlog_for, findings_for, register_access, roster_for
+from xinfang.registers.selectors import (
+    backlog_for,
+    findings_for,
+    is_locality,
+    register_access,
+    roster_for,
+)
 from xinfang.registers.services import (
     Finding,
     backlog_designate,
@@ -135,8 +141,12 @@ def screening(request: HttpRequest) -> HttpResponse:
             jurisdiction=home,
             categories=categories_of(home),
         )
-        if not access.office:  # a township records its own findings only
+        if access.office:
+            pass
+        elif is_locality(access.unit):  # a township records its own findings only
             form.only_within(access.unit)
+        else:  # a bureau, its own line's, as their responsible unit
+            form.for_bureau(access.unit)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
