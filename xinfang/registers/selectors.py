@@ -3,8 +3,9 @@
 - The petition office of a jurisdiction (clerk, approver, chief; inspectors read only) sees every
   line of its jurisdiction and keeps (edits) all of them.
 - A unit below it keeps its own lines: a township (or village) the screening findings located in
-  it, a bureau those of its line it recorded and is responsible for (L1), the responsible unit its backlog lines (L2), every unit its own roster line (L3). It
-  sees nothing of another unit's lines.
+  it, a bureau those of its line it recorded and is responsible for (L1), the responsible unit
+  its backlog lines (L2), every unit its own roster line (L3). It sees nothing of another unit's
+  lines.
 - Everyone else sees nothing.
 
 A backlog line tied to a case is seen only by whom ``cases_for`` lets see that case, as well.
