@@ -27,3 +27,11 @@ def sweep() -> dict:
     except (OSError, CheckpointError, KeyFileError) as e:
         result["checkpoint_error"] = str(e)[:200]
     return result
+
+
+def prune() -> dict:
+    """Housekeeping: the short-window guess counters that can no longer block anything
+    (``security.throttle.throttle_prune``)."""
+    from xinfang.security.throttle import throttle_prune
+
+    return {"throttles": throttle_prune(now=timezone.now())}

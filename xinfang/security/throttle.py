@@ -82,3 +82,17 @@ def throttle_count(*, scope: str, key: str, window: timedelta, now: datetime) ->
 
 def throttle_clear(*, scope: str, key: str) -> None:
     Throttle.objects.filter(scope=scope, key=key[:KEY_LENGTH]).update(count=0, blocked_until=None)
+
+
+# Counters whose window is short (an address signing in, a guess on the public progress page):
+# a day after their window began and with no block running they count nothing any more. A name
+# nobody holds counts over years (``auth.NAME_WINDOW``) and is kept.
+PRUNED_SCOPES = ("signin_ip", "progress_ip", "progress_sess", "progress_case")
+
+
+def throttle_prune(*, now: datetime, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete the short-window counters that can no longer block anything; returns how many."""
+    stale = Throttle.objects.filter(scope__in=PRUNED_SCOPES, window_start__lt=now - older_than)
+    stale = stale.exclude(blocked_until__gt=now)
+    deleted, _by_model = stale.delete()
+    return deleted

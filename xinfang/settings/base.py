@@ -244,4 +244,5 @@ XINFANG_JOBS = {
 XINFANG_PERIODIC = {
     "sweep": ("xinfang.jobs.periodic.sweep", int(os.environ.get("XINFANG_SWEEP_EVERY", 300))),
     "outbox": ("xinfang.jobs.periodic.outbox", int(os.environ.get("XINFANG_OUTBOX_EVERY", 30))),
+    "prune": ("xinfang.jobs.periodic.prune", int(os.environ.get("XINFANG_PRUNE_EVERY", 3600))),
 }
