@@ -63,6 +63,8 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--per-case", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--reads-only", action="store_true",
+                        help="only the bell and the inbox page (skip sending)")
     args = parser.parse_args()
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -78,6 +80,7 @@ def run(args) -> None:
     from xinfang.cases.selectors import door_remember
     from xinfang.demo.org import build_jurisdiction
     from xinfang.notify.admin_services import channel_create
+    from xinfang.notify.context import BELL_CAP
     from xinfang.notify.models import Delivery, Kind, Notice
     from xinfang.notify.outbox import deliver_pending, fan_out
     from xinfang.notify.selectors import inbox, unread_count
@@ -111,8 +114,16 @@ def run(args) -> None:
             cursor.fetchone()
 
     bell = ms(lambda: unread_count(m), args.repeat)
+    capped = ms(lambda: unread_count(m, cap=BELL_CAP), args.repeat)
     floor = ms(raw, args.repeat)
     page = ms(lambda: list(inbox(m)[:50]), args.repeat)
+    if args.reads_only:
+        print(f"# bench_notify — {connection.vendor}, {platform.machine()}, "
+              f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+        print(f"data: {len(cases)} cases, {total:,} notices ({mine:,} the township's)")
+        print(f"bell uncapped {bell:8.2f} ms · bell capped at {BELL_CAP} {capped:8.2f} ms · "
+              f"floor {floor:6.2f} ms · inbox page {page:8.2f} ms")
+        return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -139,6 +150,7 @@ def run(args) -> None:
           f"loaded in {load:.0f} s")
     print(f"bell (unread_count)      {bell:8.2f} ms   floor (raw COUNT by unit) {floor:6.2f} ms"
           f"   ratio {bell / floor:5.1f}×")
+    print(f"bell capped at {BELL_CAP}       {capped:8.2f} ms")
     print(f"inbox first page (50)    {page:8.2f} ms")
     print(f"fan_out 5,000 notices → {Delivery.objects.count():,} deliveries   {fan:8.0f} ms")
     print(f"deliver_pending {sent} webhook messages   {send:8.0f} ms   "

@@ -139,6 +139,25 @@ def test_bell_and_inbox_queries_are_flat(jianan):
     assert _count_queries(lambda: list(inbox(township))) == one_list == 1
 
 
+def test_the_bell_counts_to_its_cap_and_then_shows_99_plus(jianan):
+    from xinfang.notify.context import BELL_CAP
+    from xinfang.notify.models import Notice
+
+    j = jianan
+    case = walk(j, register_in(j), "assigned")
+    township = j.member("township")
+    one = Notice.objects.filter(unit=township.unit).first()
+    Notice.objects.bulk_create([
+        Notice(case=case, kind=one.kind, unit=township.unit, role=one.role, text=f"第{i}条",
+               created_at=one.created_at)
+        for i in range(BELL_CAP + 5)])  # fmt: skip
+    total = unread_count(township)
+    assert total == BELL_CAP + 6
+    assert unread_count(township, cap=BELL_CAP) == BELL_CAP
+    html = signed_in(township).get("/inbox/").content.decode()
+    assert f'id="bell-count">{BELL_CAP - 1}+<' in html
+
+
 def test_bell_in_header_counts_once_per_request(jianan, django_assert_max_num_queries):
     j = jianan
     walk(j, register_in(j), "assigned")

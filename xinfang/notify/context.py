@@ -1,5 +1,5 @@
 """The bell in the header: how many notices this membership has not opened. Worked out only when
-a page renders it, once per request, in one COUNT query."""
+a page renders it, once per request, in one COUNT query that stops at the bell's cap."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from functools import cached_property
 from xinfang.org.choices import ADMIN_ROLES
 
 from .selectors import unread_count
+
+BELL_CAP = 100  # the bell counts to 99, then shows "99+"
 
 
 class Bell:
@@ -31,7 +33,14 @@ class Bell:
 
     @cached_property
     def unread(self) -> int:
-        return unread_count(self.membership) if self.membership is not None else 0
+        if self.membership is None:
+            return 0
+        return unread_count(self.membership, cap=BELL_CAP)
+
+    @property
+    def label(self) -> str:
+        """What the bell shows: the number, or "99+" past it."""
+        return f"{BELL_CAP - 1}+" if self.unread >= BELL_CAP else str(self.unread)
 
 
 def inbox(request) -> dict:

@@ -54,12 +54,17 @@ def inbox(m: Membership | None, *, show: str = "open") -> QuerySet[Notice]:
     return qs.select_related("case", "clock").order_by("-created_at", "-pk")
 
 
-def unread_count(m: Membership | None) -> int:
-    """One indexed COUNT: notices of the unit and role, on visible cases, never opened."""
+def unread_count(m: Membership | None, *, cap: int | None = None) -> int:
+    """One COUNT: notices of the unit and role, on visible cases, never opened. ``cap``: count
+    no further than that (the bell shows "99+"), so the query stops at the cap's row instead of
+    visiting every notice a busy unit ever had."""
     qs = addressed_to(m)
     if m is None:
         return 0
-    return qs.exclude(Exists(_state(m))).count()
+    qs = qs.exclude(Exists(_state(m)))
+    if cap is not None:
+        return qs.values("pk")[:cap].count()
+    return qs.count()
 
 
 def notice_for(m: Membership | None, pk: int) -> Notice:
