@@ -75,6 +75,8 @@ def main() -> None:
 
 
 def run(args) -> None:
+    from django.db.models import Exists
+
     from tests.conftest import register_in
     from tests.web.conftest import walk
     from xinfang.cases.selectors import door_remember
@@ -83,7 +85,7 @@ def run(args) -> None:
     from xinfang.notify.context import BELL_CAP
     from xinfang.notify.models import Delivery, Kind, Notice
     from xinfang.notify.outbox import deliver_pending, fan_out
-    from xinfang.notify.selectors import inbox, unread_count
+    from xinfang.notify.selectors import _state, addressed_to, inbox, unread_count
 
     j = build_jurisdiction(profile_code="jianan")
     began = time.perf_counter()
@@ -103,6 +105,9 @@ def run(args) -> None:
                                    outbox_pending=False))
     Notice.objects.bulk_create(rows, batch_size=2000)
     load = time.perf_counter() - began
+    from xinfang.cases.dbstats import db_optimize
+
+    db_optimize()  # as autovacuum (PostgreSQL) or ``xinfang db optimize`` (SQLite) would
     m = j.member("township")
     door_remember(m)
     total = Notice.objects.count()
@@ -117,6 +122,10 @@ def run(args) -> None:
     capped = ms(lambda: unread_count(m, cap=BELL_CAP), args.repeat)
     floor = ms(raw, args.repeat)
     page = ms(lambda: list(inbox(m)[:50]), args.repeat)
+    if os.environ.get("BENCH_EXPLAIN"):
+        qs = addressed_to(m).exclude(Exists(_state(m))).order_by().values("pk")[:BELL_CAP]
+        print(qs.explain(analyze=True) if connection.vendor == "postgresql" else qs.explain())
+        print(inbox(m)[:50].explain(analyze=True) if connection.vendor == "postgresql" else "")
     if args.reads_only:
         print(f"# bench_notify — {connection.vendor}, {platform.machine()}, "
               f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")

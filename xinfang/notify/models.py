@@ -57,6 +57,9 @@ class Notice(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["unit", "role", "-created_at"], name="notice_inbox"),
+            # The inbox's newest first across the reader's role and the unit's every-role
+            # notices: walked in order, stopping at the page's last row.
+            models.Index(fields=["unit", "-created_at", "-id"], name="notice_unit_recent"),
             models.Index(fields=["id"], condition=models.Q(outbox_pending=True),
                          name="notice_outbox_pending"),
         ]

@@ -63,7 +63,7 @@ def unread_count(m: Membership | None, *, cap: int | None = None) -> int:
         return 0
     qs = qs.exclude(Exists(_state(m)))
     if cap is not None:
-        return qs.values("pk")[:cap].count()
+        return qs.order_by().values("pk")[:cap].count()
     return qs.count()
 
 
