@@ -486,7 +486,7 @@ class CaseGenerator:
         if rank >= DELIVERED:
             t.delivery.add(self.ids.next("delivery"), pk, letter,
                            rng.choice(list(c.DeliveryMode)), at(30.0), "经办人",
-                           self.person_names.get(main, "信访人"), True, clerk)
+                           self.ring.encrypt(self.person_names.get(main, "信访人")), True, clerk)
         if rank >= CLOSED:
             t.signature.add(self.ids.next("signature"), pk, c.SignatureStage.CLOSING, "approver",
                             approver, at(40.0))

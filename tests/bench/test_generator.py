@@ -39,6 +39,11 @@ def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client)
     # then the product's own lookup by blind index finds that person
     index = get_keyring().blind_index(person.id_number, purpose="id_number")
     assert Petitioner.objects.get(id_number_index=index) == person
+    # a delivery's recipient is stored as the product stores it: encrypted, read back in clear
+    from xinfang.cases.models import Delivery
+
+    names = {p.name for p in Petitioner.objects.all()} | {"信访人"}
+    assert {d.recipient for d in Delivery.objects.all()[:20]} <= names
 
     # and for the busy county's clerk
     client.force_login(User.objects.get(username="clerk"))

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.security.fields import EncryptedTextField
+
 from .. import choices as c
 from .case import Case
 
@@ -149,7 +151,8 @@ class Delivery(models.Model):
     mode = models.CharField(_("送达方式"), max_length=20, choices=c.DeliveryMode.choices)
     delivered_at = models.DateTimeField(_("送达时间"))
     deliverer = models.CharField(_("送达人"), max_length=50)
-    recipient = models.CharField(_("受送达人"), max_length=50)
+    # The person who received it — the petitioner, mostly: encrypted at rest like their name.
+    recipient = EncryptedTextField(_("受送达人"))
     receipt_signed = models.BooleanField(_("已签收回证"), default=False)
     refused = models.BooleanField(_("拒收"), default=False)
     refusal_reason = models.TextField(_("拒收理由"), blank=True)
