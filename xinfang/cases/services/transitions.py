@@ -18,7 +18,16 @@ from ..facts import case_facts
 from ..models import Case, Respondent
 from ..workflow import TRANSITIONS
 from . import effects
-from .base import DEFER_DUE, Access, Ctx, append_event, check_actor, now, profile_for, respondent_filter
+from .base import (
+    DEFER_DUE,
+    Access,
+    Ctx,
+    append_event,
+    check_actor,
+    now,
+    profile_for,
+    respondent_filter,
+)
 from .preconditions import precondition_refusal
 
 
