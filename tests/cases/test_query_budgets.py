@@ -181,8 +181,10 @@ def test_an_api_transition_reads_the_case_once_to_act_and_once_to_answer(jianan)
     # then the door, one acting read (the respondent side in it), perform, one detail read with
     # each relation's own foreign keys joined
     assert r.status_code == 200 and r.json()["version"] == 2, r.content
-    # 18: + the scope check before a proposal (national §19: a matter already in hand below)
-    assert len(q) <= 18, "\n".join(q.sql)
+    # 15: the membership, the unit tree above it, the one locked read of the case through the
+    # door (respondent side and recusals in it), perform 5 + the scope check before a proposal
+    # (national §19: a matter already in hand below), the detail read 1 + 6 relations
+    assert len(q) <= 15, "\n".join(q.sql)
     assert not [s for s in q.sql if s.startswith('SELECT 1 AS "a" FROM "cases_respondent"')]
     assert not [s for s in q.sql if s.startswith('SELECT "org_user"')], "\n".join(q.sql)
     assert r.json()["history"][-1]["type"] == "propose"
@@ -198,9 +200,55 @@ def test_a_minimal_answer_costs_no_read_back_and_says_the_new_version(jianan):
     assert r.status_code == 200, r.content
     assert r.json() == {"id": case.pk, "number": case.number, "state": "proposed", "version": 2}
     assert r.headers["Preference-Applied"] == "return=minimal"
-    # the door 4 (membership, unit tree, subtree, recusals), the acting read 1, perform 5
-    # + the scope check before a proposal (national §19), issue 12
-    assert len(q) <= 11, "\n".join(q.sql)
+    # issue 9's target, at most 8: the membership, the unit tree above it, the one locked read
+    # of the case through the door (no subtree or recusal list read first), perform 4 (UPDATE,
+    # clocks, history head, INSERT) + the scope check before a proposal (national §19)
+    assert len(q) <= 8, "\n".join(q.sql)
+    assert not [x for x in q.sql if "security_recusal" in x and "cases_case" not in x]
+    assert not [x for x in q.sql if 'SELECT "org_unit"."id" AS "pk"' in x], "no subtree list"
+
+
+def test_any_api_transition_with_a_minimal_answer_takes_at_most_eight_queries(jianan):
+    # given a case the approver has to sign off, and one the clerk logs a contact on
+    case = register_in(jianan)
+    case = perform("propose", case=case, by=jianan.member("clerk"), expected_version=1,
+                   proposal="交将官池镇")
+    from tests.api.world import client_as
+
+    approver = client_as(jianan.member("approver"))
+    approver.get("/api/cases/")
+    with Queries() as q:
+        r = approver.post(f"/api/cases/{case.pk}/transitions/sign_off/",
+                          {"expected_version": case.version}, format="json",
+                          HTTP_PREFER="return=minimal")
+    assert r.status_code == 200, r.content
+    assert len(q) <= 8, "\n".join(q.sql)
+    clerk = _api_clerk(jianan)
+    version = r.json()["version"]
+    with Queries() as q:
+        r = clerk.post(f"/api/cases/{case.pk}/transitions/log_contact/",
+                       {"expected_version": version, "kind": "phone"}, format="json",
+                       HTTP_PREFER="return=minimal")
+    assert r.status_code == 200, r.content
+    assert len(q) <= 8, "\n".join(q.sql)
+
+
+def test_an_api_transition_refused_by_the_rules_changes_nothing(jianan):
+    # given a registered case: the clerk cannot sign it off (role: 403) nor close it (state: 422)
+    case = register_in(jianan)
+    client = _api_clerk(jianan)
+    r = client.post(f"/api/cases/{case.pk}/transitions/sign_off/", {"expected_version": 1},
+                    format="json")
+    assert r.status_code == 403, r.content
+    r = client.post(f"/api/cases/{case.pk}/transitions/log_contact/",
+                    {"expected_version": 7, "kind": "phone"}, format="json")
+    assert r.status_code in (409, 422), r.content
+    r = client.post(f"/api/cases/{case.pk}/transitions/propose/", {"expected_version": 1},
+                    format="json")
+    assert r.status_code in (400, 422), r.content
+    case.refresh_from_db()
+    assert case.version == 1 and case.state == c.State.REGISTERED
+    assert case.events.count() == 1
 
 
 def test_the_acting_read_still_refuses_a_respondent_unit(jianan):

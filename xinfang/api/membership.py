@@ -31,7 +31,7 @@ def parse_id(raw: str | None) -> int | None:
 def membership_of(user: User, membership_id: int | None = None) -> Membership | None:
     """The user's active membership with this id, or the first active one when no id is given."""
     active = Membership.objects.filter(user=user, is_active=True, user__is_active=True)
-    active = active.select_related("unit", "user").order_by("pk")
+    active = active.select_related("unit", "unit__parent", "user").order_by("pk")
     if membership_id is not None:
         return active.filter(pk=membership_id).first()
     return active.first()

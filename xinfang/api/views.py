@@ -17,8 +17,9 @@ Status codes (also in the OpenAPI schema):
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Case as SqlCase
-from django.db.models import QuerySet, Value, When
+from django.db.models import Exists, QuerySet, Value, When
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -40,15 +41,16 @@ from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
 from xinfang.cases.paging import CappedPaginator
-from xinfang.cases.selectors import cases_for
+from xinfang.cases.selectors import cases_for, read_for
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
 from xinfang.cases.services.reading import case_read_audit
-from xinfang.cases.services.transitions import respondent_annotation
+from xinfang.cases.services.transitions import lock_case
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, ledger_l0_file
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.replica import replica_reads
 from xinfang.security.auth import client_ip
+from xinfang.security.models import Recusal
 
 from . import serializers as s
 from .filters import applied_filters, filter_cases, overdue_q
@@ -130,14 +132,20 @@ def visible_cases(request) -> QuerySet[Case]:
         overdue=SqlCase(When(overdue_q(timezone.now()), then=Value(True)), default=Value(False)))
 
 
-def visible_case(request, pk: int, *, detail: bool = True, acting: bool = False) -> Case:
-    """One case through the door, with what the detail shows (or bare, to act on it; ``acting``:
-    with whether the membership is on its respondent side, read by the same statement)."""
-    qs = visible_cases(request) if detail else cases_for(acting_membership(request))
-    if acting:
-        qs = qs.annotate(xf_respondent=respondent_annotation(acting_membership(request)))
+def visible_case(request, pk: int, *, detail: bool = True) -> Case:
+    """One case through the door, with what the detail shows (or bare, to check actions on it),
+    knowing whether the user declared any recusal and that the membership is not on its
+    respondent side (the door leaves those out)."""
+    m = acting_membership(request)
+    qs = cases_for(m, one=True).annotate(
+        xf_recused=Exists(Recusal.objects.filter(user_id=m.user_id, is_active=True)))
+    if detail:
+        qs = s.with_detail(qs.annotate(overdue=SqlCase(
+            When(overdue_q(timezone.now()), then=Value(True)), default=Value(False))))
+    else:
+        qs = qs.select_related("jurisdiction")
     try:
-        return (s.with_detail(qs) if detail else qs.select_related("jurisdiction")).get(pk=pk)
+        return read_for(qs.get(pk=pk), m)
     except Case.DoesNotExist:
         raise Http404("未找到该信访件。") from None
 
@@ -158,6 +166,10 @@ def minimal_response(case: Case, code: int = status.HTTP_200_OK) -> Response:
     full detail costs a second read of the case through the door and every relation of it."""
     body = {"id": case.pk, "number": case.number, "state": case.state, "version": case.version}
     return Response(body, status=code, headers={"Preference-Applied": "return=minimal"})
+
+
+class ActorRefused(Refused):
+    """This membership may never take this transition on this case (403, not 422)."""
 
 
 class CaseView(APIView):
@@ -237,27 +249,35 @@ class CaseTransition(CaseView):
     )
     def post(self, request, pk: int, name: str):
         membership = acting_membership(request)
-        case = visible_case(request, pk, detail=False, acting=True)
-        if name not in TRANSITIONS:
-            raise Http404(f"没有名为“{name}”的办理操作。")
-        # Who may act comes before what they sent: no probing of inputs without the right.
-        reason = actor_refusal(name, case=case, by=membership)
-        if reason:
-            return refused(Refused(reason), status.HTTP_403_FORBIDDEN)
-        body = params_serializer(name)(data=request.data,
-                                       context={"membership": membership, "case": case})
-        if not body.is_valid():
-            return errors(s.flat_errors(body.errors))
         try:
-            done = perform(name, case=case, by=membership,
-                    expected_version=body.validated_data["expected_version"],
-                    **effect_kwargs(name, body.validated_data, membership=membership))
+            # One read of the case through the door, locked, with the respondent side and the
+            # user's recusals in it; perform acts on it in the same transaction.
+            with transaction.atomic():
+                try:
+                    case = lock_case(pk, by=membership, scope=cases_for(membership, one=True))
+                except Case.DoesNotExist:
+                    raise Http404("未找到该信访件。") from None
+                if name not in TRANSITIONS:
+                    raise Http404(f"没有名为“{name}”的办理操作。")
+                # Who may act comes before what they sent: no probing of inputs without the right.
+                reason = actor_refusal(name, case=case, by=membership)
+                if reason:
+                    raise ActorRefused(reason)
+                body = params_serializer(name)(data=request.data,
+                                               context={"membership": membership, "case": case})
+                if not body.is_valid():
+                    raise Invalid(s.flat_errors(body.errors))
+                done = perform(name, case=case, by=membership,
+                               expected_version=body.validated_data["expected_version"],
+                               **effect_kwargs(name, body.validated_data, membership=membership))
         except StaleCase as e:
-            current = Case.objects.filter(pk=case.pk).values_list("version", flat=True).first()
+            current = Case.objects.filter(pk=pk).values_list("version", flat=True).first()
             return Response({"detail": e.message, "version": current},
                             status=status.HTTP_409_CONFLICT)
         except Invalid as e:
             return errors(e.errors)
+        except ActorRefused as e:
+            return refused(e, status.HTTP_403_FORBIDDEN)
         except Refused as e:
             return refused(e, status.HTTP_422_UNPROCESSABLE_ENTITY)
         if wants_minimal(request):
@@ -265,7 +285,7 @@ class CaseTransition(CaseView):
         try:
             return detail_response(request, visible_case(request, pk))
         except Http404:  # the transition took the case out of this membership's sight
-            return Response({"id": case.pk}, status=status.HTTP_200_OK)
+            return Response({"id": pk}, status=status.HTTP_200_OK)
 
 
 class JSONErrorsOnly(BaseContentNegotiation):

@@ -13,9 +13,10 @@ Who sees what (issue 4, seed 000 §九):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.lookups import Contains
 from django.utils.crypto import constant_time_compare
 
 from xinfang.org.choices import ADMIN_ROLES, Role
@@ -24,7 +25,7 @@ from xinfang.security.models import Recusal
 
 from .choices import AssignmentStatus
 from .models import Assignment, Case, CasePetitioner, Respondent
-from .services.base import is_office_of
+from .services.base import is_office_of, unit_jurisdiction
 
 OFFICE_READERS = {Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR}
 UNIT_READERS = {Role.UNIT_HANDLER, Role.PROXY_AGENT, Role.LINE_HEAD, Role.DISCIPLINE}
@@ -33,27 +34,82 @@ UNIT_READERS = {Role.UNIT_HANDLER, Role.PROXY_AGENT, Role.LINE_HEAD, Role.DISCIP
 MAX_LISTED_UNITS = 2000
 
 
-@dataclass(frozen=True)
 class Door:
-    """What one membership may read, worked out once: the unit tree, the respondent units and
-    the recusals are read here and nowhere per row. ``scope`` is the inclusion (``None``: no
-    case at all); the rest are exclusions."""
+    """What one membership may read, worked out once per request: the unit tree, the respondent
+    units and the recusals are read here and nowhere per row. ``kind`` is ``"office"`` (the
+    cases of the jurisdiction at ``path`` and under it), ``"unit"`` (the cases assigned to the
+    unit at ``path`` or under it) or ``None`` (no case at all); the rest are exclusions.
 
-    scope: Q | None
-    inside: tuple[int, ...] = ()  # the user's unit and every unit above it
-    user_id: int | None = None
-    recused_cases: tuple[int, ...] = ()
-    recused_petitioners: tuple[int, ...] = ()
-    recused_words: tuple[str, ...] = ()
+    The subtree's ids and the user's recusals are read on first need (one query each, then
+    kept): a list asks for both; a single case (``apply_one``: the case page, an action) needs
+    neither, its scope and recusal tests being part of the statement that reads the case."""
+
+    def __init__(self, kind: str | None, *, path: str = "", inside: tuple[int, ...] = (),
+                 user_id: int | None = None):
+        self.kind, self.path, self.inside, self.user_id = kind, path, inside, user_id
+
+    # -- read on first need ------------------------------------------------------------------
+
+    @cached_property
+    def units(self) -> list[int] | QuerySet:
+        return _subtree(self.path)
+
+    @cached_property
+    def _recusals(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
+        cases, people, words = [], [], []
+        for case_id, petitioner_id, matter_words in Recusal.objects.filter(
+            user_id=self.user_id, is_active=True
+        ).values_list("case_id", "petitioner_id", "matter_words"):
+            if case_id:
+                cases.append(case_id)
+            if petitioner_id:
+                people.append(petitioner_id)
+            if matter_words:
+                words.append(matter_words)
+        return tuple(cases), tuple(people), tuple(words)
+
+    @property
+    def recused_cases(self) -> tuple[int, ...]:
+        return self._recusals[0]
+
+    @property
+    def recused_petitioners(self) -> tuple[int, ...]:
+        return self._recusals[1]
+
+    @property
+    def recused_words(self) -> tuple[str, ...]:
+        return self._recusals[2]
+
+    @property
+    def recusals_known(self) -> bool:
+        """Whether the recusals were read already (then ``any_recusal`` costs nothing)."""
+        return "_recusals" in self.__dict__
+
+    @property
+    def any_recusal(self) -> bool:
+        return any(self._recusals)
+
+    # -- the inclusion and the exclusions ----------------------------------------------------
+
+    @property
+    def scope(self) -> Q | None:
+        if self.kind is None:
+            return None
+        if self.kind == "office":
+            return Q(jurisdiction_id__in=self.units)
+        handled = Assignment.objects.filter(unit_id__in=self.units, status__in=HANDLED)
+        return Q(pk__in=handled.values("case_id"))
+
+    def _accused(self) -> QuerySet:
+        return Respondent.objects.filter(Q(unit_id__in=self.inside) | Q(user_id=self.user_id))
 
     def apply(self, qs: QuerySet[Case]) -> QuerySet[Case]:
-        if self.scope is None:
+        if self.kind is None:
             return qs.none()
         qs = qs.filter(self.scope)
         # A user inside the accused unit (the unit itself or any unit under it) never sees the
         # case. NOT IN over one subquery: the database reads the respondents once, not per row.
-        accused = Respondent.objects.filter(Q(unit_id__in=self.inside) | Q(user_id=self.user_id))
-        qs = qs.exclude(pk__in=accused.values("case_id"))
+        qs = qs.exclude(pk__in=self._accused().values("case_id"))
         if self.recused_cases:
             qs = qs.exclude(pk__in=self.recused_cases)
         if self.recused_petitioners:
@@ -63,56 +119,64 @@ class Door:
             qs = qs.exclude(matter__contains=words)
         return qs
 
+    def apply_one(self, qs: QuerySet[Case]) -> QuerySet[Case]:
+        """The same door for a read of one case (or a few) by id: every test is a probe of that
+        case's own rows (its jurisdiction's path, its assignments, respondents, petitioners and
+        the user's recusals) inside the one statement — nothing is read beforehand."""
+        if self.kind is None:
+            return qs.none()
+        if self.kind == "office":
+            inside = Exists(Unit.objects.filter(pk=OuterRef("jurisdiction_id"),
+                                                path__startswith=self.path))
+        else:
+            inside = Exists(Assignment.objects.filter(
+                case_id=OuterRef("pk"), status__in=HANDLED, unit__path__startswith=self.path))
+        accused = self._accused().filter(case_id=OuterRef("pk"))
+        qs = qs.filter(inside).exclude(Exists(accused))
+        if self.recusals_known and not self.any_recusal:
+            return qs
+        links = CasePetitioner.objects.filter(case_id=OuterRef(OuterRef("pk")))
+        recused = Recusal.objects.filter(user_id=self.user_id, is_active=True).filter(
+            Q(case_id=OuterRef("pk"))
+            | Q(petitioner_id__in=links.values("petitioner_id"))
+            | (~Q(matter_words="") & Contains(OuterRef("matter"), F("matter_words")))
+        )
+        return qs.exclude(Exists(recused))
 
-NO_CASE = Door(scope=None)
+
+HANDLED = [AssignmentStatus.ACTIVE, AssignmentStatus.ENDED]
+NO_CASE = Door(None)
 
 
-def _subtree(unit: Unit) -> list[int] | QuerySet:
-    """The ids of ``unit`` and every unit under it — a list when short, else a subquery."""
-    under = Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)
+def _subtree(path: str) -> list[int] | QuerySet:
+    """The ids of the unit at ``path`` and every unit under it — a list when short, else a
+    subquery."""
+    under = Unit.objects.filter(path__startswith=path).values_list("pk", flat=True)
     ids = list(under[: MAX_LISTED_UNITS + 1])
     return ids if len(ids) <= MAX_LISTED_UNITS else under
 
 
 def door_build(by: Membership | None) -> Door:
+    """The door of ``by``; reads the unit tree above the user's unit when the unit is not a
+    jurisdiction itself (one query), nothing else."""
     if by is None or not by.is_active or by.role in ADMIN_ROLES:
         return NO_CASE
     unit = by.unit
     if by.role in OFFICE_READERS:
-        home = unit if unit.profile_code else unit.jurisdiction()
+        home = unit if unit.profile_code else unit_jurisdiction(unit)
         if home is None or (
             by.role != Role.INSPECTOR and not is_office_of(unit, Case(jurisdiction=home))
         ):
             return NO_CASE
-        scope = Q(jurisdiction_id__in=_subtree(home))
+        kind, path = "office", home.path
     elif by.role in UNIT_READERS:
         # Not a case transferred away (to discipline, when the misconduct may be the unit's own):
         # the unit sees what it handles, or handled to the end.
-        handled = Assignment.objects.filter(
-            unit_id__in=_subtree(unit),
-            status__in=[AssignmentStatus.ACTIVE, AssignmentStatus.ENDED],
-        )
-        scope = Q(pk__in=handled.values("case_id"))
+        kind, path = "unit", unit.path
     else:
         return NO_CASE
-    cases, people, words = [], [], []
-    for case_id, petitioner_id, matter_words in Recusal.objects.filter(
-        user_id=by.user_id, is_active=True
-    ).values_list("case_id", "petitioner_id", "matter_words"):
-        if case_id:
-            cases.append(case_id)
-        if petitioner_id:
-            people.append(petitioner_id)
-        if matter_words:
-            words.append(matter_words)
-    return Door(
-        scope=scope,
-        inside=tuple(int(p) for p in unit.path.strip("/").split("/") if p),
-        user_id=by.user_id,
-        recused_cases=tuple(cases),
-        recused_petitioners=tuple(people),
-        recused_words=tuple(words),
-    )
+    return Door(kind, path=path, inside=tuple(int(p) for p in unit.path.strip("/").split("/") if p),
+                user_id=by.user_id)
 
 
 DOOR_ATTR = "_xinfang_door"
@@ -131,13 +195,34 @@ def door_for(by: Membership | None) -> Door:
     return cached if cached is not None else door_build(by)
 
 
-def cases_for(by: Membership | None) -> QuerySet[Case]:
-    return door_for(by).apply(Case.objects.all())
+def cases_for(by: Membership | None, *, one: bool = False) -> QuerySet[Case]:
+    """The cases ``by`` may read. ``one``: the query will fetch a case (or a few) by id — the
+    door's tests then run inside that statement instead of reading the unit subtree and the
+    recusals first (see ``Door.apply_one``)."""
+    door = door_for(by)
+    return door.apply_one(Case.objects.all()) if one else door.apply(Case.objects.all())
 
 
 def case_for(by: Membership | None, pk: int) -> Case:
-    """One case through the door; raises Case.DoesNotExist (a 404) outside the user's scope."""
-    return cases_for(by).select_related("jurisdiction", "profile").get(pk=pk)
+    """One case through the door; raises Case.DoesNotExist (a 404) outside the user's scope.
+    The case comes back knowing, for ``by``, that it is not on its respondent side (the door
+    excludes those) and whether the user has declared any recusal (``xf_recused``): the action
+    checks of the same request need no further query for either."""
+    qs = cases_for(by, one=True).select_related("jurisdiction", "profile")
+    if by is not None:
+        qs = qs.annotate(xf_recused=Exists(Recusal.objects.filter(user_id=by.user_id,
+                                                                 is_active=True)))
+    return read_for(qs.get(pk=pk), by)
+
+
+READ_FOR = "_xf_read_for"
+
+
+def read_for(case: Case, by: Membership | None) -> Case:
+    """Mark ``case`` as read through ``by``'s door: ``by`` is not on its respondent side."""
+    if by is not None:
+        case.__dict__[READ_FOR] = by.pk
+    return case
 
 
 def case_for_query_code(number: str, code: str) -> Case | None:

@@ -69,6 +69,13 @@ class Unit(models.Model):
 
     def jurisdiction(self) -> Unit | None:
         """The nearest unit at or above this one that runs a petition office under a profile."""
+        if self.is_jurisdiction:
+            return self
+        # Read with its parent (a membership's unit is: ``select_related("unit__parent")``) and
+        # the parent is the jurisdiction — an office or township right under its county: no walk.
+        parent = self._state.fields_cache.get("parent")
+        if parent is not None and parent.is_jurisdiction:
+            return parent
         for unit in reversed(self.ancestors()):
             if unit.is_jurisdiction:
                 return unit
@@ -105,7 +112,9 @@ class User(AbstractUser):
         return self.full_name or self.username
 
     def memberships_active(self):
-        return self.memberships.filter(is_active=True).select_related("unit")
+        # The unit's parent with it: most units sit right under their jurisdiction, which the
+        # permission door then finds without reading the tree (``Unit.jurisdiction``).
+        return self.memberships.filter(is_active=True).select_related("unit", "unit__parent")
 
 
 class Membership(models.Model):

@@ -61,6 +61,9 @@ class Ctx:
 
 
 LAST_SEQ_HINT = "_xf_last_seq"
+# Set on a case while ``perform`` moves its clocks: the next due instant is written by its own
+# version UPDATE, not by a statement of its own (``due.case_refresh_due``).
+DEFER_DUE = "_xf_defer_due"
 
 
 def now() -> datetime:
@@ -196,6 +199,11 @@ class Access:
     def respondent_side(self) -> bool:
         if self._respondent is not None:
             return self._respondent
+        if self.case.__dict__.get("_xf_read_for") == self.by.pk:
+            return False  # read through this membership's door, which leaves out those cases
+        found = getattr(self.case, "xf_respondent", None)  # read with respondent_annotation
+        if found is not None:
+            return found
         return is_respondent_side(self.case, unit=self.by.unit, user=self.by.user)
 
     @cached_property
@@ -205,9 +213,11 @@ class Access:
         from xinfang.security.recusal import recusal_reason
 
         recused = self._recused
+        if recused is None:  # the case was read with whether the user declared any recusal
+            recused = getattr(self.case, "xf_recused", None)
         door = getattr(self.by, DOOR_ATTR, None)  # this request's door read the recusals already
-        if recused is None and door is not None and door.scope is not None:
-            recused = bool(door.recused_cases or door.recused_petitioners or door.recused_words)
+        if recused is None and door is not None and door.kind is not None and door.recusals_known:
+            recused = door.any_recusal
         if recused is None:
             recused = Recusal.objects.filter(user_id=self.by.user_id, is_active=True).exists()
         return recusal_reason(user=self.by.user, case=self.case) if recused else None

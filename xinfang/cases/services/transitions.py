@@ -18,7 +18,16 @@ from ..facts import case_facts
 from ..models import Case, Respondent
 from ..workflow import TRANSITIONS
 from . import effects
-from .base import Access, Ctx, append_event, check_actor, now, profile_for, respondent_filter
+from .base import (
+    DEFER_DUE,
+    Access,
+    Ctx,
+    append_event,
+    check_actor,
+    now,
+    profile_for,
+    respondent_filter,
+)
 from .preconditions import precondition_refusal
 
 
@@ -38,20 +47,15 @@ def perform(
     """
     t = TRANSITIONS[name]
     at = at or now()
-    with transaction.atomic():
+    # A case ``lock_case`` read in the caller's transaction is acted on as read (the caller's
+    # transaction is this one: no savepoint, no second read).
+    held = isinstance(case, Case) and case.__dict__.pop(LOCKED, None) is not None
+    if held and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("perform: a case from lock_case must be acted on in its transaction")
+    with transaction.atomic(savepoint=not held):
         pk = case.pk if isinstance(case, Case) else case
-        # Only the case row is locked (not its profile or jurisdiction, which every case of the
-        # office shares). The same statement reads whether the actor is on the respondent side
-        # and whether the user has declared any recusal, so the door costs no further query.
-        locked = Case.objects.select_for_update(of=("self",)).select_related(
-            "profile", "jurisdiction"
-        )
-        if by is not None:
-            locked = locked.annotate(
-                xf_respondent=respondent_annotation(by),
-                xf_recused=Exists(Recusal.objects.filter(user_id=by.user_id, is_active=True)),
-            )
-        locked = locked.get(pk=pk)
+        locked = case if held else lock_case(pk, by=by)
+        locked.__dict__.pop(LOCKED, None)
         if expected_version is not None and locked.version != expected_version:
             raise StaleCase("本件已被他人修改（版本已更新），请刷新页面查看最新情况后再操作。")
         if locked.state not in t.sources:
@@ -61,10 +65,12 @@ def perform(
             if name not in effects.PETITIONER_ACTIONS:
                 raise Refused("该操作须由工作人员办理。")
         else:
-            access = Access(
-                locked, by, respondent=locked.xf_respondent, recused=locked.xf_recused
-            )
+            access = Access(locked, by, respondent=getattr(locked, "xf_respondent", None),
+                            recused=getattr(locked, "xf_recused", None))
             check_actor(t, locked, by, access)
+        # Good under this lock only: the case handed back must not answer later checks with them.
+        locked.__dict__.pop("xf_respondent", None)
+        locked.__dict__.pop("xf_recused", None)
         why = precondition_refusal(name, locked, by, access)
         if why:
             raise Refused(why)
@@ -76,20 +82,29 @@ def perform(
         before = locked.state
         after = ctx.target or t.target or before
         locked.state = after
+        # The clocks move first; the case's next due instant they yield is written by the version
+        # UPDATE below, with the state and the fields the effect set (one statement, not two).
+        facts = case_facts(locked)
+        clock_changes = []
+        due_before = locked.next_due_at
+        locked.__dict__[DEFER_DUE] = True
+        try:
+            for key in [ctx.event_key, *ctx.extra_events]:
+                clock_changes += apply_event(locked, ctx.profile, key, ctx.event_at or at, facts,
+                                             extend_to=ctx.extend_to)
+        finally:
+            locked.__dict__.pop(DEFER_DUE, None)
+        changed = ctx.changed_fields()
+        if locked.next_due_at != due_before:
+            changed["next_due_at"] = locked.next_due_at
         # Conditional on the version read under the lock: the last line of defence on
-        # databases where select_for_update is a no-op. Fields the effect set with ctx.set()
-        # are written by the same statement.
+        # databases where select_for_update is a no-op (a refusal rolls the clocks back too).
         updated = Case.objects.filter(pk=locked.pk, version=locked.version).update(
-            state=after, version=locked.version + 1, **ctx.changed_fields()
+            state=after, version=locked.version + 1, **changed
         )
         if not updated:
             raise StaleCase("本件已被他人修改，请刷新后再操作。")
         locked.version += 1
-        facts = case_facts(locked)
-        clock_changes = []
-        for key in [ctx.event_key, *ctx.extra_events]:
-            clock_changes += apply_event(locked, ctx.profile, key, ctx.event_at or at, facts,
-                                         extend_to=ctx.extend_to)
         ctx.payload["event"] = ctx.event_key
         if ctx.event_at is not None and ctx.event_at != at:
             # When the clocks heard it: a profile migration replays the history from these.
@@ -108,6 +123,32 @@ def perform(
         notify_transition(case=locked, name=name, event=event, at=at, params=params)  # inbox+outbox
         documents_after_transition(name, case=locked, by=by, at=at, params=params)
         return locked
+
+
+LOCKED = "_xf_locked"
+
+
+def lock_case(pk: int, *, by: Membership | None, scope=None) -> Case:
+    """Read case ``pk`` for a transition and lock its row (only the case row: not its profile or
+    jurisdiction, which every case of the office shares). The same statement reads whether the
+    actor is on the respondent side and whether the user has declared any recusal, so the action
+    door costs no further query. ``scope``: a queryset the case must be in (the permission door,
+    ``cases_for(by, one=True)``) — raises ``Case.DoesNotExist`` outside it.
+
+    Inside a transaction, the case may be handed to ``perform`` in the same transaction, which
+    then acts on it without reading it again (an API call: the door, the actor check and the
+    input's validation come before the effect, all under the one lock)."""
+    qs = Case.objects.all() if scope is None else scope
+    locked = qs.select_for_update(of=("self",)).select_related("profile", "jurisdiction")
+    if by is not None:
+        locked = locked.annotate(
+            xf_respondent=respondent_annotation(by),
+            xf_recused=Exists(Recusal.objects.filter(user_id=by.user_id, is_active=True)),
+        )
+    case = locked.get(pk=pk)
+    if transaction.get_connection().in_atomic_block:
+        case.__dict__[LOCKED] = True
+    return case
 
 
 def refusal(

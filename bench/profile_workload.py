@@ -1,0 +1,150 @@
+"""Profile one workload of the benchmark on generated data with pyinstrument (what misses its
+target: where the time goes), and count its queries by kind.
+
+    .venv/bin/pip install pyinstrument        # not a dependency of the product
+    .venv/bin/python bench/profile_workload.py --cases 200000 --engine postgres --what transition
+    .venv/bin/python bench/profile_workload.py --cases 200000 --what export --calls 1
+
+``--what``: ``register``, ``transition`` (propose, minimal answer), ``ledger``, ``api_list``,
+``work_queue``, ``supervision``, ``case_page``, ``search`` (ledger, 危房), ``export`` (the L0
+ledger of the busy county's clerk, to a temporary file). Writes change the data, as in the
+benchmark. Prints the profile as text (``--html FILE`` for the interactive one) and the
+statements of the last call grouped by their first words.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.generate import manifest_path  # noqa: E402
+
+PAGES = {"ledger": "/ledger/", "api_list": "/api/cases/", "work_queue": "/work/",
+         "search": "/ledger/?search=危房"}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cases", type=int, default=200_000)
+    p.add_argument("--engine", choices=["postgres", "sqlite"], default="postgres")
+    p.add_argument("--what", required=True, choices=[
+        "register", "transition", "ledger", "api_list", "work_queue", "supervision",
+        "case_page", "search", "export"])
+    p.add_argument("--calls", type=int, default=10)
+    p.add_argument("--html", type=Path)
+    args = p.parse_args()
+    manifest = json.loads(manifest_path(args.engine, args.cases).read_text())
+    os.environ["XINFANG_BENCH_DB"] = manifest["database"]
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from pyinstrument import Profiler
+
+    from xinfang.cases.models import Case
+    from xinfang.org.models import User
+
+    busy = manifest["busy_county"]
+
+    def client_for(username: str) -> Client:
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        return client
+
+    clerk = client_for("clerk")
+    calls = []
+    if args.what in PAGES:
+        calls = [lambda i, url=PAGES[args.what]: clerk.get(url)] * args.calls
+    elif args.what == "supervision":
+        approver = client_for("approver")
+        calls = [lambda i: approver.get("/supervision/")] * args.calls
+    elif args.what == "case_page":
+        pk = busy["long_history"][0]
+        calls = [lambda i: clerk.get(f"/cases/{pk}/")] * args.calls
+    elif args.what == "transition":
+        pool = [pk for pk in reversed(busy["registered"])
+                if Case.objects.filter(pk=pk, state="registered").exists()][: args.calls + 1]
+
+        def propose(i):
+            pk = pool[i]
+            version = Case.objects.filter(pk=pk).values_list("version", flat=True).get()
+            r = clerk.post(f"/api/cases/{pk}/transitions/propose/",
+                           {"expected_version": version, "proposal": "交属地乡镇办理"},
+                           content_type="application/json", HTTP_PREFER="return=minimal")
+            assert r.status_code == 200, r.content[:300]
+        calls = [propose] * min(args.calls, len(pool))
+    elif args.what == "register":
+        import random
+
+        from django.utils import timezone
+
+        from bench.datagen.people import make_person
+
+        rng = random.Random(11)
+
+        def register(i):
+            serial = 20_000_000 + int(time.time()) % 1_000_000 * 10 + i
+            person = make_person(rng, serial, township_id=busy["township"],
+                                 village_id=busy["village"], township_name="将官池镇",
+                                 village_name="岗朱村")
+            body = {
+                "channel": "visit", "matter": f"剖析登记{serial}：申请危房改造补助未落实",
+                "received_at": timezone.now().isoformat(),
+                "petitioners": [{"name": person.name, "id_number": person.id_number,
+                                 "phone": person.phone, "address": person.address}],
+                "demands": [{"text": "申请危房改造补助", "category": manifest["categories"][0]}],
+                "township": busy["township"], "village": busy["village"],
+            }
+            r = clerk.post("/api/cases/", body, content_type="application/json",
+                           HTTP_PREFER="return=minimal")
+            assert r.status_code == 201, r.content[:300]
+        calls = [register] * args.calls
+    elif args.what == "export":
+        from xinfang.api.membership import membership_of
+        from xinfang.cases.selectors import cases_for
+        from xinfang.ledgers.exports import ledger_l0_file
+
+        def export(i):
+            m = membership_of(User.objects.get(username="clerk"))
+            ledger_l0_file(cases_for(m), by=m, via="cli").close()
+        calls = [export] * args.calls
+
+    calls[0](0)  # warm: the profile, the calendar, the templates
+    statements: Counter = Counter()
+
+    def count(execute, sql, params, many, context):
+        statements[" ".join(sql.split()[:4])[:80]] += 1
+        return execute(sql, params, many, context)
+
+    profiler = Profiler(interval=0.002)
+    began = time.perf_counter()
+    profiler.start()
+    for i, call in enumerate(calls[1:], start=1):
+        if i == len(calls) - 1:
+            with connection.execute_wrapper(count):
+                call(i)
+        else:
+            call(i)
+    profiler.stop()
+    spent = time.perf_counter() - began
+    print(f"# {args.what}: {len(calls) - 1} calls, {spent * 1000 / max(1, len(calls) - 1):.1f} "
+          f"ms a call, load {os.getloadavg()[0]:.1f}")
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    print("# statements of the last call:", sum(statements.values()))
+    for sql, n in statements.most_common():
+        print(f"{n:5d}  {sql}")
+    if args.html:
+        args.html.write_text(profiler.output_html())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The permission door for one case (``Door.apply_one``: the case page, an action, the API's
+detail) lets through exactly what the list door (``Door.apply``) lets through — same scope, same
+respondent and recusal exclusions — while reading nothing before the statement that reads the
+case (issue 9: the unit subtree and the recusals are not read per request for one case)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import register_in
+from xinfang.cases.models import Case, Respondent
+from xinfang.cases.selectors import case_for, cases_for, door_build
+from xinfang.cases.services import perform
+from xinfang.org.models import Membership
+from xinfang.security.models import Recusal
+
+pytestmark = pytest.mark.django_db
+
+
+def fresh(m: Membership) -> Membership:
+    return Membership.objects.select_related("user", "unit", "unit__parent").get(pk=m.pk)
+
+
+def _world(jianan):
+    plain = register_in(jianan)
+    by_case = register_in(jianan, matter="反映低保评定不公")
+    by_words = register_in(jianan, matter="反映宅基地纠纷未处理")
+    accused = register_in(jianan, matter="反映镇干部作风问题")
+    Respondent.objects.create(case=accused, unit=jianan.member("clerk").unit, name="信访局")
+    assigned = register_in(jianan, matter="反映道路修缮")
+    assigned = perform("propose", case=assigned, by=jianan.member("clerk"), expected_version=1,
+                       proposal="交将官池镇")
+    assigned = perform("sign_off", case=assigned, by=jianan.member("approver"),
+                       expected_version=assigned.version)
+    perform("assign", case=assigned, by=jianan.member("clerk"),
+            expected_version=assigned.version, lead=jianan.townships["将官池镇"],
+            receiver_name="陈晓东")
+    return plain, by_case, by_words, accused, assigned
+
+
+def _seen(m: Membership, one: bool) -> set[int]:
+    return set(cases_for(fresh(m), one=one).values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("who", ["clerk", "approver", "township", "bureau"])
+def test_one_case_door_and_list_door_agree(jianan, who):
+    # given cases in and out of scope, one naming the user's unit as respondent
+    plain, by_case, by_words, accused, assigned = _world(jianan)
+    m = jianan.member(who)
+    # and recusals of every kind: a case, a petitioner (of the plain case), words of a matter
+    Recusal.objects.create(user=m.user, case=by_case, reason="亲属")
+    Recusal.objects.create(user=m.user, matter_words="宅基地", reason="利害关系")
+    # then the door for one case and the door for lists see the same cases
+    seen = _seen(m, one=True)
+    assert seen == _seen(m, one=False)
+    assert by_case.pk not in seen and by_words.pk not in seen
+    if who in ("clerk", "approver"):
+        assert {plain.pk, assigned.pk} <= seen and accused.pk not in seen
+    if who == "township":
+        assert seen == {assigned.pk}
+    # (every case here names the same petitioner: a recusal from them hides them all)
+    Recusal.objects.create(user=m.user, petitioner=plain.main_petitioner, reason="同学")
+    assert _seen(m, one=True) == _seen(m, one=False) == set()
+
+
+def test_case_for_reads_one_statement_and_refuses_what_the_door_refuses(jianan):
+    plain, by_case, by_words, accused, assigned = _world(jianan)
+    clerk = fresh(jianan.member("clerk"))
+    clerk.unit.jurisdiction()  # the unit tree above the user (one read per request, not here)
+    with CaptureQueriesContext(connection) as q:
+        case = case_for(clerk, plain.pk)
+    assert len(q.captured_queries) == 1, [x["sql"] for x in q.captured_queries]
+    assert case.xf_recused is False
+    for hidden in (accused,):
+        with pytest.raises(Case.DoesNotExist):
+            case_for(clerk, hidden.pk)
+    Recusal.objects.create(user=clerk.user, matter_words="低保", reason="亲属")
+    with pytest.raises(Case.DoesNotExist):
+        case_for(fresh(jianan.member("clerk")), by_case.pk)
+    assert case_for(fresh(jianan.member("clerk")), plain.pk).xf_recused is True
+
+
+def test_a_membership_reads_its_jurisdiction_with_its_unit(jianan):
+    # the clerk's office sits right under its county: no walk of the unit tree for the door
+    clerk = fresh(jianan.member("clerk"))
+    with CaptureQueriesContext(connection) as q:
+        door = door_build(clerk)
+    assert door.kind == "office" and not q.captured_queries
