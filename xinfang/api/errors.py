@@ -46,16 +46,16 @@ def problem(status: int, code: str, detail: str | None = None,
 
 
 def invalid(errors: dict[str, str]) -> Response:
+    errors = dict(errors)
+    if "non_field_errors" in errors:  # the body as a whole (a list where an object was expected …)
+        errors["body"] = errors.pop("non_field_errors")
     return problem(400, "invalid", errors=errors)
 
 
 def _flat(detail) -> dict[str, str]:
     from .serializers import flat_errors
 
-    out = flat_errors(detail)
-    if "non_field_errors" in out:  # the body as a whole (a list where an object was expected …)
-        out["body"] = out.pop("non_field_errors")
-    return out
+    return flat_errors(detail)
 
 
 _HEADER_AT_FAULT = {

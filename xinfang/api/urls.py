@@ -39,5 +39,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
          name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(
-        url_name="api:schema", permission_classes=[IsAuthenticated]), name="docs"),
+        url_name="api:schema", permission_classes=[IsAuthenticated],
+        template_name="api/swagger_ui.html"), name="docs"),
 ]

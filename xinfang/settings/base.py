@@ -237,6 +237,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies as components of their own (``…Request``): their constraints (a required
+    # text is minLength 1) are shown where a response's would not apply.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # No badge fetched from validator.swagger.io: the docs page calls nothing but this server.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {
