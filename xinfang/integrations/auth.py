@@ -71,8 +71,10 @@ def check_scope(request, token: ApiToken) -> None:
         if base.startswith("case-transition"):
             base = "case-transition"
         needed = WRITE_SCOPES.get(base, set())
+    if not needed:
+        raise PermissionDenied("此操作不能用接口令牌办理，须由工作人员登录后办理。")
     if not needed & set(token.scopes):
-        allowed = "、".join(str(Scope(s).label) for s in sorted(needed)) or "（令牌不可用于此操作）"
+        allowed = "或".join(str(Scope(s).label) for s in sorted(needed))
         raise PermissionDenied(f"此令牌的权限范围不包括此操作（需要：{allowed}）。")
 
 

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from xinfang.api.errors import invalid, problem
+from xinfang.api.errors import Problem, invalid, problem
 from xinfang.api.membership import acting_membership
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView
 from xinfang.cases.errors import Refused
@@ -47,9 +47,17 @@ class Pages(PageNumberPagination):
     max_page_size = 200
 
 
+class InboxPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = NoticeOut(many=True)
+    unread = serializers.IntegerField()
+
+
 class InboxList(CaseView):
     @extend_schema(operation_id="inbox_list", parameters=[MEMBERSHIP_PARAM],
-                   responses={200: NoticeOut(many=True), **COMMON_ERRORS})
+                   responses={200: InboxPage, 400: Problem, **COMMON_ERRORS})
     def get(self, request):
         m = acting_membership(request)
         show = request.query_params.get("show", "open")

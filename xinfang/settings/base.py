@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
     # Request bodies as components of their own (``…Request``): their constraints (a required
     # text is minLength 1) are shown where a response's would not apply.
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "xinfang.api.schema.add_error_responses",  # every error status, in the one shape
+    ],
     # No badge fetched from validator.swagger.io: the docs page calls nothing but this server.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
