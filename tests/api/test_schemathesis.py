@@ -74,7 +74,8 @@ def test_the_api_keeps_to_its_schema(jianan, role, monkeypatch):
             seen[op.label] = response.status_code
             try:
                 case.validate_response(response, checks=CHECKS)
-            except (Exception, BaseExceptionGroup) as e:  # every operation's failures, not only the first one's
+            # Every operation's failures are reported, not only the first one's.
+            except (Exception, BaseExceptionGroup) as e:
                 failures.setdefault(op.label, f"{response.status_code}: {str(e)[:1500]}")
 
     # As Django's test client does: the request's end must not close the test's connection.
