@@ -159,7 +159,7 @@ def test_jobs_start_from_the_page_and_the_api_and_refuse_unknown_kinds(jianan):
     assert api.status_code == 202 and api.json()["status"] == "queued"
     for kind in ("pdf", "nope"):
         bad = client.post("/api/jobs/", {"kind": kind}, content_type="application/json")
-        assert bad.status_code == 400 and "kind" in bad.json()
+        assert bad.status_code == 400 and "kind" in bad.json()["errors"]
     assert client.post("/jobs/new/", {"kind": "pdf"}).status_code == 302
     assert Job.objects.count() == 2
     # The ledger page and the case page carry the forms that start them.

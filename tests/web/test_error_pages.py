@@ -60,7 +60,7 @@ def test_an_unknown_api_address_answers_json(jianan, debug):
         response = signed_in(jianan.member("clerk")).get("/api/no-such-thing/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"detail": "没有这个接口或对象。", "code": "not_found"}
+    assert response.json() == {"detail": "没有这个接口或对象。", "code": "not_found", "errors": {}}
 
 
 def test_a_csrf_failure_is_a_chinese_page(jianan):

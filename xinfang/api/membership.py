@@ -1,7 +1,9 @@
 """Which membership a request acts as.
 
 A user may hold several memberships (a role in a unit each); every API call acts as exactly one:
-the one named by the ``X-Membership`` header (its id), or else the user's first active membership.
+the one named by the ``X-Membership`` header (its id), or else the user's first active
+membership; a request with an integration token (``xinfang.integrations.auth``) acts as the
+token's membership only.
 A header naming a membership that is not the user's own, or not active, is refused — never
 silently replaced by another one, so a client cannot act in a role it did not ask for.
 """
@@ -12,6 +14,7 @@ from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from xinfang.cases.selectors import door_remember
+from xinfang.integrations.auth import check_scope, token_of
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import Membership, User
 
@@ -46,7 +49,14 @@ def acting_membership(request) -> Membership:
     if not user or not user.is_authenticated:
         raise NotAuthenticated()
     raw = request.headers.get(HEADER)
-    if raw is not None:
+    token = token_of(request)
+    if token is not None:
+        # A token acts as its own membership only, within its scopes.
+        membership = token.membership
+        if raw is not None and parse_id(raw) != membership.pk:
+            raise PermissionDenied(f"{HEADER} 与令牌绑定的任职不符。")
+        check_scope(request, token)
+    elif raw is not None:
         membership_id = parse_id(raw)
         membership = membership_of(user, membership_id) if membership_id else None
         if membership is None:

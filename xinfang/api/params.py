@@ -14,9 +14,11 @@ argument reaches the API without a second list to keep in step. How a Python typ
   "resolution_class": …, "note": …}}``, keyed by the demand's number.
 
 Two arguments are not taken from the body. ``open_review``'s ``clerk`` is always the acting
-membership (a caller cannot register a review in someone else's name). ``at`` (``log_contact``,
-``deliver_acceptance_notice``) is never passed: ``perform`` has an ``at`` of its own — the instant
-the transition is recorded at — which would swallow it and backdate the case history.
+membership (a caller cannot register a review in someone else's name). ``at`` is never passed:
+``perform`` has an ``at`` of its own — the instant the transition is recorded at — which would
+swallow it and backdate the case history. What happened earlier on paper is told by the effect's
+own time argument instead (``contacted_at``, ``delivered_at``, ``signed_for_at``: REPORTED_TIMES),
+bounded by the effect and audited by the view.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ CHOICES = {
     ("record_rating", "rating"): c.Rating.choices,
 }
 NOT_FROM_BODY = {"clerk", "at"}
+# The body fields that report when something happened on paper (bounded by the effect).
+REPORTED_TIMES = {"contacted_at", "delivered_at", "signed_for_at"}
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -130,8 +134,9 @@ def _field(transition: str, name: str, hint, default) -> serializers.Field:
     if name == "findings":
         return FindingsField(**kw)
     if hint is str:
+        # A required text is required non-blank, as the effects' ``_required`` checks.
         return serializers.CharField(max_length=MAX_LENGTH.get(name, FREE_TEXT),
-                                     allow_blank=True, trim_whitespace=False, **kw)
+                                     allow_blank=not required, trim_whitespace=False, **kw)
     if hint is bool:
         return serializers.BooleanField(**kw)
     if hint is datetime:

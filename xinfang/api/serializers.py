@@ -203,7 +203,7 @@ def _text(max_length: int, **kw):
 
 
 class PetitionerIn(serializers.Serializer):
-    name = serializers.CharField(max_length=50, allow_blank=True)
+    name = serializers.CharField(max_length=50)  # the service refuses a blank name too
     role = serializers.ChoiceField(c.PetitionerRole.choices, default=c.PetitionerRole.MAIN)
     gender = serializers.ChoiceField(c.Gender.choices, default="", allow_blank=True)
     birth_year = serializers.IntegerField(min_value=1900, max_value=2100, required=False,
@@ -218,7 +218,7 @@ class PetitionerIn(serializers.Serializer):
 
 
 class DemandIn(serializers.Serializer):
-    text = serializers.CharField(max_length=5000, allow_blank=True)
+    text = serializers.CharField(max_length=5000)
     category = serializers.CharField(max_length=40)
 
 
@@ -235,11 +235,11 @@ class RegistrationIn(serializers.Serializer):
     channel = serializers.ChoiceField(c.Channel.choices)
     kind = serializers.ChoiceField(c.Kind.choices, default=c.Kind.PETITION)
     matter_type = serializers.ChoiceField(c.MatterType.choices, default=c.MatterType.REQUEST)
-    matter = serializers.CharField(max_length=20000, allow_blank=True)
-    received_at = serializers.DateTimeField()
+    matter = serializers.CharField(max_length=20000)  # as strict as case_register: not blank
+    received_at = serializers.DateTimeField(help_text="信访时间：不能晚于当前时间")
     headcount = serializers.IntegerField(min_value=1, max_value=100000, default=1)
     petitioners = PetitionerIn(many=True, allow_empty=True)
-    demands = DemandIn(many=True, allow_empty=True)
+    demands = DemandIn(many=True, allow_empty=False)
     township = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False,
                                                   allow_null=True, default=None)
     village = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False,
@@ -295,14 +295,33 @@ class RoutedOut(serializers.Serializer):
         }).data
 
 
+class MinimalOut(serializers.Serializer):
+    """With ``Prefer: return=minimal``: what the writer needs to go on."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    state = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+class GoneOut(serializers.Serializer):
+    """The transition took the case out of this membership's sight."""
+
+    id = serializers.IntegerField()
+
+
 def flat_errors(detail, prefix: str = "") -> dict[str, str]:
     """DRF's nested error lists as ``{"petitioners[0].name": "…"}`` — the shape the services'
     ``Invalid.errors`` has, so a client handles one shape."""
     out: dict[str, str] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = prefix if key == "non_field_errors" else (
-                f"{prefix}.{key}" if prefix else str(key))
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                name = f"{prefix}[{key}]"  # a list's item (DRF keys some list errors by index)
+            elif key == "non_field_errors":
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.update(flat_errors(value, name))
     elif isinstance(detail, list) and detail and all(isinstance(v, str) for v in detail):
         out[prefix or "non_field_errors"] = "；".join(str(v) for v in detail)

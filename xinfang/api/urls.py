@@ -1,10 +1,13 @@
-"""The REST API under /api/ (namespace ``api``). Session authentication; the acting membership is
-the ``X-Membership`` header or the user's first active one. Only the raw OpenAPI 3 schema is
-served: drf-spectacular's Swagger UI and ReDoc load their assets from a CDN, which an office
-network may not reach and a security review would not accept."""
+"""The REST API under /api/ (namespace ``api``). Session authentication for the UI, bearer tokens
+for other systems (xinfang/integrations); the acting membership is the token's, else the
+``X-Membership`` header or the user's first active one. The OpenAPI 3 schema is at /api/schema/
+and browsable at /api/docs/ (Swagger UI from drf-spectacular-sidecar, served from our own static
+files: an office network may not reach a CDN, and a security review would not accept one). The
+split view serves Swagger UI's start script as a file, so the strict Content-Security-Policy (no
+inline script) holds on the docs page too."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
 from xinfang.documents import api as documents
@@ -18,6 +21,8 @@ urlpatterns = [
     path("cases/", views.CaseList.as_view(), name="case-list"),
     path("cases/<int:pk>/", views.CaseDetail.as_view(), name="case-detail"),
     path("cases/<int:pk>/actions/", views.CaseActions.as_view(), name="case-actions"),
+    *[path(f"cases/<int:pk>/transitions/{name}/", view.as_view(),
+           name=f"case-transition-{name}") for name, view in views.transition_views()],
     path("cases/<int:pk>/transitions/<str:name>/", views.CaseTransition.as_view(),
          name="case-transition"),
     path("cases/<int:pk>/documents/", documents.DocumentList.as_view(), name="case-documents"),
@@ -40,4 +45,7 @@ urlpatterns = [
          name="profile-migration"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
          name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(
+        url_name="api:schema", permission_classes=[IsAuthenticated],
+        template_name="api/swagger_ui.html"), name="docs"),
 ]

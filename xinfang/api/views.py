@@ -17,6 +17,9 @@ Status codes (also in the OpenAPI schema):
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Exists, QuerySet, Value, When
@@ -37,6 +40,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from xinfang.audit.services import EVENT_TIME, audit_record
+from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
@@ -46,16 +51,20 @@ from xinfang.cases.services import Invalid, actor_refusal, available, case_regis
 from xinfang.cases.services.reading import case_read_audit
 from xinfang.cases.services.transitions import lock_case
 from xinfang.cases.workflow import TRANSITIONS
+from xinfang.integrations.auth import may_register_any
+from xinfang.integrations.services import IntakeConflict, intake_register
 from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, ledger_l0_file
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.replica import replica_reads
 from xinfang.security.auth import client_ip
 from xinfang.security.models import Recusal
 
+from . import errors as errs
 from . import serializers as s
+from .errors import Problem
 from .filters import applied_filters, filter_cases, overdue_q
 from .membership import HEADER, CaseAccess, acting_membership
-from .params import effect_kwargs, params_serializer
+from .params import REPORTED_TIMES, effect_kwargs, params_serializer
 from .renderers import SafeJSONRenderer
 
 
@@ -76,16 +85,10 @@ class CasePagination(PageNumberPagination):
         return response
 
 
-class Detail(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-class Refusal(Detail):
-    field = serializers.CharField(allow_null=True)
-
-
-class Stale(Detail):
-    version = serializers.IntegerField()
+Detail = Problem  # the names the other API modules import
+Errors = Problem
+Refusal = errs.Refusal
+Stale = errs.Stale
 
 
 class CasePage(serializers.Serializer):
@@ -96,10 +99,6 @@ class CasePage(serializers.Serializer):
     results = s.CaseSummary(many=True)
 
 
-class Errors(serializers.Serializer):
-    errors = serializers.DictField(child=serializers.CharField())
-
-
 MEMBERSHIP_PARAM = OpenApiParameter(
     HEADER, OpenApiTypes.INT, OpenApiParameter.HEADER, required=False,
     description="The membership (role in a unit) to act as; default: the user's first active one.",
@@ -107,6 +106,13 @@ MEMBERSHIP_PARAM = OpenApiParameter(
 PREFER_PARAM = OpenApiParameter(
     "Prefer", str, OpenApiParameter.HEADER, required=False, enum=["return=minimal"],
     description="return=minimal (RFC 7240): answer with {id, number, state, version} only.",
+)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_PARAM = OpenApiParameter(
+    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+    description=("发送方的唯一编号：同一编号再次发送不会重复登记，而是以原信访件作答（响应头 "
+                 "Idempotent-Replayed: true）。未提供时，转交件（channel=referral）以其交办文号"
+                 "（source_office + source_reference）为准。"),
 )
 FILTER_PARAMS = [
     OpenApiParameter("state", str, many=True, description="案件状态 (code name)"),
@@ -116,15 +122,23 @@ FILTER_PARAMS = [
     OpenApiParameter("overdue", bool, description="a running deadline clock is past due"),
     OpenApiParameter("search", str, description="编号、信访事项、诉求中的文字"),
 ]
-COMMON_ERRORS = {403: OpenApiResponse(Detail), 404: OpenApiResponse(Detail)}
+# What any endpoint may answer besides its own (xinfang/api/errors.py: one shape for all).
+COMMON_ERRORS = {
+    401: OpenApiResponse(Problem, description="令牌无效、过期或已撤销（Authorization）"),
+    403: OpenApiResponse(Problem), 404: OpenApiResponse(Problem),
+    405: OpenApiResponse(Problem), 406: OpenApiResponse(Problem),
+    415: OpenApiResponse(Problem), 429: OpenApiResponse(errs.Throttled),
+}
 
 
 def errors(detail: dict[str, str]) -> Response:
-    return Response({"errors": detail}, status=status.HTTP_400_BAD_REQUEST)
+    return errs.invalid(detail)
 
 
 def refused(e: Refused, code: int) -> Response:
-    return Response({"detail": e.message, "field": e.field}, status=code)
+    errors = {e.field: e.message} if e.field else {}
+    kind = "permission_denied" if code == status.HTTP_403_FORBIDDEN else "refused"
+    return errs.problem(code, kind, e.message, errors, field=e.field)
 
 
 def visible_cases(request) -> QuerySet[Case]:
@@ -187,31 +201,86 @@ class CaseList(CaseView):
         page = paginator.paginate_queryset(qs.order_by("-registered_at", "-pk"), request, self)
         return paginator.get_paginated_response(s.CaseSummary(page, many=True).data)
 
-    @extend_schema(operation_id="cases_register", parameters=[MEMBERSHIP_PARAM, PREFER_PARAM],
+    @extend_schema(operation_id="cases_register",
+                   parameters=[MEMBERSHIP_PARAM, PREFER_PARAM, IDEMPOTENCY_PARAM],
                    request=s.RegistrationIn,
                    responses={201: PolymorphicProxySerializer(
                        component_name="Registered", resource_type_field_name=None,
-                       serializers=[s.CaseDetail, s.RoutedOut]),
-                       400: Errors, 403: Detail, 422: Refusal})
+                       serializers=[s.CaseDetail, s.RoutedOut, s.MinimalOut]),
+                       400: Problem, 409: errs.IntakeConflictOut, 422: Refusal,
+                       **COMMON_ERRORS})
     def post(self, request):
         membership = acting_membership(request)
         data = s.RegistrationIn(data=request.data)
         if not data.is_valid():
             return errors(s.flat_errors(data.errors))
+        key = intake_key(request, data.validated_data)
+        if isinstance(key, Response):
+            return key
+        if not may_register_any(request) and (
+                data.validated_data["channel"] != c.Channel.REFERRAL or key is None):
+            why = "此令牌只能接收转交件：channel 须为 referral，并带交办文号或 Idempotency-Key。"
+            return errs.problem(status.HTTP_403_FORBIDDEN, "permission_denied", why,
+                                {"channel": why})
+        replayed, routed = False, None
         try:
-            case = case_register(by=membership, data=data.registration())
+            if key is None:
+                case = case_register(by=membership, data=data.registration())
+            else:
+                intake = intake_register(by=membership, data=data.registration(), key=key[0],
+                                         field=key[1], fingerprint=fingerprint(request.data),
+                                         routed_body=s.RoutedOut.of)
+                case, replayed, routed = intake.case, intake.replayed, intake.routed
+        except IntakeConflict as e:
+            return errs.problem(status.HTTP_409_CONFLICT, "idempotency_conflict", e.message,
+                                {e.field: e.message},
+                                case={"id": e.case.pk, "number": e.case.number})
         except Invalid as e:
             return errors(e.errors)
         except Refused as e:  # only a petition office's clerk registers
             code = status.HTTP_422_UNPROCESSABLE_ENTITY if e.field else status.HTTP_403_FORBIDDEN
             return refused(e, code)
-        if case.routed is not None:
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        if routed is not None or (not replayed and case.routed is not None):
             # A petition against this office went elsewhere: the clerk may no longer read it, so
             # the answer says what was done instead of the case (and a retry is not needed).
-            return Response(s.RoutedOut.of(case), status=status.HTTP_201_CREATED)
+            body = routed if routed is not None else s.RoutedOut.of(case)
+            return Response(body, status=status.HTTP_201_CREATED, headers=headers)
         if wants_minimal(request):
-            return minimal_response(case, status.HTTP_201_CREATED)
-        return detail_response(request, visible_case(request, case.pk), status.HTTP_201_CREATED)
+            response = minimal_response(case, status.HTTP_201_CREATED)
+        else:
+            try:
+                response = detail_response(request, visible_case(request, case.pk),
+                                           status.HTTP_201_CREATED)
+            except Http404:  # sent again after the case left this membership's sight
+                response = minimal_response(case, status.HTTP_201_CREATED)
+        for name, value in headers.items():
+            response[name] = value
+        return response
+
+
+def intake_key(request, validated: dict) -> tuple[str, str] | Response | None:
+    """The sender's reference a registration is idempotent on, and the input it came from: the
+    ``Idempotency-Key`` header, else a referral's own number (交办文号, within its sending
+    office). None: an ordinary registration, registered each time it is sent."""
+    raw = request.headers.get(IDEMPOTENCY_HEADER)
+    if raw is not None:
+        raw = raw.strip()
+        if not 1 <= len(raw) <= 150 or not raw.isprintable():
+            why = "Idempotency-Key 须为1–150个可打印字符。"
+            return errs.problem(status.HTTP_400_BAD_REQUEST, "invalid", why,
+                                {IDEMPOTENCY_HEADER: why})
+        return f"key:{raw}", IDEMPOTENCY_HEADER
+    reference = validated.get("source_reference", "").strip()
+    if validated["channel"] == c.Channel.REFERRAL and reference:
+        return f"ref:{validated.get('source_office', '').strip()}|{reference}", "source_reference"
+    return None
+
+
+def fingerprint(data) -> str:
+    """What was sent, canonically: the same referral sent again has the same fingerprint."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class CaseDetail(CaseView):
@@ -238,16 +307,17 @@ class CaseActions(CaseView):
 
 
 class CaseTransition(CaseView):
-    @extend_schema(
-        operation_id="cases_transition",
-        parameters=[MEMBERSHIP_PARAM, PREFER_PARAM, OpenApiParameter(
-            "name", str, OpenApiParameter.PATH, enum=sorted(TRANSITIONS))],
-        request=PolymorphicProxySerializer(
-            component_name="TransitionBody", resource_type_field_name=None,
-            serializers=[params_serializer(n) for n in sorted(TRANSITIONS)]),
-        responses={200: s.CaseDetail, 400: Errors, 409: Stale, 422: Refusal, **COMMON_ERRORS},
-    )
+    """``POST /api/cases/{id}/transitions/{name}/``. Each transition has a view of its own
+    (``transition_views``), so the schema shows one request body per transition; this generic
+    one only answers names that are not transitions (404)."""
+
+    transition = ""
+
+    @extend_schema(exclude=True)
     def post(self, request, pk: int, name: str):
+        return self.act(request, pk, name)
+
+    def act(self, request, pk: int, name: str):
         membership = acting_membership(request)
         try:
             # One read of the case through the door, locked, with the respondent side and the
@@ -272,20 +342,62 @@ class CaseTransition(CaseView):
                                **effect_kwargs(name, body.validated_data, membership=membership))
         except StaleCase as e:
             current = Case.objects.filter(pk=pk).values_list("version", flat=True).first()
-            return Response({"detail": e.message, "version": current},
-                            status=status.HTTP_409_CONFLICT)
+            return errs.problem(status.HTTP_409_CONFLICT, "stale", e.message,
+                                {"expected_version": e.message}, version=current)
         except Invalid as e:
             return errors(e.errors)
         except ActorRefused as e:
             return refused(e, status.HTTP_403_FORBIDDEN)
         except Refused as e:
             return refused(e, status.HTTP_422_UNPROCESSABLE_ENTITY)
+        audit_reported_times(request, name, done, body.validated_data, membership)
         if wants_minimal(request):
             return minimal_response(done)
         try:
             return detail_response(request, visible_case(request, pk))
         except Http404:  # the transition took the case out of this membership's sight
             return Response({"id": pk}, status=status.HTTP_200_OK)
+
+
+def audit_reported_times(request, name: str, case: Case, validated: dict, membership) -> None:
+    """A time reported from the paper record (a delivery receipt, a contact note, a sign-for
+    slip) is audited with who reported it, from where, and when it was recorded; the event's
+    payload holds it too (``reported_time``)."""
+    for field in sorted(REPORTED_TIMES & set(validated)):
+        when = validated[field]
+        if when is None:
+            continue
+        audit_record(action=EVENT_TIME, actor=membership, object_type="case",
+                     object_id=case.number, ip=client_ip(request),
+                     detail={"transition": name, "field": field, "reported": when.isoformat(),
+                             "recorded_at": timezone.now().isoformat(), "via": "api"})
+
+
+def transition_views() -> list[tuple[str, type[CaseTransition]]]:
+    """One view per transition, each with its own request schema (``expected_version``
+    required) and operation id ``cases_transition_<name>``."""
+    out = []
+    for name in sorted(TRANSITIONS):
+        t = TRANSITIONS[name]
+
+        def post(self, request, pk: int, _name=name):
+            return self.act(request, pk, _name)
+
+        post = extend_schema(
+            operation_id=f"cases_transition_{name}",
+            summary=f"{t.label}（{name}）",
+            parameters=[MEMBERSHIP_PARAM, PREFER_PARAM],
+            request=params_serializer(name),
+            responses={200: PolymorphicProxySerializer(
+                           component_name="Transitioned", resource_type_field_name=None,
+                           serializers=[s.CaseDetail, s.MinimalOut, s.GoneOut]),
+                       400: Problem, 409: Stale, 422: Refusal, **COMMON_ERRORS},
+        )(post)
+        view = type("".join(p.title() for p in name.split("_")) + "Transition",
+                    (CaseTransition,), {"post": post, "transition": name,
+                                        "__module__": __name__})
+        out.append((name, view))
+    return out
 
 
 class JSONErrorsOnly(BaseContentNegotiation):

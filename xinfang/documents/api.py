@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from xinfang.api.errors import problem
 from xinfang.api.membership import acting_membership
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView, JSONErrorsOnly, refused
 from xinfang.cases.errors import Refused
@@ -96,7 +97,10 @@ class DocumentFile(CaseView):
         if row.status != Rendition.Status.READY:
             detail = row.error if row.status == Rendition.Status.FAILED else PDF_PENDING
             code_ = 500 if row.status == Rendition.Status.FAILED else 202
-            response = Response({"detail": detail, "status": row.status}, status=code_)
+            if code_ == 500:  # the one error shape (xinfang/api/errors.py), with the status
+                response = problem(500, "server_error", detail, status=row.status)
+            else:
+                response = Response({"detail": detail, "status": row.status}, status=code_)
             response["Retry-After"] = "3"
             return response
         response: HttpResponse = file_response(bytes(row.content), filename(row), row.format)

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from xinfang.api.errors import invalid
 from xinfang.api.membership import acting_membership
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView, refused
 from xinfang.cases.errors import Refused
@@ -67,10 +68,7 @@ class JobList(CaseView):
         kind = data.validated_data["kind"]
         if kind not in kinds() or kind in INTERNAL_KINDS:
             choices = "、".join(k for k in kinds() if k not in INTERNAL_KINDS)
-            return Response(
-                {"kind": [f"没有后台任务“{kind}”；可选：{choices}"]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return invalid({"kind": f"没有后台任务“{kind}”；可选：{choices}"})
         try:
             job = job_start(
                 kind=kind,

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from xinfang.api.errors import Problem, invalid, problem
 from xinfang.api.membership import acting_membership
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView
 from xinfang.cases.errors import Refused
@@ -46,15 +47,22 @@ class Pages(PageNumberPagination):
     max_page_size = 200
 
 
+class InboxPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = NoticeOut(many=True)
+    unread = serializers.IntegerField()
+
+
 class InboxList(CaseView):
     @extend_schema(operation_id="inbox_list", parameters=[MEMBERSHIP_PARAM],
-                   responses={200: NoticeOut(many=True), **COMMON_ERRORS})
+                   responses={200: InboxPage, 400: Problem, **COMMON_ERRORS})
     def get(self, request):
         m = acting_membership(request)
         show = request.query_params.get("show", "open")
         if show not in ("open", "unread", "all"):
-            return Response({"errors": {"show": "show 须为 open、unread 或 all"}},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return invalid({"show": "show 须为 open、unread 或 all"})
         pager = Pages()
         page = pager.paginate_queryset(inbox(m, show=show), request, self)
         data = NoticeOut(page, many=True, context={"now": timezone.now()}).data
@@ -76,8 +84,7 @@ class InboxRead(CaseView):
         if not isinstance(ids, list) or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in ids
         ) or len(ids) > 500:
-            return Response({"errors": {"ids": "ids 须为提醒编号（整数）的列表，至多500个"}},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return invalid({"ids": "ids 须为提醒编号（整数）的列表，至多500个"})
         marked = notice_read(notice_ids=ids, by=m)
         return Response({"marked": marked, "unread": unread_count(m)})
 
@@ -91,12 +98,12 @@ class InboxDismiss(CaseView):
         m = acting_membership(request)
         reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
         if not isinstance(reason, str):
-            return Response({"errors": {"reason": "reason 须为文字"}},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return invalid({"reason": "reason 须为文字"})
         try:
             notice_dismiss(notice_id=pk, by=m, reason=reason)
         except Refused as e:
             code = 404 if e.message == "未找到该提醒。" else 422
-            return Response({"detail": e.message, "field": e.field}, status=code)
+            return problem(code, "not_found" if code == 404 else "refused", e.message,
+                           {e.field: e.message} if e.field else {}, field=e.field)
         n = inbox(m, show="all").get(pk=pk)
         return Response(NoticeOut(n, context={"now": timezone.now()}).data)

@@ -60,6 +60,8 @@ class CredentialGateMiddleware:
             allowed = {reverse(target), reverse("web:logout")}
             if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                 if request.path.startswith("/api/"):
-                    return JsonResponse({"detail": why}, status=403)
+                    from xinfang.api.errors import error_body  # the one /api/ error shape
+
+                    return JsonResponse(error_body("credential_required", why), status=403)
                 return redirect(target)
         return self.get_response(request)

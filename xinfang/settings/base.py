@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our own static (no CDN)
     "django_tasks",
     "django_tasks_db",
     "xinfang.org",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "xinfang.api",
     "xinfang.demo",
     "xinfang.imports",
+    "xinfang.integrations",
 ]
 
 MIDDLEWARE = [
@@ -213,15 +215,38 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 REST_FRAMEWORK = {
+    # The browser's session for the UI; bearer tokens (xinfang/integrations) for other systems.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "xinfang.integrations.auth.BearerTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["xinfang.api.renderers.SafeJSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # One error shape for everything under /api/ (xinfang/api/errors.py).
+    "EXCEPTION_HANDLER": "xinfang.api.errors.exception_handler",
+    # Token requests only (a person's session is throttled at sign-in, not per request).
+    "DEFAULT_THROTTLE_CLASSES": ["xinfang.api.errors.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("XINFANG_API_TOKEN_RATE", "600/min")},
 }
-SPECTACULAR_SETTINGS = {"TITLE": "xinfang API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "xinfang API",
+    "VERSION": "0.1.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Request bodies as components of their own (``…Request``): their constraints (a required
+    # text is minLength 1) are shown where a response's would not apply.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "xinfang.api.schema.add_error_responses",  # every error status, in the one shape
+    ],
+    # No badge fetched from validator.swagger.io: the docs page calls nothing but this server.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
 
 LOGGING = {
     "version": 1,

@@ -89,6 +89,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
             ("web:rules_calendar", _("节假日安排"), ("web:rules_calendar",)),
             ("documents:templates", _("文书模板"), ("documents:templates",)),
             ("notify:channels", _("消息推送"), ("notify:channels", "notify:channel")),
+            ("integrations:tokens", _("接口令牌"), ("integrations:tokens",)),
         ]
     if m.role == Role.SECADMIN:
         return [
@@ -96,6 +97,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
             ("web:admin_keys", _("密钥状态"), ("web:admin_keys",)),
             ("web:admin_password_resets", _("重置审批"), ("web:admin_password_resets",)),
             ("notify:dead_letters", _("推送失败"), ("notify:dead_letters",)),
+            ("integrations:tokens", _("接口令牌"), ("integrations:tokens",)),
         ]
     if m.role == Role.AUDITOR:
         return [("web:audit_log", _("审计日志"), ("web:audit_log",))]

@@ -12,8 +12,8 @@ never see the former, so the pages are decided here, once, for both settings:
 * `handler400/403/404/500` in `xinfang/urls.py` point here for the DEBUG-off path, so the API
   answers JSON there too.
 
-An address under /api/ gets `{"detail": …, "code": …}` with the status — the shape DRF uses for
-its own errors — and never HTML.
+An address under /api/ gets `{"code": …, "detail": …, "errors": {}}` with the status — the shape
+of every API error (`xinfang/api/errors.py`) — and never HTML.
 """
 
 from __future__ import annotations
@@ -43,7 +43,10 @@ def _is_api(request: HttpRequest) -> bool:
 def error_response(request: HttpRequest, status: int) -> HttpResponse:
     template, code, message = _PAGES[status]
     if _is_api(request):
-        response: HttpResponse = JsonResponse({"detail": message, "code": code}, status=status)
+        from xinfang.api.errors import error_body  # the one shape of every /api/ error
+
+        response: HttpResponse = JsonResponse(error_body(code, message), status=status,
+                                              json_dumps_params={"ensure_ascii": False})
     else:
         try:
             body = render_to_string(template, request=request)

@@ -264,17 +264,43 @@ def transfer_to_discipline(ctx: Ctx, *, unit: Unit, reason: str, receiver_name: 
 # 办 ---------------------------------------------------------------------------------------------
 
 
-def sign_for(ctx: Ctx) -> None:
+def reported_time(ctx: Ctx, when: datetime | None, *, field: str, label: str,
+                  not_before: datetime | None, after: str) -> datetime:
+    """The instant the paper record gives for what happened (a delivery receipt, a contact
+    note, a sign-for slip), bounded as registration's ``received_at`` is: not after the
+    instant it is recorded, and not before ``not_before`` (``after`` names it). Without one it
+    happened now. A time other than now is written into the event's payload beside the
+    recording instant, so the history shows both."""
+    if when is None:
+        return ctx.now
+    if when > ctx.now:
+        raise Invalid({field: f"{label}不能晚于当前时间"})
+    if not_before is not None and when < not_before:
+        bound = f"{not_before.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+        raise Invalid({field: f"{label}不能早于{after}（{bound}）"})
+    if when != ctx.now:
+        ctx.payload["reported_time"] = {"field": field, "at": when.isoformat(),
+                                        "recorded_at": ctx.now.isoformat()}
+    return when
+
+
+def sign_for(ctx: Ctx, *, signed_for_at: datetime | None = None) -> None:
+    """``signed_for_at``: when the unit signed for the case on paper, if before it is recorded
+    (not before the case was assigned to it)."""
     assignment = ctx.access.assignment if ctx.access else active_assignment(ctx.case, ctx.by.unit)
     if assignment.signed_for_at:
         raise Refused(f"{ctx.by.unit}已于{assignment.signed_for_at:%Y-%m-%d %H:%M}签收。")
-    assignment.signed_for_at, assignment.signed_for_by_id = ctx.now, ctx.by.user_id
+    when = reported_time(ctx, signed_for_at, field="signed_for_at", label="签收时间",
+                         not_before=assignment.assigned_at, after="交办时间")
+    if when != ctx.now:
+        ctx.event_at = when
+    assignment.signed_for_at, assignment.signed_for_by_id = when, ctx.by.user_id
     assignment.save(update_fields=["signed_for_at", "signed_for_by"])
     ctx.payload.update(unit=ctx.by.unit.name, role=assignment.role)
     if assignment.role == c.AssignmentRole.LEAD:
         ctx.target = c.State.IN_PROGRESS
         if ctx.case.accepted_at is None:
-            ctx.set(accepted_at=ctx.now)
+            ctx.set(accepted_at=when)
     else:
         ctx.event_key = "signed_for:assist"
 
@@ -285,9 +311,8 @@ def log_contact(
     """``contacted_at`` is when the contact happened, which may be before it is recorded."""
     if kind not in c.ContactKind.values:
         raise Invalid({"kind": f"联系方式“{kind}”无效"})
-    when = contacted_at or ctx.now
-    if when > ctx.now:
-        raise Invalid({"contacted_at": "联系时间不能晚于当前时间"})
+    when = reported_time(ctx, contacted_at, field="contacted_at", label="联系时间",
+                         not_before=ctx.case.received_at, after="信访时间")
     Contact.objects.create(case=ctx.case, kind=kind, at=when, by=_user(ctx), note=note)
     ctx.event_key, ctx.event_at = f"contact_logged:{kind}", when
     ctx.payload.update(kind=kind, at=when.isoformat(), note=note)
@@ -304,9 +329,8 @@ def deliver_acceptance_notice(
     delivered_at: datetime | None = None,
 ) -> None:
     _required(mode=mode, deliverer=deliverer, recipient=recipient)
-    when = delivered_at or ctx.now
-    if when > ctx.now:
-        raise Invalid({"delivered_at": "送达时间不能晚于当前时间"})
+    when = reported_time(ctx, delivered_at, field="delivered_at", label="送达时间",
+                         not_before=ctx.case.received_at, after="信访时间")
     doc = Document.objects.create(
         case=ctx.case,
         kind=c.DocumentKind.ACCEPTANCE_NOTICE,
@@ -558,8 +582,8 @@ def record_delivery(
     if ctx.case.reply_mode_required == "written" and mode not in c.WRITTEN_MODES:
         raise Refused(f"本件须书面答复（{_written_because(ctx)}），电话告知不能作为送达。",
                       field="mode")
-    if delivered_at > ctx.now:
-        raise Invalid({"delivered_at": "送达时间不能晚于当前时间"})
+    reported_time(ctx, delivered_at, field="delivered_at", label="送达时间",
+                  not_before=ctx.case.received_at, after="信访时间")
     if not receipt_signed and not (refused and witness and refusal_reason):
         raise Refused(
             "没有送达回证：须有信访人签收，或拒收时写明理由并有见证人。", field="receipt_signed"

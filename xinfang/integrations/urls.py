@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "integrations"
+urlpatterns = [
+    path("admin/tokens/", views.tokens_page, name="tokens"),
+    path("admin/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
+]
