@@ -34,4 +34,10 @@ errorlog = "-"
 # The client address (already the real one if a trusted proxy forwarded it is not known here:
 # gunicorn logs its peer, i.e. the proxy), method, path without the query, status, size, time.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# gunicorn 27's control socket (gunicornc) is not used; off, so two instances on one host (web
+# and a load test, or several sites) never fight over $HOME/.gunicorn/gunicorn.ctl.
+control_socket_disable = True
+# Load the application once in the master and fork the workers from it: they start at once and
+# share its memory. Nothing connects to the database at import, so no connection is shared.
+preload_app = True
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
