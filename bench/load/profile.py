@@ -38,6 +38,8 @@ def main(argv=None) -> int:
     ap.add_argument("--html", default="", help="directory for pyinstrument's HTML reports")
     ap.add_argument("--no-tree", action="store_true", help="counts and times only")
     ap.add_argument("--where", action="store_true", help="each query with the code that ran it")
+    ap.add_argument("--cpu", action="store_true",
+                    help="cProfile on process CPU time instead of pyinstrument's wall clock")
     ap.add_argument("--only", default="", help="only the page kinds whose label contains this")
     args = ap.parse_args(argv)
     from .run import environment
@@ -107,16 +109,31 @@ def main(argv=None) -> int:
         queries = list(ctx.captured_queries)
         repeated = [(n, s) for s, n in Counter(normalise(q["sql"]) for q in queries).items()
                     if n > 1]
-        times = []
+        times, cpu = [], []
+        for _ in range(args.repeat):  # unprofiled: wall and this process's CPU per request
+            started, started_cpu = time.perf_counter(), time.process_time()
+            c.get(url)
+            times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
+        print(f"\n=== {label} {url}: {len(queries)} queries, median "
+              f"{statistics.median(times) * 1000:.0f} ms wall, "
+              f"{statistics.median(cpu) * 1000:.0f} ms CPU over {args.repeat}")
+        if args.cpu:
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile(time.process_time)
+            prof.enable()
+            for _ in range(args.repeat):
+                c.get(url)
+            prof.disable()
+            pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+            continue
         profiler = Profiler(interval=0.0005)
         profiler.start()
         for _ in range(args.repeat):
-            started = time.perf_counter()
             c.get(url)
-            times.append(time.perf_counter() - started)
         profiler.stop()
-        print(f"\n=== {label} {url}: {len(queries)} queries, median "
-              f"{statistics.median(times) * 1000:.0f} ms over {args.repeat}")
         for n, s in sorted(repeated, reverse=True):
             print(f"  {n}× {s}")
         if not args.no_tree:
