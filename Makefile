@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test install install-test migrate demo serve lint bench bench-data bench-deadlines \
-	bench-workflow clean
+	bench-workflow bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "xinfang needs Python 3.11, found " + sys.version.split()[0])'
@@ -35,9 +35,29 @@ migrate: install
 demo: migrate
 	$(BIN)/xinfang load_demo
 
+# The one-command demo: SQLite, demo data, Django's development server with DEBUG on. Not for
+# production — that is `make serve` (docs/operations.md).
 run: demo
 	$(BIN)/xinfang doctor
 	$(BIN)/xinfang serve $(HOST):$(PORT)
+
+# Production: gunicorn + the worker under xinfang.settings.production (DEBUG off, PostgreSQL,
+# secrets from the environment: XINFANG_SECRET_KEY, DATABASE_URL, XINFANG_ALLOWED_HOSTS, …).
+# Migrates, collects the static files into $$XINFANG_VAR_DIR/static (WhiteNoise serves them),
+# refuses to start unless `check --deploy` is clean. Under systemd: deploy/*.service.
+serve: export DJANGO_SETTINGS_MODULE = xinfang.settings.production
+serve: install
+	$(BIN)/xinfang check --deploy --fail-level WARNING
+	$(BIN)/xinfang migrate --noinput
+	$(BIN)/xinfang profile sync
+	$(BIN)/xinfang collectstatic --noinput --verbosity 0
+	exec $(BIN)/xinfang serve --production $(BIND)
+
+# The load test (docs/PERFORMANCE.md): gunicorn + PostgreSQL on the loopback, 50 users.
+#   make bench-load DATABASE_URL=postgres://… [LOAD_ARGS="--duration 60"]
+LOAD_ARGS ?=
+bench-load: install-test
+	nice -n 10 $(BIN)/python -m bench.load.run $(LOAD_ARGS)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,6 +1,9 @@
 from django.urls import include, path
 
+from xinfang.jobs.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),  # the monitor's: no sign-in, no confidential data
     path("api/reports/", include("xinfang.reports.api_urls")),
     path("api/", include("xinfang.api.urls")),
     path("", include("xinfang.documents.urls")),

@@ -115,6 +115,7 @@ def test_ctrl_c_stops_the_server_and_the_worker(var, tmp_path, to):
         assert _gone(pids), f"children still running: {pids}"
         log = (tmp_path / "serve.log").read_text()
         assert "均已停止" in log and "后台任务进程" in log and "已停止（共执行" in log, log
+        assert "演示模式" in log and "docs/operations.md" in log, "make run says it is the demo"
         assert "terminating current task" not in log, "the worker was signalled once, gently"
     finally:
         for pid in (proc.pid, *pids):

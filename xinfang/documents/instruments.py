@@ -30,38 +30,48 @@ class Instrument:
     params: tuple[str, ...] = ()  # what the issuer writes (D8: the required action, due date)
 
 
+# Each check reads the case's related rows through ``.all()``: on the case page they were
+# prefetched once for every instrument (``selectors.documents_of``), elsewhere it is one query.
+
+
+def _latest_issued_key(doc: Document):
+    # order_by("issued_at", "id").last() as PostgreSQL orders it: NULL issued_at last
+    return (doc.issued_at is None, doc.issued_at.timestamp() if doc.issued_at else 0.0, doc.id)
+
+
 def _document(kind: str, step: str, status: str = c.DocumentStatus.ISSUED):
     def ready(case: Case) -> Document | None:
-        doc = case.documents.filter(kind=kind, status=status).order_by("issued_at", "id").last()
-        if doc is None:
+        docs = [d for d in case.documents.all() if d.kind == kind and d.status == status]
+        if not docs:
             raise NotIssued(f"本件尚未{step}。")
-        return doc
+        return max(docs, key=_latest_issued_key)
 
     return ready
 
 
 def _delivered(case: Case) -> Document | None:
     for kind in (c.DocumentKind.DECISION_LETTER, c.DocumentKind.ACCEPTANCE_NOTICE):
-        doc = case.documents.filter(kind=kind, deliveries__isnull=False).order_by("id").last()
-        if doc is not None:
-            return doc
+        docs = [d for d in case.documents.all() if d.kind == kind and d.deliveries.all()]
+        if docs:
+            return max(docs, key=lambda d: d.id)
     raise NotIssued("本件尚无送达记录（送达受理告知书或处理意见书后出具送达回证）。")
 
 
 def _letter_issued(case: Case) -> None:
-    if not case.documents.filter(
-        kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED
-    ).exists():
+    if not any(
+        d.kind == c.DocumentKind.DECISION_LETTER and d.status == c.DocumentStatus.ISSUED
+        for d in case.documents.all()
+    ):
         raise NotIssued("本件尚未出具处理意见书。")
 
 
 def _warned(case: Case) -> None:
-    if not case.warning_notices.exists():
+    if not case.warning_notices.all():
         raise NotIssued("本件没有预警提醒单。")
 
 
 def _assigned(case: Case) -> None:
-    if not case.assignments.exists():
+    if not case.assignments.all():
         raise NotIssued("本件尚未交办。")
 
 
@@ -72,7 +82,7 @@ def _any(case: Case) -> None:
 
 def _report(kind: str):
     def ready(case: Case) -> None:
-        if not case.reports.filter(kind=kind).exists():
+        if not any(r.kind == kind for r in case.reports.all()):
             raise NotIssued(f"本件尚未报送{fill.REPORT_TITLES[kind]}。")
 
     return ready

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import prefetch_related_objects
+
 from xinfang.audit.services import DOWNLOAD, audit_record
 from xinfang.cases.disclosure import may_reveal_petitioner, reveal_reach
 from xinfang.cases.errors import Refused
@@ -44,6 +46,10 @@ class Available:
 def documents_of(case: Case) -> list[Available]:
     """Every instrument of the case: frozen ones with their latest version, the rest with what
     the procedure still has to do before they can be issued. ``case`` came through the door."""
+    # What the instruments' checks read, once for all of them (already there on the case page).
+    prefetch_related_objects(
+        [case], "documents__deliveries", "warning_notices", "assignments", "reports"
+    )
     frozen: dict[str, list[IssuedDocument]] = {}
     for doc in IssuedDocument.objects.filter(case=case).order_by("code", "version"):
         frozen.setdefault(doc.code, []).append(doc)

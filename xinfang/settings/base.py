@@ -54,7 +54,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the client's real address and scheme, from a trusted proxy only (security/proxy.py).
+    "xinfang.security.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files with DEBUG on or off, from STATIC_ROOT (collectstatic) or the apps (finders).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "xinfang.web.errors.ErrorPagesMiddleware",
     "xinfang.security.auth.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -159,6 +163,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Served by WhiteNoise (the middleware above): production collects into STATIC_ROOT, development
+# and tests read the apps' static directories directly (settings.local / settings.test).
+WHITENOISE_USE_FINDERS = False
 MEDIA_ROOT = VAR_DIR / "media"
 # Attachments are never served by URL; the download view checks permission first.
 ATTACHMENT_ROOT = VAR_DIR / "attachments"
@@ -193,6 +200,11 @@ XINFANG_SESSION_ABSOLUTE_SECONDS = int(
     os.environ.get("XINFANG_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 )
 XINFANG_MAX_SESSIONS_PER_USER = int(os.environ.get("XINFANG_MAX_SESSIONS_PER_USER", 3))
+# Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks,
+# comma-separated in the environment). Empty: nobody's — REMOTE_ADDR is the client.
+XINFANG_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("XINFANG_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 # Sign-in failures from one address, any account or none, within the window block it.
 XINFANG_SIGNIN_ADDRESS_LIMIT = 30
 XINFANG_SIGNIN_ADDRESS_WINDOW = 15 * 60

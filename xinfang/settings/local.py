@@ -8,6 +8,10 @@ from .base import VAR_DIR
 
 DEBUG = os.environ.get("XINFANG_DEBUG", "1") == "1"
 XINFANG_KEY_AUTOCREATE = True
+# The demo serves static files straight from the apps, DEBUG on or off (no collectstatic).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)  # STATIC_ROOT: collectstatic's, if run
 
 
 def _local_secret_key() -> str:

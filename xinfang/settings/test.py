@@ -17,6 +17,10 @@ MEDIA_ROOT = _tmp / "media"
 # rolled-back database.
 AUDIT_CHECKPOINT_FILE = None
 AUDIT_ARCHIVE_DIR = _tmp / "audit-archive"
+# Static files through WhiteNoise from the apps, as with DEBUG off in the demo.
+STATIC_ROOT = _tmp / "static"
+STATIC_ROOT.mkdir()
+WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 ALLOWED_HOSTS = ["*"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

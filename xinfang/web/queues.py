@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 
@@ -216,10 +216,9 @@ def main_links() -> QuerySet:
     )
 
 
-def decorated(qs: QuerySet, *, by_due: bool = True) -> QuerySet:
-    """Soonest running deadline first (overdue before due soon before the rest), then newest."""
-    order = (due_first(),) if by_due else ()
-    return qs.order_by(*order, "-registered_at", "-pk").prefetch_related(
+def row_prefetches() -> tuple[Prefetch, ...]:
+    """What a row shows beside the case: its running clocks, main petitioners, categories."""
+    return (
         Prefetch(
             "clocks",
             to_attr="running_clocks",
@@ -234,6 +233,17 @@ def decorated(qs: QuerySet, *, by_due: bool = True) -> QuerySet:
             "demands", to_attr="demand_list", queryset=Demand.objects.only("case", "category")
         ),
     )
+
+
+def ordered(qs: QuerySet, *, by_due: bool = True) -> QuerySet:
+    """Soonest running deadline first (overdue before due soon before the rest), then newest."""
+    order = (due_first(),) if by_due else ()
+    return qs.order_by(*order, "-registered_at", "-pk")
+
+
+def decorated(qs: QuerySet, *, by_due: bool = True) -> QuerySet:
+    """``ordered`` with each row's prefetches."""
+    return ordered(qs, by_due=by_due).prefetch_related(*row_prefetches())
 
 
 def rows(cases, now: datetime) -> list[Row]:
@@ -268,14 +278,22 @@ def _shown(key: str, found: list[Row]) -> list[Row]:
 
 
 def queue_for(m: Membership, now: datetime) -> list[Bucket]:
-    """Every bucket of ``m``'s queue: its first ``PER_BUCKET`` rows and its capped count."""
-    buckets = []
+    """Every bucket of ``m``'s queue: its first ``PER_BUCKET`` rows and its capped count.
+
+    One query per bucket for its cases, then the rows' clocks, petitioners and categories for
+    all buckets at once (three queries, not three per bucket): a clerk's six buckets cost nine
+    queries rather than up to twenty-four."""
+    fetched: list[tuple[Bucket, QuerySet, list[Case]]] = []
     for key, label, narrow, more in _buckets(m):
-        qs = _narrowed(m, now, narrow, key)
+        qs = ordered(narrow(cases_for(m), m, now), by_due=key not in ENDED_BUCKETS)
         bucket = Bucket(key=key, label=str(label), more=more)
-        fetched = rows(qs[:PER_BUCKET], now)
-        bucket.rows = _shown(key, fetched)
-        if len(fetched) >= PER_BUCKET:
+        fetched.append((bucket, qs, list(qs[:PER_BUCKET])))
+    prefetch_related_objects([case for *_, cases in fetched for case in cases],
+                             *row_prefetches())
+    buckets = []
+    for bucket, qs, cases in fetched:
+        bucket.rows = _shown(bucket.key, rows(cases, now))
+        if len(cases) >= PER_BUCKET:
             n = capped_count(qs, QUEUE_COUNT_CAP)
             bucket.total, bucket.capped = min(n, QUEUE_COUNT_CAP), n > QUEUE_COUNT_CAP
         else:

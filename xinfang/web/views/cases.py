@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from xinfang.cases import choices as c
 from xinfang.cases import disclosure
 from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
-from xinfang.cases.models import Case
+from xinfang.cases.models import Assignment, Case, Document, WarningNotice
 from xinfang.cases.selectors import case_for
 from xinfang.cases.services import Invalid, available, perform, refusal
 from xinfang.cases.services.base import active_assignment, is_office_of, is_upper_office_of
@@ -147,7 +148,18 @@ def _render_case(
             {"name": name, "label": t.label, "step": t.step, "form": form, "open": name in bound}
         )
     clocks = sorted(case.clocks.all(), key=lambda k: (k.status != "running", k.due_at))
-    documents = list(case.documents.select_related("created_by").prefetch_related("deliveries"))
+    # Read once for the page and for the instruments' checks of its 文书下载 block
+    # (documents.selectors.documents_of), which would otherwise ask again per instrument.
+    prefetch_related_objects(
+        [case],
+        Prefetch("documents", queryset=Document.objects.select_related("created_by")
+                 .prefetch_related("deliveries")),
+        Prefetch("warning_notices", queryset=WarningNotice.objects.order_by("issued_at")),
+        Prefetch("assignments",
+                 queryset=Assignment.objects.select_related("unit", "signed_for_by")),
+        "reports",
+    )  # fmt: skip
+    documents = list(case.documents.all())
     for doc in documents:
         doc.delivery_rows = [(d, mask_name(d.recipient)) for d in doc.deliveries.all()]
     return page(
@@ -162,11 +174,11 @@ def _render_case(
             "petitioners": _petitioners(case, m, revealed or set(), reveal_form),
             "demands": list(case.demands.all()),
             "clocks": [clock_view(k, now) for k in clocks],
-            "assignments": list(case.assignments.select_related("unit", "signed_for_by")),
+            "assignments": list(case.assignments.all()),
             "signatures": list(case.signatures.select_related("user")),
             "documents": documents,
             "attachments": list(case.attachments.select_related("uploaded_by")),
-            "warnings": list(case.warning_notices.order_by("issued_at")),
+            "warnings": list(case.warning_notices.all()),
             "events": [
                 event_view(e)
                 for e in case.events.select_related("actor", "actor_unit").order_by("seq")
