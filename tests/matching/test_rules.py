@@ -102,7 +102,8 @@ def test_same_phone_another_name_is_not_the_person(jianan):
 
 
 @pytest.mark.parametrize(("name", "reason"), [
-    ("王秀澜", "姓名同音、同村"), ("王兰秀", "姓名字序颠倒、同村"), ("王春兰", "姓名一字之差、同村"),
+    ("王秀澜", "姓名同音、同村"), ("王兰秀", "姓名字序颠倒、同村"),
+    ("王春兰", "姓名一字之差、同村"),
 ])
 def test_name_and_village_without_phone_or_id(jianan, name, reason):
     case = first(jianan)

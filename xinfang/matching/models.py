@@ -24,6 +24,9 @@ class PersonKey(models.Model):
             models.UniqueConstraint(fields=["petitioner", "key"], name="match_person_key_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.petitioner_id}: {self.key}"
+
 
 class Verdict(models.TextChoices):
     SAME = "same", _("确认为同一事项")
@@ -56,3 +59,6 @@ class MatchDecision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["earlier", "later"], name="match_decision_pair")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.later_id} → {self.earlier_id}: {self.verdict}"
