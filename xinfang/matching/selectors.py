@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import revealable_links
@@ -82,6 +83,7 @@ class Candidate:
     petitioner_id: int | None = None  # the earlier person, when the same person
     person_score: float = 0.0
     text_score: float = 0.0
+    petitioner: Petitioner | None = None  # that person, as read (decrypted) for the score
 
     def as_dict(self) -> dict:
         return {"case": self.case.number, "score": round(self.score, 2), "same": self.same,
@@ -93,6 +95,7 @@ class _Person:
     pk: int
     score: float
     reasons: list[str]
+    petitioner: Petitioner | None = None
 
 
 def _valid_id(value: str) -> str:
@@ -139,88 +142,113 @@ def _people(q: MatchQuery) -> dict[int, _Person]:
     if phone:
         where |= Q(phone_index=ring.blind_index(phone, purpose="phone"))
     name = (q.name or "").strip()
+    fields = ("id", "name", "id_number", "phone", "township_id", "village_id", "confidential")
+    found = Petitioner.objects.filter(where).only(*fields)
     if len(name) >= 2 and township:
-        where |= Q(township_id=township) & (
-            Q(name_index=name_index(name, ring=ring))
-            | Q(name_pinyin_index=name_pinyin_index(name, ring=ring))
-        )
-        keyed = list(
-            PersonKey.objects.filter(key__in=k.person_keys(name, township, ring=ring))
-            .values_list("petitioner_id", flat=True)[: MAX_PEOPLE * 4]
-        )
-        if keyed:
-            where |= Q(pk__in=keyed)
-    found = (
-        Petitioner.objects.filter(where)
-        .only("id", "name", "id_number", "phone", "township_id", "village_id")
-        .order_by("-pk")[: MAX_PEOPLE]
-    )
+        found = found | Petitioner.objects.filter(
+            Q(township_id=township) & (Q(name_index=name_index(name, ring=ring))
+                                       | Q(name_pinyin_index=name_pinyin_index(name, ring=ring)))
+        ).only(*fields)
+        keyed = PersonKey.objects.filter(
+            key__in=k.person_keys(name, township, ring=ring)).values("petitioner_id")
+        # A UNION, each side on its own index (an OR with the subquery would scan the table).
+        found = found.union(Petitioner.objects.filter(pk__in=keyed[: MAX_PEOPLE * 4])
+                            .only(*fields))
     people: dict[int, _Person] = {}
-    for p in found:
+    for p in found.order_by("-id")[:MAX_PEOPLE]:
         if p.pk == q.petitioner_id:
-            people[p.pk] = _Person(p.pk, 1.0, ["已选定的信访人"])
+            people[p.pk] = _Person(p.pk, 1.0, ["已选定的信访人"], p)
             continue
         scored = _person_score(p, q, id_number, phone)
         if scored is not None and scored.score >= PERSON_AT:
+            scored.petitioner = p
             people[p.pk] = scored
     return people
 
 
-def _texts(case_ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for case_id, text in Demand.objects.filter(case_id__in=case_ids).values_list(
-        "case_id", "text"
-    ):
-        out.setdefault(case_id, []).append(text)
-    return out
+CASE_FIELDS = ("id", "number", "matter", "received_at", "repeat_of_id", "repeat_count")
 
 
-CASE_FIELDS = ("id", "number", "matter", "received_at", "village_id", "township_id",
-               "repeat_of_id", "repeat_count", "state")
+def _rejected_here(people: dict[int, _Person], exclude: set[int]) -> Exists:
+    """The case was said by a clerk not to be the same as one of these people's cases, or as a
+    case the clerk has just rejected in this form."""
+    theirs = CasePetitioner.objects.filter(petitioner_id__in=list(people)).values("case_id")
+    return Exists(MatchDecision.objects.filter(
+        earlier_id=OuterRef("case_id"), verdict=Verdict.NOT_SAME).filter(
+        Q(later_id__in=theirs) | Q(later_id__in=list(exclude))))
+
+
+def _rows(demands, people, exclude, *more: str):
+    """Demand rows with their case's fields and whether a clerk rejected the case here."""
+    return demands.annotate(xf_rejected=_rejected_here(people, exclude)).values_list(
+        "text", "xf_rejected", *more, *(f"case__{f}" for f in CASE_FIELDS))
+
+
+def _case(fields: list) -> Case:
+    """A case with these fields read, the others deferred (loaded if ever touched)."""
+    given = dict(zip(CASE_FIELDS, fields, strict=True))
+    names = [f.attname for f in Case._meta.concrete_fields if f.attname in given]
+    return Case.from_db(DEFAULT_DB_ALIAS, names, [given[n] for n in names])
 
 
 def find_matches(*, by: Membership, query: MatchQuery, limit: int = MAX_OFFERED,
-                 before: datetime | None = None) -> list[Candidate]:
+                 before: datetime | None = None, village: bool = True,
+                 scope: QuerySet[Case] | None = None) -> list[Candidate]:
     """At most ``limit`` earlier cases ``by`` may see that the system believes are the same
-    person or the same matter as ``query``, best first (see the module's words)."""
-    scope = cases_for(by).exclude(state=c.State.MERGED)
+    person or the same matter as ``query``, best first (see the module's words).
+
+    ``village`` off: the same people's cases only. ``scope``: the cases to look in instead of
+    ``by``'s door, people's identity then counting on all of them — for registration, which
+    offers nothing and links within its own jurisdiction (a handful of statements)."""
+    trusted = scope is not None
+    scope = (scope if trusted else cases_for(by)).exclude(state=c.State.MERGED)
     if before is not None:
         scope = scope.filter(received_at__lte=before)
     people = _people(query)
+    cases: dict[int, Case] = {}
+    texts: dict[int, list[str]] = {}
+    rejected = set(query.exclude)
     person_of: dict[int, _Person] = {}
     if people:
-        links = (
-            revealable_links(by)
-            .filter(petitioner_id__in=list(people), role__in=c.PETITIONING_ROLES,
-                    case__in=scope)
-            .order_by("-case__received_at")
-            .values_list("case_id", "petitioner_id")[:MAX_PERSON_CASES]
-        )
-        for case_id, petitioner_id in links:
-            best = person_of.get(case_id)
+        demands = Demand.objects.filter(
+            case__in=scope, case__petitioner_links__petitioner_id__in=list(people),
+            case__petitioner_links__role__in=c.PETITIONING_ROLES)
+        if not trusted:
+            demands = demands.filter(case__petitioner_links__in=revealable_links(by))
+        rows = _rows(demands, people, query.exclude, "case__petitioner_links__petitioner_id")
+        for text, no, petitioner_id, *fields in rows.order_by("-case__received_at")[
+                : MAX_PERSON_CASES * 3]:
+            pk = fields[0]
+            if pk not in cases:
+                cases[pk] = _case(fields)
+            if text not in texts.setdefault(pk, []):
+                texts[pk].append(text)
+            if no:
+                rejected.add(pk)
+            best = person_of.get(pk)
             if best is None or people[petitioner_id].score > best.score:
-                person_of[case_id] = people[petitioner_id]
-    village_ids: list[int] = []
-    if query.village is not None and query.categories:
-        village_ids = list(
+                person_of[pk] = people[petitioner_id]
+    if village and query.village is not None and query.categories:
+        nearby = (
             scope.filter(village_id=query.village.pk)
             .filter(Exists(Demand.objects.filter(case=OuterRef("pk"),
                                                  category__in=query.categories)))
-            .exclude(pk__in=list(person_of))
+            .exclude(pk__in=list(cases))
             .order_by("-received_at")
-            .values_list("pk", flat=True)[:MAX_VILLAGE_CASES]
+            .values("pk")[:MAX_VILLAGE_CASES]
         )
-    ids = list(person_of) + village_ids
-    if not ids:
-        return []
-    cases = {x.pk: x for x in Case.objects.filter(pk__in=ids).only(*CASE_FIELDS)}
-    texts = _texts(ids)
+        for text, no, *fields in _rows(Demand.objects.filter(case_id__in=nearby), people,
+                                       query.exclude):
+            pk = fields[0]
+            if pk not in cases:
+                cases[pk] = _case(fields)
+            texts.setdefault(pk, []).append(text)
+            if no:
+                rejected.add(pk)
     words = k.shingles(query.text)
-    rejected = _rejected(ids, people, query.exclude)
     found: list[Candidate] = []
-    for case_id in ids:
-        case = cases.get(case_id)
-        if case is None or case_id in rejected:
+    for case_id, case in cases.items():
+        if case_id in rejected:
             continue
         likeness = k.text_likeness(words, k.shingles(" ".join([case.matter,
                                                               *texts.get(case_id, [])])))
@@ -232,28 +260,14 @@ def find_matches(*, by: Membership, query: MatchQuery, limit: int = MAX_OFFERED,
                 # profile's confirming threshold (0.85), an ID or a phone with a like name does.
                 score = person.score * (0.75 + 0.25 * min(1.0, likeness / 0.7))
                 found.append(Candidate(case, score, "matter", [*person.reasons, percent],
-                                       person.pk, person.score, likeness))
+                                       person.pk, person.score, likeness, person.petitioner))
             else:
                 found.append(Candidate(case, 0.6 * person.score, "person", person.reasons,
-                                       person.pk, person.score, likeness))
+                                       person.pk, person.score, likeness, person.petitioner))
         elif likeness >= VILLAGE_MATTER_AT:
             found.append(Candidate(case, 0.8 * likeness, "matter",
                                    [SAME_PLACE_CATEGORY, percent], None, 0.0, likeness))
     return _best(found, limit)
-
-
-def _rejected(ids: list[int], people: dict[int, _Person], exclude: set[int]) -> set[int]:
-    """Cases the clerks said are not the same as this person's (or this very form's)."""
-    rejected = set(exclude)
-    if not ids:
-        return rejected
-    theirs = CasePetitioner.objects.filter(petitioner_id__in=list(people)).values("case_id")
-    rejected |= set(
-        MatchDecision.objects.filter(earlier_id__in=ids, verdict=Verdict.NOT_SAME)
-        .filter(Q(later_id__in=theirs) | Q(later_id__in=list(exclude) + ids))
-        .values_list("earlier_id", flat=True)
-    )
-    return rejected
 
 
 def _best(found: list[Candidate], limit: int) -> list[Candidate]:

@@ -15,10 +15,11 @@ from .keys import person_keys
 from .models import MatchDecision, PersonKey, Verdict
 
 
-def person_keys_refresh(petitioner: Petitioner) -> None:
+def person_keys_refresh(petitioner: Petitioner, *, created: bool = False) -> None:
     """Replace the person's fuzzy-name keys with those of their current name and township."""
     wanted = set(person_keys(petitioner.name, petitioner.township_id))
-    have = set(PersonKey.objects.filter(petitioner=petitioner).values_list("key", flat=True))
+    have = set() if created else set(
+        PersonKey.objects.filter(petitioner=petitioner).values_list("key", flat=True))
     if have - wanted:
         PersonKey.objects.filter(petitioner=petitioner, key__in=have - wanted).delete()
     if wanted - have:

@@ -7,9 +7,10 @@ from xinfang.cases.models import Petitioner
 
 
 @receiver(post_save, sender=Petitioner, dispatch_uid="matching.person_keys")
-def _keep_keys(sender, instance: Petitioner, raw: bool = False, **kwargs) -> None:
+def _keep_keys(sender, instance: Petitioner, created: bool = False, raw: bool = False,
+               **kwargs) -> None:
     if raw:  # fixtures load the keys table themselves
         return
     from .services import person_keys_refresh
 
-    person_keys_refresh(instance)
+    person_keys_refresh(instance, created=created)

@@ -159,21 +159,20 @@ def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...
     return errors
 
 
-def _petitioner(p: PetitionerInput, data: Registration, *, known: int | None = None
+def _petitioner(p: PetitionerInput, data: Registration, *, known: Petitioner | None = None
                 ) -> Petitioner:
     """The person the clerk linked, or the same ID number, or ``known`` (the person the matching
     found for the main petitioner: the same phone and a like name, or the person of the earlier
     case of the same matter); otherwise a new person."""
+    if known is not None and (p.petitioner_id == known.pk or not p.petitioner_id and (
+            not p.id_number or known.id_number == p.id_number)):
+        return known
     if p.petitioner_id:
         return Petitioner.objects.get(pk=p.petitioner_id)
     if p.id_number:
         index = get_keyring().blind_index(p.id_number, purpose="id_number")
         found = Petitioner.objects.filter(id_number_index=index).first()
         if found:
-            return found
-    if known is not None:
-        found = Petitioner.objects.filter(pk=known).first()
-        if found is not None and not (p.id_number and found.id_number):
             return found
     return Petitioner.objects.create(
         name=p.name.strip(),
@@ -223,7 +222,7 @@ def earlier_cases(case: Case) -> list[Case]:
 @dataclass
 class _Matched:
     repeat_of: Case | None = None
-    person: int | None = None  # the main petitioner's person on file, when sure
+    person: Petitioner | None = None  # the main petitioner's person on file, when sure
     candidates: list = field(default_factory=list)
     confirmed: object = None  # the candidate confirmed (by the clerk or by the threshold)
 
@@ -239,6 +238,7 @@ def _match(*, by: Membership, data: Registration, profile) -> _Matched:
     from ..selectors import cases_for
 
     out = _Matched()
+    jurisdiction = by.unit if by.unit.profile_code else unit_jurisdiction(by.unit)
     main = next((p for p in data.petitioners if p.role in c.PETITIONING_ROLES), None)
     rejected = {x.pk for x in data.not_same}
     if data.repeat_of is not None:
@@ -255,7 +255,11 @@ def _match(*, by: Membership, data: Registration, profile) -> _Matched:
         categories=[d.category for d in data.demands], received_at=data.received_at,
         exclude=rejected, petitioner_id=main.petitioner_id,
     )
-    out.candidates = find_matches(by=by, query=query, before=data.received_at)
+    # Registration links within its own jurisdiction (as the old same-person rule did) and
+    # offers nothing: no door to work out, the village only for a case the clerk chose.
+    out.candidates = find_matches(by=by, query=query, before=data.received_at,
+                                  village=data.repeat_of is not None,
+                                  scope=Case.objects.filter(jurisdiction=jurisdiction))
     if data.repeat_of is not None:
         out.repeat_of = data.repeat_of
         out.confirmed = next((x for x in out.candidates if x.case.pk == data.repeat_of.pk), None)
@@ -265,12 +269,12 @@ def _match(*, by: Membership, data: Registration, profile) -> _Matched:
                      and x.score >= threshold), None)
         if best is not None:
             out.repeat_of, out.confirmed = best.case, best
-    if out.confirmed is not None and out.confirmed.petitioner_id:
-        out.person = out.confirmed.petitioner_id
+    if out.confirmed is not None and out.confirmed.petitioner is not None:
+        out.person = out.confirmed.petitioner
     else:
-        sure = [x for x in out.candidates if x.petitioner_id and x.person_score >= 0.9]
+        sure = [x for x in out.candidates if x.petitioner is not None and x.person_score >= 0.9]
         if sure:
-            out.person = sure[0].petitioner_id
+            out.person = sure[0].petitioner
     return out
 
 
@@ -399,6 +403,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
             "collective": case.collective,
             "reply_mode_required": case.reply_mode_required,
             "clocks": changes,
+            **_match_payload(case, matched, data),
         },
     )
     _record_match(case=case, matched=matched, data=data, by=by, at=at)
@@ -414,22 +419,41 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     return case
 
 
-def _record_match(*, case: Case, matched: _Matched, data: Registration, by: Membership,
-                  at: datetime) -> None:
-    """The clerk's (or the threshold's) verdicts, kept so a rejected case is not offered again."""
-    from xinfang.matching.models import Verdict
-    from xinfang.matching.services import match_decide
-
+def _match_payload(case: Case, matched: _Matched, data: Registration) -> dict:
+    """What the register event tells of the matching: the earlier visit and why, the rejected."""
+    out: dict = {}
     if case.repeat_of is not None:
         x = matched.confirmed
-        match_decide(by=by, later=case, earlier=case.repeat_of, verdict=Verdict.SAME, at=at,
-                     score=round(x.score, 2) if x else None, reasons=x.reasons if x else
-                     ["经办人确认"])
+        out["match"] = {"score": round(x.score, 2) if x else None,
+                        "reasons": x.reasons if x else ["经办人确认"],
+                        "by": "clerk" if data.repeat_of is not None else "threshold"}
+    if data.not_same:
+        out["not_same"] = [x.number for x in data.not_same]
+    return out
+
+
+def _record_match(*, case: Case, matched: _Matched, data: Registration, by: Membership,
+                  at: datetime) -> None:
+    """The clerk's (or the threshold's) verdicts, kept so a rejected case is not offered again
+    (one statement; the register event carries them for the history)."""
+    from xinfang.matching.models import MatchDecision, Verdict
+
     offered = {x.case.pk: x for x in matched.candidates}
+    rows = []
+    if case.repeat_of is not None:
+        x = matched.confirmed
+        rows.append(MatchDecision(earlier=case.repeat_of, later=case, verdict=Verdict.SAME,
+                                  score=round(x.score, 2) if x else None,
+                                  reasons=x.reasons if x else ["经办人确认"],
+                                  decided_by=by.user, decided_at=at))
     for earlier in data.not_same:
         x = offered.get(earlier.pk)
-        match_decide(by=by, later=case, earlier=earlier, verdict=Verdict.NOT_SAME, at=at,
-                     score=round(x.score, 2) if x else None, reasons=x.reasons if x else [])
+        rows.append(MatchDecision(earlier=earlier, later=case, verdict=Verdict.NOT_SAME,
+                                  score=round(x.score, 2) if x else None,
+                                  reasons=x.reasons if x else [], decided_by=by.user,
+                                  decided_at=at))
+    if rows:
+        MatchDecision.objects.bulk_create(rows)
 
 
 def _route_against_office(*, case: Case, routed: Destination, by: Membership, at, profile) -> None:
