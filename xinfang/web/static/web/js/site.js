@@ -35,6 +35,7 @@
 
   // Registration (issue 15): a village chosen first fills its township; Enter in a row's field
   // goes to the next row, and in the last row adds one (instead of submitting the form).
+  // Tab keeps the page's order: the rows, then the earlier-cases panel, then the rest.
   document.addEventListener("change", function (event) {
     var village = event.target.closest("select[data-fills-township]");
     if (!village) return;
@@ -47,9 +48,13 @@
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Enter" || event.isComposing || event.shiftKey || event.ctrlKey) return;
     var field = event.target;
-    if (!field.matches || !field.matches("input:not([type=checkbox]):not([type=radio])")) return;
+    if (!field.matches) return;
     var list = field.closest("[data-rows]");
     if (!list) return;
+    // A demand is one line ("每项一行"): Enter ends it, Shift+Enter still breaks the line.
+    var line = field.matches("input:not([type=checkbox]):not([type=radio])") ||
+      (field.matches("textarea") && list.getAttribute("data-rows") === "d");
+    if (!line) return;
     event.preventDefault();
     var key = list.getAttribute("data-rows");
     var row = field.closest(".row, fieldset");
