@@ -52,7 +52,8 @@ def test_the_api_names_the_field_in_error(jianan):
 def test_the_api_reads_a_village_without_its_township_or_with_it_written_in(jianan):
     case = earlier(jianan)
     client = client_as(jianan.member("clerk"))
-    for place in ({"township": "", "village": "岗朱"}, {"township": "", "village": "将官池镇岗朱村"}):
+    for place in ({"township": "", "village": "岗朱"},
+                  {"township": "", "village": "将官池镇岗朱村"}):
         r = client.post("/api/matches/", LINE | place | {"phone": ""}, format="json")
         assert [x["case"] for x in r.json()["candidates"]] == [case.number], place
 
