@@ -318,8 +318,26 @@ def run(args) -> dict:
             earlier = set(q["earlier"])
             found += any(x.case.pk in earlier for x in same)
             found_any += any(x.case.pk in earlier for x in got)
+    # The raw baseline: the old rule's one lookup — the cases of the same ID number in the
+    # jurisdiction (blind index, one indexed statement), for the queries that typed one.
+    from xinfang.cases.models import Case
+    from xinfang.security.crypto import get_keyring
+    from xinfang.security.idcard import validate_id_number
+
+    ring = get_keyring()
+    raw: list[float] = []
+    for q in queries:
+        if not q["id_number"]:
+            continue
+        t0 = time.perf_counter()
+        index = ring.blind_index(validate_id_number(q["id_number"]), purpose="id_number")
+        list(Case.objects.filter(jurisdiction_id=truth["county"],
+                                 petitioner_links__petitioner__id_number_index=index)
+             .values_list("pk", flat=True)[:50])
+        raw.append((time.perf_counter() - t0) * 1000)
     times.sort()
     cpu.sort()
+    raw.sort()
     result = {
         "engine": args.engine, "vendor": connection.vendor, "cases": truth["cases"],
         "people": truth["people"], "queries": len(queries), "repeats": repeats,
@@ -334,6 +352,8 @@ def run(args) -> dict:
         # This process's CPU time per lookup (the machine is shared: wall time waits for cores)
         "cpu_p50_ms": round(statistics.median(cpu), 2),
         "cpu_p95_ms": round(cpu[int(len(cpu) * 0.95) - 1], 2),
+        "raw_p50_ms": round(statistics.median(raw), 2) if raw else None,
+        "raw_p95_ms": round(raw[int(len(raw) * 0.95) - 1], 2) if raw else None,
         "load_average": os.getloadavg()[0],
     }
     print(json.dumps(result, ensure_ascii=False))

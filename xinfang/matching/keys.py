@@ -119,10 +119,14 @@ def name_likeness(a: str, b: str) -> tuple[float, str]:
 # -- how alike two petitions' words are ------------------------------------------------------------
 
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
-# Words every petition uses: they say nothing about which matter it is.
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# Words every petition uses — how it came, how often, how urgent: they say nothing about which
+# matter it is.
 _FILLER = re.compile(
-    r"要求|反映|请求|希望|尽快|问题|情况|关于|相关|有关|处理|解决|落实|答复|我们|我家|本人|"
-    r"多次|至今|一直|仍然|没有|未能|给予|予以|进行|政府|部门|领导|信访|的|了|和|及|并|对|在|是"
+    r"要求|反映|请求|希望|尽快|早日|问题|情况|关于|相关|有关|处理|解决|落实|答复|我们|我家|家里|"
+    r"本人|多次|几次|再次|又一次|第[一二三四五六七八九十\d]+次|上次|此前|来访|来信|来电|至今|"
+    r"到现在|一直|仍然|仍未|没有|未能|给予|予以|进行|政府|部门|领导|重视|信访|生活困难|涉及|"
+    r"的事|的|了|和|及|并|对|在|是|说"
 )
 
 
@@ -134,9 +138,11 @@ def normalise_text(text: str) -> str:
 
 def shingles(text: str) -> frozenset[str]:
     """Character bigrams of the petition's words (and the single characters of a one-character
-    word), filler words and punctuation left out."""
+    word), filler words and punctuation left out; a number (a year, an amount) is one token."""
     out: set[str] = set()
-    for word in normalise_text(text).split():
+    text = normalise_text(text)
+    out.update(f"#{n}" for n in _NUMBER.findall(text))
+    for word in _NUMBER.sub(" ", text).split():
         if len(word) == 1:
             out.add(word)
         out.update(word[i:i + 2] for i in range(len(word) - 1))
