@@ -10,7 +10,6 @@ from tests.api.world import client_as, walk
 from tests.conftest import id_number, sh
 from xinfang.cases.models import Case
 from xinfang.cases.services import DemandInput, PetitionerInput
-from xinfang.matching.models import MatchDecision
 
 pytestmark = pytest.mark.django_db
 ID = id_number("41102319800101123")
@@ -125,7 +124,8 @@ def test_the_command_registers_and_replays_a_history(jianan):
     assert results[0]["candidates"] == [] and results[2]["repeat_of"] == cases[1].number
     assert cases[0].received_at == sh(2026, 3, 2, 9)
     assert len({x.main_petitioner.pk for x in cases[:3]}) == 1
-    assert MatchDecision.objects.filter(later=cases[2], earlier=cases[1]).exists()
+    told = cases[2].events.get(type="register").payload
+    assert told["repeat_of"] == cases[1].number and told["match"]["by"] == "threshold"
 
 
 def test_the_command_refuses_a_user_it_does_not_know(jianan):

@@ -166,7 +166,9 @@ def test_the_issue_case_homophone_same_phone_no_id_is_a_repeat(jianan):
     again = first(jianan, petitioners=[person(name="王秀澜")], matter="危房改造补助款一直没有到位")
     assert again.repeat_of == earlier and again.repeat_count == 1
     assert again.main_petitioner == earlier.main_petitioner
-    assert MatchDecision.objects.get(later=again).verdict == Verdict.SAME
+    told = again.events.get(type="register").payload["match"]
+    assert told["by"] == "threshold" and told["reasons"][:2] == ["同一手机号", "姓名同音"]
+    assert not MatchDecision.objects.filter(later=again).exists()  # no clerk's word asked
 
 
 def test_an_unrelated_old_case_of_the_person_is_not_a_repeat(jianan):
@@ -202,6 +204,7 @@ def test_a_matter_linked_by_hand(jianan):
         DemandInput(text="修路", category="其他")])
     assert linked.repeat_of == earlier and linked.repeat_count == 1
     assert linked.main_petitioner != earlier.main_petitioner
+    assert MatchDecision.objects.get(later=linked, earlier=earlier).verdict == Verdict.SAME
 
 
 def test_a_like_name_alone_is_offered_not_linked(jianan):

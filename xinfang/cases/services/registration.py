@@ -434,13 +434,15 @@ def _match_payload(case: Case, matched: _Matched, data: Registration) -> dict:
 
 def _record_match(*, case: Case, matched: _Matched, data: Registration, by: Membership,
                   at: datetime) -> None:
-    """The clerk's (or the threshold's) verdicts, kept so a rejected case is not offered again
-    (one statement; the register event carries them for the history)."""
+    """The clerk's verdicts, kept so a rejected case is not offered again (one statement; the
+    register event carries them for the history)."""
     from xinfang.matching.models import MatchDecision, Verdict
 
     offered = {x.case.pk: x for x in matched.candidates}
     rows = []
-    if case.repeat_of is not None:
+    # A link the threshold made is on the case (repeat_of) and told by its register event; a
+    # decision row is the clerk's own word.
+    if case.repeat_of is not None and data.repeat_of is not None:
         x = matched.confirmed
         rows.append(MatchDecision(earlier=case.repeat_of, later=case, verdict=Verdict.SAME,
                                   score=round(x.score, 2) if x else None,
