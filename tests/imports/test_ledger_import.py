@@ -314,7 +314,10 @@ def test_an_id_number_column_links_the_same_person_and_is_checked(jianan):
     assert out.count("created") == 2
     assert Petitioner.objects.count() == 1  # the same ID number is the same person
     second = Case.objects.get(events__payload__ledger_number="N1")
-    assert second.repeat_count == 1
+    # 问题0 and 问题1 are two matters of one person: linked to her, not a repeat (issue 14)
+    assert second.repeat_count == 0
+    assert second.main_petitioner == Case.objects.get(
+        events__payload__ledger_number="N0").main_petitioner
     with connection.cursor() as cur:
         cur.execute("SELECT id_number FROM cases_petitioner")
         assert good not in str(cur.fetchall())

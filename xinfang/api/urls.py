@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from xinfang.documents import api as documents
 from xinfang.jobs import api as jobs
 from xinfang.rules import api as profiles
+from xinfang.matching import api as matching
 
 from . import ledgers, views
 
@@ -34,6 +35,7 @@ urlpatterns = [
     path("ledgers/l1.xlsx", ledgers.LedgerL1.as_view(), name="ledger-l1"),
     path("ledgers/l2.xlsx", ledgers.LedgerL2.as_view(), name="ledger-l2"),
     path("ledgers/l3.xlsx", ledgers.LedgerL3.as_view(), name="ledger-l3"),
+    path("matches/", matching.Matches.as_view(), name="matches"),
     path("jobs/", jobs.JobList.as_view(), name="job-list"),
     path("jobs/<int:pk>/", jobs.JobDetail.as_view(), name="job-detail"),
     path("jobs/<int:pk>/file", jobs.JobFile.as_view(), name="job-file"),

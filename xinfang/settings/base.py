@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "xinfang.demo",
     "xinfang.imports",
     "xinfang.integrations",
+    "xinfang.matching",
 ]
 
 MIDDLEWARE = [

@@ -66,6 +66,8 @@ def clock_view(clock: Clock, now: datetime) -> ClockView:
 EVENT_LABELS = {
     "register": _l("受理登记"),
     "route_against_office": _l("反映本机关，依规转办"),
+    "match_same": _l("确认为同一事项的重复信访"),
+    "match_not_same": _l("确认与此前信访件不是同一事项"),
     "merge_received": _l("并入重复登记件"),
     "attachment_added": _l("上传附件"),
     "warning_issued": _l("下发预警提醒单"),

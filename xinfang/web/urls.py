@@ -37,6 +37,7 @@ urlpatterns = [
         name="register_check_petitioner",
     ),
     path("register/check/phone/", registration.check_phone, name="register_check_phone"),
+    path("register/matches/", registration.register_matches, name="register_matches"),
     # one case
     path("cases/<int:pk>/", cases.case_detail, name="case"),
     path("cases/<int:pk>/act/<slug:name>/", cases.case_action, name="case_action"),

@@ -230,6 +230,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["jurisdiction", "state"]),
             models.Index(fields=["township", "village"]),
+            # The same village's newest cases: where the matching looks for the same matter.
+            models.Index(fields=["village", "received_at"], name="case_village_received"),
             # What the lists sort by (newest first, ties by id) and the queues' soonest-due order.
             models.Index(fields=["received_at", "id"], name="case_received_idx"),
             models.Index(fields=["registered_at", "id"], name="case_registered_idx"),

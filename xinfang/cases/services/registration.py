@@ -89,6 +89,13 @@ class Registration:
     concerns_several_units: bool = False
     respondents: list[RespondentInput] = field(default_factory=list)
     review_of: Case | None = None
+    # The earlier case of the same matter the clerk confirmed (issue 14): this case repeats it.
+    # None: the matching decides — the best earlier case of the same person and the same matter
+    # at or above the profile's ``matching.confirm_at``, unless ``match`` is off.
+    repeat_of: Case | None = None
+    # Earlier cases the clerk said are not the same: recorded, never offered or linked again.
+    not_same: list[Case] = field(default_factory=list)
+    match: bool = True
 
 
 @consumes("categories", "collective.max_representatives",
@@ -152,8 +159,14 @@ def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...
     return errors
 
 
-def _petitioner(p: PetitionerInput, data: Registration) -> Petitioner:
-    """The person the clerk linked, or the same ID number; otherwise a new person."""
+def _petitioner(p: PetitionerInput, data: Registration, *, known: Petitioner | None = None
+                ) -> Petitioner:
+    """The person the clerk linked, or the same ID number, or ``known`` (the person the matching
+    found for the main petitioner: the same phone and a like name, or the person of the earlier
+    case of the same matter); otherwise a new person."""
+    if known is not None and (p.petitioner_id == known.pk or not p.petitioner_id and (
+            not p.id_number or known.id_number == p.id_number)):
+        return known
     if p.petitioner_id:
         return Petitioner.objects.get(pk=p.petitioner_id)
     if p.id_number:
@@ -193,14 +206,76 @@ def _confidential_people(petitioners: list[tuple[Petitioner, str]], data: Regist
     return asking | {p.pk for p, _role in petitioners if p.confidential}
 
 
-def earlier_cases(*, jurisdiction: Unit, petitioners: list[Petitioner]):
-    """Earlier cases of the same people in this jurisdiction (merged duplicates not counted)."""
-    return (
-        Case.objects.filter(jurisdiction=jurisdiction, petitioner_links__petitioner__in=petitioners)
-        .exclude(state=c.State.MERGED)
-        .distinct()
-        .order_by("-received_at", "-pk")
+def earlier_cases(case: Case) -> list[Case]:
+    """The earlier visits of the case's matter, newest first: the ``repeat_of`` chain (issue 14:
+    a repeat is the same person and the same matter, or a matter the clerk linked by hand)."""
+    out: list[Case] = []
+    seen = {case.pk}
+    earlier = case.repeat_of
+    while earlier is not None and earlier.pk not in seen:
+        out.append(earlier)
+        seen.add(earlier.pk)
+        earlier = earlier.repeat_of
+    return out
+
+
+@dataclass
+class _Matched:
+    repeat_of: Case | None = None
+    person: Petitioner | None = None  # the main petitioner's person on file, when sure
+    candidates: list = field(default_factory=list)
+    confirmed: object = None  # the candidate confirmed (by the clerk or by the threshold)
+
+
+@consumes("matching.confirm_at", by="xinfang.cases.services.registration._match")
+def _match(*, by: Membership, data: Registration, profile) -> _Matched:
+    """The earlier case this registration repeats and the person on file of its main petitioner
+    (``xinfang.matching``): the clerk's choice, else the best candidate of the same person and
+    the same matter at or above the profile's threshold. A person is taken without the clerk's
+    word only on an ID number or a phone number with a like name (a score of 0.9 or more)."""
+    from xinfang.matching.selectors import MatchQuery, find_matches
+
+    from ..selectors import cases_for
+
+    out = _Matched()
+    jurisdiction = by.unit if by.unit.profile_code else unit_jurisdiction(by.unit)
+    main = next((p for p in data.petitioners if p.role in c.PETITIONING_ROLES), None)
+    rejected = {x.pk for x in data.not_same}
+    if data.repeat_of is not None:
+        if not cases_for(by).filter(pk=data.repeat_of.pk).exists():
+            raise Invalid({"repeat_of": "所选的此前信访件不存在或无权查看"})
+        if data.repeat_of.pk in rejected:
+            raise Invalid({"repeat_of": "同一信访件不能既确认又否认为同一事项"})
+    if main is None or not data.match:
+        out.repeat_of = data.repeat_of
+        return out
+    query = MatchQuery(
+        name=main.name, id_number=main.id_number, phone=main.phone, township=data.township,
+        village=data.village, matter=data.matter, demands=[d.text for d in data.demands],
+        categories=[d.category for d in data.demands], received_at=data.received_at,
+        exclude=rejected, petitioner_id=main.petitioner_id,
     )
+    # Registration links within its own jurisdiction (as the old same-person rule did) and
+    # offers nothing: no door to work out, the village only for a case the clerk chose.
+    out.candidates = find_matches(by=by, query=query, before=data.received_at,
+                                  village=data.repeat_of is not None,
+                                  scope=Case.objects.filter(jurisdiction=jurisdiction))
+    if data.repeat_of is not None:
+        out.repeat_of = data.repeat_of
+        out.confirmed = next((x for x in out.candidates if x.case.pk == data.repeat_of.pk), None)
+    else:
+        threshold = profile.matching.confirm_at
+        best = next((x for x in out.candidates if x.same == "matter" and x.petitioner_id
+                     and x.score >= threshold), None)
+        if best is not None:
+            out.repeat_of, out.confirmed = best.case, best
+    if out.confirmed is not None and out.confirmed.petitioner is not None:
+        out.person = out.confirmed.petitioner
+    else:
+        sure = [x for x in out.candidates if x.petitioner is not None and x.person_score >= 0.9]
+        if sure:
+            out.person = sure[0].petitioner
+    return out
 
 
 consumes("case_number_pattern", "collective.min_headcount", "reply_modes.when",
@@ -237,10 +312,15 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         version = current_version(jurisdiction.profile_code)
         profile = profile_of(version)
 
-    petitioners = [(_petitioner(p, data), p.role) for p in data.petitioners]
+    matched = _match(by=by, data=data, profile=profile)
+    main_input = next((p for p in data.petitioners if p.role in c.PETITIONING_ROLES), None)
+    petitioners = [
+        (_petitioner(p, data, known=matched.person if p is main_input else None), p.role)
+        for p in data.petitioners
+    ]
     secret = _confidential_people(petitioners, data)
     mains = [p for p, role in petitioners if role in c.PETITIONING_ROLES]
-    earlier = list(earlier_cases(jurisdiction=jurisdiction, petitioners=mains)) if mains else []
+    repeat_of = matched.repeat_of
     year = data.received_at.astimezone(jurisdiction_tz()).year
     seq, number = next_number(
         jurisdiction=jurisdiction, year=year, pattern=profile.case_number_pattern
@@ -268,8 +348,8 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         leader_instruction=data.leader_instruction,
         leader_instruction_level=data.leader_instruction_level,
         key_case=data.key_case,
-        repeat_count=len(earlier),
-        repeat_of=earlier[0] if earlier else None,
+        repeat_count=repeat_of.repeat_count + 1 if repeat_of is not None else 0,
+        repeat_of=repeat_of,
         level_skipping=data.level_skipping,
         collective=max(data.headcount, len(mains)) >= profile.collective.min_headcount,
         extreme_behaviour=data.extreme_behaviour,
@@ -323,8 +403,10 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
             "collective": case.collective,
             "reply_mode_required": case.reply_mode_required,
             "clocks": changes,
+            **_match_payload(case, matched, data),
         },
     )
+    _record_match(case=case, matched=matched, data=data, by=by, at=at)
     if routed is not None:
         _route_against_office(case=case, routed=routed, by=by, at=at, profile=profile)
     # A backdated registration raises its warnings at the received instant, as its clocks start.
@@ -335,6 +417,45 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
 
     case.scope_reasons = scope_reasons(case, profile)
     return case
+
+
+def _match_payload(case: Case, matched: _Matched, data: Registration) -> dict:
+    """What the register event tells of the matching: the earlier visit and why, the rejected."""
+    out: dict = {}
+    if case.repeat_of is not None:
+        x = matched.confirmed
+        out["match"] = {"score": round(x.score, 2) if x else None,
+                        "reasons": x.reasons if x else ["经办人确认"],
+                        "by": "clerk" if data.repeat_of is not None else "threshold"}
+    if data.not_same:
+        out["not_same"] = [x.number for x in data.not_same]
+    return out
+
+
+def _record_match(*, case: Case, matched: _Matched, data: Registration, by: Membership,
+                  at: datetime) -> None:
+    """The clerk's verdicts, kept so a rejected case is not offered again (one statement; the
+    register event carries them for the history)."""
+    from xinfang.matching.models import MatchDecision, Verdict
+
+    offered = {x.case.pk: x for x in matched.candidates}
+    rows = []
+    # A link the threshold made is on the case (repeat_of) and told by its register event; a
+    # decision row is the clerk's own word.
+    if case.repeat_of is not None and data.repeat_of is not None:
+        x = matched.confirmed
+        rows.append(MatchDecision(earlier=case.repeat_of, later=case, verdict=Verdict.SAME,
+                                  score=round(x.score, 2) if x else None,
+                                  reasons=x.reasons if x else ["经办人确认"],
+                                  decided_by=by.user, decided_at=at))
+    for earlier in data.not_same:
+        x = offered.get(earlier.pk)
+        rows.append(MatchDecision(earlier=earlier, later=case, verdict=Verdict.NOT_SAME,
+                                  score=round(x.score, 2) if x else None,
+                                  reasons=x.reasons if x else [], decided_by=by.user,
+                                  decided_at=at))
+    if rows:
+        MatchDecision.objects.bulk_create(rows)
 
 
 def _route_against_office(*, case: Case, routed: Destination, by: Membership, at, profile) -> None:

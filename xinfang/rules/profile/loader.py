@@ -33,6 +33,7 @@ from .schema import (
     Disclosure,
     Duration,
     ExtensionRule,
+    MatchingRule,
     Path,
     PeriodicReport,
     Principle,
@@ -354,6 +355,9 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
             disclosure.get("seed", "")),
         against_office=AgainstOfficeRule(against["to"], against.get("note", ""), against["seed"])
         if against else AgainstOfficeRule(),
+        matching=MatchingRule(float(data["matching"]["confirm_at"]),
+                              data["matching"].get("seed", "")) if data.get("matching")
+        else MatchingRule(),
         extends=data.get("extends"), source_path=source, checksum=checksum,
     )  # fmt: skip
 

@@ -345,6 +345,17 @@ class AgainstOfficeRule:
 
 
 @dataclass(frozen=True)
+class MatchingRule:
+    """Repeat petitions (issue 14): an earlier case of the same person and the same matter whose
+    match score (0–1, ``xinfang.matching``) reaches ``confirm_at`` is linked as repeated without
+    the clerk's word — at registration and by ``xinfang match --register``; below it, the clerk
+    confirms or rejects what is offered."""
+
+    confirm_at: float = 0.85
+    seed: str = ""
+
+
+@dataclass(frozen=True)
 class Profile:
     code: str
     version: int
@@ -374,6 +385,7 @@ class Profile:
     disclosure: Disclosure = Disclosure()
     # A version stored before the rule existed goes up a level, as the national default does.
     against_office: AgainstOfficeRule = AgainstOfficeRule()
+    matching: MatchingRule = MatchingRule()
     extends: str | None = None
     source_path: str = ""
     checksum: str = field(default="", compare=False)
@@ -540,6 +552,8 @@ SCHEMA = _obj(
     disclosure=_obj(["leader_instruction", "seed"], leader_instruction=_TEXTS, seed=_TEXT),
     against_office=_obj(["to", "seed"], to={"enum": list(AGAINST_OFFICE_ROUTES)}, note=_TEXT,
                         seed=_TEXT),
+    matching=_obj(["confirm_at"], confirm_at={"type": "number", "exclusiveMinimum": 0,
+                                              "maximum": 1}, note=_TEXT, seed=_TEXT),
 )  # fmt: skip
 
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

@@ -27,6 +27,28 @@ KINDS = [
 ]
 
 
+class VillageSelect(forms.Select):
+    """Each village names its township (``data-township``), so choosing a village first fills
+    the township in the browser (``site.js``) and, without script, on the server."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        unit = getattr(value, "instance", None)
+        if unit is not None:
+            option["attrs"]["data-township"] = str(unit.parent_id)
+        return option
+
+
+class VillageField(forms.ModelChoiceField):
+    widget = VillageSelect
+
+    def label_from_instance(self, obj):
+        # Before a township is chosen every village is offered: say whose it is.
+        if getattr(self, "with_township", False) and obj.parent_id:
+            return f"{obj.name}（{obj.parent.name}）"
+        return obj.name
+
+
 class RegistrationForm(PlainForm):
     channel = choice(_("信访形式"), c.Channel.choices, initial=c.Channel.VISIT, blank=None)
     kind = choice(_("类型"), KINDS, initial=c.Kind.PETITION, blank=None)
@@ -42,11 +64,11 @@ class RegistrationForm(PlainForm):
         required=False,
         empty_label=_("—请选择—"),
     )
-    village = forms.ModelChoiceField(
+    village = VillageField(
         label=_("问题属地（村、社区）"),
         queryset=Unit.objects.none(),
         required=False,
-        empty_label=_("—请先选乡镇—"),
+        empty_label=_("—请选择（可先选村）—"),
     )
     source_level = choice(
         _("交办层级"), c.SourceLevel.choices, initial=c.SourceLevel.NONE, blank=None
@@ -97,7 +119,18 @@ class RegistrationForm(PlainForm):
             self.fields["village"].queryset = villages.filter(parent_id=chosen)
             self.fields["village"].empty_label = _("—请选择—")  # the township is chosen
         else:
-            self.fields["village"].queryset = villages.none()
+            # No township yet: every village of the jurisdiction, the township filled from it.
+            self.fields["village"].queryset = villages.filter(
+                path__startswith=jurisdiction.path).select_related("parent").order_by("path")
+            self.fields["village"].with_township = True
+        self.fields["village"].widget.attrs["data-fills-township"] = "id_township"
+
+    def clean(self):
+        data = super().clean()
+        village = data.get("village")
+        if village is not None and data.get("township") is None:
+            data["township"] = village.parent
+        return data
 
 
 class PetitionerForm(PlainForm):
@@ -127,7 +160,7 @@ class PetitionerForm(PlainForm):
             {
                 "hx-post": check,
                 "hx-trigger": "input changed delay:700ms, change",
-                "hx-params": f"{p}-name,{p}-id_number",
+                "hx-params": f"{p}-name,{p}-id_number,{p}-phone",
                 "hx-swap": "none",
                 "autocomplete": "off",
             }
@@ -136,7 +169,7 @@ class PetitionerForm(PlainForm):
             {
                 "hx-post": check,
                 "hx-trigger": "input changed delay:500ms, change",
-                "hx-params": f"{p}-name,{p}-id_number",
+                "hx-params": f"{p}-name,{p}-id_number,{p}-phone",
                 "hx-swap": "none",
                 "autocomplete": "off",
                 "aria-describedby": f"{p}-id-check id_{p}-id_number_error",
@@ -146,7 +179,7 @@ class PetitionerForm(PlainForm):
             {
                 "hx-post": reverse("web:register_check_phone"),
                 "hx-trigger": "input changed delay:500ms, change",
-                "hx-params": f"{p}-phone",
+                "hx-params": f"{p}-name,{p}-id_number,{p}-phone",
                 "hx-target": f"#{p}-phone-check",
                 "hx-swap": "innerHTML",
                 "autocomplete": "off",

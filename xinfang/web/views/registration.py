@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xinfang.cases import choices as c
+from xinfang.cases.disclosure import revealable_links
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import CasePetitioner, Petitioner
 from xinfang.cases.selectors import cases_for
@@ -29,6 +30,7 @@ from xinfang.cases.services import (
 )
 from xinfang.cases.services.base import unit_jurisdiction
 from xinfang.cases.workflow import REGISTER_ROLES
+from xinfang.matching.selectors import MatchQuery, find_matches
 from xinfang.org.choices import Level
 from xinfang.org.models import Membership, Unit
 from xinfang.rules.store import current_version, profile_of
@@ -64,16 +66,18 @@ class PersonMatch:
     petitioner: Petitioner
     cases: list = field(default_factory=list)
     by_id: bool = False  # the typed ID number is this person's: the service links them itself
+    by_phone: bool = False  # found by the typed phone number
 
     @property
     def linkable(self) -> bool:
-        """The clerk may say "same person": linking goes by ID number, so one must be on file."""
-        return not self.by_id and bool(self.petitioner.id_number)
+        """The clerk may say "same person" (the service then takes this person on file)."""
+        return not self.by_id
 
 
-def earlier_matches(m: Membership, name: str, id_number: str) -> list[PersonMatch]:
-    """Earlier cases, inside this membership's scope, of the person being typed: by the blind
-    index of a valid ID number, then by exact name."""
+def earlier_matches(m: Membership, name: str, id_number: str, phone: str = ""
+                    ) -> list[PersonMatch]:
+    """Earlier cases, inside this membership's scope and of people it may reveal, of the person
+    being typed: by the blind index of a valid ID number or phone number, then by exact name."""
     scope = cases_for(m)
     people: dict[int, PersonMatch] = {}
     links = CasePetitioner.objects.none()
@@ -81,17 +85,29 @@ def earlier_matches(m: Membership, name: str, id_number: str) -> list[PersonMatc
         number = validate_id_number(id_number) if id_number.strip() else ""
     except ValueError:
         number = ""
+    try:
+        phone = validate_phone(phone) if phone.strip() else ""
+    except ValueError:
+        phone = ""
     if number:
         index = get_keyring().blind_index(number, purpose="id_number")
         links = CasePetitioner.objects.filter(case__in=scope, petitioner__id_number_index=index)
+    if phone:
+        index = get_keyring().blind_index(phone, purpose="phone")
+        links = links | CasePetitioner.objects.filter(case__in=scope,
+                                                      petitioner__phone_index=index)
     name = name.strip()
     if len(name) >= 2:  # names are encrypted: the exact name, through its blind index
         links = links | CasePetitioner.objects.filter(
             case__in=scope, petitioner__name_index=name_index(name)
         )
+    # A person the membership may not reveal (a confidential person, for a handling unit) is
+    # never offered: the offer itself would say who they are.
+    links = links.filter(pk__in=revealable_links(m).values("pk"))
     for link in links.select_related("petitioner", "case").order_by("-case__received_at")[:50]:
         match = people.setdefault(link.petitioner_id, PersonMatch(link.petitioner))
         match.by_id = bool(number) and link.petitioner.id_number == number
+        match.by_phone = bool(phone) and link.petitioner.phone == phone
         if link.case not in match.cases and len(match.cases) < MAX_MATCHES:
             match.cases.append(link.case)
     return sorted(people.values(), key=lambda p: not p.by_id)
@@ -124,8 +140,6 @@ def _build(form, pets, dems, resps, m: Membership):
         x = f.cleaned_data
         id_number = x["id_number"]
         linked = linked_petitioner(m, x.get("link"))
-        if linked is not None and not id_number and linked.id_number:
-            id_number = linked.id_number  # the service links people by ID number
         petitioners.append(
             PetitionerInput(
                 name=x["name"],
@@ -138,6 +152,7 @@ def _build(form, pets, dems, resps, m: Membership):
                 exited_household=x["exited_household"],
                 monitored_household=x["monitored_household"],
                 confidential=x["confidential"],
+                petitioner_id=linked.pk if linked is not None else None,
             )
         )
         p_index.append(i)
@@ -183,6 +198,15 @@ def _build(form, pets, dems, resps, m: Membership):
         concerns_policy=d["concerns_policy"],
         concerns_execution=d["concerns_execution"],
     )
+    registration.repeat_of, registration.not_same = match_choices(m, form.data)
+    if form.data.get(REPEAT_KEY) == "none":
+        # "None is the same matter": every matter offered is recorded as not the same.
+        jurisdiction = _jurisdiction(m)
+        if jurisdiction is not None:
+            query = match_query(form.data, jurisdiction)
+            query.exclude = {x.pk for x in registration.not_same}
+            registration.not_same += [x.case for x in find_matches(by=m, query=query)
+                                      if x.same == "matter"]
     return registration, p_index, d_index
 
 
@@ -265,7 +289,7 @@ def register(request: HttpRequest) -> HttpResponse:
         matches, chosen = [], None
         if f.is_bound:
             name, idn = f.data.get(f"{f.prefix}-name", ""), f.data.get(f"{f.prefix}-id_number", "")
-            matches = earlier_matches(m, name, idn)
+            matches = earlier_matches(m, name, idn, f.data.get(f"{f.prefix}-phone", ""))
             chosen = f.data.get(f"{f.prefix}-link", "")
         rows.append(
             {
@@ -288,6 +312,7 @@ def register(request: HttpRequest) -> HttpResponse:
             "loose": loose,
             "jurisdiction": jurisdiction,
             "profile": profile,
+            "match": match_panel(m, data, jurisdiction, profile) if data is not None else None,
         },
         status=status,
     )
@@ -370,7 +395,8 @@ def check_petitioner(request: HttpRequest) -> HttpResponse:
             ok = _("号码有效：出生日期 %(d)s，%(g)s") % {"d": birth_date_of(number), "g": gender}
         except ValueError as e:
             error = str(e)
-    matches = earlier_matches(request.membership, name, id_number)
+    _p, phone = _row_value(request, "-phone")
+    matches = earlier_matches(request.membership, name, id_number, phone)
     return render(
         request,
         "web/partials/petitioner_check.html",
@@ -390,11 +416,104 @@ def check_petitioner(request: HttpRequest) -> HttpResponse:
 @membership_required
 @_registering
 def check_phone(request: HttpRequest) -> HttpResponse:
-    _prefix, phone = _row_value(request, "-phone")
+    """The phone check, and the earlier cases of the person with this phone (out of band)."""
+    prefix, phone = _row_value(request, "-phone")
     ok = error = ""
     if phone.strip():
         try:
             ok = _("号码有效：%(p)s") % {"p": validate_phone(phone)}
         except ValueError as e:
             error = str(e)
-    return render(request, "web/partials/live_check.html", {"ok": ok, "error": error})
+    _n, name = _row_value(request, "-name")
+    _i, id_number = _row_value(request, "-id_number")
+    matches = earlier_matches(request.membership, name, id_number, phone) if prefix else []
+    return render(request, "web/partials/phone_check.html", {
+        "ok": ok, "error": error, "prefix": prefix, "matches": matches, "chosen": "",
+        "linkable": any(x.linkable for x in matches)})
+
+
+# -- earlier cases of the same person or the same matter (issue 14) --------------------------------
+
+REPEAT_KEY = "match_repeat_of"  # the earlier case the clerk confirmed: this case repeats it
+NOT_SAME_KEY = "match_not_same"  # earlier cases the clerk said are not the same (repeatable)
+REJECT_KEY = "match_reject"  # the "not the same" button just pressed
+
+
+def _ints(values) -> list[int]:
+    return [int(v) for v in values if str(v).isdigit()][:20]
+
+
+def match_choices(m: Membership, data) -> tuple:
+    """The clerk's confirmed earlier case and the rejected ones, as cases ``m`` may see."""
+    scope = cases_for(m)
+    chosen = _ints([data.get(REPEAT_KEY, "")])
+    rejected = _ints(data.getlist(NOT_SAME_KEY)) if hasattr(data, "getlist") else []
+    repeat_of = scope.filter(pk=chosen[0]).first() if chosen else None
+    not_same = list(scope.filter(pk__in=rejected)) if rejected else []
+    return repeat_of, not_same
+
+
+def _unit_of(jurisdiction: Unit, raw, level: str) -> Unit | None:
+    raw = str(raw or "")
+    if not raw.isdigit():
+        return None
+    return Unit.objects.filter(pk=int(raw), level=level,
+                               path__startswith=jurisdiction.path).first()
+
+
+def match_query(data, jurisdiction: Unit) -> MatchQuery:
+    """What the clerk has typed: the first petitioner, the place, the matter and the demands."""
+    demands, categories = [], []
+    for key, value in data.items():
+        if re.fullmatch(r"d-\d{1,3}-text", key) and value.strip():
+            demands.append(value)
+        elif re.fullmatch(r"d-\d{1,3}-category", key) and value.strip():
+            categories.append(value)
+    village = _unit_of(jurisdiction, data.get("village"), Level.VILLAGE)
+    township = _unit_of(jurisdiction, data.get("township"), Level.TOWNSHIP)
+    link = data.get("p-0-link", "")
+    return MatchQuery(
+        name=data.get("p-0-name", ""), id_number=data.get("p-0-id_number", ""),
+        phone=data.get("p-0-phone", ""), township=township, village=village,
+        matter=data.get("matter", ""), demands=demands, categories=categories,
+        petitioner_id=int(link) if str(link).isdigit() else None,
+    )
+
+
+def match_panel(m: Membership, data, jurisdiction: Unit, profile) -> dict:
+    """The panel's context: at most three earlier cases, the clerk's choice and rejections."""
+    repeat_of, not_same = match_choices(m, data)
+    rejected = {x.pk for x in not_same}
+    just = _ints([data.get(REJECT_KEY, "")])
+    if just:
+        extra = cases_for(m).filter(pk=just[0]).first()
+        if extra is not None and extra.pk not in rejected:
+            not_same.append(extra)
+            rejected.add(extra.pk)
+    query = match_query(data, jurisdiction)
+    query.exclude = rejected
+    found = []
+    if query.name.strip() or query.id_number.strip() or query.phone.strip() or query.matter:
+        found = find_matches(by=m, query=query)
+    threshold = profile.matching.confirm_at
+    chosen = repeat_of.pk if repeat_of is not None and repeat_of.pk not in rejected else None
+    if chosen is None and REPEAT_KEY not in data:  # nothing chosen yet: what the system would
+        auto = next((x for x in found if x.same == "matter" and x.petitioner_id
+                     and x.score >= threshold), None)
+        chosen = auto.case.pk if auto is not None else None
+    return {"candidates": found, "chosen": chosen, "not_same": not_same,
+            "threshold": threshold}
+
+
+@never_cache
+@require_POST
+@membership_required
+@_registering
+def register_matches(request: HttpRequest) -> HttpResponse:
+    """The earlier cases panel, as the clerk types (the whole form is posted)."""
+    jurisdiction = _jurisdiction(request.membership)
+    if jurisdiction is None:
+        return HttpResponse(status=403)
+    profile = profile_of(current_version(jurisdiction.profile_code))
+    context = match_panel(request.membership, request.POST, jurisdiction, profile)
+    return render(request, "web/partials/matches.html", {"match": context})

@@ -33,6 +33,41 @@
     addRow(button.getAttribute("data-add-row"));
   });
 
+  // Registration (issue 15): a village chosen first fills its township; Enter in a row's field
+  // goes to the next row, and in the last row adds one (instead of submitting the form).
+  // Tab keeps the page's order: the rows, then the earlier-cases panel, then the rest.
+  document.addEventListener("change", function (event) {
+    var village = event.target.closest("select[data-fills-township]");
+    if (!village) return;
+    var option = village.options[village.selectedIndex];
+    var township = document.getElementById(village.getAttribute("data-fills-township"));
+    var value = option && option.getAttribute("data-township");
+    if (township && value && township.value !== value) township.value = value;
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.isComposing || event.shiftKey || event.ctrlKey) return;
+    var field = event.target;
+    if (!field.matches) return;
+    var list = field.closest("[data-rows]");
+    if (!list) return;
+    // A demand is one line ("每项一行"): Enter ends it, Shift+Enter still breaks the line.
+    var line = field.matches("input:not([type=checkbox]):not([type=radio])") ||
+      (field.matches("textarea") && list.getAttribute("data-rows") === "d");
+    if (!line) return;
+    event.preventDefault();
+    var key = list.getAttribute("data-rows");
+    var row = field.closest(".row, fieldset");
+    var rows = Array.prototype.filter.call(list.children, function (n) { return n.nodeType === 1; });
+    var at = rows.indexOf(row);
+    if (at >= 0 && at < rows.length - 1) {
+      var next = rows[at + 1].querySelector("input:not([type=hidden]), select, textarea");
+      if (next) next.focus();
+    } else {
+      addRow(key);
+    }
+  });
+
   document.addEventListener("change", function (event) {
     var select = event.target.closest("select[data-autosubmit]");
     if (select && select.form) {

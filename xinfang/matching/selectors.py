@@ -1,0 +1,295 @@
+"""Who is this, and have we seen this matter: the earlier cases offered at registration.
+
+``find_matches(by=…, query=…)`` answers through the permission door (``cases_for``): only cases
+``by`` may see are offered, and a person's identity counts as evidence only on the cases where
+``by`` may reveal that person (``revealable_links``), so the reasons never tell a unit that a
+confidential person it may not see is the one being typed.
+
+How a lookup stays small at any size (every step an index):
+
+1. people — the exact blind indexes of the ID number and the phone (anywhere), the exact and
+   pinyin name indexes and the fuzzy-name keys (``PersonKey``) of the same township: at most
+   ``MAX_PEOPLE`` rows, decrypted and scored (``_person_score``);
+2. their cases (``CasePetitioner.petitioner``), the newest ``MAX_PERSON_CASES``;
+3. the same village and category: the newest ``MAX_VILLAGE_CASES`` cases of the village
+   (index ``case_village_received``) with a demand in one of the categories;
+4. the words of those cases (matter and demands) scored against the new ones (``keys``);
+5. the clerks' earlier "not the same" verdicts (``MatchDecision``) taken out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from xinfang.cases import choices as c
+from xinfang.cases.disclosure import revealable_links
+from xinfang.cases.models import Case, CasePetitioner, Demand, Petitioner
+from xinfang.cases.selectors import cases_for
+from xinfang.org.models import Membership, Unit
+from xinfang.security.crypto import get_keyring
+from xinfang.security.idcard import normalise_phone, validate_id_number
+from xinfang.security.names import name_index, name_pinyin_index
+
+from . import keys as k
+from .models import MatchDecision, PersonKey, Verdict
+
+MAX_PEOPLE = 40
+MAX_PERSON_CASES = 60
+MAX_VILLAGE_CASES = 120
+MAX_OFFERED = 3
+
+PERSON_AT = 0.75  # a person this alike is offered as the same person
+MATTER_AT = 0.45  # a matter this alike (words), of the same person, is offered as the same matter
+VILLAGE_MATTER_AT = 0.7  # of another person of the same village and category (a shared complaint
+# — 低保被取消 — is not one matter; a copied or collective one is near word for word)
+
+SAME_ID = "同一身份证号"
+SAME_PHONE = "同一手机号"
+SAME_VILLAGE = "同村"
+SAME_TOWNSHIP = "同乡镇"
+SAME_PLACE_CATEGORY = "同村同类别"
+
+
+@dataclass
+class MatchQuery:
+    """What the clerk has typed so far (the registration's fields)."""
+
+    name: str = ""
+    id_number: str = ""
+    phone: str = ""
+    township: Unit | None = None
+    village: Unit | None = None
+    matter: str = ""
+    demands: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    received_at: datetime | None = None
+    exclude: set[int] = field(default_factory=set)  # cases the clerk said are not the same
+    petitioner_id: int | None = None  # the person the clerk already chose
+
+    @property
+    def text(self) -> str:
+        return " ".join([self.matter, *self.demands])
+
+
+@dataclass
+class Candidate:
+    case: Case
+    score: float
+    same: str  # "matter" (a repeat of it) or "person" (a new matter of a known person)
+    reasons: list[str]
+    petitioner_id: int | None = None  # the earlier person, when the same person
+    person_score: float = 0.0
+    text_score: float = 0.0
+    petitioner: Petitioner | None = None  # that person, as read (decrypted) for the score
+
+    def as_dict(self) -> dict:
+        return {"case": self.case.number, "score": round(self.score, 2), "same": self.same,
+                "reasons": self.reasons}
+
+
+@dataclass
+class _Person:
+    pk: int
+    score: float
+    reasons: list[str]
+    petitioner: Petitioner | None = None
+
+
+def _valid_id(value: str) -> str:
+    try:
+        return validate_id_number(value) if (value or "").strip() else ""
+    except ValueError:
+        return ""
+
+
+def _person_score(p: Petitioner, q: MatchQuery, id_number: str, phone: str) -> _Person | None:
+    reasons: list[str] = []
+    if id_number and p.id_number:
+        if p.id_number == id_number:
+            return _Person(p.pk, 1.0, [SAME_ID])
+        return None  # two valid, different ID numbers: two people
+    name_score, name_reason = k.name_likeness(q.name, p.name)
+    same_phone = bool(phone) and bool(p.phone) and normalise_phone(p.phone) == phone
+    village = q.village.pk if q.village else None
+    township = q.township.pk if q.township else (q.village.parent_id if q.village else None)
+    same_village = village is not None and p.village_id == village
+    same_township = township is not None and p.township_id == township
+    if same_phone and name_score:
+        reasons = [SAME_PHONE, name_reason]
+        score = 0.85 + 0.1 * name_score
+    elif name_score and same_village:
+        reasons = [f"{name_reason}、{SAME_VILLAGE}"]
+        score = 0.55 + 0.3 * name_score
+    elif name_score and same_township and (p.village_id is None or village is None):
+        reasons = [f"{name_reason}、{SAME_TOWNSHIP}"]
+        score = 0.5 + 0.3 * name_score
+    else:
+        return None
+    return _Person(p.pk, min(score, 0.99), reasons)
+
+
+def _people(q: MatchQuery) -> dict[int, _Person]:
+    ring = get_keyring()
+    id_number = _valid_id(q.id_number)
+    phone = normalise_phone(q.phone) if (q.phone or "").strip() else ""
+    township = q.township.pk if q.township else (q.village.parent_id if q.village else None)
+    where = Q(pk=q.petitioner_id) if q.petitioner_id else Q(pk__in=[])
+    if id_number:
+        where |= Q(id_number_index=ring.blind_index(id_number, purpose="id_number"))
+    if phone:
+        where |= Q(phone_index=ring.blind_index(phone, purpose="phone"))
+    name = (q.name or "").strip()
+    fields = ("id", "name", "id_number", "phone", "township_id", "village_id", "confidential")
+    found = Petitioner.objects.filter(where).only(*fields)
+    if len(name) >= 2 and township:
+        found = found | Petitioner.objects.filter(
+            Q(township_id=township) & (Q(name_index=name_index(name, ring=ring))
+                                       | Q(name_pinyin_index=name_pinyin_index(name, ring=ring)))
+        ).only(*fields)
+        keyed = PersonKey.objects.filter(
+            key__in=k.person_keys(name, township, ring=ring)).values("petitioner_id")
+        # A UNION, each side on its own index (an OR with the subquery would scan the table).
+        found = found.union(Petitioner.objects.filter(pk__in=keyed[: MAX_PEOPLE * 4])
+                            .only(*fields))
+    people: dict[int, _Person] = {}
+    for p in found.order_by("-id")[:MAX_PEOPLE]:
+        if p.pk == q.petitioner_id:
+            people[p.pk] = _Person(p.pk, 1.0, ["已选定的信访人"], p)
+            continue
+        scored = _person_score(p, q, id_number, phone)
+        if scored is not None and scored.score >= PERSON_AT:
+            scored.petitioner = p
+            people[p.pk] = scored
+    return people
+
+
+CASE_FIELDS = ("id", "number", "matter", "received_at", "repeat_of_id", "repeat_count")
+
+
+def _rejected_here(people: dict[int, _Person], exclude: set[int]) -> Exists:
+    """The case was said by a clerk not to be the same as one of these people's cases, or as a
+    case the clerk has just rejected in this form."""
+    theirs = CasePetitioner.objects.filter(petitioner_id__in=list(people)).values("case_id")
+    return Exists(MatchDecision.objects.filter(
+        earlier_id=OuterRef("case_id"), verdict=Verdict.NOT_SAME).filter(
+        Q(later_id__in=theirs) | Q(later_id__in=list(exclude))))
+
+
+def _rows(demands, people, exclude, *more: str):
+    """Demand rows with their case's fields and whether a clerk rejected the case here."""
+    return demands.annotate(xf_rejected=_rejected_here(people, exclude)).values_list(
+        "text", "xf_rejected", *more, *(f"case__{f}" for f in CASE_FIELDS))
+
+
+def _case(fields: list) -> Case:
+    """A case with these fields read, the others deferred (loaded if ever touched)."""
+    given = dict(zip(CASE_FIELDS, fields, strict=True))
+    names = [f.attname for f in Case._meta.concrete_fields if f.attname in given]
+    return Case.from_db(DEFAULT_DB_ALIAS, names, [given[n] for n in names])
+
+
+def find_matches(*, by: Membership, query: MatchQuery, limit: int = MAX_OFFERED,
+                 before: datetime | None = None, village: bool = True,
+                 scope: QuerySet[Case] | None = None) -> list[Candidate]:
+    """At most ``limit`` earlier cases ``by`` may see that the system believes are the same
+    person or the same matter as ``query``, best first (see the module's words).
+
+    ``village`` off: the same people's cases only. ``scope``: the cases to look in instead of
+    ``by``'s door, people's identity then counting on all of them — for registration, which
+    offers nothing and links within its own jurisdiction (a handful of statements)."""
+    trusted = scope is not None
+    scope = (scope if trusted else cases_for(by)).exclude(state=c.State.MERGED)
+    if before is not None:
+        scope = scope.filter(received_at__lte=before)
+    people = _people(query)
+    cases: dict[int, Case] = {}
+    texts: dict[int, list[str]] = {}
+    rejected = set(query.exclude)
+    person_of: dict[int, _Person] = {}
+    if people:
+        demands = Demand.objects.filter(
+            case__in=scope, case__petitioner_links__petitioner_id__in=list(people),
+            case__petitioner_links__role__in=c.PETITIONING_ROLES)
+        if not trusted:
+            demands = demands.filter(case__petitioner_links__in=revealable_links(by))
+        rows = _rows(demands, people, query.exclude, "case__petitioner_links__petitioner_id")
+        for text, no, petitioner_id, *fields in rows.order_by("-case__received_at")[
+                : MAX_PERSON_CASES * 3]:
+            pk = fields[0]
+            if pk not in cases:
+                cases[pk] = _case(fields)
+            if text not in texts.setdefault(pk, []):
+                texts[pk].append(text)
+            if no:
+                rejected.add(pk)
+            best = person_of.get(pk)
+            if best is None or people[petitioner_id].score > best.score:
+                person_of[pk] = people[petitioner_id]
+    if village and query.village is not None and query.categories:
+        nearby = (
+            scope.filter(village_id=query.village.pk)
+            .filter(Exists(Demand.objects.filter(case=OuterRef("pk"),
+                                                 category__in=query.categories)))
+            .exclude(pk__in=list(cases))
+            .order_by("-received_at")
+            .values("pk")[:MAX_VILLAGE_CASES]
+        )
+        for text, no, *fields in _rows(Demand.objects.filter(case_id__in=nearby), people,
+                                       query.exclude):
+            pk = fields[0]
+            if pk not in cases:
+                cases[pk] = _case(fields)
+            texts.setdefault(pk, []).append(text)
+            if no:
+                rejected.add(pk)
+    words = k.shingles(query.text)
+    found: list[Candidate] = []
+    for case_id, case in cases.items():
+        if case_id in rejected:
+            continue
+        likeness = k.text_likeness(words, k.shingles(" ".join([case.matter,
+                                                              *texts.get(case_id, [])])))
+        percent = f"诉求相似 {round(likeness * 100)}%"
+        person = person_of.get(case_id)
+        if person is not None:
+            if likeness >= MATTER_AT:
+                # The person's evidence bounds the score: a like name alone never reaches a
+                # profile's confirming threshold (0.85), an ID or a phone with a like name does.
+                score = person.score * (0.75 + 0.25 * min(1.0, likeness / 0.7))
+                found.append(Candidate(case, score, "matter", [*person.reasons, percent],
+                                       person.pk, person.score, likeness, person.petitioner))
+            else:
+                found.append(Candidate(case, 0.6 * person.score, "person", person.reasons,
+                                       person.pk, person.score, likeness, person.petitioner))
+        elif likeness >= VILLAGE_MATTER_AT:
+            found.append(Candidate(case, 0.8 * likeness, "matter",
+                                   [SAME_PLACE_CATEGORY, percent], None, 0.0, likeness))
+    return _best(found, limit)
+
+
+def _best(found: list[Candidate], limit: int) -> list[Candidate]:
+    """One offer per matter (its newest case: an older visit is reached through it) and one
+    "same person" offer per person, and only when no matter of theirs is offered; best first."""
+    by_case = {x.case.pk: x for x in found}
+    for x in found:  # an earlier visit of a matter whose later visit is offered goes
+        parent = x.case.repeat_of_id
+        if x.same == "matter" and parent in by_case and by_case[parent].same == "matter":
+            by_case.pop(parent)
+    kept = sorted(by_case.values(), key=lambda x: (x.same != "matter", -x.score,
+                                                     -x.case.received_at.timestamp()))
+    out: list[Candidate] = []
+    people_offered: set[int] = set()
+    for x in kept:
+        if x.same == "person":
+            if x.petitioner_id in people_offered:
+                continue
+        if x.petitioner_id is not None:
+            people_offered.add(x.petitioner_id)
+        out.append(x)
+        if len(out) == limit:
+            break
+    return out
