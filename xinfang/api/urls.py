@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from xinfang.documents import api as documents
 from xinfang.jobs import api as jobs
 
-from . import ledgers, views
+from . import ledgers, people, views
 
 app_name = "api"
 urlpatterns = [
@@ -28,6 +28,7 @@ urlpatterns = [
     path("ledgers/l1.xlsx", ledgers.LedgerL1.as_view(), name="ledger-l1"),
     path("ledgers/l2.xlsx", ledgers.LedgerL2.as_view(), name="ledger-l2"),
     path("ledgers/l3.xlsx", ledgers.LedgerL3.as_view(), name="ledger-l3"),
+    path("people/<int:pk>/", people.PersonDetail.as_view(), name="person"),
     path("jobs/", jobs.JobList.as_view(), name="job-list"),
     path("jobs/<int:pk>/", jobs.JobDetail.as_view(), name="job-detail"),
     path("jobs/<int:pk>/file", jobs.JobFile.as_view(), name="job-file"),

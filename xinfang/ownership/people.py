@@ -109,10 +109,12 @@ def visible_links(by: Membership | None, petitioner_id: int):
         petitioner_id=petitioner_id).values("pk")))
 
 
-def matter_roots(cases: list[Case]) -> dict[int, int]:
+def matter_roots(cases: list[Case] | dict[int, int | None]) -> dict[int, int]:
     """Each case's matter: the root of its ``repeat_of`` chain (its own id when it has none).
-    One query per chain level above the cases given."""
-    parent = {x.pk: x.repeat_of_id for x in cases}
+    ``cases``: the cases, or their ``{id: repeat_of_id}``. One query per chain level above the
+    cases given."""
+    given = cases if isinstance(cases, dict) else {x.pk: x.repeat_of_id for x in cases}
+    parent = dict(given)
     todo = {p for p in parent.values() if p and p not in parent}
     for _ in range(MAX_DEPTH):
         if not todo:
@@ -129,7 +131,7 @@ def matter_roots(cases: list[Case]) -> dict[int, int]:
             pk = parent[pk]
         return pk
 
-    return {x.pk: root(x.pk) for x in cases}
+    return {pk: root(pk) for pk in given}
 
 
 def person_for(by: Membership | None, petitioner_id: int) -> Person:
@@ -145,13 +147,16 @@ def person_for(by: Membership | None, petitioner_id: int) -> Person:
     for link in links:
         roles.setdefault(link.case_id, link.get_role_display())
     ids = [x.pk for x in cases]
+    by_id = {x.pk: x for x in cases}
     warnings: dict[int, list[WarningNotice]] = {}
     for notice in (WarningNotice.objects.filter(case_id__in=ids, answered_at=None)
                    .select_related("follow_up").order_by("issued_at", "pk")):
+        notice.case = by_id[notice.case_id]  # no query per row for its number
         warnings.setdefault(notice.case_id, []).append(notice)
     items: dict[int, list[OwnershipItem]] = {}
     for item in (OwnershipItem.objects.filter(case_id__in=ids)
                  .select_related("updated_by").order_by("position", "pk")):
+        item.case = by_id[item.case_id]
         items.setdefault(item.case_id, []).append(item)
     roots = matter_roots(cases)
     groups: dict[int, list[CaseRow]] = {}
