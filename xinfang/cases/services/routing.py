@@ -90,10 +90,15 @@ def propose_units(*, case: Case, profile: Profile) -> list[dict]:
         lead = _local([u for u in units if u.kind == rule.lead and ok(u)], case)
         if rule.lead in LINE_KINDS:  # of the bureaus, the one of the category first
             lead = [u for u in bureaus if u in lead] + [u for u in lead if u not in bureaus]
-        assist = [u for u in bureaus if u not in lead] + [
-            u for kind in rule.assist for u in _local([u for u in units if u.kind == kind], case)
-            if ok(u) and u not in bureaus and u not in lead and not is_office_of(u, case)
-        ]
+        assist: list[Unit] = []
+        for kind in rule.assist:
+            of_kind = [u for u in units if u.kind == kind]
+            if kind in LINE_KINDS:  # the bureau of the category, else every one of the kind
+                of_kind = [u for u in bureaus if u.kind == kind] or of_kind
+            else:
+                of_kind = _local(of_kind, case)
+            assist += [u for u in of_kind if u not in lead and u not in assist
+                       and not is_office_of(u, case) and ok(u)]
         proposals.append({"rule": rule.name, "note": rule.note, "seed": rule.seed,
                           "lead": lead, "assist": assist, "bureaus": bureaus})
     return proposals
