@@ -164,3 +164,60 @@ def ownership_item_update(*, item: OwnershipItem, status: str, note: str, by: Me
                  payload={"item": item.label, "status": str(item.get_status_display()),
                           "note": note})
     return item
+
+
+class OwnershipBatch:
+    """``ownership_open`` for a sweep batch: the items of every case go in one INSERT, the
+    village links are read once for the batch and a role's holders once per jurisdiction, and
+    the owners are set with one UPDATE per leader. The backlog register is left to the sweep's
+    own backlog pass, which runs right after and enters leader-owned repeats."""
+
+    def __init__(self, case_ids: list[int]):
+        self.case_ids = case_ids
+        self.items: list[OwnershipItem] = []
+        self.owners: dict[int, list[int]] = {}  # leader id → case ids
+        self._links: dict[int, User] | None = None
+        self._holders: dict[tuple[int, str], User | None] = {}
+
+    def _village_leader(self, village_id: int) -> User | None:
+        if self._links is None:
+            villages = Case.objects.filter(pk__in=self.case_ids).values("village_id")
+            self._links = {link.village_id: link.leader for link in VillageLeader.objects.filter(
+                village_id__in=villages, ended_at=None, leader__is_active=True,
+            ).select_related("leader")}
+        return self._links.get(village_id)
+
+    def _holder(self, case: Case, role: str) -> User | None:
+        key = (case.jurisdiction_id, role)
+        if key not in self._holders:
+            holders = list(User.objects.filter(
+                memberships__is_active=True, memberships__role=role, is_active=True,
+                memberships__unit__path__startswith=case.jurisdiction.path,
+            ).distinct()[:2])
+            self._holders[key] = holders[0] if len(holders) == 1 else None
+        return self._holders[key]
+
+    def open(self, *, case: Case, rule, at: datetime) -> dict:
+        self.items += [OwnershipItem(case=case, rule=rule.name, position=i, label=label,
+                                     created_at=at)
+                       for i, label in enumerate(rule.ownership_items)]
+        if case.leader_owner_id is not None:
+            return {}
+        for source in rule.owner_from:
+            leader, why = None, ""
+            if source == "village" and case.village_id:
+                leader, why = self._village_leader(case.village_id), "联点村领导"
+            elif source == "role" and rule.owner:
+                leader, why = self._holder(case, rule.owner), str(Role(rule.owner).label)
+            if leader is not None:
+                case.leader_owner = leader
+                self.owners.setdefault(leader.pk, []).append(case.pk)
+                return {"owner": leader.full_name or leader.username, "owner_by": why}
+        return {}
+
+    def write(self) -> None:
+        OwnershipItem.objects.bulk_create(self.items, ignore_conflicts=True)
+        for leader_id, case_ids in self.owners.items():
+            Case.objects.filter(pk__in=case_ids, leader_owner=None).update(
+                leader_owner_id=leader_id)
+        self.items, self.owners = [], {}

@@ -102,6 +102,7 @@ class Seen:
     last: dict[int, tuple[int, str]] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     events: list = field(default_factory=list)
+    ownership: object = None  # xinfang.ownership.services.OwnershipBatch, for held writes
 
     @classmethod
     def read(cls, case_ids: list[int], *, relapse: bool, writes: bool = False) -> Seen:
@@ -120,7 +121,10 @@ class Seen:
                          .values_list("case_id", flat=True)),
         )
         if writes:
+            from xinfang.ownership.services import OwnershipBatch
+
             seen.held = True
+            seen.ownership = OwnershipBatch(case_ids)
             seen.alerted = set(Alert.objects.filter(
                 case_id__in=case_ids, kind=Alert.Kind.WARNING, clock=None,
             ).values_list("case_id", "role"))
@@ -170,6 +174,8 @@ class Seen:
         if self.alerts:  # their inbox notices (flagged for the outbox), in this transaction
             notify_alerts(self.alerts)
         CaseEvent.objects.bulk_create(self.events)
+        if self.ownership is not None:
+            self.ownership.write()
         self.alerts, self.events = [], []
 
 
@@ -218,7 +224,7 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
                 notice = _issue_warning(case, rule, at)
         except IntegrityError:
             continue
-        owned = _ownership(case, rule, at)
+        owned = _ownership(case, rule, at, seen)
         _warning_alerts(case, rule, notice.follow_up, at, owned=bool(owned))
         clock = notice.follow_up
         payload = {"rule": rule.name, "reasons": notice.reasons, "issued_at": at.isoformat(),
@@ -235,11 +241,14 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
     return issued
 
 
-def _ownership(case: Case, rule, at: datetime) -> dict:
+def _ownership(case: Case, rule, at: datetime, seen: Seen | None = None) -> dict:
     """A rule asking for leader ownership opens the case's items and names the owner the
-    profile chooses (``xinfang.ownership``); what it did goes into the warning's history."""
+    profile chooses (``xinfang.ownership``); what it did goes into the warning's history. In a
+    sweep batch the writes are held for the batch's own statements."""
     if not rule.leader_ownership:
         return {}
+    if seen is not None and seen.ownership is not None:
+        return seen.ownership.open(case=case, rule=rule, at=at)
     from xinfang.ownership.services import ownership_open
 
     return ownership_open(case=case, rule=rule, at=at)
@@ -287,7 +296,7 @@ def _raise_warning(case: Case, rule, at: datetime, written_at: datetime, *,
 def _raise_warning_held(case: Case, rule, at: datetime, written_at: datetime,
                         seen: Seen) -> None:
     """``_raise_warning`` for a sweep batch (the case locked, its history and alerts read)."""
-    owned = _ownership(case, rule, at)
+    owned = _ownership(case, rule, at, seen)
     seen.alert(case, kind=Alert.Kind.WARNING, roles=[*rule.to, *rule.cc],
                message=f"{case.number} {rule.label}", at=at)
     if rule.leader_ownership and (case.leader_owner_id is None or owned):
