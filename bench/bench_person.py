@@ -45,9 +45,9 @@ def main() -> None:
     from xinfang.org.models import Membership, Unit
     from xinfang.ownership.people import PersonNotFound, person_for
 
-    busy = Unit.objects.get(pk=manifest["busy_county"])
-    clerk = (Membership.objects.filter(role="clerk", is_active=True,
-                                       unit__path__startswith=busy.path)
+    busy = Unit.objects.get(pk=manifest["busy_county"]["unit"])
+    clerk = (Membership.objects.filter(user_id=manifest["busy_county"]["users"]["clerk"],
+                                       is_active=True)
              .select_related("unit", "user").order_by("pk").first())
     door_remember(clerk)
     links = CasePetitioner.objects.filter(case__jurisdiction_id=busy.pk)
