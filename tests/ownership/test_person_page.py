@@ -4,7 +4,6 @@ way for a handling unit to learn who a confidential person is."""
 
 import pytest
 from django.db import connection
-from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -195,20 +194,13 @@ def test_cli_person(jianan, capsys):
 # --- query counts flat -------------------------------------------------------------------------
 
 
-def _visits(j, n):
-    first = register_in(j, petitioners=wang(), received_at=sh(2026, 1, 5, 9), at=sh(2026, 1, 5, 10))
-    prev = first
-    for i in range(n - 1):
-        case = register_in(j, petitioners=wang(), matter=f"反映第{i}项问题",
-                           received_at=sh(2026, 2, 1, 9), at=sh(2026, 2, 1, 10))
-        if i % 2:  # every other case is a new matter; the rest continue the first matter
-            Case.objects.filter(pk=case.pk).update(repeat_of=None, repeat_count=0)
-        else:
-            Case.objects.filter(pk=case.pk).update(repeat_of=first,
-                                                   repeat_count=F("repeat_count"))
-            prev = case
-    assert prev
-    return first.petitioner_links.get().petitioner
+def _visit(j, matter, earlier=None, day=1):
+    case = register_in(j, petitioners=wang(), matter=matter, received_at=sh(2026, 2, day, 9),
+                       at=sh(2026, 2, day, 10))
+    Case.objects.filter(pk=case.pk).update(
+        repeat_of=earlier, repeat_count=(earlier.repeat_count + 1) if earlier else 0)
+    case.refresh_from_db()
+    return case
 
 
 def _queries(client, url):
@@ -218,16 +210,25 @@ def _queries(client, url):
 
 
 def test_person_page_queries_are_flat(jianan):
-    person = _visits(jianan, 4)
+    # given a matter visited twice (each visit naming the one before) and a second matter
+    first = _visit(jianan, "反映危房改造补助")
+    last = _visit(jianan, "反映危房改造补助", earlier=first, day=2)
+    _visit(jianan, "反映低保评定")
+    person = first.petitioner_links.get().petitioner
     client = signed_in(jianan.member("clerk"))
     url = reverse("web:person", args=[person.pk])
     _queries(client, url)  # the first request of a session writes it
     small = _queries(client, url)
+    # when the first matter is visited ten more times, a chain ten levels deeper, and new
+    # matters are added
     for i in range(10):
-        case = register_in(jianan, petitioners=wang(), matter=f"追加{i}",
-                           received_at=sh(2026, 3, 1, 9), at=sh(2026, 3, 1, 10))
-        Case.objects.filter(pk=case.pk).update(repeat_of=None, repeat_count=0)
+        last = _visit(jianan, "反映危房改造补助", earlier=last, day=3 + i)
+    for i in range(4):
+        _visit(jianan, f"反映第{i}项问题", day=15 + i)
+    # then the page costs the same
     assert _queries(client, url) == small
+    found = person_for(jianan.member("clerk"), person.pk)
+    assert sorted(m.visits for m in found.matters) == [1, 1, 1, 1, 1, 12]
     api = client_as(jianan.member("clerk"))
     with CaptureQueriesContext(connection) as ctx:
         assert api.get(reverse("api:person", args=[person.pk])).status_code == 200

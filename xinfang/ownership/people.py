@@ -10,14 +10,15 @@ handling unit never learns, by a page about the person, which of its cases hold 
 nor which other cases they have. A person with no case left to show is "not found", exactly like
 a person who does not exist.
 
-A read costs a fixed number of queries whatever the number of cases; following the matter chains
-costs one query per chain level above the cases shown (none when ``repeat_of`` names the root).
+A read costs a fixed number of queries whatever the number of cases and the depth of the matter
+chains (one recursive query climbs them all).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q
 
 from xinfang.cases import choices as c
@@ -111,27 +112,32 @@ def visible_links(by: Membership | None, petitioner_id: int):
 
 def matter_roots(cases: list[Case] | dict[int, int | None]) -> dict[int, int]:
     """Each case's matter: the root of its ``repeat_of`` chain (its own id when it has none).
-    ``cases``: the cases, or their ``{id: repeat_of_id}``. One query per chain level above the
-    cases given."""
+    ``cases``: the cases, or their ``{id: repeat_of_id}``. One recursive query per 500 cases
+    that have an earlier visit, whatever the depth of their chains (at most ``MAX_DEPTH``
+    levels are climbed; a longer chain groups at the highest case reached)."""
     given = cases if isinstance(cases, dict) else {x.pk: x.repeat_of_id for x in cases}
-    parent = dict(given)
-    todo = {p for p in parent.values() if p and p not in parent}
-    for _ in range(MAX_DEPTH):
-        if not todo:
-            break
-        found = dict(Case.objects.filter(pk__in=todo).values_list("pk", "repeat_of_id"))
-        parent.update(found)
-        parent.update({p: None for p in todo if p not in found})
-        todo = {p for p in found.values() if p and p not in parent}
-
-    def root(pk: int) -> int:
-        seen = set()
-        while parent.get(pk) and pk not in seen:
-            seen.add(pk)
-            pk = parent[pk]
-        return pk
-
-    return {pk: root(pk) for pk in given}
+    roots = {pk: pk for pk, parent in given.items() if not parent}
+    climbing = [pk for pk, parent in given.items() if parent]
+    table = connection.ops.quote_name(Case._meta.db_table)
+    for i in range(0, len(climbing), 500):
+        chunk = climbing[i:i + 500]
+        marks = ", ".join(["%s"] * len(chunk))
+        sql = (
+            f"WITH RECURSIVE up(start, node, parent, depth) AS ("
+            f" SELECT id, id, repeat_of_id, 0 FROM {table} WHERE id IN ({marks})"
+            f" UNION ALL"
+            f" SELECT up.start, c.id, c.repeat_of_id, up.depth + 1 FROM {table} c"
+            f" JOIN up ON c.id = up.parent WHERE up.depth < %s)"
+            f" SELECT start, node, depth FROM up"
+        )
+        highest: dict[int, tuple[int, int]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*chunk, MAX_DEPTH])
+            for start, node, depth in cursor.fetchall():
+                if start not in highest or depth > highest[start][0]:
+                    highest[start] = (depth, node)
+        roots.update({pk: highest[pk][1] if pk in highest else pk for pk in chunk})
+    return roots
 
 
 def person_for(by: Membership | None, petitioner_id: int) -> Person:
