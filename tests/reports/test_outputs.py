@@ -70,7 +70,7 @@ def test_monthly_bulletin(jianan):
     headings, text, tables, _ = docx_of(data)
     assert headings[0] == "建安区越级访、集体访、重复访通报"
     assert headings[1:] == ["一、总体情况", "二、分乡镇（街道）情况", "三、信访事项清单"]
-    assert "本月共收到信访件4件，其中重复访1件、越级访1件、集体访1件" in text
+    assert "本月共收到信访件4件，其中重复访1件（涉及1个信访事项）、越级访1件、集体访1件" in text
     summary = tables[0]
     assert summary[1][:4] == ["重复访", "1", "0", "上期为0"]
     assert summary[4][:3] == ["合计（去重）", "3", "0"]

@@ -259,7 +259,8 @@ def test_jianan_first_petition_proposes_the_poverty_office_with_the_home_townshi
     first = _proposals(case)[0]
     assert first["rule"] == "first_petition_visit" and first["lead"] == [j.office]
     assert first["assist"][0] == j.townships["将官池镇"]
-    assert j.bureaus["区民政局"] in first["assist"]
+    # then the line bureau of the category alone (issue 15; 001 二(一): 危房改造 → 住建局)
+    assert first["assist"][1:] == [j.bureaus["区住建局"]]
     by_locality = _proposals(case)[-1]
     assert by_locality["rule"] == "by_locality"
     assert by_locality["lead"][0] == j.townships["将官池镇"]

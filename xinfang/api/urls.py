@@ -15,7 +15,7 @@ from xinfang.jobs import api as jobs
 from xinfang.rules import api as profiles
 from xinfang.matching import api as matching
 
-from . import ledgers, views
+from . import ledgers, people, views
 
 app_name = "api"
 urlpatterns = [
@@ -36,6 +36,7 @@ urlpatterns = [
     path("ledgers/l2.xlsx", ledgers.LedgerL2.as_view(), name="ledger-l2"),
     path("ledgers/l3.xlsx", ledgers.LedgerL3.as_view(), name="ledger-l3"),
     path("matches/", matching.Matches.as_view(), name="matches"),
+    path("people/<int:pk>/", people.PersonDetail.as_view(), name="person"),
     path("jobs/", jobs.JobList.as_view(), name="job-list"),
     path("jobs/<int:pk>/", jobs.JobDetail.as_view(), name="job-detail"),
     path("jobs/<int:pk>/file", jobs.JobFile.as_view(), name="job-file"),

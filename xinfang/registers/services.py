@@ -196,6 +196,18 @@ def screening_to_case(
     return case
 
 
+def _first_visit(case: Case):
+    """初访时间: when the matter was first petitioned — the root of the case's ``repeat_of``
+    chain (issue 14: the same matter, visit after visit), not this visit."""
+    if not case.repeat_of_id:
+        return case.received_at
+    from xinfang.ownership.people import matter_roots
+
+    root = matter_roots({case.pk: case.repeat_of_id})[case.pk]
+    first = Case.objects.filter(pk=root).values_list("received_at", flat=True).first()
+    return min(first, case.received_at) if first else case.received_at
+
+
 def case_columns(case: Case) -> dict:
     """The L2 columns a backlog row takes from its case when it enters the register (editable
     afterwards; the petitioner's name and phone stay the case's, read live)."""
@@ -208,7 +220,7 @@ def case_columns(case: Case) -> dict:
     return {
         "case": case,
         "jurisdiction_id": case.jurisdiction_id,
-        "first_petition_on": timezone.localtime(case.received_at).date(),
+        "first_petition_on": timezone.localtime(_first_visit(case)).date(),
         "exited_or_monitored": bool(case.exited_household or case.monitored_household),
         "township_id": case.township_id,
         "village_id": case.village_id,

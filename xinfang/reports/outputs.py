@@ -155,7 +155,8 @@ def write_monthly(out: IO[bytes], *, by: Membership, period: Period) -> Written:
         doc.add_paragraph("报送：" + "、".join(_role_labels(rule.to)))
     doc.add_heading("一、总体情况", level=1)
     doc.add_paragraph(
-        f"本月共收到信访件{now['total']}件，其中重复访{now['repeat']}件、越级访"
+        f"本月共收到信访件{now['total']}件，其中重复访{now['repeat']}件"
+        f"（涉及{s.repeat_matters(cases)}个信访事项）、越级访"
         f"{now['level_skipping']}件、集体访{now['collective']}件（一件可同时属于多类），"
         f"三类合计{now['any']}件，占{_pct(now['any'], now['total'])}；"
         f"三类合计{_change(now['any'], before['any'])}（上月{before['any']}件）。")
@@ -179,7 +180,8 @@ def write_monthly(out: IO[bytes], *, by: Membership, period: Period) -> Written:
         _table(doc, ["序号", "编号", "信访人", "属地", "类型", "反映问题", "状态", "包案领导"], [
             [i, x.number, names.get(x.pk, ""),
              "".join(u.name for u in (x.township, x.village) if u) or s.NO_PLACE,
-             "、".join(label for k, (label, _q) in s.FLAGS.items() if _flag(x, k)),
+             "、".join(_flag_label(x, k, label) for k, (label, _q) in s.FLAGS.items()
+                      if _flag(x, k)),
              x.matter[:60], x.get_state_display(),
              x.leader_owner.get_full_name() if x.leader_owner else ""]
             for i, x in enumerate(listed, start=1)])
@@ -188,6 +190,13 @@ def write_monthly(out: IO[bytes], *, by: Membership, period: Period) -> Written:
     doc.add_paragraph("信访人姓名已脱敏。")
     _save(doc, out)
     return Written(rows=now["total"], cases=[x.number for x in listed])
+
+
+def _flag_label(case, key: str, label: str) -> str:
+    """重复访 with the visit on its matter (第3次), the others as they are."""
+    if key == "repeat" and case.repeat_count:
+        return f"{label}（第{case.repeat_count + 1}次）"
+    return label
 
 
 def _flag(case, key: str) -> bool:

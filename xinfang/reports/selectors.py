@@ -124,6 +124,16 @@ def measures(cases: QuerySet[Case]) -> list[Measure]:
             for k in labels if (r := found.get(k))]
 
 
+def repeat_matters(cases: QuerySet[Case]) -> int:
+    """How many matters the period's repeat petitions are about: each repeat counted once per
+    matter (the root of its ``repeat_of`` chain — issue 14: a repeat is the same person and the
+    same matter), so three visits on one matter are one matter petitioned again."""
+    from xinfang.ownership.people import matter_roots
+
+    pairs = dict(cases.filter(REPEAT).order_by().values_list("pk", "repeat_of_id"))
+    return len(set(matter_roots(pairs).values())) if pairs else 0
+
+
 def flagged_cases(cases: QuerySet[Case]) -> QuerySet[Case]:
     """The repeat, level-skipping and collective petitions, in the order received."""
     return (cases.filter(ANY_FLAG).select_related("township", "village", "leader_owner")

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "xinfang.imports",
     "xinfang.integrations",
     "xinfang.matching",
+    "xinfang.ownership",
 ]
 
 MIDDLEWARE = [

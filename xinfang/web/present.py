@@ -79,6 +79,7 @@ EVENT_LABELS = {
     "backlog_entered": _l("列入积案台账"),
     "backlog_resolved": _l("积案已化解"),
     "import": _l("从历史台账导入"),
+    "ownership_item_updated": _l("包案事项落实情况"),
 }
 
 PAYLOAD_LABELS = {
@@ -148,6 +149,10 @@ PAYLOAD_LABELS = {
     "basis": _l("规则"),
     "seed": _l("依据"),
     "ownership_items": _l("包案事项"),
+    "item": _l("包案事项"),
+    "status": _l("落实情况"),
+    "owner_by": _l("确定依据"),
+    "backlog": _l("积案台账"),
     "issued_at": _l("预警时间"),
     "profile": _l("规则配置"),
     "from_version": _l("原版本"),

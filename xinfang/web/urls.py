@@ -9,6 +9,7 @@ from .views import (
     exports,
     home,
     lists,
+    people,
     profiles,
     public,
     recusal,
@@ -42,6 +43,9 @@ urlpatterns = [
     path("cases/<int:pk>/", cases.case_detail, name="case"),
     path("cases/<int:pk>/act/<slug:name>/", cases.case_action, name="case_action"),
     path("cases/<int:pk>/reveal/", cases.reveal, name="case_reveal"),
+    path("cases/<int:pk>/ownership/<int:item>/", people.ownership_item, name="ownership_item"),
+    path("people/<int:pk>/", people.person, name="person"),
+    path("ownership/villages/", people.village_leaders, name="village_leaders"),
     path("cases/<int:pk>/attachments/", cases.attachment_upload, name="attachment_upload"),
     path(
         "cases/<int:pk>/attachments/<int:attachment_pk>/",

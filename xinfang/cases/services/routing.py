@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from xinfang.org.choices import UnitKind
 from xinfang.org.models import Unit
+from xinfang.rules.consumers import consumes
 from xinfang.rules.profile import Profile
 from xinfang.security.recusal import unit_recusal_reason
 
 from ..errors import Refused
 from ..facts import case_facts
 from ..models import Case
+from .base import is_office_of
 
 # Not offered as assisting units on the assign form: the office that registers and assigns (it
 # leads only where a profile's routing rule names its kind) and the discipline commission (it
@@ -42,34 +44,65 @@ def _local(units: list[Unit], case: Case) -> list[Unit]:
     return local or sorted(units, key=lambda u: not u.is_within(case.township))
 
 
+LINE_KINDS = (UnitKind.BUREAU, UnitKind.LINE_OFFICE)
+
+
+@consumes("line_bureaus", by="xinfang.cases.services.routing.line_bureaus_for")
+def line_bureaus_for(*, case: Case, profile: Profile, units: list[Unit]) -> list[Unit]:
+    """The line bureaus (行业部门) of the case's demand categories, in the order of its demands:
+    the units of ``units`` whose name holds the bureau the profile names for the category
+    (``line_bureaus``: 危房改造 → 住建局 finds 区住建局)."""
+    if not profile.line_bureaus:
+        return []
+    words: dict[str, list[str]] = {}
+    for line in profile.line_bureaus:
+        words.setdefault(line.category, []).append(line.bureau)
+    found: list[Unit] = []
+    categories = case.demands.order_by("seq").values_list("category", flat=True)
+    for category in dict.fromkeys(categories):
+        for word in words.get(category, []):
+            found += [u for u in units
+                      if u.kind in LINE_KINDS and word in u.name and u not in found]
+    return found
+
+
 def propose_units(*, case: Case, profile: Profile) -> list[dict]:
     """Routing proposals for the sign-off page: each matching rule with the units of the kinds it
-    names inside the jurisdiction, assignable ones only."""
+    names inside the jurisdiction, assignable ones only — the township of the locality first
+    (属地管理), then the line bureau of the demands' categories (issue 15); never the office
+    itself as an assisting unit."""
     facts = case_facts(case)
     proposals = []
     units = list(Unit.objects.filter(path__startswith=case.jurisdiction.path, is_active=True))
+
+    def ok(u: Unit) -> bool:
+        try:
+            check_assignable(case=case, unit=u, profile=profile)
+        except Refused:
+            return False
+        return True
+
+    bureaus = [u for u in line_bureaus_for(case=case, profile=profile, units=units) if ok(u)]
     for rule in profile.routing:
         if not rule.when.matches(facts):
             continue
 
-        def ok(u: Unit) -> bool:
-            try:
-                check_assignable(case=case, unit=u, profile=profile)
-            except Refused:
-                return False
-            return True
-
         lead = _local([u for u in units if u.kind == rule.lead and ok(u)], case)
-        assist = [
-            u for kind in rule.assist for u in _local([u for u in units if u.kind == kind], case)
-            if ok(u)
-        ]
+        if rule.lead in LINE_KINDS:  # of the bureaus, the one of the category first
+            lead = [u for u in bureaus if u in lead] + [u for u in lead if u not in bureaus]
+        assist: list[Unit] = []
+        for kind in rule.assist:
+            of_kind = [u for u in units if u.kind == kind]
+            if kind in LINE_KINDS:  # the bureau of the category, else every one of the kind
+                of_kind = [u for u in bureaus if u.kind == kind] or of_kind
+            else:
+                of_kind = _local(of_kind, case)
+            assist += [u for u in of_kind if u not in lead and u not in assist
+                       and not is_office_of(u, case) and ok(u)]
         proposals.append({"rule": rule.name, "note": rule.note, "seed": rule.seed,
-                          "lead": lead, "assist": assist})
+                          "lead": lead, "assist": assist, "bureaus": bureaus})
     return proposals
 
-
-from xinfang.rules.consumers import consumes  # noqa: E402  (the registry of profile keys)
 
 consumes("routing.when", "routing.lead", "routing.assist", "constraints.when",
          by="xinfang.cases.services.routing")

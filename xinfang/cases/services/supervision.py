@@ -102,6 +102,7 @@ class Seen:
     last: dict[int, tuple[int, str]] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     events: list = field(default_factory=list)
+    ownership: object = None  # xinfang.ownership.services.OwnershipBatch, for held writes
 
     @classmethod
     def read(cls, case_ids: list[int], *, relapse: bool, writes: bool = False) -> Seen:
@@ -120,7 +121,10 @@ class Seen:
                          .values_list("case_id", flat=True)),
         )
         if writes:
+            from xinfang.ownership.services import OwnershipBatch
+
             seen.held = True
+            seen.ownership = OwnershipBatch(case_ids)
             seen.alerted = set(Alert.objects.filter(
                 case_id__in=case_ids, kind=Alert.Kind.WARNING, clock=None,
             ).values_list("case_id", "role"))
@@ -170,6 +174,8 @@ class Seen:
         if self.alerts:  # their inbox notices (flagged for the outbox), in this transaction
             notify_alerts(self.alerts)
         CaseEvent.objects.bulk_create(self.events)
+        if self.ownership is not None:
+            self.ownership.write()
         self.alerts, self.events = [], []
 
 
@@ -218,12 +224,13 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
                 notice = _issue_warning(case, rule, at)
         except IntegrityError:
             continue
-        _warning_alerts(case, rule, notice.follow_up, at)
+        owned = _ownership(case, rule, at, seen)
+        _warning_alerts(case, rule, notice.follow_up, at, owned=bool(owned))
         clock = notice.follow_up
         payload = {"rule": rule.name, "reasons": notice.reasons, "issued_at": at.isoformat(),
                    "due": clock.due_at.isoformat() if clock else None,
                    "to": list(rule.to), "cc": list(rule.cc),
-                   "ownership_items": list(rule.ownership_items)}
+                   "ownership_items": list(rule.ownership_items), **owned}
         if seen is not None and seen.held:  # chained after the batch's held entries
             seen.event(case, at=written_at, type="warning_issued", actor_role="system",
                        from_state="", to_state="", payload=payload)
@@ -234,10 +241,25 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
     return issued
 
 
-def _warning_alerts(case: Case, rule, clock: Clock | None, at: datetime) -> None:
+def _ownership(case: Case, rule, at: datetime, seen: Seen | None = None) -> dict:
+    """A rule asking for leader ownership opens the case's items and names the owner the
+    profile chooses (``xinfang.ownership``); what it did goes into the warning's history. In a
+    sweep batch the writes are held for the batch's own statements."""
+    if not rule.leader_ownership:
+        return {}
+    if seen is not None and seen.ownership is not None:
+        return seen.ownership.open(case=case, rule=rule, at=at)
+    from xinfang.ownership.services import ownership_open
+
+    return ownership_open(case=case, rule=rule, at=at)
+
+
+def _warning_alerts(case: Case, rule, clock: Clock | None, at: datetime, *,
+                    owned: bool = False) -> None:
+    """``owned``: the profile has just named the owner (told with the ownership alert)."""
     raise_alerts(case=case, clock=clock, kind=Alert.Kind.WARNING, roles=[*rule.to, *rule.cc],
                  message=f"{case.number} {rule.label}", at=at)
-    if rule.leader_ownership and case.leader_owner_id is None:
+    if rule.leader_ownership and (case.leader_owner_id is None or owned):
         # The leader the rule names owns the case (datonghu: the chief for a key case).
         raise_alert(case=case, clock=None, kind=Alert.Kind.WARNING,
                     role=rule.owner or (rule.to[0] if rule.to else "approver"),
@@ -246,7 +268,9 @@ def _warning_alerts(case: Case, rule, clock: Clock | None, at: datetime) -> None
 
 def _ownership_message(case: Case, rule) -> str:
     items = f"（{'、'.join(rule.ownership_items)}）" if rule.ownership_items else ""
-    return f"{case.number} 须落实领导包案{items}"
+    owner = case.leader_owner if case.leader_owner_id else None
+    named = f"，包案领导：{owner.full_name or owner.username}" if owner is not None else ""
+    return f"{case.number} 须落实领导包案{items}{named}"
 
 
 def _raise_warning(case: Case, rule, at: datetime, written_at: datetime, *,
@@ -259,21 +283,23 @@ def _raise_warning(case: Case, rule, at: datetime, written_at: datetime, *,
     if check and any(e.get("rule") == rule.name
                      for e in raised.values_list("payload", flat=True)):
         return False
-    _warning_alerts(case, rule, None, at)
+    owned = _ownership(case, rule, at)
+    _warning_alerts(case, rule, None, at, owned=bool(owned))
     append_event(case=case, type="warning_raised", by=None, at=written_at, actor_role="system",
                  payload={"rule": rule.name, "reasons": warning_reasons(case),
                           "to": list(rule.to), "cc": list(rule.cc),
                           "leader_ownership": rule.leader_ownership,
-                          "ownership_items": list(rule.ownership_items)})
+                          "ownership_items": list(rule.ownership_items), **owned})
     return True
 
 
 def _raise_warning_held(case: Case, rule, at: datetime, written_at: datetime,
                         seen: Seen) -> None:
     """``_raise_warning`` for a sweep batch (the case locked, its history and alerts read)."""
+    owned = _ownership(case, rule, at, seen)
     seen.alert(case, kind=Alert.Kind.WARNING, roles=[*rule.to, *rule.cc],
                message=f"{case.number} {rule.label}", at=at)
-    if rule.leader_ownership and case.leader_owner_id is None:
+    if rule.leader_ownership and (case.leader_owner_id is None or owned):
         seen.alert(case, kind=Alert.Kind.WARNING,
                    roles=[rule.owner or (rule.to[0] if rule.to else "approver")],
                    message=_ownership_message(case, rule), at=at)
@@ -281,7 +307,7 @@ def _raise_warning_held(case: Case, rule, at: datetime, written_at: datetime,
                to_state="", payload={"rule": rule.name, "reasons": warning_reasons(case),
                                      "to": list(rule.to), "cc": list(rule.cc),
                                      "leader_ownership": rule.leader_ownership,
-                                     "ownership_items": list(rule.ownership_items)})
+                                     "ownership_items": list(rule.ownership_items), **owned})
 
 
 def _issue_warning(case: Case, rule, at: datetime) -> WarningNotice:

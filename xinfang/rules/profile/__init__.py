@@ -44,6 +44,7 @@ from .schema import (
     Disclosure,
     Duration,
     ExtensionRule,
+    LineBureau,  # noqa: E402
     Path,
     PeriodicReport,
     Principle,
@@ -73,5 +74,5 @@ __all__ = [
     "PeriodicReport", "Principle", "Profile", "ProfileError", "ProfileIssue", "ReceptionRule",
     "RegisterRule", "ReplyModeRule", "ReportBackRule", "ReviewStage", "ReviewWindows",
     "RoutingRule", "ScopeRule", "Signatures", "Target", "WarningRule", "Weekly", "load_profile",
-    "load_profile_text", "shipped_profiles",
+    "load_profile_text", "shipped_profiles", "LineBureau",
 ]  # fmt: skip

@@ -131,6 +131,10 @@ class _Checker:
         for path, rule in self.section("disclosure"):
             self.names((*path, "leader_instruction"), rule.get("leader_instruction"), ROLES,
                        "role")
+        for path, line in self.section("line_bureaus"):
+            if self.categories is not None:
+                self.name((*path, "category"), line.get("category"), self.categories,
+                          "category")
         return self.issues
 
     def pattern(self) -> None:

@@ -34,6 +34,7 @@ from .schema import (
     Duration,
     ExtensionRule,
     MatchingRule,
+    LineBureau,
     Path,
     PeriodicReport,
     Principle,
@@ -304,7 +305,7 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
             r["name"], r["label"], _cond(r, cats), tuple(r["to"]), _tuple(r, "cc"),
             _duration(r.get("follow_up")), _tuple(r, "signed_by"), r.get("notice", True),
             r.get("leader_ownership", False), r.get("owner"), _tuple(r, "ownership_items"),
-            r["seed"])),
+            r["seed"], _tuple(r, "owner_from"))),
         closing=ClosingRule(tuple(data["closing"]["requires"]),
                             seed=data["closing"]["seed"],
                             rating_open_for=_duration(data["closing"].get("rating_open_for"))),
@@ -359,6 +360,8 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
                               data["matching"].get("seed", "")) if data.get("matching")
         else MatchingRule(),
         extends=data.get("extends"), source_path=source, checksum=checksum,
+        line_bureaus=rules("line_bureaus", lambda r: LineBureau(
+            r["category"], r["bureau"], r["seed"])),
     )  # fmt: skip
 
 

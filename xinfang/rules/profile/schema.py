@@ -124,6 +124,23 @@ class WarningRule:
     owner: str | None = None
     ownership_items: tuple[str, ...] = ()
     seed: str = ""
+    # Who owns the case, tried in order until one names a person (``xinfang.ownership``):
+    # "village" — the leader the office linked to the case's village (seed 000 §十一(四)
+    # 联点村的区级领导); "role" — the one active holder of ``owner`` in the jurisdiction.
+    owner_from: tuple[str, ...] = ()
+
+
+OWNER_SOURCES = ("village", "role")
+
+
+@dataclass(frozen=True)
+class LineBureau:
+    """The line bureau (行业部门) that answers for a demand category: a unit of the jurisdiction
+    whose name contains ``bureau`` is suggested after the township of the locality."""
+
+    category: str
+    bureau: str
+    seed: str = ""
 
 
 @dataclass(frozen=True)
@@ -389,6 +406,7 @@ class Profile:
     extends: str | None = None
     source_path: str = ""
     checksum: str = field(default="", compare=False)
+    line_bureaus: tuple[LineBureau, ...] = ()
 
     @property
     def all_clocks(self) -> tuple[ClockRule, ...]:
@@ -513,7 +531,8 @@ SCHEMA = _obj(
     warnings=_list(_obj(
         ["name", "label", "when", "to", "seed"], **_RULE, label=_TEXT, to=_TEXTS, cc=_TEXTS,
         follow_up=_DURATION, signed_by=_TEXTS, notice=_BOOL, leader_ownership=_BOOL,
-        owner=_TEXT, ownership_items=_TEXTS)),
+        owner=_TEXT, ownership_items=_TEXTS,
+        owner_from={"type": "array", "items": {"enum": list(OWNER_SOURCES)}})),
     receptions=_list(_obj(["name", "label", "when", "by", "seed"], **_RULE, label=_TEXT,
                           by=_TEXTS)),
     closing=_obj(["requires", "seed"], requires=_TEXTS, rating_open_for=_DURATION, seed=_TEXT),
@@ -554,6 +573,8 @@ SCHEMA = _obj(
                         seed=_TEXT),
     matching=_obj(["confirm_at"], confirm_at={"type": "number", "exclusiveMinimum": 0,
                                               "maximum": 1}, note=_TEXT, seed=_TEXT),
+    line_bureaus=_list(_obj(["category", "bureau", "seed"], category=_TEXT, bureau=_TEXT,
+                            seed=_TEXT)),
 )  # fmt: skip
 
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

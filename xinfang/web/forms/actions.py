@@ -168,9 +168,12 @@ class AssignForm(ActionForm):
         units = list(_units_in(self.case))
         self.units = {str(u.pk): u for u in units}
         self.proposals = propose_units(case=self.case, profile=profile_of(self.case.profile))
-        proposed = []
+        proposed, bureaus = [], []
         for p in self.proposals:
             proposed += [u for u in p["lead"] if str(u.pk) in self.units and u not in proposed]
+            bureaus += [u for u in p.get("bureaus", []) if u not in bureaus]
+        # The township of the locality first, then the line bureau of the category (issue 15).
+        proposed += [u for u in bureaus if str(u.pk) in self.units and u not in proposed]
         rest = [(str(u.pk), u.name) for u in units if u not in proposed]
         groups = [("", _("—请选择—"))]
         if proposed:
@@ -182,6 +185,8 @@ class AssignForm(ActionForm):
         ]
         if proposed:
             self.fields["lead"].initial = str(proposed[0].pk)
+            self.fields["assisting"].initial = [
+                str(u.pk) for u in bureaus if u != proposed[0] and str(u.pk) in self.units]
 
     def clean_lead(self):
         return self.units[self.cleaned_data["lead"]]

@@ -28,6 +28,9 @@ from xinfang.cases.services.reading import case_read_audit
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
+from xinfang.ownership.models import OwnershipItem
+from xinfang.ownership.people import may_open_person
+from xinfang.ownership.services import may_follow_up
 from xinfang.security.auth import client_ip
 from xinfang.security.masking import mask_address, mask_id_number, mask_name, mask_phone
 
@@ -103,6 +106,9 @@ def _petitioners(case: Case, m: Membership, revealed: set[int], reveal_form=None
                 "p": p,
                 "may_reveal": allowed,
                 "confidential": disclosure.is_confidential(p, link),
+                # A confidential person is linked to their page only for whom may reveal them.
+                "person_url": reverse("web:person", args=[p.pk]) if may_open_person(
+                    m, confidential=disclosure.is_confidential(p, link), reach=reach) else "",
                 "revealed": shown,
                 "name": p.name if shown else mask_name(p.name),
                 "id_number": p.id_number if shown else mask_id_number(p.id_number),
@@ -178,7 +184,11 @@ def _render_case(
             "signatures": list(case.signatures.select_related("user")),
             "documents": documents,
             "attachments": list(case.attachments.select_related("uploaded_by")),
-            "warnings": list(case.warning_notices.all()),
+            "warnings": list(case.warning_notices.all()),  # prefetched, by issued_at
+            "ownership_items": list(case.ownership_items.select_related("updated_by")
+                                    .prefetch_related("changes__by")),
+            "ownership_statuses": OwnershipItem.Status.choices,
+            "may_follow_up": may_follow_up(case, m),
             "events": [
                 event_view(e)
                 for e in case.events.select_related("actor", "actor_unit").order_by("seq")

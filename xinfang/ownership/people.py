@@ -1,0 +1,191 @@
+"""A person's page (issue 14): every case of theirs the user may see, grouped by matter (the
+chain of ``Case.repeat_of`` followed to its root: the same matter, visit after visit), the open
+warnings, and the leaders who own them.
+
+Through the one door (``cases_for``) and the masking rules of ``xinfang.cases.disclosure``: the
+person is always shown masked here (a reveal is the case page's logged action); a person who
+asked for confidentiality — in any case, or in the case at hand — is listed in a case only for
+those who may reveal them there (``revealable_links``: the case's own petition office), so a
+handling unit never learns, by a page about the person, which of its cases hold that person,
+nor which other cases they have. A person with no case left to show is "not found", exactly like
+a person who does not exist.
+
+A read costs a fixed number of queries whatever the number of cases and the depth of the matter
+chains (one recursive query climbs them all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Q
+
+from xinfang.cases import choices as c
+from xinfang.cases.disclosure import petitioner_fields, revealable_links
+from xinfang.cases.models import Case, CasePetitioner, Petitioner, WarningNotice
+from xinfang.cases.selectors import cases_for
+from xinfang.org.models import Membership
+
+from .models import OwnershipItem
+
+MAX_DEPTH = 50  # chain levels followed (a longer chain groups at the highest case reached)
+
+
+class PersonNotFound(Exception):
+    """No such person, or none of their cases may be shown to this membership."""
+
+
+@dataclass
+class CaseRow:
+    case: Case
+    role: str
+    visit: int  # which visit on its matter (repeat_count + 1)
+    warnings: list[WarningNotice] = field(default_factory=list)
+    items: list[OwnershipItem] = field(default_factory=list)
+
+
+@dataclass
+class Matter:
+    root_id: int
+    cases: list[CaseRow]
+
+    @property
+    def first(self) -> Case:
+        return self.cases[0].case
+
+    @property
+    def latest(self) -> Case:
+        return self.cases[-1].case
+
+    @property
+    def visits(self) -> int:
+        """Visits on the matter: the latest visit's number (earlier ones the user may not see
+        count too), at least the cases shown."""
+        return max(max(r.visit for r in self.cases), len(self.cases))
+
+    @property
+    def leaders(self) -> list[str]:
+        names = []
+        for r in self.cases:
+            owner = r.case.leader_owner
+            if owner is not None:
+                name = owner.full_name or owner.username
+                if name not in names:
+                    names.append(name)
+        return names
+
+    @property
+    def open(self) -> bool:
+        return any(r.case.state in c.OPEN_STATES for r in self.cases)
+
+
+@dataclass
+class Person:
+    petitioner: Petitioner
+    shown: dict[str, str]  # masked name, id number, phone, address
+    confidential: bool
+    matters: list[Matter]
+    open_warnings: list[WarningNotice]
+    pending_items: list[OwnershipItem]
+
+    @property
+    def cases(self) -> list[CaseRow]:
+        return [r for m in self.matters for r in m.cases]
+
+    @property
+    def leaders(self) -> list[str]:
+        names = []
+        for m in self.matters:
+            names += [n for n in m.leaders if n not in names]
+        return names
+
+
+def visible_links(by: Membership | None, petitioner_id: int):
+    """The person's petitioner links in cases ``by`` may see and may list the person in."""
+    links = CasePetitioner.objects.filter(petitioner_id=petitioner_id,
+                                          case__in=cases_for(by).values("pk"))
+    secret = Q(confidential=True) | Q(petitioner__confidential=True)
+    return links.filter(~secret | Q(pk__in=revealable_links(by).filter(
+        petitioner_id=petitioner_id).values("pk")))
+
+
+def matter_roots(cases: list[Case] | dict[int, int | None]) -> dict[int, int]:
+    """Each case's matter: the root of its ``repeat_of`` chain (its own id when it has none).
+    ``cases``: the cases, or their ``{id: repeat_of_id}``. One recursive query per 500 cases
+    that have an earlier visit, whatever the depth of their chains (at most ``MAX_DEPTH``
+    levels are climbed; a longer chain groups at the highest case reached)."""
+    given = cases if isinstance(cases, dict) else {x.pk: x.repeat_of_id for x in cases}
+    roots = {pk: pk for pk, parent in given.items() if not parent}
+    climbing = [pk for pk, parent in given.items() if parent]
+    table = connection.ops.quote_name(Case._meta.db_table)
+    for i in range(0, len(climbing), 500):
+        chunk = climbing[i:i + 500]
+        marks = ", ".join(["%s"] * len(chunk))
+        sql = (
+            f"WITH RECURSIVE up(start, node, parent, depth) AS ("
+            f" SELECT id, id, repeat_of_id, 0 FROM {table} WHERE id IN ({marks})"
+            f" UNION ALL"
+            f" SELECT up.start, c.id, c.repeat_of_id, up.depth + 1 FROM {table} c"
+            f" JOIN up ON c.id = up.parent WHERE up.depth < %s)"
+            f" SELECT start, node, depth FROM up"
+        )
+        highest: dict[int, tuple[int, int]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*chunk, MAX_DEPTH])
+            for start, node, depth in cursor.fetchall():
+                if start not in highest or depth > highest[start][0]:
+                    highest[start] = (depth, node)
+        roots.update({pk: highest[pk][1] if pk in highest else pk for pk in chunk})
+    return roots
+
+
+def person_for(by: Membership | None, petitioner_id: int) -> Person:
+    """The person's page as ``by`` may see it; raises ``PersonNotFound``."""
+    links = list(visible_links(by, petitioner_id)
+                 .select_related("petitioner", "case", "case__leader_owner")
+                 .order_by("case__received_at", "case_id", "pk"))
+    if not links:
+        raise PersonNotFound(petitioner_id)
+    person = links[0].petitioner
+    cases = list({link.case_id: link.case for link in links}.values())
+    roles = {}
+    for link in links:
+        roles.setdefault(link.case_id, link.get_role_display())
+    ids = [x.pk for x in cases]
+    by_id = {x.pk: x for x in cases}
+    warnings: dict[int, list[WarningNotice]] = {}
+    for notice in (WarningNotice.objects.filter(case_id__in=ids, answered_at=None)
+                   .select_related("follow_up").order_by("issued_at", "pk")):
+        notice.case = by_id[notice.case_id]  # no query per row for its number
+        warnings.setdefault(notice.case_id, []).append(notice)
+    items: dict[int, list[OwnershipItem]] = {}
+    for item in (OwnershipItem.objects.filter(case_id__in=ids)
+                 .select_related("updated_by").order_by("position", "pk")):
+        item.case = by_id[item.case_id]
+        items.setdefault(item.case_id, []).append(item)
+    roots = matter_roots(cases)
+    groups: dict[int, list[CaseRow]] = {}
+    for x in cases:
+        groups.setdefault(roots[x.pk], []).append(CaseRow(
+            case=x, role=roles[x.pk], visit=x.repeat_count + 1,
+            warnings=warnings.get(x.pk, []), items=items.get(x.pk, [])))
+    matters = [Matter(root, rows) for root, rows in groups.items()]
+    matters.sort(key=lambda m: (not m.open, -m.latest.received_at.timestamp()))
+    open_warnings = [n for x in cases for n in warnings.get(x.pk, [])]
+    pending = [i for x in cases if x.state in c.OPEN_STATES for i in items.get(x.pk, [])
+               if i.status != OwnershipItem.Status.DONE]
+    return Person(
+        petitioner=person,
+        shown=petitioner_fields(person, revealed=False),
+        confidential=person.confidential or any(link.confidential for link in links),
+        matters=matters, open_warnings=open_warnings, pending_items=pending,
+    )
+
+
+def may_open_person(by: Membership | None, *, confidential: bool, reach) -> bool:
+    """Whether the case page links a petitioner to their page: not a confidential person for a
+    viewer who may not reveal them in this case (the page would not show them)."""
+    from xinfang.cases.disclosure import Reach
+
+    return not confidential or reach is Reach.ALL
