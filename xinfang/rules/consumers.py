@@ -43,6 +43,8 @@ CONSUMER_MODULES = (
     "xinfang.registers.backlog",
     "xinfang.registers.services",
     "xinfang.cases.numbering",
+    "xinfang.oversight.services",
+    "xinfang.oversight.selectors",
 )
 
 # Keys that other branches make act (issue 12 is shared): the consumer each will declare. The

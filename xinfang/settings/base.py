@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "xinfang.api",
     "xinfang.demo",
     "xinfang.imports",
+    "xinfang.oversight",
 ]
 
 MIDDLEWARE = [

@@ -52,6 +52,7 @@ from .schema import (
     WarningRule,
     Weekly,
 )
+from .schema import Oversight, ProxyRule, ReviewPoint, ReviewRule, VerificationRule
 
 SHIPPED_DIR = FsPath(__file__).parent.parent / "profiles"
 SHIPPED_CODES = ("national", "datonghu", "jianan", "kaijiang", "henan", "lihai")
@@ -275,6 +276,17 @@ def _stage(data: dict) -> ReviewStage:
                        data.get("by", "upper_office"))
 
 
+def _oversight(data: dict) -> Oversight:
+    review, verify, proxy = data.get("review"), data.get("verification"), data.get("proxy")
+    return Oversight(
+        review=ReviewRule(tuple(ReviewPoint(p["name"], p["label"]) for p in review["points"]),
+                          review["seed"]) if review else None,
+        verification=VerificationRule(tuple(verify["methods"]), verify["seed"])
+        if verify else None,
+        proxy=ProxyRule(tuple(proxy["helps"]), proxy["seed"]) if proxy else None,
+    )
+
+
 def _build(data: dict, *, source: str, checksum: str) -> Profile:
     disclosure = data.get("disclosure", {})
     against = data.get("against_office")
@@ -354,6 +366,7 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
             disclosure.get("seed", "")),
         against_office=AgainstOfficeRule(against["to"], against.get("note", ""), against["seed"])
         if against else AgainstOfficeRule(),
+        oversight=_oversight(data.get("oversight") or {}),
         extends=data.get("extends"), source_path=source, checksum=checksum,
     )  # fmt: skip
 

@@ -1,0 +1,190 @@
+"""Reads of the supervisor's practices. Everything about a case goes through the permission door
+(``cases_for``): an order, review or proxy mark is listed only for those who may see its case.
+An order on a unit alone is read by the issuing jurisdiction's office and inspectors and by the
+unit it is addressed to (and the units above it inside that jurisdiction).
+
+Every list here is a constant number of queries whatever its length (``select_related``, grouped
+counts); tests/oversight/test_queries.py holds them to it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from xinfang.cases import choices as c
+from xinfang.cases.models import Assignment, Case
+from xinfang.cases.selectors import OFFICE_READERS, cases_for
+from xinfang.cases.services.base import unit_jurisdiction
+from xinfang.org.models import Membership, Unit
+from xinfang.rules.consumers import consumes
+
+from .models import CaseReview, ProxyHandling, Rectification, SupervisionBulletin, SupervisionOrder
+
+LIST_SIZE = 50
+
+
+def home_of(by: Membership | None) -> Unit | None:
+    """The jurisdiction a membership acts for (its unit's, or the unit itself)."""
+    if by is None:
+        return None
+    unit = by.unit
+    return unit if unit.profile_code else unit_jurisdiction(unit)
+
+
+def is_office(by: Membership | None) -> bool:
+    return by is not None and by.is_active and by.role in OFFICE_READERS
+
+
+def lead_unit_of(case: Case) -> Unit | None:
+    a = (Assignment.objects.filter(case=case, role=c.AssignmentRole.LEAD)
+         .exclude(status=c.AssignmentStatus.TRANSFERRED)
+         .select_related("unit").order_by("-assigned_at", "-pk").first())
+    return a.unit if a else None
+
+
+def orders_for(by: Membership | None) -> QuerySet[SupervisionOrder]:
+    """The orders ``by`` may read: on a case it may see, or on no case and addressed to its unit
+    (or issued in its jurisdiction, for the office)."""
+    if by is None or not by.is_active:
+        return SupervisionOrder.objects.none()
+    visible = cases_for(by).values("pk")
+    if is_office(by):
+        home = home_of(by)
+        mine = Q(jurisdiction__path__startswith=home.path) if home else Q(pk__in=[])
+    else:
+        mine = Q(unit__path__startswith=by.unit.path)
+    qs = SupervisionOrder.objects.filter(
+        (Q(case__isnull=False) & Q(case__in=visible)) | (Q(case__isnull=True) & mine))
+    return qs.select_related("case", "unit", "issued_unit", "issued_by", "answered_by")
+
+
+def orders_to_answer(by: Membership | None) -> QuerySet[SupervisionOrder]:
+    """The open orders addressed to ``by``'s unit or a unit under it: its work list."""
+    if by is None:
+        return SupervisionOrder.objects.none()
+    return orders_for(by).filter(unit__path__startswith=by.unit.path, answered_at=None)
+
+
+def order_for(by: Membership | None, pk: int) -> SupervisionOrder:
+    return orders_for(by).get(pk=pk)
+
+
+def order_figures(home: Unit, start: datetime | None, end: datetime | None,
+                  now: datetime) -> dict:
+    """Per answering unit: orders issued, answered, answered late, open past due — one grouped
+    query (a bulletin's figures, the supervision page, the scorecard)."""
+    qs = SupervisionOrder.objects.filter(jurisdiction__path__startswith=home.path)
+    if start is not None:
+        qs = qs.filter(issued_at__gte=start)
+    if end is not None:
+        qs = qs.filter(issued_at__lt=end)
+    rows = (qs.order_by().values("unit_id", "unit__name").annotate(
+        issued=Count("pk"),
+        answered=Count("pk", filter=Q(answered_at__isnull=False)),
+        late=Count("pk", filter=Q(answered_late=True)),
+        overdue=Count("pk", filter=Q(answered_at=None, due_at__lt=now)),
+    ).order_by("unit__name"))
+    units = [{"unit": r["unit__name"], "issued": r["issued"], "answered": r["answered"],
+              "late": r["late"], "overdue": r["overdue"]} for r in rows]
+    total = {k: sum(u[k] for u in units) for k in ("issued", "answered", "late", "overdue")}
+    return {"units": units, "total": total}
+
+
+def bulletins_for(by: Membership | None) -> QuerySet[SupervisionBulletin]:
+    """Bulletins of the jurisdiction ``by`` acts in, and of the jurisdictions above it (a
+    bulletin is sent down)."""
+    home = home_of(by)
+    if home is None or not by.is_active:
+        return SupervisionBulletin.objects.none()
+    above = [u.pk for u in home.ancestors()]
+    qs = SupervisionBulletin.objects.filter(jurisdiction_id__in=above)
+    if is_office(by):
+        qs = qs | SupervisionBulletin.objects.filter(jurisdiction__path__startswith=home.path)
+    return qs.select_related("jurisdiction", "issued_by").order_by("-issued_at", "-pk")
+
+
+# ---------------------------------------------------------------- review
+
+
+def reviews_of(case: Case) -> list[CaseReview]:
+    return list(CaseReview.objects.filter(case=case).select_related("rectification", "by")
+                .order_by("round"))
+
+
+def to_review(by: Membership | None) -> QuerySet[Case]:
+    """Closed cases in scope not yet passed, under a profile that reviews them, newest first:
+    the reviewer's list, each annotated with its last round."""
+    passed = CaseReview.objects.filter(case=OuterRef("pk"), passed=True)
+    open_rect = Rectification.objects.filter(case=OuterRef("pk"), answered_at=None)
+    return (cases_for(by).filter(state__in=[c.State.CLOSED, c.State.ARCHIVED])
+            .exclude(Exists(passed))
+            .annotate(rounds=Count("closing_reviews", distinct=True),
+                      waiting=Exists(open_rect))
+            .select_related("jurisdiction", "profile").order_by("-closed_at", "-pk"))
+
+
+def rectifications_for(by: Membership | None) -> QuerySet[Rectification]:
+    """Rectification requests on cases ``by`` may see, addressed to its unit (or under it) —
+    or every one in scope, for the office."""
+    if by is None or not by.is_active:
+        return Rectification.objects.none()
+    qs = Rectification.objects.filter(case__in=cases_for(by).values("pk"))
+    if not is_office(by):
+        qs = qs.filter(unit__path__startswith=by.unit.path)
+    return qs.select_related("case", "unit", "review", "answered_by")
+
+
+def review_figures(scope: QuerySet[Case]) -> dict:
+    """Reviewed, passed at the first round, passed, waiting for rectification — one query."""
+    reviews = CaseReview.objects.filter(case__in=scope.values("pk"))
+    r = reviews.aggregate(
+        reviewed=Count("case", distinct=True),
+        passed=Count("case", filter=Q(passed=True), distinct=True),
+        first_time=Count("case", filter=Q(passed=True, round=1), distinct=True),
+        failed_rounds=Count("pk", filter=Q(passed=False)),
+    )
+    return {k: v or 0 for k, v in r.items()}
+
+
+# ---------------------------------------------------------------- proxy
+
+
+def proxy_work_list(by: Membership | None) -> QuerySet[Case]:
+    """The proxy agent's work list (信访代办件工作清单): the cases it carries, through the door,
+    open ones first by due instant."""
+    if by is None:
+        return Case.objects.none()
+    return (cases_for(by).filter(proxy__agent_id=by.user_id)
+            .select_related("proxy", "jurisdiction", "profile")
+            .order_by("closed_at", "next_due_at", "-pk"))
+
+
+def proxies_in(by: Membership | None) -> QuerySet[ProxyHandling]:
+    return (ProxyHandling.objects.filter(case__in=cases_for(by).values("pk"))
+            .select_related("case", "agent", "agent_unit").order_by("-taken_at"))
+
+
+@consumes("oversight.verification", by="xinfang.oversight.selectors.verifications_owed")
+def verifying_versions() -> list[int]:
+    """The stored profile versions that ask for a verification of each report-back (a short
+    table; each version parsed once per process)."""
+    from xinfang.rules.models import ProfileVersion
+    from xinfang.rules.store import profile_of
+
+    return [pv.pk for pv in ProfileVersion.objects.all()
+            if profile_of(pv).oversight.verification is not None]
+
+
+def verifications_owed(by: Membership | None) -> QuerySet[Case]:
+    """Reported-back cases with no verification since their last report-back, in the
+    jurisdictions whose profile asks for one."""
+    from xinfang.cases.models import CaseEvent
+
+    from .models import Verification
+
+    reported = CaseEvent.objects.filter(case=OuterRef("pk"), type="report_back")
+    verified = Verification.objects.filter(case=OuterRef("pk"))
+    return (cases_for(by).filter(profile_id__in=verifying_versions())
+            .filter(Exists(reported)).exclude(Exists(verified))
+            .select_related("profile", "jurisdiction").order_by("-pk"))
