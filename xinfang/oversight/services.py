@@ -269,7 +269,7 @@ def review_record(*, by: Membership, case: Case, results: dict[str, tuple[bool, 
             errors[f"remark_{p.name}"] = f"“{p.label}”未通过，请写明问题"
         points[p.name] = {"label": p.label, "ok": bool(ok), "remark": remark.strip()}
     passed = not errors and all(p["ok"] for p in points.values())
-    if not errors and not passed:
+    if any(not p["ok"] for p in points.values()):
         if rectify_by is None:
             errors["rectify_by"] = "审核未通过，请填写整改时限"
         elif rectify_by < timezone.localtime(at, SH).date():
