@@ -8,6 +8,7 @@ urlpatterns = [
     path("reports/", include("xinfang.reports.urls")),
     path("", include("xinfang.jobs.urls")),
     path("", include("xinfang.imports.urls")),
+    path("", include("xinfang.oversight.urls")),
     path("", include("xinfang.web.urls")),
 ]
 

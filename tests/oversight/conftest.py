@@ -78,9 +78,7 @@ def lihai_case(lihai):
 
 @pytest.fixture
 def reported_case(henan):
-    from xinfang.cases.services import perform
-
-    from xinfang.cases.services import DemandInput
+    from xinfang.cases.services import DemandInput, perform
 
     case = walk(henan, register_in(henan, source_level=c.SourceLevel.PROVINCE,
                                    source_office="河南省乡村振兴局",

@@ -131,7 +131,8 @@ def test_a_failed_point_sends_a_rectification_and_the_case_is_resolved_only_once
 
     def resolved():
         r = {t.name: t for t in target_results(cases_for(clerk), kaijiang_profile)}
-        return r["resolved"].numerator, r["review_quality"].numerator, r["review_quality"].denominator
+        q = r["review_quality"]
+        return r["resolved"].numerator, q.numerator, q.denominator
 
     assert counts(cases_for(clerk))["resolved"] == 1
     assert resolved() == (0, 0, 0)  # closed, not yet reviewed: not resolved in kaijiang

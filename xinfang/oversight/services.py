@@ -100,7 +100,8 @@ def order_issue(*, by: Membership, unit: Unit | None = None, matter: str, due_on
         unit = unit or lead_unit_of(case)
     errors = {}
     if unit is None:
-        errors["unit"] = "请选择督办对象（单位）" if case is None else "该件尚未交办，请选择督办对象"
+        errors["unit"] = ("请选择督办对象（单位）" if case is None
+                          else "该件尚未交办，请选择督办对象")
     elif not unit.is_within(home):
         errors["unit"] = f"{unit.name}不在{home.name}辖区内"
     if not matter.strip():
@@ -346,7 +347,8 @@ def proxy_take(*, by: Membership, case: Case, agent: Membership, helps: list[str
     if agent.role != Role.PROXY_AGENT or not agent.is_active:
         errors["agent"] = "请选择代办员"
     elif not cases_for(agent).filter(pk=case.pk).exists():
-        errors["agent"] = f"{agent.user.full_name or agent.user.username}无权查看该件（未交办其单位）"
+        who = agent.user.full_name or agent.user.username
+        errors["agent"] = f"{who}无权查看该件（未交办其单位）"
     unknown = [h for h in helps if h not in rule.helps]
     if not helps:
         errors["helps"] = "请选择代办内容"

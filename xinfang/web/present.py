@@ -77,6 +77,16 @@ EVENT_LABELS = {
     "backlog_entered": _l("列入积案台账"),
     "backlog_resolved": _l("积案已化解"),
     "import": _l("从历史台账导入"),
+    # issue 17 (xinfang.oversight)
+    "supervision_order_issued": _l("下发督办单"),
+    "supervision_order_answered": _l("答复督办单"),
+    "supervision_order_overdue": _l("督办单逾期未答复"),
+    "report_back_verified": _l("上级核查报结情况"),
+    "case_reviewed": _l("结案审核"),
+    "rectification_answered": _l("报告整改情况"),
+    "rectification_overdue": _l("整改逾期未报告"),
+    "proxy_taken": _l("确定代办"),
+    "proxy_step": _l("代办员代办"),
 }
 
 PAYLOAD_LABELS = {
@@ -164,6 +174,7 @@ PAYLOAD_LABELS = {
     "assigned_on": _l("交办时间"),
     "closed_on": _l("销号时间"),
     "channel_note": _l("说明"),
+    "late": _l("逾期"),  # issue 17
 }
 # Payload keys not worth a line in the timeline (internal ids, checksums).
 HIDDEN_KEYS = {"attachment", "content_type", "sha256", "document", "event"}
