@@ -10,9 +10,9 @@ A ``SupervisionBulletin`` (督查通报, seed 000 §十(三) "督查后下发督
 orders of the issuing jurisdiction issued in its period, with the figures frozen as issued.
 
 A ``Verification`` (核查意见, seed 003 §三(二) "对转交县级调查的信访件，市级必须严格核查并
-报告核查意见"; seed 001 §四(二) "实地跟踪核查办理情况") is the upper level's own record on a case's report-back: how it
-checked (on paper, on site, by phone), its opinion, and whether it confirms the report or sends it
-back."""
+报告核查意见"; seed 001 §四(二) "实地跟踪核查办理情况") is the upper level's own record on a
+case's report-back: how it checked (on paper, on site, by phone), its opinion, and whether it
+confirms the report or sends it back."""
 
 from django.conf import settings
 from django.db import models

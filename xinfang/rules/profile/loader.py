@@ -33,26 +33,30 @@ from .schema import (
     Disclosure,
     Duration,
     ExtensionRule,
+    Oversight,
     Path,
     PeriodicReport,
     Principle,
     Profile,
     ProfileError,
     ProfileIssue,
+    ProxyRule,
     ReceptionRule,
     RegisterRule,
     ReplyModeRule,
     ReportBackRule,
+    ReviewPoint,
+    ReviewRule,
     ReviewStage,
     ReviewWindows,
     RoutingRule,
     ScopeRule,
     Signatures,
     Target,
+    VerificationRule,
     WarningRule,
     Weekly,
 )
-from .schema import Oversight, ProxyRule, ReviewPoint, ReviewRule, VerificationRule
 
 SHIPPED_DIR = FsPath(__file__).parent.parent / "profiles"
 SHIPPED_CODES = ("national", "datonghu", "jianan", "kaijiang", "henan", "lihai")
