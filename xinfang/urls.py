@@ -2,6 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/reports/", include("xinfang.reports.api_urls")),
+    path("api/oversight/", include("xinfang.oversight.api_urls")),
     path("api/", include("xinfang.api.urls")),
     path("", include("xinfang.documents.urls")),
     path("", include("xinfang.notify.urls")),
