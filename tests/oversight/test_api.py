@@ -20,8 +20,9 @@ def soon() -> str:
 def test_orders_and_reviews_over_the_api(kaijiang, closed_case):
     j, case = kaijiang, closed_case
     inspector = signed_in(j.member("inspector"))
-    r = inspector.post("/api/oversight/orders/", {"case": case.pk, "matter": "请报告",
-                                                  "due_on": soon()}, content_type="application/json")
+    r = inspector.post("/api/oversight/orders/",
+                       {"case": case.pk, "matter": "请报告", "due_on": soon()},
+                       content_type="application/json")
     assert r.status_code == 201 and r.json()["status"] == "open"
     order = r.json()["id"]
     r = inspector.post("/api/oversight/orders/", {"matter": "", "due_on": soon()},
