@@ -102,3 +102,18 @@ def test_the_office_list_keeps_its_queries_flat(kaijiang):
     few = _queries(unit, "/oversight/")
     orders(5)
     assert _queries(unit, "/oversight/") == few
+
+
+def test_the_supervision_page_shows_orders_reviews_and_the_quality_rate(kaijiang, closed_case):
+    j, case = kaijiang, closed_case
+    svc.order_issue(by=j.member("inspector"), case=case, matter="补报凭证",
+                    due_on=date(2026, 10, 12), at=sh(2026, 10, 10, 9))
+    svc.review_record(by=j.member("clerk"), case=case, rectify_by=date(2026, 10, 20),
+                      results={p: (p != "basis", "缺依据" if p == "basis" else "")
+                               for p in ("procedure", "documents", "delivery", "demands",
+                                         "reasonableness", "basis", "opinion")},
+                      at=sh(2026, 10, 10, 10))
+    page = signed_in(j.member("inspector")).get("/supervision/").content.decode()
+    assert "督办单答复情况" in page and "区民政局" in page
+    assert "已审核 1 件，审核通过 0 件" in page
+    assert "办件质量（审核通过率）" in page  # the profile's target, measured

@@ -138,13 +138,13 @@ def rectifications_for(by: Membership | None) -> QuerySet[Rectification]:
 def review_figures(scope: QuerySet[Case]) -> dict:
     """Reviewed, passed at the first round, passed, waiting for rectification — one query."""
     reviews = CaseReview.objects.filter(case__in=scope.values("pk"))
-    r = reviews.aggregate(
-        reviewed=Count("case", distinct=True),
-        passed=Count("case", filter=Q(passed=True), distinct=True),
-        first_time=Count("case", filter=Q(passed=True, round=1), distinct=True),
-        failed_rounds=Count("pk", filter=Q(passed=False)),
+    r = reviews.aggregate(  # (names apart from the fields': an aggregate may not shadow one)
+        n_reviewed=Count("case", distinct=True),
+        n_passed=Count("case", filter=Q(passed=True), distinct=True),
+        n_first_time=Count("case", filter=Q(passed=True, round=1), distinct=True),
+        n_failed_rounds=Count("pk", filter=Q(passed=False)),
     )
-    return {k: v or 0 for k, v in r.items()}
+    return {k.removeprefix("n_"): v or 0 for k, v in r.items()}
 
 
 # ---------------------------------------------------------------- proxy
@@ -188,3 +188,28 @@ def verifications_owed(by: Membership | None) -> QuerySet[Case]:
     return (cases_for(by).filter(profile_id__in=verifying_versions())
             .filter(Exists(reported)).exclude(Exists(verified))
             .select_related("profile", "jurisdiction").order_by("-pk"))
+
+
+# ---------------------------------------------------------------- the supervision page
+
+
+def supervision_summary(by: Membership | None, scope: QuerySet[Case], now: datetime,
+                        start: datetime | None = None, end: datetime | None = None) -> dict:
+    """What the supervision page (督查督办) shows of these practices, for the period: orders per
+    answering unit (issued in the period), the review of the cases received in it, the
+    report-backs still to verify and the proxied cases. A fixed number of queries."""
+    from xinfang.cases.rates import counts, in_period
+
+    home = home_of(by)
+    cases = in_period(scope, start, end)
+    n = counts(cases)
+    reviews = review_figures(cases)
+    reviews["quality"] = (reviews["passed"] / reviews["reviewed"]) if reviews["reviewed"] else None
+    return {
+        "orders": order_figures(home, start, end, now) if home else {"units": [], "total": {}},
+        "reviews": reviews,
+        "owed": verifications_owed(by).count(),
+        "proxy": {"handled": n["proxy_handled"], "accepted": n["accepted"],
+                  "closed": n["proxy_closed"], "rated": n["proxy_rated"],
+                  "satisfied": n["proxy_satisfied"]},
+    }
