@@ -219,3 +219,14 @@ def test_the_office_hands_a_case_to_a_proxy_agent_whose_inbox_shows_it(lihai, li
     with pytest.raises(Refused):
         svc.proxy_take(by=j.member("township"), case=lihai_case, agent=j.member("proxy"),
                        helps=["帮困难解决"])
+
+
+def test_the_sweep_runs_on_the_schedule(kaijiang):
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    svc.order_issue(by=kaijiang.member("inspector"), unit=kaijiang.townships["将官池镇"],
+                    matter="排查", due_on=date(2026, 1, 5), at=sh(2026, 1, 1, 9))
+    path, every = settings.XINFANG_PERIODIC["oversight"]
+    assert every <= 3600
+    assert import_string(path)() == {"orders": 1, "rectifications": 0}

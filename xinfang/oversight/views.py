@@ -31,7 +31,7 @@ from .forms import (
     StepForm,
     VerifyForm,
 )
-from .models import Rectification
+from .models import ProxyHandling
 
 LIST = sel.LIST_SIZE
 
@@ -208,11 +208,11 @@ def verify_page(request: HttpRequest, pk: int) -> HttpResponse:
     m = request.membership
     case = _case(request, pk)
     rule = profile_of(case.profile).oversight.verification
-    if rule is None:
-        return refuse(request, "本地规则未要求核查报结情况。")
-    methods = [(k, svc.VERIFY_LABELS[k]) for k in rule.methods]
-    form = VerifyForm(request.POST or None, methods=methods)
-    if request.method == "POST" and form.is_valid():
+    form = None
+    if rule is not None and m.role in svc.ISSUERS:
+        methods = [(k, svc.VERIFY_LABELS[k]) for k in rule.methods]
+        form = VerifyForm(request.POST or None, methods=methods)
+    if request.method == "POST" and form is not None and form.is_valid():
         try:
             svc.verification_record(by=m, case=case, **form.cleaned_data)
         except Refused as e:
@@ -222,7 +222,9 @@ def verify_page(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("oversight:verify", pk=pk)
     return page(request, "oversight/form.html", {
         "title": "核查报结情况", "form": form, "case": case,
-        "verifications": list(case.verifications.select_related("by", "unit"))})
+        "absent": "本地规则未要求上级核查报结情况。" if rule is None else "",
+        "verifications": list(case.verifications.select_related("by", "unit"))},
+        status=400 if form is not None and form.errors else 200)
 
 
 @membership_required
@@ -232,15 +234,19 @@ def proxy_page(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     rule = svc.proxy_rule(case)
     if rule is None:
-        return refuse(request, "本地规则未建立信访代办制度。")
-    proxy = getattr(case, "proxy", None) if hasattr(case, "proxy") else None
+        return page(request, "oversight/proxy.html", {
+            "case": case, "absent": "本地规则未建立信访代办制度。"})
+    proxy = ProxyHandling.objects.filter(case=case).select_related(
+        "agent", "agent_unit").first()
     if m.role == Role.PROXY_AGENT:
         agents = [(m.pk, m.user.full_name or m.user.username)]
     else:
         agents = [(a.pk, f"{a.user.full_name}（{a.unit.name}）") for a in Membership.objects.filter(
             role=Role.PROXY_AGENT, is_active=True, unit__path__startswith=case.jurisdiction.path
         ).select_related("user", "unit")]
-    form = ProxyForm(request.POST or None, agents=agents, helps=rule.helps) if not proxy else None
+    may_take = m.role == Role.PROXY_AGENT or m.role in svc.PROXY_ASSIGNERS
+    form = (ProxyForm(request.POST or None, agents=agents, helps=rule.helps)
+            if not proxy and may_take else None)
     step = None
     if proxy and proxy.agent_id == m.user_id:
         step = StepForm(request.POST or None, helps=proxy.helps)
@@ -262,7 +268,3 @@ def proxy_page(request: HttpRequest, pk: int) -> HttpResponse:
                  .select_related("actor").order_by("seq"))
     return page(request, "oversight/proxy.html", {
         "case": case, "proxy": proxy, "form": form, "step": step, "steps": steps})
-
-
-def rectification_for_case(case: Case) -> Rectification | None:
-    return Rectification.objects.filter(case=case, answered_at=None).first()

@@ -245,4 +245,7 @@ XINFANG_JOBS = {
 XINFANG_PERIODIC = {
     "sweep": ("xinfang.jobs.periodic.sweep", int(os.environ.get("XINFANG_SWEEP_EVERY", 300))),
     "outbox": ("xinfang.jobs.periodic.outbox", int(os.environ.get("XINFANG_OUTBOX_EVERY", 30))),
+    # issue 17: late supervision orders and rectifications (xinfang.oversight)
+    "oversight": ("xinfang.oversight.periodic.sweep",
+                  int(os.environ.get("XINFANG_OVERSIGHT_EVERY", 300))),
 }
