@@ -109,7 +109,7 @@ def test_the_upper_level_verifies_a_report_back_with_its_own_record(henan, repor
                                 at=sh(2026, 10, 14, 10))
     assert v.reported_back.type == "report_back" and v.verdict == Verification.Verdict.RETURNED
     event = case.events.order_by("-seq").first()
-    assert event.type == "report_back_verified" and event.payload["mode"] == "实地核查"
+    assert event.type == "report_back_verified" and event.payload["method"] == "实地核查"
     assert Notice.objects.filter(kind=Kind.RECTIFICATION, case=case, event=event).exists()
     assert not sel.verifications_owed(j.member("inspector")).exists()
 

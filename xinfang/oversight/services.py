@@ -117,7 +117,7 @@ def order_issue(*, by: Membership, unit: Unit | None = None, matter: str, due_on
         issued_by=by.user, issued_role=by.role, issued_unit=by.unit, issued_at=at)
     if case is not None:
         event = append_event(case=case, type="supervision_order_issued", by=by, at=at,
-                             payload={"unit": unit.name, "text": order.matter[:200],
+                             payload={"order_unit": unit.name, "text": order.matter[:200],
                                       "due": due_on.isoformat()})
         _notice(case=case, kind=Kind.SUPERVISION_ORDER, unit_id=unit.pk, role="",
                 text=f"{case.number} 督办：{order.matter}",
@@ -218,8 +218,8 @@ def verification_record(*, by: Membership, case: Case, method: str, opinion: str
         case=case, reported_back=reported, method=method, opinion=opinion.strip(),
         verdict=verdict, by=by.user, role=by.role, unit=by.unit, at=at)
     event = append_event(case=case, type="report_back_verified", by=by, at=at, payload={
-        "mode": VERIFY_LABELS[method], "text": row.opinion[:200],
-        "note": str(Verification.Verdict(verdict).label)})
+        "method": VERIFY_LABELS[method], "text": row.opinion[:200],
+        "verdict": str(Verification.Verdict(verdict).label)})
     if not confirmed:
         lead = lead_unit_of(case)
         _notice(case=case, kind=Kind.RECTIFICATION,
@@ -283,7 +283,7 @@ def review_record(*, by: Membership, case: Case, results: dict[str, tuple[bool, 
     failed = review.failed_points
     payload = {"note": "审核通过" if passed else "审核未通过，须整改"}
     if failed:
-        payload["reasons"] = failed
+        payload["failed"] = failed
         payload["due"] = rectify_by.isoformat()
     event = append_event(case=case, type="case_reviewed", by=by, at=at, payload=payload)
     if not passed:
@@ -365,7 +365,7 @@ def proxy_take(*, by: Membership, case: Case, agent: Membership, helps: list[str
                                        taken_at=at)
     who = agent.user.full_name or agent.user.username
     event = append_event(case=case, type="proxy_taken", by=by, at=at,
-                         payload={"owner": who, "contents": list(helps), "note": row.note})
+                         payload={"agent": who, "helps": list(helps), "note": row.note})
     if by.pk != agent.pk:
         _notice(case=case, kind=Kind.ASSIGNED, unit_id=agent.unit_id, role=Role.PROXY_AGENT,
                 text=f"{case.number} 由您代办（{'、'.join(helps)}）",
@@ -391,7 +391,7 @@ def proxy_step_record(*, by: Membership, case: Case, help: str, text: str,
     if errors:
         raise Invalid(errors)
     return append_event(case=case, type="proxy_step", by=by, at=at,
-                        payload={"kind": help, "text": text.strip()[:500]})
+                        payload={"help": help, "text": text.strip()[:500]})
 
 
 # ---------------------------------------------------------------- the sweep
@@ -413,7 +413,8 @@ def oversight_sweep(*, at: datetime | None = None) -> dict:
             if order.case is None:
                 continue
             event = append_event(case=order.case, type="supervision_order_overdue", by=None,
-                                 at=at, actor_role="", payload={"unit": order.unit.name})
+                                 at=at, actor_role="system",
+                                 payload={"order_unit": order.unit.name})
             for unit_id, todo in ((order.unit_id, "请立即答复督办单，并说明逾期原因"),
                                   (order.issued_unit_id, "督办对象逾期未答复，请跟踪")):
                 _notice(case=order.case, kind=Kind.OVERDUE, unit_id=unit_id, role="",
@@ -427,7 +428,7 @@ def oversight_sweep(*, at: datetime | None = None) -> dict:
                 continue
             done["rectifications"] += 1
             event = append_event(case=r.case, type="rectification_overdue", by=None, at=at,
-                                 actor_role="", payload={"unit": r.unit.name})
+                                 actor_role="system", payload={"unit": r.unit.name})
             for unit_id, todo in ((r.unit_id, "请立即整改并报告，说明逾期原因"),
                                   (r.review.unit_id, "整改逾期未报告，请跟踪")):
                 _notice(case=r.case, kind=Kind.OVERDUE, unit_id=unit_id, role="",

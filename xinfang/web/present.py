@@ -174,7 +174,15 @@ PAYLOAD_LABELS = {
     "assigned_on": _l("交办时间"),
     "closed_on": _l("销号时间"),
     "channel_note": _l("说明"),
-    "late": _l("逾期"),  # issue 17
+    # issue 17 (xinfang.oversight)
+    "late": _l("逾期"),
+    "agent": _l("代办员"),
+    "helps": _l("代办内容"),
+    "help": _l("代办内容"),
+    "failed": _l("未通过的审核要点"),
+    "method": _l("核查方式"),
+    "verdict": _l("核查结论"),
+    "order_unit": _l("督办对象"),
 }
 # Payload keys not worth a line in the timeline (internal ids, checksums).
 HIDDEN_KEYS = {"attachment", "content_type", "sha256", "document", "event"}
