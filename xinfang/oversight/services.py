@@ -131,7 +131,7 @@ def order_issue(*, by: Membership, unit: Unit | None = None, matter: str, due_on
 def order_answer(*, by: Membership, order: SupervisionOrder, answer: str,
                  at: datetime | None = None) -> SupervisionOrder:
     at = at or timezone.now()
-    order = SupervisionOrder.objects.select_for_update().select_related(
+    order = SupervisionOrder.objects.select_for_update(of=("self",)).select_related(
         "unit", "case__profile").get(pk=order.pk)
     _answerer(by, order.unit)
     if order.answered_at is not None:
@@ -303,7 +303,7 @@ def review_record(*, by: Membership, case: Case, results: dict[str, tuple[bool, 
 def rectification_answer(*, by: Membership, rectification: Rectification, answer: str,
                          at: datetime | None = None) -> Rectification:
     at = at or timezone.now()
-    r = Rectification.objects.select_for_update().select_related(
+    r = Rectification.objects.select_for_update(of=("self",)).select_related(
         "unit", "review", "case__profile").get(pk=rectification.pk)
     _answerer(by, r.unit)
     if r.answered_at is not None:
