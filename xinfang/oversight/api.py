@@ -79,7 +79,8 @@ class OrderList(Base):
         m = acting_membership(request)
         qs: QuerySet = (sel.orders_to_answer(m) if request.query_params.get("mine")
                         else sel.orders_for(m))
-        return Response(OrderOut(qs[:PAGE], many=True, context={"now": timezone.now()}).data)
+        return Response(OrderOut(sel.orders_page(qs, PAGE), many=True,
+                                 context={"now": timezone.now()}).data)
 
     @extend_schema(operation_id="oversight_orders_issue", request=OrderIn,
                    responses={201: OrderOut})

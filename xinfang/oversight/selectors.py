@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from xinfang.cases import choices as c
 from xinfang.cases.models import Assignment, Case
-from xinfang.cases.selectors import OFFICE_READERS, cases_for
+from xinfang.cases.selectors import OFFICE_READERS, _subtree, cases_for
 from xinfang.cases.services.base import unit_jurisdiction
 from xinfang.org.models import Membership, Unit
 from xinfang.rules.consumers import consumes
@@ -49,21 +50,33 @@ def orders_for(by: Membership | None) -> QuerySet[SupervisionOrder]:
     if by is None or not by.is_active:
         return SupervisionOrder.objects.none()
     visible = cases_for(by).values("pk")
+    # Unit ids, not a join on the unit's path: the planner then reads the orders by their own
+    # indexes (a join made it hash the whole unit tree for a page of fifty).
     if is_office(by):
         home = home_of(by)
-        mine = Q(jurisdiction__path__startswith=home.path) if home else Q(pk__in=[])
+        mine = Q(jurisdiction_id__in=_subtree(home)) if home else Q(pk__in=[])
     else:
-        mine = Q(unit__path__startswith=by.unit.path)
+        mine = Q(unit_id__in=_subtree(by.unit))
     qs = SupervisionOrder.objects.filter(
         (Q(case__isnull=False) & Q(case__in=visible)) | (Q(case__isnull=True) & mine))
-    return qs.select_related("case", "unit", "issued_unit", "issued_by", "answered_by")
+    return qs.select_related("case", "unit", "issued_unit")
 
 
 def orders_to_answer(by: Membership | None) -> QuerySet[SupervisionOrder]:
     """The open orders addressed to ``by``'s unit or a unit under it: its work list."""
     if by is None:
         return SupervisionOrder.objects.none()
-    return orders_for(by).filter(unit__path__startswith=by.unit.path, answered_at=None)
+    return orders_for(by).filter(unit_id__in=_subtree(by.unit), answered_at=None)
+
+
+def orders_page(qs: QuerySet[SupervisionOrder], n: int = LIST_SIZE) -> list[SupervisionOrder]:
+    """The first ``n`` orders of ``qs``, newest first, in two statements: the page's ids from
+    the orders table alone (sorted and cut there), then those rows with their case and units —
+    joining first made the database join every order of the county to the unit tree before the
+    sort cut fifty."""
+    ids = list(qs.order_by("-issued_at", "-pk").values_list("pk", flat=True)[:n])
+    return list(SupervisionOrder.objects.filter(pk__in=ids)
+                .select_related("case", "unit", "issued_unit").order_by("-issued_at", "-pk"))
 
 
 def order_for(by: Membership | None, pk: int) -> SupervisionOrder:
@@ -117,11 +130,14 @@ def to_review(by: Membership | None) -> QuerySet[Case]:
     the reviewer's list, each annotated with its last round."""
     passed = CaseReview.objects.filter(case=OuterRef("pk"), passed=True)
     open_rect = Rectification.objects.filter(case=OuterRef("pk"), answered_at=None)
-    return (cases_for(by).filter(state__in=[c.State.CLOSED, c.State.ARCHIVED])
+    rounds = (CaseReview.objects.filter(case=OuterRef("pk")).order_by()
+              .values("case").annotate(n=Count("pk")).values("n"))
+    # Correlated probes, not a join and GROUP BY over the whole scope: the page reads 50 rows.
+    return (cases_for(by).filter(state__in=[c.State.CLOSED, c.State.ARCHIVED],
+                                 profile_id__in=versions_with("review"))
             .exclude(Exists(passed))
-            .annotate(rounds=Count("closing_reviews", distinct=True),
-                      waiting=Exists(open_rect))
-            .select_related("jurisdiction", "profile").order_by("-closed_at", "-pk"))
+            .annotate(rounds=Coalesce(Subquery(rounds), 0), waiting=Exists(open_rect))
+            .order_by("-closed_at", "-pk"))
 
 
 def rectifications_for(by: Membership | None) -> QuerySet[Rectification]:
@@ -160,20 +176,26 @@ def proxy_work_list(by: Membership | None) -> QuerySet[Case]:
             .order_by("closed_at", "next_due_at", "-pk"))
 
 
-def proxies_in(by: Membership | None) -> QuerySet[ProxyHandling]:
-    return (ProxyHandling.objects.filter(case__in=cases_for(by).values("pk"))
-            .select_related("case", "agent", "agent_unit").order_by("-taken_at"))
+def proxies_in(by: Membership | None, n: int = LIST_SIZE) -> list[ProxyHandling]:
+    """The newest ``n`` proxy marks on cases in scope (ids first, then the rows: see
+    ``orders_page``)."""
+    ids = list(ProxyHandling.objects.filter(case__in=cases_for(by).values("pk"))
+               .order_by("-taken_at", "-pk").values_list("pk", flat=True)[:n])
+    return list(ProxyHandling.objects.filter(pk__in=ids)
+                .select_related("case", "agent", "agent_unit").order_by("-taken_at", "-pk"))
 
 
-@consumes("oversight.verification", by="xinfang.oversight.selectors.verifications_owed")
-def verifying_versions() -> list[int]:
-    """The stored profile versions that ask for a verification of each report-back (a short
-    table; each version parsed once per process)."""
+@consumes("oversight.verification", "oversight.review",
+          by="xinfang.oversight.selectors.versions_with")
+def versions_with(practice: str) -> list[int]:
+    """The stored profile versions that practise ``practice`` (``review``: the closed cases are
+    reviewed; ``verification``: each report-back is verified) — a short table, each version
+    parsed once per process."""
     from xinfang.rules.models import ProfileVersion
     from xinfang.rules.store import profile_of
 
     return [pv.pk for pv in ProfileVersion.objects.all()
-            if profile_of(pv).oversight.verification is not None]
+            if getattr(profile_of(pv).oversight, practice) is not None]
 
 
 def verifications_owed(by: Membership | None) -> QuerySet[Case]:
@@ -185,9 +207,8 @@ def verifications_owed(by: Membership | None) -> QuerySet[Case]:
 
     reported = CaseEvent.objects.filter(case=OuterRef("pk"), type="report_back")
     verified = Verification.objects.filter(case=OuterRef("pk"))
-    return (cases_for(by).filter(profile_id__in=verifying_versions())
-            .filter(Exists(reported)).exclude(Exists(verified))
-            .select_related("profile", "jurisdiction").order_by("-pk"))
+    return (cases_for(by).filter(profile_id__in=versions_with("verification"))
+            .filter(Exists(reported)).exclude(Exists(verified)).order_by("-pk"))
 
 
 # ---------------------------------------------------------------- the supervision page

@@ -58,18 +58,18 @@ def index(request: HttpRequest) -> HttpResponse:
     office = sel.is_office(m)
     ctx = {"office": office, "now": now, "is_proxy": m.role == Role.PROXY_AGENT}
     if office:
-        orders = list(sel.orders_for(m)[:LIST])
+        orders = sel.orders_page(sel.orders_for(m))
         ctx.update(
             orders=[(o, o.status(now)) for o in orders],
             bulletins=list(sel.bulletins_for(m)[:10]),
             to_review=list(sel.to_review(m)[:LIST]),
             owed=list(sel.verifications_owed(m)[:LIST]),
-            proxies=list(sel.proxies_in(m)[:LIST]),
+            proxies=sel.proxies_in(m),
             order_form=OrderForm(units=_units(m)),
         )
     else:
         ctx.update(
-            to_answer=[(o, o.status(now)) for o in sel.orders_to_answer(m)[:LIST]],
+            to_answer=[(o, o.status(now)) for o in sel.orders_page(sel.orders_to_answer(m))],
             rectifications=list(sel.rectifications_for(m).filter(answered_at=None)[:LIST]),
             bulletins=list(sel.bulletins_for(m)[:10]),
         )
