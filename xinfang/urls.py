@@ -5,6 +5,7 @@ from xinfang.jobs.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),  # the monitor's: no sign-in, no confidential data
     path("api/reports/", include("xinfang.reports.api_urls")),
+    path("api/oversight/", include("xinfang.oversight.api_urls")),
     path("api/", include("xinfang.api.urls")),
     path("", include("xinfang.documents.urls")),
     path("", include("xinfang.notify.urls")),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("", include("xinfang.jobs.urls")),
     path("", include("xinfang.imports.urls")),
     path("", include("xinfang.integrations.urls")),
+    path("", include("xinfang.oversight.urls")),
     path("", include("xinfang.web.urls")),
 ]
 

@@ -32,6 +32,12 @@ def test_kaijiang_targets_are_measured_over_the_cases_in_scope(jianan):
         "rated": 1,
         "satisfied": 1,
         "proxy_handled": 0,
+        "proxy_closed": 0,
+        "proxy_rated": 0,
+        "proxy_satisfied": 0,
+        "reviewed": 0,
+        "review_passed": 0,
+        "resolved_passed": 0,
     }
     assert counts(cases_for(j.member("bureau")))["received"] == 3  # assisting on three
 

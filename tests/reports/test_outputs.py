@@ -5,6 +5,7 @@ and a township seeing only its own cases."""
 
 import io
 import zipfile
+from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,6 +18,7 @@ from xinfang.audit.models import AuditEntry
 from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused
 from xinfang.cases.services import DemandInput, PetitionerInput, perform
+from xinfang.oversight.services import order_issue, proxy_take
 from xinfang.reports.charts import cjk_font
 from xinfang.reports.periods import containing, parse
 from xinfang.reports.services import report_build, report_period
@@ -122,26 +124,38 @@ def signed(j, **kw):
 def test_scorecard_reads_the_profiles_targets(jurisdiction):
     j = jurisdiction("lihai")
     done = walk(j, "delivered", case=signed(j, petitioners=person(0)))
+    # issue 17: the proxy rates count the cases marked as proxied (004 §二(三))
+    proxy_take(by=j.member("clerk"), case=done, agent=j.member("proxy"), helps=["全域代办"])
     perform("record_rating", case=done, by=j.member("clerk"), rating="satisfied")
     walk(j, "in_progress", case=signed(j, petitioners=person(1)), lead="区民政局",
          lead_member="bureau", assisting=())
     register_in(j, petitioners=person(2))  # not assigned
+    order_issue(by=j.member("inspector"), unit=j.bureaus["区民政局"], matter="报送台账",
+                due_on=date(2026, 9, 25), at=sh(2026, 9, 20, 9))
     built, data = build("scorecard", "2026-Q3", j.member("chief"))
     ws = load_workbook(io.BytesIO(data))["单位考评"]
     assert ws["A1"].value == "沥海街道信访工作单位考评表（2026年第3季度）"
     assert "线办、村（居）信访工作季考评" in ws["A2"].value  # the profile's periodic report
-    assert ws["B3"].value == "代办率（目标≥50%）" and ws["F3"].value == "办结率（目标≥100%）"
+    assert ws["B3"].value == "代办率（目标≥50%）"
+    assert ws["F3"].value == "代办件办结率（目标≥100%）"
     assert [ws.cell(4, col).value for col in range(2, 6)] == ["代办件数", "受理件数", "完成率",
                                                              "是否达标"]
     rows = {ws.cell(r, 1).value: [ws.cell(r, col).value for col in range(2, 14)]
             for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value}
     assert set(rows) >= {"将官池镇", "区民政局", "未交办", "合计"}
+    assert rows["将官池镇"][0:4] == [1, 1, 1, "达标"]  # proxied 1 of 1 accepted
     satisfaction = rows["将官池镇"][8:12]
     assert satisfaction[:3] == [1, 1, 1] and satisfaction[3] == "达标"
-    assert rows["区民政局"][4:6] == [0, 1]  # closed 0 of 1 accepted
-    assert rows["合计"][5] == 2  # accepted overall
+    assert rows["将官池镇"][4:6] == [0, 1]  # the proxied case not yet closed
+    assert rows["区民政局"][0:2] == [0, 1]  # not proxied: counts against the rate
+    assert rows["合计"][1] == 2  # accepted overall
     notes = load_workbook(io.BytesIO(data))["指标说明"]
     assert notes["A2"].value == "代办率" and notes["B2"].value == "代办件数"
+    sheet = load_workbook(io.BytesIO(data))["督办与审核"]
+    lines = {sheet.cell(r, 1).value: [sheet.cell(r, col).value for col in range(2, 7)]
+             for r in range(3, sheet.max_row + 1) if sheet.cell(r, 1).value}
+    assert lines["区民政局"] == [1, 0, 0, 1, 0]  # unanswered past its due day
+    assert lines["代办件数"][0] == 1
 
 
 def test_weekly_batch_holds_l4_and_one_folder_per_case(jianan):

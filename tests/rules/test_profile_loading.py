@@ -306,7 +306,12 @@ def test_kaijiang(profiles):
         "resolved": 1.0,
         "rating_participation": 1.0,
         "satisfaction": 0.9,
+        "review_quality": 1.0,  # issue 17: 002 §四(三)
     }
+    # Resolved only once the seven-point review passed (issue 17).
+    assert next(t for t in p.targets if t.name == "resolved").numerator == "resolved_passed"
+    assert [q.name for q in p.oversight.review.points] == [
+        "procedure", "documents", "delivery", "demands", "reasonableness", "basis", "opinion"]
 
 
 def test_henan_keeps_provincial_key_cases_above_the_township(profiles):

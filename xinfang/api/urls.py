@@ -12,8 +12,8 @@ from rest_framework.permissions import IsAuthenticated
 
 from xinfang.documents import api as documents
 from xinfang.jobs import api as jobs
-from xinfang.rules import api as profiles
 from xinfang.matching import api as matching
+from xinfang.rules import api as profiles
 
 from . import ledgers, people, views
 

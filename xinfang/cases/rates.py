@@ -22,7 +22,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from xinfang.rules.profile import Profile
 
 from . import choices as c
-from .models import Assignment, Case, CaseEvent, Delivery, Document
+from .models import Assignment, Case, Delivery, Document
 
 COUNT_LABELS = {
     "received": "收到信访件数",
@@ -35,6 +35,12 @@ COUNT_LABELS = {
     "rated": "参与满意度评价件数",
     "satisfied": "满意（含基本满意）件数",
     "proxy_handled": "代办件数",
+    "proxy_closed": "代办件办结件数",
+    "proxy_rated": "代办件参与评价件数",
+    "proxy_satisfied": "代办件满意（含基本满意）件数",
+    "reviewed": "结案审核件数",
+    "review_passed": "审核通过件数",
+    "resolved_passed": "化解（销号）且审核通过件数",
 }
 # (numerator, denominator) pairs equal by the system's own rules (see the module's docstring).
 BY_CONSTRUCTION = {("registered", "received")}
@@ -67,8 +73,17 @@ def _wanted() -> dict[str, Q]:
         )
         .filter(Q(receipt_signed=True) | Q(refused=True, witness__gt=""))
     )
-    proxy = CaseEvent.objects.filter(case=OuterRef("pk"), actor_role="proxy_agent")
+    # Issue 17: a case is proxied when it is marked so (``ProxyHandling``), not when some proxy
+    # agent wrote an entry in its history; a case is reviewed when a review round exists, and
+    # passed when one passed (a passed case is not reviewed again).
+    from xinfang.oversight.models import CaseReview, ProxyHandling
+
+    proxied = Q(Exists(ProxyHandling.objects.filter(case=OuterRef("pk"))))
+    reviews = CaseReview.objects.filter(case=OuterRef("pk"))
+    passed = Q(Exists(reviews.filter(passed=True)))
     closed = Q(state__in=[c.State.CLOSED, c.State.ARCHIVED])
+    rated = ~Q(rating="")
+    satisfied = Q(rating__in=[c.Rating.SATISFIED, c.Rating.BASICALLY])
     return {
         "received": Q(),
         "registered": ~Q(state=c.State.MERGED),
@@ -77,9 +92,15 @@ def _wanted() -> dict[str, Q]:
         "delivered_written": Q(Exists(written)),
         "resolved": closed & Q(closed_at__isnull=False),
         "closed": closed,
-        "rated": ~Q(rating=""),
-        "satisfied": Q(rating__in=[c.Rating.SATISFIED, c.Rating.BASICALLY]),
-        "proxy_handled": Q(Exists(proxy)),
+        "rated": rated,
+        "satisfied": satisfied,
+        "proxy_handled": proxied,
+        "proxy_closed": proxied & closed,
+        "proxy_rated": proxied & rated,
+        "proxy_satisfied": proxied & satisfied,
+        "reviewed": Q(Exists(reviews)),
+        "review_passed": passed,
+        "resolved_passed": closed & Q(closed_at__isnull=False) & passed,
     }
 
 

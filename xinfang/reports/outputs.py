@@ -37,6 +37,7 @@ from xinfang.cases.rates import (
 )
 from xinfang.documents.archive import archive_build
 from xinfang.org.models import Membership, Unit
+from xinfang.oversight.exports import write_oversight_sheet
 from xinfang.rules.consumers import consumes
 from xinfang.rules.profile import Profile
 from xinfang.rules.store import current_version, profile_of
@@ -447,6 +448,9 @@ def write_scorecard(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     notes.write_string(at, 0, "统计口径：本期收到的信访件，按其主办单位（未交办的列为“未交办”）。")
     if rule:
         notes.write_string(at + 1, 0, f"考评内容：{'、'.join(rule.contents) or rule.label}")
+    # issue 17: supervision orders, reviews and proxies of the period (xinfang.oversight)
+    write_oversight_sheet(book, by=by, cases=cases, start=period.bounds()[0],
+                          end=period.bounds()[1], head_f=head_f, cell_f=cell_f, pct_f=pct_f)
     book.close()
     return Written(rows=total["received"])
 

@@ -44,6 +44,8 @@ CONSUMER_MODULES = (
     "xinfang.registers.services",
     "xinfang.cases.numbering",
     "xinfang.ownership.services",
+    "xinfang.oversight.services",
+    "xinfang.oversight.selectors",
 )
 
 # Keys that other branches make act (issue 12 is shared): the consumer each will declare. The

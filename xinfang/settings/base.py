@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "xinfang.integrations",
     "xinfang.matching",
     "xinfang.ownership",
+    "xinfang.oversight",
 ]
 
 MIDDLEWARE = [
@@ -284,4 +285,7 @@ XINFANG_PERIODIC = {
     "sweep": ("xinfang.jobs.periodic.sweep", int(os.environ.get("XINFANG_SWEEP_EVERY", 300))),
     "outbox": ("xinfang.jobs.periodic.outbox", int(os.environ.get("XINFANG_OUTBOX_EVERY", 30))),
     "prune": ("xinfang.jobs.periodic.prune", int(os.environ.get("XINFANG_PRUNE_EVERY", 3600))),
+    # issue 17: late supervision orders and rectifications (xinfang.oversight)
+    "oversight": ("xinfang.oversight.periodic.sweep",
+                  int(os.environ.get("XINFANG_OVERSIGHT_EVERY", 300))),
 }

@@ -76,6 +76,11 @@ PROFILE_VIEWS = ("web:rules_profiles", "web:rules_versions", "web:rules_version"
 IMPORT_VIEWS = ("imports:ledger_upload", "imports:ledger_preview")
 
 
+OVERSIGHT_VIEWS = tuple(f"oversight:{n}" for n in (
+    "index", "order_new", "order", "bulletin_new", "bulletin", "review", "rectification",
+    "verify", "proxy"))
+
+
 def nav_items(m: Membership | None) -> list[NavItem]:
     """The header navigation of this membership: only the pages it may open."""
     if m is None:
@@ -108,6 +113,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
     items.append(("web:ledger", _("台账"), LEDGER_VIEWS))
     if m.role in SUPERVISION_ROLES:
         items.append(("web:supervision", _("督查督办"), ("web:supervision",)))
+    items.append(("oversight:index", _("督办·审核·代办"), OVERSIGHT_VIEWS))  # issue 17
     items.append(("reports:index", _("统计报表"), ("reports:index",)))
     if m.role in OFFICE_ROLES:
         items.append(("web:rules_profiles", _("规则与日历"), RULES_VIEWS))

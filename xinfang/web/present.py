@@ -80,6 +80,16 @@ EVENT_LABELS = {
     "backlog_resolved": _l("积案已化解"),
     "import": _l("从历史台账导入"),
     "ownership_item_updated": _l("包案事项落实情况"),
+    # issue 17 (xinfang.oversight)
+    "supervision_order_issued": _l("下发督办单"),
+    "supervision_order_answered": _l("答复督办单"),
+    "supervision_order_overdue": _l("督办单逾期未答复"),
+    "report_back_verified": _l("上级核查报结情况"),
+    "case_reviewed": _l("结案审核"),
+    "rectification_answered": _l("报告整改情况"),
+    "rectification_overdue": _l("整改逾期未报告"),
+    "proxy_taken": _l("确定代办"),
+    "proxy_step": _l("代办员代办"),
 }
 
 PAYLOAD_LABELS = {
@@ -171,6 +181,15 @@ PAYLOAD_LABELS = {
     "assigned_on": _l("交办时间"),
     "closed_on": _l("销号时间"),
     "channel_note": _l("说明"),
+    # issue 17 (xinfang.oversight)
+    "late": _l("逾期"),
+    "agent": _l("代办员"),
+    "helps": _l("代办内容"),
+    "help": _l("代办内容"),
+    "failed": _l("未通过的审核要点"),
+    "method": _l("核查方式"),
+    "verdict": _l("核查结论"),
+    "order_unit": _l("督办对象"),
 }
 # Payload keys not worth a line in the timeline (internal ids, checksums).
 HIDDEN_KEYS = {"attachment", "content_type", "sha256", "document", "event"}

@@ -75,4 +75,13 @@ __all__ = [
     "RegisterRule", "ReplyModeRule", "ReportBackRule", "ReviewStage", "ReviewWindows",
     "RoutingRule", "ScopeRule", "Signatures", "Target", "WarningRule", "Weekly", "load_profile",
     "load_profile_text", "shipped_profiles", "LineBureau",
+    "Oversight", "ProxyRule", "ReviewPoint", "ReviewRule", "VerificationRule", "VERIFY_METHODS",
 ]  # fmt: skip
+from .schema import (  # noqa: E402  (issue 17, kept apart to merge by union)
+    VERIFY_METHODS,
+    Oversight,
+    ProxyRule,
+    ReviewPoint,
+    ReviewRule,
+    VerificationRule,
+)

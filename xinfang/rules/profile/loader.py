@@ -33,24 +33,29 @@ from .schema import (
     Disclosure,
     Duration,
     ExtensionRule,
-    MatchingRule,
     LineBureau,
+    MatchingRule,
+    Oversight,
     Path,
     PeriodicReport,
     Principle,
     Profile,
     ProfileError,
     ProfileIssue,
+    ProxyRule,
     ReceptionRule,
     RegisterRule,
     ReplyModeRule,
     ReportBackRule,
+    ReviewPoint,
+    ReviewRule,
     ReviewStage,
     ReviewWindows,
     RoutingRule,
     ScopeRule,
     Signatures,
     Target,
+    VerificationRule,
     WarningRule,
     Weekly,
 )
@@ -277,6 +282,17 @@ def _stage(data: dict) -> ReviewStage:
                        data.get("by", "upper_office"))
 
 
+def _oversight(data: dict) -> Oversight:
+    review, verify, proxy = data.get("review"), data.get("verification"), data.get("proxy")
+    return Oversight(
+        review=ReviewRule(tuple(ReviewPoint(p["name"], p["label"]) for p in review["points"]),
+                          review["seed"]) if review else None,
+        verification=VerificationRule(tuple(verify["methods"]), verify["seed"])
+        if verify else None,
+        proxy=ProxyRule(tuple(proxy["helps"]), proxy["seed"]) if proxy else None,
+    )
+
+
 def _build(data: dict, *, source: str, checksum: str) -> Profile:
     disclosure = data.get("disclosure", {})
     against = data.get("against_office")
@@ -359,6 +375,7 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
         matching=MatchingRule(float(data["matching"]["confirm_at"]),
                               data["matching"].get("seed", "")) if data.get("matching")
         else MatchingRule(),
+        oversight=_oversight(data.get("oversight") or {}),
         extends=data.get("extends"), source_path=source, checksum=checksum,
         line_bureaus=rules("line_bureaus", lambda r: LineBureau(
             r["category"], r["bureau"], r["seed"])),

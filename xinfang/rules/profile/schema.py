@@ -43,6 +43,9 @@ CLOSING_ITEMS = (
 COUNTS = (
     "received", "registered", "accepted", "replied", "delivered_written", "resolved", "closed",
     "rated", "satisfied", "proxy_handled",
+    # issue 17 (oversight17): proxied cases' own rates, and the review of closed cases.
+    "proxy_closed", "proxy_rated", "proxy_satisfied", "reviewed", "review_passed",
+    "resolved_passed",
 )  # fmt: skip
 DOCUMENTS = (
     "acceptance_notice", "decision_letter", "delivery_receipt", "satisfaction_form",
@@ -50,6 +53,7 @@ DOCUMENTS = (
     "closing_report", "verification_opinion", "evidence", "provincial_table",
 )  # fmt: skip
 PERIODS = ("week", "month", "quarter", "year")
+VERIFY_METHODS = ("document", "site", "phone")  # 书面、实地、电话 (oversight.verification)
 # Where a petition against the registering office goes at registration (``against_office.to``).
 AGAINST_OFFICE_ROUTES = ("upper_office", "discipline")
 _EVENT_NAMES = EVENTS + EVENT_FAMILIES
@@ -373,6 +377,46 @@ class MatchingRule:
 
 
 @dataclass(frozen=True)
+class ReviewPoint:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ReviewRule:
+    """The review of each closed case (seed 002 §四(三)): the points a reviewer checks."""
+
+    points: tuple[ReviewPoint, ...]
+    seed: str = ""
+
+
+@dataclass(frozen=True)
+class VerificationRule:
+    """The upper level's verification of a report-back (seed 003 §三(二), seed 001 §四(二)):
+    owed on every reported-back case; ``methods`` are the ways it may be done."""
+
+    methods: tuple[str, ...]
+    seed: str = ""
+
+
+@dataclass(frozen=True)
+class ProxyRule:
+    """Proxy handling (seed 004 §二(三) 三帮一办): what a proxy agent may take on."""
+
+    helps: tuple[str, ...]
+    seed: str = ""
+
+
+@dataclass(frozen=True)
+class Oversight:
+    """The supervisor's practices a profile turns on (issue 17); absent: not practised."""
+
+    review: ReviewRule | None = None
+    verification: VerificationRule | None = None
+    proxy: ProxyRule | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     code: str
     version: int
@@ -403,6 +447,7 @@ class Profile:
     # A version stored before the rule existed goes up a level, as the national default does.
     against_office: AgainstOfficeRule = AgainstOfficeRule()
     matching: MatchingRule = MatchingRule()
+    oversight: Oversight = Oversight()
     extends: str | None = None
     source_path: str = ""
     checksum: str = field(default="", compare=False)
@@ -575,6 +620,16 @@ SCHEMA = _obj(
                                               "maximum": 1}, note=_TEXT, seed=_TEXT),
     line_bureaus=_list(_obj(["category", "bureau", "seed"], category=_TEXT, bureau=_TEXT,
                             seed=_TEXT)),
+    oversight=_obj(
+        [],
+        review=_obj(["points", "seed"], seed=_TEXT, points={
+            "type": "array", "minItems": 1,
+            "items": _obj(["name", "label"], name=_NAME, label=_TEXT)}),
+        verification=_obj(["methods", "seed"], seed=_TEXT, methods={
+            "type": "array", "minItems": 1, "uniqueItems": True,
+            "items": {"enum": list(VERIFY_METHODS)}}),
+        proxy=_obj(["helps", "seed"], seed=_TEXT,
+                   helps={"type": "array", "items": _TEXT, "minItems": 1})),
 )  # fmt: skip
 
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

@@ -15,6 +15,7 @@ from xinfang.cases.selectors import cases_for
 from xinfang.cases.statcache import cases_version
 from xinfang.ledgers.exports import REVEAL_ROLES
 from xinfang.ledgers.filters import filter_ledger
+from xinfang.oversight.selectors import supervision_summary
 from xinfang.registers.selectors import UNIT_KEEPERS as REGISTER_UNIT_KEEPERS
 from xinfang.replica import replica_reads
 from xinfang.reports.periods import KIND_LABELS, from_query
@@ -139,5 +140,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "splits": SPLITS,
             "charts": counts_by(scope, version=version),
             "list_size": LIST_SIZE,
+            # issue 17: orders, reviews, verifications and proxies (xinfang.oversight)
+            "oversight": supervision_summary(m, scope, now, start, end),
         },
     )
