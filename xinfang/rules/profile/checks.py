@@ -132,6 +132,11 @@ class _Checker:
         for path, rule in self.section("disclosure"):
             self.names((*path, "leader_instruction"), rule.get("leader_instruction"), ROLES,
                        "role")
+        for path, rule in self.section("practices"):
+            for key, sub in (("return_visit", "within"), ("persuade_return", "follow_up")):
+                value = rule.get(key)
+                if isinstance(value, dict):
+                    self.duration((*path, key, sub), value.get(sub))
         return self.issues
 
     def pattern(self) -> None:

@@ -32,6 +32,8 @@ from .schema import (
     Constraint,
     Disclosure,
     Duration,
+    MeetingRule,
+    Practices,
     ExtensionRule,
     Path,
     PeriodicReport,
@@ -275,6 +277,26 @@ def _stage(data: dict) -> ReviewStage:
                        data.get("by", "upper_office"))
 
 
+def _practices(data: dict | None) -> Practices:
+    if not data:
+        return Practices()
+    rv, co, du = data.get("return_visit") or {}, data.get("consultation") or {}, data.get("duty") or {}
+    pr, wl, ca = data.get("persuade_return") or {}, data.get("watch_list") or {}, data.get("campaigns") or {}
+    return Practices(
+        return_visit_within=_duration(rv.get("within")), return_visit_seed=rv.get("seed", ""),
+        consultation_period=co.get("period"), consultation_seed=co.get("seed", ""),
+        duty_weekdays=tuple(du.get("weekdays") or ()),
+        field_visit_weekday=du.get("field_visit_weekday"), duty_seed=du.get("seed", ""),
+        persuade_group=tuple(pr.get("group") or ()), persuade_follow_up=_duration(pr.get("follow_up")),
+        persuade_seed=pr.get("seed", ""),
+        watch_review=wl.get("review"), watch_seed=wl.get("seed", ""),
+        meetings=tuple(MeetingRule(m["name"], m["label"], m["by"], m.get("period", "month"),
+                                   m["seed"]) for m in data.get("meetings") or ()),
+        campaign_report=ca.get("report"), campaign_seed=ca.get("seed", ""),
+        seed=data["seed"],
+    )  # fmt: skip
+
+
 def _build(data: dict, *, source: str, checksum: str) -> Profile:
     disclosure = data.get("disclosure", {})
     against = data.get("against_office")
@@ -354,6 +376,7 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
             disclosure.get("seed", "")),
         against_office=AgainstOfficeRule(against["to"], against.get("note", ""), against["seed"])
         if against else AgainstOfficeRule(),
+        practices=_practices(data.get("practices")),
         extends=data.get("extends"), source_path=source, checksum=checksum,
     )  # fmt: skip
 
