@@ -2,10 +2,12 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/reports/", include("xinfang.reports.api_urls")),
+    path("api/practices/", include("xinfang.practices.api_urls")),
     path("api/", include("xinfang.api.urls")),
     path("", include("xinfang.documents.urls")),
     path("", include("xinfang.notify.urls")),
     path("reports/", include("xinfang.reports.urls")),
+    path("practices/", include("xinfang.practices.urls")),
     path("", include("xinfang.jobs.urls")),
     path("", include("xinfang.imports.urls")),
     path("", include("xinfang.web.urls")),

@@ -62,11 +62,12 @@ RESTORE = "restore"
 CHECKPOINT = "checkpoint"  # written by audit_prune only
 CHECKPOINT_FILE_STARTED = "checkpoint_file_started"  # the first line of a checkpoint file
 REGISTER_CHANGE = "register_change"  # a line of the L1–L3 registers written
+PRACTICE_CHANGE = "practice_change"  # a practice recorded (xinfang.practices)
 
 ACTIONS = (
     LOGIN, LOGIN_FAILED, LOCKOUT, LOGOUT, REVEAL, READ, EXPORT, DOWNLOAD, PERMISSION_CHANGE,
     PROFILE_CHANGE, CALENDAR_LOAD, KEY_ROTATION, BACKUP, RESTORE, CHECKPOINT,
-    CHECKPOINT_FILE_STARTED, REGISTER_CHANGE,
+    CHECKPOINT_FILE_STARTED, REGISTER_CHANGE, PRACTICE_CHANGE,
 )
 
 _APPEND_ATTEMPTS = 5

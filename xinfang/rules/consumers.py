@@ -43,6 +43,7 @@ CONSUMER_MODULES = (
     "xinfang.registers.backlog",
     "xinfang.registers.services",
     "xinfang.cases.numbering",
+    "xinfang.practices.rules",
 )
 
 # Keys that other branches make act (issue 12 is shared): the consumer each will declare. The

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "xinfang.api",
     "xinfang.demo",
     "xinfang.imports",
+    "xinfang.practices",
 ]
 
 MIDDLEWARE = [
@@ -244,4 +245,6 @@ XINFANG_JOBS = {
 XINFANG_PERIODIC = {
     "sweep": ("xinfang.jobs.periodic.sweep", int(os.environ.get("XINFANG_SWEEP_EVERY", 300))),
     "outbox": ("xinfang.jobs.periodic.outbox", int(os.environ.get("XINFANG_OUTBOX_EVERY", 30))),
+    "practices": ("xinfang.practices.sweep.run",
+                  int(os.environ.get("XINFANG_PRACTICES_EVERY", 900))),
 }

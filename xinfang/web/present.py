@@ -77,6 +77,13 @@ EVENT_LABELS = {
     "backlog_entered": _l("列入积案台账"),
     "backlog_resolved": _l("积案已化解"),
     "import": _l("从历史台账导入"),
+    # xinfang.practices
+    "return_visit_recorded": _l("回访"),
+    "persuade_formed": _l("成立应急劝返组"),
+    "persuade_returned": _l("劝返回"),
+    "persuade_followed_up": _l("劝返后跟进"),
+    "watch_listed": _l("列为重点人员"),
+    "watch_released": _l("撤销重点人员列管"),
 }
 
 PAYLOAD_LABELS = {
@@ -164,6 +171,10 @@ PAYLOAD_LABELS = {
     "assigned_on": _l("交办时间"),
     "closed_on": _l("销号时间"),
     "channel_note": _l("说明"),
+    "outcome": _l("回访结果"),
+    "level": _l("上访层级"),
+    "place": _l("地点"),
+    "members": _l("劝返组成员"),
 }
 # Payload keys not worth a line in the timeline (internal ids, checksums).
 HIDDEN_KEYS = {"attachment", "content_type", "sha256", "document", "event"}

@@ -32,11 +32,11 @@ from .schema import (
     Constraint,
     Disclosure,
     Duration,
-    MeetingRule,
-    Practices,
     ExtensionRule,
+    MeetingRule,
     Path,
     PeriodicReport,
+    Practices,
     Principle,
     Profile,
     ProfileError,
@@ -280,14 +280,16 @@ def _stage(data: dict) -> ReviewStage:
 def _practices(data: dict | None) -> Practices:
     if not data:
         return Practices()
-    rv, co, du = data.get("return_visit") or {}, data.get("consultation") or {}, data.get("duty") or {}
-    pr, wl, ca = data.get("persuade_return") or {}, data.get("watch_list") or {}, data.get("campaigns") or {}
+    rv, co = data.get("return_visit") or {}, data.get("consultation") or {}
+    du, pr = data.get("duty") or {}, data.get("persuade_return") or {}
+    wl, ca = data.get("watch_list") or {}, data.get("campaigns") or {}
     return Practices(
         return_visit_within=_duration(rv.get("within")), return_visit_seed=rv.get("seed", ""),
         consultation_period=co.get("period"), consultation_seed=co.get("seed", ""),
         duty_weekdays=tuple(du.get("weekdays") or ()),
         field_visit_weekday=du.get("field_visit_weekday"), duty_seed=du.get("seed", ""),
-        persuade_group=tuple(pr.get("group") or ()), persuade_follow_up=_duration(pr.get("follow_up")),
+        persuade_group=tuple(pr.get("group") or ()),
+        persuade_follow_up=_duration(pr.get("follow_up")),
         persuade_seed=pr.get("seed", ""),
         watch_review=wl.get("review"), watch_seed=wl.get("seed", ""),
         meetings=tuple(MeetingRule(m["name"], m["label"], m["by"], m.get("period", "month"),

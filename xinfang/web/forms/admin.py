@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "checkpoint": _("审计清理检查点"),
     "checkpoint_file_started": _("启用检查点文件"),
     "register_change": _("台账登记"),
+    "practice_change": _("工作机制记录"),
 }
 
 
