@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from xinfang.cases import choices as c
 from xinfang.cases.models import Contact
-from xinfang.org.models import Membership
+from xinfang.org.models import Membership, Unit
 
 from ..models import ReturnVisit
 from .base import Invalid, Refused, audit, case_event, case_locked, keeper, required
@@ -41,7 +41,7 @@ def return_visit_record(
     note: str = "",
     now: datetime | None = None,
 ) -> ReturnVisit:
-    keeper(by)
+    access = keeper(by)
     now = now or timezone.now()
     required(visited_at=visited_at, method=method, outcome=outcome, satisfaction=satisfaction)
     errors = {}
@@ -61,6 +61,12 @@ def return_visit_record(
             f"{case.number} 尚未送达处理意见，不能回访（当前状态：{case.get_state_display()}）。",
             field="case",
         )
+    lead = lead_unit_id(case)
+    if (
+        not access.office
+        and not Unit.objects.filter(pk=lead, path__startswith=by.unit.path).exists()
+    ):
+        raise Refused(f"{case.number} 由主办单位或信访工作机构回访。", field="case")
     if ReturnVisit.objects.filter(case=case).exists():
         raise Refused(f"{case.number} 已有回访记录：每件信访事项回访一次。", field="case")
     try:
@@ -68,7 +74,7 @@ def return_visit_record(
             visit = ReturnVisit.objects.create(
                 case=case,
                 jurisdiction_id=case.jurisdiction_id,
-                lead_unit_id=lead_unit_id(case),
+                lead_unit_id=lead,
                 visited_by=by.user,
                 visitor_unit=by.unit,
                 visited_at=visited_at,
