@@ -10,8 +10,13 @@ from xinfang.cases.services import PetitionerInput
 
 
 def person(n: int, **extra) -> PetitionerInput:
-    return PetitionerInput(name=f"赵{n}号", id_number=id_number(f"411023198002{n:02d}123"),
-                           phone="13812345678", address="将官池镇岗朱村3组", **extra)
+    return PetitionerInput(
+        name=f"赵{n}号",
+        id_number=id_number(f"411023198002{n:02d}123"),
+        phone="13812345678",
+        address="将官池镇岗朱村3组",
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -21,9 +26,11 @@ def fresh(jianan):
 
     def _fresh(j=None, **overrides):
         j = j or jianan
-        return register_in(j, petitioners=[person(next(people),
-                                                  confidential=overrides.pop("secret", False))],
-                           **overrides)
+        return register_in(
+            j,
+            petitioners=[person(next(people), confidential=overrides.pop("secret", False))],
+            **overrides,
+        )
 
     return _fresh
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.practices.conftest import person
 from tests.conftest import register_in
+from tests.practices.conftest import person
 from tests.web.conftest import walk
 from tests.web.test_browser import Visit, chromium  # noqa: F401 (fixture)
 from xinfang.practices.models import ReturnVisit

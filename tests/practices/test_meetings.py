@@ -26,15 +26,30 @@ pytestmark = pytest.mark.django_db
 
 
 def finding(j, by):
-    return screening_record(by=by, finding=Finding(
-        screened_on=date(2026, 10, 12), township=j.townships["将官池镇"],
-        village=j.villages.get("岗朱村"), person_name="周大勇", contact="13700001111",
-        problem="反映产业帮扶资金分配不公", category="资金项目"))
+    return screening_record(
+        by=by,
+        finding=Finding(
+            screened_on=date(2026, 10, 12),
+            township=j.townships["将官池镇"],
+            village=j.villages.get("岗朱村"),
+            person_name="周大勇",
+            contact="13700001111",
+            problem="反映产业帮扶资金分配不公",
+            category="资金项目",
+        ),
+    )
 
 
 def meet(by, held_on=date(2026, 10, 20), **extra):
-    args = dict(by=by, rule="hazard_screening", held_on=held_on, chaired_by="刘海",
-                attendees="镇信访办、各村支书", measures="逐户走访，月底前反馈", now=sh(2026, 10, 21, 9))
+    args = dict(
+        by=by,
+        rule="hazard_screening",
+        held_on=held_on,
+        chaired_by="刘海",
+        attendees="镇信访办、各村支书",
+        measures="逐户走访，月底前反馈",
+        now=sh(2026, 10, 21, 9),
+    )
     args.update(extra)
     return meeting_record(**args)
 
@@ -44,7 +59,11 @@ def test_a_township_records_its_monthly_screening_meeting_with_cases_and_finding
     township = j.member("township_head")
     case, f = walk(j, fresh(), "assigned"), finding(j, j.member("township"))
     m = meet(township, case_ids=[case.pk], finding_ids=[f.pk])
-    assert (m.unit, m.period, m.label) == (j.townships["将官池镇"], "2026-10", "信访舆情隐患分析排查会议")
+    assert (m.unit, m.period, m.label) == (
+        j.townships["将官池镇"],
+        "2026-10",
+        "信访舆情隐患分析排查会议",
+    )
     assert list(m.cases.all()) == [case] and list(m.findings.all()) == [f]
     with pytest.raises(Invalid) as e:
         meet(township, rule="monthly_dispatch")  # kaijiang's, not jianan's
@@ -70,8 +89,7 @@ def test_a_township_that_misses_its_month_is_flagged_once_and_counted(jianan):
     j = jianan
     meet(j.member("township_head"), held_on=date(2026, 10, 20))
     status = meeting_status(j.county, date(2026, 11, 3))
-    assert [u.name for u in status[0].missed] == [
-        n for n in sorted(j.townships) if n != "将官池镇"]
+    assert [u.name for u in status[0].missed] == [n for n in sorted(j.townships) if n != "将官池镇"]
     first = sweep(at=sh(2026, 11, 3, 8))
     assert first.flagged["meeting"] == len(j.townships) - 1
     assert sweep(at=sh(2026, 11, 3, 9)).flagged.get("meeting") is None
@@ -93,39 +111,73 @@ def test_the_supervision_page_names_the_township_that_missed_its_month(jianan):
 
 def test_kaijiang_holds_its_dispatch_meeting_at_the_office(jurisdiction):
     k = jurisdiction("kaijiang")
-    m = meeting_record(by=k.member("clerk"), rule="monthly_dispatch", held_on=date(2026, 10, 9),
-                       chaired_by="办公室主任", attendees="领导小组成员", measures="部署下月工作",
-                       now=sh(2026, 10, 10, 9))
+    m = meeting_record(
+        by=k.member("clerk"),
+        rule="monthly_dispatch",
+        held_on=date(2026, 10, 9),
+        chaired_by="办公室主任",
+        attendees="领导小组成员",
+        measures="部署下月工作",
+        now=sh(2026, 10, 10, 9),
+    )
     assert m.unit == k.county
-    quarterly = meeting_record(by=k.member("clerk"), rule="quarterly_analysis",
-                               held_on=date(2026, 10, 9), chaired_by="主任", attendees="股室负责人",
-                               measures="分析共性问题", now=sh(2026, 10, 10, 9))
+    quarterly = meeting_record(
+        by=k.member("clerk"),
+        rule="quarterly_analysis",
+        held_on=date(2026, 10, 9),
+        chaired_by="主任",
+        attendees="股室负责人",
+        measures="分析共性问题",
+        now=sh(2026, 10, 10, 9),
+    )
     assert quarterly.period == "2026-Q4"
     rules = {st.rule.name: st for st in meeting_status(k.county, date(2026, 11, 2))}
     assert rules["monthly_dispatch"].missed == [] and rules["quarterly_analysis"].period.code == (
-        "2026-Q3")
+        "2026-Q3"
+    )
 
 
 def test_lihai_base_units_consult_weekly(jurisdiction):
     li = jurisdiction("lihai")
     rules = {st.rule.name: st for st in meeting_status(li.county, date(2026, 11, 2))}
     assert rules["weekly_consultation"].period.kind == "week"
-    m = meeting_record(by=li.member("township_head"), rule="weekly_consultation",
-                       held_on=date(2026, 11, 2), chaired_by="刘海", attendees="村两委",
-                       measures="分解化解责任", now=sh(2026, 11, 2, 18))
+    m = meeting_record(
+        by=li.member("township_head"),
+        rule="weekly_consultation",
+        held_on=date(2026, 11, 2),
+        chaired_by="刘海",
+        attendees="村两委",
+        measures="分解化解责任",
+        now=sh(2026, 11, 2, 18),
+    )
     assert m.period == "2026-W45"
 
 
 def test_meetings_page_records_and_lists_in_a_flat_number_of_queries(jianan, fresh):
     j = jianan
     client = signed_in(j.member("township_head"))
-    response = client.post(reverse("practices:meetings"), {
-        "rule": "hazard_screening", "held_on": "2026-10-20", "chaired_by": "刘海",
-        "attendees": "各村支书", "measures": "逐户走访", "case_numbers": "不存在的编号"})
+    response = client.post(
+        reverse("practices:meetings"),
+        {
+            "rule": "hazard_screening",
+            "held_on": "2026-10-20",
+            "chaired_by": "刘海",
+            "attendees": "各村支书",
+            "measures": "逐户走访",
+            "case_numbers": "不存在的编号",
+        },
+    )
     assert response.status_code == 400 and "case_numbers_error" in response.content.decode()
-    response = client.post(reverse("practices:meetings"), {
-        "rule": "hazard_screening", "held_on": "2026-10-20", "chaired_by": "刘海",
-        "attendees": "各村支书", "measures": "逐户走访"})
+    response = client.post(
+        reverse("practices:meetings"),
+        {
+            "rule": "hazard_screening",
+            "held_on": "2026-10-20",
+            "chaired_by": "刘海",
+            "attendees": "各村支书",
+            "measures": "逐户走访",
+        },
+    )
     assert response.status_code == 302 and Meeting.objects.count() == 1
     client.get(reverse("practices:meetings"))
     with CaptureQueriesContext(connection) as few:

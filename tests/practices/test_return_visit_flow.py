@@ -29,30 +29,52 @@ pytestmark = pytest.mark.django_db
 
 
 def lihai_delivered(j) -> Case:
-    clerk, approver, chief, township = (j.member(k) for k in ("clerk", "approver", "chief",
-                                                              "township"))
+    clerk, approver, chief, township = (
+        j.member(k) for k in ("clerk", "approver", "chief", "township")
+    )
     category = shipped_profiles()["lihai"].categories[0]
-    case = register_in(j, channel=c.Channel.PHONE,
-                       demands=[DemandInput(text="要求落实帮扶", category=category)])
+    case = register_in(
+        j, channel=c.Channel.PHONE, demands=[DemandInput(text="要求落实帮扶", category=category)]
+    )
     perform("propose", case=case, by=clerk, proposal="交将官池镇", at=sh(2026, 9, 14, 14))
     perform("sign_off", case=case, by=approver, at=sh(2026, 9, 14, 15))
     perform("countersign", case=case, by=chief, note="同意交办", at=sh(2026, 9, 14, 16))
-    perform("assign", case=case, by=clerk, lead=j.townships["将官池镇"], receiver_name="陈晓东",
-            at=sh(2026, 9, 14, 17))
+    perform(
+        "assign",
+        case=case,
+        by=clerk,
+        lead=j.townships["将官池镇"],
+        receiver_name="陈晓东",
+        at=sh(2026, 9, 14, 17),
+    )
     perform("sign_for", case=case, by=township, at=sh(2026, 9, 15, 9))
     perform("log_contact", case=case, by=township, kind="phone", at=sh(2026, 9, 15, 10))
-    perform("record_finding", case=case, by=township, findings={1: ("true", "solved", "已落实")},
-            at=sh(2026, 9, 16, 10))
+    perform(
+        "record_finding",
+        case=case,
+        by=township,
+        findings={1: ("true", "solved", "已落实")},
+        at=sh(2026, 9, 16, 10),
+    )
     perform("draft_letter", case=case, by=township, body="答复意见", at=sh(2026, 9, 16, 11))
     perform("approve_letter", case=case, by=approver, at=sh(2026, 9, 16, 12))
     perform("issue_letter", case=case, by=clerk, at=sh(2026, 9, 16, 13))
-    return perform("record_delivery", case=case, by=clerk, mode="in_person",
-                   delivered_at=sh(2026, 9, 17, 9), deliverer="陈晓东", recipient="张三明",
-                   receipt_signed=True, at=sh(2026, 9, 17, 10))
+    return perform(
+        "record_delivery",
+        case=case,
+        by=clerk,
+        mode="in_person",
+        delivered_at=sh(2026, 9, 17, 9),
+        deliverer="陈晓东",
+        recipient="张三明",
+        receipt_signed=True,
+        at=sh(2026, 9, 17, 10),
+    )
 
 
 def test_a_missed_return_visit_reaches_the_lead_unit_and_the_visit_lets_the_case_close(
-        jurisdiction):
+    jurisdiction,
+):
     li = jurisdiction("lihai")
     case = lihai_delivered(li)
     # delivered Thursday 17 September: due five working days later (the profile's clock rules)
@@ -65,9 +87,15 @@ def test_a_missed_return_visit_reaches_the_lead_unit_and_the_visit_lets_the_case
     notice = Notice.objects.get(kind="return_visit")
     assert notice.case_id == case.pk and notice.unit == li.townships["将官池镇"]
     assert [n.pk for n in inbox(li.member("township")) if n.kind == "return_visit"] == [notice.pk]
-    return_visit_record(by=li.member("township"), case_id=case.pk,
-                        visited_at=sh(2026, 9, 25, 10), method="visit", outcome="settled",
-                        satisfaction="basically", now=sh(2026, 9, 25, 11))
+    return_visit_record(
+        by=li.member("township"),
+        case_id=case.pk,
+        visited_at=sh(2026, 9, 25, 10),
+        method="visit",
+        outcome="settled",
+        satisfaction="basically",
+        now=sh(2026, 9, 25, 11),
+    )
     perform("close", case=case, by=li.member("approver"), at=sh(2026, 9, 25, 12))
     case = perform("close", case=case, by=li.member("chief"), at=sh(2026, 9, 25, 13))
     assert case.state == c.State.CLOSED
@@ -83,30 +111,62 @@ def test_the_return_visit_page_records_one_and_lists_in_flat_queries(jianan, fre
     assert f'id="owed-{cases[0].pk}"' in page and 'id="return-visit-form"' in page
     bad = client.post(reverse("practices:return_visits"), {"case": cases[0].pk})
     assert bad.status_code == 400 and "visited_at_error" in bad.content.decode()
-    ok = client.post(reverse("practices:return_visits"), {
-        "case": cases[0].pk, "visited_at": "2026-10-12T09:00", "method": "phone",
-        "outcome": "accepted", "satisfaction": "satisfied", "note": "满意"})
+    ok = client.post(
+        reverse("practices:return_visits"),
+        {
+            "case": cases[0].pk,
+            "visited_at": "2026-10-12T09:00",
+            "method": "phone",
+            "outcome": "accepted",
+            "satisfaction": "satisfied",
+            "note": "满意",
+        },
+    )
     assert ok.status_code == 302 and ReturnVisit.objects.count() == 1
-    api = client.post(reverse("practices_api:return-visits"), {
-        "case": cases[1].pk, "visited_at": "2026-10-12T10:00:00+08:00", "method": "visit",
-        "outcome": "pending", "satisfaction": "unsatisfied"}, content_type="application/json")
+    api = client.post(
+        reverse("practices_api:return-visits"),
+        {
+            "case": cases[1].pk,
+            "visited_at": "2026-10-12T10:00:00+08:00",
+            "method": "visit",
+            "outcome": "pending",
+            "rating": "unsatisfied",
+        },
+        content_type="application/json",
+    )
     assert api.status_code == 201 and api.json()["lead_unit"] == "将官池镇"
-    again = client.post(reverse("practices_api:return-visits"), {
-        "case": cases[1].pk, "visited_at": "2026-10-12T10:00:00+08:00", "method": "visit",
-        "outcome": "pending", "satisfaction": "unsatisfied"}, content_type="application/json")
+    again = client.post(
+        reverse("practices_api:return-visits"),
+        {
+            "case": cases[1].pk,
+            "visited_at": "2026-10-12T10:00:00+08:00",
+            "method": "visit",
+            "outcome": "pending",
+            "rating": "unsatisfied",
+        },
+        content_type="application/json",
+    )
     assert again.status_code == 422 and again.json()["field"] == "case"
     assert client.get(reverse("practices_api:return-visits")).json()["count"] == 2
     assert client.get(reverse("practices_api:return-visits-owed")).json()["count"] == 0
     inspector = signed_in(j.member("inspector"))
-    assert 'id="return-visit-form"' not in inspector.get(
-        reverse("practices:return_visits")).content.decode()
+    assert (
+        'id="return-visit-form"'
+        not in inspector.get(reverse("practices:return_visits")).content.decode()
+    )
     # flat: the page reads the same number of queries for 2 visits and for 8
     with CaptureQueriesContext(connection) as few:
         inspector.get(reverse("practices:return_visits"))
     for _ in range(6):
         case = walk(j, fresh(), "delivered")
-        return_visit_record(by=j.member("clerk"), case_id=case.pk, visited_at=sh(2026, 10, 12),
-                            method="phone", outcome="accepted", satisfaction="satisfied")
+        return_visit_record(
+            by=j.member("clerk"),
+            case_id=case.pk,
+            visited_at=sh(2026, 10, 12),
+            method="phone",
+            outcome="accepted",
+            satisfaction="satisfied",
+        )
     with CaptureQueriesContext(connection) as many:
         inspector.get(reverse("practices:return_visits"))
     assert len(many) == len(few)

@@ -12,9 +12,9 @@ from tests.conftest import sh
 from tests.web.conftest import walk
 from xinfang.audit.models import AuditEntry
 from xinfang.cases.models import CaseEvent, Contact
+from xinfang.cases.selectors import cases_for
 from xinfang.practices.models import ReturnVisit
 from xinfang.practices.reading import owed_return_visits, return_visit_counts
-from xinfang.cases.selectors import cases_for
 from xinfang.practices.services import Invalid, Refused, return_visit_record
 
 pytestmark = pytest.mark.django_db
@@ -29,20 +29,31 @@ def other_township(j):
 
 
 def record(by, case, **extra):
-    args = dict(by=by, case_id=case.pk, visited_at=sh(2026, 10, 12, 9, 0), method="phone",
-                outcome="accepted", satisfaction="satisfied", note="认可处理意见")
+    args = dict(
+        by=by,
+        case_id=case.pk,
+        visited_at=sh(2026, 10, 12, 9, 0),
+        method="phone",
+        outcome="accepted",
+        satisfaction="satisfied",
+        note="认可处理意见",
+    )
     args.update(extra)
     return return_visit_record(**args)
 
 
 def test_a_delivered_case_is_owed_one_return_visit_and_the_visit_is_in_its_history(
-        jianan, delivered):
+    jianan, delivered
+):
     j = jianan
     township = j.member("township")
     assert list(owed_return_visits(cases_for(township))) == [delivered]
     visit = record(township, delivered)
     assert (visit.visited_by, visit.visitor_unit, visit.lead_unit) == (
-        township.user, j.townships["将官池镇"], j.townships["将官池镇"])
+        township.user,
+        j.townships["将官池镇"],
+        j.townships["将官池镇"],
+    )
     assert list(owed_return_visits(cases_for(township))) == []
     event = CaseEvent.objects.filter(case=delivered, type="return_visit_recorded").get()
     assert event.payload["rating"] == "satisfied" and event.actor_id == township.user_id
@@ -62,12 +73,21 @@ def test_a_case_not_yet_delivered_cannot_be_visited(jianan, fresh):
 
 def test_fields_are_named_when_wrong(jianan, delivered):
     with pytest.raises(Invalid) as e:
-        record(jianan.member("township"), delivered, method="letter", satisfaction="",
-               visited_at=timezone.now() + timedelta(days=1))
+        record(
+            jianan.member("township"),
+            delivered,
+            method="letter",
+            satisfaction="",
+            visited_at=timezone.now() + timedelta(days=1),
+        )
     assert set(e.value.errors) == {"satisfaction"}
     with pytest.raises(Invalid) as e:
-        record(jianan.member("township"), delivered, method="letter",
-               visited_at=timezone.now() + timedelta(days=1))
+        record(
+            jianan.member("township"),
+            delivered,
+            method="letter",
+            visited_at=timezone.now() + timedelta(days=1),
+        )
     assert set(e.value.errors) == {"method", "visited_at"}
 
 

@@ -24,10 +24,16 @@ pytestmark = pytest.mark.django_db
 
 
 def listed(j, case, *, owner="township", at=None, **extra):
-    args = dict(by=j.member("clerk"), case_id=case.pk,
-                petitioner_id=case.petitioner_links.get().petitioner_id,
-                owner_id=j.member(owner).pk, reason="越级访苗头", plan="包村干部每周走访一次",
-                status="watch", now=at or sh(2026, 10, 12, 9, 0))
+    args = dict(
+        by=j.member("clerk"),
+        case_id=case.pk,
+        petitioner_id=case.petitioner_links.get().petitioner_id,
+        owner_id=j.member(owner).pk,
+        reason="越级访苗头",
+        plan="包村干部每周走访一次",
+        status="watch",
+        now=at or sh(2026, 10, 12, 9, 0),
+    )
     args.update(extra)
     return watch_add(**args)
 
@@ -37,16 +43,27 @@ def test_a_person_is_listed_with_owner_plan_and_status_and_reviewed_each_month(j
     case = fresh()
     entry = listed(j, case)
     assert (entry.owner, entry.owner_unit, entry.status) == (
-        j.member("township"), j.townships["将官池镇"], "watch")
+        j.member("township"),
+        j.townships["将官池镇"],
+        "watch",
+    )
     # jianan: practices.watch_list.review = month — listed in October, reviewed by 30 November
     assert entry.review_due == date(2026, 11, 30)
     event = CaseEvent.objects.get(case=case, type="watch_listed")
     assert "陈晓东" in event.payload["owner"] and "赵" not in str(event.payload)
-    review = watch_review(by=j.member("township"), entry_id=entry.pk, status="stable",
-                          note="已走访，情绪稳定", now=sh(2026, 11, 5, 10, 0))
+    review = watch_review(
+        by=j.member("township"),
+        entry_id=entry.pk,
+        status="stable",
+        note="已走访，情绪稳定",
+        now=sh(2026, 11, 5, 10, 0),
+    )
     entry.refresh_from_db()
-    assert (review.period, entry.status, entry.review_due) == ("2026-11", "stable",
-                                                               date(2026, 12, 31))
+    assert (review.period, entry.status, entry.review_due) == (
+        "2026-11",
+        "stable",
+        date(2026, 12, 31),
+    )
     with pytest.raises(Refused, match="已在重点人员名单"):
         listed(j, case)
     watch_release(by=j.member("clerk"), entry_id=entry.pk, reason="已息诉罢访")
@@ -92,8 +109,13 @@ def test_a_missed_monthly_review_reaches_the_owners_inbox_once(jianan, fresh):
     assert [n for n in inbox(j.member("bureau")) if n.kind == "watch"] == []
     assert PracticeFlag.objects.get(kind="watch").key == f"watch:{entry.pk}:2026-10-31"
     # the review made, the next miss is another flag
-    watch_review(by=j.member("township"), entry_id=entry.pk, status="stable", note="稳定",
-                 now=sh(2026, 11, 2, 9, 0))
+    watch_review(
+        by=j.member("township"),
+        entry_id=entry.pk,
+        status="stable",
+        note="稳定",
+        now=sh(2026, 11, 2, 9, 0),
+    )
     assert sweep(at=sh(2027, 1, 1, 9, 0)).flagged["watch"] == 1
 
 
@@ -115,8 +137,10 @@ def test_the_list_masks_and_the_entry_reveals_only_to_whom_may(jianan, fresh):
     refused = owner.post(url, {"action": "reveal", "v-reason": "走访"})
     assert refused.status_code == 403 and secret.petitioner.name not in refused.content.decode()
     plain_url = reverse("practices:watch_entry", args=[plain.pk])
-    assert plain.petitioner.name in owner.post(
-        plain_url, {"action": "reveal", "v-reason": "走访"}).content.decode()
+    assert (
+        plain.petitioner.name
+        in owner.post(plain_url, {"action": "reveal", "v-reason": "走访"}).content.decode()
+    )
     inspector = signed_in(j.member("inspector"))
     assert inspector.post(plain_url, {"action": "reveal", "v-reason": "督查"}).status_code == 403
     # another unit: not even the entry
@@ -133,17 +157,27 @@ def test_the_office_lists_a_person_and_the_owner_reviews_on_the_pages(jianan, fr
     page = office.get(reverse("practices:watch"), {"case_number": case.number})
     person = case.petitioner_links.get().petitioner
     assert f'value="{person.pk}"' in page.content.decode()
-    response = office.post(reverse("practices:watch"), {
-        "case_number": case.number, "petitioner": person.pk, "owner": j.member("township").pk,
-        "reason": "越级访苗头", "status": "watch", "plan": "每周走访"})
+    response = office.post(
+        reverse("practices:watch"),
+        {
+            "case_number": case.number,
+            "petitioner": person.pk,
+            "owner": j.member("township").pk,
+            "reason": "越级访苗头",
+            "status": "watch",
+            "plan": "每周走访",
+        },
+    )
     assert response.status_code == 302
     entry = WatchEntry.objects.get()
     bad = office.post(reverse("practices:watch"), {"case_number": case.number})
     assert bad.status_code == 400 and "owner_error" in bad.content.decode()
     owner = signed_in(j.member("township"))
     url = reverse("practices:watch_entry", args=[entry.pk])
-    assert owner.post(url, {"action": "review", "r-status": "stable",
-                            "r-note": "稳定"}).status_code == 302
+    assert (
+        owner.post(url, {"action": "review", "r-status": "stable", "r-note": "稳定"}).status_code
+        == 302
+    )
     entry.refresh_from_db()
     assert entry.status == "stable" and entry.reviews.count() == 1
     assert owner.post(url, {"action": "release", "x-reason": "x"}).status_code == 403
@@ -153,28 +187,44 @@ def test_the_watch_list_api_adds_and_reviews(jianan, fresh):
     j = jianan
     case = fresh()
     client = signed_in(j.member("clerk"))
-    body = {"case": case.pk, "petitioner": case.petitioner_links.get().petitioner_id,
-            "owner": j.member("township").pk, "reason": "重复访", "plan": "一人一策",
-            "status": "unstable"}
+    body = {
+        "case": case.pk,
+        "petitioner": case.petitioner_links.get().petitioner_id,
+        "owner": j.member("township").pk,
+        "reason": "重复访",
+        "plan": "一人一策",
+        "stability": "unstable",
+    }
     created = client.post(reverse("practices_api:watch"), body, content_type="application/json")
     assert created.status_code == 201, created.content
     again = client.post(reverse("practices_api:watch"), body, content_type="application/json")
     assert again.status_code == 422 and again.json()["field"] == "petitioner"
-    bad = client.post(reverse("practices_api:watch"), {**body, "status": "x"},
-                      content_type="application/json")
-    assert bad.status_code == 400 and "status" in bad.json()["errors"]
+    bad = client.post(
+        reverse("practices_api:watch"), {**body, "stability": "x"}, content_type="application/json"
+    )
+    assert bad.status_code == 400 and "stability" in bad.json()["errors"]
     pk = created.json()["id"]
     review = signed_in(j.member("township")).post(
-        reverse("practices_api:watch-reviews", args=[pk]), {"status": "stable", "note": "稳定"},
-        content_type="application/json")
+        reverse("practices_api:watch-reviews", args=[pk]),
+        {"stability": "stable", "note": "稳定"},
+        content_type="application/json",
+    )
     assert review.status_code == 201 and review.json()["period"]
-    assert signed_in(j.member("bureau")).post(
-        reverse("practices_api:watch-reviews", args=[pk]), {"status": "stable", "note": "x"},
-        content_type="application/json").status_code == 404
+    assert (
+        signed_in(j.member("bureau"))
+        .post(
+            reverse("practices_api:watch-reviews", args=[pk]),
+            {"stability": "stable", "note": "x"},
+            content_type="application/json",
+        )
+        .status_code
+        == 404
+    )
 
 
-def test_the_watch_list_page_reads_a_flat_number_of_queries(jianan, fresh,
-                                                            django_assert_max_num_queries):
+def test_the_watch_list_page_reads_a_flat_number_of_queries(
+    jianan, fresh, django_assert_max_num_queries
+):
     j = jianan
     client = signed_in(j.member("clerk"))
     for _ in range(2):

@@ -102,6 +102,10 @@ class ReturnVisitOut(serializers.ModelSerializer):
     visitor_unit = serializers.CharField(source="visitor_unit.name")
     lead_unit = serializers.CharField(source="lead_unit.name", allow_null=True, default=None)
 
+    rating = serializers.ChoiceField(
+        source="satisfaction", choices=c.Rating.choices, read_only=True, help_text="满意度"
+    )
+
     class Meta:
         model = ReturnVisit
         fields = [
@@ -110,7 +114,7 @@ class ReturnVisitOut(serializers.ModelSerializer):
             "visited_at",
             "method",
             "outcome",
-            "satisfaction",
+            "rating",
             "note",
             "visited_by",
             "visitor_unit",
@@ -124,7 +128,7 @@ class ReturnVisitIn(serializers.Serializer):
     visited_at = serializers.DateTimeField()
     method = serializers.ChoiceField(choices=ReturnVisit.Method.choices)
     outcome = serializers.ChoiceField(choices=ReturnVisit.Outcome.choices)
-    satisfaction = serializers.ChoiceField(choices=c.Rating.choices)
+    rating = serializers.ChoiceField(choices=c.Rating.choices, help_text="满意度")
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -163,7 +167,7 @@ class ReturnVisits(CaseView):
             visited_at=d["visited_at"],
             method=d["method"],
             outcome=d["outcome"],
-            satisfaction=d["satisfaction"],
+            satisfaction=d["rating"],
             note=d["note"],
         )
 
@@ -317,6 +321,9 @@ class WatchOut(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.user.full_name")
     owner_unit = serializers.CharField(source="owner_unit.name")
     case = serializers.SerializerMethodField()
+    stability = serializers.ChoiceField(
+        source="status", choices=WatchEntry.Status.choices, read_only=True
+    )
 
     class Meta:
         model = WatchEntry
@@ -328,7 +335,7 @@ class WatchOut(serializers.ModelSerializer):
             "owner",
             "owner_unit",
             "plan",
-            "status",
+            "stability",
             "added_at",
             "last_reviewed_at",
             "review_due",
@@ -351,17 +358,21 @@ class WatchIn(serializers.Serializer):
     owner = serializers.IntegerField(help_text="稳控责任人的任职编号 (membership id)")
     reason = serializers.CharField(max_length=200)
     plan = serializers.CharField()
-    status = serializers.ChoiceField(choices=WatchEntry.Status.choices)
+    stability = serializers.ChoiceField(choices=WatchEntry.Status.choices)
 
 
 class WatchReviewOut(serializers.ModelSerializer):
+    stability = serializers.ChoiceField(
+        source="status", choices=WatchEntry.Status.choices, read_only=True
+    )
+
     class Meta:
         model = WatchReview
-        fields = ["id", "entry", "period", "reviewed_at", "status", "note", "plan"]
+        fields = ["id", "entry", "period", "reviewed_at", "stability", "note", "plan"]
 
 
 class WatchReviewIn(serializers.Serializer):
-    status = serializers.ChoiceField(choices=WatchEntry.Status.choices)
+    stability = serializers.ChoiceField(choices=WatchEntry.Status.choices)
     note = serializers.CharField()
     plan = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -397,7 +408,7 @@ class Watch(CaseView):
             owner_id=d["owner"],
             reason=d["reason"],
             plan=d["plan"],
-            status=d["status"],
+            status=d["stability"],
         )
 
 
@@ -415,7 +426,15 @@ class WatchReviews(CaseView):
         d, bad = _input(WatchReviewIn, request)
         if bad:
             return bad
-        return _write(s.watch_review, WatchReviewOut, by=m, entry_id=pk, **d)
+        return _write(
+            s.watch_review,
+            WatchReviewOut,
+            by=m,
+            entry_id=pk,
+            status=d["stability"],
+            note=d["note"],
+            plan=d["plan"],
+        )
 
 
 # --- duty, field visits --------------------------------------------------------------------------
@@ -592,7 +611,7 @@ class ReturnedIn(serializers.Serializer):
 
 
 class FollowUpIn(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=PersuadeReturn.FollowUp.choices)
+    follow_up_kind = serializers.ChoiceField(choices=PersuadeReturn.FollowUp.choices)
     at = serializers.DateTimeField()
     note = serializers.CharField()
 
@@ -656,7 +675,15 @@ class PersuadeFollowUp(CaseView):
         d, bad = _input(FollowUpIn, request)
         if bad:
             return bad
-        return _write(s.persuade_follow_up, PersuadeOut, by=m, persuade_id=pk, **d)
+        return _write(
+            s.persuade_follow_up,
+            PersuadeOut,
+            by=m,
+            persuade_id=pk,
+            kind=d["follow_up_kind"],
+            at=d["at"],
+            note=d["note"],
+        )
 
 
 # --- campaigns -----------------------------------------------------------------------------------

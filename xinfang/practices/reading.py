@@ -236,7 +236,7 @@ def watch_overdue(home: Unit, today: date | None = None) -> int:
     ).count()
 
 
-# --- the supervision page ---------------------------------------------------------------------------
+# --- the supervision page ------------------------------------------------------------------
 
 
 @dataclass
@@ -263,8 +263,9 @@ class Summary:
         return self.satisfied / self.visits if self.visits else None
 
 
-def supervision_summary(home: Unit | None, start: datetime | None = None,
-                        end: datetime | None = None) -> Summary | None:
+def supervision_summary(
+    home: Unit | None, start: datetime | None = None, end: datetime | None = None
+) -> Summary | None:
     """What the supervision page shows of the practices: the return visits' satisfaction
     (overall and per lead unit, visits made in the period), the holders that missed their last
     meeting, the watch-list reviews overdue. A fixed number of queries."""
@@ -272,7 +273,17 @@ def supervision_summary(home: Unit | None, start: datetime | None = None,
         return None
     counts = return_visit_counts(home, start, end)
     names = dict(Unit.objects.filter(pk__in=[k for k in counts if k]).values_list("pk", "name"))
-    units = sorted((UnitSatisfaction(names.get(k, "未交办"), n["visits"], n["satisfied"])
-                    for k, n in counts.items()), key=lambda u: u.unit)
-    return Summary(sum(u.visits for u in units), sum(u.satisfied for u in units), units,
-                   meeting_status(home), watch_overdue(home))
+    units = sorted(
+        (
+            UnitSatisfaction(names.get(k, "未交办"), n["visits"], n["satisfied"])
+            for k, n in counts.items()
+        ),
+        key=lambda u: u.unit,
+    )
+    return Summary(
+        sum(u.visits for u in units),
+        sum(u.satisfied for u in units),
+        units,
+        meeting_status(home),
+        watch_overdue(home),
+    )
