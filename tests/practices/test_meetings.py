@@ -191,3 +191,25 @@ def test_meetings_page_records_and_lists_in_a_flat_number_of_queries(jianan, fre
     assert api["count"] == 12
     status = client.get(reverse("practices_api:meeting-status")).json()
     assert status[0]["rule"] == "hazard_screening"
+
+
+def test_the_scorecard_export_has_the_practices_sheet(jianan):
+    import io
+
+    from openpyxl import load_workbook
+
+    from xinfang.reports.services import report_build, report_period
+
+    j = jianan
+    meet(j.member("township_head"), held_on=date(2026, 10, 20))
+    sweep(at=sh(2026, 11, 3, 8))  # September was missed by every township
+    built = report_build(kind="scorecard", period=report_period("scorecard", "2026-Q4"),
+                         by=j.member("chief"), via="test")
+    with built.file as fh:
+        book = load_workbook(io.BytesIO(fh.read()))
+    ws = book["工作机制"]
+    header = [c.value for c in ws[2]]
+    assert header[:4] == ["单位", "回访件数", "满意和基本满意", "召开会议次数"]
+    rows = {r[0].value: [c.value for c in r] for r in ws.iter_rows(min_row=3)}
+    assert rows["将官池镇"][3] == 1
+    assert rows["椹涧乡"][header.index("未按期召开会议")] == 1

@@ -46,6 +46,7 @@ from . import charts
 from . import selectors as s
 from .l4 import provincial, write_ledger_l4
 from .periods import Period
+from .practices_sheet import write_practices_sheet
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -438,6 +439,9 @@ def write_scorecard(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     notes.write_string(at, 0, "统计口径：本期收到的信访件，按其主办单位（未交办的列为“未交办”）。")
     if rule:
         notes.write_string(at + 1, 0, f"考评内容：{'、'.join(rule.contents) or rule.label}")
+    # issue 17: return-visit satisfaction, meetings held, practices missed (xinfang.practices)
+    write_practices_sheet(book, home=home, period=period, head_f=head_f, cell_f=cell_f,
+                          pct_f=pct_f)
     book.close()
     return Written(rows=total["received"])
 
