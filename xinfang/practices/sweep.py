@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -148,10 +149,27 @@ def _return_visits(home: Unit, at: datetime) -> list[Item]:
     return items
 
 
+def _unflagged(qs, *parts):
+    """Rows of ``qs`` whose flag key (``parts`` joined, as the Item's key) is not written yet: a
+    steady pass reads only what is new, however many are flagged already."""
+    key = Concat(
+        *[p if not isinstance(p, str) else Value(p) for p in parts], output_field=CharField()
+    )
+    return qs.alias(xf_key=key).exclude(Exists(PracticeFlag.objects.filter(key=OuterRef("xf_key"))))
+
+
+def _text(field: str):
+    return Cast(field, CharField())
+
+
 def _watch(home: Unit, at: datetime) -> list[Item]:
     today = timezone.localdate(at)
-    entries = WatchEntry.objects.filter(
-        jurisdiction=home, released_at=None, review_due__lt=today
+    entries = _unflagged(
+        WatchEntry.objects.filter(jurisdiction=home, released_at=None, review_due__lt=today),
+        "watch:",
+        _text("pk"),
+        ":",
+        _text("review_due"),
     ).order_by("review_due", "pk")
     return [
         Item(
@@ -184,8 +202,10 @@ def _meetings(home: Unit, at: datetime) -> list[Item]:
 
 
 def _persuades(home: Unit, at: datetime) -> list[Item]:
-    rows = PersuadeReturn.objects.filter(
-        jurisdiction=home, follow_up_at=None, follow_up_due__lt=at
+    rows = _unflagged(
+        PersuadeReturn.objects.filter(jurisdiction=home, follow_up_at=None, follow_up_due__lt=at),
+        "persuade:",
+        _text("pk"),
     ).select_related("case")[:BATCH]
     return [
         Item(
@@ -212,8 +232,12 @@ def _campaigns(home: Unit, at: datetime) -> list[Item]:
             "请报告任务进展",
             reverse("practices:campaign", args=[t.campaign_id]),
         )
-        for t in CampaignTask.objects.filter(
-            campaign__jurisdiction=home, due_on__lt=today, progress__lt=100
+        for t in _unflagged(
+            CampaignTask.objects.filter(
+                campaign__jurisdiction=home, due_on__lt=today, progress__lt=100
+            ),
+            "ctask:",
+            _text("pk"),
         ).select_related("campaign")[:BATCH]
     ]
     period = campaign_period(practices_of(home), today)
