@@ -6,10 +6,12 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),  # the monitor's: no sign-in, no confidential data
     path("api/reports/", include("xinfang.reports.api_urls")),
     path("api/oversight/", include("xinfang.oversight.api_urls")),
+    path("api/practices/", include("xinfang.practices.api_urls")),
     path("api/", include("xinfang.api.urls")),
     path("", include("xinfang.documents.urls")),
     path("", include("xinfang.notify.urls")),
     path("reports/", include("xinfang.reports.urls")),
+    path("practices/", include("xinfang.practices.urls")),
     path("", include("xinfang.jobs.urls")),
     path("", include("xinfang.imports.urls")),
     path("", include("xinfang.integrations.urls")),

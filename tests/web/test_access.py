@@ -34,6 +34,9 @@ ACCESS = {
     "web:admin_roles": ["secadmin"],
     "web:admin_keys": ["secadmin"],
     "web:audit_log": ["auditor"],
+    # xinfang.practices: the office of the jurisdiction and the units keeping their own records
+    **{f"practices:{n}": [*OFFICE, *KEEPERS] for n in (
+        "index", "return_visits", "meetings", "watch", "duty", "persuades", "campaigns")},
 }
 HREF = re.compile(r'href="(/[^"#]*)')
 ACTION = re.compile(r'<form[^>]*method="post"[^>]*action="(/[^"]*)"')

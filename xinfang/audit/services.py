@@ -63,11 +63,12 @@ CHECKPOINT = "checkpoint"  # written by audit_prune only
 CHECKPOINT_FILE_STARTED = "checkpoint_file_started"  # the first line of a checkpoint file
 REGISTER_CHANGE = "register_change"  # a line of the L1–L3 registers written
 EVENT_TIME = "event_time"  # an event's real time reported from the paper record (the API)
+PRACTICE_CHANGE = "practice_change"  # a practice recorded (xinfang.practices)
 
 ACTIONS = (
     LOGIN, LOGIN_FAILED, LOCKOUT, LOGOUT, REVEAL, READ, EXPORT, DOWNLOAD, PERMISSION_CHANGE,
     PROFILE_CHANGE, CALENDAR_LOAD, KEY_ROTATION, BACKUP, RESTORE, CHECKPOINT,
-    CHECKPOINT_FILE_STARTED, REGISTER_CHANGE, EVENT_TIME,
+    CHECKPOINT_FILE_STARTED, REGISTER_CHANGE, EVENT_TIME, PRACTICE_CHANGE,
 )
 
 _APPEND_ATTEMPTS = 5

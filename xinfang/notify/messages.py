@@ -70,14 +70,14 @@ def time_left(due_at: datetime, now: datetime) -> str:
 
 def message_for(notice: Notice, *, now: datetime) -> Message:
     clock = notice.clock
-    if clock is None:  # an event's notice: the case's running deadline due first
+    if clock is None and notice.case_id is not None:  # the case's running deadline due first
         clock = (Clock.objects.filter(case_id=notice.case_id, status=Clock.Status.RUNNING,
                                       kind="deadline").order_by("due_at", "pk").first())
     running = clock is not None and clock.status == "running"
     return Message(
         kind=notice.kind,
         title=f"【信访提醒·{Kind(notice.kind).label}】",
-        case_number=notice.case.number,
+        case_number=notice.case.number if notice.case_id else "",
         text=notice.text,
         todo=notice.todo,
         clock=clock.label if clock else "",
@@ -103,7 +103,7 @@ def due_of(notice: Notice, now: datetime) -> dict:
         running = clock.status == "running"
         return {"clock": clock.label, "due_at": clock.due_at,
                 "left": time_left(clock.due_at, now) if running else "已停止计时"}
-    due = notice.case.next_due_at
+    due = notice.case.next_due_at if notice.case_id else None
     if due is None:
         return {"clock": "", "due_at": None, "left": ""}
     return {"clock": "最近截止", "due_at": due, "left": time_left(due, now)}

@@ -24,6 +24,12 @@ class Kind(models.TextChoices):
     RECTIFICATION = "rectification", _("整改要求")
     RATING = "rating", _("满意度评价")
     TEST = "test", _("测试消息")
+    # The practices (xinfang.practices): items without a case, or about one (a return visit).
+    RETURN_VISIT = "return_visit", _("回访")
+    MEETING = "meeting", _("会议")
+    WATCH = "watch", _("重点人员")
+    PERSUADE = "persuade", _("应急劝返")
+    CAMPAIGN = "campaign", _("专项活动")
 
 
 # The kinds the sweep raises as ``Alert`` rows (same values as ``Alert.Kind``).
@@ -31,7 +37,11 @@ ALERT_KINDS = [Kind.DUE_SOON, Kind.OVERDUE, Kind.WARNING, Kind.ANALYSIS]
 
 
 class Notice(models.Model):
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    # None: a practice's notice about no one case (a meeting missed, a watch-list review due);
+    # ``link`` then says where to act.
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    link = models.CharField(_("办理页面"), max_length=200, blank=True)
     kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices)
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
     # Blank: every role of the unit (a handling unit's staff share an assignment).

@@ -28,7 +28,10 @@ def addressed_to(m: Membership | None) -> QuerySet[Notice]:
         units = Q(unit_id__in=door.inside or (m.unit_id,))
     else:
         units = Q(unit_id=m.unit_id)
-    return Notice.objects.filter(units, role__in=[m.role, ""], case_id__in=visible)
+    # A practice's notice about no case (xinfang.practices) reaches its unit and role alone; its
+    # text never names a person.
+    return Notice.objects.filter(units, Q(case_id__in=visible) | Q(case__isnull=True),
+                                 role__in=[m.role, ""])
 
 
 def _state(m: Membership):

@@ -47,6 +47,7 @@ from . import charts
 from . import selectors as s
 from .l4 import provincial, write_ledger_l4
 from .periods import Period
+from .practices_sheet import write_practices_sheet
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -451,6 +452,9 @@ def write_scorecard(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     # issue 17: supervision orders, reviews and proxies of the period (xinfang.oversight)
     write_oversight_sheet(book, by=by, cases=cases, start=period.bounds()[0],
                           end=period.bounds()[1], head_f=head_f, cell_f=cell_f, pct_f=pct_f)
+    # issue 17: return-visit satisfaction, meetings held, practices missed (xinfang.practices)
+    write_practices_sheet(book, home=home, period=period, head_f=head_f, cell_f=cell_f,
+                          pct_f=pct_f)
     book.close()
     return Written(rows=total["received"])
 

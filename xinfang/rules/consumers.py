@@ -46,6 +46,7 @@ CONSUMER_MODULES = (
     "xinfang.ownership.services",
     "xinfang.oversight.services",
     "xinfang.oversight.selectors",
+    "xinfang.practices.rules",
 )
 
 # Keys that other branches make act (issue 12 is shared): the consumer each will declare. The

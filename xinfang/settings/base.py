@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "xinfang.matching",
     "xinfang.ownership",
     "xinfang.oversight",
+    "xinfang.practices",
 ]
 
 MIDDLEWARE = [
@@ -288,4 +289,6 @@ XINFANG_PERIODIC = {
     # issue 17: late supervision orders and rectifications (xinfang.oversight)
     "oversight": ("xinfang.oversight.periodic.sweep",
                   int(os.environ.get("XINFANG_OVERSIGHT_EVERY", 300))),
+    "practices": ("xinfang.practices.sweep.run",
+                  int(os.environ.get("XINFANG_PRACTICES_EVERY", 900))),
 }

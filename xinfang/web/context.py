@@ -74,6 +74,11 @@ PROFILE_VIEWS = ("web:rules_profiles", "web:rules_versions", "web:rules_version"
 
 
 IMPORT_VIEWS = ("imports:ledger_upload", "imports:ledger_preview")
+PRACTICE_ROLES = {Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR, Role.UNIT_HANDLER,
+                  Role.PROXY_AGENT, Role.LINE_HEAD}
+PRACTICE_VIEWS = tuple(f"practices:{n}" for n in (
+    "index", "return_visits", "meetings", "watch", "watch_entry", "duty", "persuades", "persuade",
+    "campaigns", "campaign"))
 
 
 OVERSIGHT_VIEWS = tuple(f"oversight:{n}" for n in (
@@ -115,6 +120,8 @@ def nav_items(m: Membership | None) -> list[NavItem]:
         items.append(("web:supervision", _("督查督办"), ("web:supervision",)))
     items.append(("oversight:index", _("督办·审核·代办"), OVERSIGHT_VIEWS))  # issue 17
     items.append(("reports:index", _("统计报表"), ("reports:index",)))
+    if m.role in PRACTICE_ROLES:  # xinfang.practices: return visits, duty, watch list, meetings…
+        items.append(("practices:index", _("工作机制"), PRACTICE_VIEWS))
     if m.role in OFFICE_ROLES:
         items.append(("web:rules_profiles", _("规则与日历"), RULES_VIEWS))
     items.append(("web:recusals", _("回避"), ("web:recusals",)))

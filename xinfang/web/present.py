@@ -90,6 +90,13 @@ EVENT_LABELS = {
     "rectification_overdue": _l("整改逾期未报告"),
     "proxy_taken": _l("确定代办"),
     "proxy_step": _l("代办员代办"),
+    # xinfang.practices
+    "return_visit_recorded": _l("回访"),
+    "persuade_formed": _l("成立应急劝返组"),
+    "persuade_returned": _l("劝返回"),
+    "persuade_followed_up": _l("劝返后跟进"),
+    "watch_listed": _l("列为重点人员"),
+    "watch_released": _l("撤销重点人员列管"),
 }
 
 PAYLOAD_LABELS = {
@@ -190,6 +197,10 @@ PAYLOAD_LABELS = {
     "method": _l("核查方式"),
     "verdict": _l("核查结论"),
     "order_unit": _l("督办对象"),
+    "outcome": _l("回访结果"),
+    "level": _l("上访层级"),
+    "place": _l("地点"),
+    "members": _l("劝返组成员"),
 }
 # Payload keys not worth a line in the timeline (internal ids, checksums).
 HIDDEN_KEYS = {"attachment", "content_type", "sha256", "document", "event"}

@@ -135,6 +135,11 @@ class _Checker:
             if self.categories is not None:
                 self.name((*path, "category"), line.get("category"), self.categories,
                           "category")
+        for path, rule in self.section("practices"):
+            for key, sub in (("return_visit", "within"), ("persuade_return", "follow_up")):
+                value = rule.get(key)
+                if isinstance(value, dict):
+                    self.duration((*path, key, sub), value.get(sub))
         return self.issues
 
     def pattern(self) -> None:

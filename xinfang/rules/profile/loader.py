@@ -35,9 +35,11 @@ from .schema import (
     ExtensionRule,
     LineBureau,
     MatchingRule,
+    MeetingRule,
     Oversight,
     Path,
     PeriodicReport,
+    Practices,
     Principle,
     Profile,
     ProfileError,
@@ -293,6 +295,28 @@ def _oversight(data: dict) -> Oversight:
     )
 
 
+def _practices(data: dict | None) -> Practices:
+    if not data:
+        return Practices()
+    rv, co = data.get("return_visit") or {}, data.get("consultation") or {}
+    du, pr = data.get("duty") or {}, data.get("persuade_return") or {}
+    wl, ca = data.get("watch_list") or {}, data.get("campaigns") or {}
+    return Practices(
+        return_visit_within=_duration(rv.get("within")), return_visit_seed=rv.get("seed", ""),
+        consultation_period=co.get("period"), consultation_seed=co.get("seed", ""),
+        duty_weekdays=tuple(du.get("weekdays") or ()),
+        field_visit_weekday=du.get("field_visit_weekday"), duty_seed=du.get("seed", ""),
+        persuade_group=tuple(pr.get("group") or ()),
+        persuade_follow_up=_duration(pr.get("follow_up")),
+        persuade_seed=pr.get("seed", ""),
+        watch_review=wl.get("review"), watch_seed=wl.get("seed", ""),
+        meetings=tuple(MeetingRule(m["name"], m["label"], m["by"], m.get("period", "month"),
+                                   m["seed"]) for m in data.get("meetings") or ()),
+        campaign_report=ca.get("report"), campaign_seed=ca.get("seed", ""),
+        seed=data["seed"],
+    )  # fmt: skip
+
+
 def _build(data: dict, *, source: str, checksum: str) -> Profile:
     disclosure = data.get("disclosure", {})
     against = data.get("against_office")
@@ -376,6 +400,7 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
                               data["matching"].get("seed", "")) if data.get("matching")
         else MatchingRule(),
         oversight=_oversight(data.get("oversight") or {}),
+        practices=_practices(data.get("practices")),
         extends=data.get("extends"), source_path=source, checksum=checksum,
         line_bureaus=rules("line_bureaus", lambda r: LineBureau(
             r["category"], r["bureau"], r["seed"])),

@@ -365,6 +365,48 @@ class AgainstOfficeRule:
     seed: str = ""
 
 
+# --- the supervisor's practices (issue 17): return visits, duty, watch list, meetings… ----------
+
+# Who makes up a persuade-to-return group (seed 004 §二(五)): the area chief, the village team's
+# cadres, the village's cadres, the line office's cadre, the police station's officer.
+PERSUADE_MEMBERS = ("area_chief", "area_team", "village_cadre", "line_office", "police")
+MEETING_HOLDERS = ("township", "office")
+
+
+@dataclass(frozen=True)
+class MeetingRule:
+    """A meeting a unit must hold each period (seed 001 §四(一), 002 §三, 003 §三)."""
+
+    name: str
+    label: str
+    by: str  # township: each township under the jurisdiction; office: the petition office
+    period: str = "month"
+    seed: str = ""
+
+
+@dataclass(frozen=True)
+class Practices:
+    """The routines by which an office checks its own work. ``None`` or empty: the profile's seed
+    does not ask for that practice (the pages still record one; nothing is flagged)."""
+
+    return_visit_within: Duration | None = None
+    return_visit_seed: str = ""
+    consultation_period: str | None = None
+    consultation_seed: str = ""
+    duty_weekdays: tuple[int, ...] = ()
+    field_visit_weekday: int | None = None
+    duty_seed: str = ""
+    persuade_group: tuple[str, ...] = ()
+    persuade_follow_up: Duration | None = None
+    persuade_seed: str = ""
+    watch_review: str | None = None
+    watch_seed: str = ""
+    meetings: tuple[MeetingRule, ...] = ()
+    campaign_report: str | None = None
+    campaign_seed: str = ""
+    seed: str = ""
+
+
 @dataclass(frozen=True)
 class MatchingRule:
     """Repeat petitions (issue 14): an earlier case of the same person and the same matter whose
@@ -448,6 +490,7 @@ class Profile:
     against_office: AgainstOfficeRule = AgainstOfficeRule()
     matching: MatchingRule = MatchingRule()
     oversight: Oversight = Oversight()
+    practices: Practices = Practices()
     extends: str | None = None
     source_path: str = ""
     checksum: str = field(default="", compare=False)
@@ -534,6 +577,7 @@ _COUNT = {"type": "integer", "minimum": 0}
 _BOOL = {"type": "boolean"}
 _ANY: dict = {}  # conditions and dates: checked by the semantic pass
 _UNIT = {"enum": list(TIME_UNITS)}
+_WEEKDAY = {"type": "integer", "minimum": 0, "maximum": 6}  # Monday 0
 
 
 def _obj(required: Iterable[str], **props: Any) -> dict:
@@ -630,6 +674,18 @@ SCHEMA = _obj(
             "items": {"enum": list(VERIFY_METHODS)}}),
         proxy=_obj(["helps", "seed"], seed=_TEXT,
                    helps={"type": "array", "items": _TEXT, "minItems": 1})),
+    practices=_obj(
+        ["seed"], seed=_TEXT, note=_TEXT,
+        return_visit=_obj(["within", "seed"], within=_DURATION, seed=_TEXT),
+        consultation=_obj(["period", "seed"], period={"enum": list(PERIODS)}, seed=_TEXT),
+        duty=_obj(["seed"], weekdays=_list(_WEEKDAY), field_visit_weekday=_WEEKDAY, seed=_TEXT),
+        persuade_return=_obj(["group", "seed"], group=_list({"enum": list(PERSUADE_MEMBERS)}),
+                             follow_up=_DURATION, seed=_TEXT),
+        watch_list=_obj(["review", "seed"], review={"enum": list(PERIODS)}, seed=_TEXT),
+        meetings=_list(_obj(["name", "label", "by", "seed"], name=_NAME, label=_TEXT,
+                            by={"enum": list(MEETING_HOLDERS)}, period={"enum": list(PERIODS)},
+                            seed=_TEXT)),
+        campaigns=_obj(["report", "seed"], report={"enum": list(PERIODS)}, seed=_TEXT)),
 )  # fmt: skip
 
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

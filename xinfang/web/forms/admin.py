@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "checkpoint_file_started": _("启用检查点文件"),
     "register_change": _("台账登记"),
     "event_time": _("补报事件时间"),
+    "practice_change": _("工作机制记录"),
 }
 
 

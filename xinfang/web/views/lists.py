@@ -16,6 +16,7 @@ from xinfang.cases.statcache import cases_version
 from xinfang.ledgers.exports import REVEAL_ROLES
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.oversight.selectors import supervision_summary
+from xinfang.practices.reading import supervision_summary as practices_summary
 from xinfang.registers.selectors import UNIT_KEEPERS as REGISTER_UNIT_KEEPERS
 from xinfang.replica import replica_reads
 from xinfang.reports.periods import KIND_LABELS, from_query
@@ -133,6 +134,8 @@ def supervision(request: HttpRequest) -> HttpResponse:
                                    end=end),
             "unit_rates": unit_rates(jurisdiction_of(m), scope, split=split, version=version,
                                      start=start, end=end),
+            # xinfang.practices: return-visit satisfaction, missed meetings, overdue reviews
+            "practices": practices_summary(jurisdiction_of(m), start, end),
             "period": period,
             "period_error": period_error,
             "period_kinds": KIND_LABELS,

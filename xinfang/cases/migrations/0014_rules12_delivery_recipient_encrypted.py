@@ -44,7 +44,7 @@ def decrypt_recipients(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("cases", "0012_scale9_search_bigrams"),
+        ("cases", "0013_match_case_village_received"),
     ]
 
     operations = [

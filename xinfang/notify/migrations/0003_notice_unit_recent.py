@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0012_scale9_search_bigrams'),
-        ('notify', '0001_initial'),
+        ('notify', '0002_practices17_notice_without_case'),
         ('org', '0003_sign_in_flags_secauth'),
     ]
 
