@@ -2,10 +2,14 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/reports/", include("xinfang.reports.api_urls")),
+    path("api/categories/", include("xinfang.classify.api_urls")),
+    path("api/scores/", include("xinfang.scoring.api_urls")),
     path("api/", include("xinfang.api.urls")),
     path("", include("xinfang.documents.urls")),
     path("", include("xinfang.notify.urls")),
     path("reports/", include("xinfang.reports.urls")),
+    path("", include("xinfang.classify.urls")),
+    path("scores/", include("xinfang.scoring.urls")),
     path("", include("xinfang.jobs.urls")),
     path("", include("xinfang.imports.urls")),
     path("", include("xinfang.web.urls")),

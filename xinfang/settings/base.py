@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "xinfang.api",
     "xinfang.demo",
     "xinfang.imports",
+    "xinfang.classify",
+    "xinfang.scoring",
 ]
 
 MIDDLEWARE = [

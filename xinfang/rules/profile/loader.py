@@ -33,6 +33,7 @@ from .schema import (
     Disclosure,
     Duration,
     ExtensionRule,
+    Goal,
     Path,
     PeriodicReport,
     Principle,
@@ -47,6 +48,8 @@ from .schema import (
     ReviewWindows,
     RoutingRule,
     ScopeRule,
+    ScorePoint,
+    Scoring,
     Signatures,
     Target,
     WarningRule,
@@ -354,8 +357,22 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
             disclosure.get("seed", "")),
         against_office=AgainstOfficeRule(against["to"], against.get("note", ""), against["seed"])
         if against else AgainstOfficeRule(),
+        scoring=_scoring(data.get("scoring")),
+        goals=rules("goals", lambda r: Goal(r["name"], r["label"], r["measure"], r["aim"],
+                                             r["seed"])),
         extends=data.get("extends"), source_path=source, checksum=checksum,
     )  # fmt: skip
+
+
+def _scoring(data: dict | None) -> Scoring | None:
+    if not data:
+        return None
+    return Scoring(
+        tuple(data["periods"]),
+        tuple(ScorePoint(p["name"], p["label"], p["count"], float(p["points"]),
+                         float(p["cap"]) if "cap" in p else None, _tuple(p, "clocks"), p["seed"])
+              for p in data["points"]),
+        float(data.get("base", 100)), data["seed"])
 
 
 # --- the front door ------------------------------------------------------------------------------
