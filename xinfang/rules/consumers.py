@@ -43,6 +43,8 @@ CONSUMER_MODULES = (
     "xinfang.registers.backlog",
     "xinfang.registers.services",
     "xinfang.cases.numbering",
+    "xinfang.scoring.points",
+    "xinfang.scoring.goals",
 )
 
 # Keys that other branches make act (issue 12 is shared): the consumer each will declare. The

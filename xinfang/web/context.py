@@ -108,6 +108,8 @@ def nav_items(m: Membership | None) -> list[NavItem]:
         items.append(("web:supervision", _("督查督办"), ("web:supervision",)))
     items.append(("reports:index", _("统计报表"), ("reports:index",)))
     if m.role in OFFICE_ROLES:
+        items.append(("scoring:index", _("考核评分"), ("scoring:index", "scoring:cases")))
+    if m.role in OFFICE_ROLES:
         items.append(("web:rules_profiles", _("规则与日历"), RULES_VIEWS))
     items.append(("web:recusals", _("回避"), ("web:recusals",)))
     items.append(("jobs:list", _("后台任务"), ("jobs:list", "jobs:detail")))
