@@ -47,7 +47,8 @@ def test_every_topic_is_trained_and_filed_under_each_profiles_categories():
 
 def test_a_suggestion_names_the_words_behind_it():
     henan = shipped_profiles()["henan"].categories
-    [first, *_] = category_suggest(text="家里的土坯房漏雨开裂，申请危房改造一直没有批", categories=henan)
+    text = "家里的土坯房漏雨开裂，申请危房改造一直没有批"
+    [first, *_] = category_suggest(text=text, categories=henan)
     assert first.category == "D级危房改造"  # henan's own name for the topic
     assert "危房" in "".join(first.evidence)
     national = shipped_profiles()["national"].categories

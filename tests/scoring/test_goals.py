@@ -1,6 +1,7 @@
-"""Goal metrics against the same period last year: seed 001 一(二) "信访总量有序下降…群众满意度稳步
-提升…不出现赴省级以上越级访", seed 003 §三(二) "降低信访总量、减少积案存量" — totals and months of both
-years side by side, a running period compared up to the same day last year."""
+"""Goal metrics against the same period last year: seed 001 一(二) "信访总量有序下降…
+群众满意度稳步提升…不出现赴省级以上越级访", seed 003 §三(二) "降低信访总量、减少积案存量" —
+totals and months of both years side by side, a running period compared up to the same day
+last year."""
 
 import pytest
 from django.db import connection
@@ -26,7 +27,8 @@ def person(i: int) -> list[PetitionerInput]:
 def on(j, day, i, **extra):
     at = sh(*day, 10, 0)
     if j.county.profile_code == "henan":
-        extra.setdefault("demands", [DemandInput(text="要求落实危房改造补助", category="D级危房改造")])
+        demand = DemandInput(text="要求落实危房改造补助", category="D级危房改造")
+        extra.setdefault("demands", [demand])
     return register_in(j, at=at, received_at=sh(*day, 9, 0), petitioners=person(i), **extra)
 
 

@@ -45,6 +45,7 @@ CONSUMER_MODULES = (
     "xinfang.cases.numbering",
     "xinfang.scoring.points",
     "xinfang.scoring.goals",
+    "xinfang.scoring.services",
 )
 
 # Keys that other branches make act (issue 12 is shared): the consumer each will declare. The

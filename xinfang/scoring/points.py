@@ -75,7 +75,7 @@ def period_cases(by: Membership, period: Period) -> QuerySet[Case]:
     return in_period(cases_for(by), *period.bounds()).exclude(state=c.State.MERGED)
 
 
-@consumes("scoring.periods", "scoring.base", "scoring.points", by="xinfang.scoring.points.score")
+@consumes("scoring.base", "scoring.points", by="xinfang.scoring.points.score")
 def score(scoring: Scoring, counts: dict[str, int], available: dict[str, bool]
           ) -> tuple[list[PointResult], float]:
     """Each point's result and the total, from the cases counted per point."""
@@ -118,7 +118,8 @@ def unit_scores(*, by: Membership, profile: Profile | None, period: Period,
             unassigned = entry
         else:
             units.append(entry)
-    units.sort(key=lambda u: (-u.score, u.deductions * -1, u.unit))
+    # Equal scores: the unit with fewer deductions first, then by name (the rank is shared).
+    units.sort(key=lambda u: (-u.score, -u.deductions, u.unit))
     for pos, u in enumerate(units):
         u.rank = units[pos - 1].rank if pos and units[pos - 1].score == u.score else pos + 1
     return Scores(period, scoring, units, unassigned, as_of)

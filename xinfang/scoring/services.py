@@ -17,6 +17,7 @@ from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import Membership
 from xinfang.reports.outputs import home_of, profile_for
 from xinfang.reports.periods import BadPeriod, Period, parse
+from xinfang.rules.consumers import consumes
 
 from . import bulletin
 from .goals import GoalResult, goal_results
@@ -59,6 +60,7 @@ def scores_read(*, by: Membership, period: Period, now: datetime
             goal_results(by=by, profile=profile, period=period, now=now))
 
 
+@consumes("scoring.periods", by="xinfang.scoring.services.scores_bulletin_build")
 def scores_bulletin_build(*, by: Membership, period: Period, fmt: str, now: datetime,
                           ip: str = "", via: str = "web") -> Built:
     """The ranking bulletin as DOCX or XLSX, audited (``export``, object ``scores``)."""
