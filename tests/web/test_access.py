@@ -26,6 +26,7 @@ ACCESS = {
     "web:backlog": [*OFFICE, *KEEPERS],
     "web:roster": [*OFFICE, *KEEPERS],
     "web:supervision": ["approver", "chief", "inspector"],
+    "scoring:index": OFFICE,
     "web:rules_profiles": ["sysadmin", *OFFICE],
     "web:rules_calendar": ["sysadmin", *OFFICE],
     "web:admin_units": ["sysadmin"],

@@ -47,6 +47,9 @@ CONSUMER_MODULES = (
     "xinfang.oversight.services",
     "xinfang.oversight.selectors",
     "xinfang.practices.rules",
+    "xinfang.scoring.points",
+    "xinfang.scoring.goals",
+    "xinfang.scoring.services",
 )
 
 # Keys that other branches make act (issue 12 is shared): the consumer each will declare. The

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "xinfang.ownership",
     "xinfang.oversight",
     "xinfang.practices",
+    "xinfang.classify",
+    "xinfang.scoring",
 ]
 
 MIDDLEWARE = [

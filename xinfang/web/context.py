@@ -123,6 +123,8 @@ def nav_items(m: Membership | None) -> list[NavItem]:
     if m.role in PRACTICE_ROLES:  # xinfang.practices: return visits, duty, watch list, meetings…
         items.append(("practices:index", _("工作机制"), PRACTICE_VIEWS))
     if m.role in OFFICE_ROLES:
+        items.append(("scoring:index", _("考核评分"), ("scoring:index", "scoring:cases")))
+    if m.role in OFFICE_ROLES:
         items.append(("web:rules_profiles", _("规则与日历"), RULES_VIEWS))
     items.append(("web:recusals", _("回避"), ("web:recusals",)))
     items.append(("jobs:list", _("后台任务"), ("jobs:list", "jobs:detail")))

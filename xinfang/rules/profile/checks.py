@@ -128,6 +128,7 @@ class _Checker:
             self.names((*path, "to"), rule.get("to"), ROLES, "role")
         for path, rule in self.section("registers"):
             self.names((*path, "by"), rule.get("by"), UNIT_KINDS, "unit kind")
+        self.scoring()
         for path, rule in self.section("disclosure"):
             self.names((*path, "leader_instruction"), rule.get("leader_instruction"), ROLES,
                        "role")
@@ -141,6 +142,24 @@ class _Checker:
                 if isinstance(value, dict):
                     self.duration((*path, key, sub), value.get(sub))
         return self.issues
+
+    def scoring(self) -> None:
+        """Each point's name once; ``clocks`` of a point name clocks of this profile."""
+        clocks = {c.get("name") for c in self.data.get("clocks") or [] if isinstance(c, dict)}
+        clocks |= {"review_decision", "rereview_decision"}  # derived from review_windows
+        for path, rule in self.section("scoring"):
+            seen: set = set()
+            for pos, point in enumerate(rule.get("points") or []):
+                if not isinstance(point, dict):
+                    continue
+                if point.get("name") in seen:
+                    self.add((*path, "points", pos, "name"),
+                             f"{point.get('name')!r} is used twice in scoring.points")
+                seen.add(point.get("name"))
+                self.names((*path, "points", pos, "clocks"), point.get("clocks"),
+                           sorted(c for c in clocks if isinstance(c, str)), "clock")
+                if point.get("clocks") and point.get("count") != "late":
+                    self.add((*path, "points", pos, "clocks"), "clocks narrows only count: late")
 
     def pattern(self) -> None:
         pattern = self.data.get("case_number_pattern")

@@ -33,6 +33,7 @@ from .schema import (
     Disclosure,
     Duration,
     ExtensionRule,
+    Goal,
     LineBureau,
     MatchingRule,
     MeetingRule,
@@ -55,6 +56,8 @@ from .schema import (
     ReviewWindows,
     RoutingRule,
     ScopeRule,
+    ScorePoint,
+    Scoring,
     Signatures,
     Target,
     VerificationRule,
@@ -401,10 +404,24 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
         else MatchingRule(),
         oversight=_oversight(data.get("oversight") or {}),
         practices=_practices(data.get("practices")),
+        scoring=_scoring(data.get("scoring")),
+        goals=rules("goals", lambda r: Goal(r["name"], r["label"], r["measure"], r["aim"],
+                                             r["seed"])),
         extends=data.get("extends"), source_path=source, checksum=checksum,
         line_bureaus=rules("line_bureaus", lambda r: LineBureau(
             r["category"], r["bureau"], r["seed"])),
     )  # fmt: skip
+
+
+def _scoring(data: dict | None) -> Scoring | None:
+    if not data:
+        return None
+    return Scoring(
+        tuple(data["periods"]),
+        tuple(ScorePoint(p["name"], p["label"], p["count"], float(p["points"]),
+                         float(p["cap"]) if "cap" in p else None, _tuple(p, "clocks"), p["seed"])
+              for p in data["points"]),
+        float(data.get("base", 100)), data["seed"])
 
 
 # --- the front door ------------------------------------------------------------------------------

@@ -56,6 +56,17 @@ PERIODS = ("week", "month", "quarter", "year")
 VERIFY_METHODS = ("document", "site", "phone")  # 书面、实地、电话 (oversight.verification)
 # Where a petition against the registering office goes at registration (``against_office.to``).
 AGAINST_OFFICE_ROUTES = ("upper_office", "discipline")
+# What a unit's score counts, case by case (``scoring.points.count``; xinfang.scoring.points).
+SCORE_COUNTS = (
+    "late", "repeat", "level_skipping", "collective", "review_failed", "unsatisfied",
+    "satisfied", "proxy_handled", "closed",
+)  # fmt: skip
+# What a goal measures (``goals.measure``) and which way it must go (``goals.aim``).
+GOAL_MEASURES = (
+    "received", "provincial_or_above", "level_skipping", "repeat", "collective", "backlog",
+    "satisfaction_rate",
+)  # fmt: skip
+GOAL_AIMS = ("zero", "fall", "rise")
 _EVENT_NAMES = EVENTS + EVENT_FAMILIES
 SIGN_STEPS = ("sign_off", "assignment", "letter", "closing")
 UNIT_FACTS = frozenset({"unit_level", "unit_kind"})  # known only while a unit is being assigned
@@ -459,6 +470,44 @@ class Oversight:
 
 
 @dataclass(frozen=True)
+class ScorePoint:
+    """One item of a unit's score: ``points`` for each case counted (negative: a deduction),
+    the item's total held within ``cap`` points either way (None: no cap). ``clocks`` narrows
+    ``late`` to the named clocks (empty: any deadline clock)."""
+
+    name: str
+    label: str
+    count: str
+    points: float
+    cap: float | None = None
+    clocks: tuple[str, ...] = ()
+    seed: str = ""
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Unit scoring (考核评分): each handling unit starts from ``base`` and gains or loses each
+    point's amount, over the cases received in a period of ``periods``."""
+
+    periods: tuple[str, ...]
+    points: tuple[ScorePoint, ...]
+    base: float = 100.0
+    seed: str = ""
+
+
+@dataclass(frozen=True)
+class Goal:
+    """An aim of the seed, measured against the same period of the year before: ``zero`` (none at
+    all), ``fall`` (fewer than last year), ``rise`` (more than last year)."""
+
+    name: str
+    label: str
+    measure: str
+    aim: str
+    seed: str = ""
+
+
+@dataclass(frozen=True)
 class Profile:
     code: str
     version: int
@@ -491,6 +540,8 @@ class Profile:
     matching: MatchingRule = MatchingRule()
     oversight: Oversight = Oversight()
     practices: Practices = Practices()
+    scoring: Scoring | None = None
+    goals: tuple[Goal, ...] = ()
     extends: str | None = None
     source_path: str = ""
     checksum: str = field(default="", compare=False)
@@ -686,11 +737,21 @@ SCHEMA = _obj(
                             by={"enum": list(MEETING_HOLDERS)}, period={"enum": list(PERIODS)},
                             seed=_TEXT)),
         campaigns=_obj(["report", "seed"], report={"enum": list(PERIODS)}, seed=_TEXT)),
+    scoring=_obj(["periods", "points", "seed"], base={"type": "number"}, seed=_TEXT,
+                 periods={"type": "array", "minItems": 1, "items": {"enum": ["quarter", "year"]}},
+                 points=_list(_obj(["name", "label", "count", "points", "seed"], name=_NAME,
+                                   label=_TEXT, count={"enum": list(SCORE_COUNTS)},
+                                   points={"type": "number"}, cap={"type": "number",
+                                                                   "exclusiveMinimum": 0},
+                                   clocks=_list(_NAME), seed=_TEXT))),
+    goals=_list(_obj(["name", "label", "measure", "aim", "seed"], name=_NAME, label=_TEXT,
+                     measure={"enum": list(GOAL_MEASURES)}, aim={"enum": list(GOAL_AIMS)},
+                     seed=_TEXT)),
 )  # fmt: skip
 
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 _OWN_KEYS = ("code", "version", "name", "seed", "description")  # never inherited
 _RULE_LISTS = (
     "clocks", "routing", "constraints", "warnings", "receptions", "reply_modes", "report_back",
-    "targets", "periodic_reports", "registers", "principles",
+    "targets", "periodic_reports", "registers", "principles", "goals",
 )  # fmt: skip
