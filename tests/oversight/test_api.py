@@ -41,6 +41,12 @@ def test_orders_and_reviews_over_the_api(kaijiang, closed_case):
 
     results = {p: {"ok": True} for p in SEVEN}
     results["basis"] = {"ok": False, "remark": "未引用政策文件"}
+    # kaijiang 谁登记、谁交办、谁审核 (seed 002 §四(二)): the inspector may not review; the
+    # clerk who registered the case does.
+    r = inspector.post(f"/api/oversight/cases/{case.pk}/reviews/",
+                       {"results": results, "rectify_by": soon()}, content_type="application/json")
+    assert r.status_code == 422 and "谁审核" in r.json()["detail"]
+    inspector = signed_in(j.member("clerk"))
     r = inspector.post(f"/api/oversight/cases/{case.pk}/reviews/",
                        {"results": results, "rectify_by": soon()}, content_type="application/json")
     assert r.status_code == 201 and r.json()["passed"] is False

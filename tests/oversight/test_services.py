@@ -230,3 +230,27 @@ def test_the_sweep_runs_on_the_schedule(kaijiang):
     path, every = settings.XINFANG_PERIODIC["oversight"]
     assert every <= 3600
     assert import_string(path)() == {"orders": 1, "rectifications": 0}
+
+
+def test_seed_002_s4_2_who_registers_reviews(kaijiang, closed_case):
+    # kaijiang: 谁登记、谁交办、谁审核 — the clerk who registered (and assigned) the case reviews it.
+    from xinfang.org.choices import Role
+    from xinfang.org.models import Membership, User
+
+    j, case = kaijiang, closed_case
+    user = User.objects.create(username="kaijiang_clerk2", full_name="另一位经办人")
+    other = Membership.objects.create(user=user, unit=j.member("clerk").unit, role=Role.CLERK)
+    for who in (other, j.member("inspector"), j.member("approver")):
+        with pytest.raises(Refused, match="谁登记、谁交办、谁审核"):
+            svc.review_record(by=who, case=case, results=all_ok(), at=sh(2026, 10, 10, 9))
+    review = svc.review_record(by=j.member("clerk"), case=case, results=all_ok(),
+                               at=sh(2026, 10, 10, 9))
+    event = case.events.get(type="case_reviewed")
+    registrar = case.registered_by.get_username()
+    assert review.passed and event.payload["registrar"] == event.payload["reviewer"] == registrar
+
+
+def test_a_profile_without_the_rule_lets_any_office_reviewer_review():
+    # Only kaijiang's seed says who reviews; elsewhere the rule is off.
+    for code in ("national", "jianan", "datonghu", "henan", "lihai"):
+        assert not profile_of(current_version(code)).signatures.registrar_reviews

@@ -237,6 +237,18 @@ def review_rule(case: Case):
     return profile_of(case.profile).oversight.review
 
 
+@consumes("signatures.registrar_reviews",
+          by="xinfang.oversight.services.registrar_refusal")
+def registrar_refusal(case: Case, by: Membership) -> str | None:
+    """Seed 002 §四(二) 谁登记、谁交办、谁审核: where the profile says so, the person who registered
+    (and so handed over) the case reviews it; anyone else is refused, naming the rule."""
+    if not profile_of(case.profile).signatures.registrar_reviews or case.registered_by_id is None:
+        return None
+    if case.registered_by_id == by.user_id:
+        return None
+    return f"本地规则“谁登记、谁交办、谁审核”：本件由{case.registered_by}登记，须由其审核。"
+
+
 @consumes("oversight.review", by="xinfang.oversight.services.review_record")
 @transaction.atomic
 def review_record(*, by: Membership, case: Case, results: dict[str, tuple[bool, str]],
@@ -253,6 +265,9 @@ def review_record(*, by: Membership, case: Case, results: dict[str, tuple[bool, 
         raise Refused("本地规则未规定结案审核。")
     if case.state not in (c.State.CLOSED, c.State.ARCHIVED):
         raise Refused("只能审核已办结（销号）的信访件。")
+    why = registrar_refusal(case, by)
+    if why:
+        raise Refused(why)
     done = list(CaseReview.objects.filter(case=case).select_related("rectification")
                 .order_by("round"))
     if any(r.passed for r in done):
@@ -282,6 +297,9 @@ def review_record(*, by: Membership, case: Case, results: dict[str, tuple[bool, 
                                        unit=by.unit, at=at)
     failed = review.failed_points
     payload = {"note": "审核通过" if passed else "审核未通过，须整改"}
+    if case.registered_by_id is not None:  # 谁登记、谁审核: both recorded with the review
+        payload.update(registrar=case.registered_by.get_username(),
+                       reviewer=by.user.get_username())
     if failed:
         payload["failed"] = failed
         payload["due"] = rectify_by.isoformat()

@@ -88,7 +88,7 @@ def _page(view, request, qs, out):
     return paginator.get_paginated_response(out(rows, many=True).data)
 
 
-class CaseRef(serializers.Serializer):
+class PracticeCaseRef(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     number = serializers.CharField()
 
@@ -97,7 +97,7 @@ class CaseRef(serializers.Serializer):
 
 
 class ReturnVisitOut(serializers.ModelSerializer):
-    case = CaseRef()
+    case = PracticeCaseRef()
     visited_by = serializers.CharField(source="visited_by.full_name")
     visitor_unit = serializers.CharField(source="visitor_unit.name")
     lead_unit = serializers.CharField(source="lead_unit.name", allow_null=True, default=None)
@@ -133,7 +133,7 @@ class ReturnVisitIn(serializers.Serializer):
 
 
 class OwedOut(serializers.Serializer):
-    case = CaseRef()
+    case = PracticeCaseRef()
     delivered_at = serializers.DateTimeField(allow_null=True)
     due = serializers.DateTimeField(allow_null=True)
     late = serializers.BooleanField()
@@ -190,7 +190,7 @@ class ReturnVisitsOwed(CaseView):
 
 class MeetingOut(serializers.ModelSerializer):
     unit = serializers.CharField(source="unit.name")
-    cases = CaseRef(many=True, source="visible_cases")
+    cases = PracticeCaseRef(many=True, source="visible_cases")
     findings = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
@@ -455,7 +455,7 @@ class DutyIn(serializers.Serializer):
 
 
 class ReceptionOut(serializers.Serializer):
-    case = CaseRef()
+    case = PracticeCaseRef()
     received_at = serializers.DateTimeField(source="case.received_at")
     headcount = serializers.IntegerField(source="case.headcount")
     on_duty = serializers.CharField(source="on_duty.user.full_name", allow_null=True, default=None)
@@ -517,7 +517,7 @@ class Receptions(CaseView):
 class FieldVisitOut(serializers.ModelSerializer):
     cadre = serializers.CharField(source="cadre.user.full_name")
     village = serializers.CharField(source="village.name")
-    cases = CaseRef(many=True, source="visible_cases")
+    cases = PracticeCaseRef(many=True, source="visible_cases")
 
     class Meta:
         model = FieldVisit
@@ -571,7 +571,7 @@ class FieldVisits(CaseView):
 
 
 class PersuadeOut(serializers.ModelSerializer):
-    case = CaseRef()
+    case = PracticeCaseRef()
 
     class Meta:
         model = PersuadeReturn

@@ -370,7 +370,8 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
             tuple(ConditionalSignature(c["name"], _cond(c, cats), c["step"], tuple(c["roles"]),
                                        _tuple(c, "titles"), c["seed"])
                   for c in sig.get("conditional") or []),
-            registrar_assigns=sig.get("registrar_assigns", False), seed=sig["seed"]),
+            registrar_assigns=sig.get("registrar_assigns", False),
+            registrar_reviews=sig.get("registrar_reviews", False), seed=sig["seed"]),
         extension=ExtensionRule(
             ext["max_count"], ext["amount"], ext["unit"], ext.get("requires_progress_report",
             False), approved_by=_tuple(ext, "approved_by", ("approver",)), seed=ext["seed"]),

@@ -242,6 +242,7 @@ class Signatures:
     closing: tuple[str, ...] = ()
     conditional: tuple[ConditionalSignature, ...] = ()
     registrar_assigns: bool = False  # 谁登记、谁交办: the registrar hands the case over
+    registrar_reviews: bool = False  # 谁审核: the registrar reviews the closed case (issue 17)
     seed: str = ""
 
 
@@ -689,7 +690,7 @@ SCHEMA = _obj(
         threshold={"type": "number", "exclusiveMinimum": 0, "maximum": 1})),
     signatures=_obj(
         ["sign_off", "seed"], sign_off=_TEXTS, assignment=_TEXTS, letter=_TEXTS,
-        closing=_TEXTS, registrar_assigns=_BOOL, seed=_TEXT,
+        closing=_TEXTS, registrar_assigns=_BOOL, registrar_reviews=_BOOL, seed=_TEXT,
         conditional=_list(_obj(["name", "when", "step", "roles", "seed"], **_RULE,
                                step={"enum": list(SIGN_STEPS)}, roles=_TEXTS, titles=_TEXTS))),
     extension=_obj(["max_count", "amount", "unit", "seed"], max_count=_COUNT, amount=_COUNT,
