@@ -40,6 +40,7 @@ def test_the_page_ranks_units_and_every_count_links_to_its_cases(lihai):
     html = client.get(reverse("scoring:index") + "?period=2026-Q3").content.decode()
     assert "考核评分" in html and "2026年第3季度" in html
     assert html.index("区民政局") < html.index("将官池镇")  # 98 before 93
+    assert "<strong>98</strong>" in html and "<strong>93</strong>" in html
     assert "越级访（到绍赴省进京，每件）" in html and "004 §二(七)" in html
     # Without the closed-case review the page says that item counts zero.
     assert ('id="reviews-off"' in html) == (not apps.is_installed("xinfang.oversight"))
