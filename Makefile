@@ -51,7 +51,7 @@ serve: install
 	$(BIN)/xinfang migrate --noinput
 	$(BIN)/xinfang profile sync
 	$(BIN)/xinfang collectstatic --noinput --verbosity 0
-	exec $(BIN)/xinfang serve --production $(BIND)
+	exec $(BIN)/xinfang serve --production --grace 40 $(BIND)
 
 # The load test (docs/PERFORMANCE.md): gunicorn + PostgreSQL on the loopback, 50 users.
 #   make bench-load DATABASE_URL=postgres://… [LOAD_ARGS="--duration 60"]

@@ -85,7 +85,7 @@ def main(argv=None) -> int:
 
         frames = [f for f in traceback.extract_stack()[:-3]
                   if "/xinfang/" in f.filename and "/settings/" not in f.filename]
-        return " ← ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in frames[-3:][::-1])
+        return " ← ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in frames[-5:][::-1])
 
     for label, c, url in pages:
         if args.only and args.only not in label:
