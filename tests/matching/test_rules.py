@@ -6,7 +6,7 @@ from tests.conftest import id_number, registration, sh
 from xinfang.cases.services import DemandInput, PetitionerInput, case_register
 from xinfang.matching import keys as k
 from xinfang.matching.models import MatchDecision, PersonKey, Verdict
-from xinfang.matching.selectors import MatchQuery, find_matches
+from xinfang.matching.selectors import MATTER_AT, MatchQuery, find_matches
 
 ID = id_number("41102319800101123")
 
@@ -61,7 +61,7 @@ def test_text_likeness_reworded_and_unrelated():
     a = k.shingles("反映危房改造补助未到位，要求落实2025年危房改造补助")
     b = k.shingles("危房改造的补助款至今没有发下来，要求发放2025年补助")
     c = k.shingles("反映低保被取消，要求恢复低保待遇")
-    assert k.text_likeness(a, b) >= 0.45 > k.text_likeness(a, c)
+    assert k.text_likeness(a, b) >= MATTER_AT > k.text_likeness(a, c)
 
 
 # -- people ----------------------------------------------------------------------------------------

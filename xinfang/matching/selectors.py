@@ -43,8 +43,8 @@ MAX_VILLAGE_CASES = 120
 MAX_OFFERED = 3
 
 PERSON_AT = 0.75  # a person this alike is offered as the same person
-MATTER_AT = 0.45  # a matter this alike (words), of the same person, is offered as the same matter
-VILLAGE_MATTER_AT = 0.7  # of another person of the same village and category (a shared complaint
+MATTER_AT = 0.5  # a matter this alike (words), of the same person, is offered as the same matter
+VILLAGE_MATTER_AT = 0.9  # of another person of the same village and category (a shared complaint
 # — 低保被取消 — is not one matter; a copied or collective one is near word for word)
 
 SAME_ID = "同一身份证号"
