@@ -269,6 +269,8 @@ def _value_text(key: str, value, event_type: str) -> str:
         return role_label(value)
     if key == "route":
         return str(ROUTES.get(value, value))
+    if key == "backlog" and value == "entered":  # stored before the payload said 已列入
+        return _("已列入")
     if key in ("awaiting", "to", "cc") and isinstance(value, list):
         return "、".join(role_label(v) for v in value)
     if key == "clocks" and isinstance(value, list):

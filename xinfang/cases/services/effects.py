@@ -790,7 +790,7 @@ def set_leader_owner(ctx: Ctx, *, leader) -> None:
     ctx.set(leader_owner=leader)
     ctx.payload["leader"] = str(leader)
     if on_leader_owner(case=ctx.case, at=ctx.now):
-        ctx.payload["backlog"] = "entered"  # a leader-owned repeat joins the backlog register
+        ctx.payload["backlog"] = "已列入"  # a leader-owned repeat joins the backlog register
 
 
 consumes("signatures.sign_off", "signatures.assignment", "signatures.conditional.when",
