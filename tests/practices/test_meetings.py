@@ -213,3 +213,12 @@ def test_the_scorecard_export_has_the_practices_sheet(jianan):
     rows = {r[0].value: [c.value for c in r] for r in ws.iter_rows(min_row=3)}
     assert rows["将官池镇"][3] == 1
     assert rows["椹涧乡"][header.index("未按期召开会议")] == 1
+
+
+def test_the_practices_sweep_runs_on_the_schedule(jianan):
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    path, every = settings.XINFANG_PERIODIC["practices"]
+    result = import_string(path)()
+    assert every <= 3600 and isinstance(result, dict)
