@@ -233,7 +233,7 @@ def test_the_sweep_runs_on_the_schedule(kaijiang):
 
 
 def test_seed_002_s4_2_who_registers_reviews(kaijiang, closed_case):
-    # kaijiang: 谁登记、谁交办、谁审核 — the clerk who registered (and assigned) the case reviews it.
+    # kaijiang 谁登记、谁交办、谁审核: the clerk who registered (and assigned) the case reviews it.
     from xinfang.org.choices import Role
     from xinfang.org.models import Membership, User
 
