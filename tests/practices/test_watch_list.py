@@ -241,3 +241,25 @@ def test_the_watch_list_page_reads_a_flat_number_of_queries(
         client.get(reverse("practices:watch"))
     assert len(many) == len(few)
     assert date.today() - timedelta(days=1) < date.today()
+
+
+def test_a_notice_without_a_case_shows_in_the_inbox_and_is_dismissed_with_a_reason(jianan, fresh):
+    j = jianan
+    listed(j, fresh(), at=sh(2026, 9, 20, 9, 0))
+    sweep(at=sh(2026, 11, 1, 8))
+    notice = Notice.objects.get(kind="watch")
+    client = signed_in(j.member("township"))
+    page = client.get(reverse("notify:inbox")).content.decode()
+    assert f'data-notice="{notice.pk}"' in page and notice.link in page
+    response = client.post(
+        reverse("notify:inbox_dismiss", args=[notice.pk]),
+        {"reason": "已复核", "next": reverse("notify:inbox")},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.filter(action="notice_dismiss").get()
+    assert (entry.object_type, entry.object_id) == ("notice", str(notice.pk))
+    # another unit cannot put it away: the notice is not addressed to it
+    signed_in(j.member("bureau")).post(
+        reverse("notify:inbox_dismiss", args=[notice.pk]), {"reason": "x"}
+    )
+    assert AuditEntry.objects.filter(action="notice_dismiss").count() == 1

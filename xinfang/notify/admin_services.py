@@ -60,8 +60,9 @@ def notice_dismiss(*, notice_id: int, by: Membership, reason: str = "",
         state.dismissed_at = at
         state.reason = reason
         state.save()
-        audit_record(action="notice_dismiss", actor=by, object_type="case",
-                     object_id=notice.case_id,
+        audit_record(action="notice_dismiss", actor=by,
+                     object_type="case" if notice.case_id else "notice",
+                     object_id=notice.case_id or notice.pk,
                      detail={"notice": notice.pk, "kind": notice.kind, "reason": reason}, at=at)
     return state
 
