@@ -109,3 +109,15 @@ def test_concurrent_duplicates_register_one_case(jianan):
     assert len({a.json()["id"] for a in answers}) == 1
     assert Case.objects.count() == 1
     assert sum(a.has_header("Idempotent-Replayed") for a in answers) == n - 1
+
+
+def test_a_referral_routed_elsewhere_is_answered_the_same_way_again(jianan):
+    """A referral against the registering office goes to the office above; the clerk cannot read
+    it, so a repeat answers with the stored "where it went" rather than a 404 or a second case."""
+    client = client_as(jianan.member("clerk"))
+    body = dict(REFERRAL, respondents=[{"name": "建安区乡村振兴局", "unit": jianan.office.pk}])
+    first = client.post("/api/cases/", body, format="json")
+    again = client.post("/api/cases/", body, format="json")
+    assert first.status_code == again.status_code == 201, again.content
+    assert first.json()["routed"] is True and again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true" and Case.objects.count() == 1

@@ -61,13 +61,14 @@ def test_the_three_administrators_each_see_only_their_own_pages(jianan):
         nav[member] = {u for u in links if not u.startswith("/static/")} - {"/"}
     own = reverse("web:account_password")  # every user's own account page
     approvals = reverse("web:admin_password_resets")
+    tokens = reverse("integrations:tokens")  # both issue integration tokens (issue 16)
     assert nav["sysadmin"] == {
         reverse(n)
         for n in ("web:admin_units", "web:admin_users", "web:rules_profiles", "web:rules_calendar",
                   "documents:templates", "notify:channels")
-    } | {own, approvals}
+    } | {own, approvals, tokens}
     assert nav["secadmin"] == {reverse("web:admin_roles"), reverse("web:admin_keys"), own,
-                               approvals, reverse("notify:dead_letters")}
+                               approvals, reverse("notify:dead_letters"), tokens}
     assert nav["auditor"] == {reverse("web:audit_log"), own}
 
 
