@@ -39,8 +39,8 @@ def test_rejecting_in_the_panel_keeps_it_out_and_is_recorded_at_registration(jia
     case = earlier(register)
     client = signed_in(jianan.member("clerk"))
     html = client.post(reverse("web:register_matches"),
-                       typed(jianan, match_reject=str(case.pk))).content.decode()
-    assert f'name="match_not_same" value="{case.pk}"' in html
+                       typed(jianan, match_not_same=str(case.pk))).content.decode()
+    assert "已排除" in html and case.number in html.split("已排除", 1)[1]
     assert f'name="match_repeat_of" value="{case.pk}"' not in html
     r = client.post(reverse("web:register"), typed(jianan, match_not_same=str(case.pk)))
     assert r.status_code == 302

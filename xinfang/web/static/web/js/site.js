@@ -45,6 +45,21 @@
     if (township && value && township.value !== value) township.value = value;
   });
 
+  // "Not the same" on an offered earlier case: kept outside the panel (which each refresh
+  // replaces) and sent with every refresh and with the registration, where it is recorded.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-reject-match]");
+    if (!button) return;
+    var kept = document.getElementById("match-rejected");
+    if (!kept || !button.form) return;
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "match_not_same";
+    input.value = button.getAttribute("data-reject-match");
+    kept.appendChild(input);
+    button.form.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Enter" || event.isComposing || event.shiftKey || event.ctrlKey) return;
     var field = event.target;
