@@ -92,6 +92,12 @@ def test_an_order_on_a_unit_and_the_bulletin_of_the_round(kaijiang):
     assert b.figures["total"] == {"issued": 2, "answered": 1, "late": 1, "overdue": 1}
     assert b.orders.count() == 2
     assert sel.bulletins_for(j.member("township")).get() == b  # sent down
+    # an order about no case still reaches the unit's inbox, pointing at the order's page
+    from xinfang.notify.selectors import inbox
+
+    mine = [n for n in inbox(j.member("township")) if n.kind == Kind.SUPERVISION_ORDER]
+    assert [n.case_id for n in mine] == [None] and "开展月度排查" in mine[0].text
+    assert mine[0].link == f"/oversight/orders/{late.pk}/"
 
 
 # ---------------------------------------------------------------- 核查意见

@@ -122,6 +122,16 @@ def order_issue(*, by: Membership, unit: Unit | None = None, matter: str, due_on
         _notice(case=case, kind=Kind.SUPERVISION_ORDER, unit_id=unit.pk, role="",
                 text=f"{case.number} 督办：{order.matter}",
                 todo=f"请于{due_on:%Y年%m月%d日}前答复办理情况", event=event, at=at)
+    else:
+        # An order on a unit, about no case: its inbox still hears of it, with the order's page
+        # as the place to act (a notice without a case, as the practices' are).
+        from django.urls import reverse
+
+        Notice.objects.create(
+            case=None, kind=Kind.SUPERVISION_ORDER, unit=unit, role="",
+            text=f"督办：{order.matter}"[:300],
+            todo=f"请于{due_on:%Y年%m月%d日}前答复办理情况", needs_reason=True,
+            link=reverse("oversight:order", args=[order.pk]), created_at=at)
     _audit(by, "supervision_order", order.pk, at, unit=unit.name,
            case=case.number if case else "", due=due_on.isoformat())
     return order
