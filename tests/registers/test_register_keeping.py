@@ -140,6 +140,24 @@ def test_a_backlog_line_is_kept_by_its_responsible_unit_and_resolved_by_a_leader
         backlog_resolve(by=j.member("approver"), backlog=line, outcome="再次")
 
 
+def test_the_profile_names_who_keeps_the_backlog_register(jianan):
+    # jianan: 积案台账 kept by the poverty office and the townships (registers.backlog.by,
+    # seed 001 二(三)); a bureau responsible for a line reads it but does not write it.
+    from xinfang.registers.services import backlog_progress
+
+    j = jianan
+    line = BacklogCase.objects.create(
+        jurisdiction=j.county, entry=BacklogCase.Entry.IMPORTED, person_name="马小红",
+        reason="补助未兑现", responsible_unit=j.bureaus["区民政局"], designated_at=sh(2026, 1, 1))
+    bureau = j.member("bureau")
+    assert list(backlog_for(bureau)) == [line]
+    with pytest.raises(Refused, match="只能查看"):
+        backlog_update(by=bureau, backlog=line, changes={"stable": True})
+    with pytest.raises(Refused, match="只能查看"):
+        backlog_progress(by=bureau, backlog=line, text="已入户")
+    backlog_update(by=j.member("clerk"), backlog=line, changes={"stable": True})  # the office
+
+
 def repeat_case(j):
     case = register_in(j)
     Case.objects.filter(pk=case.pk).update(repeat_count=1)

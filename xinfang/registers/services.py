@@ -284,6 +284,24 @@ def backlog_designate(
     return backlog
 
 
+@consumes("registers.by", by="xinfang.registers.services.backlog_keeper_refusal")
+def backlog_keeper_refusal(by: Membership, backlog: BacklogCase) -> str | None:
+    """The profile names the kinds of unit that keep the backlog register (jianan: the poverty
+    office and the townships, seed 001 二(三)); a responsible unit of another kind reads its line
+    but does not write it. The office itself always keeps it."""
+    access = register_access(by)
+    if access is None or access.office:
+        return None
+    from .backlog import backlog_rule
+
+    rule = backlog_rule(profile_of(current_version(backlog.jurisdiction.profile_code))) \
+        if backlog.jurisdiction.profile_code else None
+    if rule is None or not rule.by or by.unit.kind in rule.by:
+        return None
+    keepers = "、".join(str(UnitKind(k).label) for k in rule.by if k in UnitKind.values)
+    return f"本地规则（{rule.label}）规定由{keepers}维护积案台账，{by.unit}只能查看。"
+
+
 @transaction.atomic
 def backlog_progress(
     *, by: Membership, backlog: BacklogCase, text: str, at: datetime | None = None
@@ -291,6 +309,9 @@ def backlog_progress(
     access = register_access(by)
     if access is None or not access.keeps or not backlog_for(by).filter(pk=backlog.pk).exists():
         raise Refused("积案进展由受理机关或责任单位登记。")
+    why = backlog_keeper_refusal(by, backlog)
+    if why:
+        raise Refused(why)
     if not text.strip():
         raise Invalid({"text": "请填写进展"})
     at = at or timezone.now()
@@ -313,6 +334,9 @@ def backlog_update(*, by: Membership, backlog: BacklogCase, changes: dict) -> Ba
     row = backlog_for(by).select_for_update(of=("self",)).filter(pk=backlog.pk).first()
     if access is None or not access.keeps or row is None:
         raise Refused("这条积案不归您的单位维护。")
+    why = backlog_keeper_refusal(by, row)
+    if why:
+        raise Refused(why)
     if "reason" in changes and not str(changes["reason"] or "").strip():
         raise Invalid({"reason": "请填写积案原因"})
     for key, value in changes.items():
