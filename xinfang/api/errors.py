@@ -72,6 +72,9 @@ def exception_handler(exc, context):
     request = context.get("request")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "没有这个接口或对象。")
+    elif isinstance(exc, OverflowError):
+        # An id beyond any row's (SQLite cannot even bind it): there is no such object.
+        exc = exceptions.NotFound("没有这个接口或对象。")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     if not isinstance(exc, exceptions.APIException):

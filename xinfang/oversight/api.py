@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from xinfang.api import errors as errs
 from xinfang.api.membership import CaseAccess, acting_membership
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
@@ -28,9 +29,9 @@ PAGE = 100
 
 def _fail(e: Refused) -> Response:
     if isinstance(e, Invalid):
-        return Response({"errors": e.errors}, status=status.HTTP_400_BAD_REQUEST)
-    return Response({"detail": e.message, "field": e.field},
-                    status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return errs.invalid(e.errors)
+    return errs.problem(status.HTTP_422_UNPROCESSABLE_ENTITY, "refused", e.message,
+                        {e.field: e.message} if e.field else {}, field=e.field)
 
 
 def _bad(serializer) -> Response:
@@ -94,7 +95,7 @@ class OrderList(Base):
         if d.get("case"):
             case = _case(request, d["case"])
             if case is None:
-                return Response({"detail": "无此信访件"}, status=status.HTTP_404_NOT_FOUND)
+                return errs.problem(status.HTTP_404_NOT_FOUND, "not_found", "无此信访件")
         unit = Unit.objects.filter(pk=d["unit"]).first() if d.get("unit") else None
         try:
             order = svc.order_issue(by=m, case=case, unit=unit, matter=d["matter"],
@@ -111,7 +112,7 @@ class OrderAnswer(Base):
         m = acting_membership(request)
         order = sel.orders_for(m).filter(pk=pk).first()
         if order is None:
-            return Response({"detail": "无此督办单"}, status=status.HTTP_404_NOT_FOUND)
+            return errs.problem(status.HTTP_404_NOT_FOUND, "not_found", "无此督办单")
         data = AnswerIn(data=request.data)
         if not data.is_valid():
             return _bad(data)
@@ -148,7 +149,7 @@ class CaseReviews(Base):
     def get(self, request, pk: int):
         case = _case(request, pk)
         if case is None:
-            return Response({"detail": "无此信访件"}, status=status.HTTP_404_NOT_FOUND)
+            return errs.problem(status.HTTP_404_NOT_FOUND, "not_found", "无此信访件")
         return Response(ReviewOut(sel.reviews_of(case), many=True).data)
 
     @extend_schema(operation_id="oversight_reviews_record", request=ReviewIn,
@@ -156,7 +157,7 @@ class CaseReviews(Base):
     def post(self, request, pk: int):
         case = _case(request, pk)
         if case is None:
-            return Response({"detail": "无此信访件"}, status=status.HTTP_404_NOT_FOUND)
+            return errs.problem(status.HTTP_404_NOT_FOUND, "not_found", "无此信访件")
         data = ReviewIn(data=request.data)
         if not data.is_valid():
             return _bad(data)
@@ -179,7 +180,7 @@ class RectificationAnswer(Base):
         m = acting_membership(request)
         r = sel.rectifications_for(m).filter(pk=pk).first()
         if r is None:
-            return Response({"detail": "无此整改要求"}, status=status.HTTP_404_NOT_FOUND)
+            return errs.problem(status.HTTP_404_NOT_FOUND, "not_found", "无此整改要求")
         data = AnswerIn(data=request.data)
         if not data.is_valid():
             return _bad(data)
@@ -204,7 +205,7 @@ class CaseVerify(Base):
     def post(self, request, pk: int):
         case = _case(request, pk)
         if case is None:
-            return Response({"detail": "无此信访件"}, status=status.HTTP_404_NOT_FOUND)
+            return errs.problem(status.HTTP_404_NOT_FOUND, "not_found", "无此信访件")
         data = VerifyIn(data=request.data)
         if not data.is_valid():
             return _bad(data)
@@ -238,7 +239,7 @@ class CaseProxy(Base):
     def post(self, request, pk: int):
         case = _case(request, pk)
         if case is None:
-            return Response({"detail": "无此信访件"}, status=status.HTTP_404_NOT_FOUND)
+            return errs.problem(status.HTTP_404_NOT_FOUND, "not_found", "无此信访件")
         data = ProxyIn(data=request.data)
         if not data.is_valid():
             return _bad(data)

@@ -12,6 +12,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from xinfang.api import errors as errs
 from xinfang.api.membership import acting_membership
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView, Detail, Errors, Refusal
 from xinfang.cases import choices as c
@@ -64,10 +65,12 @@ def _write(fn, out, **kwargs) -> Response:
     try:
         row = fn(**kwargs)
     except s.Invalid as e:
-        return Response({"errors": e.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return errs.invalid(e.errors)
     except s.Refused as e:
         code = status.HTTP_422_UNPROCESSABLE_ENTITY if e.field else status.HTTP_403_FORBIDDEN
-        return Response({"detail": e.message, "field": e.field}, status=code)
+        kind = "refused" if e.field else "permission_denied"
+        return errs.problem(code, kind, e.message, {e.field: e.message} if e.field else {},
+                            field=e.field)
     return Response(out(row).data, status=status.HTTP_201_CREATED)
 
 
@@ -80,6 +83,17 @@ def _input(serializer_class, request):
         }
         return None, Response({"errors": flat}, status=status.HTTP_400_BAD_REQUEST)
     return data.validated_data, None
+
+
+def paged(out):
+    """The schema of a page of ``out`` rows, as ``_page`` answers (count, next, previous,
+    results)."""
+    return inline_serializer(f"{out.__name__.removesuffix('Out')}Page", {
+        "count": serializers.IntegerField(),
+        "next": serializers.CharField(allow_null=True),
+        "previous": serializers.CharField(allow_null=True),
+        "results": out(many=True),
+    })
 
 
 def _page(view, request, qs, out):
@@ -143,7 +157,7 @@ class ReturnVisits(CaseView):
     @extend_schema(
         operation_id="practices_return_visits_list",
         parameters=[MEMBERSHIP_PARAM],
-        responses={200: ReturnVisitOut(many=True), **COMMON_ERRORS},
+        responses={200: paged(ReturnVisitOut), **COMMON_ERRORS},
     )
     def get(self, request):
         return _page(self, request, return_visits_for(_membership(request)), ReturnVisitOut)
@@ -176,7 +190,7 @@ class ReturnVisitsOwed(CaseView):
     @extend_schema(
         operation_id="practices_return_visits_owed",
         parameters=[MEMBERSHIP_PARAM],
-        responses={200: OwedOut(many=True), **COMMON_ERRORS},
+        responses={200: paged(OwedOut), **COMMON_ERRORS},
     )
     def get(self, request):
         m = _membership(request)
@@ -242,7 +256,7 @@ class Meetings(CaseView):
     @extend_schema(
         operation_id="practices_meetings_list",
         parameters=[MEMBERSHIP_PARAM],
-        responses={200: MeetingOut(many=True), **COMMON_ERRORS},
+        responses={200: paged(MeetingOut), **COMMON_ERRORS},
     )
     def get(self, request):
         m = _membership(request)
@@ -381,7 +395,7 @@ class Watch(CaseView):
     @extend_schema(
         operation_id="practices_watch_list",
         parameters=[MEMBERSHIP_PARAM],
-        responses={200: WatchOut(many=True), **COMMON_ERRORS},
+        responses={200: paged(WatchOut), **COMMON_ERRORS},
     )
     def get(self, request):
         return _page(
@@ -535,7 +549,7 @@ class FieldVisits(CaseView):
     @extend_schema(
         operation_id="practices_field_visits_list",
         parameters=[MEMBERSHIP_PARAM],
-        responses={200: FieldVisitOut(many=True), **COMMON_ERRORS},
+        responses={200: paged(FieldVisitOut), **COMMON_ERRORS},
     )
     def get(self, request):
         m = _membership(request)
@@ -620,7 +634,7 @@ class Persuades(CaseView):
     @extend_schema(
         operation_id="practices_persuade_list",
         parameters=[MEMBERSHIP_PARAM],
-        responses={200: PersuadeOut(many=True), **COMMON_ERRORS},
+        responses={200: paged(PersuadeOut), **COMMON_ERRORS},
     )
     def get(self, request):
         return _page(self, request, persuades_for(_membership(request)), PersuadeOut)
@@ -740,7 +754,7 @@ class Campaigns(CaseView):
     @extend_schema(
         operation_id="practices_campaigns_list",
         parameters=[MEMBERSHIP_PARAM],
-        responses={200: CampaignOut(many=True), **COMMON_ERRORS},
+        responses={200: paged(CampaignOut), **COMMON_ERRORS},
     )
     def get(self, request):
         qs = campaigns_for(_membership(request)).prefetch_related("units")
