@@ -230,7 +230,8 @@ def test_a_person_named_as_respondent_keeps_their_own_unit_away_from_the_case(ji
     case = perform("sign_off", case=case, by=approver)
     proposed = {u for p in propose_units(case=case, profile=profile_of(case.profile))
                 for u in p["lead"] + p["assist"]}
-    assert township not in proposed and jianan.bureaus["区民政局"] in proposed
+    # (危房改造: its line bureau 区住建局 is proposed — issue 15, jianan line_bureaus)
+    assert township not in proposed and jianan.bureaus["区住建局"] in proposed
     with pytest.raises(Refused) as refused:
         perform("assign", case=case, by=clerk, lead=township, receiver_name="刘海")
     assert refused.value.field == "lead" and "将官池镇" in refused.value.message

@@ -124,10 +124,11 @@ def test_the_unit_filter_finds_the_cases_assigned_to_a_unit(jianan, spread):
 def test_overdue_and_the_repeat_flag(jianan, register):
     # given a first petition (its clocks ran out long ago) and the same person's second
     first = register(
-        at=timezone.now() - timedelta(days=1),
-        received_at=timezone.now() - timedelta(days=1, hours=1),
+        at=timezone.now() - timedelta(days=10),
+        received_at=timezone.now() - timedelta(days=10, hours=1),
     )
-    second = register()
+    # (received after the first: a repeat is of an earlier case of the same matter, issue 14)
+    second = register(at=timezone.now(), received_at=timezone.now() - timedelta(minutes=30))
     client = signed_in(jianan.member("inspector"))
     cases = {"first": first, "second": second}
     assert shown(client.get(reverse("web:ledger"), {"repeat": "true"}), cases) == {"second"}

@@ -213,7 +213,12 @@ class TransferToDisciplineForm(ActionForm):
 
 
 class SignForForm(ActionForm):
-    name = "sign_for"
+    # When the unit signed for the case, where a paper slip records it (issue 16): never before
+    # the hand-over, never in the future; blank is now.
+    name, service_params = "sign_for", ("signed_for_at",)
+    # Blank by default: a minute-rounded "now" would fall before a hand-over made this minute.
+    signed_for_at = datetime_field(_("签收时间"), required=False,
+                                   help_text=_("按纸质签收单补录时填写；不填则为现在。"))
 
 
 class LogContactForm(ActionForm):
