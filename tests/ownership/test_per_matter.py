@@ -10,7 +10,7 @@ from docx import Document as Docx
 
 from tests.conftest import id_number, register_in, sh
 from xinfang.cases.models import Case
-from xinfang.cases.services import PetitionerInput, perform, sweep
+from xinfang.cases.services import DemandInput, PetitionerInput, perform, sweep
 from xinfang.registers.models import BacklogCase
 from xinfang.reports.services import report_build, report_period
 
@@ -36,18 +36,17 @@ def test_004_s2_2_a_third_case_on_three_matters_raises_no_warning_notice(jurisdi
     # 沥海 "多次重复访（3次以上）" counts visits on one matter: three matters are no repeat
     j = jurisdiction("lihai")
     cases = []
-    for d, matter in ((3, "危房改造补助"), (10, "低保评定"), (17, "土地流转费")):
-        case = register_in(j, petitioners=person(1), matter=f"反映{matter}问题",
+    for d, matter, demand in ((3, "危房改造补助未到位", "要求落实2025年危房改造补助"),
+                              (10, "低保评定不公", "要求重新评定低保"),
+                              (17, "土地流转费拖欠", "要求村里付清土地流转费")):
+        case = register_in(j, petitioners=person(1), matter=f"反映{matter}",
+                           demands=[DemandInput(text=demand, category="危房改造")],
                            received_at=sh(2026, 8, d, 9), at=sh(2026, 8, d, 10))
         cases.append(case)
-    # matching would have registered each as a first petition of its matter; registration
-    # today still counts the person's cases, so undo what it did and sweep.
-    for case in cases:
-        as_matched(case)
+    # registration (issue 14 matching) takes each as a first petition of its own matter
     third = cases[-1]
-    if third.warning_notices.exists():
-        pytest.skip("registration on this branch counts the person's cases (helper match "
-                    "changes it); the rule itself is tested below")
+    assert [c.repeat_count for c in cases] == [0, 0, 0]
+    assert not third.warning_notices.exists()
     sweep(at=sh(2026, 8, 18))
     assert not third.warning_notices.exists()
 
