@@ -35,9 +35,7 @@ def _fail(e: Refused) -> Response:
 
 
 def _bad(serializer) -> Response:
-    return Response({"errors": {k: "；".join(str(x) for x in v)
-                                for k, v in serializer.errors.items()}},
-                    status=status.HTTP_400_BAD_REQUEST)
+    return errs.invalid({k: "；".join(str(x) for x in v) for k, v in serializer.errors.items()})
 
 
 def _case(request, pk: int) -> Case | None:
@@ -246,7 +244,7 @@ class CaseProxy(Base):
         d = data.validated_data
         agent = Membership.objects.select_related("user", "unit").filter(pk=d["agent"]).first()
         if agent is None:
-            return Response({"errors": {"agent": "无此代办员"}}, status=400)
+            return errs.invalid({"agent": "无此代办员"})
         try:
             row = svc.proxy_take(by=acting_membership(request), case=case, agent=agent,
                                  helps=d["helps"], note=d.get("note", ""))

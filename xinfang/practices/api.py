@@ -81,7 +81,7 @@ def _input(serializer_class, request):
             k: "；".join(str(x) for x in v) if isinstance(v, list) else str(v)
             for k, v in data.errors.items()
         }
-        return None, Response({"errors": flat}, status=status.HTTP_400_BAD_REQUEST)
+        return None, errs.invalid(flat)
     return data.validated_data, None
 
 
