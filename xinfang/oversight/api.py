@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from xinfang.api import errors as errs
 from xinfang.api.membership import CaseAccess, acting_membership
+from xinfang.api.serializers import flat_errors
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import cases_for
@@ -35,7 +36,7 @@ def _fail(e: Refused) -> Response:
 
 
 def _bad(serializer) -> Response:
-    return errs.invalid({k: "；".join(str(x) for x in v) for k, v in serializer.errors.items()})
+    return errs.invalid(flat_errors(serializer.errors))
 
 
 def _case(request, pk: int) -> Case | None:

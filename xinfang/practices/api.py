@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from xinfang.api import errors as errs
 from xinfang.api.membership import acting_membership
+from xinfang.api.serializers import flat_errors
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView, Detail, Errors, Refusal
 from xinfang.cases import choices as c
 from xinfang.cases.selectors import cases_for
@@ -77,11 +78,7 @@ def _write(fn, out, **kwargs) -> Response:
 def _input(serializer_class, request):
     data = serializer_class(data=request.data)
     if not data.is_valid():
-        flat = {
-            k: "；".join(str(x) for x in v) if isinstance(v, list) else str(v)
-            for k, v in data.errors.items()
-        }
-        return None, errs.invalid(flat)
+        return None, errs.invalid(flat_errors(data.errors))
     return data.validated_data, None
 
 
