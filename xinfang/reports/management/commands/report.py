@@ -6,9 +6,6 @@ written next to FILE and renamed into place, so a failed report leaves no partia
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -16,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from xinfang.api.membership import membership_of
 from xinfang.cases.errors import Refused
 from xinfang.org.models import User
+from xinfang.reports.files import file_write_atomically
 from xinfang.reports.outputs import LABELS, WRITERS
 from xinfang.reports.services import report_build, report_period
 
@@ -48,13 +46,6 @@ class Command(BaseCommand):
             built = report_build(kind=kind, period=period, by=membership, via="cli")
         except Refused as e:
             raise CommandError(f"--{e.field or 'period'}：{e.message}") from e
-        fd, partial = tempfile.mkstemp(dir=out.parent, prefix=".report-")
-        try:
-            with os.fdopen(fd, "wb") as f, built.file:
-                shutil.copyfileobj(built.file, f)
-            os.replace(partial, out)
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
+        file_write_atomically(built.file, out, prefix=".report-")
         self.stdout.write(
             f"已生成{LABELS[kind]}（{period.label}，{built.rows} 件，{membership}）到 {out}")

@@ -4,9 +4,6 @@ prints the ranking and the goals. The same permission door and audit entry as th
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -15,6 +12,7 @@ from django.utils import timezone
 from xinfang.api.membership import membership_of
 from xinfang.cases.errors import Refused
 from xinfang.org.models import User
+from xinfang.reports.files import file_write_atomically
 from xinfang.scoring.bulletin import fmt_value, verdict
 from xinfang.scoring.services import FORMATS, scores_bulletin_build, scores_period, scores_read
 
@@ -51,14 +49,7 @@ class Command(BaseCommand):
                                           now=now, via="cli")
         except Refused as e:
             raise CommandError(f"--{e.field or 'period'}：{e.message}") from e
-        fd, partial = tempfile.mkstemp(dir=out.parent, prefix=".scores-")
-        try:
-            with os.fdopen(fd, "wb") as f, built.file:
-                shutil.copyfileobj(built.file, f)
-            os.replace(partial, out)
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
+        file_write_atomically(built.file, out, prefix=".scores-")
         self.stdout.write(f"已生成考核排名通报（{period.label}）到 {out}")
 
     def _show(self, membership, period, now) -> None:
