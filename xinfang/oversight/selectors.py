@@ -54,9 +54,9 @@ def orders_for(by: Membership | None) -> QuerySet[SupervisionOrder]:
     # indexes (a join made it hash the whole unit tree for a page of fifty).
     if is_office(by):
         home = home_of(by)
-        mine = Q(jurisdiction_id__in=_subtree(home)) if home else Q(pk__in=[])
+        mine = Q(jurisdiction_id__in=_subtree(home.path)) if home else Q(pk__in=[])
     else:
-        mine = Q(unit_id__in=_subtree(by.unit))
+        mine = Q(unit_id__in=_subtree(by.unit.path))
     qs = SupervisionOrder.objects.filter(
         (Q(case__isnull=False) & Q(case__in=visible)) | (Q(case__isnull=True) & mine))
     return qs.select_related("case", "unit", "issued_unit")
@@ -66,7 +66,7 @@ def orders_to_answer(by: Membership | None) -> QuerySet[SupervisionOrder]:
     """The open orders addressed to ``by``'s unit or a unit under it: its work list."""
     if by is None:
         return SupervisionOrder.objects.none()
-    return orders_for(by).filter(unit_id__in=_subtree(by.unit), answered_at=None)
+    return orders_for(by).filter(unit_id__in=_subtree(by.unit.path), answered_at=None)
 
 
 def orders_page(qs: QuerySet[SupervisionOrder], n: int = LIST_SIZE) -> list[SupervisionOrder]:
