@@ -174,7 +174,7 @@ def _petitioner(p: PetitionerInput, data: Registration, *, known: Petitioner | N
         found = Petitioner.objects.filter(id_number_index=index).first()
         if found:
             return found
-    return Petitioner.objects.create(
+    created = Petitioner.objects.create(
         name=p.name.strip(),
         gender=p.gender,
         birth_year=p.birth_year,
@@ -187,6 +187,11 @@ def _petitioner(p: PetitionerInput, data: Registration, *, known: Petitioner | N
         monitored_household=p.monitored_household,
         confidential=data.confidential or p.confidential,
     )
+    created.__dict__[NEW_PERSON] = True
+    return created
+
+
+NEW_PERSON = "_xf_new_person"  # created by this registration: no earlier case of theirs
 
 
 def _confidential_people(petitioners: list[tuple[Petitioner, str]], data: Registration) -> set[int]:
@@ -415,7 +420,12 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     # Told to the clerk at once: a case outside the scope is to be declined, not proposed.
     from .scope import scope_reasons
 
-    case.scope_reasons = scope_reasons(case, profile)
+    # The people on file before this registration (a new person has no other case) and the
+    # demands' categories are known here: the §19 check reads neither again.
+    known = [link.petitioner_id for link in links.values()
+             if link.role in c.PETITIONING_ROLES and not link.petitioner.__dict__.get(NEW_PERSON)]
+    case.scope_reasons = scope_reasons(case, profile, people=known,
+                                       categories=[d.category for d in data.demands])
     return case
 
 

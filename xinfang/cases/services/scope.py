@@ -13,18 +13,23 @@ is told why, and the decline records the reasons and the profile's guidance.
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
+
 from xinfang.rules.consumers import consumes
 from xinfang.rules.deadlines import SHANGHAI
 from xinfang.rules.profile import Profile
 
 from .. import choices as c
-from ..models import Case
+from ..models import Case, CasePetitioner, Clock, Demand
 
 
 @consumes("scope.matter_types", "scope.accepted_since", "scope.items", "scope.note",
           by="xinfang.cases.services.scope.scope_reasons")
-def scope_reasons(case: Case, profile: Profile) -> list[str]:
-    """Why the office may not accept this case (empty when it may)."""
+def scope_reasons(case: Case, profile: Profile, *, people: list[int] | None = None,
+                  categories: list[str] | None = None) -> list[str]:
+    """Why the office may not accept this case (empty when it may). ``people`` / ``categories``:
+    what registration knows already (the petitioning people on file before it, the demands'
+    categories) — read from the case otherwise."""
     scope = profile.scope
     reasons = []
     if case.kind == c.Kind.PETITION:
@@ -36,7 +41,7 @@ def scope_reasons(case: Case, profile: Profile) -> list[str]:
         if scope.accepted_since and received < scope.accepted_since:
             reasons.append(f"本机关受理{scope.accepted_since:%Y年%m月%d日}起反映的信访事项"
                            f"（{scope.seed}），本件反映于{received:%Y年%m月%d日}")
-        lower = _handled_below(case)
+        lower = _handled_below(case, people=people, categories=categories)
         if lower is not None:
             reasons.append(f"同一信访人的同一事项已由{lower.jurisdiction}受理（{lower.number}），"
                            "正在办理期限内，本机关不再受理（《信访工作条例》第十九条）")
@@ -47,19 +52,32 @@ def scope_reasons(case: Case, profile: Profile) -> list[str]:
     return reasons
 
 
-def _handled_below(case: Case) -> Case | None:
+def _handled_below(case: Case, *, people: list[int] | None = None,
+                   categories: list[str] | None = None) -> Case | None:
     """National §19: the same people's matter, with a demand of the same category, accepted by
-    an office below this one and still within its handling limit."""
-    path = case.jurisdiction.path
+    an office below this one and still within its handling limit.
+
+    One statement, driven by the people's links (a handful of rows): the other cases of the
+    case's petitioning people, each tested for a demand of the same category and a running
+    handling clock. (A join of the five tables cost the planner ~100 ms at 200k cases for the
+    same plan.) ``people`` given and empty — everyone new at registration — reads nothing."""
+    if people is not None and not people:
+        return None
+    if people is None:
+        people = case.petitioner_links.filter(role__in=c.PETITIONING_ROLES).values(
+            "petitioner_id")
+    if categories is None:
+        categories = case.demands.values("category")
+    theirs = CasePetitioner.objects.filter(
+        petitioner_id__in=people, role__in=c.PETITIONING_ROLES).values("case_id")
+    same_kind = Demand.objects.filter(case=OuterRef("pk"), category__in=categories)
+    in_hand = Clock.objects.filter(case=OuterRef("pk"), name="handling", status="running",
+                                   due_at__gt=case.received_at)
     return (Case.objects.filter(
-        jurisdiction__path__startswith=path, state__in=c.OPEN_STATES, accepted_at__isnull=False,
-        petitioner_links__role__in=c.PETITIONING_ROLES,
-        petitioner_links__petitioner__in=case.petitioner_links.filter(
-            role__in=c.PETITIONING_ROLES).values("petitioner_id"),
-        demands__category__in=case.demands.values("category"),
-        clocks__name="handling", clocks__status="running", clocks__due_at__gt=case.received_at,
-    ).exclude(jurisdiction_id=case.jurisdiction_id).select_related("jurisdiction")
-        .order_by("pk").first())
+        pk__in=theirs, jurisdiction__path__startswith=case.jurisdiction.path,
+        state__in=c.OPEN_STATES, accepted_at__isnull=False,
+    ).filter(Exists(same_kind), Exists(in_hand)).exclude(jurisdiction_id=case.jurisdiction_id)
+        .select_related("jurisdiction").order_by("pk").first())
 
 
 def _rereviewed(case: Case) -> bool:
