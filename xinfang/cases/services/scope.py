@@ -13,8 +13,9 @@ is told why, and the decline records the reasons and the profile's guidance.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef
+from django.db import connection
 
+from xinfang.org.models import Unit
 from xinfang.rules.consumers import consumes
 from xinfang.rules.deadlines import SHANGHAI
 from xinfang.rules.profile import Profile
@@ -45,8 +46,10 @@ def scope_reasons(case: Case, profile: Profile, *, people: list[int] | None = No
         if lower is not None:
             reasons.append(f"同一信访人的同一事项已由{lower.jurisdiction}受理（{lower.number}），"
                            "正在办理期限内，本机关不再受理（《信访工作条例》第十九条）")
-        earlier = case.repeat_of
-        if earlier is not None and _rereviewed(earlier):
+        # The earlier case is read only when its review chain ended in a re-review (most
+        # repeats have no review: one statement, not two).
+        if case.repeat_of_id is not None and _rereviewed(case.repeat_of_id):
+            earlier = case.repeat_of
             reasons.append(f"同一事项（{earlier.number}）已经复核，以同一事实和理由提出的不再受理"
                            "（《信访工作条例》第三十六条）")
     return reasons
@@ -59,30 +62,61 @@ def _handled_below(case: Case, *, people: list[int] | None = None,
 
     One statement, driven by the people's links (a handful of rows): the other cases of the
     case's petitioning people, each tested for a demand of the same category and a running
-    handling clock. (A join of the five tables cost the planner ~100 ms at 200k cases for the
-    same plan.) ``people`` given and empty — everyone new at registration — reads nothing."""
+    handling clock. Written out in SQL: a five-table join of the ORM cost the planner ~100 ms a
+    call at 200,000 cases for the same plan, and building the ORM form ~13 ms of Python.
+    ``people`` given and empty — everyone new at registration — reads nothing."""
     if people is not None and not people:
         return None
+    sql, params = _HANDLED_BELOW_SQL, []
+    roles = list(c.PETITIONING_ROLES)
     if people is None:
-        people = case.petitioner_links.filter(role__in=c.PETITIONING_ROLES).values(
-            "petitioner_id")
+        sql = sql.replace("{people}", f"SELECT m.petitioner_id FROM {_t(CasePetitioner)} m "
+                          "WHERE m.case_id = %s AND m.role IN (%s, %s)")
+        params += [case.pk, *roles]
+    else:
+        sql = sql.replace("{people}", ", ".join(["%s"] * len(people)))
+        params += list(people)
+    params += roles
     if categories is None:
-        categories = case.demands.values("category")
-    theirs = CasePetitioner.objects.filter(
-        petitioner_id__in=people, role__in=c.PETITIONING_ROLES).values("case_id")
-    same_kind = Demand.objects.filter(case=OuterRef("pk"), category__in=categories)
-    in_hand = Clock.objects.filter(case=OuterRef("pk"), name="handling", status="running",
-                                   due_at__gt=case.received_at)
-    return (Case.objects.filter(
-        pk__in=theirs, jurisdiction__path__startswith=case.jurisdiction.path,
-        state__in=c.OPEN_STATES, accepted_at__isnull=False,
-    ).filter(Exists(same_kind), Exists(in_hand)).exclude(jurisdiction_id=case.jurisdiction_id)
-        .select_related("jurisdiction").order_by("pk").first())
+        sql = sql.replace("{categories}", f"SELECT n.category FROM {_t(Demand)} n "
+                          "WHERE n.case_id = %s")
+        params.append(case.pk)
+    else:
+        sql = sql.replace("{categories}", ", ".join(["%s"] * len(categories)) or "NULL")
+        params += list(categories)
+    path = case.jurisdiction.path
+    params += [connection.ops.adapt_datetimefield_value(case.received_at), *c.OPEN_STATES,
+               case.jurisdiction_id, path.replace("\\", "\\\\").replace("%", "\\%")
+               .replace("_", "\\_") + "%"]
+    with connection.cursor() as cursor:
+        cursor.execute(sql.replace("{open}", ", ".join(["%s"] * len(c.OPEN_STATES))), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Case.objects.select_related("jurisdiction").get(pk=row[0])
 
 
-def _rereviewed(case: Case) -> bool:
-    """The earlier case's review chain ended in a re-review decision."""
-    review = case.reviews.first()
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+_HANDLED_BELOW_SQL = f"""SELECT c.id
+FROM {_t(Case)} c INNER JOIN {_t(Unit)} u ON u.id = c.jurisdiction_id
+WHERE c.id IN (SELECT o.case_id FROM {_t(CasePetitioner)} o
+               WHERE o.petitioner_id IN ({{people}}) AND o.role IN (%s, %s))
+  AND EXISTS (SELECT 1 FROM {_t(Demand)} d
+              WHERE d.case_id = c.id AND d.category IN ({{categories}}))
+  AND EXISTS (SELECT 1 FROM {_t(Clock)} k
+              WHERE k.case_id = c.id AND k.name = 'handling' AND k.status = 'running'
+                AND k.due_at > %s)
+  AND c.state IN ({{open}}) AND c.accepted_at IS NOT NULL AND c.jurisdiction_id <> %s
+  AND u.path LIKE %s ESCAPE '\\'
+ORDER BY c.id LIMIT 1"""
+
+
+def _rereviewed(pk: int) -> bool:
+    """The earlier case's (``pk``) review chain ended in a re-review decision."""
+    review = Case.objects.filter(review_of_id=pk).first()
     while review is not None:
         if review.kind == c.Kind.REREVIEW and review.documents.filter(
             kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED
