@@ -34,7 +34,7 @@ from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import Reach, may_reveal_petitioner, register_reach, reveal_reach
 from xinfang.cases.errors import Refused
-from xinfang.cases.models import Assignment, Case, CasePetitioner, Demand
+from xinfang.cases.models import Assignment, Case, CasePetitioner, Demand, Petitioner
 from xinfang.cases.selectors import cases_for
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
@@ -71,8 +71,9 @@ def unmasked_reason(*, unmasked: bool, reason: str | None) -> str:
 # building a Case, its Petitioners, Assignments and Demands cost more than reading them.
 _CASE = ("pk", "number", "matter", "state", "decline_reason", "guidance", "rating",
          "merged_into__number", "closed_at", "jurisdiction_id")
-_PERSON = ("case_id", "confidential", "petitioner__confidential", "petitioner__name",
-           "petitioner__address", "petitioner__phone")
+_LINK = ("case_id", "petitioner_id", "confidential")
+_PERSON = ("pk", "confidential", "name", "address", "phone")
+PEOPLE_HELD = 200_000  # people kept decrypted per export before the cache starts afresh
 _ASSIGNMENT = ("case_id", "role", "unit__name", "responsible_person", "assigned_at")
 _DEMAND = ("case_id", "seq", "text", "category", "finding", "resolution_class")
 
@@ -80,7 +81,7 @@ _DEMAND = ("case_id", "seq", "text", "category", "finding", "resolution_class")
 @dataclass(slots=True)
 class _Line:
     """A case of the L0 ledger with what its row shows: its main petitioners ``(link
-    confidential, person confidential, name, address, phone)``, its handling assignments
+    confidential, _Person)``, its handling assignments
     ``(role, unit name, responsible person, assigned at)`` in assignment order, and its demands
     ``(seq, text, category, finding, resolution class)`` in order."""
 
@@ -99,18 +100,45 @@ class _Line:
     demands: list = field(default_factory=list)
 
 
+class _Person:
+    """A petitioner as the export shows them: decrypted once per export, however many of its
+    cases name them (repeat petitioners: in a county's ledger half the lines name someone seen
+    before), and masked once."""
+
+    __slots__ = ("confidential", "name", "address", "phone", "_masked")
+
+    def __init__(self, confidential: bool, name: str, address: str, phone: str):
+        self.confidential, self.name, self.address, self.phone = (
+            confidential, name, address, phone)
+        self._masked: tuple[str, str, str] | None = None
+
+    def masked(self) -> tuple[str, str, str]:
+        if self._masked is None:
+            self._masked = (mask_name(self.name), mask_address(self.address),
+                            mask_phone(self.phone))
+        return self._masked
+
+
 def _lines_of(qs: QuerySet[Case]):
-    """The cases in ledger order as ``_Line``s, read a chunk at a time: four queries per chunk
-    (the chunk's cases, then its petitioners, assignments and demands), whatever its size."""
+    """The cases in ledger order as ``_Line``s, read a chunk at a time: at most five queries per
+    chunk (the chunk's cases, their petitioner links, the people not met before in this export,
+    the assignments, the demands), whatever its size."""
     rows = qs.order_by("jurisdiction__path", "year", "seq").values_list(*_CASE)
     it = rows.iterator(chunk_size=CHUNK)
+    people: dict[int, _Person] = {}
     while chunk := [_Line(*row) for row in islice(it, CHUNK)]:
         by_pk = {line.pk: line for line in chunk}
+        links = list(CasePetitioner.objects.filter(case_id__in=by_pk,
+                                                   role__in=c.PETITIONING_ROLES)
+                     .order_by("pk").values_list(*_LINK))
+        if len(people) > PEOPLE_HELD:
+            people.clear()  # memory stays bounded however large the export
         # The ledger never shows the ID number: not read, so not decrypted 100,000 times.
-        for case_id, *person in (CasePetitioner.objects
-                                 .filter(case_id__in=by_pk, role__in=c.PETITIONING_ROLES)
-                                 .order_by("pk").values_list(*_PERSON)):
-            by_pk[case_id].people.append(person)
+        if missing := {pid for _c, pid, _l in links} - people.keys():
+            for pk, *person in Petitioner.objects.filter(pk__in=missing).values_list(*_PERSON):
+                people[pk] = _Person(*person)
+        for case_id, pid, link_confidential in links:
+            by_pk[case_id].people.append((link_confidential, people[pid]))
         for case_id, *assignment in (Assignment.objects.filter(case_id__in=by_pk)
                                      .exclude(status=c.AssignmentStatus.TRANSFERRED)
                                      .order_by("assigned_at", "pk").values_list(*_ASSIGNMENT)):
@@ -217,15 +245,18 @@ def _people(line: _Line, reach: Reach) -> tuple[str, str, str, bool]:
     ``reach`` lets the exporting membership reveal that person in bulk; and whether anyone was
     shown in clear."""
     names, addresses, phones, anyone = [], [], [], False
-    for link_confidential, confidential, name, address, phone in line.people:
-        clear = _may_reveal(reach, link_confidential=link_confidential,
-                            confidential=confidential)
-        anyone = anyone or clear
-        names.append(name if clear else mask_name(name))
-        if address:
-            addresses.append(address if clear else mask_address(address))
-        if phone:
-            phones.append(phone if clear else mask_phone(phone))
+    for link_confidential, person in line.people:
+        if _may_reveal(reach, link_confidential=link_confidential,
+                       confidential=person.confidential):
+            anyone = True
+            name, address, phone = person.name, person.address, person.phone
+        else:
+            name, address, phone = person.masked()
+        names.append(name)
+        if person.address:
+            addresses.append(address)
+        if person.phone:
+            phones.append(phone)
     return "、".join(names), "；".join(addresses), "、".join(phones), anyone
 
 
