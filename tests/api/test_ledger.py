@@ -270,3 +270,30 @@ def test_a_merged_case_names_the_case_it_went_into(jianan):
             into=kept, note="同一事项")
     rows = {row[0]: row for row in export(jianan.member("clerk"))[1:]}
     assert rows[merged.number][9] == f"已合并；已并入{kept.number}"
+
+
+def test_a_confidential_petitioner_is_masked_in_the_export_exactly_as_on_the_case_page(jianan):
+    """Two petitioners, the second asked for confidentiality: for every membership, what the
+    export shows of her is what the case page shows when everyone is asked to be revealed — in
+    clear only for the case's own office, masked with the page's masks for everyone else. (The
+    ordinary person may differ: a handling unit reveals him on the page, never in bulk.)"""
+    from tests.conftest import id_number
+    from xinfang.cases.services import PetitionerInput
+    from xinfang.web.views.cases import _petitioners
+
+    ordinary = PetitionerInput(name="张三明", id_number=id_number("41102319800101123"),
+                               phone="13812345678", address="将官池镇岗朱村3组")
+    hidden = PetitionerInput(name="李四海", id_number=id_number("41102319850202456"),
+                             phone="13987654321", address="将官池镇岗朱村5组", confidential=True)
+    case = walk(jianan, "in_progress", petitioners=[ordinary, hidden])
+    everyone = {link.petitioner_id for link in case.petitioner_links.all()}
+    for member in ("clerk", "approver", "chief", "township", "township_head", "proxy", "bureau",
+                   "inspector", "city_clerk"):
+        m = jianan.member(member)
+        page = next(row for row in _petitioners(case, m, everyone) if row["confidential"])
+        rows = export(m, UNMASKED)
+        shown = (rows[1][1].split("、")[1], rows[1][2].split("；")[1], rows[1][3].split("、")[1])
+        assert shown == (page["name"], page["address"], page["phone"]), member
+        office = member in ("clerk", "approver", "chief")
+        assert page["revealed"] is office, member
+        assert ("李四海" in str(rows)) is office and ("13987654321" in str(rows)) is office, member

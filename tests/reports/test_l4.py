@@ -118,3 +118,17 @@ def test_l4_query_count_is_flat(jianan, django_assert_max_num_queries):
         walk(j, "delivered", **provincial(j))
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert export(j.member("clerk"))[0].rows == 5
+
+
+def test_l4_exports_a_case_that_has_a_review(jianan):
+    """A review is a case of its own whose ``review_of`` is the original: the chunk's reviews
+    are grouped by that, not by a ``case_id`` a case does not have (this raised on real data)."""
+    j = jianan
+    case = walk(j, "delivered", **provincial(j))
+    case = perform("report_back", case=case, by=j.member("clerk"),
+                   expected_version=case.version, note="已报省乡村振兴局")
+    case = walk(j, "archived", case=case)
+    perform("open_review", case=case, by=j.member("city_clerk"), expected_version=case.version,
+            received_at=sh(2026, 10, 20, 9), reason="对处理意见不服", clerk=j.member("city_clerk"))
+    assert case.reviews.count() == 1
+    assert export(j.member("clerk"))[0].rows == 1

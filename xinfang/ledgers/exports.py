@@ -14,26 +14,27 @@ revealed to a role that may not reveal them). Every export is written to the aud
 ``export``, with the case numbers it contained, whether it was unmasked and why.
 
 The workbook is streamed: rows come from the database in chunks with their petitioners, assignments
-and demands prefetched per chunk (no query per row), and xlsxwriter writes each row to disk as it
-goes (``constant_memory``), so memory stays flat however many rows there are. """
+and demands read per chunk as tuples (no query per row, no model instance per row), and xlsxwriter
+writes each row to disk as it goes (``constant_memory``), so memory stays flat however many rows
+there are. """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO
 
 import xlsxwriter
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import Reach, may_reveal_petitioner, register_reach, reveal_reach
 from xinfang.cases.errors import Refused
-from xinfang.cases.models import Assignment, Case, CasePetitioner, Demand
+from xinfang.cases.models import Assignment, Case, CasePetitioner, Demand, Petitioner
 from xinfang.cases.selectors import cases_for
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
@@ -66,30 +67,85 @@ def unmasked_reason(*, unmasked: bool, reason: str | None) -> str:
     return reason
 
 
-def _rows_of(qs: QuerySet[Case]):
-    """The cases in ledger order, each with ``main_links``, ``handling`` and ``demand_list``,
-    read a chunk at a time: three queries per chunk, whatever its size. (Django's own
-    prefetch_related builds a queryset per row and sets a back reference per related row, which
-    at 100,000 rows cost more than the rows themselves.)"""
-    # The merged-into case is named by its number only: not a second case row joined per row.
-    rows = qs.select_related("jurisdiction").annotate(
-        merged_into_number=F("merged_into__number")).order_by("jurisdiction__path", "year", "seq")
+# One L0 line's parts, read as tuples (``values_list``), never as model instances: at 100,000 rows
+# building a Case, its Petitioners, Assignments and Demands cost more than reading them.
+_CASE = ("pk", "number", "matter", "state", "decline_reason", "guidance", "rating",
+         "merged_into__number", "closed_at", "jurisdiction_id")
+_LINK = ("case_id", "petitioner_id", "confidential")
+_PERSON = ("pk", "confidential", "name", "address", "phone")
+PEOPLE_HELD = 200_000  # people kept decrypted per export before the cache starts afresh
+_ASSIGNMENT = ("case_id", "role", "unit__name", "responsible_person", "assigned_at")
+_DEMAND = ("case_id", "seq", "text", "category", "finding", "resolution_class")
+
+
+@dataclass(slots=True)
+class _Line:
+    """A case of the L0 ledger with what its row shows: its main petitioners ``(link
+    confidential, _Person)``, its handling assignments
+    ``(role, unit name, responsible person, assigned at)`` in assignment order, and its demands
+    ``(seq, text, category, finding, resolution class)`` in order."""
+
+    pk: int
+    number: str
+    matter: str
+    state: str
+    decline_reason: str
+    guidance: str
+    rating: str
+    merged_into_number: str | None
+    closed_at: object
+    jurisdiction_id: int
+    people: list = field(default_factory=list)
+    handling: list = field(default_factory=list)
+    demands: list = field(default_factory=list)
+
+
+class _Person:
+    """A petitioner as the export shows them: decrypted once per export, however many of its
+    cases name them (repeat petitioners: in a county's ledger half the lines name someone seen
+    before), and masked once."""
+
+    __slots__ = ("confidential", "name", "address", "phone", "_masked")
+
+    def __init__(self, confidential: bool, name: str, address: str, phone: str):
+        self.confidential, self.name, self.address, self.phone = (
+            confidential, name, address, phone)
+        self._masked: tuple[str, str, str] | None = None
+
+    def masked(self) -> tuple[str, str, str]:
+        if self._masked is None:
+            self._masked = (mask_name(self.name), mask_address(self.address),
+                            mask_phone(self.phone))
+        return self._masked
+
+
+def _lines_of(qs: QuerySet[Case]):
+    """The cases in ledger order as ``_Line``s, read a chunk at a time: at most five queries per
+    chunk (the chunk's cases, their petitioner links, the people not met before in this export,
+    the assignments, the demands), whatever its size."""
+    rows = qs.order_by("jurisdiction__path", "year", "seq").values_list(*_CASE)
     it = rows.iterator(chunk_size=CHUNK)
-    while chunk := list(islice(it, CHUNK)):
-        ids = [case.pk for case in chunk]
+    people: dict[int, _Person] = {}
+    while chunk := [_Line(*row) for row in islice(it, CHUNK)]:
+        by_pk = {line.pk: line for line in chunk}
+        links = list(CasePetitioner.objects.filter(case_id__in=by_pk,
+                                                   role__in=c.PETITIONING_ROLES)
+                     .order_by("pk").values_list(*_LINK))
+        if len(people) > PEOPLE_HELD:
+            people.clear()  # memory stays bounded however large the export
         # The ledger never shows the ID number: not read, so not decrypted 100,000 times.
-        mains = _by_case(CasePetitioner.objects
-                         .filter(case_id__in=ids, role__in=c.PETITIONING_ROLES)
-                         .select_related("petitioner").defer("petitioner__id_number")
-                         .order_by("pk"))
-        handling = _by_case(Assignment.objects.filter(case_id__in=ids)
-                            .exclude(status=c.AssignmentStatus.TRANSFERRED)
-                            .select_related("unit").order_by("assigned_at", "pk"))
-        demands = _by_case(Demand.objects.filter(case_id__in=ids).order_by("seq"))
-        for case in chunk:
-            case.main_links = mains.get(case.pk, [])
-            case.handling = handling.get(case.pk, [])
-            case.demand_list = demands.get(case.pk, [])
+        if missing := {pid for _c, pid, _l in links} - people.keys():
+            for pk, *person in Petitioner.objects.filter(pk__in=missing).values_list(*_PERSON):
+                people[pk] = _Person(*person)
+        for case_id, pid, link_confidential in links:
+            by_pk[case_id].people.append((link_confidential, people[pid]))
+        for case_id, *assignment in (Assignment.objects.filter(case_id__in=by_pk)
+                                     .exclude(status=c.AssignmentStatus.TRANSFERRED)
+                                     .order_by("assigned_at", "pk").values_list(*_ASSIGNMENT)):
+            by_pk[case_id].handling.append(assignment)
+        for case_id, *demand in (Demand.objects.filter(case_id__in=by_pk).order_by("seq")
+                                 .values_list(*_DEMAND)):
+            by_pk[case_id].demands.append(demand)
         yield from chunk
 
 
@@ -104,13 +160,13 @@ def _local(dt):
     return timezone.localtime(dt).replace(tzinfo=None) if dt else None
 
 
-def _matter(case: Case) -> str:
-    demands = "；".join(f"{d.seq}. {d.text}" for d in case.demand_list)
-    return f"{case.matter}\n主要诉求：{demands}" if demands else case.matter
+def _matter(line: _Line) -> str:
+    demands = "；".join(f"{seq}. {text}" for seq, text, *_rest in line.demands)
+    return f"{line.matter}\n主要诉求：{demands}" if demands else line.matter
 
 
-def _categories(case: Case) -> str:
-    return "、".join(dict.fromkeys(d.category for d in case.demand_list))
+def _categories(line: _Line) -> str:
+    return "、".join(dict.fromkeys(category for _s, _t, category, *_rest in line.demands))
 
 
 class _Labels:
@@ -128,49 +184,80 @@ class _Labels:
         self.role = table(c.AssignmentRole.choices)
 
 
-def _units(case: Case, labels: _Labels) -> str:
-    if len(case.handling) == 1:
-        return case.handling[0].unit.name
-    return "、".join(f"{a.unit.name}（{labels.role.get(a.role, a.role)}）" for a in sorted(
-        case.handling, key=lambda a: a.role != c.AssignmentRole.LEAD))
+def _units(line: _Line, labels: _Labels) -> str:
+    if len(line.handling) == 1:
+        return line.handling[0][1]
+    return "、".join(f"{unit}（{labels.role.get(role, role)}）" for role, unit, *_rest in sorted(
+        line.handling, key=lambda a: a[0] != c.AssignmentRole.LEAD))
 
 
-def _lead(case: Case) -> Assignment | None:
-    leads = [a for a in case.handling if a.role == c.AssignmentRole.LEAD]
+def _lead(line: _Line) -> tuple | None:
+    leads = [a for a in line.handling if a[0] == c.AssignmentRole.LEAD]
     return leads[-1] if leads else None
 
 
-def _progress(case: Case, labels: _Labels) -> str:
-    parts = [labels.state.get(case.state, case.state)]
-    if case.state == c.State.DECLINED:
-        parts.append(f"不予受理：{case.decline_reason}；已引导：{case.guidance}")
-    findings = [f"诉求{d.seq}{labels.finding.get(d.finding, d.finding)}"
-                + (f"（{labels.resolution.get(d.resolution_class, d.resolution_class)}）"
-                   if d.resolution_class else "")
-                for d in case.demand_list if d.finding]
+def _progress(line: _Line, labels: _Labels) -> str:
+    parts = [labels.state.get(line.state, line.state)]
+    if line.state == c.State.DECLINED:
+        parts.append(f"不予受理：{line.decline_reason}；已引导：{line.guidance}")
+    findings = [f"诉求{seq}{labels.finding.get(finding, finding)}"
+                + (f"（{labels.resolution.get(resolution, resolution)}）" if resolution else "")
+                for seq, _text, _category, finding, resolution in line.demands if finding]
     if findings:
         parts.append("核查：" + "，".join(findings))
-    if case.rating:
-        parts.append(f"满意度：{labels.rating.get(case.rating, case.rating)}")
-    if case.merged_into_id:
-        parts.append(f"已并入{case.merged_into_number}")
+    if line.rating:
+        parts.append(f"满意度：{labels.rating.get(line.rating, line.rating)}")
+    if line.merged_into_number:
+        parts.append(f"已并入{line.merged_into_number}")
     return "；".join(parts)
 
 
-def _people(case: Case, by: Membership, unmasked: bool) -> tuple[str, str, str, bool]:
-    """Name, address and phone cells of the main petitioners, each person shown in clear only in
-    an unmasked export and only where the disclosure rule lets ``by`` reveal that person in bulk;
-    and whether anyone was shown in clear."""
-    reach = reveal_reach(case, by, bulk=True) if unmasked else None
-    people = [(link.petitioner,
-               unmasked and may_reveal_petitioner(case, link.petitioner, by, link=link,
-                                                  bulk=True, reach=reach))
-              for link in case.main_links]
-    name = "、".join(p.name if clear else mask_name(p.name) for p, clear in people)
-    address = "；".join(p.address if clear else mask_address(p.address)
-                       for p, clear in people if p.address)
-    phone = "、".join(p.phone if clear else mask_phone(p.phone) for p, clear in people if p.phone)
-    return name, address, phone, any(clear for _p, clear in people)
+class _CaseReach:
+    """``reveal_reach`` of an export's cases in bulk, asked once per jurisdiction: with ``bulk``
+    it depends on nothing of the case but its jurisdiction (the case's own petition office
+    reveals, no one else does). Masked exports ask nothing."""
+
+    def __init__(self, by: Membership, unmasked: bool):
+        self.by, self.unmasked, self.seen = by, unmasked, {}
+
+    def of(self, jurisdiction_id: int) -> Reach:
+        if not self.unmasked:
+            return Reach.NONE
+        if jurisdiction_id not in self.seen:
+            from xinfang.org.models import Unit
+
+            case = Case(jurisdiction=Unit.objects.get(pk=jurisdiction_id))
+            self.seen[jurisdiction_id] = reveal_reach(case, self.by, bulk=True)
+        return self.seen[jurisdiction_id]
+
+
+def _may_reveal(reach: Reach, *, link_confidential: bool, confidential: bool) -> bool:
+    """``may_reveal_petitioner`` for a petitioner read with their link to the case (so the link
+    exists) under the case's ``reach``: no one without reach, everyone with all of it, and with
+    ordinary reach everyone but a person who asked for confidentiality here or anywhere."""
+    if reach is Reach.NONE:
+        return False
+    return reach is Reach.ALL or not (confidential or link_confidential)
+
+
+def _people(line: _Line, reach: Reach) -> tuple[str, str, str, bool]:
+    """Name, address and phone cells of the main petitioners, each person in clear only where
+    ``reach`` lets the exporting membership reveal that person in bulk; and whether anyone was
+    shown in clear."""
+    names, addresses, phones, anyone = [], [], [], False
+    for link_confidential, person in line.people:
+        if _may_reveal(reach, link_confidential=link_confidential,
+                       confidential=person.confidential):
+            anyone = True
+            name, address, phone = person.name, person.address, person.phone
+        else:
+            name, address, phone = person.masked()
+        names.append(name)
+        if person.address:
+            addresses.append(address)
+        if person.phone:
+            phones.append(phone)
+    return "、".join(names), "；".join(addresses), "、".join(phones), anyone
 
 
 @dataclass
@@ -385,15 +472,16 @@ def write_ledger_l0(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
     ids = cases.values("pk") if isinstance(cases, QuerySet) else [case.pk for case in cases]
     visible = cases_for(by).filter(pk__in=ids)
     labels = _Labels()
+    reach = _CaseReach(by, unmasked)
 
     def rows():
-        for case in _rows_of(visible):
-            name, address, phone, clear = _people(case, by, unmasked)
-            lead = _lead(case)
-            yield ([case.number, name, address, phone, _matter(case), _categories(case),
-                    _units(case, labels), lead.responsible_person if lead else "",
-                    _local(lead.assigned_at) if lead else None, _progress(case, labels),
-                    _local(case.closed_at)], clear, case.number)
+        for line in _lines_of(visible):
+            name, address, phone, clear = _people(line, reach.of(line.jurisdiction_id))
+            lead = _lead(line)
+            yield ([line.number, name, address, phone, _matter(line), _categories(line),
+                    _units(line, labels), lead[2] if lead else "",
+                    _local(lead[3]) if lead else None, _progress(line, labels),
+                    _local(line.closed_at)], clear, line.number)
 
     written, revealed, numbers = _write(L0, out, rows(), by=by, total=_count(visible, progress),
                                         progress=progress)

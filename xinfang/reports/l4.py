@@ -90,10 +90,10 @@ def category_column(name: str) -> str:
     return CATEGORY_ALIASES.get(name, "其他")
 
 
-def _group(rows) -> dict[int, list]:
+def _group(rows, key: str = "case_id") -> dict[int, list]:
     out: dict[int, list] = {}
     for row in rows:
-        out.setdefault(row.case_id, []).append(row)
+        out.setdefault(getattr(row, key), []).append(row)
     return out
 
 
@@ -120,7 +120,7 @@ def _chunks(qs: QuerySet[Case]):
                 "delivered_at").values_list("case_id", "delivered_at"):
             replied.setdefault(cid, at)
         reviews = _group(Case.objects.filter(review_of_id__in=ids).only(
-            "pk", "review_of_id", "kind", "state", "received_at", "number"))
+            "pk", "review_of_id", "kind", "state", "received_at", "number"), key="review_of_id")
         due = dict(Clock.objects.filter(case_id__in=ids, kind="deadline").values("case_id")
                    .annotate(last=Max("due_at")).values_list("case_id", "last"))
         for case in chunk:

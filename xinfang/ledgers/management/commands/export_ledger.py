@@ -10,11 +10,11 @@ Large exports print their progress on stderr.
 
 Masked by default; ``--unmasked --reason "…"`` asks for names, addresses and phones in clear
 where that membership may reveal them, and the reason goes into the audit entry. The workbook is
-written next to OUT and renamed into place, so a failed export leaves no partial file."""
+built in an anonymous temporary file and copied to OUT through ``file_write_atomically``, so a
+failed export leaves no partial file."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from xinfang.ledgers.exports import LEDGER_TITLES, LEDGERS
 from xinfang.ledgers.sources import filters_of, ledger_rows
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import User
+from xinfang.reports.files import file_write_atomically
 from xinfang.reports.l4 import write_ledger_l4
 
 LIST_OPTIONS = ("state", "kind", "channel", "township", "category")
@@ -88,19 +89,17 @@ class Command(BaseCommand):
         code = options["ledger"]
         qs = ledger_rows(ROWS_OF.get(code, code), membership, params)
         out = Path(options["out"])
-        fd, partial = tempfile.mkstemp(dir=out.parent or ".", prefix=".export-", suffix=".xlsx")
-        os.close(fd)
-        try:
-            done = WRITERS[code](
-                partial, qs, by=membership, filters=filters_of(ROWS_OF.get(code, code), params),
-                via="cli",
-                unmasked=options["unmasked"], reason=options["reason"], progress=self.progress)
-            os.replace(partial, out)
-        except Refused as e:
-            raise CommandError(f"--{e.field or 'unmasked'}：{e.message}") from e
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
+        with tempfile.TemporaryFile() as built:
+            try:
+                done = WRITERS[code](
+                    built, qs, by=membership,
+                    filters=filters_of(ROWS_OF.get(code, code), params), via="cli",
+                    unmasked=options["unmasked"], reason=options["reason"],
+                    progress=self.progress)
+            except Refused as e:
+                raise CommandError(f"--{e.field or 'unmasked'}：{e.message}") from e
+            built.seek(0)
+            file_write_atomically(built, out, prefix=".export-")
         masked = "未脱敏" if options["unmasked"] else "已脱敏"
         what = "件" if code in ("l0", "l4") else "行"
         self.stdout.write(f"已导出{TITLES[code]} {done.rows} {what}"
