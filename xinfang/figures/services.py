@@ -21,11 +21,12 @@ thousand, read by the ``received_at`` index).
 A history entry is numbered when written and seen when committed; a transaction still open
 while a refresh reads may commit an entry older than the refresh's mark. So both a refresh and a
 read take as settled only the entries up to the mark of a refresh at least ``LAG`` older than the
-newest one: a write transaction shorter than ``LAG - `` the refresh interval is never missed (the
-schedule refreshes every five minutes; ``LAG`` is fifteen)."""
+newest one: a write transaction shorter than ``LAG`` minus the refresh interval is never missed
+(the schedule refreshes every minute; ``LAG`` is three)."""
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,7 +43,10 @@ from xinfang.cases.rates import _aggregates, _joined, lead_unit
 
 from .models import DIMS, FIGURES, CaseFigure, FigureMark, FigureSum
 
-LAG = timedelta(minutes=15)
+# How long a write transaction may stay open and still be seen (see the module's docstring): the
+# schedule refreshes every minute (``XINFANG_FIGURES_EVERY``), and reads recount the cases
+# changed in the last LAG or two — at a busy county, a few hundred.
+LAG = timedelta(seconds=int(os.environ.get("XINFANG_FIGURES_LAG", 180)))
 BATCH = 10000  # cases counted per statement (each reads the letters and deliveries once)
 NO_KEY = ""  # the bucket of cases with no lead unit, no township or an empty category
 

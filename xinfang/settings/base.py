@@ -294,7 +294,7 @@ XINFANG_PERIODIC = {
                   int(os.environ.get("XINFANG_OVERSIGHT_EVERY", 300))),
     "practices": ("xinfang.practices.sweep.run",
                   int(os.environ.get("XINFANG_PRACTICES_EVERY", 900))),
-    # issue 9: the supervision page's kept figures (xinfang.figures; its LAG assumes ≤ 5 min)
+    # issue 9: the supervision page's kept figures (xinfang.figures; its LAG assumes ≤ 1 min)
     "figures": ("xinfang.figures.services.periodic",
-                int(os.environ.get("XINFANG_FIGURES_EVERY", 300))),
+                int(os.environ.get("XINFANG_FIGURES_EVERY", 60))),
 }
