@@ -58,11 +58,13 @@ def in_period(cases: QuerySet[Case], start: datetime | None, end: datetime | Non
     return cases
 
 
-def _wanted() -> dict[str, Q]:
+def _wanted(among=None) -> dict[str, Q]:
     """Each count's condition. The "has a …" tests are correlated EXISTS probes on the related
     table's case index: a period's or a township's few thousand cases cost a few thousand index
     probes, where ``pk IN (subquery)`` made the database read every proxy event, letter and
-    delivery of the whole system each time (3,000,000 history entries at 200,000 cases)."""
+    delivery of the whole system each time (3,000,000 history entries at 200,000 cases).
+    ``among``: the cases counted (ids, or a subquery of them), when few — PostgreSQL may hash a
+    probe's whole table once instead; narrowed to them, it hashes only their rows."""
     issued = Document.objects.filter(
         case=OuterRef("pk"), kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED
     )
@@ -73,6 +75,8 @@ def _wanted() -> dict[str, Q]:
         )
         .filter(Q(receipt_signed=True) | Q(refused=True, witness__gt=""))
     )
+    if among is not None:
+        issued, written = issued.filter(case_id__in=among), written.filter(case_id__in=among)
     # Issue 17: a case is proxied when it is marked so (``ProxyHandling``), not when some proxy
     # agent wrote an entry in its history; a case is reviewed when a review round exists, and
     # passed when one passed (a passed case is not reviewed again).
@@ -113,8 +117,9 @@ def _joined(cases: QuerySet[Case]) -> QuerySet[Case]:
         "closing_reviews", condition=Q(closing_reviews__passed=True)))
 
 
-def _aggregates() -> dict:
-    return {name: Count("pk", filter=q) if q else Count("pk") for name, q in _wanted().items()}
+def _aggregates(among=None) -> dict:
+    return {name: Count("pk", filter=q) if q else Count("pk")
+            for name, q in _wanted(among).items()}
 
 
 def counts(cases: QuerySet[Case]) -> dict[str, int]:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "xinfang.ownership",
     "xinfang.oversight",
     "xinfang.practices",
+    "xinfang.figures",
     "xinfang.classify",
     "xinfang.scoring",
 ]
@@ -293,4 +294,7 @@ XINFANG_PERIODIC = {
                   int(os.environ.get("XINFANG_OVERSIGHT_EVERY", 300))),
     "practices": ("xinfang.practices.sweep.run",
                   int(os.environ.get("XINFANG_PRACTICES_EVERY", 900))),
+    # issue 9: the supervision page's kept figures (xinfang.figures; its LAG assumes ≤ 1 min)
+    "figures": ("xinfang.figures.services.periodic",
+                int(os.environ.get("XINFANG_FIGURES_EVERY", 60))),
 }

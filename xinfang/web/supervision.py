@@ -15,16 +15,9 @@ from xinfang.cases import choices as c
 from xinfang.cases.duesort import DueKey
 from xinfang.cases.models import Case, Demand, WarningNotice
 from xinfang.cases.paging import capped_count, capped_text
-from xinfang.cases.rates import (
-    NO_UNIT,
-    SPLITS,
-    TargetResult,
-    counts_by_unit,
-    in_period,
-    results_of,
-    target_results,
-)
-from xinfang.cases.statcache import cached_over
+from xinfang.cases.rates import NO_UNIT, SPLITS, TargetResult, results_of
+from xinfang.cases.selectors import door_for
+from xinfang.figures.services import Figures, door_kept_out, figures_over
 from xinfang.org.models import Unit
 from xinfang.registers.models import BacklogCase
 from xinfang.rules.profile import Profile
@@ -159,21 +152,6 @@ class Targets:
     chart: Chart | None
 
 
-def targets_for(home: Unit | None, scope: QuerySet[Case], *, version: int | None = None,
-                start: datetime | None = None, end: datetime | None = None) -> Targets:
-    """The targets of the jurisdiction's profile in force, measured over the cases in scope
-    received in ``[start, end)`` (kept until a case changes: ``xinfang.cases.statcache``)."""
-    if home is None or not home.profile_code:
-        return Targets(None, [], None)
-    pinned = current_version(home.profile_code)
-    profile = profile_of(pinned)
-    cases = in_period(scope, start, end)
-    results = cached_over(
-        cases, f"targets:{pinned.pk}", lambda: target_results(cases, profile), version=version
-    )
-    return Targets(profile, results, target_chart(results) if results else None)
-
-
 @dataclass
 class UnitRates:
     """One unit's line of the split table: its name and each target's result."""
@@ -182,37 +160,74 @@ class UnitRates:
     results: list[TargetResult]
 
 
-def unit_rates(home: Unit | None, scope: QuerySet[Case], *, split: str = "unit",
-               version: int | None = None, start: datetime | None = None,
-               end: datetime | None = None) -> list[UnitRates]:
-    """The profile's targets per lead handling unit or per township, for the cases in scope
-    received in ``[start, end)``: one grouped query and one for the units' names, whatever the
-    number of units (kept like ``targets_for``)."""
+@dataclass
+class PageFigures:
+    """Every figure of the page, from the kept sums (``xinfang.figures``): over the period's
+    cases (``period``) and over all the cases in scope (``all``: the charts, the open count)."""
+
+    period: Figures
+    all: Figures
+
+
+def page_figures(m, scope: QuerySet[Case], *, start: datetime | None = None,
+                 end: datetime | None = None) -> PageFigures:
+    """The figures of the cases ``m`` may read: the kept sums of its jurisdictions, corrected by
+    the cases that changed since and those the door keeps from it (``figures_over``)."""
+    door = door_for(m)
+    out = door_kept_out(door)
+    # Not an office (its scope is not its jurisdictions' cases): counted straight.
+    units = door.units if out is not None else None
+    everything = figures_over(scope, units, door_out=out, direct=out is None)
+    if start is None and end is None:
+        return PageFigures(everything, everything)
+    return PageFigures(figures_over(scope, units, start=start, end=end, door_out=out,
+                                    direct=out is None), everything)
+
+
+def _counted(found: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """The split's keys with a case in them (a kept bucket may have been emptied)."""
+    return {k: n for k, n in found.items() if n["received"]}
+
+
+def targets_for(home: Unit | None, figures: PageFigures) -> Targets:
+    """The targets of the jurisdiction's profile in force, measured over the period's cases."""
+    if home is None or not home.profile_code:
+        return Targets(None, [], None)
+    profile = profile_of(current_version(home.profile_code))
+    results = results_of(figures.period.total, profile)
+    return Targets(profile, results, target_chart(results) if results else None)
+
+
+def unit_rates(home: Unit | None, figures: PageFigures, *, split: str = "unit"
+               ) -> list[UnitRates]:
+    """The profile's targets per lead handling unit or per township, over the period's cases
+    (one query for the units' names)."""
     if home is None or not home.profile_code or split not in SPLITS:
         return []
     profile = profile_of(current_version(home.profile_code))
     if not profile.targets:
         return []
-    cases = in_period(scope, start, end)
-    grouped = cached_over(cases, f"rates_by:{split}", lambda: counts_by_unit(cases, split),
-                          version=version)
-    names = dict(Unit.objects.filter(pk__in=[k for k in grouped if k]).values_list("pk", "name"))
-    rows = [UnitRates(names.get(k, NO_UNIT) if k else NO_UNIT, results_of(n, profile))
+    grouped = _counted(figures.period.by[split])
+    names = dict(Unit.objects.filter(pk__in=[int(k) for k in grouped if k])
+                 .values_list("pk", "name"))
+    rows = [UnitRates(names.get(int(k), NO_UNIT) if k else NO_UNIT, results_of(n, profile))
             for k, n in grouped.items()]
     return sorted(rows, key=lambda r: (r.unit == NO_UNIT, r.unit))
 
 
-def counts_by(scope: QuerySet[Case], *, version: int | None = None) -> dict[str, Chart]:
+def counts_by(figures: PageFigures) -> dict[str, Chart]:
+    """Cases per demand category (a case with demands in two categories counts in both) and
+    per township, over all the cases in scope."""
+    categories = _counted(figures.all.by["category"])
+    townships = _counted(figures.all.by["township"])
+    names = dict(Unit.objects.filter(pk__in=[int(k) for k in townships if k])
+                 .values_list("pk", "name"))
     return {
-        "category": count_chart(
-            cached_over(scope, "by_category", lambda: by_category(scope), version=version)
-        ),
-        "township": count_chart(
-            cached_over(scope, "by_township", lambda: by_township(scope), version=version)
-        ),
+        "category": count_chart([(k or "—", n["received"]) for k, n in categories.items()]),
+        "township": count_chart([(names.get(int(k), _("未填属地")) if k else _("未填属地"),
+                                  n["received"]) for k, n in townships.items()]),
     }
 
 
-def open_count(scope: QuerySet[Case], *, version: int | None = None) -> int:
-    open_cases = scope.filter(Q(state__in=c.OPEN_STATES))
-    return cached_over(open_cases, "count", open_cases.count, version=version)
+def open_count(figures: PageFigures) -> int:
+    return figures.all.total["open"]

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET
 from xinfang.cases.paging import CappedPaginator, capped_text
 from xinfang.cases.rates import SPLITS
 from xinfang.cases.selectors import cases_for
-from xinfang.cases.statcache import cases_version
 from xinfang.ledgers.exports import REVEAL_ROLES
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.oversight.selectors import supervision_summary
@@ -41,6 +40,7 @@ from ..supervision import (
     late_list,
     leader_owned,
     open_count,
+    page_figures,
     targets_for,
     unit_rates,
     warning_rows,
@@ -107,7 +107,6 @@ def supervision(request: HttpRequest) -> HttpResponse:
         return refuse(request, _("督查督办页面供分管领导、主要领导和督查人员使用。"))
     now = timezone.now()
     scope = cases_for(m)
-    version = cases_version()  # the statistics below are kept until a case changes
     late, late_total = late_list(scope, now)
     notices, notice_total = warning_rows(scope, now)
     owned = leader_owned(scope)
@@ -116,12 +115,15 @@ def supervision(request: HttpRequest) -> HttpResponse:
     period, period_error = from_query(request.GET)
     start, end = period.bounds() if period else (None, None)
     split = request.GET.get("split") if request.GET.get("split") in SPLITS else "unit"
+    # Every figure below comes from the kept sums (xinfang.figures), exact for this reader.
+    figures = page_figures(m, scope, start=start, end=end)
+    home = jurisdiction_of(m)
     return page(
         request,
         "web/supervision.html",
         {
-            "home": jurisdiction_of(m),
-            "open_total": open_count(scope, version=version),
+            "home": home,
+            "open_total": open_count(figures),
             "late_rows": rows(late, now),
             "late_total": late_total,
             "notices": notices,
@@ -130,20 +132,19 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "owned_total": capped_text(owned, COUNT_CAP),
             "backlog": list(backlog[:LIST_SIZE]),
             "backlog_total": capped_text(backlog, COUNT_CAP),
-            "targets": targets_for(jurisdiction_of(m), scope, version=version, start=start,
-                                   end=end),
-            "unit_rates": unit_rates(jurisdiction_of(m), scope, split=split, version=version,
-                                     start=start, end=end),
+            "targets": targets_for(home, figures),
+            "unit_rates": unit_rates(home, figures, split=split),
             # xinfang.practices: return-visit satisfaction, missed meetings, overdue reviews
-            "practices": practices_summary(jurisdiction_of(m), start, end),
+            "practices": practices_summary(home, start, end),
             "period": period,
             "period_error": period_error,
             "period_kinds": KIND_LABELS,
             "split": split,
             "splits": SPLITS,
-            "charts": counts_by(scope, version=version),
+            "charts": counts_by(figures),
             "list_size": LIST_SIZE,
             # issue 17: orders, reviews, verifications and proxies (xinfang.oversight)
-            "oversight": supervision_summary(m, scope, now, start, end),
+            "oversight": supervision_summary(m, scope, now, start, end,
+                                             figures=figures.period.total),
         },
     )

@@ -1,0 +1,186 @@
+"""The supervision page's figures from kept sums (issue 9): equal, for every reader and period,
+to the straightforward counts over the cases through the door — before a refresh, after one,
+and after cases changed since; reads in a fixed number of queries, off indexes."""
+
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.api.world import walk
+from tests.conftest import sh
+from tests.reports.test_pages import kaijiang_cases
+from tests.web.conftest import signed_in
+from xinfang.cases import choices as c
+from xinfang.cases.models import Case, CaseEvent, Respondent
+from xinfang.cases.rates import COUNT_LABELS, counts, counts_by_unit, in_period
+from xinfang.cases.selectors import cases_for
+from xinfang.cases.services import perform
+from xinfang.figures.models import CaseFigure, FigureMark, FigureSum
+from xinfang.figures.services import LAG, figures_refresh, settled_upto
+from xinfang.oversight.selectors import review_figures
+from xinfang.security.models import Recusal
+from xinfang.web.supervision import by_category, by_township, page_figures
+
+pytestmark = pytest.mark.django_db
+
+SEPT = (sh(2026, 9, 1, 0, 0), sh(2026, 10, 1, 0, 0))
+CUT = (sh(2026, 8, 20, 12, 0), sh(2026, 9, 14, 9, 45))  # cuts both months
+
+
+def straight(m, start=None, end=None) -> dict:
+    """The figures as the page counted them before the sums: over the cases through the door."""
+    scope = cases_for(m)
+    cases = in_period(scope, start, end)
+    reviews = review_figures(cases)
+    return {
+        "total": {**counts(cases), "first_time": reviews["first_time"],
+                  "failed_rounds": reviews["failed_rounds"],
+                  "open": scope.filter(state__in=c.OPEN_STATES).count()},
+        "unit": {str(k or ""): n for k, n in counts_by_unit(cases).items()},
+        "township": {str(k or ""): n for k, n in counts_by_unit(cases, "township").items()},
+        "category": sorted((k, n) for k, n in by_category(scope)),
+        "towns": sorted(by_township(scope)),
+    }
+
+
+def kept(m, start=None, end=None) -> dict:
+    from xinfang.org.models import Unit
+
+    got = page_figures(m, cases_for(m), start=start, end=end)
+    names = dict(Unit.objects.values_list("pk", "name"))
+    names_of = {str(k): v for k, v in names.items()}
+    seen = {dim: {k: n for k, n in found.items() if n["received"]}
+            for dim, found in got.period.by.items()}
+    alls = {dim: {k: n for k, n in found.items() if n["received"]}
+            for dim, found in got.all.by.items()}
+    return {
+        "total": {k: got.period.total[k] for k in [*COUNT_LABELS, "first_time",
+                                                  "failed_rounds"]}
+        | {"open": got.all.total["open"]},
+        "unit": {k: {n: v[n] for n in COUNT_LABELS} for k, v in seen["unit"].items()},
+        "township": {k: {n: v[n] for n in COUNT_LABELS} for k, v in seen["township"].items()},
+        "category": sorted((k or "—", v["received"]) for k, v in alls["category"].items()),
+        "towns": sorted((names_of.get(k, "未填属地") if k else "未填属地", v["received"])
+                        for k, v in alls["township"].items()),
+    }
+
+
+def same(m) -> None:
+    for period in ((None, None), SEPT, CUT, (SEPT[0], None), (None, CUT[1])):
+        want, got = straight(m, *period), kept(m, *period)
+        assert got == want, period
+
+
+@pytest.fixture
+def county(jurisdiction):
+    j = jurisdiction("kaijiang")
+    kaijiang_cases(j)
+    walk(j, "in_progress", lead="区民政局", lead_member="bureau", assisting=(),
+         received_at=sh(2026, 8, 25, 9, 0))
+    walk(j, "delivered", received_at=sh(2026, 9, 2, 9, 0))  # not yet rated
+    return j
+
+
+def rate_one(j) -> Case:
+    case = Case.objects.filter(state=c.State.DELIVERED, rating="").first()
+    perform("record_rating", case=case, by=j.member("clerk"), rating="unsatisfied")
+    return case
+
+
+def test_the_kept_figures_equal_the_straight_counts_before_and_after_changes(county):
+    j = county
+    readers = [j.member("chief"), j.member("approver"), j.member("inspector")]
+    # a recusal and a respondent unit: the door keeps those cases from these readers
+    first, second = Case.objects.order_by("pk")[:2]
+    Recusal.objects.create(user=j.member("approver").user, case=first, reason="本人亲属")
+    Respondent.objects.create(case=second, unit=j.member("inspector").unit, name="被反映单位")
+    for m in readers:
+        same(m)  # never refreshed: counted straight
+    assert figures_refresh() == Case.objects.count()
+    assert CaseFigure.objects.count() == Case.objects.count() and FigureSum.objects.exists()
+    for m in readers:
+        same(m)
+    # cases change and arrive after the refresh: read at once, exactly
+    rate_one(j)
+    walk(j, "delivered", received_at=sh(2026, 9, 13, 9, 0))
+    for m in readers:
+        same(m)
+    # a refresh counts again only the cases changed since the settled mark
+    assert figures_refresh() < Case.objects.count()
+    for m in readers:
+        same(m)
+
+
+def test_only_settled_history_is_trusted():
+    now = timezone.now()
+    assert settled_upto([]) is None
+    assert settled_upto([(now, 50)]) == 50  # the first refresh: its own mark
+    assert settled_upto([(now, 90), (now - LAG / 2, 70), (now - LAG, 60), (now - 2 * LAG, 10)]
+                        ) == 60
+
+
+def test_the_refresh_keeps_the_marks_a_read_needs(county):
+    figures_refresh(now=timezone.now() - 3 * LAG)
+    figures_refresh(now=timezone.now() - LAG)
+    figures_refresh(now=timezone.now())
+    marks = list(FigureMark.objects.order_by("at").values_list("upto", flat=True))
+    assert len(marks) == 2  # the newest and the settled one
+
+
+def test_a_late_commit_is_counted_again(county):
+    """A refresh that numbered past a history entry still uncommitted (its transaction open
+    while the refresh read) did not count its change: reads and the next refresh count it."""
+    j = county
+    now = timezone.now()
+    figures_refresh(now=now - 2 * LAG)
+    rate_one(j)
+    newest = CaseEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    FigureMark.objects.create(at=now - LAG / 2, upto=newest)  # a refresh that missed it
+    same(j.member("chief"))
+    figures_refresh(now=now)
+    same(j.member("chief"))
+
+
+def test_the_page_reads_the_figures_in_a_fixed_number_of_queries(county, django_assert_num_queries):
+    j = county
+    figures_refresh(now=timezone.now() - 2 * LAG)
+    client = signed_in(j.member("chief"))
+    client.get(reverse("web:supervision"))
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert client.get(reverse("web:supervision")).status_code == 200
+        return len(seen)
+
+    few = queries()
+    for _ in range(8):
+        walk(j, "registered", received_at=sh(2026, 9, 10, 9, 0))
+    figures_refresh(now=timezone.now() - LAG)
+    figures_refresh()
+    assert queries() == few
+
+
+def test_the_sums_and_the_newer_history_are_read_off_indexes(county):
+    """The read's two statements that could grow: the sums of the reader's jurisdictions (their
+    unique index leads with the jurisdiction and the month) and the history entries newer than
+    the settled mark (the primary key)."""
+    figures_refresh()
+    units = list(FigureSum.objects.values_list("jurisdiction_id", flat=True).distinct())
+    sums = FigureSum.objects.filter(jurisdiction_id__in=units, month__gte="2026-08-01")
+    newer = CaseEvent.objects.filter(id__gt=10**9).order_by().values_list("case_id")
+    if connection.vendor == "sqlite":
+        # SQLite makes the unique constraint an index of its own name (sqlite_autoindex_…)
+        plan = sums.explain()
+        assert "SEARCH figures_figuresum USING INDEX" in plan and "jurisdiction_id=?" in plan, plan
+        assert "USING INTEGER PRIMARY KEY" in newer.explain(), newer.explain()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # a few rows: the planner would scan
+        try:
+            assert "figures_sum_one_bucket" in sums.explain(), sums.explain()
+            assert "cases_caseevent_pkey" in newer.explain(), newer.explain()
+        finally:
+            cursor.execute("SET enable_seqscan = on")

@@ -1,0 +1,62 @@
+"""The supervision page's figures kept as sums (issue 9: the page counted a county's 100,000
+cases on every load). ``CaseFigure`` is what each case counts for, as of the last refresh;
+``FigureSum`` is their sum per jurisdiction, month received, and split (lead unit, township,
+demand category). ``FigureMark`` records each refresh: the newest history entry it had seen.
+``xinfang.figures.services`` keeps them and reads them — exactly, see there."""
+
+from __future__ import annotations
+
+from django.db import models
+
+# What a case counts for: the rates' counts (``xinfang.cases.rates.COUNT_LABELS``), whether it
+# is open, and the review figures the oversight section shows.
+FIGURES = (
+    "received", "registered", "accepted", "replied", "delivered_written", "resolved", "closed",
+    "rated", "satisfied", "proxy_handled", "proxy_closed", "proxy_rated", "proxy_satisfied",
+    "reviewed", "review_passed", "resolved_passed", "open", "first_time", "failed_rounds",
+)
+DIMS = ("unit", "township", "category")
+
+
+def _figure_fields(field) -> dict:
+    return {name: field(default=0) for name in FIGURES}
+
+
+class CaseFigure(models.Model):
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True,
+                                related_name="+")
+    jurisdiction_id = models.IntegerField()
+    month = models.DateField()  # the local month the case was received in (its first day)
+    lead_unit_id = models.IntegerField(null=True)
+    township_id = models.IntegerField(null=True)
+    categories = models.TextField(default="")  # the demands' categories, one per line
+    locals().update(_figure_fields(models.SmallIntegerField))
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.month:%Y-%m}"
+
+
+class FigureSum(models.Model):
+    jurisdiction_id = models.IntegerField()
+    month = models.DateField()
+    dim = models.CharField(max_length=8)
+    key = models.CharField(max_length=200)  # the unit's or township's id, or the category
+    locals().update(_figure_fields(models.IntegerField))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["jurisdiction_id", "month", "dim", "key"],
+                                               name="figures_sum_one_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction_id} {self.month:%Y-%m} {self.dim}:{self.key}"
+
+
+class FigureMark(models.Model):
+    at = models.DateTimeField()
+    upto = models.BigIntegerField()  # the newest history entry's id when the refresh began
+
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="figures_mark_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} ≤ {self.upto}"

@@ -1,0 +1,375 @@
+"""The supervision page's figures from kept sums, exact for whoever reads them.
+
+A refresh (``figures_refresh``: the periodic job, ``manage.py refresh_figures``) works out for
+each case changed since the last one what it counts for (``CaseFigure``: the rates' own
+conditions, ``xinfang.cases.rates``) and moves the sums of its buckets (``FigureSum``) by the
+difference. A first refresh does every case.
+
+A read (``figures_over``) of a scope (a queryset through the permission door) and a period is
+
+    the sums of the scope's jurisdictions over the period's whole months
+  − what the kept rows of the *unsure* cases counted in them
+  + the unsure cases counted afresh, through the door,
+
+where the unsure cases are those with a history entry newer than the marks allow (every change
+to a case appends one: ``xinfang.cases.statcache`` relies on the same) and those the door keeps
+from this reader (respondent side, recusals). For every other case the kept row is what the case
+counts for now and the reader sees it, so the result is the straightforward count. The months the
+period cuts through are counted straight from the cases (one month of one county: a few
+thousand, read by the ``received_at`` index).
+
+A history entry is numbered when written and seen when committed; a transaction still open
+while a refresh reads may commit an entry older than the refresh's mark. So both a refresh and a
+read take as settled only the entries up to the mark of a refresh at least ``LAG`` older than the
+newest one: a write transaction shorter than ``LAG`` minus the refresh interval is never missed
+(the schedule refreshes every minute; ``LAG`` is three)."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db import connection, connections, transaction
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from xinfang.cases import choices as c
+from xinfang.cases.models import Case, CaseEvent, Demand
+from xinfang.cases.rates import _aggregates, _joined, lead_unit
+
+from .models import DIMS, FIGURES, CaseFigure, FigureMark, FigureSum
+
+# How long a write transaction may stay open and still be seen (see the module's docstring): the
+# schedule refreshes every minute (``XINFANG_FIGURES_EVERY``), and reads recount the cases
+# changed in the last LAG or two — at a busy county, a few hundred.
+LAG = timedelta(seconds=int(os.environ.get("XINFANG_FIGURES_LAG", 180)))
+BATCH = 10000  # cases counted per statement (each reads the letters and deliveries once)
+NO_KEY = ""  # the bucket of cases with no lead unit, no township or an empty category
+
+
+def month_of(at: datetime) -> date:
+    return timezone.localtime(at).date().replace(day=1)
+
+
+def _next_month(m: date) -> date:
+    return date(m.year + (m.month == 12), m.month % 12 + 1, 1)
+
+
+def _month_start(m: date) -> datetime:
+    return datetime(m.year, m.month, 1, tzinfo=timezone.get_current_timezone())
+
+
+# -- what one case counts for ------------------------------------------------------------------
+
+
+def _fresh(cases: QuerySet[Case], among=None) -> list[dict]:
+    """Each case's row as the rates count it now: one grouped query, and one for the demands'
+    categories. ``among``: the same cases as ids or a subquery (see ``rates._wanted``)."""
+    from xinfang.oversight.models import CaseReview
+
+    first = CaseReview.objects.filter(case=OuterRef("pk"), passed=True, round=1)
+    failed = (CaseReview.objects.filter(case=OuterRef("pk"), passed=False).order_by()
+              .values("case").annotate(n=Count("pk")).values("n"))
+    qs = (_joined(cases.order_by())
+          .annotate(xf_lead=lead_unit(), xf_first=Exists(first),
+                    xf_failed=Coalesce(Subquery(failed, output_field=IntegerField()), 0))
+          .values("pk", "jurisdiction_id", "received_at", "township_id", "state", "xf_lead",
+                  "xf_first", "xf_failed")
+          .annotate(**_aggregates(among)))
+    rows = {}
+    for r in _without_jit(qs):
+        row = {name: r[name] or 0 for name in FIGURES[:16]}
+        row.update(open=int(r["state"] in c.OPEN_STATES), first_time=int(r["xf_first"]),
+                   failed_rounds=r["xf_failed"] or 0)
+        rows[r["pk"]] = {"case_id": r["pk"], "jurisdiction_id": r["jurisdiction_id"],
+                         "month": month_of(r["received_at"]), "lead_unit_id": r["xf_lead"],
+                         "township_id": r["township_id"], "categories": set(), **row}
+    for case_id, category in Demand.objects.filter(case_id__in=list(rows)).values_list(
+            "case_id", "category"):
+        rows[case_id]["categories"].add(category or NO_KEY)
+    return list(rows.values())
+
+
+def _without_jit(qs: QuerySet) -> list:
+    """The rows of ``qs``; on PostgreSQL with JIT compilation off for it: the planner's estimate
+    for the probes is high enough to make it compile the statement, which took 6.7 s of a 5.9 s
+    statement whose work is 0.2 s (1,261 cases at 200,000)."""
+    db = connections[qs.db]
+    if db.vendor != "postgresql":
+        return list(qs)
+    with transaction.atomic(using=qs.db), db.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        return list(qs)
+
+
+def _kept(case_ids: Iterable[int], units=None) -> list[dict]:
+    rows = []
+    kept = CaseFigure.objects.filter(case_id__in=list(case_ids))
+    if units is not None:
+        kept = kept.filter(jurisdiction_id__in=units)
+    for r in kept.values():
+        r["categories"] = set(r["categories"].split("\n")) if r["categories"] else set()
+        rows.append(r)
+    return rows
+
+
+def _buckets(row: dict) -> Iterable[tuple[str, str]]:
+    """The (split, key) buckets a case's row counts in: its lead unit, its township, each of its
+    categories (a case with demands in two categories counts in both, as the chart does)."""
+    yield "unit", str(row["lead_unit_id"] or NO_KEY)
+    yield "township", str(row["township_id"] or NO_KEY)
+    for category in sorted(row["categories"]):
+        yield "category", category
+
+
+Key = tuple[int, date, str, str]
+
+
+def _add(into: dict[Key, list[int]], row: dict, sign: int, *, dims=DIMS) -> None:
+    for dim, key in _buckets(row):
+        if dim in dims:
+            sums = into.setdefault((row["jurisdiction_id"], row["month"], dim, key),
+                                   [0] * len(FIGURES))
+            for i, name in enumerate(FIGURES):
+                sums[i] += sign * row[name]
+
+
+# -- the refresh -------------------------------------------------------------------------------
+
+
+def settled_mark(marks: list[tuple[datetime, int]]) -> tuple[datetime, int] | None:
+    """The mark whose history is taken as settled, given the refreshes' marks (newest first):
+    the newest mark at least ``LAG`` older than the newest one, else the oldest. None: never
+    refreshed."""
+    if not marks:
+        return None
+    newest = marks[0][0]
+    for at, upto in marks:
+        if at <= newest - LAG:
+            return at, upto
+    return marks[-1]
+
+
+def settled_upto(marks: list[tuple[datetime, int]]) -> int | None:
+    """The newest history entry taken as settled (``settled_mark``)."""
+    mark = settled_mark(marks)
+    return None if mark is None else mark[1]
+
+
+def _marks() -> list[tuple[datetime, int]]:
+    return list(FigureMark.objects.order_by("-at", "-pk").values_list("at", "upto"))
+
+
+def _lock() -> None:
+    """One refresh at a time: the sums move by differences, so two refreshes must not read the
+    same kept rows. PostgreSQL: a transaction-level advisory lock; SQLite takes its one write
+    lock at the first write, which the caller's insert of its mark makes first."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x78660901])
+
+
+def figures_refresh(*, now: datetime | None = None) -> int:
+    """Bring the kept rows and sums up to date; returns how many cases were counted again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock()
+        marks = _marks()
+        newest = CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0
+        FigureMark.objects.create(at=now, upto=newest)
+        since = settled_upto(marks)
+        if since is None:
+            ids = Case.objects.order_by("pk").values_list("pk", flat=True)
+        else:
+            ids = (CaseEvent.objects.filter(id__gt=since).order_by()
+                   .values_list("case_id", flat=True).distinct())
+        ids = sorted(ids)
+        delta: dict[Key, list[int]] = {}
+        for i in range(0, len(ids), BATCH):
+            _recount(ids[i:i + BATCH], delta)
+        _move_sums(delta)
+        # The marks still needed: the newest, and the one a read takes as settled.
+        keep = settled_mark(_marks())
+        FigureMark.objects.filter(at__lt=keep[0]).delete()
+    return len(ids)
+
+
+def _recount(case_ids: list[int], delta: dict[Key, list[int]]) -> None:
+    """Count these cases again: their kept rows replaced, the difference added to ``delta``."""
+    old, new = _kept(case_ids), _fresh(Case.objects.filter(pk__in=case_ids), case_ids)
+    for row in old:
+        _add(delta, row, -1)
+    for row in new:
+        _add(delta, row, +1)
+    CaseFigure.objects.filter(case_id__in=case_ids).delete()
+    CaseFigure.objects.bulk_create([
+        CaseFigure(**{**row, "categories": "\n".join(sorted(row["categories"]))})
+        for row in new], batch_size=BATCH)
+
+
+def _move_sums(delta: dict[Key, list[int]]) -> None:
+    """Add ``delta`` to the sums: the buckets it moves are read (a superset, by jurisdiction and
+    month), deleted and written back with their new totals — one DELETE and one INSERT."""
+    delta = {k: v for k, v in delta.items() if any(v)}
+    if not delta:
+        return
+    near = FigureSum.objects.filter(jurisdiction_id__in={k[0] for k in delta},
+                                    month__in={k[1] for k in delta})
+    have = {(s.jurisdiction_id, s.month, s.dim, s.key): s for s in near if
+            (s.jurisdiction_id, s.month, s.dim, s.key) in delta}
+    gone = [s.pk for s in have.values()]
+    rows = []
+    for k, d in delta.items():
+        s = have.get(k) or FigureSum(jurisdiction_id=k[0], month=k[1], dim=k[2], key=k[3])
+        for name, n in zip(FIGURES, d, strict=True):
+            setattr(s, name, getattr(s, name) + n)
+        s.pk = None
+        if any(getattr(s, name) for name in FIGURES):
+            rows.append(s)
+    FigureSum.objects.filter(pk__in=gone).delete()
+    FigureSum.objects.bulk_create(rows, batch_size=500)
+
+
+# -- the read ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """What a scope's cases of a period count for: ``total`` and per split key."""
+
+    total: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
+    by: dict[str, dict[str, dict[str, int]]] = field(
+        default_factory=lambda: {dim: {} for dim in DIMS})
+
+    def add(self, dim: str, key: str, sums) -> None:
+        got = self.by[dim].setdefault(key, dict.fromkeys(FIGURES, 0))
+        for name, n in zip(FIGURES, sums, strict=True):
+            got[name] += n
+            if dim == "unit":
+                self.total[name] += n
+
+
+Edge = tuple[datetime | None, datetime | None]
+
+
+def _whole_months(start: datetime | None, end: datetime | None
+                  ) -> tuple[date | None, date | None, list[Edge]]:
+    """The period as its whole months ``[first, last)`` (either side open when None) and the
+    cut edges to count straight from the cases. No whole month: ``first == last`` and the one
+    edge is the whole period."""
+    first = last = None
+    if start is not None:
+        first = month_of(start)
+        if _month_start(first) != start:
+            first = _next_month(first)
+    if end is not None:
+        last = month_of(end)  # a month cut by ``end`` is an edge; one starting at it is out
+    if first is not None and last is not None and first >= last:
+        return first, first, [(start, end)]
+    edges: list[Edge] = []
+    if first is not None and _month_start(first) != start:
+        edges.append((start, _month_start(first)))
+    if last is not None and _month_start(last) != end:
+        edges.append((_month_start(last), end))
+    return first, last, edges
+
+
+def _none_whole(first: date | None, last: date | None) -> bool:
+    return first is not None and last is not None and first >= last
+
+
+def figures_over(scope: QuerySet[Case], units, *, start: datetime | None = None,
+                 end: datetime | None = None, door_out: set[int] | None = None,
+                 direct: bool = False) -> Figures:
+    """The figures of the cases in ``scope`` (already through the door) received in
+    ``[start, end)``. ``units``: the jurisdictions ``scope`` is drawn from (the door's subtree:
+    a list of ids or a subquery); ``door_out``: the case ids among them the door keeps from the
+    reader (None: none). Never refreshed, or ``direct``: counted straight from the cases."""
+    out = Figures()
+    settled = None if direct else settled_upto(_marks())
+    if settled is None:
+        _count_into(out, scope, start, end)
+        return out
+    first, last, edges = _whole_months(start, end)
+    sums = FigureSum.objects.filter(jurisdiction_id__in=units)
+    if first is not None:
+        sums = sums.filter(month__gte=first)
+    if last is not None:
+        sums = sums.filter(month__lt=last)
+    if not _none_whole(first, last):
+        for row in sums.values_list("dim", "key").annotate(
+                **{f"s_{n}": Coalesce(Sum(n), 0) for n in FIGURES}):
+            out.add(row[0], row[1], row[2:])
+    # The unsure cases: changed since the settled mark, or kept from this reader.
+    unsure = set(CaseEvent.objects.filter(id__gt=settled).order_by()
+                 .values_list("case_id", flat=True).distinct())
+    if door_out is not None:
+        unsure |= set(door_out)
+    if unsure:
+        wanted = sorted(unsure)
+        minus: dict[Key, list[int]] = {}
+        for row in _kept(wanted, units):
+            if _in_months(row["month"], first, last):
+                _add(minus, row, -1)
+        for (_j, _m, dim, key), d in minus.items():
+            out.add(dim, key, d)
+        whole = scope.filter(pk__in=wanted)
+        if first is not None:
+            whole = whole.filter(received_at__gte=_month_start(first))
+        if last is not None:
+            whole = whole.filter(received_at__lt=_month_start(last))
+        if not _none_whole(first, last):
+            _count_into(out, whole, None, None, among=wanted)
+    for edge_start, edge_end in edges:
+        _count_into(out, scope, edge_start, edge_end)
+    return out
+
+
+def _in_months(m: date, first: date | None, last: date | None) -> bool:
+    return (first is None or m >= first) and (last is None or m < last) and not _none_whole(
+        first, last)
+
+
+def _count_into(out: Figures, scope: QuerySet[Case], start: datetime | None,
+                end: datetime | None, among=None) -> None:
+    cases = scope
+    if start is not None:
+        cases = cases.filter(received_at__gte=start)
+    if end is not None:
+        cases = cases.filter(received_at__lt=end)
+    plus: dict[Key, list[int]] = defaultdict(lambda: [0] * len(FIGURES))
+    if among is None and (start is not None or end is not None):
+        among = cases.values("pk")  # a month's edge: its letters and deliveries only
+    for row in _fresh(cases, among):
+        _add(plus, row, +1)
+    for (_j, _m, dim, key), d in plus.items():
+        out.add(dim, key, d)
+
+
+def door_kept_out(door) -> set[int] | None:
+    """The cases the door of an office reader keeps from it although they lie in its
+    jurisdictions (a superset is enough: they are counted again through the door): those of
+    which the reader or its units are respondents, and those it recused from. None: not an
+    office door (its scope is not the jurisdictions' cases)."""
+    from xinfang.cases.models import CasePetitioner
+
+    if door.kind != "office":
+        return None
+    out = set(door._accused().values_list("case_id", flat=True))
+    out |= set(door.recused_cases)
+    if door.recused_petitioners:
+        out |= set(CasePetitioner.objects.filter(petitioner_id__in=door.recused_petitioners)
+                   .values_list("case_id", flat=True))
+    for words in door.recused_words:
+        out |= set(Case.objects.filter(jurisdiction_id__in=door.units, matter__contains=words)
+                   .values_list("pk", flat=True))
+    return out
+
+
+def periodic() -> dict:
+    """The schedule's job (``settings.XINFANG_PERIODIC``)."""
+    return {"counted": figures_refresh()}
