@@ -1,5 +1,4 @@
-"""Template helpers: masking, role labels, deadlines."""
-
+"""Template helpers: masking, role labels, deadlines, the case tables' rows."""
 
 from django import template
 
@@ -27,6 +26,8 @@ def roles(values):
 
 @register.filter
 def deadline(value):
+    """A deadline as offices say it (``present.deadline_text``: midnight is 24:00 the day
+    before)."""
     return deadline_text(value)
 
 
@@ -57,5 +58,6 @@ def case_rows(rows):
 
 
 @register.simple_tag
-def ledger_rows(rows, flag_labels):
+def ledger_table_rows(rows, flag_labels):
+    """The rows of the ledger's table, written in Python (``present``)."""
     return ledger_rows_html(rows, flag_labels)
