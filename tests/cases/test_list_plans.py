@@ -189,3 +189,26 @@ def test_a_two_character_search_reads_the_bigram_indexes(many):
     scan = cases_for(many.member("clerk")).filter(matter__icontains="危房")
     assert set(scan.values_list("pk", flat=True)) <= set(qs.values_list("pk", flat=True))
     assert qs.count() >= 600
+
+
+def test_a_common_two_character_search_reads_the_list_in_its_order(many, monkeypatch):
+    """A pair found in many cases (more than FEW_MATCHES) is tested case by case, newest first:
+    the plan walks the received index and probes each case's demands by its index — no scan of
+    the demands, no set of every match built before the first row — and finds the same cases
+    as the pair's indexes."""
+    from xinfang.cases import search
+
+    monkeypatch.setattr(search, "FEW_MATCHES", 10)
+    clerk = cases_for(many.member("clerk"))
+    qs = ledger_rows(filter_ledger(clerk, {"search": "危房"}), "-received")
+    text = plan(first_page(qs))
+    assert not full_scans(text), text
+    assert "case_received_idx" in text, text
+    # each case's demands looked up by its id (PostgreSQL: the case_id index; SQLite: the
+    # (case_id, seq) unique index)
+    assert "cases_demand_case_id" in text or "cases_demand_1 (case_id=?)" in text, text
+    assert "Seq Scan on cases_demand" not in text and "Bitmap Heap Scan on cases_demand" not in text
+    per_case = set(filter_ledger(clerk, {"search": "危房"}).values_list("pk", flat=True))
+    monkeypatch.setattr(search, "FEW_MATCHES", 10**9)
+    assert per_case == set(filter_ledger(clerk, {"search": "危房"}).values_list("pk", flat=True))
+    assert len(per_case) >= 600

@@ -228,3 +228,71 @@ def test_the_case_page_reads_the_users_recusals_once(jianan):
              if q["sql"].startswith('SELECT "security_recusal"')]
     assert len(reads) <= 1, reads
     assert sum("security_recusal" in q["sql"] for q in ctx.captured_queries) <= 2
+
+
+@pytest.mark.django_db
+def test_the_queue_counts_its_full_buckets_in_one_statement(jianan):
+    """Each full bucket is counted (to its cap), all of them in one statement; the totals are the
+    door's own counts."""
+    from django.utils import timezone
+
+    from xinfang.cases.selectors import cases_for
+    from xinfang.web.queues import PER_BUCKET, queue_for
+
+    copies(jianan, PER_BUCKET + 3, state="registered")
+    copies(jianan, PER_BUCKET + 5, state="signed_off")
+    clerk = jianan.member("clerk")
+    with CaptureQueriesContext(connection) as ctx:
+        buckets = {b.key: b for b in queue_for(clerk, timezone.now())}
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"]]
+    assert len(counts) == 1, counts
+    own = cases_for(clerk).filter(jurisdiction=clerk.unit.jurisdiction() or clerk.unit)
+    for key, state in (("propose", "registered"), ("assign", "signed_off")):
+        assert buckets[key].total == own.filter(state=state).count() > PER_BUCKET
+
+
+@pytest.mark.django_db
+def test_a_county_clerks_watch_bucket_asks_nothing(jianan):
+    """No office below a county: its "lower offices" bucket reads no case at all (it used to walk
+    every case of the province to find none)."""
+    from django.utils import timezone
+
+    from xinfang.web.queues import queue_for
+
+    copies(jianan, 3, state="in_progress")
+    with CaptureQueriesContext(connection) as ctx:
+        buckets = queue_for(jianan.member("clerk"), timezone.now())
+    fetches = [q["sql"] for q in ctx.captured_queries
+               if q["sql"].startswith('SELECT "cases_case"."id"')]
+    assert [b.key for b in buckets][-1] == "watch" and buckets[-1].rows == []
+    assert len(fetches) == len(buckets) - 1, fetches
+
+
+@pytest.mark.django_db
+def test_the_bell_is_one_statement_that_reads_no_unit_subtree(jianan):
+    """The bell asks the door per notice (``Door.apply_one``): on a page that lists no cases it
+    reads neither the unit subtree nor the recusal list first, nor every visible case."""
+    from xinfang.cases.selectors import door_remember
+    from xinfang.notify.selectors import unread_count
+
+    copies(jianan, 1)
+    clerk = jianan.member("clerk")
+    door_remember(clerk)
+    with CaptureQueriesContext(connection) as ctx:
+        unread_count(clerk, cap=100)
+    assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.django_db
+def test_a_search_counts_to_its_own_cap_and_says_so(jianan, monkeypatch):
+    """A search tests its cases one by one: the ledger counts it only to SEARCH_COUNT_CAP."""
+    from xinfang.web.views import lists
+
+    copies(jianan, 7)
+    monkeypatch.setattr(lists, "SEARCH_COUNT_CAP", 3)
+    client = signed_in(jianan.member("clerk"))
+    searched = client.get(reverse("web:ledger"), {"search": "危房"}).content.decode()
+    assert 'id="ledger-total">3+</span>' in searched
+    plain = client.get(reverse("web:ledger")).content.decode()
+    assert 'id="ledger-total">8</span>' in plain
+

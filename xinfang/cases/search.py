@@ -4,7 +4,10 @@ export): the same results on both databases, each read through an index.
 - PostgreSQL: trigram GIN indexes on ``UPPER(…)`` (migration 0007); each part is a subquery run
   once. A two-character term has no trigram: it is looked up in the GIN indexes of two-character
   pieces (``xf_bigrams``, migration 0012) — a text contains such a term exactly when the term is
-  one of its pieces. A one-character term still reads every case.
+  one of its pieces. A rare pair is read off those indexes; a common one (more than
+  ``FEW_MATCHES`` matches) is tested per case in the list's order, which stops at the page (the
+  ledger then counts it only to ``SEARCH_COUNT_CAP``). A one-character term still reads every
+  case.
 - SQLite: FTS5 tables with the trigram tokenizer, ``cases_case_fts`` (number, matter) and
   ``cases_demand_fts`` (text), external-content tables kept in step by triggers (migration
   ``0011_lists2_search_fts``). A term of three characters or more is a phrase ``MATCH`` there —
@@ -18,9 +21,9 @@ export): the same results on both databases, each read through an index.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import BigIntegerField, Exists, F, Func, OuterRef, Q
+from django.db.models import BigIntegerField, F, Func, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
-from django.db.models.lookups import In
+from django.db.models.lookups import In, IsNull
 
 from .models import Case, Demand
 
@@ -113,6 +116,18 @@ def _few_matches(phrase: str) -> bool:
         return cursor.fetchone()[0] <= FEW_MATCHES
 
 
+def _pg_few_bigram_matches(pair: str) -> bool:
+    """Whether at most ``FEW_MATCHES`` cases and demands of the whole database contain ``pair``
+    (read off the bigram indexes, stopping past the threshold)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM ({PG_BIGRAM_CASES} LIMIT %s) c) + "
+            f"(SELECT COUNT(*) FROM ({PG_BIGRAM_DEMANDS} LIMIT %s) d)",
+            [pair, pair, FEW_MATCHES + 1, pair, FEW_MATCHES + 1],
+        )
+        return cursor.fetchone()[0] <= FEW_MATCHES
+
+
 def fts_phrase(text: str) -> str:
     """``text`` as one FTS5 phrase: any character stands for itself (quotes doubled)."""
     return '"' + text.replace('"', '""') + '"'
@@ -122,10 +137,14 @@ def search_q(text: str) -> Q:
     """Cases whose number, matter or a demand contains ``text`` (case-insensitive)."""
     if connection.vendor == "postgresql":
         if len(text) == BIGRAM:
-            # One IN over both sources, so the planner can join on the matches (few) or hash them
-            # (many) — an OR of two IN tests can only filter a scan of the whole list.
-            return Q(pk__in=RawSQL(f"{PG_BIGRAM_CASES} UNION ALL {PG_BIGRAM_DEMANDS}",
-                                   [text, text, text]))
+            if _pg_few_bigram_matches(text):
+                # One IN over both sources, so the planner joins on the few matches — an OR of
+                # two IN tests could only filter a scan of the whole list.
+                return Q(pk__in=RawSQL(f"{PG_BIGRAM_CASES} UNION ALL {PG_BIGRAM_DEMANDS}",
+                                       [text, text, text]))
+            # A common pair (危房: one case in nine): reading every match to keep a page of 50
+            # costs seconds; testing the list's cases in its own order stops at the page.
+            return _tested_per_case(text)
         in_cases = Case.objects.filter(Q(number__icontains=text) | Q(matter__icontains=text))
         in_demands = Demand.objects.filter(text__icontains=text)
         return Q(pk__in=in_cases.values("pk")) | Q(pk__in=in_demands.values("case_id"))
@@ -141,5 +160,14 @@ def search_q(text: str) -> Q:
         # sorting them all for one page).
         pk = Func(F("pk"), template="+%(expressions)s", output_field=BigIntegerField())
         return Q(In(pk, in_cases)) | Q(In(pk, in_demands))
+    return _tested_per_case(text)
+
+
+def _tested_per_case(text: str) -> Q:
+    """Each case of the list tested in the list's order (its matter and number on the row, its
+    demands by the case's index): the database stops once it has the rows it needs."""
     in_demands = Demand.objects.filter(case=OuterRef("pk"), text__icontains=text)
-    return Q(number__icontains=text) | Q(matter__icontains=text) | Q(Exists(in_demands))
+    # "The first such demand is not NULL" rather than EXISTS: PostgreSQL may turn an EXISTS
+    # into one hash of every matching demand of the database, built before the first row.
+    first = Subquery(in_demands.values("pk")[:1])
+    return Q(number__icontains=text) | Q(matter__icontains=text) | Q(IsNull(first, False))

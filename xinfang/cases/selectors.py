@@ -208,7 +208,7 @@ def case_for(by: Membership | None, pk: int) -> Case:
     The case comes back knowing, for ``by``, that it is not on its respondent side (the door
     excludes those) and whether the user has declared any recusal (``xf_recused``): the action
     checks of the same request need no further query for either."""
-    qs = cases_for(by, one=True).select_related("jurisdiction", "profile")
+    qs = cases_for(by, one=True).select_related("jurisdiction", "profile", "township", "village")
     if by is not None:
         qs = qs.annotate(xf_recused=Exists(Recusal.objects.filter(user_id=by.user_id,
                                                                  is_active=True)))

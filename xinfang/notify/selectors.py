@@ -20,7 +20,10 @@ def addressed_to(m: Membership | None) -> QuerySet[Notice]:
     if m is None or not m.is_active or m.role in ADMIN_ROLES:
         return Notice.objects.none()
     door = door_for(m)
-    visible = door.apply(Case.objects.all()).values("pk")
+    # The door asked per notice, of that notice's case (``Door.apply_one``): a unit has few
+    # notices beside its cases, so the bell on every page reads neither the unit subtree nor the
+    # recusals first, nor every visible case of the county.
+    visible = door.apply_one(Case.objects.filter(pk=OuterRef("case_id")))
     if m.role in OFFICE_READERS:
         # Office notices are addressed to the jurisdiction (the county), while its clerks sit in
         # the office under it: any unit at or above the user's own, the door keeping only the
@@ -30,7 +33,7 @@ def addressed_to(m: Membership | None) -> QuerySet[Notice]:
         units = Q(unit_id=m.unit_id)
     # A practice's notice about no case (xinfang.practices) reaches its unit and role alone; its
     # text never names a person.
-    return Notice.objects.filter(units, Q(case_id__in=visible) | Q(case__isnull=True),
+    return Notice.objects.filter(units, Q(Exists(visible)) | Q(case__isnull=True),
                                  role__in=[m.role, ""])
 
 

@@ -1,13 +1,10 @@
-"""Template helpers: masking, role labels, deadlines."""
-
-from datetime import timedelta
+"""Template helpers: masking, role labels, deadlines, the case tables' rows."""
 
 from django import template
-from django.utils import timezone
 
 from xinfang.security import masking
 
-from ..present import role_label
+from ..present import case_rows_html, deadline_text, ledger_rows_html, role_label
 
 register = template.Library()
 
@@ -29,14 +26,9 @@ def roles(values):
 
 @register.filter
 def deadline(value):
-    """A deadline as offices say it: midnight is 24:00 of the day before ("12-02 24:00"),
-    which is the last day the petitioner or the unit still has."""
-    if not value:
-        return ""
-    local = timezone.localtime(value)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
+    """A deadline as offices say it (``present.deadline_text``: midnight is 24:00 the day
+    before)."""
+    return deadline_text(value)
 
 
 @register.filter
@@ -57,3 +49,15 @@ def percent(rate):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def case_rows(rows):
+    """The rows of a work-queue or supervision table, written in Python (``present``)."""
+    return case_rows_html(rows)
+
+
+@register.simple_tag
+def ledger_table_rows(rows, flag_labels):
+    """The rows of the ledger's table, written in Python (``present``)."""
+    return ledger_rows_html(rows, flag_labels)

@@ -178,7 +178,7 @@ def _render_case(
             "notice": notice,
             "kept": kept,
             "petitioners": _petitioners(case, m, revealed or set(), reveal_form),
-            "demands": list(case.demands.all()),
+            "demands": list(case.demands.order_by("seq")),  # not the model's join on the case
             "clocks": [clock_view(k, now) for k in clocks],
             "assignments": list(case.assignments.all()),
             "signatures": list(case.signatures.select_related("user")),

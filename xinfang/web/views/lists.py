@@ -47,6 +47,7 @@ from ..supervision import (
 )
 
 PAGE_SIZE = 50
+SEARCH_COUNT_CAP = 500
 NOT_PAGED = ("page",)
 
 
@@ -69,8 +70,12 @@ def ledger(request: HttpRequest) -> HttpResponse:
         form.is_valid()  # marks what cannot be read; the rows come from the raw parameters
     sort = sort_key(params)
     qs = ledger_rows(filter_ledger(cases_for(m), params, by=m), sort)
-    # The count stops at 10,000 ("10000+"): a million-row ledger is not counted on every page.
-    page_obj = CappedPaginator(qs, PAGE_SIZE).get_page(params.get("page"))
+    # The count stops at 10,000 ("10000+"): a million-row ledger is not counted on every page;
+    # a search tests its cases one by one, and counts to SEARCH_COUNT_CAP ("500+").
+    paginator = CappedPaginator(qs, PAGE_SIZE)
+    if "search" in active_filters(params):
+        paginator.cap = SEARCH_COUNT_CAP
+    page_obj = paginator.get_page(params.get("page"))
     kept = params.copy()
     for name in NOT_PAGED:
         kept.pop(name, None)
