@@ -59,8 +59,11 @@ LOAD_ARGS ?=
 bench-load: install-test
 	nice -n 10 $(BIN)/python -m bench.load.run $(LOAD_ARGS)
 
+# The suite runs on every core (pytest-xdist); PYTEST_WORKERS=0 runs it in this process alone.
+PYTEST_WORKERS ?= auto
+
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
