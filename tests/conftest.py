@@ -91,10 +91,14 @@ def register(jianan):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_calendar():
-    """The working calendar is cached per process; a test's loaded year must not leak."""
-    from xinfang.rules.store import forget_calendar
+def _fresh_calendar(monkeypatch):
+    """The working calendar is cached per process; a test's loaded year must not leak. Its
+    re-check of the loaded years (for a year another process loaded) runs on the wall clock
+    every few seconds; in a test it runs once, on first use, so a query count does not depend
+    on how long the test took (``test_calendar_load`` tests the re-check itself)."""
+    from xinfang.rules import store
 
-    forget_calendar()
+    monkeypatch.setattr(store, "RECHECK_SECONDS", float("inf"))
+    store.forget_calendar()
     yield
-    forget_calendar()
+    store.forget_calendar()

@@ -230,3 +230,20 @@ def test_replacing_a_year_recomputes_settled_clocks_it_moves(register, django_us
             "provisional": False,
         }
     ]
+
+
+def test_a_year_another_process_loaded_is_seen_after_the_recheck_interval(monkeypatch):
+    """A web worker that did not load the year itself sees it within ``RECHECK_SECONDS``."""
+    from xinfang.rules import store
+
+    monkeypatch.setattr(store, "RECHECK_SECONDS", 5.0)
+    now = [1000.0]
+    monkeypatch.setattr(store, "monotonic", lambda: now[0])
+    assert not working_calendar().is_loaded(2027)
+    # As `xinfang calendar load` in another process would: the row, not this process's cache.
+    CalendarYear.objects.create(year=2027, text=NOTICE_2027.read_text(encoding="utf-8"),
+                                source=NOTICE_2027.name)
+    now[0] += 4.0
+    assert not working_calendar().is_loaded(2027)
+    now[0] += 1.5
+    assert working_calendar().is_loaded(2027)

@@ -4,9 +4,9 @@ every administrator-loaded year. Both are cached per process and invalidated whe
 from __future__ import annotations
 
 import threading
-import time
 from functools import lru_cache
 from pathlib import Path as FsPath
+from time import monotonic
 
 from django.conf import settings
 from django.db.models import Count, Max, Sum
@@ -32,7 +32,7 @@ def working_calendar() -> WorkingCalendar:
     seconds, so a year loaded by ``xinfang calendar load`` reaches every web worker and sweeper."""
     global _calendar, _signature, _checked_at
     with _lock:
-        now = time.monotonic()
+        now = monotonic()
         if _calendar is not None and now - _checked_at < RECHECK_SECONDS:
             return _calendar
         signature = _db_signature()
