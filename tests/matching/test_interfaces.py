@@ -88,6 +88,22 @@ def test_a_confidential_person_is_not_found_by_the_handling_unit(jianan):
     assert case.number not in json.dumps(found)
 
 
+def test_a_confidential_person_beside_an_ordinary_one_is_not_found_by_the_handling_unit(jianan):
+    """Revealable must be the looked-up person's own link: the ordinary co-petitioner's link on
+    the same case neither reveals the confidential person nor stands in for them."""
+    case = earlier(jianan, "in_progress", petitioners=[
+        PetitionerInput(name="王秀兰", phone="13912345678", id_number=ID, confidential=True),
+        PetitionerInput(name="赵大勇", phone="13700000000", role="representative")])
+    line = LINE | {"id_number": ID, "matter": "咨询宅基地", "category": "其他"}
+    township = client_as(jianan.member("township"))
+    r = township.post("/api/matches/", line, format="json")
+    assert r.status_code == 200, r.content
+    assert r.json()["candidates"] == []
+    clerk = client_as(jianan.member("clerk")).post("/api/matches/", line, format="json").json()
+    assert [x["case"] for x in clerk["candidates"]] == [case.number]
+    assert clerk["candidates"][0]["reasons"] == ["同一身份证号"]
+
+
 def run(member, lines, *args):
     out = io.StringIO()
     text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)

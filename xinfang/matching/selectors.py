@@ -214,11 +214,14 @@ def find_matches(*, by: Membership, query: MatchQuery, limit: int = MAX_OFFERED,
     rejected = set(query.exclude)
     person_of: dict[int, _Person] = {}
     if people:
-        demands = Demand.objects.filter(
-            case__in=scope, case__petitioner_links__petitioner_id__in=list(people),
-            case__petitioner_links__role__in=c.PETITIONING_ROLES)
+        # One filter() call: the person, the role and (through the door) the revealable link
+        # are conditions on the same link row — a second filter() would join the case's links
+        # again and let another petitioner's link stand in for this person's.
+        link = {"case__petitioner_links__petitioner_id__in": list(people),
+                "case__petitioner_links__role__in": c.PETITIONING_ROLES}
         if not trusted:
-            demands = demands.filter(case__petitioner_links__in=revealable_links(by))
+            link["case__petitioner_links__in"] = revealable_links(by)
+        demands = Demand.objects.filter(case__in=scope, **link)
         rows = _rows(demands, people, query.exclude, "case__petitioner_links__petitioner_id")
         for text, no, petitioner_id, *fields in rows.order_by("-case__received_at")[
                 : MAX_PERSON_CASES * 3]:
