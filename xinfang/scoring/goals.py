@@ -34,7 +34,6 @@ from xinfang.rules.consumers import consumes
 from xinfang.rules.profile.schema import Goal, Profile
 
 from .sources import REPEAT
-from .sql import without_jit
 
 MEASURE_LABELS = {
     "received": "信访总量（件）",
@@ -169,8 +168,7 @@ def _flows(cases: QuerySet[Case], start: datetime, stop: datetime) -> dict:
             .annotate(**{k: Count("pk", filter=q) if q else Count("pk")
                          for k, q in FLOWS.items()}))
     out = {}
-    with without_jit(rows.db):
-        rows = list(rows)
+    rows = list(rows)
     for r in rows:
         m = timezone.localtime(r["m"]) if isinstance(r["m"], datetime) else r["m"]
         out[(m.year, m.month)] = {k: r[k] or 0 for k in FLOWS}
@@ -212,7 +210,6 @@ def _backlog(cases: QuerySet[Case], months: list[date], start: datetime, end: da
 
     keys = list(instants)
     scope = cases.exclude(state__in=NOT_BACKLOG).order_by()
-    with without_jit(scope.db):
-        found = scope.aggregate(
-            **{f"b{i}": Count("pk", filter=open_at(instants[k])) for i, k in enumerate(keys)})
+    found = scope.aggregate(
+        **{f"b{i}": Count("pk", filter=open_at(instants[k])) for i, k in enumerate(keys)})
     return {k: found[f"b{i}"] or 0 for i, k in enumerate(keys)}

@@ -28,7 +28,6 @@ from xinfang.rules.consumers import consumes
 from xinfang.rules.profile.schema import Profile, ScorePoint, Scoring
 
 from .sources import condition
-from .sql import without_jit
 
 NO_UNIT = "未交办"
 
@@ -105,8 +104,7 @@ def unit_scores(*, by: Membership, profile: Profile | None, period: Period,
     aggregates = {f"p_{name}": Count("pk", filter=q) for name, q in conds.items() if q is not None}
     rows = (period_cases(by, period).order_by().annotate(score_unit=lead_unit())
             .values("score_unit").annotate(n=Count("pk"), **aggregates))
-    with without_jit(rows.db):
-        found = {r["score_unit"]: r for r in rows}
+    found = {r["score_unit"]: r for r in rows}
     names = dict(Unit.objects.filter(pk__in=[k for k in found if k]).values_list("pk", "name"))
     units, unassigned = [], None
     for unit_id, r in found.items():

@@ -99,6 +99,16 @@ TEMPLATES = [
 ]
 
 
+# Every connection of the product's runs without PostgreSQL's JIT. It compiles a statement whose
+# *estimated* cost passes jit_above_cost, and the estimates of the door's and the figures'
+# correlated probes pass it while their work takes milliseconds: 6.7 s of compilation for 0.2 s
+# of work (the figures' recount), 5 s for 1 s (a unit score) — PERFORMANCE.md, sup9, scores17,
+# plan10. Behind PgBouncer (which refuses an untracked ``-c`` in the startup packet) list
+# ``options`` in its ignore_startup_parameters and set it on the role instead:
+# ``ALTER ROLE xinfang SET jit = off`` (docs/PERFORMANCE.md, "How a province scales out").
+POSTGRES_OPTIONS = "-c jit=off"
+
+
 def database_from_url(url: str) -> dict:
     parsed = urlparse(url)
     if parsed.scheme not in ("postgres", "postgresql"):
@@ -111,6 +121,7 @@ def database_from_url(url: str) -> dict:
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
         "CONN_MAX_AGE": 60,
+        "OPTIONS": {"options": POSTGRES_OPTIONS},
     }
 
 
