@@ -44,6 +44,7 @@ def main() -> None:
     p.add_argument("--db", help="database name instead of the manifest's")
     p.add_argument("--what", default=",".join(WHAT))
     p.add_argument("--times", type=int, default=0)
+    p.add_argument("--calls", type=int, default=1, help="calls explained, one after another")
     p.add_argument("--options", default="", help="JSON merged into the connection's OPTIONS")
     p.add_argument("--show", type=int, default=0, help="print the SQL and plan of statements "
                    "planned and executed in more than this many ms")
@@ -51,9 +52,14 @@ def main() -> None:
                    "(SQL PREPARE) under plan_cache_mode auto, seven times, and under "
                    "force_generic_plan: whether PostgreSQL would keep a generic plan, and what "
                    "that plan costs in execution")
+    p.add_argument("--match-truth", type=Path, help="match_bench's truth file: the match "
+                   "lookups are its queries, as its clerk (with --db bench_match_<cases>)")
     p.add_argument("--seed", type=int, default=14)
     args = p.parse_args()
-    manifest = json.loads(manifest_path("postgres", args.cases).read_text())
+    if args.match_truth:
+        manifest = {"database": "postgres://root@127.0.0.1:5432/x", "busy_county": {}}
+    else:
+        manifest = json.loads(manifest_path("postgres", args.cases).read_text())
     url = manifest["database"]
     if args.db:
         url = url.rsplit("/", 1)[0] + "/" + args.db
@@ -66,7 +72,11 @@ def main() -> None:
 
     if args.options:
         connection.settings_dict["OPTIONS"].update(json.loads(args.options))
-    calls = workloads(manifest, [w for w in args.what.split(",") if w], random.Random(args.seed))
+    if args.match_truth:
+        calls = {"match": truth_lookup(args.match_truth)}
+    else:
+        calls = workloads(manifest, [w for w in args.what.split(",") if w],
+                          random.Random(args.seed))
     with connection.cursor() as cur:
         cur.execute("SELECT current_setting('jit'), current_setting('plan_cache_mode')")
         jit, mode = cur.fetchone()
@@ -77,7 +87,8 @@ def main() -> None:
         if args.times:
             timed(name, call, args.times)
         else:
-            explained(name, call, args.show, args.generic)
+            for _ in range(args.calls):
+                explained(name, call, args.show, args.generic)
 
 
 def backend_cpu_ms() -> float:
@@ -323,6 +334,30 @@ def match_lookup(busy: dict, rng: random.Random):
         q, before = queries[turn[0] % len(queries)]
         turn[0] += 1
         return find_matches(by=clerk, query=q, before=before)
+    return call
+
+
+def truth_lookup(path: Path):
+    """match_bench's queries in its order, as its clerk, as of each query's instant."""
+    from bench.match_bench import _at, _query
+    from xinfang.matching.selectors import MatchQuery, find_matches
+    from xinfang.org.models import Membership, Unit
+
+    truth = json.loads(path.read_text())
+    clerk = Membership.objects.select_related("unit", "user").get(user_id=truth["clerk_user"])
+    units: dict = {}
+
+    def unit(pk):
+        if pk is not None and pk not in units:
+            units[pk] = Unit.objects.get(pk=pk)
+        return units.get(pk)
+    queries = truth["queries"]
+    turn = [0]
+
+    def call():
+        q = queries[turn[0] % len(queries)]
+        turn[0] += 1
+        return find_matches(by=clerk, query=_query(MatchQuery, q, unit), before=_at(q))
     return call
 
 

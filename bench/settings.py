@@ -6,6 +6,7 @@ Everything else (middleware, views, hashers of stored passwords aside) is the pr
 the benchmark drives is what an office runs.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def bench_database(url: str) -> dict:
         return sqlite_database(path if path.is_absolute() else BASE_DIR / path)
     db = database_from_url(url)
     db["CONN_MAX_AGE"] = None
+    # To compare connection options on the same data, e.g. '{"server_side_binding": true,
+    # "prepare_threshold": 5}' (bench/plan_statements.py, PERFORMANCE.md plan10).
+    db["OPTIONS"].update(json.loads(os.environ.get("XINFANG_BENCH_DB_OPTIONS") or "{}"))
     return db
 
 
