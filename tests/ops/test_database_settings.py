@@ -19,3 +19,11 @@ def test_the_connection_has_jit_off():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_the_environments_pgoptions_still_apply(monkeypatch):
+    # libpq takes the connection's ``options`` instead of PGOPTIONS: an operator's settings
+    # (a statement_timeout, say) are passed on after ours, and may override them.
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=5000")
+    options = database_from_url("postgres://xinfang@127.0.0.1:5432/xinfang")["OPTIONS"]["options"]
+    assert options == "-c jit=off -c statement_timeout=5000"

@@ -106,6 +106,7 @@ TEMPLATES = [
 # plan10. Behind PgBouncer (which refuses an untracked ``-c`` in the startup packet) list
 # ``options`` in its ignore_startup_parameters and set it on the role instead:
 # ``ALTER ROLE xinfang SET jit = off`` (docs/PERFORMANCE.md, "How a province scales out").
+# libpq lets this parameter replace the environment's PGOPTIONS, so those are passed on after it.
 POSTGRES_OPTIONS = "-c jit=off"
 
 
@@ -121,7 +122,7 @@ def database_from_url(url: str) -> dict:
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
         "CONN_MAX_AGE": 60,
-        "OPTIONS": {"options": POSTGRES_OPTIONS},
+        "OPTIONS": {"options": f"{POSTGRES_OPTIONS} {os.environ.get('PGOPTIONS', '')}".strip()},
     }
 
 
