@@ -11,6 +11,9 @@ one warm call, then one call whose statements are captured with their parameters
 ``EXPLAIN (ANALYZE, SUMMARY, FORMAT JSON)`` in a transaction rolled back (a write that cannot run
 twice — a unique key — is planned only). Prints planning and execution per statement.
 
+``--match-truth var/bench/match-truth-postgres-1000000.json --cases 1000000``: the match
+lookups are ``bench/match_bench.py``'s queries on its population (``bench_match_<cases>``).
+
 ``--times N``: instead, N calls of each workload, timed (median, p95, and the process's CPU).
 ``--options``: the connection's OPTIONS as JSON, e.g. ``'{"server_side_binding": true,
 "prepare_threshold": 0}'`` — what the product's settings would be given, to compare.
@@ -57,7 +60,9 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=14)
     args = p.parse_args()
     if args.match_truth:
-        manifest = {"database": "postgres://root@127.0.0.1:5432/x", "busy_county": {}}
+        from bench.match_bench import database_url
+
+        manifest = {"database": database_url("postgres", args.cases, None)}
     else:
         manifest = json.loads(manifest_path("postgres", args.cases).read_text())
     url = manifest["database"]
