@@ -7,8 +7,8 @@ twice (or two workers at once) raises nothing twice.
 It is also cheap when nothing changes: each clock is marked once its alert of a kind is raised,
 and partial indexes hold only the clocks still owed one, so a steady pass reads the clocks whose
 state changes and not the others; a case's warning rules are applied again only after a
-transition changed it (``Case.swept_version``). The 60-day cause analysis (seed 002 §五(二)) is
-a clock like any other, raised by the overdue pass.
+transition changed it (its version has no ``SweepMark``). The 60-day cause analysis (seed 002
+§五(二)) is a clock like any other, raised by the overdue pass.
 
 The first pass over many changed cases works a batch at a time: what the rules ask of each case
 is read once for the batch (``Seen``), and its alerts and history entries go in one INSERT each.
@@ -20,14 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import (
-    F,
-    Max,
-    OuterRef,
-    Q,
-    Subquery,
-    prefetch_related_objects,
-)
+from django.db.models import Exists, Max, OuterRef, Q, prefetch_related_objects
 
 from xinfang.notify.services import notify_alerts
 from xinfang.rules.consumers import consumes
@@ -38,7 +31,8 @@ from xinfang.rules.store import profile_of, working_calendar
 
 from .. import choices as c
 from ..facts import case_facts
-from ..models import Alert, Assignment, Case, Clock, WarningNotice
+from ..models import Alert, Assignment, Case, Clock, SweepMark, WarningNotice
+from .base import chained_event, history_heads
 from .due import case_refresh_due
 
 OFFICE_ROLES = {"clerk", "approver", "chief", "inspector"}
@@ -134,12 +128,7 @@ class Seen:
             ).order_by("assigned_at", "id").values_list("case_id", "unit_id"))
             for case_id, unit_id in handling:
                 seen.leads.setdefault(case_id, unit_id)
-            newest = CaseEvent.objects.filter(case_id=OuterRef("case_id")).order_by("-seq")
-            seen.last = {
-                case_id: (seq, mac) for case_id, seq, mac in CaseEvent.objects.filter(
-                    case_id__in=case_ids, seq=Subquery(newest.values("seq")[:1]),
-                ).values_list("case_id", "seq", "mac")
-            }
+            seen.last = history_heads(case_ids)
         return seen
 
     def alert(self, case: Case, *, kind: str, roles, message: str, at: datetime) -> None:
@@ -155,17 +144,7 @@ class Seen:
 
     def event(self, case: Case, **fields) -> None:
         """``append_event`` held for the batch's one INSERT, chained on the last one seen."""
-        from xinfang.audit import history
-
-        from ..models import CaseEvent
-
-        last, prev_mac = self.last.get(case.pk, (0, ""))
-        event = CaseEvent(case=case, seq=last + 1, actor=None, actor_unit=None,
-                          profile_code=case.profile.code,
-                          profile_version=case.profile.version, **fields)
-        history.seal(event, prev_mac=prev_mac)
-        self.last[case.pk] = (event.seq, event.mac)
-        self.events.append(event)
+        self.events.append(chained_event(case, self.last, **fields))
 
     def write(self) -> None:
         from ..models import CaseEvent
@@ -386,18 +365,22 @@ def sweep(*, at: datetime) -> SweepResult:
 
     relapse = any(profile_of(v).analysis and profile_of(v).analysis.on_relapse
                   for v in versions.values())
-    # The warning rules read the case's facts, which only a transition changes.
-    changed = (Case.objects.filter(state__in=c.OPEN_STATES)
-               .exclude(swept_version=F("version")).select_related("jurisdiction"))
-    last = 0
-    while True:
+    # The warning rules read the case's facts, which only a transition changes: the open cases
+    # whose version has no mark, read in one statement (an anti-join of the open cases and the
+    # marks), then worked a batch at a time.
+    marked = SweepMark.objects.filter(case=OuterRef("pk"), version=OuterRef("version"))
+    owed = list(Case.objects.filter(~Exists(marked), state__in=c.OPEN_STATES).order_by("pk")
+                .values_list("pk", flat=True))
+    for i in range(0, len(owed), BATCH // 2):
         with transaction.atomic():
             # Under the cases' locks, as a transition would be: two sweeps at once apply a
-            # warning rule once.
-            batch = list(changed.select_for_update(of=("self",)).filter(pk__gt=last)
-                         .order_by("pk")[:BATCH // 2])
+            # warning rule once (each reads what is raised once it holds the locks).
+            batch = list(Case.objects.filter(pk__in=owed[i:i + BATCH // 2],
+                                             state__in=c.OPEN_STATES)
+                         .select_related("jurisdiction").select_for_update(of=("self",))
+                         .order_by("pk"))
             if not batch:
-                break
+                continue
             # What the rules and the analysis ask of each case, read once for the batch.
             prefetch_related_objects(batch, "demands")
             seen = Seen.read([case.pk for case in batch], relapse=relapse, writes=True)
@@ -408,9 +391,9 @@ def sweep(*, at: datetime) -> SweepResult:
                 analyses += _analysis_alerts(case, p, at, seen)
             seen.write()
             result.analyses += _insert_analyses(analyses)
-            Case.objects.filter(pk__in=[case.pk for case in batch]).update(
-                swept_version=F("version"))
-        last = batch[-1].pk
+            SweepMark.objects.bulk_create(
+                [SweepMark(case_id=case.pk, version=case.version) for case in batch],
+                update_conflicts=True, unique_fields=["case"], update_fields=["version"])
     from xinfang.registers.backlog import backlog_sweep
 
     result.backlog = backlog_sweep(at=at)
