@@ -33,7 +33,7 @@ from .. import choices as c
 from ..facts import case_facts
 from ..models import Alert, Assignment, Case, Clock, SweepMark, WarningNotice
 from .base import chained_event, history_heads
-from .due import case_refresh_due
+from .due import case_refresh_due, next_due_subquery
 
 OFFICE_ROLES = {"clerk", "approver", "chief", "inspector"}
 BATCH = 1000  # rows per transaction in the sweep
@@ -96,6 +96,11 @@ class Seen:
     last: dict[int, tuple[int, str]] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     events: list = field(default_factory=list)
+    # Warning notices issued in the batch, with their follow-up clocks (inserted first: the
+    # notices and alerts name them), and the cases whose next due instant those clocks move.
+    clocks: list[Clock] = field(default_factory=list)
+    issued: list[WarningNotice] = field(default_factory=list)
+    due: set[int] = field(default_factory=set)
     ownership: object = None  # xinfang.ownership.services.OwnershipBatch, for held writes
 
     @classmethod
@@ -131,15 +136,18 @@ class Seen:
             seen.last = history_heads(case_ids)
         return seen
 
-    def alert(self, case: Case, *, kind: str, roles, message: str, at: datetime) -> None:
-        """``raise_alerts`` about no clock, held for the batch's one INSERT."""
+    def alert(self, case: Case, *, kind: str, roles, message: str, at: datetime,
+              clock: Clock | None = None) -> None:
+        """``raise_alerts`` held for the batch's one INSERT: about no clock, or about a clock the
+        batch itself starts (which has no alert yet)."""
         for role in dict.fromkeys(roles):
-            if (case.pk, role) in self.alerted:
+            if clock is None and (case.pk, role) in self.alerted:
                 continue
-            self.alerted.add((case.pk, role))
+            if clock is None:
+                self.alerted.add((case.pk, role))
             unit = (case.jurisdiction_id if role in OFFICE_ROLES
                     else self.leads.get(case.pk, case.jurisdiction_id))
-            self.alerts.append(Alert(case_id=case.pk, clock=None, kind=kind, role=role,
+            self.alerts.append(Alert(case_id=case.pk, clock=clock, kind=kind, role=role,
                                      unit_id=unit, message=message[:300], created_at=at))
 
     def event(self, case: Case, **fields) -> None:
@@ -149,13 +157,19 @@ class Seen:
     def write(self) -> None:
         from ..models import CaseEvent
 
+        # The cases are locked and their notices were read under the locks: an insert that
+        # conflicts fails the batch rather than leave a follow-up clock without its notice.
+        Clock.objects.bulk_create(self.clocks)
+        WarningNotice.objects.bulk_create(self.issued)
         Alert.objects.bulk_create(self.alerts, ignore_conflicts=True)
         if self.alerts:  # their inbox notices (flagged for the outbox), in this transaction
             notify_alerts(self.alerts)
         CaseEvent.objects.bulk_create(self.events)
         if self.ownership is not None:
             self.ownership.write()
-        self.alerts, self.events = [], []
+        if self.due:  # ``case_refresh_due`` of the cases given a follow-up clock, in SQL
+            Case.objects.filter(pk__in=self.due).update(next_due_at=next_due_subquery())
+        self.alerts, self.events, self.clocks, self.issued, self.due = [], [], [], [], set()
 
 
 @consumes("warnings.when", "warnings.to", "warnings.cc", "warnings.follow_up", "warnings.notice",
@@ -198,13 +212,19 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
                 continue
         elif case.warning_notices.filter(rule=rule.name).exists():
             continue
-        try:
-            with transaction.atomic():  # a concurrent sweep may issue the same notice first
-                notice = _issue_warning(case, rule, at)
-        except IntegrityError:
-            continue
-        owned = _ownership(case, rule, at, seen)
-        _warning_alerts(case, rule, notice.follow_up, at, owned=bool(owned))
+        if seen is not None and seen.held:  # a sweep batch: the notice held for its INSERTs
+            seen.notices.add((case.pk, rule.name))
+            notice = _issue_warning(case, rule, at, seen=seen)
+            owned = _ownership(case, rule, at, seen)
+            _warning_alerts_held(case, rule, notice.follow_up, at, seen, owned=bool(owned))
+        else:
+            try:
+                with transaction.atomic():  # a concurrent sweep may issue the same notice first
+                    notice = _issue_warning(case, rule, at)
+            except IntegrityError:
+                continue
+            owned = _ownership(case, rule, at, seen)
+            _warning_alerts(case, rule, notice.follow_up, at, owned=bool(owned))
         clock = notice.follow_up
         payload = {"rule": rule.name, "reasons": notice.reasons, "issued_at": at.isoformat(),
                    "due": clock.due_at.isoformat() if clock else None,
@@ -245,6 +265,17 @@ def _warning_alerts(case: Case, rule, clock: Clock | None, at: datetime, *,
                     message=_ownership_message(case, rule), at=at)
 
 
+def _warning_alerts_held(case: Case, rule, clock: Clock | None, at: datetime, seen: Seen, *,
+                         owned: bool = False) -> None:
+    """``_warning_alerts`` for a sweep batch: held for its one INSERT."""
+    seen.alert(case, kind=Alert.Kind.WARNING, roles=[*rule.to, *rule.cc],
+               message=f"{case.number} {rule.label}", at=at, clock=clock)
+    if rule.leader_ownership and (case.leader_owner_id is None or owned):
+        seen.alert(case, kind=Alert.Kind.WARNING,
+                   roles=[rule.owner or (rule.to[0] if rule.to else "approver")],
+                   message=_ownership_message(case, rule), at=at)
+
+
 def _ownership_message(case: Case, rule) -> str:
     items = f"（{'、'.join(rule.ownership_items)}）" if rule.ownership_items else ""
     owner = case.leader_owner if case.leader_owner_id else None
@@ -276,12 +307,7 @@ def _raise_warning_held(case: Case, rule, at: datetime, written_at: datetime,
                         seen: Seen) -> None:
     """``_raise_warning`` for a sweep batch (the case locked, its history and alerts read)."""
     owned = _ownership(case, rule, at, seen)
-    seen.alert(case, kind=Alert.Kind.WARNING, roles=[*rule.to, *rule.cc],
-               message=f"{case.number} {rule.label}", at=at)
-    if rule.leader_ownership and (case.leader_owner_id is None or owned):
-        seen.alert(case, kind=Alert.Kind.WARNING,
-                   roles=[rule.owner or (rule.to[0] if rule.to else "approver")],
-                   message=_ownership_message(case, rule), at=at)
+    _warning_alerts_held(case, rule, None, at, seen, owned=bool(owned))
     seen.event(case, at=written_at, type="warning_raised", actor_role="system", from_state="",
                to_state="", payload={"rule": rule.name, "reasons": warning_reasons(case),
                                      "to": list(rule.to), "cc": list(rule.cc),
@@ -289,22 +315,34 @@ def _raise_warning_held(case: Case, rule, at: datetime, written_at: datetime,
                                      "ownership_items": list(rule.ownership_items), **owned})
 
 
-def _issue_warning(case: Case, rule, at: datetime) -> WarningNotice:
+def _issue_warning(case: Case, rule, at: datetime, *, seen: Seen | None = None
+                   ) -> WarningNotice:
+    """The written notice and its follow-up clock; in a sweep batch (``seen`` holding writes)
+    built for the batch's INSERTs instead of written."""
     clock = None
     if rule.follow_up:
         due = compute_due(at, rule.follow_up.amount, rule.follow_up.unit,
                           calendar=working_calendar())
-        clock = Clock.objects.create(
+        clock = Clock(
             case=case, name=f"warning:{rule.name}",
             label=f"{rule.label}：调查核实、原因分析和化解方案",
             amount=rule.follow_up.amount, unit=rule.follow_up.unit, started_at=at,
             due_at=due.due, provisional=due.provisional, explanation=due.steps,
             alert_roles=list(rule.to) + list(rule.cc), seed=rule.seed,
         )
-    notice = WarningNotice.objects.create(
+    notice = WarningNotice(
         case=case, rule=rule.name, reasons=warning_reasons(case), to_roles=list(rule.to),
         cc_roles=list(rule.cc), issued_at=at, follow_up=clock,
     )
+    if seen is not None and seen.held:
+        seen.clocks += [clock] if clock is not None else []
+        seen.issued.append(notice)
+        if clock is not None:
+            seen.due.add(case.pk)
+        return notice
+    if clock is not None:
+        clock.save(force_insert=True)
+    notice.save(force_insert=True)
     if clock is not None:
         case_refresh_due(case)
     return notice
