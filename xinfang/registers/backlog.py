@@ -147,14 +147,15 @@ def backlog_sweep(*, at: datetime) -> int:
         groups.append((BacklogCase.Entry.UNSETTLED, open_cases.filter(
             profile_id__in=versions, accepted_at__lt=period_before(at, period))))
     for entry, qs in groups:
-        last = 0
-        while True:
+        # The cases in one statement (an anti-join, 0.45 s at a million cases); paged by
+        # ``pk > last … LIMIT`` the planner walked the primary key through every case instead.
+        ids = list(qs.order_by("pk").values_list("pk", flat=True))
+        for i in range(0, len(ids), BATCH):
             with transaction.atomic():
-                # under the cases' locks, as a transition appends to their history
-                batch = list(qs.filter(pk__gt=last).select_related("profile")
-                             .select_for_update(of=("self",)).order_by("pk")[:BATCH])
-                if not batch:
-                    break
-                last = batch[-1].pk
-                entered += _enter_batch(batch, entry=entry, at=at)
+                # under the cases' locks, as a transition appends to their history, the
+                # group's conditions read again under them
+                batch = list(qs.filter(pk__in=ids[i:i + BATCH]).select_related("profile")
+                             .select_for_update(of=("self",)).order_by("pk"))
+                if batch:
+                    entered += _enter_batch(batch, entry=entry, at=at)
     return entered

@@ -118,7 +118,7 @@ def history_heads(case_ids) -> dict[int, tuple[int, str]]:
     return {
         case_id: (seq, mac) for case_id, seq, mac in CaseEvent.objects.filter(
             case_id__in=case_ids, seq=Subquery(newest.values("seq")[:1]),
-        ).values_list("case_id", "seq", "mac")
+        ).order_by().values_list("case_id", "seq", "mac")
     }
 
 
