@@ -184,3 +184,42 @@ def test_the_sums_and_the_newer_history_are_read_off_indexes(county):
             assert "cases_caseevent_pkey" in newer.explain(), newer.explain()
         finally:
             cursor.execute("SET enable_seqscan = on")
+
+
+def test_a_sweep_that_raised_warnings_leaves_the_figures_exact_and_nothing_to_recount(jianan):
+    """The sweep's writes (warnings raised, alerts, ownership, backlog lines and their history
+    entries) change no figure, so they do not make the cases "recent": a first sweep over a
+    county's open cases left every one of them to be recounted on each read for ``LAG``."""
+    from tests.conftest import register_in
+    from xinfang.cases.models import Alert, SweepMark
+    from xinfang.cases.services.supervision import sweep
+    from xinfang.figures.services import UNCOUNTED, _marks
+
+    j = jianan
+    # given cases registered in September, settled in the kept figures
+    cases = [register_in(j, received_at=sh(2026, 9, 2 + i, 9, 0)) for i in range(4)]
+    walk(j, "in_progress", lead="区民政局", lead_member="bureau", assisting=(),
+         received_at=sh(2026, 9, 3, 9, 0))
+    # with, set behind the services' back, facts that match jianan's warning rule (a city
+    # referral) and one case unsettled past the register's quarter
+    ids = [case.pk for case in cases]
+    Case.objects.filter(pk__in=ids).update(source_level="city")
+    Case.objects.filter(pk=ids[0]).update(accepted_at=sh(2026, 1, 5, 9, 0))
+    SweepMark.objects.filter(case_id__in=ids).delete()
+    figures_refresh(now=timezone.now() - 2 * LAG)
+    figures_refresh()
+    settled = settled_upto(_marks())
+    # when the sweep raises the warnings and enters the backlog line
+    done = sweep(at=sh(2026, 9, 20, 9, 0))
+    assert done.warnings >= 1 and done.backlog == 1
+    assert Alert.objects.filter(case_id__in=ids, kind="warning").exists()
+    newer = CaseEvent.objects.filter(id__gt=settled)
+    assert set(newer.values_list("type", flat=True)) == {"warning_raised", "backlog_entered"}
+    # then none of the swept cases is unsure, and the page equals the straight counts
+    assert not newer.exclude(type__in=UNCOUNTED).exists()
+    for m in (j.member("chief"), j.member("approver")):
+        same(m)
+    # and the next refresh counts no case again
+    assert figures_refresh() == 0
+    for m in (j.member("chief"), j.member("approver")):
+        same(m)

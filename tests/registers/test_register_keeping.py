@@ -212,6 +212,72 @@ def test_a_case_unsettled_after_the_profiles_period_enters_at_the_sweep(jianan):
     assert backlog_sweep(at=sh(2026, 12, 16)) == 0
 
 
+def test_the_sweep_enters_many_cases_in_the_same_few_statements_sealed_once(jianan):
+    # issue 9: at a million cases the first sweep sends thousands of cases to the register
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinfang.audit.history import history_verify
+    from xinfang.cases.models import CaseEvent
+
+    def unsettled(n: int) -> list[int]:
+        ids = [register_in(jianan).pk for _ in range(n)]
+        Case.objects.filter(pk__in=ids).update(accepted_at=sh(2026, 1, 5))
+        return ids
+
+    def entering(at) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as seen:
+            entered = backlog_sweep(at=at)
+        return entered, len(seen)
+
+    # given cases left unsettled past jianan's quarter, one of them a repeat of another
+    few = unsettled(2)
+    Case.objects.filter(pk=few[1]).update(repeat_of=few[0], repeat_count=1)
+    heads = {pk: CaseEvent.objects.filter(case_id=pk).order_by("-seq")[0].seq for pk in few}
+    # when the sweep sends 2, then 9 of them to the register
+    small = entering(sh(2026, 12, 1))
+    many = unsettled(9)
+    large = entering(sh(2026, 12, 2))
+    # then the statements do not grow with the cases
+    assert (small[0], large[0]) == (2, 9)
+    assert large[1] == small[1], (small, large)
+    # and each line takes its case's columns, its first visit the first of the matter
+    first, repeat = (BacklogCase.objects.get(case_id=pk) for pk in few)
+    received = Case.objects.get(pk=few[0]).received_at
+    assert first.first_petition_on == repeat.first_petition_on == received.date()
+    assert first.entry == BacklogCase.Entry.UNSETTLED and "一个季度" in first.reason
+    assert first.problem == Case.objects.get(pk=few[0]).matter
+    # and each case's history has its one entry, chained after its last, by the system
+    for pk in few:
+        (entry,) = CaseEvent.objects.filter(case_id=pk, type="backlog_entered")
+        assert entry.seq == heads[pk] + 1 and entry.actor_role == "system"
+    assert CaseEvent.objects.filter(case_id__in=many, type="backlog_entered").count() == 9
+    assert history_verify().ok
+    # and a second sweep enters nothing again
+    assert backlog_sweep(at=sh(2026, 12, 3)) == 0
+
+
+def test_a_line_designated_meanwhile_is_not_entered_twice(jianan, monkeypatch):
+    # a leader designating the case (without the case's lock) while the sweep's batch inserts:
+    # the register's one-to-one link keeps the leader's line, the sweep writes no entry for it
+    from xinfang.cases.models import CaseEvent
+    from xinfang.registers import services
+
+    case = register_in(jianan)
+    Case.objects.filter(pk=case.pk).update(accepted_at=sh(2026, 1, 5))
+    columns = services.case_columns_many
+
+    def designated_meanwhile(cases):
+        monkeypatch.setattr(services, "case_columns_many", columns)
+        designate(jianan, Case.objects.get(pk=case.pk))
+        return columns(cases)
+
+    monkeypatch.setattr(services, "case_columns_many", designated_meanwhile)
+    assert backlog_sweep(at=sh(2026, 12, 1)) == 0
+    assert BacklogCase.objects.get(case=case).entry == BacklogCase.Entry.DESIGNATED
+    assert not CaseEvent.objects.filter(case=case, type="backlog_entered").exists()
+
+
 def test_a_profile_without_a_backlog_register_sends_nothing(jurisdiction):
     lihai = jurisdiction("lihai")
     case = register_in(lihai)

@@ -2,12 +2,14 @@
 owed, so its query count does not grow with the number of clocks or cases; it stays
 idempotent; a transition makes the sweep look at that case's warning rules again."""
 
+from datetime import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import id_number, register_in, sh
-from xinfang.cases.models import Alert, Case, Clock
+from xinfang.cases.models import Alert, Case, Clock, SweepMark
 from xinfang.cases.services import PetitionerInput, perform
 from xinfang.cases.services.supervision import sweep
 
@@ -97,15 +99,16 @@ def test_the_recipients_unit_is_the_lead_unit_for_its_people_and_the_office_for_
 def test_a_transition_makes_the_sweep_apply_the_warning_rules_to_that_case_again(jurisdiction):
     j = jurisdiction("jianan")
     (case,) = _register(j, 1)
+    def swept() -> bool:
+        case.refresh_from_db()
+        return SweepMark.objects.filter(case=case, version=case.version).exists()
+
     sweep(at=sh(2026, 9, 15))
-    case.refresh_from_db()
-    assert case.swept_version == case.version
+    assert swept()
     perform("propose", case=case, by=j.member("clerk"), proposal="交办")
-    case.refresh_from_db()
-    assert case.swept_version < case.version
+    assert not swept()
     sweep(at=sh(2026, 9, 15))
-    case.refresh_from_db()
-    assert case.swept_version == case.version
+    assert swept()
 
 
 def test_a_batch_of_warnings_raised_by_the_sweep_is_sealed_in_order_and_raised_once(jianan):
@@ -116,7 +119,8 @@ def test_a_batch_of_warnings_raised_by_the_sweep_is_sealed_in_order_and_raised_o
 
     cases = _register(jianan, 4, start=200)
     ids = [case.pk for case in cases]
-    Case.objects.filter(pk__in=ids).update(source_level="city", swept_version=0)
+    Case.objects.filter(pk__in=ids).update(source_level="city")
+    SweepMark.objects.filter(case_id__in=ids).delete()
     last = {pk: CaseEvent.objects.filter(case_id=pk).order_by("-seq").first().seq for pk in ids}
     # when the sweep runs, in batches, twice
     first = sweep(at=sh(2026, 9, 15, 9))
@@ -140,7 +144,8 @@ def test_a_first_pass_over_changed_cases_costs_the_same_queries_for_3_or_15(jian
     # given cases the sweep has not looked at whose facts match a warning rule
     def changed(n, start):
         ids = [case.pk for case in _register(jianan, n, start=start)]
-        Case.objects.filter(pk__in=ids).update(source_level="city", swept_version=0)
+        Case.objects.filter(pk__in=ids).update(source_level="city")
+        SweepMark.objects.filter(case_id__in=ids).delete()
         Clock.objects.filter(case_id__in=ids).update(overdue_alerted=True, due_soon_alerted=True)
 
     changed(3, 300)
@@ -149,3 +154,55 @@ def test_a_first_pass_over_changed_cases_costs_the_same_queries_for_3_or_15(jian
     large = _queries(sh(2026, 9, 15, 9))
     # then the warnings of 15 cases cost what 3 cost: read and written once per batch
     assert large == small, (small, large)
+
+
+def test_warning_notices_issued_by_a_sweep_batch_are_whole_once_and_cost_flat(jurisdiction):
+    # given lihai cases the sweep has not looked at whose facts now make them third repeat
+    # petitions (lihai: a written warning notice, answered within seven working days)
+    from xinfang.audit.history import history_verify
+    from xinfang.cases.models import CaseEvent
+    from xinfang.notify.models import Notice
+
+    j = jurisdiction("lihai")
+
+    def third_repeats(n: int, start: int) -> list[int]:
+        ids = [case.pk for case in _register(j, n, start=start)]
+        Case.objects.filter(pk__in=ids).update(repeat_count=2)
+        SweepMark.objects.filter(case_id__in=ids).delete()
+        Clock.objects.filter(case_id__in=ids).update(overdue_alerted=True, due_soon_alerted=True)
+        return ids
+
+    few = third_repeats(2, 500)
+    heads = {pk: CaseEvent.objects.filter(case_id=pk).order_by("-seq")[0].seq for pk in few}
+    # when the sweep issues their notices, 2 then 7 at once
+    small = _queries(sh(2026, 9, 15, 9))
+    many = third_repeats(7, 600)
+    large = _queries(sh(2026, 9, 15, 9))
+    # then the statements do not grow with the notices
+    assert large == small, (small, large)
+    # and each case has its notice, its follow-up clock, the alerts and inbox notices about
+    # it, the owner's alert, its next due instant, one history entry chained after its last
+    for pk in few + many:
+        case = Case.objects.get(pk=pk)
+        notice = case.warning_notices.get()
+        follow_up = notice.follow_up
+        assert notice.rule == "warning_notice" and notice.issued_at == sh(2026, 9, 15, 9)
+        assert (follow_up.unit, follow_up.status, follow_up.kind) == (
+            "working_days", "running", "deadline")
+        assert set(case.alerts.filter(clock=follow_up, kind="warning")
+                   .values_list("role", flat=True)) == {"line_head", "approver", "chief"}
+        assert Notice.objects.filter(clock=follow_up, kind="warning").count() == 3
+        owner = case.alerts.get(clock=None, kind="warning")
+        assert owner.role == "approver" and "领导包案" in owner.message
+        running = case.clocks.filter(status="running", kind="deadline")
+        assert case.next_due_at == min(k.due_at for k in running)
+        (issued,) = case.events.filter(type="warning_issued")
+        assert datetime.fromisoformat(issued.payload["due"]) == follow_up.due_at
+        assert issued.actor_role == "system"
+        if pk in heads:
+            assert issued.seq == heads[pk] + 1
+    assert history_verify().ok
+    # and a second sweep issues nothing again
+    count = (Alert.objects.count(), Clock.objects.count(), Notice.objects.count())
+    assert sweep(at=sh(2026, 9, 15, 10)).warnings == 0
+    assert (Alert.objects.count(), Clock.objects.count(), Notice.objects.count()) == count

@@ -12,8 +12,9 @@ A read (``figures_over``) of a scope (a queryset through the permission door) an
   + the unsure cases counted afresh, through the door,
 
 where the unsure cases are those with a history entry newer than the marks allow (every change
-to a case appends one: ``xinfang.cases.statcache`` relies on the same) and those the door keeps
-from this reader (respondent side, recusals). For every other case the kept row is what the case
+to a case appends one: ``xinfang.cases.statcache`` relies on the same; the sweep's entries,
+``UNCOUNTED``, come with no change a figure counts) and those the door keeps from this reader
+(respondent side, recusals). For every other case the kept row is what the case
 counts for now and the reader sees it, so the result is the straightforward count. The months the
 period cuts through are counted straight from the cases (one month of one county: a few
 thousand, read by the ``received_at`` index).
@@ -47,6 +48,12 @@ from .models import DIMS, FIGURES, CaseFigure, FigureMark, FigureSum
 # schedule refreshes every minute (``XINFANG_FIGURES_EVERY``), and reads recount the cases
 # changed in the last LAG or two — at a busy county, a few hundred.
 LAG = timedelta(seconds=int(os.environ.get("XINFANG_FIGURES_LAG", 180)))
+# History entries that change nothing a case counts for: the sweep's warnings (raised, or issued
+# with a notice) and its backlog lines — with the alerts, notices, follow-up clocks, owners and
+# register lines they come with, none of which a figure counts. A case changed only by these
+# since the mark is not unsure: a sweep's first pass would otherwise make most open cases of a
+# county "recent" for ``LAG`` (16,500 recounted on every read at a million cases).
+UNCOUNTED = ("warning_raised", "warning_issued", "backlog_entered")
 BATCH = 10000  # cases counted per statement (each reads the letters and deliveries once)
 NO_KEY = ""  # the bucket of cases with no lead unit, no township or an empty category
 
@@ -177,8 +184,8 @@ def figures_refresh(*, now: datetime | None = None) -> int:
         if since is None:
             ids = Case.objects.order_by("pk").values_list("pk", flat=True)
         else:
-            ids = (CaseEvent.objects.filter(id__gt=since).order_by()
-                   .values_list("case_id", flat=True).distinct())
+            ids = (CaseEvent.objects.filter(id__gt=since).exclude(type__in=UNCOUNTED)
+                   .order_by().values_list("case_id", flat=True).distinct())
         ids = sorted(ids)
         delta: dict[Key, list[int]] = {}
         for i in range(0, len(ids), BATCH):
@@ -297,8 +304,8 @@ def figures_over(scope: QuerySet[Case], units, *, start: datetime | None = None,
                 **{f"s_{n}": Coalesce(Sum(n), 0) for n in FIGURES}):
             out.add(row[0], row[1], row[2:])
     # The unsure cases: changed since the settled mark, or kept from this reader.
-    unsure = set(CaseEvent.objects.filter(id__gt=settled).order_by()
-                 .values_list("case_id", flat=True).distinct())
+    unsure = set(CaseEvent.objects.filter(id__gt=settled).exclude(type__in=UNCOUNTED)
+                 .order_by().values_list("case_id", flat=True).distinct())
     if door_out is not None:
         unsure |= set(door_out)
     if unsure:

@@ -8,9 +8,11 @@ A profile whose ``registers`` section has a ``backlog`` register sends a case th
   acts.
 
 Both are idempotent: a case enters once (the register's one-to-one link); two sweeps at once, or a
-sweep beside the transition, make one line — the loser's insert is dropped in its savepoint. The
-line takes its L2 columns from the case (``services.case_columns``) and its 包案人 from the case's
-leader owner; the office completes 积案原因, 一案一策 and the rest on the register page. """
+sweep beside the transition, make one line — the sweep works a batch of cases under their locks,
+as a transition does, and reads which are on the register once it holds them; a line entered
+meanwhile without the lock is skipped by the link. The line takes its L2 columns from the case
+(``services.case_columns``) and its 包案人 from the case's leader owner; the office completes
+积案原因, 一案一策 and the rest on the register page. """
 
 from __future__ import annotations
 
@@ -22,13 +24,13 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from xinfang.cases import choices as c
-from xinfang.cases.models import Case
-from xinfang.cases.services.base import append_event
+from xinfang.cases.models import Case, CaseEvent
+from xinfang.cases.services.base import append_event, chained_event, history_heads
 from xinfang.rules.consumers import consumes
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.store import profile_of
 
-from .models import BacklogCase
+from .models import BacklogCase, _name_index
 
 REASONS = {
     BacklogCase.Entry.LEADER_REPEAT: "领导包案的重复访（第{n}次信访）",
@@ -55,6 +57,14 @@ def period_before(at: datetime, period: str) -> datetime:
     return local.replace(year=year, month=month + 1, day=day)
 
 
+def _reason(case: Case, entry: str) -> str:
+    period = ""
+    rule = backlog_rule(profile_of(case.profile))
+    if rule is not None and rule.period:
+        period = PERIOD_LABELS.get(rule.period, rule.period)
+    return REASONS[entry].format(n=case.repeat_count + 1, period=period)
+
+
 def backlog_enter(*, case: Case, entry: str, at: datetime,
                   event: bool = True) -> BacklogCase | None:
     """Put ``case`` on the backlog register as ``entry`` unless it is there already."""
@@ -62,11 +72,7 @@ def backlog_enter(*, case: Case, entry: str, at: datetime,
 
     if BacklogCase.objects.filter(case_id=case.pk).exists():
         return None
-    period = ""
-    rule = backlog_rule(profile_of(case.profile))
-    if rule is not None and rule.period:
-        period = PERIOD_LABELS.get(rule.period, rule.period)
-    reason = REASONS[entry].format(n=case.repeat_count + 1, period=period)
+    reason = _reason(case, entry)
     try:
         with transaction.atomic():
             line = BacklogCase.objects.create(
@@ -78,6 +84,37 @@ def backlog_enter(*, case: Case, entry: str, at: datetime,
         append_event(case=case, type="backlog_entered", by=None, at=at,
                      payload={"entry": entry, "reason": reason})
     return line
+
+
+def _enter_batch(cases: list[Case], *, entry: str, at: datetime) -> int:
+    """``backlog_enter`` for a sweep batch whose cases the caller has locked: the lines in one
+    INSERT, their history entries in one, whatever the number of cases. A line entered meanwhile
+    by a writer that does not take the case's lock (a leader designating it) is skipped by the
+    one-to-one link, and the case gets no entry of ours."""
+    from .services import case_columns_many
+
+    there = set(BacklogCase.objects.filter(case_id__in=[case.pk for case in cases])
+                .values_list("case_id", flat=True))
+    cases = [case for case in cases if case.pk not in there]
+    if not cases:
+        return 0
+    columns = case_columns_many(cases)
+    reasons = {case.pk: _reason(case, entry) for case in cases}
+    lines = [BacklogCase(**columns[case.pk], entry=entry, reason=reasons[case.pk],
+                         owner_leader_id=case.leader_owner_id, designated_at=at)
+             for case in cases]
+    for line in lines:  # what ``BacklogCase.save`` sets, which a bulk insert does not call
+        line.name_index = _name_index(line.person_name)
+    BacklogCase.objects.bulk_create(lines, ignore_conflicts=True)
+    ours = set(BacklogCase.objects.filter(
+        case_id__in=[case.pk for case in cases], entry=entry, designated_at=at,
+        designated_by=None).values_list("case_id", flat=True))
+    heads = history_heads(ours)
+    CaseEvent.objects.bulk_create([
+        chained_event(case, heads, at=at, type="backlog_entered",
+                      payload={"entry": entry, "reason": reasons[case.pk]})
+        for case in cases if case.pk in ours])
+    return len(ours)
 
 
 def on_leader_owner(*, case: Case, at: datetime) -> bool:
@@ -110,13 +147,15 @@ def backlog_sweep(*, at: datetime) -> int:
         groups.append((BacklogCase.Entry.UNSETTLED, open_cases.filter(
             profile_id__in=versions, accepted_at__lt=period_before(at, period))))
     for entry, qs in groups:
-        last = 0
-        while batch := list(qs.filter(pk__gt=last).select_related("profile")
-                            .order_by("pk")[:BATCH]):
-            last = batch[-1].pk
-            for case in batch:
-                with transaction.atomic():
-                    # under the case's lock, as a transition appends to its history
-                    list(Case.objects.select_for_update().filter(pk=case.pk).values_list("pk"))
-                    entered += backlog_enter(case=case, entry=entry, at=at) is not None
+        # The cases in one statement (an anti-join, 0.45 s at a million cases); paged by
+        # ``pk > last … LIMIT`` the planner walked the primary key through every case instead.
+        ids = list(qs.order_by("pk").values_list("pk", flat=True))
+        for i in range(0, len(ids), BATCH):
+            with transaction.atomic():
+                # under the cases' locks, as a transition appends to their history, the
+                # group's conditions read again under them
+                batch = list(qs.filter(pk__in=ids[i:i + BATCH]).select_related("profile")
+                             .select_for_update(of=("self",)).order_by("pk"))
+                if batch:
+                    entered += _enter_batch(batch, entry=entry, at=at)
     return entered

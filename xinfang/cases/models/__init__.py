@@ -10,7 +10,7 @@ from .handling import (
     Signature,
 )
 from .history import CaseEvent
-from .supervision import Alert, Clock, WarningNotice
+from .supervision import Alert, Clock, SweepMark, WarningNotice
 
 __all__ = [
     "Alert",
@@ -30,5 +30,6 @@ __all__ = [
     "Report",
     "Respondent",
     "Signature",
+    "SweepMark",
     "WarningNotice",
 ]

@@ -216,9 +216,6 @@ class Case(models.Model):
     # and filter on it ("overdue" is ``next_due_at < now`` for an open case) without joining
     # every clock of every case.
     next_due_at = models.DateTimeField(_("最近截止时间"), null=True, blank=True, editable=False)
-    # The version the sweep last applied the warning rules to: it re-reads a case only after a
-    # transition changed it (registration applies them itself).
-    swept_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("信访件")

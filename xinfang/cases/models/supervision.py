@@ -137,3 +137,18 @@ class WarningNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.rule}"
+
+
+class SweepMark(models.Model):
+    """The version of a case the sweep last applied the warning rules to: it applies them again
+    only once a transition has changed the case (a new version). A table of its own, two columns
+    and one index: a first pass marks every open case of a province (100,000 at a million
+    cases), and a row of the cases table carries some thirty indexes that an update writes each
+    (about 1 ms a row; here an upsert writes the row and its key)."""
+
+    case = models.OneToOneField(Case, primary_key=True, on_delete=models.CASCADE,
+                                related_name="+")
+    version = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.case_id} v{self.version}"

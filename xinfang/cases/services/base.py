@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from xinfang.audit import history
@@ -108,6 +108,32 @@ def append_event(
     )
     history.seal(event, prev_mac=prev_mac)
     event.save(force_insert=True)
+    return event
+
+
+def history_heads(case_ids) -> dict[int, tuple[int, str]]:
+    """The last (seq, mac) of each case's history, in one statement: what a batch's entries chain
+    on (``chained_event``). Read under the cases' locks, as ``append_event`` reads one."""
+    newest = CaseEvent.objects.filter(case_id=OuterRef("case_id")).order_by("-seq")
+    return {
+        case_id: (seq, mac) for case_id, seq, mac in CaseEvent.objects.filter(
+            case_id__in=case_ids, seq=Subquery(newest.values("seq")[:1]),
+        ).order_by().values_list("case_id", "seq", "mac")
+    }
+
+
+def chained_event(case: Case, heads: dict[int, tuple[int, str]], *, at: datetime, type: str,
+                  payload: dict, actor_role: str = "system", from_state: str = "",
+                  to_state: str = "") -> CaseEvent:
+    """``append_event`` by the system, not yet inserted: sealed on the head ``heads`` holds for
+    the case, which it then becomes — the caller inserts a batch's entries in one statement."""
+    last, prev_mac = heads.get(case.pk, (0, ""))
+    event = CaseEvent(case=case, seq=last + 1, at=at, type=type, actor=None,
+                      actor_role=actor_role, actor_unit=None, from_state=from_state,
+                      to_state=to_state, payload=payload, profile_code=case.profile.code,
+                      profile_version=case.profile.version)
+    history.seal(event, prev_mac=prev_mac)
+    heads[case.pk] = (event.seq, event.mac)
     return event
 
 

@@ -367,7 +367,6 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         concerns_several_units=data.concerns_several_units,
         review_of=data.review_of,
         query_code="".join(secrets.choice(QUERY_ALPHABET) for _ in range(8)),
-        swept_version=1,  # the warning rules are applied below; the sweep need not again
     )
     # The facts are known before the case is written (its demands are the input's), so the
     # reply mode goes in with the INSERT; people, demands and respondents go in one statement

@@ -7,8 +7,8 @@ twice (or two workers at once) raises nothing twice.
 It is also cheap when nothing changes: each clock is marked once its alert of a kind is raised,
 and partial indexes hold only the clocks still owed one, so a steady pass reads the clocks whose
 state changes and not the others; a case's warning rules are applied again only after a
-transition changed it (``Case.swept_version``). The 60-day cause analysis (seed 002 §五(二)) is
-a clock like any other, raised by the overdue pass.
+transition changed it (its version has no ``SweepMark``). The 60-day cause analysis (seed 002
+§五(二)) is a clock like any other, raised by the overdue pass.
 
 The first pass over many changed cases works a batch at a time: what the rules ask of each case
 is read once for the batch (``Seen``), and its alerts and history entries go in one INSERT each.
@@ -20,14 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import (
-    F,
-    Max,
-    OuterRef,
-    Q,
-    Subquery,
-    prefetch_related_objects,
-)
+from django.db.models import Exists, Max, OuterRef, Q, prefetch_related_objects
 
 from xinfang.notify.services import notify_alerts
 from xinfang.rules.consumers import consumes
@@ -38,8 +31,9 @@ from xinfang.rules.store import profile_of, working_calendar
 
 from .. import choices as c
 from ..facts import case_facts
-from ..models import Alert, Assignment, Case, Clock, WarningNotice
-from .due import case_refresh_due
+from ..models import Alert, Assignment, Case, Clock, SweepMark, WarningNotice
+from .base import chained_event, history_heads
+from .due import case_refresh_due, next_due_subquery
 
 OFFICE_ROLES = {"clerk", "approver", "chief", "inspector"}
 BATCH = 1000  # rows per transaction in the sweep
@@ -102,23 +96,30 @@ class Seen:
     last: dict[int, tuple[int, str]] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     events: list = field(default_factory=list)
+    # Warning notices issued in the batch, with their follow-up clocks (inserted first: the
+    # notices and alerts name them), and the cases whose next due instant those clocks move.
+    clocks: list[Clock] = field(default_factory=list)
+    issued: list[WarningNotice] = field(default_factory=list)
+    due: set[int] = field(default_factory=set)
     ownership: object = None  # xinfang.ownership.services.OwnershipBatch, for held writes
 
     @classmethod
     def read(cls, case_ids: list[int], *, relapse: bool, writes: bool = False) -> Seen:
         from ..models import CaseEvent
 
-        raised = CaseEvent.objects.filter(case_id__in=case_ids, type="warning_raised")
+        # ``order_by()``: the history's own order (case, seq) sorts by the case's ordering, a
+        # join of the cases table for nothing.
+        raised = CaseEvent.objects.filter(case_id__in=case_ids, type="warning_raised").order_by()
         seen = cls(
             notices=set(WarningNotice.objects.filter(case_id__in=case_ids)
                         .values_list("case_id", "rule")),
             raised={(case_id, (payload or {}).get("rule"))
                     for case_id, payload in raised.values_list("case_id", "payload")},
             reopened=set(CaseEvent.objects.filter(case_id__in=case_ids, type="reopen")
-                         .values_list("case_id", flat=True)) if relapse else set(),
+                         .order_by().values_list("case_id", flat=True)) if relapse else set(),
             analysed=set(Alert.objects.filter(case_id__in=case_ids, kind=Alert.Kind.ANALYSIS,
                                               clock=None, role="approver")
-                         .values_list("case_id", flat=True)),
+                         .order_by().values_list("case_id", flat=True)),
         )
         if writes:
             from xinfang.ownership.services import OwnershipBatch
@@ -127,56 +128,50 @@ class Seen:
             seen.ownership = OwnershipBatch(case_ids)
             seen.alerted = set(Alert.objects.filter(
                 case_id__in=case_ids, kind=Alert.Kind.WARNING, clock=None,
-            ).values_list("case_id", "role"))
+            ).order_by().values_list("case_id", "role"))
             handling = (Assignment.objects.filter(
                 case_id__in=case_ids, role=c.AssignmentRole.LEAD,
                 status=c.AssignmentStatus.ACTIVE,
             ).order_by("assigned_at", "id").values_list("case_id", "unit_id"))
             for case_id, unit_id in handling:
                 seen.leads.setdefault(case_id, unit_id)
-            newest = CaseEvent.objects.filter(case_id=OuterRef("case_id")).order_by("-seq")
-            seen.last = {
-                case_id: (seq, mac) for case_id, seq, mac in CaseEvent.objects.filter(
-                    case_id__in=case_ids, seq=Subquery(newest.values("seq")[:1]),
-                ).values_list("case_id", "seq", "mac")
-            }
+            seen.last = history_heads(case_ids)
         return seen
 
-    def alert(self, case: Case, *, kind: str, roles, message: str, at: datetime) -> None:
-        """``raise_alerts`` about no clock, held for the batch's one INSERT."""
+    def alert(self, case: Case, *, kind: str, roles, message: str, at: datetime,
+              clock: Clock | None = None) -> None:
+        """``raise_alerts`` held for the batch's one INSERT: about no clock, or about a clock the
+        batch itself starts (which has no alert yet)."""
         for role in dict.fromkeys(roles):
-            if (case.pk, role) in self.alerted:
+            if clock is None and (case.pk, role) in self.alerted:
                 continue
-            self.alerted.add((case.pk, role))
+            if clock is None:
+                self.alerted.add((case.pk, role))
             unit = (case.jurisdiction_id if role in OFFICE_ROLES
                     else self.leads.get(case.pk, case.jurisdiction_id))
-            self.alerts.append(Alert(case_id=case.pk, clock=None, kind=kind, role=role,
+            self.alerts.append(Alert(case_id=case.pk, clock=clock, kind=kind, role=role,
                                      unit_id=unit, message=message[:300], created_at=at))
 
     def event(self, case: Case, **fields) -> None:
         """``append_event`` held for the batch's one INSERT, chained on the last one seen."""
-        from xinfang.audit import history
-
-        from ..models import CaseEvent
-
-        last, prev_mac = self.last.get(case.pk, (0, ""))
-        event = CaseEvent(case=case, seq=last + 1, actor=None, actor_unit=None,
-                          profile_code=case.profile.code,
-                          profile_version=case.profile.version, **fields)
-        history.seal(event, prev_mac=prev_mac)
-        self.last[case.pk] = (event.seq, event.mac)
-        self.events.append(event)
+        self.events.append(chained_event(case, self.last, **fields))
 
     def write(self) -> None:
         from ..models import CaseEvent
 
+        # The cases are locked and their notices were read under the locks: an insert that
+        # conflicts fails the batch rather than leave a follow-up clock without its notice.
+        Clock.objects.bulk_create(self.clocks)
+        WarningNotice.objects.bulk_create(self.issued)
         Alert.objects.bulk_create(self.alerts, ignore_conflicts=True)
         if self.alerts:  # their inbox notices (flagged for the outbox), in this transaction
             notify_alerts(self.alerts)
         CaseEvent.objects.bulk_create(self.events)
         if self.ownership is not None:
             self.ownership.write()
-        self.alerts, self.events = [], []
+        if self.due:  # ``case_refresh_due`` of the cases given a follow-up clock, in SQL
+            Case.objects.filter(pk__in=self.due).update(next_due_at=next_due_subquery())
+        self.alerts, self.events, self.clocks, self.issued, self.due = [], [], [], [], set()
 
 
 @consumes("warnings.when", "warnings.to", "warnings.cc", "warnings.follow_up", "warnings.notice",
@@ -219,13 +214,19 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
                 continue
         elif case.warning_notices.filter(rule=rule.name).exists():
             continue
-        try:
-            with transaction.atomic():  # a concurrent sweep may issue the same notice first
-                notice = _issue_warning(case, rule, at)
-        except IntegrityError:
-            continue
-        owned = _ownership(case, rule, at, seen)
-        _warning_alerts(case, rule, notice.follow_up, at, owned=bool(owned))
+        if seen is not None and seen.held:  # a sweep batch: the notice held for its INSERTs
+            seen.notices.add((case.pk, rule.name))
+            notice = _issue_warning(case, rule, at, seen=seen)
+            owned = _ownership(case, rule, at, seen)
+            _warning_alerts_held(case, rule, notice.follow_up, at, seen, owned=bool(owned))
+        else:
+            try:
+                with transaction.atomic():  # a concurrent sweep may issue the same notice first
+                    notice = _issue_warning(case, rule, at)
+            except IntegrityError:
+                continue
+            owned = _ownership(case, rule, at, seen)
+            _warning_alerts(case, rule, notice.follow_up, at, owned=bool(owned))
         clock = notice.follow_up
         payload = {"rule": rule.name, "reasons": notice.reasons, "issued_at": at.isoformat(),
                    "due": clock.due_at.isoformat() if clock else None,
@@ -266,6 +267,17 @@ def _warning_alerts(case: Case, rule, clock: Clock | None, at: datetime, *,
                     message=_ownership_message(case, rule), at=at)
 
 
+def _warning_alerts_held(case: Case, rule, clock: Clock | None, at: datetime, seen: Seen, *,
+                         owned: bool = False) -> None:
+    """``_warning_alerts`` for a sweep batch: held for its one INSERT."""
+    seen.alert(case, kind=Alert.Kind.WARNING, roles=[*rule.to, *rule.cc],
+               message=f"{case.number} {rule.label}", at=at, clock=clock)
+    if rule.leader_ownership and (case.leader_owner_id is None or owned):
+        seen.alert(case, kind=Alert.Kind.WARNING,
+                   roles=[rule.owner or (rule.to[0] if rule.to else "approver")],
+                   message=_ownership_message(case, rule), at=at)
+
+
 def _ownership_message(case: Case, rule) -> str:
     items = f"（{'、'.join(rule.ownership_items)}）" if rule.ownership_items else ""
     owner = case.leader_owner if case.leader_owner_id else None
@@ -297,12 +309,7 @@ def _raise_warning_held(case: Case, rule, at: datetime, written_at: datetime,
                         seen: Seen) -> None:
     """``_raise_warning`` for a sweep batch (the case locked, its history and alerts read)."""
     owned = _ownership(case, rule, at, seen)
-    seen.alert(case, kind=Alert.Kind.WARNING, roles=[*rule.to, *rule.cc],
-               message=f"{case.number} {rule.label}", at=at)
-    if rule.leader_ownership and (case.leader_owner_id is None or owned):
-        seen.alert(case, kind=Alert.Kind.WARNING,
-                   roles=[rule.owner or (rule.to[0] if rule.to else "approver")],
-                   message=_ownership_message(case, rule), at=at)
+    _warning_alerts_held(case, rule, None, at, seen, owned=bool(owned))
     seen.event(case, at=written_at, type="warning_raised", actor_role="system", from_state="",
                to_state="", payload={"rule": rule.name, "reasons": warning_reasons(case),
                                      "to": list(rule.to), "cc": list(rule.cc),
@@ -310,22 +317,34 @@ def _raise_warning_held(case: Case, rule, at: datetime, written_at: datetime,
                                      "ownership_items": list(rule.ownership_items), **owned})
 
 
-def _issue_warning(case: Case, rule, at: datetime) -> WarningNotice:
+def _issue_warning(case: Case, rule, at: datetime, *, seen: Seen | None = None
+                   ) -> WarningNotice:
+    """The written notice and its follow-up clock; in a sweep batch (``seen`` holding writes)
+    built for the batch's INSERTs instead of written."""
     clock = None
     if rule.follow_up:
         due = compute_due(at, rule.follow_up.amount, rule.follow_up.unit,
                           calendar=working_calendar())
-        clock = Clock.objects.create(
+        clock = Clock(
             case=case, name=f"warning:{rule.name}",
             label=f"{rule.label}：调查核实、原因分析和化解方案",
             amount=rule.follow_up.amount, unit=rule.follow_up.unit, started_at=at,
             due_at=due.due, provisional=due.provisional, explanation=due.steps,
             alert_roles=list(rule.to) + list(rule.cc), seed=rule.seed,
         )
-    notice = WarningNotice.objects.create(
+    notice = WarningNotice(
         case=case, rule=rule.name, reasons=warning_reasons(case), to_roles=list(rule.to),
         cc_roles=list(rule.cc), issued_at=at, follow_up=clock,
     )
+    if seen is not None and seen.held:
+        seen.clocks += [clock] if clock is not None else []
+        seen.issued.append(notice)
+        if clock is not None:
+            seen.due.add(case.pk)
+        return notice
+    if clock is not None:
+        clock.save(force_insert=True)
+    notice.save(force_insert=True)
     if clock is not None:
         case_refresh_due(case)
     return notice
@@ -386,18 +405,22 @@ def sweep(*, at: datetime) -> SweepResult:
 
     relapse = any(profile_of(v).analysis and profile_of(v).analysis.on_relapse
                   for v in versions.values())
-    # The warning rules read the case's facts, which only a transition changes.
-    changed = (Case.objects.filter(state__in=c.OPEN_STATES)
-               .exclude(swept_version=F("version")).select_related("jurisdiction"))
-    last = 0
-    while True:
+    # The warning rules read the case's facts, which only a transition changes: the open cases
+    # whose version has no mark, read in one statement (an anti-join of the open cases and the
+    # marks), then worked a batch at a time.
+    marked = SweepMark.objects.filter(case=OuterRef("pk"), version=OuterRef("version"))
+    owed = list(Case.objects.filter(~Exists(marked), state__in=c.OPEN_STATES).order_by("pk")
+                .values_list("pk", flat=True))
+    for i in range(0, len(owed), BATCH // 2):
         with transaction.atomic():
             # Under the cases' locks, as a transition would be: two sweeps at once apply a
-            # warning rule once.
-            batch = list(changed.select_for_update(of=("self",)).filter(pk__gt=last)
-                         .order_by("pk")[:BATCH // 2])
+            # warning rule once (each reads what is raised once it holds the locks).
+            batch = list(Case.objects.filter(pk__in=owed[i:i + BATCH // 2],
+                                             state__in=c.OPEN_STATES)
+                         .select_related("jurisdiction").select_for_update(of=("self",))
+                         .order_by("pk"))
             if not batch:
-                break
+                continue
             # What the rules and the analysis ask of each case, read once for the batch.
             prefetch_related_objects(batch, "demands")
             seen = Seen.read([case.pk for case in batch], relapse=relapse, writes=True)
@@ -408,9 +431,9 @@ def sweep(*, at: datetime) -> SweepResult:
                 analyses += _analysis_alerts(case, p, at, seen)
             seen.write()
             result.analyses += _insert_analyses(analyses)
-            Case.objects.filter(pk__in=[case.pk for case in batch]).update(
-                swept_version=F("version"))
-        last = batch[-1].pk
+            SweepMark.objects.bulk_create(
+                [SweepMark(case_id=case.pk, version=case.version) for case in batch],
+                update_conflicts=True, unique_fields=["case"], update_fields=["version"])
     from xinfang.registers.backlog import backlog_sweep
 
     result.backlog = backlog_sweep(at=at)
@@ -432,7 +455,9 @@ def _clock_alerts(owed, *, kind: str, flag: str, at: datetime, what: str,
         page = owed
         if cursor is not None:
             due, pk = cursor
-            page = page.filter(Q(due_at__gt=due) | Q(due_at=due, pk__gt=pk))
+            # ``due_at >= due`` is what the partial index can seek to; the OR alone was a
+            # filter, and each page read the index from its start (63,000 clocks at 1M).
+            page = page.filter(Q(due_at__gt=due) | Q(pk__gt=pk), due_at__gte=due)
         with transaction.atomic():
             clocks = list(page[:BATCH])
             if not clocks:
@@ -455,7 +480,7 @@ def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
     for case_id, unit_id in handling:
         leads.setdefault(case_id, unit_id)
     existing = set(Alert.objects.filter(clock_id__in=[clock.pk for clock in clocks], kind=kind)
-                   .values_list("clock_id", "role"))
+                   .order_by().values_list("clock_id", "role"))
     new = []
     for clock in clocks:
         office = clock.case__jurisdiction_id
