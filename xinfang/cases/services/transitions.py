@@ -5,28 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 
 from xinfang.documents.hooks import after_transition as documents_after_transition
 from xinfang.notify.services import notify_transition
 from xinfang.org.models import Membership
 from xinfang.rules.engine import apply_event
-from xinfang.security.models import Recusal
 
+from .. import probes
 from ..errors import Refused, StaleCase
 from ..facts import case_facts
-from ..models import Case, Respondent
+from ..models import Case
 from ..workflow import TRANSITIONS
 from . import effects
 from .base import (
     DEFER_DUE,
     Access,
     Ctx,
+    _inside,
     append_event,
     check_actor,
     now,
     profile_for,
-    respondent_filter,
 )
 from .preconditions import precondition_refusal
 
@@ -142,9 +141,7 @@ def lock_case(pk: int, *, by: Membership | None, scope=None) -> Case:
     locked = qs.select_for_update(of=("self",)).select_related("profile", "jurisdiction")
     if by is not None:
         locked = locked.annotate(
-            xf_respondent=respondent_annotation(by),
-            xf_recused=Exists(Recusal.objects.filter(user_id=by.user_id, is_active=True)),
-        )
+            xf_respondent=respondent_annotation(by), xf_recused=probes.any_recusal(by.user_id))
     case = locked.get(pk=pk)
     if transaction.get_connection().in_atomic_block:
         case.__dict__[LOCKED] = True
@@ -177,11 +174,11 @@ def available(*, case: Case, by: Membership) -> list[str]:
     return [n for n in TRANSITIONS if refusal(n, case=case, by=by, access=access) is None]
 
 
-def respondent_annotation(by: Membership) -> Exists:
-    """Whether ``by`` (its unit, a unit it sits inside, or its user) is a respondent of the case:
-    an annotation ``xf_respondent`` for a read of the case that ``actor_refusal`` then uses."""
-    mine = respondent_filter(by.unit, by.user_id)
-    return Exists(Respondent.objects.filter(case=OuterRef("pk")).filter(mine))
+def respondent_annotation(by: Membership) -> probes.Probe:
+    """Whether ``by`` (its unit, a unit it sits inside, or its user) is a respondent of the case
+    (``respondent_filter`` as one SQL text): an annotation ``xf_respondent`` for a read of the
+    case that ``actor_refusal`` then uses."""
+    return probes.accused(tuple(_inside(by.unit)), by.user_id)
 
 
 def actor_refusal(name: str, *, case: Case, by: Membership) -> str | None:
