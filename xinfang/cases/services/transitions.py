@@ -12,6 +12,7 @@ from xinfang.org.models import Membership
 from xinfang.rules.engine import apply_event
 
 from .. import probes
+from ..choices import State, label_of
 from ..errors import Refused, StaleCase
 from ..facts import case_facts
 from ..models import Case
@@ -58,7 +59,7 @@ def perform(
         if expected_version is not None and locked.version != expected_version:
             raise StaleCase("本件已被他人修改（版本已更新），请刷新页面查看最新情况后再操作。")
         if locked.state not in t.sources:
-            raise Refused(f"本件当前状态为“{locked.get_state_display()}”，不能“{t.label}”。")
+            raise Refused(f"本件当前状态为“{state_label(locked.state)}”，不能“{t.label}”。")
         access = None
         if by is None:
             if name not in effects.PETITIONER_ACTIONS:
@@ -127,6 +128,10 @@ def perform(
 LOCKED = "_xf_locked"
 
 
+def state_label(state: str) -> str:
+    return label_of(State, state)
+
+
 def lock_case(pk: int, *, by: Membership | None, scope=None) -> Case:
     """Read case ``pk`` for a transition and lock its row (only the case row: not its profile or
     jurisdiction, which every case of the office shares). The same statement reads whether the
@@ -156,7 +161,7 @@ def refusal(
     what an earlier check of the same membership and case already read."""
     t = TRANSITIONS[name]
     if case.state not in t.sources:
-        return f"本件当前状态为“{case.get_state_display()}”，不能“{t.label}”。"
+        return f"本件当前状态为“{state_label(case.state)}”，不能“{t.label}”。"
     if by is None:
         return None if name in effects.PETITIONER_ACTIONS else "该操作须由工作人员办理。"
     access = access or Access(case, by)
