@@ -167,6 +167,23 @@ def test_registration_writes_demands_and_respondents_in_one_statement_each(jiana
     assert one <= 22
 
 
+def test_registration_takes_its_number_in_one_statement_and_numbers_stay_gap_free(jianan):
+    from tests.conftest import registration, sh
+    from xinfang.cases.services import case_register
+
+    # given a jurisdiction whose numbering row exists
+    clerk = fresh(jianan.member("clerk"))
+    first = register_in(jianan)
+    # when two more cases are registered
+    with Queries() as q:
+        second = case_register(by=clerk, data=registration(jianan), at=sh(2026, 9, 14, 10, 0))
+    third = register_in(jianan)
+    # then the number was taken by one UPDATE … RETURNING, and the serials follow each other
+    numbering = [x for x in q.sql if "cases_casenumbersequence" in x]
+    assert len(numbering) == 1 and "RETURNING" in numbering[0], numbering
+    assert [second.seq, third.seq] == [first.seq + 1, first.seq + 2]
+
+
 def _api_clerk(jianan):
     from tests.api.world import client_as
 
