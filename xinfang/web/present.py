@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -351,6 +351,30 @@ def event_view(event: CaseEvent) -> EventView:
         to_state=state_label(event.to_state) if event.to_state else "",
         lines=payload_summary(event),
     )
+
+
+def history_html(views: list[EventView]) -> SafeString:
+    """The ``<li>`` of each history entry of the case page, in the markup the page's template
+    wrote (a long history through the template engine cost ~40 ms of CPU for 110 entries)."""
+    out = []
+    for ev in views:
+        at = timezone.localtime(ev.event.at)
+        states = ""
+        if ev.from_state or ev.to_state:
+            arrow = format_html("{} → ", ev.from_state) if ev.from_state else ""
+            states = format_html('<span class="muted">{}{}</span>', arrow,
+                                 ev.to_state or ev.from_state)
+        unit = format_html(" · {}", ev.event.actor_unit) if ev.event.actor_unit_id else ""
+        lines = ""
+        if ev.lines:
+            lines = format_html('<dl class="payload">{}</dl>',
+                                format_html_join("", "<dt>{}</dt><dd>{}</dd>", ev.lines))
+        out.append(format_html(
+            '<li>\n<div class="when"><time datetime="{}">{}</time></div>\n<div class="what">\n'
+            '<p><strong>{}</strong>\n{}</p>\n<p class="muted">{} {}{}</p>\n{}\n</div>\n</li>\n',
+            dateformat.format(at, "c"), dateformat.format(at, "Y-m-d H:i"), ev.label, states,
+            ev.event.actor or "", ev.role, unit, lines))
+    return mark_safe("".join(out))
 
 
 # -- profile events (a clock's start and stop) -----------------------------------------------------
