@@ -5,18 +5,24 @@ target: where the time goes), and count its queries by kind.
     .venv/bin/python bench/profile_workload.py --cases 200000 --engine postgres --what transition
     .venv/bin/python bench/profile_workload.py --cases 200000 --what export --calls 1
 
-``--what``: ``register``, ``transition`` (propose, minimal answer), ``ledger``, ``api_list``,
-``work_queue``, ``supervision``, ``case_page``, ``search`` (ledger, 危房), ``export`` (the L0
-ledger of the busy county's clerk, to a temporary file). Writes change the data, as in the
-benchmark. Prints the profile as text (``--html FILE`` for the interactive one) and the
-statements of the last call grouped by their first words.
+``--what``: ``register``, ``transition`` (propose; ``--prefer ''`` for the full answer, the
+default is ``return=minimal``), ``ledger``, ``ledger_filtered`` (state + township),
+``api_list``, ``work_queue``, ``supervision``, ``case_page``, ``search`` (ledger, 危房),
+``export`` (the L0 ledger of the busy county's clerk, to a temporary file). Writes change the
+data, as in the benchmark. Prints the process's CPU per call, the profile as text (``--html
+FILE`` for the interactive one) and the statements of the last call grouped by their first
+words.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
+import statistics
 import sys
 import time
 from collections import Counter
@@ -36,9 +42,17 @@ def main() -> None:
     p.add_argument("--engine", choices=["postgres", "sqlite"], default="postgres")
     p.add_argument("--what", required=True, choices=[
         "register", "transition", "ledger", "api_list", "work_queue", "supervision",
-        "case_page", "search", "export"])
+        "case_page", "search", "export", "ledger_filtered"])
+    p.add_argument("--prefer", default="return=minimal",
+                   help="the Prefer header of register and transition ('' for the full answer)")
     p.add_argument("--calls", type=int, default=10)
     p.add_argument("--html", type=Path)
+    p.add_argument("--profiler", choices=["pyinstrument", "cprofile", "none"],
+                   default="pyinstrument", help="cprofile: CPU time per function (process_time)")
+    p.add_argument("--top", type=int, default=40, help="rows of the cprofile tables")
+    p.add_argument("--sql", type=int, default=0, metavar="CHARS",
+                   help="also print each statement of the last call, cut at CHARS")
+    p.add_argument("--pstats", type=Path, help="cprofile: also write the stats to this file")
     args = p.parse_args()
     manifest = json.loads(manifest_path(args.engine, args.cases).read_text())
     os.environ["XINFANG_BENCH_DB"] = manifest["database"]
@@ -61,9 +75,11 @@ def main() -> None:
         return client
 
     clerk = client_for("clerk")
+    pages = {**PAGES, "ledger_filtered":
+             f"/ledger/?state=in_progress&township={busy['township']}"}
     calls = []
-    if args.what in PAGES:
-        calls = [lambda i, url=PAGES[args.what]: clerk.get(url)] * args.calls
+    if args.what in pages:
+        calls = [lambda i, url=pages[args.what]: clerk.get(url)] * args.calls
     elif args.what == "supervision":
         approver = client_for("approver")
         calls = [lambda i: approver.get("/supervision/")] * args.calls
@@ -74,12 +90,13 @@ def main() -> None:
         pool = [pk for pk in reversed(busy["registered"])
                 if Case.objects.filter(pk=pk, state="registered").exists()][: args.calls + 1]
 
+        versions = dict(Case.objects.filter(pk__in=pool).values_list("pk", "version"))
+
         def propose(i):
             pk = pool[i]
-            version = Case.objects.filter(pk=pk).values_list("version", flat=True).get()
             r = clerk.post(f"/api/cases/{pk}/transitions/propose/",
-                           {"expected_version": version, "proposal": "交属地乡镇办理"},
-                           content_type="application/json", HTTP_PREFER="return=minimal")
+                           {"expected_version": versions[pk], "proposal": "交属地乡镇办理"},
+                           content_type="application/json", HTTP_PREFER=args.prefer)
             assert r.status_code == 200, r.content[:300]
         calls = [propose] * min(args.calls, len(pool))
     elif args.what == "register":
@@ -105,7 +122,7 @@ def main() -> None:
                 "township": busy["township"], "village": busy["village"],
             }
             r = clerk.post("/api/cases/", body, content_type="application/json",
-                           HTTP_PREFER="return=minimal")
+                           HTTP_PREFER=args.prefer)
             assert r.status_code == 201, r.content[:300]
         calls = [register] * args.calls
     elif args.what == "export":
@@ -120,31 +137,60 @@ def main() -> None:
 
     calls[0](0)  # warm: the profile, the calendar, the templates
     statements: Counter = Counter()
+    last: list[str] = []
 
     def count(execute, sql, params, many, context):
         statements[" ".join(sql.split()[:4])[:80]] += 1
+        last.append(" ".join(sql.split())[: args.sql])
         return execute(sql, params, many, context)
 
-    profiler = Profiler(interval=0.002)
-    began = time.perf_counter()
-    profiler.start()
-    for i, call in enumerate(calls[1:], start=1):
-        if i == len(calls) - 1:
-            with connection.execute_wrapper(count):
+    def run_calls() -> list[float]:
+        cpus = []
+        for i, call in enumerate(calls[1:], start=1):
+            t = time.process_time()
+            if i == len(calls) - 1:
+                with connection.execute_wrapper(count):
+                    call(i)
+            else:
                 call(i)
-        else:
-            call(i)
-    profiler.stop()
-    spent = time.perf_counter() - began
-    print(f"# {args.what}: {len(calls) - 1} calls, {spent * 1000 / max(1, len(calls) - 1):.1f} "
-          f"ms a call, load {os.getloadavg()[0]:.1f}")
-    print(profiler.output_text(unicode=True, color=False, show_all=False))
-    print("# statements of the last call:", sum(statements.values()))
-    for sql, n in statements.most_common():
-        print(f"{n:5d}  {sql}")
-    if args.html:
-        args.html.write_text(profiler.output_html())
+            cpus.append((time.process_time() - t) * 1000)
+        return cpus
 
+    n = max(1, len(calls) - 1)
+    began = time.perf_counter()
+    if args.profiler == "pyinstrument":
+        profiler = Profiler(interval=0.002)
+        profiler.start()
+        cpus = run_calls()
+        profiler.stop()
+    elif args.profiler == "cprofile":
+        profiler = cProfile.Profile(time.process_time)  # CPU of this process, not waits
+        profiler.enable()
+        cpus = run_calls()
+        profiler.disable()
+    else:
+        cpus = run_calls()
+    spent = time.perf_counter() - began
+    print(f"# {args.what}: {n} calls, {spent * 1000 / n:.1f} ms a call; CPU of this process a "
+          f"call: median {statistics.median(cpus):.1f} ms, min {min(cpus):.1f} ms "
+          f"({args.profiler}); load {os.getloadavg()[0]:.1f}")
+    if args.profiler == "pyinstrument":
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+        if args.html:
+            args.html.write_text(profiler.output_html())
+    elif args.profiler == "cprofile":
+        for key in ("tottime", "cumulative"):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(args.top)
+            print(out.getvalue())
+        if args.pstats:
+            profiler.dump_stats(args.pstats)
+    print("# statements of the last call:", sum(statements.values()))
+    for sql, k in statements.most_common():
+        print(f"{k:5d}  {sql}")
+    if args.sql:
+        print("# in order:")
+        print("\n".join(last))
 
 if __name__ == "__main__":
     main()

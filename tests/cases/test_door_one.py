@@ -86,3 +86,39 @@ def test_a_membership_reads_its_jurisdiction_with_its_unit(jianan):
     with CaptureQueriesContext(connection) as q:
         door = door_build(clerk)
     assert door.kind == "office" and not q.captured_queries
+
+
+def test_recused_words_are_taken_literally_by_both_doors(jianan):
+    # given a case whose matter has no "%" and no "_" (the one-case door writes its recusal test
+    # as SQL text: LIKE's wildcards in the words must match themselves, as in the list door)
+    case = register_in(jianan, matter="反映低保评定不公")
+    m = jianan.member("clerk")
+    Recusal.objects.create(user=m.user, matter_words="低_评", reason="利害关系")
+    Recusal.objects.create(user=m.user, matter_words="%", reason="利害关系")
+    Recusal.objects.create(user=m.user, matter_words="低保", reason="已撤回", is_active=False)
+    # then neither door hides it
+    assert case.pk in _seen(m, one=True)
+    assert _seen(m, one=True) == _seen(m, one=False)
+    # and words the matter does contain hide it from both
+    Recusal.objects.create(user=m.user, matter_words="低保评定", reason="亲属")
+    assert case.pk not in _seen(m, one=True)
+    assert _seen(m, one=True) == _seen(m, one=False)
+
+
+@pytest.mark.parametrize("who", ["clerk", "township"])
+def test_the_respondent_annotation_names_the_unit_above_and_the_user(jianan, who):
+    # given a case that names the unit above the user's, and one that names the user
+    from xinfang.cases.services.transitions import lock_case
+
+    above, named, plain = register_in(jianan), register_in(jianan), register_in(jianan)
+    m = fresh(jianan.member(who))
+    parent = m.unit.parent
+    Respondent.objects.create(case=above, unit=parent, name="上级")
+    Respondent.objects.create(case=named, user=m.user, name="本人")
+    # then the locking read says so for both, and not for a case that names neither
+    assert lock_case(above.pk, by=m).xf_respondent is True
+    assert lock_case(named.pk, by=m).xf_respondent is True
+    assert lock_case(plain.pk, by=m).xf_respondent is False
+    assert lock_case(plain.pk, by=m).xf_recused is False
+    Recusal.objects.create(user=m.user, matter_words="无关", reason="利害关系")
+    assert lock_case(plain.pk, by=m).xf_recused is True

@@ -215,6 +215,20 @@ def test_the_supervision_counts_stop_at_their_cap(jianan, monkeypatch):
 
 
 @pytest.mark.django_db
+def test_the_case_page_reads_the_demands_once(jianan):
+    """The page's list, the finding form and the letter's prefill share one read, by seq."""
+    case = copies(jianan, 1)[0]
+    client = signed_in(jianan.member("clerk"))
+    url = reverse("web:case", kwargs={"pk": case.pk})
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    reads = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "cases_demand"')]
+    assert len(reads) == 1, reads
+    assert "ORDER BY" in reads[0] and '"cases_demand"."seq"' in reads[0].split("ORDER BY")[1]
+
+
+@pytest.mark.django_db
 def test_the_case_page_reads_the_users_recusals_once(jianan):
     """The request's door read them; the action checks reuse that instead of asking again."""
     case = copies(jianan, 1)[0]

@@ -65,3 +65,29 @@ def test_a_payload_reads_in_chinese_with_choice_labels():
         type="record_finding", payload={"findings": {"1": ["partly", "solved", ""]}}
     )
     assert payload_summary(findings) == [("核查认定", "第1项：部分属实")]
+
+
+@pytest.mark.django_db
+def test_the_history_is_written_as_the_template_wrote_it_and_escaped(jianan):
+    # given a registered case, its first entry given a hostile payload line
+    from django.utils import timezone
+
+    from tests.conftest import register_in
+    from xinfang.web.present import EventView, event_view, history_html
+
+    case = register_in(jianan)
+    event = case.events.select_related("actor", "actor_unit").get(seq=1)
+    view = event_view(event)
+    hostile = EventView(event=event, label=view.label, role=view.role, from_state="",
+                        to_state=view.to_state, lines=[("<b>键</b>", "<script>x</script>")])
+    # when the history is written
+    html = history_html([view, hostile])
+    # then each entry has its time, label, states, actor and unit, and nothing is unescaped
+    at = timezone.localtime(event.at)
+    assert html.count("<li>") == 2
+    assert f'<time datetime="{at.isoformat()}">{at:%Y-%m-%d %H:%M}</time>' in html
+    assert f"<strong>{view.label}</strong>" in html
+    assert f'<span class="muted">{view.to_state}</span>' in html
+    assert f"{event.actor} {view.role} · {event.actor_unit}</p>" in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
+    assert "<dt>&lt;b&gt;键&lt;/b&gt;</dt>" in html

@@ -123,12 +123,24 @@ class EventOut(serializers.Serializer):
         return str(event.actor) if event.actor_id else ""
 
 
+class ChoiceLabel(serializers.CharField):
+    """The label of a choice field's value (``get_FOO_display``'s text, read from the choices
+    once rather than by hashing every label per row)."""
+
+    def __init__(self, choices, **kwargs):
+        self.choices = choices
+        super().__init__(**kwargs)
+
+    def to_representation(self, value) -> str:
+        return c.label_of(self.choices, value)
+
+
 class CaseSummary(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     version = serializers.IntegerField()
     state = serializers.CharField()
-    state_label = serializers.CharField(source="get_state_display")
+    state_label = ChoiceLabel(c.State, source="state")
     kind = serializers.CharField()
     channel = serializers.CharField()
     matter = serializers.CharField()

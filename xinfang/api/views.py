@@ -22,7 +22,7 @@ import json
 
 from django.db import transaction
 from django.db.models import Case as SqlCase
-from django.db.models import Exists, QuerySet, Value, When
+from django.db.models import QuerySet, Value, When
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -42,6 +42,7 @@ from rest_framework.views import APIView
 
 from xinfang.audit.services import EVENT_TIME, audit_record
 from xinfang.cases import choices as c
+from xinfang.cases import probes
 from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
@@ -57,7 +58,6 @@ from xinfang.ledgers.exports import XLSX_CONTENT_TYPE, ledger_l0_file
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.replica import replica_reads
 from xinfang.security.auth import client_ip
-from xinfang.security.models import Recusal
 
 from . import errors as errs
 from . import serializers as s
@@ -151,8 +151,7 @@ def visible_case(request, pk: int, *, detail: bool = True) -> Case:
     knowing whether the user declared any recusal and that the membership is not on its
     respondent side (the door leaves those out)."""
     m = acting_membership(request)
-    qs = cases_for(m, one=True).annotate(
-        xf_recused=Exists(Recusal.objects.filter(user_id=m.user_id, is_active=True)))
+    qs = cases_for(m, one=True).annotate(xf_recused=probes.any_recusal(m.user_id))
     if detail:
         qs = s.with_detail(qs.annotate(overdue=SqlCase(
             When(overdue_q(timezone.now()), then=Value(True)), default=Value(False))))

@@ -14,7 +14,6 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
 from xinfang.org.models import Unit
 
@@ -38,20 +37,28 @@ def next_number(*, jurisdiction: Unit, year: int, pattern: str) -> tuple[int, st
     validate_pattern(pattern)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_number must run inside the registering transaction")
-    updated = CaseNumberSequence.objects.filter(jurisdiction=jurisdiction, year=year).update(
-        last=F("last") + 1
-    )
-    if not updated:
+    seq = _take(jurisdiction.pk, year)
+    if seq is None:
         try:
             with transaction.atomic():  # savepoint: a concurrent creator may win the insert
                 CaseNumberSequence.objects.create(jurisdiction=jurisdiction, year=year, last=1)
+            seq = 1
         except IntegrityError:
-            CaseNumberSequence.objects.filter(jurisdiction=jurisdiction, year=year).update(
-                last=F("last") + 1
-            )
-    seq = CaseNumberSequence.objects.get(jurisdiction=jurisdiction, year=year).last
+            seq = _take(jurisdiction.pk, year)
     prefix = jurisdiction.short_name or jurisdiction.name
     return seq, pattern.format(prefix=prefix, year=year, seq=seq)
+
+
+def _take(jurisdiction_id: int, year: int) -> int | None:
+    """Increment the sequence row and read the number it now holds, in one statement (UPDATE …
+    RETURNING, on PostgreSQL and SQLite ≥ 3.35): the row stays locked by the UPDATE until the
+    registering transaction ends. None when the row does not exist yet."""
+    table = CaseNumberSequence._meta.db_table
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(f'UPDATE "{table}" SET "last" = "last" + 1 WHERE "jurisdiction_id" = %s '
+                       'AND "year" = %s RETURNING "last"', [jurisdiction_id, year])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 # Reading a number as people type it ---------------------------------------------------------

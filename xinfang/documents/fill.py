@@ -139,11 +139,18 @@ def review_notice(case: Case) -> str:
     return f"如对此处理意见不服，可以自收到之日起{days}内向{office}{written}提出复查申请。"
 
 
+def demands_of(case: Case):
+    """The case's demands by seq: the list the case page prefetched (by seq) when there is one,
+    else one query."""
+    prefetched = getattr(case, "_prefetched_objects_cache", {}).get("demands")
+    return prefetched if prefetched is not None else case.demands.order_by("seq")
+
+
 def letter_prefill(case: Case) -> str:
     """The body a unit starts its decision letter from: the findings per demand — 属实/部分属实/
     不属实, what was done, the policy basis (the unit's finding note)."""
     lines = ["经调查核实，现就你反映的问题答复如下："]
-    for demand in case.demands.order_by("seq"):
+    for demand in demands_of(case):
         finding = demand.get_finding_display() or "尚未认定"
         done = demand.get_resolution_class_display() if demand.resolution_class else ""
         text = f"{demand.seq}. 关于“{demand.text}”：经核查，{finding}。"
@@ -213,7 +220,7 @@ def _outcome(case: Case) -> str:
         kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED
     ).last()
     findings = "；".join(
-        f"{d.text}：{d.get_finding_display()}" for d in case.demands.order_by("seq") if d.finding
+        f"{d.text}：{d.get_finding_display()}" for d in demands_of(case) if d.finding
     )
     return findings or (letter.body[:200] if letter else "")
 
@@ -261,7 +268,7 @@ def assignment_sheet(case: Case, audience: str, source, params: dict) -> dict:
         headcount=str(case.headcount),
         source=case.source_office or case.get_source_level_display() or "",
         demands="\n".join(
-            f"{d.seq}. {d.text}（{d.category}）" for d in case.demands.order_by("seq")
+            f"{d.seq}. {d.text}（{d.category}）" for d in demands_of(case)
         ),
         proposal=case.proposal,
         clerk=_who(case.registered_by),
@@ -316,7 +323,7 @@ def report(kind: str):
         findings = "\n".join(
             f"{d.seq}. {d.text}（{d.category}）：{d.get_finding_display() or '尚未认定'}"
             + (f"。{d.finding_note}" if d.finding_note else "")
-            for d in case.demands.order_by("seq")
+            for d in demands_of(case)
         )
         handling = "\n".join(
             f"{day(k.at)} {k.get_kind_display()}：{k.note}" for k in case.contacts.order_by("at")

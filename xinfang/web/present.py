@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -250,13 +250,20 @@ def event_label(event_type: str) -> str:
 
 
 def role_label(code: str) -> str:
-    if code in Role.values:
-        return str(Role(code).label)
+    if code in _values(Role):
+        return c.label_of(Role, code)
     return {"petitioner": _("信访人"), "system": _("系统")}.get(code, code)
 
 
 def state_label(code: str) -> str:
-    return str(c.State(code).label) if code in c.State.values else code
+    return c.label_of(c.State, code)
+
+
+@functools.cache
+def _values(choices) -> frozenset[str]:
+    """A choices class's values, made once (``Choices.values`` builds a list per call; the
+    history of a case asks per entry)."""
+    return frozenset(choices.values)
 
 
 def _value_text(key: str, value, event_type: str) -> str:
@@ -264,10 +271,10 @@ def _value_text(key: str, value, event_type: str) -> str:
         return _("是") if value else _("否")
     if value is None or value == "":
         return ""
-    if key == "kind" and event_type in KIND_CHOICES and value in KIND_CHOICES[event_type].values:
-        return str(KIND_CHOICES[event_type](value).label)
-    if key in VALUE_CHOICES and value in VALUE_CHOICES[key].values:
-        return str(VALUE_CHOICES[key](value).label)
+    if key == "kind" and event_type in KIND_CHOICES and value in _values(KIND_CHOICES[event_type]):
+        return c.label_of(KIND_CHOICES[event_type], value)
+    if key in VALUE_CHOICES and value in _values(VALUE_CHOICES[key]):
+        return c.label_of(VALUE_CHOICES[key], value)
     if key == "reply_mode_required":
         return str(REPLY_MODES.get(value, value))
     if key == "signature":
@@ -284,7 +291,7 @@ def _value_text(key: str, value, event_type: str) -> str:
         parts = []
         for seq, row in value.items():
             finding = row[0] if row else ""
-            label = c.Finding(finding).label if finding in c.Finding.values else finding
+            label = c.label_of(c.Finding, finding)
             parts.append(_("第%(seq)s项：%(f)s") % {"seq": seq, "f": label})
         return "；".join(parts)
     if isinstance(value, list):
@@ -344,6 +351,30 @@ def event_view(event: CaseEvent) -> EventView:
         to_state=state_label(event.to_state) if event.to_state else "",
         lines=payload_summary(event),
     )
+
+
+def history_html(views: list[EventView]) -> SafeString:
+    """The ``<li>`` of each history entry of the case page, in the markup the page's template
+    wrote (a long history through the template engine cost ~40 ms of CPU for 110 entries)."""
+    out = []
+    for ev in views:
+        at = timezone.localtime(ev.event.at)
+        states = ""
+        if ev.from_state or ev.to_state:
+            arrow = format_html("{} → ", ev.from_state) if ev.from_state else ""
+            states = format_html('<span class="muted">{}{}</span>', arrow,
+                                 ev.to_state or ev.from_state)
+        unit = format_html(" · {}", ev.event.actor_unit) if ev.event.actor_unit_id else ""
+        lines = ""
+        if ev.lines:
+            lines = format_html('<dl class="payload">{}</dl>',
+                                format_html_join("", "<dt>{}</dt><dd>{}</dd>", ev.lines))
+        out.append(format_html(
+            '<li>\n<div class="when"><time datetime="{}">{}</time></div>\n<div class="what">\n'
+            '<p><strong>{}</strong>\n{}</p>\n<p class="muted">{} {}{}</p>\n{}\n</div>\n</li>\n',
+            dateformat.format(at, "c"), dateformat.format(at, "Y-m-d H:i"), ev.label, states,
+            ev.event.actor or "", ev.role, unit, lines))
+    return mark_safe("".join(out))
 
 
 # -- profile events (a clock's start and stop) -----------------------------------------------------

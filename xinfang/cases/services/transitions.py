@@ -5,28 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 
 from xinfang.documents.hooks import after_transition as documents_after_transition
 from xinfang.notify.services import notify_transition
 from xinfang.org.models import Membership
 from xinfang.rules.engine import apply_event
-from xinfang.security.models import Recusal
 
+from .. import probes
+from ..choices import State, label_of
 from ..errors import Refused, StaleCase
 from ..facts import case_facts
-from ..models import Case, Respondent
+from ..models import Case
 from ..workflow import TRANSITIONS
 from . import effects
 from .base import (
     DEFER_DUE,
     Access,
     Ctx,
+    _inside,
     append_event,
     check_actor,
     now,
     profile_for,
-    respondent_filter,
 )
 from .preconditions import precondition_refusal
 
@@ -59,7 +59,7 @@ def perform(
         if expected_version is not None and locked.version != expected_version:
             raise StaleCase("本件已被他人修改（版本已更新），请刷新页面查看最新情况后再操作。")
         if locked.state not in t.sources:
-            raise Refused(f"本件当前状态为“{locked.get_state_display()}”，不能“{t.label}”。")
+            raise Refused(f"本件当前状态为“{state_label(locked.state)}”，不能“{t.label}”。")
         access = None
         if by is None:
             if name not in effects.PETITIONER_ACTIONS:
@@ -128,6 +128,10 @@ def perform(
 LOCKED = "_xf_locked"
 
 
+def state_label(state: str) -> str:
+    return label_of(State, state)
+
+
 def lock_case(pk: int, *, by: Membership | None, scope=None) -> Case:
     """Read case ``pk`` for a transition and lock its row (only the case row: not its profile or
     jurisdiction, which every case of the office shares). The same statement reads whether the
@@ -142,9 +146,7 @@ def lock_case(pk: int, *, by: Membership | None, scope=None) -> Case:
     locked = qs.select_for_update(of=("self",)).select_related("profile", "jurisdiction")
     if by is not None:
         locked = locked.annotate(
-            xf_respondent=respondent_annotation(by),
-            xf_recused=Exists(Recusal.objects.filter(user_id=by.user_id, is_active=True)),
-        )
+            xf_respondent=respondent_annotation(by), xf_recused=probes.any_recusal(by.user_id))
     case = locked.get(pk=pk)
     if transaction.get_connection().in_atomic_block:
         case.__dict__[LOCKED] = True
@@ -159,7 +161,7 @@ def refusal(
     what an earlier check of the same membership and case already read."""
     t = TRANSITIONS[name]
     if case.state not in t.sources:
-        return f"本件当前状态为“{case.get_state_display()}”，不能“{t.label}”。"
+        return f"本件当前状态为“{state_label(case.state)}”，不能“{t.label}”。"
     if by is None:
         return None if name in effects.PETITIONER_ACTIONS else "该操作须由工作人员办理。"
     access = access or Access(case, by)
@@ -177,11 +179,11 @@ def available(*, case: Case, by: Membership) -> list[str]:
     return [n for n in TRANSITIONS if refusal(n, case=case, by=by, access=access) is None]
 
 
-def respondent_annotation(by: Membership) -> Exists:
-    """Whether ``by`` (its unit, a unit it sits inside, or its user) is a respondent of the case:
-    an annotation ``xf_respondent`` for a read of the case that ``actor_refusal`` then uses."""
-    mine = respondent_filter(by.unit, by.user_id)
-    return Exists(Respondent.objects.filter(case=OuterRef("pk")).filter(mine))
+def respondent_annotation(by: Membership) -> probes.Probe:
+    """Whether ``by`` (its unit, a unit it sits inside, or its user) is a respondent of the case
+    (``respondent_filter`` as one SQL text): an annotation ``xf_respondent`` for a read of the
+    case that ``actor_refusal`` then uses."""
+    return probes.accused(tuple(_inside(by.unit)), by.user_id)
 
 
 def actor_refusal(name: str, *, case: Case, by: Membership) -> str | None:

@@ -205,8 +205,9 @@ class TransferToDisciplineForm(ActionForm):
     def setup(self):
         qs = _units_in(self.case).filter(kind=UnitKind.DISCIPLINE)
         self.fields["unit"].queryset = qs
-        if qs.count() == 1:
-            self.fields["unit"].initial = qs.first().pk
+        first_two = list(qs.values_list("pk", flat=True)[:2])  # one read, not COUNT + first
+        if len(first_two) == 1:
+            self.fields["unit"].initial = first_two[0]
 
 
 # 办 ---------------------------------------------------------------------------------------------
