@@ -231,6 +231,10 @@ class Case(models.Model):
             models.Index(fields=["village", "received_at"], name="case_village_received"),
             # What the lists sort by (newest first, ties by id) and the queues' soonest-due order.
             models.Index(fields=["received_at", "id"], name="case_received_idx"),
+            # A township's cases in one state, newest first: the ledger's common filter reads its
+            # page in order instead of and-ing the township with the province's whole state.
+            models.Index(fields=["township", "state", "received_at", "id"],
+                         name="case_township_state_recv"),
             models.Index(fields=["registered_at", "id"], name="case_registered_idx"),
             models.Index(fields=["next_due_at"], name="case_next_due_idx"),
             models.Index(fields=["state", "next_due_at"], name="case_state_due_idx"),
