@@ -31,7 +31,6 @@ import re
 import statistics
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,9 +247,8 @@ def prepared(sql: str, params) -> str:
 
 def workloads(manifest: dict, which: list[str], rng: random.Random) -> dict:
     from django.test import Client
-    from django.utils import timezone
 
-    from bench.datagen.people import make_person
+    from bench.workloads import registration_body
     from xinfang.cases.models import Case
     from xinfang.org.models import User
 
@@ -263,16 +261,8 @@ def workloads(manifest: dict, which: list[str], rng: random.Random) -> dict:
 
     def register():
         serial[0] += 1
-        person = make_person(rng, serial[0], township_id=township, village_id=village,
-                             township_name="将官池镇", village_name="岗朱村")
-        body = {
-            "channel": "visit", "matter": f"计划登记{serial[0]}：申请危房改造补助未落实",
-            "received_at": (timezone.now() - timedelta(hours=1)).isoformat(),
-            "petitioners": [{"name": person.name, "id_number": person.id_number,
-                             "phone": person.phone, "address": person.address}],
-            "demands": [{"text": "申请危房改造补助", "category": manifest["categories"][0]}],
-            "township": township, "village": village,
-        }
+        body = registration_body(rng, serial[0], township=township, village=village,
+                                 category=manifest["categories"][0], label="计划登记")
         r = clerk.post("/api/cases/", body, content_type="application/json",
                        HTTP_PREFER="return=minimal")
         assert r.status_code == 201, r.content[:400]

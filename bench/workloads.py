@@ -33,6 +33,25 @@ class Counter:
         return execute(sql, params, many, context)
 
 
+def registration_body(rng: random.Random, serial: int, *, township: int, village: int,
+                      category: str, label: str) -> dict:
+    """The API body of one visit registered in the busy county's village, a new person each."""
+    from django.utils import timezone
+
+    from bench.datagen.people import make_person
+
+    person = make_person(rng, serial, township_id=township, village_id=village,
+                         township_name="将官池镇", village_name="岗朱村")
+    return {
+        "channel": "visit", "matter": f"{label}{serial}：申请危房改造补助未落实",
+        "received_at": (timezone.now() - timedelta(hours=1)).isoformat(),
+        "petitioners": [{"name": person.name, "id_number": person.id_number,
+                         "phone": person.phone, "address": person.address}],
+        "demands": [{"text": "申请危房改造补助", "category": category}],
+        "township": township, "village": village,
+    }
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -102,7 +121,6 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
     from django.test import Client
     from django.utils import timezone
 
-    from bench.datagen.people import make_person
     from xinfang.cases.models import Case
     from xinfang.org.models import User
 
@@ -156,16 +174,8 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
 
         def register(i, prefer=""):
             serial[0] += 1
-            person = make_person(rng, serial[0], township_id=township, village_id=village,
-                                 township_name="将官池镇", village_name="岗朱村")
-            body = {
-                "channel": "visit", "matter": f"基准登记{serial[0]}：申请危房改造补助未落实",
-                "received_at": (timezone.now() - timedelta(hours=1)).isoformat(),
-                "petitioners": [{"name": person.name, "id_number": person.id_number,
-                                 "phone": person.phone, "address": person.address}],
-                "demands": [{"text": "申请危房改造补助", "category": category}],
-                "township": township, "village": village,
-            }
+            body = registration_body(rng, serial[0], township=township, village=village,
+                                     category=category, label="基准登记")
             r = clerk.post("/api/cases/", body, content_type="application/json",
                            HTTP_PREFER=prefer)
             if r.status_code != 201:
