@@ -91,22 +91,11 @@ def append_event(
     hint = case.__dict__.pop(LAST_SEQ_HINT, None)
     if hint is None:
         hint = case.events.order_by("-seq").values_list("seq", "mac").first() or (0, "")
-    last, prev_mac = hint
-    event = CaseEvent(
-        case=case,
-        seq=last + 1,
-        at=at,
-        type=type,
-        actor_id=by.user_id if by else None,
+    event = chained_event(
+        case, {case.pk: hint}, at=at, type=type, payload=payload or {}, by=by,
         actor_role=actor_role if actor_role is not None else (by.role if by else "petitioner"),
-        actor_unit_id=by.unit_id if by else None,
-        from_state=from_state,
-        to_state=to_state,
-        payload=payload or {},
-        profile_code=case.profile.code,
-        profile_version=case.profile.version,
+        from_state=from_state, to_state=to_state,
     )
-    history.seal(event, prev_mac=prev_mac)
     event.save(force_insert=True)
     return event
 
@@ -124,12 +113,13 @@ def history_heads(case_ids) -> dict[int, tuple[int, str]]:
 
 def chained_event(case: Case, heads: dict[int, tuple[int, str]], *, at: datetime, type: str,
                   payload: dict, actor_role: str = "system", from_state: str = "",
-                  to_state: str = "") -> CaseEvent:
-    """``append_event`` by the system, not yet inserted: sealed on the head ``heads`` holds for
-    the case, which it then becomes — the caller inserts a batch's entries in one statement."""
+                  to_state: str = "", by: Membership | None = None) -> CaseEvent:
+    """A history entry not yet inserted, sealed on the head ``heads`` holds for the case, which
+    it then becomes: ``append_event`` inserts one; a batch inserts its entries in one statement."""
     last, prev_mac = heads.get(case.pk, (0, ""))
-    event = CaseEvent(case=case, seq=last + 1, at=at, type=type, actor=None,
-                      actor_role=actor_role, actor_unit=None, from_state=from_state,
+    event = CaseEvent(case=case, seq=last + 1, at=at, type=type,
+                      actor_id=by.user_id if by else None, actor_role=actor_role,
+                      actor_unit_id=by.unit_id if by else None, from_state=from_state,
                       to_state=to_state, payload=payload, profile_code=case.profile.code,
                       profile_version=case.profile.version)
     history.seal(event, prev_mac=prev_mac)
