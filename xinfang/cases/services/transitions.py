@@ -59,7 +59,7 @@ def perform(
         if expected_version is not None and locked.version != expected_version:
             raise StaleCase("本件已被他人修改（版本已更新），请刷新页面查看最新情况后再操作。")
         if locked.state not in t.sources:
-            raise Refused(f"本件当前状态为“{state_label(locked.state)}”，不能“{t.label}”。")
+            raise Refused(wrong_state(locked.state, t))
         access = None
         if by is None:
             if name not in effects.PETITIONER_ACTIONS:
@@ -128,8 +128,9 @@ def perform(
 LOCKED = "_xf_locked"
 
 
-def state_label(state: str) -> str:
-    return label_of(State, state)
+def wrong_state(state: str, t) -> str:
+    """The refusal of transition ``t`` from ``state`` (the label read from a map made once)."""
+    return f"本件当前状态为“{label_of(State, state)}”，不能“{t.label}”。"
 
 
 def lock_case(pk: int, *, by: Membership | None, scope=None) -> Case:
@@ -161,7 +162,7 @@ def refusal(
     what an earlier check of the same membership and case already read."""
     t = TRANSITIONS[name]
     if case.state not in t.sources:
-        return f"本件当前状态为“{state_label(case.state)}”，不能“{t.label}”。"
+        return wrong_state(case.state, t)
     if by is None:
         return None if name in effects.PETITIONER_ACTIONS else "该操作须由工作人员办理。"
     access = access or Access(case, by)
