@@ -149,3 +149,18 @@ def test_the_command_refuses_a_user_it_does_not_know(jianan):
 
     with pytest.raises(CommandError):
         run(type("M", (), {"user": type("U", (), {"username": "nobody"})})(), [LINE])
+
+
+def test_an_office_above_reads_the_case_but_gets_no_identity_evidence(jianan):
+    """The city's office sees the county's case through its door, but only the county's own
+    office reveals its petitioners: the same ID number must not tell the city who it is."""
+    from xinfang.cases.selectors import cases_for
+
+    case = earlier(jianan)
+    city = jianan.member("city_clerk")
+    assert cases_for(city).filter(pk=case.pk).exists()  # the door lets the city read it
+    line = LINE | {"name": "某某", "id_number": ID, "phone": "", "matter": "咨询宅基地",
+                   "category": "其他"}
+    assert client_as(city).post("/api/matches/", line, format="json").json()["candidates"] == []
+    clerk = client_as(jianan.member("clerk")).post("/api/matches/", line, format="json").json()
+    assert [x["case"] for x in clerk["candidates"]] == [case.number]

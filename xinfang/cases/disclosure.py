@@ -83,18 +83,12 @@ def revealable_links(by: Membership | None) -> QuerySet[CasePetitioner]:
     """Every petitioner-in-a-case ``by`` may reveal, as one query — ``may_reveal_petitioner`` for
     search: looking a person up by name must not tell a unit that a confidential person is in
     one of its cases."""
-    from .services.base import is_office_of
 
     links = CasePetitioner.objects.all()
     if by is None or not by.is_active:
         return links.none()
     if by.role in OFFICE:
-        unit = by.unit
-        offices = [unit.pk]
-        home = unit.jurisdiction()
-        if home is not None and is_office_of(unit, Case(jurisdiction=home)):
-            offices.append(home.pk)
-        return links.filter(case__jurisdiction_id__in=offices)
+        return links.filter(case__jurisdiction_id__in=_revealing_offices(by))
     if by.role in HANDLING:
         from .choices import AssignmentStatus
 
@@ -105,6 +99,31 @@ def revealable_links(by: Membership | None) -> QuerySet[CasePetitioner]:
             Q(confidential=True) | Q(petitioner__confidential=True)
         )
     return links.none()
+
+
+def revealable_link_filter(by: Membership | None, link: str) -> dict:
+    """``revealable_links(by)`` as filter() keywords on the link reached by the path ``link``
+    (``"case__petitioner_links"``, say), for the same filter() call that names that link.
+
+    For a petition office the rule is a test of the link's own case (its jurisdiction), joined
+    by key; as ``link__in=revealable_links(by)`` SQLite built the ids of every link of the
+    county first (90–150 ms a statement at 1M cases). Other memberships keep that subquery."""
+    if by is not None and by.is_active and by.role in OFFICE:
+        return {f"{link}__case__jurisdiction_id__in": _revealing_offices(by)}
+    return {f"{link}__in": revealable_links(by)}
+
+
+def _revealing_offices(by: Membership) -> list[int]:
+    """The jurisdictions whose cases a petition office reveals everyone of: its own unit's and
+    the jurisdiction it is the office of."""
+    from .services.base import is_office_of
+
+    unit = by.unit
+    offices = [unit.pk]
+    home = unit.jurisdiction()
+    if home is not None and is_office_of(unit, Case(jurisdiction=home)):
+        offices.append(home.pk)
+    return offices
 
 
 def may_read_leader_instruction(case: Case, by: Membership | None) -> bool:

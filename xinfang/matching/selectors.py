@@ -26,7 +26,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, F, OuterRef, QuerySet
 
 from xinfang.cases import choices as c
-from xinfang.cases.disclosure import revealable_links
+from xinfang.cases.disclosure import revealable_link_filter
 from xinfang.cases.models import Case, CasePetitioner, Demand, Petitioner
 from xinfang.cases.probes import Probe
 from xinfang.cases.selectors import cases_for
@@ -194,7 +194,7 @@ def _people(q: MatchQuery) -> dict[int, _Person]:
 CASE_FIELDS = ("id", "number", "matter", "received_at", "repeat_of_id", "repeat_count")
 
 
-def _rejected_here(people: dict[int, _Person], exclude: set[int]) -> Probe:
+def _rejected_here(people: dict[int, _Person], exclude: set[int], case: F) -> Probe:
     """The case was said by a clerk not to be the same as one of these people's cases, or as a
     case the clerk has just rejected in this form (a fixed SQL text, as the door's probes)."""
     theirs, later = tuple(people), tuple(exclude)
@@ -212,13 +212,13 @@ def _rejected_here(people: dict[int, _Person], exclude: set[int]) -> Probe:
         return (f"EXISTS (SELECT 1 FROM {MatchDecision._meta.db_table} xf_md WHERE "
                 f"xf_md.earlier_id = {cols['case']} AND xf_md.verdict = %s AND "
                 f"({' OR '.join(tests)}))")
-    return Probe(render, (Verdict.NOT_SAME.value, *theirs, *later), case=F("case_id"))
+    return Probe(render, (Verdict.NOT_SAME.value, *theirs, *later), case=case)
 
 
-def _rows(demands, people, exclude, *more: str):
+def _rows(demands, people, exclude):
     """Demand rows with their case's fields and whether a clerk rejected the case here."""
-    return demands.annotate(xf_rejected=_rejected_here(people, exclude)).values_list(
-        "text", "xf_rejected", *more, *(f"case__{f}" for f in CASE_FIELDS))
+    return demands.annotate(xf_rejected=_rejected_here(people, exclude, F("case_id"))).values_list(
+        "text", "xf_rejected", *(f"case__{f}" for f in CASE_FIELDS))
 
 
 def _case(fields: list) -> Case:
@@ -253,14 +253,20 @@ def find_matches(*, by: Membership, query: MatchQuery, limit: int = MAX_OFFERED,
         # One filter() call: the person, the role and (through the door) the revealable link
         # are conditions on the same link row — a second filter() would join the case's links
         # again and let another petitioner's link stand in for this person's.
-        link = {"case__petitioner_links__petitioner_id__in": list(people),
-                "case__petitioner_links__role__in": c.PETITIONING_ROLES}
+        # The cases are read from the scope itself, not as "demands of cases in (the scope)":
+        # SQLite ran that subquery first, over every case received before the instant.
+        link = {"petitioner_links__petitioner_id__in": list(people),
+                "petitioner_links__role__in": c.PETITIONING_ROLES}
         if not trusted:
-            link["case__petitioner_links__in"] = revealable_links(by)
-        demands = Demand.objects.filter(case__in=scope, **link)
-        rows = _rows(demands, people, query.exclude, "case__petitioner_links__petitioner_id")
-        for text, no, petitioner_id, *fields in rows.order_by("-case__received_at")[
-                : MAX_PERSON_CASES * 3]:
+            link.update(revealable_link_filter(by, "petitioner_links"))
+        rows = (scope.filter(**link)
+                .annotate(xf_rejected=_rejected_here(people, query.exclude, F("pk")))
+                .values_list("demands__text", "xf_rejected", "petitioner_links__petitioner_id",
+                             *CASE_FIELDS)
+                .order_by("-received_at")[: MAX_PERSON_CASES * 3])
+        for text, no, petitioner_id, *fields in rows:
+            if text is None:  # a case without a demand (none is registered so)
+                continue
             pk = fields[0]
             if pk not in cases:
                 cases[pk] = _case(fields)
