@@ -1,20 +1,22 @@
 from functools import cache
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
 @cache
-def _members(choices: type[models.Choices]) -> dict:
-    return {member.value: member for member in choices}
+def _labels(choices: type[models.Choices], language: str | None) -> dict[str, str]:
+    return {member.value: str(member.label) for member in choices}
 
 
 def label_of(choices: type[models.Choices], value) -> str:
     """What ``get_FOO_display`` says of ``value`` (its label, or the value itself when it names
     no choice) — without Django's way of hashing every lazy label of the field on each call,
-    which the case page (each transition's refusal) and a list of fifty cases paid per row."""
-    member = _members(choices).get(value)
-    return str(member.label) if member is not None else str(value)
+    which the case page (each transition's refusal) and a list of fifty cases paid per row. The
+    labels are translated once per language, not on each call."""
+    label = _labels(choices, get_language()).get(value)
+    return label if label is not None else str(value)
 
 
 class State(models.TextChoices):
