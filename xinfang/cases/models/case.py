@@ -95,7 +95,8 @@ class CaseNumberSequence(models.Model):
 class Case(models.Model):
     number = models.CharField(_("信访件编号"), max_length=60, unique=True)
     jurisdiction = models.ForeignKey(
-        "org.Unit", verbose_name=_("受理机关"), on_delete=models.PROTECT, related_name="cases"
+        "org.Unit", verbose_name=_("受理机关"), on_delete=models.PROTECT, related_name="cases",
+        db_index=False,  # case_jurisdiction_id below leads with it
     )
     year = models.PositiveIntegerField(_("年度"))
     seq = models.PositiveIntegerField(_("序号"))
@@ -225,6 +226,10 @@ class Case(models.Model):
             models.UniqueConstraint(fields=["jurisdiction", "year", "seq"], name="case_seq_unique"),
         ]
         indexes = [
+            # An office's cases by id: the lists' capped counts (and the door's NOT IN of the
+            # respondent cases) read the index alone, never the table (PostgreSQL; SQLite's
+            # indexes carry the id anyway).
+            models.Index(fields=["jurisdiction", "id"], name="case_jurisdiction_id"),
             models.Index(fields=["jurisdiction", "state"]),
             models.Index(fields=["township", "village"]),
             # The same village's newest cases: where the matching looks for the same matter.
