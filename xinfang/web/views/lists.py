@@ -150,6 +150,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "list_size": LIST_SIZE,
             # issue 17: orders, reviews, verifications and proxies (xinfang.oversight)
             "oversight": supervision_summary(m, scope, now, start, end,
-                                             figures=figures.period.total),
+                                             figures=figures.period.total,
+                                             owed=figures.all.total["owed"]),
         },
     )
