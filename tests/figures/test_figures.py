@@ -246,6 +246,27 @@ def test_the_sums_and_the_newer_history_are_read_off_indexes(county):
             cursor.execute("SET enable_seqscan = on")
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+def test_a_county_reads_its_own_sums_among_a_province_of_them():
+    """A county office's door names its whole subtree (a few hundred units, one or two of them
+    jurisdictions with sums): PostgreSQL must estimate the rows of those ids, not a share of the
+    province's, or it reads every sum of the province (``figures`` migration 0003)."""
+    from datetime import date
+
+    from xinfang.figures.services import sums_read
+
+    months = [date(2023 + i // 12, i % 12 + 1, 1) for i in range(40)]
+    FigureSum.objects.bulk_create([
+        FigureSum(jurisdiction_id=j, month=m, dim="unit", key=str(k), received=1)
+        for j in range(1000, 1150) for m in months for k in range(5)], batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE figures_figuresum")
+    county = [1000, *range(5000, 5229)]  # the county and its units without a sum
+    plan = sums_read(county, None, None).explain()
+    assert "figures_sum_one_bucket" in plan and "Seq Scan" not in plan, plan
+    assert sums_read(county, None, None).count() == 5
+
+
 def test_a_sweep_that_raised_warnings_leaves_the_figures_exact_and_nothing_to_recount(jianan):
     """The sweep's writes (warnings raised, alerts, ownership, backlog lines and their history
     entries) change no figure, so they do not make the cases "recent": a first sweep over a

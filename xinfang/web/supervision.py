@@ -116,6 +116,17 @@ def leader_owned(scope: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
+def first_owned(owned: QuerySet[Case]) -> list[Case]:
+    """The first ``LIST_SIZE`` of ``leader_owned``: their ids off the county's own open
+    leader-owned cases (index ``case_leader_owned_open``), then those rows with their leader —
+    the join made PostgreSQL walk every leader-owned case of the province in the leader's order,
+    or hash every user."""
+    ids = list(owned.select_related(None).order_by("received_at", "pk")
+               .values_list("pk", flat=True)[:LIST_SIZE])
+    return list(Case.objects.filter(pk__in=ids).select_related("leader_owner")
+                .order_by("received_at", "pk"))
+
+
 def backlog_in(scope: QuerySet[Case]) -> QuerySet[BacklogCase]:
     """Backlog cases (积案) not yet resolved, among the cases in scope."""
     return (
