@@ -110,3 +110,21 @@ def test_the_page_has_no_inline_style_or_script(jianan, register):
     register()
     html = signed_in(jianan.member("inspector")).get(reverse("web:supervision")).content.decode()
     assert not re.search(r"\sstyle=", html) and not re.search(r"<script(?![^>]*\bsrc=)", html)
+
+
+def test_backlog_lines_without_a_deadline_come_in_the_order_entered(jianan):
+    """The sweep enters backlog lines with no deadline: the page lists them in one order on
+    every reload (by id), not in whatever order a parallel plan returns them."""
+    from django.utils import timezone
+
+    from xinfang.registers.backlog import backlog_enter
+    from xinfang.registers.models import BacklogCase
+
+    cases = [register_in(jianan) for _ in range(3)]
+    for case in reversed(cases):  # entered last-registered first
+        backlog_enter(case=case, entry=BacklogCase.Entry.UNSETTLED, at=timezone.now(),
+                      event=False)
+    lines = list(BacklogCase.objects.order_by("pk").values_list("case__number", flat=True))
+    html = signed_in(jianan.member("chief")).get(reverse("web:supervision")).content.decode()
+    shown = section(html, "backlog")
+    assert [shown.index(n) for n in lines] == sorted(shown.index(n) for n in lines)

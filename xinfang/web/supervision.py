@@ -128,11 +128,13 @@ def first_owned(owned: QuerySet[Case]) -> list[Case]:
 
 
 def backlog_in(scope: QuerySet[Case]) -> QuerySet[BacklogCase]:
-    """Backlog cases (积案) not yet resolved, among the cases in scope."""
+    """Backlog cases (积案) not yet resolved, among the cases in scope, soonest deadline first
+    (lines without one last; ties in the order entered: the lines the sweep enters have no
+    deadline, and a parallel plan returned them in a different order on each reload)."""
     return (
         BacklogCase.objects.filter(case__in=scope.values("pk"), resolved_at=None)
         .select_related("case", "owner_leader")
-        .order_by("plan_deadline")
+        .order_by("plan_deadline", "pk")
     )
 
 
