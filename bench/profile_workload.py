@@ -51,7 +51,8 @@ def main() -> None:
                    default="pyinstrument", help="cprofile: CPU time per function (process_time)")
     p.add_argument("--top", type=int, default=40, help="rows of the cprofile tables")
     p.add_argument("--sql", type=int, default=0, metavar="CHARS",
-                   help="also print each statement of the last call, cut at CHARS")
+                   help="also print each statement of the last call with its wall time, cut at "
+                        "CHARS")
     p.add_argument("--pstats", type=Path, help="cprofile: also write the stats to this file")
     args = p.parse_args()
     manifest = json.loads(manifest_path(args.engine, args.cases).read_text())
@@ -141,8 +142,12 @@ def main() -> None:
 
     def count(execute, sql, params, many, context):
         statements[" ".join(sql.split()[:4])[:80]] += 1
-        last.append(" ".join(sql.split())[: args.sql])
-        return execute(sql, params, many, context)
+        t = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            last.append(f"{(time.perf_counter() - t) * 1000:8.1f} ms  "
+                        + " ".join(sql.split())[: args.sql])
 
     def run_calls() -> list[float]:
         cpus = []
@@ -189,7 +194,7 @@ def main() -> None:
     for sql, k in statements.most_common():
         print(f"{k:5d}  {sql}")
     if args.sql:
-        print("# in order:")
+        print(f"# in order (wall ms each; {sum(float(x.split()[0]) for x in last):.1f} ms in all):")
         print("\n".join(last))
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import perform
 from xinfang.figures.models import CaseFigure, FigureMark, FigureSum
 from xinfang.figures.services import LAG, changed_since, figures_refresh, settled_upto
-from xinfang.oversight.selectors import review_figures
+from xinfang.oversight.selectors import review_figures, verifications_owed
 from xinfang.security.models import Recusal
 from xinfang.web.supervision import by_category, by_township, page_figures
 
@@ -38,7 +38,8 @@ def straight(m, start=None, end=None) -> dict:
     return {
         "total": {**counts(cases), "first_time": reviews["first_time"],
                   "failed_rounds": reviews["failed_rounds"],
-                  "open": scope.filter(state__in=c.OPEN_STATES).count()},
+                  "open": scope.filter(state__in=c.OPEN_STATES).count(),
+                  "owed": verifications_owed(m).count()},
         "unit": {str(k or ""): n for k, n in counts_by_unit(cases).items()},
         "township": {str(k or ""): n for k, n in counts_by_unit(cases, "township").items()},
         "category": sorted((k, n) for k, n in by_category(scope)),
@@ -59,7 +60,7 @@ def kept(m, start=None, end=None) -> dict:
     return {
         "total": {k: got.period.total[k] for k in [*COUNT_LABELS, "first_time",
                                                   "failed_rounds"]}
-        | {"open": got.all.total["open"]},
+        | {"open": got.all.total["open"], "owed": got.all.total["owed"]},
         "unit": {k: {n: v[n] for n in COUNT_LABELS} for k, v in seen["unit"].items()},
         "township": {k: {n: v[n] for n in COUNT_LABELS} for k, v in seen["township"].items()},
         "category": sorted((k or "—", v["received"]) for k, v in alls["category"].items()),
@@ -110,6 +111,60 @@ def test_the_kept_figures_equal_the_straight_counts_before_and_after_changes(cou
         same(m)
     # a refresh counts again only the cases changed since the settled mark
     assert figures_refresh() < Case.objects.count()
+    for m in readers:
+        same(m)
+
+
+def referred_in(j, until: str, *, received_at):
+    """A henan case referred by the province, walked to ``until``."""
+    from tests.conftest import register_in
+    from tests.web.conftest import walk as walk_case
+    from xinfang.cases.services import DemandInput
+
+    return walk_case(j, register_in(j, source_level=c.SourceLevel.PROVINCE,
+                                    source_office="河南省乡村振兴局", received_at=received_at,
+                                    demands=[DemandInput(text="要求落实危房改造补助",
+                                                         category="D级危房改造")]), until)
+
+
+def report_back_in(j, *, received_at):
+    """A henan case handled, rated and reported back (henan's profile asks the upper level to
+    verify each report-back)."""
+    case = referred_in(j, "rated", received_at=received_at)
+    return perform("report_back", case=case, by=j.member("clerk"), at=sh(2026, 10, 12, 10, 0))
+
+
+def test_the_report_backs_to_verify_are_kept_figures_too(jurisdiction):
+    """The oversight section's "reported back, not verified" (``verifications_owed``) is a kept
+    figure over all time: equal to the straight count before a refresh, after one, after a
+    report-back and a verification since, and after the next refresh."""
+    from xinfang.oversight.services import verification_record
+
+    j = jurisdiction("henan")
+    inspector = j.member("inspector")
+    reported = [report_back_in(j, received_at=sh(2026, 8, 20 + i, 9, 0)) for i in range(3)]
+    referred_in(j, "delivered", received_at=sh(2026, 9, 2, 9, 0))  # not reported back
+    # the door keeps one reported case from the approver (a recusal): it is not counted for it
+    Recusal.objects.create(user=j.member("approver").user, case=reported[0], reason="本人亲属")
+    readers = [j.member("chief"), j.member("approver"), inspector]
+    verification_record(by=inspector, case=reported[1], method="site", opinion="实地查看属实",
+                        confirmed=True, at=sh(2026, 10, 14, 10))
+    assert verifications_owed(j.member("chief")).count() == 2
+    for m in readers:
+        same(m)  # never refreshed: counted straight
+    figures_refresh(now=timezone.now() - 2 * LAG)
+    assert CaseFigure.objects.filter(owed=1).count() == 2
+    for m in readers:
+        same(m)
+    # after the refresh, one more reported back and one verified: read at once, exactly
+    verification_record(by=inspector, case=reported[2], method="document", opinion="书面核查属实",
+                        confirmed=True, at=sh(2026, 10, 15, 10))
+    report_back_in(j, received_at=sh(2026, 9, 10, 9, 0))
+    for m in readers:
+        same(m)
+    figures_refresh(now=timezone.now() - LAG)
+    figures_refresh()
+    assert CaseFigure.objects.filter(owed=1).count() == 2
     for m in readers:
         same(m)
 
@@ -189,6 +244,27 @@ def test_the_sums_and_the_newer_history_are_read_off_indexes(county):
             assert "cases_caseevent_pkey" in newer.explain(), newer.explain()
         finally:
             cursor.execute("SET enable_seqscan = on")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+def test_a_county_reads_its_own_sums_among_a_province_of_them():
+    """A county office's door names its whole subtree (a few hundred units, one or two of them
+    jurisdictions with sums): PostgreSQL must estimate the rows of those ids, not a share of the
+    province's, or it reads every sum of the province (``figures`` migration 0003)."""
+    from datetime import date
+
+    from xinfang.figures.services import sums_read
+
+    months = [date(2023 + i // 12, i % 12 + 1, 1) for i in range(40)]
+    FigureSum.objects.bulk_create([
+        FigureSum(jurisdiction_id=j, month=m, dim="unit", key=str(k), received=1)
+        for j in range(1000, 1150) for m in months for k in range(5)], batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE figures_figuresum")
+    county = [1000, *range(5000, 5229)]  # the county and its units without a sum
+    plan = sums_read(county, None, None).explain()
+    assert "figures_sum_one_bucket" in plan and "Seq Scan" not in plan, plan
+    assert sums_read(county, None, None).count() == 5
 
 
 def test_a_sweep_that_raised_warnings_leaves_the_figures_exact_and_nothing_to_recount(jianan):

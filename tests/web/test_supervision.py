@@ -110,3 +110,58 @@ def test_the_page_has_no_inline_style_or_script(jianan, register):
     register()
     html = signed_in(jianan.member("inspector")).get(reverse("web:supervision")).content.decode()
     assert not re.search(r"\sstyle=", html) and not re.search(r"<script(?![^>]*\bsrc=)", html)
+
+
+def test_backlog_lines_without_a_deadline_come_in_the_order_entered(jianan):
+    """The sweep enters backlog lines with no deadline: the page lists them in one order on
+    every reload (by id), not in whatever order a parallel plan returns them."""
+    from django.utils import timezone
+
+    from xinfang.registers.backlog import backlog_enter
+    from xinfang.registers.models import BacklogCase
+
+    cases = [register_in(jianan) for _ in range(3)]
+    for case in reversed(cases):  # entered last-registered first
+        backlog_enter(case=case, entry=BacklogCase.Entry.UNSETTLED, at=timezone.now(),
+                      event=False)
+    lines = list(BacklogCase.objects.order_by("pk").values_list("case__number", flat=True))
+    html = signed_in(jianan.member("chief")).get(reverse("web:supervision")).content.decode()
+    shown = section(html, "backlog")
+    assert [shown.index(n) for n in lines] == sorted(shown.index(n) for n in lines)
+
+
+def test_the_backlog_read_by_jurisdiction_equals_the_lines_through_the_door(jianan, jurisdiction):
+    """An office reader's backlog lines are read by their own jurisdiction, with the cases its
+    door keeps from it tested by id: the same lines, in the same order, as the lines whose case
+    is in its scope — with a recusal, a respondent unit and another county's line."""
+    from django.utils import timezone
+
+    from xinfang.cases.models import Respondent
+    from xinfang.cases.selectors import cases_for
+    from xinfang.registers.backlog import backlog_enter
+    from xinfang.registers.models import BacklogCase
+    from xinfang.security.models import Recusal
+    from xinfang.web.supervision import backlog_in, page_figures
+
+    other = jurisdiction("kaijiang")
+    cases = [register_in(jianan) for _ in range(4)] + [register_in(other)]
+    for case in cases:
+        backlog_enter(case=case, entry=BacklogCase.Entry.UNSETTLED, at=timezone.now(),
+                      event=False)
+    BacklogCase.objects.filter(case=cases[3]).update(resolved_at=timezone.now())
+    Recusal.objects.create(user=jianan.member("approver").user, case=cases[0], reason="本人亲属")
+    Respondent.objects.create(case=cases[1], unit=jianan.member("inspector").unit,
+                              name="被反映单位")
+    seen = {}
+    for role in ("chief", "approver", "inspector"):
+        m = jianan.member(role)
+        scope = cases_for(m)
+        figures = page_figures(m, scope)
+        assert figures.units is not None  # an office door: the read by jurisdiction
+        old, new = backlog_in(scope), backlog_in(scope, figures)
+        assert list(new) == list(old) and new.count() == old.count()
+        seen[role] = {line.case_id for line in new}
+    assert seen["chief"] == {cases[0].pk, cases[1].pk, cases[2].pk}
+    # the approver sits in the inspector's unit: the respondent case is kept from both
+    assert seen["approver"] == {cases[2].pk}
+    assert seen["inspector"] == {cases[0].pk, cases[2].pk}

@@ -9,11 +9,13 @@ from __future__ import annotations
 from django.db import models
 
 # What a case counts for: the rates' counts (``xinfang.cases.rates.COUNT_LABELS``), whether it
-# is open, and the review figures the oversight section shows.
+# is open, the review figures the oversight section shows, and whether its report-back waits
+# for the upper level's verification (``owed``: ``oversight.selectors.verifications_owed``).
 FIGURES = (
     "received", "registered", "accepted", "replied", "delivered_written", "resolved", "closed",
     "rated", "satisfied", "proxy_handled", "proxy_closed", "proxy_rated", "proxy_satisfied",
     "reviewed", "review_passed", "resolved_passed", "open", "first_time", "failed_rounds",
+    "owed",
 )
 DIMS = ("unit", "township", "category")
 

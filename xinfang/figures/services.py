@@ -83,28 +83,40 @@ def _month_start(m: date) -> datetime:
 
 
 def _fresh(cases: QuerySet[Case], among=None) -> list[dict]:
-    """Each case's row as the rates count it now: one grouped query, and one for the demands'
-    categories. ``among``: the same cases as ids or a subquery (see ``rates._wanted``)."""
-    from xinfang.oversight.models import CaseReview
+    """Each case's row as the rates count it now: one grouped query, one for the demands'
+    categories and one for the profile versions that verify report-backs. ``among``: the same
+    cases as ids or a subquery (see ``rates._wanted``)."""
+    from xinfang.oversight.models import CaseReview, Verification
+    from xinfang.oversight.selectors import versions_with
 
     first = CaseReview.objects.filter(case=OuterRef("pk"), passed=True, round=1)
     failed = (CaseReview.objects.filter(case=OuterRef("pk"), passed=False).order_by()
               .values("case").annotate(n=Count("pk")).values("n"))
+    # ``owed`` as ``oversight.selectors.verifications_owed`` has it: a report-back in the history,
+    # no verification, under a profile version that verifies.
+    reported = CaseEvent.objects.filter(case=OuterRef("pk"), type="report_back")
+    verified = Verification.objects.filter(case=OuterRef("pk"))
+    if among is not None:
+        reported, verified = reported.filter(case_id__in=among), verified.filter(case_id__in=among)
     qs = (_joined(cases.order_by())
           .annotate(xf_lead=lead_unit(), xf_first=Exists(first),
-                    xf_failed=Coalesce(Subquery(failed, output_field=IntegerField()), 0))
-          .values("pk", "jurisdiction_id", "received_at", "township_id", "state", "xf_lead",
-                  "xf_first", "xf_failed")
+                    xf_failed=Coalesce(Subquery(failed, output_field=IntegerField()), 0),
+                    xf_reported=Exists(reported), xf_verified=Exists(verified))
+          .values("pk", "jurisdiction_id", "received_at", "township_id", "state", "profile_id",
+                  "xf_lead", "xf_first", "xf_failed", "xf_reported", "xf_verified")
           .annotate(**_aggregates(among)))
     rows = {}
     # The probes' estimate would make PostgreSQL JIT-compile this statement (6.7 s of
     # compilation for 0.2 s of work at 200,000 cases): the product's connections run with JIT
     # off (settings.base.POSTGRES_OPTIONS).
     found = list(qs)
+    verifying = set(versions_with("verification")) if found else set()
     for r in found:
         row = {name: r[name] or 0 for name in FIGURES[:16]}
         row.update(open=int(r["state"] in c.OPEN_STATES), first_time=int(r["xf_first"]),
-                   failed_rounds=r["xf_failed"] or 0)
+                   failed_rounds=r["xf_failed"] or 0,
+                   owed=int(r["profile_id"] in verifying and r["xf_reported"]
+                            and not r["xf_verified"]))
         rows[r["pk"]] = {"case_id": r["pk"], "jurisdiction_id": r["jurisdiction_id"],
                          "month": month_of(r["received_at"]), "lead_unit_id": r["xf_lead"],
                          "township_id": r["township_id"], "categories": set(), **row}
@@ -302,14 +314,8 @@ def figures_over(scope: QuerySet[Case], units, *, start: datetime | None = None,
         _count_into(out, scope, start, end)
         return out
     first, last, edges = _whole_months(start, end)
-    sums = FigureSum.objects.filter(jurisdiction_id__in=units)
-    if first is not None:
-        sums = sums.filter(month__gte=first)
-    if last is not None:
-        sums = sums.filter(month__lt=last)
     if not _none_whole(first, last):
-        for row in sums.values_list("dim", "key").annotate(
-                **{f"s_{n}": Coalesce(Sum(n), 0) for n in FIGURES}):
+        for row in sums_read(units, first, last):
             out.add(row[0], row[1], row[2:])
     # The unsure cases: changed since the settled mark, or kept from this reader.
     unsure = set(changed_since(settled))
@@ -333,6 +339,19 @@ def figures_over(scope: QuerySet[Case], units, *, start: datetime | None = None,
     for edge_start, edge_end in edges:
         _count_into(out, scope, edge_start, edge_end)
     return out
+
+
+def sums_read(units, first: date | None, last: date | None) -> QuerySet:
+    """The sums of the jurisdictions ``units`` over the months ``[first, last)``, per split
+    key: off the unique index, the reader's jurisdictions' rows only (``figures`` migration
+    0003 keeps PostgreSQL's estimate of them right)."""
+    sums = FigureSum.objects.filter(jurisdiction_id__in=units)
+    if first is not None:
+        sums = sums.filter(month__gte=first)
+    if last is not None:
+        sums = sums.filter(month__lt=last)
+    return sums.values_list("dim", "key").annotate(
+        **{f"s_{n}": Coalesce(Sum(n), 0) for n in FIGURES})
 
 
 def _in_months(m: date, first: date | None, last: date | None) -> bool:

@@ -216,15 +216,16 @@ def verifications_owed(by: Membership | None) -> QuerySet[Case]:
 
 def supervision_summary(by: Membership | None, scope: QuerySet[Case], now: datetime,
                         start: datetime | None = None, end: datetime | None = None, *,
-                        figures: dict | None = None) -> dict:
+                        figures: dict | None = None, owed: int | None = None) -> dict:
     """What the supervision page (督查督办) shows of these practices, for the period: orders per
     answering unit (issued in the period), the review of the cases received in it, the
-    report-backs still to verify and the proxied cases. A fixed number of queries."""
+    report-backs still to verify (all of them, whatever the period) and the proxied cases. A
+    fixed number of queries. ``figures`` and ``owed``: the period's counts and the
+    report-backs to verify the page read already (``xinfang.figures``)."""
     from xinfang.cases.rates import counts, in_period
 
     home = home_of(by)
     cases = in_period(scope, start, end)
-    # ``figures``: the period's counts the page read already (xinfang.figures)
     n = figures if figures is not None else counts(cases)
     reviews = ({"reviewed": n["reviewed"], "passed": n["review_passed"],
                 "first_time": n["first_time"], "failed_rounds": n["failed_rounds"]}
@@ -233,7 +234,7 @@ def supervision_summary(by: Membership | None, scope: QuerySet[Case], now: datet
     return {
         "orders": order_figures(home, start, end, now) if home else {"units": [], "total": {}},
         "reviews": reviews,
-        "owed": verifications_owed(by).count(),
+        "owed": owed if owed is not None else verifications_owed(by).count(),
         "proxy": {"handled": n["proxy_handled"], "accepted": n["accepted"],
                   "closed": n["proxy_closed"], "rated": n["proxy_rated"],
                   "satisfied": n["proxy_satisfied"]},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.security.fields import EncryptedTextField
@@ -244,6 +245,11 @@ class Case(models.Model):
             models.Index(fields=["next_due_at"], name="case_next_due_idx"),
             models.Index(fields=["state", "next_due_at"], name="case_state_due_idx"),
             models.Index(fields=["state", "accepted_at"], name="case_state_accepted"),
+            # The open cases a leader owns (领导包案), a county's: the supervision page's list
+            # read them out of every leader-owned case of the province.
+            models.Index(fields=["jurisdiction", "received_at"], name="case_leader_owned_open",
+                         condition=Q(leader_owner__isnull=False,
+                                     state__in=sorted(c.OPEN_STATES))),
         ]
 
     def __str__(self) -> str:

@@ -37,6 +37,7 @@ from ..supervision import (
     LIST_SIZE,
     backlog_in,
     counts_by,
+    first_owned,
     late_list,
     leader_owned,
     open_count,
@@ -115,13 +116,13 @@ def supervision(request: HttpRequest) -> HttpResponse:
     late, late_total = late_list(scope, now)
     notices, notice_total = warning_rows(scope, now)
     owned = leader_owned(scope)
-    backlog = backlog_in(scope)
     # The rates take a period (cases received in it) and split by unit (xinfang.reports.periods).
     period, period_error = from_query(request.GET)
     start, end = period.bounds() if period else (None, None)
     split = request.GET.get("split") if request.GET.get("split") in SPLITS else "unit"
     # Every figure below comes from the kept sums (xinfang.figures), exact for this reader.
     figures = page_figures(m, scope, start=start, end=end)
+    backlog = backlog_in(scope, figures)
     home = jurisdiction_of(m)
     return page(
         request,
@@ -133,7 +134,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "late_total": late_total,
             "notices": notices,
             "notice_total": notice_total,
-            "owned": list(owned[:LIST_SIZE]),
+            "owned": first_owned(owned),
             "owned_total": capped_text(owned, COUNT_CAP),
             "backlog": list(backlog[:LIST_SIZE]),
             "backlog_total": capped_text(backlog, COUNT_CAP),
@@ -150,6 +151,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "list_size": LIST_SIZE,
             # issue 17: orders, reviews, verifications and proxies (xinfang.oversight)
             "oversight": supervision_summary(m, scope, now, start, end,
-                                             figures=figures.period.total),
+                                             figures=figures.period.total,
+                                             owed=figures.all.total["owed"]),
         },
     )
