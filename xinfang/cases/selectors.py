@@ -95,10 +95,19 @@ class Door:
     def scope(self) -> Q | None:
         if self.kind is None:
             return None
+        units = self.units
         if self.kind == "office":
-            return Q(jurisdiction_id__in=self.units)
-        handled = Assignment.objects.filter(unit_id__in=self.units, status__in=HANDLED)
+            return Q(self._among("jurisdiction_id", units))
+        handled = Assignment.objects.filter(self._among("unit_id", units), status__in=HANDLED)
         return Q(pk__in=handled.values("case_id"))
+
+    @staticmethod
+    def _among(column: str, units: list[int] | QuerySet) -> Q | probes.Probe:
+        """``column`` in the subtree: its listed ids as one parameter (``probes.among``), or
+        the subquery when the subtree is too big to list."""
+        if isinstance(units, list):
+            return probes.among(column, tuple(units))
+        return Q(**{f"{column}__in": units})
 
     def _accused(self) -> QuerySet:
         return Respondent.objects.filter(Q(unit_id__in=self.inside) | Q(user_id=self.user_id))
