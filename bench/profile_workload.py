@@ -8,9 +8,9 @@ target: where the time goes), and count its queries by kind.
 ``--what``: ``register``, ``transition`` (propose; ``--prefer ''`` for the full answer, the
 default is ``return=minimal``), ``ledger``, ``ledger_filtered`` (state + township),
 ``api_list``, ``work_queue``, ``supervision``, ``case_page``, ``search`` (ledger, 危房),
-``frame`` (the
-account's password page: the page frame with nothing behind it), ``export`` (the L0 ledger of the busy county's clerk, to a temporary file). Writes change the
-data, as in the benchmark. Prints the process's CPU per call, the profile as text (``--html
+``frame`` (the account's password page: the page frame and a small form), ``export`` (the L0
+ledger of the busy county's clerk, to a temporary file). Writes change the data, as in the
+benchmark. Prints the process's CPU per call, the profile as text (``--html
 FILE`` for the interactive one) and the statements of the last call grouped by their first
 words.
 """
