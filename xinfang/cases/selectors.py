@@ -45,8 +45,10 @@ class Door:
     neither, its scope and recusal tests being part of the statement that reads the case."""
 
     def __init__(self, kind: str | None, *, path: str = "", inside: tuple[int, ...] = (),
-                 user_id: int | None = None):
+                 user_id: int | None = None, recusals: tuple | None = None):
         self.kind, self.path, self.inside, self.user_id = kind, path, inside, user_id
+        if recusals is not None:  # known already: (cases, petitioners, words), as ``_recusals``
+            self.__dict__["_recusals"] = recusals
 
     # -- read on first need ------------------------------------------------------------------
 
