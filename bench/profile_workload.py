@@ -8,7 +8,7 @@ target: where the time goes), and count its queries by kind.
 ``--what``: ``register``, ``transition`` (propose; ``--prefer ''`` for the full answer, the
 default is ``return=minimal``), ``ledger``, ``ledger_filtered`` (state + township),
 ``api_list``, ``work_queue``, ``supervision``, ``case_page``, ``search`` (ledger, 危房),
-``frame`` (the account's password page: the page frame and a small form), ``export`` (the L0
+``frame`` (the clerk refused the supervision page: the page frame alone), ``export`` (the L0
 ledger of the busy county's clerk, to a temporary file). Writes change the data, as in the
 benchmark. Prints the process's CPU per call, the profile as text (``--html
 FILE`` for the interactive one) and the statements of the last call grouped by their first
@@ -35,8 +35,9 @@ from bench.generate import manifest_path  # noqa: E402
 
 PAGES = {"ledger": "/ledger/", "api_list": "/api/cases/", "work_queue": "/work/",
          "search": "/ledger/?search=危房",
-         # the page frame alone: sign-in, session, membership, header, bell, a two-field form
-         "frame": "/account/password/"}
+         # the page frame alone: the clerk is refused the supervision page (403) after the
+         # session, the user, the membership, the door; then the header, the bell, one line
+         "frame": "/supervision/"}
 
 
 def main() -> None:

@@ -130,6 +130,16 @@ class Door:
             qs = qs.exclude(matter__contains=words)
         return qs
 
+    def all_cases(self) -> QuerySet[Case]:
+        """``apply(Case.objects.all())``, built once per door (a door lives one request, and
+        what it applies never changes in it) and handed out as a fresh copy each time: a page
+        asks for it once per bucket, list and count, and building the scope and the exclusions
+        cost ~0.3 ms of CPU each time."""
+        built = self.__dict__.get("_all_cases")
+        if built is None:
+            built = self.__dict__["_all_cases"] = self.apply(Case.objects.all())
+        return built._chain()  # a clone: never the shared object, never its result cache
+
     def apply_one(self, qs: QuerySet[Case]) -> QuerySet[Case]:
         """The same door for a read of one case (or a few) by id: every test is a probe of that
         case's own rows (its jurisdiction's path, its assignments, respondents, petitioners and
@@ -209,7 +219,7 @@ def cases_for(by: Membership | None, *, one: bool = False) -> QuerySet[Case]:
     door's tests then run inside that statement instead of reading the unit subtree and the
     recusals first (see ``Door.apply_one``)."""
     door = door_for(by)
-    return door.apply_one(Case.objects.all()) if one else door.apply(Case.objects.all())
+    return door.apply_one(Case.objects.all()) if one else door.all_cases()
 
 
 def case_for(by: Membership | None, pk: int) -> Case:
