@@ -23,7 +23,7 @@ from xinfang.org.models import Membership, Unit
 from xinfang.security.models import Recusal
 
 from . import probes
-from .choices import AssignmentStatus
+from .choices import PETITIONING_ROLES, AssignmentStatus
 from .models import Assignment, Case, CasePetitioner, Respondent
 from .services.base import is_office_of, unit_jurisdiction
 
@@ -220,6 +220,16 @@ def cases_for(by: Membership | None, *, one: bool = False) -> QuerySet[Case]:
     recusals first (see ``Door.apply_one``)."""
     door = door_for(by)
     return door.apply_one(Case.objects.all()) if one else door.all_cases()
+
+
+def main_links() -> QuerySet[CasePetitioner]:
+    """The main petitioners' links with only the name a list shows: the other encrypted columns
+    (ID number, phone, address) are not read, so a row decrypts one value per petitioner."""
+    return (
+        CasePetitioner.objects.filter(role__in=PETITIONING_ROLES)
+        .select_related("petitioner")
+        .only("case", "role", "petitioner", "petitioner__name", "petitioner__confidential")
+    )
 
 
 def case_for(by: Membership | None, pk: int) -> Case:
