@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -46,7 +47,8 @@ def header_for(memberships: list[Membership], m: Membership | None, here: str) -
     """The header of a page in section ``here`` (a view name) acted as ``m``, for a user whose
     active memberships are ``memberships``."""
     language = get_language()
-    nav = _nav_html(m.role, here, language, get_script_prefix(), get_urlconf()) if m else ""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    nav = _nav_html(m.role, here, language, get_script_prefix(), urlconf) if m else ""
     entries = tuple((x.pk, x.unit.name, x.role) for x in memberships)
     switch = len(entries) > 1
     current = m.pk if m is not None else None
@@ -82,11 +84,16 @@ def _options_html(entries: tuple[tuple[int, str, str], ...], current: int | None
     return format_html_join(
         "\n",
         '        <option value="{}"{}>{} · {}</option>',
-        ((pk, mark_safe(" selected") if pk == current else "", unit, Role(role).label)
+        ((pk, mark_safe(" selected") if pk == current else "", unit, _role_label(role))
          for pk, unit, role in entries),
     )
 
 
 @lru_cache(maxsize=4096)
 def _current_html(unit: str, role: str, language: str) -> str:
-    return format_html('<span class="current">{} · {}</span>', unit, Role(role).label)
+    return format_html('<span class="current">{} · {}</span>', unit, _role_label(role))
+
+
+def _role_label(role: str) -> str:
+    """What ``get_role_display`` shows: the role's label, or the stored value if unknown."""
+    return Role(role).label if role in Role.values else role
