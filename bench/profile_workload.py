@@ -8,8 +8,9 @@ target: where the time goes), and count its queries by kind.
 ``--what``: ``register``, ``transition`` (propose; ``--prefer ''`` for the full answer, the
 default is ``return=minimal``), ``ledger``, ``ledger_filtered`` (state + township),
 ``api_list``, ``work_queue``, ``supervision``, ``case_page``, ``search`` (ledger, 危房),
-``export`` (the L0 ledger of the busy county's clerk, to a temporary file). Writes change the
-data, as in the benchmark. Prints the process's CPU per call, the profile as text (``--html
+``frame`` (the clerk refused the supervision page: the page frame alone), ``export`` (the L0
+ledger of the busy county's clerk, to a temporary file). Writes change the data, as in the
+benchmark. Prints the process's CPU per call, the profile as text (``--html
 FILE`` for the interactive one) and the statements of the last call grouped by their first
 words.
 """
@@ -33,7 +34,10 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import manifest_path  # noqa: E402
 
 PAGES = {"ledger": "/ledger/", "api_list": "/api/cases/", "work_queue": "/work/",
-         "search": "/ledger/?search=危房"}
+         "search": "/ledger/?search=危房",
+         # the page frame alone: the clerk is refused the supervision page (403) after the
+         # session, the user, the membership, the door; then the header, the bell, one line
+         "frame": "/supervision/"}
 
 
 def main() -> None:
@@ -42,7 +46,7 @@ def main() -> None:
     p.add_argument("--engine", choices=["postgres", "sqlite"], default="postgres")
     p.add_argument("--what", required=True, choices=[
         "register", "transition", "ledger", "api_list", "work_queue", "supervision",
-        "case_page", "search", "export", "ledger_filtered"])
+        "case_page", "search", "export", "ledger_filtered", "frame"])
     p.add_argument("--prefer", default="return=minimal",
                    help="the Prefer header of register and transition ('' for the full answer)")
     p.add_argument("--calls", type=int, default=10)

@@ -37,6 +37,19 @@ def test_the_list_shows_the_cases_through_the_door_newest_first_with_masked_name
     assert row["state_label"] == "已登记" and row["township"]["name"] == "将官池镇"
 
 
+def test_the_list_reads_only_the_petitioners_names_of_its_encrypted_columns(jianan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    register_in(jianan)
+    with CaptureQueriesContext(connection) as ctx:
+        body = client_as(jianan.member("clerk")).get("/api/cases/").json()
+    assert body["results"][0]["petitioner"] == "张*明"
+    people = [q["sql"] for q in ctx.captured_queries if '"cases_petitioner"' in q["sql"]]
+    assert people and all('"id_number"' not in q and '"phone"' not in q and '"address"' not in q
+                          for q in people), people
+
+
 FILTERS = [
     ("state=registered", {"fresh", "phoned"}),
     ("state=in_progress&state=closed", {"handled"}),

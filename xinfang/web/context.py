@@ -19,6 +19,8 @@ from xinfang.cases.selectors import door_remember
 from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import Membership, Unit
 
+from .header import NO_HEADER, header_for
+
 SESSION_KEY = "membership_id"
 OFFICE_ROLES = {Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR}
 # The supervision page (督): leaders and inspectors.
@@ -86,11 +88,10 @@ OVERSIGHT_VIEWS = tuple(f"oversight:{n}" for n in (
     "verify", "proxy"))
 
 
-def nav_items(m: Membership | None) -> list[NavItem]:
-    """The header navigation of this membership: only the pages it may open."""
-    if m is None:
-        return []
-    if m.role == Role.SYSADMIN:
+def nav_for_role(role: str) -> list[NavItem]:
+    """The header navigation of a membership in ``role``: only the pages it may open. (The
+    role alone decides it: ``header`` keeps the written navigation under the role.)"""
+    if role == Role.SYSADMIN:
         return [
             ("web:admin_units", _("单位"), ("web:admin_units", "web:admin_unit")),
             ("web:admin_users", _("用户账户"), ("web:admin_users", "web:admin_user")),
@@ -101,7 +102,7 @@ def nav_items(m: Membership | None) -> list[NavItem]:
             ("notify:channels", _("消息推送"), ("notify:channels", "notify:channel")),
             ("integrations:tokens", _("接口令牌"), ("integrations:tokens",)),
         ]
-    if m.role == Role.SECADMIN:
+    if role == Role.SECADMIN:
         return [
             ("web:admin_roles", _("角色与锁定"), ("web:admin_roles", "web:admin_roles_user")),
             ("web:admin_keys", _("密钥状态"), ("web:admin_keys",)),
@@ -109,22 +110,22 @@ def nav_items(m: Membership | None) -> list[NavItem]:
             ("notify:dead_letters", _("推送失败"), ("notify:dead_letters",)),
             ("integrations:tokens", _("接口令牌"), ("integrations:tokens",)),
         ]
-    if m.role == Role.AUDITOR:
+    if role == Role.AUDITOR:
         return [("web:audit_log", _("审计日志"), ("web:audit_log",))]
     items: list[NavItem] = [("web:home", _("工作台"), ("web:home",))]
-    if m.role == Role.CLERK:
+    if role == Role.CLERK:
         items.append(("web:register", _("登记"), ("web:register",)))
         items.append(("imports:ledger_upload", _("导入台账"), IMPORT_VIEWS))
     items.append(("web:ledger", _("台账"), LEDGER_VIEWS))
-    if m.role in SUPERVISION_ROLES:
+    if role in SUPERVISION_ROLES:
         items.append(("web:supervision", _("督查督办"), ("web:supervision",)))
     items.append(("oversight:index", _("督办·审核·代办"), OVERSIGHT_VIEWS))  # issue 17
     items.append(("reports:index", _("统计报表"), ("reports:index",)))
-    if m.role in PRACTICE_ROLES:  # xinfang.practices: return visits, duty, watch list, meetings…
+    if role in PRACTICE_ROLES:  # xinfang.practices: return visits, duty, watch list, meetings…
         items.append(("practices:index", _("工作机制"), PRACTICE_VIEWS))
-    if m.role in OFFICE_ROLES:
+    if role in OFFICE_ROLES:
         items.append(("scoring:index", _("考核评分"), ("scoring:index", "scoring:cases")))
-    if m.role in OFFICE_ROLES:
+    if role in OFFICE_ROLES:
         items.append(("web:rules_profiles", _("规则与日历"), RULES_VIEWS))
     items.append(("web:recusals", _("回避"), ("web:recusals",)))
     items.append(("jobs:list", _("后台任务"), ("jobs:list", "jobs:detail")))
@@ -134,13 +135,18 @@ def nav_items(m: Membership | None) -> list[NavItem]:
 def page(
     request: HttpRequest, template: str, context: dict | None = None, *, status: int = 200
 ) -> HttpResponse:
-    """Render a page with the header's membership switcher and navigation."""
+    """Render a page with the header's membership switcher and navigation (``header``: the
+    fragments are written once per distinct content, not per page)."""
     m = current_membership(request)
     here = request.resolver_match.view_name if request.resolver_match else ""
+    memberships = memberships_of(request)
     full = {
         "membership": m,
-        "memberships": memberships_of(request),
-        "nav": [(reverse(name), label, here in group) for name, label, group in nav_items(m)],
+        "memberships": memberships,
+        # Worked out before the page's own context, so a page's "memberships" (the roles page
+        # lists another account's) can never become the header's switcher.
+        "header": header_for(memberships, m, here) if request.user.is_authenticated
+        else NO_HEADER,
         **(context or {}),
     }
     return render(request, template, full, status=status)

@@ -27,9 +27,8 @@ from django.db.models import Prefetch, QuerySet
 from xinfang.cases import choices as c
 from xinfang.cases.duesort import due_first
 from xinfang.cases.models import Assignment, Case, Clock, Demand
+from xinfang.cases.selectors import main_links
 from xinfang.ledgers.filters import FILTER_NAMES, _values
-
-from .queues import main_links
 
 SORTS = {
     "-received": ("-received_at", "-pk"),

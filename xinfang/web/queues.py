@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
 from xinfang.cases.duesort import DueKey, due_first
-from xinfang.cases.models import Assignment, Case, CasePetitioner, Clock, Demand, WarningNotice
+from xinfang.cases.models import Assignment, Case, Clock, Demand, WarningNotice
 from xinfang.cases.paging import CappedPaginator, capped_counts
-from xinfang.cases.selectors import cases_for
+from xinfang.cases.selectors import cases_for, main_links
 from xinfang.cases.services.base import unit_jurisdiction
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit
@@ -217,16 +217,6 @@ QUEUES: dict[str, list[tuple[str, str, Filter, str]]] = {
 # Buckets of cases whose deadlines have all ended (closing and declining stop every one): sorted
 # newest first, straight off the (registered_at, id) index, not by a next due that is always empty.
 ENDED_BUCKETS = {"archive"}
-
-
-def main_links() -> QuerySet:
-    """The main petitioners' links with only the name a list shows: the other encrypted columns
-    (ID number, phone, address) are not read, so a row decrypts one value per petitioner."""
-    return (
-        CasePetitioner.objects.filter(role__in=c.PETITIONING_ROLES)
-        .select_related("petitioner")
-        .only("case", "role", "petitioner", "petitioner__name", "petitioner__confidential")
-    )
 
 
 def row_prefetches() -> tuple[Prefetch, ...]:

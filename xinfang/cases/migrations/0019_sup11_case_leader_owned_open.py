@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("cases", "0016_lead10_case_township_state"),
+        ("cases", "0018_lead11_jurisdiction_index"),
     ]
 
     operations = [
