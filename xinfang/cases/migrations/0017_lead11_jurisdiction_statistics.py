@@ -9,19 +9,10 @@ such histogram. The post_migrate ANALYZE (``cases.dbstats``) reads it at once.""
 
 from django.db import migrations
 
-TARGET = 1000  # a province's jurisdictions: counties, districts and the townships with a profile
+from xinfang.cases.dbstats import statistics_target
 
-
-def finer(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"ALTER TABLE cases_case ALTER COLUMN jurisdiction_id SET STATISTICS {TARGET}")
-
-
-def default(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            "ALTER TABLE cases_case ALTER COLUMN jurisdiction_id SET STATISTICS -1")
+# A province's jurisdictions (counties, districts, the townships with a profile): well under 1000.
+TARGET = 1000
 
 
 class Migration(migrations.Migration):
@@ -31,5 +22,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(finer, default),
+        statistics_target("cases_case", "jurisdiction_id", TARGET),
     ]

@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from xinfang.cases.dbstats import statistics_target
+
 # PostgreSQL estimated a county's sums (the jurisdiction ids of its subtree, ``= ANY``) at a
 # sixth of the province's rows — most of the subtree's ids are townships and villages without a
 # row, but each id not in the statistics' list of common values counts for the average — and
@@ -9,15 +11,6 @@ from django.db import migrations
 TARGET = 10000
 
 
-def statistics(target: int):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(
-                "ALTER TABLE figures_figuresum ALTER COLUMN jurisdiction_id "
-                f"SET STATISTICS {int(target)}")
-    return run
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -25,5 +18,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(statistics(TARGET), statistics(-1)),
+        statistics_target("figures_figuresum", "jurisdiction_id", TARGET),
     ]

@@ -8,18 +8,7 @@ The post_migrate ANALYZE (``cases.dbstats``) reads it at once."""
 
 from django.db import migrations
 
-TARGET = 1000
-
-
-def finer(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"ALTER TABLE org_unit ALTER COLUMN path SET STATISTICS {TARGET}")
-
-
-def default(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE org_unit ALTER COLUMN path SET STATISTICS -1")
+from xinfang.cases.dbstats import statistics_target
 
 
 class Migration(migrations.Migration):
@@ -29,5 +18,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(finer, default),
+        statistics_target("org_unit", "path", 1000),
     ]
