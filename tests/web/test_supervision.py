@@ -130,6 +130,28 @@ def test_backlog_lines_without_a_deadline_come_in_the_order_entered(jianan):
     assert [shown.index(n) for n in lines] == sorted(shown.index(n) for n in lines)
 
 
+def test_a_backlog_line_without_an_owner_shows_a_dash_not_none(jianan):
+    """包案人: the leader, else the owner as written (an imported line), else "—" — never the
+    word None (the sweep's lines have no owner yet)."""
+    from django.utils import timezone
+
+    from xinfang.registers.backlog import backlog_enter
+    from xinfang.registers.models import BacklogCase
+
+    plain, written = register_in(jianan), register_in(jianan)
+    for case in (plain, written):
+        backlog_enter(case=case, entry=BacklogCase.Entry.UNSETTLED, at=timezone.now(),
+                      event=False)
+    BacklogCase.objects.filter(case=written).update(owner_leader_text="王副区长")
+    html = signed_in(jianan.member("chief")).get(reverse("web:supervision")).content.decode()
+    shown = section(html, "backlog")
+    assert "None" not in shown
+    rows = {number: shown[shown.index(number):].split("</tr>")[0]
+            for number in (plain.number, written.number)}
+    assert "包案人\">—</td>" in rows[plain.number], rows[plain.number]
+    assert "王副区长" in rows[written.number], rows[written.number]
+
+
 def test_the_backlog_read_by_jurisdiction_equals_the_lines_through_the_door(jianan, jurisdiction):
     """An office reader's backlog lines are read by their own jurisdiction, with the cases its
     door keeps from it tested by id: the same lines, in the same order, as the lines whose case
