@@ -83,7 +83,6 @@ def revealable_links(by: Membership | None) -> QuerySet[CasePetitioner]:
     """Every petitioner-in-a-case ``by`` may reveal, as one query — ``may_reveal_petitioner`` for
     search: looking a person up by name must not tell a unit that a confidential person is in
     one of its cases."""
-
     links = CasePetitioner.objects.all()
     if by is None or not by.is_active:
         return links.none()

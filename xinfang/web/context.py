@@ -139,13 +139,11 @@ def page(
     fragments are written once per distinct content, not per page)."""
     m = current_membership(request)
     here = request.resolver_match.view_name if request.resolver_match else ""
-    memberships = memberships_of(request)
     full = {
         "membership": m,
-        "memberships": memberships,
         # Worked out before the page's own context, so a page's "memberships" (the roles page
         # lists another account's) can never become the header's switcher.
-        "header": header_for(memberships, m, here) if request.user.is_authenticated
+        "header": header_for(memberships_of(request), m, here) if request.user.is_authenticated
         else NO_HEADER,
         **(context or {}),
     }
