@@ -174,6 +174,21 @@ def test_the_id_number_is_checked_as_typed_and_earlier_cases_are_offered(jianan,
     assert earlier.number in by_name and 'name="p-3-link"' in by_name
 
 
+def test_an_office_above_is_not_offered_the_person_of_a_county_case(jianan, register):
+    """The city's office reads the county's cases through its door, but only the county's own
+    office reveals their people: typing the same ID number offers the city nothing."""
+    from xinfang.cases.selectors import cases_for
+    from xinfang.web.views.registration import earlier_matches
+
+    earlier = register()
+    number = id_number("41102319800101123")
+    city = jianan.member("city_clerk")
+    assert cases_for(city).filter(pk=earlier.pk).exists()
+    assert earlier_matches(city, "", number) == []
+    found = earlier_matches(jianan.member("clerk"), "", number)
+    assert [c.pk for p in found for c in p.cases] == [earlier.pk]
+
+
 def test_the_phone_is_checked_as_typed(jianan):
     client = signed_in(jianan.member("clerk"))
     url = reverse("web:register_check_phone")

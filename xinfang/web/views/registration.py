@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xinfang.cases import choices as c
-from xinfang.cases.disclosure import revealable_links
+from xinfang.cases.disclosure import revealable_link_filter
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import CasePetitioner, Petitioner
 from xinfang.cases.selectors import cases_for
@@ -103,7 +103,7 @@ def earlier_matches(m: Membership, name: str, id_number: str, phone: str = ""
         )
     # A person the membership may not reveal (a confidential person, for a handling unit) is
     # never offered: the offer itself would say who they are.
-    links = links.filter(pk__in=revealable_links(m).values("pk"))
+    links = links.filter(**revealable_link_filter(m))
     for link in links.select_related("petitioner", "case").order_by("-case__received_at")[:50]:
         match = people.setdefault(link.petitioner_id, PersonMatch(link.petitioner))
         match.by_id = bool(number) and link.petitioner.id_number == number
