@@ -30,6 +30,7 @@ _FOLD = [
     (re.compile(r"\b\d+\b"), "N"),
     (re.compile(r"\s+"), " "),
     (re.compile(r"SAVEPOINT \S+"), "SAVEPOINT …"),
+    (re.compile(r"xf_rows_\d+"), "xf_rows_…"),  # xinfang.cases.bulk's temporary tables
 ]
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from xinfang.cases import choices as c
-from xinfang.cases.models import Alert, Case, CaseEvent
+from xinfang.cases.bulk import db_datetime, insert_rows
+from xinfang.cases.models import Case, CaseEvent
 
 from .models import Kind, Notice
 
@@ -35,20 +36,27 @@ NEEDS_REASON = {Kind.OVERDUE, Kind.WARNING, Kind.ANALYSIS, Kind.SUPERVISION_ORDE
 RECTIFICATION_TRANSITIONS = {"return_proposal", "return_letter"}
 
 
-def notify_alerts(alerts: list[Alert]) -> int:
-    """A notice for each alert the sweep has just inserted (``alerts``: the rows it built), in
-    one INSERT. A sweep running at the same moment that inserted some of them first: the
-    notices' own unique constraints (the alert's key) skip the repeats, not fail the batch."""
-    new = []
+def notify_alerts(alerts) -> int:
+    """A notice for each alert the sweep has just inserted (``alerts``: the rows it built — model
+    instances or the sweep's ``AlertRow``), in one INSERT. A sweep running at the same moment
+    that inserted some of them first: the notices' own unique constraints (the alert's key) skip
+    the repeats, not fail the batch."""
+    rows = []
+    stamps: dict = {}
     for a in alerts:
         if a.unit_id is None:
             continue
         todo = "请落实领导包案" if "领导包案" in a.message else ALERT_TODO.get(a.kind, "")
-        new.append(Notice(case_id=a.case_id, kind=a.kind, unit_id=a.unit_id, role=a.role,
-                          text=a.message, todo=todo, clock_id=a.clock_id,
-                          needs_reason=a.kind in NEEDS_REASON, created_at=a.created_at))
-    Notice.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new)
+        if a.created_at not in stamps:
+            stamps[a.created_at] = db_datetime(a.created_at)
+        rows.append((a.case_id, "", a.kind, a.unit_id, a.role, a.message, todo, a.clock_id, None,
+                     a.kind in NEEDS_REASON, stamps[a.created_at], True))
+    insert_rows(Notice, NOTICE_ROW, rows, ignore_conflicts=True)
+    return len(rows)
+
+
+NOTICE_ROW = ("case_id", "link", "kind", "unit_id", "role", "text", "todo", "clock_id",
+              "event_id", "needs_reason", "created_at", "outbox_pending")
 
 
 def _lead_unit_id(case: Case) -> int | None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db import transaction
 
 from xinfang.audit.services import audit_record
+from xinfang.cases.bulk import db_datetime, insert_rows
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.services.base import append_event, is_office_of
@@ -174,7 +175,7 @@ class OwnershipBatch:
 
     def __init__(self, case_ids: list[int]):
         self.case_ids = case_ids
-        self.items: list[OwnershipItem] = []
+        self.items: list[tuple] = []  # rows of ``OwnershipItem``
         self.owners: dict[int, list[int]] = {}  # leader id → case ids
         self._links: dict[int, User] | None = None
         self._holders: dict[tuple[int, str], User | None] = {}
@@ -198,9 +199,9 @@ class OwnershipBatch:
         return self._holders[key]
 
     def open(self, *, case: Case, rule, at: datetime) -> dict:
-        self.items += [OwnershipItem(case=case, rule=rule.name, position=i, label=label,
-                                     created_at=at)
-                       for i, label in enumerate(rule.ownership_items)]
+        stamp = db_datetime(at)
+        self.items += [(case.pk, rule.name, i, label, OwnershipItem.Status.PENDING, "", None, None,
+                        stamp) for i, label in enumerate(rule.ownership_items)]
         if case.leader_owner_id is not None:
             return {}
         for source in rule.owner_from:
@@ -216,7 +217,9 @@ class OwnershipBatch:
         return {}
 
     def write(self) -> None:
-        OwnershipItem.objects.bulk_create(self.items, ignore_conflicts=True)
+        insert_rows(OwnershipItem, ("case_id", "rule", "position", "label", "status", "note",
+                                    "updated_by_id", "updated_at", "created_at"), self.items,
+                    ignore_conflicts=True)
         for leader_id, case_ids in self.owners.items():
             Case.objects.filter(pk__in=case_ids, leader_owner=None).update(
                 leader_owner_id=leader_id)

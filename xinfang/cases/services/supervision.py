@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q, prefetch_related_objects
+from django.db.models import Exists, Max, OuterRef, Q
 
 from xinfang.notify.services import notify_alerts
 from xinfang.rules.consumers import consumes
@@ -30,6 +31,7 @@ from xinfang.rules.profile import Profile
 from xinfang.rules.store import profile_of, working_calendar
 
 from .. import choices as c
+from ..bulk import db_datetime, insert_objects, insert_rows
 from ..facts import case_facts
 from ..models import Alert, Assignment, Case, Clock, SweepMark, WarningNotice
 from .base import chained_event, history_heads
@@ -37,6 +39,39 @@ from .due import case_refresh_due, next_due_subquery
 
 OFFICE_ROLES = {"clerk", "approver", "chief", "inspector"}
 BATCH = 1000  # rows per transaction in the sweep
+
+
+class AlertRow(NamedTuple):
+    """An alert the sweep inserts, as a plain row (a first pass builds some 250,000 at a
+    million cases: no model instance each). ``clock``: a clock's id, a follow-up ``Clock`` the
+    batch inserts first, or None."""
+
+    case_id: int
+    clock: int | Clock | None
+    kind: str
+    role: str
+    unit_id: int
+    message: str
+    created_at: datetime
+
+    @property
+    def clock_id(self) -> int | None:
+        return self.clock.pk if isinstance(self.clock, Clock) else self.clock
+
+
+ALERT_ROW = ("case_id", "clock_id", "kind", "role", "unit_id", "message", "created_at")
+
+
+def insert_alert_rows(rows: list[AlertRow]) -> int:
+    """The alerts in one statement and their inbox notices (flagged for the outbox) in one more;
+    one a concurrent sweep inserted first is skipped by the unique constraints."""
+    if not rows:
+        return 0
+    stamps = {at: db_datetime(at) for at in {row.created_at for row in rows}}
+    insert_rows(Alert, ALERT_ROW, [(r.case_id, r.clock_id, r.kind, r.role, r.unit_id, r.message,
+                                    stamps[r.created_at]) for r in rows], ignore_conflicts=True)
+    notify_alerts(rows)
+    return len(rows)
 
 
 def _alert_unit(case: Case, role: str):
@@ -88,13 +123,17 @@ class Seen:
     raised: set[tuple[int, str]]
     reopened: set[int]
     analysed: set[int]
+    # The categories of each case's demands (a fact the rules may read), read for the batch.
+    categories: dict[int, list[str]] = field(default_factory=dict)
     # For the warnings raised without a notice (the batch's own writes, made at its end): the
-    # warning alerts the cases have, their lead units, the last (seq, mac) of each history.
+    # warning alerts about no clock already built in the batch, the cases' lead units, the last
+    # (seq, mac) of each history. (An alert raised before the batch is skipped by its unique
+    # constraint, and so is its notice.)
     held: bool = False
     alerted: set[tuple[int, str]] = field(default_factory=set)
     leads: dict[int, int] = field(default_factory=dict)
     last: dict[int, tuple[int, str]] = field(default_factory=dict)
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[AlertRow] = field(default_factory=list)
     events: list = field(default_factory=list)
     # Warning notices issued in the batch, with their follow-up clocks (inserted first: the
     # notices and alerts name them), and the cases whose next due instant those clocks move.
@@ -105,30 +144,34 @@ class Seen:
 
     @classmethod
     def read(cls, case_ids: list[int], *, relapse: bool, writes: bool = False) -> Seen:
-        from ..models import CaseEvent
+        from ..models import CaseEvent, Demand
 
         # ``order_by()``: the history's own order (case, seq) sorts by the case's ordering, a
         # join of the cases table for nothing.
         raised = CaseEvent.objects.filter(case_id__in=case_ids, type="warning_raised").order_by()
+        reopened = set(CaseEvent.objects.filter(case_id__in=case_ids, type="reopen")
+                       .order_by().values_list("case_id", flat=True)) if relapse else set()
         seen = cls(
             notices=set(WarningNotice.objects.filter(case_id__in=case_ids)
                         .values_list("case_id", "rule")),
             raised={(case_id, (payload or {}).get("rule"))
                     for case_id, payload in raised.values_list("case_id", "payload")},
-            reopened=set(CaseEvent.objects.filter(case_id__in=case_ids, type="reopen")
-                         .order_by().values_list("case_id", flat=True)) if relapse else set(),
-            analysed=set(Alert.objects.filter(case_id__in=case_ids, kind=Alert.Kind.ANALYSIS,
+            reopened=reopened,
+            # only a reopened case can be owed its analysis alert (``_analysis_message``)
+            analysed=set(Alert.objects.filter(case_id__in=reopened, kind=Alert.Kind.ANALYSIS,
                                               clock=None, role="approver")
-                         .order_by().values_list("case_id", flat=True)),
+                         .order_by().values_list("case_id", flat=True)) if reopened else set(),
         )
+        categories: dict[int, set[str]] = {}
+        for case_id, category in (Demand.objects.filter(case_id__in=case_ids).order_by()
+                                  .values_list("case_id", "category")):
+            categories.setdefault(case_id, set()).add(category)
+        seen.categories = {case_id: sorted(cats) for case_id, cats in categories.items()}
         if writes:
             from xinfang.ownership.services import OwnershipBatch
 
             seen.held = True
             seen.ownership = OwnershipBatch(case_ids)
-            seen.alerted = set(Alert.objects.filter(
-                case_id__in=case_ids, kind=Alert.Kind.WARNING, clock=None,
-            ).order_by().values_list("case_id", "role"))
             handling = (Assignment.objects.filter(
                 case_id__in=case_ids, role=c.AssignmentRole.LEAD,
                 status=c.AssignmentStatus.ACTIVE,
@@ -149,24 +192,20 @@ class Seen:
                 self.alerted.add((case.pk, role))
             unit = (case.jurisdiction_id if role in OFFICE_ROLES
                     else self.leads.get(case.pk, case.jurisdiction_id))
-            self.alerts.append(Alert(case_id=case.pk, clock=clock, kind=kind, role=role,
-                                     unit_id=unit, message=message[:300], created_at=at))
+            self.alerts.append(AlertRow(case.pk, clock, kind, role, unit, message[:300], at))
 
     def event(self, case: Case, **fields) -> None:
         """``append_event`` held for the batch's one INSERT, chained on the last one seen."""
         self.events.append(chained_event(case, self.last, **fields))
 
     def write(self) -> None:
-        from ..models import CaseEvent
 
         # The cases are locked and their notices were read under the locks: an insert that
         # conflicts fails the batch rather than leave a follow-up clock without its notice.
         Clock.objects.bulk_create(self.clocks)
         WarningNotice.objects.bulk_create(self.issued)
-        Alert.objects.bulk_create(self.alerts, ignore_conflicts=True)
-        if self.alerts:  # their inbox notices (flagged for the outbox), in this transaction
-            notify_alerts(self.alerts)
-        CaseEvent.objects.bulk_create(self.events)
+        insert_alert_rows(self.alerts)
+        insert_objects(self.events)
         if self.ownership is not None:
             self.ownership.write()
         if self.due:  # ``case_refresh_due`` of the cases given a follow-up clock, in SQL
@@ -191,7 +230,8 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
 
     at, written_at = raised_at or at, at
 
-    facts = case_facts(case)
+    facts = case_facts(case, categories=seen.categories.get(case.pk, [])
+                       if seen is not None else None)
     issued = []
     for rule in profile.warnings:
         if not rule.when.matches(facts):
@@ -422,7 +462,6 @@ def sweep(*, at: datetime) -> SweepResult:
             if not batch:
                 continue
             # What the rules and the analysis ask of each case, read once for the batch.
-            prefetch_related_objects(batch, "demands")
             seen = Seen.read([case.pk for case in batch], relapse=relapse, writes=True)
             analyses: list[Alert] = []
             for case in batch:
@@ -489,14 +528,10 @@ def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
                 continue
             unit = office if role in OFFICE_ROLES else leads.get(clock.case_id, office)
             message = f"{clock.case__number} {clock.label}{what}"[:300]
-            new.append(Alert(case_id=clock.case_id, clock_id=clock.pk, kind=kind, role=role,
-                             unit_id=unit, message=message, created_at=at))
+            new.append(AlertRow(clock.case_id, clock.pk, kind, role, unit, message, at))
     # A sweep running at the same moment may have inserted some: the unique constraint skips
     # them rather than failing the batch.
-    Alert.objects.bulk_create(new, ignore_conflicts=True)
-    if new:  # their inbox notices (flagged for the outbox), in this transaction
-        notify_alerts(new)
-    return len(new)
+    return insert_alert_rows(new)
 
 
 def _analysis_alerts(case: Case, profile: Profile, at: datetime, seen: Seen) -> list[Alert]:

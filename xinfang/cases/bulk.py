@@ -1,0 +1,137 @@
+"""Many rows into one table at once, for the sweep: what ``bulk_create`` does, without its cost.
+
+A first sweep over a province's open cases writes some 700,000 rows (alerts, their notices,
+history entries, ownership items, backlog lines). Through ``bulk_create`` most of that time
+was Python's: the compiler prepares every value of every row, and the PostgreSQL driver quotes
+each one into the statement's text (Django binds on the client). Here the values are read off
+the objects once per field and sent as they are: on PostgreSQL by ``COPY`` (the driver writes
+the rows in C), on SQLite by ``executemany``. The rows' ids are not read back: the callers
+need none.
+
+``ignore_conflicts``: a row that breaks a unique constraint is skipped, as with
+``bulk_create(ignore_conflicts=True)`` — on PostgreSQL the rows are copied into a temporary
+table dropped with the statement's transaction, then inserted from it ``ON CONFLICT DO
+NOTHING``. Call it inside a transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import partial
+from itertools import count
+
+from django.db import connection, models, transaction
+
+# Values the drivers take as they are for these fields: the field's preparation would only
+# return them unchanged. Anything else (dates on SQLite, JSON, encrypted text) is prepared.
+_PLAIN_FIELDS = (models.IntegerField, models.CharField, models.TextField, models.BooleanField,
+                 models.ForeignKey)
+_PLAIN_VALUES = (type(None), int, str, bool)
+_names = count(1)
+
+
+def _copy(cursor, sql: str, rows: Sequence[Sequence]) -> None:
+    """``COPY … FROM STDIN`` of ``rows``, seen by what sees every statement: the connection's
+    execute wrappers (statement counters, timers) and, when it logs, its query log."""
+
+    def run(sql, params, many, context):
+        with cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    executor = run
+    for wrapper in reversed(connection.execute_wrappers):
+        executor = partial(wrapper, executor)
+    began = time.monotonic()
+    executor(sql, None, False, {"connection": connection, "cursor": cursor})
+    if connection.queries_logged:
+        connection.queries_log.append(
+            {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - began:.3f}"})
+
+
+def _preparers(fields: list[models.Field]):
+    pg = connection.vendor == "postgresql"
+    out = []
+    for field in fields:
+        plain = isinstance(field, _PLAIN_FIELDS) and not (
+            isinstance(field, models.ForeignKey)
+            and not isinstance(field.target_field, models.IntegerField))
+        if pg and isinstance(field, models.DateTimeField) and not (
+                field.auto_now or field.auto_now_add):
+            plain = True  # psycopg writes an aware datetime itself
+        out.append(None if plain else field)
+    return out
+
+
+def db_datetime(value):
+    """An aware datetime as ``insert_rows`` sends it."""
+    if connection.vendor == "postgresql":
+        return value
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> int:
+    """Insert ``objs`` (unsaved instances of one model, ids left to the database); returns how
+    many were sent."""
+    if not objs:
+        return 0
+    model = type(objs[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key or
+              getattr(objs[0], f.attname) is not None]
+    fields = [f for f in fields if not isinstance(f, models.AutoField)]
+    prepare = _preparers(fields)
+    attnames = [f.attname for f in fields]
+    rows = []
+    for obj in objs:
+        row = []
+        for field, name, special in zip(fields, attnames, prepare, strict=True):
+            if special is None:
+                value = getattr(obj, name)
+                if value is None and field.is_relation:
+                    # a related object saved after this one was built (a follow-up clock)
+                    related = field.get_cached_value(obj, None)
+                    if related is not None:
+                        value = related.pk
+                        if value is None:
+                            raise ValueError(f"{model.__name__}.{field.name}: an unsaved object")
+                        setattr(obj, name, value)  # as ``bulk_create`` sets it
+                elif type(value) not in _PLAIN_VALUES:
+                    value = field.get_db_prep_save(value, connection)
+            else:
+                value = special.get_db_prep_save(special.pre_save(obj, add=True), connection)
+            row.append(value)
+        rows.append(row)
+    return insert_rows(model, attnames, rows, ignore_conflicts=ignore_conflicts,
+                       columns=[f.column for f in fields])
+
+
+def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence], *,
+                ignore_conflicts: bool = False, columns: Sequence[str] | None = None) -> int:
+    """Insert ``rows`` — values ready for the database, in the order of ``names`` (attnames) —
+    into ``model``'s table."""
+    if not rows:
+        return 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    if columns is None:
+        by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
+        columns = [by_attname[name] for name in names]
+    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            target = table
+            if ignore_conflicts:
+                target = f"xf_rows_{next(_names)}"
+                cursor.execute(f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
+                               f"SELECT {cols} FROM {table} WITH NO DATA")
+            # the driver formats the rows (in C), nothing is quoted into a statement's text
+            _copy(cursor, f"COPY {target} ({cols}) FROM STDIN", rows)
+            if ignore_conflicts:
+                cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {target} "
+                               f"ON CONFLICT DO NOTHING")
+                cursor.execute(f"DROP TABLE {target}")
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
+            cursor.executemany(f"{verb} INTO {table} ({cols}) VALUES ({marks})", rows)
+    return len(rows)
