@@ -297,6 +297,12 @@ XINFANG_JOBS = {
     "pdf": ("xinfang.jobs.kinds.pdf", "文书转换 PDF"),
 }
 # The schedule: name → (function, every N seconds). Each period runs once however many workers.
+# A sweep with many changed cases (the first after an import: 100,000 open cases at a
+# province) is split between this many processes on PostgreSQL, each taking its share of the
+# cases (xinfang.cases.services.sweep_split); a steady pass, and SQLite, use one.
+XINFANG_SWEEP_PROCESSES = int(os.environ.get("XINFANG_SWEEP_PROCESSES",
+                                             min(2, os.cpu_count() or 1)))
+
 XINFANG_PERIODIC = {
     "sweep": ("xinfang.jobs.periodic.sweep", int(os.environ.get("XINFANG_SWEEP_EVERY", 300))),
     "outbox": ("xinfang.jobs.periodic.outbox", int(os.environ.get("XINFANG_OUTBOX_EVERY", 30))),

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models.functions import Mod
 
 from xinfang.notify.services import notify_alerts
 from xinfang.rules.consumers import consumes
@@ -414,21 +415,56 @@ class SweepResult:
     def as_dict(self) -> dict[str, int]:
         return self.__dict__.copy()
 
+    @classmethod
+    def total(cls, results) -> SweepResult:
+        out = cls()
+        for result in results:
+            for name, value in result.as_dict().items():
+                setattr(out, name, getattr(out, name) + value)
+        return out
 
-def sweep(*, at: datetime) -> SweepResult:
+
+def sweep(*, at: datetime, processes: int | None = None) -> SweepResult:
+    """One sweep at ``at``. A pass with many changed cases (a first pass after an import) is
+    split between ``processes`` worker processes, each taking its share of the cases
+    (``sweep_split``); a steady pass runs here."""
+    from .sweep_split import split_sweep
+
+    # The warning rules read the case's facts, which only a transition changes: the open cases
+    # whose version has no mark, read in one statement (an anti-join of the open cases and the
+    # marks), then worked a batch at a time.
+    marked = SweepMark.objects.filter(case=OuterRef("pk"), version=OuterRef("version"))
+    owed = list(Case.objects.filter(~Exists(marked), state__in=c.OPEN_STATES).order_by("pk")
+                .values_list("pk", flat=True))
+    split = split_sweep(at=at, owed=owed, processes=processes)
+    return split if split is not None else sweep_part(at=at, owed=owed)
+
+
+def sweep_part(*, at: datetime, owed: list[int], part: int = 0, parts: int = 1) -> SweepResult:
+    """The sweep of the cases whose id is ``part`` modulo ``parts`` (all of them by default):
+    their clocks' alerts, the warning rules of those in ``owed``, the backlog register. Parts
+    run at once touch disjoint cases, so they never wait on each other's locks."""
     result = SweepResult()
+
+    def share(clocks):
+        if parts == 1:
+            return clocks
+        return clocks.alias(sweep_part=Mod("case_id", parts)).filter(sweep_part=part)
+
+    if parts > 1:
+        owed = [pk for pk in owed if pk % parts == part]
     # Windows (the 30 days to ask for a review) close without being late; only deadlines alert.
     result.overdue = _clock_alerts(
-        Clock.objects.filter(status=Clock.Status.RUNNING, kind="deadline",
-                             overdue_alerted=False, due_at__lt=at),
+        share(Clock.objects.filter(status=Clock.Status.RUNNING, kind="deadline",
+                                   overdue_alerted=False, due_at__lt=at)),
         kind=Alert.Kind.OVERDUE, flag="overdue_alerted", at=at, what="已超期",
     )
     # Each clock has its own span (a profile may give more than three days); the longest among
     # the clocks still owed the alert bounds the query (read off a partial index).
-    owed = Clock.objects.filter(status=Clock.Status.RUNNING, kind="deadline",
-                                due_soon_alerted=False)
-    longest = owed.aggregate(hours=Max("due_soon_hours"))["hours"] or 0
-    soon = owed.filter(due_at__gte=at, due_at__lte=at + timedelta(hours=longest))
+    due = Clock.objects.filter(status=Clock.Status.RUNNING, kind="deadline",
+                               due_soon_alerted=False)
+    longest = due.aggregate(hours=Max("due_soon_hours"))["hours"] or 0
+    soon = share(due.filter(due_at__gte=at, due_at__lte=at + timedelta(hours=longest)))
     result.due_soon = _clock_alerts(
         soon, kind=Alert.Kind.DUE_SOON, flag="due_soon_alerted", at=at, what="即将到期",
         within=lambda clock: clock.due_at - at <= timedelta(hours=clock.due_soon_hours),
@@ -445,12 +481,6 @@ def sweep(*, at: datetime) -> SweepResult:
 
     relapse = any(profile_of(v).analysis and profile_of(v).analysis.on_relapse
                   for v in versions.values())
-    # The warning rules read the case's facts, which only a transition changes: the open cases
-    # whose version has no mark, read in one statement (an anti-join of the open cases and the
-    # marks), then worked a batch at a time.
-    marked = SweepMark.objects.filter(case=OuterRef("pk"), version=OuterRef("version"))
-    owed = list(Case.objects.filter(~Exists(marked), state__in=c.OPEN_STATES).order_by("pk")
-                .values_list("pk", flat=True))
     for i in range(0, len(owed), BATCH // 2):
         with transaction.atomic():
             # Under the cases' locks, as a transition would be: two sweeps at once apply a
@@ -475,7 +505,7 @@ def sweep(*, at: datetime) -> SweepResult:
                 update_conflicts=True, unique_fields=["case"], update_fields=["version"])
     from xinfang.registers.backlog import backlog_sweep
 
-    result.backlog = backlog_sweep(at=at)
+    result.backlog = backlog_sweep(at=at, part=part, parts=parts)
     return result
 
 
