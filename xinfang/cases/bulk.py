@@ -9,9 +9,9 @@ the rows in C), on SQLite by ``executemany``. The rows' ids are not read back: t
 need none.
 
 ``ignore_conflicts``: a row that breaks a unique constraint is skipped, as with
-``bulk_create(ignore_conflicts=True)`` — on PostgreSQL the rows are copied into a temporary
-table dropped with the statement's transaction, then inserted from it ``ON CONFLICT DO
-NOTHING``. Call it inside a transaction.
+``bulk_create(ignore_conflicts=True)`` — on PostgreSQL the rows are first copied straight in,
+in a savepoint; should one conflict, they are copied into a temporary table dropped with the
+transaction and inserted from it ``ON CONFLICT DO NOTHING``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ from collections.abc import Sequence
 from functools import partial
 from itertools import count
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 
-# Values the drivers take as they are for these fields: the field's preparation would only
-# return them unchanged. Anything else (dates on SQLite, JSON, encrypted text) is prepared.
-_PLAIN_FIELDS = (models.IntegerField, models.CharField, models.TextField, models.BooleanField,
-                 models.ForeignKey)
+# Values the drivers take as they are for fields of exactly these classes: the field's
+# preparation would only return them unchanged. Anything else — dates on SQLite, JSON, and any
+# subclass, such as the encrypted text fields, whose preparation encrypts — is prepared.
+_PLAIN_FIELDS = {models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
+                 models.PositiveIntegerField, models.PositiveSmallIntegerField,
+                 models.PositiveBigIntegerField, models.CharField, models.TextField,
+                 models.BooleanField, models.ForeignKey, models.OneToOneField}
 _PLAIN_VALUES = (type(None), int, str, bool)
 _names = count(1)
 
@@ -36,7 +39,8 @@ def _copy(cursor, sql: str, rows: Sequence[Sequence]) -> None:
     execute wrappers (statement counters, timers) and, when it logs, its query log."""
 
     def run(sql, params, many, context):
-        with cursor.cursor.copy(sql) as copy:
+        # the driver's errors as Django's (a unique violation is an ``IntegrityError``)
+        with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
 
@@ -54,9 +58,10 @@ def _preparers(fields: list[models.Field]):
     pg = connection.vendor == "postgresql"
     out = []
     for field in fields:
-        plain = isinstance(field, _PLAIN_FIELDS) and not (
+        plain = type(field) in _PLAIN_FIELDS and not (
             isinstance(field, models.ForeignKey)
-            and not isinstance(field.target_field, models.IntegerField))
+            and type(field.target_field) not in (models.AutoField, models.BigAutoField,
+                                                 *_PLAIN_FIELDS))
         if pg and isinstance(field, models.DateTimeField) and not (
                 field.auto_now or field.auto_now_add):
             plain = True  # psycopg writes an aware datetime itself
@@ -114,11 +119,25 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
         return 0
     table = connection.ops.quote_name(model._meta.db_table)
     if columns is None:
-        by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
-        columns = [by_attname[name] for name in names]
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        for name in names:  # a value sent as it is must not be one a field would transform
+            if type(by_attname[name]) not in (*_PLAIN_FIELDS, models.DateTimeField):
+                raise TypeError(f"{model.__name__}.{name} needs its field's preparation: "
+                                "use insert_objects")
+        columns = [by_attname[name].column for name in names]
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            if ignore_conflicts:
+                # Most batches conflict with nothing (a sweep reads what exists under its
+                # locks; a concurrent sweep is rare): copied straight into the table, in a
+                # savepoint that a conflict rolls back to take the slower way.
+                try:
+                    with transaction.atomic():
+                        _copy(cursor, f"COPY {table} ({cols}) FROM STDIN", rows)
+                    return len(rows)
+                except IntegrityError:
+                    pass
             target = table
             if ignore_conflicts:
                 target = f"xf_rows_{next(_names)}"

@@ -1,0 +1,98 @@
+"""``xinfang.cases.bulk``: the sweep's rows written without ``bulk_create`` read back exactly as
+``bulk_create`` writes them — dates, JSON, encrypted text, a related object saved after the row
+was built — and a row that breaks a unique constraint is skipped, on both databases."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import register_in, sh
+from xinfang.cases.bulk import db_datetime, insert_objects, insert_rows
+from xinfang.cases.models import Alert, CaseEvent, Clock
+from xinfang.registers.models import BacklogCase
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = ("case_id", "clock_id", "kind", "role", "unit_id", "message", "created_at")
+
+
+def _row(case, role: str, message: str = "超期") -> tuple:
+    return (case.pk, None, "warning", role, case.jurisdiction_id, message,
+            db_datetime(sh(2026, 10, 30)))
+
+
+def test_rows_that_break_a_unique_constraint_are_skipped_and_the_rest_written(jianan):
+    case = register_in(jianan)
+    with transaction.atomic():
+        insert_rows(Alert, FIELDS, [_row(case, "approver")], ignore_conflicts=True)
+        # the same (case, kind, role) about no clock again, beside a new one
+        insert_rows(Alert, FIELDS, [_row(case, "approver", "again"), _row(case, "chief")],
+                    ignore_conflicts=True)
+    alerts = Alert.objects.filter(case=case, kind="warning")
+    assert sorted(alerts.values_list("role", "message")) == [("approver", "超期"),
+                                                             ("chief", "超期")]
+    assert alerts.get(role="chief").created_at == sh(2026, 10, 30)
+
+
+def test_without_ignoring_conflicts_a_duplicate_fails_and_writes_nothing(jianan):
+    case = register_in(jianan)
+    insert_rows(Alert, FIELDS, [_row(case, "approver")])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(Alert, FIELDS, [_row(case, "chief"), _row(case, "approver")])
+    assert list(Alert.objects.filter(case=case, kind="warning").values_list("role", flat=True)) \
+        == ["approver"]
+
+
+def test_objects_read_back_as_bulk_create_writes_them(jianan):
+    case = register_in(jianan)
+    last = CaseEvent.objects.filter(case=case).order_by("-seq").first()
+    payload = {"rule": "r", "reasons": ["第2次信访"], "n": 2, "nested": {"a": [1, None]}}
+
+    def event(seq):
+        return CaseEvent(case=case, seq=seq, at=sh(2026, 10, 30, 8), type="warning_raised",
+                         actor_role="system", payload=payload, profile_code="jianan",
+                         profile_version=1, mac_key_id="k1", mac="ab" * 16)
+
+    CaseEvent.objects.bulk_create([event(last.seq + 1)])
+    with CaptureQueriesContext(connection) as q:
+        insert_objects([event(last.seq + 2)])
+    assert len([x for x in q.captured_queries if "SAVEPOINT" not in x["sql"]]) == 1
+    a, b = (CaseEvent.objects.filter(case=case, seq=s).values().get()
+            for s in (last.seq + 1, last.seq + 2))
+    for row in (a, b):
+        row.pop("id"), row.pop("seq")
+    assert a == b and b["payload"] == payload and b["at"] == sh(2026, 10, 30, 8)
+
+
+def test_a_related_object_saved_after_the_row_was_built_is_named_by_its_id(jianan):
+    case = register_in(jianan)
+    clock = Clock(case=case, name="warning:x", label="x", amount=1, unit="days",
+                  started_at=sh(2026, 10, 1), due_at=sh(2026, 10, 2), alert_roles=["approver"])
+    alert = Alert(case=case, clock=clock, kind="warning", role="approver",
+                  unit_id=case.jurisdiction_id, message="m", created_at=sh(2026, 10, 1))
+    with pytest.raises(ValueError, match="unsaved"):
+        insert_objects([alert])
+    Clock.objects.bulk_create([clock])
+    insert_objects([alert])
+    assert alert.clock_id == clock.pk
+    assert Alert.objects.get(clock=clock).role == "approver"
+
+
+def test_encrypted_and_automatic_fields_are_prepared(jianan):
+    case = register_in(jianan)
+    line = BacklogCase(case=case, jurisdiction_id=case.jurisdiction_id, entry="unsettled",
+                       reason="受理后逾一个月仍未化解", person_name="张三明", contact="13812345678",
+                       designated_at=sh(2026, 10, 30))
+    insert_objects([line])
+    stored = BacklogCase.objects.get(case=case)
+    assert (stored.person_name, stored.contact) == ("张三明", "13812345678")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT person_name FROM registers_backlogcase WHERE id = %s",
+                       [stored.pk])
+        assert "张三明" not in cursor.fetchone()[0]  # stored encrypted
+    assert stored.updated_at is not None  # auto_now, as a save sets it
+
+
+def test_plain_rows_refuse_a_field_that_would_transform_its_value(jianan):
+    with pytest.raises(TypeError, match="person_name"):
+        insert_rows(BacklogCase, ("entry", "person_name"), [("unsettled", "张三明")])
