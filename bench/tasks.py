@@ -42,6 +42,7 @@ class Counter:
 
 
 def sweep_task(manifest: dict) -> None:
+    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
@@ -63,6 +64,10 @@ def sweep_task(manifest: dict) -> None:
         first = name == "sweep_first"
         label = ("sweep, first pass" if fresh else "sweep, first pass (alerts already raised)") \
             if first else "sweep, steady state (nothing new)"
+        if first and connection.vendor == "postgresql" and settings.XINFANG_SWEEP_PROCESSES > 1:
+            # split between forked workers (xinfang.cases.services.sweep_split) when the changed
+            # cases are many: their statements are their own, not counted here
+            label += f", up to {settings.XINFANG_SWEEP_PROCESSES} processes (q: this one's)"
         emit(name=name, label=f"{label}, {open_cases} open cases", median_ms=round(ms, 1),
              p95_ms=None, calls=1, queries=counter.n, floor_ms=floor_ms,
              ratio=round(ms / floor_ms, 1), rss_mb=rss_mb(), raised=result.__dict__,
