@@ -16,6 +16,7 @@ after the connections are closed, so each opens its own.
 from __future__ import annotations
 
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 
 from django.conf import settings
@@ -34,9 +35,12 @@ def split_sweep(*, at: datetime, owed: list[int], processes: int | None):
     from .supervision import SweepResult
 
     connections.close_all()
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        results = pool.starmap(_part, [(at, owed, part, processes) for part in range(processes)])
-    return SweepResult.total(results)
+    # An executor, not a pool: a worker that dies (killed for memory, say) fails the sweep with
+    # ``BrokenProcessPool`` instead of leaving it waiting for ever; the next run catches up.
+    # Forked, its workers all start before its own thread does.
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = [pool.submit(_part, at, owed, part, processes) for part in range(processes)]
+        return SweepResult.total(part.result() for part in parts)
 
 
 def _part(at: datetime, owed: list[int], part: int, parts: int):
@@ -45,4 +49,4 @@ def _part(at: datetime, owed: list[int], part: int, parts: int):
     try:
         return sweep_part(at=at, owed=owed, part=part, parts=parts)
     finally:
-        connections.close_all()  # before the pool ends this process
+        connections.close_all()  # this worker's own connection
