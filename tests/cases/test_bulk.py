@@ -7,18 +7,25 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import register_in, sh
-from xinfang.cases.bulk import db_datetime, insert_objects, insert_rows
+from xinfang.cases import bulk
+from xinfang.cases.bulk import insert_objects, insert_rows
 from xinfang.cases.models import Alert, CaseEvent, Clock
 from xinfang.registers.models import BacklogCase
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True, params=["one INSERT", "COPY or executemany"])
+def _path(request, monkeypatch):
+    """Every test on both ways rows go: a few in one statement, many by the bulk path."""
+    if request.param != "one INSERT":
+        monkeypatch.setattr(bulk, "FEW", 0)
+
 FIELDS = ("case_id", "clock_id", "kind", "role", "unit_id", "message", "created_at")
 
 
 def _row(case, role: str, message: str = "超期") -> tuple:
-    return (case.pk, None, "warning", role, case.jurisdiction_id, message,
-            db_datetime(sh(2026, 10, 30)))
+    return (case.pk, None, "warning", role, case.jurisdiction_id, message, sh(2026, 10, 30))
 
 
 def test_rows_that_break_a_unique_constraint_are_skipped_and_the_rest_written(jianan):

@@ -220,8 +220,9 @@ def test_calendar_show_of_a_shipped_year_and_of_an_unknown_one():
 # --- xinfang sweep -------------------------------------------------------------------------------
 
 
-def test_sweep_prints_its_summary_as_json():
-    output = run("sweep", "--at", "2026-10-09T08:00+08:00")
+@pytest.mark.parametrize("processes", [(), ("--processes", "1"), ("--processes", "2")])
+def test_sweep_prints_its_summary_as_json(processes):
+    output = run("sweep", "--at", "2026-10-09T08:00+08:00", *processes)
 
     assert json.loads(output) == {
         "at": "2026-10-09T08:00:00+08:00", "overdue": 0, "due_soon": 0, "warnings": 0,
@@ -246,6 +247,7 @@ def test_sweep_every_runs_as_often_as_told():
         pytest.param(("--every", "0"), "--every", id="every-zero"),
         pytest.param(("--every", "5", "--times", "0"), "--times", id="times-zero"),
         pytest.param(("--every", "5", "--at", "2026-10-09T08:00+08:00"), "--at", id="at-loop"),
+        pytest.param(("--processes", "0"), "--processes 至少为1", id="processes-zero"),
     ],
 )
 def test_sweep_refuses_bad_options(args, message):

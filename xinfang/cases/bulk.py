@@ -31,6 +31,7 @@ _PLAIN_FIELDS = {models.IntegerField, models.BigIntegerField, models.SmallIntege
                  models.PositiveBigIntegerField, models.CharField, models.TextField,
                  models.BooleanField, models.ForeignKey, models.OneToOneField}
 _PLAIN_VALUES = (type(None), int, str, bool)
+FEW = 20  # rows: up to this many go in one INSERT, more by COPY (PostgreSQL) or executemany
 _names = count(1)
 
 
@@ -55,25 +56,15 @@ def _copy(cursor, sql: str, rows: Sequence[Sequence]) -> None:
 
 
 def _preparers(fields: list[models.Field]):
-    pg = connection.vendor == "postgresql"
+    """For each field, None when its values go as they are, else the field (to prepare them)."""
     out = []
     for field in fields:
         plain = type(field) in _PLAIN_FIELDS and not (
             isinstance(field, models.ForeignKey)
             and type(field.target_field) not in (models.AutoField, models.BigAutoField,
                                                  *_PLAIN_FIELDS))
-        if pg and isinstance(field, models.DateTimeField) and not (
-                field.auto_now or field.auto_now_add):
-            plain = True  # psycopg writes an aware datetime itself
         out.append(None if plain else field)
     return out
-
-
-def db_datetime(value):
-    """An aware datetime as ``insert_rows`` sends it."""
-    if connection.vendor == "postgresql":
-        return value
-    return connection.ops.adapt_datetimefield_value(value)
 
 
 def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> int:
@@ -82,9 +73,7 @@ def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fal
     if not objs:
         return 0
     model = type(objs[0])
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key or
-              getattr(objs[0], f.attname) is not None]
-    fields = [f for f in fields if not isinstance(f, models.AutoField)]
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
     prepare = _preparers(fields)
     attnames = [f.attname for f in fields]
     rows = []
@@ -113,21 +102,37 @@ def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fal
 
 def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence], *,
                 ignore_conflicts: bool = False, columns: Sequence[str] | None = None) -> int:
-    """Insert ``rows`` — values ready for the database, in the order of ``names`` (attnames) —
-    into ``model``'s table."""
+    """Insert ``rows`` — plain values (numbers, text, aware datetimes) in the order of ``names``
+    (attnames) — into ``model``'s table. ``columns``: the rows are prepared already
+    (``insert_objects``)."""
     if not rows:
         return 0
     table = connection.ops.quote_name(model._meta.db_table)
     if columns is None:
         by_attname = {f.attname: f for f in model._meta.concrete_fields}
-        for name in names:  # a value sent as it is must not be one a field would transform
-            if type(by_attname[name]) not in (*_PLAIN_FIELDS, models.DateTimeField):
+        dates = []
+        for i, name in enumerate(names):
+            # a value sent as it is must not be one its field would transform (encrypt)
+            if type(by_attname[name]) is models.DateTimeField:
+                dates.append(i)
+            elif type(by_attname[name]) not in _PLAIN_FIELDS:
                 raise TypeError(f"{model.__name__}.{name} needs its field's preparation: "
                                 "use insert_objects")
+        if dates and connection.vendor != "postgresql":  # psycopg writes datetimes itself
+            adapt, rows = connection.ops.adapt_datetimefield_value, [list(r) for r in rows]
+            for row in rows:
+                for i in dates:
+                    row[i] = adapt(row[i])
         columns = [by_attname[name].column for name in names]
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if len(rows) <= FEW:  # a request's few notices: one plain statement
+            marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            skip = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+            cursor.execute(f"INSERT INTO {table} ({cols}) VALUES "
+                           f"{', '.join([marks] * len(rows))}{skip}",
+                           [value for row in rows for value in row])
+        elif connection.vendor == "postgresql":
             if ignore_conflicts:
                 # Most batches conflict with nothing (a sweep reads what exists under its
                 # locks; a concurrent sweep is rare): copied straight into the table, in a

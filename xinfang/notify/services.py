@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from xinfang.cases import choices as c
-from xinfang.cases.bulk import db_datetime, insert_rows
+from xinfang.cases.bulk import insert_rows
 from xinfang.cases.models import Case, CaseEvent
 
 from .models import Kind, Notice
@@ -42,15 +42,12 @@ def notify_alerts(alerts) -> int:
     that inserted some of them first: the notices' own unique constraints (the alert's key) skip
     the repeats, not fail the batch."""
     rows = []
-    stamps: dict = {}
     for a in alerts:
         if a.unit_id is None:
             continue
         todo = "请落实领导包案" if "领导包案" in a.message else ALERT_TODO.get(a.kind, "")
-        if a.created_at not in stamps:
-            stamps[a.created_at] = db_datetime(a.created_at)
         rows.append((a.case_id, "", a.kind, a.unit_id, a.role, a.message, todo, a.clock_id, None,
-                     a.kind in NEEDS_REASON, stamps[a.created_at], True))
+                     a.kind in NEEDS_REASON, a.created_at, True))
     insert_rows(Notice, NOTICE_ROW, rows, ignore_conflicts=True)
     return len(rows)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db import transaction
 
 from xinfang.audit.services import audit_record
-from xinfang.cases.bulk import db_datetime, insert_rows
+from xinfang.cases.bulk import insert_rows
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.services.base import append_event, is_office_of
@@ -199,9 +199,8 @@ class OwnershipBatch:
         return self._holders[key]
 
     def open(self, *, case: Case, rule, at: datetime) -> dict:
-        stamp = db_datetime(at)
         self.items += [(case.pk, rule.name, i, label, OwnershipItem.Status.PENDING, "", None, None,
-                        stamp) for i, label in enumerate(rule.ownership_items)]
+                        at) for i, label in enumerate(rule.ownership_items)]
         if case.leader_owner_id is not None:
             return {}
         for source in rule.owner_from:

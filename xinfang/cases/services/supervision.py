@@ -32,7 +32,7 @@ from xinfang.rules.profile import Profile
 from xinfang.rules.store import profile_of, working_calendar
 
 from .. import choices as c
-from ..bulk import db_datetime, insert_objects, insert_rows
+from ..bulk import insert_objects, insert_rows
 from ..facts import case_facts
 from ..models import Alert, Assignment, Case, Clock, SweepMark, WarningNotice
 from .base import chained_event, history_heads
@@ -68,9 +68,8 @@ def insert_alert_rows(rows: list[AlertRow]) -> int:
     one a concurrent sweep inserted first is skipped by the unique constraints."""
     if not rows:
         return 0
-    stamps = {at: db_datetime(at) for at in {row.created_at for row in rows}}
     insert_rows(Alert, ALERT_ROW, [(r.case_id, r.clock_id, r.kind, r.role, r.unit_id, r.message,
-                                    stamps[r.created_at]) for r in rows], ignore_conflicts=True)
+                                    r.created_at) for r in rows], ignore_conflicts=True)
     notify_alerts(rows)
     return len(rows)
 
@@ -125,7 +124,7 @@ class Seen:
     reopened: set[int]
     analysed: set[int]
     # The categories of each case's demands (a fact the rules may read), read for the batch.
-    categories: dict[int, list[str]] = field(default_factory=dict)
+    categories: dict[int, set[str]] = field(default_factory=dict)
     # For the warnings raised without a notice (the batch's own writes, made at its end): the
     # warning alerts about no clock already built in the batch, the cases' lead units, the last
     # (seq, mac) of each history. (An alert raised before the batch is skipped by its unique
@@ -163,11 +162,9 @@ class Seen:
                                               clock=None, role="approver")
                          .order_by().values_list("case_id", flat=True)) if reopened else set(),
         )
-        categories: dict[int, set[str]] = {}
         for case_id, category in (Demand.objects.filter(case_id__in=case_ids).order_by()
                                   .values_list("case_id", "category")):
-            categories.setdefault(case_id, set()).add(category)
-        seen.categories = {case_id: sorted(cats) for case_id, cats in categories.items()}
+            seen.categories.setdefault(case_id, set()).add(category)
         if writes:
             from xinfang.ownership.services import OwnershipBatch
 
@@ -200,7 +197,6 @@ class Seen:
         self.events.append(chained_event(case, self.last, **fields))
 
     def write(self) -> None:
-
         # The cases are locked and their notices were read under the locks: an insert that
         # conflicts fails the batch rather than leave a follow-up clock without its notice.
         Clock.objects.bulk_create(self.clocks)
@@ -231,7 +227,7 @@ def evaluate_warnings(*, case: Case, profile: Profile, at: datetime,
 
     at, written_at = raised_at or at, at
 
-    facts = case_facts(case, categories=seen.categories.get(case.pk, [])
+    facts = case_facts(case, categories=list(seen.categories.get(case.pk, ()))
                        if seen is not None else None)
     issued = []
     for rule in profile.warnings:

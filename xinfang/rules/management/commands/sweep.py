@@ -3,6 +3,7 @@
     xinfang sweep                      # once, now
     xinfang sweep --at 2026-10-09T08:00+08:00
     xinfang sweep --every 300          # the periodic worker (docs/operations-sweep.md)
+    xinfang sweep --processes 1        # never split a large pass (XINFANG_SWEEP_PROCESSES)
 
 Each run prints one JSON line: the instant swept and how many of each were newly raised. The sweep
 is idempotent, so a run repeated, overlapping or restarted raises nothing twice.
@@ -31,6 +32,7 @@ OPTIMIZE_EVERY = 3600  # seconds
 
 class Command(BaseCommand):
     help = "督办扫描：到期提醒、超期提醒、预警提醒单、60日未息访分析；输出 JSON。"
+    processes: int | None = None  # --processes; None: the setting
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--at", help="按此时刻扫描（ISO 8601 且带时区）；默认为当前时刻")
@@ -41,6 +43,13 @@ class Command(BaseCommand):
             help="常驻运行，每隔 SECONDS 秒扫描一次",
         )
         parser.add_argument(
+            "--processes",
+            type=int,
+            metavar="N",
+            help="变更案件较多时（如导入后的首次扫描）分 N 个进程扫描（仅 PostgreSQL）；"
+                 "默认取设置 XINFANG_SWEEP_PROCESSES",
+        )
+        parser.add_argument(
             "--times",
             type=int,
             metavar="N",
@@ -48,8 +57,12 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, at: str | None, every: float | None, times: int | None, **options
+        self, *args, at: str | None, every: float | None, times: int | None,
+        processes: int | None = None, **options
     ) -> None:
+        if processes is not None and processes < 1:
+            raise CommandError(f"--processes 至少为1，收到 {processes}")
+        self.processes = processes
         moment = _at(at) if at else None
         if every is None:
             if times is not None:
@@ -66,7 +79,7 @@ class Command(BaseCommand):
 
     def run_once(self, at: datetime | None) -> None:
         at = at or timezone.now()
-        result = sweep(at=at)
+        result = sweep(at=at, processes=self.processes)
         shown = at.astimezone(SHANGHAI).isoformat(timespec="seconds")
         self.stdout.write(json.dumps({"at": shown, **result.as_dict()}))
         self.stdout.flush()  # under systemd stdout is a pipe; the journal should see it now
