@@ -189,16 +189,28 @@ class CaseDetail(CaseSummary):
 def with_detail(qs):
     """The detail's relations: one query each, their own foreign keys joined in (a prefetch per
     hop — ``events__actor`` — would be a query more each)."""
-    from xinfang.cases.models import Assignment, CaseEvent, CasePetitioner, Respondent
+    from xinfang.cases.models import Assignment, Respondent
 
     return qs.select_related("township", "village", "jurisdiction").prefetch_related(
-        Prefetch("petitioner_links", CasePetitioner.objects.select_related("petitioner")),
+        petitioner_links(),
         "demands",
         Prefetch("respondents", Respondent.objects.select_related("unit")),
         "clocks",
         Prefetch("assignments", Assignment.objects.select_related("unit")),
-        Prefetch("events", CaseEvent.objects.select_related("actor", "actor_unit")),
+        events(),
     )
+
+
+def petitioner_links() -> Prefetch:
+    from xinfang.cases.models import CasePetitioner
+
+    return Prefetch("petitioner_links", CasePetitioner.objects.select_related("petitioner"))
+
+
+def events() -> Prefetch:
+    from xinfang.cases.models import CaseEvent
+
+    return Prefetch("events", CaseEvent.objects.select_related("actor", "actor_unit"))
 
 
 class ActionOut(serializers.Serializer):

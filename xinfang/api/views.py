@@ -22,7 +22,7 @@ import json
 
 from django.db import transaction
 from django.db.models import Case as SqlCase
-from django.db.models import Prefetch, QuerySet, Value, When
+from django.db.models import Prefetch, QuerySet, Value, When, prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -163,6 +163,40 @@ def visible_case(request, pk: int, *, detail: bool = True) -> Case:
         raise Http404("未找到该信访件。") from None
 
 
+def registered_case(request, case: Case) -> Case:
+    """The case this request registered, as the detail shows it, without reading back what the
+    registration holds (``case.written``): the door is asked whether the clerk still sees it (a
+    petition against this office may not be theirs to read); the clocks and the history, the
+    rules' work, are read. Three statements where a read through the door takes seven; the
+    answer is the same as ``GET /api/cases/{id}/`` (tested)."""
+    if getattr(case, "written", None) is None:  # not registered by this request
+        return visible_case(request, case.pk)
+    m = acting_membership(request)
+    if not cases_for(m, one=True).filter(pk=case.pk).exists():
+        raise Http404("未找到该信访件。")
+    written = case.written
+    if any(link.petitioner.get_deferred_fields() for link in written.links):
+        # a person on file the matching read in part: read the links whole, once
+        prefetch_related_objects([case], s.petitioner_links())
+    else:
+        keep_related(case, "petitioner_links", written.links)
+    keep_related(case, "demands", written.demands)
+    keep_related(case, "respondents", written.respondents)
+    keep_related(case, "assignments", [])  # an assigning registration is answered as routed
+    prefetch_related_objects([case], "clocks", s.events())
+    case.overdue = case.state in c.OPEN_STATES and case.next_due_at is not None and (
+        case.next_due_at < timezone.now())  # overdue_q on the row in hand
+    return read_for(case, m)
+
+
+def keep_related(instance, name: str, rows: list) -> None:
+    """Make ``instance.<name>.all()`` answer ``rows`` without a query, as ``prefetch_related``
+    leaves it: for rows this request has just written and holds whole."""
+    qs = getattr(instance, name).all()
+    qs._result_cache, qs._prefetch_done = list(rows), True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = qs
+
+
 def detail_response(request, case: Case, code: int = status.HTTP_200_OK) -> Response:
     context = {"membership": acting_membership(request), "now": timezone.now()}
     return Response(s.CaseDetail(case, context=context).data, status=code)
@@ -252,8 +286,9 @@ class CaseList(CaseView):
             response = minimal_response(case, status.HTTP_201_CREATED)
         else:
             try:
-                response = detail_response(request, visible_case(request, case.pk),
-                                           status.HTTP_201_CREATED)
+                shown = visible_case(request, case.pk) if replayed else registered_case(
+                    request, case)
+                response = detail_response(request, shown, status.HTTP_201_CREATED)
             except Http404:  # sent again after the case left this membership's sight
                 response = minimal_response(case, status.HTTP_201_CREATED)
         for name, value in headers.items():

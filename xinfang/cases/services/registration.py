@@ -381,16 +381,14 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         links.setdefault(petitioner.pk, CasePetitioner(case=case, petitioner=petitioner, role=role,
                                                        confidential=petitioner.pk in secret))
     CasePetitioner.objects.bulk_create(links.values())
-    Demand.objects.bulk_create(
+    demands = Demand.objects.bulk_create(
         Demand(case=case, seq=i, text=d.text.strip(), category=d.category)
         for i, d in enumerate(data.demands, start=1)
     )
-    if respondents:
-        Respondent.objects.bulk_create(
-            Respondent(case=case, name=r.name, position=r.position, unit=r.unit,
-                       user_id=r.user_id)
-            for r in respondents
-        )
+    against = Respondent.objects.bulk_create(
+        Respondent(case=case, name=r.name, position=r.position, unit=r.unit, user_id=r.user_id)
+        for r in respondents
+    ) if respondents else []
 
     changes = apply_event(case, profile, "registered", data.received_at, facts, new_case=True)
     append_event(
@@ -425,7 +423,18 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
              if link.role in c.PETITIONING_ROLES and not link.petitioner.__dict__.get(NEW_PERSON)]
     case.scope_reasons = scope_reasons(case, profile, people=known,
                                        categories=[d.category for d in data.demands])
+    case.written = Written(links=list(links.values()), demands=demands, respondents=against)
     return case
+
+
+@dataclass(frozen=True)
+class Written:
+    """The rows a registration wrote beside the case, as written: an answer can show them
+    without reading them back (the clocks and the history are the rules' work: read those)."""
+
+    links: list[CasePetitioner]
+    demands: list[Demand]
+    respondents: list[Respondent]
 
 
 def _match_payload(case: Case, matched: _Matched, data: Registration) -> dict:

@@ -1,0 +1,85 @@
+"""The answer to a registration is the case as ``GET /api/cases/{id}/`` shows it, built from
+what the registration wrote instead of reading it all back (``views.registered_case``): the
+same JSON for a new person, a person on file, a confidential registration, respondents, a
+backdated case already overdue, a collective petition with its warning; and fewer statements."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.api.world import client_as
+from tests.conftest import id_number
+from xinfang.cases.models import Case
+
+pytestmark = pytest.mark.django_db
+
+PERSON = {"name": "张三明", "id_number": id_number("41102319800101123"),
+          "phone": "13812345678", "address": "将官池镇岗朱村3组", "exited_household": True}
+
+
+def body(jianan, **change) -> dict:
+    return {
+        "channel": "visit", "matter": "反映危房改造补助未到位",
+        "received_at": (timezone.now() - timedelta(hours=2)).isoformat(),
+        "township": jianan.townships["将官池镇"].pk, "village": jianan.villages["岗朱村"].pk,
+        "petitioners": [PERSON],
+        "demands": [{"text": "要求落实2025年危房改造补助", "category": "危房改造"},
+                    {"text": "要求公开评定结果", "category": "危房改造"}],
+        **change,
+    }
+
+
+def registered_and_read(client, data: dict) -> tuple[dict, dict, int]:
+    with CaptureQueriesContext(connection) as ctx:
+        answer = client.post("/api/cases/", data, format="json")
+    assert answer.status_code == 201, answer.content
+    shown = client.get(f"/api/cases/{answer.json()['id']}/")
+    assert shown.status_code == 200
+    return answer.json(), shown.json(), len(ctx.captured_queries)
+
+
+def test_the_answer_is_the_detail_for_every_kind_of_registration(jianan):
+    clerk = client_as(jianan.member("clerk"))
+    village = jianan.villages["岗朱村"].pk
+    kinds = {
+        "new person, respondents": body(jianan, headcount=2, respondents=[
+            {"name": "岗朱村村委会", "unit": village}, {"name": "李四", "position": "村支书"}]),
+        # the same ID number: the person on file (found by the matching or by the index)
+        "person on file": body(jianan, matter="再次反映危房改造补助未到位",
+                               petitioners=[PERSON, {"name": "王五", "role": "representative"}]),
+        "confidential": body(jianan, confidential=True, leader_instruction="请依法依规办理",
+                             petitioners=[{"name": "赵六", "phone": "13900001111"}]),
+        "backdated, overdue": body(jianan, received_at=(
+            timezone.now() - timedelta(days=40)).isoformat(),
+            petitioners=[{"name": "钱七", "phone": "13900002222"}]),
+        "collective": body(jianan, headcount=30, channel="letter",
+                           petitioners=[{"name": f"孙{i}", "phone": f"1390000333{i}"}
+                                        for i in range(6)]),
+    }
+    for kind, data in kinds.items():
+        answer, shown, _ = registered_and_read(clerk, data)
+        assert answer == shown, kind
+    overdue = Case.objects.get(pk=answer["id"])  # the last one is not; check the backdated one
+    assert overdue.collective
+    backdated = [c for c in Case.objects.all() if c.received_at < timezone.now() - timedelta(days=30)]
+    assert len(backdated) == 1 and backdated[0].next_due_at < timezone.now()
+
+
+def test_the_full_answer_costs_three_statements_more_than_the_minimal_one(jianan):
+    clerk = client_as(jianan.member("clerk"))
+    clerk.post("/api/cases/", body(jianan), format="json")  # the year's numbering begun
+    counts = {}
+    for prefer, name, matter in (("return=minimal", "周八", "反映低保资格被取消"),
+                                 ("", "吴九", "反映道路硬化工程未完工")):
+        data = body(jianan, matter=matter, petitioners=[{"name": name}],
+                    demands=[{"text": matter, "category": "其他"}])
+        with CaptureQueriesContext(connection) as ctx:
+            response = clerk.post("/api/cases/", data, format="json", HTTP_PREFER=prefer)
+        assert response.status_code == 201, response.content
+        counts[prefer] = len(ctx.captured_queries)
+    # the door, the clocks, the history: not the case, its people, demands, respondents and
+    # assignments again
+    assert counts[""] == counts["return=minimal"] + 3, counts
