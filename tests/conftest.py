@@ -102,3 +102,14 @@ def _fresh_calendar(monkeypatch):
     store.forget_calendar()
     yield
     store.forget_calendar()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_search_verdicts():
+    """Whether a search term is rare is kept per process (``search.VERDICT_SECONDS``); each
+    test's data is its own."""
+    from xinfang.cases import search
+
+    search.forget_verdicts()
+    yield
+    search.forget_verdicts()

@@ -59,13 +59,16 @@ def test_the_answer_is_the_detail_for_every_kind_of_registration(jianan):
                            petitioners=[{"name": f"孙{i}", "phone": f"1390000333{i}"}
                                         for i in range(6)]),
     }
+    answers = {}
     for kind, data in kinds.items():
-        answer, shown, _ = registered_and_read(clerk, data)
-        assert answer == shown, kind
-    overdue = Case.objects.get(pk=answer["id"])  # the last one is not; check the backdated one
-    assert overdue.collective
-    backdated = [c for c in Case.objects.all() if c.received_at < timezone.now() - timedelta(days=30)]
-    assert len(backdated) == 1 and backdated[0].next_due_at < timezone.now()
+        answers[kind], shown, _ = registered_and_read(clerk, data)
+        assert answers[kind] == shown, kind
+    # the kinds are what they say: an overdue case, a collective one, a person on file
+    assert answers["backdated, overdue"]["overdue"] and not answers["confidential"]["overdue"]
+    assert Case.objects.get(pk=answers["collective"]["id"]).collective
+    first, again = (Case.objects.get(pk=answers[k]["id"]).main_petitioner
+                    for k in ("new person, respondents", "person on file"))
+    assert first == again
 
 
 def test_the_full_answer_costs_three_statements_more_than_the_minimal_one(jianan):

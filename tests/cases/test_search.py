@@ -108,3 +108,25 @@ def test_a_common_phrase_is_looked_up_per_case_in_the_lists_order(texts, monkeyp
     assert "SEARCH cases_case USING INTEGER PRIMARY KEY" not in text, text
     assert "SCAN cases_case_fts VIRTUAL TABLE" in text, text
     assert set(qs.values_list("pk", flat=True)) == {made[4].pk, made[5].pk}
+
+
+def test_whether_a_term_is_rare_is_counted_once_a_while_and_either_verdict_finds_the_same(
+        texts, monkeypatch):
+    """The count that chooses the plan (``FEW_MATCHES``) is kept for ``VERDICT_SECONDS``; a
+    verdict gone stale (the term has since become common, or rare) chooses the other plan,
+    which finds the same cases."""
+    jianan, made = texts
+    term, counter = ("危房改造", "_count_fts") if SQLITE else ("危房", "_count_bigram")
+    counted = []
+    count = getattr(search, counter)
+    monkeypatch.setattr(search, counter, lambda t: counted.append(t) or count(t))
+    term_counted = search.fts_phrase(term) if SQLITE else term
+    first = found(jianan, term)
+    assert made[1].pk in first and counted == [term_counted]
+    assert found(jianan, term) == first and len(counted) == 1  # kept
+    monkeypatch.setattr(search, "VERDICT_SECONDS", 0.0)
+    assert found(jianan, term) == first and len(counted) == 2  # counted again
+    for key, (at, few) in list(search._verdicts.items()):
+        search._verdicts[key] = (at, not few)
+    monkeypatch.setattr(search, "VERDICT_SECONDS", 600.0)
+    assert found(jianan, term) == first and len(counted) == 2  # the other plan, same cases

@@ -16,9 +16,14 @@ export): the same results on both databases, each read through an index.
   A shorter term (危房) has no trigram: it, and an
   SQLite without FTS5 (where the migration made no tables), fall back to testing each case in
   the list's order, which stops after a page of a common word.
+
+Whether a term is rare is counted once per ``VERDICT_SECONDS`` in a process: either plan finds
+the same cases, so a verdict gone stale costs time, never a result.
 """
 
 from __future__ import annotations
+
+import time
 
 from django.db import connection
 from django.db.models import BigIntegerField, F, Func, OuterRef, Q, Subquery
@@ -105,7 +110,36 @@ def sqlite_fts() -> bool:
     return _fts_present[key]
 
 
+# Whether a term is rare, as last counted, for ``VERDICT_SECONDS``: the verdict only chooses
+# between two plans with the same answer, and a term's share of a province's cases moves
+# slowly. Counting it again costs as much as the page's own count (35 ms for 危房 at 1M).
+VERDICT_SECONDS = 600.0
+MAX_VERDICTS = 5000
+_verdicts: dict[tuple, tuple[float, bool]] = {}
+
+
+def _remembered(kind: str, term: str, count) -> bool:
+    key = (kind, str(connection.settings_dict["NAME"]), term, FEW_MATCHES)
+    now = time.monotonic()
+    kept = _verdicts.get(key)
+    if kept is not None and now - kept[0] < VERDICT_SECONDS:
+        return kept[1]
+    if len(_verdicts) >= MAX_VERDICTS:
+        _verdicts.clear()
+    few = count(term)
+    _verdicts[key] = (now, few)
+    return few
+
+
+def forget_verdicts() -> None:
+    _verdicts.clear()
+
+
 def _few_matches(phrase: str) -> bool:
+    return _remembered("fts", phrase, _count_fts)
+
+
+def _count_fts(phrase: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM cases_case_fts "
@@ -119,6 +153,10 @@ def _few_matches(phrase: str) -> bool:
 def _pg_few_bigram_matches(pair: str) -> bool:
     """Whether at most ``FEW_MATCHES`` cases and demands of the whole database contain ``pair``
     (read off the bigram indexes, stopping past the threshold)."""
+    return _remembered("bigram", pair, _count_bigram)
+
+
+def _count_bigram(pair: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT COUNT(*) FROM ({PG_BIGRAM_CASES} LIMIT %s) c) + "
