@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.api.world import client_as
-from tests.conftest import id_number
+from tests.conftest import COUNTIES, id_number
 from xinfang.cases.models import Case
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,26 @@ def test_the_answer_is_the_detail_for_every_kind_of_registration(jianan):
     assert first == again
 
 
-def test_the_full_answer_costs_three_statements_more_than_the_minimal_one(jianan):
+@pytest.mark.parametrize("code", sorted(COUNTIES))
+def test_the_answer_is_the_detail_under_every_profile(jurisdiction, code):
+    """Each profile starts its own clocks and raises its own warnings at registration."""
+    from xinfang.rules.store import current_version, profile_of
+
+    j = jurisdiction(code)
+    clerk = client_as(j.member("clerk"))
+    category = next(iter(profile_of(current_version(code)).categories))
+    demands = [{"text": "要求落实2025年危房改造补助", "category": category}]
+    backdated = (timezone.now() - timedelta(days=20)).isoformat()
+    crowd = [{"name": f"孙{i}", "phone": f"1390000555{i}"} for i in range(6)]
+    for data in (body(j, demands=demands),
+                 body(j, demands=demands, headcount=30, key_case=True, received_at=backdated,
+                      petitioners=crowd)):
+        answer, shown, _ = registered_and_read(clerk, data)
+        assert answer == shown
+        assert answer["clocks"]
+
+
+def test_the_full_answer_costs_one_statement_more_than_the_minimal_one(jianan):
     clerk = client_as(jianan.member("clerk"))
     clerk.post("/api/cases/", body(jianan), format="json")  # the year's numbering begun
     counts = {}
@@ -83,6 +102,6 @@ def test_the_full_answer_costs_three_statements_more_than_the_minimal_one(jianan
             response = clerk.post("/api/cases/", data, format="json", HTTP_PREFER=prefer)
         assert response.status_code == 201, response.content
         counts[prefer] = len(ctx.captured_queries)
-    # the door, the clocks, the history: not the case, its people, demands, respondents and
-    # assignments again
-    assert counts[""] == counts["return=minimal"] + 3, counts
+    # the door: not the case, its people, demands, respondents, clocks, assignments and
+    # history again
+    assert counts[""] == counts["return=minimal"] + 1, counts

@@ -225,10 +225,12 @@ def heard(profile: Profile, event_key: str) -> bool:
 
 
 def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dict, *,
-                new_case: bool = False, extend_to: date | None = None) -> list[dict]:
+                new_case: bool = False, extend_to: date | None = None,
+                started: list | None = None) -> list[dict]:
     """Returns what changed, for the history entry. ``new_case``: the case was just written, so
     it has no clocks and no history to read. ``extend_to``: the day an approved extension was
-    asked for (the clocks it extends end at 24:00 of that day, capped by the profile)."""
+    asked for (the clocks it extends end at 24:00 of that day, capped by the profile).
+    ``started``: a list the clocks started here are added to, as written."""
     from xinfang.cases.models import Clock
     from xinfang.cases.services.due import case_refresh_due
 
@@ -309,6 +311,8 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
         from xinfang.cases.models import Clock
 
         Clock.objects.bulk_create(starting)
+        if started is not None:
+            started.extend(starting)
     if changes:
         # The case's next due instant follows its clocks (what the lists sort and filter on).
         case_refresh_due(case, clocks=live.values())

@@ -20,7 +20,16 @@ from xinfang.security.names import MAX_LENGTH as NAME_MAX_LENGTH
 from .. import choices as c
 from ..errors import Refused
 from ..facts import case_facts
-from ..models import Assignment, Case, CasePetitioner, Demand, Petitioner, Respondent
+from ..models import (
+    Assignment,
+    Case,
+    CaseEvent,
+    CasePetitioner,
+    Clock,
+    Demand,
+    Petitioner,
+    Respondent,
+)
 from ..numbering import next_number
 from .against_office import DISCIPLINE, Destination, destination, respondent_rows
 from .base import Invalid, append_event, is_office_of, now, unit_jurisdiction
@@ -390,8 +399,10 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         for r in respondents
     ) if respondents else []
 
-    changes = apply_event(case, profile, "registered", data.received_at, facts, new_case=True)
-    append_event(
+    started: list = []
+    changes = apply_event(case, profile, "registered", data.received_at, facts, new_case=True,
+                          started=started)
+    registered = append_event(
         case=case,
         type="register",
         by=by,
@@ -412,7 +423,8 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     if routed is not None:
         _route_against_office(case=case, routed=routed, by=by, at=at, profile=profile)
     # A backdated registration raises its warnings at the received instant, as its clocks start.
-    evaluate_warnings(case=case, profile=profile, at=at, raised_at=min(data.received_at, at))
+    warned = evaluate_warnings(case=case, profile=profile, at=at,
+                               raised_at=min(data.received_at, at))
     case.routed = routed
     # Told to the clerk at once: a case outside the scope is to be declined, not proposed.
     from .scope import scope_reasons
@@ -423,18 +435,26 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
              if link.role in c.PETITIONING_ROLES and not link.petitioner.__dict__.get(NEW_PERSON)]
     case.scope_reasons = scope_reasons(case, profile, people=known,
                                        categories=[d.category for d in data.demands])
-    case.written = Written(links=list(links.values()), demands=demands, respondents=against)
+    # A warning writes its notice's clock and its own history entry: then those are read back.
+    whole = not warned and routed is None
+    case.written = Written(links=list(links.values()), demands=demands, respondents=against,
+                           clocks=sorted(started, key=lambda clock: clock.due_at) if whole
+                           else None,
+                           events=[registered] if whole else None)
     return case
 
 
 @dataclass(frozen=True)
 class Written:
     """The rows a registration wrote beside the case, as written: an answer can show them
-    without reading them back (the clocks and the history are the rules' work: read those)."""
+    without reading them back. ``clocks`` and ``events`` are None when a warning added to them
+    (read those back)."""
 
     links: list[CasePetitioner]
     demands: list[Demand]
     respondents: list[Respondent]
+    clocks: list[Clock] | None
+    events: list[CaseEvent] | None
 
 
 def _match_payload(case: Case, matched: _Matched, data: Registration) -> dict:
