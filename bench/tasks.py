@@ -41,12 +41,48 @@ class Counter:
         return execute(sql, params, many, context)
 
 
+class PartCounts:
+    """Statements of the sweep's parts, wherever they run: a split sweep forks its workers
+    (``sweep_split``), which inherit this wrapper of ``sweep_part`` and leave their count in a
+    file named after their process; the parent's own statements are its counter's."""
+
+    def __init__(self, supervision):
+        import tempfile
+
+        self.dir = Path(tempfile.mkdtemp(prefix="xf-sweep-counts-"))
+        self.parent = os.getpid()
+        real = supervision.sweep_part
+
+        def counted(**kw):
+            from django.db import connection
+
+            if os.getpid() == self.parent:
+                return real(**kw)  # counted by the caller's own counter
+            counter = Counter()
+            try:
+                with connection.execute_wrapper(counter):
+                    return real(**kw)
+            finally:
+                (self.dir / f"{os.getpid()}-{kw.get('part', 0)}").write_text(str(counter.n))
+
+        supervision.sweep_part = counted
+
+    def take(self) -> int:
+        """The workers' statements since the last take."""
+        n = 0
+        for f in self.dir.iterdir():
+            n += int(f.read_text())
+            f.unlink()
+        return n
+
+
 def sweep_task(manifest: dict) -> None:
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
     from xinfang.cases.models import Alert, Case
+    from xinfang.cases.services import supervision
     from xinfang.cases.services.supervision import sweep
 
     fresh = not Alert.objects.exists()
@@ -55,23 +91,31 @@ def sweep_task(manifest: dict) -> None:
         "extension_requested", "letter_drafted", "letter_approved", "letter_issued", "delivered",
     ]).count()
     floor_ms = sweep_floor()
+    parts = PartCounts(supervision)
     for name in ("sweep_first", "sweep_steady"):
         counter = Counter()
         began = time.perf_counter()
         with connection.execute_wrapper(counter):
             result = sweep(at=timezone.now())
         ms = (time.perf_counter() - began) * 1000
+        in_workers = parts.take()
         first = name == "sweep_first"
         label = ("sweep, first pass" if fresh else "sweep, first pass (alerts already raised)") \
             if first else "sweep, steady state (nothing new)"
-        if first and connection.vendor == "postgresql" and settings.XINFANG_SWEEP_PROCESSES > 1:
-            # split between forked workers (xinfang.cases.services.sweep_split) when the changed
-            # cases are many: their statements are their own, not counted here
-            label += f", up to {settings.XINFANG_SWEEP_PROCESSES} processes (q: this one's)"
+        if in_workers:
+            # split between forked workers (xinfang.cases.services.sweep_split): q counts
+            # theirs and this process's; the memory is the larger of this one's and a worker's
+            label += f", {settings.XINFANG_SWEEP_PROCESSES} processes"
         emit(name=name, label=f"{label}, {open_cases} open cases", median_ms=round(ms, 1),
-             p95_ms=None, calls=1, queries=counter.n, floor_ms=floor_ms,
-             ratio=round(ms / floor_ms, 1), rss_mb=rss_mb(), raised=result.__dict__,
+             p95_ms=None, calls=1, queries=counter.n + in_workers, floor_ms=floor_ms,
+             ratio=round(ms / floor_ms, 1), rss_mb=max(rss_mb(), workers_rss_mb()),
+             raised=result.__dict__,
              floor_sql="running deadline clocks due within 72 h with their case; open cases")
+
+
+def workers_rss_mb() -> float:
+    """The peak memory of the largest child process this one has waited for."""
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
 def sweep_floor() -> float:
