@@ -317,3 +317,25 @@ def test_a_sweep_that_raised_warnings_leaves_the_figures_exact_and_nothing_to_re
     assert figures_refresh() == 0
     for m in (j.member("chief"), j.member("approver")):
         same(m)
+
+
+def test_a_refresh_that_counted_many_cases_reads_its_tables_statistics(jianan, monkeypatch):
+    """The first refresh writes every kept row and sum; the pages must not plan on the empty
+    tables' statistics until autovacuum (off on some servers) comes round. A small refresh
+    leaves the statistics alone."""
+    from datetime import timedelta
+
+    from tests.conftest import register_in
+    from xinfang.figures import services
+
+    for day in (14, 15, 16):
+        register_in(jianan, at=sh(2026, 9, day, 10))
+    monkeypatch.setattr(services, "ANALYZE_FROM", 3)
+    with CaptureQueriesContext(connection) as ctx:
+        assert services.figures_refresh() == 3
+    analyzed = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert analyzed == ['ANALYZE "figures_casefigure"', 'ANALYZE "figures_figuresum"'], analyzed
+    register_in(jianan, at=sh(2026, 9, 17, 10))
+    with CaptureQueriesContext(connection) as ctx:
+        assert services.figures_refresh(now=timezone.now() + timedelta(hours=1)) < 3
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith("ANALYZE")]
