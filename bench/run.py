@@ -61,6 +61,8 @@ def cell(r: dict | None) -> str:
         text += f" (p95 {r['p95_ms']:,.0f})"
     if r.get("ratio") is not None:
         text += f" · {r['ratio']}× floor"
+    if r.get("replay_ratio") is not None:
+        text += f" · {r['replay_ratio']}× own SQL"
     if r.get("queries") is not None:
         text += f" · {r['queries']:,} q"
     if r.get("rss_mb"):

@@ -4,7 +4,13 @@ busy county, so the product's middleware, views, templates and API run as they d
 
 Each workload is timed call by call, interleaved with its *raw floor* — the bare SQL it boils
 down to, through a plain cursor, in the same loop — so the ratio holds whatever else the machine
-is doing. Query counts come from a wrapper counting every statement of one extra call. The sweep
+is doing. Query counts come from a wrapper counting every statement of one extra call.
+
+A page (a read) is also timed against a *replay* of its own statements: those of one call,
+captured with their parameters and run again through a plain cursor in the same loop. The
+floor's ratio says how far the page is from the least SQL its content needs; the replay's says
+how much the page spends around the SQL it does run (Python, the ORM, the template), and the
+quotient of the two how much of the gap is the statements themselves. The sweep
 and the L0 export run in child processes (``bench/tasks.py``) for their peak memory.
 """
 
@@ -25,12 +31,32 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class Counter:
-    def __init__(self):
+    def __init__(self, keep: bool = False):
         self.n = 0
+        self.statements: list[tuple[str, object, bool]] | None = [] if keep else None
 
     def __call__(self, execute, sql, params, many, context):
         self.n += 1
+        if self.statements is not None:
+            self.statements.append((sql, params, many))
         return execute(sql, params, many, context)
+
+
+def replayer(statements: list[tuple[str, object, bool]]) -> Callable[[int], None]:
+    """The statements of one call run again, as they were sent, through a plain cursor: what the
+    call spends in the database and the driver, with nothing of Django's around it."""
+    from django.db import connection
+
+    def replay(_i):
+        with connection.cursor() as cur:
+            for sql, params, many in statements:
+                if many:
+                    cur.executemany(sql, params)
+                else:
+                    cur.execute(sql, params)
+                if cur.description is not None:
+                    cur.fetchall()
+    return replay
 
 
 def registration_body(rng: random.Random, serial: int, *, township: int, village: int,
@@ -58,22 +84,28 @@ def p95(values: list[float]) -> float:
 
 
 def summary(times: list[float], floor: list[float], queries: int | None, loads: list[float],
-            **extra) -> dict:
+            replays: list[float] | None = None, **extra) -> dict:
     med = statistics.median(times)
     fmed = statistics.median(floor) if floor else None
+    rmed = statistics.median(replays) if replays else None
     return {
         "calls": len(times), "median_ms": round(med, 2), "p95_ms": round(p95(times), 2),
         "floor_ms": round(fmed, 2) if fmed else None,
         "ratio": round(med / fmed, 1) if fmed else None, "queries": queries,
+        "replay_ms": round(rmed, 2) if rmed else None,
+        "replay_ratio": round(med / rmed, 1) if rmed else None,
         "load": [round(min(loads), 2), round(max(loads), 2)], **extra,
     }
 
 
 def measure(call: Callable[[int], object], floor: Callable[[int], object] | None, *,
-            repeat: int, budget: float, warm: bool = True) -> tuple[list, list, int, list]:
+            repeat: int, budget: float, warm: bool = True,
+            replays: list[float] | None = None) -> tuple[list, list, int, list]:
     """Time ``call(i)`` and ``floor(i)`` alternately until ``repeat`` calls or ``budget`` seconds
     (at least three); then one more call counted for its queries. A first (warm-up) call that
-    alone takes more than half the budget is the only one: its time and queries are reported."""
+    alone takes more than half the budget is the only one: its time and queries are reported.
+    ``replays`` (a list, for reads only): a second warm call's statements are captured and
+    replayed after each floor (``replayer``), their times appended to it."""
     from django.db import connection
 
     loads = [os.getloadavg()[0]]
@@ -93,6 +125,13 @@ def measure(call: Callable[[int], object], floor: Callable[[int], object] | None
             return [first], floors, counter.n, loads
         if floor:
             floor(-1)
+    again = None
+    if replays is not None:  # after the warm call's first-use work (caches, verdicts)
+        captured = Counter(keep=True)
+        with connection.execute_wrapper(captured):
+            call(-1)
+        again = replayer(captured.statements)
+        again(-1)
     times, floors = [], []
     began = time.perf_counter()
     i = 0
@@ -104,6 +143,10 @@ def measure(call: Callable[[int], object], floor: Callable[[int], object] | None
             t = time.perf_counter()
             floor(i)
             floors.append((time.perf_counter() - t) * 1000)
+        if again:
+            t = time.perf_counter()
+            again(i)
+            replays.append((time.perf_counter() - t) * 1000)
         i += 1
     counter = Counter()
     with connection.execute_wrapper(counter):
@@ -153,11 +196,12 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
                 raise RuntimeError(f"GET {url}: {r.status_code} {r.content[:300]!r}")
         return call
 
-    def record(name, label, times, floors, queries, loads, floor_sql, **extra):
-        results[name] = summary(times, floors, queries, loads, label=label, floor_sql=floor_sql,
-                                **extra)
-        print(f"  {name}: {results[name]['median_ms']} ms (floor {results[name]['floor_ms']}), "
-              f"{queries} queries", file=sys.stderr, flush=True)
+    def record(name, label, times, floors, queries, loads, floor_sql, replays=None, **extra):
+        results[name] = summary(times, floors, queries, loads, replays, label=label,
+                                floor_sql=floor_sql, **extra)
+        print(f"  {name}: {results[name]['median_ms']} ms (floor {results[name]['floor_ms']}, "
+              f"replay {results[name]['replay_ms']}), {queries} queries", file=sys.stderr,
+              flush=True)
 
     # -- registration through the API -------------------------------------------------------
     new_cases: list[int] = []
@@ -324,8 +368,10 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
     ]
     for name, label, client, url, floor, floor_sql in pages:
         if want(name):
-            t, f, q, loads = measure(get(client, url), floor, repeat=repeat, budget=budget)
-            record(name, label, t, f, q, loads, floor_sql)
+            r: list[float] = []
+            t, f, q, loads = measure(get(client, url), floor, repeat=repeat, budget=budget,
+                                     replays=r)
+            record(name, label, t, f, q, loads, floor_sql, r)
 
     if want("supervision"):
         def supervision_floor(_i):
@@ -336,10 +382,11 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
                 "k.case_id = c.id WHERE c.jurisdiction_id = %s AND k.status = 'running' AND "
                 "k.kind = 'deadline' AND k.due_at < %s GROUP BY c.id, c.number ORDER BY 3 "
                 "LIMIT 20", [county, now])
+        r = []
         t, f, q, loads = measure(get(approver, "/supervision/"), supervision_floor,
-                                 repeat=repeat, budget=budget)
+                                 repeat=repeat, budget=budget, replays=r)
         record("supervision", "supervision page (approver)", t, f, q, loads,
-               "count of open cases; 20 most overdue cases (join running clocks)")
+               "count of open cases; 20 most overdue cases (join running clocks)", r)
 
     if want("case_page") and busy["long_history"]:
         pk = busy["long_history"][0]
@@ -353,10 +400,11 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
             sql("SELECT p.* FROM cases_petitioner p JOIN cases_casepetitioner l ON "
                 "l.petitioner_id = p.id WHERE l.case_id = %s", [pk])
             sql("SELECT * FROM cases_assignment WHERE case_id = %s", [pk])
+        r = []
         t, f, q, loads = measure(get(clerk, f"/cases/{pk}/"), case_floor, repeat=repeat,
-                                 budget=budget)
+                                 budget=budget, replays=r)
         record("case_page", f"case page, {events} history entries", t, f, q, loads,
-               "the case, its events, clocks, demands, petitioners, assignments by case id")
+               "the case, its events, clocks, demands, petitioners, assignments by case id", r)
 
     for task in ("sweep", "export"):
         if want(task):

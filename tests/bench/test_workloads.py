@@ -1,0 +1,42 @@
+"""The benchmark's timing loop (bench/workloads.py): a page is timed against its floor and against
+a replay of its own statements, and the replay is the call's SQL, all of it, nothing else."""
+
+import pytest
+from django.db import connection
+
+from bench.workloads import Counter, measure, replayer
+from xinfang.org.models import Unit
+
+pytestmark = pytest.mark.django_db
+
+
+def read_units(_i):
+    units = list(Unit.objects.order_by("pk")[:5])
+    return [u.name for u in units], Unit.objects.filter(parent__isnull=True).count()
+
+
+def test_replay_runs_the_calls_statements_again_and_nothing_else():
+    # given a call of two statements, captured
+    Unit.objects.create(name="许昌市", kind="市")
+    captured = Counter(keep=True)
+    with connection.execute_wrapper(captured):
+        read_units(0)
+    assert captured.n == len(captured.statements) == 2
+    # when the capture is replayed
+    replayed = Counter(keep=True)
+    with connection.execute_wrapper(replayed):
+        replayer(captured.statements)(0)
+    # then the same statements with the same parameters ran, and only those
+    assert replayed.statements == captured.statements
+
+
+def test_measure_times_the_replay_beside_each_call():
+    Unit.objects.create(name="许昌市", kind="市")
+    replays: list[float] = []
+    times, floors, queries, _loads = measure(read_units, None, repeat=4, budget=5,
+                                             replays=replays)
+    assert len(times) == len(replays) == 4 and floors == []
+    assert queries == 2 and all(r > 0 for r in replays)
+    # without a list to fill, nothing is captured or replayed
+    times, *_ = measure(read_units, None, repeat=3, budget=5)
+    assert len(times) == 3
