@@ -4,7 +4,9 @@
     .venv/bin/python bench/plan_statements.py --cases 20000 --what match --times 200
 
 For each workload (``register``: registration through the API, minimal answer; ``propose``: one
-transition through the API, minimal answer; ``ledger``: the clerk's first ledger page;
+transition through the API, minimal answer; the pages ``ledger``, ``work_queue``, ``search``,
+``api_list``, ``case_page`` (the county's longest history) as the clerk and ``supervision`` as the
+approver;
 ``match``: ``find_matches`` as the busy county's clerk for a person of the county typed again),
 one warm call, then one call whose statements are captured with their parameters
 (``connection.execute_wrapper``), then each of them run again as
@@ -38,6 +40,9 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import manifest_path  # noqa: E402
 
 WHAT = ("register", "propose", "ledger", "match")
+# Pages read as the busy county's clerk (the supervision page as its approver), by name.
+PAGES = {"ledger": "/ledger/", "work_queue": "/work/", "search": "/ledger/?search=危房",
+         "api_list": "/api/cases/", "supervision": "/supervision/", "case_page": None}
 
 
 def main() -> None:
@@ -281,16 +286,23 @@ def workloads(manifest: dict, which: list[str], rng: random.Random) -> dict:
                        content_type="application/json", HTTP_PREFER="return=minimal")
         assert r.status_code == 200, r.content[:400]
 
-    def ledger():
-        r = clerk.get("/ledger/")
-        assert r.status_code == 200
+    approver = Client()
+    approver.force_login(User.objects.get(username="approver"))
+
+    def page(url: str, client: Client):
+        def get():
+            r = client.get(url)
+            assert r.status_code == 200, (url, r.status_code)
+        return get
 
     if "register" in which:
         calls["register"] = register
     if "propose" in which:
         calls["propose"] = propose
-    if "ledger" in which:
-        calls["ledger"] = ledger
+    for name, url in PAGES.items():
+        if name in which:
+            url = url or f"/cases/{busy['long_history'][0]}/"
+            calls[name] = page(url, approver if name == "supervision" else clerk)
     if "match" in which:
         calls["match"] = match_lookup(busy, rng)
     return calls

@@ -4,7 +4,7 @@ a replay of its own statements, and the replay is the call's SQL, all of it, not
 import pytest
 from django.db import connection
 
-from bench.workloads import Counter, measure, replayer
+from bench.workloads import Counter, measure, reads_of, replayer
 from xinfang.org.models import Unit
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +40,23 @@ def test_measure_times_the_replay_beside_each_call():
     # without a list to fill, nothing is captured or replayed
     times, *_ = measure(read_units, None, repeat=3, budget=5)
     assert len(times) == 3
+
+
+def test_a_replay_leaves_the_writes_out():
+    # given a call that reads, then writes in a transaction (as the case page audits a reading)
+    from django.db import transaction
+
+    def read_and_write(_i):
+        read_units(0)
+        with transaction.atomic():
+            Unit.objects.create(name="建安区", kind="县区")
+
+    captured = Counter(keep=True)
+    with connection.execute_wrapper(captured):
+        read_and_write(0)
+    # then only its reads are kept, and replaying them writes nothing
+    reads = reads_of(captured.statements)
+    assert [s[0].split()[0] for s in reads] == ["SELECT", "SELECT"]
+    before = Unit.objects.count()
+    replayer(reads)(0)
+    assert Unit.objects.count() == before

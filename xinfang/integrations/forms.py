@@ -7,12 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import Membership
-from xinfang.web.forms.common import PlainForm, date_field, text
+from xinfang.web.forms.common import ModelChoice, PlainForm, date_field, text
 
 from .models import Scope
 
 
-class MembershipChoice(forms.ModelChoiceField):
+class MembershipChoice(ModelChoice):
     def label_from_instance(self, m: Membership) -> str:
         return f"{m.unit} · {m.get_role_display()} · {m.user}（{m.user.username}）"
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.org.models import Unit
+from xinfang.web.forms.common import ModelChoice
 
 from .models import Channel, Kind
 
@@ -9,7 +10,7 @@ KIND_CHOICES = [(k.value, k.label) for k in Kind if k != Kind.TEST]
 
 
 class ChannelForm(forms.Form):
-    unit = forms.ModelChoiceField(
+    unit = ModelChoice(
         label=_("单位"), queryset=Unit.objects.filter(is_active=True).order_by("path"),
     )
     name = forms.CharField(label=_("名称"), max_length=60)

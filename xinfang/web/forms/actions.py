@@ -22,7 +22,7 @@ from xinfang.org.choices import Level, Role, UnitKind
 from xinfang.org.models import Membership, Unit, User
 from xinfang.rules.store import profile_of
 
-from .common import PlainForm, choice, date_field, datetime_field, flag, text
+from .common import ModelChoice, PlainForm, choice, date_field, datetime_field, flag, text
 
 
 class ActionForm(PlainForm):
@@ -198,7 +198,7 @@ class AssignForm(ActionForm):
 class TransferToDisciplineForm(ActionForm):
     name = "transfer_to_discipline"
     service_params = ("unit", "reason", "receiver_name")
-    unit = forms.ModelChoiceField(label=_("纪检监察机关"), queryset=Unit.objects.none())
+    unit = ModelChoice(label=_("纪检监察机关"), queryset=Unit.objects.none())
     reason = text(_("移送理由"), rows=3)
     receiver_name = text(_("接收人"), max_length=50)
 
@@ -468,7 +468,7 @@ class AnswerWarningForm(ActionForm):
 
 class SetLeaderOwnerForm(ActionForm):
     name, service_params = "set_leader_owner", ("leader",)
-    leader = forms.ModelChoiceField(label=_("包案领导"), queryset=User.objects.none())
+    leader = ModelChoice(label=_("包案领导"), queryset=User.objects.none())
 
     def setup(self):
         self.fields["leader"].queryset = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
@@ -11,7 +10,7 @@ from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import Membership, User
 from xinfang.security.services import led_jurisdiction
 
-from .common import PlainForm, choice, text
+from .common import ModelChoice, PlainForm, choice, text
 
 TARGETS = [
     ("case", _("本件信访件")),
@@ -34,7 +33,7 @@ def declarable_users(m: Membership):
 
 
 class RecusalForm(PlainForm):
-    user = forms.ModelChoiceField(label=_("回避人"), queryset=User.objects.none(),
+    user = ModelChoice(label=_("回避人"), queryset=User.objects.none(),
                                   empty_label=None)
     target = choice(_("回避对象"), TARGETS, initial="case", radio=True)
     case_number = text(_("信访件编号"), required=False, max_length=60,

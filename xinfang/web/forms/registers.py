@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.org.choices import Level, Role
 from xinfang.org.models import Membership, Unit, User
 
-from .common import PlainForm, choice, date_field, flag, text
+from .common import ModelChoice, PlainForm, choice, date_field, flag, text
 
 
 def _places(jurisdiction: Unit):
@@ -113,7 +113,7 @@ def leaders_of(jurisdiction: Unit):
 
 class BacklogForm(PlainForm):
     number = text(_("信访件编号"), max_length=60)
-    owner_leader = forms.ModelChoiceField(label=_("包案领导"), queryset=User.objects.none())
+    owner_leader = ModelChoice(label=_("包案领导"), queryset=User.objects.none())
     reason = text(_("积案原因"), rows=2)
     plan = text(_("一案一策（化解方案）"), rows=3)
     plan_deadline = date_field(_("化解时限"))

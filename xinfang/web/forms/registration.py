@@ -19,7 +19,7 @@ from xinfang.org.choices import Level
 from xinfang.org.models import Unit
 from xinfang.security.idcard import validate_id_number, validate_phone
 
-from .common import PlainForm, choice, datetime_field, flag, text
+from .common import ModelChoice, PlainForm, choice, datetime_field, flag, text
 
 KINDS = [
     (c.Kind.PETITION, c.Kind.PETITION.label),
@@ -39,7 +39,7 @@ class VillageSelect(forms.Select):
         return option
 
 
-class VillageField(forms.ModelChoiceField):
+class VillageField(ModelChoice):
     widget = VillageSelect
 
     def label_from_instance(self, obj):
@@ -58,7 +58,7 @@ class RegistrationForm(PlainForm):
     received_at = datetime_field(_("信访时间"))
     headcount = forms.IntegerField(label=_("来访人数"), min_value=1, initial=1)
     matter = text(_("信访事项"), rows=4, help_text=_("反映的主要问题，一两句话概括。"))
-    township = forms.ModelChoiceField(
+    township = ModelChoice(
         label=_("问题属地（乡镇）"),
         queryset=Unit.objects.none(),
         required=False,
@@ -219,7 +219,7 @@ class DemandForm(PlainForm):
 class RespondentForm(PlainForm):
     name = text(_("被反映人（单位）"), max_length=100)
     position = text(_("职务"), required=False, max_length=100)
-    unit = forms.ModelChoiceField(
+    unit = ModelChoice(
         label=_("所在单位"),
         queryset=Unit.objects.none(),
         required=False,

@@ -28,6 +28,7 @@ from xinfang.ownership.services import (
 )
 
 from ..context import jurisdiction_of, membership_required, page, refuse
+from ..forms.common import ModelChoice
 
 
 @never_cache
@@ -72,9 +73,9 @@ def ownership_item(request: HttpRequest, pk: int, item: int) -> HttpResponse:
 
 
 class VillageLeaderForm(forms.Form):
-    village = forms.ModelChoiceField(label=_l("村（社区）"), queryset=Unit.objects.none(),
+    village = ModelChoice(label=_l("村（社区）"), queryset=Unit.objects.none(),
                                      empty_label=_l("请选择村（社区）"))
-    leader = forms.ModelChoiceField(label=_l("联点领导"), queryset=User.objects.none(),
+    leader = ModelChoice(label=_l("联点领导"), queryset=User.objects.none(),
                                     required=False, empty_label=_l("（撤销联点）"))
 
     def __init__(self, *args, home: Unit, **kwargs):
