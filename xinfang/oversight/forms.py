@@ -9,7 +9,7 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 class OrderForm(forms.Form):
     unit = ModelChoice(Unit.objects.none(), label=_("督办对象"), required=False,
-                                  help_text=_("对信访件督办时可不选，默认为主办单位"))
+                       help_text=_("对信访件督办时可不选，默认为主办单位"))
     matter = forms.CharField(label=_("督办事项及要求"), widget=forms.Textarea(attrs={"rows": 3}))
     due_on = forms.DateField(label=_("答复时限"), widget=DATE)
 

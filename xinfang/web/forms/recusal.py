@@ -33,8 +33,7 @@ def declarable_users(m: Membership):
 
 
 class RecusalForm(PlainForm):
-    user = ModelChoice(label=_("回避人"), queryset=User.objects.none(),
-                                  empty_label=None)
+    user = ModelChoice(label=_("回避人"), queryset=User.objects.none(), empty_label=None)
     target = choice(_("回避对象"), TARGETS, initial="case", radio=True)
     case_number = text(_("信访件编号"), required=False, max_length=60,
                        help_text=_("回避信访件或其信访人时填写，如“建安信〔2026〕0001号”。"))

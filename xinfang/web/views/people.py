@@ -74,9 +74,9 @@ def ownership_item(request: HttpRequest, pk: int, item: int) -> HttpResponse:
 
 class VillageLeaderForm(forms.Form):
     village = ModelChoice(label=_l("村（社区）"), queryset=Unit.objects.none(),
-                                     empty_label=_l("请选择村（社区）"))
+                          empty_label=_l("请选择村（社区）"))
     leader = ModelChoice(label=_l("联点领导"), queryset=User.objects.none(),
-                                    required=False, empty_label=_l("（撤销联点）"))
+                         required=False, empty_label=_l("（撤销联点）"))
 
     def __init__(self, *args, home: Unit, **kwargs):
         super().__init__(*args, **kwargs)
