@@ -122,3 +122,28 @@ def test_the_respondent_annotation_names_the_unit_above_and_the_user(jianan, who
     assert lock_case(plain.pk, by=m).xf_recused is False
     Recusal.objects.create(user=m.user, matter_words="无关", reason="利害关系")
     assert lock_case(plain.pk, by=m).xf_recused is True
+
+
+@pytest.mark.parametrize("who", ["clerk", "approver", "city_clerk", "township"])
+def test_the_door_of_one_jurisdiction_is_the_door_narrowed_to_it(jianan, who):
+    # given cases in and out of scope, respondent and recusal exclusions among them
+    plain, by_case, by_words, accused, assigned = _world(jianan)
+    m = fresh(jianan.member(who))
+    Recusal.objects.create(user=m.user, case=by_case, reason="亲属")
+    Recusal.objects.create(user=m.user, matter_words="宅基地", reason="利害关系")
+    door = door_build(fresh(m))
+    # then for the county (inside an office's subtree; outside a unit's), and for a unit no
+    # case names as its jurisdiction, cases_in is all_cases narrowed to that jurisdiction
+    for j in (jianan.county, jianan.city, jianan.townships["将官池镇"]):
+        expected = set(door.all_cases().filter(jurisdiction=j).values_list("pk", flat=True))
+        assert set(door.cases_in(j).values_list("pk", flat=True)) == expected
+    county = set(door.cases_in(jianan.county).values_list("pk", flat=True))
+    if who in ("clerk", "approver"):
+        assert county == {plain.pk, assigned.pk}
+    if who == "township":
+        assert county == {assigned.pk}
+    # and an office's own jurisdiction is read without the subtree's list of ids
+    if who in ("clerk", "approver"):
+        subtree = "= ANY(" if connection.vendor == "postgresql" else "jurisdiction_id\" IN ("
+        assert subtree in str(door.all_cases().query)
+        assert subtree not in str(door.cases_in(jianan.county).query)

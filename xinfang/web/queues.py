@@ -1,8 +1,10 @@
 """Each role's work queue: the cases waiting for it, overdue and due-soon first.
 
-Every bucket starts from ``cases_for(membership)`` — the permission door — and narrows it by state
-and, for handling units, by the unit's own active assignment. The buckets approximate what
-``available()`` would offer (the case page asks it exactly); they are a to-do list, not a door.
+Every bucket starts from ``cases_for(membership)`` — the permission door — or, for an office's own
+to-do buckets, from the same door's cases of the office's jurisdiction (``Door.cases_in``), and
+narrows it by state and, for handling units, by the unit's own active assignment. The buckets
+approximate what ``available()`` would offer (the case page asks it exactly); they are a to-do
+list, not a door.
 
 The overview shows the first ``PER_BUCKET`` rows of each bucket and a count that stops at
 ``QUEUE_COUNT_CAP``; "查看全部" opens one bucket alone, a page of ``BUCKET_PAGE`` rows at a time
@@ -23,7 +25,7 @@ from xinfang.cases import choices as c
 from xinfang.cases.duesort import DueKey, due_first
 from xinfang.cases.models import Assignment, Case, Clock, Demand, WarningNotice
 from xinfang.cases.paging import CappedPaginator, capped_counts
-from xinfang.cases.selectors import cases_for, main_links
+from xinfang.cases.selectors import cases_for, door_for, main_links
 from xinfang.cases.services.base import unit_jurisdiction
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit
@@ -137,8 +139,22 @@ def _home(m: Membership):
 
 def _own(narrow: Filter) -> Filter:
     """An office's to-do bucket holds its own jurisdiction's cases: a city clerk sees the
-    districts' cases (supervision) but cannot propose, assign or issue in them."""
-    return lambda qs, m, now: narrow(qs.filter(jurisdiction=_home(m)), m, now)
+    districts' cases (supervision) but cannot propose, assign or issue in them. Its base is the
+    door's cases of that one jurisdiction (``_base``, ``Door.cases_in``), not the door's whole
+    subtree narrowed by an equality the planner would count twice."""
+    def own(qs, m, now):
+        return narrow(qs, m, now)
+    own.own_jurisdiction = True
+    return own
+
+
+def _base(m: Membership, narrow: Filter) -> QuerySet:
+    """The cases a bucket narrows: the door's, or for an office's own bucket the door's cases of
+    the office's jurisdiction (none when the unit has no office above it)."""
+    if not getattr(narrow, "own_jurisdiction", False):
+        return cases_for(m)
+    home = _home(m)
+    return door_for(m).cases_in(home) if home is not None else Case.objects.none()
 
 
 def _watched(qs, m, now):
@@ -270,7 +286,7 @@ def _buckets(m: Membership):
 
 
 def _narrowed(m: Membership, now: datetime, narrow: Filter, key: str) -> QuerySet:
-    return decorated(narrow(cases_for(m), m, now), by_due=key not in ENDED_BUCKETS)
+    return decorated(narrow(_base(m, narrow), m, now), by_due=key not in ENDED_BUCKETS)
 
 
 def _shown(key: str, found: list[Row]) -> list[Row]:
@@ -288,7 +304,7 @@ def queue_for(m: Membership, now: datetime) -> list[Bucket]:
     one more: a clerk's six buckets cost ten queries rather than up to twenty-four."""
     fetched: list[tuple[Bucket, QuerySet, list[Case]]] = []
     for key, label, narrow, more in _buckets(m):
-        qs = ordered(narrow(cases_for(m), m, now), by_due=key not in ENDED_BUCKETS)
+        qs = ordered(narrow(_base(m, narrow), m, now), by_due=key not in ENDED_BUCKETS)
         bucket = Bucket(key=key, label=str(label), more=more)
         fetched.append((bucket, qs, list(qs[:PER_BUCKET])))
     prefetch_related_objects([case for *_, cases in fetched for case in cases],
@@ -313,12 +329,21 @@ def bucket_keys(m: Membership) -> list[str]:
     return [key for key, *_ in _buckets(m)]
 
 
+def bucket_cases(m: Membership, now: datetime, key: str) -> QuerySet | None:
+    """The cases of ``m``'s bucket ``key`` in the queue's order, with each row's prefetches
+    (``None``: ``m`` has no such bucket)."""
+    for k, _label, narrow, _more in _buckets(m):
+        if k == key:
+            return _narrowed(m, now, narrow, key)
+    return None
+
+
 def queue_page(m: Membership, now: datetime, key: str, number) -> Bucket | None:
     """One bucket alone, a page of ``BUCKET_PAGE`` rows (``None``: ``m`` has no such bucket)."""
-    for k, label, narrow, more in _buckets(m):
+    for k, label, _narrow, more in _buckets(m):
         if k != key:
             continue
-        paginator = CappedPaginator(_narrowed(m, now, narrow, key), BUCKET_PAGE)
+        paginator = CappedPaginator(bucket_cases(m, now, key), BUCKET_PAGE)
         paginator.cap = QUEUE_COUNT_CAP
         page = paginator.get_page(number)
         bucket = Bucket(key=key, label=str(label), more=more, page=page)

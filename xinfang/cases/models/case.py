@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.security.fields import EncryptedTextField
 
 from .. import choices as c
+from ..duesort import DueKey
 
 
 class Petitioner(models.Model):
@@ -232,6 +233,12 @@ class Case(models.Model):
             # indexes carry the id anyway).
             models.Index(fields=["jurisdiction", "id"], name="case_jurisdiction_id"),
             models.Index(fields=["jurisdiction", "state"]),
+            # An office's to-do bucket (one state of its own jurisdiction) in the queue's order,
+            # soonest deadline first then newest (``queues.ordered``): its first rows and its
+            # count to the cap read off the index. The due key is the sort's own expression
+            # (``duesort``): the column on PostgreSQL, its COALESCE on SQLite.
+            models.Index(F("jurisdiction"), F("state"), DueKey(F("next_due_at")),
+                         F("registered_at").desc(), F("id").desc(), name="case_queue_idx"),
             models.Index(fields=["township", "village"]),
             # The same village's newest cases: where the matching looks for the same matter.
             models.Index(fields=["village", "received_at"], name="case_village_received"),
