@@ -47,7 +47,7 @@ from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
 from xinfang.cases.paging import CappedPaginator
-from xinfang.cases.selectors import cases_for, main_links, read_for
+from xinfang.cases.selectors import cases_for, main_links, read_for, with_places
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
 from xinfang.cases.services.reading import case_read_audit
 from xinfang.cases.services.transitions import lock_case
@@ -158,9 +158,10 @@ def visible_case(request, pk: int, *, detail: bool = True) -> Case:
     else:
         qs = qs.select_related("jurisdiction")
     try:
-        return read_for(qs.get(pk=pk), m)
+        case = qs.get(pk=pk)
     except Case.DoesNotExist:
         raise Http404("未找到该信访件。") from None
+    return read_for(with_places(case) if detail else case, m)
 
 
 def registered_case(request, case: Case) -> Case:

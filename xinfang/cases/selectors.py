@@ -254,10 +254,27 @@ def case_for(by: Membership | None, pk: int) -> Case:
     The case comes back knowing, for ``by``, that it is not on its respondent side (the door
     excludes those) and whether the user has declared any recusal (``xf_recused``): the action
     checks of the same request need no further query for either."""
-    qs = cases_for(by, one=True).select_related("jurisdiction", "profile", "township", "village")
+    qs = cases_for(by, one=True).select_related("jurisdiction", "profile")
     if by is not None:
         qs = qs.annotate(xf_recused=probes.any_recusal(by.user_id))
-    return read_for(qs.get(pk=pk), by)
+    return read_for(with_places(qs.get(pk=pk)), by)
+
+
+def with_places(case: Case) -> Case:
+    """Set the case's township and village from one read of both units.
+
+    Not joined into the statement that reads the case through the door: with the door's probes
+    that statement joins eight relations, and at 1M cases PostgreSQL took 6.6 ms to plan it (for
+    0.2 ms of execution) against 1.1 ms without the two units — the separate read costs 0.4 ms."""
+    wanted = {case.township_id, case.village_id} - {None}
+    if not wanted:
+        return case
+    units = Unit.objects.order_by().in_bulk(wanted)
+    for name in ("township", "village"):
+        key = getattr(case, f"{name}_id")
+        if key is not None and key in units:
+            Case._meta.get_field(name).set_cached_value(case, units[key])
+    return case
 
 
 READ_FOR = "_xf_read_for"
