@@ -240,3 +240,25 @@ def test_an_offices_own_bucket_reads_its_page_off_the_queue_index(many, key):
         assert "case_queue_idx" in text, text
         if not PG:
             assert "TEMP B-TREE" not in text, text
+
+
+def test_the_leader_owned_count_reads_an_index(many):
+    # the open states written as the partial index writes them: with bound parameters SQLite
+    # could not use it, nor the (jurisdiction, state) index, and read the table whole
+    from xinfang.cases.models import Case
+
+    Case.objects.filter(pk__in=Case.objects.filter(state="in_progress").values("pk")[:20]).update(
+        leader_owner=many.member("chief").user)
+    db_optimize()
+    qs = supervision.leader_owned(cases_for(many.member("approver")))
+    text = plan(qs.order_by().values("pk")[:1001])
+    assert not full_scans(text), text
+    assert capped_count(qs) == 20
+
+
+def test_codes_written_into_a_statement_are_only_choice_codes():
+    from xinfang.cases import probes
+
+    for bad in (["open') OR 1=1 --"], ["In_Progress"], []):
+        with pytest.raises(ValueError):
+            probes.codes_in("state", bad)
