@@ -5,19 +5,10 @@ first, none last" reads a page off the index instead of sorting every case. Post
 from django.db import migrations
 
 from xinfang.cases.duesort import SQLITE_INDEX_SQL
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute(SQLITE_INDEX_SQL)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute("DROP INDEX IF EXISTS case_due_sort_idx")
+from xinfang.cases.sqlite_only import sqlite_index
 
 
 class Migration(migrations.Migration):
     dependencies = [("cases", "0009_merge_sweep_marks")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [sqlite_index("case_due_sort_idx", SQLITE_INDEX_SQL)]

@@ -7,23 +7,15 @@ are a column, so the door's jurisdictions and the open states both narrow the in
 
 from django.db import migrations
 
+from xinfang.cases.sqlite_only import sqlite_index
+
 SQLITE_INDEX_SQL = (
     "CREATE INDEX IF NOT EXISTS case_leader_owned_state "
     "ON cases_case (jurisdiction_id, state, received_at) WHERE leader_owner_id IS NOT NULL"
 )
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute(SQLITE_INDEX_SQL)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute("DROP INDEX IF EXISTS case_leader_owned_state")
-
-
 class Migration(migrations.Migration):
     dependencies = [("cases", "0020_lead15_case_queue_idx")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [sqlite_index("case_leader_owned_state", SQLITE_INDEX_SQL)]
