@@ -14,7 +14,6 @@ door for one case equal to the list door over every kind of recusal and responde
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from django.db.models import BooleanField, Expression, F
@@ -88,21 +87,6 @@ def _prefix(connection, text: str) -> str:
 
 
 # -- the door's tests --------------------------------------------------------------------------
-
-def codes_in(column: str, codes) -> Probe:
-    """The row's ``column`` is one of ``codes`` — fixed choice codes of the product (``state``),
-    written into the statement as literals. SQLite uses a partial index only where the
-    statement's own terms imply the index's condition, and a bound parameter implies nothing:
-    with ``state IN (?, …)`` the supervision page's count of the leader-owned open cases read a
-    200k-case table whole (160–200 ms) beside ``case_leader_owned_open``. Give the codes in the
-    index's own order."""
-    codes = tuple(codes)
-    bad = [code for code in codes if not re.fullmatch(r"[a-z_]+", code)]
-    if bad or not codes:
-        raise ValueError(f"codes_in: not choice codes: {bad or codes!r}")
-    listed = ", ".join(f"'{code}'" for code in codes)
-    return Probe(lambda cols, connection: f"{cols['column']} IN ({listed})", column=F(column))
-
 
 def among(column: str, ids: tuple[int, ...]) -> Probe:
     """The row's ``column`` is one of ``ids``: ``= ANY(%s)`` with the ids as one array on

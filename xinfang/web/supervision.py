@@ -12,7 +12,6 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils.translation import gettext as _
 
 from xinfang.cases import choices as c
-from xinfang.cases import probes
 from xinfang.cases.duesort import DueKey
 from xinfang.cases.models import Case, Demand, WarningNotice
 from xinfang.cases.paging import capped_count, capped_text
@@ -109,10 +108,10 @@ def warning_rows(scope: QuerySet[Case], now: datetime) -> tuple[list[NoticeRow],
 
 
 def leader_owned(scope: QuerySet[Case]) -> QuerySet[Case]:
-    """Open cases a leader owns (领导包案). The states are written as the partial index
-    ``case_leader_owned_open`` writes them (``probes.codes_in``), so SQLite can use it."""
+    """Open cases a leader owns (领导包案): off ``case_leader_owned_open`` on PostgreSQL,
+    ``case_leader_owned_state`` on SQLite (migrations 0019, 0021)."""
     return (
-        scope.filter(probes.codes_in("state", sorted(c.OPEN_STATES)), leader_owner__isnull=False)
+        scope.filter(state__in=c.OPEN_STATES, leader_owner__isnull=False)
         .select_related("leader_owner")
         .order_by("received_at")
     )
