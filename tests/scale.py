@@ -100,7 +100,9 @@ def copies(
         )
     if warned:
         WarningNotice.objects.bulk_create(
-            WarningNotice(case=c, rule="repeat", reasons=["重复信访"], issued_at=now) for c in cases
+            WarningNotice(case=c, jurisdiction_id=c.jurisdiction_id, rule="repeat",
+                          reasons=["重复信访"], issued_at=now)
+            for c in cases
         )
     if events:
         CaseEvent.objects.bulk_create(

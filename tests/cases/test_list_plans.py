@@ -261,3 +261,21 @@ def test_the_leader_owned_count_reads_an_index(many):
     if not PG:  # (PostgreSQL's own partial index is 0019's; on a test's few rows it may
         # rightly prefer the leader's foreign key)
         assert "case_leader_owned_state" in first, first
+
+
+def test_the_notices_of_an_office_are_read_by_jurisdiction_not_per_case(many):
+    """The supervision page's warning notices: by their own jurisdiction off
+    ``notice_jurisdiction_idx``. Through the door's scope SQLite probed the notices once per
+    case of the county — with no notice at all (22 ms a statement at 200,000 cases)."""
+    from xinfang.cases.models import WarningNotice
+
+    m = many.member("approver")
+    scope = cases_for(m)
+    figures = supervision.page_figures(m, scope)
+    qs = supervision.in_door(WarningNotice.objects.all(), scope, figures)
+    for statement in (qs.filter(answered_at=None).order_by("follow_up__due_at", "-issued_at"),
+                      qs.order_by().values("pk")):
+        text = plan(statement[:20])
+        assert "cases_case" not in text, text
+        if not PG:  # PostgreSQL's choice of index on an empty table is its own
+            assert "notice_jurisdiction_idx" in text, text

@@ -246,7 +246,8 @@ def _awaiting_countersign(j, case):
 
 def _with_warning_notice(j, case):
     # Which profile issues written notices is the profiles' business; the matrix needs one.
-    WarningNotice.objects.create(case=case, rule="matrix_notice", reasons=["越级访"],
+    WarningNotice.objects.create(case=case, jurisdiction_id=case.jurisdiction_id,
+                                 rule="matrix_notice", reasons=["越级访"],
                                  to_roles=["line_head"], issued_at=timezone.now())
     return case
 

@@ -187,3 +187,54 @@ def test_the_backlog_read_by_jurisdiction_equals_the_lines_through_the_door(jian
     # the approver sits in the inspector's unit: the respondent case is kept from both
     assert seen["approver"] == {cases[2].pk}
     assert seen["inspector"] == {cases[0].pk, cases[2].pk}
+
+
+def test_the_notices_read_by_jurisdiction_equal_the_notices_through_the_door(jianan,
+                                                                             jurisdiction):
+    """An office reader's warning notices are read by their own jurisdiction (the case's, kept
+    on the notice), with the cases its door keeps from it tested by id: the same rows, in the
+    same order, as the notices whose case is in its scope."""
+    from django.utils import timezone
+
+    from xinfang.cases.models import Respondent
+    from xinfang.cases.selectors import cases_for
+    from xinfang.security.models import Recusal
+    from xinfang.web.supervision import page_figures, warning_rows
+
+    other = jurisdiction("kaijiang")
+    cases = [register_in(jianan) for _ in range(4)] + [register_in(other)]
+    for k, case in enumerate(cases):
+        WarningNotice.objects.create(case=case, jurisdiction_id=case.jurisdiction_id,
+                                     rule="repeat", reasons=["重复信访"],
+                                     issued_at=timezone.now(),
+                                     answered_at=timezone.now() if k == 3 else None)
+    Recusal.objects.create(user=jianan.member("approver").user, case=cases[0], reason="本人亲属")
+    Respondent.objects.create(case=cases[1], unit=jianan.member("inspector").unit,
+                              name="被反映单位")
+    now = timezone.now()
+    seen = {}
+    for role in ("chief", "approver", "inspector"):
+        m = jianan.member(role)
+        scope = cases_for(m)
+        figures = page_figures(m, scope)
+        assert figures.units is not None  # an office door: the read by jurisdiction
+        (old, old_total), (new, new_total) = (warning_rows(scope, now),
+                                              warning_rows(scope, now, figures))
+        assert [r.notice.pk for r in new] == [r.notice.pk for r in old]
+        assert new_total == old_total
+        seen[role] = [r.notice.case_id for r in new]
+    # unanswered first, then the answered one
+    assert seen["chief"][-1] == cases[3].pk
+    assert set(seen["chief"]) == {cases[0].pk, cases[1].pk, cases[2].pk, cases[3].pk}
+    # the approver sits in the inspector's unit: the respondent case is kept from both
+    assert set(seen["approver"]) == {cases[2].pk, cases[3].pk}
+    assert set(seen["inspector"]) == {cases[0].pk, cases[2].pk, cases[3].pk}
+
+
+def test_a_notice_keeps_its_cases_jurisdiction(jurisdiction):
+    # given a level-skipping petition in 沥海街道, whose profile issues a written notice
+    j = jurisdiction("lihai")
+    warned = register_in(j, level_skipping=True)
+    # then the notice holds the case's jurisdiction, by which the office's page reads it
+    notice = WarningNotice.objects.get(case=warned)
+    assert notice.jurisdiction_id == warned.jurisdiction_id

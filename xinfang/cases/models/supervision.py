@@ -113,6 +113,11 @@ class Alert(models.Model):
 
 class WarningNotice(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="warning_notices")
+    # The case's own (a case never changes jurisdiction): an office's list of its notices reads
+    # them by its jurisdictions off an index, instead of probing every case of the county for a
+    # notice (``web.supervision.warning_rows``). Indexed by ``notice_jurisdiction_idx``.
+    jurisdiction = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+",
+                                     db_index=False)
     rule = models.CharField(max_length=60)
     reasons = models.JSONField(default=list)
     to_roles = models.JSONField(default=list)
@@ -133,6 +138,9 @@ class WarningNotice(models.Model):
         verbose_name_plural = _("预警提醒单")
         constraints = [
             models.UniqueConstraint(fields=["case", "rule"], name="warning_once_per_rule"),
+        ]
+        indexes = [
+            models.Index(fields=["jurisdiction", "answered_at"], name="notice_jurisdiction_idx"),
         ]
 
     def __str__(self) -> str:

@@ -114,7 +114,6 @@ def supervision(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     scope = cases_for(m)
     late, late_total = late_list(scope, now)
-    notices, notice_total = warning_rows(scope, now)
     owned = leader_owned(scope)
     # The rates take a period (cases received in it) and split by unit (xinfang.reports.periods).
     period, period_error = from_query(request.GET)
@@ -122,6 +121,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
     split = request.GET.get("split") if request.GET.get("split") in SPLITS else "unit"
     # Every figure below comes from the kept sums (xinfang.figures), exact for this reader.
     figures = page_figures(m, scope, start=start, end=end)
+    notices, notice_total = warning_rows(scope, now, figures)
     backlog = backlog_in(scope, figures)
     home = jurisdiction_of(m)
     return page(
