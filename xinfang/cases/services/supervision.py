@@ -370,8 +370,9 @@ def _issue_warning(case: Case, rule, at: datetime, *, seen: Seen | None = None
             alert_roles=list(rule.to) + list(rule.cc), seed=rule.seed,
         )
     notice = WarningNotice(
-        case=case, jurisdiction_id=case.jurisdiction_id, rule=rule.name, reasons=warning_reasons(case), to_roles=list(rule.to),
-        cc_roles=list(rule.cc), issued_at=at, follow_up=clock,
+        case=case, jurisdiction_id=case.jurisdiction_id, rule=rule.name,
+        reasons=warning_reasons(case), to_roles=list(rule.to), cc_roles=list(rule.cc),
+        issued_at=at, follow_up=clock,
     )
     if seen is not None and seen.held:
         seen.clocks += [clock] if clock is not None else []
