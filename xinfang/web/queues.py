@@ -235,13 +235,22 @@ QUEUES: dict[str, list[tuple[str, str, Filter, str]]] = {
 ENDED_BUCKETS = {"archive"}
 
 
+# The columns a row shows (``present.case_rows_html``, ``present.clock_view``): a list reads
+# these, not the case's 55 columns and the clock's 23. Django builds each selected column of an
+# ordered statement into an expression it hashes, and each row's fields into the instance: at
+# 1M cases a clerk's queue built ~370 such expressions and ~290 instances a call.
+ROW_COLUMNS = ("number", "matter", "state")
+CLOCK_COLUMNS = ("case", "status", "met", "kind", "due_at", "due_soon_hours", "label")
+
+
 def row_prefetches() -> tuple[Prefetch, ...]:
     """What a row shows beside the case: its running clocks, main petitioners, categories."""
     return (
         Prefetch(
             "clocks",
             to_attr="running_clocks",
-            queryset=Clock.objects.filter(status=Clock.Status.RUNNING).order_by("due_at"),
+            queryset=Clock.objects.filter(status=Clock.Status.RUNNING).order_by("due_at")
+            .only(*CLOCK_COLUMNS),
         ),
         Prefetch(
             "petitioner_links",
@@ -257,7 +266,7 @@ def row_prefetches() -> tuple[Prefetch, ...]:
 def ordered(qs: QuerySet, *, by_due: bool = True) -> QuerySet:
     """Soonest running deadline first (overdue before due soon before the rest), then newest."""
     order = (due_first(),) if by_due else ()
-    return qs.order_by(*order, "-registered_at", "-pk")
+    return qs.order_by(*order, "-registered_at", "-pk").only(*ROW_COLUMNS)
 
 
 def decorated(qs: QuerySet, *, by_due: bool = True) -> QuerySet:
