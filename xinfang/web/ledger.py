@@ -29,6 +29,7 @@ from xinfang.cases.duesort import due_first
 from xinfang.cases.models import Assignment, Case, Clock, Demand
 from xinfang.cases.selectors import main_links
 from xinfang.ledgers.filters import FILTER_NAMES, _values
+from xinfang.web.queues import CLOCK_COLUMNS
 
 SORTS = {
     "-received": ("-received_at", "-pk"),
@@ -46,29 +47,40 @@ def sort_key(params: Mapping) -> str:
     return raw if raw in SORTS else DEFAULT_SORT
 
 
+# The columns a ledger row shows (``present.ledger_rows_html``): not the case's 55, the units'
+# 14 and the demands' texts (``queues.ROW_COLUMNS`` says why it matters).
+LEDGER_COLUMNS = ("number", "received_at", "matter", "state", "closed_at", "key_case",
+                  "repeat_count", "level_skipping", "collective", "exited_household",
+                  "monitored_household", "confidential", "township__name", "village__name")
+
+
 def ledger_rows(qs: QuerySet[Case], sort: str) -> QuerySet[Case]:
     """Everything one ledger row shows, in a fixed number of queries whatever the page size."""
     return (
         qs.select_related("township", "village")
+        .only(*LEDGER_COLUMNS)
         .order_by(*SORTS[sort])
         .prefetch_related(
             Prefetch(
                 "clocks",
                 to_attr="running_clocks",
-                queryset=Clock.objects.filter(status=Clock.Status.RUNNING).order_by("due_at"),
+                queryset=Clock.objects.filter(status=Clock.Status.RUNNING).order_by("due_at")
+                .only(*CLOCK_COLUMNS),
             ),
             Prefetch(
                 "petitioner_links",
                 to_attr="main_links",
                 queryset=main_links(),
             ),
-            Prefetch("demands", to_attr="demand_list", queryset=Demand.objects.order_by("seq")),
+            Prefetch("demands", to_attr="demand_list",
+                     queryset=Demand.objects.order_by("seq").only("case", "category")),
             Prefetch(
                 "assignments",
                 to_attr="lead_assignments",
                 queryset=Assignment.objects.filter(role=c.AssignmentRole.LEAD)
                 .exclude(status=c.AssignmentStatus.TRANSFERRED)
                 .select_related("unit")
+                .only("case", "unit__name")
                 .order_by("assigned_at"),
             ),
         )
