@@ -206,3 +206,30 @@ def test_warning_notices_issued_by_a_sweep_batch_are_whole_once_and_cost_flat(ju
     count = (Alert.objects.count(), Clock.objects.count(), Notice.objects.count())
     assert sweep(at=sh(2026, 9, 15, 10)).warnings == 0
     assert (Alert.objects.count(), Clock.objects.count(), Notice.objects.count()) == count
+
+
+def test_a_pass_that_raises_many_things_reads_its_tables_statistics_again(jurisdiction,
+                                                                          monkeypatch):
+    """A first pass fills the alerts, the notices, the marks and the backlog from nothing: past
+    ``ANALYZE_FROM`` raised it reads their statistics again (the planner took them for empty);
+    a pass below it, and a steady pass, read none."""
+    from xinfang.cases.services import supervision
+
+    j = jurisdiction("jianan")
+    _register(j, 3)
+    monkeypatch.setattr(supervision, "ANALYZE_FROM", 10**9)
+    with CaptureQueriesContext(connection) as q:
+        sweep(at=sh(2026, 9, 20))
+    assert not [x for x in q.captured_queries if x["sql"].startswith("ANALYZE")]
+    monkeypatch.setattr(supervision, "ANALYZE_FROM", 1)
+    with CaptureQueriesContext(connection) as q:
+        first = sweep(at=sh(2026, 10, 30))
+    assert first.overdue
+    analysed = {x["sql"].split()[1].strip('"') for x in q.captured_queries
+                if x["sql"].startswith("ANALYZE")}
+    assert {"cases_alert", "cases_warningnotice", "cases_sweepmark",
+            "registers_backlogcase"} <= analysed, analysed
+    with CaptureQueriesContext(connection) as q:
+        steady = sweep(at=sh(2026, 10, 30))
+    assert not any(steady.as_dict().values())
+    assert not [x for x in q.captured_queries if x["sql"].startswith("ANALYZE")]
