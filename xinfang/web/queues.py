@@ -137,21 +137,23 @@ def _home(m: Membership):
     return unit_jurisdiction(m.unit)
 
 
-def _own(narrow: Filter) -> Filter:
+@dataclass(frozen=True)
+class _own:  # lower case: read in the tables below as a wrapper, like the filters it wraps
     """An office's to-do bucket holds its own jurisdiction's cases: a city clerk sees the
     districts' cases (supervision) but cannot propose, assign or issue in them. Its base is the
     door's cases of that one jurisdiction (``_base``, ``Door.cases_in``), not the door's whole
     subtree narrowed by an equality the planner would count twice."""
-    def own(qs, m, now):
-        return narrow(qs, m, now)
-    own.own_jurisdiction = True
-    return own
+
+    narrow: Filter
+
+    def __call__(self, qs: QuerySet, m: Membership, now: datetime) -> QuerySet:
+        return self.narrow(qs, m, now)
 
 
 def _base(m: Membership, narrow: Filter) -> QuerySet:
-    """The cases a bucket narrows: the door's, or for an office's own bucket the door's cases of
-    the office's jurisdiction (none when the unit has no office above it)."""
-    if not getattr(narrow, "own_jurisdiction", False):
+    """The cases a bucket narrows: the door's, or for an office's own bucket (``_own``) the
+    door's cases of the office's jurisdiction (none when the unit has no office above it)."""
+    if not isinstance(narrow, _own):
         return cases_for(m)
     home = _home(m)
     return door_for(m).cases_in(home) if home is not None else Case.objects.none()
