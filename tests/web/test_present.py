@@ -91,3 +91,33 @@ def test_the_history_is_written_as_the_template_wrote_it_and_escaped(jianan):
     assert f"{event.actor} {view.role} · {event.actor_unit}</p>" in html
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
     assert "<dt>&lt;b&gt;键&lt;/b&gt;</dt>" in html
+
+
+def test_the_row_writers_escape_every_cell_they_write():
+    """The queue's and the ledger's rows are written as text, not through ``format_html``:
+    every value in them — number, person, matter, categories, places, units, clock label —
+    arrives escaped, in an attribute as in the text."""
+    from types import SimpleNamespace
+
+    from xinfang.web.present import ClockView, case_rows_html, ledger_rows_html
+
+    bad = '<b x="1">&\'</b>'
+    shown = "&lt;b x=&quot;1&quot;&gt;&amp;&#x27;&lt;/b&gt;"
+    k = clock(NOW + timedelta(days=3))
+    k.label = bad
+    case = SimpleNamespace(
+        pk=7, number=bad, matter=bad, state="registered", received_at=NOW, closed_at=NOW,
+        township_id=1, township=SimpleNamespace(name=bad), village_id=2,
+        village=SimpleNamespace(name=bad), lead_assignments=[SimpleNamespace(unit=bad)],
+        key_case=True, repeat_count=1, level_skipping=False, collective=False,
+        exited_household=False, monitored_household=False, confidential=False)
+    row = SimpleNamespace(case=case, petitioner=bad, categories=bad,
+                          clocks=[ClockView(k, "ok", bad)])
+    for html in (str(case_rows_html([row])),
+                 str(ledger_rows_html([row], {"key_case": bad, "repeat": "重复信访",
+                                              "level_skipping": "", "collective": "",
+                                              "household": "", "confidential": ""}))):
+        assert "<b x" not in html and "</b>" not in html, html
+        assert shown in html
+        assert 'title="截止 ' in html
+        assert '<span class="clock-label">' + shown[:20] in html
