@@ -152,18 +152,38 @@ def test_a_backlog_line_without_an_owner_shows_a_dash_not_none(jianan):
     assert "王副区长" in rows[written.number], rows[written.number]
 
 
+def _keep_two_from_doors(j, cases) -> None:
+    """The approver recused from ``cases[0]``; the inspector's unit, where the approver also
+    sits, is a respondent of ``cases[1]``."""
+    from xinfang.cases.models import Respondent
+    from xinfang.security.models import Recusal
+
+    Recusal.objects.create(user=j.member("approver").user, case=cases[0], reason="本人亲属")
+    Respondent.objects.create(case=cases[1], unit=j.member("inspector").unit, name="被反映单位")
+
+
+def _office_reads(j):
+    """(role, scope, figures) for each office reader, read through its own door."""
+    from xinfang.cases.selectors import cases_for
+    from xinfang.web.supervision import page_figures
+
+    for role in ("chief", "approver", "inspector"):
+        m = j.member(role)
+        scope = cases_for(m)
+        figures = page_figures(m, scope)
+        assert figures.units is not None  # an office door: the read by jurisdiction
+        yield role, scope, figures
+
+
 def test_the_backlog_read_by_jurisdiction_equals_the_lines_through_the_door(jianan, jurisdiction):
     """An office reader's backlog lines are read by their own jurisdiction, with the cases its
     door keeps from it tested by id: the same lines, in the same order, as the lines whose case
     is in its scope — with a recusal, a respondent unit and another county's line."""
     from django.utils import timezone
 
-    from xinfang.cases.models import Respondent
-    from xinfang.cases.selectors import cases_for
     from xinfang.registers.backlog import backlog_enter
     from xinfang.registers.models import BacklogCase
-    from xinfang.security.models import Recusal
-    from xinfang.web.supervision import backlog_in, page_figures
+    from xinfang.web.supervision import backlog_in
 
     other = jurisdiction("kaijiang")
     cases = [register_in(jianan) for _ in range(4)] + [register_in(other)]
@@ -171,15 +191,9 @@ def test_the_backlog_read_by_jurisdiction_equals_the_lines_through_the_door(jian
         backlog_enter(case=case, entry=BacklogCase.Entry.UNSETTLED, at=timezone.now(),
                       event=False)
     BacklogCase.objects.filter(case=cases[3]).update(resolved_at=timezone.now())
-    Recusal.objects.create(user=jianan.member("approver").user, case=cases[0], reason="本人亲属")
-    Respondent.objects.create(case=cases[1], unit=jianan.member("inspector").unit,
-                              name="被反映单位")
+    _keep_two_from_doors(jianan, cases)
     seen = {}
-    for role in ("chief", "approver", "inspector"):
-        m = jianan.member(role)
-        scope = cases_for(m)
-        figures = page_figures(m, scope)
-        assert figures.units is not None  # an office door: the read by jurisdiction
+    for role, scope, figures in _office_reads(jianan):
         old, new = backlog_in(scope), backlog_in(scope, figures)
         assert list(new) == list(old) and new.count() == old.count()
         seen[role] = {line.case_id for line in new}
@@ -196,10 +210,7 @@ def test_the_notices_read_by_jurisdiction_equal_the_notices_through_the_door(jia
     same order, as the notices whose case is in its scope."""
     from django.utils import timezone
 
-    from xinfang.cases.models import Respondent
-    from xinfang.cases.selectors import cases_for
-    from xinfang.security.models import Recusal
-    from xinfang.web.supervision import page_figures, warning_rows
+    from xinfang.web.supervision import warning_rows
 
     other = jurisdiction("kaijiang")
     cases = [register_in(jianan) for _ in range(4)] + [register_in(other)]
@@ -208,16 +219,10 @@ def test_the_notices_read_by_jurisdiction_equal_the_notices_through_the_door(jia
                                      rule="repeat", reasons=["重复信访"],
                                      issued_at=timezone.now(),
                                      answered_at=timezone.now() if k == 3 else None)
-    Recusal.objects.create(user=jianan.member("approver").user, case=cases[0], reason="本人亲属")
-    Respondent.objects.create(case=cases[1], unit=jianan.member("inspector").unit,
-                              name="被反映单位")
+    _keep_two_from_doors(jianan, cases)
     now = timezone.now()
     seen = {}
-    for role in ("chief", "approver", "inspector"):
-        m = jianan.member(role)
-        scope = cases_for(m)
-        figures = page_figures(m, scope)
-        assert figures.units is not None  # an office door: the read by jurisdiction
+    for role, scope, figures in _office_reads(jianan):
         (old, old_total), (new, new_total) = (warning_rows(scope, now),
                                               warning_rows(scope, now, figures))
         assert [r.notice.pk for r in new] == [r.notice.pk for r in old]
