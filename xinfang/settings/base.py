@@ -97,6 +97,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's widget templates, the plain widgets written in Python (xinfang.web.forms.renderer).
+FORM_RENDERER = "xinfang.web.forms.renderer.QuickRenderer"
 
 
 # Every connection of the product's runs without PostgreSQL's JIT. It compiles a statement whose
