@@ -279,3 +279,15 @@ def test_the_notices_of_an_office_are_read_by_jurisdiction_not_per_case(many):
         assert "cases_case" not in text, text
         if not PG:  # PostgreSQL's choice of index on an empty table is its own
             assert "notice_jurisdiction_idx" in text, text
+
+
+def test_a_lists_running_clocks_are_read_by_case_not_in_the_due_order(many):
+    """The rows' running clocks are read by their cases' ids and sorted in Python (``rows``):
+    asked for in the due order, SQLite walked the (status, due_at) index through every running
+    clock (18 ms at 200,000 cases for fifty cases' clocks)."""
+    from xinfang.web.queues import running_clocks
+
+    ids = list(cases_for(many.member("clerk")).values_list("pk", flat=True)[:50])
+    text = plan(running_clocks().filter(case_id__in=ids))
+    assert "case_id" in text, text
+    assert "status_b81bbe_idx" not in text and "ORDER BY" not in text.upper(), text

@@ -26,10 +26,10 @@ from django.db.models import Prefetch, QuerySet
 
 from xinfang.cases import choices as c
 from xinfang.cases.duesort import due_first
-from xinfang.cases.models import Assignment, Case, Clock, Demand
+from xinfang.cases.models import Assignment, Case, Demand
 from xinfang.cases.selectors import main_links
 from xinfang.ledgers.filters import FILTER_NAMES, _values
-from xinfang.web.queues import CLOCK_COLUMNS
+from xinfang.web.queues import running_clocks
 
 SORTS = {
     "-received": ("-received_at", "-pk"),
@@ -64,8 +64,7 @@ def ledger_rows(qs: QuerySet[Case], sort: str) -> QuerySet[Case]:
             Prefetch(
                 "clocks",
                 to_attr="running_clocks",
-                queryset=Clock.objects.filter(status=Clock.Status.RUNNING).order_by("due_at")
-                .only(*CLOCK_COLUMNS),
+                queryset=running_clocks(),
             ),
             Prefetch(
                 "petitioner_links",

@@ -245,14 +245,20 @@ ROW_COLUMNS = ("number", "matter", "state")
 CLOCK_COLUMNS = ("case", "status", "met", "kind", "due_at", "due_soon_hours", "label")
 
 
+def running_clocks() -> QuerySet[Clock]:
+    """A list's running clocks of its rows' cases, in no order: ``rows`` sorts each case's few.
+    Asked for in the due order, SQLite walked the (status, due_at) index through every running
+    clock of the province for the fifty cases' (18 ms at 200k cases, against 0.2 ms by case)."""
+    return Clock.objects.filter(status=Clock.Status.RUNNING).order_by().only(*CLOCK_COLUMNS)
+
+
 def row_prefetches() -> tuple[Prefetch, ...]:
     """What a row shows beside the case: its running clocks, main petitioners, categories."""
     return (
         Prefetch(
             "clocks",
             to_attr="running_clocks",
-            queryset=Clock.objects.filter(status=Clock.Status.RUNNING).order_by("due_at")
-            .only(*CLOCK_COLUMNS),
+            queryset=running_clocks(),
         ),
         Prefetch(
             "petitioner_links",
@@ -286,7 +292,8 @@ def rows(cases, now: datetime) -> list[Row]:
                 case=case,
                 petitioner="、".join(names),
                 categories="、".join(cats),
-                clocks=[clock_view(k, now) for k in case.running_clocks],
+                clocks=[clock_view(k, now) for k in
+                        sorted(case.running_clocks, key=lambda k: (k.due_at, k.pk))],
             )
         )
     return out
