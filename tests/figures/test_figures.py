@@ -326,11 +326,12 @@ def test_a_refresh_that_counted_many_cases_reads_its_tables_statistics(jianan, m
     from datetime import timedelta
 
     from tests.conftest import register_in
+    from xinfang.cases import dbstats
     from xinfang.figures import services
 
     for day in (14, 15, 16):
         register_in(jianan, at=sh(2026, 9, day, 10))
-    monkeypatch.setattr(services, "ANALYZE_FROM", 3)
+    monkeypatch.setattr(dbstats, "ANALYZE_FROM", 3)
     with CaptureQueriesContext(connection) as ctx:
         assert services.figures_refresh() == 3
     analyzed = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("ANALYZE")]

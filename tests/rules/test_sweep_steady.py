@@ -211,17 +211,17 @@ def test_warning_notices_issued_by_a_sweep_batch_are_whole_once_and_cost_flat(ju
 def test_a_pass_that_raises_many_things_reads_its_tables_statistics_again(jurisdiction,
                                                                           monkeypatch):
     """A first pass fills the alerts, the notices, the marks and the backlog from nothing: past
-    ``ANALYZE_FROM`` raised it reads their statistics again (the planner took them for empty);
-    a pass below it, and a steady pass, read none."""
-    from xinfang.cases.services import supervision
+    ``dbstats.ANALYZE_FROM`` raised it reads their statistics again (the planner took them for
+    empty); a pass below it, and a steady pass, read none."""
+    from xinfang.cases import dbstats
 
     j = jurisdiction("jianan")
     _register(j, 3)
-    monkeypatch.setattr(supervision, "ANALYZE_FROM", 10**9)
+    monkeypatch.setattr(dbstats, "ANALYZE_FROM", 10**9)
     with CaptureQueriesContext(connection) as q:
         sweep(at=sh(2026, 9, 20))
     assert not [x for x in q.captured_queries if x["sql"].startswith("ANALYZE")]
-    monkeypatch.setattr(supervision, "ANALYZE_FROM", 1)
+    monkeypatch.setattr(dbstats, "ANALYZE_FROM", 1)
     with CaptureQueriesContext(connection) as q:
         first = sweep(at=sh(2026, 10, 30))
     assert first.overdue

@@ -28,6 +28,20 @@ def db_optimize(using: str = "default") -> str:
     return f"{connection.vendor}: nothing to do"
 
 
+# A job that wrote this many rows in one run (a first figures refresh or sweep over a province's
+# cases) reads the statistics of the tables it wrote again (``analyze_after``).
+ANALYZE_FROM = 10_000
+
+
+def analyze_after(models, written: int, using: str = "default") -> bool:
+    """``analyze_tables`` when a job wrote ``ANALYZE_FROM`` rows or more (True), else nothing:
+    until then the planner takes a table a first run filled for the empty one it last saw."""
+    if written < ANALYZE_FROM:
+        return False
+    analyze_tables(models, using)
+    return True
+
+
 def analyze_tables(models, using: str = "default") -> None:
     """Refresh the statistics of these models' tables alone, after a job wrote most of their
     rows: the pages read them at once, and autovacuum (where it runs) comes later."""

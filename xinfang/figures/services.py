@@ -39,7 +39,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from xinfang.cases import choices as c
-from xinfang.cases.dbstats import analyze_tables
+from xinfang.cases.dbstats import analyze_after
 from xinfang.cases.models import Case, CaseEvent, Demand
 from xinfang.cases.rates import _aggregates, _joined, lead_unit
 
@@ -56,7 +56,6 @@ LAG = timedelta(seconds=int(os.environ.get("XINFANG_FIGURES_LAG", 180)))
 # county "recent" for ``LAG`` (16,500 recounted on every read at a million cases).
 UNCOUNTED = ("warning_raised", "warning_issued", "backlog_entered")
 BATCH = 10000  # cases counted per statement (each reads the letters and deliveries once)
-ANALYZE_FROM = 10000  # cases counted in one refresh past which its tables' statistics are read
 NO_KEY = ""  # the bucket of cases with no lead unit, no township or an empty category
 
 
@@ -216,11 +215,10 @@ def figures_refresh(*, now: datetime | None = None) -> int:
         # The marks still needed: the newest, and the one a read takes as settled.
         keep = settled_mark(_marks())
         FigureMark.objects.filter(at__lt=keep[0]).delete()
-    if len(ids) >= ANALYZE_FROM:
-        # The first refresh writes every row of both tables: until their statistics are read
-        # again, PostgreSQL takes a county's sums for a share of the province's and reads all
-        # of them (75 ms at 1M, against 2 ms off the index).
-        analyze_tables([CaseFigure, FigureSum])
+    # The first refresh writes every row of both tables: until their statistics are read
+    # again, PostgreSQL takes a county's sums for a share of the province's and reads all of
+    # them (75 ms at 1M, against 2 ms off the index).
+    analyze_after([CaseFigure, FigureSum], len(ids))
     return len(ids)
 
 

@@ -40,9 +40,6 @@ from .due import case_refresh_due, next_due_subquery
 
 OFFICE_ROLES = {"clerk", "approver", "chief", "inspector"}
 BATCH = 1000  # rows per transaction in the sweep
-# A pass that raises this many things (a first pass after an import or an upgrade) reads the
-# statistics of the tables it filled again (``analyze_filled``).
-ANALYZE_FROM = 10_000
 
 
 class AlertRow(NamedTuple):
@@ -438,22 +435,22 @@ def sweep(*, at: datetime, processes: int | None = None) -> SweepResult:
                 .values_list("pk", flat=True))
     split = split_sweep(at=at, owed=owed, processes=processes)
     result = split if split is not None else sweep_part(at=at, owed=owed)
-    if sum(result.as_dict().values()) >= ANALYZE_FROM:
-        analyze_filled()
+    _analyze_filled(sum(result.as_dict().values()))
     return result
 
 
-def analyze_filled() -> None:
-    """Read the statistics of the tables a first pass fills from nothing: until they are read
-    again the planner takes them for empty — at 1M cases PostgreSQL nested-looped over a county's
-    4,803 backlog lines it had planned as 32 (29–37 ms of the supervision page, 10 ms once
-    analysed), and SQLite never gathers statistics on its own. A server's autovacuum would
-    get there within minutes; an office's embedded database only at the next ``db optimize``."""
-    from xinfang.cases.dbstats import analyze_tables
+def _analyze_filled(raised: int) -> None:
+    """A first pass (``raised`` past ``dbstats.ANALYZE_FROM``) fills these tables from nothing:
+    until their statistics are read again the planner takes them for empty — at 1M cases
+    PostgreSQL nested-looped over a county's 4,803 backlog lines it had planned as 32 (29–37 ms
+    of the supervision page, 10 ms once analysed), and SQLite never gathers statistics on its
+    own. A server's autovacuum would get there within minutes; an office's embedded database
+    only at the next ``db optimize``."""
+    from xinfang.cases.dbstats import analyze_after
     from xinfang.ownership.models import OwnershipItem
     from xinfang.registers.models import BacklogCase
 
-    analyze_tables([Alert, WarningNotice, SweepMark, BacklogCase, OwnershipItem])
+    analyze_after([Alert, WarningNotice, SweepMark, BacklogCase, OwnershipItem], raised)
 
 
 def sweep_part(*, at: datetime, owed: list[int], part: int = 0, parts: int = 1) -> SweepResult:
