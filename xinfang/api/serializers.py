@@ -7,6 +7,8 @@ petition office and inspectors only (seed 000 §九: not disclosed without appro
 
 from __future__ import annotations
 
+import copy
+
 from django.db.models import Prefetch
 from django.utils import timezone
 from rest_framework import serializers
@@ -20,12 +22,34 @@ from xinfang.security.masking import mask_address, mask_id_number, mask_name, ma
 # -- reading ---------------------------------------------------------------------------------------
 
 
-class UnitRef(serializers.Serializer):
+class Lean(serializers.Serializer):
+    """A serializer whose plain fields are copied for each instance, not built again.
+
+    DRF gives every serializer instance a ``deepcopy`` of its declared fields, and a field's
+    ``__deepcopy__`` calls its ``__init__`` again: a registration answered in full builds some
+    130 fields that way (a tenth of its CPU). A declared field is a prototype that is never
+    bound, so a shallow copy of a plain field is what a new one would be; ``bind`` then sets
+    the name, the parent and the source on the copy alone. A field that holds another field
+    (a nested or ``many`` serializer, a list or dict field's ``child``, which ``__init__``
+    binds to its parent) is still deep-copied, so its parent chain and context stay its own.
+    """
+
+    def get_fields(self):
+        return {name: copy.deepcopy(field) if _holds_fields(field) else copy.copy(field)
+                for name, field in self._declared_fields.items()}
+
+
+def _holds_fields(field) -> bool:
+    return (isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
+            or hasattr(field, "child_relation"))
+
+
+class UnitRef(Lean):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class PetitionerOut(serializers.Serializer):
+class PetitionerOut(Lean):
     name = serializers.SerializerMethodField()
     role = serializers.CharField()
     gender = serializers.SerializerMethodField()
@@ -63,7 +87,7 @@ class PetitionerOut(serializers.Serializer):
         return link.petitioner.monitored_household
 
 
-class DemandOut(serializers.Serializer):
+class DemandOut(Lean):
     seq = serializers.IntegerField()
     text = serializers.CharField()
     category = serializers.CharField()
@@ -72,7 +96,7 @@ class DemandOut(serializers.Serializer):
     finding_note = serializers.CharField()
 
 
-class ClockOut(serializers.Serializer):
+class ClockOut(Lean):
     name = serializers.CharField()
     label = serializers.CharField()
     kind = serializers.CharField()
@@ -92,7 +116,7 @@ class ClockOut(serializers.Serializer):
                 and clock.due_at < self.context.get("now", timezone.now()))
 
 
-class AssignmentOut(serializers.Serializer):
+class AssignmentOut(Lean):
     unit = UnitRef()
     role = serializers.CharField()
     status = serializers.CharField()
@@ -102,13 +126,13 @@ class AssignmentOut(serializers.Serializer):
     signed_for_at = serializers.DateTimeField(allow_null=True)
 
 
-class RespondentOut(serializers.Serializer):
+class RespondentOut(Lean):
     name = serializers.CharField()
     position = serializers.CharField()
     unit = UnitRef(allow_null=True)
 
 
-class EventOut(serializers.Serializer):
+class EventOut(Lean):
     seq = serializers.IntegerField()
     at = serializers.DateTimeField()
     type = serializers.CharField()
@@ -135,7 +159,7 @@ class ChoiceLabel(serializers.CharField):
         return c.label_of(self.choices, value)
 
 
-class CaseSummary(serializers.Serializer):
+class CaseSummary(Lean):
     id = serializers.IntegerField()
     number = serializers.CharField()
     version = serializers.IntegerField()
@@ -214,7 +238,7 @@ def events() -> Prefetch:
     return Prefetch("events", CaseEvent.objects.select_related("actor", "actor_unit"))
 
 
-class ActionOut(serializers.Serializer):
+class ActionOut(Lean):
     name = serializers.CharField()
     label = serializers.CharField()
     step = serializers.CharField()
@@ -227,7 +251,7 @@ def _text(max_length: int, **kw):
     return serializers.CharField(max_length=max_length, allow_blank=True, default="", **kw)
 
 
-class PetitionerIn(serializers.Serializer):
+class PetitionerIn(Lean):
     name = serializers.CharField(max_length=50)  # the service refuses a blank name too
     role = serializers.ChoiceField(c.PetitionerRole.choices, default=c.PetitionerRole.MAIN)
     gender = serializers.ChoiceField(c.Gender.choices, default="", allow_blank=True)
@@ -242,12 +266,12 @@ class PetitionerIn(serializers.Serializer):
         default=False, help_text="此人要求保密（登记的 confidential 对所有信访人适用）")
 
 
-class DemandIn(serializers.Serializer):
+class DemandIn(Lean):
     text = serializers.CharField(max_length=5000)
     category = serializers.CharField(max_length=40)
 
 
-class RespondentIn(serializers.Serializer):
+class RespondentIn(Lean):
     name = serializers.CharField(max_length=100)
     position = _text(100)
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False,
@@ -256,7 +280,7 @@ class RespondentIn(serializers.Serializer):
                                               allow_null=True, default=None)
 
 
-class RegistrationIn(serializers.Serializer):
+class RegistrationIn(Lean):
     channel = serializers.ChoiceField(c.Channel.choices)
     kind = serializers.ChoiceField(c.Kind.choices, default=c.Kind.PETITION)
     matter_type = serializers.ChoiceField(c.MatterType.choices, default=c.MatterType.REQUEST)
@@ -297,7 +321,7 @@ class RegistrationIn(serializers.Serializer):
         return Registration(**data)
 
 
-class RoutedOut(serializers.Serializer):
+class RoutedOut(Lean):
     """Registered, but against the registering office: where the case went (the creator can no
     longer read it)."""
 
@@ -320,7 +344,7 @@ class RoutedOut(serializers.Serializer):
         }).data
 
 
-class MinimalOut(serializers.Serializer):
+class MinimalOut(Lean):
     """With ``Prefer: return=minimal``: what the writer needs to go on."""
 
     id = serializers.IntegerField()
@@ -329,7 +353,7 @@ class MinimalOut(serializers.Serializer):
     version = serializers.IntegerField()
 
 
-class GoneOut(serializers.Serializer):
+class GoneOut(Lean):
     """The transition took the case out of this membership's sight."""
 
     id = serializers.IntegerField()

@@ -1,0 +1,98 @@
+"""The case API's serializers copy their plain fields instead of building them again
+(``serializers.Lean``). A copy must behave as DRF's rebuilt field does: the same errors and the
+same answers, each instance's fields bound to that instance alone, the declared prototypes never
+bound, and a nested serializer's context its own root's."""
+
+import pytest
+from django.utils import timezone
+from rest_framework import serializers as drf
+
+from xinfang.api import serializers as s
+
+LEAN = [cls for cls in vars(s).values()
+        if isinstance(cls, type) and issubclass(cls, s.Lean) and cls is not s.Lean]
+
+GOOD = {
+    "channel": "visit", "matter": "反映危房改造补助未到位",
+    "received_at": "2026-11-30T09:00:00+08:00",
+    "petitioners": [{"name": "张三明", "phone": "13812345678", "birth_year": 1980}],
+    "demands": [{"text": "要求落实危房改造补助", "category": "危房改造"}],
+}
+BAD = [
+    {},
+    {**GOOD, "channel": "pigeon", "headcount": 0, "matter": ""},
+    {**GOOD, "petitioners": [{"name": "", "birth_year": 1800, "gender": "x", "role": "boss"}]},
+    {**GOOD, "demands": [], "received_at": "yesterday", "key_case": "perhaps"},
+    {**GOOD, "demands": [{"text": "x" * 5001, "category": "y" * 41}], "phone": "\x00"},
+    {**GOOD, "petitioners": [{"name": "a\x00b", "id_number": "1" * 31}], "source_level": 9},
+    {**GOOD, "respondents": [{"name": ""}, {"name": "李四", "position": "p" * 101}]},
+]
+
+
+@pytest.fixture
+def rebuilt(monkeypatch):
+    """Switch the case serializers back to DRF's own deep copies, for a comparison."""
+    def switch():
+        monkeypatch.setattr(s.Lean, "get_fields", drf.Serializer.get_fields)
+    return switch
+
+
+def test_the_module_serializers_are_lean():
+    assert {cls.__name__ for cls in LEAN} >= {"CaseSummary", "CaseDetail", "RegistrationIn",
+                                              "PetitionerIn", "PetitionerOut", "EventOut"}
+
+
+@pytest.mark.parametrize("data", [GOOD, *BAD])
+def test_registration_input_validates_as_drf_does(data, rebuilt):
+    lean = s.RegistrationIn(data=data)
+    lean_valid = lean.is_valid()
+    lean_out = lean.validated_data if lean_valid else lean.errors
+    rebuilt()
+    drf_ser = s.RegistrationIn(data=data)
+    assert drf_ser.is_valid() == lean_valid
+    assert (drf_ser.validated_data if lean_valid else drf_ser.errors) == lean_out
+
+
+def test_every_field_copy_holds_what_a_rebuilt_field_holds(rebuilt):
+    lean = {cls: cls().fields for cls in LEAN}
+    rebuilt()
+    for cls in LEAN:
+        fields, others = lean[cls], cls().fields
+        assert list(fields) == list(others), cls
+        for name, field in fields.items():
+            other = others[name]
+            assert type(field) is type(other), (cls, name)
+            assert sorted(vars(field)) == sorted(vars(other)), (cls, name)
+            for attr in ("required", "read_only", "allow_null", "default", "source",
+                         "source_attrs", "field_name", "label", "help_text", "error_messages"):
+                assert getattr(field, attr, None) == getattr(other, attr, None), (cls, name, attr)
+            assert [type(v) for v in field.validators] == [type(v) for v in other.validators]
+
+
+def test_each_instance_binds_its_own_fields_and_the_prototypes_stay_unbound():
+    first, second = s.CaseDetail(context={"who": 1}), s.CaseDetail(context={"who": 2})
+    for name in first.fields:
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first and second.fields[name].parent is second
+    for name, field in s.CaseDetail._declared_fields.items():
+        assert field.parent is None and field.field_name is None, name
+    # a nested serializer finds its own root's context, not the other instance's
+    assert first.fields["petitioners"].child.context == {"who": 1}
+    assert second.fields["history"].child.fields["actor"].context == {"who": 2}
+
+
+def test_a_changed_field_on_one_instance_leaves_the_next_alone():
+    one = s.RegistrationIn()
+    one.fields["matter"].max_length = 3
+    assert s.RegistrationIn().fields["matter"].max_length == 20000
+
+
+@pytest.mark.django_db
+def test_the_detail_writes_what_drf_writes(jianan, register, rebuilt):
+    case = register(respondents=[], leader_instruction="请依法依规办理")
+    case.overdue = False
+    context = {"membership": jianan.member("clerk"), "now": timezone.now()}
+    lean = s.CaseDetail(case, context=context).data
+    rebuilt()
+    assert s.CaseDetail(case, context=context).data == lean
+    assert lean["petitioners"] and lean["demands"] and lean["history"] and lean["clocks"]
