@@ -72,7 +72,7 @@ class LeaderField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         case = self.context["case"]
         holders = Membership.objects.filter(
-            is_active=True, unit__path__startswith=case.jurisdiction.path
+            is_active=True, unit__path__under=case.jurisdiction.path
         ).exclude(role__in=ADMIN_ROLES).values("user")
         return User.objects.filter(is_active=True, pk__in=holders)
 

@@ -187,7 +187,7 @@ NO_CASE = Door(None)
 def _subtree(path: str) -> list[int] | QuerySet:
     """The ids of the unit at ``path`` and every unit under it — a list when short, else a
     subquery."""
-    under = Unit.objects.filter(path__startswith=path).values_list("pk", flat=True)
+    under = Unit.objects.filter(path__under=path).values_list("pk", flat=True)
     ids = list(under[: MAX_LISTED_UNITS + 1])
     return ids if len(ids) <= MAX_LISTED_UNITS else under
 

@@ -97,7 +97,7 @@ class Places:
     def __init__(self, jurisdiction: Unit):
         units = list(
             Unit.objects.filter(
-                path__startswith=jurisdiction.path, level__in=[Level.TOWNSHIP, Level.VILLAGE]
+                path__under=jurisdiction.path, level__in=[Level.TOWNSHIP, Level.VILLAGE]
             ).only("id", "name", "level", "parent_id", "path")
         )
         self.townships: dict[str, Unit] = {}

@@ -344,7 +344,7 @@ def _responsible(name: str, jurisdiction: Unit, cache: dict) -> Unit | None:
     if not name:
         return None
     if name not in cache:
-        units = Unit.objects.filter(path__startswith=jurisdiction.path)
+        units = Unit.objects.filter(path__under=jurisdiction.path)
         found = list(units.filter(name=name)[:2])
         if not found:
             found = [

@@ -98,7 +98,7 @@ def filter_ledger(qs: QuerySet[Case], params: Mapping, *, by: Membership | None 
             return qs.none()
         under = Q()
         for path in paths:
-            under |= Q(unit__path__startswith=path)
+            under |= Q(unit__path__under=path)
         assigned = Assignment.objects.filter(
             under,
             case=OuterRef("pk"),

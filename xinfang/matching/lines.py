@@ -32,7 +32,7 @@ class Places:
     """The jurisdiction's townships and villages by id, name and name without its suffix."""
 
     def __init__(self, jurisdiction: Unit):
-        units = Unit.objects.filter(path__startswith=jurisdiction.path,
+        units = Unit.objects.filter(path__under=jurisdiction.path,
                                     level__in=[Level.TOWNSHIP, Level.VILLAGE])
         self.by_id = {u.pk: u for u in units.only("id", "name", "level", "parent_id", "path")}
         self.townships: dict[str, Unit] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.lookups import Lookup, StartsWith
 from django.utils.translation import gettext_lazy as _
 
 from .choices import LEVEL_ORDER, Level, Role, UnitKind
@@ -82,13 +83,39 @@ class Unit(models.Model):
         return None
 
     def subtree(self):
-        return Unit.objects.filter(path__startswith=self.path)
+        return Unit.objects.filter(path__under=self.path)
 
     def is_within(self, other: Unit) -> bool:
         return self.path.startswith(other.path)
 
     def level_rank(self) -> int:
         return LEVEL_ORDER.index(Level(self.level))
+
+
+class Under(Lookup):
+    """``path__under=p``: the units whose path starts with ``p`` — a unit and its subtree.
+
+    PostgreSQL reads a ``LIKE 'p%'`` off the path's pattern index (``startswith``). SQLite does
+    not: its ``LIKE`` ignores case, so no binary index serves it, and a county's subtree was a
+    scan of the province's 37,000 units on every list (5.7 ms at 200k cases, against 0.15 ms).
+    There the same set is the index range ``p <= path < p'``, ``p'`` being ``p`` with its last
+    character one higher: a string starting with ``p`` sorts between the two under the binary
+    collation, and any other string outside them."""
+
+    lookup_name = "under"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        if not isinstance(self.rhs, str):
+            raise TypeError("path__under takes a path, not an expression")
+        if connection.vendor != "sqlite" or not self.rhs:
+            return StartsWith(self.lhs, self.rhs).as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        upper = self.rhs[:-1] + chr(ord(self.rhs[-1]) + 1)
+        return f"({lhs} >= %s AND {lhs} < %s)", (*lhs_params, self.rhs, *lhs_params, upper)
+
+
+Unit._meta.get_field("path").register_lookup(Under)
 
 
 class User(AbstractUser):

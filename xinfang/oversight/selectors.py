@@ -87,7 +87,7 @@ def order_figures(home: Unit, start: datetime | None, end: datetime | None,
                   now: datetime) -> dict:
     """Per answering unit: orders issued, answered, answered late, open past due — one grouped
     query (a bulletin's figures, the supervision page, the scorecard)."""
-    qs = SupervisionOrder.objects.filter(jurisdiction__path__startswith=home.path)
+    qs = SupervisionOrder.objects.filter(jurisdiction__path__under=home.path)
     if start is not None:
         qs = qs.filter(issued_at__gte=start)
     if end is not None:
@@ -113,7 +113,7 @@ def bulletins_for(by: Membership | None) -> QuerySet[SupervisionBulletin]:
     above = [u.pk for u in home.ancestors()]
     qs = SupervisionBulletin.objects.filter(jurisdiction_id__in=above)
     if is_office(by):
-        qs = qs | SupervisionBulletin.objects.filter(jurisdiction__path__startswith=home.path)
+        qs = qs | SupervisionBulletin.objects.filter(jurisdiction__path__under=home.path)
     return qs.select_related("jurisdiction", "issued_by").order_by("-issued_at", "-pk")
 
 
@@ -147,7 +147,7 @@ def rectifications_for(by: Membership | None) -> QuerySet[Rectification]:
         return Rectification.objects.none()
     qs = Rectification.objects.filter(case__in=cases_for(by).values("pk"))
     if not is_office(by):
-        qs = qs.filter(unit__path__startswith=by.unit.path)
+        qs = qs.filter(unit__path__under=by.unit.path)
     return qs.select_related("case", "unit", "review", "answered_by")
 
 

@@ -82,7 +82,7 @@ def _units(m: Membership):
     home = sel.home_of(m)
     if home is None:
         return Unit.objects.none()
-    return Unit.objects.filter(path__startswith=home.path).order_by("path")
+    return Unit.objects.filter(path__under=home.path).order_by("path")
 
 
 @membership_required
@@ -242,7 +242,7 @@ def proxy_page(request: HttpRequest, pk: int) -> HttpResponse:
         agents = [(m.pk, m.user.full_name or m.user.username)]
     else:
         agents = [(a.pk, f"{a.user.full_name}（{a.unit.name}）") for a in Membership.objects.filter(
-            role=Role.PROXY_AGENT, is_active=True, unit__path__startswith=case.jurisdiction.path
+            role=Role.PROXY_AGENT, is_active=True, unit__path__under=case.jurisdiction.path
         ).select_related("user", "unit")]
     may_take = m.role == Role.PROXY_AGENT or m.role in svc.PROXY_ASSIGNERS
     form = (ProxyForm(request.POST or None, agents=agents, helps=rule.helps)

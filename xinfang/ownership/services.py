@@ -40,7 +40,7 @@ def leader_choices(jurisdiction: Unit):
     """The users who hold a leader's role inside ``jurisdiction`` (one query)."""
     return (User.objects.filter(
         memberships__is_active=True, memberships__role__in=LEADER_ROLES,
-        memberships__unit__path__startswith=jurisdiction.path, is_active=True,
+        memberships__unit__path__under=jurisdiction.path, is_active=True,
     ).distinct().order_by("full_name", "pk"))
 
 
@@ -100,7 +100,7 @@ def ownership_owner(*, case: Case, rule) -> tuple[User | None, str]:
         if source == "role" and rule.owner:
             holders = list(User.objects.filter(
                 memberships__is_active=True, memberships__role=rule.owner, is_active=True,
-                memberships__unit__path__startswith=case.jurisdiction.path,
+                memberships__unit__path__under=case.jurisdiction.path,
             ).distinct()[:2])
             if len(holders) == 1:
                 return holders[0], str(Role(rule.owner).label)
@@ -193,7 +193,7 @@ class OwnershipBatch:
         if key not in self._holders:
             holders = list(User.objects.filter(
                 memberships__is_active=True, memberships__role=role, is_active=True,
-                memberships__unit__path__startswith=case.jurisdiction.path,
+                memberships__unit__path__under=case.jurisdiction.path,
             ).distinct()[:2])
             self._holders[key] = holders[0] if len(holders) == 1 else None
         return self._holders[key]

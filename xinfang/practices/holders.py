@@ -20,7 +20,7 @@ def holders(rule: MeetingRule, home: Unit) -> QuerySet[Unit]:
     if rule.by == "office":
         return Unit.objects.filter(pk=home.pk)
     return Unit.objects.filter(
-        path__startswith=home.path, kind__in=HOLDER_KINDS[rule.by], parent=home
+        path__under=home.path, kind__in=HOLDER_KINDS[rule.by], parent=home
     ).order_by("name")
 
 

@@ -238,7 +238,7 @@ def watch(request: HttpRequest) -> HttpResponse:
         people = [(str(lk.petitioner_id), lk.petitioner.name) for lk in links]
         owners = list(
             Membership.objects.filter(
-                is_active=True, role__in=OWNER_ROLES, unit__path__startswith=access.home.path
+                is_active=True, role__in=OWNER_ROLES, unit__path__under=access.home.path
             )
             .select_related("user", "unit")
             .order_by("unit__path", "pk")[:300]
@@ -384,7 +384,7 @@ def duty(request: HttpRequest) -> HttpResponse:
     if access.office and access.keeps:
         leaders = list(
             Membership.objects.filter(
-                is_active=True, role__in=LEADERS, unit__path__startswith=access.home.path
+                is_active=True, role__in=LEADERS, unit__path__under=access.home.path
             )
             .select_related("user")
             .order_by("pk")[:100]
@@ -397,7 +397,7 @@ def duty(request: HttpRequest) -> HttpResponse:
         )
     if access.keeps:
         within = access.home if access.office else access.unit
-        villages = Unit.objects.filter(path__startswith=within.path, kind=UnitKind.VILLAGE)
+        villages = Unit.objects.filter(path__under=within.path, kind=UnitKind.VILLAGE)
         visit_form = f.FieldVisitForm(
             request.POST if request.POST.get("action") == "visit" else None,
             prefix="v",

@@ -68,7 +68,7 @@ def is_locality(unit: Unit) -> bool:
 
 
 def _under(field: str, unit: Unit) -> Q:
-    return Q(**{f"{field}__path__startswith": unit.path})
+    return Q(**{f"{field}__path__under": unit.path})
 
 
 def findings_for(by: Membership | None) -> QuerySet[ScreeningFinding]:

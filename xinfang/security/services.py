@@ -42,7 +42,7 @@ def led_jurisdiction(by: Membership) -> Unit | None:
 def works_in(user, jurisdiction: Unit) -> bool:
     return (
         Membership.objects.filter(
-            user=user, is_active=True, unit__path__startswith=jurisdiction.path
+            user=user, is_active=True, unit__path__under=jurisdiction.path
         )
         .exclude(role__in=ADMIN_ROLES)
         .exists()

@@ -170,7 +170,7 @@ def _watched(qs, m, now):
     if home is None:
         return qs.none()
     lower = list(
-        Unit.objects.filter(path__startswith=home.path).exclude(pk=home.pk)
+        Unit.objects.filter(path__under=home.path).exclude(pk=home.pk)
         .exclude(profile_code="").values_list("pk", flat=True)
     )
     if not lower:

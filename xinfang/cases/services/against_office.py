@@ -120,7 +120,7 @@ def _discipline_of(jurisdiction: Unit, rows: list[RespondentRow]) -> Unit | None
         kind=UnitKind.DISCIPLINE,
         level=jurisdiction.level,
         is_active=True,
-        path__startswith=jurisdiction.path,
+        path__under=jurisdiction.path,
     ).order_by("path")
     return next((u for u in commissions if not accused(u, rows)), None)
 

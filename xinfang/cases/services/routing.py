@@ -73,7 +73,7 @@ def propose_units(*, case: Case, profile: Profile) -> list[dict]:
     itself as an assisting unit."""
     facts = case_facts(case)
     proposals = []
-    units = list(Unit.objects.filter(path__startswith=case.jurisdiction.path, is_active=True))
+    units = list(Unit.objects.filter(path__under=case.jurisdiction.path, is_active=True))
 
     def ok(u: Unit) -> bool:
         try:

@@ -46,7 +46,7 @@ def campaign_create(
         raise Invalid({"ends_on": "结束日期不能早于开始日期"})
     units = _ids(unit_ids, "units")
     found = list(
-        Unit.objects.filter(pk__in=units, path__startswith=access.home.path).values_list(
+        Unit.objects.filter(pk__in=units, path__under=access.home.path).values_list(
             "pk", flat=True
         )
     )

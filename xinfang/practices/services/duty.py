@@ -40,7 +40,7 @@ def duty_assign(
     leader = (
         Membership.objects.select_related("user", "unit")
         .filter(
-            pk=leader_id, is_active=True, role__in=LEADERS, unit__path__startswith=access.home.path
+            pk=leader_id, is_active=True, role__in=LEADERS, unit__path__under=access.home.path
         )
         .first()
     )
@@ -90,7 +90,7 @@ def field_visit_record(
         raise Invalid({"visited_on": "下访日期不能晚于今天"})
     within = access.home if access.office else access.unit
     village = Unit.objects.filter(
-        pk=village_id, kind=UnitKind.VILLAGE, path__startswith=within.path
+        pk=village_id, kind=UnitKind.VILLAGE, path__under=within.path
     ).first()
     if village is None:
         raise Invalid({"village": "请选择本辖区（本单位）内的村（社区）"})

@@ -64,7 +64,7 @@ def return_visit_record(
     lead = lead_unit_id(case)
     if (
         not access.office
-        and not Unit.objects.filter(pk=lead, path__startswith=by.unit.path).exists()
+        and not Unit.objects.filter(pk=lead, path__under=by.unit.path).exists()
     ):
         raise Refused(f"{case.number} 由主办单位或信访工作机构回访。", field="case")
     if ReturnVisit.objects.filter(case=case).exists():

@@ -59,7 +59,7 @@ def watch_add(
             pk=_int(owner_id, "owner"),
             is_active=True,
             role__in=OWNER_ROLES,
-            unit__path__startswith=access.home.path,
+            unit__path__under=access.home.path,
         )
         .first()
     )

@@ -58,7 +58,7 @@ def _units_in(case: Case):
     """Units a case may be sent to: inside its jurisdiction, above village level (the service
     still checks every constraint and respondent rule)."""
     return (
-        Unit.objects.filter(path__startswith=case.jurisdiction.path, is_active=True)
+        Unit.objects.filter(path__under=case.jurisdiction.path, is_active=True)
         .exclude(pk=case.jurisdiction_id)
         .exclude(level=Level.VILLAGE)
         .order_by("path")
@@ -473,7 +473,7 @@ class SetLeaderOwnerForm(ActionForm):
     def setup(self):
         self.fields["leader"].queryset = (
             User.objects.filter(
-                memberships__unit__path__startswith=self.case.jurisdiction.path,
+                memberships__unit__path__under=self.case.jurisdiction.path,
                 memberships__role__in=[Role.APPROVER, Role.CHIEF],
                 memberships__is_active=True,
             )

@@ -132,7 +132,7 @@ class LedgerFilterForm(PlainForm):
         # One read of the units inside: the places (by name) and the handling units (by level,
         # kind, then name — a stable sort keeps the database's name order within each). Read as
         # plain rows: a county's ~230 units as model instances were a third of this form's CPU.
-        inside = list(Unit.objects.filter(path__startswith=jurisdiction.path, is_active=True)
+        inside = list(Unit.objects.filter(path__under=jurisdiction.path, is_active=True)
                       .exclude(pk=jurisdiction.pk).order_by("name")
                       .values_list("pk", "name", "level", "kind", "parent_id"))
         places = [u for u in inside if u[2] in (Level.TOWNSHIP, Level.VILLAGE)]

@@ -25,7 +25,7 @@ def declarable_users(m: Membership):
     if home is None:
         return User.objects.filter(pk=m.user_id)
     staff = (
-        Membership.objects.filter(is_active=True, unit__path__startswith=home.path)
+        Membership.objects.filter(is_active=True, unit__path__under=home.path)
         .exclude(role__in=ADMIN_ROLES)
         .values("user")
     )

@@ -16,7 +16,7 @@ from .common import ModelChoice, PlainForm, choice, date_field, flag, text
 def _places(jurisdiction: Unit):
     """(townships, villages grouped by township) inside a jurisdiction, as select choices."""
     inside = Unit.objects.filter(
-        path__startswith=jurisdiction.path,
+        path__under=jurisdiction.path,
         is_active=True,
         level__in=[Level.TOWNSHIP, Level.VILLAGE],
     ).order_by("name")
@@ -32,7 +32,7 @@ def _places(jurisdiction: Unit):
 def handling_units(jurisdiction: Unit):
     """Units of a jurisdiction that take cases or keep a roster line: above village level."""
     return (
-        Unit.objects.filter(path__startswith=jurisdiction.path, is_active=True)
+        Unit.objects.filter(path__under=jurisdiction.path, is_active=True)
         .exclude(pk=jurisdiction.pk)
         .exclude(level=Level.VILLAGE)
         .order_by("level", "kind", "name")
@@ -91,7 +91,7 @@ class ScreeningForm(PlainForm):
 
     def only_within(self, unit: Unit) -> None:
         """A township (or village) records findings located in itself only."""
-        keep = {str(u.pk) for u in Unit.objects.filter(path__startswith=unit.path)}
+        keep = {str(u.pk) for u in Unit.objects.filter(path__under=unit.path)}
         keep |= {str(u.pk) for u in unit.ancestors() if u.level == Level.TOWNSHIP}
         self.fields["township"].choices = [
             c for c in self.fields["township"].choices if c[0] == "" or c[0] in keep]
@@ -105,7 +105,7 @@ def leaders_of(jurisdiction: Unit):
     """Who may own a backlog case: the jurisdiction's leaders (分管、主要领导)."""
     holders = Membership.objects.filter(
         is_active=True,
-        unit__path__startswith=jurisdiction.path,
+        unit__path__under=jurisdiction.path,
         role__in=[Role.APPROVER, Role.CHIEF],
     ).values("user")
     return User.objects.filter(is_active=True, pk__in=holders).order_by("username")

@@ -102,7 +102,7 @@ class RegistrationForm(PlainForm):
             second=0, microsecond=0
         )
         townships = Unit.objects.filter(
-            path__startswith=jurisdiction.path, level=Level.TOWNSHIP, is_active=True
+            path__under=jurisdiction.path, level=Level.TOWNSHIP, is_active=True
         ).order_by("path")
         self.fields["township"].queryset = townships
         self.fields["township"].widget.attrs.update(
@@ -121,7 +121,7 @@ class RegistrationForm(PlainForm):
         else:
             # No township yet: every village of the jurisdiction, the township filled from it.
             self.fields["village"].queryset = villages.filter(
-                path__startswith=jurisdiction.path).select_related("parent").order_by("path")
+                path__under=jurisdiction.path).select_related("parent").order_by("path")
             self.fields["village"].with_township = True
         self.fields["village"].widget.attrs["data-fills-township"] = "id_township"
 
@@ -231,7 +231,7 @@ class RespondentForm(PlainForm):
         super().__init__(*args, **kwargs)
         if jurisdiction is not None:
             self.fields["unit"].queryset = Unit.objects.filter(
-                path__startswith=jurisdiction.path, is_active=True
+                path__under=jurisdiction.path, is_active=True
             ).order_by("path")
 
 

@@ -81,7 +81,7 @@ class VillageLeaderForm(forms.Form):
     def __init__(self, *args, home: Unit, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["village"].queryset = Unit.objects.filter(
-            path__startswith=home.path, kind=UnitKind.VILLAGE, is_active=True).order_by("path")
+            path__under=home.path, kind=UnitKind.VILLAGE, is_active=True).order_by("path")
         self.fields["village"].label_from_instance = lambda u: u.name
         self.fields["leader"].queryset = leader_choices(home)
         self.fields["leader"].label_from_instance = lambda u: u.full_name or u.username
@@ -108,7 +108,7 @@ def village_leaders(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已登记%(v)s的联点领导。") % {"v": village.name})
             return redirect("web:village_leaders")
-    links = (VillageLeader.objects.filter(village__path__startswith=home.path)
+    links = (VillageLeader.objects.filter(village__path__under=home.path)
              .select_related("village", "leader", "recorded_by")
              .order_by("village__path", "-recorded_at"))
     return page(request, "web/village_leaders.html", {"form": form, "links": list(links)})

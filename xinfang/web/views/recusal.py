@@ -31,7 +31,7 @@ def visible_recusals(m: Membership):
     mine = Q(user=m.user)
     home = led_jurisdiction(m)
     if home is not None:
-        mine |= Q(user__memberships__unit__path__startswith=home.path,
+        mine |= Q(user__memberships__unit__path__under=home.path,
                   user__memberships__is_active=True)
     return (
         Recusal.objects.filter(mine)

@@ -103,10 +103,10 @@ def _export(request, code: str) -> dict:
 
 def own_units(home: Unit) -> QuerySet[Unit]:
     """Units of this jurisdiction, not those of a jurisdiction nested inside it."""
-    inside = Unit.objects.filter(path__startswith=home.path)
+    inside = Unit.objects.filter(path__under=home.path)
     nested = Q()
     for path in inside.exclude(pk=home.pk).exclude(profile_code="").values_list("path", flat=True):
-        nested |= Q(path__startswith=path)
+        nested |= Q(path__under=path)
     return inside.exclude(nested) if nested else inside
 
 

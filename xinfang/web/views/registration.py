@@ -362,7 +362,7 @@ def villages(request: HttpRequest) -> HttpResponse:
             parent_id=int(raw),
             level=Level.VILLAGE,
             is_active=True,
-            path__startswith=jurisdiction.path,
+            path__under=jurisdiction.path,
         ).order_by("name")
     return render(request, "web/partials/village_options.html", {"villages": options})
 
@@ -458,7 +458,7 @@ def _unit_of(jurisdiction: Unit, raw, level: str) -> Unit | None:
     if not raw.isdigit():
         return None
     return Unit.objects.filter(pk=int(raw), level=level,
-                               path__startswith=jurisdiction.path).first()
+                               path__under=jurisdiction.path).first()
 
 
 def match_query(data, jurisdiction: Unit) -> MatchQuery:

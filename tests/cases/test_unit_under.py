@@ -1,0 +1,58 @@
+"""``path__under``: a unit's subtree by its path, the same set as ``startswith`` on both databases,
+and on SQLite read off the path's index as a range (its ``LIKE`` cannot use a binary index)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models import F
+
+from xinfang.cases.models import Assignment
+from xinfang.cases.selectors import _subtree
+from xinfang.org.models import Unit
+
+pytestmark = pytest.mark.django_db
+
+
+def paths_under(prefix: str) -> set[int]:
+    return {pk for pk, path in Unit.objects.values_list("pk", "path") if path.startswith(prefix)}
+
+
+def test_every_subtree_is_what_startswith_selects(jianan, copies_of_units):
+    paths = list(Unit.objects.values_list("path", flat=True))
+    # every unit's own path, and prefixes cut inside a number ("/1/2" takes /1/2/ and /1/20/)
+    prefixes = set(paths) | {p[:-1] for p in paths if len(p) > 2} | {"/", "/1"}
+    for prefix in prefixes:
+        assert set(Unit.objects.filter(path__under=prefix).values_list("pk", flat=True)) == (
+            paths_under(prefix)), prefix
+
+
+def test_across_a_join(jianan, copies_of_units):
+    jianan_path = jianan.county.path
+    joined = Assignment.objects.filter(unit__path__under=jianan_path)
+    assert list(joined) == list(Assignment.objects.filter(unit__path__startswith=jianan_path))
+    assert set(Unit.objects.filter(children__path__under=jianan_path)) == set(
+        Unit.objects.filter(children__path__startswith=jianan_path))
+
+
+def test_an_empty_path_is_every_unit_and_an_expression_is_refused(jianan):
+    assert Unit.objects.filter(path__under="").count() == Unit.objects.count()
+    with pytest.raises(TypeError):
+        list(Unit.objects.filter(path__under=F("name")))
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL uses LIKE")
+def test_sqlite_reads_the_subtree_off_the_path_index(jianan):
+    plan = Unit.objects.filter(path__under=jianan.county.path).values_list("pk").explain()
+    assert "path>? AND path<?" in plan, plan
+    assert "SCAN" not in plan, plan
+    assert sorted(_subtree(jianan.county.path)) == sorted(paths_under(jianan.county.path))
+
+
+@pytest.fixture
+def copies_of_units(jianan):
+    """Units numbered past 9 and 99 under one parent, so that /…/2/ and /…/20/ both exist."""
+    township = jianan.townships["将官池镇"]
+    for i in range(25):
+        Unit.objects.create(name=f"测试村{i}", level="village", kind="village", parent=township)
+    return jianan
