@@ -253,11 +253,13 @@ def test_the_quick_select_writes_what_djangos_select_writes(value):
     import re
 
     from django import forms
+    from django.utils.safestring import mark_safe
     from django.utils.translation import gettext_lazy
 
     from xinfang.web.forms.ledger import QuickSelect
 
     choices = [("", "—全部—"), ("1", gettext_lazy("全部")), ("2", "<b>甲</b>"),
+               (3, mark_safe("<i>安</i>")), (gettext_lazy("全部"), 4),
                ("东乡", [("21", "东村"), ("2", "重复的值"), ("22", 'A&B "村"')])]
     attrs = {"id": "f_village"}  # (flatatt sorts several attributes; the filter bar has one)
     # then the markup is Django's own, but for the whitespace between tags

@@ -121,3 +121,65 @@ def test_the_row_writers_escape_every_cell_they_write():
         assert shown in html
         assert 'title="截止 ' in html
         assert '<span class="clock-label">' + shown[:20] in html
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_short_texts_are_cut_as_truncator_cuts_them(language):
+    from django.utils import translation
+    from django.utils.text import Truncator
+
+    from xinfang.web.present import _short
+
+    texts = ["", "办理期限", "反映危房改造补助未到位，要求落实", "e\u0301te\u0301", "\uf900\uf901",
+             "ab\u0300\u0301c", "x" * 60, "危" * 48, "危" * 49]
+    with translation.override(language):
+        for text in texts:
+            for n in range(0, 52):
+                assert _short(text, n) == Truncator(text).chars(n), (text, n)
+
+
+@pytest.mark.django_db
+def test_the_history_text_is_what_format_html_wrote(jianan):
+    """The history is written as text; the same bytes as the ``format_html`` form it replaced
+    (kept here as the oracle), for entries with and without states, unit and lines, and with
+    values marked safe, lazy and hostile."""
+    from django.utils import dateformat, timezone
+    from django.utils.html import format_html, format_html_join
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from tests.conftest import register_in
+    from xinfang.web.present import EventView, event_view, history_html
+
+    def oracle(views):
+        out = []
+        for ev in views:
+            at = timezone.localtime(ev.event.at)
+            states = ""
+            if ev.from_state or ev.to_state:
+                arrow = format_html("{} → ", ev.from_state) if ev.from_state else ""
+                states = format_html('<span class="muted">{}{}</span>', arrow,
+                                     ev.to_state or ev.from_state)
+            unit = format_html(" · {}", ev.event.actor_unit) if ev.event.actor_unit_id else ""
+            lines = ""
+            if ev.lines:
+                lines = format_html('<dl class="payload">{}</dl>',
+                                    format_html_join("", "<dt>{}</dt><dd>{}</dd>", ev.lines))
+            out.append(format_html(
+                '<li>\n<div class="when"><time datetime="{}">{}</time></div>\n'
+                '<div class="what">\n<p><strong>{}</strong>\n{}</p>\n<p class="muted">{} {}{}'
+                '</p>\n{}\n</div>\n</li>\n',
+                dateformat.format(at, "c"), dateformat.format(at, "Y-m-d H:i"), ev.label,
+                states, ev.event.actor or "", ev.role, unit, lines))
+        return "".join(out)
+
+    case = register_in(jianan)
+    events = list(case.events.select_related("actor", "actor_unit"))
+    views = [event_view(e) for e in events]
+    first = events[0]
+    views += [
+        EventView(first, "<i>标签</i>", "角色&", "<a>", "", [("<b>键</b>", "<script>x</script>")]),
+        EventView(first, mark_safe("<em>安全</em>"), gettext_lazy("全部"), "", "to'\"", []),
+        EventView(CaseEvent(at=first.at, type="x"), "无人", "", "", "", [("k", mark_safe("<br>"))]),
+    ]
+    assert str(history_html(views)) == oracle(views)

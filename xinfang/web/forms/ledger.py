@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +16,7 @@ from xinfang.org.choices import Level
 from xinfang.org.models import Unit
 
 from ..ledger import DEFAULT_SORT
+from ..present import _cesc
 from .common import PlainForm, choice, date_field
 
 ALL = _("全部")
@@ -58,10 +59,10 @@ class QuickSelect(forms.Select):
     and value escaped."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        # Each value and label through ``conditional_escape`` and joined as text, as
-        # ``format_html`` would write them: its argument handling per option was half of the
-        # ledger's select rendering (nine selects, a county's ~230 units among them).
-        esc = conditional_escape
+        # Each value and label escaped as ``format_html`` would write them, and joined as text:
+        # its argument handling per option was half of the ledger's select rendering (nine
+        # selects, a county's ~230 units among them).
+        esc = _cesc
         chosen = set(self.format_value(value))
         has_selected = False
         parts = []
