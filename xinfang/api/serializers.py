@@ -35,13 +35,20 @@ class Lean(serializers.Serializer):
     """
 
     def get_fields(self):
-        return {name: copy.deepcopy(field) if _holds_fields(field) else copy.copy(field)
+        return {name: copy.deepcopy(field) if _holds_fields(field) else _shallow(field)
                 for name, field in self._declared_fields.items()}
 
 
 def _holds_fields(field) -> bool:
     return (isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
             or hasattr(field, "child_relation"))
+
+
+def _shallow(field):
+    """``copy.copy(field)`` without the pickling protocol's steps (``__reduce_ex__``)."""
+    new = object.__new__(type(field))
+    new.__dict__.update(field.__dict__)
+    return new
 
 
 class UnitRef(Lean):
