@@ -373,24 +373,24 @@ def event_view(event: CaseEvent) -> EventView:
 def history_html(views: list[EventView]) -> SafeString:
     """The ``<li>`` of each history entry of the case page, in the markup the page's template
     wrote (a long history through the template engine cost ~40 ms of CPU for 110 entries), as
-    text: each value escaped as ``format_html`` escapes it (``_cesc``)."""
+    text: each value escaped as ``format_html`` escapes it (``esc``)."""
     out = []
     for ev in views:
         at = timezone.localtime(ev.event.at)
         states = ""
         if ev.from_state or ev.to_state:
-            arrow = f"{_cesc(ev.from_state)} → " if ev.from_state else ""
-            states = f'<span class="muted">{arrow}{_cesc(ev.to_state or ev.from_state)}</span>'
-        unit = f" · {_cesc(ev.event.actor_unit)}" if ev.event.actor_unit_id else ""
+            arrow = f"{esc(ev.from_state)} → " if ev.from_state else ""
+            states = f'<span class="muted">{arrow}{esc(ev.to_state or ev.from_state)}</span>'
+        unit = f" · {esc(ev.event.actor_unit)}" if ev.event.actor_unit_id else ""
         lines = ""
         if ev.lines:
-            pairs = "".join(f"<dt>{_cesc(k)}</dt><dd>{_cesc(v)}</dd>" for k, v in ev.lines)
+            pairs = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in ev.lines)
             lines = f'<dl class="payload">{pairs}</dl>'
         out.append(
             f'<li>\n<div class="when"><time datetime="{at.isoformat()}">'
             f'{at:%Y-%m-%d %H:%M}</time></div>\n<div class="what">\n'
-            f"<p><strong>{_cesc(ev.label)}</strong>\n{states}</p>\n"
-            f'<p class="muted">{_cesc(ev.event.actor or "")} {_cesc(ev.role)}{unit}</p>\n'
+            f"<p><strong>{esc(ev.label)}</strong>\n{states}</p>\n"
+            f'<p class="muted">{esc(ev.event.actor or "")} {esc(ev.role)}{unit}</p>\n'
             f"{lines}\n</div>\n</li>\n")
     return mark_safe("".join(out))
 
@@ -539,7 +539,7 @@ def audit_detail(detail: dict | None) -> list[tuple[str, str]]:
 # -- case tables (queue, supervision, ledger) ------------------------------------------------------
 # A page of 50 rows built through the template language costs some ten thousand variable look-ups
 # (a tag, a filter and a translation per cell); the rows are plain data by the time they reach
-# the page, so they are written here once per row, escaped by ``format_html``.
+# the page, so they are written here once per row, each value escaped by ``esc``.
 
 
 def deadline_text(value: datetime | None) -> str:
@@ -553,16 +553,10 @@ def deadline_text(value: datetime | None) -> str:
     return f"{local:%Y-%m-%d %H:%M}"
 
 
-def _esc(value) -> str:
-    """``value`` as HTML text: what ``format_html`` does to an argument that is not already
-    safe (``django.utils.html.escape`` is ``html.escape``), without its lazy-aware wrappers —
-    a page's rows pass some fourteen thousand cells through them."""
-    return html.escape(str(value))
-
-
-def _cesc(value) -> str:
-    """``conditional_escape(value)`` as text, without its lazy-aware wrappers: what is marked
-    safe stays as it is, anything else is escaped."""
+def esc(value) -> str:
+    """``value`` as HTML text, as ``format_html`` writes an argument (``conditional_escape``:
+    what is marked safe stays as it is, anything else is escaped), without Django's lazy-aware
+    wrappers — a page's rows and history pass thousands of values through it."""
     if isinstance(value, Promise):
         value = str(value)
     return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
@@ -579,12 +573,12 @@ def _short(text: str, n: int) -> str:
 
 def _clock_spans(views: list[ClockView], *, shown: int | None = None, label_chars: int = 0
                  ) -> SafeString:
-    due = _esc(_texts(get_language())["due"])
+    due = esc(_texts(get_language())["due"])
     spans = [
-        f'<span class="clock tone-{_esc(v.tone)}" title="{due} '
-        f'{_esc(deadline_text(v.clock.due_at))}"><span class="clock-label">'
-        f'{_esc(_short(v.label, label_chars) if label_chars else v.label)}</span> '
-        f'<span class="clock-left">{_esc(v.text)}</span></span>'
+        f'<span class="clock tone-{esc(v.tone)}" title="{due} '
+        f'{esc(deadline_text(v.clock.due_at))}"><span class="clock-label">'
+        f'{esc(_short(v.label, label_chars) if label_chars else v.label)}</span> '
+        f'<span class="clock-left">{esc(v.text)}</span></span>'
         for v in (views if shown is None else views[:shown])
     ]
     if not spans:
@@ -604,15 +598,15 @@ def _case_urls():
 
 def case_rows_html(rows) -> SafeString:
     """The ``<tr>`` of each row of a work-queue or supervision table (``queues.Row``)."""
-    n, who, what, cat, state, clock = (_esc(x) for x in (
+    n, who, what, cat, state, clock = (esc(x) for x in (
         _("编号"), _("信访人"), _("信访事项"), _("问题类别"), _("状态"), _("时限")))
     url = _case_urls()
     return mark_safe("\n".join(
-        f'<tr><td data-label="{n}"><a href="{_esc(url(r.case.pk))}">{_esc(r.case.number)}</a>'
-        f'</td><td data-label="{who}">{_esc(r.petitioner or "—")}</td>'
-        f'<td data-label="{what}" class="matter">{_esc(_short(r.case.matter, 48))}'
-        f'</td><td data-label="{cat}" class="short-text">{_esc(r.categories or "—")}</td>'
-        f'<td data-label="{state}"><span class="state">{_esc(state_label(r.case.state))}'
+        f'<tr><td data-label="{n}"><a href="{esc(url(r.case.pk))}">{esc(r.case.number)}</a>'
+        f'</td><td data-label="{who}">{esc(r.petitioner or "—")}</td>'
+        f'<td data-label="{what}" class="matter">{esc(_short(r.case.matter, 48))}'
+        f'</td><td data-label="{cat}" class="short-text">{esc(r.categories or "—")}</td>'
+        f'<td data-label="{state}"><span class="state">{esc(state_label(r.case.state))}'
         f'</span></td><td data-label="{clock}">'
         f'<div class="clock-list">{_clock_spans(r.clocks)}</div></td></tr>'
         for r in rows
@@ -630,13 +624,13 @@ def _flags_html(case, flag_labels: dict) -> str:
     tags = [t for t in tags if t]
     if not tags:
         return ""
-    spans = "".join(f'<span class="{cls}">{_esc(label)}</span>' for label, cls in tags)
+    spans = "".join(f'<span class="{cls}">{esc(label)}</span>' for label, cls in tags)
     return f'<span class="flags-line">{spans}</span>'
 
 
 def ledger_rows_html(rows, flag_labels: dict) -> SafeString:
     """The ``<tr>`` of each ledger row (``queues.Row`` of a case read by ``ledger_rows``)."""
-    n, when, who, what, cat, where, units_label, state, clock = (_esc(x) for x in (
+    n, when, who, what, cat, where, units_label, state, clock = (esc(x) for x in (
         _("编号"), _("信访时间"), _("信访人"), _("信访事项"), _("问题类别"), _("问题属地"),
         _("承办单位"), _("状态"), _("时限")))
     closed_words = _("%(d)s销号")
@@ -651,18 +645,18 @@ def ledger_rows_html(rows, flag_labels: dict) -> SafeString:
         closed = ""
         if case.closed_at:
             day = f"{timezone.localtime(case.closed_at):%Y-%m-%d}"
-            closed = f'<br><small class="muted">{_esc(closed_words % {"d": day})}</small>'
+            closed = f'<br><small class="muted">{esc(closed_words % {"d": day})}</small>'
         out.append(
-            f'<tr><td data-label="{n}"><a href="{_esc(url(case.pk))}">{_esc(case.number)}</a>'
+            f'<tr><td data-label="{n}"><a href="{esc(url(case.pk))}">{esc(case.number)}</a>'
             f'</td><td data-label="{when}" class="nowrap">'
             f'{timezone.localtime(case.received_at):%Y-%m-%d}</td>'
-            f'<td data-label="{who}">{_esc(r.petitioner or "—")}</td>'
-            f'<td data-label="{what}" class="matter">{_esc(_short(case.matter, 48))} '
+            f'<td data-label="{who}">{esc(r.petitioner or "—")}</td>'
+            f'<td data-label="{what}" class="matter">{esc(_short(case.matter, 48))} '
             f'{_flags_html(case, flag_labels)}</td>'
-            f'<td data-label="{cat}" class="short-text">{_esc(r.categories or "—")}</td>'
-            f'<td data-label="{where}" class="short-text">{_esc(place)}</td>'
-            f'<td data-label="{units_label}">{_esc(units)}</td>'
-            f'<td data-label="{state}"><span class="state">{_esc(state_label(case.state))}'
+            f'<td data-label="{cat}" class="short-text">{esc(r.categories or "—")}</td>'
+            f'<td data-label="{where}" class="short-text">{esc(place)}</td>'
+            f'<td data-label="{units_label}">{esc(units)}</td>'
+            f'<td data-label="{state}"><span class="state">{esc(state_label(case.state))}'
             f'</span>{closed}</td>'
             f'<td data-label="{clock}"><div class="clock-list">'
             f'{_clock_spans(r.clocks, shown=2, label_chars=14)}</div></td></tr>')

@@ -16,7 +16,7 @@ from xinfang.org.choices import Level
 from xinfang.org.models import Unit
 
 from ..ledger import DEFAULT_SORT
-from ..present import _cesc
+from ..present import esc
 from .common import PlainForm, choice, date_field
 
 ALL = _("全部")
@@ -59,10 +59,9 @@ class QuickSelect(forms.Select):
     and value escaped."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        # Each value and label escaped as ``format_html`` would write them, and joined as text:
-        # its argument handling per option was half of the ledger's select rendering (nine
-        # selects, a county's ~230 units among them).
-        esc = _cesc
+        # Each value and label escaped as ``format_html`` would write them (``present.esc``),
+        # and joined as text: its argument handling per option was half of the ledger's select
+        # rendering (nine selects, a county's ~230 units among them).
         chosen = set(self.format_value(value))
         has_selected = False
         parts = []
