@@ -2,6 +2,8 @@
 ``bulk_create`` writes them — dates, JSON, encrypted text, a related object saved after the row
 was built — and a row that breaks a unique constraint is skipped, on both databases."""
 
+from datetime import date
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -100,6 +102,20 @@ def test_encrypted_and_automatic_fields_are_prepared(jianan):
     assert stored.updated_at is not None  # auto_now, as a save sets it
 
 
-def test_plain_rows_refuse_a_field_that_would_transform_its_value(jianan):
-    with pytest.raises(TypeError, match="person_name"):
-        insert_rows(BacklogCase, ("entry", "person_name"), [("unsettled", "张三明")])
+def test_plain_rows_have_a_transforming_field_prepare_its_values(jianan):
+    """An encrypted column given plain text stores it encrypted; a date goes as its field
+    writes it (the fixture runs this by both paths rows go)."""
+    at = sh(2026, 10, 30)
+    blank = ("name_index", "contact", "exited_or_monitored", "locality_text", "problem",
+             "category", "owner_leader_text", "responsible_unit_text", "note", "plan", "outcome")
+    insert_rows(BacklogCase, ("jurisdiction_id", "entry", "person_name", "first_petition_on",
+                              "reason", "designated_at", *blank),
+                [(jianan.county.pk, "unsettled", "张三明", date(2026, 3, 1), "逾期", at,
+                  *[""] * 2, False, *[""] * 8)])
+    stored = BacklogCase.objects.get()
+    assert (stored.person_name, stored.first_petition_on, stored.designated_at) == (
+        "张三明", date(2026, 3, 1), at)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT person_name FROM registers_backlogcase WHERE id = %s",
+                       [stored.pk])
+        assert "张三明" not in cursor.fetchone()[0]  # stored encrypted

@@ -67,6 +67,10 @@ def _preparers(fields: list[models.Field]):
     return out
 
 
+def _prepare(field: models.Field, value):
+    return field.get_db_prep_save(value, connection)
+
+
 def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> int:
     """Insert ``objs`` (unsaved instances of one model, ids left to the database); returns how
     many were sent."""
@@ -102,27 +106,29 @@ def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fal
 
 def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence], *,
                 ignore_conflicts: bool = False, columns: Sequence[str] | None = None) -> int:
-    """Insert ``rows`` — plain values (numbers, text, aware datetimes) in the order of ``names``
-    (attnames) — into ``model``'s table. ``columns``: the rows are prepared already
-    (``insert_objects``)."""
+    """Insert ``rows`` — values as a model instance would hold them, in the order of ``names``
+    (attnames) — into ``model``'s table. A column whose field transforms its values (encrypted
+    text, JSON, dates on SQLite) has them prepared by its field; the rest go as they are.
+    ``columns``: the rows are prepared already (``insert_objects``)."""
     if not rows:
         return 0
     table = connection.ops.quote_name(model._meta.db_table)
     if columns is None:
         by_attname = {f.attname: f for f in model._meta.concrete_fields}
-        dates = []
+        prepared = []
         for i, name in enumerate(names):
-            # a value sent as it is must not be one its field would transform (encrypt)
-            if type(by_attname[name]) is models.DateTimeField:
-                dates.append(i)
-            elif type(by_attname[name]) not in _PLAIN_FIELDS:
-                raise TypeError(f"{model.__name__}.{name} needs its field's preparation: "
-                                "use insert_objects")
-        if dates and connection.vendor != "postgresql":  # psycopg writes datetimes itself
-            adapt, rows = connection.ops.adapt_datetimefield_value, [list(r) for r in rows]
+            field = by_attname[name]
+            if type(field) is models.DateTimeField:
+                if connection.vendor != "postgresql":  # psycopg writes datetimes itself
+                    prepared.append((i, connection.ops.adapt_datetimefield_value))
+            elif type(field) not in _PLAIN_FIELDS:
+                # never sent as it is: an encrypted field's plain text would be stored
+                prepared.append((i, partial(_prepare, field)))
+        if prepared:
+            rows = [list(r) for r in rows]
             for row in rows:
-                for i in dates:
-                    row[i] = adapt(row[i])
+                for i, prepare in prepared:
+                    row[i] = prepare(row[i])
         columns = [by_attname[name].column for name in names]
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:

@@ -24,9 +24,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from xinfang.cases import choices as c
-from xinfang.cases.bulk import insert_objects
-from xinfang.cases.models import Case
-from xinfang.cases.services.base import append_event, chained_event, history_heads
+from xinfang.cases.bulk import insert_rows
+from xinfang.cases.models import Case, CaseEvent
+from xinfang.cases.services.base import EVENT_ROW, append_event, chained_row, history_heads
 from xinfang.rules.consumers import consumes
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.store import profile_of
@@ -59,11 +59,14 @@ def period_before(at: datetime, period: str) -> datetime:
 
 
 def _reason(case: Case, entry: str) -> str:
+    return _reason_of(backlog_rule(profile_of(case.profile)), entry, case.repeat_count)
+
+
+def _reason_of(rule, entry: str, repeat_count: int) -> str:
     period = ""
-    rule = backlog_rule(profile_of(case.profile))
     if rule is not None and rule.period:
         period = PERIOD_LABELS.get(rule.period, rule.period)
-    return REASONS[entry].format(n=case.repeat_count + 1, period=period)
+    return REASONS[entry].format(n=repeat_count + 1, period=period)
 
 
 def backlog_enter(*, case: Case, entry: str, at: datetime,
@@ -87,11 +90,26 @@ def backlog_enter(*, case: Case, entry: str, at: datetime,
     return line
 
 
-def _enter_batch(cases: list[Case], *, entry: str, at: datetime) -> int:
-    """``backlog_enter`` for a sweep batch whose cases the caller has locked: the lines in one
-    INSERT, their history entries in one, whatever the number of cases. A line entered meanwhile
-    by a writer that does not take the case's lock (a leader designating it) is skipped by the
-    one-to-one link, and the case gets no entry of ours."""
+# What a sweep batch reads of each case, under its lock: ``case_columns_many``'s and the
+# reason's and history's needs, as plain rows.
+_CASE_VALUES = ("pk", "profile_id", "repeat_count", "leader_owner_id", "jurisdiction_id",
+                "received_at", "repeat_of_id", "exited_household", "monitored_household",
+                "township_id", "village_id", "matter")
+# A line entered by the sweep: its case's columns (``case_columns_many``), then its own.
+_CASE_COLUMNS = ("case_id", "jurisdiction_id", "first_petition_on", "exited_or_monitored",
+                 "township_id", "village_id", "problem", "category", "responsible_unit_id")
+_LINE_ROW = (*_CASE_COLUMNS, "entry", "reason", "owner_leader_id", "designated_at",
+             "person_name", "name_index", "contact", "locality_text", "owner_leader_text",
+             "responsible_unit_text", "note", "plan", "outcome", "updated_at")
+
+
+def _enter_batch(cases: list, *, entry: str, at: datetime, rules: dict,
+                 versions: dict[int, ProfileVersion]) -> int:
+    """``backlog_enter`` for a sweep batch whose cases (rows of ``_CASE_VALUES``) the caller
+    has locked: the lines in one INSERT, their history entries in one, written from plain
+    values (a first pass enters tens of thousands). A line entered meanwhile by a writer that
+    does not take the case's lock (a leader designating it) is skipped by the one-to-one link,
+    and the case gets no entry of ours. ``rules``: the backlog rule of each profile version."""
     from .services import case_columns_many
 
     there = set(BacklogCase.objects.filter(case_id__in=[case.pk for case in cases])
@@ -100,20 +118,22 @@ def _enter_batch(cases: list[Case], *, entry: str, at: datetime) -> int:
     if not cases:
         return 0
     columns = case_columns_many(cases)
-    reasons = {case.pk: _reason(case, entry) for case in cases}
-    lines = [BacklogCase(**columns[case.pk], entry=entry, reason=reasons[case.pk],
-                         owner_leader_id=case.leader_owner_id, designated_at=at)
-             for case in cases]
-    for line in lines:  # what ``BacklogCase.save`` sets, which a bulk insert does not call
-        line.name_index = _name_index(line.person_name)
-    insert_objects(lines, ignore_conflicts=True)
+    reasons = {case.pk: _reason_of(rules[case.profile_id], entry, case.repeat_count)
+               for case in cases}
+    # the columns a sweep's line leaves blank, as the model's defaults and ``save`` set them
+    blank = ("", _name_index(""), "", "", "", "", "", "", "", timezone.now())
+    insert_rows(BacklogCase, _LINE_ROW, [
+        (*map(columns[case.pk].__getitem__, _CASE_COLUMNS), entry, reasons[case.pk],
+         case.leader_owner_id, at, *blank)
+        for case in cases], ignore_conflicts=True)
     ours = set(BacklogCase.objects.filter(
         case_id__in=[case.pk for case in cases], entry=entry, designated_at=at,
         designated_by=None).values_list("case_id", flat=True))
     heads = history_heads(ours)
-    insert_objects([
-        chained_event(case, heads, at=at, type="backlog_entered",
-                      payload={"entry": entry, "reason": reasons[case.pk]})
+    insert_rows(CaseEvent, EVENT_ROW, [
+        chained_row(case.pk, (versions[case.profile_id].code, versions[case.profile_id].version),
+                    heads, at=at, type="backlog_entered",
+                    payload={"entry": entry, "reason": reasons[case.pk]})
         for case in cases if case.pk in ours])
     return len(ours)
 
@@ -160,9 +180,9 @@ def backlog_sweep(*, at: datetime, part: int = 0, parts: int = 1) -> int:
                 # under the cases' locks, as a transition appends to their history, the
                 # group's conditions read again under them
                 batch = list(qs.filter(pk__in=ids[i:i + BATCH])
-                             .select_for_update(of=("self",)).order_by("pk"))
-                for case in batch:
-                    case.profile = versions[case.profile_id]
+                             .select_for_update(of=("self",)).order_by("pk")
+                             .values_list(*_CASE_VALUES, named=True))
                 if batch:
-                    entered += _enter_batch(batch, entry=entry, at=at)
+                    entered += _enter_batch(batch, entry=entry, at=at, rules=rules,
+                                            versions=versions)
     return entered

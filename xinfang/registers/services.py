@@ -204,7 +204,8 @@ def case_columns(case: Case) -> dict:
 
 def case_columns_many(cases: list[Case]) -> dict[int, dict]:
     """``case_columns`` of each case, by case id: the first demands, the lead units, the first
-    visits read once for all the cases (four statements however many)."""
+    visits read once for all the cases (four statements however many). ``cases``: model
+    instances or rows with their attributes' names."""
     from xinfang.cases.models import Assignment, Demand
     from xinfang.ownership.people import matter_roots
 
@@ -229,7 +230,7 @@ def case_columns_many(cases: list[Case]) -> dict[int, dict]:
     for case in cases:
         first = received.get(roots.get(case.pk))
         out[case.pk] = {
-            "case": case,
+            "case_id": case.pk,
             "jurisdiction_id": case.jurisdiction_id,
             "first_petition_on": timezone.localtime(
                 min(first, case.received_at) if first else case.received_at).date(),
