@@ -67,6 +67,17 @@ def _preparers(fields: list[models.Field]):
     return out
 
 
+def _once(adapt):
+    """``adapt``, each distinct value adapted once."""
+    done = {}
+
+    def adapted(value):
+        if value not in done:
+            done[value] = adapt(value)
+        return done[value]
+    return adapted
+
+
 def _prepare(field: models.Field, value):
     return field.get_db_prep_save(value, connection)
 
@@ -120,7 +131,8 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
             field = by_attname[name]
             if type(field) is models.DateTimeField:
                 if connection.vendor != "postgresql":  # psycopg writes datetimes itself
-                    prepared.append((i, connection.ops.adapt_datetimefield_value))
+                    # a batch's rows mostly share one instant (the sweep's): each adapted once
+                    prepared.append((i, _once(connection.ops.adapt_datetimefield_value)))
             elif type(field) not in _PLAIN_FIELDS:
                 # never sent as it is: an encrypted field's plain text would be stored
                 prepared.append((i, partial(_prepare, field)))
