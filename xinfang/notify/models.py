@@ -43,7 +43,10 @@ class Notice(models.Model):
                              related_name="+")
     link = models.CharField(_("办理页面"), max_length=200, blank=True)
     kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices)
-    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the inbox's two indexes lead with the unit (issue 9: every index is
+    # one more write for each of a first sweep's 250,000 notices).
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+",
+                             db_index=False)
     # Blank: every role of the unit (a handling unit's staff share an assignment).
     role = models.CharField(_("提醒角色"), max_length=20, blank=True)
     text = models.CharField(_("内容"), max_length=300)
@@ -51,8 +54,10 @@ class Notice(models.Model):
     clock = models.ForeignKey(
         "cases.Clock", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Read by the unique index on (event, unit, role), which holds every notice with an event.
     event = models.ForeignKey(
-        "cases.CaseEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "cases.CaseEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     needs_reason = models.BooleanField(_("销号须说明理由"), default=False)
     created_at = models.DateTimeField(_("时间"))

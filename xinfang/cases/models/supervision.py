@@ -77,7 +77,10 @@ class Alert(models.Model):
         WARNING = "warning", _("预警")
         ANALYSIS = "analysis", _("60日未息访需分析原因")
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts")
+    # Read by the unique index on (case, clock, kind, role), which leads with it: no index of
+    # its own to write for each alert.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts",
+                             db_index=False)
     clock = models.ForeignKey(
         Clock, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
     )
