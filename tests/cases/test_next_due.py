@@ -10,8 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Min
+from django.test.utils import CaptureQueriesContext
 
 from tests.api.world import walk
+from tests.conftest import register_in
 from xinfang.cases.models import Case, Clock
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +46,23 @@ def test_next_due_follows_the_clocks_through_the_workflow(jianan, stage):
         assert case.next_due_at is not None  # the registration started deadlines
     if stage in ("closed", "archived"):
         assert case.next_due_at is None  # closing ends every deadline
+
+
+def test_registration_writes_the_next_due_with_the_case_and_its_clocks_after_it(jianan):
+    """The deadlines a registration starts are known before the case is written: the case's
+    INSERT carries its next due instant (no UPDATE of it), and the clocks follow it."""
+    with CaptureQueriesContext(connection) as queries:
+        case = register_in(jianan)
+    statements = [q["sql"] for q in queries]
+    assert not [sql for sql in statements if sql.startswith('UPDATE "cases_case"')]
+    case_insert = next(i for i, sql in enumerate(statements)
+                       if sql.startswith('INSERT INTO "cases_case"'))
+    clock_insert = next(i for i, sql in enumerate(statements)
+                        if sql.startswith('INSERT INTO "cases_clock"'))
+    assert case_insert < clock_insert
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.next_due_at is not None
+    assert stored.next_due_at == truth(stored) == case.next_due_at
 
 
 def test_a_tampered_next_due_is_put_right_by_refresh_due(jianan):

@@ -227,10 +227,12 @@ def heard(profile: Profile, event_key: str) -> bool:
 def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dict, *,
                 new_case: bool = False, extend_to: date | None = None,
                 started: list | None = None) -> list[dict]:
-    """Returns what changed, for the history entry. ``new_case``: the case was just written, so
-    it has no clocks and no history to read. ``extend_to``: the day an approved extension was
-    asked for (the clocks it extends end at 24:00 of that day, capped by the profile).
-    ``started``: a list the clocks started here are added to, as written."""
+    """Returns what changed, for the history entry. ``new_case``: the case is new, so it has no
+    clocks and no history to read; when it is not yet written either (a registration, which
+    then inserts it with its next due instant), the clocks started are built and left in
+    ``started`` for the caller to write after the case. ``extend_to``: the day an approved
+    extension was asked for (the clocks it extends end at 24:00 of that day, capped by the
+    profile). ``started``: a list the clocks started here are added to, as written."""
     from xinfang.cases.models import Clock
     from xinfang.cases.services.due import case_refresh_due
 
@@ -239,6 +241,8 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
         # so the case's clocks are not read (a proposal, a contact in most profiles: one
         # statement fewer for the transition).
         return []
+    if case.pk is None and (not new_case or started is None):
+        raise ValueError("an unwritten case takes new_case and a list for its started clocks")
     if new_case:
         from xinfang.cases.services.base import LAST_SEQ_HINT
 
@@ -310,7 +314,8 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
     if starting:
         from xinfang.cases.models import Clock
 
-        Clock.objects.bulk_create(starting)
+        if case.pk is not None:
+            Clock.objects.bulk_create(starting)
         if started is not None:
             started.extend(starting)
     if changes:

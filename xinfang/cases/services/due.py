@@ -26,8 +26,10 @@ def case_refresh_due(case: Case, *, clocks: Iterable[Clock] | None = None) -> No
     if clocks is None:
         clocks = Clock.objects.filter(case_id=case.pk).exclude(status=Clock.Status.STOPPED)
     due = next_due_of(clocks)
-    if due != case.next_due_at and case.__dict__.get("_xf_defer_due"):
-        case.next_due_at = due  # perform writes it with the case's version (base.DEFER_DUE)
+    if due != case.next_due_at and (case.pk is None or case.__dict__.get("_xf_defer_due")):
+        # written with the case: its INSERT (a registration), or the version UPDATE of
+        # ``perform`` (base.DEFER_DUE)
+        case.next_due_at = due
     elif due != case.next_due_at:
         Case.objects.filter(pk=case.pk).update(next_due_at=due)
         case.next_due_at = due

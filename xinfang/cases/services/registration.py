@@ -378,13 +378,17 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         query_code="".join(secrets.choice(QUERY_ALPHABET) for _ in range(8)),
     )
     # The facts are known before the case is written (its demands are the input's), so the
-    # reply mode goes in with the INSERT; people, demands and respondents go in one statement
-    # each.
+    # reply mode and the clocks' next due instant go in with the INSERT; the clocks, people,
+    # demands and respondents go in one statement each.
     facts = case_facts(case, categories=[d.category for d in data.demands])
     written = [rule for rule in profile.reply_modes if rule.when.matches(facts)]
     if written:
         case.reply_mode_required = written[0].mode
+    started: list = []
+    changes = apply_event(case, profile, "registered", data.received_at, facts, new_case=True,
+                          started=started)
     case.save(force_insert=True)
+    Clock.objects.bulk_create(started)
     links: dict[int, CasePetitioner] = {}
     for petitioner, role in petitioners:  # the same person twice keeps the first role
         links.setdefault(petitioner.pk, CasePetitioner(case=case, petitioner=petitioner, role=role,
@@ -399,9 +403,6 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         for r in respondents
     ) if respondents else []
 
-    started: list = []
-    changes = apply_event(case, profile, "registered", data.received_at, facts, new_case=True,
-                          started=started)
     registered = append_event(
         case=case,
         type="register",
