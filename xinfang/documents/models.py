@@ -79,7 +79,7 @@ class IssuedDocument(models.Model):
     class Meta:
         verbose_name = _("已出具文书")
         verbose_name_plural = _("已出具文书")
-        ordering = ["case", "issued_at", "id"]
+        ordering = ["case_id", "issued_at", "id"]  # the id: "case" would join the cases
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "code", "version"], name="issued_document_version"

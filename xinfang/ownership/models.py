@@ -57,7 +57,7 @@ class OwnershipItem(models.Model):
     class Meta:
         verbose_name = _("包案事项")
         verbose_name_plural = _("包案事项")
-        ordering = ["case", "position", "pk"]
+        ordering = ["case_id", "position", "pk"]  # the id: "case" would join the cases
         constraints = [
             models.UniqueConstraint(fields=["case", "label"], name="ownership_item_once"),
         ]

@@ -266,7 +266,10 @@ def row_prefetches() -> tuple[Prefetch, ...]:
             queryset=main_links(),
         ),
         Prefetch(
-            "demands", to_attr="demand_list", queryset=Demand.objects.only("case", "category")
+            # by seq, not the model's order: that sorts by the case's own order, a join of the
+            # cases table for every prefetch
+            "demands", to_attr="demand_list",
+            queryset=Demand.objects.order_by("seq").only("case", "category"),
         ),
     )
 

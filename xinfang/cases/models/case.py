@@ -310,7 +310,9 @@ class Demand(models.Model):
     class Meta:
         verbose_name = _("诉求")
         verbose_name_plural = _("诉求")
-        ordering = ["case", "seq"]
+        # By the case's id, not the case: ordering by the relation sorts by the case's own
+        # order, which joins the cases table into every read of demands.
+        ordering = ["case_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="demand_seq_unique")]
 
     def __str__(self) -> str:

@@ -40,7 +40,7 @@ class CaseEvent(models.Model):
     class Meta:
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
-        ordering = ["case", "seq"]
+        ordering = ["case_id", "seq"]  # the id: "case" would join the cases to sort by their order
         constraints = [
             models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")
         ]

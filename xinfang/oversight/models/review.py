@@ -29,7 +29,7 @@ class CaseReview(models.Model):
     class Meta:
         verbose_name = _("结案审核")
         verbose_name_plural = _("结案审核")
-        ordering = ["case", "round"]
+        ordering = ["case_id", "round"]  # the id: "case" would join the cases
         constraints = [
             models.UniqueConstraint(fields=["case", "round"], name="review_round_once"),
             models.UniqueConstraint(fields=["case"], condition=Q(passed=True),
