@@ -54,20 +54,9 @@ def event_mac(*, key_id: str | None, prev_mac: str, case_id: int, seq: int, at: 
     return ring.mac(message, key_id=key_id)
 
 
-def seal(event: Any, *, prev_mac: str) -> None:
-    """Fill ``event.mac_key_id`` and ``event.mac`` before it is inserted."""
-    event.mac_key_id, event.mac = sealed(
-        prev_mac=prev_mac, case_id=event.case_id, seq=event.seq, at=event.at,
-        type=event.type, actor_id=event.actor_id, actor_role=event.actor_role,
-        actor_unit_id=event.actor_unit_id, from_state=event.from_state,
-        to_state=event.to_state, payload=event.payload,
-        profile_code=event.profile_code, profile_version=event.profile_version,
-    )
-
-
 def sealed(*, prev_mac: str, payload: Any, **values: Any) -> tuple[str, str]:
-    """(key id, MAC) of an entry not yet inserted, given by its values (``event_mac``'s names):
-    what ``seal`` fills in, for an entry written as a plain row."""
+    """(key id, MAC) of an entry not yet inserted, given by its values (``event_mac``'s names),
+    its payload taken as the database will hand it back."""
     return event_mac(key_id=None, prev_mac=prev_mac, payload=_as_stored(payload), **values)
 
 

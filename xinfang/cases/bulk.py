@@ -126,22 +126,22 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
     table = connection.ops.quote_name(model._meta.db_table)
     if columns is None:
         by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        fields = [by_attname[name] for name in names]
         prepared = []
-        for i, name in enumerate(names):
-            field = by_attname[name]
+        for i, (field, special) in enumerate(zip(fields, _preparers(fields), strict=True)):
             if type(field) is models.DateTimeField:
                 if connection.vendor != "postgresql":  # psycopg writes datetimes itself
                     # a batch's rows mostly share one instant (the sweep's): each adapted once
                     prepared.append((i, _once(connection.ops.adapt_datetimefield_value)))
-            elif type(field) not in _PLAIN_FIELDS:
+            elif special is not None:
                 # never sent as it is: an encrypted field's plain text would be stored
-                prepared.append((i, partial(_prepare, field)))
+                prepared.append((i, partial(_prepare, special)))
         if prepared:
             rows = [list(r) for r in rows]
             for row in rows:
                 for i, prepare in prepared:
                     row[i] = prepare(row[i])
-        columns = [by_attname[name].column for name in names]
+        columns = [field.column for field in fields]
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if len(rows) <= FEW:  # a request's few notices: one plain statement

@@ -121,7 +121,7 @@ def _fresh(cases: QuerySet[Case], among=None) -> list[dict]:
         rows[r["pk"]] = {"case_id": r["pk"], "jurisdiction_id": r["jurisdiction_id"],
                          "month": month_of(r["received_at"]), "lead_unit_id": r["xf_lead"],
                          "township_id": r["township_id"], "categories": set(), **row}
-    # ``order_by()``: a set is filled; the model's order would join and sort the cases
+    # ``order_by()``: the rows fill sets, in no order
     for case_id, category in Demand.objects.filter(case_id__in=list(rows)).order_by().values_list(
             "case_id", "category"):
         rows[case_id]["categories"].add(category or NO_KEY)

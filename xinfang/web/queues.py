@@ -266,10 +266,7 @@ def row_prefetches() -> tuple[Prefetch, ...]:
             queryset=main_links(),
         ),
         Prefetch(
-            # by seq, not the model's order: that sorts by the case's own order, a join of the
-            # cases table for every prefetch
-            "demands", to_attr="demand_list",
-            queryset=Demand.objects.order_by("seq").only("case", "category"),
+            "demands", to_attr="demand_list", queryset=Demand.objects.only("case", "category")
         ),
     )
 

@@ -127,22 +127,6 @@ def history_heads(case_ids) -> dict[int, tuple[int, str]]:
     }
 
 
-def chained_event(case: Case, heads: dict[int, tuple[int, str]], *, at: datetime, type: str,
-                  payload: dict, actor_role: str = "system", from_state: str = "",
-                  to_state: str = "", by: Membership | None = None) -> CaseEvent:
-    """A history entry not yet inserted, sealed on the head ``heads`` holds for the case, which
-    it then becomes: ``append_event`` inserts one; a batch inserts its entries in one statement."""
-    last, prev_mac = heads.get(case.pk, (0, ""))
-    event = CaseEvent(case=case, seq=last + 1, at=at, type=type,
-                      actor_id=by.user_id if by else None, actor_role=actor_role,
-                      actor_unit_id=by.unit_id if by else None, from_state=from_state,
-                      to_state=to_state, payload=payload, profile_code=case.profile.code,
-                      profile_version=case.profile.version)
-    history.seal(event, prev_mac=prev_mac)
-    heads[case.pk] = (event.seq, event.mac)
-    return event
-
-
 # A history entry's columns as ``chained_row`` gives them (``bulk.insert_rows``).
 EVENT_ROW = ("case_id", "seq", "at", "type", "actor_id", "actor_role", "actor_unit_id",
              "from_state", "to_state", "payload", "profile_code", "profile_version",
@@ -150,18 +134,29 @@ EVENT_ROW = ("case_id", "seq", "at", "type", "actor_id", "actor_role", "actor_un
 
 
 def chained_row(case_id: int, profile: tuple[str, int], heads: dict[int, tuple[int, str]], *,
-                at: datetime, type: str, payload: dict, actor_role: str = "system") -> tuple:
-    """``chained_event`` of a system entry as a plain row (``EVENT_ROW``), for a sweep that
-    writes thousands: no model instance each. ``profile``: the case's (code, version)."""
+                at: datetime, type: str, payload: dict, actor_role: str = "system",
+                from_state: str = "", to_state: str = "", by: Membership | None = None) -> tuple:
+    """A history entry not yet inserted, as a plain row (``EVENT_ROW``), sealed on the head
+    ``heads`` holds for the case, which it then becomes. ``profile``: the case's (code,
+    version). A sweep inserts thousands in one statement, with no model instance each."""
     last, prev_mac = heads.get(case_id, (0, ""))
     code, version = profile
+    actor_id, actor_unit_id = (by.user_id, by.unit_id) if by else (None, None)
     key_id, mac = history.sealed(
-        prev_mac=prev_mac, case_id=case_id, seq=last + 1, at=at, type=type, actor_id=None,
-        actor_role=actor_role, actor_unit_id=None, from_state="", to_state="", payload=payload,
-        profile_code=code, profile_version=version)
+        prev_mac=prev_mac, case_id=case_id, seq=last + 1, at=at, type=type, actor_id=actor_id,
+        actor_role=actor_role, actor_unit_id=actor_unit_id, from_state=from_state,
+        to_state=to_state, payload=payload, profile_code=code, profile_version=version)
     heads[case_id] = (last + 1, mac)
-    return (case_id, last + 1, at, type, None, actor_role, None, "", "", payload, code, version,
-            key_id, mac)
+    return (case_id, last + 1, at, type, actor_id, actor_role, actor_unit_id, from_state,
+            to_state, payload, code, version, key_id, mac)
+
+
+def chained_event(case: Case, heads: dict[int, tuple[int, str]], **fields) -> CaseEvent:
+    """``chained_row`` as a model instance (``append_event`` inserts one)."""
+    event = CaseEvent(**dict(zip(EVENT_ROW, chained_row(
+        case.pk, (case.profile.code, case.profile.version), heads, **fields), strict=True)))
+    event.case = case
+    return event
 
 
 OFFICE_KINDS = {"government", "petition_office", "poverty_office"}

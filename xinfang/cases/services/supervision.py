@@ -146,8 +146,8 @@ class Seen:
     def read(cls, case_ids: list[int], *, relapse: bool, writes: bool = False) -> Seen:
         from ..models import CaseEvent, Demand
 
-        # ``order_by()``: the history's own order (case, seq) sorts by the case's ordering, a
-        # join of the cases table for nothing.
+        # ``order_by()``: the rows fill sets; the history's own order would be sorted for
+        # nothing.
         raised = CaseEvent.objects.filter(case_id__in=case_ids, type="warning_raised").order_by()
         reopened = set(CaseEvent.objects.filter(case_id__in=case_ids, type="reopen")
                        .order_by().values_list("case_id", flat=True)) if relapse else set()

@@ -156,8 +156,8 @@ def _render_case(
         Prefetch("assignments",
                  queryset=Assignment.objects.select_related("unit", "signed_for_by")),
         "reports",
-        # By seq, not the model's order (which joins the case): the page, the finding form and
-        # the letter's prefill (documents.fill) read this one list.
+        # In seq order (the model's, for one case): the page, the finding form and the
+        # letter's prefill (documents.fill) read this one list.
         Prefetch("demands", queryset=Demand.objects.order_by("seq")),
     )  # fmt: skip
     actions = []
