@@ -3,6 +3,7 @@
 import pytest
 
 from tests.conftest import id_number, registration, sh
+from xinfang.cases.models import Petitioner
 from xinfang.cases.services import DemandInput, PetitionerInput, case_register
 from xinfang.matching import keys as k
 from xinfang.matching.models import MatchDecision, PersonKey, Verdict
@@ -212,3 +213,44 @@ def test_a_like_name_alone_is_offered_not_linked(jianan):
     earlier = first(jianan, petitioners=[person(name="赵一勇", phone="13700000001")])
     later = first(jianan, petitioners=[person(name="赵二勇", phone="13700000002")])
     assert later.repeat_of is None and later.main_petitioner != earlier.main_petitioner
+
+
+# -- the ID number's holder, handed to registration ------------------------------------------------
+
+def _people_reads(ctx) -> list[str]:
+    return [q["sql"] for q in ctx.captured_queries
+            if "cases_petitioner" in q["sql"] and q["sql"].lstrip().upper().startswith("SELECT")]
+
+
+def test_registration_takes_the_id_numbers_holder_from_the_search(jianan):
+    """The person who holds the ID number (here with no case this office sees) is linked, and the
+    number is looked up once — by the search; a new number is looked up once too."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    elsewhere = Petitioner.objects.create(name="李四", id_number=ID, phone="13700000000")
+    with CaptureQueriesContext(connection) as ctx:
+        case = first(jianan, petitioners=[person("李四", id_number=ID, phone="")])
+    assert case.main_petitioner == elsewhere
+    assert len(_people_reads(ctx)) == 1
+    with CaptureQueriesContext(connection) as ctx:
+        other = first(jianan, petitioners=[person("李五", id_number=id_number("41102319810101123"),
+                                                  phone="")])
+    assert other.main_petitioner.pk not in (elsewhere.pk, case.main_petitioner.pk)
+    assert len(_people_reads(ctx)) == 1
+
+
+def test_a_search_cut_by_its_limit_leaves_the_lookup_to_registration(jianan):
+    """Forty same-name people of the township fill the search's rows: it cannot say nobody holds
+    the number, so registration looks it up and finds the earlier holder."""
+    from xinfang.matching.selectors import MAX_PEOPLE
+
+    holder = Petitioner.objects.create(name="李四", id_number=ID)
+    township = jianan.townships["将官池镇"]
+    for i in range(MAX_PEOPLE):
+        Petitioner.objects.create(name="王秀兰", township=township, phone=f"1370000{i:04d}")
+    q = MatchQuery(name="王秀兰", id_number=ID, township=township)
+    find_matches(by=jianan.member("clerk"), query=q)
+    assert q.holder is None
+    case = first(jianan, petitioners=[person(id_number=ID, phone="")])
+    assert case.main_petitioner == holder

@@ -70,6 +70,10 @@ class MatchQuery:
     received_at: datetime | None = None
     exclude: set[int] = field(default_factory=set)  # cases the clerk said are not the same
     petitioner_id: int | None = None  # the person the clerk already chose
+    # Set by the search (``_people``) when it read every person who could hold ``id_number``:
+    # that number and its holder on file, None when nobody holds it. Registration takes the
+    # person from here instead of looking the number up again.
+    holder: tuple[str, Petitioner | None] | None = None
 
     @property
     def text(self) -> str:
@@ -180,7 +184,11 @@ def _people(q: MatchQuery) -> dict[int, _Person]:
     people: dict[int, _Person] = {}
     if not sql:
         return people
-    for p in Petitioner.objects.raw(sql, params):
+    rows = list(Petitioner.objects.raw(sql, params))
+    if id_number and len(rows) < MAX_PEOPLE:  # no row cut by the limit: absence is an answer
+        holders = [p for p in rows if p.id_number == id_number]  # the first on file, as .first()
+        q.holder = (id_number, min(holders, key=lambda p: p.pk) if holders else None)
+    for p in rows:
         if p.pk == q.petitioner_id:
             people[p.pk] = _Person(p.pk, 1.0, ["已选定的信访人"], p)
             continue

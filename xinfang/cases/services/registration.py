@@ -168,17 +168,21 @@ def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...
     return errors
 
 
-def _petitioner(p: PetitionerInput, data: Registration, *, known: Petitioner | None = None
-                ) -> Petitioner:
+def _petitioner(p: PetitionerInput, data: Registration, *, known: Petitioner | None = None,
+                holder: tuple[str, Petitioner | None] | None = None) -> Petitioner:
     """The person the clerk linked, or the same ID number, or ``known`` (the person the matching
     found for the main petitioner: the same phone and a like name, or the person of the earlier
-    case of the same matter); otherwise a new person."""
+    case of the same matter); otherwise a new person. ``holder``: the matching's answer to who
+    holds an ID number (``MatchQuery.holder``), so that it is not looked up twice."""
     if known is not None and (p.petitioner_id == known.pk or not p.petitioner_id and (
             not p.id_number or known.id_number == p.id_number)):
         return known
     if p.petitioner_id:
         return Petitioner.objects.get(pk=p.petitioner_id)
-    if p.id_number:
+    if p.id_number and holder is not None and holder[0] == p.id_number:
+        if holder[1] is not None:
+            return holder[1]
+    elif p.id_number:
         index = get_keyring().blind_index(p.id_number, purpose="id_number")
         found = Petitioner.objects.filter(id_number_index=index).first()
         if found:
@@ -239,6 +243,7 @@ class _Matched:
     person: Petitioner | None = None  # the main petitioner's person on file, when sure
     candidates: list = field(default_factory=list)
     confirmed: object = None  # the candidate confirmed (by the clerk or by the threshold)
+    holder: tuple | None = None  # the main petitioner's ID number and its holder on file
 
 
 @consumes("matching.confirm_at", by="xinfang.cases.services.registration._match")
@@ -274,6 +279,7 @@ def _match(*, by: Membership, data: Registration, profile) -> _Matched:
     out.candidates = find_matches(by=by, query=query, before=data.received_at,
                                   village=data.repeat_of is not None,
                                   scope=Case.objects.filter(jurisdiction=jurisdiction))
+    out.holder = query.holder
     if data.repeat_of is not None:
         out.repeat_of = data.repeat_of
         out.confirmed = next((x for x in out.candidates if x.case.pk == data.repeat_of.pk), None)
@@ -329,7 +335,8 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     matched = _match(by=by, data=data, profile=profile)
     main_input = next((p for p in data.petitioners if p.role in c.PETITIONING_ROLES), None)
     petitioners = [
-        (_petitioner(p, data, known=matched.person if p is main_input else None), p.role)
+        (_petitioner(p, data, known=matched.person if p is main_input else None,
+                     holder=matched.holder if p is main_input else None), p.role)
         for p in data.petitioners
     ]
     secret = _confidential_people(petitioners, data)
