@@ -51,3 +51,52 @@ def test_the_queue_index_is_built_online_where_the_database_can():
     online = connection.vendor == "postgresql"
     assert create.startswith("CREATE INDEX CONCURRENTLY" if online else "CREATE INDEX")
     assert ("CONCURRENTLY" in drop) is online
+
+
+# -- 0025: indexes a composite index covers ------------------------------------------------------
+
+COVERED = [("cases", "0025_lead19_covered_field_indexes")]
+BEFORE_COVERED = [("cases", "0024_lead18_order_by_case_id")]
+GONE = {  # an index that must be gone at the newest migration, and where it existed
+    "cases_caseevent_case_id_6c6031ac": "both", "cases_demand_case_id_b8a61102": "both",
+    "cases_casepetitioner_case_id_6972e060": "both", "cases_assignment_unit_id_a6a9581f": "both",
+    "cases_case_state_eb673365": "both", "cases_case_township_id_297cee2c": "both",
+    "cases_case_village_id_9afc21ac": "both", "cases_case_state_eb673365_like": "postgresql",
+    "cases_case_number_980c9551_like": "postgresql",
+    "cases_petitioner_id_number_index_9df0d9ed_like": "postgresql",
+    "cases_petitioner_name_index_37940249_like": "postgresql",
+    "cases_petitioner_name_pinyin_index_da33dfa1_like": "postgresql",
+    "cases_petitioner_phone_index_b22fb06d_like": "postgresql",
+}
+KEPT = ["case_state_due_idx", "case_village_received", "cases_petitioner_id_number_index_9df0d9ed",
+        "cases_petitioner_phone_index_b22fb06d"]
+# The unique indexes that lead with the case (SQLite keeps them as its own unnamed autoindexes).
+KEPT_UNIQUE = ["case_event_seq_unique", "demand_seq_unique", "case_petitioner_unique"]
+
+
+def _indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_covered_indexes_are_dropped_online_and_come_back_when_reversed():
+    kept = set(KEPT + (KEPT_UNIQUE if connection.vendor == "postgresql" else []))
+    had = {name for name, where in GONE.items() if where in ("both", connection.vendor)}
+    assert not _indexes() & set(GONE)
+    assert kept <= _indexes()
+    try:
+        _migrate(BEFORE_COVERED)  # 0025 reversed alone: every dropped index is built again
+        assert had <= _indexes()
+        executor = MigrationExecutor(connection)
+        with CaptureQueriesContext(connection) as queries:
+            executor.migrate(COVERED)
+        drops = [q["sql"] for q in queries if q["sql"].startswith("DROP INDEX")]
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    assert not _indexes() & set(GONE) and kept <= _indexes()
+    assert len(drops) == len(had)
+    assert all(("CONCURRENTLY" in sql) is (connection.vendor == "postgresql") for sql in drops)

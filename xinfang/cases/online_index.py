@@ -12,6 +12,7 @@ invalid index behind: drop it (``DROP INDEX CONCURRENTLY``) and migrate again.
 from __future__ import annotations
 
 from django.db.migrations import AddIndex
+from django.db.migrations.operations.base import Operation
 
 
 class AddIndexOnline(AddIndex):
@@ -33,3 +34,72 @@ class AddIndexOnline(AddIndex):
 
     def describe(self):
         return f"Create index {self.index.name} on {self.model_name} (concurrently on PostgreSQL)"
+
+
+class DropFieldIndex(Operation):
+    """Drop the index Django made for a field (``db_index``, a foreign key's own) that a
+    composite index leading with the same column already serves, and — on PostgreSQL — the
+    ``varchar_pattern_ops`` twin Django makes beside it for a ``LIKE 'x%'`` no query runs here.
+
+    Every insert writes each index of its table: a case wrote 30 (issue 9). The state becomes
+    ``db_index=False``; with ``like_only`` the field keeps its index and loses only the twin
+    (the state is unchanged: Django drops a twin ``IF EXISTS`` when it ever alters the field).
+
+    Unlike ``AlterField``, SQLite is not made to rebuild the table (its way of altering a
+    column: the whole history table at an office's size), and PostgreSQL drops the index
+    ``CONCURRENTLY`` (the migration must say ``atomic = False``). Reversed, the indexes are
+    built again under the names Django gives them.
+    """
+
+    reversible = True
+
+    def __init__(self, model_name: str, name: str, *, like_only: bool = False):
+        self.model_name, self.name, self.like_only = model_name, name, like_only
+
+    def deconstruct(self):
+        kwargs = {"like_only": True} if self.like_only else {}
+        return self.__class__.__name__, [self.model_name, self.name], kwargs
+
+    def state_forwards(self, app_label, state):
+        if self.like_only:
+            return
+        field = state.models[app_label, self.model_name.lower()].fields[self.name].clone()
+        field.db_index = False
+        state.alter_field(app_label, self.model_name.lower(), self.name, field, True)
+
+    def _names(self, schema_editor, model) -> list[str]:
+        field = model._meta.get_field(self.name)
+        table, columns = model._meta.db_table, [field.column]
+        names = [] if self.like_only else [schema_editor._create_index_name(table, columns)]
+        if schema_editor.connection.vendor == "postgresql" and (
+                schema_editor._create_like_index_sql(model, field) is not None):  # text columns
+            names.append(schema_editor._create_index_name(table, columns, suffix="_like"))
+        return names
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        online = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+        for name in self._names(schema_editor, model):
+            schema_editor.execute(f"DROP INDEX {online}IF EXISTS {schema_editor.quote_name(name)}")
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        field = model._meta.get_field(self.name)
+        if not self.like_only:
+            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+        if schema_editor.connection.vendor == "postgresql":
+            like = schema_editor._create_like_index_sql(model, field)
+            if like is not None:
+                schema_editor.execute(like)
+
+    def describe(self):
+        what = "pattern index" if self.like_only else "own index"
+        return f"Drop the {what} of {self.model_name}.{self.name} (a composite index covers it)"
+
+    @property
+    def migration_name_fragment(self):
+        return f"drop_{self.model_name.lower()}_{self.name.lower()}_index"

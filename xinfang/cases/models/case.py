@@ -108,7 +108,8 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="cases",
     )
-    state = models.CharField(_("状态"), max_length=24, choices=c.State.choices, db_index=True)
+    # No index of its own: case_state_due_idx and case_state_accepted lead with it.
+    state = models.CharField(_("状态"), max_length=24, choices=c.State.choices)
     # Bumped by every transition; a form that carries an older version is refused, so two people
     # acting at once never overwrite each other.
     version = models.PositiveIntegerField(default=1)
@@ -127,6 +128,8 @@ class Case(models.Model):
     )
     matter = models.TextField(_("信访事项"))
     headcount = models.PositiveIntegerField(_("来访人数"), default=1)
+    # Neither place has an index of its own: (township, village), case_township_state_recv and
+    # case_village_received lead with them.
     township = models.ForeignKey(
         "org.Unit",
         verbose_name=_("问题属地（乡镇）"),
@@ -134,6 +137,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     village = models.ForeignKey(
         "org.Unit",
@@ -142,6 +146,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
 
     source_level = models.CharField(
@@ -278,7 +283,8 @@ class Case(models.Model):
 
 
 class CasePetitioner(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="petitioner_links")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="petitioner_links",
+                             db_index=False)  # case_petitioner_unique leads with it
     petitioner = models.ForeignKey(Petitioner, on_delete=models.PROTECT, related_name="case_links")
     role = models.CharField(_("身份"), max_length=20, choices=c.PetitionerRole.choices)
     # The person's confidentiality as it stood when linked to this case, carried on every copy
@@ -297,7 +303,8 @@ class CasePetitioner(models.Model):
 
 
 class Demand(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="demands")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="demands",
+                             db_index=False)  # demand_seq_unique leads with it
     seq = models.PositiveIntegerField(_("序号"))
     text = models.TextField(_("诉求"))
     category = models.CharField(_("问题类别"), max_length=40)

@@ -32,8 +32,9 @@ class Signature(models.Model):
 
 class Assignment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assignments")
-    unit = models.ForeignKey(
-        "org.Unit", verbose_name=_("承办单位"), on_delete=models.PROTECT, related_name="assignments"
+    unit = models.ForeignKey(  # no index of its own: (unit, status) leads with it
+        "org.Unit", verbose_name=_("承办单位"), on_delete=models.PROTECT,
+        related_name="assignments", db_index=False,
     )
     role = models.CharField(_("主协办"), max_length=10, choices=c.AssignmentRole.choices)
     status = models.CharField(

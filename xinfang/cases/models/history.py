@@ -15,7 +15,8 @@ class HistoryIsAppendOnly(Exception):
 
 
 class CaseEvent(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events",
+                             db_index=False)  # case_event_seq_unique leads with it
     seq = models.PositiveIntegerField(_("序号"))
     at = models.DateTimeField(_("时间"))
     type = models.CharField(_("事件"), max_length=40)
