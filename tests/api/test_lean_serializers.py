@@ -96,3 +96,24 @@ def test_the_detail_writes_what_drf_writes(jianan, register, rebuilt):
     rebuilt()
     assert s.CaseDetail(case, context=context).data == lean
     assert lean["petitioners"] and lean["demands"] and lean["history"] and lean["clocks"]
+
+
+@pytest.mark.django_db
+def test_the_township_and_the_village_are_read_in_one_statement(jianan, django_assert_num_queries):
+    township, village = jianan.townships["将官池镇"], jianan.villages["岗朱村"]
+    data = {**GOOD, "township": township.pk, "village": str(village.pk)}
+    with django_assert_num_queries(1):
+        form = s.RegistrationIn(data=data)
+        assert form.is_valid(), form.errors
+    assert (form.validated_data["township"], form.validated_data["village"]) == (township, village)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("village", [10**9, 2**70, True, "岗朱村", -1, [1]])
+def test_a_place_not_found_is_the_fields_own_error(jianan, village, rebuilt):
+    data = {**GOOD, "township": jianan.townships["将官池镇"].pk, "village": village}
+    lean = s.RegistrationIn(data=data)
+    assert not lean.is_valid() and set(lean.errors) == {"village"}
+    rebuilt()
+    drf_ser = s.RegistrationIn(data=data)
+    assert not drf_ser.is_valid() and drf_ser.errors == lean.errors

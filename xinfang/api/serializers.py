@@ -287,6 +287,22 @@ class RespondentIn(Lean):
                                               allow_null=True, default=None)
 
 
+class _PlaceField(serializers.PrimaryKeyRelatedField):
+    """A unit by id, taken from the units its form read together (``RegistrationIn``): the
+    township and the village are one statement, not one each. An id the form did not find is
+    left to the field's own read, and its own error."""
+
+    def to_internal_value(self, data):
+        found = getattr(self.parent, "_places", {}).get(_place_id(data))
+        return found if found is not None else super().to_internal_value(data)
+
+
+def _place_id(value) -> int | None:
+    from .membership import parse_id
+
+    return parse_id(str(value)) if isinstance(value, int | str) else None
+
+
 class RegistrationIn(Lean):
     channel = serializers.ChoiceField(c.Channel.choices)
     kind = serializers.ChoiceField(c.Kind.choices, default=c.Kind.PETITION)
@@ -296,10 +312,10 @@ class RegistrationIn(Lean):
     headcount = serializers.IntegerField(min_value=1, max_value=100000, default=1)
     petitioners = PetitionerIn(many=True, allow_empty=True)
     demands = DemandIn(many=True, allow_empty=False)
-    township = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False,
-                                                  allow_null=True, default=None)
-    village = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False,
-                                                 allow_null=True, default=None)
+    township = _PlaceField(queryset=Unit.objects.all(), required=False, allow_null=True,
+                           default=None)
+    village = _PlaceField(queryset=Unit.objects.all(), required=False, allow_null=True,
+                          default=None)
     source_level = serializers.ChoiceField(c.SourceLevel.choices, default=c.SourceLevel.NONE)
     source_office = _text(100)
     source_reference = _text(100)
@@ -315,6 +331,12 @@ class RegistrationIn(Lean):
     concerns_policy = serializers.BooleanField(default=False)
     concerns_execution = serializers.BooleanField(default=False)
     respondents = RespondentIn(many=True, required=False, default=list)
+
+    def to_internal_value(self, data):
+        ids = {_place_id(data.get(name)) for name in ("township", "village")} - {None} if (
+            hasattr(data, "get")) else set()
+        self._places = Unit.objects.in_bulk(ids) if ids else {}
+        return super().to_internal_value(data)
 
     def registration(self) -> Registration:
         data = dict(self.validated_data)
