@@ -100,3 +100,36 @@ def test_covered_indexes_are_dropped_online_and_come_back_when_reversed():
     assert not _indexes() & set(GONE) and kept <= _indexes()
     assert len(drops) == len(had)
     assert all(("CONCURRENTLY" in sql) is (connection.vendor == "postgresql") for sql in drops)
+
+
+def _included_columns(name: str) -> int | None:
+    """How many non-key columns the index carries (PostgreSQL), None when it is missing."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT i.indnatts - i.indnkeyatts FROM pg_index i JOIN pg_class c "
+                       "ON c.oid = i.indexrelid WHERE c.relname = %s AND i.indisvalid", [name])
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+
+def test_the_leader_owned_index_carries_the_id_and_is_rebuilt_online():
+    """0026: the partial index of open leader-owned cases includes the id on PostgreSQL (the
+    supervision page's reads are index-only); dropped and built concurrently, there and back."""
+    name = "case_leader_owned_open"
+    try:
+        executor = MigrationExecutor(connection)
+        with CaptureQueriesContext(connection) as back:
+            executor.migrate([("cases", "0025_lead19_covered_field_indexes")])
+        before = _included_columns(name) if connection.vendor == "postgresql" else None
+        with CaptureQueriesContext(connection) as forth:
+            MigrationExecutor(connection).migrate([("cases", "0026_lead19_leader_owned_covering")])
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    statements = [q["sql"] for q in [*back.captured_queries, *forth.captured_queries]
+                  if name in q["sql"]]
+    assert len(statements) == 4  # drop and build, each way
+    if connection.vendor == "postgresql":
+        assert (before, _included_columns(name)) == (0, 1)
+        assert all("CONCURRENTLY" in sql for sql in statements)
+        assert "INCLUDE" in statements[-1]
+    else:
+        assert name in _indexes()

@@ -11,29 +11,52 @@ invalid index behind: drop it (``DROP INDEX CONCURRENTLY``) and migrate again.
 
 from __future__ import annotations
 
-from django.db.migrations import AddIndex
+from django.db.migrations import AddIndex, RemoveIndex
 from django.db.migrations.operations.base import Operation
+
+
+def _concurrently(operation, app_label, schema_editor, state, index, *, add: bool) -> None:
+    model = state.apps.get_model(app_label, operation.model_name)
+    if operation.allow_migrate_model(schema_editor.connection.alias, model):
+        change = schema_editor.add_index if add else schema_editor.remove_index
+        change(model, index, concurrently=True)
 
 
 class AddIndexOnline(AddIndex):
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor != "postgresql":
             return super().database_forwards(app_label, schema_editor, from_state, to_state)
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, concurrently=True)
-        return None
+        return _concurrently(self, app_label, schema_editor, to_state, self.index, add=True)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor != "postgresql":
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.remove_index(model, self.index, concurrently=True)
-        return None
+        return _concurrently(self, app_label, schema_editor, from_state, self.index, add=False)
 
     def describe(self):
         return f"Create index {self.index.name} on {self.model_name} (concurrently on PostgreSQL)"
+
+
+class RemoveIndexOnline(RemoveIndex):
+    """``RemoveIndex``, dropped ``CONCURRENTLY`` on PostgreSQL (and built so when reversed)."""
+
+    def _index(self, app_label, state):
+        return state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return _concurrently(self, app_label, schema_editor, from_state,
+                             self._index(app_label, from_state), add=False)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return _concurrently(self, app_label, schema_editor, to_state,
+                             self._index(app_label, to_state), add=True)
+
+    def describe(self):
+        return f"Remove index {self.name} from {self.model_name} (concurrently on PostgreSQL)"
 
 
 class DropFieldIndex(Operation):

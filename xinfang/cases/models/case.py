@@ -259,7 +259,11 @@ class Case(models.Model):
             models.Index(fields=["state", "accepted_at"], name="case_state_accepted"),
             # The open cases a leader owns (领导包案), a county's: the supervision page's list
             # read them out of every leader-owned case of the province.
+            # Its id included (PostgreSQL; SQLite's index rows hold the id as their rowid): the
+            # page's two reads are index-only. Without it PostgreSQL and-ed the index with a
+            # state index's 98,000 open cases to save 400 row visits (8 ms a read at 1M).
             models.Index(fields=["jurisdiction", "received_at"], name="case_leader_owned_open",
+                         include=["id"],
                          condition=Q(leader_owner__isnull=False,
                                      state__in=sorted(c.OPEN_STATES))),
         ]
