@@ -58,9 +58,11 @@ def main() -> None:
                    help="also print each statement of the last call with its wall time, cut at "
                         "CHARS")
     p.add_argument("--pstats", type=Path, help="cprofile: also write the stats to this file")
+    p.add_argument("--database", help="another copy of the same data to run on (an A/B of a "
+                                      "migration: postgres://…/copy or sqlite:/path)")
     args = p.parse_args()
     manifest = json.loads(manifest_path(args.engine, args.cases).read_text())
-    os.environ["XINFANG_BENCH_DB"] = manifest["database"]
+    os.environ["XINFANG_BENCH_DB"] = args.database or manifest["database"]
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     import django
 
