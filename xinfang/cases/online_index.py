@@ -91,13 +91,13 @@ class DropFieldIndex(Operation):
         state.alter_field(app_label, self.model_name.lower(), self.name, field, True)
 
     def _names(self, schema_editor, model) -> list[str]:
+        """The field's own indexes as the database has them (as Django's ``AlterField`` finds
+        them): on its column alone, not unique, not one of the model's declared indexes."""
         field = model._meta.get_field(self.name)
-        table, columns = model._meta.db_table, [field.column]
-        names = [] if self.like_only else [schema_editor._create_index_name(table, columns)]
-        if schema_editor.connection.vendor == "postgresql" and (
-                schema_editor._create_like_index_sql(model, field) is not None):  # text columns
-            names.append(schema_editor._create_index_name(table, columns, suffix="_like"))
-        return names
+        declared = {index.name for index in model._meta.indexes}
+        found = schema_editor._constraint_names(model, [field.column], index=True, unique=False)
+        found = [name for name in found if name not in declared]
+        return [name for name in found if name.endswith("_like")] if self.like_only else found
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         model = from_state.apps.get_model(app_label, self.model_name)
