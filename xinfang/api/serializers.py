@@ -333,8 +333,8 @@ class RegistrationIn(Lean):
     respondents = RespondentIn(many=True, required=False, default=list)
 
     def to_internal_value(self, data):
-        ids = {_place_id(data.get(name)) for name in ("township", "village")} - {None} if (
-            hasattr(data, "get")) else set()
+        given = [data.get(name) for name in ("township", "village")] if hasattr(data, "get") else []
+        ids = {_place_id(value) for value in given} - {None}
         self._places = Unit.objects.in_bulk(ids) if ids else {}
         return super().to_internal_value(data)
 
