@@ -254,3 +254,12 @@ def test_a_search_cut_by_its_limit_leaves_the_lookup_to_registration(jianan):
     assert q.holder is None
     case = first(jianan, petitioners=[person(id_number=ID, phone="")])
     assert case.main_petitioner == holder
+
+
+def test_a_confidential_holder_stays_confidential_in_the_new_case(jianan):
+    """The holder the search hands over (read in part) carries the person's request that their
+    identity be kept: the new case's link and the case are confidential."""
+    secret = Petitioner.objects.create(name="李四", id_number=ID, confidential=True)
+    case = first(jianan, petitioners=[person("李四", id_number=ID, phone="")])
+    link = case.petitioner_links.get()
+    assert link.petitioner_id == secret.pk and link.confidential and case.confidential
