@@ -19,6 +19,8 @@ from xinfang.cases.services import DemandInput, PetitionerInput, Registration, R
 from xinfang.org.models import Unit, User
 from xinfang.security.masking import mask_address, mask_id_number, mask_name, mask_phone
 
+from .membership import parse_id
+
 # -- reading ---------------------------------------------------------------------------------------
 
 
@@ -298,8 +300,6 @@ class _PlaceField(serializers.PrimaryKeyRelatedField):
 
 
 def _place_id(value) -> int | None:
-    from .membership import parse_id
-
     return parse_id(str(value)) if isinstance(value, int | str) else None
 
 

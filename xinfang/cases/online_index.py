@@ -1,12 +1,13 @@
-"""An index added to a large table without holding its writes (issue 9: a province migrating
-while its offices work).
+"""Index changes to large tables without holding their writes (issue 9: a province migrating
+while its offices work). Each migration using them must say ``atomic = False``: PostgreSQL
+builds and drops an index concurrently only outside a transaction.
 
-``AddIndexOnline`` is Django's ``AddIndex`` that on PostgreSQL builds the index
-``CONCURRENTLY``: the table takes inserts and updates while the index is built (at a million
-cases a plain build held writes on ``cases_case`` for 1.4 s). Elsewhere (SQLite, an office's
-single file) it is a plain ``AddIndex``. Its migration must say ``atomic = False``: PostgreSQL
-builds a concurrent index only outside a transaction. A concurrent build that fails leaves an
-invalid index behind: drop it (``DROP INDEX CONCURRENTLY``) and migrate again.
+- ``AddIndexOnline``: Django's ``AddIndex``, built ``CONCURRENTLY`` on PostgreSQL (at a million
+  cases a plain build held writes on ``cases_case`` for 1.4 s); elsewhere (SQLite, an office's
+  single file) a plain ``AddIndex``. A concurrent build that fails leaves an invalid index
+  behind: drop it (``DROP INDEX CONCURRENTLY``) and migrate again.
+- ``RemoveIndexOnline``: ``RemoveIndex``, dropped the same way.
+- ``DropFieldIndex``: a field's own index that a composite index covers (below).
 """
 
 from __future__ import annotations

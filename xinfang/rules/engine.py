@@ -236,13 +236,13 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
     from xinfang.cases.models import Clock
     from xinfang.cases.services.due import case_refresh_due
 
+    if case.pk is None and (not new_case or started is None):
+        raise ValueError("an unwritten case takes new_case and a list for its started clocks")
     if not new_case and not heard(profile, event_key):
         # No rule names this event and it ends nothing: the loop below would change no clock,
         # so the case's clocks are not read (a proposal, a contact in most profiles: one
         # statement fewer for the transition).
         return []
-    if case.pk is None and (not new_case or started is None):
-        raise ValueError("an unwritten case takes new_case and a list for its started clocks")
     if new_case:
         from xinfang.cases.services.base import LAST_SEQ_HINT
 

@@ -179,13 +179,13 @@ def _petitioner(p: PetitionerInput, data: Registration, *, known: Petitioner | N
         return known
     if p.petitioner_id:
         return Petitioner.objects.get(pk=p.petitioner_id)
-    if p.id_number and holder is not None and holder[0] == p.id_number:
-        if holder[1] is not None:
-            return holder[1]
-    elif p.id_number:
-        index = get_keyring().blind_index(p.id_number, purpose="id_number")
-        found = Petitioner.objects.filter(id_number_index=index).first()
-        if found:
+    if p.id_number:
+        if holder is not None and holder[0] == p.id_number:
+            found = holder[1]
+        else:
+            index = get_keyring().blind_index(p.id_number, purpose="id_number")
+            found = Petitioner.objects.filter(id_number_index=index).first()
+        if found is not None:
             return found
     created = Petitioner.objects.create(
         name=p.name.strip(),
