@@ -335,7 +335,8 @@ class RegistrationIn(Lean):
     def to_internal_value(self, data):
         given = [data.get(name) for name in ("township", "village")] if hasattr(data, "get") else []
         ids = {_place_id(value) for value in given} - {None}
-        self._places = Unit.objects.in_bulk(ids) if ids else {}
+        # By id: the unit tree's order (Meta.ordering) would only be compiled and sorted.
+        self._places = Unit.objects.order_by().in_bulk(ids) if ids else {}
         return super().to_internal_value(data)
 
     def registration(self) -> Registration:

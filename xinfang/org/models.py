@@ -60,7 +60,7 @@ class Unit(models.Model):
         cached = getattr(self, "_ancestors", None)
         if cached is None or cached[0] != self.path:
             ids = [int(p) for p in self.path.strip("/").split("/") if p]
-            by_id = Unit.objects.in_bulk(ids)
+            by_id = Unit.objects.order_by().in_bulk(ids)  # ordered below, by the path
             cached = (self.path, [by_id[i] for i in ids if i in by_id])
             self._ancestors = cached
         chain = list(cached[1])
