@@ -32,8 +32,9 @@ def bench_database(url: str) -> dict:
         return sqlite_database(path if path.is_absolute() else BASE_DIR / path)
     db = database_from_url(url)
     db["CONN_MAX_AGE"] = None
-    # To compare connection options on the same data, e.g. '{"server_side_binding": true,
-    # "prepare_threshold": 5}' (bench/plan_statements.py, PERFORMANCE.md plan10).
+    # To compare connection options on the same data, e.g. '{"prepare_threshold": null}'
+    # (bench/plan_statements.py, PERFORMANCE.md plan10). The product's own prepared statements
+    # are on unless XINFANG_PG_PREPARE=0 (settings.base.PREPARED_STATEMENTS).
     db["OPTIONS"].update(json.loads(os.environ.get("XINFANG_BENCH_DB_OPTIONS") or "{}"))
     return db
 

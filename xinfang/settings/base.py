@@ -110,6 +110,11 @@ FORM_RENDERER = "xinfang.web.forms.renderer.QuickRenderer"
 # ``ALTER ROLE xinfang SET jit = off`` (docs/PERFORMANCE.md, "How a province scales out").
 # libpq lets this parameter replace the environment's PGOPTIONS, so those are passed on after it.
 POSTGRES_OPTIONS = "-c jit=off"
+# Parameters bound by the server and each statement prepared on its connection after five runs:
+# PostgreSQL then plans it once (custom plans while a generic one would cost more), not on every
+# request — docs/decisions/0004-prepared-statements.md. ``XINFANG_PG_PREPARE=0`` turns it off
+# (behind a pooler in transaction mode older than PgBouncer 1.21).
+PREPARED_STATEMENTS = {"server_side_binding": True, "prepare_threshold": 5}
 
 
 def database_from_url(url: str) -> dict:
@@ -117,14 +122,17 @@ def database_from_url(url: str) -> dict:
     if parsed.scheme not in ("postgres", "postgresql"):
         raise ValueError(f"DATABASE_URL: unsupported scheme {parsed.scheme!r}; use postgres://")
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "xinfang.db.postgresql",  # Django's, told the server-side parameter limit
         "NAME": unquote(parsed.path.lstrip("/")),
         "USER": unquote(parsed.username or ""),
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
         "CONN_MAX_AGE": 60,
-        "OPTIONS": {"options": f"{POSTGRES_OPTIONS} {os.environ.get('PGOPTIONS', '')}".strip()},
+        "OPTIONS": {
+            "options": f"{POSTGRES_OPTIONS} {os.environ.get('PGOPTIONS', '')}".strip(),
+            **(PREPARED_STATEMENTS if os.environ.get("XINFANG_PG_PREPARE", "1") == "1" else {}),
+        },
     }
 
 

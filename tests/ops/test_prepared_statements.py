@@ -1,0 +1,70 @@
+"""PostgreSQL connections bind parameters on the server and prepare what they run often
+(settings.base.PREPARED_STATEMENTS, docs/decisions/0004-prepared-statements.md), and the
+backend (xinfang.db.postgresql) keeps every statement under the protocol's 65,535 parameters."""
+
+import pytest
+from django.db import connection
+
+from xinfang.cases.models import Petitioner
+from xinfang.matching.models import PersonKey
+from xinfang.settings.base import database_from_url
+
+URL = "postgres://xinfang@127.0.0.1:5432/xinfang"
+
+
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's connection")
+
+
+def test_a_postgres_database_binds_on_the_server_and_prepares_by_default(monkeypatch):
+    monkeypatch.delenv("XINFANG_PG_PREPARE", raising=False)
+    db = database_from_url(URL)
+    assert db["ENGINE"] == "xinfang.db.postgresql"
+    assert db["OPTIONS"]["server_side_binding"] is True
+    assert db["OPTIONS"]["prepare_threshold"] == 5
+
+
+def test_prepared_statements_can_be_turned_off_for_an_old_pooler(monkeypatch):
+    monkeypatch.setenv("XINFANG_PG_PREPARE", "0")
+    options = database_from_url(URL)["OPTIONS"]
+    assert "server_side_binding" not in options and "prepare_threshold" not in options
+    assert options["options"].startswith("-c jit=off")
+
+
+@pytest.mark.django_db
+def test_a_statement_run_often_is_prepared_on_its_connection():
+    postgres_only()
+    assert connection.features.uses_server_side_binding
+    text = "SELECT COUNT(*) FROM cases_petitioner WHERE id > %s"
+    with connection.cursor() as cursor:
+        for i in range(6):
+            cursor.execute(text, [i])
+            cursor.fetchone()
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert text.replace("%s", "$1") in prepared
+
+
+@pytest.mark.django_db
+def test_a_bulk_insert_past_the_protocols_parameter_limit_is_split():
+    postgres_only()
+    assert connection.features.max_query_params == 65535
+    person = Petitioner.objects.create(name="王秀兰")
+    PersonKey.objects.filter(petitioner=person).delete()  # its own name's keys
+    # 35,000 rows of two columns: 70,000 parameters, one statement too many for the server
+    made = PersonKey.objects.bulk_create(
+        [PersonKey(petitioner=person, key=k) for k in range(35_000)])
+    assert len(made) == 35_000
+    assert PersonKey.objects.filter(petitioner=person).count() == 35_000
+    assert connection.ops.bulk_batch_size(PersonKey._meta.concrete_fields[1:], made) == 32767
+
+
+@pytest.mark.django_db
+def test_in_bulk_past_the_limit_reads_every_row():
+    postgres_only()
+    person = Petitioner.objects.create(name="王秀兰")
+    PersonKey.objects.filter(petitioner=person).delete()  # its own name's keys
+    PersonKey.objects.bulk_create([PersonKey(petitioner=person, key=k) for k in range(70_000)])
+    keys = PersonKey.objects.filter(petitioner=person).values_list("pk", flat=True)
+    assert len(PersonKey.objects.in_bulk(list(keys))) == 70_000
