@@ -44,7 +44,10 @@ class Clock(models.Model):
     class Meta:
         verbose_name = _("时限")
         verbose_name_plural = _("时限")
-        ordering = ["due_at"]
+        # The id breaks a tie: two clocks falling due at the same instant (a 1-day and a 3-day
+        # limit rolled over one weekend) are listed in the order they started, here and in the
+        # registration's answer (``case_register``), which must equal the case's detail.
+        ordering = ["due_at", "id"]
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(

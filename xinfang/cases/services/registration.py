@@ -446,7 +446,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     # A warning writes its notice's clock and its own history entry: then those are read back.
     whole = not warned and routed is None
     case.written = Written(links=list(links.values()), demands=demands, respondents=against,
-                           clocks=sorted(started, key=lambda clock: clock.due_at) if whole
+                           clocks=sorted(started, key=lambda k: (k.due_at, k.pk)) if whole
                            else None,
                            events=[registered] if whole else None)
     return case
