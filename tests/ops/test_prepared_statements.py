@@ -68,3 +68,20 @@ def test_in_bulk_past_the_limit_reads_every_row():
     PersonKey.objects.bulk_create([PersonKey(petitioner=person, key=k) for k in range(70_000)])
     keys = PersonKey.objects.filter(petitioner=person).values_list("pk", flat=True)
     assert len(PersonKey.objects.in_bulk(list(keys))) == 70_000
+
+
+@pytest.mark.django_db
+def test_statements_planned_each_time_are_not_prepared_and_the_threshold_comes_back():
+    postgres_only()
+    from xinfang.db.plans import planned_each_time
+
+    text = "SELECT COUNT(*) FROM cases_case WHERE id > %s AND id < %s"
+    with pytest.raises(RuntimeError), planned_each_time():
+        with connection.cursor() as cursor:
+            for i in range(7):
+                cursor.execute(text, [i, 10])
+        raise RuntimeError("a request failing inside")
+    assert connection.connection.prepare_threshold == 5
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        assert text.replace("%s", "$1", 1).replace("%s", "$2") not in {r[0] for r in cursor}

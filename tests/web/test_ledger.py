@@ -266,3 +266,22 @@ def test_the_quick_select_writes_what_djangos_select_writes(value):
     ours = QuickSelect(choices=choices).render("village", value, attrs)
     django = forms.Select(choices=choices).render("village", value, attrs)
     assert ours == re.sub(r">\s+<", "><", str(django)).replace(">\n</select>", "></select>")
+
+
+def test_a_searchs_count_is_planned_for_its_term_and_its_rows_are_prepared(jianan, spread):
+    # lead20: under a prepared statement's generic plan the capped count of a common term read
+    # every case of the county (64 ms at 1M against 28): it is planned each time instead.
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements")
+    client = signed_in(jianan.member("clerk"))
+    for _ in range(7):
+        response = client.get(reverse("web:ledger") + "?search=住院费用")
+        assert NUMBER.format(pk=spread["medical"].pk) in response.content.decode()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ["%LIKE UPPER%"])
+        searched = [row[0] for row in cursor]
+    assert any(not s.startswith("SELECT COUNT(*)") for s in searched)  # the page's rows
+    assert not any(s.startswith("SELECT COUNT(*)") for s in searched)

@@ -10,14 +10,21 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
+from xinfang.db.plans import planned_each_time
+
 COUNT_CAP = 10_000
 
 
-def capped_count(qs: QuerySet, cap: int = COUNT_CAP) -> int:
-    """The number of rows, or ``cap + 1`` when there are more than ``cap``."""
+def capped_count(qs: QuerySet, cap: int = COUNT_CAP, *, searched: bool = False) -> int:
+    """The number of rows, or ``cap + 1`` when there are more than ``cap``. ``searched``: the
+    rows are a text search's, counted with a plan made for the term (``planned_each_time``)."""
     # values("pk"): the annotations a page shows (the API's overdue column) are not computed
     # for every counted row.
-    return qs.order_by().values("pk")[: cap + 1].count()
+    counted = qs.order_by().values("pk")[: cap + 1]
+    if not searched:
+        return counted.count()
+    with planned_each_time(qs.db):
+        return counted.count()
 
 
 def capped_counts(querysets: list[QuerySet], cap: int = COUNT_CAP) -> list[int]:
@@ -49,12 +56,14 @@ def capped_text(qs: QuerySet, cap: int = COUNT_CAP) -> str:
 
 class CappedPaginator(Paginator):
     cap = COUNT_CAP
+    searched = False  # a text search's rows (``capped_count``)
 
     @cached_property
     def count(self) -> int:
         if not isinstance(self.object_list, QuerySet):
             return super().count
-        return min(capped_count(self.object_list, self.cap), self.cap + 1)
+        return min(capped_count(self.object_list, self.cap, searched=self.searched),
+                   self.cap + 1)
 
     @property
     def capped(self) -> bool:

@@ -75,7 +75,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
     # a search tests its cases one by one, and counts to SEARCH_COUNT_CAP ("500+").
     paginator = CappedPaginator(qs, PAGE_SIZE)
     if "search" in active_filters(params):
-        paginator.cap = SEARCH_COUNT_CAP
+        paginator.cap, paginator.searched = SEARCH_COUNT_CAP, True
     page_obj = paginator.get_page(params.get("page"))
     kept = params.copy()
     for name in NOT_PAGED:
