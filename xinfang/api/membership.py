@@ -10,8 +10,6 @@ silently replaced by another one, so a client cannot act in a role it did not as
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import BasePermission
 
@@ -41,12 +39,7 @@ def membership_of(user: User, membership_id: int | None = None) -> Membership | 
     CPU)."""
     if not user.is_active:
         return None
-    active = Membership.objects.filter(user=user, is_active=True)
-    if membership_id is not None:
-        active = active.filter(pk=membership_id)
-    # The first by id is picked here, not by an ORDER BY: a user holds a few memberships, and
-    # ordering beside the two units joined in costs Django ~0.2 ms of compiling on every call.
-    found = min(active.select_related("unit", "unit__parent"), key=attrgetter("pk"), default=None)
+    found = next(iter(user.memberships_active(membership_id)), None)
     if found is not None:
         found.user = user
     return found

@@ -6,6 +6,8 @@ township" is one indexed prefix filter rather than a recursive query.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.lookups import Lookup, StartsWith
@@ -138,10 +140,16 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
-    def memberships_active(self):
-        # The unit's parent with it: most units sit right under their jurisdiction, which the
-        # permission door then finds without reading the tree (``Unit.jurisdiction``).
-        return self.memberships.filter(is_active=True).select_related("unit", "unit__parent")
+    def memberships_active(self, pk: int | None = None) -> list[Membership]:
+        """The user's active memberships (or the one with id ``pk``) by id, each with its unit
+        and the unit's parent: most units sit right under their jurisdiction, which the
+        permission door then finds without reading the tree (``Unit.jurisdiction``). Sorted
+        here, not by the statement: a user holds a few, and an ORDER BY beside the two units
+        joined in cost Django ~0.2 ms of compiling on every page and API call."""
+        active = self.memberships.filter(is_active=True)
+        if pk is not None:
+            active = active.filter(pk=pk)
+        return sorted(active.select_related("unit", "unit__parent"), key=attrgetter("pk"))
 
 
 class Membership(models.Model):
