@@ -437,3 +437,22 @@ def test_no_redoc_page_and_the_swagger_page_loads_nothing_from_a_cdn(jianan):
     assert client.get("/api/redoc/").status_code == 404
     html = client.get("/api/docs/").content.decode()
     assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_a_searchs_count_is_planned_for_its_term_and_its_rows_are_prepared(jianan):
+    # As the ledger's (lead20): the count of a searched list is never a prepared generic plan.
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements")
+    case = register_in(jianan, matter="反映住院费用报销未到位")
+    client = client_as(jianan.member("clerk"))
+    for _ in range(7):
+        body = client.get("/api/cases/?search=住院费用").json()
+        assert [row["id"] for row in body["results"]] == [case.pk]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ["%LIKE UPPER%"])
+        searched = [row[0] for row in cursor]
+    assert any(not s.startswith("SELECT COUNT(*)") for s in searched)  # the page's rows
+    assert not any(s.startswith("SELECT COUNT(*)") for s in searched)

@@ -85,6 +85,10 @@ class CasePagination(PageNumberPagination):
         return response
 
 
+class SearchedPaginator(CappedPaginator):
+    searched = True  # ``paging.capped_count``: a text search's count, planned for its term
+
+
 Detail = Problem  # the names the other API modules import
 Errors = Problem
 Refusal = errs.Refusal
@@ -248,6 +252,8 @@ class CaseList(CaseView):
         qs = qs.select_related("township").only(*SUMMARY_COLUMNS).prefetch_related(
             Prefetch("petitioner_links", queryset=main_links()))
         paginator = CasePagination()
+        if request.query_params.get("search", "").strip():
+            paginator.django_paginator_class = SearchedPaginator  # the count planned for the term
         page = paginator.paginate_queryset(qs.order_by("-registered_at", "-pk"), request, self)
         return paginator.get_paginated_response(s.CaseSummary(page, many=True).data)
 

@@ -4,6 +4,8 @@ cap a reader narrows the list with filters; nobody pages through ten thousand ca
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
@@ -21,9 +23,7 @@ def capped_count(qs: QuerySet, cap: int = COUNT_CAP, *, searched: bool = False) 
     # values("pk"): the annotations a page shows (the API's overdue column) are not computed
     # for every counted row.
     counted = qs.order_by().values("pk")[: cap + 1]
-    if not searched:
-        return counted.count()
-    with planned_each_time(qs.db):
+    with planned_each_time(qs.db) if searched else nullcontext():
         return counted.count()
 
 
