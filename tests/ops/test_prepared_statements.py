@@ -85,3 +85,43 @@ def test_statements_planned_each_time_are_not_prepared_and_the_threshold_comes_b
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         assert text.replace("%s", "$1", 1).replace("%s", "$2") not in {r[0] for r in cursor}
+
+
+@pytest.mark.django_db
+def test_a_filter_update_and_delete_over_more_ids_than_the_limit_go_as_one_array():
+    postgres_only()
+    from django.db.models import F
+    from django.test.utils import CaptureQueriesContext
+
+    person = Petitioner.objects.create(name="王秀兰")
+    PersonKey.objects.filter(petitioner=person).delete()  # its own name's keys
+    PersonKey.objects.bulk_create([PersonKey(petitioner=person, key=k) for k in range(70_000)])
+    ids = list(PersonKey.objects.filter(petitioner=person).values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as seen:
+        assert PersonKey.objects.filter(pk__in=ids).count() == 70_000
+        assert PersonKey.objects.filter(petitioner=person).exclude(pk__in=ids[1:]).count() == 1
+        assert PersonKey.objects.filter(pk__in=ids[:10_000]).count() == 10_000
+    long, excluded, short = (q["sql"] for q in seen.captured_queries)
+    assert '"id" = ANY(' in long and "::bigint[]" in long and " IN (" not in long
+    assert "= ANY(" in excluded
+    assert " IN (" in short and "ANY(" not in short  # a batch the code makes keeps its shape
+    moved = PersonKey.objects.filter(pk__in=ids[:40_000]).update(key=F("key") + 1_000_000)
+    assert moved == 40_000 == PersonKey.objects.filter(key__gte=1_000_000).count()
+    deleted, _ = PersonKey.objects.filter(pk__in=ids[:66_000]).delete()
+    assert deleted == 66_000
+    assert PersonKey.objects.filter(petitioner=person).count() == 4_000
+
+
+@pytest.mark.django_db
+def test_a_foreign_key_filter_and_a_prefetch_over_more_parents_than_the_limit():
+    postgres_only()
+    from django.db.models import prefetch_related_objects
+
+    person = Petitioner.objects.create(name="王秀兰")
+    others = list(range(-70_000, 0))  # ids no person has: only the one person's keys match
+    keys = PersonKey.objects.filter(petitioner__in=[person, *others])
+    assert keys.count() == PersonKey.objects.filter(petitioner=person).count() > 0
+    parents = [Petitioner(pk=pk) for pk in others] + [person]
+    prefetch_related_objects(parents, "match_keys")
+    assert {k.pk for k in parents[-1].match_keys.all()} == {k.pk for k in keys}
+    assert all(not p.match_keys.all() for p in parents[:100])

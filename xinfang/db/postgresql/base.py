@@ -6,6 +6,7 @@ most 65,535. Django 5.2 assumes no limit on PostgreSQL, so a ``bulk_create`` of 
 figures (17 columns: 170,000 parameters, ``figures.services``) would fail where the client-side
 binding had sent it whole. Here the limit is known: ``bulk_create`` and ``in_bulk`` split their
 statements under it, as they do on SQLite. (Django 6.0 does the same upstream, ticket #36822.)
+A filter or prefetch over a longer list of values is sent as one array (``compiler``).
 """
 
 from django.db.backends.postgresql import base, features, operations
@@ -21,6 +22,8 @@ class DatabaseFeatures(features.DatabaseFeatures):
 
 
 class DatabaseOperations(operations.DatabaseOperations):
+    compiler_module = "xinfang.db.postgresql.compiler"  # a long IN list as one array
+
     def bulk_batch_size(self, fields, objs) -> int:
         limit = self.connection.features.max_query_params
         if limit is None or not fields:
