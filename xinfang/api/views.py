@@ -46,7 +46,7 @@ from xinfang.cases import probes
 from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
-from xinfang.cases.paging import CappedPaginator
+from xinfang.cases.paging import SEARCH_COUNT_CAP, CappedPaginator
 from xinfang.cases.selectors import cases_for, main_links, read_for, with_places
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
 from xinfang.cases.services.reading import case_read_audit
@@ -69,8 +69,8 @@ from .renderers import SafeJSONRenderer
 
 
 class CasePagination(PageNumberPagination):
-    """``count`` is exact up to 10,000; beyond it the count stops there and ``count_capped`` is
-    true (a million cases are not counted on every page)."""
+    """``count`` is exact up to 10,000 (500 for a ``search``); beyond it the count stops there and
+    ``count_capped`` is true (a million cases are not counted on every page)."""
 
     page_size = 50
     page_size_query_param = "page_size"
@@ -86,7 +86,9 @@ class CasePagination(PageNumberPagination):
 
 
 class SearchedPaginator(CappedPaginator):
-    searched = True  # ``paging.capped_count``: a text search's count, planned for its term
+    """A text search's count: to the ledger's cap, planned for its term (``capped_count``)."""
+
+    cap, searched = SEARCH_COUNT_CAP, True
 
 
 Detail = Problem  # the names the other API modules import

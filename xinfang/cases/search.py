@@ -6,8 +6,8 @@ export): the same results on both databases, each read through an index.
   pieces (``xf_bigrams``, migration 0012) — a text contains such a term exactly when the term is
   one of its pieces. A rare pair is read off those indexes; a common one (more than
   ``FEW_MATCHES`` matches) is tested per case in the list's order, which stops at the page (the
-  ledger then counts it only to ``SEARCH_COUNT_CAP``). A one-character term still reads every
-  case.
+  ledger and the API then count it only to ``paging.SEARCH_COUNT_CAP``). A one-character term
+  still reads every case.
 - SQLite: FTS5 tables with the trigram tokenizer, ``cases_case_fts`` (number, matter) and
   ``cases_demand_fts`` (text), external-content tables kept in step by triggers (migration
   ``0011_lists2_search_fts``). A term of three characters or more is a phrase ``MATCH`` there —

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from xinfang.cases.paging import CappedPaginator, capped_text
+from xinfang.cases.paging import SEARCH_COUNT_CAP, CappedPaginator, capped_text
 from xinfang.cases.rates import SPLITS
 from xinfang.cases.selectors import cases_for
 from xinfang.ledgers.exports import REVEAL_ROLES
@@ -48,7 +48,6 @@ from ..supervision import (
 )
 
 PAGE_SIZE = 50
-SEARCH_COUNT_CAP = 500
 NOT_PAGED = ("page",)
 
 
