@@ -4,9 +4,10 @@
     .venv/bin/python bench/plan_statements.py --cases 20000 --what match --times 200
 
 For each workload (``register``: registration through the API, minimal answer; ``propose``: one
-transition through the API, minimal answer; the pages ``ledger``, ``work_queue``, ``search``,
-``api_list``, ``case_page`` (the county's longest history) as the clerk and ``supervision`` as the
-approver;
+transition through the API, minimal answer; the pages ``ledger``, ``ledger_filtered``,
+``work_queue``, ``search``, ``api_list``, ``api_search``, ``api_case`` (a registered case's
+detail, what a transition's full answer reads), ``case_page`` (the county's longest history) as
+the clerk and ``supervision`` as the approver;
 ``match``: ``find_matches`` as the busy county's clerk for a person of the county typed again),
 one warm call, then one call whose statements are captured with their parameters
 (``connection.execute_wrapper``), then each of them run again as
@@ -41,8 +42,19 @@ from bench.generate import manifest_path  # noqa: E402
 
 WHAT = ("register", "propose", "ledger", "match")
 # Pages read as the busy county's clerk (the supervision page as its approver), by name.
+# ``None``: a URL made from the manifest (``page_url``).
 PAGES = {"ledger": "/ledger/", "work_queue": "/work/", "search": "/ledger/?search=危房",
-         "api_list": "/api/cases/", "supervision": "/supervision/", "case_page": None}
+         "api_list": "/api/cases/", "api_search": "/api/cases/?search=危房",
+         "supervision": "/supervision/", "case_page": None, "ledger_filtered": None,
+         "api_case": None}
+
+
+def page_url(name: str, busy: dict) -> str:
+    return PAGES[name] or {
+        "case_page": f"/cases/{busy['long_history'][0]}/",
+        "ledger_filtered": f"/ledger/?state=in_progress&township={busy['township']}",
+        "api_case": f"/api/cases/{busy['registered'][-1]}/",  # what a full answer reads
+    }[name]
 
 
 def main() -> None:
@@ -98,6 +110,10 @@ def main() -> None:
         else:
             for _ in range(args.calls):
                 explained(name, call, args.show, args.generic)
+    if args.generic:
+        print(f"# kept plans slower than the first custom plan: {len(generic_slower)}")
+        for name, slower, head in generic_slower:
+            print(f"   {name:15s} {slower:>20s}  {head[:200]}")
 
 
 def backend_cpu_ms() -> float:
@@ -127,6 +143,11 @@ def timed(name, call, n: int) -> None:
     print(f"{name:9s} n={n} wall median {statistics.median(wall):7.1f} p95 {p95:7.1f} ms · "
           f"CPU median {statistics.median(cpu):6.1f} ms · server CPU {server:5.1f} ms a call · "
           f"load {os.getloadavg()[0]:.2f}", flush=True)
+
+
+# (workload, what the kept plan costs beside the first, statement) of every statement whose
+# plan under ``auto`` on the 7th run executed slower than the custom plan of the 1st.
+generic_slower: list[tuple[str, str, str]] = []
 
 
 def explained(name, call, show: float, generic: bool = False) -> None:
@@ -182,7 +203,10 @@ def explained(name, call, show: float, generic: bool = False) -> None:
         jit_note = f"  [JIT {jit:.1f} ms]" if jit else ""
         print(f"   {plan:7.2f} {ex} {wall:7.2f}  {head[:90]}{jit_note}")
         if generic:
-            print("      " + prepared(sql, params))
+            line, slower = prepared(sql, params)
+            print("      " + line)
+            if slower:
+                generic_slower.append((name, slower, head))
         if show and plan + (execute_ms or 0) >= show:
             print("      " + head[:4000])
             with transaction.atomic():
@@ -194,24 +218,25 @@ def explained(name, call, show: float, generic: bool = False) -> None:
           f"wall as run (ms) · load {os.getloadavg()[0]:.2f}", flush=True)
 
 
-PG_TYPES = {bool: "boolean", int: "bigint", float: "double precision", str: "text"}
-
-
-def prepared(sql: str, params) -> str:
-    """The statement PREPAREd (the parameters typed from their Python values), run seven times
-    under plan_cache_mode auto and once more under force_generic_plan: planning and execution
-    of the 1st and 7th run (a generic plan has no planning left) and of the generic plan."""
-    from datetime import date, datetime
-
+def prepared(sql: str, params) -> tuple[str, str]:
+    """The statement PREPAREd with its parameters typed as the product's driver binds them
+    (psycopg: an int as int2, int4 or int8 by its size, a str untyped, for the server to infer),
+    run seven times under plan_cache_mode auto and once more under force_generic_plan: planning
+    and execution of the 1st and 7th run (a generic plan has no planning left) and of the generic
+    plan. The second value says how much slower the 7th run executed than the 1st when
+    PostgreSQL kept a plan that executes more than 1.5 times as long and 0.5 ms longer (else empty):
+    what a statement prepared on a connection would cost once its plan is generic."""
+    import psycopg
     from django.db import connection, transaction
+    from psycopg.adapt import PyFormat, Transformer
 
+    raw = connection.connection
+    dumpers = Transformer(raw)
     types = []
     for v in params or ():
-        t = PG_TYPES.get(type(v))
-        if t is None:
-            t = ("timestamptz" if isinstance(v, datetime) else "date" if isinstance(v, date)
-                 else "unknown")
-        types.append(t)
+        oid = dumpers.get_dumper(v, PyFormat.AUTO).oid
+        info = raw.adapters.types.get(oid) if oid else None
+        types.append(info.name if info else "unknown")
     n = [0]
 
     def number(_match):
@@ -219,10 +244,12 @@ def prepared(sql: str, params) -> str:
         return f"${n[0]}"
 
     text = re.sub(r"%s", number, sql.replace("%%", "\x00")).replace("\x00", "%")
-    out = []
+    out, slower = [], ""
     try:
         with transaction.atomic():
-            with connection.cursor() as cur:
+            # The EXECUTE's arguments as literals: a server-bound parameter cannot stand in a
+            # utility statement ("there is no parameter $1"), and the product binds on the server.
+            with psycopg.ClientCursor(connection.connection) as cur:
                 args = ", ".join(["%s"] * len(types))
                 for mode, runs in (("auto", 7), ("force_generic_plan", 2)):
                     cur.execute(f"SET LOCAL plan_cache_mode = {mode}")
@@ -239,15 +266,18 @@ def prepared(sql: str, params) -> str:
                     if mode == "auto":
                         out.append(f"auto 1st {got[0][0]:.2f}+{got[0][1]:.2f} "
                                    f"7th {got[-1][0]:.2f}+{got[-1][1]:.2f}")
+                        first, kept = got[0][1], got[-1][1]
+                        if kept > 1.5 * first and kept - first > 0.5:
+                            slower = f"{first:.2f} → {kept:.2f} ms"
                     else:
                         out.append(f"generic {got[-1][0]:.2f}+{got[-1][1]:.2f}")
             transaction.set_rollback(True)
     except Exception as e:  # noqa: BLE001
-        return f"(prepared: {type(e).__name__}: {str(e).splitlines()[0][:80]})"
+        return f"(prepared: {type(e).__name__}: {str(e).splitlines()[0][:80]})", ""
     finally:
         with connection.cursor() as cur:
             cur.execute("DEALLOCATE ALL")
-    return " · ".join(out) + " (planning+execution ms)"
+    return " · ".join(out) + " (planning+execution ms)", slower
 
 
 def workloads(manifest: dict, which: list[str], rng: random.Random) -> dict:
@@ -299,10 +329,9 @@ def workloads(manifest: dict, which: list[str], rng: random.Random) -> dict:
         calls["register"] = register
     if "propose" in which:
         calls["propose"] = propose
-    for name, url in PAGES.items():
+    for name in PAGES:
         if name in which:
-            url = url or f"/cases/{busy['long_history'][0]}/"
-            calls[name] = page(url, approver if name == "supervision" else clerk)
+            calls[name] = page(page_url(name, busy), approver if name == "supervision" else clerk)
     if "match" in which:
         calls["match"] = match_lookup(busy, rng)
     return calls

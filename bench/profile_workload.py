@@ -8,7 +8,9 @@ target: where the time goes), and count its queries by kind.
 ``--what``: ``register``, ``transition`` (propose; ``--prefer ''`` for the full answer, the
 default is ``return=minimal``), ``ledger``, ``ledger_filtered`` (state + township),
 ``api_list``, ``work_queue``, ``supervision``, ``case_page``, ``search`` (ledger, 危房),
-``frame`` (the clerk refused the supervision page: the page frame alone), ``export`` (the L0
+``api_search`` (the API list, 危房),
+``frame`` (the clerk refused the supervision page: the page frame alone), ``api_case`` (``GET
+/api/cases/{id}/`` of a registered case: the read a full answer adds), ``export`` (the L0
 ledger of the busy county's clerk, to a temporary file). Writes change the data, as in the
 benchmark. Prints the process's CPU per call, the profile as text (``--html
 FILE`` for the interactive one) and the statements of the last call grouped by their first
@@ -34,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import manifest_path  # noqa: E402
 
 PAGES = {"ledger": "/ledger/", "api_list": "/api/cases/", "work_queue": "/work/",
-         "search": "/ledger/?search=危房",
+         "search": "/ledger/?search=危房", "api_search": "/api/cases/?search=危房",
          # the page frame alone: the clerk is refused the supervision page (403) after the
          # session, the user, the membership, the door; then the header, the bell, one line
          "frame": "/supervision/"}
@@ -46,7 +48,7 @@ def main() -> None:
     p.add_argument("--engine", choices=["postgres", "sqlite"], default="postgres")
     p.add_argument("--what", required=True, choices=[
         "register", "transition", "ledger", "api_list", "work_queue", "supervision",
-        "case_page", "search", "export", "ledger_filtered", "frame"])
+        "case_page", "search", "export", "ledger_filtered", "frame", "api_case", "api_search"])
     p.add_argument("--prefer", default="return=minimal",
                    help="the Prefer header of register and transition ('' for the full answer)")
     p.add_argument("--calls", type=int, default=10)
@@ -93,6 +95,9 @@ def main() -> None:
     elif args.what == "case_page":
         pk = busy["long_history"][0]
         calls = [lambda i: clerk.get(f"/cases/{pk}/")] * args.calls
+    elif args.what == "api_case":  # what a transition's full answer reads after the write
+        pk = busy["registered"][-1]
+        calls = [lambda i: clerk.get(f"/api/cases/{pk}/")] * args.calls
     elif args.what == "transition":
         pool = [pk for pk in reversed(busy["registered"])
                 if Case.objects.filter(pk=pk, state="registered").exists()][: args.calls + 1]

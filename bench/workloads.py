@@ -372,6 +372,10 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
         ("api_list", "API list, first page", clerk, "/api/cases/",
          page_floor("", [], "registered_at DESC, id DESC"),
          "50 newest by registered_at, and the count"),
+        ("api_search", "API list, search 危房", clerk, "/api/cases/?search=危房",
+         page_floor(search_where, ["%危房%"] * 3, "registered_at DESC, id DESC", count_cap=500),
+         "the API's newest 50 with LIKE over matter, number and demands tested per case, and "
+         "their count to 500"),
     ]
     for name, label, client, url, floor, floor_sql in pages:
         if want(name):
