@@ -300,10 +300,10 @@ def test_the_bell_is_one_statement_that_reads_no_unit_subtree(jianan):
 @pytest.mark.django_db
 def test_a_search_counts_to_its_own_cap_and_says_so(jianan, monkeypatch):
     """A search tests its cases one by one: the ledger counts it only to SEARCH_COUNT_CAP."""
-    from xinfang.web.views import lists
+    from xinfang.cases.paging import SearchedPaginator
 
     copies(jianan, 7)
-    monkeypatch.setattr(lists, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(SearchedPaginator, "cap", 3)
     client = signed_in(jianan.member("clerk"))
     searched = client.get(reverse("web:ledger"), {"search": "危房"}).content.decode()
     assert 'id="ledger-total">3+</span>' in searched
@@ -315,8 +315,7 @@ def test_a_search_counts_to_its_own_cap_and_says_so(jianan, monkeypatch):
 def test_the_apis_search_counts_to_the_ledgers_search_cap(jianan, monkeypatch):
     """The API's count of a searched list stops where the ledger's does (at 1M a common term's
     count to 10,000 read 80,000 of a county's cases: 435 ms); a plain list keeps its cap."""
-    from xinfang.api.views import SearchedPaginator
-    from xinfang.cases.paging import SEARCH_COUNT_CAP
+    from xinfang.cases.paging import SEARCH_COUNT_CAP, SearchedPaginator
 
     assert SearchedPaginator.cap == SEARCH_COUNT_CAP == 500
     copies(jianan, 7)

@@ -46,7 +46,7 @@ from xinfang.cases import probes
 from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
-from xinfang.cases.paging import SEARCH_COUNT_CAP, CappedPaginator
+from xinfang.cases.paging import CappedPaginator, SearchedPaginator
 from xinfang.cases.selectors import cases_for, main_links, read_for, with_places
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
 from xinfang.cases.services.reading import case_read_audit
@@ -83,12 +83,6 @@ class CasePagination(PageNumberPagination):
         response.data["count"] = min(paginator.count, paginator.cap)
         response.data["count_capped"] = paginator.capped
         return response
-
-
-class SearchedPaginator(CappedPaginator):
-    """A text search's count: to the ledger's cap, planned for its term (``capped_count``)."""
-
-    cap, searched = SEARCH_COUNT_CAP, True
 
 
 Detail = Problem  # the names the other API modules import
@@ -255,7 +249,7 @@ class CaseList(CaseView):
             Prefetch("petitioner_links", queryset=main_links()))
         paginator = CasePagination()
         if request.query_params.get("search", "").strip():
-            paginator.django_paginator_class = SearchedPaginator  # the count planned for the term
+            paginator.django_paginator_class = SearchedPaginator  # counted to its cap, planned
         page = paginator.paginate_queryset(qs.order_by("-registered_at", "-pk"), request, self)
         return paginator.get_paginated_response(s.CaseSummary(page, many=True).data)
 

@@ -75,3 +75,10 @@ class CappedPaginator(Paginator):
     @property
     def count_text(self) -> str:
         return f"{self.cap}+" if self.capped else str(self.count)
+
+
+class SearchedPaginator(CappedPaginator):
+    """A text search's rows (the ledger's and the API's): counted to ``SEARCH_COUNT_CAP``, with a
+    plan made for the term (``capped_count``)."""
+
+    cap, searched = SEARCH_COUNT_CAP, True

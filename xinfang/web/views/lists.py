@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from xinfang.cases.paging import SEARCH_COUNT_CAP, CappedPaginator, capped_text
+from xinfang.cases.paging import CappedPaginator, SearchedPaginator, capped_text
 from xinfang.cases.rates import SPLITS
 from xinfang.cases.selectors import cases_for
 from xinfang.ledgers.exports import REVEAL_ROLES
@@ -72,9 +72,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
     qs = ledger_rows(filter_ledger(cases_for(m), params, by=m), sort)
     # The count stops at 10,000 ("10000+"): a million-row ledger is not counted on every page;
     # a search tests its cases one by one, and counts to SEARCH_COUNT_CAP ("500+").
-    paginator = CappedPaginator(qs, PAGE_SIZE)
-    if "search" in active_filters(params):
-        paginator.cap, paginator.searched = SEARCH_COUNT_CAP, True
+    searched = "search" in active_filters(params)
+    paginator = (SearchedPaginator if searched else CappedPaginator)(qs, PAGE_SIZE)
     page_obj = paginator.get_page(params.get("page"))
     kept = params.copy()
     for name in NOT_PAGED:
