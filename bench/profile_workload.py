@@ -160,16 +160,19 @@ def main() -> None:
             last.append(f"{(time.perf_counter() - t) * 1000:8.1f} ms  "
                         + " ".join(sql.split())[: args.sql])
 
+    walls: list[float] = []
+
     def run_calls() -> list[float]:
         cpus = []
         for i, call in enumerate(calls[1:], start=1):
-            t = time.process_time()
+            t, w = time.process_time(), time.perf_counter()
             if i == len(calls) - 1:
                 with connection.execute_wrapper(count):
                     call(i)
             else:
                 call(i)
             cpus.append((time.process_time() - t) * 1000)
+            walls.append((time.perf_counter() - w) * 1000)
         return cpus
 
     n = max(1, len(calls) - 1)
@@ -190,6 +193,10 @@ def main() -> None:
     print(f"# {args.what}: {n} calls, {spent * 1000 / n:.1f} ms a call; CPU of this process a "
           f"call: median {statistics.median(cpus):.1f} ms, min {min(cpus):.1f} ms "
           f"({args.profiler}); load {os.getloadavg()[0]:.1f}")
+    walls.sort()
+    print(f"# wall a call: median {statistics.median(walls):.1f}, p95 "
+          f"{walls[min(len(walls) - 1, round(0.95 * (len(walls) - 1)))]:.1f}, max "
+          f"{walls[-1]:.1f} ms; the slowest five: {', '.join(f'{w:.1f}' for w in walls[-5:])}")
     if args.profiler == "pyinstrument":
         print(profiler.output_text(unicode=True, color=False, show_all=False))
         if args.html:
