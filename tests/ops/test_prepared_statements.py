@@ -60,14 +60,19 @@ def test_a_bulk_insert_past_the_protocols_parameter_limit_is_split():
     assert connection.ops.bulk_batch_size(PersonKey._meta.concrete_fields[1:], made) == 32767
 
 
+def keys_of_one_person(n: int) -> tuple[Petitioner, list[int]]:
+    """A person holding ``n`` match keys (their name's own keys removed), and the keys' ids."""
+    person = Petitioner.objects.create(name="王秀兰")
+    PersonKey.objects.filter(petitioner=person).delete()
+    PersonKey.objects.bulk_create([PersonKey(petitioner=person, key=k) for k in range(n)])
+    return person, list(PersonKey.objects.filter(petitioner=person).values_list("pk", flat=True))
+
+
 @pytest.mark.django_db
 def test_in_bulk_past_the_limit_reads_every_row():
     postgres_only()
-    person = Petitioner.objects.create(name="王秀兰")
-    PersonKey.objects.filter(petitioner=person).delete()  # its own name's keys
-    PersonKey.objects.bulk_create([PersonKey(petitioner=person, key=k) for k in range(70_000)])
-    keys = PersonKey.objects.filter(petitioner=person).values_list("pk", flat=True)
-    assert len(PersonKey.objects.in_bulk(list(keys))) == 70_000
+    _, keys = keys_of_one_person(70_000)
+    assert len(PersonKey.objects.in_bulk(keys)) == 70_000
 
 
 @pytest.mark.django_db
@@ -93,10 +98,7 @@ def test_a_filter_update_and_delete_over_more_ids_than_the_limit_go_as_one_array
     from django.db.models import F
     from django.test.utils import CaptureQueriesContext
 
-    person = Petitioner.objects.create(name="王秀兰")
-    PersonKey.objects.filter(petitioner=person).delete()  # its own name's keys
-    PersonKey.objects.bulk_create([PersonKey(petitioner=person, key=k) for k in range(70_000)])
-    ids = list(PersonKey.objects.filter(petitioner=person).values_list("pk", flat=True))
+    person, ids = keys_of_one_person(70_000)
     with CaptureQueriesContext(connection) as seen:
         assert PersonKey.objects.filter(pk__in=ids).count() == 70_000
         assert PersonKey.objects.filter(petitioner=person).exclude(pk__in=ids[1:]).count() == 1
