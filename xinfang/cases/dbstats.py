@@ -76,3 +76,65 @@ def statistics_target(table: str, column: str, target: int):
         return run
 
     return migrations.RunPython(setting(target), setting(-1))
+
+
+# -- SQLite's upkeep, off the request path --------------------------------------------------------
+
+# Rows of a registration (the matter, the demands) each add a segment to the two FTS5 indexes
+# (``cases.search``). FTS5 merges them as it goes ("automerge"), and that work — with SQLite's
+# automatic WAL checkpoint every 1,000 pages — fell on a few requests: a registration's median
+# 10 ms, p95 19–34 ms, slowest 96–241 ms at 200k (PERFORMANCE.md, lead21). Migration 0028 turns
+# automerge off; the worker merges and checkpoints every minute (``XINFANG_PERIODIC``,
+# ``sqlite_upkeep``). Without a worker FTS5 still merges a level of 16 segments by itself
+# ("crisismerge") and SQLite still checkpoints at 1,000 pages: only the timing moves.
+FTS_TABLES = ("cases_case_fts", "cases_demand_fts")
+FTS_MERGE_PAGES = 500  # leaf pages a merge command may write
+FTS_MERGES_AT_MOST = 20  # commands a table per run: the rest waits for the next minute
+
+
+def fts_automerge(value: int):
+    """A migration operation setting FTS5's ``automerge`` of both search tables to ``value``
+    (reversed: FTS5's default, 4); nothing where they do not exist (PostgreSQL, an SQLite
+    without FTS5)."""
+    from django.db import migrations
+
+    def setting(n: int):
+        def run(apps, schema_editor):
+            if schema_editor.connection.vendor != "sqlite":
+                return
+            with schema_editor.connection.cursor() as cursor:
+                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+                               f"({', '.join(['%s'] * len(FTS_TABLES))})", list(FTS_TABLES))
+                for (table,) in cursor.fetchall():
+                    cursor.execute(
+                        f"INSERT INTO {table}({table}, rank) VALUES ('automerge', %s)", [n])
+        return run
+
+    return migrations.RunPython(setting(value), setting(4))
+
+
+def sqlite_upkeep(using: str = "default") -> dict:
+    """Merge the search indexes' segments and checkpoint the WAL (SQLite; nothing elsewhere).
+    Returns how many merge commands did work on each table and the checkpoint's
+    ``(busy, wal pages, pages checkpointed)``. A checkpoint is PASSIVE: it copies what no
+    reader still needs and never waits for a writer."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return {"skipped": connection.vendor}
+    merged = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+                       f"({', '.join(['%s'] * len(FTS_TABLES))})", list(FTS_TABLES))
+        for (table,) in cursor.fetchall():
+            merged[table] = 0
+            for _ in range(FTS_MERGES_AT_MOST):
+                before = connection.connection.total_changes
+                cursor.execute(f"INSERT INTO {table}({table}, rank) VALUES ('merge', %s)",
+                               [FTS_MERGE_PAGES])
+                # A command with nothing to merge still writes the index's structure row.
+                if connection.connection.total_changes - before <= 1:
+                    break
+                merged[table] += 1
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        checkpoint = list(cursor.fetchone())
+    return {"merged": merged, "checkpoint": checkpoint}

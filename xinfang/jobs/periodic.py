@@ -35,3 +35,11 @@ def prune() -> dict:
     from xinfang.security.throttle import throttle_prune
 
     return {"throttles": throttle_prune(now=timezone.now())}
+
+
+def sqlite_upkeep() -> dict:
+    """SQLite only: the search indexes' merges and the WAL checkpoint, here rather than inside a
+    clerk's request (``xinfang.cases.dbstats.sqlite_upkeep``; PostgreSQL: nothing)."""
+    from xinfang.cases.dbstats import sqlite_upkeep as upkeep
+
+    return upkeep()

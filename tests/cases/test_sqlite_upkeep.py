@@ -1,0 +1,64 @@
+"""SQLite's search indexes are merged and its WAL checkpointed by the worker, not inside the
+request that wrote them (``cases.dbstats.sqlite_upkeep``, migration 0028)."""
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from tests.conftest import register_in
+from xinfang.cases.dbstats import FTS_TABLES, sqlite_upkeep
+from xinfang.cases.search import sqlite_fts
+from xinfang.jobs.models import PeriodicRun
+from xinfang.jobs.worker import Loop
+
+
+def sqlite_with_fts():
+    if connection.vendor != "sqlite" or not sqlite_fts():
+        pytest.skip("SQLite's FTS5 tables")
+
+
+def segments(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table}_data")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_the_search_tables_do_not_merge_inside_a_write():
+    sqlite_with_fts()
+    with connection.cursor() as cursor:
+        for table in FTS_TABLES:
+            cursor.execute(f"SELECT v FROM {table}_config WHERE k = 'automerge'")
+            assert cursor.fetchone() == (0,), table
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upkeep_merges_what_registrations_left_and_the_search_still_finds_them(jianan):
+    sqlite_with_fts()
+    made = [register_in(jianan, matter=f"反映危房改造补助未到位第{i}次").pk for i in range(6)]
+    before = segments("cases_case_fts")
+    done = sqlite_upkeep()
+    assert done["merged"]["cases_case_fts"] >= 1 and done["merged"]["cases_demand_fts"] >= 1
+    assert segments("cases_case_fts") < before
+    assert len(done["checkpoint"]) == 3 and done["checkpoint"][0] == 0  # not busy
+    again = sqlite_upkeep()
+    assert again["merged"] == {"cases_case_fts": 0, "cases_demand_fts": 0}
+    from xinfang.cases.models import Case
+    from xinfang.cases.search import search_q
+
+    found = Case.objects.filter(search_q("危房改造补助未到位第3")).values_list("pk", flat=True)
+    assert list(found) == [made[3]]
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(XINFANG_PERIODIC={
+    "sqlite_upkeep": ("xinfang.jobs.periodic.sqlite_upkeep", 60)})
+def test_the_worker_runs_the_upkeep_on_its_schedule(jianan):
+    register_in(jianan)
+    Loop(worker_id="a", interval=0).drain()
+    run = PeriodicRun.objects.get(name="sqlite_upkeep")
+    assert run.finished_at and not run.error
+    if connection.vendor == "sqlite":
+        assert "checkpoint" in run.result
+    else:
+        assert run.result == {"skipped": "postgresql"}
