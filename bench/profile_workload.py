@@ -60,6 +60,9 @@ def main() -> None:
                    help="also print each statement of the last call with its wall time, cut at "
                         "CHARS")
     p.add_argument("--pstats", type=Path, help="cprofile: also write the stats to this file")
+    p.add_argument("--upkeep-every", type=int, default=0, metavar="N",
+                   help="run the worker's sqlite_upkeep after every N calls, untimed (what the "
+                        "worker does each minute beside the requests)")
     p.add_argument("--database", help="another copy of the same data to run on (an A/B of a "
                                       "migration: postgres://…/copy or sqlite:/path)")
     args = p.parse_args()
@@ -73,6 +76,7 @@ def main() -> None:
     from django.test import Client
     from pyinstrument import Profiler
 
+    from xinfang.cases.dbstats import sqlite_upkeep
     from xinfang.cases.models import Case
     from xinfang.org.models import User
 
@@ -173,6 +177,8 @@ def main() -> None:
                 call(i)
             cpus.append((time.process_time() - t) * 1000)
             walls.append((time.perf_counter() - w) * 1000)
+            if args.upkeep_every and i % args.upkeep_every == 0:
+                sqlite_upkeep()
         return cpus
 
     n = max(1, len(calls) - 1)
