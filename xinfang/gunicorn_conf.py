@@ -14,6 +14,7 @@ gunicorn believes no forwarding header, and ``xinfang.security.proxy`` decides f
 ``XINFANG_TRUSTED_PROXIES`` in the one place the audit and the throttles read.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -41,3 +42,13 @@ control_socket_disable = True
 # share its memory. Nothing connects to the database at import, so no connection is shared.
 preload_app = True
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def pre_fork(server, worker):
+    """Move the loaded application's objects (~350,000: Django, the apps, the URLconf) out of the
+    collector's reach before a worker is forked from the master. A worker's full collection then
+    walks only what it made itself: 1–3 ms instead of 80–95 ms, a pause that fell on whichever
+    request was running (PERFORMANCE.md, lead21). The frozen objects are also never written by
+    the collector, so their pages stay shared with the master (the ``gc.freeze`` documentation's
+    advice for a process that forks without exec)."""
+    gc.freeze()

@@ -166,3 +166,16 @@ def test_plain_http_is_redirected_but_healthz_answers(server):
     assert status == 503
     assert headers["content-type"] == "application/json"
     assert json.loads(body)["checks"]["database"]["ok"] is False
+
+
+def test_the_master_freezes_the_loaded_application_before_forking_a_worker():
+    import gc
+
+    from xinfang import gunicorn_conf
+
+    gc.unfreeze()
+    try:
+        gunicorn_conf.pre_fork(None, None)
+        assert gc.get_freeze_count() > 10_000  # Django and the apps, loaded by the test run
+    finally:
+        gc.unfreeze()
