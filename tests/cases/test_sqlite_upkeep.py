@@ -62,3 +62,7 @@ def test_the_worker_runs_the_upkeep_on_its_schedule(jianan):
         assert "checkpoint" in run.result
     else:
         assert run.result == {"skipped": "postgresql"}
+
+
+def test_only_an_sqlite_site_schedules_the_upkeep(settings):
+    assert ("sqlite_upkeep" in settings.XINFANG_PERIODIC) == (connection.vendor == "sqlite")

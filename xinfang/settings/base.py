@@ -325,7 +325,9 @@ XINFANG_PERIODIC = {
     # issue 9: the supervision page's kept figures (xinfang.figures; its LAG assumes ≤ 1 min)
     "figures": ("xinfang.figures.services.periodic",
                 int(os.environ.get("XINFANG_FIGURES_EVERY", 60))),
-    # issue 9: SQLite's search-index merges and WAL checkpoints off the request path
-    "sqlite_upkeep": ("xinfang.jobs.periodic.sqlite_upkeep",
-                      int(os.environ.get("XINFANG_SQLITE_UPKEEP_EVERY", 60))),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # issue 9: SQLite's search-index merges and WAL checkpoints off the request path (a
+    # PostgreSQL site has nothing to do there and no run to record every minute)
+    XINFANG_PERIODIC["sqlite_upkeep"] = ("xinfang.jobs.periodic.sqlite_upkeep",
+                                         int(os.environ.get("XINFANG_SQLITE_UPKEEP_EVERY", 60)))
