@@ -92,6 +92,13 @@ FTS_MERGE_PAGES = 500  # leaf pages a merge command may write
 FTS_MERGES_AT_MOST = 20  # commands a table per run: the rest waits for the next minute
 
 
+def fts_tables(cursor) -> list[str]:
+    """The search tables this SQLite database has (none where FTS5 was missing at migrate)."""
+    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+                   f"({', '.join(['%s'] * len(FTS_TABLES))}) ORDER BY name", list(FTS_TABLES))
+    return [name for (name,) in cursor.fetchall()]
+
+
 def fts_automerge(value: int):
     """A migration operation setting FTS5's ``automerge`` of both search tables to ``value``
     (reversed: FTS5's default, 4); nothing where they do not exist (PostgreSQL, an SQLite
@@ -103,9 +110,7 @@ def fts_automerge(value: int):
             if schema_editor.connection.vendor != "sqlite":
                 return
             with schema_editor.connection.cursor() as cursor:
-                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
-                               f"({', '.join(['%s'] * len(FTS_TABLES))})", list(FTS_TABLES))
-                for (table,) in cursor.fetchall():
+                for table in fts_tables(cursor):
                     cursor.execute(
                         f"INSERT INTO {table}({table}, rank) VALUES ('automerge', %s)", [n])
         return run
@@ -123,9 +128,7 @@ def sqlite_upkeep(using: str = "default") -> dict:
         return {"skipped": connection.vendor}
     merged = {}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
-                       f"({', '.join(['%s'] * len(FTS_TABLES))})", list(FTS_TABLES))
-        for (table,) in cursor.fetchall():
+        for table in fts_tables(cursor):
             merged[table] = 0
             for _ in range(FTS_MERGES_AT_MOST):
                 before = connection.connection.total_changes
