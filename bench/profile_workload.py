@@ -76,6 +76,7 @@ def main() -> None:
     from django.test import Client
     from pyinstrument import Profiler
 
+    from bench.workloads import served_as_a_worker
     from xinfang.cases.dbstats import sqlite_upkeep
     from xinfang.cases.models import Case
     from xinfang.org.models import User
@@ -88,6 +89,7 @@ def main() -> None:
         return client
 
     clerk = client_for("clerk")
+    served_as_a_worker()  # as the benchmark: what a served worker's collector walks
     pages = {**PAGES, "ledger_filtered":
              f"/ledger/?state=in_progress&township={busy['township']}"}
     calls = []

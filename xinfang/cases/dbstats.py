@@ -118,6 +118,22 @@ def fts_automerge(value: int):
     return migrations.RunPython(setting(value), setting(4))
 
 
+def fts_merge(raw, table: str, at_most: int = FTS_MERGES_AT_MOST) -> int:
+    """Run up to ``at_most`` of FTS5's ``'merge'`` commands (``FTS_MERGE_PAGES`` each) on the
+    search table ``table`` through ``raw``, an sqlite3 connection; returns how many did work. A
+    positive page count merges only a level holding FTS5's ``usermerge`` segments (4) or more,
+    so an index this has settled keeps fewer than four on every level."""
+    done = 0
+    for _ in range(at_most):
+        before = raw.total_changes
+        raw.execute(f"INSERT INTO {table}({table}, rank) VALUES ('merge', {FTS_MERGE_PAGES})")
+        # A command with nothing to merge still writes the index's structure row.
+        if raw.total_changes - before <= 1:
+            break
+        done += 1
+    return done
+
+
 def sqlite_upkeep(using: str = "default") -> dict:
     """Merge the search indexes' segments and checkpoint the WAL (SQLite; nothing elsewhere).
     Returns how many merge commands did work on each table and the checkpoint's
@@ -126,18 +142,8 @@ def sqlite_upkeep(using: str = "default") -> dict:
     connection = connections[using]
     if connection.vendor != "sqlite":
         return {"skipped": connection.vendor}
-    merged = {}
     with connection.cursor() as cursor:
-        for table in fts_tables(cursor):
-            merged[table] = 0
-            for _ in range(FTS_MERGES_AT_MOST):
-                before = connection.connection.total_changes
-                cursor.execute(f"INSERT INTO {table}({table}, rank) VALUES ('merge', %s)",
-                               [FTS_MERGE_PAGES])
-                # A command with nothing to merge still writes the index's structure row.
-                if connection.connection.total_changes - before <= 1:
-                    break
-                merged[table] += 1
+        merged = {table: fts_merge(connection.connection, table) for table in fts_tables(cursor)}
         cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
         checkpoint = list(cursor.fetchone())
     return {"merged": merged, "checkpoint": checkpoint}
