@@ -9,6 +9,9 @@ worker process drives the product (``bench/workloads.py``, ``bench/tasks.py``); 
 (``bench/peer/``) is installed into a scratch virtualenv, loaded with the same number of tickets
 and driven the same way. Prints a markdown table and writes ``var/bench/results-<cases>.json``.
 
+The two sides run one after the other, and this host's speed drifts over minutes: to compare one
+workload, alternate short runs (``--only register``, several times) rather than trust one pair.
+
 Writes change the data (registrations, proposals, alerts raised by the sweep): re-generate for a
 clean "first sweep" figure.
 """
@@ -96,7 +99,8 @@ def main() -> None:
     p.add_argument("--task-timeout", type=float, default=900.0,
                    help="seconds the sweep or the export may take before it is stopped")
     p.add_argument("--skip", default="", help="workloads to leave out, comma-separated")
-    p.add_argument("--only", default="", help="run only these workloads, comma-separated")
+    p.add_argument("--only", default="", help="run only these workloads, comma-separated (the "
+                   "peer too: register, ledger, ledger_search, api_list)")
     p.add_argument("--no-peer", action="store_true")
     p.add_argument("--out", type=Path)
     p.add_argument("--render", type=Path, nargs="+", metavar="JSON",
@@ -138,7 +142,8 @@ def main() -> None:
             print(f"# helpdesk on {engine} …", file=sys.stderr, flush=True)
             try:
                 results[f"helpdesk {engine}"] = run_peer(
-                    engine=engine, cases=args.cases, repeat=args.repeat, budget=args.budget)
+                    engine=engine, cases=args.cases, repeat=args.repeat, budget=args.budget,
+                    only=args.only)
             except Exception as e:  # the peer failing must not lose xinfang's figures
                 print(f"# helpdesk on {engine} failed: {e}", file=sys.stderr)
     load_after = os.getloadavg()

@@ -53,7 +53,7 @@ def _call(python: Path, env: dict, *args: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def run_peer(*, engine: str, cases: int, repeat: int, budget: float) -> dict:
+def run_peer(*, engine: str, cases: int, repeat: int, budget: float, only: str = "") -> dict:
     python = ensure_venv()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "XINFANG_"))}
     env["HELPDESK_BENCH_DB"] = database(engine, cases)
@@ -66,6 +66,7 @@ def run_peer(*, engine: str, cases: int, repeat: int, budget: float) -> dict:
               flush=True)
         info = _call(python, env, "load", "--cases", str(cases))
         marker.write_text(json.dumps({"cases": cases, **info}))
-    results = _call(python, env, "bench", "--repeat", str(repeat), "--budget", str(budget))
+    results = _call(python, env, "bench", "--repeat", str(repeat), "--budget", str(budget),
+                    "--only", only)
     results["_load"] = json.loads(marker.read_text())
     return results
