@@ -147,3 +147,35 @@ def sqlite_upkeep(using: str = "default") -> dict:
         cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
         checkpoint = list(cursor.fetchone())
     return {"merged": merged, "checkpoint": checkpoint}
+
+
+# -- PostgreSQL's search indexes, kept up to date off the request path ---------------------------
+
+# The trigram and bigram GIN indexes of the search (the case's number and matter, a demand's text)
+# take a new row's entries into a "pending list" and move them into the index in bulk once the
+# list passes ``gin_pending_list_limit`` (4 MB) — inside the insert that passed it: 200–280 ms
+# added to that insert at 1M, about one registration in 1,700 over the six indexes
+# (PERFORMANCE.md, lead22). VACUUM moves them too, but autovacuum comes to a million-row table
+# after some 200,000 inserts. The worker moves them every minute instead (``XINFANG_PERIODIC``,
+# ``gin_upkeep``): a minute's entries, a few pages, where ~900 pages took 260–390 ms.
+def gin_upkeep(using: str = "default") -> dict:
+    """PostgreSQL: move the pending entries of the GIN indexes this role owns in the current
+    schema into the indexes (``gin_clean_pending_list``); returns the pages moved, by index.
+    Nothing elsewhere."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return {"skipped": connection.vendor}
+    with connection.cursor() as cursor:
+        # Only an owner may clean an index: a site whose migrations ran as another role keeps
+        # its pending lists for autovacuum rather than failing here every minute.
+        cursor.execute(
+            "SELECT c.oid, c.relname FROM pg_class c JOIN pg_am a ON a.oid = c.relam "
+            "WHERE c.relkind = 'i' AND a.amname = 'gin' "
+            "AND c.relnamespace = current_schema()::regnamespace "
+            "AND pg_has_role(c.relowner, 'USAGE') ORDER BY c.relname")
+        indexes = cursor.fetchall()
+        moved = {}
+        for oid, name in indexes:
+            cursor.execute("SELECT gin_clean_pending_list(%s::oid::regclass)", [oid])
+            moved[name] = cursor.fetchone()[0]
+    return {"moved": moved}

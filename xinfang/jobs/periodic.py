@@ -43,3 +43,11 @@ def sqlite_upkeep() -> dict:
     from xinfang.cases.dbstats import sqlite_upkeep as upkeep
 
     return upkeep()
+
+
+def gin_upkeep() -> dict:
+    """PostgreSQL only: the search's GIN indexes take in their pending entries here rather than
+    inside the clerk's insert that fills the list (``xinfang.cases.dbstats.gin_upkeep``)."""
+    from xinfang.cases.dbstats import gin_upkeep as upkeep
+
+    return upkeep()

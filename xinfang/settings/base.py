@@ -331,3 +331,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # PostgreSQL site has nothing to do there and no run to record every minute)
     XINFANG_PERIODIC["sqlite_upkeep"] = ("xinfang.jobs.periodic.sqlite_upkeep",
                                          int(os.environ.get("XINFANG_SQLITE_UPKEEP_EVERY", 60)))
+else:
+    # issue 9: PostgreSQL's search indexes take in their pending entries in the worker, not in
+    # the registration that would pass the pending list's limit
+    XINFANG_PERIODIC["gin_upkeep"] = ("xinfang.jobs.periodic.gin_upkeep",
+                                      int(os.environ.get("XINFANG_GIN_UPKEEP_EVERY", 60)))
