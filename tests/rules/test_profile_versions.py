@@ -70,6 +70,24 @@ def first_contact(case: Case) -> Clock:
 # --- install and upgrade ------------------------------------------------------------------------
 
 
+def test_the_newest_version_is_asked_for_each_time_and_its_texts_read_once(jianan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    current_version("jianan")  # the first use may install the shipped file
+    first = current_version("jianan")
+    # when: read again (a page, a registration)
+    with CaptureQueriesContext(connection) as read:
+        again = current_version("jianan")
+    # then: one statement asks which version is newest, without the texts
+    assert again is first
+    assert len(read) == 1 and '"text"' not in read[0]["sql"] and '"parents"' not in read[0]["sql"]
+    # and a version installed since is the one answered at once
+    profile_install(text=raised_jianan(), source="jianan-v3.yaml", by=jianan.member("sysadmin"),
+                    ip="1.2.3.4")
+    assert current_version("jianan").version == NEXT
+
+
 def test_a_raised_version_is_used_by_new_cases_and_open_cases_keep_theirs(jianan):
     # given: a case accepted under the shipped version V (first contact within 1 day)
     old_case = register_in(jianan)

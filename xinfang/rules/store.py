@@ -91,13 +91,25 @@ def install_profile(*, path, by=None) -> ProfileVersion:
 
 def current_version(code: str) -> ProfileVersion:
     """The newest stored version of a profile, installing the shipped file on first use (two
-    first uses at once install it once: see ``rules.versions``)."""
-    row = ProfileVersion.objects.filter(code=code).order_by("-version").first()
-    if row is None:
+    first uses at once install it once: see ``rules.versions``). Asks the database which version
+    is newest on every call; the row itself, with its texts, is read once per process."""
+    newest = (ProfileVersion.objects.filter(code=code).order_by("-version")
+              .values_list("pk", "version", "checksum", "loaded_at").first())
+    if newest is None:
         from .versions import install_shipped
 
-        row = install_shipped(code)
-    return row
+        return install_shipped(code)
+    return _stored(newest[0], code, *newest[1:])
+
+
+@lru_cache(maxsize=64)
+def _stored(pk: int, code: str, version: int, checksum: str, loaded_at) -> ProfileVersion:
+    """A stored version, read once: a row is never changed once stored (``rules.versions``
+    only adds rows). Its load instant is in the key, so a row stored again under a reused id —
+    SQLite reuses the id of a rolled-back insert — is read again. The texts (10–16 kB and the
+    parents' as JSON) were half of every reading: 0.30 → 0.19 ms on SQLite, 0.55 → 0.35 on
+    PostgreSQL (lead22). Callers share the instance and only read it."""
+    return ProfileVersion.objects.get(pk=pk)
 
 
 from xinfang.rules.consumers import consumes  # noqa: E402  (the registry of profile keys)
