@@ -677,3 +677,20 @@ BASE = "code: t\nversion: 1\nname: t\nseed: 't'\ndescription: t\nextends: nation
 def test_semantic_checks(extra, key, needle):
     errors = errors_of(BASE + extra, source="t.yaml")
     assert any(e.key == key and needle in e.message for e in errors), [str(e) for e in errors]
+
+
+def test_a_profiles_clock_rules_are_derived_once_and_equal_a_fresh_derivation(profiles):
+    from dataclasses import replace
+
+    from xinfang.rules.engine import clock_rules
+
+    jianan = profiles["jianan"]
+    # a transition asks twice (heard, apply_event): the second asking builds nothing
+    assert clock_rules(jianan) is clock_rules(jianan)
+    assert jianan.all_clocks is jianan.all_clocks
+    # and what is kept is what an unasked copy of the same profile derives
+    fresh = replace(jianan)
+    assert "_clock_rules" not in fresh.__dict__
+    assert clock_rules(fresh) == clock_rules(jianan)
+    assert [r.name for r in clock_rules(jianan)][: len(jianan.clocks)] == [
+        r.name for r in jianan.clocks]

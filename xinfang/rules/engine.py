@@ -33,13 +33,21 @@ def _names(event_key: str, keys) -> bool:
           "analysis.settled_on", by="xinfang.rules.engine.clock_rules")
 def clock_rules(profile: Profile) -> tuple[ClockRule, ...]:
     """The profile's clocks, its review windows, each report-back limit and the cause-analysis
-    duty as clocks."""
-    rules = profile.all_clocks + tuple(_report_back_clock(r) for r in profile.report_back)
-    if profile.analysis is not None:
-        rules += (analysis_clock(profile.analysis),)
-    if profile.closing.rating_open_for is not None:
-        rules += (rating_window(profile),)
+    duty as clocks. Derived once per parsed profile and kept on it, as ``all_clocks`` is (a
+    profile is frozen, and ``rules.store`` keeps one per stored version): a transition asks twice,
+    in ``heard`` and ``apply_event``, and each derivation built some twenty rules (lead22)."""
+    rules = profile.__dict__.get(_CLOCK_RULES)
+    if rules is None:
+        rules = profile.all_clocks + tuple(_report_back_clock(r) for r in profile.report_back)
+        if profile.analysis is not None:
+            rules += (analysis_clock(profile.analysis),)
+        if profile.closing.rating_open_for is not None:
+            rules += (rating_window(profile),)
+        profile.__dict__[_CLOCK_RULES] = rules  # beside the dataclass's fields, as cached_property
     return rules
+
+
+_CLOCK_RULES = "_clock_rules"
 
 
 RATING_WINDOW = "rating_window"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 import jsonschema
@@ -548,9 +549,10 @@ class Profile:
     checksum: str = field(default="", compare=False)
     line_bureaus: tuple[LineBureau, ...] = ()
 
-    @property
+    @cached_property
     def all_clocks(self) -> tuple[ClockRule, ...]:
-        """The profile's clocks followed by the review clocks derived from ``review_windows``."""
+        """The profile's clocks followed by the review clocks derived from ``review_windows``
+        (derived once: a profile is never changed after it is parsed)."""
         return self.clocks + self.review_windows.clocks()
 
     def clock(self, name: str) -> ClockRule:
