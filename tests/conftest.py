@@ -105,6 +105,17 @@ def _fresh_calendar(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_profile_rows():
+    """The newest profile version's row is kept per process (``store.current_version``); each
+    test's database is its own."""
+    from xinfang.rules import store
+
+    store.forget_versions()
+    yield
+    store.forget_versions()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_search_verdicts():
     """Whether a search term is rare is kept per process (``search.VERDICT_SECONDS``); each
     test's data is its own."""
