@@ -105,22 +105,17 @@ def _fresh_calendar(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_profile_rows():
-    """The newest profile version's row is kept per process (``store.current_version``); each
-    test's database is its own."""
+def _fresh_process_caches():
+    """What a process keeps across requests and each test must not inherit: the newest profile
+    version's row (``store.current_version``) and whether a search term is rare
+    (``search.VERDICT_SECONDS``). Each test's database is its own."""
+    from xinfang.cases import search
     from xinfang.rules import store
 
-    store.forget_versions()
+    def forget():
+        store.forget_versions()
+        search.forget_verdicts()
+
+    forget()
     yield
-    store.forget_versions()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_search_verdicts():
-    """Whether a search term is rare is kept per process (``search.VERDICT_SECONDS``); each
-    test's data is its own."""
-    from xinfang.cases import search
-
-    search.forget_verdicts()
-    yield
-    search.forget_verdicts()
+    forget()
