@@ -169,13 +169,9 @@ def gin_upkeep(using: str = "default") -> dict:
         # Only an owner may clean an index: a site whose migrations ran as another role keeps
         # its pending lists for autovacuum rather than failing here every minute.
         cursor.execute(
-            "SELECT c.oid, c.relname FROM pg_class c JOIN pg_am a ON a.oid = c.relam "
+            "SELECT c.relname, gin_clean_pending_list(c.oid::regclass) "
+            "FROM pg_class c JOIN pg_am a ON a.oid = c.relam "
             "WHERE c.relkind = 'i' AND a.amname = 'gin' "
             "AND c.relnamespace = current_schema()::regnamespace "
             "AND pg_has_role(c.relowner, 'USAGE') ORDER BY c.relname")
-        indexes = cursor.fetchall()
-        moved = {}
-        for oid, name in indexes:
-            cursor.execute("SELECT gin_clean_pending_list(%s::oid::regclass)", [oid])
-            moved[name] = cursor.fetchone()[0]
-    return {"moved": moved}
+        return {"moved": dict(cursor.fetchall())}
