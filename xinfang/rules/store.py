@@ -100,22 +100,15 @@ def current_version(code: str) -> ProfileVersion:
     version, checksum and load instant, and reads the row again when they differ (a version
     installed since, or a row stored again under an id SQLite reused). Callers share the row
     and only read it."""
+    from .versions import install_shipped, newest_version  # (versions imports this module)
+
     known = _newest.get(code)
-    if known is None:
-        row = ProfileVersion.objects.filter(code=code).order_by("-version").first()
-    else:
+    if known is not None:
         newest = (ProfileVersion.objects.filter(code=code).order_by("-version")
                   .values_list("pk", "version", "checksum", "loaded_at").first())
-        if newest is None:
-            row = None
-        elif newest == (known.pk, known.version, known.checksum, known.loaded_at):
-            row = known
-        else:
-            row = ProfileVersion.objects.get(pk=newest[0])
-    if row is None:
-        from .versions import install_shipped
-
-        row = install_shipped(code)
+        if newest == (known.pk, known.version, known.checksum, known.loaded_at):
+            return known
+    row = newest_version(code) or install_shipped(code)
     _newest[code] = row
     return row
 
