@@ -61,7 +61,7 @@ def main() -> None:
                         "CHARS")
     p.add_argument("--pstats", type=Path, help="cprofile: also write the stats to this file")
     p.add_argument("--upkeep-every", type=int, default=0, metavar="N",
-                   help="run the worker's sqlite_upkeep after every N calls, untimed (what the "
+                   help="run the worker's index upkeep after every N calls, untimed (what the "
                         "worker does each minute beside the requests)")
     p.add_argument("--database", help="another copy of the same data to run on (an A/B of a "
                                       "migration: postgres://…/copy or sqlite:/path)")
@@ -77,7 +77,7 @@ def main() -> None:
     from pyinstrument import Profiler
 
     from bench.workloads import served_as_a_worker
-    from xinfang.cases.dbstats import sqlite_upkeep
+    from xinfang.cases.dbstats import index_upkeep
     from xinfang.cases.models import Case
     from xinfang.org.models import User
 
@@ -180,7 +180,7 @@ def main() -> None:
             cpus.append((time.process_time() - t) * 1000)
             walls.append((time.perf_counter() - w) * 1000)
             if args.upkeep_every and i % args.upkeep_every == 0:
-                sqlite_upkeep()
+                index_upkeep()
         return cpus
 
     n = max(1, len(calls) - 1)

@@ -209,10 +209,9 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
     served_as_a_worker()
     # What a served site's worker has done within the last minute, untimed: the search indexes'
     # merges (SQLite) or pending entries (PostgreSQL) left by an earlier run's registrations.
-    from xinfang.cases.dbstats import gin_upkeep, sqlite_upkeep
+    from xinfang.cases.dbstats import index_upkeep
 
-    sqlite_upkeep()
-    gin_upkeep()
+    index_upkeep()
 
     def sql(query: str, params=()):
         with connection.cursor() as cur:

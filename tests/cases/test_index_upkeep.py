@@ -2,7 +2,11 @@
 SQLite's are merged and its WAL checkpointed (``cases.dbstats.sqlite_upkeep``, migration 0028);
 PostgreSQL's GIN indexes take in their pending entries (``cases.dbstats.gin_upkeep``)."""
 
+import json
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
@@ -97,3 +101,36 @@ def test_the_upkeep_moves_what_registrations_left_pending_and_the_search_still_f
 
 def test_only_a_postgresql_site_schedules_the_gin_upkeep(settings):
     assert ("gin_upkeep" in settings.XINFANG_PERIODIC) == (connection.vendor == "postgresql")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_db_upkeep_brings_the_search_indexes_up_to_date_by_hand(jianan):
+    register_in(jianan)
+    out = StringIO()
+    call_command("db", "upkeep", stdout=out)
+    done = json.loads(out.getvalue())
+    if connection.vendor == "sqlite":
+        assert len(done["checkpoint"]) == 3 and set(done["merged"]) <= set(FTS_TABLES)
+    else:
+        assert done["moved"]["case_matter_trgm"] >= 1  # the registration's entries, moved
+    out = StringIO()
+    call_command("db", "upkeep", stdout=out)
+    if connection.vendor != "sqlite":
+        assert not any(json.loads(out.getvalue())["moved"].values())  # nothing left pending
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_loop_keeps_the_search_indexes_up_to_date(jianan, monkeypatch):
+    from xinfang.cases import dbstats
+
+    register_in(jianan)
+    done = []
+    real = dbstats.index_upkeep
+    monkeypatch.setattr("xinfang.rules.management.commands.sweep.index_upkeep",
+                        lambda: done.append(real()))
+    call_command("sweep", "--every", "0.01", "--times", "2", stdout=StringIO())
+    assert len(done) == 2  # after each pass
+    if connection.vendor == "postgresql":
+        assert done[0]["moved"]["case_matter_trgm"] >= 1
+    else:
+        assert "checkpoint" in done[0]

@@ -175,3 +175,13 @@ def gin_upkeep(using: str = "default") -> dict:
             "AND c.relnamespace = current_schema()::regnamespace "
             "AND pg_has_role(c.relowner, 'USAGE') ORDER BY c.relname")
         return {"moved": dict(cursor.fetchall())}
+
+
+def index_upkeep(using: str = "default") -> dict:
+    """The search indexes' upkeep for whatever database ``using`` is: SQLite's merges and WAL
+    checkpoint, PostgreSQL's pending lists. What ``xinfang db upkeep`` and the sweep-only loop
+    (``xinfang sweep --every``) run; ``xinfang worker`` runs the one its database needs each
+    minute (``XINFANG_PERIODIC``)."""
+    if connections[using].vendor == "sqlite":
+        return sqlite_upkeep(using)
+    return gin_upkeep(using)

@@ -21,7 +21,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from xinfang.audit.checkpoints import CheckpointError, checkpoint_write
-from xinfang.cases.dbstats import db_optimize
+from xinfang.cases.dbstats import db_optimize, index_upkeep
 from xinfang.cases.services.supervision import sweep
 from xinfang.rules.deadlines import SHANGHAI
 from xinfang.rules.store import forget_calendar
@@ -113,6 +113,12 @@ class Command(BaseCommand):
                 # next run catches up, because the sweep looks at state, not at what it missed.
                 self.stderr.write(traceback.format_exc())
                 self.stderr.flush()
+            # A site that runs this loop instead of ``xinfang worker`` has no other process to
+            # keep the search indexes up to date (``dbstats.index_upkeep``): here, each pass.
+            try:
+                index_upkeep()
+            except Exception:  # like the statistics: a help, never a reason to stop the sweep
+                self.stderr.write(traceback.format_exc())
             done += 1
             if times is None or done < times:
                 time.sleep(max(0.0, every - (time.monotonic() - began)))
