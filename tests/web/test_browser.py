@@ -401,8 +401,11 @@ def _office_with_cases(jianan, register):
 
 
 def test_ledger_supervision_and_administration_pages(
-    chromium, live_server, jianan, jurisdiction, register
+    chromium, live_server, jianan, jurisdiction, register, monkeypatch
 ):
+    from xinfang.web.forms import pick
+
+    monkeypatch.setattr(pick, "PICK_LIMIT", 5)
     cases = _office_with_cases(jianan, register)
     kaijiang = jurisdiction("kaijiang")
     from tests.conftest import register_in
@@ -496,6 +499,10 @@ def test_ledger_supervision_and_administration_pages(
     page.fill("#id_u-name", "灵井镇")
     page.select_option("#id_u-level", "township")
     page.select_option("#id_u-kind", "township")
+    # a province's units are picked by a search (forms.pick): five rows shown here, so the
+    # county is found by typing, the options swapped in by htmx
+    page.fill("input[name='u-parent__q']", "建安")
+    page.wait_for_selector(f"#id_u-parent option[value='{jianan.county.pk}']", state="attached")
     page.select_option("#id_u-parent", str(jianan.county.pk))
     v.submit("#unit-create button[type=submit]")
     assert "已创建单位：灵井镇" in page.inner_text(".messages")
@@ -538,7 +545,9 @@ def test_ledger_supervision_and_administration_pages(
     page.fill("#q", "lingjing")
     v.submit("form.inline-filter button[type=submit]")
     v.submit("text=管理角色")
-    page.select_option("#id_g-unit", label="　　　灵井镇")
+    page.fill("input[name='g-unit__q']", "灵井")
+    page.wait_for_selector("#id_g-unit option:text('灵井镇（建安区）')", state="attached")
+    page.select_option("#id_g-unit", label="灵井镇（建安区）")
     page.select_option("#id_g-role", "unit_handler")
     v.submit("#grant-form button[type=submit]")
     assert "已授予" in page.inner_text(".messages")

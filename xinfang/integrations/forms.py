@@ -5,22 +5,16 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xinfang.org.choices import ADMIN_ROLES
-from xinfang.org.models import Membership
-from xinfang.web.forms.common import ModelChoice, PlainForm, date_field, text
+from xinfang.web.forms.common import PlainForm, date_field, text
+from xinfang.web.forms.pick import Pick
 
 from .models import Scope
 
 
-class MembershipChoice(ModelChoice):
-    def label_from_instance(self, m: Membership) -> str:
-        return f"{m.unit} · {m.get_role_display()} · {m.user}（{m.user.username}）"
-
-
 class TokenForm(PlainForm):
     name = text(_("名称"), max_length=100, help_text=_("对接的系统，如“12345热线”“省信访信息系统”"))
-    membership = MembershipChoice(
-        label=_("以此任职办理"), queryset=Membership.objects.none(),
+    membership = Pick(
+        source="memberships", label=_("以此任职办理"),
         help_text=_("令牌只能以这个任职（单位中的角色）办理，权限与该任职相同，再受权限范围限制。"),
     )
     scopes = forms.MultipleChoiceField(
@@ -30,8 +24,3 @@ class TokenForm(PlainForm):
 
     def __init__(self, *args, **kw):
         super().__init__(*args, prefix="t", **kw)
-        self.fields["membership"].queryset = (
-            Membership.objects.filter(is_active=True, user__is_active=True)
-            .exclude(role__in=ADMIN_ROLES).select_related("user", "unit")
-            .order_by("unit__path", "role", "user__username")
-        )

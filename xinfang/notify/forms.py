@@ -1,8 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xinfang.org.models import Unit
-from xinfang.web.forms.common import ModelChoice
+from xinfang.web.forms.pick import Pick
 
 from .models import Channel, Kind
 
@@ -10,9 +9,7 @@ KIND_CHOICES = [(k.value, k.label) for k in Kind if k != Kind.TEST]
 
 
 class ChannelForm(forms.Form):
-    unit = ModelChoice(
-        label=_("单位"), queryset=Unit.objects.filter(is_active=True).order_by("path"),
-    )
+    unit = Pick(source="units", label=_("单位"))
     name = forms.CharField(label=_("名称"), max_length=60)
     format = forms.ChoiceField(label=_("类型"), choices=Channel.Format.choices)
     target = forms.CharField(

@@ -405,13 +405,23 @@ def profile_names(codes: Sequence[str]) -> dict[str, str]:
     for code in codes:
         path = Path(settings.XINFANG_PROFILE_DIR) / f"{code}.yaml"
         if code not in names and path.is_file():
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except yaml.YAMLError:
-                continue
-            if isinstance(data, dict) and isinstance(data.get("name"), str):
-                names[code] = data["name"]
+            name = _shipped_name(str(path), path.stat().st_mtime_ns)
+            if name is not None:
+                names[code] = name
     return names
+
+
+@lru_cache(maxsize=64)
+def _shipped_name(path: str, mtime_ns: int) -> str | None:
+    """The ``name`` of a shipped profile file, parsed once per process and file version (the
+    administrators' unit form named each not-installed profile by parsing its file, ~35 ms
+    each, on every page)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def version_by_ref(ref: str) -> ProfileVersion | None:

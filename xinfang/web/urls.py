@@ -10,6 +10,7 @@ from .views import (
     home,
     lists,
     people,
+    pick,
     profiles,
     public,
     recusal,
@@ -88,6 +89,7 @@ urlpatterns = [
     ),
     # the administrators' own pages (三员分立)
     path("admin/units/", admin.admin_units, name="admin_units"),
+    path("pick/<slug:source>/", pick.pick, name="pick"),
     path("admin/units/<int:pk>/", admin.admin_unit, name="admin_unit"),
     path("admin/units/<int:pk>/active/", admin.admin_unit_active, name="admin_unit_active"),
     path("admin/users/", admin.admin_users, name="admin_users"),

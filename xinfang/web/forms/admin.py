@@ -9,10 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.audit.services import ACTIONS
 from xinfang.org.choices import Level, Role, UnitKind
-from xinfang.org.models import Unit
 
 from .common import PlainForm, choice, date_field, flag, text
-from .registers import UnitChoice
+from .pick import Pick
 
 NO_PROFILE = ("", _("—无（不是受理机关）—"))
 MAX_NOTICE_BYTES = 64 * 1024
@@ -51,11 +50,6 @@ def profile_choices(codes: list[str]) -> list[tuple[str, str]]:
     return [(code, names.get(code, code)) for code in codes]
 
 
-def unit_choices(units) -> list[tuple[str, str]]:
-    """Units as a tree in a select: indented by depth under their parent."""
-    return [(str(u.pk), "　" * max(u.path.count("/") - 2, 0) + u.name) for u in units]
-
-
 def _password_field(label) -> forms.CharField:
     return forms.CharField(
         label=label,
@@ -86,14 +80,13 @@ class UnitForm(PlainForm):
     )
     level = choice(_("层级"), Level.choices)
     kind = choice(_("类型"), UnitKind.choices)
-    parent = UnitChoice(_("上级单位"), required=False)
+    parent = Pick(source="units", label=_("上级单位"), required=False,
+                  empty_label=_("—无（顶层单位）—"))
     profile_code = choice(_("规则配置"), [], required=False, blank=None)
     phone = text(_("办公电话"), required=False, max_length=40)
 
     def __init__(self, *args, profile_codes: list[str], **kw):
         super().__init__(*args, prefix="u", **kw)
-        units = Unit.objects.filter(is_active=True).order_by("path")
-        self.fields["parent"].choices = [("", _("—无（顶层单位）—")), *unit_choices(units)]
         self.fields["profile_code"].choices = [NO_PROFILE, *profile_choices(profile_codes)]
         self.fields["profile_code"].help_text = _(
             "只为设有信访受理机关的县（区）、乡镇（街道）等单位选择。"
@@ -153,13 +146,11 @@ class TotpConfirmForm(PlainForm):
 
 
 class GrantForm(PlainForm):
-    unit = UnitChoice(_("单位"))
+    unit = Pick(source="units", label=_("单位"))
     role = choice(_("角色"), Role.choices)
 
     def __init__(self, *args, **kw):
         super().__init__(*args, prefix="g", **kw)
-        units = Unit.objects.filter(is_active=True).order_by("path")
-        self.fields["unit"].choices = [("", _("—请选择—")), *unit_choices(units)]
 
 
 class AuditFilterForm(PlainForm):

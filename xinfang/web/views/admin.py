@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
@@ -71,9 +72,11 @@ def admin_units(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已创建单位：%(name)s。") % {"name": unit.name})
             return redirect("web:admin_units")
-    qs = Unit.objects.annotate(
-        members=Count("memberships", filter=Q(memberships__is_active=True))
-    ).order_by("path")
+    # Each shown unit's members counted by a subquery of its own row: a count joined and
+    # grouped over every unit sorted all 37,000 of a province's units for the 50 of a page.
+    members = (Membership.objects.filter(unit=OuterRef("pk"), is_active=True).order_by()
+               .values("unit").annotate(n=Count("pk")).values("n"))
+    qs = Unit.objects.annotate(members=Coalesce(Subquery(members), 0)).order_by("path")
     q = _search(request)
     if q:
         qs = qs.filter(name__icontains=q)

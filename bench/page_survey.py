@@ -1,0 +1,156 @@
+"""Every page and API list of the product, once each role that uses it, on generated data: what
+the main benchmark (``bench/run.py``) does not time.
+
+    .venv/bin/python bench/page_survey.py --cases 200000 --engine sqlite [--calls 5]
+        [--database sqlite:/path/copy.sqlite3] [--only admin,province] [--json out.json]
+
+The main benchmark times eleven workloads of the busy county's clerk and approver beside their
+floors. An office has more pages than those (its registers, practices, scores, inbox, oversight,
+the person page, the administrators' lists of 37,000 units and 4,000 users, the audit log), and
+wider readers than a county (the city's clerk, the province's inspector over every case). Each
+is asked ``--calls`` times after one warm call; the table gives the median and the slowest call,
+the statements of one call and the status, and marks a page over its target (150 ms, as the
+lists of issue 9) or whose statements grow with what it shows is caught elsewhere
+(``tests/web/test_list_queries.py``).
+
+The administrators (系统管理员, 安全管理员, 审计管理员) are not in the generated data: they are
+added to the province here (``bench_sysadmin``, …) the first time, and kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.generate import manifest_path  # noqa: E402
+
+TARGET_MS = 150.0
+ADMINS = {"bench_sysadmin": "sysadmin", "bench_secadmin": "secadmin",
+          "bench_auditor": "auditor"}
+
+
+def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
+    """(group, username, url): each page as the role that uses it."""
+    township = busy["township"]
+    county = [
+        ("clerk", u) for u in (
+            "/work/", "/ledger/", "/ledger/?sort=due", "/ledger/?overdue=true",
+            f"/ledger/?category=危房改造&township={township}", "/ledger/screening/",
+            "/ledger/backlog/", "/ledger/roster/", "/inbox/", "/reports/", "/practices/",
+            "/practices/return-visits/", "/practices/meetings/", "/practices/watch/",
+            "/practices/duty/", "/practices/persuade/", "/practices/campaigns/", "/scores/",
+            "/scores/cases/", "/jobs/", "/oversight/", "/recusals/", "/ownership/villages/",
+            "/register/", f"/register/villages/?township={township}", f"/people/{person}/",
+            "/rules/profiles/", "/rules/calendar/", "/rules/versions/", "/account/password/",
+            "/api/cases/?ordering=-received_at", "/api/cases/?overdue=true",
+            f"/api/cases/{case}/", f"/api/cases/{case}/actions/",
+            f"/api/cases/{case}/documents/", f"/api/people/{person}/", "/api/inbox/",
+            "/api/scores/", "/api/scores/cases/", "/api/jobs/", "/api/profiles/",
+            "/api/oversight/orders/", "/api/practices/return-visits/",
+            "/api/practices/return-visits/owed/", "/api/practices/meetings/",
+            "/api/practices/watch/", "/api/practices/duty/", "/api/practices/persuade/",
+            "/api/practices/campaigns/", "/api/practices/field-visits/",
+        )
+    ]
+    return (
+        [("county", user, url) for user, url in county]
+        + [("county", "approver", u) for u in ("/work/", "/supervision/", "/scores/")]
+        + [("county", "chief", u) for u in ("/work/", "/supervision/")]
+        + [("county", "inspector", u) for u in ("/work/", "/supervision/", "/oversight/")]
+        + [("county", "discipline", u) for u in ("/work/", "/ledger/")]
+        + [("county", "township", u) for u in ("/work/", "/ledger/", "/api/cases/")]
+        + [("county", "bureau", u) for u in ("/work/", "/ledger/")]
+        + [("city", "city_clerk", u) for u in (
+            "/work/", "/ledger/", "/ledger/?search=危房", "/api/cases/", "/reports/",
+            "/scores/", "/oversight/")]
+        + [("province", "province_inspector", u) for u in (
+            "/work/", "/ledger/", "/ledger/?sort=due", "/ledger/?overdue=true",
+            "/ledger/?search=危房", "/supervision/", "/api/cases/", "/api/cases/?overdue=true",
+            "/oversight/", "/scores/", "/reports/", "/inbox/")]
+        + [("admin", "bench_sysadmin", u) for u in (
+            "/admin/units/", "/admin/units/?q=建安", "/admin/users/", "/admin/users/?q=clerk",
+            "/admin/units/import/", "/admin/channels/", "/admin/templates/", "/admin/tokens/",
+            "/jobs/")]
+        + [("admin", "bench_secadmin", u) for u in (
+            "/admin/roles/", "/admin/roles/?q=clerk", "/admin/keys/", "/admin/password-resets/",
+            "/security/dead-letters/")]
+        + [("admin", "bench_auditor", u) for u in ("/admin/audit/",)]
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cases", type=int, default=200_000)
+    p.add_argument("--engine", choices=["postgres", "sqlite"], default="sqlite")
+    p.add_argument("--database", help="another copy of the same data (postgres://… or sqlite:…)")
+    p.add_argument("--calls", type=int, default=5)
+    p.add_argument("--only", default="", help="groups: county, city, province, admin")
+    p.add_argument("--match", default="", help="only the URLs containing this text")
+    p.add_argument("--json", type=Path, help="also write the rows as JSON")
+    args = p.parse_args()
+    manifest = json.loads(manifest_path(args.engine, args.cases).read_text())
+    os.environ["XINFANG_BENCH_DB"] = args.database or manifest["database"]
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+
+    from bench.workloads import Counter, served_as_a_worker
+    from xinfang.cases.models import CasePetitioner
+    from xinfang.org.models import Membership, Unit, User
+
+    busy = manifest["busy_county"]
+    province = Unit.objects.get(parent=None)
+    for username, role in ADMINS.items():
+        user, _ = User.objects.get_or_create(username=username,
+                                             defaults={"full_name": username})
+        Membership.objects.get_or_create(user=user, unit=province, role=role)
+    # the busy county's petitioner with the most cases: the person page's longest list
+    person = (CasePetitioner.objects.filter(case__jurisdiction_id=busy["unit"])
+              .values("petitioner_id").order_by().annotate(n=django.db.models.Count("id"))
+              .order_by("-n").values_list("petitioner_id", flat=True)[0])
+    case = busy["long_history"][0]
+    groups = set(filter(None, args.only.split(",")))
+    todo = [row for row in pages(busy, person, case)
+            if (not groups or row[0] in groups) and args.match in row[2]]
+    clients: dict[str, Client] = {}
+    served_as_a_worker()
+    rows = []
+    for group, username, url in todo:
+        if username not in clients:
+            clients[username] = Client()
+            clients[username].force_login(User.objects.get(username=username))
+        client = clients[username]
+        status = client.get(url).status_code  # warm: the profile, the calendar, the templates
+        counter = Counter()
+        with connection.execute_wrapper(counter):
+            client.get(url)
+        times = []
+        for _ in range(args.calls):
+            t = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - t) * 1000)
+        row = {"group": group, "user": username, "url": url, "status": status,
+               "median_ms": round(statistics.median(times), 1),
+               "max_ms": round(max(times), 1), "queries": counter.n}
+        rows.append(row)
+        flag = " *" if row["median_ms"] > TARGET_MS else ""
+        print(f"{group:9} {username:19} {status:4} {row['median_ms']:8.1f} {row['max_ms']:8.1f} "
+              f"{counter.n:4}  {url}{flag}", flush=True)
+    print(f"# {len(rows)} pages; over {TARGET_MS:.0f} ms: "
+          f"{sum(r['median_ms'] > TARGET_MS for r in rows)}; load {os.getloadavg()[0]:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
