@@ -266,6 +266,11 @@ class Case(models.Model):
                          include=["id"],
                          condition=Q(leader_owner__isnull=False,
                                      state__in=sorted(c.OPEN_STATES))),
+            # The cases reported back to the office that referred them (反馈交办机关): the
+            # report-backs owed a verification (oversight), newest first, out of the few
+            # reported rather than by probing every case of the scope for such an event.
+            models.Index(fields=["jurisdiction", "id"], name="case_reported_back",
+                         condition=Q(reported_back_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
