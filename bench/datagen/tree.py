@@ -79,7 +79,9 @@ def build_tree(rng: random.Random, *, counties: int = 150, townships: int = 16,
         memberships.append((ids.membership, ids.user, unit_id, role))
         return ids.user
 
-    province = unit("河南省", Level.PROVINCE, UnitKind.GOVERNMENT, None)
+    # The province under the national profile, as its cities: its inspector then reads every
+    # case of the province (the widest reader; without a profile the door showed it nothing).
+    province = unit("河南省", Level.PROVINCE, UnitKind.GOVERNMENT, None, profile=city_profile)
     person("province_inspector", "省督查", province, Role.INSPECTOR)
     out: list[County] = []
     city_offices = []

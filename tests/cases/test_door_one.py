@@ -156,3 +156,23 @@ def test_the_door_of_one_jurisdiction_is_the_door_narrowed_to_it(jianan, who):
         subtree = "= ANY(" if connection.vendor == "postgresql" else "jurisdiction_id\" IN ("
         assert subtree in str(door.all_cases().query)
         assert subtree not in str(door.cases_in(jianan.county).query)
+
+
+@pytest.mark.parametrize("who", ["clerk", "inspector"])
+def test_a_door_too_big_to_list_its_units_reads_the_same_cases(jianan, monkeypatch, jurisdiction,
+                                                               who):
+    """A province's or a big city's door (more units than ``MAX_LISTED_UNITS``) tests each
+    case's jurisdiction where the case is read: the same cases, the same exclusions, and not
+    another office's."""
+    from xinfang.cases import selectors
+
+    plain, by_case, by_words, accused, assigned = _world(jianan)
+    elsewhere = register_in(jurisdiction("kaijiang"))
+    m = jianan.member(who)
+    Recusal.objects.create(user=m.user, case=by_case, reason="亲属")
+    listed = _seen(m, one=False)
+    monkeypatch.setattr(selectors, "MAX_LISTED_UNITS", 3)
+    assert not isinstance(door_build(fresh(m)).units, list)
+    assert _seen(m, one=False) == listed == _seen(m, one=True)
+    assert elsewhere.pk not in listed and accused.pk not in listed and by_case.pk not in listed
+    assert plain.pk in listed

@@ -48,7 +48,8 @@ def test_many_units_show_the_first_rows_and_a_search_whatever_their_number(jiana
     with CaptureQueriesContext(connection) as before:
         html = client.get(url).content.decode()
     assert len(options(html, "u-parent")) == 1 + 5 + 1  # blank, five rows, "more" line
-    assert 'name="u-parent__q"' in html and f'hx-get="{reverse("web:pick", args=["units"])}"' in html
+    assert 'name="u-parent__q"' in html
+    assert f'hx-get="{reverse("web:pick", args=["units"])}"' in html
     villages(jianan.townships["将官池镇"], 200)
     with CaptureQueriesContext(connection) as after:
         html = client.get(url).content.decode()
@@ -149,3 +150,33 @@ def test_an_api_tokens_role_is_picked_by_search_too(jianan, monkeypatch):
     assert f'value="{clerk.pk}"' in found
     assert not any(f'value="{m.pk}"' in found for m in Membership.objects.filter(
         role__in=["sysadmin", "secadmin", "auditor"]))
+
+
+def test_a_big_jurisdictions_ledger_searches_its_places_and_filters_by_them(
+        jianan, jurisdiction, monkeypatch, register):
+    """A city's or the province's ledger (more units than PLACES_LISTED) searches its
+    townships, villages and handling units instead of listing them; the filter still works
+    by the unit's id, and a search reaches only the reader's own jurisdiction."""
+    from xinfang.web.forms import ledger
+
+    case = register(township=jianan.townships["将官池镇"], village=jianan.villages["岗朱村"])
+    kaijiang = jurisdiction("kaijiang")
+    monkeypatch.setattr(ledger, "PLACES_LISTED", 5)
+    monkeypatch.setattr(pick, "PICK_LIMIT", 1)
+    client = signed_in(jianan.member("clerk"))
+    html = client.get(reverse("web:ledger")).content.decode()
+    for name in ("township", "village", "unit"):
+        assert f'name="{name}__q"' in html
+    found = client.get(reverse("web:pick", args=["townships"]),
+                       {"township__q": "将官池"}).content.decode()
+    assert f'value="{jianan.townships["将官池镇"].pk}"' in found
+    other = next(iter(kaijiang.townships.values()))
+    assert f'value="{other.pk}"' not in client.get(
+        reverse("web:pick", args=["townships"]), {"township__q": other.name}).content.decode()
+    filtered = client.get(reverse("web:ledger"),
+                          {"township": jianan.townships["将官池镇"].pk}).content.decode()
+    assert case.number in filtered
+    assert case.number not in client.get(
+        reverse("web:ledger"), {"township": jianan.townships["五女店镇"].pk}).content.decode()
+    assert signed_in(jianan.member("township")).get(
+        reverse("web:pick", args=["townships"]), {"township__q": "镇"}).status_code == 403

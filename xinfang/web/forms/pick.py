@@ -27,11 +27,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from xinfang.org.choices import ADMIN_ROLES, Role
+from xinfang.org.choices import ADMIN_ROLES, Level, Role
 from xinfang.org.models import Membership, Unit
 
 from .common import ModelChoice
 
+# The office readers (as the permission door's): they may search their own jurisdiction's places.
+OFFICE_READERS = frozenset({Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR})
 PICK_LIMIT = 50  # rows a select shows; more, and the search box is shown above it
 SEARCH_SUFFIX = "__q"  # the search box's name: the field's name and this
 BLANK = "_pick_blank"  # the field hands its widget the blank option's words under this
@@ -52,7 +54,7 @@ class Source:
     """What a picker picks from: its rows, how a row reads, which columns a search looks in,
     and who may search them (``web:pick``)."""
 
-    rows: Callable[[], QuerySet]
+    rows: Callable[[Unit | None], QuerySet]  # of the reader's jurisdiction, where it matters
     label: Callable[[Model], str]
     search: tuple[str, ...]
     exact: str  # the column whose whole text, typed, picks one of several matches
@@ -65,9 +67,22 @@ class Source:
         return qs.filter(q)
 
 
+def places_under(home: Unit | None, which: Q) -> QuerySet:
+    """The active units under the jurisdiction ``home`` (not itself) that ``which`` selects."""
+    if home is None:
+        return Unit.objects.none()
+    return (Unit.objects.filter(which, path__under=home.path, is_active=True)
+            .exclude(pk=home.pk).select_related("parent").order_by("path"))
+
+
+def _places(which: Q) -> Source:
+    return Source(rows=lambda home: places_under(home, which), label=unit_label,
+                  search=("name",), exact="name", roles=OFFICE_READERS)
+
+
 SOURCES: dict[str, Source] = {
     "units": Source(
-        rows=lambda: Unit.objects.filter(is_active=True).select_related("parent")
+        rows=lambda home: Unit.objects.filter(is_active=True).select_related("parent")
         .order_by("path"),
         label=unit_label,
         search=("name", "short_name"),
@@ -76,7 +91,7 @@ SOURCES: dict[str, Source] = {
     ),
     # The roles an API token may act as (integrations): not an administrator's.
     "memberships": Source(
-        rows=lambda: Membership.objects.filter(is_active=True, user__is_active=True)
+        rows=lambda home: Membership.objects.filter(is_active=True, user__is_active=True)
         .exclude(role__in=ADMIN_ROLES).select_related("user", "unit")
         .order_by("unit__path", "role", "user__username"),
         label=membership_label,
@@ -84,6 +99,11 @@ SOURCES: dict[str, Source] = {
         exact="user__username",
         roles=frozenset({Role.SYSADMIN}),
     ),
+    # The ledger's place and handling-unit filters of a jurisdiction too big to list them
+    # (a city's or the province's: forms.ledger.PLACES_LISTED).
+    "townships": _places(Q(level=Level.TOWNSHIP)),
+    "villages": _places(Q(level=Level.VILLAGE)),
+    "handlers": _places(~Q(level=Level.VILLAGE)),
 }
 
 
@@ -138,7 +158,7 @@ class PickWidget(forms.Widget):
 
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         source = SOURCES[self.source_key]
-        qs = self.queryset if self.queryset is not None else source.rows()
+        qs = self.queryset if self.queryset is not None else source.rows(None)
         text = str(value) if isinstance(value, Searched) else ""
         selected = "" if text or value is None else str(getattr(value, "pk", value))
         attrs = self.build_attrs(self.attrs, attrs)
@@ -182,7 +202,7 @@ class Pick(ModelChoice):
 
     def __init__(self, *, source: str, queryset: QuerySet | None = None, **kw):
         self.source = SOURCES[source]
-        super().__init__(queryset=queryset if queryset is not None else self.source.rows(),
+        super().__init__(queryset=queryset if queryset is not None else self.source.rows(None),
                          **kw)
         self.widget.source_key = source
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from ..context import current_membership, refuse
+from ..context import current_membership, jurisdiction_of, refuse
 from ..forms.pick import BLANK, SEARCH_SUFFIX, SOURCES, options_html
 
 
@@ -28,6 +28,7 @@ def pick(request: HttpRequest, source: str) -> HttpResponse:
     key = next((k for k in request.GET if k.endswith(SEARCH_SUFFIX)), "")
     text = request.GET.get(key, "").strip()[:50] if key else ""
     selected = request.GET.get(key[: -len(SEARCH_SUFFIX)], "") if key else ""
-    html, _more = options_html(src, src.rows(), selected=selected, text=text,
+    home = jurisdiction_of(m) if m.unit_id else None
+    html, _more = options_html(src, src.rows(home), selected=selected, text=text,
                                blank=request.GET.get(BLANK, "")[:40])
     return HttpResponse(html)
