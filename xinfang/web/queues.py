@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
 from xinfang.cases.duesort import DueKey, due_first
-from xinfang.cases.models import Assignment, Case, Clock, Demand, WarningNotice
+from xinfang.cases.models import Case, Clock, Demand, WarningNotice
 from xinfang.cases.paging import CappedPaginator, capped_counts
 from xinfang.cases.selectors import cases_for, door_for, main_links
 from xinfang.cases.services.base import unit_jurisdiction
@@ -69,38 +69,37 @@ def _state(*states: str) -> Filter:
     return lambda qs, m, now: qs.filter(state__in=states)
 
 
-def _mine(m: Membership, **extra):
-    return Assignment.objects.filter(
-        case=OuterRef("pk"), unit=m.unit, status=c.AssignmentStatus.ACTIVE, **extra
-    )
-
-
 def _undecided():
     return Demand.objects.filter(case=OuterRef("pk"), finding="")
 
 
+def _held(m: Membership, *, signed: bool | None = None, lead: bool = False) -> list[int]:
+    """The cases ``m``'s unit holds an active assignment of (``Door.held``): signed for or
+    not, as the lead unit or any."""
+    return sorted({case_id for case_id, was_signed, role in door_for(m).held
+                   if (signed is None or was_signed == signed)
+                   and (not lead or role == c.AssignmentRole.LEAD)})
+
+
 def _to_sign_for(qs, m, now):
-    return qs.filter(Exists(_mine(m, signed_for_at=None)), state__in=[S.ASSIGNED, S.IN_PROGRESS])
+    return qs.filter(pk__in=_held(m, signed=False), state__in=[S.ASSIGNED, S.IN_PROGRESS])
 
 
 def _to_handle(qs, m, now):
     return qs.filter(
-        Exists(_mine(m, signed_for_at__isnull=False)),
         Exists(_undecided()),
+        pk__in=_held(m, signed=True),
         state__in=[S.IN_PROGRESS, S.EXTENSION_REQUESTED],
     )
 
 
 def _to_draft(qs, m, now):
-    return qs.filter(
-        Exists(_mine(m, signed_for_at__isnull=False, role=c.AssignmentRole.LEAD)),
-        ~Exists(_undecided()),
-        state=S.IN_PROGRESS,
-    )
+    return qs.filter(~Exists(_undecided()), pk__in=_held(m, signed=True, lead=True),
+                     state=S.IN_PROGRESS)
 
 
 def _to_reply(qs, m, now):
-    return qs.filter(Exists(_mine(m)), state__in=[S.LETTER_APPROVED, S.LETTER_ISSUED])
+    return qs.filter(pk__in=_held(m), state__in=[S.LETTER_APPROVED, S.LETTER_ISSUED])
 
 
 def _transferred(qs, m, now):
@@ -150,9 +149,24 @@ class _own:  # lower case: read in the tables below as a wrapper, like the filte
         return self.narrow(qs, m, now)
 
 
+@dataclass(frozen=True)
+class _unit_held:  # lower case, as ``_own``: a wrapper read in the tables below
+    """A handling unit's to-do bucket: every one keeps cases its unit holds an active
+    assignment of (``_held``), so its base is the door's cases without the door's inclusion
+    (``Door.cases_held``), the exclusions kept; the bucket's filter narrows the ids."""
+
+    narrow: Filter
+
+    def __call__(self, qs: QuerySet, m: Membership, now: datetime) -> QuerySet:
+        return self.narrow(qs, m, now)
+
+
 def _base(m: Membership, narrow: Filter) -> QuerySet:
     """The cases a bucket narrows: the door's, or for an office's own bucket (``_own``) the
-    door's cases of the office's jurisdiction (none when the unit has no office above it)."""
+    door's cases of the office's jurisdiction (none when the unit has no office above it), or
+    for a handling unit's (``_unit_held``) the door's cases held by the unit itself."""
+    if isinstance(narrow, _unit_held):
+        return door_for(m).cases_held()
     if not isinstance(narrow, _own):
         return cases_for(m)
     home = _home(m)
@@ -180,10 +194,10 @@ def _watched(qs, m, now):
 
 WATCH = ("watch", _("下级机关在办信访件（仅供查看）"), _watched, "")
 HANDLER_BUCKETS = [
-    ("sign_for", _("待签收"), _to_sign_for, ""),
-    ("handle", _("待办理（调查核实、核查认定）"), _to_handle, ""),
-    ("draft", _("待起草处理意见书"), _to_draft, ""),
-    ("reply", _("意见书待出具、送达"), _to_reply, ""),
+    ("sign_for", _("待签收"), _unit_held(_to_sign_for), ""),
+    ("handle", _("待办理（调查核实、核查认定）"), _unit_held(_to_handle), ""),
+    ("draft", _("待起草处理意见书"), _unit_held(_to_draft), ""),
+    ("reply", _("意见书待出具、送达"), _unit_held(_to_reply), ""),
 ]
 QUEUES: dict[str, list[tuple[str, str, Filter, str]]] = {
     Role.CLERK: [
