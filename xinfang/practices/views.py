@@ -100,7 +100,9 @@ def index(request: HttpRequest) -> HttpResponse:
         _ctx(
             request,
             "index",
-            owed=owed[: OWED_SHOWN + 1].count(),
+            # counted to the cap as found, not in the list's order (each case's delivery
+            # instant is read to sort them: 430 ms for a county's 35,000 at 1M cases)
+            owed=owed.order_by().values("pk")[: OWED_SHOWN + 1].count(),
             status=meeting_status(access.home),
             watch_overdue=watch_overdue(access.home),
             practices=practices_of(access.home),

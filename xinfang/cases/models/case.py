@@ -271,6 +271,10 @@ class Case(models.Model):
             # reported rather than by probing every case of the scope for such an event.
             models.Index(fields=["jurisdiction", "id"], name="case_reported_back",
                          condition=Q(reported_back_at__isnull=False)),
+            # The cases closed (销号) in a period, an office's: the weekly report's batch and
+            # its count on the reports page read a county's 100,000 cases at 1M (265 ms).
+            models.Index(fields=["jurisdiction", "closed_at"], name="case_closed_idx",
+                         condition=Q(closed_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
