@@ -48,13 +48,14 @@ def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
             "/ledger/backlog/", "/ledger/roster/", "/inbox/", "/reports/", "/practices/",
             "/practices/return-visits/", "/practices/meetings/", "/practices/watch/",
             "/practices/duty/", "/practices/persuade/", "/practices/campaigns/", "/scores/",
-            "/scores/cases/", "/jobs/", "/oversight/", "/recusals/", "/ownership/villages/",
+            "/scores/?period=2026-Q3", "/jobs/", "/oversight/", "/recusals/",
+            "/ownership/villages/",
             "/register/", f"/register/villages/?township={township}", f"/people/{person}/",
-            "/rules/profiles/", "/rules/calendar/", "/rules/versions/", "/account/password/",
+            "/rules/profiles/", "/rules/calendar/", "/account/password/",
             "/api/cases/?ordering=-received_at", "/api/cases/?overdue=true",
             f"/api/cases/{case}/", f"/api/cases/{case}/actions/",
             f"/api/cases/{case}/documents/", f"/api/people/{person}/", "/api/inbox/",
-            "/api/scores/", "/api/scores/cases/", "/api/jobs/", "/api/profiles/",
+            "/api/scores/?period=2026-Q3", "/api/jobs/",
             "/api/oversight/orders/", "/api/practices/return-visits/",
             "/api/practices/return-visits/owed/", "/api/practices/meetings/",
             "/api/practices/watch/", "/api/practices/duty/", "/api/practices/persuade/",
@@ -71,15 +72,15 @@ def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
         + [("county", "bureau", u) for u in ("/work/", "/ledger/")]
         + [("city", "city_clerk", u) for u in (
             "/work/", "/ledger/", "/ledger/?search=危房", "/api/cases/", "/reports/",
-            "/scores/", "/oversight/")]
+            "/scores/?period=2026-Q3", "/oversight/")]
         + [("province", "province_inspector", u) for u in (
             "/work/", "/ledger/", "/ledger/?sort=due", "/ledger/?overdue=true",
             "/ledger/?search=危房", "/supervision/", "/api/cases/", "/api/cases/?overdue=true",
-            "/oversight/", "/scores/", "/reports/", "/inbox/")]
+            "/oversight/", "/scores/?period=2026-Q3", "/reports/", "/inbox/")]
         + [("admin", "bench_sysadmin", u) for u in (
             "/admin/units/", "/admin/units/?q=建安", "/admin/users/", "/admin/users/?q=clerk",
             "/admin/units/import/", "/admin/channels/", "/admin/templates/", "/admin/tokens/",
-            "/jobs/")]
+            "/rules/versions/", "/api/profiles/")]
         + [("admin", "bench_secadmin", u) for u in (
             "/admin/roles/", "/admin/roles/?q=clerk", "/admin/keys/", "/admin/password-resets/",
             "/security/dead-letters/")]

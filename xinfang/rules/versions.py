@@ -22,7 +22,8 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .deadlines import SHANGHAI, compute_due
@@ -52,7 +53,10 @@ class Candidate:
     source: str
 
 
+@lru_cache(maxsize=64)
 def _extends_of(text: str) -> str | None:
+    """The code a profile text extends. Parsed once per text and process: the versions page
+    asked it of each shipped file several times a request, a whole YAML parse (~50 ms) each."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -373,10 +377,19 @@ def _file_version(path: Path) -> int | None:
 def profile_versions(code: str | None = None):
     """Every stored version, newest first within each code, with its open and total case counts."""
     from xinfang.cases.choices import OPEN_STATES
+    from xinfang.cases.models import Case
+
+    def counted(**narrow) -> Coalesce:
+        # Each version's cases counted by a subquery of its own (off the profile's index; the
+        # open ones off the state's): joined and grouped, every case of the province was
+        # sorted with its version's whole text, 6.5 s at 200k cases on SQLite.
+        cases = (Case.objects.filter(profile=OuterRef("pk"), **narrow).order_by()
+                 .values("profile").annotate(n=Count("pk")).values("n"))
+        return Coalesce(Subquery(cases), 0)
 
     rows = ProfileVersion.objects.select_related("loaded_by").annotate(
-        open_cases=Count("cases", filter=Q(cases__state__in=OPEN_STATES)),
-        all_cases=Count("cases"),
+        open_cases=counted(state__in=sorted(OPEN_STATES)),
+        all_cases=counted(),
     )
     if code is not None:
         rows = rows.filter(code=code)
