@@ -139,8 +139,14 @@ class LedgerFilterForm(PlainForm):
         self.fields["category"].choices = [blank, *((x, x) for x in categories)]
         if jurisdiction is None:
             return
-        under = Unit.objects.filter(path__under=jurisdiction.path, is_active=True)
-        if under[PLACES_LISTED:PLACES_LISTED + 1].exists():
+        # One read of the units inside: the places (by name) and the handling units (by level,
+        # kind, then name — a stable sort keeps the database's name order within each). Read as
+        # plain rows: a county's ~230 units as model instances were a third of this form's CPU.
+        inside = list(Unit.objects.filter(path__under=jurisdiction.path, is_active=True)
+                      .exclude(pk=jurisdiction.pk).order_by("name")
+                      .values_list("pk", "name", "level", "kind", "parent_id")
+                      [:PLACES_LISTED + 1])
+        if len(inside) > PLACES_LISTED:
             # A city's or the province's: its 2,400 townships, 33,000 villages and 3,000
             # handling units as three selects were 0.2 s of a province ledger page's CPU.
             # Searched instead (forms.pick), the value still the unit's id in the query string.
@@ -150,12 +156,6 @@ class LedgerFilterForm(PlainForm):
                                          queryset=places_under(jurisdiction, which),
                                          empty_label=f"—{ALL}—")
             return
-        # One read of the units inside: the places (by name) and the handling units (by level,
-        # kind, then name — a stable sort keeps the database's name order within each). Read as
-        # plain rows: a county's ~230 units as model instances were a third of this form's CPU.
-        inside = list(Unit.objects.filter(path__under=jurisdiction.path, is_active=True)
-                      .exclude(pk=jurisdiction.pk).order_by("name")
-                      .values_list("pk", "name", "level", "kind", "parent_id"))
         places = [u for u in inside if u[2] in (Level.TOWNSHIP, Level.VILLAGE)]
         townships = {pk: name for pk, name, level, _kind, _parent in places
                      if level == Level.TOWNSHIP}
