@@ -102,11 +102,13 @@ class Case(models.Model):
     )
     year = models.PositiveIntegerField(_("年度"))
     seq = models.PositiveIntegerField(_("序号"))
+    # No index of its own: case_profile_state leads with it.
     profile = models.ForeignKey(
         "rules.ProfileVersion",
         verbose_name=_("规则版本"),
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     # No index of its own: case_state_due_idx and case_state_accepted lead with it.
     state = models.CharField(_("状态"), max_length=24, choices=c.State.choices)
@@ -275,6 +277,10 @@ class Case(models.Model):
             # its count on the reports page read a county's 100,000 cases at 1M (265 ms).
             models.Index(fields=["jurisdiction", "closed_at"], name="case_closed_idx",
                          condition=Q(closed_at__isnull=False)),
+            # A profile version's cases, open or all (the versions page, the migration of open
+            # cases to a newer version): counted off the index alone, where the profile's own
+            # index left the open ones to 98,000 row visits at 1M cases (215 ms).
+            models.Index(fields=["profile", "state"], name="case_profile_state"),
         ]
 
     def __str__(self) -> str:
