@@ -37,8 +37,15 @@ def addressed_to(m: Membership | None) -> QuerySet[Notice]:
         units = Q(unit_id=m.unit_id)
     # A practice's notice about no case (xinfang.practices) reaches its unit and role alone; its
     # text never names a person.
-    return Notice.objects.filter(units, Q(Exists(visible)) | Q(case__isnull=True),
-                                 role__in=[m.role, ""])
+    #
+    # The case asked as a scalar subquery of one row, not as EXISTS: PostgreSQL turns an EXISTS
+    # under OR into a hashed subplan, reading every case the reader may see to test a hundred
+    # notices — after a province's first sweep a county clerk's bell (6,400 notices) took 160
+    # ms on every page at 1M cases, 1.9 ms asked per notice.
+    seen = Subquery(visible.values("pk")[:1])
+    return (Notice.objects.alias(xf_seen=seen)
+            .filter(units, Q(xf_seen__isnull=False) | Q(case__isnull=True),
+                    role__in=[m.role, ""]))
 
 
 def _state(m: Membership):
