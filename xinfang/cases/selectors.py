@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 from django.utils.crypto import constant_time_compare
 
 from xinfang.org.choices import ADMIN_ROLES, Role
@@ -270,6 +271,16 @@ def cases_for(by: Membership | None, *, one: bool = False) -> QuerySet[Case]:
     recusals first (see ``Door.apply_one``)."""
     door = door_for(by)
     return door.apply_one(Case.objects.all()) if one else door.all_cases()
+
+
+def visible_case(by: Membership | None, column: str = "case_id") -> IsNull:
+    """Whether the row's case (``column``) is one ``by`` may see: the door for one case, asked
+    per row as a subquery of one row. For the tables beside the cases (notices, oversight,
+    registers, practices), whose rows of a unit are hundreds to thousands: ``case IN (the
+    door's cases)`` read every case the reader may see first (a county's 100,000 at 1M), and
+    so did an EXISTS under OR, which PostgreSQL hashes the same way."""
+    seen = Subquery(cases_for(by, one=True).filter(pk=OuterRef(column)).values("pk")[:1])
+    return IsNull(seen, False)
 
 
 def main_links() -> QuerySet[CasePetitioner]:

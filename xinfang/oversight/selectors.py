@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 
 from xinfang.cases import choices as c
 from xinfang.cases.models import Assignment, Case
-from xinfang.cases.selectors import OFFICE_READERS, _subtree, cases_for
+from xinfang.cases.selectors import OFFICE_READERS, _subtree, cases_for, visible_case
 from xinfang.cases.services.base import unit_jurisdiction
 from xinfang.org.models import Membership, Unit
 from xinfang.rules.consumers import consumes
@@ -44,20 +44,12 @@ def lead_unit_of(case: Case) -> Unit | None:
     return a.unit if a else None
 
 
-def _visible_case(by: Membership | None) -> Exists:
-    """Whether the row's ``case_id`` is a case ``by`` may see: the door for one case, probed
-    per row of the (short) oversight table. ``case__in=cases_for(by)`` read the door's whole
-    scope first — a county's 40,000 case ids, 6.5 ms a list at 200k cases on SQLite, for
-    tables that hold a few hundred rows."""
-    return Exists(cases_for(by, one=True).filter(pk=OuterRef("case_id")))
-
-
 def orders_for(by: Membership | None) -> QuerySet[SupervisionOrder]:
     """The orders ``by`` may read: on a case it may see, or on no case and addressed to its unit
     (or issued in its jurisdiction, for the office)."""
     if by is None or not by.is_active:
         return SupervisionOrder.objects.none()
-    visible = _visible_case(by)
+    visible = visible_case(by)
     # Unit ids, not a join on the unit's path: the planner then reads the orders by their own
     # indexes (a join made it hash the whole unit tree for a page of fifty).
     if is_office(by):
@@ -153,7 +145,7 @@ def rectifications_for(by: Membership | None) -> QuerySet[Rectification]:
     or every one in scope, for the office."""
     if by is None or not by.is_active:
         return Rectification.objects.none()
-    qs = Rectification.objects.filter(_visible_case(by))
+    qs = Rectification.objects.filter(visible_case(by))
     if not is_office(by):
         qs = qs.filter(unit__path__under=by.unit.path)
     return qs.select_related("case", "unit", "review", "answered_by")
@@ -187,7 +179,7 @@ def proxy_work_list(by: Membership | None) -> QuerySet[Case]:
 def proxies_in(by: Membership | None, n: int = LIST_SIZE) -> list[ProxyHandling]:
     """The newest ``n`` proxy marks on cases in scope (ids first, then the rows: see
     ``orders_page``)."""
-    ids = list(ProxyHandling.objects.filter(_visible_case(by))
+    ids = list(ProxyHandling.objects.filter(visible_case(by))
                .order_by("-taken_at", "-pk").values_list("pk", flat=True)[:n])
     return list(ProxyHandling.objects.filter(pk__in=ids)
                 .select_related("case", "agent", "agent_unit").order_by("-taken_at", "-pk"))

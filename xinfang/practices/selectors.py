@@ -21,7 +21,7 @@ from django.db.models import Prefetch, QuerySet
 
 from xinfang.cases.disclosure import Reach, is_confidential
 from xinfang.cases.models import Case
-from xinfang.cases.selectors import cases_for
+from xinfang.cases.selectors import cases_for, visible_case
 from xinfang.cases.services.base import is_office_of, unit_jurisdiction
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit
@@ -85,7 +85,7 @@ def return_visits_for(by: Membership | None) -> QuerySet[ReturnVisit]:
     access = access_of(by)
     if access is None:
         return ReturnVisit.objects.none()
-    qs = ReturnVisit.objects.filter(case__in=cases_for(by).values("pk"))
+    qs = ReturnVisit.objects.filter(visible_case(by))
     return qs.select_related("case", "lead_unit", "visited_by", "visitor_unit")
 
 
@@ -111,7 +111,7 @@ def field_visits_for(by: Membership | None) -> QuerySet[FieldVisit]:
 def persuades_for(by: Membership | None) -> QuerySet[PersuadeReturn]:
     if access_of(by) is None:
         return PersuadeReturn.objects.none()
-    return PersuadeReturn.objects.filter(case__in=cases_for(by).values("pk")).select_related("case")
+    return PersuadeReturn.objects.filter(visible_case(by)).select_related("case")
 
 
 def watch_for(by: Membership | None) -> QuerySet[WatchEntry]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from xinfang.cases.selectors import cases_for
+from xinfang.cases.selectors import visible_case
 from xinfang.org.choices import Level, Role
 from xinfang.org.models import Membership, Unit
 
@@ -88,7 +88,7 @@ def backlog_for(by: Membership | None) -> QuerySet[BacklogCase]:
     qs = BacklogCase.objects.all()
     if access is None:
         return qs.none()
-    visible = Q(case__isnull=True) | Q(case__in=cases_for(by).values("pk"))
+    visible = Q(case__isnull=True) | Q(visible_case(by))
     if access.office:
         return qs.filter(visible, jurisdiction=access.home)
     return qs.filter(visible, _under("responsible_unit", access.unit))
