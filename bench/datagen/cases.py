@@ -145,6 +145,7 @@ CASE_FIELDS = (
     "monitored_household", "confidential", "concerns_misconduct", "leader_owner_id",
     "repeat_of_id", "review_of_id", "merged_into_id", "decline_reason", "guidance", "proposal",
     "rating", "rating_at", "accepted_at", "closed_at", "archived_at", "query_code",
+    "reply_delivered_at",
 )
 EVENT_FIELDS = ("id", "case_id", "seq", "at", "type", "actor_id", "actor_role", "actor_unit_id",
                 "from_state", "to_state", "payload", "profile_code", "profile_version")
@@ -370,6 +371,8 @@ class CaseGenerator:
             rating, at(35.0) if rating else None, at(4.0) if rank >= IN_PROGRESS else None,
             closed_at, at(STEPS[-1][3]) if state == S.ARCHIVED else None,
             "".join(secrets.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(8)),
+            # the decision letter's delivery below (``reply_delivered_at``, as the effect keeps)
+            at(30.0) if rank >= DELIVERED and state not in (S.DECLINED, S.MERGED) else None,
         )
         self.stats.cases += 1
         self.stats.by_state[state] = self.stats.by_state.get(state, 0) + 1

@@ -44,6 +44,12 @@ def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client)
 
     names = {p.name for p in Petitioner.objects.all()} | {"信访人"}
     assert {d.recipient for d in Delivery.objects.all()[:20]} <= names
+    # and each case keeps when its reply was delivered, as the delivery's effect keeps it
+    delivered = dict(Delivery.objects.filter(document__kind="decision_letter", refused=False)
+                     .values_list("case_id", "delivered_at"))
+    kept = dict(Case.objects.exclude(reply_delivered_at=None)
+                .values_list("pk", "reply_delivered_at"))
+    assert kept == delivered and kept
 
     # and for the busy county's clerk
     client.force_login(User.objects.get(username="clerk"))

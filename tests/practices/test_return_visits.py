@@ -110,3 +110,39 @@ def test_satisfaction_is_counted_per_lead_unit(jianan, fresh):
     record(j.member("clerk"), b, satisfaction="unsatisfied", outcome="pending")
     counts = return_visit_counts(j.county)
     assert counts == {j.townships["将官池镇"].pk: {"visits": 2, "satisfied": 1}}
+
+
+def test_a_delivered_reply_is_kept_on_the_case_and_a_refused_one_is_not(jianan, fresh):
+    """``reply_delivered_at``: when the decision letter reached the petitioner, the order of the
+    return visits owed; a refusal before a witness serves the letter but is no reply received."""
+    from xinfang.cases.services import perform
+
+    delivered = walk(jianan, fresh(), "delivered")
+    assert delivered.reply_delivered_at == sh(2026, 10, 9, 10)
+    issued = walk(jianan, fresh(), "letter_issued")
+    refused = perform("record_delivery", case=issued, by=jianan.member("clerk"),
+                      mode="in_person", delivered_at=sh(2026, 10, 10, 10), deliverer="陈晓东",
+                      recipient="张三明", receipt_signed=False, refused=True,
+                      refusal_reason="拒绝签收", witness="村委会主任王强")
+    assert refused.state == "delivered" and refused.reply_delivered_at is None
+    owed = list(owed_return_visits(cases_for(jianan.member("clerk"))))
+    assert set(owed) == {delivered, refused}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_the_kept_reply_from_the_deliveries(jianan, fresh):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from xinfang.cases.models import Case
+
+    delivered = walk(jianan, fresh(), "delivered")
+    walk(jianan, fresh(), "letter_issued")  # no delivery: stays empty
+    Case.objects.update(reply_delivered_at=None)
+    migration = importlib.import_module("xinfang.cases.migrations.0032_case_reply_delivered_at")
+    migration.fill(None, SimpleNamespace(connection=connection))
+    kept = dict(Case.objects.values_list("pk", "reply_delivered_at"))
+    assert kept[delivered.pk] == sh(2026, 10, 9, 10)
+    assert [pk for pk, at in kept.items() if at is not None] == [delivered.pk]

@@ -15,7 +15,15 @@ from rest_framework.response import Response
 from xinfang.api import errors as errs
 from xinfang.api.membership import acting_membership
 from xinfang.api.serializers import flat_errors
-from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView, Detail, Errors, Refusal
+from xinfang.api.views import (
+    COMMON_ERRORS,
+    MEMBERSHIP_PARAM,
+    CasePagination,
+    CaseView,
+    Detail,
+    Errors,
+    Refusal,
+)
 from xinfang.cases import choices as c
 from xinfang.cases.selectors import cases_for
 
@@ -82,10 +90,12 @@ def _input(serializer_class, request):
     return data.validated_data, None
 
 
-def paged(out):
+def paged(out, *, capped: bool = False):
     """The schema of a page of ``out`` rows, as ``_page`` answers (count, next, previous,
-    results)."""
+    results; ``capped``: and ``count_capped``, as ``CasePagination`` answers)."""
+    extra = {"count_capped": serializers.BooleanField()} if capped else {}
     return inline_serializer(f"{out.__name__.removesuffix('Out')}Page", {
+        **extra,
         "count": serializers.IntegerField(),
         "next": serializers.CharField(allow_null=True),
         "previous": serializers.CharField(allow_null=True),
@@ -187,11 +197,13 @@ class ReturnVisitsOwed(CaseView):
     @extend_schema(
         operation_id="practices_return_visits_owed",
         parameters=[MEMBERSHIP_PARAM],
-        responses={200: paged(OwedOut), **COMMON_ERRORS},
+        responses={200: paged(OwedOut, capped=True), **COMMON_ERRORS},
     )
     def get(self, request):
         m = _membership(request)
-        paginator = Page()
+        # Counted to 10,000 and saying so (``count_capped``), as the case list: a county's
+        # cases closed over the years without a visit counted in full took 0.4 s at 1M cases.
+        paginator = CasePagination()
         cases = paginator.paginate_queryset(owed_return_visits(cases_for(m)), request, self)
         return paginator.get_paginated_response(OwedOut(owed_rows(cases), many=True).data)
 

@@ -8,11 +8,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from xinfang.cases import choices as c
-from xinfang.cases.models import Case, CaseEvent, Delivery
+from xinfang.cases.models import Case, CaseEvent
 from xinfang.cases.selectors import cases_for
 from xinfang.org.models import Membership, Unit
 from xinfang.reports.periods import Period, containing
@@ -27,22 +27,12 @@ from .services.return_visits import VISITABLE
 SATISFIED = (c.Rating.SATISFIED, c.Rating.BASICALLY)
 
 
-def delivered_at() -> Subquery:
-    """When the reply (the decision letter) reached the petitioner: the latest delivery of it."""
-    return Subquery(
-        Delivery.objects.filter(
-            case=OuterRef("pk"), document__kind=c.DocumentKind.DECISION_LETTER, refused=False
-        )
-        .order_by("-delivered_at")
-        .values("delivered_at")[:1]
-    )
-
-
 def owed_return_visits(scope: QuerySet[Case]) -> QuerySet[Case]:
     """Cases whose reply was delivered and that have no return visit yet, oldest first."""
     return (
         scope.filter(state__in=VISITABLE, return_visit__isnull=True)
-        .annotate(xf_delivered_at=delivered_at())
+        # when the reply reached the petitioner, kept on the case (``reply_delivered_at``)
+        .annotate(xf_delivered_at=F("reply_delivered_at"))
         .select_related("jurisdiction")
         .order_by("xf_delivered_at", "pk")
     )

@@ -214,6 +214,10 @@ class Case(models.Model):
     rating = models.CharField(_("满意度"), max_length=20, choices=c.Rating.choices, blank=True)
     rating_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
     reported_back_at = models.DateTimeField(_("反馈交办机关时间"), null=True, blank=True)
+    # When the decision letter last reached the petitioner (its latest delivery not refused),
+    # kept by the delivery's effect: the return visits owed are listed oldest reply first, and
+    # reading each case's deliveries to sort them took 0.5 s for a county at 1M cases.
+    reply_delivered_at = models.DateTimeField(_("答复送达时间"), null=True, blank=True)
     settlement_pledge_at = models.DateTimeField(_("息诉息访书签署时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
@@ -281,6 +285,9 @@ class Case(models.Model):
             # cases to a newer version): counted off the index alone, where the profile's own
             # index left the open ones to 98,000 row visits at 1M cases (215 ms).
             models.Index(fields=["profile", "state"], name="case_profile_state"),
+            # The return visits owed, oldest reply first: walked in that order across the
+            # province, the reader's cases kept, fifty found long before the end.
+            models.Index(fields=["reply_delivered_at", "id"], name="case_reply_delivered"),
         ]
 
     def __str__(self) -> str:

@@ -602,6 +602,9 @@ def record_delivery(
         witness=witness,
         recorded_by=_user(ctx),
     )
+    if not refused:  # the reply reached the petitioner: its latest such instant is kept
+        kept = ctx.case.reply_delivered_at
+        ctx.set(reply_delivered_at=delivered_at if kept is None else max(kept, delivered_at))
     ctx.event_at = delivered_at
     ctx.payload.update(
         mode=mode,
