@@ -243,3 +243,21 @@ def test_a_notice_keeps_its_cases_jurisdiction(jurisdiction):
     # then the notice holds the case's jurisdiction, by which the office's page reads it
     notice = WarningNotice.objects.get(case=warned)
     assert notice.jurisdiction_id == warned.jurisdiction_id
+
+
+def test_a_city_or_provinces_township_chart_draws_the_most_visited_and_sums_the_rest(
+        jianan, register, monkeypatch):
+    """A wide jurisdiction's townships are thousands: the chart keeps ``MOST_TOWNSHIPS`` bars,
+    the most visited, and one bar for the rest with their count."""
+    from xinfang.cases.selectors import cases_for
+    from xinfang.web import supervision
+    from xinfang.web.views.lists import page_figures
+
+    for township, n in (("将官池镇", 3), ("五女店镇", 2), ("椹涧乡", 1)):
+        for _ in range(n):
+            register(township=jianan.townships[township], village=None)
+    monkeypatch.setattr(supervision, "MOST_TOWNSHIPS", 2)
+    m = jianan.member("approver")
+    chart = supervision.counts_by(page_figures(m, cases_for(m)))["township"]
+    assert [(b.full_label, b.value) for b in chart.bars] == [
+        ("将官池镇", 3), ("五女店镇", 2), ("其余1个乡镇", 1)]

@@ -84,9 +84,13 @@ def _clip(label: str, size: int = 8) -> str:
     return label if len(label) <= size else label[: size - 1] + "…"
 
 
-def count_chart(counts: Iterable[tuple[str, int]]) -> Chart:
-    """Horizontal bars for (label, count) pairs, longest first, scaled to the largest count."""
+def count_chart(counts: Iterable[tuple[str, int]], *, rest: tuple[str, int] | None = None
+                ) -> Chart:
+    """Horizontal bars for (label, count) pairs, longest first, scaled to the largest count;
+    ``rest``: one last bar for what was left out (its label and count)."""
     items: Sequence[tuple[str, int]] = sorted(counts, key=lambda kv: (-kv[1], kv[0]))
+    if rest is not None:
+        items = [*items, rest]
     plot_w = WIDTH - LABEL_W - VALUE_W
     top = max((n for _, n in items), default=0)
     scale = _nice(top)

@@ -259,17 +259,26 @@ def unit_rates(home: Unit | None, figures: PageFigures, *, split: str = "unit"
     return sorted(rows, key=lambda r: (r.unit == NO_UNIT, r.unit))
 
 
+MOST_TOWNSHIPS = 30  # bars of the township chart; a county has fewer townships
+
+
 def counts_by(figures: PageFigures) -> dict[str, Chart]:
     """Cases per demand category (a case with demands in two categories counts in both) and
     per township, over all the cases in scope."""
     categories = _counted(figures.all.by["category"])
-    townships = _counted(figures.all.by["township"])
-    names = dict(Unit.objects.filter(pk__in=[int(k) for k in townships if k])
+    townships = sorted(((k, n["received"]) for k, n in _counted(figures.all.by["township"])
+                        .items()), key=lambda kn: (-kn[1], kn[0]))
+    # A city's or the province's townships are thousands: the most visited are drawn, the
+    # rest summed in one bar (2,400 bars were a quarter of a province page's 0.4 s).
+    shown, left = townships[:MOST_TOWNSHIPS], townships[MOST_TOWNSHIPS:]
+    names = dict(Unit.objects.filter(pk__in=[int(k) for k, _n in shown if k])
                  .values_list("pk", "name"))
+    rest = ((_("其余%(n)d个乡镇") % {"n": len(left)}, sum(n for _k, n in left))
+            if left else None)
     return {
         "category": count_chart([(k or "—", n["received"]) for k, n in categories.items()]),
-        "township": count_chart([(names.get(int(k), _("未填属地")) if k else _("未填属地"),
-                                  n["received"]) for k, n in townships.items()]),
+        "township": count_chart([(names.get(int(k), _("未填属地")) if k else _("未填属地"), n)
+                                 for k, n in shown], rest=rest),
     }
 
 
