@@ -26,6 +26,7 @@ from xinfang.api.views import (
 )
 from xinfang.cases import choices as c
 from xinfang.cases.selectors import cases_for
+from xinfang.db.plans import planned_each_time
 
 from . import services as s
 from .models import (
@@ -204,7 +205,8 @@ class ReturnVisitsOwed(CaseView):
         # Counted to 10,000 and saying so (``count_capped``), as the case list: a county's
         # cases closed over the years without a visit counted in full took 0.4 s at 1M cases.
         paginator = CasePagination()
-        cases = paginator.paginate_queryset(owed_return_visits(cases_for(m)), request, self)
+        with planned_each_time():  # see reading.owed_return_visits
+            cases = paginator.paginate_queryset(owed_return_visits(cases_for(m)), request, self)
         return paginator.get_paginated_response(OwedOut(owed_rows(cases), many=True).data)
 
 

@@ -17,6 +17,7 @@ from xinfang.audit.services import REVEAL, audit_record
 from xinfang.cases.disclosure import Reach
 from xinfang.cases.models import CasePetitioner
 from xinfang.cases.selectors import cases_for
+from xinfang.db.plans import planned_each_time
 from xinfang.org.choices import UnitKind
 from xinfang.org.models import Membership, Unit
 from xinfang.registers.selectors import findings_for
@@ -117,7 +118,8 @@ def index(request: HttpRequest) -> HttpResponse:
 @practice_page
 def return_visits(request: HttpRequest) -> HttpResponse:
     m, access = request.membership, request.access
-    owed = owed_rows(list(owed_return_visits(cases_for(m))[:OWED_SHOWN]))
+    with planned_each_time():  # see reading.owed_return_visits
+        owed = owed_rows(list(owed_return_visits(cases_for(m))[:OWED_SHOWN]))
     form = None
     if access.keeps:
         form = f.ReturnVisitForm(
