@@ -35,6 +35,18 @@ def manifest_path(engine: str, cases: int) -> Path:
     return BENCH_DIR / f"manifest-{engine}-{cases}.json"
 
 
+def set_up_on(engine: str, cases: int, database: str | None = None) -> dict:
+    """Django set up on the generated data of ``engine`` and ``cases`` (or on ``database``, a copy
+    of it: ``postgres://…`` or ``sqlite:/path``); the data's manifest."""
+    manifest = json.loads(manifest_path(engine, cases).read_text())
+    os.environ["XINFANG_BENCH_DB"] = database or manifest["database"]
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    import django
+
+    django.setup()
+    return manifest
+
+
 def recreate(engine: str, cases: int, db_name: str) -> None:
     if engine == "postgres":
         if db_name in ("test", "postgres", "template0", "template1"):

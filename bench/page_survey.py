@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.generate import manifest_path  # noqa: E402
+from bench.generate import set_up_on  # noqa: E402
 
 TARGET_MS = 150.0
 ADMINS = {"bench_sysadmin": "sysadmin", "bench_secadmin": "secadmin",
@@ -98,13 +98,9 @@ def main() -> None:
     p.add_argument("--match", default="", help="only the URLs containing this text")
     p.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = p.parse_args()
-    manifest = json.loads(manifest_path(args.engine, args.cases).read_text())
-    os.environ["XINFANG_BENCH_DB"] = args.database or manifest["database"]
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    import django
-
-    django.setup()
+    manifest = set_up_on(args.engine, args.cases, args.database)
     from django.db import connection
+    from django.db.models import Count
     from django.test import Client
 
     from bench.workloads import Counter, served_as_a_worker
@@ -123,7 +119,7 @@ def main() -> None:
         Membership.objects.get_or_create(user=user, unit=province, role=role)
     # the busy county's petitioner with the most cases: the person page's longest list
     person = (CasePetitioner.objects.filter(case__jurisdiction_id=busy["unit"])
-              .values("petitioner_id").order_by().annotate(n=django.db.models.Count("id"))
+              .values("petitioner_id").order_by().annotate(n=Count("id"))
               .order_by("-n").values_list("petitioner_id", flat=True)[0])
     case = busy["long_history"][0]
     groups = set(filter(None, args.only.split(",")))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import os
 import pstats
 import statistics
@@ -33,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.generate import manifest_path  # noqa: E402
+from bench.generate import set_up_on  # noqa: E402
 
 PAGES = {"ledger": "/ledger/", "api_list": "/api/cases/", "work_queue": "/work/",
          "search": "/ledger/?search=危房", "api_search": "/api/cases/?search=危房",
@@ -66,12 +65,7 @@ def main() -> None:
     p.add_argument("--database", help="another copy of the same data to run on (an A/B of a "
                                       "migration: postgres://…/copy or sqlite:/path)")
     args = p.parse_args()
-    manifest = json.loads(manifest_path(args.engine, args.cases).read_text())
-    os.environ["XINFANG_BENCH_DB"] = args.database or manifest["database"]
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    import django
-
-    django.setup()
+    manifest = set_up_on(args.engine, args.cases, args.database)
     from django.db import connection
     from django.test import Client
     from pyinstrument import Profiler
