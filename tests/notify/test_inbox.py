@@ -225,3 +225,31 @@ def test_supervision_order_rectification_and_rating_reach_their_units(jianan):
     rating = Notice.objects.filter(kind=Kind.RATING, case=rated)
     assert {n.unit_id for n in rating} == {j.county.pk, j.townships["将官池镇"].pk}
     assert all(n.needs_reason and "不满意" in n.text for n in rating)
+
+
+def test_the_inbox_pages_by_counting_only_past_the_asked_page(jianan, monkeypatch):
+    """The inbox shows no total, only whether there is a next page: it counts one row past the
+    asked page, and a page past the end shows the last one."""
+    from datetime import timedelta
+
+    from xinfang.notify import views
+
+    j = jianan
+    case = walk(j, register_in(j), "assigned")
+    township = j.member("township")
+    one = Notice.objects.filter(unit=township.unit).first()
+    Notice.objects.bulk_create([
+        Notice(case=case, kind=one.kind, unit=township.unit, role=one.role, text=f"第{i}条",
+               created_at=one.created_at + timedelta(minutes=i))
+        for i in range(4)])  # fmt: skip (five notices with the assignment's)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    client = signed_in(township)
+
+    def shown(page):
+        html = client.get("/inbox/", {"page": page} if page else {}).content.decode()
+        return [f"第{i}条" for i in range(4) if f"第{i}条" in html], "下一页" in html
+
+    assert shown(None) == (["第2条", "第3条"], True)
+    assert shown(2) == (["第0条", "第1条"], True)
+    assert shown(3) == ([], False)  # the assignment's own notice, last
+    assert shown(9) == shown(3) and shown("x") == shown(None)

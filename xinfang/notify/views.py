@@ -47,8 +47,14 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "open")
     if show not in SHOWS:
         show = "open"
-    page_obj = CappedPaginator(inbox(request.membership, show=show), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    # The page shows no total, only whether a next page exists: the count stops one row past
+    # the asked page (an approver's 13,800 notices after a province's first sweep were each
+    # tested through the door to count them, 60-75 ms at 1M cases).
+    number = request.GET.get("page")
+    paginator = CappedPaginator(inbox(request.membership, show=show), PAGE_SIZE)
+    paginator.cap = PAGE_SIZE * (int(number) if number and number.isdigit()
+                                 and 0 < int(number) < 10_000 else 1)
+    page_obj = paginator.get_page(number)
     now = timezone.now()
     rows = []
     for n in page_obj.object_list:
