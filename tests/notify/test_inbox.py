@@ -140,18 +140,23 @@ def test_bell_and_inbox_queries_are_flat(jianan):
     assert _count_queries(lambda: list(inbox(township))) == one_list == 1
 
 
-def test_the_bell_counts_to_its_cap_and_then_shows_99_plus(jianan):
-    from xinfang.notify.context import BELL_CAP
-    from xinfang.notify.models import Notice
-
-    j = jianan
+def _more_notices(j, n: int, *, apart: timedelta = timedelta(0)):
+    """An assigned case's township handler, with ``n`` notices more ("第0条"…), each ``apart``
+    after the one before; returns the handler."""
     case = walk(j, register_in(j), "assigned")
     township = j.member("township")
     one = Notice.objects.filter(unit=township.unit).first()
     Notice.objects.bulk_create([
         Notice(case=case, kind=one.kind, unit=township.unit, role=one.role, text=f"第{i}条",
-               created_at=one.created_at)
-        for i in range(BELL_CAP + 5)])  # fmt: skip
+               created_at=one.created_at + apart * i)
+        for i in range(n)])  # fmt: skip
+    return township
+
+
+def test_the_bell_counts_to_its_cap_and_then_shows_99_plus(jianan):
+    from xinfang.notify.context import BELL_CAP
+
+    township = _more_notices(jianan, BELL_CAP + 5)
     total = unread_count(township)
     assert total == BELL_CAP + 6
     assert unread_count(township, cap=BELL_CAP) == BELL_CAP
@@ -230,18 +235,9 @@ def test_supervision_order_rectification_and_rating_reach_their_units(jianan):
 def test_the_inbox_pages_by_counting_only_past_the_asked_page(jianan, monkeypatch):
     """The inbox shows no total, only whether there is a next page: it counts one row past the
     asked page, and a page past the end shows the last one."""
-    from datetime import timedelta
-
     from xinfang.notify import views
 
-    j = jianan
-    case = walk(j, register_in(j), "assigned")
-    township = j.member("township")
-    one = Notice.objects.filter(unit=township.unit).first()
-    Notice.objects.bulk_create([
-        Notice(case=case, kind=one.kind, unit=township.unit, role=one.role, text=f"第{i}条",
-               created_at=one.created_at + timedelta(minutes=i))
-        for i in range(4)])  # fmt: skip (five notices with the assignment's)
+    township = _more_notices(jianan, 4, apart=timedelta(minutes=1))  # five with its own
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     client = signed_in(township)
 
