@@ -172,11 +172,10 @@ class Door:
         every to-do bucket of the unit (``cases_held``)."""
         if self.kind != "unit":
             return ()
-        unit_id = int(self.path.strip("/").rsplit("/", 1)[-1])
         return tuple(
             (case_id, signed is not None, role)
             for case_id, signed, role in Assignment.objects.filter(
-                unit_id=unit_id, status=AssignmentStatus.ACTIVE
+                unit_id=self.inside[-1], status=AssignmentStatus.ACTIVE  # the unit itself
             ).values_list("case_id", "signed_for_at", "role")
         )
 

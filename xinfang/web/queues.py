@@ -149,16 +149,10 @@ class _own:  # lower case: read in the tables below as a wrapper, like the filte
         return self.narrow(qs, m, now)
 
 
-@dataclass(frozen=True)
-class _unit_held:  # lower case, as ``_own``: a wrapper read in the tables below
+class _unit_held(_own):  # lower case, as ``_own``: a wrapper read in the tables below
     """A handling unit's to-do bucket: every one keeps cases its unit holds an active
     assignment of (``_held``), so its base is the door's cases without the door's inclusion
     (``Door.cases_held``), the exclusions kept; the bucket's filter narrows the ids."""
-
-    narrow: Filter
-
-    def __call__(self, qs: QuerySet, m: Membership, now: datetime) -> QuerySet:
-        return self.narrow(qs, m, now)
 
 
 def _base(m: Membership, narrow: Filter) -> QuerySet:

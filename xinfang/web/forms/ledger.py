@@ -5,7 +5,6 @@ export gives it)."""
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -19,17 +18,13 @@ from xinfang.org.models import Unit
 from ..ledger import DEFAULT_SORT
 from ..present import esc
 from .common import PlainForm, choice, date_field
-from .pick import Pick, places_under
+from .pick import SOURCES, Pick
 
 ALL = _("全部")
 # A jurisdiction with more units than this (a county has ~230) has its place and handling-unit
 # filters searched (``forms.pick``), not listed.
 PLACES_LISTED = 2000
-PICKED_PLACES = (
-    ("township", "townships", Q(level=Level.TOWNSHIP)),
-    ("village", "villages", Q(level=Level.VILLAGE)),
-    ("unit", "handlers", ~Q(level=Level.VILLAGE)),
-)
+PICKED_PLACES = (("township", "townships"), ("village", "villages"), ("unit", "handlers"))
 SORT_CHOICES = [
     ("-received", _("信访时间（新→旧）")),
     ("received", _("信访时间（旧→新）")),
@@ -150,10 +145,10 @@ class LedgerFilterForm(PlainForm):
             # A city's or the province's: its 2,400 townships, 33,000 villages and 3,000
             # handling units as three selects were 0.2 s of a province ledger page's CPU.
             # Searched instead (forms.pick), the value still the unit's id in the query string.
-            for name, source, which in PICKED_PLACES:
+            for name, source in PICKED_PLACES:
                 label = self.fields[name].label
                 self.fields[name] = Pick(source=source, label=label, required=False,
-                                         queryset=places_under(jurisdiction, which),
+                                         queryset=SOURCES[source].rows(jurisdiction),
                                          empty_label=f"—{ALL}—")
             return
         places = [u for u in inside if u[2] in (Level.TOWNSHIP, Level.VILLAGE)]

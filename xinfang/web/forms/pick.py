@@ -27,13 +27,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.cases.selectors import OFFICE_READERS
 from xinfang.org.choices import ADMIN_ROLES, Level, Role
 from xinfang.org.models import Membership, Unit
 
 from .common import ModelChoice
 
-# The office readers (as the permission door's): they may search their own jurisdiction's places.
-OFFICE_READERS = frozenset({Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR})
 PICK_LIMIT = 50  # rows a select shows; more, and the search box is shown above it
 SEARCH_SUFFIX = "__q"  # the search box's name: the field's name and this
 BLANK = "_pick_blank"  # the field hands its widget the blank option's words under this
@@ -54,11 +53,12 @@ class Source:
     """What a picker picks from: its rows, how a row reads, which columns a search looks in,
     and who may search them (``web:pick``)."""
 
-    rows: Callable[[Unit | None], QuerySet]  # of the reader's jurisdiction, where it matters
+    rows: Callable[[Unit | None], QuerySet]  # of the reader's jurisdiction, where ``scoped``
     label: Callable[[Model], str]
     search: tuple[str, ...]
     exact: str  # the column whose whole text, typed, picks one of several matches
     roles: frozenset[str]
+    scoped: bool = False  # its rows are those of the reader's jurisdiction
 
     def matching(self, qs: QuerySet, text: str) -> QuerySet:
         q = Q()
@@ -67,7 +67,7 @@ class Source:
         return qs.filter(q)
 
 
-def places_under(home: Unit | None, which: Q) -> QuerySet:
+def _places_under(home: Unit | None, which: Q) -> QuerySet:
     """The active units under the jurisdiction ``home`` (not itself) that ``which`` selects."""
     if home is None:
         return Unit.objects.none()
@@ -76,8 +76,8 @@ def places_under(home: Unit | None, which: Q) -> QuerySet:
 
 
 def _places(which: Q) -> Source:
-    return Source(rows=lambda home: places_under(home, which), label=unit_label,
-                  search=("name",), exact="name", roles=OFFICE_READERS)
+    return Source(rows=lambda home: _places_under(home, which), label=unit_label,
+                  search=("name",), exact="name", roles=frozenset(OFFICE_READERS), scoped=True)
 
 
 SOURCES: dict[str, Source] = {

@@ -28,7 +28,7 @@ def pick(request: HttpRequest, source: str) -> HttpResponse:
     key = next((k for k in request.GET if k.endswith(SEARCH_SUFFIX)), "")
     text = request.GET.get(key, "").strip()[:50] if key else ""
     selected = request.GET.get(key[: -len(SEARCH_SUFFIX)], "") if key else ""
-    home = jurisdiction_of(m) if m.unit_id else None
+    home = jurisdiction_of(m) if src.scoped else None
     html, _more = options_html(src, src.rows(home), selected=selected, text=text,
                                blank=request.GET.get(BLANK, "")[:40])
     return HttpResponse(html)
