@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 import yaml
 from django.conf import settings
@@ -53,15 +54,25 @@ class Candidate:
 
 
 @lru_cache(maxsize=64)
-def _extends_of(text: str) -> str | None:
-    """The code a profile text extends. Parsed once per text and process: the versions page
-    asked it of each shipped file several times a request, a whole YAML parse (~50 ms) each."""
+def _top_level(text: str) -> MappingProxyType:
+    """The top level of a profile text, read only; parsed once per text and process (a whole
+    YAML parse is ~50 ms: the versions page and the unit form asked a shipped file's
+    ``extends``, ``version`` or ``name`` several times a request)."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
-        return None
-    code = data.get("extends") if isinstance(data, dict) else None
-    return code if isinstance(code, str) else None
+        data = None
+    return MappingProxyType(data if isinstance(data, dict) else {})
+
+
+def _top(text: str, key: str, kind: type):
+    """The top-level ``key`` of a profile text when it is a ``kind``, else None."""
+    value = _top_level(text).get(key)
+    return value if isinstance(value, kind) else None
+
+
+def _extends_of(text: str) -> str | None:
+    return _top(text, "extends", str)
 
 
 def newest_version(code: str) -> ProfileVersion | None:
@@ -362,12 +373,7 @@ def profile_sync(*, directory: Path | None = None, by=None) -> list[Synced]:
 
 
 def _file_version(path: Path) -> int | None:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        return None
-    version = data.get("version") if isinstance(data, dict) else None
-    return version if isinstance(version, int) else None
+    return _top(path.read_text(encoding="utf-8"), "version", int)
 
 
 # -- reading the stored versions ------------------------------------------------------------------
@@ -402,12 +408,7 @@ def parent_name(row: ProfileVersion) -> str:
     code = profile_of(row).extends
     if not code:
         return ""
-    try:
-        data = yaml.safe_load((row.parents or {}).get(code) or "")
-    except yaml.YAMLError:
-        data = None
-    name = data.get("name") if isinstance(data, dict) else None
-    return name if isinstance(name, str) else code
+    return _top((row.parents or {}).get(code) or "", "name", str) or code
 
 
 def profile_names(codes: Sequence[str]) -> dict[str, str]:
@@ -419,23 +420,10 @@ def profile_names(codes: Sequence[str]) -> dict[str, str]:
     for code in codes:
         path = Path(settings.XINFANG_PROFILE_DIR) / f"{code}.yaml"
         if code not in names and path.is_file():
-            name = _shipped_name(str(path), path.stat().st_mtime_ns)
+            name = _top(path.read_text(encoding="utf-8"), "name", str)
             if name is not None:
                 names[code] = name
     return names
-
-
-@lru_cache(maxsize=64)
-def _shipped_name(path: str, mtime_ns: int) -> str | None:
-    """The ``name`` of a shipped profile file, parsed once per process and file version (the
-    administrators' unit form named each not-installed profile by parsing its file, ~35 ms
-    each, on every page)."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        return None
-    name = data.get("name") if isinstance(data, dict) else None
-    return name if isinstance(name, str) else None
 
 
 def version_by_ref(ref: str) -> ProfileVersion | None:
