@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Exists, Max, OuterRef, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -42,6 +42,7 @@ from xinfang.cases import choices as c
 from xinfang.cases.dbstats import analyze_after
 from xinfang.cases.models import Case, CaseEvent, Demand
 from xinfang.cases.rates import _aggregates, _joined, lead_unit
+from xinfang.db.counts import row_count
 
 from .models import DIMS, FIGURES, CaseFigure, FigureMark, FigureSum
 
@@ -91,20 +92,18 @@ def _fresh(cases: QuerySet[Case], among=None) -> list[dict]:
     from xinfang.oversight.selectors import versions_with
 
     first = CaseReview.objects.filter(case=OuterRef("pk"), passed=True, round=1)
-    failed = (CaseReview.objects.filter(case=OuterRef("pk"), passed=False).order_by()
-              .values("case").annotate(n=Count("pk")).values("n"))
-    # ``owed`` as ``oversight.selectors.verifications_owed`` has it: a report-back in the history,
-    # no verification, under a profile version that verifies.
-    reported = CaseEvent.objects.filter(case=OuterRef("pk"), type="report_back")
+    failed = row_count(CaseReview.objects.filter(case=OuterRef("pk"), passed=False))
+    # ``owed`` as ``oversight.selectors.verifications_owed`` has it: reported back (the case's
+    # ``reported_back_at``, set with the report-back's event), no verification, under a profile
+    # version that verifies.
     verified = Verification.objects.filter(case=OuterRef("pk"))
     if among is not None:
-        reported, verified = reported.filter(case_id__in=among), verified.filter(case_id__in=among)
+        verified = verified.filter(case_id__in=among)
     qs = (_joined(cases.order_by())
-          .annotate(xf_lead=lead_unit(), xf_first=Exists(first),
-                    xf_failed=Coalesce(Subquery(failed, output_field=IntegerField()), 0),
-                    xf_reported=Exists(reported), xf_verified=Exists(verified))
+          .annotate(xf_lead=lead_unit(), xf_first=Exists(first), xf_failed=failed,
+                    xf_verified=Exists(verified))
           .values("pk", "jurisdiction_id", "received_at", "township_id", "state", "profile_id",
-                  "xf_lead", "xf_first", "xf_failed", "xf_reported", "xf_verified")
+                  "reported_back_at", "xf_lead", "xf_first", "xf_failed", "xf_verified")
           .annotate(**_aggregates(among)))
     rows = {}
     # The probes' estimate would make PostgreSQL JIT-compile this statement (6.7 s of
@@ -116,7 +115,7 @@ def _fresh(cases: QuerySet[Case], among=None) -> list[dict]:
         row = {name: r[name] or 0 for name in FIGURES[:16]}
         row.update(open=int(r["state"] in c.OPEN_STATES), first_time=int(r["xf_first"]),
                    failed_rounds=r["xf_failed"] or 0,
-                   owed=int(r["profile_id"] in verifying and r["xf_reported"]
+                   owed=int(r["profile_id"] in verifying and r["reported_back_at"] is not None
                             and not r["xf_verified"]))
         rows[r["pk"]] = {"case_id": r["pk"], "jurisdiction_id": r["jurisdiction_id"],
                          "month": month_of(r["received_at"]), "lead_unit_id": r["xf_lead"],

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from xinfang.cases import choices as c
 from xinfang.cases.models import Assignment, Case
 from xinfang.cases.selectors import OFFICE_READERS, _subtree, cases_for, visible_case
 from xinfang.cases.services.base import unit_jurisdiction
+from xinfang.db.counts import row_count
 from xinfang.org.models import Membership, Unit
 from xinfang.rules.consumers import consumes
 
@@ -130,13 +130,12 @@ def to_review(by: Membership | None) -> QuerySet[Case]:
     the reviewer's list, each annotated with its last round."""
     passed = CaseReview.objects.filter(case=OuterRef("pk"), passed=True)
     open_rect = Rectification.objects.filter(case=OuterRef("pk"), answered_at=None)
-    rounds = (CaseReview.objects.filter(case=OuterRef("pk")).order_by()
-              .values("case").annotate(n=Count("pk")).values("n"))
+    rounds = row_count(CaseReview.objects.filter(case=OuterRef("pk")))
     # Correlated probes, not a join and GROUP BY over the whole scope: the page reads 50 rows.
     return (cases_for(by).filter(state__in=[c.State.CLOSED, c.State.ARCHIVED],
                                  profile_id__in=versions_with("review"))
             .exclude(Exists(passed))
-            .annotate(rounds=Coalesce(Subquery(rounds), 0), waiting=Exists(open_rect))
+            .annotate(rounds=rounds, waiting=Exists(open_rect))
             .order_by("-closed_at", "-pk"))
 
 

@@ -23,8 +23,10 @@ from types import MappingProxyType
 import yaml
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Func, IntegerField, OuterRef, Subquery
+from django.db.models import OuterRef
 from django.utils import timezone
+
+from xinfang.db.counts import row_count
 
 from .deadlines import SHANGHAI, compute_due
 from .engine import _last_day, clock_rules, due_changed
@@ -384,19 +386,12 @@ def profile_versions(code: str | None = None):
     from xinfang.cases.choices import OPEN_STATES
     from xinfang.cases.models import Case
 
-    def counted(**narrow) -> Subquery:
-        # Each version's cases counted by a subquery of its own, off the (profile, state)
-        # index alone (``COUNT(*)``: a counted column would send each row to the table):
-        # joined and grouped, every case of the province was sorted with its version's whole
-        # text, 6.5 s at 200k cases on SQLite; 82 ms for both counts at 1M on PostgreSQL.
-        cases = (Case.objects.filter(profile=OuterRef("pk"), **narrow).order_by()
-                 .annotate(n=Func(template="COUNT(*)", output_field=IntegerField()))
-                 .values("n"))
-        return Subquery(cases, output_field=IntegerField())
-
+    cases = Case.objects.filter(profile=OuterRef("pk"))
     rows = ProfileVersion.objects.select_related("loaded_by").annotate(
-        open_cases=counted(state__in=sorted(OPEN_STATES)),
-        all_cases=counted(),
+        # each off the (profile, state) index alone: joined and grouped, every case was
+        # sorted with its version's whole text (6.5 s at 200k cases on SQLite)
+        open_cases=row_count(cases.filter(state__in=sorted(OPEN_STATES))),
+        all_cases=row_count(cases),
     )
     if code is not None:
         rows = rows.filter(code=code)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from xinfang.db.counts import row_count
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit, User
 from xinfang.rules.versions import profile_names
@@ -74,9 +74,8 @@ def admin_units(request: HttpRequest) -> HttpResponse:
             return redirect("web:admin_units")
     # Each shown unit's members counted by a subquery of its own row: a count joined and
     # grouped over every unit sorted all 37,000 of a province's units for the 50 of a page.
-    members = (Membership.objects.filter(unit=OuterRef("pk"), is_active=True).order_by()
-               .values("unit").annotate(n=Count("pk")).values("n"))
-    qs = Unit.objects.annotate(members=Coalesce(Subquery(members), 0)).order_by("path")
+    members = Membership.objects.filter(unit=OuterRef("pk"), is_active=True)
+    qs = Unit.objects.annotate(members=row_count(members)).order_by("path")
     q = _search(request)
     if q:
         qs = qs.filter(name__icontains=q)
