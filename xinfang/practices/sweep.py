@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from xinfang.cases.models import Case
+from xinfang.db.plans import planned_each_time
 from xinfang.notify.models import Kind, Notice
 from xinfang.org.models import Unit
 
@@ -127,9 +128,9 @@ def _return_visits(home: Unit, at: datetime) -> list[Item]:
     if practices.return_visit_within is None:
         return []
     flagged = PracticeFlag.objects.filter(case=OuterRef("pk"), kind=Kind.RETURN_VISIT)
-    cases = list(
-        owed_return_visits(Case.objects.filter(jurisdiction=home)).exclude(Exists(flagged))[:BATCH]
-    )
+    with planned_each_time():  # see reading.owed_return_visits
+        cases = list(owed_return_visits(Case.objects.filter(jurisdiction=home))
+                     .exclude(Exists(flagged))[:BATCH])
     items = []
     for row in owed_rows(cases):
         if row.due is None or row.due >= at:
