@@ -10,6 +10,7 @@ pytestmark = pytest.mark.django_db
 # (table, column, target) as the migrations set them
 SET = [("org_unit", "path", 1000), ("cases_case", "jurisdiction_id", 1000),
        ("figures_figuresum", "jurisdiction_id", 10000),
+       ("figures_figuretotal", "jurisdiction_id", 10000),
        ("registers_backlogcase", "jurisdiction_id", 10000)]
 
 

@@ -3,10 +3,13 @@ to the straightforward counts over the cases through the door — before a refre
 and after cases changed since; reads in a fixed number of queries, off indexes."""
 
 
+import importlib
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -20,8 +23,15 @@ from xinfang.cases.models import Case, CaseEvent, Respondent
 from xinfang.cases.rates import COUNT_LABELS, counts, counts_by_unit, in_period
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import perform
-from xinfang.figures.models import CaseFigure, FigureMark, FigureSum
-from xinfang.figures.services import LAG, changed_since, figures_refresh, settled_upto
+from xinfang.figures.models import FIGURES, CaseFigure, FigureMark, FigureSum, FigureTotal
+from xinfang.figures.services import (
+    LAG,
+    _move_sums,
+    changed_since,
+    figures_refresh,
+    settled_upto,
+    sums_read,
+)
 from xinfang.oversight.selectors import review_figures, verifications_owed
 from xinfang.security.models import Recusal
 from xinfang.web.supervision import by_category, by_township, page_figures
@@ -77,6 +87,20 @@ def same(m) -> None:
         assert got == want, period
 
 
+def totals_of_sums() -> dict:
+    """The kept sums added up over their months, as the totals must hold them (no empty row)."""
+    bucket = ("jurisdiction_id", "dim", "key")
+    summed = {tuple(r[f] for f in bucket): [r[n] for n in FIGURES] for r in (
+        FigureSum.objects.values(*bucket).order_by().annotate(**{n: Sum(n) for n in FIGURES}))}
+    return {k: v for k, v in summed.items() if any(v)}
+
+
+def totals() -> dict:
+    bucket = ("jurisdiction_id", "dim", "key")
+    return {tuple(r[f] for f in bucket): [r[n] for n in FIGURES]
+            for r in FigureTotal.objects.values(*bucket, *FIGURES)}
+
+
 @pytest.fixture
 def county(jurisdiction):
     j = jurisdiction("kaijiang")
@@ -115,6 +139,36 @@ def test_the_kept_figures_equal_the_straight_counts_before_and_after_changes(cou
     assert figures_refresh() < Case.objects.count()
     for m in readers:
         same(m)
+    # the totals over every month moved with the sums: a case rated, one received since
+    assert totals() == totals_of_sums() and totals()
+
+
+def test_the_totals_over_every_month_are_filled_from_the_sums_and_move_with_them(county):
+    """Migration 0004 fills the totals from the sums an office already keeps; every refresh
+    after moves both by the same differences, leaving no empty total behind."""
+    j = county
+    figures_refresh(now=timezone.now() - 2 * LAG)
+    want = totals()
+    assert want == totals_of_sums() and len(want) > 3
+    FigureTotal.objects.all().delete()
+    migration = importlib.import_module("xinfang.figures.migrations.0004_sup9_all_months")
+    with connection.cursor() as cursor:
+        migration.fill(None, SimpleNamespace(quote_name=connection.ops.quote_name,
+                                             execute=cursor.execute))
+    assert totals() == want
+    rate_one(j)
+    walk(j, "delivered", received_at=sh(2026, 9, 13, 9, 0))
+    figures_refresh(now=timezone.now() - LAG)
+    figures_refresh()
+    assert totals() == totals_of_sums() != want
+    # a bucket emptied in every month (its cases moved elsewhere) leaves no total at zero
+    one = FigureSum.objects.filter(dim="township").order_by("pk").first()
+    months = FigureSum.objects.filter(jurisdiction_id=one.jurisdiction_id, dim="township",
+                                      key=one.key)
+    _move_sums({(one.jurisdiction_id, s.month, "township", one.key):
+                [-getattr(s, n) for n in FIGURES] for s in months})
+    assert (one.jurisdiction_id, "township", one.key) not in totals()
+    assert totals() == totals_of_sums()
 
 
 def referred_in(j, until: str, *, received_at):
@@ -227,11 +281,15 @@ def test_the_sums_and_the_newer_history_are_read_off_indexes(county):
     figures_refresh()
     units = list(FigureSum.objects.values_list("jurisdiction_id", flat=True).distinct())
     sums = FigureSum.objects.filter(jurisdiction_id__in=units, month__gte="2026-08-01")
+    every = sums_read(units, None, None)
     newer = changed_since(10**9)
     if connection.vendor == "sqlite":
         # SQLite makes the unique constraint an index of its own name (sqlite_autoindex_…)
         plan = sums.explain()
         assert "SEARCH figures_figuresum USING INDEX" in plan and "jurisdiction_id=?" in plan, plan
+        plan = every.explain()
+        assert "SEARCH figures_figuretotal USING INDEX" in plan and "jurisdiction_id=?" in plan, (
+            plan)
         assert "USING INTEGER PRIMARY KEY" in newer.explain(), newer.explain()
         # With statistics too (a DISTINCT here made SQLite scan the whole case_id index once
         # another test's ANALYZE had left statistics behind).
@@ -243,6 +301,7 @@ def test_the_sums_and_the_newer_history_are_read_off_indexes(county):
         cursor.execute("SET enable_seqscan = off")  # a few rows: the planner would scan
         try:
             assert "figures_sum_one_bucket" in sums.explain(), sums.explain()
+            assert "figures_total_one_bucket" in every.explain(), every.explain()
             assert "cases_caseevent_pkey" in newer.explain(), newer.explain()
         finally:
             cursor.execute("SET enable_seqscan = on")
@@ -252,32 +311,41 @@ def test_the_sums_and_the_newer_history_are_read_off_indexes(county):
 def test_a_county_reads_its_own_sums_among_a_province_of_them():
     """A county office's door names its whole subtree (a few hundred units, one or two of them
     jurisdictions with sums): PostgreSQL must estimate the rows of those ids, not a share of the
-    province's, or it reads every sum of the province (``figures`` migration 0003)."""
+    province's, or it reads every sum of the province (``figures`` migrations 0003 and 0004) —
+    the sums per month of a period and the totals of every month alike."""
     from datetime import date
-
-    from xinfang.figures.services import sums_read
 
     months = [date(2023 + i // 12, i % 12 + 1, 1) for i in range(40)]
     FigureSum.objects.bulk_create([
         FigureSum(jurisdiction_id=j, month=m, dim="unit", key=str(k), received=1)
         for j in range(1000, 1150) for m in months for k in range(5)], batch_size=5000)
+    FigureTotal.objects.bulk_create([
+        FigureTotal(jurisdiction_id=j, dim="unit", key=str(k), received=40)
+        for j in range(1000, 1150) for k in range(200)], batch_size=5000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE figures_figuresum")
+        cursor.execute("ANALYZE figures_figuretotal")
     county = [1000, *range(5000, 5229)]  # the county and its units without a sum
-    # The estimate is what the statistics decide (the county's 200 rows, not a sixth of the
-    # 30,000); which scan a small test table gets for it also weighs its size on disk, which
-    # the rolled-back rows of earlier tests change — so with scans off, the index must serve.
-    plan = sums_read(county, None, None).explain()
-    scan = re.search(r"on figures_figuresum\s.*?rows=(\d+)", plan)
-    assert scan and int(scan.group(1)) <= 400, plan
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-        try:
-            plan = sums_read(county, None, None).explain()
-        finally:
-            cursor.execute("SET enable_seqscan = on")
-    assert "figures_sum_one_bucket" in plan, plan
-    assert sums_read(county, None, None).count() == 5
+    for first, table, index, rows in ((months[0], "figures_figuresum", "figures_sum_one_bucket",
+                                       200),
+                                      (None, "figures_figuretotal", "figures_total_one_bucket",
+                                       200)):
+        # The estimate is what the statistics decide (the county's 200 rows, not a sixth of
+        # the 30,000); which scan a small test table gets for it also weighs its size on disk,
+        # which the rolled-back rows of earlier tests change — so with scans off, the index
+        # must serve.
+        plan = sums_read(county, first, None).explain()
+        scan = re.search(rf"on {table}\s.*?rows=(\d+)", plan)
+        assert scan and int(scan.group(1)) <= 2 * rows, plan
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = off")
+            try:
+                plan = sums_read(county, first, None).explain()
+            finally:
+                cursor.execute("SET enable_seqscan = on")
+        assert index in plan, plan
+    assert sums_read(county, months[0], None).count() == 5
+    assert sums_read(county, None, None).count() == 200
 
 
 def test_a_sweep_that_raised_warnings_leaves_the_figures_exact_and_nothing_to_recount(jianan):
@@ -335,7 +403,8 @@ def test_a_refresh_that_counted_many_cases_reads_its_tables_statistics(jianan, m
     with CaptureQueriesContext(connection) as ctx:
         assert services.figures_refresh() == 3
     analyzed = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("ANALYZE")]
-    assert analyzed == ['ANALYZE "figures_casefigure"', 'ANALYZE "figures_figuresum"'], analyzed
+    assert analyzed == ['ANALYZE "figures_casefigure"', 'ANALYZE "figures_figuresum"',
+                        'ANALYZE "figures_figuretotal"'], analyzed
     register_in(jianan, at=sh(2026, 9, 17, 10))
     with CaptureQueriesContext(connection) as ctx:
         assert services.figures_refresh(now=timezone.now() + timedelta(hours=1)) < 3

@@ -1,7 +1,9 @@
 """The supervision page's figures kept as sums (issue 9: the page counted a county's 100,000
 cases on every load). ``CaseFigure`` is what each case counts for, as of the last refresh;
 ``FigureSum`` is their sum per jurisdiction, month received, and split (lead unit, township,
-demand category). ``FigureMark`` records each refresh: the newest history entry it had seen.
+demand category); ``FigureTotal`` the same over every month, the page's default (all cases), so
+that a province's reader adds up one row per bucket, not one per bucket and month (269,000 rows
+at 200,000 cases: 0.3–0.7 s on SQLite). ``FigureMark`` records each refresh: the newest history entry it had seen.
 ``xinfang.figures.services`` keeps them and reads them — exactly, see there."""
 
 from __future__ import annotations
@@ -51,6 +53,22 @@ class FigureSum(models.Model):
 
     def __str__(self) -> str:
         return f"{self.jurisdiction_id} {self.month:%Y-%m} {self.dim}:{self.key}"
+
+
+class FigureTotal(models.Model):
+    """``FigureSum`` over all months: kept by the same refresh, by the same differences."""
+
+    jurisdiction_id = models.IntegerField()
+    dim = models.CharField(max_length=8)
+    key = models.CharField(max_length=200)
+    locals().update(_figure_fields(models.IntegerField))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["jurisdiction_id", "dim", "key"],
+                                               name="figures_total_one_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction_id} {self.dim}:{self.key}"
 
 
 class FigureMark(models.Model):

@@ -2,8 +2,8 @@
 
 A refresh (``figures_refresh``: the periodic job, ``manage.py refresh_figures``) works out for
 each case changed since the last one what it counts for (``CaseFigure``: the rates' own
-conditions, ``xinfang.cases.rates``) and moves the sums of its buckets (``FigureSum``) by the
-difference. A first refresh does every case.
+conditions, ``xinfang.cases.rates``) and moves the sums of its buckets (``FigureSum``, per
+month; ``FigureTotal``, over every month) by the difference. A first refresh does every case.
 
 A read (``figures_over``) of a scope (a queryset through the permission door) and a period is
 
@@ -44,7 +44,7 @@ from xinfang.cases.models import Case, CaseEvent, Demand
 from xinfang.cases.rates import _aggregates, _joined, lead_unit
 from xinfang.db.counts import row_count
 
-from .models import DIMS, FIGURES, CaseFigure, FigureMark, FigureSum
+from .models import DIMS, FIGURES, CaseFigure, FigureMark, FigureSum, FigureTotal
 
 # How long a write transaction may stay open and still be seen (see the module's docstring): the
 # schedule refreshes every minute (``XINFANG_FIGURES_EVERY``), and reads recount the cases
@@ -218,7 +218,7 @@ def figures_refresh(*, now: datetime | None = None) -> int:
     # The first refresh writes every row of both tables: until their statistics are read
     # again, PostgreSQL takes a county's sums for a share of the province's and reads all of
     # them (75 ms at 1M, against 2 ms off the index).
-    analyze_after([CaseFigure, FigureSum], len(ids))
+    analyze_after([CaseFigure, FigureSum, FigureTotal], len(ids))
     return len(ids)
 
 
@@ -236,26 +236,41 @@ def _recount(case_ids: list[int], delta: dict[Key, list[int]]) -> None:
 
 
 def _move_sums(delta: dict[Key, list[int]]) -> None:
-    """Add ``delta`` to the sums: the buckets it moves are read (a superset, by jurisdiction and
-    month), deleted and written back with their new totals — one DELETE and one INSERT."""
+    """Add ``delta`` to the sums per month and to their totals over every month."""
+    totals: dict[tuple, list[int]] = {}
+    for (j, _m, dim, key), d in delta.items():
+        t = totals.setdefault((j, dim, key), [0] * len(FIGURES))
+        for i, n in enumerate(d):
+            t[i] += n
+    _move(FigureSum, ("jurisdiction_id", "month", "dim", "key"), delta)
+    _move(FigureTotal, ("jurisdiction_id", "dim", "key"), totals)
+
+
+def _move(model, fields: tuple[str, ...], delta: dict[tuple, list[int]]) -> None:
+    """Add ``delta`` (by the values of ``fields``) to ``model``'s rows: the buckets it moves are
+    read (a superset, by the fields before the split's), deleted and written back with their new
+    totals — one DELETE and one INSERT. A bucket left at zero is not written back."""
     delta = {k: v for k, v in delta.items() if any(v)}
     if not delta:
         return
-    near = FigureSum.objects.filter(jurisdiction_id__in={k[0] for k in delta},
-                                    month__in={k[1] for k in delta})
-    have = {(s.jurisdiction_id, s.month, s.dim, s.key): s for s in near if
-            (s.jurisdiction_id, s.month, s.dim, s.key) in delta}
+    near = model.objects.filter(**{f"{name}__in": {k[i] for k in delta}
+                                   for i, name in enumerate(fields[:-2])})
+    have = {}
+    for s in near:
+        k = tuple(getattr(s, name) for name in fields)
+        if k in delta:
+            have[k] = s
     gone = [s.pk for s in have.values()]
     rows = []
     for k, d in delta.items():
-        s = have.get(k) or FigureSum(jurisdiction_id=k[0], month=k[1], dim=k[2], key=k[3])
+        s = have.get(k) or model(**dict(zip(fields, k, strict=True)))
         for name, n in zip(FIGURES, d, strict=True):
             setattr(s, name, getattr(s, name) + n)
         s.pk = None
         if any(getattr(s, name) for name in FIGURES):
             rows.append(s)
-    FigureSum.objects.filter(pk__in=gone).delete()
-    FigureSum.objects.bulk_create(rows, batch_size=500)
+    model.objects.filter(pk__in=gone).delete()
+    model.objects.bulk_create(rows, batch_size=500)
 
 
 # -- the read ----------------------------------------------------------------------------------
@@ -270,11 +285,16 @@ class Figures:
         default_factory=lambda: {dim: {} for dim in DIMS})
 
     def add(self, dim: str, key: str, sums) -> None:
-        got = self.by[dim].setdefault(key, dict.fromkeys(FIGURES, 0))
-        for name, n in zip(FIGURES, sums, strict=True):
-            got[name] += n
-            if dim == "unit":
-                self.total[name] += n
+        got = self.by[dim].get(key)
+        if got is None:  # a key's first row (every row of a read of the sums): one dict built
+            self.by[dim][key] = dict(zip(FIGURES, sums, strict=True))
+        else:
+            for name, n in zip(FIGURES, sums, strict=True):
+                got[name] += n
+        if dim == "unit":
+            total = self.total
+            for name, n in zip(FIGURES, sums, strict=True):
+                total[name] += n
 
 
 Edge = tuple[datetime | None, datetime | None]
@@ -348,9 +368,12 @@ def figures_over(scope: QuerySet[Case], units, *, start: datetime | None = None,
 
 def sums_read(units, first: date | None, last: date | None) -> QuerySet:
     """The sums of the jurisdictions ``units`` over the months ``[first, last)``, per split
-    key: off the unique index, the reader's jurisdictions' rows only (``figures`` migration
-    0003 keeps PostgreSQL's estimate of them right)."""
-    sums = FigureSum.objects.filter(jurisdiction_id__in=units)
+    key: off the unique index, the reader's jurisdictions' rows only (``figures`` migrations
+    0003 and 0004 keep PostgreSQL's estimate of them right). Every month: their totals."""
+    if first is None and last is None:
+        sums = FigureTotal.objects.filter(jurisdiction_id__in=units)
+    else:
+        sums = FigureSum.objects.filter(jurisdiction_id__in=units)
     if first is not None:
         sums = sums.filter(month__gte=first)
     if last is not None:
