@@ -64,7 +64,9 @@ def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
     ]
     return (
         [("county", user, url) for user, url in county]
-        + [("county", "approver", u) for u in ("/work/", "/supervision/", "/scores/")]
+        + [("county", "approver", u) for u in ("/work/", "/supervision/",
+                                                 "/supervision/?kind=year&period=2026",
+                                                 "/scores/")]
         + [("county", "chief", u) for u in ("/work/", "/supervision/")]
         + [("county", "inspector", u) for u in ("/work/", "/supervision/", "/oversight/")]
         + [("county", "discipline", u) for u in ("/work/", "/ledger/")]
@@ -75,7 +77,9 @@ def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
             "/scores/?period=2026-Q3", "/oversight/")]
         + [("province", "province_inspector", u) for u in (
             "/work/", "/ledger/", "/ledger/?sort=due", "/ledger/?overdue=true",
-            "/ledger/?search=危房", "/supervision/", "/api/cases/", "/api/cases/?overdue=true",
+            "/ledger/?search=危房", "/supervision/", "/supervision/?kind=year&period=2026",
+            "/supervision/?kind=quarter&period=2026-Q3", "/api/cases/",
+            "/api/cases/?overdue=true",
             "/oversight/", "/scores/?period=2026-Q3", "/reports/", "/inbox/")]
         + [("admin", "bench_sysadmin", u) for u in (
             "/admin/units/", "/admin/units/?q=建安", "/admin/users/", "/admin/users/?q=clerk",

@@ -1,9 +1,9 @@
 """The supervision page's figures kept as sums (issue 9: the page counted a county's 100,000
 cases on every load). ``CaseFigure`` is what each case counts for, as of the last refresh;
 ``FigureSum`` is their sum per jurisdiction, month received, and split (lead unit, township,
-demand category); ``FigureTotal`` the same over every month, the page's default (all cases), so
-that a province's reader adds up one row per bucket, not one per bucket and month (269,000 rows
-at 200,000 cases: 0.3–0.7 s on SQLite). ``FigureMark`` records each refresh: the newest history entry it had seen.
+demand category); ``FigureTotal`` the same over each year's months and over every month (the
+page's default), so that a province's reader adds up one row per bucket and year, not one per
+bucket and month (269,000 rows at 200,000 cases: 0.3–0.7 s on SQLite). ``FigureMark`` records each refresh: the newest history entry it had seen.
 ``xinfang.figures.services`` keeps them and reads them — exactly, see there."""
 
 from __future__ import annotations
@@ -56,19 +56,25 @@ class FigureSum(models.Model):
 
 
 class FigureTotal(models.Model):
-    """``FigureSum`` over all months: kept by the same refresh, by the same differences."""
+    """``FigureSum`` added up over a year's months (``year``), or over every month (``year`` 0,
+    ``EVERY_YEAR``): kept by the same refresh, by the same differences. A period's whole years
+    are read here, its other months from the sums per month."""
 
     jurisdiction_id = models.IntegerField()
+    year = models.SmallIntegerField()
     dim = models.CharField(max_length=8)
     key = models.CharField(max_length=200)
     locals().update(_figure_fields(models.IntegerField))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["jurisdiction_id", "dim", "key"],
+        constraints = [models.UniqueConstraint(fields=["jurisdiction_id", "year", "dim", "key"],
                                                name="figures_total_one_bucket")]
 
     def __str__(self) -> str:
-        return f"{self.jurisdiction_id} {self.dim}:{self.key}"
+        return f"{self.jurisdiction_id} {self.year or '*'} {self.dim}:{self.key}"
+
+
+EVERY_YEAR = 0  # ``FigureTotal.year`` of the totals over every month
 
 
 class FigureMark(models.Model):

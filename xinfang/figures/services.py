@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef, QuerySet, Sum
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -44,7 +44,7 @@ from xinfang.cases.models import Case, CaseEvent, Demand
 from xinfang.cases.rates import _aggregates, _joined, lead_unit
 from xinfang.db.counts import row_count
 
-from .models import DIMS, FIGURES, CaseFigure, FigureMark, FigureSum, FigureTotal
+from .models import DIMS, EVERY_YEAR, FIGURES, CaseFigure, FigureMark, FigureSum, FigureTotal
 
 # How long a write transaction may stay open and still be seen (see the module's docstring): the
 # schedule refreshes every minute (``XINFANG_FIGURES_EVERY``), and reads recount the cases
@@ -236,14 +236,15 @@ def _recount(case_ids: list[int], delta: dict[Key, list[int]]) -> None:
 
 
 def _move_sums(delta: dict[Key, list[int]]) -> None:
-    """Add ``delta`` to the sums per month and to their totals over every month."""
+    """Add ``delta`` to the sums per month and to their totals per year and over every month."""
     totals: dict[tuple, list[int]] = {}
-    for (j, _m, dim, key), d in delta.items():
-        t = totals.setdefault((j, dim, key), [0] * len(FIGURES))
-        for i, n in enumerate(d):
-            t[i] += n
+    for (j, m, dim, key), d in delta.items():
+        for year in (EVERY_YEAR, m.year):
+            t = totals.setdefault((j, year, dim, key), [0] * len(FIGURES))
+            for i, n in enumerate(d):
+                t[i] += n
     _move(FigureSum, ("jurisdiction_id", "month", "dim", "key"), delta)
-    _move(FigureTotal, ("jurisdiction_id", "dim", "key"), totals)
+    _move(FigureTotal, ("jurisdiction_id", "year", "dim", "key"), totals)
 
 
 def _move(model, fields: tuple[str, ...], delta: dict[tuple, list[int]]) -> None:
@@ -340,8 +341,9 @@ def figures_over(scope: QuerySet[Case], units, *, start: datetime | None = None,
         return out
     first, last, edges = _whole_months(start, end)
     if not _none_whole(first, last):
-        for row in sums_read(units, first, last):
-            out.add(row[0], row[1], row[2:])
+        for part in sums_read(units, first, last):
+            for row in part:
+                out.add(row[0], row[1], row[2:])
     # The unsure cases: changed since the settled mark, or kept from this reader.
     unsure = set(changed_since(settled))
     if door_out is not None:
@@ -366,20 +368,52 @@ def figures_over(scope: QuerySet[Case], units, *, start: datetime | None = None,
     return out
 
 
-def sums_read(units, first: date | None, last: date | None) -> QuerySet:
+def sums_read(units, first: date | None, last: date | None) -> list[QuerySet]:
     """The sums of the jurisdictions ``units`` over the months ``[first, last)``, per split
-    key: off the unique index, the reader's jurisdictions' rows only (``figures`` migrations
-    0003 and 0004 keep PostgreSQL's estimate of them right). Every month: their totals."""
-    if first is None and last is None:
-        sums = FigureTotal.objects.filter(jurisdiction_id__in=units)
-    else:
-        sums = FigureSum.objects.filter(jurisdiction_id__in=units)
-    if first is not None:
-        sums = sums.filter(month__gte=first)
-    if last is not None:
-        sums = sums.filter(month__lt=last)
-    return sums.values_list("dim", "key").annotate(
-        **{f"s_{n}": Coalesce(Sum(n), 0) for n in FIGURES})
+    key, as the statements whose rows add up to them (``_spans``): the totals of the whole
+    years (or of every month), and the sums of the months beside them. Each off its unique
+    index, the reader's jurisdictions' rows only (``figures`` migrations 0003 and 0004 keep
+    PostgreSQL's estimate of them right)."""
+    years, months = _spans(first, last)
+    parts = []
+    if years is not None:
+        lo, hi = years
+        totals = FigureTotal.objects.filter(jurisdiction_id__in=units)
+        if lo is None and hi is None:
+            totals = totals.filter(year=EVERY_YEAR)
+        else:
+            totals = totals.filter(year__gte=lo if lo is not None else EVERY_YEAR + 1)
+            if hi is not None:
+                totals = totals.filter(year__lt=hi)
+        parts.append(totals)
+    if months:
+        among = Q()
+        for lo, hi in months:
+            among |= Q(**{k: v for k, v in (("month__gte", lo), ("month__lt", hi))
+                          if v is not None})
+        parts.append(FigureSum.objects.filter(among, jurisdiction_id__in=units))
+    return [part.values_list("dim", "key").annotate(
+        **{f"s_{n}": Coalesce(Sum(n), 0) for n in FIGURES}) for part in parts]
+
+
+Span = tuple[date | None, date | None]
+
+
+def _spans(first: date | None, last: date | None
+           ) -> tuple[tuple[int | None, int | None] | None, list[Span]]:
+    """The months ``[first, last)`` (a side None: open) as the whole years among them — a
+    range ``[lo, hi)`` of years, a side None where the months are open, or None: no whole
+    year — and the ranges of months left beside those years."""
+    lo = None if first is None else first.year + (first.month != 1)
+    hi = None if last is None else last.year  # year Y is whole when Y + 1 starts by ``last``
+    if lo is not None and hi is not None and lo >= hi:
+        return None, [(first, last)]
+    months = []
+    if first is not None and first < date(lo, 1, 1):
+        months.append((first, date(lo, 1, 1)))
+    if last is not None and date(hi, 1, 1) < last:
+        months.append((date(hi, 1, 1), last))
+    return (lo, hi), months
 
 
 def _in_months(m: date, first: date | None, last: date | None) -> bool:
