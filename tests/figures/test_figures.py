@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -188,6 +188,35 @@ def test_the_totals_over_every_month_are_filled_from_the_sums_and_move_with_them
     assert totals() == totals_of_sums()
 
 
+def test_a_door_too_big_to_list_its_units_reads_the_same_figures(county, jurisdiction,
+                                                                  monkeypatch):
+    """A province's or a big city's door (more units than ``MAX_LISTED_UNITS``) reads the kept
+    sums, the kept rows of its unsure cases, the warning notices and the backlog lines by
+    testing each row's jurisdiction under its path (``Door.by_jurisdiction``): the same
+    figures as the straight counts, without another county's and without what the door keeps
+    from the reader."""
+    from tests.conftest import register_in
+    from xinfang.cases import selectors
+    from xinfang.org.models import Membership
+
+    j = county
+    other = jurisdiction("jianan")
+    for day in (3, 4):
+        register_in(other, received_at=sh(2026, 9, day, 9, 0))
+    first, second = Case.objects.filter(jurisdiction=j.county).order_by("pk")[:2]
+    Recusal.objects.create(user=j.member("approver").user, case=first, reason="本人亲属")
+    Respondent.objects.create(case=second, unit=j.member("inspector").unit, name="被反映单位")
+    figures_refresh(now=timezone.now() - 2 * LAG)
+    rate_one(j)  # unsure since the refresh
+    monkeypatch.setattr(selectors, "MAX_LISTED_UNITS", 3)
+    for role in ("chief", "approver", "inspector"):
+        m = Membership.objects.select_related("user", "unit").get(pk=j.member(role).pk)
+        got = page_figures(m, cases_for(m))
+        assert not isinstance(selectors.door_for(m).units, list)
+        assert "xf_du.path" in str(FigureTotal.objects.filter(got.within).query)
+        same(m)
+
+
 def referred_in(j, until: str, *, received_at):
     """A henan case referred by the province, walked to ``until``."""
     from tests.conftest import register_in
@@ -315,7 +344,7 @@ def test_the_sums_and_the_newer_history_are_read_off_indexes(county):
     figures_refresh()
     units = list(FigureSum.objects.values_list("jurisdiction_id", flat=True).distinct())
     sums = FigureSum.objects.filter(jurisdiction_id__in=units, month__gte="2026-08-01")
-    [every] = sums_read(units, None, None)
+    [every] = sums_read(Q(jurisdiction_id__in=units), None, None)
     newer = changed_since(10**9)
     if connection.vendor == "sqlite":
         # SQLite makes the unique constraint an index of its own name (sqlite_autoindex_…)
@@ -369,7 +398,7 @@ def test_a_county_reads_its_own_sums_among_a_province_of_them():
         # province's); which scan a small test table gets for it also weighs its size on disk,
         # which the rolled-back rows of earlier tests change — so with scans off, the index
         # must serve.
-        [read] = sums_read(county, *period)
+        [read] = sums_read(Q(jurisdiction_id__in=county), *period)
         scan = re.search(rf"on {table}\s.*?rows=(\d+)", read.explain())
         assert scan and int(scan.group(1)) <= 10 * rows, read.explain()
         with connection.cursor() as cursor:
@@ -379,8 +408,9 @@ def test_a_county_reads_its_own_sums_among_a_province_of_them():
             finally:
                 cursor.execute("SET enable_seqscan = on")
         assert index in plan, plan
-    assert sums_read(county, *spring)[0].count() == 5
-    assert sums_read(county, None, None)[0].count() == 200
+    within = Q(jurisdiction_id__in=county)
+    assert sums_read(within, *spring)[0].count() == 5
+    assert sums_read(within, None, None)[0].count() == 200
 
 
 def test_a_sweep_that_raised_warnings_leaves_the_figures_exact_and_nothing_to_recount(jianan):

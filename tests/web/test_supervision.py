@@ -171,11 +171,23 @@ def _office_reads(j):
         m = j.member(role)
         scope = cases_for(m)
         figures = page_figures(m, scope)
-        assert figures.units is not None  # an office door: the read by jurisdiction
+        assert figures.within is not None  # an office door: the read by jurisdiction
         yield role, scope, figures
 
 
-def test_the_backlog_read_by_jurisdiction_equals_the_lines_through_the_door(jianan, jurisdiction):
+@pytest.fixture(params=["listed", "too big to list"])
+def door_size(request, monkeypatch):
+    """An office door that lists its subtree's ids, and one too big to (a province's or a big
+    city's: ``MAX_LISTED_UNITS``), which tests each row's jurisdiction under its path."""
+    from xinfang.cases import selectors
+
+    if request.param != "listed":
+        monkeypatch.setattr(selectors, "MAX_LISTED_UNITS", 3)
+    return request.param
+
+
+def test_the_backlog_read_by_jurisdiction_equals_the_lines_through_the_door(jianan, jurisdiction,
+                                                                           door_size):
     """An office reader's backlog lines are read by their own jurisdiction, with the cases its
     door keeps from it tested by id: the same lines, in the same order, as the lines whose case
     is in its scope — with a recusal, a respondent unit and another county's line."""
@@ -204,7 +216,8 @@ def test_the_backlog_read_by_jurisdiction_equals_the_lines_through_the_door(jian
 
 
 def test_the_notices_read_by_jurisdiction_equal_the_notices_through_the_door(jianan,
-                                                                             jurisdiction):
+                                                                             jurisdiction,
+                                                                             door_size):
     """An office reader's warning notices are read by their own jurisdiction (the case's, kept
     on the notice), with the cases its door keeps from it tested by id: the same rows, in the
     same order, as the notices whose case is in its scope."""

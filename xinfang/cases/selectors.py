@@ -111,6 +111,17 @@ class Door:
         handled = Assignment.objects.filter(self._among("unit_id", units), status__in=HANDLED)
         return Q(pk__in=handled.values("case_id"))
 
+    def by_jurisdiction(self) -> Q:
+        """An office door's subtree as a filter of rows kept by their case's jurisdiction (a
+        ``jurisdiction_id`` column: the kept figures, warning notices, backlog lines): its
+        listed ids, or, for a door too big to list them, each row's jurisdiction tested under
+        the door's path as ``scope`` tests a case's — ``jurisdiction_id IN`` a province's
+        37,000 units cost SQLite 8–20 ms a statement to gather them."""
+        units = self.units
+        if isinstance(units, list):
+            return Q(jurisdiction_id__in=units)
+        return Q(probes.in_jurisdictions_under(self.path))
+
     @staticmethod
     def _among(column: str, units: list[int] | QuerySet) -> Q | probes.Probe:
         """``column`` in the subtree: its listed ids as one parameter (``probes.among``), or

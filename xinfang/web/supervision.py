@@ -207,9 +207,12 @@ class PageFigures:
 
     period: Figures
     all: Figures
-    # An office reader's jurisdictions (its door's subtree) and the cases among them its door
-    # keeps from it (a superset); None: not an office (see ``door_kept_out``).
+    # An office reader's jurisdictions (its door's subtree: ``Door.units``, by which the lines
+    # are read off their jurisdiction's index; ``within``, the same as the filter the kept sums
+    # are read with) and the cases among them its door keeps from it (a superset); None: not an
+    # office (see ``door_kept_out``).
     units: list[int] | QuerySet | None = None
+    within: Q | None = None
     kept_out: set[int] | None = None
 
 
@@ -220,12 +223,12 @@ def page_figures(m, scope: QuerySet[Case], *, start: datetime | None = None,
     door = door_for(m)
     out = door_kept_out(door)
     # Not an office (its scope is not its jurisdictions' cases): counted straight.
-    units = door.units if out is not None else None
-    everything = figures_over(scope, units, door_out=out, direct=out is None)
+    units, within = (door.units, door.by_jurisdiction()) if out is not None else (None, None)
+    everything = figures_over(scope, within, door_out=out, direct=out is None)
     if start is None and end is None:
-        return PageFigures(everything, everything, units, out)
-    return PageFigures(figures_over(scope, units, start=start, end=end, door_out=out,
-                                    direct=out is None), everything, units, out)
+        return PageFigures(everything, everything, units, within, out)
+    return PageFigures(figures_over(scope, within, start=start, end=end, door_out=out,
+                                    direct=out is None), everything, units, within, out)
 
 
 def _counted(found: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:

@@ -72,6 +72,10 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('jurisdiction_id', 'year', 'dim', 'key'), name='figures_total_one_bucket')],
             },
         ),
+        migrations.AddIndex(
+            model_name='figuresum',
+            index=models.Index(fields=['month', 'jurisdiction_id'], name='figures_sum_month'),
+        ),
         migrations.RunPython(fill, migrations.RunPython.noop),
         # as ``figures_figuresum`` (0003): a county's ids among a province's
         statistics_target("figures_figuretotal", "jurisdiction_id", 10000),
