@@ -66,7 +66,7 @@ def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
         [("county", user, url) for user, url in county]
         + [("county", "approver", u) for u in ("/work/", "/supervision/",
                                                  "/supervision/?kind=year&period=2026",
-                                                 "/scores/")]
+                                                 "/scores/", "/inbox/", "/api/inbox/")]
         + [("county", "chief", u) for u in ("/work/", "/supervision/")]
         + [("county", "inspector", u) for u in ("/work/", "/supervision/", "/oversight/")]
         + [("county", "discipline", u) for u in ("/work/", "/ledger/")]

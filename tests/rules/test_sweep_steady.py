@@ -227,7 +227,7 @@ def test_a_pass_that_raises_many_things_reads_its_tables_statistics_again(jurisd
     assert first.overdue
     analysed = {x["sql"].split()[1].strip('"') for x in q.captured_queries
                 if x["sql"].startswith("ANALYZE")}
-    assert {"cases_alert", "cases_warningnotice", "cases_sweepmark",
+    assert {"cases_alert", "notify_notice", "cases_warningnotice", "cases_sweepmark",
             "registers_backlogcase"} <= analysed, analysed
     with CaptureQueriesContext(connection) as q:
         steady = sweep(at=sh(2026, 10, 30))

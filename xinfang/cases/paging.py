@@ -61,12 +61,20 @@ class CappedPaginator(Paginator):
     cap = COUNT_CAP
     searched = False  # a text search's rows (``capped_count``)
 
+    def __init__(self, *args, counted: QuerySet | None = None, cap: int | None = None,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        # What is counted, when the rows listed are read from fewer (the inbox's newest).
+        self.counted = counted
+        if cap is not None:
+            self.cap = cap
+
     @cached_property
     def count(self) -> int:
-        if not isinstance(self.object_list, QuerySet):
+        counted = self.object_list if self.counted is None else self.counted
+        if not isinstance(counted, QuerySet):
             return super().count
-        return min(capped_count(self.object_list, self.cap, searched=self.searched),
-                   self.cap + 1)
+        return min(capped_count(counted, self.cap, searched=self.searched), self.cap + 1)
 
     @property
     def capped(self) -> bool:

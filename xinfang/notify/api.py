@@ -3,16 +3,18 @@ Same membership header, door and errors as the case API."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from xinfang.api.errors import Problem, invalid, problem
 from xinfang.api.membership import acting_membership
-from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView
+from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CasePagination, CaseView
 from xinfang.cases.errors import Refused
+from xinfang.cases.paging import CappedPaginator
 
 from .admin_services import notice_dismiss, notice_read
 from .messages import due_of
@@ -42,18 +44,39 @@ class NoticeOut(serializers.Serializer):
         return {"label": due["clock"], "due_at": due["due_at"].isoformat(), "left": due["left"]}
 
 
-class Pages(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
+# The inbox's counts stop here (``count_capped``, ``unread_capped``): after a province's first
+# sweep a unit holds thousands of notices, each tested through the door to be counted.
+COUNT_CAP = 1000
+
+
+class Pages(CasePagination):
+    """A page of the newest notices (read among the newest sent: ``selectors._newest``),
+    ``count`` exact up to ``COUNT_CAP`` or the page's end, whichever is further."""
+
+    def __init__(self, m, show: str):
+        self.m, self.show = m, show
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """``queryset``: the whole inbox, counted; the page's rows are read among the newest
+        notices, once the page asked is known."""
+        number = request.query_params.get(self.page_query_param) or "1"
+        asked = int(number) if number.isdigit() and int(number) > 0 else 1
+        upto = self.get_page_size(request) * asked + 1
+        # counted to the page's end at least: every page stays reachable
+        self.django_paginator_class = partial(CappedPaginator, counted=queryset,
+                                              cap=max(COUNT_CAP, upto - 1))
+        rows = inbox(self.m, show=self.show, upto=upto)
+        return super().paginate_queryset(rows, request, view)
 
 
 class InboxPage(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text=f"exact up to {COUNT_CAP} or the page's end")
+    count_capped = serializers.BooleanField(help_text="more notices than counted")
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = NoticeOut(many=True)
-    unread = serializers.IntegerField()
+    unread = serializers.IntegerField(help_text=f"exact up to {COUNT_CAP}")
+    unread_capped = serializers.BooleanField(help_text=f"more than {COUNT_CAP} unread")
 
 
 class InboxList(CaseView):
@@ -64,11 +87,13 @@ class InboxList(CaseView):
         show = request.query_params.get("show", "open")
         if show not in ("open", "unread", "all"):
             return invalid({"show": "show 须为 open、unread 或 all"})
-        pager = Pages()
+        pager = Pages(m, show)
         page = pager.paginate_queryset(inbox(m, show=show), request, self)
         data = NoticeOut(page, many=True, context={"now": timezone.now()}).data
         response = pager.get_paginated_response(data)
-        response.data["unread"] = unread_count(m)
+        unread = unread_count(m, cap=COUNT_CAP + 1)
+        response.data["unread"] = min(unread, COUNT_CAP)
+        response.data["unread_capped"] = unread > COUNT_CAP
         return response
 
 

@@ -17,22 +17,26 @@ from xinfang.org.models import Membership
 from .models import Notice, NoticeState
 
 
+def _sent_to_units(m: Membership) -> tuple[int, ...]:
+    if m.role in OFFICE_READERS:
+        # Office notices are addressed to the jurisdiction (the county), while its clerks sit in
+        # the office under it: any unit at or above the user's own, the door keeping only the
+        # cases of the user's own jurisdiction.
+        return tuple(door_for(m).inside or (m.unit_id,))
+    return (m.unit_id,)
+
+
+def _sent_to(m: Membership) -> Q:
+    """The notices addressed to ``m``'s unit (or jurisdiction) and role, or to every role there,
+    whatever their case."""
+    return Q(unit_id__in=_sent_to_units(m), role__in=[m.role, ""])
+
+
 def addressed_to(m: Membership | None) -> QuerySet[Notice]:
     """The notices addressed to ``m``'s unit (or jurisdiction) and role, or to every role there,
     on cases ``m`` may see now."""
     if m is None or not m.is_active or m.role in ADMIN_ROLES:
         return Notice.objects.none()
-    door = door_for(m)
-    # The door asked per notice, of that notice's case (``Door.apply_one``): a unit has few
-    # notices beside its cases, so the bell on every page reads neither the unit subtree nor the
-    # recusals first, nor every visible case of the county.
-    if m.role in OFFICE_READERS:
-        # Office notices are addressed to the jurisdiction (the county), while its clerks sit in
-        # the office under it: any unit at or above the user's own, the door keeping only the
-        # cases of the user's own jurisdiction.
-        units = Q(unit_id__in=door.inside or (m.unit_id,))
-    else:
-        units = Q(unit_id=m.unit_id)
     # A practice's notice about no case (xinfang.practices) reaches its unit and role alone; its
     # text never names a person.
     #
@@ -41,17 +45,24 @@ def addressed_to(m: Membership | None) -> QuerySet[Notice]:
     # the recusals first, nor every visible case of the county. As an EXISTS under OR,
     # PostgreSQL hashed it the other way: after a province's first sweep a county clerk's bell
     # (6,400 notices) took 160 ms on every page at 1M cases, 1.9 ms asked per notice.
-    return Notice.objects.filter(units, Q(visible_case(m)) | Q(case__isnull=True),
-                                 role__in=[m.role, ""])
+    return Notice.objects.filter(_sent_to(m), Q(visible_case(m)) | Q(case__isnull=True))
 
 
 def _state(m: Membership):
     return NoticeState.objects.filter(notice=OuterRef("pk"), user_id=m.user_id)
 
 
-def inbox(m: Membership | None, *, show: str = "open") -> QuerySet[Notice]:
+# The newest notices a page's first rows are looked for among, at the least and at the most
+# (``_newest``): twice the rows asked, so that a few hidden or dismissed ones leave enough.
+WINDOW, MOST_WINDOW = 200, 2000
+
+
+def inbox(m: Membership | None, *, show: str = "open", upto: int | None = None
+          ) -> QuerySet[Notice]:
     """Newest first, each with this user's read/dismissed state. ``show``: ``open`` (not
-    dismissed), ``unread``, ``all``."""
+    dismissed), ``unread``, ``all``. ``upto``: the rows the caller reads at most (a page's end,
+    and one more to know whether a next page exists): they are looked for among the newest
+    notices sent to the unit and role first (``_newest``)."""
     qs = addressed_to(m)
     if m is None or not qs.query.can_filter():
         return qs
@@ -65,7 +76,49 @@ def inbox(m: Membership | None, *, show: str = "open") -> QuerySet[Notice]:
         qs = qs.exclude(Exists(state))
     elif show == "open":
         qs = qs.exclude(Exists(state.filter(dismissed_at__isnull=False)))
+    if upto is not None:  # with what ``show`` leaves out: the window must hold ``upto`` rows
+        qs = _newest(m, qs, upto)
     return qs.select_related("case", "clock").order_by("-created_at", "-pk")
+
+
+def _newest(m: Membership, qs: QuerySet[Notice], upto: int) -> QuerySet[Notice]:
+    """``qs`` among the ``2 × upto`` (at least ``WINDOW``) newest notices sent to ``m``'s unit
+    and role, when its first ``upto`` rows lie among them — the same rows, since the window
+    holds every notice newer than its last, in the same order — else ``qs`` itself.
+
+    After a province's first sweep an approver's unit holds 13,800 notices. Tested through the
+    door each (a one-row subquery: 0.01 ms), then sorted for a page of fifty, they cost the
+    inbox 180 ms at 1M cases; the window's ids are read off the inbox's index unsorted by
+    case, and the door tests a few hundred."""
+    window = max(2 * upto, WINDOW)
+    if window > MOST_WINDOW:  # a page far back: the whole inbox
+        return qs
+    newest = _newest_sent(m, window)
+    if len(newest) < window:  # every notice sent to the unit and role: no window needed
+        return qs
+    among = qs.filter(pk__in=newest)
+    if among.order_by().values("pk")[:upto].count() == upto:
+        return among
+    return qs  # too many hidden or dismissed among the newest: the whole inbox
+
+
+def _newest_sent(m: Membership, n: int) -> list[int]:
+    """The ids of the ``n`` newest notices sent to ``m``'s units and role (``_sent_to``): the
+    newest ``n`` of each unit and role, each off the inbox's index in its order, in one
+    statement. Asked for all of them at once (units and roles IN lists), the database read the
+    unit's every notice to sort them: 16 ms for an approver's 13,800 at 1M cases."""
+    alias = router.db_for_read(Notice)
+    parts, params = [], []
+    for i, (unit, role) in enumerate((u, r) for u in _sent_to_units(m) for r in (m.role, "")):
+        newest = (Notice.objects.filter(unit_id=unit, role=role).order_by("-created_at", "-pk")
+                  .values_list("created_at", "pk")[:n])
+        sql, p = newest.query.get_compiler(alias).as_sql()
+        parts.append(f"SELECT * FROM ({sql}) xf_n{i}")
+        params += p
+    statement = " UNION ALL ".join(parts) + " ORDER BY 1 DESC, 2 DESC LIMIT %s"
+    with connections[alias].cursor() as cursor:
+        cursor.execute(statement, [*params, n])
+        return [pk for _at, pk in cursor.fetchall()]
 
 
 def _unread(m: Membership) -> QuerySet[Notice]:
