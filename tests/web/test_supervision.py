@@ -215,6 +215,43 @@ def test_the_backlog_read_by_jurisdiction_equals_the_lines_through_the_door(jian
     assert seen["inspector"] == {cases[0].pk, cases[2].pk}
 
 
+def test_the_backlog_register_reads_the_lines_the_door_asked_of_each_would(jianan, jurisdiction,
+                                                                           door_size):
+    """The office's backlog register (积案台账) asks the door only of the lines whose case it
+    may keep from the reader (``figures.services.without_kept_out``): the same lines as the
+    door asked of every line, with a recusal, a respondent unit, another county's line and an
+    imported line without a case."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from xinfang.cases.selectors import visible_case
+    from xinfang.registers.backlog import backlog_enter
+    from xinfang.registers.models import BacklogCase
+    from xinfang.registers.selectors import backlog_for
+
+    other = jurisdiction("kaijiang")
+    cases = [register_in(jianan) for _ in range(3)] + [register_in(other)]
+    for case in cases:
+        backlog_enter(case=case, entry=BacklogCase.Entry.UNSETTLED, at=timezone.now(),
+                      event=False)
+    BacklogCase.objects.create(jurisdiction=jianan.county, entry=BacklogCase.Entry.IMPORTED,
+                               person_name="张某", reason="多年未结", designated_at=timezone.now())
+    _keep_two_from_doors(jianan, cases)
+    seen = {}
+    for role in ("clerk", "chief", "approver", "inspector"):
+        m = jianan.member(role)
+        asked_of_each = BacklogCase.objects.filter(Q(case__isnull=True) | Q(visible_case(m)),
+                                                   jurisdiction=jianan.county)
+        got = backlog_for(m)
+        assert sorted(got.values_list("pk", flat=True)) == sorted(
+            asked_of_each.values_list("pk", flat=True)), role
+        seen[role] = set(got.values_list("case_id", flat=True))
+    assert seen["chief"] == {None, cases[0].pk, cases[1].pk, cases[2].pk}
+    # the approver sits in the inspector's unit: the respondent case is kept from both
+    assert seen["approver"] == {None, cases[2].pk}
+    assert seen["inspector"] == {None, cases[0].pk, cases[2].pk}
+
+
 def test_the_notices_read_by_jurisdiction_equal_the_notices_through_the_door(jianan,
                                                                              jurisdiction,
                                                                              door_size):

@@ -468,6 +468,19 @@ def door_kept_out(door) -> set[int] | None:
     return out
 
 
+def without_kept_out(lines: QuerySet, scope: QuerySet[Case], kept_out: set[int]) -> QuerySet:
+    """The ``lines`` (rows of an office reader's jurisdictions keeping their case: backlog
+    lines, warning notices) less those whose case the door keeps from the reader: the cases of
+    ``kept_out`` (``door_kept_out``, a superset) among the lines, tested through the door
+    (``scope``) by id. The door asked of every line instead tested each of a county's 4,800
+    backlog lines (35 ms of 230 at 1M cases)."""
+    if not kept_out:
+        return lines
+    suspects = set(lines.filter(case_id__in=kept_out).values_list("case_id", flat=True))
+    inside = set(scope.filter(pk__in=suspects).values_list("pk", flat=True)) if suspects else set()
+    return lines.exclude(case_id__in=suspects - inside)
+
+
 def periodic() -> dict:
     """The schedule's job (``settings.XINFANG_PERIODIC``)."""
     return {"counted": figures_refresh()}

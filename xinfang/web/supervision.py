@@ -17,7 +17,7 @@ from xinfang.cases.models import Case, Demand, WarningNotice
 from xinfang.cases.paging import capped_count, capped_text
 from xinfang.cases.rates import NO_UNIT, SPLITS, TargetResult, results_of
 from xinfang.cases.selectors import door_for
-from xinfang.figures.services import Figures, door_kept_out, figures_over
+from xinfang.figures.services import Figures, door_kept_out, figures_over, without_kept_out
 from xinfang.org.models import Unit
 from xinfang.registers.models import BacklogCase
 from xinfang.rules.profile import Profile
@@ -145,13 +145,7 @@ def in_door(lines: QuerySet, scope: QuerySet[Case], figures: PageFigures | None 
     if figures is None or figures.units is None:
         return lines.filter(case__in=scope.values("pk"))
     lines = lines.filter(jurisdiction_id__in=figures.units, case__isnull=False)
-    if figures.kept_out:
-        suspects = set(lines.filter(case_id__in=figures.kept_out)
-                       .values_list("case_id", flat=True))
-        inside = set(scope.filter(pk__in=suspects).values_list("pk", flat=True)
-                     ) if suspects else set()
-        lines = lines.exclude(case_id__in=suspects - inside)
-    return lines
+    return without_kept_out(lines, scope, figures.kept_out or set())
 
 
 def backlog_in(scope: QuerySet[Case], figures: PageFigures | None = None
