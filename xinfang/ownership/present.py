@@ -27,7 +27,7 @@ def person_data(person: Person) -> dict:
             "cases": [{
                 "id": r.case.pk, "number": r.case.number, "received_at": _at(r.case.received_at),
                 "visit": r.visit, "role": r.role, "state": r.case.state,
-                "state_label": str(r.case.get_state_display()),
+                "state_label": r.state_label,
                 "leader_owner": (r.case.leader_owner.full_name or r.case.leader_owner.username)
                 if r.case.leader_owner else None,
             } for r in m.cases],
