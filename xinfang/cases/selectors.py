@@ -112,11 +112,12 @@ class Door:
         return Q(pk__in=handled.values("case_id"))
 
     def by_jurisdiction(self) -> Q:
-        """An office door's subtree as a filter of rows kept by their case's jurisdiction (a
-        ``jurisdiction_id`` column: the kept figures, warning notices, backlog lines): its
-        listed ids, or, for a door too big to list them, each row's jurisdiction tested under
-        the door's path as ``scope`` tests a case's — ``jurisdiction_id IN`` a province's
-        37,000 units cost SQLite 8–20 ms a statement to gather them."""
+        """An office door's subtree as a filter of rows kept by jurisdiction (a
+        ``jurisdiction_id`` column: the kept figures' sums and totals): its listed ids, or, for
+        a door too big to list them, each row's jurisdiction tested under the door's path as
+        ``scope`` tests a case's — ``jurisdiction_id IN`` a province's 37,000 units made the
+        figures' read slower on both databases (PERFORMANCE.md, lead24). The warning notices and
+        backlog lines measured the other way: they are read by ``units``."""
         units = self.units
         if isinstance(units, list):
             return Q(jurisdiction_id__in=units)
