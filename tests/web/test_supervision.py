@@ -252,6 +252,51 @@ def test_the_backlog_register_reads_the_lines_the_door_asked_of_each_would(jiana
     assert seen["inspector"] == {None, cases[0].pk, cases[2].pk}
 
 
+def test_the_backlog_register_lists_open_lines_first_by_deadline_on_either_database(jianan):
+    """Open lines first, the soonest deadline first, lines without one after them, resolved
+    lines last — where the databases, left to themselves, put empty values at opposite ends
+    (PostgreSQL listed the resolved lines first). The supervision page's open lines the same."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from xinfang.cases.selectors import cases_for
+    from xinfang.registers.backlog import backlog_enter
+    from xinfang.registers.models import BacklogCase
+    from xinfang.registers.selectors import register_access
+    from xinfang.web.supervision import backlog_in
+    from xinfang.web.views.registers import _backlog_rows
+
+    cases = [register_in(jianan) for _ in range(4)]
+    for case in cases:
+        backlog_enter(case=case, entry=BacklogCase.Entry.UNSETTLED, at=timezone.now(),
+                      event=False)
+    late, soon, none, resolved = cases
+    BacklogCase.objects.filter(case=late).update(plan_deadline=date(2026, 12, 30))
+    BacklogCase.objects.filter(case=soon).update(plan_deadline=date(2026, 12, 10))
+    BacklogCase.objects.filter(case=resolved).update(plan_deadline=date(2026, 11, 1),
+                                                     resolved_at=timezone.now())
+    m = jianan.member("chief")
+    rows = _backlog_rows(m, register_access(m).home)
+    assert [b.case_id for b in rows] == [soon.pk, late.pk, none.pk, resolved.pk]
+    assert [b.case_id for b in backlog_in(cases_for(m))] == [soon.pk, late.pk, none.pk]
+    # the order's index (``registers`` 0004, written per database) serves the page's statement
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        assert "backlog_register_order" in connection.introspection.get_constraints(
+            cursor, "registers_backlogcase")
+        if connection.vendor == "postgresql":
+            cursor.execute("SET enable_seqscan = off")
+    try:
+        plan = rows.all()[:50].explain()
+    finally:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET enable_seqscan = on")
+    assert "backlog_register_order" in plan, plan
+
+
 def test_the_notices_read_by_jurisdiction_equal_the_notices_through_the_door(jianan,
                                                                              jurisdiction,
                                                                              door_size):

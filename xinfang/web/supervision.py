@@ -156,7 +156,8 @@ def backlog_in(scope: QuerySet[Case], figures: PageFigures | None = None
     ties in the order entered: the lines the sweep enters have no deadline, and a parallel plan
     returned them in a different order on each reload)."""
     lines = in_door(BacklogCase.objects.filter(resolved_at=None), scope, figures)
-    return lines.select_related("case", "owner_leader").order_by("plan_deadline", "pk")
+    return lines.select_related("case", "owner_leader").order_by(
+        F("plan_deadline").asc(nulls_last=True), "pk")
 
 
 def by_category(scope: QuerySet[Case]) -> list[tuple[str, int]]:

@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -223,6 +223,13 @@ def screening_convert(request: HttpRequest, pk: int) -> HttpResponse:
 # -- L2 backlog -----------------------------------------------------------------------------------
 
 
+# Open lines first, then the soonest deadline, lines without one last — the same on both
+# databases, which put empty values at opposite ends by themselves (``registers`` 0004 indexes
+# it).
+REGISTER_ORDER = (F("resolved_at").asc(nulls_first=True), F("plan_deadline").asc(nulls_last=True),
+                  "pk")
+
+
 def _backlog_rows(m, home) -> QuerySet[BacklogCase]:
     return (
         backlog_for(m)
@@ -251,7 +258,7 @@ def _backlog_rows(m, home) -> QuerySet[BacklogCase]:
                 .select_related("unit"),
             ),
         )
-        .order_by("resolved_at", "plan_deadline", "pk")
+        .order_by(*REGISTER_ORDER)
     )
 
 
