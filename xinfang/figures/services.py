@@ -3,7 +3,8 @@
 A refresh (``figures_refresh``: the periodic job, ``manage.py refresh_figures``) works out for
 each case changed since the last one what it counts for (``CaseFigure``: the rates' own
 conditions, ``xinfang.cases.rates``) and moves the sums of its buckets (``FigureSum``, per
-month; ``FigureTotal``, over every month) by the difference. A first refresh does every case.
+month; ``FigureTotal``, per year and over every month) by the difference. A first refresh does
+every case.
 
 A read (``figures_over``) of a scope (a queryset through the permission door) and a period is
 
