@@ -16,7 +16,7 @@ from tests.notify.test_api import api as api_client
 from tests.web.conftest import signed_in, walk
 from xinfang.notify import api, selectors
 from xinfang.notify.models import Notice, NoticeState
-from xinfang.notify.selectors import inbox
+from xinfang.notify.selectors import inbox, inbox_newest
 from xinfang.security.models import Recusal
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +52,10 @@ def test_a_page_read_among_the_newest_is_the_whole_inboxs_page(crowded, monkeypa
     whole = [n.pk for n in inbox(crowded, show=show)]
     assert len(whole) > 8
     for upto in range(1, len(whole) + 3):
-        got = [n.pk for n in inbox(crowded, show=show, upto=upto)[:upto]]
+        rows, holds = inbox_newest(crowded, show=show, upto=upto)
+        got = [n.pk for n in rows[:upto]]
         assert got == whole[:upto], (show, window, upto)
+        assert not holds or len(got) == upto  # known to hold them: the page counts no more
 
 
 def test_the_newest_are_read_per_unit_and_role_in_one_statement(crowded, monkeypatch):
@@ -89,6 +91,11 @@ def test_the_pages_of_a_window_are_the_whole_inboxs_and_their_statements_flat(cr
     with CaptureQueriesContext(connection) as more:
         client.get("/inbox/", {"page": 2})
     assert len(more.captured_queries) == len(one.captured_queries)
+    # the window's test counted the page's rows: the paginator does not count them again (one
+    # count besides the bell's)
+    counts = [q["sql"] for q in more.captured_queries
+              if "notify_notice" in q["sql"] and q["sql"].startswith("SELECT COUNT(*)")]
+    assert len(counts) == 2, counts
 
 
 def test_the_api_counts_to_its_cap_and_says_so(crowded, monkeypatch):

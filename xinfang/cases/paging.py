@@ -20,6 +20,12 @@ COUNT_CAP = 10_000
 SEARCH_COUNT_CAP = 500
 
 
+def asked_page(text: str | None) -> int:
+    """The page number a request asks for: 1 when it names none or no positive number (the
+    paginator then answers for the page itself)."""
+    return int(text) if text and text.isdigit() and int(text) > 0 else 1
+
+
 def capped_count(qs: QuerySet, cap: int = COUNT_CAP, *, searched: bool = False) -> int:
     """The number of rows, or ``cap + 1`` when there are more than ``cap``. ``searched``: the
     rows are a text search's, counted with a plan made for the term (``planned_each_time``)."""
@@ -62,15 +68,19 @@ class CappedPaginator(Paginator):
     searched = False  # a text search's rows (``capped_count``)
 
     def __init__(self, *args, counted: QuerySet | None = None, cap: int | None = None,
-                 **kwargs):
+                 at_least: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
-        # What is counted, when the rows listed are read from fewer (the inbox's newest).
-        self.counted = counted
+        # What is counted, when the rows listed are read from fewer (the inbox's newest), and
+        # how many rows are known to be there already (counted while reading them): past the
+        # cap, nothing is counted again.
+        self.counted, self.at_least = counted, at_least
         if cap is not None:
             self.cap = cap
 
     @cached_property
     def count(self) -> int:
+        if self.at_least > self.cap:
+            return self.cap + 1
         counted = self.object_list if self.counted is None else self.counted
         if not isinstance(counted, QuerySet):
             return super().count

@@ -14,11 +14,11 @@ from xinfang.api.errors import Problem, invalid, problem
 from xinfang.api.membership import acting_membership
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CasePagination, CaseView
 from xinfang.cases.errors import Refused
-from xinfang.cases.paging import CappedPaginator
+from xinfang.cases.paging import CappedPaginator, asked_page
 
 from .admin_services import notice_dismiss, notice_read
 from .messages import due_of
-from .selectors import inbox, unread_count
+from .selectors import inbox, inbox_newest, unread_count
 
 
 class NoticeOut(serializers.Serializer):
@@ -59,13 +59,13 @@ class Pages(CasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         """``queryset``: the whole inbox, counted; the page's rows are read among the newest
         notices, once the page asked is known."""
-        number = request.query_params.get(self.page_query_param) or "1"
-        asked = int(number) if number.isdigit() and int(number) > 0 else 1
+        asked = asked_page(request.query_params.get(self.page_query_param))
         upto = self.get_page_size(request) * asked + 1
+        rows, holds = inbox_newest(self.m, show=self.show, upto=upto)
         # counted to the page's end at least: every page stays reachable
         self.django_paginator_class = partial(CappedPaginator, counted=queryset,
-                                              cap=max(COUNT_CAP, upto - 1))
-        rows = inbox(self.m, show=self.show, upto=upto)
+                                              cap=max(COUNT_CAP, upto - 1),
+                                              at_least=upto if holds else 0)
         return super().paginate_queryset(rows, request, view)
 
 

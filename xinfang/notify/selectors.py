@@ -57,12 +57,9 @@ def _state(m: Membership):
 WINDOW, MOST_WINDOW = 200, 2000
 
 
-def inbox(m: Membership | None, *, show: str = "open", upto: int | None = None
-          ) -> QuerySet[Notice]:
+def inbox(m: Membership | None, *, show: str = "open") -> QuerySet[Notice]:
     """Newest first, each with this user's read/dismissed state. ``show``: ``open`` (not
-    dismissed), ``unread``, ``all``. ``upto``: the rows the caller reads at most (a page's end,
-    and one more to know whether a next page exists): they are looked for among the newest
-    notices sent to the unit and role first (``_newest``)."""
+    dismissed), ``unread``, ``all``."""
     qs = addressed_to(m)
     if m is None or not qs.query.can_filter():
         return qs
@@ -76,15 +73,26 @@ def inbox(m: Membership | None, *, show: str = "open", upto: int | None = None
         qs = qs.exclude(Exists(state))
     elif show == "open":
         qs = qs.exclude(Exists(state.filter(dismissed_at__isnull=False)))
-    if upto is not None:  # with what ``show`` leaves out: the window must hold ``upto`` rows
-        qs = _newest(m, qs, upto)
     return qs.select_related("case", "clock").order_by("-created_at", "-pk")
 
 
-def _newest(m: Membership, qs: QuerySet[Notice], upto: int) -> QuerySet[Notice]:
+def inbox_newest(m: Membership | None, *, show: str = "open", upto: int
+                 ) -> tuple[QuerySet[Notice], bool]:
+    """``inbox`` for a caller that reads ``upto`` rows at most (a page's end, and one more to
+    know whether a next page exists), and whether the rows are known to be that many: they are
+    looked for among the newest notices sent to the unit and role first (``_newest``), whose
+    test counted them already."""
+    qs = inbox(m, show=show)
+    if m is None or not qs.query.can_filter():
+        return qs, False
+    return _newest(m, qs, upto)
+
+
+def _newest(m: Membership, qs: QuerySet[Notice], upto: int) -> tuple[QuerySet[Notice], bool]:
     """``qs`` among the ``2 × upto`` (at least ``WINDOW``) newest notices sent to ``m``'s unit
     and role, when its first ``upto`` rows lie among them — the same rows, since the window
-    holds every notice newer than its last, in the same order — else ``qs`` itself.
+    holds every notice newer than its last, in the same order — else ``qs`` itself; and
+    whether ``upto`` rows were found.
 
     After a province's first sweep an approver's unit holds 13,800 notices. Tested through the
     door each (a one-row subquery: 0.01 ms), then sorted for a page of fifty, they cost the
@@ -92,14 +100,14 @@ def _newest(m: Membership, qs: QuerySet[Notice], upto: int) -> QuerySet[Notice]:
     (``_newest_sent``) and only its few hundred notices are asked of the door."""
     window = max(2 * upto, WINDOW)
     if window > MOST_WINDOW:  # a page far back: the whole inbox
-        return qs
+        return qs, False
     newest = _newest_sent(m, window)
     if len(newest) < window:  # every notice sent to the unit and role: no window needed
-        return qs
+        return qs, False
     among = qs.filter(pk__in=newest)
     if among.order_by().values("pk")[:upto].count() == upto:
-        return among
-    return qs  # too many hidden or dismissed among the newest: the whole inbox
+        return among, True
+    return qs, False  # too many hidden or dismissed among the newest: the whole inbox
 
 
 def _newest_sent(m: Membership, n: int) -> list[int]:
