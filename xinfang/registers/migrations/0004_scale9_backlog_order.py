@@ -7,6 +7,8 @@ jurisdiction and the open lines, the deadlines sorted after."""
 
 from django.db import migrations
 
+from xinfang.cases.sqlite_only import index_by_database
+
 NAME = "backlog_register_order"
 CREATE = {
     "postgresql": f"CREATE INDEX IF NOT EXISTS {NAME} ON registers_backlogcase "
@@ -16,18 +18,10 @@ CREATE = {
 }
 
 
-def create(apps, schema_editor):
-    schema_editor.execute(CREATE[schema_editor.connection.vendor])
-
-
-def drop(apps, schema_editor):
-    schema_editor.execute(f"DROP INDEX IF EXISTS {NAME}")
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
         ("registers", "0003_sup11_backlog_statistics"),
     ]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [index_by_database(NAME, CREATE)]
