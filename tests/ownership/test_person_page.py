@@ -185,6 +185,12 @@ def test_cli_person(jianan, capsys):
     call_command("person", str(person.pk), "--as", jianan.member("clerk").user.username)
     data = json.loads(capsys.readouterr().out)
     assert data["name"] == "王*兰" and len(data["matters"]) == 2
+    # each case's state and role as their labels (made once: ``choices.label_of``)
+    from xinfang.cases.choices import PetitionerRole, State
+
+    for row in (r for m in data["matters"] for r in m["cases"]):
+        assert row["state_label"] == str(dict(State.choices)[row["state"]])
+        assert row["role"] in {str(label) for label in PetitionerRole.labels}
     from django.core.management import CommandError
 
     with pytest.raises(CommandError, match="没有这位信访人"):
