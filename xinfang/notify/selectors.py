@@ -116,17 +116,22 @@ def _newest_sent(m: Membership, n: int) -> list[int]:
     statement. Asked for all of them at once (units and roles IN lists), the database read the
     unit's every notice to sort them: 16 ms for an approver's 13,800 at 1M cases."""
     alias = router.db_for_read(Notice)
-    parts, params = [], []
-    for i, (unit, role) in enumerate((u, r) for u in _sent_to_units(m) for r in (m.role, "")):
-        newest = (Notice.objects.filter(unit_id=unit, role=role).order_by("-created_at", "-pk")
-                  .values_list("created_at", "pk")[:n])
-        sql, p = newest.query.get_compiler(alias).as_sql()
-        parts.append(f"SELECT * FROM ({sql}) xf_n{i}")
-        params += p
-    statement = " UNION ALL ".join(parts) + " ORDER BY 1 DESC, 2 DESC LIMIT %s"
+    pairs = [(u, r) for u in _sent_to_units(m) for r in (m.role, "")]
+    params = [value for unit, role in pairs for value in (unit, role, n)]
     with connections[alias].cursor() as cursor:
-        cursor.execute(statement, [*params, n])
+        cursor.execute(_newest_statement(len(pairs)), [*params, n])
         return [pk for _at, pk in cursor.fetchall()]
+
+
+@lru_cache(maxsize=16)
+def _newest_statement(pairs: int) -> str:
+    """``_newest_sent``'s text for so many (unit, role) pairs, written once: built through the
+    ORM on each request it cost 2.6 ms of CPU (eight querysets compiled). Its parameters are
+    each pair's unit, role and limit, then the limit of the whole."""
+    part = ("SELECT * FROM (SELECT created_at, id FROM notify_notice WHERE unit_id = %s AND "
+            "role = %s ORDER BY created_at DESC, id DESC LIMIT %s) xf_n{}")
+    return (" UNION ALL ".join(part.format(i) for i in range(pairs))
+            + " ORDER BY 1 DESC, 2 DESC LIMIT %s")
 
 
 def _unread(m: Membership) -> QuerySet[Notice]:
