@@ -162,6 +162,21 @@ class Door:
             built = self.__dict__["_all_cases"] = self.apply(Case.objects.all())
         return built._chain()  # a clone: never the shared object, never its result cache
 
+    def counted_cases(self) -> QuerySet[Case] | None:
+        """``all_cases()`` in the form a count is fastest in, where it differs from the list's
+        (else None: count the list). A handling unit's door: its listed units' cases read by
+        key (``probes.handled_by_listed``). The list keeps ``id IN (…)``, which lets a page
+        walk the date index and stop at fifty; for a count, which reads every case to the cap,
+        that form was a hash semi-join over the province's cases: a township's ledger spent
+        103 of its 171 ms counting to 10,001 (1M cases, PostgreSQL)."""
+        if self.kind != "unit" or not isinstance(units := self.units, list):
+            return None
+        built = self.__dict__.get("_counted")
+        if built is None:
+            built = self.__dict__["_counted"] = self.apply(
+                Case.objects.all(), scope=Q(probes.handled_by_listed(HANDLED, tuple(units))))
+        return built._chain()
+
     def cases_in(self, jurisdiction: Unit) -> QuerySet[Case]:
         """``all_cases()`` of one jurisdiction (an office's own to-do buckets). When the
         jurisdiction lies in an office door's subtree, ``jurisdiction_id = <it>`` implies the
@@ -282,6 +297,12 @@ def cases_for(by: Membership | None, *, one: bool = False) -> QuerySet[Case]:
     recusals first (see ``Door.apply_one``)."""
     door = door_for(by)
     return door.apply_one(Case.objects.all()) if one else door.all_cases()
+
+
+def cases_counted(by: Membership | None) -> QuerySet[Case] | None:
+    """The cases ``by`` may read, in the form fastest to count (``Door.counted_cases``), or
+    None where the list's own form is: a paginator's ``counted``."""
+    return door_for(by).counted_cases()
 
 
 def visible_case(by: Membership | None, column: str = "case_id") -> IsNull:

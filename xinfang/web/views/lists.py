@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from xinfang.cases.paging import CappedPaginator, SearchedPaginator, capped_text
 from xinfang.cases.rates import SPLITS
-from xinfang.cases.selectors import cases_for
+from xinfang.cases.selectors import cases_counted, cases_for
 from xinfang.ledgers.exports import REVEAL_ROLES
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.oversight.selectors import supervision_summary
@@ -71,9 +71,14 @@ def ledger(request: HttpRequest) -> HttpResponse:
     sort = sort_key(params)
     qs = ledger_rows(filter_ledger(cases_for(m), params, by=m), sort)
     # The count stops at 10,000 ("10000+"): a million-row ledger is not counted on every page;
-    # a search tests its cases one by one, and counts to SEARCH_COUNT_CAP ("500+").
+    # a search tests its cases one by one, and counts to SEARCH_COUNT_CAP ("500+"). A handling
+    # unit's cases are counted in the form fastest to count (``cases_counted``).
+    counted = cases_counted(m)
+    if counted is not None:
+        counted = filter_ledger(counted, params, by=m)
     searched = "search" in active_filters(params)
-    paginator = (SearchedPaginator if searched else CappedPaginator)(qs, PAGE_SIZE)
+    paginator = (SearchedPaginator if searched else CappedPaginator)(qs, PAGE_SIZE,
+                                                                      counted=counted)
     page_obj = paginator.get_page(params.get("page"))
     kept = params.copy()
     for name in NOT_PAGED:

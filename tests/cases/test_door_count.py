@@ -1,0 +1,91 @@
+"""A handling unit's cases counted in their own form (``Door.counted_cases``): the same cases as
+the list's form, under every exclusion, and the form the ledger and the API count with."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.cases.test_door_one import _world, fresh
+from tests.conftest import register_in
+from xinfang.cases.choices import AssignmentRole, AssignmentStatus
+from xinfang.cases.models import Assignment
+from xinfang.cases.selectors import cases_counted, cases_for
+from xinfang.ledgers.filters import filter_ledger
+from xinfang.security.models import Recusal
+
+pytestmark = pytest.mark.django_db
+
+
+def _assign(case, unit, by, status):
+    Assignment.objects.create(case=case, unit=unit, role=AssignmentRole.LEAD, status=status,
+                              assigned_at=timezone.now(), assigned_by=by.user,
+                              receiver_name="测试")
+
+
+def _ids(qs) -> set[int]:
+    return set(qs.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("who", ["township", "bureau"])
+def test_a_unit_is_counted_over_the_same_cases_it_lists(jianan, who):
+    # given the unit's cases: assigned now, assigned and ended, transferred away (not its own
+    # any more), one naming its unit as respondent, one it recused from, one of a unit under it
+    plain, by_case, by_words, accused, assigned = _world(jianan)
+    m = jianan.member(who)
+    clerk = jianan.member("clerk")
+    unit = m.unit
+    for case, status in ((plain, AssignmentStatus.ENDED), (by_case, AssignmentStatus.ACTIVE),
+                         (by_words, AssignmentStatus.TRANSFERRED),
+                         (accused, AssignmentStatus.ACTIVE)):
+        _assign(case, unit, clerk, status)
+    accused.respondents.create(unit=unit, name=unit.name)
+    Recusal.objects.create(user=m.user, case=by_case, reason="亲属")
+    under = unit.children.first()
+    below = register_in(jianan, matter="反映村道硬化")
+    if under is not None:
+        _assign(below, under, clerk, AssignmentStatus.ACTIVE)
+    m = fresh(m)
+    # then the counted form and the listed form hold the same cases
+    listed, counted = _ids(cases_for(m)), _ids(cases_counted(m))
+    assert listed == counted
+    assert plain.pk in listed and by_case.pk not in listed and by_words.pk not in listed
+    assert accused.pk not in listed
+    assert (below.pk in listed) == (under is not None)
+    # and so do they under the ledger's filters
+    for params in ({"state": "registered"}, {"search": "道路"}, {"overdue": "false"}):
+        assert (_ids(filter_ledger(cases_counted(m), params, by=m))
+                == _ids(filter_ledger(cases_for(m), params, by=m))), params
+
+
+@pytest.mark.parametrize("who", ["clerk", "approver", "inspector"])
+def test_an_office_counts_its_list(jianan, who):
+    assert cases_counted(fresh(jianan.member(who))) is None
+
+
+def _counts(sqls: list[str]) -> list[str]:
+    return [q for q in sqls if q.startswith('SELECT COUNT(*) FROM (SELECT "cases_case"."id"')]
+
+
+@pytest.mark.parametrize("url", ["/ledger/", "/api/cases/"])
+def test_the_ledger_and_the_api_count_a_unit_by_its_cases_keys(client, jianan, url):
+    # given a township with cases of its own and one it recused from
+    plain, by_case, by_words, accused, assigned = _world(jianan)
+    m = jianan.member("township")
+    _assign(plain, m.unit, jianan.member("clerk"), AssignmentStatus.ENDED)
+    client.force_login(m.user)
+    with CaptureQueriesContext(connection) as q:
+        response = client.get(url)
+    assert response.status_code == 200
+    # then the count is the counted form's (the array of the unit's cases on PostgreSQL) ...
+    (count,) = _counts([x["sql"] for x in q.captured_queries])
+    if connection.vendor == "postgresql":
+        assert "= ANY(ARRAY(SELECT xf_ca.case_id" in count, count
+    else:
+        assert "xf_ca.case_id" in count, count
+    # ... and says what the list holds
+    if url == "/api/cases/":
+        assert response.json()["count"] == 2 == len(response.json()["results"])
+    else:
+        assert response.context["total"] == "2"
+        assert len(response.context["rows"]) == 2
