@@ -54,6 +54,11 @@ def test_person_page_groups_the_cases_by_matter_with_the_visits_on_each(jianan):
     assert html.status_code == 200
     assert "共信访2次" in text and "共信访1次" in text and "涉及2个事项" in text
     assert "王*兰" in text and "王秀兰" not in text and ID not in text  # masked
+    # each case's row: its link, the day received, which visit, the role, the state
+    row = text[text.index(f'<a href="{reverse("web:case", args=[b.pk])}">{b.number}</a>'):]
+    row = row[:row.index("</tr>")]
+    for cell in ("2026-09-01", "第2次", "信访人", "已登记", ">—<"):
+        assert cell in row, (cell, row)
 
 
 def test_the_case_page_links_the_petitioner_to_their_page(jianan):
@@ -75,6 +80,15 @@ def test_person_page_shows_open_warnings_and_the_owning_leader(jurisdiction):
     text = signed_in(j.member("approver")).get(
         reverse("web:person", args=[person.pk])).content.decode()
     assert "预警提醒单待回复" in text and "包掌握情况" in text and "王建国" in text
+    # the warned case's row says its warning waits for an answer; a leader's name is escaped
+    row = text[text.index(f'{reverse("web:case", args=[cases[2].pk])}">{cases[2].number}</a>'):]
+    assert '<span class="tag warn">待回复</span>' in row[:row.index("</tr>")]
+    leader = cases[2].leader_owner
+    leader.full_name = "王<b>建国"
+    leader.save(update_fields=["full_name"])
+    text = signed_in(j.member("approver")).get(
+        reverse("web:person", args=[person.pk])).content.decode()
+    assert "王&lt;b&gt;建国" in text and "王<b>建国" not in text
 
 
 def test_only_the_cases_the_user_may_see(jianan):

@@ -29,6 +29,13 @@ from xinfang.org.models import Membership
 
 from .models import OwnershipItem
 
+# What the page, the API and the command show of a link and its case (not the case's 55
+# columns): the links of a petitioner with 199 cases are read in one statement.
+LINK_COLUMNS = (
+    "case_id", "petitioner_id", "role", "confidential",
+    "case__number", "case__received_at", "case__state", "case__matter", "case__repeat_count",
+    "case__repeat_of", "case__leader_owner__full_name", "case__leader_owner__username",
+)
 MAX_DEPTH = 50  # chain levels followed (a longer chain groups at the highest case reached)
 
 
@@ -149,11 +156,14 @@ def matter_roots(cases: list[Case] | dict[int, int | None]) -> dict[int, int]:
 def person_for(by: Membership | None, petitioner_id: int) -> Person:
     """The person's page as ``by`` may see it; raises ``PersonNotFound``."""
     links = list(visible_links(by, petitioner_id)
-                 .select_related("petitioner", "case", "case__leader_owner")
+                 .select_related("case", "case__leader_owner")
+                 .only(*LINK_COLUMNS)
                  .order_by("case__received_at", "case_id", "pk"))
     if not links:
         raise PersonNotFound(petitioner_id)
-    person = links[0].petitioner
+    # The person once: read with each link, their four encrypted columns were decrypted for
+    # every case (796 decryptions for a petitioner's 199 cases, 11 ms of the page at 1M).
+    person = Petitioner.objects.get(pk=petitioner_id)
     cases = list({link.case_id: link.case for link in links}.values())
     roles = {}
     for link in links:

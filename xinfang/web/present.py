@@ -613,6 +613,30 @@ def case_rows_html(rows) -> SafeString:
     ))
 
 
+def person_rows_html(rows) -> SafeString:
+    """The ``<tr>`` of each case of a matter on a person's page (``ownership.people.CaseRow``):
+    a petitioner with 199 cases wrote seven translations, a ``url`` tag and a
+    ``blocktranslate`` per row through the template (60 % of the page at 1M cases)."""
+    n, when, visit, role, state, leader, warn = (esc(x) for x in (
+        _("编号"), _("信访时间"), _("第几次"), _("身份"), _("状态"), _("包案领导"), _("预警")))
+    visit_words, waiting = _("第%(n)s次"), esc(_("待回复"))
+    url = _case_urls()
+    out = []
+    for r in rows:
+        case = r.case
+        owner = case.leader_owner
+        flag = f'<span class="tag warn">{waiting}</span>' if r.warnings else "—"
+        out.append(
+            f'<tr><td data-label="{n}"><a href="{esc(url(case.pk))}">{esc(case.number)}</a></td>'
+            f'<td data-label="{when}">{timezone.localtime(case.received_at):%Y-%m-%d}</td>'
+            f'<td data-label="{visit}">{esc(visit_words % {"n": r.visit})}</td>'
+            f'<td data-label="{role}">{esc(r.role)}</td>'
+            f'<td data-label="{state}"><span class="state">{esc(r.state_label)}</span></td>'
+            f'<td data-label="{leader}">{esc(str(owner) if owner else "—")}</td>'
+            f'<td data-label="{warn}">{flag}</td></tr>')
+    return mark_safe("\n".join(out))
+
+
 def _flags_html(case, flag_labels: dict) -> str:
     tags = [(flag_labels["key_case"], "tag warn") if case.key_case else None,
             (flag_labels["repeat"], "tag warn") if case.repeat_count else None,

@@ -4,7 +4,13 @@ from django import template
 
 from xinfang.security import masking
 
-from ..present import case_rows_html, deadline_text, ledger_rows_html, role_label
+from ..present import (
+    case_rows_html,
+    deadline_text,
+    ledger_rows_html,
+    person_rows_html,
+    role_label,
+)
 
 register = template.Library()
 
@@ -55,6 +61,12 @@ def get_item(mapping, key):
 def case_rows(rows):
     """The rows of a work-queue or supervision table, written in Python (``present``)."""
     return case_rows_html(rows)
+
+
+@register.filter
+def person_rows(rows):
+    """The cases of a matter on a person's page, written in Python (``present``)."""
+    return person_rows_html(rows)
 
 
 @register.simple_tag
