@@ -11,7 +11,9 @@ wider readers than a county (the city's clerk, the province's inspector over eve
 is asked ``--calls`` times after one warm call; the table gives the median and the slowest call,
 the statements of one call and the status, and marks a page over its target (150 ms, as the
 lists of issue 9) or whose statements grow with what it shows is caught elsewhere
-(``tests/web/test_list_queries.py``).
+(``tests/web/test_list_queries.py``). The files an office downloads (group ``exports``: the
+reports, L1–L4, a narrowed L0) are read to their last byte, timed ``EXPORT_CALLS`` times, and
+printed with their size; no target is set for them.
 
 The administrators (系统管理员, 安全管理员, 审计管理员) are not in the generated data: they are
 added to the province here (``bench_sysadmin``, …) the first time, and kept; a province
@@ -34,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import set_up_on  # noqa: E402
 
 TARGET_MS = 150.0
+EXPORT_CALLS = 2
 ADMINS = {"bench_sysadmin": "sysadmin", "bench_secadmin": "secadmin",
           "bench_auditor": "auditor"}
 
@@ -89,7 +92,33 @@ def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
             "/admin/roles/", "/admin/roles/?q=clerk", "/admin/keys/", "/admin/password-resets/",
             "/security/dead-letters/")]
         + [("admin", "bench_auditor", u) for u in ("/admin/audit/",)]
+        + [("exports", "clerk", u) for u in exports()]
     )
+
+
+def exports() -> list[str]:
+    """The files a county clerk downloads, for the periods just ended: the four reports, L4 of
+    the week and of every provincial referral, the registers (L1–L3), and L0 narrowed by a
+    state and by a month (the whole county's L0 is ``bench/run.py``'s, beside its floor)."""
+    from xinfang.reports.periods import current
+
+    month, quarter = current("month").previous(), current("quarter").previous()
+    week = current("week").previous()
+    return [
+        f"/reports/monthly/?period={month.code}", f"/reports/quarterly/?period={quarter.code}",
+        f"/reports/scorecard/?period={quarter.code}", f"/reports/weekly/?period={week.code}",
+        f"/reports/l4.xlsx?week={week.code}", "/reports/l4.xlsx",
+        "/api/ledgers/l1.xlsx", "/api/ledgers/l2.xlsx", "/api/ledgers/l3.xlsx",
+        "/api/ledgers/l0.xlsx?state=registered",
+        f"/api/ledgers/l0.xlsx?received_from={month.start:%Y-%m-%d}",
+    ]
+
+
+def fetch(client, url: str) -> tuple[int, int]:
+    """GET ``url`` and read its whole body (a file is streamed): the status and its length."""
+    r = client.get(url)
+    body = b"".join(r.streaming_content) if r.streaming else r.content
+    return r.status_code, len(body)
 
 
 def main() -> None:
@@ -98,7 +127,8 @@ def main() -> None:
     p.add_argument("--engine", choices=["postgres", "sqlite"], default="sqlite")
     p.add_argument("--database", help="another copy of the same data (postgres://… or sqlite:…)")
     p.add_argument("--calls", type=int, default=5)
-    p.add_argument("--only", default="", help="groups: county, city, province, admin")
+    p.add_argument("--only", default="",
+                   help="groups: county, city, province, admin, exports")
     p.add_argument("--match", default="", help="only the URLs containing this text")
     p.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = p.parse_args()
@@ -137,24 +167,28 @@ def main() -> None:
             clients[username] = Client()
             clients[username].force_login(User.objects.get(username=username))
         client = clients[username]
-        status = client.get(url).status_code  # warm: the profile, the calendar, the templates
+        status, size = fetch(client, url)  # warm: the profile, the calendar, the templates
         counter = Counter()
         with connection.execute_wrapper(counter):
-            client.get(url)
+            fetch(client, url)
         times = []
-        for _ in range(args.calls):
+        # a file is timed fewer times: a county's L4 takes seconds
+        for _ in range(min(args.calls, EXPORT_CALLS) if group == "exports" else args.calls):
             t = time.perf_counter()
-            client.get(url)
+            fetch(client, url)
             times.append((time.perf_counter() - t) * 1000)
         row = {"group": group, "user": username, "url": url, "status": status,
                "median_ms": round(statistics.median(times), 1),
-               "max_ms": round(max(times), 1), "queries": counter.n}
+               "max_ms": round(max(times), 1), "queries": counter.n, "bytes": size}
         rows.append(row)
-        flag = " *" if row["median_ms"] > TARGET_MS else ""
+        flag = " *" if group != "exports" and row["median_ms"] > TARGET_MS else ""
+        what = f" ({size:,} bytes)" if group == "exports" else ""
         print(f"{group:9} {username:19} {status:4} {row['median_ms']:8.1f} {row['max_ms']:8.1f} "
-              f"{counter.n:4}  {url}{flag}", flush=True)
-    print(f"# {len(rows)} pages; over {TARGET_MS:.0f} ms: "
-          f"{sum(r['median_ms'] > TARGET_MS for r in rows)}; load {os.getloadavg()[0]:.2f}")
+              f"{counter.n:4}  {url}{what}{flag}", flush=True)
+    pages_only = [r for r in rows if r["group"] != "exports"]
+    print(f"# {len(pages_only)} pages; over {TARGET_MS:.0f} ms: "
+          f"{sum(r['median_ms'] > TARGET_MS for r in pages_only)}; "
+          f"{len(rows) - len(pages_only)} files; load {os.getloadavg()[0]:.2f}")
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
 
