@@ -297,3 +297,30 @@ def test_a_confidential_petitioner_is_masked_in_the_export_exactly_as_on_the_cas
         office = member in ("clerk", "approver", "chief")
         assert page["revealed"] is office, member
         assert ("李四海" in str(rows)) is office and ("13987654321" in str(rows)) is office, member
+
+
+def test_a_ledger_longer_than_one_sheet_is_refused_naming_the_filters_and_writes_nothing(
+        jianan, monkeypatch):
+    # given a sheet that holds the header and two lines (Excel's holds 1,048,576 rows, as
+    # xlsxwriter's own limit says), and three cases
+    import xlsxwriter
+
+    from xinfang.ledgers import exports
+    from xinfang.ledgers.layouts import L0
+
+    assert exports.SHEET_ROWS == xlsxwriter.Workbook().add_worksheet().xls_rowmax
+    for _ in range(3):
+        register_in(jianan)
+    clerk = jianan.member("clerk")
+    audited = AuditEntry.objects.count()
+    notes = len(L0.footnotes) + 1 if L0.footnotes else 0
+    monkeypatch.setattr(exports, "SHEET_ROWS", L0.first_data_row + 2 + notes)
+    # then the API refuses it with a 400 naming the filters: the last line is not dropped
+    response = client_as(clerk).get("/api/ledgers/l0.xlsx")
+    assert response.status_code == 400, response
+    assert "超过 Excel 单个工作表的上限" in response.json()["errors"]["filters"]
+    assert "写满 2 行后" in response.json()["errors"]["filters"]
+    assert AuditEntry.objects.count() == audited  # nothing exported, nothing audited
+    # and a sheet one row longer holds all three
+    monkeypatch.setattr(exports, "SHEET_ROWS", L0.first_data_row + 3 + notes)
+    assert len(export(clerk)) == 4

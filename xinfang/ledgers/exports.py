@@ -48,6 +48,9 @@ L0_HEADERS = L0.headers
 L0_SHEET = L0.sheet
 REVEAL_ROLES = frozenset({Role.CLERK, Role.APPROVER, Role.CHIEF})
 MAX_CELL = 32767  # Excel's limit for one cell's text
+# Excel's rows in one sheet. xlsxwriter drops a cell written past them without a word (its
+# write_* returns -1): a province's ledger of more lines would lose its last ones silently.
+SHEET_ROWS = 1_048_576
 CHUNK = 2000  # rows read (and prefetched) per database round trip
 REASON_MAX = 200
 
@@ -385,6 +388,13 @@ class LedgerBook:
 
     def write(self, values: list) -> None:
         sheet, r = self.sheet, self.row
+        notes = self.layout.footnotes
+        if r + (len(notes) + 1 if notes else 0) >= SHEET_ROWS:  # the notes follow a blank row
+            written = r - self.layout.first_data_row
+            raise Refused(
+                f"导出的行数超过 Excel 单个工作表的上限（{SHEET_ROWS:,} 行）：写满 {written:,} 行后"
+                "仍有未写的行，未导出任何文件。请按时间、乡镇等条件缩小范围后分批导出。",
+                field="filters")
         for col, (value, column) in enumerate(zip(values, self.layout.columns, strict=True)):
             fmt = self.formats[column.kind]
             if value is None or value == "":
