@@ -324,3 +324,21 @@ def test_a_ledger_longer_than_one_sheet_is_refused_naming_the_filters_and_writes
     # and a sheet one row longer holds all three
     monkeypatch.setattr(exports, "SHEET_ROWS", L0.first_data_row + 3 + notes)
     assert len(export(clerk)) == 4
+
+
+def test_an_export_too_long_to_wait_for_points_to_the_background_export(jianan, settings):
+    # given three cases and a download limited to two while the person waits
+    for _ in range(3):
+        register_in(jianan)
+    settings.XINFANG_EXPORT_WAIT_ROWS = 2
+    clerk = jianan.member("clerk")
+    # then the API refuses before writing anything, naming the filters and the way out
+    response = client_as(clerk).get("/api/ledgers/l0.xlsx")
+    assert response.status_code == 400, response
+    message = response.json()["errors"]["filters"]
+    assert "超过 2 件" in message and "后台导出" in message
+    assert message in response.json()["detail"]  # what the page's download link shows
+    assert not AuditEntry.objects.filter(action="export").exists()
+    # and at the limit it downloads
+    settings.XINFANG_EXPORT_WAIT_ROWS = 3
+    assert len(export(clerk)) == 4

@@ -251,3 +251,15 @@ def test_a_persons_job_goes_before_the_systems_pdf_copies(jianan):
     drain()
     system.refresh_from_db()
     assert system.status == Job.Status.DONE and system.user is None
+
+
+@override_settings(XINFANG_JOBS=JOBS, XINFANG_EXPORT_WAIT_ROWS=1)
+def test_the_background_export_writes_what_is_too_long_to_wait_for(jianan):
+    # the limit is for a person waiting on a download; the background export has none
+    for _ in range(3):
+        register_in(jianan)
+    job = job_start(kind="ledger_l0", by=jianan.member("clerk"))
+    assert drain() == 1
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error
+    assert len(read_sheet(bytes(job.content))) == 4

@@ -65,3 +65,17 @@ def test_the_unmasked_export_is_a_post_only(jianan):
 def test_the_form_is_offered_only_to_roles_that_may_ever_reveal_in_a_ledger(jianan, member):
     html = signed_in(jianan.member(member)).get(reverse("web:ledger")).content.decode()
     assert 'id="export-unmasked"' not in html and 'id="export-l0"' in html
+
+
+def test_an_export_too_long_to_wait_for_goes_back_to_the_page_pointing_to_the_background(
+        jianan, settings):
+    walk(jianan, "in_progress")
+    walk(jianan, "in_progress")
+    settings.XINFANG_EXPORT_WAIT_ROWS = 1
+    client = signed_in(jianan.member("clerk"))
+    response = client.post(reverse("web:ledger_export"),
+                           {"reason": REASON, "filters": "state=in_progress"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("web:ledger") + "?state=in_progress"
+    text = response.content.decode()
+    assert "超过 1 件" in text and "后台导出" in text
+    assert not AuditEntry.objects.filter(action="export").exists()

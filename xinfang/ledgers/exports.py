@@ -27,6 +27,7 @@ from itertools import islice
 from typing import IO
 
 import xlsxwriter
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from xinfang.cases import choices as c
 from xinfang.cases.disclosure import Reach, may_reveal_petitioner, register_reach, reveal_reach
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Assignment, Case, CasePetitioner, Demand, Petitioner
+from xinfang.cases.paging import capped_count
 from xinfang.cases.selectors import cases_for
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
@@ -283,7 +285,14 @@ def ledger_l0(cases: Iterable[Case] | QuerySet[Case], *, by: Membership, ip: str
 
 def ledger_l0_file(cases, *, by: Membership, **options) -> IO[bytes]:
     """The L0 ledger in an anonymous temporary file, rewound: a response streams it and
-    closing it deletes it."""
+    closing it deletes it. For a person waiting on the download: more cases than
+    ``XINFANG_EXPORT_WAIT_ROWS`` are refused before anything is written (the background export,
+    ``jobs.kinds.ledger_l0``, writes any number)."""
+    limit = settings.XINFANG_EXPORT_WAIT_ROWS
+    if isinstance(cases, QuerySet) and capped_count(cases, limit) > limit:
+        raise Refused(
+            f"本次导出超过 {limit:,} 件，直接下载会超时：请用“后台导出”（完成后在后台任务页下载），"
+            "或按时间、乡镇等条件缩小范围。", field="filters")
     out = tempfile.TemporaryFile()
     try:
         write_ledger_l0(out, cases, by=by, **options)

@@ -313,6 +313,12 @@ XINFANG_JOBS = {
     "archive": ("xinfang.jobs.kinds.archive", "生成案卷（一案一档）"),
     "pdf": ("xinfang.jobs.kinds.pdf", "文书转换 PDF"),
 }
+# An L0 export downloaded while the person waits (the API, the ledger page) holds at most this
+# many cases; more are refused with a pointer to the background export above. A county's
+# 100,000 cases take 12 s; a province's million about two minutes, past the web worker's
+# timeout (gunicorn_conf.py: XINFANG_WEB_TIMEOUT, 60 s), which would end the request with a 502
+# and no file (lead25).
+XINFANG_EXPORT_WAIT_ROWS = int(os.environ.get("XINFANG_EXPORT_WAIT_ROWS", 200_000))
 # The schedule: name → (function, every N seconds). Each period runs once however many workers.
 # A sweep with many changed cases (the first after an import: 100,000 open cases at a
 # province) is split between this many processes on PostgreSQL, each taking its share of the
