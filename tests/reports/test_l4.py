@@ -132,3 +132,23 @@ def test_l4_exports_a_case_that_has_a_review(jianan):
             received_at=sh(2026, 10, 20, 9), reason="对处理意见不服", clerk=j.member("city_clerk"))
     assert case.reviews.count() == 1
     assert export(j.member("clerk"))[0].rows == 1
+
+
+def test_l4_longer_than_one_sheet_is_refused_not_cut_short(jianan, monkeypatch):
+    # given two provincial referrals and a sheet that holds one of them with the footnotes
+    from xinfang.cases.errors import Refused
+    from xinfang.reports import l4
+
+    j = jianan
+    walk(j, "assigned", **provincial(j))
+    walk(j, "assigned", lead="区民政局", lead_member="bureau", assisting=(), **provincial(j))
+    audited = AuditEntry.objects.count()
+    monkeypatch.setattr(l4, "SHEET_ROWS", l4.FIRST_DATA + 1 + len(l4.FOOTNOTES))
+    # then the table is refused, naming the filters, and nothing is audited
+    with pytest.raises(Refused) as refused:
+        export(j.member("clerk"))
+    assert refused.value.field == "filters" and "写满 1 行后" in refused.value.message
+    assert AuditEntry.objects.count() == audited
+    # and one row more holds both
+    monkeypatch.setattr(l4, "SHEET_ROWS", l4.FIRST_DATA + 2 + len(l4.FOOTNOTES))
+    assert export(j.member("clerk"))[0].rows == 2
