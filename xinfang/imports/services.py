@@ -14,6 +14,7 @@ running from the received date as for any case the office holds.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -42,6 +43,7 @@ IMPORT = "import"  # the audit action
 SH = ZoneInfo("Asia/Shanghai")
 RECEIVED_AT = time(9, 0)  # a ledger gives dates only: received in the morning, closed by evening
 CLOSED_AT = time(17, 0)
+PROGRESS_EVERY = 100  # rows written between two reports to a background import's job
 
 
 class ImportRefused(Exception):
@@ -74,6 +76,15 @@ class Outcome:
         return [r for r in self.reading.rows if r.issues]
 
 
+def ledger_read(*, by: Membership, content: bytes, filename: str) -> Reading:
+    """The ledger file read and checked cell by cell as ``ledger_import`` reads it (raises
+    ``FileUnreadable``, ``ImportRefused``): how many rows it holds before deciding whether the
+    person waits for the import (``imports.views.ledger_confirm``)."""
+    jurisdiction = import_jurisdiction(by)
+    profile = profile_of(current_version(jurisdiction.profile_code))
+    return read_ledger(content, filename, jurisdiction=jurisdiction, categories=profile.categories)
+
+
 def import_jurisdiction(by: Membership) -> Unit:
     """The jurisdiction whose ledger ``by`` may load: a clerk of its petition office."""
     if by is None or not by.is_active or by.role != Role.CLERK:
@@ -100,12 +111,16 @@ def ledger_import(
     batch: ImportBatch | None = None,
     ip: str = "",
     at: datetime | None = None,
+    reading: Reading | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> Outcome:
     """Read, check and (unless ``dry_run``) write. A dry run (and the page's preview) only reads:
     it checks every cell as registration would (names, phones, categories, dates, places) and
     looks the rows' keys up, but takes no lock and writes nothing, so previewing a large ledger
     never holds up the office's numbering. What only a write could find is reported by the real
-    run, which then writes nothing (or, with ``skip_invalid``, skips that row)."""
+    run, which then writes nothing (or, with ``skip_invalid``, skips that row).
+    ``reading``: the file already read (``ledger_read``), not read again; ``progress(done,
+    total)`` hears how far the write is (the background import, ``jobs.kinds``)."""
     jurisdiction = import_jurisdiction(by)
     at = at or timezone.now()
     profile = profile_of(current_version(jurisdiction.profile_code))
@@ -116,7 +131,7 @@ def ledger_import(
         skip_invalid=skip_invalid,
     )
     try:
-        outcome.reading = read_ledger(
+        outcome.reading = reading or read_ledger(
             content, filename, jurisdiction=jurisdiction, categories=profile.categories
         )
     except FileUnreadable as e:
@@ -127,7 +142,8 @@ def ledger_import(
         return outcome
     try:
         with transaction.atomic():
-            _write(outcome, by=by, jurisdiction=jurisdiction, at=at, batch=batch, ip=ip)
+            _write(outcome, by=by, jurisdiction=jurisdiction, at=at, batch=batch, ip=ip,
+                   progress=progress)
             if dry_run or (outcome.issues and not skip_invalid):
                 raise _Rollback
             outcome.committed = True
@@ -181,7 +197,7 @@ def _check(outcome: Outcome, *, jurisdiction: Unit) -> None:
                 row.status = "new"
 
 
-def _write(outcome: Outcome, *, by, jurisdiction, at, batch, ip) -> None:
+def _write(outcome: Outcome, *, by, jurisdiction, at, batch, ip, progress=None) -> None:
     rows = outcome.reading.rows
     known = _known(rows, jurisdiction)
     if batch is None:
@@ -197,7 +213,9 @@ def _write(outcome: Outcome, *, by, jurisdiction, at, batch, ip) -> None:
     batch.done_at, batch.content = at, ""
     batch.save()
     outcome.batch = batch
-    for row in rows:
+    for done, row in enumerate(rows):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, len(rows))
         if row.issues:
             row.status = "error"
             continue

@@ -4,19 +4,22 @@ tree is the system administrator's; a ledger is its office clerk's."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from xinfang.jobs.services import job_start
 from xinfang.org.choices import Role
 from xinfang.security.auth import client_ip
 from xinfang.security.masking import mask_name, mask_phone
 from xinfang.web.context import membership_required, page, refuse, role_required
 
 from .models import ImportBatch
-from .services import ImportRefused, import_jurisdiction, ledger_import
+from .services import ImportRefused, import_jurisdiction, ledger_import, ledger_read
+from .sheets import FileUnreadable
 from .units import UnitsRefused, units_import
 from .uploads import UploadRefused, upload_for, upload_hold
 
@@ -182,6 +185,22 @@ def ledger_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except UploadRefused as e:
         return refuse(request, str(e), status=404)
     skip = request.POST.get("skip_invalid") == "1"
+    try:
+        reading = ledger_read(by=request.membership, content=content, filename=batch.filename)
+    except FileUnreadable:
+        reading = None  # the import says why, as it always has
+    if reading is not None and len(reading.rows) > settings.XINFANG_IMPORT_WAIT_ROWS:
+        # Too long to wait on (at 1M cases 12–30 ms a row): the worker imports it, and its
+        # job page shows how far it is and the result.
+        job = job_start(kind="ledger_import", by=request.membership,
+                        params={"batch": batch.pk, "skip_invalid": skip,
+                                "ip": client_ip(request)},
+                        label=f"导入台账“{batch.filename}”")
+        messages.info(
+            request,
+            f"“{batch.filename}”共 {len(reading.rows)} 行，已转入后台导入：进度和结果见本页。",
+        )
+        return redirect("jobs:detail", pk=job.pk)
     outcome = ledger_import(
         by=request.membership,
         content=content,
@@ -190,6 +209,7 @@ def ledger_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         skip_invalid=skip,
         batch=batch,
         ip=client_ip(request),
+        reading=reading,
     )
     if outcome.committed:
         n = outcome.count

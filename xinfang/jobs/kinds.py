@@ -1,7 +1,7 @@
-"""The job functions that exist today (``settings.XINFANG_JOBS`` names them): the L0 ledger, a
-case file (一案一档), and PDF conversions. Each goes through the same door as its page: the job
-runs as the membership that started it, so it can export or build nothing that membership could
-not on the page.
+"""The job functions that exist today (``settings.XINFANG_JOBS`` names them): the ledgers' exports,
+a confirmed ledger import too long to wait on, a case file (一案一档), and PDF conversions. Each
+goes through the same door as its page: the job runs as the membership that started it, so it
+can export, import or build nothing that membership could not on the page.
 
 A function that accepts ``progress`` passes it on (``progress(done, total)``); one that does not
 yet is reported as one step of one."""
@@ -89,6 +89,44 @@ def ledger_register(*, params: dict, by: Membership | None, progress: Progress) 
     today = timezone.localdate().isoformat()
     title = LEDGER_TITLES[code]
     return Output(f"{title}-{today}.xlsx", XLSX_CONTENT_TYPE, data, f"共 {done.rows} 行")
+
+
+def ledger_import(*, params: dict, by: Membership | None, progress: Progress) -> Output:
+    """A confirmed ledger upload (``params["batch"]``) imported as the clerk confirmed it on the
+    preview page: a file too long for the person to wait on (``imports.views.ledger_confirm``).
+    The result file lists every row not imported, with the reasons."""
+    from xinfang.imports.models import ImportBatch
+    from xinfang.imports.services import ImportRefused
+    from xinfang.imports.services import ledger_import as run_import
+    from xinfang.imports.uploads import UploadRefused, upload_for
+
+    by = _member(by)
+    try:
+        batch, content = upload_for(by=by, pk=int(params.get("batch", 0)),
+                                    kind=ImportBatch.Kind.LEDGER)
+    except (UploadRefused, TypeError, ValueError) as e:
+        raise Refused(str(e) if isinstance(e, UploadRefused) else "没有这次上传。") from None
+    progress(0, None, "正在导入台账")
+    try:
+        outcome = call_with_progress(
+            run_import, progress, by=by, content=content, filename=batch.filename,
+            dry_run=False, skip_invalid=bool(params.get("skip_invalid")), batch=batch,
+            ip=str(params.get("ip", "")),
+        )  # fmt: skip
+    except ImportRefused as e:
+        raise Refused(str(e)) from None
+    lines = [f"文件：{batch.filename}"]
+    issues = [str(i) for i in outcome.issues]
+    if not outcome.committed:
+        first = "；".join(issues[:3])
+        raise Refused(f"“{batch.filename}”有 {len(issues)} 处错误，未导入任何一行：{first}"[:480])
+    n = outcome.count
+    summary = (f"新建 {n('created')} 条，此前已导入 {n('exists')} 条，"
+               f"跳过有误 {len(outcome.bad_rows)} 行")
+    lines += [summary, "", *(["跳过的行："] + issues if issues else [])]
+    progress(len(outcome.reading.rows), len(outcome.reading.rows))
+    return Output(f"导入结果-{batch.filename}.txt", "text/plain; charset=utf-8",
+                  ("\n".join(lines) + "\n").encode("utf-8"), summary)
 
 
 def archive(*, params: dict, by: Membership | None, progress: Progress) -> Output:
