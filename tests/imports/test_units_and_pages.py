@@ -67,6 +67,34 @@ def test_units_import_creates_missing_units_under_their_parents(jianan):
     assert again.ok and again.created == [] and Unit.objects.count() == count
 
 
+def test_units_import_reads_each_parents_children_once(jianan):
+    # a province's tree is tens of thousands of rows: the existing units are looked up by
+    # parent, one query each, not one per row
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def reads(villages: int) -> int:
+        rows = [[f"河南省/许昌市/建安区/将官池镇/村{i}", "村"] for i in range(villages)]
+        with CaptureQueriesContext(connection) as q:
+            outcome = units_import(content=units_xlsx(rows), filename="u.xlsx", by=None,
+                                   dry_run=True)
+        assert outcome.ok and len(outcome.created) == villages, outcome.errors
+        return sum(1 for x in q.captured_queries
+                   if x["sql"].startswith('SELECT') and '"org_unit"' in x["sql"])
+
+    assert reads(3) == reads(30)
+    # and the first made of two units with one name is the one found, as before
+    town = Unit.objects.get(name="将官池镇")
+    first = Unit.objects.create(name="重名村", level=Level.VILLAGE, kind=UnitKind.VILLAGE,
+                                parent=town)
+    Unit.objects.create(name="重名村", level=Level.VILLAGE, kind=UnitKind.VILLAGE, parent=town)
+    outcome = units_import(content=units_xlsx([["河南省/许昌市/建安区/将官池镇/重名村/一组",
+                                                "村"]]), filename="u.xlsx", by=None,
+                           dry_run=False)
+    assert outcome.ok, outcome.errors
+    assert Unit.objects.get(name="一组").parent == first
+
+
 def test_units_dry_run_and_errors_by_row(jianan, tmp_path, capsys):
     bad = TREE + [
         ["河南省/许昌市/无此区/某镇", "乡镇"],

@@ -138,11 +138,20 @@ def _letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
-def _find(parent: Unit | None, name: str, cache: dict) -> Unit | None:
-    key = (parent.pk if parent else None, name)
+def _children(parent: Unit | None, cache: dict) -> dict[str, Unit]:
+    """The units directly under ``parent`` by name (the first made, where two share one), read
+    in one query the first time the parent is asked about: a province's tree of 35,000 rows was
+    35,000 look-ups, 15 s (1M data, lead25)."""
+    key = parent.pk if parent else None
     if key not in cache:
-        cache[key] = Unit.objects.filter(parent=parent, name=name).order_by("pk").first()
+        cache[key] = {}
+        for unit in Unit.objects.filter(parent=parent).order_by("-pk"):
+            cache[key][unit.name] = unit  # descending: the first made is kept
     return cache[key]
+
+
+def _find(parent: Unit | None, name: str, cache: dict) -> Unit | None:
+    return _children(parent, cache).get(name)
 
 
 def units_import(
@@ -258,6 +267,6 @@ def _apply(outcome: UnitsOutcome, *, by) -> None:
             outcome.errors.append(row.error)
             continue
         unit = Unit.objects.create(name=name, level=level, kind=kind, parent=parent)
-        cache[(parent.pk if parent else None, name)] = unit
+        _children(parent, cache)[name] = unit
         row.status = "new"
         outcome.created.append("/".join(row.path))
