@@ -250,7 +250,7 @@ class CaseList(CaseView):
         qs = qs.select_related("township").only(*SUMMARY_COLUMNS).prefetch_related(
             Prefetch("petitioner_links", queryset=main_links()))
         paginator = CasePagination()
-        if request.query_params.get("search", "").strip():
+        if params.get("search", "").strip():
             paginator.django_paginator_class = SearchedPaginator  # counted to its cap, planned
         # A handling unit's cases are counted in the form fastest to count (``cases_counted``).
         if (counted := cases_counted(acting_membership(request))) is not None:
