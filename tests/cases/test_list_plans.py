@@ -72,6 +72,19 @@ def test_the_ledger_count_reads_an_index(many):
     assert capped_count(qs) == 150
 
 
+def test_the_category_filter_reads_a_cases_demands_off_their_category_index(many):
+    # the ledger's category filter asks, per case, for a demand of the category: answered from
+    # the (case, category) index, not from each demand's row (lead25: 121 -> 89 ms at 1M)
+    clerk = many.member("clerk")
+    qs = filter_ledger(cases_for(clerk), {"category": ["危房改造"], "township": [
+        str(many.townships["将官池镇"].pk)]}, by=clerk)
+    text = plan(first_page(ledger_rows(qs, "-received")))
+    if PG:
+        assert "demand_case_category" in text, text
+    else:
+        assert "USING COVERING INDEX demand_case_category" in text, text
+
+
 def test_the_case_jurisdiction_key_has_one_index_leading_with_it():
     """The foreign key's own index was replaced by (jurisdiction, id), not kept beside it: an
     office's capped count reads the ids off it alone on PostgreSQL (30 -> 1.7 ms at 1M cases,
