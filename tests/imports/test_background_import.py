@@ -56,6 +56,8 @@ def test_a_long_ledger_is_imported_by_the_worker_with_its_result_on_the_job(
     assert job.message == "新建 5 条，此前已导入 0 条，跳过有误 1 行"
     result = bytes(job.content).decode()
     assert "2022年台账 第11行 D列（电话）" in result and job.filename.endswith(".txt")
+    # the bad phone is quoted masked: the job keeps its file unencrypted, unlike the upload
+    assert "“*2345”" in result and "12345" not in result
     assert Case.objects.count() == 5
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.DONE and batch.content == ""
@@ -85,6 +87,7 @@ def test_a_long_ledger_with_errors_and_no_skip_imports_nothing_and_says_why(
     job = Job.objects.get(kind="ledger_import")
     assert job.status == Job.Status.FAILED
     assert "未导入任何一行" in job.error and "第11行 D列（电话）" in job.error
+    assert "12345" not in job.error
     assert not Case.objects.exists()
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED

@@ -116,7 +116,7 @@ def ledger_import(*, params: dict, by: Membership | None, progress: Progress) ->
     except ImportRefused as e:
         raise Refused(str(e)) from None
     lines = [f"文件：{batch.filename}"]
-    issues = [str(i) for i in outcome.issues]
+    issues = [_unnamed(i) for i in outcome.issues]
     if not outcome.committed:
         first = "；".join(issues[:3])
         raise Refused(f"“{batch.filename}”有 {len(issues)} 处错误，未导入任何一行：{first}"[:480])
@@ -127,6 +127,23 @@ def ledger_import(*, params: dict, by: Membership | None, progress: Progress) ->
     progress(len(outcome.reading.rows), len(outcome.reading.rows))
     return Output(f"导入结果-{batch.filename}.txt", "text/plain; charset=utf-8",
                   ("\n".join(lines) + "\n").encode("utf-8"), summary)
+
+
+# The import's columns that hold a petitioner's contact: a problem there quotes the cell.
+_CONTACT_TITLES = ("电话", "联系方式")
+
+
+def _unnamed(issue) -> str:
+    """An import problem as the job keeps it (its message and result file are stored as they
+    are, unlike the encrypted upload): a contact cell's text quoted in it is masked."""
+    import re
+
+    from xinfang.security.masking import mask_phone
+
+    text = str(issue)
+    if any(word in (issue.title or "") for word in _CONTACT_TITLES):
+        text = re.sub(r"“([^”]*)”", lambda m: f"“{mask_phone(m.group(1))}”", text)
+    return text
 
 
 def archive(*, params: dict, by: Membership | None, progress: Progress) -> Output:
