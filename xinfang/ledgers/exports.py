@@ -638,7 +638,7 @@ def write_ledger_l2(out: IO[bytes] | str, lines: QuerySet | None = None, *, by: 
     if lines is not None:
         qs = qs.filter(pk__in=lines.values("pk"))
     qs = (qs.select_related("owner_leader", "case", "case__jurisdiction")
-          .defer("name_index", "updated_at", "plan")
+          .only(*_l2_columns())
           .order_by("designated_at", "pk"))
     reach = _Reach(by, unmasked)
     units = _UnitNames()
@@ -673,6 +673,19 @@ def write_ledger_l2(out: IO[bytes] | str, lines: QuerySet | None = None, *, by: 
                   unmasked=unmasked, reason=reason, filters=filters, keys_name="lines",
                   keys=keys)
     return Exported(rows=written, revealed_rows=revealed)
+
+
+def _l2_columns() -> list[str]:
+    """What an L2 line reads: the line's own columns but its index, plan and bookkeeping, and of
+    its case only the number and what the disclosure rule asks of its jurisdiction (the case's
+    55 columns made model rows took a quarter of a county's 4,800-line export, lead25)."""
+    from xinfang.registers.models import BacklogCase
+
+    skipped = {"name_index", "updated_at", "plan", "designated_by", "resolved_by"}
+    own = [f.name for f in BacklogCase._meta.concrete_fields if f.name not in skipped]
+    return [*own, "case__number", "case__jurisdiction__level",
+            "case__jurisdiction__profile_code", "owner_leader__username",
+            "owner_leader__full_name", "owner_leader__first_name", "owner_leader__last_name"]
 
 
 def _backlog_note(b) -> str:
