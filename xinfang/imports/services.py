@@ -80,7 +80,10 @@ def ledger_read(*, by: Membership, content: bytes, filename: str) -> Reading:
     """The ledger file read and checked cell by cell as ``ledger_import`` reads it (raises
     ``FileUnreadable``, ``ImportRefused``): how many rows it holds before deciding whether the
     person waits for the import (``imports.views.ledger_confirm``)."""
-    jurisdiction = import_jurisdiction(by)
+    return _read(content, filename, import_jurisdiction(by))
+
+
+def _read(content: bytes, filename: str, jurisdiction: Unit) -> Reading:
     profile = profile_of(current_version(jurisdiction.profile_code))
     return read_ledger(content, filename, jurisdiction=jurisdiction, categories=profile.categories)
 
@@ -123,7 +126,6 @@ def ledger_import(
     total)`` hears how far the write is (the background import, ``jobs.kinds``)."""
     jurisdiction = import_jurisdiction(by)
     at = at or timezone.now()
-    profile = profile_of(current_version(jurisdiction.profile_code))
     outcome = Outcome(
         filename=filename,
         sha256=hashlib.sha256(content).hexdigest(),
@@ -131,9 +133,8 @@ def ledger_import(
         skip_invalid=skip_invalid,
     )
     try:
-        outcome.reading = reading or read_ledger(
-            content, filename, jurisdiction=jurisdiction, categories=profile.categories
-        )
+        outcome.reading = reading if reading is not None else _read(content, filename,
+                                                                       jurisdiction)
     except FileUnreadable as e:
         outcome.reading.issues.append(Issue(filename, None, "", "", str(e)))
         return outcome

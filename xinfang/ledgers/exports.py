@@ -53,6 +53,14 @@ MAX_CELL = 32767  # Excel's limit for one cell's text
 # Excel's rows in one sheet. xlsxwriter drops a cell written past them without a word (its
 # write_* returns -1): a province's ledger of more lines would lose its last ones silently.
 SHEET_ROWS = 1_048_576
+
+
+def sheet_full(written: int, narrow_by: str) -> Refused:
+    """The refusal of a table longer than one sheet (L0–L3 here, L4 in ``reports.l4``), after
+    ``written`` lines, naming what to narrow it by."""
+    return Refused(
+        f"导出的行数超过 Excel 单个工作表的上限（{SHEET_ROWS:,} 行）：写满 {written:,} 行后仍有"
+        f"未写的行，未导出任何文件。请按{narrow_by}等条件缩小范围后分批导出。", field="filters")
 CHUNK = 2000  # rows read (and prefetched) per database round trip
 REASON_MAX = 200
 
@@ -399,11 +407,7 @@ class LedgerBook:
         sheet, r = self.sheet, self.row
         notes = self.layout.footnotes
         if r + (len(notes) + 1 if notes else 0) >= SHEET_ROWS:  # the notes follow a blank row
-            written = r - self.layout.first_data_row
-            raise Refused(
-                f"导出的行数超过 Excel 单个工作表的上限（{SHEET_ROWS:,} 行）：写满 {written:,} 行后"
-                "仍有未写的行，未导出任何文件。请按时间、乡镇等条件缩小范围后分批导出。",
-                field="filters")
+            raise sheet_full(r - self.layout.first_data_row, "时间、乡镇")
         for col, (value, column) in enumerate(zip(values, self.layout.columns, strict=True)):
             fmt = self.formats[column.kind]
             if value is None or value == "":

@@ -29,10 +29,9 @@ from django.utils import timezone
 from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import may_reveal_petitioner, reveal_reach
-from xinfang.cases.errors import Refused
 from xinfang.cases.models import Assignment, Case, CasePetitioner, Clock, Contact, Delivery, Demand
 from xinfang.cases.selectors import cases_for
-from xinfang.ledgers.exports import SHEET_ROWS, unmasked_reason
+from xinfang.ledgers.exports import SHEET_ROWS, sheet_full, unmasked_reason
 from xinfang.org.choices import Level
 from xinfang.org.models import Membership, Unit
 from xinfang.security.masking import mask_address, mask_name, mask_phone
@@ -310,10 +309,7 @@ def write_ledger_l4(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
     for r, case in enumerate(_chunks(qs), start=FIRST_DATA):
         if r + len(FOOTNOTES) >= SHEET_ROWS:  # xlsxwriter would drop the rest without a word
             book.close()
-            raise Refused(
-                f"导出的行数超过 Excel 单个工作表的上限（{SHEET_ROWS:,} 行）：写满 "
-                f"{r - FIRST_DATA:,} 行后仍有未写的行，未导出任何文件。请按周次、时间等条件缩小"
-                "范围后分批导出。", field="filters")
+            raise sheet_full(r - FIRST_DATA, "周次、时间")
         path_ids = [int(p) for p in case.jurisdiction.path.strip("/").split("/") if p]
         missing = [pk for pk in path_ids if pk not in unit_cache]
         if missing:
