@@ -9,6 +9,7 @@ yet is reported as one step of one."""
 from __future__ import annotations
 
 import inspect
+import re
 import tempfile
 
 from django.http import QueryDict
@@ -19,6 +20,7 @@ from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import case_for, cases_for
 from xinfang.org.models import Membership
+from xinfang.security.masking import mask_phone
 
 from .registry import Output, Progress
 
@@ -136,10 +138,6 @@ _CONTACT_TITLES = ("电话", "联系方式")
 def _unnamed(issue) -> str:
     """An import problem as the job keeps it (its message and result file are stored as they
     are, unlike the encrypted upload): a contact cell's text quoted in it is masked."""
-    import re
-
-    from xinfang.security.masking import mask_phone
-
     text = str(issue)
     if any(word in (issue.title or "") for word in _CONTACT_TITLES):
         text = re.sub(r"“([^”]*)”", lambda m: f"“{mask_phone(m.group(1))}”", text)
