@@ -1,7 +1,7 @@
-"""The job functions that exist today (``settings.XINFANG_JOBS`` names them): the ledgers' exports,
-a confirmed ledger import too long to wait on, a case file (一案一档), and PDF conversions. Each
-goes through the same door as its page: the job runs as the membership that started it, so it
-can export, import or build nothing that membership could not on the page.
+"""The job functions that exist today (``settings.XINFANG_JOBS`` names them): the ledgers' exports
+(L0–L4), a confirmed ledger import too long to wait on, a case file (一案一档), and PDF
+conversions. Each goes through the same door as its page: the job runs as the membership that
+started it, so it can export, import or build nothing that membership could not on the page.
 
 A function that accepts ``progress`` passes it on (``progress(done, total)``); one that does not
 yet is reported as one step of one."""
@@ -91,6 +91,36 @@ def ledger_register(*, params: dict, by: Membership | None, progress: Progress) 
     today = timezone.localdate().isoformat()
     title = LEDGER_TITLES[code]
     return Output(f"{title}-{today}.xlsx", XLSX_CONTENT_TYPE, data, f"共 {done.rows} 行")
+
+
+def ledger_l4(*, params: dict, by: Membership | None, progress: Progress) -> Output:
+    """L4 (省级交办信访事项办理情况统计表) of the provincial referrals ``by`` may see, under the
+    ledger page's filters or for one week's completed cases (``filters`` holding ``week=``)."""
+    from xinfang.api.filters import applied_filters
+    from xinfang.ledgers.exports import XLSX_CONTENT_TYPE
+    from xinfang.reports.l4 import l4_selection, write_ledger_l4
+    from xinfang.reports.periods import BadPeriod
+
+    by = _member(by)
+    filters = QueryDict(str(params.get("filters", ""))[:4000])
+    try:
+        cases, label = l4_selection(by, filters)
+    except BadPeriod as e:
+        raise Refused(str(e), field="week") from None
+    progress(0, None, "正在读取省级交办件")
+    with tempfile.TemporaryFile() as out:
+        done = call_with_progress(
+            write_ledger_l4, progress, out, cases, by=by, ip=str(params.get("ip", "")),
+            filters=applied_filters(filters), via=str(params.get("via", "job")),
+            unmasked=bool(params.get("unmasked")), reason=str(params.get("reason", "")),
+            period_label=label,
+        )  # fmt: skip
+        progress(done.rows, done.rows)
+        out.seek(0)
+        data = out.read()
+    named = filters.get("week") or timezone.localdate().isoformat()
+    return Output(f"省级交办信访事项办理情况统计表-{named}.xlsx", XLSX_CONTENT_TYPE, data,
+                  f"共 {done.rows} 件")
 
 
 def ledger_import(*, params: dict, by: Membership | None, progress: Progress) -> Output:

@@ -68,7 +68,7 @@ def job_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 def start_params(kind: str, data, request: HttpRequest) -> dict:
     """The parameters a start form may give a job of ``kind`` (nothing else is passed on)."""
-    if kind == "ledger_l0":
+    if kind in ("ledger_l0", "ledger_l4"):
         return {
             "filters": str(data.get("filters", ""))[:4000],
             "unmasked": str(data.get("unmasked", "")).lower() in {"1", "true", "on", "yes"},

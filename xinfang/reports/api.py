@@ -5,8 +5,6 @@ and the command line: the permission door, masking, the audit entry."""
 
 from __future__ import annotations
 
-import tempfile
-
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -26,15 +24,12 @@ from xinfang.api.views import (
     errors,
 )
 from xinfang.cases.errors import Refused
-from xinfang.cases.selectors import cases_for
 from xinfang.ledgers.exports import XLSX_CONTENT_TYPE
-from xinfang.ledgers.filters import filter_ledger
 from xinfang.replica import replica_reads
 from xinfang.security.auth import client_ip
 
-from .l4 import write_ledger_l4
-from .outputs import weekly_cases
-from .periods import BadPeriod, parse
+from .l4 import l4_file, l4_selection
+from .periods import BadPeriod
 from .services import report_build, report_period
 
 PERIOD = OpenApiParameter("period", str, required=True,
@@ -86,27 +81,16 @@ class LedgerL4(CaseView):
 def l4_response(membership, params, *, ip: str, via: str, unmasked: bool = False,
                 reason: str = ""):
     """L4 of the cases the page's filters select (or of the week's completed provincial cases)
-    as a streamed download; a bad week or a missing reason is a 400 naming the field."""
-    label = ""
-    if params.get("week"):
-        try:
-            week = parse("week", params["week"])
-        except BadPeriod as e:
-            return errors({"week": str(e)})
-        qs, label = weekly_cases(membership, week), week.label
-    else:
-        qs = filter_ledger(cases_for(membership), params, by=membership)
-    out = tempfile.TemporaryFile()
+    as a streamed download; a bad week, a missing reason, or more rows than a person can wait
+    for (``l4_file``) is a 400 naming the field."""
     try:
-        write_ledger_l4(out, qs, by=membership, ip=ip, via=via, filters=applied_filters(params),
-                        unmasked=unmasked, reason=reason, period_label=label)
+        qs, label = l4_selection(membership, params)
+        out = l4_file(qs, by=membership, ip=ip, via=via, filters=applied_filters(params),
+                      unmasked=unmasked, reason=reason, period_label=label)
+    except BadPeriod as e:
+        return errors({"week": str(e)})
     except Refused as e:
-        out.close()
         return errors({e.field or "unmasked": e.message})
-    except BaseException:
-        out.close()
-        raise
-    out.seek(0)
     today = timezone.localdate().isoformat()
     return _file(out, f"省级交办信访事项办理情况统计表-{params.get('week') or today}.xlsx",
                  XLSX_CONTENT_TYPE)

@@ -17,24 +17,32 @@ prefetched per chunk (a fixed number of queries per chunk) and written by xlsxwr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import IO
 
 import xlsxwriter
+from django.conf import settings
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import may_reveal_petitioner, reveal_reach
+from xinfang.cases.errors import Refused
 from xinfang.cases.models import Assignment, Case, CasePetitioner, Clock, Contact, Delivery, Demand
+from xinfang.cases.paging import capped_count
 from xinfang.cases.selectors import cases_for
-from xinfang.ledgers.exports import SHEET_ROWS, sheet_full, unmasked_reason
+from xinfang.ledgers.exports import CHUNK as PROGRESS_EVERY
+from xinfang.ledgers.exports import SHEET_ROWS, Progress, sheet_full, unmasked_reason
+from xinfang.ledgers.filters import filter_ledger
 from xinfang.org.choices import Level
 from xinfang.org.models import Membership, Unit
 from xinfang.security.masking import mask_address, mask_name, mask_phone
+
+from .periods import Period, parse
 
 TITLE = "省级交办信访事项办理情况统计表"
 SHEET = "省级交办件统计表"
@@ -83,11 +91,70 @@ def provincial(cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.filter(source_level__in=PROVINCIAL)
 
 
+def weekly_cases(by: Membership, period: Period) -> QuerySet[Case]:
+    """The provincial cases completed (销号) in the week — 办结一批报送一批."""
+    start, end = period.bounds()
+    return provincial(cases_for(by)).filter(closed_at__gte=start, closed_at__lt=end)
+
+
+def l4_selection(by: Membership, params: Mapping) -> tuple[QuerySet[Case], str]:
+    """The cases an L4 is asked of, and the period for its title: the week's completed
+    provincial cases (``week=2026-W48``), or the ledger page's filters. A bad week raises
+    ``BadPeriod``."""
+    if params.get("week"):
+        week = parse("week", params["week"])
+        return weekly_cases(by, week), week.label
+    return filter_ledger(cases_for(by), params, by=by), ""
+
+
+def l4_file(cases: QuerySet[Case], *, by: Membership, **options) -> IO[bytes]:
+    """L4 in an anonymous temporary file, rewound, for a person waiting on the download: more
+    provincial referrals than ``XINFANG_L4_WAIT_ROWS`` are refused before anything is written
+    (the background export, ``jobs.kinds.ledger_l4``, writes any number)."""
+    limit = settings.XINFANG_L4_WAIT_ROWS
+    if capped_count(provincial(cases_for(by).filter(pk__in=cases.values("pk"))), limit) > limit:
+        raise Refused(
+            f"本次导出的省级交办件超过 {limit:,} 件，直接下载会超时：请用“后台导出”（完成后在"
+            "后台任务页下载），或按时间、乡镇等条件缩小范围。", field="filters")
+    out = tempfile.TemporaryFile()
+    try:
+        write_ledger_l4(out, cases, by=by, **options)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
 def category_column(name: str) -> str:
     name = (name or "").strip()
     if name in CATEGORIES:
         return name
     return CATEGORY_ALIASES.get(name, "其他")
+
+
+# The case's columns the table writes (a province's 60,000 referrals are not read with all 55).
+CASE_COLUMNS = ("number", "received_at", "channel", "source_office", "source_level", "matter",
+                "exited_household", "monitored_household", "key_case", "rating",
+                "transferred_to_discipline", "concerns_misconduct", "state", "jurisdiction")
+
+# A petitioner as the table shows them (masked or not: ``_person``), and what decides it.
+LINK_COLUMNS = ("case_id", "petitioner_id", "role", "confidential", "petitioner__name",
+                "petitioner__phone", "petitioner__address", "petitioner__confidential")
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    role: str
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemandLine:
+    seq: int
+    text: str
+    category: str
+    finding: str
 
 
 def _group(rows, key: str = "case_id") -> dict[int, list]:
@@ -99,17 +166,24 @@ def _group(rows, key: str = "case_id") -> dict[int, list]:
 
 def _chunks(qs: QuerySet[Case]):
     """The cases in table order, a chunk at a time, each chunk with its petitioners, assignments,
-    demands, contacts, decision-letter deliveries, reviews and deadlines read in one query each."""
-    it = qs.select_related("jurisdiction", "township", "village").order_by(
+    demands, contacts, decision-letter deliveries, reviews and deadlines read in one query each
+    (the assignments and demands as the few values the table shows)."""
+    it = qs.select_related("jurisdiction").only(*CASE_COLUMNS).order_by(
         "received_at", "pk").iterator(chunk_size=CHUNK)
     while chunk := list(islice(it, CHUNK)):
         ids = [case.pk for case in chunk]
         mains = _group(CasePetitioner.objects.filter(case_id__in=ids, role__in=c.PETITIONING_ROLES)
-                       .select_related("petitioner").defer("petitioner__id_number").order_by("pk"))
-        leads = _group(Assignment.objects.filter(case_id__in=ids)
-                       .exclude(status=c.AssignmentStatus.TRANSFERRED)
-                       .select_related("unit").order_by("assigned_at", "pk"))
-        demands = _group(Demand.objects.filter(case_id__in=ids).order_by("seq"))
+                       .select_related("petitioner").only(*LINK_COLUMNS).order_by("pk"))
+        leads: dict[int, list] = {}
+        for cid, role, unit in (Assignment.objects.filter(case_id__in=ids)
+                                .exclude(status=c.AssignmentStatus.TRANSFERRED)
+                                .order_by("assigned_at", "pk")
+                                .values_list("case_id", "role", "unit__name")):
+            leads.setdefault(cid, []).append(Handler(role, unit))
+        demands: dict[int, list] = {}
+        for cid, *line in (Demand.objects.filter(case_id__in=ids).order_by("seq").values_list(
+                "case_id", "seq", "text", "category", "finding")):
+            demands.setdefault(cid, []).append(DemandLine(*line))
         first_contact = {}
         for cid, at in Contact.objects.filter(case_id__in=ids).order_by("at").values_list(
                 "case_id", "at"):
@@ -134,8 +208,9 @@ def _chunks(qs: QuerySet[Case]):
         yield from chunk
 
 
-def _local(dt):
-    return timezone.localtime(dt).replace(tzinfo=None) if dt else None
+def _local(dt, zone):
+    """A stored time as the office's wall clock in ``zone`` (the sheet has no time zones)."""
+    return dt.astimezone(zone).replace(tzinfo=None) if dt else None
 
 
 def _place(case: Case, units: dict[int, Unit]) -> tuple[str, str]:
@@ -181,10 +256,10 @@ def _satisfied(case: Case) -> str:
     return ""
 
 
-def _review(case: Case, kind: str, states: dict) -> str:
+def _review(case: Case, kind: str, states: dict, zone) -> str:
     rows = [r for r in case.review_list if r.kind == kind]
     return "；".join(
-        f"{_local(r.received_at):%Y-%m-%d}申请，{r.number}，{states.get(r.state, r.state)}"
+        f"{_local(r.received_at, zone):%Y-%m-%d}申请，{r.number}，{states.get(r.state, r.state)}"
         for r in rows)
 
 
@@ -254,14 +329,16 @@ class Exported:
 def write_ledger_l4(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case], *,
                     by: Membership, ip: str = "", filters: dict | None = None, via: str = "api",
                     unmasked: bool = False, reason: str = "", period_label: str = "",
-                    only_provincial: bool = True) -> Exported:
+                    only_provincial: bool = True, progress: Progress | None = None) -> Exported:
     """Write L4 over the provincial referrals ``by`` may see among ``cases`` to ``out`` (a path
-    or a seekable binary file); masked unless ``unmasked`` with a ``reason``; audited."""
+    or a seekable binary file); masked unless ``unmasked`` with a ``reason``; audited. A
+    background job passes ``progress``, told every ``PROGRESS_EVERY`` rows."""
     reason = unmasked_reason(unmasked=unmasked, reason=reason)
     ids = cases.values("pk") if isinstance(cases, QuerySet) else [case.pk for case in cases]
     qs = cases_for(by).filter(pk__in=ids)
     if only_provincial:
         qs = provincial(qs)
+    total = qs.count() if progress is not None else None
 
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False,
                                      "strings_to_formulas": False, "strings_to_urls": False,
@@ -305,6 +382,7 @@ def write_ledger_l4(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
     channels = {v: str(lbl) for v, lbl in c.Channel.choices}
     levels = {v: str(lbl) for v, lbl in c.SourceLevel.choices}
     unit_cache: dict[int, Unit] = {}
+    zone = timezone.get_current_timezone()
     revealed, numbers, r = 0, [], FIRST_DATA - 1
     for r, case in enumerate(_chunks(qs), start=FIRST_DATA):
         if r + len(FOOTNOTES) >= SHEET_ROWS:  # xlsxwriter would drop the rest without a word
@@ -320,16 +398,20 @@ def write_ledger_l4(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
         city, county = _place(case, unit_cache)
         marked = {category_column(d.category) for d in case.demand_list}
         lead = [a for a in case.handling if a.role == c.AssignmentRole.LEAD]
-        units = "、".join(dict.fromkeys(a.unit.name for a in (lead or case.handling)))
+        units = "、".join(dict.fromkeys(a.unit for a in (lead or case.handling)))
         values = [
-            r - FIRST_DATA + 1, _local(case.received_at).date(), _channel(case, channels, levels),
+            r - FIRST_DATA + 1, _local(case.received_at, zone).date(),
+            _channel(case, channels, levels),
             _summary(case, person), city, county, _household(case),
             *[MARK if name in marked else "" for name in CATEGORIES],
-            "是" if case.key_case else "否", _local(case.due_at), units,
-            _local(case.first_contact), _local(case.replied_at), _finding(case), _satisfied(case),
-            _review(case, c.Kind.REVIEW, states), _review(case, c.Kind.REREVIEW, states),
+            "是" if case.key_case else "否", _local(case.due_at, zone), units,
+            _local(case.first_contact, zone), _local(case.replied_at, zone), _finding(case),
+            _satisfied(case), _review(case, c.Kind.REVIEW, states, zone),
+            _review(case, c.Kind.REREVIEW, states, zone),
             _legal(case, states),
         ]
+        if progress is not None and len(numbers) % PROGRESS_EVERY == 0:
+            progress(len(numbers), total or len(numbers))
         for col, value in enumerate(values):
             if value is None or value == "":
                 sheet.write_blank(r, col, None, text_f)

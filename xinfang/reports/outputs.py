@@ -45,7 +45,7 @@ from xinfang.security.masking import mask_name
 
 from . import charts
 from . import selectors as s
-from .l4 import provincial, write_ledger_l4
+from .l4 import weekly_cases, write_ledger_l4
 from .periods import Period
 from .practices_sheet import write_practices_sheet
 
@@ -222,12 +222,6 @@ def weekly_due(period: Period) -> datetime:
     start = period.bounds()[0]
     day, hour = WEEKLY_DUE
     return start + timedelta(days=day, hours=hour)
-
-
-def weekly_cases(by: Membership, period: Period):
-    """The provincial cases completed (销号) in the week — 办结一批报送一批."""
-    start, end = period.bounds()
-    return provincial(s.cases_for(by)).filter(closed_at__gte=start, closed_at__lt=end)
 
 
 def write_weekly(out: IO[bytes], *, by: Membership, period: Period, ip: str = "",

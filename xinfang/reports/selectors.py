@@ -157,7 +157,8 @@ class WeeklyStatus:
 def weekly_status(by: Membership, now) -> WeeklyStatus:
     from xinfang.audit.models import AuditEntry
 
-    from .outputs import home_of, lateness, weekly_cases, weekly_due
+    from .l4 import weekly_cases
+    from .outputs import home_of, lateness, weekly_due
     from .periods import containing
 
     period = containing("week", timezone.localtime(now).date())

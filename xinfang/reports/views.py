@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -68,10 +69,14 @@ def download(request: HttpRequest, kind: str) -> HttpResponse:
 @membership_required
 @replica_reads
 def l4(request: HttpRequest) -> HttpResponse:
-    """L4 (masked) of the week picked, or of the ledger's filters."""
+    """L4 (masked) of the week picked (the reports page), or of the ledger page's filters; a
+    refusal goes back to the page it came from, saying which field."""
     response = l4_response(request.membership, request.GET, ip=client_ip(request), via="web")
     if isinstance(response, FileResponse):
         return response
-    for text in response.data["errors"].values():
-        messages.error(request, f"周次：{text}")
-    return redirect("reports:index")
+    for field, text in response.data["errors"].items():
+        name = {"week": "周次", "filters": "筛选条件"}.get(field)
+        messages.error(request, f"{name}：{text}" if name else text)
+    if "week" in request.GET:
+        return redirect("reports:index")
+    return redirect(reverse("web:ledger") + (f"?{request.GET.urlencode()}" if request.GET else ""))

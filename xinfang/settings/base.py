@@ -310,6 +310,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 XINFANG_JOBS = {
     "ledger_l0": ("xinfang.jobs.kinds.ledger_l0", "导出信访事项台账（L0）"),
     "ledger_register": ("xinfang.jobs.kinds.ledger_register", "导出台账（L1–L3）"),
+    "ledger_l4": ("xinfang.jobs.kinds.ledger_l4", "导出省级交办件统计表（L4）"),
     "ledger_import": ("xinfang.jobs.kinds.ledger_import", "导入台账"),
     "archive": ("xinfang.jobs.kinds.archive", "生成案卷（一案一档）"),
     "pdf": ("xinfang.jobs.kinds.pdf", "文书转换 PDF"),
@@ -320,6 +321,11 @@ XINFANG_JOBS = {
 # timeout (gunicorn_conf.py: XINFANG_WEB_TIMEOUT, 60 s), which would end the request with a 502
 # and no file (lead25).
 XINFANG_EXPORT_WAIT_ROWS = int(os.environ.get("XINFANG_EXPORT_WAIT_ROWS", 200_000))
+# The same for L4 (省级交办件统计表), counted in the provincial referrals it would hold. An L4 row
+# has 29 cells and seven related reads: a province's 60,000 referrals take 25–28 s at 1M cases,
+# so 50,000 keeps the wait near the L0 limit's (lead26); the background export
+# (导出省级交办件统计表) writes any number.
+XINFANG_L4_WAIT_ROWS = int(os.environ.get("XINFANG_L4_WAIT_ROWS", 50_000))
 # A confirmed ledger import of more rows than this runs as a background job (导入台账): at 1M
 # cases a row takes 12 ms on a quiet server and 30 under load, so a county's year of 5,000 rows
 # would pass the web worker's 60 s timeout (lead25); 500 rows keep the wait under ~15 s.

@@ -97,6 +97,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
             "filtered": bool(active_filters(params)),
             "extra": kept.urlencode(),
             "export_url": reverse("api:ledger-l0") + (f"?{export.urlencode()}" if export else ""),
+            "export_query": export.urlencode(),
             "not_exported": [str(form.fields[n].label) for n in skipped if n in form.fields],
             "flag_labels": FLAG_LABELS,
             # the office's registers, and a unit's own lines in them (registers.selectors)
