@@ -93,6 +93,9 @@ def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
             "/security/dead-letters/")]
         + [("admin", "bench_auditor", u) for u in ("/admin/audit/",)]
         + [("exports", "clerk", u) for u in exports()]
+        # the same reports over a city's and a province's cases (L0–L3 are a county office's)
+        + [("exports", user, u) for user in ("city_clerk", "province_inspector")
+           for u in exports() if "/ledgers/" not in u]
     )
 
 
@@ -129,6 +132,7 @@ def main() -> None:
     p.add_argument("--calls", type=int, default=5)
     p.add_argument("--only", default="",
                    help="groups: county, city, province, admin, exports")
+    p.add_argument("--user", default="", help="only the pages of this user")
     p.add_argument("--match", default="", help="only the URLs containing this text")
     p.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = p.parse_args()
@@ -158,7 +162,8 @@ def main() -> None:
     case = busy["long_history"][0]
     groups = set(filter(None, args.only.split(",")))
     todo = [row for row in pages(busy, person, case)
-            if (not groups or row[0] in groups) and args.match in row[2]]
+            if (not groups or row[0] in groups) and args.match in row[2]
+            and args.user in ("", row[1])]
     clients: dict[str, Client] = {}
     served_as_a_worker()
     rows = []
