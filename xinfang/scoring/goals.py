@@ -159,17 +159,22 @@ def goal_results(*, by: Membership, profile: Profile | None, period: Period,
     return out
 
 
-def _flows(cases: QuerySet[Case], start: datetime, stop: datetime) -> dict:
-    """Counts per calendar month received, this span and the same span a year before."""
+def flow_rows(cases: QuerySet[Case], start: datetime, stop: datetime) -> QuerySet:
+    """The flows' counts per calendar month received, this span and the same span a year
+    before: one statement, read off ``case_jurisdiction_received`` (its included columns are
+    what ``FLOWS`` tests)."""
     span = (Q(received_at__gte=start, received_at__lt=stop)
             | Q(received_at__gte=_year_back(start), received_at__lt=_year_back(stop)))
-    rows = (cases.filter(span).exclude(state=c.State.MERGED).order_by()
+    return (cases.filter(span).exclude(state=c.State.MERGED).order_by()
             .annotate(m=TruncMonth("received_at")).values("m")
             .annotate(**{k: Count("pk", filter=q) if q else Count("pk")
                          for k, q in FLOWS.items()}))
+
+
+def _flows(cases: QuerySet[Case], start: datetime, stop: datetime) -> dict:
+    """Counts per calendar month received, this span and the same span a year before."""
     out = {}
-    rows = list(rows)
-    for r in rows:
+    for r in flow_rows(cases, start, stop):
         m = timezone.localtime(r["m"]) if isinstance(r["m"], datetime) else r["m"]
         out[(m.year, m.month)] = {k: r[k] or 0 for k in FLOWS}
     return out
