@@ -111,7 +111,8 @@ def warning_rows(scope: QuerySet[Case], now: datetime, figures: PageFigures | No
 
 def leader_owned(scope: QuerySet[Case]) -> QuerySet[Case]:
     """Open cases a leader owns (领导包案): off ``case_leader_owned_open`` on PostgreSQL,
-    ``case_leader_owned_state`` on SQLite (migrations 0019, 0021)."""
+    ``case_leader_owned_state`` on SQLite (migrations 0019, 0021), or for a door that tests
+    each case's path (a province's), ``case_leader_owned_by_state`` (0035)."""
     return (
         scope.filter(state__in=c.OPEN_STATES, leader_owner__isnull=False)
         .select_related("leader_owner")
