@@ -37,6 +37,16 @@ def call_with_progress(fn, progress: Progress, *args, **kwargs):
     return fn(*args, **kwargs)
 
 
+def _written(write, progress: Progress, *args, **kwargs):
+    """``write(out, *args, **kwargs)`` into a temporary file, telling ``progress`` as it goes:
+    what it returned (``rows``: the rows written) and the file's bytes."""
+    with tempfile.TemporaryFile() as out:
+        done = call_with_progress(write, progress, out, *args, **kwargs)
+        progress(done.rows, done.rows)
+        out.seek(0)
+        return done, out.read()
+
+
 def _member(by: Membership | None) -> Membership:
     if by is None or not by.is_active:
         raise Refused("发起任务的任职已失效。")
@@ -53,15 +63,11 @@ def ledger_l0(*, params: dict, by: Membership | None, progress: Progress) -> Out
     filters = QueryDict(str(params.get("filters", ""))[:4000])
     cases = filter_ledger(cases_for(by), filters, by=by)
     progress(0, None, "正在读取信访件")
-    with tempfile.TemporaryFile() as out:
-        done = call_with_progress(
-            write_ledger_l0, progress, out, cases, by=by, ip=str(params.get("ip", "")),
-            filters=applied_filters(filters), via=str(params.get("via", "job")),
-            unmasked=bool(params.get("unmasked")), reason=str(params.get("reason", "")),
-        )  # fmt: skip
-        progress(done.rows, done.rows)
-        out.seek(0)
-        data = out.read()
+    done, data = _written(
+        write_ledger_l0, progress, cases, by=by, ip=str(params.get("ip", "")),
+        filters=applied_filters(filters), via=str(params.get("via", "job")),
+        unmasked=bool(params.get("unmasked")), reason=str(params.get("reason", "")),
+    )  # fmt: skip
     today = timezone.localdate().isoformat()
     return Output(f"信访事项台账-{today}.xlsx", XLSX_CONTENT_TYPE, data, f"共 {done.rows} 件")
 
@@ -79,15 +85,11 @@ def ledger_register(*, params: dict, by: Membership | None, progress: Progress) 
     filters = QueryDict(str(params.get("filters", ""))[:4000])
     rows = ledger_rows(code, by, filters)
     progress(0, None, "正在读取台账")
-    with tempfile.TemporaryFile() as out:
-        done = call_with_progress(
-            LEDGERS[code], progress, out, rows, by=by, filters=filters_of(code, filters),
-            via=str(params.get("via", "job")), unmasked=bool(params.get("unmasked")),
-            reason=str(params.get("reason", "")),
-        )  # fmt: skip
-        progress(done.rows, done.rows)
-        out.seek(0)
-        data = out.read()
+    done, data = _written(
+        LEDGERS[code], progress, rows, by=by, filters=filters_of(code, filters),
+        via=str(params.get("via", "job")), unmasked=bool(params.get("unmasked")),
+        reason=str(params.get("reason", "")),
+    )  # fmt: skip
     today = timezone.localdate().isoformat()
     title = LEDGER_TITLES[code]
     return Output(f"{title}-{today}.xlsx", XLSX_CONTENT_TYPE, data, f"共 {done.rows} 行")
@@ -108,16 +110,12 @@ def ledger_l4(*, params: dict, by: Membership | None, progress: Progress) -> Out
     except BadPeriod as e:
         raise Refused(str(e), field="week") from None
     progress(0, None, "正在读取省级交办件")
-    with tempfile.TemporaryFile() as out:
-        done = call_with_progress(
-            write_ledger_l4, progress, out, cases, by=by, ip=str(params.get("ip", "")),
-            filters=applied_filters(filters), via=str(params.get("via", "job")),
-            unmasked=bool(params.get("unmasked")), reason=str(params.get("reason", "")),
-            period_label=label,
-        )  # fmt: skip
-        progress(done.rows, done.rows)
-        out.seek(0)
-        data = out.read()
+    done, data = _written(
+        write_ledger_l4, progress, cases, by=by, ip=str(params.get("ip", "")),
+        filters=applied_filters(filters), via=str(params.get("via", "job")),
+        unmasked=bool(params.get("unmasked")), reason=str(params.get("reason", "")),
+        period_label=label,
+    )  # fmt: skip
     named = filters.get("week") or timezone.localdate().isoformat()
     return Output(f"省级交办信访事项办理情况统计表-{named}.xlsx", XLSX_CONTENT_TYPE, data,
                   f"共 {done.rows} 件")

@@ -291,24 +291,31 @@ def ledger_l0(cases: Iterable[Case] | QuerySet[Case], *, by: Membership, ip: str
         return out.read()
 
 
-def ledger_l0_file(cases, *, by: Membership, **options) -> IO[bytes]:
-    """The L0 ledger in an anonymous temporary file, rewound: a response streams it and
-    closing it deletes it. For a person waiting on the download: more cases than
-    ``XINFANG_EXPORT_WAIT_ROWS`` are refused before anything is written (the background export,
-    ``jobs.kinds.ledger_l0``, writes any number)."""
-    limit = settings.XINFANG_EXPORT_WAIT_ROWS
-    if isinstance(cases, QuerySet) and capped_count(cases, limit) > limit:
+def waited_file(write, cases, *, by: Membership, counted: QuerySet | None, limit: int,
+                what: str = "", **options) -> IO[bytes]:
+    """``write(out, cases, by=by, **options)``'s file for a person waiting on the download, in
+    an anonymous temporary file, rewound: a response streams it and closing it deletes it.
+    More than ``limit`` rows of ``counted`` (``what``: what they are) are refused before
+    anything is written, pointing to the background export, which writes any number."""
+    if counted is not None and capped_count(counted, limit) > limit:
         raise Refused(
-            f"本次导出超过 {limit:,} 件，直接下载会超时：请用“后台导出”（完成后在后台任务页下载），"
-            "或按时间、乡镇等条件缩小范围。", field="filters")
+            f"本次导出{what}超过 {limit:,} 件，直接下载会超时：请用“后台导出”（完成后在后台任务页"
+            "下载），或按时间、乡镇等条件缩小范围。", field="filters")
     out = tempfile.TemporaryFile()
     try:
-        write_ledger_l0(out, cases, by=by, **options)
+        write(out, cases, by=by, **options)
     except BaseException:
         out.close()
         raise
     out.seek(0)
     return out
+
+
+def ledger_l0_file(cases, *, by: Membership, **options) -> IO[bytes]:
+    """The L0 ledger for a person waiting on it: more cases than ``XINFANG_EXPORT_WAIT_ROWS``
+    are refused (the background export, ``jobs.kinds.ledger_l0``, writes any number)."""
+    return waited_file(write_ledger_l0, cases, by=by, limit=settings.XINFANG_EXPORT_WAIT_ROWS,
+                       counted=cases if isinstance(cases, QuerySet) else None, **options)
 
 
 class LedgerBook:

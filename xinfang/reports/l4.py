@@ -17,7 +17,6 @@ prefetched per chunk (a fixed number of queries per chunk) and written by xlsxwr
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import islice
@@ -31,12 +30,16 @@ from django.utils import timezone
 from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import may_reveal_petitioner, reveal_reach
-from xinfang.cases.errors import Refused
 from xinfang.cases.models import Assignment, Case, CasePetitioner, Clock, Contact, Delivery, Demand
-from xinfang.cases.paging import capped_count
 from xinfang.cases.selectors import cases_for
 from xinfang.ledgers.exports import CHUNK as PROGRESS_EVERY
-from xinfang.ledgers.exports import SHEET_ROWS, Progress, sheet_full, unmasked_reason
+from xinfang.ledgers.exports import (
+    SHEET_ROWS,
+    Progress,
+    sheet_full,
+    unmasked_reason,
+    waited_file,
+)
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.org.choices import Level
 from xinfang.org.models import Membership, Unit
@@ -108,22 +111,11 @@ def l4_selection(by: Membership, params: Mapping) -> tuple[QuerySet[Case], str]:
 
 
 def l4_file(cases: QuerySet[Case], *, by: Membership, **options) -> IO[bytes]:
-    """L4 in an anonymous temporary file, rewound, for a person waiting on the download: more
-    provincial referrals than ``XINFANG_L4_WAIT_ROWS`` are refused before anything is written
-    (the background export, ``jobs.kinds.ledger_l4``, writes any number)."""
-    limit = settings.XINFANG_L4_WAIT_ROWS
-    if capped_count(provincial(cases_for(by).filter(pk__in=cases.values("pk"))), limit) > limit:
-        raise Refused(
-            f"本次导出的省级交办件超过 {limit:,} 件，直接下载会超时：请用“后台导出”（完成后在"
-            "后台任务页下载），或按时间、乡镇等条件缩小范围。", field="filters")
-    out = tempfile.TemporaryFile()
-    try:
-        write_ledger_l4(out, cases, by=by, **options)
-    except BaseException:
-        out.close()
-        raise
-    out.seek(0)
-    return out
+    """L4 for a person waiting on it: more provincial referrals than ``XINFANG_L4_WAIT_ROWS``
+    are refused (the background export, ``jobs.kinds.ledger_l4``, writes any number)."""
+    counted = provincial(cases_for(by).filter(pk__in=cases.values("pk")))
+    return waited_file(write_ledger_l4, cases, by=by, counted=counted,
+                       limit=settings.XINFANG_L4_WAIT_ROWS, what="的省级交办件", **options)
 
 
 def category_column(name: str) -> str:
