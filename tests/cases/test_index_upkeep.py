@@ -68,8 +68,11 @@ def test_the_worker_runs_each_upkeep_on_its_schedule(jianan, job):
     register_in(jianan)
     with override_settings(XINFANG_PERIODIC={job: (f"xinfang.jobs.periodic.{job}", 60)}):
         Loop(worker_id="a", interval=0).drain()
-    run = PeriodicRun.objects.get(name=job)
-    assert run.finished_at and not run.error
+    # A drain that crosses a minute's end on a loaded machine claims the next period too (seen
+    # once under two test runs at a time): the first run did the work, each ran cleanly.
+    runs = list(PeriodicRun.objects.filter(name=job).order_by("period"))
+    assert runs and all(r.finished_at and not r.error for r in runs)
+    run = runs[0]
     vendor, did_work = DID_WORK[job]
     if connection.vendor == vendor:
         assert did_work(run.result)
