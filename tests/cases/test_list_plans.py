@@ -293,29 +293,35 @@ def test_the_leader_owned_count_reads_an_index(many):
         assert "case_leader_owned_state" in first, first
 
 
-@pytest.mark.skipif(PG, reason="PostgreSQL reads them off case_leader_owned_open (0019)")
-def test_a_provinces_leader_owned_cases_are_read_by_state_off_their_own_index(many,
-                                                                             monkeypatch):
-    # a province's inspector reads every case under it (a path, no jurisdiction to seek): SQLite
-    # read every open case off the (state, accepted_at) index to keep the leader-owned ones
-    # (lead26: 28 + 28 ms of a 260 ms page at 200k); 0035's index is led by the state
-    from xinfang.cases.models import Case
+@pytest.fixture
+def province_inspector(many, monkeypatch):
+    """The province's inspector over ``many`` and 1,200 closed cases (an office's mix), its
+    door in the form a real province's takes: 37,000 units are not listed, each case's path is
+    tested (``MAX_LISTED_UNITS``). The province under the national profile, as the generated
+    one (without a profile its door is empty)."""
     from xinfang.org.choices import Role
     from xinfang.org.models import Membership, Unit, User
 
+    copies(many, 1200, state="archived")
+    Unit.objects.filter(pk=many.province.pk).update(profile_code="national")
+    monkeypatch.setattr("xinfang.cases.selectors.MAX_LISTED_UNITS", 5)
+    return Membership.objects.create(user=User.objects.create(username="province_eye"),
+                                     unit=Unit.objects.get(pk=many.province.pk),
+                                     role=Role.INSPECTOR)
+
+
+@pytest.mark.skipif(PG, reason="PostgreSQL reads them off case_leader_owned_open (0019)")
+def test_a_provinces_leader_owned_cases_are_read_by_state_off_their_own_index(
+        many, province_inspector):
+    # a province's inspector has no jurisdiction to seek: SQLite read every open case off the
+    # (state, accepted_at) index to keep the leader-owned ones (lead26: 28 + 28 ms of a 260 ms
+    # page at 200k); 0035's index is led by the state
+    from xinfang.cases.models import Case
+
     Case.objects.filter(pk__in=Case.objects.filter(state="in_progress").values("pk")[:20]).update(
         leader_owner=many.member("chief").user)
-    copies(many, 1200, state="archived")
     db_optimize()
-    # the province under the national profile, as the generated province (its door is empty
-    # without one)
-    Unit.objects.filter(pk=many.province.pk).update(profile_code="national")
-    inspector = Membership.objects.create(user=User.objects.create(username="province_eye"),
-                                          unit=Unit.objects.get(pk=many.province.pk),
-                                          role=Role.INSPECTOR)
-    # a province's 37,000 units are not listed: its door tests each case's path
-    monkeypatch.setattr("xinfang.cases.selectors.MAX_LISTED_UNITS", 5)
-    qs = supervision.leader_owned(cases_for(inspector))
+    qs = supervision.leader_owned(cases_for(province_inspector))
     assert "xf_du.path" in str(qs.query)
     assert capped_count(qs) == 20
     for text in (plan(qs.order_by().values("pk")[:1001]),
@@ -324,20 +330,11 @@ def test_a_provinces_leader_owned_cases_are_read_by_state_off_their_own_index(ma
 
 
 @pytest.mark.skipif(PG, reason="PostgreSQL walks the (next_due_at) b-tree in order")
-def test_a_provinces_late_list_walks_the_due_order_off_an_index(many, monkeypatch):
-    # a province's door tests each case's path: SQLite read every open case of the province
-    # and sorted them for twenty (lead26: 38 ms at 200k); 0036 holds the whole due order
-    from xinfang.org.choices import Role
-    from xinfang.org.models import Membership, Unit, User
-
-    copies(many, 1200, state="archived")
+def test_a_provinces_late_list_walks_the_due_order_off_an_index(province_inspector):
+    # the same door: SQLite read every open case of the province and sorted them for twenty
+    # (lead26: 38 ms at 200k); 0036 holds the whole due order
     db_optimize()
-    Unit.objects.filter(pk=many.province.pk).update(profile_code="national")
-    inspector = Membership.objects.create(user=User.objects.create(username="province_eye"),
-                                          unit=Unit.objects.get(pk=many.province.pk),
-                                          role=Role.INSPECTOR)
-    monkeypatch.setattr("xinfang.cases.selectors.MAX_LISTED_UNITS", 5)
-    late, _warned = late_sides(cases_for(inspector), timezone.now())
+    late, _warned = late_sides(cases_for(province_inspector), timezone.now())
     assert "xf_du.path" in str(late.query)
     text = plan(late[:20])
     assert "case_due_order_idx" in text and "TEMP B-TREE" not in text, text
