@@ -101,14 +101,10 @@ def ledger_l4(*, params: dict, by: Membership | None, progress: Progress) -> Out
     from xinfang.api.filters import applied_filters
     from xinfang.ledgers.exports import XLSX_CONTENT_TYPE
     from xinfang.reports.l4 import l4_selection, write_ledger_l4
-    from xinfang.reports.periods import BadPeriod
 
     by = _member(by)
     filters = QueryDict(str(params.get("filters", ""))[:4000])
-    try:
-        cases, label = l4_selection(by, filters)
-    except BadPeriod as e:
-        raise Refused(str(e), field="week") from None
+    cases, label = l4_selection(by, filters)
     progress(0, None, "正在读取省级交办件")
     done, data = _written(
         write_ledger_l4, progress, cases, by=by, ip=str(params.get("ip", "")),

@@ -29,7 +29,6 @@ from xinfang.replica import replica_reads
 from xinfang.security.auth import client_ip
 
 from .l4 import l4_file, l4_selection
-from .periods import BadPeriod
 from .services import report_build, report_period
 
 PERIOD = OpenApiParameter("period", str, required=True,
@@ -87,8 +86,6 @@ def l4_response(membership, params, *, ip: str, via: str, unmasked: bool = False
         qs, label = l4_selection(membership, params)
         out = l4_file(qs, by=membership, ip=ip, via=via, filters=applied_filters(params),
                       unmasked=unmasked, reason=reason, period_label=label)
-    except BadPeriod as e:
-        return errors({"week": str(e)})
     except Refused as e:
         return errors({e.field or "unmasked": e.message})
     today = timezone.localdate().isoformat()

@@ -30,6 +30,7 @@ from django.utils import timezone
 from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import may_reveal_petitioner, reveal_reach
+from xinfang.cases.errors import Refused
 from xinfang.cases.models import Assignment, Case, CasePetitioner, Clock, Contact, Delivery, Demand
 from xinfang.cases.selectors import cases_for
 from xinfang.ledgers.exports import CHUNK as PROGRESS_EVERY
@@ -45,7 +46,7 @@ from xinfang.org.choices import Level
 from xinfang.org.models import Membership, Unit
 from xinfang.security.masking import mask_address, mask_name, mask_phone
 
-from .periods import Period, parse
+from .periods import BadPeriod, Period, parse
 
 TITLE = "省级交办信访事项办理情况统计表"
 SHEET = "省级交办件统计表"
@@ -102,10 +103,13 @@ def weekly_cases(by: Membership, period: Period) -> QuerySet[Case]:
 
 def l4_selection(by: Membership, params: Mapping) -> tuple[QuerySet[Case], str]:
     """The cases an L4 is asked of, and the period for its title: the week's completed
-    provincial cases (``week=2026-W48``), or the ledger page's filters. A bad week raises
-    ``BadPeriod``."""
+    provincial cases (``week=2026-W48``), or the ledger page's filters. A bad week is refused,
+    naming the field."""
     if params.get("week"):
-        week = parse("week", params["week"])
+        try:
+            week = parse("week", params["week"])
+        except BadPeriod as e:
+            raise Refused(str(e), field="week") from None
         return weekly_cases(by, week), week.label
     return filter_ledger(cases_for(by), params, by=by), ""
 
