@@ -5,9 +5,10 @@ PostgreSQL sorts ``next_due_at ASC NULLS LAST`` straight off the ``(next_due_at)
 are stored last there). SQLite stores NULLs first and cannot read an index backwards for the NULLs
 alone, so ``NULLS LAST`` made it sort every visible case for a page of 50. On SQLite the order is
 ``COALESCE(next_due_at, NO_DEADLINE)`` instead — the same order, since no deadline is later than
-``NO_DEADLINE`` — and migration ``0010_lists2_due_sort`` indexes exactly that expression;
-``0036_sqlite_due_order`` indexes it with the lists' tie-breaks (newest registered, then id), for
-a reader with no jurisdiction to seek (a province's door).
+``NO_DEADLINE`` — and migration ``0036_sqlite_due_order`` indexes exactly that expression, with
+the lists' tie-breaks (newest registered, then id) after it, for a reader with no jurisdiction to
+seek (a province's door) as for the sort alone. ``0010_lists2_due_sort`` indexed the expression
+alone (``SQLITE_INDEX_SQL``, kept for reversing ``0037``, which dropped it).
 """
 
 from __future__ import annotations
