@@ -133,3 +133,36 @@ def test_the_leader_owned_index_carries_the_id_and_is_rebuilt_online():
         assert "INCLUDE" in statements[-1]
     else:
         assert name in _indexes()
+
+
+def _width(name: str) -> int | None:
+    """The index's columns: carried (PostgreSQL: non-key) or keyed (SQLite, which has no
+    INCLUDE); None when it is missing."""
+    if connection.vendor == "postgresql":
+        return _included_columns(name)
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA index_info({name})")
+        return len(cursor.fetchall()) or None
+
+
+def test_the_received_index_carries_the_backlogs_times_there_and_back():
+    """0038: ``case_jurisdiction_received`` also carries when a case was registered and closed
+    (the goals' backlog reads the index alone); online on PostgreSQL, and on SQLite the carried
+    columns are key columns. Reversed, the index is as 0034 built it."""
+    name = "case_jurisdiction_received"
+    try:
+        MigrationExecutor(connection).migrate([("cases", "0037_sqlite_drop_due_sort")])
+        before = _width(name)
+        with CaptureQueriesContext(connection) as forth:
+            MigrationExecutor(connection).migrate(
+                [("cases", "0038_case_jurisdiction_received_wider")])
+        after = _width(name)
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    if connection.vendor == "postgresql":
+        assert (before, after) == (8, 10)
+        built = [q["sql"] for q in forth.captured_queries
+                 if name in q["sql"] and " INDEX " in q["sql"]]
+        assert len(built) == 2 and all("CONCURRENTLY" in sql for sql in built)
+    else:
+        assert (before, after) == (2, 11)

@@ -98,3 +98,41 @@ def test_goal_metrics_take_two_queries_whatever_the_data(jurisdiction):
     for i, day in enumerate([(2025, 4, 1), (2025, 9, 1), (2026, 5, 5), (2026, 10, 1)], start=2):
         on(j, day, i)
     assert queries() == few
+
+
+def test_the_backlog_counted_by_buckets_is_the_open_cases_at_each_instant(jurisdiction):
+    # the one-pass count (each case bucketed by the instants before its registration and its
+    # closing) against the definition, case by case: on an instant exactly, closed without a
+    # date, closed before it was registered, registered after every instant, never closed
+    from datetime import timedelta
+
+    from xinfang.scoring.goals import CLOSED, open_at_instants
+
+    j = jurisdiction("henan")
+    instants = [sh(2026, m, 1, 0, 0) for m in (2, 3, 4, 5, 6, 7)] + [sh(2025, 12, 31, 8, 30)]
+    t = instants[1]
+    shapes = [
+        (t, None, c.State.IN_PROGRESS),
+        (t - timedelta(seconds=1), t, c.State.CLOSED),
+        (t - timedelta(days=40), t - timedelta(seconds=1), c.State.CLOSED),
+        (sh(2025, 1, 1, 9, 0), None, c.State.ARCHIVED),
+        (sh(2025, 1, 1, 9, 0), None, c.State.IN_PROGRESS),
+        (sh(2026, 4, 10, 9, 0), sh(2026, 3, 1, 9, 0), c.State.CLOSED),
+        (sh(2026, 8, 1, 9, 0), None, c.State.REGISTERED),
+        (sh(2025, 12, 31, 8, 30), sh(2026, 6, 15, 9, 0), c.State.ARCHIVED),
+        (sh(2026, 1, 5, 9, 0), sh(2026, 7, 1, 0, 0), c.State.CLOSED),
+    ]
+    pks = []
+    for i, (registered, closed, state) in enumerate(shapes):
+        case = on(j, (2024, 12, 1), i)
+        Case.objects.filter(pk=case.pk).update(registered_at=registered, closed_at=closed,
+                                               state=state)
+        pks.append(case.pk)
+
+    def opened(at):
+        return sum(1 for r, k, s in shapes if r < at and ((k is None and s not in CLOSED)
+                                                          or (k is not None and k >= at)))
+
+    found = open_at_instants(Case.objects.filter(pk__in=pks), instants + [t])
+    assert found == {at: opened(at) for at in instants}
+    assert open_at_instants(Case.objects.none(), []) == {}

@@ -289,13 +289,15 @@ class Case(models.Model):
             # province, the reader's cases kept, fifty found long before the end.
             models.Index(fields=["reply_delivered_at", "id"], name="case_reply_delivered"),
             # An office's cases received in a span, with what the goals count of them
-            # (``scoring.goals._flows``: two years of months at once): read off the index alone
-            # on PostgreSQL, where the rows of a county's year and the year before were 44,000
-            # page visits at 1M cases (the scores page for a year 267 → 59 ms, lead26). SQLite
-            # has no INCLUDE and keeps the two key columns.
+            # (``scoring.goals``: two years of months at once, and the backlog at each month's
+            # end): read off the index alone, where the rows of a county's year and the year
+            # before were 44,000 page visits at 1M cases (the scores page for a year 267 → 59
+            # ms, lead26) and the backlog 177 ms (lead27). SQLite has no INCLUDE: there the
+            # included columns are trailing key columns (migration 0038).
             models.Index(fields=["jurisdiction", "received_at"], name="case_jurisdiction_received",
                          include=["id", "state", "source_level", "level_skipping", "collective",
-                                  "rating", "repeat_count", "repeat_of"]),
+                                  "rating", "repeat_count", "repeat_of", "registered_at",
+                                  "closed_at"]),
         ]
 
     def __str__(self) -> str:
