@@ -244,6 +244,11 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
             case_cols = [col.name for col in
                          connection.introspection.get_table_description(cur, "cases_case")]
         copy_cols = [c for c in case_cols if c not in ("id", "number", "seq", "query_code")]
+        # The floor's copies take numbers past every earlier run's (a number from the clock
+        # repeated one when runs followed each other closely: a UNIQUE failure).
+        floor_seq = [sql("SELECT COALESCE(MAX(c.seq), 900000000) FROM cases_case c JOIN "
+                         "cases_case s ON s.id = %s WHERE c.jurisdiction_id = s.jurisdiction_id "
+                         "AND c.year = s.year AND c.seq >= 900000000", [source])[0][0]]
 
         def register(i, prefer=""):
             serial[0] += 1
@@ -256,7 +261,8 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
             new_cases.append(r.json()["id"])
 
         def register_floor(i):
-            n = serial[0] * 10 + 5
+            floor_seq[0] += 1
+            n = floor_seq[0]
             now = ops.adapt_datetimefield_value(timezone.now())
             with connection.cursor() as cur:
                 cur.execute("BEGIN")
@@ -264,7 +270,7 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
                 cur.execute(
                     f"INSERT INTO cases_case (number, seq, query_code, {cols}) "
                     f"SELECT %s, %s, 'FLOOR', {cols} FROM cases_case WHERE id = %s RETURNING id",
-                    [f"FLOOR-{n}", 900_000_000 + n % 100_000_000, source])
+                    [f"FLOOR-{n}", n, source])
                 pk = cur.fetchone()[0]
                 pet = sql("SELECT petitioner_id FROM cases_casepetitioner WHERE case_id = %s",
                           [source])
