@@ -426,3 +426,32 @@ def test_the_goals_read_an_offices_months_off_the_received_index(many):
                           backlog_rows(scope, [now - timedelta(days=30), now])):
             text = plan(statement)
             assert "COVERING INDEX case_jurisdiction_received" in text, text
+
+
+@pytest.mark.skipif(not PG, reason="the two partial indexes are PostgreSQL's (0039)")
+def test_the_unit_scores_probes_can_read_their_own_indexes(many):
+    """The unit scores probe each case of the period twice: its late deadline clocks and its
+    lead unit (lead27: a county's year at 1M 176 → 66–73 ms). Each partial index serves only a
+    query whose condition implies the index's: a change to either condition (or to the index)
+    would leave the index unread, which this plan, with the table's other ways made dear, shows."""
+    from xinfang.cases.rates import lead_unit
+    from xinfang.scoring.sources import late_condition
+
+    scope = cases_for(many.member("approver"))
+    with connection.cursor() as cursor:
+        # the tables' case indexes would serve at this size; dropped inside the test's
+        # transaction (PostgreSQL's DDL is transactional), the plan says whether the partial
+        # indexes can serve at all
+        for table in ("cases_clock", "cases_assignment"):
+            found = connection.introspection.get_constraints(cursor, table)
+            for name, info in found.items():
+                if info["index"] and info["columns"] == ["case_id"] and not info["unique"]:
+                    cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    late = scope.filter(late_condition(("reply_letter_visit",), timezone.now())).values("pk")
+    assert "clock_late_or_running" in plan(late), plan(late)
+    every = scope.filter(late_condition((), timezone.now())).values("pk")
+    assert "clock_late_or_running" in plan(every), plan(every)
+    lead = scope.order_by().annotate(u=lead_unit()).values("u")
+    text = plan(lead)
+    assert "assignment_lead_newest" in text and "Sort" not in text, text

@@ -131,7 +131,8 @@ def counts(cases: QuerySet[Case]) -> dict[str, int]:
 
 def lead_unit() -> Subquery:
     """The case's current lead handling unit (主办单位): its newest lead assignment not handed
-    on."""
+    on. PostgreSQL reads it off ``assignment_lead_newest`` (0039), whose condition this one must
+    imply."""
     return Subquery(
         Assignment.objects.filter(case=OuterRef("pk"), role=c.AssignmentRole.LEAD)
         .exclude(status=c.AssignmentStatus.TRANSFERRED)

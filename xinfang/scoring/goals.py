@@ -28,6 +28,7 @@ from django.utils import timezone
 from xinfang.cases import choices as c
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import cases_for
+from xinfang.db.plans import planned_each_time
 from xinfang.org.models import Membership
 from xinfang.reports.periods import Period
 from xinfang.rules.consumers import consumes
@@ -132,10 +133,13 @@ def goal_results(*, by: Membership, profile: Profile | None, period: Period,
     start, end = period.bounds()
     stop = min(end, now)  # a running period: up to now, and last year up to the same day
     cases = cases_for(by)
-    flows = _flows(cases, start, stop) if any(g.measure != "backlog" for g in goals) else {}
     months = _months(period)
-    backlog = _backlog(cases, months, start, end, stop) if any(
-        g.measure == "backlog" for g in goals) else {}
+    # Planned for their own spans: once a year's statements were prepared, PostgreSQL's generic
+    # plan for the flows took 122 ms against 26 (1M, lead27).
+    with planned_each_time():
+        flows = _flows(cases, start, stop) if any(g.measure != "backlog" for g in goals) else {}
+        backlog = _backlog(cases, months, start, end, stop) if any(
+            g.measure == "backlog" for g in goals) else {}
     out = []
     for g in goals:
         series = []

@@ -22,6 +22,7 @@ from xinfang.cases import choices as c
 from xinfang.cases.models import Case
 from xinfang.cases.rates import in_period, lead_unit
 from xinfang.cases.selectors import cases_for
+from xinfang.db.plans import planned_each_time
 from xinfang.org.models import Membership, Unit
 from xinfang.reports.periods import Period
 from xinfang.rules.consumers import consumes
@@ -104,7 +105,10 @@ def unit_scores(*, by: Membership, profile: Profile | None, period: Period,
     aggregates = {f"p_{name}": Count("pk", filter=q) for name, q in conds.items() if q is not None}
     rows = (period_cases(by, period).order_by().annotate(score_unit=lead_unit())
             .values("score_unit").annotate(n=Count("pk"), **aggregates))
-    found = {r["score_unit"]: r for r in rows}
+    # Planned for its own period: once a quarter's scores had prepared the statement, a year's
+    # ran PostgreSQL's generic plan, 187 ms against 78 (1M, lead27).
+    with planned_each_time():
+        found = {r["score_unit"]: r for r in rows}
     names = dict(Unit.objects.filter(pk__in=[k for k in found if k]).values_list("pk", "name"))
     units, unassigned = [], None
     for unit_id, r in found.items():

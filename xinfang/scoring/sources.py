@@ -68,7 +68,8 @@ def reviews_available() -> bool:
 
 def late_condition(clocks: tuple[str, ...], as_of: datetime) -> Q:
     """A deadline clock (of those named, or any) that stopped late, or runs past its due time at
-    ``as_of``. A window (e.g. the time to ask for a review) is never late."""
+    ``as_of``. A window (e.g. the time to ask for a review) is never late. PostgreSQL probes
+    ``clock_late_or_running`` (0039), whose condition this one must imply."""
     late = Clock.objects.filter(case=OuterRef("pk"), kind="deadline").filter(
         Q(met=False) | Q(status=Clock.Status.RUNNING, due_at__lt=as_of))
     if clocks:
