@@ -123,19 +123,18 @@ def run(manifest: dict, *, repeat: int, budget: float, only: str | None = None) 
 
     grouped = "one grouped count of the period's cases per township (CASE sums)"
     from xinfang.cases.selectors import cases_for
-    from xinfang.cases.statcache import cases_version
-    from xinfang.web.supervision import targets_for, unit_rates
+    from xinfang.web.supervision import page_figures, targets_for, unit_rates
 
     def rates(period, split):
         def call(_i):
             cache.clear()
             scope = cases_for(approver)
             start, end = period.bounds() if period else (None, None)
-            version = cases_version()
-            targets_for(approver.unit.jurisdiction(), scope, version=version, start=start,
-                        end=end)
-            unit_rates(approver.unit.jurisdiction(), scope, split=split, version=version,
-                       start=start, end=end)
+            # as the supervision page takes them: the kept sums, corrected (xinfang.figures)
+            figures = page_figures(approver, scope, start=start, end=end)
+            home = approver.unit.jurisdiction()
+            targets_for(home, figures)
+            unit_rates(home, figures, split=split)
         return call
 
     ever = parse("year", "2000").bounds()[0], parse("year", "2100").bounds()[1]
