@@ -98,7 +98,7 @@ def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
         + [("profiles", "approver", f"{u}{sep}{PROFILE_MARK}{code}")
            for code in ("lihai", "henan")
            for u, sep in (("/scores/", "?"), ("/scores/?period=2026-Q3", "&"),
-                          ("/api/scores/?period=2026", "&"))]
+                          ("/scores/?period=2026", "&"), ("/api/scores/?period=2026", "&"))]
         + [("exports", "clerk", u) for u in exports()]
         # the same reports over a city's and a province's cases (L0–L3 are a county office's)
         + [("exports", user, u) for user in ("city_clerk", "province_inspector")
