@@ -136,3 +136,15 @@ def test_the_backlog_counted_by_buckets_is_the_open_cases_at_each_instant(jurisd
     found = open_at_instants(Case.objects.filter(pk__in=pks), instants + [t])
     assert found == {at: opened(at) for at in instants}
     assert open_at_instants(Case.objects.none(), []) == {}
+
+
+def test_a_case_counts_in_the_month_of_its_local_time_of_receipt(jianan):
+    # each case's month is found by comparing with the months' first instants (Asia/Shanghai
+    # midnight), not by truncating its time: the last second of July and the first of August
+    j = jianan
+    july = on(j, (2026, 7, 31), 1)
+    august = on(j, (2026, 8, 1), 2)
+    Case.objects.filter(pk=july.pk).update(received_at=sh(2026, 7, 31, 23, 59, 59))
+    Case.objects.filter(pk=august.pk).update(received_at=sh(2026, 8, 1, 0, 0))
+    g = goals(j, "jianan", parse("quarter", "2026-Q3"))
+    assert [(m.month, m.now) for m in g["total_falls"].months] == [(7, 1), (8, 1), (9, 0)]
