@@ -45,6 +45,7 @@ from xinfang.security.masking import mask_name
 
 from . import charts
 from . import selectors as s
+from .docx_tables import add_table
 from .l4 import weekly_cases, write_ledger_l4
 from .periods import Period
 from .practices_sheet import write_practices_sheet
@@ -108,19 +109,6 @@ def _doc(title: str, subtitle: str, *, landscape: bool = False) -> Docx:
     return doc
 
 
-def _table(doc: Docx, header: list[str], rows: list[list]) -> None:
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = str(text)
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, row, strict=True):
-            cell.text = "" if value is None else str(value)
-
-
 def _picture(doc: Docx, png: bytes, caption: str) -> None:
     doc.add_picture(io.BytesIO(png), width=Cm(16))
     doc.add_paragraph().add_run(caption).italic = True
@@ -162,7 +150,7 @@ def write_monthly(out: IO[bytes], *, by: Membership, period: Period) -> Written:
         f"{now['level_skipping']}件、集体访{now['collective']}件（一件可同时属于多类），"
         f"三类合计{now['any']}件，占{_pct(now['any'], now['total'])}；"
         f"三类合计{_change(now['any'], before['any'])}（上月{before['any']}件）。")
-    _table(doc, ["类别", "本月（件）", "上月（件）", "增减"], [
+    add_table(doc, ["类别", "本月（件）", "上月（件）", "增减"], [
         [label, now[k], before[k], _change(now[k], before[k])]
         for k, (label, _q) in s.FLAGS.items()] + [["合计（去重）", now["any"], before["any"],
                                                     _change(now["any"], before["any"])]])
@@ -170,7 +158,7 @@ def write_monthly(out: IO[bytes], *, by: Membership, period: Period) -> Written:
     extra = {k: q for k, (_l, q) in s.FLAGS.items()}
     areas = s.by_area(cases.filter(s.ANY_FLAG), "township", extra=extra)
     if areas:
-        _table(doc, ["乡镇（街道）", "重复访", "越级访", "集体访", "合计"],
+        add_table(doc, ["乡镇（街道）", "重复访", "越级访", "集体访", "合计"],
                [[name, n["repeat"], n["level_skipping"], n["collective"], n["n"]]
                 for name, n in areas])
     else:
@@ -179,7 +167,7 @@ def write_monthly(out: IO[bytes], *, by: Membership, period: Period) -> Written:
     listed = list(s.flagged_cases(cases)[:LIST_LIMIT])
     names = _masked_names([x.pk for x in listed])
     if listed:
-        _table(doc, ["序号", "编号", "信访人", "属地", "类型", "反映问题", "状态", "包案领导"], [
+        add_table(doc, ["序号", "编号", "信访人", "属地", "类型", "反映问题", "状态", "包案领导"], [
             [i, x.number, names.get(x.pk, ""),
              "".join(u.name for u in (x.township, x.village) if u) or s.NO_PLACE,
              "、".join(_flag_label(x, k, label) for k, (label, _q) in s.FLAGS.items()
@@ -283,7 +271,7 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     doc.add_heading("二、按问题类别", level=1)
     cats = s.by_category(cases)
     if cats:
-        _table(doc, ["问题类别", "件数", "占比"],
+        add_table(doc, ["问题类别", "件数", "占比"],
                [[k, v, _pct(v, n["received"])] for k, v in cats])
         _picture(doc, charts.bar_chart("各问题类别信访件数", cats), "图1 各问题类别信访件数")
     else:
@@ -294,16 +282,16 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     villages = [(k, v["n"]) for k, v in s.by_area(cases, "village")][:15]
     if towns:
         doc.add_heading("（一）乡镇（街道）", level=2)
-        _table(doc, ["乡镇（街道）", "件数", "占比"],
+        add_table(doc, ["乡镇（街道）", "件数", "占比"],
                [[k, v, _pct(v, n["received"])] for k, v in towns])
         _picture(doc, charts.bar_chart("各乡镇（街道）信访件数", towns),
                  "图2 各乡镇（街道）信访件数")
         doc.add_heading("（二）村（社区）（件数最多的15个）", level=2)
-        _table(doc, ["村（社区）", "件数"], [[k, v] for k, v in villages])
+        add_table(doc, ["村（社区）", "件数"], [[k, v] for k, v in villages])
 
     doc.add_heading("四、变化趋势", level=1)
     trend = s.monthly_trend(by, period)
-    _table(doc, ["月份", "件数"], [[k, v] for k, v in trend])
+    add_table(doc, ["月份", "件数"], [[k, v] for k, v in trend])
     _picture(doc, charts.column_chart("近12个月信访件数", trend), "图3 近12个月信访件数")
 
     doc.add_heading("五、共性和差异", level=1)
@@ -313,7 +301,7 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     doc.add_heading("六、问题解决措施的有效性", level=1)
     done = s.measures(cases)
     if done:
-        _table(doc, ["措施（三到位一处理）", "诉求数", "已办结件", "满意率", "再次信访件"], [
+        add_table(doc, ["措施（三到位一处理）", "诉求数", "已办结件", "满意率", "再次信访件"], [
             [m.label, m.demands, m.closed_cases, _pct(m.satisfied, m.rated), m.petitioned_again]
             for m in done])
         worst = max(done, key=lambda m: (m.petitioned_again, -m.satisfied))
@@ -326,7 +314,7 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     doc.add_heading("七、考核指标", level=1)
     results = results_of(n, profile) if profile else []
     if results:
-        _table(doc, ["指标", "分子", "分母", "完成率", "目标", "是否达标"], [
+        add_table(doc, ["指标", "分子", "分母", "完成率", "目标", "是否达标"], [
             [r.label, f"{r.numerator_label} {r.numerator}", f"{r.denominator_label} "
              f"{r.denominator}", _pct(r.numerator, r.denominator), f"≥{r.threshold:.0%}",
              _met(r)] for r in results])

@@ -12,6 +12,7 @@ from docx import Document as Docx
 from docx.enum.section import WD_ORIENT
 from docx.shared import Pt
 
+from xinfang.reports.docx_tables import add_table
 from xinfang.rules.profile.schema import Profile
 
 from .goals import AIM_LABELS, MEASURE_LABELS, GoalResult
@@ -76,36 +77,24 @@ def write_docx(out: IO[bytes], *, home: str, profile: Profile | None, scores: Sc
     if scores.scoring is not None:
         doc.add_heading("一、单位得分排名", level=1)
         if scores.units:
-            _table(doc, _header(scores), _rows(scores))
+            add_table(doc, _header(scores), _rows(scores))
         else:
             doc.add_paragraph("本期没有已交办的信访件。")
         if scores.unassigned:
             doc.add_paragraph(f"另有{scores.unassigned.cases}件尚未交办，不计入任何单位。")
         doc.add_heading("二、考核项目", level=1)
-        _table(doc, ["项目", "每件分值", "封顶", "依据"],
+        add_table(doc, ["项目", "每件分值", "封顶", "依据"],
                [[p.label, fmt_points(p.points), f"{p.cap:g}" if p.cap else "—", p.seed]
                 for p in scores.points])
         if any(not r.available for u in scores.units for r in u.points):
             doc.add_paragraph("“未启用”：本系统尚未启用办结件评查，该项按0计。")
     if goals:
         doc.add_heading("三、工作目标（与去年同期比）", level=1)
-        _table(doc, ["目标", "指标", "要求", "本期", "去年同期", "变化", "是否达到", "依据"],
+        add_table(doc, ["目标", "指标", "要求", "本期", "去年同期", "变化", "是否达到", "依据"],
                [[g.goal.label, MEASURE_LABELS[g.goal.measure], AIM_LABELS[g.goal.aim],
                  fmt_value(g, g.now), fmt_value(g, g.before), g.change, verdict(g.met),
                  g.goal.seed] for g in goals])
     doc.save(out)
-
-
-def _table(doc, header: list[str], rows: list[list]) -> None:
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = str(text)
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
-    for row in rows:
-        for cell, value in zip(table.add_row().cells, row, strict=True):
-            cell.text = "" if value is None else str(value)
 
 
 def write_xlsx(out: IO[bytes], *, home: str, profile: Profile | None, scores: Scores,
