@@ -10,8 +10,6 @@ import io
 import json
 import zipfile
 
-from docx import Document as Docx
-
 from xinfang.cases.models import Case
 from xinfang.org.models import Membership
 
@@ -19,20 +17,11 @@ from .fill import moment
 from .instruments import ARCHIVE_ORDER, INSTRUMENTS
 from .models import Format, IssuedDocument, Rendition
 from .selectors import audience_for, rendition_check
+from .wordxml import heading_and_lines
 
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _docx(title: str, lines: list[str]) -> bytes:
-    doc = Docx()
-    doc.add_heading(title, level=1)
-    for line in lines:
-        doc.add_paragraph(line)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
 
 
 def _with_pdf(docs: list[IssuedDocument], audience: str) -> None:
@@ -94,7 +83,7 @@ def archive_build(*, case: Case, by: Membership, pdf: bool = False) -> bytes:
         f"{e.seq}. {moment(e.at)} {e.type} {e.from_state}→{e.to_state}"
         for e in case.events.order_by("seq")
     ]
-    timeline = _docx(f"{case.number} 办理记录", events)
+    timeline = heading_and_lines(f"{case.number} 办理记录", events)
     files.append(("history/办理记录.docx", timeline))
     if pdf:
         files.append(("history/办理记录.pdf", converter.docx_to_pdf(timeline)))
@@ -108,7 +97,7 @@ def archive_build(*, case: Case, by: Membership, pdf: bool = False) -> bytes:
         "销号时间": moment(case.closed_at),
     }
     files.append(("ledger/台账.json", json.dumps(ledger, ensure_ascii=False, indent=1).encode()))
-    cover = _docx(
+    cover = heading_and_lines(
         "信访事项案卷",
         [
             f"信访件编号：{case.number}",

@@ -36,6 +36,7 @@ from xinfang.cases.rates import (
     results_of,
 )
 from xinfang.documents.archive import archive_build
+from xinfang.documents.wordxml import add_table
 from xinfang.org.models import Membership, Unit
 from xinfang.oversight.exports import write_oversight_sheet
 from xinfang.rules.consumers import consumes
@@ -45,7 +46,6 @@ from xinfang.security.masking import mask_name
 
 from . import charts
 from . import selectors as s
-from .docx_tables import add_table
 from .l4 import weekly_cases, write_ledger_l4
 from .periods import Period
 from .practices_sheet import write_practices_sheet

@@ -12,7 +12,7 @@ from docx import Document as Docx
 from docx.enum.section import WD_ORIENT
 from docx.shared import Pt
 
-from xinfang.reports.docx_tables import add_table
+from xinfang.documents.wordxml import add_table
 from xinfang.rules.profile.schema import Profile
 
 from .goals import AIM_LABELS, MEASURE_LABELS, GoalResult

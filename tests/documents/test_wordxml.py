@@ -8,7 +8,7 @@ import pytest
 from docx import Document
 from lxml import etree
 
-from xinfang.reports.docx_tables import add_table
+from xinfang.documents.wordxml import add_table
 
 HEADER = ["序号", "反映问题", "备注"]
 ROWS = [
@@ -64,3 +64,38 @@ def test_a_control_character_is_left_out_and_a_short_row_refused():
     assert [c.text for c in table.rows[1].cells] == ["粘贴的文字", ""]
     with pytest.raises(ValueError, match="row 2 has 1 cells"):
         add_table(doc, ["a", "b"], [["x", "y"], ["z"]])
+
+
+def _slow_document(title, lines) -> bytes:
+    doc = Document()
+    doc.add_heading(title, level=1)
+    for line in lines:
+        doc.add_paragraph(line)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+LINES = ["信访件编号：XF-2026-0001", "", "信访事项：第一行\n第二行", "  01  附件：照片.jpg", "A&B <c>"]
+
+
+def test_a_heading_and_lines_document_is_what_python_docx_writes():
+    import zipfile
+
+    from xinfang.documents.wordxml import heading_and_lines
+
+    fast, slow = heading_and_lines("信访事项案卷", LINES), _slow_document("信访事项案卷", LINES)
+    with zipfile.ZipFile(io.BytesIO(fast)) as f, zipfile.ZipFile(io.BytesIO(slow)) as s:
+        assert f.namelist() == s.namelist()
+        for name in f.namelist():
+            if name != "word/document.xml":
+                assert f.read(name) == s.read(name), name
+
+        def body(z):
+            tree = etree.fromstring(z.read("word/document.xml"))
+            return [etree.tostring(e, method="c14n") for e in tree[0]]
+
+        assert body(f) == body(s)
+    read = Document(io.BytesIO(fast))
+    assert [(p.style.name, p.text) for p in read.paragraphs] == [
+        ("Heading 1", "信访事项案卷"), *[("Normal", line) for line in LINES]]
