@@ -99,3 +99,23 @@ def test_a_heading_and_lines_document_is_what_python_docx_writes():
     read = Document(io.BytesIO(fast))
     assert [(p.style.name, p.text) for p in read.paragraphs] == [
         ("Heading 1", "信访事项案卷"), *[("Normal", line) for line in LINES]]
+
+
+def test_documents_written_at_once_in_threads_are_each_whole():
+    # the saved blank is shared by every request of a process: nothing of one document's writing
+    # may land in another's (zipfile sets a part's offsets on the ZipInfo it is given)
+    import zipfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    from xinfang.documents.wordxml import heading_and_lines
+
+    def make(i):
+        return i, heading_and_lines(f"办理记录 {i}", [f"第{i}行"] * (i % 7 + 1))
+
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(make, range(160)))
+    for i, data in made:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            assert z.testzip() is None
+        read = Document(io.BytesIO(data))
+        assert [p.text for p in read.paragraphs] == [f"办理记录 {i}"] + [f"第{i}行"] * (i % 7 + 1)

@@ -76,14 +76,16 @@ def add_table(doc: Document, header: Sequence, rows: Sequence[Sequence]) -> Tabl
 
 
 @functools.cache
-def _blank() -> tuple[tuple[tuple[zipfile.ZipInfo, bytes], ...], bytes, bytes]:
-    """python-docx's default document, saved once: its parts, and its ``word/document.xml`` cut
-    where the body's content goes (before the section properties, the body's last child)."""
+def _blank() -> tuple[tuple[tuple[str, tuple, bytes], ...], bytes, bytes]:
+    """python-docx's default document, saved once: its parts (name, time, content), and its
+    ``word/document.xml`` cut where the body's content goes (before the section properties, the
+    body's last child). Not the ``ZipInfo`` objects themselves: writing a part sets its offsets
+    on the object, which two documents written at once would share."""
     saved = io.BytesIO()
     new_document().save(saved)
     with zipfile.ZipFile(saved) as z:
-        parts = tuple((info, z.read(info)) for info in z.infolist())
-    body = dict((info.filename, data) for info, data in parts)["word/document.xml"]
+        parts = tuple((info.filename, info.date_time, z.read(info)) for info in z.infolist())
+    body = {name: data for name, _, data in parts}["word/document.xml"]
     at = body.index(b"<w:sectPr")
     return parts, body[:at], body[at:]
 
@@ -100,8 +102,8 @@ def heading_and_lines(title: str, lines: Sequence[str]) -> bytes:
     content = (_paragraph(title, "Heading1") + "".join(_paragraph(line) for line in lines))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in parts:
-            if info.filename == "word/document.xml":
+        for name, when, data in parts:
+            if name == "word/document.xml":
                 data = head + content.encode() + tail
-            z.writestr(info, data)
+            z.writestr(zipfile.ZipInfo(name, when), data, zipfile.ZIP_DEFLATED)
     return out.getvalue()
