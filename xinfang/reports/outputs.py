@@ -159,8 +159,8 @@ def write_monthly(out: IO[bytes], *, by: Membership, period: Period) -> Written:
     areas = s.by_area(cases.filter(s.ANY_FLAG), "township", extra=extra)
     if areas:
         add_table(doc, ["乡镇（街道）", "重复访", "越级访", "集体访", "合计"],
-               [[name, n["repeat"], n["level_skipping"], n["collective"], n["n"]]
-                for name, n in areas])
+                  [[name, n["repeat"], n["level_skipping"], n["collective"], n["n"]]
+                   for name, n in areas])
     else:
         doc.add_paragraph("本月无重复访、越级访、集体访。")
     doc.add_heading("三、信访事项清单", level=1)
@@ -272,7 +272,7 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     cats = s.by_category(cases)
     if cats:
         add_table(doc, ["问题类别", "件数", "占比"],
-               [[k, v, _pct(v, n["received"])] for k, v in cats])
+                  [[k, v, _pct(v, n["received"])] for k, v in cats])
         _picture(doc, charts.bar_chart("各问题类别信访件数", cats), "图1 各问题类别信访件数")
     else:
         doc.add_paragraph("本季度无信访件。")
@@ -283,7 +283,7 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     if towns:
         doc.add_heading("（一）乡镇（街道）", level=2)
         add_table(doc, ["乡镇（街道）", "件数", "占比"],
-               [[k, v, _pct(v, n["received"])] for k, v in towns])
+                  [[k, v, _pct(v, n["received"])] for k, v in towns])
         _picture(doc, charts.bar_chart("各乡镇（街道）信访件数", towns),
                  "图2 各乡镇（街道）信访件数")
         doc.add_heading("（二）村（社区）（件数最多的15个）", level=2)

@@ -84,16 +84,16 @@ def write_docx(out: IO[bytes], *, home: str, profile: Profile | None, scores: Sc
             doc.add_paragraph(f"另有{scores.unassigned.cases}件尚未交办，不计入任何单位。")
         doc.add_heading("二、考核项目", level=1)
         add_table(doc, ["项目", "每件分值", "封顶", "依据"],
-               [[p.label, fmt_points(p.points), f"{p.cap:g}" if p.cap else "—", p.seed]
-                for p in scores.points])
+                  [[p.label, fmt_points(p.points), f"{p.cap:g}" if p.cap else "—", p.seed]
+                   for p in scores.points])
         if any(not r.available for u in scores.units for r in u.points):
             doc.add_paragraph("“未启用”：本系统尚未启用办结件评查，该项按0计。")
     if goals:
         doc.add_heading("三、工作目标（与去年同期比）", level=1)
         add_table(doc, ["目标", "指标", "要求", "本期", "去年同期", "变化", "是否达到", "依据"],
-               [[g.goal.label, MEASURE_LABELS[g.goal.measure], AIM_LABELS[g.goal.aim],
-                 fmt_value(g, g.now), fmt_value(g, g.before), g.change, verdict(g.met),
-                 g.goal.seed] for g in goals])
+                  [[g.goal.label, MEASURE_LABELS[g.goal.measure], AIM_LABELS[g.goal.aim],
+                    fmt_value(g, g.now), fmt_value(g, g.before), g.change, verdict(g.met),
+                    g.goal.seed] for g in goals])
     doc.save(out)
 
 
