@@ -13,7 +13,8 @@ each month's end. A period still running is compared up to today with the same d
 
 Aims (``goals.aim``): ``zero`` — none in the period; ``fall`` — fewer than last year (both zero
 counts as met); ``rise`` — more than last year. Two queries in all, whatever the data size: one
-grouped by month for the flows, one with a count per month-end for the backlog.
+grouped by month for the flows, one grouped by where each case's registration and closing fall
+among the month-ends for the backlog.
 """
 
 from __future__ import annotations
