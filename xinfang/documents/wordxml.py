@@ -99,7 +99,7 @@ def heading_and_lines(title: str, lines: Sequence[str]) -> bytes:
     """A DOCX of ``title`` as a level-1 heading and each of ``lines`` a paragraph (an empty line
     an empty paragraph): what ``add_heading(title, 1)`` and ``add_paragraph(line)`` make."""
     parts, head, tail = _blank()
-    content = (_paragraph(title, "Heading1") + "".join(_paragraph(line) for line in lines))
+    content = _paragraph(title, "Heading1") + "".join(_paragraph(line) for line in lines)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, when, data in parts:
