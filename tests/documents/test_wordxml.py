@@ -76,7 +76,8 @@ def _slow_document(title, lines) -> bytes:
     return out.getvalue()
 
 
-LINES = ["信访件编号：XF-2026-0001", "", "信访事项：第一行\n第二行", "  01  附件：照片.jpg", "A&B <c>"]
+LINES = ["信访件编号：XF-2026-0001", "", "信访事项：第一行\n第二行", "  01  附件：照片.jpg",
+         "A&B <c>"]
 
 
 def test_a_heading_and_lines_document_is_what_python_docx_writes():
