@@ -74,7 +74,7 @@ def month_of(at: datetime) -> date:
     return timezone.localtime(at).date().replace(day=1)
 
 
-def _next_month(m: date) -> date:
+def next_month(m: date) -> date:
     return date(m.year + (m.month == 12), m.month % 12 + 1, 1)
 
 
@@ -311,7 +311,7 @@ def _whole_months(start: datetime | None, end: datetime | None
     if start is not None:
         first = month_of(start)
         if _month_start(first) != start:
-            first = _next_month(first)
+            first = next_month(first)
     if end is not None:
         last = month_of(end)  # a month cut by ``end`` is an edge; one starting at it is out
     if first is not None and last is not None and first >= last:

@@ -20,7 +20,7 @@ among the month-ends for the backlog.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Case as SqlCase
 from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
@@ -30,6 +30,7 @@ from xinfang.cases import choices as c
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import cases_for
 from xinfang.db.plans import planned_each_time
+from xinfang.figures.services import month_of, next_month
 from xinfang.org.models import Membership
 from xinfang.reports.periods import Period
 from xinfang.rules.consumers import consumes
@@ -104,12 +105,17 @@ def _year_back(d: datetime) -> datetime:
         return d.replace(year=d.year - 1, day=28)
 
 
-def _months(period: Period) -> list[date]:
-    out, d = [], period.start.replace(day=1)
-    while d < period.end:
+def _months_from(first: date, end: date) -> list[date]:
+    """The first days of the months from ``first``'s to the last one beginning before ``end``."""
+    out, d = [], first.replace(day=1)
+    while d < end:
         out.append(d)
-        d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
+        d = next_month(d)
     return out
+
+
+def _months(period: Period) -> list[date]:
+    return _months_from(period.start, period.end)
 
 
 def _met(aim: str, now: float | None, before: float | None) -> bool | None:
@@ -167,15 +173,7 @@ def goal_results(*, by: Membership, profile: Profile | None, period: Period,
 def flow_months(start: datetime, stop: datetime) -> list[date]:
     """The calendar months (their first days) from the month a year before ``start`` to the
     month of ``stop``: every month a flow can fall in."""
-    first = timezone.localtime(_year_back(start)).date().replace(day=1)
-    last = timezone.localtime(stop).date()
-    out = [first]
-    while True:
-        d = out[-1]
-        nxt = date(d.year + d.month // 12, d.month % 12 + 1, 1)
-        if nxt > last:
-            return out
-        out.append(nxt)
+    return _months_from(month_of(_year_back(start)), month_of(stop) + timedelta(days=1))
 
 
 def flow_rows(cases: QuerySet[Case], start: datetime, stop: datetime) -> QuerySet:
@@ -225,7 +223,7 @@ def _backlog(cases: QuerySet[Case], months: list[date], start: datetime, end: da
     year before, and at the period's end (or now): one query (``open_at_instants``)."""
     instants: dict[tuple, datetime] = {}
     for m in months:
-        nxt = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+        nxt = next_month(m)
         instants[("now", m)] = min(_aware(nxt), stop)
         running = _aware(m) < stop < _aware(nxt)
         instants[("before", m)] = _year_back(stop if running else _aware(nxt))
