@@ -1,5 +1,6 @@
-"""A handling unit's cases counted in their own form (``Door.counted_cases``): the same cases as
-the list's form, under every exclusion, and the form the ledger and the API count with."""
+"""Cases counted in their own form (``Door.counted_cases``) — a handling unit's, and an office's
+too big to list its units — the same cases as the list's form, under every exclusion, and the
+form the ledger and the API count with."""
 
 import pytest
 from django.db import connection
@@ -9,9 +10,11 @@ from django.utils import timezone
 from tests.cases.test_door_one import _world, fresh
 from tests.conftest import register_in
 from xinfang.cases.choices import AssignmentRole, AssignmentStatus
-from xinfang.cases.models import Assignment
+from xinfang.cases.models import Assignment, Case, Respondent
 from xinfang.cases.selectors import cases_counted, cases_for
 from xinfang.ledgers.filters import filter_ledger
+from xinfang.org.choices import Level, UnitKind
+from xinfang.org.models import Unit
 from xinfang.security.models import Recusal
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +92,69 @@ def test_the_ledger_and_the_api_count_a_unit_by_its_cases_keys(client, jianan, u
     else:
         assert response.context["total"] == "2"
         assert len(response.context["rows"]) == 2
+
+
+def _city_world(jianan, jurisdiction, monkeypatch):
+    """The city clerk's door in the form a real city's takes (2,165 units are not listed:
+    ``MAX_LISTED_UNITS``), over two counties' cases, one of them naming the city office as
+    respondent, two the clerk recused from; and a case of another city's county."""
+    monkeypatch.setattr("xinfang.cases.selectors.MAX_LISTED_UNITS", 5)
+    lihai = jurisdiction("lihai")
+    plain, by_case, by_words, accused, assigned = _world(jianan)
+    theirs = register_in(lihai, matter="反映道路修缮不及时")
+    m = jianan.member("city_clerk")
+    Respondent.objects.create(case=theirs, unit=m.unit, name=m.unit.name)
+    Recusal.objects.create(user=m.user, case=by_case, reason="亲属")
+    Recusal.objects.create(user=m.user, matter_words="宅基地", reason="利害关系")
+    other_city = Unit.objects.create(name="周口市", level=Level.CITY, kind=UnitKind.GOVERNMENT,
+                                     parent=jianan.province, profile_code="national")
+    other_county = Unit.objects.create(name="淮阳区", level=Level.COUNTY,
+                                       kind=UnitKind.GOVERNMENT, parent=other_city,
+                                       profile_code="jianan")
+    away = register_in(jianan, matter="反映道路修缮")
+    Case.objects.filter(pk=away.pk).update(jurisdiction=other_county)
+    return fresh(m), plain, assigned, by_case, by_words, theirs, away
+
+
+def test_an_office_too_big_to_list_is_counted_over_its_offices_cases(jianan, jurisdiction,
+                                                                     monkeypatch):
+    # given a city's door too big to list its units, cases in and out of it, every exclusion
+    m, plain, assigned, by_case, by_words, theirs, away = _city_world(jianan, jurisdiction,
+                                                                      monkeypatch)
+    # then the counted form names the city's offices, and holds the cases the list holds
+    assert "xf_du.path" in str(cases_for(m).query)
+    assert "xf_du.path" not in str(cases_counted(m).query)
+    listed, counted = _ids(cases_for(m)), _ids(cases_counted(m))
+    assert listed == counted
+    assert {plain.pk, assigned.pk} <= listed
+    assert not {by_case.pk, by_words.pk, theirs.pk, away.pk} & listed
+    # and so do they under the ledger's filters
+    for params in ({"state": "registered"}, {"search": "道路"}, {"overdue": "false"},
+                   {"category": "其他"}):
+        assert (_ids(filter_ledger(cases_counted(m), params, by=m))
+                == _ids(filter_ledger(cases_for(m), params, by=m))), params
+
+
+@pytest.mark.parametrize("url", ["/ledger/?search=道路", "/api/cases/?search=道路", "/ledger/"])
+def test_a_city_counts_its_search_by_its_offices(client, jianan, jurisdiction, monkeypatch, url):
+    # given the city clerk with the world above
+    m, plain, assigned, by_case, by_words, theirs, away = _city_world(jianan, jurisdiction,
+                                                                      monkeypatch)
+    client.force_login(m.user)
+    with CaptureQueriesContext(connection) as q:
+        response = client.get(url)
+    assert response.status_code == 200
+    # then the count names the city's offices (the array on PostgreSQL), not each case's path
+    (count,) = _counts([x["sql"] for x in q.captured_queries])
+    assert "xf_du.path" not in count
+    assert ("jurisdiction_id\" = ANY(" if connection.vendor == "postgresql"
+            else "jurisdiction_id\" IN (") in count, count
+    # and says what the list holds
+    # 道路: the assigned case's alone (the respondent's and the other city's are out); without
+    # the search, the plain, the assigned and the accused one (the county's office accused)
+    shown = 1 if "search" in url else 3
+    if url.startswith("/api/"):
+        assert response.json()["count"] == shown == len(response.json()["results"])
+    else:
+        assert response.context["total"] == str(shown)
+        assert len(response.context["rows"]) == shown

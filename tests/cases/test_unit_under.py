@@ -9,7 +9,7 @@ from django.db.models import F
 
 from xinfang.cases.models import Assignment
 from xinfang.cases.selectors import _subtree
-from xinfang.org.models import Unit
+from xinfang.org.models import OFFICE, Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,27 @@ def test_the_subtree_is_read_off_the_path_index(jianan):
         plan = qs.explain()
         assert "org_unit_path" in plan and "Seq Scan" not in plan, plan
     assert sorted(_subtree(jianan.county.path)) == sorted(paths_under(jianan.county.path))
+
+
+def test_the_offices_under_a_path_are_read_off_their_own_index(jianan, jurisdiction):
+    # given two counties of the city, each with its offices' units and villages
+    jurisdiction("lihai")
+    offices = {u.pk: u.path for u in Unit.objects.exclude(profile_code="")}
+    # then a door's offices are the units with a profile under its path, every one
+    for path in (jianan.city.path, jianan.county.path, jianan.province.path, "/"):
+        assert set(Unit.offices_under(path)) == {
+            pk for pk, p in offices.items() if p.startswith(path)}, path
+    # read off unit_office_path, which only offices enter
+    qs = Unit.objects.filter(OFFICE, path__under=jianan.city.path).values_list("pk")
+    if connection.vendor == "sqlite":
+        plan = qs.explain()
+        assert "unit_office_path" in plan and "SCAN" not in plan, plan
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")  # the index alone, not OR'd
+        plan = qs.explain()
+        assert "unit_office_path" in plan and "Seq Scan" not in plan, plan
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from operator import attrgetter
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Lookup, StartsWith
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +43,13 @@ class Unit(models.Model):
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
         ordering = ["path"]
+        indexes = [
+            # The offices by path (``offices_under``): a province's 168 among its 37,000 units.
+            # The condition is the one ``OFFICE`` writes, word for word: SQLite uses a partial
+            # index only for a query that repeats its condition.
+            models.Index(fields=["path"], name="unit_office_path", condition=~Q(profile_code=""),
+                         opclasses=["varchar_pattern_ops"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -87,6 +96,15 @@ class Unit(models.Model):
     def subtree(self):
         return Unit.objects.filter(path__under=self.path)
 
+    @staticmethod
+    def offices_under(path: str) -> tuple[int, ...]:
+        """The ids of the offices (units with a profile) at ``path`` or under it, off the
+        partial index ``unit_office_path``. Every case's jurisdiction is one of them: a case is
+        registered at its office (``case_register``), and an office holding cases keeps its
+        profile (``unit_update``)."""
+        return tuple(Unit.objects.filter(OFFICE, path__under=path).order_by()
+                     .values_list("pk", flat=True))
+
     def is_within(self, other: Unit) -> bool:
         return self.path.startswith(other.path)
 
@@ -118,6 +136,11 @@ class Under(Lookup):
 
 
 Unit._meta.get_field("path").register_lookup(Under)
+
+# A unit that runs an office: the condition of the index ``unit_office_path`` as SQL text, the
+# empty string written in (as the index's DDL writes it), where ``exclude(profile_code="")``
+# would bind it as a parameter and SQLite would not match the index's condition.
+OFFICE = RawSQL("""NOT ("org_unit"."profile_code" = '')""", (), output_field=BooleanField())
 
 
 class User(AbstractUser):

@@ -177,10 +177,7 @@ def _watched(qs, m, now):
     home = _home(m)
     if home is None:
         return qs.none()
-    lower = list(
-        Unit.objects.filter(path__under=home.path).exclude(pk=home.pk)
-        .exclude(profile_code="").values_list("pk", flat=True)
-    )
+    lower = [pk for pk in Unit.offices_under(home.path) if pk != home.pk]
     if not lower:
         return qs.none()
     return qs.filter(state__in=c.OPEN_STATES, jurisdiction_id__in=lower)

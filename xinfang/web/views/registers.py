@@ -26,7 +26,7 @@ from xinfang.cases.workflow import REGISTER_ROLES
 from xinfang.ledgers.exports import LEDGER_TITLES
 from xinfang.ledgers.filters import filter_backlog, filter_findings
 from xinfang.org.choices import Role
-from xinfang.org.models import Unit
+from xinfang.org.models import OFFICE, Unit
 from xinfang.registers.models import (
     BacklogCase,
     BacklogProgress,
@@ -105,7 +105,7 @@ def own_units(home: Unit) -> QuerySet[Unit]:
     """Units of this jurisdiction, not those of a jurisdiction nested inside it."""
     inside = Unit.objects.filter(path__under=home.path)
     nested = Q()
-    for path in inside.exclude(pk=home.pk).exclude(profile_code="").values_list("path", flat=True):
+    for path in inside.filter(OFFICE).exclude(pk=home.pk).values_list("path", flat=True):
         nested |= Q(path__under=path)
     return inside.exclude(nested) if nested else inside
 
