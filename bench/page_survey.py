@@ -47,7 +47,8 @@ def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
     county = [
         ("clerk", u) for u in (
             "/work/", "/ledger/", "/ledger/?sort=due", "/ledger/?overdue=true",
-            f"/ledger/?category=危房改造&township={township}", "/ledger/screening/",
+            "/ledger/?category=危房改造", f"/ledger/?category=危房改造&township={township}",
+            "/ledger/screening/",
             "/ledger/backlog/", "/ledger/roster/", "/inbox/", "/reports/", "/practices/",
             "/practices/return-visits/", "/practices/meetings/", "/practices/watch/",
             "/practices/duty/", "/practices/persuade/", "/practices/campaigns/", "/scores/",
@@ -76,11 +77,12 @@ def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
         + [("county", "township", u) for u in ("/work/", "/ledger/", "/api/cases/")]
         + [("county", "bureau", u) for u in ("/work/", "/ledger/")]
         + [("city", "city_clerk", u) for u in (
-            "/work/", "/ledger/", "/ledger/?search=危房", "/api/cases/", "/reports/",
-            "/scores/?period=2026-Q3", "/oversight/")]
+            "/work/", "/ledger/", "/ledger/?search=危房", "/ledger/?category=危房改造",
+            "/api/cases/", "/reports/", "/scores/?period=2026-Q3", "/oversight/")]
         + [("province", "province_inspector", u) for u in (
             "/work/", "/ledger/", "/ledger/?sort=due", "/ledger/?overdue=true",
-            "/ledger/?search=危房", "/supervision/", "/supervision/?kind=year&period=2026",
+            "/ledger/?search=危房", "/ledger/?category=危房改造", "/supervision/",
+            "/supervision/?kind=year&period=2026",
             "/supervision/?kind=quarter&period=2026-Q3", "/api/cases/",
             "/api/cases/?overdue=true",
             "/oversight/", "/scores/?period=2026-Q3", "/reports/", "/inbox/")]

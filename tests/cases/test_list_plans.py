@@ -91,10 +91,32 @@ def test_the_category_filter_reads_a_cases_demands_off_their_category_index(many
     qs = filter_ledger(cases_for(clerk), {"category": ["危房改造"], "township": [
         str(many.townships["将官池镇"].pk)]}, by=clerk)
     text = plan(first_page(ledger_rows(qs, "-received")))
+    # either category index answers a case's probe (both columns are given): PostgreSQL takes
+    # the (category, case) one since 0040, SQLite the (case, category) one
     if PG:
-        assert "demand_case_category" in text, text
+        assert re.search(r"Index Only Scan using demand_(case_category|category_case)", text), text
     else:
         assert "USING COVERING INDEX demand_case_category" in text, text
+
+
+def test_the_category_filters_count_reads_the_categorys_cases_at_once(many):
+    # counted over the whole county, the filter read the (case, category) index once a case
+    # (a city's 92,000 at 1M: 80-107 ms); the (category, case) index gives the category's cases
+    # at once (lead28). A category of one case in ten, several demands a case, as at scale.
+    from xinfang.cases.models import Case, Demand
+
+    ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
+    Demand.objects.filter(case_id__in=ids[::10]).update(category="低保")
+    Demand.objects.bulk_create(
+        Demand(case_id=pk, seq=seq, text="其他诉求", category=category)
+        for pk in ids
+        for seq, category in ((2, "民政救助"), (3, "医疗保障"), (4, "其他"), (5, "小额信贷")))
+    db_optimize()
+    clerk = many.member("clerk")
+    qs = filter_ledger(cases_for(clerk), {"category": ["低保"]}, by=clerk)
+    text = plan(qs.order_by().values("pk")[:10001])  # the statement capped_count runs
+    assert "demand_category_case" in text, text
+    assert capped_count(qs) == len(ids[::10])
 
 
 def test_the_case_jurisdiction_key_has_one_index_leading_with_it():
