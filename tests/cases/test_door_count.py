@@ -11,7 +11,7 @@ from tests.cases.test_door_one import _world, fresh
 from tests.conftest import register_in
 from xinfang.cases.choices import AssignmentRole, AssignmentStatus
 from xinfang.cases.models import Assignment, Case, Respondent
-from xinfang.cases.selectors import cases_counted, cases_for
+from xinfang.cases.selectors import cases_counted, cases_for, door_for
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.org.choices import Level, UnitKind
 from xinfang.org.models import Unit
@@ -121,7 +121,10 @@ def test_an_office_too_big_to_list_is_counted_over_its_offices_cases(jianan, jur
     # given a city's door too big to list its units, cases in and out of it, every exclusion
     m, plain, assigned, by_case, by_words, theirs, away = _city_world(jianan, jurisdiction,
                                                                       monkeypatch)
-    # then the counted form names the city's offices, and holds the cases the list holds
+    # then the counted form names the city's offices (itself and its two counties) ...
+    assert sorted(door_for(m).jurisdictions) == sorted(
+        [jianan.city.pk, jianan.county.pk, Unit.objects.get(name="沥海街道").pk])
+    # ... and holds the cases the list holds
     assert "xf_du.path" in str(cases_for(m).query)
     assert "xf_du.path" not in str(cases_counted(m).query)
     listed, counted = _ids(cases_for(m)), _ids(cases_counted(m))

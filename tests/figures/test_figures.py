@@ -192,7 +192,7 @@ def test_a_door_too_big_to_list_its_units_reads_the_same_figures(county, jurisdi
                                                                   monkeypatch):
     """A province's or a big city's door (more units than ``MAX_LISTED_UNITS``) reads the kept
     sums, the kept rows of its unsure cases, the warning notices and the backlog lines by
-    testing each row's jurisdiction under its path (``Door.by_jurisdiction``): the same
+    the offices under its path (``Door.jurisdictions``, ``Door.by_jurisdiction``): the same
     figures as the straight counts, without another county's and without what the door keeps
     from the reader."""
     from tests.conftest import register_in
@@ -212,8 +212,10 @@ def test_a_door_too_big_to_list_its_units_reads_the_same_figures(county, jurisdi
     for role in ("chief", "approver", "inspector"):
         m = Membership.objects.select_related("user", "unit").get(pk=j.member(role).pk)
         got = page_figures(m, cases_for(m))
-        assert not isinstance(selectors.door_for(m).units, list)
-        assert "xf_du.path" in str(FigureTotal.objects.filter(got.within).query)
+        door = selectors.door_for(m)
+        assert not isinstance(door.units, list)
+        assert got.units == door.jurisdictions == [j.county.pk]  # its subtree's one office
+        assert "xf_du.path" not in str(FigureTotal.objects.filter(got.within).query)
         same(m)
 
 
@@ -286,6 +288,27 @@ def test_a_period_is_read_as_its_whole_years_and_the_months_beside_them():
     assert _spans(None, d(2026, 9, 1)) == ((None, 2026), [(d(2026, 1, 1), d(2026, 9, 1))])
     assert _spans(d(2026, 8, 1), None) == ((2027, None), [(d(2026, 8, 1), d(2027, 1, 1))])
     assert _spans(None, d(2026, 1, 1)) == ((None, 2026), [])
+
+
+def test_a_read_of_the_sums_adds_up_as_its_rows_one_by_one():
+    # a read's rows by columns (``add_read``) against ``add`` row by row: every dim, a key
+    # read twice (the totals of whole years and the months beside them), zeros and negatives
+    from xinfang.figures.models import FIGURES
+    from xinfang.figures.services import Figures
+
+    n = len(FIGURES)
+    first = [("unit", "7", tuple(range(n))), ("unit", "", (1,) * n),
+             ("township", "12", tuple(range(n, 2 * n))), ("category", "危房改造", (0,) * n)]
+    second = [("unit", "7", tuple(-i for i in range(n))), ("category", "低保", (2,) * n),
+              ("township", "", (5,) * n)]
+    by_rows, by_reads = Figures(), Figures()
+    for dim, key, sums in first + second:
+        by_rows.add(dim, key, sums)
+    by_reads.add_read([(dim, key, *sums) for dim, key, sums in first])  # as the database's
+    by_reads.add_read([(dim, key, *sums) for dim, key, sums in second])
+    by_reads.add_read([])
+    assert by_reads == by_rows
+    assert by_reads.total["received"] == 1 and by_reads.by["unit"]["7"]["received"] == 0
 
 
 def test_only_settled_history_is_trusted():

@@ -178,7 +178,7 @@ def _office_reads(j):
 @pytest.fixture(params=["listed", "too big to list"])
 def door_size(request, monkeypatch):
     """An office door that lists its subtree's ids, and one too big to (a province's or a big
-    city's: ``MAX_LISTED_UNITS``), which tests each row's jurisdiction under its path."""
+    city's: ``MAX_LISTED_UNITS``), which reads its rows by the offices under its path."""
     from xinfang.cases import selectors
 
     if request.param != "listed":

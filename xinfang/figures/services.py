@@ -298,6 +298,26 @@ class Figures:
             for name, n in zip(FIGURES, sums, strict=True):
                 total[name] += n
 
+    def add_read(self, rows: list[tuple]) -> None:
+        """The rows of a read of the sums (``sums_read``: dim, key, then the figures), each key
+        once a read: ``add`` for each row, done by columns — a province's 5,565 rows cost 15 ms
+        a read row by row (lead28)."""
+        units = []
+        for row in rows:
+            dim, key, sums = row[0], row[1], row[2:]
+            got = self.by[dim].get(key)
+            if got is None:
+                self.by[dim][key] = dict(zip(FIGURES, sums, strict=True))
+            else:
+                for name, n in zip(FIGURES, sums, strict=True):
+                    got[name] += n
+            if dim == "unit":
+                units.append(sums)
+        if units:
+            total = self.total
+            for name, column in zip(FIGURES, zip(*units, strict=True), strict=True):
+                total[name] += sum(column)
+
 
 Edge = tuple[datetime | None, datetime | None]
 
@@ -344,8 +364,7 @@ def figures_over(scope: QuerySet[Case], within: Q | None, *, start: datetime | N
     first, last, edges = _whole_months(start, end)
     if not _none_whole(first, last):
         for part in sums_read(within, first, last):
-            for row in _rows(part):
-                out.add(row[0], row[1], row[2:])
+            out.add_read(_rows(part))
     # The unsure cases: changed since the settled mark, or kept from this reader.
     unsure = set(changed_since(settled))
     if door_out is not None:
@@ -464,8 +483,8 @@ def door_kept_out(door) -> set[int] | None:
         out |= set(CasePetitioner.objects.filter(petitioner_id__in=door.recused_petitioners)
                    .values_list("case_id", flat=True))
     for words in door.recused_words:
-        out |= set(Case.objects.filter(jurisdiction_id__in=door.units, matter__contains=words)
-                   .values_list("pk", flat=True))
+        out |= set(Case.objects.filter(jurisdiction_id__in=door.jurisdictions,
+                                       matter__contains=words).values_list("pk", flat=True))
     return out
 
 

@@ -203,11 +203,11 @@ class PageFigures:
 
     period: Figures
     all: Figures
-    # An office reader's jurisdictions (its door's subtree: ``Door.units``, by which the lines
+    # An office reader's jurisdictions (``Door.jurisdictions``, by which the lines
     # are read off their jurisdiction's index; ``within``, the same as the filter the kept sums
     # are read with) and the cases among them its door keeps from it (a superset); None: not an
     # office (see ``door_kept_out``).
-    units: list[int] | QuerySet | None = None
+    units: list[int] | None = None
     within: Q | None = None
     kept_out: set[int] | None = None
 
@@ -219,7 +219,8 @@ def page_figures(m, scope: QuerySet[Case], *, start: datetime | None = None,
     door = door_for(m)
     out = door_kept_out(door)
     # Not an office (its scope is not its jurisdictions' cases): counted straight.
-    units, within = (door.units, door.by_jurisdiction()) if out is not None else (None, None)
+    units, within = ((door.jurisdictions, door.by_jurisdiction()) if out is not None
+                     else (None, None))
     everything = figures_over(scope, within, door_out=out, direct=out is None)
     if start is None and end is None:
         return PageFigures(everything, everything, units, within, out)
