@@ -219,6 +219,43 @@ def test_a_door_too_big_to_list_its_units_reads_the_same_figures(county, jurisdi
         same(m)
 
 
+@pytest.mark.parametrize("listed", [True, False])
+def test_a_reports_period_counts_are_the_kept_figures_and_the_straight_counts(
+        county, jurisdiction, monkeypatch, listed):
+    """The quarterly report's and the scorecard's counts (``reports.selectors.period_counts``)
+    read the kept figures: the same as ``counts`` and ``counts_by_unit`` over the period's
+    cases through the door — after a change since the refresh, a recusal, a respondent unit,
+    another county's cases, and for a door too big to list its units."""
+    from tests.conftest import register_in
+    from xinfang.cases import selectors
+    from xinfang.org.models import Membership
+    from xinfang.reports.periods import parse
+    from xinfang.reports.selectors import period_cases, period_counts
+
+    j = county
+    other = jurisdiction("jianan")
+    register_in(other, received_at=sh(2026, 9, 3, 9, 0))
+    first, second = Case.objects.filter(jurisdiction=j.county).order_by("pk")[:2]
+    Recusal.objects.create(user=j.member("approver").user, case=first, reason="本人亲属")
+    Respondent.objects.create(case=second, unit=j.member("inspector").unit, name="被反映单位")
+    figures_refresh(now=timezone.now() - 2 * LAG)
+    rate_one(j)  # unsure since the refresh
+    if not listed:
+        monkeypatch.setattr(selectors, "MAX_LISTED_UNITS", 3)
+    read = {}
+    for role in ("clerk", "approver", "inspector", "bureau"):
+        m = Membership.objects.select_related("user", "unit").get(pk=j.member(role).pk)
+        for text in ("2026-Q3", "2026-Q2"):
+            period = parse("quarter", text)
+            total, by_unit = read[role, text] = period_counts(m, period)
+            cases = period_cases(m, period)
+            assert {k: total[k] for k in COUNT_LABELS} == counts(cases), (role, text)
+            assert {k: {n: v[n] for n in COUNT_LABELS} for k, v in by_unit.items()} == (
+                counts_by_unit(cases)), (role, text)
+    total, by_unit = read["clerk", "2026-Q3"]
+    assert total["received"] and total["rated"] and len(by_unit) > 1  # not an empty world
+
+
 def referred_in(j, until: str, *, received_at):
     """A henan case referred by the province, walked to ``until``."""
     from tests.conftest import register_in

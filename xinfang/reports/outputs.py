@@ -31,8 +31,6 @@ from xinfang.cases.models import CasePetitioner
 from xinfang.cases.rates import (
     COUNT_LABELS,
     NO_UNIT,
-    counts,
-    counts_by_unit,
     results_of,
 )
 from xinfang.documents.archive import archive_build
@@ -253,8 +251,8 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     profile = profile_for(by)
     rule = periodic_rule(profile, ("quarterly_analysis",), "quarter")
     cases = s.period_cases(by, period)
-    prev = s.period_cases(by, period.previous())
-    n, n_prev = counts(cases), counts(prev)
+    (n, _by_unit), (n_prev, _before) = s.period_counts(by, period), s.period_counts(
+        by, period.previous())
     flags = s.flag_counts(cases)
     doc = _doc(f"{home.name}信访问题{period.label}统计分析报告",
                f"依据：{rule.seed if rule else '002 §四(四)'}"
@@ -362,8 +360,7 @@ def write_scorecard(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     home = home_of(by)
     profile = profile_for(by)
     cases = s.period_cases(by, period)
-    grouped = counts_by_unit(cases, "unit")
-    total = counts(cases)
+    total, grouped = s.period_counts(by, period)
     names = dict(Unit.objects.filter(pk__in=[k for k in grouped if k]).values_list("pk", "name"))
     targets = list(profile.targets) if profile else []
     rule = periodic_rule(profile, ("unit_scoring_quarterly", "unit_scoring_yearly"), period.kind)
@@ -388,7 +385,9 @@ def write_scorecard(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     ws.fit_to_pages(1, 0)
     ws.set_column(0, 0, 22)
     ws.merge_range(2, 0, 3, 0, "承办单位", head_f)
-    units = sorted(grouped.items(), key=lambda kv: (kv[0] is None, names.get(kv[0], "")))
+    # by name, then by id: a city's counties have townships of the same name
+    units = sorted(grouped.items(),
+                   key=lambda kv: (kv[0] is None, names.get(kv[0], ""), kv[0] or 0))
     rows = [(names.get(k, NO_UNIT) if k else NO_UNIT, v) for k, v in units] + [("合计", total)]
     if targets:
         for i, t in enumerate(targets):

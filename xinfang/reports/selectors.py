@@ -14,7 +14,8 @@ from django.utils import timezone
 from xinfang.cases import choices as c
 from xinfang.cases.models import Case, Demand
 from xinfang.cases.rates import in_period
-from xinfang.cases.selectors import cases_for
+from xinfang.cases.selectors import cases_for, door_for
+from xinfang.figures.services import figures_through
 from xinfang.org.models import Membership, Unit
 
 from .periods import Period
@@ -29,6 +30,17 @@ ANY_FLAG = FLAGS["repeat"][1] | FLAGS["level_skipping"][1] | FLAGS["collective"]
 def period_cases(by: Membership, period: Period) -> QuerySet[Case]:
     """The cases ``by`` may see, received in ``period``."""
     return in_period(cases_for(by), *period.bounds())
+
+
+def period_counts(by: Membership, period: Period) -> tuple[dict[str, int], dict[str, dict]]:
+    """``counts`` of ``period_cases(by, period)`` and the same per lead handling unit (the key
+    ``None``: not yet assigned), from the kept figures (``figures_through``) as the supervision
+    page reads them. Counted straight, a province's quarter was 270–290 ms a statement at 1M
+    (each case's letters and deliveries probed: 63,000 cases), twice in its quarterly report."""
+    figures = figures_through(door_for(by), cases_for(by), start=period.bounds()[0],
+                              end=period.bounds()[1])
+    by_unit = {int(k) if k else None: n for k, n in figures.by["unit"].items() if n["received"]}
+    return figures.total, by_unit
 
 
 def flag_counts(cases: QuerySet[Case]) -> dict[str, int]:
