@@ -222,19 +222,29 @@ def test_a_door_too_big_to_list_its_units_reads_the_same_figures(county, jurisdi
 @pytest.mark.parametrize("listed", [True, False])
 def test_a_reports_period_counts_are_the_kept_figures_and_the_straight_counts(
         county, jurisdiction, monkeypatch, listed):
-    """The quarterly report's and the scorecard's counts (``reports.selectors.period_counts``)
-    read the kept figures: the same as ``counts`` and ``counts_by_unit`` over the period's
-    cases through the door — after a change since the refresh, a recusal, a respondent unit,
-    another county's cases, and for a door too big to list its units."""
+    """The quarterly report's and the scorecard's counts (``reports.selectors.period_figures``)
+    read the kept figures: the same as ``counts``, ``counts_by_unit``, ``by_category`` and
+    ``by_area`` by township over the period's cases through the door — after a change since
+    the refresh, a recusal, a respondent unit, another county's cases, and for a door too big
+    to list its units."""
     from tests.conftest import register_in
     from xinfang.cases import selectors
+    from xinfang.cases.services import DemandInput
     from xinfang.org.models import Membership
+    from xinfang.reports import selectors as s
     from xinfang.reports.periods import parse
-    from xinfang.reports.selectors import period_cases, period_counts
 
     j = county
     other = jurisdiction("jianan")
     register_in(other, received_at=sh(2026, 9, 3, 9, 0))
+    # a case of another township in three categories, one of them left empty (an old ledger's
+    # line, say)
+    town = next(t for name, t in j.townships.items() if name != "将官池镇")
+    three = register_in(j, received_at=sh(2026, 9, 4, 9, 0), township=town, village=None,
+                        demands=[DemandInput(text="要求纳入低保", category="民政救助"),
+                                 DemandInput(text="其他诉求", category="其他"),
+                                 DemandInput(text="要求落实危房改造补助", category="危房改造")])
+    three.demands.filter(category="其他").update(category="")
     first, second = Case.objects.filter(jurisdiction=j.county).order_by("pk")[:2]
     Recusal.objects.create(user=j.member("approver").user, case=first, reason="本人亲属")
     Respondent.objects.create(case=second, unit=j.member("inspector").unit, name="被反映单位")
@@ -247,13 +257,20 @@ def test_a_reports_period_counts_are_the_kept_figures_and_the_straight_counts(
         m = Membership.objects.select_related("user", "unit").get(pk=j.member(role).pk)
         for text in ("2026-Q3", "2026-Q2"):
             period = parse("quarter", text)
-            total, by_unit = read[role, text] = period_counts(m, period)
-            cases = period_cases(m, period)
+            figures = s.period_figures(m, period)
+            total, by_unit = read[role, text] = figures.total, s.unit_counts(figures)
+            cases = s.period_cases(m, period)
             assert {k: total[k] for k in COUNT_LABELS} == counts(cases), (role, text)
             assert {k: {n: v[n] for n in COUNT_LABELS} for k, v in by_unit.items()} == (
                 counts_by_unit(cases)), (role, text)
+            assert s.category_counts(figures) == s.by_category(cases), (role, text)
+            assert s.township_counts(figures) == [
+                (k, v["n"]) for k, v in s.by_area(cases, "township")], (role, text)
     total, by_unit = read["clerk", "2026-Q3"]
     assert total["received"] and total["rated"] and len(by_unit) > 1  # not an empty world
+    figures = s.period_figures(j.member("clerk"), parse("quarter", "2026-Q3"))
+    assert [k for k, _n in s.category_counts(figures)] == ["危房改造", "未分类", "民政救助"]
+    assert len(s.township_counts(figures)) == 2
 
 
 def referred_in(j, until: str, *, received_at):

@@ -251,8 +251,8 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     profile = profile_for(by)
     rule = periodic_rule(profile, ("quarterly_analysis",), "quarter")
     cases = s.period_cases(by, period)
-    (n, _by_unit), (n_prev, _before) = s.period_counts(by, period), s.period_counts(
-        by, period.previous())
+    figures = s.period_figures(by, period)
+    n, n_prev = figures.total, s.period_figures(by, period.previous()).total
     flags = s.flag_counts(cases)
     doc = _doc(f"{home.name}信访问题{period.label}统计分析报告",
                f"依据：{rule.seed if rule else '002 §四(四)'}"
@@ -267,7 +267,7 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
         f"{flags['level_skipping']}件、集体访{flags['collective']}件。")
 
     doc.add_heading("二、按问题类别", level=1)
-    cats = s.by_category(cases)
+    cats = s.category_counts(figures)
     if cats:
         add_table(doc, ["问题类别", "件数", "占比"],
                   [[k, v, _pct(v, n["received"])] for k, v in cats])
@@ -276,7 +276,7 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
         doc.add_paragraph("本季度无信访件。")
 
     doc.add_heading("三、按发生区域", level=1)
-    towns = [(k, v["n"]) for k, v in s.by_area(cases, "township")]
+    towns = s.township_counts(figures)
     villages = [(k, v["n"]) for k, v in s.by_area(cases, "village")][:15]
     if towns:
         doc.add_heading("（一）乡镇（街道）", level=2)
@@ -360,7 +360,8 @@ def write_scorecard(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     home = home_of(by)
     profile = profile_for(by)
     cases = s.period_cases(by, period)
-    total, grouped = s.period_counts(by, period)
+    figures = s.period_figures(by, period)
+    total, grouped = figures.total, s.unit_counts(figures)
     names = dict(Unit.objects.filter(pk__in=[k for k in grouped if k]).values_list("pk", "name"))
     targets = list(profile.targets) if profile else []
     rule = periodic_rule(profile, ("unit_scoring_quarterly", "unit_scoring_yearly"), period.kind)
