@@ -264,3 +264,33 @@ def test_without_a_cjk_font_the_charts_number_their_labels_and_say_why(jianan, m
     assert len(Docx(io.BytesIO(data)).inline_shapes) == 3
     assert "本机未找到中文字体" in text and "fonts-noto-cjk" in text
     assert tables[0][1][0] == "危房改造"  # the names stay in the table beside the chart
+
+
+def test_a_citys_scorecard_tells_apart_units_of_one_name(jurisdiction):
+    # given a case led by each of two counties' 区民政局 (every county has one of that name)
+    jianan, lihai = jurisdiction("jianan"), jurisdiction("lihai")
+    walk(jianan, "in_progress", lead="区民政局", lead_member="bureau", assisting=(),
+         petitioners=person(0))
+    walk(lihai, "in_progress", case=signed(lihai, petitioners=person(1)), lead="区民政局",
+         lead_member="bureau", assisting=())
+    # when the city's clerk builds the quarter's scorecard
+    built, data = build("scorecard", "2026-Q3", jianan.member("city_clerk"))
+    ws = load_workbook(io.BytesIO(data))["单位考评"]
+    names = [ws.cell(r, 1).value for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value]
+    # then each bureau's row names its county; a name of one unit stays as it is
+    assert {"区民政局（建安区）", "区民政局（沥海街道）", "合计"} <= set(names), names
+    assert "区民政局" not in names
+
+
+def test_names_are_told_apart_by_their_parents_only_where_they_are_shared(jianan, jurisdiction):
+    from xinfang.org.models import Unit, names_told_apart
+
+    lihai = jurisdiction("lihai")
+    ours, theirs = jianan.bureaus["区民政局"], lihai.bureaus["区民政局"]
+    town = jianan.townships["将官池镇"]
+    assert names_told_apart([ours.pk, theirs.pk, town.pk, None, 0]) == {
+        ours.pk: "区民政局（建安区）", theirs.pk: "区民政局（沥海街道）", town.pk: "将官池镇"}
+    assert names_told_apart([ours.pk]) == {ours.pk: "区民政局"}  # alone in the table
+    root = Unit.objects.create(name="区民政局", level="province", kind="government")
+    assert names_told_apart([ours.pk, root.pk])[root.pk] == "区民政局"  # no parent to name
+    assert names_told_apart([]) == {}

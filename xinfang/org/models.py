@@ -6,6 +6,7 @@ township" is one indexed prefix filter rather than a recursive query.
 
 from __future__ import annotations
 
+from collections import Counter
 from operator import attrgetter
 
 from django.contrib.auth.models import AbstractUser
@@ -136,6 +137,17 @@ class Under(Lookup):
 
 
 Unit._meta.get_field("path").register_lookup(Under)
+
+def names_told_apart(ids) -> dict[int, str]:
+    """The names of the units ``ids`` (a falsy id is skipped), a name two of them share followed
+    by each one's parent ("区民政局（建安区）"): a city's or a province's tables hold units of
+    several counties, which have bureaus and townships of the same names. One query."""
+    rows = list(Unit.objects.filter(pk__in=[i for i in ids if i]).order_by()
+                .values_list("pk", "name", "parent__name"))
+    shared = Counter(name for _pk, name, _parent in rows)
+    return {pk: f"{name}（{parent}）" if shared[name] > 1 and parent else name
+            for pk, name, parent in rows}
+
 
 # A unit that runs an office: the condition of the index ``unit_office_path`` as SQL text, the
 # empty string written in (as the index's DDL writes it), where ``exclude(profile_code="")``

@@ -35,7 +35,7 @@ from xinfang.cases.rates import (
 )
 from xinfang.documents.archive import archive_build
 from xinfang.documents.wordxml import add_table
-from xinfang.org.models import Membership, Unit
+from xinfang.org.models import Membership, Unit, names_told_apart
 from xinfang.oversight.exports import write_oversight_sheet
 from xinfang.rules.consumers import consumes
 from xinfang.rules.profile import Profile
@@ -362,7 +362,7 @@ def write_scorecard(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     cases = s.period_cases(by, period)
     figures = s.period_figures(by, period)
     total, grouped = figures.total, s.unit_counts(figures)
-    names = dict(Unit.objects.filter(pk__in=[k for k in grouped if k]).values_list("pk", "name"))
+    names = names_told_apart(grouped)
     targets = list(profile.targets) if profile else []
     rule = periodic_rule(profile, ("unit_scoring_quarterly", "unit_scoring_yearly"), period.kind)
 

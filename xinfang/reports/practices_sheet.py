@@ -6,7 +6,7 @@ task or report) — the evidence a unit's score can take. Three grouped queries
 
 from __future__ import annotations
 
-from xinfang.org.models import Unit
+from xinfang.org.models import Unit, names_told_apart
 
 COLUMNS = (
     ("visits", "回访件数"), ("satisfied", "满意和基本满意"), ("meetings", "召开会议次数"),
@@ -20,7 +20,7 @@ def practice_rows(home: Unit, start, end) -> list[tuple[str, dict[str, int]]]:
     from xinfang.practices.reading import practice_counts
 
     counts = practice_counts(home, start, end)
-    names = dict(Unit.objects.filter(pk__in=[k for k in counts if k]).values_list("pk", "name"))
+    names = names_told_apart(counts)
     rows = [(names.get(k, "未交办") if k else "未交办", v) for k, v in counts.items()]
     return sorted(rows, key=lambda r: r[0])
 

@@ -16,7 +16,7 @@ from xinfang.cases.models import Case, Demand
 from xinfang.cases.rates import in_period
 from xinfang.cases.selectors import cases_for, door_for
 from xinfang.figures.services import Figures, figures_through
-from xinfang.org.models import Membership, Unit
+from xinfang.org.models import Membership, names_told_apart
 
 from .periods import Period
 
@@ -70,7 +70,7 @@ def flag_counts(cases: QuerySet[Case]) -> dict[str, int]:
 
 
 def _names(ids) -> dict[int, str]:
-    return dict(Unit.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", "name"))
+    return names_told_apart(ids)
 
 
 def by_area(cases: QuerySet[Case], field: str, *, extra: dict | None = None

@@ -18,7 +18,7 @@ from xinfang.cases.paging import capped_count, capped_text
 from xinfang.cases.rates import NO_UNIT, SPLITS, TargetResult, results_of
 from xinfang.cases.selectors import door_for
 from xinfang.figures.services import Figures, door_kept_out, figures_over, without_kept_out
-from xinfang.org.models import Unit
+from xinfang.org.models import Unit, names_told_apart
 from xinfang.registers.models import BacklogCase
 from xinfang.rules.profile import Profile
 from xinfang.rules.store import current_version, profile_of
@@ -252,8 +252,7 @@ def unit_rates(home: Unit | None, figures: PageFigures, *, split: str = "unit"
     if not profile.targets:
         return []
     grouped = _counted(figures.period.by[split])
-    names = dict(Unit.objects.filter(pk__in=[int(k) for k in grouped if k])
-                 .values_list("pk", "name"))
+    names = names_told_apart(int(k) for k in grouped if k)
     rows = [UnitRates(names.get(int(k), NO_UNIT) if k else NO_UNIT, results_of(n, profile))
             for k, n in grouped.items()]
     return sorted(rows, key=lambda r: (r.unit == NO_UNIT, r.unit))
@@ -271,8 +270,7 @@ def counts_by(figures: PageFigures) -> dict[str, Chart]:
     # A city's or the province's townships are thousands: the most visited are drawn, the
     # rest summed in one bar (2,400 bars were a quarter of a province page's 0.4 s).
     shown, left = townships[:MOST_TOWNSHIPS], townships[MOST_TOWNSHIPS:]
-    names = dict(Unit.objects.filter(pk__in=[int(k) for k, _n in shown if k])
-                 .values_list("pk", "name"))
+    names = names_told_apart(int(k) for k, _n in shown if k)
     rest = ((_("其余%(n)d个乡镇") % {"n": len(left)}, sum(n for _k, n in left))
             if left else None)
     return {
