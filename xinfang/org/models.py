@@ -151,7 +151,8 @@ def names_told_apart(ids) -> dict[int, str]:
 
 # A unit that runs an office: the condition of the index ``unit_office_path`` as SQL text, the
 # empty string written in (as the index's DDL writes it), where ``exclude(profile_code="")``
-# would bind it as a parameter and SQLite would not match the index's condition.
+# would bind it as a parameter and SQLite would not match the index's condition. It names the
+# table itself: for a query of the units (``Unit.objects``), not of a join that aliases them.
 OFFICE = RawSQL("""NOT ("org_unit"."profile_code" = '')""", (), output_field=BooleanField())
 
 
