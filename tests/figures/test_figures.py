@@ -227,9 +227,12 @@ def test_a_reports_period_counts_are_the_kept_figures_and_the_straight_counts(
     ``by_area`` by township over the period's cases through the door — after a change since
     the refresh, a recusal, a respondent unit, another county's cases, and for a door too big
     to list its units."""
+    from datetime import date
+
     from tests.conftest import register_in
     from xinfang.cases import selectors
     from xinfang.cases.services import DemandInput
+    from xinfang.figures.services import received_by_month
     from xinfang.org.models import Membership
     from xinfang.reports import selectors as s
     from xinfang.reports.periods import parse
@@ -245,11 +248,13 @@ def test_a_reports_period_counts_are_the_kept_figures_and_the_straight_counts(
                                  DemandInput(text="其他诉求", category="其他"),
                                  DemandInput(text="要求落实危房改造补助", category="危房改造")])
     three.demands.filter(category="其他").update(category="")
+    register_in(j, received_at=sh(2026, 5, 20, 9, 0), at=sh(2026, 5, 20, 10, 0))  # in Q2
     first, second = Case.objects.filter(jurisdiction=j.county).order_by("pk")[:2]
     Recusal.objects.create(user=j.member("approver").user, case=first, reason="本人亲属")
     Respondent.objects.create(case=second, unit=j.member("inspector").unit, name="被反映单位")
     figures_refresh(now=timezone.now() - 2 * LAG)
     rate_one(j)  # unsure since the refresh
+    register_in(j, received_at=sh(2026, 9, 20, 9, 0), at=sh(2026, 9, 20, 10, 0))  # and new
     if not listed:
         monkeypatch.setattr(selectors, "MAX_LISTED_UNITS", 3)
     read = {}
@@ -264,8 +269,18 @@ def test_a_reports_period_counts_are_the_kept_figures_and_the_straight_counts(
             assert {k: {n: v[n] for n in COUNT_LABELS} for k, v in by_unit.items()} == (
                 counts_by_unit(cases)), (role, text)
             assert s.category_counts(figures) == s.by_category(cases), (role, text)
+            # the twelve months' trend: kept for an office door, None (counted straight) else
+            first, last = date(2025, 10, 1), period.end
+            kept = received_by_month(selectors.door_for(m), selectors.cases_for(m), first, last)
+            assert (kept is None) == (role == "bureau")
+            trend = s.trend_counted(m, first, period.bounds()[1])
+            if kept is not None:
+                assert {k: n for k, n in kept.items() if n} == trend, (role, text)
+            read[role, text, "trend"] = trend
             assert s.township_counts(figures) == [
                 (k, v["n"]) for k, v in s.by_area(cases, "township")], (role, text)
+    assert len(read["clerk", "2026-Q3", "trend"]) == 3  # May, August, September
+    assert read["clerk", "2026-Q2"][0]["received"] == 1
     total, by_unit = read["clerk", "2026-Q3"]
     assert total["received"] and total["rated"] and len(by_unit) > 1  # not an empty world
     figures = s.period_figures(j.member("clerk"), parse("quarter", "2026-Q3"))

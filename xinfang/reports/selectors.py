@@ -5,7 +5,7 @@ query, whatever the number of cases."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
@@ -15,7 +15,7 @@ from xinfang.cases import choices as c
 from xinfang.cases.models import Case, Demand
 from xinfang.cases.rates import in_period
 from xinfang.cases.selectors import cases_for, door_for
-from xinfang.figures.services import Figures, figures_through
+from xinfang.figures.services import Figures, figures_through, received_by_month
 from xinfang.org.models import Membership, names_told_apart
 
 from .periods import Period
@@ -107,21 +107,33 @@ def category_by_township(cases: QuerySet[Case]) -> dict[str, list[tuple[str, int
 
 
 def monthly_trend(by: Membership, period: Period, months: int = 12) -> list[tuple[str, int]]:
-    """Cases received per month over the ``months`` months ending with ``period``."""
+    """Cases received per month over the ``months`` months ending with ``period``: from the kept
+    sums for an office (``received_by_month``; a province's year counted straight was 215 ms at
+    1M), straight otherwise."""
     end = period.bounds()[1]
     start_day = period.end
     for _ in range(months):
         start_day = (start_day - timedelta(days=1)).replace(day=1)
-    start = datetime.combine(start_day, time.min, tzinfo=timezone.get_current_timezone())
-    rows = (in_period(cases_for(by), start, end).order_by()
-            .annotate(m=TruncMonth("received_at", tzinfo=timezone.get_current_timezone()))
-            .values("m").annotate(n=Count("pk")))
-    counted = {(r["m"].year, r["m"].month): r["n"] for r in rows if r["m"]}
+    counted = None
+    if period.end.day == 1:  # whole months
+        counted = received_by_month(door_for(by), cases_for(by), start_day, period.end)
+    if counted is None:
+        counted = trend_counted(by, start_day, end)
     out, day = [], start_day
     for _ in range(months):
-        out.append((f"{day.year}年{day.month}月", counted.get((day.year, day.month), 0)))
+        out.append((f"{day.year}年{day.month}月", counted.get(day, 0)))
         day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return out
+
+
+def trend_counted(by: Membership, first: date, end: datetime) -> dict[date, int]:
+    """Cases ``by`` may see received per month from the month ``first`` to ``end``, counted
+    straight from the cases."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(first, time.min, tzinfo=tz)
+    rows = (in_period(cases_for(by), start, end).order_by()
+            .annotate(m=TruncMonth("received_at", tzinfo=tz)).values("m").annotate(n=Count("pk")))
+    return {date(r["m"].year, r["m"].month, 1): r["n"] for r in rows if r["m"]}
 
 
 @dataclass
