@@ -66,6 +66,25 @@ class Door:
         return units if isinstance(units, list) else list(Unit.offices_under(self.path))
 
     @cached_property
+    def kept_out(self) -> set[int] | None:
+        """The cases an office door keeps from its reader although they lie in its
+        jurisdictions (a superset is enough: the kept figures count them again through the
+        door): those of which the reader or its units are respondents, and those it recused
+        from. None: not an office door (its scope is not the jurisdictions' cases). Read once a
+        door: a report asks for it for each period it counts."""
+        if self.kind != "office":
+            return None
+        out = set(self._accused().values_list("case_id", flat=True))
+        out |= set(self.recused_cases)
+        if self.recused_petitioners:
+            out |= set(CasePetitioner.objects.filter(petitioner_id__in=self.recused_petitioners)
+                       .values_list("case_id", flat=True))
+        for words in self.recused_words:
+            out |= set(Case.objects.filter(jurisdiction_id__in=self.jurisdictions,
+                                           matter__contains=words).values_list("pk", flat=True))
+        return out
+
+    @cached_property
     def _recusals(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
         cases, people, words = [], [], []
         for case_id, petitioner_id, matter_words in Recusal.objects.filter(

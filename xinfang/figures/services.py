@@ -473,7 +473,7 @@ def figures_through(door, scope: QuerySet[Case], *, start: datetime | None = Non
     """The figures of the cases ``scope`` (``door``'s cases) received in ``[start, end)``: for
     an office door, its jurisdictions' kept sums corrected (``figures_over``); else counted
     straight. The figures of a period's report, as the supervision page reads its own."""
-    out = door_kept_out(door)
+    out = door.kept_out
     within = door.by_jurisdiction() if out is not None else None
     return figures_over(scope, within, start=start, end=end, door_out=out, direct=out is None)
 
@@ -486,7 +486,7 @@ def received_by_month(door, scope: QuerySet[Case], first: date, last: date
     since the settled mark and of those the door keeps from the reader taken out, those cases
     counted again through the door. None: not an office door, or never refreshed — the caller
     counts straight."""
-    kept_out = door_kept_out(door)
+    kept_out = door.kept_out
     settled = None if kept_out is None else settled_upto(_marks())
     if settled is None:
         return None
@@ -505,30 +505,10 @@ def received_by_month(door, scope: QuerySet[Case], first: date, last: date
     return dict(got)
 
 
-def door_kept_out(door) -> set[int] | None:
-    """The cases the door of an office reader keeps from it although they lie in its
-    jurisdictions (a superset is enough: they are counted again through the door): those of
-    which the reader or its units are respondents, and those it recused from. None: not an
-    office door (its scope is not the jurisdictions' cases)."""
-    from xinfang.cases.models import CasePetitioner
-
-    if door.kind != "office":
-        return None
-    out = set(door._accused().values_list("case_id", flat=True))
-    out |= set(door.recused_cases)
-    if door.recused_petitioners:
-        out |= set(CasePetitioner.objects.filter(petitioner_id__in=door.recused_petitioners)
-                   .values_list("case_id", flat=True))
-    for words in door.recused_words:
-        out |= set(Case.objects.filter(jurisdiction_id__in=door.jurisdictions,
-                                       matter__contains=words).values_list("pk", flat=True))
-    return out
-
-
 def without_kept_out(lines: QuerySet, scope: QuerySet[Case], kept_out: set[int]) -> QuerySet:
     """The ``lines`` (rows of an office reader's jurisdictions keeping their case: backlog
     lines, warning notices) less those whose case the door keeps from the reader: the cases of
-    ``kept_out`` (``door_kept_out``, a superset) among the lines, tested through the door
+    ``kept_out`` (``Door.kept_out``, a superset) among the lines, tested through the door
     (``scope``) by id. The door asked of every line instead tested each of a county's 4,800
     backlog lines (35 ms of 230 at 1M cases)."""
     if not kept_out:

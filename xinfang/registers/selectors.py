@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from xinfang.cases.selectors import cases_for, door_for, visible_case
-from xinfang.figures.services import door_kept_out, without_kept_out
+from xinfang.figures.services import without_kept_out
 from xinfang.org.choices import Level, Role
 from xinfang.org.models import Membership, Unit
 
@@ -95,7 +95,7 @@ def backlog_for(by: Membership | None) -> QuerySet[BacklogCase]:
         # A line keeps its case's jurisdiction (``services.case_columns``): of an office's
         # lines only those of the cases its door keeps from the reader are asked of the door.
         door = door_for(by)
-        kept_out = door_kept_out(door)
+        kept_out = door.kept_out
         if kept_out is None:
             return lines.filter(visible)
         return without_kept_out(lines, cases_for(by), kept_out)

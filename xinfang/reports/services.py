@@ -13,6 +13,7 @@ from django.db import transaction
 
 from xinfang.audit.services import EXPORT, audit_record
 from xinfang.cases.errors import Refused
+from xinfang.cases.selectors import door_remember
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import Membership
 
@@ -66,6 +67,9 @@ def report_build(*, kind: str, period: Period, by: Membership, ip: str = "", via
                       field="as")
     if period.kind not in outputs.PERIOD_OF[kind]:
         raise Refused(f"{outputs.LABELS[kind]}不能按这种期间统计。", field="period")
+    # One door for the whole file, from whichever entry (page, API, command, job): its subtree,
+    # recusals and kept-out cases are read once, not for each count the report makes.
+    door_remember(by)
     out = tempfile.TemporaryFile()
     try:
         with transaction.atomic():

@@ -17,7 +17,7 @@ from xinfang.cases.models import Case, Demand, WarningNotice
 from xinfang.cases.paging import capped_count, capped_text
 from xinfang.cases.rates import NO_UNIT, SPLITS, TargetResult, results_of
 from xinfang.cases.selectors import door_for
-from xinfang.figures.services import Figures, door_kept_out, figures_over, without_kept_out
+from xinfang.figures.services import Figures, figures_over, without_kept_out
 from xinfang.org.models import Unit, names_told_apart
 from xinfang.registers.models import BacklogCase
 from xinfang.rules.profile import Profile
@@ -206,7 +206,7 @@ class PageFigures:
     # An office reader's jurisdictions (``Door.jurisdictions``, by which the lines
     # are read off their jurisdiction's index; ``within``, the same as the filter the kept sums
     # are read with) and the cases among them its door keeps from it (a superset); None: not an
-    # office (see ``door_kept_out``).
+    # office (see ``Door.kept_out``).
     units: list[int] | None = None
     within: Q | None = None
     kept_out: set[int] | None = None
@@ -217,7 +217,7 @@ def page_figures(m, scope: QuerySet[Case], *, start: datetime | None = None,
     """The figures of the cases ``m`` may read: the kept sums of its jurisdictions, corrected by
     the cases that changed since and those the door keeps from it (``figures_over``)."""
     door = door_for(m)
-    out = door_kept_out(door)
+    out = door.kept_out
     # Not an office (its scope is not its jurisdictions' cases): counted straight.
     units, within = ((door.jurisdictions, door.by_jurisdiction()) if out is not None
                      else (None, None))
