@@ -200,15 +200,15 @@ class Door:
           case's jurisdiction after the search's term, so a city clerk's search counted to 501
           through 28,000 cases of the province, probing their demands (85–90 ms at 1M on
           PostgreSQL); the array is tested first (18–35 ms)."""
-        listed = self.kind is not None and isinstance(units := self.units, list)
-        if not ((self.kind == "unit" and listed) or (self.kind == "office" and not listed)):
-            return None
         built = self.__dict__.get("_counted")
         if built is None:
-            if self.kind == "unit":
-                scope = Q(probes.handled_by_listed(HANDLED, tuple(units)))
-            else:
+            listed = self.kind is not None and isinstance(self.units, list)
+            if self.kind == "unit" and listed:
+                scope = Q(probes.handled_by_listed(HANDLED, tuple(self.units)))
+            elif self.kind == "office" and not listed:
                 scope = Q(probes.among("jurisdiction_id", tuple(self.jurisdictions)))
+            else:
+                return None
             built = self.__dict__["_counted"] = self.apply(Case.objects.all(), scope=scope)
         return built._chain()
 

@@ -287,26 +287,18 @@ class Figures:
         default_factory=lambda: {dim: {} for dim in DIMS})
 
     def add(self, dim: str, key: str, sums) -> None:
-        got = self.by[dim].get(key)
-        if got is None:  # a key's first row (every row of a read of the sums): one dict built
-            self.by[dim][key] = dict(zip(FIGURES, sums, strict=True))
-        else:
-            for name, n in zip(FIGURES, sums, strict=True):
-                got[name] += n
-        if dim == "unit":
-            total = self.total
-            for name, n in zip(FIGURES, sums, strict=True):
-                total[name] += n
+        """One bucket's figures (a correction, a count made straight)."""
+        self.add_read([(dim, key, *sums)])
 
     def add_read(self, rows: list[tuple]) -> None:
-        """The rows of a read of the sums (``sums_read``: dim, key, then the figures), each key
-        once a read: ``add`` for each row, done by columns — a province's 5,565 rows cost 15 ms
-        a read row by row (lead28)."""
+        """Rows of (dim, key, then the figures) — a read of the sums (``sums_read``), each key
+        once a read — the unit split's rows added to ``total`` by columns: row by row, a
+        province's 5,565 rows cost 15 ms a read (lead28)."""
         units = []
         for row in rows:
             dim, key, sums = row[0], row[1], row[2:]
             got = self.by[dim].get(key)
-            if got is None:
+            if got is None:  # a key's first row: one dict built
                 self.by[dim][key] = dict(zip(FIGURES, sums, strict=True))
             else:
                 for name, n in zip(FIGURES, sums, strict=True):
@@ -365,12 +357,8 @@ def figures_over(scope: QuerySet[Case], within: Q | None, *, start: datetime | N
     if not _none_whole(first, last):
         for part in sums_read(within, first, last):
             out.add_read(_rows(part))
-    # The unsure cases: changed since the settled mark, or kept from this reader.
-    unsure = set(changed_since(settled))
-    if door_out is not None:
-        unsure |= set(door_out)
-    if unsure:
-        wanted = sorted(unsure)
+    wanted = _unsure(settled, door_out)
+    if wanted:
         minus: dict[Key, list[int]] = {}
         for row in _kept(wanted, within):
             if _in_months(row["month"], first, last):
@@ -387,6 +375,12 @@ def figures_over(scope: QuerySet[Case], within: Q | None, *, start: datetime | N
     for edge_start, edge_end in edges:
         _count_into(out, scope, edge_start, edge_end)
     return out
+
+
+def _unsure(settled: int, door_out: set[int] | None) -> list[int]:
+    """The cases whose kept rows a read cannot trust: changed since the settled mark, or kept
+    from this reader (``door_out``)."""
+    return sorted(set(changed_since(settled)) | (door_out or set()))
 
 
 def sums_read(within: Q, first: date | None, last: date | None) -> list[QuerySet]:
@@ -494,7 +488,7 @@ def received_by_month(door, scope: QuerySet[Case], first: date, last: date
     got: Counter[date] = Counter(dict(
         FigureSum.objects.filter(within, dim="unit", month__gte=first, month__lt=last)
         .order_by().values("month").annotate(n=Sum("received")).values_list("month", "n")))
-    unsure = sorted(set(changed_since(settled)) | kept_out)
+    unsure = _unsure(settled, kept_out)
     if unsure:
         for row in _kept(unsure, within):
             if first <= row["month"] < last:

@@ -138,6 +138,7 @@ class Under(Lookup):
 
 Unit._meta.get_field("path").register_lookup(Under)
 
+
 def names_told_apart(ids) -> dict[int, str]:
     """The names of the units ``ids`` (a falsy id is skipped), a name two of them share followed
     by each one's parent ("区民政局（建安区）"): a city's or a province's tables hold units of

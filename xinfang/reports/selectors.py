@@ -57,7 +57,7 @@ def township_counts(figures: Figures) -> list[tuple[str, int]]:
     """``by_area(…, "township")`` of the figures' cases, as (name, cases)."""
     found = {int(k) if k else None: n["received"]
              for k, n in figures.by["township"].items() if n["received"]}
-    names = _names(found)
+    names = names_told_apart(found)
     rows = [(names.get(k, NO_PLACE) if k else NO_PLACE, n) for k, n in found.items()]
     return sorted(rows, key=lambda kn: (-kn[1], kn[0]))
 
@@ -69,17 +69,13 @@ def flag_counts(cases: QuerySet[Case]) -> dict[str, int]:
     return {k: v or 0 for k, v in found.items()}
 
 
-def _names(ids) -> dict[int, str]:
-    return names_told_apart(ids)
-
-
 def by_area(cases: QuerySet[Case], field: str, *, extra: dict | None = None
             ) -> list[tuple[str, dict[str, int]]]:
     """Counts per township or village (``field``), most cases first; ``extra`` adds filtered
     counts beside the total."""
     rows = list(cases.order_by().values(field).annotate(
         n=Count("pk"), **{k: Count("pk", filter=q) for k, q in (extra or {}).items()}))
-    names = _names(r[field] for r in rows)
+    names = names_told_apart(r[field] for r in rows)
     out = [(names.get(r[field], NO_PLACE) if r[field] else NO_PLACE,
             {k: v for k, v in r.items() if k != field}) for r in rows]
     return sorted(out, key=lambda x: (-x[1]["n"], x[0]))
@@ -96,7 +92,7 @@ def category_by_township(cases: QuerySet[Case]) -> dict[str, list[tuple[str, int
     """For each category, the townships it arises in (most first): where a problem gathers."""
     rows = (Demand.objects.filter(case__in=cases.values("pk"))
             .values("category", "case__township").annotate(n=Count("case", distinct=True)))
-    names = _names(r["case__township"] for r in rows)
+    names = names_told_apart(r["case__township"] for r in rows)
     out: dict[str, list[tuple[str, int]]] = {}
     for r in rows:
         place = names.get(r["case__township"], NO_PLACE) if r["case__township"] else NO_PLACE

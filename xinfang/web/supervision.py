@@ -17,7 +17,7 @@ from xinfang.cases.models import Case, Demand, WarningNotice
 from xinfang.cases.paging import capped_count, capped_text
 from xinfang.cases.rates import NO_UNIT, SPLITS, TargetResult, results_of
 from xinfang.cases.selectors import door_for
-from xinfang.figures.services import Figures, figures_over, without_kept_out
+from xinfang.figures.services import Figures, figures_through, without_kept_out
 from xinfang.org.models import Unit, names_told_apart
 from xinfang.registers.models import BacklogCase
 from xinfang.rules.profile import Profile
@@ -221,11 +221,11 @@ def page_figures(m, scope: QuerySet[Case], *, start: datetime | None = None,
     # Not an office (its scope is not its jurisdictions' cases): counted straight.
     units, within = ((door.jurisdictions, door.by_jurisdiction()) if out is not None
                      else (None, None))
-    everything = figures_over(scope, within, door_out=out, direct=out is None)
+    everything = figures_through(door, scope)
     if start is None and end is None:
         return PageFigures(everything, everything, units, within, out)
-    return PageFigures(figures_over(scope, within, start=start, end=end, door_out=out,
-                                    direct=out is None), everything, units, within, out)
+    return PageFigures(figures_through(door, scope, start=start, end=end), everything, units,
+                       within, out)
 
 
 def _counted(found: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
