@@ -108,7 +108,7 @@ def test_the_row_writers_escape_every_cell_they_write():
     case = SimpleNamespace(
         pk=7, number=bad, matter=bad, state="registered", received_at=NOW, closed_at=NOW,
         township_id=1, township=SimpleNamespace(name=bad), village_id=2,
-        village=SimpleNamespace(name=bad), lead_assignments=[SimpleNamespace(unit=bad)],
+        village=SimpleNamespace(name=bad), lead_units=[bad],
         key_case=True, repeat_count=1, level_skipping=False, collective=False,
         exited_household=False, monitored_household=False, confidential=False)
     row = SimpleNamespace(case=case, petitioner=bad, categories=bad,

@@ -22,14 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
-from xinfang.cases import choices as c
 from xinfang.cases.duesort import due_first
-from xinfang.cases.models import Assignment, Case, Demand
-from xinfang.cases.selectors import main_links
+from xinfang.cases.models import Case
 from xinfang.ledgers.filters import FILTER_NAMES, _values
-from xinfang.web.queues import running_clocks
 
 SORTS = {
     "-received": ("-received_at", "-pk"),
@@ -55,35 +52,10 @@ LEDGER_COLUMNS = ("number", "received_at", "matter", "state", "closed_at", "key_
 
 
 def ledger_rows(qs: QuerySet[Case], sort: str) -> QuerySet[Case]:
-    """Everything one ledger row shows, in a fixed number of queries whatever the page size."""
-    return (
-        qs.select_related("township", "village")
-        .only(*LEDGER_COLUMNS)
-        .order_by(*SORTS[sort])
-        .prefetch_related(
-            Prefetch(
-                "clocks",
-                to_attr="running_clocks",
-                queryset=running_clocks(),
-            ),
-            Prefetch(
-                "petitioner_links",
-                to_attr="main_links",
-                queryset=main_links(),
-            ),
-            Prefetch("demands", to_attr="demand_list",
-                     queryset=Demand.objects.order_by("seq").only("case", "category")),
-            Prefetch(
-                "assignments",
-                to_attr="lead_assignments",
-                queryset=Assignment.objects.filter(role=c.AssignmentRole.LEAD)
-                .exclude(status=c.AssignmentStatus.TRANSFERRED)
-                .select_related("unit")
-                .only("case", "unit__name")
-                .order_by("assigned_at"),
-            ),
-        )
-    )
+    """A ledger page's cases in the chosen order, with the columns a row shows; what it shows
+    beside the case (clocks, petitioners, categories, lead units) ``queues.rows`` reads for the
+    page's rows at once (``lead_units=True``)."""
+    return qs.select_related("township", "village").only(*LEDGER_COLUMNS).order_by(*SORTS[sort])
 
 
 def active_filters(params: Mapping) -> dict[str, list[str]]:

@@ -665,7 +665,7 @@ def ledger_rows_html(rows, flag_labels: dict) -> SafeString:
         place = case.township.name if case.township_id else "—"
         if case.village_id:
             place = f"{place} {case.village.name}"
-        units = "、".join(str(a.unit) for a in case.lead_assignments) or "—"
+        units = "、".join(case.lead_units) or "—"
         closed = ""
         if case.closed_at:
             day = f"{timezone.localtime(case.closed_at):%Y-%m-%d}"

@@ -25,7 +25,7 @@ from xinfang.rules.store import current_version, profile_of
 
 from .charts import Chart, count_chart, target_chart
 from .present import ClockView, clock_view
-from .queues import decorated
+from .queues import ordered
 
 LIST_SIZE = 20
 # The page's list counts stop here ("1000+"): a county with more late cases than this needs the
@@ -57,9 +57,9 @@ def late_sides(scope: QuerySet[Case], now: datetime) -> tuple[QuerySet[Case], Qu
     of the county for a page of twenty."""
     open_ = scope.filter(state__in=c.OPEN_STATES)
     due = DueKey(F("next_due_at"))
-    late = decorated(open_.filter(LessThan(due, now)))
+    late = ordered(open_.filter(LessThan(due, now)))
     not_late = Q(GreaterThanOrEqual(due, now)) | Q(next_due_at=None)
-    warned = decorated(open_.filter(not_late, pk__in=unanswered_warnings()))
+    warned = ordered(open_.filter(not_late, pk__in=unanswered_warnings()))
     return late, warned
 
 

@@ -92,7 +92,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page_obj": page_obj,
-            "rows": rows(page_obj.object_list, now),
+            "rows": rows(page_obj.object_list, now, lead_units=True),
             "total": page_obj.paginator.count_text,
             "filtered": bool(active_filters(params)),
             "extra": kept.urlencode(),
