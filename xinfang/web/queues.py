@@ -356,8 +356,14 @@ def queue_for(m: Membership, now: datetime) -> list[Bucket]:
     all buckets at once (three queries, not three per bucket), and the full buckets' counts in
     one more: a clerk's six buckets cost ten queries rather than up to twenty-four."""
     fetched: list[tuple[Bucket, QuerySet, list[Case]]] = []
+    # The buckets of one kind share their base (a clerk's five own buckets): the door's
+    # exclusions are built into a queryset once, each bucket narrows a copy.
+    bases: dict[type, QuerySet] = {}
     for key, label, narrow, more in _buckets(m):
-        qs = ordered(narrow(_base(m, narrow), m, now), by_due=key not in ENDED_BUCKETS)
+        kind = type(narrow)
+        if kind not in bases:
+            bases[kind] = _base(m, narrow)
+        qs = ordered(narrow(bases[kind], m, now), by_due=key not in ENDED_BUCKETS)
         bucket = Bucket(key=key, label=str(label), more=more)
         fetched.append((bucket, qs, list(qs[:PER_BUCKET])))
     # Every bucket's rows at once: their details in three statements, not three per bucket.
