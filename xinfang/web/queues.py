@@ -22,6 +22,7 @@ from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
+from xinfang.cases import probes
 from xinfang.cases.duesort import DueKey, due_first
 from xinfang.cases.models import Assignment, Case, CasePetitioner, Clock, Demand, WarningNotice
 from xinfang.cases.paging import CappedPaginator, capped_counts
@@ -73,33 +74,36 @@ def _undecided():
     return Demand.objects.filter(case=OuterRef("pk"), finding="")
 
 
-def _held(m: Membership, *, signed: bool | None = None, lead: bool = False) -> list[int]:
-    """The cases ``m``'s unit holds an active assignment of (``Door.held``): signed for or
-    not, as the lead unit or any."""
-    return sorted({case_id for case_id, was_signed, role in door_for(m).held
-                   if (signed is None or was_signed == signed)
-                   and (not lead or role == c.AssignmentRole.LEAD)})
+def _held(m: Membership, *, signed: bool | None = None, lead: bool = False) -> probes.Probe:
+    """The case is one ``m``'s unit holds an active assignment of (``Door.held``): signed for
+    or not, as the lead unit or any. The ids go as one array on PostgreSQL (``probes.among``):
+    a busy township holds some 1,100 cases, and as 1,100 parameters each of its four buckets
+    (and their count) cost 8–10 ms to build and 5–7 ms to bind and run, against 2.4–4.1 run."""
+    return probes.among("id", tuple(sorted(
+        {case_id for case_id, was_signed, role in door_for(m).held
+         if (signed is None or was_signed == signed)
+         and (not lead or role == c.AssignmentRole.LEAD)})))
 
 
 def _to_sign_for(qs, m, now):
-    return qs.filter(pk__in=_held(m, signed=False), state__in=[S.ASSIGNED, S.IN_PROGRESS])
+    return qs.filter(_held(m, signed=False), state__in=[S.ASSIGNED, S.IN_PROGRESS])
 
 
 def _to_handle(qs, m, now):
     return qs.filter(
         Exists(_undecided()),
-        pk__in=_held(m, signed=True),
+        _held(m, signed=True),
         state__in=[S.IN_PROGRESS, S.EXTENSION_REQUESTED],
     )
 
 
 def _to_draft(qs, m, now):
-    return qs.filter(~Exists(_undecided()), pk__in=_held(m, signed=True, lead=True),
+    return qs.filter(~Exists(_undecided()), _held(m, signed=True, lead=True),
                      state=S.IN_PROGRESS)
 
 
 def _to_reply(qs, m, now):
-    return qs.filter(pk__in=_held(m), state__in=[S.LETTER_APPROVED, S.LETTER_ISSUED])
+    return qs.filter(_held(m), state__in=[S.LETTER_APPROVED, S.LETTER_ISSUED])
 
 
 def _transferred(qs, m, now):
