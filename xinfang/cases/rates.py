@@ -23,6 +23,7 @@ from xinfang.rules.profile import Profile
 
 from . import choices as c
 from .models import Assignment, Case, Delivery, Document
+from .probes import among_or_in
 
 COUNT_LABELS = {
     "received": "收到信访件数",
@@ -76,7 +77,8 @@ def _wanted(among=None) -> dict[str, Q]:
         .filter(Q(receipt_signed=True) | Q(refused=True, witness__gt=""))
     )
     if among is not None:
-        issued, written = issued.filter(case_id__in=among), written.filter(case_id__in=among)
+        issued = issued.filter(among_or_in("case_id", among))
+        written = written.filter(among_or_in("case_id", among))
     # Issue 17: a case is proxied when it is marked so (``ProxyHandling``), not when some proxy
     # agent wrote an entry in its history; a case is reviewed when a review round exists, and
     # passed when one passed (a passed case is not reviewed again).

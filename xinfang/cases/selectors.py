@@ -144,7 +144,7 @@ class Door:
         ``jurisdiction_id IN`` a province's 37,000 units made the figures' read slower on both
         databases than each row's jurisdiction tested under the door's path (lead24); its 168
         offices are faster than either (a city's figures 6.6 → 2.0 ms at 1M, lead28)."""
-        return Q(jurisdiction_id__in=self.jurisdictions)
+        return Q(probes.among("jurisdiction_id", tuple(self.jurisdictions)))
 
     @staticmethod
     def _among(column: str, units: list[int] | QuerySet) -> Q | probes.Probe:

@@ -15,6 +15,7 @@ from xinfang.cases import choices as c
 from xinfang.cases.duesort import DueKey
 from xinfang.cases.models import Case, Demand, WarningNotice
 from xinfang.cases.paging import capped_count, capped_text
+from xinfang.cases.probes import among
 from xinfang.cases.rates import NO_UNIT, SPLITS, TargetResult, results_of
 from xinfang.cases.selectors import door_for
 from xinfang.figures.services import Figures, figures_through, without_kept_out
@@ -145,7 +146,7 @@ def in_door(lines: QuerySet, scope: QuerySet[Case], figures: PageFigures | None 
     with no notice at all)."""
     if figures is None or figures.units is None:
         return lines.filter(case__in=scope.values("pk"))
-    lines = lines.filter(jurisdiction_id__in=figures.units, case__isnull=False)
+    lines = lines.filter(among("jurisdiction_id", tuple(figures.units)), case__isnull=False)
     return without_kept_out(lines, scope, figures.kept_out or set())
 
 
