@@ -66,16 +66,7 @@ def statistics_target(table: str, column: str, target: int):
     ~230, one or a few of which hold rows). Past the default's 100 common values each id outside
     the list is estimated at the average of the others, and the planner reads a share of the
     province for a county."""
-    from django.db import migrations
-
-    def setting(value: int):
-        def run(apps, schema_editor):
-            if schema_editor.connection.vendor == "postgresql":
-                schema_editor.execute(
-                    f"ALTER TABLE {table} ALTER COLUMN {column} SET STATISTICS {int(value)}")
-        return run
-
-    return migrations.RunPython(setting(target), setting(-1))
+    return _column_setting(table, column, f"SET STATISTICS {int(target)}", "SET STATISTICS -1")
 
 
 def rows_per_value(table: str, column: str, rows: int):
@@ -88,16 +79,22 @@ def rows_per_value(table: str, column: str, rows: int):
     estimates the distinct values from a sample of 30,000 rows, and where each value's rows lie
     together it sees few of them: at 1M cases it counted 128,791 cases among 13M events, and the
     planner expected 101 events of a case where there are 13."""
+    return _column_setting(table, column, f"SET (n_distinct = {-1 / rows!r})",
+                           "RESET (n_distinct)")
+
+
+def _column_setting(table: str, column: str, forward: str, backward: str):
+    """A migration operation altering ``table.column`` with ``forward`` (reversed:
+    ``backward``) on PostgreSQL, and doing nothing elsewhere."""
     from django.db import migrations
 
-    def setting(value: str):
+    def setting(clause: str):
         def run(apps, schema_editor):
             if schema_editor.connection.vendor == "postgresql":
-                schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN {column} {value}")
+                schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN {column} {clause}")
         return run
 
-    return migrations.RunPython(setting(f"SET (n_distinct = {-1 / rows!r})"),
-                                setting("RESET (n_distinct)"))
+    return migrations.RunPython(setting(forward), setting(backward))
 
 
 # -- SQLite's upkeep, off the request path --------------------------------------------------------

@@ -116,10 +116,11 @@ def among(column: str, ids: tuple[int, ...]) -> Probe:
 
 def among_or_in(column: str, ids) -> Probe | Q:
     """``column`` is one of ``ids``: given as ids (a list, tuple or set), as one array
-    (``among``); given as a subquery, ``IN`` it. A kept figure's correction names the cases
-    changed since the last refresh and those the door keeps from the reader, some hundreds: as
-    that many parameters, each of the supervision page's statements that named them cost 1–2 ms
-    of CPU to build and bind."""
+    (``among``); given as a subquery, ``IN`` it. A door's listed units or the subquery of a
+    subtree too big to list; a kept figure's corrections (the cases changed since the last
+    refresh and those the door keeps from the reader, some hundreds: as that many parameters,
+    each of the supervision page's statements that named them cost 1–2 ms of CPU to build and
+    bind) or the subquery of a month's edge."""
     if isinstance(ids, (list, tuple, set, frozenset)):
         return among(column, tuple(ids))
     return Q(**{f"{column}__in": ids})

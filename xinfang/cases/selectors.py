@@ -134,8 +134,10 @@ class Door:
                 # stops at fifty: "jurisdiction IN (the subtree)" made SQLite gather and sort
                 # all 200,000 cases of the province for a ledger page (309 ms).
                 return Q(probes.in_jurisdictions_under(self.path))
-            return Q(self._among("jurisdiction_id", units))
-        handled = Assignment.objects.filter(self._among("unit_id", units), status__in=HANDLED)
+            # the subtree's listed ids as one parameter, or the subquery when too big to list
+            return Q(probes.among_or_in("jurisdiction_id", units))
+        handled = Assignment.objects.filter(probes.among_or_in("unit_id", units),
+                                            status__in=HANDLED)
         return Q(pk__in=handled.values("case_id"))
 
     def by_jurisdiction(self) -> Q:
@@ -145,14 +147,6 @@ class Door:
         databases than each row's jurisdiction tested under the door's path (lead24); its 168
         offices are faster than either (a city's figures 6.6 → 2.0 ms at 1M, lead28)."""
         return Q(probes.among("jurisdiction_id", tuple(self.jurisdictions)))
-
-    @staticmethod
-    def _among(column: str, units: list[int] | QuerySet) -> Q | probes.Probe:
-        """``column`` in the subtree: its listed ids as one parameter (``probes.among``), or
-        the subquery when the subtree is too big to list."""
-        if isinstance(units, list):
-            return probes.among(column, tuple(units))
-        return Q(**{f"{column}__in": units})
 
     def _accused(self) -> QuerySet:
         return Respondent.objects.filter(Q(unit_id__in=self.inside) | Q(user_id=self.user_id))
