@@ -185,8 +185,11 @@ class CaseSummary(Lean):
     overdue = serializers.BooleanField(default=False)
 
     def get_petitioner(self, case) -> str:
-        links = [link for link in case.petitioner_links.all() if link.role in c.PETITIONING_ROLES]
-        return "、".join(mask_name(link.petitioner.name) for link in links)
+        names = case.__dict__.get("main_names")  # a list's rows: read as plain values
+        if names is None:
+            names = [link.petitioner.name for link in case.petitioner_links.all()
+                     if link.role in c.PETITIONING_ROLES]
+        return "、".join(mask_name(name) for name in names)
 
 
 class CaseDetail(CaseSummary):

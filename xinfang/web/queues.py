@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.cases import choices as c
 from xinfang.cases import probes
 from xinfang.cases.duesort import DueKey, due_first
-from xinfang.cases.models import Assignment, Case, CasePetitioner, Clock, Demand, WarningNotice
+from xinfang.cases.models import Assignment, Case, Clock, Demand, WarningNotice
 from xinfang.cases.paging import CappedPaginator, capped_counts
-from xinfang.cases.selectors import cases_for, door_for
+from xinfang.cases.selectors import cases_for, door_for, main_names
 from xinfang.cases.services.base import unit_jurisdiction
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit
@@ -291,11 +291,7 @@ def row_details(cases: list[Case], *, lead_units: bool = False) -> None:
     clocks: dict[int, list[RowClock]] = {}
     for case_id, *fields in running_clocks(ids):
         clocks.setdefault(case_id, []).append(RowClock(*fields))
-    names: dict[int, list[str]] = {}
-    for case_id, name in CasePetitioner.objects.filter(
-            case_id__in=ids, role__in=c.PETITIONING_ROLES).order_by("pk").values_list(
-            "case_id", "petitioner__name"):
-        names.setdefault(case_id, []).append(name)
+    names = main_names(ids)
     categories: dict[int, list[str]] = {}
     for case_id, category in Demand.objects.filter(case_id__in=ids).order_by(
             "case_id", "seq").values_list("case_id", "category"):
