@@ -31,9 +31,11 @@ BAD = [
 
 @pytest.fixture
 def rebuilt(monkeypatch):
-    """Switch the case serializers back to DRF's own deep copies, for a comparison."""
+    """Switch the case serializers back to DRF's own deep copies and its own reading of each
+    field, for a comparison."""
     def switch():
         monkeypatch.setattr(s.Lean, "get_fields", drf.Serializer.get_fields)
+        monkeypatch.setattr(s.Lean, "to_representation", drf.Serializer.to_representation)
     return switch
 
 
@@ -117,3 +119,27 @@ def test_a_place_not_found_is_the_fields_own_error(jianan, village, rebuilt):
     rebuilt()
     drf_ser = s.RegistrationIn(data=data)
     assert not drf_ser.is_valid() and drf_ser.errors == lean.errors
+
+
+@pytest.mark.django_db
+def test_a_list_writes_what_drf_writes(jianan, register, rebuilt):
+    """The summary of cases with and without a township, from the names a list reads as
+    plain values and from the links; an attribute that is a method or missing is read as DRF
+    reads it."""
+    cases = [register(respondents=[]), register(respondents=[], township=None, village=None)]
+    for case in cases:
+        case.overdue = True
+    cases[0].main_names = ["张三明", "李四"]
+    lean = s.CaseSummary(cases, many=True).data
+
+    class Odd(s.Lean):
+        called = drf.CharField(source="get_state_display")
+        absent = drf.CharField(required=False)
+        none = drf.CharField(source="township", allow_null=True)
+
+    odd = [Odd(case).data for case in cases]
+    rebuilt()
+    assert s.CaseSummary(cases, many=True).data == lean
+    assert [Odd(case).data for case in cases] == odd
+    assert lean[0]["petitioner"] == "张*明、李*" and lean[1]["township"] is None
+    assert odd[0]["called"] == cases[0].get_state_display() and "absent" not in odd[0]
