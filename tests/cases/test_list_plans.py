@@ -280,14 +280,21 @@ def test_an_offices_own_bucket_reads_its_page_off_the_queue_index(many, key):
     from xinfang.web.queues import bucket_cases
 
     qs = bucket_cases(many.member("clerk"), timezone.now(), key)
+    if PG and key == "propose":
+        # At 600 cases, reading the next-due index and sorting a few ties costs PostgreSQL
+        # about what the queue index costs, and which it takes turned on where earlier tests
+        # had left free space in the table (the index's correlation): the order that comes off
+        # the queue index is what this asks, so a sort is priced out of the choice.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_incremental_sort = off")
     text = plan(first_page(qs, 10))
     assert not full_scans(text), text
     if key == "propose":
         # then one state of one jurisdiction comes off the index in the queue's order (the due
         # key is the sort's own expression): nothing is sorted, not even the ties
         assert "case_queue_idx" in text, text
-        if not PG:
-            assert "TEMP B-TREE" not in text, text
+        assert "Sort" not in text if PG else "TEMP B-TREE" not in text, text
 
 
 def test_the_leader_owned_count_reads_an_index(many):
