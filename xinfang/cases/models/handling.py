@@ -56,7 +56,8 @@ class Assignment(models.Model):
         verbose_name = _("交办")
         verbose_name_plural = _("交办")
         ordering = ["assigned_at", "id"]
-        indexes = [models.Index(fields=["unit", "status"])]
+        # By unit and status, with the case: ``assignment_unit_cases`` (migration 0043), one
+        # form on each database, so it is not declared here.
 
     def __str__(self) -> str:
         return f"{self.case_id}→{self.unit_id} ({self.role})"
