@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.scale import copies
 from tests.web.conftest import signed_in
@@ -60,6 +63,38 @@ def test_the_ledger_page_sorted_by_due_with_filters_does_not_grow(jianan):
         jianan, "clerk", reverse("web:ledger"), params, state="in_progress", overdue=True
     )
     assert small == large
+
+
+@pytest.mark.django_db
+def test_the_backlog_register_reads_as_many_queries_for_100_lines_as_for_10(jianan):
+    """The register of backlog lines (L2), each line showing its case's main petitioners
+    masked and, where the line names no responsible unit, the units leading the case."""
+    from xinfang.cases.models import CasePetitioner
+    from xinfang.registers.models import BacklogCase
+    from xinfang.security.masking import mask_name
+
+    def lines(n: int) -> list[Case]:
+        cases = copies(jianan, n, state="in_progress", unit=jianan.townships["将官池镇"])
+        BacklogCase.objects.bulk_create([BacklogCase(
+            case=case, jurisdiction_id=case.jurisdiction_id, entry="unsettled",
+            reason="受理后逾一个月仍未化解", person_name="张三明",
+            designated_at=timezone.now()) for case in cases])
+        return cases
+
+    url = reverse("web:backlog")
+    lines(10)
+    small, _ = queries(signed_in(jianan.member("clerk")), url)
+    lines(90)
+    large, response = queries(signed_in(jianan.member("clerk")), url)
+    assert small == large
+    html = response.content.decode()
+    names = {link.petitioner.name for link in CasePetitioner.objects.filter(
+        case__in=BacklogCase.objects.values("case"), role="main").select_related("petitioner")}
+    shown = re.findall(r'data-label="信访人姓名">([^<]*)<', html)
+    assert len(shown) == 50 and set(shown) <= {mask_name(name) for name in names}
+    assert not any(name in html for name in names)
+    # the lead unit, in the responsible unit's column
+    assert re.findall(r'data-label="责任单位">([^<]*)<', html) == ["将官池镇"] * 50
 
 
 @pytest.mark.django_db
