@@ -160,6 +160,53 @@ def test_a_leader_designates_a_backlog_case_and_the_clerk_records_progress(jiana
     assert case.number in sup.split('id="backlog"', 1)[1]
 
 
+def test_each_backlog_line_shows_its_cells_escaped_and_the_keepers_their_forms(jianan, register):
+    """The register's rows (``present.backlog_rows_html``): a resolved line of a case with its
+    plan, deadline, three-in-place answers and progress; an imported line without a case; text
+    escaped; the keep link and progress form (with its own field ids and CSRF input) for a
+    keeper alone."""
+    import re
+
+    from django.utils import timezone
+
+    from xinfang.registers.models import BacklogProgress
+
+    j, case = jianan, register()
+    line = BacklogCase.objects.create(
+        case=case, jurisdiction=j.county, entry=BacklogCase.Entry.DESIGNATED, reason="久拖<未决>",
+        plan="每月走访", plan_deadline=date(2026, 12, 31), solved=True, guided=False,
+        stable=True, resolved_at=timezone.now(), outcome="已息诉 & 罢访",
+        designated_at=timezone.now(), problem="危房" * 40)
+    BacklogProgress.objects.create(backlog=line, by=j.member("clerk").user,
+                                   at=timezone.now(), text="<b>上门</b>走访")
+    imported = BacklogCase.objects.create(
+        jurisdiction=j.county, entry=BacklogCase.Entry.IMPORTED, person_name="马小红",
+        reason="补助未兑现", owner_leader_text="王建国（副区长）", responsible_unit_text="区住建局",
+        locality_text="将官池镇岗朱村", first_petition_on=date(2022, 3, 5),
+        designated_at=timezone.now())
+    page = signed_in(j.member("clerk")).get(reverse("web:backlog")).content.decode()
+    ours = page.split(f'<tr id="backlog-{line.pk}">', 1)[1].split("</tr>", 1)[0]
+    tag = '<span class="tag ok">已化解</span>'
+    assert f'<a href="/cases/{case.pk}/">{case.number}</a>{tag}' in ours
+    assert "久拖&lt;未决&gt;" in ours and "化解时限 2026-12-31" in ours
+    assert "化解结果：已息诉 &amp; 罢访" in ours and "解决 是 · 引导 否 · 救助 — · 依法 —" in ours
+    assert "&lt;b&gt;上门&lt;/b&gt;走访" in ours
+    assert "危房" * 22 in ours and "危房" * 24 not in ours  # cut at 48 with the ellipsis
+    assert f'data-keep="{line.pk}"' in ours and f'id="id_bp{line.pk}_text"' in ours
+    assert f'for="id_bp{line.pk}_text"' in ours and 'name="csrfmiddlewaretoken"' in ours
+    assert f'action="/ledger/backlog/{line.pk}/progress/"' in ours
+    theirs = page.split(f'<tr id="backlog-{imported.pk}">', 1)[1].split("</tr>", 1)[0]
+    cells = dict(re.findall(r'<td data-label="([^"]+)"[^>]*>(.*?)</td>', theirs))
+    assert cells["信访人姓名"] == "马*红" and cells["初访时间"] == "2022-03-05"
+    assert (cells["包案人"], cells["责任单位"], cells["问题所属地"]) == (
+        "王建国（副区长）", "区住建局", "将官池镇岗朱村")
+    assert cells["编号"] == '<div class="cell-stack"><span class="muted">导入</span></div>'
+    # an inspector reads the register without keeping it: no keep link, no form
+    seen = signed_in(j.member("inspector")).get(reverse("web:backlog")).content.decode()
+    assert f'<tr id="backlog-{line.pk}">' in seen
+    assert "data-keep" not in seen and "id_bp" not in seen and "inline-form" not in seen
+
+
 def test_a_backlog_case_number_outside_the_office_is_refused(jianan):
     approver = jianan.member("approver")
     response = signed_in(approver).post(

@@ -13,9 +13,9 @@ from django.core.paginator import Paginator
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -69,6 +69,7 @@ from ..forms.registers import (
     ScreeningForm,
     handling_units,
 )
+from ..present import ROW_MARK, backlog_rows_html
 from .lists import categories_of
 
 PAGE_SIZE = 50
@@ -252,13 +253,11 @@ def _backlog_rows(m, home) -> QuerySet[BacklogCase]:
     )
 
 
-ROW_MARK = "__row__"
-
-
 def _progress_field(request) -> str:
     """The progress form's field (``partials/field.html``) of a line, rendered once for the
-    page with ``ROW_MARK`` in its ids; each line puts its own number there. Rendered per line,
-    the include and the widget were a fifth of the register's time."""
+    page with ``ROW_MARK`` in its ids, where ``present.backlog_rows_html`` puts each line's
+    number. Rendered per line, the include and the widget were a fifth of the register's
+    time."""
     form = ProgressForm(auto_id=f"id_bp{ROW_MARK}_%s")
     return render_to_string("web/partials/field.html", {"f": form["text"]}, request=request)
 
@@ -312,7 +311,6 @@ def backlog(request: HttpRequest) -> HttpResponse:
     lines = filter_backlog(_backlog_rows(m, home), request.GET)
     page_obj = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
     names, leads = _backlog_people(list(page_obj.object_list))
-    progress = _progress_field(request) if access.keeps else ""
     rows = []
     for b in page_obj.object_list:
         if b.case_id is not None:
@@ -331,7 +329,6 @@ def backlog(request: HttpRequest) -> HttpResponse:
                 if b.owner_leader else b.owner_leader_text,
                 "locality": b.locality_text or "".join(
                     u.name for u in (b.township, b.village) if u is not None),
-                "progress_field": mark_safe(progress.replace(ROW_MARK, str(b.pk))),
             }
         )
     return page(
@@ -342,9 +339,10 @@ def backlog(request: HttpRequest) -> HttpResponse:
             "backlog",
             form=form,
             page_obj=page_obj,
-            rows=rows,
-            first=page_obj.start_index(),
-            may_progress=access.keeps,
+            rows=backlog_rows_html(
+                rows, first=page_obj.start_index(), keeps=access.keeps,
+                progress_field=_progress_field(request) if access.keeps else "",
+                csrf=csrf_input(request) if access.keeps else "") if rows else "",
             resolved=request.GET.get("resolved", ""),
             **_export(request, "l2"),
         ),
