@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.cases import choices as c
 from xinfang.cases import probes
 from xinfang.cases.duesort import DueKey, due_first
-from xinfang.cases.models import Assignment, Case, Clock, Demand, WarningNotice
+from xinfang.cases.models import Case, Clock, Demand, WarningNotice
 from xinfang.cases.paging import CappedPaginator, capped_counts
-from xinfang.cases.selectors import cases_for, door_for, main_names
+from xinfang.cases.selectors import cases_for, door_for, lead_unit_names, main_names
 from xinfang.cases.services.base import unit_jurisdiction
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit
@@ -296,13 +296,7 @@ def row_details(cases: list[Case], *, lead_units: bool = False) -> None:
     for case_id, category in Demand.objects.filter(case_id__in=ids).order_by(
             "case_id", "seq").values_list("case_id", "category"):
         categories.setdefault(case_id, []).append(category)
-    units: dict[int, list[str]] = {}
-    if lead_units:
-        for case_id, unit in Assignment.objects.filter(
-                case_id__in=ids, role=c.AssignmentRole.LEAD).exclude(
-                status=c.AssignmentStatus.TRANSFERRED).order_by(
-                "assigned_at", "pk").values_list("case_id", "unit__name"):
-            units.setdefault(case_id, []).append(unit)
+    units = lead_unit_names(ids) if lead_units else {}
     for case in cases:
         case.running_clocks = clocks.get(case.pk, [])
         case.main_names = names.get(case.pk, [])

@@ -19,10 +19,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused
-from xinfang.cases.models import Assignment
-from xinfang.cases.selectors import cases_for, main_names
+from xinfang.cases.selectors import cases_for, lead_unit_names, main_names
 from xinfang.cases.services import Invalid
 from xinfang.cases.workflow import REGISTER_ROLES
 from xinfang.ledgers.exports import LEDGER_TITLES
@@ -271,13 +269,7 @@ def _backlog_people(lines: list[BacklogCase]) -> tuple[dict[int, list[str]], dic
     ids = [b.case_id for b in lines if b.case_id is not None]
     if not ids:
         return {}, {}
-    units: dict[int, list[str]] = {}
-    for case_id, unit in Assignment.objects.filter(
-            case_id__in=ids, role=c.AssignmentRole.LEAD).exclude(
-            status=c.AssignmentStatus.TRANSFERRED).order_by("assigned_at", "pk").values_list(
-            "case_id", "unit__name"):
-        units.setdefault(case_id, []).append(unit)
-    return main_names(ids), units
+    return main_names(ids), lead_unit_names(ids)
 
 
 @require_http_methods(["GET", "POST"])
