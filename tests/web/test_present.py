@@ -138,6 +138,24 @@ def test_short_texts_are_cut_as_truncator_cuts_them(language):
                 assert _short(text, n) == Truncator(text).chars(n), (text, n)
 
 
+def test_a_clock_label_is_cut_in_each_language_as_truncator_cuts_it():
+    """``_short_label`` keeps its cuts by language: the ellipsis is the language's."""
+    from django.utils import translation
+    from django.utils.text import Truncator
+
+    from xinfang.web.present import _short_label
+
+    label = "信访事项受理告知书送达期限"  # longer than the ledger's 14
+    for language in ("zh-hans", "en", "zh-hans"):
+        with translation.override(language):
+            want = Truncator(label).chars(10)
+            assert _short_label(label, 10, translation.get_language()) == want
+    with translation.override("en"):
+        english = Truncator(label).chars(10)
+    with translation.override("zh-hans"):
+        assert english != Truncator(label).chars(10)  # so the key must hold the language
+
+
 @pytest.mark.django_db
 def test_the_history_text_is_what_format_html_wrote(jianan):
     """The history is written as text; the same bytes as the ``format_html`` form it replaced

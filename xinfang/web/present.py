@@ -571,13 +571,23 @@ def _short(text: str, n: int) -> str:
     return Truncator(text).chars(n)
 
 
+@functools.lru_cache(maxsize=512)
+def _short_label(label: str, n: int, language: str | None) -> str:
+    """``_short`` of a clock's label: the labels are a profile's few dozen, and a ledger page
+    cut a hundred of them longer than ``n`` with Truncator each time (the ellipsis is the
+    language's, so it is part of the key)."""
+    return _short(label, n)
+
+
 def _clock_spans(views: list[ClockView], *, shown: int | None = None, label_chars: int = 0
                  ) -> SafeString:
-    due = esc(_texts(get_language())["due"])
+    language = get_language()
+    due = esc(_texts(language)["due"])
     spans = [
         f'<span class="clock tone-{esc(v.tone)}" title="{due} '
         f'{esc(deadline_text(v.clock.due_at))}"><span class="clock-label">'
-        f'{esc(_short(v.label, label_chars) if label_chars else v.label)}</span> '
+        f'{esc(_short_label(v.label, label_chars, language) if label_chars else v.label)}'
+        '</span> '
         f'<span class="clock-left">{esc(v.text)}</span></span>'
         for v in (views if shown is None else views[:shown])
     ]
