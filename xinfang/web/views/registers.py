@@ -234,8 +234,8 @@ REGISTER_ORDER = (F("resolved_at").asc(nulls_first=True), F("plan_deadline").asc
 def _backlog_rows(m, home) -> QuerySet[BacklogCase]:
     """The register's lines through the door, with their progress entries; of the case, its
     number alone (a line's own columns hold what the register shows of it: the matter, the
-    category, the locality). The case's 55 columns and its relations were read as models: a
-    page of fifty spent a third of its time planning and building them (lead30)."""
+    category, the locality). The case's 55 columns and its relations were read as models:
+    with the names and units below as values, the page's CPU 65 → 55 ms at 1M (lead30)."""
     return (
         backlog_for(m)
         .select_related("case", "township", "village", "owner_leader", "responsible_unit")
