@@ -1,6 +1,7 @@
 """How clocks and history entries read on a page."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -201,3 +202,49 @@ def test_the_history_text_is_what_format_html_wrote(jianan):
         EventView(CaseEvent(at=first.at, type="x"), "无人", "", "", "", [("k", mark_safe("<br>"))]),
     ]
     assert str(history_html(views)) == oracle(views)
+
+
+
+# ``partials/field.html`` as the template language wrote it, before ``present.field_html``: the
+# oracle the Python form is held to.
+FIELD_TEMPLATE = (Path(__file__).parent / "oracles" / "field.html").read_text(encoding="utf-8")
+
+
+def _oracle_forms():
+    from django import forms
+    from django.utils.safestring import mark_safe
+
+    from xinfang.web.forms.common import PlainForm
+
+    class Every(PlainForm):
+        name = forms.CharField(label="姓名<b>", help_text="填写 & 核对", max_length=5)
+        note = forms.CharField(label="备注", required=False, widget=forms.Textarea)
+        agree = forms.BooleanField(label="同意", required=False, help_text="勾选")
+        must = forms.BooleanField(label="已核实")  # unchecked in the bound form: its error
+        kind = forms.ChoiceField(label="类别", choices=[("a", "甲"), ("b", "乙<")],
+                                 widget=forms.RadioSelect, help_text=mark_safe("<i>说明</i>"))
+        many = forms.MultipleChoiceField(label="多选", choices=[("x", "X")], required=False,
+                                         widget=forms.CheckboxSelectMultiple)
+        pick = forms.ChoiceField(label="选择", choices=[("", "—"), ("1", "一")])
+        secret = forms.CharField(widget=forms.HiddenInput, required=False)
+        when = forms.DateField(label="日期", required=False)
+
+    blank = Every()
+    bound = Every({"name": "toolong<>", "kind": "z", "pick": "", "when": "x", "secret": "s"})
+    assert not bound.is_valid()
+    no_ids = Every(auto_id=False)
+    return [blank, bound, no_ids]
+
+
+@pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("live", ["", "name-live"])
+def test_a_field_is_written_as_the_template_wrote_it(wide, live):
+    from django.template import Context, Template
+    from django.template.loader import render_to_string
+
+    oracle = Template(FIELD_TEMPLATE)
+    for form in _oracle_forms():
+        for f in form:
+            want = oracle.render(Context({"f": f, "wide": wide, "live": live}))
+            got = render_to_string("web/partials/field.html", {"f": f, "wide": wide, "live": live})
+            assert got == want, (f.name, got, want)

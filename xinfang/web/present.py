@@ -785,3 +785,39 @@ def backlog_rows_html(rows: list[dict], *, first: int, keeps: bool, progress_fie
             f'<td data-label="{plan}"><div class="cell-stack">{plan_cell}</div></td>'
             f'<td data-label="{progress}" class="progress-cell">{kept}</td></tr>')
     return mark_safe("\n".join(out))
+
+
+def field_html(f, wide=False, live="") -> SafeString:
+    """One form field as ``partials/field.html`` wrote it through the template language: the
+    label (with the required mark), the widget, a live region, the help text and the errors,
+    for a hidden field, a group of choices (a fieldset), a checkbox or any other widget. The
+    template looked up some thirty attributes of the bound field a field: thirteen fields of
+    the case page's action forms were 5 ms of it at 1M cases (lead30)."""
+    if f.is_hidden:
+        return mark_safe(f"{f}\n")
+    errors = f.errors
+    auto_id = esc(f.auto_id)
+    help_text = (f'<small class="help" id="{auto_id}_helptext">{esc(f.help_text)}</small>'
+                 if f.help_text else "")
+    error = (f'<small class="error" id="{auto_id}_error">'
+             f'{"；".join(esc(e) for e in errors)}</small>' if errors else "")
+    invalid = " invalid" if errors else ""
+    required = '<span class="req" aria-hidden="true">*</span>' if f.field.required else ""
+    if f.use_fieldset:
+        described = f.aria_describedby
+        described = f' aria-describedby="{esc(described)}"' if described else ""
+        return mark_safe(
+            f'\n<fieldset class="field choices{invalid}{" wide" if wide else ""}"{described}>\n'
+            f"  <legend>{esc(f.label)}{required}</legend>\n  {f}\n  {help_text}\n  {error}\n"
+            "</fieldset>\n\n")
+    if f.widget_type == "checkbox":
+        return mark_safe(
+            f'\n<div class="field check{invalid}">\n'
+            f'  {f} <label for="{esc(f.id_for_label)}">{esc(f.label)}</label>\n'
+            f"  {help_text}\n  {error}\n</div>\n\n")
+    wide = " wide" if wide or f.widget_type == "textarea" else ""
+    region = f'<small class="live" id="{esc(live)}" aria-live="polite"></small>' if live else ""
+    return mark_safe(
+        f'\n<div class="field{invalid}{wide}">\n'
+        f'  <label for="{esc(f.id_for_label)}">{esc(f.label)}{required}</label>\n'
+        f"  {f}\n  {region}\n  {help_text}\n  {error}\n</div>\n\n")

@@ -7,6 +7,7 @@ from xinfang.security import masking
 from ..present import (
     case_rows_html,
     deadline_text,
+    field_html,
     ledger_rows_html,
     person_rows_html,
     role_label,
@@ -73,3 +74,9 @@ def person_rows(rows):
 def ledger_table_rows(rows, flag_labels):
     """The rows of the ledger's table, written in Python (``present``)."""
     return ledger_rows_html(rows, flag_labels)
+
+
+@register.simple_tag
+def form_field(f, wide=False, live=""):
+    """``partials/field.html``'s field, written in Python (``present.field_html``)."""
+    return field_html(f, wide, live)
