@@ -600,17 +600,19 @@ def _clock_spans(views: list[ClockView], *, shown: int | None = None, label_char
     return mark_safe("".join(spans))
 
 
-def _case_urls():
-    """The case page's address of a row, from one ``reverse`` per table rather than per row."""
-    prefix = reverse("web:case", args=[0])[: -len("0/")]
-    return lambda pk: f"{prefix}{pk}/"
+def _urls_of(name: str):
+    """``reverse(name, args=[pk])`` of each row, from one ``reverse`` per table rather than
+    per row (the key may stand anywhere in the address)."""
+    mark = "9876543210"
+    before, after = reverse(name, args=[int(mark)]).split(mark)
+    return lambda pk: f"{before}{pk}{after}"
 
 
 def case_rows_html(rows) -> SafeString:
     """The ``<tr>`` of each row of a work-queue or supervision table (``queues.Row``)."""
     n, who, what, cat, state, clock = (esc(x) for x in (
         _("编号"), _("信访人"), _("信访事项"), _("问题类别"), _("状态"), _("时限")))
-    url = _case_urls()
+    url = _urls_of("web:case")
     return mark_safe("\n".join(
         f'<tr><td data-label="{n}"><a href="{esc(url(r.case.pk))}">{esc(r.case.number)}</a>'
         f'</td><td data-label="{who}">{esc(r.petitioner or "—")}</td>'
@@ -630,7 +632,7 @@ def person_rows_html(rows) -> SafeString:
     n, when, visit, role, state, leader, warn = (esc(x) for x in (
         _("编号"), _("信访时间"), _("第几次"), _("身份"), _("状态"), _("包案领导"), _("预警")))
     visit_words, waiting = _("第%(n)s次"), esc(_("待回复"))
-    url = _case_urls()
+    url = _urls_of("web:case")
     out = []
     for r in rows:
         case = r.case
@@ -668,7 +670,7 @@ def ledger_rows_html(rows, flag_labels: dict) -> SafeString:
         _("编号"), _("信访时间"), _("信访人"), _("信访事项"), _("问题类别"), _("问题属地"),
         _("承办单位"), _("状态"), _("时限")))
     closed_words = _("%(d)s销号")
-    url = _case_urls()
+    url = _urls_of("web:case")
     out = []
     for r in rows:
         case = r.case
@@ -702,13 +704,6 @@ def _yes_no(value, words: list[str]) -> str:
     return words[2] if value is None else words[0] if value else words[1]
 
 
-def _urls_of(name: str):
-    """``reverse(name, args=[pk])`` of each row from one ``reverse`` per table."""
-    mark = "9876543210"
-    before, after = reverse(name, args=[int(mark)]).split(mark)
-    return lambda pk: f"{before}{pk}{after}"
-
-
 ROW_MARK = "__row__"  # where a row's number goes in HTML rendered once for every row
 
 
@@ -734,7 +729,7 @@ def backlog_rows_html(rows: list[dict], *, first: int, keeps: bool, progress_fie
     keep_words, record_words, save_words = (esc(x) for x in (
         _("更新处置情况 / 化解"), _("记录进展"), _("保存")))
     case_url, keep_url, progress_url = (
-        _case_urls(), _urls_of("web:backlog_keep"), _urls_of("web:backlog_progress"))
+        _urls_of("web:case"), _urls_of("web:backlog_keep"), _urls_of("web:backlog_progress"))
     out = []
     for i, r in enumerate(rows):
         b = r["b"]

@@ -14,7 +14,6 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.backends.utils import csrf_input
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -67,7 +66,7 @@ from ..forms.registers import (
     ScreeningForm,
     handling_units,
 )
-from ..present import ROW_MARK, backlog_rows_html
+from ..present import ROW_MARK, backlog_rows_html, field_html
 from .lists import categories_of
 
 PAGE_SIZE = 50
@@ -251,13 +250,12 @@ def _backlog_rows(m, home) -> QuerySet[BacklogCase]:
     )
 
 
-def _progress_field(request) -> str:
-    """The progress form's field (``partials/field.html``) of a line, rendered once for the
+def _progress_field() -> str:
+    """The progress form's field (``present.field_html``) of a line, written once for the
     page with ``ROW_MARK`` in its ids, where ``present.backlog_rows_html`` puts each line's
     number. Rendered per line, the include and the widget were a fifth of the register's
     time."""
-    form = ProgressForm(auto_id=f"id_bp{ROW_MARK}_%s")
-    return render_to_string("web/partials/field.html", {"f": form["text"]}, request=request)
+    return field_html(ProgressForm(auto_id=f"id_bp{ROW_MARK}_%s")["text"])
 
 
 BACKLOG_LINE = tuple(f.name for f in BacklogCase._meta.concrete_fields)
@@ -333,7 +331,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
             page_obj=page_obj,
             rows=backlog_rows_html(
                 rows, first=page_obj.start_index(), keeps=access.keeps,
-                progress_field=_progress_field(request) if access.keeps else "",
+                progress_field=_progress_field() if access.keeps else "",
                 csrf=csrf_input(request) if access.keeps else "") if rows else "",
             resolved=request.GET.get("resolved", ""),
             **_export(request, "l2"),
