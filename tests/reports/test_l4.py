@@ -120,6 +120,27 @@ def test_l4_query_count_is_flat(jianan, django_assert_max_num_queries):
         assert export(j.member("clerk"))[0].rows == 5
 
 
+def test_l4_reads_the_places_with_the_rows_not_per_jurisdiction(
+        jianan, jurisdiction, django_assert_max_num_queries):
+    """A city's or a province's L4 names each case's 省辖市 and 县 from its jurisdiction's path:
+    the units a chunk of rows brings are read with it, not once for each new jurisdiction (a
+    province's weekly batch asked 59 statements for them)."""
+    j = jianan
+    walk(j, "delivered", **provincial(j))
+    city = j.member("city_clerk")
+    with django_assert_max_num_queries(40) as one:
+        export(city)
+    others = [jurisdiction(code) for code in ("kaijiang", "lihai", "datonghu")]
+    for other in others:
+        walk(other, "registered", **provincial(other))
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        done, book = export(city)
+    assert done.rows == 4
+    ws = book.active
+    places = {(ws.cell(r, 5).value, ws.cell(r, 6).value) for r in range(5, 9)}
+    assert places == {("许昌市", name) for name in ("建安区", "开江县", "沥海街道", "大通湖区")}
+
+
 def test_l4_exports_a_case_that_has_a_review(jianan):
     """A review is a case of its own whose ``review_of`` is the original: the chunk's reviews
     are grouped by that, not by a ``case_id`` a case does not have (this raised on real data)."""

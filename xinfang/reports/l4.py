@@ -160,14 +160,23 @@ def _group(rows, key: str = "case_id") -> dict[int, list]:
     return out
 
 
-def _chunks(qs: QuerySet[Case]):
+def _path_ids(unit: Unit) -> list[int]:
+    return [int(p) for p in unit.path.strip("/").split("/") if p]
+
+
+def _chunks(qs: QuerySet[Case], units: dict[int, Unit]):
     """The cases in table order, a chunk at a time, each chunk with its petitioners, assignments,
     demands, contacts, decision-letter deliveries, reviews and deadlines read in one query each
-    (the assignments and demands as the few values the table shows)."""
+    (the assignments and demands as the few values the table shows). ``units`` keeps the units
+    on the jurisdictions' paths (for 省辖市 and 县): those a chunk adds are read with it, once,
+    not for each new jurisdiction a row brings (a province's file names some hundred)."""
     it = qs.select_related("jurisdiction").only(*CASE_COLUMNS).order_by(
         "received_at", "pk").iterator(chunk_size=CHUNK)
     while chunk := list(islice(it, CHUNK)):
         ids = [case.pk for case in chunk]
+        missing = {pk for case in chunk for pk in _path_ids(case.jurisdiction)} - units.keys()
+        if missing:
+            units.update(Unit.objects.order_by().only("name", "level").in_bulk(missing))
         mains = _group(CasePetitioner.objects.filter(case_id__in=ids, role__in=c.PETITIONING_ROLES)
                        .select_related("petitioner").only(*LINK_COLUMNS).order_by("pk"))
         leads: dict[int, list] = {}
@@ -212,7 +221,7 @@ def _local(dt, zone):
 def _place(case: Case, units: dict[int, Unit]) -> tuple[str, str]:
     """省辖市 and 县（市、区） of the case's jurisdiction, read from its path."""
     city = county = ""
-    for pk in (int(p) for p in case.jurisdiction.path.strip("/").split("/") if p):
+    for pk in _path_ids(case.jurisdiction):
         unit = units.get(pk)
         if unit is None:
             continue
@@ -377,21 +386,17 @@ def write_ledger_l4(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
     states = {v: str(lbl) for v, lbl in c.State.choices}
     channels = {v: str(lbl) for v, lbl in c.Channel.choices}
     levels = {v: str(lbl) for v, lbl in c.SourceLevel.choices}
-    unit_cache: dict[int, Unit] = {}
+    places: dict[int, Unit] = {}
     zone = timezone.get_current_timezone()
     revealed, numbers, r = 0, [], FIRST_DATA - 1
-    for r, case in enumerate(_chunks(qs), start=FIRST_DATA):
+    for r, case in enumerate(_chunks(qs, places), start=FIRST_DATA):
         if r + len(FOOTNOTES) >= SHEET_ROWS:  # xlsxwriter would drop the rest without a word
             book.close()
             raise sheet_full(r - FIRST_DATA, "周次、时间")
-        path_ids = [int(p) for p in case.jurisdiction.path.strip("/").split("/") if p]
-        missing = [pk for pk in path_ids if pk not in unit_cache]
-        if missing:
-            unit_cache.update(Unit.objects.in_bulk(missing))
         person, clear = _person(case, by, unmasked)
         revealed += clear
         numbers.append(case.number)
-        city, county = _place(case, unit_cache)
+        city, county = _place(case, places)
         marked = {category_column(d.category) for d in case.demand_list}
         lead = [a for a in case.handling if a.role == c.AssignmentRole.LEAD]
         units = "、".join(dict.fromkeys(a.unit for a in (lead or case.handling)))
