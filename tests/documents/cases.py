@@ -26,7 +26,7 @@ SECRET = PetitionerInput(
 )
 
 
-def walk(j, *, until: str = "archive", petitioners=None):
+def walk(j, *, until: str = "archive", petitioners=None, **registration_fields):
     """Register in ``j`` (jianan) and perform the steps up to and including ``until``."""
     clerk, approver, township = j.member("clerk"), j.member("approver"), j.member("township")
     case = case_register(
@@ -35,6 +35,7 @@ def walk(j, *, until: str = "archive", petitioners=None):
             j,
             petitioners=petitioners or [MAIN],
             key_case=False,
+            **registration_fields,
         ),
         at=sh(2026, 9, 14, 10, 0),
     )

@@ -184,6 +184,39 @@ def test_weekly_batch_holds_l4_and_one_folder_per_case(jianan):
     assert "周五上午10:00前" in note and "1 件" in note
 
 
+def test_the_weekly_batch_reads_its_case_files_by_the_batch(jianan,
+                                                          django_assert_max_num_queries):
+    """Each case's folder (一案一档) shows its petitioners, documents, attachments, history and
+    hand-over: read once for the batch, and a case's stored files in one statement, not five
+    statements and one per document for every case (a province's week asked 453)."""
+    from tests.documents.cases import walk as walk_issuing
+    from xinfang.documents.selectors import document_file
+
+    j = jianan
+    clerk = j.member("clerk")
+
+    def completed():
+        done = walk_issuing(j, until="record_pledge", source_level=c.SourceLevel.PROVINCE,
+                            source_office="河南省乡村振兴局", channel=c.Channel.REFERRAL)
+        for code in ("D1", "D2"):
+            document_file(by=clerk, case_id=done.pk, code=code)
+        done = perform("report_back", case=done, by=clerk, note="已报送")
+        return perform("close", case=done, by=j.member("approver"), note="同意销号")
+
+    first = completed()
+    week = containing("week", first.closed_at.astimezone(sh(2026, 1, 1).tzinfo).date())
+    with django_assert_max_num_queries(80) as one:
+        build("weekly", week.code, clerk)
+    more = [completed() for _ in range(3)]
+    # the stored files, a statement a case: their contents are read a case at a time
+    with django_assert_max_num_queries(len(one.captured_queries) + len(more)):
+        _, data = build("weekly", week.code, clerk)
+    z = zipfile.ZipFile(io.BytesIO(data))
+    for case in [first, *more]:
+        names = [n for n in z.namelist() if n.startswith(f"一案一档/{case.number}/documents/")]
+        assert len(names) == 2 and any("-D1-" in n for n in names), names
+
+
 def test_a_township_sees_only_its_own(jianan):
     j = jianan
     mine = walk(j, "assigned", level_skipping=True, petitioners=person(0))  # to 将官池镇

@@ -19,11 +19,13 @@ from .models import Audience, Format, IssuedDocument, Rendition
 from .rendering import sha256
 
 
-def audience_for(case: Case, by: Membership | None) -> str:
+def audience_for(case: Case, by: Membership | None, links: list | None = None) -> str:
     """Which copy ``by`` may read: every petitioner in clear only for whom the disclosure rule
-    reveals them all; a handling unit gets the copy with confidential petitioners masked."""
+    reveals them all; a handling unit gets the copy with confidential petitioners masked.
+    ``links``: the case's petitioner links with their people, when already read."""
     reach = reveal_reach(case, by)
-    links = list(case.petitioner_links.select_related("petitioner"))
+    if links is None:
+        links = list(case.petitioner_links.select_related("petitioner"))
     revealed = [
         may_reveal_petitioner(case, link.petitioner, by, link=link, reach=reach) for link in links
     ]

@@ -33,7 +33,7 @@ from xinfang.cases.rates import (
     NO_UNIT,
     results_of,
 )
-from xinfang.documents.archive import archive_build
+from xinfang.documents.archive import ARCHIVE_BATCH, archive_build, archive_read
 from xinfang.documents.wordxml import add_table
 from xinfang.org.models import Membership, Unit, names_told_apart
 from xinfang.oversight.exports import write_oversight_sheet
@@ -212,19 +212,23 @@ def weekly_due(period: Period) -> datetime:
 
 def write_weekly(out: IO[bytes], *, by: Membership, period: Period, ip: str = "",
                  via: str = "cli") -> Written:
-    cases = list(weekly_cases(by, period).order_by("closed_at", "pk"))
+    cases = list(weekly_cases(by, period).select_related("jurisdiction")
+                 .order_by("closed_at", "pk"))
     l4 = io.BytesIO()
     write_ledger_l4(l4, weekly_cases(by, period), by=by, ip=ip, via=via,
                     period_label=period.label, filters={"week": period.code})
     due = weekly_due(period)
     made = timezone.now()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(f"省级交办信访事项办理情况统计表-{period.code}.xlsx", l4.getvalue())
-        for case in cases:
+        z.writestr(f"省级交办信访事项办理情况统计表-{period.code}.xlsx", l4.getvalue(),
+                   zipfile.ZIP_STORED)  # an Excel file is a ZIP already
+        for i, case in enumerate(cases):
+            if i % ARCHIVE_BATCH == 0:  # what the case files show, a batch of cases at a time
+                archive_read(cases[i:i + ARCHIVE_BATCH])
             folder = f"一案一档/{case.number}/"
             with zipfile.ZipFile(io.BytesIO(archive_build(case=case, by=by))) as one:
                 for info in one.infolist():
-                    z.writestr(folder + info.filename, one.read(info))
+                    z.writestr(folder + info.filename, one.read(info), info.compress_type)
         z.writestr("说明.txt", "\n".join([
             f"{home_of(by).name} 省级交办信访事项周报（{period.label}）",
             f"本周已完成（销号）的省级交办信访事项 {len(cases)} 件，每件一个文件夹（一案一档）。",
