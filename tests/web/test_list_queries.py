@@ -363,3 +363,34 @@ def test_the_apis_search_counts_to_the_ledgers_search_cap(jianan, monkeypatch):
     body = client.get("/api/cases/").json()
     assert (body["count"], body["count_capped"]) == (8, False)
 
+
+
+@pytest.mark.django_db
+def test_the_case_page_asks_its_documents_and_its_discipline_offices_once(jianan):
+    """The acceptance notice's check reads the documents the page read for its 文书 block; the
+    discipline select finds its sole office among the rows it shows, not in a read of its own."""
+    case = copies(jianan, 1, state="assigned", unit=jianan.townships["将官池镇"])[0]
+    client = signed_in(jianan.member("clerk"))
+    url = reverse("web:case", kwargs={"pk": case.pk})
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(url).content.decode()
+    statements = [q["sql"] for q in ctx.captured_queries]
+    documents = [q for q in statements if q.startswith('SELECT "cases_document"')]
+    assert len(documents) == 1, documents
+    offices = [q for q in statements if "\"org_unit\".\"kind\" = 'discipline'" in q]
+    assert len(offices) == 1, offices
+    office = jianan.county.children.get(kind="discipline")
+    assert re.search(rf'<option value="{office.pk}" selected>', html)  # the sole one, chosen
+    assert 'id="action-deliver_acceptance_notice"' in html
+    assert 'id="action-transfer_to_discipline"' in html
+    # once delivered, the check finds the notice among the page's documents and offers it no more
+    from datetime import date
+
+    from xinfang.cases.services import perform
+
+    case.refresh_from_db()
+    perform("deliver_acceptance_notice", case=case, by=jianan.member("clerk"),
+            mode="in_person", deliverer="陈晓东", recipient="张三明",
+            promised_reply=date(2026, 12, 24))
+    assert 'id="action-deliver_acceptance_notice"' not in client.get(url).content.decode()

@@ -52,3 +52,10 @@ def memoised(fn: F) -> F:
         return memo[key]
 
     return wrapper  # type: ignore[return-value]
+
+
+def prefetched(instance: Model, name: str) -> list | None:
+    """The rows of ``instance.<name>`` a ``prefetch_related`` of this request read, or None when
+    none did: a check that a page makes after reading a relation whole need not ask again."""
+    cached = getattr(instance, "_prefetched_objects_cache", {}).get(name)
+    return None if cached is None else list(cached)

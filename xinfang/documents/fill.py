@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import is_confidential, petitioner_fields
+from xinfang.cases.memo import prefetched
 from xinfang.cases.models import Case, Document
 from xinfang.org.choices import Role
 from xinfang.rules.store import profile_of
@@ -142,8 +143,8 @@ def review_notice(case: Case) -> str:
 def demands_of(case: Case):
     """The case's demands by seq: the list the case page prefetched (by seq) when there is one,
     else one query."""
-    prefetched = getattr(case, "_prefetched_objects_cache", {}).get("demands")
-    return prefetched if prefetched is not None else case.demands.order_by("seq")
+    read = prefetched(case, "demands")
+    return read if read is not None else case.demands.order_by("seq")
 
 
 def letter_prefill(case: Case) -> str:

@@ -11,6 +11,7 @@ from xinfang.org.models import Membership
 from xinfang.rules.consumers import consumes
 
 from .. import choices as c
+from ..memo import prefetched
 from ..models import Case, WarningNotice
 from .base import Access, is_office_of, profile_for
 
@@ -74,12 +75,19 @@ def _request_extension(case: Case, by: Membership | None, access: Access | None)
 def _deliver_acceptance_notice(
     case: Case, by: Membership | None, access: Access | None
 ) -> str | None:
-    delivered = (
-        case.documents.filter(kind=c.DocumentKind.ACCEPTANCE_NOTICE, status=c.DocumentStatus.ISSUED)
-        .order_by("issued_at")
-        .values_list("issued_at", flat=True)
-        .first()
-    )
+    documents = prefetched(case, "documents")  # the case page reads them all
+    if documents is None:
+        delivered = (
+            case.documents.filter(kind=c.DocumentKind.ACCEPTANCE_NOTICE,
+                                  status=c.DocumentStatus.ISSUED)
+            .order_by("issued_at")
+            .values_list("issued_at", flat=True)
+            .first()
+        )
+    else:
+        delivered = min((d.issued_at for d in documents
+                         if d.kind == c.DocumentKind.ACCEPTANCE_NOTICE
+                         and d.status == c.DocumentStatus.ISSUED and d.issued_at), default=None)
     if delivered:
         return f"受理告知书已于{timezone.localtime(delivered):%Y-%m-%d %H:%M}送达。"
     return None

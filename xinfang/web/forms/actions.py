@@ -203,11 +203,11 @@ class TransferToDisciplineForm(ActionForm):
     receiver_name = text(_("接收人"), max_length=50)
 
     def setup(self):
-        qs = _units_in(self.case).filter(kind=UnitKind.DISCIPLINE)
-        self.fields["unit"].queryset = qs
-        first_two = list(qs.values_list("pk", flat=True)[:2])  # one read, not COUNT + first
-        if len(first_two) == 1:
-            self.fields["unit"].initial = first_two[0]
+        field = self.fields["unit"]
+        field.queryset = _units_in(self.case).filter(kind=UnitKind.DISCIPLINE)
+        units = field.choices_read()  # a county's one or two: read once for the select too
+        if len(units) == 1:
+            field.initial = units[0].pk
 
 
 # 办 ---------------------------------------------------------------------------------------------

@@ -21,7 +21,9 @@ class ReadOnce(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset.all():
+        # the rows the form read already (``choices_read``), else one statement
+        rows = self.queryset if self.queryset._result_cache is not None else self.queryset.all()
+        for obj in rows:
             yield self.choice(obj)
 
 
@@ -30,6 +32,11 @@ class ModelChoice(forms.ModelChoiceField):
     select of the product is one of these (tested)."""
 
     iterator = ReadOnce
+
+    def choices_read(self) -> list:
+        """The choices' rows, read now and kept for the select: a form that needs them to set
+        itself up (a sole choice as the initial one) reads them once, not again to write them."""
+        return list(self.queryset)
 
 
 class PlainForm(forms.Form):
