@@ -300,7 +300,7 @@ def door_build(by: Membership | None) -> Door:
         kind, path = "unit", unit.path
     else:
         return NO_CASE
-    return Door(kind, path=path, inside=tuple(int(p) for p in unit.path.strip("/").split("/") if p),
+    return Door(kind, path=path, inside=tuple(unit.path_ids),
                 user_id=by.user_id)
 
 

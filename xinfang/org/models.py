@@ -66,12 +66,17 @@ class Unit(models.Model):
     def is_jurisdiction(self) -> bool:
         return bool(self.profile_code)
 
+    @property
+    def path_ids(self) -> list[int]:
+        """The ids on the unit's path, from the top of the tree down to the unit itself."""
+        return [int(p) for p in self.path.strip("/").split("/") if p]
+
     def ancestors(self, *, include_self: bool = True) -> list[Unit]:
         # Read once per instance (and path): a request asks its units' ancestors several times
         # (jurisdiction, the door, each check), and a unit instance lives for one request.
         cached = getattr(self, "_ancestors", None)
         if cached is None or cached[0] != self.path:
-            ids = [int(p) for p in self.path.strip("/").split("/") if p]
+            ids = self.path_ids
             by_id = Unit.objects.order_by().in_bulk(ids)  # ordered below, by the path
             cached = (self.path, [by_id[i] for i in ids if i in by_id])
             self._ancestors = cached

@@ -160,10 +160,6 @@ def _group(rows, key: str = "case_id") -> dict[int, list]:
     return out
 
 
-def _path_ids(unit: Unit) -> list[int]:
-    return [int(p) for p in unit.path.strip("/").split("/") if p]
-
-
 def _chunks(qs: QuerySet[Case], units: dict[int, Unit]):
     """The cases in table order, a chunk at a time, each chunk with its petitioners, assignments,
     demands, contacts, decision-letter deliveries, reviews and deadlines read in one query each
@@ -174,7 +170,7 @@ def _chunks(qs: QuerySet[Case], units: dict[int, Unit]):
         "received_at", "pk").iterator(chunk_size=CHUNK)
     while chunk := list(islice(it, CHUNK)):
         ids = [case.pk for case in chunk]
-        missing = {pk for case in chunk for pk in _path_ids(case.jurisdiction)} - units.keys()
+        missing = {pk for case in chunk for pk in case.jurisdiction.path_ids} - units.keys()
         if missing:
             units.update(Unit.objects.order_by().only("name", "level").in_bulk(missing))
         mains = _group(CasePetitioner.objects.filter(case_id__in=ids, role__in=c.PETITIONING_ROLES)
@@ -221,7 +217,7 @@ def _local(dt, zone):
 def _place(case: Case, units: dict[int, Unit]) -> tuple[str, str]:
     """省辖市 and 县（市、区） of the case's jurisdiction, read from its path."""
     city = county = ""
-    for pk in _path_ids(case.jurisdiction):
+    for pk in case.jurisdiction.path_ids:
         unit = units.get(pk)
         if unit is None:
             continue

@@ -91,7 +91,7 @@ def respondent_rows(respondents) -> list[RespondentRow]:
 def accused(unit: Unit, rows: list[RespondentRow], user=None) -> bool:
     """``is_respondent_side`` before the case exists: the unit is, or sits inside, a respondent
     unit — or the user is a respondent."""
-    inside = {int(p) for p in unit.path.strip("/").split("/") if p}
+    inside = set(unit.path_ids)
     return any(
         (row.unit is not None and row.unit.pk in inside)
         or (user is not None and row.user_id == user.pk)

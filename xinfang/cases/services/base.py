@@ -202,13 +202,9 @@ def is_upper_office_of(unit: Unit, case: Case) -> bool:
     return upper is not None and mine is not None and mine.pk == upper.pk
 
 
-def _inside(unit: Unit) -> list[int]:
-    return [int(p) for p in unit.path.strip("/").split("/") if p]
-
-
 def respondent_filter(unit: Unit, user_id: int | None = None) -> Q:
     """Respondent rows naming the unit, a unit it sits inside, or the user."""
-    q = Q(unit_id__in=_inside(unit))
+    q = Q(unit_id__in=unit.path_ids)
     return q | Q(user_id=user_id) if user_id is not None else q
 
 

@@ -22,7 +22,6 @@ from .base import (
     DEFER_DUE,
     Access,
     Ctx,
-    _inside,
     append_event,
     check_actor,
     now,
@@ -184,7 +183,7 @@ def respondent_annotation(by: Membership) -> probes.Probe:
     """Whether ``by`` (its unit, a unit it sits inside, or its user) is a respondent of the case
     (``respondent_filter`` as one SQL text): an annotation ``xf_respondent`` for a read of the
     case that ``actor_refusal`` then uses."""
-    return probes.accused(tuple(_inside(by.unit)), by.user_id)
+    return probes.accused(tuple(by.unit.path_ids), by.user_id)
 
 
 def actor_refusal(name: str, *, case: Case, by: Membership) -> str | None:
