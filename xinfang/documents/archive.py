@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 
 from django.db.models import Prefetch, prefetch_related_objects
 
@@ -68,6 +69,15 @@ def archive_read(cases: list[Case]) -> None:
         Prefetch("assignments", Assignment.objects.order_by("assigned_at", "id").only(
             "case_id", "assigned_at"), to_attr="archive_assignments"),
     )
+
+
+def archive_batches(cases: list[Case]) -> Iterator[Case]:
+    """``cases`` one by one, the relations of each batch of ``ARCHIVE_BATCH`` read before its
+    first case is given (``archive_read``): what a batch of case files iterates."""
+    for i in range(0, len(cases), ARCHIVE_BATCH):
+        batch = cases[i:i + ARCHIVE_BATCH]
+        archive_read(batch)
+        yield from batch
 
 
 def _ready(docs: list[IssuedDocument], audience: str) -> dict[int, list[Rendition]]:
@@ -195,6 +205,6 @@ def archive_verify(data: bytes) -> dict:
 
 
 __all__ = [
-    "ARCHIVE_BATCH", "archive_build", "archive_read", "archive_verify", "ArchiveMismatch",
+    "archive_batches", "archive_build", "archive_read", "archive_verify", "ArchiveMismatch",
     "INSTRUMENTS", "Format", "packing",
 ]

@@ -75,27 +75,29 @@ def add_table(doc: Document, header: Sequence, rows: Sequence[Sequence]) -> Tabl
     return table
 
 
+BODY = "word/document.xml"
+
+
 @functools.cache
-def _blank() -> tuple[bytes, zipfile.ZipInfo, bytes, bytes]:
+def _blank() -> tuple[bytes, tuple, bytes, bytes]:
     """python-docx's default document, saved and compressed once without its body part: the
-    ZIP's bytes, the body part's entry (name and time), and its ``word/document.xml`` cut where
-    the body's content goes (before the section properties, the body's last child). Each
-    document is a copy of those bytes with its body part added: the styles (790 KB of the
-    default's 830) are not compressed again for every one. Bytes, not ``ZipInfo`` objects to
-    write: writing a part sets its offsets on the object, which two documents written at once
-    would share."""
+    ZIP's bytes, the body part's time, and the body part cut where the content goes (before
+    the section properties, the body's last child). Each document is a copy of those bytes with
+    its body part added: the styles (790 KB of the default's 830) are not compressed again for
+    every one. Plain values, not a ``ZipInfo`` to write: writing a part sets its offsets on the
+    object, which two documents written at once would share."""
     saved = io.BytesIO()
     new_document().save(saved)
     frame = io.BytesIO()
     with zipfile.ZipFile(saved) as z, zipfile.ZipFile(frame, "w", zipfile.ZIP_DEFLATED) as out:
         for info in z.infolist():
-            if info.filename == "word/document.xml":
-                entry, body = zipfile.ZipInfo(info.filename, info.date_time), z.read(info)
+            if info.filename == BODY:
+                when, body = info.date_time, z.read(info)
             else:
                 out.writestr(zipfile.ZipInfo(info.filename, info.date_time), z.read(info),
                              zipfile.ZIP_DEFLATED)
     at = body.index(b"<w:sectPr")
-    return frame.getvalue(), entry, body[:at], body[at:]
+    return frame.getvalue(), when, body[:at], body[at:]
 
 
 def _paragraph(text: str, style: str = "") -> str:
@@ -106,10 +108,10 @@ def _paragraph(text: str, style: str = "") -> str:
 def heading_and_lines(title: str, lines: Sequence[str]) -> bytes:
     """A DOCX of ``title`` as a level-1 heading and each of ``lines`` a paragraph (an empty line
     an empty paragraph): what ``add_heading(title, 1)`` and ``add_paragraph(line)`` make."""
-    frame, entry, head, tail = _blank()
+    frame, when, head, tail = _blank()
     content = _paragraph(title, "Heading1") + "".join(_paragraph(line) for line in lines)
     out = io.BytesIO(frame)
     with zipfile.ZipFile(out, "a") as z:
-        z.writestr(zipfile.ZipInfo(entry.filename, entry.date_time),
-                   head + content.encode() + tail, zipfile.ZIP_DEFLATED)
+        z.writestr(zipfile.ZipInfo(BODY, when), head + content.encode() + tail,
+                   zipfile.ZIP_DEFLATED)
     return out.getvalue()

@@ -33,7 +33,7 @@ from xinfang.cases.rates import (
     NO_UNIT,
     results_of,
 )
-from xinfang.documents.archive import ARCHIVE_BATCH, archive_build, archive_read
+from xinfang.documents.archive import archive_batches, archive_build
 from xinfang.documents.wordxml import add_table
 from xinfang.org.models import Membership, Unit, names_told_apart
 from xinfang.oversight.exports import write_oversight_sheet
@@ -222,9 +222,7 @@ def write_weekly(out: IO[bytes], *, by: Membership, period: Period, ip: str = ""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(f"省级交办信访事项办理情况统计表-{period.code}.xlsx", l4.getvalue(),
                    zipfile.ZIP_STORED)  # an Excel file is a ZIP already
-        for i, case in enumerate(cases):
-            if i % ARCHIVE_BATCH == 0:  # what the case files show, a batch of cases at a time
-                archive_read(cases[i:i + ARCHIVE_BATCH])
+        for case in archive_batches(cases):
             folder = f"一案一档/{case.number}/"
             with zipfile.ZipFile(io.BytesIO(archive_build(case=case, by=by))) as one:
                 for info in one.infolist():

@@ -15,10 +15,9 @@ from django.utils import timezone
 from xinfang.cases.errors import Refused
 from xinfang.cases.selectors import cases_for
 from xinfang.documents.archive import (
-    ARCHIVE_BATCH,
     ArchiveMismatch,
+    archive_batches,
     archive_build,
-    archive_read,
     archive_verify,
 )
 
@@ -84,10 +83,7 @@ class Command(BaseCommand):
         cases = cases_for(by).filter(Q(reported_back_at__gte=start) | Q(closed_at__gte=start))
         folder.mkdir(parents=True, exist_ok=True)
         count = 0
-        cases = list(cases.select_related("jurisdiction").order_by("number"))
-        for i, case in enumerate(cases):
-            if i % ARCHIVE_BATCH == 0:
-                archive_read(cases[i:i + ARCHIVE_BATCH])
+        for case in archive_batches(list(cases.select_related("jurisdiction").order_by("number"))):
             try:
                 data = archive_build(case=case, by=by, pdf=not options["no_pdf"])
             except Refused as e:
