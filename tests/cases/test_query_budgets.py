@@ -231,6 +231,23 @@ def test_a_minimal_answer_costs_no_read_back_and_says_the_new_version(jianan):
     assert not [x for x in q.sql if 'SELECT "org_unit"."id" AS "pk"' in x], "no subtree list"
 
 
+def test_a_repeat_visit_is_proposed_in_as_few_statements_as_a_first_one(jianan):
+    # given a visit that repeats an earlier one of the same person (the §36 check has an
+    # earlier visit to look at, the §19 check the person's other case)
+    earlier = register_in(jianan)
+    case = register_in(jianan, repeat_of=earlier)
+    assert case.repeat_of_id == earlier.pk
+    client = _api_clerk(jianan)
+    with Queries() as q:
+        r = client.post(f"/api/cases/{case.pk}/transitions/propose/",
+                        {"expected_version": 1, "proposal": "交将官池镇"}, format="json",
+                        HTTP_PREFER="return=minimal")
+    assert r.status_code == 200, r.content
+    # then both national checks are one statement: the same 7 as a first visit's
+    assert len(q) <= 7, "\n".join(q.sql)
+    assert not [x for x in q.sql if "review_of_id" in x and "cases_casepetitioner" not in x]
+
+
 def test_any_api_transition_with_a_minimal_answer_takes_at_most_eight_queries(jianan):
     # given a case the approver has to sign off, and one the clerk logs a contact on
     case = register_in(jianan)

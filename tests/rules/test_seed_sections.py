@@ -342,3 +342,41 @@ def test_seed_national_s19_a_matter_handled_below_is_not_accepted_again_above(ju
         above("propose", city_clerk, sh(2026, 9, 20, 11), proposal="交办")
     event = above("decline", city_clerk, sh(2026, 9, 20, 11))
     assert "第十九条" in event.payload["reason"] and event.payload["guidance"]
+
+
+def _rereviewed(j, earlier, *, decided: bool):
+    """The earlier visit's review and re-review on file (their walk is the national scenario's);
+    the re-review's decision letter issued when ``decided``."""
+    from xinfang.cases.models import Case, Document
+
+    review = register_in(j, at=sh(2026, 10, 20, 10), received_at=sh(2026, 10, 20, 9))
+    rereview = register_in(j, at=sh(2026, 11, 30, 10), received_at=sh(2026, 11, 30, 9))
+    Case.objects.filter(pk=review.pk).update(kind=c.Kind.REVIEW, review_of=earlier,
+                                             repeat_of=None)
+    Case.objects.filter(pk=rereview.pk).update(kind=c.Kind.REREVIEW, review_of=review,
+                                               repeat_of=None)
+    if decided:
+        Document.objects.create(
+            case=rereview, kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED,
+            body="复核意见：维持。", created_at=sh(2026, 12, 10), issued_at=sh(2026, 12, 10),
+            created_by=j.member("clerk").user)
+
+
+@pytest.mark.parametrize("decided", [True, False])
+def test_seed_national_s36_a_rereviewed_matter_is_not_accepted_again(jurisdiction, decided):
+    # given a matter petitioned in September, reviewed and re-reviewed (decided or not yet)
+    j = jurisdiction("jianan")
+    earlier = register_in(j, at=sh(2026, 9, 14, 10), received_at=sh(2026, 9, 14, 9))
+    _rereviewed(j, earlier, decided=decided)
+    # when the same person brings the same matter again, confirmed as a repeat of it
+    again = Walk(register_in(j, at=sh(2026, 12, 14, 10), received_at=sh(2026, 12, 14, 9),
+                             repeat_of=earlier))
+    assert again.case.repeat_of_id == earlier.pk
+    # then, decided: the clerk is told at registration and may not propose it
+    if decided:
+        assert any("第三十六条" in r and earlier.number in r for r in again.case.scope_reasons)
+        with pytest.raises(Refused, match="第三十六条"):
+            again("propose", j.member("clerk"), sh(2026, 12, 14, 11), proposal="交办")
+    else:
+        assert not again.case.scope_reasons
+        again("propose", j.member("clerk"), sh(2026, 12, 14, 11), proposal="交办")

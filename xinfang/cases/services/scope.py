@@ -42,31 +42,50 @@ def scope_reasons(case: Case, profile: Profile, *, people: list[int] | None = No
         if scope.accepted_since and received < scope.accepted_since:
             reasons.append(f"本机关受理{scope.accepted_since:%Y年%m月%d日}起反映的信访事项"
                            f"（{scope.seed}），本件反映于{received:%Y年%m月%d日}")
-        lower = _handled_below(case, people=people, categories=categories)
+        lower, review = _earlier(case, people=people, categories=categories)
         if lower is not None:
+            lower = Case.objects.select_related("jurisdiction").get(pk=lower)
             reasons.append(f"同一信访人的同一事项已由{lower.jurisdiction}受理（{lower.number}），"
                            "正在办理期限内，本机关不再受理（《信访工作条例》第十九条）")
-        # The earlier case is read only when its review chain ended in a re-review (most
-        # repeats have no review: one statement, not two).
-        if case.repeat_of_id is not None and _rereviewed(case.repeat_of_id):
+        # The review chain is walked only when the earlier case was reviewed at all (most
+        # repeats never were: nothing more is read).
+        if review is not None and _rereviewed(review):
             earlier = case.repeat_of
             reasons.append(f"同一事项（{earlier.number}）已经复核，以同一事实和理由提出的不再受理"
                            "（《信访工作条例》第三十六条）")
     return reasons
 
 
-def _handled_below(case: Case, *, people: list[int] | None = None,
-                   categories: list[str] | None = None) -> Case | None:
-    """National §19: the same people's matter, with a demand of the same category, accepted by
-    an office below this one and still within its handling limit.
+def _earlier(case: Case, *, people: list[int] | None = None,
+             categories: list[str] | None = None) -> tuple[int | None, int | None]:
+    """What the two national checks need, in one statement (issue 9: a transition asks at most
+    8): the id of a case handling the same matter below (§19) and the first review of the
+    earlier visit this case repeats (§36), each None when there is none. Nothing is asked when
+    neither can exist: everyone new at registration (``people`` given and empty), no earlier
+    visit."""
+    below, params = ("NULL", []) if people is not None and not people else _handled_below(
+        case, people=people, categories=categories)
+    review = "NULL"
+    if case.repeat_of_id is not None:
+        review = f"({_FIRST_REVIEW_SQL})"
+        params.append(case.repeat_of_id)
+    if below == review == "NULL":
+        return None, None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {below}, {review}", params)
+        return cursor.fetchone()
 
-    One statement, driven by the people's links (a handful of rows): the other cases of the
-    case's petitioning people, each tested for a demand of the same category and a running
-    handling clock. Written out in SQL: a five-table join of the ORM cost the planner ~100 ms a
-    call at 200,000 cases for the same plan, and building the ORM form ~13 ms of Python.
-    ``people`` given and empty — everyone new at registration — reads nothing."""
-    if people is not None and not people:
-        return None
+
+def _handled_below(case: Case, *, people: list[int] | None,
+                   categories: list[str] | None) -> tuple[str, list]:
+    """National §19 as a scalar subquery and its parameters: the same people's matter, with a
+    demand of the same category, accepted by an office below this one and still within its
+    handling limit.
+
+    Driven by the people's links (a handful of rows): the other cases of the case's petitioning
+    people, each tested for a demand of the same category and a running handling clock. Written
+    out in SQL: a five-table join of the ORM cost the planner ~100 ms a call at 200,000 cases for
+    the same plan, and building the ORM form ~13 ms of Python."""
     sql, params = _HANDLED_BELOW_SQL, []
     roles = list(c.PETITIONING_ROLES)
     if people is None:
@@ -88,12 +107,7 @@ def _handled_below(case: Case, *, people: list[int] | None = None,
     params += [connection.ops.adapt_datetimefield_value(case.received_at), *c.OPEN_STATES,
                case.jurisdiction_id, path.replace("\\", "\\\\").replace("%", "\\%")
                .replace("_", "\\_") + "%"]
-    with connection.cursor() as cursor:
-        cursor.execute(sql.replace("{open}", ", ".join(["%s"] * len(c.OPEN_STATES))), params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return Case.objects.select_related("jurisdiction").get(pk=row[0])
+    return f"({sql.replace('{open}', ', '.join(['%s'] * len(c.OPEN_STATES)))})", params
 
 
 def _t(model) -> str:
@@ -113,10 +127,12 @@ WHERE c.id IN (SELECT o.case_id FROM {_t(CasePetitioner)} o
   AND u.path LIKE %s ESCAPE '\\'
 ORDER BY c.id LIMIT 1"""
 
+_FIRST_REVIEW_SQL = f"SELECT r.id FROM {_t(Case)} r WHERE r.review_of_id = %s ORDER BY r.id LIMIT 1"
 
-def _rereviewed(pk: int) -> bool:
-    """The earlier case's (``pk``) review chain ended in a re-review decision."""
-    review = Case.objects.filter(review_of_id=pk).first()
+
+def _rereviewed(first: int) -> bool:
+    """The review chain that starts at the review ``first`` ended in a re-review decision."""
+    review = Case.objects.filter(pk=first).first()
     while review is not None:
         if review.kind == c.Kind.REREVIEW and review.documents.filter(
             kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED
