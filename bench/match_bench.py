@@ -122,7 +122,8 @@ def generate(args) -> dict:
     cases_t = loader.table(Case, (
         "id", "number", "jurisdiction_id", "year", "seq", "profile_id", "state", "kind",
         "channel", "matter_type", "received_at", "registered_at", "registered_by_id", "matter",
-        "township_id", "village_id", "repeat_count", "repeat_of_id", "query_code"))
+        "township_id", "village_id", "repeat_count", "repeat_of_id", "matter_root_id",
+        "query_code"))
     demands_t = loader.table(Demand, ("id", "case_id", "seq", "text", "category"))
     people_t = loader.table(Petitioner, (
         "id", "name", "name_index", "name_pinyin_index", "id_number", "id_number_index", "phone",
@@ -171,7 +172,8 @@ def generate(args) -> dict:
         if busy:
             held = pick_queries(rng, pop, args.queries)
         records: dict[int, int] = {}  # person number -> stored record
-        last_case: dict[int, tuple[int, int]] = {}  # matter -> (case id, visits so far)
+        # matter -> (its last case id, visits so far, its first case id)
+        last_case: dict[int, tuple[int, int, int]] = {}
         matter_ids: dict[int, int] = {}
         clerk = county.users["clerk"]
         for visit in pop.visits:
@@ -201,10 +203,11 @@ def generate(args) -> dict:
                 version.pk, "closed", "petition", "visit", "request", received, received,
                 clerk, visit.matter_text, person.township, person.village,
                 earlier[1] if earlier else 0, earlier[0] if earlier else None,
-                f"Q{pk:07d}")
+                earlier[2] if earlier else None, f"Q{pk:07d}")
             demands_t.add(pk, pk, 1, visit.demand_text, m.category)
             links_t.add(pk, pk, petitioner, "main")
-            last_case[id(m)] = (pk, (earlier[1] + 1) if earlier else 1)
+            last_case[id(m)] = (pk, (earlier[1] + 1) if earlier else 1,
+                                earlier[2] if earlier else pk)  # the matter's first visit
             while len(case_matter) <= pk:
                 case_matter.append(0)
             case_matter[pk] = mid

@@ -143,9 +143,9 @@ CASE_FIELDS = (
     "headcount", "township_id", "village_id", "source_level", "source_office", "key_case",
     "repeat_count", "level_skipping", "collective", "extreme_behaviour", "exited_household",
     "monitored_household", "confidential", "concerns_misconduct", "leader_owner_id",
-    "repeat_of_id", "review_of_id", "merged_into_id", "decline_reason", "guidance", "proposal",
-    "rating", "rating_at", "accepted_at", "closed_at", "archived_at", "query_code",
-    "reply_delivered_at",
+    "repeat_of_id", "matter_root_id", "review_of_id", "merged_into_id", "decline_reason",
+    "guidance", "proposal", "rating", "rating_at", "accepted_at", "closed_at", "archived_at",
+    "query_code", "reply_delivered_at",
 )
 EVENT_FIELDS = ("id", "case_id", "seq", "at", "type", "actor_id", "actor_role", "actor_unit_id",
                 "from_state", "to_state", "payload", "profile_code", "profile_version")
@@ -363,7 +363,10 @@ class CaseGenerator:
             len(earlier), rng.random() < 0.02, headcount >= 5, rng.random() < 0.005,
             rng.random() < 0.1, rng.random() < 0.05, rng.random() < 0.03, concerns,
             users["chief"] if rng.random() < 0.04 else None,
-            earlier[-1] if earlier else None, review_of, merged_into,
+            # a person's cases are one matter here: each repeats the one before, the first
+            # is the root (``Case.matter_root``, as registration keeps it)
+            earlier[-1] if earlier else None, earlier[0] if earlier else None, review_of,
+            merged_into,
             "不属于信访受理范围，已引导至相关部门" if state == S.DECLINED else "",
             "引导至人民法院" if state == S.DECLINED else "",
             "交属地乡镇办理" if rank >= RANK[S.PROPOSED] and state not in (S.DECLINED, S.MERGED)

@@ -50,6 +50,15 @@ def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client)
     kept = dict(Case.objects.exclude(reply_delivered_at=None)
                 .values_list("pk", "reply_delivered_at"))
     assert kept == delivered and kept
+    # and each repeat names its matter's first visit, as registration keeps it
+    parents = dict(Case.objects.values_list("pk", "repeat_of_id"))
+    repeats = Case.objects.exclude(repeat_of=None).values_list("pk", "matter_root_id")
+    assert repeats
+    for pk, root in repeats:
+        first = pk
+        while parents[first] is not None:
+            first = parents[first]
+        assert root == first, pk
 
     # and for the busy county's clerk
     client.force_login(User.objects.get(username="clerk"))

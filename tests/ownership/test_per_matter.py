@@ -26,7 +26,8 @@ def as_matched(case, *, earlier=None):
     """Registration's matching (helper ``match``): ``earlier`` the case of the same matter, or
     None for a new matter of a known person. The version moves, so the sweep looks again."""
     Case.objects.filter(pk=case.pk).update(
-        repeat_of=earlier, repeat_count=(earlier.repeat_count + 1) if earlier else 0,
+        repeat_of=earlier, matter_root_id=earlier.matter_id if earlier else None,
+        repeat_count=(earlier.repeat_count + 1) if earlier else 0,
         version=F("version") + 1)
     case.refresh_from_db()
     return case

@@ -26,7 +26,8 @@ def wang(**extra):
 
 def _link(case, earlier):
     """What matching does at registration (issue 14): the earlier case of the same matter."""
-    Case.objects.filter(pk=case.pk).update(repeat_of=earlier, repeat_count=earlier.repeat_count + 1)
+    Case.objects.filter(pk=case.pk).update(repeat_of=earlier, matter_root_id=earlier.matter_id,
+                                           repeat_count=earlier.repeat_count + 1)
 
 
 def _matters(j):
@@ -36,7 +37,7 @@ def _matters(j):
     c = register_in(j, petitioners=wang(), matter="反映低保评定不公",
                     received_at=sh(2026, 9, 14, 9), at=sh(2026, 9, 14, 10))
     _link(b, a)
-    Case.objects.filter(pk=c.pk).update(repeat_of=None, repeat_count=0)
+    Case.objects.filter(pk=c.pk).update(repeat_of=None, matter_root=None, repeat_count=0)
     return a, b, c
 
 
@@ -218,7 +219,8 @@ def _visit(j, matter, earlier=None, day=1):
     case = register_in(j, petitioners=wang(), matter=matter, received_at=sh(2026, 2, day, 9),
                        at=sh(2026, 2, day, 10))
     Case.objects.filter(pk=case.pk).update(
-        repeat_of=earlier, repeat_count=(earlier.repeat_count + 1) if earlier else 0)
+        repeat_of=earlier, matter_root_id=earlier.matter_id if earlier else None,
+        repeat_count=(earlier.repeat_count + 1) if earlier else 0)
     case.refresh_from_db()
     return case
 

@@ -232,7 +232,7 @@ def test_the_sweep_enters_many_cases_in_the_same_few_statements_sealed_once(jian
 
     # given cases left unsettled past jianan's quarter, one of them a repeat of another
     few = unsettled(2)
-    Case.objects.filter(pk=few[1]).update(repeat_of=few[0], repeat_count=1)
+    Case.objects.filter(pk=few[1]).update(repeat_of=few[0], matter_root=few[0], repeat_count=1)
     heads = {pk: CaseEvent.objects.filter(case_id=pk).order_by("-seq")[0].seq for pk in few}
     # when the sweep sends 2, then 9 of them to the register
     small = entering(sh(2026, 12, 1))

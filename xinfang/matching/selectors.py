@@ -199,7 +199,8 @@ def _people(q: MatchQuery) -> dict[int, _Person]:
     return people
 
 
-CASE_FIELDS = ("id", "number", "matter", "received_at", "repeat_of_id", "repeat_count")
+CASE_FIELDS = ("id", "number", "matter", "received_at", "repeat_of_id", "repeat_count",
+               "matter_root_id")
 
 
 def _rejected_here(people: dict[int, _Person], exclude: set[int], case: F) -> Probe:

@@ -1,6 +1,6 @@
 """A person's page (issue 14): every case of theirs the user may see, grouped by matter (the
-chain of ``Case.repeat_of`` followed to its root: the same matter, visit after visit), the open
-warnings, and the leaders who own them.
+root of the ``Case.repeat_of`` chain, kept on each repeat as ``matter_root``: the same matter,
+visit after visit), the open warnings, and the leaders who own them.
 
 Through the one door (``cases_for``) and the masking rules of ``xinfang.cases.disclosure``: the
 person is always shown masked here (a reveal is the case page's logged action); a person who
@@ -11,14 +11,13 @@ nor which other cases they have. A person with no case left to show is "not foun
 a person who does not exist.
 
 A read costs a fixed number of queries whatever the number of cases and the depth of the matter
-chains (one recursive query climbs them all).
+chains (each case names its matter's root).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import Q
 
 from xinfang.cases import choices as c
@@ -34,9 +33,9 @@ from .models import OwnershipItem
 LINK_COLUMNS = (
     "case_id", "petitioner_id", "role", "confidential",
     "case__number", "case__received_at", "case__state", "case__matter", "case__repeat_count",
-    "case__repeat_of", "case__leader_owner__full_name", "case__leader_owner__username",
+    "case__repeat_of", "case__matter_root", "case__leader_owner__full_name",
+    "case__leader_owner__username",
 )
-MAX_DEPTH = 50  # chain levels followed (a longer chain groups at the highest case reached)
 
 
 class PersonNotFound(Exception):
@@ -123,36 +122,6 @@ def visible_links(by: Membership | None, petitioner_id: int):
         petitioner_id=petitioner_id).values("pk")))
 
 
-def matter_roots(cases: list[Case] | dict[int, int | None]) -> dict[int, int]:
-    """Each case's matter: the root of its ``repeat_of`` chain (its own id when it has none).
-    ``cases``: the cases, or their ``{id: repeat_of_id}``. One recursive query per 500 cases
-    that have an earlier visit, whatever the depth of their chains (at most ``MAX_DEPTH``
-    levels are climbed; a longer chain groups at the highest case reached)."""
-    given = cases if isinstance(cases, dict) else {x.pk: x.repeat_of_id for x in cases}
-    roots = {pk: pk for pk, parent in given.items() if not parent}
-    climbing = [pk for pk, parent in given.items() if parent]
-    table = connection.ops.quote_name(Case._meta.db_table)
-    for i in range(0, len(climbing), 500):
-        chunk = climbing[i:i + 500]
-        marks = ", ".join(["%s"] * len(chunk))
-        sql = (
-            f"WITH RECURSIVE up(start, node, parent, depth) AS ("
-            f" SELECT id, id, repeat_of_id, 0 FROM {table} WHERE id IN ({marks})"
-            f" UNION ALL"
-            f" SELECT up.start, c.id, c.repeat_of_id, up.depth + 1 FROM {table} c"
-            f" JOIN up ON c.id = up.parent WHERE up.depth < %s)"
-            f" SELECT start, node, depth FROM up"
-        )
-        highest: dict[int, tuple[int, int]] = {}
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*chunk, MAX_DEPTH])
-            for start, node, depth in cursor.fetchall():
-                if start not in highest or depth > highest[start][0]:
-                    highest[start] = (depth, node)
-        roots.update({pk: highest[pk][1] if pk in highest else pk for pk in chunk})
-    return roots
-
-
 def person_for(by: Membership | None, petitioner_id: int) -> Person:
     """The person's page as ``by`` may see it; raises ``PersonNotFound``."""
     links = list(visible_links(by, petitioner_id)
@@ -180,10 +149,9 @@ def person_for(by: Membership | None, petitioner_id: int) -> Person:
                  .select_related("updated_by").order_by("position", "pk")):
         item.case = by_id[item.case_id]
         items.setdefault(item.case_id, []).append(item)
-    roots = matter_roots(cases)
     groups: dict[int, list[CaseRow]] = {}
     for x in cases:
-        groups.setdefault(roots[x.pk], []).append(CaseRow(
+        groups.setdefault(x.matter_id, []).append(CaseRow(
             case=x, role=roles[x.pk], visit=x.repeat_count + 1,
             warnings=warnings.get(x.pk, []), items=items.get(x.pk, [])))
     matters = [Matter(root, rows) for root, rows in groups.items()]

@@ -93,7 +93,7 @@ def backlog_enter(*, case: Case, entry: str, at: datetime,
 # What a sweep batch reads of each case, under its lock: ``case_columns_many``'s and the
 # reason's and history's needs, as plain rows.
 _CASE_VALUES = ("pk", "profile_id", "repeat_count", "leader_owner_id", "jurisdiction_id",
-                "received_at", "repeat_of_id", "exited_household", "monitored_household",
+                "received_at", "matter_root_id", "exited_household", "monitored_household",
                 "township_id", "village_id", "matter")
 # A line entered by the sweep: its case's columns (``case_columns_many``), then its own.
 _CASE_COLUMNS = ("case_id", "jurisdiction_id", "first_petition_on", "exited_or_monitored",

@@ -207,7 +207,6 @@ def case_columns_many(cases: list[Case]) -> dict[int, dict]:
     visits read once for all the cases (four statements however many). ``cases``: model
     instances or rows with their attributes' names."""
     from xinfang.cases.models import Assignment, Demand
-    from xinfang.ownership.people import matter_roots
 
     ids = [case.pk for case in cases]
     category: dict[int, str] = {}
@@ -223,12 +222,12 @@ def case_columns_many(cases: list[Case]) -> dict[int, dict]:
         lead.setdefault(case_id, unit_id)
     # 初访时间: when the matter was first petitioned — the root of the case's ``repeat_of``
     # chain (issue 14: the same matter, visit after visit), not this visit.
-    roots = matter_roots({case.pk: case.repeat_of_id for case in cases if case.repeat_of_id})
-    received = dict(Case.objects.filter(pk__in=set(roots.values()))
-                    .values_list("pk", "received_at")) if roots else {}
+    roots = {case.matter_root_id for case in cases if case.matter_root_id}
+    received = dict(Case.objects.filter(pk__in=roots).values_list("pk", "received_at")) \
+        if roots else {}
     out = {}
     for case in cases:
-        first = received.get(roots.get(case.pk))
+        first = received.get(case.matter_root_id)
         out[case.pk] = {
             "case_id": case.pk,
             "jurisdiction_id": case.jurisdiction_id,

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from xinfang.cases import choices as c
@@ -165,12 +165,12 @@ def measures(cases: QuerySet[Case]) -> list[Measure]:
 
 def repeat_matters(cases: QuerySet[Case]) -> int:
     """How many matters the period's repeat petitions are about: each repeat counted once per
-    matter (the root of its ``repeat_of`` chain — issue 14: a repeat is the same person and the
-    same matter), so three visits on one matter are one matter petitioned again."""
-    from xinfang.ownership.people import matter_roots
-
-    pairs = dict(cases.filter(REPEAT).order_by().values_list("pk", "repeat_of_id"))
-    return len(set(matter_roots(pairs).values())) if pairs else 0
+    matter (the root of its ``repeat_of`` chain, kept as ``matter_root`` — issue 14: a repeat is
+    the same person and the same matter), so three visits on one matter are one matter
+    petitioned again. A repeat counted by a ledger's 此前信访次数 alone, with no earlier visit
+    linked, is a matter of its own."""
+    matter = Coalesce("matter_root_id", "pk", output_field=BigIntegerField())
+    return cases.filter(REPEAT).order_by().aggregate(n=Count(matter, distinct=True))["n"]
 
 
 def flagged_cases(cases: QuerySet[Case]) -> QuerySet[Case]:

@@ -224,19 +224,6 @@ def _confidential_people(petitioners: list[tuple[Petitioner, str]], data: Regist
     return asking | {p.pk for p, _role in petitioners if p.confidential}
 
 
-def earlier_cases(case: Case) -> list[Case]:
-    """The earlier visits of the case's matter, newest first: the ``repeat_of`` chain (issue 14:
-    a repeat is the same person and the same matter, or a matter the clerk linked by hand)."""
-    out: list[Case] = []
-    seen = {case.pk}
-    earlier = case.repeat_of
-    while earlier is not None and earlier.pk not in seen:
-        out.append(earlier)
-        seen.add(earlier.pk)
-        earlier = earlier.repeat_of
-    return out
-
-
 @dataclass
 class _Matched:
     repeat_of: Case | None = None
@@ -371,6 +358,7 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
         key_case=data.key_case,
         repeat_count=repeat_of.repeat_count + 1 if repeat_of is not None else 0,
         repeat_of=repeat_of,
+        matter_root_id=repeat_of.matter_id if repeat_of is not None else None,
         level_skipping=data.level_skipping,
         collective=max(data.headcount, len(mains)) >= profile.collective.min_headcount,
         extreme_behaviour=data.extreme_behaviour,
