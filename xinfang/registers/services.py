@@ -204,7 +204,7 @@ def case_columns(case: Case) -> dict:
 
 def case_columns_many(cases: list[Case]) -> dict[int, dict]:
     """``case_columns`` of each case, by case id: the first demands, the lead units, the first
-    visits read once for all the cases (four statements however many). ``cases``: model
+    visits read once for all the cases (three statements however many). ``cases``: model
     instances or rows with their attributes' names."""
     from xinfang.cases.models import Assignment, Demand
 
