@@ -110,7 +110,22 @@ def test_quarterly_analysis_with_charts(jianan):
     measures = [t for t in tables if t[0][0] == "措施（三到位一处理）"][0]
     assert measures[1][:2] == ["诉求合理的解决到位", "1"]
     assert "反映最集中的问题类别：危房改造5件" in text
+    # where each of the biggest categories gathers, read for those categories alone
+    assert "“危房改造”类涉及2个乡镇（街道），最多的是将官池镇（4件），较为集中。" in text
+    assert "“医疗保障”类涉及1个乡镇（街道），最多的是将官池镇（1件），较为集中。" in text
     assert bool(cjk_font().path) == ("未找到中文字体" not in text)
+
+
+def test_the_townships_of_some_categories_are_those_of_all_categories_for_them(jianan):
+    from xinfang.cases.models import Case
+    from xinfang.reports.selectors import category_by_township
+
+    seed(jianan)
+    cases = Case.objects.filter(jurisdiction=jianan.county)
+    every = category_by_township(cases)
+    assert set(every) == {"危房改造", "医疗保障"}
+    assert category_by_township(cases, ["危房改造"]) == {"危房改造": every["危房改造"]}
+    assert category_by_township(cases, ["医疗保障", "社会救助"]) == {"医疗保障": every["医疗保障"]}
 
 
 def signed(j, **kw):

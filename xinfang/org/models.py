@@ -147,8 +147,9 @@ Unit._meta.get_field("path").register_lookup(Under)
 def names_told_apart(ids) -> dict[int, str]:
     """The names of the units ``ids`` (a falsy id is skipped), a name two of them share followed
     by each one's parent ("区民政局（建安区）"): a city's or a province's tables hold units of
-    several counties, which have bureaus and townships of the same names. One query."""
-    rows = list(Unit.objects.filter(pk__in=[i for i in ids if i]).order_by()
+    several counties, which have bureaus and townships of the same names. One query, each id
+    asked once (a table's rows name a township many times: 30,000 ids for 2,400 townships)."""
+    rows = list(Unit.objects.filter(pk__in=sorted({i for i in ids if i})).order_by()
                 .values_list("pk", "name", "parent__name"))
     shared = Counter(name for _pk, name, _parent in rows)
     return {pk: f"{name}（{parent}）" if shared[name] > 1 and parent else name

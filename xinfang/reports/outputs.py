@@ -339,7 +339,7 @@ def _features(cases, cats, towns, flags, total) -> list[str]:
         top = cats[:3]
         lines.append("反映最集中的问题类别：" + "、".join(
             f"{k}{v}件（{_pct(v, total)}）" for k, v in top) + "。")
-    spread = s.category_by_township(cases)
+    spread = s.category_by_township(cases, [k for k, _v in cats[:3]])
     for cat, _v in cats[:3]:
         places = spread.get(cat, [])
         if places:

@@ -88,10 +88,20 @@ def by_category(cases: QuerySet[Case]) -> list[tuple[str, int]]:
     return [(r["category"] or "未分类", r["n"]) for r in rows]
 
 
-def category_by_township(cases: QuerySet[Case]) -> dict[str, list[tuple[str, int]]]:
-    """For each category, the townships it arises in (most first): where a problem gathers."""
-    rows = (Demand.objects.filter(case__in=cases.values("pk"))
-            .values("category", "case__township").annotate(n=Count("case", distinct=True)))
+def category_by_township(cases: QuerySet[Case], categories: list[str] | None = None
+                         ) -> dict[str, list[tuple[str, int]]]:
+    """For each category (or each of ``categories``, as ``by_category`` labels them), the
+    townships it arises in (most first): where a problem gathers. A quarterly analysis asks for
+    its three biggest categories only: the province's quarter of every category was 105,000
+    demands joined to their cases (460 ms at 1M)."""
+    demands = Demand.objects.filter(case__in=cases.values("pk"))
+    if categories is not None:
+        wanted = set(categories)
+        if "未分类" in wanted:
+            wanted.add("")
+        demands = demands.filter(category__in=sorted(wanted))
+    rows = (demands.values("category", "case__township")
+            .annotate(n=Count("case", distinct=True)))
     names = names_told_apart(r["case__township"] for r in rows)
     out: dict[str, list[tuple[str, int]]] = {}
     for r in rows:
