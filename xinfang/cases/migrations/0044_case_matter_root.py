@@ -9,7 +9,9 @@ statement (PostgreSQL and SQLite alike: ``UPDATE … FROM`` over a recursive CTE
 On PostgreSQL the walk is told to use the index on ``repeat_of_id`` at each level: its planner
 hashed the whole table once per level instead (75 s of the walk at 1M cases, chains 180 levels
 deep; 3.5 s by the index). Writing the roots is the rest: every repeat's row and its indexes
-(lead32: 1M cases with 765,000 repeats, see docs/PERFORMANCE.md). SQLite: 0.8 s at 200,000.
+(lead32: 4 min 21 s for 1M cases with 765,000 repeats, see docs/PERFORMANCE.md). SQLite: 0.8 s
+at 200,000. The web server is stopped while it runs (docs/operations.md §6): a repeat the old code
+registered meanwhile would keep no root.
 """
 
 import django.db.models.deletion
