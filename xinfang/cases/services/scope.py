@@ -42,9 +42,9 @@ def scope_reasons(case: Case, profile: Profile, *, people: list[int] | None = No
         if scope.accepted_since and received < scope.accepted_since:
             reasons.append(f"本机关受理{scope.accepted_since:%Y年%m月%d日}起反映的信访事项"
                            f"（{scope.seed}），本件反映于{received:%Y年%m月%d日}")
-        lower, review = _earlier(case, people=people, categories=categories)
-        if lower is not None:
-            lower = Case.objects.select_related("jurisdiction").get(pk=lower)
+        below, review = _earlier(case, people=people, categories=categories)
+        if below is not None:
+            lower = Case.objects.select_related("jurisdiction").get(pk=below)
             reasons.append(f"同一信访人的同一事项已由{lower.jurisdiction}受理（{lower.number}），"
                            "正在办理期限内，本机关不再受理（《信访工作条例》第十九条）")
         # The review chain is walked only when the earlier case was reviewed at all (most
