@@ -160,6 +160,21 @@ def test_at_most_three_best_first_one_per_matter(jianan):
     assert [x.score for x in found] == sorted((x.score for x in found), reverse=True)
 
 
+def test_one_offer_per_matter_even_when_a_visit_between_is_worded_otherwise(jianan):
+    # given a matter visited three times, the middle visit linked by hand and worded otherwise
+    # (found neither by its text nor its category), the last linked to it by hand again
+    a = first(jianan)
+    b = first(jianan, repeat_of=a, matter="反映低保被取消",
+              demands=[DemandInput(text="要求恢复低保待遇", category="民政救助")])
+    c = first(jianan, repeat_of=b)
+    assert c.matter_root_id == b.matter_root_id == a.pk
+    # when the same matter is asked for again
+    found = query(jianan, phone="13912345678")
+    # then it is offered once, as its latest visit: the first is reached through it
+    matters = [x.case for x in found if x.same == "matter"]
+    assert matters == [c], [(x.case.number, x.same) for x in found]
+
+
 # -- repeats at registration -----------------------------------------------------------------------
 
 def test_the_issue_case_homophone_same_phone_no_id_is_a_repeat(jianan):

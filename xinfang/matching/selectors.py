@@ -328,16 +328,26 @@ def find_matches(*, by: Membership, query: MatchQuery, limit: int = MAX_OFFERED,
     return _best(found, limit)
 
 
+def _visit_order(x: Candidate) -> tuple:
+    """Later visits of a matter last: the further down its chain, then the later received."""
+    return (x.case.repeat_count, x.case.received_at, x.case.pk)
+
+
 def _best(found: list[Candidate], limit: int) -> list[Candidate]:
-    """One offer per matter (its newest case: an older visit is reached through it) and one
-    "same person" offer per person, and only when no matter of theirs is offered; best first."""
+    """One offer per matter (its latest visit: an earlier one is reached through it) and one
+    "same person" offer per person, and only when no matter of theirs is offered; best first.
+    A matter is its first visit (``Case.matter_id``): two visits of it are one offer even when
+    the visit between them, worded otherwise, was not found."""
     by_case = {x.case.pk: x for x in found}
-    for x in found:  # an earlier visit of a matter whose later visit is offered goes
-        parent = x.case.repeat_of_id
-        if x.same == "matter" and parent in by_case and by_case[parent].same == "matter":
-            by_case.pop(parent)
-    kept = sorted(by_case.values(), key=lambda x: (x.same != "matter", -x.score,
-                                                     -x.case.received_at.timestamp()))
+    latest: dict[int, Candidate] = {}
+    for x in by_case.values():
+        if x.same == "matter":
+            matter = x.case.matter_id
+            if matter not in latest or _visit_order(x) > _visit_order(latest[matter]):
+                latest[matter] = x
+    kept = [x for x in by_case.values()
+            if x.same != "matter" or latest[x.case.matter_id] is x]
+    kept.sort(key=lambda x: (x.same != "matter", -x.score, -x.case.received_at.timestamp()))
     out: list[Candidate] = []
     people_offered: set[int] = set()
     for x in kept:
