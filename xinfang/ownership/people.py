@@ -33,8 +33,7 @@ from .models import OwnershipItem
 LINK_COLUMNS = (
     "case_id", "petitioner_id", "role", "confidential",
     "case__number", "case__received_at", "case__state", "case__matter", "case__repeat_count",
-    "case__repeat_of", "case__matter_root", "case__leader_owner__full_name",
-    "case__leader_owner__username",
+    "case__matter_root", "case__leader_owner__full_name", "case__leader_owner__username",
 )
 
 
