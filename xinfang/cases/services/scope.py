@@ -8,7 +8,8 @@ is told why, and the decline records the reasons and the profile's guidance.
   matters raised since 2018-08-01 only.
 - national §19 — a matter accepted below and still within its handling limit is not accepted
   again by the office above.
-- national §36 — a matter decided on re-review (复核) is not accepted again on the same facts.
+- national §36 — a matter decided on re-review (复核) is not accepted again on the same facts:
+  any visit of the matter (``Case.matter_id``) re-reviewed with its decision issued.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from xinfang.rules.deadlines import SHANGHAI
 from xinfang.rules.profile import Profile
 
 from .. import choices as c
-from ..models import Case, CasePetitioner, Clock, Demand
+from ..models import Case, CasePetitioner, Clock, Demand, Document
 
 
 @consumes("scope.matter_types", "scope.accepted_since", "scope.items", "scope.note",
@@ -42,15 +43,13 @@ def scope_reasons(case: Case, profile: Profile, *, people: list[int] | None = No
         if scope.accepted_since and received < scope.accepted_since:
             reasons.append(f"本机关受理{scope.accepted_since:%Y年%m月%d日}起反映的信访事项"
                            f"（{scope.seed}），本件反映于{received:%Y年%m月%d日}")
-        below, review = _earlier(case, people=people, categories=categories)
+        below, decided = _earlier(case, people=people, categories=categories)
         if below is not None:
             lower = Case.objects.select_related("jurisdiction").get(pk=below)
             reasons.append(f"同一信访人的同一事项已由{lower.jurisdiction}受理（{lower.number}），"
                            "正在办理期限内，本机关不再受理（《信访工作条例》第十九条）")
-        # The review chain is walked only when the earlier case was reviewed at all (most
-        # repeats never were: nothing more is read).
-        if review is not None and _rereviewed(review):
-            earlier = case.repeat_of
+        if decided is not None:
+            earlier = Case.objects.only("number").get(pk=decided)
             reasons.append(f"同一事项（{earlier.number}）已经复核，以同一事实和理由提出的不再受理"
                            "（《信访工作条例》第三十六条）")
     return reasons
@@ -59,20 +58,22 @@ def scope_reasons(case: Case, profile: Profile, *, people: list[int] | None = No
 def _earlier(case: Case, *, people: list[int] | None = None,
              categories: list[str] | None = None) -> tuple[int | None, int | None]:
     """What the two national checks need, in one statement (issue 9: a transition asks at most
-    8): the id of a case handling the same matter below (§19) and the first review of the
-    earlier visit this case repeats (§36), each None when there is none. Nothing is asked when
-    neither can exist: everyone new at registration (``people`` given and empty), no earlier
-    visit."""
+    8): the id of a case handling the same matter below (§19) and of an earlier visit of this
+    case's matter decided on re-review (§36), each None when there is none. Nothing is asked
+    when neither can exist: everyone new at registration (``people`` given and empty), no
+    earlier visit."""
     below, params = ("NULL", []) if people is not None and not people else _handled_below(
         case, people=people, categories=categories)
-    review = "NULL"
-    if case.repeat_of_id is not None:
-        review = f"({_FIRST_REVIEW_SQL})"
-        params.append(case.repeat_of_id)
-    if below == review == "NULL":
+    decided = "NULL"
+    root = case.matter_root_id or case.repeat_of_id
+    if root is not None:
+        decided = f"({_REREVIEWED_SQL})"
+        params += [c.Kind.REREVIEW, c.DocumentKind.DECISION_LETTER, c.DocumentStatus.ISSUED,
+                   root, root]
+    if below == decided == "NULL":
         return None, None
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {below}, {review}", params)
+        cursor.execute(f"SELECT {below}, {decided}", params)
         return cursor.fetchone()
 
 
@@ -127,19 +128,17 @@ WHERE c.id IN (SELECT o.case_id FROM {_t(CasePetitioner)} o
   AND u.path LIKE %s ESCAPE '\\'
 ORDER BY c.id LIMIT 1"""
 
-_FIRST_REVIEW_SQL = f"SELECT r.id FROM {_t(Case)} r WHERE r.review_of_id = %s ORDER BY r.id LIMIT 1"
-
-
-def _rereviewed(first: int) -> bool:
-    """The review chain that starts at the review ``first`` ended in a re-review decision."""
-    review = Case.objects.filter(pk=first).first()
-    while review is not None:
-        if review.kind == c.Kind.REREVIEW and review.documents.filter(
-            kind=c.DocumentKind.DECISION_LETTER, status=c.DocumentStatus.ISSUED
-        ).exists():
-            return True
-        review = review.reviews.first()
-    return False
+# §36: the visit of the matter (its first visit ``root`` or a repeat of it) whose review
+# (复查) was re-reviewed (复核) with the decision issued. A review is registered with
+# ``review_of`` its visit, a re-review with ``review_of`` the review.
+_REREVIEWED_SQL = f"""SELECT rv.review_of_id
+FROM {_t(Case)} rr INNER JOIN {_t(Case)} rv ON rv.id = rr.review_of_id
+WHERE rr.kind = %s
+  AND EXISTS (SELECT 1 FROM {_t(Document)} d
+              WHERE d.case_id = rr.id AND d.kind = %s AND d.status = %s)
+  AND rv.review_of_id IN (SELECT m.id FROM {_t(Case)} m
+                          WHERE m.id = %s OR m.matter_root_id = %s)
+ORDER BY rr.id LIMIT 1"""
 
 
 def scope_guidance(profile: Profile) -> str:
