@@ -12,10 +12,15 @@ deep; 3.5 s by the index). Writing the roots is the rest: every repeat's row and
 (lead32: 4 min 21 s for 1M cases with 765,000 repeats, see docs/PERFORMANCE.md). SQLite: 0.8 s
 at 200,000. The web server is stopped while it runs (docs/operations.md §6): a repeat the old code
 registered meanwhile would keep no root.
+
+Reversed on SQLite, the field goes by a copy of the table: ``kept_through_copy`` keeps the
+triggers and indexes the copy would lose.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
+
+from xinfang.cases.sqlite_copy import kept_through_copy
 
 # until this migration's transaction ends (SET LOCAL)
 PG_BY_INDEX = ("SET LOCAL enable_hashjoin = off", "SET LOCAL enable_mergejoin = off")
@@ -32,9 +37,16 @@ UPDATE cases_case SET matter_root_id = down.root FROM down WHERE cases_case.id =
 """
 
 
+KEEP_FIRST, KEEP_LAST = kept_through_copy("cases_case", "matter_root_id")
+
+
 def backfill(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        if schema_editor.connection.vendor == "postgresql":
+    fill_roots(schema_editor.connection)
+
+
+def fill_roots(connection):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             for setting in PG_BY_INDEX:
                 cursor.execute(setting)
         cursor.execute(BACKFILL)
@@ -47,6 +59,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        KEEP_FIRST,
         migrations.AddField(
             model_name="case",
             name="matter_root",
@@ -55,4 +68,5 @@ class Migration(migrations.Migration):
                                     related_name="+", to="cases.case", verbose_name="初次信访件"),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=False),
+        KEEP_LAST,
     ]
