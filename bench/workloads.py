@@ -188,6 +188,8 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
     from django.utils import timezone
 
     from xinfang.cases.models import Case
+    from xinfang.cases.services.base import profile_for
+    from xinfang.cases.services.scope import scope_reasons
     from xinfang.org.models import User
 
     busy = manifest["busy_county"]
@@ -309,6 +311,11 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
     if want("transition") or want("transition_minimal"):
         pool = [pk for pk in new_cases] + list(reversed(busy["registered"]))
         pool = [pk for pk in pool if Case.objects.filter(pk=pk, state="registered").exists()]
+        # A repeat of a matter already decided on re-review is declined, not proposed (national
+        # §36 over the whole matter): the generator registers some; asked before the timing.
+        refused = {case.pk for case in Case.objects.filter(pk__in=pool)
+                   if scope_reasons(case, profile_for(case))}
+        pool = [pk for pk in pool if pk not in refused]
         floor_case = pool[-1] if pool else new_cases[-1]
         next_seq = [sql("SELECT COALESCE(MAX(seq), 0) FROM cases_caseevent WHERE case_id = %s",
                         [floor_case])[0][0] + 1000]

@@ -382,18 +382,20 @@ def test_seed_national_s36_a_rereviewed_matter_is_not_accepted_again(jurisdictio
         again("propose", j.member("clerk"), sh(2026, 12, 14, 11), proposal="交办")
 
 
-def test_seed_national_s36_holds_for_every_later_visit_of_the_matter(jurisdiction):
-    # given a matter re-reviewed and decided on its first visit, visited again (declined under
-    # §36), then a third time as a repeat of the second
+@pytest.mark.parametrize("reviewed", ["first", "second"])
+def test_seed_national_s36_holds_for_every_later_visit_of_the_matter(jurisdiction, reviewed):
+    # given a matter visited twice, re-reviewed and decided on its first or its second visit,
+    # then visited a third time as a repeat of the second
     j = jurisdiction("jianan")
     earlier = register_in(j, at=sh(2026, 9, 14, 10), received_at=sh(2026, 9, 14, 9))
-    _rereviewed(j, earlier, decided=True)
-    second = register_in(j, at=sh(2026, 12, 14, 10), received_at=sh(2026, 12, 14, 9),
+    second = register_in(j, at=sh(2026, 9, 28, 10), received_at=sh(2026, 9, 28, 9),
                          repeat_of=earlier)
+    decided = earlier if reviewed == "first" else second
+    _rereviewed(j, decided, decided=True)
     third = Walk(register_in(j, at=sh(2026, 12, 20, 10), received_at=sh(2026, 12, 20, 9),
                              repeat_of=second))
     assert third.case.repeat_of_id == second.pk and third.case.matter_root_id == earlier.pk
     # then the third is not accepted either: the re-review decided the matter, not one visit
-    assert any("第三十六条" in r and earlier.number in r for r in third.case.scope_reasons)
+    assert any("第三十六条" in r and decided.number in r for r in third.case.scope_reasons)
     with pytest.raises(Refused, match="第三十六条"):
         third("propose", j.member("clerk"), sh(2026, 12, 20, 11), proposal="交办")

@@ -202,6 +202,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # case_matter_root_id below leads with it
     )
     review_of = models.ForeignKey(
         "self",
@@ -301,6 +302,9 @@ class Case(models.Model):
             # The return visits owed, oldest reply first: walked in that order across the
             # province, the reader's cases kept, fifty found long before the end.
             models.Index(fields=["reply_delivered_at", "id"], name="case_reply_delivered"),
+            # A matter's visits, the repeats of its first visit, read off the index alone
+            # (national §36 asks them at each proposal of a repeat: ``scope._REREVIEWED_SQL``).
+            models.Index(fields=["matter_root", "id"], name="case_matter_root_id"),
             # An office's cases received in a span, with what the goals count of them
             # (``scoring.goals``: two years of months at once, and the backlog at each month's
             # end): read off the index alone, where the rows of a county's year and the year

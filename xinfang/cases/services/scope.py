@@ -131,13 +131,17 @@ ORDER BY c.id LIMIT 1"""
 # §36: the visit of the matter (its first visit ``root`` or a repeat of it) whose review
 # (复查) was re-reviewed (复核) with the decision issued. A review is registered with
 # ``review_of`` its visit, a re-review with ``review_of`` the review.
+#
+# The matter's visits are the root and its repeats read off the (matter_root, id) index alone,
+# a UNION ALL rather than ``m.id = root OR m.matter_root_id = root``: PostgreSQL answered the OR
+# by visiting each visit's row (a matter of 180 visits, 181 pages read, 2.6 ms cold at 1M).
 _REREVIEWED_SQL = f"""SELECT rv.review_of_id
 FROM {_t(Case)} rr INNER JOIN {_t(Case)} rv ON rv.id = rr.review_of_id
 WHERE rr.kind = %s
   AND EXISTS (SELECT 1 FROM {_t(Document)} d
               WHERE d.case_id = rr.id AND d.kind = %s AND d.status = %s)
-  AND rv.review_of_id IN (SELECT m.id FROM {_t(Case)} m
-                          WHERE m.id = %s OR m.matter_root_id = %s)
+  AND rv.review_of_id IN (SELECT CAST(%s AS BIGINT) UNION ALL
+                          SELECT m.id FROM {_t(Case)} m WHERE m.matter_root_id = %s)
 ORDER BY rr.id LIMIT 1"""
 
 
