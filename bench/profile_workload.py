@@ -70,7 +70,7 @@ def main() -> None:
     from django.test import Client
     from pyinstrument import Profiler
 
-    from bench.workloads import served_as_a_worker
+    from bench.workloads import proposable, served_as_a_worker
     from xinfang.cases.dbstats import index_upkeep
     from xinfang.cases.models import Case
     from xinfang.org.models import User
@@ -99,8 +99,7 @@ def main() -> None:
         pk = busy["registered"][-1]
         calls = [lambda i: clerk.get(f"/api/cases/{pk}/")] * args.calls
     elif args.what == "transition":
-        pool = [pk for pk in reversed(busy["registered"])
-                if Case.objects.filter(pk=pk, state="registered").exists()][: args.calls + 1]
+        pool = proposable(list(reversed(busy["registered"])))[: args.calls + 1]
 
         versions = dict(Case.objects.filter(pk__in=pool).values_list("pk", "version"))
 

@@ -91,6 +91,19 @@ def registration_body(rng: random.Random, serial: int, *, township: int, village
     }
 
 
+def proposable(pks: list[int]) -> list[int]:
+    """Those of ``pks`` still registered that the office may accept, in their order. A repeat of
+    a matter already decided on re-review is declined, not proposed (national §36 over the whole
+    matter): the generator registers some. Asked before any timing."""
+    from xinfang.cases.models import Case
+    from xinfang.cases.services.base import profile_for
+    from xinfang.cases.services.scope import scope_reasons
+
+    ok = {case.pk for case in Case.objects.filter(pk__in=pks, state="registered")
+          if not scope_reasons(case, profile_for(case))}
+    return [pk for pk in pks if pk in ok]
+
+
 def served_as_a_worker() -> None:
     """Load the URLconf (the views) and move everything loaded so far out of the collector's
     reach, as ``xinfang.gunicorn_conf.pre_fork`` does for a served worker. Both sides of the
@@ -188,8 +201,6 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
     from django.utils import timezone
 
     from xinfang.cases.models import Case
-    from xinfang.cases.services.base import profile_for
-    from xinfang.cases.services.scope import scope_reasons
     from xinfang.org.models import User
 
     busy = manifest["busy_county"]
@@ -310,12 +321,7 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
     # -- one transition through the API ----------------------------------------------------
     if want("transition") or want("transition_minimal"):
         pool = [pk for pk in new_cases] + list(reversed(busy["registered"]))
-        pool = [pk for pk in pool if Case.objects.filter(pk=pk, state="registered").exists()]
-        # A repeat of a matter already decided on re-review is declined, not proposed (national
-        # §36 over the whole matter): the generator registers some; asked before the timing.
-        refused = {case.pk for case in Case.objects.filter(pk__in=pool)
-                   if scope_reasons(case, profile_for(case))}
-        pool = [pk for pk in pool if pk not in refused]
+        pool = proposable(pool)
         floor_case = pool[-1] if pool else new_cases[-1]
         next_seq = [sql("SELECT COALESCE(MAX(seq), 0) FROM cases_caseevent WHERE case_id = %s",
                         [floor_case])[0][0] + 1000]
