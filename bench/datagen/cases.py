@@ -37,7 +37,9 @@ from xinfang.cases.models import (
     Signature,
 )
 from xinfang.cases.models import Clock as ClockModel
+from xinfang.registers.models import BacklogCase, BacklogProgress
 from xinfang.rules.profile import Profile
+from xinfang.security.names import name_index
 
 from .people import PETITIONER_FIELDS, make_person, petitioner_columns
 from .tree import County, Tree
@@ -116,6 +118,7 @@ class Stats:
     cases: int = 0
     people: int = 0
     encrypt_seconds: float = 0.0
+    backlog: int = 0
     by_state: dict[str, int] = field(default_factory=dict)
 
 
@@ -135,6 +138,8 @@ class Tables:
     extension: object
     document: object
     delivery: object
+    backlog: object
+    progress: object
 
 
 CASE_FIELDS = (
@@ -151,6 +156,23 @@ EVENT_FIELDS = ("id", "case_id", "seq", "at", "type", "actor_id", "actor_role", 
                 "from_state", "to_state", "payload", "profile_code", "profile_version")
 CLOCK_FIELDS = ("id", "case_id", "name", "kind", "label", "amount", "unit", "started_at",
                 "due_at", "status", "stopped_at", "met", "alert_roles", "due_soon_hours", "seed")
+
+
+BACKLOG_FIELDS = (
+    "id", "jurisdiction_id", "case_id", "entry", "first_petition_on", "person_name", "name_index",
+    "contact", "exited_or_monitored", "township_id", "village_id", "locality_text", "problem",
+    "category", "reason", "owner_leader_id", "owner_leader_text", "responsible_unit_id",
+    "responsible_unit_text", "solved", "guided", "assisted", "dealt_by_law", "stable", "note",
+    "plan", "plan_deadline", "designated_at", "designated_by_id", "resolved_at", "resolved_by_id",
+    "outcome", "updated_at")
+# An L2 line's reason, plan and progress, as a county's leaders write them.
+BACKLOG_REASONS = ("诉求长期未解决，反复到县信访", "历史遗留问题，政策衔接不畅",
+                   "多次交办未化解，信访人情绪激动")
+BACKLOG_PLANS = ("包案领导每月见面一次，责任单位限期拿出解决方案",
+                 "联合住建、民政部门现场核查，依政策落实补助",
+                 "法律顾问参与释法明理，困难部分纳入临时救助")
+BACKLOG_STEPS = ("包案领导约见信访人，听取诉求", "责任单位现场核查，形成核查报告",
+                 "召开联席会议研究化解方案", "落实临时救助，信访人表示理解")
 
 
 def open_tables(loader: Loader) -> Tables:
@@ -178,6 +200,8 @@ def open_tables(loader: Loader) -> Tables:
         delivery=loader.table(Delivery, (
             "id", "case_id", "document_id", "mode", "delivered_at", "deliverer", "recipient",
             "receipt_signed", "recorded_by_id")),
+        backlog=loader.table(BacklogCase, BACKLOG_FIELDS),
+        progress=loader.table(BacklogProgress, ("id", "backlog_id", "at", "by_id", "text")),
     )
 
 
@@ -251,6 +275,7 @@ class CaseGenerator:
             k = bisect(self.county_cum, self.rng.random() * self.county_cum[-1])
             county = self.tree.counties[min(k, len(self.tree.counties) - 1)]
             self.case(county, received)
+        self.imported_backlog()
         return self.stats
 
     def case(self, county: County, received: datetime) -> None:
@@ -403,6 +428,9 @@ class CaseGenerator:
                              frm, to, payload, self.profile_code, self.profile_version)
         self._handling(pk, state, rank, kind, registered, at, actors, users, county, lead,
                        len(earlier) == 0, main)
+        if main and earlier:
+            self._backlog(pk, state, rank, age, registered, county, township, village, lead,
+                          main, category, matter)
         if county.index == 0:
             if state == S.REGISTERED and not concerns:
                 self.busy["registered"].append(pk)
@@ -410,6 +438,63 @@ class CaseGenerator:
                 self.busy["signed_off"].append(pk)
             if state in c.OPEN_STATES and len(self.busy["open"]) < 1000:
                 self.busy["open"].append(pk)
+
+    # -- the backlog register (L2) -------------------------------------------------------------
+
+    def _backlog(self, pk, state, rank, age, registered, county, township, village, lead, main,
+                 category, matter) -> None:
+        """A repeat petitioned for months becomes a backlog line (积案) with a leader, a plan and
+        its progress; some older ones are resolved. The sweep adds the profile's unsettled lines
+        on top (``registers.backlog``), as in an office."""
+        rng = self.rng
+        resolved = rank >= CLOSED and age > 90 and rng.random() < 0.1
+        if not resolved and not (state in c.OPEN_STATES and age > 60 and rng.random() < 0.4):
+            return
+        users = county.users
+        designated = min(registered + timedelta(days=rng.uniform(20, 60)), self.now)
+        done = min(designated + timedelta(days=rng.uniform(30, 120)), self.now) \
+            if resolved else None
+        name = self.person_names[main]
+        line = self.ids.next("backlog")
+        self.t.backlog.add(*self._backlog_row(
+            line, county, pk, rng.choice(("designated", "leader_repeat")), registered, name,
+            township, village, matter, category, lead, designated, done))
+        self.stats.backlog += 1
+        for step in range(rng.choice((0, 1, 1, 2, 3))):
+            when = min(designated + timedelta(days=7 * (step + 1)), done or self.now)
+            self.t.progress.add(self.ids.next("backlog_progress"), line, when, users["chief"],
+                                BACKLOG_STEPS[step % len(BACKLOG_STEPS)])
+
+    def _backlog_row(self, line, county, case, entry, registered, name, township, village,
+                     problem, category, lead, designated, done) -> tuple:
+        rng, users = self.rng, county.users
+        first = (registered - timedelta(days=rng.randint(30, 900))).astimezone(SHANGHAI).date()
+        contact = f"1{rng.randint(30, 99)}{rng.randint(0, 99_999_999):08d}"
+        outcome = (rng.choice((True, True, True, None)), rng.choice((True, None)),
+                   rng.choice((True, None, False)), None, True) if done else (None,) * 5
+        return (
+            line, county.unit, case, entry, first, self.ring.encrypt(name),
+            name_index(name, ring=self.ring), self.ring.encrypt(contact), rng.random() < 0.4,
+            township, village, "" if township else "原台账：某镇某村", problem, category,
+            rng.choice(BACKLOG_REASONS), users["chief"] if case else None,
+            "" if case else "县委副书记", lead if case else None,
+            "" if case else "县住建局", *outcome, "",
+            rng.choice(BACKLOG_PLANS), (designated + timedelta(days=rng.choice((30, 60, 90))))
+            .astimezone(SHANGHAI).date() if rng.random() < 0.8 else None,
+            designated, users["chief"] if case else None, done, users["chief"] if done else None,
+            "已化解，信访人签字息诉" if done else "", done or designated)
+
+    def imported_backlog(self) -> None:
+        """Old lines brought in from a county's Excel ledger, with no case: one per thousand of
+        the county's cases, at least one."""
+        for county in self.tree.counties:
+            for _ in range(max(1, round(self.n * county.weight / 1000))):
+                at = self.now - timedelta(days=self.rng.uniform(200, 900))
+                name = f"{self.rng.choice('王李张刘陈杨黄赵')}{self.rng.choice('建国秀英志强桂兰')}"
+                self.t.backlog.add(*self._backlog_row(
+                    self.ids.next("backlog"), county, None, "imported", at, name, None, None,
+                    "反映低保评定不公（原台账导入）", "", None, at, None))
+                self.stats.backlog += 1
 
     def _clock(self, pk, name, started, amount_days, stopped, status=None):
         rule = self.clock_rules.get(name)

@@ -60,15 +60,36 @@ def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client)
             first = parents[first]
         assert root == first, pk
 
+    # and the backlog register holds lines as an office keeps them: from repeats, some resolved,
+    # some with progress, and old lines imported without a case; names read back in clear and
+    # are found by the product's own name index
+    from xinfang.registers.models import BacklogCase, BacklogProgress
+    from xinfang.security.names import name_index
+
+    lines = BacklogCase.objects.all()
+    assert lines.filter(case__isnull=False, case__repeat_of__isnull=False).exists()
+    assert lines.filter(case__isnull=True, entry="imported").count() >= 2  # a line per county
+    assert lines.filter(resolved_at__isnull=False).exists()
+    assert lines.filter(plan_deadline__isnull=False).exists()
+    assert BacklogProgress.objects.exists()
+    line = lines.filter(case__isnull=False).select_related("case").first()
+    names = {x.petitioner.name for x in line.case.petitioner_links.select_related("petitioner")}
+    assert line.person_name in names
+    assert lines.filter(name_index=name_index(line.person_name)).filter(pk=line.pk).exists()
+
     # and for the busy county's clerk
     client.force_login(User.objects.get(username="clerk"))
     case = Case.objects.filter(jurisdiction__name="建安区").order_by("-events__seq").first()
     page = client.get(f"/cases/{case.pk}/")
     ledger = client.get("/ledger/")
+    backlog = client.get("/ledger/backlog/?resolved=true")
     api = client.get("/api/cases/")
     # a case page, the ledger and the API list answer with the generated data
     assert page.status_code == 200 and case.number in page.content.decode()
     assert ledger.status_code == 200
+    resolved = lines.filter(resolved_at__isnull=False, case__jurisdiction__name="建安区")
+    assert backlog.status_code == 200 and resolved.exists()
+    assert all(x.case.number in backlog.content.decode() for x in resolved.select_related("case"))
     assert api.status_code == 200 and api.json()["count"] > 0
 
     # and the search finds a generated case by a piece of its matter (the loader sets the
