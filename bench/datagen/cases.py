@@ -241,6 +241,7 @@ class CaseGenerator:
         self.forced = list(S)  # the busy county's first cases take every state once
         self.busy: dict[str, list] = {"long_history": [], "registered": [], "signed_off": [],
                                       "open": []}
+        self.busy_resolved = False
 
     # -- people -------------------------------------------------------------------------------
 
@@ -443,13 +444,16 @@ class CaseGenerator:
 
     def _backlog(self, pk, state, rank, age, registered, county, township, village, lead, main,
                  category, matter) -> None:
-        """A repeat petitioned for months becomes a backlog line (积案) with a leader, a plan and
-        its progress; some older ones are resolved. The sweep adds the profile's unsettled lines
-        on top (``registers.backlog``), as in an office."""
+        """A repeat petitioned for months becomes a backlog line (积案) at 10 %, with a leader, a
+        plan and its progress; a closed one a resolved line at 3 %. The sweep adds the profile's
+        unsettled lines on top (``registers.backlog``), as in an office."""
         rng = self.rng
-        resolved = rank >= CLOSED and age > 90 and rng.random() < 0.1
-        if not resolved and not (state in c.OPEN_STATES and age > 60 and rng.random() < 0.4):
+        # the busy county's first closed repeat is always one (a register with a resolved line)
+        first = county.index == 0 and not self.busy_resolved
+        resolved = rank >= CLOSED and age > 90 and (first or rng.random() < 0.03)
+        if not resolved and not (state in c.OPEN_STATES and age > 60 and rng.random() < 0.1):
             return
+        self.busy_resolved = self.busy_resolved or (resolved and county.index == 0)
         users = county.users
         designated = min(registered + timedelta(days=rng.uniform(20, 60)), self.now)
         done = min(designated + timedelta(days=rng.uniform(30, 120)), self.now) \
