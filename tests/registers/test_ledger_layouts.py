@@ -306,3 +306,19 @@ def test_a_backlog_line_without_a_case_shows_its_own_person(jianan):
     assert rows[4][9:11] == ("王建国（副区长）", "区住建局")
     rows = values(book(ledger_bytes("l2", by=j.member("clerk"))))
     assert rows[4][2:4] == ("马*红", "136****1234")
+
+
+def test_each_line_without_a_case_shows_its_own_person_beside_a_cases_line(jianan):
+    # the lines' own names are read for the lines without a case only: each gets its own
+    j = jianan
+    case = register_in(j)  # its petitioner 张三明, 13812345678
+    for i, (name, phone) in enumerate((("马小红", "13600001234"), ("钱多多", "13700005678"))):
+        BacklogCase.objects.create(
+            jurisdiction=j.county, entry=BacklogCase.Entry.IMPORTED, person_name=name,
+            contact=phone, reason="补助未兑现", designated_at=f"2026-01-0{i + 1}T00:00:00+08:00")
+    BacklogCase.objects.create(
+        jurisdiction=j.county, case=case, person_name="不显示", contact="10000000000",
+        reason="逾期未化解", designated_at="2026-01-03T00:00:00+08:00")
+    rows = values(book(ledger_bytes("l2", by=j.member("clerk"), unmasked=True, reason=REASON)))
+    assert [r[2:4] for r in rows[4:7]] == [("马小红", "13600001234"), ("钱多多", "13700005678"),
+                                           ("张三明", "13812345678")]

@@ -615,15 +615,26 @@ def write_ledger_l1(out: IO[bytes] | str, findings: QuerySet | None = None, *, b
 
 def _backlog_rows(qs, units: _UnitNames):
     """Backlog lines a chunk at a time, each case-linked one with its main petitioners
-    (one query per chunk) and the chunk's unit names (one more)."""
+    (one query per chunk) and the chunk's unit names (one more). A line without a case shows
+    its own name and contact, read for those lines only (one more, when the chunk has any): the
+    line's own copy of a case's person is never shown, and decrypting it for every line was a
+    tenth of a county's export (lead33). Of a petitioner, the name and phone are decrypted."""
+    from xinfang.registers.models import BacklogCase
+
     for chunk in units.chunks(qs):
         case_ids = [b.case_id for b in chunk if b.case_id]
         mains = _by_case(CasePetitioner.objects.filter(case_id__in=case_ids,
                                                        role__in=c.PETITIONING_ROLES)
-                         .select_related("petitioner").defer("petitioner__id_number")
+                         .select_related("petitioner")
+                         .defer("petitioner__id_number", "petitioner__address")
                          .order_by("pk")) if case_ids else {}
+        caseless = [b.pk for b in chunk if not b.case_id]
+        own = {pk: (name, contact) for pk, name, contact in BacklogCase.objects.filter(
+            pk__in=caseless).values_list("pk", "person_name", "contact")} if caseless else {}
         for b in chunk:
             b.main_links = mains.get(b.case_id, [])
+            if not b.case_id:
+                b.__dict__["person_name"], b.__dict__["contact"] = own[b.pk]
         yield from chunk
 
 
@@ -687,12 +698,14 @@ def write_ledger_l2(out: IO[bytes] | str, lines: QuerySet | None = None, *, by: 
 
 
 def _l2_columns() -> list[str]:
-    """What an L2 line reads: the line's own columns but its index, plan and bookkeeping, and of
+    """What an L2 line reads: the line's own columns but its index, plan, bookkeeping and person
+    (``_backlog_rows`` reads that of the lines without a case), and of
     its case only the number and what the disclosure rule asks of its jurisdiction (the case's
     55 columns made model rows took a quarter of a county's 4,800-line export, lead25)."""
     from xinfang.registers.models import BacklogCase
 
-    skipped = {"name_index", "updated_at", "plan", "designated_by", "resolved_by"}
+    skipped = {"name_index", "updated_at", "plan", "designated_by", "resolved_by", "person_name",
+               "contact"}
     own = [f.name for f in BacklogCase._meta.concrete_fields if f.name not in skipped]
     return [*own, "case__number", "case__jurisdiction__level",
             "case__jurisdiction__profile_code", "owner_leader__username",
