@@ -74,8 +74,8 @@ class Migration(migrations.Migration):
                                         related_name="+", to="cases.case",
                                         verbose_name="初次信访件"),
             )],
-            database_operations=[migrations.RunPython(drop_key_index, make_key_index,
-                                                             elidable=False)],
+            database_operations=[
+                migrations.RunPython(drop_key_index, make_key_index, elidable=False)],
         ),
         migrations.AddIndex(
             model_name="case",
