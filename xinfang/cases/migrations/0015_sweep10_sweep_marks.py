@@ -1,10 +1,17 @@
 """The sweep's marks move from the cases table (``Case.swept_version``) to a narrow table of
 their own: marking a province's open cases updated 100,000 wide rows, each writing every index
 of the cases table. A case the sweep had seen at its current version keeps its mark; any other
-is owed a pass, as before."""
+is owed a pass, as before.
+
+Reversed on SQLite, the column comes back by a copy of the case table: ``kept_through_copy``
+keeps the triggers and indexes the copy would lose (lead33)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
+
+from xinfang.cases.sqlite_copy import kept_through_copy
+
+KEEP_FIRST, KEEP_LAST = kept_through_copy("cases_case", "swept_version")
 
 
 def copy_marks(apps, schema_editor):
@@ -25,6 +32,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        KEEP_FIRST,
         migrations.CreateModel(
             name="SweepMark",
             fields=[
@@ -39,4 +47,5 @@ class Migration(migrations.Migration):
             model_name="case",
             name="swept_version",
         ),
+        KEEP_LAST,
     ]
