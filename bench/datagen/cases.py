@@ -471,22 +471,35 @@ class CaseGenerator:
 
     def _backlog_row(self, line, county, case, entry, registered, name, township, village,
                      problem, category, lead, designated, done) -> tuple:
-        rng, users = self.rng, county.users
-        first = (registered - timedelta(days=rng.randint(30, 900))).astimezone(SHANGHAI).date()
+        """The line's columns in ``BACKLOG_FIELDS`` order, named here: a case's line is owned by
+        the county's chief and the lead unit, an imported one by the names its ledger wrote."""
+        rng, chief = self.rng, county.users["chief"]
         contact = f"1{rng.randint(30, 99)}{rng.randint(0, 99_999_999):08d}"
-        outcome = (rng.choice((True, True, True, None)), rng.choice((True, None)),
-                   rng.choice((True, None, False)), None, True) if done else (None,) * 5
-        return (
-            line, county.unit, case, entry, first, self.ring.encrypt(name),
-            name_index(name, ring=self.ring), self.ring.encrypt(contact), rng.random() < 0.4,
-            township, village, "" if township else "原台账：某镇某村", problem, category,
-            rng.choice(BACKLOG_REASONS), users["chief"] if case else None,
-            "" if case else "县委副书记", lead if case else None,
-            "" if case else "县住建局", *outcome, "",
-            rng.choice(BACKLOG_PLANS), (designated + timedelta(days=rng.choice((30, 60, 90))))
-            .astimezone(SHANGHAI).date() if rng.random() < 0.8 else None,
-            designated, users["chief"] if case else None, done, users["chief"] if done else None,
-            "已化解，信访人签字息诉" if done else "", done or designated)
+        deadline = designated + timedelta(days=rng.choice((30, 60, 90)))
+        row = {
+            "id": line, "jurisdiction_id": county.unit, "case_id": case, "entry": entry,
+            "first_petition_on": (registered - timedelta(days=rng.randint(30, 900)))
+            .astimezone(SHANGHAI).date(),
+            "person_name": self.ring.encrypt(name), "name_index": name_index(name, ring=self.ring),
+            "contact": self.ring.encrypt(contact), "exited_or_monitored": rng.random() < 0.4,
+            "township_id": township, "village_id": village,
+            "locality_text": "" if township else "原台账：某镇某村",
+            "problem": problem, "category": category, "reason": rng.choice(BACKLOG_REASONS),
+            "owner_leader_id": chief if case else None,
+            "owner_leader_text": "" if case else "县委副书记",
+            "responsible_unit_id": lead if case else None,
+            "responsible_unit_text": "" if case else "县住建局",
+            "solved": rng.choice((True, True, True, None)) if done else None,
+            "guided": rng.choice((True, None)) if done else None,
+            "assisted": rng.choice((True, None, False)) if done else None,
+            "dealt_by_law": None, "stable": True if done else None, "note": "",
+            "plan": rng.choice(BACKLOG_PLANS),
+            "plan_deadline": deadline.astimezone(SHANGHAI).date() if rng.random() < 0.8 else None,
+            "designated_at": designated, "designated_by_id": chief if case else None,
+            "resolved_at": done, "resolved_by_id": chief if done else None,
+            "outcome": "已化解，信访人签字息诉" if done else "", "updated_at": done or designated,
+        }
+        return tuple(row[f] for f in BACKLOG_FIELDS)
 
     def imported_backlog(self) -> None:
         """Old lines brought in from a county's Excel ledger, with no case: one per thousand of
