@@ -91,16 +91,19 @@ def registration_body(rng: random.Random, serial: int, *, township: int, village
     }
 
 
-def proposable(pks: list[int]) -> list[int]:
-    """Those of ``pks`` still registered that the office may accept, in their order. A repeat of
-    a matter already decided on re-review is declined, not proposed (national §36 over the whole
-    matter): the generator registers some. Asked before any timing."""
+def proposable(pks: list[int], username: str = "clerk") -> list[int]:
+    """Those of ``pks`` that ``username`` may propose now, in their order: the refusal the API
+    itself asks (``transitions.refusal``). A repeat of a matter already decided on re-review is
+    declined, not proposed (national §36 over the whole matter): the generator registers some.
+    Asked before any timing."""
+    from xinfang.api.membership import membership_of
     from xinfang.cases.models import Case
-    from xinfang.cases.services.base import profile_for
-    from xinfang.cases.services.scope import scope_reasons
+    from xinfang.cases.services.transitions import refusal
+    from xinfang.org.models import User
 
-    ok = {case.pk for case in Case.objects.filter(pk__in=pks, state="registered")
-          if not scope_reasons(case, profile_for(case))}
+    by = membership_of(User.objects.get(username=username))
+    ok = {case.pk for case in Case.objects.filter(pk__in=pks).select_related("profile")
+          if refusal("propose", case=case, by=by) is None}
     return [pk for pk in pks if pk in ok]
 
 
