@@ -41,8 +41,10 @@ ADMINS = {"bench_sysadmin": "sysadmin", "bench_secadmin": "secadmin",
           "bench_auditor": "auditor"}
 
 
-def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
-    """(group, username, url): each page as the role that uses it."""
+def pages(busy: dict, person: int, case: int,
+          ordinary: str = "township") -> list[tuple[str, str, str]]:
+    """(group, username, url): each page as the role that uses it; ``ordinary`` is the handler
+    of a township holding the median township's cases (``ordinary_township``)."""
     township = busy["township"]
     county = [
         ("clerk", u) for u in (
@@ -74,7 +76,10 @@ def pages(busy: dict, person: int, case: int) -> list[tuple[str, str, str]]:
         + [("county", "chief", u) for u in ("/work/", "/supervision/")]
         + [("county", "inspector", u) for u in ("/work/", "/supervision/", "/oversight/")]
         + [("county", "discipline", u) for u in ("/work/", "/ledger/")]
-        + [("county", "township", u) for u in ("/work/", "/ledger/", "/api/cases/")]
+        # the busy county's busy township (13,573 cases at 1M) and an ordinary one
+        + [("township", user, u) for user in ("township", ordinary) for u in (
+            "/work/", "/ledger/", "/ledger/?search=危房", "/ledger/?state=closed",
+            "/api/cases/", "/api/cases/?overdue=true")]
         + [("county", "bureau", u) for u in ("/work/", "/ledger/")]
         + [("city", "city_clerk", u) for u in (
             "/work/", "/ledger/", "/ledger/?search=危房", "/ledger/?category=危房改造",
@@ -137,6 +142,21 @@ def exports() -> list[str]:
     ]
 
 
+def ordinary_township() -> str:
+    """The handler of the township whose cases are the median township's (by its own
+    assignments, active or ended): the generator's busy county holds ten times a county's
+    share, and its townships a hundred times an ordinary one's."""
+    from django.db.models import Count, Q
+
+    from xinfang.org.models import Membership
+
+    held = Count("unit__assignments", filter=Q(unit__assignments__status__in=["active", "ended"]))
+    handlers = list(Membership.objects.filter(unit__level="township", role="unit_handler")
+                    .annotate(n=held).order_by("n", "user__username")
+                    .values_list("user__username", flat=True))
+    return handlers[len(handlers) // 2]
+
+
 def fetch(client, url: str) -> tuple[int, int]:
     """GET ``url`` and read its whole body (a file is streamed): the status and its length."""
     r = client.get(url)
@@ -151,7 +171,7 @@ def main() -> None:
     p.add_argument("--database", help="another copy of the same data (postgres://… or sqlite:…)")
     p.add_argument("--calls", type=int, default=5)
     p.add_argument("--only", default="",
-                   help="groups: county, city, province, admin, profiles, exports")
+                   help="groups: county, township, city, province, admin, profiles, exports")
     p.add_argument("--user", default="", help="only the pages of this user")
     p.add_argument("--match", default="", help="only the URLs containing this text")
     p.add_argument("--json", type=Path, help="also write the rows as JSON")
@@ -181,7 +201,8 @@ def main() -> None:
               .order_by("-n").values_list("petitioner_id", flat=True)[0])
     case = busy["long_history"][0]
     groups = set(filter(None, args.only.split(",")))
-    todo = [row for row in pages(busy, person, case)
+    ordinary = ordinary_township()
+    todo = [row for row in pages(busy, person, case, ordinary)
             if (not groups or row[0] in groups) and args.match in row[2]
             and args.user in ("", row[1])]
     clients: dict[str, Client] = {}

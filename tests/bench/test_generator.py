@@ -91,6 +91,12 @@ def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client)
     assert backlog.status_code == 200 and resolved.exists()
     assert all(x.case.number in backlog.content.decode() for x in resolved.select_related("case"))
     assert api.status_code == 200 and api.json()["count"] > 0
+    # and the page survey's ordinary township is a township's handler holding cases
+    from bench.page_survey import ordinary_township
+
+    ordinary = Membership.objects.get(user__username=ordinary_township())
+    assert (ordinary.role, ordinary.unit.level) == ("unit_handler", "township")
+    assert ordinary.unit.assignments.exists()
 
     # and the search finds a generated case by a piece of its matter (the loader sets the
     # full-text triggers and the plain indexes aside on SQLite and rebuilds them after)

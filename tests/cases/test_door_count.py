@@ -18,6 +18,7 @@ from xinfang.org.models import Unit
 from xinfang.security.models import Recusal
 
 pytestmark = pytest.mark.django_db
+PG = connection.vendor == "postgresql"
 
 
 def _assign(case, unit, by, status):
@@ -30,8 +31,11 @@ def _ids(qs) -> set[int]:
     return set(qs.values_list("pk", flat=True))
 
 
+@pytest.mark.parametrize("most", [20_000, 0], ids=["named", "over-the-bound"])
 @pytest.mark.parametrize("who", ["township", "bureau"])
-def test_a_unit_is_counted_over_the_same_cases_it_lists(jianan, who):
+def test_a_unit_is_counted_over_the_same_cases_it_lists(jianan, who, most, monkeypatch):
+    # (PostgreSQL names a unit's cases by id up to ``MAX_LISTED_CASES``, then counts the list)
+    monkeypatch.setattr("xinfang.cases.selectors.MAX_LISTED_CASES", most)
     # given the unit's cases: assigned now, assigned and ended, transferred away (not its own
     # any more), one naming its unit as respondent, one it recused from, one of a unit under it
     plain, by_case, by_words, accused, assigned = _world(jianan)
@@ -50,15 +54,44 @@ def test_a_unit_is_counted_over_the_same_cases_it_lists(jianan, who):
         _assign(below, under, clerk, AssignmentStatus.ACTIVE)
     m = fresh(m)
     # then the counted form and the listed form hold the same cases
-    listed, counted = _ids(cases_for(m)), _ids(cases_counted(m))
+    listed, counted = _ids(cases_for(m)), _ids(cases_counted(m) or cases_for(m))
     assert listed == counted
     assert plain.pk in listed and by_case.pk not in listed and by_words.pk not in listed
     assert accused.pk not in listed
     assert (below.pk in listed) == (under is not None)
     # and so do they under the ledger's filters
     for params in ({"state": "registered"}, {"search": "道路"}, {"overdue": "false"}):
-        assert (_ids(filter_ledger(cases_counted(m), params, by=m))
+        assert (_ids(filter_ledger(cases_counted(m) or cases_for(m), params, by=m))
                 == _ids(filter_ledger(cases_for(m), params, by=m))), params
+    # and the list names the cases by id only on PostgreSQL, under the bound
+    held = Assignment.objects.filter(unit__path__startswith=unit.path,
+                                     status__in=["active", "ended"])
+    assert door_for(m).handled == (
+        tuple(sorted(set(held.values_list("case_id", flat=True)))) if PG and most else None)
+
+
+@pytest.mark.skipif(not PG, reason="PostgreSQL's plans name a handling unit's cases by id")
+def test_a_units_named_cases_are_the_cases_its_assignments_name(jianan, monkeypatch):
+    # given a township's cases of every assignment status, and a village under it with one
+    plain, by_case, by_words, accused, assigned = _world(jianan)
+    m = jianan.member("township")
+    clerk = jianan.member("clerk")
+    for case, status in ((plain, AssignmentStatus.ENDED), (by_case, AssignmentStatus.ACTIVE),
+                         (by_words, AssignmentStatus.TRANSFERRED)):
+        _assign(case, m.unit, clerk, status)
+    village = m.unit.children.first()
+    _assign(accused, village, clerk, AssignmentStatus.ENDED)
+    _assign(accused, m.unit, clerk, AssignmentStatus.ACTIVE)  # twice: named once
+    # when its door names them, and when it is over the bound and asks the assignments
+    named = cases_for(fresh(m))
+    monkeypatch.setattr("xinfang.cases.selectors.MAX_LISTED_CASES", 3)
+    asked = cases_for(fresh(m))
+    # then both hold the same cases; the first names them, the second does not
+    assert door_for(fresh(m)).handled is None
+    assert _ids(named) == _ids(asked) == {plain.pk, by_case.pk, accused.pk, assigned.pk}
+    assert '"cases_case"."id" = ANY(' in str(named.query)
+    assert "cases_assignment" not in str(named.query)
+    assert "cases_assignment" in str(asked.query)
 
 
 @pytest.mark.parametrize("who", ["clerk", "approver", "inspector"])
@@ -71,8 +104,11 @@ def _counts(sqls: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("url", ["/ledger/", "/api/cases/"])
-def test_the_ledger_and_the_api_count_a_unit_by_its_cases_keys(client, jianan, url):
-    # given a township with cases of its own and one it recused from
+def test_the_ledger_and_the_api_count_a_unit_by_its_cases_keys(client, jianan, url,
+                                                                monkeypatch):
+    # given a township with cases of its own and one it recused from, more of them than
+    # PostgreSQL names by id
+    monkeypatch.setattr("xinfang.cases.selectors.MAX_LISTED_CASES", 0)
     plain, by_case, by_words, accused, assigned = _world(jianan)
     m = jianan.member("township")
     _assign(plain, m.unit, jianan.member("clerk"), AssignmentStatus.ENDED)

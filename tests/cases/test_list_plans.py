@@ -188,11 +188,32 @@ def test_a_handling_units_list_reads_its_assignments_by_index(many):
     assert qs.count() == 150
 
 
-def test_a_handling_units_count_reads_its_cases_off_the_assignments_index(many):
+@pytest.mark.skipif(not PG, reason="PostgreSQL names a handling unit's cases by id")
+def test_a_handling_units_named_cases_are_read_by_key_and_named_off_the_index(many):
+    # the ids come off the assignments' index alone (0043) ...
+    from xinfang.cases.selectors import door_for
+
+    m = many.member("township")
+    door = door_for(m)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    text = plan(door._handled_rows().order_by().values_list("case_id", flat=True))
+    assert "Index Only Scan using assignment_unit_cases" in text, text
+    assert len(door.handled) == 150
+    # ... and the first page reads an index with the ids as they are (here a quarter of the
+    # cases: walking the date index is right; at 1M, an ordinary township's are read by key)
+    text = plan(first_page(cases_for(m).order_by("-received_at", "-pk")))
+    assert not full_scans(text), text
+    assert "cases_assignment" not in text, text
+
+
+def test_a_handling_units_count_reads_its_cases_off_the_assignments_index(many, monkeypatch):
     # the case ids of the unit's assignments come off the index itself (0043), not each from
-    # the table: a township's 13,490 lay on 8,769 pages at 1M cases
+    # the table: a township's 13,490 lay on 8,769 pages at 1M cases. (Over the bound under
+    # which PostgreSQL names them in the list, and counts the list.)
     from xinfang.cases.selectors import cases_counted
 
+    monkeypatch.setattr("xinfang.cases.selectors.MAX_LISTED_CASES", 0)
     counted = cases_counted(many.member("township"))
     if PG:  # a test's 150 assignments are cheapest as a bitmap; the index's columns are asked
         with connection.cursor() as cursor:
