@@ -42,9 +42,10 @@ ADMINS = {"bench_sysadmin": "sysadmin", "bench_secadmin": "secadmin",
 
 
 def pages(busy: dict, person: int, case: int,
-          ordinary: str = "township") -> list[tuple[str, str, str]]:
-    """(group, username, url): each page as the role that uses it; ``ordinary`` is the handler
-    of a township holding the median township's cases (``ordinary_township``)."""
+          ordinary: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(group, username, url): each page as the role that uses it; ``ordinary`` names the users
+    of an ordinary county by role (``ordinary_users``)."""
+    ordinary = ordinary or {"township": "township", "clerk": "clerk", "approver": "approver"}
     township = busy["township"]
     county = [
         ("clerk", u) for u in (
@@ -77,9 +78,17 @@ def pages(busy: dict, person: int, case: int,
         + [("county", "inspector", u) for u in ("/work/", "/supervision/", "/oversight/")]
         + [("county", "discipline", u) for u in ("/work/", "/ledger/")]
         # the busy county's busy township (13,573 cases at 1M) and an ordinary one
-        + [("township", user, u) for user in ("township", ordinary) for u in (
+        + [("township", user, u) for user in ("township", ordinary["township"]) for u in (
             "/work/", "/ledger/", "/ledger/?search=危房", "/ledger/?state=closed",
             "/api/cases/", "/api/cases/?overdue=true")]
+        # the ordinary township's county: a tenth of the busy county's cases
+        + [("ordinary", ordinary["clerk"], u) for u in (
+            "/work/", "/ledger/", "/ledger/?sort=due", "/ledger/?overdue=true",
+            "/ledger/?search=危房", "/ledger/?state=closed", "/ledger/?category=危房改造",
+            "/ledger/backlog/", "/inbox/", "/oversight/", "/practices/", "/scores/",
+            "/api/cases/", "/api/cases/?overdue=true", "/api/inbox/")]
+        + [("ordinary", ordinary["approver"], u) for u in (
+            "/work/", "/supervision/", "/supervision/?kind=year&period=2026")]
         + [("county", "bureau", u) for u in ("/work/", "/ledger/")]
         + [("city", "city_clerk", u) for u in (
             "/work/", "/ledger/", "/ledger/?search=危房", "/ledger/?category=危房改造",
@@ -142,19 +151,24 @@ def exports() -> list[str]:
     ]
 
 
-def ordinary_township() -> str:
+def ordinary_users() -> dict[str, str]:
     """The handler of the township whose cases are the median township's (by its own
-    assignments, active or ended): the generator's busy county holds ten times a county's
-    share, and its townships a hundred times an ordinary one's."""
+    assignments, active or ended), and its county's clerk and approver: the generator's busy
+    county holds ten times a county's share, and its townships a hundred times an ordinary
+    township's."""
     from django.db.models import Count, Q
 
     from xinfang.org.models import Membership
 
     held = Count("unit__assignments", filter=Q(unit__assignments__status__in=["active", "ended"]))
     handlers = list(Membership.objects.filter(unit__level="township", role="unit_handler")
-                    .annotate(n=held).order_by("n", "user__username")
-                    .values_list("user__username", flat=True))
-    return handlers[len(handlers) // 2]
+                    .annotate(n=held).order_by("n", "user__username").select_related("unit"))
+    township = handlers[len(handlers) // 2]
+    office = Membership.objects.filter(unit__parent_id=township.unit.parent_id)
+    return {"township": township.user.username,
+            **{role: office.filter(role=role).order_by("user__username")
+               .values_list("user__username", flat=True)[0]
+               for role in ("clerk", "approver")}}
 
 
 def fetch(client, url: str) -> tuple[int, int]:
@@ -171,7 +185,8 @@ def main() -> None:
     p.add_argument("--database", help="another copy of the same data (postgres://… or sqlite:…)")
     p.add_argument("--calls", type=int, default=5)
     p.add_argument("--only", default="",
-                   help="groups: county, township, city, province, admin, profiles, exports")
+                   help="groups: county, township, ordinary, city, province, admin, profiles, "
+                        "exports")
     p.add_argument("--user", default="", help="only the pages of this user")
     p.add_argument("--match", default="", help="only the URLs containing this text")
     p.add_argument("--json", type=Path, help="also write the rows as JSON")
@@ -201,7 +216,7 @@ def main() -> None:
               .order_by("-n").values_list("petitioner_id", flat=True)[0])
     case = busy["long_history"][0]
     groups = set(filter(None, args.only.split(",")))
-    ordinary = ordinary_township()
+    ordinary = ordinary_users()
     todo = [row for row in pages(busy, person, case, ordinary)
             if (not groups or row[0] in groups) and args.match in row[2]
             and args.user in ("", row[1])]

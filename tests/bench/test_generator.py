@@ -91,12 +91,17 @@ def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client)
     assert backlog.status_code == 200 and resolved.exists()
     assert all(x.case.number in backlog.content.decode() for x in resolved.select_related("case"))
     assert api.status_code == 200 and api.json()["count"] > 0
-    # and the page survey's ordinary township is a township's handler holding cases
-    from bench.page_survey import ordinary_township
+    # and the page survey's ordinary township is a township's handler holding cases, beside
+    # its own county's clerk and approver
+    from bench.page_survey import ordinary_users
 
-    ordinary = Membership.objects.get(user__username=ordinary_township())
-    assert (ordinary.role, ordinary.unit.level) == ("unit_handler", "township")
-    assert ordinary.unit.assignments.exists()
+    users = ordinary_users()
+    township, clerk, approver = (Membership.objects.select_related("unit").get(
+        user__username=users[role]) for role in ("township", "clerk", "approver"))
+    assert (township.role, township.unit.level) == ("unit_handler", "township")
+    assert township.unit.assignments.exists()
+    assert (clerk.role, approver.role) == ("clerk", "approver")
+    assert clerk.unit.parent_id == approver.unit.parent_id == township.unit.parent_id
 
     # and the search finds a generated case by a piece of its matter (the loader sets the
     # full-text triggers and the plain indexes aside on SQLite and rebuilds them after)
