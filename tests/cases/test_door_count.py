@@ -95,8 +95,32 @@ def test_a_units_named_cases_are_the_cases_its_assignments_name(jianan, monkeypa
 
 
 @pytest.mark.parametrize("who", ["clerk", "approver", "inspector"])
-def test_an_office_counts_its_list(jianan, who):
-    assert cases_counted(fresh(jianan.member(who))) is None
+def test_a_county_office_is_counted_over_its_offices_cases(jianan, who):
+    # given a county's cases, one naming the office as respondent, one recused from, and a case
+    # of the county's township office (a profile of its own)
+    plain, by_case, by_words, accused, assigned = _world(jianan)
+    m = jianan.member(who)
+    Recusal.objects.create(user=m.user, case=by_case, reason="亲属")
+    street = Unit.objects.create(name="建安街道", level=Level.TOWNSHIP, kind=UnitKind.GOVERNMENT,
+                                 parent=jianan.county, profile_code="jianan")
+    theirs = register_in(jianan, matter="反映道路修缮不及时")
+    Case.objects.filter(pk=theirs.pk).update(jurisdiction=street)
+    m = fresh(m)
+    door = door_for(m)
+    # then the list names the county's units, the count only its offices (the units with a
+    # profile: the county and the township office), where every case of it lies ...
+    assert len(door.units) > 2
+    assert sorted(door.jurisdictions) == sorted([jianan.county.pk, street.pk])
+    assert str(tuple(door.units)[-1]) in str(cases_for(m).query)
+    # ... and both hold the same cases
+    listed, counted = _ids(cases_for(m)), _ids(cases_counted(m))
+    assert listed == counted
+    assert {plain.pk, assigned.pk, theirs.pk} <= listed
+    assert not {by_case.pk, accused.pk} & listed  # recused; the office itself accused
+    for params in ({"state": "registered"}, {"search": "道路"}, {"overdue": "false"},
+                   {"category": "其他"}):
+        assert (_ids(filter_ledger(cases_counted(m), params, by=m))
+                == _ids(filter_ledger(cases_for(m), params, by=m))), params
 
 
 def _counts(sqls: list[str]) -> list[str]:
