@@ -115,7 +115,7 @@ def pages(busy: dict, person: int, case: int,
            for code in ("lihai", "henan")
            for u, sep in (("/scores/", "?"), ("/scores/?period=2026-Q3", "&"),
                           ("/scores/?period=2026", "&"), ("/api/scores/?period=2026", "&"))]
-        + [("exports", "clerk", u) for u in exports()]
+        + [("exports", user, u) for user in ("clerk", ordinary["clerk"]) for u in exports()]
         # the same reports over a city's and a province's cases (L0–L3 are a county office's)
         + [("exports", user, u) for user in ("city_clerk", "province_inspector")
            for u in exports() if "/ledgers/" not in u]
