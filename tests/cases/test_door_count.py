@@ -70,6 +70,26 @@ def test_a_unit_is_counted_over_the_same_cases_it_lists(jianan, who, most, monke
         tuple(sorted(set(held.values_list("case_id", flat=True)))) if PG and most else None)
 
 
+@pytest.mark.skipif(not PG, reason="PostgreSQL's prepared statements")
+@pytest.mark.parametrize("who", ["township", "clerk"])
+def test_a_doors_named_ids_are_written_into_the_statement(jianan, who):
+    # given a unit's door naming its cases, and a county office's naming its units
+    plain, by_case, by_words, accused, assigned = _world(jianan)
+    m = fresh(jianan.member(who))
+    door = door_for(m)
+    ids = door.handled if who == "township" else door.units
+    column = '"cases_case"."id"' if who == "township" else '"cases_case"."jurisdiction_id"'
+    # when its list is compiled
+    sql, params = cases_for(m).query.get_compiler(connection=connection).as_sql()
+    # then the ids are a constant of the statement, not a parameter: a prepared statement's
+    # generic plan, which cannot see a parameter's length, walked the busy township's cases
+    # testing each against the array (PERFORMANCE.md, lead34)
+    written = "{" + ",".join(map(str, ids)) + "}"
+    assert f"{column} = ANY('{written}'::bigint[])" in sql, sql
+    assert written not in [str(p) for p in params]
+    assert _ids(cases_for(m)) >= ({assigned.pk} if who == "township" else {plain.pk})
+
+
 @pytest.mark.skipif(not PG, reason="PostgreSQL's plans name a handling unit's cases by id")
 def test_a_units_named_cases_are_the_cases_its_assignments_name(jianan, monkeypatch):
     # given a township's cases of every assignment status, and a village under it with one

@@ -143,10 +143,10 @@ class Door:
                 # stops at fifty: "jurisdiction IN (the subtree)" made SQLite gather and sort
                 # all 200,000 cases of the province for a ledger page (309 ms).
                 return Q(probes.in_jurisdictions_under(self.path))
-            # the subtree's listed ids as one parameter, or the subquery when too big to list
-            return Q(probes.among_or_in("jurisdiction_id", units))
+            # the subtree's listed ids, written into the statement (``probes.named``)
+            return Q(probes.named("jurisdiction_id", units))
         if self.handled is not None:
-            return Q(probes.among("id", self.handled))
+            return Q(probes.named("id", self.handled))
         return Q(pk__in=self._handled_rows().values("case_id"))
 
     def _handled_rows(self) -> QuerySet:
@@ -243,7 +243,7 @@ class Door:
             if self.kind == "unit" and listed:
                 scope = Q(probes.handled_by_listed(HANDLED, tuple(self.units)))
             elif self.kind == "office":
-                scope = Q(probes.among("jurisdiction_id", tuple(self.jurisdictions)))
+                scope = Q(probes.named("jurisdiction_id", tuple(self.jurisdictions)))
             else:
                 return None
             built = self.__dict__["_counted"] = self.apply(Case.objects.all(), scope=scope)
