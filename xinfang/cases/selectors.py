@@ -35,7 +35,7 @@ UNIT_READERS = {Role.UNIT_HANDLER, Role.PROXY_AGENT, Role.LINE_HEAD, Role.DISCIP
 # filters on); a bigger one (a province's villages) stays a subquery the database runs once.
 MAX_LISTED_UNITS = 2000
 # A handling unit holding at most this many cases names them by id in its lists on PostgreSQL
-# (``Door.handled``), as one array parameter.
+# (``Door.handled``), written into the statement as one array (``probes.named``).
 MAX_LISTED_CASES = 20_000
 
 
@@ -165,9 +165,10 @@ class Door:
         villages (which hold none): an ordinary township's 101 cases were planned as 2,552 and
         its ledger walked all 1,000,000 cases for them (1.0–1.3 s at 1M). Named by id, the
         database reads them by key and sorts them (0.4 ms); the busy township's 13,573 too (its
-        search 191 → 97 ms, its other lists level). SQLite drives these lists from the
-        subquery's few rows already (an ordinary township's ledger 18 ms at 200k); named by id
-        they gained nothing there and cost a statement."""
+        search 191 → 97 ms, its other lists level). They are written into the statement
+        (``probes.named``). SQLite drives these lists from the subquery's few rows already (an
+        ordinary township's ledger 18 ms at 200k); named by id they gained nothing there and
+        cost a statement."""
         if (self.kind != "unit" or not isinstance(self.units, list)
                 or connection.vendor != "postgresql"):
             return None
@@ -218,12 +219,12 @@ class Door:
         """``all_cases()`` in the form a count is fastest in, where it differs from the list's
         (else None: count the list).
 
-        - A handling unit's door holding more cases than it lists (``handled``): its listed
-          units' cases read by key (``probes.handled_by_listed``). The list keeps ``id IN (…)``,
-          which lets a page walk
-          the date index and stop at fifty; for a count, which reads every case to the cap,
-          that form was a hash semi-join over the province's cases: a township's ledger spent
-          103 of its 171 ms counting to 10,001 (1M cases, PostgreSQL).
+        - A handling unit's door holding more cases than it names (``handled``): its listed
+          units' cases read by key (``probes.handled_by_listed``). The list keeps ``id IN
+          (…)``, which lets a page walk the date index and stop at fifty; for a count, which
+          reads every case to the cap, that form was a hash semi-join over the province's
+          cases: a township's ledger spent 103 of its 171 ms counting to 10,001 (1M cases,
+          PostgreSQL). A door naming its cases counts its list.
         - An office door: the cases of its offices (``jurisdictions``), as one array.
           - Too big to list its units (a city's, a province's; a city's 10 offices among its
             2,165 units): the list keeps the path probe, which lets a page walk the date index.
@@ -319,9 +320,7 @@ NO_CASE = Door(None)
 def _subtree(path: str) -> list[int] | QuerySet:
     """The ids of the unit at ``path`` and every unit under it — a list when short, else a
     subquery."""
-    under = Unit.objects.filter(path__under=path).values_list("pk", flat=True)
-    ids = list(under[: MAX_LISTED_UNITS + 1])
-    return ids if len(ids) <= MAX_LISTED_UNITS else under
+    return _subtree_and_offices(path)[0]
 
 
 def _subtree_and_offices(path: str) -> tuple[list[int] | QuerySet, list[int] | None]:
