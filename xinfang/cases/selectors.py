@@ -21,7 +21,7 @@ from django.db.models.lookups import IsNull
 from django.utils.crypto import constant_time_compare
 
 from xinfang.org.choices import ADMIN_ROLES, Role
-from xinfang.org.models import Membership, Unit
+from xinfang.org.models import OFFICE, Membership, Unit
 from xinfang.security.models import Recusal
 
 from . import probes
@@ -324,13 +324,14 @@ def _subtree(path: str) -> list[int] | QuerySet:
 
 
 def _subtree_and_offices(path: str) -> tuple[list[int] | QuerySet, list[int] | None]:
-    """``_subtree(path)``, and when it is a list the offices among its units (``OFFICE``: a
-    profile), read in the same statement; None for a subtree too big to list."""
-    under = Unit.objects.filter(path__under=path).values_list("pk", "profile_code")
-    rows = list(under[: MAX_LISTED_UNITS + 1])
+    """``_subtree(path)``, and when it is a list the offices among its units (``OFFICE``, the
+    rule ``Unit.offices_under`` reads by), in the same statement; None for a subtree too big
+    to list."""
+    under = Unit.objects.filter(path__under=path)
+    rows = list(under.values_list("pk", OFFICE)[: MAX_LISTED_UNITS + 1])
     if len(rows) > MAX_LISTED_UNITS:
         return under.values_list("pk", flat=True), None
-    return [pk for pk, _code in rows], [pk for pk, code in rows if code]
+    return [pk for pk, _office in rows], [pk for pk, office in rows if office]
 
 
 def door_build(by: Membership | None) -> Door:
