@@ -3,6 +3,7 @@ the main benchmark (``bench/run.py``) does not time.
 
     .venv/bin/python bench/page_survey.py --cases 200000 --engine sqlite [--calls 5]
         [--database sqlite:/path/copy.sqlite3] [--only admin,province] [--json out.json]
+        [--rounds 15]
 
 The main benchmark times eleven workloads of the busy county's clerk and approver beside their
 floors. An office has more pages than those (its registers, practices, scores, inbox, oversight,
@@ -13,7 +14,9 @@ the statements of one call and the status, and marks a page over its target (150
 lists of issue 9) or whose statements grow with what it shows is caught elsewhere
 (``tests/web/test_list_queries.py``). The files an office downloads (group ``exports``: the
 reports, L1–L4, a narrowed L0) are read to their last byte, timed ``EXPORT_CALLS`` times, and
-printed with their size; no target is set for them.
+printed with their size; no target is set for them. ``--rounds`` asks the pages in turn instead,
+as one served worker does, to show the plans PostgreSQL keeps after a statement's fifth run
+(``interleaved``).
 
 The administrators (系统管理员, 安全管理员, 审计管理员) are not in the generated data: they are
 added to the province here (``bench_sysadmin``, …) the first time, and kept; a province
@@ -178,6 +181,60 @@ def fetch(client, url: str) -> tuple[int, int]:
     return r.status_code, len(body)
 
 
+EARLY_ROUNDS = 5
+DRIFT = 1.5
+
+
+def interleaved(todo, rounds: int, client_of, profile_for, out: Path | None) -> None:
+    """Ask every page once a round, ``rounds`` times, in one process: a served worker asks the
+    same statement texts for many users in turn. psycopg prepares a text on its connection on
+    its fifth run and PostgreSQL may keep a generic plan from then on, chosen without the
+    parameters of the user who asks; a page asked alone and a few times (the per-page mode, and
+    ``bench/run.py``) never reaches it. Each page's median over the first ``EARLY_ROUNDS``
+    rounds is set beside its median over the last half; a page slower late by ``DRIFT`` times,
+    or over the target late, is marked."""
+    from django.db import connection
+
+    times: dict[int, list[float]] = {i: [] for i in range(len(todo))}
+    for _ in range(rounds):
+        for i, (_group, username, shown) in enumerate(todo):
+            client = client_of(username)
+            url, put_back = profile_for(shown)
+            try:
+                t = time.perf_counter()
+                status, _size = fetch(client, url)
+                times[i].append((time.perf_counter() - t) * 1000)
+            finally:
+                put_back()
+            if status != 200:
+                raise SystemExit(f"{username} {shown}: {status}")
+    rows = []
+    late_from = max(EARLY_ROUNDS, rounds // 2)
+    for i, (group, username, url) in enumerate(todo):
+        early = statistics.median(times[i][:EARLY_ROUNDS])
+        late = statistics.median(times[i][late_from:] or times[i])
+        row = {"group": group, "user": username, "url": url, "early_ms": round(early, 1),
+               "late_ms": round(late, 1), "max_ms": round(max(times[i]), 1)}
+        rows.append(row)
+        flag = (" *" if late > TARGET_MS else "") + (" drift" if late > DRIFT * early else "")
+        print(f"{group:9} {username:19} {early:8.1f} {late:8.1f} {row['max_ms']:8.1f}  "
+              f"{url}{flag}", flush=True)
+    prepared = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*), count(*) FILTER (WHERE generic_plans > 0) "
+                           "FROM pg_prepared_statements")
+            prepared = cursor.fetchone()
+    print(f"# {len(rows)} pages, {rounds} rounds: early = the first {EARLY_ROUNDS}, late = "
+          f"rounds {late_from + 1}–{rounds}; over {TARGET_MS:.0f} ms late: "
+          f"{sum(r['late_ms'] > TARGET_MS for r in rows)}; slower late by {DRIFT}×: "
+          f"{sum(r['late_ms'] > DRIFT * r['early_ms'] for r in rows)}"
+          + (f"; statements prepared {prepared[0]}, with a generic plan {prepared[1]}"
+             if prepared else "") + f"; load {os.getloadavg()[0]:.2f}")
+    if out:
+        out.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cases", type=int, default=200_000)
@@ -190,6 +247,10 @@ def main() -> None:
     p.add_argument("--user", default="", help="only the pages of this user")
     p.add_argument("--match", default="", help="only the URLs containing this text")
     p.add_argument("--json", type=Path, help="also write the rows as JSON")
+    p.add_argument("--rounds", type=int, default=0,
+                   help="ask the pages (not the files) in this many rounds, each page once a "
+                        "round, as one served worker would; compare the first rounds with the "
+                        "last (see ``interleaved``)")
     args = p.parse_args()
     manifest = set_up_on(args.engine, args.cases, args.database)
     from django.db import connection
@@ -221,16 +282,32 @@ def main() -> None:
             if (not groups or row[0] in groups) and args.match in row[2]
             and args.user in ("", row[1])]
     clients: dict[str, Client] = {}
-    served_as_a_worker()
-    rows = []
-    own_profile = Unit.objects.get(pk=busy["unit"]).profile_code
-    for group, username, shown in todo:
+
+    def client_of(username: str) -> Client:
         if username not in clients:
             clients[username] = Client()
             clients[username].force_login(User.objects.get(username=username))
-        client = clients[username]
+        return clients[username]
+
+    served_as_a_worker()
+    own_profile = Unit.objects.get(pk=busy["unit"]).profile_code
+
+    def profile_for(shown: str):
+        """Switch the busy county to the profile ``shown`` asks for (``PROFILE_MARK``); the
+        URL to ask, and a call that puts the county's own profile back."""
         url, code = profiled(shown)
         Unit.objects.filter(pk=busy["unit"]).update(profile_code=code or own_profile)
+        return url, lambda: Unit.objects.filter(pk=busy["unit"]).update(
+            profile_code=own_profile)
+
+    if args.rounds:
+        interleaved([row for row in todo if row[0] != "exports"], args.rounds, client_of,
+                    profile_for, args.json)
+        return
+    rows = []
+    for group, username, shown in todo:
+        client = client_of(username)
+        url, put_back = profile_for(shown)
         try:
             status, size = fetch(client, url)  # warm: the profile, the calendar, the templates
             counter = Counter()
@@ -243,7 +320,7 @@ def main() -> None:
                 fetch(client, url)
                 times.append((time.perf_counter() - t) * 1000)
         finally:
-            Unit.objects.filter(pk=busy["unit"]).update(profile_code=own_profile)
+            put_back()
         url = shown
         row = {"group": group, "user": username, "url": url, "status": status,
                "median_ms": round(statistics.median(times), 1),

@@ -2,6 +2,8 @@
 stores it: a small province here (2 counties, 200 cases) — the benchmark's figures are only as
 good as the data is real."""
 
+import json
+
 import pytest
 from django.utils import timezone
 
@@ -15,7 +17,8 @@ from xinfang.security.idcard import validate_id_number
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client):
+def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client, tmp_path,
+                                                                         capsys):
     # given a generated province (one test: generating is the slow part, kept to a few seconds)
     fill(cases=200, seed=3, now=timezone.now(), counties=2, townships=3, busy_share=0.5,
          analyze=False)
@@ -102,6 +105,22 @@ def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client)
     assert township.unit.assignments.exists()
     assert (clerk.role, approver.role) == ("clerk", "approver")
     assert clerk.unit.parent_id == approver.unit.parent_id == township.unit.parent_id
+    # and its interleaved mode asks each page once a round and sets early beside late
+    from bench.page_survey import interleaved
+
+    asked = [("county", "clerk", "/work/"), ("township", users["township"], "/ledger/")]
+
+    def logged_in(username):
+        client.force_login(User.objects.get(username=username))
+        return client
+
+    interleaved(asked, 6, logged_in, lambda shown: (shown, lambda: None),
+                tmp_path / "rounds.json")
+    rows = json.loads((tmp_path / "rounds.json").read_text())
+    assert [(r["user"], r["url"]) for r in rows] == [(u, url) for _g, u, url in asked]
+    assert all(0 < r["early_ms"] <= r["max_ms"] and 0 < r["late_ms"] <= r["max_ms"]
+               for r in rows)
+    assert "2 pages, 6 rounds" in capsys.readouterr().out
 
     # and the search finds a generated case by a piece of its matter (the loader sets the
     # full-text triggers and the plain indexes aside on SQLite and rebuilds them after)
