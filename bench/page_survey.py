@@ -225,12 +225,17 @@ def interleaved(todo, rounds: int, client_of, profile_for, out: Path | None) -> 
             cursor.execute("SELECT count(*), count(*) FILTER (WHERE generic_plans > 0) "
                            "FROM pg_prepared_statements")
             prepared = cursor.fetchone()
+            # what the connection's server process keeps for them (a superuser may read it)
+            cursor.execute("SELECT coalesce(sum(total_bytes), 0) FROM pg_backend_memory_contexts "
+                           "WHERE name LIKE %s", ["CachedPlan%"])
+            prepared += (cursor.fetchone()[0],)
     print(f"# {len(rows)} pages, {rounds} rounds: early = the first {EARLY_ROUNDS}, late = "
           f"rounds {late_from + 1}–{rounds}; over {TARGET_MS:.0f} ms late: "
           f"{sum(r['late_ms'] > TARGET_MS for r in rows)}; slower late by {DRIFT}×: "
           f"{sum(r['late_ms'] > DRIFT * r['early_ms'] for r in rows)}"
-          + (f"; statements prepared {prepared[0]}, with a generic plan {prepared[1]}"
-             if prepared else "") + f"; load {os.getloadavg()[0]:.2f}")
+          + (f"; statements prepared {prepared[0]}, with a generic plan {prepared[1]}, "
+             f"their plans {prepared[2] / 2**20:.1f} MB in the server" if prepared else "")
+          + f"; load {os.getloadavg()[0]:.2f}")
     if out:
         out.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
 

@@ -90,6 +90,23 @@ def test_a_doors_named_ids_are_written_into_the_statement(jianan, who):
     assert _ids(cases_for(m)) >= ({assigned.pk} if who == "township" else {plain.pk})
 
 
+@pytest.mark.skipif(not PG, reason="PostgreSQL's prepared statements")
+def test_an_office_doors_kept_figures_name_its_jurisdictions_in_the_statement(jianan):
+    # given a county office's door
+    m = fresh(jianan.member("clerk"))
+    door = door_for(m)
+    # when the rows kept by jurisdiction (the figures' sums) are filtered by it
+    from xinfang.figures.models import FigureSum
+
+    sql, params = FigureSum.objects.filter(door.by_jurisdiction()).query.get_compiler(
+        connection=connection).as_sql()
+    # then its offices are a constant of the statement: a province's sums and a county's
+    # shared one text, and the plan kept for one served the other (PERFORMANCE.md, lead35)
+    written = "{" + ",".join(map(str, door.jurisdictions)) + "}"
+    assert f'"jurisdiction_id" = ANY(\'{written}\'::bigint[])' in sql, sql
+    assert written not in [str(p) for p in params]
+
+
 @pytest.mark.skipif(not PG, reason="PostgreSQL's plans name a handling unit's cases by id")
 def test_a_units_named_cases_are_the_cases_its_assignments_name(jianan, monkeypatch):
     # given a township's cases of every assignment status, and a village under it with one
