@@ -204,6 +204,30 @@ def test_the_history_text_is_what_format_html_wrote(jianan):
     assert str(history_html(views)) == oracle(views)
 
 
+@pytest.mark.django_db
+def test_the_history_read_as_rows_is_written_as_the_events_were(jianan):
+    """The case page reads its history as plain rows (``history_of``), not as events with
+    their users and units: the same text, the actor by name or, without one, by username."""
+    from tests.conftest import register_in
+    from xinfang.org.models import User
+    from xinfang.web.present import event_view, history_html, history_of
+
+    case = register_in(jianan)
+    actors = case.events.exclude(actor=None).values_list("actor_id", flat=True)
+    assert actors and case.events.exclude(actor_unit=None).exists()
+    User.objects.filter(pk=actors[0]).update(full_name="")
+
+    def as_events():
+        events = case.events.select_related("actor", "actor_unit").order_by("seq")
+        return str(history_html([event_view(e) for e in events]))
+
+    rows = history_of(case)
+    assert [r.type for r in rows] == list(case.events.order_by("seq").values_list("type",
+                                                                                  flat=True))
+    assert str(history_html([event_view(r) for r in rows])) == as_events()
+    assert User.objects.get(pk=actors[0]).username in as_events()
+
+
 
 # ``partials/field.html`` as the template language wrote it, before ``present.field_html``: the
 # oracle the Python form is held to.

@@ -331,7 +331,7 @@ UNIT_WORDS = {
 }
 
 
-def payload_summary(event: CaseEvent) -> list[tuple[str, str]]:
+def payload_summary(event: CaseEvent | HistoryEntry) -> list[tuple[str, str]]:
     lines = []
     payload = dict(event.payload or {})
     if event.type == "approve_extension" and "amount" in payload:
@@ -349,9 +349,44 @@ def payload_summary(event: CaseEvent) -> list[tuple[str, str]]:
     return lines
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """A history entry as the case page shows it: the event's own columns, its actor and unit
+    as their names. Read as plain rows (``history_of``): a long history read as events, each
+    with its user's and unit's whole rows, built three model instances an entry."""
+
+    at: datetime
+    type: str
+    actor_role: str
+    from_state: str
+    to_state: str
+    payload: dict
+    profile_code: str
+    profile_version: int
+    actor_unit_id: int | None
+    actor: str
+    actor_unit: str
+
+
+HISTORY_COLUMNS = ("at", "type", "actor_role", "from_state", "to_state", "payload",
+                   "profile_code", "profile_version", "actor_unit_id", "actor__full_name",
+                   "actor__username", "actor_unit__name")
+
+
+def history_of(case) -> list[HistoryEntry]:
+    """The case's history in order, as ``HistoryEntry`` rows (the actor as ``User.__str__``
+    and the unit as ``Unit.__str__`` name them)."""
+    return [
+        HistoryEntry(at, type_, role, from_state, to_state, payload, code, version, unit_id,
+                     full_name or username or "", unit or "")
+        for (at, type_, role, from_state, to_state, payload, code, version, unit_id, full_name,
+             username, unit) in case.events.order_by("seq").values_list(*HISTORY_COLUMNS)
+    ]
+
+
 @dataclass
 class EventView:
-    event: CaseEvent
+    event: CaseEvent | HistoryEntry
     label: str
     role: str
     from_state: str
@@ -359,7 +394,7 @@ class EventView:
     lines: list[tuple[str, str]]
 
 
-def event_view(event: CaseEvent) -> EventView:
+def event_view(event: CaseEvent | HistoryEntry) -> EventView:
     return EventView(
         event=event,
         label=event_label(event.type),
