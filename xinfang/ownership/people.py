@@ -114,8 +114,15 @@ class Person:
 
 def visible_links(by: Membership | None, petitioner_id: int):
     """The person's petitioner links in cases ``by`` may see and may list the person in."""
-    links = CasePetitioner.objects.filter(petitioner_id=petitioner_id,
-                                          case__in=cases_for(by).values("pk"))
+    # The person's case ids first, then the door over those cases alone. Asked as "the links
+    # whose case is among every case the door lets in", PostgreSQL planned for the person's
+    # links with the door's respondents test charged to each lookup by id, and hashed the
+    # county's 50,000 case ids instead (14 ms for the busy county's most frequent petitioner,
+    # 236 cases, 1M); given the ids it looks them up (2.4 ms). SQLite's page 24 -> 15 ms.
+    theirs = list(CasePetitioner.objects.filter(petitioner_id=petitioner_id)
+                  .values_list("case_id", flat=True))
+    links = CasePetitioner.objects.filter(
+        petitioner_id=petitioner_id, case__in=cases_for(by).filter(pk__in=theirs).values("pk"))
     secret = Q(confidential=True) | Q(petitioner__confidential=True)
     return links.filter(~secret | Q(pk__in=revealable_links(by).filter(
         petitioner_id=petitioner_id).values("pk")))
