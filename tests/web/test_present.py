@@ -228,7 +228,6 @@ def test_the_history_read_as_rows_is_written_as_the_events_were(jianan):
     assert User.objects.get(pk=actors[0]).username in as_events()
 
 
-
 # ``partials/field.html`` as the template language wrote it, before ``present.field_html``: the
 # oracle the Python form is held to.
 FIELD_TEMPLATE = (Path(__file__).parent / "oracles" / "field.html").read_text(encoding="utf-8")
