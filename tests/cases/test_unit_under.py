@@ -76,6 +76,25 @@ def test_the_offices_under_a_path_are_read_off_their_own_index(jianan, jurisdict
     assert "unit_office_path" in plan_without_scans(qs)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared plans")
+def test_a_tree_path_is_written_into_the_statement_and_anything_else_is_bound(jianan):
+    # a path of the tree's form is a constant of the statement: a generic plan of a prepared
+    # statement cannot read an unknown pattern off the index (PERFORMANCE.md, lead35)
+    path = jianan.county.path
+    sql, params = Unit.objects.filter(path__under=path).query.get_compiler(
+        connection=connection).as_sql()
+    assert f"LIKE '{path}%%'" in sql and path not in "".join(map(str, params)), sql
+    assert sorted(Unit.objects.filter(path__under=path).values_list("pk", flat=True)) == sorted(
+        paths_under(path))
+    # a prefix cut inside a number, a wildcard, a quote: bound and escaped as ``startswith``
+    for other in (path[:-1], "/1_/", "%", "/1/'; SELECT 1; --"):
+        sql, params = Unit.objects.filter(path__under=other).query.get_compiler(
+            connection=connection).as_sql()
+        assert "LIKE %s" in sql and "LIKE '" not in sql and len(params) == 1, (other, sql)
+        assert set(Unit.objects.filter(path__under=other).values_list("pk", flat=True)) == (
+            paths_under(other)), other
+
+
 @pytest.fixture
 def copies_of_units(jianan):
     """Units numbered past 9 and 99 under one parent, so that /…/2/ and /…/20/ both exist."""

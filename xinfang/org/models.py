@@ -6,6 +6,7 @@ township" is one indexed prefix filter rather than a recursive query.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from operator import attrgetter
 
@@ -118,6 +119,10 @@ class Unit(models.Model):
         return LEVEL_ORDER.index(Level(self.level))
 
 
+# A path as the tree writes it (``Unit.save``): the ids from the root, each closed by a slash.
+TREE_PATH = re.compile(r"/(?:[0-9]+/)*")
+
+
 class Under(Lookup):
     """``path__under=p``: the units whose path starts with ``p`` — a unit and its subtree.
 
@@ -126,7 +131,13 @@ class Under(Lookup):
     scan of the province's 37,000 units on every list (5.7 ms at 200k cases, against 0.15 ms).
     There the same set is the index range ``p <= path < p'``, ``p'`` being ``p`` with its last
     character one higher: a string starting with ``p`` sorts between the two under the binary
-    collation, and any other string outside them."""
+    collation, and any other string outside them.
+
+    On PostgreSQL a path of the tree's own form (``/1/2/4/``: digits and slashes, nothing to
+    escape) is written into the statement, not bound. A statement prepared on its connection
+    may keep a generic plan, which cannot read a pattern it does not know off the index: the
+    registration form's villages of a county took 3.2 ms from the fifth run on, a scan of the
+    province's 37,000 units, against 0.3 ms (1M cases, lead35)."""
 
     lookup_name = "under"
     prepare_rhs = False
@@ -134,6 +145,12 @@ class Under(Lookup):
     def as_sql(self, compiler, connection):
         if not isinstance(self.rhs, str):
             raise TypeError("path__under takes a path, not an expression")
+        if connection.vendor == "postgresql" and TREE_PATH.fullmatch(self.rhs):
+            lhs, lhs_params = self.process_lhs(compiler, connection)
+            lhs = connection.ops.lookup_cast("startswith", "CharField") % lhs
+            # ``%%``: the statement goes to the driver with its parameters, which reads a
+            # lone ``%`` as the start of one
+            return f"{lhs} LIKE '{self.rhs}%%'", lhs_params
         if connection.vendor != "sqlite" or not self.rhs:
             return StartsWith(self.lhs, self.rhs).as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
