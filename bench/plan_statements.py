@@ -17,6 +17,10 @@ twice — a unique key — is planned only). Prints planning and execution per s
 ``--match-truth var/bench/match-truth-postgres-1000000.json --cases 1000000``: the match
 lookups are ``bench/match_bench.py``'s queries on its population (``bench_match_<cases>``).
 
+``--url USER:PATH`` (repeatable; ``--what ''`` for these alone): any page as a generated user.
+``--generic`` then lists the statements whose kept plan is slower than the plan for their
+parameters, and the reverse: those the plan for their parameters misjudges.
+
 ``--times N``: instead, N calls of each workload, timed (median, p95, and the process's CPU).
 ``--options``: the connection's OPTIONS as JSON, e.g. ``'{"server_side_binding": true,
 "prepare_threshold": 0}'`` — what the product's settings would be given, to compare.
@@ -73,6 +77,9 @@ def main() -> None:
                    "that plan costs in execution")
     p.add_argument("--match-truth", type=Path, help="match_bench's truth file: the match "
                    "lookups are its queries, as its clerk (with --db bench_match_<cases>)")
+    p.add_argument("--url", action="append", default=[], metavar="USER:PATH",
+                   help="also a page as that generated user (repeatable), e.g. "
+                        "'clerk:/people/2731/' or 'province_inspector:/reports/'")
     p.add_argument("--seed", type=int, default=14)
     args = p.parse_args()
     if args.match_truth:
@@ -98,6 +105,7 @@ def main() -> None:
     else:
         calls = workloads(manifest, [w for w in args.what.split(",") if w],
                           random.Random(args.seed))
+        calls.update(pages_as(args.url))
     with connection.cursor() as cur:
         cur.execute("SELECT current_setting('jit'), current_setting('plan_cache_mode')")
         jit, mode = cur.fetchone()
@@ -113,6 +121,11 @@ def main() -> None:
     if args.generic:
         print(f"# kept plans slower than the first custom plan: {len(generic_slower)}")
         for name, slower, head in generic_slower:
+            print(f"   {name:15s} {slower:>20s}  {head[:200]}")
+        print(f"# custom plans slower than the generic plan: {len(custom_slower)} (the plan "
+              f"for the parameters misjudges them; a worker that keeps the text prepared may "
+              f"hide it, one that does not pays it on every call)")
+        for name, slower, head in custom_slower:
             print(f"   {name:15s} {slower:>20s}  {head[:200]}")
 
 
@@ -148,6 +161,9 @@ def timed(name, call, n: int) -> None:
 # (workload, what the kept plan costs beside the first, statement) of every statement whose
 # plan under ``auto`` on the 7th run executed slower than the custom plan of the 1st.
 generic_slower: list[tuple[str, str, str]] = []
+# (workload, custom → generic, statement) of every statement whose first custom plan executed
+# slower than the generic plan, by the same margin.
+custom_slower: list[tuple[str, str, str]] = []
 
 
 def explained(name, call, show: float, generic: bool = False) -> None:
@@ -203,10 +219,12 @@ def explained(name, call, show: float, generic: bool = False) -> None:
         jit_note = f"  [JIT {jit:.1f} ms]" if jit else ""
         print(f"   {plan:7.2f} {ex} {wall:7.2f}  {head[:90]}{jit_note}")
         if generic:
-            line, slower = prepared(sql, params)
+            line, slower, faster = prepared(sql, params)
             print("      " + line)
             if slower:
                 generic_slower.append((name, slower, head))
+            if faster:
+                custom_slower.append((name, faster, head))
         if show and plan + (execute_ms or 0) >= show:
             print("      " + head[:4000])
             with transaction.atomic():
@@ -218,14 +236,17 @@ def explained(name, call, show: float, generic: bool = False) -> None:
           f"wall as run (ms) · load {os.getloadavg()[0]:.2f}", flush=True)
 
 
-def prepared(sql: str, params) -> tuple[str, str]:
+def prepared(sql: str, params) -> tuple[str, str, str]:
     """The statement PREPAREd with its parameters typed as the product's driver binds them
     (psycopg: an int as int2, int4 or int8 by its size, a str untyped, for the server to infer),
     run seven times under plan_cache_mode auto and once more under force_generic_plan: planning
     and execution of the 1st and 7th run (a generic plan has no planning left) and of the generic
     plan. The second value says how much slower the 7th run executed than the 1st when
     PostgreSQL kept a plan that executes more than 1.5 times as long and 0.5 ms longer (else empty):
-    what a statement prepared on a connection would cost once its plan is generic."""
+    what a statement prepared on a connection would cost once its plan is generic. The third
+    says the reverse, the 1st run's custom plan against the generic one by the same margin:
+    a plan chosen for the parameters that misjudges them (lead35: the person page's links,
+    14.3 against 1.5 ms)."""
     import psycopg
     from django.db import connection, transaction
     from psycopg.adapt import PyFormat, Transformer
@@ -244,7 +265,8 @@ def prepared(sql: str, params) -> tuple[str, str]:
         return f"${n[0]}"
 
     text = re.sub(r"%s", number, sql.replace("%%", "\x00")).replace("\x00", "%")
-    out, slower = [], ""
+    out, slower, faster = [], "", ""
+    first = 0.0
     try:
         with transaction.atomic():
             # The EXECUTE's arguments as literals: a server-bound parameter cannot stand in a
@@ -271,13 +293,16 @@ def prepared(sql: str, params) -> tuple[str, str]:
                             slower = f"{first:.2f} → {kept:.2f} ms"
                     else:
                         out.append(f"generic {got[-1][0]:.2f}+{got[-1][1]:.2f}")
+                        generic_ms = got[-1][1]
+                        if first > 1.5 * generic_ms and first - generic_ms > 0.5:
+                            faster = f"{first:.2f} → {generic_ms:.2f} ms"
             transaction.set_rollback(True)
     except Exception as e:  # noqa: BLE001
-        return f"(prepared: {type(e).__name__}: {str(e).splitlines()[0][:80]})", ""
+        return f"(prepared: {type(e).__name__}: {str(e).splitlines()[0][:80]})", "", ""
     finally:
         with connection.cursor() as cur:
             cur.execute("DEALLOCATE ALL")
-    return " · ".join(out) + " (planning+execution ms)", slower
+    return " · ".join(out) + " (planning+execution ms)", slower, faster
 
 
 def workloads(manifest: dict, which: list[str], rng: random.Random) -> dict:
@@ -334,6 +359,27 @@ def workloads(manifest: dict, which: list[str], rng: random.Random) -> dict:
             calls[name] = page(page_url(name, busy), approver if name == "supervision" else clerk)
     if "match" in which:
         calls["match"] = match_lookup(busy, rng)
+    return calls
+
+
+def pages_as(urls: list[str]) -> dict:
+    """``--url USER:PATH``: each page as that user, by its URL."""
+    from django.test import Client
+
+    from xinfang.org.models import User
+
+    calls = {}
+    for spec in urls:
+        username, sep, url = spec.partition(":")
+        if not sep or not url.startswith("/"):
+            raise SystemExit(f"--url {spec!r}: USER:/path/ expected")
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+
+        def get(client=client, url=url):
+            r = client.get(url)
+            assert r.status_code == 200, (url, r.status_code)
+        calls[f"{username}:{url}"] = get
     return calls
 
 
