@@ -71,7 +71,12 @@ class Notice(models.Model):
         verbose_name_plural = _("提醒")
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["unit", "role", "-created_at"], name="notice_inbox"),
+            # One unit and role's notices, newest first with the inbox's tie-break: the inbox's
+            # window reads each (unit, role) off it in order (``_newest_sent``). Without the id
+            # a plan kept for the statement walked ``notice_unit_recent`` instead, filtering
+            # the unit's 20,000 notices for a role that had none (6.8 ms against 0.1, lead35).
+            models.Index(fields=["unit", "role", "-created_at", "-id"],
+                         name="notice_inbox_newest"),
             # The inbox's newest first across the reader's role and the unit's every-role
             # notices: walked in order, stopping at the page's last row.
             models.Index(fields=["unit", "-created_at", "-id"], name="notice_unit_recent"),
