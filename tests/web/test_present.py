@@ -209,8 +209,9 @@ def test_the_history_read_as_rows_is_written_as_the_events_were(jianan):
     """The case page reads its history as plain rows (``history_of``), not as events with
     their users and units: the same text, the actor by name or, without one, by username."""
     from tests.conftest import register_in
+    from xinfang.cases.selectors import history_of
     from xinfang.org.models import User
-    from xinfang.web.present import event_view, history_html, history_of
+    from xinfang.web.present import event_view, history_html
 
     case = register_in(jianan)
     actors = case.events.exclude(actor=None).values_list("actor_id", flat=True)

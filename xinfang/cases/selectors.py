@@ -13,6 +13,8 @@ Who sees what (issue 4, seed 000 §九):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
 from django.db import connection
@@ -399,6 +401,42 @@ def visible_case(by: Membership | None, column: str = "case_id") -> IsNull:
     so did an EXISTS under OR, which PostgreSQL hashes the same way."""
     seen = Subquery(cases_for(by, one=True).filter(pk=OuterRef(column)).values("pk")[:1])
     return IsNull(seen, False)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """A history entry as the case page shows it (``web.present.history_html``): the event's
+    own columns, its actor and unit as their names. Read as plain rows (``history_of``): a long
+    history read as events, each with its user's and unit's whole rows, built three model
+    instances an entry (152 entries: 3 ms of the case page's 37 at 1M, lead35)."""
+
+    at: datetime
+    type: str
+    actor_role: str
+    from_state: str
+    to_state: str
+    payload: dict
+    profile_code: str
+    profile_version: int
+    actor_unit_id: int | None
+    actor: str
+    actor_unit: str
+
+
+HISTORY_COLUMNS = ("at", "type", "actor_role", "from_state", "to_state", "payload",
+                   "profile_code", "profile_version", "actor_unit_id", "actor__full_name",
+                   "actor__username", "actor_unit__name")
+
+
+def history_of(case: Case) -> list[HistoryEntry]:
+    """The case's history in order, as ``HistoryEntry`` rows (the actor as ``User.__str__``
+    and the unit as ``Unit.__str__`` name them)."""
+    return [
+        HistoryEntry(at, type_, role, from_state, to_state, payload, code, version, unit_id,
+                     full_name or username or "", unit or "")
+        for (at, type_, role, from_state, to_state, payload, code, version, unit_id, full_name,
+             username, unit) in case.events.order_by("seq").values_list(*HISTORY_COLUMNS)
+    ]
 
 
 def main_names(ids: list[int]) -> dict[int, list[str]]:

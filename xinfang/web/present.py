@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from xinfang.cases import choices as c
 from xinfang.cases.models import CaseEvent, Clock
+from xinfang.cases.selectors import HistoryEntry
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.org.choices import Role
 
@@ -347,41 +348,6 @@ def payload_summary(event: CaseEvent | HistoryEntry) -> list[tuple[str, str]]:
         if text:
             lines.append((str(PAYLOAD_LABELS.get(key, key)), text))
     return lines
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    """A history entry as the case page shows it: the event's own columns, its actor and unit
-    as their names. Read as plain rows (``history_of``): a long history read as events, each
-    with its user's and unit's whole rows, built three model instances an entry."""
-
-    at: datetime
-    type: str
-    actor_role: str
-    from_state: str
-    to_state: str
-    payload: dict
-    profile_code: str
-    profile_version: int
-    actor_unit_id: int | None
-    actor: str
-    actor_unit: str
-
-
-HISTORY_COLUMNS = ("at", "type", "actor_role", "from_state", "to_state", "payload",
-                   "profile_code", "profile_version", "actor_unit_id", "actor__full_name",
-                   "actor__username", "actor_unit__name")
-
-
-def history_of(case) -> list[HistoryEntry]:
-    """The case's history in order, as ``HistoryEntry`` rows (the actor as ``User.__str__``
-    and the unit as ``Unit.__str__`` name them)."""
-    return [
-        HistoryEntry(at, type_, role, from_state, to_state, payload, code, version, unit_id,
-                     full_name or username or "", unit or "")
-        for (at, type_, role, from_state, to_state, payload, code, version, unit_id, full_name,
-             username, unit) in case.events.order_by("seq").values_list(*HISTORY_COLUMNS)
-    ]
 
 
 @dataclass

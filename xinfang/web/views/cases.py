@@ -21,7 +21,7 @@ from xinfang.cases import disclosure
 from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Assignment, Case, Demand, Document, WarningNotice
-from xinfang.cases.selectors import case_for
+from xinfang.cases.selectors import case_for, history_of
 from xinfang.cases.services import Invalid, available, perform, refusal
 from xinfang.cases.services.base import active_assignment, is_office_of, is_upper_office_of
 from xinfang.cases.services.reading import case_read_audit
@@ -37,7 +37,7 @@ from xinfang.security.masking import mask_address, mask_id_number, mask_name, ma
 from ..context import HANDLER_ROLES, OFFICE_ROLES, membership_required, page
 from ..forms.actions import ActionForm, action_form
 from ..forms.misc import RevealForm, UploadForm
-from ..present import clock_view, event_view, history_html, history_of
+from ..present import clock_view, event_view, history_html
 
 UPLOAD_ROLES = {Role.CLERK, Role.APPROVER, Role.CHIEF} | HANDLER_ROLES
 
