@@ -344,42 +344,43 @@ def workloads(manifest: dict, which: list[str], rng: random.Random) -> dict:
     approver = Client()
     approver.force_login(User.objects.get(username="approver"))
 
-    def page(url: str, client: Client):
-        def get():
-            r = client.get(url)
-            assert r.status_code == 200, (url, r.status_code)
-        return get
-
     if "register" in which:
         calls["register"] = register
     if "propose" in which:
         calls["propose"] = propose
     for name in PAGES:
         if name in which:
-            calls[name] = page(page_url(name, busy), approver if name == "supervision" else clerk)
+            calls[name] = page(approver if name == "supervision" else clerk,
+                               page_url(name, busy))
     if "match" in which:
         calls["match"] = match_lookup(busy, rng)
     return calls
 
 
+def page(client, url: str):
+    """A call that asks ``url`` as ``client`` and expects the page."""
+    def get():
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+    return get
+
+
 def pages_as(urls: list[str]) -> dict:
-    """``--url USER:PATH``: each page as that user, by its URL."""
+    """``--url USER:PATH``: each page as that user (one signed-in client a user), by its URL."""
     from django.test import Client
 
     from xinfang.org.models import User
 
+    clients: dict[str, Client] = {}
     calls = {}
     for spec in urls:
         username, sep, url = spec.partition(":")
         if not sep or not url.startswith("/"):
             raise SystemExit(f"--url {spec!r}: USER:/path/ expected")
-        client = Client()
-        client.force_login(User.objects.get(username=username))
-
-        def get(client=client, url=url):
-            r = client.get(url)
-            assert r.status_code == 200, (url, r.status_code)
-        calls[f"{username}:{url}"] = get
+        if username not in clients:
+            clients[username] = Client()
+            clients[username].force_login(User.objects.get(username=username))
+        calls[spec] = page(clients[username], url)
     return calls
 
 
