@@ -257,6 +257,9 @@ def main() -> None:
                         "round, as one served worker would; compare the first rounds with the "
                         "last (see ``interleaved``)")
     args = p.parse_args()
+    if 0 < args.rounds <= EARLY_ROUNDS:
+        p.error(f"--rounds: more than {EARLY_ROUNDS} (the first {EARLY_ROUNDS} are the early "
+                f"ones the later are set beside)")
     manifest = set_up_on(args.engine, args.cases, args.database)
     from django.db import connection
     from django.db.models import Count
@@ -301,7 +304,9 @@ def main() -> None:
         """Switch the busy county to the profile ``shown`` asks for (``PROFILE_MARK``); the
         URL to ask, and a call that puts the county's own profile back."""
         url, code = profiled(shown)
-        Unit.objects.filter(pk=busy["unit"]).update(profile_code=code or own_profile)
+        if code is None:  # the county's own: nothing to switch (no write per page asked)
+            return url, lambda: None
+        Unit.objects.filter(pk=busy["unit"]).update(profile_code=code)
         return url, lambda: Unit.objects.filter(pk=busy["unit"]).update(
             profile_code=own_profile)
 
