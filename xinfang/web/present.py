@@ -371,13 +371,32 @@ def event_view(event: CaseEvent | HistoryEntry) -> EventView:
     )
 
 
+def event_views(events) -> list[EventView]:
+    """``event_view`` of each event, each distinct (type, role, states) put in words once: a
+    long history repeats a few dozen of them, and each label asks the active language (a
+    context-local read) — 7 % of the case page's CPU at 152 entries."""
+    words: dict[tuple, tuple[str, str, str, str]] = {}
+    views = []
+    for e in events:
+        key = (e.type, e.actor_role, e.from_state, e.to_state)
+        said = words.get(key)
+        if said is None:
+            said = words[key] = (
+                event_label(e.type), role_label(e.actor_role),
+                state_label(e.from_state) if e.from_state else "",
+                state_label(e.to_state) if e.to_state else "")
+        views.append(EventView(e, *said, lines=payload_summary(e)))
+    return views
+
+
 def history_html(views: list[EventView]) -> SafeString:
     """The ``<li>`` of each history entry of the case page, in the markup the page's template
     wrote (a long history through the template engine cost ~40 ms of CPU for 110 entries), as
     text: each value escaped as ``format_html`` escapes it (``esc``)."""
     out = []
+    zone = timezone.get_current_timezone()  # ``localtime``'s, asked once, not per entry
     for ev in views:
-        at = timezone.localtime(ev.event.at)
+        at = ev.event.at.astimezone(zone)
         states = ""
         if ev.from_state or ev.to_state:
             arrow = f"{esc(ev.from_state)} → " if ev.from_state else ""
