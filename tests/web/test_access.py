@@ -151,3 +151,40 @@ def test_a_user_with_several_memberships_acts_in_the_one_chosen(jianan):
     assert client.get(reverse("web:supervision")).status_code == 200
     html = client.get(reverse("web:ledger")).content.decode()
     assert f'data-membership="{inspector.pk}"' in html
+
+
+def test_a_page_reads_the_user_with_their_memberships_in_one_statement(jianan):
+    """``org.backends.MembershipBackend``: the signed-in user and their active memberships are
+    one statement of every request, not two; an ended membership is not among them, and the
+    API's ``X-Membership`` names one of them from the same read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clerk = jianan.member("clerk")
+    ended = Membership.objects.create(user=clerk.user, unit=clerk.unit, role="inspector",
+                                      is_active=False)
+    client = signed_in(clerk)
+    with CaptureQueriesContext(connection) as q:
+        assert client.get(reverse("web:home")).status_code == 200
+    sql = [s["sql"] for s in q.captured_queries]
+    assert not [s for s in sql if s.startswith('SELECT "org_user"')], sql
+    assert len([s for s in sql if s.startswith('SELECT "org_membership"')]) == 1, sql
+    # the ended membership cannot be chosen, in the web session or by the API's header
+    client = signed_in(ended)
+    assert f'data-membership="{clerk.pk}"' in client.get(reverse("web:ledger")).content.decode()
+    assert client.get("/api/cases/", HTTP_X_MEMBERSHIP=str(ended.pk)).status_code == 403
+    assert client.get("/api/cases/", HTTP_X_MEMBERSHIP=str(clerk.pk)).status_code == 200
+
+
+def test_a_user_without_a_membership_or_deactivated_is_read_as_before(jianan):
+    """No active membership: the user is read alone and refused the case pages; a deactivated
+    user is signed out on the next request, memberships or not."""
+    clerk = jianan.member("clerk")
+    client = signed_in(clerk)
+    Membership.objects.filter(user=clerk.user).update(is_active=False)
+    response = client.get(reverse("web:home"))
+    assert response.status_code == 403 and response.wsgi_request.user == clerk.user
+    Membership.objects.filter(user=clerk.user).update(is_active=True)
+    type(clerk.user).objects.filter(pk=clerk.user.pk).update(is_active=False)
+    response = client.get(reverse("web:home"))
+    assert response.status_code == 302 and not response.wsgi_request.user.is_authenticated

@@ -172,6 +172,9 @@ DATABASE_ROUTERS = ["xinfang.replica.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
+# Django's ModelBackend, reading a signed-in user with their active memberships in one statement
+# (org/backends.py). Sessions signed in under another backend's name sign in again.
+AUTHENTICATION_BACKENDS = ["xinfang.org.backends.MembershipBackend"]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 
