@@ -107,14 +107,16 @@ def _fresh_calendar(monkeypatch):
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """What a process keeps across requests and each test must not inherit: the newest profile
-    version's row (``store.current_version``) and whether a search term is rare
-    (``search.VERDICT_SECONDS``). Each test's database is its own."""
-    from xinfang.cases import search
+    version's row (``store.current_version``), whether a search term is rare
+    (``search.VERDICT_SECONDS``) and which units hold more cases than a door names
+    (``selectors.MAX_LISTED_CASES``). Each test's database is its own."""
+    from xinfang.cases import search, selectors
     from xinfang.rules import store
 
     def forget():
         store.forget_versions()
         search.forget_verdicts()
+        selectors.forget_units_over_the_bound()
 
     forget()
     yield

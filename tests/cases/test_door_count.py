@@ -131,6 +131,27 @@ def test_a_units_named_cases_are_the_cases_its_assignments_name(jianan, monkeypa
     assert "cases_assignment" in str(asked.query)
 
 
+@pytest.mark.skipif(not PG, reason="PostgreSQL's plans name a handling unit's cases by id")
+def test_a_unit_found_over_the_bound_is_not_read_up_to_it_again(jianan, monkeypatch):
+    # given a township holding more cases than a door names, read over the bound once
+    plain, by_case, by_words, accused, assigned = _world(jianan)
+    m = jianan.member("township")
+    clerk = jianan.member("clerk")
+    for case in (plain, by_case, accused):
+        _assign(case, m.unit, clerk, AssignmentStatus.ENDED)
+    monkeypatch.setattr("xinfang.cases.selectors.MAX_LISTED_CASES", 3)
+    first = _ids(cases_for(fresh(m)))
+    # when a later request's door asks again
+    with CaptureQueriesContext(connection) as q:
+        assert door_for(fresh(m)).handled is None
+    # then it does not read the unit's assignments up to the bound again, and lists the same
+    assert not [s for s in q.captured_queries if "cases_assignment" in s["sql"]], q.captured_queries
+    assert _ids(cases_for(fresh(m))) == first == {plain.pk, by_case.pk, accused.pk, assigned.pk}
+    # and under a higher bound (another setting) the unit is named again
+    monkeypatch.setattr("xinfang.cases.selectors.MAX_LISTED_CASES", 10)
+    assert set(door_for(fresh(m)).handled) == first
+
+
 @pytest.mark.parametrize("who", ["clerk", "approver", "inspector"])
 def test_a_county_office_is_counted_over_its_offices_cases(jianan, who):
     # given a county's cases, one naming the office as respondent, one recused from, and a case
