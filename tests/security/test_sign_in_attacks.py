@@ -123,6 +123,45 @@ def test_parallel_wrong_password_requests_lock_the_account_and_keep_it_locked():
     assert response.status_code == 400 and "账户已锁定" in response.content.decode()
 
 
+@pytest.mark.skipif(connections["default"].vendor != "postgresql",
+                    reason="row locks are PostgreSQL's (SQLite locks the whole file)")
+@pytest.mark.django_db(transaction=True)
+def test_a_user_row_locked_for_a_failure_lets_a_parallel_audit_name_the_user():
+    """The deadlock CI met under the test above: one request held the user's row (counting a
+    failure) and waited for the audit chain's lock, which another request held while its entry
+    naming the user waited for that row. The failure's row lock must not stop a row that names
+    the user (``locked_user``: FOR NO KEY UPDATE)."""
+    from django.db import connection, transaction
+
+    from xinfang.security.auth import locked_user
+
+    user = User.objects.create_user(username="lisi", password=PASSWORD)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                locked_user(User, user.pk, "failed_logins", "locked_until")
+                held.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert held.wait(30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")  # FOR UPDATE: LockNotAvailable
+            audit.audit_record(action=audit.LOGIN_FAILED, actor=user, ip="198.51.100.9",
+                               detail={"reason": "password"})
+    finally:
+        release.set()
+        holder.join(30)
+    assert AuditEntry.objects.filter(actor=user, action=audit.LOGIN_FAILED).count() == 1
+
+
 # -- spraying from one address ---------------------------------------------------------------------
 
 

@@ -101,7 +101,7 @@ def authenticate_with_lockout(
 
     with transaction.atomic():
         # Again under the row lock: a lock set by a parallel failure since the first look holds.
-        row = User._default_manager.select_for_update().only("pk", "locked_until").get(pk=user.pk)
+        row = locked_user(User, user.pk, "locked_until")
         if row.locked_until and row.locked_until > now:
             audit.audit_record(action=audit.LOGIN_FAILED, actor=user, ip=ip, at=now,
                                detail={"reason": "locked"})
@@ -113,11 +113,20 @@ def authenticate_with_lockout(
     return user, ""
 
 
+def locked_user(User, pk: int, *fields: str):
+    """The user's row (``fields`` of it) under a row lock until the transaction ends, taken
+    FOR NO KEY UPDATE: it keeps a parallel request from changing the row, not from inserting a
+    row that names the user. Under FOR UPDATE a parallel request holding the audit chain's
+    lock (``audit_record``) waited on this row to insert its entry naming the user, while this
+    transaction waited on the chain's lock to audit: a deadlock (seen in CI, sixteen wrong
+    passwords at once). No-op where the database locks no rows (SQLite)."""
+    return User._default_manager.select_for_update(no_key=True).only("pk", *fields).get(pk=pk)
+
+
 def _fail(user: Any, *, ip: str, now, reason: str, message: str) -> str:
     User = type(user)
     with transaction.atomic():
-        row = User._default_manager.select_for_update().only(
-            "pk", "failed_logins", "locked_until").get(pk=user.pk)
+        row = locked_user(User, user.pk, "failed_logins", "locked_until")
         if row.locked_until and row.locked_until > now:
             # Locked by a parallel request since this one looked: refused, and the lock stays.
             audit.audit_record(action=audit.LOGIN_FAILED, actor=user, ip=ip, at=now,

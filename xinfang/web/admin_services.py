@@ -387,8 +387,11 @@ def membership_grant(
 @transaction.atomic
 def membership_revoke(*, by: Membership, membership: Membership, ip: str = "") -> Membership:
     _require(by, Role.SECADMIN)
+    # The joined user and unit are locked too: FOR NO KEY UPDATE, so that a parallel audit
+    # entry naming the user does not wait on it (``security.auth.locked_user``).
     membership = (
-        Membership.objects.select_for_update().select_related("user", "unit").get(pk=membership.pk)
+        Membership.objects.select_for_update(no_key=True).select_related("user", "unit")
+        .get(pk=membership.pk)
     )
     if membership.user_id == by.user_id:
         raise AdminRefused(_("不能撤销自己的角色。"))

@@ -74,7 +74,9 @@ def _issue(user: User) -> str:
 def user_password_reset(*, by: Membership, user: User, ip: str = "") -> str:
     """Reset an ordinary account; returns the one-time password to hand over."""
     _require(by, Role.SYSADMIN)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    # FOR NO KEY UPDATE: a parallel audit entry naming the user does not wait on it
+    # (``security.auth.locked_user`` says why).
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     if user.pk == by.user_id:
         raise AdminRefused(_("请在“我的账户”中修改自己的密码。"))
     if holds_admin_role(user):
@@ -143,7 +145,7 @@ def _pending(req: PasswordResetRequest, by: Membership) -> PasswordResetRequest:
 def password_reset_approve(*, by: Membership, req: PasswordResetRequest, ip: str = "") -> str:
     """Approve and carry out the reset; returns the one-time password (shown once)."""
     req = _pending(req, by)
-    user = User.objects.select_for_update().get(pk=req.user_id)
+    user = User.objects.select_for_update(no_key=True).get(pk=req.user_id)  # as above
     password = _issue(user)
     req.status = PasswordResetRequest.Status.APPROVED
     req.decided_by, req.decided_at = by.user, timezone.now()
