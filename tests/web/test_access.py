@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from xinfang.org.models import Membership
 
@@ -188,3 +189,32 @@ def test_a_user_without_a_membership_or_deactivated_is_read_as_before(jianan):
     type(clerk.user).objects.filter(pk=clerk.user.pk).update(is_active=False)
     response = client.get(reverse("web:home"))
     assert response.status_code == 302 and not response.wsgi_request.user.is_authenticated
+
+
+def test_the_memberships_read_once_compiled_are_the_querysets_instances(jianan):
+    """``org.backends.active_memberships`` runs the statement the ORM compiled once and builds
+    its rows itself: the same memberships, users, units and parents, every field converted as
+    the queryset converts it (datetimes, booleans), a unit without a parent read as None."""
+    from xinfang.org.backends import _members_queryset, active_memberships
+    from xinfang.org.models import Unit, User
+
+    clerk = jianan.member("clerk")
+    top = Unit.objects.filter(parent=None).first()
+    Membership.objects.create(user=clerk.user, unit=top, role="inspector")
+    Membership.objects.create(user=clerk.user, unit=clerk.unit, role="chief", is_active=False)
+    User.objects.filter(pk=clerk.user.pk).update(last_login=timezone.now())
+
+    def fields(obj):
+        return None if obj is None else [getattr(obj, f.attname)
+                                         for f in type(obj)._meta.concrete_fields]
+
+    def seen(m):
+        return (fields(m), fields(m.user), fields(m.unit), fields(m.unit.parent),
+                m._state.db, m._state.adding)
+
+    built = active_memberships(clerk.user.pk)
+    want = sorted(_members_queryset(clerk.user.pk, "default"), key=lambda m: m.pk)
+    assert [seen(m) for m in built] == [seen(m) for m in want]
+    assert len(built) == 2 and any(m.unit.parent is None for m in built)
+    assert all(isinstance(m.user.last_login, type(timezone.now())) for m in built)
+    assert active_memberships(jianan.member("sysadmin").user.pk + 10_000) == []
