@@ -110,3 +110,36 @@ def test_the_idle_marker_is_written_at_most_once_a_minute(jianan):
     assert time.time() - client.session[LAST_SEEN] < 5
     # so a user active every few minutes stays signed in past the idle timeout
     assert not signed_out(client)
+
+
+def test_a_session_is_read_as_djangos_database_sessions_read_it(jianan):
+    """``security.session_store`` reads a request's session by a statement written once: the
+    data of an unexpired session; nothing, the key forgotten, for an expired or unknown one —
+    as ``django.contrib.sessions.backends.db`` does — and one statement a read."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore as Django
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from xinfang.security.session_store import SessionStore
+
+    assert django_settings.SESSION_ENGINE == "xinfang.security.session_store"
+    live, old = SessionStore(), SessionStore()
+    live["membership_id"], old["membership_id"] = 7, 8
+    live.save()
+    old.save()
+    Session.objects.filter(session_key=old.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1))
+    for key in (live.session_key, old.session_key, "nosuchsessionkey0123", "short"):
+        ours, theirs = SessionStore(session_key=key), Django(session_key=key)
+        with CaptureQueriesContext(connection) as q:
+            read = ours.load()
+        assert read == theirs.load(), key
+        assert (ours.session_key, len(q)) == (theirs.session_key, 1)
+    assert SessionStore(session_key=live.session_key).load() == {"membership_id": 7}
+    # and a signed-in client is served on it
+    client = sign_in()
+    assert client.get(reverse("web:home")).status_code == 200

@@ -258,6 +258,8 @@ XINFANG_TOTP_REQUIRED_ROLES = [
 # Not every request: the session is written when it changes, which the idle marker does at most
 # once a minute (xinfang.security.sessions), so an active user costs one session write a minute.
 SESSION_SAVE_EVERY_REQUEST = False
+# Django's database sessions, the read of each request written once (security/session_store.py).
+SESSION_ENGINE = "xinfang.security.session_store"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
