@@ -211,7 +211,14 @@ def test_the_history_read_as_rows_is_written_as_the_events_were(jianan):
     from tests.conftest import register_in
     from xinfang.cases.selectors import history_of
     from xinfang.org.models import User
-    from xinfang.web.present import event_view, event_views, history_html
+    from xinfang.web.present import (
+        event_label,
+        event_view,
+        event_views,
+        history_html,
+        role_label,
+        state_label,
+    )
 
     case = register_in(jianan)
     actors = case.events.exclude(actor=None).values_list("actor_id", flat=True)
@@ -227,8 +234,10 @@ def test_the_history_read_as_rows_is_written_as_the_events_were(jianan):
                                                                                   flat=True))
     assert str(history_html([event_view(r) for r in rows])) == as_events()
     # Each distinct (type, role, states) put in words once: the same words as entry by entry.
-    assert [(v.label, v.role, v.from_state, v.to_state, v.lines) for v in event_views(rows)] == [
-        (v.label, v.role, v.from_state, v.to_state, v.lines) for v in map(event_view, rows)]
+    assert [(v.label, v.role, v.from_state, v.to_state) for v in event_views(rows)] == [
+        (event_label(r.type), role_label(r.actor_role),
+         state_label(r.from_state) if r.from_state else "",
+         state_label(r.to_state) if r.to_state else "") for r in rows]
     assert str(history_html(event_views(rows))) == as_events()
     assert User.objects.get(pk=actors[0]).username in as_events()
 

@@ -77,8 +77,8 @@ def _members_read(alias: str) -> _Read:
 
 def _instance(spec: _Model, row: list, alias: str):
     values = [row[i] for i in spec.columns]
-    if values[spec.attnames.index("id")] is None:  # an outer join's missing row (no parent)
-        return None
+    if values[spec.attnames.index(spec.model._meta.pk.attname)] is None:
+        return None  # an outer join's missing row (a unit without a parent)
     obj = spec.model.from_db(alias, spec.attnames, values)
     for below in spec.below:
         below.set_on(obj, _instance(below, row, alias))

@@ -361,18 +361,18 @@ class EventView:
 
 
 def event_view(event: CaseEvent | HistoryEntry) -> EventView:
-    return EventView(
-        event=event,
-        label=event_label(event.type),
-        role=role_label(event.actor_role),
-        from_state=state_label(event.from_state) if event.from_state else "",
-        to_state=state_label(event.to_state) if event.to_state else "",
-        lines=payload_summary(event),
-    )
+    return event_views([event])[0]
+
+
+def _event_words(e: CaseEvent | HistoryEntry) -> tuple[str, str, str, str]:
+    """An entry's label, role and states in words."""
+    return (event_label(e.type), role_label(e.actor_role),
+            state_label(e.from_state) if e.from_state else "",
+            state_label(e.to_state) if e.to_state else "")
 
 
 def event_views(events) -> list[EventView]:
-    """``event_view`` of each event, each distinct (type, role, states) put in words once: a
+    """``EventView`` of each event, each distinct (type, role, states) put in words once: a
     long history repeats a few dozen of them, and each label asks the active language (a
     context-local read) — 7 % of the case page's CPU at 152 entries."""
     words: dict[tuple, tuple[str, str, str, str]] = {}
@@ -381,10 +381,7 @@ def event_views(events) -> list[EventView]:
         key = (e.type, e.actor_role, e.from_state, e.to_state)
         said = words.get(key)
         if said is None:
-            said = words[key] = (
-                event_label(e.type), role_label(e.actor_role),
-                state_label(e.from_state) if e.from_state else "",
-                state_label(e.to_state) if e.to_state else "")
+            said = words[key] = _event_words(e)
         views.append(EventView(e, *said, lines=payload_summary(e)))
     return views
 
