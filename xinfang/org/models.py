@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from operator import attrgetter
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -208,16 +207,17 @@ class User(AbstractUser):
     def memberships_active(self, pk: int | None = None) -> list[Membership]:
         """The user's active memberships (or the one with id ``pk``) by id, each with its unit
         and the unit's parent: most units sit right under their jurisdiction, which the
-        permission door then finds without reading the tree (``Unit.jurisdiction``). Sorted
-        here, not by the statement: a user holds a few, and an ORDER BY beside the two units
-        joined in cost Django ~0.2 ms of compiling on every page and API call."""
+        permission door then finds without reading the tree (``Unit.jurisdiction``). One read,
+        ``backends.active_memberships``, whether the sign-in backend made it with the user at
+        the start of the request or it is made here (a command, a token's user)."""
         known = getattr(self, ACTIVE_MEMBERSHIPS, None)
-        if known is not None:  # read with the user on this request (``backends``)
-            return [m for m in known if pk is None or m.pk == pk]
-        active = self.memberships.filter(is_active=True)
-        if pk is not None:
-            active = active.filter(pk=pk)
-        return sorted(active.select_related("unit", "unit__parent"), key=attrgetter("pk"))
+        if known is None:  # not read with the user on this request: read them now
+            from .backends import active_memberships
+
+            known = active_memberships(self.pk)
+            for m in known:
+                m.user = self
+        return [m for m in known if pk is None or m.pk == pk]
 
 
 class Membership(models.Model):
