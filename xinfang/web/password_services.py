@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from xinfang.audit.services import PROFILE_CHANGE, audit_record
 from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import Membership, User
-from xinfang.security.auth import locked_message, password_check_failed
+from xinfang.security.auth import locked_message, locked_user, password_check_failed
 from xinfang.security.models import PasswordResetRequest
 
 from .admin_services import AdminRefused, _audit, _check_password, _require
@@ -74,9 +74,7 @@ def _issue(user: User) -> str:
 def user_password_reset(*, by: Membership, user: User, ip: str = "") -> str:
     """Reset an ordinary account; returns the one-time password to hand over."""
     _require(by, Role.SYSADMIN)
-    # FOR NO KEY UPDATE: a parallel audit entry naming the user does not wait on it
-    # (``security.auth.locked_user`` says why).
-    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    user = locked_user(User, user.pk)
     if user.pk == by.user_id:
         raise AdminRefused(_("请在“我的账户”中修改自己的密码。"))
     if holds_admin_role(user):
@@ -145,7 +143,7 @@ def _pending(req: PasswordResetRequest, by: Membership) -> PasswordResetRequest:
 def password_reset_approve(*, by: Membership, req: PasswordResetRequest, ip: str = "") -> str:
     """Approve and carry out the reset; returns the one-time password (shown once)."""
     req = _pending(req, by)
-    user = User.objects.select_for_update(no_key=True).get(pk=req.user_id)  # as above
+    user = locked_user(User, req.user_id)
     password = _issue(user)
     req.status = PasswordResetRequest.Status.APPROVED
     req.decided_by, req.decided_at = by.user, timezone.now()
