@@ -74,11 +74,11 @@ def test_the_history_is_written_as_the_template_wrote_it_and_escaped(jianan):
     from django.utils import timezone
 
     from tests.conftest import register_in
-    from xinfang.web.present import EventView, event_view, history_html
+    from xinfang.web.present import EventView, event_views, history_html
 
     case = register_in(jianan)
     event = case.events.select_related("actor", "actor_unit").get(seq=1)
-    view = event_view(event)
+    view = event_views([event])[0]
     hostile = EventView(event=event, label=view.label, role=view.role, from_state="",
                         to_state=view.to_state, lines=[("<b>键</b>", "<script>x</script>")])
     # when the history is written
@@ -168,7 +168,7 @@ def test_the_history_text_is_what_format_html_wrote(jianan):
     from django.utils.translation import gettext_lazy
 
     from tests.conftest import register_in
-    from xinfang.web.present import EventView, event_view, history_html
+    from xinfang.web.present import EventView, event_views, history_html
 
     def oracle(views):
         out = []
@@ -194,7 +194,7 @@ def test_the_history_text_is_what_format_html_wrote(jianan):
 
     case = register_in(jianan)
     events = list(case.events.select_related("actor", "actor_unit"))
-    views = [event_view(e) for e in events]
+    views = [event_views([e])[0] for e in events]
     first = events[0]
     views += [
         EventView(first, "<i>标签</i>", "角色&", "<a>", "", [("<b>键</b>", "<script>x</script>")]),
@@ -213,7 +213,6 @@ def test_the_history_read_as_rows_is_written_as_the_events_were(jianan):
     from xinfang.org.models import User
     from xinfang.web.present import (
         event_label,
-        event_view,
         event_views,
         history_html,
         role_label,
@@ -227,12 +226,12 @@ def test_the_history_read_as_rows_is_written_as_the_events_were(jianan):
 
     def as_events():
         events = case.events.select_related("actor", "actor_unit").order_by("seq")
-        return str(history_html([event_view(e) for e in events]))
+        return str(history_html([event_views([e])[0] for e in events]))
 
     rows = history_of(case)
     assert [r.type for r in rows] == list(case.events.order_by("seq").values_list("type",
                                                                                   flat=True))
-    assert str(history_html([event_view(r) for r in rows])) == as_events()
+    assert str(history_html([event_views([r])[0] for r in rows])) == as_events()
     # Each distinct (type, role, states) put in words once: the same words as entry by entry.
     assert [(v.label, v.role, v.from_state, v.to_state) for v in event_views(rows)] == [
         (event_label(r.type), role_label(r.actor_role),

@@ -34,6 +34,7 @@ class _Model:
     model: type
     columns: tuple[int, ...]
     attnames: tuple[str, ...]
+    key: int  # the primary key's column: None in an outer join's missing row
     set_on: object  # ``local_setter(above, this)`` of the queryset's select_related, or None
     below: tuple[_Model, ...]
 
@@ -64,8 +65,9 @@ def _members_read(alias: str) -> _Read:
 
     def layout(info: dict) -> _Model:
         columns = tuple(info["select_fields"])
-        return _Model(info["model"], columns,
-                      tuple(select[i][0].target.attname for i in columns),
+        attnames = tuple(select[i][0].target.attname for i in columns)
+        return _Model(info["model"], columns, attnames,
+                      columns[attnames.index(info["model"]._meta.pk.attname)],
                       info.get("local_setter"),
                       tuple(layout(below) for below in info.get("related_klass_infos", ())))
 
@@ -76,10 +78,9 @@ def _members_read(alias: str) -> _Read:
 
 
 def _instance(spec: _Model, row: list, alias: str):
-    values = [row[i] for i in spec.columns]
-    if values[spec.attnames.index(spec.model._meta.pk.attname)] is None:
+    if row[spec.key] is None:
         return None  # an outer join's missing row (a unit without a parent)
-    obj = spec.model.from_db(alias, spec.attnames, values)
+    obj = spec.model.from_db(alias, spec.attnames, [row[i] for i in spec.columns])
     for below in spec.below:
         below.set_on(obj, _instance(below, row, alias))
     return obj

@@ -360,10 +360,6 @@ class EventView:
     lines: list[tuple[str, str]]
 
 
-def event_view(event: CaseEvent | HistoryEntry) -> EventView:
-    return event_views([event])[0]
-
-
 def _event_words(e: CaseEvent | HistoryEntry) -> tuple[str, str, str, str]:
     """An entry's label, role and states in words."""
     return (event_label(e.type), role_label(e.actor_role),
