@@ -213,7 +213,7 @@ def test_the_memberships_read_once_compiled_are_the_querysets_instances(jianan):
                 m._state.db, m._state.adding)
 
     built = active_memberships(clerk.user.pk)
-    want = sorted(_members_queryset(clerk.user.pk, "default"), key=lambda m: m.pk)
+    want = sorted(_members_queryset(clerk.user.pk), key=lambda m: m.pk)
     assert [seen(m) for m in built] == [seen(m) for m in want]
     assert len(built) == 2 and any(m.unit.parent is None for m in built)
     assert all(isinstance(m.user.last_login, type(timezone.now())) for m in built)

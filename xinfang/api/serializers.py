@@ -11,7 +11,6 @@ import copy
 from collections.abc import Mapping
 from functools import cached_property
 
-from django.db.models import Prefetch
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.fields import SkipField
@@ -260,32 +259,11 @@ class CaseDetail(CaseSummary):
         return leader_instruction_for(case, self.context["membership"])
 
 
-def with_detail(qs):
-    """The detail's relations: one query each, their own foreign keys joined in (a prefetch per
-    hop — ``events__actor`` — would be a query more each). The township and the village are set
-    after the read (``selectors.with_places``): joined, they tripled its planning time."""
-    from xinfang.cases.models import Assignment, Respondent
-
-    return qs.select_related("jurisdiction").prefetch_related(
-        petitioner_links(),
-        "demands",
-        Prefetch("respondents", Respondent.objects.select_related("unit")),
-        "clocks",
-        Prefetch("assignments", Assignment.objects.select_related("unit")),
-        events(),
-    )
-
-
-def petitioner_links() -> Prefetch:
-    from xinfang.cases.models import CasePetitioner
-
-    return Prefetch("petitioner_links", CasePetitioner.objects.select_related("petitioner"))
-
-
-def events() -> Prefetch:
-    from xinfang.cases.models import CaseEvent
-
-    return Prefetch("events", CaseEvent.objects.select_related("actor", "actor_unit"))
+# The detail's relations (``cases.related.read_related``): one statement each, their own foreign
+# keys joined in. The township and the village are set after the case's read
+# (``selectors.with_places``): joined, they tripled its planning time.
+DETAIL_RELATIONS = ("petitioner_links", "demands", "respondents", "clocks", "assignments",
+                    "events")
 
 
 class ActionOut(Lean):

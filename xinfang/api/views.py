@@ -23,7 +23,7 @@ from functools import partial
 
 from django.db import transaction
 from django.db.models import Case as SqlCase
-from django.db.models import QuerySet, Value, When, prefetch_related_objects
+from django.db.models import QuerySet, Value, When
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -48,6 +48,7 @@ from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
 from xinfang.cases.paging import CappedPaginator, SearchedPaginator
+from xinfang.cases.related import keep_related, read_related
 from xinfang.cases.selectors import cases_counted, cases_for, main_names, read_for, with_places
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
 from xinfang.cases.services.reading import case_read_audit
@@ -152,17 +153,18 @@ def visible_case(request, pk: int, *, detail: bool = True) -> Case:
     knowing whether the user declared any recusal and that the membership is not on its
     respondent side (the door leaves those out)."""
     m = acting_membership(request)
-    qs = cases_for(m, one=True).annotate(xf_recused=probes.any_recusal(m.user_id))
+    qs = cases_for(m, one=True).annotate(
+        xf_recused=probes.any_recusal(m.user_id)).select_related("jurisdiction")
     if detail:
-        qs = s.with_detail(qs.annotate(overdue=SqlCase(
-            When(overdue_q(timezone.now()), then=Value(True)), default=Value(False))))
-    else:
-        qs = qs.select_related("jurisdiction")
+        qs = qs.annotate(overdue=SqlCase(
+            When(overdue_q(timezone.now()), then=Value(True)), default=Value(False)))
     try:
         case = qs.get(pk=pk)
     except Case.DoesNotExist:
         raise Http404("未找到该信访件。") from None
-    return read_for(with_places(case) if detail else case, m)
+    if detail:
+        read_related(with_places(case), s.DETAIL_RELATIONS)
+    return read_for(case, m)
 
 
 def registered_case(request, case: Case) -> Case:
@@ -179,14 +181,14 @@ def registered_case(request, case: Case) -> Case:
     written = case.written
     if any(link.petitioner.get_deferred_fields() for link in written.links):
         # a person on file the matching read in part: read the links whole, once
-        prefetch_related_objects([case], s.petitioner_links())
+        read_related(case, ["petitioner_links"])
     else:
         keep_related(case, "petitioner_links", written.links)
     keep_related(case, "demands", written.demands)
     keep_related(case, "respondents", written.respondents)
     keep_related(case, "assignments", [])  # an assigning registration is answered as routed
     if written.clocks is None or written.events is None:
-        prefetch_related_objects([case], "clocks", s.events())
+        read_related(case, ["clocks", "events"])
     else:
         keep_related(case, "clocks", written.clocks)
         for event in written.events:  # the clerk's own entry: their user and unit in hand
@@ -196,14 +198,6 @@ def registered_case(request, case: Case) -> Case:
     case.overdue = case.state in c.OPEN_STATES and case.next_due_at is not None and (
         case.next_due_at < timezone.now())  # overdue_q on the row in hand
     return read_for(case, m)
-
-
-def keep_related(instance, name: str, rows: list) -> None:
-    """Make ``instance.<name>.all()`` answer ``rows`` without a query, as ``prefetch_related``
-    leaves it: for rows this request has just written and holds whole."""
-    qs = getattr(instance, name).all()
-    qs._result_cache, qs._prefetch_done = list(rows), True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = qs
 
 
 def detail_response(request, case: Case, code: int = status.HTTP_200_OK) -> Response:

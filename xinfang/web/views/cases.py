@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +19,8 @@ from xinfang.cases import choices as c
 from xinfang.cases import disclosure
 from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
-from xinfang.cases.models import Assignment, Case, Demand, Document, WarningNotice
+from xinfang.cases.models import Case
+from xinfang.cases.related import read_related
 from xinfang.cases.selectors import case_for, history_of
 from xinfang.cases.services import Invalid, available, perform, refusal
 from xinfang.cases.services.base import active_assignment, is_office_of, is_upper_office_of
@@ -94,9 +94,7 @@ def may_upload(case: Case, m: Membership) -> bool:
 def _petitioners(case: Case, m: Membership, revealed: set[int], reveal_form=None):
     rows = []
     reach = disclosure.reveal_reach(case, m)
-    for link in case.petitioner_links.select_related(
-        "petitioner", "petitioner__township", "petitioner__village"
-    ).order_by("pk"):
+    for link in read_related(case, ["petitioner_links"]).petitioner_links.all():
         p = link.petitioner
         allowed = disclosure.may_reveal_petitioner(case, p, m, link=link, reach=reach)
         shown = allowed and p.pk in revealed
@@ -124,6 +122,11 @@ def _petitioners(case: Case, m: Membership, revealed: set[int], reveal_form=None
     return rows
 
 
+# What the page shows of the case's own rows, each read whole (``cases.related``).
+PAGE_RELATIONS = ("petitioner_links", "demands", "clocks", "assignments", "documents",
+                  "warning_notices", "reports", "signatures", "attachments")
+
+
 def render_case(request: HttpRequest, case: Case, **kwargs) -> HttpResponse:
     # Every check ``available()`` repeats per transition is asked once (nothing is written here).
     with reading():
@@ -146,20 +149,12 @@ def _render_case(
     m = request.membership
     now = now or timezone.now()
     bound = bound or {}
-    # Read once for the page and for the instruments' checks of its 文书下载 block
-    # (documents.selectors.documents_of), which would otherwise ask again per instrument.
-    prefetch_related_objects(
-        [case],
-        Prefetch("documents", queryset=Document.objects.select_related("created_by")
-                 .prefetch_related("deliveries")),
-        Prefetch("warning_notices", queryset=WarningNotice.objects.order_by("issued_at")),
-        Prefetch("assignments",
-                 queryset=Assignment.objects.select_related("unit", "signed_for_by")),
-        "reports",
-        # In seq order (the model's, for one case): the page, the finding form and the
-        # letter's prefill (documents.fill) read this one list.
-        Prefetch("demands", queryset=Demand.objects.order_by("seq")),
-    )  # fmt: skip
+    # Each relation the page shows read once, in one statement compiled once (``cases.related``):
+    # the instruments' checks of its 文书下载 block (documents.selectors.documents_of) and the
+    # finding form and the letter's prefill (documents.fill) read these same lists.
+    read_related(case, PAGE_RELATIONS)
+    if m.role in OFFICE_ROLES:
+        read_related(case, ["respondents"])
     actions = []
     for name in offered_actions(case, m):
         t = TRANSITIONS[name]
@@ -181,13 +176,13 @@ def _render_case(
             "notice": notice,
             "kept": kept,
             "petitioners": _petitioners(case, m, revealed or set(), reveal_form),
-            "demands": list(case.demands.all()),  # prefetched above, by seq
+            "demands": list(case.demands.all()),  # read above, by seq
             "clocks": [clock_view(k, now) for k in clocks],
             "assignments": list(case.assignments.all()),
-            "signatures": list(case.signatures.select_related("user")),
+            "signatures": list(case.signatures.all()),
             "documents": documents,
-            "attachments": list(case.attachments.select_related("uploaded_by")),
-            "warnings": list(case.warning_notices.all()),  # prefetched, by issued_at
+            "attachments": list(case.attachments.all()),
+            "warnings": list(case.warning_notices.all()),  # read above, by issued_at
             "ownership_items": list(case.ownership_items.select_related("updated_by")
                                     .prefetch_related("changes__by")),
             "ownership_statuses": OwnershipItem.Status.choices,

@@ -1,0 +1,108 @@
+"""A case's own rows read by statements compiled once (``cases.related``, ``db.fixed``): the
+same instances the ORM builds, hung where ``prefetch_related`` hangs them."""
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+
+from xinfang.cases import choices as c
+from xinfang.cases.models import Case, Delivery, Demand
+from xinfang.cases.related import READS, read_related
+from xinfang.cases.services import perform
+from xinfang.db.fixed import FixedRead
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj):
+    return None if obj is None else [getattr(obj, f.attname)
+                                     for f in type(obj)._meta.concrete_fields]
+
+
+def _seen(obj, joined: dict):
+    """Every column of ``obj`` and of each object joined to it (``select_related``'s tree)."""
+    if obj is None:
+        return None
+    return (_fields(obj), obj._state.db, obj._state.adding,
+            [_seen(getattr(obj, name), below) for name, below in sorted(joined.items())])
+
+
+def _lived_case(jianan, register):
+    j = jianan
+    clerk, approver, township, bureau = (j.member(k) for k in
+                                         ("clerk", "approver", "township", "bureau"))
+    case = register(source_level=c.SourceLevel.PROVINCE, source_office="河南省乡村振兴局")
+    for name, by, params in [
+        ("propose", clerk, {"proposal": "交将官池镇牵头，区民政局协办"}),
+        ("sign_off", approver, {"note": "同意"}),
+        ("assign", clerk, {"lead": j.townships["将官池镇"], "assisting": [j.bureaus["区民政局"]],
+                           "receiver_name": "陈晓东", "responsible_person": "陈晓东"}),
+        ("sign_for", township, {}),
+        ("deliver_acceptance_notice", township,
+         {"mode": "in_person", "deliverer": "陈晓东", "recipient": "张三明"}),
+        ("submit_report", township, {"kind": "initial", "text": "初步核实"}),
+    ]:
+        case = perform(name, case=case, by=by, expected_version=case.version, **params)
+    return case
+
+
+def test_a_cases_rows_read_once_compiled_are_the_querysets_instances(jianan, register):
+    case = _lived_case(jianan, register)
+    held = Case.objects.get(pk=case.pk)
+    with CaptureQueriesContext(connection) as read:
+        read_related(held, READS)
+    # one statement a relation, and one for the documents' deliveries
+    assert len(read) == len(READS) + 1
+    for name, fixed in READS.items():
+        orm = list(fixed.make(case.pk))
+        joined = fixed.make(case.pk).query.select_related or {}
+        with CaptureQueriesContext(connection) as asked:
+            rows = list(getattr(held, name).all())
+            assert all(row.case is held for row in rows)
+        assert len(asked) == 0, name
+        assert [_seen(r, joined) for r in rows] == [_seen(r, joined) for r in orm], name
+    counts = dict(Case.objects.filter(pk=case.pk).annotate(
+        n=Count("assignments")).values_list("pk", "n"))
+    assert counts[case.pk] == len(held.assignments.all()) == 2
+    # an outer join's missing row: the assisting unit has not signed for it
+    assert any(a.signed_for_by is None for a in held.assignments.all())
+    assert any(a.signed_for_by is not None for a in held.assignments.all())
+    documents = held.documents.all()
+    assert documents, "the acceptance notice"
+    for doc in documents:
+        with CaptureQueriesContext(connection) as asked:
+            got = list(doc.deliveries.all())
+            assert all(d.document is doc for d in got)
+        assert len(asked) == 0
+        want = list(Delivery.objects.filter(document=doc))
+        assert [_fields(d) for d in got] == [_fields(d) for d in want]
+    assert any(doc.deliveries.all() for doc in documents)
+    # the people as stored (encrypted columns read back in clear), with their places
+    link = held.petitioner_links.all()[0]
+    assert link.petitioner.name == case.petitioner_links.get(pk=link.pk).petitioner.name
+    assert link.petitioner.township is not None
+
+
+def test_a_relation_already_held_is_not_read_again(jianan, register):
+    case = register()
+    held = Case.objects.get(pk=case.pk)
+    read_related(held, ["demands"])
+    with CaptureQueriesContext(connection) as again:
+        read_related(held, ["demands", "clocks"])
+    assert len(again) == 1 and "cases_clock" in again[0]["sql"]
+
+
+def test_a_fixed_read_refuses_a_statement_it_could_not_answer_the_same():
+    twice = FixedRead(lambda pk: Demand.objects.filter(case_id=pk, case__repeat_of_id=pk))
+    with pytest.raises(ValueError, match="once"):
+        twice(1, using="default")
+    unsigned = FixedRead(lambda pk: Demand.objects.filter(seq=pk))
+    with pytest.raises(ValueError, match="no negative"):
+        unsigned(1, using="default")
+    counted = FixedRead(lambda pk: Demand.objects.filter(case_id=pk).annotate(n=Count("id")))
+    with pytest.raises(ValueError, match="columns only"):
+        counted(1, using="default")
+    plain = FixedRead(lambda pk: Demand.objects.filter(case_id=pk).values("text"))
+    with pytest.raises(ValueError, match="columns only"):
+        plain(1, using="default")

@@ -1,0 +1,131 @@
+"""Statements whose text never changes but for one id, compiled by the ORM once a database.
+
+Every page asks a few statements of this shape on every request: the signed-in user's active
+memberships (``org.backends``), a case's documents, demands, clocks and the other rows the case
+page and the API's detail show (``cases.related``). For a few rows, compiling the queryset and
+building its rows through the queryset's machinery costs several times the statement: at 1M
+cases on PostgreSQL a case's four small relations took 0.93 ms to compile against 0.24 ms to run.
+
+``FixedRead(make)`` compiles ``make(PROBE)`` once for each database and runs its SQL with the id
+put in the probe's place, making the same instances the queryset makes (its ``select_related``
+included), each column converted as the queryset converts it. Only the probe varies: every other
+parameter of the statement is a constant of ``make``, so nothing a request sends can reach the
+compiled text. A queryset that names the probe other than once, or that selects anything but
+its models' columns (annotations, ``values()``), is refused when it is first compiled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Model, QuerySet
+
+# The id a statement is compiled with, to find its place among the parameters: no real id is
+# negative.
+PROBE = -7_318_004_211
+
+
+@dataclass(frozen=True)
+class _Model:
+    """One model's columns of the row and how it hangs on the instance above it."""
+
+    model: type[Model]
+    columns: tuple[int, ...]
+    attnames: tuple[str, ...]
+    key: int  # the primary key's column: None in an outer join's missing row
+    set_on: Callable | None  # ``local_setter(above, this)`` of the queryset's select_related
+    set_back: Callable | None  # ``remote_setter(this, above)``: a one-to-one's reverse cache
+    below: tuple[_Model, ...]
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    params: tuple
+    at: int  # the id's place among ``params``
+    top: _Model
+    converters: tuple[tuple[int, tuple, object], ...]  # (column, converters, expression)
+
+
+def _compile(qs: QuerySet, alias: str) -> _Statement:
+    """The statement as the ORM writes ``qs`` for ``alias``, with the layout of its row (the
+    queryset's own ``klass_info``) and its columns' converters."""
+    compiler = qs.query.get_compiler(alias)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # the probe out of a field's range (a positive integer's, say)
+        raise ValueError(f"{qs.model.__name__}: a fixed read's id goes where no negative "
+                         "number is asked") from None
+    if list(params).count(PROBE) != 1:
+        raise ValueError(f"{qs.model.__name__}: a fixed read names its id once, not "
+                         f"{list(params).count(PROBE)} times")
+    if qs._iterable_class.__name__ != "ModelIterable" or compiler.annotation_col_map:
+        raise ValueError(f"{qs.model.__name__}: a fixed read selects its models' columns only")
+    select = compiler.select
+
+    def layout(info: dict) -> _Model:
+        if info.get("from_parent"):
+            raise ValueError(f"{info['model'].__name__}: a fixed read of an inherited model")
+        columns = tuple(info["select_fields"])
+        attnames = tuple(select[i][0].target.attname for i in columns)
+        return _Model(info["model"], columns, attnames,
+                      columns[attnames.index(info["model"]._meta.pk.attname)],
+                      info.get("local_setter"), info.get("remote_setter"),
+                      tuple(layout(below) for below in info.get("related_klass_infos", ())))
+
+    converters = compiler.get_converters([expression for expression, *_rest in select])
+    return _Statement(sql, tuple(params), list(params).index(PROBE), layout(compiler.klass_info),
+                      tuple((i, tuple(funcs), expression)
+                            for i, (funcs, expression) in sorted(converters.items())))
+
+
+def _instance(spec: _Model, row: list, alias: str):
+    if row[spec.key] is None:
+        return None  # an outer join's missing row (a unit without a parent)
+    obj = spec.model.from_db(alias, spec.attnames, [row[i] for i in spec.columns])
+    for below in spec.below:
+        related = _instance(below, row, alias)
+        below.set_on(obj, related)
+        if related is not None and below.set_back is not None:
+            below.set_back(related, obj)
+    return obj
+
+
+class FixedRead:
+    """``make(key)``'s rows, for any key, from one compilation a database (see the module)."""
+
+    def __init__(self, make: Callable[[int], QuerySet]):
+        self.make = make
+        self._compiled: dict[str, _Statement] = {}
+
+    @cached_property
+    def model(self) -> type[Model]:
+        return self.make(PROBE).model
+
+    def statement(self, alias: str) -> _Statement:
+        compiled = self._compiled.get(alias)
+        if compiled is None:
+            compiled = self._compiled[alias] = _compile(self.make(PROBE).using(alias), alias)
+        return compiled
+
+    def __call__(self, key: int, *, using: str) -> list:
+        read = self.statement(using)
+        params = list(read.params)
+        params[read.at] = key
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(read.sql, params)
+            rows = cursor.fetchall()
+        out = []
+        for row in rows:
+            if read.converters:
+                row = list(row)
+                for i, funcs, expression in read.converters:
+                    for convert in funcs:
+                        row[i] = convert(row[i], expression, connection)
+            out.append(_instance(read.top, row, using))
+        return out
