@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from xinfang.cases import choices as c
-from xinfang.cases.models import Case, Delivery, Demand
+from xinfang.cases.models import Case, CaseEvent, Delivery, Demand
 from xinfang.cases.related import READS, read_related
 from xinfang.cases.services import perform
 from xinfang.db.fixed import FixedRead
@@ -101,8 +101,24 @@ def test_a_fixed_read_refuses_a_statement_it_could_not_answer_the_same():
     with pytest.raises(ValueError, match="no negative"):
         unsigned(1, using="default")
     counted = FixedRead(lambda pk: Demand.objects.filter(case_id=pk).annotate(n=Count("id")))
-    with pytest.raises(ValueError, match="columns only"):
+    with pytest.raises(ValueError, match="columns"):
         counted(1, using="default")
-    plain = FixedRead(lambda pk: Demand.objects.filter(case_id=pk).values("text"))
-    with pytest.raises(ValueError, match="columns only"):
-        plain(1, using="default")
+    for shape in ({"flat": True}, {"named": True}):
+        kind = FixedRead(lambda pk, shape=shape: Demand.objects.filter(case_id=pk).values_list(
+            "text", **shape))
+        with pytest.raises(ValueError, match="columns"):
+            kind(1, using="default")
+    mapped = FixedRead(lambda pk: Demand.objects.filter(case_id=pk).values("text"))
+    with pytest.raises(ValueError, match="columns"):
+        mapped(1, using="default")
+
+
+def test_a_fixed_read_of_values_is_the_querysets_tuples(jianan, register):
+    case = _lived_case(jianan, register)
+
+    columns = ("at", "type", "payload", "actor__username", "actor_unit__name")
+    fixed = FixedRead(lambda pk: CaseEvent.objects.filter(case_id=pk).order_by("seq")
+                      .values_list(*columns))
+    rows = fixed(case.pk, using="default")
+    assert rows == list(case.events.order_by("seq").values_list(*columns))
+    assert len(rows) > 5 and all(isinstance(row[2], dict) for row in rows)

@@ -17,18 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from django.db import connection
+from django.db import connection, router
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.lookups import IsNull
 from django.utils.crypto import constant_time_compare
 
+from xinfang.db.fixed import FixedRead
 from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import OFFICE, Membership, Unit
 from xinfang.security.models import Recusal
 
 from . import probes
 from .choices import PETITIONING_ROLES, AssignmentRole, AssignmentStatus
-from .models import Assignment, Case, CasePetitioner, Respondent
+from .models import Assignment, Case, CaseEvent, CasePetitioner, Respondent
 from .services.base import is_office_of, unit_jurisdiction
 
 OFFICE_READERS = {Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR}
@@ -445,14 +446,20 @@ HISTORY_COLUMNS = ("at", "type", "actor_role", "from_state", "to_state", "payloa
                    "actor__username", "actor_unit__name")
 
 
+# One statement compiled once a database (``db.fixed``): only the case's id changes.
+_HISTORY = FixedRead(lambda pk: CaseEvent.objects.filter(case_id=pk).order_by("seq")
+                     .values_list(*HISTORY_COLUMNS))
+
+
 def history_of(case: Case) -> list[HistoryEntry]:
     """The case's history in order, as ``HistoryEntry`` rows (the actor as ``User.__str__``
     and the unit as ``Unit.__str__`` name them)."""
+    rows = _HISTORY(case.pk, using=router.db_for_read(CaseEvent, instance=case))
     return [
         HistoryEntry(at, type_, role, from_state, to_state, payload, code, version, unit_id,
                      full_name or username or "", unit or "")
         for (at, type_, role, from_state, to_state, payload, code, version, unit_id, full_name,
-             username, unit) in case.events.order_by("seq").values_list(*HISTORY_COLUMNS)
+             username, unit) in rows
     ]
 
 

@@ -8,10 +8,12 @@ cases on PostgreSQL a case's four small relations took 0.93 ms to compile agains
 
 ``FixedRead(make)`` compiles ``make(PROBE)`` once for each database and runs its SQL with the id
 put in the probe's place, making the same instances the queryset makes (its ``select_related``
-included), each column converted as the queryset converts it. Only the probe varies: every other
+included), or the same tuples for a ``values_list()``, each column converted as the queryset
+converts it. Only the probe varies: every other
 parameter of the statement is a constant of ``make``, so nothing a request sends can reach the
 compiled text. A queryset that names the probe other than once, or that selects anything but
-its models' columns (annotations, ``values()``), is refused when it is first compiled.
+its models' columns or plain ``values_list()`` fields (annotations, ``values()``, ``flat``), is
+refused when it is first compiled.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class _Statement:
     sql: str
     params: tuple
     at: int  # the id's place among ``params``
-    top: _Model
+    top: _Model | None  # None: ``values_list()``'s tuples
     converters: tuple[tuple[int, tuple, object], ...]  # (column, converters, expression)
 
 
@@ -63,9 +65,19 @@ def _compile(qs: QuerySet, alias: str) -> _Statement:
     if list(params).count(PROBE) != 1:
         raise ValueError(f"{qs.model.__name__}: a fixed read names its id once, not "
                          f"{list(params).count(PROBE)} times")
-    if qs._iterable_class.__name__ != "ModelIterable" or compiler.annotation_col_map:
-        raise ValueError(f"{qs.model.__name__}: a fixed read selects its models' columns only")
+    kind = qs._iterable_class.__name__
+    if (kind not in ("ModelIterable", "ValuesListIterable") or qs.query.annotations
+            or qs.query.extra_select or compiler.has_extra_select
+            or (kind == "ModelIterable" and compiler.annotation_col_map)):
+        raise ValueError(f"{qs.model.__name__}: a fixed read selects its models' columns, or "
+                         "values_list()'s, only")
     select = compiler.select
+    converters = compiler.get_converters([expression for expression, *_rest in select])
+    converters = tuple((i, tuple(funcs), expression)
+                       for i, (funcs, expression) in sorted(converters.items()))
+    at = list(params).index(PROBE)
+    if kind == "ValuesListIterable":
+        return _Statement(sql, tuple(params), at, None, converters)
 
     def layout(info: dict) -> _Model:
         if info.get("from_parent"):
@@ -77,10 +89,7 @@ def _compile(qs: QuerySet, alias: str) -> _Statement:
                       info.get("local_setter"), info.get("remote_setter"),
                       tuple(layout(below) for below in info.get("related_klass_infos", ())))
 
-    converters = compiler.get_converters([expression for expression, *_rest in select])
-    return _Statement(sql, tuple(params), list(params).index(PROBE), layout(compiler.klass_info),
-                      tuple((i, tuple(funcs), expression)
-                            for i, (funcs, expression) in sorted(converters.items())))
+    return _Statement(sql, tuple(params), at, layout(compiler.klass_info), converters)
 
 
 def _instance(spec: _Model, row: list, alias: str):
@@ -127,5 +136,5 @@ class FixedRead:
                 for i, funcs, expression in read.converters:
                     for convert in funcs:
                         row[i] = convert(row[i], expression, connection)
-            out.append(_instance(read.top, row, using))
+            out.append(tuple(row) if read.top is None else _instance(read.top, row, using))
         return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import router
 from django.db.models import prefetch_related_objects
 
 from xinfang.audit.services import DOWNLOAD, audit_record
@@ -12,6 +13,7 @@ from xinfang.cases.disclosure import may_reveal_petitioner, reveal_reach
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import case_for
+from xinfang.db.fixed import FixedRead
 from xinfang.org.models import Membership
 
 from .instruments import INSTRUMENTS, NotIssued
@@ -45,6 +47,11 @@ class Available:
     versions: int
 
 
+# Every version frozen of a case's instruments: one statement compiled once (``db.fixed``).
+_ISSUED = FixedRead(lambda pk: IssuedDocument.objects.filter(case_id=pk)
+                    .order_by("code", "version"))
+
+
 def documents_of(case: Case) -> list[Available]:
     """Every instrument of the case: frozen ones with their latest version, the rest with what
     the procedure still has to do before they can be issued. ``case`` came through the door."""
@@ -53,7 +60,7 @@ def documents_of(case: Case) -> list[Available]:
         [case], "documents__deliveries", "warning_notices", "assignments", "reports"
     )
     frozen: dict[str, list[IssuedDocument]] = {}
-    for doc in IssuedDocument.objects.filter(case=case).order_by("code", "version"):
+    for doc in _ISSUED(case.pk, using=router.db_for_read(IssuedDocument, instance=case)):
         frozen.setdefault(doc.code, []).append(doc)
     rows = []
     for code, spec in INSTRUMENTS.items():
