@@ -26,9 +26,10 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
 
-# The id a statement is compiled with, to find its place among the parameters: no real id is
-# negative.
+# The key a statement is compiled with, to find its place among the parameters: no real id is
+# negative, and no code or name of ours looks like the text.
 PROBE = -7_318_004_211
+TEXT_PROBE = "xf-fixed-read-probe-7318004211"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class _Statement:
     converters: tuple[tuple[int, tuple, object], ...]  # (column, converters, expression)
 
 
-def _compile(qs: QuerySet, alias: str) -> _Statement:
+def _compile(qs: QuerySet, alias: str, probe) -> _Statement:
     """The statement as the ORM writes ``qs`` for ``alias``, with the layout of its row (the
     queryset's own ``klass_info``) and its columns' converters."""
     compiler = qs.query.get_compiler(alias)
@@ -62,9 +63,9 @@ def _compile(qs: QuerySet, alias: str) -> _Statement:
     except EmptyResultSet:  # the probe out of a field's range (a positive integer's, say)
         raise ValueError(f"{qs.model.__name__}: a fixed read's id goes where no negative "
                          "number is asked") from None
-    if list(params).count(PROBE) != 1:
-        raise ValueError(f"{qs.model.__name__}: a fixed read names its id once, not "
-                         f"{list(params).count(PROBE)} times")
+    if list(params).count(probe) != 1:
+        raise ValueError(f"{qs.model.__name__}: a fixed read names its key once, not "
+                         f"{list(params).count(probe)} times")
     kind = qs._iterable_class.__name__
     if (kind not in ("ModelIterable", "ValuesListIterable") or qs.query.annotations
             or qs.query.extra_select or compiler.has_extra_select
@@ -75,7 +76,7 @@ def _compile(qs: QuerySet, alias: str) -> _Statement:
     converters = compiler.get_converters([expression for expression, *_rest in select])
     converters = tuple((i, tuple(funcs), expression)
                        for i, (funcs, expression) in sorted(converters.items()))
-    at = list(params).index(PROBE)
+    at = list(params).index(probe)
     if kind == "ValuesListIterable":
         return _Statement(sql, tuple(params), at, None, converters)
 
@@ -105,23 +106,26 @@ def _instance(spec: _Model, row: list, alias: str):
 
 
 class FixedRead:
-    """``make(key)``'s rows, for any key, from one compilation a database (see the module)."""
+    """``make(key)``'s rows, for any key (an id; a string with ``text``), from one compilation
+    a database (see the module)."""
 
-    def __init__(self, make: Callable[[int], QuerySet]):
+    def __init__(self, make: Callable[[int], QuerySet], *, text: bool = False):
         self.make = make
+        self.probe = TEXT_PROBE if text else PROBE  # ``text``: the key is a string
         self._compiled: dict[str, _Statement] = {}
 
     @cached_property
     def model(self) -> type[Model]:
-        return self.make(PROBE).model
+        return self.make(self.probe).model
 
     def statement(self, alias: str) -> _Statement:
         compiled = self._compiled.get(alias)
         if compiled is None:
-            compiled = self._compiled[alias] = _compile(self.make(PROBE).using(alias), alias)
+            compiled = self._compiled[alias] = _compile(
+                self.make(self.probe).using(alias), alias, self.probe)
         return compiled
 
-    def __call__(self, key: int, *, using: str) -> list:
+    def __call__(self, key, *, using: str) -> list:
         read = self.statement(using)
         params = list(read.params)
         params[read.at] = key

@@ -9,7 +9,10 @@ from pathlib import Path as FsPath
 from time import monotonic
 
 from django.conf import settings
+from django.db import router
 from django.db.models import Count, Max, Sum
+
+from xinfang.db.fixed import FixedRead
 
 from .calendar import WorkingCalendar, parse_notice
 from .models import CalendarYear, ProfileVersion
@@ -104,9 +107,8 @@ def current_version(code: str) -> ProfileVersion:
 
     known = _newest.get(code)
     if known is not None:
-        newest = (ProfileVersion.objects.filter(code=code).order_by("-version")
-                  .values_list("pk", "version", "checksum", "loaded_at").first())
-        if newest == (known.pk, known.version, known.checksum, known.loaded_at):
+        newest = _NEWEST(code, using=router.db_for_read(ProfileVersion))
+        if newest and newest[0] == (known.pk, known.version, known.checksum, known.loaded_at):
             return known
     row = newest_version(code) or install_shipped(code)
     _newest[code] = row
@@ -114,6 +116,9 @@ def current_version(code: str) -> ProfileVersion:
 
 
 _newest: dict[str, ProfileVersion] = {}  # code → the row current_version last answered
+# Asked on every call: one statement compiled once a database (``db.fixed``).
+_NEWEST = FixedRead(lambda code: ProfileVersion.objects.filter(code=code).order_by("-version")
+                    .values_list("pk", "version", "checksum", "loaded_at")[:1], text=True)
 
 
 def forget_versions() -> None:
