@@ -99,7 +99,12 @@ def main() -> None:
         pk = busy["registered"][-1]
         calls = [lambda i: clerk.get(f"/api/cases/{pk}/")] * args.calls
     elif args.what == "transition":
-        pool = proposable(list(reversed(busy["registered"])))[: args.calls + 1]
+        # the generated cases first; once a session's runs have proposed them all, those its
+        # registrations left in the busy county, newest first
+        left = list(Case.objects.filter(jurisdiction_id=busy["unit"], state="registered")
+                    .exclude(pk__in=busy["registered"]).order_by("-pk")
+                    .values_list("pk", flat=True)[: args.calls * 2])
+        pool = proposable(list(reversed(busy["registered"])) + left)[: args.calls + 1]
 
         versions = dict(Case.objects.filter(pk__in=pool).values_list("pk", "version"))
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from django.db import connection
+from django.db import connection, router
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from xinfang.audit import history
+from xinfang.db.fixed import FixedRead
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit
 from xinfang.rules.profile import Profile
@@ -75,6 +76,12 @@ def profile_for(case: Case) -> Profile:
     return profile_of(case.profile)
 
 
+# The last (seq, mac) of one case's history: asked by every transition, compiled once
+# (``db.fixed``).
+_HISTORY_HEAD = FixedRead(lambda pk: CaseEvent.objects.filter(case_id=pk).order_by("-seq")
+                          .values_list("seq", "mac")[:1])
+
+
 def append_event(
     *,
     case: Case,
@@ -91,7 +98,8 @@ def append_event(
     # good for one append only.
     hint = case.__dict__.pop(LAST_SEQ_HINT, None)
     if hint is None:
-        hint = case.events.order_by("-seq").values_list("seq", "mac").first() or (0, "")
+        last = _HISTORY_HEAD(case.pk, using=router.db_for_read(CaseEvent, instance=case))
+        hint = last[0] if last else (0, "")
     event = chained_event(
         case, {case.pk: hint}, at=at, type=type, payload=payload or {}, by=by,
         actor_role=actor_role if actor_role is not None else (by.role if by else "petitioner"),
