@@ -297,6 +297,13 @@ def main() -> None:
             clients[username].force_login(User.objects.get(username=username))
         return clients[username]
 
+    # What the worker's schedule does every few minutes: a supervision page counts each case
+    # changed since the kept figures' last refresh straight from the cases, and a session's
+    # benchmark runs (registrations, transitions) change some thousands (lead37: the county
+    # inspector's page 308 ms before, 43 after).
+    from xinfang.figures.services import figures_refresh
+
+    print(f"# figures refreshed first: {figures_refresh()} cases counted")
     served_as_a_worker()
     own_profile = Unit.objects.get(pk=busy["unit"]).profile_code
 
