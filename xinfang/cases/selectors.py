@@ -51,6 +51,12 @@ def forget_units_over_the_bound() -> None:
     _OVER_THE_BOUND.clear()
 
 
+# The user's active recusals, asked by every list's door: one statement compiled once
+# (``db.fixed``).
+_RECUSALS = FixedRead(lambda user_id: Recusal.objects.filter(user_id=user_id, is_active=True)
+                      .values_list("case_id", "petitioner_id", "matter_words"))
+
+
 class Door:
     """What one membership may read, worked out once per request: the unit tree, the respondent
     units and the recusals are read here and nowhere per row. ``kind`` is ``"office"`` (the
@@ -108,9 +114,10 @@ class Door:
     @cached_property
     def _recusals(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
         cases, people, words = [], [], []
-        for case_id, petitioner_id, matter_words in Recusal.objects.filter(
-            user_id=self.user_id, is_active=True
-        ).values_list("case_id", "petitioner_id", "matter_words"):
+        if self.user_id is None:  # no one's door: no one's recusals
+            return (), (), ()
+        for case_id, petitioner_id, matter_words in _RECUSALS(
+                self.user_id, using=router.db_for_read(Recusal)):
             if case_id:
                 cases.append(case_id)
             if petitioner_id:
