@@ -122,3 +122,14 @@ def test_a_fixed_read_of_values_is_the_querysets_tuples(jianan, register):
     rows = fixed(case.pk, using="default")
     assert rows == list(case.events.order_by("seq").values_list(*columns))
     assert len(rows) > 5 and all(isinstance(row[2], dict) for row in rows)
+
+
+def test_a_fixed_read_takes_its_key_as_the_orm_would(jianan, register):
+    case = register()
+    demands = FixedRead(lambda pk: Demand.objects.filter(case_id=pk))
+    assert [d.pk for d in demands(str(case.pk), using="default")] == [
+        d.pk for d in Demand.objects.filter(case_id=case.pk)]
+    coded = FixedRead(lambda code: Case.objects.filter(number=code).values_list("pk"),
+                      text=True)
+    assert coded(case.number, using="default") == [(case.pk,)]
+    assert coded(case.number + "x", using="default") == []

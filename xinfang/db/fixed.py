@@ -1,18 +1,19 @@
-"""Statements whose text never changes but for one id, compiled by the ORM once a database.
+"""Statements whose text never changes but for one key, compiled by the ORM once a database.
 
 Every page asks a few statements of this shape on every request: the signed-in user's active
 memberships (``org.backends``), a case's documents, demands, clocks and the other rows the case
-page and the API's detail show (``cases.related``). For a few rows, compiling the queryset and
-building its rows through the queryset's machinery costs several times the statement: at 1M
-cases on PostgreSQL a case's four small relations took 0.93 ms to compile against 0.24 ms to run.
+page and the API's detail show (``cases.related``), the door's recusals, the newest version of
+a profile. For a few rows, compiling the queryset and building its rows through the queryset's
+machinery costs several times the statement: at 1M cases on PostgreSQL a case's four small
+relations took 0.93 ms to compile against 0.24 ms to run.
 
-``FixedRead(make)`` compiles ``make(PROBE)`` once for each database and runs its SQL with the id
-put in the probe's place, making the same instances the queryset makes (its ``select_related``
-included), or the same tuples for a ``values_list()``, each column converted as the queryset
-converts it. Only the probe varies: every other
-parameter of the statement is a constant of ``make``, so nothing a request sends can reach the
-compiled text. A queryset that names the probe other than once, or that selects anything but
-its models' columns or plain ``values_list()`` fields (annotations, ``values()``, ``flat``), is
+``FixedRead(make)`` compiles ``make(PROBE)`` once for each database and runs its SQL with the key
+(an id; a text with ``text=True``) put in the probe's place, making the same instances the
+queryset makes (its ``select_related`` included), or the same tuples for a ``values_list()``,
+each column converted as the queryset converts it. Only the probe varies: every other parameter
+of the statement is a constant of ``make``, so nothing a request sends can reach the compiled
+text. A queryset that names the probe other than once, or that selects anything but its models'
+columns or plain ``values_list()`` fields (annotations, ``values()``, ``flat``, ``named``), is
 refused when it is first compiled.
 """
 
@@ -128,7 +129,8 @@ class FixedRead:
     def __call__(self, key, *, using: str) -> list:
         read = self.statement(using)
         params = list(read.params)
-        params[read.at] = key
+        # as the ORM would prepare it: an id given as text ("12") is sent as a number
+        params[read.at] = str(key) if self.probe == TEXT_PROBE else int(key)
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(read.sql, params)
