@@ -133,3 +133,25 @@ def test_a_fixed_read_takes_its_key_as_the_orm_would(jianan, register):
                       text=True)
     assert coded(case.number, using="default") == [(case.pk,)]
     assert coded(case.number + "x", using="default") == []
+
+
+def test_a_cases_places_are_its_township_and_village_read_in_one_statement(jianan, register):
+    from xinfang.cases.selectors import with_places
+    from xinfang.org.models import Unit
+
+    township = jianan.townships["将官池镇"]
+    village = Unit.objects.filter(parent=township, level="village").first()
+    case = register(township=township, village=village)
+    held = Case.objects.get(pk=case.pk)
+    with CaptureQueriesContext(connection) as read:
+        with_places(held)
+        assert (held.township, held.village) == (township, village)
+    assert len(read) == 1
+    assert _fields(held.township) == _fields(Unit.objects.get(pk=township.pk))
+    assert _fields(held.village) == _fields(Unit.objects.get(pk=village.pk))
+    # a village not under the case's township (not registrable; an old row): both by id
+    other = Unit.objects.filter(level="village").exclude(parent=township).first()
+    Case.objects.filter(pk=case.pk).update(village=other)
+    held = Case.objects.get(pk=case.pk)
+    with_places(held)
+    assert (held.township, held.village) == (township, other)

@@ -506,15 +506,30 @@ def case_for(by: Membership | None, pk: int) -> Case:
     return read_for(with_places(qs.get(pk=pk)), by)
 
 
+_VILLAGE = FixedRead(lambda pk: Unit.objects.filter(pk=pk).select_related("parent"))
+
+
 def with_places(case: Case) -> Case:
     """Set the case's township and village from one read of both units.
 
     Not joined into the statement that reads the case through the door: with the door's probes
     that statement joins eight relations, and at 1M cases PostgreSQL took 6.6 ms to plan it (for
-    0.2 ms of execution) against 1.1 ms without the two units — the separate read costs 0.4 ms."""
+    0.2 ms of execution) against 1.1 ms without the two units — the separate read costs 0.4 ms.
+    A case's village lies under its township (registration refuses anything else): the village
+    is read with its parent by a fixed read (0.25 → 0.07 ms at 1M); a case whose village is not
+    under its township, or that has no village, reads its units by id as before."""
     wanted = {case.township_id, case.village_id} - {None}
     if not wanted:
         return case
+    if case.village_id is not None:
+        # A village lies under its township: both in one statement compiled once (``db.fixed``)
+        found = _VILLAGE(case.village_id, using=router.db_for_read(Unit))
+        if found and case.township_id in (None, found[0].parent_id):
+            village = found[0]
+            Case._meta.get_field("village").set_cached_value(case, village)
+            if case.township_id is not None:
+                Case._meta.get_field("township").set_cached_value(case, village.parent)
+            return case
     units = Unit.objects.order_by().in_bulk(wanted)
     for name in ("township", "village"):
         key = getattr(case, f"{name}_id")
