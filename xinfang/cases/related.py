@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import router
-
 from xinfang.db.fixed import FixedRead
 
 from .models import (
@@ -79,8 +77,7 @@ def read_related(case: Case, names: Iterable[str]) -> Case:
     for name in names:
         if name in held:
             continue
-        read = READS[name]
-        rows = read(case.pk, using=router.db_for_read(read.model, instance=case))
+        rows = READS[name].of(case)
         _hang(rows, case, Case._meta.get_field(name).field)
         keep_related(case, name, rows)
         if name == "documents":
@@ -97,8 +94,7 @@ def _hang(rows: list, above, field) -> None:
 def _deliveries(case: Case, documents: list[Document]) -> None:
     by_document: dict[int, list[Delivery]] = {doc.pk: [] for doc in documents}
     if documents:
-        read = DOCUMENT_DELIVERIES
-        for row in read(case.pk, using=router.db_for_read(Delivery, instance=case)):
+        for row in DOCUMENT_DELIVERIES.of(case):
             by_document[row.document_id].append(row)
     field = Delivery._meta.get_field("document")
     for doc in documents:

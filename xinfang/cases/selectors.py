@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from django.db import connection, router
+from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.lookups import IsNull
 from django.utils.crypto import constant_time_compare
@@ -116,8 +116,7 @@ class Door:
         cases, people, words = [], [], []
         if self.user_id is None:  # no one's door: no one's recusals
             return (), (), ()
-        for case_id, petitioner_id, matter_words in _RECUSALS(
-                self.user_id, using=router.db_for_read(Recusal)):
+        for case_id, petitioner_id, matter_words in _RECUSALS(self.user_id):
             if case_id:
                 cases.append(case_id)
             if petitioner_id:
@@ -461,7 +460,7 @@ _HISTORY = FixedRead(lambda pk: CaseEvent.objects.filter(case_id=pk).order_by("s
 def history_of(case: Case) -> list[HistoryEntry]:
     """The case's history in order, as ``HistoryEntry`` rows (the actor as ``User.__str__``
     and the unit as ``Unit.__str__`` name them)."""
-    rows = _HISTORY(case.pk, using=router.db_for_read(CaseEvent, instance=case))
+    rows = _HISTORY.of(case)
     return [
         HistoryEntry(at, type_, role, from_state, to_state, payload, code, version, unit_id,
                      full_name or username or "", unit or "")
@@ -523,7 +522,7 @@ def with_places(case: Case) -> Case:
         return case
     if case.village_id is not None:
         # A village lies under its township: both in one statement compiled once (``db.fixed``)
-        found = _VILLAGE(case.village_id, using=router.db_for_read(Unit))
+        found = _VILLAGE(case.village_id)
         if found and case.township_id in (None, found[0].parent_id):
             village = found[0]
             Case._meta.get_field("village").set_cached_value(case, village)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Model, QuerySet
 
 # The key a statement is compiled with, to find its place among the parameters: no real id is
@@ -126,7 +126,14 @@ class FixedRead:
                 self.make(self.probe).using(alias), alias, self.probe)
         return compiled
 
-    def __call__(self, key, *, using: str) -> list:
+    def of(self, instance: Model) -> list:
+        """The rows keyed by ``instance``'s id, from the database its related managers read
+        (``router.db_for_read`` with the instance as hint, as ``prefetch_related`` chooses)."""
+        return self(instance.pk, using=router.db_for_read(self.model, instance=instance))
+
+    def __call__(self, key, *, using: str | None = None) -> list:
+        """The rows for ``key``, from ``using`` (by default where the router reads the model)."""
+        using = using or router.db_for_read(self.model)
         read = self.statement(using)
         params = list(read.params)
         # as the ORM would prepare it: an id given as text ("12") is sent as a number

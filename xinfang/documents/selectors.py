@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import router
 from django.db.models import prefetch_related_objects
 
 from xinfang.audit.services import DOWNLOAD, audit_record
@@ -60,7 +59,7 @@ def documents_of(case: Case) -> list[Available]:
         [case], "documents__deliveries", "warning_notices", "assignments", "reports"
     )
     frozen: dict[str, list[IssuedDocument]] = {}
-    for doc in _ISSUED(case.pk, using=router.db_for_read(IssuedDocument, instance=case)):
+    for doc in _ISSUED.of(case):
         frozen.setdefault(doc.code, []).append(doc)
     rows = []
     for code, spec in INSTRUMENTS.items():

@@ -16,7 +16,6 @@ from __future__ import annotations
 from operator import attrgetter
 
 from django.contrib.auth.backends import ModelBackend
-from django.db import router
 
 from xinfang.db.fixed import FixedRead
 
@@ -34,7 +33,7 @@ _MEMBERS = FixedRead(_members_queryset)
 def active_memberships(user_id: int) -> list[Membership]:
     """The user's active memberships by id, each with its user, unit and the unit's parent:
     what ``_members_queryset(user_id)`` gives, in one statement compiled once."""
-    members = _MEMBERS(user_id, using=router.db_for_read(Membership))
+    members = _MEMBERS(user_id)
     return sorted(members, key=attrgetter("pk"))
 
 

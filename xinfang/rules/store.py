@@ -9,7 +9,6 @@ from pathlib import Path as FsPath
 from time import monotonic
 
 from django.conf import settings
-from django.db import router
 from django.db.models import Count, Max, Sum
 
 from xinfang.db.fixed import FixedRead
@@ -107,7 +106,7 @@ def current_version(code: str) -> ProfileVersion:
 
     known = _newest.get(code)
     if known is not None:
-        newest = _NEWEST(code, using=router.db_for_read(ProfileVersion))
+        newest = _NEWEST(code)
         if newest and newest[0] == (known.pk, known.version, known.checksum, known.loaded_at):
             return known
     row = newest_version(code) or install_shipped(code)

@@ -115,12 +115,11 @@ def authenticate_with_lockout(
 
 def locked_user(User, pk: int, *fields: str):
     """The user's row (``fields`` of it, or all of it) under a row lock until the transaction
-    ends, taken
-    FOR NO KEY UPDATE: it keeps a parallel request from changing the row, not from inserting a
-    row that names the user. Under FOR UPDATE a parallel request holding the audit chain's
-    lock (``audit_record``) waited on this row to insert its entry naming the user, while this
-    transaction waited on the chain's lock to audit: a deadlock (seen in CI, sixteen wrong
-    passwords at once). No-op where the database locks no rows (SQLite)."""
+    ends, taken FOR NO KEY UPDATE: it keeps a parallel request from changing the row, not from
+    inserting a row that names the user. Under FOR UPDATE a parallel request holding the audit
+    chain's lock (``audit_record``) waited on this row to insert its entry naming the user,
+    while this transaction waited on the chain's lock to audit: a deadlock (seen in CI, sixteen
+    wrong passwords at once). No-op where the database locks no rows (SQLite)."""
     rows = User._default_manager.select_for_update(no_key=True)
     return (rows.only("pk", *fields) if fields else rows).get(pk=pk)
 

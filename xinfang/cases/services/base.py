@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from django.db import connection, router
+from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -98,7 +98,7 @@ def append_event(
     # good for one append only.
     hint = case.__dict__.pop(LAST_SEQ_HINT, None)
     if hint is None:
-        last = _HISTORY_HEAD(case.pk, using=router.db_for_read(CaseEvent, instance=case))
+        last = _HISTORY_HEAD.of(case)
         hint = last[0] if last else (0, "")
     event = chained_event(
         case, {case.pk: hint}, at=at, type=type, payload=payload or {}, by=by,
