@@ -44,7 +44,8 @@ class Table:
         self.model = model
         self.rows: list[tuple] = []
         self.count = 0
-        concrete = {f.attname: f for f in model._meta.concrete_fields}
+        # a generated column (``Case.open_due_at``) is computed by the database, never copied in
+        concrete = {f.attname: f for f in model._meta.concrete_fields if not f.generated}
         unknown = [name for name in fields if name not in concrete]
         if unknown:
             raise ValueError(f"{model.__name__}: no field(s) {unknown}")

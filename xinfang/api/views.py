@@ -47,7 +47,7 @@ from xinfang.cases import probes
 from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
-from xinfang.cases.paging import CappedPaginator, SearchedPaginator
+from xinfang.cases.paging import PLANNED_FILTERS, CappedPaginator, SearchedPaginator
 from xinfang.cases.related import keep_related, read_related
 from xinfang.cases.selectors import cases_counted, cases_for, main_names, read_for, with_places
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
@@ -243,6 +243,8 @@ class CaseList(CaseView):
         paginator = CasePagination()
         if params.get("search", "").strip():
             paginator.django_paginator_class = SearchedPaginator  # counted to its cap, planned
+        elif any(params.get(name, "").strip() for name in PLANNED_FILTERS):
+            paginator.django_paginator_class = partial(CappedPaginator, planned=True)
         # A handling unit's cases are counted in the form fastest to count (``cases_counted``).
         if (counted := cases_counted(acting_membership(request))) is not None:
             paginator.django_paginator_class = partial(paginator.django_paginator_class,

@@ -88,7 +88,9 @@ def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fal
     if not objs:
         return 0
     model = type(objs[0])
-    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+    # the database writes the id and a generated column (``Case.open_due_at``) itself
+    fields = [f for f in model._meta.concrete_fields
+              if not isinstance(f, models.AutoField) and not f.generated]
     prepare = _preparers(fields)
     attnames = [f.attname for f in fields]
     rows = []

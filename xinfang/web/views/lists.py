@@ -9,7 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from xinfang.cases.paging import CappedPaginator, SearchedPaginator, capped_text
+from xinfang.cases.paging import (
+    PLANNED_FILTERS,
+    CappedPaginator,
+    SearchedPaginator,
+    capped_text,
+)
 from xinfang.cases.rates import SPLITS
 from xinfang.cases.selectors import cases_counted, cases_for
 from xinfang.ledgers.exports import REVEAL_ROLES
@@ -76,9 +81,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
     counted = cases_counted(m)
     if counted is not None:
         counted = filter_ledger(counted, params, by=m)
-    searched = "search" in active_filters(params)
-    paginator = (SearchedPaginator if searched else CappedPaginator)(qs, PAGE_SIZE,
-                                                                      counted=counted)
+    active = active_filters(params)
+    paginator = (SearchedPaginator if "search" in active else CappedPaginator)(
+        qs, PAGE_SIZE, counted=counted, planned=any(name in active for name in PLANNED_FILTERS))
     page_obj = paginator.get_page(params.get("page"))
     kept = params.copy()
     for name in NOT_PAGED:
