@@ -13,7 +13,13 @@ alone (``SQLITE_INDEX_SQL``, kept for reversing ``0037``, which dropped it).
 
 from __future__ import annotations
 
-from django.db.models import DateTimeField, F, Func, OrderBy
+from datetime import datetime
+
+from django.db import connections
+from django.db.models import DateTimeField, F, Func, OrderBy, QuerySet
+from django.db.models.lookups import LessThan
+
+from . import choices as c
 
 # Later than any deadline; in the text form Django stores datetimes in on SQLite.
 NO_DEADLINE = "9999-12-31 23:59:59"
@@ -53,3 +59,20 @@ class DueFirst(OrderBy):
 
 def due_first() -> DueFirst:
     return DueFirst()
+
+
+def past_due(qs: QuerySet, now: datetime) -> QuerySet:
+    """``qs``'s open cases with a deadline running past ``now``, for a list read in the due order
+    (the inspector's overdue bucket, the supervision page's late list).
+
+    PostgreSQL reads ``open_due_at``, one column it estimates from its own statistics: as two
+    tests (an open state, a past deadline) it took them for independent and planned a county's
+    late list for a tenth of its rows (lead35, lead38). SQLite walks the whole due order off
+    ``0036``'s index and stops at the list's last row, so it is given the range on the due key
+    itself and the open state beside it: asked for ``open_due_at``, it read a province's late
+    cases off their own index and sorted them all (the province inspector's queue 19 → 45 ms at
+    200k; docs/PERFORMANCE.md, lead38). Both ask the same thing: ``open_due_at`` is
+    ``next_due_at`` while the case is open (migration 0046)."""
+    if connections[qs.db].vendor == "sqlite":
+        return qs.filter(LessThan(DueKey(F("next_due_at")), now), state__in=c.OPEN_STATES)
+    return qs.filter(open_due_at__lt=now)

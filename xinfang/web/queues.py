@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
 from xinfang.cases import probes
-from xinfang.cases.duesort import due_first
+from xinfang.cases.duesort import due_first, past_due
 from xinfang.cases.models import Case, Clock, Demand, WarningNotice
 from xinfang.cases.paging import CappedPaginator, capped_counts
 from xinfang.cases.selectors import cases_for, door_for, lead_unit_names, main_names
@@ -118,9 +118,9 @@ def _running(**clock_filter):
 
 
 def _overdue(qs, m, now):
-    # The soonest running deadline of an open case is kept on it (``open_due_at``): one column,
-    # indexed with the office's jurisdiction, and a case closed with a clock running is not late.
-    return qs.filter(open_due_at__lt=now)
+    # The soonest running deadline is kept on the case (``next_due_at``, by the clock engine);
+    # a case closed with a deadline left running is not late.
+    return past_due(qs, now)
 
 
 def _due_soon(qs, m, now):

@@ -7,13 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connections
 from django.db.models import Count, F, Q, QuerySet
-from django.db.models.lookups import GreaterThanOrEqual, LessThan
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext as _
 
 from xinfang.cases import choices as c
-from xinfang.cases.duesort import DueKey
+from xinfang.cases.duesort import DueKey, past_due
 from xinfang.cases.models import Case, Demand, WarningNotice
 from xinfang.cases.paging import capped_count, capped_text
 from xinfang.cases.probes import among
@@ -59,16 +58,7 @@ def late_sides(scope: QuerySet[Case], now: datetime) -> tuple[QuerySet[Case], Qu
     of the county for a page of twenty."""
     open_ = scope.filter(state__in=c.OPEN_STATES)
     due = DueKey(F("next_due_at"))
-    if connections[scope.db].vendor == "sqlite":
-        # SQLite walks the whole due order (0036's index) and stops at the twentieth late case;
-        # asked for ``open_due_at`` it read a province's late cases off their own index and
-        # sorted them all (the province's page 126 → 141 ms at 200k; lead38).
-        late = ordered(open_.filter(LessThan(due, now)))
-    else:
-        # PostgreSQL estimates one column where it took the open state and the past deadline
-        # for independent: planned for its parameters, the county approver's late count read
-        # the province's late cases (13 ms at 1M; docs/PERFORMANCE.md, lead38).
-        late = ordered(scope.filter(open_due_at__lt=now))
+    late = ordered(past_due(scope, now))
     not_late = Q(GreaterThanOrEqual(due, now)) | Q(next_due_at=None)
     warned = ordered(open_.filter(not_late, pk__in=unanswered_warnings()))
     return late, warned
