@@ -256,10 +256,12 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
         serial = [10_000_000 + int(time.time()) % 1_000_000 * 10]
         source = sql("SELECT id FROM cases_case WHERE jurisdiction_id <> %s AND state = %s "
                      "ORDER BY id LIMIT 1", [county, "closed"])[0][0]
-        with connection.cursor() as cur:
-            case_cols = [col.name for col in
-                         connection.introspection.get_table_description(cur, "cases_case")]
-        copy_cols = [c for c in case_cols if c not in ("id", "number", "seq", "query_code")]
+        from xinfang.cases.models import Case
+
+        # every stored column but those the copy writes itself and those the database computes
+        # (``open_due_at``)
+        copy_cols = [f.column for f in Case._meta.concrete_fields if not f.generated
+                     and f.column not in ("id", "number", "seq", "query_code")]
         # The floor's copies take numbers past every earlier run's (a number from the clock
         # repeated one when runs followed each other closely: a UNIQUE failure).
         floor_seq = [sql("SELECT COALESCE(MAX(c.seq), 900000000) FROM cases_case c JOIN "
@@ -409,6 +411,12 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
          page_floor("AND state = %s AND township_id = %s", ["in_progress", township],
                     "received_at DESC, id DESC"),
          "the same with state and township"),
+        # "Overdue" is the open cases' deadline (``Case.open_due_at``, kept by the database)
+        # before the instant asked; the floor asks the same column.
+        ("ledger_overdue", "ledger, overdue filter", clerk, "/ledger/?overdue=true",
+         page_floor("AND open_due_at < %s", [ops.adapt_datetimefield_value(timezone.now())],
+                    "received_at DESC, id DESC"),
+         "the county's open cases past their deadline, newest 50, and their count"),
         ("ledger_search", "ledger, full-text search 危房", clerk, "/ledger/?search=危房",
          page_floor(search_where, ["%危房%"] * 3, "received_at DESC, id DESC", count_cap=500),
          "the newest 50 with LIKE over matter, number and demands tested per case, and their "
