@@ -26,8 +26,15 @@ COLUMN_SQL = {
 }
 
 
-INDEX_SQL = ("CREATE INDEX case_open_due_idx ON cases_case (jurisdiction_id, open_due_at) "
-             "WHERE open_due_at IS NOT NULL")
+# Its id included on PostgreSQL, so that a count reads the index alone (SQLite's index rows hold
+# the id as their rowid): the busy township's overdue count, its 13,573 cases named, 17 → 6.5 ms
+# at 1M, a county's 1.5 → 1.1 (lead38).
+INDEX_SQL = {
+    "postgresql": "CREATE INDEX case_open_due_idx ON cases_case (jurisdiction_id, open_due_at) "
+                  "INCLUDE (id) WHERE open_due_at IS NOT NULL",
+    "sqlite": "CREATE INDEX case_open_due_idx ON cases_case (jurisdiction_id, open_due_at) "
+              "WHERE open_due_at IS NOT NULL",
+}
 
 
 def add_column(apps, schema_editor):
@@ -42,7 +49,7 @@ def add_column(apps, schema_editor):
     # through the schema editor, which ``sqlmigrate`` collects instead of running
     with transaction.atomic(using=connection.alias):
         schema_editor.execute(f"ALTER TABLE cases_case ADD COLUMN open_due_at {column}")
-        schema_editor.execute(INDEX_SQL)
+        schema_editor.execute(INDEX_SQL[connection.vendor])
     if connection.vendor == "postgresql":
         schema_editor.execute("VACUUM ANALYZE cases_case")
 
@@ -78,7 +85,7 @@ class Migration(migrations.Migration):
                 migrations.AddIndex(
                     model_name="case",
                     index=models.Index(condition=models.Q(("open_due_at__isnull", False)),
-                                       fields=["jurisdiction", "open_due_at"],
+                                       fields=["jurisdiction", "open_due_at"], include=["id"],
                                        name="case_open_due_idx"),
                 ),
             ],
