@@ -40,8 +40,8 @@ def unanswered_warnings():
 
 
 def overdue_or_warned(scope: QuerySet[Case], now: datetime) -> QuerySet[Case]:
-    """Open cases with a running deadline past due (the case's ``next_due_at``, kept by the clock
-    engine), or with a warning notice not yet answered."""
+    """Open cases with a running deadline past due (the case's ``open_due_at``: its
+    ``next_due_at`` while it is open), or with a warning notice not yet answered."""
     # Each side of the OR is answerable from an index on its own ((jurisdiction, open_due_at),
     # and the notices' case ids), so the database unions two index reads instead of scanning the
     # cases.
