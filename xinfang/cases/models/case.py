@@ -249,7 +249,8 @@ class Case(models.Model):
     # deadline past), PostgreSQL took them for independent and planned the county's overdue
     # list for a tenth of its rows (docs/PERFORMANCE.md, lead38). Kept by the database itself
     # (migration 0046: stored on PostgreSQL, computed on reading on SQLite), so no write path
-    # can leave it behind a state or a deadline.
+    # can leave it behind a state or a deadline. Ask it in queries: Django does not read it back
+    # after an UPDATE, so an instance saved since it was read holds the value it was read with.
     open_due_at = models.GeneratedField(
         expression=models.Case(models.When(state__in=sorted(c.OPEN_STATES),
                                            then=F("next_due_at"))),
