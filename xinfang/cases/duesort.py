@@ -67,7 +67,7 @@ def past_due(qs: QuerySet, now: datetime) -> QuerySet:
 
     PostgreSQL reads ``open_due_at``, one column it estimates from its own statistics: as two
     tests (an open state, a past deadline) it took them for independent and planned a county's
-    late list for a tenth of its rows (lead35, lead38). SQLite walks the whole due order off
+    late list for a twentieth of its rows (lead35, lead38). SQLite walks the whole due order off
     ``0036``'s index and stops at the list's last row, so it is given the range on the due key
     itself and the open state beside it: asked for ``open_due_at``, it read a province's late
     cases off their own index and sorted them all (the province inspector's queue 19 → 45 ms at

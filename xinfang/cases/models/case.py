@@ -247,7 +247,7 @@ class Case(models.Model):
     # The same instant while the case is open, else None: "overdue" is ``open_due_at < now``, one
     # column a database can estimate and index. Asked as two tests (an open state and a
     # deadline past), PostgreSQL took them for independent and planned the county's overdue
-    # list for a tenth of its rows (docs/PERFORMANCE.md, lead38). Kept by the database itself
+    # list for a twentieth of its rows (docs/PERFORMANCE.md, lead38). Kept by the database itself
     # (migration 0046: stored on PostgreSQL, computed on reading on SQLite), so no write path
     # can leave it behind a state or a deadline. Ask it in queries: Django does not read it back
     # after an UPDATE, so an instance saved since it was read holds the value it was read with.
