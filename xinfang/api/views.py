@@ -48,8 +48,8 @@ from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
 from xinfang.cases.paging import PLANNED_FILTERS, CappedPaginator, SearchedPaginator
-from xinfang.cases.related import keep_related, read_related
-from xinfang.cases.selectors import cases_counted, cases_for, main_names, read_for, with_places
+from xinfang.cases.related import keep_related, read_case, read_related
+from xinfang.cases.selectors import cases_counted, cases_for, main_names, read_for
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
 from xinfang.cases.services.reading import case_read_audit
 from xinfang.cases.services.transitions import lock_case
@@ -159,11 +159,10 @@ def visible_case(request, pk: int, *, detail: bool = True) -> Case:
         qs = qs.annotate(overdue=SqlCase(
             When(overdue_q(timezone.now()), then=Value(True)), default=Value(False)))
     try:
-        case = qs.get(pk=pk)
+        # with the detail: the case, its places and its relations in one statement
+        case = read_case(qs, pk, s.DETAIL_RELATIONS) if detail else qs.get(pk=pk)
     except Case.DoesNotExist:
         raise Http404("未找到该信访件。") from None
-    if detail:
-        read_related(with_places(case), s.DETAIL_RELATIONS)
     return read_for(case, m)
 
 

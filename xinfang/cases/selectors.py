@@ -30,6 +30,7 @@ from xinfang.security.models import Recusal
 from . import probes
 from .choices import PETITIONING_ROLES, AssignmentRole, AssignmentStatus
 from .models import Assignment, Case, CaseEvent, CasePetitioner, Respondent
+from .related import read_case
 from .services.base import is_office_of, unit_jurisdiction
 
 OFFICE_READERS = {Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR}
@@ -494,14 +495,17 @@ def lead_unit_names(ids: list[int]) -> dict[int, list[str]]:
     return units
 
 
-def case_for(by: Membership | None, pk: int) -> Case:
+def case_for(by: Membership | None, pk: int, *, rows: tuple[str, ...] = ()) -> Case:
     """One case through the door; raises Case.DoesNotExist (a 404) outside the user's scope.
     The case comes back knowing, for ``by``, that it is not on its respondent side (the door
     excludes those) and whether the user has declared any recusal (``xf_recused``): the action
-    checks of the same request need no further query for either."""
+    checks of the same request need no further query for either. ``rows``: relations of the
+    case (``cases.related.READS``) read in the same statement, for a page that shows them."""
     qs = cases_for(by, one=True).select_related("jurisdiction", "profile")
     if by is not None:
         qs = qs.annotate(xf_recused=probes.any_recusal(by.user_id))
+    if rows:
+        return read_for(read_case(qs, pk, rows), by)
     return read_for(with_places(qs.get(pk=pk)), by)
 
 

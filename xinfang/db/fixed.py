@@ -55,31 +55,43 @@ class _Statement:
     converters: tuple[tuple[int, tuple, object], ...]  # (column, converters, expression)
 
 
-def _compile(qs: QuerySet, alias: str, probe) -> _Statement:
-    """The statement as the ORM writes ``qs`` for ``alias``, with the layout of its row (the
-    queryset's own ``klass_info``) and its columns' converters."""
+@dataclass(frozen=True)
+class Shape:
+    """A queryset's statement as the ORM writes it for one database, and the layout of its row
+    (the queryset's own ``klass_info``): what ``ModelIterable`` would build from it."""
+
+    sql: str
+    params: tuple
+    width: int  # columns selected
+    top: _Model | None  # None: ``values_list()``'s tuples
+    converters: tuple[tuple[int, tuple, object], ...]  # (column, converters, expression)
+    annotations: tuple[tuple[str, int], ...]  # (name, column): set on the instance
+    order: tuple  # the ``OrderBy`` expressions and their compiled text
+    outputs: tuple  # each column's expression (its ``output_field``)
+
+
+def shape(qs: QuerySet, alias: str, *, annotated: bool = False) -> Shape:
+    """``qs``'s statement for ``alias`` with its row's layout and its columns' converters.
+    Only its models' columns (or ``values_list()``'s fields) are selected; with ``annotated``, a
+    model queryset's annotations too (set on each instance as the queryset sets them).
+    ``EmptyResultSet`` when the statement could return nothing."""
     compiler = qs.query.get_compiler(alias)
-    try:
-        sql, params = compiler.as_sql()
-    except EmptyResultSet:  # the probe out of a field's range (a positive integer's, say)
-        raise ValueError(f"{qs.model.__name__}: a fixed read's id goes where no negative "
-                         "number is asked") from None
-    if list(params).count(probe) != 1:
-        raise ValueError(f"{qs.model.__name__}: a fixed read names its key once, not "
-                         f"{list(params).count(probe)} times")
+    sql, params = compiler.as_sql()
     kind = qs._iterable_class.__name__
-    if (kind not in ("ModelIterable", "ValuesListIterable") or qs.query.annotations
-            or qs.query.extra_select or compiler.has_extra_select
-            or (kind == "ModelIterable" and compiler.annotation_col_map)):
+    if (kind not in ("ModelIterable", "ValuesListIterable") or compiler.has_extra_select
+            or qs.query.extra_select
+            or (not annotated or kind != "ModelIterable") and (
+                qs.query.annotations or (kind == "ModelIterable" and compiler.annotation_col_map))):
         raise ValueError(f"{qs.model.__name__}: a fixed read selects its models' columns, or "
                          "values_list()'s, only")
     select = compiler.select
     converters = compiler.get_converters([expression for expression, *_rest in select])
     converters = tuple((i, tuple(funcs), expression)
                        for i, (funcs, expression) in sorted(converters.items()))
-    at = list(params).index(probe)
+    outputs = tuple(expression for expression, *_rest in select)
+    order = tuple(compiler.get_order_by())
     if kind == "ValuesListIterable":
-        return _Statement(sql, tuple(params), at, None, converters)
+        return Shape(sql, tuple(params), len(select), None, converters, (), order, outputs)
 
     def layout(info: dict) -> _Model:
         if info.get("from_parent"):
@@ -91,15 +103,42 @@ def _compile(qs: QuerySet, alias: str, probe) -> _Statement:
                       info.get("local_setter"), info.get("remote_setter"),
                       tuple(layout(below) for below in info.get("related_klass_infos", ())))
 
-    return _Statement(sql, tuple(params), at, layout(compiler.klass_info), converters)
+    return Shape(sql, tuple(params), len(select), layout(compiler.klass_info), converters,
+                 tuple(compiler.annotation_col_map.items()), order, outputs)
 
 
-def _instance(spec: _Model, row: list, alias: str):
-    if row[spec.key] is None:
+def _compile(qs: QuerySet, alias: str, probe) -> _Statement:
+    """The statement as the ORM writes ``qs`` for ``alias``, with the key's place in it."""
+    try:
+        found = shape(qs, alias)
+    except EmptyResultSet:  # the probe out of a field's range (a positive integer's, say)
+        raise ValueError(f"{qs.model.__name__}: a fixed read's id goes where no negative "
+                         "number is asked") from None
+    if list(found.params).count(probe) != 1:
+        raise ValueError(f"{qs.model.__name__}: a fixed read names its key once, not "
+                         f"{list(found.params).count(probe)} times")
+    return _Statement(found.sql, found.params, list(found.params).index(probe), found.top,
+                      found.converters)
+
+
+def convert(row, converters, connection, offset: int = 0) -> list:
+    """``row`` with each column converted as the queryset converts it (``offset``: where the
+    queryset's columns begin in ``row``)."""
+    row = list(row)
+    for i, funcs, expression in converters:
+        for func in funcs:
+            row[offset + i] = func(row[offset + i], expression, connection)
+    return row
+
+
+def instance(spec: _Model, row: list, alias: str, offset: int = 0):
+    """The instance ``spec`` lays out in ``row`` (its columns from ``offset``), with the rows
+    joined to it, as ``ModelIterable`` builds it."""
+    if row[offset + spec.key] is None:
         return None  # an outer join's missing row (a unit without a parent)
-    obj = spec.model.from_db(alias, spec.attnames, [row[i] for i in spec.columns])
+    obj = spec.model.from_db(alias, spec.attnames, [row[offset + i] for i in spec.columns])
     for below in spec.below:
-        related = _instance(below, row, alias)
+        related = instance(below, row, alias, offset)
         below.set_on(obj, related)
         if related is not None and below.set_back is not None:
             below.set_back(related, obj)
@@ -145,9 +184,6 @@ class FixedRead:
         out = []
         for row in rows:
             if read.converters:
-                row = list(row)
-                for i, funcs, expression in read.converters:
-                    for convert in funcs:
-                        row[i] = convert(row[i], expression, connection)
-            out.append(tuple(row) if read.top is None else _instance(read.top, row, using))
+                row = convert(row, read.converters, connection)
+            out.append(tuple(row) if read.top is None else instance(read.top, row, using))
         return out

@@ -42,9 +42,9 @@ from ..present import clock_view, event_views, history_html
 UPLOAD_ROLES = {Role.CLERK, Role.APPROVER, Role.CHIEF} | HANDLER_ROLES
 
 
-def get_case(m: Membership, pk: int) -> Case:
+def get_case(m: Membership, pk: int, *, rows: tuple[str, ...] = ()) -> Case:
     try:
-        return case_for(m, pk)
+        return case_for(m, pk, rows=rows)
     except Case.DoesNotExist:
         raise Http404(_("没有这个信访件，或您无权查看。")) from None
 
@@ -208,8 +208,11 @@ def _render_case(
 @require_GET
 @membership_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = get_case(request.membership, pk)
-    case_read_audit(case=case, by=request.membership, channel="web", ip=client_ip(request))
+    m = request.membership
+    # the case and every row the page shows in one statement (``cases.related.read_case``)
+    case = get_case(m, pk, rows=PAGE_RELATIONS + (("respondents",) if m.role in OFFICE_ROLES
+                                                 else ()))
+    case_read_audit(case=case, by=m, channel="web", ip=client_ip(request))
     return render_case(request, case)
 
 

@@ -1,0 +1,104 @@
+"""A case through the door and the rows that hang on it, read in one statement
+(``db.together``, ``cases.related.read_case``): the same instances the ORM builds, in each
+relation's own order, and nothing of a case the door refuses."""
+
+import pytest
+from django.db import connection
+from django.db.models import Case as SqlCase
+from django.db.models import Value, When
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.cases.test_related import _fields, _lived_case, _seen
+from xinfang.api.filters import overdue_q
+from xinfang.cases import probes
+from xinfang.cases.models import Case, CaseEvent, Delivery
+from xinfang.cases.related import READS, read_case
+from xinfang.cases.selectors import cases_for
+from xinfang.db.together import Together
+from xinfang.org.models import Unit
+
+pytestmark = pytest.mark.django_db
+
+
+def _door(m):
+    """The API detail's read of a case: the door, the user's recusals, the overdue flag."""
+    return cases_for(m, one=True).annotate(
+        xf_recused=probes.any_recusal(m.user_id),
+        overdue=SqlCase(When(overdue_q(timezone.now()), then=Value(True)), default=Value(False)),
+    ).select_related("jurisdiction")
+
+
+def test_a_case_and_all_its_rows_in_one_statement_are_the_orms_instances(jianan, register):
+    # given a case that lived through assignment, a notice with its delivery and a report
+    case = _lived_case(jianan, register)
+    clerk = jianan.member("clerk")
+    # when it is read through the clerk's door with every relation the pages show
+    with CaptureQueriesContext(connection) as read:
+        got = read_case(_door(clerk), case.pk, READS)
+    # then one statement read it all
+    assert len(read) == 1, [q["sql"][:80] for q in read.captured_queries]
+    want = _door(clerk).get(pk=case.pk)
+    assert _seen(got, {"jurisdiction": {}}) == _seen(want, {"jurisdiction": {}})
+    assert (got.xf_recused, got.overdue) == (want.xf_recused, want.overdue)
+    assert got.overdue in (True, False) and got.xf_recused in (True, False)
+    with CaptureQueriesContext(connection) as asked:
+        assert _fields(got.township) == _fields(Unit.objects.get(pk=case.township_id))
+        assert _fields(got.village) == _fields(Unit.objects.get(pk=case.village_id))
+        for name, fixed in READS.items():
+            rows = list(getattr(got, name).all())
+            assert all(row.case is got for row in rows), name
+            joined = fixed.make(case.pk).query.select_related or {}
+            orm = list(fixed.make(case.pk))
+            assert [_seen(r, joined) for r in rows] == [_seen(r, joined) for r in orm], name
+        documents = list(got.documents.all())
+        for doc in documents:
+            delivered = list(doc.deliveries.all())
+            assert all(d.document is doc for d in delivered)
+            assert [_fields(d) for d in delivered] == [
+                _fields(d) for d in Delivery.objects.filter(document=doc)]
+    # no statement to reach any of it, but the two units' and the deliveries' comparisons
+    assert len(asked) == 2 + len(documents) + len(READS)
+    assert any(doc.deliveries.all() for doc in documents), "the acceptance notice's delivery"
+    held = {name for name in READS if getattr(got, name).all()}
+    assert held >= {"petitioner_links", "demands", "clocks", "assignments", "documents",
+                    "reports", "events"}, held
+
+
+def test_a_case_the_door_refuses_has_none_of_its_rows_read(jianan, register):
+    # given a lived case and a door that does not admit it
+    case = _lived_case(jianan, register)
+    shut = Case.objects.filter(number="不存在的编号")
+    together = Together({name: READS[name].make for name in ("events", "demands", "clocks")})
+    # when the case and its rows are asked together
+    cases, rows = together(shut.filter(pk=case.pk), case.pk, using="default")
+    # then the statement returned no row of the case's: not read, not only not shown
+    assert cases == [] and rows == {"events": [], "demands": [], "clocks": []}
+    with pytest.raises(Case.DoesNotExist):
+        read_case(shut, case.pk, ["events"])
+
+
+def test_each_part_keeps_its_own_order(jianan, register):
+    case = _lived_case(jianan, register)
+    newest_first = Together({
+        "events": lambda pk: CaseEvent.objects.filter(case_id=pk).order_by("-seq"),
+        "oldest": lambda pk: CaseEvent.objects.filter(case_id=pk).order_by("at", "seq"),
+    })
+    cases, rows = newest_first(Case.objects.filter(pk=case.pk), case.pk, using="default")
+    seqs = list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("seq", flat=True))
+    assert len(seqs) >= 7 and [c.pk for c in cases] == [case.pk]
+    assert [e.seq for e in rows["events"]] == seqs[::-1]
+    assert [e.seq for e in rows["oldest"]] == seqs
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda pk: CaseEvent.objects.filter(case_id=pk).order_by("actor__username"),
+                 id="ordered-by-a-joined-column"),
+    pytest.param(lambda pk: CaseEvent.objects.filter(seq=1), id="not-keyed-by-the-id"),
+    pytest.param(lambda pk: CaseEvent.objects.filter(case_id=pk).annotate(n=Value(1)),
+                 id="annotated"),
+])
+def test_a_part_it_could_not_read_as_its_queryset_does_is_refused(jianan, register, make):
+    case = register()
+    with pytest.raises(ValueError):
+        Together({"events": make})(Case.objects.filter(pk=case.pk), case.pk, using="default")
