@@ -96,6 +96,22 @@ def same(m) -> None:
     for period in ((None, None), SEPT, CUT, (SEPT[0], None), (None, CUT[1]), YEAR, ACROSS):
         want, got = straight(m, *period), kept(m, *period)
         assert got == want, period
+        shown_alone(m, *period)
+
+
+def shown_alone(m, start=None, end=None) -> None:
+    """The page's read of only what it shows (its rates' one split, the charts' two) holds the
+    same figures as the read of every split, and no other split."""
+    full = page_figures(m, cases_for(m), start=start, end=end)
+    for split in ("unit", "township"):
+        got = page_figures(m, cases_for(m), start=start, end=end, split=split)
+        assert got.period.total == full.period.total, (split, start, end)
+        assert got.all.total == full.all.total, (split, start, end)
+        assert got.period.by[split] == full.period.by[split], (split, start, end)
+        for dim in ("category", "township"):
+            assert got.all.by[dim] == full.all.by[dim], (dim, start, end)
+        assert set(got.period.by) == {split} or (start, end) == (None, None), got.period.by.keys()
+        assert "unit" not in got.all.by or (split == "unit" and (start, end) == (None, None))
 
 
 def totals_of_sums() -> dict:

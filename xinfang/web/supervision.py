@@ -18,6 +18,7 @@ from xinfang.cases.paging import capped_count, capped_text
 from xinfang.cases.probes import among
 from xinfang.cases.rates import NO_UNIT, SPLITS, TargetResult, results_of
 from xinfang.cases.selectors import door_for
+from xinfang.figures.models import DIMS
 from xinfang.figures.services import Figures, figures_through, without_kept_out
 from xinfang.org.models import Unit, names_told_apart
 from xinfang.registers.models import BacklogCase
@@ -213,20 +214,33 @@ class PageFigures:
     kept_out: set[int] | None = None
 
 
+# What the page shows of the figures over every case: the charts per category and per
+# township, and the totals (open, owed).
+CHARTED = ("category", "township")
+
+
 def page_figures(m, scope: QuerySet[Case], *, start: datetime | None = None,
-                 end: datetime | None = None) -> PageFigures:
+                 end: datetime | None = None, split: str | None = None) -> PageFigures:
     """The figures of the cases ``m`` may read: the kept sums of its jurisdictions, corrected by
-    the cases that changed since and those the door keeps from it (``figures_over``)."""
+    the cases that changed since and those the door keeps from it (``figures_over``).
+    ``split``: the one split the page's rates show (``unit_rates``): then only what the page
+    shows is read per key (the period's ``split``, every case's ``CHARTED``); None: all."""
     door = door_for(m)
     out = door.kept_out
     # Not an office (its scope is not its jurisdictions' cases): counted straight.
     units, within = ((door.jurisdictions, door.by_jurisdiction()) if out is not None
                      else (None, None))
-    everything = figures_through(door, scope)
+    if split is None:
+        every_keys = period_keys = DIMS
+    else:
+        every_keys, period_keys = CHARTED, (split,)
     if start is None and end is None:
+        keys = tuple(d for d in DIMS if d in every_keys or d in period_keys)
+        everything = figures_through(door, scope, keys=keys)
         return PageFigures(everything, everything, units, within, out)
-    return PageFigures(figures_through(door, scope, start=start, end=end), everything, units,
-                       within, out)
+    everything = figures_through(door, scope, keys=every_keys)
+    return PageFigures(figures_through(door, scope, start=start, end=end, keys=period_keys),
+                       everything, units, within, out)
 
 
 def _counted(found: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:

@@ -129,7 +129,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
     start, end = period.bounds() if period else (None, None)
     split = request.GET.get("split") if request.GET.get("split") in SPLITS else "unit"
     # Every figure below comes from the kept sums (xinfang.figures), exact for this reader.
-    figures = page_figures(m, scope, start=start, end=end)
+    figures = page_figures(m, scope, start=start, end=end, split=split)
     notices, notice_total = warning_rows(scope, now, figures)
     backlog = backlog_in(scope, figures)
     home = jurisdiction_of(m)
