@@ -284,3 +284,38 @@ def test_a_field_is_written_as_the_template_wrote_it(wide, live):
             want = oracle.render(Context({"f": f, "wide": wide, "live": live}))
             got = render_to_string("web/partials/field.html", {"f": f, "wide": wide, "live": live})
             assert got == want, (f.name, got, want)
+
+
+def test_the_split_tables_rows_are_the_templates_they_replace():
+    """The supervision page's split table is written in Python (a province's thousands of units
+    through the template were a quarter of the page): cell for cell what the template wrote,
+    the unit's name escaped, every kind of result (met, missed, by definition, nothing to
+    measure, a rate with a decimal)."""
+    import re
+
+    from django.template import engines
+
+    from xinfang.cases.rates import TargetResult
+    from xinfang.web.present import unit_rates_html
+    from xinfang.web.supervision import UnitRates
+
+    def result(numerator, denominator, threshold=0.9, by_construction=False):
+        return TargetResult(name="x", label="答复率", numerator=numerator,
+                            denominator=denominator, threshold=threshold, seed="",
+                            by_construction=by_construction)
+
+    rows = [UnitRates('<b x="1">&\'</b>', [result(9, 10), result(1, 3), result(0, 0)]),
+            UnitRates("将官池镇", [result(5, 5, by_construction=True), result(37, 40),
+                                 result(2, 8, threshold=0.0)])]
+    template = engines["django"].from_string(
+        '{% load i18n web %}{% for row in unit_rates %}<tr><th scope="row">{{ row.unit }}</th>'
+        '{% for r in row.results %}<td>{{ r.numerator }} / {{ r.denominator }} · '
+        '{{ r.rate|percent }}{% if r.by_construction %} <span class="muted">'
+        '{% translate "按定义" %}</span>{% elif r.met is False %} <span class="tag bad">'
+        '{% translate "未达标" %}</span>'
+        '{% endif %}</td>{% endfor %}</tr>{% endfor %}')
+    want = template.render({"unit_rates": rows})
+    got = str(unit_rates_html(rows))
+    assert got.replace("\n", "") == want
+    assert "&lt;b x=&quot;1&quot;&gt;" in got and "33.3%" in got and "92.5%" in got
+    assert len(re.findall("未达标", got)) == 1 and "按定义" in got and "0 / 0 · —</td>" in got

@@ -621,6 +621,30 @@ def _urls_of(name: str):
     return lambda pk: f"{before}{pk}{after}"
 
 
+def percent_text(rate: float | None) -> str:
+    """0.925 → "92.5%"; None (nothing to measure) → "—"."""
+    if rate is None:
+        return "—"
+    value = rate * 100
+    return f"{value:.0f}%" if float(value).is_integer() else f"{value:.1f}%"
+
+
+def unit_rates_html(rows) -> SafeString:
+    """The ``<tr>`` of each unit of the supervision page's split table
+    (``supervision.UnitRates``): a province's thousands of units, each cell a target's
+    numerator, denominator and rate, were a quarter of the page through the template."""
+    by_definition = f' <span class="muted">{esc(_("按定义"))}</span>'
+    missed = f' <span class="tag bad">{esc(_("未达标"))}</span>'
+    out = []
+    for row in rows:
+        cells = "".join(
+            f"<td>{r.numerator} / {r.denominator} · {esc(percent_text(r.rate))}"
+            f"{by_definition if r.by_construction else missed if r.met is False else ''}</td>"
+            for r in row.results)
+        out.append(f'<tr><th scope="row">{esc(row.unit)}</th>{cells}</tr>')
+    return mark_safe("\n".join(out))
+
+
 def case_rows_html(rows) -> SafeString:
     """The ``<tr>`` of each row of a work-queue or supervision table (``queues.Row``)."""
     n, who, what, cat, state, clock = (esc(x) for x in (

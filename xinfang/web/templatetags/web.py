@@ -9,8 +9,10 @@ from ..present import (
     deadline_text,
     field_html,
     ledger_rows_html,
+    percent_text,
     person_rows_html,
     role_label,
+    unit_rates_html,
 )
 
 register = template.Library()
@@ -47,10 +49,13 @@ def get_field(form, name):
 @register.filter
 def percent(rate):
     """0.925 → "92.5%"; None (nothing to measure) → "—"."""
-    if rate is None:
-        return "—"
-    value = rate * 100
-    return f"{value:.0f}%" if float(value).is_integer() else f"{value:.1f}%"
+    return percent_text(rate)
+
+
+@register.filter
+def unit_rate_rows(rows):
+    """The supervision page's split table, written in Python (``present``)."""
+    return unit_rates_html(rows)
 
 
 @register.filter
