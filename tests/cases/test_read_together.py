@@ -99,6 +99,8 @@ def test_each_part_keeps_its_own_order(jianan, register):
     pytest.param(lambda pk: CaseEvent.objects.filter(seq=1), id="not-keyed-by-the-id"),
     pytest.param(lambda pk: CaseEvent.objects.filter(case_id=pk).annotate(n=Value(1)),
                  id="annotated"),
+    pytest.param(lambda pk: CaseEvent.objects.filter(case_id=pk).order_by("type"),
+                 id="ordered-by-a-text"),
 ])
 def test_a_part_it_could_not_read_as_its_queryset_does_is_refused(jianan, register, make):
     case = register()

@@ -59,13 +59,13 @@ class _Statement:
     slots: tuple[int, ...]  # the first queryset's columns' places
 
 
-# An order the rows can be put in here as the database puts them: numbers, times, truth
-# values. A text's order is the database's collation (PostgreSQL's is the locale's), so a part
-# ordered by a text is refused.
+# An order the rows can be put in here as the database puts them: whole numbers, times, truth
+# values (a foreign key by the column it holds). A text's order is the database's collation
+# (PostgreSQL's is the locale's) and a float's NaN sorts apart, so a part ordered by anything
+# else is refused.
 _ORDERABLE = {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField",
               "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
-              "PositiveSmallIntegerField", "DateTimeField", "DateField", "BooleanField",
-              "DecimalField", "FloatField", "ForeignKey", "OneToOneField"}
+              "PositiveSmallIntegerField", "DateTimeField", "DateField", "BooleanField"}
 
 
 def _order(part: Shape, name: str) -> tuple[tuple[int, bool], ...]:
@@ -79,9 +79,12 @@ def _order(part: Shape, name: str) -> tuple[tuple[int, bool], ...]:
                        if isinstance(target, Col) and out_ == target), None)
         if column is None:
             raise ValueError(f"{name}: a part of a read together orders by its columns only")
-        if target.output_field.get_internal_type() not in _ORDERABLE:
-            raise ValueError(f"{name}: a part of a read together is not ordered by a text "
-                             f"({target.target.name}): its order is the database's collation")
+        field = target.output_field
+        while field.is_relation:  # a foreign key orders by the column it holds
+            field = field.target_field
+        if field.get_internal_type() not in _ORDERABLE:
+            raise ValueError(f"{name}: a part of a read together is ordered by "
+                             f"{target.target.name}, which only its database can order")
         out.append((column, expression.descending))
     return tuple(out)
 
