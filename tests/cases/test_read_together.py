@@ -144,3 +144,21 @@ def test_a_part_ordered_by_a_column_with_nulls_puts_them_where_the_database_does
     want = list(Assignment.objects.filter(case_id=case.pk).order_by(order, "id"))
     assert [a.signed_for_at is None for a in want] in ([True, False], [False, True])
     assert [a.pk for a in rows["assignments"]] == [a.pk for a in want]
+
+
+def test_a_cases_places_are_read_by_its_own_columns_even_where_they_disagree(jianan, register):
+    # given a case whose village is not under its township (not registrable; an old row), and
+    # one with a township and no village
+    township = jianan.townships["将官池镇"]
+    village = Unit.objects.filter(level="village").exclude(parent=township).first()
+    odd, bare = register(), register()
+    Case.objects.filter(pk=odd.pk).update(township=township, village=village)
+    Case.objects.filter(pk=bare.pk).update(township=township, village=None)
+    # when each is read with its rows
+    door = _door(jianan.member("clerk"))
+    got_odd, got_bare = read_case(door, odd.pk, ["demands"]), read_case(door, bare.pk, [])
+    # then each place is the unit its column names, read with it
+    with CaptureQueriesContext(connection) as asked:
+        assert (got_odd.township, got_odd.village) == (township, village)
+        assert (got_bare.township, got_bare.village) == (township, None)
+    assert len(asked) == 0
