@@ -145,7 +145,8 @@ def database_from_url(url: str) -> dict:
 
 def sqlite_database(path: Path) -> dict:
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        # Django's, its LIKE patterns bound as expressions (``xinfang.db.sqlite3``)
+        "ENGINE": "xinfang.db.sqlite3",
         "NAME": path,
         # IMMEDIATE takes the write lock when a transaction begins, so two writers queue
         # instead of failing to upgrade a read lock; case numbering relies on it.
@@ -355,7 +356,7 @@ XINFANG_PERIODIC = {
     "figures": ("xinfang.figures.services.periodic",
                 int(os.environ.get("XINFANG_FIGURES_EVERY", 60))),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "xinfang.db.sqlite3":
     # issue 9: SQLite's search-index merges and WAL checkpoints off the request path (a
     # PostgreSQL site has nothing to do there and no run to record every minute)
     XINFANG_PERIODIC["sqlite_upkeep"] = ("xinfang.jobs.periodic.sqlite_upkeep",

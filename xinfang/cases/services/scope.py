@@ -125,10 +125,8 @@ WHERE c.id IN (SELECT o.case_id FROM {_t(CasePetitioner)} o
               WHERE k.case_id = c.id AND k.name = 'handling' AND k.status = 'running'
                 AND k.due_at > %s)
   AND c.state IN ({{open}}) AND c.accepted_at IS NOT NULL AND c.jurisdiction_id <> %s
-  AND u.path LIKE {{like}} ESCAPE '\\'
-ORDER BY c.id LIMIT 1""".replace(
-    # SQLite compiles a statement with ``LIKE ?`` again at every run (``probes._startswith``)
-    "{like}", "(%s || '')" if connection.vendor == "sqlite" else "%s")
+  AND u.path {connection.operators["startswith"]}
+ORDER BY c.id LIMIT 1"""
 
 # §36: the visit of the matter (its first visit ``root`` or a repeat of it) whose review
 # (复查) was re-reviewed (复核) with the decision issued. A review is registered with
