@@ -15,8 +15,8 @@ A page that reads the case and its rows at once (the case page, the API's detail
 transition's answer) asks for them with the case itself: ``read_case`` puts the door's read
 of the case, its township and village and each relation's fixed statement in one statement
 (``db.together``), which reads the rows only when the door admits the case. The API's
-detail went from eight statements to one, a transition with its answer from 15 to 8 (issue
-9's target), the case page from 13 to 1.
+detail read went from eight statements to one, a transition with its answer from 15 to 8
+(issue 9's target), the case page's reads of the case and its rows from 13 to 1.
 """
 
 from __future__ import annotations

@@ -78,10 +78,10 @@ def shape(qs: QuerySet, alias: str, *, annotated: bool = False) -> Shape:
     compiler = qs.query.get_compiler(alias)
     sql, params = compiler.as_sql()
     kind = qs._iterable_class.__name__
+    annotations = qs.query.annotations or (kind == "ModelIterable" and compiler.annotation_col_map)
     if (kind not in ("ModelIterable", "ValuesListIterable") or compiler.has_extra_select
             or qs.query.extra_select
-            or (not annotated or kind != "ModelIterable") and (
-                qs.query.annotations or (kind == "ModelIterable" and compiler.annotation_col_map))):
+            or (annotations and not (annotated and kind == "ModelIterable"))):
         raise ValueError(f"{qs.model.__name__}: a fixed read selects its models' columns, or "
                          "values_list()'s, only")
     select = compiler.select

@@ -48,7 +48,6 @@ class _Part:
     shape: Shape
     at: tuple[int, ...]  # the key's places among the parameters
     slots: tuple[int, ...]  # where each of its columns is in the bundled row (after the tag)
-    kinds: tuple[str, ...]  # each column's kind (``_kind``)
     order: tuple[tuple[int, bool], ...]  # its ORDER BY: (column, descending)
 
 
@@ -157,7 +156,7 @@ class Together:
             if not at:
                 raise ValueError(f"{name}: a part of a read together is keyed by its id")
             kinds = tuple(_kind(e, connection) for e in part.outputs)
-            parts.append(_Part(name, part, at, _place(kinds, slots), kinds, _order(part, name)))
+            parts.append(_Part(name, part, at, _place(kinds, slots), _order(part, name)))
         found = self._parts[alias] = (tuple(parts), tuple(slots))
         return found
 
@@ -214,7 +213,6 @@ class Together:
         with connection.cursor() as cursor:
             cursor.execute(statement.before + head.sql + statement.after, params)
             rows = cursor.fetchall()
-        firsts, found = [], {part.name: [] for part in parts}
         held: list[list] = [[] for _ in range(len(parts) + 1)]
         for row in rows:
             tag = row[0]
@@ -222,12 +220,12 @@ class Together:
                 parts[tag - 1].slots, parts[tag - 1].shape)
             held[tag].append(convert([row[1 + slot] for slot in slots], spec.converters,
                                      connection))
+        firsts = []
         for own in held[0]:
             obj = instance(head.top, own, using)
             for name, column in head.annotations:
                 setattr(obj, name, own[column])
             firsts.append(obj)
-        for part, owns in zip(parts, held[1:], strict=True):
-            found[part.name] = [instance(part.shape.top, own, using)
-                                for own in _in_order(owns, part.order, connection.vendor)]
-        return firsts, found
+        return firsts, {part.name: [instance(part.shape.top, own, using)
+                                    for own in _in_order(owns, part.order, connection.vendor)]
+                        for part, owns in zip(parts, held[1:], strict=True)}
