@@ -18,11 +18,12 @@ from datetime import datetime
 from functools import cached_property
 
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.lookups import IsNull
 from django.utils.crypto import constant_time_compare
 
 from xinfang.db.fixed import FixedRead
+from xinfang.db.written import Written
 from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import OFFICE, Membership, Unit
 from xinfang.security.models import Recusal
@@ -477,7 +478,7 @@ def main_names(ids: list[int]) -> dict[int, list[str]]:
     page of fifty some hundred model instances and a queryset per row."""
     names: dict[int, list[str]] = {}
     for case_id, name in CasePetitioner.objects.filter(
-            case_id__in=ids, role__in=PETITIONING_ROLES).order_by("pk").values_list(
+            Written(F("role"), PETITIONING_ROLES), case_id__in=ids).order_by("pk").values_list(
             "case_id", "petitioner__name"):
         names.setdefault(case_id, []).append(name)
     return names

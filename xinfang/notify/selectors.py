@@ -8,9 +8,10 @@ from functools import lru_cache
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from xinfang.cases.selectors import DOOR_ATTR, OFFICE_READERS, Door, door_for, visible_case
+from xinfang.db.written import Written
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import Membership
 
@@ -29,7 +30,7 @@ def _sent_to_units(m: Membership) -> tuple[int, ...]:
 def _sent_to(m: Membership) -> Q:
     """The notices addressed to ``m``'s unit (or jurisdiction) and role, or to every role there,
     whatever their case."""
-    return Q(unit_id__in=_sent_to_units(m), role__in=[m.role, ""])
+    return Q(Written(F("unit_id"), _sent_to_units(m)), Written(F("role"), (m.role, "")))
 
 
 def addressed_to(m: Membership | None) -> QuerySet[Notice]:
