@@ -48,11 +48,20 @@ from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
 from xinfang.cases.paging import PLANNED_FILTERS, CappedPaginator, SearchedPaginator
-from xinfang.cases.related import keep_related, read_case, read_related
-from xinfang.cases.selectors import cases_counted, cases_for, main_names, read_for
+from xinfang.cases.related import keep_related, read_related
+from xinfang.cases.selectors import (
+    NOW_PROBE,
+    Door,
+    cases_counted,
+    cases_for,
+    door_for,
+    main_names,
+    read_case_through,
+    read_for,
+)
 from xinfang.cases.services import Invalid, actor_refusal, available, case_register, perform
 from xinfang.cases.services.reading import case_read_audit
-from xinfang.cases.services.transitions import lock_case
+from xinfang.cases.services.transitions import lock_case_through
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.integrations.auth import may_register_any
 from xinfang.integrations.services import IntakeConflict, intake_register
@@ -153,17 +162,25 @@ def visible_case(request, pk: int, *, detail: bool = True) -> Case:
     knowing whether the user declared any recusal and that the membership is not on its
     respondent side (the door leaves those out)."""
     m = acting_membership(request)
-    qs = cases_for(m, one=True).annotate(
-        xf_recused=probes.any_recusal(m.user_id)).select_related("jurisdiction")
-    if detail:
-        qs = qs.annotate(overdue=SqlCase(
-            When(overdue_q(timezone.now()), then=Value(True)), default=Value(False)))
     try:
-        # with the detail: the case, its places and its relations in one statement
-        case = read_case(qs, pk, s.DETAIL_RELATIONS) if detail else qs.get(pk=pk)
+        if detail:
+            # the case, its places and its relations in one statement, compiled once per door
+            case = read_case_through(m, pk, s.DETAIL_RELATIONS, _as_the_detail_reads,
+                                     now=timezone.now())
+        else:
+            case = _as_actions_read(cases_for(m, one=True), door_for(m)).get(pk=pk)
     except Case.DoesNotExist:
         raise Http404("未找到该信访件。") from None
     return read_for(case, m)
+
+
+def _as_actions_read(qs: QuerySet[Case], door: Door) -> QuerySet[Case]:
+    return qs.annotate(xf_recused=probes.any_recusal(door.user_id)).select_related("jurisdiction")
+
+
+def _as_the_detail_reads(qs: QuerySet[Case], door: Door) -> QuerySet[Case]:
+    return _as_actions_read(qs, door).annotate(overdue=SqlCase(
+        When(overdue_q(NOW_PROBE), then=Value(True)), default=Value(False)))
 
 
 def registered_case(request, case: Case) -> Case:
@@ -381,7 +398,7 @@ class CaseTransition(CaseView):
             # user's recusals in it; perform acts on it in the same transaction.
             with transaction.atomic():
                 try:
-                    case = lock_case(pk, by=membership, scope=cases_for(membership, one=True))
+                    case = lock_case_through(pk, by=membership)
                 except Case.DoesNotExist:
                     raise Http404("未找到该信访件。") from None
                 if name not in TRANSITIONS:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from django.db import router
 from django.db.models import QuerySet, Subquery
 
-from xinfang.db.fixed import FixedRead
+from xinfang.db.fixed import FixedRead, Shape
 from xinfang.db.together import Together
 from xinfang.org.models import Unit
 
@@ -90,6 +90,21 @@ def read_case(first: QuerySet[Case], pk: int, names: Iterable[str]) -> Case:
     all in one statement (``db.together``). ``Case.DoesNotExist`` when ``first`` admits none:
     then none of its rows was read."""
     names = tuple(names)
+    cases, rows = _together(names)(first.filter(pk=pk).order_by(), pk,
+                                   using=router.db_for_read(Case))
+    return _with_rows(cases, rows, names)
+
+
+def read_case_compiled(head: Shape, params, pk: int, names: Iterable[str], *, using: str
+                       ) -> Case:
+    """``read_case`` for the door's read of ``pk`` compiled already (``head``, keyed by the
+    case's id) and bound with ``params`` (``cases.selectors.read_case_through``)."""
+    names = tuple(names)
+    cases, rows = _together(names).read(head, params, pk, using=using)
+    return _with_rows(cases, rows, names)
+
+
+def _together(names: tuple[str, ...]) -> Together:
     together = _TOGETHER.get(names)
     if together is None:
         parts = dict(PLACES)
@@ -97,8 +112,10 @@ def read_case(first: QuerySet[Case], pk: int, names: Iterable[str]) -> Case:
         if "documents" in names:
             parts["deliveries"] = DOCUMENT_DELIVERIES.make
         together = _TOGETHER[names] = Together(parts)
-    cases, rows = together(first.filter(pk=pk).order_by(), pk,
-                           using=router.db_for_read(Case))
+    return together
+
+
+def _with_rows(cases: list[Case], rows: dict[str, list], names: tuple[str, ...]) -> Case:
     if not cases:
         raise Case.DoesNotExist
     case = cases[0]

@@ -145,6 +145,24 @@ def instance(spec: _Model, row: list, alias: str, offset: int = 0):
     return obj
 
 
+def annotated(head: Shape, row: list, alias: str):
+    """The instance ``head`` lays out in ``row`` (converted already), with its annotations set,
+    as ``ModelIterable`` sets them."""
+    obj = instance(head.top, row, alias)
+    for name, column in head.annotations:
+        setattr(obj, name, row[column])
+    return obj
+
+
+def read_shape(head: Shape, params, *, using: str) -> list:
+    """The instances of ``head``'s statement (compiled with ``annotated``) run with ``params``."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(head.sql, list(params))
+        rows = cursor.fetchall()
+    return [annotated(head, convert(row, head.converters, connection), using) for row in rows]
+
+
 class FixedRead:
     """``make(key)``'s rows, for any key (an id; a string with ``text``), from one compilation
     a database (see the module)."""

@@ -39,7 +39,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.expressions import Col, OrderBy
 
-from .fixed import PROBE, Shape, convert, instance, shape
+from .fixed import PROBE, Shape, annotated, convert, instance, shape
 
 
 @dataclass(frozen=True)
@@ -196,14 +196,20 @@ class Together:
     def __call__(self, first: QuerySet, key: int, *, using: str) -> tuple[list, dict[str, list]]:
         """``first``'s instances (its annotations set, as ``ModelIterable`` sets them) and, for
         each part, its instances for ``key``: none when ``first`` admits no row."""
-        parts, _slots = self._compile(using)
-        connection = connections[using]
         try:
             head = shape(first.using(using), using, annotated=True)
         except EmptyResultSet:  # a key out of the id's range, say: nothing admitted, nothing read
-            return [], {part.name: [] for part in parts}
+            return [], {name: [] for name in self.parts}
+        return self.read(head, head.params, key, using=using)
+
+    def read(self, head: Shape, params, key: int, *, using: str
+             ) -> tuple[list, dict[str, list]]:
+        """``__call__`` for a first statement compiled already (``head``, with ``annotated``),
+        run with ``params``: a caller that keeps a compiled statement and binds its own."""
+        parts, _slots = self._compile(using)
+        connection = connections[using]
         statement = self._statement(using, head)
-        params = list(head.params)
+        params = list(params)
         key = int(key)
         for part in parts:
             own_params = list(part.shape.params)
@@ -220,12 +226,7 @@ class Together:
                 parts[tag - 1].slots, parts[tag - 1].shape)
             held[tag].append(convert([row[1 + slot] for slot in slots], spec.converters,
                                      connection))
-        firsts = []
-        for own in held[0]:
-            obj = instance(head.top, own, using)
-            for name, column in head.annotations:
-                setattr(obj, name, own[column])
-            firsts.append(obj)
+        firsts = [annotated(head, own, using) for own in held[0]]
         return firsts, {part.name: [instance(part.shape.top, own, using)
                                     for own in _in_order(owns, part.order, connection.vendor)]
                         for part, owns in zip(parts, held[1:], strict=True)}

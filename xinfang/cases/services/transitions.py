@@ -16,6 +16,7 @@ from ..choices import State, label_of
 from ..errors import Refused, StaleCase
 from ..facts import case_facts
 from ..models import Case
+from ..selectors import case_through
 from ..workflow import TRANSITIONS
 from . import effects
 from .base import (
@@ -151,6 +152,22 @@ def lock_case(pk: int, *, by: Membership | None, scope=None) -> Case:
     if transaction.get_connection().in_atomic_block:
         case.__dict__[LOCKED] = True
     return case
+
+
+def lock_case_through(pk: int, *, by: Membership) -> Case:
+    """``lock_case`` through ``by``'s door (``cases_for(by, one=True)``), its statement
+    compiled once per door (``cases.selectors.case_through``), not for every transition: the
+    same row, locked, with the same two annotations. Inside the caller's transaction."""
+    case = case_through(by, pk, _as_a_transition_locks)
+    case.__dict__[LOCKED] = True
+    return case
+
+
+def _as_a_transition_locks(qs, door):
+    # ``respondent_annotation`` of the door's membership: its unit's path is the door's inside
+    return qs.select_for_update(of=("self",)).select_related("profile", "jurisdiction").annotate(
+        xf_respondent=probes.accused(door.inside, door.user_id),
+        xf_recused=probes.any_recusal(door.user_id))
 
 
 def refusal(
