@@ -183,7 +183,11 @@ def _watched(qs, m, now):
     home = _home(m)
     if home is None:
         return qs.none()
-    lower = [pk for pk in Unit.offices_under(home.path) if pk != home.pk]
+    door = door_for(m)
+    # the offices under an office's door are read with its units already (``Door.jurisdictions``)
+    offices = (door.jurisdictions if door.kind == "office" and door.path == home.path
+               else Unit.offices_under(home.path))
+    lower = [pk for pk in offices if pk != home.pk]
     if not lower:
         return qs.none()
     return qs.filter(state__in=c.OPEN_STATES, jurisdiction_id__in=lower)
