@@ -52,9 +52,9 @@ from xinfang.cases.related import keep_related, read_related
 from xinfang.cases.selectors import (
     NOW_PROBE,
     Door,
+    case_through,
     cases_counted,
     cases_for,
-    door_for,
     main_names,
     read_case_through,
     read_for,
@@ -168,10 +168,14 @@ def visible_case(request, pk: int, *, detail: bool = True) -> Case:
             case = read_case_through(m, pk, s.DETAIL_RELATIONS, _as_the_detail_reads,
                                      now=timezone.now())
         else:
-            case = _as_actions_read(cases_for(m, one=True), door_for(m)).get(pk=pk)
+            case = case_through(m, pk, _as_actions_read)
     except Case.DoesNotExist:
         raise Http404("未找到该信访件。") from None
     return read_for(case, m)
+
+
+def _its_id_alone(qs: QuerySet[Case], door: Door) -> QuerySet[Case]:
+    return qs.only("pk")
 
 
 def _as_actions_read(qs: QuerySet[Case], door: Door) -> QuerySet[Case]:
@@ -192,8 +196,10 @@ def registered_case(request, case: Case) -> Case:
     if getattr(case, "written", None) is None:  # not registered by this request
         return visible_case(request, case.pk)
     m = acting_membership(request)
-    if not cases_for(m, one=True).filter(pk=case.pk).exists():
-        raise Http404("未找到该信访件。")
+    try:
+        case_through(m, case.pk, _its_id_alone)
+    except Case.DoesNotExist:
+        raise Http404("未找到该信访件。") from None
     written = case.written
     if any(link.petitioner.get_deferred_fields() for link in written.links):
         # a person on file the matching read in part: read the links whole, once
