@@ -63,9 +63,7 @@ def test_the_bell_names_its_units_and_roles_in_its_text(jianan):
     m = jianan.member("clerk")
     door_remember(m)
     door = door_for(m)
-    sql, params = inbox._capped_statement(
-        "default", door.kind, door.path, door.inside, door.user_id, False, m.role, m.unit_id,
-        100)
+    sql, params = inbox._capped_statement("default", door.key, m.role, m.unit_id, 100)
     units = ", ".join(map(str, inbox._sent_to_units(m)))
     if PG:
         assert f'"notify_notice"."unit_id" IN ({units})' in sql

@@ -153,9 +153,7 @@ def unread_count(m: Membership | None, *, cap: int | None = None) -> int:
         return _unread(m).count()
     door = door_for(m)
     alias = router.db_for_read(Notice)
-    statement = _capped_statement(
-        alias, door.kind, door.path, door.inside, door.user_id,
-        door.recusals_known and not door.any_recusal, m.role, m.unit_id, cap)
+    statement = _capped_statement(alias, door.key, m.role, m.unit_id, cap)
     if statement is None:
         return 0
     with connections[alias].cursor() as cursor:
@@ -164,18 +162,16 @@ def unread_count(m: Membership | None, *, cap: int | None = None) -> int:
 
 
 @lru_cache(maxsize=1024)
-def _capped_statement(alias: str, kind: str | None, path: str, inside: tuple[int, ...],
-                      user_id: int | None, no_recusal: bool, role: str, unit_id: int,
-                      cap: int) -> tuple[str, tuple] | None:
-    """The bell's capped COUNT for a membership in ``role`` at ``unit_id`` whose door is
-    (``kind``, ``path``, ``inside``, ``user_id``; ``no_recusal``: the request knows the user has
-    declared none, so the door leaves the recusal probe out, as ``Door.apply_one`` does). The
-    text and parameters are a function of these arguments alone — built here from them, not
-    from the request's objects — so keeping them cannot show one membership another's count.
-    None: the filter can match nothing (no statement, as the ORM would run none)."""
-    door = Door(kind, path=path, inside=inside, user_id=user_id,
-                recusals=((), (), ()) if no_recusal else None)
-    m = Membership(user_id=user_id, unit_id=unit_id, role=role, is_active=True)
+def _capped_statement(alias: str, key: tuple, role: str, unit_id: int, cap: int
+                      ) -> tuple[str, tuple] | None:
+    """The bell's capped COUNT for a membership in ``role`` at ``unit_id`` whose door has the
+    key ``key`` (``Door.key``: a door made again from it, ``Door.of_key``, writes the same
+    statements). The text and parameters are a function of these arguments alone — built here
+    from them, not from the request's objects — so keeping them cannot show one membership
+    another's count. None: the filter can match nothing (no statement, as the ORM would run
+    none)."""
+    door = Door.of_key(key)
+    m = Membership(user_id=door.user_id, unit_id=unit_id, role=role, is_active=True)
     setattr(m, DOOR_ATTR, door)
     inner = _unread(m).order_by().values("pk")[:cap]
     try:

@@ -253,7 +253,8 @@ class Access:
             return self._respondent
         if self.case.__dict__.get("_xf_read_for") == self.by.pk:
             return False  # read through this membership's door, which leaves out those cases
-        found = getattr(self.case, "xf_respondent", None)  # read with respondent_annotation
+        # read with a transition's locked read (``transitions._locking``)
+        found = getattr(self.case, "xf_respondent", None)
         if found is not None:
             return found
         return is_respondent_side(self.case, unit=self.by.unit, user=self.by.user)

@@ -144,10 +144,10 @@ def lock_case(pk: int, *, by: Membership | None, scope=None) -> Case:
     then acts on it without reading it again (an API call: the door, the actor check and the
     input's validation come before the effect, all under the one lock)."""
     qs = Case.objects.all() if scope is None else scope
-    locked = qs.select_for_update(of=("self",)).select_related("profile", "jurisdiction")
-    if by is not None:
-        locked = locked.annotate(
-            xf_respondent=respondent_annotation(by), xf_recused=probes.any_recusal(by.user_id))
+    if by is None:
+        locked = _locking(qs)
+    else:
+        locked = _locking(qs, tuple(by.unit.path_ids), by.user_id)
     case = locked.get(pk=pk)
     if transaction.get_connection().in_atomic_block:
         case.__dict__[LOCKED] = True
@@ -164,10 +164,20 @@ def lock_case_through(pk: int, *, by: Membership) -> Case:
 
 
 def _as_a_transition_locks(qs, door):
-    # ``respondent_annotation`` of the door's membership: its unit's path is the door's inside
-    return qs.select_for_update(of=("self",)).select_related("profile", "jurisdiction").annotate(
-        xf_respondent=probes.accused(door.inside, door.user_id),
-        xf_recused=probes.any_recusal(door.user_id))
+    # the door's membership's own read: its unit's path is the door's ``inside``
+    return _locking(qs, door.inside, door.user_id)
+
+
+def _locking(qs, inside: tuple[int, ...] | None = None, user_id: int | None = None):
+    """``qs`` read for a transition: the case row locked, its profile and jurisdiction joined;
+    with the actor's units (``inside``, from the root) and user, whether they are on the
+    respondent side (``respondent_filter`` as one SQL text) and whether the user declared any
+    recusal."""
+    qs = qs.select_for_update(of=("self",)).select_related("profile", "jurisdiction")
+    if inside is None:
+        return qs
+    return qs.annotate(xf_respondent=probes.accused(inside, user_id),
+                       xf_recused=probes.any_recusal(user_id))
 
 
 def refusal(
@@ -196,18 +206,11 @@ def available(*, case: Case, by: Membership) -> list[str]:
     return [n for n in TRANSITIONS if refusal(n, case=case, by=by, access=access) is None]
 
 
-def respondent_annotation(by: Membership) -> probes.Probe:
-    """Whether ``by`` (its unit, a unit it sits inside, or its user) is a respondent of the case
-    (``respondent_filter`` as one SQL text): an annotation ``xf_respondent`` for a read of the
-    case that ``actor_refusal`` then uses."""
-    return probes.accused(tuple(by.unit.path_ids), by.user_id)
-
-
 def actor_refusal(name: str, *, case: Case, by: Membership) -> str | None:
     """Why ``by`` may never take ``name`` on ``case`` (role, unit, respondent, recusal) —
     whatever the case's state; None when the membership may, in principle. The API answers 403
     for these and 422 for the rest."""
-    # A case read with the ``xf_respondent`` annotation (the API's, ``respondent_annotation``)
+    # A case read with the ``xf_respondent`` annotation (a transition's locked read, ``_locking``)
     # says already whether the actor is on the respondent side: no second query for it.
     access = Access(case, by, respondent=getattr(case, "xf_respondent", None))
     try:
