@@ -13,7 +13,7 @@ from xinfang.api.filters import overdue_q
 from xinfang.api.views import _as_the_detail_reads
 from xinfang.cases import probes
 from xinfang.cases.models import Case
-from xinfang.cases.related import read_case
+from xinfang.cases.related import READS
 from xinfang.cases.selectors import (
     _door_head,
     cases_for,
@@ -43,13 +43,13 @@ def test_a_read_compiled_once_is_the_case_the_orm_reads(jianan, register):
     got = [read_case_through(clerk, case.pk, ROWS, _as_the_detail_reads, now=now)
            for _ in range(3)]
     assert (_door_head.cache_info().misses, _door_head.cache_info().hits) == (1, 2)
-    want = read_case(_orm(clerk, now), case.pk, ROWS)
+    want = _orm(clerk, now).get(pk=case.pk)
     for one in got:
         assert _seen(one, {"jurisdiction": {}}) == _seen(want, {"jurisdiction": {}})
         assert (one.xf_recused, one.overdue) == (want.xf_recused, want.overdue)
         for name in ROWS:
             assert [r.pk for r in getattr(one, name).all()] == [
-                r.pk for r in getattr(want, name).all()], name
+                r.pk for r in READS[name].make(case.pk)], name
 
 
 def test_each_read_binds_its_own_time(jianan, register):

@@ -1,5 +1,5 @@
 """A case through the door and the rows that hang on it, read in one statement
-(``db.together``, ``cases.related.read_case``): the same instances the ORM builds, in each
+(``db.together``, ``cases.selectors.read_case_through``): the same instances the ORM builds, in each
 relation's own order, and nothing of a case the door refuses."""
 
 import re
@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from tests.cases.test_related import _fields, _lived_case, _seen
 from xinfang.api.filters import overdue_q
+from xinfang.api.views import _as_the_detail_reads
 from xinfang.cases import probes
 from xinfang.cases.models import Assignment, Case, CaseEvent, Delivery
-from xinfang.cases.related import READS, read_case
-from xinfang.cases.selectors import cases_for
+from xinfang.cases.related import READS
+from xinfang.cases.selectors import cases_for, read_case_through
 from xinfang.db.together import Together
 from xinfang.org.models import Unit
 
@@ -31,13 +32,18 @@ def _door(m):
     ).select_related("jurisdiction")
 
 
+def _read(m, pk: int, names):
+    """The API detail's read of a case and its rows ``names``, as the product asks it."""
+    return read_case_through(m, pk, tuple(names), _as_the_detail_reads, now=timezone.now())
+
+
 def test_a_case_and_all_its_rows_in_one_statement_are_the_orms_instances(jianan, register):
     # given a case that lived through assignment, a notice with its delivery and a report
     case = _lived_case(jianan, register)
     clerk = jianan.member("clerk")
     # when it is read through the clerk's door with every relation the pages show
     with CaptureQueriesContext(connection) as read:
-        got = read_case(_door(clerk), case.pk, READS)
+        got = _read(clerk, case.pk, READS)
     # then one statement read it all
     assert len(read) == 1, [q["sql"][:80] for q in read.captured_queries]
     want = _door(clerk).get(pk=case.pk)
@@ -77,7 +83,7 @@ def test_a_case_the_door_refuses_has_none_of_its_rows_read(jianan, register):
     # then the statement returned no row of the case's: not read, not only not shown
     assert cases == [] and rows == {"events": [], "demands": [], "clocks": []}
     with pytest.raises(Case.DoesNotExist):
-        read_case(shut, case.pk, ["events"])
+        _read(None, case.pk, ["events"])  # no membership: a door that admits nothing
 
 
 def test_each_part_keeps_its_own_order(jianan, register):
@@ -124,7 +130,7 @@ def test_sqlite_is_given_no_like_pattern_it_would_compile_the_statement_again_fo
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(keep):
-        read_case(_door(jianan.member("clerk")), case.pk, READS)
+        _read(jianan.member("clerk"), case.pk, READS)
     assert len(asked) == 1 and " LIKE " in asked[0]
     assert not re.search(r"LIKE %s", asked[0]), asked[0]
     assert " LIKE " in _HANDLED_BELOW_SQL and not re.search(r"LIKE %s", _HANDLED_BELOW_SQL)
@@ -159,8 +165,8 @@ def test_a_cases_places_are_read_by_its_own_columns_even_where_they_disagree(jia
     Case.objects.filter(pk=odd.pk).update(township=township, village=village)
     Case.objects.filter(pk=bare.pk).update(township=township, village=None)
     # when each is read with its rows
-    door = _door(jianan.member("clerk"))
-    got_odd, got_bare = read_case(door, odd.pk, ["demands"]), read_case(door, bare.pk, [])
+    clerk = jianan.member("clerk")
+    got_odd, got_bare = _read(clerk, odd.pk, ["demands"]), _read(clerk, bare.pk, [])
     # then each place is the unit its column names, read with it
     with CaptureQueriesContext(connection) as asked:
         assert (got_odd.township, got_odd.village) == (township, village)

@@ -12,19 +12,19 @@ Only the case's id goes into a statement: the case was admitted by the door befo
 are asked for, and every row read here belongs to it.
 
 A page that reads the case and its rows at once (the case page, the API's detail and a
-transition's answer) asks for them with the case itself: ``read_case`` puts the door's read
-of the case, its township and village and each relation's fixed statement in one statement
-(``db.together``), which reads the rows only when the door admits the case. The API's
-detail read went from eight statements to one, a transition with its answer from 15 to 8
-(issue 9's target), the case page's reads of the case and its rows from 13 to 1.
+transition's answer) asks for them with the case itself: ``read_case_compiled`` puts the
+door's read of the case (compiled once per door: ``cases.selectors.read_case_through``), its
+township and village and each relation's fixed statement in one statement (``db.together``),
+which reads the rows only when the door admits the case. The API's detail read went from
+eight statements to one, a transition with its answer from 15 to 8 (issue 9's target), the
+case page's reads of the case and its rows from 13 to 1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import router
-from django.db.models import QuerySet, Subquery
+from django.db.models import Subquery
 
 from xinfang.db.fixed import FixedRead, Shape
 from xinfang.db.together import Together
@@ -84,21 +84,13 @@ PLACES = {
 _TOGETHER: dict[tuple[str, ...], Together] = {}
 
 
-def read_case(first: QuerySet[Case], pk: int, names: Iterable[str]) -> Case:
-    """The case ``first`` admits as ``pk`` (the door's queryset, with its annotations), its
-    township and village, and ``names`` (keys of ``READS``; ``documents`` with their deliveries),
-    all in one statement (``db.together``). ``Case.DoesNotExist`` when ``first`` admits none:
-    then none of its rows was read."""
-    names = tuple(names)
-    cases, rows = _together(names)(first.filter(pk=pk).order_by(), pk,
-                                   using=router.db_for_read(Case))
-    return _with_rows(cases, rows, names)
-
-
 def read_case_compiled(head: Shape, params, pk: int, names: Iterable[str], *, using: str
                        ) -> Case:
-    """``read_case`` for the door's read of ``pk`` compiled already (``head``, keyed by the
-    case's id) and bound with ``params`` (``cases.selectors.read_case_through``)."""
+    """The case the door's read ``head`` (compiled already, keyed by the case's id, bound with
+    ``params``: ``cases.selectors.read_case_through``) admits as ``pk``, its township and
+    village, and ``names`` (keys of ``READS``; ``documents`` with their deliveries), all in one
+    statement (``db.together``). ``Case.DoesNotExist`` when the door admits none: then none of
+    its rows was read."""
     names = tuple(names)
     cases, rows = _together(names).read(head, params, pk, using=using)
     return _with_rows(cases, rows, names)

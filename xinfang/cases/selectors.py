@@ -439,10 +439,10 @@ Shaped = Callable[[QuerySet[Case], "Door"], QuerySet[Case]]
 
 def read_case_through(by: Membership | None, pk: int, names: tuple[str, ...], shaped: Shaped,
                       *, now: datetime | None = None) -> Case:
-    """``cases.related.read_case`` of the door's read of case ``pk``, as ``shaped`` gives it its
-    joins and annotations (a function of the door's queryset and the door, defined once at
-    module level; ``NOW_PROBE`` stands for ``now``): the case, its places and its rows
-    ``names``, in one statement. ``Case.DoesNotExist`` outside the door.
+    """The door's read of case ``pk``, as ``shaped`` gives it its joins and annotations (a
+    function of the door's queryset and the door, defined once at module level; ``NOW_PROBE``
+    stands for ``now``): the case, its places and its rows ``names``, in one statement
+    (``cases.related.read_case_compiled``). ``Case.DoesNotExist`` outside the door.
 
     The door's statement is compiled once per door key (``Door.key``: the same text and
     parameters for every request with that key, as the bell's count, ``notify.selectors``) and

@@ -209,7 +209,7 @@ def _render_case(
 @membership_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     m = request.membership
-    # the case and every row the page shows in one statement (``cases.related.read_case``)
+    # the case and every row the page shows in one statement (``cases.selectors.read_case_through``)
     case = get_case(m, pk, rows=PAGE_RELATIONS + (("respondents",) if m.role in OFFICE_ROLES
                                                  else ()))
     case_read_audit(case=case, by=m, channel="web", ip=client_ip(request))
