@@ -4,16 +4,17 @@ Every statement reaches PostgreSQL prepared on its connection (decision 0004). F
 run the server weighs a generic plan, made without the parameters' values, against the
 average of the plans it made for them, and keeps planning each run where the generic one is
 estimated dearer. For a filter on codes the code itself fixes — a link's petitioning roles,
-a notice's role, the units above a clerk — an unknown value is estimated with a default
+a notice's role, a queue bucket's states — an unknown value is estimated with a default
 selectivity, so the generic plan reckons with other rows than the plans made for the values:
 the bell's count on every page and the lists' petitioners' names were planned again on every
 run (1.2 and 0.26 ms of planning at 1M cases), for generic plans the same as their own
 (``pg_prepared_statements``: 0 generic, 15 custom in 20 pages; lead40).
 
 ``Written(F("role"), ("main", "representative"))`` is ``role IN (…)``, with the values written
-into the text on PostgreSQL, so the generic plan knows them. Only whole numbers and codes of
-letters, digits and underscores are written (nothing in them to quote or escape); any other
-value, and every value on SQLite (which prepares each text anew), is bound as ``__in`` binds.
+into the text on PostgreSQL, so the generic plan knows them. Only codes of letters, digits
+and underscores are written (nothing in them to quote or escape); any other value, and every
+value on SQLite (which prepares each text anew), is bound as ``__in`` binds. Ids the code
+fixes (a door's units) are written by ``cases.probes.named``.
 A statement whose values differ is another text: use it for values a request does not choose.
 In a filter only: unlike ``exclude(field__in=…)``, an exclusion by it does not keep the rows
 whose column is NULL.
@@ -31,20 +32,13 @@ CODE = re.compile(r"[A-Za-z0-9_]*")
 
 
 def _writable(value) -> bool:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, str) and CODE.fullmatch(value) is not None)
-
-
-def _literal(value) -> str:
-    return str(value) if isinstance(value, int) else f"'{value}'"
+    return isinstance(value, str) and CODE.fullmatch(value) is not None
 
 
 class Written(Lookup):
     """``lhs IN values`` with the values written into the statement on PostgreSQL (see the
     module). Used as an expression: ``qs.filter(Written(F("state"), states))``."""
 
-    lookup_name = "written_in"
     prepare_rhs = False
 
     def __init__(self, lhs, rhs):
@@ -57,4 +51,5 @@ class Written(Lookup):
             raise EmptyResultSet
         lhs, params = self.process_lhs(compiler, connection)
         # a written '%' would not need doubling: no code holds one (``CODE``)
-        return f"{lhs} IN ({', '.join(map(_literal, dict.fromkeys(self.rhs)))})", params
+        codes = ", ".join(f"'{code}'" for code in dict.fromkeys(self.rhs))
+        return f"{lhs} IN ({codes})", params

@@ -10,6 +10,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
+from xinfang.cases.probes import named
 from xinfang.cases.selectors import DOOR_ATTR, OFFICE_READERS, Door, door_for, visible_case
 from xinfang.db.written import Written
 from xinfang.org.choices import ADMIN_ROLES
@@ -30,7 +31,7 @@ def _sent_to_units(m: Membership) -> tuple[int, ...]:
 def _sent_to(m: Membership) -> Q:
     """The notices addressed to ``m``'s unit (or jurisdiction) and role, or to every role there,
     whatever their case."""
-    return Q(Written(F("unit_id"), _sent_to_units(m)), Written(F("role"), (m.role, "")))
+    return Q(named("unit_id", _sent_to_units(m)), Written(F("role"), (m.role, "")))
 
 
 def addressed_to(m: Membership | None) -> QuerySet[Notice]:
