@@ -43,21 +43,32 @@ def capped_count(qs: QuerySet, cap: int = COUNT_CAP, *, planned: bool = False) -
         return counted.count()
 
 
-def capped_counts(querysets: list[QuerySet], cap: int = COUNT_CAP) -> list[int]:
-    """``capped_count`` of each queryset, in one statement (a work queue counts its full
-    buckets together): ``SELECT (SELECT COUNT(*) FROM (… LIMIT cap + 1)), …``."""
-    parts, params, counts = [], [], [0] * len(querysets)
+def count_statement(qs: QuerySet, cap: int = COUNT_CAP) -> tuple[str, tuple] | None:
+    """``capped_count``'s statement of ``qs`` for its database, as text and parameters (None
+    where ``qs`` can hold nothing: ``qs.none()``), for ``capped_counts_of``."""
+    counted = qs.order_by().values("pk")[: cap + 1]
+    try:
+        sql, params = counted.query.get_compiler(qs.db).as_sql()
+    except EmptyResultSet:
+        return None
+    return sql, tuple(params)
+
+
+def capped_counts_of(statements: list[tuple[str, tuple] | None], using: str) -> list[int]:
+    """The capped counts of ``count_statement``'s statements (None counts 0), in one statement
+    on ``using``: ``SELECT (SELECT COUNT(*) FROM (… LIMIT cap + 1)), …``. A work queue counts its
+    full buckets together, their statements compiled once (``web.queues``)."""
+    parts, params, counts = [], [], [0] * len(statements)
     asked = []
-    for i, qs in enumerate(querysets):
-        try:
-            sql, p = qs.order_by().values("pk")[: cap + 1].query.sql_with_params()
-        except EmptyResultSet:  # qs.none(): nothing to count
+    for i, statement in enumerate(statements):
+        if statement is None:
             continue
+        sql, p = statement
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) counted{i})")
         params.extend(p)
         asked.append(i)
     if parts:
-        with connections[querysets[asked[0]].db].cursor() as cursor:
+        with connections[using].cursor() as cursor:
             cursor.execute("SELECT " + ", ".join(parts), params)
             for i, n in zip(asked, cursor.fetchone(), strict=True):
                 counts[i] = n

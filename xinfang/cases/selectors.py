@@ -25,7 +25,7 @@ from django.db.models.lookups import IsNull
 from django.db.transaction import TransactionManagementError
 from django.utils.crypto import constant_time_compare
 
-from xinfang.db.fixed import PROBE, FixedRead, Shape, read_shape, shape
+from xinfang.db.fixed import PROBE, FixedRead, ManyRead, Shape, read_shape, shape
 from xinfang.db.written import Written
 from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import OFFICE, Membership, Unit
@@ -564,15 +564,23 @@ def history_of(case: Case) -> list[HistoryEntry]:
     ]
 
 
+# Read by the ids of a page's rows, compiled once per number of ids (``db.fixed.ManyRead``).
+_MAIN_NAMES = ManyRead(lambda ids: CasePetitioner.objects.filter(
+    Written(F("role"), PETITIONING_ROLES), case_id__in=ids).order_by("pk").values_list(
+    "case_id", "petitioner__name"))
+_LEAD_UNITS = ManyRead(lambda ids: Assignment.objects.filter(
+    case_id__in=ids, role=AssignmentRole.LEAD).exclude(
+    status=AssignmentStatus.TRANSFERRED).order_by("assigned_at", "pk").values_list(
+    "case_id", "unit__name"))
+
+
 def main_names(ids: list[int]) -> dict[int, list[str]]:
     """Each case's main petitioners' names (decrypted, unmasked: the caller masks them), in
     link order, for many cases in one statement of plain values: what a list row shows of
     its people. Read as links and people through ``prefetch_related``, the same names cost a
     page of fifty some hundred model instances and a queryset per row."""
     names: dict[int, list[str]] = {}
-    for case_id, name in CasePetitioner.objects.filter(
-            Written(F("role"), PETITIONING_ROLES), case_id__in=ids).order_by("pk").values_list(
-            "case_id", "petitioner__name"):
+    for case_id, name in _MAIN_NAMES(ids):
         names.setdefault(case_id, []).append(name)
     return names
 
@@ -581,10 +589,7 @@ def lead_unit_names(ids: list[int]) -> dict[int, list[str]]:
     """Each case's units leading its handling (a transferred lead left out), by name, in the
     order they were assigned: a ledger's 承办单位, for many cases in one statement."""
     units: dict[int, list[str]] = {}
-    for case_id, unit in Assignment.objects.filter(
-            case_id__in=ids, role=AssignmentRole.LEAD).exclude(
-            status=AssignmentStatus.TRANSFERRED).order_by("assigned_at", "pk").values_list(
-            "case_id", "unit__name"):
+    for case_id, unit in _LEAD_UNITS(ids):
         units.setdefault(case_id, []).append(unit)
     return units
 
