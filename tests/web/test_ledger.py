@@ -285,3 +285,20 @@ def test_a_searchs_count_is_planned_for_its_term_and_its_rows_are_prepared(jiana
         searched = [row[0] for row in cursor]
     assert any(not s.startswith("SELECT COUNT(*)") for s in searched)  # the page's rows
     assert not any(s.startswith("SELECT COUNT(*)") for s in searched)
+
+
+def test_the_filter_bar_keeps_a_chosen_place_and_names_one_outside(jianan, spread):
+    """The places' choices are given to the form as built (``forms.common.Listed``): a village
+    of the county is shown chosen, in its township's group; a unit from outside is reported."""
+    from xinfang.web.forms.ledger import LedgerFilterForm
+
+    village = jianan.villages["魏庄村"]
+    form = LedgerFilterForm({"village": str(village.pk)}, jurisdiction=jianan.county,
+                            categories=["危房改造"])
+    assert form.is_valid(), form.errors
+    html = str(form["village"])
+    assert f'<option value="{village.pk}" selected>魏庄村</option>' in html
+    assert html.index('<optgroup label="五女店镇">') < html.index("魏庄村")
+    outside = LedgerFilterForm({"unit": "999999", "category": "危房改造"},
+                               jurisdiction=jianan.county, categories=["危房改造"])
+    assert not outside.is_valid() and set(outside.errors) == {"unit"}

@@ -17,7 +17,7 @@ from xinfang.org.models import Unit
 
 from ..ledger import DEFAULT_SORT
 from ..present import esc
-from .common import PlainForm, choice, date_field
+from .common import Listed, PlainForm, choice, date_field
 from .pick import SOURCES, Pick
 
 ALL = _("全部")
@@ -131,7 +131,7 @@ class LedgerFilterForm(PlainForm):
             if type(field.widget) is forms.Select:
                 field.widget = QuickSelect(attrs=field.widget.attrs, choices=field.choices)
         blank = ("", f"—{ALL}—")
-        self.fields["category"].choices = [blank, *((x, x) for x in categories)]
+        self.fields["category"].choices = Listed([blank, *((x, x) for x in categories)])
         if jurisdiction is None:
             return
         # One read of the units inside: the places (by name) and the handling units (by level,
@@ -154,14 +154,16 @@ class LedgerFilterForm(PlainForm):
         places = [u for u in inside if u[2] in (Level.TOWNSHIP, Level.VILLAGE)]
         townships = {pk: name for pk, name, level, _kind, _parent in places
                      if level == Level.TOWNSHIP}
-        self.fields["township"].choices = [blank, *((str(k), n) for k, n in townships.items())]
+        self.fields["township"].choices = Listed([blank, *((str(k), n)
+                                                       for k, n in townships.items())])
         groups: dict[str, list] = {}
         for pk, name, level, _kind, parent_id in places:
             if level == Level.VILLAGE and parent_id in townships:
                 groups.setdefault(townships[parent_id], []).append((str(pk), name))
-        self.fields["village"].choices = [blank, *groups.items()]
+        self.fields["village"].choices = Listed([blank, *groups.items()])
         handlers = sorted((u for u in inside if u[2] != Level.VILLAGE), key=lambda u: (u[2], u[3]))
-        self.fields["unit"].choices = [blank, *((str(pk), name) for pk, name, *_ in handlers)]
+        self.fields["unit"].choices = Listed([blank, *((str(pk), name)
+                                                   for pk, name, *_ in handlers)])
 
     @property
     def more_open(self) -> bool:
