@@ -59,10 +59,14 @@ def test_a_recusal_or_a_respondent_named_after_compiling_takes_the_case_out(jian
 def test_a_county_clerks_watch_bucket_builds_no_list(jianan, monkeypatch):
     """No office below a county: the watch bucket neither reads cases nor builds the door's
     list (``Door.all_cases``) for nothing."""
-    from xinfang.cases.selectors import Door
+    from xinfang.cases.selectors import Door, door_for, door_remember
 
     built = []
     original = Door.all_cases
     monkeypatch.setattr(Door, "all_cases", lambda self: built.append(1) or original(self))
-    buckets = queues.queue_for(fresh(jianan.member("clerk")), timezone.now())
+    clerk = fresh(jianan.member("clerk"))
+    door_remember(clerk)
+    buckets = queues.queue_for(clerk, timezone.now())
     assert buckets[-1].key == "watch" and buckets[-1].rows == [] and built == []
+    # nor its 230 units read to find no office among them: the offices are asked alone
+    assert door_for(clerk).jurisdictions_read is None

@@ -97,6 +97,13 @@ class Door:
         offices = self._tree[1]
         return offices if offices is not None else list(Unit.offices_under(self.path))
 
+    @property
+    def jurisdictions_read(self) -> list[int] | None:
+        """``jurisdictions`` when the door has read its subtree already (a list of its cases
+        did), else None: a caller that needs the offices alone then reads them alone
+        (``Unit.offices_under``: a county's one row, where the subtree is its 230 units)."""
+        return self.jurisdictions if "_tree" in self.__dict__ else None
+
     @cached_property
     def kept_out(self) -> set[int] | None:
         """The cases an office door keeps from its reader although they lie in its

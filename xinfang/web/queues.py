@@ -204,9 +204,12 @@ def _lower_offices(m: Membership) -> list[int]:
     if home is None:
         return []
     door = door_for(m)
-    # the offices under an office's door are read with its units already (``Door.jurisdictions``)
-    offices = (door.jurisdictions if door.kind == "office" and door.path == home.path
-               else Unit.offices_under(home.path))
+    # the offices under an office's door, read with its units where a list read them already
+    # (``Door.jurisdictions_read``); else alone: an office's own buckets read no units
+    offices = (door.jurisdictions_read if door.kind == "office" and door.path == home.path
+               else None)
+    if offices is None:
+        offices = Unit.offices_under(home.path)
     return [pk for pk in offices if pk != home.pk]
 
 
