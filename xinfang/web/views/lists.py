@@ -35,7 +35,14 @@ from ..context import (
     refuse,
 )
 from ..forms.ledger import FLAG_LABELS, LedgerFilterForm
-from ..ledger import active_filters, ledger_rows, not_exported, sort_key
+from ..ledger import (
+    KeptPaginator,
+    active_filters,
+    kept_ledger,
+    ledger_rows,
+    not_exported,
+    sort_key,
+)
 from ..queues import rows
 from ..supervision import (
     COUNT_CAP,
@@ -62,6 +69,11 @@ def categories_of(home) -> list[str]:
     return list(profile_of(current_version(home.profile_code)).categories)
 
 
+def _either(qs, otherwise):
+    """``qs``, or ``otherwise()`` where it is None (not tested for truth: that would run it)."""
+    return otherwise() if qs is None else qs
+
+
 @require_GET
 @membership_required
 @replica_reads
@@ -74,16 +86,25 @@ def ledger(request: HttpRequest) -> HttpResponse:
     if params:
         form.is_valid()  # marks what cannot be read; the rows come from the raw parameters
     sort = sort_key(params)
-    qs = ledger_rows(filter_ledger(cases_for(m), params, by=m), sort)
-    # The count stops at 10,000 ("10000+"): a million-row ledger is not counted on every page;
-    # a search tests its cases one by one, and counts to SEARCH_COUNT_CAP ("500+"). A handling
-    # unit's cases are counted in the form fastest to count (``cases_counted``).
-    counted = cases_counted(m)
-    if counted is not None:
-        counted = filter_ledger(counted, params, by=m)
+
+    def listed():
+        return ledger_rows(filter_ledger(cases_for(m), params, by=m), sort)
+
+    def counted():
+        # The count stops at 10,000 ("10000+"): a million-row ledger is not counted on every
+        # page; a search tests its cases one by one, and counts to SEARCH_COUNT_CAP ("500+"). A
+        # handling unit's cases are counted in the form fastest to count (``cases_counted``).
+        qs = cases_counted(m)
+        return filter_ledger(qs, params, by=m) if qs is not None else None
+
     active = active_filters(params)
-    paginator = (SearchedPaginator if "search" in active else CappedPaginator)(
-        qs, PAGE_SIZE, counted=counted, planned=any(name in active for name in PLANNED_FILTERS))
+    kept = kept_ledger(m, params, sort)
+    if kept is not None:  # an office's ledger: its statements compiled once (``KeptLedger``)
+        paginator = KeptPaginator(kept, listed, lambda: _either(counted(), listed), PAGE_SIZE)
+    else:
+        paginator = (SearchedPaginator if "search" in active else CappedPaginator)(
+            listed(), PAGE_SIZE, counted=counted(),
+            planned=any(name in active for name in PLANNED_FILTERS))
     page_obj = paginator.get_page(params.get("page"))
     kept = params.copy()
     for name in NOT_PAGED:

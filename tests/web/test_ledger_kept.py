@@ -1,0 +1,84 @@
+"""An office's ledger compiled once per door, filters and order (``web.ledger.KeptLedger``): the
+page the ORM builds for the request, row for row, and never a case the door now keeps out."""
+
+import pytest
+from django.urls import reverse
+
+from tests.scale import copies
+from xinfang.security.models import Recusal
+from xinfang.web import ledger as kept_module
+from xinfang.web.views import lists
+
+from .conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(client, query: str) -> tuple[list[int], str, int]:
+    r = client.get(reverse("web:ledger") + ("?" + query if query else ""))
+    assert r.status_code == 200
+    page = r.context["page_obj"]
+    return [row.case.pk for row in r.context["rows"]], r.context["total"], page.number
+
+
+def _built(client, query: str, monkeypatch) -> tuple[list[int], str, int]:
+    """The same page as the ORM builds it for the request."""
+    with monkeypatch.context() as patched:
+        patched.setattr(lists, "kept_ledger", lambda *args: None)
+        return _page(client, query)
+
+
+@pytest.fixture
+def many(jianan):
+    made = copies(jianan, 60, state="registered")
+    copies(jianan, 7, state="in_progress", unit=jianan.townships["将官池镇"])
+    copies(jianan, 5, state="closed")
+    return made
+
+
+@pytest.mark.parametrize("query", [
+    "", "sort=received", "sort=due", "sort=-number&page=2", "page=2", "page=99", "page=x",
+    "state=registered", "state=closed&state=in_progress", "category=危房改造",
+    "category=危房改造&state=registered&sort=number", "key_case=true", "repeat=maybe",
+    "received_from=2020-01-01&received_to=2099-12-31", "received_from=never",
+    "township={township}", "village={village}", "state=bogus",
+])
+def test_a_kept_page_is_the_page_the_orm_builds(jianan, many, monkeypatch, query):
+    query = query.format(township=jianan.townships["五女店镇"].pk,
+                         village=jianan.villages["魏庄村"].pk)
+    client = signed_in(jianan.member("clerk"))
+    kept_module._kept.cache_clear()
+    first = _page(client, query)
+    assert kept_module._kept.cache_info().misses == 1
+    compiled = []
+    original = kept_module.shape
+    monkeypatch.setattr(kept_module, "shape",
+                        lambda *a, **k: compiled.append(1) or original(*a, **k))
+    assert _page(client, query) == first == _built(client, query, monkeypatch)
+    assert compiled == []  # the second request compiled nothing
+
+
+def test_a_recusal_declared_after_compiling_takes_the_case_out(jianan, many):
+    clerk = jianan.member("clerk")
+    client = signed_in(clerk)
+    rows, total, _n = _page(client, "")
+    Recusal.objects.create(user=clerk.user, case_id=rows[0], reason="本人亲属")
+    after, after_total, _n = _page(client, "")
+    assert rows[0] not in after and int(after_total) == int(total) - 1
+
+
+@pytest.mark.parametrize("query", ["search=危房", "overdue=true", "unit={unit}",
+                                   "petitioner=王1明"])
+def test_filters_that_read_the_time_a_term_or_other_rows_are_built_each_time(jianan, query):
+    from django.http import QueryDict
+
+    from xinfang.cases.selectors import door_remember
+
+    m = jianan.member("clerk")
+    door_remember(m)
+    params = QueryDict(query.format(unit=jianan.townships["将官池镇"].pk))
+    assert kept_module.kept_ledger(m, params, "-received") is None
+    assert kept_module.kept_ledger(m, QueryDict("state=registered"), "-received") is not None
+    township = jianan.member("township")
+    door_remember(township)
+    assert kept_module.kept_ledger(township, QueryDict(""), "-received") is None
