@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from xinfang.cases.services import Invalid, available, perform, refusal
 from xinfang.cases.services.base import active_assignment, is_office_of, is_upper_office_of
 from xinfang.cases.services.reading import case_read_audit
 from xinfang.cases.workflow import TRANSITIONS
+from xinfang.db.fixed import FixedRead
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
 from xinfang.ownership.models import OwnershipItem
@@ -127,6 +129,19 @@ PAGE_RELATIONS = ("petitioner_links", "demands", "clocks", "assignments", "docum
                   "warning_notices", "reports", "signatures", "attachments")
 
 
+# The case's 包案事项 with who updated each: one statement compiled once (``db.fixed``); their
+# changes are read only for a case that has items (most have none).
+_OWNERSHIP = FixedRead(lambda pk: OwnershipItem.objects.filter(case_id=pk)
+                       .select_related("updated_by"))
+
+
+def _ownership_items(case: Case) -> list[OwnershipItem]:
+    items = _OWNERSHIP.of(case)
+    if items:
+        prefetch_related_objects(items, "changes__by")
+    return items
+
+
 def render_case(request: HttpRequest, case: Case, **kwargs) -> HttpResponse:
     # Every check ``available()`` repeats per transition is asked once (nothing is written here).
     with reading():
@@ -183,8 +198,7 @@ def _render_case(
             "documents": documents,
             "attachments": list(case.attachments.all()),
             "warnings": list(case.warning_notices.all()),  # read above, by issued_at
-            "ownership_items": list(case.ownership_items.select_related("updated_by")
-                                    .prefetch_related("changes__by")),
+            "ownership_items": _ownership_items(case),
             "ownership_statuses": OwnershipItem.Status.choices,
             "may_follow_up": may_follow_up(case, m),
             # Written in Python (``present.history_html``): a long history through the template
