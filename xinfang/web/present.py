@@ -687,6 +687,7 @@ def person_rows_html(rows) -> SafeString:
 
 
 def _flags_html(case, flag_labels: dict) -> str:
+    """The case's flags as tags; ``flag_labels`` escaped already (once a page, not a row)."""
     tags = [(flag_labels["key_case"], "tag warn") if case.key_case else None,
             (flag_labels["repeat"], "tag warn") if case.repeat_count else None,
             (flag_labels["level_skipping"], "tag warn") if case.level_skipping else None,
@@ -697,7 +698,7 @@ def _flags_html(case, flag_labels: dict) -> str:
     tags = [t for t in tags if t]
     if not tags:
         return ""
-    spans = "".join(f'<span class="{cls}">{esc(label)}</span>' for label, cls in tags)
+    spans = "".join(f'<span class="{cls}">{label}</span>' for label, cls in tags)
     return f'<span class="flags-line">{spans}</span>'
 
 
@@ -707,6 +708,7 @@ def ledger_rows_html(rows, flag_labels: dict) -> SafeString:
         _("编号"), _("信访时间"), _("信访人"), _("信访事项"), _("问题类别"), _("问题属地"),
         _("承办单位"), _("状态"), _("时限")))
     closed_words = _("%(d)s销号")
+    flag_labels = {key: esc(label) for key, label in flag_labels.items()}  # lazy: once a page
     url = _urls_of("web:case")
     out = []
     for r in rows:
