@@ -69,4 +69,21 @@ def test_a_county_clerks_watch_bucket_builds_no_list(jianan, monkeypatch):
     buckets = queues.queue_for(clerk, timezone.now())
     assert buckets[-1].key == "watch" and buckets[-1].rows == [] and built == []
     # nor its 230 units read to find no office among them: the offices are asked alone
-    assert door_for(clerk).jurisdictions_read is None
+    assert "_tree" not in door_for(clerk).__dict__
+
+
+def test_a_city_clerks_watched_districts_are_the_scope_not_a_test_beside_its_subtree(
+        jianan, register):
+    """The city's districts are read alone and are the statement's scope: the city's subtree
+    is not read for the queue, and the door's exclusions still hide a recused case."""
+    from xinfang.cases.selectors import door_for, door_remember
+
+    watched, recused = register(), register()
+    city = fresh(jianan.member("city_clerk"))
+    Recusal.objects.create(user=city.user, case=recused, reason="本人亲属")
+    door_remember(city)
+    buckets = {b.key: b for b in queues.queue_for(city, timezone.now())}
+    assert [r.case.pk for r in buckets["watch"].rows] == [watched.pk]
+    assert "_tree" not in door_for(city).__dict__
+    page = queues.queue_page(city, timezone.now(), "watch", 1)
+    assert [r.case.pk for r in page.rows] == [watched.pk] and page.total == 1

@@ -97,13 +97,6 @@ class Door:
         offices = self._tree[1]
         return offices if offices is not None else list(Unit.offices_under(self.path))
 
-    @property
-    def jurisdictions_read(self) -> list[int] | None:
-        """``jurisdictions`` when the door has read its subtree already (a list of its cases
-        did), else None: a caller that needs the offices alone then reads them alone
-        (``Unit.offices_under``: a county's one row, where the subtree is its 230 units)."""
-        return self.jurisdictions if "_tree" in self.__dict__ else None
-
     @cached_property
     def kept_out(self) -> set[int] | None:
         """The cases an office door keeps from its reader although they lie in its
@@ -320,6 +313,15 @@ class Door:
             built[jurisdiction.pk] = self.apply(Case.objects.all(),
                                                 scope=Q(jurisdiction_id=jurisdiction.pk))
         return built[jurisdiction.pk]._chain()
+
+    def cases_of_offices(self, offices: tuple[int, ...]) -> QuerySet[Case]:
+        """``all_cases()`` of some offices under an office door's own path (the caller reads
+        them there: ``Unit.offices_under(door.path)``), their ids the scope as ``cases_in``'s
+        one jurisdiction is: the door's subtree is not read for them (a city clerk's watched
+        districts, ``web.queues``). The exclusions stay as they are."""
+        if self.kind != "office":
+            raise ValueError("the cases of offices are an office door's")
+        return self.apply(Case.objects.all(), scope=Q(probes.named("jurisdiction_id", offices)))
 
     @cached_property
     def held(self) -> tuple[tuple[int, bool, str], ...]:
