@@ -54,6 +54,17 @@ def count_statement(qs: QuerySet, cap: int = COUNT_CAP) -> tuple[str, tuple] | N
     return sql, tuple(params)
 
 
+def capped_count_of(statement: tuple[str, tuple] | None, using: str) -> int:
+    """The capped count of one ``count_statement`` (None counts 0), in the text
+    ``QuerySet.count()`` writes for a sliced query."""
+    if statement is None:
+        return 0
+    sql, params = statement
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) subquery", params)
+        return cursor.fetchone()[0]
+
+
 def capped_counts_of(statements: list[tuple[str, tuple] | None], using: str) -> list[int]:
     """The capped counts of ``count_statement``'s statements (None counts 0), in one statement
     on ``using``: ``SELECT (SELECT COUNT(*) FROM (… LIMIT cap + 1)), …``. A work queue counts its

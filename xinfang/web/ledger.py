@@ -30,7 +30,7 @@ from django.db.models import QuerySet
 from xinfang.api.filters import CHOICE_FILTERS
 from xinfang.cases.duesort import due_first
 from xinfang.cases.models import Case
-from xinfang.cases.paging import CappedPaginator, capped_counts_of, count_statement
+from xinfang.cases.paging import CappedPaginator, capped_count_of, count_statement
 from xinfang.cases.selectors import door_for
 from xinfang.db.fixed import Shape, read_shape, shape
 from xinfang.ledgers.filters import FILTER_NAMES, FLAGS, _values
@@ -101,7 +101,7 @@ class KeptLedger:
     def count(self, counted: Callable[[], QuerySet], cap: int) -> int:
         if cap not in self._counted:
             self._counted[cap] = count_statement(counted().using(self.alias), cap)
-        return capped_counts_of([self._counted[cap]], self.alias)[0]
+        return capped_count_of(self._counted[cap], self.alias)
 
     def rows(self, bottom: int, top: int, build: Callable[[], QuerySet]) -> list[Case]:
         head = self._pages.get((bottom, top), _UNSET)
