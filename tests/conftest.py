@@ -108,15 +108,19 @@ def _fresh_calendar(monkeypatch):
 def _fresh_process_caches():
     """What a process keeps across requests and each test must not inherit: the newest profile
     version's row (``store.current_version``), whether a search term is rare
-    (``search.VERDICT_SECONDS``) and which units hold more cases than a door names
-    (``selectors.MAX_LISTED_CASES``). Each test's database is its own."""
+    (``search.VERDICT_SECONDS``), which units hold more cases than a door names
+    (``selectors.MAX_LISTED_CASES``) and which subtrees hold more units than are listed
+    (``selectors.MAX_LISTED_UNITS``, ``forms.ledger.PLACES_LISTED``). Each test's database is
+    its own."""
     from xinfang.cases import search, selectors
     from xinfang.rules import store
+    from xinfang.web.forms import ledger
 
     def forget():
         store.forget_versions()
         search.forget_verdicts()
         selectors.forget_units_over_the_bound()
+        ledger.forget_places_over_the_bound()
 
     forget()
     yield
