@@ -82,3 +82,26 @@ def test_filters_that_read_the_time_a_term_or_other_rows_are_built_each_time(jia
     township = jianan.member("township")
     door_remember(township)
     assert kept_module.kept_ledger(township, QueryDict(""), "-received") is None
+
+
+def test_long_values_are_not_kept(jianan):
+    """What a request sends is untrusted: a long filter value or chosen place is answered but
+    not held in a process's memory as a key."""
+    from django.http import QueryDict
+
+    from xinfang.cases.selectors import door_remember
+    from xinfang.web.forms import ledger as bar
+
+    m = jianan.member("clerk")
+    door_remember(m)
+    long = "x" * (kept_module.KEPT_TEXT_MOST + 1)
+    assert kept_module.kept_ledger(m, QueryDict(f"state={long}"), "-received") is None
+    client = signed_in(m)
+    bar._options.cache_clear()
+    client.get(reverse("web:ledger"), {"village": "98"})  # a filtered bar: its selects' keys
+    plain = bar._options.cache_info().currsize
+    page = client.get(reverse("web:ledger"), {"village": "9" * 5000})
+    assert page.status_code == 200 and page.context["total"] == "0"
+    assert bar._options.cache_info().currsize == plain  # the long choice written, not kept
+    client.get(reverse("web:ledger"), {"village": "99"})
+    assert bar._options.cache_info().currsize == plain + 1

@@ -83,6 +83,9 @@ def not_exported(params: Mapping) -> list[str]:
 KEPT_FILTERS = frozenset({*CHOICE_FILTERS, "township", "category", "village", *FLAGS,
                           "received_from", "received_to"})
 KEPT_PAGES = 20  # the first pages of a kept ledger keep their statements; later ones are built
+# Filters' values longer than this in all are not kept: a key is held in memory, and what a
+# request sends is untrusted (a megabyte of ``state`` would be kept 256 times over otherwise).
+KEPT_TEXT_MOST = 256
 _UNSET = object()
 
 
@@ -125,7 +128,8 @@ def kept_ledger(m: Membership, params: Mapping, sort: str) -> KeptLedger | None:
     makes another key, never a stale statement."""
     door = door_for(m)
     active = active_filters(params)
-    if door.kind != "office" or not set(active) <= KEPT_FILTERS:
+    if (door.kind != "office" or not set(active) <= KEPT_FILTERS
+            or sum(len(v) for values in active.values() for v in values) > KEPT_TEXT_MOST):
         return None
     units = door.units
     return _kept(

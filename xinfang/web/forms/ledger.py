@@ -82,9 +82,14 @@ class QuickSelect(forms.Select):
             (value_, tuple((v, str(label)) for v, label in label_) if isinstance(
                 label_, list | tuple) else str(label_))
             for value_, label_ in self.choices)
+        chosen = tuple(self.format_value(value))
+        # what a request sends is untrusted: a long value is not made part of a kept key
+        write = _options if sum(map(len, chosen)) <= CHOSEN_TEXT_MOST else _options.__wrapped__
         return format_html('<select name="{}"{}>{}</select>', name,
-                           flatatt(self.build_attrs(self.attrs, attrs)),
-                           _options(choices, tuple(self.format_value(value))))
+                           flatatt(self.build_attrs(self.attrs, attrs)), write(choices, chosen))
+
+
+CHOSEN_TEXT_MOST = 64
 
 
 @lru_cache(maxsize=256)
