@@ -447,7 +447,9 @@ def queue_for(m: Membership, now: datetime) -> list[Bucket]:
     one more: a clerk's six buckets cost ten queries rather than up to twenty-four. An office's
     own buckets are compiled once per door (``_kept``)."""
     alias = router.db_for_read(Case)
-    fetched: list[tuple[Bucket, tuple[str, tuple] | None, list[Case]]] = []
+    # each bucket, its count (a kept statement, or the queryset to compile when it is full)
+    # and its first rows
+    fetched: list[tuple[Bucket, tuple[str, tuple] | QuerySet | None, list[Case]]] = []
     # The buckets of one kind share their base (a clerk's five own buckets): the door's
     # exclusions are built into a queryset once, each bucket narrows a copy.
     bases: dict[type, QuerySet] = {}
@@ -463,13 +465,15 @@ def queue_for(m: Membership, now: datetime) -> list[Bucket]:
         if kind not in bases:
             bases[kind] = _base(m, narrow)
         qs = ordered(narrow(bases[kind], m, now), by_due=key not in ENDED_BUCKETS)
-        fetched.append((bucket, count_statement(qs, QUEUE_COUNT_CAP), list(qs[:PER_BUCKET])))
+        fetched.append((bucket, qs, list(qs[:PER_BUCKET])))
     # Every bucket's rows at once: their details in three statements, not three per bucket.
     made = iter(rows([case for *_, cases in fetched for case in cases], now))
     # A full bucket is counted (to its cap); all of them in one statement.
     full = [i for i, (_bucket, _counted, cases) in enumerate(fetched)
             if len(cases) >= PER_BUCKET]
-    counts = capped_counts_of([fetched[i][1] for i in full], alias)
+    counts = capped_counts_of([
+        count_statement(counted, QUEUE_COUNT_CAP) if isinstance(counted, QuerySet) else counted
+        for counted in (fetched[i][1] for i in full)], alias)
     totals = dict(zip(full, counts, strict=True))
     buckets = []
     for i, (bucket, _counted, cases) in enumerate(fetched):
