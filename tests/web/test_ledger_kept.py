@@ -105,3 +105,17 @@ def test_long_values_are_not_kept(jianan):
     assert bar._options.cache_info().currsize == plain  # the long choice written, not kept
     client.get(reverse("web:ledger"), {"village": "99"})
     assert bar._options.cache_info().currsize == plain + 1
+
+
+def test_a_ledger_that_grows_keeps_its_statements_and_shows_the_new_case(jianan, monkeypatch):
+    copies(jianan, 3, state="registered")
+    client = signed_in(jianan.member("clerk"))
+    rows, total, _n = _page(client, "")
+    compiled = []
+    original = kept_module.shape
+    monkeypatch.setattr(kept_module, "shape",
+                        lambda *a, **k: compiled.append(1) or original(*a, **k))
+    (new,) = copies(jianan, 1, state="registered")
+    grown, grown_total, _n = _page(client, "")
+    assert new.pk in grown and int(grown_total) == int(total) + 1
+    assert compiled == []  # the last page is kept by where it starts, not where it ends

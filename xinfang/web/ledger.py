@@ -106,15 +106,22 @@ class KeptLedger:
             self._counted[cap] = count_statement(counted().using(self.alias), cap)
         return capped_count_of(self._counted[cap], self.alias)
 
-    def rows(self, bottom: int, top: int, build: Callable[[], QuerySet]) -> list[Case]:
-        head = self._pages.get((bottom, top), _UNSET)
+    def rows(self, bottom: int, top: int, per_page: int, build: Callable[[], QuerySet]
+             ) -> list[Case]:
+        """The page from row ``bottom`` to ``top`` (the paginator's bounds). A page of the first
+        ``KEPT_PAGES`` is kept by where it starts and read to a page's length: its ``top`` is
+        short of that only on the last page of an exactly counted ledger (under a thousand
+        rows, far from the count's cap), where both read the same rows — and keeping it by its
+        ``top`` would keep one more statement each time the ledger grew by a case."""
+        if bottom >= KEPT_PAGES * per_page:  # a page far in: built as the paginator asks
+            return list(build().using(self.alias)[bottom:top])
+        head = self._pages.get((bottom, per_page), _UNSET)
         if head is _UNSET:
             try:
-                head = shape(build().using(self.alias)[bottom:top], self.alias)
+                head = shape(build().using(self.alias)[bottom:bottom + per_page], self.alias)
             except EmptyResultSet:
                 head = None
-            if bottom < KEPT_PAGES * (top - bottom or 1):
-                self._pages[(bottom, top)] = head
+            self._pages[(bottom, per_page)] = head
         return [] if head is None else read_shape(head, head.params, using=self.alias)
 
 
@@ -163,4 +170,5 @@ class KeptPaginator(CappedPaginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.kept.rows(bottom, top, self.build_rows), number, self)
+        return self._get_page(self.kept.rows(bottom, top, self.per_page, self.build_rows),
+                              number, self)
