@@ -41,7 +41,8 @@ def many(jianan):
     "state=registered", "state=closed&state=in_progress", "category=危房改造",
     "category=危房改造&state=registered&sort=number", "key_case=true", "repeat=maybe",
     "received_from=2020-01-01&received_to=2099-12-31", "received_from=never",
-    "township={township}", "village={village}", "state=bogus",
+    "township={township}", "village={village}", "state=bogus", "overdue=true",
+    "overdue=false&sort=due", "overdue=maybe",
 ])
 def test_a_kept_page_is_the_page_the_orm_builds(jianan, many, monkeypatch, query):
     query = query.format(township=jianan.townships["五女店镇"].pk,
@@ -67,9 +68,8 @@ def test_a_recusal_declared_after_compiling_takes_the_case_out(jianan, many):
     assert rows[0] not in after and int(after_total) == int(total) - 1
 
 
-@pytest.mark.parametrize("query", ["search=危房", "overdue=true", "unit={unit}",
-                                   "petitioner=王1明"])
-def test_filters_that_read_the_time_a_term_or_other_rows_are_built_each_time(jianan, query):
+@pytest.mark.parametrize("query", ["search=危房", "unit={unit}", "petitioner=王1明"])
+def test_filters_that_read_a_term_or_other_rows_are_built_each_time(jianan, query):
     from django.http import QueryDict
 
     from xinfang.cases.selectors import door_remember
@@ -120,3 +120,33 @@ def test_a_ledger_that_grows_keeps_its_statements_and_shows_the_new_case(jianan,
     # (``copies`` registers a case of its own to copy from, each time)
     assert new.pk in grown and int(grown_total) == len(grown) > int(total) == len(rows)
     assert compiled == []  # the last page is kept by where it starts, not where it ends
+
+
+def test_an_overdue_ledger_asks_each_request_at_its_own_instant(jianan, monkeypatch):
+    """The kept statements of ``overdue=true`` bind the request's time: a case whose deadline
+    passes between two requests is listed by the second, from the same statements."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from xinfang.cases.models import Case
+
+    late, soon = copies(jianan, 2, state="registered")
+    Case.objects.filter(pk=soon.pk).update(next_due_at=timezone.now() + timedelta(hours=1),
+                                           open_due_at=timezone.now() + timedelta(hours=1))
+    Case.objects.filter(pk=late.pk).update(next_due_at=timezone.now() - timedelta(hours=1),
+                                           open_due_at=timezone.now() - timedelta(hours=1))
+    client = signed_in(jianan.member("clerk"))
+    rows, total, _n = _page(client, "overdue=true")
+    assert late.pk in rows and soon.pk not in rows
+    compiled = []
+    original = kept_module.shape
+    monkeypatch.setattr(kept_module, "shape",
+                        lambda *a, **k: compiled.append(1) or original(*a, **k))
+    later = timezone.now() + timedelta(hours=2)
+    # the ledger's own clock two hours on (the session's stays where it is)
+    monkeypatch.setattr(lists, "timezone", SimpleNamespace(now=lambda: later))
+    rows, later_total, _n = _page(client, "overdue=true")
+    assert {late.pk, soon.pk} <= set(rows) and int(later_total) == int(total) + 1
+    assert compiled == []

@@ -77,11 +77,12 @@ def _ids(values: list[str]) -> list[int] | None:
     return None if None in ids else ids
 
 
-def filter_ledger(qs: QuerySet[Case], params: Mapping, *, by: Membership | None = None
-                  ) -> QuerySet[Case]:
+def filter_ledger(qs: QuerySet[Case], params: Mapping, *, by: Membership | None = None,
+                  now: datetime | None = None) -> QuerySet[Case]:
     """The API's filters, then the ledger's own; ``by`` is whom the rows are for (the name
-    search finds only the people ``by`` may reveal)."""
-    qs = filter_cases(qs, params)
+    search finds only the people ``by`` may reveal); ``now``: the instant ``overdue`` is
+    asked at (by default the present)."""
+    qs = filter_cases(qs, params, now=now)
     if any("\x00" in v for name in LEDGER_FILTERS for v in _values(params, name)):
         return qs.none()
     if values := _values(params, "category"):

@@ -21,18 +21,26 @@ All of them narrow a queryset that came through ``cases_for``; none widens it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
+from datetime import datetime
 from functools import cached_property, lru_cache
 
 from django.core.exceptions import EmptyResultSet
-from django.db import router
+from django.db import connections, router
 from django.db.models import QuerySet
 
 from xinfang.api.filters import CHOICE_FILTERS
 from xinfang.cases.duesort import due_first
 from xinfang.cases.models import Case
-from xinfang.cases.paging import CappedPaginator, capped_count_of, count_statement
-from xinfang.cases.selectors import door_for
+from xinfang.cases.paging import (
+    PLANNED_FILTERS,
+    CappedPaginator,
+    capped_count_of,
+    count_statement,
+)
+from xinfang.cases.selectors import NOW_PROBE, door_for
 from xinfang.db.fixed import Shape, read_shape, shape
+from xinfang.db.plans import planned_each_time
 from xinfang.ledgers.filters import FILTER_NAMES, FLAGS, _values
 from xinfang.org.models import Membership
 
@@ -77,11 +85,12 @@ def not_exported(params: Mapping) -> list[str]:
 
 # -- a ledger's statements compiled once -----------------------------------------------------------
 
-# The filters whose statement is a function of their values alone: not the time (``overdue``), not
-# a search's term (planned for each term, ``PLANNED_FILTERS``), not other rows (``unit`` reads the
-# units' paths, ``petitioner`` whom the reader may reveal).
+# The filters whose statement is a function of their values alone, or of the time (``overdue``:
+# the instant is bound for each request, ``NOW_PROBE``); not a search's term (its plan is made
+# for each term), not other rows (``unit`` reads the units' paths, ``petitioner`` whom the reader
+# may reveal).
 KEPT_FILTERS = frozenset({*CHOICE_FILTERS, "township", "category", "village", *FLAGS,
-                          "received_from", "received_to"})
+                          "received_from", "received_to", "overdue"})
 KEPT_PAGES = 20  # the first pages of a kept ledger keep their statements; later ones are built
 # Filters' values longer than this in all are not kept: a key is held in memory, and what a
 # request sends is untrusted (a megabyte of ``state`` would be kept 256 times over otherwise).
@@ -89,24 +98,39 @@ KEPT_TEXT_MOST = 256
 _UNSET = object()
 
 
+Built = Callable[[datetime], QuerySet]  # a queryset of the ledger asked at an instant
+
+
 class KeptLedger:
     """One office door's ledger under one set of filters and one order: its count's statement
-    and each of its first pages' compiled on first use and run from then on (``kept_ledger``).
+    and each of its first pages' compiled on first use and run from then on (``kept_ledger``),
+    the instant of an ``overdue`` filter bound for each request (compiled at ``NOW_PROBE``).
 
     Building the ledger's two querysets through the door and the filters and compiling them
     cost ~2 ms of each page at 1M cases on PostgreSQL (lead41), about a tenth of the page."""
 
-    def __init__(self, alias: str):
+    def __init__(self, alias: str, planned: bool):
         self.alias = alias
+        self.planned = planned  # its count planned for the instant asked (``capped_count``)
         self._counted: dict[int, tuple[str, tuple] | None] = {}  # by the count's cap
         self._pages: dict[tuple[int, int], Shape | None] = {}
 
-    def count(self, counted: Callable[[], QuerySet], cap: int) -> int:
-        if cap not in self._counted:
-            self._counted[cap] = count_statement(counted().using(self.alias), cap)
-        return capped_count_of(self._counted[cap], self.alias)
+    def _at(self, params: tuple, now: datetime) -> list:
+        """``params`` with the request's instant in the probe's place."""
+        ops = connections[self.alias].ops
+        probe, when = ops.adapt_datetimefield_value(NOW_PROBE), ops.adapt_datetimefield_value(now)
+        return [when if p == probe else p for p in params]
 
-    def rows(self, bottom: int, top: int, per_page: int, build: Callable[[], QuerySet]
+    def count(self, counted: Built, cap: int, now: datetime) -> int:
+        if cap not in self._counted:
+            self._counted[cap] = count_statement(counted(NOW_PROBE).using(self.alias), cap)
+        statement = self._counted[cap]
+        if statement is not None:
+            statement = (statement[0], self._at(statement[1], now))
+        with planned_each_time(self.alias) if self.planned else nullcontext():
+            return capped_count_of(statement, self.alias)
+
+    def rows(self, bottom: int, top: int, per_page: int, build: Built, now: datetime
              ) -> list[Case]:
         """The page from row ``bottom`` to ``top`` (the paginator's bounds). A page of the first
         ``KEPT_PAGES`` is kept by where it starts and read to a page's length: its ``top`` is
@@ -114,15 +138,18 @@ class KeptLedger:
         rows, far from the count's cap), where both read the same rows — and keeping it by its
         ``top`` would keep one more statement each time the ledger grew by a case."""
         if bottom >= KEPT_PAGES * per_page:  # a page far in: built as the paginator asks
-            return list(build().using(self.alias)[bottom:top])
+            return list(build(now).using(self.alias)[bottom:top])
         head = self._pages.get((bottom, per_page), _UNSET)
         if head is _UNSET:
             try:
-                head = shape(build().using(self.alias)[bottom:bottom + per_page], self.alias)
+                head = shape(build(NOW_PROBE).using(self.alias)[bottom:bottom + per_page],
+                             self.alias)
             except EmptyResultSet:
                 head = None
             self._pages[(bottom, per_page)] = head
-        return [] if head is None else read_shape(head, head.params, using=self.alias)
+        if head is None:
+            return []
+        return read_shape(head, self._at(head.params, now), using=self.alias)
 
 
 def kept_ledger(m: Membership, params: Mapping, sort: str) -> KeptLedger | None:
@@ -148,21 +175,23 @@ def kept_ledger(m: Membership, params: Mapping, sort: str) -> KeptLedger | None:
 
 @lru_cache(maxsize=256)
 def _kept(alias: str, *key) -> KeptLedger:
-    return KeptLedger(alias)
+    filters = dict(key[-2])
+    return KeptLedger(alias, planned=any(name in filters for name in PLANNED_FILTERS))
 
 
 class KeptPaginator(CappedPaginator):
     """A ``CappedPaginator`` over a ``KeptLedger``: the querysets are built (``rows``,
-    ``counted``: callables) only where the ledger has not compiled the statement yet."""
+    ``counted``: callables of the instant asked) only where the ledger has not compiled the
+    statement yet."""
 
-    def __init__(self, kept: KeptLedger, rows: Callable[[], QuerySet],
-                 counted: Callable[[], QuerySet], per_page: int):
+    def __init__(self, kept: KeptLedger, rows: Built, counted: Built, per_page: int, *,
+                 now: datetime):
         super().__init__([], per_page)
-        self.kept, self.build_rows, self.build_counted = kept, rows, counted
+        self.kept, self.build_rows, self.build_counted, self.now = kept, rows, counted, now
 
     @cached_property
     def count(self) -> int:
-        return min(self.kept.count(self.build_counted, self.cap), self.cap + 1)
+        return min(self.kept.count(self.build_counted, self.cap, self.now), self.cap + 1)
 
     def page(self, number):
         number = self.validate_number(number)
@@ -170,5 +199,5 @@ class KeptPaginator(CappedPaginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.kept.rows(bottom, top, self.per_page, self.build_rows),
-                              number, self)
+        rows = self.kept.rows(bottom, top, self.per_page, self.build_rows, self.now)
+        return self._get_page(rows, number, self)

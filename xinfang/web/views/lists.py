@@ -3,6 +3,8 @@ through ``cases_for``."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -87,20 +89,21 @@ def ledger(request: HttpRequest) -> HttpResponse:
         form.is_valid()  # marks what cannot be read; the rows come from the raw parameters
     sort = sort_key(params)
 
-    def listed():
-        return ledger_rows(filter_ledger(cases_for(m), params, by=m), sort)
+    def listed(at=now):
+        return ledger_rows(filter_ledger(cases_for(m), params, by=m, now=at), sort)
 
-    def counted():
+    def counted(at=now):
         # The count stops at 10,000 ("10000+"): a million-row ledger is not counted on every
         # page; a search tests its cases one by one, and counts to SEARCH_COUNT_CAP ("500+"). A
         # handling unit's cases are counted in the form fastest to count (``cases_counted``).
         qs = cases_counted(m)
-        return filter_ledger(qs, params, by=m) if qs is not None else None
+        return filter_ledger(qs, params, by=m, now=at) if qs is not None else None
 
     active = active_filters(params)
     kept = kept_ledger(m, params, sort)
     if kept is not None:  # an office's ledger: its statements compiled once (``KeptLedger``)
-        paginator = KeptPaginator(kept, listed, lambda: _either(counted(), listed), PAGE_SIZE)
+        paginator = KeptPaginator(kept, listed, lambda at: _either(counted(at), partial(
+            listed, at)), PAGE_SIZE, now=now)
     else:
         paginator = (SearchedPaginator if "search" in active else CappedPaginator)(
             listed(), PAGE_SIZE, counted=counted(),
