@@ -195,16 +195,22 @@ class FixedRead:
         params = list(read.params)
         # as the ORM would prepare it: an id given as text ("12") is sent as a number
         params[read.at] = str(key) if self.probe == TEXT_PROBE else int(key)
-        connection = connections[using]
-        with connection.cursor() as cursor:
-            cursor.execute(read.sql, params)
-            rows = cursor.fetchall()
-        out = []
-        for row in rows:
-            if read.converters:
-                row = convert(row, read.converters, connection)
-            out.append(tuple(row) if read.top is None else instance(read.top, row, using))
-        return out
+        return run_read(read, params, using)
+
+
+def run_read(read: _Statement | _Many, params: list, using: str) -> list:
+    """``read``'s statement run with ``params`` on ``using``: its rows as the queryset makes
+    them (instances, or ``values_list()``'s tuples), each column converted."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(read.sql, params)
+        rows = cursor.fetchall()
+    out = []
+    for row in rows:
+        if read.converters:
+            row = convert(row, read.converters, connection)
+        out.append(tuple(row) if read.top is None else instance(read.top, row, using))
+    return out
 
 
 # A list of ids is compiled for each of its lengths up to here (a page's fifty rows, a queue's
@@ -261,13 +267,4 @@ class ManyRead:
         params = list(read.params)
         for at, key in zip(read.at, ids, strict=True):
             params[at] = key
-        connection = connections[using]
-        with connection.cursor() as cursor:
-            cursor.execute(read.sql, params)
-            rows = cursor.fetchall()
-        out = []
-        for row in rows:
-            if read.converters:
-                row = convert(row, read.converters, connection)
-            out.append(tuple(row) if read.top is None else instance(read.top, row, using))
-        return out
+        return run_read(read, params, using)
