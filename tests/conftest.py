@@ -112,15 +112,14 @@ def _fresh_process_caches():
     (``selectors.MAX_LISTED_CASES``) and which subtrees hold more units than are listed
     (``selectors.MAX_LISTED_UNITS``, ``forms.ledger.PLACES_LISTED``). Each test's database is
     its own."""
-    from xinfang.cases import search, selectors
+    from xinfang.cases import search
+    from xinfang.db.remembered import OverTheBound
     from xinfang.rules import store
-    from xinfang.web.forms import ledger
 
     def forget():
         store.forget_versions()
         search.forget_verdicts()
-        selectors.forget_units_over_the_bound()
-        ledger.forget_places_over_the_bound()
+        OverTheBound.forget_all()
 
     forget()
     yield

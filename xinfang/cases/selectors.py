@@ -26,6 +26,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils.crypto import constant_time_compare
 
 from xinfang.db.fixed import PROBE, FixedRead, ManyRead, Shape, read_shape, shape
+from xinfang.db.remembered import OverTheBound
 from xinfang.db.written import Written
 from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import OFFICE, Membership, Unit
@@ -45,23 +46,13 @@ MAX_LISTED_UNITS = 2000
 # A handling unit holding at most this many cases names them by id in its lists on PostgreSQL
 # (``Door.handled``), written into the statement as one array (``probes.named``).
 MAX_LISTED_CASES = 20_000
-# The listed units found holding more than the bound (with the bound they were read under), so
-# that their later requests do not read the bound's ids again before they fall back: a unit's
-# assignments are kept, not deleted, and either way the list holds the same cases.
-_OVER_THE_BOUND: set[tuple[tuple[int, ...], int]] = set()
-_OVER_THE_BOUND_MOST = 4096  # entries kept before the set is emptied (a province's units)
-
-
-# The subtrees found over ``MAX_LISTED_UNITS`` (with the bound they were read under), by path:
-# their later doors take the subquery at once, without reading the bound's ids again to find
-# there are more (a city's 2,165 units: ~3 ms of each of its pages at 1M, lead41). Either form
-# reads the same units; a subtree that shrank below the bound keeps the subquery's plan only.
-_SUBTREES_OVER: set[tuple[str, int]] = set()
-
-
-def forget_units_over_the_bound() -> None:
-    _OVER_THE_BOUND.clear()
-    _SUBTREES_OVER.clear()
+# The listed units found holding more than ``MAX_LISTED_CASES`` (with the bound they were read
+# under), so that their later requests do not read the bound's ids again before they fall back:
+# a unit's assignments are kept, not deleted, and either way the list holds the same cases.
+_OVER_THE_BOUND = OverTheBound()
+# The subtrees found over ``MAX_LISTED_UNITS`` (with the bound), by path: their later doors take
+# the subquery at once (a city's 2,165 units: ~3 ms of each of its pages at 1M, lead41).
+_SUBTREES_OVER = OverTheBound()
 
 
 # The user's active recusals, asked by every list's door: one statement compiled once
@@ -224,8 +215,6 @@ class Door:
                     [: MAX_LISTED_CASES + 1])
         if len(rows) <= MAX_LISTED_CASES:
             return tuple(sorted(set(rows)))
-        if len(_OVER_THE_BOUND) >= _OVER_THE_BOUND_MOST:
-            _OVER_THE_BOUND.clear()
         _OVER_THE_BOUND.add(known)
         return None
 
@@ -399,8 +388,6 @@ def _subtree_and_offices(path: str) -> tuple[list[int] | QuerySet, list[int] | N
         return under.values_list("pk", flat=True), None
     rows = list(under.values_list("pk", OFFICE)[: MAX_LISTED_UNITS + 1])
     if len(rows) > MAX_LISTED_UNITS:
-        if len(_SUBTREES_OVER) >= _OVER_THE_BOUND_MOST:
-            _SUBTREES_OVER.clear()
         _SUBTREES_OVER.add(known)
         return under.values_list("pk", flat=True), None
     return [pk for pk, _office in rows], [pk for pk, office in rows if office]

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
+from xinfang.db.remembered import OverTheBound
 from xinfang.ledgers.filters import TRUE
 from xinfang.org.choices import Level
 from xinfang.org.models import Unit
@@ -30,12 +31,7 @@ PICKED_PLACES = (("township", "townships"), ("village", "villages"), ("unit", "h
 # The jurisdictions found with more units than ``PLACES_LISTED`` (with the bound), by path: their
 # later filter bars go to the searched pickers at once, without reading the bound's 2,001 units
 # again to find there are more (a city's: ~4 ms of each of its ledger pages at 1M, lead41).
-_PLACES_OVER: set[tuple[str, int]] = set()
-_PLACES_OVER_MOST = 4096
-
-
-def forget_places_over_the_bound() -> None:
-    _PLACES_OVER.clear()
+_PLACES_OVER = OverTheBound()
 SORT_CHOICES = [
     ("-received", _("信访时间（新→旧）")),
     ("received", _("信访时间（旧→新）")),
@@ -171,8 +167,6 @@ class LedgerFilterForm(PlainForm):
             .exclude(pk=jurisdiction.pk).order_by("name")
             .values_list("pk", "name", "level", "kind", "parent_id")[:PLACES_LISTED + 1])
         if known in _PLACES_OVER or len(inside) > PLACES_LISTED:
-            if len(_PLACES_OVER) >= _PLACES_OVER_MOST:
-                _PLACES_OVER.clear()
             _PLACES_OVER.add(known)
             # A city's or the province's: its 2,400 townships, 33,000 villages and 3,000
             # handling units as three selects were 0.2 s of a province ledger page's CPU.
