@@ -190,10 +190,10 @@ def _base(m: Membership, narrow: Filter) -> QuerySet:
     """The cases a bucket narrows: the door's, or for an office's own bucket (``_own``) the
     door's cases of the office's jurisdiction (none when the unit has no office above it), or
     for a handling unit's (``_unit_held``) the door's cases held by the unit itself, or for the
-    watched bucket the door's cases of the offices below (``_watched``)."""
+    watched bucket (``_lower``) the door's cases of the offices below."""
     if isinstance(narrow, _unit_held):
         return door_for(m).cases_held()
-    if narrow is _watched:
+    if isinstance(narrow, _lower):
         return _below(m)
     if not isinstance(narrow, _own):
         return cases_for(m)
@@ -211,7 +211,7 @@ def _lower_offices(m: Membership) -> tuple[int, ...]:
 
 
 def _below(m: Membership) -> QuerySet:
-    """The door's cases of the offices below ``m``'s own (``_watched``'s base): where the door
+    """The door's cases of the offices below ``m``'s own (the watched bucket's base): where the door
     is the office's own, those offices' ids are its scope (``Door.cases_of_offices``), else the
     door's cases narrowed to them. None at all for a county: nothing is asked."""
     lower = _lower_offices(m)
@@ -223,19 +223,29 @@ def _below(m: Membership) -> QuerySet:
     return cases_for(m).filter(jurisdiction_id__in=lower)
 
 
-def _watched(qs, m, now):
-    """Open cases of other (lower) offices the user may see but not act on: a heading of its
-    own, not mixed into the to-do buckets. Its base is their cases already (``_below``).
+@dataclass(frozen=True)
+class _lower:  # lower case, as ``_own``: a wrapper read in the tables below
+    """The watched bucket: open cases of other (lower) offices the user may see but not act on,
+    a heading of its own, not mixed into the to-do buckets. Its base is their cases already
+    (``_below``).
 
     The offices below are read first (a case's jurisdiction is an office: a unit with a
     profile): a county has none, and its bucket then asks nothing — "any jurisdiction but mine"
     made the database walk every case of the province to find none. Nor is the door's list
     built for it: 0.6 ms of a county clerk's queue at 200k (lead41); a city's districts are
     the scope of its statement, not a test beside the door's subtree (lead41)."""
+
+    narrow: Filter
+
+    def __call__(self, qs: QuerySet, m: Membership, now: datetime) -> QuerySet:
+        return self.narrow(qs, m, now)
+
+
+def _open(qs, m, now):
     return qs.filter(state__in=c.OPEN_STATES)
 
 
-WATCH = ("watch", _("下级机关在办信访件（仅供查看）"), _watched, "")
+WATCH = ("watch", _("下级机关在办信访件（仅供查看）"), _lower(_open), "")
 HANDLER_BUCKETS = [
     ("sign_for", _("待签收"), _unit_held(_to_sign_for), ""),
     ("handle", _("待办理（调查核实、核查认定）"), _unit_held(_to_handle), ""),
@@ -461,7 +471,7 @@ def queue_for(m: Membership, now: datetime) -> list[Bucket]:
                      else read_shape(kept.head, kept.head.params, using=alias))
             fetched.append((bucket, kept.counted, found))
             continue
-        kind = narrow if narrow is _watched else type(narrow)  # the watched: a base of its own
+        kind = type(narrow)
         if kind not in bases:
             bases[kind] = _base(m, narrow)
         qs = ordered(narrow(bases[kind], m, now), by_due=key not in ENDED_BUCKETS)
