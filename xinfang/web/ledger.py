@@ -121,9 +121,14 @@ class KeptLedger:
         probe, when = ops.adapt_datetimefield_value(NOW_PROBE), ops.adapt_datetimefield_value(now)
         return [when if p == probe else p for p in params]
 
-    def count(self, counted: Built, cap: int, now: datetime) -> int:
+    def count(self, counted: Callable[[datetime], QuerySet | None], listed: Built, cap: int,
+              now: datetime) -> int:
+        """The capped count of ``counted`` (the form fastest to count), or of ``listed`` where
+        that is None, as ``CappedPaginator`` counts them."""
         if cap not in self._counted:
-            self._counted[cap] = count_statement(counted(NOW_PROBE).using(self.alias), cap)
+            qs = counted(NOW_PROBE)
+            qs = listed(NOW_PROBE) if qs is None else qs
+            self._counted[cap] = count_statement(qs.using(self.alias), cap)
         statement = self._counted[cap]
         if statement is not None:
             statement = (statement[0], self._at(statement[1], now))
@@ -181,17 +186,19 @@ def _kept(alias: str, *key) -> KeptLedger:
 
 class KeptPaginator(CappedPaginator):
     """A ``CappedPaginator`` over a ``KeptLedger``: the querysets are built (``rows``,
-    ``counted``: callables of the instant asked) only where the ledger has not compiled the
-    statement yet."""
+    ``counted``: callables of the instant asked; ``counted`` may give None, as the paginator's
+    ``counted`` may be) only where the ledger has not compiled the statement yet."""
 
-    def __init__(self, kept: KeptLedger, rows: Built, counted: Built, per_page: int, *,
+    def __init__(self, kept: KeptLedger, rows: Built,
+                 counted: Callable[[datetime], QuerySet | None], per_page: int, *,
                  now: datetime):
         super().__init__([], per_page)
         self.kept, self.build_rows, self.build_counted, self.now = kept, rows, counted, now
 
     @cached_property
     def count(self) -> int:
-        return min(self.kept.count(self.build_counted, self.cap, self.now), self.cap + 1)
+        return min(self.kept.count(self.build_counted, self.build_rows, self.cap, self.now),
+                   self.cap + 1)
 
     def page(self, number):
         number = self.validate_number(number)

@@ -3,8 +3,6 @@ through ``cases_for``."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -71,11 +69,6 @@ def categories_of(home) -> list[str]:
     return list(profile_of(current_version(home.profile_code)).categories)
 
 
-def _either(qs, otherwise):
-    """``qs``, or ``otherwise()`` where it is None (not tested for truth: that would run it)."""
-    return otherwise() if qs is None else qs
-
-
 @require_GET
 @membership_required
 @replica_reads
@@ -102,8 +95,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
     active = active_filters(params)
     kept = kept_ledger(m, params, sort)
     if kept is not None:  # an office's ledger: its statements compiled once (``KeptLedger``)
-        paginator = KeptPaginator(kept, listed, lambda at: _either(counted(at), partial(
-            listed, at)), PAGE_SIZE, now=now)
+        paginator = KeptPaginator(kept, listed, counted, PAGE_SIZE, now=now)
     else:
         paginator = (SearchedPaginator if "search" in active else CappedPaginator)(
             listed(), PAGE_SIZE, counted=counted(),
