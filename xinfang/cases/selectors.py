@@ -489,11 +489,21 @@ def _bound(by: Membership | None, pk: int, shaped: Shaped, now: datetime | None,
     low, high = ops.integer_field_range(Case._meta.pk.get_internal_type())
     if head is None or not low <= int(pk) <= high:  # an id out of range admits nothing
         raise Case.DoesNotExist
+    return head, [int(pk) if p == PROBE else p for p in at_instant(head.params, alias, now)]
+
+
+def at_instant(params, alias: str, now: datetime | None) -> list:
+    """The parameters of a statement compiled at ``NOW_PROBE``, with ``now`` (as ``alias``
+    takes a time) in the probe's place; a statement that asks the time and is given none is
+    refused."""
+    ops = connections[alias].ops
     probe = ops.adapt_datetimefield_value(NOW_PROBE)
-    if now is None and probe in head.params:
-        raise ValueError("a one-case read that asks the time is given the request's")
-    when = ops.adapt_datetimefield_value(now) if now is not None else None
-    return head, [int(pk) if p == PROBE else when if p == probe else p for p in head.params]
+    if now is None:
+        if probe in params:
+            raise ValueError("a statement that asks the time is given the request's")
+        return list(params)
+    when = ops.adapt_datetimefield_value(now)
+    return [when if p == probe else p for p in params]
 
 
 @lru_cache(maxsize=64)

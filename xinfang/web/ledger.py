@@ -26,7 +26,7 @@ from datetime import datetime
 from functools import cached_property, lru_cache
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, router
+from django.db import router
 from django.db.models import QuerySet
 
 from xinfang.api.filters import CHOICE_FILTERS
@@ -38,7 +38,7 @@ from xinfang.cases.paging import (
     capped_count_of,
     count_statement,
 )
-from xinfang.cases.selectors import NOW_PROBE, door_for
+from xinfang.cases.selectors import NOW_PROBE, at_instant, door_for
 from xinfang.db.fixed import Shape, read_shape, shape
 from xinfang.db.plans import planned_each_time
 from xinfang.ledgers.filters import FILTER_NAMES, FLAGS, _values
@@ -115,12 +115,6 @@ class KeptLedger:
         self._counted: dict[int, tuple[str, tuple] | None] = {}  # by the count's cap
         self._pages: dict[tuple[int, int], Shape | None] = {}
 
-    def _at(self, params: tuple, now: datetime) -> list:
-        """``params`` with the request's instant in the probe's place."""
-        ops = connections[self.alias].ops
-        probe, when = ops.adapt_datetimefield_value(NOW_PROBE), ops.adapt_datetimefield_value(now)
-        return [when if p == probe else p for p in params]
-
     def count(self, counted: Callable[[datetime], QuerySet | None], listed: Built, cap: int,
               now: datetime) -> int:
         """The capped count of ``counted`` (the form fastest to count), or of ``listed`` where
@@ -131,7 +125,7 @@ class KeptLedger:
             self._counted[cap] = count_statement(qs.using(self.alias), cap)
         statement = self._counted[cap]
         if statement is not None:
-            statement = (statement[0], self._at(statement[1], now))
+            statement = (statement[0], at_instant(statement[1], self.alias, now))
         with planned_each_time(self.alias) if self.planned else nullcontext():
             return capped_count_of(statement, self.alias)
 
@@ -154,7 +148,7 @@ class KeptLedger:
             self._pages[(bottom, per_page)] = head
         if head is None:
             return []
-        return read_shape(head, self._at(head.params, now), using=self.alias)
+        return read_shape(head, at_instant(head.params, self.alias, now), using=self.alias)
 
 
 def kept_ledger(m: Membership, params: Mapping, sort: str) -> KeptLedger | None:

@@ -93,9 +93,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
         return filter_ledger(qs, params, by=m, now=at) if qs is not None else None
 
     active = active_filters(params)
-    kept = kept_ledger(m, params, sort)
-    if kept is not None:  # an office's ledger: its statements compiled once (``KeptLedger``)
-        paginator = KeptPaginator(kept, listed, counted, PAGE_SIZE, now=now)
+    compiled = kept_ledger(m, params, sort)
+    if compiled is not None:  # an office's ledger: its statements compiled once (``KeptLedger``)
+        paginator = KeptPaginator(compiled, listed, counted, PAGE_SIZE, now=now)
     else:
         paginator = (SearchedPaginator if "search" in active else CappedPaginator)(
             listed(), PAGE_SIZE, counted=counted(),
