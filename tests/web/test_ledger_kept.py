@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from tests.scale import copies
+from xinfang.cases import paging
 from xinfang.security.models import Recusal
 from xinfang.web import ledger as kept_module
 from xinfang.web.views import lists
@@ -52,8 +53,8 @@ def test_a_kept_page_is_the_page_the_orm_builds(jianan, many, monkeypatch, query
     first = _page(client, query)
     assert kept_module._kept.cache_info().misses == 1
     compiled = []
-    original = kept_module.shape
-    monkeypatch.setattr(kept_module, "shape",
+    original = paging.shape
+    monkeypatch.setattr(paging, "shape",
                         lambda *a, **k: compiled.append(1) or original(*a, **k))
     assert _page(client, query) == first == _built(client, query, monkeypatch)
     assert compiled == []  # the second request compiled nothing
@@ -112,8 +113,8 @@ def test_a_ledger_that_grows_keeps_its_statements_and_shows_the_new_case(jianan,
     client = signed_in(jianan.member("clerk"))
     rows, total, _n = _page(client, "")
     compiled = []
-    original = kept_module.shape
-    monkeypatch.setattr(kept_module, "shape",
+    original = paging.shape
+    monkeypatch.setattr(paging, "shape",
                         lambda *a, **k: compiled.append(1) or original(*a, **k))
     (new,) = copies(jianan, 1, state="registered")
     grown, grown_total, _n = _page(client, "")
@@ -141,8 +142,8 @@ def test_an_overdue_ledger_asks_each_request_at_its_own_instant(jianan, monkeypa
     rows, total, _n = _page(client, "overdue=true")
     assert late.pk in rows and soon.pk not in rows
     compiled = []
-    original = kept_module.shape
-    monkeypatch.setattr(kept_module, "shape",
+    original = paging.shape
+    monkeypatch.setattr(paging, "shape",
                         lambda *a, **k: compiled.append(1) or original(*a, **k))
     later = timezone.now() + timedelta(hours=2)
     # the ledger's own clock two hours on (the session's stays where it is)

@@ -33,13 +33,13 @@ def test_the_buckets_compiled_once_are_the_buckets_the_orm_builds(jianan, who):
                   "delivered", "letter_drafted"):
         copies(jianan, queues.PER_BUCKET + 2, state=state, warned=state == "proposed")
     m, now = jianan.member(who), timezone.now()
-    queues._compiled.cache_clear()
+    queues._kept_bucket.cache_clear()
     first = _seen(m, now)
-    compiled = queues._compiled.cache_info().misses
+    compiled = queues._kept_bucket.cache_info().misses
     assert compiled == len([k for k, _l, narrow, _m in queues._buckets(m)
                             if isinstance(narrow, queues._own)])
     assert _seen(m, now) == first == _built(m, now)
-    assert queues._compiled.cache_info().misses == compiled  # the second request compiles none
+    assert queues._kept_bucket.cache_info().misses == compiled  # the second request compiles none
     assert any(total > queues.PER_BUCKET for _rows, total in first.values())
 
 

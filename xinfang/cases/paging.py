@@ -4,7 +4,9 @@ cap a reader narrows the list with filters; nobody pages through ten thousand ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
+from datetime import datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
@@ -12,6 +14,8 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
+from xinfang.cases.selectors import NOW_PROBE, at_instant
+from xinfang.db.fixed import Shape, read_shape, shape
 from xinfang.db.plans import planned_each_time
 
 COUNT_CAP = 10_000
@@ -130,3 +134,94 @@ class SearchedPaginator(CappedPaginator):
     plan made for the term (``capped_count``)."""
 
     cap, planned = SEARCH_COUNT_CAP, True
+
+
+# -- a list's statements compiled once -------------------------------------------------------------
+
+KEPT_PAGES = 20  # the first pages of a kept list keep their statements; later ones are built
+_UNSET = object()
+Built = Callable[[datetime], QuerySet]  # a list's queryset, asked at an instant
+
+
+class KeptList:
+    """One list's statements (a ledger under one door, filters and order; an office's work-queue
+    bucket), compiled on first use through the ORM and run from then on: its count's, by cap,
+    and each of its first ``KEPT_PAGES`` pages'. A list that asks the time is compiled at
+    ``NOW_PROBE`` and given each request's instant (``at_instant``).
+
+    The caller keeps one per key (``web.ledger.kept_ledger``, ``web.queues._kept``), and the key
+    is what the statements are made of: the door's parts and what it read for the request, the
+    filters, the order. ``planned``: its count is planned for the instant asked
+    (``capped_count``)."""
+
+    def __init__(self, alias: str, *, planned: bool = False):
+        self.alias = alias
+        self.planned = planned
+        self._counted: dict[int, tuple[str, tuple] | None] = {}  # by the count's cap
+        self._pages: dict[tuple[int, int], Shape | None] = {}
+
+    def count_statement(self, counted: Built, cap: int, now: datetime
+                        ) -> tuple[str, tuple] | None:
+        """``count_statement`` of ``counted``, compiled once a cap, with ``now`` bound: for
+        ``capped_counts_of`` (a work queue counts its full buckets together)."""
+        if cap not in self._counted:
+            self._counted[cap] = count_statement(counted(NOW_PROBE).using(self.alias), cap)
+        statement = self._counted[cap]
+        if statement is None:
+            return None
+        return statement[0], tuple(at_instant(statement[1], self.alias, now))
+
+    def count(self, counted: Built, cap: int, now: datetime) -> int:
+        statement = self.count_statement(counted, cap, now)
+        with planned_each_time(self.alias) if self.planned else nullcontext():
+            return capped_count_of(statement, self.alias)
+
+    def rows(self, bottom: int, top: int, per_page: int, build: Built, now: datetime) -> list:
+        """The rows from ``bottom`` to ``top`` (a paginator's bounds). A page of the first
+        ``KEPT_PAGES`` is kept by where it starts and read to a page's length: its ``top`` is
+        short of that only on the last page of an exactly counted list (under a thousand rows,
+        far from the count's cap), where both read the same rows — and keeping it by its
+        ``top`` would keep one more statement each time the list grew by a row."""
+        if bottom >= KEPT_PAGES * per_page:  # a page far in: built as the paginator asks
+            return list(build(now).using(self.alias)[bottom:top])
+        head = self._pages.get((bottom, per_page), _UNSET)
+        if head is _UNSET:
+            try:
+                head = shape(build(NOW_PROBE).using(self.alias)[bottom:bottom + per_page],
+                             self.alias)
+            except EmptyResultSet:
+                head = None
+            self._pages[(bottom, per_page)] = head
+        if head is None:
+            return []
+        return read_shape(head, at_instant(head.params, self.alias, now), using=self.alias)
+
+
+class KeptPaginator(CappedPaginator):
+    """A ``CappedPaginator`` over a ``KeptList``: the querysets are built (``rows``,
+    ``counted``: callables of the instant asked) only where the list has not compiled the
+    statement yet. ``counted`` may give None, as the paginator's ``counted`` may be: the rows
+    are counted then."""
+
+    def __init__(self, kept: KeptList, rows: Built,
+                 counted: Callable[[datetime], QuerySet | None], per_page: int, *,
+                 now: datetime):
+        super().__init__([], per_page)
+        self.kept, self.build_rows, self.build_counted, self.now = kept, rows, counted, now
+
+    def _counted(self, at: datetime) -> QuerySet:
+        qs = self.build_counted(at)
+        return self.build_rows(at) if qs is None else qs
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.kept.count(self._counted, self.cap, self.now), self.cap + 1)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.kept.rows(bottom, top, self.per_page, self.build_rows, self.now)
+        return self._get_page(rows, number, self)

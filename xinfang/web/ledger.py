@@ -20,27 +20,17 @@ All of them narrow a queryset that came through ``cases_for``; none widens it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import nullcontext
-from datetime import datetime
-from functools import cached_property, lru_cache
+from collections.abc import Mapping
+from functools import lru_cache
 
-from django.core.exceptions import EmptyResultSet
 from django.db import router
 from django.db.models import QuerySet
 
 from xinfang.api.filters import CHOICE_FILTERS
 from xinfang.cases.duesort import due_first
 from xinfang.cases.models import Case
-from xinfang.cases.paging import (
-    PLANNED_FILTERS,
-    CappedPaginator,
-    capped_count_of,
-    count_statement,
-)
-from xinfang.cases.selectors import NOW_PROBE, at_instant, door_for
-from xinfang.db.fixed import Shape, read_shape, shape
-from xinfang.db.plans import planned_each_time
+from xinfang.cases.paging import PLANNED_FILTERS, KeptList
+from xinfang.cases.selectors import door_for
 from xinfang.ledgers.filters import FILTER_NAMES, FLAGS, _values
 from xinfang.org.models import Membership
 
@@ -91,67 +81,10 @@ def not_exported(params: Mapping) -> list[str]:
 # may reveal).
 KEPT_FILTERS = frozenset({*CHOICE_FILTERS, "township", "category", "village", *FLAGS,
                           "received_from", "received_to", "overdue"})
-KEPT_PAGES = 20  # the first pages of a kept ledger keep their statements; later ones are built
 # Filters' values longer than this in all are not kept: a key is held in memory, and what a
 # request sends is untrusted (a megabyte of ``state`` would be kept 256 times over otherwise).
 KEPT_TEXT_MOST = 256
-_UNSET = object()
-
-
-Built = Callable[[datetime], QuerySet]  # a queryset of the ledger asked at an instant
-
-
-class KeptLedger:
-    """One office door's ledger under one set of filters and one order: its count's statement
-    and each of its first pages' compiled on first use and run from then on (``kept_ledger``),
-    the instant of an ``overdue`` filter bound for each request (compiled at ``NOW_PROBE``).
-
-    Building the ledger's two querysets through the door and the filters and compiling them
-    cost ~2 ms of each page at 1M cases on PostgreSQL (lead41), about a tenth of the page."""
-
-    def __init__(self, alias: str, planned: bool):
-        self.alias = alias
-        self.planned = planned  # its count planned for the instant asked (``capped_count``)
-        self._counted: dict[int, tuple[str, tuple] | None] = {}  # by the count's cap
-        self._pages: dict[tuple[int, int], Shape | None] = {}
-
-    def count(self, counted: Callable[[datetime], QuerySet | None], listed: Built, cap: int,
-              now: datetime) -> int:
-        """The capped count of ``counted`` (the form fastest to count), or of ``listed`` where
-        that is None, as ``CappedPaginator`` counts them."""
-        if cap not in self._counted:
-            qs = counted(NOW_PROBE)
-            qs = listed(NOW_PROBE) if qs is None else qs
-            self._counted[cap] = count_statement(qs.using(self.alias), cap)
-        statement = self._counted[cap]
-        if statement is not None:
-            statement = (statement[0], at_instant(statement[1], self.alias, now))
-        with planned_each_time(self.alias) if self.planned else nullcontext():
-            return capped_count_of(statement, self.alias)
-
-    def rows(self, bottom: int, top: int, per_page: int, build: Built, now: datetime
-             ) -> list[Case]:
-        """The page from row ``bottom`` to ``top`` (the paginator's bounds). A page of the first
-        ``KEPT_PAGES`` is kept by where it starts and read to a page's length: its ``top`` is
-        short of that only on the last page of an exactly counted ledger (under a thousand
-        rows, far from the count's cap), where both read the same rows — and keeping it by its
-        ``top`` would keep one more statement each time the ledger grew by a case."""
-        if bottom >= KEPT_PAGES * per_page:  # a page far in: built as the paginator asks
-            return list(build(now).using(self.alias)[bottom:top])
-        head = self._pages.get((bottom, per_page), _UNSET)
-        if head is _UNSET:
-            try:
-                head = shape(build(NOW_PROBE).using(self.alias)[bottom:bottom + per_page],
-                             self.alias)
-            except EmptyResultSet:
-                head = None
-            self._pages[(bottom, per_page)] = head
-        if head is None:
-            return []
-        return read_shape(head, at_instant(head.params, self.alias, now), using=self.alias)
-
-
-def kept_ledger(m: Membership, params: Mapping, sort: str) -> KeptLedger | None:
+def kept_ledger(m: Membership, params: Mapping, sort: str) -> KeptList | None:
     """``m``'s ledger under ``params`` as statements compiled once, or None where it is built
     for each request: a door other than an office's, or a filter not in ``KEPT_FILTERS``.
 
@@ -173,32 +106,9 @@ def kept_ledger(m: Membership, params: Mapping, sort: str) -> KeptLedger | None:
 
 
 @lru_cache(maxsize=256)
-def _kept(alias: str, *key) -> KeptLedger:
+def _kept(alias: str, *key) -> KeptList:
+    """One office ledger's statements (``KeptList``), kept per ``kept_ledger``'s key: building
+    its two querysets through the door and the filters and compiling them cost ~2 ms of each
+    page at 1M cases on PostgreSQL (lead41), about a tenth of the page."""
     filters = dict(key[-2])
-    return KeptLedger(alias, planned=any(name in filters for name in PLANNED_FILTERS))
-
-
-class KeptPaginator(CappedPaginator):
-    """A ``CappedPaginator`` over a ``KeptLedger``: the querysets are built (``rows``,
-    ``counted``: callables of the instant asked; ``counted`` may give None, as the paginator's
-    ``counted`` may be) only where the ledger has not compiled the statement yet."""
-
-    def __init__(self, kept: KeptLedger, rows: Built,
-                 counted: Callable[[datetime], QuerySet | None], per_page: int, *,
-                 now: datetime):
-        super().__init__([], per_page)
-        self.kept, self.build_rows, self.build_counted, self.now = kept, rows, counted, now
-
-    @cached_property
-    def count(self) -> int:
-        return min(self.kept.count(self.build_counted, self.build_rows, self.cap, self.now),
-                   self.cap + 1)
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        rows = self.kept.rows(bottom, top, self.per_page, self.build_rows, self.now)
-        return self._get_page(rows, number, self)
+    return KeptList(alias, planned=any(name in filters for name in PLANNED_FILTERS))

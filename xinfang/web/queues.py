@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import ClassVar
 
-from django.core.exceptions import EmptyResultSet
 from django.db import router
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -28,10 +27,10 @@ from xinfang.cases import choices as c
 from xinfang.cases import probes
 from xinfang.cases.duesort import due_first, past_due
 from xinfang.cases.models import Case, Clock, Demand, WarningNotice
-from xinfang.cases.paging import CappedPaginator, capped_counts_of, count_statement
-from xinfang.cases.selectors import Door, cases_for, door_for, lead_unit_names, main_names
+from xinfang.cases.paging import CappedPaginator, KeptList, capped_counts_of, count_statement
+from xinfang.cases.selectors import cases_for, door_for, lead_unit_names, main_names
 from xinfang.cases.services.base import unit_jurisdiction
-from xinfang.db.fixed import ManyRead, Shape, read_shape, shape
+from xinfang.db.fixed import ManyRead
 from xinfang.db.written import Written
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit
@@ -406,47 +405,28 @@ def _shown(key: str, found: list[Row]) -> list[Row]:
     return found
 
 
-@dataclass(frozen=True)
-class _Kept:
-    """An office's bucket compiled for one door (``_kept``): its first rows' statement and its
-    capped count's (None where the door admits no case of it)."""
-
-    head: Shape | None
-    counted: tuple[str, tuple] | None
-
-
-def _kept(m: Membership, narrow: Filter, key: str, alias: str) -> _Kept | None:
-    """The bucket ``narrow`` of ``m``'s office as statements compiled once per door, or None
-    where the bucket is built for each request.
+def _kept(m: Membership, narrow: Filter, key: str, alias: str) -> KeptList | None:
+    """The bucket ``narrow`` of ``m``'s office as statements compiled once per door
+    (``KeptList``), or None where the bucket is built for each request.
 
     An office's bucket of a ``fixed`` filter is the door's cases of the office's jurisdiction
-    (``Door.cases_in``) in some states: its statements are a function of the door (its key and
-    the recusals it read) and of the office alone, and read no time. Built and compiled through
-    the ORM on every request, a clerk's five buckets and their count took 3–4 ms of the work
-    queue's CPU at 200k cases (lead41); a request now only runs them."""
+    (``Door.cases_in``, which then reads no units) in some states: its statements are a
+    function of the door (its key and the recusals it read), the office, the filter and the
+    order alone. Built and compiled through the ORM on every request, a clerk's five buckets and
+    their count took 3–4 ms of the work queue's CPU at 200k cases (lead41); a request now only
+    runs them."""
     if not (isinstance(narrow, _own) and getattr(narrow.narrow, "fixed", False)):
         return None
     door, home = door_for(m), _home(m)
     if door.kind != "office" or home is None or not home.path.startswith(door.path):
         return None
     recusals = (door.recused_cases, door.recused_petitioners, door.recused_words)
-    return _compiled(alias, door.key[:4], recusals, home.pk, home.path, narrow,
-                     key not in ENDED_BUCKETS, PER_BUCKET, QUEUE_COUNT_CAP)
+    return _kept_bucket(alias, door.key[:4], recusals, home.pk, narrow, key not in ENDED_BUCKETS)
 
 
 @lru_cache(maxsize=1024)
-def _compiled(alias: str, door_key: tuple, recusals: tuple, home_pk: int, home_path: str,
-              narrow: _own, by_due: bool, rows: int, cap: int) -> _Kept:
-    kind, path, inside, user_id = door_key
-    door = Door(kind, path=path, inside=inside, user_id=user_id, recusals=recusals)
-    # neither the membership nor the time: a filter that read them would fail here, once
-    qs = ordered(narrow(door.cases_in(Unit(pk=home_pk, path=home_path)), None, None),
-                 by_due=by_due).using(alias)
-    try:
-        head = shape(qs[:rows], alias)
-    except EmptyResultSet:
-        return _Kept(None, None)
-    return _Kept(head, count_statement(qs, cap))
+def _kept_bucket(alias: str, *key) -> KeptList:
+    return KeptList(alias)
 
 
 def queue_for(m: Membership, now: datetime) -> list[Bucket]:
@@ -467,9 +447,12 @@ def queue_for(m: Membership, now: datetime) -> list[Bucket]:
         bucket = Bucket(key=key, label=str(label), more=more)
         kept = _kept(m, narrow, key, alias)
         if kept is not None:
-            found = ([] if kept.head is None
-                     else read_shape(kept.head, kept.head.params, using=alias))
-            fetched.append((bucket, kept.counted, found))
+            def build(at, narrow=narrow, by_due=key not in ENDED_BUCKETS):
+                # the membership not given: a ``fixed`` filter that read it would fail, once
+                return ordered(narrow(_base(m, narrow), None, at), by_due=by_due)
+
+            found = kept.rows(0, PER_BUCKET, PER_BUCKET, build, now)
+            fetched.append((bucket, kept.count_statement(build, QUEUE_COUNT_CAP, now), found))
             continue
         kind = type(narrow)
         if kind not in bases:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from xinfang.cases.paging import (
     PLANNED_FILTERS,
     CappedPaginator,
+    KeptPaginator,
     SearchedPaginator,
     capped_text,
 )
@@ -36,7 +37,6 @@ from ..context import (
 )
 from ..forms.ledger import FLAG_LABELS, LedgerFilterForm
 from ..ledger import (
-    KeptPaginator,
     active_filters,
     kept_ledger,
     ledger_rows,
@@ -94,7 +94,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
     active = active_filters(params)
     compiled = kept_ledger(m, params, sort)
-    if compiled is not None:  # an office's ledger: its statements compiled once (``KeptLedger``)
+    if compiled is not None:  # an office's ledger: its statements compiled once (``KeptList``)
         paginator = KeptPaginator(compiled, listed, counted, PAGE_SIZE, now=now)
     else:
         paginator = (SearchedPaginator if "search" in active else CappedPaginator)(
