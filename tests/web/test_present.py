@@ -319,3 +319,40 @@ def test_the_split_tables_rows_are_the_templates_they_replace():
     assert got.replace("\n", "") == want
     assert "&lt;b x=&quot;1&quot;&gt;" in got and "33.3%" in got and "92.5%" in got
     assert len(re.findall("未达标", got)) == 1 and "按定义" in got and "0 / 0 · —</td>" in got
+
+
+CLOCKS_TEMPLATE = (Path(__file__).parent / "oracles" / "case_clocks.html").read_text(
+    encoding="utf-8")
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_case_pages_clocks_are_the_template_they_replace(language):
+    """The case page's clocks are written in Python: what the template wrote (kept as the
+    oracle), each kind of clock — running, provisional, stopped, explained — with values that
+    need escaping; HTML's whitespace between and around tags aside."""
+    import re
+
+    from django.template import Context, Template
+    from django.utils import translation
+    from django.utils.safestring import mark_safe
+
+    from xinfang.web.present import clock_items_html
+
+    def norm(text):
+        return re.sub(r" ?([<>]) ?", r"\1", re.sub(r"\s+", " ", str(text))).strip()
+
+    views = [
+        clock_view(clock(NOW + timedelta(days=2)), NOW),
+        clock_view(clock(NOW - timedelta(hours=3), provisional=True,
+                         explanation=["起算：<收到>", "截止 & 顺延", mark_safe("<b>已核</b>")]),
+                   NOW),
+        clock_view(clock(NOW + timedelta(days=1), status=Clock.Status.STOPPED, met=False,
+                         stopped_at=NOW + timedelta(days=2)), NOW),
+        clock_view(Clock(name="y", label="时限<\"甲\">", amount=1, unit="days", started_at=NOW,
+                         due_at=sh(2026, 11, 26, 0, 0)), NOW),
+    ]
+    with translation.override(language):
+        want = Template(CLOCKS_TEMPLATE).render(Context({"clocks": views}))
+        got = clock_items_html(views)
+    assert norm(got) == norm(want) and "&lt;收到&gt;" in got and "<b>已核</b>" in got
+    assert got.count('<li class="clock-row') == 4 and "24:00" in got

@@ -39,7 +39,7 @@ from xinfang.security.masking import mask_address, mask_id_number, mask_name, ma
 from ..context import HANDLER_ROLES, OFFICE_ROLES, membership_required, page
 from ..forms.actions import ActionForm, action_form
 from ..forms.misc import RevealForm, UploadForm
-from ..present import clock_view, event_views, history_html
+from ..present import clock_items_html, clock_view, event_views, history_html
 
 UPLOAD_ROLES = {Role.CLERK, Role.APPROVER, Role.CHIEF} | HANDLER_ROLES
 
@@ -192,7 +192,9 @@ def _render_case(
             "kept": kept,
             "petitioners": _petitioners(case, m, revealed or set(), reveal_form),
             "demands": list(case.demands.all()),  # read above, by seq
-            "clocks": [clock_view(k, now) for k in clocks],
+            "clocks": clocks,
+            # Written in Python (``present.clock_items_html``), as the history is.
+            "clocks_html": clock_items_html([clock_view(k, now) for k in clocks]),
             "assignments": list(case.assignments.all()),
             "signatures": list(case.signatures.all()),
             "documents": documents,
