@@ -8,8 +8,11 @@ from functools import lru_cache
 
 from django import forms
 from django.forms.utils import flatatt
+from django.http import QueryDict
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
@@ -112,6 +115,24 @@ def _options(choices: tuple, chosen: tuple[str, ...]) -> SafeString:
     return mark_safe("".join(parts))
 
 
+def places_inside(jurisdiction: Unit) -> tuple | None:
+    """The active units inside ``jurisdiction`` as rows ``(pk, name, level, kind, parent_id)``
+    by name, read in one statement (a county's ~230 units as model instances were a third of
+    the filter form's CPU); None for a jurisdiction of more than ``PLACES_LISTED``, whose
+    places are searched (``forms.pick``)."""
+    known = (jurisdiction.path, PLACES_LISTED)
+    if known in _PLACES_OVER:
+        return None
+    inside = tuple(
+        Unit.objects.filter(path__under=jurisdiction.path, is_active=True)
+        .exclude(pk=jurisdiction.pk).order_by("name")
+        .values_list("pk", "name", "level", "kind", "parent_id")[:PLACES_LISTED + 1])
+    if len(inside) > PLACES_LISTED:
+        _PLACES_OVER.add(known)
+        return None
+    return inside
+
+
 class LedgerFilterForm(PlainForm):
     search = forms.CharField(
         label=_("关键词"),
@@ -149,25 +170,19 @@ class LedgerFilterForm(PlainForm):
     MAIN = ("search", "state", "township", "village", "overdue", "sort")
     MORE = ("petitioner", "kind", "channel", "category", "unit", "received_from", "received_to")
 
-    def __init__(self, data, *, jurisdiction: Unit | None, categories: list[str]):
+    def __init__(self, data, *, jurisdiction: Unit | None, categories: list[str],
+                 inside: tuple | None | bool = False):
         super().__init__(data, auto_id="f_%s")
         for field in self.fields.values():
             if type(field.widget) is forms.Select:
                 field.widget = QuickSelect(attrs=field.widget.attrs, choices=field.choices)
         blank = ("", f"—{ALL}—")
         self.fields["category"].choices = Listed([blank, *((x, x) for x in categories)])
-        if jurisdiction is None:
-            return
-        # One read of the units inside: the places (by name) and the handling units (by level,
-        # kind, then name — a stable sort keeps the database's name order within each). Read as
-        # plain rows: a county's ~230 units as model instances were a third of this form's CPU.
-        known = (jurisdiction.path, PLACES_LISTED)
-        inside = [] if known in _PLACES_OVER else list(
-            Unit.objects.filter(path__under=jurisdiction.path, is_active=True)
-            .exclude(pk=jurisdiction.pk).order_by("name")
-            .values_list("pk", "name", "level", "kind", "parent_id")[:PLACES_LISTED + 1])
-        if known in _PLACES_OVER or len(inside) > PLACES_LISTED:
-            _PLACES_OVER.add(known)
+        if inside is False:  # not read by the caller
+            if jurisdiction is None:
+                return
+            inside = places_inside(jurisdiction)
+        if inside is None:
             # A city's or the province's: its 2,400 townships, 33,000 villages and 3,000
             # handling units as three selects were 0.2 s of a province ledger page's CPU.
             # Searched instead (forms.pick), the value still the unit's id in the query string.
@@ -195,3 +210,47 @@ class LedgerFilterForm(PlainForm):
     def more_open(self) -> bool:
         """Keep the extra filters unfolded while one of them is in use."""
         return any(self.data.get(name) for name in (*self.MORE, *self.FLAGS))
+
+
+# A query string longer than this is answered but its filter bar is not kept: what a request sends
+# is untrusted, and must not grow the kept bars' keys without end.
+KEPT_QUERY_MOST = 256
+
+
+def filter_bar(params, *, jurisdiction: Unit | None, categories: list[str],
+               filtered: bool) -> SafeString:
+    """The ledger's filter bar (``partials/ledger_filters.html``) for the query ``params``.
+
+    The bar is a function of the query, the language, the jurisdiction's units and its
+    profile's categories, all part of the key it is kept under (``_kept_bar``): an office's
+    clerks open the same bar page after page, and its thirteen fields, their county's ~230
+    places among them, were built and written on every request (a fifth of the ledger page's
+    CPU). The units are read each time (one statement), so a renamed village or a new
+    township makes another key, never a stale bar. A city's bar (searched places), or a long
+    query, is written each time."""
+    inside = places_inside(jurisdiction) if jurisdiction is not None else None
+    data = tuple(sorted((name, tuple(params.getlist(name))) for name in params))
+    if inside is None or sum(len(k) + sum(map(len, v)) for k, v in data) > KEPT_QUERY_MOST:
+        return _write_bar(params, jurisdiction, categories, filtered, inside=inside)
+    return _kept_bar(get_language(), data, inside, tuple(categories), filtered)
+
+
+@lru_cache(maxsize=128)
+def _kept_bar(language: str, data: tuple, inside: tuple, categories: tuple,
+              filtered: bool) -> SafeString:
+    """The bar of ``filter_bar``'s key (the language is the one the bar is written in)."""
+    params = QueryDict(mutable=True)
+    for name, values in data:
+        params.setlist(name, list(values))
+    return _write_bar(params, None, list(categories), filtered, inside=inside)
+
+
+def _write_bar(params, jurisdiction, categories, filtered, *, inside) -> SafeString:
+    if jurisdiction is None and inside is None:
+        inside = False  # no jurisdiction: no places to list
+    form = LedgerFilterForm(params or None, jurisdiction=jurisdiction, categories=categories,
+                            inside=inside)
+    if params:
+        form.is_valid()  # marks what cannot be read; the rows come from the raw parameters
+    return mark_safe(render_to_string("web/partials/ledger_filters.html",
+                                      {"form": form, "filtered": filtered}))

@@ -35,7 +35,7 @@ from ..context import (
     page,
     refuse,
 )
-from ..forms.ledger import FLAG_LABELS, LedgerFilterForm
+from ..forms.ledger import FLAG_LABELS, LedgerFilterForm, filter_bar
 from ..ledger import (
     active_filters,
     kept_ledger,
@@ -60,6 +60,7 @@ from ..supervision import (
 )
 
 PAGE_SIZE = 50
+FILTER_FIELDS = LedgerFilterForm.base_fields
 NOT_PAGED = ("page",)
 
 
@@ -77,9 +78,6 @@ def ledger(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     home = jurisdiction_of(m)
     params = request.GET
-    form = LedgerFilterForm(params or None, jurisdiction=home, categories=categories_of(home))
-    if params:
-        form.is_valid()  # marks what cannot be read; the rows come from the raw parameters
     sort = sort_key(params)
 
     def listed(at=now):
@@ -111,15 +109,15 @@ def ledger(request: HttpRequest) -> HttpResponse:
         request,
         "web/ledger.html",
         {
-            "form": form,
+            "filter_bar": filter_bar(params, jurisdiction=home, categories=categories_of(home),
+                                     filtered=bool(active)),
             "page_obj": page_obj,
             "rows": rows(page_obj.object_list, now, lead_units=True),
             "total": page_obj.paginator.count_text,
-            "filtered": bool(active_filters(params)),
             "extra": kept.urlencode(),
             "export_url": reverse("api:ledger-l0") + (f"?{export.urlencode()}" if export else ""),
             "export_query": export.urlencode(),
-            "not_exported": [str(form.fields[n].label) for n in skipped if n in form.fields],
+            "not_exported": [str(FILTER_FIELDS[n].label) for n in skipped if n in FILTER_FIELDS],
             "flag_labels": FLAG_LABELS,
             # the office's registers, and a unit's own lines in them (registers.selectors)
             "registers": m.role in OFFICE_ROLES or m.role in REGISTER_UNIT_KEEPERS,

@@ -1,0 +1,85 @@
+"""The ledger's filter bar kept per query, language and office (``forms.ledger.filter_bar``):
+the bar written for the request, never one that a renamed place or a new category has made
+stale, and no query text kept without bound."""
+
+import pytest
+from django.http import QueryDict
+from django.urls import reverse
+
+from xinfang.org.models import Unit
+from xinfang.web.forms import ledger as bar_module
+
+from .conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _written(query: str, jianan, categories=("危房改造",)) -> str:
+    """The bar as the form writes it on every request (nothing kept)."""
+    params = QueryDict(query)
+    return str(bar_module._write_bar(params, jianan.county, list(categories),
+                                     bool(query), inside=False))
+
+
+@pytest.mark.parametrize("query", [
+    "", "state=registered", "state=bogus", "village={village}", "unit=999999",
+    "key_case=true&petitioner=张三", "received_from=never&sort=due", "township={township}&page=2",
+])
+def test_a_kept_bar_is_the_bar_the_form_writes(jianan, query):
+    query = query.format(township=jianan.townships["五女店镇"].pk,
+                         village=jianan.villages["魏庄村"].pk)
+    bar_module._kept_bar.cache_clear()
+    params = QueryDict(query)
+    first = str(bar_module.filter_bar(params, jurisdiction=jianan.county,
+                                      categories=["危房改造"], filtered=bool(query)))
+    again = str(bar_module.filter_bar(params, jurisdiction=jianan.county,
+                                      categories=["危房改造"], filtered=bool(query)))
+    assert bar_module._kept_bar.cache_info().hits == 1
+    assert first == again == _written(query, jianan)
+    assert 'name="village"' in first and "魏庄村" in first
+
+
+def test_the_second_page_builds_no_form_and_a_renamed_village_shows(jianan, monkeypatch):
+    client = signed_in(jianan.member("clerk"))
+    bar_module._kept_bar.cache_clear()
+    built = []
+    original = bar_module.LedgerFilterForm.__init__
+    monkeypatch.setattr(bar_module.LedgerFilterForm, "__init__",
+                        lambda self, *a, **k: built.append(1) or original(self, *a, **k))
+    url = reverse("web:ledger") + "?state=registered"
+    assert "魏庄村" in client.get(url).content.decode()
+    assert client.get(url).status_code == 200 and len(built) == 1
+    Unit.objects.filter(pk=jianan.villages["魏庄村"].pk).update(name="魏庄社区")
+    html = client.get(url).content.decode()
+    assert "魏庄社区" in html and "魏庄村" not in html and len(built) == 2
+
+
+def test_a_new_category_or_another_language_is_another_bar(jianan):
+    from django.utils import translation
+
+    bar_module._kept_bar.cache_clear()
+    params = QueryDict("")
+    one = str(bar_module.filter_bar(params, jurisdiction=jianan.county, categories=["危房改造"],
+                                    filtered=False))
+    two = str(bar_module.filter_bar(params, jurisdiction=jianan.county,
+                                    categories=["危房改造", "低保<认定>"], filtered=False))
+    assert "低保&lt;认定&gt;" in two and "低保" not in one
+    with translation.override("en"):
+        bar_module.filter_bar(params, jurisdiction=jianan.county, categories=["危房改造"],
+                              filtered=False)
+    assert bar_module._kept_bar.cache_info().misses == 3
+
+
+def test_a_long_query_is_answered_but_not_kept(jianan):
+    bar_module._kept_bar.cache_clear()
+    params = QueryDict("search=" + "危" * 300)
+    html = str(bar_module.filter_bar(params, jurisdiction=jianan.county, categories=[],
+                                     filtered=True))
+    assert "危" * 100 in html  # the value is written back (the field's max length marks it)
+    assert bar_module._kept_bar.cache_info().currsize == 0
+
+
+def test_a_bar_without_a_jurisdiction_lists_no_places():
+    html = str(bar_module.filter_bar(QueryDict(""), jurisdiction=None, categories=[],
+                                     filtered=False))
+    assert 'name="township"' in html and "<optgroup" not in html
