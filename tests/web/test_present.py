@@ -356,3 +356,66 @@ def test_the_case_pages_clocks_are_the_template_they_replace(language):
         got = clock_items_html(views)
     assert norm(got) == norm(want) and "&lt;收到&gt;" in got and "<b>已核</b>" in got
     assert got.count('<li class="clock-row') == 4 and "24:00" in got
+
+
+def _actions_oracle() -> str:
+    """The case page's actions as its template wrote them, with ``action_fields.html`` inlined
+    (both kept under ``oracles/``)."""
+    here = Path(__file__).parent / "oracles"
+    fields = (here / "action_fields.html").read_text(encoding="utf-8")
+    return (here / "case_actions.html").read_text(encoding="utf-8").replace(
+        '{% include "oracles/action_fields.html" with form=a.form %}',
+        "{% with form=a.form %}" + fields + "{% endwith %}")
+
+
+@pytest.mark.django_db
+def test_the_case_pages_actions_are_the_template_they_replace(jianan):
+    """Every action each role is offered on a case in each state, blank and bound with
+    errors, folded open or not, is written as the template wrote it (HTML's whitespace
+    between and around tags aside): the rules' proposals of an assignment, the findings of
+    the demands, the bare one-button forms, and none at all."""
+    import re
+
+    from django.template import Context, Template
+    from django.utils import timezone
+
+    from tests.scale import copies
+    from xinfang.cases.choices import State
+    from xinfang.web.forms.actions import action_form
+    from xinfang.web.present import actions_html
+    from xinfang.web.views.cases import offered_actions
+
+    def norm(text):
+        return re.sub(r" ?([<>]) ?", r"\1", re.sub(r"\s+", " ", str(text))).strip()
+
+    oracle = Template(_actions_oracle())
+    now = timezone.now()
+    township = jianan.townships["将官池镇"]
+    seen, checked = set(), 0
+    for state in State.values:
+        case = copies(jianan, 1, state=state, unit=township, signed_for=state != "assigned")[0]
+        for role in ("clerk", "approver", "chief", "township", "township_head", "proxy"):
+            m = jianan.member(role)
+            actions = []
+            for i, name in enumerate(offered_actions(case, m)):
+                form = action_form(name, case=case, membership=m, now=now,
+                                   data={} if i == 0 else None)
+                if i == 0:
+                    form.is_valid()
+                    form.add_error(None, "<已有错误> & 另一条")
+                actions.append({"name": name, "label": f"办<{name}>", "step": "办",
+                                "form": form, "open": i == 1})
+                seen.add((name, form.has_inputs))
+            want = oracle.render(Context({"actions": actions, "case": case,
+                                          "csrf_token": "tok<en>"}))
+            got = actions_html(actions, case_pk=case.pk, csrf_token="tok<en>")
+            assert norm(got) == norm(want), (state, role)
+            checked += len(actions)
+    names = {name for name, _ in seen}
+    assert {"assign", "record_finding", "propose"} <= names and checked > 20
+    assert {True, False} <= {inputs for _, inputs in seen}
+    assert "规则建议" in str(actions_html(
+        [{"name": "assign", "label": "交办", "step": "转", "open": False,
+          "form": action_form("assign", case=copies(jianan, 1, state="signed_off")[0],
+                              membership=jianan.member("clerk"), now=now)}],
+        case_pk=1, csrf_token="t"))

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,7 +40,13 @@ from xinfang.security.masking import mask_address, mask_id_number, mask_name, ma
 from ..context import HANDLER_ROLES, OFFICE_ROLES, membership_required, page
 from ..forms.actions import ActionForm, action_form
 from ..forms.misc import RevealForm, UploadForm
-from ..present import clock_items_html, clock_view, event_views, history_html
+from ..present import (
+    actions_html,
+    clock_items_html,
+    clock_view,
+    event_views,
+    history_html,
+)
 
 UPLOAD_ROLES = {Role.CLERK, Role.APPROVER, Role.CHIEF} | HANDLER_ROLES
 
@@ -207,6 +214,9 @@ def _render_case(
             # engine was a quarter of the page's CPU.
             "history": history_html(event_views(history_of(case))),
             "actions": actions,
+            # Written in Python (``present.actions_html``), as the history and the clocks are.
+            "actions_html": actions_html(actions, case_pk=case.pk,
+                                         csrf_token=get_token(request)),
             "may_reveal": may_reveal(case, m),
             "may_upload": may_upload(case, m),
             "upload_form": upload_form or UploadForm(),
