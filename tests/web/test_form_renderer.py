@@ -48,6 +48,7 @@ def test_every_field_of_every_form_renders_as_djangos_templates_do(jianan):
     forms.PasswordInput(render_value=True), forms.HiddenInput(), forms.DateInput(),
     forms.DateTimeInput(attrs={"type": "datetime-local"}), forms.TimeInput(),
     forms.CheckboxInput(), forms.CheckboxInput(attrs={"value": "true"}), forms.Textarea(),
+    forms.FileInput(), forms.FileInput(attrs={"accept": ".xlsx,.csv"}),
     forms.Select(choices=[("", "—请选择—"), ("a", "甲<"), (1, "一"), (None, "空")]),
     forms.Select(choices=[("组一", [("a", "甲"), ("b", "乙")]), ("c", "丙"),
                           ("组<二>", [(2, mark_safe("<em>二</em>"))])]),

@@ -49,5 +49,7 @@ class RevealForm(PlainForm):
 
 
 class UploadForm(PlainForm):
-    file = forms.FileField(label=_("选择文件"))
+    # A plain file input (never an initial file to clear), written by the form renderer in
+    # Python, not through ClearableFileInput's three templates on every case page.
+    file = forms.FileField(label=_("选择文件"), widget=forms.FileInput)
     description = text(_("说明"), required=False, max_length=200)

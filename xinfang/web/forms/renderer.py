@@ -21,7 +21,7 @@ WIDGETS = "django/forms/widgets/"
 INPUTS = frozenset(
     f"{WIDGETS}{name}.html"
     for name in ("input", "text", "number", "email", "url", "password", "hidden", "date",
-                 "datetime", "time", "search", "tel", "checkbox", "color")
+                 "datetime", "time", "search", "tel", "checkbox", "color", "file")
 )
 TEXTAREA = f"{WIDGETS}textarea.html"
 SELECT = f"{WIDGETS}select.html"
