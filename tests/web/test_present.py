@@ -419,3 +419,40 @@ def test_the_case_pages_actions_are_the_template_they_replace(jianan):
           "form": action_form("assign", case=copies(jianan, 1, state="signed_off")[0],
                               membership=jianan.member("clerk"), now=now)}],
         case_pk=1, csrf_token="t"))
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_case_pages_instruments_are_the_template_they_replace(language):
+    """The 文书下载 block is written in Python: what its template wrote (kept as the oracle)
+    for an issued instrument with and without a correction, one still to be issued, one that
+    cannot be yet (not shown), with values that need escaping."""
+    import re
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from xinfang.documents.models import IssuedDocument
+    from xinfang.documents.selectors import Available
+    from xinfang.documents.templatetags.documents import instruments_html
+
+    def norm(text):
+        return re.sub(r" ?([<>]) ?", r"\1", re.sub(r"\s+", " ", str(text))).strip()
+
+    oracle = (Path(__file__).parent / "oracles" / "case_documents.html").read_text("utf-8")
+    rows = [
+        Available("D1", "受理告知书", IssuedDocument(version=2, issued_at=NOW, reason="错<字>&"),
+                  "", 2),
+        Available("D2", "转送<函>", IssuedDocument(version=1, issued_at=NOW, reason=""), "", 1),
+        Available("D3", "答复意见书", None, "", 0),
+        Available("D4", "不予受理告知书", None, "本件已受理", 0),
+    ]
+
+    class Case:
+        pk = 42
+
+    with translation.override(language):
+        want = Template(oracle).render(Context({"case": Case, "rows": rows,
+                                                "csrf_token": "tok<en>"}))
+        got = instruments_html(42, rows, csrf_token="tok<en>")
+    assert norm(got) == norm(want)
+    assert "错&lt;字&gt;&amp;" in got and "D4" not in got and got.count("<tr>") == 4
