@@ -172,3 +172,20 @@ def test_a_cases_places_are_read_by_its_own_columns_even_where_they_disagree(jia
         assert (got_odd.township, got_odd.village) == (township, village)
         assert (got_bare.township, got_bare.village) == (township, None)
     assert len(asked) == 0
+
+
+def test_a_second_read_asks_no_column_its_type(jianan, register, monkeypatch):
+    """The columns' kinds of a kept first statement are kept by its text: the second read of a
+    case (another case, the same door) asks none of them again, and reads its own rows."""
+    from xinfang.db import together
+
+    cases = [register(), register()]
+    m = jianan.member("clerk")
+    _read(m, cases[0].pk, ("clocks", "demands"))
+    asked = []
+    original = together._kind
+    monkeypatch.setattr(together, "_kind", lambda *a: asked.append(1) or original(*a))
+    second = _read(m, cases[1].pk, ("clocks", "demands"))
+    assert asked == [] and second.pk == cases[1].pk
+    assert sorted(k.pk for k in second.clocks.all()) == sorted(
+        cases[1].clocks.values_list("pk", flat=True))
