@@ -25,11 +25,11 @@ from django.db.models.lookups import IsNull
 from django.db.transaction import TransactionManagementError
 from django.utils.crypto import constant_time_compare
 
-from xinfang.db.fixed import PROBE, FixedRead, ManyRead, Shape, read_shape, shape
+from xinfang.db.fixed import PROBE, FixedRead, ManyRead, Shape, TreeRead, read_shape, shape
 from xinfang.db.remembered import OverTheBound
 from xinfang.db.written import Written
 from xinfang.org.choices import ADMIN_ROLES, Role
-from xinfang.org.models import OFFICE, Membership, Unit
+from xinfang.org.models import Membership, Unit
 from xinfang.security.models import Recusal
 
 from . import probes
@@ -378,6 +378,12 @@ def _subtree(path: str) -> list[int] | QuerySet:
     return _subtree_and_offices(path)[0]
 
 
+# A subtree's first units with their profiles (an office's is not empty: ``OFFICE``'s rule),
+# compiled once per path and number (``db.fixed.TreeRead``).
+_SUBTREE_ROWS = TreeRead(Unit, lambda path, most: Unit.objects.filter(path__under=path)
+                         .values_list("pk", "profile_code")[:most])
+
+
 def _subtree_and_offices(path: str) -> tuple[list[int] | QuerySet, list[int] | None]:
     """``_subtree(path)``, and when it is a list the offices among its units (``OFFICE``, the
     rule ``Unit.offices_under`` reads by), in the same statement; None for a subtree too big
@@ -386,11 +392,11 @@ def _subtree_and_offices(path: str) -> tuple[list[int] | QuerySet, list[int] | N
     known = (path, MAX_LISTED_UNITS)
     if known in _SUBTREES_OVER:
         return under.values_list("pk", flat=True), None
-    rows = list(under.values_list("pk", OFFICE)[: MAX_LISTED_UNITS + 1])
+    rows = _SUBTREE_ROWS(path, MAX_LISTED_UNITS + 1)
     if len(rows) > MAX_LISTED_UNITS:
         _SUBTREES_OVER.add(known)
         return under.values_list("pk", flat=True), None
-    return [pk for pk, _office in rows], [pk for pk, office in rows if office]
+    return [pk for pk, _profile in rows], [pk for pk, profile in rows if profile]
 
 
 def door_build(by: Membership | None) -> Door:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
@@ -268,3 +268,26 @@ class ManyRead:
         for at, key in zip(read.at, ids, strict=True):
             params[at] = key
         return run_read(read, params, using)
+
+
+class TreeRead:
+    """``make(*args)``'s rows (a read under a unit's path: ``org.models.Under``), compiled once
+    for each database and arguments. PostgreSQL is given the path written into the statement's
+    text, not bound (a kept plan could not read a pattern it does not know off the index), so
+    no probe can stand for it: the whole statement is kept per path. The arguments come from
+    the unit tree (a path, an id) or the code (a bound), never from a request; whatever the
+    statement is made of is among them. At most ``kept`` statements are kept. A county's
+    ledger read its door's subtree and its filter bar's places this way on every page:
+    compiling each cost about as much as running it (0.6 ms at 1M, lead42)."""
+
+    def __init__(self, model: type[Model], make: Callable[..., QuerySet], *, kept: int = 256):
+        self.model, self.make = model, make
+        self.statement = lru_cache(maxsize=kept)(self._compile)
+
+    def _compile(self, alias: str, *args) -> Shape:
+        return shape(self.make(*args).using(alias), alias)
+
+    def __call__(self, *args, using: str | None = None) -> list:
+        using = using or router.db_for_read(self.model)
+        read = self.statement(using, *args)
+        return run_read(read, list(read.params), using)

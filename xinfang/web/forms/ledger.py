@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
+from xinfang.db.fixed import TreeRead
 from xinfang.db.remembered import OverTheBound
 from xinfang.ledgers.filters import TRUE
 from xinfang.org.choices import Level
@@ -115,6 +116,13 @@ def _options(choices: tuple, chosen: tuple[str, ...]) -> SafeString:
     return mark_safe("".join(parts))
 
 
+# The first active units inside a jurisdiction, by name: compiled once per jurisdiction and
+# number (``db.fixed.TreeRead``).
+_PLACES = TreeRead(Unit, lambda path, pk, most: Unit.objects.filter(
+    path__under=path, is_active=True).exclude(pk=pk).order_by("name").values_list(
+    "pk", "name", "level", "kind", "parent_id")[:most])
+
+
 def places_inside(jurisdiction: Unit) -> tuple | None:
     """The active units inside ``jurisdiction`` as rows ``(pk, name, level, kind, parent_id)``
     by name, read in one statement (a county's ~230 units as model instances were a third of
@@ -123,10 +131,7 @@ def places_inside(jurisdiction: Unit) -> tuple | None:
     known = (jurisdiction.path, PLACES_LISTED)
     if known in _PLACES_OVER:
         return None
-    inside = tuple(
-        Unit.objects.filter(path__under=jurisdiction.path, is_active=True)
-        .exclude(pk=jurisdiction.pk).order_by("name")
-        .values_list("pk", "name", "level", "kind", "parent_id")[:PLACES_LISTED + 1])
+    inside = tuple(_PLACES(jurisdiction.path, jurisdiction.pk, PLACES_LISTED + 1))
     if len(inside) > PLACES_LISTED:
         _PLACES_OVER.add(known)
         return None
