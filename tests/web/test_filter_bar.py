@@ -14,11 +14,12 @@ from .conftest import signed_in
 pytestmark = pytest.mark.django_db
 
 
-def _written(query: str, jianan, categories=("危房改造",)) -> str:
+def _written(query: str, jianan, categories=("危房改造",), filtered=None) -> str:
     """The bar as the form writes it on every request (nothing kept)."""
     params = QueryDict(query)
     return str(bar_module._write_bar(params, jianan.county, list(categories),
-                                     bool(query), inside=False))
+                                     bool(query) if filtered is None else filtered,
+                                     inside=False))
 
 
 @pytest.mark.parametrize("query", [
@@ -83,3 +84,20 @@ def test_a_bar_without_a_jurisdiction_lists_no_places():
     html = str(bar_module.filter_bar(QueryDict(""), jurisdiction=None, categories=[],
                                      filtered=False))
     assert 'name="township"' in html and "<optgroup" not in html
+
+
+def test_the_page_and_unknown_parameters_are_not_the_bars(jianan):
+    """``page`` (and any name the form has not) makes no other bar: the pages of one query
+    share one kept bar, the bar the form writes for each of them."""
+    bar_module._kept_bar.cache_clear()
+    bars = {query: str(bar_module.filter_bar(QueryDict(query), jurisdiction=jianan.county,
+                                             categories=["危房改造"], filtered=True))
+            for query in ("state=closed&page=2", "state=closed&page=3", "page=9&state=closed",
+                          "state=closed&x=1")}
+    assert bar_module._kept_bar.cache_info().currsize == 1
+    assert set(bars.values()) == {_written("state=closed&page=2", jianan)}
+    # a query with no filter is still a query: the bar's form is bound, as the view's was
+    paged = str(bar_module.filter_bar(QueryDict("page=2"), jurisdiction=jianan.county,
+                                      categories=["危房改造"], filtered=False))
+    assert paged == _written("page=2", jianan, filtered=False)
+    assert bar_module._kept_bar.cache_info().currsize == 2

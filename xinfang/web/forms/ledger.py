@@ -226,36 +226,41 @@ def filter_bar(params, *, jurisdiction: Unit | None, categories: list[str],
                filtered: bool) -> SafeString:
     """The ledger's filter bar (``partials/ledger_filters.html``) for the query ``params``.
 
-    The bar is a function of the query, the language, the jurisdiction's units and its
-    profile's categories, all part of the key it is kept under (``_kept_bar``): an office's
-    clerks open the same bar page after page, and its thirteen fields, their county's ~230
-    places among them, were built and written on every request (a fifth of the ledger page's
-    CPU). The units are read each time (one statement), so a renamed village or a new
-    township makes another key, never a stale bar. A city's bar (searched places), or a long
-    query, is written each time."""
+    The bar is a function of the query's filters (and whether there is a query at all: a bound
+    form shows no initial values), the language, the jurisdiction's units and its profile's
+    categories, all part of the key it is kept under (``_kept_bar``): an office's clerks open
+    the same bar page after page, and its thirteen fields, their county's ~230 places among
+    them, were built and written on every request (a fifth of the ledger page's CPU). The
+    units are read each time (one statement), so a renamed village or a new township makes
+    another key, never a stale bar. Other parameters (the page) are not the bar's and not
+    kept. A city's bar (searched places), or a long query, is written each time."""
     inside = places_inside(jurisdiction) if jurisdiction is not None else None
-    data = tuple(sorted((name, tuple(params.getlist(name))) for name in params))
+    fields = LedgerFilterForm.base_fields
+    data = tuple(sorted((name, tuple(params.getlist(name))) for name in params
+                        if name in fields))
     if inside is None or sum(len(k) + sum(map(len, v)) for k, v in data) > KEPT_QUERY_MOST:
         return _write_bar(params, jurisdiction, categories, filtered, inside=inside)
-    return _kept_bar(get_language(), data, inside, tuple(categories), filtered)
+    return _kept_bar(get_language(), bool(params), data, inside, tuple(categories), filtered)
 
 
 @lru_cache(maxsize=128)
-def _kept_bar(language: str, data: tuple, inside: tuple, categories: tuple,
+def _kept_bar(language: str, bound: bool, data: tuple, inside: tuple, categories: tuple,
               filtered: bool) -> SafeString:
     """The bar of ``filter_bar``'s key (the language is the one the bar is written in)."""
     params = QueryDict(mutable=True)
     for name, values in data:
         params.setlist(name, list(values))
-    return _write_bar(params, None, list(categories), filtered, inside=inside)
+    return _write_bar(params, None, list(categories), filtered, inside=inside, bound=bound)
 
 
-def _write_bar(params, jurisdiction, categories, filtered, *, inside) -> SafeString:
+def _write_bar(params, jurisdiction, categories, filtered, *, inside, bound=None
+               ) -> SafeString:
+    bound = bool(params) if bound is None else bound
     if jurisdiction is None and inside is None:
         inside = False  # no jurisdiction: no places to list
-    form = LedgerFilterForm(params or None, jurisdiction=jurisdiction, categories=categories,
-                            inside=inside)
-    if params:
+    form = LedgerFilterForm(params if bound else None, jurisdiction=jurisdiction,
+                            categories=categories, inside=inside)
+    if bound:
         form.is_valid()  # marks what cannot be read; the rows come from the raw parameters
     return mark_safe(render_to_string("web/partials/ledger_filters.html",
                                       {"form": form, "filtered": filtered}))
