@@ -907,8 +907,9 @@ def _joined(values) -> str:
 
 
 def _action_fields(form) -> str:
-    """``partials/action_fields.html`` of one action form: its errors, its version, the rules'
-    proposals of an assignment, the demands' findings, or its visible fields."""
+    """What ``action_fields.html`` wrote of one action form (the template is kept as the
+    tests' oracle): its errors, its version, the rules' proposals of an assignment, the
+    demands' findings, or its visible fields."""
     out = [errors_html(form), str(form["version"])]
     if form.name == "assign" and form.proposals:
         lead, assist = esc(_("主办")), esc(_("协办"))
