@@ -645,12 +645,19 @@ def _clock_spans(views: list[ClockView], *, shown: int | None = None, label_char
     return mark_safe("".join(spans))
 
 
-def _urls_of(name: str):
-    """``reverse(name, args=[pk])`` of each row, from one ``reverse`` per table rather than
-    per row (the key may stand anywhere in the address)."""
-    mark = "9876543210"
-    before, after = reverse(name, args=[int(mark)]).split(mark)
-    return lambda pk: f"{before}{pk}{after}"
+# Where a row's key stands among ``urls_of``'s arguments.
+KEY = object()
+_KEY_MARK = "9876543210"  # digits: an id, a slug and a code's converters all take it
+
+
+def urls_of(name: str, *args, **kwargs):
+    """``reverse(name, …)`` with each row's key where ``KEY`` stands among the arguments (an
+    id, an action's name, an instrument's code), from one ``reverse`` per table rather than per
+    row: ``urls_of("web:case", KEY)(pk)``."""
+    args = [_KEY_MARK if a is KEY else a for a in args]
+    kwargs = {k: _KEY_MARK if v is KEY else v for k, v in kwargs.items()}
+    before, after = reverse(name, args=args or None, kwargs=kwargs or None).split(_KEY_MARK)
+    return lambda key: f"{before}{key}{after}"
 
 
 def percent_text(rate: float | None) -> str:
@@ -681,7 +688,7 @@ def case_rows_html(rows) -> SafeString:
     """The ``<tr>`` of each row of a work-queue or supervision table (``queues.Row``)."""
     n, who, what, cat, state, clock = (esc(x) for x in (
         _("编号"), _("信访人"), _("信访事项"), _("问题类别"), _("状态"), _("时限")))
-    url = _urls_of("web:case")
+    url = urls_of("web:case", KEY)
     return mark_safe("\n".join(
         f'<tr><td data-label="{n}"><a href="{esc(url(r.case.pk))}">{esc(r.case.number)}</a>'
         f'</td><td data-label="{who}">{esc(r.petitioner or "—")}</td>'
@@ -701,7 +708,7 @@ def person_rows_html(rows) -> SafeString:
     n, when, visit, role, state, leader, warn = (esc(x) for x in (
         _("编号"), _("信访时间"), _("第几次"), _("身份"), _("状态"), _("包案领导"), _("预警")))
     visit_words, waiting = _("第%(n)s次"), esc(_("待回复"))
-    url = _urls_of("web:case")
+    url = urls_of("web:case", KEY)
     out = []
     for r in rows:
         case = r.case
@@ -741,7 +748,7 @@ def ledger_rows_html(rows, flag_labels: dict) -> SafeString:
         _("承办单位"), _("状态"), _("时限")))
     closed_words = _("%(d)s销号")
     flag_labels = {key: esc(label) for key, label in flag_labels.items()}  # lazy: once a page
-    url = _urls_of("web:case")
+    url = urls_of("web:case", KEY)
     out = []
     for r in rows:
         case = r.case
@@ -800,7 +807,7 @@ def backlog_rows_html(rows: list[dict], *, first: int, keeps: bool, progress_fie
     keep_words, record_words, save_words = (esc(x) for x in (
         _("更新处置情况 / 化解"), _("记录进展"), _("保存")))
     case_url, keep_url, progress_url = (
-        _urls_of("web:case"), _urls_of("web:backlog_keep"), _urls_of("web:backlog_progress"))
+        urls_of(name, KEY) for name in ("web:case", "web:backlog_keep", "web:backlog_progress"))
     out = []
     for i, r in enumerate(rows):
         b = r["b"]
@@ -941,7 +948,7 @@ def actions_html(actions: list[dict], *, case_pk: int, csrf_token: str) -> SafeS
     if not actions:
         return mark_safe(f'<p class="empty">{esc(_("本件当前没有您可以办理的操作。"))}</p>')
     csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{esc(csrf_token)}">'
-    url = _urls_of_action(case_pk)
+    url = urls_of("web:case_action", case_pk, KEY)
     out = []
     for a in actions:
         form, name, step, label = a["form"], esc(a["name"]), esc(a["step"]), esc(a["label"])
@@ -961,11 +968,3 @@ def actions_html(actions: list[dict], *, case_pk: int, csrf_token: str) -> SafeS
                 f'<button type="submit" class="primary wide"><span class="step">{step}</span> '
                 f"{label}</button></form>\n")
     return mark_safe("".join(out))
-
-
-def _urls_of_action(case_pk: int):
-    """``reverse("web:case_action", args=[case_pk, name])`` of each action, from one
-    ``reverse``."""
-    mark = "actionnamemark"
-    before, after = reverse("web:case_action", args=[case_pk, mark]).split(mark)
-    return lambda name: f"{before}{name}{after}"

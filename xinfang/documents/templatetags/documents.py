@@ -6,7 +6,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from xinfang.web.present import esc
+from xinfang.web.present import KEY, esc, urls_of
 
 from ..selectors import documents_of
 
@@ -28,9 +28,8 @@ def case_documents(context, case) -> SafeString:
 
 
 def instruments_html(case_pk: int, rows, *, csrf_token: str) -> SafeString:
-    mark = "INSTRUMENTCODE"
-    docx, pdf = (reverse("documents:download", kwargs={"pk": case_pk, "code": mark, "fmt": f})
-                 .split(mark) for f in ("docx", "pdf"))
+    docx, pdf = (urls_of("documents:download", pk=case_pk, code=KEY, fmt=f)
+                 for f in ("docx", "pdf"))
     zone = timezone.get_current_timezone()
     pending = esc(_("办理步骤完成后由后台自动出具（或首次下载时出具）"))
     corrected, get_docx, get_pdf = esc(_("更正")), esc(_("下载 DOCX")), esc(_("下载 PDF（打印）"))
@@ -47,9 +46,9 @@ def instruments_html(case_pk: int, rows, *, csrf_token: str) -> SafeString:
             version = f'<span class="muted">{pending}</span>'
         lines.append(
             f"<tr><td>{code} {esc(r.title)}</td><td>{version}</td><td>"
-            f'<a href="{esc(docx[0])}{code}{esc(docx[1])}" data-document="{code}-docx">'
+            f'<a href="{esc(docx(r.code))}" data-document="{code}-docx">'
             f"{get_docx}</a> · "
-            f'<a href="{esc(pdf[0])}{code}{esc(pdf[1])}" data-document="{code}-pdf">'
+            f'<a href="{esc(pdf(r.code))}" data-document="{code}-pdf">'
             f"{get_pdf}</a></td></tr>\n")
     return mark_safe(
         '<section class="card" id="instruments" aria-labelledby="instruments-title">'

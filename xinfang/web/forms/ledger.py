@@ -177,6 +177,9 @@ class LedgerFilterForm(PlainForm):
 
     def __init__(self, data, *, jurisdiction: Unit | None, categories: list[str],
                  inside: tuple | None | bool = False):
+        """``inside``: the jurisdiction's units as ``places_inside`` reads them (None: too many
+        to list, searched instead); not given (False), read here, and none without a
+        jurisdiction."""
         super().__init__(data, auto_id="f_%s")
         for field in self.fields.values():
             if type(field.widget) is forms.Select:
@@ -207,6 +210,7 @@ class LedgerFilterForm(PlainForm):
             if level == Level.VILLAGE and parent_id in townships:
                 groups.setdefault(townships[parent_id], []).append((str(pk), name))
         self.fields["village"].choices = Listed([blank, *groups.items()])
+        # the handling units by level, kind, then name (a stable sort keeps the read's order)
         handlers = sorted((u for u in inside if u[2] != Level.VILLAGE), key=lambda u: (u[2], u[3]))
         self.fields["unit"].choices = Listed([blank, *((str(pk), name)
                                                    for pk, name, *_ in handlers)])
