@@ -940,14 +940,14 @@ def _action_fields(form) -> str:
     return "".join(out)
 
 
-def actions_html(actions: list[dict], *, case_pk: int, csrf_token: str) -> SafeString:
+def actions_html(actions: list[dict], *, case_pk: int, csrf: str) -> SafeString:
     """The case page's actions, each a form posting to its transition, in the markup its
     template wrote (four actions through ``action_fields.html`` and its includes were a
     quarter of the page's template time): a form with inputs folded under its label, a bare
-    one a single button, each value escaped by ``esc``."""
+    one a single button, each value escaped by ``esc``. ``csrf``: the token's hidden input
+    (``csrf_input(request)``, what ``{% csrf_token %}`` writes)."""
     if not actions:
         return mark_safe(f'<p class="empty">{esc(_("本件当前没有您可以办理的操作。"))}</p>')
-    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{esc(csrf_token)}">'
     url = urls_of("web:case_action", case_pk, KEY)
     out = []
     for a in actions:

@@ -1,5 +1,5 @@
 from django import template
-from django.middleware.csrf import get_token
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -23,11 +23,12 @@ def case_documents(context, case) -> SafeString:
     """The case page's 文书下载 block: every instrument, issued or what it still waits for.
     Written in Python as the page's history is (a dozen instruments through the template
     engine, each with two addresses, were a tenth of the page's template time)."""
-    return instruments_html(case.pk, documents_of(case),
-                            csrf_token=get_token(context["request"]))
+    return instruments_html(case.pk, documents_of(case), csrf=csrf_input(context["request"]))
 
 
-def instruments_html(case_pk: int, rows, *, csrf_token: str) -> SafeString:
+def instruments_html(case_pk: int, rows, *, csrf: str) -> SafeString:
+    """The block for the case ``case_pk``'s instruments ``rows`` (``documents_of``); ``csrf``:
+    the token's hidden input (``csrf_input(request)``)."""
     docx, pdf = (urls_of("documents:download", pk=case_pk, code=KEY, fmt=f)
                  for f in ("docx", "pdf"))
     zone = timezone.get_current_timezone()
@@ -35,7 +36,7 @@ def instruments_html(case_pk: int, rows, *, csrf_token: str) -> SafeString:
     corrected, get_docx, get_pdf = esc(_("更正")), esc(_("下载 DOCX")), esc(_("下载 PDF（打印）"))
     lines = []
     for r in rows:
-        if not (r.issued or not r.reason_not):
+        if r.reason_not and not r.issued:  # not issued, and cannot be yet: not offered
             continue
         code = esc(r.code)
         if r.issued:
@@ -60,7 +61,7 @@ def instruments_html(case_pk: int, rows, *, csrf_token: str) -> SafeString:
         f'<p><a href="{esc(reverse("documents:archive", kwargs={"pk": case_pk}))}" data-archive>'
         f"{esc(WHOLE_FILE)}</a></p>"
         f'<form method="post" action="{esc(reverse("jobs:new"))}" class="inline" id="archive-job">'
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{esc(csrf_token)}">'
+        f"{csrf}"
         '<input type="hidden" name="kind" value="archive">'
         f'<input type="hidden" name="case_id" value="{case_pk}">'
         '<input type="hidden" name="pdf" value="1">'

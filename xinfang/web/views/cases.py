@@ -8,8 +8,8 @@ from datetime import datetime
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -199,7 +199,6 @@ def _render_case(
             "kept": kept,
             "petitioners": _petitioners(case, m, revealed or set(), reveal_form),
             "demands": list(case.demands.all()),  # read above, by seq
-            "clocks": clocks,
             # Written in Python (``present.clock_items_html``), as the history is.
             "clocks_html": clock_items_html([clock_view(k, now) for k in clocks]),
             "assignments": list(case.assignments.all()),
@@ -215,8 +214,7 @@ def _render_case(
             "history": history_html(event_views(history_of(case))),
             "actions": actions,
             # Written in Python (``present.actions_html``), as the history and the clocks are.
-            "actions_html": actions_html(actions, case_pk=case.pk,
-                                         csrf_token=get_token(request)),
+            "actions_html": actions_html(actions, case_pk=case.pk, csrf=csrf_input(request)),
             "may_reveal": may_reveal(case, m),
             "may_upload": may_upload(case, m),
             "upload_form": upload_form or UploadForm(),
