@@ -84,6 +84,15 @@ KEPT_FILTERS = frozenset({*CHOICE_FILTERS, "township", "category", "village", *F
 # Filters' values longer than this in all are not kept: a key is held in memory, and what a
 # request sends is untrusted (a megabyte of ``state`` would be kept 256 times over otherwise).
 KEPT_TEXT_MOST = 256
+def keeps(params: Mapping) -> bool:
+    """Whether what ``params`` filters by may be kept beyond the request: only the filters of
+    ``KEPT_FILTERS`` (never a searched text or a petitioner's name), and not too much of them
+    (``KEPT_TEXT_MOST``). The kept ledger's statements and the kept filter bar ask it."""
+    active = active_filters(params)
+    return (set(active) <= KEPT_FILTERS
+            and sum(len(v) for values in active.values() for v in values) <= KEPT_TEXT_MOST)
+
+
 def kept_ledger(m: Membership, params: Mapping, sort: str) -> KeptList | None:
     """``m``'s ledger under ``params`` as statements compiled once, or None where it is built
     for each request: a door other than an office's, or a filter not in ``KEPT_FILTERS``.
@@ -93,10 +102,9 @@ def kept_ledger(m: Membership, params: Mapping, sort: str) -> KeptList | None:
     listed, its offices), the filters' values and the order — a recusal declared or a unit added
     makes another key, never a stale statement."""
     door = door_for(m)
-    active = active_filters(params)
-    if (door.kind != "office" or not set(active) <= KEPT_FILTERS
-            or sum(len(v) for values in active.values() for v in values) > KEPT_TEXT_MOST):
+    if door.kind != "office" or not keeps(params):
         return None
+    active = active_filters(params)
     units = door.units
     return _kept(
         router.db_for_read(Case), door.kind, door.path, door.inside, door.user_id,

@@ -22,7 +22,7 @@ from xinfang.ledgers.filters import TRUE
 from xinfang.org.choices import Level
 from xinfang.org.models import Unit
 
-from ..ledger import DEFAULT_SORT
+from ..ledger import DEFAULT_SORT, KEPT_TEXT_MOST, active_filters, keeps
 from ..present import esc
 from .common import Listed, PlainForm, choice, date_field
 from .pick import SOURCES, Pick
@@ -221,13 +221,7 @@ class LedgerFilterForm(PlainForm):
         return any(self.data.get(name) for name in (*self.MORE, *self.FLAGS))
 
 
-# A query string longer than this is answered but its filter bar is not kept: what a request sends
-# is untrusted, and must not grow the kept bars' keys without end.
-KEPT_QUERY_MOST = 256
-
-
-def filter_bar(params, *, jurisdiction: Unit | None, categories: list[str],
-               filtered: bool) -> SafeString:
+def filter_bar(params, *, jurisdiction: Unit | None, categories: list[str]) -> SafeString:
     """The ledger's filter bar (``partials/ledger_filters.html``) for the query ``params``.
 
     The bar is a function of the query's filters (and whether there is a query at all: a bound
@@ -236,15 +230,22 @@ def filter_bar(params, *, jurisdiction: Unit | None, categories: list[str],
     the same bar page after page, and its thirteen fields, their county's ~230 places among
     them, were built and written on every request (a fifth of the ledger page's CPU). The
     units are read each time (one statement), so a renamed village or a new township makes
-    another key, never a stale bar. Other parameters (the page) are not the bar's and not
-    kept. A city's bar (searched places), or a long query, is written each time."""
-    inside = places_inside(jurisdiction) if jurisdiction is not None else None
+    another key, never a stale bar. Other parameters (the page) are not the bar's.
+
+    Kept only as the ledger's statements are (``web.ledger.keeps``): the filters of
+    ``KEPT_FILTERS``, never a petitioner's name or a searched text (which would stay in the
+    worker's memory), and no more than ``KEPT_TEXT_MOST`` characters of the form's values in
+    all (the order's included: what a request sends is untrusted). A city's bar (searched
+    places), or one without a jurisdiction, is written each time."""
+    filtered, bound = bool(active_filters(params)), bool(params)
+    inside = places_inside(jurisdiction) if jurisdiction is not None else False
     fields = LedgerFilterForm.base_fields
     data = tuple(sorted((name, tuple(params.getlist(name))) for name in params
                         if name in fields))
-    if inside is None or sum(len(k) + sum(map(len, v)) for k, v in data) > KEPT_QUERY_MOST:
-        return _write_bar(params, jurisdiction, categories, filtered, inside=inside)
-    return _kept_bar(get_language(), bool(params), data, inside, tuple(categories), filtered)
+    if (not isinstance(inside, tuple) or not keeps(params)
+            or sum(len(v) for _name, values in data for v in values) > KEPT_TEXT_MOST):
+        return _write_bar(params, jurisdiction, categories, filtered, bound, inside)
+    return _kept_bar(get_language(), bound, data, inside, tuple(categories), filtered)
 
 
 @lru_cache(maxsize=128)
@@ -254,14 +255,11 @@ def _kept_bar(language: str, bound: bool, data: tuple, inside: tuple, categories
     params = QueryDict(mutable=True)
     for name, values in data:
         params.setlist(name, list(values))
-    return _write_bar(params, None, list(categories), filtered, inside=inside, bound=bound)
+    return _write_bar(params, None, list(categories), filtered, bound, inside)
 
 
-def _write_bar(params, jurisdiction, categories, filtered, *, inside, bound=None
+def _write_bar(params, jurisdiction, categories, filtered: bool, bound: bool, inside
                ) -> SafeString:
-    bound = bool(params) if bound is None else bound
-    if jurisdiction is None and inside is None:
-        inside = False  # no jurisdiction: no places to list
     form = LedgerFilterForm(params if bound else None, jurisdiction=jurisdiction,
                             categories=categories, inside=inside)
     if bound:

@@ -109,8 +109,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
         request,
         "web/ledger.html",
         {
-            "filter_bar": filter_bar(params, jurisdiction=home, categories=categories_of(home),
-                                     filtered=bool(active)),
+            "filter_bar": filter_bar(params, jurisdiction=home, categories=categories_of(home)),
             "page_obj": page_obj,
             "rows": rows(page_obj.object_list, now, lead_units=True),
             "total": page_obj.paginator.count_text,
