@@ -17,11 +17,11 @@ from tests.scale import copies
 from xinfang.api.filters import filter_cases
 from xinfang.cases.dbstats import db_optimize
 from xinfang.cases.paging import capped_count
-from xinfang.cases.selectors import cases_for
+from xinfang.cases.selectors import cases_for, door_remember
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.web import supervision
 from xinfang.web.ledger import ledger_rows
-from xinfang.web.queues import ordered, queue_for
+from xinfang.web.queues import bucket_cases, ordered, queue_for
 from xinfang.web.supervision import late_sides, overdue_or_warned
 
 pytestmark = pytest.mark.django_db
@@ -263,6 +263,22 @@ def test_the_work_queue_and_supervision_lists_read_an_index(many):
         text = plan(first_page(qs, 30))
         assert not full_scans(text), text
     assert {b.key: b.total for b in queue_for(many.member("clerk"), now)}["propose"] >= 150
+
+
+def test_the_clerks_bucket_to_archive_reads_its_page_off_the_ended_index(many):
+    # the office's ended cases in the bucket's order, off an index of those alone: it read and
+    # sorted every ended case of the office for ten (lead43)
+    copies(many, 120, state="closed")
+    copies(many, 40, state="declined")
+    db_optimize()
+    clerk = many.member("clerk")
+    door_remember(clerk)
+    qs = bucket_cases(clerk, timezone.now(), "archive")
+    text = plan(first_page(qs, 10))
+    assert "case_ended_idx" in text, text
+    if not PG:
+        assert "USE TEMP B-TREE FOR ORDER BY" not in text, text
+    assert {b.key: b.total for b in queue_for(clerk, timezone.now())}["archive"] == 160
 
 
 def test_the_supervision_late_list_reads_the_due_order_off_an_index(many):

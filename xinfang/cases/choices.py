@@ -42,6 +42,10 @@ OPEN_STATES = {
     State.IN_PROGRESS, State.EXTENSION_REQUESTED, State.LETTER_DRAFTED, State.LETTER_APPROVED,
     State.LETTER_ISSUED, State.DELIVERED,
 }
+# The states whose deadlines have all ended and which wait to be archived (the clerk's 待归档),
+# in the order the work queue's bucket and its partial index (``case_ended_idx``) write them:
+# SQLite uses a partial index only for a term written as the index's own.
+ENDED_STATES = (State.CLOSED, State.DECLINED, State.MERGED)
 
 
 class Kind(models.TextChoices):

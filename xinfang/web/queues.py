@@ -257,7 +257,7 @@ QUEUES: dict[str, list[tuple[str, str, Filter, str]]] = {
         ("assign", _("待交办"), _own(_state(S.SIGNED_OFF)), "state=signed_off"),
         ("issue", _("意见书待出具"), _own(_state(S.LETTER_APPROVED)), "state=letter_approved"),
         ("deliver", _("待送达"), _own(_state(S.LETTER_ISSUED)), "state=letter_issued"),
-        ("archive", _("待归档"), _own(_state(S.CLOSED, S.DECLINED, S.MERGED)), ""),
+        ("archive", _("待归档"), _own(_state(*c.ENDED_STATES)), ""),
         WATCH,
     ],
     Role.APPROVER: [

@@ -269,6 +269,12 @@ class Case(models.Model):
             # respondent cases) read the index alone, never the table (PostgreSQL; SQLite's
             # indexes carry the id anyway).
             models.Index(fields=["jurisdiction", "id"], name="case_jurisdiction_id"),
+            # An office's ended cases waiting to be archived, newest first: the clerk's 待归档
+            # bucket and its count read its first rows here, where they read and sorted the
+            # busy county's 7,700 (SQLite) or 38,000 (PostgreSQL, 1M) ended cases for ten.
+            # The condition is written as the bucket writes its states (``Written``).
+            models.Index(fields=["jurisdiction", "registered_at", "id"], name="case_ended_idx",
+                         condition=Q(state__in=list(c.ENDED_STATES))),
             models.Index(fields=["jurisdiction", "state"]),
             # An office's to-do bucket (one state of its own jurisdiction) in the queue's order,
             # soonest deadline first then newest (``queues.ordered``): its first rows and its
