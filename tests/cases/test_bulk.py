@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import register_in, sh
 from xinfang.cases import bulk
-from xinfang.cases.bulk import insert_objects, insert_rows
-from xinfang.cases.models import Alert, CaseEvent, Clock
+from xinfang.cases.bulk import insert_objects, insert_returning, insert_rows
+from xinfang.cases.models import Alert, Case, CaseEvent, Clock, Demand
 from xinfang.registers.models import BacklogCase
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +119,41 @@ def test_plain_rows_have_a_transforming_field_prepare_its_values(jianan):
         cursor.execute("SELECT person_name FROM registers_backlogcase WHERE id = %s",
                        [stored.pk])
         assert "张三明" not in cursor.fetchone()[0]  # stored encrypted
+
+
+def test_a_requests_rows_get_their_ids_and_read_back_as_bulk_create_writes_them(jianan):
+    """``insert_returning`` (a registration's tables, a transition's history entry): each
+    object given its id, a saved instance after, its row as ``bulk_create`` writes it."""
+    case = register_in(jianan)
+
+    def demands(first):
+        return [Demand(case=case, seq=first + i, text=f"诉求{i}", category="危房改造")
+                for i in range(3)]
+
+    made = Demand.objects.bulk_create(demands(10))
+    ours = insert_returning(iter(demands(20)))  # any iterable, as bulk_create takes
+    assert [d.pk for d in ours] == sorted(d.pk for d in ours) and None not in {d.pk for d in ours}
+    assert all(not d._state.adding and d._state.db == "default" for d in ours)
+    stored = {d["seq"]: d for d in Demand.objects.filter(case=case, seq__gte=10).values()}
+    assert [stored[d.seq]["id"] for d in ours] == [d.pk for d in ours]
+    for a, b in zip(made, ours, strict=True):
+        x, y = dict(stored[a.seq]), dict(stored[b.seq])
+        for row in (x, y):
+            row.pop("id"), row.pop("seq"), row.pop("text")
+        assert x == y
+    ours[0].finding = "属实"
+    ours[0].save(update_fields=["finding"])  # saved: an UPDATE, not a second row
+    assert Demand.objects.get(pk=ours[0].pk).finding == "属实"
+    assert insert_returning([]) == []
+
+
+def test_a_generated_column_is_read_from_the_database_when_asked(jianan):
+    case = Case.objects.get(pk=register_in(jianan).pk)
+    assert case.next_due_at is not None and case.state == "registered"
+    copy = Case.objects.get(pk=case.pk)
+    copy.pk, copy._state.adding = None, True
+    copy.number, copy.seq = f"{case.number}-copy", case.seq + 50_000
+    copy.__dict__.pop("open_due_at", None)
+    insert_returning([copy])
+    assert copy.pk != case.pk
+    assert copy.open_due_at == case.next_due_at  # the database's, read on asking

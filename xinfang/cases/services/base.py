@@ -18,6 +18,7 @@ from xinfang.org.models import Membership, Unit
 from xinfang.rules.profile import Profile
 from xinfang.rules.store import profile_of
 
+from ..bulk import insert_returning
 from ..choices import AssignmentStatus
 from ..errors import Refused
 from ..memo import memoised
@@ -105,7 +106,7 @@ def append_event(
         actor_role=actor_role if actor_role is not None else (by.role if by else "petitioner"),
         from_state=from_state, to_state=to_state,
     )
-    event.save(force_insert=True)
+    insert_returning([event])  # appended, never saved again (``CaseEvent.save`` refuses)
     return event
 
 

@@ -18,6 +18,7 @@ from xinfang.security.idcard import validate_id_number, validate_phone
 from xinfang.security.names import MAX_LENGTH as NAME_MAX_LENGTH
 
 from .. import choices as c
+from ..bulk import insert_returning
 from ..errors import Refused
 from ..facts import case_facts
 from ..models import (
@@ -382,21 +383,21 @@ def case_register(*, by: Membership, data: Registration, at: datetime | None = N
     started: list = []
     changes = apply_event(case, profile, "registered", data.received_at, facts, new_case=True,
                           started=started)
-    case.save(force_insert=True)
-    Clock.objects.bulk_create(started)
+    insert_returning([case])
+    insert_returning(started)
     links: dict[int, CasePetitioner] = {}
     for petitioner, role in petitioners:  # the same person twice keeps the first role
         links.setdefault(petitioner.pk, CasePetitioner(case=case, petitioner=petitioner, role=role,
                                                        confidential=petitioner.pk in secret))
-    CasePetitioner.objects.bulk_create(links.values())
-    demands = Demand.objects.bulk_create(
+    insert_returning(links.values())
+    demands = insert_returning(
         Demand(case=case, seq=i, text=d.text.strip(), category=d.category)
         for i, d in enumerate(data.demands, start=1)
     )
-    against = Respondent.objects.bulk_create(
+    against = insert_returning(
         Respondent(case=case, name=r.name, position=r.position, unit=r.unit, user_id=r.user_id)
         for r in respondents
-    ) if respondents else []
+    )
 
     registered = append_event(
         case=case,
