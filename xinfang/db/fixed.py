@@ -26,6 +26,9 @@ from functools import cached_property, lru_cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 # The key a statement is compiled with, to find its place among the parameters: no real id is
 # negative, and no code or name of ours looks like the text.
@@ -131,12 +134,51 @@ def convert(row, converters, connection, offset: int = 0) -> list:
     return row
 
 
+def _plain_model(model: type[Model]) -> bool:
+    """Whether ``model``'s instances may be built without ``Model.__init__`` (``built``):
+    no ``from_db`` of its own, and no field whose attribute does more on setting than a
+    foreign key's id does on a new instance (set it)."""
+    if model.from_db.__func__ is not Model.from_db.__func__:
+        return False
+    for field in model._meta.concrete_fields:
+        for klass in model.__mro__:
+            found = klass.__dict__.get(field.attname)
+            if found is not None:
+                kind = type(found)
+                if hasattr(kind, "__set__") and kind is not ForeignKeyDeferredAttribute:
+                    return False
+                break
+    return True
+
+
+_PLAIN: dict[type[Model], bool] = {}
+
+
+def built(model: type[Model], alias: str, attnames: tuple[str, ...], values: list) -> Model:
+    """``model.from_db(alias, attnames, values)``: the instance a queryset builds of a row of
+    some of its columns, the rest deferred. ``Model.__init__`` walks every field to mark those
+    not read deferred: 17.7 µs a case of 56 fields read for a list's 13 columns, 0.9 µs here,
+    where the columns read go into the instance's attributes and the rest are deferred by
+    their absence, as there (lead43). A model whose building does more (``_plain_model``), or
+    whose instances' init signals have a receiver, goes through ``from_db``."""
+    plain = _PLAIN.get(model)
+    if plain is None:
+        plain = _PLAIN[model] = _plain_model(model)
+    if not plain or pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model.from_db(alias, attnames, values)
+    obj = model.__new__(model)
+    state = obj._state = ModelState()
+    state.adding, state.db = False, alias
+    obj.__dict__.update(zip(attnames, values, strict=True))
+    return obj
+
+
 def instance(spec: _Model, row: list, alias: str, offset: int = 0):
     """The instance ``spec`` lays out in ``row`` (its columns from ``offset``), with the rows
     joined to it, as ``ModelIterable`` builds it."""
     if row[offset + spec.key] is None:
         return None  # an outer join's missing row (a unit without a parent)
-    obj = spec.model.from_db(alias, spec.attnames, [row[offset + i] for i in spec.columns])
+    obj = built(spec.model, alias, spec.attnames, [row[offset + i] for i in spec.columns])
     for below in spec.below:
         related = instance(below, row, alias, offset)
         below.set_on(obj, related)
