@@ -164,7 +164,8 @@ def built(model: type[Model], alias: str, attnames: tuple[str, ...], values: lis
     plain = _PLAIN.get(model)
     if plain is None:
         plain = _PLAIN[model] = _plain_model(model)
-    if not plain or pre_init.has_listeners(model) or post_init.has_listeners(model):
+    if not plain or (pre_init.receivers or post_init.receivers) and (
+            pre_init.has_listeners(model) or post_init.has_listeners(model)):
         return model.from_db(alias, attnames, values)
     obj = model.__new__(model)
     state = obj._state = ModelState()
