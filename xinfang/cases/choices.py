@@ -10,12 +10,13 @@ def _labels(choices: type[models.Choices], language: str | None) -> dict[str, st
     return {member.value: str(member.label) for member in choices}
 
 
-def label_of(choices: type[models.Choices], value) -> str:
+def label_of(choices: type[models.Choices], value, language: str | None = None) -> str:
     """What ``get_FOO_display`` says of ``value`` (its label, or the value itself when it names
     no choice) — without Django's way of hashing every lazy label of the field on each call,
     which the case page (each transition's refusal) and a list of fifty cases paid per row. The
-    labels are translated once per language, not on each call."""
-    label = _labels(choices, get_language()).get(value)
+    labels are translated once per language, not on each call; a list asks the request's
+    language once (``language``) rather than per row (1.2 µs through its thread-local)."""
+    label = _labels(choices, language or get_language()).get(value)
     return label if label is not None else str(value)
 
 

@@ -68,8 +68,13 @@ def duration_text(delta: timedelta, texts: dict[str, str] | None = None) -> str:
     return texts["minutes"] % {"m": mins}
 
 
-def clock_view(clock: Clock, now: datetime) -> ClockView:
-    t = _texts(get_language())
+def clock_words() -> dict[str, str]:
+    """The clocks' words in the request's language: a list asks them once, not per clock."""
+    return _texts(get_language())
+
+
+def clock_view(clock: Clock, now: datetime, words: dict[str, str] | None = None) -> ClockView:
+    t = words or clock_words()
     if clock.status == Clock.Status.STOPPED:
         if clock.met is False:
             return ClockView(clock, "late", t["late"])
@@ -305,8 +310,8 @@ def role_label(code: str) -> str:
     return {"petitioner": _("信访人"), "system": _("系统")}.get(code, code)
 
 
-def state_label(code: str) -> str:
-    return c.label_of(c.State, code)
+def state_label(code: str, language: str | None = None) -> str:
+    return c.label_of(c.State, code, language)
 
 
 @functools.cache
@@ -624,9 +629,9 @@ def _short_label(label: str, n: int, language: str | None) -> str:
     return _short(label, n)
 
 
-def _clock_spans(views: list[ClockView], *, shown: int | None = None, label_chars: int = 0
-                 ) -> SafeString:
-    language = get_language()
+def _clock_spans(views: list[ClockView], *, shown: int | None = None, label_chars: int = 0,
+                 language: str | None = None) -> SafeString:
+    language = language or get_language()
     due = esc(_texts(language)["due"])
     spans = [
         f'<span class="clock tone-{esc(v.tone)}" title="{due} '
@@ -689,14 +694,15 @@ def case_rows_html(rows) -> SafeString:
     n, who, what, cat, state, clock = (esc(x) for x in (
         _("编号"), _("信访人"), _("信访事项"), _("问题类别"), _("状态"), _("时限")))
     url = urls_of("web:case", KEY)
+    language = get_language()  # once a table, not per row
     return mark_safe("\n".join(
         f'<tr><td data-label="{n}"><a href="{esc(url(r.case.pk))}">{esc(r.case.number)}</a>'
         f'</td><td data-label="{who}">{esc(r.petitioner or "—")}</td>'
         f'<td data-label="{what}" class="matter">{esc(_short(r.case.matter, 48))}'
         f'</td><td data-label="{cat}" class="short-text">{esc(r.categories or "—")}</td>'
-        f'<td data-label="{state}"><span class="state">{esc(state_label(r.case.state))}'
-        f'</span></td><td data-label="{clock}">'
-        f'<div class="clock-list">{_clock_spans(r.clocks)}</div></td></tr>'
+        f'<td data-label="{state}"><span class="state">'
+        f'{esc(state_label(r.case.state, language))}</span></td><td data-label="{clock}">'
+        f'<div class="clock-list">{_clock_spans(r.clocks, language=language)}</div></td></tr>'
         for r in rows
     ))
 
@@ -749,6 +755,7 @@ def ledger_rows_html(rows, flag_labels: dict) -> SafeString:
     closed_words = _("%(d)s销号")
     flag_labels = {key: esc(label) for key, label in flag_labels.items()}  # lazy: once a page
     url = urls_of("web:case", KEY)
+    language = get_language()  # once a table, not per row
     out = []
     for r in rows:
         case = r.case
@@ -770,10 +777,11 @@ def ledger_rows_html(rows, flag_labels: dict) -> SafeString:
             f'<td data-label="{cat}" class="short-text">{esc(r.categories or "—")}</td>'
             f'<td data-label="{where}" class="short-text">{esc(place)}</td>'
             f'<td data-label="{units_label}">{esc(units)}</td>'
-            f'<td data-label="{state}"><span class="state">{esc(state_label(case.state))}'
-            f'</span>{closed}</td>'
+            f'<td data-label="{state}"><span class="state">'
+            f'{esc(state_label(case.state, language))}</span>{closed}</td>'
             f'<td data-label="{clock}"><div class="clock-list">'
-            f'{_clock_spans(r.clocks, shown=2, label_chars=14)}</div></td></tr>')
+            f'{_clock_spans(r.clocks, shown=2, label_chars=14, language=language)}</div>'
+            '</td></tr>')
     return mark_safe("\n".join(out))
 
 

@@ -36,7 +36,7 @@ from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit
 from xinfang.security.masking import mask_name
 
-from .present import ClockView, clock_view
+from .present import ClockView, clock_view, clock_words
 
 S = c.State
 PER_BUCKET = 10  # rows of each bucket on the overview
@@ -378,12 +378,13 @@ def rows(cases, now: datetime, *, lead_units: bool = False) -> list[Row]:
     reads beside it: the petitioners' names masked, the categories once each."""
     cases = list(cases)
     row_details(cases, lead_units=lead_units)
+    words = clock_words()  # the request's language once, not per clock
     return [
         Row(
             case=case,
             petitioner="、".join(mask_name(name) for name in case.main_names),
             categories="、".join(dict.fromkeys(case.categories)),
-            clocks=[clock_view(k, now) for k in
+            clocks=[clock_view(k, now, words) for k in
                     sorted(case.running_clocks, key=lambda k: (k.due_at, k.pk))],
         )
         for case in cases
