@@ -157,3 +157,21 @@ def test_a_generated_column_is_read_from_the_database_when_asked(jianan):
     insert_returning([copy])
     assert copy.pk != case.pk
     assert copy.open_due_at == case.next_due_at  # the database's, read on asking
+
+
+def test_a_model_with_a_save_receiver_is_saved_row_by_row(jianan):
+    from django.db.models.signals import post_save
+
+    case = register_in(jianan)
+    told = []
+
+    def receiver(sender, instance, created, **kwargs):
+        told.append((instance.seq, created))
+
+    post_save.connect(receiver, sender=Demand)
+    try:
+        made = insert_returning(Demand(case=case, seq=30 + i, text="诉求", category="危房改造")
+                                for i in range(2))
+    finally:
+        post_save.disconnect(receiver, sender=Demand)
+    assert told == [(30, True), (31, True)] and all(d.pk for d in made)

@@ -22,6 +22,7 @@ from functools import lru_cache, partial
 from itertools import count
 
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models.signals import post_save, pre_save
 
 # Values the drivers take as they are for fields of exactly these classes: the field's
 # preparation would only return them unchanged. Anything else — dates on SQLite, JSON, and any
@@ -125,12 +126,15 @@ def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fal
 
 
 @lru_cache(maxsize=256)
-def _returning_statement(vendor: str, table: str, columns: tuple[str, ...], n: int,
-                         pk: str) -> str:
+def _values_statement(vendor: str, table: str, columns: tuple[str, ...], n: int, *,
+                      skip: bool = False, returning: str = "") -> str:
+    """``INSERT INTO table (columns) VALUES`` ``n`` rows of marks, kept per text (``vendor``
+    keys the quoting): ``skip`` conflicting rows, or return the ``returning`` column."""
     quote = connection.ops.quote_name
     marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     return (f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES "
-            f"{', '.join([marks] * n)} RETURNING {quote(pk)}")
+            f"{', '.join([marks] * n)}{' ON CONFLICT DO NOTHING' if skip else ''}"
+            f"{f' RETURNING {quote(returning)}' if returning else ''}")
 
 
 def insert_returning(objs: Iterable[models.Model]) -> list[models.Model]:
@@ -142,18 +146,24 @@ def insert_returning(objs: Iterable[models.Model]) -> list[models.Model]:
     Not ``bulk_create``: a registration writes seven tables, and Django's insert compiler
     prepares each value of each row through the field's expression checks (2 ms of a
     registration's 7 ms of CPU at 1M cases, lead43). No signal is sent, as with
-    ``bulk_create``: not for a model whose saving does more (``Petitioner`` keeps its blind
-    indexes in ``save``)."""
+    ``bulk_create``, and a model that has a receiver of its save signals is saved row by row
+    instead; not for a model whose ``save`` does more (``Petitioner`` keeps its blind indexes
+    in ``save``)."""
     objs = list(objs)
     if not objs:
         return []
     model = type(objs[0])
+    if (pre_save.receivers or post_save.receivers) and (
+            pre_save.has_listeners(model) or post_save.has_listeners(model)):
+        for obj in objs:  # a receiver is told of each row, as a save tells it
+            obj.save(force_insert=True)
+        return objs
     if len(objs) > FEW:  # not a request's few: one text per number of rows is not kept
         return model.objects.bulk_create(objs)
     meta = model._meta
     fields, rows = _object_rows(objs)
-    sql = _returning_statement(connection.vendor, meta.db_table,
-                               tuple(f.column for f in fields), len(rows), meta.pk.column)
+    sql = _values_statement(connection.vendor, meta.db_table, tuple(f.column for f in fields),
+                            len(rows), returning=meta.pk.column)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(sql, [value for row in rows for value in row])
         ids = [row[0] for row in cursor.fetchall()]
@@ -197,10 +207,8 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if len(rows) <= FEW:  # a request's few notices: one plain statement
-            marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
-            skip = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-            cursor.execute(f"INSERT INTO {table} ({cols}) VALUES "
-                           f"{', '.join([marks] * len(rows))}{skip}",
+            cursor.execute(_values_statement(connection.vendor, model._meta.db_table,
+                                             tuple(columns), len(rows), skip=ignore_conflicts),
                            [value for row in rows for value in row])
         elif connection.vendor == "postgresql":
             if ignore_conflicts:
