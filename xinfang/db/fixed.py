@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
@@ -134,6 +134,7 @@ def convert(row, converters, connection, offset: int = 0) -> list:
     return row
 
 
+@cache
 def _plain_model(model: type[Model]) -> bool:
     """Whether ``model``'s instances may be built without ``Model.__init__`` (``built``):
     no ``from_db`` of its own, and no field whose attribute does more on setting than a
@@ -151,9 +152,6 @@ def _plain_model(model: type[Model]) -> bool:
     return True
 
 
-_PLAIN: dict[type[Model], bool] = {}
-
-
 def built(model: type[Model], alias: str, attnames: tuple[str, ...], values: list) -> Model:
     """``model.from_db(alias, attnames, values)``: the instance a queryset builds of a row of
     some of its columns, the rest deferred. ``Model.__init__`` walks every field to mark those
@@ -161,10 +159,7 @@ def built(model: type[Model], alias: str, attnames: tuple[str, ...], values: lis
     where the columns read go into the instance's attributes and the rest are deferred by
     their absence, as there (lead43). A model whose building does more (``_plain_model``), or
     whose instances' init signals have a receiver, goes through ``from_db``."""
-    plain = _PLAIN.get(model)
-    if plain is None:
-        plain = _PLAIN[model] = _plain_model(model)
-    if not plain or (pre_init.receivers or post_init.receivers) and (
+    if not _plain_model(model) or (pre_init.receivers or post_init.receivers) and (
             pre_init.has_listeners(model) or post_init.has_listeners(model)):
         return model.from_db(alias, attnames, values)
     obj = model.__new__(model)

@@ -84,6 +84,8 @@ KEPT_FILTERS = frozenset({*CHOICE_FILTERS, "township", "category", "village", *F
 # Filters' values longer than this in all are not kept: a key is held in memory, and what a
 # request sends is untrusted (a megabyte of ``state`` would be kept 256 times over otherwise).
 KEPT_TEXT_MOST = 256
+
+
 def keeps(params: Mapping) -> bool:
     """Whether what ``params`` filters by may be kept beyond the request: only the filters of
     ``KEPT_FILTERS`` (never a searched text or a petitioner's name), and not too much of them

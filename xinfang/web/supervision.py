@@ -26,7 +26,7 @@ from xinfang.rules.profile import Profile
 from xinfang.rules.store import current_version, profile_of
 
 from .charts import Chart, count_chart, target_chart
-from .present import ClockView, clock_view
+from .present import ClockView, clock_view, clock_words
 from .queues import ordered
 
 LIST_SIZE = 20
@@ -103,10 +103,10 @@ def warning_rows(scope: QuerySet[Case], now: datetime, figures: PageFigures | No
     answered = list(
         qs.exclude(answered_at=None).order_by("-answered_at")[: max(0, LIST_SIZE - len(unanswered))]
     )
-    rows = []
+    rows, words = [], clock_words()  # the request's language once, not per row
     for n in unanswered + answered:
         reasons = "；".join(str(r) for r in (n.reasons or []))
-        follow = clock_view(n.follow_up, now) if n.follow_up else None
+        follow = clock_view(n.follow_up, now, words) if n.follow_up else None
         rows.append(NoticeRow(notice=n, reasons=reasons, follow_up=follow))
     return rows, total
 
