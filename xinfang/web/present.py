@@ -57,7 +57,7 @@ def _texts(language: str | None) -> dict[str, str]:
 
 
 def duration_text(delta: timedelta, texts: dict[str, str] | None = None) -> str:
-    texts = texts or _texts(get_language())
+    texts = texts or clock_words()
     minutes = int(abs(delta).total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
@@ -96,7 +96,7 @@ def clock_view(clock: Clock, now: datetime, words: dict[str, str] | None = None)
 def clock_items_html(views: list[ClockView]) -> SafeString:
     """The ``<li>`` of each clock of the case page, in the markup its template wrote (the list
     of five clocks was an eighth of the page's template time), each value escaped by ``esc``."""
-    w = _texts(get_language())
+    w = clock_words()
     zone = timezone.get_current_timezone()
     out = []
     for v in views:
