@@ -114,3 +114,51 @@ def test_the_roles_page_header_shows_the_administrator_not_the_account_viewed(ji
     text = header(response)
     assert "membership-switch" not in text
     assert f'<span class="current">{secadmin.unit.name} · 安全管理员</span>' in text
+
+
+# -- the page's frame (``web.header.frame_*``: what base.html wrote through the engine) ----------
+
+
+def test_the_frame_escapes_the_users_name_and_carries_the_requests_csrf_token(jianan):
+    clerk = jianan.member("clerk")
+    clerk.user.full_name = '<img src=x onerror="1">'
+    clerk.user.save()
+    Membership.objects.create(user=clerk.user, unit=jianan.member("township").unit,
+                              role=Role.CLERK)
+    client = signed_in(clerk)
+    html = client.get(reverse("web:home")).content.decode()
+    assert "&lt;img src=x onerror=&quot;1&quot;&gt;</a>" in html and "<img" not in html
+    # the htmx header, the switcher and the logout form carry one token, the request's own
+    tokens = re.findall(r'X-CSRFToken": "([^"]+)"', html) + re.findall(
+        r'name="csrfmiddlewaretoken" value="([^"]+)"', html[:html.index("</header>")])
+    assert len(tokens) == 3 and len(set(tokens)) == 1
+    second = client.get(reverse("web:home")).content.decode()
+    assert re.findall(r'X-CSRFToken": "([^"]+)"', second) != tokens[:1]  # masked afresh
+
+
+def test_the_frame_follows_the_language_and_the_static_settings(jianan, settings):
+    from django.utils import translation
+
+    from xinfang.web.header import frame_head
+
+    client = signed_in(jianan.member("clerk"))
+    html = client.get(reverse("web:home")).content.decode()
+    assert html.startswith('<!doctype html>\n<html lang="zh-hans">')
+    assert 'href="/static/web/css/site.css"' in html
+    with translation.override("en"):
+        assert frame_head().startswith('<!doctype html>\n<html lang="en">')
+    assert frame_head().startswith('<!doctype html>\n<html lang="zh-hans">')
+    settings.STATIC_URL = "/assets/"
+    html = client.get(reverse("web:home")).content.decode()
+    assert 'href="/assets/web/css/site.css"' in html
+    assert '<script src="/assets/web/vendor/htmx.min.js" defer></script>' in html
+
+
+def test_the_frame_of_a_page_signed_out_has_no_account_links():
+    from django.test import Client
+
+    html = Client().get(reverse("web:login")).content.decode()
+    head = html[:html.index("</header>")]
+    assert 'class="who"' not in head and "csrfmiddlewaretoken" not in head
+    assert html.rstrip().endswith("</footer>\n</body>\n</html>")
+    assert f'<a href="{reverse("web:public")}">信访事项办理进度查询</a>' in html

@@ -4,6 +4,7 @@ from django import template
 
 from xinfang.security import masking
 
+from ..header import frame_footer, frame_head, frame_header
 from ..present import (
     case_rows_html,
     deadline_text,
@@ -85,3 +86,9 @@ def ledger_table_rows(rows, flag_labels):
 def form_field(f, wide=False, live=""):
     """``partials/field.html``'s field, written in Python (``present.field_html``)."""
     return field_html(f, wide, live)
+
+
+# The page's frame (``web/base.html``), written in Python (``header``).
+register.simple_tag(frame_head)
+register.simple_tag(frame_footer)
+register.simple_tag(takes_context=True)(frame_header)
