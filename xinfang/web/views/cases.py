@@ -8,7 +8,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,14 @@ from xinfang.ownership.services import may_follow_up
 from xinfang.security.auth import client_ip
 from xinfang.security.masking import mask_address, mask_id_number, mask_name, mask_phone
 
+from ..case_sections import (
+    assignments_html,
+    attachments_html,
+    documents_html,
+    oversight_links_html,
+    petitioner_card_html,
+    petitioners_html,
+)
 from ..context import HANDLER_ROLES, OFFICE_ROLES, membership_required, page
 from ..forms.actions import ActionForm, action_form
 from ..forms.misc import RevealForm, UploadForm
@@ -188,6 +196,8 @@ def _render_case(
     documents = list(case.documents.all())
     for doc in documents:
         doc.delivery_rows = [(d, mask_name(d.recipient)) for d in doc.deliveries.all()]
+    # The sections below are written in Python (``web.case_sections``), as the history is.
+    csrf = csrf_input(request)
     return page(
         request,
         "web/case.html",
@@ -197,14 +207,17 @@ def _render_case(
             "now": now,
             "notice": notice,
             "kept": kept,
-            "petitioners": _petitioners(case, m, revealed or set(), reveal_form),
+            "petitioners_html": petitioners_html(
+                _petitioners(case, m, revealed or set(), reveal_form), case.pk, csrf),
             "demands": list(case.demands.all()),  # read above, by seq
             # Written in Python (``present.clock_items_html``), as the history is.
             "clocks_html": clock_items_html([clock_view(k, now) for k in clocks]),
-            "assignments": list(case.assignments.all()),
-            "signatures": list(case.signatures.all()),
-            "documents": documents,
-            "attachments": list(case.attachments.all()),
+            "assignments_html": assignments_html(list(case.assignments.all())),
+            "documents_html": documents_html(documents, list(case.signatures.all())),
+            "attachments_html": attachments_html(
+                case.pk, list(case.attachments.all()),
+                (upload_form or UploadForm()) if may_upload(case, m) else None, csrf),
+            "oversight_links_html": oversight_links_html(case.pk, m.role),
             "warnings": list(case.warning_notices.all()),  # read above, by issued_at
             "ownership_items": _ownership_items(case),
             "ownership_statuses": OwnershipItem.Status.choices,
@@ -214,10 +227,7 @@ def _render_case(
             "history": history_html(event_views(history_of(case))),
             "actions": actions,
             # Written in Python (``present.actions_html``), as the history and the clocks are.
-            "actions_html": actions_html(actions, case_pk=case.pk, csrf=csrf_input(request)),
-            "may_reveal": may_reveal(case, m),
-            "may_upload": may_upload(case, m),
-            "upload_form": upload_form or UploadForm(),
+            "actions_html": actions_html(actions, case_pk=case.pk, csrf=csrf),
             "show_query_code": m.role in OFFICE_ROLES and m.role != Role.INSPECTOR,
             "respondents": list(case.respondents.all()) if m.role in OFFICE_ROLES else [],
         },
@@ -334,11 +344,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
         if row is None:
             raise Http404
         # 200 either way: htmx swaps only successful responses, and the row shows the error.
-        return render(
-            request,
-            "web/partials/petitioner_row.html",
-            {"row": row, "case": case, "may_reveal": True},
-        )
+        return HttpResponse(petitioner_card_html(row, case.pk, csrf_input(request)))
     return render_case(
         request, case, revealed=revealed, reveal_form=form, status=200 if link else 400
     )

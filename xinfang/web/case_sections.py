@@ -1,0 +1,230 @@
+"""The case page's sections written in Python, in the markup ``web/case.html`` wrote for them.
+
+Through the template engine the page's content cost several milliseconds of CPU beyond what its
+rows take to read: each ``{% translate %}``, ``{% url %}``, ``|date`` and ``get_…_display`` is a
+walk through the engine's nodes and the request's thread-locals, and the page has some three
+hundred of them. Each function here writes one section from what the view has already read;
+every value is escaped as the template escaped it (``present.esc``). Nothing is decided here:
+what a petitioner's card shows (masked or revealed) is worked out by the view
+(``views.cases._petitioners``) and only written out.
+"""
+
+from __future__ import annotations
+
+from django.template.defaultfilters import filesizeformat, linebreaks_filter
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from .present import esc, field_html, role_label
+
+
+def _at(value, zone, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """``{{ value|date:"Y-m-d H:i" }}``: the moment in the current time zone, or nothing."""
+    return value.astimezone(zone).strftime(fmt) if value else ""
+
+
+def _or_dash(value) -> str:
+    """``{{ value|default:"—" }}``."""
+    return esc(value) if value else "—"
+
+
+# -- 信访人 ----------------------------------------------------------------------------------------
+
+
+def petitioner_card_html(row: dict, case_pk: int, csrf: str) -> SafeString:
+    """One petitioner's card: what ``views.cases._petitioners`` decided to show (the masked or
+    the revealed values), and the form that asks to reveal them for whom may."""
+    p, link = row["p"], row["link"]
+    name = f'{esc(row["name"])} <span class="tag">{esc(link.get_role_display())}</span>'
+    if row["confidential"]:
+        name += f' <span class="tag">{esc(_("要求保密"))}</span>'
+    if row["person_url"]:
+        name += (f' <a href="{esc(row["person_url"])}" class="person-link">'
+                 f'{esc(_("全部信访件"))}</a>')
+    gender = _or_dash(p.get_gender_display())
+    if p.birth_year:
+        gender += " · " + esc(_("%(y)s年生") % {"y": p.birth_year})
+    household = ""
+    if p.exited_household or p.monitored_household:
+        kinds = (f'{esc(_("脱贫户"))} ' if p.exited_household else "") + (
+            esc(_("监测对象")) if p.monitored_household else "")
+        household = f'\n    <dt>{esc(_("户类"))}</dt><dd>{kinds}</dd>'
+    tail = ""
+    if row["revealed"]:
+        tail = (f'\n  <p class="revealed-note" role="status">'
+                f'{esc(_("已显示完整信息，本次查看已记入审计日志。"))}</p>')
+    elif row["may_reveal"]:
+        form = row["reveal_form"]
+        url = esc(reverse("web:case_reveal", args=[case_pk]))
+        tail = (
+            f'\n  <details class="reveal"{" open" if form.errors else ""}>\n'
+            f'    <summary>{esc(_("显示完整信息"))}</summary>\n'
+            f'    <form method="post" action="{url}" hx-post="{url}" '
+            f'hx-target="#petitioner-{p.pk}" hx-swap="outerHTML" novalidate>\n'
+            f"      {csrf}\n      {form['petitioner']}\n      {field_html(form['reason'])}\n"
+            f'      <div class="buttons"><button type="submit" class="small">{esc(_("显示"))}'
+            "</button></div>\n    </form>\n  </details>")
+    return mark_safe(
+        f'\n<div class="person-card" id="petitioner-{p.pk}">\n  <dl class="pairs">\n'
+        f'    <dt>{esc(_("姓名"))}</dt><dd>{name}</dd>\n'
+        f'    <dt>{esc(_("性别"))}</dt><dd>{gender}</dd>\n'
+        f'    <dt>{esc(_("身份证号"))}</dt><dd>{_or_dash(row["id_number"])}</dd>\n'
+        f'    <dt>{esc(_("联系电话"))}</dt><dd>{_or_dash(row["phone"])}</dd>\n'
+        f'    <dt>{esc(_("住址"))}</dt><dd>{_or_dash(row["address"])}</dd>{household}\n'
+        f"  </dl>{tail}\n</div>\n")
+
+
+def petitioners_html(rows: list[dict], case_pk: int, csrf: str) -> SafeString:
+    if not rows:
+        return mark_safe(f'<p class="empty">{esc(_("无"))}</p>')
+    return mark_safe("".join(petitioner_card_html(row, case_pk, csrf) for row in rows))
+
+
+# -- 交办 ------------------------------------------------------------------------------------------
+
+
+def assignments_html(assignments: list) -> SafeString:
+    """The 交办 section: each assignment's unit, role, status, time, receiver and signing."""
+    if not assignments:
+        return mark_safe("")
+    zone = timezone.get_current_timezone()
+    heads = "".join(f'<th scope="col">{esc(h)}</th>' for h in (
+        _("承办单位"), _("主协办"), _("状态"), _("交办时间"), _("接收人"), _("签收")))
+    responsible, unsigned = esc(_("责任人")), esc(_("未签收"))
+    rows = []
+    for a in assignments:
+        receiver = esc(a.receiver_name)
+        if a.responsible_person:
+            receiver += f"（{responsible}{esc(a.responsible_person)}）"
+        signed = (f"{_at(a.signed_for_at, zone)} {esc(a.signed_for_by)}" if a.signed_for_at
+                  else f'<span class="muted">{unsigned}</span>')
+        rows.append(
+            f"      <tr><td>{esc(a.unit)}</td><td>{esc(a.get_role_display())}</td>"
+            f"<td>{esc(a.get_status_display())}</td><td>{_at(a.assigned_at, zone)}</td>"
+            f"<td>{receiver}</td><td>{signed}</td></tr>\n")
+    return mark_safe(
+        '<section class="card" id="assignments" aria-labelledby="assignments-title">\n'
+        f'  <h2 id="assignments-title">{esc(_("交办"))}</h2>\n  <div class="table-wrap">\n'
+        f'  <table class="plain">\n    <thead><tr>{heads}</tr></thead>\n    <tbody>\n'
+        f'{"".join(rows)}    </tbody>\n  </table>\n  </div>\n</section>\n')
+
+
+# -- 文书与签批 ------------------------------------------------------------------------------------
+
+
+def _delivery_html(d, recipient: str, zone, words: dict) -> str:
+    if d.receipt_signed:
+        outcome = words["signed"]
+    elif d.refused:
+        outcome = f'{words["refused"]}（{words["witness"]} {esc(d.witness)}）'
+    else:
+        outcome = words["unsigned"]
+    return (f'    <p class="delivery">{words["delivery"]}：{esc(d.get_mode_display())} · '
+            f'{_at(d.delivered_at, zone)} · {words["deliverer"]} {esc(d.deliverer)} · '
+            f'{words["recipient"]} {esc(recipient)} ·\n      {outcome}</p>\n')
+
+
+def documents_html(documents: list, signatures: list) -> SafeString:
+    """The 文书与签批 section: each document with its deliveries (the recipient's name as the
+    view masked it, ``doc.delivery_rows``), then the signing record."""
+    if not documents and not signatures:
+        return mark_safe("")
+    zone = timezone.get_current_timezone()
+    words = {k: esc(v) for k, v in {
+        "delivery": _("送达"), "deliverer": _("送达人"), "recipient": _("受送达人"),
+        "signed": _("已签收回证"), "refused": _("拒收"), "witness": _("见证人"),
+        "unsigned": _("未签收"), "drafted": _("起草"), "approved": _("审批"),
+        "issued": _("出具"), "body": _("正文")}.items()}
+    out = ['<section class="card" id="documents" aria-labelledby="documents-title">\n'
+           f'  <h2 id="documents-title">{esc(_("文书与签批"))}</h2>\n']
+    for doc in documents:
+        off = " off" if doc.status == "superseded" else ""
+        line = f'{words["drafted"]} {_at(doc.created_at, zone)} {esc(doc.created_by)}'
+        if doc.approved_at:
+            line += f' · {words["approved"]} {_at(doc.approved_at, zone)}'
+        if doc.issued_at:
+            line += f' · {words["issued"]} {_at(doc.issued_at, zone)}'
+        body = ""
+        if doc.body:
+            notice = doc.data.get("review_notice") if isinstance(doc.data, dict) else None
+            notice = f"<p>{esc(notice)}</p>" if notice else ""
+            body = (f'    <details><summary>{words["body"]}</summary><div class="doc-body">'
+                    f"{linebreaks_filter(doc.body)}</div>{notice}</details>\n")
+        deliveries = "".join(_delivery_html(d, recipient, zone, words)
+                             for d, recipient in doc.delivery_rows)
+        out.append(
+            f'  <article class="doc">\n    <h3>{esc(doc.get_kind_display())} '
+            f'<span class="tag{off}">{esc(doc.get_status_display())}</span></h3>\n'
+            f'    <p class="muted">{line}</p>\n{body}{deliveries}  </article>\n')
+    if signatures:
+        items = []
+        for s in signatures:
+            note = f"：{esc(s.note)}" if s.note else ""
+            items.append(f"<li>{_at(s.at, zone)} · {esc(s.get_stage_display())} · "
+                         f"{esc(s.user)}（{esc(role_label(s.role or ''))}）{note}</li>")
+        out.append(f'  <h3>{esc(_("签批记录"))}</h3>\n  <ul class="plain-list">\n    '
+                   f'{"".join(items)}\n  </ul>\n')
+    out.append("</section>\n")
+    return mark_safe("".join(out))
+
+
+# -- 附件 ------------------------------------------------------------------------------------------
+
+
+def attachments_html(case_pk: int, attachments: list, upload_form, csrf: str) -> SafeString:
+    """The 附件 section: the list, and the upload form for whom may upload (``upload_form``
+    None: no form)."""
+    zone = timezone.get_current_timezone()
+    if attachments:
+        items = []
+        for a in attachments:
+            url = esc(reverse("web:attachment_download", args=[case_pk, a.pk]))
+            described = f" — {esc(a.description)}" if a.description else ""
+            items.append(
+                f'    <li><a href="{url}">{esc(a.original_name)}</a> <span class="muted">'
+                f"{esc(filesizeformat(a.size))} · {_at(a.uploaded_at, zone)} · "
+                f"{esc(a.uploaded_by)}</span>{described}</li>\n")
+        listed = f'  <ul class="plain-list">\n{"".join(items)}  </ul>\n'
+    else:
+        listed = f'  <p class="empty">{esc(_("暂无附件。"))}</p>\n'
+    form = ""
+    if upload_form is not None:
+        errors = upload_form.non_field_errors()
+        errors = ('\n<div class="alert error" role="alert">\n  '
+                  f'{"".join(f"<p>{esc(e)}</p>" for e in errors)}\n</div>\n' if errors else "")
+        url = esc(reverse("web:attachment_upload", args=[case_pk]))
+        form = (
+            f'  <form method="post" action="{url}" enctype="multipart/form-data" '
+            f'class="upload" novalidate>\n    {csrf}\n    {errors}\n    <div class="grid">\n'
+            f'      {field_html(upload_form["file"])}\n'
+            f'      {field_html(upload_form["description"])}\n    </div>\n'
+            f'    <div class="buttons"><button type="submit">{esc(_("上传"))}</button></div>\n'
+            "  </form>\n")
+    return mark_safe(
+        '<section class="card" id="attachments" aria-labelledby="attachments-title">\n'
+        f'  <h2 id="attachments-title">{esc(_("附件"))}</h2>\n{listed}{form}</section>\n')
+
+
+# -- 督办·审核·代办 (issue 17) ---------------------------------------------------------------------
+
+# Who is offered the supervisor's practices on a case beside 代办 (the template asked
+# ``membership.role in "inspector clerk approver chief"``).
+ORDER_ROLES = frozenset({"inspector", "clerk", "approver", "chief"})
+
+
+def oversight_links_html(case_pk: int, role: str) -> SafeString:
+    links = []
+    if role in ORDER_ROLES:
+        links += [
+            f'<a href="{esc(reverse("oversight:order_new"))}?case={case_pk}">'
+            f'{esc(_("督办"))}</a>',
+            f'<a href="{esc(reverse("oversight:review", args=[case_pk]))}">'
+            f'{esc(_("结案审核"))}</a>',
+            f'<a href="{esc(reverse("oversight:verify", args=[case_pk]))}">'
+            f'{esc(_("核查报结"))}</a>']
+    links.append(f'<a href="{esc(reverse("oversight:proxy", args=[case_pk]))}">'
+                 f'{esc(_("代办"))}</a>')
+    return mark_safe(f'<p class="oversight-links" id="oversight-links">\n{" · ".join(links)}'
+                     "</p>\n")
