@@ -166,3 +166,80 @@ def test_the_oversight_links_are_the_template_they_replace(role):
     m.role = role
     assert norm(oversight_links_html(42, role)) == norm(
         oracle("oversight_links.html", membership=m, case=Case))
+
+
+def _choice(model, field, i=0):
+    return model._meta.get_field(field).choices[i][0]
+
+
+def _cases():
+    from xinfang.cases.models import Case as CaseModel
+
+    def case(**kw):
+        base = {"number": "建安信〔2026〕1<号>", "state": _choice(CaseModel, "state", 3),
+                "kind": _choice(CaseModel, "kind"), "channel": _choice(CaseModel, "channel", 1),
+                "matter_type": _choice(CaseModel, "matter_type"), "received_at": NOW,
+                "registered_at": NOW, "headcount": 1, "matter": "第一行<b>\n第二行 & 完"}
+        return CaseModel(**{**base, **kw})
+
+    township, village = Unit(pk=7, name="将官池<镇>"), Unit(pk=8, name="岗朱村")
+    every = case(
+        accepted_at=NOW, headcount=12, township=township, village=village,
+        source_level=_choice(CaseModel, "source_level", 2), source_office="市<信访局>",
+        source_reference="交〔2026〕3号", repeat_count=3, level_skipping=True, collective=True,
+        extreme_behaviour=True, key_case=True, confidential=True, exited_household=True,
+        monitored_household=True, concerns_misconduct=True, transferred_to_discipline=True,
+        repeat_of=case(number="旧<1>"), review_of=case(number="原<2>"),
+        merged_into=case(number="并<3>"), proposal="建议一\n建议<二>", decline_reason="不属<于>",
+        guidance="向法院 & 起诉", reply_mode_required="written",
+        leader_owner=User(username="l", full_name="包<案>"), rating=_choice(CaseModel, "rating"),
+        rating_at=NOW, reported_back_at=NOW, closed_at=NOW, archived_at=NOW,
+        query_code="AB<12>")
+    return [every, case(), case(township=township), case(transferred_to_discipline=True),
+            case(source_level=_choice(CaseModel, "source_level", 0), repeat_count=1)]
+
+
+@LANGUAGES
+def test_the_case_head_and_summary_are_the_template_they_replace(language):
+    from xinfang.cases.models import Respondent
+    from xinfang.web.case_sections import case_head_html, summary_html
+
+    respondents = [Respondent(name="某<局>", position="局长&"),
+                   Respondent(name="某村", position="")]
+    written = []
+    with translation.override(language):
+        for case in _cases():
+            for actions, instruction, code, people in [
+                    ([1], "请<督办>", True, respondents), ([], "", False, [])]:
+                want = oracle("case_summary.html", case=case, actions=actions,
+                              leader_instruction=instruction, show_query_code=code,
+                              respondents=people)
+                got = case_head_html(case, bool(actions)) + summary_html(
+                    case, leader_instruction=instruction, show_query_code=code,
+                    respondents=people)
+                assert norm(got) == norm(want), case.number
+                written.append(got)
+    assert "AB&lt;12&gt;" in written[0] and "包&lt;案&gt;" in written[0]
+    assert "第一行&lt;b&gt;<br>第二行" in written[0] and "AB&lt;12&gt;" not in written[1]
+
+
+@LANGUAGES
+def test_the_demands_and_warnings_are_the_template_they_replace(language):
+    from xinfang.cases.models import Demand, WarningNotice
+    from xinfang.web.case_sections import demands_html, warnings_html
+
+    demands = [
+        Demand(text="申请<危房>改造", category="住房&安全", finding=_choice(Demand, "finding"),
+               resolution_class=_choice(Demand, "resolution_class"), finding_note="已<核实>"),
+        Demand(text="其他", category="其他", finding=_choice(Demand, "finding", 1)),
+        Demand(text="未认定", category="x"),
+    ]
+    warnings = [
+        WarningNotice(issued_at=NOW, reasons=["超期<3天>", "重复"], to_roles=["clerk", "x<y>"],
+                      answered_at=NOW, cause="原因<一>", measures="措施&二"),
+        WarningNotice(issued_at=NOW, reasons=[], to_roles=[]),
+    ]
+    with translation.override(language):
+        for d, w in [(demands, warnings), ([], [])]:
+            want = oracle("case_demands_warnings.html", demands=d, warnings=w)
+            assert norm(demands_html(d) + warnings_html(w)) == norm(want)

@@ -11,7 +11,7 @@ what a petitioner's card shows (masked or revealed) is worked out by the view
 
 from __future__ import annotations
 
-from django.template.defaultfilters import filesizeformat, linebreaks_filter
+from django.template.defaultfilters import filesizeformat, linebreaks_filter, linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -228,3 +228,145 @@ def oversight_links_html(case_pk: int, role: str) -> SafeString:
                  f'{esc(_("代办"))}</a>')
     return mark_safe(f'<p class="oversight-links" id="oversight-links">\n{" · ".join(links)}'
                      "</p>\n")
+
+
+# -- 基本情况 -------------------------------------------------------------------------------
+
+
+def case_head_html(case, has_actions: bool) -> SafeString:
+    """The page's heading: the number, the state, the kind, the channel and when it came."""
+    zone = timezone.get_current_timezone()
+    jump = (f' · <a href="#actions">{esc(_("跳到可办理的操作"))}</a>' if has_actions else "")
+    return mark_safe(
+        '<div class="page-head case-head">\n'
+        f'  <h1>{esc(case.number)} <span class="state state-big">'
+        f"{esc(case.get_state_display())}</span></h1>\n"
+        f'  <p class="muted">{esc(case.get_kind_display())} · {esc(case.get_channel_display())}'
+        f' · {esc(_("信访时间"))} {_at(case.received_at, zone)}\n    {jump}</p>\n</div>\n')
+
+
+def _tags(case) -> str:
+    """The 情形 line: each situation the case is in, or a dash for none."""
+    warn = [(case.level_skipping, _("越级访")), (case.collective, _("集体访")),
+            (case.extreme_behaviour, _("极端行为"))]
+    plain = [(case.key_case, _("重点信访件")), (case.confidential, _("信访人要求保密")),
+             (case.exited_household, _("脱贫户")), (case.monitored_household, _("监测对象")),
+             (case.concerns_misconduct, _("反映干部违纪违法")),
+             (case.transferred_to_discipline, _("已移送纪检监察"))]
+    out = []
+    if case.repeat_count:
+        out.append(f'<span class="tag warn">'
+                   f'{esc(_("第%(n)s次信访") % {"n": case.repeat_count + 1})}</span>')
+    out += [f'<span class="tag warn">{esc(label)}</span>' for on, label in warn if on]
+    out += [f'<span class="tag">{esc(label)}</span>' for on, label in plain if on]
+    # the dash as the template had it: the transfer to discipline alone does not lift it
+    if not (case.repeat_count or any(on for on, _label in warn)
+            or any(on for on, _label in plain[:-1])):
+        out.append("—")
+    return "\n      ".join(out)
+
+
+def summary_html(case, *, leader_instruction, show_query_code: bool,
+                 respondents: list) -> SafeString:
+    """The 基本情况 section: the matter and every fact of the case that is set."""
+    zone = timezone.get_current_timezone()
+    pairs: list[tuple[str, str]] = [
+        (_("事项类型"), esc(case.get_matter_type_display())),
+        (_("登记时间"), _at(case.registered_at, zone)),
+    ]
+
+    def add(label, value: str) -> None:
+        pairs.append((label, value))
+
+    if case.accepted_at:
+        add(_("受理时间"), _at(case.accepted_at, zone))
+    add(_("来访人数"), esc(case.headcount))
+    place = esc(case.township) if case.township else "—"
+    add(_("问题属地"), place + (f" {esc(case.village)}" if case.village else ""))
+    if case.is_referred:
+        add(_("上级交办"), f"{esc(case.get_source_level_display())} {esc(case.source_office)} "
+                          f"{esc(case.source_reference)}")
+    if leader_instruction:
+        add(_("领导批示"), esc(leader_instruction))
+    pairs.append(("", ""))  # the 情形 line goes here (its <dd> has a class)
+    at_tags = len(pairs) - 1
+    for field, label in (("repeat_of", _("重复信访于")), ("review_of", _("复查（复核）原件")),
+                         ("merged_into", _("合并至"))):
+        if getattr(case, field):
+            add(label, esc(getattr(case, field).number))
+    if case.proposal:
+        add(_("处置建议"), linebreaksbr(case.proposal))
+    if case.decline_reason:
+        add(_("不予受理理由"), esc(case.decline_reason))
+        add(_("引导去向"), esc(case.guidance))
+    if case.reply_mode_required == "written":
+        add(_("答复方式"), esc(_("须书面答复")))
+    if case.leader_owner:
+        add(_("包案领导"), esc(case.leader_owner))
+    if case.rating:
+        add(_("满意度"), f"{esc(case.get_rating_display())}（"
+                        f"{_at(case.rating_at, zone, '%Y-%m-%d')}）")
+    for field, label in (("reported_back_at", _("反馈交办机关")), ("closed_at", _("销号时间")),
+                         ("archived_at", _("归档时间"))):
+        if getattr(case, field):
+            add(label, _at(getattr(case, field), zone))
+    if show_query_code and case.query_code:
+        add(_("查询码"), f'<code class="query-code">{esc(case.query_code)}</code> '
+                        f'<small class="muted">{esc(_("告知信访人，用于查询办理进度"))}</small>')
+    if respondents:
+        add(_("被反映对象"), "、".join(
+            esc(r.name) + (f"（{esc(r.position)}）" if r.position else "") for r in respondents))
+    lines = []
+    for i, (label, value) in enumerate(pairs):
+        if i == at_tags:
+            lines.append(f'    <dt>{esc(_("情形"))}</dt>\n    <dd class="tags">\n      '
+                         f"{_tags(case)}\n    </dd>\n")
+        else:
+            lines.append(f"    <dt>{esc(label)}</dt><dd>{value}</dd>\n")
+    return mark_safe(
+        '<section class="card" id="summary" aria-labelledby="summary-title">\n'
+        f'  <h2 id="summary-title">{esc(_("基本情况"))}</h2>\n'
+        f'  <p class="matter-text">{linebreaksbr(case.matter)}</p>\n'
+        f'  <dl class="pairs">\n{"".join(lines)}  </dl>\n</section>\n')
+
+
+# -- 诉求与核查认定, 预警提醒单 --------------------------------------------------------------
+
+
+def demands_html(demands: list) -> SafeString:
+    items = []
+    for d in demands:
+        if d.finding:
+            finding = f"<strong>{esc(d.get_finding_display())}</strong>"
+            if d.resolution_class:
+                finding += f" · {esc(d.get_resolution_class_display())}"
+            if d.finding_note:
+                finding += f" — {esc(d.finding_note)}"
+            finding = f'<p class="finding">{finding}</p>'
+        else:
+            finding = f'<p class="muted">{esc(_("尚未核查认定"))}</p>'
+        items.append(f'    <li>\n      <p>{esc(d.text)} <span class="tag">{esc(d.category)}'
+                     f"</span></p>\n      {finding}\n    </li>\n")
+    return mark_safe(
+        '<section class="card" id="demands" aria-labelledby="demands-title">\n'
+        f'  <h2 id="demands-title">{esc(_("诉求与核查认定"))}</h2>\n'
+        f'  <ol class="demands">\n{"".join(items)}  </ol>\n</section>\n')
+
+
+def warnings_html(warnings: list) -> SafeString:
+    """The 预警提醒单 section: each notice, whom it went to, and its answer or none yet."""
+    if not warnings:
+        return mark_safe("")
+    zone = timezone.get_current_timezone()
+    to, answered, unanswered = esc(_("送")), esc(_("已回复")), esc(_("未回复"))
+    items = []
+    for w in warnings:
+        answer = (f" · {answered} {_at(w.answered_at, zone)}：{esc(w.cause)}；{esc(w.measures)}"
+                  if w.answered_at else f" · <strong>{unanswered}</strong>")
+        items.append(
+            f"    <li>{_at(w.issued_at, zone)} · {'、'.join(esc(r) for r in w.reasons)} · {to} "
+            f"{esc('、'.join(role_label(r) for r in w.to_roles or []))}\n      {answer}</li>\n")
+    return mark_safe(
+        '<section class="card" id="warnings" aria-labelledby="warnings-title">\n'
+        f'  <h2 id="warnings-title">{esc(_("预警提醒单"))}</h2>\n'
+        f'  <ul class="plain-list">\n{"".join(items)}  </ul>\n</section>\n')

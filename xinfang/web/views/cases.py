@@ -40,10 +40,14 @@ from xinfang.security.masking import mask_address, mask_id_number, mask_name, ma
 from ..case_sections import (
     assignments_html,
     attachments_html,
+    case_head_html,
+    demands_html,
     documents_html,
     oversight_links_html,
     petitioner_card_html,
     petitioners_html,
+    summary_html,
+    warnings_html,
 )
 from ..context import HANDLER_ROLES, OFFICE_ROLES, membership_required, page
 from ..forms.actions import ActionForm, action_form
@@ -203,13 +207,17 @@ def _render_case(
         "web/case.html",
         {
             "case": case,
-            "leader_instruction": disclosure.leader_instruction_for(case, m),
+            "head_html": case_head_html(case, bool(actions)),
+            "summary_html": summary_html(
+                case, leader_instruction=disclosure.leader_instruction_for(case, m),
+                show_query_code=m.role in OFFICE_ROLES and m.role != Role.INSPECTOR,
+                respondents=list(case.respondents.all()) if m.role in OFFICE_ROLES else []),
             "now": now,
             "notice": notice,
             "kept": kept,
             "petitioners_html": petitioners_html(
                 _petitioners(case, m, revealed or set(), reveal_form), case.pk, csrf),
-            "demands": list(case.demands.all()),  # read above, by seq
+            "demands_html": demands_html(list(case.demands.all())),  # read above, by seq
             # Written in Python (``present.clock_items_html``), as the history is.
             "clocks_html": clock_items_html([clock_view(k, now) for k in clocks]),
             "assignments_html": assignments_html(list(case.assignments.all())),
@@ -218,7 +226,8 @@ def _render_case(
                 case.pk, list(case.attachments.all()),
                 (upload_form or UploadForm()) if may_upload(case, m) else None, csrf),
             "oversight_links_html": oversight_links_html(case.pk, m.role),
-            "warnings": list(case.warning_notices.all()),  # read above, by issued_at
+            # read above, by issued_at
+            "warnings_html": warnings_html(list(case.warning_notices.all())),
             "ownership_items": _ownership_items(case),
             "ownership_statuses": OwnershipItem.Status.choices,
             "may_follow_up": may_follow_up(case, m),
@@ -228,8 +237,6 @@ def _render_case(
             "actions": actions,
             # Written in Python (``present.actions_html``), as the history and the clocks are.
             "actions_html": actions_html(actions, case_pk=case.pk, csrf=csrf),
-            "show_query_code": m.role in OFFICE_ROLES and m.role != Role.INSPECTOR,
-            "respondents": list(case.respondents.all()) if m.role in OFFICE_ROLES else [],
         },
         status=status,
     )
