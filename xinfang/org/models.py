@@ -16,6 +16,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Lookup, StartsWith
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.db.fixed import TreeRead
+
 from .choices import LEVEL_ORDER, Level, Role, UnitKind
 
 
@@ -108,8 +110,7 @@ class Unit(models.Model):
         partial index ``unit_office_path``. Every case's jurisdiction is one of them: a case is
         registered at its office (``case_register``), and an office holding cases keeps its
         profile (``unit_update``)."""
-        return tuple(Unit.objects.filter(OFFICE, path__under=path).order_by()
-                     .values_list("pk", flat=True))
+        return tuple(pk for (pk,) in _OFFICES_UNDER(path))
 
     def is_within(self, other: Unit) -> bool:
         return self.path.startswith(other.path)
@@ -177,6 +178,11 @@ def names_told_apart(ids) -> dict[int, str]:
 # would bind it as a parameter and SQLite would not match the index's condition. It names the
 # table itself: for a query of the units (``Unit.objects``), not of a join that aliases them.
 OFFICE = RawSQL("""NOT ("org_unit"."profile_code" = '')""", (), output_field=BooleanField())
+
+# ``Unit.offices_under``'s statement, compiled once a path (``db.fixed.TreeRead``): a work
+# queue and a door asked it on every page, and building the queryset cost more than running it.
+_OFFICES_UNDER = TreeRead(Unit, lambda path: Unit.objects.filter(OFFICE, path__under=path)
+                          .order_by().values_list("pk"))
 
 
 # Where ``backends.MembershipBackend`` leaves a signed-in user's active memberships, read with

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import get_language, ngettext
@@ -592,12 +591,13 @@ def audit_detail(detail: dict | None) -> list[tuple[str, str]]:
 # the page, so they are written here once per row, each value escaped by ``esc``.
 
 
-def deadline_text(value: datetime | None) -> str:
+def deadline_text(value: datetime | None, zone=None) -> str:
     """A deadline as offices say it: midnight is 24:00 of the day before ("12-02 24:00"),
-    which is the last day the petitioner or the unit still has."""
+    which is the last day the petitioner or the unit still has. ``zone``: the current time
+    zone, asked once by a table rather than for each of its clocks."""
     if not value:
         return ""
-    local = timezone.localtime(value)
+    local = value.astimezone(zone or timezone.get_current_timezone())
     if (local.hour, local.minute, local.second) == (0, 0, 0):
         return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
     return f"{local:%Y-%m-%d %H:%M}"
@@ -633,9 +633,10 @@ def _clock_spans(views: list[ClockView], *, shown: int | None = None, label_char
                  language: str | None = None) -> SafeString:
     language = language or get_language()
     due = esc(_texts(language)["due"])
+    zone = timezone.get_current_timezone()
     spans = [
         f'<span class="clock tone-{esc(v.tone)}" title="{due} '
-        f'{esc(deadline_text(v.clock.due_at))}"><span class="clock-label">'
+        f'{esc(deadline_text(v.clock.due_at, zone))}"><span class="clock-label">'
         f'{esc(_short_label(v.label, label_chars, language) if label_chars else v.label)}'
         '</span> '
         f'<span class="clock-left">{esc(v.text)}</span></span>'
@@ -645,9 +646,15 @@ def _clock_spans(views: list[ClockView], *, shown: int | None = None, label_char
         return mark_safe('<span class="muted">—</span>')
     if shown is not None and len(views) > shown:
         more = len(views) - shown
-        spans.append(format_html('<span class="muted">{}</span>',
-                                 ngettext("另%(n)s项", "另%(n)s项", more) % {"n": more}))
+        spans.append(f'<span class="muted">{esc(_more_words(language, more))}</span>')
     return mark_safe("".join(spans))
+
+
+@functools.lru_cache(maxsize=256)
+def _more_words(language: str | None, n: int) -> str:
+    """"另3项": the clocks a ledger row does not show, in words (a table asked ``ngettext``
+    through the request's thread-local for each such row)."""
+    return ngettext("另%(n)s项", "另%(n)s项", n) % {"n": n}
 
 
 # Where a row's key stands among ``urls_of``'s arguments.
@@ -756,6 +763,7 @@ def ledger_rows_html(rows, flag_labels: dict) -> SafeString:
     flag_labels = {key: esc(label) for key, label in flag_labels.items()}  # lazy: once a page
     url = urls_of("web:case", KEY)
     language = get_language()  # once a table, not per row
+    zone = timezone.get_current_timezone()
     out = []
     for r in rows:
         case = r.case
@@ -765,12 +773,12 @@ def ledger_rows_html(rows, flag_labels: dict) -> SafeString:
         units = "、".join(case.lead_units) or "—"
         closed = ""
         if case.closed_at:
-            day = f"{timezone.localtime(case.closed_at):%Y-%m-%d}"
+            day = f"{case.closed_at.astimezone(zone):%Y-%m-%d}"
             closed = f'<br><small class="muted">{esc(closed_words % {"d": day})}</small>'
         out.append(
             f'<tr><td data-label="{n}"><a href="{esc(url(case.pk))}">{esc(case.number)}</a>'
             f'</td><td data-label="{when}" class="nowrap">'
-            f'{timezone.localtime(case.received_at):%Y-%m-%d}</td>'
+            f'{case.received_at.astimezone(zone):%Y-%m-%d}</td>'
             f'<td data-label="{who}">{esc(r.petitioner or "—")}</td>'
             f'<td data-label="{what}" class="matter">{esc(_short(case.matter, 48))} '
             f'{_flags_html(case, flag_labels)}</td>'
