@@ -18,6 +18,7 @@ from xinfang.cases.numbering import cases_numbered
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import propose_units
 from xinfang.cases.services.routing import NEVER_ASSISTING
+from xinfang.db.fixed import TreeRead
 from xinfang.org.choices import Level, Role, UnitKind
 from xinfang.org.models import Membership, Unit, User
 from xinfang.rules.store import profile_of
@@ -57,12 +58,23 @@ class ActionForm(PlainForm):
 def _units_in(case: Case):
     """Units a case may be sent to: inside its jurisdiction, above village level (the service
     still checks every constraint and respondent rule)."""
+    return _units_under(case.jurisdiction.path, case.jurisdiction_id)
+
+
+def _units_under(path: str, office: int):
     return (
-        Unit.objects.filter(path__under=case.jurisdiction.path, is_active=True)
-        .exclude(pk=case.jurisdiction_id)
+        Unit.objects.filter(path__under=path, is_active=True)
+        .exclude(pk=office)
         .exclude(level=Level.VILLAGE)
         .order_by("path")
     )
+
+
+# The discipline offices a case may be transferred to, compiled once a jurisdiction
+# (``db.fixed.TreeRead``): every case page offering the transfer read them through a queryset,
+# whose building and rows cost more than the statement.
+_DISCIPLINE_UNITS = TreeRead(Unit, lambda path, office: _units_under(path, office)
+                             .filter(kind=UnitKind.DISCIPLINE))
 
 
 # 接 ---------------------------------------------------------------------------------------------
@@ -204,8 +216,12 @@ class TransferToDisciplineForm(ActionForm):
 
     def setup(self):
         field = self.fields["unit"]
+        # what a posted choice is checked against; its rows (a county's one or two) read
+        # once, by the kept statement of the same filter, for the select too
         field.queryset = _units_in(self.case).filter(kind=UnitKind.DISCIPLINE)
-        units = field.choices_read()  # a county's one or two: read once for the select too
+        jurisdiction = self.case.jurisdiction
+        units = field.queryset._result_cache = _DISCIPLINE_UNITS(jurisdiction.path,
+                                                                 jurisdiction.pk)
         if len(units) == 1:
             field.initial = units[0].pk
 

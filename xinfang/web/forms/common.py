@@ -22,7 +22,8 @@ class ReadOnce(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        # the rows the form read already (``choices_read``), else one statement
+        # the rows the form read already and kept as the queryset's (a form that sets itself
+        # up from them: ``TransferToDisciplineForm``), else one statement
         rows = self.queryset if self.queryset._result_cache is not None else self.queryset.all()
         for obj in rows:
             yield self.choice(obj)
@@ -46,11 +47,6 @@ class ModelChoice(forms.ModelChoiceField):
     select of the product is one of these (tested)."""
 
     iterator = ReadOnce
-
-    def choices_read(self) -> list:
-        """The choices' rows, read now and kept for the select: a form that needs them to set
-        itself up (a sole choice as the initial one) reads them once, not again to write them."""
-        return list(self.queryset)
 
 
 class PlainForm(forms.Form):
