@@ -36,7 +36,7 @@ from . import probes
 from .choices import PETITIONING_ROLES, AssignmentRole, AssignmentStatus
 from .models import Assignment, Case, CaseEvent, CasePetitioner, Respondent
 from .related import read_case_compiled
-from .services.base import is_office_of, unit_jurisdiction
+from .services.base import is_office_at, unit_jurisdiction
 
 OFFICE_READERS = {Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR}
 UNIT_READERS = {Role.UNIT_HANDLER, Role.PROXY_AGENT, Role.LINE_HEAD, Role.DISCIPLINE}
@@ -408,7 +408,7 @@ def door_build(by: Membership | None) -> Door:
     if by.role in OFFICE_READERS:
         home = unit if unit.profile_code else unit_jurisdiction(unit)
         if home is None or (
-            by.role != Role.INSPECTOR and not is_office_of(unit, Case(jurisdiction=home))
+            by.role != Role.INSPECTOR and not is_office_at(unit, home)
         ):
             return NO_CASE
         kind, path = "office", home.path

@@ -182,18 +182,24 @@ def unit_jurisdiction(unit: Unit) -> Unit | None:
 def is_office_of(unit: Unit, case: Case) -> bool:
     """The case's petition office: the jurisdiction itself or its petition / poverty office at the
     same level — not every bureau or township underneath it."""
-    if unit.pk == case.jurisdiction_id:
-        return True
-    if unit.kind not in OFFICE_KINDS or unit.level != case.jurisdiction.level:
+    return unit.pk == case.jurisdiction_id or _office_beside(unit, case.jurisdiction)
+
+
+def is_office_at(unit: Unit, jurisdiction: Unit) -> bool:
+    """``is_office_of`` for any case of ``jurisdiction``: the door asks it of a membership on
+    every request, with no case at hand (building one to ask was 3 % of a page's frame)."""
+    return unit.pk == jurisdiction.pk or _office_beside(unit, jurisdiction)
+
+
+def _office_beside(unit: Unit, jurisdiction: Unit) -> bool:
+    """``unit`` (not ``jurisdiction`` itself) is ``jurisdiction``'s petition or poverty
+    office at the same level."""
+    if unit.kind not in OFFICE_KINDS or unit.level != jurisdiction.level:
         return False
-    if (
-        not unit.profile_code
-        and unit.parent_id == case.jurisdiction_id
-        and case.jurisdiction.profile_code
-    ):
+    if not unit.profile_code and unit.parent_id == jurisdiction.pk and jurisdiction.profile_code:
         return True  # the office sits right under its jurisdiction: no need to walk the tree
     home = unit_jurisdiction(unit)
-    return home is not None and home.pk == case.jurisdiction_id
+    return home is not None and home.pk == jurisdiction.pk
 
 
 @memoised
