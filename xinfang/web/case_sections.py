@@ -4,7 +4,9 @@ Through the template engine the page's content cost several milliseconds of CPU 
 rows take to read: each ``{% translate %}``, ``{% url %}``, ``|date`` and ``get_…_display`` is a
 walk through the engine's nodes and the request's thread-locals, and the page has some three
 hundred of them. Each function here writes one section from what the view has already read;
-every value is escaped as the template escaped it (``present.esc``). Nothing is decided here:
+every value is escaped as the template escaped it (``present.esc``), and a choice's label is
+``choices.label_of``'s (what ``get_…_display`` says, without hashing the field's labels on each
+call). Nothing is decided here:
 what a petitioner's card shows (masked or revealed) is worked out by the view
 (``views.cases._petitioners``) and only written out.
 """
@@ -16,6 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from xinfang.cases import choices as c
+from xinfang.cases.choices import label_of
 
 from .present import esc, field_html, role_label
 
@@ -37,13 +42,14 @@ def petitioner_card_html(row: dict, case_pk: int, csrf: str) -> SafeString:
     """One petitioner's card: what ``views.cases._petitioners`` decided to show (the masked or
     the revealed values), and the form that asks to reveal them for whom may."""
     p, link = row["p"], row["link"]
-    name = f'{esc(row["name"])} <span class="tag">{esc(link.get_role_display())}</span>'
+    role = esc(label_of(c.PetitionerRole, link.role))
+    name = f'{esc(row["name"])} <span class="tag">{role}</span>'
     if row["confidential"]:
         name += f' <span class="tag">{esc(_("要求保密"))}</span>'
     if row["person_url"]:
         name += (f' <a href="{esc(row["person_url"])}" class="person-link">'
                  f'{esc(_("全部信访件"))}</a>')
-    gender = _or_dash(p.get_gender_display())
+    gender = _or_dash(label_of(c.Gender, p.gender))
     if p.birth_year:
         gender += " · " + esc(_("%(y)s年生") % {"y": p.birth_year})
     household = ""
@@ -101,8 +107,9 @@ def assignments_html(assignments: list) -> SafeString:
         signed = (f"{_at(a.signed_for_at, zone)} {esc(a.signed_for_by)}" if a.signed_for_at
                   else f'<span class="muted">{unsigned}</span>')
         rows.append(
-            f"      <tr><td>{esc(a.unit)}</td><td>{esc(a.get_role_display())}</td>"
-            f"<td>{esc(a.get_status_display())}</td><td>{_at(a.assigned_at, zone)}</td>"
+            f"      <tr><td>{esc(a.unit)}</td><td>{esc(label_of(c.AssignmentRole, a.role))}</td>"
+            f"<td>{esc(label_of(c.AssignmentStatus, a.status))}</td>"
+            f"<td>{_at(a.assigned_at, zone)}</td>"
             f"<td>{receiver}</td><td>{signed}</td></tr>\n")
     return mark_safe(
         '<section class="card" id="assignments" aria-labelledby="assignments-title">\n'
@@ -121,7 +128,8 @@ def _delivery_html(d, recipient: str, zone, words: dict) -> str:
         outcome = f'{words["refused"]}（{words["witness"]} {esc(d.witness)}）'
     else:
         outcome = words["unsigned"]
-    return (f'    <p class="delivery">{words["delivery"]}：{esc(d.get_mode_display())} · '
+    mode = esc(label_of(c.DeliveryMode, d.mode))
+    return (f'    <p class="delivery">{words["delivery"]}：{mode} · '
             f'{_at(d.delivered_at, zone)} · {words["deliverer"]} {esc(d.deliverer)} · '
             f'{words["recipient"]} {esc(recipient)} ·\n      {outcome}</p>\n')
 
@@ -155,14 +163,14 @@ def documents_html(documents: list, signatures: list) -> SafeString:
         deliveries = "".join(_delivery_html(d, recipient, zone, words)
                              for d, recipient in doc.delivery_rows)
         out.append(
-            f'  <article class="doc">\n    <h3>{esc(doc.get_kind_display())} '
-            f'<span class="tag{off}">{esc(doc.get_status_display())}</span></h3>\n'
+            f'  <article class="doc">\n    <h3>{esc(label_of(c.DocumentKind, doc.kind))} '
+            f'<span class="tag{off}">{esc(label_of(c.DocumentStatus, doc.status))}</span></h3>\n'
             f'    <p class="muted">{line}</p>\n{body}{deliveries}  </article>\n')
     if signatures:
         items = []
         for s in signatures:
             note = f"：{esc(s.note)}" if s.note else ""
-            items.append(f"<li>{_at(s.at, zone)} · {esc(s.get_stage_display())} · "
+            items.append(f"<li>{_at(s.at, zone)} · {esc(label_of(c.SignatureStage, s.stage))} · "
                          f"{esc(s.user)}（{esc(role_label(s.role or ''))}）{note}</li>")
         out.append(f'  <h3>{esc(_("签批记录"))}</h3>\n  <ul class="plain-list">\n    '
                    f'{"".join(items)}\n  </ul>\n')
@@ -240,8 +248,9 @@ def case_head_html(case, has_actions: bool) -> SafeString:
     return mark_safe(
         '<div class="page-head case-head">\n'
         f'  <h1>{esc(case.number)} <span class="state state-big">'
-        f"{esc(case.get_state_display())}</span></h1>\n"
-        f'  <p class="muted">{esc(case.get_kind_display())} · {esc(case.get_channel_display())}'
+        f"{esc(label_of(c.State, case.state))}</span></h1>\n"
+        f'  <p class="muted">{esc(label_of(c.Kind, case.kind))} · '
+        f'{esc(label_of(c.Channel, case.channel))}'
         f' · {esc(_("信访时间"))} {_at(case.received_at, zone)}\n    {jump}</p>\n</div>\n')
 
 
@@ -271,7 +280,7 @@ def summary_html(case, *, leader_instruction, show_query_code: bool,
     """The 基本情况 section: the matter and every fact of the case that is set."""
     zone = timezone.get_current_timezone()
     pairs: list[tuple[str, str]] = [
-        (_("事项类型"), esc(case.get_matter_type_display())),
+        (_("事项类型"), esc(label_of(c.MatterType, case.matter_type))),
         (_("登记时间"), _at(case.registered_at, zone)),
     ]
 
@@ -284,7 +293,8 @@ def summary_html(case, *, leader_instruction, show_query_code: bool,
     place = esc(case.township) if case.township else "—"
     add(_("问题属地"), place + (f" {esc(case.village)}" if case.village else ""))
     if case.is_referred:
-        add(_("上级交办"), f"{esc(case.get_source_level_display())} {esc(case.source_office)} "
+        add(_("上级交办"), f"{esc(label_of(c.SourceLevel, case.source_level))} "
+                          f"{esc(case.source_office)} "
                           f"{esc(case.source_reference)}")
     if leader_instruction:
         add(_("领导批示"), esc(leader_instruction))
@@ -304,7 +314,7 @@ def summary_html(case, *, leader_instruction, show_query_code: bool,
     if case.leader_owner:
         add(_("包案领导"), esc(case.leader_owner))
     if case.rating:
-        add(_("满意度"), f"{esc(case.get_rating_display())}（"
+        add(_("满意度"), f"{esc(label_of(c.Rating, case.rating))}（"
                         f"{_at(case.rating_at, zone, '%Y-%m-%d')}）")
     for field, label in (("reported_back_at", _("反馈交办机关")), ("closed_at", _("销号时间")),
                          ("archived_at", _("归档时间"))):
@@ -337,9 +347,9 @@ def demands_html(demands: list) -> SafeString:
     items = []
     for d in demands:
         if d.finding:
-            finding = f"<strong>{esc(d.get_finding_display())}</strong>"
+            finding = f"<strong>{esc(label_of(c.Finding, d.finding))}</strong>"
             if d.resolution_class:
-                finding += f" · {esc(d.get_resolution_class_display())}"
+                finding += f" · {esc(label_of(c.ResolutionClass, d.resolution_class))}"
             if d.finding_note:
                 finding += f" — {esc(d.finding_note)}"
             finding = f'<p class="finding">{finding}</p>'
