@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from xinfang.cases import choices as c
 from xinfang.cases.choices import label_of
 
-from .present import esc, field_html, role_label
+from .present import errors_html, esc, field_html, role_label
 
 
 def _at(value, zone, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -199,13 +199,11 @@ def attachments_html(case_pk: int, attachments: list, upload_form, csrf: str) ->
         listed = f'  <p class="empty">{esc(_("暂无附件。"))}</p>\n'
     form = ""
     if upload_form is not None:
-        errors = upload_form.non_field_errors()
-        errors = ('\n<div class="alert error" role="alert">\n  '
-                  f'{"".join(f"<p>{esc(e)}</p>" for e in errors)}\n</div>\n' if errors else "")
         url = esc(reverse("web:attachment_upload", args=[case_pk]))
         form = (
             f'  <form method="post" action="{url}" enctype="multipart/form-data" '
-            f'class="upload" novalidate>\n    {csrf}\n    {errors}\n    <div class="grid">\n'
+            f'class="upload" novalidate>\n    {csrf}\n    {errors_html(upload_form)}\n'
+            '    <div class="grid">\n'
             f'      {field_html(upload_form["file"])}\n'
             f'      {field_html(upload_form["description"])}\n    </div>\n'
             f'    <div class="buttons"><button type="submit">{esc(_("上传"))}</button></div>\n'
