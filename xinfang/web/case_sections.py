@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from xinfang.cases import choices as c
 from xinfang.cases.choices import label_of
+from xinfang.oversight.services import ISSUERS
 
 from .present import errors_html, esc, field_html, role_label
 
@@ -215,14 +216,11 @@ def attachments_html(case_pk: int, attachments: list, upload_form, csrf: str) ->
 
 # -- 督办·审核·代办 (issue 17) ---------------------------------------------------------------------
 
-# Who is offered the supervisor's practices on a case beside 代办 (the template asked
-# ``membership.role in "inspector clerk approver chief"``).
-ORDER_ROLES = frozenset({"inspector", "clerk", "approver", "chief"})
-
-
 def oversight_links_html(case_pk: int, role: str) -> SafeString:
+    """The supervisor's practices on the case: 督办, 结案审核 and 核查报结 for whom may issue
+    them (``oversight.services.ISSUERS``, the roles the services accept), 代办 for all."""
     links = []
-    if role in ORDER_ROLES:
+    if role in ISSUERS:
         links += [
             f'<a href="{esc(reverse("oversight:order_new"))}?case={case_pk}">'
             f'{esc(_("督办"))}</a>',
@@ -258,17 +256,17 @@ def _tags(case) -> str:
             (case.extreme_behaviour, _("极端行为"))]
     plain = [(case.key_case, _("重点信访件")), (case.confidential, _("信访人要求保密")),
              (case.exited_household, _("脱贫户")), (case.monitored_household, _("监测对象")),
-             (case.concerns_misconduct, _("反映干部违纪违法")),
-             (case.transferred_to_discipline, _("已移送纪检监察"))]
+             (case.concerns_misconduct, _("反映干部违纪违法"))]
     out = []
     if case.repeat_count:
         out.append(f'<span class="tag warn">'
                    f'{esc(_("第%(n)s次信访") % {"n": case.repeat_count + 1})}</span>')
     out += [f'<span class="tag warn">{esc(label)}</span>' for on, label in warn if on]
     out += [f'<span class="tag">{esc(label)}</span>' for on, label in plain if on]
-    # the dash as the template had it: the transfer to discipline alone does not lift it
-    if not (case.repeat_count or any(on for on, _label in warn)
-            or any(on for on, _label in plain[:-1])):
+    none = not out  # the dash as the template had it: the transfer alone does not lift it
+    if case.transferred_to_discipline:
+        out.append(f'<span class="tag">{esc(_("已移送纪检监察"))}</span>')
+    if none:
         out.append("—")
     return "\n      ".join(out)
 
@@ -277,14 +275,14 @@ def summary_html(case, *, leader_instruction, show_query_code: bool,
                  respondents: list) -> SafeString:
     """The 基本情况 section: the matter and every fact of the case that is set."""
     zone = timezone.get_current_timezone()
-    pairs: list[tuple[str, str]] = [
-        (_("事项类型"), esc(label_of(c.MatterType, case.matter_type))),
-        (_("登记时间"), _at(case.registered_at, zone)),
-    ]
+    lines: list[str] = []
 
     def add(label, value: str) -> None:
-        pairs.append((label, value))
+        """One fact: ``value`` is HTML already."""
+        lines.append(f"    <dt>{esc(label)}</dt><dd>{value}</dd>\n")
 
+    add(_("事项类型"), esc(label_of(c.MatterType, case.matter_type)))
+    add(_("登记时间"), _at(case.registered_at, zone))
     if case.accepted_at:
         add(_("受理时间"), _at(case.accepted_at, zone))
     add(_("来访人数"), esc(case.headcount))
@@ -296,8 +294,8 @@ def summary_html(case, *, leader_instruction, show_query_code: bool,
                           f"{esc(case.source_reference)}")
     if leader_instruction:
         add(_("领导批示"), esc(leader_instruction))
-    pairs.append(("", ""))  # the 情形 line goes here (its <dd> has a class)
-    at_tags = len(pairs) - 1
+    lines.append(f'    <dt>{esc(_("情形"))}</dt>\n    <dd class="tags">\n      '
+                 f"{_tags(case)}\n    </dd>\n")
     for field, label in (("repeat_of", _("重复信访于")), ("review_of", _("复查（复核）原件")),
                          ("merged_into", _("合并至"))):
         if getattr(case, field):
@@ -324,13 +322,6 @@ def summary_html(case, *, leader_instruction, show_query_code: bool,
     if respondents:
         add(_("被反映对象"), "、".join(
             esc(r.name) + (f"（{esc(r.position)}）" if r.position else "") for r in respondents))
-    lines = []
-    for i, (label, value) in enumerate(pairs):
-        if i == at_tags:
-            lines.append(f'    <dt>{esc(_("情形"))}</dt>\n    <dd class="tags">\n      '
-                         f"{_tags(case)}\n    </dd>\n")
-        else:
-            lines.append(f"    <dt>{esc(label)}</dt><dd>{value}</dd>\n")
     return mark_safe(
         '<section class="card" id="summary" aria-labelledby="summary-title">\n'
         f'  <h2 id="summary-title">{esc(_("基本情况"))}</h2>\n'
