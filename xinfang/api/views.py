@@ -224,7 +224,7 @@ def registered_case(request, case: Case) -> Case:
 
 def detail_response(request, case: Case, code: int = status.HTTP_200_OK) -> Response:
     context = {"membership": acting_membership(request), "now": timezone.now()}
-    return Response(s.CaseDetail(case, context=context).data, status=code)
+    return Response(s.write(s.CaseDetail, case, context), status=code)
 
 
 def wants_minimal(request) -> bool:
@@ -278,7 +278,7 @@ class CaseList(CaseView):
         names = main_names([case.pk for case in page])
         for case in page:
             case.main_names = names.get(case.pk, [])
-        return paginator.get_paginated_response(s.CaseSummary(page, many=True).data)
+        return paginator.get_paginated_response([s.write(s.CaseSummary, case) for case in page])
 
     @extend_schema(operation_id="cases_register",
                    parameters=[MEMBERSHIP_PARAM, PREFER_PARAM, IDEMPOTENCY_PARAM],
