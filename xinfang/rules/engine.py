@@ -227,9 +227,18 @@ def heard(profile: Profile, event_key: str) -> bool:
     or one a clock rule of the profile names (to start, stop, pause, resume or extend it)."""
     if event_key in ENDING_EVENTS or event_key in CLOSING_EVENTS:
         return True
-    return any(_names(event_key, keys) for rule in clock_rules(profile)
-               for keys in (rule.start, rule.stop, rule.pauses_on, rule.resumes_on,
-                            rule.extends_on))
+    # Kept on the profile per event, as its clock rules are: a hundred tests a transition.
+    known = profile.__dict__.setdefault(_HEARD, {})
+    found = known.get(event_key)
+    if found is None:
+        found = known[event_key] = any(
+            _names(event_key, keys) for rule in clock_rules(profile)
+            for keys in (rule.start, rule.stop, rule.pauses_on, rule.resumes_on,
+                         rule.extends_on))
+    return found
+
+
+_HEARD = "_xf_heard"
 
 
 def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dict, *,
