@@ -237,3 +237,46 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
             verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
             cursor.executemany(f"{verb} INTO {table} ({cols}) VALUES ({marks})", rows)
     return len(rows)
+
+
+@lru_cache(maxsize=256)
+def _update_statement(vendor: str, table: str, columns: tuple[str, ...],
+                      where: tuple[str, ...]) -> str:
+    """``UPDATE table SET columns WHERE`` each of ``where`` equals its value, kept per text
+    (``vendor`` keys the quoting)."""
+    quote = connection.ops.quote_name
+    return (f"UPDATE {quote(table)} SET {', '.join(f'{quote(c)} = %s' for c in columns)} "
+            f"WHERE {' AND '.join(f'{quote(c)} = %s' for c in where)}")
+
+
+def update_where(model: type[models.Model], where: dict, values: dict) -> int:
+    """``model.objects.filter(**where).update(**values)`` — for a row found by equal columns and
+    given plain values — in a statement whose text is kept per set of columns; returns the rows
+    it changed. Each value is prepared by its field as Django's update prepares it (a related
+    instance by its key). An expression, or a field that writes its own placeholder, goes
+    through the ORM.
+
+    Not the ORM's update: every transition writes its case's state and version this way, and
+    its compiler took a tenth of a transition's CPU (building the filter and the statement
+    again each time, lead45). No signal is sent, as with ``update``."""
+    meta = model._meta
+    columns, params = [], []
+    for name, value in values.items():
+        field = meta.get_field(name)
+        if hasattr(value, "resolve_expression") or hasattr(field, "get_placeholder"):
+            return model._default_manager.filter(**where).update(**values)
+        if hasattr(value, "prepare_database_save"):
+            value = value.prepare_database_save(field)
+        else:
+            value = field.get_db_prep_save(value, connection)
+        columns.append(field.column)
+        params.append(value)
+    keys = []
+    for name, value in where.items():
+        field = meta.pk if name == "pk" else meta.get_field(name)
+        keys.append(field.column)
+        params.append(field.get_db_prep_value(value, connection))
+    sql = _update_statement(connection.vendor, meta.db_table, tuple(columns), tuple(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

@@ -12,6 +12,7 @@ from xinfang.org.models import Membership
 from xinfang.rules.engine import apply_event
 
 from .. import probes
+from ..bulk import update_where
 from ..choices import State, label_of
 from ..errors import Refused, StaleCase
 from ..facts import case_facts
@@ -99,9 +100,8 @@ def perform(
             changed["next_due_at"] = locked.next_due_at
         # Conditional on the version read under the lock: the last line of defence on
         # databases where select_for_update is a no-op (a refusal rolls the clocks back too).
-        updated = Case.objects.filter(pk=locked.pk, version=locked.version).update(
-            state=after, version=locked.version + 1, **changed
-        )
+        updated = update_where(Case, {"pk": locked.pk, "version": locked.version},
+                               {"state": after, "version": locked.version + 1, **changed})
         if not updated:
             raise StaleCase("本件已被他人修改，请刷新后再操作。")
         locked.version += 1
