@@ -21,6 +21,7 @@ from rest_framework.relations import PKOnlyObject
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import is_confidential, leader_instruction_for
 from xinfang.cases.services import DemandInput, PetitionerInput, Registration, RespondentInput
+from xinfang.db.fixed import ManyRead
 from xinfang.org.models import Unit, User
 from xinfang.security.masking import mask_address, mask_id_number, mask_name, mask_phone
 
@@ -423,6 +424,13 @@ class _PlaceField(serializers.PrimaryKeyRelatedField):
         return found if found is not None else super().to_internal_value(data)
 
 
+# The township and the village a registration names, by id, in a statement compiled once
+# (``db.fixed.ManyRead``): the ORM's ``in_bulk`` built and compiled it again for each
+# registration (1.4 ms under the profiler at 1M cases, lead45). By id: the unit tree's order
+# (Meta.ordering) would only be sorted.
+_PLACES = ManyRead(lambda ids: Unit.objects.order_by().filter(pk__in=ids))
+
+
 def _place_id(value) -> int | None:
     return parse_id(str(value)) if isinstance(value, int | str) else None
 
@@ -459,8 +467,7 @@ class RegistrationIn(Lean):
     def to_internal_value(self, data):
         given = [data.get(name) for name in ("township", "village")] if hasattr(data, "get") else []
         ids = {_place_id(value) for value in given} - {None}
-        # By id: the unit tree's order (Meta.ordering) would only be compiled and sorted.
-        self._places = Unit.objects.order_by().in_bulk(ids) if ids else {}
+        self._places = {unit.pk: unit for unit in _PLACES(ids)}
         return super().to_internal_value(data)
 
     def registration(self) -> Registration:
