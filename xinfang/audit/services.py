@@ -29,12 +29,14 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from xinfang.cases.bulk import insert_returning
 from xinfang.security.crypto import get_keyring
 
 from . import dbguard
@@ -128,17 +130,34 @@ def _append(fields: dict, *, prev_if_empty: str = GENESIS) -> AuditEntry:
         try:
             with transaction.atomic():
                 _lock_chain()
-                prev = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
-                prev = prev or prev_if_empty
+                prev = _chain_head() or prev_if_empty
                 key_id, mac = entry_mac(prev_hash=prev, key_id=None, **fields)
                 entry = AuditEntry(prev_hash=prev, hash=mac, mac_key_id=key_id, **fields)
-                entry.save(force_insert=True)
+                # One INSERT whose text is kept (each case page and API detail appends a read
+                # entry: the ORM's save compiled it each time, lead45).
+                insert_returning([entry])
                 return entry
         except IntegrityError:
             # Another writer chained onto the same predecessor (a fork the unique index refused).
             if attempt == _APPEND_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _chain_head() -> str | None:
+    """The newest entry's hash, by a statement written once (what ``order_by("-id")`` and
+    ``first()`` would compile on every append)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_head_statement(connection.vendor))
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@lru_cache(maxsize=4)
+def _head_statement(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    return (f"SELECT {quote('hash')} FROM {quote(AuditEntry._meta.db_table)} "
+            f"ORDER BY {quote('id')} DESC LIMIT 1")
 
 
 def entry_hash(
