@@ -424,13 +424,17 @@ def history_html(views: list[EventView]) -> SafeString:
     text: each value escaped as ``format_html`` escapes it (``esc``)."""
     out = []
     zone = timezone.get_current_timezone()  # ``localtime``'s, asked once, not per entry
+    # What an entry says and who did it, written once for each distinct pair: a long history
+    # repeats a few dozen (escaping them again was half of this function's CPU, lead44).
+    heads: dict[tuple, str] = {}
     for ev in views:
-        at = ev.event.at.astimezone(zone)
-        states = ""
-        if ev.from_state or ev.to_state:
-            arrow = f"{esc(ev.from_state)} → " if ev.from_state else ""
-            states = f'<span class="muted">{arrow}{esc(ev.to_state or ev.from_state)}</span>'
-        unit = f" · {esc(ev.event.actor_unit)}" if ev.event.actor_unit_id else ""
+        event = ev.event
+        at = event.at.astimezone(zone)
+        key = (ev.label, ev.role, ev.from_state, ev.to_state, event.actor or "",
+               event.actor_unit if event.actor_unit_id else None)
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = _history_head(ev)
         lines = ""
         if ev.lines:
             pairs = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in ev.lines)
@@ -438,10 +442,19 @@ def history_html(views: list[EventView]) -> SafeString:
         out.append(
             f'<li>\n<div class="when"><time datetime="{at.isoformat()}">'
             f'{at:%Y-%m-%d %H:%M}</time></div>\n<div class="what">\n'
-            f"<p><strong>{esc(ev.label)}</strong>\n{states}</p>\n"
-            f'<p class="muted">{esc(ev.event.actor or "")} {esc(ev.role)}{unit}</p>\n'
-            f"{lines}\n</div>\n</li>\n")
+            f"{head}{lines}\n</div>\n</li>\n")
     return mark_safe("".join(out))
+
+
+def _history_head(ev: EventView) -> str:
+    """An entry's label and states, and who did it (its actor, role and unit)."""
+    states = ""
+    if ev.from_state or ev.to_state:
+        arrow = f"{esc(ev.from_state)} → " if ev.from_state else ""
+        states = f'<span class="muted">{arrow}{esc(ev.to_state or ev.from_state)}</span>'
+    unit = f" · {esc(ev.event.actor_unit)}" if ev.event.actor_unit_id else ""
+    return (f"<p><strong>{esc(ev.label)}</strong>\n{states}</p>\n"
+            f'<p class="muted">{esc(ev.event.actor or "")} {esc(ev.role)}{unit}</p>\n')
 
 
 # -- profile events (a clock's start and stop) -----------------------------------------------------
