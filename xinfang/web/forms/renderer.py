@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.forms.renderers import DjangoTemplates
 from django.template import Context
 from django.template.base import render_value_in_context
+from django.utils.html import escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
 WIDGETS = "django/forms/widgets/"
@@ -32,7 +33,14 @@ _CONTEXT = Context(autoescape=True)
 
 
 def _out(value) -> str:
-    """``{{ value }}``."""
+    """``{{ value }}``. Text is only escaped by it (what is safe stays as it is): a page's
+    forms write some 150 values, most of them text, and the template language's rule asks of
+    each whether it is a time or a number to localise first."""
+    kind = type(value)
+    if kind is str:
+        return escape(value)
+    if kind is SafeString:
+        return value
     return render_value_in_context(value, _CONTEXT)
 
 
