@@ -219,3 +219,12 @@ def test_write_reads_an_attribute_as_drf_reads_it(jianan, register):
 
     with pytest.raises(TypeError, match="Dotted.name"):
         s.write(Dotted, case)
+
+    class Own(s.Lean):
+        state = drf.CharField()
+
+        def to_representation(self, instance):
+            return {"state": instance.state.upper()}
+
+    with pytest.raises(TypeError, match="Own writes its own way"):
+        s.write(Own, case)

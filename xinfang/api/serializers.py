@@ -118,6 +118,10 @@ class _Answer:
 
 @cache
 def _writer(cls: type[Lean]):
+    if cls.to_representation is not Lean.to_representation or cls.get_fields is not (
+            Lean.get_fields):
+        # what the class writes is its own code's: the steps would write something else
+        raise TypeError(f"{cls.__name__} writes its own way: answer with its .data")
     steps = [(name, _step(cls, name, field)) for name, field in cls._declared_fields.items()
              if not field.write_only]
 
