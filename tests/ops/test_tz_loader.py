@@ -3,7 +3,7 @@ Django's own loader reads it — the same instant, the same ``tzinfo`` — in an
 zone, at any precision, near the ends of the range; what it cannot read (``infinity``, a
 date BC, another ``DateStyle``) goes to Django's loader and fails or reads as it did."""
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -69,3 +69,17 @@ def test_what_iso_cannot_say_goes_to_djangos_loader():
     # another DateStyle: Django's loader refuses it, and so does the connection
     assert _read(TEXTS[:2], djangos=False, datestyle="SQL, DMY") == _read(
         TEXTS[:2], djangos=True, datestyle="SQL, DMY")
+
+
+def test_a_psycopg_without_its_iso_parser_leaves_all_to_djangos_loader(monkeypatch):
+    """Should a psycopg release rename what the loader reads of it, every value is read by
+    Django's loader, not misread."""
+    postgres_only()
+    from psycopg.types.datetime import TimestamptzLoader
+
+    djangos = datetime(2000, 1, 1, tzinfo=UTC)  # what the stand-in parser answers
+    monkeypatch.delattr(TimestamptzLoader, "_load_iso")
+    monkeypatch.setattr(TimestamptzLoader, "__init__", lambda self, oid, context=None: (
+        setattr(self, "_load_method", lambda me, data: djangos), setattr(
+            self, "_timezone", UTC)))
+    assert _read(TEXTS[:1], djangos=False) == [djangos]

@@ -53,7 +53,11 @@ class TzLoader(BaseTzLoader):
 
     def __init__(self, oid, context=None):
         super().__init__(oid, context)
-        self._iso = self._load_method is TimestamptzLoader._load_iso
+        # psycopg's own choice of parser (ISO or not) and the connection's zone, private to its
+        # loader (pinned 3.3.9): where a release names them otherwise, Django's loader reads all
+        iso = getattr(TimestamptzLoader, "_load_iso", None)
+        self._iso = (iso is not None and getattr(self, "_load_method", None) is iso
+                     and hasattr(self, "_timezone"))
 
     def load(self, data):
         if self._iso:
@@ -71,7 +75,8 @@ def _adapters(template: adapt.AdaptersMap, tz) -> adapt.AdaptersMap:
     with ``TzLoader`` for ``timestamptz`` in ``tz``: Django's cursor registers its own loader
     again only where the zone differs (``create_cursor``)."""
     adapters = adapt.AdaptersMap(template)
-    adapters.register_loader("timestamptz", type("TzLoaderIn", (TzLoader,), {"timezone": tz}))
+    adapters.register_loader("timestamptz", type("TzLoaderIn", (TzLoader,), {
+        "timezone": tz, "__module__": __name__}))
     return adapters
 
 
