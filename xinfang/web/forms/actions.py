@@ -70,11 +70,15 @@ def _units_under(path: str, office: int):
     )
 
 
-# The discipline offices a case may be transferred to, compiled once a jurisdiction
-# (``db.fixed.TreeRead``): every case page offering the transfer read them through a queryset,
-# whose building and rows cost more than the statement.
-_DISCIPLINE_UNITS = TreeRead(Unit, lambda path, office: _units_under(path, office)
-                             .filter(kind=UnitKind.DISCIPLINE))
+def _discipline_units(path: str, office: int):
+    """The discipline offices a case of ``office`` (at ``path``) may be transferred to."""
+    return _units_under(path, office).filter(kind=UnitKind.DISCIPLINE)
+
+
+# ``_discipline_units`` compiled once a jurisdiction (``db.fixed.TreeRead``): every case page
+# offering the transfer read them through a queryset, whose building and rows cost more than
+# the statement.
+_DISCIPLINE_UNITS = TreeRead(Unit, _discipline_units)
 
 
 # 接 ---------------------------------------------------------------------------------------------
@@ -218,8 +222,8 @@ class TransferToDisciplineForm(ActionForm):
         field = self.fields["unit"]
         # what a posted choice is checked against; its rows (a county's one or two) read
         # once, by the kept statement of the same filter, for the select too
-        field.queryset = _units_in(self.case).filter(kind=UnitKind.DISCIPLINE)
         jurisdiction = self.case.jurisdiction
+        field.queryset = _discipline_units(jurisdiction.path, jurisdiction.pk)
         units = field.queryset._result_cache = _DISCIPLINE_UNITS(jurisdiction.path,
                                                                  jurisdiction.pk)
         if len(units) == 1:
