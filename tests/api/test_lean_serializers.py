@@ -198,10 +198,11 @@ def test_the_api_writes_byte_for_byte_what_drf_writes(jianan, drf_writes):
 
 
 @pytest.mark.django_db
-def test_write_reads_an_attribute_as_drf_reads_it(jianan, register):
+def test_write_reads_an_attribute_as_drf_reads_it(jianan, register, rebuilt):
     """A method, a missing attribute, a missing one with a default, a related row that is not
-    there: each as DRF's ``get_attribute`` answers it. A field write() cannot read by one
-    attribute is refused when its writer is compiled, not answered wrong."""
+    there: each as DRF's ``get_attribute`` answers it (DRF's own serializer beside it). A field
+    write() cannot read by one attribute is refused when its writer is compiled, not answered
+    wrong, whether asked by write() or by a Lean serializer's ``.data``."""
     case = register(respondents=[], township=None, village=None)
 
     class Odd(s.Lean):
@@ -211,7 +212,8 @@ def test_write_reads_an_attribute_as_drf_reads_it(jianan, register):
         none = drf.CharField(source="township", allow_null=True)
         place = s.UnitRef(source="village", allow_null=True)
 
-    assert s.write(Odd, case) == Odd(case).data == {
+    lean = s.write(Odd, case)
+    assert lean == Odd(case).data == {
         "called": case.get_state_display(), "defaulted": True, "none": None, "place": None}
 
     class Dotted(s.Lean):
@@ -219,6 +221,8 @@ def test_write_reads_an_attribute_as_drf_reads_it(jianan, register):
 
     with pytest.raises(TypeError, match="Dotted.name"):
         s.write(Dotted, case)
+    with pytest.raises(TypeError, match="Dotted.name"):
+        Dotted(case).data  # noqa: B018
 
     class Own(s.Lean):
         state = drf.CharField()
@@ -228,3 +232,6 @@ def test_write_reads_an_attribute_as_drf_reads_it(jianan, register):
 
     with pytest.raises(TypeError, match="Own writes its own way"):
         s.write(Own, case)
+
+    rebuilt()
+    assert Odd(case).data == lean
