@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from xinfang.cases.bulk import insert_objects
 from xinfang.cases.models import Case, Petitioner
 from xinfang.org.models import Membership
 from xinfang.security.crypto import get_keyring
@@ -23,10 +24,11 @@ def person_keys_refresh(petitioner: Petitioner, *, created: bool = False) -> Non
     if have - wanted:
         PersonKey.objects.filter(petitioner=petitioner, key__in=have - wanted).delete()
     if wanted - have:
-        PersonKey.objects.bulk_create(
-            [PersonKey(petitioner=petitioner, key=x) for x in wanted - have],
-            ignore_conflicts=True,
-        )
+        # one plain INSERT … ON CONFLICT DO NOTHING (``cases.bulk``): through ``bulk_create`` a
+        # registration's two or three keys cost 0.65 ms of CPU at 1M cases, its own statement
+        # prepared and compiled for each
+        insert_objects([PersonKey(petitioner=petitioner, key=x) for x in sorted(wanted - have)],
+                       ignore_conflicts=True)
 
 
 def person_keys_rebuild(people: Iterable[Petitioner] | None = None, *, batch: int = 2000) -> int:
