@@ -123,8 +123,8 @@ def _fresh(cases: QuerySet[Case], among=None) -> list[dict]:
                          "month": month_of(r["received_at"]), "lead_unit_id": r["xf_lead"],
                          "township_id": r["township_id"], "categories": set(), **row}
     # ``order_by()``: the rows fill sets, in no order
-    for case_id, category in Demand.objects.filter(case_id__in=list(rows)).order_by().values_list(
-            "case_id", "category"):
+    for case_id, category in Demand.objects.filter(
+            probes.among("case_id", tuple(rows))).order_by().values_list("case_id", "category"):
         rows[case_id]["categories"].add(category or NO_KEY)
     return list(rows.values())
 

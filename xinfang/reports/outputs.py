@@ -27,6 +27,7 @@ from docx.enum.section import WD_ORIENT
 from docx.shared import Cm, Pt
 
 from xinfang.cases import choices as c
+from xinfang.cases import probes
 from xinfang.cases.models import CasePetitioner
 from xinfang.cases.rates import (
     COUNT_LABELS,
@@ -121,7 +122,8 @@ def _save(doc: Docx, out: IO[bytes]) -> None:
 
 def _masked_names(case_ids: list[int]) -> dict[int, str]:
     names: dict[int, list[str]] = {}
-    for link in (CasePetitioner.objects.filter(case_id__in=case_ids, role__in=c.PETITIONING_ROLES)
+    for link in (CasePetitioner.objects.filter(probes.among("case_id", tuple(case_ids)),
+                                               role__in=c.PETITIONING_ROLES)
                  .select_related("petitioner").defer("petitioner__id_number").order_by("pk")):
         names.setdefault(link.case_id, []).append(mask_name(link.petitioner.name))
     return {k: "、".join(v) for k, v in names.items()}
