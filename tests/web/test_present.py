@@ -125,6 +125,33 @@ def test_the_row_writers_escape_every_cell_they_write():
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_case_table_is_the_template_it_replaced(language):
+    """A queue bucket's and the supervision page's table of cases (``case_table_html``) is what
+    its template (kept under ``oracles/``) wrote around the same rows, in both languages."""
+    import re
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from xinfang.web.present import ClockView, case_rows_html, case_table_html
+
+    case = SimpleNamespace(pk=7, number="X<1>", matter="危房 & 补助", state="registered")
+    rows = [SimpleNamespace(case=case, petitioner="王*", categories="危房改造",
+                            clocks=[ClockView(clock(NOW + timedelta(days=3)), "ok", "3天")])]
+
+    def norm(text) -> str:
+        return re.sub(r" ?([<>]) ?", r"\1", re.sub(r"\s+", " ", str(text))).strip()
+
+    oracle = (Path(__file__).parent / "oracles" / "case_table.html").read_text("utf-8")
+    with translation.override(language):
+        want = Template(oracle).render(Context({"rows_html": case_rows_html(rows)}))
+        got = case_table_html(rows)
+    assert norm(got) == norm(want)
+    assert "X&lt;1&gt;" in got
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_short_texts_are_cut_as_truncator_cuts_them(language):
     from django.utils import translation
     from django.utils.text import Truncator

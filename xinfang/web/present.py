@@ -727,6 +727,16 @@ def case_rows_html(rows) -> SafeString:
     ))
 
 
+def case_table_html(rows) -> SafeString:
+    """A work-queue bucket's or the supervision page's table of cases (``queues.Row``), head and
+    rows: through an ``include`` of its template each of a queue's five tables cost ~0.1 ms
+    besides its rows (lead46)."""
+    heads = "".join(f'<th scope="col">{esc(_(t))}</th>' for t in (
+        "编号", "信访人", "信访事项", "问题类别", "状态", "时限"))
+    return mark_safe(f'<div class="table-wrap">\n<table class="cases">\n<thead>\n<tr>{heads}</tr>\n'
+                     f'</thead>\n<tbody>\n{case_rows_html(rows)}\n</tbody>\n</table>\n</div>')
+
+
 def person_rows_html(rows) -> SafeString:
     """The ``<tr>`` of each case of a matter on a person's page (``ownership.people.CaseRow``):
     a petitioner with 199 cases wrote seven translations, a ``url`` tag and a

@@ -6,7 +6,7 @@ from xinfang.security import masking
 
 from ..header import frame_footer, frame_head, frame_header
 from ..present import (
-    case_rows_html,
+    case_table_html,
     deadline_text,
     field_html,
     ledger_rows_html,
@@ -65,9 +65,9 @@ def get_item(mapping, key):
 
 
 @register.filter
-def case_rows(rows):
-    """The rows of a work-queue or supervision table, written in Python (``present``)."""
-    return case_rows_html(rows)
+def case_table(rows):
+    """A work-queue or supervision table of cases, written in Python (``present``)."""
+    return case_table_html(rows)
 
 
 @register.filter
