@@ -152,6 +152,61 @@ def test_the_case_table_is_the_template_it_replaced(language):
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_supervision_rows_are_the_template_they_replaced(language):
+    """The supervision page's warning notices, leader-owned cases and backlog lines written in
+    Python (``notice_rows_html``, ``owned_rows_html``, ``backlog_lines_html``) are what its
+    template's loops (kept under ``oracles/``) wrote: every branch, values that need escaping
+    and cutting, times in the office's zone, in both languages."""
+    import re
+    from datetime import UTC, date
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from xinfang.cases.models import Case, WarningNotice
+    from xinfang.org.models import User
+    from xinfang.registers.models import BacklogCase
+    from xinfang.web.present import (
+        ClockView,
+        backlog_lines_html,
+        notice_rows_html,
+        owned_rows_html,
+    )
+    from xinfang.web.supervision import NoticeRow
+
+    bad = '<b x="1">&\'</b>'
+    case = Case(pk=7, number=f"X{bad}", matter="危房改造补助" * 6 + bad, state="in_progress")
+    late = (NOW + timedelta(hours=15, minutes=5)).astimezone(UTC)  # 01:05 the next day there
+    notices = [
+        NoticeRow(WarningNotice(case=case, issued_at=late, answered_at=None), bad,
+                  ClockView(clock(NOW + timedelta(days=3)), "ok", bad)),
+        NoticeRow(WarningNotice(case=case, issued_at=NOW, answered_at=late), "", None),
+    ]
+    leader = User(pk=3, username="leader", full_name=f"李{bad}")
+    owned = [Case(pk=8, number="Y-1", matter=bad, state="extension_requested",
+                  leader_owner=leader),
+             Case(pk=9, number="Y-2", matter="短", state="no-such-state", leader_owner=leader)]
+    lines = [BacklogCase(case=case, reason="久拖不决" * 9, owner_leader=leader,
+                         plan_deadline=date(2026, 12, 31)),
+             BacklogCase(case=case, reason=bad, owner_leader_text=bad),
+             BacklogCase(case=case, reason="", owner_leader_text="")]
+
+    def norm(text) -> str:
+        return re.sub(r" ?([<>]) ?", r"\1", re.sub(r"\s+", " ", str(text))).strip()
+
+    oracle = (Path(__file__).parent / "oracles" / "supervision_rows.html").read_text("utf-8")
+    with translation.override(language):
+        want = Template(oracle).render(Context({"notices": notices, "owned": owned,
+                                                "backlog": lines}))
+        got = (f'<table id="notices">{notice_rows_html(notices)}</table>'
+               f'<table id="owned">{owned_rows_html(owned)}</table>'
+               f'<table id="backlog">{backlog_lines_html(lines)}</table>')
+    assert norm(got) == norm(want.split("{% endcomment %}")[-1])
+    assert "<b x" not in got
+    assert "2026-11-26 01:05" in got and re.search(r'tag ok">[^<]*2026-11-26', got)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_short_texts_are_cut_as_truncator_cuts_them(language):
     from django.utils import translation
     from django.utils.text import Truncator

@@ -6,10 +6,13 @@ from xinfang.security import masking
 
 from ..header import frame_footer, frame_head, frame_header
 from ..present import (
+    backlog_lines_html,
     case_table_html,
     deadline_text,
     field_html,
     ledger_rows_html,
+    notice_rows_html,
+    owned_rows_html,
     percent_text,
     person_rows_html,
     role_label,
@@ -68,6 +71,24 @@ def get_item(mapping, key):
 def case_table(rows):
     """A work-queue or supervision table of cases, written in Python (``present``)."""
     return case_table_html(rows)
+
+
+@register.filter
+def notice_rows(rows):
+    """The supervision page's warning notices, written in Python (``present``)."""
+    return notice_rows_html(rows)
+
+
+@register.filter
+def owned_rows(cases):
+    """The supervision page's leader-owned cases, written in Python (``present``)."""
+    return owned_rows_html(cases)
+
+
+@register.filter
+def backlog_lines(lines):
+    """The supervision page's open backlog lines, written in Python (``present``)."""
+    return backlog_lines_html(lines)
 
 
 @register.filter
