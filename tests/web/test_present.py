@@ -207,6 +207,41 @@ def test_the_supervision_rows_are_the_template_they_replaced(language):
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_bar_chart_is_the_template_it_replaced(language):
+    """A bar chart written in Python (``bar_chart_html``) is what its template (kept under
+    ``oracles/``) wrote: counts and targets (with their threshold lines and float coordinates),
+    labels that need escaping, and an empty chart, in both languages."""
+    import re
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from xinfang.cases.rates import TargetResult
+    from xinfang.web.charts import count_chart, target_chart
+    from xinfang.web.present import bar_chart_html
+
+    def norm(text) -> str:
+        return re.sub(r" ?([<>]) ?", r"\1", re.sub(r"\s+", " ", str(text))).strip()
+
+    bad = '<b x="1">&\'</b>'
+    charts = [
+        count_chart([(bad, 3), ("乙" * 20, 10), ("丙", 0)], rest=("其他", 7)),
+        target_chart([TargetResult(name=f"k{i}", label=f"{bad}{i}", numerator=n, denominator=d,
+                                   threshold=t, seed="") for i, (n, d, t) in enumerate(
+                                       [(1, 3, 0.9), (7, 7, 1.0), (0, 0, 0.5)])]),
+        count_chart([]),
+    ]
+    oracle = Template((Path(__file__).parent / "oracles" / "bar_chart.html").read_text("utf-8"))
+    with translation.override(language):
+        for chart in charts:
+            want = oracle.render(Context({"chart": chart, "id": "c<1>", "title": bad}))
+            got = bar_chart_html(chart, "c<1>", bad)
+            assert norm(got) == norm(want)
+            assert "<b x" not in got
+    assert any(b.threshold_x is not None for b in charts[1].bars)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_short_texts_are_cut_as_truncator_cuts_them(language):
     from django.utils import translation
     from django.utils.text import Truncator

@@ -737,6 +737,38 @@ def case_table_html(rows) -> SafeString:
                      f'</thead>\n<tbody>\n{case_rows_html(rows)}\n</tbody>\n</table>\n</div>')
 
 
+def bar_chart_html(chart, chart_id: str, title: str) -> SafeString:
+    """A bar chart (``charts.Chart``) as inline SVG in its figure, numbers as they are (the
+    template wrote them with ``localize off``). The supervision page draws three; through the
+    template each was ~0.7 ms of its CPU at 1M cases, a lookup per coordinate (lead46)."""
+    cid, title = esc(chart_id), esc(title)
+    head = f'<figure class="chart-box" id="{cid}">\n<figcaption>{title}</figcaption>\n'
+    if not chart.bars:
+        return mark_safe(f'{head}<p class="empty">{esc(_("暂无数据。"))}</p>\n</figure>')
+    said = "；".join(f"{esc(b.full_label)} {esc(b.text)}" for b in chart.bars)
+    ticks = "".join(
+        f'<line class="grid-line" x1="{t.x}" x2="{t.x}" y1="0" y2="{chart.axis_y}"></line>'
+        f'<text class="tick" x="{t.x}" y="{chart.tick_text_y}" text-anchor="middle">'
+        f"{esc(t.text)}</text>" for t in chart.ticks)
+    bars = []
+    for b in chart.bars:
+        threshold = "" if b.threshold_x is None else (
+            f'<line class="threshold" x1="{b.threshold_x}" x2="{b.threshold_x}" y1="{b.y}" '
+            f'y2="{b.bottom}"></line>')
+        bars.append(
+            f'<text class="label" x="{chart.label_x}" y="{b.text_y}" text-anchor="end">'
+            f"<title>{esc(b.full_label)}</title>{esc(b.label)}</text>\n"
+            f'<rect class="bar tone-{esc(b.tone)}" x="{chart.label_w}" y="{b.bar_y}" '
+            f'width="{b.width}" height="{chart.bar_h}"></rect>\n{threshold}\n'
+            f'<text class="value" x="{b.value_x}" y="{b.text_y}">{esc(b.text)}</text>')
+    return mark_safe(
+        f'{head}<svg class="chart" viewBox="0 0 {chart.width} {chart.height}" '
+        f'width="{chart.width}" height="{chart.height}" role="img" '
+        f'aria-labelledby="{cid}-desc" preserveAspectRatio="xMinYMin meet">\n'
+        f'<desc id="{cid}-desc">{title}：{said}</desc>\n{ticks}\n' + "\n".join(bars)
+        + "\n</svg>\n</figure>")
+
+
 def notice_rows_html(rows) -> SafeString:
     """The ``<tr>`` of each warning notice on the supervision page (``supervision.NoticeRow``).
     The page's three tables of twenty rows each through the template were some 7 ms of its CPU

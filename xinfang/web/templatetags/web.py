@@ -7,6 +7,7 @@ from xinfang.security import masking
 from ..header import frame_footer, frame_head, frame_header
 from ..present import (
     backlog_lines_html,
+    bar_chart_html,
     case_table_html,
     deadline_text,
     field_html,
@@ -71,6 +72,12 @@ def get_item(mapping, key):
 def case_table(rows):
     """A work-queue or supervision table of cases, written in Python (``present``)."""
     return case_table_html(rows)
+
+
+@register.simple_tag
+def bar_chart(chart, chart_id, title):
+    """A bar chart as inline SVG, written in Python (``present``)."""
+    return bar_chart_html(chart, chart_id, title)
 
 
 @register.filter
