@@ -249,3 +249,62 @@ def test_the_inbox_pages_by_counting_only_past_the_asked_page(jianan, monkeypatc
     assert shown(2) == (["第0条", "第1条"], True)
     assert shown(3) == ([], False)  # the assignment's own notice, last
     assert shown(9) == shown(3) and shown("x") == shown(None)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_inbox_rows_are_the_template_they_replaced(language):
+    """An inbox page's rows written in Python (``inbox_rows_html``) and its "mark this page
+    read" inputs are what the template's loops (kept under ``tests/web/oracles/``) wrote: a
+    notice of a case, of a link, of neither; with a running, a stopped or no clock; unread,
+    read, dismissed with and without a reason; asking a reason to dismiss or not; values that
+    need escaping; times in the office's zone; in both languages."""
+    import re
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from xinfang.cases.models import Case
+    from xinfang.notify.views import inbox_rows_html
+
+    bad = '<b x="1">&\'</b>'
+    at = sh(2026, 11, 25, 23, 30)
+    case = Case(pk=9, number=f"N{bad}")
+
+    def notice(pk, **kw):
+        n = Notice(pk=pk, kind=kw.pop("kind", Kind.OVERDUE), text=bad, todo=bad,
+                   created_at=at, **{k: v for k, v in kw.items()
+                                     if k in ("case", "link", "needs_reason")})
+        n.read_at, n.dismissed_at = kw.get("read_at"), kw.get("dismissed_at")
+        n.dismiss_reason = kw.get("dismiss_reason", "")
+        return n
+
+    clock = {"clock": bad, "due_at": at, "left": "剩2天"}
+    stopped = {"clock": "办理期限", "due_at": at, "left": ""}
+    none = {"clock": "", "due_at": None, "left": ""}
+    rows = [
+        {"n": notice(1, case=case, needs_reason=True), **clock},
+        {"n": notice(2, link=f"/practices/?a=1&b={bad}", kind="no-such-kind",
+                     read_at=at), **stopped},
+        {"n": notice(3, read_at=at, dismissed_at=at, dismiss_reason=bad), **none},
+        {"n": notice(4, case=case, dismissed_at=at), **clock},
+    ]
+    back = f"/inbox/?show=all&x={bad}"
+    token = "tok<en>"
+
+    def norm(text) -> str:
+        return re.sub(r" ?([<>]) ?", r"\1", re.sub(r"\s+", " ", str(text))).strip()
+
+    oracle = Path(__file__).parent.parent / "web" / "oracles" / "inbox_rows.html"
+    with translation.override(language):
+        want = Template(oracle.read_text("utf-8")).render(Context({
+            "rows": rows, "csrf_token": token,
+            "request": SimpleNamespace(get_full_path=lambda: back)}))
+        csrf = Template("{% csrf_token %}").render(Context({"csrf_token": token}))
+        got = inbox_rows_html(rows, csrf=csrf, back=back)
+    unread = "".join(f'<input type="hidden" name="notice" value="{r["n"].pk}">'
+                     for r in rows if not r["n"].read_at)
+    assert norm(f'<p id="unread">{unread}</p><table id="rows">{got}</table>') == norm(
+        want.split("{% endcomment %}")[-1])
+    assert "<b x" not in got and "2026-11-25 23:30" in got

@@ -6,16 +6,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.backends.utils import csrf_input
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from xinfang.cases.choices import label_of
 from xinfang.cases.errors import Refused
 from xinfang.cases.paging import CappedPaginator, asked_page
 from xinfang.org.choices import Role
 from xinfang.web.context import membership_required, page, role_required
+from xinfang.web.present import KEY, esc, urls_of
 
 from .admin_services import (
     channel_create,
@@ -27,7 +32,7 @@ from .admin_services import (
 )
 from .forms import ChannelForm
 from .messages import due_of
-from .models import Channel, Delivery
+from .models import Channel, Delivery, Kind
 from .selectors import inbox_newest
 
 PAGE_SIZE = 50
@@ -40,6 +45,63 @@ def _back(request: HttpRequest) -> HttpResponse:
     if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         return redirect(nxt)
     return redirect("notify:inbox")
+
+
+def inbox_rows_html(rows: list[dict], *, csrf: str, back: str) -> SafeString:
+    """The ``<tr>`` of each notice of an inbox page (``inbox_page``'s rows: the notice ``n``
+    and ``due_of``'s clock, deadline and time left), with its read and dismiss forms. ``csrf``:
+    the request's hidden token input; ``back``: the page to return to. Fifty rows through the
+    template, a ``url`` tag, two tokens, filters and translations a row, were 23 of the page's
+    41 ms of CPU at 1M cases (lead46)."""
+    read_url, case_url = reverse("notify:inbox_read"), urls_of("web:case", KEY)
+    dismiss_url = urls_of("notify:inbox_dismiss", KEY)
+    back_input = f'<input type="hidden" name="next" value="{esc(back)}">'
+    words = {k: esc(v) for k, v in (
+        ("go", _("去办理")), ("due", _("截止")), ("dismissed", _("已销号")), ("read", _("已读")),
+        ("unread", _("未读")), ("mark", _("标为已读")), ("why", _("销号理由")),
+        ("dismiss", _("销号")))}
+    language, zone = get_language(), timezone.get_current_timezone()
+    out = []
+    for r in rows:
+        n = r["n"]
+        if n.case_id:
+            case = f'<a href="{esc(case_url(n.case_id))}">{esc(n.case.number)}</a>'
+        elif n.link:
+            case = f'<a href="{esc(n.link)}">{words["go"]}</a>'
+        else:
+            case = "—"
+        due = ""
+        if r["due_at"]:
+            left = f" · {esc(r['left'])}" if r["left"] else ""
+            due = (f'{esc(r["clock"])}<br><span class="muted">{words["due"]} '
+                   f'{r["due_at"].astimezone(zone):%Y-%m-%d %H:%M}{left}</span>')
+        if n.dismissed_at:
+            state = f'<span class="tag">{words["dismissed"]}</span>'
+            if n.dismiss_reason:
+                state += f'<br><span class="muted">{esc(n.dismiss_reason)}</span>'
+        elif n.read_at:
+            state = f'<span class="tag">{words["read"]}</span>'
+        else:
+            state = f'<span class="tag warn">{words["unread"]}</span>'
+        forms = ""
+        if not n.read_at:
+            forms += (f'<form method="post" action="{esc(read_url)}">{csrf}'
+                      f'<input type="hidden" name="notice" value="{n.pk}">{back_input}'
+                      f'<button type="submit" class="small quiet">{words["mark"]}</button>'
+                      "</form>")
+        if not n.dismissed_at:
+            reason = (f'<label>{words["why"]} <input name="reason" maxlength="300" required>'
+                      "</label>" if n.needs_reason else "")
+            forms += (f'<form method="post" action="{esc(dismiss_url(n.pk))}" class="dismiss">'
+                      f'{csrf}{back_input}{reason}'
+                      f'<button type="submit" class="small">{words["dismiss"]}</button></form>')
+        out.append(
+            f'<tr class="notice{"" if n.read_at else " unread"}" data-notice="{n.pk}">'
+            f"<td>{n.created_at.astimezone(zone):%Y-%m-%d %H:%M}</td>"
+            f"<td>{esc(label_of(Kind, n.kind, language))}</td><td>{case}</td>"
+            f"<td>{esc(n.text)}</td><td>{esc(n.todo)}</td><td>{due}</td><td>{state}</td>"
+            f"<td>{forms}</td></tr>")
+    return mark_safe("\n".join(out))
 
 
 @membership_required
@@ -63,6 +125,11 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
         rows.append({"n": n, **due_of(n, now)})
     return page(request, "notify/inbox.html", {
         "rows": rows, "page_obj": page_obj, "show": show,
+        "rows_html": inbox_rows_html(rows, csrf=csrf_input(request),
+                                     back=request.get_full_path()),
+        "unread_inputs": mark_safe("".join(
+            f'<input type="hidden" name="notice" value="{r["n"].pk}">'
+            for r in rows if not r["n"].read_at)),
         "shows": [(k, v, k == show) for k, v in SHOWS.items()],
     })
 
