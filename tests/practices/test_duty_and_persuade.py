@@ -273,3 +273,38 @@ def test_field_visits_page_and_api(jianan):
     assert api.status_code == 201
     assert township.get(reverse("practices_api:field-visits")).json()["count"] == 2
     assert c.Channel.VISIT == "visit"
+
+
+def test_the_weeks_visits_are_the_template_they_replaced():
+    """The duty page's visits of the week written in Python (``receptions_html``) are what its
+    template's loop (kept under ``tests/web/oracles/``) wrote: a leader on duty or none, a
+    leader met in person or none, values that need escaping, times in the office's zone."""
+    import re
+    from pathlib import Path
+
+    from django.template import Context, Template
+
+    from xinfang.cases.models import Case
+    from xinfang.org.models import Membership, User
+    from xinfang.practices.reading import Reception
+    from xinfang.practices.views import receptions_html
+
+    bad = '<b x="1">&\'</b>'
+    leader = Membership(user=User(full_name=f"王{bad}"))
+    rows = [
+        Reception(Case(pk=5, number=f"N{bad}", received_at=sh(2026, 11, 30, 23, 59),
+                       headcount=6), leader, f"李{bad}"),
+        Reception(Case(pk=6, number="N-2", received_at=sh(2026, 12, 1, 8, 0), headcount=1),
+                  None, ""),
+        Reception(Case(pk=7, number="N-3", received_at=sh(2026, 12, 1, 9, 0), headcount=2),
+                  Membership(user=User(full_name="")), ""),
+    ]
+
+    def norm(text) -> str:
+        return re.sub(r" ?([<>]) ?", r"\1", re.sub(r"\s+", " ", str(text))).strip()
+
+    oracle = Path(__file__).parent.parent / "web" / "oracles" / "receptions.html"
+    want = Template(oracle.read_text("utf-8")).render(Context({"receptions": rows}))
+    got = receptions_html(rows)
+    assert norm(got) == norm(want)
+    assert "<b x" not in got and "2026-11-30 23:59" in got

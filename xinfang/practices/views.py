@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -24,6 +25,7 @@ from xinfang.registers.selectors import findings_for
 from xinfang.security.auth import client_ip
 from xinfang.security.masking import mask_name
 from xinfang.web.context import membership_required, page, refuse
+from xinfang.web.present import KEY, esc, urls_of
 
 from . import forms as f
 from . import services as s
@@ -453,12 +455,27 @@ def duty(request: HttpRequest) -> HttpResponse:
             current=[s_ for s_ in slots if s_.ends_on is None],
             weekdays=WEEKDAYS,
             receptions=receptions,
+            receptions_html=receptions_html(receptions),
             visits=visits,
             monday=monday,
             poverty_day=WEEKDAYS[poverty_day] if poverty_day is not None else "",
         ),
         status=400 if failed else 200,
     )
+
+
+def receptions_html(receptions) -> SafeString:
+    """The ``<tr>`` of each visit of the week on the duty page (``reading.Reception``): up to
+    200 rows, through the template a ``url`` tag, a date filter and three lookups each, were
+    24 of the page's 53 ms of CPU at 1M cases (lead46)."""
+    url, zone = urls_of("web:case", KEY), timezone.get_current_timezone()
+    return mark_safe("".join(
+        f'<tr id="reception-{r.case.pk}"><td><a href="{esc(url(r.case.pk))}">'
+        f"{esc(r.case.number)}</a></td><td>{r.case.received_at.astimezone(zone):%Y-%m-%d %H:%M}"
+        f"</td><td>{esc(r.case.headcount)}</td>\n"
+        f'<td class="on-duty">{esc((r.on_duty.user.full_name if r.on_duty else "") or "—")}'
+        f'</td><td class="in-person">{esc(r.in_person or "—")}</td></tr>'
+        for r in receptions))
 
 
 # --- persuade-to-return --------------------------------------------------------------------------
