@@ -255,3 +255,51 @@ def test_person_page_queries_are_flat(jianan):
     with CaptureQueriesContext(connection) as ctx:
         assert api.get(reverse("api:person", args=[person.pk])).status_code == 200
     assert len(ctx.captured_queries) <= small + 5
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_persons_lists_are_the_template_they_replaced(language):
+    """A person's pending 包案 items and matters written in Python (``pending_items_html``,
+    ``matter_groups_html``) are what the page's loops (kept under ``tests/web/oracles/``)
+    wrote: matters with and without a leader, a matter cut at 120 characters, values that need
+    escaping, in both languages."""
+    import re
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from tests.conftest import sh
+    from xinfang.cases.models import Case
+    from xinfang.org.models import User
+    from xinfang.ownership.models import OwnershipItem
+    from xinfang.ownership.people import CaseRow, Matter
+    from xinfang.web.present import matter_groups_html, pending_items_html
+
+    bad = '<b x="1">&\'</b>'
+    leader = User(pk=2, username="lead", full_name=f"张{bad}")
+
+    def case(pk, **kw):
+        return Case(pk=pk, number=f"C{pk}{bad}", received_at=sh(2026, 11, 30, 23, 0),
+                    state="in_progress", matter=kw.pop("matter", bad), **kw)
+
+    matters = [
+        Matter(root_id=1, cases=[CaseRow(case(1, matter="久" * 130 + bad), "main", 1),
+                                 CaseRow(case(2, leader_owner=leader), "main", 3)]),
+        Matter(root_id=4, cases=[CaseRow(case(4), "representative", 1)]),
+    ]
+    items = [OwnershipItem(case=case(1), label=bad, status=OwnershipItem.Status.PENDING),
+             OwnershipItem(case=case(2), label="回访", status="no-such")]
+
+    def norm(text) -> str:
+        return re.sub(r" ?([<>]) ?", r"\1", re.sub(r"\s+", " ", str(text))).strip()
+
+    oracle = Path(__file__).parent.parent / "web" / "oracles" / "person_lists.html"
+    with translation.override(language):
+        want = Template(oracle.read_text("utf-8")).render(Context({
+            "person": SimpleNamespace(pending_items=items, matters=matters)}))
+        got = (f'<ul id="items">{pending_items_html(items)}</ul>'
+               f'<section id="matters">{matter_groups_html(matters)}</section>')
+    assert norm(got) == norm(want.split("{% endcomment %}")[-1])
+    assert "<b x" not in got and "久" * 120 not in got

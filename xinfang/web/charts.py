@@ -1,7 +1,7 @@
 """Bar charts drawn on the server as inline SVG (the CSP allows no script-drawn charts and no
 inline style): this module works out every bar's geometry; ``present.bar_chart_html`` writes it
-out as ``<rect>`` and ``<text>`` with class attributes. Sizes are SVG attributes in a fixed view box; the stylesheet
-scales the whole picture to the width of the page."""
+out as ``<rect>`` and ``<text>`` with class attributes. Sizes are SVG attributes in a fixed view
+box; the stylesheet scales the whole picture to the width of the page."""
 
 from __future__ import annotations
 

@@ -851,6 +851,36 @@ def person_rows_html(rows) -> SafeString:
     return mark_safe("\n".join(out))
 
 
+def matter_groups_html(matters) -> SafeString:
+    """Each matter of a person's page (``ownership.people.Matter``): its heading, its first
+    visit's matter cut to 120 characters and the table of its cases (``person_rows_html``).
+    A petitioner with some hundred matters paid a heading translation, a filter and seven
+    column titles through the template for each (12 ms of the page's CPU at 1M, lead46)."""
+    heads = "".join(f'<th scope="col">{esc(_(t))}</th>' for t in (
+        "编号", "信访时间", "第几次", "身份", "状态", "包案领导", "预警"))
+    heading, leader = _("事项%(n)s：共信访%(v)s次"), esc(_("包案领导"))
+    out = []
+    for n, m in enumerate(matters, start=1):
+        leaders = m.leaders
+        led = f" · {leader} {'、'.join(esc(x) for x in leaders)}" if leaders else ""
+        out.append(
+            f'<div class="matter-group" id="matter-{m.root_id}">\n'
+            f"<h3>{esc(heading % {'n': n, 'v': m.visits})}{led}</h3>\n"
+            f'<p class="matter-text">{esc(_short(m.first.matter, 120))}</p>\n'
+            f'<div class="table-wrap">\n<table class="cases">\n<thead><tr>{heads}</tr></thead>\n'
+            f"<tbody>\n{person_rows_html(m.cases)}\n</tbody>\n</table>\n</div>\n</div>")
+    return mark_safe("\n".join(out))
+
+
+def pending_items_html(items) -> SafeString:
+    """The ``<li>`` of each pending 包案 item on a person's page (``OwnershipItem``)."""
+    url = urls_of("web:case", KEY)
+    return mark_safe("\n".join(
+        f'<li><span class="tag">{esc(i.get_status_display())}</span> '
+        f'<a href="{esc(url(i.case_id))}#ownership">{esc(i.case.number)}</a> {esc(i.label)}</li>'
+        for i in items))
+
+
 def _flags_html(case, flag_labels: dict) -> str:
     """The case's flags as tags; ``flag_labels`` escaped already (once a page, not a row)."""
     tags = [(flag_labels["key_case"], "tag warn") if case.key_case else None,

@@ -12,8 +12,10 @@ from ..present import (
     deadline_text,
     field_html,
     ledger_rows_html,
+    matter_groups_html,
     notice_rows_html,
     owned_rows_html,
+    pending_items_html,
     percent_text,
     person_rows_html,
     role_label,
@@ -96,6 +98,18 @@ def owned_rows(cases):
 def backlog_lines(lines):
     """The supervision page's open backlog lines, written in Python (``present``)."""
     return backlog_lines_html(lines)
+
+
+@register.filter
+def matter_groups(matters):
+    """A person's matters with their cases, written in Python (``present``)."""
+    return matter_groups_html(matters)
+
+
+@register.filter
+def pending_items(items):
+    """A person's pending 包案 items, written in Python (``present``)."""
+    return pending_items_html(items)
 
 
 @register.filter
