@@ -242,6 +242,44 @@ def test_the_bar_chart_is_the_template_it_replaced(language):
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_audit_rows_are_the_template_they_replaced(language):
+    """The auditor's page's rows written in Python (``audit_rows_html``) are what its template's
+    loop (kept under ``oracles/``) wrote: a known and an unknown action, an entry without an
+    actor, an address or a detail, values that need escaping, times in the office's zone."""
+    import re
+    from datetime import UTC
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from xinfang.audit.models import AuditEntry
+    from xinfang.web.forms.admin import ACTION_LABELS
+    from xinfang.web.present import audit_detail, audit_object, audit_rows_html
+
+    bad = '<b x="1">&\'</b>'
+    known = next(iter(ACTION_LABELS))
+    entries = [
+        AuditEntry(id=3, at=(NOW + timedelta(hours=15)).astimezone(UTC), actor_name=bad,
+                   action=known, object_type="case", object_id=bad, ip="10.0.0.1",
+                   detail={"change": "x", "role": "clerk", bad: bad, "name": ["甲", ""]}),
+        AuditEntry(id=2, at=NOW, actor_name="", action=f"no-such{bad}", object_type=bad,
+                   object_id="", ip="", detail={}),
+    ]
+    rows = [(e, audit_object(e.object_type, e.object_id), audit_detail(e.detail))
+            for e in entries]
+
+    def norm(text) -> str:
+        return re.sub(r" ?([<>]) ?", r"\1", re.sub(r"\s+", " ", str(text))).strip()
+
+    oracle = (Path(__file__).parent / "oracles" / "audit_rows.html").read_text("utf-8")
+    with translation.override(language):
+        want = Template(oracle).render(Context({"rows": rows, "labels": ACTION_LABELS}))
+        got = audit_rows_html(rows, ACTION_LABELS)
+    assert norm(got) == norm(want.split("{% endcomment %}")[-1])
+    assert "<b x" not in got and "2026-11-26 01:00:00" in got
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_short_texts_are_cut_as_truncator_cuts_them(language):
     from django.utils import translation
     from django.utils.text import Truncator

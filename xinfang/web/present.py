@@ -769,6 +769,24 @@ def bar_chart_html(chart, chart_id: str, title: str) -> SafeString:
         + "\n</svg>\n</figure>")
 
 
+def audit_rows_html(rows, labels: dict) -> SafeString:
+    """The ``<tr>`` of each audit entry of the auditor's page (``(entry, target, lines)``:
+    ``audit_object`` and ``audit_detail`` of it), ``labels`` naming the actions. A page of
+    entries through the template, a filter, a lookup and a loop over the detail's lines each,
+    was 17 of the page's 72 ms at 1M cases (lead46)."""
+    zone = timezone.get_current_timezone()
+    out = []
+    for e, target, lines in rows:
+        detail = "；".join(f"{esc(k)}：{esc(v)}" for k, v in lines)
+        out.append(
+            f'<tr><td>{e.id}</td><td class="nowrap">{e.at.astimezone(zone):%Y-%m-%d %H:%M:%S}'
+            f'</td><td class="nowrap">{esc(e.actor_name or "—")}</td>'
+            f'<td class="nowrap">{esc(labels.get(e.action) or e.action)}</td>'
+            f'<td>{esc(target)}</td><td class="detail">{detail}</td>'
+            f'<td>{esc(e.ip or "—")}</td></tr>')
+    return mark_safe("\n".join(out))
+
+
 def notice_rows_html(rows) -> SafeString:
     """The ``<tr>`` of each warning notice on the supervision page (``supervision.NoticeRow``).
     The page's three tables of twenty rows each through the template were some 7 ms of its CPU

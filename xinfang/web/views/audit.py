@@ -13,7 +13,7 @@ from xinfang.org.choices import Role
 
 from ..context import page, role_required
 from ..forms.admin import ACTION_LABELS, AuditFilterForm
-from ..present import audit_detail, audit_object
+from ..present import audit_detail, audit_object, audit_rows_html
 from .admin import paged
 
 # -- the audit trail (auditor) -------------------------------------------------------------------
@@ -60,12 +60,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page_obj": page_obj,
-            "rows": [
-                (e, audit_object(e.object_type, e.object_id), audit_detail(e.detail))
-                for e in page_obj.object_list
-            ],
+            "rows_html": audit_rows_html(
+                [(e, audit_object(e.object_type, e.object_id), audit_detail(e.detail))
+                 for e in page_obj.object_list], ACTION_LABELS),
             "extra": kept.urlencode(),
-            "labels": ACTION_LABELS,
             "verified": verified,
             "checkpoints": against,
             "verify_url": reverse("web:audit_log")
