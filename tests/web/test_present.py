@@ -279,6 +279,21 @@ def test_the_audit_rows_are_the_template_they_replaced(language):
     assert "<b x" not in got and "2026-11-26 01:00:00" in got
 
 
+def test_an_exports_case_numbers_are_shown_as_the_first_twenty_and_their_count():
+    """An export's audit entry keeps every case number it contained; the auditor's page shows
+    the first twenty and how many there are, and names the command that prints them all (a
+    page of entries wrote every number: 3 MB after two exports of 100,000 rows)."""
+    from xinfang.web.present import AUDIT_KEYS, AUDIT_LIST_SHOWN, audit_detail
+
+    numbers = [f"X{n:06d}" for n in range(100_000)]
+    lines = dict(audit_detail({"cases": numbers, "few": numbers[:AUDIT_LIST_SHOWN]}))
+    shown = lines[str(AUDIT_KEYS.get("cases", "cases"))]
+    assert shown.startswith("、".join(numbers[:AUDIT_LIST_SHOWN]) + "…")
+    assert numbers[AUDIT_LIST_SHOWN] not in shown and "100000" in shown
+    assert "xinfang audit list" in shown and len(shown) < 400
+    assert lines["few"] == "、".join(numbers[:AUDIT_LIST_SHOWN])
+
+
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_short_texts_are_cut_as_truncator_cuts_them(language):
     from django.utils import translation
