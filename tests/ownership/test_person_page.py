@@ -275,7 +275,7 @@ def test_the_persons_lists_are_the_template_they_replaced(language):
     from xinfang.org.models import User
     from xinfang.ownership.models import OwnershipItem
     from xinfang.ownership.people import CaseRow, Matter
-    from xinfang.web.present import matter_groups_html, pending_items_html
+    from xinfang.web.present import matter_groups_html, pending_items_html, person_rows_html
 
     bad = '<b x="1">&\'</b>'
     leader = User(pk=2, username="lead", full_name=f"张{bad}")
@@ -289,6 +289,8 @@ def test_the_persons_lists_are_the_template_they_replaced(language):
                                  CaseRow(case(2, leader_owner=leader), "main", 3)]),
         Matter(root_id=4, cases=[CaseRow(case(4), "representative", 1)]),
     ]
+    for m in matters:  # what the template's filter wrote (``person_rows_html``, unchanged)
+        m.xf_rows = person_rows_html(m.cases)
     items = [OwnershipItem(case=case(1), label=bad, status=OwnershipItem.Status.PENDING),
              OwnershipItem(case=case(2), label="回访", status="no-such")]
 

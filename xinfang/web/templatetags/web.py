@@ -17,7 +17,6 @@ from ..present import (
     owned_rows_html,
     pending_items_html,
     percent_text,
-    person_rows_html,
     role_label,
     unit_rates_html,
 )
@@ -66,11 +65,6 @@ def unit_rate_rows(rows):
 
 
 @register.filter
-def get_item(mapping, key):
-    return mapping.get(key) if hasattr(mapping, "get") else None
-
-
-@register.filter
 def case_table(rows):
     """A work-queue or supervision table of cases, written in Python (``present``)."""
     return case_table_html(rows)
@@ -110,12 +104,6 @@ def matter_groups(matters):
 def pending_items(items):
     """A person's pending 包案 items, written in Python (``present``)."""
     return pending_items_html(items)
-
-
-@register.filter
-def person_rows(rows):
-    """The cases of a matter on a person's page, written in Python (``present``)."""
-    return person_rows_html(rows)
 
 
 @register.simple_tag
