@@ -299,3 +299,24 @@ def test_a_broken_chain_is_shown_as_broken(jianan, monkeypatch):
         .content.decode()
     )
     assert "审计链被破坏" in html and "#4" in html
+
+
+def test_an_entry_shown_cut_short_links_to_its_page_with_every_item(jianan):
+    """An export's entry lists every case number it contained: the auditor's page shows the
+    first twenty and links to the entry's own page, which shows them all. Only the auditor
+    reads it; an entry that is not there is a 404."""
+    from xinfang.audit.services import audit_record
+
+    numbers = [f"建安{n:05d}" for n in range(300)]
+    entry = audit_record(action="export", actor=jianan.member("clerk"), object_type="ledger",
+                         object_id="L0", detail={"ledger": "L0", "cases": numbers})
+    auditor = signed_in(jianan.member("auditor"))
+    html = auditor.get(reverse("web:audit_log")).content.decode()
+    row = html.split(f"<tr><td>{entry.pk}</td>", 1)[1].split("</tr>", 1)[0]
+    page_url = reverse("web:audit_entry", args=[entry.pk])
+    assert numbers[19] in row and numbers[20] not in row and f'href="{page_url}"' in row
+    whole = auditor.get(page_url)
+    assert whole.status_code == 200
+    assert "、".join(numbers) in whole.content.decode()
+    assert auditor.get(reverse("web:audit_entry", args=[entry.pk + 1000])).status_code == 404
+    assert signed_in(jianan.member("clerk")).get(page_url).status_code == 403

@@ -283,16 +283,19 @@ def test_the_audit_rows_are_the_template_they_replaced(language):
 
 def test_an_exports_case_numbers_are_shown_as_the_first_twenty_and_their_count():
     """An export's audit entry keeps every case number it contained; the auditor's page shows
-    the first twenty and how many there are, and names the command that prints them all (a
-    page of entries wrote every number: 3 MB after two exports of 100,000 rows)."""
-    from xinfang.web.present import AUDIT_KEYS, AUDIT_LIST_SHOWN, audit_detail
+    the first twenty and how many there are (a page of entries wrote every number: 3 MB after
+    two exports of 100,000 rows), the entry's own page every one."""
+    from xinfang.web.present import AUDIT_KEYS, AUDIT_LIST_SHOWN, audit_detail, audit_shortened
 
     numbers = [f"X{n:06d}" for n in range(100_000)]
-    lines = dict(audit_detail({"cases": numbers, "few": numbers[:AUDIT_LIST_SHOWN]}))
+    detail = {"cases": numbers, "few": numbers[:AUDIT_LIST_SHOWN]}
+    lines = dict(audit_detail(detail))
     shown = lines[str(AUDIT_KEYS.get("cases", "cases"))]
     assert shown.startswith("、".join(numbers[:AUDIT_LIST_SHOWN]) + "…")
-    assert numbers[AUDIT_LIST_SHOWN] not in shown and "100000" in shown
-    assert "xinfang audit list" in shown and len(shown) < 400
+    assert numbers[AUDIT_LIST_SHOWN] not in shown and "100000" in shown and len(shown) < 400
+    assert dict(audit_detail(detail, shown=None))[str(AUDIT_KEYS.get("cases", "cases"))] == (
+        "、".join(numbers))
+    assert audit_shortened(detail) and not audit_shortened({"few": detail["few"]})
     assert lines["few"] == "、".join(numbers[:AUDIT_LIST_SHOWN])
 
 

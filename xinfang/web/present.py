@@ -582,8 +582,11 @@ AUDIT_REASONS = {
 AUDIT_LIST_SHOWN = 20  # items of a list an entry's detail shows on the auditor's page
 
 
-def audit_detail(detail: dict | None) -> list[tuple[str, str]]:
-    """An audit entry's detail as (label, text) lines in words; unknown keys as they are."""
+def audit_detail(detail: dict | None, *, shown: int | None = AUDIT_LIST_SHOWN
+                 ) -> list[tuple[str, str]]:
+    """An audit entry's detail as (label, text) lines in words; unknown keys as they are. A
+    list longer than ``shown`` items (an export's case numbers) as its first ``shown`` and its
+    count; None: every item (the entry's own page)."""
     lines = []
     for key, value in (detail or {}).items():
         if key == "change" and value in AUDIT_CHANGES:
@@ -594,11 +597,12 @@ def audit_detail(detail: dict | None) -> list[tuple[str, str]]:
             text = role_label(value)
         elif key in ("name", "short_name", "phone") and isinstance(value, list) and len(value) == 2:
             text = f"{value[0] or '—'} → {value[1] or '—'}"
-        elif isinstance(value, list) and len(value) > AUDIT_LIST_SHOWN:
-            # an export's case numbers: the trail keeps them all (``xinfang audit list`` prints
-            # them); a page of entries wrote every one, 3 MB after two exports of 100,000 rows
-            text = _("%(shown)s…等共%(n)s项（完整清单见命令 xinfang audit list）") % {
-                "shown": "、".join(str(v) for v in value[:AUDIT_LIST_SHOWN]), "n": len(value)}
+        elif shown is not None and isinstance(value, list) and len(value) > shown:
+            # an export's case numbers: the trail keeps them all, the entry's page shows them
+            # (``audit_entry``); a page of entries wrote every one, 3 MB after two exports of
+            # 100,000 rows
+            text = _("%(shown)s…等共%(n)s项") % {
+                "shown": "、".join(str(v) for v in value[:shown]), "n": len(value)}
         else:
             text = _value_text(key, value, "")
         if text:
@@ -777,15 +781,24 @@ def bar_chart_html(chart, chart_id: str, title: str) -> SafeString:
         + "\n</svg>\n</figure>")
 
 
+def audit_shortened(detail: dict | None) -> bool:
+    """Whether ``audit_detail`` shows less of ``detail`` than it holds (a list cut short)."""
+    return any(isinstance(v, list) and len(v) > AUDIT_LIST_SHOWN for v in (detail or {}).values())
+
+
 def audit_rows_html(rows, labels: dict) -> SafeString:
     """The ``<tr>`` of each audit entry of the auditor's page (``(entry, target, lines)``:
-    ``audit_object`` and ``audit_detail`` of it), ``labels`` naming the actions. A page of
-    entries through the template, a filter, a lookup and a loop over the detail's lines each,
-    was 17 of the page's 72 ms at 1M cases (lead46)."""
+    ``audit_object`` and ``audit_detail`` of it), ``labels`` naming the actions; an entry whose
+    detail is shown cut short links to its own page (``web:audit_entry``). A page of entries
+    through the template, a filter, a lookup and a loop over the detail's lines each, was 17
+    of the page's 72 ms at 1M cases (lead46)."""
     zone = timezone.get_current_timezone()
+    whole, url = esc(_("查看全部")), urls_of("web:audit_entry", KEY)
     out = []
     for e, target, lines in rows:
         detail = "；".join(f"{esc(k)}：{esc(v)}" for k, v in lines)
+        if audit_shortened(e.detail):
+            detail += f' <a href="{esc(url(e.id))}">{whole}</a>'
         out.append(
             f'<tr><td>{e.id}</td><td class="nowrap">{e.at.astimezone(zone):%Y-%m-%d %H:%M:%S}'
             f'</td><td class="nowrap">{esc(e.actor_name or "—")}</td>'

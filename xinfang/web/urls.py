@@ -111,6 +111,7 @@ urlpatterns = [
         name="admin_password_resets",
     ),
     path("admin/audit/", audit.audit_log, name="audit_log"),
+    path("admin/audit/<int:pk>/", audit.audit_entry, name="audit_entry"),
     # the petitioner's page, no sign-in
     path("progress/", public.progress, name="public"),
     path("progress/rate/", public.rate, name="public_rate"),

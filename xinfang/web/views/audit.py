@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from xinfang.org.choices import Role
@@ -72,3 +73,20 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             + "verify=1",
         },
     )
+
+
+@require_GET
+@role_required(Role.AUDITOR)
+def audit_entry(request: HttpRequest, pk: int) -> HttpResponse:
+    """One entry of the trail with its whole detail: the auditor's page shows a long list (an
+    export's case numbers) as its first twenty and links here."""
+    from xinfang.audit.models import AuditEntry
+
+    entry = AuditEntry.objects.filter(pk=pk).first()
+    if entry is None:
+        raise Http404(_("没有这条审计记录。"))
+    return page(request, "web/audit_entry.html", {
+        "e": entry, "target": audit_object(entry.object_type, entry.object_id),
+        "label": ACTION_LABELS.get(entry.action) or entry.action,
+        "lines": audit_detail(entry.detail, shown=None),
+    })
