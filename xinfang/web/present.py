@@ -739,14 +739,21 @@ def case_rows_html(rows) -> SafeString:
     ))
 
 
+def _cases_table(titles, body: str) -> str:
+    """A ``<table class="cases">`` in its scrolling box: ``titles`` (translated) over the rows
+    ``body`` writes."""
+    heads = "".join(f'<th scope="col">{esc(t)}</th>' for t in titles)
+    return (f'<div class="table-wrap">\n<table class="cases">\n<thead><tr>{heads}</tr></thead>\n'
+            f"<tbody>\n{body}\n</tbody>\n</table>\n</div>")
+
+
 def case_table_html(rows) -> SafeString:
     """A work-queue bucket's or the supervision page's table of cases (``queues.Row``), head and
     rows: through an ``include`` of its template each of a queue's five tables cost ~0.1 ms
     besides its rows (lead46)."""
-    heads = "".join(f'<th scope="col">{esc(_(t))}</th>' for t in (
-        "编号", "信访人", "信访事项", "问题类别", "状态", "时限"))
-    return mark_safe(f'<div class="table-wrap">\n<table class="cases">\n<thead>\n<tr>{heads}</tr>\n'
-                     f'</thead>\n<tbody>\n{case_rows_html(rows)}\n</tbody>\n</table>\n</div>')
+    return mark_safe(_cases_table(
+        (_("编号"), _("信访人"), _("信访事项"), _("问题类别"), _("状态"), _("时限")),
+        case_rows_html(rows)))
 
 
 def bar_chart_html(chart, chart_id: str, title: str) -> SafeString:
@@ -895,8 +902,8 @@ def matter_groups_html(matters) -> SafeString:
     visit's matter cut to 120 characters and the table of its cases (``person_rows_html``).
     A petitioner with some hundred matters paid a heading translation, a filter and seven
     column titles through the template for each (12 ms of the page's CPU at 1M, lead46)."""
-    heads = "".join(f'<th scope="col">{esc(_(t))}</th>' for t in (
-        "编号", "信访时间", "第几次", "身份", "状态", "包案领导", "预警"))
+    titles = (_("编号"), _("信访时间"), _("第几次"), _("身份"), _("状态"), _("包案领导"),
+              _("预警"))
     heading, leader = _("事项%(n)s：共信访%(v)s次"), esc(_("包案领导"))
     out = []
     for n, m in enumerate(matters, start=1):
@@ -906,8 +913,7 @@ def matter_groups_html(matters) -> SafeString:
             f'<div class="matter-group" id="matter-{m.root_id}">\n'
             f"<h3>{esc(heading % {'n': n, 'v': m.visits})}{led}</h3>\n"
             f'<p class="matter-text">{esc(_short(m.first.matter, 120))}</p>\n'
-            f'<div class="table-wrap">\n<table class="cases">\n<thead><tr>{heads}</tr></thead>\n'
-            f"<tbody>\n{person_rows_html(m.cases)}\n</tbody>\n</table>\n</div>\n</div>")
+            f"{_cases_table(titles, person_rows_html(m.cases))}\n</div>")
     return mark_safe("\n".join(out))
 
 
