@@ -117,11 +117,12 @@ FORM_RENDERER = "xinfang.web.forms.renderer.QuickRenderer"
 # registered cases took 843 ms instead of 78, one of a month's 2,400 cases 3.2 s instead of 0.5
 # (1M cases, lead25). Behind PgBouncer: ``ALTER ROLE xinfang SET cursor_tuple_fraction = 1``.
 POSTGRES_OPTIONS = "-c jit=off -c cursor_tuple_fraction=1"
-# Parameters bound by the server and each statement prepared on its connection after five runs:
-# PostgreSQL then plans it once (custom plans while a generic one would cost more), not on every
-# request — docs/decisions/0004-prepared-statements.md. ``XINFANG_PG_PREPARE=0`` turns it off
-# (behind a pooler in transaction mode older than PgBouncer 1.21).
-PREPARED_STATEMENTS = {"server_side_binding": True, "prepare_threshold": 5}
+# Parameters bound by the server and each statement prepared on its connection at its second
+# run: PostgreSQL then plans it for its first five executions and keeps one plan after them
+# where that is not dearer, instead of planning it on every request — docs/decisions/
+# 0004-prepared-statements.md (prepared at the sixth run until lead47). ``XINFANG_PG_PREPARE=0``
+# turns it off (behind a pooler in transaction mode older than PgBouncer 1.21).
+PREPARED_STATEMENTS = {"server_side_binding": True, "prepare_threshold": 1}
 
 
 def database_from_url(url: str) -> dict:
