@@ -51,6 +51,15 @@ def test_codes_are_written_on_both_databases_and_ids_on_postgresql(jianan):
         assert params == (jianan.county.pk,)
 
 
+def test_ids_written_into_the_text_are_whole_numbers_or_refused(jianan):
+    # the array's text is kept for the doors asked last (``probes._array``): the same ids
+    # again, or the same ids given as text, are written the same; anything else is refused
+    first = sql_of(Case.objects.filter(probes.named("id", (3, 1, 2))))
+    assert sql_of(Case.objects.filter(probes.named("id", ("3", "1", "2")))) == first
+    with pytest.raises(ValueError):
+        sql_of(Case.objects.filter(probes.named("id", (1, "2}'::bigint[]); DROP TABLE x; --"))))
+
+
 @pytest.mark.parametrize("odd", ["x'y", "50%", "a b", True, 1.5, None, 7])
 def test_a_value_that_is_not_a_code_or_a_whole_number_is_bound(jianan, odd):
     sql, params = sql_of(CasePetitioner.objects.filter(Written(F("role"), ["main", odd])))
