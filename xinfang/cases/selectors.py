@@ -211,10 +211,16 @@ class Door:
         known = (tuple(self.units), MAX_LISTED_CASES)
         if known in _OVER_THE_BOUND:  # read over the bound before: 20,001 ids were ~9 ms
             return None
-        rows = list(self._handled_rows().order_by().values_list("case_id", flat=True)
-                    [: MAX_LISTED_CASES + 1])
-        if len(rows) <= MAX_LISTED_CASES:
-            return tuple(sorted(set(rows)))
+        rows = self._handled_rows().order_by().values("case_id")[: MAX_LISTED_CASES + 1]
+        sql, params = rows.query.get_compiler(using=rows.db).as_sql()
+        with connections[rows.db].cursor() as cursor:
+            # counted and gathered by the database, in order, as one array: read as rows through
+            # the ORM and sorted here, the busy township's 13,573 ids were 4.5 ms of its CPU
+            cursor.execute(f"SELECT COUNT(*), ARRAY_AGG(DISTINCT s.case_id) FROM ({sql}) s",
+                           params)
+            count, ids = cursor.fetchone()
+        if count <= MAX_LISTED_CASES:
+            return tuple(ids or ())
         _OVER_THE_BOUND.add(known)
         return None
 
