@@ -87,3 +87,72 @@ def test_a_city_clerks_watched_districts_are_the_scope_not_a_test_beside_its_sub
     assert "_tree" not in door_for(city).__dict__
     page = queues.queue_page(city, timezone.now(), "watch", 1)
     assert [r.case.pk for r in page.rows] == [watched.pk] and page.total == 1
+
+
+
+def _unit_seen(m, now) -> dict[str, tuple[list[int], int]]:
+    """The queue as a request sees it: its door remembered, so a unit's buckets are kept."""
+    from xinfang.cases.selectors import door_remember
+
+    m = fresh(m)
+    door_remember(m)
+    return {b.key: ([r.case.pk for r in b.rows], b.total) for b in queues.queue_for(m, now)}
+
+
+@pytest.fixture
+def lists_made(monkeypatch):
+    """How many kept lists the queue made (each compiles its statements on first use)."""
+    made = []
+    real = queues.KeptList
+    monkeypatch.setattr(queues, "KeptList", lambda alias, **kw: made.append(alias) or real(
+        alias, **kw))
+    queues._held_slot.cache_clear()
+    return made
+
+
+def test_a_units_buckets_compiled_once_are_the_buckets_the_orm_builds(
+        jianan, register, lists_made):
+    """A handling unit's buckets are compiled once per door and set of held assignments
+    (``_kept_held``): the same rows and totals as the ORM builds, and a second request with the
+    same assignments compiles nothing."""
+    from .conftest import walk
+
+    for stage, n in (("assigned", 2), ("in_progress", 2), ("found", 1), ("letter_approved", 1)):
+        for _ in range(n):
+            walk(jianan, register(), stage)
+    township, now = jianan.member("township"), timezone.now()
+    first = _unit_seen(township, now)
+    assert len(lists_made) == 4  # one a bucket
+    assert first == _built(township, now) == _unit_seen(township, now)
+    assert len(lists_made) == 4  # the second request compiled nothing
+    assert [len(first[k][0]) for k in ("sign_for", "handle", "draft", "reply")] == [2, 2, 1, 1]
+
+
+def test_a_case_assigned_signed_for_or_kept_out_after_compiling_shows_so_at_once(
+        jianan, register, lists_made):
+    """The kept lists follow the unit's assignments: a case assigned since is in 待签收 on the
+    next request, in 待办理 once signed for; a respondent named or a recusal declared after
+    compiling takes a case out, as the ORM's buckets do."""
+    from xinfang.cases.models import Respondent
+    from xinfang.cases.services import perform
+
+    from .conftest import walk
+
+    kept, accused, recused = (register() for _ in range(3))
+    for case in (kept, accused, recused):
+        walk(jianan, case, "assigned")
+    township, now = jianan.member("township"), timezone.now()
+    assert set(_unit_seen(township, now)["sign_for"][0]) == {kept.pk, accused.pk, recused.pk}
+    made = len(lists_made)
+    new = register()
+    walk(jianan, new, "assigned")
+    seen = _unit_seen(township, now)
+    assert new.pk in seen["sign_for"][0] and len(lists_made) > made  # other assignments
+    perform("sign_for", case=new, by=township)
+    seen = _unit_seen(township, now)
+    assert new.pk not in seen["sign_for"][0] and new.pk in seen["handle"][0]
+    Respondent.objects.create(case=accused, unit=township.unit, name=township.unit.name)
+    Recusal.objects.create(user=township.user, case=recused, reason="亲属")
+    seen = _unit_seen(township, now)
+    assert seen["sign_for"] == ([kept.pk], 1)
+    assert seen == _built(township, now)

@@ -28,7 +28,7 @@ from xinfang.cases import probes
 from xinfang.cases.duesort import due_first, past_due
 from xinfang.cases.models import Case, Clock, Demand, WarningNotice
 from xinfang.cases.paging import CappedPaginator, KeptList, capped_counts_of, count_statement
-from xinfang.cases.selectors import cases_for, door_for, lead_unit_names, main_names
+from xinfang.cases.selectors import DOOR_ATTR, cases_for, door_for, lead_unit_names, main_names
 from xinfang.cases.services.base import unit_jurisdiction
 from xinfang.db.fixed import ManyRead
 from xinfang.db.written import Written
@@ -416,6 +416,8 @@ def _kept(m: Membership, narrow: Filter, key: str, alias: str) -> KeptList | Non
     order alone. Built and compiled through the ORM on every request, a clerk's five buckets and
     their count took 3–4 ms of the work queue's CPU at 200k cases (lead41); a request now only
     runs them."""
+    if isinstance(narrow, _unit_held):
+        return _kept_held(m, narrow, key, alias)
     if not (isinstance(narrow, _own) and getattr(narrow.narrow, "fixed", False)):
         return None
     door, home = door_for(m), _home(m)
@@ -428,6 +430,35 @@ def _kept(m: Membership, narrow: Filter, key: str, alias: str) -> KeptList | Non
 @lru_cache(maxsize=1024)
 def _kept_bucket(alias: str, *key) -> KeptList:
     return KeptList(alias)
+
+
+def _kept_held(m: Membership, narrow: Filter, key: str, alias: str) -> KeptList | None:
+    """A handling unit's bucket (``_unit_held``) as statements compiled once per door and per
+    set of the unit's active assignments (``Door.held``, whose ids the statements carry).
+
+    The door and its recusals are the key, as an office's are; the assignments are not (a busy
+    township's 1,244 would make each key a large tuple): the slot keeps the list with the
+    assignments it was compiled for, and a request whose door holds other ones (a case
+    assigned, signed for or ended since) compiles a new one. The pair is read and replaced
+    whole, so a request never runs a list compiled for another request's assignments. Built
+    through the ORM on every request, an ordinary township's four buckets and their counts
+    were about a third of its queue's CPU (lead47). A membership whose door was not remembered
+    for the request (``door_remember``) has its buckets built: its filters would read a door
+    of their own."""
+    door = getattr(m, DOOR_ATTR, None)  # the request's door, which every bucket reads
+    if door is None or door.kind != "unit":
+        return None
+    recusals = (door.recused_cases, door.recused_petitioners, door.recused_words)
+    slot = _held_slot(alias, door.key[:4], recusals, narrow, key not in ENDED_BUCKETS)
+    held, current = door.held, slot.get("list")
+    if current is None or current[0] != held:
+        current = slot["list"] = (held, KeptList(alias))
+    return current[1]
+
+
+@lru_cache(maxsize=256)
+def _held_slot(alias: str, *key) -> dict:
+    return {}
 
 
 def queue_for(m: Membership, now: datetime) -> list[Bucket]:
@@ -448,9 +479,12 @@ def queue_for(m: Membership, now: datetime) -> list[Bucket]:
         bucket = Bucket(key=key, label=str(label), more=more)
         kept = _kept(m, narrow, key, alias)
         if kept is not None:
-            def build(at, narrow=narrow, by_due=key not in ENDED_BUCKETS):
-                # the membership not given: a ``fixed`` filter that read it would fail, once
-                return ordered(narrow(_base(m, narrow), None, at), by_due=by_due)
+            # the membership not given to an office's filter: a ``fixed`` one that read it
+            # would fail, once; a unit's reads its door's held assignments, the list's key
+            given = m if isinstance(narrow, _unit_held) else None
+
+            def build(at, narrow=narrow, by_due=key not in ENDED_BUCKETS, given=given):
+                return ordered(narrow(_base(m, narrow), given, at), by_due=by_due)
 
             found = kept.rows(0, PER_BUCKET, PER_BUCKET, build, now)
             fetched.append((bucket, kept.count_statement(build, QUEUE_COUNT_CAP, now), found))
