@@ -20,7 +20,7 @@ from functools import cached_property, lru_cache
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, router
-from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.lookups import IsNull
 from django.db.transaction import TransactionManagementError
 from django.utils.crypto import constant_time_compare
@@ -337,8 +337,7 @@ class Door:
         # of this read's CPU for the busy township's 1,244 assignments (2.1 → 0.9 ms)
         return tuple(Assignment.objects.filter(
             unit_id=self.inside[-1], status=AssignmentStatus.ACTIVE  # the unit itself
-        ).values_list("case_id", ExpressionWrapper(Q(signed_for_at__isnull=False),
-                                                   output_field=BooleanField()), "role"))
+        ).values_list("case_id", IsNull(F("signed_for_at"), False), "role"))
 
     def cases_held(self) -> QuerySet[Case]:
         """``all_cases()`` for a caller that keeps only cases the door's own unit holds an

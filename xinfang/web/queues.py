@@ -407,8 +407,9 @@ def _shown(key: str, found: list[Row]) -> list[Row]:
 
 
 def _kept(m: Membership, narrow: Filter, key: str, alias: str) -> KeptList | None:
-    """The bucket ``narrow`` of ``m``'s office as statements compiled once per door
-    (``KeptList``), or None where the bucket is built for each request.
+    """The bucket ``narrow`` of ``m``'s office, or of ``m``'s handling unit (``_kept_held``), as
+    statements compiled once per door (``KeptList``), or None where the bucket is built for
+    each request.
 
     An office's bucket of a ``fixed`` filter is the door's cases of the office's jurisdiction
     (``Door.cases_in``, which then reads no units) in some states: its statements are a
