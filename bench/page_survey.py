@@ -185,19 +185,28 @@ EARLY_ROUNDS = 5
 DRIFT = 1.5
 
 
-def interleaved(todo, rounds: int, client_of, profile_for, out: Path | None) -> None:
+def interleaved(todo, rounds: int, client_of, profile_for, out: Path | None,
+                life: int = 0) -> None:
     """Ask every page once a round, ``rounds`` times, in one process: a served worker asks the
     same statement texts for many users in turn. psycopg prepares a text on its connection on
     its fifth run and PostgreSQL may keep a generic plan from then on, chosen without the
     parameters of the user who asks; a page asked alone and a few times (the per-page mode, and
     ``bench/run.py``) never reaches it. Each page's median over the first ``EARLY_ROUNDS``
     rounds is set beside its median over the last half; a page slower late by ``DRIFT`` times,
-    or over the target late, is marked."""
+    or over the target late, is marked.
+
+    ``life``: the connection is closed after every ``life`` pages asked, as a worker's is when
+    it outlives ``CONN_MAX_AGE`` (a worker asked a page every 15 s reconnects after every fourth
+    under 60 s); 0 keeps it for the whole run."""
     from django.db import connection
 
     times: dict[int, list[float]] = {i: [] for i in range(len(todo))}
+    asked = 0
     for _ in range(rounds):
         for i, (_group, username, shown) in enumerate(todo):
+            if life and asked and asked % life == 0:
+                connection.close()  # the next page connects again, its statements unprepared
+            asked += 1
             client = client_of(username)
             url, put_back = profile_for(shown)
             try:
@@ -235,6 +244,7 @@ def interleaved(todo, rounds: int, client_of, profile_for, out: Path | None) -> 
           f"{sum(r['late_ms'] > DRIFT * r['early_ms'] for r in rows)}"
           + (f"; statements prepared {prepared[0]}, with a generic plan {prepared[1]}, "
              f"their plans {prepared[2] / 2**20:.1f} MB in the server" if prepared else "")
+          + (f"; connection closed every {life} pages" if life else "")
           + f"; load {os.getloadavg()[0]:.2f}")
     if out:
         out.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -256,6 +266,9 @@ def main() -> None:
                    help="ask the pages (not the files) in this many rounds, each page once a "
                         "round, as one served worker would; compare the first rounds with the "
                         "last (see ``interleaved``)")
+    p.add_argument("--life", type=int, default=0,
+                   help="with --rounds: close the connection after every this many pages, as "
+                        "CONN_MAX_AGE closes a served worker's (0: never)")
     args = p.parse_args()
     if 0 < args.rounds <= EARLY_ROUNDS:
         p.error(f"--rounds: more than {EARLY_ROUNDS} (the first {EARLY_ROUNDS} are the early "
@@ -319,7 +332,7 @@ def main() -> None:
 
     if args.rounds:
         interleaved([row for row in todo if row[0] != "exports"], args.rounds, client_of,
-                    profile_for, args.json)
+                    profile_for, args.json, life=args.life)
         return
     rows = []
     for group, username, shown in todo:

@@ -24,8 +24,10 @@ log = logging.getLogger(__name__)
 def keep_connections() -> None:
     """A worker is one long-lived process: keep its database connections between tasks
     (``CONN_MAX_AGE = None``) instead of reconnecting for every one — on SQLite each close
-    checkpoints the WAL, ~30 ms here. A broken connection is still closed and reopened by
-    ``close_old_connections`` (``close_if_unusable_or_obsolete``)."""
+    checkpoints the WAL, ~30 ms here. The product's settings keep them already
+    (``settings.base``); this keeps them whatever a site's own settings say. A broken
+    connection is still closed and reopened by ``close_old_connections``
+    (``close_if_unusable_or_obsolete``)."""
     for conn in connections.all():
         conn.settings_dict["CONN_MAX_AGE"] = None
         conn.close_at = None

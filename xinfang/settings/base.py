@@ -136,7 +136,13 @@ def database_from_url(url: str) -> dict:
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
-        "CONN_MAX_AGE": 60,
+        # Kept for the worker's life (gunicorn replaces it after ``max_requests``), and checked
+        # with one ``SELECT 1`` when a request first uses it, so a connection the server or a
+        # firewall dropped while idle is replaced instead of failing that request. A statement is
+        # prepared on its connection and its plan kept after its fifth run: under a 60 s life a
+        # worker asked a page every few seconds lost them every minute (PERFORMANCE.md, lead48).
+        "CONN_MAX_AGE": None,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             "options": f"{POSTGRES_OPTIONS} {os.environ.get('PGOPTIONS', '')}".strip(),
             **(PREPARED_STATEMENTS if os.environ.get("XINFANG_PG_PREPARE", "1") == "1" else {}),
@@ -149,6 +155,11 @@ def sqlite_database(path: Path) -> dict:
         # Django's, its LIKE patterns bound as expressions (``xinfang.db.sqlite3``)
         "ENGINE": "xinfang.db.sqlite3",
         "NAME": path,
+        # One connection kept by each served worker: opened for every request (Django's default
+        # for a database without CONN_MAX_AGE), each page paid its connection's functions, the
+        # pragmas and the schema read again, ~2 ms (PERFORMANCE.md, lead48). The development
+        # server closes its connections after each request whatever this says.
+        "CONN_MAX_AGE": None,
         # IMMEDIATE takes the write lock when a transaction begins, so two writers queue
         # instead of failing to upgrade a read lock; case numbering relies on it.
         "OPTIONS": {
