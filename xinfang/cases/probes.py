@@ -105,6 +105,11 @@ def among(column: str, ids: tuple[int, ...], *, written: bool = False) -> Probe:
 
     def render(cols, connection):
         if connection.vendor == "postgresql":
+            if written and len(ids) == 1:
+                # one id as an equality: PostgreSQL 15 walks an index on (column, order) in the
+                # list's order for ``= 4``, not for ``= ANY('{4}')`` (a county's overdue ledger
+                # read its office's open cases off such an index in 0.8 ms, not 5; lead48)
+                return f"{cols['column']} = {int(ids[0])}"
             value = f"'{_array(ids)}'" if written else "%s"
             return f"{cols['column']} = ANY({value}::bigint[])"
         return f"{cols['column']} IN ({_marks(ids)})"

@@ -179,6 +179,13 @@ class Door:
                 # stops at fifty: "jurisdiction IN (the subtree)" made SQLite gather and sort
                 # all 200,000 cases of the province for a ledger page (309 ms).
                 return Q(probes.in_jurisdictions_under(self.path))
+            if connection.vendor == "postgresql":
+                # Its offices (one or two for a county), where every case of the subtree lies,
+                # as its count names them: one office is an equality, and a list in date order
+                # walks that office's own index instead of the province's (lead48). SQLite,
+                # without statistics of each value, judged the short list worth a scan of the
+                # table with some orders (lead34): it keeps the subtree's ids.
+                return Q(probes.named("jurisdiction_id", tuple(self.jurisdictions)))
             # the subtree's listed ids, written into the statement (``probes.named``)
             return Q(probes.named("jurisdiction_id", units))
         if self.handled is not None:
@@ -283,8 +290,9 @@ class Door:
             A count tested each case's jurisdiction after the search's term, so a city clerk's
             search counted to 501 through 28,000 cases of the province, probing their demands
             (85–90 ms at 1M on PostgreSQL); the array is tested first (18–35 ms).
-          - A county's (its one or two offices among 230 units): the list keeps the units, by
-            which SQLite walks the registration index for the API's first page. Without each
+          - A county's (its one or two offices among 230 units): on SQLite the list keeps the
+            units, by which SQLite walks the registration index for the API's first page (on
+            PostgreSQL the list names its offices too, ``scope``). Without each
             value's statistics SQLite judged the 230 worth a scan of the case table for a
             count: an ordinary county's search counted to 501 through all 200,000 cases (122 →
             62 ms, its overdue lists 65 → 43 and 49 → 31; PostgreSQL level)."""
