@@ -189,15 +189,15 @@ def interleaved(todo, rounds: int, client_of, profile_for, out: Path | None,
                 life: int = 0) -> None:
     """Ask every page once a round, ``rounds`` times, in one process: a served worker asks the
     same statement texts for many users in turn. psycopg prepares a text on its connection on
-    its fifth run and PostgreSQL may keep a generic plan from then on, chosen without the
-    parameters of the user who asks; a page asked alone and a few times (the per-page mode, and
-    ``bench/run.py``) never reaches it. Each page's median over the first ``EARLY_ROUNDS``
+    its second run (decision 0004) and PostgreSQL may keep a generic plan after five more,
+    chosen without the parameters of the user who asks; a page asked alone a few times (the
+    per-page mode) never reaches it. Each page's median over the first ``EARLY_ROUNDS``
     rounds is set beside its median over the last half; a page slower late by ``DRIFT`` times,
     or over the target late, is marked.
 
     ``life``: the connection is closed after every ``life`` pages asked, as a worker's is when
-    it outlives ``CONN_MAX_AGE`` (a worker asked a page every 15 s reconnects after every fourth
-    under 60 s); 0 keeps it for the whole run."""
+    it outlives a ``CONN_MAX_AGE`` (under 60 s, lead47's, a worker asked a page every 15 s
+    reconnected after every fourth); 0 keeps it for the whole run, as the product now does."""
     from django.db import connection
 
     times: dict[int, list[float]] = {i: [] for i in range(len(todo))}
@@ -268,7 +268,7 @@ def main() -> None:
                         "last (see ``interleaved``)")
     p.add_argument("--life", type=int, default=0,
                    help="with --rounds: close the connection after every this many pages, as "
-                        "CONN_MAX_AGE closes a served worker's (0: never)")
+                        "a short CONN_MAX_AGE closes a served worker's (0: never)")
     args = p.parse_args()
     if 0 < args.rounds <= EARLY_ROUNDS:
         p.error(f"--rounds: more than {EARLY_ROUNDS} (the first {EARLY_ROUNDS} are the early "

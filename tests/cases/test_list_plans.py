@@ -90,7 +90,8 @@ def test_a_countys_search_is_counted_off_the_jurisdiction_index(many):
     from xinfang.cases.selectors import cases_counted
 
     clerk = many.member("clerk")
-    qs = filter_ledger(cases_counted(clerk), {"search": "危房"}, by=clerk)
+    # (on PostgreSQL the list names the office already and is counted as it is: None)
+    qs = filter_ledger(cases_counted(clerk) or cases_for(clerk), {"search": "危房"}, by=clerk)
     text = plan(qs.order_by().values("pk")[:501])
     assert not full_scans(text), text
     assert capped_count(qs, cap=500) == capped_count(

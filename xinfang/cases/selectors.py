@@ -179,18 +179,24 @@ class Door:
                 # stops at fifty: "jurisdiction IN (the subtree)" made SQLite gather and sort
                 # all 200,000 cases of the province for a ledger page (309 ms).
                 return Q(probes.in_jurisdictions_under(self.path))
-            if connection.vendor == "postgresql":
-                # Its offices (one or two for a county), where every case of the subtree lies,
-                # as its count names them: one office is an equality, and a list in date order
-                # walks that office's own index instead of the province's (lead48). SQLite,
-                # without statistics of each value, judged the short list worth a scan of the
-                # table with some orders (lead34): it keeps the subtree's ids.
+            if self._lists_offices:
                 return Q(probes.named("jurisdiction_id", tuple(self.jurisdictions)))
             # the subtree's listed ids, written into the statement (``probes.named``)
             return Q(probes.named("jurisdiction_id", units))
         if self.handled is not None:
             return Q(probes.named("id", self.handled))
         return Q(pk__in=self._handled_rows().values("case_id"))
+
+    @property
+    def _lists_offices(self) -> bool:
+        """Whether an office door with listed units names its offices in its lists (one or two
+        for a county, where every case of the subtree lies), as its count does: on PostgreSQL,
+        where one office is an equality and a list in date order walks that office's own index
+        instead of the province's (lead48). SQLite, without statistics of each value, judged
+        the short list worth a scan of the table with some orders (lead34): it keeps the
+        subtree's ids."""
+        return (self.kind == "office" and isinstance(self.units, list)
+                and connection.vendor == "postgresql")
 
     def _handled_rows(self) -> QuerySet:
         return Assignment.objects.filter(probes.among_or_in("unit_id", self.units),
@@ -290,9 +296,10 @@ class Door:
             A count tested each case's jurisdiction after the search's term, so a city clerk's
             search counted to 501 through 28,000 cases of the province, probing their demands
             (85–90 ms at 1M on PostgreSQL); the array is tested first (18–35 ms).
-          - A county's (its one or two offices among 230 units): on SQLite the list keeps the
+          - A county's (its one or two offices among 230 units) on SQLite: the list keeps the
             units, by which SQLite walks the registration index for the API's first page (on
-            PostgreSQL the list names its offices too, ``scope``). Without each
+            PostgreSQL the list names its offices and is counted as it is,
+            ``_lists_offices``). Without each
             value's statistics SQLite judged the 230 worth a scan of the case table for a
             count: an ordinary county's search counted to 501 through all 200,000 cases (122 →
             62 ms, its overdue lists 65 → 43 and 49 → 31; PostgreSQL level)."""
@@ -303,6 +310,8 @@ class Door:
                 return None  # the list names its few cases by id: counted as it is
             if self.kind == "unit" and listed:
                 scope = Q(probes.handled_by_listed(HANDLED, tuple(self.units)))
+            elif self._lists_offices:
+                return None  # the list names its offices already: counted as it is
             elif self.kind == "office":
                 scope = Q(probes.named("jurisdiction_id", tuple(self.jurisdictions)))
             else:
