@@ -270,6 +270,8 @@ def main() -> None:
                    help="with --rounds: close the connection after every this many pages, as "
                         "a short CONN_MAX_AGE closes a served worker's (0: never)")
     args = p.parse_args()
+    if args.life < 0 or (args.life and not args.rounds):
+        p.error("--life: a number of pages (0 or more), with --rounds")
     if 0 < args.rounds <= EARLY_ROUNDS:
         p.error(f"--rounds: more than {EARLY_ROUNDS} (the first {EARLY_ROUNDS} are the early "
                 f"ones the later are set beside)")
