@@ -59,6 +59,10 @@ FILTERS = [
     ("channel=phone", {"phoned"}),
     ("township={wunv}", {"phoned"}),
     ("township={wunv}&township={jiang}", {"fresh", "handled", "phoned"}),
+    ("township={wunv}&township={wunv}", {"phoned"}),
+    # written into the statement as a number (lead49): beyond the column's smallint, no rows
+    ("township=9223372036854775807", set()),
+    ("township={wunv}&township=40000", {"phoned"}),
     ("search=低保", {"phoned"}),
     ("search=危房改造补助", {"fresh", "handled"}),  # in the matter and in the demand
     ("search=2025年", {"fresh", "handled"}),          # only in the demand text

@@ -16,6 +16,7 @@ from django.utils import timezone
 from tests.scale import copies
 from xinfang.api.filters import filter_cases
 from xinfang.cases.dbstats import db_optimize
+from xinfang.cases.models import Case
 from xinfang.cases.paging import capped_count
 from xinfang.cases.selectors import cases_for, door_remember
 from xinfang.ledgers.filters import filter_ledger
@@ -620,3 +621,39 @@ def test_a_countys_overdue_ledger_can_walk_its_offices_open_cases_in_order(many)
     assert "Index Scan Backward using case_open_received" in text, text
     assert "Sort" not in text, text
     assert qs.count() >= 150
+
+
+@pytest.mark.skipif(not PG, reason="the township's cases by receipt are PostgreSQL's (0049)")
+def test_a_countys_ledger_of_one_township_walks_the_townships_cases_in_order(many):
+    """A county's ledger filtered by township names it as a number in the statement and can read
+    the township's cases newest first off ``case_township_received``, testing each one's
+    demands, and stop at fifty. PostgreSQL gathered the township's cases and the county's through
+    two bitmaps and sorted them (the busy township at 1M: 33 ms, against 1.8; lead49). Here the
+    township holds a tenth of the county's cases, and a sort of them is cheaper: with sorting and
+    bitmaps made dear, the plan shows the index serves the list in its order."""
+    clerk = many.member("clerk")
+    township, other = many.townships["将官池镇"], many.townships["五女店镇"]
+    kept = list(Case.objects.filter(township=township).order_by("-received_at")
+                .values_list("pk", flat=True)[:60])
+    Case.objects.filter(township=township).exclude(pk__in=kept).update(township=other)
+    db_optimize()
+    params = {"township": str(township.pk), "category": "危房改造"}
+    qs = ledger_rows(filter_ledger(cases_for(clerk), params, by=clerk), "-received")
+    assert f'"township_id" = {township.pk}' in str(qs.query)
+    with connection.cursor() as cursor:  # for the test's transaction
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    text = plan(first_page(qs))
+    assert "Index Scan Backward using case_township_received" in text, text
+    assert "Sort" not in text, text
+    assert capped_count(qs) == qs.count() == len(kept)
+
+
+@pytest.mark.skipif(not PG, reason="extended statistics are PostgreSQL's (0049)")
+def test_postgresql_knows_a_township_lies_in_one_county():
+    """The functional dependency behind the plan above: without it PostgreSQL took a township
+    and its county for independent and expected a tenth of the township's cases in it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT stxkind FROM pg_statistic_ext WHERE stxname = %s",
+                       ["case_township_jurisdiction"])
+        assert cursor.fetchone() == (["f"],)
