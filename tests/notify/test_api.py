@@ -72,3 +72,27 @@ def test_inbox_api_queries_flat(jianan):
     with CaptureQueriesContext(connection) as many:
         assert client.get("/api/inbox/").json()["count"] == 7
     assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_inbox_answer_is_drfs_own(jianan, monkeypatch):
+    """The inbox's notices are written by ``Lean``'s compiled steps and the kind's label read
+    from the choices (lead49): the answer is the one DRF's own fields write, for a notice about
+    a case and one about none (a practice's reminder)."""
+    from rest_framework import serializers as drf
+
+    from xinfang.api import serializers as s
+    from xinfang.notify.models import Notice
+
+    j = jianan
+    walk(j, register_in(j), "assigned")
+    sweep(at=sh(2027, 6, 1, 9))
+    clerk = j.member("clerk")
+    Notice.objects.create(unit=clerk.unit, role=clerk.role, kind=Kind.MEETING,
+                          text="会议提醒", todo="请参加", created_at=sh(2027, 6, 1, 10))
+    client = api(clerk)
+    lean = client.get("/api/inbox/?show=all").json()
+    assert {n["case_number"] is None for n in lean["results"]} == {True, False}
+    assert {n["kind_label"] for n in lean["results"]} >= {"会议", "已超期"}
+    monkeypatch.setattr(s.Lean, "get_fields", drf.Serializer.get_fields)
+    monkeypatch.setattr(s.Lean, "to_representation", drf.Serializer.to_representation)
+    assert client.get("/api/inbox/?show=all").json() == lean

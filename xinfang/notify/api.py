@@ -12,21 +12,28 @@ from rest_framework.response import Response
 
 from xinfang.api.errors import Problem, invalid, problem
 from xinfang.api.membership import acting_membership
+from xinfang.api.serializers import ChoiceLabel, Lean
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CasePagination, CaseView
 from xinfang.cases.errors import Refused
 from xinfang.cases.paging import CappedPaginator, asked_page
 
 from .admin_services import notice_dismiss, notice_read
 from .messages import due_of
+from .models import Kind
 from .selectors import inbox, inbox_newest, unread_count
 
 
-class NoticeOut(serializers.Serializer):
+class NoticeOut(Lean):
+    """A notice of the inbox: written by steps compiled once (``Lean``), its kind's label read
+    from the choices once (``ChoiceLabel``) — through DRF's fields and ``get_kind_display``,
+    which hashes every label of the field for each notice, a page of fifty took 7.8 ms at 1M
+    cases (lead49)."""
+
     id = serializers.IntegerField(source="pk")
     kind = serializers.CharField()
-    kind_label = serializers.CharField(source="get_kind_display")
+    kind_label = ChoiceLabel(Kind, source="kind")
     case = serializers.IntegerField(source="case_id", allow_null=True)
-    case_number = serializers.CharField(source="case.number", allow_null=True, default=None)
+    case_number = serializers.SerializerMethodField()
     link = serializers.CharField()
     text = serializers.CharField()
     todo = serializers.CharField()
@@ -36,6 +43,9 @@ class NoticeOut(serializers.Serializer):
     read_at = serializers.DateTimeField(allow_null=True)
     dismissed_at = serializers.DateTimeField(allow_null=True)
     dismiss_reason = serializers.CharField(allow_null=True)
+
+    def get_case_number(self, n) -> str | None:
+        return n.case.number if n.case_id is not None else None
 
     def get_clock(self, n) -> dict | None:
         due = due_of(n, self.context["now"])
