@@ -881,6 +881,8 @@ def person_rows_html(rows) -> SafeString:
         _("编号"), _("信访时间"), _("第几次"), _("身份"), _("状态"), _("包案领导"), _("预警")))
     visit_words, waiting = _("第%(n)s次"), esc(_("待回复"))
     url = urls_of("web:case", KEY)
+    # the time zone and the language once, not through their thread-locals per row
+    tz, language = timezone.get_current_timezone(), get_language()
     out = []
     for r in rows:
         case = r.case
@@ -888,10 +890,11 @@ def person_rows_html(rows) -> SafeString:
         flag = f'<span class="tag warn">{waiting}</span>' if r.warnings else "—"
         out.append(
             f'<tr><td data-label="{n}"><a href="{esc(url(case.pk))}">{esc(case.number)}</a></td>'
-            f'<td data-label="{when}">{timezone.localtime(case.received_at):%Y-%m-%d}</td>'
+            f'<td data-label="{when}">{case.received_at.astimezone(tz):%Y-%m-%d}</td>'
             f'<td data-label="{visit}">{esc(visit_words % {"n": r.visit})}</td>'
             f'<td data-label="{role}">{esc(r.role)}</td>'
-            f'<td data-label="{state}"><span class="state">{esc(r.state_label)}</span></td>'
+            f'<td data-label="{state}"><span class="state">'
+            f'{esc(state_label(case.state, language))}</span></td>'
             f'<td data-label="{leader}">{esc(str(owner) if owner else "—")}</td>'
             f'<td data-label="{warn}">{flag}</td></tr>')
     return mark_safe("\n".join(out))
@@ -918,10 +921,12 @@ def matter_groups_html(matters) -> SafeString:
 
 
 def pending_items_html(items) -> SafeString:
-    """The ``<li>`` of each pending 包案 item on a person's page (``OwnershipItem``)."""
+    """The ``<li>`` of each pending 包案 item on a person's page (``OwnershipItem``), its status
+    label read from the choices (``c.label_of``), not by ``get_status_display`` per item."""
     url = urls_of("web:case", KEY)
+    language = get_language()
     return mark_safe("\n".join(
-        f'<li><span class="tag">{esc(i.get_status_display())}</span> '
+        f'<li><span class="tag">{esc(c.label_of(i.Status, i.status, language))}</span> '
         f'<a href="{esc(url(i.case_id))}#ownership">{esc(i.case.number)}</a> {esc(i.label)}</li>'
         for i in items))
 
