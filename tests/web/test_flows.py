@@ -567,3 +567,29 @@ def test_a_user_with_an_authenticator_is_asked_for_the_code(jianan, client):
         reverse("web:login"), {"username": "approver", "password": PASSWORD, "totp_code": code}
     )
     assert done.status_code == 302 and done["Location"] == reverse("web:home")
+
+
+def test_the_transfer_form_offers_the_discipline_office_and_checks_a_posted_one(jianan, register):
+    """The case page's transfer form lists the county's discipline office from the kept
+    statement, and a posted unit is checked against the filter itself (built only for a posted
+    form, lead49): another unit of the county is refused at its field, the office accepted."""
+    case = walk(jianan, register(concerns_misconduct=True), "in_progress")
+    client = signed_in(jianan.member("clerk"))
+    html = client.get(case_url(case)).content.decode()
+    form = html[html.index('data-action="transfer_to_discipline"'):]
+    form = form[:form.index("</form>")]
+    assert f'<option value="{jianan.discipline.pk}" selected>' in form
+    assert jianan.bureaus["区民政局"].name not in form
+    data = {"transfer_to_discipline-version": case.version,
+            "transfer_to_discipline-reason": "反映村干部截留补助",
+            "transfer_to_discipline-receiver_name": "吴刚"}
+    wrong = client.post(act_url(case, "transfer_to_discipline"),
+                        {**data, "transfer_to_discipline-unit": jianan.bureaus["区民政局"].pk})
+    assert wrong.status_code == 400
+    assert re.search(r'id="id_transfer_to_discipline-unit_error">[^<]+<',
+                     wrong.content.decode())
+    right = client.post(act_url(case, "transfer_to_discipline"),
+                        {**data, "transfer_to_discipline-unit": jianan.discipline.pk})
+    assert right.status_code == 302
+    case.refresh_from_db()
+    assert case.transferred_to_discipline

@@ -220,10 +220,13 @@ class TransferToDisciplineForm(ActionForm):
 
     def setup(self):
         field = self.fields["unit"]
-        # what a posted choice is checked against; its rows (a county's one or two) read
-        # once, by the kept statement of the same filter, for the select too
         jurisdiction = self.case.jurisdiction
-        field.queryset = _discipline_units(jurisdiction.path, jurisdiction.pk)
+        # The select's rows (a county's one or two) read by the kept statement of the filter.
+        # A posted choice is checked against the filter itself; the form a case page offers
+        # is never validated, and building the filter through the ORM for it was half the
+        # form's cost on every case page (0.45 ms at 1M cases; lead49).
+        field.queryset = (_discipline_units(jurisdiction.path, jurisdiction.pk) if self.is_bound
+                          else Unit.objects.none())
         units = field.queryset._result_cache = _DISCIPLINE_UNITS(jurisdiction.path,
                                                                  jurisdiction.pk)
         if len(units) == 1:
