@@ -546,3 +546,33 @@ def test_the_auditor_s_page_shows_a_cut_off_tail(jianan, five, checkpoints):
     html = client.get(reverse("web:audit_log"), {"verify": "1"}).content.decode()
 
     assert "检查点核对失败" in html.split('id="checkpoint-result"', 1)[1]
+
+
+# -- the list's brief of a long detail (lead49) ----------------------------------------------------
+
+
+def test_a_long_list_is_briefed_and_verify_checks_the_brief_against_the_detail(user):
+    """An export's case numbers are kept whole in the (MAC-covered) detail; the trail's list
+    reads a brief of them (``AuditEntry.brief``), which is not under the MAC. Verification
+    checks it against the detail: a brief rewritten to show another count, or added to an
+    entry with no long list, names the entry."""
+    numbers = [f"建安{n:05d}" for n in range(300)]
+    entry = audit_record(action=audit.EXPORT, actor=user, detail={"rows": 300, "cases": numbers})
+    short = audit_record(action=audit.EXPORT, actor=user, detail={"rows": 3})
+    entry.refresh_from_db()
+    assert entry.brief == {"detail": {"rows": 300, "cases": numbers[:20]}, "cut": {"cases": 300}}
+    assert AuditEntry.objects.get(pk=short.pk).brief is None
+    assert audit_verify().ok
+
+    lying = {"detail": {"rows": 3, "cases": numbers[:20]}, "cut": {"cases": 3}}
+    raw_update(f"UPDATE {TABLE} SET brief = %s WHERE id = %s",
+               [json.dumps(lying, ensure_ascii=False), entry.pk])
+    result = audit_verify()
+    assert not result.ok and result.first_bad_id == entry.pk and "摘要" in result.message
+
+
+def test_a_brief_added_to_an_entry_without_a_long_list_is_caught(user):
+    short = audit_record(action=audit.EXPORT, actor=user, detail={"rows": 3})
+    raw_update(f"UPDATE {TABLE} SET brief = %s WHERE id = %s",
+               ['{"detail": {"rows": 300}, "cut": {}}', short.pk])
+    assert audit_verify().first_bad_id == short.pk

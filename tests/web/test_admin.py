@@ -2,6 +2,7 @@
 security administrator roles, lockouts and keys, the auditor reads and verifies the trail. Every
 change leaves its audit entry."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -320,3 +321,37 @@ def test_an_entry_shown_cut_short_links_to_its_page_with_every_item(jianan):
     assert "、".join(numbers) in whole.content.decode()
     assert auditor.get(reverse("web:audit_entry", args=[entry.pk + 1000])).status_code == 404
     assert signed_in(jianan.member("clerk")).get(page_url).status_code == 403
+
+
+def test_the_trail_lists_a_long_export_from_its_brief_and_an_older_entry_from_its_detail(jianan):
+    """The list reads an entry's brief (``AuditEntry.brief``, lead49) instead of its detail of
+    every exported number; an entry written before briefs existed has none and is listed from
+    its detail, cut alike. The list's statement reads the detail only where there is no
+    brief."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinfang.audit.services import _append, audit_record
+
+    numbers = [f"建安{n:05d}" for n in range(300)]
+    clerk = jianan.member("clerk")
+    briefed = audit_record(action="export", actor=clerk, object_type="ledger", object_id="L0",
+                           detail={"ledger": "L0", "cases": numbers})
+    older = _append({"at": briefed.at, "actor_id": clerk.user_id, "actor_name": "旧记录",
+                     "action": "export", "object_type": "ledger", "object_id": "L1",
+                     "detail": {"ledger": "L1", "cases": numbers}, "ip": ""})
+    assert briefed.brief is not None and older.brief is None
+    auditor = signed_in(jianan.member("auditor"))
+    auditor.get(reverse("web:audit_log"))  # the session's first request
+    with CaptureQueriesContext(connection) as ctx:
+        html = auditor.get(reverse("web:audit_log")).content.decode()
+    for entry in (briefed, older):
+        row = html.split(f"<tr><td>{entry.pk}</td>", 1)[1].split("</tr>", 1)[0]
+        page_url = reverse("web:audit_entry", args=[entry.pk])
+        assert numbers[19] in row and numbers[20] not in row and "300" in row
+        assert f'href="{page_url}"' in row
+    listed = next(q["sql"] for q in ctx.captured_queries
+                  if "audit_auditentry" in q["sql"] and "LIMIT" in q["sql"])
+    assert re.search(r'CASE WHEN \(?"audit_auditentry"\."brief" IS NULL\)? THEN '
+                     r'"audit_auditentry"\."detail"', listed), listed
+    assert '"audit_auditentry"."detail",' not in listed

@@ -276,7 +276,7 @@ def test_the_audit_rows_are_the_template_they_replaced(language):
     oracle = (Path(__file__).parent / "oracles" / "audit_rows.html").read_text("utf-8")
     with translation.override(language):
         want = Template(oracle).render(Context({"rows": rows}))
-        got = audit_rows_html(rows, ACTION_LABELS)
+        got = audit_rows_html([(*row, False) for row in rows], ACTION_LABELS)
     assert norm(got) == norm(want.split("{% endcomment %}")[-1])
     assert "<b x" not in got and "2026-11-26 01:00:00" in got
 
@@ -297,6 +297,13 @@ def test_an_exports_case_numbers_are_shown_as_the_first_twenty_and_their_count()
         "、".join(numbers))
     assert audit_shortened(detail) and not audit_shortened({"few": detail["few"]})
     assert lines["few"] == "、".join(numbers[:AUDIT_LIST_SHOWN])
+    # the entry's brief (``AuditEntry.brief``, lead49) says the same in the list
+    from xinfang.audit.services import brief_of
+
+    brief = brief_of(detail)
+    assert brief["cut"] == {"cases": 100_000} and len(brief["detail"]["cases"]) == AUDIT_LIST_SHOWN
+    assert audit_detail(brief["detail"], cut=brief["cut"]) == audit_detail(detail)
+    assert brief_of({"few": detail["few"]}) is None
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])

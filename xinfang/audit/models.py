@@ -23,6 +23,12 @@ class AuditEntry(models.Model):
     # before the trail was sealed).
     hash = models.CharField(max_length=64, unique=True)
     mac_key_id = models.CharField(max_length=32, blank=True, default="")
+    # The detail as the trail's list shows it, where a list in it is long (an export's case
+    # numbers): each such list cut to its first ``services.LIST_SHOWN`` items, with its length
+    # under ``cut`` — {"detail": {...}, "cut": {"cases": 100000}}; NULL otherwise. The list
+    # reads this instead of a detail of megabytes. Not under the MAC: it is derived from the
+    # detail, and ``audit_verify`` checks it against the detail.
+    brief = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("审计记录")

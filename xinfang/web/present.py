@@ -19,6 +19,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from xinfang.audit.services import LIST_SHOWN
 from xinfang.cases import choices as c
 from xinfang.cases.models import CaseEvent, Clock
 from xinfang.cases.selectors import HistoryEntry
@@ -579,16 +580,19 @@ AUDIT_REASONS = {
 }
 
 
-AUDIT_LIST_SHOWN = 20  # items of a list an entry's detail shows on the auditor's page
+AUDIT_LIST_SHOWN = LIST_SHOWN  # items of a list an entry's detail shows on the auditor's page
 
 
-def audit_detail(detail: dict | None, *, shown: int | None = AUDIT_LIST_SHOWN
-                 ) -> list[tuple[str, str]]:
+def audit_detail(detail: dict | None, *, shown: int | None = AUDIT_LIST_SHOWN,
+                 cut: dict | None = None) -> list[tuple[str, str]]:
     """An audit entry's detail as (label, text) lines in words; unknown keys as they are. A
     list longer than ``shown`` items (an export's case numbers) as its first ``shown`` and its
-    count; None: every item (the entry's own page)."""
+    count; None: every item (the entry's own page). ``cut``: the lists ``detail`` holds cut
+    already (an entry's ``brief``), by key, with their whole lengths."""
+    cut = cut or {}
     lines = []
     for key, value in (detail or {}).items():
+        n = cut.get(key, len(value)) if isinstance(value, list) else 0
         if key == "change" and value in AUDIT_CHANGES:
             text = str(AUDIT_CHANGES[value])
         elif key == "reason" and value in AUDIT_REASONS:
@@ -597,12 +601,12 @@ def audit_detail(detail: dict | None, *, shown: int | None = AUDIT_LIST_SHOWN
             text = role_label(value)
         elif key in ("name", "short_name", "phone") and isinstance(value, list) and len(value) == 2:
             text = f"{value[0] or '—'} → {value[1] or '—'}"
-        elif shown is not None and isinstance(value, list) and len(value) > shown:
+        elif shown is not None and isinstance(value, list) and n > shown:
             # an export's case numbers: the trail keeps them all, the entry's page shows them
             # (``audit_entry``); a page of entries wrote every one, 3 MB after two exports of
             # 100,000 rows
             text = _("%(shown)s…等共%(n)s项") % {
-                "shown": "、".join(str(v) for v in value[:shown]), "n": len(value)}
+                "shown": "、".join(str(v) for v in value[:shown]), "n": n}
         else:
             text = _value_text(key, value, "")
         if text:
@@ -793,18 +797,28 @@ def audit_shortened(detail: dict | None) -> bool:
     return any(isinstance(v, list) and len(v) > AUDIT_LIST_SHOWN for v in (detail or {}).values())
 
 
+def audit_listed(entry) -> tuple[list[tuple[str, str]], bool]:
+    """An entry's detail as the trail's list shows it, and whether it is shown cut short: from
+    its brief where it has one, else from its detail (read as ``listed_detail`` by
+    ``web.views.audit``, the detail itself only where there is no brief)."""
+    if entry.brief:
+        return audit_detail(entry.brief["detail"], cut=entry.brief["cut"]), True
+    detail = entry.listed_detail
+    return audit_detail(detail), audit_shortened(detail)
+
+
 def audit_rows_html(rows, labels: dict) -> SafeString:
-    """The ``<tr>`` of each audit entry of the auditor's page (``(entry, target, lines)``:
-    ``audit_object`` and ``audit_detail`` of it), ``labels`` naming the actions; an entry whose
-    detail is shown cut short links to its own page (``web:audit_entry``). A page of entries
-    through the template, a filter, a lookup and a loop over the detail's lines each, was 17
-    of the page's 72 ms at 1M cases (lead46)."""
+    """The ``<tr>`` of each audit entry of the auditor's page (``(entry, target, lines,
+    shortened)``: ``audit_object`` and ``audit_listed`` of it), ``labels`` naming the actions;
+    an entry whose detail is shown cut short links to its own page (``web:audit_entry``). A
+    page of entries through the template, a filter, a lookup and a loop over the detail's
+    lines each, was 17 of the page's 72 ms at 1M cases (lead46)."""
     zone = timezone.get_current_timezone()
     whole, url = esc(_("查看全部")), urls_of("web:audit_entry", KEY)
     out = []
-    for e, target, lines in rows:
+    for e, target, lines, shortened in rows:
         detail = "；".join(f"{esc(k)}：{esc(v)}" for k, v in lines)
-        if audit_shortened(e.detail):
+        if shortened:
             detail += f' <a href="{esc(url(e.id))}">{whole}</a>'
         out.append(
             f'<tr><td>{e.id}</td><td class="nowrap">{e.at.astimezone(zone):%Y-%m-%d %H:%M:%S}'
