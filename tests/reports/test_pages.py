@@ -161,3 +161,28 @@ def test_the_supervision_page_by_period_keeps_its_query_count(
     cache.clear()
     with django_assert_max_num_queries(len(one.captured_queries)):
         client.get(url)
+
+
+def test_the_weekly_batch_is_looked_up_off_the_report_entries_index(jianan):
+    """Whether this week's batch was made is read off the trail's index of report entries
+    (``audit_report_made``, lead49), not by walking every read of a case in time order: the
+    statement writes the report's object type, so either database may use the index's
+    condition."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(jianan.member("clerk"))
+    client.get(reverse("reports:index"))
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(reverse("reports:index"))
+    sql = next(q["sql"] for q in ctx.captured_queries
+               if "audit_auditentry" in q["sql"] and "weekly" in q["sql"])
+    assert "\"object_type\" IN ('report')" in sql, sql
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql.replace("%", "%%"))
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "audit_report_made" in plan, plan
