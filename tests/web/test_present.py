@@ -285,7 +285,8 @@ def test_an_exports_case_numbers_are_shown_as_the_first_twenty_and_their_count()
     """An export's audit entry keeps every case number it contained; the auditor's page shows
     the first twenty and how many there are (a page of entries wrote every number: 3 MB after
     two exports of 100,000 rows), the entry's own page every one."""
-    from xinfang.web.present import AUDIT_KEYS, AUDIT_LIST_SHOWN, audit_detail, audit_shortened
+    from xinfang.audit.services import brief_of
+    from xinfang.web.present import AUDIT_KEYS, AUDIT_LIST_SHOWN, audit_detail
 
     numbers = [f"X{n:06d}" for n in range(100_000)]
     detail = {"cases": numbers, "few": numbers[:AUDIT_LIST_SHOWN]}
@@ -295,11 +296,9 @@ def test_an_exports_case_numbers_are_shown_as_the_first_twenty_and_their_count()
     assert numbers[AUDIT_LIST_SHOWN] not in shown and "100000" in shown and len(shown) < 400
     assert dict(audit_detail(detail, shown=None))[str(AUDIT_KEYS.get("cases", "cases"))] == (
         "、".join(numbers))
-    assert audit_shortened(detail) and not audit_shortened({"few": detail["few"]})
+    assert brief_of(detail) is not None and brief_of({"few": detail["few"]}) is None
     assert lines["few"] == "、".join(numbers[:AUDIT_LIST_SHOWN])
     # the entry's brief (``AuditEntry.brief``, lead49) says the same in the list
-    from xinfang.audit.services import brief_of
-
     brief = brief_of(detail)
     assert brief["cut"] == {"cases": 100_000} and len(brief["detail"]["cases"]) == AUDIT_LIST_SHOWN
     assert audit_detail(brief["detail"], cut=brief["cut"]) == audit_detail(detail)

@@ -19,7 +19,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from xinfang.audit.services import LIST_SHOWN
+from xinfang.audit.services import LIST_SHOWN, brief_of
 from xinfang.cases import choices as c
 from xinfang.cases.models import CaseEvent, Clock
 from xinfang.cases.selectors import HistoryEntry
@@ -792,19 +792,15 @@ def bar_chart_html(chart, chart_id: str, title: str) -> SafeString:
         + "\n</svg>\n</figure>")
 
 
-def audit_shortened(detail: dict | None) -> bool:
-    """Whether ``audit_detail`` shows less of ``detail`` than it holds (a list cut short)."""
-    return any(isinstance(v, list) and len(v) > AUDIT_LIST_SHOWN for v in (detail or {}).values())
-
-
 def audit_listed(entry) -> tuple[list[tuple[str, str]], bool]:
     """An entry's detail as the trail's list shows it, and whether it is shown cut short: from
-    its brief where it has one, else from its detail (read as ``listed_detail`` by
-    ``web.views.audit``, the detail itself only where there is no brief)."""
-    if entry.brief:
-        return audit_detail(entry.brief["detail"], cut=entry.brief["cut"]), True
-    detail = entry.listed_detail
-    return audit_detail(detail), audit_shortened(detail)
+    its brief (``audit.services.brief_of``), stored with it or, for an entry written before
+    briefs, made here of its detail (read as ``listed_detail`` by ``web.views.audit``, only
+    where there is no stored brief)."""
+    brief = entry.brief or brief_of(entry.listed_detail or {})
+    if brief is None:
+        return audit_detail(entry.listed_detail), False
+    return audit_detail(brief["detail"], cut=brief["cut"]), True
 
 
 def audit_rows_html(rows, labels: dict) -> SafeString:
