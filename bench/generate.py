@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> dict:
                    help="distinct petitioners available per case (repeat petitioners re-use)")
     p.add_argument("--max-people", type=int, default=200_000,
                    help="cap on distinct petitioners (each costs three SM4-GCM encryptions)")
+    p.add_argument("--trail-days", type=float, default=365.0,
+                   help="days of audit trail before now (reads, sign-ins, exports); 0: none")
     p.add_argument("--no-analyze", action="store_true")
     args = p.parse_args(argv)
     args.db_name = args.db_name or f"bench_xf_{args.cases}"
@@ -102,7 +104,8 @@ def main(argv: list[str] | None = None) -> dict:
     filled = fill(alias=args.database, cases=args.cases, seed=args.seed, now=timezone.now(),
                   counties=args.counties, townships=args.townships, years=args.years,
                   busy_share=args.busy_share, people_ratio=args.people_ratio,
-                  max_people=args.max_people, analyze=not args.no_analyze)
+                  max_people=args.max_people, analyze=not args.no_analyze,
+                  trail_days=args.trail_days)
     timings.update(filled.timings)
     timings["total_s"] = time.perf_counter() - began
     tree, gen, loader = filled.tree, filled.generator, filled.loader

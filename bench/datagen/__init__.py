@@ -19,7 +19,8 @@ class Filled:
 
 def fill(*, alias: str = "default", cases: int, seed: int, now: datetime, counties: int = 150,
          townships: int = 16, years: float = 4.0, busy_share: float = 0.1,
-         people_ratio: float = 0.6, max_people: int = 200_000, analyze: bool = True) -> Filled:
+         people_ratio: float = 0.6, max_people: int = 200_000, analyze: bool = True,
+         trail_days: float = 365.0) -> Filled:
     from django.contrib.auth.hashers import make_password
 
     from xinfang.cases.models import CaseNumberSequence
@@ -29,6 +30,7 @@ def fill(*, alias: str = "default", cases: int, seed: int, now: datetime, counti
     from xinfang.security.crypto import get_keyring
 
     from .cases import CaseGenerator, open_tables
+    from .trail import Trail
     from .tree import build_tree
     from .writer import Loader
 
@@ -55,11 +57,14 @@ def fill(*, alias: str = "default", cases: int, seed: int, now: datetime, counti
     timings["tree_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    # its own generator: the cases come out the same with or without a trail
+    trail = Trail(rng=random.Random(seed + 1), tree=tree, now=now, days=trail_days,
+                  activity=min(1.0, max(cases / 1_000_000, 0.01))) if trail_days > 0 else None
     gen = CaseGenerator(
         rng=rng, tree=tree, profile=profile, profile_id=version.pk, profile_code=version.code,
         profile_version=version.version, tables=open_tables(loader), ring=get_keyring(),
         now=now, cases=cases, years=years, busy_share=busy_share, people_ratio=people_ratio,
-        max_people=max_people)
+        max_people=max_people, trail=trail)
     stats = gen.run()
     sequences = loader.table(CaseNumberSequence, ("id", "jurisdiction_id", "year", "last"))
     for i, ((unit, year), last) in enumerate(sorted(gen.sequences.items()), start=1):
@@ -67,6 +72,10 @@ def fill(*, alias: str = "default", cases: int, seed: int, now: datetime, counti
     for t in loader.tables:
         t.flush()
     timings["cases_s"] = time.perf_counter() - t0
+    if trail is not None:
+        t0 = time.perf_counter()
+        trail_written(loader, trail, alias)
+        timings["trail_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     # Clocks written by COPY bypass the clock engine: the cases' next due instant (what the lists
     # sort and filter on) is computed in one pass, as `xinfang db refresh-due` does.
@@ -78,3 +87,18 @@ def fill(*, alias: str = "default", cases: int, seed: int, now: datetime, counti
     timings["encrypt_s"] = stats.encrypt_seconds
     timings["database_write_s"] = loader.seconds_writing
     return Filled(tree, gen, loader, timings)
+
+
+def trail_written(loader, trail, alias: str) -> int:
+    """Writes the generated trail after whatever the migrations appended (ids after theirs,
+    chained onto their head)."""
+    from django.db import connections
+
+    from xinfang.audit.services import GENESIS
+    from xinfang.security.crypto import get_keyring
+
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT id, hash FROM audit_auditentry ORDER BY id DESC LIMIT 1")
+        head = cursor.fetchone()
+    return trail.write(loader, get_keyring(), first_id=(head[0] + 1) if head else 1,
+                       prev_hash=head[1] if head else GENESIS)

@@ -215,7 +215,8 @@ class CaseGenerator:
     def __init__(self, *, rng: random.Random, tree: Tree, profile: Profile, profile_id: int,
                  profile_code: str, profile_version: int, tables: Tables, ring, now: datetime,
                  cases: int, years: float, busy_share: float, people_ratio: float,
-                 max_people: int, long_history: float = 0.003):
+                 max_people: int, long_history: float = 0.003, trail=None):
+        self.trail = trail  # ``trail.Trail``: the audit trail's reads of each case, or None
         self.rng, self.tree, self.profile, self.t, self.ring = rng, tree, profile, tables, ring
         self.profile_id, self.profile_code, self.profile_version = (
             profile_id, profile_code, profile_version)
@@ -427,6 +428,9 @@ class CaseGenerator:
                 if event == "register" else {}
             self.t.event.add(self.ids.next("event"), pk, seq_no, when, event, user, role, unit,
                              frm, to, payload, self.profile_code, self.profile_version)
+        if self.trail is not None:
+            self.trail.case(pk=pk, number=number, county=county.index, received=received,
+                            steps=[(actors[actor][0], when) for _e, actor, when, *_r in events])
         self._handling(pk, state, rank, kind, registered, at, actors, users, county, lead,
                        len(earlier) == 0, main)
         if main and earlier:

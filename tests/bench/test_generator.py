@@ -144,3 +144,32 @@ def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client,
     # then a case edited after the load is found by its words through the re-made triggers
     Case.objects.filter(pk=case.pk).update(matter="灌溉水渠年久失修")
     assert Case.objects.filter(search_q("水渠年久")).filter(pk=case.pk).exists()
+
+
+def test_generated_trail_is_chained_and_sealed_as_the_product_writes_it():
+    # given a generated province with a year's audit trail
+    from xinfang.audit import services as audit
+    from xinfang.audit.models import AuditEntry
+
+    fill(cases=200, seed=5, now=timezone.now(), counties=2, townships=3, busy_share=0.5,
+         analyze=False)
+    # then the product's own check walks the whole chain and finds every seal good
+    result = audit.audit_verify()
+    assert result.ok, result.message
+    assert result.checked == AuditEntry.objects.count() > 500
+    # and ids rise with time, as entries appended one by one do
+    times = list(AuditEntry.objects.order_by("id").values_list("at", flat=True))
+    assert times == sorted(times)
+    # and it holds what an office's year writes: mostly reads of cases by those who acted on
+    # them (the clerk who registered one read it), sign-ins, and exports whose long list of
+    # case numbers the trail's list reads as a brief
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {audit.READ, audit.LOGIN, audit.EXPORT} <= actions
+    reads = AuditEntry.objects.filter(action=audit.READ, object_type="case")
+    assert reads.count() > AuditEntry.objects.count() / 2
+    read = reads.filter(detail__role="clerk").order_by("id").first()
+    case = Case.objects.get(pk=read.object_id)
+    assert read.detail["case"] == case.number and read.actor_id == case.registered_by_id
+    export = AuditEntry.objects.exclude(brief=None).order_by("id").first()
+    assert export.brief == audit.brief_of(export.detail)
+    assert len(export.detail["cases"]) == export.brief["cut"]["cases"] > audit.LIST_SHOWN
