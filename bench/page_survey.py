@@ -110,7 +110,14 @@ def pages(busy: dict, person: int, case: int,
         + [("admin", "bench_secadmin", u) for u in (
             "/admin/roles/", "/admin/roles/?q=clerk", "/admin/keys/", "/admin/password-resets/",
             "/security/dead-letters/")]
-        + [("admin", "bench_auditor", u) for u in ("/admin/audit/",)]
+        # the trail the generator writes (a year: reads, sign-ins, exports), filtered as an
+        # auditor asks: an export, who acted (a busy county, a rare actor, nobody), a type
+        + [("admin", "bench_auditor", u) for u in (
+            "/admin/audit/", "/admin/audit/?page=40", "/admin/audit/?action=export",
+            "/admin/audit/?action=login_failed", "/admin/audit/?actor=建安区",
+            "/admin/audit/?actor=省督查", "/admin/audit/?actor=经办人",
+            "/admin/audit/?actor=无此人", "/admin/audit/?object_type=petitioner",
+            "/admin/audit/?action=read&actor=建安区经办人")]
         # the scores under the profiles with points (lihai) and a backlog goal (henan): the
         # generated counties all run jianan's, so the busy county is switched for these calls
         # (``PROFILED``) and put back

@@ -19,7 +19,8 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from xinfang.audit.services import LIST_SHOWN, brief_of
+from xinfang.audit.selectors import shown
+from xinfang.audit.services import LIST_SHOWN
 from xinfang.cases import choices as c
 from xinfang.cases.models import CaseEvent, Clock
 from xinfang.cases.selectors import HistoryEntry
@@ -793,14 +794,10 @@ def bar_chart_html(chart, chart_id: str, title: str) -> SafeString:
 
 
 def audit_listed(entry) -> tuple[list[tuple[str, str]], bool]:
-    """An entry's detail as the trail's list shows it, and whether it is shown cut short: from
-    its brief (``audit.services.brief_of``), stored with it or, for an entry written before
-    briefs, made here of its detail (read as ``listed_detail`` by ``web.views.audit``, only
-    where there is no stored brief)."""
-    brief = entry.brief or brief_of(entry.listed_detail or {})
-    if brief is None:
-        return audit_detail(entry.listed_detail), False
-    return audit_detail(brief["detail"], cut=brief["cut"]), True
+    """An entry's detail as the trail's list shows it, and whether it is shown cut short
+    (``audit.selectors.shown``: its brief, or its detail where it has none)."""
+    detail, cut = shown(entry)
+    return audit_detail(detail, cut=cut), cut is not None
 
 
 def audit_rows_html(rows, labels: dict) -> SafeString:

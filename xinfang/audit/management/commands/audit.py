@@ -3,7 +3,8 @@
     xinfang audit verify                 # exit status 1 and the first bad entry if the chain broke
     xinfang audit verify --checkpoints /mnt/offsite/audit-checkpoints.jsonl   # a shipped copy
     xinfang audit checkpoint             # append a signed checkpoint of both heads to the file
-    xinfang audit list [--action login_failed] [--since 2026-09-01] [--limit 50]
+    xinfang audit list [--action login_failed] [--actor 张] [--since 2026-09-01] [--limit 50]
+    xinfang audit list --full            # each entry's whole detail (an export's every number)
     xinfang audit prune --before 2026-01-01   # refuses anything inside the retention period
 """
 
@@ -21,7 +22,14 @@ from django.utils.dateparse import parse_date, parse_datetime
 from xinfang.audit.checkpoints import checkpoint_path, checkpoint_verify, checkpoint_write
 from xinfang.audit.history import history_verify
 from xinfang.audit.models import AuditEntry
-from xinfang.audit.services import ACTIONS, RetentionRefused, audit_prune, audit_verify
+from xinfang.audit.selectors import by_actor, listed, shown
+from xinfang.audit.services import (
+    ACTIONS,
+    LIST_SHOWN,
+    RetentionRefused,
+    audit_prune,
+    audit_verify,
+)
 from xinfang.security.crypto import KeyFileError
 
 
@@ -50,8 +58,11 @@ class Command(BaseCommand):
         actions.add_parser("checkpoint", help="把审计链和办理记录链的当前末端写入检查点文件")
         listing = actions.add_parser("list", help="按时间倒序列出审计记录")
         listing.add_argument("--action", dest="kind", choices=ACTIONS, help="只列出这种操作")
+        listing.add_argument("--actor", help="只列出操作人姓名含此文字的记录")
         listing.add_argument("--since", help="只列出此时间之后的记录（如 2026-09-01）")
         listing.add_argument("--limit", type=int, default=50, help="最多列出多少条（默认 50）")
+        listing.add_argument("--full", action="store_true",
+                             help="列出完整详情（默认：导出记录的长清单只列前 20 项及总数）")
         prune = actions.add_parser("prune", help="清理保存期以前的记录（保存期内的一律拒绝）")
         prune.add_argument("--before", required=True, help="清理此时间之前的记录")
 
@@ -61,8 +72,9 @@ class Command(BaseCommand):
         elif action == "checkpoint":
             self.checkpoint()
         elif action == "list":
-            self.list_entries(kind=options["kind"], since=options["since"],
-                              limit=options["limit"])
+            self.list_entries(kind=options["kind"], actor=options["actor"],
+                              since=options["since"], limit=options["limit"],
+                              full=options["full"])
         else:
             self.prune(options["before"])
 
@@ -98,18 +110,28 @@ class Command(BaseCommand):
             f"已写入检查点（{checkpoint_path()}）：审计记录 {line['audit']['total']} 条，"
             f"办理记录 {line['history']['count']} 条。请把该文件同步到本机之外。")
 
-    def list_entries(self, *, kind: str | None, since: str | None, limit: int) -> None:
+    def list_entries(self, *, kind: str | None, actor: str | None, since: str | None,
+                     limit: int, full: bool) -> None:
+        """As the auditor's page lists the trail: a long list in an entry's detail (an export's
+        case numbers, 1.8 MB a line at 100,000 rows) as its brief, marked with its length,
+        unless ``full``."""
         entries = AuditEntry.objects.order_by("-id")
         if kind:
             entries = entries.filter(action=kind)
+        if actor:
+            entries = by_actor(entries, actor)
         if since:
             entries = entries.filter(at__gte=_instant(since))
-        for entry in entries[: max(limit, 0)]:
+        for entry in (entries if full else listed(entries))[: max(limit, 0)]:
             target = f"{entry.object_type}:{entry.object_id}" if entry.object_type else "-"
-            detail = json.dumps(entry.detail, ensure_ascii=False) if entry.detail else ""
+            detail, cut = (entry.detail, None) if full else shown(entry)
+            text = json.dumps(detail, ensure_ascii=False) if detail else ""
+            if cut:
+                text += "\t（" + "；".join(f"{key} 共 {n} 项，只列前 {LIST_SHOWN} 项"
+                                         for key, n in cut.items()) + "；--full 列出全部）"
             self.stdout.write(
                 f"#{entry.id}\t{timezone.localtime(entry.at):%Y-%m-%d %H:%M:%S}\t{entry.action}\t"
-                f"{entry.actor_name or '-'}\t{target}\t{entry.ip or '-'}\t{detail}"
+                f"{entry.actor_name or '-'}\t{target}\t{entry.ip or '-'}\t{text}"
             )
 
     def prune(self, before: str) -> None:
