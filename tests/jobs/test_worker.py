@@ -263,3 +263,40 @@ def test_the_background_export_writes_what_is_too_long_to_wait_for(jianan):
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error
     assert len(read_sheet(bytes(job.content))) == 4
+
+
+@override_settings(XINFANG_AUDIT_VERIFY_WAIT=3)
+def test_the_auditor_checks_a_trail_too_long_to_wait_on_in_the_background(jianan):
+    """A year's trail of a province is millions of entries, minutes of MACs: past a bound the
+    auditor's page does not check while one waits but points at the background check, whose
+    result the page then shows. The auditor's alone, as on the page."""
+    from django.urls import reverse
+
+    auditor = signed_in(jianan.member("auditor"))
+    for _ in range(4):
+        Client().post(reverse("web:login"), {"username": "clerk", "password": "wrong"})
+    html = auditor.get(reverse("web:audit_log"), {"verify": "1"}).content.decode()
+    assert "超过 3 条" in html and "审计链完整" not in html
+    started = auditor.post(reverse("web:audit_verify_start"))
+    assert started.url == reverse("web:audit_log")
+    job = Job.objects.get(kind="audit_verify")
+    html = auditor.get(reverse("web:audit_log")).content.decode()
+    assert "进行中" in html.split('id="last-check"', 1)[1].split("</p>", 1)[0]
+    entries = AuditEntry.objects.count()
+    assert drain() == 1
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error
+    assert job.message.startswith("审计链完整") and f"共校验 {entries} 条" in job.message
+    assert (job.done, job.total) == (entries, entries)
+    assert "审计链：完整" in bytes(job.content).decode()
+    html = auditor.get(reverse("web:audit_log")).content.decode()
+    shown = html.split('id="last-check"', 1)[1].split("</p>", 1)[0]
+    assert job.message in shown
+    # and nobody else runs it: the clerk's own start is refused by the job, the page's by
+    # the page
+    assert signed_in(jianan.member("clerk")).post(
+        reverse("web:audit_verify_start")).status_code == 403
+    refused = job_start(kind="audit_verify", by=jianan.member("clerk"))
+    drain()
+    refused.refresh_from_db()
+    assert refused.status == Job.Status.FAILED and "审计管理员" in refused.error

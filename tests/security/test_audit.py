@@ -240,6 +240,20 @@ def test_the_trail_by_actor_is_read_off_its_index(user):
     assert "audit_actor_newest" in plan, plan
 
 
+def test_the_background_check_names_an_altered_entry(five, jianan):
+    """The job the auditor's page starts for a long trail (``jobs.kinds.audit_verify``) says
+    what ``audit verify`` says: here an entry rewritten under the table's owner."""
+    from xinfang.jobs.kinds import audit_verify as verify_job
+
+    raw_update(f"UPDATE {TABLE} SET actor_name = %s WHERE id = %s", ["别人", five[2].pk])
+    told = []
+    out = verify_job(params={}, by=jianan.member("auditor"),
+                     progress=lambda *args: told.append(args))
+    assert out.message.startswith("审计链被破坏") and f"#{five[2].pk}" in out.message
+    assert "审计链：被破坏" in out.data.decode()
+    assert told[0] == (0, None, "正在校验审计链") and told[1] == (0, AuditEntry.objects.count())
+
+
 def test_detail_values_are_normalised_before_hashing(user):
     entry = audit_record(action=audit.EXPORT, actor=user,
                          detail={"when": timezone.now(), "big": 1e20, "n": 2.0})

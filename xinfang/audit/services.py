@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -82,6 +83,8 @@ _APPEND_ATTEMPTS = 5
 # A list in an entry's detail longer than this is shown by the trail's list as its first this
 # many items and its length (``brief_of``, ``AuditEntry.brief``).
 LIST_SHOWN = 20
+# Entries read at a time by ``audit_verify`` (and between two reports of its progress).
+VERIFY_CHUNK = 2000
 # Any fixed 64-bit number, the same in every process: the key of the PostgreSQL advisory lock.
 _PG_LOCK_KEY = 0x78696E66616E6701  # "xinfang" + 1
 
@@ -250,8 +253,9 @@ def _canonical_numbers(value: Any) -> Any:
 # -- verifying -------------------------------------------------------------------------------------
 
 
-def audit_verify() -> VerifyResult:
-    """Walk the chain in id order from the genesis (or the latest prune checkpoint)."""
+def audit_verify(progress: Callable[[int, int | None], None] | None = None) -> VerifyResult:
+    """Walk the chain in id order from the genesis (or the latest prune checkpoint);
+    ``progress(checked, total)`` is told every ``VERIFY_CHUNK`` entries (a background job's)."""
     checkpoint = (
         AuditEntry.objects.filter(action=CHECKPOINT).order_by("-id").values("id", "detail").first()
     )
@@ -266,8 +270,11 @@ def audit_verify() -> VerifyResult:
         "id", "at", "actor_id", "actor_name", "action", "object_type", "object_id", "detail",
         "ip", "prev_hash", "hash", "mac_key_id", "brief",
     )
+    total = AuditEntry.objects.count() if progress is not None else None
     for (pk, at, actor_id, actor_name, action, object_type, object_id, detail, ip, prev_hash,
-         stored_hash, key_id, brief) in rows.iterator(chunk_size=2000):
+         stored_hash, key_id, brief) in rows.iterator(chunk_size=VERIFY_CHUNK):
+        if progress is not None and checked % VERIFY_CHUNK == 0:
+            progress(checked, total)
         if prev_hash != expected_prev:
             where = "链首" if checked == 0 else f"第 {pk} 条之前"
             return VerifyResult(
@@ -301,6 +308,8 @@ def audit_verify() -> VerifyResult:
         checked += 1
         expected_prev = last_hash = stored_hash
         last_id = pk
+    if progress is not None:
+        progress(checked, checked)  # the end, always told
     note = f"（其中前 {unsealed} 条为启用 MAC 之前的旧记录，仅有哈希链）" if unsealed else ""
     return VerifyResult(True, checked, None, f"审计链完整，共校验 {checked} 条{note}。",
                         last_hash, last_id, unsealed)

@@ -1,7 +1,8 @@
 """The job functions that exist today (``settings.XINFANG_JOBS`` names them): the ledgers' exports
-(L0–L4), a confirmed ledger import too long to wait on, a case file (一案一档), and PDF
-conversions. Each goes through the same door as its page: the job runs as the membership that
-started it, so it can export, import or build nothing that membership could not on the page.
+(L0–L4), a confirmed ledger import too long to wait on, a case file (一案一档), PDF
+conversions, and the audit trail's check. Each goes through the same door as its page: the job
+runs as the membership that started it, so it can export, import or build nothing that
+membership could not on the page.
 
 A function that accepts ``progress`` passes it on (``progress(done, total)``); one that does not
 yet is reported as one step of one."""
@@ -208,3 +209,28 @@ def pdf(*, params: dict, by: Membership | None, progress: Progress) -> None:
     if failed:
         raise Refused(failed[0])
     return None
+
+
+def audit_verify(*, params: dict, by: Membership | None, progress: Progress) -> Output:
+    """The audit trail's chain walked whole and its head held against the checkpoints kept
+    outside the database — what the auditor's page checks while one waits, for a trail too long
+    to wait on (``XINFANG_AUDIT_VERIFY_WAIT``). The auditor alone, as on the page."""
+    from xinfang.audit.checkpoints import checkpoint_verify
+    from xinfang.audit.services import audit_verify as chain_verify
+    from xinfang.org.choices import Role
+
+    by = _member(by)
+    if by.role != Role.AUDITOR:
+        raise Refused("只有审计管理员可以校验审计链。")
+    progress(0, None, "正在校验审计链")
+    chain = chain_verify(progress=progress)
+    against = checkpoint_verify()
+    lines = [f"审计链：{'完整' if chain.ok else '被破坏'}", chain.message]
+    if chain.head_hash:
+        lines.append(f"最新记录 #{chain.head_id} 的 MAC：{chain.head_hash}")
+    lines += [f"检查点：{'一致' if against.ok else '核对失败'}", against.message]
+    verdict = "审计链完整" if chain.ok and against.ok else "审计链被破坏或检查点不符"
+    text = (f"审计链校验（{timezone.localtime():%Y-%m-%d %H:%M}）\n" + "\n".join(lines) + "\n")
+    return Output(f"审计链校验-{timezone.localdate().isoformat()}.txt",
+                  "text/plain; charset=utf-8", text.encode("utf-8"),
+                  f"{verdict}：{chain.message}"[:300])
