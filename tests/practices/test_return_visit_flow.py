@@ -170,3 +170,30 @@ def test_the_return_visit_page_records_one_and_lists_in_flat_queries(jianan, fre
     with CaptureQueriesContext(connection) as many:
         inspector.get(reverse("practices:return_visits"))
     assert len(many) == len(few)
+
+
+def test_owed_cases_are_listed_in_flat_queries(jianan, fresh):
+    """The owed list reads only the columns its readers show (``reading.owed_return_visits``):
+    a column read past them would be one more query a row, which this catches."""
+    j = jianan
+    walk(j, fresh(), "delivered")
+    clerk = signed_in(j.member("clerk"))
+    urls = (reverse("practices:return_visits"), reverse("practices_api:return-visits-owed"))
+
+    def asked() -> list[int]:
+        counts = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                assert clerk.get(url).status_code == 200
+            counts.append(len(ctx))
+        return counts
+
+    asked()  # the session's first requests
+    few = asked()
+    owed = [walk(j, fresh(), "delivered") for _ in range(3)]
+    assert asked() == few
+    page = clerk.get(urls[0]).content.decode()
+    assert all(f'id="owed-{case.pk}"' in page and case.number in page for case in owed)
+    listed = clerk.get(urls[1]).json()
+    assert listed["count"] == 4 and {r["case"]["number"] for r in listed["results"]} >= {
+        case.number for case in owed}
