@@ -224,6 +224,26 @@ def test_by_actor_matches_as_a_substring_of_the_name_would(user):
         assert list(by_actor(entries, text).values_list("id", flat=True)) == expected, text
 
 
+def test_by_actor_falls_back_to_the_substring_test_past_its_bounds(user, monkeypatch):
+    """A spray of made-up usernames (each failed sign-in records the name typed) cannot make
+    the names' skip scan as long as the trail: past ``NAMES_READ`` names, or a text matching
+    more than ``NAMES_MATCHED``, the filter tests each entry's name as before — same entries."""
+    from xinfang.audit import selectors
+
+    for name in ("赵审计", "钱审计", "孙审计", "admin1", "admin2"):
+        audit_record(action=audit.LOGIN_FAILED, actor_name=name)
+    entries = AuditEntry.objects.order_by("-id")
+    expected = list(entries.filter(actor_name__icontains="审计").values_list("id", flat=True))
+    assert len(selectors.actor_names()) == 5
+    for bound, value in (("NAMES_READ", 4), ("NAMES_MATCHED", 2)):
+        with monkeypatch.context() as m:
+            m.setattr(selectors, bound, value)
+            assert selectors.actor_names() is None or bound == "NAMES_MATCHED"
+            qs = selectors.by_actor(entries, "审计")
+            assert "IN (" not in str(qs.query), bound
+            assert list(qs.values_list("id", flat=True)) == expected, bound
+
+
 def test_the_trail_by_actor_is_read_off_its_index(user):
     """An actor's entries are looked up by name off ``audit_actor_newest``, not by a test of
     every entry of the trail (225 ms for a rare actor at two million entries; lead50)."""
