@@ -53,17 +53,57 @@ def by_actor(entries: QuerySet, text: str) -> QuerySet:
     return entries.filter(actor_name__icontains=text)
 
 
+# The names read, per database alias: (the newest entry's id and hash then, the names or None
+# where more than ``NAMES_READ``). An auditor pages through an actor's entries, each page
+# filtered again: the skip scan took 30 ms of each at 4.2 million entries on PostgreSQL
+# (lead50), the entries appended since take a fraction of that.
+_known: dict[str, tuple[int, str, frozenset[str] | None]] = {}
+# Read the names of the entries appended since (from a little before: an id taken by a
+# transaction not yet committed when the names were read) rather than scan again, up to this
+# many entries.
+TAIL_READ = 50_000
+TAIL_OVERLAP = 1_000
+
+
 def actor_names(using: str = "default") -> list[str] | None:
-    """Every actor name in the trail, by a skip scan of ``audit_actor_newest``: each step one
-    index probe for the next name up, so a few thousand names cost a few thousand probes, not
-    a read of millions of entries. None where there are more than ``NAMES_READ``."""
+    """Every actor name in the trail (sorted), None where there are more than ``NAMES_READ``.
+
+    Read once by a skip scan of ``audit_actor_newest`` (each step one index probe for the next
+    name up: a few thousand names cost a few thousand probes, not a read of millions of
+    entries), then kept with the newest entry's id and hash, and brought up to date from the
+    entries appended since. A trail replaced by a restore or cut by a prune no longer holds
+    that entry as it was, and is scanned again."""
     table = AuditEntry._meta.db_table
     with connections[using].cursor() as cursor:
-        cursor.execute(
-            f"WITH RECURSIVE names(name, n) AS ("
-            f"SELECT MIN(actor_name), 1 FROM {table} UNION ALL "
-            f"SELECT (SELECT MIN(actor_name) FROM {table} WHERE actor_name > names.name), "
-            f"names.n + 1 FROM names WHERE names.name IS NOT NULL AND names.n <= %s) "
-            f"SELECT name FROM names WHERE name IS NOT NULL", [NAMES_READ])
-        names = [name for (name,) in cursor.fetchall()]
-    return names if len(names) <= NAMES_READ else None
+        cursor.execute(f"SELECT id, hash FROM {table} ORDER BY id DESC LIMIT 1")
+        head = cursor.fetchone()
+        if head is None:
+            return []
+        kept = _known.get(using)
+        names: frozenset[str] | None
+        if kept is not None and kept[0] <= head[0] <= kept[0] + TAIL_READ and _holds(
+                cursor, table, kept):
+            names = kept[2]
+            if names is not None:
+                cursor.execute(f"SELECT DISTINCT actor_name FROM {table} WHERE id > %s",
+                               [kept[0] - TAIL_OVERLAP])
+                names = names | {name for (name,) in cursor.fetchall()}
+                if len(names) > NAMES_READ:
+                    names = None
+        else:
+            cursor.execute(
+                f"WITH RECURSIVE names(name, n) AS ("
+                f"SELECT MIN(actor_name), 1 FROM {table} UNION ALL "
+                f"SELECT (SELECT MIN(actor_name) FROM {table} WHERE actor_name > names.name), "
+                f"names.n + 1 FROM names WHERE names.name IS NOT NULL AND names.n <= %s) "
+                f"SELECT name FROM names WHERE name IS NOT NULL", [NAMES_READ])
+            read = frozenset(name for (name,) in cursor.fetchall())
+            names = read if len(read) <= NAMES_READ else None
+    _known[using] = (head[0], head[1], names)
+    return sorted(names) if names is not None else None
+
+
+def _holds(cursor, table: str, kept: tuple[int, str, frozenset[str] | None]) -> bool:
+    cursor.execute(f"SELECT hash FROM {table} WHERE id = %s", [kept[0]])
+    row = cursor.fetchone()
+    return row is not None and row[0] == kept[1]
