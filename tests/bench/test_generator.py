@@ -8,6 +8,8 @@ import pytest
 from django.utils import timezone
 
 from bench.datagen import fill
+from xinfang.audit import services as audit
+from xinfang.audit.models import AuditEntry
 from xinfang.cases import choices as c
 from xinfang.cases.models import Case, CaseEvent, Clock, Petitioner
 from xinfang.org.models import Membership, Unit, User
@@ -145,15 +147,8 @@ def test_generated_province_is_stored_as_the_product_stores_it_and_opens(client,
     Case.objects.filter(pk=case.pk).update(matter="灌溉水渠年久失修")
     assert Case.objects.filter(search_q("水渠年久")).filter(pk=case.pk).exists()
 
-
-def test_generated_trail_is_chained_and_sealed_as_the_product_writes_it():
-    # given a generated province with a year's audit trail
-    from xinfang.audit import services as audit
-    from xinfang.audit.models import AuditEntry
-
-    fill(cases=200, seed=5, now=timezone.now(), counties=2, townships=3, busy_share=0.5,
-         analyze=False)
-    # then the product's own check walks the whole chain and finds every seal good
+    # and its year of audit trail: the product's own check walks the whole chain and finds
+    # every seal good
     result = audit.audit_verify()
     assert result.ok, result.message
     assert result.checked == AuditEntry.objects.count() > 500
