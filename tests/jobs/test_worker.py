@@ -282,6 +282,9 @@ def test_the_auditor_checks_a_trail_too_long_to_wait_on_in_the_background(jianan
     job = Job.objects.get(kind="audit_verify")
     html = auditor.get(reverse("web:audit_log")).content.decode()
     assert "进行中" in html.split('id="last-check"', 1)[1].split("</p>", 1)[0]
+    # a second click while it waits starts nothing more
+    assert auditor.post(reverse("web:audit_verify_start")).url == reverse("web:audit_log")
+    assert Job.objects.filter(kind="audit_verify").count() == 1
     entries = AuditEntry.objects.count()
     assert drain() == 1
     job.refresh_from_db()
@@ -292,6 +295,14 @@ def test_the_auditor_checks_a_trail_too_long_to_wait_on_in_the_background(jianan
     html = auditor.get(reverse("web:audit_log")).content.decode()
     shown = html.split('id="last-check"', 1)[1].split("</p>", 1)[0]
     assert job.message in shown
+    # and the report it kept is the auditor's to download, nobody else's
+    report = reverse("web:audit_verify_report", args=[job.pk])
+    assert f'href="{report}"' in shown
+    got = auditor.get(report)
+    assert got.status_code == 200 and "审计链：完整" in got.content.decode()
+    assert "no-store" in got["Cache-Control"]
+    assert auditor.get(reverse("web:audit_verify_report", args=[job.pk + 99])).status_code == 404
+    assert signed_in(jianan.member("clerk")).get(report).status_code == 403
     # and nobody else runs it: the clerk's own start is refused by the job, the page's by
     # the page
     assert signed_in(jianan.member("clerk")).post(

@@ -56,7 +56,12 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @membership_required
 def job_file(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk, with_file=True)
+    return file_response(_job(request, pk, with_file=True))
+
+
+def file_response(job: Job) -> HttpResponse:
+    """The file a finished job made, as a download never cached; 404 where it made none (also
+    the auditor's check report, ``web.views.audit``)."""
     if job.status != Job.Status.DONE or job.content is None:
         raise Http404(_("该任务没有可下载的文件。"))
     response = HttpResponse(bytes(job.content), content_type=job.content_type)

@@ -337,8 +337,8 @@ XINFANG_JOBS = {
 # The auditor's page checks the audit trail's chain while the auditor waits up to this many
 # entries; a longer trail is checked by the background job above (校验审计链). Every case read
 # appends an entry, so a county's year is a few hundred thousand and the generated province's
-# 2.7 million (bench/datagen/trail.py), at about 60 µs an entry: minutes, past the web
-# worker's timeout (lead50).
+# 4.2 million (bench/datagen/trail.py): 207 s at 50 µs an entry, past the web worker's timeout
+# (lead50).
 XINFANG_AUDIT_VERIFY_WAIT = int(os.environ.get("XINFANG_AUDIT_VERIFY_WAIT", 100_000))
 # An L0 export downloaded while the person waits (the API, the ledger page) holds at most this
 # many cases; more are refused with a pointer to the background export above. A county's

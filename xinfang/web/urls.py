@@ -113,6 +113,7 @@ urlpatterns = [
     path("admin/audit/", audit.audit_log, name="audit_log"),
     path("admin/audit/<int:pk>/", audit.audit_entry, name="audit_entry"),
     path("admin/audit/verify/", audit.audit_verify_start, name="audit_verify_start"),
+    path("admin/audit/verify/<int:pk>/", audit.audit_verify_report, name="audit_verify_report"),
     # the petitioner's page, no sign-in
     path("progress/", public.progress, name="public"),
     path("progress/rate/", public.rate, name="public_rate"),

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from xinfang.cases.paging import CappedPaginator
@@ -127,9 +128,32 @@ def audit_verify_start(request: HttpRequest) -> HttpResponse:
     workers' (三员分立), so the auditor follows it here."""
     from xinfang.jobs.services import job_start
 
-    job_start(kind=VERIFY_JOB, by=request.membership)
-    messages.success(request, _("已开始后台校验审计链；完成前刷新本页可看进度。"))
+    # a second click, a retried post: the check already queued or running is the one to wait
+    # for (each reads the whole trail, minutes at a province's size)
+    if Job.objects.filter(user=request.user, kind=VERIFY_JOB, finished_at__isnull=True).exists():
+        messages.info(request, _("已有一次后台校验尚未完成；完成前刷新本页可看进度。"))
+    else:
+        job_start(kind=VERIFY_JOB, by=request.membership)
+        messages.success(request, _("已开始后台校验审计链；完成前刷新本页可看进度。"))
     return redirect("web:audit_log")
+
+
+@never_cache
+@require_GET
+@role_required(Role.AUDITOR)
+def audit_verify_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report a finished background check kept (the chain's result, the newest entry's
+    MAC, the checkpoints'), for the auditor who started it; anyone else's is a 404."""
+    from xinfang.jobs.selectors import job_for
+    from xinfang.jobs.views import file_response
+
+    try:
+        job = job_for(request.user, pk, with_file=True)
+    except Job.DoesNotExist:
+        raise Http404(_("没有这次校验。")) from None
+    if job.kind != VERIFY_JOB:
+        raise Http404(_("没有这次校验。"))
+    return file_response(job)
 
 
 @require_GET
