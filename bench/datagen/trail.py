@@ -131,11 +131,11 @@ class Trail:
             pk += 1
             at = datetime.fromtimestamp(int(ts), UTC)
             name, role, unit, ip = people[user]
-            action, object_type, object_id, detail = self._entry(kind, what, ts, role, unit, name)
+            action, object_type, object_id, detail = self._entry(kind, what, ts, role, unit)
             fields = dict(at=at, actor_id=user, actor_name=name, action=action,
                           object_type=object_type, object_id=object_id, detail=detail, ip=ip)
             _key, mac = audit.entry_mac(key_id=key_id, prev_hash=prev_hash, **fields)
-            table.add(pk, at, fields["actor_id"], name, action, object_type, object_id, detail,
+            table.add(pk, at, user, name, action, object_type, object_id, detail,
                       ip, prev_hash, mac, key_id, audit.brief_of(detail))
             prev_hash = mac
         table.flush()
@@ -147,7 +147,7 @@ class Trail:
         return {pk: (full_name or username, *member[pk], f"10.{16 + pk % 200}.{pk % 250}.7")
                 for pk, username, full_name in self.tree.users}
 
-    def _entry(self, kind, what, ts, role, unit, name):
+    def _entry(self, kind, what, ts, role, unit):
         if kind in (READ, REVEAL, DOWNLOAD):
             case_id, number = self.numbers[what].split("\t")
             if kind == READ:
