@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.generate import BENCH_DIR, manifest_path  # noqa: E402
 
-ORDER = ["register", "register_minimal", "transition", "transition_minimal", "work_queue",
+ORDER = ["register", "register_minimal", "transition", "transition_minimal", "frame", "work_queue",
          "ledger", "ledger_filtered", "ledger_overdue", "ledger_search", "api_list", "api_search",
          "supervision", "case_page", "sweep_first", "sweep_steady", "export",
          "sweep_timeout", "export_timeout"]

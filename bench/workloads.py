@@ -399,7 +399,20 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
     search_where = (f"AND (matter {like} %s OR number {like} %s OR (SELECT d.id FROM "
                     f"cases_demand d WHERE d.case_id = cases_case.id AND d.text {like} %s "
                     f"LIMIT 1) IS NOT NULL)")
+    def frame_floor(_i):
+        # what any signed-in page must read: its session and the member acting
+        sql("SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > %s",
+            [clerk.cookies["sessionid"].value, ops.adapt_datetimefield_value(timezone.now())])
+        sql("SELECT m.id, m.unit_id, m.role, u.username FROM org_membership m JOIN org_user u ON "
+            "u.id = m.user_id WHERE m.user_id = %s AND m.is_active", [clerk_id])
+
+    clerk_id = sql("SELECT id FROM org_user WHERE username = 'clerk'")[0][0]
     pages = [
+        # The least a page of the product costs: the smallest signed-in page (a form and the
+        # frame every page shares: its middleware, the navigation, the bell's count). Beside the
+        # pages below it tells how much of their time is the frame rather than their content.
+        ("frame", "the frame alone (password page)", clerk, "/account/password/", frame_floor,
+         "the session and the member acting"),
         ("work_queue", "work queue (clerk)", clerk, "/work/",
          page_floor(f"AND state IN ({marks})", open_states, "registered_at DESC, id DESC", 30),
          "open cases of the county, newest 30, and their count"),
