@@ -399,6 +399,7 @@ def run(manifest: dict, *, repeat: int, budget: float, skip: set[str], sweep_tim
     search_where = (f"AND (matter {like} %s OR number {like} %s OR (SELECT d.id FROM "
                     f"cases_demand d WHERE d.case_id = cases_case.id AND d.text {like} %s "
                     f"LIMIT 1) IS NOT NULL)")
+
     def frame_floor(_i):
         # what any signed-in page must read: its session and the member acting
         sql("SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > %s",
