@@ -74,3 +74,18 @@ def test_two_workers_reaching_the_same_period_at_once_claim_it_once():
     assert sum(ran) == 1
     run = PeriodicRun.objects.get()
     assert run.finished_at is not None and run.error == ""
+
+
+def test_two_clicks_at_once_start_one_background_check_of_the_trail(jianan):
+    # given the auditor on the trail's page in two tabs
+    from django.urls import reverse
+
+    from tests.web.conftest import signed_in
+    from xinfang.jobs.models import Job
+
+    tabs = [signed_in(jianan.member("auditor")) for _ in range(2)]
+    # when both start the background check at the same instant
+    answers = _in_threads(2, lambda i: tabs[i].post(reverse("web:audit_verify_start")))
+    # then both go back to the page, and one check is queued
+    assert {a.status_code for a in answers} == {302}
+    assert Job.objects.filter(kind="audit_verify").count() == 1

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -21,6 +22,7 @@ from xinfang.db.plans import planned_each_time
 from xinfang.db.written import Written
 from xinfang.jobs.models import Job
 from xinfang.org.choices import Role
+from xinfang.org.models import Membership
 
 from ..context import page, role_required
 from ..forms.admin import ACTION_LABELS, AuditFilterForm
@@ -129,11 +131,17 @@ def audit_verify_start(request: HttpRequest) -> HttpResponse:
     from xinfang.jobs.services import job_start
 
     # a second click, a retried post: the check already queued or running is the one to wait
-    # for (each reads the whole trail, minutes at a province's size)
-    if Job.objects.filter(user=request.user, kind=VERIFY_JOB, finished_at__isnull=True).exists():
+    # for (each reads the whole trail, minutes at a province's size). Two posts at once are
+    # taken in turn: the test and the start hold the auditor's membership row.
+    with transaction.atomic():
+        Membership.objects.select_for_update().get(pk=request.membership.pk)
+        waiting = Job.objects.filter(user=request.user, kind=VERIFY_JOB,
+                                     finished_at__isnull=True).exists()
+        if not waiting:
+            job_start(kind=VERIFY_JOB, by=request.membership)
+    if waiting:
         messages.info(request, _("已有一次后台校验尚未完成；完成前刷新本页可看进度。"))
     else:
-        job_start(kind=VERIFY_JOB, by=request.membership)
         messages.success(request, _("已开始后台校验审计链；完成前刷新本页可看进度。"))
     return redirect("web:audit_log")
 
