@@ -60,3 +60,28 @@ def test_a_replay_leaves_the_writes_out():
     before = Unit.objects.count()
     replayer(reads)(0)
     assert Unit.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactions_own_statements_are_not_counted_as_queries():
+    # given a write in a transaction of its own (as a request's), on either engine: SQLite's
+    # BEGIN IMMEDIATE goes through Django's cursor, PostgreSQL's BEGIN does not
+    from django.db import transaction
+
+    def write(_i):
+        with transaction.atomic():
+            Unit.objects.create(name="建安区", kind="县区")
+            with transaction.atomic():  # a savepoint and its release
+                Unit.objects.create(name="魏都区", kind="县区")
+
+    counted = Counter(keep=True)
+    with connection.execute_wrapper(counted):
+        write(0)
+    # then the queries are the two units' INSERT and UPDATE (of its path) each, and the
+    # transaction's statements are kept but not counted
+    kept = [sql.split()[0] for sql, _params, _many in counted.statements]
+    assert counted.n == 4, kept
+    assert kept.count("INSERT") == kept.count("UPDATE") == 2, kept
+    assert kept.count("SAVEPOINT") == kept.count("RELEASE") == 1, kept
+    if connection.vendor == "sqlite":
+        assert kept[0] == "BEGIN", kept
