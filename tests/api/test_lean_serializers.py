@@ -156,6 +156,8 @@ def drf_writes(monkeypatch, rebuilt):
         rebuilt()
         monkeypatch.setattr(s, "write", lambda cls, instance, context=None: cls(
             instance, context=context or {}).data)
+        monkeypatch.setattr(s, "write_many", lambda cls, instances, context=None: [
+            cls(instance, context=context or {}).data for instance in instances])
     return switch
 
 
@@ -235,3 +237,28 @@ def test_write_reads_an_attribute_as_drf_reads_it(jianan, register, rebuilt):
 
     rebuilt()
     assert Odd(case).data == lean
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC", "America/St_Johns"])
+def test_a_list_writes_its_instants_and_labels_as_drf_does_in_any_time_zone(
+        jianan, register, rebuilt, zone):
+    """``write_many`` asks the time zone and the language once for the list: its instants are
+    DRF's ISO 8601 in the zone active (``Z`` for UTC, a half-hour offset), a naive or a text
+    value is DRF's own, and the state's label is the language's."""
+    from datetime import datetime
+
+    cases = [register(respondents=[]), register(respondents=[], township=None, village=None)]
+    for case in cases:
+        case.overdue = False
+    cases[1].received_at = datetime(2026, 11, 30, 9, 0)  # naive: DRF makes it aware
+    cases[1].registered_at = "2026-11-30T09:00:00+08:00"  # a text: DRF writes it as it is
+    with timezone.override(zone):
+        lean = s.write_many(s.CaseSummary, cases)
+        rebuilt()
+        assert [s.CaseSummary(case).data for case in cases] == lean
+    assert lean[0]["state_label"] == "已登记"
+    if zone == "UTC":
+        assert lean[0]["received_at"].endswith("Z")
+    if zone == "America/St_Johns":
+        assert lean[0]["received_at"][-6:] in ("-03:30", "-02:30")

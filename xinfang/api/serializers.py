@@ -8,14 +8,18 @@ petition office and inspectors only (seed 000 §九: not disclosed without appro
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from functools import cache
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.manager import BaseManager
 from django.utils import timezone
-from rest_framework import serializers
+from django.utils.translation import get_language
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import empty, get_attribute
+from rest_framework.settings import api_settings
 
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import is_confidential, leader_instruction_for
@@ -71,13 +75,40 @@ def write(cls: type[Lean], instance, context: dict | None = None) -> dict:
     return _writer(cls)(instance, _Answer(context or {}))
 
 
-class _Answer:
-    """One answer's context, and the instances of each serializer whose methods it calls."""
+def write_many(cls: type[Lean], instances: Iterable, context: dict | None = None) -> list[dict]:
+    """``write`` of each of ``instances``, as one answer: the request's time zone and language
+    are asked once for the list, not for each row (a page of fifty summaries asked the time
+    zone a hundred times through its thread-local, 7 % of the API list's CPU at 1M cases)."""
+    writer, answer = _writer(cls), _Answer(context or {})
+    return [cls(instance, context=context or {}).data if isinstance(instance, Mapping)
+            else writer(instance, answer) for instance in instances]
 
-    __slots__ = ("context", "holders")
+
+_UNASKED = object()
+
+
+class _Answer:
+    """One answer's context, the instances of each serializer whose methods it calls, and the
+    request's time zone and language, asked once an answer."""
+
+    __slots__ = ("context", "holders", "_zone", "_language")
 
     def __init__(self, context: dict):
         self.context, self.holders = context, {}
+        self._zone = self._language = _UNASKED
+
+    @property
+    def zone(self):
+        """What DRF's ``DateTimeField.default_timezone`` answers: None without ``USE_TZ``."""
+        if self._zone is _UNASKED:
+            self._zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        return self._zone
+
+    @property
+    def language(self) -> str | None:
+        if self._language is _UNASKED:
+            self._language = get_language()
+        return self._language
 
     def holder(self, cls: type[Lean]) -> Lean:
         found = self.holders.get(cls)
@@ -131,6 +162,11 @@ def _step(cls: type[Lean], name: str, field: serializers.Field):
         convert = child
     elif isinstance(field, serializers.BaseSerializer):
         raise TypeError(f"{cls.__name__}.{name}: a nested serializer must be Lean")
+    elif _iso_datetime(field):
+        convert = _datetime_writer(field.to_representation)
+    elif type(field) is ChoiceLabel:  # its own label_of, with the answer's language
+        choices = field.choices
+        convert = lambda value, answer: c.label_of(choices, value, answer.language)  # noqa: E731
     else:
         plain = field.to_representation
         convert = lambda value, answer: plain(value)  # noqa: E731
@@ -148,6 +184,29 @@ def _step(cls: type[Lean], name: str, field: serializers.Field):
             value = get_attribute(instance, [source])  # a method DRF would call
         return None if value is None else convert(value, answer)
     return step
+
+
+def _iso_datetime(field: serializers.Field) -> bool:
+    """A plain ``DateTimeField`` that writes ISO 8601 in the request's time zone: no format and
+    no time zone of its own."""
+    return (type(field) is serializers.DateTimeField and not hasattr(field, "timezone")
+            and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601)
+
+
+def _datetime_writer(plain):
+    """What DRF's ``DateTimeField.to_representation`` writes of an aware instant, with the
+    answer's time zone (``_Answer.zone``) rather than one asked per value; anything else (a
+    naive or a text value, no ``USE_TZ``, an instant the zone cannot hold) is DRF's own."""
+    def convert(value, answer):
+        zone = answer.zone
+        if zone is None or not isinstance(value, datetime) or value.utcoffset() is None:
+            return plain(value)
+        try:
+            text = value.astimezone(zone).isoformat()
+        except OverflowError:
+            return plain(value)
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return convert
 
 
 def _absent(field: serializers.Field):

@@ -278,7 +278,7 @@ class CaseList(CaseView):
         names = main_names([case.pk for case in page])
         for case in page:
             case.main_names = names.get(case.pk, [])
-        return paginator.get_paginated_response([s.write(s.CaseSummary, case) for case in page])
+        return paginator.get_paginated_response(s.write_many(s.CaseSummary, page))
 
     @extend_schema(operation_id="cases_register",
                    parameters=[MEMBERSHIP_PARAM, PREFER_PARAM, IDEMPOTENCY_PARAM],
