@@ -139,6 +139,9 @@ class SearchedPaginator(CappedPaginator):
 # -- a list's statements compiled once -------------------------------------------------------------
 
 KEPT_PAGES = 20  # the first pages of a kept list keep their statements; later ones are built
+# Filters' values longer than this in all are not kept: a key is held in memory, and what a
+# request sends is untrusted (a megabyte of ``state`` would be kept 256 times over otherwise).
+KEPT_TEXT_MOST = 256
 _UNSET = object()
 Built = Callable[[datetime], QuerySet]  # a list's queryset, asked at an instant
 
@@ -152,11 +155,13 @@ class KeptList:
     The caller keeps one per key (``web.ledger.kept_ledger``, ``web.queues._kept``), and the key
     is what the statements are made of: the door's parts and what it read for the request, the
     filters, the order. ``planned``: its count is planned for the instant asked
-    (``capped_count``)."""
+    (``capped_count``). ``annotated``: its rows carry the list's annotations (the API's
+    ``overdue``), set on each instance as the queryset sets them."""
 
-    def __init__(self, alias: str, *, planned: bool = False):
+    def __init__(self, alias: str, *, planned: bool = False, annotated: bool = False):
         self.alias = alias
         self.planned = planned
+        self.annotated = annotated
         self._counted: dict[int, tuple[str, tuple] | None] = {}  # by the count's cap
         self._pages: dict[tuple[int, int], Shape | None] = {}
 
@@ -188,13 +193,25 @@ class KeptList:
         if head is _UNSET:
             try:
                 head = shape(build(NOW_PROBE).using(self.alias)[bottom:bottom + per_page],
-                             self.alias)
+                             self.alias, annotated=self.annotated)
             except EmptyResultSet:
                 head = None
             self._pages[(bottom, per_page)] = head
         if head is None:
             return []
         return read_shape(head, at_instant(head.params, self.alias, now), using=self.alias)
+
+
+def door_parts(door) -> tuple:
+    """What a list's statements through an office ``door`` are made of, for the key a caller
+    keeps its ``KeptList`` by (``web.ledger.kept_ledger``, ``api.views.kept_case_list``): the
+    door's own parts (its kind, path, the units above the user, the user) and what it read for
+    this request (the recusals, its units when listed, its offices) — a recusal declared or a
+    unit added makes another key, never a stale statement."""
+    units = door.units
+    return (door.kind, door.path, door.inside, door.user_id,
+            (door.recused_cases, door.recused_petitioners, door.recused_words),
+            tuple(units) if isinstance(units, list) else None, tuple(door.jurisdictions))
 
 
 class KeptPaginator(CappedPaginator):

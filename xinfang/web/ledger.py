@@ -29,7 +29,7 @@ from django.db.models import QuerySet
 from xinfang.api.filters import CHOICE_FILTERS
 from xinfang.cases.duesort import due_first
 from xinfang.cases.models import Case
-from xinfang.cases.paging import PLANNED_FILTERS, KeptList
+from xinfang.cases.paging import KEPT_TEXT_MOST, PLANNED_FILTERS, KeptList, door_parts
 from xinfang.cases.selectors import door_for
 from xinfang.ledgers.filters import FILTER_NAMES, FLAGS, _values
 from xinfang.org.models import Membership
@@ -81,9 +81,6 @@ def not_exported(params: Mapping) -> list[str]:
 # may reveal).
 KEPT_FILTERS = frozenset({*CHOICE_FILTERS, "township", "category", "village", *FLAGS,
                           "received_from", "received_to", "overdue"})
-# Filters' values longer than this in all are not kept: a key is held in memory, and what a
-# request sends is untrusted (a megabyte of ``state`` would be kept 256 times over otherwise).
-KEPT_TEXT_MOST = 256
 
 
 def keeps(params: Mapping) -> bool:
@@ -107,12 +104,8 @@ def kept_ledger(m: Membership, params: Mapping, sort: str) -> KeptList | None:
     if door.kind != "office" or not keeps(params):
         return None
     active = active_filters(params)
-    units = door.units
-    return _kept(
-        router.db_for_read(Case), door.kind, door.path, door.inside, door.user_id,
-        (door.recused_cases, door.recused_petitioners, door.recused_words),
-        tuple(units) if isinstance(units, list) else None, tuple(door.jurisdictions),
-        tuple(sorted((name, tuple(values)) for name, values in active.items())), sort)
+    return _kept(router.db_for_read(Case), *door_parts(door),
+                 tuple(sorted((name, tuple(values)) for name, values in active.items())), sort)
 
 
 @lru_cache(maxsize=256)
