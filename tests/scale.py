@@ -127,3 +127,12 @@ def copies(
     for c in cases:
         c.next_due_at = stored[c.pk]
     return cases
+
+
+def office_mix(j) -> list:
+    """An office's cases for the kept lists' tests (ledger, API): 60 registered (returned), 7 in
+    progress at 将官池镇, 5 closed — more than a page, in states the filters tell apart."""
+    made = copies(j, 60, state="registered")
+    copies(j, 7, state="in_progress", unit=j.townships["将官池镇"])
+    copies(j, 5, state="closed")
+    return made

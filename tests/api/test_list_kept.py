@@ -9,7 +9,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from tests.api.world import client_as
-from tests.scale import copies
+from tests.scale import copies, office_mix
 from xinfang.api import views
 from xinfang.cases import paging
 from xinfang.cases.models import Case
@@ -47,10 +47,7 @@ def _ids(answer) -> list[int]:
 
 @pytest.fixture
 def many(jianan):
-    made = copies(jianan, 60, state="registered")
-    copies(jianan, 7, state="in_progress", unit=jianan.townships["将官池镇"])
-    copies(jianan, 5, state="closed")
-    return made
+    return office_mix(jianan)
 
 
 @pytest.mark.parametrize("query", [

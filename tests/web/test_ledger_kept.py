@@ -4,7 +4,7 @@ page the ORM builds for the request, row for row, and never a case the door now 
 import pytest
 from django.urls import reverse
 
-from tests.scale import copies
+from tests.scale import copies, office_mix
 from xinfang.cases import paging
 from xinfang.security.models import Recusal
 from xinfang.web import ledger as kept_module
@@ -31,10 +31,7 @@ def _built(client, query: str, monkeypatch) -> tuple[list[int], str, int]:
 
 @pytest.fixture
 def many(jianan):
-    made = copies(jianan, 60, state="registered")
-    copies(jianan, 7, state="in_progress", unit=jianan.townships["将官池镇"])
-    copies(jianan, 5, state="closed")
-    return made
+    return office_mix(jianan)
 
 
 @pytest.mark.parametrize("query", [
