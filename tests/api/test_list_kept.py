@@ -51,7 +51,7 @@ def many(jianan):
 
 
 @pytest.mark.parametrize("query", [
-    "", "page=2", "page=last", "page=99", "page_size=7&page=3", "page_size=500",
+    "", "page=2", "page=last", "page=99", "page_size=50&page=3",
     "state=registered", "state=closed&state=in_progress", "kind=ordinary", "channel=visit",
     "township={township}", "township=x", "state=bogus", "overdue=true", "overdue=false",
     "overdue=maybe", "state=registered&overdue=false&page=2",
@@ -84,6 +84,24 @@ def test_a_search_a_long_value_and_a_handling_unit_are_built_each_time(jianan, q
     township = jianan.member("township")
     door_remember(township)
     assert views.kept_case_list(township, QueryDict("")) is None
+
+
+def test_a_page_size_of_the_clients_own_is_answered_but_not_kept(jianan, many, monkeypatch):
+    """A list keeps a statement for each page size; the sizes are the client's to choose, so
+    only the usual one is kept: a client asking every size does not grow a worker's memory."""
+    clerk = jianan.member("clerk")
+    client = client_as(clerk)
+    views._kept_list.cache_clear()
+    _answer(client, "")
+    door_remember(clerk)
+    kept = views.kept_case_list(clerk, QueryDict(""))  # the list the request kept
+    assert views._kept_list.cache_info().hits == 1 and kept._pages
+    pages = dict(kept._pages)
+    for size in (7, 8, 9):
+        answer = _answer(client, f"page_size={size}")
+        assert answer[0] == 200 and len(_ids(answer)) == size
+        assert answer == _built(client, f"page_size={size}", monkeypatch)
+    assert kept._pages == pages
 
 
 def test_each_office_and_each_user_keeps_its_own_list(jianan, many):

@@ -314,7 +314,10 @@ class CaseList(CaseView):
             return filter_cases(qs, params, now=at) if qs is not None else None
 
         paginator = CasePagination()
-        kept = kept_case_list(m, params)
+        # Pages of the usual size only: a list keeps a statement for each page size asked, and
+        # ``page_size`` is the client's (up to 200 sizes, each kept in every worker's memory).
+        kept = kept_case_list(m, params) if paginator.get_page_size(request) == (
+            paginator.page_size) else None
         if kept is not None:  # an office's list: its statements compiled once (``KeptList``)
             paginator.django_paginator_class = lambda _none, per_page: KeptPaginator(
                 kept, listed, counted, per_page, now=now)
