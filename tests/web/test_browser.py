@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.conftest import id_number
 from xinfang.cases.models import Case
@@ -44,14 +46,29 @@ def require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium); browser tests skipped.")
 
 
+@contextmanager
+def playwright_session():
+    """Playwright's sync API; on leaving it, the database connections opened while it ran.
+
+    Its event loop runs in this thread, and while a loop runs Django keeps a thread's
+    connections per context (asgiref's ``Local``): the test's own ORM calls open connections of
+    their own, which the test database's teardown never sees. Left open, the database could not
+    be dropped at the end of the run ("being accessed by other users", lead12–lead51)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        try:
+            yield p
+        finally:
+            connections.close_all()  # in that context: the ones it opened
+
+
 @pytest.fixture
 def chromium(monkeypatch):
     require_chromium()
     # Playwright's sync API runs an event loop in this thread; Django must still allow ORM use.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
+    with playwright_session() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
