@@ -92,7 +92,7 @@ def test_long_values_are_not_kept(jianan):
 
     m = jianan.member("clerk")
     door_remember(m)
-    long = "x" * (kept_module.KEPT_TEXT_MOST + 1)
+    long = "x" * (paging.KEPT_TEXT_MOST + 1)
     assert kept_module.kept_ledger(m, QueryDict(f"state={long}"), "-received") is None
     client = signed_in(m)
     bar._options.cache_clear()

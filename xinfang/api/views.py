@@ -50,13 +50,13 @@ from xinfang.cases.errors import Refused, StaleCase
 from xinfang.cases.memo import reading
 from xinfang.cases.models import Case
 from xinfang.cases.paging import (
-    KEPT_TEXT_MOST,
     PLANNED_FILTERS,
     CappedPaginator,
     KeptList,
     KeptPaginator,
     SearchedPaginator,
     door_parts,
+    keepable,
 )
 from xinfang.cases.related import keep_related, read_related
 from xinfang.cases.selectors import (
@@ -185,8 +185,7 @@ def kept_case_list(m, params: Mapping) -> KeptList | None:
     if door.kind != "office":
         return None
     active = {name: tuple(values) for name in FILTER_NAMES if (values := _values(params, name))}
-    if not set(active) <= KEPT_FILTERS or sum(
-            len(v) for values in active.values() for v in values) > KEPT_TEXT_MOST:
+    if not keepable(active, KEPT_FILTERS):
         return None
     return _kept_list(router.db_for_read(Case), door_parts(door), tuple(sorted(active.items())))
 

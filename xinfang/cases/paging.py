@@ -4,7 +4,7 @@ cap a reader narrows the list with filters; nobody pages through ten thousand ca
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from datetime import datetime
 
@@ -200,6 +200,15 @@ class KeptList:
         if head is None:
             return []
         return read_shape(head, at_instant(head.params, self.alias, now), using=self.alias)
+
+
+def keepable(active: Mapping[str, Sequence[str]], kept: frozenset[str]) -> bool:
+    """Whether a list filtered by ``active`` (each filter's values) may keep its statements
+    beyond the request: only the filters of ``kept`` (never a searched text or a person), and
+    no more than ``KEPT_TEXT_MOST`` characters of their values in all (the values go into a
+    key held in memory, and what a request sends is untrusted)."""
+    return (set(active) <= kept
+            and sum(len(v) for values in active.values() for v in values) <= KEPT_TEXT_MOST)
 
 
 def door_parts(door) -> tuple:

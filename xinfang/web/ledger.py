@@ -29,7 +29,7 @@ from django.db.models import QuerySet
 from xinfang.api.filters import CHOICE_FILTERS
 from xinfang.cases.duesort import due_first
 from xinfang.cases.models import Case
-from xinfang.cases.paging import KEPT_TEXT_MOST, PLANNED_FILTERS, KeptList, door_parts
+from xinfang.cases.paging import PLANNED_FILTERS, KeptList, door_parts, keepable
 from xinfang.cases.selectors import door_for
 from xinfang.ledgers.filters import FILTER_NAMES, FLAGS, _values
 from xinfang.org.models import Membership
@@ -87,9 +87,7 @@ def keeps(params: Mapping) -> bool:
     """Whether what ``params`` filters by may be kept beyond the request: only the filters of
     ``KEPT_FILTERS`` (never a searched text or a petitioner's name), and not too much of them
     (``KEPT_TEXT_MOST``). The kept ledger's statements and the kept filter bar ask it."""
-    active = active_filters(params)
-    return (set(active) <= KEPT_FILTERS
-            and sum(len(v) for values in active.values() for v in values) <= KEPT_TEXT_MOST)
+    return keepable(active_filters(params), KEPT_FILTERS)
 
 
 def kept_ledger(m: Membership, params: Mapping, sort: str) -> KeptList | None:

@@ -16,13 +16,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import choices as c
+from xinfang.cases.paging import KEPT_TEXT_MOST
 from xinfang.db.fixed import TreeRead
 from xinfang.db.remembered import OverTheBound
 from xinfang.ledgers.filters import TRUE
 from xinfang.org.choices import Level
 from xinfang.org.models import Unit
 
-from ..ledger import DEFAULT_SORT, KEPT_TEXT_MOST, active_filters, keeps
+from ..ledger import DEFAULT_SORT, active_filters, keeps
 from ..present import esc
 from .common import Listed, PlainForm, choice, date_field
 from .pick import SOURCES, Pick
