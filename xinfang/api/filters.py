@@ -89,8 +89,13 @@ def filter_cases(qs: QuerySet[Case], params: Mapping, *, now: datetime | None = 
     return qs
 
 
+def used_filters(params: Mapping) -> dict[str, list[str]]:
+    """Each filter the request used, with its values (blank ones left out)."""
+    return {name: values for name in FILTER_NAMES if (values := _values(params, name))}
+
+
 def applied_filters(params: Mapping) -> dict[str, list[str]]:
     """The filters a request used, for the audit record of an export: clipped, and with NUL
     written out (PostgreSQL's jsonb refuses \u0000)."""
     return {name: [v[:MAX_SEARCH].replace("\x00", "\\x00") for v in values]
-            for name in FILTER_NAMES if (values := _values(params, name))}
+            for name, values in used_filters(params).items()}

@@ -84,7 +84,7 @@ from xinfang.security.auth import client_ip
 from . import errors as errs
 from . import serializers as s
 from .errors import Problem
-from .filters import CHOICE_FILTERS, FILTER_NAMES, _values, applied_filters, filter_cases, overdue_q
+from .filters import CHOICE_FILTERS, applied_filters, filter_cases, overdue_q, used_filters
 from .membership import HEADER, CaseAccess, acting_membership
 from .params import REPORTED_TIMES, effect_kwargs, params_serializer
 from .renderers import SafeJSONRenderer
@@ -184,7 +184,7 @@ def kept_case_list(m, params: Mapping) -> KeptList | None:
     door = door_for(m)
     if door.kind != "office":
         return None
-    active = {name: tuple(values) for name in FILTER_NAMES if (values := _values(params, name))}
+    active = {name: tuple(values) for name, values in used_filters(params).items()}
     if not keepable(active, KEPT_FILTERS):
         return None
     return _kept_list(router.db_for_read(Case), door_parts(door), tuple(sorted(active.items())))
