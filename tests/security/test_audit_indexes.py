@@ -43,3 +43,11 @@ def test_two_entries_still_cannot_share_a_hash():
         "hash").get()
     with pytest.raises(IntegrityError), transaction.atomic():
         AuditEntry.objects.create(prev_hash="f" * 64, **twin)
+
+
+def test_the_plan_says_why_the_twin_goes():
+    from xinfang.cases.online_index import DropFieldIndex
+
+    said = DropFieldIndex("auditentry", "hash", like_only=True).describe()
+    assert "prefix" in said and "composite" not in said
+    assert "composite" in DropFieldIndex("case", "state").describe()

@@ -121,8 +121,10 @@ class DropFieldIndex(Operation):
                 schema_editor.execute(like)
 
     def describe(self):
-        what = "pattern index" if self.like_only else "own index"
-        return f"Drop the {what} of {self.model_name}.{self.name} (a composite index covers it)"
+        if self.like_only:
+            return (f"Drop the pattern index of {self.model_name}.{self.name} (no query asks it "
+                    "by prefix)")
+        return f"Drop the own index of {self.model_name}.{self.name} (a composite index covers it)"
 
     @property
     def migration_name_fragment(self):
