@@ -34,7 +34,7 @@ def test_inbox_list_read_dismiss(jianan):
     overdue = next(n for n in data["results"] if n["kind"] == Kind.OVERDUE)
     assert overdue["needs_reason"] and overdue["clock"]["due_at"]
     r = clerk.post("/api/inbox/read/", {"ids": [overdue["id"]]}, content_type="application/json")
-    assert r.json() == {"marked": 1, "unread": data["unread"] - 1}
+    assert r.json() == {"marked": 1, "unread": data["unread"] - 1, "unread_capped": False}
     r = clerk.post("/api/inbox/read/", {"ids": "x"}, content_type="application/json")
     assert r.status_code == 400 and "ids" in r.json()["errors"]
     r = clerk.post(f"/api/inbox/{overdue['id']}/dismiss/", {}, content_type="application/json")

@@ -120,3 +120,25 @@ def test_the_api_counts_to_its_cap_and_says_so(crowded, monkeypatch):
     body = client.get("/api/inbox/", {"page_size": 4, "page": 2}).json()
     assert [r["id"] for r in body["results"]] == whole[4:8]
     assert (body["count"], body["count_capped"]) == (8, True) and body["next"]
+
+
+def test_marking_read_answers_the_capped_count(crowded, monkeypatch):
+    """Marking read answers the unread count as the list does: exact up to its cap, and whether
+    there are more — one capped COUNT, not every unread notice tested through the door."""
+    client = api_client(crowded)
+    unread = [n.pk for n in inbox(crowded, show="unread")]
+    body = client.post("/api/inbox/read/", {"ids": unread[:1]},
+                       content_type="application/json").json()
+    assert body == {"marked": 1, "unread": len(unread) - 1, "unread_capped": False}
+    monkeypatch.setattr(api, "COUNT_CAP", 3)
+    with CaptureQueriesContext(connection) as asked:
+        body = client.post("/api/inbox/read/", {"ids": unread[1:2]},
+                           content_type="application/json").json()
+    assert len(unread) - 2 > 3
+    assert body == {"marked": 1, "unread": 3, "unread_capped": True}
+    counts = [q["sql"] for q in asked.captured_queries
+              if q["sql"].startswith("SELECT COUNT(*)") and "notify_notice" in q["sql"]]
+    assert len(counts) == 1 and "LIMIT 4" in counts[0], counts
+    # the list says the same
+    body = client.get("/api/inbox/").json()
+    assert (body["unread"], body["unread_capped"]) == (3, True)

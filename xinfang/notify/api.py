@@ -89,6 +89,15 @@ class InboxPage(serializers.Serializer):
     unread_capped = serializers.BooleanField(help_text=f"more than {COUNT_CAP} unread")
 
 
+def unread_capped(m) -> dict:
+    """The inbox's unread count as both its answers give it: exact up to ``COUNT_CAP``, and
+    whether there are more. Counted whole, a busy unit's notices are each tested through the
+    door (13,766 for the approver of the generated province: 97 ms at 1M cases), and the count
+    grows with every sweep."""
+    unread = unread_count(m, cap=COUNT_CAP + 1)
+    return {"unread": min(unread, COUNT_CAP), "unread_capped": unread > COUNT_CAP}
+
+
 class InboxList(CaseView):
     @extend_schema(operation_id="inbox_list", parameters=[MEMBERSHIP_PARAM],
                    responses={200: InboxPage, 400: Problem, **COMMON_ERRORS})
@@ -101,9 +110,7 @@ class InboxList(CaseView):
         page = pager.paginate_queryset(inbox(m, show=show), request, self)
         data = NoticeOut(page, many=True, context={"now": timezone.now()}).data
         response = pager.get_paginated_response(data)
-        unread = unread_count(m, cap=COUNT_CAP + 1)
-        response.data["unread"] = min(unread, COUNT_CAP)
-        response.data["unread_capped"] = unread > COUNT_CAP
+        response.data.update(unread_capped(m))
         return response
 
 
@@ -113,7 +120,10 @@ class InboxRead(CaseView):
                        "ids": serializers.ListField(child=serializers.IntegerField())}),
                    responses={200: inline_serializer("InboxReadOut", {
                        "marked": serializers.IntegerField(),
-                       "unread": serializers.IntegerField()})})
+                       "unread": serializers.IntegerField(
+                           help_text=f"exact up to {COUNT_CAP}"),
+                       "unread_capped": serializers.BooleanField(
+                           help_text=f"more than {COUNT_CAP} unread")})})
     def post(self, request):
         m = acting_membership(request)
         ids = request.data.get("ids") if isinstance(request.data, dict) else None
@@ -122,7 +132,7 @@ class InboxRead(CaseView):
         ) or len(ids) > 500:
             return invalid({"ids": "ids 须为提醒编号（整数）的列表，至多500个"})
         marked = notice_read(notice_ids=ids, by=m)
-        return Response({"marked": marked, "unread": unread_count(m)})
+        return Response({"marked": marked, **unread_capped(m)})
 
 
 class InboxDismiss(CaseView):
