@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files with DEBUG on or off, from STATIC_ROOT (collectstatic) or the apps (finders).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The one language every page speaks, active while a request is answered (web/language.py).
+    "xinfang.web.language.ActiveLanguageMiddleware",
     "xinfang.web.errors.ErrorPagesMiddleware",
     "xinfang.security.auth.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
