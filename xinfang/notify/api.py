@@ -79,14 +79,27 @@ class Pages(CasePagination):
         return super().paginate_queryset(rows, request, view)
 
 
-class InboxPage(serializers.Serializer):
+class Unread(serializers.Serializer):
+    """The unread count both inbox answers end with (``unread_capped``)."""
+
+    unread = serializers.IntegerField(help_text=f"exact up to {COUNT_CAP}")
+    unread_capped = serializers.BooleanField(help_text=f"more than {COUNT_CAP} unread")
+
+
+class InboxPage(Unread):
+    """A page of the inbox, newest first, with its counts."""
+
     count = serializers.IntegerField(help_text=f"exact up to {COUNT_CAP} or the page's end")
     count_capped = serializers.BooleanField(help_text="more notices than counted")
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = NoticeOut(many=True)
-    unread = serializers.IntegerField(help_text=f"exact up to {COUNT_CAP}")
-    unread_capped = serializers.BooleanField(help_text=f"more than {COUNT_CAP} unread")
+
+
+class InboxReadOut(Unread):
+    """How many notices were marked read, and the unread count after."""
+
+    marked = serializers.IntegerField()
 
 
 def unread_capped(m) -> dict:
@@ -118,12 +131,7 @@ class InboxRead(CaseView):
     @extend_schema(operation_id="inbox_read", parameters=[MEMBERSHIP_PARAM],
                    request=inline_serializer("InboxReadIn", {
                        "ids": serializers.ListField(child=serializers.IntegerField())}),
-                   responses={200: inline_serializer("InboxReadOut", {
-                       "marked": serializers.IntegerField(),
-                       "unread": serializers.IntegerField(
-                           help_text=f"exact up to {COUNT_CAP}"),
-                       "unread_capped": serializers.BooleanField(
-                           help_text=f"more than {COUNT_CAP} unread")})})
+                   responses={200: InboxReadOut})
     def post(self, request):
         m = acting_membership(request)
         ids = request.data.get("ids") if isinstance(request.data, dict) else None
