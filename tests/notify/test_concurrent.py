@@ -1,20 +1,23 @@
-"""Two deliverers at once on PostgreSQL: each outbox row is sent exactly once."""
+"""Two deliverers at once on PostgreSQL: each outbox row is sent exactly once; two readers of
+one notice mark it once."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from tests.conftest import register_in
 from tests.web.conftest import walk
 from xinfang.notify import outbox
-from xinfang.notify.admin_services import channel_create
-from xinfang.notify.models import Attempt, Delivery, Notice
+from xinfang.notify.admin_services import channel_create, notice_read
+from xinfang.notify.models import Attempt, Delivery, Notice, NoticeState
 from xinfang.notify.outbox import deliver_pending, fan_out
+from xinfang.notify.selectors import inbox
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -64,3 +67,53 @@ def test_two_deliverers_never_send_a_row_twice(jianan, receiver, monkeypatch):
     assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == total
     assert not Notice.objects.filter(outbox_pending=True).exists()
     assert Attempt.objects.count() == total
+
+
+def test_two_requests_marking_one_notice_read_count_it_once(jianan):
+    """The second waits on the first's row and writes nothing: it says 0, not 1 as well."""
+    j = jianan
+    walk(j, register_in(j), "assigned")
+    member = j.member("township")
+    notice = inbox(member).first()
+    held, release = threading.Event(), threading.Event()
+    results, errors = {}, []
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["first"] = notice_read(notice_ids=[notice.pk], by=member)
+                held.set()
+                release.wait(30)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            results["second"] = notice_read(notice_ids=[notice.pk], by=member)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert held.wait(30)
+    b = threading.Thread(target=second)
+    b.start()
+    for _ in range(300):  # until the second's insert waits on the first's row
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity"
+                           " WHERE wait_event_type = 'Lock' AND datname = current_database()")
+            if cursor.fetchone()[0]:
+                break
+        time.sleep(0.05)
+    else:  # pragma: no cover
+        pytest.fail("the second request never waited on the first")
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert not errors
+    assert results == {"first": 1, "second": 0}
+    assert NoticeState.objects.filter(notice=notice, user=member.user).count() == 1

@@ -98,8 +98,10 @@ def test_read_and_dismiss_with_reason(jianan):
     clerk = j.member("clerk")
     before = unread_count(clerk)
     overdue = inbox(clerk).filter(kind=Kind.OVERDUE).first()
-    assert notice_read(notice_ids=[overdue.pk], by=clerk) == 1
+    assert notice_read(notice_ids=[overdue.pk], by=clerk, at=sh(2027, 6, 1, 10, 30)) == 1
     assert notice_read(notice_ids=[overdue.pk], by=clerk) == 0
+    read = NoticeState.objects.get(notice=overdue, user=clerk.user)
+    assert (read.read_at, read.dismissed_at, read.reason) == (sh(2027, 6, 1, 10, 30), None, "")
     assert unread_count(clerk) == before - 1
     # Another clerk of the same office still has it unread: the state is per user.
     with pytest.raises(Refused) as e:

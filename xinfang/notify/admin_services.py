@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from xinfang.audit.services import audit_record
@@ -20,21 +20,30 @@ from .selectors import addressed_to, notice_for
 
 
 def notice_read(*, notice_ids: list[int], by: Membership, at: datetime | None = None) -> int:
-    """Mark these notices read for ``by``'s user (ids outside the door are ignored)."""
+    """Mark these notices read for ``by``'s user (ids outside the door are ignored).
+
+    Answers how many this call marked: the rows its own insert wrote. Another request marking
+    the same notice at the same moment waits on the row and writes nothing, so it does not count
+    the notice a second time (a count read before the insert would).
+    """
     at = at or timezone.now()
     visible = list(
         addressed_to(by).filter(pk__in=notice_ids)
         .values_list("pk", flat=True)
     )
-    with transaction.atomic():
-        have = set(NoticeState.objects.filter(user_id=by.user_id, notice_id__in=visible)
-                   .values_list("notice_id", flat=True))
-        NoticeState.objects.bulk_create(
-            [NoticeState(notice_id=pk, user_id=by.user_id, read_at=at)
-             for pk in visible if pk not in have],
-            ignore_conflicts=True,
+    if not visible:
+        return 0
+    table = connection.ops.quote_name(NoticeState._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s, NULL, '')"] * len(visible))
+    read_at = connection.ops.adapt_datetimefield_value(at)
+    params = [v for pk in visible for v in (pk, by.user_id, read_at)]
+    with connection.cursor() as cursor:  # one statement: atomic on its own
+        cursor.execute(
+            f"INSERT INTO {table} (notice_id, user_id, read_at, dismissed_at, reason) "
+            f"VALUES {rows} ON CONFLICT (user_id, notice_id) DO NOTHING RETURNING notice_id",
+            params,
         )
-    return len(visible) - len(have)
+        return len(cursor.fetchall())
 
 
 def notice_dismiss(*, notice_id: int, by: Membership, reason: str = "",
