@@ -19,7 +19,7 @@ from xinfang.org.models import Membership
 from .fill import moment
 from .instruments import ARCHIVE_ORDER, INSTRUMENTS
 from .models import Format, IssuedDocument, Rendition
-from .selectors import audience_for, rendition_check
+from .selectors import audience_for, copy_for, rendition_check
 from .wordxml import heading_and_lines
 
 PACKED = (".docx", ".xlsx", ".zip", ".jpg", ".jpeg", ".png")  # ZIPs and images: compressed
@@ -35,12 +35,13 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _with_pdf(docs: list[IssuedDocument], audience: str) -> None:
+def _with_pdf(docs: list[IssuedDocument], audiences: dict[int, str]) -> None:
     """Convert, here and now, every PDF of these documents not yet made (the command line may
-    wait; a page does not call this)."""
+    wait; a page does not call this), each in its copy (``audiences``, by document)."""
     from .services import rendition_pdf_convert, rendition_pdf_ensure
 
     for doc in docs:
+        audience = audiences[doc.pk]
         docx = Rendition.objects.get(document=doc, audience=audience, format=Format.DOCX)
         row = Rendition.objects.filter(document=doc, audience=audience, format=Format.PDF).first()
         if row is None or row.status == Rendition.Status.FAILED:
@@ -80,13 +81,15 @@ def archive_batches(cases: list[Case]) -> Iterator[Case]:
         yield from batch
 
 
-def _ready(docs: list[IssuedDocument], audience: str) -> dict[int, list[Rendition]]:
-    """The stored files of ``docs`` in ``audience``, by document: one statement for the case."""
+def _ready(docs: list[IssuedDocument], audiences: dict[int, str]) -> dict[int, list[Rendition]]:
+    """The stored files of ``docs``, each in its copy (``audiences``, by document), by
+    document: one statement for the case."""
     found: dict[int, list[Rendition]] = {}
     for row in Rendition.objects.filter(
-        document__in=docs, audience=audience, status=Rendition.Status.READY
+        document__in=docs, audience__in=set(audiences.values()), status=Rendition.Status.READY
     ).order_by("document_id", "format"):
-        found.setdefault(row.document_id, []).append(row)
+        if row.audience == audiences[row.document_id]:
+            found.setdefault(row.document_id, []).append(row)
     return found
 
 
@@ -104,11 +107,14 @@ def archive_build(*, case: Case, by: Membership, pdf: bool = False) -> bytes:
     files: list[tuple[str, bytes]] = []
     order = {code: i for i, code in enumerate(ARCHIVE_ORDER)}
     docs = sorted(case.archive_documents, key=lambda d: (order.get(d.code, 99), d.version))
+    # Each document in its copy: a person who asked for confidentiality after a unit's copy
+    # was frozen is read from the masked one (``copy_for``).
+    audiences = {doc.pk: copy_for(doc, audience, case.archive_links) for doc in docs}
     if pdf:
-        _with_pdf(docs, audience)
+        _with_pdf(docs, audiences)
     contents = []
     n = 0
-    ready = _ready(docs, audience) if docs else {}
+    ready = _ready(docs, audiences) if docs else {}
     for doc in docs:
         for row in ready.get(doc.pk, []):
             row.document = doc  # named if its check fails

@@ -59,6 +59,15 @@ def people(case: Case, audience: str) -> list[dict[str, str]]:
     return rows
 
 
+def unit_clear(case: Case) -> list[int]:
+    """The people ``people(case, Audience.UNIT)`` shows in clear: kept with the frozen copy."""
+    return sorted(
+        link.petitioner_id
+        for link in case.petitioner_links.select_related("petitioner")
+        if not is_confidential(link.petitioner, link)
+    )
+
+
 def _principal(case: Case, audience: str) -> tuple[dict[str, str], str]:
     rows = people(case, audience)
     main = next((r for r in rows if r["role"] in c.PETITIONING_ROLES), rows[0] if rows else {})

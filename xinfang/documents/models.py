@@ -75,6 +75,10 @@ class IssuedDocument(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The people (petitioner ids) the handling units' copy shows in clear, as they stood when it
+    # was frozen: one who asks for confidentiality later must not be read from it (None: frozen
+    # before this was kept, so not known).
+    unit_clear = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("已出具文书")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import prefetch_related_objects
 
 from xinfang.audit.services import DOWNLOAD, audit_record
-from xinfang.cases.disclosure import may_reveal_petitioner, reveal_reach
+from xinfang.cases.disclosure import is_confidential, may_reveal_petitioner, reveal_reach
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import case_for
@@ -35,6 +35,19 @@ def audience_for(case: Case, by: Membership | None, links: list | None = None) -
     if any(revealed) or (links and reach.value == "ordinary"):
         return Audience.UNIT
     return Audience.MASKED
+
+
+def copy_for(doc: IssuedDocument, audience: str, links: list) -> str:
+    """The copy of ``doc`` to hand to a reader of ``audience``: the handling units' copy only
+    while everyone it shows in clear may still be shown so; a person who asked for
+    confidentiality after it was frozen (a later petition, a merge) is read from the masked
+    copy instead. ``links``: the case's petitioner links with their people."""
+    if audience != Audience.UNIT:
+        return audience
+    secret = {link.petitioner_id for link in links if is_confidential(link.petitioner, link)}
+    if secret and (doc.unit_clear is None or secret & set(doc.unit_clear)):
+        return Audience.MASKED
+    return audience
 
 
 @dataclass(frozen=True)
@@ -107,7 +120,8 @@ def document_file(
         if version:
             raise Refused(f"该文书没有第{version}版。", field="version")
         doc = document_issue(case=case, code=code, by=by)
-    audience = audience_for(case, by)
+    links = list(case.petitioner_links.select_related("petitioner"))
+    audience = copy_for(doc, audience_for(case, by, links), links)
     row = Rendition.objects.filter(document=doc, audience=audience, format=fmt).first()
     if fmt == Format.PDF and (row is None or row.status == Rendition.Status.FAILED):
         docx = Rendition.objects.get(document=doc, audience=audience, format=Format.DOCX)

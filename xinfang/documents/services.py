@@ -19,6 +19,7 @@ from xinfang.org.choices import Role
 from xinfang.org.models import Membership
 
 from . import pdf
+from .fill import unit_clear
 from .instruments import INSTRUMENTS, TEMPLATE_FIELDS, Instrument, NotIssued, instrument
 from .models import Audience, DocumentTemplate, Format, IssuedDocument, Rendition
 from .rendering import TemplateRefused, check_template, render, repository_template, sha256
@@ -94,7 +95,7 @@ def document_issue(
                 "再次督办" if fresh_order and latest else ""),
             source=source, params=params, case_version=case.version,
             template_version=version, template_sha256=sha256(template), issued_at=at,
-            issued_by=user,
+            issued_by=user, unit_clear=unit_clear(case),
         )  # fmt: skip
         pending = []
         for audience in Audience.values:
