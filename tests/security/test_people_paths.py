@@ -11,14 +11,17 @@ import pytest
 
 from tests.api.world import client_as
 from tests.conftest import register_in
-from tests.documents.cases import MAIN, walk
+from tests.documents.cases import MAIN, SECRET, walk
 from tests.documents.test_instruments import text_of
 from tests.web.conftest import signed_in
 from xinfang.cases.services import PetitionerInput
+from xinfang.practices.services.watch import watch_add
+from xinfang.security.services import recusal_declare
 
 pytestmark = pytest.mark.django_db
 
 MAIN_SECRETS = (MAIN.name, MAIN.id_number, MAIN.phone, MAIN.address)
+SECRETS = (SECRET.name, SECRET.id_number, SECRET.phone, SECRET.address)
 
 
 def zipped_text(data: bytes) -> str:
@@ -55,3 +58,36 @@ def test_a_document_frozen_before_the_person_asked_for_confidentiality_masks_her
                                   if archive.streaming else archive.content)) == [], role
     # The office still reads him in clear.
     assert MAIN.name in text_of(clerk.get(f"/cases/{case.pk}/documents/D1.docx").content)
+
+
+# -- the watch list (重点人员) ------------------------------------------------------------------
+
+
+def watched(j, person=SECRET):
+    """A case of ``person`` handled by 将官池镇, its person on the county's watch list."""
+    case = walk(j, until="assign", petitioners=[MAIN, person] if person is SECRET else [person])
+    link = next(lk for lk in case.petitioner_links.select_related("petitioner")
+                if lk.petitioner.name == person.name)
+    entry = watch_add(by=j.member("approver"), case_id=case.pk, petitioner_id=link.petitioner_id,
+                      owner_id=j.member("township").pk, reason="多次到省进京", plan="包案稳控",
+                      status="unstable")
+    return case, link.petitioner, entry
+
+
+def test_a_clerk_recused_from_a_person_neither_finds_nor_reveals_them_on_the_watch_list(jianan):
+    # given: the approver listed 李秀英; the clerk is her cousin and recused from her
+    case, person, entry = watched(jianan)
+    recusal_declare(user=jianan.member("clerk").user, petitioner=person, reason="信访人系本人表妹")
+    clerk = signed_in(jianan.member("clerk"))
+    # when / then: the list does not name her case, her entry is not there, nor its reveal
+    listing = clerk.get("/practices/watch/").content.decode()
+    assert case.number not in listing and f"/practices/watch/{entry.pk}/" not in listing
+    assert clerk.get(f"/practices/watch/{entry.pk}/").status_code == 404
+    reveal = clerk.post(f"/practices/watch/{entry.pk}/", {"action": "reveal", "v-reason": "核实"})
+    assert reveal.status_code == 404 and leaked(reveal.content.decode(), SECRETS) == []
+    api = client_as(jianan.member("clerk")).get("/api/practices/watch/").content.decode()
+    assert case.number not in api
+    # The approver, not recused, still keeps her and may reveal her.
+    approver = signed_in(jianan.member("approver"))
+    shown = approver.post(f"/practices/watch/{entry.pk}/", {"action": "reveal", "v-reason": "核实"})
+    assert SECRET.name in shown.content.decode()

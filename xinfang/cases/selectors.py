@@ -270,6 +270,12 @@ class Door:
             qs = qs.exclude(matter__contains=words)
         return qs
 
+    def excluding(self, qs: QuerySet[Case]) -> QuerySet[Case]:
+        """Only the door's exclusions on ``qs`` (the cases its reader or their unit is a
+        respondent of, the recusals), not its scope: for a record kept beside a case that its
+        keeper reads whatever its scope (a watch-list entry, ``practices.selectors``)."""
+        return self.apply(qs, scope=Q())
+
     def all_cases(self) -> QuerySet[Case]:
         """``apply(Case.objects.all())``, built once per door (a door lives one request, and
         what it applies never changes in it) and handed out as a fresh copy each time: a page

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from xinfang.cases.disclosure import Reach, is_confidential
 from xinfang.cases.models import Case
-from xinfang.cases.selectors import cases_for, visible_case
+from xinfang.cases.selectors import cases_for, door_for, visible_case
 from xinfang.cases.services.base import is_office_of, unit_jurisdiction
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit
@@ -115,9 +115,13 @@ def persuades_for(by: Membership | None) -> QuerySet[PersuadeReturn]:
 
 
 def watch_for(by: Membership | None) -> QuerySet[WatchEntry]:
-    return _own(WatchEntry.objects.all(), access_of(by), "owner_unit").select_related(
-        "petitioner", "owner__user", "owner_unit", "case"
-    )
+    qs = _own(WatchEntry.objects.all(), access_of(by), "owner_unit")
+    if by is not None:
+        # Kept by jurisdiction and owner, not by the case door; but a person or case the reader
+        # recused from (seed 000 §九), or a case against the reader's unit, is not shown them.
+        kept = door_for(by).excluding(Case.objects.filter(pk=OuterRef("case_id")))
+        qs = qs.filter(Exists(kept))
+    return qs.select_related("petitioner", "owner__user", "owner_unit", "case")
 
 
 def campaigns_for(by: Membership | None) -> QuerySet[Campaign]:
