@@ -91,3 +91,25 @@ def test_a_clerk_recused_from_a_person_neither_finds_nor_reveals_them_on_the_wat
     approver = signed_in(jianan.member("approver"))
     shown = approver.post(f"/practices/watch/{entry.pk}/", {"action": "reveal", "v-reason": "核实"})
     assert SECRET.name in shown.content.decode()
+
+
+def test_the_office_above_lists_a_county_person_masked_and_cannot_reveal_them(jianan):
+    # given: a county case the city's petition office may read (masked: reveal_reach NONE)
+    case = walk(jianan, until="assign", petitioners=[MAIN, SECRET])
+    city = signed_in(jianan.member("city_clerk"))
+    # when: the city clerk starts listing one of its people as a key person
+    form = city.get(f"/practices/watch/?case_number={case.number}")
+    # then: the people to choose from are masked, as on the case page
+    assert form.status_code == 200
+    page = form.content.decode()
+    assert leaked(page) == [] and leaked(page, SECRETS) == [] and "张*明" in page
+    # and one listed anyway is not revealed to the city through its own list
+    link = case.petitioner_links.get(role="main")
+    owner = jianan.member("city_clerk")
+    entry = watch_add(by=owner, case_id=case.pk, petitioner_id=link.petitioner_id,
+                      owner_id=owner.pk, reason="越级到市", plan="稳控", status="unstable")
+    shown = city.post(f"/practices/watch/{entry.pk}/", {"action": "reveal", "v-reason": "核实"})
+    assert leaked(shown.content.decode()) == []
+    # The county's own office still chooses among them in clear.
+    county = signed_in(jianan.member("clerk")).get(f"/practices/watch/?case_number={case.number}")
+    assert MAIN.name in county.content.decode() and SECRET.name in county.content.decode()

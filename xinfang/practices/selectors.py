@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from xinfang.cases.disclosure import Reach, is_confidential
+from xinfang.cases.disclosure import Reach, is_confidential, reveal_reach
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import cases_for, door_for, visible_case
 from xinfang.cases.services.base import is_office_of, unit_jurisdiction
@@ -157,7 +157,10 @@ def watch_reach(entry: WatchEntry, by: Membership | None) -> Reach:
     if access is None or by.role == Role.INSPECTOR:
         return Reach.NONE
     if access.office:
-        return Reach.ALL if entry.jurisdiction_id == access.home.pk else Reach.NONE
+        # Its own list, and a case whose people it may reveal (not a county case listed by the
+        # city's office, which reads that case masked: ``reveal_reach``).
+        mine = entry.jurisdiction_id == access.home.pk
+        return Reach.ALL if mine and reveal_reach(entry.case, by) is Reach.ALL else Reach.NONE
     return Reach.ORDINARY if entry.owner_unit_id == access.unit.pk else Reach.NONE
 
 

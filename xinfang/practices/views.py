@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from xinfang.audit.services import REVEAL, audit_record
-from xinfang.cases.disclosure import Reach
-from xinfang.cases.models import CasePetitioner
+from xinfang.cases.disclosure import Reach, may_reveal_petitioner, reveal_reach
 from xinfang.cases.selectors import cases_for
 from xinfang.db.plans import planned_each_time
 from xinfang.org.choices import UnitKind
@@ -233,15 +232,17 @@ def watch(request: HttpRequest) -> HttpResponse:
     form = people = None
     if access.office and access.keeps:
         number = (request.POST.get("case_number") or request.GET.get("case_number") or "").strip()
-        links = []
-        if number:
-            links = list(
-                CasePetitioner.objects.filter(
-                    case__in=cases_for(m).filter(number=number).values("pk")
-                ).select_related("petitioner")
-            )
-        # The office of the jurisdiction reveals everyone of its own cases (disclosure.Reach.ALL).
-        people = [(str(lk.petitioner_id), lk.petitioner.name) for lk in links]
+        case = cases_for(m).filter(number=number).first() if number else None
+        links = list(case.petitioner_links.select_related("petitioner")) if case else []
+        # The office of the case's jurisdiction reveals everyone of it (disclosure.Reach.ALL);
+        # an office above that reads the case (the city's, for a county case) reads them masked.
+        reach = reveal_reach(case, m) if case else Reach.NONE
+        people = [
+            (str(lk.petitioner_id), lk.petitioner.name
+             if may_reveal_petitioner(case, lk.petitioner, m, link=lk, reach=reach)
+             else mask_name(lk.petitioner.name))
+            for lk in links
+        ]
         owners = list(
             Membership.objects.filter(
                 is_active=True, role__in=OWNER_ROLES, unit__path__under=access.home.path
