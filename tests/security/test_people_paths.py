@@ -8,12 +8,14 @@ import io
 import zipfile
 
 import pytest
+from django.urls import reverse
 
 from tests.api.world import client_as
 from tests.conftest import register_in
 from tests.documents.cases import MAIN, SECRET, walk
 from tests.documents.test_instruments import text_of
 from tests.web.conftest import signed_in
+from xinfang.cases.models import Case
 from xinfang.cases.services import PetitionerInput
 from xinfang.practices.services.watch import watch_add
 from xinfang.security.services import recusal_declare
@@ -113,3 +115,29 @@ def test_the_office_above_lists_a_county_person_masked_and_cannot_reveal_them(ji
     # The county's own office still chooses among them in clear.
     county = signed_in(jianan.member("clerk")).get(f"/practices/watch/?case_number={case.number}")
     assert MAIN.name in county.content.decode() and SECRET.name in county.content.decode()
+
+
+# -- linking a person at registration -----------------------------------------------------------
+
+
+def test_the_office_above_cannot_link_a_county_person_into_its_own_case_to_reveal_them(jianan):
+    from tests.web.test_flows import registration_data
+
+    # given: a county case with a confidential companion; the city's office reads it masked
+    case = walk(jianan, until="assign", petitioners=[MAIN, SECRET])
+    secret = next(lk.petitioner for lk in case.petitioner_links.select_related("petitioner")
+                  if lk.confidential)
+    city = signed_in(jianan.member("city_clerk"))
+    # when: the city clerk registers a petition "of the same person", linking her by her id
+    data = registration_data(jianan, **{"p-0-name": "某某", "p-0-id_number": "",
+                                        "p-0-phone": "", "p-0-address": "",
+                                        "p-0-link": str(secret.pk), "p-TOTAL_FORMS": "1"})
+    answer = city.post(reverse("web:register"), data)
+    assert answer.status_code in (200, 302, 400)
+    # then: no city case holds her, and nothing the city may reveal shows her
+    mine = Case.objects.filter(jurisdiction=jianan.city)
+    for own in mine:
+        shown = city.post(reverse("web:case_reveal", args=[own.pk]),
+                          {"petitioner": secret.pk, "reason": "核实身份"})
+        assert leaked(shown.content.decode(), SECRETS) == []
+        assert not own.petitioner_links.filter(petitioner=secret).exists()

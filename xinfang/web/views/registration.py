@@ -114,10 +114,14 @@ def earlier_matches(m: Membership, name: str, id_number: str, phone: str = ""
 
 
 def linked_petitioner(m: Membership, pk: int | None) -> Petitioner | None:
-    """The earlier petitioner the clerk chose, if the clerk may see one of their cases."""
+    """The earlier petitioner the clerk chose, if the clerk may see one of their cases and
+    reveal them in it: linked into the clerk's new case, the person would be theirs to reveal
+    (an office above reads a county's people masked; ``earlier_matches`` never offers them)."""
     if not pk:
         return None
-    return Petitioner.objects.filter(pk=pk, case_links__case__in=cases_for(m)).first()
+    return Petitioner.objects.filter(
+        pk=pk, case_links__case__in=cases_for(m), **revealable_link_filter(m, "case_links")
+    ).first()
 
 
 # -- the form --------------------------------------------------------------------------------------
