@@ -11,12 +11,12 @@ import pytest
 from django.urls import reverse
 
 from tests.api.world import client_as
-from tests.conftest import register_in
+from tests.conftest import register_in, sh
 from tests.documents.cases import MAIN, SECRET, walk
 from tests.documents.test_instruments import text_of
 from tests.web.conftest import signed_in
 from xinfang.cases.models import Case
-from xinfang.cases.services import PetitionerInput
+from xinfang.cases.services import PetitionerInput, perform
 from xinfang.practices.services.watch import watch_add
 from xinfang.security.services import recusal_declare
 
@@ -141,3 +141,21 @@ def test_the_office_above_cannot_link_a_county_person_into_its_own_case_to_revea
                           {"petitioner": secret.pk, "reason": "核实身份"})
         assert leaked(shown.content.decode(), SECRETS) == []
         assert not own.petitioner_links.filter(petitioner=secret).exists()
+
+
+# -- the delivery receipt (送达回证) ------------------------------------------------------------
+
+
+def test_a_receipt_delivered_to_a_confidential_companion_masks_her_in_the_units_copy(jianan):
+    # given: the reply was handed to the confidential companion, 李秀英
+    case = walk(jianan, until="issue_letter", petitioners=[MAIN, SECRET])
+    perform("record_delivery", case=case, by=jianan.member("clerk"),
+            expected_version=case.version, mode="in_person", delivered_at=sh(2026, 9, 30, 10),
+            deliverer="陈晓东", recipient=SECRET.name, receipt_signed=True)
+    # when: the assisting bureau reads the receipt
+    receipt = signed_in(jianan.member("bureau")).get(f"/cases/{case.pk}/documents/D3.docx")
+    # then: she is masked there as everywhere else for the unit
+    assert receipt.status_code == 200
+    assert leaked(text_of(receipt.content), SECRETS) == [] and "李*英" in text_of(receipt.content)
+    full = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D3.docx")
+    assert SECRET.name in text_of(full.content)

@@ -195,9 +195,10 @@ def delivery_receipt(case: Case, audience: str, source: Document | None, params:
     delivery = _delivery(case, source)
     recipient = delivery.recipient if delivery else ""
     if delivery and audience != Audience.FULL and recipient:
-        main, _ = _principal(case, Audience.FULL)
-        if recipient == main.get("name"):
-            recipient = ctx["petitioner_name"]
+        # Handed to one of the petitioners (a companion too): that person as this copy shows them.
+        full, shown = people(case, Audience.FULL), people(case, audience)
+        recipient = next((s["name"] for f, s in zip(full, shown, strict=True)
+                          if f["name"] == recipient), recipient)
     ctx.update(
         document_title=source.get_kind_display() if source else "",
         recipient=recipient,
