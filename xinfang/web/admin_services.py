@@ -27,6 +27,7 @@ from xinfang.org.choices import ADMIN_ROLES, LEVEL_ORDER, Level, Role, UnitKind
 from xinfang.org.models import Membership, Unit, User
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.profile import SHIPPED_CODES
+from xinfang.security.auth import locked_user
 
 
 class AdminRefused(Exception):
@@ -353,6 +354,10 @@ def membership_grant(
         raise AdminRefused(_("%(user)s的账户已停用。") % {"user": user}, field="user")
     if not unit.is_active:
         raise AdminRefused(_("%(unit)s已停用。") % {"unit": unit}, field="unit")
+    # 三员分立 reads the account's other roles: two grants to one account at once would each
+    # find none (an admin role and a business role both granted). The account's row is held
+    # until commit, so the second grant reads the first's role.
+    locked_user(User, user.pk, "is_active")
     problem = _separation_problem(user, role, unit=unit)
     if problem:
         raise AdminRefused(problem, field="role")

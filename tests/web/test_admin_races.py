@@ -1,0 +1,36 @@
+"""Two administrators at once on PostgreSQL: what one checks before writing still holds when the
+other's write commits."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tests.racing import race
+from xinfang.org.models import Membership, User
+from xinfang.web.admin_services import AdminRefused, membership_grant
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql",
+                       reason="two requests at once need a real PostgreSQL (DATABASE_URL=…)"),
+]
+
+
+def test_two_grants_at_once_cannot_give_one_account_an_admin_and_a_business_role(jianan):
+    # given an account without a role, and two security administrators' requests for it
+    j = jianan
+    user = User.objects.create_user("xiaozhao", password="Qiang#Mima2026", full_name="小赵")
+    secadmin = j.member("secadmin")
+    # when one grants it the system administrator's role while the other grants it a clerk's
+    out = race(
+        lambda: membership_grant(by=secadmin, user=user, unit=j.county, role="sysadmin"),
+        lambda: membership_grant(by=secadmin, user=user, unit=j.townships["五女店镇"],
+                                 role="unit_handler"),
+    )
+    # then 三员分立 holds: the second is refused, naming it
+    assert isinstance(out["first"], Membership)
+    assert isinstance(out["second"], AdminRefused), out["second"]
+    assert "三员分立" in str(out["second"])
+    assert list(Membership.objects.filter(user=user, is_active=True)
+                .values_list("role", flat=True)) == ["sysadmin"]
