@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 
 from tests.racing import race
-from xinfang.org.models import Membership, User
-from xinfang.web.admin_services import AdminRefused, membership_grant
+from xinfang.org.models import Membership, Unit, User
+from xinfang.web.admin_services import AdminRefused, membership_grant, unit_create
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -34,3 +34,21 @@ def test_two_grants_at_once_cannot_give_one_account_an_admin_and_a_business_role
     assert "三员分立" in str(out["second"])
     assert list(Membership.objects.filter(user=user, is_active=True)
                 .values_list("role", flat=True)) == ["sysadmin"]
+
+
+def test_two_administrators_creating_one_unit_at_once_make_it_once(jianan):
+    # given two system administrators' forms for the same new village
+    j = jianan
+    town = j.townships["五女店镇"]
+
+    def create():
+        return unit_create(by=j.member("sysadmin"), name="新建村", level="village", kind="village",
+                           parent=Unit.objects.get(pk=town.pk))
+
+    # when both are sent at once
+    out = race(create, create)
+    # then the second waited for the first and was refused by name
+    assert isinstance(out["first"], Unit)
+    assert isinstance(out["second"], AdminRefused), out["second"]
+    assert out["second"].field == "name"
+    assert Unit.objects.filter(parent=town, name="新建村").count() == 1

@@ -138,20 +138,24 @@ def _letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
-def _children(parent: Unit | None, cache: dict) -> dict[str, Unit]:
+def _children(parent: Unit | None, cache: dict, *, lock: bool = False) -> dict[str, Unit]:
     """The units directly under ``parent`` by name (the first made, where two share one), read
     in one query the first time the parent is asked about: a province's tree of 35,000 rows was
-    35,000 look-ups, 15 s (1M data, lead25)."""
+    35,000 look-ups, 15 s (1M data, lead25). ``lock``: the parent's row is held first, until the
+    import commits, so that a second import (or ``unit_create``) of the same children at once
+    waits and then reads the units this one created, rather than creating them again."""
     key = parent.pk if parent else None
     if key not in cache:
+        if lock and parent is not None:
+            Unit.objects.select_for_update().filter(pk=parent.pk).values_list("pk").get()
         cache[key] = {}
         for unit in Unit.objects.filter(parent=parent).order_by("-pk"):
             cache[key][unit.name] = unit  # descending: the first made is kept
     return cache[key]
 
 
-def _find(parent: Unit | None, name: str, cache: dict) -> Unit | None:
-    return _children(parent, cache).get(name)
+def _find(parent: Unit | None, name: str, cache: dict, *, lock: bool = False) -> Unit | None:
+    return _children(parent, cache, lock=lock).get(name)
 
 
 def units_import(
@@ -224,7 +228,7 @@ def _apply(outcome: UnitsOutcome, *, by) -> None:
     for row in sorted((r for r in outcome.rows if not r.error), key=lambda r: len(r.path)):
         parent: Unit | None = None
         for depth, name in enumerate(row.path[:-1]):
-            found = _find(parent, name, cache)
+            found = _find(parent, name, cache, lock=not outcome.dry_run)
             if found is None:
                 row.error = (
                     f"{row.where}：上级单位“{'/'.join(row.path[: depth + 1])}”不存在，"
@@ -248,7 +252,7 @@ def _apply(outcome: UnitsOutcome, *, by) -> None:
                 f"{row.where}：{Level(level).label}级单位“{name}”不能设在"
                 f"{parent.get_level_display()}级单位“{parent.name}”之下"
             )
-        existing = _find(parent, name, cache)
+        existing = _find(parent, name, cache, lock=not outcome.dry_run)
         if not row.error and existing is not None:
             if existing.level != level:
                 # The tree's shape would differ from the file's: the administrator decides.

@@ -76,6 +76,16 @@ def _check_unit_fields(*, name: str, short_name: str, profile_code: str) -> None
             )
 
 
+def _siblings_locked(parent: Unit | None) -> None:
+    """The parent's row held until commit: a name is checked free among its children, then
+    taken, while no other writer of the tree (``unit_create``, ``unit_update``, the tree's
+    import) checks the same children. The tree keeps no constraint on sibling names — a tree
+    loaded before may hold two alike (``imports.units``) — so the check is this lock's. The top
+    of the tree has no row to hold."""
+    if parent is not None:
+        Unit.objects.select_for_update().filter(pk=parent.pk).values_list("pk").get()
+
+
 @transaction.atomic
 def unit_create(
     *,
@@ -107,6 +117,7 @@ def unit_create(
                 % {"level": Level(level).label, "parent": parent.get_level_display()},
                 field="level",
             )
+    _siblings_locked(parent)
     if Unit.objects.filter(parent=parent, name=name).exists():
         raise AdminRefused(
             _("“%(parent)s”下已有名为“%(name)s”的单位。")
@@ -166,6 +177,8 @@ def unit_update(
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     name, short_name = name.strip(), short_name.strip()
     _check_unit_fields(name=name, short_name=short_name, profile_code=profile_code)
+    if name != unit.name:
+        _siblings_locked(unit.parent)
     if name != unit.name and Unit.objects.filter(parent_id=unit.parent_id, name=name).exists():
         raise AdminRefused(_("同一上级下已有名为“%(name)s”的单位。") % {"name": name}, field="name")
     if unit.profile_code and not profile_code and unit.cases.exists():
