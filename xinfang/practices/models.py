@@ -138,6 +138,14 @@ class DutySlot(models.Model):
         verbose_name_plural = _("接访排班")
         ordering = ["weekday", "-starts_on"]
         indexes = [models.Index(fields=["jurisdiction", "weekday"], name="duty_day")]
+        constraints = [
+            # One leader on duty a weekday: the slot in force is the one not yet ended.
+            models.UniqueConstraint(
+                fields=["jurisdiction", "weekday"],
+                condition=models.Q(ends_on__isnull=True),
+                name="duty_one_open_slot",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.weekday}:{self.leader_id}"

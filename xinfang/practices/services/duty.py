@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from xinfang.cases.selectors import cases_for
@@ -56,14 +56,22 @@ def duty_assign(
             raise Invalid({"starts_on": f"须晚于现行排班的起始日期（{current.starts_on}）"})
         current.ends_on = starts_on - timedelta(days=1)
         current.save(update_fields=["ends_on"])
-    slot = DutySlot.objects.create(
-        jurisdiction=access.home,
-        weekday=weekday,
-        leader=leader,
-        starts_on=starts_on,
-        created_by=by.user,
-        created_at=now,
-    )
+    try:
+        with transaction.atomic():
+            slot = DutySlot.objects.create(
+                jurisdiction=access.home,
+                weekday=weekday,
+                leader=leader,
+                starts_on=starts_on,
+                created_by=by.user,
+                created_at=now,
+            )
+    except IntegrityError:
+        # Another roster change for this weekday committed while this one was read (its slot
+        # is the open one now): this form was filled against the roster before it.
+        raise Invalid(
+            {"starts_on": f"{WEEKDAYS[weekday]}的排班刚由他人修改，请刷新页面后重新填写"}
+        ) from None
     audit(
         by,
         "duty_slot",
