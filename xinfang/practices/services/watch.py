@@ -144,6 +144,10 @@ def watch_release(
     if entry is None:
         raise Invalid({"entry": "未找到该重点人员，或已撤销列管"})
     case = case_locked(by, entry.case_id)
+    # Read again under the case's lock: a release sent twice at once found the entry listed
+    # both times, and the second wrote its release over the first's, a second time in history.
+    if not WatchEntry.objects.filter(pk=entry.pk, released_at=None).exists():
+        raise Invalid({"entry": "未找到该重点人员，或已撤销列管"})
     entry.released_at, entry.released_reason = now, reason
     entry.save(update_fields=["released_at", "released_reason"])
     case_event(case, by, "watch_released", now, {"reason": reason})
