@@ -143,6 +143,8 @@ def ledger_import(
         return outcome
     try:
         with transaction.atomic():
+            if batch is not None:
+                _claim(batch)
             _write(outcome, by=by, jurisdiction=jurisdiction, at=at, batch=batch, ip=ip,
                    progress=progress)
             if dry_run or (outcome.issues and not skip_invalid):
@@ -161,6 +163,17 @@ def ledger_import(
 
 class _Rollback(Exception):
     pass
+
+
+def _claim(batch: ImportBatch) -> None:
+    """The held upload, still pending, under its row lock until the import commits. A
+    confirmation sent twice at once read it pending twice (``upload_for``): the second import ran
+    over the first's rows, wrote its own counts (nothing created) over the first's and audited a
+    second import. Now the second waits here and is refused."""
+    if not ImportBatch.objects.select_for_update().filter(
+        pk=batch.pk, status=ImportBatch.Status.PENDING
+    ).exists():
+        raise ImportRefused(f"“{batch.filename}”这次上传已经导入或已放弃，未再次导入。")
 
 
 def _counts(outcome: Outcome) -> dict:

@@ -201,16 +201,19 @@ def ledger_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             f"“{batch.filename}”共 {len(reading.rows)} 行，已转入后台导入：进度和结果见本页。",
         )
         return redirect("jobs:detail", pk=job.pk)
-    outcome = ledger_import(
-        by=request.membership,
-        content=content,
-        filename=batch.filename,
-        dry_run=False,
-        skip_invalid=skip,
-        batch=batch,
-        ip=client_ip(request),
-        reading=reading,
-    )
+    try:
+        outcome = ledger_import(
+            by=request.membership,
+            content=content,
+            filename=batch.filename,
+            dry_run=False,
+            skip_invalid=skip,
+            batch=batch,
+            ip=client_ip(request),
+            reading=reading,
+        )
+    except ImportRefused as e:  # the same confirmation, sent twice at once
+        return refuse(request, str(e), status=409)
     if outcome.committed:
         n = outcome.count
         messages.success(

@@ -1,0 +1,73 @@
+"""Two imports at once on PostgreSQL: the unit tree (two previews of one file confirmed by two
+administrators, or one confirmation sent twice) creates each missing unit once; one ledger
+upload confirmed twice at once is imported, counted and audited once."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tests.racing import race
+from xinfang.audit.models import AuditEntry
+from xinfang.imports.models import ImportBatch
+from xinfang.imports.services import ImportRefused, Outcome, ledger_import
+from xinfang.imports.units import UnitsOutcome, units_import
+from xinfang.imports.uploads import upload_for, upload_hold
+from xinfang.org.models import Unit
+from xinfang.rules.store import current_version
+
+from .books import l0_book
+from .test_units_and_pages import units_xlsx
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql",
+                       reason="two requests at once need a real PostgreSQL (DATABASE_URL=…)"),
+]
+
+FILE = [
+    ["河南省/许昌市/建安区/新设镇", "乡镇"],
+    ["河南省/许昌市/建安区/新设镇/东村", "村"],
+    ["河南省/许昌市/建安区/新设镇/西村", "村"],
+]
+
+
+def test_one_file_imported_twice_at_once_creates_each_unit_once(jianan):
+    # given a file naming a township and two villages the tree does not hold
+    content = units_xlsx(FILE)
+
+    def confirm():
+        return units_import(content=content, filename="u.xlsx", by=jianan.member("sysadmin"),
+                            dry_run=False)
+
+    # when two confirmations run at once
+    out = race(confirm, confirm)
+    # then the units exist once; the second import found them there and created nothing
+    assert isinstance(out["first"], UnitsOutcome) and isinstance(out["second"], UnitsOutcome)
+    assert Unit.objects.filter(name="新设镇").count() == 1
+    assert Unit.objects.filter(name__in=["东村", "西村"]).count() == 2
+    assert len(out["first"].created) == 3 and out["second"].created == []
+    assert [e.detail["created"] for e in AuditEntry.objects.filter(
+        object_type="unit_import").order_by("id")] == [out["first"].created, []]
+
+
+def test_one_ledger_upload_confirmed_twice_at_once_is_imported_and_audited_once(jianan):
+    # given a clerk's previewed upload of a five-row ledger
+    clerk = jianan.member("clerk")
+    current_version("jianan")  # installed before the race, as in a running office
+    held = upload_hold(by=clerk, kind=ImportBatch.Kind.LEDGER, filename="l0.xlsx",
+                       content=l0_book())
+
+    def confirm():  # what ``imports.views.ledger_confirm`` does
+        batch, content = upload_for(by=clerk, pk=held.pk, kind=ImportBatch.Kind.LEDGER)
+        return ledger_import(by=clerk, content=content, filename=batch.filename, dry_run=False,
+                             skip_invalid=False, batch=batch)
+
+    # when the confirmation is sent twice at once (a double click)
+    out = race(confirm, confirm)
+    # then the first imported the five rows; the second was refused, not run again over them
+    assert isinstance(out["first"], Outcome) and out["first"].count("created") == 5
+    assert isinstance(out["second"], ImportRefused), out["second"]
+    batch = ImportBatch.objects.get(pk=held.pk)
+    assert batch.status == ImportBatch.Status.DONE and batch.counts["created"] == 5
+    assert AuditEntry.objects.filter(action="import", object_id=str(held.pk)).count() == 1
