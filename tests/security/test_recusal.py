@@ -10,7 +10,7 @@ from xinfang.cases.errors import Refused
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import perform, refusal
 from xinfang.security.models import Recusal
-from xinfang.security.services import recusal_declare
+from xinfang.security.services import recusal_declare, recusal_withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +53,22 @@ def test_a_recusal_must_say_what_and_why(jianan):
     with pytest.raises(Refused) as bad:
         recusal_declare(user=jianan.member("clerk").user, reason="亲属")
     assert bad.value.field == "case"
+
+
+def test_a_recusal_declared_twice_is_on_record_once_and_withdrawn_at_once(jianan):
+    # given a clerk's declaration sent twice (a double click, a retried request)
+    case = walk(jianan, "registered")
+    clerk = jianan.member("clerk")
+    first = recusal_declare(user=clerk.user, case=case, reason="同村邻居", by=clerk)
+    again = recusal_declare(user=clerk.user, case=case, reason="同村邻居", by=clerk)
+    # then one recusal is on record, declared once
+    assert again.pk == first.pk and Recusal.objects.filter(is_active=True).count() == 1
+    assert AuditEntry.objects.filter(detail__change="recusal_declared").count() == 1
+    # and the leader's withdrawal of it gives the clerk the case back
+    recusal_withdraw(recusal=first, by=jianan.member("approver"), reason="已调离该村")
+    assert cases_for(clerk).filter(pk=case.pk).exists()
+    # the same case with another reason is refused, naming the recusal on record
+    recusal_declare(user=clerk.user, case=case, reason="同村邻居", by=clerk)
+    with pytest.raises(Refused, match="同村邻居") as other:
+        recusal_declare(user=clerk.user, case=case, reason="远房亲戚", by=clerk)
+    assert other.value.field == "case"

@@ -21,6 +21,7 @@ from xinfang.cases.models import Case, Petitioner
 from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import Membership, Unit
 
+from .auth import locked_user
 from .models import Recusal
 
 LEADERS = frozenset({Role.APPROVER, Role.CHIEF})
@@ -97,6 +98,17 @@ def recusal_declare(
         raise Refused("请指明回避的信访件、信访人或事项关键词。", field="case")
     if matter_words and len(matter_words.strip()) < 2:
         raise Refused("事项关键词至少两个字，以免误伤无关案件。", field="matter_words")
+    # One recusal in force per person and object: a declaration sent twice (a double click, a
+    # retried request) is the one on record, not a twin that stays in force once it is withdrawn.
+    # The person's row is held so that two at once are one after the other.
+    locked_user(type(user), user.pk, "is_active")
+    same = Recusal.objects.filter(user=user, is_active=True, case=case, petitioner=petitioner,
+                                  matter_words=matter_words.strip()).first()
+    if same is not None:
+        if same.reason == reason.strip():
+            return same
+        raise Refused(f"已有同一回避申报在案（理由：{same.reason}），如需更改请先撤回。",
+                      field="case" if case else "petitioner" if petitioner else "matter_words")
     recusal = Recusal.objects.create(
         user=user, case=case, petitioner=petitioner, matter_words=matter_words.strip(),
         reason=reason.strip(), declared_by=by.user if by else None)
