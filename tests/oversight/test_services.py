@@ -120,6 +120,20 @@ def test_the_upper_level_verifies_a_report_back_with_its_own_record(henan, repor
     assert not sel.verifications_owed(j.member("inspector")).exists()
 
 
+def test_a_verification_sent_twice_is_recorded_once(henan, reported_case):
+    # given the inspector's verdict on the report-back, sent twice (a double click, a retry)
+    j, case = henan, reported_case
+    verify = dict(by=j.member("inspector"), case=case, method="site", opinion="补助未发放到户",
+                  confirmed=False, at=sh(2026, 10, 14, 10))
+    first = svc.verification_record(**verify)
+    # then the second is refused: that report-back has its verdict
+    with pytest.raises(Refused, match="已核查"):
+        svc.verification_record(**verify)
+    assert list(Verification.objects.values_list("pk", flat=True)) == [first.pk]
+    assert case.events.filter(type="report_back_verified").count() == 1
+    assert Notice.objects.filter(kind=Kind.RECTIFICATION, case=case).count() == 1
+
+
 def test_no_verification_where_the_profile_asks_none(kaijiang, closed_case):
     with pytest.raises(Refused, match="未要求核查"):
         svc.verification_record(by=kaijiang.member("inspector"), case=closed_case,

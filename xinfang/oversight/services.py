@@ -215,6 +215,11 @@ def verification_record(*, by: Membership, case: Case, method: str, opinion: str
     reported = case.events.filter(type="report_back").order_by("-seq").first()
     if reported is None:
         raise Refused("该件尚未报结，无可核查。")
+    # Read under the case's lock (``_visible``): a verdict sent twice (a double click, a retry)
+    # or by two inspectors at once is the report-back's one verdict, not two records, two
+    # history entries and two notices sending the unit back.
+    if Verification.objects.filter(case=case, reported_back=reported).exists():
+        raise Refused("该件本次报结已核查，不能重复核查。")
     errors = {}
     if method not in rule.methods:
         allowed = "、".join(VERIFY_LABELS[m] for m in rule.methods)
