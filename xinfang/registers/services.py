@@ -261,6 +261,10 @@ def backlog_designate(
     missing = {k: "此项必填" for k, v in {"reason": reason, "plan": plan}.items() if not v}
     if missing:
         raise Invalid(missing)
+    # The case's row first, as every writer of its history takes it: two designations at once
+    # then read the register one after the other — with only the line locked, both found none
+    # and the second's insert broke on the one-to-one link (a server error, not a refusal).
+    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk").get()
     entered = BacklogCase.objects.select_for_update().filter(case=case).first()
     if entered is not None and (entered.plan or entered.entry == BacklogCase.Entry.DESIGNATED):
         raise Refused(f"{case.number}已认定为积案。")
