@@ -4,14 +4,14 @@ one notice mark it once."""
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 
 import pytest
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from tests.conftest import register_in
+from tests.racing import race
 from tests.web.conftest import walk
 from xinfang.notify import outbox
 from xinfang.notify.admin_services import channel_create, notice_read
@@ -75,45 +75,7 @@ def test_two_requests_marking_one_notice_read_count_it_once(jianan):
     walk(j, register_in(j), "assigned")
     member = j.member("township")
     notice = inbox(member).first()
-    held, release = threading.Event(), threading.Event()
-    results, errors = {}, []
-
-    def first():
-        try:
-            with transaction.atomic():
-                results["first"] = notice_read(notice_ids=[notice.pk], by=member)
-                held.set()
-                release.wait(30)
-        except Exception as e:  # pragma: no cover - reported below
-            errors.append(e)
-        finally:
-            connection.close()
-
-    def second():
-        try:
-            results["second"] = notice_read(notice_ids=[notice.pk], by=member)
-        except Exception as e:  # pragma: no cover - reported below
-            errors.append(e)
-        finally:
-            connection.close()
-
-    a = threading.Thread(target=first)
-    a.start()
-    assert held.wait(30)
-    b = threading.Thread(target=second)
-    b.start()
-    for _ in range(300):  # until the second's insert waits on the first's row
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity"
-                           " WHERE wait_event_type = 'Lock' AND datname = current_database()")
-            if cursor.fetchone()[0]:
-                break
-        time.sleep(0.05)
-    else:  # pragma: no cover
-        pytest.fail("the second request never waited on the first")
-    release.set()
-    a.join(30)
-    b.join(30)
-    assert not errors
-    assert results == {"first": 1, "second": 0}
+    out = race(lambda: notice_read(notice_ids=[notice.pk], by=member),
+               lambda: notice_read(notice_ids=[notice.pk], by=member))
+    assert out == {"first": 1, "second": 0, "second_waited": True}
     assert NoticeState.objects.filter(notice=notice, user=member.user).count() == 1
