@@ -12,6 +12,8 @@ from xinfang.cases.errors import Refused
 from xinfang.cases.rates import counts, target_results
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services.base import Invalid, append_event
+from xinfang.figures.models import CaseFigure
+from xinfang.figures.services import figures_refresh
 from xinfang.notify.models import Kind, Notice
 from xinfang.oversight import selectors as sel
 from xinfang.oversight import services as svc
@@ -132,6 +134,31 @@ def test_a_verification_sent_twice_is_recorded_once(henan, reported_case):
     assert list(Verification.objects.values_list("pk", flat=True)) == [first.pk]
     assert case.events.filter(type="report_back_verified").count() == 1
     assert Notice.objects.filter(kind=Kind.RECTIFICATION, case=case).count() == 1
+
+
+def test_a_case_reported_back_again_after_a_returned_verdict_is_owed_a_verification_again(
+        henan, reported_case):
+    # given the inspector sent the report-back back, and the lead unit reported back again
+    from xinfang.cases.services import perform
+
+    j, case = henan, reported_case
+    inspector = j.member("inspector")
+    svc.verification_record(by=inspector, case=case, method="site", opinion="补助未发放到户",
+                            confirmed=False, at=sh(2026, 10, 14, 10))
+    assert not sel.verifications_owed(inspector).exists()
+    perform("report_back", case=case, by=j.member("clerk"), at=sh(2026, 10, 20, 10),
+            note="补助已补发到户")
+    # then the new report-back is owed its verification, in the list and in the kept figures
+    assert sel.verifications_owed(inspector).get() == case
+    figures_refresh()
+    assert CaseFigure.objects.get(case_id=case.pk).owed == 1
+    # and once verified, owed no more
+    v = svc.verification_record(by=inspector, case=case, method="site", opinion="实地查看属实",
+                                confirmed=True, at=sh(2026, 10, 22, 10))
+    assert v.reported_back.at == sh(2026, 10, 20, 10)
+    assert not sel.verifications_owed(inspector).exists()
+    figures_refresh()
+    assert CaseFigure.objects.get(case_id=case.pk).owed == 0
 
 
 def test_no_verification_where_the_profile_asks_none(kaijiang, closed_case):

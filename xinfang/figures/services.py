@@ -90,15 +90,15 @@ def _fresh(cases: QuerySet[Case], among=None) -> list[dict]:
     """Each case's row as the rates count it now: one grouped query, one for the demands'
     categories and one for the profile versions that verify report-backs. ``among``: the same
     cases as ids or a subquery (see ``rates._wanted``)."""
-    from xinfang.oversight.models import CaseReview, Verification
-    from xinfang.oversight.selectors import versions_with
+    from xinfang.oversight.models import CaseReview
+    from xinfang.oversight.selectors import newest_verified, versions_with
 
     first = CaseReview.objects.filter(case=OuterRef("pk"), passed=True, round=1)
     failed = row_count(CaseReview.objects.filter(case=OuterRef("pk"), passed=False))
     # ``owed`` as ``oversight.selectors.verifications_owed`` has it: reported back (the case's
-    # ``reported_back_at``, set with the report-back's event), no verification, under a profile
-    # version that verifies.
-    verified = Verification.objects.filter(case=OuterRef("pk"))
+    # ``reported_back_at``, set with the report-back's event), no verification of the newest
+    # report-back, under a profile version that verifies.
+    verified = newest_verified()
     if among is not None:
         verified = verified.filter(probes.among_or_in("case_id", among))
     qs = (_joined(cases.order_by())

@@ -197,14 +197,22 @@ def versions_with(practice: str) -> list[int]:
             if getattr(profile_of(pv).oversight, practice) is not None]
 
 
-def verifications_owed(by: Membership | None) -> QuerySet[Case]:
-    """Reported-back cases with no verification, in the jurisdictions whose profile asks for
-    one. A case is reported back when its ``reported_back_at`` is set: the report-back's
-    effect sets it with the event and nothing clears it; the few such cases have their own
-    index (``case_reported_back``)."""
+def newest_verified() -> QuerySet:
+    """The verifications of the outer case's newest report-back (its ``reported_back_at``, set
+    with that event): ``Exists`` of it is "verified" for the list and the kept figures alike."""
     from .models import Verification
 
-    verified = Verification.objects.filter(case=OuterRef("pk"))
+    return Verification.objects.filter(case=OuterRef("pk"),
+                                       reported_back__at__gte=OuterRef("reported_back_at"))
+
+
+def verifications_owed(by: Membership | None) -> QuerySet[Case]:
+    """Reported-back cases whose newest report-back has no verification, in the jurisdictions
+    whose profile asks for one. A case is reported back when its ``reported_back_at`` is set:
+    the report-back's effect sets it with the event, again at each report-back, and nothing
+    clears it; the few such cases have their own index (``case_reported_back``). A verdict
+    sending the case back is for the report-back it read: the next one is owed its own."""
+    verified = newest_verified()
     # The profile compared as ``profile_id + 0``: not a column an index could serve. SQLite
     # knows nothing of an empty partial index (ANALYZE writes no statistics for it) and read
     # the county's 40,000 cases off the profile's index, one version holding them all.
