@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -256,13 +256,22 @@ def template_replace(
         raise Refused(str(exc), field=exc.field) from None
     at = at or timezone.now()
     with transaction.atomic():
-        # One writer at a time per code: the unique (code, version) refuses the loser of a race.
+        # One writer at a time per code: the unique (code, version) refuses the loser of a race,
+        # who is told which version came first (uploaded against the one before it).
         last = DocumentTemplate.objects.filter(code=code).order_by("-version").first()
-        row = DocumentTemplate.objects.create(
-            code=code, version=(last.version + 1) if last else 1, content=content,
-            sha256=sha256(content), original_name=original_name[:255], note=note[:200],
-            uploaded_at=at, uploaded_by=by.user,
-        )  # fmt: skip
+        version = (last.version + 1) if last else 1
+        try:
+            with transaction.atomic():
+                row = DocumentTemplate.objects.create(
+                    code=code, version=version, content=content, sha256=sha256(content),
+                    original_name=original_name[:255], note=note[:200], uploaded_at=at,
+                    uploaded_by=by.user,
+                )  # fmt: skip
+        except IntegrityError:
+            raise Refused(
+                f"另一位管理员刚刚启用了“{code}”的第{version}版模板；请核对后再上传。",
+                field="content",
+            ) from None
         audit_record(
             action="document_template",
             actor=by,
