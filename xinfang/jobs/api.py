@@ -6,18 +6,18 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from xinfang.api.errors import invalid
+from xinfang.api.errors import Problem, invalid
 from xinfang.api.membership import acting_membership
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView, refused
 from xinfang.cases.errors import Refused
 
 from .models import Job
 from .registry import INTERNAL_KINDS, kinds
-from .selectors import job_for, jobs_of
+from .selectors import file_withheld, job_for, jobs_of
 from .services import job_start
 from .views import RECENT, start_params
 
@@ -88,12 +88,19 @@ class JobDetail(CaseView):
 
 class JobFile(CaseView):
     @extend_schema(
-        operation_id="jobs_file", responses={(200, "*/*"): OpenApiTypes.BINARY, **COMMON_ERRORS}
+        operation_id="jobs_file",
+        responses={
+            (200, "*/*"): OpenApiTypes.BINARY, **COMMON_ERRORS,
+            410: OpenApiResponse(Problem, description="生成后权限已变化：岗位停用或申报回避"),
+        },
     )
     def get(self, request, pk: int):
         job = _job(request, pk, with_file=True)
         if job.status != Job.Status.DONE or job.content is None:
             raise Http404("该任务没有可下载的文件。")
+        withheld = file_withheld(job)
+        if withheld:
+            return refused(Refused(withheld), status.HTTP_410_GONE)
         response = HttpResponse(bytes(job.content), content_type=job.content_type)
         response["Content-Disposition"] = content_disposition_header(True, job.filename)
         response["Cache-Control"] = "no-store"

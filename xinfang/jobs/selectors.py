@@ -17,6 +17,22 @@ def jobs_of(user) -> QuerySet[Job]:
     return Job.objects.filter(user=user).defer(*LIST_FIELDS).order_by("-created_at", "-pk")
 
 
+def file_withheld(job: Job) -> str:
+    """Why the file a job made is no longer handed to its user ('' if it is): it was read
+    through the door of the membership it ran as, and the user's rights have narrowed since —
+    that membership ended (a clerk moved to another unit keeps their account), or the user
+    declared a recusal after starting it (the file may hold the case or person recused from).
+    A new export reads the door as it stands now."""
+    from xinfang.security.models import Recusal
+
+    if job.membership_id is not None and not job.membership.is_active:
+        return "生成该文件的岗位已停用，文件不再提供下载；如仍需要，请以现在的岗位重新导出。"
+    if Recusal.objects.filter(user_id=job.user_id, is_active=True,
+                              declared_at__gte=job.created_at).exists():
+        return "该文件生成后您申报了回避，文件不再提供下载；如仍需要，请重新导出。"
+    return ""
+
+
 def job_for(user, pk: int, *, with_file: bool = False) -> Job:
     """The job ``pk`` if ``user`` started it; ``Job.DoesNotExist`` otherwise (an outsider learns
     nothing, not even that it exists)."""

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xinfang.cases.errors import Refused
 from xinfang.security.auth import client_ip
-from xinfang.web.context import membership_required, page
+from xinfang.web.context import membership_required, page, refuse
 
 from .models import Job
 from .registry import INTERNAL_KINDS, kinds
-from .selectors import job_for, jobs_of
+from .selectors import file_withheld, job_for, jobs_of
 from .services import job_start
 
 RECENT = 50
@@ -47,23 +47,29 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @membership_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
+    done = job.status == Job.Status.DONE and job.filename
+    context = {"job": job, "withheld": file_withheld(job) if done else ""}
     if request.headers.get("HX-Request"):
-        return render(request, "jobs/partials/job_status.html", {"job": job})
-    return page(request, "jobs/detail.html", {"job": job})
+        return render(request, "jobs/partials/job_status.html", context)
+    return page(request, "jobs/detail.html", context)
 
 
 @never_cache
 @require_GET
 @membership_required
 def job_file(request: HttpRequest, pk: int) -> HttpResponse:
-    return file_response(_job(request, pk, with_file=True))
+    return file_response(_job(request, pk, with_file=True), request)
 
 
-def file_response(job: Job) -> HttpResponse:
-    """The file a finished job made, as a download never cached; 404 where it made none (also
-    the auditor's check report, ``web.views.audit``)."""
+def file_response(job: Job, request: HttpRequest) -> HttpResponse:
+    """The file a finished job made, as a download never cached; 404 where it made none, 410
+    where the user's rights narrowed since (``file_withheld``; also the auditor's check report,
+    ``web.views.audit``)."""
     if job.status != Job.Status.DONE or job.content is None:
         raise Http404(_("该任务没有可下载的文件。"))
+    withheld = file_withheld(job)
+    if withheld:
+        return refuse(request, withheld, status=410)
     response = HttpResponse(bytes(job.content), content_type=job.content_type)
     response["Content-Disposition"] = content_disposition_header(True, job.filename)
     response["Cache-Control"] = "no-store"

@@ -161,7 +161,7 @@ def audit_verify_report(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("没有这次校验。")) from None
     if job.kind != VERIFY_JOB:
         raise Http404(_("没有这次校验。"))
-    return file_response(job)
+    return file_response(job, request)
 
 
 @require_GET

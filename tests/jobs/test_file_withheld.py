@@ -1,0 +1,65 @@
+"""A job's file is handed to its user only while the rights it was read with still stand: not
+after the membership it ran as has ended, nor after a recusal declared since it was started."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import register_in
+from tests.web.conftest import signed_in
+from xinfang.jobs.models import Job
+from xinfang.jobs.services import job_start
+from xinfang.jobs.worker import Loop
+from xinfang.org.models import Membership
+from xinfang.security.services import recusal_declare
+from xinfang.web.admin_services import membership_revoke
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+URLS = ("/jobs/{}/file", "/api/jobs/{}/file")
+
+
+def exported(m) -> Job:
+    job = job_start(kind="ledger_l0", by=m, params={"filters": ""})
+    Loop(schedule=False, interval=0).drain()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.content
+    return job
+
+
+def answers(client, job: Job) -> list[int]:
+    return [client.get(url.format(job.pk)).status_code for url in URLS]
+
+
+def test_a_file_is_withheld_once_the_membership_it_ran_as_has_ended(jianan):
+    # given the clerk exported the county's ledger, then moved to the township (same account)
+    j = jianan
+    register_in(j)
+    clerk = j.member("clerk")
+    job = exported(clerk)
+    moved = Membership.objects.create(user=clerk.user, unit=j.townships["将官池镇"],
+                                      role="township")
+    client = signed_in(moved)
+    assert answers(client, job) == [200, 200]
+    membership_revoke(by=j.member("secadmin"), membership=clerk)
+    # then neither the page nor the API hands the county's file to the township's member
+    assert answers(client, job) == [410, 410]
+    assert "岗位已停用" in client.get(f"/jobs/{job.pk}/file").content.decode()
+    assert "岗位已停用" in client.get(f"/api/jobs/{job.pk}/file").json()["detail"]
+    assert "岗位已停用" in client.get(f"/jobs/{job.pk}/").content.decode()  # said, no link
+    assert f"/jobs/{job.pk}/file" not in client.get(f"/jobs/{job.pk}/").content.decode()
+
+
+def test_a_file_is_withheld_after_a_recusal_declared_since_and_a_new_export_is_not(jianan):
+    j = jianan
+    case = register_in(j)
+    clerk = j.member("clerk")
+    job = exported(clerk)
+    client = signed_in(clerk)
+    assert answers(client, job) == [200, 200]
+    recusal_declare(user=clerk.user, case=case, reason="本人亲属", by=j.member("approver"))
+    assert answers(client, job) == [410, 410]
+    assert "回避" in client.get(f"/jobs/{job.pk}/file").content.decode()
+    # an export made after the recusal reads the door as it stands: handed over
+    again = exported(clerk)
+    assert answers(client, again) == [200, 200]
