@@ -31,10 +31,13 @@ def sweep() -> dict:
 
 def prune() -> dict:
     """Housekeeping: the short-window guess counters that can no longer block anything
-    (``security.throttle.throttle_prune``)."""
+    (``security.throttle.throttle_prune``), the forms' spent tokens past their week
+    (``security.once.form_once_prune``)."""
+    from xinfang.security.once import form_once_prune
     from xinfang.security.throttle import throttle_prune
 
-    return {"throttles": throttle_prune(now=timezone.now())}
+    now = timezone.now()
+    return {"throttles": throttle_prune(now=now), "submitted_forms": form_once_prune(now=now)}
 
 
 def sqlite_upkeep() -> dict:

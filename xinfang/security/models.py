@@ -57,6 +57,23 @@ class Throttle(models.Model):
         return f"{self.scope}:{self.key}={self.count}"
 
 
+class SubmittedForm(models.Model):
+    """A web form's one-time token (``security.once``), spent in the transaction of the write the
+    form asked for: the same form sent again (a double click, a resend) finds it spent and is
+    sent to what the first did, instead of doing it twice. ``answer``: where the first went."""
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    answer = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="submitted_form_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.at:%Y-%m-%d %H:%M}"
+
+
 class PasswordResetRequest(models.Model):
     """Resetting an administrator's or the auditor's password (三员分立): one administrator asks,
     a different one approves; only the approval issues the one-time password."""

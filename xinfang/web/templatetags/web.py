@@ -1,8 +1,9 @@
 """Template helpers: masking, role labels, deadlines, the case tables' rows."""
 
 from django import template
+from django.utils.html import format_html
 
-from xinfang.security import masking
+from xinfang.security import masking, once
 
 from ..header import frame_footer, frame_head, frame_header
 from ..present import (
@@ -116,6 +117,14 @@ def ledger_table_rows(rows, flag_labels):
 def form_field(f, wide=False, live=""):
     """``partials/field.html``'s field, written in Python (``present.field_html``)."""
     return field_html(f, wide, live)
+
+
+@register.simple_tag(takes_context=True)
+def once_field(context):
+    """The form's one-time token (``security.once``): a write it asks for is done once however
+    many times it is sent."""
+    return format_html('<input type="hidden" name="{}" value="{}">', once.FIELD,
+                       once.once_token(context["request"]))
 
 
 # The page's frame (``web/base.html``), written in Python (``header``).

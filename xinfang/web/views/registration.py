@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -37,6 +38,7 @@ from xinfang.rules.store import current_version, profile_of
 from xinfang.security.crypto import get_keyring
 from xinfang.security.idcard import birth_date_of, gender_of, validate_id_number, validate_phone
 from xinfang.security.names import name_index
+from xinfang.security.once import Repeated, form_once, repeated
 
 from ..context import membership_required, page
 from ..forms.registration import (
@@ -265,7 +267,12 @@ def register(request: HttpRequest) -> HttpResponse:
         if all([form.is_valid(), pets.is_valid(), dems.is_valid(), resps.is_valid()]):
             registration, p_index, d_index = _build(form, pets, dems, resps, m)
             try:
-                case = case_register(by=m, data=registration)
+                with form_once(request) as once:
+                    case = case_register(by=m, data=registration)
+                    once.answer(reverse("web:register_routed") if case.routed is not None
+                                else reverse("web:case", args=[case.pk]))
+            except Repeated as r:  # the same form sent again: the case is registered once
+                return repeated(request, r)
             except Invalid as e:
                 loose = _place_errors(e.errors, form, pets, dems, p_index, d_index)
             except Refused as e:
