@@ -19,6 +19,7 @@ from xinfang.cases.choices import label_of
 from xinfang.cases.errors import Refused
 from xinfang.cases.paging import CappedPaginator, asked_page
 from xinfang.org.choices import Role
+from xinfang.security.once import Repeated, form_once, repeated
 from xinfang.web.context import membership_required, page, role_required
 from xinfang.web.present import KEY, esc, urls_of
 
@@ -168,10 +169,14 @@ def channels_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            channel = channel_create(unit=d["unit"], format=d["format"], by=request.membership,
-                                     **_channel_form_data(form))
-            if not d["is_active"]:
-                channel_update(channel=channel, is_active=False, by=request.membership)
+            with form_once(request) as once:
+                channel = channel_create(unit=d["unit"], format=d["format"],
+                                         by=request.membership, **_channel_form_data(form))
+                if not d["is_active"]:
+                    channel_update(channel=channel, is_active=False, by=request.membership)
+                once.answer(reverse("notify:channel", args=[channel.pk]))
+        except Repeated as r:  # the same form sent again: one channel
+            return repeated(request, r)
         except Refused as e:
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -18,6 +19,7 @@ from xinfang.cases.services.base import Invalid
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit
 from xinfang.rules.store import profile_of
+from xinfang.security.once import Repeated, form_once, repeated
 from xinfang.web.context import membership_required, page, refuse
 
 from . import selectors as sel
@@ -96,8 +98,12 @@ def order_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            order = svc.order_issue(by=m, case=case, unit=d["unit"], matter=d["matter"],
-                                    due_on=d["due_on"])
+            with form_once(request) as once:
+                order = svc.order_issue(by=m, case=case, unit=d["unit"], matter=d["matter"],
+                                        due_on=d["due_on"])
+                once.answer(reverse("oversight:order", args=[order.pk]))
+        except Repeated as r:  # the same form sent again: one order
+            return repeated(request, r)
         except Refused as e:
             _errors(form, e)
         else:
@@ -138,7 +144,11 @@ def bulletin_new(request: HttpRequest) -> HttpResponse:
     form = BulletinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            b = svc.bulletin_issue(by=m, **form.cleaned_data)
+            with form_once(request) as once:
+                b = svc.bulletin_issue(by=m, **form.cleaned_data)
+                once.answer(reverse("oversight:bulletin", args=[b.pk]))
+        except Repeated as r:  # the same form sent again: one bulletin
+            return repeated(request, r)
         except Refused as e:
             _errors(form, e)
         else:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from xinfang.org.models import Membership, Unit
 from xinfang.registers.selectors import findings_for
 from xinfang.security.auth import client_ip
 from xinfang.security.masking import mask_name
+from xinfang.security.once import Repeated, form_once, repeated
 from xinfang.web.context import membership_required, page, refuse
 from xinfang.web.present import KEY, esc, urls_of
 
@@ -191,18 +193,22 @@ def meetings(request: HttpRequest) -> HttpResponse:
             d = form.cleaned_data
             unit = Unit.objects.filter(pk=d["unit"]).first() if d.get("unit") else None
             try:
-                s.meeting_record(
-                    by=m,
-                    rule=d["rule"],
-                    held_on=d["held_on"],
-                    chaired_by=d["chaired_by"],
-                    attendees=d["attendees"],
-                    discussion=d["discussion"],
-                    measures=d["measures"],
-                    unit=unit,
-                    case_ids=case_ids(m, d["case_numbers"]),
-                    finding_ids=d["findings"],
-                )
+                with form_once(request) as once:
+                    s.meeting_record(
+                        by=m,
+                        rule=d["rule"],
+                        held_on=d["held_on"],
+                        chaired_by=d["chaired_by"],
+                        attendees=d["attendees"],
+                        discussion=d["discussion"],
+                        measures=d["measures"],
+                        unit=unit,
+                        case_ids=case_ids(m, d["case_numbers"]),
+                        finding_ids=d["findings"],
+                    )
+                    once.answer(reverse("practices:meetings"))
+            except Repeated as r:  # the same form sent again: one record of the meeting
+                return repeated(request, r)
             except s.Refused as e:
                 _errors_into(form, e)
             else:
@@ -339,9 +345,14 @@ def watch_entry(request: HttpRequest, pk: int) -> HttpResponse:
         if review.is_valid():
             d = review.cleaned_data
             try:
-                s.watch_review(
-                    by=m, entry_id=entry.pk, status=d["status"], note=d["note"], plan=d["plan"]
-                )
+                with form_once(request) as once:
+                    s.watch_review(
+                        by=m, entry_id=entry.pk, status=d["status"], note=d["note"],
+                        plan=d["plan"],
+                    )
+                    once.answer(reverse("practices:watch_entry", args=[entry.pk]))
+            except Repeated as r:  # the same form sent again: one review
+                return repeated(request, r)
             except s.Refused as e:
                 _errors_into(review, e)
             else:
@@ -424,13 +435,17 @@ def duty(request: HttpRequest) -> HttpResponse:
                         by=m, weekday=d["weekday"], leader_id=d["leader"], starts_on=d["starts_on"]
                     )
                 else:
-                    s.field_visit_record(
-                        by=m,
-                        village_id=d["village"],
-                        visited_on=d["visited_on"],
-                        note=d["note"],
-                        case_ids=case_ids(m, d["case_numbers"]),
-                    )
+                    with form_once(request) as once:
+                        s.field_visit_record(
+                            by=m,
+                            village_id=d["village"],
+                            visited_on=d["visited_on"],
+                            note=d["note"],
+                            case_ids=case_ids(m, d["case_numbers"]),
+                        )
+                        once.answer(reverse("practices:duty"))
+            except Repeated as r:  # the same form sent again: one visit recorded
+                return repeated(request, r)
             except s.Refused as e:
                 _errors_into(form, e)
             else:
@@ -592,15 +607,19 @@ def campaigns(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             try:
-                row = s.campaign_create(
-                    by=m,
-                    name=d["name"],
-                    goals=d["goals"],
-                    starts_on=d["starts_on"],
-                    ends_on=d["ends_on"],
-                    unit_ids=d["units"],
-                    case_ids=case_ids(m, d["case_numbers"]),
-                )
+                with form_once(request) as once:
+                    row = s.campaign_create(
+                        by=m,
+                        name=d["name"],
+                        goals=d["goals"],
+                        starts_on=d["starts_on"],
+                        ends_on=d["ends_on"],
+                        unit_ids=d["units"],
+                        case_ids=case_ids(m, d["case_numbers"]),
+                    )
+                    once.answer(reverse("practices:campaign", args=[row.pk]))
+            except Repeated as r:  # the same form sent again: one campaign
+                return repeated(request, r)
             except s.Refused as e:
                 _errors_into(form, e)
             else:
@@ -638,13 +657,15 @@ def campaign(request: HttpRequest, pk: int) -> HttpResponse:
                 form = task_form
                 if task_form.is_valid():
                     d = task_form.cleaned_data
-                    s.campaign_task_add(
-                        by=m,
-                        campaign_id=row.pk,
-                        unit_id=d["unit"],
-                        title=d["title"],
-                        due_on=d["due_on"],
-                    )
+                    with form_once(request) as once:
+                        s.campaign_task_add(
+                            by=m,
+                            campaign_id=row.pk,
+                            unit_id=d["unit"],
+                            title=d["title"],
+                            due_on=d["due_on"],
+                        )
+                        once.answer(reverse("practices:campaign", args=[row.pk]))
                     return redirect("practices:campaign", row.pk)
             elif action == "report" and report_form is not None:
                 report_form = f.ReportForm(request.POST, prefix="p")
@@ -665,6 +686,8 @@ def campaign(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect("practices:campaign", row.pk)
             else:
                 return refuse(request, _("您不能办理此项。"))
+        except Repeated as r:  # the task form sent again: one task
+            return repeated(request, r)
         except s.Refused as e:
             _errors_into(form, e)
         failed = True

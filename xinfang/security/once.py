@@ -33,20 +33,33 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from .models import SubmittedForm
 
 FIELD = "once"
 KEEP = timedelta(days=7)  # a page left open for longer sends a fresh form
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+# "<form>.<random>": the form's name on a page of several (the watch entry's review, …), so a
+# page drawn again with one form's errors keeps that form's token and gives the others new ones.
+_TOKEN = re.compile(r"([a-z_]{0,20})\.[A-Za-z0-9_-]{32}")
 
 
-def once_token(request: HttpRequest) -> str:
+def once_token(request: HttpRequest, form: str = "") -> str:
     """The token of the form being drawn: the one it was sent with (drawn again with its errors,
     it is the same filling), else a new one."""
     sent = request.POST.get(FIELD, "") if request.method == "POST" else ""
-    return sent if _TOKEN.fullmatch(sent) else secrets.token_urlsafe(24)
+    match = _TOKEN.fullmatch(sent)
+    if match and match.group(1) == form:
+        return sent
+    return f"{form}.{secrets.token_urlsafe(24)}"
+
+
+def once_input(request: HttpRequest, form: str = "") -> SafeString:
+    """The hidden input carrying ``once_token`` (``{% once_field %}`` in a template)."""
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD,
+                       once_token(request, form))
 
 
 class Repeated(Exception):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import html
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -1014,13 +1015,14 @@ ROW_MARK = "__row__"  # where a row's number goes in HTML rendered once for ever
 
 
 def backlog_rows_html(rows: list[dict], *, first: int, keeps: bool, progress_field: str,
-                      csrf: str) -> SafeString:
+                      csrf: str, once: Callable[[], str] = str) -> SafeString:
     """The ``<tr>`` of each line of the backlog register (L2; the view's row dicts: the line
     ``b`` and its petitioner, locality, categories, leader and units as text). ``keeps``: the
     reader keeps the register — each line offers its keep page and a progress form, whose
     field (``progress_field``, rendered once with ``ROW_MARK`` for the line's number) and CSRF
-    input (``csrf``) come rendered. Through the template, fifty lines of fourteen cells were
-    some 60 % of the page's time (1M cases)."""
+    input (``csrf``) come rendered, and ``once`` draws each form's one-time token
+    (``security.once``). Through the template, fifty lines of fourteen cells were some 60 % of
+    the page's time (1M cases)."""
     labels = [esc(x) for x in (
         _("序号"), _("编号"), _("初访时间"), _("信访人姓名"), _("问题所属地"), _("反映问题"),
         _("问题类别"), _("积案原因"), _("包案人"), _("责任单位"), _("三到位一处理"),
@@ -1066,6 +1068,7 @@ def backlog_rows_html(rows: list[dict], *, first: int, keeps: bool, progress_fie
             kept += (
                 f'<details class="inline-form"><summary>{record_words}</summary>'
                 f'<form method="post" action="{esc(progress_url(b.pk))}" class="bare">{csrf}'
+                f'{once()}'
                 f'{progress_field.replace(ROW_MARK, str(b.pk))}'
                 f'<button type="submit" class="small">{save_words}</button></form></details>')
         out.append(

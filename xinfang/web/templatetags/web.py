@@ -1,7 +1,6 @@
 """Template helpers: masking, role labels, deadlines, the case tables' rows."""
 
 from django import template
-from django.utils.html import format_html
 
 from xinfang.security import masking, once
 
@@ -120,11 +119,10 @@ def form_field(f, wide=False, live=""):
 
 
 @register.simple_tag(takes_context=True)
-def once_field(context):
+def once_field(context, form=""):
     """The form's one-time token (``security.once``): a write it asks for is done once however
-    many times it is sent."""
-    return format_html('<input type="hidden" name="{}" value="{}">', once.FIELD,
-                       once.once_token(context["request"]))
+    many times it is sent. ``form``: its name, where a page has several."""
+    return once.once_input(context["request"], form)
 
 
 # The page's frame (``web/base.html``), written in Python (``header``).

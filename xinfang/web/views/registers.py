@@ -50,6 +50,7 @@ from xinfang.registers.services import (
     screening_update,
 )
 from xinfang.security.masking import mask_name, mask_phone
+from xinfang.security.once import Repeated, form_once, once_input, repeated
 
 from ..context import (
     jurisdiction_of,
@@ -332,7 +333,8 @@ def backlog(request: HttpRequest) -> HttpResponse:
             rows=backlog_rows_html(
                 rows, first=page_obj.start_index(), keeps=access.keeps,
                 progress_field=_progress_field() if access.keeps else "",
-                csrf=csrf_input(request) if access.keeps else "") if rows else "",
+                csrf=csrf_input(request) if access.keeps else "",
+                once=lambda: once_input(request)) if rows else "",
             resolved=request.GET.get("resolved", ""),
             **_export(request, "l2"),
         ),
@@ -352,7 +354,11 @@ def backlog_add_progress(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("请填写化解进展。"))
         return redirect("web:backlog")
     try:
-        backlog_progress(by=m, backlog=entry, text=form.cleaned_data["text"])
+        with form_once(request) as once:
+            backlog_progress(by=m, backlog=entry, text=form.cleaned_data["text"])
+            once.answer(reverse("web:backlog") + f"#backlog-{entry.pk}")
+    except Repeated as r:  # the same form sent again: the progress recorded once
+        return repeated(request, r)
     except Refused as e:
         messages.error(request, e.message)
     else:
