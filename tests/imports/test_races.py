@@ -12,7 +12,7 @@ from xinfang.audit.models import AuditEntry
 from xinfang.imports.models import ImportBatch
 from xinfang.imports.services import ImportRefused, Outcome, ledger_import
 from xinfang.imports.units import UnitsOutcome, units_import
-from xinfang.imports.uploads import upload_for, upload_hold
+from xinfang.imports.uploads import UploadRefused, upload_for, upload_hold
 from xinfang.org.models import Unit
 from xinfang.rules.store import current_version
 
@@ -49,6 +49,27 @@ def test_one_file_imported_twice_at_once_creates_each_unit_once(jianan):
     assert len(out["first"].created) == 3 and out["second"].created == []
     assert [e.detail["created"] for e in AuditEntry.objects.filter(
         object_type="unit_import").order_by("id")] == [out["first"].created, []]
+
+
+def test_one_unit_upload_confirmed_twice_at_once_is_imported_and_audited_once(jianan):
+    # given the administrator's previewed upload of the same file
+    admin = jianan.member("sysadmin")
+    held = upload_hold(by=admin, kind=ImportBatch.Kind.UNITS, filename="u.xlsx",
+                       content=units_xlsx(FILE))
+
+    def confirm():  # what ``imports.views.units_preview`` does on its POST
+        batch, content = upload_for(by=admin, pk=held.pk, kind=ImportBatch.Kind.UNITS)
+        return units_import(content=content, filename=batch.filename, by=admin, dry_run=False,
+                            held=batch)
+
+    # when the confirmation is sent twice at once
+    out = race(confirm, confirm)
+    # then the first created the three units and marked the upload done; the second was refused
+    assert isinstance(out["first"], UnitsOutcome) and len(out["first"].created) == 3
+    assert isinstance(out["second"], UploadRefused), out["second"]
+    batch = ImportBatch.objects.get(pk=held.pk)
+    assert batch.status == ImportBatch.Status.DONE and batch.counts == {"created": 3}
+    assert AuditEntry.objects.filter(object_type="unit_import").count() == 1
 
 
 def test_one_ledger_upload_confirmed_twice_at_once_is_imported_and_audited_once(jianan):

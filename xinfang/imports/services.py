@@ -38,6 +38,7 @@ from xinfang.rules.store import current_version, profile_of
 from .models import ImportBatch, ImportedRow
 from .reading import Issue, LedgerRow, Reading, read_ledger
 from .sheets import FileUnreadable
+from .uploads import UploadRefused, upload_claim
 
 IMPORT = "import"  # the audit action
 SH = ZoneInfo("Asia/Shanghai")
@@ -166,14 +167,12 @@ class _Rollback(Exception):
 
 
 def _claim(batch: ImportBatch) -> None:
-    """The held upload, still pending, under its row lock until the import commits. A
-    confirmation sent twice at once read it pending twice (``upload_for``): the second import ran
-    over the first's rows, wrote its own counts (nothing created) over the first's and audited a
-    second import. Now the second waits here and is refused."""
-    if not ImportBatch.objects.select_for_update().filter(
-        pk=batch.pk, status=ImportBatch.Status.PENDING
-    ).exists():
-        raise ImportRefused(f"“{batch.filename}”这次上传已经导入或已放弃，未再次导入。")
+    """``upload_claim``: the second of two confirmations at once ran over the first's rows,
+    wrote its own counts (nothing created) over the first's and audited a second import."""
+    try:
+        upload_claim(batch)
+    except UploadRefused as e:
+        raise ImportRefused(str(e)) from None
 
 
 def _counts(outcome: Outcome) -> dict:

@@ -18,6 +18,7 @@ from xinfang.org.models import Membership, Unit
 from .cells import label, text
 from .models import ImportBatch
 from .sheets import FileUnreadable, is_blank, is_footnote, read_grids
+from .uploads import upload_claim
 
 # 类型 → (level, kind); None: the level of the unit above (a bureau or office sits at its parent's
 # level).
@@ -166,10 +167,12 @@ def units_import(
     dry_run: bool,
     actor_name: str | None = None,
     ip: str = "",
+    held: ImportBatch | None = None,
 ) -> UnitsOutcome:
     """Check every row and, unless ``dry_run`` or any row is wrong, create the missing units in
     one transaction. ``by`` is the system administrator (None from the command line, which then
-    names ``actor_name``)."""
+    names ``actor_name``). ``held``: the page's pending upload this import confirms, claimed
+    first (``upload_claim``: a confirmation sent twice is refused) and marked done with it."""
     if by is not None and (not by.is_active or by.role != Role.SYSADMIN):
         raise UnitsRefused("只有系统管理员可以导入单位。")
     digest = hashlib.sha256(content).hexdigest()
@@ -183,9 +186,15 @@ def units_import(
         outcome.errors = ["文件中没有单位"]
     try:
         with transaction.atomic():
+            if held is not None and not dry_run:
+                upload_claim(held)
             _apply(outcome, by=by)
             if outcome.errors or dry_run:
                 raise _Rollback
+            if held is not None:
+                ImportBatch.objects.filter(pk=held.pk).update(
+                    status=ImportBatch.Status.DONE, content="", done_at=timezone.now(),
+                    counts={"created": len(outcome.created)})
             batch = ImportBatch.objects.create(
                 kind=ImportBatch.Kind.UNITS,
                 filename=filename[:255],

@@ -39,6 +39,17 @@ def upload_hold(*, by: Membership, kind: str, filename: str, content: bytes) -> 
     )
 
 
+def upload_claim(batch: ImportBatch) -> None:
+    """The held upload, still pending, under its row lock until the import that confirms it
+    commits. A confirmation sent twice at once read it pending twice (``upload_for``): the
+    second import ran after the first and audited a second import. Now the second waits here
+    and is refused."""
+    if not ImportBatch.objects.select_for_update().filter(
+        pk=batch.pk, status=ImportBatch.Status.PENDING
+    ).exists():
+        raise UploadRefused(f"“{batch.filename}”这次上传已经导入或已放弃，未再次导入。")
+
+
 def upload_for(*, by: Membership, pk: int, kind: str) -> tuple[ImportBatch, bytes]:
     """The pending upload ``pk`` of this very membership, and its bytes."""
     batch = ImportBatch.objects.filter(

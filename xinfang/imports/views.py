@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xinfang.jobs.services import job_start
@@ -70,16 +69,13 @@ def units_preview(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.membership,
             dry_run=not confirm,
             ip=client_ip(request),
+            held=batch,
         )
     except UnitsRefused as e:
         return refuse(request, str(e))
+    except UploadRefused as e:  # the same confirmation, sent twice at once
+        return refuse(request, str(e), status=409)
     if confirm and outcome.ok:
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.Status.DONE,
-            content="",
-            done_at=timezone.now(),
-            counts={"created": len(outcome.created)},
-        )
         messages.success(request, f"已导入单位：新建 {len(outcome.created)} 个。")
         return redirect("web:admin_units")
     return page(
