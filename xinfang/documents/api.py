@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from xinfang.api.errors import problem
 from xinfang.api.membership import acting_membership
+from xinfang.api.replay import REPLAY_ERRORS, REPLAY_PARAM, replayable
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView, JSONErrorsOnly, refused
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
@@ -111,10 +112,12 @@ class DocumentFile(CaseView):
 class DocumentCorrection(CaseView):
     @extend_schema(
         operation_id="case_document_correct",
-        parameters=[MEMBERSHIP_PARAM],
+        parameters=[MEMBERSHIP_PARAM, REPLAY_PARAM],
         request=inline_serializer("Correction", {"reason": serializers.CharField()}),
-        responses={201: DocumentRow, 422: OpenApiResponse(description="不能更正"), **COMMON_ERRORS},
+        responses={201: DocumentRow, 422: OpenApiResponse(description="不能更正"), **COMMON_ERRORS,
+                   **REPLAY_ERRORS},
     )
+    @replayable
     def post(self, request, pk: int, code: str):
         case = _case(request, pk)
         by = acting_membership(request)

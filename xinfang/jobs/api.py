@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from xinfang.api.errors import Problem, invalid
 from xinfang.api.membership import acting_membership
+from xinfang.api.replay import REPLAY_ERRORS, REPLAY_PARAM, replayable
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView, refused
 from xinfang.cases.errors import Refused
 
@@ -57,10 +58,11 @@ class JobList(CaseView):
 
     @extend_schema(
         operation_id="jobs_start",
-        parameters=[MEMBERSHIP_PARAM],
+        parameters=[MEMBERSHIP_PARAM, REPLAY_PARAM],
         request=JobIn,
-        responses={202: JobOut, **COMMON_ERRORS},
+        responses={202: JobOut, **COMMON_ERRORS, **REPLAY_ERRORS},
     )
+    @replayable
     def post(self, request):
         by = acting_membership(request)
         data = JobIn(data=request.data)

@@ -31,13 +31,15 @@ def sweep() -> dict:
 
 def prune() -> dict:
     """Housekeeping: the short-window guess counters that can no longer block anything
-    (``security.throttle.throttle_prune``), the forms' spent tokens past their week
-    (``security.once.form_once_prune``)."""
+    (``security.throttle.throttle_prune``), the forms' spent tokens and the API's kept answers
+    past their week (``security.once.form_once_prune``, ``api.replay.kept_answers_prune``)."""
+    from xinfang.api.replay import kept_answers_prune
     from xinfang.security.once import form_once_prune
     from xinfang.security.throttle import throttle_prune
 
     now = timezone.now()
-    return {"throttles": throttle_prune(now=now), "submitted_forms": form_once_prune(now=now)}
+    return {"throttles": throttle_prune(now=now), "submitted_forms": form_once_prune(now=now),
+            "kept_answers": kept_answers_prune(now=now)}
 
 
 def sqlite_upkeep() -> dict:

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from xinfang.api import errors as errs
 from xinfang.api.membership import CaseAccess, acting_membership
+from xinfang.api.replay import REPLAY_ERRORS, REPLAY_PARAM, replayable
 from xinfang.api.serializers import flat_errors
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
@@ -83,7 +84,8 @@ class OrderList(Base):
                                  context={"now": timezone.now()}).data)
 
     @extend_schema(operation_id="oversight_orders_issue", request=OrderIn,
-                   responses={201: OrderOut})
+                   parameters=[REPLAY_PARAM], responses={201: OrderOut, **REPLAY_ERRORS})
+    @replayable
     def post(self, request):
         m = acting_membership(request)
         data = OrderIn(data=request.data)

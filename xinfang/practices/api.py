@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from xinfang.api import errors as errs
 from xinfang.api.membership import acting_membership
+from xinfang.api.replay import REPLAY_ERRORS, REPLAY_PARAM, replayable
 from xinfang.api.serializers import flat_errors
 from xinfang.api.views import (
     COMMON_ERRORS,
@@ -276,10 +277,11 @@ class Meetings(CaseView):
 
     @extend_schema(
         operation_id="practices_meetings_record",
-        parameters=[MEMBERSHIP_PARAM],
+        parameters=[MEMBERSHIP_PARAM, REPLAY_PARAM],
         request=MeetingIn,
-        responses={201: MeetingOut, **WRITE_ERRORS},
+        responses={201: MeetingOut, **WRITE_ERRORS, **REPLAY_ERRORS},
     )
+    @replayable
     def post(self, request):
         from xinfang.org.models import Unit
 
@@ -440,10 +442,11 @@ class Watch(CaseView):
 class WatchReviews(CaseView):
     @extend_schema(
         operation_id="practices_watch_review",
-        parameters=[MEMBERSHIP_PARAM],
+        parameters=[MEMBERSHIP_PARAM, REPLAY_PARAM],
         request=WatchReviewIn,
-        responses={201: WatchReviewOut, **WRITE_ERRORS},
+        responses={201: WatchReviewOut, **WRITE_ERRORS, **REPLAY_ERRORS},
     )
+    @replayable
     def post(self, request, pk: int):
         m = _membership(request)
         if not watch_for(m).filter(pk=pk).exists():
@@ -568,10 +571,11 @@ class FieldVisits(CaseView):
 
     @extend_schema(
         operation_id="practices_field_visits_record",
-        parameters=[MEMBERSHIP_PARAM],
+        parameters=[MEMBERSHIP_PARAM, REPLAY_PARAM],
         request=FieldVisitIn,
-        responses={201: FieldVisitOut, **WRITE_ERRORS},
+        responses={201: FieldVisitOut, **WRITE_ERRORS, **REPLAY_ERRORS},
     )
+    @replayable
     def post(self, request):
         m = _membership(request)
         d, bad = _input(FieldVisitIn, request)
@@ -773,10 +777,11 @@ class Campaigns(CaseView):
 
     @extend_schema(
         operation_id="practices_campaigns_create",
-        parameters=[MEMBERSHIP_PARAM],
+        parameters=[MEMBERSHIP_PARAM, REPLAY_PARAM],
         request=CampaignIn,
-        responses={201: CampaignOut, **WRITE_ERRORS},
+        responses={201: CampaignOut, **WRITE_ERRORS, **REPLAY_ERRORS},
     )
+    @replayable
     def post(self, request):
         m = _membership(request)
         d, bad = _input(CampaignIn, request)
@@ -799,10 +804,11 @@ class Campaigns(CaseView):
 class CampaignTasks(CaseView):
     @extend_schema(
         operation_id="practices_campaign_task_add",
-        parameters=[MEMBERSHIP_PARAM],
+        parameters=[MEMBERSHIP_PARAM, REPLAY_PARAM],
         request=TaskIn,
-        responses={201: TaskOut, **WRITE_ERRORS},
+        responses={201: TaskOut, **WRITE_ERRORS, **REPLAY_ERRORS},
     )
+    @replayable
     def post(self, request, pk: int):
         m = _membership(request)
         d, bad = _input(TaskIn, request)

@@ -74,6 +74,28 @@ class SubmittedForm(models.Model):
         return f"{self.user_id}:{self.at:%Y-%m-%d %H:%M}"
 
 
+class KeptAnswer(models.Model):
+    """An API write's answer kept under the client's ``Idempotency-Key`` (``api.replay``): the
+    same request sent again is answered with it, not done again. ``fingerprint``: what was sent
+    (the path and the body), so a key reused for another request is refused."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=150)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(default=0)
+    body = models.JSONField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="kept_answer_once"),
+        ]
+        indexes = [models.Index(fields=["at"], name="kept_answer_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
+
+
 class PasswordResetRequest(models.Model):
     """Resetting an administrator's or the auditor's password (三员分立): one administrator asks,
     a different one approves; only the approval issues the one-time password."""

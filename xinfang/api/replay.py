@@ -1,0 +1,99 @@
+"""An API write sent twice is done once, where the client names it (``Idempotency-Key``).
+
+A client that sent a write and lost the answer (a timeout, a dropped connection) cannot tell
+whether it was done; sending it again must not make a second supervision order, a second
+meeting's record, a second version of a document. ``@replayable`` on a view's ``post``: with
+the header, the key is taken first in the write's own transaction (its unique row, as the web's
+forms do with ``security.once``), the answer is kept with it, and the same key sent again is
+answered with the kept answer (``Idempotent-Replayed: true``) without doing anything; sent for
+another request (another path or body), it is refused (409 ``idempotency_conflict``). An
+answer that is an error keeps nothing: the request may be corrected and sent with the same key.
+Without the header a write is done each time it is sent. Registration (``POST /api/cases/``)
+keeps its own key with the case (``cases.services.intake``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from functools import wraps
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from xinfang.security.models import KeptAnswer
+
+from . import errors as errs
+from .views import IDEMPOTENCY_HEADER, fingerprint
+
+KEEP = timedelta(days=7)
+REPLAYED = "Idempotent-Replayed"
+REPLAY_PARAM = OpenApiParameter(
+    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+    description=("调用方为这次写入取的唯一编号（1–150个字符）：同一编号再次发送不会重复办理，而以第一次"
+                 "的应答作答（响应头 Idempotent-Replayed: true）；用于另一请求时拒绝（409）。"),
+)
+REPLAY_ERRORS = {409: OpenApiResponse(errs.Problem, description="Idempotency-Key 已用于另一请求")}
+
+
+class _Spent(Exception):
+    pass
+
+
+class _Unkept(Exception):
+    def __init__(self, response: Response):
+        super().__init__()
+        self.response = response
+
+
+def replayable(post):
+    """The view's ``post`` done once per ``Idempotency-Key`` of its user (module docstring)."""
+
+    @wraps(post)
+    def wrapper(self, request, *args, **kwargs):
+        raw = request.headers.get(IDEMPOTENCY_HEADER)
+        if raw is None:
+            return post(self, request, *args, **kwargs)
+        key = raw.strip()
+        if not 1 <= len(key) <= 150 or not key.isprintable():
+            why = "Idempotency-Key 须为1–150个可打印字符。"
+            return errs.problem(status.HTTP_400_BAD_REQUEST, "invalid", why,
+                                {IDEMPOTENCY_HEADER: why})
+        sent = fingerprint({"path": request.path, "body": request.data})
+        user_id = request.user.pk
+        try:
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        row = KeptAnswer.objects.create(user_id=user_id, key=key,
+                                                        fingerprint=sent, at=timezone.now())
+                except IntegrityError:
+                    raise _Spent from None
+                response = post(self, request, *args, **kwargs)
+                if not 200 <= response.status_code < 300:
+                    raise _Unkept(response)  # nothing kept: corrected, it may be sent again
+                body = json.loads(json.dumps(response.data, cls=JSONEncoder))
+                KeptAnswer.objects.filter(pk=row.pk).update(status=response.status_code,
+                                                            body=body)
+                return response
+        except _Unkept as e:
+            return e.response
+        except _Spent:
+            first = KeptAnswer.objects.filter(user_id=user_id, key=key).first()
+            if first is None or first.fingerprint != sent or not first.status:
+                why = "此 Idempotency-Key 已用于另一请求。"
+                return errs.problem(status.HTTP_409_CONFLICT, "idempotency_conflict", why,
+                                    {IDEMPOTENCY_HEADER: why})
+            return Response(first.body, status=first.status, headers={REPLAYED: "true"})
+
+    return wrapper
+
+
+def kept_answers_prune(*, now: datetime) -> int:
+    """Forget the answers older than ``KEEP``; returns how many."""
+    deleted, _by_model = KeptAnswer.objects.filter(at__lt=now - KEEP).delete()
+    return deleted
