@@ -1,15 +1,15 @@
 """An API write sent twice is done once, where the client names it (``Idempotency-Key``).
 
 A client that sent a write and lost the answer (a timeout, a dropped connection) cannot tell
-whether it was done; sending it again must not make a second supervision order, a second
-meeting's record, a second version of a document. ``@replayable`` on a view's ``post``: with
-the header, the key is taken first in the write's own transaction (its unique row, as the web's
-forms do with ``security.once``), the answer is kept with it, and the same key sent again is
-answered with the kept answer (``Idempotent-Replayed: true``) without doing anything; sent for
-another request (another path or body), it is refused (409 ``idempotency_conflict``). An
-answer that is an error keeps nothing: the request may be corrected and sent with the same key.
-Without the header a write is done each time it is sent. Registration (``POST /api/cases/``)
-keeps its own key with the case (``cases.services.intake``).
+whether it was done; sending it again must not make a second supervision order, a second meeting's
+record, a second version of a document. ``@replayable`` on a view's ``post``: with the header, the
+key is taken first in the write's own transaction (its unique row, ``security.once.claim``, as the
+web's forms do), the answer is kept with it, and the same key sent again is answered with the kept
+answer (``Idempotent-Replayed: true``) without doing anything; sent for another request (another
+path or body), it is refused (409 ``idempotency_conflict``). An answer that is an error keeps
+nothing: the request may be corrected and sent with the same key. Without the header a write is
+done each time it is sent. Registration (``POST /api/cases/``) keeps its own key with the case
+(``cases.services.intake``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import json
 from datetime import datetime, timedelta
 from functools import wraps
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import status
@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from xinfang.security.models import KeptAnswer
+from xinfang.security.once import claim
 
 from . import errors as errs
 from .views import IDEMPOTENCY_HEADER, fingerprint
@@ -67,18 +68,17 @@ def replayable(post):
         user_id = request.user.pk
         try:
             with transaction.atomic():
-                try:
-                    with transaction.atomic():
-                        row = KeptAnswer.objects.create(user_id=user_id, key=key,
-                                                        fingerprint=sent, at=timezone.now())
-                except IntegrityError:
-                    raise _Spent from None
+                taken = claim(KeptAnswer, ("user_id", "key"), {
+                    "user_id": user_id, "key": key, "fingerprint": sent, "status": 0,
+                    "body": None, "at": timezone.now()})
+                if taken is None:
+                    raise _Spent
                 response = post(self, request, *args, **kwargs)
                 if not 200 <= response.status_code < 300:
                     raise _Unkept(response)  # nothing kept: corrected, it may be sent again
                 body = json.loads(json.dumps(response.data, cls=JSONEncoder))
-                KeptAnswer.objects.filter(pk=row.pk).update(status=response.status_code,
-                                                            body=body)
+                KeptAnswer.objects.filter(pk=taken).update(status=response.status_code,
+                                                           body=body)
                 return response
         except _Unkept as e:
             return e.response

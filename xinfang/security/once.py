@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -83,6 +83,27 @@ class _Spent(Exception):
     pass
 
 
+def claim(model, unique: tuple[str, ...], values: dict) -> int | None:
+    """Insert ``values`` as a row of ``model`` unless its ``unique`` columns are taken: its id, or
+    None. One statement (``ON CONFLICT DO NOTHING``, PostgreSQL and SQLite alike): a row another
+    transaction is inserting is waited for, then found taken if it committed. Caught as an
+    ``IntegrityError`` instead, the insert needed a savepoint of its own (two more round trips:
+    1.1 ms of a form's 2.0 at 1M PostgreSQL, PERFORMANCE.md lead55)."""
+    ops = connection.ops
+    columns = ", ".join(ops.quote_name(c) for c in values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) "
+            f"VALUES ({', '.join(['%s'] * len(values))}) "
+            f"ON CONFLICT ({', '.join(ops.quote_name(c) for c in unique)}) DO NOTHING "
+            f"RETURNING {ops.quote_name(model._meta.pk.column)}",
+            [ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v
+             for v in values.values()],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 @contextmanager
 def form_once(request: HttpRequest, *, now: datetime | None = None) -> Iterator[Once]:
     """The write inside runs at most once per form token: in one transaction with the token's
@@ -95,15 +116,13 @@ def form_once(request: HttpRequest, *, now: datetime | None = None) -> Iterator[
     user_id = request.user.pk
     try:
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    row = SubmittedForm.objects.create(
-                        token=token, user_id=user_id, at=now or timezone.now())
-            except IntegrityError:
-                raise _Spent from None
+            taken = claim(SubmittedForm, ("token",), {
+                "token": token, "user_id": user_id, "at": now or timezone.now(), "answer": ""})
+            if taken is None:
+                raise _Spent
             yield once
             if once.url:
-                SubmittedForm.objects.filter(pk=row.pk).update(answer=once.url[:300])
+                SubmittedForm.objects.filter(pk=taken).update(answer=once.url[:300])
     except _Spent:
         first = SubmittedForm.objects.filter(token=token, user_id=user_id).first()
         raise Repeated(first.answer if first else "") from None
