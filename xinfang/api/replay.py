@@ -3,7 +3,7 @@
 A client that sent a write and lost the answer (a timeout, a dropped connection) cannot tell
 whether it was done; sending it again must not make a second supervision order, a second meeting's
 record, a second version of a document. ``@replayable`` on a view's ``post``: with the header, the
-key is taken first in the write's own transaction (its unique row, ``security.once.claim``, as the
+key is taken first in the write's own transaction (its unique row, ``db.inserts.insert_new``, as the
 web's forms do), the answer is kept with it, and the same key sent again is answered with the kept
 answer (``Idempotent-Replayed: true``) without doing anything; sent for another request (another
 path or body), it is refused (409 ``idempotency_conflict``). An answer that is an error keeps
@@ -25,8 +25,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from xinfang.db.inserts import insert_new
 from xinfang.security.models import KeptAnswer
-from xinfang.security.once import claim
 
 from . import errors as errs
 from .views import IDEMPOTENCY_HEADER, fingerprint
@@ -68,16 +68,16 @@ def replayable(post):
         user_id = request.user.pk
         try:
             with transaction.atomic():
-                taken = claim(KeptAnswer, ("user_id", "key"), {
+                taken = insert_new(KeptAnswer, [{
                     "user_id": user_id, "key": key, "fingerprint": sent, "status": 0,
-                    "body": None, "at": timezone.now()})
-                if taken is None:
+                    "body": None, "at": timezone.now()}], unique=("user_id", "key"))
+                if not taken:
                     raise _Spent
                 response = post(self, request, *args, **kwargs)
                 if not 200 <= response.status_code < 300:
                     raise _Unkept(response)  # nothing kept: corrected, it may be sent again
                 body = json.loads(json.dumps(response.data, cls=JSONEncoder))
-                KeptAnswer.objects.filter(pk=taken).update(status=response.status_code,
+                KeptAnswer.objects.filter(pk=taken[0]).update(status=response.status_code,
                                                            body=body)
                 return response
         except _Unkept as e:

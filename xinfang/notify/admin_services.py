@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from xinfang.audit.services import audit_record
 from xinfang.cases.errors import Refused
+from xinfang.db.inserts import insert_new
 from xinfang.org.models import Membership, Unit
 
 from . import channels as ch
@@ -31,19 +32,13 @@ def notice_read(*, notice_ids: list[int], by: Membership, at: datetime | None = 
         addressed_to(by).filter(pk__in=notice_ids)
         .values_list("pk", flat=True)
     )
-    if not visible:
-        return 0
-    table = connection.ops.quote_name(NoticeState._meta.db_table)
-    rows = ", ".join(["(%s, %s, %s, NULL, '')"] * len(visible))
-    read_at = connection.ops.adapt_datetimefield_value(at)
-    params = [v for pk in visible for v in (pk, by.user_id, read_at)]
-    with connection.cursor() as cursor:  # one statement: atomic on its own
-        cursor.execute(
-            f"INSERT INTO {table} (notice_id, user_id, read_at, dismissed_at, reason) "
-            f"VALUES {rows} ON CONFLICT (user_id, notice_id) DO NOTHING RETURNING notice_id",
-            params,
-        )
-        return len(cursor.fetchall())
+    written = insert_new(
+        NoticeState,
+        [{"notice_id": pk, "user_id": by.user_id, "read_at": at, "dismissed_at": None,
+          "reason": ""} for pk in visible],
+        unique=("user_id", "notice_id"), returning="notice_id",
+    )
+    return len(written)
 
 
 def notice_dismiss(*, notice_id: int, by: Membership, reason: str = "",

@@ -13,11 +13,11 @@ the write:
     except Repeated as r:
         return repeated(request, r)
 
-The token is taken first (its unique key), so a second send waits for the first to commit and
-then finds it spent, without doing any of the work; a first send that failed (bad input, a
-refusal) rolled the token back with everything else, and the form drawn again with its errors
-carries the same token. A form sent without a token (an older page, a script) is done as before.
-The API has its own ``Idempotency-Key``.
+The token is taken first (its unique key, ``db.inserts.insert_new``), so a second send waits
+for the first to commit and then finds it spent, without doing any of the work; a first send
+that failed (bad input, a refusal) rolled the token back with everything else, and the form
+drawn again with its errors carries the same token. A form sent without a token (an older page,
+a script) is done as before. The API has its own ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -29,13 +29,15 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.contrib import messages
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+
+from xinfang.db.inserts import insert_new
 
 from .models import SubmittedForm
 
@@ -83,27 +85,6 @@ class _Spent(Exception):
     pass
 
 
-def claim(model, unique: tuple[str, ...], values: dict) -> int | None:
-    """Insert ``values`` as a row of ``model`` unless its ``unique`` columns are taken: its id, or
-    None. One statement (``ON CONFLICT DO NOTHING``, PostgreSQL and SQLite alike): a row another
-    transaction is inserting is waited for, then found taken if it committed. Caught as an
-    ``IntegrityError`` instead, the insert needed a savepoint of its own (two more round trips:
-    1.1 ms of a form's 2.0 at 1M PostgreSQL, PERFORMANCE.md lead55)."""
-    ops = connection.ops
-    columns = ", ".join(ops.quote_name(c) for c in values)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) "
-            f"VALUES ({', '.join(['%s'] * len(values))}) "
-            f"ON CONFLICT ({', '.join(ops.quote_name(c) for c in unique)}) DO NOTHING "
-            f"RETURNING {ops.quote_name(model._meta.pk.column)}",
-            [ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v
-             for v in values.values()],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
 @contextmanager
 def form_once(request: HttpRequest, *, now: datetime | None = None) -> Iterator[Once]:
     """The write inside runs at most once per form token: in one transaction with the token's
@@ -116,13 +97,14 @@ def form_once(request: HttpRequest, *, now: datetime | None = None) -> Iterator[
     user_id = request.user.pk
     try:
         with transaction.atomic():
-            taken = claim(SubmittedForm, ("token",), {
-                "token": token, "user_id": user_id, "at": now or timezone.now(), "answer": ""})
-            if taken is None:
+            taken = insert_new(SubmittedForm, [{
+                "token": token, "user_id": user_id, "at": now or timezone.now(), "answer": ""}],
+                unique=("token",))
+            if not taken:
                 raise _Spent
             yield once
             if once.url:
-                SubmittedForm.objects.filter(pk=taken).update(answer=once.url[:300])
+                SubmittedForm.objects.filter(pk=taken[0]).update(answer=once.url[:300])
     except _Spent:
         first = SubmittedForm.objects.filter(token=token, user_id=user_id).first()
         raise Repeated(first.answer if first else "") from None
