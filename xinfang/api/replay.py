@@ -15,7 +15,7 @@ done each time it is sent. Registration (``POST /api/cases/``) keeps its own key
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import wraps
 
 from django.db import transaction
@@ -27,12 +27,11 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from xinfang.db.inserts import insert_new
 from xinfang.security.models import KeptAnswer
+from xinfang.security.once import KEEP  # a week, as the forms' tokens
 
 from . import errors as errs
-from .views import IDEMPOTENCY_HEADER, fingerprint
+from .views import IDEMPOTENCY_HEADER, REPLAYED, fingerprint, idempotency_key
 
-KEEP = timedelta(days=7)
-REPLAYED = "Idempotent-Replayed"
 REPLAY_PARAM = OpenApiParameter(
     IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
     description=("调用方为这次写入取的唯一编号（1–150个字符）：同一编号再次发送不会重复办理，而以第一次"
@@ -52,18 +51,20 @@ class _Unkept(Exception):
 
 
 def replayable(post):
-    """The view's ``post`` done once per ``Idempotency-Key`` of its user (module docstring)."""
+    """The view's ``post`` done once per ``Idempotency-Key`` of its user (module docstring).
+
+    Its answer is kept as it was sent, in clear, for ``KEEP``: only for writes whose answer
+    names no petitioner (an order, a meeting, a review, a visit, a campaign, a task, a
+    document's row, a job). A person's identity is kept encrypted and shown as each reader may
+    see it at the time; an answer carrying one would need both, and is not kept this way."""
 
     @wraps(post)
     def wrapper(self, request, *args, **kwargs):
-        raw = request.headers.get(IDEMPOTENCY_HEADER)
-        if raw is None:
+        key = idempotency_key(request)
+        if key is None:
             return post(self, request, *args, **kwargs)
-        key = raw.strip()
-        if not 1 <= len(key) <= 150 or not key.isprintable():
-            why = "Idempotency-Key 须为1–150个可打印字符。"
-            return errs.problem(status.HTTP_400_BAD_REQUEST, "invalid", why,
-                                {IDEMPOTENCY_HEADER: why})
+        if isinstance(key, Response):
+            return key
         sent = fingerprint({"path": request.path, "body": request.data})
         user_id = request.user.pk
         try:

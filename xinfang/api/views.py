@@ -130,6 +130,7 @@ PREFER_PARAM = OpenApiParameter(
     description="return=minimal (RFC 7240): answer with {id, number, state, version} only.",
 )
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"  # the answer to a request sent again, not done again
 IDEMPOTENCY_PARAM = OpenApiParameter(
     IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
     description=("发送方的唯一编号：同一编号再次发送不会重复登记，而是以原信访件作答（响应头 "
@@ -377,7 +378,7 @@ class CaseList(CaseView):
         except Refused as e:  # only a petition office's clerk registers
             code = status.HTTP_422_UNPROCESSABLE_ENTITY if e.field else status.HTTP_403_FORBIDDEN
             return refused(e, code)
-        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        headers = {REPLAYED: "true"} if replayed else {}
         if routed is not None or (not replayed and case.routed is not None):
             # A petition against this office went elsewhere: the clerk may no longer read it, so
             # the answer says what was done instead of the case (and a retry is not needed).
@@ -397,17 +398,27 @@ class CaseList(CaseView):
         return response
 
 
+def idempotency_key(request) -> str | Response | None:
+    """The client's ``Idempotency-Key``, trimmed; None without one; a 400 naming the header for
+    one that is empty, longer than 150 or not printable (registration and ``api.replay``)."""
+    raw = request.headers.get(IDEMPOTENCY_HEADER)
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not 1 <= len(key) <= 150 or not key.isprintable():
+        why = "Idempotency-Key 须为1–150个可打印字符。"
+        return errs.problem(status.HTTP_400_BAD_REQUEST, "invalid", why, {IDEMPOTENCY_HEADER: why})
+    return key
+
+
 def intake_key(request, validated: dict) -> tuple[str, str] | Response | None:
     """The sender's reference a registration is idempotent on, and the input it came from: the
     ``Idempotency-Key`` header, else a referral's own number (交办文号, within its sending
     office). None: an ordinary registration, registered each time it is sent."""
-    raw = request.headers.get(IDEMPOTENCY_HEADER)
+    raw = idempotency_key(request)
+    if isinstance(raw, Response):
+        return raw
     if raw is not None:
-        raw = raw.strip()
-        if not 1 <= len(raw) <= 150 or not raw.isprintable():
-            why = "Idempotency-Key 须为1–150个可打印字符。"
-            return errs.problem(status.HTTP_400_BAD_REQUEST, "invalid", why,
-                                {IDEMPOTENCY_HEADER: why})
         return f"key:{raw}", IDEMPOTENCY_HEADER
     reference = validated.get("source_reference", "").strip()
     if validated["channel"] == c.Channel.REFERRAL and reference:
