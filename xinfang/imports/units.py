@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from xinfang.audit.services import PERMISSION_CHANGE, audit_record
 from xinfang.org.choices import LEVEL_ORDER, Level, Role, UnitKind
-from xinfang.org.models import Membership, Unit
+from xinfang.org.models import Membership, Unit, children_locked
 
 from .cells import label, text
 from .models import ImportBatch
@@ -141,14 +141,15 @@ def _letter(index: int) -> str:
 
 def _children(parent: Unit | None, cache: dict, *, lock: bool = False) -> dict[str, Unit]:
     """The units directly under ``parent`` by name (the first made, where two share one), read
-    in one query the first time the parent is asked about: a province's tree of 35,000 rows was
-    35,000 look-ups, 15 s (1M data, lead25). ``lock``: the parent's row is held first, until the
-    import commits, so that a second import (or ``unit_create``) of the same children at once
-    waits and then reads the units this one created, rather than creating them again."""
+    in one query the first time the parent is asked about: a province's tree of 35,000 rows
+    was 35,000 look-ups, 15 s (1M data, lead25). ``lock``: the parent's row is held first
+    (``org.models.children_locked``), until the import commits, so that a second import (or
+    ``unit_create``) of the same children at once waits and then reads the units this one
+    created, rather than creating them again."""
     key = parent.pk if parent else None
     if key not in cache:
-        if lock and parent is not None:
-            Unit.objects.select_for_update().filter(pk=parent.pk).values_list("pk").get()
+        if lock:
+            children_locked(parent)
         cache[key] = {}
         for unit in Unit.objects.filter(parent=parent).order_by("-pk"):
             cache[key][unit.name] = unit  # descending: the first made is kept

@@ -161,6 +161,16 @@ class Under(Lookup):
 Unit._meta.get_field("path").register_lookup(Under)
 
 
+def children_locked(parent: Unit | None) -> None:
+    """The parent's row held until commit, by whoever names a unit under it (``unit_create``,
+    ``unit_update``, the tree's import): a name is checked free among its children and then
+    taken while no other writer checks the same children. The tree keeps no constraint on
+    sibling names — a tree loaded before may hold two alike — so the check is this lock's. The
+    top of the tree has no row to hold."""
+    if parent is not None:
+        Unit.objects.select_for_update().filter(pk=parent.pk).values_list("pk").get()
+
+
 def names_told_apart(ids) -> dict[int, str]:
     """The names of the units ``ids`` (a falsy id is skipped), a name two of them share followed
     by each one's parent ("区民政局（建安区）"): a city's or a province's tables hold units of

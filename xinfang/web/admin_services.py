@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from xinfang.audit.services import PERMISSION_CHANGE, PROFILE_CHANGE, audit_record
 from xinfang.org.choices import ADMIN_ROLES, LEVEL_ORDER, Level, Role, UnitKind
-from xinfang.org.models import Membership, Unit, User
+from xinfang.org.models import Membership, Unit, User, children_locked
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.profile import SHIPPED_CODES
 from xinfang.security.auth import locked_user
@@ -76,16 +76,6 @@ def _check_unit_fields(*, name: str, short_name: str, profile_code: str) -> None
             )
 
 
-def _siblings_locked(parent: Unit | None) -> None:
-    """The parent's row held until commit: a name is checked free among its children, then
-    taken, while no other writer of the tree (``unit_create``, ``unit_update``, the tree's
-    import) checks the same children. The tree keeps no constraint on sibling names — a tree
-    loaded before may hold two alike (``imports.units``) — so the check is this lock's. The top
-    of the tree has no row to hold."""
-    if parent is not None:
-        Unit.objects.select_for_update().filter(pk=parent.pk).values_list("pk").get()
-
-
 @transaction.atomic
 def unit_create(
     *,
@@ -117,7 +107,7 @@ def unit_create(
                 % {"level": Level(level).label, "parent": parent.get_level_display()},
                 field="level",
             )
-    _siblings_locked(parent)
+    children_locked(parent)
     if Unit.objects.filter(parent=parent, name=name).exists():
         raise AdminRefused(
             _("“%(parent)s”下已有名为“%(name)s”的单位。")
@@ -178,7 +168,7 @@ def unit_update(
     name, short_name = name.strip(), short_name.strip()
     _check_unit_fields(name=name, short_name=short_name, profile_code=profile_code)
     if name != unit.name:
-        _siblings_locked(unit.parent)
+        children_locked(unit.parent)
     if name != unit.name and Unit.objects.filter(parent_id=unit.parent_id, name=name).exists():
         raise AdminRefused(_("同一上级下已有名为“%(name)s”的单位。") % {"name": name}, field="name")
     if unit.profile_code and not profile_code and unit.cases.exists():
