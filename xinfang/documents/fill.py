@@ -42,18 +42,19 @@ def _who(user) -> str:
     return (user.full_name or user.username) if user is not None else ""
 
 
+def _revealed(audience: str, link) -> bool:
+    """Whether this audience's copy shows ``link``'s person in clear: the office's all, the
+    handling units' those who did not ask for confidentiality, the masked copy none."""
+    if audience == Audience.FULL:
+        return True
+    return audience == Audience.UNIT and not is_confidential(link.petitioner, link)
+
+
 def people(case: Case, audience: str) -> list[dict[str, str]]:
     """The case's petitioners, principal first, as this audience may read them."""
     rows = []
     for link in case.petitioner_links.select_related("petitioner").order_by("id"):
-        person = link.petitioner
-        if audience == Audience.FULL:
-            revealed = True
-        elif audience == Audience.UNIT:
-            revealed = not is_confidential(person, link)
-        else:
-            revealed = False
-        fields = petitioner_fields(person, revealed=revealed)
+        fields = petitioner_fields(link.petitioner, revealed=_revealed(audience, link))
         fields["role"] = link.role
         rows.append(fields)
     return rows
@@ -61,11 +62,9 @@ def people(case: Case, audience: str) -> list[dict[str, str]]:
 
 def unit_clear(case: Case) -> list[int]:
     """The people ``people(case, Audience.UNIT)`` shows in clear: kept with the frozen copy."""
-    return sorted(
-        link.petitioner_id
-        for link in case.petitioner_links.select_related("petitioner")
-        if not is_confidential(link.petitioner, link)
-    )
+    return sorted(link.petitioner_id
+                  for link in case.petitioner_links.select_related("petitioner")
+                  if _revealed(Audience.UNIT, link))
 
 
 def _principal(case: Case, audience: str) -> tuple[dict[str, str], str]:
