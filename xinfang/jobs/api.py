@@ -3,8 +3,7 @@ pages: a job is seen only by the user who started it (others get 404)."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
-from django.utils.http import content_disposition_header
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -20,7 +19,7 @@ from .models import Job
 from .registry import INTERNAL_KINDS, kinds
 from .selectors import file_withheld, job_for, jobs_of
 from .services import job_start
-from .views import RECENT, start_params
+from .views import RECENT, download, start_params
 
 
 class JobOut(serializers.ModelSerializer):
@@ -103,7 +102,4 @@ class JobFile(CaseView):
         withheld = file_withheld(job)
         if withheld:
             return refused(Refused(withheld), status.HTTP_410_GONE)
-        response = HttpResponse(bytes(job.content), content_type=job.content_type)
-        response["Content-Disposition"] = content_disposition_header(True, job.filename)
-        response["Cache-Control"] = "no-store"
-        return response
+        return download(job)

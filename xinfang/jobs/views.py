@@ -70,6 +70,11 @@ def file_response(job: Job, request: HttpRequest) -> HttpResponse:
     withheld = file_withheld(job)
     if withheld:
         return refuse(request, withheld, status=410)
+    return download(job)
+
+
+def download(job: Job) -> HttpResponse:
+    """The job's file as a download never cached (the pages and the API)."""
     response = HttpResponse(bytes(job.content), content_type=job.content_type)
     response["Content-Disposition"] = content_disposition_header(True, job.filename)
     response["Cache-Control"] = "no-store"
