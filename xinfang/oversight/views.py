@@ -110,7 +110,8 @@ def order_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, "督办单已下发。")
             return redirect("oversight:order", pk=order.pk)
     return page(request, "oversight/form.html", {
-        "title": "下发督办单", "form": form, "case": case}, status=400 if form.errors else 200)
+        "title": "下发督办单", "form": form, "case": case, "once": True},
+        status=400 if form.errors else 200)
 
 
 @membership_required
@@ -153,7 +154,8 @@ def bulletin_new(request: HttpRequest) -> HttpResponse:
             _errors(form, e)
         else:
             return redirect("oversight:bulletin", pk=b.pk)
-    return page(request, "oversight/form.html", {"title": "下发督查通报", "form": form},
+    return page(request, "oversight/form.html", {"title": "下发督查通报", "form": form,
+                                                 "once": True},
                 status=400 if form.errors else 200)
 
 
