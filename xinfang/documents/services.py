@@ -99,7 +99,13 @@ def document_issue(
         )  # fmt: skip
         pending = []
         for audience in Audience.values:
-            data = render(template, spec.fill(case, audience, source, filled))
+            try:
+                data = render(template, spec.fill(case, audience, source, filled))
+            except TemplateRefused as exc:
+                raise Refused(
+                    f"第{version}版模板“{spec.template}”无法填写（{exc}），请系统管理员更换模板。",
+                    field="code",
+                ) from None
             Rendition.objects.create(
                 document=doc, audience=audience, format=Format.DOCX, content=data,
                 sha256=sha256(data), size=len(data), created_at=at,
