@@ -52,3 +52,21 @@ def test_two_administrators_creating_one_unit_at_once_make_it_once(jianan):
     assert isinstance(out["second"], AdminRefused), out["second"]
     assert out["second"].field == "name"
     assert Unit.objects.filter(parent=town, name="新建村").count() == 1
+
+
+def test_two_administrators_creating_one_top_level_unit_at_once_make_it_once(jianan):
+    # given two system administrators' forms for the same new province (no parent row to lock)
+    j = jianan
+
+    def create():
+        return unit_create(by=j.member("sysadmin"), name="新设省", level="province",
+                           kind="government", parent=None)
+
+    # when both are sent at once
+    out = race(create, create)
+    # then the second waited for the first and was refused by name
+    assert isinstance(out["first"], Unit)
+    assert out["second_waited"]
+    assert isinstance(out["second"], AdminRefused), out["second"]
+    assert out["second"].field == "name"
+    assert Unit.objects.filter(parent=None, name="新设省").count() == 1

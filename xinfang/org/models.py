@@ -10,7 +10,7 @@ import re
 from collections import Counter
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Lookup, StartsWith
@@ -161,14 +161,24 @@ class Under(Lookup):
 Unit._meta.get_field("path").register_lookup(Under)
 
 
+# Any fixed number, the same in every process: the advisory lock that stands for the tree's top.
+_TOP_LOCK_KEY = 0x78660A01
+
+
 def children_locked(parent: Unit | None) -> None:
     """The parent's row held until commit, by whoever names a unit under it (``unit_create``,
     ``unit_update``, the tree's import): a name is checked free among its children and then
     taken while no other writer checks the same children. The tree keeps no constraint on
     sibling names — a tree loaded before may hold two alike — so the check is this lock's. The
-    top of the tree has no row to hold."""
+    top of the tree has no row to hold: PostgreSQL holds a transaction's advisory lock in its
+    stead; SQLite's IMMEDIATE transaction already holds the one write lock."""
     if parent is not None:
         Unit.objects.select_for_update().filter(pk=parent.pk).values_list("pk").get()
+        return
+    connection = connections[router.db_for_write(Unit)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_TOP_LOCK_KEY])
 
 
 def names_told_apart(ids) -> dict[int, str]:
