@@ -43,6 +43,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from xinfang.cases.bulk import insert_returning
+from xinfang.db import locks
 from xinfang.security.crypto import get_keyring
 
 from . import dbguard
@@ -85,8 +86,6 @@ _APPEND_ATTEMPTS = 5
 LIST_SHOWN = 20
 # Entries read at a time by ``audit_verify`` (and between two reports of its progress).
 VERIFY_CHUNK = 2000
-# Any fixed 64-bit number, the same in every process: the key of the PostgreSQL advisory lock.
-_PG_LOCK_KEY = 0x78696E66616E6701  # "xinfang" + 1
 
 
 class RetentionRefused(Exception):
@@ -216,10 +215,7 @@ def _canonical(value: list) -> bytes:
 
 
 def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-    # SQLite: the IMMEDIATE transaction that atomic() began already holds the write lock.
+    locks.held(locks.AUDIT_CHAIN)
 
 
 def _display_name(actor: Any) -> str:

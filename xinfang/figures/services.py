@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -44,6 +44,7 @@ from xinfang.cases import probes
 from xinfang.cases.dbstats import analyze_after
 from xinfang.cases.models import Case, CaseEvent, Demand
 from xinfang.cases.rates import _aggregates, _joined, lead_unit
+from xinfang.db import locks
 from xinfang.db.counts import row_count
 
 from .models import DIMS, EVERY_YEAR, FIGURES, CaseFigure, FigureMark, FigureSum, FigureTotal
@@ -191,9 +192,7 @@ def _lock() -> None:
     """One refresh at a time: the sums move by differences, so two refreshes must not read the
     same kept rows. PostgreSQL: a transaction-level advisory lock; SQLite takes its one write
     lock at the first write, which the caller's insert of its mark makes first."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x78660901])
+    locks.held(locks.FIGURES_REFRESH)
 
 
 def figures_refresh(*, now: datetime | None = None) -> int:

@@ -10,12 +10,13 @@ import re
 from collections import Counter
 
 from django.contrib.auth.models import AbstractUser
-from django.db import connections, models, router
+from django.db import models, router
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Lookup, StartsWith
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.db import locks
 from xinfang.db.fixed import TreeRead
 
 from .choices import LEVEL_ORDER, Level, Role, UnitKind
@@ -161,10 +162,6 @@ class Under(Lookup):
 Unit._meta.get_field("path").register_lookup(Under)
 
 
-# Any fixed number, the same in every process: the advisory lock that stands for the tree's top.
-_TOP_LOCK_KEY = 0x78660A01
-
-
 def children_locked(parent: Unit | None) -> None:
     """The parent's row held until commit, by whoever names a unit under it (``unit_create``,
     ``unit_update``, the tree's import): a name is checked free among its children and then
@@ -175,10 +172,7 @@ def children_locked(parent: Unit | None) -> None:
     if parent is not None:
         Unit.objects.select_for_update().filter(pk=parent.pk).values_list("pk").get()
         return
-    connection = connections[router.db_for_write(Unit)]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_TOP_LOCK_KEY])
+    locks.held(locks.TREE_TOP, using=router.db_for_write(Unit))
 
 
 def names_told_apart(ids) -> dict[int, str]:

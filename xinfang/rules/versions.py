@@ -22,10 +22,11 @@ from types import MappingProxyType
 
 import yaml
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef
 from django.utils import timezone
 
+from xinfang.db import locks
 from xinfang.db.counts import row_count
 
 from .deadlines import SHANGHAI, compute_due
@@ -35,9 +36,6 @@ from .profile import ClockRule, Profile, ProfileError, load_profile_text
 from .store import profile_of, working_calendar
 
 PROFILE_MIGRATED = "profile_migrated"
-# The two-key form of PostgreSQL's advisory locks is a key space of its own: this first key (any
-# fixed 32-bit number) keeps the profile locks apart from every other user of that form.
-_PG_LOCK_SPACE = 0x78660001
 _MAX_CHAIN = 8
 
 
@@ -151,10 +149,7 @@ class Installed:
 
 def _lock_code(code: str) -> None:
     """Serialise installs of one code until the transaction ends."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            key = zlib.crc32(code.encode("utf-8")) - 2**31  # a signed 32-bit key
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PG_LOCK_SPACE, key])
+    locks.held(locks.RULE_CODE, zlib.crc32(code.encode("utf-8")) - 2**31)  # a signed 32-bit key
 
 
 def _refuse(candidate: Candidate, message: str) -> ProfileError:
