@@ -68,13 +68,20 @@ def test_a_second_confirmation_imports_nothing_twice(client, jianan, settings):
     settings.XINFANG_IMPORT_WAIT_ROWS = 2
     login(client, jianan, "clerk")
     batch = _upload(client, l0_good_rows())
-    # a double click: two jobs queued for the same upload before the worker ran
+    # a double click: the upload confirmed twice before the worker ran
     _confirm(client, batch)
-    _confirm(client, batch)
-    assert drain() == 2
-    first, second = Job.objects.filter(kind="ledger_import").order_by("pk")
-    assert first.status == Job.Status.DONE and Case.objects.count() == 5
-    assert second.status == Job.Status.FAILED and "没有待确认的这次上传" in second.error
+    r = _confirm(client, batch)
+    # then the second is sent to the first's job, which alone is queued
+    job = Job.objects.get(kind="ledger_import")
+    assert r.redirect_chain[-1][0] == reverse("jobs:detail", args=[job.pk])
+    assert "已在后台导入，未再次导入" in r.content.decode()
+    assert drain() == 1
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and Case.objects.count() == 5
+    # and once it is imported, a third is refused by name, no job queued
+    r = _confirm(client, batch)
+    assert r.status_code == 404 and "没有待确认的这次上传" in r.content.decode()
+    assert Job.objects.filter(kind="ledger_import").count() == 1
 
 
 def test_a_long_ledger_with_errors_and_no_skip_imports_nothing_and_says_why(

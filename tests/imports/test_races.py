@@ -12,7 +12,9 @@ from xinfang.audit.models import AuditEntry
 from xinfang.imports.models import ImportBatch
 from xinfang.imports.services import ImportRefused, Outcome, ledger_import
 from xinfang.imports.units import UnitsOutcome, units_import
-from xinfang.imports.uploads import UploadRefused, upload_for, upload_hold
+from xinfang.imports.uploads import UploadRefused, upload_for, upload_hold, upload_queued
+from xinfang.jobs.models import Job
+from xinfang.jobs.services import job_start
 from xinfang.org.models import Unit
 from xinfang.rules.store import current_version
 
@@ -92,3 +94,23 @@ def test_one_ledger_upload_confirmed_twice_at_once_is_imported_and_audited_once(
     batch = ImportBatch.objects.get(pk=held.pk)
     assert batch.status == ImportBatch.Status.DONE and batch.counts["created"] == 5
     assert AuditEntry.objects.filter(action="import", object_id=str(held.pk)).count() == 1
+
+
+def test_one_long_ledger_confirmed_twice_at_once_queues_one_job(jianan):
+    # given a clerk's previewed upload too long to wait on
+    clerk = jianan.member("clerk")
+    held = upload_hold(by=clerk, kind=ImportBatch.Kind.LEDGER, filename="l0.xlsx",
+                       content=l0_book())
+
+    def confirm():  # what ``imports.views.ledger_confirm`` does past the rows one waits on
+        batch, _content = upload_for(by=clerk, pk=held.pk, kind=ImportBatch.Kind.LEDGER)
+        return upload_queued(batch, kind="ledger_import", start=lambda: job_start(
+            kind="ledger_import", by=clerk, params={"batch": batch.pk}))
+
+    # when the confirmation is sent twice at once
+    out = race(confirm, confirm)
+    # then the second waited for the first and was sent to its job
+    assert out["second_waited"]
+    (job, started), (again, started_again) = out["first"], out["second"]
+    assert (started, started_again) == (True, False) and again.pk == job.pk
+    assert Job.objects.filter(kind="ledger_import").count() == 1

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 
+from django.db import transaction
+
+from xinfang.db import locks
+from xinfang.jobs.models import Job
 from xinfang.org.models import Membership
 from xinfang.security.crypto import get_keyring
 
@@ -48,6 +53,24 @@ def upload_claim(batch: ImportBatch) -> None:
         pk=batch.pk, status=ImportBatch.Status.PENDING
     ).exists():
         raise UploadRefused(f"“{batch.filename}”这次上传已经导入或已放弃，未再次导入。")
+
+
+def upload_queued(batch: ImportBatch, *, kind: str, start: Callable[[], Job]) -> tuple[Job, bool]:
+    """The background job ``kind`` importing the held upload ``batch``: the one already queued or
+    running for it, or the one ``start()`` queues now (then ``True``). A confirmation sent twice
+    (a double click, a retried request) is sent to the first one's job instead of queuing a
+    second that would fail at its claim. The two are serialised by the upload's queue lock, not
+    its row, which the running job holds until its import commits."""
+    with transaction.atomic():
+        locks.held(locks.UPLOAD_QUEUE, batch.pk)
+        job = (Job.objects.filter(kind=kind, params__batch=batch.pk,
+                                  status__in=(Job.Status.QUEUED, Job.Status.RUNNING))
+               .order_by("pk").first())
+        if job is not None:
+            return job, False
+        if not ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING).exists():
+            raise UploadRefused(f"“{batch.filename}”这次上传已经导入或已放弃，未再次导入。")
+        return start(), True
 
 
 def upload_for(*, by: Membership, pk: int, kind: str) -> tuple[ImportBatch, bytes]:

@@ -20,7 +20,7 @@ from .models import ImportBatch
 from .services import ImportRefused, import_jurisdiction, ledger_import, ledger_read
 from .sheets import FileUnreadable
 from .units import UnitsRefused, units_import
-from .uploads import UploadRefused, upload_for, upload_hold
+from .uploads import UploadRefused, upload_for, upload_hold, upload_queued
 
 PREVIEW_ROWS = 500  # rows shown in the preview table; every error is always listed
 
@@ -188,14 +188,18 @@ def ledger_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if reading is not None and len(reading.rows) > settings.XINFANG_IMPORT_WAIT_ROWS:
         # Too long to wait on (at 1M cases 12–30 ms a row): the worker imports it, and its
         # job page shows how far it is and the result.
-        job = job_start(kind="ledger_import", by=request.membership,
-                        params={"batch": batch.pk, "skip_invalid": skip,
-                                "ip": client_ip(request)},
-                        label=f"导入台账“{batch.filename}”")
-        messages.info(
-            request,
-            f"“{batch.filename}”共 {len(reading.rows)} 行，已转入后台导入：进度和结果见本页。",
-        )
+        try:
+            job, started = upload_queued(batch, kind="ledger_import", start=lambda: job_start(
+                kind="ledger_import", by=request.membership,
+                params={"batch": batch.pk, "skip_invalid": skip, "ip": client_ip(request)},
+                label=f"导入台账“{batch.filename}”",
+            ))  # fmt: skip
+        except UploadRefused as e:  # imported meanwhile by the job a first confirmation queued
+            return refuse(request, str(e), status=409)
+        messages.info(request, (
+            f"“{batch.filename}”共 {len(reading.rows)} 行，已转入后台导入：进度和结果见本页。"
+            if started else f"“{batch.filename}”已在后台导入，未再次导入：进度和结果见本页。"
+        ))  # fmt: skip
         return redirect("jobs:detail", pk=job.pk)
     try:
         outcome = ledger_import(
