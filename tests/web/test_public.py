@@ -1,10 +1,13 @@
 """The petitioner's page: progress by case number and query code, one rating, guesses limited."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from xinfang.web.views import public
 from xinfang.web.views.public import CASE_LIMIT, FAIL_LIMIT
 
 from .conftest import walk
@@ -133,3 +136,31 @@ def test_the_review_right_is_told_and_the_invitation_goes_once_rated(jianan, reg
     client.post(reverse("web:public_rate"), {"rating": "satisfied", "reason": ""})
     rated = client.get(reverse("web:public")).content.decode()
     assert "您已评价" in rated and "欢迎您对办理结果作出评价" not in rated
+
+
+def test_the_case_is_forgotten_once_the_visitor_has_left_the_kiosk(
+        jianan, register, client, monkeypatch):
+    # given a petitioner who looked up a delivered case on the service hall's kiosk and left
+    case = walk(jianan, register(), "delivered")
+    ask(client, case)
+    assert "查询其他信访件" in client.get(reverse("web:public")).content.decode()
+    later = timezone.now() + public.IDLE + timedelta(seconds=1)
+    monkeypatch.setattr(public.timezone, "now", lambda: later)
+    # when the next visitor opens the page, or posts a rating, on the same browser
+    page = client.get(reverse("web:public")).content.decode()
+    rated = client.post(reverse("web:public_rate"), {"rating": "unsatisfied"})
+    # then the case is not shown, and the rating is not taken
+    assert "查询其他信访件" not in page and 'name="rating"' not in page
+    assert 'name="code"' in page
+    assert rated.status_code == 302 and rated["Location"] == reverse("web:public")
+    case.refresh_from_db()
+    assert not case.rating
+
+
+def test_a_visitor_at_it_keeps_the_case_from_page_to_page(jianan, register, client, monkeypatch):
+    case = walk(jianan, register(), "delivered")
+    ask(client, case)
+    start = timezone.now()
+    for minutes in (8, 16):  # each page within IDLE of the last
+        monkeypatch.setattr(public.timezone, "now", lambda m=minutes: start + timedelta(minutes=m))
+        assert "查询其他信访件" in client.get(reverse("web:public")).content.decode()

@@ -15,6 +15,10 @@ A typo-shaped miss — a case number that does not exist — costs a visitor hal
 case anything: there is no case to guess at, and a petitioner who mistyped the number should not
 be blocked as soon as one who keeps trying codes. A right pair resets nothing, so a known code
 cannot be used to keep guessing others.
+
+The case asked for is remembered for the visitor's next page (the rating) only while the visitor
+is at it: ``IDLE`` after the last page, it is forgotten. A service hall's kiosk keeps one browser
+for everyone; the next visitor must not find the last one's case, nor rate it.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ BLOCK_SECONDS = 15 * 60
 WINDOW = timedelta(seconds=BLOCK_SECONDS)
 BLOCK = timedelta(seconds=BLOCK_SECONDS)
 SESSION_KEY = "public_case"
+IDLE = timedelta(minutes=10)
 
 S = c.State
 PLAIN_WORDS = {
@@ -106,9 +111,25 @@ def _failed(request: HttpRequest, *, number: str) -> None:
                      block=BLOCK, now=now)
 
 
+def _remember(request: HttpRequest, number: str, code: str) -> None:
+    request.session[SESSION_KEY] = {"number": number, "code": code,
+                                    "seen": timezone.now().timestamp()}
+
+
 def _remembered(request: HttpRequest) -> Case | None:
+    """The case this visitor asked for, unless ``IDLE`` has passed since their last page."""
     kept = request.session.get(SESSION_KEY) or {}
-    return case_for_query_code(kept.get("number", ""), kept.get("code", ""))
+    if not kept:
+        return None
+    seen = kept.get("seen")
+    now = timezone.now().timestamp()
+    if not isinstance(seen, int | float) or now - seen > IDLE.total_seconds():
+        request.session.pop(SESSION_KEY, None)
+        return None
+    case = case_for_query_code(kept.get("number", ""), kept.get("code", ""))
+    if case is not None:
+        _remember(request, kept["number"], kept["code"])
+    return case
 
 
 def progress_steps(case: Case) -> list[tuple[str, object]]:
@@ -205,7 +226,7 @@ def progress(request: HttpRequest) -> HttpResponse:
         return _render(
             request, form, None, status=404, error=_("信访件编号或查询码不正确，请核对受理告知书。")
         )
-    request.session[SESSION_KEY] = {"number": case.number, "code": code.strip().upper()}
+    _remember(request, case.number, code.strip().upper())
     return _render(request, ProgressQueryForm(), case)
 
 
