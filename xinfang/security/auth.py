@@ -29,6 +29,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from xinfang.audit import services as audit
 
@@ -235,7 +236,12 @@ PERMISSIONS_POLICY = (
 
 class SecurityHeadersMiddleware:
     """A strict Content-Security-Policy (no inline script or style) and a Permissions-Policy
-    that turns off device APIs the system never uses. A view may set its own CSP first."""
+    that turns off device APIs the system never uses. A view may set its own CSP first.
+
+    Nothing this process answers is kept by the browser unless its view says so: a work queue,
+    the ledger or an API answer shows people, an office's PC is shared, and a page in the
+    browser's cache (or behind its back button) outlived the clerk's sign-out; only a few views
+    said ``never_cache``. The static files never reach here (WhiteNoise answers them first)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -244,4 +250,6 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if "Cache-Control" not in response.headers:
+            add_never_cache_headers(response)
         return response
