@@ -150,6 +150,17 @@ def page(
     return render(request, template, full, status=status)
 
 
+def pager_query(request: HttpRequest) -> str:
+    """The page's query without its page number, encoded: what its pager's links carry
+    (``partials/pager.html``'s ``extra``), so the next page is of the same list. Written by
+    hand, a page's links dropped a filter (the backlog's 未化解, the locked accounts) or broke
+    on a search's ``&``, ``#`` or ``+``, and page two showed another list under the same
+    heading."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 def refuse(request: HttpRequest, message: str, *, status: int = 403) -> HttpResponse:
     """The page that says, in Chinese, why this membership may not be here."""
     return page(request, "web/refused.html", {"message": message}, status=status)

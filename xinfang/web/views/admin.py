@@ -27,7 +27,7 @@ from ..admin_services import (
     user_create,
     user_set_active,
 )
-from ..context import page, role_required
+from ..context import page, pager_query, role_required
 from ..forms.admin import PasswordResetRequestForm, UnitEditForm, UnitForm, UserCreateForm
 from ..password_services import holds_admin_role, password_reset_request, user_password_reset
 
@@ -91,7 +91,7 @@ def admin_units(request: HttpRequest) -> HttpResponse:
             "page_obj": page_obj,
             "form": form,
             "q": q,
-            "extra": f"q={q}" if q else "",
+            "extra": pager_query(request),
             "open_form": request.method == "POST",
         },
         status=400 if form.errors else 200,
@@ -192,7 +192,7 @@ def admin_users(request: HttpRequest) -> HttpResponse:
             "page_obj": paged(request, qs),
             "form": form,
             "q": q,
-            "extra": f"q={q}" if q else "",
+            "extra": pager_query(request),
             "open_form": request.method == "POST",
         },
         status=400 if form.errors else 200,

@@ -56,6 +56,7 @@ from ..context import (
     jurisdiction_of,
     membership_required,
     page,
+    pager_query,
     refuse,
 )
 from ..forms.registers import (
@@ -194,7 +195,7 @@ def screening(request: HttpRequest) -> HttpResponse:
             rows=rows,
             first=page_obj.start_index(),
             month=month,
-            extra=f"month={month}" if month else "",
+            extra=pager_query(request),
             may_convert=m.role in REGISTER_ROLES and access.office,
             may_keep=may_keep,
             **_export(request, "l1"),
@@ -336,6 +337,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
                 csrf=csrf_input(request) if access.keeps else "",
                 once=lambda: once_input(request)) if rows else "",
             resolved=request.GET.get("resolved", ""),
+            extra=pager_query(request),
             **_export(request, "l2"),
         ),
         status=400 if form is not None and form.errors else 200,

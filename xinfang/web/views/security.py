@@ -16,7 +16,7 @@ from xinfang.security.auth import account_unlock, client_ip
 from xinfang.security.totp import totp_disable
 
 from ..admin_services import AdminRefused, membership_grant, membership_revoke
-from ..context import page, role_required
+from ..context import page, pager_query, role_required
 from ..forms.admin import GrantForm
 from .admin import paged, refused_into, users_matching
 
@@ -36,7 +36,7 @@ def admin_roles(request: HttpRequest) -> HttpResponse:
             "page_obj": paged(request, qs),
             "q": q,
             "locked_only": request.GET.get("locked") == "1",
-            "extra": f"q={q}" if q else "",
+            "extra": pager_query(request),
             "now": timezone.now(),
         },
     )
