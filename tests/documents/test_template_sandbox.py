@@ -11,6 +11,7 @@ from docx import Document as Docx
 
 from tests.documents.cases import walk
 from tests.documents.test_instruments import text_of
+from tests.web.conftest import signed_in
 from xinfang.cases.errors import Refused
 from xinfang.documents.models import Audience, DocumentTemplate, Format
 from xinfang.documents.rendering import repository_template, sha256
@@ -74,6 +75,8 @@ def test_the_office_template_still_fills_its_fields(jianan):
 )
 def test_an_upload_holding_more_than_fields_is_refused_naming_what(jianan, tag, what):
     """Nothing but text and {{ fields }}: a loop or an operator could keep a worker busy."""
+    assert "字段一律写作 {{ 字段名 }}" in signed_in(jianan.member("sysadmin")).get(
+        "/admin/templates/").content.decode()  # the page says so before the upload
     with pytest.raises(Refused, match=f"不能使用{what}"):
         template_replace(code="D1", content=hostile(tag), by=jianan.member("sysadmin"))
     assert not DocumentTemplate.objects.exists()
