@@ -46,7 +46,10 @@ def _csv_rows(content: bytes) -> list[tuple[int, list]]:
             continue
     else:
         raise FileUnreadable("CSV 文件的编码无法识别（应为 UTF-8 或 GBK）")
-    return [(i, row) for i, row in enumerate(csv.reader(io.StringIO(decoded)), start=1)]
+    # newline="": a line may end in CRLF, LF or a lone CR (Excel for Mac's "CSV (Macintosh)"),
+    # which the reader refused as a line break inside a cell.
+    reader = csv.reader(io.StringIO(decoded, newline=""))
+    return [(i, row) for i, row in enumerate(reader, start=1)]
 
 
 def _xlsx_grids(content: bytes) -> list[Grid]:
