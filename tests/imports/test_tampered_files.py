@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from xinfang.cases.models import Case
 from xinfang.imports.services import ledger_import
 
 from .books import L0_HEAD
@@ -36,3 +37,11 @@ def test_a_csv_saved_with_old_mac_line_endings_is_read(jianan):
     assert not out.issues
     assert out.committed and out.count("created") == 2
 
+
+def test_a_csv_cell_longer_than_the_reader_takes_is_named_by_its_line(jianan):
+    long_row = ROW.replace("反映问题", "很长" * 70_000)
+    out = run(jianan, csv_ledger(ROW, long_row), dry_run=True)
+    assert [str(i) for i in out.issues] == [
+        "台账.csv：CSV 第4行有一格超过131072个字符，无法读取；请检查该行的引号是否成对"
+    ]
+    assert not Case.objects.exists()

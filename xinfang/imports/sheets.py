@@ -49,7 +49,20 @@ def _csv_rows(content: bytes) -> list[tuple[int, list]]:
     # newline="": a line may end in CRLF, LF or a lone CR (Excel for Mac's "CSV (Macintosh)"),
     # which the reader refused as a line break inside a cell.
     reader = csv.reader(io.StringIO(decoded, newline=""))
-    return [(i, row) for i, row in enumerate(reader, start=1)]
+    rows: list[tuple[int, list]] = []
+    try:
+        for row in reader:
+            rows.append((len(rows) + 1, row))
+    except csv.Error as e:
+        n = len(rows) + 1  # numbered as the rows are: a quoted cell may span several lines
+        # One unclosed quote makes the rest of the file one cell, past the reader's limit.
+        if "field limit" in str(e):
+            raise FileUnreadable(
+                f"CSV 第{n}行有一格超过{csv.field_size_limit()}个字符，无法读取；"
+                "请检查该行的引号是否成对"
+            ) from None
+        raise FileUnreadable(f"CSV 第{n}行无法读取（{e}）") from None
+    return rows
 
 
 def _xlsx_grids(content: bytes) -> list[Grid]:
