@@ -45,3 +45,15 @@ def test_a_csv_cell_longer_than_the_reader_takes_is_named_by_its_line(jianan):
         "台账.csv：CSV 第4行有一格超过131072个字符，无法读取；请检查该行的引号是否成对"
     ]
     assert not Case.objects.exists()
+
+
+def test_control_characters_pasted_into_a_cell_are_left_out(jianan):
+    # given: a NUL and a bell pasted into a name and a problem (PostgreSQL refuses NUL in text)
+    content = csv_ledger(ROW.replace("张三", "张\x00三\x07").replace("反映问题", "反映\x00问题"))
+    # when
+    out = run(jianan, content)
+    # then
+    assert not out.issues and out.committed
+    case = Case.objects.get()
+    assert case.petitioner_links.get().petitioner.name == "张三"
+    assert case.matter == "反映问题"

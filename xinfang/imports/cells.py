@@ -21,7 +21,9 @@ class CellError(ValueError):
 def text(value) -> str:
     """The cell as text: full-width letters and digits folded, runs of spaces (also the
     ideographic one and line breaks) collapsed, ends trimmed. A number typed into a text column
-    (Excel shows 2022 as 2022.0 to openpyxl sometimes) comes back without the ``.0``."""
+    (Excel shows 2022 as 2022.0 to openpyxl sometimes) comes back without the ``.0``. Control
+    and format characters pasted in with the text (a NUL, which PostgreSQL refuses in any text
+    column; a BOM or zero-width space before a header label) are left out."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -29,7 +31,10 @@ def text(value) -> str:
     if isinstance(value, datetime | date):
         return value.strftime("%Y-%m-%d")
     s = unicodedata.normalize("NFKC", str(value))
-    return re.sub(r"\s+", " ", s).strip()
+    s = re.sub(r"\s+", " ", s)
+    if not s.isprintable():  # rare: the character-by-character look only then
+        s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return s.strip()
 
 
 def person_name(value) -> str:
