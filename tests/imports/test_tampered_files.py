@@ -4,12 +4,16 @@ Each is read or refused with a sentence naming where, never a server error."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from xinfang.cases.models import Case
+from xinfang.imports import sheets
 from xinfang.imports.services import ledger_import
 
-from .books import L0_HEAD
+from .books import L0_HEAD, l0_book
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +61,50 @@ def test_control_characters_pasted_into_a_cell_are_left_out(jianan):
     case = Case.objects.get()
     assert case.petitioner_links.get().petitioner.name == "张三"
     assert case.matter == "反映问题"
+
+
+# -- workbooks built to exhaust the server ---------------------------------------------------------
+
+
+def patched(content: bytes, part: str, change) -> bytes:
+    """``content`` with the ZIP member ``part`` rewritten by ``change``."""
+    src = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            z.writestr(info.filename, change(data) if info.filename == part else data)
+    return out.getvalue()
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def test_a_merge_over_millions_of_cells_is_refused_before_loading(jianan):
+    # given: 5 KB of workbook merging A1:Z100000 (33 s and 0.9 GB to load before)
+    content = patched(
+        l0_book(),
+        SHEET,
+        lambda xml: xml.replace(
+            b"</mergeCells>", b'<mergeCell ref="A1:Z100000"/></mergeCells>'
+        ),
+    )
+    assert len(content) < 10_000
+    # when
+    out = run(jianan, content, filename="台账.xlsx", dry_run=True)
+    # then
+    assert [str(i) for i in out.issues] == [
+        "台账.xlsx：工作簿解压后超过200MB或单元格超过2,000,000个，不是手工填写的台账，"
+        "未导入；请删除多余的行、列和合并后重新导入"
+    ]
+
+
+def test_a_workbook_unpacking_past_the_limit_is_refused_before_loading(jianan, monkeypatch):
+    # given: a part padded to inflate past the limit (lowered here: the real one is 200 MB)
+    monkeypatch.setattr(sheets, "MAX_UNPACKED", 1024 * 1024, raising=False)
+    content = patched(l0_book(), "docProps/app.xml", lambda xml: xml + b" " * 2_000_000)
+    assert len(content) < 50_000
+    # when
+    out = run(jianan, content, filename="台账.xlsx", dry_run=True)
+    # then
+    assert len(out.issues) == 1 and "工作簿解压后超过1MB" in str(out.issues[0])
