@@ -13,7 +13,7 @@ from xinfang.cases.models import Case
 from xinfang.imports import sheets
 from xinfang.imports.services import ledger_import
 
-from .books import L0_HEAD, l0_book
+from .books import L0_HEAD, l0_book, l0_good_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +97,32 @@ def test_a_merge_over_millions_of_cells_is_refused_before_loading(jianan):
         "台账.xlsx：工作簿解压后超过200MB或单元格超过2,000,000个，不是手工填写的台账，"
         "未导入；请删除多余的行、列和合并后重新导入"
     ]
+
+
+def test_a_value_written_far_below_the_table_is_named_and_refused(jianan):
+    # given: a stray value at Z100000 (a grid of 2.6 million cells to build before)
+    far = b'<row r="100000"><c r="Z100000" t="inlineStr"><is><t>x</t></is></c></row>'
+    content = patched(l0_book(), SHEET, lambda xml: xml.replace(b"</sheetData>",
+                                                                   far + b"</sheetData>"))
+    # when
+    out = run(jianan, content, filename="台账.xlsx", dry_run=True)
+    # then
+    assert [str(i) for i in out.issues] == [
+        "台账.xlsx：工作表“2022年台账”的内容一直延伸到第100000行、Z列，超过2,000,000个单元格，"
+        "未导入；请删除表格以外的内容后重新导入"
+    ]
+
+
+def test_a_cell_formatted_at_the_sheets_last_row_and_column_is_no_part_of_the_grid(jianan):
+    # given: a styled empty cell at XFD1048576, as a border drawn down the whole sheet leaves
+    far = b'<row r="1048576"><c r="XFD1048576" s="0"/></row>'
+    content = patched(l0_book(), SHEET, lambda xml: xml.replace(b"</sheetData>",
+                                                                   far + b"</sheetData>"))
+    # when
+    out = run(jianan, content, filename="台账.xlsx")
+    # then: the ledger is read as without it
+    assert not out.issues and out.committed
+    assert out.count("created") == len(l0_good_rows())
 
 
 def test_a_workbook_unpacking_past_the_limit_is_refused_before_loading(jianan, monkeypatch):

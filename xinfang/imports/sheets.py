@@ -130,6 +130,7 @@ def _xlsx_guard(content: bytes) -> None:
 
 def _xlsx_grids(content: bytes) -> list[Grid]:
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
     _xlsx_guard(content)
     try:
@@ -141,16 +142,31 @@ def _xlsx_grids(content: bytes) -> list[Grid]:
     for ws in book.worksheets:
         if ws.sheet_state != "visible":
             continue
-        width = ws.max_column or 0
-        values = [list(r) + [None] * (width - len(r)) for r in ws.iter_rows(values_only=True)]
+        # The grid reaches the last cell holding a value, not the last one formatted: a border
+        # drawn down to row 1048576 is no row of the ledger. (``_cells``: the cells the file
+        # wrote; ``iter_rows`` would make one for every empty position it passes.)
+        height = width = 0
+        for (r, c), cell in ws._cells.items():
+            if cell.value is not None:
+                height, width = max(height, r), max(width, c)
+        if height * width > MAX_CELLS:
+            raise FileUnreadable(
+                f"工作表“{ws.title}”的内容一直延伸到第{height}行、{get_column_letter(width)}列，"
+                f"超过{MAX_CELLS:,}个单元格，未导入；请删除表格以外的内容后重新导入"
+            )
+        values = (
+            [list(r) for r in ws.iter_rows(max_row=height, max_col=width, values_only=True)]
+            if height
+            else []
+        )
         for merged in ws.merged_cells.ranges:
             top = (
                 values[merged.min_row - 1][merged.min_col - 1]
-                if merged.min_row <= len(values)
+                if merged.min_row <= height and merged.min_col <= width
                 else None
             )
-            for r in range(merged.min_row, min(merged.max_row, len(values)) + 1):
-                for c in range(merged.min_col, merged.max_col + 1):
+            for r in range(merged.min_row, min(merged.max_row, height) + 1):
+                for c in range(merged.min_col, min(merged.max_col, width) + 1):
                     values[r - 1][c - 1] = top
         grids.append(Grid(ws.title, [(i, row) for i, row in enumerate(values, start=1)]))
     return grids
