@@ -14,6 +14,7 @@ from django.utils import timezone
 from xinfang.audit.services import audit_record
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
+from xinfang.cases.services.upload_checks import office_problem
 from xinfang.notify.services import notify_supervision_order
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
@@ -256,6 +257,12 @@ def template_replace(
         )
     if not content:
         raise Refused("请上传 DOCX 模板文件。", field="content")
+    # Checked as a case's attachment is before python-docx reads every part whole: a part
+    # inflating to gigabytes, macros, or a relationship fetching a remote template would go
+    # into every document issued from it.
+    problem = office_problem(content)
+    if problem:
+        raise Refused(problem, field="content")
     try:
         check_template(content, TEMPLATE_FIELDS[code])
     except TemplateRefused as exc:

@@ -23,12 +23,14 @@ Each refusal is a sentence for the user; ``None`` means the file is what it says
 
 from __future__ import annotations
 
+import io
 import mmap
 import re
 import struct
 import warnings
 import zipfile
 from pathlib import Path
+from typing import IO
 
 from PIL import Image
 from pypdf import PdfReader
@@ -62,6 +64,13 @@ _OLE_MACRO_STREAMS = ("_VBA_PROJECT", "_VBA_PROJECT_CUR", "Macros", "VBA", "Ole1
 def inspect(path: Path, kind: str) -> str | None:
     check = _CHECKS.get(kind)
     return check(path) if check is not None else None
+
+
+def office_problem(content: bytes) -> str | None:
+    """The DOCX or XLSX check for a file held in memory (a document template); ``None`` too for
+    what is no ZIP at all, which its caller refuses as not the file it expects."""
+    source = io.BytesIO(content)
+    return _ooxml(source) if zipfile.is_zipfile(source) else None
 
 
 # -- PDF ------------------------------------------------------------------------------------------
@@ -211,7 +220,7 @@ def _jpeg_stream_end(data: bytes, pos: int) -> int | None:
 # -- Office ---------------------------------------------------------------------------------------
 
 
-def _ooxml(path: Path) -> str | None:
+def _ooxml(path: Path | IO[bytes]) -> str | None:
     refused = ("Office 文件含有宏、ActiveX 控件、嵌入对象或外部模板，不予接收。"
                "请另存为不含宏的文档后上传。")
     try:
