@@ -247,3 +247,18 @@ def test_a_year_another_process_loaded_is_seen_after_the_recheck_interval(monkey
     assert not working_calendar().is_loaded(2027)
     now[0] += 1.5
     assert working_calendar().is_loaded(2027)
+
+
+def test_a_control_character_in_the_notice_is_refused_naming_its_line():
+    # given: a NUL pasted into a comment (the command reads the file as it is; PostgreSQL
+    # refuses NUL in the stored text)
+    lines = NOTICE_2027.read_text(encoding="utf-8").splitlines()
+    lines.insert(1, "# 国务院办公厅\x00通知")
+    # when
+    with pytest.raises(NoticeError) as refused:
+        calendar_load(text="\n".join(lines), source=NOTICE_2027.name)
+    # then
+    assert [e.message for e in refused.value.errors] == [
+        "第2行：含有控制字符（U+0000），通知文件应为纯文本"
+    ]
+    assert not CalendarYear.objects.filter(year=2027).exists()

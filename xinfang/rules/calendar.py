@@ -206,17 +206,26 @@ def _parse_line(p: _Parse, no: int, tokens: list[str]) -> None:
     p.entries.append(_Entry(line=no, kind=keyword, days=days, name=name))
 
 
-def _lines(text: str) -> Iterator[tuple[int, list[str]]]:
+def _lines(p: _Parse, text: str) -> Iterator[tuple[int, list[str]]]:
     for no, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+        # The file's text is stored with the year: a NUL (which PostgreSQL refuses) or another
+        # control character, even in a comment, is the line's error, not the database's.
+        control = _CONTROL.search(raw)
+        if control:
+            p.error(no, f"含有控制字符（U+{ord(control[0]):04X}），通知文件应为纯文本")
+            continue
         tokens = raw.split("#", 1)[0].split()
         if tokens:
             yield no, tokens
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
 def parse_notice(text: str, *, source: str) -> YearNotice:
     """Parse an administrator's notice file (format in the module docstring)."""
     p = _Parse()
-    for no, tokens in _lines(text):
+    for no, tokens in _lines(p, text):
         _parse_line(p, no, tokens)
 
     year: int | None = None
