@@ -694,3 +694,17 @@ def test_a_profiles_clock_rules_are_derived_once_and_equal_a_fresh_derivation(pr
     assert clock_rules(fresh) == clock_rules(jianan)
     assert [r.name for r in clock_rules(jianan)][: len(jianan.clocks)] == [
         r.name for r in jianan.clocks]
+
+
+def test_aliases_nesting_into_millions_of_nodes_are_refused_before_they_are_walked():
+    # given: 600 bytes of YAML whose aliases expand nine-fold per level (9**9 nodes: minutes
+    # of a worker and gigabytes to walk)
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    # when
+    errors = errors_of("\n".join(lines) + "\n", source="bomb.yaml")
+    # then
+    assert [(e.file, e.line, str(e.message)) for e in errors] == [
+        ("bomb.yaml", 1, "别名（*）展开后超过100,000个节点，请不要用别名嵌套别名"),
+    ]

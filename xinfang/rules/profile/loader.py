@@ -110,6 +110,10 @@ def _parse(text: str, file: str) -> _Doc:
         if node is None:
             doc.issues.append(ProfileIssue(file, 1, "", "文件为空"))
             return doc
+        if _expanded(node, {}, set()) > MAX_NODES:
+            doc.issues.append(ProfileIssue(
+                file, 1, "", f"别名（*）展开后超过{MAX_NODES:,}个节点，请不要用别名嵌套别名"))
+            return doc
         doc.data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -126,6 +130,32 @@ def _parse(text: str, file: str) -> _Doc:
     if not isinstance(doc.data, dict):
         doc.issues.append(ProfileIssue(file, 1, "", "a profile is a mapping of sections"))
     return doc
+
+
+# A shipped profile is under 1,000 nodes. Aliases share a node, but the walks after the parse
+# (lines, merge, schema, checks) visit it once per reference: 600 bytes nesting aliases nine
+# deep are 9**9 nodes, minutes of a worker and gigabytes.
+MAX_NODES = 100_000
+
+
+def _expanded(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> int:
+    """How many nodes the document has with every alias written out (each shared node counted
+    once, so this takes the parse's own time)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in active:  # a recursive alias, left to the walks that follow
+        return 1
+    active.add(key)
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        children = []
+    sizes[key] = 1 + sum(_expanded(child, sizes, active) for child in children)
+    active.discard(key)
+    return sizes[key]
 
 
 def _map_lines(node: yaml.Node, path: Path, doc: _Doc, active: set[int]) -> None:
