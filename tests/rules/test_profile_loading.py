@@ -708,3 +708,16 @@ def test_aliases_nesting_into_millions_of_nodes_are_refused_before_they_are_walk
     assert [(e.file, e.line, str(e.message)) for e in errors] == [
         ("bomb.yaml", 1, "别名（*）展开后超过100,000个节点，请不要用别名嵌套别名"),
     ]
+
+
+@pytest.mark.parametrize("depth", [100, 3000])
+def test_a_profile_nested_past_any_profile_is_refused_at_line_one(depth):
+    # given: lists nested 100 deep (the walks after the parse recurse once per level), or 3,000
+    # deep (past the YAML parser's own recursion: a RecursionError, a 500 on the upload page)
+    text = "a: " + "[" * depth + "]" * depth + "\n"
+    # when
+    errors = errors_of(text, source="deep.yaml")
+    # then
+    assert [(e.file, e.line, str(e.message)) for e in errors] == [
+        ("deep.yaml", 1, "嵌套超过64层，不是规则配置的结构"),
+    ]

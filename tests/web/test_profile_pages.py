@@ -165,3 +165,11 @@ def test_the_versions_and_migration_pages_read_a_flat_number_of_queries(
     assert _queries(client, reverse("web:rules_versions")) == few_versions
     with django_assert_max_num_queries(few_cases):
         client.get(reverse("web:rules_migrate", args=["jianan", last]))
+
+
+def test_a_file_nested_thousands_deep_is_refused_on_the_page_not_a_server_error(jianan):
+    client = signed_in(jianan.member("sysadmin"))
+    text = "extends: national\na: " + "[" * 3000 + "]" * 3000 + "\n"
+    response = client.post(reverse("web:rules_versions"), {"file": upload(text)})
+    assert response.status_code == 400
+    assert "嵌套超过64层" in response.content.decode()

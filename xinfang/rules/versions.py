@@ -60,7 +60,7 @@ def _top_level(text: str) -> MappingProxyType:
     ``extends``, ``version`` or ``name`` several times a request)."""
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # RecursionError: thousands of [ nested
         data = None
     return MappingProxyType(data if isinstance(data, dict) else {})
 

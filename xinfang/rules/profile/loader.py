@@ -105,14 +105,23 @@ class _Doc:
 def _parse(text: str, file: str) -> _Doc:
     doc = _Doc(file, text, None, {}, [])
     loader = _Loader(text)
+    too_deep = ProfileIssue(file, 1, "", f"嵌套超过{MAX_DEPTH}层，不是规则配置的结构")
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except RecursionError:  # thousands of [ or { nested: the parser's own recursion
+            doc.issues.append(too_deep)
+            return doc
         if node is None:
             doc.issues.append(ProfileIssue(file, 1, "", "文件为空"))
             return doc
-        if _expanded(node, {}, set()) > MAX_NODES:
+        size, depth = _expanded(node, {}, set())
+        if size > MAX_NODES:
             doc.issues.append(ProfileIssue(
                 file, 1, "", f"别名（*）展开后超过{MAX_NODES:,}个节点，请不要用别名嵌套别名"))
+            return doc
+        if depth > MAX_DEPTH:  # the walks that follow recurse once per level
+            doc.issues.append(too_deep)
             return doc
         doc.data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
@@ -136,16 +145,23 @@ def _parse(text: str, file: str) -> _Doc:
 # (lines, merge, schema, checks) visit it once per reference: 600 bytes nesting aliases nine
 # deep are 9**9 nodes, minutes of a worker and gigabytes.
 MAX_NODES = 100_000
+# A shipped profile nests 7 levels; the walks recurse once per level, and aliases each one level
+# deeper than the last (a: &a [x], b: &b [*a], …) nest as deep as the file is long.
+MAX_DEPTH = 64
 
 
-def _expanded(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> int:
-    """How many nodes the document has with every alias written out (each shared node counted
-    once, so this takes the parse's own time)."""
+def _expanded(node: yaml.Node, sizes: dict[int, tuple[int, int]], active: set[int]
+              ) -> tuple[int, int]:
+    """How many nodes the document has with every alias written out, and how deep they nest
+    (each shared node counted once, so this takes the parse's own time). Past ``MAX_DEPTH``
+    the count stops going down: the caller refuses the file whatever lies below."""
     key = id(node)
     if key in sizes:
         return sizes[key]
     if key in active:  # a recursive alias, left to the walks that follow
-        return 1
+        return 1, 1
+    if len(active) > MAX_DEPTH:
+        return 1, len(active) + 1
     active.add(key)
     if isinstance(node, yaml.MappingNode):
         children = [child for pair in node.value for child in pair]
@@ -153,7 +169,8 @@ def _expanded(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> int:
         children = node.value
     else:
         children = []
-    sizes[key] = 1 + sum(_expanded(child, sizes, active) for child in children)
+    below = [_expanded(child, sizes, active) for child in children]
+    sizes[key] = (1 + sum(size for size, _ in below), 1 + max((d for _, d in below), default=0))
     active.discard(key)
     return sizes[key]
 
