@@ -183,6 +183,40 @@ def test_the_sysadmin_may_not_deactivate_itself(jianan):
     assert sysadmin.user.is_active
 
 
+def test_the_last_security_administrators_account_is_not_deactivated(jianan):
+    # given the only security administrator, and the system administrator's page
+    secadmin = jianan.member("secadmin").user
+    client = signed_in(jianan.member("sysadmin"))
+    # when the system administrator switches that account off
+    response = client.post(
+        reverse("web:admin_user_active", args=[secadmin.pk]), {"active": "0"}, follow=True
+    )
+    # then it is refused, saying why: nobody could grant a role again
+    assert "最后一名有效的安全管理员" in response.content.decode()
+    secadmin.refresh_from_db()
+    assert secadmin.is_active
+    # and with a second security administrator it is done
+    second = User.objects.create_user("anquan2", password=STRONG, full_name="安全员二")
+    Membership.objects.create(user=second, unit=jianan.county, role="secadmin")
+    client.post(reverse("web:admin_user_active", args=[secadmin.pk]), {"active": "0"})
+    secadmin.refresh_from_db()
+    assert not secadmin.is_active
+
+
+def test_the_last_system_administrators_role_is_not_revoked(jianan):
+    # given the only system administrator (the one who makes and switches on accounts)
+    sysadmin = jianan.member("sysadmin")
+    client = signed_in(jianan.member("secadmin"))
+    # when the security administrator withdraws that role
+    response = client.post(reverse("web:admin_membership_revoke", args=[sysadmin.pk]),
+                           follow=True)
+    # then it is refused by name, and nothing is audited
+    assert "最后一名有效的系统管理员" in response.content.decode()
+    sysadmin.refresh_from_db()
+    assert sysadmin.is_active
+    assert not AuditEntry.objects.filter(detail__change="role_revoke").exists()
+
+
 # -- roles, lockouts, keys -----------------------------------------------------------------------
 
 

@@ -8,7 +8,13 @@ from django.db import connection
 
 from tests.racing import race
 from xinfang.org.models import Membership, Unit, User
-from xinfang.web.admin_services import AdminRefused, membership_grant, unit_create
+from xinfang.web.admin_services import (
+    AdminRefused,
+    membership_grant,
+    membership_revoke,
+    unit_create,
+    user_set_active,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -70,3 +76,34 @@ def test_two_administrators_creating_one_top_level_unit_at_once_make_it_once(jia
     assert isinstance(out["second"], AdminRefused), out["second"]
     assert out["second"].field == "name"
     assert Unit.objects.filter(parent=None, name="新设省").count() == 1
+
+
+def test_two_security_administrators_withdrawing_each_other_at_once_leave_one(jianan):
+    # given two security administrators, in different units
+    j = jianan
+    first = j.member("secadmin")
+    user = User.objects.create_user("anquan2", password="Qiang#Mima2026", full_name="安全员二")
+    second = Membership.objects.create(user=user, unit=j.office, role="secadmin")
+    # when each withdraws the other's role at the same moment
+    out = race(lambda: membership_revoke(by=first, membership=second),
+               lambda: membership_revoke(by=second, membership=first))
+    # then the second waited for the first and was refused: one security administrator is left
+    assert isinstance(out["first"], Membership)
+    assert isinstance(out["second"], AdminRefused), out["second"]
+    assert "最后一名有效的安全管理员" in out["second"].message
+    assert list(Membership.objects.filter(role="secadmin", is_active=True)) == [first]
+
+
+def test_two_system_administrators_switching_each_other_off_at_once_leave_one(jianan):
+    # given two system administrators
+    j = jianan
+    first = j.member("sysadmin")
+    user = User.objects.create_user("xitong2", password="Qiang#Mima2026", full_name="系统员二")
+    second = Membership.objects.create(user=user, unit=j.office, role="sysadmin")
+    # when each switches the other's account off at the same moment
+    out = race(lambda: user_set_active(by=first, user=user, active=False),
+               lambda: user_set_active(by=second, user=first.user, active=False))
+    # then one account holding the role stays active
+    assert isinstance(out["first"], User)
+    assert isinstance(out["second"], AdminRefused), out["second"]
+    assert list(User.objects.filter(memberships__role="sysadmin", is_active=True)) == [first.user]

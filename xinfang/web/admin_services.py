@@ -20,6 +20,7 @@ from __future__ import annotations
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import PERMISSION_CHANGE, PROFILE_CHANGE, audit_record
@@ -304,6 +305,10 @@ def user_set_active(*, by: Membership, user: User, active: bool, ip: str = "") -
         raise AdminRefused(_("不能停用自己的账户。"))
     if user.is_active == active:
         return user
+    if not active:
+        held = Membership.objects.filter(user=user, is_active=True, role__in=KEPT_ROLES)
+        for role in sorted(set(held.values_list("role", flat=True))):
+            _last_holder_kept(role, losing=Q(user=user), who=user)
     User.objects.filter(pk=user.pk).update(is_active=active)
     user.is_active = active
     # An inactive account's sessions end at its next request (the auth backend refuses it).
@@ -317,6 +322,30 @@ def user_set_active(*, by: Membership, user: User, active: bool, ip: str = "") -
         username=user.username,
     )
     return user
+
+
+# -- the last administrators ---------------------------------------------------------------------
+
+# The roles the system is administered again by, should they be lost: accounts are made and
+# switched on by a system administrator, roles granted by a security administrator. With no
+# active account holding either one, nobody can put it back from the pages (only the first
+# administrator's shell, docs/operations.md).
+KEPT_ROLES = (Role.SYSADMIN, Role.SECADMIN)
+
+
+def _last_holder_kept(role: str, *, losing: Q, who) -> None:
+    """Refuse a change that leaves no active account holding ``role`` (``losing``: the
+    memberships the change takes away). The role's active memberships are locked first, in id
+    order, and counted after: two administrators each removing the other at once (two revokes,
+    two deactivations) queue here, and the second counts what the first left."""
+    held = list(Membership.objects.select_for_update(no_key=True)
+                .filter(role=role, is_active=True).order_by("pk").values_list("pk", flat=True))
+    kept = Membership.objects.filter(pk__in=held, user__is_active=True).exclude(losing)
+    if not kept.exists():
+        raise AdminRefused(
+            _("%(who)s是最后一名有效的%(role)s，不能撤销或停用；请先为另一账户授予该角色。")
+            % {"who": who, "role": Role(role).label}
+        )
 
 
 # -- role assignments (security administrator) ---------------------------------------------------
@@ -395,6 +424,8 @@ def membership_grant(
 @transaction.atomic
 def membership_revoke(*, by: Membership, membership: Membership, ip: str = "") -> Membership:
     _require(by, Role.SECADMIN)
+    if membership.role in KEPT_ROLES:  # locked before the membership itself: one order for all
+        _last_holder_kept(membership.role, losing=Q(pk=membership.pk), who=membership.user)
     # The joined user and unit are locked too: FOR NO KEY UPDATE, so that a parallel audit
     # entry naming the user does not wait on it (``security.auth.locked_user``).
     membership = (
