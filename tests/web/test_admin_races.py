@@ -13,6 +13,7 @@ from xinfang.web.admin_services import (
     membership_grant,
     membership_revoke,
     unit_create,
+    unit_set_active,
     user_set_active,
 )
 
@@ -107,3 +108,46 @@ def test_two_system_administrators_switching_each_other_off_at_once_leave_one(ji
     assert isinstance(out["first"], User)
     assert isinstance(out["second"], AdminRefused), out["second"]
     assert list(User.objects.filter(memberships__role="sysadmin", is_active=True)) == [first.user]
+
+
+@pytest.mark.parametrize("grant_first", [False, True])
+def test_a_grant_and_the_units_switching_off_at_once_leave_no_member_in_an_inactive_unit(
+        grant_first, jianan):
+    # given a new village without members, a system administrator about to switch it off and a
+    # security administrator about to grant a role in it (each holding the unit as read before)
+    j = jianan
+    user = User.objects.create_user("xiaozhou", password="Qiang#Mima2026", full_name="小周")
+    village = unit_create(by=j.member("sysadmin"), name="新建村", level="village",
+                          kind="village", parent=j.townships["五女店镇"])
+
+    def switch_off():
+        return unit_set_active(by=j.member("sysadmin"), unit=Unit.objects.get(pk=village.pk),
+                               active=False)
+
+    def grant():
+        return membership_grant(by=j.member("secadmin"), user=user,
+                                unit=Unit.objects.get(pk=village.pk), role="unit_handler")
+
+    # when both are sent at once
+    out = race(grant, switch_off) if grant_first else race(switch_off, grant)
+    # then the second waited for the first and was refused, naming the unit
+    later = out["second"]
+    assert isinstance(later, AdminRefused), later
+    assert out["second_waited"]
+    village.refresh_from_db()
+    members = Membership.objects.filter(unit=village, is_active=True)
+    assert village.is_active == grant_first and members.exists() == grant_first
+
+
+def test_a_grant_to_an_account_switched_off_at_that_moment_is_refused(jianan):
+    # given an account the security administrator's form read as active
+    j = jianan
+    user = User.objects.create_user("xiaowu", password="Qiang#Mima2026", full_name="小吴")
+    # when the system administrator switches it off while the grant is sent
+    out = race(lambda: user_set_active(by=j.member("sysadmin"), user=user, active=False),
+               lambda: membership_grant(by=j.member("secadmin"), user=User.objects.get(pk=user.pk),
+                                        unit=j.office, role="clerk"))
+    # then the grant waited and was refused, naming the account
+    assert isinstance(out["second"], AdminRefused), out["second"]
+    assert out["second"].field == "user"
+    assert not Membership.objects.filter(user=user).exists()

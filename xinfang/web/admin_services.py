@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -373,6 +373,22 @@ def _separation_problem(user: User, role: str, *, unit: Unit) -> str | None:
     return None
 
 
+def _unit_held_active(unit: Unit) -> bool:
+    """Whether ``unit`` is active, its row held FOR KEY SHARE until commit (PostgreSQL). A unit
+    is switched off under FOR UPDATE after finding no active membership in it
+    (``unit_set_active``): that waits for this grant to commit and then finds its membership,
+    and a grant after it waits and reads the unit off. KEY SHARE, not a writer's lock: grants
+    and revokes in one unit do not queue on each other."""
+    if connection.vendor != "postgresql":  # SQLite: one writer at a time already
+        return Unit.objects.filter(pk=unit.pk, is_active=True).exists()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {quote('is_active')} FROM {quote(Unit._meta.db_table)} "
+                       f"WHERE {quote('id')} = %s FOR KEY SHARE", [unit.pk])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
 @transaction.atomic
 def membership_grant(
     *, by: Membership, user: User, unit: Unit, role: str, ip: str = ""
@@ -382,14 +398,14 @@ def membership_grant(
         raise AdminRefused(_("请选择角色。"), field="role")
     if user.pk == by.user_id:
         raise AdminRefused(_("不能为自己分配角色。"), field="user")
-    if not user.is_active:
-        raise AdminRefused(_("%(user)s的账户已停用。") % {"user": user}, field="user")
-    if not unit.is_active:
-        raise AdminRefused(_("%(unit)s已停用。") % {"unit": unit}, field="unit")
     # 三员分立 reads the account's other roles: two grants to one account at once would each
     # find none (an admin role and a business role both granted). The account's row is held
-    # until commit, so the second grant reads the first's role.
-    locked_user(User, user.pk, "is_active")
+    # until commit, so the second grant reads the first's role — and whether the account was
+    # switched off meanwhile (``user_set_active`` writes that row).
+    if not locked_user(User, user.pk, "is_active").is_active:
+        raise AdminRefused(_("%(user)s的账户已停用。") % {"user": user}, field="user")
+    if not _unit_held_active(unit):
+        raise AdminRefused(_("%(unit)s已停用。") % {"unit": unit}, field="unit")
     problem = _separation_problem(user, role, unit=unit)
     if problem:
         raise AdminRefused(problem, field="role")
