@@ -155,6 +155,26 @@ def test_an_account_is_created_with_a_password_the_validators_accept(jianan):
     assert last_audit("permission_change").detail["change"] == "user_create"
 
 
+def test_a_full_width_name_is_the_half_width_account_not_a_second_one(jianan):
+    # given an account "wangwu"
+    client = signed_in(jianan.member("sysadmin"))
+    data = {"n-username": "wangwu", "n-full_name": "王五", "n-password1": STRONG,
+            "n-password2": STRONG}
+    assert client.post(reverse("web:admin_users"), data).status_code == 302
+    # when the same name is typed again in an input method's full-width mode, in capitals too
+    for typed in ("ｗａｎｇｗｕ", "ＷＡＮＧＷＵ"):
+        response = client.post(reverse("web:admin_users"), {**data, "n-username": typed})
+        # then it is refused at the field as the name already taken, and no look-alike is made
+        assert response.status_code == 400
+        error = response.content.decode().split('id="id_n-username_error"', 1)[1]
+        assert "已被使用" in error.split("</small>", 1)[0]
+    assert list(User.objects.filter(full_name="王五").values_list("username", flat=True)) == [
+        "wangwu"]
+    # and a new name typed full-width is kept half-width, as it is typed at sign-in
+    client.post(reverse("web:admin_users"), {**data, "n-username": "ｌｉｕｌｉｕ"})
+    assert User.objects.filter(username="liuliu").exists()
+
+
 def test_a_password_reset_and_a_deactivated_account(jianan):
     client = signed_in(jianan.member("sysadmin"))
     clerk = jianan.member("clerk").user

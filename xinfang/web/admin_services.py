@@ -273,7 +273,9 @@ def user_create(
     """An account without any role: the security administrator grants roles separately. The
     initial password is the administrator's choice, so it must be changed at first sign-in."""
     _require(by, Role.SYSADMIN)
-    username = username.strip()
+    # NFKC, as Django's own account forms: a name typed in an input method's full-width mode
+    # ("ｗａｎｇｗｕ") is the half-width name, not a second account that reads the same.
+    username = User.normalize_username(username).strip()
     if not username:
         raise AdminRefused(_("请填写用户名。"), field="username")
     if User.objects.filter(username__iexact=username).exists():
