@@ -72,6 +72,20 @@ def test_an_intake_token_registers_referrals_only(jianan):
     assert bearer(raw).post("/api/cases/", referral, format="json").status_code == 201
 
 
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_only_a_read_token_reads_the_schema(jianan, path):
+    # given the hotline's token, which may send referrals and nothing else
+    _token, intake = token_for(jianan, "clerk", "intake")
+    _token, read = token_for(jianan, "clerk", "read", name="省信访系统")
+    # when it asks for the API's schema (or its docs page), which no membership acts on
+    response = bearer(intake).get(path)
+    # then its scopes still hold: reading is the read scope's
+    assert response.status_code == 403
+    if path == "/api/schema/":  # the docs page is the site's own refusal page
+        assert "权限范围" in response.content.decode(), response.content
+    assert bearer(read).get(path).status_code == 200
+
+
 def test_a_token_keeps_the_roles_own_limits(jianan):
     """A township handler's token with every scope still cannot register (only a clerk does)."""
     _, raw = token_for(jianan, "township", "register", "read", "transition")

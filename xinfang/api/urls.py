@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import IsAuthenticated
 
 from xinfang.documents import api as documents
+from xinfang.integrations.auth import TokenScope
 from xinfang.jobs import api as jobs
 from xinfang.matching import api as matching
 from xinfang.rules import api as profiles
@@ -46,9 +47,9 @@ urlpatterns = [
          name="profile-detail"),
     path("profiles/<str:code>/<int:number>/migration/", profiles.VersionMigration.as_view(),
          name="profile-migration"),
-    path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated, TokenScope]),
          name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(
-        url_name="api:schema", permission_classes=[IsAuthenticated],
+        url_name="api:schema", permission_classes=[IsAuthenticated, TokenScope],
         template_name="api/swagger_ui.html"), name="docs"),
 ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.permissions import BasePermission
 
 from .models import ApiToken, Scope
 from .services import token_authenticate
@@ -76,6 +77,17 @@ def check_scope(request, token: ApiToken) -> None:
     if not needed & set(token.scopes):
         allowed = "或".join(str(Scope(s).label) for s in sorted(needed))
         raise PermissionDenied(f"此令牌的权限范围不包括此操作（需要：{allowed}）。")
+
+
+class TokenScope(BasePermission):
+    """The scopes of a token on a view that acts as no membership (the schema and its docs
+    page), where ``acting_membership`` — which checks them everywhere else — is not asked."""
+
+    def has_permission(self, request, view) -> bool:
+        token = token_of(request)
+        if token is not None:
+            check_scope(request, token)
+        return True
 
 
 def may_register_any(request) -> bool:
