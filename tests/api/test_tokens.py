@@ -19,6 +19,7 @@ from xinfang.audit.models import AuditEntry
 from xinfang.cases.errors import Refused
 from xinfang.integrations.models import ApiToken
 from xinfang.integrations.services import digest_of, token_create, token_revoke
+from xinfang.web.admin_services import membership_grant, membership_revoke
 
 
 def test_a_token_is_stored_hashed_and_shown_once(jianan):
@@ -111,6 +112,24 @@ def test_a_revoked_token_is_refused_at_its_next_request(jianan):
     assert response.json()["code"] == "authentication_failed"
     assert "Authorization" in response.json()["errors"]
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_role_withdrawn_and_granted_again_does_not_bring_its_old_token_back(jianan):
+    # given the hotline's token on the clerk's role
+    clerk = jianan.member("clerk")
+    token, raw = token_for(jianan, "clerk", "read")
+    # when the security administrator withdraws the role, and months later grants it again
+    membership_revoke(by=jianan.member("secadmin"), membership=clerk)
+    again = membership_grant(by=jianan.member("secadmin"), user=clerk.user, unit=clerk.unit,
+                             role=clerk.role)
+    assert again.pk == clerk.pk and again.is_active  # the same role, switched on again
+    # then the old token stays dead: it was revoked with the role, and says so
+    assert bearer(raw).get("/api/cases/").status_code == 401
+    token.refresh_from_db()
+    assert token.status() == "revoked" and token.revoked_by_name
+    entry = AuditEntry.objects.filter(object_type="api_token", object_id=str(token.pk),
+                                      detail__change="token_revoke").get()
+    assert entry.actor_id == jianan.member("secadmin").user_id
 
 
 def test_an_expired_token_and_a_wrong_one_are_refused(jianan):

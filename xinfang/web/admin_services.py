@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import PERMISSION_CHANGE, PROFILE_CHANGE, audit_record
+from xinfang.integrations.services import token_revoke
 from xinfang.org.choices import ADMIN_ROLES, LEVEL_ORDER, Level, Role, UnitKind
 from xinfang.org.models import Membership, Unit, User, children_locked
 from xinfang.rules.models import ProfileVersion
@@ -467,4 +468,9 @@ def membership_revoke(*, by: Membership, membership: Membership, ip: str = "") -
         unit=membership.unit.name,
         role=membership.role,
     )
+    # A token acts as this role (``integrations``) and ends with it, for good: the same role
+    # granted again later switches this row on again, and must not bring back a token handed
+    # out before (which may have leaked since). Each is revoked and audited as on its page.
+    for token in membership.api_tokens.filter(revoked_at=None).order_by("pk"):
+        token_revoke(by=by, token=token, ip=ip)
     return membership
