@@ -151,3 +151,29 @@ def test_a_grant_to_an_account_switched_off_at_that_moment_is_refused(jianan):
     assert isinstance(out["second"], AdminRefused), out["second"]
     assert out["second"].field == "user"
     assert not Membership.objects.filter(user=user).exists()
+
+
+def test_a_token_made_while_its_role_is_withdrawn_does_not_outlive_the_role(jianan):
+    # given the clerk's role, which the system administrator is making a token for (the form
+    # read it as active) while the security administrator withdraws it
+    from xinfang.integrations.models import ApiToken
+    from xinfang.integrations.services import token_create
+
+    j = jianan
+    clerk = j.member("clerk")
+
+    def make_token():
+        return token_create(by=j.member("sysadmin"), membership=Membership.objects.get(
+            pk=clerk.pk), name="12345热线", scopes=["read"])
+
+    # when both are sent at once, either first
+    out = race(lambda: membership_revoke(by=j.member("secadmin"), membership=clerk), make_token)
+    # then the token waited and was refused, naming the role
+    assert out["second_waited"]
+    assert "已停用" in str(out["second"]), out["second"]
+    assert not ApiToken.objects.exists()
+    # and, the other way round, the withdrawal waits and revokes the token just made
+    membership_grant(by=j.member("secadmin"), user=clerk.user, unit=clerk.unit, role=clerk.role)
+    out = race(make_token, lambda: membership_revoke(by=j.member("secadmin"),
+                                                     membership=clerk))
+    assert ApiToken.objects.get().status() == "revoked"

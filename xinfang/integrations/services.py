@@ -57,6 +57,11 @@ def token_create(
     if unknown:
         raise Refused(f"未知的权限范围：{'、'.join(unknown)}（可选：{'、'.join(Scope.values)}）",
                       field="scopes")
+    # Read again under the role's row lock (a withdrawal, ``membership_revoke``, takes the same
+    # lock): a role withdrawn while this form was sent refuses here, and one withdrawn just
+    # after waits for this token and revokes it with the role's others.
+    membership = (Membership.objects.select_for_update(no_key=True, of=("self",))
+                  .select_related("user", "unit").get(pk=membership.pk))
     if not membership.is_active or not membership.user.is_active:
         raise Refused("该任职或其账户已停用，不能为其创建令牌。", field="membership")
     if membership.role in ADMIN_ROLES:
