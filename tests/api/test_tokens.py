@@ -19,7 +19,7 @@ from xinfang.audit.models import AuditEntry
 from xinfang.cases.errors import Refused
 from xinfang.integrations.models import ApiToken
 from xinfang.integrations.services import digest_of, token_create, token_revoke
-from xinfang.web.admin_services import membership_grant, membership_revoke
+from xinfang.web.admin_services import membership_grant, membership_revoke, user_set_active
 
 
 def test_a_token_is_stored_hashed_and_shown_once(jianan):
@@ -130,6 +130,23 @@ def test_a_role_withdrawn_and_granted_again_does_not_bring_its_old_token_back(ji
     entry = AuditEntry.objects.filter(object_type="api_token", object_id=str(token.pk),
                                       detail__change="token_revoke").get()
     assert entry.actor_id == jianan.member("secadmin").user_id
+
+
+def test_an_account_switched_off_and_on_again_does_not_bring_its_old_token_back(jianan):
+    # given the hotline's token on the clerk's role
+    clerk = jianan.member("clerk")
+    token, raw = token_for(jianan, "clerk", "read")
+    # when the system administrator switches the clerk's account off (the clerk has left), and
+    # later on again
+    user_set_active(by=jianan.member("sysadmin"), user=clerk.user, active=False)
+    assert bearer(raw).get("/api/cases/").status_code == 401
+    user_set_active(by=jianan.member("sysadmin"), user=clerk.user, active=True)
+    # then the old token stays dead, listed as revoked, and the revocation is audited
+    assert bearer(raw).get("/api/cases/").status_code == 401
+    token.refresh_from_db()
+    assert token.status() == "revoked"
+    assert AuditEntry.objects.filter(object_type="api_token", object_id=str(token.pk),
+                                     detail__change="token_revoke").exists()
 
 
 def test_an_expired_token_and_a_wrong_one_are_refused(jianan):

@@ -177,3 +177,33 @@ def test_a_token_made_while_its_role_is_withdrawn_does_not_outlive_the_role(jian
     out = race(make_token, lambda: membership_revoke(by=j.member("secadmin"),
                                                      membership=clerk))
     assert ApiToken.objects.get().status() == "revoked"
+
+
+def test_a_token_made_while_its_account_is_switched_off_does_not_outlive_it(jianan):
+    from xinfang.integrations.models import ApiToken
+    from xinfang.integrations.services import token_create
+
+    # given the clerk's account, switched off by one system administrator while another makes
+    # a token for the clerk's role (the form read the account as active)
+    j = jianan
+    clerk = j.member("clerk")
+
+    def make_token():
+        return token_create(by=j.member("sysadmin"), membership=Membership.objects.get(
+            pk=clerk.pk), name="12345热线", scopes=["read"])
+
+    def switch_off():
+        return user_set_active(by=j.member("sysadmin"), user=User.objects.get(pk=clerk.user_id),
+                               active=False)
+
+    # when the switching off comes first, the token waits and is refused
+    out = race(switch_off, make_token)
+    assert out["second_waited"]
+    assert "已停用" in str(out["second"]), out["second"]
+    assert not ApiToken.objects.exists()
+    # and when the token comes first, the switching off waits and revokes it
+    user_set_active(by=j.member("sysadmin"), user=User.objects.get(pk=clerk.user_id),
+                    active=True)
+    out = race(make_token, switch_off)
+    assert out["second_waited"]
+    assert ApiToken.objects.get().status() == "revoked"

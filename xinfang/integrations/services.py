@@ -17,7 +17,8 @@ from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.services import Registration, case_register
 from xinfang.org.choices import ADMIN_ROLES, Role
-from xinfang.org.models import Membership
+from xinfang.org.models import Membership, User
+from xinfang.security.auth import locked_user
 
 from .models import ApiToken, IntakeKey, Scope
 
@@ -62,7 +63,10 @@ def token_create(
     # after waits for this token and revokes it with the role's others.
     membership = (Membership.objects.select_for_update(no_key=True, of=("self",))
                   .select_related("user", "unit").get(pk=membership.pk))
-    if not membership.is_active or not membership.user.is_active:
+    # The account's row too: switched off at this moment (``user_set_active``), it is read off
+    # here, or its switching off waits for this token and revokes it.
+    account = locked_user(User, membership.user_id, "is_active")
+    if not membership.is_active or not account.is_active:
         raise Refused("该任职或其账户已停用，不能为其创建令牌。", field="membership")
     if membership.role in ADMIN_ROLES:
         raise Refused("三员（系统、安全、审计管理员）的任职不能用于接口令牌。", field="membership")

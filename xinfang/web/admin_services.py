@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import PERMISSION_CHANGE, PROFILE_CHANGE, audit_record
+from xinfang.integrations.models import ApiToken
 from xinfang.integrations.services import token_revoke
 from xinfang.org.choices import ADMIN_ROLES, LEVEL_ORDER, Level, Role, UnitKind
 from xinfang.org.models import Membership, Unit, User, children_locked
@@ -324,6 +325,13 @@ def user_set_active(*, by: Membership, user: User, active: bool, ip: str = "") -
         change="user_activate" if active else "user_deactivate",
         username=user.username,
     )
+    if not active:
+        # Its tokens end for good, as with a role withdrawn: switched on again, the account does
+        # not bring back a token handed out before. A token being made at this moment holds the
+        # account's row (``token_create``): the update above waited for it, and it is here.
+        tokens = ApiToken.objects.filter(membership__user=user, revoked_at=None)
+        for token in tokens.order_by("pk"):
+            token_revoke(by=by, token=token, ip=ip)
     return user
 
 
