@@ -213,6 +213,29 @@ def test_the_admin_page_creates_shows_once_and_revokes(jianan):
     assert bearer(raw).get("/api/cases/").status_code == 401
 
 
+def test_the_token_form_sent_twice_makes_one_token(jianan):
+    # given the token page as drawn for the security administrator, its form's one-time token
+    admin = jianan.member("secadmin")
+    client = Client()
+    client.force_login(admin.user)
+    session = client.session
+    session["membership_id"] = admin.pk
+    session.save()
+    drawn = client.get("/admin/tokens/").content.decode()
+    once = drawn.split('name="once" value="', 1)[1].split('"', 1)[0]
+    data = {"t-name": "12345热线", "t-membership": jianan.member("clerk").pk,
+            "t-scopes": ["intake"], "once": once}
+    # when the administrator double-clicks 创建 (or reloads the answer, which sends it again)
+    first = client.post("/admin/tokens/", data)
+    again = client.post("/admin/tokens/", data, follow=True)
+    # then one token is made — no second live credential that nobody was shown — and the second
+    # send is told so, without a token in its answer
+    assert first.status_code == 200 and '<code class="token">' in first.content.decode()
+    assert ApiToken.objects.filter(name="12345热线").count() == 1
+    html = again.content.decode()
+    assert "这份表单已经提交过，未再次办理" in html and '<code class="token">' not in html
+
+
 def test_a_clerk_cannot_open_the_token_page(jianan):
     client = Client()
     client.force_login(jianan.member("clerk").user)

@@ -1,5 +1,6 @@
 """The token page (系统管理员、安全管理员): list, create (the token shown once, in the response
-only), revoke. Writes go through ``services``, each with its audit entry."""
+only; the form sent twice makes one), revoke. Writes go through ``services``, each with its
+audit entry."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from datetime import datetime, time
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xinfang.cases.errors import Refused
 from xinfang.security.auth import client_ip
+from xinfang.security.once import Repeated, form_once, repeated
 from xinfang.web.context import page, role_required
 
 from .forms import TokenForm
@@ -31,9 +34,15 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
         expires = (timezone.make_aware(datetime.combine(d["expires_on"], time.max))
                    if d["expires_on"] else None)
         try:
-            created, raw = token_create(by=request.membership, membership=d["membership"],
-                                        name=d["name"], scopes=d["scopes"], expires_at=expires,
-                                        ip=client_ip(request))
+            # Sent twice (a double click, a reload of the answer), the form makes one token: a
+            # second would be a live credential nobody was shown.
+            with form_once(request) as once:
+                created, raw = token_create(by=request.membership, membership=d["membership"],
+                                            name=d["name"], scopes=d["scopes"],
+                                            expires_at=expires, ip=client_ip(request))
+                once.answer(reverse("integrations:tokens"))
+        except Repeated as r:
+            return repeated(request, r)
         except Refused as e:
             form.add_error(e.field if e.field in form.fields else
                            ("expires_on" if e.field == "expires_at" else None), e.message)
