@@ -236,3 +236,20 @@ def test_one_totp_code_sent_in_parallel_signs_in_once():
         signed_in = [u for u in pool.map(attempt, range(count)) if u is not None]
 
     assert len(signed_in) == 1
+
+
+# -- a name typed full-width -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_name_typed_in_full_width_signs_in_to_its_half_width_account():
+    # given an account named as accounts are (half-width), and one wrong password on it
+    user = User.objects.create_user(username="lisi", password=PASSWORD)
+    # when its owner types the name in an input method's full-width mode
+    signed, message = sign_in(username="ｌｉｓｉ")
+    # then it is that account
+    assert (signed, message) == (user, "")
+    # and a wrong password typed full-width counts against that account, not an unknown name
+    sign_in(username="ｌｉｓｉ", password="wrong")
+    user.refresh_from_db()
+    assert user.failed_logins == 1

@@ -83,6 +83,12 @@ def authenticate_with_lockout(
 
     User = get_user_model()
     user = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
+    folded = User.normalize_username(username)
+    if user is None and folded != username:
+        # Typed in an input method's full-width mode ("ｗａｎｇｗｕ"): the half-width account,
+        # as accounts are named (``admin_services.user_create`` folds the name it is given).
+        user = User._default_manager.filter(**{User.USERNAME_FIELD: folded}).first()
+        username = folded if user is not None else username
     if user is None:
         return None, _fail_unknown(username, password, ip=ip, now=now)
 
