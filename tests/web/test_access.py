@@ -219,3 +219,22 @@ def test_the_memberships_read_once_compiled_are_the_querysets_instances(jianan):
     assert len(built) == 2 and any(m.unit.parent is None for m in built)
     assert all(isinstance(m.user.last_login, type(timezone.now())) for m in built)
     assert active_memberships(jianan.member("sysadmin").user.pk + 10_000) == []
+
+
+def test_a_form_sent_in_a_role_withdrawn_since_is_not_carried_out_in_another(jianan):
+    # given the clerk also serves as the county's inspector, and acts as the inspector
+    clerk = jianan.member("clerk")
+    inspector = Membership.objects.create(user=clerk.user, unit=clerk.unit, role="inspector")
+    client = signed_in(inspector)
+    # when the inspector's role is withdrawn while a form is on the screen, and it is sent
+    Membership.objects.filter(pk=inspector.pk).update(is_active=False)
+    api = client.post("/api/cases/", {}, content_type="application/json")
+    sent = client.post(reverse("web:register"), {})
+    # then neither the page nor the API carries it out as the clerk; both say why
+    assert sent.status_code == 409 and "角色已被撤销，本次提交未办理" in sent.content.decode()
+    assert "现以“" in sent.content.decode()
+    assert api.status_code == 403 and "已被撤销" in api.json()["detail"]
+    # and the next page is the clerk's
+    html = client.get(reverse("web:ledger")).content.decode()
+    assert f'data-membership="{clerk.pk}"' in html
+    assert client.get("/api/cases/").status_code == 200

@@ -11,7 +11,7 @@ silently replaced by another one, so a client cannot act in a role it did not as
 from __future__ import annotations
 
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from xinfang.cases.selectors import door_remember
 from xinfang.integrations.auth import check_scope, token_of
@@ -70,8 +70,11 @@ def acting_membership(request) -> Membership:
         # A signed-in browser acts as the membership chosen in the web session (the same key the
         # web app keeps), so a plain export link exports what the page showed.
         chosen = request.session.get("membership_id") if hasattr(request, "session") else None
-        membership = (membership_of(user, parse_id(str(chosen))) if chosen else None) or (
-            membership_of(user))
+        membership = membership_of(user, parse_id(str(chosen))) if chosen else None
+        if membership is None and chosen and request.method not in SAFE_METHODS:
+            # as on the pages (``web.context._lapsed``): not carried out in another role
+            raise PermissionDenied("您在网页上选择的任职已被撤销，本次提交未办理；请刷新页面。")
+        membership = membership or membership_of(user)
         if membership is None:
             raise PermissionDenied("您没有有效任职，不能办理信访件。")
     door_remember(membership)  # the permission door, worked out once for this request

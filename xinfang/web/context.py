@@ -22,6 +22,7 @@ from xinfang.org.models import Membership, Unit
 from .header import NO_HEADER, header_for
 
 SESSION_KEY = "membership_id"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 OFFICE_ROLES = {Role.CLERK, Role.APPROVER, Role.CHIEF, Role.INSPECTOR}
 # The supervision page (督): leaders and inspectors.
 SUPERVISION_ROLES = {Role.APPROVER, Role.CHIEF, Role.INSPECTOR}
@@ -49,6 +50,10 @@ def current_membership(request: HttpRequest) -> Membership | None:
     for m in memberships:
         if m.pk == chosen:
             return m
+    # The role this session chose was withdrawn since (or is a first request's none): the
+    # user's first role from now on — but a form sent in the withdrawn one is not carried out
+    # in this one (``_lapsed``).
+    request._membership_lapsed = chosen is not None
     request.session[SESSION_KEY] = memberships[0].pk
     return memberships[0]
 
@@ -169,6 +174,16 @@ def refuse(request: HttpRequest, message: str, *, status: int = 403) -> HttpResp
 _refuse = refuse
 
 
+def _lapsed(request: HttpRequest, m: Membership) -> HttpResponse | None:
+    """A write sent in a role withdrawn since its page was shown is refused, not carried out in
+    the role the session falls back to (a clerk who is also a township's handler would act as
+    the handler); the next page is the new role's."""
+    if getattr(request, "_membership_lapsed", False) and request.method not in SAFE_METHODS:
+        return _refuse(request, _("您提交时所用的角色已被撤销，本次提交未办理；现以“%(m)s”的"
+                                  "身份工作，请核对后重新操作。") % {"m": m}, status=409)
+    return None
+
+
 def membership_required(view):
     """Signed in, acting as an active membership, and not one of the three administrators
     (三员分立: administrators never see a case)."""
@@ -182,6 +197,8 @@ def membership_required(view):
             return _refuse(request, _("您没有有效的任职，不能办理信访件。请联系系统管理员。"))
         if m.role in ADMIN_ROLES:
             return _refuse(request, _("管理员（系统、安全、审计）不能查看或办理信访件。"))
+        if lapsed := _lapsed(request, m):
+            return lapsed
         request.membership = m
         door_remember(m)  # the unit tree, respondent units and recusals: read once per request
         return view(request, *args, **kwargs)
@@ -200,6 +217,8 @@ def role_required(*roles: str):
             m = current_membership(request)
             if m is None or m.role not in roles:
                 return _refuse(request, _("您当前的角色不能访问此页面。"))
+            if lapsed := _lapsed(request, m):
+                return lapsed
             request.membership = m
             return view(request, *args, **kwargs)
 
