@@ -213,6 +213,19 @@ def test_each_ledger_holds_only_the_rows_of_the_door_and_the_filters(jianan):
     assert [r[0] for r in rows[4:] if isinstance(r[0], int)] == [1]
 
 
+@pytest.mark.parametrize("month", ["0-01", "99999-01", "2026-1\u00b2", "\u00b2026-01"])
+def test_a_month_no_calendar_holds_gives_no_rows_not_a_server_error(jianan, month):
+    # year 0 or 99999 (date() refuses both) and a superscript digit (isdigit() yet no int):
+    # the page, the export and the command answer an empty ledger, as for 2026-13
+    j = jianan
+    finding(j)
+    clerk = j.member("clerk")
+    assert not ledger_rows("l1", clerk, {"month": month}).exists()
+    response = client_as(clerk).get("/api/ledgers/l1.xlsx", {"month": month})
+    assert response.status_code == 200
+    assert values(book(response.getvalue()))[4] == (None,) * 16
+
+
 def test_query_counts_do_not_grow_with_the_rows(jianan):
     j = jianan
     clerk = j.member("clerk")

@@ -136,10 +136,15 @@ REGISTER_FILTERS = ("month", "township", "category", "from", "to", "resolved")
 
 
 def _month(raw: str) -> date | None:
+    """``YYYY-MM``, or None: ASCII digits only (``isdigit`` takes ² too, which ``int`` refuses),
+    and a year ``date`` can hold (``month=0-01`` was a server error, not an empty ledger)."""
     parts = raw.split("-")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts) or not 1 <= int(parts[1]) <= 12:
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
         return None
-    return date(int(parts[0]), int(parts[1]), 1)
+    try:
+        return date(int(parts[0]), int(parts[1]), 1)
+    except ValueError:
+        return None
 
 
 def filter_findings(qs, params: Mapping):
