@@ -5,6 +5,7 @@ seed 001: one case file per case reported back or closed since DATE (default: se
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from xinfang.documents.archive import (
     archive_build,
     archive_verify,
 )
+from xinfang.reports.files import file_write_atomically, out_refusal
 
 from ._acting import acting, case_by_number_or_id
 
@@ -46,6 +48,9 @@ class Command(BaseCommand):
         else:
             if not options["username"]:
                 raise CommandError("请用 --as 指定以哪位用户的身份生成案卷。")
+            if options["action"] == "build" and options["out"] and (
+                    why := out_refusal(Path(options["out"]))):
+                raise CommandError(f"--out：{why}")
             by = acting(options["username"])
             case = case_by_number_or_id(by, target)
             try:
@@ -55,7 +60,7 @@ class Command(BaseCommand):
                 raise CommandError(f"案卷校验失败：{e.message}") from None
             if options["action"] == "build":
                 out = Path(options["out"] or f"{case.number}.zip")
-                out.write_bytes(data)
+                file_write_atomically(io.BytesIO(data), out, prefix=".archive-")
                 self.stdout.write(f"已生成案卷 {out}（{len(data)} 字节）")
                 return
         try:
@@ -70,6 +75,8 @@ class Command(BaseCommand):
     def week(self, folder: Path, options) -> None:
         if not options["username"]:
             raise CommandError("请用 --as 指定以哪位用户的身份生成案卷。")
+        if folder.exists() and not folder.is_dir():
+            raise CommandError(f"target：“{folder}”不是目录。")
         by = acting(options["username"])
         try:
             since = (

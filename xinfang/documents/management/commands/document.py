@@ -4,6 +4,7 @@ converted here (the command may wait; a page never does)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -14,6 +15,7 @@ from xinfang.documents.models import Format, Rendition
 from xinfang.documents.pdf import UNAVAILABLE, soffice
 from xinfang.documents.selectors import document_file
 from xinfang.documents.services import document_correct, rendition_pdf_convert
+from xinfang.reports.files import file_write_atomically, out_refusal
 
 from ._acting import acting, case_by_number_or_id
 
@@ -34,6 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--correct", metavar="REASON", help="先出具更正版本，写明理由")
 
     def handle(self, *args, **options):
+        out = Path(options["out"])
+        if why := out_refusal(out):
+            raise CommandError(f"--out：{why}")
         by = acting(options["username"], options["membership"])
         case = case_by_number_or_id(by, options["case"])
         fmt = Format.PDF if options["pdf"] else Format.DOCX
@@ -56,8 +61,7 @@ class Command(BaseCommand):
             row = rendition_pdf_convert(row.pk)
         if row.status != Rendition.Status.READY:
             raise CommandError(row.error or "PDF 正由另一进程生成，请稍后重试。")
-        out = Path(options["out"])
-        out.write_bytes(bytes(row.content))
+        file_write_atomically(io.BytesIO(bytes(row.content)), out, prefix=".document-")
         doc = row.document
         self.stdout.write(
             f"{doc.code} {doc.title} v{doc.version}（{row.get_audience_display()}）"

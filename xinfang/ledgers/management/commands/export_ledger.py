@@ -26,7 +26,7 @@ from xinfang.ledgers.exports import LEDGER_TITLES, LEDGERS
 from xinfang.ledgers.sources import filters_of, ledger_rows
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import User
-from xinfang.reports.files import file_write_atomically
+from xinfang.reports.files import file_write_atomically, out_refusal
 from xinfang.reports.l4 import write_ledger_l4
 
 LIST_OPTIONS = ("state", "kind", "channel", "township", "category")
@@ -72,6 +72,9 @@ class Command(BaseCommand):
         parser.add_argument("--reason", default="", help="不脱敏导出的理由")
 
     def handle(self, *args, **options):
+        out = Path(options["out"])
+        if why := out_refusal(out):
+            raise CommandError(f"out：{why}")
         user = User.objects.filter(username=options["username"], is_active=True).first()
         if user is None:
             raise CommandError(f"没有有效用户“{options['username']}”。")
@@ -88,7 +91,6 @@ class Command(BaseCommand):
             raise CommandError("--reason 只用于 --unmasked（不脱敏导出）。")
         code = options["ledger"]
         qs = ledger_rows(ROWS_OF.get(code, code), membership, params)
-        out = Path(options["out"])
         with tempfile.TemporaryFile() as built:
             try:
                 done = WRITERS[code](

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from xinfang.api.membership import membership_of
 from xinfang.cases.errors import Refused
 from xinfang.org.models import User
-from xinfang.reports.files import file_write_atomically
+from xinfang.reports.files import file_write_atomically, out_refusal
 from xinfang.reports.outputs import LABELS, WRITERS
 from xinfang.reports.services import report_build, report_period
 
@@ -39,8 +39,8 @@ class Command(BaseCommand):
             raise CommandError(f"--as：{user.username}没有有效任职。")
         kind = options["report"]
         out = Path(options["out"])
-        if not out.parent.exists():
-            raise CommandError(f"--out：目录“{out.parent}”不存在。")
+        if why := out_refusal(out):
+            raise CommandError(f"--out：{why}")
         try:
             period = report_period(kind, options["period"])
             built = report_build(kind=kind, period=period, by=membership, via="cli")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from xinfang.api.membership import membership_of
 from xinfang.cases.errors import Refused
 from xinfang.org.models import User
-from xinfang.reports.files import file_write_atomically
+from xinfang.reports.files import file_write_atomically, out_refusal
 from xinfang.scoring.bulletin import fmt_value, verdict
 from xinfang.scoring.services import FORMATS, scores_bulletin_build, scores_period, scores_read
 
@@ -43,8 +43,8 @@ class Command(BaseCommand):
             if not o["out"]:
                 raise CommandError("--out：请给出输出文件。")
             out = Path(o["out"])
-            if not out.parent.exists():
-                raise CommandError(f"--out：目录“{out.parent}”不存在。")
+            if why := out_refusal(out):
+                raise CommandError(f"--out：{why}")
             built = scores_bulletin_build(by=membership, period=period, fmt=o["format"],
                                           now=now, via="cli")
         except Refused as e:
