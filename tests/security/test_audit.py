@@ -587,6 +587,22 @@ def test_verify_checks_a_shipped_copy(five, checkpoints, tmp_path, capsys):
         call_command("audit", "verify", "--checkpoints", str(copy))
 
 
+@pytest.mark.parametrize("given", ["mistyped", "a directory"])
+def test_a_shipped_copy_that_is_not_a_file_fails_the_verify_naming_the_argument(
+        five, checkpoints, tmp_path, given):
+    # given the local file removed and the newest entry cut: a chain that still links up
+    checkpoint_write()
+    checkpoints.unlink()
+    raw_update(f"DELETE FROM {TABLE} WHERE id = %s", [AuditEntry.objects.latest("pk").pk])
+    assert audit_verify().ok
+    copy = tmp_path / "copy.jsnol" if given == "mistyped" else tmp_path
+
+    # when the copy's path is mistyped (or names its folder), the verify cannot pass: it would
+    # have read no checkpoint at all and said the trail was whole
+    with pytest.raises(CommandError, match="--checkpoints"):
+        call_command("audit", "verify", "--checkpoints", str(copy))
+
+
 def test_checkpoint_command_and_prune_keep_checkpoints_valid(user, checkpoints, capsys):
     now = timezone.now()
     for days in (400, 300, 10):

@@ -79,6 +79,10 @@ class Command(BaseCommand):
             self.prune(options["before"])
 
     def verify(self, checkpoints: str | None) -> None:
+        # A copy named here is the one the verify trusts instead of the local file: one that is
+        # not there (a mistyped path) would be read as "no checkpoint yet" and the trail passed.
+        if checkpoints is not None and not Path(checkpoints).is_file():
+            raise CommandError(f"--checkpoints：找不到检查点文件“{checkpoints}”。")
         try:
             chain = audit_verify()
             history = history_verify()
