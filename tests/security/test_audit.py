@@ -181,6 +181,20 @@ def test_audit_list_filters_by_action(five, capsys):
     assert "reveal" in out and "login" not in out
 
 
+@pytest.mark.parametrize("argv", [
+    ["list", "--since", "2026-13-01"],
+    ["list", "--since", "2026-02-30"],
+    ["list", "--since", "2026-09-01T25:00"],
+    ["prune", "--before", "2026-02-30"],
+])
+def test_a_date_no_calendar_holds_is_an_error_naming_the_argument(five, argv):
+    # shaped like a date, so the parser took it, yet no day: a ValueError traceback, and for
+    # prune a destructive command answering with one
+    with pytest.raises(CommandError, match=argv[1]):
+        call_command("audit", *argv)
+    assert AuditEntry.objects.count() == len(five)
+
+
 def test_audit_list_finds_an_actor_by_part_of_the_name_and_cuts_a_long_export(user, capsys):
     """``xinfang audit list`` lists as the auditor's page does: by who acted (any part of the
     name, any case), and an export's long list of case numbers as its first twenty and its

@@ -33,13 +33,18 @@ from xinfang.audit.services import (
 from xinfang.security.crypto import KeyFileError
 
 
-def _instant(text: str) -> datetime:
-    """``2026-09-01`` (local midnight) or a full ISO date-time."""
-    moment = parse_datetime(text)
+def _instant(text: str, argument: str) -> datetime:
+    """``2026-09-01`` (local midnight) or a full ISO date-time; ``argument`` names the option in
+    the error. Django's parsers answer None for text not shaped like a date and raise for one
+    shaped like a date that no calendar holds (2026-02-30): both are the user's typo."""
+    try:
+        moment = parse_datetime(text)
+        day = parse_date(text) if moment is None else None
+    except ValueError:
+        moment = day = None
     if moment is None:
-        day = parse_date(text)
         if day is None:
-            raise CommandError(f"无法识别的日期：{text}（格式如 2026-09-01）")
+            raise CommandError(f"{argument}：无法识别的日期：{text}（格式如 2026-09-01）")
         moment = datetime.combine(day, time.min)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
@@ -125,7 +130,7 @@ class Command(BaseCommand):
         if actor:
             entries = by_actor(entries, actor)
         if since:
-            entries = entries.filter(at__gte=_instant(since))
+            entries = entries.filter(at__gte=_instant(since, "--since"))
         for entry in (entries if full else listed(entries))[: max(limit, 0)]:
             target = f"{entry.object_type}:{entry.object_id}" if entry.object_type else "-"
             detail, cut = (entry.detail, None) if full else shown(entry)
@@ -139,8 +144,9 @@ class Command(BaseCommand):
             )
 
     def prune(self, before: str) -> None:
+        moment = _instant(before, "--before")
         try:
-            removed = audit_prune(_instant(before), actor_name=f"cli:{getpass.getuser()}")
+            removed = audit_prune(moment, actor_name=f"cli:{getpass.getuser()}")
         except RetentionRefused as e:
             raise CommandError(str(e)) from e
         self.stdout.write(f"已清理 {removed} 条审计记录，并写入检查点。")
