@@ -212,6 +212,15 @@ def test_cli_person(jianan, capsys):
         call_command("person", str(person.pk), "--as", jianan.member("township").user.username)
 
 
+@pytest.mark.parametrize("ref", ["99999999999999999999999", "0", "-1"])
+def test_cli_person_no_database_holds_is_not_found_not_a_traceback(jianan, ref):
+    # an id past the 64-bit range reached the links' foreign key: OverflowError on SQLite
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="person：没有这位信访人"):
+        call_command("person", ref, "--as", jianan.member("clerk").user.username)
+
+
 # --- query counts flat -------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from xinfang.api.membership import membership_of
+from xinfang.api.membership import membership_of, parse_id
 from xinfang.cases.selectors import door_remember
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import User
@@ -31,6 +31,9 @@ class Command(BaseCommand):
             raise CommandError(f"--as：{user.username}没有可查看信访件的有效任职。")
         door_remember(membership)
         try:
+            # an id past the database's range is no one's (SQLite overflowed on it)
+            if parse_id(str(options["person"])) is None:
+                raise PersonNotFound(options["person"])
             found = person_for(membership, options["person"])
         except PersonNotFound:
             raise CommandError(
