@@ -295,6 +295,32 @@ def test_the_command_exports_every_ledger_with_its_filters(jianan, tmp_path):
         call_command("export_ledger", "l9", str(out), "--as", j.member("clerk").user.username)
 
 
+@pytest.mark.parametrize(("code", "option", "value"), [
+    ("l0", "--state", "registerd"),
+    ("l0", "--kind", "petiton"),
+    ("l0", "--channel", "letters"),
+    ("l0", "--township", "将官池镇"),
+    ("l0", "--received-from", "2026-13-01"),
+    ("l0", "--received-to", "2026/10/01"),
+    ("l1", "--month", "2026-10-01"),
+    ("l1", "--from", "yesterday"),
+    ("l2", "--to", "2026-02-30"),
+    ("l2", "--township", "-3"),
+])
+def test_the_command_refuses_a_filter_value_that_can_mean_nothing(
+        jianan, tmp_path, code, option, value):
+    # A page's filter that means nothing is an empty list; a command's is a typo in a script
+    # that would export an empty ledger, audit it and exit 0.
+    finding(jianan)
+    out = tmp_path / "out.xlsx"
+    exports = AuditEntry.objects.filter(action="export").count()
+    with pytest.raises(CommandError, match=option):
+        call_command("export_ledger", code, str(out), "--as",
+                     jianan.member("clerk").user.username, option, value)
+    assert not out.exists()
+    assert AuditEntry.objects.filter(action="export").count() == exports
+
+
 def test_progress_is_reported_as_the_rows_are_written(jianan):
     j = jianan
     for i in range(3):

@@ -135,7 +135,7 @@ def filter_ledger(qs: QuerySet[Case], params: Mapping, *, by: Membership | None 
 REGISTER_FILTERS = ("month", "township", "category", "from", "to", "resolved")
 
 
-def _month(raw: str) -> date | None:
+def parse_month(raw: str) -> date | None:
     """``YYYY-MM``, or None: ASCII digits only (``isdigit`` takes ² too, which ``int`` refuses),
     and a year ``date`` can hold (``month=0-01`` was a server error, not an empty ledger)."""
     parts = raw.split("-")
@@ -153,7 +153,7 @@ def filter_findings(qs, params: Mapping):
     if any("\x00" in v for name in REGISTER_FILTERS for v in _values(params, name)):
         return qs.none()
     for raw in _values(params, "month"):
-        if (month := _month(raw)) is None:
+        if (month := parse_month(raw)) is None:
             return qs.none()
         qs = qs.filter(month=month)
     if values := _values(params, "township"):

@@ -5,7 +5,8 @@ to ``sources.SOURCES``) is offered here.
 
 Filters: L0 takes the ledger page's (--state, --kind, --channel, --township, --overdue,
 --search, --category, --received-from/--received-to); L1 --month YYYY-MM, --township, --category,
---from/--to; L2 --township, --category, --resolved true|false, --from/--to; L3 none.
+--from/--to; L2 --township, --category, --resolved true|false, --from/--to; L3 none. A value
+that can mean nothing (an unknown state, a date no calendar holds) is an error naming its option.
 Large exports print their progress on stderr.
 
 Masked by default; ``--unmasked --reason "…"`` asks for names, addresses and phones in clear
@@ -20,9 +21,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from xinfang.api.membership import membership_of
+from xinfang.api.membership import membership_of, parse_id
+from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused
 from xinfang.ledgers.exports import LEDGER_TITLES, LEDGERS
+from xinfang.ledgers.filters import parse_day, parse_month
 from xinfang.ledgers.sources import filters_of, ledger_rows
 from xinfang.org.choices import ADMIN_ROLES
 from xinfang.org.models import User
@@ -33,6 +36,8 @@ LIST_OPTIONS = ("state", "kind", "channel", "township", "category")
 ONE_OPTIONS = {"overdue": "overdue", "search": "search", "received_from": "received_from",
                "received_to": "received_to", "month": "month", "date_from": "from",
                "date_to": "to", "resolved": "resolved"}
+CHOICES = {"state": c.State.values, "kind": c.Kind.values, "channel": c.Channel.values}
+DAYS = ("received_from", "received_to", "date_from", "date_to")
 PROGRESS_FROM = 10_000  # rows: below this an export is quick and says nothing until done
 
 
@@ -87,6 +92,7 @@ class Command(BaseCommand):
         params = {name: options[name] for name in LIST_OPTIONS}
         params.update({key: options[option] for option, key in ONE_OPTIONS.items()
                        if options[option] is not None})
+        _check_filters(options)
         if options["reason"] and not options["unmasked"]:
             raise CommandError("--reason 只用于 --unmasked（不脱敏导出）。")
         code = options["ledger"]
@@ -110,3 +116,25 @@ class Command(BaseCommand):
     def progress(self, done: int, total: int) -> None:
         if total >= PROGRESS_FROM:
             self.stderr.write(f"已写入 {done}/{total} 行")
+
+
+def _option(dest: str) -> str:
+    return "--" + {"date_from": "from", "date_to": "to"}.get(dest, dest).replace("_", "-")
+
+
+def _check_filters(options: dict) -> None:
+    """A filter value that can mean nothing is refused, naming its option. On the ledger page it
+    is an empty list (``ledgers.filters``); here it is a typo in a script, which would export
+    an empty ledger, audit it and exit 0."""
+    for name, values in CHOICES.items():
+        for value in options[name]:
+            if value not in values:
+                raise CommandError(f"{_option(name)}：没有“{value}”，可选：{'、'.join(values)}")
+    for value in options["township"]:
+        if parse_id(value) is None:
+            raise CommandError(f"--township：须为乡镇的编号（id），不是“{value}”。")
+    for name in DAYS:
+        if (value := options[name]) is not None and parse_day(value.strip()) is None:
+            raise CommandError(f"{_option(name)}：无法识别的日期“{value}”，应写作 YYYY-MM-DD。")
+    if (value := options["month"]) is not None and parse_month(value.strip()) is None:
+        raise CommandError(f"--month：无法识别的月份“{value}”，应写作 YYYY-MM。")
