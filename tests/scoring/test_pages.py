@@ -69,6 +69,17 @@ def test_a_bad_period_is_named(lihai):
     assert "单位：" in response.content.decode()
 
 
+@pytest.mark.parametrize("unit", ["\u00b2", "1\u00b2", "\u2460", "99999999999999999999999"])
+def test_a_unit_that_is_no_id_is_named_on_the_page_and_over_the_api(lihai, unit):
+    # "²" and "①" pass str.isdigit() and fail int(): both answered 500
+    query = f"?period=2026-Q3&unit={unit}&point=level_skipping"
+    response = signed_in(lihai.member("approver")).get(reverse("scoring:cases") + query,
+                                                       follow=True)
+    assert response.status_code == 200 and "单位：" in response.content.decode()
+    api = client_as(lihai.member("approver")).get("/api/scores/cases/" + query)
+    assert api.status_code == 400 and "unit" in api.json()["errors"]
+
+
 def test_handlers_and_administrators_are_kept_out(lihai):
     for member in ("township", "sysadmin"):
         response = signed_in(lihai.member(member)).get(reverse("scoring:index"))

@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from xinfang.api.membership import acting_membership
+from xinfang.api.membership import acting_membership, parse_id
 from xinfang.api.views import (
     COMMON_ERRORS,
     MEMBERSHIP_PARAM,
@@ -142,11 +142,11 @@ class ScoreCases(CaseView):
         except Refused as e:
             return errors({"period": e.message})
         raw = params.get("unit", "")
-        if not (raw.isdigit() or raw == "none"):
+        unit_id = parse_id(raw)  # ASCII digits in range: "²" passes isdigit() and fails int()
+        if unit_id is None and raw != "none":
             return errors({"unit": "应为单位编号或 none（未交办）。"})
         try:
-            qs = evidence(by=m, profile=profile_for(m), period=period,
-                          unit_id=int(raw) if raw.isdigit() else None,
+            qs = evidence(by=m, profile=profile_for(m), period=period, unit_id=unit_id,
                           point=params.get("point", ""), as_of=timezone.now())
         except KeyError:
             return errors({"point": f"没有考核项目“{params.get('point', '')}”。"})

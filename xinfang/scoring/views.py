@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from xinfang.api.membership import parse_id
 from xinfang.cases.errors import Refused
 from xinfang.replica import replica_reads
 from xinfang.reports.outputs import profile_for
@@ -80,10 +81,10 @@ def cases(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"期间：{e.message}")
         return redirect("scoring:index")
     raw_unit = params.get("unit", "")
-    if raw_unit not in ("", "none") and not raw_unit.isdigit():
+    unit_id = parse_id(raw_unit)  # ASCII digits in range: "²" passes isdigit() and fails int()
+    if unit_id is None and raw_unit not in ("", "none"):
         messages.error(request, "单位：应为单位编号。")
         return redirect("scoring:index")
-    unit_id = int(raw_unit) if raw_unit.isdigit() else None
     profile = profile_for(m)
     try:
         qs = evidence(by=m, profile=profile, period=period, unit_id=unit_id,
