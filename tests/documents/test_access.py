@@ -68,6 +68,27 @@ def test_the_handling_unit_gets_its_copy_over_the_api(case, jianan):
     assert api.get(f"/api/cases/{case.pk}/documents/D9-closing/docx/").status_code == 422
 
 
+@pytest.mark.parametrize("version", ["\u00b2", "v1", "0", "-1", "1.0"])
+def test_a_version_that_is_no_number_is_refused_naming_it_not_the_latest_served(
+        case, jianan, version):
+    # "²" passed isdigit() and failed int(): a 500; "v1" was read as no version at all, and a
+    # client asking for the first version was sent the latest without a word
+    api = client_as(jianan.member("clerk"))
+    response = api.get(f"/api/cases/{case.pk}/documents/D1/docx/", {"version": version})
+    assert response.status_code == 400 and "version" in response.json()["errors"]
+    page = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D1.docx",
+                                                 {"version": version})
+    assert page.status_code == 400 and "版本" in page.content.decode()
+    assert not IssuedDocument.objects.filter(case=case, code="D1").exists(), "nothing frozen"
+
+
+def test_the_schema_documents_the_document_version_parameter(jianan):
+    schema = client_as(jianan.member("clerk")).get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/cases/{id}/documents/{code}/{fmt}/"]["get"]
+    assert "version" in {p["name"] for p in operation["parameters"]}
+    assert "400" in operation["responses"]
+
+
 def test_a_correction_over_the_api_needs_a_reason_and_keeps_both_versions(case, jianan):
     api = client_as(jianan.member("clerk"))
     assert api.get(f"/api/cases/{case.pk}/documents/D2/docx/").status_code == 200

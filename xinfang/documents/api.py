@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from xinfang.api.errors import problem
-from xinfang.api.membership import acting_membership
+from xinfang.api.errors import Problem, problem
+from xinfang.api.membership import acting_membership, parse_id
 from xinfang.api.replay import REPLAY_ERRORS, REPLAY_PARAM, replayable
 from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CaseView, JSONErrorsOnly, refused
 from xinfang.cases.errors import Refused
@@ -71,23 +76,29 @@ class DocumentFile(CaseView):
 
     @extend_schema(
         operation_id="case_document_file",
-        parameters=[MEMBERSHIP_PARAM],
+        parameters=[MEMBERSHIP_PARAM, OpenApiParameter(
+            "version", int, description="文书的第几版（更正后有多版）；默认最新一版")],
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
             202: OpenApiResponse(description=PDF_PENDING),
+            400: OpenApiResponse(Problem, description="version 不是正整数"),
             422: OpenApiResponse(description="文书尚未出具"),
             **COMMON_ERRORS,
         },
     )
     def get(self, request, pk: int, code: str, fmt: str):
-        version = request.query_params.get("version", "")
+        raw = request.query_params.get("version", "").strip()
+        version = parse_id(raw) if raw else None
+        if raw and version is None:  # not the latest instead: the client asked for another
+            why = f"version 须为正整数（文书的第几版），不是“{raw}”。"
+            return problem(status.HTTP_400_BAD_REQUEST, "invalid", why, {"version": why})
         try:
             row = document_file(
                 by=acting_membership(request),
                 case_id=pk,
                 code=code,
                 fmt=fmt,
-                version=int(version) if version.isdigit() else None,
+                version=version,
                 via="api",
                 ip=client_ip(request),
             )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from xinfang.api.membership import parse_id
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import case_for
@@ -53,14 +54,18 @@ def file_response(data: bytes, name: str, kind: str) -> HttpResponse:
 @require_GET
 @membership_required
 def download(request: HttpRequest, pk: int, code: str, fmt: str) -> HttpResponse:
-    version = request.GET.get("version")
+    raw = (request.GET.get("version") or "").strip()
+    version = parse_id(raw) if raw else None
+    if raw and version is None:  # not the latest instead: the link asked for another
+        message = _("没有这个版本：版本须为正整数，不是“%(raw)s”。") % {"raw": raw}
+        return page(request, "web/refused.html", {"message": message}, status=400)
     try:
         row = document_file(
             by=request.membership,
             case_id=pk,
             code=code,
             fmt=fmt,
-            version=int(version) if version and version.isdigit() else None,
+            version=version,
             via="web",
             ip=client_ip(request),
         )
