@@ -103,6 +103,15 @@ def test_a_correction_over_the_api_needs_a_reason_and_keeps_both_versions(case, 
     assert IssuedDocument.objects.filter(case=case, code="D2").count() == 2
 
 
+@pytest.mark.parametrize("ref", ["\u00b2", "\u2460", "99999999999999999999999"])
+def test_the_command_answers_a_case_reference_that_is_no_id_as_not_found(
+        case, jianan, tmp_path, ref):
+    # "²" and "①" pass isdigit() and fail int(): a ValueError traceback
+    with pytest.raises(CommandError, match="没有信访件"):
+        call_command("document", ref, "D1", "--as", jianan.member("clerk").user.username,
+                     "--out", str(tmp_path / "d1.docx"))
+
+
 def test_the_command_writes_the_document_as_the_user_may_see_it(case, jianan, tmp_path):
     out = tmp_path / "d1.docx"
     call_command(

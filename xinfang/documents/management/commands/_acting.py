@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from xinfang.api.membership import membership_of
+from xinfang.api.membership import membership_of, parse_id
 from xinfang.cases.models import Case
 from xinfang.cases.selectors import case_for
 from xinfang.org.choices import ADMIN_ROLES
@@ -27,8 +27,8 @@ def case_by_number_or_id(by: Membership, ref: str) -> Case:
     """The case named by its number (建安信〔2026〕0001号) or id, if ``by`` may see it."""
     ref = ref.strip()
     pk = Case.objects.filter(number=ref).values_list("pk", flat=True).first()
-    if pk is None and ref.isdigit():
-        pk = int(ref)
+    if pk is None:
+        pk = parse_id(ref)  # ASCII digits: "²" passes isdigit() and fails int()
     try:
         return case_for(by, pk or 0)
     except Case.DoesNotExist:
