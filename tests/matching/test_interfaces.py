@@ -164,3 +164,11 @@ def test_an_office_above_reads_the_case_but_gets_no_identity_evidence(jianan):
     assert client_as(city).post("/api/matches/", line, format="json").json()["candidates"] == []
     clerk = client_as(jianan.member("clerk")).post("/api/matches/", line, format="json").json()
     assert [x["case"] for x in clerk["candidates"]] == [case.number]
+
+
+def test_a_place_written_in_digits_no_id_holds_is_an_error_naming_it_not_a_500(jianan):
+    # "²" is a digit to str.isdigit() and no number to int()
+    client = client_as(jianan.member("clerk"))
+    for place in ({"township": "²"}, {"village": "¹²"}):
+        r = client.post("/api/matches/", LINE | place, format="json")
+        assert r.status_code == 400 and set(r.json()["errors"]) & set(place), r.content

@@ -238,3 +238,13 @@ def test_a_form_sent_in_a_role_withdrawn_since_is_not_carried_out_in_another(jia
     html = client.get(reverse("web:ledger")).content.decode()
     assert f'data-membership="{clerk.pk}"' in html
     assert client.get("/api/cases/").status_code == 200
+
+
+def test_ids_written_in_digits_no_number_holds_are_read_as_none_not_a_500(jianan):
+    # "²" is a digit to str.isdigit() and no number to int()
+    client = signed_in(jianan.member("clerk"))
+    assert client.get(reverse("web:register_villages"), {"township": "²"}).status_code == 200
+    assert client.get(reverse("web:roster"), {"unit": "²"}).status_code == 200
+    r = client.post(reverse("web:register_matches"), {"p-0-name": "王秀澜", "p-0-link": "²",
+                                                      "township": "²", "village": "³"})
+    assert r.status_code == 200

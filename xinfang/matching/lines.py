@@ -16,6 +16,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from xinfang.api.membership import parse_id
 from xinfang.cases import choices as c
 from xinfang.cases.services import DemandInput, PetitionerInput, Registration
 from xinfang.imports.cells import split_locality, stem
@@ -47,10 +48,9 @@ class Places:
                     self.villages.setdefault(n, []).append(u)
 
     def _unit(self, value, level: str) -> Unit | None:
-        if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-            u = self.by_id.get(int(value))
-            return u if u is not None and u.level == level else None
-        return None
+        pk = value if isinstance(value, int) else parse_id(value if isinstance(value, str) else "")
+        u = self.by_id.get(pk) if pk else None
+        return u if u is not None and u.level == level else None
 
     def read(self, township, village) -> tuple[Unit | None, Unit | None, dict[str, str]]:
         errors: dict[str, str] = {}

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from xinfang.api.membership import parse_id
 from xinfang.cases.errors import Refused
 from xinfang.cases.selectors import cases_for, lead_unit_names, main_names
 from xinfang.cases.services import Invalid
@@ -386,8 +387,8 @@ def roster(request: HttpRequest) -> HttpResponse:
                    else units)
         initial = {}
         raw = request.GET.get("unit", "")
-        if request.method == "GET" and raw.isdigit():
-            entry = StaffRosterEntry.objects.filter(unit_id=int(raw), unit__in=units).first()
+        if request.method == "GET" and (unit_id := parse_id(raw)):
+            entry = StaffRosterEntry.objects.filter(unit_id=unit_id, unit__in=units).first()
             if entry is not None:
                 initial = {"unit": str(entry.unit_id)}
                 initial.update({k: getattr(entry, k) for k in RosterForm.FIELDS})

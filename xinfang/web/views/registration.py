@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xinfang.api.membership import parse_id
 from xinfang.cases import choices as c
 from xinfang.cases.disclosure import revealable_link_filter
 from xinfang.cases.errors import Refused
@@ -368,9 +369,9 @@ def villages(request: HttpRequest) -> HttpResponse:
     jurisdiction = _jurisdiction(request.membership)
     raw = request.GET.get("township", "")
     options = Unit.objects.none()
-    if raw.isdigit() and jurisdiction is not None:
+    if (township := parse_id(raw)) and jurisdiction is not None:
         options = Unit.objects.filter(
-            parent_id=int(raw),
+            parent_id=township,
             level=Level.VILLAGE,
             is_active=True,
             path__under=jurisdiction.path,
@@ -451,7 +452,7 @@ REJECT_KEY = "match_reject"  # the "not the same" button just pressed
 
 
 def _ints(values) -> list[int]:
-    return [int(v) for v in values if str(v).isdigit()][:20]
+    return [pk for pk in map(parse_id, map(str, values)) if pk][:20]
 
 
 def match_choices(m: Membership, data) -> tuple:
@@ -465,11 +466,10 @@ def match_choices(m: Membership, data) -> tuple:
 
 
 def _unit_of(jurisdiction: Unit, raw, level: str) -> Unit | None:
-    raw = str(raw or "")
-    if not raw.isdigit():
+    pk = parse_id(str(raw or ""))
+    if pk is None:
         return None
-    return Unit.objects.filter(pk=int(raw), level=level,
-                               path__under=jurisdiction.path).first()
+    return Unit.objects.filter(pk=pk, level=level, path__under=jurisdiction.path).first()
 
 
 def match_query(data, jurisdiction: Unit) -> MatchQuery:
@@ -487,7 +487,7 @@ def match_query(data, jurisdiction: Unit) -> MatchQuery:
         name=data.get("p-0-name", ""), id_number=data.get("p-0-id_number", ""),
         phone=data.get("p-0-phone", ""), township=township, village=village,
         matter=data.get("matter", ""), demands=demands, categories=categories,
-        petitioner_id=int(link) if str(link).isdigit() else None,
+        petitioner_id=parse_id(str(link or "")),
     )
 
 

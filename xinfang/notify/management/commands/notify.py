@@ -3,6 +3,7 @@ test message to one channel (its id or its exact name); ``xinfang notify channel
 
 from django.core.management.base import BaseCommand, CommandError
 
+from xinfang.api.membership import parse_id
 from xinfang.notify.admin_services import channel_test
 from xinfang.notify.models import Channel, Delivery
 from xinfang.notify.outbox import deliver_pending
@@ -31,8 +32,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"{c.pk}\t{c.unit}\t{c.name}\t{c.get_format_display()}\t{state}")
             return
         raw = options["channel"].strip()
-        qs = Channel.objects.filter(pk=int(raw)) if raw.isdigit() else Channel.objects.filter(
-            name=raw)
+        pk = parse_id(raw)
+        qs = Channel.objects.filter(pk=pk) if pk else Channel.objects.filter(name=raw)
         channels = list(qs[:2])
         if not channels:
             raise CommandError(f"没有这个渠道：{raw}（用 xinfang notify channels 查看编号）")
