@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from tests.conftest import id_number, register_in, sh
 from tests.rules.walking import Walk, stopped
@@ -281,3 +282,10 @@ def test_henan_refuses_a_township_for_a_provincial_key_case_only(jurisdiction):
     check_assignable(case=plain, unit=j.townships["将官池镇"], profile=profile)
     key_proposals = _proposals(key)
     assert all(u.level != "township" for p in key_proposals for u in [*p["lead"], *p["assist"]])
+
+
+@pytest.mark.parametrize("every", ["nan", "inf", "-5"])
+def test_an_interval_no_clock_can_keep_is_refused_naming_it(every):
+    # nan passed the "<= 0" check and swept in a tight loop; inf reached time.sleep
+    with pytest.raises(CommandError, match="--every"):
+        call_command("sweep", "--every", every, "--times", "1")

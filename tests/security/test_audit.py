@@ -734,3 +734,10 @@ def test_a_brief_added_to_an_entry_without_a_long_list_is_caught(user):
     raw_update(f"UPDATE {TABLE} SET brief = %s WHERE id = %s",
                ['{"detail": {"rows": 300}, "cut": {}}', short.pk])
     assert audit_verify().first_bad_id == short.pk
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999999", "-1x", "100001"])
+def test_a_limit_no_listing_holds_is_an_error_naming_it(five, limit):
+    # past 64 bits the database refused the number ("datatype mismatch"): a traceback
+    with pytest.raises(CommandError, match="--limit"):
+        call_command("audit", "list", "--limit", limit)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import json
 from datetime import datetime, time
@@ -51,6 +52,19 @@ def _instant(text: str, argument: str) -> datetime:
     return moment
 
 
+MAX_LIMIT = 100_000  # a page of the listing; larger asks the database for a number it cannot hold
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"须为整数，收到 {text}") from None
+    if not 0 <= value <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"须在 0 到 {MAX_LIMIT:,} 之间，收到 {text}")
+    return value
+
+
 class Command(BaseCommand):
     help = "校验、查看、清理审计记录。"
 
@@ -65,7 +79,8 @@ class Command(BaseCommand):
         listing.add_argument("--action", dest="kind", choices=ACTIONS, help="只列出这种操作")
         listing.add_argument("--actor", help="只列出操作人姓名含此文字的记录")
         listing.add_argument("--since", help="只列出此时间之后的记录（如 2026-09-01）")
-        listing.add_argument("--limit", type=int, default=50, help="最多列出多少条（默认 50）")
+        listing.add_argument("--limit", type=_limit, default=50,
+                             help=f"最多列出多少条（默认 50，至多 {MAX_LIMIT:,}）")
         listing.add_argument("--full", action="store_true",
                              help="列出完整详情（默认：导出记录的长清单只列前 20 项及总数）")
         prune = actions.add_parser("prune", help="清理保存期以前的记录（保存期内的一律拒绝）")

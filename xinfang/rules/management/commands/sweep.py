@@ -12,6 +12,7 @@ is idempotent, so a run repeated, overlapping or restarted raises nothing twice.
 from __future__ import annotations
 
 import json
+import math
 import time
 import traceback
 from datetime import datetime
@@ -71,8 +72,8 @@ class Command(BaseCommand):
             return
         if moment is not None:
             raise CommandError("--at 不能与 --every 同用：常驻运行总是按当前时刻扫描")
-        if every <= 0:
-            raise CommandError(f"--every 必须大于0秒，收到 {every:g}")
+        if not math.isfinite(every) or every <= 0:  # nan passed "<= 0" and swept in a tight loop
+            raise CommandError(f"--every 必须是大于0的秒数，收到 {every:g}")
         if times is not None and times < 1:
             raise CommandError(f"--times 至少为1，收到 {times}")
         self.run_every(every, times)
