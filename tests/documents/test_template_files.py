@@ -3,11 +3,9 @@ from it, so it passes the same Office check as a case's attachment."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
 
+from tests.imports.test_tampered_files import patched
 from xinfang.cases.errors import Refused
 from xinfang.documents.models import DocumentTemplate
 from xinfang.documents.services import template_replace
@@ -15,16 +13,6 @@ from xinfang.documents.services import template_replace
 from .test_templates import office_template
 
 pytestmark = pytest.mark.django_db
-
-
-def patched(content: bytes, part: str, change) -> bytes:
-    src = zipfile.ZipFile(io.BytesIO(content))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            z.writestr(info.filename, change(data) if info.filename == part else data)
-    return out.getvalue()
 
 
 def test_a_template_that_inflates_like_a_zip_bomb_is_refused(jianan):
