@@ -107,11 +107,7 @@ def _parse(text: str, file: str) -> _Doc:
     loader = _Loader(text)
     too_deep = ProfileIssue(file, 1, "", f"嵌套超过{MAX_DEPTH}层，不是规则配置的结构")
     try:
-        try:
-            node = loader.get_single_node()
-        except RecursionError:  # thousands of [ or { nested: the parser's own recursion
-            doc.issues.append(too_deep)
-            return doc
+        node = loader.get_single_node()
         if node is None:
             doc.issues.append(ProfileIssue(file, 1, "", "文件为空"))
             return doc
@@ -132,6 +128,9 @@ def _parse(text: str, file: str) -> _Doc:
         return doc
     except yaml.YAMLError as exc:
         doc.issues.append(ProfileIssue(file, None, "", f"YAML error: {exc}"))
+        return doc
+    except RecursionError:  # thousands of [ or { nested: the parser's own recursion
+        doc.issues.append(too_deep)
         return doc
     finally:
         loader.dispose()
