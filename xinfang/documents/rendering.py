@@ -36,6 +36,11 @@ class TemplateRefused(Exception):
         super().__init__(message)
         self.field = field
 
+    @classmethod
+    def of_tags(cls, exc: TemplateError) -> TemplateRefused:
+        """The template's tags refused, on the fields' lookup or the fill alike."""
+        return cls(f"模板中的填写标记有误：{exc}")
+
 
 # What a template may hold: text, and fields written {{ name }}. The repository's templates hold
 # nothing else; loops, conditions, operators, calls, filters and attributes are refused, so an
@@ -76,7 +81,7 @@ def render(template: bytes, context: dict) -> bytes:
     try:
         doc.render({k: _value(v) for k, v in context.items()}, jinja_env=_sandbox())
     except TemplateError as exc:  # the sandbox's SecurityError among them
-        raise TemplateRefused(f"模板中的填写标记有误：{exc}") from None
+        raise TemplateRefused.of_tags(exc) from None
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -88,7 +93,7 @@ def template_fields(template: bytes) -> set[str]:
         doc = DocxTemplate(io.BytesIO(template))
         return set(doc.get_undeclared_template_variables(jinja_env=_sandbox()))
     except TemplateError as exc:
-        raise TemplateRefused(f"模板中的填写标记有误：{exc}") from None
+        raise TemplateRefused.of_tags(exc) from None
     except Exception:  # not a zip, not a Word document
         raise TemplateRefused("上传的文件不是有效的 Word（DOCX）模板。") from None
 
