@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import sh
+from tests.rules.walking import delivered_referral
 from xinfang.cases.models import CaseEvent, Clock
 from xinfang.cases.services import PetitionerInput
 from xinfang.rules.calendar import SHIPPED_SOURCE, NoticeError
@@ -230,6 +231,28 @@ def test_replacing_a_year_recomputes_settled_clocks_it_moves(register, django_us
             "provisional": False,
         }
     ]
+
+
+def test_replacing_a_year_leaves_a_weekly_batch_on_its_friday(jurisdiction):
+    # given: a city referral answered on Monday 2026-09-28, due in 建安区's weekly batch on
+    # Friday 10-02 10:00 (seed 001 二(五): a fixed hour, whatever the holidays)
+    walk = delivered_referral(jurisdiction("jianan"), delivered_at=sh(2026, 9, 28, 15))
+    batch = walk.clock("report_back:weekly_referral_batch")
+    assert (batch.due_at, batch.provisional) == (sh(2026, 10, 2, 10), False)
+
+    # when: 2026 is replaced by a notice that moves other deadlines of the case
+    row = calendar_load(text="year 2026\nholiday 2026-10-01 2026-10-03 国庆节\n",
+                        source="notice-2026-fix.txt", replace=True, at=sh(2026, 9, 29, 9))
+
+    # then: the batch is still due Friday 10:00 — not at its own start, 09-28 15:00, which made
+    # it overdue at once — and the history does not list it among the clocks that moved
+    batch.refresh_from_db()
+    assert (batch.due_at, batch.provisional) == (sh(2026, 10, 2, 10), False)
+    assert batch.explanation[-1] == "期限：2026-10-02 10:00"
+    moved = [c["clock"] for e in walk.case.events.filter(type="clock_recomputed")
+             for c in e.payload["clocks"]]
+    assert "report_back:weekly_referral_batch" not in moved
+    assert row.recomputed_clocks == len(moved)
 
 
 def test_a_year_another_process_loaded_is_seen_after_the_recheck_interval(monkeypatch):

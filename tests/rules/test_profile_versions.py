@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import id_number, register_in, sh
+from tests.rules.walking import delivered_referral
 from xinfang.audit.models import AuditEntry
 from xinfang.cases.models import Case, CaseEvent, Clock
 from xinfang.cases.services import PetitionerInput
@@ -164,6 +165,25 @@ def test_migrating_open_cases_lists_the_clocks_that_move_and_writes_one_history_
     # a second administrator migrating again finds nothing left to move
     assert profile_migrate(target=v3, by=admin).cases == []
     assert CaseEvent.objects.filter(type=PROFILE_MIGRATED).count() == 2
+
+
+def test_migrating_leaves_a_weekly_batch_on_its_friday(jianan):
+    # given: a city referral answered on Monday 2026-09-28, due in the weekly batch on Friday
+    # 10-02 10:00 (seed 001 二(五))
+    walk = delivered_referral(jianan, delivered_at=sh(2026, 9, 28, 15))
+    batch = walk.clock("report_back:weekly_referral_batch")
+    assert batch.due_at == sh(2026, 10, 2, 10)
+    v3 = profile_install(text=raised_jianan(), source="jianan-v3.yaml").row
+
+    # when: the case moves to a version that changes another clock
+    profile_migrate(target=v3, by=jianan.member("sysadmin"), at=sh(2026, 9, 28, 16))
+
+    # then: the batch is still due Friday 10:00, not at its own start (09-28 15:00: overdue at
+    # once), and the history does not list it among the clocks that moved
+    batch.refresh_from_db()
+    assert batch.due_at == sh(2026, 10, 2, 10)
+    event = walk.case.events.get(type=PROFILE_MIGRATED)
+    assert "report_back:weekly_referral_batch" not in [c["clock"] for c in event.payload["clocks"]]
 
 
 def test_a_clock_the_new_version_drops_is_kept_and_named_in_the_history(jianan):

@@ -60,3 +60,32 @@ def member(unit, role: str, username: str) -> Membership:
     """One more membership, for an office the demo tree staffs only with a clerk."""
     user = User.objects.create(username=username, full_name=username)
     return Membership.objects.create(user=user, unit=unit, role=role)
+
+
+def delivered_referral(j, *, delivered_at: datetime):
+    """建安区 (seed 001 二(五)): a case referred by the city, answered and its letter delivered
+    at ``delivered_at`` — which starts the Friday 10:00 weekly batch. Returns the walk."""
+    from datetime import timedelta
+
+    from tests.conftest import register_in
+    from xinfang.cases import choices as c
+
+    clerk, approver, township = j.member("clerk"), j.member("approver"), j.member("township")
+    day = delivered_at - timedelta(days=7)
+    step = iter(range(1, 20))
+
+    def at():
+        return day + timedelta(minutes=next(step))
+
+    walk = Walk(register_in(j, at=at(), received_at=day, source_level=c.SourceLevel.CITY))
+    walk("propose", clerk, at(), proposal="交将官池镇")
+    walk("sign_off", approver, at())
+    walk("assign", clerk, at(), lead=j.townships["将官池镇"], receiver_name="陈晓东")
+    walk("sign_for", township, at())
+    walk("record_finding", township, at(), findings={1: ("true", "solved", "补助已补发")})
+    walk("draft_letter", township, at(), body="经核查，你反映的问题属实，已补发。")
+    walk("approve_letter", approver, at())
+    walk("issue_letter", clerk, at())
+    walk("record_delivery", clerk, delivered_at + timedelta(minutes=30), mode="in_person",
+         delivered_at=delivered_at, deliverer="陈晓东", recipient="张三明", receipt_signed=True)
+    return walk

@@ -110,6 +110,22 @@ def weekly_due(at: datetime, weekly) -> Due:
                             f"期限：{due:%Y-%m-%d %H:%M}"])
 
 
+def weekly_rules(profile: Profile) -> dict:
+    """The weekly batches' clocks by name, with their weekday and time (``weekly_due``)."""
+    return {f"report_back:{r.name}": r.weekly for r in profile.report_back if r.weekly}
+
+
+def base_due(profile: Profile, name: str, at: datetime, amount: int, unit: str, roll: bool,
+             calendar) -> Due:
+    """The deadline of the clock ``name`` started at ``at``, before any extension or pause: a
+    weekly batch's next weekday and time (its rule's 0 hours would put it at its own start),
+    else the limit counted on the calendar."""
+    weekly = weekly_rules(profile).get(name)
+    if weekly is not None:
+        return weekly_due(at, weekly)
+    return compute_due(at, amount, unit, calendar=calendar, roll=roll)
+
+
 def _already_stopped(case, rule: ClockRule, seen: list[set[str]]) -> bool:
     """A clock is not started when its stop event has already happened (e.g. the acceptance
     notice was delivered before the lead unit signed for the case). History since the last
@@ -270,7 +286,7 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
         live = {c.name: c for c in case.clocks.exclude(status=Clock.Status.STOPPED)}
         seen = []  # the case's past event keys, read once and only if needed
     changes: list[dict] = []
-    weekly = {f"report_back:{r.name}": r.weekly for r in profile.report_back if r.weekly}
+    weekly = weekly_rules(profile)
     # Stops and starts are written together at the end, one statement each; ``changes`` keeps
     # the order in which the rules named them.
     stopping: list = []
@@ -352,10 +368,10 @@ def recompute_provisional() -> list[tuple[object, datetime, datetime]]:
     clocks = Clock.objects.filter(provisional=True).exclude(status=Clock.Status.STOPPED)
     for clock in clocks.select_related("case__profile"):
         calendar = working_calendar()
-        due = compute_due(clock.started_at, clock.amount, clock.unit, calendar=calendar,
-                          roll=clock.roll)
-        new_due, provisional, steps = due.due, due.provisional, list(due.steps)
         profile = profile_of(clock.case.profile)
+        due = base_due(profile, clock.name, clock.started_at, clock.amount, clock.unit,
+                       clock.roll, calendar)
+        new_due, provisional, steps = due.due, due.provisional, list(due.steps)
         asked = list(clock.case.extensions.filter(approved=True).order_by("decided_at", "pk")
                      .values_list("expected_completion", flat=True))
         for n in range(clock.extensions):

@@ -30,7 +30,7 @@ from xinfang.db import locks
 from xinfang.db.counts import row_count
 
 from .deadlines import SHANGHAI, compute_due
-from .engine import _last_day, clock_rules, due_changed
+from .engine import _last_day, base_due, clock_rules, due_changed
 from .models import ProfileVersion
 from .profile import ClockRule, Profile, ProfileError, load_profile_text
 from .store import profile_of, working_calendar
@@ -485,7 +485,8 @@ class MigrationPlan:
 
 
 def _recompute(clock, rule: ClockRule, profile: Profile, calendar) -> tuple:
-    due = compute_due(clock.started_at, rule.amount, rule.unit, calendar=calendar, roll=rule.roll)
+    due = base_due(profile, rule.name, clock.started_at, rule.amount, rule.unit, rule.roll,
+                   calendar)
     new_due, provisional, steps = due.due, due.provisional, list(due.steps)
     ext = profile.extension
     for _ in range(clock.extensions):
