@@ -162,6 +162,34 @@ def test_loading_2027_recomputes_a_provisional_clock_and_writes_its_history(regi
     }
 
 
+def test_an_overdue_alert_says_its_deadline_is_provisional_and_the_settled_one_is_alerted_again(
+    register,
+):
+    from xinfang.cases.models import Alert
+    from xinfang.cases.services.supervision import sweep
+
+    # given: the routing clock's provisional deadline 2027-01-01 24时 (2027 not loaded) ran out
+    case = register(received_at=sh(2026, 12, 17, 9), at=sh(2026, 12, 17, 10))
+    routing = case.clocks.get(name="routing")
+    sweep(at=sh(2027, 1, 2, 8))
+    first = Alert.objects.filter(clock=routing, kind="overdue")
+    assert first.exists()
+    assert all(a.message.endswith("已超期（期限2027-01-01 24时，暂定）") for a in first)
+
+    # when: the notice makes 01-01…01-03 元旦: the deadline is Monday 01-04 24时
+    load_2027(at=sh(2027, 1, 2, 9))
+    routing.refresh_from_db()
+    assert (routing.due_at, routing.provisional, routing.overdue_alerted) == (
+        sh(2027, 1, 5), False, False)
+
+    # then: nothing more while the settled deadline runs; alerted again once it has run out
+    assert not sweep(at=sh(2027, 1, 4, 8)).overdue
+    sweep(at=sh(2027, 1, 5, 8))
+    settled = Alert.objects.filter(clock=routing, kind="overdue", due_at=sh(2027, 1, 5))
+    assert settled.count() == first.count()
+    assert all(a.message.endswith("已超期（期限2027-01-04 24时）") for a in settled)
+
+
 def test_a_clock_still_waiting_for_another_year_is_left_out_of_the_history(register):
     # given a case in December 2027 whose routing clock ends in 2028 (not loaded either)
     case = register(

@@ -3,6 +3,7 @@ warning notices with their follow-up clocks, the 60-day cause analysis; run twic
 nothing twice. And 转: routing proposals at sign-off, constraints refusing by the rule's name."""
 
 import json
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -139,6 +140,130 @@ def test_a_declined_or_merged_case_owes_nothing_and_is_never_alerted(jurisdictio
     assert not declined.case.alerts.exclude(kind="warning").exists()
     assert not duplicate.case.alerts.exclude(kind="warning").exists()
     assert first.alerts.filter(kind="overdue").exists()
+
+
+# --- a deadline that moves ---------------------------------------------------------------------
+
+
+def _national_handling(j):
+    """A national case signed for on Wednesday 2026-09-16: 60 days to its decision letter,
+    24:00 of Monday 11-16 (due soon 72 hours before), one extension of 30 days allowed."""
+    walk = Walk(register_in(j, at=sh(2026, 9, 14, 10)))
+    clerk, approver = j.member("clerk"), j.member("approver")
+    walk("propose", clerk, sh(2026, 9, 14, 11), proposal="交区民政局办理")
+    walk("sign_off", approver, sh(2026, 9, 15, 9))
+    walk("assign", clerk, sh(2026, 9, 15, 10), lead=j.bureaus["区民政局"], receiver_name="周明")
+    walk("sign_for", j.member("bureau"), sh(2026, 9, 16, 9))
+    assert walk.clock("handling").due_at == sh(2026, 11, 17)
+    return walk
+
+
+def _alerted(clock, kind) -> set[tuple]:
+    return {(a.role, a.due_at, a.message.split(" ", 1)[1])
+            for a in Alert.objects.filter(clock=clock, kind=kind)}
+
+
+HANDLING_ROLES = ("unit_handler", "clerk", "approver")
+
+
+def test_an_extension_approved_after_the_deadline_is_alerted_again_when_it_runs_out(
+    jurisdiction,
+):
+    from xinfang.notify.models import Notice
+
+    # given: the handling clock ran out on 11-16 24时 and the sweep said so
+    j = jurisdiction("national")
+    walk = _national_handling(j)
+    sweep(at=sh(2026, 11, 17, 8))
+    handling = walk.clock("handling")
+    first = {(role, sh(2026, 11, 17), f"{handling.label}已超期（期限2026-11-16 24时）")
+             for role in HANDLING_ROLES}
+    assert _alerted(handling, "overdue") == first
+
+    # when: the extension asked the next day is approved: 30 days from 11-16 24时
+    walk("request_extension", j.member("bureau"), sh(2026, 11, 17, 10), reason="需调取历年档案",
+         progress_report="已调取2024年档案", expected_completion=date(2026, 12, 16))
+    walk("approve_extension", j.member("approver"), sh(2026, 11, 18, 9), note="同意延期")
+    handling = walk.clock("handling")
+    assert handling.due_at == sh(2026, 12, 17)
+
+    # then: the new deadline is alerted due soon, then overdue, each once, beside the first
+    assert sweep(at=sh(2026, 12, 14, 8)).due_soon == 3
+    assert {a[1:] for a in _alerted(handling, "due_soon")} >= {
+        (sh(2026, 12, 17), f"{handling.label}即将到期（期限2026-12-16 24时）")}
+    assert sweep(at=sh(2026, 12, 17, 8)).overdue == 3
+    assert _alerted(handling, "overdue") == first | {
+        (role, sh(2026, 12, 17), f"{handling.label}已超期（期限2026-12-16 24时）")
+        for role in HANDLING_ROLES}
+    assert sweep(at=sh(2026, 12, 17, 9)).overdue == 0
+    # and the inbox holds a notice for each of the six overdue alerts
+    assert Notice.objects.filter(clock=handling, kind="overdue").count() == 6
+
+
+def test_a_deadline_extended_while_a_sweep_alerts_it_is_owed_its_alert_again(
+    jurisdiction, monkeypatch,
+):
+    from xinfang.cases.models import Clock
+    from xinfang.cases.services import supervision
+    from xinfang.rules.engine import move_due
+
+    j = jurisdiction("national")
+    walk = _national_handling(j)
+    handling = walk.clock("handling")
+    raise_them = supervision._insert_alerts
+
+    def extended_meanwhile(clocks, **kwargs):
+        # given: an extension commits after the sweep read the clock, before it marks it
+        raised = raise_them(clocks, **kwargs)
+        clock = Clock.objects.get(pk=handling.pk)
+        clock.save(update_fields=move_due(clock, sh(2026, 12, 17)))
+        return raised
+
+    monkeypatch.setattr(supervision, "_insert_alerts", extended_meanwhile)
+    sweep(at=sh(2026, 11, 17, 8))
+    monkeypatch.undo()
+
+    # then: the clock is not marked alerted for a deadline it no longer has …
+    handling.refresh_from_db()
+    assert (handling.due_at, handling.overdue_alerted) == (sh(2026, 12, 17), False)
+    # … so the new deadline is alerted when it runs out
+    assert sweep(at=sh(2026, 12, 17, 8)).overdue == 3
+    assert {a.due_at for a in handling.alerts.filter(kind="overdue")} == {
+        sh(2026, 11, 17), sh(2026, 12, 17)}
+
+
+def test_clocks_alerted_before_their_deadline_moved_are_owed_the_alert_again_by_the_migration(
+    jurisdiction,
+):
+    import importlib
+
+    from django.apps import apps
+
+    from xinfang.cases.models import Clock
+
+    repair = importlib.import_module("xinfang.cases.migrations.0050_alert_per_deadline")
+    # given: clocks as the sweep left them before alerts were kept per deadline: the handling
+    # clock alerted due soon and overdue for 11-16 24时 then extended to 12-16 24时 (its marks
+    # kept), and the first contact clock of another case overdue for the deadline it still has
+    j = jurisdiction("national")
+    walk = _national_handling(j)
+    sweep(at=sh(2026, 11, 14, 8))
+    sweep(at=sh(2026, 11, 17, 8))
+    Alert.objects.update(due_at=None)
+    handling = walk.clock("handling")
+    Clock.objects.filter(pk=handling.pk).update(due_at=sh(2026, 12, 17))
+    overdue_kept = set(Clock.objects.filter(status="running", kind="deadline",
+                                            overdue_alerted=True)
+                       .exclude(pk=handling.pk).values_list("pk", flat=True))
+
+    # when: the migration's repair runs on 11-20
+    repair.owe_the_moved_deadlines_again(apps, None, now=sh(2026, 11, 20))
+
+    # then: the handling clock owes both alerts again; the others keep their marks
+    handling.refresh_from_db()
+    assert (handling.due_soon_alerted, handling.overdue_alerted) == (False, False)
+    assert set(Clock.objects.filter(overdue_alerted=True).values_list("pk", flat=True)) == (
+        overdue_kept)
 
 
 # --- warning notices ----------------------------------------------------------------------------

@@ -60,6 +60,8 @@ class Notice(models.Model):
         db_index=False,
     )
     needs_reason = models.BooleanField(_("销号须说明理由"), default=False)
+    # An alert's notice: the deadline its alert was raised for (``cases.Alert.due_at``).
+    due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("时间"))
     # The outbox flag: written true with the notice, in the event's transaction; the deliverer
     # turns it into one ``Delivery`` per channel of the unit and clears it. The event's own
@@ -86,9 +88,9 @@ class Notice(models.Model):
         constraints = [
             # An alert's notice exists once, however often the sweep runs: the alert's own key.
             models.UniqueConstraint(
-                fields=["case", "clock", "kind", "role"],
+                fields=["case", "clock", "kind", "role", "due_at"],
                 condition=models.Q(kind__in=ALERT_KINDS, event__isnull=True),
-                name="notice_once_per_alert",
+                name="notice_once_per_alert_deadline",
             ),
             models.UniqueConstraint(
                 fields=["case", "kind", "role"],

@@ -47,13 +47,13 @@ def notify_alerts(alerts) -> int:
             continue
         todo = "请落实领导包案" if "领导包案" in a.message else ALERT_TODO.get(a.kind, "")
         rows.append((a.case_id, "", a.kind, a.unit_id, a.role, a.message, todo, a.clock_id, None,
-                     a.kind in NEEDS_REASON, a.created_at, True))
+                     a.kind in NEEDS_REASON, a.created_at, True, a.due_at))
     insert_rows(Notice, NOTICE_ROW, rows, ignore_conflicts=True)
     return len(rows)
 
 
 NOTICE_ROW = ("case_id", "link", "kind", "unit_id", "role", "text", "todo", "clock_id",
-              "event_id", "needs_reason", "created_at", "outbox_pending")
+              "event_id", "needs_reason", "created_at", "outbox_pending", "due_at")
 
 
 def _lead_unit_id(case: Case) -> int | None:

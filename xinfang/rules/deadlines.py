@@ -205,6 +205,11 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day + _ONE_DAY, time(0), tzinfo=SHANGHAI)
 
 
+def deadline_text(due: datetime) -> str:
+    """A deadline as the seeds write it, in Beijing time: "2026-10-08 24时"."""
+    return _deadline_text(due.astimezone(SHANGHAI))
+
+
 def _deadline_text(due: datetime) -> str:
     if due.time() == time(0):
         # An end-of-day instant reads as 24时 of the day before, as the seeds write it.

@@ -126,6 +126,17 @@ def base_due(profile: Profile, name: str, at: datetime, amount: int, unit: str, 
     return compute_due(at, amount, unit, calendar=calendar, roll=roll)
 
 
+def move_due(clock, due: datetime) -> list[str]:
+    """Give ``clock`` the deadline ``due``; returns the fields to save. A deadline that moved
+    (an extension, a pause given back, a calendar or a profile recomputed) owes its due-soon
+    and overdue alerts again: the sweep raises them once per deadline (``Alert.due_at``)."""
+    if due == clock.due_at:
+        return []
+    clock.due_at = due
+    clock.due_soon_alerted = clock.overdue_alerted = False
+    return ["due_at", "due_soon_alerted", "overdue_alerted"]
+
+
 def _already_stopped(case, rule: ClockRule, seen: list[set[str]]) -> bool:
     """A clock is not started when its stop event has already happened (e.g. the acceptance
     notice was delivered before the lead unit signed for the case). History since the last
@@ -319,18 +330,19 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
         elif clock and clock.status == Clock.Status.PAUSED and _names(event_key, rule.resumes_on):
             # The time spent waiting (for an extension decision) is given back to the clock.
             paused = at - clock.paused_at
-            clock.due_at = clock.due_at + paused
+            moved = move_due(clock, clock.due_at + paused)
             clock.paused_seconds += int(paused.total_seconds())
             clock.status, clock.paused_at = Clock.Status.RUNNING, None
-            clock.save(update_fields=["status", "paused_at", "due_at", "paused_seconds"])
+            clock.save(update_fields=["status", "paused_at", "paused_seconds", *moved])
             changes.append({"clock": rule.name, "resumed": at.isoformat(),
                             "due": clock.due_at.isoformat()})
         if clock and _names(event_key, rule.extends_on):
             due = extended_due(clock.due_at, profile, extend_to)
-            clock.due_at, clock.provisional = due.due, clock.provisional or due.provisional
+            moved = move_due(clock, due.due)
+            clock.provisional = clock.provisional or due.provisional
             clock.extensions += 1
             clock.explanation = [*clock.explanation, *due.steps]
-            clock.save(update_fields=["due_at", "provisional", "extensions", "explanation"])
+            clock.save(update_fields=["provisional", "extensions", "explanation", *moved])
             changes.append({"clock": rule.name, "extended_to": clock.due_at.isoformat()})
         if clock is None:
             if (
@@ -380,8 +392,9 @@ def recompute_provisional() -> list[tuple[object, datetime, datetime]]:
             steps += more.steps
         new_due += timedelta(seconds=clock.paused_seconds)
         old_due = clock.due_at
-        clock.due_at, clock.provisional, clock.explanation = new_due, provisional, steps
-        clock.save(update_fields=["due_at", "provisional", "explanation"])
+        moved = move_due(clock, new_due)
+        clock.provisional, clock.explanation = provisional, steps
+        clock.save(update_fields=["provisional", "explanation", *moved])
         changed.append((clock, old_due, new_due))
     if changed:
         due_changed({clock.case_id for clock, _old, _new in changed})

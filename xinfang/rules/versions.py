@@ -30,7 +30,7 @@ from xinfang.db import locks
 from xinfang.db.counts import row_count
 
 from .deadlines import SHANGHAI, compute_due
-from .engine import _last_day, base_due, clock_rules, due_changed
+from .engine import _last_day, base_due, clock_rules, due_changed, move_due
 from .models import ProfileVersion
 from .profile import ClockRule, Profile, ProfileError, load_profile_text
 from .store import profile_of, working_calendar
@@ -678,18 +678,15 @@ def profile_migrate(
                 if move.new_due is None:
                     continue
                 clock, rule = by_name[move.name], rules[move.name]
-                later = move.new_due > clock.due_at
-                clock.due_at, clock.provisional = move.new_due, move.provisional
+                moved = move_due(clock, move.new_due)  # its alerts owed again if it moved
+                clock.provisional = move.provisional
                 clock.explanation = list(move.explanation)
                 clock.amount, clock.unit, clock.roll = rule.amount, rule.unit, rule.roll
                 clock.label, clock.alert_roles = rule.label, list(rule.alert)
                 clock.due_soon_hours, clock.seed = rule.due_soon_hours, rule.seed[:40]
-                fields = ["due_at", "provisional", "explanation", "amount", "unit", "roll",
-                          "label", "alert_roles", "due_soon_hours", "seed"]  # fmt: skip
-                if later:  # the sweep owes its alerts again at the new instant
-                    clock.due_soon_alerted = clock.overdue_alerted = False
-                    fields += ["due_soon_alerted", "overdue_alerted"]
-                clock.save(update_fields=fields)
+                clock.save(update_fields=["provisional", "explanation", "amount", "unit", "roll",
+                                          "label", "alert_roles", "due_soon_hours", "seed",
+                                          *moved])  # fmt: skip
             moves += _start_moves(new)
             from_version = case.profile.version
             Case.objects.filter(pk=case.pk).update(profile=target)

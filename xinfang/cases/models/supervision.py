@@ -93,6 +93,10 @@ class Alert(models.Model):
         "org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     message = models.CharField(max_length=300)
+    # The clock's deadline when the alert was raised: a clock extended (or recomputed) after
+    # its due-soon or overdue alert runs out again, and owes them again for the new deadline.
+    # None on alerts raised before the column existed (and on alerts about no clock).
+    due_at = models.DateTimeField(_("所提醒的期限"), null=True, blank=True)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -101,9 +105,10 @@ class Alert(models.Model):
         verbose_name_plural = _("提醒")
         ordering = ["-created_at"]
         constraints = [
-            # The sweep may run any number of times; each alert exists once.
+            # The sweep may run any number of times; each alert exists once per deadline of
+            # its clock.
             models.UniqueConstraint(
-                fields=["case", "clock", "kind", "role"], name="alert_once_per_clock"
+                fields=["case", "clock", "kind", "role", "due_at"], name="alert_once_per_deadline"
             ),
             # NULLs are distinct in a unique index: alerts about no clock need their own.
             models.UniqueConstraint(

@@ -16,8 +16,10 @@ is read once for the batch (``Seen``), and its alerts and history entries go in 
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import reduce
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
@@ -26,7 +28,7 @@ from django.db.models.functions import Mod
 
 from xinfang.notify.services import notify_alerts
 from xinfang.rules.consumers import consumes
-from xinfang.rules.deadlines import compute_due
+from xinfang.rules.deadlines import compute_due, deadline_text
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.profile import Profile
 from xinfang.rules.store import profile_of, working_calendar
@@ -45,7 +47,7 @@ BATCH = 1000  # rows per transaction in the sweep
 class AlertRow(NamedTuple):
     """An alert the sweep inserts, as a plain row (a first pass builds some 250,000 at a
     million cases: no model instance each). ``clock``: a clock's id, a follow-up ``Clock`` the
-    batch inserts first, or None."""
+    batch inserts first, or None; ``due_at``: that clock's deadline the alert is raised for."""
 
     case_id: int
     clock: int | Clock | None
@@ -54,13 +56,14 @@ class AlertRow(NamedTuple):
     unit_id: int
     message: str
     created_at: datetime
+    due_at: datetime | None = None
 
     @property
     def clock_id(self) -> int | None:
         return self.clock.pk if isinstance(self.clock, Clock) else self.clock
 
 
-ALERT_ROW = ("case_id", "clock_id", "kind", "role", "unit_id", "message", "created_at")
+ALERT_ROW = ("case_id", "clock_id", "kind", "role", "unit_id", "message", "created_at", "due_at")
 
 
 def insert_alert_rows(rows: list[AlertRow]) -> int:
@@ -69,7 +72,7 @@ def insert_alert_rows(rows: list[AlertRow]) -> int:
     if not rows:
         return 0
     insert_rows(Alert, ALERT_ROW, [(r.case_id, r.clock_id, r.kind, r.role, r.unit_id, r.message,
-                                    r.created_at) for r in rows], ignore_conflicts=True)
+                                    r.created_at, r.due_at) for r in rows], ignore_conflicts=True)
     notify_alerts(rows)
     return len(rows)
 
@@ -84,12 +87,13 @@ def _alert_unit(case: Case, role: str):
 
 def raise_alerts(*, case: Case, clock: Clock | None, kind: str, roles, message: str,
                  at: datetime) -> int:
-    """Raise one alert per role (each at most once ever); returns how many were new. Two
-    statements whatever the number of roles; a sweep inserting the same alert at the same moment
-    is skipped by the unique constraint."""
+    """Raise one alert per role (each at most once ever, or once per deadline of ``clock``);
+    returns how many were new. Two statements whatever the number of roles; a sweep inserting
+    the same alert at the same moment is skipped by the unique constraint."""
     roles = list(dict.fromkeys(roles))
-    have = set(Alert.objects.filter(case=case, clock=clock, kind=kind, role__in=roles)
-               .values_list("role", flat=True))
+    due_at = clock.due_at if clock is not None else None
+    have = set(Alert.objects.filter(case=case, clock=clock, kind=kind, role__in=roles,
+                                    due_at=due_at).values_list("role", flat=True))
     units: dict[bool, object] = {}
     new = []
     for role in roles:
@@ -99,7 +103,7 @@ def raise_alerts(*, case: Case, clock: Clock | None, kind: str, roles, message: 
         if office not in units:
             units[office] = _alert_unit(case, role)
         new.append(Alert(case=case, clock=clock, kind=kind, role=role, unit=units[office],
-                         message=message[:300], created_at=at))
+                         message=message[:300], created_at=at, due_at=due_at))
     Alert.objects.bulk_create(new, ignore_conflicts=True)
     if new:  # their inbox notices (flagged for the outbox), in this transaction
         notify_alerts(new)
@@ -190,7 +194,8 @@ class Seen:
                 self.alerted.add((case.pk, role))
             unit = (case.jurisdiction_id if role in OFFICE_ROLES
                     else self.leads.get(case.pk, case.jurisdiction_id))
-            self.alerts.append(AlertRow(case.pk, clock, kind, role, unit, message[:300], at))
+            self.alerts.append(AlertRow(case.pk, clock, kind, role, unit, message[:300], at,
+                                        clock.due_at if clock is not None else None))
 
     def event(self, case: Case, *, at: datetime, type: str, payload: dict) -> None:
         """``append_event`` of a system entry held for the batch's one INSERT, chained on the
@@ -533,8 +538,8 @@ def _clock_alerts(owed, *, kind: str, flag: str, at: datetime, what: str,
     raised = 0
     cursor = None
     owed = owed.order_by("due_at", "pk").values_list(
-        "pk", "case_id", "label", "alert_roles", "due_at", "due_soon_hours", "case__number",
-        "case__jurisdiction_id", named=True,
+        "pk", "case_id", "label", "alert_roles", "due_at", "due_soon_hours", "provisional",
+        "case__number", "case__jurisdiction_id", named=True,
     )
     while True:
         page = owed
@@ -553,7 +558,14 @@ def _clock_alerts(owed, *, kind: str, flag: str, at: datetime, what: str,
             if not clocks:
                 continue
             raised += _insert_alerts(clocks, kind=kind, at=at, what=what)
-            Clock.objects.filter(pk__in=[clock.pk for clock in clocks]).update(**{flag: True})
+            # Marked only where the deadline is still the one alerted: an extension committed
+            # meanwhile owes the alert again for its new deadline (``engine.move_due``).
+            alerted: dict[datetime, list[int]] = {}
+            for clock in clocks:
+                alerted.setdefault(clock.due_at, []).append(clock.pk)
+            Clock.objects.filter(reduce(operator.or_, (Q(due_at=due, pk__in=pks)
+                                                       for due, pks in alerted.items())),
+                                 ).update(**{flag: True})
 
 
 def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
@@ -565,16 +577,21 @@ def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
     for case_id, unit_id in handling:
         leads.setdefault(case_id, unit_id)
     existing = set(Alert.objects.filter(clock_id__in=[clock.pk for clock in clocks], kind=kind)
-                   .order_by().values_list("clock_id", "role"))
+                   .order_by().values_list("clock_id", "role", "due_at"))
     new = []
     for clock in clocks:
         office = clock.case__jurisdiction_id
+        # The deadline in the message: a clock extended after its alert is alerted again, and
+        # a deadline counted on a year whose holidays are not loaded says it is provisional.
+        provisional = "，暂定" if clock.provisional else ""
+        message = (f"{clock.case__number} {clock.label}{what}"
+                   f"（期限{deadline_text(clock.due_at)}{provisional}）")[:300]
         for role in dict.fromkeys(clock.alert_roles or ["clerk"]):
-            if (clock.pk, role) in existing:
+            if (clock.pk, role, clock.due_at) in existing:
                 continue
             unit = office if role in OFFICE_ROLES else leads.get(clock.case_id, office)
-            message = f"{clock.case__number} {clock.label}{what}"[:300]
-            new.append(AlertRow(clock.case_id, clock.pk, kind, role, unit, message, at))
+            new.append(AlertRow(clock.case_id, clock.pk, kind, role, unit, message, at,
+                                clock.due_at))
     # A sweep running at the same moment may have inserted some: the unique constraint skips
     # them rather than failing the batch.
     return insert_alert_rows(new)
