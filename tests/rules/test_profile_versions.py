@@ -4,13 +4,14 @@ listed, recomputed, and written in each case's history; mistakes are named by li
 
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from tests.conftest import id_number, register_in, sh
-from tests.rules.walking import delivered_referral
+from tests.rules.walking import Walk, delivered_referral
 from xinfang.audit.models import AuditEntry
 from xinfang.cases.models import Case, CaseEvent, Clock
 from xinfang.cases.services import PetitionerInput
@@ -165,6 +166,32 @@ def test_migrating_open_cases_lists_the_clocks_that_move_and_writes_one_history_
     # a second administrator migrating again finds nothing left to move
     assert profile_migrate(target=v3, by=admin).cases == []
     assert CaseEvent.objects.filter(type=PROFILE_MIGRATED).count() == 2
+
+
+def test_migrating_keeps_an_extension_to_the_day_it_was_approved_for(jianan):
+    # given: the handling clock (60 days from the receipt on 09-16: 11-16 24时) extended to the
+    # day asked, 12-04, short of the 30 days the rule would allow (12-16 24时)
+    clerk, approver, township = (jianan.member(r) for r in ("clerk", "approver", "township"))
+    walk = Walk(register_in(jianan, at=sh(2026, 9, 14, 10)))
+    walk("propose", clerk, sh(2026, 9, 14, 11), proposal="交将官池镇")
+    walk("sign_off", approver, sh(2026, 9, 14, 12))
+    walk("assign", clerk, sh(2026, 9, 14, 13), lead=jianan.townships["将官池镇"],
+         receiver_name="陈晓东")
+    walk("sign_for", township, sh(2026, 9, 16, 9))
+    walk("request_extension", township, sh(2026, 11, 9, 10), reason="需调取档案",
+         progress_report="已调取2024年档案", expected_completion=date(2026, 12, 4))
+    walk("approve_extension", approver, sh(2026, 11, 10, 9), note="同意延期至12月4日")
+    assert walk.clock("handling").due_at == sh(2026, 12, 5)
+    v3 = profile_install(text=raised_jianan(), source="jianan-v3.yaml").row
+
+    # when: the case moves to a version that changes another clock (first contact)
+    profile_migrate(target=v3, by=jianan.member("sysadmin"), at=sh(2026, 11, 11, 9))
+
+    # then: the handling clock still ends on the day approved, not at the rule's cap, and the
+    # history does not list it as moved
+    assert walk.clock("handling").due_at == sh(2026, 12, 5)
+    event = walk.case.events.get(type=PROFILE_MIGRATED)
+    assert "handling" not in [c["clock"] for c in event.payload["clocks"]]
 
 
 def test_migrating_leaves_a_weekly_batch_on_its_friday(jianan):

@@ -369,6 +369,23 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
     return changes
 
 
+def reextended(clock, profile: Profile, due: Due) -> tuple[datetime, bool, list[str]]:
+    """A recomputed deadline ``due`` with what the clock was given since it started: each
+    approved extension again, to the day it asked for (capped as at its approval), and the
+    time it spent paused. Returns the deadline, whether provisional, its explanation."""
+    new_due, provisional, steps = due.due, due.provisional, list(due.steps)
+    if clock.extensions:
+        from xinfang.cases.models import Extension
+
+        asked = list(Extension.objects.filter(case_id=clock.case_id, approved=True)
+                     .order_by("decided_at", "pk").values_list("expected_completion", flat=True))
+        for n in range(clock.extensions):
+            more = extended_due(new_due, profile, asked[n] if n < len(asked) else None)
+            new_due, provisional = more.due, provisional or more.provisional
+            steps += more.steps
+    return new_due + timedelta(seconds=clock.paused_seconds), provisional, steps
+
+
 def recompute_provisional() -> list[tuple[object, datetime, datetime]]:
     """After a calendar year is loaded: recompute every unstopped provisional clock from its start
     (re-applying its approved extensions). Returns (clock, old due, new due) for the history."""
@@ -383,14 +400,7 @@ def recompute_provisional() -> list[tuple[object, datetime, datetime]]:
         profile = profile_of(clock.case.profile)
         due = base_due(profile, clock.name, clock.started_at, clock.amount, clock.unit,
                        clock.roll, calendar)
-        new_due, provisional, steps = due.due, due.provisional, list(due.steps)
-        asked = list(clock.case.extensions.filter(approved=True).order_by("decided_at", "pk")
-                     .values_list("expected_completion", flat=True))
-        for n in range(clock.extensions):
-            more = extended_due(new_due, profile, asked[n] if n < len(asked) else None)
-            new_due, provisional = more.due, provisional or more.provisional
-            steps += more.steps
-        new_due += timedelta(seconds=clock.paused_seconds)
+        new_due, provisional, steps = reextended(clock, profile, due)
         old_due = clock.due_at
         moved = move_due(clock, new_due)
         clock.provisional, clock.explanation = provisional, steps

@@ -15,7 +15,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -29,8 +29,8 @@ from django.utils import timezone
 from xinfang.db import locks
 from xinfang.db.counts import row_count
 
-from .deadlines import SHANGHAI, compute_due
-from .engine import _last_day, base_due, clock_rules, due_changed, move_due
+from .deadlines import SHANGHAI
+from .engine import base_due, clock_rules, due_changed, move_due, reextended
 from .models import ProfileVersion
 from .profile import ClockRule, Profile, ProfileError, load_profile_text
 from .store import profile_of, working_calendar
@@ -487,13 +487,8 @@ class MigrationPlan:
 def _recompute(clock, rule: ClockRule, profile: Profile, calendar) -> tuple:
     due = base_due(profile, rule.name, clock.started_at, rule.amount, rule.unit, rule.roll,
                    calendar)
-    new_due, provisional, steps = due.due, due.provisional, list(due.steps)
-    ext = profile.extension
-    for _ in range(clock.extensions):
-        more = compute_due(_last_day(new_due), ext.amount, ext.unit, calendar=calendar)
-        new_due, provisional = more.due, provisional or more.provisional
-        steps += more.steps
-    return new_due + timedelta(seconds=clock.paused_seconds), provisional, tuple(steps)
+    new_due, provisional, steps = reextended(clock, profile, due)
+    return new_due, provisional, tuple(steps)
 
 
 def _clock_moves(clocks, profile: Profile, calendar) -> list[ClockMove]:
