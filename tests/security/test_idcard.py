@@ -180,3 +180,86 @@ def test_invalid_phones_are_refused_with_the_reason(value, message):
 def test_normalise_phone_never_raises():
     assert normalise_phone(None) == ""
     assert normalise_phone("call me") == "callme"
+
+
+# -- numbers as they arrive pasted -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pasted", [
+    "\u200b{n}", "{n}\ufeff", "{n}\u00ad", "\u200e{n}\u200f", "\u202a{n}\u202c", "{a}\u2060{b}",
+    "{n}\n", "\t{n}", "\u00a0{n}\u3000",
+    "{g4}", "{g6}", "{a}–{b}", "{a}—{b}", "{a}‒{b}", "{a}－{b}", "{a}‐{b}", "{a} - {b}",
+])
+def test_a_pasted_number_is_the_typed_one(pasted):
+    # given a number copied with what nobody sees, or grouped with dashes by Word or WeChat
+    number = id_number()
+    value = pasted.format(n=number, a=number[:6], b=number[6:],
+                          g4="-".join(number[i:i + 4] for i in range(0, 18, 4)),
+                          g6="-".join(number[i:i + 6] for i in range(0, 18, 6)))
+
+    # then it is the number, as stored and as indexed
+    assert validate_id_number(value) == number
+    assert normalise_id_number(value) == number
+
+
+@pytest.mark.parametrize("x", ["X", "x", "Ｘ", "ｘ", "\u0425", "\u0445", "\u03a7", "\u03c7", "×"])
+def test_the_check_character_x_is_read_from_its_look_alikes(x):
+    number = next(n for s in range(1000) if (n := id_number(sequence=f"{s:03d}")).endswith("X"))
+
+    assert validate_id_number(number[:17] + x) == number
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("4101O2{rest}", "第5位“O”是字母，不是数字0"),
+    ("41010219900l0{rest2}", "第12位“L”是字母，不是数字1"),
+    ("4101021990010I{rest3}", "第14位“I”是字母，不是数字1"),
+    ("41010219900101#23{check}", "第15位“#”不是数字"),
+    ("4101021990010112٣{check}", "第17位“٣”不是数字"),  # an Arabic-Indic three
+    ("41010219900101123Y", "第18位“Y”不是数字"),
+])
+def test_a_letter_for_a_digit_is_named_with_its_place_and_never_corrected(typed, message):
+    number = id_number()
+    value = typed.format(rest=number[6:], rest2=number[13:], rest3=number[14:],
+                         check=number[17])
+
+    with pytest.raises(ValueError, match=message):
+        validate_id_number(value)
+
+
+@pytest.mark.parametrize(("value", "normal"), [
+    ("138–1234–5678", "13812345678"),  # en dash (Word's autocorrect)
+    ("138‒1234‒5678", "13812345678"),  # figure dash
+    ("138―1234―5678", "13812345678"),  # horizontal bar
+    ("138‐1234‐5678", "13812345678"),  # hyphen
+    ("138\u20111234\u20115678", "13812345678"),  # no-break hyphen
+    ("138−1234−5678", "13812345678"),  # minus sign
+    ("138.1234.5678", "13812345678"),
+    ("13812345678\u200b", "13812345678"),
+    ("\ufeff138 1234 5678\n", "13812345678"),
+    ("\u202d13812345678\u202c", "13812345678"),
+    ("0371–63521234", "0371-63521234"),
+    ("0371.6352.1234", "0371-63521234"),
+    ("0371-6352-1234", "0371-63521234"),
+    ("（0371）6352-1234", "0371-63521234"),
+    ("（０３７１）６３５２１２３４", "0371-63521234"),
+    ("+86 371 6352 1234", "0371-63521234"),
+    ("+86 (0)371 63521234", "0371-63521234"),
+    ("0086-371-63521234", "0371-63521234"),
+    ("+86 10 6352 1234", "010-63521234"),
+    ("+86 010 63521234", "010-63521234"),
+    ("0371-63521234 分机 801", "0371-63521234-801"),
+    ("0371-6352-1234-801", "0371-63521234-801"),
+    ("0371-63521234 ext. 801", "0371-63521234-801"),
+])
+def test_a_pasted_phone_is_the_typed_one(value, normal):
+    assert validate_phone(value) == normal
+    assert normalise_phone(value) == normal
+
+
+@pytest.mark.parametrize("stored", [
+    "13812345678", "0371-63521234", "010-63521234", "0374-6352123", "0371-63521234-801",
+    "010-6352123-1",
+])
+def test_a_stored_phone_keeps_its_form_and_so_its_index(stored):
+    # the phones stored before were validated: they normalise to themselves still
+    assert normalise_phone(stored) == validate_phone(stored) == stored

@@ -16,6 +16,8 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from .pasted import visible
+
 # ISO 7064 MOD 11-2: weight of position i (1-based, from the left) is 2^(18-i) mod 11.
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"  # indexed by (weighted sum mod 11)
@@ -41,9 +43,20 @@ def id_check_digit(first17: str) -> str:
     return ID_CHECK_CHARS[total % 11]
 
 
+# Dashes a number is grouped with (1101-0519-…), as Word and WeChat turn a hyphen into one: the
+# hyphens, the figure, en and em dashes, the horizontal bar, the minus sign and the wave dash.
+_GROUPING = re.compile(r"[\s\-\u2010-\u2015\u2212\u301c\uff5e~]+")
+# The check character X as other keyboards give it: Cyrillic Х/х, Greek Χ/χ, the times sign.
+_X_ALIKE = str.maketrans("\u0425\u0445\u03a7\u03c7\u00d7", "XXXXX")
+
+
 def normalise_id_number(value: str | None) -> str:
-    """Half-width, no spaces, upper-case X. Does not validate."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or "")).upper()
+    """Half-width, nothing unseen (``pasted.visible``), no spaces or grouping dashes, upper-case
+    X (also from its Cyrillic and Greek look-alikes). Does not validate.
+
+    Stored numbers were validated through this: widening it changes no stored number's index."""
+    text = visible(unicodedata.normalize("NFKC", value or "")).translate(_X_ALIKE)
+    return _GROUPING.sub("", text).upper()
 
 
 def validate_id_number(value: str | None, *, today: date | None = None) -> str:
@@ -55,8 +68,8 @@ def validate_id_number(value: str | None, *, today: date | None = None) -> str:
         raise ValueError("这是15位旧身份证号码，请填写18位公民身份号码。")
     if len(number) != 18:
         raise ValueError(f"身份证号码应为18位，现为{len(number)}位。")
-    if not re.fullmatch(r"\d{17}[\dX]", number):
-        raise ValueError("身份证号码只能由数字组成，最后一位可以是X。")
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
+        raise ValueError(_not_a_digit(number))
     if number[:2] not in _PROVINCE_CODES and number[0] != "9":
         raise ValueError(f"身份证号码前两位“{number[:2]}”不是有效的省级行政区划代码。")
     born = _birth_date(number)
@@ -70,6 +83,23 @@ def validate_id_number(value: str | None, *, today: date | None = None) -> str:
     if id_check_digit(number[:17]) != number[17]:
         raise ValueError("身份证号码校验位不符，请逐位核对号码。")
     return number
+
+
+# Letters read for a digit when a number is copied from a photocopy or a PDF by hand.
+_LOOK_ALIKE_DIGITS = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "Z": "2", "S": "5",
+                      "B": "8"}
+
+
+def _not_a_digit(number: str) -> str:
+    """Which character is not a digit, and where: "第5位“O”是字母" tells a clerk what to look at;
+    the number is never corrected for them (an identity is not guessed)."""
+    at, ch = next((i, ch) for i, ch in enumerate(number)
+                  if not ("0" <= ch <= "9" or ch == "X" and i == 17))
+    if ch in _LOOK_ALIKE_DIGITS:
+        hint = f"是字母，不是数字{_LOOK_ALIKE_DIGITS[ch]}"
+    else:
+        hint = "不是数字"
+    return f"身份证号码第{at + 1}位“{ch}”{hint}：号码只能由数字组成，最后一位可以是X。"
 
 
 def birth_date_of(value: str) -> date:
@@ -100,18 +130,35 @@ _LOCAL_RE = re.compile(r"^[2-9]\d{6,7}$")
 _EXTENSION_RE = re.compile(r"^\d{1,6}$")
 
 
+# Dashes Word, WeChat or a PDF put between a number's groups (– — ‒ ― − ‐), a wave dash.
+_PHONE_DASHES = re.compile(r"[\u2010-\u2015\u2212\u301c\uff5e~]")
+# +86 or 0086 before a landline's area code, its 0 left out or written (0): +86 371 6352 1234.
+_COUNTRY_LANDLINE = re.compile(r"^(?:\+86|0086)-?(?:\(0\)-?|0)?(?=[2-9]|10)")
+
+
 def normalise_phone(value: str | None) -> str:
     """Canonical form when recognisable — ``13812345678`` (no +86) or ``0371-63521234[-801]`` —
-    otherwise the input without spaces and brackets. Does not validate."""
-    text = unicodedata.normalize("NFKC", value or "").strip()
-    text = re.sub(r"(?:转|ext\.?|x)\s*(\d+)\s*$", r"-\1", text, flags=re.IGNORECASE)
-    text = re.sub(r"^\((0\d{2,3})\)", r"\1-", text.replace(" ", ""))
-    text = re.sub(r"[\s()]", "", text).replace("—", "-")
+    otherwise the input without spaces, dots and brackets. Does not validate.
+
+    Takes what nobody sees (``pasted.visible``), any dash for the hyphen, dots and spaces between
+    groups, +86 or 0086 also before a landline, 转/分机/ext before an extension. Stored numbers
+    were validated through this and are its fixed points: widening it changes no stored index."""
+    text = visible(unicodedata.normalize("NFKC", value or "")).strip()
+    text = re.sub(r"(?:转|分机|ext\.?|x)\s*(\d+)\s*$", r"-\1", text, flags=re.IGNORECASE)
+    text = re.sub(r"[\s.]", "", _PHONE_DASHES.sub("-", text))
+    text = _COUNTRY_LANDLINE.sub("0", text)
+    text = re.sub(r"^\((0\d{2,3})\)", r"\1-", text)
+    text = re.sub(r"[()]", "", text)
     text = re.sub(r"-{2,}", "-", text).strip("-")
     if mobile := re.fullmatch(r"(?:\+?86|0086)?(1\d{10})", text.replace("-", "")):
         return mobile.group(1)
     digits = text.replace("-", "")
     parts = text.split("-")
+    if len(parts) >= 3 and digits.startswith("0") and len(parts[1]) < 7 and len(
+            parts[1] + parts[2]) in (7, 8):
+        # 0371-6352-1234: the number grouped by fours, not an extension after it.
+        parts[1:3] = [parts[1] + parts[2]]
+        text = "-".join(parts)
     if len(parts) == 1 and digits.startswith("0"):
         # No separator: 010 and 02x are the only three-digit area codes.
         area_len = 3 if digits.startswith(("010", "02")) else 4
