@@ -82,3 +82,28 @@ def test_mask_address_keeps_province_to_township(address, masked):
 @pytest.mark.parametrize("empty", ["", None, "   "])
 def test_masking_tolerates_empty_values(mask, empty):
     assert mask(empty) == ""
+
+
+@pytest.mark.parametrize(("name", "masked"), [
+    ("王𠀾明", "王*明"),  # 𠀾 (U+2003E, Extension B): one character, never half of one
+    ("𠀾三", "𠀾*"),
+    ("张𠀾", "张*"),
+    ("王葛\U000e0100", "王*"),  # a variation selector belongs to 葛: masked with it
+    ("葛\U000e0100三明", "葛\U000e0100*明"),
+    ("王兰\u0301", "王*"),  # a combining mark belongs to 兰: never left alone
+    ("\u200b张三", "张*"),  # the surname stays, the given name is masked
+    ("张三明\u200b", "张*明"),
+    ("\ufeff张三明", "张*明"),
+    ("\u202a张三明\u202c", "张*明"),
+    ("\u200b张", "*"),
+])
+def test_mask_name_masks_characters_as_a_reader_sees_them(name, masked):
+    assert mask_name(name) == masked
+
+
+@pytest.mark.parametrize(("value", "masked"), [
+    ("\u200b410102199001011234", "4101**********1234"),
+    ("410102199001011234\ufeff", "4101**********1234"),
+])
+def test_an_id_number_pasted_with_what_nobody_sees_keeps_its_four_and_four(value, masked):
+    assert mask_id_number(value) == masked

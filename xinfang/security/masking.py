@@ -9,19 +9,34 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .pasted import visible
+
 MASK = "*"
 ADDRESS_MASK = "****"  # fixed width: the length of a street address is itself a clue
 
 
 def mask_name(name: str | None) -> str:
     """Keep the first and last character: 张三明 → 张*明, 欧阳娜娜 → 欧**娜; two characters keep the
-    surname only (张三 → 张*)."""
-    name = (name or "").strip()
-    if len(name) <= 1:
-        return MASK * len(name)
-    if len(name) == 2:
-        return name[0] + MASK
-    return name[0] + MASK * (len(name) - 2) + name[-1]
+    surname only (张三 → 张*). A character is what a reader sees as one: a variation selector or
+    a combining mark stays with the character it belongs to, and what nobody sees (a zero-width
+    space pasted in) is not counted, so it never stands in for the kept or masked character."""
+    chars = _characters(visible(name or "").strip())
+    if len(chars) <= 1:
+        return MASK * len(chars)
+    if len(chars) == 2:
+        return chars[0] + MASK
+    return chars[0] + MASK * (len(chars) - 2) + chars[-1]
+
+
+def _characters(text: str) -> list[str]:
+    """``text`` cut into the characters a reader sees: each with the marks that follow it."""
+    out: list[str] = []
+    for ch in text:
+        if out and unicodedata.category(ch) in ("Mn", "Mc", "Me"):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
 
 
 def mask_id_number(number: str | None) -> str:
@@ -85,4 +100,4 @@ def mask_address(address: str | None) -> str:
 
 def _compact(value: str | None) -> str:
     """Half-width, no spaces: ＩＤ numbers and phones arrive typed in every way."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or ""))
+    return re.sub(r"\s+", "", visible(unicodedata.normalize("NFKC", value or "")))
