@@ -87,3 +87,21 @@ def test_a_village_alone_fills_its_township(jianan):
     r = client.post(reverse("web:register"), registration_data(jianan, township=""))
     assert r.status_code == 302
     assert Case.objects.get().township == jianan.townships["将官池镇"]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("p-0-name", "\ufeff王秀兰\u200b"),  # pasted from WeChat
+    ("p-0-phone", "139–1234–5678"),  # Word's en dash
+    ("p-0-phone", "13912345678\u200b"),
+])
+def test_the_earlier_cases_warning_finds_the_person_pasted(jianan, register, field, value):
+    # given 王秀兰's earlier case
+    case = earlier(register)
+    client = signed_in(jianan.member("clerk"))
+
+    # when her name or phone is pasted into the form, as the clerk has it from elsewhere
+    data = {"p-0-name": "", "p-0-id_number": "", "p-0-phone": ""} | {field: value}
+    html = client.post(reverse("web:register_check_petitioner"), data).content.decode()
+
+    # then the warning offers her earlier case
+    assert case.number in html and 'id="p-0-earlier"' in html

@@ -278,3 +278,49 @@ def test_a_confidential_holder_stays_confidential_in_the_new_case(jianan):
     case = first(jianan, petitioners=[person("李四", id_number=ID, phone="")])
     link = case.petitioner_links.get()
     assert link.petitioner_id == secret.pk and link.confidential and case.confidential
+
+
+# -- a person as the clerk's paste brings them -----------------------------------------------------
+
+@pytest.mark.parametrize("name", [
+    "王秀兰\u200b", "\ufeff王秀兰", "王\u00ad秀兰", "\u202a王秀兰\u202c",
+])
+def test_a_name_pasted_with_what_nobody_sees_is_the_same_name_not_a_typo(jianan, name):
+    # given an earlier case of 王秀兰 in the village
+    case = first(jianan)
+
+    # when the clerk pastes her name from WeChat, with a zero-width space or a BOM in it
+    found = query(jianan, name=name)
+
+    # then she is the same person by name, not one typed character apart
+    assert found[0].case == case and found[0].reasons[0] == "姓名相同、同村"
+
+
+@pytest.mark.parametrize(("id_typed", "phone_typed"), [
+    ("{a}-{b}", "139–1234–5678"),
+    ("{a}\u200b{b}", "139.1234.5678"),
+    ("{a}–{b}", "\ufeff13912345678"),
+])
+def test_an_id_number_and_phone_pasted_from_word_find_the_person_anywhere(
+        jianan, id_typed, phone_typed):
+    case = first(jianan, petitioners=[person(id_number=ID)])
+    found = query(jianan, name="李四", id_number=id_typed.format(a=ID[:6], b=ID[6:]),
+                  village=None, township=None)
+    assert [x.case for x in found] == [case] and found[0].reasons[0] == "同一身份证号"
+    found = query(jianan, name="王秀澜", phone=phone_typed, village=None, township=None)
+    assert found[0].case == case and found[0].reasons[:2] == ["同一手机号", "姓名同音"]
+
+
+def test_registering_a_pasted_id_number_links_the_person_on_file(jianan):
+    # given 王秀兰 on file with her ID number
+    earlier = first(jianan, petitioners=[person(id_number=ID)])
+
+    # when she is registered again, the number pasted from a Word table grouped by dashes
+    grouped = "-".join(ID[i:i + 6] for i in range(0, 18, 6))
+    later = first(jianan, petitioners=[person(name="王秀兰", id_number=grouped, phone="")],
+                  matter="反映医疗报销问题",
+                  demands=[DemandInput(text="要求落实医疗报销", category="医疗保障")])
+
+    # then it is the same person, not a second one
+    assert later.main_petitioner == earlier.main_petitioner
+    assert Petitioner.objects.count() == 1

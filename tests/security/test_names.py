@@ -21,6 +21,7 @@ from xinfang.security.names import (
     name_pinyin_index,
     normalise_name,
     petitioner_name_columns,
+    tidy_name,
 )
 
 TABLE = Petitioner._meta.db_table
@@ -172,3 +173,105 @@ def test_the_name_filter_without_a_viewer_finds_nothing(jianan):
     qs = cases_for(jianan.member("clerk"))
     assert filter_ledger(qs, {"petitioner": "张三明"}).count() == 0
     assert filter_ledger(qs, {"petitioner": "张三明"}, by=jianan.member("clerk")).count() == 1
+
+
+# -- names as they arrive pasted -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pasted", [
+    "张三明\u200b", "\ufeff张三明", "张\u200c三明", "张\u200d三明", "张三\u2060明", "张三\u00ad明",
+    "\u200e张三明\u200f", "\u202a张三明\u202c", "张三明\r\n", "\u3000张三明\u00a0",
+])
+def test_a_name_pasted_with_what_nobody_sees_is_the_typed_name(pasted):
+    assert normalise_name(pasted) == "张三明"
+    assert name_index(pasted) == name_index("张三明")
+    assert name_pinyin_index(pasted) == name_pinyin_index("张三明")
+    assert tidy_name(pasted) == "张三明"
+
+
+@pytest.mark.parametrize("dot", ["ꞏ", "⸱", "⸳", ".", "。", "．", "｡", "·", "・", "•"])
+def test_every_dot_typed_in_a_minority_name_is_the_middle_dot(dot):
+    assert normalise_name(f"阿依古丽{dot}买买提") == "阿依古丽·买买提"
+
+
+def test_a_variation_selector_is_the_same_character():
+    # 葛 followed by an ideographic variation selector is drawn another way; the same person
+    assert normalise_name("葛\U000e0100优") == normalise_name("葛优") == "葛优"
+    assert normalise_name("张三\ufe00明") == "张三明"
+
+
+def test_a_rare_character_outside_the_basic_plane_is_kept_whole():
+    assert normalise_name("王𠀾明") == "王𠀾明" and len(normalise_name("王𠀾明")) == 3
+    assert name_index("王𠀾明") != name_index("王明")
+
+
+@pytest.mark.django_db
+def test_a_name_pasted_into_registration_is_stored_as_seen_and_found_as_typed(jianan):
+    # given a name pasted from WeChat with a zero-width space and a BOM
+    case = register_in(jianan, petitioners=[PetitionerInput(name="\ufeff李秘芳\u200b",
+                                                            phone="13900001111")])
+
+    # then the person is stored without them, and found by the name as typed
+    person = Petitioner.objects.get(pk=case.main_petitioner.pk)
+    assert person.name == "李秘芳"
+    assert get_keyring().decrypt(stored_name(person)) == "李秘芳"
+    NUMBERS.clear()
+    NUMBERS.add(case.number)
+    clerk = jianan.member("clerk")
+    assert ledger_numbers(clerk, petitioner="李秘芳") == {case.number}
+    assert ledger_numbers(clerk, petitioner="李秘芳\u200b") == {case.number}
+
+
+@pytest.mark.django_db
+def test_a_name_of_nothing_but_what_nobody_sees_is_refused_naming_the_field(jianan):
+    with pytest.raises(Invalid) as refused:
+        register_in(jianan, petitioners=[PetitionerInput(name="\u200b\ufeff ")])
+    assert refused.value.errors["petitioners[0].name"] == "请填写姓名"
+
+
+@pytest.mark.django_db
+def test_the_migration_reindexes_a_name_stored_with_what_nobody_sees(jianan):
+    # given people and register rows stored before the wider normal form: each name kept as
+    # typed, its indexes and keys computed with the unseen character or the full stop in it
+    import importlib
+
+    from django.apps import apps
+
+    from xinfang.matching import keys
+    from xinfang.matching.models import PersonKey
+    from xinfang.registers.models import ScreeningFinding
+
+    ring = get_keyring()
+    township = jianan.townships["将官池镇"]
+    plain = register_in(jianan).main_petitioner
+    old = {}
+    for typed in ("李秘芳\u200b", "阿依古丽.买买提"):
+        person = Petitioner.objects.create(name=typed, township=township)
+        PersonKey.objects.filter(petitioner=person).delete()
+        Petitioner.objects.filter(pk=person.pk).update(
+            name_index=ring.blind_index(typed, purpose="name"))
+        PersonKey.objects.create(petitioner=person, key=keys.key_value(
+            f"d|{township.pk}|{typed}", ring=ring))
+        old[person.pk] = typed
+    finding = ScreeningFinding.objects.create(
+        jurisdiction=jianan.county, month="2026-09-01", screened_on="2026-09-03",
+        person_name="\ufeff赵大勇", township=township, problem="反映低保问题", category="低保",
+        recorded_by=jianan.member("clerk").user)
+    ScreeningFinding.objects.filter(pk=finding.pk).update(
+        name_index=ring.blind_index("\ufeff赵大勇", purpose="name"))
+    untouched = Petitioner.objects.values_list("name_index", "name_pinyin_index").get(pk=plain.pk)
+
+    # when the migration runs
+    migration = importlib.import_module("xinfang.matching.migrations.0002_names_reindexed")
+    migration.reindex(apps, None)
+
+    # then each is found by its name as seen, with the keys of that name
+    for pk, typed in old.items():
+        person = Petitioner.objects.get(pk=pk)
+        assert person.name == typed  # the name itself is left as stored
+        assert person.name_index == name_index(typed.replace("\u200b", "").replace(".", "·"))
+        assert set(PersonKey.objects.filter(petitioner=person).values_list("key", flat=True)) == (
+            set(keys.person_keys(typed.replace("\u200b", ""), township.pk)))
+    assert ScreeningFinding.objects.get(pk=finding.pk).name_index == name_index("赵大勇")
+    assert Petitioner.objects.values_list("name_index", "name_pinyin_index").get(
+        pk=plain.pk) == untouched

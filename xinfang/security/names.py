@@ -24,23 +24,41 @@ import unicodedata
 from pypinyin import Style, lazy_pinyin
 
 from .crypto import KeyRing, get_keyring
+from .pasted import visible
 
 NAME_PURPOSE = "name"
 PINYIN_PURPOSE = "name_pinyin"
 MAX_LENGTH = 50
 
-# Interpuncts typed for the dot in minority and foreign names (阿依古丽·买买提), by every keyboard.
-_DOTS = re.compile(r"[\u00b7\u2022\u2027\u30fb\uff65\u2219\u22c5\u0387]")
+# Interpuncts typed for the dot in minority and foreign names (阿依古丽·买买提), by every keyboard:
+# the middle dots, bullets and katakana dot, the sinological dot (U+A78F, some pinyin input
+# methods), the word-separator dots (U+2E31, U+2E33), and a full stop typed for it (. 。).
+_DOTS = re.compile(
+    r"[\u00b7\u2022\u2027\u30fb\uff65\u2219\u22c5\u0387\ua78f\u2e31\u2e33.\u3002]"
+)
 _SPACE = re.compile(r"\s+")
+# Variation selectors pick a glyph of the character before them (葛 with U+E0100 is drawn the
+# Japanese way): the same character, the same person.
+_VARIANT = re.compile(r"[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 _NOT_PINYIN = re.compile(r"[^a-z0-9]")
 
 
 def normalise_name(name: str | None) -> str:
     """The name as indexed: NFKC (full-width letters and digits become half-width), no spaces,
-    one kind of middle dot, lower-case Latin letters. 张 三明 and 张三明 are the same person."""
-    text = unicodedata.normalize("NFKC", name or "")
-    text = _SPACE.sub("", text)
+    nothing unseen (``pasted.visible``) and no variation selector, one kind of middle dot,
+    lower-case Latin letters. 张 三明, 张三明 and 张三明 pasted with a zero-width space are the
+    same person.
+
+    Widening this changes the index of a name stored before: the migration that widens it
+    re-indexes the names it touches (``names_reindex``)."""
+    text = visible(unicodedata.normalize("NFKC", name or ""))
+    text = _SPACE.sub("", _VARIANT.sub("", text))
     return _DOTS.sub("·", text).casefold()
+
+
+def tidy_name(name: str | None) -> str:
+    """The name as stored: as typed, less what nobody sees and the spaces around it."""
+    return visible(name).strip()
 
 
 def name_pinyin(name: str | None) -> str:
@@ -73,7 +91,7 @@ def petitioner_name_columns(name: str, *, ring: KeyRing | None = None) -> dict[s
     For writes that bypass the ORM (COPY, bulk SQL). Through the ORM, assign the plain name and
     ``save()``: the field encrypts and ``save`` computes the indexes."""
     ring = ring or get_keyring()
-    name = (name or "").strip()
+    name = tidy_name(name)
     return {
         "name": ring.encrypt(name) if name else "",
         "name_index": name_index(name, ring=ring),

@@ -16,6 +16,7 @@ from xinfang.rules.store import current_version, profile_of
 from xinfang.security.crypto import get_keyring
 from xinfang.security.idcard import validate_id_number, validate_phone
 from xinfang.security.names import MAX_LENGTH as NAME_MAX_LENGTH
+from xinfang.security.names import tidy_name
 
 from .. import choices as c
 from ..bulk import insert_returning
@@ -129,9 +130,10 @@ def _validate(data: Registration, jurisdiction: Unit, categories: tuple[str, ...
     for i, p in enumerate(data.petitioners):
         if p.petitioner_id and not Petitioner.objects.filter(pk=p.petitioner_id).exists():
             errors[f"petitioners[{i}].petitioner_id"] = "所选信访人不存在"
-        if not p.name.strip() and not p.petitioner_id:
+        p.name = tidy_name(p.name)
+        if not p.name and not p.petitioner_id:
             errors[f"petitioners[{i}].name"] = "请填写姓名"
-        elif len(p.name.strip()) > NAME_MAX_LENGTH:
+        elif len(p.name) > NAME_MAX_LENGTH:
             errors[f"petitioners[{i}].name"] = f"姓名不能超过{NAME_MAX_LENGTH}个字"
         if p.role not in c.PetitionerRole.values:
             errors[f"petitioners[{i}].role"] = f"身份“{p.role}”无效"
@@ -189,7 +191,7 @@ def _petitioner(p: PetitionerInput, data: Registration, *, known: Petitioner | N
         if found is not None:
             return found
     created = Petitioner.objects.create(
-        name=p.name.strip(),
+        name=tidy_name(p.name),
         gender=p.gender,
         birth_year=p.birth_year,
         id_number=p.id_number,
