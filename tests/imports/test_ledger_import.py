@@ -16,6 +16,7 @@ from xinfang.imports.cells import read_date, read_mark, read_phone, split_locali
 from xinfang.imports.models import ImportBatch, ImportedRow
 from xinfang.imports.services import ImportRefused, ledger_import
 from xinfang.registers.models import BacklogCase, ScreeningFinding
+from xinfang.security.masking import mask_name
 from xinfang.security.names import name_index
 
 from .books import L0_HEAD, l0_bad_row, l0_book, l0_good_rows, mixed_book
@@ -365,3 +366,49 @@ def test_an_l2_row_of_a_case_imported_from_l0_is_tied_to_it(jianan):
     assert tied.case.events.filter(payload__ledger_number="建安2022-001").exists()
     assert tied.person_name == ""  # the person is the case's, not copied
     assert BacklogCase.objects.get(reason="原因").case is None
+
+
+def test_a_ledger_pasted_together_from_word_and_wechat_links_the_person_on_file(jianan):
+    # given 王𠀾 (a character of Extension B) registered at the counter
+    from openpyxl import Workbook
+
+    from tests.conftest import id_number, register_in
+    from xinfang.cases.services import PetitionerInput
+
+    from .books import save
+
+    good = id_number("41102319800101123")
+    first = register_in(jianan, petitioners=[PetitionerInput(name="王𠀾", id_number=good,
+                                                             phone="13812345678")])
+
+    # when a ledger lists her lined up with spaces, her number grouped by dashes and her
+    # phone with Word's en dashes, a row with a letter O in the number, and her neighbour 赵𠀾,
+    # lined up too, with no number
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "台账"
+    ws.append(["2022年信访台账"])
+    ws.append([*L0_HEAD, "身份证号"])
+    base = ["", "王  𠀾", "将官池镇岗朱村", "138–1234–5678", "", "其他", "", "", "", "", ""]
+    typos = good[:4] + "O" + good[5:]
+    for i, (when, ident) in enumerate([("2022.3.1", f"{good[:6]}-{good[6:14]}-{good[14:]}"),
+                                       ("2022.4.1", f"\u200b{good}"), ("2022.5.1", typos)]):
+        row = list(base)
+        row[0], row[4], row[8] = f"N{i}", f"问题{i}", when
+        ws.append([*row, ident])
+    ws.append(["N9", "赵 \u3000𠀾", "将官池镇岗朱村", "13912345678", "问题9", "其他", "", "",
+               "2022.6.1", "", "", ""])
+    out = run(jianan, save(wb), skip_invalid=True)
+
+    # then both good rows are hers, her name as registered, and the typo is named by its place
+    texts = [str(i) for i in out.issues]
+    assert any(t.startswith("台账 第5行 L列（身份证号）") and "第5位“O”是字母" in t
+               for t in texts), texts
+    assert out.count("created") == 3
+    assert Petitioner.objects.count() == 2
+    assert Petitioner.objects.get(pk=first.main_petitioner.pk).name == "王𠀾"
+    assert Case.objects.get(events__payload__ledger_number="N1").main_petitioner == (
+        first.main_petitioner)
+    # 赵𠀾 is stored as she is written, and masked whole: never 赵*𠀾
+    neighbour = Petitioner.objects.exclude(pk=first.main_petitioner.pk).get()
+    assert neighbour.name == "赵𠀾" and mask_name(neighbour.name) == "赵*"

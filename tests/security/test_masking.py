@@ -107,3 +107,13 @@ def test_mask_name_masks_characters_as_a_reader_sees_them(name, masked):
 ])
 def test_an_id_number_pasted_with_what_nobody_sees_keeps_its_four_and_four(value, masked):
     assert mask_id_number(value) == masked
+
+
+@pytest.mark.parametrize(("name", "masked"), [
+    ("张 三", "张*"),  # lined up with three-character names on a paper form
+    ("张\u3000三", "张*"),
+    ("王  𠀾", "王*"),
+    ("欧阳 娜娜", "欧**娜"),
+])
+def test_a_name_lined_up_with_spaces_never_shows_its_given_name(name, masked):
+    assert mask_name(name) == masked

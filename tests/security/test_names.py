@@ -275,3 +275,11 @@ def test_the_migration_reindexes_a_name_stored_with_what_nobody_sees(jianan):
     assert ScreeningFinding.objects.get(pk=finding.pk).name_index == name_index("赵大勇")
     assert Petitioner.objects.values_list("name_index", "name_pinyin_index").get(
         pk=plain.pk) == untouched
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("李  四", "李四"), ("王\u3000𠀾", "王𠀾"), ("阿依古丽 · 买买提", "阿依古丽·买买提"),
+    ("John  Smith", "John Smith"), ("Ｍａｒｙ", "Mary"),
+])
+def test_a_name_lined_up_with_spaces_is_stored_without_them(typed, stored):
+    assert tidy_name(typed) == stored

@@ -12,6 +12,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 
 from xinfang.security.idcard import validate_phone
+from xinfang.security.names import tidy_name
 
 
 class CellError(ValueError):
@@ -39,11 +40,8 @@ def text(value) -> str:
 
 def person_name(value) -> str:
     """A Chinese name typed with spaces to line it up ("李  四") is "李四"; a name in Latin
-    letters keeps its single spaces."""
-    s = text(value)
-    if re.fullmatch(r"[\u3400-\u9fff·\s]+", s):
-        s = re.sub(r"\s+", "", s)
-    return s
+    letters keeps its single spaces (``security.names.tidy_name``, as registration stores it)."""
+    return tidy_name(text(value))
 
 
 def label(value) -> str:

@@ -18,9 +18,10 @@ ADDRESS_MASK = "****"  # fixed width: the length of a street address is itself a
 def mask_name(name: str | None) -> str:
     """Keep the first and last character: 张三明 → 张*明, 欧阳娜娜 → 欧**娜; two characters keep the
     surname only (张三 → 张*). A character is what a reader sees as one: a variation selector or
-    a combining mark stays with the character it belongs to, and what nobody sees (a zero-width
-    space pasted in) is not counted, so it never stands in for the kept or masked character."""
-    chars = _characters(visible(name or "").strip())
+    a combining mark stays with the character it belongs to, and neither a space nor what nobody
+    sees (a zero-width space pasted in) is counted, so none stands in for a kept or masked
+    character (张 三, lined up on a form, is 张*, never 张*三)."""
+    chars = _characters(re.sub(r"\s+", "", visible(name or "")))
     if len(chars) <= 1:
         return MASK * len(chars)
     if len(chars) == 2:

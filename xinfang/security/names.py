@@ -56,9 +56,21 @@ def normalise_name(name: str | None) -> str:
     return _DOTS.sub("·", text).casefold()
 
 
+# A name in Chinese characters (any plane: 𠀾 is U+2003E), with its dots: spaces in it only line
+# it up with longer names on a paper form ("李  四").
+_CHINESE_NAME = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f·\s]+"
+)
+
+
 def tidy_name(name: str | None) -> str:
-    """The name as stored: as typed, less what nobody sees and the spaces around it."""
-    return visible(name).strip()
+    """The name as stored: as typed, less what nobody sees and the spaces around it; a Chinese
+    name typed with spaces to line it up ("李  四") is written without them. A name in Latin
+    letters keeps its single spaces."""
+    text = _SPACE.sub(" ", visible(unicodedata.normalize("NFKC", name or ""))).strip()
+    if _CHINESE_NAME.fullmatch(text):
+        text = _SPACE.sub("", text)
+    return text
 
 
 def name_pinyin(name: str | None) -> str:
