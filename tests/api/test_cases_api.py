@@ -205,6 +205,25 @@ def test_registration_errors_are_400_with_a_message_per_field(jianan, change, fi
     assert not Case.objects.exists()
 
 
+def test_a_person_posted_as_pasted_is_the_person_on_file(jianan):
+    # given 张三明 on file with her number and phone
+    first = register_in(jianan)
+    number = first.main_petitioner.id_number
+    # when a system posts her pasted from a Word table: a BOM, dashes, an en dash, a letter O
+    grouped = f"{number[:6]}-{number[6:14]}-{number[14:]}"
+    pasted = {"name": "\ufeff张三明\u200b", "id_number": grouped, "phone": "138–1234–5678"}
+    client = client_as(jianan.member("clerk"))
+    response = client.post("/api/cases/", {**REGISTRATION, "petitioners": [pasted]}, format="json")
+    # then the case is hers, and her name is masked whole
+    assert response.status_code == 201, response.content
+    assert response.json()["petitioners"][0]["name"] == "张*明"
+    assert Case.objects.get(pk=response.json()["id"]).main_petitioner == first.main_petitioner
+    typo = {**pasted, "id_number": number[:4] + "O" + number[5:]}
+    response = client.post("/api/cases/", {**REGISTRATION, "petitioners": [typo]}, format="json")
+    assert response.status_code == 400
+    assert "第5位“O”是字母" in response.json()["errors"]["petitioners[0].id_number"]
+
+
 def test_registration_by_someone_who_is_not_the_offices_clerk_is_403(jianan):
     for key in ("approver", "inspector", "township", "discipline"):
         response = client_as(jianan.member(key)).post("/api/cases/", REGISTRATION, format="json")
