@@ -237,6 +237,41 @@ def test_the_last_system_administrators_role_is_not_revoked(jianan):
     assert not AuditEntry.objects.filter(detail__change="role_revoke").exists()
 
 
+def test_the_last_auditors_role_is_not_revoked(jianan):
+    # given the only auditor (三员分立: the one who reads the other two's trail)
+    auditor = jianan.member("auditor")
+    client = signed_in(jianan.member("secadmin"))
+    # when the security administrator withdraws that role
+    response = client.post(reverse("web:admin_membership_revoke", args=[auditor.pk]),
+                           follow=True)
+    # then it is refused by name, and nothing is audited
+    assert "最后一名有效的审计管理员" in response.content.decode()
+    auditor.refresh_from_db()
+    assert auditor.is_active
+    assert not AuditEntry.objects.filter(detail__change="role_revoke").exists()
+    # and with a second auditor it is done
+    second = User.objects.create_user("shenji2", password=STRONG, full_name="审计员二")
+    Membership.objects.create(user=second, unit=jianan.county, role="auditor")
+    client.post(reverse("web:admin_membership_revoke", args=[auditor.pk]))
+    auditor.refresh_from_db()
+    assert not auditor.is_active
+
+
+def test_the_last_auditors_account_is_not_deactivated(jianan):
+    # given the only auditor, and the system administrator's page
+    auditor = jianan.member("auditor").user
+    client = signed_in(jianan.member("sysadmin"))
+    # when the system administrator switches that account off
+    response = client.post(
+        reverse("web:admin_user_active", args=[auditor.pk]), {"active": "0"}, follow=True
+    )
+    # then it is refused, saying why: nobody would read the administrators' trail
+    assert "最后一名有效的审计管理员" in response.content.decode()
+    auditor.refresh_from_db()
+    assert auditor.is_active
+    assert not AuditEntry.objects.filter(detail__change="user_deactivate").exists()
+
+
 # -- roles, lockouts, keys -----------------------------------------------------------------------
 
 

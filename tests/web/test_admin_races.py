@@ -207,3 +207,21 @@ def test_a_token_made_while_its_account_is_switched_off_does_not_outlive_it(jian
     out = race(make_token, switch_off)
     assert out["second_waited"]
     assert ApiToken.objects.get().status() == "revoked"
+
+
+def test_two_auditors_withdrawn_at_once_by_two_security_administrators_leave_one(jianan):
+    # given two auditors, and two security administrators
+    j = jianan
+    first = j.member("auditor")
+    user = User.objects.create_user("shenji2", password="Qiang#Mima2026", full_name="审计员二")
+    second = Membership.objects.create(user=user, unit=j.office, role="auditor")
+    other = User.objects.create_user("anquan2", password="Qiang#Mima2026", full_name="安全员二")
+    secadmin = Membership.objects.create(user=other, unit=j.office, role="secadmin")
+    # when each withdraws one auditor at the same moment
+    out = race(lambda: membership_revoke(by=j.member("secadmin"), membership=first),
+               lambda: membership_revoke(by=secadmin, membership=second))
+    # then the second counted what the first left: one auditor still reads the trail
+    assert isinstance(out["first"], Membership)
+    assert isinstance(out["second"], AdminRefused), out["second"]
+    assert "最后一名有效的审计管理员" in out["second"].message
+    assert list(Membership.objects.filter(role="auditor", is_active=True)) == [second]

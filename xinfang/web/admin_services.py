@@ -337,11 +337,12 @@ def user_set_active(*, by: Membership, user: User, active: bool, ip: str = "") -
 
 # -- the last administrators ---------------------------------------------------------------------
 
-# The roles the system is administered again by, should they be lost: accounts are made and
-# switched on by a system administrator, roles granted by a security administrator. With no
-# active account holding either one, nobody can put it back from the pages (only the first
+# The roles 三员分立 cannot run without, should they be lost: accounts are made and switched on
+# by a system administrator, roles granted by a security administrator, and the trail is read
+# and verified only by an auditor — with none, the other two work unwatched. With no active
+# account holding one of them, nobody can put it back from the pages (only the first
 # administrator's shell, docs/operations.md).
-KEPT_ROLES = (Role.SYSADMIN, Role.SECADMIN)
+KEPT_ROLES = (Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR)
 
 
 def _last_holder_kept(role: str, *, losing: Q, who) -> None:
