@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 
 import pytest
@@ -79,6 +80,22 @@ def test_archive_verify_of_a_case_names_a_stored_document_edited_in_the_database
     Rendition.objects.filter(pk=row.pk).update(content=bytes(row.content) + b"\0")
     with pytest.raises(CommandError, match="D1 信访事项受理告知书 第1版"):
         call_command("archive", "verify", case.number, "--as", clerk.user.username)
+
+
+def test_archive_verify_of_a_mistyped_path_says_the_file_is_missing(jianan, tmp_path):
+    # given a case file's path typed wrong (案卷 for 案件), and the folder it would be in
+    typed = str(tmp_path / "案卷-0001.zp")
+    # when it is verified, without --as or with it
+    # then the file is said to be missing, named as it was typed, and no case is looked up
+    with pytest.raises(CommandError, match="没有案卷文件“" + re.escape(typed) + "”") as e:
+        call_command("archive", "verify", typed)
+    assert "--as" in str(e.value)  # a case is verified with --as: the other reading, offered
+    zipped = str(tmp_path / "missing.zip")
+    clerk = jianan.member("clerk").user.username
+    with pytest.raises(CommandError, match="没有案卷文件“" + re.escape(zipped) + "”。$"):
+        call_command("archive", "verify", zipped, "--as", clerk)
+    with pytest.raises(CommandError, match="“" + re.escape(str(tmp_path)) + "”不是文件"):
+        call_command("archive", "verify", str(tmp_path))
 
 
 @pytest.mark.libreoffice

@@ -43,9 +43,8 @@ class Command(BaseCommand):
         target = options["target"]
         if options["action"] == "week":
             return self.week(Path(target), options)
-        if options["action"] == "verify" and Path(target).is_file():
-            data = Path(target).read_bytes()
-        else:
+        data = self.file_to_verify(target, options) if options["action"] == "verify" else None
+        if data is None:
             if not options["username"]:
                 raise CommandError("请用 --as 指定以哪位用户的身份生成案卷。")
             if options["action"] == "build" and options["out"] and (
@@ -71,6 +70,27 @@ class Command(BaseCommand):
             f"案卷校验通过：{manifest['case']}，{len(manifest['files'])} 个文件，"
             f"案件版本 {manifest['case_version']}"
         )
+
+    @staticmethod
+    def file_to_verify(target: str, options) -> bytes | None:
+        """The bytes of the case file ``target`` names, or None when it names a case. A name that
+        is no file is a case only with ``--as`` (a case is built to be verified) and when it does
+        not end in .zip: a mistyped path is said to be missing, named as it was typed."""
+        path = Path(target)
+        if path.is_file():
+            try:
+                return path.read_bytes()
+            except OSError as e:
+                raise CommandError(f"无法读取案卷文件“{target}”：{e.strerror}") from None
+        if path.exists():
+            raise CommandError(f"“{target}”不是文件。")
+        if path.suffix.lower() == ".zip":
+            raise CommandError(f"没有案卷文件“{target}”。")
+        if not options["username"]:
+            raise CommandError(
+                f"没有案卷文件“{target}”。若要校验信访件，请用 --as 指定以哪位用户的身份生成案卷。"
+            )
+        return None
 
     def week(self, folder: Path, options) -> None:
         if not options["username"]:
