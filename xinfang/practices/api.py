@@ -4,6 +4,8 @@ pages. 200/201 done; 400 ``{"errors": {field: message}}``; 403 not allowed for t
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -51,6 +53,7 @@ from .selectors import (
     meetings_for,
     persuades_for,
     return_visits_for,
+    tasks_for,
     watch_for,
     with_visible_cases,
 )
@@ -70,6 +73,24 @@ def _membership(request):
     if access_of(m) is None:
         raise PermissionDenied("您当前的角色不参与这些工作机制。")
     return m
+
+
+def found(rows, what: str):
+    """The view's ``post`` to the object its path names (``pk``), one of ``rows(membership)``:
+    404 for one absent or out of this membership's sight alike, before the body or the
+    ``Idempotency-Key`` is read — a 400 about the body (or a 409 about the key) would tell that
+    an object the caller may not see exists."""
+
+    def wrap(post):
+        @wraps(post)
+        def wrapper(self, request, pk: int, *args, **kwargs):
+            if not rows(_membership(request)).filter(pk=pk).exists():
+                raise Http404(f"未找到该{what}。")
+            return post(self, request, pk, *args, **kwargs)
+
+        return wrapper
+
+    return wrap
 
 
 def _write(fn, out, **kwargs) -> Response:
@@ -446,11 +467,10 @@ class WatchReviews(CaseView):
         request=WatchReviewIn,
         responses={201: WatchReviewOut, **WRITE_ERRORS, **REPLAY_ERRORS},
     )
+    @found(watch_for, "重点人员")
     @replayable
     def post(self, request, pk: int):
         m = _membership(request)
-        if not watch_for(m).filter(pk=pk).exists():
-            raise Http404("未找到该重点人员。")
         d, bad = _input(WatchReviewIn, request)
         if bad:
             return bad
@@ -684,6 +704,7 @@ class PersuadeReturned(CaseView):
         request=ReturnedIn,
         responses={201: PersuadeOut, **WRITE_ERRORS},
     )
+    @found(persuades_for, "劝返记录")
     def post(self, request, pk: int):
         m = _membership(request)
         d, bad = _input(ReturnedIn, request)
@@ -699,6 +720,7 @@ class PersuadeFollowUp(CaseView):
         request=FollowUpIn,
         responses={201: PersuadeOut, **WRITE_ERRORS},
     )
+    @found(persuades_for, "劝返记录")
     def post(self, request, pk: int):
         m = _membership(request)
         d, bad = _input(FollowUpIn, request)
@@ -808,6 +830,7 @@ class CampaignTasks(CaseView):
         request=TaskIn,
         responses={201: TaskOut, **WRITE_ERRORS, **REPLAY_ERRORS},
     )
+    @found(campaigns_for, "专项活动")
     @replayable
     def post(self, request, pk: int):
         m = _membership(request)
@@ -832,6 +855,7 @@ class TaskProgress(CaseView):
         request=ProgressIn,
         responses={201: TaskOut, **WRITE_ERRORS},
     )
+    @found(tasks_for, "任务")
     def post(self, request, pk: int):
         m = _membership(request)
         d, bad = _input(ProgressIn, request)
@@ -847,6 +871,7 @@ class CampaignReports(CaseView):
         request=ReportIn,
         responses={201: ReportOut, **WRITE_ERRORS},
     )
+    @found(campaigns_for, "专项活动")
     def post(self, request, pk: int):
         m = _membership(request)
         d, bad = _input(ReportIn, request)

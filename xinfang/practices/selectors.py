@@ -132,6 +132,15 @@ def campaigns_for(by: Membership | None) -> QuerySet[Campaign]:
     return qs if access.office else qs.filter(units=access.unit).distinct()
 
 
+def tasks_for(by: Membership | None) -> QuerySet[CampaignTask]:
+    """The campaigns' tasks ``by`` reports on: the office's all, a unit's its own."""
+    access = access_of(by)
+    if access is None:
+        return CampaignTask.objects.none()
+    qs = CampaignTask.objects.filter(campaign__jurisdiction=access.home)
+    return qs if access.office else qs.filter(unit=access.unit)
+
+
 def tasks_of(campaign: Campaign, by: Membership) -> QuerySet[CampaignTask]:
     access = access_of(by)
     qs = campaign.tasks.select_related("unit")

@@ -15,7 +15,7 @@ from xinfang.registers.selectors import findings_for
 
 from ..models import Campaign, CampaignReport, CampaignTask
 from ..rules import campaign_period, practices_of
-from ..selectors import campaigns_for
+from ..selectors import campaigns_for, tasks_for
 from .base import Invalid, Refused, audit, keeper, required
 
 
@@ -108,7 +108,7 @@ def campaign_task_progress(
     *, by: Membership, task_id, progress, note: str, now: datetime | None = None
 ) -> CampaignTask:
     """The unit (or the office) reports how far a task is."""
-    access = keeper(by)
+    keeper(by)
     now = now or timezone.now()
     required(progress=progress, note=note)
     try:
@@ -117,11 +117,8 @@ def campaign_task_progress(
         raise Invalid({"progress": "进度须为0—100的整数"}) from None
     if not 0 <= progress <= 100:
         raise Invalid({"progress": "进度须为0—100的整数"})
-    qs = CampaignTask.objects.select_for_update().filter(campaign__jurisdiction=access.home)
-    if not access.office:
-        qs = qs.filter(unit=access.unit)
     try:
-        task = qs.filter(pk=int(task_id)).first()
+        task = tasks_for(by).select_for_update().filter(pk=int(task_id)).first()
     except (TypeError, ValueError):
         task = None
     if task is None:
