@@ -24,7 +24,7 @@ from .cells import (
     text,
 )
 from .layouts import KNOWN_LABELS, Layout, column_title, recognise
-from .sheets import Grid, find_header, is_blank, is_footnote, read_grids
+from .sheets import UNCOMPUTED, Grid, find_header, is_blank, is_footnote, read_grids
 
 DATES = {"assigned_on", "closed_on", "screened_on", "first_visit"}
 MARKS = {"poor", "is_new", "solved", "guided", "assisted", "dealt_by_law", "stable"}
@@ -82,6 +82,7 @@ class SheetInfo:
     header_row: int | None
     rows: int = 0
     title: str = ""
+    hidden: bool = False  # a hidden sheet, named in the preview and not read
 
 
 @dataclass
@@ -134,13 +135,17 @@ def read_ledger(
 
 
 def _read_sheet(grid: Grid, reading: Reading, places: Places, categories) -> None:
+    if grid.hidden:
+        reading.sheets.append(SheetInfo(grid.sheet, None, None, hidden=True))
+        return
     header = find_header(grid, KNOWN_LABELS)
     if header is None:
-        if any(not is_blank(v) for _n, v in grid.rows):
+        if any(not is_blank(v) for _n, v in grid.rows) or grid.uncomputed:
             reading.sheets.append(SheetInfo(grid.sheet, None, None))
             reading.issues.append(
                 Issue(grid.sheet, None, "", "", "未识别为 L0、L1 或 L2 台账（找不到表头），已跳过")
             )
+            _uncomputed_unread(grid, reading)
         return
     layout, columns = recognise(header.labels)
     if layout is None:
@@ -148,6 +153,7 @@ def _read_sheet(grid: Grid, reading: Reading, places: Places, categories) -> Non
         reading.issues.append(
             Issue(grid.sheet, None, "", "", "表头不属于 L0、L1 或 L2 台账，已跳过")
         )
+        _uncomputed_unread(grid, reading)
         return
     info = SheetInfo(grid.sheet, layout, grid.rows[header.first_data - 1][0], title=header.title)
     reading.sheets.append(info)
@@ -166,10 +172,11 @@ def _read_sheet(grid: Grid, reading: Reading, places: Places, categories) -> Non
                 f"{layout.code}缺少必填列：{'、'.join(column_title(layout, k) for k in missing)}",
             )
         )
+        _uncomputed_unread(grid, reading)
         return
     seq_col = columns.get("seq")
     for n, values in grid.rows[header.first_data :]:
-        if is_blank(values):
+        if is_blank(values) and not grid.uncomputed.get(n):
             continue
         if is_footnote(values):
             break
@@ -180,15 +187,30 @@ def _read_sheet(grid: Grid, reading: Reading, places: Places, categories) -> Non
         if first in ("合计", "小计", "总计"):
             continue
         row = LedgerRow(grid.sheet, n, layout, {}, columns)
-        _parse_row(row, values, header.year, places, categories)
+        _parse_row(row, values, header.year, places, categories, grid.uncomputed.get(n, ()))
         info.rows += 1
         reading.rows.append(row)
 
 
-def _parse_row(row: LedgerRow, values, year, places: Places, categories) -> None:
+def _uncomputed_unread(grid: Grid, reading: Reading) -> None:
+    """A sheet not read as a ledger names its formulas without results: its header (or its
+    whole content) may be one of them."""
+    if grid.uncomputed:
+        reading.issues.append(Issue(grid.sheet, None, "", "", grid.uncomputed_cells() + UNCOMPUTED))
+
+
+def _parse_row(
+    row: LedgerRow, values, year, places: Places, categories, uncomputed=()
+) -> None:
+    """``uncomputed``: the row's cells (column indexes) holding a formula with no kept result,
+    named rather than read as blanks."""
     v = row.values
     for key, index in row.columns.items():
         raw = values[index] if index < len(values) else None
+        if index in uncomputed:
+            row.issue(key, UNCOMPUTED)
+            v[key] = None
+            continue
         try:
             if key in DATES:
                 v[key] = read_date(raw, year=year)

@@ -25,6 +25,27 @@ class FileUnreadable(Exception):
 class Grid:
     sheet: str
     rows: list[tuple[int, list]]  # (Excel row number, values)
+    hidden: bool = False  # a hidden sheet: named, never read (``rows`` is empty)
+    # The cells holding a formula whose result the file does not keep, by Excel row number:
+    # the columns' indexes (from 0). They read as empty and must not pass for blanks.
+    uncomputed: dict[int, list[int]] = field(default_factory=dict)
+
+    def uncomputed_cells(self, limit: int = 10) -> str:
+        """The uncomputed cells as Excel names them, "D6、E6" (the first ``limit``, then a
+        count)."""
+        from openpyxl.utils import get_column_letter
+
+        names = [f"{get_column_letter(c + 1)}{r}" for r, cols in sorted(self.uncomputed.items())
+                 for c in cols]
+        more = f"等{len(names)}格" if len(names) > limit else ""
+        return "、".join(names[:limit]) + more
+
+
+# What a cell whose formula has no kept result is told apart from a blank by.
+UNCOMPUTED = (
+    "是公式，但文件里没有它的计算结果（文件由程序生成，未在 Excel 或 WPS 中打开保存过），"
+    "读出来是空的；请在 Excel 或 WPS 中打开、保存后重新导入"
+)
 
 
 def read_grids(content: bytes, filename: str) -> list[Grid]:
@@ -128,19 +149,62 @@ def _xlsx_guard(content: bytes) -> None:
                     tail = data[cut:]
 
 
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+
+
+def _uncomputed(archive: zipfile.ZipFile, part: str) -> dict[int, list[int]]:
+    """The cells of the worksheet ``part`` holding a formula with no kept result, by row (see
+    ``Grid.uncomputed``). Excel and WPS keep each formula's last result beside it (``<v>``),
+    which is what ``data_only`` reads; a workbook written by a program and never opened in
+    either keeps none, and those cells read as empty. A formula whose result is an empty text
+    keeps an empty ``<v>`` with ``t="str"``: that one is computed, and empty."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+    from openpyxl.xml.functions import iterparse
+
+    try:
+        data = archive.read(part)
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    if not _FORMULA.search(data):  # most ledgers: no formula at all, nothing to parse
+        return {}
+    found: dict[int, list[int]] = {}
+    for _event, element in iterparse(io.BytesIO(data)):
+        if element.tag.rpartition("}")[2] != "c":
+            continue
+        children = {child.tag.rpartition("}")[2]: child for child in element}
+        value = children.get("v")
+        kept = value is not None and (value.text or element.get("t") in ("str", "inlineStr"))
+        if "f" in children and not kept and element.get("r"):
+            try:
+                letters, row = coordinate_from_string(element.get("r"))
+                found.setdefault(row, []).append(column_index_from_string(letters) - 1)
+            except ValueError:
+                pass  # a cell reference openpyxl itself could not have read
+        element.clear()
+    return found
+
+
 def _xlsx_grids(content: bytes) -> list[Grid]:
-    from openpyxl import load_workbook
+    from openpyxl.reader.excel import ExcelReader
     from openpyxl.utils import get_column_letter
 
     _xlsx_guard(content)
     try:
-        # Not read-only: merged ranges are only known to a full load.
-        book = load_workbook(io.BytesIO(content), data_only=True)
+        # Not read-only: merged ranges are only known to a full load. (``load_workbook`` is
+        # this reader; its parser also names each sheet's part, read again for formulas.)
+        reader = ExcelReader(io.BytesIO(content), data_only=True)
+        reader.read()
+        book = reader.wb
+        parts = {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()}
     except Exception as e:  # a zip that is not a workbook, a damaged file
         raise FileUnreadable(f"文件不是有效的 .xlsx 工作簿（{type(e).__name__}）") from None
+    archive = zipfile.ZipFile(io.BytesIO(content))
     grids = []
     for ws in book.worksheets:
         if ws.sheet_state != "visible":
+            # Not read (a hidden sheet often holds a template's drop-down lists), but named:
+            # an office that hid last year's sheet should know it was left out.
+            grids.append(Grid(ws.title, [], hidden=True))
             continue
         # The grid reaches the last cell holding a value, not the last one formatted: a border
         # drawn down to row 1048576 is no row of the ledger. (``_cells``: the cells the file
@@ -149,6 +213,10 @@ def _xlsx_grids(content: bytes) -> list[Grid]:
         for (r, c), cell in ws._cells.items():
             if cell.value is not None:
                 height, width = max(height, r), max(width, c)
+        # A formula without its result holds no value, but is no empty cell: the grid reaches it.
+        uncomputed = _uncomputed(archive, parts[ws.title]) if ws.title in parts else {}
+        for r, cols in uncomputed.items():
+            height, width = max(height, r), max(width, max(cols) + 1)
         if height * width > MAX_CELLS:
             raise FileUnreadable(
                 f"工作表“{ws.title}”的内容一直延伸到第{height}行、{get_column_letter(width)}列，"
@@ -168,7 +236,9 @@ def _xlsx_grids(content: bytes) -> list[Grid]:
             for r in range(merged.min_row, min(merged.max_row, height) + 1):
                 for c in range(merged.min_col, min(merged.max_col, width) + 1):
                     values[r - 1][c - 1] = top
-        grids.append(Grid(ws.title, [(i, row) for i, row in enumerate(values, start=1)]))
+        grids.append(Grid(ws.title, [(i, row) for i, row in enumerate(values, start=1)],
+                          uncomputed=uncomputed))
+    archive.close()
     return grids
 
 

@@ -17,7 +17,7 @@ from xinfang.org.models import Membership, Unit, children_locked
 
 from .cells import label, text
 from .models import ImportBatch
-from .sheets import FileUnreadable, is_blank, is_footnote, read_grids
+from .sheets import UNCOMPUTED, FileUnreadable, is_blank, is_footnote, read_grids
 from .uploads import upload_claim
 
 # 类型 → (level, kind); None: the level of the unit above (a bureau or office sits at its parent's
@@ -81,16 +81,20 @@ class UnitsOutcome:
     errors: list[str] = field(default_factory=list)  # "sheet 第n行 X列（单位路径）：reason"
     created: list[str] = field(default_factory=list)
     dry_run: bool = True
+    hidden: list[str] = field(default_factory=list)  # hidden sheets: named, not read
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-def _parse(content: bytes, filename: str) -> tuple[list[UnitRow], list[str]]:
-    rows: list[UnitRow] = []
-    errors: list[str] = []
+def _parse(content: bytes, filename: str, outcome: UnitsOutcome) -> None:
+    rows: list[UnitRow] = outcome.rows
+    errors: list[str] = outcome.errors
     for grid in read_grids(content, filename):
+        if grid.hidden:
+            outcome.hidden.append(grid.sheet)
+            continue
         # A units file has two columns; find the row naming them (title rows may stand above).
         at = None
         for i, (_n, values) in enumerate(grid.rows[:10]):
@@ -101,12 +105,22 @@ def _parse(content: bytes, filename: str) -> tuple[list[UnitRow], list[str]]:
                 type_col = next(j for j, t in enumerate(labels) if t in TYPE_LABELS)
                 break
         if at is None:
-            if any(not is_blank(v) for _n, v in grid.rows):
+            if any(not is_blank(v) for _n, v in grid.rows) or grid.uncomputed:
                 errors.append(f"{grid.sheet}：未找到“单位路径”和“类型”两列的表头")
+                if grid.uncomputed:
+                    errors.append(f"{grid.sheet}：{grid.uncomputed_cells()}{UNCOMPUTED}")
             continue
         col = {path_col: "单位路径", type_col: "类型"}
         letter = {i: _letter(i) for i in col}
         for n, values in grid.rows[at + 1 :]:
+            formulas = [i for i in col if i in grid.uncomputed.get(n, ())]
+            if formulas:  # no result kept: named, not read as a blank (or skipped as one)
+                i = formulas[0]
+                row = UnitRow(grid.sheet, n, (), "", status="error",
+                              error=f"{grid.sheet} 第{n}行 {letter[i]}列（{col[i]}）：{UNCOMPUTED}")
+                rows.append(row)
+                errors.append(row.error)
+                continue
             if is_blank(values):
                 continue
             if is_footnote(values):
@@ -130,7 +144,6 @@ def _parse(content: bytes, filename: str) -> tuple[list[UnitRow], list[str]]:
             if row.error:
                 row.status = "error"
                 errors.append(row.error)
-    return rows, errors
 
 
 def _letter(index: int) -> str:
@@ -179,7 +192,7 @@ def units_import(
     digest = hashlib.sha256(content).hexdigest()
     outcome = UnitsOutcome(filename=filename, sha256=digest, dry_run=dry_run)
     try:
-        outcome.rows, outcome.errors = _parse(content, filename)
+        _parse(content, filename, outcome)
     except FileUnreadable as e:
         outcome.errors = [str(e)]
         return outcome

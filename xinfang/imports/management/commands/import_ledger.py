@@ -47,6 +47,8 @@ class Command(BaseCommand):
                     f"工作表“{sheet.name}”：{sheet.layout.code} "
                     f"{sheet.layout.title}，{sheet.rows} 行"
                 )
+            elif sheet.hidden:
+                self.stdout.write(f"工作表“{sheet.name}”：隐藏的工作表，未读取")
         for issue in outcome.issues:
             self.stderr.write(str(issue))
         n = outcome.count

@@ -29,6 +29,8 @@ class Command(BaseCommand):
             dry_run=opts["dry_run"],
             actor_name="命令行（units import）",
         )
+        for name in outcome.hidden:
+            self.stdout.write(f"工作表“{name}”：隐藏的工作表，未读取")
         for error in outcome.errors:
             self.stderr.write(error)
         if outcome.errors:
