@@ -104,3 +104,12 @@ def walk(j, *, until: str = "archive", petitioners=None, **registration_fields):
         if name == until:
             break
     return case
+
+
+def issued(case, *codes: str, by=None) -> None:
+    """The instruments ``codes`` of ``case`` frozen, as the steps' task freezes them (no worker
+    runs in these tests, and a download freezes nothing)."""
+    from xinfang.documents.services import document_issue
+
+    for code in codes:
+        document_issue(case=case, code=code, by=by)

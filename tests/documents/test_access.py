@@ -7,9 +7,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from tests.api.world import client_as
-from tests.documents.cases import MAIN, SECRET, walk
+from tests.documents.cases import MAIN, SECRET, issued, walk
 from tests.documents.test_instruments import text_of
 from tests.web.conftest import signed_in
+from xinfang.audit.models import AuditEntry
 from xinfang.documents.models import IssuedDocument
 
 pytestmark = pytest.mark.django_db
@@ -21,18 +22,56 @@ def case(jianan):
 
 
 def test_the_case_page_offers_the_issuable_documents(case, jianan):
+    # given the letter frozen by its step's task, the notice's task not run yet
+    issued(case, "D2")
     page = signed_in(jianan.member("clerk")).get(reverse("web:case", kwargs={"pk": case.pk}))
     html = page.content.decode()
     assert page.status_code == 200
-    assert (
-        f"/cases/{case.pk}/documents/D1.docx" in html
-        and f"/cases/{case.pk}/documents/D2.pdf" in html
-    )
+    # then the frozen one is offered by links, the other by a button that posts
+    assert f'href="/cases/{case.pk}/documents/D2.pdf"' in html
+    assert f'<form method="post" action="/cases/{case.pk}/documents/D1.docx"' in html
+    assert 'data-document="D1-issue"' in html and 'data-document="D1-docx"' not in html
     assert "D9-closing" not in html, "not closed: no closing report offered"
 
 
+def test_a_download_of_a_document_not_frozen_yet_freezes_nothing_and_offers_to_issue_it(
+        case, jianan):
+    # given the acceptance notice, ready but not frozen (its step's task has not run)
+    url = f"/cases/{case.pk}/documents/D1.docx"
+    # when the link is followed (a GET: a prefetch, a bookmark, a link from another site)
+    page = signed_in(jianan.member("clerk")).get(url)
+    api = client_as(jianan.member("clerk")).get(f"/api/cases/{case.pk}/documents/D1/docx/")
+    # then nothing is frozen or audited as issued; the page offers the POST, the API names it
+    assert page.status_code == 409 and "尚未出具" in page.content.decode()
+    assert 'method="post"' in page.content.decode()
+    assert api.status_code == 422
+    assert f"POST /api/cases/{case.pk}/documents/D1/issue/" in api.json()["detail"]
+    assert not IssuedDocument.objects.filter(case=case).exists()
+    assert not AuditEntry.objects.filter(action="document_issue").exists()
+
+
+def test_the_issue_action_over_the_api_freezes_once_in_the_callers_name(case, jianan):
+    api = client_as(jianan.member("clerk"))
+    first = api.post(f"/api/cases/{case.pk}/documents/D1/issue/")
+    assert first.status_code == 201 and first.json()["version"] == 1
+    again = api.post(f"/api/cases/{case.pk}/documents/D1/issue/")
+    assert again.status_code == 200 and again.json()["version"] == 1
+    doc = IssuedDocument.objects.get(case=case, code="D1")
+    assert doc.issued_by == jianan.member("clerk").user
+    assert AuditEntry.objects.filter(action="document_issue", actor=doc.issued_by).count() == 1
+    closing = api.post(f"/api/cases/{case.pk}/documents/D9-closing/issue/")
+    assert closing.status_code == 422 and "尚未销号" in closing.json()["detail"]
+    outsider = client_as(jianan.member("discipline"))
+    assert outsider.post(f"/api/cases/{case.pk}/documents/D2/issue/").status_code == 404
+    assert not IssuedDocument.objects.filter(case=case, code="D2").exists()
+
+
 def test_the_clerk_downloads_the_acceptance_notice_from_the_case_page(case, jianan):
-    response = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D1.docx")
+    # the page's button issues it (a POST), then the file is downloaded
+    clerk = signed_in(jianan.member("clerk"))
+    issuing = clerk.post(f"/cases/{case.pk}/documents/D1.docx")
+    assert issuing.status_code == 302 and issuing.url == f"/cases/{case.pk}/documents/D1.docx"
+    response = clerk.get(issuing.url)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     text = text_of(response.content)
@@ -61,6 +100,7 @@ def test_the_handling_unit_gets_its_copy_over_the_api(case, jianan):
     assert {r["code"] for r in listing} >= {"D1", "D2", "D5"}
     d2 = next(r for r in listing if r["code"] == "D2")
     assert d2["waiting_for"] == "" and d2["version"] is None
+    issued(case, "D1")
     response = api.get(f"/api/cases/{case.pk}/documents/D1/docx/")
     assert response.status_code == 200 and len(response["X-Content-SHA256"]) == 64
     text = text_of(response.content)
@@ -91,6 +131,7 @@ def test_the_schema_documents_the_document_version_parameter(jianan):
 
 def test_a_correction_over_the_api_needs_a_reason_and_keeps_both_versions(case, jianan):
     api = client_as(jianan.member("clerk"))
+    issued(case, "D2")
     assert api.get(f"/api/cases/{case.pk}/documents/D2/docx/").status_code == 200
     bad = api.post(f"/api/cases/{case.pk}/documents/D2/corrections/", {"reason": ""}, format="json")
     assert bad.status_code == 422 and bad.json()["field"] == "reason"
@@ -151,6 +192,7 @@ def test_a_pdf_not_yet_made_is_answered_at_once_with_pdf_in_progress(case, jiana
     from xinfang.documents import pdf
 
     monkeypatch.setattr(pdf, "soffice", lambda: "/usr/bin/soffice")
+    issued(case, "D2")
     page = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D2.pdf")
     assert page.status_code == 202 and "PDF 生成中" in page.content.decode()
     assert page["Refresh"] == "3"
@@ -162,6 +204,7 @@ def test_without_libreoffice_the_pdf_link_says_so_in_chinese(case, jianan, monke
     from xinfang.documents import pdf
 
     monkeypatch.setattr(pdf, "soffice", lambda: None)
+    issued(case, "D2")
     page = signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D2.pdf")
     assert page.status_code == 409 and "未安装 LibreOffice" in page.content.decode()
     assert (

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.documents.cases import walk
+from tests.documents.cases import issued, walk
 from xinfang.documents.selectors import document_file
 
 pytestmark = pytest.mark.django_db
@@ -18,8 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_the_case_file_holds_the_issued_documents_and_a_tampered_one_is_named(jianan, tmp_path):
     case = walk(jianan)
     clerk = jianan.member("clerk")
-    for code in ("D1", "D2", "D3", "D9-closing"):
-        document_file(by=clerk, case_id=case.pk, code=code)
+    issued(case, "D1", "D2", "D3", "D9-closing", by=clerk)
     out = tmp_path / "case.zip"
     call_command(
         "archive", "build", case.number, "--as", clerk.user.username, "--out", str(out), "--no-pdf"
@@ -75,6 +74,7 @@ def test_archive_verify_of_a_case_names_a_stored_document_edited_in_the_database
 
     case = walk(jianan, until="issue_letter")
     clerk = jianan.member("clerk")
+    issued(case, "D1")
     row = document_file(by=clerk, case_id=case.pk, code="D1")
     call_command("archive", "verify", case.number, "--as", clerk.user.username)
     Rendition.objects.filter(pk=row.pk).update(content=bytes(row.content) + b"\0")
@@ -105,7 +105,7 @@ def test_the_case_file_carries_each_document_and_the_history_as_pdf(jianan, tmp_
     _need("soffice", "libreoffice-writer-nogui")
     case = walk(jianan, until="deliver_acceptance_notice")
     clerk = jianan.member("clerk")
-    document_file(by=clerk, case_id=case.pk, code="D1")
+    issued(case, "D1")
     out = tmp_path / "case.zip"
     call_command("archive", "build", case.number, "--as", clerk.user.username, "--out", str(out))
     paths = [f["path"] for f in json.loads(zipfile.ZipFile(out).read("manifest.json"))["files"]]

@@ -8,7 +8,7 @@ import pytest
 from docx import Document as Docx
 
 from tests.conftest import sh
-from tests.documents.cases import MAIN, SECRET, walk
+from tests.documents.cases import MAIN, SECRET, issued, walk
 from xinfang.cases.errors import Refused
 from xinfang.cases.models import Case
 from xinfang.documents.instruments import INSTRUMENTS
@@ -215,6 +215,7 @@ def test_a_confidential_petitioner_stays_masked_in_the_units_copy(closed, jianan
 
 def test_downloads_go_through_the_permission_door(closed, jianan):
     township = jianan.member("township")
+    issued(closed, "D1")
     row = document_file(by=township, case_id=closed.pk, code="D1")
     assert row.audience in (Audience.UNIT, Audience.MASKED)
     assert "李秀英" not in text_of(bytes(row.content))
@@ -274,6 +275,7 @@ def test_a_stored_file_edited_in_the_database_is_refused_not_served(closed, jian
     from xinfang.documents.selectors import RenditionDamaged
 
     clerk = jianan.member("clerk")
+    issued(closed, "D2")
     row = document_file(by=clerk, case_id=closed.pk, code="D2")
     forged = bytes(row.content).replace(b"word/document.xml", b"word/document.xmm")
     Rendition.objects.filter(pk=row.pk).update(content=forged)

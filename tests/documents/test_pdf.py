@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.documents.cases import walk
+from tests.documents.cases import issued, walk
 from xinfang.documents import pdf
 from xinfang.documents.models import Audience, Format, Rendition
 from xinfang.documents.selectors import document_file
@@ -60,6 +60,7 @@ def test_without_libreoffice_the_user_is_told_in_chinese_and_docx_still_works(ji
     monkeypatch.setattr(pdf, "soffice", lambda: None)
     case = walk(jianan, until="deliver_acceptance_notice")
     clerk = jianan.member("clerk")
+    issued(case, "D1")
     docx = document_file(by=clerk, case_id=case.pk, code="D1", fmt="docx")
     assert docx.status == Rendition.Status.READY and bytes(docx.content)[:2] == b"PK"
     from xinfang.cases.errors import Refused

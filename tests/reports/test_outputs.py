@@ -204,8 +204,8 @@ def test_the_weekly_batch_reads_its_case_files_by_the_batch(jianan,
     """Each case's folder (一案一档) shows its petitioners, documents, attachments, history and
     hand-over: read once for the batch, and a case's stored files in one statement, not five
     statements and one per document for every case (a province's week asked 453)."""
+    from tests.documents.cases import issued
     from tests.documents.cases import walk as walk_issuing
-    from xinfang.documents.selectors import document_file
 
     j = jianan
     clerk = j.member("clerk")
@@ -213,8 +213,7 @@ def test_the_weekly_batch_reads_its_case_files_by_the_batch(jianan,
     def completed():
         done = walk_issuing(j, until="record_pledge", source_level=c.SourceLevel.PROVINCE,
                             source_office="河南省乡村振兴局", channel=c.Channel.REFERRAL)
-        for code in ("D1", "D2"):
-            document_file(by=clerk, case_id=done.pk, code=code)
+        issued(done, "D1", "D2", by=clerk)
         done = perform("report_back", case=done, by=clerk, note="已报送")
         return perform("close", case=done, by=j.member("approver"), note="同意销号")
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from tests.api.world import client_as
 from tests.conftest import register_in, sh
-from tests.documents.cases import MAIN, SECRET, walk
+from tests.documents.cases import MAIN, SECRET, issued, walk
 from tests.documents.test_instruments import text_of
 from tests.web.conftest import signed_in
 from xinfang.cases.models import Case
@@ -39,6 +39,7 @@ def leaked(text: str, secrets=MAIN_SECRETS) -> list[str]:
 def test_a_document_frozen_before_the_person_asked_for_confidentiality_masks_her_now(jianan):
     # given: 张三明 came openly; the office froze the acceptance notice for every audience
     case = walk(jianan, until="record_pledge")
+    issued(case, "D1")
     clerk = signed_in(jianan.member("clerk"))
     assert clerk.get(f"/cases/{case.pk}/documents/D1.docx").status_code == 200
     # when: he petitions again and asks that his identity be kept from the units
@@ -152,6 +153,7 @@ def test_a_receipt_delivered_to_a_confidential_companion_masks_her_in_the_units_
     perform("record_delivery", case=case, by=jianan.member("clerk"),
             expected_version=case.version, mode="in_person", delivered_at=sh(2026, 9, 30, 10),
             deliverer="陈晓东", recipient=SECRET.name, receipt_signed=True)
+    issued(case, "D3")
     # when: the assisting bureau reads the receipt
     receipt = signed_in(jianan.member("bureau")).get(f"/cases/{case.pk}/documents/D3.docx")
     # then: she is masked there as everywhere else for the unit

@@ -28,6 +28,8 @@ urlpatterns = [
     path("cases/<int:pk>/transitions/<str:name>/", views.CaseTransition.as_view(),
          name="case-transition"),
     path("cases/<int:pk>/documents/", documents.DocumentList.as_view(), name="case-documents"),
+    path("cases/<int:pk>/documents/<str:code>/issue/", documents.DocumentIssue.as_view(),
+         name="case-document-issue"),
     path("cases/<int:pk>/documents/<str:code>/corrections/",
          documents.DocumentCorrection.as_view(), name="case-document-correct"),
     path("cases/<int:pk>/documents/<str:code>/<str:fmt>/", documents.DocumentFile.as_view(),

@@ -24,8 +24,8 @@ from xinfang.cases.selectors import case_for
 from xinfang.security.auth import client_ip
 
 from .models import Rendition
-from .selectors import document_file, documents_of, filename
-from .services import document_correct, document_issue
+from .selectors import DocumentNotIssued, document_file, documents_of, filename
+from .services import document_correct, document_issue, document_issue_requested
 from .views import PDF_PENDING, file_response
 
 
@@ -104,6 +104,10 @@ class DocumentFile(CaseView):
             )
         except Case.DoesNotExist:
             raise Http404("未找到该信访件。") from None
+        except DocumentNotIssued as e:  # a GET issues nothing: the action that does, named
+            e = DocumentNotIssued(f"{e.message}出具：POST /api/cases/{pk}/documents/{code}/issue/",
+                                  field=e.field)
+            return refused(e, status.HTTP_422_UNPROCESSABLE_ENTITY)
         except Refused as e:
             return refused(e, status.HTTP_422_UNPROCESSABLE_ENTITY)
         if row.status != Rendition.Status.READY:
@@ -118,6 +122,30 @@ class DocumentFile(CaseView):
         response: HttpResponse = file_response(bytes(row.content), filename(row), row.format)
         response["X-Content-SHA256"] = row.sha256
         return response
+
+
+class DocumentIssue(CaseView):
+    @extend_schema(
+        operation_id="case_document_issue",
+        parameters=[MEMBERSHIP_PARAM],
+        request=None,
+        responses={201: DocumentRow, 200: DocumentRow,
+                   422: OpenApiResponse(description="文书尚不能出具"), **COMMON_ERRORS},
+    )
+    def post(self, request, pk: int, code: str):
+        """Issue (freeze) the instrument now, where the step's task has not yet: 201 issued by
+        this request, 200 already issued (the same version, unchanged)."""
+        case = _case(request, pk)
+        try:
+            doc, made = document_issue_requested(case=case, code=code,
+                                                 by=acting_membership(request))
+        except Refused as e:
+            return refused(e, status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return Response(
+            {"code": doc.code, "title": doc.title, "version": doc.version,
+             "issued_at": doc.issued_at, "reason": doc.reason},
+            status=status.HTTP_201_CREATED if made else status.HTTP_200_OK,
+        )
 
 
 class DocumentCorrection(CaseView):

@@ -3,9 +3,11 @@
 (``instruments.ISSUED_AT_STEP``) it queues, once the transaction commits
 (``transaction.on_commit``), the task that freezes them — never for a transition rolled back,
 and no query inside the transition itself. If queueing fails after the commit (the database gone
-that instant) the transition stands and the error is logged: the first download is the fallback,
-since ``document_issue`` freezes a document not yet frozen and returns the frozen one otherwise —
-so the task, a retry of it and a download racing it make one version."""
+that instant) the transition stands and the error is logged: the fallback is a user's request
+(the case page's 出具 button, the API's ``issue`` action, the ``document`` command: a POST or a
+command, never a download), since ``document_issue`` freezes a document not yet frozen and
+returns the frozen one otherwise — so the task, a retry of it and a request racing it make one
+version."""
 
 from __future__ import annotations
 

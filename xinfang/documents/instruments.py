@@ -249,7 +249,8 @@ ARCHIVE_ORDER = [
 # Which instruments each transition of the workflow issues (xinfang/cases/workflow.py): after the
 # transition commits, a task freezes them (``services.document_issue_at_step``), so a document
 # shows the case as it stood at its step, not at its first download. D6 comes from the sweep's
-# warning notices and D8 from a leader's order with its own fields: both are issued on request.
+# warning notices and D8 from a leader's order with its own fields: both are issued on request
+# (a POST: ``services.document_issue_requested``; D8 through its order's fields).
 # ``submit_report`` issues the D9 of the report's kind.
 ISSUED_AT_STEP: dict[str, tuple[str, ...]] = {
     "assign": ("D7",),

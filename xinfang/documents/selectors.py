@@ -104,10 +104,12 @@ def document_file(
     ip: str = "",
 ) -> Rendition:
     """The file a user downloads: through the door, the copy their disclosure allows, the
-    version asked (default: the latest). Freezes the instrument on first request if the case
-    has reached the step that issues it. Each download is audited (identities leave the system).
-    Raises Case.DoesNotExist outside the user's scope, Refused when not issued or not ready."""
-    from .services import document_issue, rendition_pdf_ensure
+    version asked (default: the latest). A read: an instrument not frozen yet is not frozen
+    here (``DocumentNotIssued``: the step's task freezes it, or a user asks for it with a POST,
+    ``services.document_issue_requested``). Each download is audited (identities leave the
+    system). Raises Case.DoesNotExist outside the user's scope, Refused when not issued or not
+    ready."""
+    from .services import rendition_pdf_ensure
 
     case = case_for(by, case_id)
     if fmt not in Format.values:
@@ -119,7 +121,16 @@ def document_file(
     if doc is None:
         if version:
             raise Refused(f"该文书没有第{version}版。", field="version")
-        doc = document_issue(case=case, code=code, by=by)
+        spec = INSTRUMENTS[code]
+        try:
+            spec.ready(case)
+        except NotIssued as exc:  # the procedure has not reached its step: say which
+            raise Refused(str(exc), field="code") from None
+        raise DocumentNotIssued(
+            f"{spec.code} {spec.title}尚未出具：办理步骤完成后由后台自动出具；"
+            "也可以现在出具（出具后即固定保存，记入审计）。",
+            field="code",
+        )
     links = list(case.petitioner_links.select_related("petitioner"))
     audience = copy_for(doc, audience_for(case, by, links), links)
     row = Rendition.objects.filter(document=doc, audience=audience, format=fmt).first()
@@ -147,6 +158,11 @@ def document_file(
 
 class RenditionDamaged(Refused):
     pass
+
+
+class DocumentNotIssued(Refused):
+    """Ready to be issued, not frozen yet: a download does not freeze it (a GET changes
+    nothing); the page offers the POST that does."""
 
 
 def rendition_check(row: Rendition) -> None:

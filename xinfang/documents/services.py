@@ -129,6 +129,26 @@ def document_issue(
     return doc
 
 
+def document_issue_requested(
+    *, case: Case, code: str, by: Membership | None, at: datetime | None = None
+) -> tuple[IssuedDocument, bool]:
+    """A user's request to issue instrument ``code`` now (the page's 出具 button, the API's
+    ``issue`` action, the command): frozen by ``by`` at ``at``, audited as theirs, where the
+    step's task has not frozen it yet; one already frozen is returned as it is. (The download
+    froze it on its first GET before: a link followed, prefetched or sent from another site
+    issued a legal instrument in the reader's name.) Returns (document, whether made now)."""
+    _instrument(code)
+    before = (
+        IssuedDocument.objects.filter(case=case, code=code)
+        .order_by("-version").values_list("pk", flat=True).first()
+    )  # fmt: skip
+    if before is not None:
+        return IssuedDocument.objects.get(pk=before), False
+    at = at or timezone.now()
+    doc = document_issue(case=case, code=code, by=by, at=at)
+    return doc, doc.issued_at == at  # else frozen a moment ago, by the task or another request
+
+
 def document_correct(
     *, case: Case, code: str, by: Membership, reason: str, at: datetime | None = None
 ) -> IssuedDocument:

@@ -23,8 +23,8 @@ from xinfang.web.context import membership_required, page, role_required
 
 from .instruments import INSTRUMENTS, TEMPLATE_FIELDS
 from .models import DocumentTemplate, Format, Rendition
-from .selectors import document_file, filename
-from .services import template_replace
+from .selectors import DocumentNotIssued, document_file, filename
+from .services import document_issue_requested, template_replace
 
 
 def template_titles() -> dict[str, str]:
@@ -51,9 +51,13 @@ def file_response(data: bytes, name: str, kind: str) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 @membership_required
 def download(request: HttpRequest, pk: int, code: str, fmt: str) -> HttpResponse:
+    """GET: the file, never issuing it. POST: issue it now (the 出具 button, for an instrument
+    the step's task has not frozen yet), then download it."""
+    if request.method == "POST":
+        return _issue(request, pk, code, fmt)
     raw = (request.GET.get("version") or "").strip()
     version = parse_id(raw) if raw else None
     if raw and version is None:  # not the latest instead: the link asked for another
@@ -71,6 +75,8 @@ def download(request: HttpRequest, pk: int, code: str, fmt: str) -> HttpResponse
         )
     except Case.DoesNotExist:
         raise Http404(_("没有这个信访件，或您无权查看。")) from None
+    except DocumentNotIssued as e:  # the button that issues it, not a freeze on this GET
+        return page(request, "documents/not_issued.html", {"message": e.message}, status=409)
     except Refused as e:
         return page(request, "web/refused.html", {"message": e.message}, status=409)
     if row.status != Rendition.Status.READY:
@@ -79,6 +85,21 @@ def download(request: HttpRequest, pk: int, code: str, fmt: str) -> HttpResponse
         response["Refresh"] = "3"
         return response
     return file_response(bytes(row.content), filename(row), row.format)
+
+
+def _issue(request: HttpRequest, pk: int, code: str, fmt: str) -> HttpResponse:
+    try:
+        case = case_for(request.membership, pk)
+    except Case.DoesNotExist:
+        raise Http404(_("没有这个信访件，或您无权查看。")) from None
+    if fmt not in Format.values:
+        raise Http404(_("没有这种格式。"))
+    try:
+        doc, _made = document_issue_requested(case=case, code=code, by=request.membership)
+    except Refused as e:
+        return page(request, "web/refused.html", {"message": e.message}, status=409)
+    # The file itself, by its GET: the page the button was on stays where it was.
+    return redirect("documents:download", pk=case.pk, code=doc.code, fmt=fmt)
 
 
 # -- the system administrator's template page ------------------------------------------------------

@@ -32,8 +32,9 @@ def instruments_html(case_pk: int, rows, *, csrf: str) -> SafeString:
     docx, pdf = (urls_of("documents:download", pk=case_pk, code=KEY, fmt=f)
                  for f in ("docx", "pdf"))
     zone = timezone.get_current_timezone()
-    pending = esc(_("办理步骤完成后由后台自动出具（或首次下载时出具）"))
+    pending = esc(_("办理步骤完成后由后台自动出具（也可以现在出具）"))
     corrected, get_docx, get_pdf = esc(_("更正")), esc(_("下载 DOCX")), esc(_("下载 PDF（打印）"))
+    issue = esc(_("出具并下载 DOCX"))
     lines = []
     for r in rows:
         if r.reason_not and not r.issued:  # not issued, and cannot be yet: not offered
@@ -44,7 +45,14 @@ def instruments_html(case_pk: int, rows, *, csrf: str) -> SafeString:
             version = (f"v{esc(r.issued.version)} · "
                        f"{r.issued.issued_at.astimezone(zone):%Y-%m-%d %H:%M}{reason}")
         else:
-            version = f'<span class="muted">{pending}</span>'
+            # Not frozen yet: issued by a POST, never by following a link (a GET changes nothing).
+            lines.append(
+                f"<tr><td>{code} {esc(r.title)}</td>"
+                f'<td><span class="muted">{pending}</span></td><td>'
+                f'<form method="post" action="{esc(docx(r.code))}" class="inline">{csrf}'
+                f'<button type="submit" class="secondary" data-document="{code}-issue">'
+                f"{issue}</button></form></td></tr>\n")
+            continue
         lines.append(
             f"<tr><td>{code} {esc(r.title)}</td><td>{version}</td><td>"
             f'<a href="{esc(docx(r.code))}" data-document="{code}-docx">'

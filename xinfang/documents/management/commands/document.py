@@ -1,6 +1,7 @@
 """``xinfang document CASE D1 --as USER --out FILE [--pdf]`` — one instrument of a case, as that
 user would download it: the same door, the same masking, the same audit entry. The PDF is
-converted here (the command may wait; a page never does)."""
+converted here (the command may wait; a page never does). An instrument not frozen yet is
+issued first, by that user (the page asks for it with a button)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from xinfang.documents.instruments import INSTRUMENTS
 from xinfang.documents.models import Format, Rendition
 from xinfang.documents.pdf import UNAVAILABLE, soffice
 from xinfang.documents.selectors import document_file
-from xinfang.documents.services import document_correct, rendition_pdf_convert
+from xinfang.documents.services import (
+    document_correct,
+    document_issue_requested,
+    rendition_pdf_convert,
+)
 from xinfang.reports.files import file_write_atomically, out_refusal
 
 from ._acting import acting, case_by_number_or_id
@@ -47,6 +52,12 @@ class Command(BaseCommand):
         try:
             if options["correct"]:
                 document_correct(case=case, code=options["code"], by=by, reason=options["correct"])
+            elif options["doc_version"] is None:
+                # A command is asked for on purpose, as the page's 出具 button is: the instrument
+                # the step's task has not frozen yet is issued here, by this user.
+                doc, made = document_issue_requested(case=case, code=options["code"], by=by)
+                if made:
+                    self.stdout.write(f"已出具 {doc.code} {doc.title} 第{doc.version}版")
             row = document_file(
                 by=by,
                 case_id=case.pk,
