@@ -52,6 +52,13 @@ def test_inbox_list_read_dismiss(jianan):
     r = bureau.post(f"/api/inbox/{overdue['id']}/dismiss/", {"reason": "x"},
                     content_type="application/json")
     assert r.status_code == 404
+    # whatever the body: a 400 about it would tell that the notice exists
+    for body in ({"reason": 7}, {"reason": ["x"]}, "x"):
+        r = bureau.post(f"/api/inbox/{overdue['id']}/dismiss/", body,
+                        content_type="application/json")
+        assert r.status_code == 404, body
+    assert bureau.post("/api/inbox/99999999/dismiss/", {"reason": 7},
+                       content_type="application/json").status_code == 404
     # Administrators have no inbox; anonymous callers are refused.
     assert api(j.member("sysadmin")).get("/api/inbox/").status_code == 403
     assert Client().get("/api/inbox/").status_code in (401, 403)

@@ -41,6 +41,9 @@ def notice_read(*, notice_ids: list[int], by: Membership, at: datetime | None = 
     return len(written)
 
 
+NOT_FOUND = "未找到该提醒。"
+
+
 def notice_dismiss(*, notice_id: int, by: Membership, reason: str = "",
                    at: datetime | None = None) -> NoticeState:
     """Put a notice away (销号); those that need one ask for the reason."""
@@ -49,7 +52,7 @@ def notice_dismiss(*, notice_id: int, by: Membership, reason: str = "",
     try:
         notice = notice_for(by, notice_id)
     except Notice.DoesNotExist:
-        raise Refused("未找到该提醒。") from None
+        raise Refused(NOT_FOUND) from None
     if notice.needs_reason and not reason:
         raise Refused("此类提醒销号须写明理由。", field="reason")
     if len(reason) > 300:

@@ -17,7 +17,7 @@ from xinfang.api.views import COMMON_ERRORS, MEMBERSHIP_PARAM, CasePagination, C
 from xinfang.cases.errors import Refused
 from xinfang.cases.paging import CappedPaginator, asked_page
 
-from .admin_services import notice_dismiss, notice_read
+from .admin_services import NOT_FOUND, notice_dismiss, notice_read
 from .messages import due_of
 from .models import Kind
 from .selectors import inbox, inbox_newest, unread_count
@@ -150,13 +150,16 @@ class InboxDismiss(CaseView):
                    responses={200: NoticeOut, **COMMON_ERRORS})
     def post(self, request, pk: int):
         m = acting_membership(request)
+        # The notice first: a 400 about the body would tell that a notice out of sight exists.
+        if not inbox(m, show="all").filter(pk=pk).exists():
+            return problem(404, "not_found", NOT_FOUND, {})
         reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
         if not isinstance(reason, str):
             return invalid({"reason": "reason 须为文字"})
         try:
             notice_dismiss(notice_id=pk, by=m, reason=reason)
         except Refused as e:
-            code = 404 if e.message == "未找到该提醒。" else 422
+            code = 404 if e.message == NOT_FOUND else 422
             return problem(code, "not_found" if code == 404 else "refused", e.message,
                            {e.field: e.message} if e.field else {}, field=e.field)
         n = inbox(m, show="all").get(pk=pk)
