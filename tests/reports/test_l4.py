@@ -3,6 +3,7 @@
 the permission door, and a flat query count."""
 
 import io
+from datetime import datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -11,9 +12,11 @@ from tests.api.world import walk
 from tests.conftest import sh
 from xinfang.audit.models import AuditEntry
 from xinfang.cases import choices as c
+from xinfang.cases.models import Clock
 from xinfang.cases.selectors import cases_for
 from xinfang.cases.services import DemandInput, perform
 from xinfang.reports.l4 import CATEGORIES, HANDLING, write_ledger_l4
+from xinfang.rules.deadlines import SHANGHAI, deadline_text
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +77,10 @@ def test_l4_layout_title_block_header_merges_and_print_setup(jianan):
     marked = {CATEGORIES[i] for i, v in enumerate(row[7:19]) if v == "√"}
     assert marked == {"危房改造", "精准识别"}
     assert row[19] == "是"
+    # 办结时限: the handling deadline, counted over 2027's 春节 before 2027's notice is loaded
+    handling = case.clocks.get(name="handling")
+    assert handling.provisional
+    assert row[20] == f"{deadline_text(handling.due_at)}（暂定）" == "2027-02-08 24时（暂定）"
     assert row[21] == "将官池镇" and row[22] is None  # no contact logged
     assert row[23] is not None  # the decision letter's delivery
     assert row[24] == "部分属实" and row[25] == "不满意"
@@ -173,3 +180,19 @@ def test_l4_longer_than_one_sheet_is_refused_not_cut_short(jianan, monkeypatch):
     # and one row more holds both
     monkeypatch.setattr(l4, "SHEET_ROWS", l4.FIRST_DATA + 2 + len(l4.FOOTNOTES))
     assert export(j.member("clerk"))[0].rows == 2
+
+
+def test_l4_deadline_is_its_last_day_not_the_midnight_after_it(jianan):
+    # given a provincial case whose handling deadline is settled: the end of a day
+    j = jianan
+    case = walk(j, "delivered", **provincial(j))
+    handling = case.clocks.get(name="handling")
+    Clock.objects.filter(pk=handling.pk).update(provisional=False)
+    end = handling.due_at.astimezone(SHANGHAI)
+    assert end.time() == time(0)
+    # when the clerk exports L4
+    _done, book = export(j.member("clerk"))
+    # then 办结时限 is that last day, a date cell ("2027-02-08", not "2027-02-09 00:00")
+    cell = book.active.cell(5, 21)
+    assert cell.value == datetime.combine(end.date() - timedelta(days=1), time(0))
+    assert cell.number_format == "yyyy-mm-dd"

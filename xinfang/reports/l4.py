@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import IO
 
 import xlsxwriter
 from django.conf import settings
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from xinfang.audit.services import EXPORT, audit_record
@@ -45,6 +46,7 @@ from xinfang.ledgers.exports import (
 from xinfang.ledgers.filters import filter_ledger
 from xinfang.org.choices import Level
 from xinfang.org.models import Membership, Unit
+from xinfang.rules.deadlines import deadline_text
 from xinfang.security.masking import mask_address, mask_name, mask_phone
 
 from .periods import BadPeriod, Period, parse
@@ -198,8 +200,11 @@ def _chunks(qs: QuerySet[Case], units: dict[int, Unit]):
             replied.setdefault(cid, at)
         reviews = _group(Case.objects.filter(probes.among("review_of_id", ids)).only(
             "pk", "review_of_id", "kind", "state", "received_at", "number"), key="review_of_id")
-        due = dict(Clock.objects.filter(among, kind="deadline").values("case_id")
-                   .annotate(last=Max("due_at")).values_list("case_id", "last"))
+        # Each case's last deadline, and whether it was counted on a year whose holidays are
+        # not loaded yet (ordered by deadline: the last one read wins).
+        due = {cid: (at, provisional) for cid, at, provisional in Clock.objects.filter(
+            among, kind="deadline").order_by("case_id", "due_at", "pk").values_list(
+            "case_id", "due_at", "provisional")}
         for case in chunk:
             case.main_links = mains.get(case.pk, [])
             case.handling = leads.get(case.pk, [])
@@ -214,6 +219,21 @@ def _chunks(qs: QuerySet[Case], units: dict[int, Unit]):
 def _local(dt, zone):
     """A stored time as the office's wall clock in ``zone`` (the sheet has no time zones)."""
     return dt.astimezone(zone).replace(tzinfo=None) if dt else None
+
+
+def _deadline(due: tuple[datetime, bool] | None, zone) -> date | datetime | str | None:
+    """办结时限 as an office writes it: an end-of-day deadline (midnight after its last day) is
+    that last day, a date, not "D+1 00:00"; one counted on a year whose holidays are not
+    loaded yet says so, as text ("2027-01-01 24时（暂定）"), where a date cell could not."""
+    if due is None:
+        return None
+    at, provisional = due
+    if provisional:
+        return f"{deadline_text(at)}（暂定）"
+    local = _local(at, zone)
+    if local.time() == time(0):
+        return local.date() - timedelta(days=1)
+    return local
 
 
 def _place(case: Case, units: dict[int, Unit]) -> tuple[str, str]:
@@ -403,7 +423,7 @@ def write_ledger_l4(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
             _channel(case, channels, levels),
             _summary(case, person), city, county, _household(case),
             *[MARK if name in marked else "" for name in CATEGORIES],
-            "是" if case.key_case else "否", _local(case.due_at, zone), units,
+            "是" if case.key_case else "否", _deadline(case.due_at, zone), units,
             _local(case.first_contact, zone), _local(case.replied_at, zone), _finding(case),
             _satisfied(case), _review(case, c.Kind.REVIEW, states, zone),
             _review(case, c.Kind.REREVIEW, states, zone),
