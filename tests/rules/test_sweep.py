@@ -232,6 +232,36 @@ def test_a_deadline_extended_while_a_sweep_alerts_it_is_owed_its_alert_again(
         sh(2026, 11, 17), sh(2026, 12, 17)}
 
 
+def test_a_batch_of_clocks_each_due_at_its_own_second_is_marked_in_one_statement(jurisdiction):
+    # given a thousand and more clocks past due, no two at the same instant (a batch's marking
+    # once tested each deadline in its own OR: SQLite refused a tree over 1,000 deep)
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinfang.cases.models import Clock
+    from xinfang.cases.services.supervision import BATCH
+
+    j = jurisdiction("national")
+    case = register_in(j, at=sh(2026, 9, 14, 10))
+    start = sh(2026, 9, 20, 8)
+    Clock.objects.bulk_create(
+        Clock(case=case, name=f"drill{n}", label="演练时限", amount=1, unit="natural_days",
+              started_at=start, due_at=start + timedelta(seconds=n), alert_roles=["clerk"],
+              due_soon_alerted=True)
+        for n in range(BATCH + 100))
+    # when the sweep alerts them
+    with CaptureQueriesContext(connection) as run:
+        sweep(at=sh(2026, 9, 21, 8))
+    # then every one is marked alerted, each batch's clocks by one UPDATE
+    assert not Clock.objects.filter(case=case, name__startswith="drill",
+                                    overdue_alerted=False).exists()
+    marks = [q["sql"] for q in run.captured_queries
+             if q["sql"].startswith('UPDATE "cases_clock" SET "overdue_alerted"')]
+    assert len(marks) == 2
+
+
 def test_clocks_alerted_before_their_deadline_moved_are_owed_the_alert_again_by_the_migration(
     jurisdiction,
 ):

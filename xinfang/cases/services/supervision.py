@@ -16,14 +16,13 @@ is read once for the batch (``Seen``), and its alerts and history entries go in 
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import reduce
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Case as DbCase
+from django.db.models import DateTimeField, Exists, Max, OuterRef, Q, Value, When
 from django.db.models.functions import Mod
 
 from xinfang.notify.services import notify_alerts
@@ -558,14 +557,22 @@ def _clock_alerts(owed, *, kind: str, flag: str, at: datetime, what: str,
             if not clocks:
                 continue
             raised += _insert_alerts(clocks, kind=kind, at=at, what=what)
-            # Marked only where the deadline is still the one alerted: an extension committed
-            # meanwhile owes the alert again for its new deadline (``engine.move_due``).
-            alerted: dict[datetime, list[int]] = {}
-            for clock in clocks:
-                alerted.setdefault(clock.due_at, []).append(clock.pk)
-            Clock.objects.filter(reduce(operator.or_, (Q(due_at=due, pk__in=pks)
-                                                       for due, pks in alerted.items())),
-                                 ).update(**{flag: True})
+            _mark_alerted(clocks, flag)
+
+
+def _mark_alerted(clocks: list, flag: str) -> None:
+    """Set ``flag`` on ``clocks`` where the deadline is still the one alerted: an extension
+    committed meanwhile owes the alert again for its new deadline (``engine.move_due``). One
+    statement, its test flat — ``due_at = CASE WHEN id IN (…) THEN … END``, a branch per
+    deadline — where an OR per deadline nested past SQLite's 1,000 levels in a batch whose
+    clocks fall due at many instants."""
+    alerted: dict[datetime, list[int]] = {}
+    for clock in clocks:
+        alerted.setdefault(clock.due_at, []).append(clock.pk)
+    read = DbCase(*(When(pk__in=pks, then=Value(due)) for due, pks in alerted.items()),
+                  output_field=DateTimeField())
+    Clock.objects.filter(pk__in=[clock.pk for clock in clocks], due_at=read).update(
+        **{flag: True})
 
 
 def _insert_alerts(clocks: list, *, kind: str, at: datetime, what: str) -> int:
