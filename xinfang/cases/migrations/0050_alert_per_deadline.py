@@ -30,12 +30,13 @@ def owe_the_moved_deadlines_again(apps, schema_editor, now=None):
 
     stale = (running.filter(overdue_alerted=True).annotate(last=last("overdue"))
              .filter(last__lte=models.F("due_at")))
-    Clock.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).update(
-        overdue_alerted=False)
+    # A subquery, not a list of ids: a list may pass SQLite's limit of bound variables.
+    Clock.objects.filter(pk__in=stale.values("pk")).update(overdue_alerted=False)
     soon = (running.filter(due_soon_alerted=True, due_at__gt=now or timezone.now())
             .annotate(last=last("due_soon")).values_list("pk", "due_at", "due_soon_hours", "last"))
     owed = [pk for pk, due, hours, at in soon if at is not None and at < due - timedelta(hours=hours)]
-    Clock.objects.filter(pk__in=owed).update(due_soon_alerted=False)
+    for start in range(0, len(owed), 1000):
+        Clock.objects.filter(pk__in=owed[start:start + 1000]).update(due_soon_alerted=False)
 
 
 class Migration(migrations.Migration):
