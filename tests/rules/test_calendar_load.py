@@ -11,7 +11,7 @@ from xinfang.cases.models import CaseEvent, Clock
 from xinfang.cases.services import PetitionerInput
 from xinfang.rules.calendar import SHIPPED_SOURCE, NoticeError
 from xinfang.rules.models import CalendarYear
-from xinfang.rules.services import CalendarRefused, calendar_load, calendar_years
+from xinfang.rules.services import CalendarRefused, calendar_ahead, calendar_load, calendar_years
 from xinfang.rules.store import forget_calendar, working_calendar
 
 NOTICE_2027 = Path(__file__).parent / "data" / "notice-2027-test.txt"
@@ -313,3 +313,77 @@ def test_a_control_character_in_the_notice_is_refused_naming_its_line():
         "第2行：含有控制字符（U+0000），通知文件应为纯文本"
     ]
     assert not CalendarYear.objects.filter(year=2027).exists()
+
+
+# --- telling the administrator a year waits to be loaded ------------------------------------
+
+
+@pytest.fixture
+def on_dec_18(monkeypatch):
+    """The services' clock on 2026-12-18: 2026 ships, 2027 is the first year not loaded."""
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from xinfang.rules import services
+
+    monkeypatch.setattr(services, "timezone", SimpleNamespace(
+        now=lambda: sh(2026, 12, 18, 9), localtime=timezone.localtime))
+
+
+def test_calendar_ahead_counts_the_deadlines_falling_in_the_first_year_not_loaded(register):
+    # given two cases whose routing clocks end on 2027-01-02, counted on weekends alone
+    register(received_at=sh(2026, 12, 17, 9), at=sh(2026, 12, 17, 10))
+    register(received_at=sh(2026, 12, 17, 11), at=sh(2026, 12, 17, 12))
+    later = Clock.objects.exclude(status=Clock.Status.STOPPED).filter(due_at__gte=sh(2027, 1, 1))
+    owing = later.filter(provisional=True)
+    assert owing.count() >= 2
+    # a limit in natural days that does not roll to a working day waits for no notice
+    assert later.filter(provisional=False).exists()
+
+    # then the administrator is owed 2027, with every unstopped clock falling due in it or later
+    ahead = calendar_ahead(now=sh(2026, 12, 18, 9))
+    assert (ahead.year, ahead.clocks) == (2027, owing.count())
+    # a stopped clock is not waiting for anything
+    Clock.objects.filter(pk=owing.first().pk).update(status=Clock.Status.STOPPED)
+    assert calendar_ahead(now=sh(2026, 12, 18, 9)).clocks == ahead.clocks - 1
+
+    # when 2027 is loaded, nothing falls due in 2028: nothing is owed
+    load_2027(at=sh(2026, 12, 18, 9))
+    assert calendar_ahead(now=sh(2026, 12, 18, 9)) is None
+
+
+def test_the_administrators_landing_page_and_the_calendar_page_say_a_year_waits(
+    register, jianan, on_dec_18, client,
+):
+    # given deadlines counted into 2027, which is not loaded
+    register(received_at=sh(2026, 12, 17, 9), at=sh(2026, 12, 17, 10))
+    client.force_login(jianan.member("sysadmin").user)
+
+    # then the system administrator's landing page says so, with the way to load it
+    body = client.get("/admin/units/").content.decode()
+    assert 'id="calendar-ahead"' in body and "2027年节假日安排尚未载入" in body
+    assert 'href="/rules/calendar/"' in body
+    assert "2027年节假日安排尚未载入" in client.get("/rules/calendar/").content.decode()
+
+    # when it is loaded, neither page says it any more
+    load_2027(at=sh(2026, 12, 18, 9))
+    assert 'id="calendar-ahead"' not in client.get("/admin/units/").content.decode()
+    assert 'id="calendar-ahead"' not in client.get("/rules/calendar/").content.decode()
+
+
+def test_doctor_names_the_year_to_load_and_the_deadlines_waiting_for_it(register, on_dec_18):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    register(received_at=sh(2026, 12, 17, 9), at=sh(2026, 12, 17, 10))
+    out = StringIO()
+    call_command("doctor", stdout=out)
+    assert "! 节假日安排：2027年尚未载入" in out.getvalue()
+    assert "xinfang calendar load" in out.getvalue()
+
+    load_2027(at=sh(2026, 12, 18, 9))
+    out = StringIO()
+    call_command("doctor", stdout=out)
+    assert "✓ 节假日安排" in out.getvalue()

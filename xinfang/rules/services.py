@@ -42,6 +42,36 @@ class CalendarYearInfo:
     makeup_workdays: int
 
 
+@dataclass(frozen=True)
+class YearAhead:
+    """The first year from this one whose holiday notice is not loaded, and how many clocks
+    still counting fall due in it or later on a deadline counted on weekends alone
+    (provisional until the year is loaded)."""
+
+    year: int
+    clocks: int
+
+
+def calendar_ahead(now: datetime | None = None) -> YearAhead | None:
+    """What the system administrator must load before deadlines can be settled: the first year
+    from the present one that neither ships nor was loaded, with the unstopped provisional clocks
+    falling due in it or later (one count, ranged on the clocks' status-and-deadline index).
+    None while no such clock waits for it."""
+    from xinfang.cases.models import Clock
+
+    now = now or timezone.now()
+    calendar = working_calendar()
+    year = now.astimezone(SHANGHAI).year
+    while calendar.is_loaded(year):
+        year += 1
+    clocks = Clock.objects.filter(
+        status__in=[Clock.Status.RUNNING, Clock.Status.PAUSED],
+        due_at__gte=datetime(year, 1, 1, tzinfo=SHANGHAI),
+        provisional=True,  # a limit in natural days that does not roll is settled already
+    ).count()
+    return YearAhead(year=year, clocks=clocks) if clocks else None
+
+
 def calendar_years() -> list[CalendarYearInfo]:
     """Every shipped and loaded year, oldest first, as the engine's calendar sees them."""
     calendar = working_calendar()

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from xinfang.db.counts import row_count
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership, Unit, User
+from xinfang.rules.services import calendar_ahead
 from xinfang.rules.versions import profile_names
 from xinfang.security.auth import client_ip
 
@@ -93,6 +94,9 @@ def admin_units(request: HttpRequest) -> HttpResponse:
             "q": q,
             "extra": pager_query(request),
             "open_form": request.method == "POST",
+            # The deadlines counted on a year whose holiday notice waits to be loaded: the
+            # system administrator's landing page says so before anyone asks.
+            "ahead": calendar_ahead(),
         },
         status=400 if form.errors else 200,
     )

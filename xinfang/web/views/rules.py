@@ -17,7 +17,12 @@ from xinfang.org.models import Unit
 from xinfang.rules.calendar import NoticeError
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.profile import Profile
-from xinfang.rules.services import CalendarRefused, calendar_load, calendar_years
+from xinfang.rules.services import (
+    CalendarRefused,
+    calendar_ahead,
+    calendar_load,
+    calendar_years,
+)
 from xinfang.rules.store import current_version, profile_of
 from xinfang.rules.versions import parent_name
 from xinfang.security.auth import client_ip
@@ -158,6 +163,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
             "form": form,
             "line_errors": line_errors,
             "next_year": (years[-1].year + 1) if years else None,
+            "ahead": calendar_ahead(),
         },
         status=400 if form is not None and form.errors else 200,
     )

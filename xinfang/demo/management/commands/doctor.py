@@ -17,6 +17,7 @@ class Command(BaseCommand):
                     f" 安装：{extra.install}"
                 )
         self.profiles()
+        self.calendar()
 
     def profiles(self) -> None:
         """Shipped profile files newer than the installed version (or changed without a new
@@ -51,3 +52,22 @@ class Command(BaseCommand):
             )
         if not problems:
             self.stdout.write("  ✓ 规则配置：内置配置文件均已安装。")
+
+    def calendar(self) -> None:
+        """A year whose holiday notice is not loaded while deadlines fall due in it: each of
+        those was counted on weekends alone (provisional) until the notice is loaded."""
+        from xinfang.rules.services import calendar_ahead
+
+        try:
+            ahead = calendar_ahead()
+        except DatabaseError:
+            self.stdout.write("  – 节假日安排：数据库尚未建立，未检查（先运行 xinfang migrate）。")
+            return
+        if ahead is None:
+            self.stdout.write("  ✓ 节假日安排：未完成的时限均已按载入的节假日安排计算。")
+            return
+        self.stdout.write(
+            f"  ! 节假日安排：{ahead.year}年尚未载入，{ahead.clocks}个未完成的时限截止于"
+            f"{ahead.year}年或以后，暂按周末推定（暂定）。通知发布后运行 "
+            f"xinfang calendar load <通知文件>，或在“节假日安排”页面载入。"
+        )
