@@ -211,3 +211,23 @@ def test_without_libreoffice_the_pdf_link_says_so_in_chinese(case, jianan, monke
         signed_in(jianan.member("clerk")).get(f"/cases/{case.pk}/documents/D2.docx").status_code
         == 200
     )
+
+
+def test_an_inspector_downloads_an_issued_document_but_does_not_issue_one(case, jianan):
+    # given the acceptance notice ready but not frozen, the letter frozen by its step's task
+    issued(case, "D2")
+    inspector = jianan.member("inspector")
+    page = signed_in(inspector).get(reverse("web:case", kwargs={"pk": case.pk}))
+    html = page.content.decode()
+    # then the inspector's case page offers the frozen one and no button to issue the other
+    assert page.status_code == 200 and 'data-document="D2-docx"' in html
+    assert 'data-document="D1-issue"' not in html and "也可以现在出具" not in html
+    # and an issue asked for anyway, on the page or the API, is refused and freezes nothing
+    refused = signed_in(inspector).post(f"/cases/{case.pk}/documents/D1.docx")
+    assert refused.status_code == 409 and "经办人" in refused.content.decode()
+    api = client_as(inspector).post(f"/api/cases/{case.pk}/documents/D1/issue/")
+    assert api.status_code == 422 and api.json()["field"] == "code"
+    assert not IssuedDocument.objects.filter(case=case, code="D1").exists()
+    # an issued one is the inspector's to read: asked again, it is handed back unchanged
+    again = client_as(inspector).post(f"/api/cases/{case.pk}/documents/D2/issue/")
+    assert again.status_code == 200 and again.json()["version"] == 1

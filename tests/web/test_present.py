@@ -636,6 +636,6 @@ def test_the_case_pages_instruments_are_the_template_they_replace(language):
         want = Template(oracle).render(Context({"case": Case, "rows": rows,
                                                 "csrf_token": "tok<en>"}))
         got = instruments_html(42, rows, csrf=Template("{% csrf_token %}").render(
-            Context({"csrf_token": "tok<en>"})))
+            Context({"csrf_token": "tok<en>"})), may_issue=True)
     assert norm(got) == norm(want)
     assert "错&lt;字&gt;&amp;" in got and "D4" not in got and got.count("<tr>") == 4

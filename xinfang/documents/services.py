@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # Who may write a correction or issue a supervision order (others only read what was issued).
 CORRECTORS = {Role.CLERK, Role.APPROVER, Role.CHIEF, Role.UNIT_HANDLER}
+# Who may ask for an instrument to be issued now, ahead of its step's task: who does the case's
+# work, as for a correction. An inspector or another reader downloads it once issued.
+ISSUERS = CORRECTORS
 SUPERVISORS = {Role.APPROVER, Role.CHIEF, Role.INSPECTOR}
 PARAM_LABELS = {"required_action": "督办要求", "due_date": "办结时限", "problem": "督办事由"}
 
@@ -144,6 +147,8 @@ def document_issue_requested(
     )  # fmt: skip
     if before is not None:
         return IssuedDocument.objects.get(pk=before), False
+    if by is not None and by.role not in ISSUERS:
+        raise Refused("文书由经办人、领导或承办单位出具；出具后即可下载。", field="code")
     at = at or timezone.now()
     doc = document_issue(case=case, code=code, by=by, at=at)
     return doc, doc.issued_at == at  # else frozen a moment ago, by the task or another request

@@ -8,7 +8,9 @@ from django.utils.translation import gettext_lazy as _l
 
 from xinfang.web.present import KEY, esc, urls_of
 
+from ..instruments import INSTRUMENTS
 from ..selectors import documents_of
+from ..services import ISSUERS
 
 register = template.Library()
 
@@ -23,16 +25,22 @@ def case_documents(context, case) -> SafeString:
     """The case page's 文书下载 block: every instrument, issued or what it still waits for.
     Written in Python as the page's history is (a dozen instruments through the template
     engine, each with two addresses, were a tenth of the page's template time)."""
-    return instruments_html(case.pk, documents_of(case), csrf=csrf_input(context["request"]))
+    request = context["request"]
+    m = getattr(request, "membership", None)
+    return instruments_html(case.pk, documents_of(case), csrf=csrf_input(request),
+                            may_issue=m is not None and m.role in ISSUERS)
 
 
-def instruments_html(case_pk: int, rows, *, csrf: str) -> SafeString:
+def instruments_html(case_pk: int, rows, *, csrf: str, may_issue: bool) -> SafeString:
     """The block for the case ``case_pk``'s instruments ``rows`` (``documents_of``); ``csrf``:
-    the token's hidden input (``csrf_input(request)``)."""
+    the token's hidden input (``csrf_input(request)``); ``may_issue``: the reader may ask for
+    an instrument not frozen yet to be issued now (``services.ISSUERS``). A supervision order
+    (D8) is issued with its own fields, not by a button."""
     docx, pdf = (urls_of("documents:download", pk=case_pk, code=KEY, fmt=f)
                  for f in ("docx", "pdf"))
     zone = timezone.get_current_timezone()
-    pending = esc(_("办理步骤完成后由后台自动出具（也可以现在出具）"))
+    pending = esc(_("办理步骤完成后由后台自动出具（也可以现在出具）") if may_issue
+                  else _("办理步骤完成后由后台自动出具"))
     corrected, get_docx, get_pdf = esc(_("更正")), esc(_("下载 DOCX")), esc(_("下载 PDF（打印）"))
     issue = esc(_("出具并下载 DOCX"))
     lines = []
@@ -46,12 +54,14 @@ def instruments_html(case_pk: int, rows, *, csrf: str) -> SafeString:
                        f"{r.issued.issued_at.astimezone(zone):%Y-%m-%d %H:%M}{reason}")
         else:
             # Not frozen yet: issued by a POST, never by following a link (a GET changes nothing).
-            lines.append(
-                f"<tr><td>{code} {esc(r.title)}</td>"
-                f'<td><span class="muted">{pending}</span></td><td>'
+            button = (
                 f'<form method="post" action="{esc(docx(r.code))}" class="inline">{csrf}'
                 f'<button type="submit" class="secondary" data-document="{code}-issue">'
-                f"{issue}</button></form></td></tr>\n")
+                f"{issue}</button></form>"
+            ) if may_issue and not INSTRUMENTS[r.code].params else ""
+            lines.append(
+                f"<tr><td>{code} {esc(r.title)}</td>"
+                f'<td><span class="muted">{pending}</span></td><td>{button}</td></tr>\n')
             continue
         lines.append(
             f"<tr><td>{code} {esc(r.title)}</td><td>{version}</td><td>"
