@@ -17,6 +17,14 @@ def count(*, params: dict, by, progress) -> Output:
     return Output("count.txt", "text/plain", f"{seen.done}/{seen.total}/{seen.message}".encode())
 
 
+def slow(*, params: dict, by, progress) -> Output:
+    """Takes ``params["seconds"]`` without a word of progress (a long import's one transaction)."""
+    import time
+
+    time.sleep(float(params.get("seconds", 1)))
+    return Output("slow.txt", "text/plain", b"done")
+
+
 def boom(*, params: dict, by, progress) -> None:
     raise RuntimeError("disk on fire")
 

@@ -11,6 +11,7 @@ import socket
 import time
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -205,6 +206,96 @@ class Schedule:
                 claimed.append(name)
             self.seen[name] = period
         return claimed
+
+
+# -- a worker lost mid-job -------------------------------------------------------------------------
+
+INTERRUPTED = ("后台任务进程在执行中途中断（重启、断电或被终止），任务没有完成，也没有留下文件；"
+               "请重新发起。")
+REAP_EVERY = 15.0  # seconds between two looks at the running jobs
+
+
+def job_stale_after() -> float:
+    """Seconds without a sign of life from a running job's worker before the job is given up
+    (``XINFANG_JOB_STALE``): well above the worker's beat (``XINFANG_WORKER_BEAT_EVERY``)."""
+    return float(getattr(settings, "XINFANG_JOB_STALE", 120))
+
+
+class Reaper:
+    """Fails the jobs a dead worker left running (SIGKILL, a power cut, a second Ctrl-C), so
+    their starters see 失败 with the reason instead of 进行中 for ever, and can start them again
+    (a ledger upload's confirmation goes to a job queued or running, ``imports.uploads``).
+
+    A running job's signs of life are its worker's beat (``WorkerBeat.seen_at``, written by the
+    worker's beat thread even while a long job runs) and the job's own row (its progress). The
+    job is given up when neither has changed for ``job_stale_after()`` seconds *of this
+    worker's monotonic clock* — not by comparing their wall-clock times with now, which a clock
+    stepped forward would make look old — or at once when its worker recorded that it stopped.
+    The failure is written only over the row as it was last seen (``updated_at``): a job that
+    reported progress meanwhile is left alone. A job that still finishes after all records its
+    outcome over the failure (``_finish``): what happened wins."""
+
+    def __init__(self, worker_id: str, *, started_at: datetime, clock=time.monotonic):
+        self.worker_id = worker_id
+        self.started_at = started_at
+        self.clock = clock
+        self.seen: dict[int, tuple[tuple, float]] = {}
+        self._last: float | None = None
+
+    def tick(self, *, force: bool = False) -> list[int]:
+        now = self.clock()
+        if not force and self._last is not None and now - self._last < REAP_EVERY:
+            return []
+        self._last = now
+        running = list(
+            Job.objects.filter(status=Job.Status.RUNNING).values_list(
+                "pk", "worker_id", "updated_at", "started_at", "task_id"
+            )
+        )
+        workers = WorkerBeat.objects.filter(worker_id__in={r[1] for r in running})
+        beats = {
+            w: (seen, stopped)
+            for w, seen, stopped in workers.values_list("worker_id", "seen_at", "stopped_at")
+        }
+        stale, seen, lost = job_stale_after(), {}, []
+        for pk, worker, updated, started, task_id in running:
+            beat = beats.get(worker)
+            if worker == self.worker_id:
+                # This worker runs one job at a time, and none while it looks: a job under its
+                # own id started before it did is a previous life's (a fixed --worker-id).
+                dead = started is not None and started < self.started_at
+            elif beat is not None and beat[1] is not None:
+                dead = True
+            else:
+                sign = (beat, updated)
+                before = self.seen.get(pk)
+                since = before[1] if before is not None and before[0] == sign else now
+                seen[pk] = (sign, since)
+                dead = now - since >= stale
+            if dead and job_interrupted(job_id=pk, updated_at=updated, task_id=task_id):
+                lost.append(pk)
+        self.seen = seen
+        return lost
+
+
+def job_interrupted(*, job_id: int, updated_at: datetime, task_id: str = "") -> bool:
+    """Fail running job ``job_id`` whose worker is gone, if its row is still as it was read; its
+    django-tasks task row too, left RUNNING by the same death."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    if not Job.objects.filter(pk=job_id, status=Job.Status.RUNNING, updated_at=updated_at).update(
+        status=Job.Status.FAILED, error=INTERRUPTED, finished_at=now, updated_at=now
+    ):
+        return False
+    log.warning("job %s given up: its worker stopped giving signs of life", job_id)
+    if task_id:
+        DBTaskResult.objects.filter(id=task_id, status="RUNNING").update(
+            status="FAILED", finished_at=now, return_value=None,
+            exception_class_path="xinfang.jobs.services.WorkerLost",
+            traceback="WorkerLost: the worker running this task stopped without finishing it\n",
+        )  # fmt: skip
+    return True
 
 
 # -- heartbeat -------------------------------------------------------------------------------------

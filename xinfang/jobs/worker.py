@@ -4,19 +4,26 @@ run a batch at a time, with the schedule and the heartbeat between batches.
 Each round: record the heartbeat, claim whatever scheduled job's period has come (the database
 decides which worker gets it), then run ready tasks — at most ``per_round`` — with the library's
 ``Worker``, which takes each task row with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
-several workers never run one task twice. Sleep ``interval`` seconds when the queue is empty."""
+several workers never run one task twice. Sleep ``interval`` seconds when the queue is empty.
+
+While the loop runs, a thread beats for it every ``XINFANG_WORKER_BEAT_EVERY`` seconds, so a
+worker busy with a long job still counts as alive (``/healthz``, ``worker --status``, and other
+workers' ``Reaper``, which gives up the jobs of a worker that died mid-job)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from contextlib import contextmanager
 
-from django.db import close_old_connections, connections
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection, connections
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from .services import Schedule, worker_beat
+from .services import Reaper, Schedule, worker_beat
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,7 @@ class Loop:
         self.backend = backend
         self.schedule = Schedule(self.worker_id) if schedule else None
         self.started_at = timezone.now()
+        self.reaper = Reaper(self.worker_id, started_at=self.started_at)
         self.tasks_run = 0
         self.rounds = 0
         self.current: Worker | None = None
@@ -70,6 +78,7 @@ class Loop:
             claimed = self.schedule.tick()
             if claimed:
                 log.info("scheduled: %s", ", ".join(claimed))
+        self.reaper.tick()
         worker = self.current = self._worker()
         worker.run()
         ran = worker._run_tasks
@@ -80,9 +89,39 @@ class Loop:
     def drain(self) -> int:
         """Rounds until the queue is empty (tests, ``xinfang worker --once``)."""
         total = 0
-        while ran := self.round():
-            total += ran
+        with self.beating():
+            while ran := self.round():
+                total += ran
         return total
+
+    @contextmanager
+    def beating(self):
+        """A thread that records the heartbeat every ``XINFANG_WORKER_BEAT_EVERY`` seconds while
+        the body runs — also in the middle of a task, when the loop itself cannot. Its own
+        database connection; a failed beat (the database restarting) is logged and tried
+        again at the next one."""
+        every = float(getattr(settings, "XINFANG_WORKER_BEAT_EVERY", 10))
+        stop = threading.Event()
+
+        def beat() -> None:
+            try:
+                while not stop.wait(every):
+                    try:
+                        close_old_connections()
+                        worker_beat(worker_id=self.worker_id, started_at=self.started_at)
+                    except DatabaseError:
+                        log.warning("heartbeat not recorded", exc_info=True)
+                        connection.close()
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=beat, name=f"beat-{self.worker_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=every + 60)
 
     @property
     def running(self) -> bool:
@@ -92,17 +131,21 @@ class Loop:
         """Until SIGINT/SIGTERM: the library's handler lets a running task finish, then this
         loop ends; a signal while idle ends it at once (SystemExit)."""
         try:
-            while True:
-                ran = self.round()
-                if not self.current.running:
-                    break
-                if max_rounds is not None and self.rounds >= max_rounds:
-                    break
-                if ran < self.per_round:
-                    time.sleep(self.interval)
+            with self.beating():
+                self._rounds(max_rounds)
         finally:
             close_old_connections()
             worker_beat(worker_id=self.worker_id, started_at=self.started_at, stopped=True)
+
+    def _rounds(self, max_rounds: int | None) -> None:
+        while True:
+            ran = self.round()
+            if not self.current.running:
+                break
+            if max_rounds is not None and self.rounds >= max_rounds:
+                break
+            if ran < self.per_round:
+                time.sleep(self.interval)
 
     def install_signals(self) -> None:
         # One handler for the whole life of the loop: the library's, bound to whichever Worker
