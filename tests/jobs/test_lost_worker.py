@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.web.conftest import signed_in
 from xinfang.jobs.models import Job, WorkerBeat
-from xinfang.jobs.services import job_start, worker_beat
+from xinfang.jobs.services import job_run, job_start, worker_beat
 from xinfang.jobs.worker import Loop
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -165,3 +165,15 @@ def test_a_worker_busy_with_a_long_job_keeps_beating(jianan):
     assert job.status == Job.Status.DONE
     assert len(set(beats)) >= 4, f"the beat moved while the job ran: {beats}"
 
+
+def test_a_job_run_after_its_account_was_switched_off_does_not_run(jianan):
+    """The account is switched off (its membership still on the books): the job queued before
+    runs nothing as that account, and hands over no file."""
+    from xinfang.web.admin_services import user_set_active
+
+    clerk = jianan.member("clerk")
+    job = job_start(kind="ledger_l0", by=clerk)
+    user_set_active(by=jianan.member("sysadmin"), user=clerk.user, active=False)
+    job_run(job_id=job.pk, worker_id="w")
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and "停用" in job.error and job.content is None

@@ -49,8 +49,13 @@ def _written(write, progress: Progress, *args, **kwargs):
 
 
 def _member(by: Membership | None) -> Membership:
+    """The membership the job runs as (read with its account when the job starts,
+    ``services.job_run``): its role withdrawn or its account switched off since the job was
+    queued, the job runs nothing — as the web and the API refuse such a person's next request."""
     if by is None or not by.is_active:
         raise Refused("发起任务的任职已失效。")
+    if not by.user.is_active:
+        raise Refused("发起任务的账户已停用。")
     return by
 
 
