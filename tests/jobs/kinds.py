@@ -43,3 +43,32 @@ def mark(n: int) -> int:
 def noop(n: int) -> int:
     """Nothing but the queue's own cost (bench/bench_worker.py)."""
     return n
+
+
+def dropped(*, params: dict, by, progress) -> None:
+    """The database restarts under the job (PostgreSQL): its connection is ended from another
+    one, as a server restart ends them all, and the job's next query meets the closed socket."""
+    import threading
+
+    from django.db import connection
+
+    pid = connection.cursor().connection.info.backend_pid
+
+    def end() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        finally:
+            connection.close()
+
+    ender = threading.Thread(target=end)
+    ender.start()
+    ender.join()
+    Job.objects.count()
+
+
+@task()
+def dropped_task() -> None:
+    """``dropped`` as a plain task: the worker's own record of its failure meets the closed
+    socket too."""
+    dropped(params={}, by=None, progress=None)

@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -177,3 +178,38 @@ def test_a_job_run_after_its_account_was_switched_off_does_not_run(jianan):
     job_run(job_id=job.pk, worker_id="w")
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "停用" in job.error and job.content is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ends a PostgreSQL connection")
+@override_settings(XINFANG_JOBS={**JOBS, "dropped": ("tests.jobs.kinds.dropped", "断线")})
+def test_the_database_restarting_under_a_job_fails_the_job_and_the_worker_goes_on(jianan):
+    # given a job whose connection the database ends halfway (a restart), then an ordinary one
+    clerk = jianan.member("clerk")
+    lost = job_start(kind="dropped", by=clerk)
+    loop = Loop(worker_id="survivor", schedule=False, interval=0)
+    # when the worker runs them
+    loop.forever(max_rounds=1)
+    after = job_start(kind="count", by=clerk)
+    loop.forever(max_rounds=2)
+    # then the first says it failed, the worker lived on and ran the second
+    lost.refresh_from_db()
+    after.refresh_from_db()
+    assert lost.status == Job.Status.FAILED and lost.error, lost.error
+    assert after.status == Job.Status.DONE
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ends a PostgreSQL connection")
+@override_settings(XINFANG_JOBS=JOBS)
+def test_the_database_restarting_under_a_task_does_not_end_the_worker(jianan):
+    from tests.jobs.kinds import dropped_task
+
+    # given a task (a scheduled run, an issue) whose connection the database ends halfway
+    dropped_task.enqueue()
+    loop = Loop(worker_id="survivor", schedule=False, interval=0)
+    # when the worker runs it, then a job is started
+    loop.forever(max_rounds=1)
+    job = job_start(kind="count", by=jianan.member("clerk"))
+    loop.forever(max_rounds=3)
+    # then the worker lived on: it beats and ran the job
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.worker_id == "survivor"

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -110,8 +110,18 @@ def job_run(*, job_id: int, worker_id: str = "") -> dict:
         return _finish(job, Job.Status.FAILED, error=e.message)
     except Exception as e:  # recorded for the person; the traceback goes to the worker's log
         log.exception("job %s (%s) failed", job.pk, job.kind)
+        lost_connections_closed()  # the database restarted under it: the failure is written
         return _finish(job, Job.Status.FAILED, error=f"任务出错：{type(e).__name__}: {e}"[:500])
     return _finish(job, Job.Status.DONE, out=out)
+
+
+def lost_connections_closed() -> None:
+    """Close the connections a database error left unusable (the server restarted, the network
+    dropped), so the next query opens a new one instead of failing on the dead socket; a
+    connection still usable is kept (and with it a test's transaction)."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and conn.errors_occurred and not conn.is_usable():
+            conn.close()
 
 
 def _finish(job: Job, status: str, *, out: registry.Output | None = None, error: str = "") -> dict:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from .services import Reaper, Schedule, worker_beat
+from .services import Reaper, Schedule, lost_connections_closed, worker_beat
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ def keep_connections() -> None:
     for conn in connections.all():
         conn.settings_dict["CONN_MAX_AGE"] = None
         conn.close_at = None
+
+
+RETRY_AFTER = 2.0  # seconds before a round again after a database error
 
 
 class Loop:
@@ -139,8 +142,19 @@ class Loop:
 
     def _rounds(self, max_rounds: int | None) -> None:
         while True:
-            ran = self.round()
-            if not self.current.running:
+            try:
+                ran = self.round()
+            except DatabaseError:
+                # The database restarted or the network dropped mid-round: reconnect and go on.
+                # Exiting left the job it held 进行中, and under ``xinfang serve`` took the web
+                # server down with it. A job records its own failure (``job_run``); a task
+                # whose row could not be written is left to the ``Reaper``.
+                log.exception("database error; the worker reconnects")
+                lost_connections_closed()
+                self.rounds += 1
+                ran = self.per_round
+                time.sleep(max(self.interval, RETRY_AFTER))
+            if not self.running:
                 break
             if max_rounds is not None and self.rounds >= max_rounds:
                 break
