@@ -63,3 +63,23 @@ def test_a_file_is_withheld_after_a_recusal_declared_since_and_a_new_export_is_n
     # an export made after the recusal reads the door as it stands: handed over
     again = exported(clerk)
     assert answers(client, again) == [200, 200]
+
+
+def test_a_case_file_is_withheld_once_the_users_unit_is_named_a_respondent_of_it(jianan):
+    # given the clerk made the case's file in the background
+    from xinfang.cases.models import Respondent
+
+    j = jianan
+    case = register_in(j)
+    clerk = j.member("clerk")
+    job = job_start(kind="archive", by=clerk, params={"case_id": case.pk, "pdf": False})
+    Loop(schedule=False, interval=0).drain()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.content
+    client = signed_in(clerk)
+    assert answers(client, job) == [200, 200]
+    # when the clerk's own unit is named a respondent of the case (the door keeps it out now)
+    Respondent.objects.create(case=case, unit=clerk.unit, name=clerk.unit.name)
+    # then the page and the API withhold the case file, saying why
+    assert answers(client, job) == [410, 410]
+    assert "不在您可以查看的范围内" in client.get(f"/jobs/{job.pk}/file").content.decode()

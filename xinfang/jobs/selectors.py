@@ -21,7 +21,8 @@ def file_withheld(job: Job) -> str:
     """Why the file a job made is no longer handed to its user ('' if it is): it was read
     through the door of the membership it ran as, and the user's rights have narrowed since —
     that membership ended (a clerk moved to another unit keeps their account), or the user
-    declared a recusal after starting it (the file may hold the case or person recused from).
+    declared a recusal after starting it (the file may hold the case or person recused from), or
+    a case file's case is out of that membership's door now (its unit named a respondent since).
     A new export reads the door as it stands now."""
     from xinfang.security.models import Recusal
 
@@ -30,7 +31,22 @@ def file_withheld(job: Job) -> str:
     if Recusal.objects.filter(user_id=job.user_id, is_active=True,
                               declared_at__gte=job.created_at).exists():
         return "该文件生成后您申报了回避，文件不再提供下载；如仍需要，请重新导出。"
+    if job.kind == "archive" and job.membership_id is not None and not _still_seen(job):
+        # the case left this membership's door another way: its unit named a respondent since,
+        # the case moved out of its jurisdiction
+        return "该案件已不在您可以查看的范围内，案卷文件不再提供下载。"
     return ""
+
+
+def _still_seen(job: Job) -> bool:
+    from xinfang.cases.models import Case
+    from xinfang.cases.selectors import case_for
+
+    try:
+        case_for(job.membership, int(job.params["case_id"]))
+    except (KeyError, TypeError, ValueError, Case.DoesNotExist):
+        return False
+    return True
 
 
 def job_for(user, pk: int, *, with_file: bool = False) -> Job:
