@@ -108,3 +108,33 @@ def test_the_pdf_is_made_by_the_worker_and_served_when_ready(jianan):
     ready = document_file(by=clerk, case_id=case.pk, code="D1", fmt="pdf")
     assert ready.status == Rendition.Status.READY and bytes(ready.content).startswith(b"%PDF")
     assert ready.document_id == doc.pk
+
+
+def test_a_pdf_left_pending_by_a_worker_that_died_is_scheduled_again_when_asked_for(
+        jianan, monkeypatch, settings):
+    # given a PDF claimed eleven minutes ago by a worker that died before converting it
+    settings.XINFANG_PDF_BACKGROUND = True  # as in production: conversions are jobs
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from xinfang.documents.services import rendition_pdf_ensure
+    from xinfang.jobs.models import Job
+
+    case = walk(jianan, until="deliver_acceptance_notice")
+    monkeypatch.setattr(pdf, "soffice", lambda: "/bin/true")
+    doc = document_issue(case=case, code="D1", by=jianan.member("clerk"))
+    row = doc.renditions.get(audience=Audience.FULL, format=Format.PDF)
+    docx = doc.renditions.get(audience=Audience.FULL, format=Format.DOCX)
+    Rendition.objects.filter(pk=row.pk).update(
+        claimed_at=timezone.now() - timedelta(minutes=11))
+    jobs = Job.objects.filter(kind="pdf", params__renditions=[row.pk])
+    before = jobs.count()
+    # when someone asks for it again
+    rendition_pdf_ensure(docx)
+    # then it is scheduled again, where it waited "PDF 生成中" for good
+    assert jobs.count() == before + 1
+    # a claim still fresh is a conversion under way: nothing more is scheduled
+    Rendition.objects.filter(pk=row.pk).update(claimed_at=timezone.now())
+    rendition_pdf_ensure(docx)
+    assert jobs.count() == before + 1

@@ -218,9 +218,21 @@ def rendition_pdf_ensure(row: Rendition) -> Rendition:
         )
         pdf_row.refresh_from_db()
         created = True
-    if created:
+    if created or _abandoned(pdf_row):
         pdf_schedule([pdf_row.pk])
     return pdf_row
+
+
+def _abandoned(row: Rendition) -> bool:
+    """A pending PDF whose conversion was left: claimed by a worker that died before it
+    finished (the claim older than ``STALE_CLAIM_SECONDS``, which the next conversion takes
+    over), or never claimed that long after it was asked for (its job was lost with its
+    worker). Asked for again, it is scheduled again: a job more than needed converts nothing
+    twice (the claim)."""
+    if row.status != Rendition.Status.PENDING:
+        return False
+    stale = timezone.now() - timezone.timedelta(seconds=STALE_CLAIM_SECONDS)
+    return (row.claimed_at or row.created_at) < stale
 
 
 def pdf_schedule(ids: list[int], *, by: Membership | None = None, force: bool = False):
