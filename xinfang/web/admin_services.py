@@ -20,14 +20,17 @@ from __future__ import annotations
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import PERMISSION_CHANGE, PROFILE_CHANGE, audit_record
+from xinfang.cases.choices import OPEN_STATES, AssignmentRole, AssignmentStatus
+from xinfang.cases.models import Assignment
 from xinfang.integrations.models import ApiToken
 from xinfang.integrations.services import token_revoke
 from xinfang.org.choices import ADMIN_ROLES, LEVEL_ORDER, Level, Role, UnitKind
 from xinfang.org.models import Membership, Unit, User, children_locked
+from xinfang.oversight.models import SupervisionOrder
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.profile import SHIPPED_CODES
 from xinfang.security.auth import locked_user
@@ -219,6 +222,9 @@ def unit_set_active(*, by: Membership, unit: Unit, active: bool, ip: str = "") -
             raise AdminRefused(
                 _("%(unit)s还有有效的任职，请安全管理员先撤销这些任职。") % {"unit": unit}
             )
+        held = _open_work(unit)
+        if held:
+            raise AdminRefused(held)
     elif unit.parent is not None and not unit.parent.is_active:
         raise AdminRefused(
             _("上级单位“%(parent)s”已停用，请先启用上级单位。") % {"parent": unit.parent}
@@ -235,6 +241,39 @@ def unit_set_active(*, by: Membership, unit: Unit, active: bool, ip: str = "") -
         unit=unit.name,
     )
     return unit
+
+
+def _open_work(unit: Unit) -> str:
+    """What still waits on ``unit``, said to the system administrator who would switch it off
+    (empty: nothing): the open cases it is the petition office of, the open cases it handles
+    as lead or assisting unit, the supervision orders it has not answered. Switched off with
+    any of them, the cases' clocks would run on and raise their alerts to a unit nobody works
+    in, and its work queue would be no one's. The administrator does not read cases (三员分立):
+    counts and the offices that hold them, and where those offices find them."""
+    parts = []
+    opened = unit.cases.filter(state__in=OPEN_STATES).count()
+    if opened:
+        parts.append(_("是%(n)d件未办结信访件的受理机关") % {"n": opened})
+    handling = (Assignment.objects.filter(unit=unit, status=AssignmentStatus.ACTIVE,
+                                          case__state__in=OPEN_STATES))
+    by_role = dict(handling.values_list("role").annotate(n=Count("case", distinct=True))
+                   .order_by())
+    if by_role:
+        offices = "、".join(Unit.objects.filter(
+            pk__in=handling.values("case__jurisdiction")).order_by("path")
+            .values_list("name", flat=True))
+        parts.append(
+            _("承办%(offices)s未办结的信访件%(n)d件（主办%(lead)d件、协办%(assist)d件），"
+              "受理机关可在信访台账中按承办单位“%(unit)s”查看，须先办结")
+            % {"offices": offices, "n": handling.values("case").distinct().count(),
+               "lead": by_role.get(AssignmentRole.LEAD, 0),
+               "assist": by_role.get(AssignmentRole.ASSIST, 0), "unit": unit.name})
+    orders = SupervisionOrder.objects.filter(unit=unit, answered_at=None).count()
+    if orders:
+        parts.append(_("有%(n)d份督办单尚未答复") % {"n": orders})
+    if not parts:
+        return ""
+    return _("%(unit)s不能停用：%(what)s。") % {"unit": unit.name, "what": "；".join(parts)}
 
 
 # -- accounts (system administrator) -------------------------------------------------------------
