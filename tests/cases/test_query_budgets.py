@@ -85,7 +85,9 @@ def test_each_assisting_unit_adds_only_its_respondent_check(jianan):
         case = perform("assign", case=case, by=clerk,
                        expected_version=case.version, lead=jianan.townships["将官池镇"],
                        assisting=[jianan.bureaus["区民政局"]], receiver_name="陈晓东")
-    assert len(q) <= 11, "\n".join(q.sql)  # +1 notices' INSERT (13), +1 sign-for clock (12)
+    # +1 notices' INSERT (13), +1 sign-for clock (12); +1 whether the units are still active,
+    # read again for all of them under their lock (``units_held_active``)
+    assert len(q) <= 12, "\n".join(q.sql)
     assert case.assignments.count() == 2
 
 

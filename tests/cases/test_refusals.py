@@ -7,6 +7,7 @@ from xinfang.cases.errors import Refused
 from xinfang.cases.services import DemandInput, perform, refusal
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.rules.profile import shipped_profiles
+from xinfang.web.admin_services import unit_set_active
 
 
 def kaijiang_category() -> str:
@@ -157,3 +158,19 @@ def test_bad_registration_input_names_every_field(jianan):
     from xinfang.cases.models import Case
 
     assert not Case.objects.exists()
+
+
+def test_a_switched_off_unit_is_refused_as_lead_or_assisting(jianan, register):
+    # given: a form read while 区教育局 was on, sent after it was switched off (merged)
+    j = jianan
+    bureau = j.bureaus["区教育局"]
+    case = register()
+    case = perform("propose", case=case, by=j.member("clerk"), proposal="交区教育局")
+    case = perform("sign_off", case=case, by=j.member("approver"))
+    unit_set_active(by=j.member("sysadmin"), unit=bureau, active=False)
+    events = case.events.count()
+    # when / then: refused by name, whether as lead or assisting unit; nothing written
+    for params in ({"lead": bureau}, {"lead": j.townships["将官池镇"], "assisting": [bureau]}):
+        with pytest.raises(Refused, match="区教育局已停用，不能交办。"):
+            perform("assign", case=case, by=j.member("clerk"), receiver_name="陈晓东", **params)
+    assert case.events.count() == events and not case.assignments.exists()

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from tests.conftest import register_in
 from tests.racing import race
+from xinfang.cases.errors import Refused
+from xinfang.cases.services import perform
 from xinfang.org.models import Membership, Unit, User
 from xinfang.web.admin_services import (
     AdminRefused,
@@ -225,3 +228,34 @@ def test_two_auditors_withdrawn_at_once_by_two_security_administrators_leave_one
     assert isinstance(out["second"], AdminRefused), out["second"]
     assert "最后一名有效的审计管理员" in out["second"].message
     assert list(Membership.objects.filter(role="auditor", is_active=True)) == [second]
+
+
+@pytest.mark.parametrize("assign_first", [False, True])
+def test_an_assignment_and_the_units_switching_off_at_once_leave_no_open_case_with_it(
+        assign_first, jianan):
+    # given a signed-off case, a clerk about to assign it to 区住建局 and a system administrator
+    # about to switch the bureau off (each holding the unit as read before)
+    j = jianan
+    bureau = j.bureaus["区住建局"]
+    case = register_in(j)
+    perform("propose", case=case, by=j.member("clerk"), proposal="交区住建局")
+    perform("sign_off", case=case, by=j.member("approver"))
+
+    def switch_off():
+        return unit_set_active(by=j.member("sysadmin"), unit=Unit.objects.get(pk=bureau.pk),
+                               active=False)
+
+    def assign():
+        return perform("assign", case=case.pk, by=j.member("clerk"),
+                       lead=Unit.objects.get(pk=bureau.pk), receiver_name="陈晓东")
+
+    # when both are sent at once
+    out = race(assign, switch_off) if assign_first else race(switch_off, assign)
+    # then the second waited for the first and was refused, naming the unit
+    later = out["second"]
+    assert isinstance(later, AdminRefused if assign_first else Refused), later
+    assert "区住建局" in str(later)
+    assert out["second_waited"]
+    bureau.refresh_from_db()
+    assert bureau.is_active == assign_first
+    assert case.assignments.filter(unit=bureau).exists() == assign_first

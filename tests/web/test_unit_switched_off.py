@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tests.conftest import register_in, sh
 from xinfang.cases.models import CaseEvent
-from xinfang.cases.services import perform
+from xinfang.cases.services import Invalid, perform
 from xinfang.oversight import services as oversight
 from xinfang.web.admin_services import (
     AdminRefused,
@@ -103,3 +103,13 @@ def test_a_petition_office_with_open_cases_is_not_switched_off(jianan):
     # when / then: the declined case does not hold it, the open one does
     with pytest.raises(AdminRefused, match="魏都街道不能停用：是1件未办结信访件的受理机关。"):
         unit_set_active(by=j.member("sysadmin"), unit=street, active=False)
+
+
+def test_a_supervision_order_to_a_switched_off_unit_is_refused(jianan):
+    j = jianan
+    bureau = j.bureaus["区教育局"]
+    unit_set_active(by=j.member("sysadmin"), unit=bureau, active=False)
+    with pytest.raises(Invalid) as refused:
+        oversight.order_issue(by=j.member("inspector"), unit=bureau, matter="报送整改台账",
+                              due_on=timezone.localdate() + timedelta(days=5))
+    assert refused.value.errors == {"unit": "区教育局已停用，不能督办"}

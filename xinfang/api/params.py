@@ -65,6 +65,20 @@ class VisibleCaseField(serializers.PrimaryKeyRelatedField):
         return cases_for(self.context["membership"])
 
 
+class UnitField(serializers.PrimaryKeyRelatedField):
+    """A unit id. One switched off (merged, renamed away) is named as such: "does not exist"
+    would send the caller looking for a typo."""
+
+    def __init__(self, **kw):
+        super().__init__(queryset=Unit.objects.all(), **kw)
+
+    def to_internal_value(self, data):
+        unit = super().to_internal_value(data)
+        if not unit.is_active:
+            raise serializers.ValidationError(f"“{unit.name}”已停用，不能选择。")
+        return unit
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class LeaderField(serializers.PrimaryKeyRelatedField):
     """A user with an active, non-administrator role inside the case's jurisdiction."""
@@ -144,16 +158,14 @@ def _field(transition: str, name: str, hint, default) -> serializers.Field:
     if hint is date:
         return serializers.DateField(**kw)
     if hint is Unit:
-        return serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True),
-                                                  **kw)
+        return UnitField(**kw)
     if hint is Case:
         return VisibleCaseField(**kw)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is list and args == (Unit,):
         kw.pop("allow_null", None)  # would let a null inside the list through to the service
         kw["default"] = list
-        return serializers.PrimaryKeyRelatedField(
-            queryset=Unit.objects.filter(is_active=True), many=True, **kw)
+        return UnitField(many=True, **kw)
     if origin is list and args == (str,):
         return serializers.ListField(child=serializers.CharField(max_length=200),
                                      max_length=50, **kw)

@@ -450,6 +450,9 @@ class RespondentIn(Lean):
                                               allow_null=True, default=None)
 
 
+_PLACE_NAMES = {"township": "乡镇（街道）", "village": "村（社区）"}
+
+
 class _PlaceField(serializers.PrimaryKeyRelatedField):
     """A unit by id, taken from the units its form read together (``RegistrationIn``): the
     township and the village are one statement, not one each. An id the form did not find is
@@ -457,7 +460,13 @@ class _PlaceField(serializers.PrimaryKeyRelatedField):
 
     def to_internal_value(self, data):
         found = getattr(self.parent, "_places", {}).get(_place_id(data))
-        return found if found is not None else super().to_internal_value(data)
+        unit = found if found is not None else super().to_internal_value(data)
+        if not unit.is_active:
+            # Merged away or switched off (乡镇撤并): the registration form no longer offers it,
+            # and a new case is not filed under it. The ledger's import of past cases may be.
+            raise serializers.ValidationError(
+                f"“{unit.name}”已停用，请选择现行的{_PLACE_NAMES[self.field_name]}")
+        return unit
 
 
 # The township and the village a registration names, by id, in a statement compiled once

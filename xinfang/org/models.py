@@ -10,7 +10,7 @@ import re
 from collections import Counter
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models, router
+from django.db import connections, models, router
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Lookup, StartsWith
@@ -173,6 +173,30 @@ def children_locked(parent: Unit | None) -> None:
         Unit.objects.select_for_update().filter(pk=parent.pk).values_list("pk").get()
         return
     locks.held(locks.TREE_TOP, using=router.db_for_write(Unit))
+
+
+def units_held_active(ids) -> set[int]:
+    """Which of the units ``ids`` are active, their rows held FOR KEY SHARE until commit on
+    PostgreSQL. A unit is switched off under FOR UPDATE after finding nothing that still needs
+    it (``web.admin_services.unit_set_active``: no active membership, no open case or
+    assignment): a writer that names the unit (a grant, an assignment) waits here for it to
+    commit and reads it off, or commits first and is found by it. KEY SHARE, not a writer's
+    lock: grants and assignments to one unit do not queue on each other. An instance read
+    before (a form's, a fixture's) does not answer this: it may be stale."""
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return set()
+    db = router.db_for_write(Unit)
+    connection = connections[db]
+    if connection.vendor != "postgresql":  # SQLite: one writer at a time already
+        return set(Unit.objects.using(db).filter(pk__in=ids, is_active=True)
+                   .values_list("pk", flat=True))
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {quote('id')}, {quote('is_active')} "
+                       f"FROM {quote(Unit._meta.db_table)} WHERE {quote('id')} = ANY(%s) "
+                       f"ORDER BY {quote('id')} FOR KEY SHARE", [ids])
+        return {pk for pk, active in cursor.fetchall() if active}
 
 
 def names_told_apart(ids) -> dict[int, str]:

@@ -25,7 +25,7 @@ from xinfang.cases.selectors import cases_for
 from xinfang.cases.services.base import Invalid, append_event
 from xinfang.notify.models import Kind, Notice
 from xinfang.org.choices import Role
-from xinfang.org.models import Membership, Unit
+from xinfang.org.models import Membership, Unit, units_held_active
 from xinfang.rules.consumers import consumes
 from xinfang.rules.profile import Profile
 from xinfang.rules.store import profile_of
@@ -104,6 +104,8 @@ def order_issue(*, by: Membership, unit: Unit | None = None, matter: str, due_on
                           else "该件尚未交办，请选择督办对象")
     elif not unit.is_within(home):
         errors["unit"] = f"{unit.name}不在{home.name}辖区内"
+    elif unit.pk not in units_held_active([unit.pk]):  # read again: the form's may be stale
+        errors["unit"] = f"{unit.name}已停用，不能督办"
     if not matter.strip():
         errors["matter"] = "请填写督办事项及要求"
     if due_on is None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
@@ -29,7 +29,7 @@ from xinfang.cases.models import Assignment
 from xinfang.integrations.models import ApiToken
 from xinfang.integrations.services import token_revoke
 from xinfang.org.choices import ADMIN_ROLES, LEVEL_ORDER, Level, Role, UnitKind
-from xinfang.org.models import Membership, Unit, User, children_locked
+from xinfang.org.models import Membership, Unit, User, children_locked, units_held_active
 from xinfang.oversight.models import SupervisionOrder
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.profile import SHIPPED_CODES
@@ -424,22 +424,6 @@ def _separation_problem(user: User, role: str, *, unit: Unit) -> str | None:
     return None
 
 
-def _unit_held_active(unit: Unit) -> bool:
-    """Whether ``unit`` is active, its row held FOR KEY SHARE until commit (PostgreSQL). A unit
-    is switched off under FOR UPDATE after finding no active membership in it
-    (``unit_set_active``): that waits for this grant to commit and then finds its membership,
-    and a grant after it waits and reads the unit off. KEY SHARE, not a writer's lock: grants
-    and revokes in one unit do not queue on each other."""
-    if connection.vendor != "postgresql":  # SQLite: one writer at a time already
-        return Unit.objects.filter(pk=unit.pk, is_active=True).exists()
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {quote('is_active')} FROM {quote(Unit._meta.db_table)} "
-                       f"WHERE {quote('id')} = %s FOR KEY SHARE", [unit.pk])
-        row = cursor.fetchone()
-    return bool(row and row[0])
-
-
 @transaction.atomic
 def membership_grant(
     *, by: Membership, user: User, unit: Unit, role: str, ip: str = ""
@@ -455,7 +439,7 @@ def membership_grant(
     # switched off meanwhile (``user_set_active`` writes that row).
     if not locked_user(User, user.pk, "is_active").is_active:
         raise AdminRefused(_("%(user)s的账户已停用。") % {"user": user}, field="user")
-    if not _unit_held_active(unit):
+    if unit.pk not in units_held_active([unit.pk]):
         raise AdminRefused(_("%(unit)s已停用。") % {"unit": unit}, field="unit")
     problem = _separation_problem(user, role, unit=unit)
     if problem:

@@ -25,7 +25,7 @@ from ..models import (
     WarningNotice,
 )
 from .base import Ctx, Invalid, active_assignment, append_event
-from .routing import check_assignable
+from .routing import check_assignable_now
 
 # What a petitioner may do without signing in (the public progress page).
 PETITIONER_ACTIONS = {"record_rating"}
@@ -205,8 +205,7 @@ def assign(
     _required(lead=lead, receiver_name=receiver_name)
     _registrar_assigns(ctx)
     assisting = assisting or []
-    for unit in [lead, *assisting]:
-        check_assignable(case=ctx.case, unit=unit, profile=ctx.profile)
+    check_assignable_now(case=ctx.case, units=[lead, *assisting], profile=ctx.profile)
     if lead in assisting:
         raise Refused("主办单位不能同时是协办单位。", field="assisting")
     Assignment.objects.bulk_create(
@@ -245,7 +244,7 @@ def transfer_to_discipline(ctx: Ctx, *, unit: Unit, reason: str, receiver_name: 
     _required(unit=unit, reason=reason, receiver_name=receiver_name)
     if unit.kind != UnitKind.DISCIPLINE:
         raise Refused(f"{unit}不是纪检监察机关。", field="unit")
-    check_assignable(case=ctx.case, unit=unit, profile=ctx.profile)
+    check_assignable_now(case=ctx.case, units=[unit], profile=ctx.profile)
     ended = ctx.case.assignments.filter(status=c.AssignmentStatus.ACTIVE).update(
         status=c.AssignmentStatus.TRANSFERRED
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from xinfang.org.choices import UnitKind
-from xinfang.org.models import Unit
+from xinfang.org.models import Unit, units_held_active
 from xinfang.rules.consumers import consumes
 from xinfang.rules.profile import Profile
 from xinfang.security.recusal import unit_recusal_reason
@@ -22,6 +22,10 @@ NEVER_ASSISTING = (UnitKind.PETITION_OFFICE, UnitKind.POVERTY_OFFICE, UnitKind.D
 def check_assignable(*, case: Case, unit: Unit, profile: Profile) -> None:
     """Refuse a unit the profile's constraints forbid, a respondent unit, or a unit outside the
     jurisdiction — naming the rule so the clerk can point to it."""
+    if not unit.is_active:
+        # Switched off (merged, renamed away): the pages no longer offer it; a call naming it
+        # by id, or a form read before it was switched off, is told so.
+        raise Refused(f"{unit}已停用，不能交办。", field="lead")
     reason = unit_recusal_reason(unit=unit, case=case)
     if reason:
         raise Refused(reason, field="lead")
@@ -32,6 +36,17 @@ def check_assignable(*, case: Case, unit: Unit, profile: Profile) -> None:
         if rule.when.matches(facts):
             raise Refused(f"不能交办给{unit}：违反规则“{rule.label}”（{rule.name}，{rule.seed}）。",
                           field="lead")
+
+
+def check_assignable_now(*, case: Case, units: list[Unit], profile: Profile) -> None:
+    """``check_assignable`` for the units an assignment is about to name, whether each is still
+    active read again and held (``units_held_active``): a unit switched off since the form
+    was read is refused, and one switched off at this moment waits for the assignment or is
+    refused by it (``unit_set_active`` counts the open assignments)."""
+    active = units_held_active(u.pk for u in units)
+    for unit in units:
+        unit.is_active = unit.pk in active
+        check_assignable(case=case, unit=unit, profile=profile)
 
 
 def _local(units: list[Unit], case: Case) -> list[Unit]:
