@@ -14,6 +14,7 @@ from xinfang.imports.models import ImportBatch
 from xinfang.imports.units import units_import
 from xinfang.org.choices import Level, UnitKind
 from xinfang.org.models import Unit
+from xinfang.web.admin_services import unit_set_active
 
 from .books import l0_bad_row, l0_book, l0_good_rows
 
@@ -252,3 +253,49 @@ def test_units_import_refuses_anyone_but_the_system_administrator(jianan):
         units_import(
             content=units_xlsx(TREE), filename="u.xlsx", by=jianan.member("clerk"), dry_run=True
         )
+
+
+# -- the tree changed since (乡镇撤并): moved, merged away, switched off -------------------------
+
+
+def test_a_village_moved_in_the_file_is_not_moved_but_made_anew_and_said_so(
+        jianan, tmp_path, capsys, client):
+    # given: 霍庄村 written under 五女店镇 (merged there), as a county's new tree would have it
+    village = jianan.villages["霍庄村"]
+    content = units_xlsx([["河南省/许昌市/建安区/五女店镇/霍庄村", "村"]])
+    path = tmp_path / "u.xlsx"
+    path.write_bytes(content)
+    # when: previewed on the page, then imported from the command line
+    login(client, jianan, "sysadmin")
+    upload = io.BytesIO(content)
+    upload.name = "单位.xlsx"
+    preview = client.get(client.post(reverse("imports:units_upload"), {"file": upload}).url)
+    assert "将新建（同名单位已在“将官池镇”下，导入不移动单位" in preview.content.decode()
+    call_command("units", "import", str(path))
+    # then: the unit the cases and members know stays where it was; the new one is said
+    out = capsys.readouterr().out
+    assert ("已新建：河南省/许昌市/建安区/五女店镇/霍庄村（同名单位已在“将官池镇”下，"
+            "导入不移动单位：此处新建，原单位保持不变）") in out
+    moved = Unit.objects.get(name="霍庄村", parent=jianan.townships["五女店镇"])
+    assert moved.pk != village.pk
+    kept = Unit.objects.get(pk=village.pk)
+    assert (kept.parent_id, kept.path) == (jianan.townships["将官池镇"].pk, village.path)
+
+
+def test_no_unit_is_made_under_a_switched_off_township(jianan):
+    j = jianan
+    sysadmin = j.member("sysadmin")
+    for name in ("椹涧村", "小河村"):
+        unit_set_active(by=sysadmin, unit=j.villages[name], active=False)
+    unit_set_active(by=sysadmin, unit=j.townships["椹涧乡"], active=False)
+    count = Unit.objects.count()
+    rows = [["河南省/许昌市/建安区/椹涧乡/椹涧村", "村"],
+            ["河南省/许昌市/建安区/椹涧乡/新河村", "村"]]
+    outcome = units_import(content=units_xlsx(rows), filename="u.xlsx", by=sysadmin,
+                           dry_run=False)
+    assert outcome.errors == [
+        "单位 第4行：上级单位“河南省/许昌市/建安区/椹涧乡”已停用，不能在其下新建单位"]
+    assert outcome.rows[0].status == "exists"
+    assert outcome.rows[0].note == "已存在，已停用（导入不启用单位），保持不变"
+    assert Unit.objects.count() == count
+    assert not Unit.objects.get(pk=j.villages["椹涧村"].pk).is_active

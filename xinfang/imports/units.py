@@ -284,16 +284,50 @@ def _apply(outcome: UnitsOutcome, *, by) -> None:
                     f"{existing.get_level_display()}级单位，与文件中的“{row.type}”不符"
                 )
             else:
-                # Kept as it is, whatever kind the file says (an office may be a 乡村振兴局).
+                # Kept as it is, whatever kind the file says (an office may be a 乡村振兴局),
+                # and switched off if it is: the import does not switch a unit on again.
                 row.status = "exists"
+                notes = []
                 if existing.kind != kind:
-                    row.note = f"已存在，类型为{existing.get_kind_display()}，保持不变"
+                    notes.append(f"类型为{existing.get_kind_display()}")
+                if not existing.is_active:
+                    notes.append("已停用（导入不启用单位）")
+                if notes:
+                    row.note = f"已存在，{'，'.join(notes)}，保持不变"
                 continue
+        if not row.error and parent is not None and not parent.is_active:
+            # As on the units page (``unit_create``): nothing new under a unit switched off.
+            row.error = (f"{row.where}：上级单位“{'/'.join(row.path[:-1])}”已停用，"
+                         "不能在其下新建单位")
         if row.error:
             row.status = "error"
             outcome.errors.append(row.error)
             continue
+        row.note = _elsewhere(parent, name, level, cache)
         unit = Unit.objects.create(name=name, level=level, kind=kind, parent=parent)
         _children(parent, cache)[name] = unit
         row.status = "new"
         outcome.created.append("/".join(row.path))
+
+
+def _elsewhere(parent: Unit | None, name: str, level: str, cache: dict) -> str:
+    """For a unit about to be made: a unit of its name and level already under another parent
+    of the same grandparent — a village under another township of the county, a township of
+    another county of the city — said in the row. The file may mean to move it (乡镇撤并);
+    the import never moves a unit (its place decides which office's cases its members see):
+    it makes a new one here and the other stays where it is. Counties do have two villages of
+    one name, so this is said, not refused. One read of each grandparent's grandchildren."""
+    if parent is None or parent.parent_id is None:
+        return ""
+    key = ("grandchildren", parent.parent_id)
+    if key not in cache:
+        cache[key] = {}
+        rows = (Unit.objects.filter(parent__parent_id=parent.parent_id).order_by("path")
+                .values_list("name", "level", "parent_id", "parent__name"))
+        for n, lvl, parent_id, parent_name in rows:
+            cache[key].setdefault((n, lvl), []).append((parent_id, parent_name))
+    others = [p for pid, p in cache[key].get((name, level), []) if pid != parent.pk]
+    if not others:
+        return ""
+    return (f"同名单位已在“{'”、“'.join(others)}”下，导入不移动单位："
+            "此处新建，原单位保持不变")

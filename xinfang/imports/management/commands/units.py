@@ -36,8 +36,11 @@ class Command(BaseCommand):
         if outcome.errors:
             raise CommandError(f"{len(outcome.errors)} 处错误，未导入任何单位。")
         verb = "将新建" if opts["dry_run"] else "已新建"
-        for path_text in outcome.created:
-            self.stdout.write(f"{verb}：{path_text}")
+        for row in outcome.rows:
+            if row.status == "new" or row.note:
+                said = verb if row.status == "new" else "已存在"
+                self.stdout.write(f"{said}：{'/'.join(row.path)}"
+                                  + (f"（{row.note}）" if row.note else ""))
         kept = sum(1 for r in outcome.rows if r.status == "exists")
         self.stdout.write(
             f"{verb} {len(outcome.created)} 个单位，已存在 {kept} 个"
