@@ -15,6 +15,7 @@ from xinfang.documents.instruments import INSTRUMENTS
 from xinfang.documents.models import Audience, Format, IssuedDocument
 from xinfang.documents.selectors import audience_for, document_file
 from xinfang.documents.services import document_correct, document_issue
+from xinfang.web.admin_services import unit_update
 
 pytestmark = pytest.mark.django_db
 
@@ -281,3 +282,20 @@ def test_a_stored_file_edited_in_the_database_is_refused_not_served(closed, jian
     Rendition.objects.filter(pk=row.pk).update(content=forged)
     with pytest.raises(RenditionDamaged, match="D2 信访事项处理意见书 第1版（DOCX）的校验值不符"):
         document_file(by=clerk, case_id=closed.pk, code="D2")
+
+
+def test_a_unit_renamed_after_issue_keeps_its_old_name_in_the_issued_document(jianan):
+    # given: the acceptance notice issued while the lead township was 将官池镇
+    case = walk(jianan, until="deliver_acceptance_notice")
+    clerk = jianan.member("clerk")
+    first = document_issue(case=case, code="D1", by=clerk, at=sh(2026, 9, 16))
+    assert cells(docx(first))[5][1] == "将官池镇"
+    # when: the township is renamed (撤镇设街道)
+    town = jianan.townships["将官池镇"]
+    unit_update(by=jianan.member("sysadmin"), unit=town, name="将官池街道",
+                short_name=town.short_name, profile_code=town.profile_code)
+    # then: the issued file is the one issued; a correction is filled with the new name
+    again = document_issue(case=case, code="D1", by=clerk)
+    assert again.pk == first.pk and cells(docx(again))[5][1] == "将官池镇"
+    corrected = document_correct(case=case, code="D1", by=clerk, reason="单位更名")
+    assert cells(docx(corrected))[5][1] == "将官池街道"
