@@ -7,7 +7,9 @@ from django.http import QueryDict
 from django.urls import reverse
 
 from xinfang.org.models import Unit
+from xinfang.web.admin_services import unit_set_active
 from xinfang.web.forms import ledger as bar_module
+from xinfang.web.forms.pick import SOURCES
 
 from .conftest import signed_in
 
@@ -109,3 +111,25 @@ def test_a_name_a_searched_text_or_a_long_value_is_answered_but_not_kept(jianan,
                                      categories=["危房改造"]))
     assert html == _written(query, jianan, filtered=True)
     assert bar_module._kept_bar.cache_info().currsize == 0
+
+
+def test_a_township_merged_away_is_still_offered_to_find_its_cases(jianan, register):
+    # given: a case filed under 椹涧乡, then the township merged away (its villages and itself
+    # switched off)
+    j = jianan
+    case = register(township=j.townships["椹涧乡"], village=j.villages["小河村"])
+    for unit in (j.villages["椹涧村"], j.villages["小河村"], j.townships["椹涧乡"]):
+        unit_set_active(by=j.member("sysadmin"), unit=unit, active=False)
+    bar_module._kept_bar.cache_clear()
+    # when: the office filters its ledger by the old township
+    client = signed_in(j.member("clerk"))
+    town = j.townships["椹涧乡"].pk
+    page = client.get(reverse("web:ledger") + f"?township={town}").content.decode()
+    # then: the bar offers it, marked, and shows it chosen; the case is listed
+    assert f'<option value="{town}" selected>椹涧乡（已停用）</option>' in page
+    assert "小河村（已停用）" in page
+    assert case.number in page
+
+    # and a city's bar, which searches its places instead of listing them, finds it too
+    found = SOURCES["townships"].rows(j.city).filter(pk=town).get()
+    assert SOURCES["townships"].label(found) == "椹涧乡（建安区）（已停用）"

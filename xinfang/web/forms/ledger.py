@@ -117,18 +117,20 @@ def _options(choices: tuple, chosen: tuple[str, ...]) -> SafeString:
     return mark_safe("".join(parts))
 
 
-# The first active units inside a jurisdiction, by name: compiled once per jurisdiction and
-# number (``db.fixed.TreeRead``).
+# The first units inside a jurisdiction, by name: compiled once per jurisdiction and number
+# (``db.fixed.TreeRead``).
 _PLACES = TreeRead(Unit, lambda path, pk, most: Unit.objects.filter(
-    path__under=path, is_active=True).exclude(pk=pk).order_by("name").values_list(
-    "pk", "name", "level", "kind", "parent_id")[:most])
+    path__under=path).exclude(pk=pk).order_by("name").values_list(
+    "pk", "name", "level", "kind", "parent_id", "is_active")[:most])
 
 
 def places_inside(jurisdiction: Unit) -> tuple | None:
-    """The active units inside ``jurisdiction`` as rows ``(pk, name, level, kind, parent_id)``
-    by name, read in one statement (a county's ~230 units as model instances were a third of
-    the filter form's CPU); None for a jurisdiction of more than ``PLACES_LISTED``, whose
-    places are searched (``forms.pick``)."""
+    """The units inside ``jurisdiction`` as rows ``(pk, name, level, kind, parent_id,
+    is_active)`` by name — switched-off ones too: a township merged away (乡镇撤并) is still
+    the place of the cases filed under it, which the ledger finds by it — read in one
+    statement (a county's ~230 units as model instances were a third of the filter form's
+    CPU); None for a jurisdiction of more than ``PLACES_LISTED``, whose places are searched
+    (``forms.pick``)."""
     known = (jurisdiction.path, PLACES_LISTED)
     if known in _PLACES_OVER:
         return None
@@ -201,6 +203,9 @@ class LedgerFilterForm(PlainForm):
                                          queryset=SOURCES[source].rows(jurisdiction),
                                          empty_label=f"—{ALL}—")
             return
+        # A unit switched off is offered as such (its old cases are still found by it).
+        inside = [(pk, name if active else _("%(name)s（已停用）") % {"name": name}, *rest)
+                  for pk, name, *rest, active in inside]
         places = [u for u in inside if u[2] in (Level.TOWNSHIP, Level.VILLAGE)]
         townships = {pk: name for pk, name, level, _kind, _parent in places
                      if level == Level.TOWNSHIP}

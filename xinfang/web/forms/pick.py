@@ -68,15 +68,22 @@ class Source:
 
 
 def _places_under(home: Unit | None, which: Q) -> QuerySet:
-    """The active units under the jurisdiction ``home`` (not itself) that ``which`` selects."""
+    """The units under the jurisdiction ``home`` (not itself) that ``which`` selects, those
+    switched off too: the ledger's filters find past cases by the places they were filed
+    under (a township merged away)."""
     if home is None:
         return Unit.objects.none()
-    return (Unit.objects.filter(which, path__under=home.path, is_active=True)
+    return (Unit.objects.filter(which, path__under=home.path)
             .exclude(pk=home.pk).select_related("parent").order_by("path"))
 
 
+def place_label(unit: Unit) -> str:
+    label = unit_label(unit)
+    return label if unit.is_active else _t("%(name)s（已停用）") % {"name": label}
+
+
 def _places(which: Q) -> Source:
-    return Source(rows=lambda home: _places_under(home, which), label=unit_label,
+    return Source(rows=lambda home: _places_under(home, which), label=place_label,
                   search=("name",), exact="name", roles=frozenset(OFFICE_READERS), scoped=True)
 
 
