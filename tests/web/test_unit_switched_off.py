@@ -13,6 +13,7 @@ from tests.conftest import register_in, sh
 from xinfang.cases.models import CaseEvent
 from xinfang.cases.services import Invalid, perform
 from xinfang.oversight import services as oversight
+from xinfang.registers.models import BacklogCase
 from xinfang.web.admin_services import (
     AdminRefused,
     membership_grant,
@@ -113,3 +114,19 @@ def test_a_supervision_order_to_a_switched_off_unit_is_refused(jianan):
         oversight.order_issue(by=j.member("inspector"), unit=bureau, matter="报送整改台账",
                               due_on=timezone.localdate() + timedelta(days=5))
     assert refused.value.errors == {"unit": "区教育局已停用，不能督办"}
+
+
+def test_a_unit_responsible_for_an_unresolved_backlog_case_is_not_switched_off(jianan):
+    # given: an imported backlog line (积案) in the care of 区农业农村局
+    j, now = jianan, timezone.now()
+    bureau = j.bureaus["区农业农村局"]
+    line = BacklogCase.objects.create(
+        jurisdiction=j.county, entry=BacklogCase.Entry.IMPORTED, person_name="马小红",
+        reason="补助未兑现", designated_at=now, responsible_unit=bureau)
+    with pytest.raises(AdminRefused, match="是1件未化解积案的责任单位，受理机关可在积案台账中查看"):
+        unit_set_active(by=j.member("sysadmin"), unit=bureau, active=False)
+    # once resolved, it no longer holds the unit
+    BacklogCase.objects.filter(pk=line.pk).update(resolved_at=now, outcome="已息诉")
+    unit_set_active(by=j.member("sysadmin"), unit=bureau, active=False)
+    bureau.refresh_from_db()
+    assert not bureau.is_active

@@ -31,6 +31,7 @@ from xinfang.integrations.services import token_revoke
 from xinfang.org.choices import ADMIN_ROLES, LEVEL_ORDER, Level, Role, UnitKind
 from xinfang.org.models import Membership, Unit, User, children_locked, units_held_active
 from xinfang.oversight.models import SupervisionOrder
+from xinfang.registers.models import BacklogCase
 from xinfang.rules.models import ProfileVersion
 from xinfang.rules.profile import SHIPPED_CODES
 from xinfang.security.auth import locked_user
@@ -246,7 +247,8 @@ def unit_set_active(*, by: Membership, unit: Unit, active: bool, ip: str = "") -
 def _open_work(unit: Unit) -> str:
     """What still waits on ``unit``, said to the system administrator who would switch it off
     (empty: nothing): the open cases it is the petition office of, the open cases it handles
-    as lead or assisting unit, the supervision orders it has not answered. Switched off with
+    as lead or assisting unit, the supervision orders it has not answered, the backlog cases
+    (积案) it is responsible for that are not resolved. Switched off with
     any of them, the cases' clocks would run on and raise their alerts to a unit nobody works
     in, and its work queue would be no one's. The administrator does not read cases (三员分立):
     counts and the offices that hold them, and where those offices find them."""
@@ -271,6 +273,10 @@ def _open_work(unit: Unit) -> str:
     orders = SupervisionOrder.objects.filter(unit=unit, answered_at=None).count()
     if orders:
         parts.append(_("有%(n)d份督办单尚未答复") % {"n": orders})
+    backlog = BacklogCase.objects.filter(responsible_unit=unit, resolved_at=None).count()
+    if backlog:
+        parts.append(_("是%(n)d件未化解积案的责任单位，受理机关可在积案台账中查看")
+                     % {"n": backlog})
     if not parts:
         return ""
     return _("%(unit)s不能停用：%(what)s。") % {"unit": unit.name, "what": "；".join(parts)}
