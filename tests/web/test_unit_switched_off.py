@@ -6,12 +6,14 @@ Work that has left the unit (transferred, declined) no longer holds it."""
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import register_in, sh
 from xinfang.cases.models import CaseEvent
 from xinfang.cases.services import Invalid, perform
+from xinfang.org.models import Unit
 from xinfang.oversight import services as oversight
 from xinfang.registers.models import BacklogCase
 from xinfang.web.admin_services import (
@@ -130,3 +132,19 @@ def test_a_unit_responsible_for_an_unresolved_backlog_case_is_not_switched_off(j
     unit_set_active(by=j.member("sysadmin"), unit=bureau, active=False)
     bureau.refresh_from_db()
     assert not bureau.is_active
+
+
+def test_doctor_names_a_unit_switched_off_before_with_open_work(jianan, capsys):
+    # given: 区住建局 switched off by hand (or before the units page asked) while leading a case
+    j = jianan
+    bureau = j.bureaus["区住建局"]
+    assigned(j, bureau)
+    call_command("doctor")
+    assert "✓ 单位：已停用的单位均无未办结的工作。" in capsys.readouterr().out
+    Unit.objects.filter(pk=bureau.pk).update(is_active=False)
+    # when
+    call_command("doctor")
+    # then
+    out = capsys.readouterr().out
+    assert "! 单位：1个已停用的单位仍有未办结的工作" in out
+    assert "区住建局：承办建安区未办结的信访件1件（主办1件、协办0件）" in out

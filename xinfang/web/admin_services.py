@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from xinfang.audit.services import PERMISSION_CHANGE, PROFILE_CHANGE, audit_record
 from xinfang.cases.choices import OPEN_STATES, AssignmentRole, AssignmentStatus
-from xinfang.cases.models import Assignment
+from xinfang.cases.models import Assignment, Case
 from xinfang.integrations.models import ApiToken
 from xinfang.integrations.services import token_revoke
 from xinfang.org.choices import ADMIN_ROLES, LEVEL_ORDER, Level, Role, UnitKind
@@ -223,9 +223,10 @@ def unit_set_active(*, by: Membership, unit: Unit, active: bool, ip: str = "") -
             raise AdminRefused(
                 _("%(unit)s还有有效的任职，请安全管理员先撤销这些任职。") % {"unit": unit}
             )
-        held = _open_work(unit)
-        if held:
-            raise AdminRefused(held)
+        if held := unit_open_work(unit):
+            raise AdminRefused(
+                _("%(unit)s不能停用：%(what)s。") % {"unit": unit.name, "what": "；".join(held)}
+            )
     elif unit.parent is not None and not unit.parent.is_active:
         raise AdminRefused(
             _("上级单位“%(parent)s”已停用，请先启用上级单位。") % {"parent": unit.parent}
@@ -244,13 +245,26 @@ def unit_set_active(*, by: Membership, unit: Unit, active: bool, ip: str = "") -
     return unit
 
 
-def _open_work(unit: Unit) -> str:
-    """What still waits on ``unit``, said to the system administrator who would switch it off
-    (empty: nothing): the open cases it is the petition office of, the open cases it handles
-    as lead or assisting unit, the supervision orders it has not answered, the backlog cases
-    (积案) it is responsible for that are not resolved. Switched off with
-    any of them, the cases' clocks would run on and raise their alerts to a unit nobody works
-    in, and its work queue would be no one's. The administrator does not read cases (三员分立):
+def units_off_holding_work() -> list[Unit]:
+    """The units switched off while work still waits on them (``unit_open_work``): switched
+    off before ``unit_set_active`` asked, or by hand. ``doctor`` names them."""
+    open_cases = Case.objects.filter(state__in=OPEN_STATES)
+    held = (Q(pk__in=open_cases.values("jurisdiction"))
+            | Q(pk__in=Assignment.objects.filter(status=AssignmentStatus.ACTIVE,
+                                                 case__state__in=OPEN_STATES).values("unit"))
+            | Q(pk__in=SupervisionOrder.objects.filter(answered_at=None).values("unit"))
+            | Q(pk__in=BacklogCase.objects.filter(resolved_at=None)
+                .values("responsible_unit")))
+    return list(Unit.objects.filter(held, is_active=False).order_by("path"))
+
+
+def unit_open_work(unit: Unit) -> list[str]:
+    """What still waits on ``unit``, each said to the system administrator who would switch
+    it off (none: nothing): the open cases it is the petition office of, the open cases it
+    handles as lead or assisting unit, the supervision orders it has not answered, the backlog
+    cases (积案) in its care not resolved. Switched off with any of them, the cases' clocks
+    would run on and raise their alerts to a unit nobody works in, and its work queue would be
+    no one's. The administrator does not read cases (三员分立):
     counts and the offices that hold them, and where those offices find them."""
     parts = []
     opened = unit.cases.filter(state__in=OPEN_STATES).count()
@@ -277,9 +291,7 @@ def _open_work(unit: Unit) -> str:
     if backlog:
         parts.append(_("是%(n)d件未化解积案的责任单位，受理机关可在积案台账中查看")
                      % {"n": backlog})
-    if not parts:
-        return ""
-    return _("%(unit)s不能停用：%(what)s。") % {"unit": unit.name, "what": "；".join(parts)}
+    return parts
 
 
 # -- accounts (system administrator) -------------------------------------------------------------
