@@ -18,6 +18,7 @@ from xinfang.cases.services import PetitionerInput, effects, perform
 from xinfang.cases.workflow import TRANSITIONS
 from xinfang.org.choices import Role
 from xinfang.org.models import Membership
+from xinfang.web.admin_services import unit_set_active
 from xinfang.web.forms.actions import ACTION_FORMS
 
 from .conftest import PASSWORD, signed_in, walk
@@ -593,3 +594,17 @@ def test_the_transfer_form_offers_the_discipline_office_and_checks_a_posted_one(
     assert right.status_code == 302
     case.refresh_from_db()
     assert case.transferred_to_discipline
+
+
+def test_a_village_switched_off_after_the_form_was_read_is_named_on_the_form(jianan):
+    # given: the form read while 霍庄村 was on, 霍庄村 switched off (merged) before it is sent
+    village = jianan.villages["霍庄村"]
+    unit_set_active(by=jianan.member("sysadmin"), unit=village, active=False)
+    client = signed_in(jianan.member("clerk"))
+    # when
+    response = client.post(reverse("web:register"),
+                           registration_data(jianan, village=str(village.pk)))
+    # then
+    assert response.status_code == 400
+    assert "“霍庄村”已停用，请重新选择。" in response.content.decode()
+    assert not Case.objects.exists()

@@ -9,6 +9,9 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.api.membership import parse_id
+from xinfang.org.models import Unit
+
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
@@ -47,6 +50,21 @@ class ModelChoice(forms.ModelChoiceField):
     select of the product is one of these (tested)."""
 
     iterator = ReadOnce
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as e:
+            # A page read before its unit was switched off (a township merged away) and sent
+            # after: say so, not "not one of the available choices".
+            if e.code != "invalid_choice" or self.queryset.model is not Unit:
+                raise
+            off = Unit.objects.filter(pk=parse_id(str(value)) or 0, is_active=False).first()
+            if off is None:
+                raise
+            raise forms.ValidationError(
+                _("“%(unit)s”已停用，请重新选择。") % {"unit": off.name}, code="invalid_choice"
+            ) from e
 
 
 class PlainForm(forms.Form):
