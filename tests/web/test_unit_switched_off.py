@@ -10,7 +10,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.api.world import walk
 from tests.conftest import register_in, sh
+from xinfang.cases.errors import Refused
 from xinfang.cases.models import CaseEvent
 from xinfang.cases.services import Invalid, perform
 from xinfang.org.models import Unit
@@ -148,3 +150,24 @@ def test_doctor_names_a_unit_switched_off_before_with_open_work(jianan, capsys):
     out = capsys.readouterr().out
     assert "! 单位：1个已停用的单位仍有未办结的工作" in out
     assert "区住建局：承办建安区未办结的信访件1件（主办1件、协办0件）" in out
+
+
+def test_a_closed_case_whose_unit_was_switched_off_is_not_reopened_onto_it(jianan):
+    # given: a case 区民政局 handled, closed; then 区民政局 merged away (its member's role
+    # withdrawn, the unit switched off: nothing open held it)
+    j = jianan
+    bureau = j.bureaus["区民政局"]
+    case = walk(j, "closed", lead="区民政局", assisting=())
+    membership_revoke(by=j.member("secadmin"), membership=j.member("bureau"))
+    unit_set_active(by=j.member("sysadmin"), unit=bureau, active=False)
+    events = case.events.count()
+    # when the petitioner comes back (反弹)
+    with pytest.raises(Refused, match="承办单位区民政局已停用，本件无法交其重新办理"):
+        perform("reopen", case=case, by=j.member("approver"), reason="补助仍未发放")
+    # then the case stays closed, its history unchanged
+    case.refresh_from_db()
+    assert case.state == "closed" and case.events.count() == events
+    # switched on again (and staffed), the case reopens to it
+    unit_set_active(by=j.member("sysadmin"), unit=bureau, active=True)
+    case = perform("reopen", case=case, by=j.member("approver"), reason="补助仍未发放")
+    assert case.state == "in_progress"

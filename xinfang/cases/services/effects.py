@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from xinfang.org.choices import Role, UnitKind
-from xinfang.org.models import Unit
+from xinfang.org.models import Unit, units_held_active
 from xinfang.rules.consumers import consumes
 from xinfang.rules.deadlines import SHANGHAI
 
@@ -755,6 +755,15 @@ def open_review(ctx: Ctx, *, received_at: datetime, reason: str, clerk) -> None:
 
 def reopen(ctx: Ctx, *, reason: str) -> None:
     _required(reason=reason)
+    # Handled again by the units that handled it: one switched off since (merged away) would
+    # hold the case with nobody to work it, its clocks alerting an empty unit.
+    handling = list(ctx.case.assignments.filter(status=c.AssignmentStatus.ACTIVE)
+                    .select_related("unit").order_by("pk"))
+    active = units_held_active(a.unit_id for a in handling)
+    off = [a.unit.name for a in handling if a.unit_id not in active]
+    if off:
+        raise Refused(f"承办单位{'、'.join(dict.fromkeys(off))}已停用，本件无法交其重新办理；"
+                      "请系统管理员先重新启用该单位并配备人员。")
     ctx.set(closed_at=None, archived_at=None)
     ctx.payload["reason"] = reason
 
