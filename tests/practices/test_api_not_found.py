@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import register_in, sh
+from tests.practices.test_duty_and_persuade import GROUP
 from tests.web.conftest import signed_in
 from xinfang.cases.services import DemandInput
 from xinfang.practices.services import (
@@ -24,13 +25,6 @@ from xinfang.rules.profile import shipped_profiles
 
 pytestmark = pytest.mark.django_db
 
-GROUP = [
-    {"role": "area_chief", "name": "钱片长"},
-    {"role": "area_team", "name": "孙组长"},
-    {"role": "village_cadre", "name": "李支书"},
-    {"role": "line_office", "name": "周干部"},
-    {"role": "police", "name": "吴民警"},
-]
 
 
 def _campaign(j):
