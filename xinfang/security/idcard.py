@@ -43,9 +43,11 @@ def id_check_digit(first17: str) -> str:
     return ID_CHECK_CHARS[total % 11]
 
 
-# Dashes a number is grouped with (1101-0519-…), as Word and WeChat turn a hyphen into one: the
-# hyphens, the figure, en and em dashes, the horizontal bar, the minus sign and the wave dash.
-_GROUPING = re.compile(r"[\s\-\u2010-\u2015\u2212\u301c\uff5e~]+")
+# Dashes a number's groups are written with (1101-0519-…, 0371–6352–1234) as Word, WeChat or a
+# PDF turn a hyphen into one: the hyphens, the figure, en and em dashes, the horizontal bar,
+# the minus sign and the wave dash. (The ASCII hyphen-minus is added where it is meant.)
+_DASHES = "\u2010-\u2015\u2212\u301c\uff5e~"
+_GROUPING = re.compile(rf"[\s\-{_DASHES}]+")
 # The check character X as other keyboards give it: Cyrillic Х/х, Greek Χ/χ, the times sign.
 _X_ALIKE = str.maketrans("\u0425\u0445\u03a7\u03c7\u00d7", "XXXXX")
 
@@ -130,8 +132,7 @@ _LOCAL_RE = re.compile(r"^[2-9]\d{6,7}$")
 _EXTENSION_RE = re.compile(r"^\d{1,6}$")
 
 
-# Dashes Word, WeChat or a PDF put between a number's groups (– — ‒ ― − ‐), a wave dash.
-_PHONE_DASHES = re.compile(r"[\u2010-\u2015\u2212\u301c\uff5e~]")
+_PHONE_DASHES = re.compile(f"[{_DASHES}]")
 # +86 or 0086 before a landline's area code, its 0 left out or written (0): +86 371 6352 1234.
 _COUNTRY_LANDLINE = re.compile(r"^(?:\+86|0086)-?(?:\(0\)-?|0)?(?=[2-9]|10)")
 
