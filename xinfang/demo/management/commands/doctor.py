@@ -16,21 +16,21 @@ class Command(BaseCommand):
                     f"  – {extra.name} 未安装：{extra.needed_for} 不可用；其余功能正常。"
                     f" 安装：{extra.install}"
                 )
-        self.profiles()
-        self.calendar()
-        self.units()
+        # What the database holds: each said not checked where there is no database yet.
+        for what, check in (("规则配置", self.profiles), ("节假日安排", self.calendar),
+                            ("单位", self.units)):
+            try:
+                check()
+            except DatabaseError:
+                self.stdout.write(f"  – {what}：数据库尚未建立，未检查（先运行 xinfang migrate）。")
 
     def profiles(self) -> None:
         """Shipped profile files newer than the installed version (or changed without a new
         version number) are reported: new cases would still run under the old rules."""
         from xinfang.rules.versions import shipped_states, stale_parents
 
-        try:
-            states = shipped_states()
-            stale = stale_parents()
-        except DatabaseError:
-            self.stdout.write("  – 规则配置：数据库尚未建立，未检查（先运行 xinfang migrate）。")
-            return
+        states = shipped_states()
+        stale = stale_parents()
         problems = 0
         for state in states:
             if state.state == "newer":
@@ -59,11 +59,7 @@ class Command(BaseCommand):
         those was counted on weekends alone (provisional) until the notice is loaded."""
         from xinfang.rules.services import calendar_ahead
 
-        try:
-            ahead = calendar_ahead()
-        except DatabaseError:
-            self.stdout.write("  – 节假日安排：数据库尚未建立，未检查（先运行 xinfang migrate）。")
-            return
+        ahead = calendar_ahead()
         if ahead is None:
             self.stdout.write("  ✓ 节假日安排：未完成的时限均已按载入的节假日安排计算。")
             return
@@ -78,11 +74,7 @@ class Command(BaseCommand):
         units page asked, or by hand): its cases' clocks alert a unit nobody works in."""
         from xinfang.web.admin_services import unit_open_work, units_off_holding_work
 
-        try:
-            held = units_off_holding_work()
-        except DatabaseError:
-            self.stdout.write("  – 单位：数据库尚未建立，未检查（先运行 xinfang migrate）。")
-            return
+        held = units_off_holding_work()
         if not held:
             self.stdout.write("  ✓ 单位：已停用的单位均无未办结的工作。")
             return
