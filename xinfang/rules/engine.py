@@ -261,7 +261,7 @@ def heard(profile: Profile, event_key: str) -> bool:
         found = known[event_key] = any(
             _names(event_key, keys) for rule in clock_rules(profile)
             for keys in (rule.start, rule.stop, rule.pauses_on, rule.resumes_on,
-                         rule.extends_on))
+                         rule.extends_on, rule.restarts_on))
     return found
 
 
@@ -318,6 +318,9 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
                 del live[name]
     for rule in clock_rules(profile):
         clock = live.get(rule.name)
+        if _names(event_key, rule.restarts_on):
+            _restart(case, rule, clock, at, facts, live, stopping, starting, changes)
+            continue
         if clock and _names(event_key, rule.stop):
             stopping.append(clock)
             changes.append({"clock": rule.name, "stopped": at.isoformat(),
@@ -367,6 +370,26 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
         # The case's next due instant follows its clocks (what the lists sort and filter on).
         case_refresh_due(case, clocks=live.values())
     return changes
+
+
+def _restart(case, rule: ClockRule, clock, at: datetime, facts: dict, live: dict,
+             stopping: list, starting: list, changes: list) -> None:
+    """``rule``'s clock started afresh at ``at`` (its ``restarts_on``): the one running is
+    stopped, as met or late at this instant, and a new one starts whether or not the duty was
+    done before — a reassignment owes the new unit's own sign-for, not the old unit's. The
+    history before does not count (unlike ``_already_stopped`` for a plain start)."""
+    if clock is not None:
+        stopping.append(clock)
+        changes.append({"clock": rule.name, "stopped": at.isoformat(),
+                        "met": at <= clock.due_at, "restarted": True})
+        del live[rule.name]
+    if rule.when.matches(facts):
+        new = new_clock(case, rule, at)
+        starting.append(new)
+        live[rule.name] = new
+        changes.append({"clock": rule.name, "started": at.isoformat(),
+                        "due": new.due_at.isoformat(), "provisional": new.provisional,
+                        "restarted": True})
 
 
 def reextended(clock, profile: Profile, due: Due) -> tuple[datetime, bool, list[str]]:

@@ -192,7 +192,7 @@ class _Checker:
 
     def clocks(self) -> None:
         for path, clock in self.section("clocks"):
-            for key in ("start", "stop", "pauses_on", "resumes_on", "extends_on"):
+            for key in ("start", "stop", "pauses_on", "resumes_on", "extends_on", "restarts_on"):
                 self.names((*path, key), clock.get(key), _EVENT_NAMES, "event")
             for key in ("start", "stop"):
                 if clock.get(key) == []:

@@ -384,7 +384,8 @@ def _build(data: dict, *, source: str, checksum: str) -> Profile:
             c["name"], c["label"], tuple(c["start"]), tuple(c["stop"]), c.get("amount", 0),
             c["unit"], c.get("roll", True), _cond(c, cats), _tuple(c, "pauses_on"),
             _tuple(c, "resumes_on"), _tuple(c, "extends_on"), _tuple(c, "alert"),
-            c.get("due_soon_hours", 24), c.get("kind", "deadline"), c["seed"])),
+            c.get("due_soon_hours", 24), c.get("kind", "deadline"), c["seed"],
+            _tuple(c, "restarts_on"))),
         routing=rules("routing", lambda r: RoutingRule(
             r["name"], _cond(r, cats), r["lead"], _tuple(r, "assist"), r.get("note", ""),
             r["seed"])),

@@ -31,7 +31,7 @@ EVENTS = (
     "finding_recorded", "extension_requested", "extension_approved", "extension_refused",
     "letter_drafted", "letter_approved", "letter_issued", "letter_delivered", "rating_recorded",
     "reported_back", "closed", "archived", "review_requested", "reopened",
-    "transferred_to_discipline", "merged", "warning_issued", "warning_answered",
+    "transferred_to_discipline", "merged", "warning_issued", "warning_answered", "reassigned",
 )  # fmt: skip
 # A family name is heard for every event of the family (contact_logged = any contact).
 EVENT_FAMILIES = ("contact_logged", "report_submitted")
@@ -104,6 +104,9 @@ class ClockRule:
     due_soon_hours: int = 24
     kind: str = "deadline"
     seed: str = ""
+    # Each of these events starts the clock afresh, whatever it did before: a running one is
+    # stopped and a new one started at the event (a reassignment: the new unit's own sign-for).
+    restarts_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -667,7 +670,7 @@ SCHEMA = _obj(
         ["name", "label", "start", "stop", "unit", "seed"], **_RULE, label=_TEXT, start=_TEXTS,
         stop=_TEXTS, amount=_COUNT, unit=_UNIT, roll=_BOOL, pauses_on=_TEXTS,
         resumes_on=_TEXTS, extends_on=_TEXTS, alert=_TEXTS, due_soon_hours=_COUNT,
-        kind={"enum": ["deadline", "window"]})),
+        kind={"enum": ["deadline", "window"]}, restarts_on=_TEXTS)),
     routing=_list(_obj(["name", "lead", "seed"], **_RULE, lead=_TEXT, assist=_TEXTS,
                        note=_TEXT)),
     constraints=_list(_obj(["name", "label", "when", "seed"], **_RULE, label=_TEXT)),
