@@ -53,6 +53,9 @@ CHOICES = {
     ("record_rating", "rating"): c.Rating.choices,
 }
 NOT_FROM_BODY = {"clerk", "at"}
+# A list left out of the body that means "as now", not "none" (``reassign``'s assisting units:
+# left out, those assisting now stay).
+AS_NOW_WHEN_OMITTED = {("reassign", "assisting")}
 # The body fields that report when something happened on paper (bounded by the effect).
 REPORTED_TIMES = {"contacted_at", "delivered_at", "signed_for_at"}
 
@@ -164,7 +167,7 @@ def _field(transition: str, name: str, hint, default) -> serializers.Field:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is list and args == (Unit,):
         kw.pop("allow_null", None)  # would let a null inside the list through to the service
-        kw["default"] = list
+        kw["default"] = None if (transition, name) in AS_NOW_WHEN_OMITTED else list
         return UnitField(many=True, **kw)
     if origin is list and args == (str,):
         return serializers.ListField(child=serializers.CharField(max_length=200),

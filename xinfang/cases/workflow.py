@@ -120,6 +120,18 @@ TRANSITIONS: dict[str, Transition] = {
             "transferred_to_discipline",
             step="转",
         ),
+        # A case assigned to the wrong unit, or to a township about to be merged, given to
+        # another unit while it is handled (改派 / 重新交办); an assisting unit alone changed
+        # is heard by the clocks as ``reassigned:assist``.
+        _t(
+            "reassign",
+            _("改派（重新交办）"),
+            {S.ASSIGNED, S.IN_PROGRESS, S.EXTENSION_REQUESTED},
+            None,
+            {R.CLERK, R.APPROVER},
+            "reassigned",
+            step="转",
+        ),
         # 办 — handle
         _t(
             "sign_for",

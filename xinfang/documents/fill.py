@@ -78,7 +78,9 @@ def _lead(case: Case):
     rows = case.assignments.select_related("unit").order_by("assigned_at", "id")
     lead = [a for a in rows if a.role == c.AssignmentRole.LEAD]
     active = [a for a in lead if a.status == c.AssignmentStatus.ACTIVE]
-    return (active or lead or [None])[-1], [a for a in rows if a.role == c.AssignmentRole.ASSIST]
+    # An assisting unit relieved by a reassignment (transferred) is no longer named.
+    return (active or lead or [None])[-1], [a for a in rows if a.role == c.AssignmentRole.ASSIST
+                                            and a.status != c.AssignmentStatus.TRANSFERRED]
 
 
 def _identity(case: Case, audience: str) -> dict[str, str]:

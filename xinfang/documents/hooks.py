@@ -23,12 +23,15 @@ def after_transition(name: str, *, case, by, at: datetime, params: dict) -> None
     if not codes:
         return
     case_id, membership_id = case.pk, (by.pk if by is not None else None)
+    # A reassignment issues the sheet again naming the new unit: a correction, with its reason.
+    reason = f"改派：{params.get('reason', '')}" if name == "reassign" else ""
 
     def enqueue() -> None:
         from .tasks import issue_at_step
 
         issue_at_step.enqueue(
-            case_id=case_id, codes=list(codes), membership_id=membership_id, at=at.isoformat()
+            case_id=case_id, codes=list(codes), membership_id=membership_id, at=at.isoformat(),
+            reason=reason,
         )
 
     transaction.on_commit(enqueue, robust=True)

@@ -255,6 +255,7 @@ ARCHIVE_ORDER = [
 ISSUED_AT_STEP: dict[str, tuple[str, ...]] = {
     "assign": ("D7",),
     "transfer_to_discipline": ("D7",),
+    "reassign": ("D7",),  # the sheet again, naming the new unit (a correction, with the reason)
     "deliver_acceptance_notice": ("D1",),
     "issue_letter": ("D2",),
     "record_delivery": ("D3",),

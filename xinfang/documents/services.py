@@ -248,12 +248,14 @@ def pdf_schedule(ids: list[int], *, by: Membership | None = None, force: bool = 
 
 
 def document_issue_at_step(
-    *, case_id: int, codes: list[str], membership_id: int | None, at: datetime
+    *, case_id: int, codes: list[str], membership_id: int | None, at: datetime, reason: str = ""
 ) -> dict:
     """The task queued by the issuing transitions (``hooks.after_transition``): freeze each
     instrument as the case stood at its step. Idempotent: an instrument already frozen (by an
     earlier delivery of this task, or by a download that came first) is left as it is; one the
-    case no longer qualifies for is skipped with its reason."""
+    case no longer qualifies for is skipped with its reason. ``reason`` (a reassignment): an
+    instrument issued before is corrected — its next version, unless one was frozen at or after
+    ``at`` already (a retried task makes one version) — and one never issued is issued."""
     by = (
         Membership.objects.select_related("user", "unit").filter(pk=membership_id).first()
         if membership_id
@@ -263,7 +265,10 @@ def document_issue_at_step(
     for code in codes:
         try:
             case = Case.objects.get(pk=case_id)
-            doc = document_issue(case=case, code=code, by=by, at=at)
+            latest = (IssuedDocument.objects.filter(case=case, code=code)
+                      .order_by("-version").first())
+            again = reason if latest is not None and latest.issued_at < at else ""
+            doc = document_issue(case=case, code=code, by=by, at=at, reason=again)
         except Refused as e:
             done[code] = f"skipped: {e.message}"
         else:

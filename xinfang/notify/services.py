@@ -71,6 +71,12 @@ def notify_transition(*, case: Case, name: str, event: CaseEvent, at: datetime,
         for unit, what in units:
             todo_for.append((unit.pk, "", Kind.ASSIGNED, f"{number} 已交办{unit.name}（{what}）",
                              "请签收并在时限内办理", False))
+    elif name == "reassign":  # the units given work now, as the history entry names them
+        for given in (event.payload or {}).get("given", []):
+            what = "主办" if given["role"] == c.AssignmentRole.LEAD else "协办"
+            todo_for.append((given["unit_id"], "", Kind.ASSIGNED,
+                             f"{number} 已改派{given['unit']}（{what}）",
+                             "请签收并在时限内办理", False))
     elif name == "transfer_to_discipline" and params.get("unit") is not None:
         unit = params["unit"]
         todo_for.append((unit.pk, "", Kind.ASSIGNED, f"{number} 已移交{unit.name}",

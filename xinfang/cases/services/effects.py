@@ -260,6 +260,9 @@ def transfer_to_discipline(ctx: Ctx, *, unit: Unit, reason: str, receiver_name: 
     ctx.payload.update(unit=unit.name, reason=reason, ended_assignments=ended)
 
 
+# 改派 (re-assignment) has a module of its own: the hand-over of open work builds on it.
+from .reassign import reassign as reassign  # noqa: E402
+
 # 办 ---------------------------------------------------------------------------------------------
 
 

@@ -233,6 +233,43 @@ class TransferToDisciplineForm(ActionForm):
             field.initial = units[0].pk
 
 
+class ReassignForm(ActionForm):
+    """改派: the units of the case's jurisdiction as on the assign form, less the lead handling
+    it now; its assisting units ticked, to keep or untick. The rules' proposals are the assign
+    form's: a reassignment is a correction the office decides."""
+
+    name = "reassign"
+    service_params = ("lead", "assisting", "reason", "receiver_name", "responsible_person")
+    lead = forms.ChoiceField(label=_("改派主办单位"))
+    assisting = forms.MultipleChoiceField(
+        label=_("协办单位"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    reason = text(_("改派理由"), rows=3, help_text=_("如：交办单位有误；乡镇撤并，工作移交。"))
+    receiver_name = text(_("接收人"), max_length=50)
+    responsible_person = text(_("责任人"), required=False, max_length=50)
+
+    def setup(self):
+        units = list(_units_in(self.case))
+        self.units = {str(u.pk): u for u in units}
+        # the page read the case's assignments already (``PAGE_RELATIONS``)
+        held = [(a.unit_id, a.role) for a in self.case.assignments.all()
+                if a.status == c.AssignmentStatus.ACTIVE]
+        leads = {str(pk) for pk, role in held if role == c.AssignmentRole.LEAD}
+        self.fields["lead"].choices = [("", _("—请选择—"))] + [
+            (str(u.pk), u.name) for u in units if str(u.pk) not in leads]
+        self.fields["assisting"].choices = [
+            (str(u.pk), u.name) for u in units if u.kind not in NEVER_ASSISTING
+        ]
+        self.fields["assisting"].initial = [
+            str(pk) for pk, role in held if role == c.AssignmentRole.ASSIST]
+
+    def clean_lead(self):
+        return self.units[self.cleaned_data["lead"]]
+
+    def clean_assisting(self):
+        return [self.units[pk] for pk in self.cleaned_data["assisting"]]
+
+
 # 办 ---------------------------------------------------------------------------------------------
 
 
@@ -519,6 +556,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
         ReturnProposalForm,
         AssignForm,
         TransferToDisciplineForm,
+        ReassignForm,
         SignForForm,
         LogContactForm,
         DeliverAcceptanceNoticeForm,
