@@ -238,6 +238,7 @@ def test_every_transition_in_the_table_is_walked_by_a_test():
         "countersign",
         "assign",
         "transfer_to_discipline",
+        "reassign",  # tests/cases/test_reassign.py
         "sign_for",
         "log_contact",
         "deliver_acceptance_notice",

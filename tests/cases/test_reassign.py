@@ -308,3 +308,58 @@ def test_the_ledger_and_the_assignment_sheet_name_the_new_unit(jianan):
     sheet = assignment_sheet(Case.objects.get(pk=case.pk), "office", None, {})
     assert (sheet["lead_unit"], sheet["assisting_units"], sheet["receiver"]) == (
         "五女店镇", "无", "马俊")
+
+
+def test_the_api_reassigns_and_refuses_a_tampered_unit_and_a_retry(jianan, jurisdiction):
+    case = register_assigned_with_bureau(jianan)
+    api = client_as(jianan.member("clerk"))
+    url = f"/api/cases/{case.pk}/transitions/reassign/"
+    body = {"expected_version": case.version, "lead": jianan.townships["五女店镇"].pk,
+            "reason": "交办有误", "receiver_name": "马俊"}
+    # a unit id of another county, and one that does not exist: refused, named, nothing moves
+    other = jurisdiction("lihai").townships["五女店镇"]
+    r = api.post(url, {**body, "lead": other.pk}, format="json")
+    assert r.status_code == 422 and "不在建安区辖区内" in r.content.decode(), r.content
+    r = api.post(url, {**body, "lead": 999999}, format="json")
+    assert r.status_code == 400 and "lead" in r.json().get("errors", r.json()), r.content
+    # left out, the assisting units stay
+    r = api.post(url, body, format="json", HTTP_PREFER="return=minimal")
+    assert r.status_code == 200, r.content
+    assert {(a.unit.name, a.role) for a in case.assignments.filter(status="active")} == {
+        ("五女店镇", "lead"), ("区民政局", "assist")}
+    # the same request again (a retry after a lost answer): stale, one history entry
+    r = api.post(url, body, format="json")
+    assert r.status_code == 409, r.content
+    assert case.events.filter(type="reassign").count() == 1
+
+
+def test_the_case_page_offers_the_reassignment_and_carries_it_out(jianan, client):
+    case = signed_for(jianan)
+    clerk = signed_in(jianan.member("clerk"), client)
+    page = clerk.get(reverse("web:case", args=[case.pk])).content.decode()
+    assert "改派（重新交办）" in page and 'name="reassign-reason"' in page
+    r = clerk.post(reverse("web:case_action", args=[case.pk, "reassign"]), {
+        "reassign-version": case.version, "reassign-lead": jianan.townships["五女店镇"].pk,
+        "reassign-reason": "问题属地在五女店镇", "reassign-receiver_name": "马俊"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert case.assignments.get(status="active").unit == jianan.townships["五女店镇"]
+    # the old lead is not offered as the new lead, nor a village
+    page = clerk.get(reverse("web:case", args=[case.pk])).content.decode()
+    form = page[page.index('name="reassign-lead"'):]
+    form = form[:form.index("</select>")]
+    assert "五女店镇" not in form and "岗朱村" not in form and "将官池镇" in form
+
+
+def test_a_reassignment_stays_within_a_query_budget(jianan):
+    from tests.cases.test_query_budgets import Queries, fresh
+
+    case = signed_for(jianan)
+    clerk = fresh(jianan.member("clerk"))
+    lead = jianan.townships["五女店镇"]
+    with Queries() as q:
+        perform("reassign", case=case.pk, by=clerk, expected_version=case.version, lead=lead,
+                reason="交办有误", receiver_name="马俊", at=sh(2026, 9, 16, 10))
+    # the locked read, the active assignments, the units held active, the respondent check
+    # of the new unit, ending and making the assignments, the clocks read / stopped /
+    # started, UPDATE, INSERT, the new unit's notice, the old unit's unsent messages (2)
+    assert len(q) <= 16, "\n".join(q.sql)

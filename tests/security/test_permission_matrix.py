@@ -272,6 +272,9 @@ ROWS = {
     "transfer_to_discipline": Row("assigned", lambda j, k: {
         "unit": j.discipline.pk, "reason": "涉嫌违纪", "receiver_name": "吴刚"},
         ok={"clerk", "approver"}),
+    "reassign": Row("in_progress", lambda j, k: {
+        "lead": j.townships["五女店镇"].pk, "reason": "交办有误", "receiver_name": "马俊"},
+        ok={"clerk", "approver"}),
     "sign_for": Row("assigned", ok=HANDLERS_OF_PLAIN),
     "log_contact": Row("in_progress", lambda j, k: {"kind": "phone", "note": "电话联系"},
                        ok=EITHER),

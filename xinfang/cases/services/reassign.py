@@ -92,10 +92,11 @@ def reassign(
         # The new lead signs for the case before handling it (``sign_for`` moves it on again);
         # when the case was accepted stays as it was, so the limits counted from it run on.
         ctx.target = c.State.ASSIGNED
-        withdrawn = Extension.objects.filter(case=ctx.case, approved__isnull=True).update(
-            approved=False, decided_at=ctx.now, decided_by_id=ctx.by.user_id,
-            decision_note=f"本件已改派{lead}办理，原承办单位的延期申请不再审批。")
-        if withdrawn:
+        if ctx.case.state == c.State.EXTENSION_REQUESTED:
+            # the old unit's request awaits the approver: it lapses with its unit's work
+            Extension.objects.filter(case=ctx.case, approved__isnull=True).update(
+                approved=False, decided_at=ctx.now, decided_by_id=ctx.by.user_id,
+                decision_note=f"本件已改派{lead}办理，原承办单位的延期申请不再审批。")
             ctx.payload["extension_withdrawn"] = True
     else:
         ctx.event_key = ASSIST_ONLY
