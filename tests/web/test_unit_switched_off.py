@@ -51,7 +51,8 @@ def test_a_bureau_leading_and_assisting_open_cases_is_not_switched_off(jianan):
     # then: named with its counts and where the office sees them; the unit stays on
     assert refused.value.message == (
         "区住建局不能停用：承办建安区未办结的信访件2件（主办1件、协办1件），"
-        "受理机关可在信访台账中按承办单位“区住建局”查看，须先办结。")
+        "受理机关可在信访台账中按承办单位“区住建局”查看，须先办结，或由受理机关在"
+        "“工作移交”页面（台账 › 工作移交，或 xinfang handover 命令）改派给其他单位。")
     bureau.refresh_from_db()
     assert bureau.is_active
 

@@ -280,7 +280,8 @@ def unit_open_work(unit: Unit) -> list[str]:
             .values_list("name", flat=True))
         parts.append(
             _("承办%(offices)s未办结的信访件%(n)d件（主办%(lead)d件、协办%(assist)d件），"
-              "受理机关可在信访台账中按承办单位“%(unit)s”查看，须先办结")
+              "受理机关可在信访台账中按承办单位“%(unit)s”查看，须先办结，或由受理机关在"
+              "“工作移交”页面（台账 › 工作移交，或 xinfang handover 命令）改派给其他单位")
             % {"offices": offices, "n": handling.values("case").distinct().count(),
                "lead": by_role.get(AssignmentRole.LEAD, 0),
                "assist": by_role.get(AssignmentRole.ASSIST, 0), "unit": unit.name})

@@ -74,7 +74,7 @@ def jurisdiction_of(m: Membership) -> Unit | None:
 
 # (URL name, label, the view names that count as "this section" for aria-current)
 NavItem = tuple[str, str, tuple[str, ...]]
-LEDGER_VIEWS = ("web:ledger", "web:screening", "web:backlog", "web:roster")
+LEDGER_VIEWS = ("web:ledger", "web:screening", "web:backlog", "web:roster", "web:handover")
 RULES_VIEWS = ("web:rules_profiles", "web:rules_calendar")
 PROFILE_VIEWS = ("web:rules_profiles", "web:rules_versions", "web:rules_version",
                  "web:rules_migrate")  # fmt: skip

@@ -7,6 +7,7 @@ from .views import (
     auth,
     cases,
     exports,
+    handover,
     home,
     lists,
     people,
@@ -74,6 +75,7 @@ urlpatterns = [
     path("ledger/roster/", registers.roster, name="roster"),
     path("ledger/screening/<int:pk>/keep/", registers.screening_keep, name="screening_keep"),
     path("ledger/backlog/<int:pk>/keep/", registers.backlog_keep, name="backlog_keep"),
+    path("ledger/handover/", handover.handover, name="handover"),
     path("ledger/<str:code>/export/", exports.register_export, name="register_export"),
     path("supervision/", lists.supervision, name="supervision"),
     # the rules in force and the working calendar

@@ -1,0 +1,117 @@
+"""工作移交: a petition office moves all the open work of one unit to another (乡镇撤并: a township
+merged into its neighbour), each case through the same ``reassign`` transition — one history
+entry each, the same checks, the same clocks — so that the unit holds nothing and can be
+switched off (``web.admin_services.unit_open_work``).
+
+Each case is reassigned in its own transaction: a case that cannot move is refused by number and
+why, and what moved stays moved. A retry finds only what has not moved (the unit's active
+assignments): nothing moves twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xinfang.org.models import Membership, Unit
+
+from .. import choices as c
+from ..errors import Refused
+from ..models import Assignment
+from ..selectors import cases_for
+from ..workflow import TRANSITIONS
+from .base import is_office_at, unit_jurisdiction
+from .transitions import perform
+
+
+@dataclass
+class HandOver:
+    moved: list[str] = field(default_factory=list)  # case numbers
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (case number, why)
+    elsewhere: int = 0  # open cases of the unit another office assigned: theirs to move
+
+    def summary(self) -> str:
+        parts = [f"已改派{len(self.moved)}件"]
+        if self.refused:
+            parts.append(f"未能改派{len(self.refused)}件")
+        if self.elsewhere:
+            parts.append(f"另有{self.elsewhere}件由其他受理机关交办，须由其改派")
+        return "，".join(parts) + "。"
+
+
+def unit_open_cases(*, by: Membership, unit: Unit):
+    """The open cases ``unit`` handles (lead or assisting) that ``by`` sees, oldest first."""
+    held = Assignment.objects.filter(unit=unit, status=c.AssignmentStatus.ACTIVE).values("case")
+    return (cases_for(by).filter(pk__in=held, state__in=c.OPEN_STATES)
+            .order_by("received_at", "pk"))
+
+
+def unit_hand_over(*, by: Membership, old: Unit, new: Unit, reason: str,
+                   receiver_name: str) -> HandOver:
+    """Reassign every open case ``old`` handles, of the offices ``by`` acts for, to ``new``:
+    where ``old`` leads, ``new`` leads (its assisting units stay); where ``old`` assists,
+    ``new`` assists (or nothing, if ``new`` leads the case already)."""
+    home = unit_jurisdiction(by.unit)
+    if (by.role not in TRANSITIONS["reassign"].roles or home is None
+            or not is_office_at(by.unit, home)):
+        raise Refused("工作移交由受理机关的经办人或分管领导办理。")
+    if old.pk == new.pk:
+        raise Refused("移交单位与接收单位相同。", field="new")
+    if not new.is_active:
+        raise Refused(f"{new}已停用，不能接收移交的工作。", field="new")
+    if not (reason or "").strip():
+        raise Refused("请填写移交理由。", field="reason")
+    if not (receiver_name or "").strip():
+        raise Refused("请填写接收人。", field="receiver_name")
+    out = HandOver()
+    mine = list(unit_open_cases(by=by, unit=old).values_list("pk", "number"))
+    everyone = (Assignment.objects.filter(unit=old, status=c.AssignmentStatus.ACTIVE,
+                                          case__state__in=c.OPEN_STATES)
+                .values("case").distinct().count())
+    out.elsewhere = everyone - len(mine)
+    for pk, number in mine:
+        try:
+            _move(pk, by=by, old=old, new=new, reason=reason, receiver_name=receiver_name)
+        except Refused as e:  # StaleCase too: a retry picks the case up again
+            out.refused.append((number, e.message))
+        else:
+            out.moved.append(number)
+    return out
+
+
+def _move(pk: int, *, by: Membership, old: Unit, new: Unit, reason: str,
+          receiver_name: str) -> None:
+    held = list(Assignment.objects.filter(case_id=pk, status=c.AssignmentStatus.ACTIVE)
+                .select_related("unit").order_by("assigned_at", "pk"))
+    lead = next((a.unit for a in held if a.role == c.AssignmentRole.LEAD), None)
+    assisting = [a.unit for a in held if a.role == c.AssignmentRole.ASSIST]
+    if lead is None:
+        raise Refused("本件没有主办单位，请在案件页面改派。")
+    if lead.pk == old.pk:
+        lead = new
+    assisting = [new if u.pk == old.pk else u for u in assisting]
+    assisting = [u for i, u in enumerate(assisting)
+                 if u.pk != lead.pk and u.pk not in {v.pk for v in assisting[:i]}]
+    perform("reassign", case=pk, by=by, lead=lead, assisting=assisting,
+            reason=reason, receiver_name=receiver_name)
+
+
+def unit_named(*, by: Membership, ref: str, field: str) -> Unit:
+    """The unit of ``by``'s jurisdiction named ``ref`` (its name, or its id): a misspelt name is
+    told the names it may have meant; a name two units share asks for the id."""
+    from difflib import get_close_matches
+
+    home = unit_jurisdiction(by.unit)
+    if home is None:
+        raise Refused("您的任职不在受理机关，不能移交工作。", field=field)
+    ref = (ref or "").strip()
+    units = Unit.objects.filter(path__under=home.path)
+    found = list(units.filter(pk=int(ref))) if ref.isascii() and ref.isdigit() else []
+    found = found or list(units.filter(name=ref).order_by("path"))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        ids = "、".join(f"{u.pk}（{u.parent}）" for u in found)
+        raise Refused(f"有{len(found)}个单位名为“{ref}”，请改填单位编号：{ids}。", field=field)
+    near = get_close_matches(ref, list(units.values_list("name", flat=True)), n=3, cutoff=0.5)
+    hint = f"是否是：{'、'.join(near)}？" if near else ""
+    raise Refused(f"{home}辖区内没有名为“{ref}”的单位。{hint}", field=field)
