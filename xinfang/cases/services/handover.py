@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from xinfang.org.models import Membership, Unit
 
 from .. import choices as c
-from ..errors import Refused
-from ..models import Assignment
+from ..errors import Refused, StaleCase
+from ..models import Assignment, Case
 from ..selectors import cases_for
 from ..workflow import TRANSITIONS
 from .base import is_office_at, unit_jurisdiction
@@ -69,19 +69,33 @@ def unit_hand_over(*, by: Membership, old: Unit, new: Unit, reason: str,
                 .values("case").distinct().count())
     out.elsewhere = everyone - len(mine)
     for pk, number in mine:
-        try:
-            _move(pk, by=by, old=old, new=new, reason=reason, receiver_name=receiver_name)
-        except Refused as e:  # StaleCase too: a retry picks the case up again
-            out.refused.append((number, e.message))
-        else:
-            out.moved.append(number)
+        for attempt in (1, 2):
+            try:
+                moved = _move(pk, by=by, old=old, new=new, reason=reason,
+                              receiver_name=receiver_name)
+            except StaleCase as e:  # changed since read: read it again, once
+                if attempt == 2:
+                    out.refused.append((number, e.message))
+                continue
+            except Refused as e:
+                out.refused.append((number, e.message))
+            else:
+                if moved:  # else moved meanwhile (another hand-over at the same moment)
+                    out.moved.append(number)
+            break
     return out
 
 
 def _move(pk: int, *, by: Membership, old: Unit, new: Unit, reason: str,
-          receiver_name: str) -> None:
+          receiver_name: str) -> bool:
+    """Reassign case ``pk`` from ``old`` to ``new`` as its assignments stand at its version
+    read here (``perform`` refuses it as stale if it moved since); False: ``old`` no longer
+    handles it."""
+    version = Case.objects.filter(pk=pk).values_list("version", flat=True).get()
     held = list(Assignment.objects.filter(case_id=pk, status=c.AssignmentStatus.ACTIVE)
                 .select_related("unit").order_by("assigned_at", "pk"))
+    if not any(a.unit_id == old.pk for a in held):
+        return False
     lead = next((a.unit for a in held if a.role == c.AssignmentRole.LEAD), None)
     assisting = [a.unit for a in held if a.role == c.AssignmentRole.ASSIST]
     if lead is None:
@@ -91,8 +105,9 @@ def _move(pk: int, *, by: Membership, old: Unit, new: Unit, reason: str,
     assisting = [new if u.pk == old.pk else u for u in assisting]
     assisting = [u for i, u in enumerate(assisting)
                  if u.pk != lead.pk and u.pk not in {v.pk for v in assisting[:i]}]
-    perform("reassign", case=pk, by=by, lead=lead, assisting=assisting,
-            reason=reason, receiver_name=receiver_name)
+    perform("reassign", case=pk, by=by, expected_version=version, lead=lead,
+            assisting=assisting, reason=reason, receiver_name=receiver_name)
+    return True
 
 
 def unit_named(*, by: Membership, ref: str, field: str) -> Unit:
