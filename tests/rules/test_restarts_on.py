@@ -11,6 +11,7 @@ from xinfang.cases.models import Clock
 from xinfang.cases.services import perform
 from xinfang.cases.services.base import profile_for
 from xinfang.rules.engine import apply_event, heard
+from xinfang.web.present import clock_view
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +38,30 @@ def test_an_event_no_rule_restarts_on_moves_nothing(jianan):
     assert not heard(profile, "reassigned:assist")
     assert apply_event(case, profile, "reassigned:assist", sh(2026, 9, 16, 10),
                        case_facts(case)) == []
+
+
+def test_a_duty_not_done_before_a_restart_is_not_counted_as_met(jianan):
+    # given a case the township has not signed for, its sign-for clock still within its day
+    case = assigned_case(jianan)
+    old = case.clocks.get(name="sign_for", status=Clock.Status.RUNNING)
+    profile = profile_for(case)
+    at = old.due_at - (old.due_at - old.started_at) / 2
+    # when the case is reassigned before the deadline
+    changes = apply_event(case, profile, "reassigned", at, case_facts(case))
+    # then the old unit's clock ends unjudged: it neither signed in time nor ran late
+    old.refresh_from_db()
+    assert old.status == Clock.Status.STOPPED and old.met is None
+    assert changes[0] == {"clock": "sign_for", "stopped": at.isoformat(), "met": None,
+                          "restarted": True}
+    # and the case page says it ended with the reassignment, not that it was done
+    view = clock_view(old, at)
+    assert (view.tone, view.text) == ("ended", "已终止（改派，不计时效）")
+
+
+def test_a_duty_already_late_at_a_restart_stays_late(jianan):
+    case = assigned_case(jianan)
+    old = case.clocks.get(name="sign_for", status=Clock.Status.RUNNING)
+    at = old.due_at + (old.due_at - old.started_at)
+    apply_event(case, profile_for(case), "reassigned", at, case_facts(case))
+    old.refresh_from_db()
+    assert old.status == Clock.Status.STOPPED and old.met is False

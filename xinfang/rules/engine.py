@@ -375,13 +375,21 @@ def apply_event(case, profile: Profile, event_key: str, at: datetime, facts: dic
 def _restart(case, rule: ClockRule, clock, at: datetime, facts: dict, live: dict,
              stopping: list, starting: list, changes: list) -> None:
     """``rule``'s clock started afresh at ``at`` (its ``restarts_on``): the one running is
-    stopped, as met or late at this instant, and a new one starts whether or not the duty was
-    done before — a reassignment owes the new unit's own sign-for, not the old unit's. The
-    history before does not count (unlike ``_already_stopped`` for a plain start)."""
+    stopped, and a new one starts whether or not the duty was done before — a reassignment owes
+    the new unit's own sign-for, not the old unit's. The history before does not count (unlike
+    ``_already_stopped`` for a plain start).
+
+    The stopped clock is late if its deadline had passed; otherwise it is left unjudged
+    (``met`` None): the old unit neither did the duty in time nor ran late, and a "met" would
+    count a sign-for nobody made."""
     if clock is not None:
-        stopping.append(clock)
+        if at > clock.due_at:
+            stopping.append(clock)
+        else:
+            clock.status, clock.stopped_at, clock.met = clock.Status.STOPPED, at, None
+            clock.save(update_fields=["status", "stopped_at", "met"])
         changes.append({"clock": rule.name, "stopped": at.isoformat(),
-                        "met": at <= clock.due_at, "restarted": True})
+                        "met": False if at > clock.due_at else None, "restarted": True})
         del live[rule.name]
     if rule.when.matches(facts):
         new = new_clock(case, rule, at)

@@ -34,7 +34,7 @@ from xinfang.org.choices import Role
 @dataclass
 class ClockView:
     clock: Clock
-    tone: str  # overdue | soon | ok | paused | met | late | closed
+    tone: str  # overdue | soon | ok | paused | met | late | ended | closed
     text: str  # "剩余2天3小时", "已超期5小时", "按时完成" …
 
     @property
@@ -49,6 +49,7 @@ def _texts(language: str | None) -> dict[str, str]:
     return {
         "days": _("%(d)s天%(h)s小时"), "hours": _("%(h)s小时%(m)s分"), "minutes": _("%(m)s分钟"),
         "late": _("已完成（超期）"), "met": _("已完成"), "paused": _("暂停计时"),
+        "ended": _("已终止（改派，不计时效）"),
         "closed": _("期限已届满"), "left": _("剩余%(t)s"), "overdue": _("已超期%(t)s"),
         "soon": _("即将到期，剩余%(t)s"), "due": _("截止"),
         # the case page's words around a clock (``clock_items_html``)
@@ -80,6 +81,8 @@ def clock_view(clock: Clock, now: datetime, words: dict[str, str] | None = None)
     if clock.status == Clock.Status.STOPPED:
         if clock.met is False:
             return ClockView(clock, "late", t["late"])
+        if clock.met is None:  # ended by a reassignment before its deadline (``_restart``)
+            return ClockView(clock, "ended", t["ended"])
         return ClockView(clock, "met", t["met"])
     if clock.status == Clock.Status.PAUSED:
         return ClockView(clock, "paused", t["paused"])
