@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from tests.cases.test_against_office import against
 from tests.cases.test_engine_edges import assigned_case
 from tests.conftest import register_in, sh
 from tests.web.conftest import signed_in
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def township_work(j):
     """将官池镇 leads two open cases, assists a third (led by 区民政局), and one of its cases has
-    its letter drafted already (past handling: it cannot be reassigned)."""
+    its letter drafted already (past handling: it moves at its stage)."""
     town, bureau = j.townships["将官池镇"], j.bureaus["区民政局"]
     first = assigned_case(j)
     second = perform("sign_for", case=assigned_case(j, matter="第二件"), by=j.member("township"),
@@ -44,6 +45,16 @@ def township_work(j):
     return first, second, third, drafted
 
 
+def against_the_receiver(j):
+    """A case 将官池镇 leads that complains of 五女店镇: the receiver may not handle it."""
+    case = register_in(j, matter="反映五女店镇", respondents=against(j.townships["五女店镇"]))
+    perform("propose", case=case, by=j.member("clerk"), proposal="交将官池镇",
+            at=sh(2026, 9, 14, 11))
+    perform("sign_off", case=case, by=j.member("approver"), at=sh(2026, 9, 14, 12))
+    return perform("assign", case=case, by=j.member("clerk"), lead=j.townships["将官池镇"],
+                   receiver_name="陈晓东", at=sh(2026, 9, 14, 13))
+
+
 def hand_over(j, by="clerk"):
     return unit_hand_over(by=j.member(by), old=j.townships["将官池镇"],
                           new=j.townships["五女店镇"], reason="乡镇撤并：将官池镇并入五女店镇",
@@ -52,19 +63,24 @@ def hand_over(j, by="clerk"):
 
 def test_a_merger_moves_each_open_case_and_names_the_one_that_cannot_move(jianan):
     first, second, third, drafted = township_work(jianan)
+    against = against_the_receiver(jianan)
     town, wunv = jianan.townships["将官池镇"], jianan.townships["五女店镇"]
     out = hand_over(jianan)
-    assert sorted(out.moved) == sorted([first.number, second.number, third.number])
-    assert out.refused == [
-        (drafted.number, "本件当前状态为“意见书待审批”，不能“改派（重新交办）”。")]
+    assert sorted(out.moved) == sorted([first.number, second.number, third.number,
+                                        drafted.number])
+    assert [number for number, _why in out.refused] == [against.number]
+    assert "五女店镇" in out.refused[0][1]
     # one history entry each, through the transition
-    for case in (first, second, third):
+    for case in (first, second, third, drafted):
         assert case.events.filter(type="reassign").count() == 1
+    # the drafted letter stays where it was, now 五女店镇's to carry on
+    drafted.refresh_from_db()
+    assert drafted.state == c.State.LETTER_DRAFTED
     # led cases now led by 五女店镇; the assisted one assisted by it, its lead untouched
     assert Assignment.objects.get(case=first, status="active").unit == wunv
     assert {(a.unit.name, a.role) for a in third.assignments.filter(status="active")} == {
         ("区民政局", "lead"), ("五女店镇", "assist")}
-    # the township still holds the drafted case: it is said so, with where the office moves it
+    # the township still holds the refused case: it is said so, with where the office moves it
     assert unit_open_work(town) == [
         "承办建安区未办结的信访件1件（主办1件、协办0件），受理机关可在信访台账中按承办单位"
         "“将官池镇”查看，须先办结，或由受理机关在“工作移交”页面（台账 › 工作移交，或 xinfang "
@@ -73,13 +89,15 @@ def test_a_merger_moves_each_open_case_and_names_the_one_that_cannot_move(jianan
 
 def test_a_retry_moves_nothing_twice_and_after_the_last_case_the_unit_switches_off(jianan):
     first, second, third, drafted = township_work(jianan)
+    against = against_the_receiver(jianan)
     hand_over(jianan)
-    # the drafted letter is sent back to handling, then the hand-over is run again
-    perform("return_letter", case=drafted, by=jianan.member("approver"), reason="重写",
-            at=sh(2026, 9, 16, 9))
+    # the refused case is given to the bureau on its own page, then the hand-over is run again
+    perform("reassign", case=against, by=jianan.member("clerk"), lead=jianan.bureaus["区民政局"],
+            reason="被反映单位不能办理", receiver_name="周", at=sh(2026, 9, 16, 9))
     out = hand_over(jianan, by="approver")
-    assert (out.moved, out.refused) == ([drafted.number], [])
+    assert (out.moved, out.refused) == ([], [])
     assert first.events.filter(type="reassign").count() == 1
+    assert drafted.events.filter(type="reassign").count() == 1
     again = hand_over(jianan)
     assert (again.moved, again.refused, again.summary()) == ([], [], "已改派0件。")
     town = jianan.townships["将官池镇"]
@@ -115,7 +133,8 @@ def test_only_the_petition_office_hands_over_its_cases(jianan):
 
 
 def test_the_command_moves_the_work_and_names_a_misspelt_unit(jianan):
-    first, *_rest, drafted = township_work(jianan)
+    first, *_rest = township_work(jianan)
+    against = against_the_receiver(jianan)
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(CommandError, match="没有名为“五女点镇”的单位。是否是：五女店镇"):
         call_command("handover", "--from", "将官池镇", "--to", "五女点镇", "--reason", "撤并",
@@ -128,11 +147,12 @@ def test_the_command_moves_the_work_and_names_a_misspelt_unit(jianan):
         call_command("handover", "--from", "将官池镇", "--to", "五女店镇", "--reason", "撤并",
                      "--receiver", "马俊", "--as", "clerk", stdout=out, stderr=err)
     assert f"已改派 {first.number}：将官池镇 → 五女店镇" in out.getvalue()
-    assert f"未改派 {drafted.number}" in err.getvalue()
+    assert f"未改派 {against.number}" in err.getvalue()
 
 
 def test_the_page_previews_moves_and_reports(jianan, client):
     first, second, third, drafted = township_work(jianan)
+    against = against_the_receiver(jianan)
     town, wunv = jianan.townships["将官池镇"], jianan.townships["五女店镇"]
     clerk = signed_in(jianan.member("clerk"), client)
     page = clerk.get(reverse("web:handover"), {"old": town.pk}).content.decode()
@@ -140,8 +160,8 @@ def test_the_page_previews_moves_and_reports(jianan, client):
     r = clerk.post(reverse("web:handover"), {"old": town.pk, "new": wunv.pk,
                                              "reason": "乡镇撤并", "receiver_name": "马俊"})
     body = r.content.decode()
-    assert r.status_code == 200 and "已改派3件，未能改派1件。" in body
-    assert f"{drafted.number}：本件当前状态为" in body
+    assert r.status_code == 200 and "已改派4件，未能改派1件。" in body
+    assert f"{against.number}：" in body
     # a tampered unit id is refused by the form, nothing moves
     r = clerk.post(reverse("web:handover"), {"old": town.pk, "new": 999999,
                                              "reason": "x", "receiver_name": "x"})

@@ -363,3 +363,27 @@ def test_a_reassignment_stays_within_a_query_budget(jianan):
     # of the new unit, ending and making the assignments, the clocks read / stopped /
     # started, UPDATE, INSERT, the new unit's notice, the old unit's unsent messages (2)
     assert len(q) <= 16, "\n".join(q.sql)
+
+
+def test_past_handling_the_case_keeps_its_stage_and_no_clock_restarts(jianan):
+    # given a case whose letter the township has drafted (handling done, the reply pending)
+    case = perform("sign_for", case=assigned_case(jianan), by=jianan.member("township"),
+                   at=sh(2026, 9, 15, 9))
+    case = perform("record_finding", case=case, by=jianan.member("township"),
+                   findings={1: ("true", "solved", "")}, at=sh(2026, 9, 15, 10))
+    case = perform("draft_letter", case=case, by=jianan.member("township"), body="意见",
+                   at=sh(2026, 9, 15, 11))
+    running = set(case.clocks.filter(status="running").values_list("name", "due_at"))
+    # when the office gives it to 五女店镇 (a merger: the reply's remaining work moves)
+    wunv = jianan.townships["五女店镇"]
+    case = perform("reassign", case=case, by=jianan.member("clerk"), lead=wunv,
+                   reason="乡镇撤并", receiver_name="马俊", at=sh(2026, 9, 16, 10))
+    # then it stays at its stage, led by 五女店镇, with the same clocks running
+    assert case.state == c.State.LETTER_DRAFTED
+    assert case.assignments.get(status="active").unit == wunv
+    assert set(case.clocks.filter(status="running").values_list("name", "due_at")) == running
+    assert not case.clocks.filter(status="stopped", stopped_at=sh(2026, 9, 16, 10)).exists()
+    entry = case.events.get(type="reassign")
+    assert entry.payload["stage_kept"] is True
+    # and the old township no longer sees it
+    assert not cases_for(jianan.member("township")).filter(pk=case.pk).exists()

@@ -121,12 +121,14 @@ TRANSITIONS: dict[str, Transition] = {
             step="转",
         ),
         # A case assigned to the wrong unit, or to a township about to be merged, given to
-        # another unit while it is handled (改派 / 重新交办); an assisting unit alone changed
-        # is heard by the clocks as ``reassigned:assist``.
+        # another unit while a unit holds it (改派 / 重新交办); an assisting unit alone changed
+        # is heard by the clocks as ``reassigned:assist``, a case past handling (its reply under
+        # way) keeps its stage and is heard as ``reassigned:after`` (``services.reassign``).
         _t(
             "reassign",
             _("改派（重新交办）"),
-            {S.ASSIGNED, S.IN_PROGRESS, S.EXTENSION_REQUESTED},
+            {S.ASSIGNED, S.IN_PROGRESS, S.EXTENSION_REQUESTED, S.LETTER_DRAFTED,
+             S.LETTER_APPROVED, S.LETTER_ISSUED, S.DELIVERED},
             None,
             {R.CLERK, R.APPROVER},
             "reassigned",

@@ -1,5 +1,6 @@
 """转 — 改派 (重新交办): a case assigned to the wrong unit, or to a township about to be merged,
-given to another unit while it is being handled.
+given to another unit while a unit holds it — being handled, or past handling with its reply
+under way (the case then keeps its stage: the new unit takes over what remains).
 
 The old assignments are ended, never deleted: their rows stay, marked transferred (已移交, as a
 transfer to the discipline commission marks them), so the permission door (``HANDLED``), the
@@ -25,6 +26,11 @@ from .routing import check_assignable_now
 # The lead stays and only the assisting units change: the lead's own clocks (its sign-for) do
 # not hear it (a ``reassigned`` rule hears this key only if it names it: not a family).
 ASSIST_ONLY = "reassigned:assist"
+# The case is past handling (its letter drafted, approved, issued or delivered): the new unit
+# takes over what remains of the reply at the stage it stands; nothing is to be signed for or
+# contacted again, so no clock hears it (a township merged while its reply is under way).
+AFTER_HANDLING = "reassigned:after"
+HANDLING = frozenset({c.State.ASSIGNED, c.State.IN_PROGRESS, c.State.EXTENSION_REQUESTED})
 
 
 def reassign(
@@ -88,7 +94,10 @@ def reassign(
                for a in ending],
         given=[{"unit": u.name, "unit_id": u.pk, "role": role} for u, role in new],
     )
-    if lead_changed:
+    if ctx.case.state not in HANDLING:
+        ctx.event_key = AFTER_HANDLING
+        ctx.payload["stage_kept"] = True
+    elif lead_changed:
         # The new lead signs for the case before handling it (``sign_for`` moves it on again);
         # when the case was accepted stays as it was, so the limits counted from it run on.
         ctx.target = c.State.ASSIGNED
