@@ -1,6 +1,6 @@
-"""Integration tokens: bound to one membership and scopes, created and revoked by the system or
-security administrator (page and command line), audited; a token goes through the same door as
-its membership."""
+"""Integration tokens: bound to one membership and scopes, authorised and revoked by the system or
+security administrator (page and command line), collected by the holder (test_token_collection),
+audited; a token goes through the same door as its membership."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests.api.world import walk
 from xinfang.audit.models import AuditEntry
 from xinfang.cases.errors import Refused
 from xinfang.integrations.models import ApiToken
-from xinfang.integrations.services import digest_of, token_create, token_revoke
+from xinfang.integrations.services import digest_of, token_authorise, token_revoke
 from xinfang.web.admin_services import membership_grant, membership_revoke, user_set_active
 
 
@@ -165,11 +165,11 @@ def test_a_token_of_a_withdrawn_membership_is_refused(jianan):
     assert bearer(raw).get("/api/cases/").status_code == 401
 
 
-@pytest.mark.parametrize("who", ["clerk", "approver", "auditor"])
-def test_only_the_system_and_security_administrators_create_tokens(jianan, who):
+@pytest.mark.parametrize("who", ["clerk", "approver", "auditor", None])
+def test_only_the_system_and_security_administrators_authorise_tokens(jianan, who):
     with pytest.raises(Refused):
-        token_create(by=jianan.member(who), membership=jianan.member("clerk"), name="x",
-                     scopes=["read"])
+        token_authorise(by=jianan.member(who) if who else None,
+                        membership=jianan.member("clerk"), name="x", scopes=["read"])
 
 
 @pytest.mark.parametrize("change, field", [
@@ -179,20 +179,21 @@ def test_only_the_system_and_security_administrators_create_tokens(jianan, who):
 def test_a_token_request_is_checked_field_by_field(jianan, change, field):
     kw = {"membership": "clerk", "scopes": ["read"], "name": "热线", **change}
     with pytest.raises(Refused) as e:
-        token_create(by=jianan.member("secadmin"), membership=jianan.member(kw["membership"]),
-                     name=kw["name"], scopes=kw["scopes"])
+        token_authorise(by=jianan.member("secadmin"),
+                        membership=jianan.member(kw["membership"]), name=kw["name"],
+                        scopes=kw["scopes"])
     assert e.value.field == field
 
 
-def test_creating_and_revoking_are_audited(jianan):
+def test_authorising_collecting_and_revoking_are_audited(jianan):
     token, _ = token_for(jianan, "clerk", "read")
     token_revoke(by=jianan.member("secadmin"), token=token)
     changes = [e.detail["change"] for e in
                AuditEntry.objects.filter(object_type="api_token").order_by("pk")]
-    assert changes == ["token_create", "token_revoke"]
+    assert changes == ["token_authorise", "token_collect", "token_revoke"]
 
 
-def test_the_admin_page_creates_shows_once_and_revokes(jianan):
+def test_the_admin_page_authorises_and_revokes_and_the_holder_collects(jianan):
     admin = jianan.member("secadmin")
     client = Client()
     client.force_login(admin.user)
@@ -201,19 +202,21 @@ def test_the_admin_page_creates_shows_once_and_revokes(jianan):
     session.save()
     response = client.post("/admin/tokens/", {
         "t-name": "省信访信息系统", "t-membership": jianan.member("clerk").pk,
-        "t-scopes": ["read", "intake"]})
+        "t-scopes": ["read", "intake"]}, follow=True)
     assert response.status_code == 200, response.content.decode()[:2000]
     token = ApiToken.objects.get(name="省信访信息系统")
-    html = response.content.decode()
+    assert '<code class="token">' not in response.content.decode()
+    holder = Client()
+    holder.force_login(jianan.member("clerk").user)
+    html = holder.post(f"/account/tokens/{token.pk}/collect/").content.decode()
     raw = html.split('<code class="token">')[1].split("</code>")[0]
-    assert digest_of(raw) == token.digest and response["Cache-Control"] == "no-store"
-    assert raw not in client.get("/admin/tokens/").content.decode()  # once only
     assert bearer(raw).get("/api/cases/").status_code == 200
+    assert raw not in client.get("/admin/tokens/").content.decode()
     client.post(f"/admin/tokens/{token.pk}/revoke/")
     assert bearer(raw).get("/api/cases/").status_code == 401
 
 
-def test_the_token_form_sent_twice_makes_one_token(jianan):
+def test_the_token_form_sent_twice_authorises_one_token(jianan):
     # given the token page as drawn for the security administrator, its form's one-time token
     admin = jianan.member("secadmin")
     client = Client()
@@ -225,12 +228,12 @@ def test_the_token_form_sent_twice_makes_one_token(jianan):
     once = drawn.split('name="once" value="', 1)[1].split('"', 1)[0]
     data = {"t-name": "12345热线", "t-membership": jianan.member("clerk").pk,
             "t-scopes": ["intake"], "once": once}
-    # when the administrator double-clicks 创建 (or reloads the answer, which sends it again)
+    # when the administrator double-clicks 授权 (or reloads the answer, which sends it again)
     first = client.post("/admin/tokens/", data)
     again = client.post("/admin/tokens/", data, follow=True)
-    # then one token is made — no second live credential that nobody was shown — and the second
-    # send is told so, without a token in its answer
-    assert first.status_code == 200 and '<code class="token">' in first.content.decode()
+    # then one token is authorised — no second one waiting for the holder — and the second
+    # send is told so; neither answer holds a token's text
+    assert first.status_code == 302 and first["Location"] == "/admin/tokens/"
     assert ApiToken.objects.filter(name="12345热线").count() == 1
     html = again.content.decode()
     assert "这份表单已经提交过，未再次办理" in html and '<code class="token">' not in html

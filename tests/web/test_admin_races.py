@@ -156,17 +156,17 @@ def test_a_grant_to_an_account_switched_off_at_that_moment_is_refused(jianan):
     assert not Membership.objects.filter(user=user).exists()
 
 
-def test_a_token_made_while_its_role_is_withdrawn_does_not_outlive_the_role(jianan):
+def test_a_token_authorised_while_its_role_is_withdrawn_does_not_outlive_the_role(jianan):
     # given the clerk's role, which the system administrator is making a token for (the form
     # read it as active) while the security administrator withdraws it
     from xinfang.integrations.models import ApiToken
-    from xinfang.integrations.services import token_create
+    from xinfang.integrations.services import token_authorise
 
     j = jianan
     clerk = j.member("clerk")
 
     def make_token():
-        return token_create(by=j.member("sysadmin"), membership=Membership.objects.get(
+        return token_authorise(by=j.member("sysadmin"), membership=Membership.objects.get(
             pk=clerk.pk), name="12345热线", scopes=["read"])
 
     # when both are sent at once, either first
@@ -182,9 +182,9 @@ def test_a_token_made_while_its_role_is_withdrawn_does_not_outlive_the_role(jian
     assert ApiToken.objects.get().status() == "revoked"
 
 
-def test_a_token_made_while_its_account_is_switched_off_does_not_outlive_it(jianan):
+def test_a_token_authorised_while_its_account_is_switched_off_does_not_outlive_it(jianan):
     from xinfang.integrations.models import ApiToken
-    from xinfang.integrations.services import token_create
+    from xinfang.integrations.services import token_authorise
 
     # given the clerk's account, switched off by one system administrator while another makes
     # a token for the clerk's role (the form read the account as active)
@@ -192,7 +192,7 @@ def test_a_token_made_while_its_account_is_switched_off_does_not_outlive_it(jian
     clerk = j.member("clerk")
 
     def make_token():
-        return token_create(by=j.member("sysadmin"), membership=Membership.objects.get(
+        return token_authorise(by=j.member("sysadmin"), membership=Membership.objects.get(
             pk=clerk.pk), name="12345热线", scopes=["read"])
 
     def switch_off():

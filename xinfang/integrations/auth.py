@@ -105,4 +105,5 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "xf_…",
-                "description": "接口令牌（系统管理员或安全管理员在“接口令牌”页面创建）"}
+                "description": "接口令牌（系统管理员或安全管理员授权，"
+                               "由所绑定任职的本人登录后在“我的令牌”页面领取）"}

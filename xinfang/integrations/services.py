@@ -1,5 +1,6 @@
-"""Writes of the integrations app: tokens created and revoked (each with its audit entry), a token
-presented on a request, and a referral registered once however often it is sent."""
+"""Writes of the integrations app: tokens authorised by an administrator, collected by their
+holder, made on the command line and revoked (each with its audit entry), a token presented on a
+request, and a referral registered once however often it is sent."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -23,8 +25,9 @@ from xinfang.security.auth import locked_user
 from .models import ApiToken, IntakeKey, Scope
 
 TOKEN_PREFIX = "xf_"
-# Who creates and revokes tokens: a token is a credential for a role (三员分立: the security
-# administrator's domain), which the system administrator may also issue for the systems it runs.
+# Who authorises and revokes tokens: a token is a credential for a role (三员分立: the security
+# administrator's domain), which the system administrator may also authorise for the systems it
+# runs. Neither ever sees a token's text: the role's holder collects it (``token_collect``).
 TOKEN_ADMINS = (Role.SYSADMIN, Role.SECADMIN)
 LAST_USED_EVERY = timedelta(minutes=1)  # at most one write per token per minute for "last used"
 
@@ -33,19 +36,17 @@ def digest_of(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def collect_days() -> int:
+    """How many days an authorised token waits for its holder (``XINFANG_TOKEN_COLLECT_DAYS``)."""
+    return int(getattr(settings, "XINFANG_TOKEN_COLLECT_DAYS", 7))
+
+
 def _check_admin(by: Membership | None) -> None:
     if by is not None and (not by.is_active or by.role not in TOKEN_ADMINS):
-        raise Refused("只有系统管理员或安全管理员可以创建或撤销接口令牌。")
+        raise Refused("只有系统管理员或安全管理员可以授权或撤销接口令牌。")
 
 
-@transaction.atomic
-def token_create(
-    *, by: Membership | None, membership: Membership, name: str, scopes: list[str],
-    expires_at: datetime | None = None, ip: str = "", actor_name: str | None = None,
-) -> tuple[ApiToken, str]:
-    """A new token for ``membership``; returns it and the token text, which is shown once and
-    never stored. ``by`` is None on the command line (``actor_name`` says who ran it)."""
-    _check_admin(by)
+def _checked(name: str, scopes: list[str]) -> tuple[str, list[str]]:
     name = (name or "").strip()
     if not name:
         raise Refused("请填写名称（对接的系统）。", field="name")
@@ -58,35 +59,128 @@ def token_create(
     if unknown:
         raise Refused(f"未知的权限范围：{'、'.join(unknown)}（可选：{'、'.join(Scope.values)}）",
                       field="scopes")
-    # Read again under the role's row lock (a withdrawal, ``membership_revoke``, takes the same
-    # lock): a role withdrawn while this form was sent refuses here, and one withdrawn just
-    # after waits for this token and revokes it with the role's others.
+    return name, scopes
+
+
+def _locked_role(membership_id: int) -> Membership:
+    """The token's role read again under its row lock (a withdrawal, ``membership_revoke``, takes
+    the same lock), then its account's: a role withdrawn or an account switched off while a form
+    was sent refuses here; one withdrawn just after waits for this write and revokes the token
+    with the role's others. Always role, then account, then token: the order the withdrawal and
+    the switching off take them in."""
     membership = (Membership.objects.select_for_update(no_key=True, of=("self",))
-                  .select_related("user", "unit").get(pk=membership.pk))
-    # The account's row too: switched off at this moment (``user_set_active``), it is read off
-    # here, or its switching off waits for this token and revokes it.
+                  .select_related("user", "unit").get(pk=membership_id))
     account = locked_user(User, membership.user_id, "is_active")
-    if not membership.is_active or not account.is_active:
-        raise Refused("该任职或其账户已停用，不能为其创建令牌。", field="membership")
+    membership.user.is_active = account.is_active
+    return membership
+
+
+def _usable_role(membership: Membership, *, doing: str) -> None:
+    if not membership.is_active or not membership.user.is_active:
+        raise Refused(f"该任职或其账户已停用，不能{doing}。", field="membership")
     if membership.role in ADMIN_ROLES:
         raise Refused("三员（系统、安全、审计管理员）的任职不能用于接口令牌。", field="membership")
+
+
+def _detail(token: ApiToken, membership: Membership, change: str, by: Membership | None,
+            **more) -> dict:
+    return {"change": change, "name": token.name, "prefix": token.prefix,
+            "membership": membership.pk, "user": membership.user.username,
+            "unit": membership.unit.name, "role": membership.role, "scopes": token.scopes,
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+            "by_role": by.role if by else "cli", **more}
+
+
+def _new_text(token: ApiToken, now: datetime) -> str:
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token.prefix, token.digest, token.collected_at = raw[:10], digest_of(raw), now
+    return raw
+
+
+@transaction.atomic
+def token_authorise(
+    *, by: Membership, membership: Membership, name: str, scopes: list[str],
+    expires_at: datetime | None = None, ip: str = "",
+) -> ApiToken:
+    """Authorise a token for ``membership``: it waits (待领取) for the membership's holder to
+    collect it within ``collect_days()``; until then it has no text and authenticates nothing."""
+    if by is None:
+        raise Refused("授权须由系统管理员或安全管理员办理。")
+    _check_admin(by)
+    name, scopes = _checked(name, scopes)
+    membership = _locked_role(membership.pk)
+    _usable_role(membership, doing="为其授权令牌")
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
         raise Refused("有效期须晚于当前时间。", field="expires_at")
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        name=name, membership=membership, scopes=scopes, prefix=raw[:10], digest=digest_of(raw),
-        created_at=now, created_by=by.user if by else None,
-        created_by_name=actor_name or (str(by.user) if by else ""), expires_at=expires_at,
+        name=name, membership=membership, scopes=scopes, prefix="", digest=None,
+        created_at=now, created_by=by.user, created_by_name=str(by.user), expires_at=expires_at,
+        collect_until=now + timedelta(days=collect_days()),
     )
     audit_record(
-        action=PERMISSION_CHANGE, actor=by, actor_name=actor_name, object_type="api_token",
-        object_id=token.pk, ip=ip,
-        detail={"change": "token_create", "name": name, "prefix": token.prefix,
-                "membership": membership.pk, "user": membership.user.username,
-                "unit": membership.unit.name, "role": membership.role, "scopes": scopes,
-                "expires_at": expires_at.isoformat() if expires_at else None,
-                "by_role": by.role if by else "cli"},
+        action=PERMISSION_CHANGE, actor=by, object_type="api_token", object_id=token.pk, ip=ip,
+        detail=_detail(token, membership, "token_authorise", by,
+                       collect_until=token.collect_until.isoformat()),
+    )
+    return token
+
+
+@transaction.atomic
+def token_collect(*, by: User, token: ApiToken, ip: str = "") -> tuple[ApiToken, str]:
+    """The holder of the token's membership, signed in as themselves, collects its text: made now,
+    returned once, never stored. A second collection — another tab, a reload — is refused."""
+    membership = _locked_role(token.membership_id)
+    if by is None or membership.user_id != by.pk:
+        raise Refused("接口令牌只能由其任职的本人登录后领取。")
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    now = timezone.now()
+    if token.revoked_at:
+        when = timezone.localtime(token.revoked_at)
+        raise Refused(f"令牌“{token.name}”已撤销（{when:%Y-%m-%d %H:%M}），不能领取。")
+    if token.collected_at:
+        when = timezone.localtime(token.collected_at)
+        raise Refused(f"令牌“{token.name}”已领取（{when:%Y-%m-%d %H:%M}），不能再次领取；"
+                      "如未保存，请联系管理员撤销后重新授权。")
+    if token.status(now) == "lapsed":
+        when = timezone.localtime(token.collect_until)
+        raise Refused(f"令牌“{token.name}”逾期未领取（领取期限{when:%Y-%m-%d %H:%M}），"
+                      "已失效；请联系管理员重新授权。")
+    _usable_role(membership, doing="领取令牌")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Refused(f"令牌“{token.name}”已过有效期，不能领取；请联系管理员重新授权。")
+    raw = _new_text(token, now)
+    token.save(update_fields=["prefix", "digest", "collected_at"])
+    audit_record(
+        action=PERMISSION_CHANGE, actor=by, object_type="api_token", object_id=token.pk, ip=ip,
+        detail=_detail(token, membership, "token_collect", None, by_role="holder",
+                       authorised_by=token.created_by_name),
+    )
+    return token, raw
+
+
+@transaction.atomic
+def token_create(
+    *, membership: Membership, name: str, scopes: list[str], actor_name: str,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """The command line's token (``xinfang tokens create``): authorised and collected at once and
+    printed to the server's operator, who holds the keys to everything anyway. The pages never
+    call this: there the holder collects (``token_authorise``, ``token_collect``)."""
+    name, scopes = _checked(name, scopes)
+    membership = _locked_role(membership.pk)
+    _usable_role(membership, doing="为其创建令牌")
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise Refused("有效期须晚于当前时间。", field="expires_at")
+    token = ApiToken(name=name, membership=membership, scopes=scopes, created_at=now,
+                     created_by=None, created_by_name=actor_name, expires_at=expires_at,
+                     collect_until=now)
+    raw = _new_text(token, now)
+    token.save()
+    audit_record(
+        action=PERMISSION_CHANGE, actor=None, actor_name=actor_name, object_type="api_token",
+        object_id=token.pk, detail=_detail(token, membership, "token_create", None),
     )
     return token, raw
 

@@ -385,8 +385,9 @@ def user_set_active(*, by: Membership, user: User, active: bool, ip: str = "") -
     )
     if not active:
         # Its tokens end for good, as with a role withdrawn: switched on again, the account does
-        # not bring back a token handed out before. A token being made at this moment holds the
-        # account's row (``token_create``): the update above waited for it, and it is here.
+        # not bring back a token handed out before, nor one still waiting to be collected. A
+        # token being authorised, made or collected at this moment holds the account's row
+        # (``integrations.services._locked_role``): the update above waited for it.
         tokens = ApiToken.objects.filter(membership__user=user, revoked_at=None)
         for token in tokens.order_by("pk"):
             token_revoke(by=by, token=token, ip=ip)

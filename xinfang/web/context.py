@@ -134,6 +134,9 @@ def nav_for_role(role: str) -> list[NavItem]:
         items.append(("web:rules_profiles", _("规则与日历"), RULES_VIEWS))
     items.append(("web:recusals", _("回避"), ("web:recusals",)))
     items.append(("jobs:list", _("后台任务"), ("jobs:list", "jobs:detail")))
+    # The integration tokens authorised for this account, collected here by it alone (三员分立).
+    items.append(("integrations:mine", _("我的令牌"),
+                  ("integrations:mine", "integrations:collect")))
     return items
 
 

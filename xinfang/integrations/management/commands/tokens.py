@@ -12,11 +12,15 @@ from xinfang.org.models import Membership
 
 class Command(BaseCommand):
     help = ("接口令牌：create --membership ID --name 名称 --scope read|register|intake|transition "
-            "[--expires YYYY-MM-DD]；list；revoke ID")
+            "[--expires YYYY-MM-DD]；list；revoke ID。"
+            "create 把令牌打印给运行命令的服务器运维人员（其本就掌握全部密钥）；"
+            "页面上管理员只授权，令牌由任职本人在“我的令牌”页面领取。")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        create = sub.add_parser("create", help="为一个任职创建令牌（令牌只显示这一次）")
+        create = sub.add_parser(
+            "create", help="为一个任职创建令牌并打印给运行本命令的运维人员（只显示这一次）；"
+                           "页面上的授权则由任职本人领取")
         create.add_argument("--membership", type=int, required=True, help="任职编号")
         create.add_argument("--name", required=True, help="对接的系统，如“12345热线”")
         create.add_argument("--scope", action="append", required=True, choices=Scope.values,
@@ -44,8 +48,8 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError("--expires：日期格式应为 YYYY-MM-DD") from None
             expires = timezone.make_aware(datetime.combine(day, time.max))
-        token, raw = token_create(by=None, membership=membership, name=o["name"],
-                                  scopes=o["scope"], expires_at=expires, actor_name=_operator())
+        token, raw = token_create(membership=membership, name=o["name"], scopes=o["scope"],
+                                  expires_at=expires, actor_name=_operator())
         self.stdout.write(f"已创建令牌 #{token.pk}：{token.name} → {membership}")
         self.stdout.write(f"权限范围：{token.scope_labels()}")
         self.stdout.write("令牌（只显示这一次，请妥善保存）：")
