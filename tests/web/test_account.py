@@ -49,10 +49,14 @@ def no_totp_rule(settings):
 
 
 def test_a_reset_password_signs_in_only_to_be_changed(jianan, no_totp_rule):
-    # given the system administrator resets the clerk's password
+    # given the system administrator resets the clerk's password, and the office's 分管领导
+    # collects the one-time password
     admin = signed_in(jianan.member("sysadmin"))
     clerk = jianan.member("clerk").user
-    one_time = one_time_of(admin.post(reverse("web:admin_user", args=[clerk.pk])))
+    admin.post(reverse("web:admin_user", args=[clerk.pk]))
+    handover = clerk.password_handovers.get()
+    one_time = one_time_of(signed_in(jianan.member("approver")).post(
+        reverse("web:password_handover_collect", args=[handover.pk])))
     # when someone signs in with it
     client, response = sign_in("clerk", one_time)
     # then every page leads to the change-password page, and the API refuses the session

@@ -49,6 +49,8 @@ def pages_for(stages):
         reverse("web:admin_unit", args=[some_unit.pk]),
         reverse("web:admin_user", args=[stages["registered"].registered_by_id]),
         reverse("web:admin_roles_user", args=[stages["registered"].registered_by_id]),
+        reverse("web:password_handovers"),
+        reverse("integrations:mine"),
     ]
     urls += [reverse("web:case", args=[case.pk]) for case in stages.values()]
     urls += [reverse("web:register_villages") + "?township=1"]

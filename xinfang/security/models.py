@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -128,6 +129,55 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.status}"
+
+
+class PasswordHandover(models.Model):
+    """An ordinary account's password reset (三员分立): the system administrator resets, which
+    voids the old password, and a leader of the account's own unit (分管领导 or 主要领导) collects
+    the one-time password — made at that moment, never stored in clear — once, before
+    ``collect_until``, to hand to its holder. The administrator never sees it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待领取")
+        COLLECTED = "collected", _("已领取")
+        EXPIRED = "expired", _("逾期未领取")
+        CANCELLED = "cancelled", _("已作废")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="password_handovers")
+    reset_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="+")
+    reset_at = models.DateTimeField(_("重置时间"))
+    collect_until = models.DateTimeField(_("领取期限"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    collected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    collected_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("一次性密码转交")
+        verbose_name_plural = _("一次性密码转交")
+        constraints = [
+            # One waiting per account: a second reset waits for the first to be collected or
+            # to lapse.
+            models.UniqueConstraint(fields=["user"], condition=models.Q(status="pending"),
+                                    name="password_handover_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.status}"
+
+    def lapsed(self, at=None) -> bool:
+        return self.status == self.Status.PENDING and self.collect_until <= (at or timezone.now())
+
+    def status_label(self) -> str:
+        return str(self.Status.EXPIRED.label if self.lapsed() else self.get_status_display())
+
+    def collectors(self):
+        from xinfang.web.password_services import password_collectors
+
+        return password_collectors(self.user)
 
 
 class SignInSession(models.Model):

@@ -133,6 +133,9 @@ def nav_for_role(role: str) -> list[NavItem]:
     if role in OFFICE_ROLES:
         items.append(("web:rules_profiles", _("规则与日历"), RULES_VIEWS))
     items.append(("web:recusals", _("回避"), ("web:recusals",)))
+    if role in (Role.APPROVER, Role.CHIEF):  # one-time passwords of the unit's accounts
+        items.append(("web:password_handovers", _("密码转交"),
+                      ("web:password_handovers", "web:password_handover_collect")))
     items.append(("jobs:list", _("后台任务"), ("jobs:list", "jobs:detail")))
     # The integration tokens authorised for this account, collected here by it alone (三员分立).
     items.append(("integrations:mine", _("我的令牌"),

@@ -1,10 +1,19 @@
 """Passwords (三员分立): a reset issues a one-time password, and an administrator's reset needs a
 second administrator.
 
-- ``user_password_reset`` — the system administrator resets an ordinary account. A one-time
-  password is generated (nobody chooses it) and shown once; the account must change it at its
-  next sign-in (``User.must_change_password``; ``security.gate`` allows nothing else meanwhile).
-  The password is never stored in clear, sent in a message cookie or audited.
+- ``user_password_reset`` — the system administrator resets an ordinary (business) account: the
+  old password stops working at once (the account's sessions end), and a ``PasswordHandover``
+  waits for a leader of the account's own unit (an active 分管领导 or 主要领导 where the account
+  holds an active role; never the account itself) — the administrator sees only that, and who.
+  With no such leader the reset is refused, saying what to do.
+- ``password_handover_collect`` — that leader, signed in, collects the one-time password once
+  (it is made at that moment, nobody chooses it) to hand to the account's holder, before the
+  limit (``XINFANG_PASSWORD_COLLECT_DAYS``). The account must change it at its next sign-in
+  (``User.must_change_password``; ``security.gate`` allows nothing else meanwhile). Without
+  this, the administrator who reset a clerk could sign in as the clerk before the clerk did.
+- ``password_reset_by_operator`` — the server's operator (``xinfang password reset``), who holds
+  the keys to everything anyway, resets an ordinary account and is shown the one-time password.
+  A one-time password is never stored in clear, sent in a message cookie or audited.
 - ``password_reset_request`` / ``password_reset_approve`` / ``password_reset_refuse`` — an account
   holding an administrator role (系统、安全或审计管理员) is reset only when a *different*
   administrator (system or security administrator, neither the asker nor the account) approves
@@ -18,7 +27,9 @@ be signed in as with the one-time password alone.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -29,11 +40,13 @@ from xinfang.audit.services import PROFILE_CHANGE, audit_record
 from xinfang.org.choices import ADMIN_ROLES, Role
 from xinfang.org.models import Membership, User
 from xinfang.security.auth import locked_message, locked_user, password_check_failed
-from xinfang.security.models import PasswordResetRequest
+from xinfang.security.models import PasswordHandover, PasswordResetRequest
 
 from .admin_services import AdminRefused, _audit, _check_password, _require
 
 APPROVER_ROLES = {Role.SYSADMIN, Role.SECADMIN}
+# Who collects an ordinary account's one-time password: a leader of its own unit.
+COLLECTOR_ROLES = (Role.APPROVER, Role.CHIEF)
 ONE_TIME_LENGTH = 14
 _ALPHABET = {  # no 0/O, 1/l/I: the password is read out or copied by hand
     "upper": "ABCDEFGHJKLMNPQRSTUVWXYZ",
@@ -70,9 +83,36 @@ def _issue(user: User) -> str:
     return password
 
 
+def collect_days() -> int:
+    """How many days a reset waits for its leader (``XINFANG_PASSWORD_COLLECT_DAYS``)."""
+    return int(getattr(settings, "XINFANG_PASSWORD_COLLECT_DAYS", 7))
+
+
+def password_collectors(user: User) -> list[Membership]:
+    """Who may collect ``user``'s one-time password: an active 分管领导 or 主要领导, of an active
+    account other than ``user``, in a unit where ``user`` holds an active role."""
+    units = Membership.objects.filter(user=user, is_active=True).values("unit_id")
+    return list(
+        Membership.objects.filter(unit_id__in=units, role__in=COLLECTOR_ROLES, is_active=True,
+                                  user__is_active=True)
+        .exclude(user=user).select_related("user", "unit").order_by("pk")
+    )
+
+
+def _names(memberships: list[Membership]) -> str:
+    return "、".join(
+        f"{m.user.full_name or m.user.username}（{m.unit.name}·{m.get_role_display()}）"
+        for m in memberships)
+
+
+def _when(at) -> str:
+    return f"{timezone.localtime(at):%Y-%m-%d %H:%M}"
+
+
 @transaction.atomic
-def user_password_reset(*, by: Membership, user: User, ip: str = "") -> str:
-    """Reset an ordinary account; returns the one-time password to hand over."""
+def user_password_reset(*, by: Membership, user: User, ip: str = "") -> PasswordHandover:
+    """Reset an ordinary account: its password is void from now on, and the one-time password
+    waits for a leader of its unit (``password_handover_collect``)."""
     _require(by, Role.SYSADMIN)
     user = locked_user(User, user.pk)
     if user.pk == by.user_id:
@@ -81,7 +121,34 @@ def user_password_reset(*, by: Membership, user: User, ip: str = "") -> str:
         raise AdminRefused(
             _("%(user)s是管理员，重置其密码须由另一名管理员批准，请提交重置申请。") % {"user": user}
         )
-    password = _issue(user)
+    now = timezone.now()
+    waiting = (PasswordHandover.objects.select_for_update()
+               .filter(user=user, status=PasswordHandover.Status.PENDING).first())
+    collectors = password_collectors(user)
+    if waiting and not waiting.lapsed(now):
+        raise AdminRefused(
+            _("%(user)s的密码已于%(at)s重置，一次性密码待%(who)s领取（%(until)s前），不能再次重置。")
+            % {"user": user, "at": _when(waiting.reset_at), "who": _names(collectors) or "—",
+               "until": _when(waiting.collect_until)})
+    if not collectors:
+        units = Membership.objects.filter(user=user, is_active=True).select_related("unit")
+        where = "、".join(sorted({m.unit.name for m in units})) or _("无有效任职")
+        raise AdminRefused(
+            _("%(user)s所在单位（%(where)s）没有在职的分管领导或主要领导，一次性密码无人可以领取，"
+              "未重置。请安全管理员先为该单位授予分管领导或主要领导角色后再重置；或请服务器运维"
+              "人员在命令行重置：xinfang password reset %(username)s")
+            % {"user": user, "where": where, "username": user.username})
+    if waiting:  # lapsed: kept, marked so, and replaced
+        waiting.status = PasswordHandover.Status.EXPIRED
+        waiting.save(update_fields=["status"])
+    # The old password is void now (and with it the account's sessions): a reset is asked for
+    # because it was forgotten or is known to someone else.
+    user.set_unusable_password()
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    handover = PasswordHandover.objects.create(
+        user=user, reset_by=by.user, reset_at=now,
+        collect_until=now + timedelta(days=collect_days()))
     _audit(
         PROFILE_CHANGE,
         by,
@@ -90,7 +157,84 @@ def user_password_reset(*, by: Membership, user: User, ip: str = "") -> str:
         ip,
         change="password_reset",
         username=user.username,
-        one_time=True,
+        handover=handover.pk,
+        collectors=[m.user.username for m in collectors],
+        collect_until=handover.collect_until.isoformat(),
+    )
+    return handover
+
+
+@transaction.atomic
+def password_handover_collect(*, by: Membership, handover: PasswordHandover, ip: str = "") -> str:
+    """A leader of the account's unit collects its one-time password (made now, returned once).
+    Locks: the account, then the handover — the order of ``user_password_reset`` — so two tabs
+    (or two leaders) queue, and the second finds it collected."""
+    if by is None or not by.is_active or by.role not in COLLECTOR_ROLES:
+        raise AdminRefused(_("只有该账户所在单位的分管领导或主要领导可以领取一次性密码。"))
+    user = locked_user(User, handover.user_id)
+    handover = PasswordHandover.objects.select_for_update().get(pk=handover.pk)
+    now = timezone.now()
+    if handover.status == PasswordHandover.Status.COLLECTED:
+        raise AdminRefused(
+            _("%(user)s的一次性密码已领取（%(at)s，%(who)s），不能再次领取；如未交到本人，请系统"
+              "管理员重新重置。") % {"user": user, "at": _when(handover.collected_at),
+                                  "who": handover.collected_by})
+    if handover.status == PasswordHandover.Status.CANCELLED:
+        raise AdminRefused(_("%(user)s的这次重置已作废（其密码已另行重置）。") % {"user": user})
+    if handover.status == PasswordHandover.Status.EXPIRED or handover.lapsed(now):
+        raise AdminRefused(
+            _("%(user)s的一次性密码逾期未领取（领取期限%(until)s），已失效；请系统管理员重新重置。")
+            % {"user": user, "until": _when(handover.collect_until)})
+    if by.user_id == user.pk:
+        raise AdminRefused(_("不能领取自己的一次性密码。"))
+    leader = (Membership.objects.select_for_update(no_key=True, of=("self",))
+              .select_related("user", "unit").get(pk=by.pk))
+    if not leader.is_active or not leader.user.is_active:
+        raise AdminRefused(_("您的任职已撤销，不能领取。"))
+    if not user.is_active:
+        raise AdminRefused(_("%(user)s的账户已停用，不能领取其一次性密码。") % {"user": user})
+    if leader.pk not in {m.pk for m in password_collectors(user)}:
+        raise AdminRefused(
+            _("您不是%(user)s所在单位的分管领导或主要领导（或其任职已撤销），不能领取其一次性密码。")
+            % {"user": user})
+    password = _issue(user)
+    handover.status = PasswordHandover.Status.COLLECTED
+    handover.collected_by, handover.collected_at = leader.user, now
+    handover.save(update_fields=["status", "collected_by", "collected_at"])
+    _audit(
+        PROFILE_CHANGE,
+        leader,
+        "user",
+        user.pk,
+        ip,
+        change="password_collect",
+        username=user.username,
+        handover=handover.pk,
+        reset_by=handover.reset_by.username,
+        unit=leader.unit.name,
+    )
+    return password
+
+
+@transaction.atomic
+def password_reset_by_operator(*, user: User, actor_name: str) -> str:
+    """The command line's reset of an ordinary account: the one-time password is returned to
+    the server's operator (who holds the keys anyway); a reset waiting for a leader is void."""
+    user = locked_user(User, user.pk)
+    if holds_admin_role(user):
+        raise AdminRefused(
+            _("%(user)s是管理员，重置其密码须由另一名管理员批准（“重置审批”页面）。")
+            % {"user": user})
+    waiting = PasswordHandover.objects.select_for_update().filter(
+        user=user, status=PasswordHandover.Status.PENDING)
+    cancelled = list(waiting.values_list("pk", flat=True))
+    waiting.update(status=PasswordHandover.Status.CANCELLED)
+    password = _issue(user)
+    audit_record(
+        action=PROFILE_CHANGE, actor=None, actor_name=actor_name, object_type="user",
+        object_id=user.pk,
+        detail={"change": "password_reset", "username": user.username, "one_time": True,
+                "by_role": "cli", "cancelled_handovers": cancelled},
     )
     return password
 

@@ -10,6 +10,7 @@ from .views import (
     handover,
     home,
     lists,
+    password_handovers,
     people,
     pick,
     profiles,
@@ -29,6 +30,10 @@ urlpatterns = [
     path("membership/", auth.switch_membership, name="switch_membership"),
     path("account/password/", account.account_password, name="account_password"),
     path("account/totp/", account.account_totp, name="account_totp"),
+    path("account/password-handovers/", password_handovers.password_handovers,
+         name="password_handovers"),
+    path("account/password-handovers/<int:pk>/collect/",
+         password_handovers.password_handover_collect_view, name="password_handover_collect"),
     path("work/", home.home, name="home"),
     # 接 — registration and the endpoints its form calls while typing
     path("register/", registration.register, name="register"),

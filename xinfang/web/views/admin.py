@@ -30,7 +30,12 @@ from ..admin_services import (
 )
 from ..context import page, pager_query, role_required
 from ..forms.admin import PasswordResetRequestForm, UnitEditForm, UnitForm, UserCreateForm
-from ..password_services import holds_admin_role, password_reset_request, user_password_reset
+from ..password_services import (
+    holds_admin_role,
+    password_collectors,
+    password_reset_request,
+    user_password_reset,
+)
 
 PAGE_SIZE = 50
 
@@ -206,21 +211,23 @@ def admin_users(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(Role.SYSADMIN)
 def admin_user(request: HttpRequest, pk: int) -> HttpResponse:
-    """Reset an account's password: an ordinary account gets a one-time password at once (shown
-    in this response only, never in a message cookie); an administrator's needs a request that
-    another administrator approves."""
-    from xinfang.security.models import PasswordResetRequest
+    """Reset an account's password. An ordinary account's one-time password is collected by a
+    leader of its own unit (the page says who, never the password); an administrator's reset
+    needs a request that another administrator approves."""
+    from xinfang.security.models import PasswordHandover, PasswordResetRequest
 
     user = get_object_or_404(User, pk=pk)
     is_admin = holds_admin_role(user)
     form = PasswordResetRequestForm(request.POST or None)
-    one_time, error = "", ""
+    error = ""
     if request.method == "POST":
         try:
             if not is_admin:
-                one_time = user_password_reset(by=request.membership, user=user,
-                                               ip=client_ip(request))
-            elif form.is_valid():
+                user_password_reset(by=request.membership, user=user, ip=client_ip(request))
+                messages.success(request, _("已重置%(name)s的密码，原密码即时失效；一次性密码待"
+                                            "其单位领导领取。") % {"name": user.username})
+                return redirect("web:admin_user", pk=user.pk)
+            if form.is_valid():
                 password_reset_request(by=request.membership, user=user,
                                        reason=form.cleaned_data["reason"], ip=client_ip(request))
                 messages.success(
@@ -234,11 +241,14 @@ def admin_user(request: HttpRequest, pk: int) -> HttpResponse:
                 error = e.message
     pending = PasswordResetRequest.objects.filter(
         user=user, status=PasswordResetRequest.Status.PENDING).select_related("requested_by")
+    handover = (PasswordHandover.objects.filter(user=user).select_related("collected_by")
+                .order_by("-reset_at", "-pk").first())
     return page(
         request,
         "web/admin_user.html",
-        {"account": user, "form": form, "is_admin": is_admin, "one_time": one_time,
-         "error": error, "pending": pending.first()},
+        {"account": user, "form": form, "is_admin": is_admin, "error": error,
+         "pending": pending.first(), "handover": handover,
+         "collectors": password_collectors(user) if not is_admin else []},
         status=400 if (form.errors and is_admin) or error else 200,
     )
 
