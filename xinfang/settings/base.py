@@ -254,6 +254,10 @@ XINFANG_SESSION_ABSOLUTE_SECONDS = int(
     os.environ.get("XINFANG_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 )
 XINFANG_MAX_SESSIONS_PER_USER = int(os.environ.get("XINFANG_MAX_SESSIONS_PER_USER", 3))
+# 三员分立: days an API token an administrator authorised waits for its holder to collect it, and
+# an ordinary account's one-time password for a leader of its unit; uncollected, they lapse.
+XINFANG_TOKEN_COLLECT_DAYS = int(os.environ.get("XINFANG_TOKEN_COLLECT_DAYS", 7))
+XINFANG_PASSWORD_COLLECT_DAYS = int(os.environ.get("XINFANG_PASSWORD_COLLECT_DAYS", 7))
 # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks,
 # comma-separated in the environment). Empty: nobody's — REMOTE_ADDR is the client.
 XINFANG_TRUSTED_PROXIES = [
