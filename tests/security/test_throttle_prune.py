@@ -37,4 +37,4 @@ def test_stale_short_window_counters_go_and_the_rest_stay():
 
 def test_the_schedule_prunes():
     hit("signin_ip", "10.0.0.1", sh(2020, 1, 1, 9))
-    assert prune() == {"throttles": 1, "submitted_forms": 0, "kept_answers": 0}
+    assert prune() == {"throttles": 1, "submitted_forms": 0, "kept_answers": 0, "job_files": 0}

@@ -31,10 +31,10 @@ class JobOut(serializers.ModelSerializer):
         model = Job
         fields = ["id", "kind", "label", "status", "status_label", "done", "total", "percent",
                   "message", "error", "created_at", "started_at", "finished_at", "filename",
-                  "size", "sha256", "file"]  # fmt: skip
+                  "size", "sha256", "file", "expired_at"]  # fmt: skip
 
     def get_file(self, job: Job) -> str | None:
-        done = job.status == Job.Status.DONE and job.filename
+        done = job.status == Job.Status.DONE and job.filename and not job.file_gone
         return f"/api/jobs/{job.pk}/file" if done else None
 
 
@@ -92,14 +92,15 @@ class JobFile(CaseView):
         operation_id="jobs_file",
         responses={
             (200, "*/*"): OpenApiTypes.BINARY, **COMMON_ERRORS,
-            410: OpenApiResponse(Problem, description="生成后权限已变化：岗位停用或申报回避"),
+            410: OpenApiResponse(
+                Problem, description="文件已过保留期限，或生成后权限已变化：岗位停用、申报回避"),
         },
     )
     def get(self, request, pk: int):
         job = _job(request, pk, with_file=True)
-        if job.status != Job.Status.DONE or job.content is None:
-            raise Http404("该任务没有可下载的文件。")
-        withheld = file_withheld(job)
+        withheld = file_withheld(job) if job.status == Job.Status.DONE and job.filename else ""
         if withheld:
             return refused(Refused(withheld), status.HTTP_410_GONE)
+        if job.status != Job.Status.DONE or job.content is None:
+            raise Http404("该任务没有可下载的文件。")
         return download(job)

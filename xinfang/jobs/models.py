@@ -2,7 +2,7 @@
 
 - ``Job``: one piece of background work a person started (an export, an import, a case file, a
   PDF conversion), with its progress (done of total), its outcome and the file it produced. Only
-  the person who started it sees it.
+  the person who started it sees it. The file is kept ``XINFANG_JOB_FILES_KEEP_DAYS``.
 - ``PeriodicRun``: one run of a scheduled job for one period. ``(name, period)`` is unique, so of
   several workers that reach the same period only the one whose INSERT wins runs it.
 - ``WorkerBeat``: each worker's last sign of life, for a health check.
@@ -47,6 +47,9 @@ class Job(models.Model):
     content = models.BinaryField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)
+    # When the scheduled run removed the file past its retention (``files.job_files_expire``):
+    # the row, its name, size and SHA-256 stay, and the audit entries of its making.
+    expired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "-created_at"], name="jobs_user_recent")]
@@ -65,6 +68,13 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def file_gone(self) -> bool:
+        """Its file was made and is now past its keeping (``files.expired``)."""
+        from .files import expired
+
+        return bool(self.filename) and expired(self)
 
 
 class PeriodicRun(models.Model):

@@ -32,14 +32,17 @@ def sweep() -> dict:
 def prune() -> dict:
     """Housekeeping: the short-window guess counters that can no longer block anything
     (``security.throttle.throttle_prune``), the forms' spent tokens and the API's kept answers
-    past their week (``security.once.form_once_prune``, ``api.replay.kept_answers_prune``)."""
+    past their week (``security.once.form_once_prune``, ``api.replay.kept_answers_prune``), and
+    the jobs' files past their keeping (``jobs.files.job_files_expire``)."""
     from xinfang.api.replay import kept_answers_prune
     from xinfang.security.once import form_once_prune
     from xinfang.security.throttle import throttle_prune
 
+    from .files import job_files_expire
+
     now = timezone.now()
     return {"throttles": throttle_prune(now=now), "submitted_forms": form_once_prune(now=now),
-            "kept_answers": kept_answers_prune(now=now)}
+            "kept_answers": kept_answers_prune(now=now), "job_files": job_files_expire(now=now)}
 
 
 def sqlite_upkeep() -> dict:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from .files import expired, expired_message
 from .models import Job, WorkerBeat
 
 LIST_FIELDS = ("content",)  # the file is read only when it is downloaded
@@ -23,9 +24,12 @@ def file_withheld(job: Job) -> str:
     that membership ended (a clerk moved to another unit keeps their account), or the user
     declared a recusal after starting it (the file may hold the case or person recused from), or
     a case file's case is out of that membership's door now (its unit named a respondent since).
-    A new export reads the door as it stands now."""
+    A new export reads the door as it stands now. Before all that: a file past its keeping
+    (``files.expired``) is gone, whoever asks."""
     from xinfang.security.models import Recusal
 
+    if expired(job):
+        return expired_message(job)
     if job.membership_id is not None and not job.membership.is_active:
         return "生成该文件的岗位已停用，文件不再提供下载；如仍需要，请以现在的岗位重新导出。"
     if Recusal.objects.filter(user_id=job.user_id, is_active=True,

@@ -63,13 +63,13 @@ def job_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 def file_response(job: Job, request: HttpRequest) -> HttpResponse:
     """The file a finished job made, as a download never cached; 404 where it made none, 410
-    where the user's rights narrowed since (``file_withheld``; also the auditor's check report,
-    ``web.views.audit``)."""
-    if job.status != Job.Status.DONE or job.content is None:
-        raise Http404(_("该任务没有可下载的文件。"))
-    withheld = file_withheld(job)
+    where it is past its keeping or the user's rights narrowed since (``file_withheld``; also
+    the auditor's check report, ``web.views.audit``)."""
+    withheld = file_withheld(job) if job.status == Job.Status.DONE and job.filename else ""
     if withheld:
         return refuse(request, withheld, status=410)
+    if job.status != Job.Status.DONE or job.content is None:
+        raise Http404(_("该任务没有可下载的文件。"))
     return download(job)
 
 

@@ -340,6 +340,11 @@ XINFANG_JOBS = {
     "pdf": ("xinfang.jobs.kinds.pdf", "文书转换 PDF"),
     "audit_verify": ("xinfang.jobs.kinds.audit_verify", "校验审计链"),
 }
+# A job's file (a ledger, a case file: copies of petitioners' data) is removed this many days
+# after the job ended, by the scheduled housekeeping (prune, hourly); the job's row and the
+# audit entries of its making stay, and a download says the file expired and how to make it
+# again (xinfang/jobs/files.py).
+XINFANG_JOB_FILES_KEEP_DAYS = float(os.environ.get("XINFANG_JOB_FILES_KEEP_DAYS", 7))
 # The auditor's page checks the audit trail's chain while the auditor waits up to this many
 # entries; a longer trail is checked by the background job above (校验审计链). Every case read
 # appends an entry, so a county's year is a few hundred thousand and the generated province's

@@ -1,0 +1,78 @@
+"""The files jobs make, after they are made: how long they are kept, and what a person is told
+once one is gone.
+
+A job's file (a ledger, a case file, an import's list of skipped rows) is a copy of
+petitioners' data outside the cases it came from. It is kept ``XINFANG_JOB_FILES_KEEP_DAYS``
+days from the job's end; then the scheduled housekeeping (``periodic.prune``) removes it. The
+job's row stays — its name, size and SHA-256, who made it and when — and so do the audit
+entries of its making: what left the system is still on record, only the copy is gone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from .models import Job
+
+# How to make each kind's file again, said where its file is gone.
+AGAIN = {
+    "ledger_l0": "请在台账页重新后台导出",
+    "ledger_l4": "请在台账页重新后台导出 L4",
+    "ledger_register": "请在该台账页重新后台导出",
+    "archive": "请在该信访件页面重新生成案卷",
+    "audit_verify": "请在审计日志页重新后台校验",
+    "ledger_import": "导入本身已完成，不受影响；跳过的行可重新整理后再上传",
+}
+
+
+def kept_for() -> timedelta:
+    """How long a job's file is kept after the job ends (``XINFANG_JOB_FILES_KEEP_DAYS``)."""
+    return timedelta(days=float(getattr(settings, "XINFANG_JOB_FILES_KEEP_DAYS", 7)))
+
+
+def expired(job: Job, *, now: datetime | None = None) -> bool:
+    """Whether ``job``'s file is gone or past its keeping: a download between its time and the
+    scheduled run that removes it is refused already (the worker may be down for days)."""
+    if job.expired_at is not None:
+        return True
+    now = now or timezone.now()
+    return job.finished_at is not None and job.finished_at <= now - kept_for()
+
+
+def expired_message(job: Job) -> str:
+    days = f"{kept_for().total_seconds() / 86400:g}"
+    when = ""
+    if job.expired_at is not None:
+        when = f"，已于 {timezone.localtime(job.expired_at):%Y-%m-%d %H:%M} 删除"
+    again = AGAIN.get(job.kind, "请重新发起该任务")
+    return (f"文件“{job.filename}”已超过保留期限（{days} 天）{when}，不再提供下载；"
+            f"任务记录仍保留。如仍需要，{again}。")
+
+
+def job_files_expire(*, now: datetime | None = None) -> int:
+    """Remove the files of the jobs that ended more than ``kept_for()`` ago; the number removed.
+
+    One UPDATE empties the file and says when, so a download reads either the whole file or
+    the row that says it expired, never a half. On SQLite the connection overwrites what it
+    frees (``secure_delete``) for this statement, so the file's pages do not linger in the
+    database file's free list until reused."""
+    now = now or timezone.now()
+    gone = Job.objects.filter(finished_at__lte=now - kept_for(), content__isnull=False,
+                              expired_at__isnull=True)
+    alias = router.db_for_write(Job)
+    conn = connections[alias]
+    if conn.vendor != "sqlite":
+        return gone.update(content=None, expired_at=now)
+    with conn.cursor() as cursor:
+        cursor.execute("PRAGMA secure_delete")
+        before = cursor.fetchone()[0]
+        cursor.execute("PRAGMA secure_delete = ON")
+    try:
+        with transaction.atomic(using=alias):
+            return gone.update(content=None, expired_at=now)
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute(f"PRAGMA secure_delete = {int(before)}")
