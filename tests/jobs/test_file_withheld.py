@@ -83,3 +83,37 @@ def test_a_case_file_is_withheld_once_the_users_unit_is_named_a_respondent_of_it
     # then the page and the API withhold the case file, saying why
     assert answers(client, job) == [410, 410]
     assert "不在您可以查看的范围内" in client.get(f"/jobs/{job.pk}/file").content.decode()
+
+
+def test_a_ledger_file_is_withheld_once_one_of_its_cases_left_the_users_door(jianan):
+    # given the clerk exported the county's ledger (two cases) in the background
+    from xinfang.cases.models import Respondent
+    from xinfang.jobs.files import ids_unpacked
+
+    j = jianan
+    first, second = register_in(j), register_in(j)
+    clerk = j.member("clerk")
+    job = exported(clerk)
+    assert sorted(ids_unpacked(job.case_ids)) == sorted([first.pk, second.pk])
+    client = signed_in(clerk)
+    assert answers(client, job) == [200, 200]
+    # when the clerk's unit is named a respondent of one of them (the door keeps it out now)
+    Respondent.objects.create(case=second, unit=clerk.unit, name=clerk.unit.name)
+    # then the file is withheld on the page, its poll and the API, saying how many and what to do
+    assert answers(client, job) == [410, 410]
+    said = client.get(f"/api/jobs/{job.pk}/file").json()["detail"]
+    assert "有 1 件信访件现已不在您可以查看的范围内" in said and "重新导出" in said
+    assert f"/jobs/{job.pk}/file" not in client.get(f"/jobs/{job.pk}/").content.decode()
+    # and a new export, made through the door as it stands, holds the one case and is handed over
+    again = exported(clerk)
+    assert ids_unpacked(again.case_ids) == [first.pk]
+    assert answers(client, again) == [200, 200]
+
+
+def test_the_ids_a_ledger_file_holds_are_kept_small_and_read_back_whole():
+    from xinfang.jobs.files import ids_packed, ids_unpacked
+
+    ids = list(range(1, 200_001, 2))  # 100,000 rows of a county's ledger
+    packed = ids_packed(reversed(ids))
+    assert ids_unpacked(packed) == ids and len(packed) < 10_000
+    assert ids_unpacked(ids_packed([])) == []

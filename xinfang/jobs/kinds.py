@@ -75,7 +75,8 @@ def ledger_l0(*, params: dict, by: Membership | None, progress: Progress) -> Out
         unmasked=bool(params.get("unmasked")), reason=str(params.get("reason", "")),
     )  # fmt: skip
     today = timezone.localdate().isoformat()
-    return Output(f"信访事项台账-{today}.xlsx", XLSX_CONTENT_TYPE, data, f"共 {done.rows} 件")
+    return Output(f"信访事项台账-{today}.xlsx", XLSX_CONTENT_TYPE, data, f"共 {done.rows} 件",
+                  case_ids=done.case_ids)
 
 
 def ledger_register(*, params: dict, by: Membership | None, progress: Progress) -> Output:
@@ -120,7 +121,7 @@ def ledger_l4(*, params: dict, by: Membership | None, progress: Progress) -> Out
     )  # fmt: skip
     named = filters.get("week") or timezone.localdate().isoformat()
     return Output(f"省级交办信访事项办理情况统计表-{named}.xlsx", XLSX_CONTENT_TYPE, data,
-                  f"共 {done.rows} 件")
+                  f"共 {done.rows} 件", case_ids=done.case_ids)
 
 
 def ledger_import(*, params: dict, by: Membership | None, progress: Progress) -> Output:

@@ -50,6 +50,9 @@ class Job(models.Model):
     # When the scheduled run removed the file past its retention (``files.job_files_expire``):
     # the row, its name, size and SHA-256 stay, and the audit entries of its making.
     expired_at = models.DateTimeField(null=True, blank=True)
+    # The cases a ledger file holds (``files.ids_packed``): its download checks that each is
+    # still in its reader's door. None for a file that holds no cases or one case (its params).
+    case_ids = models.BinaryField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "-created_at"], name="jobs_user_recent")]

@@ -22,6 +22,8 @@ class Output:
     content_type: str
     data: bytes
     message: str = ""
+    # the cases a ledger file holds: its download checks each is still in its reader's door
+    case_ids: list[int] | None = None
 
 
 Progress = Callable[..., None]

@@ -8,10 +8,10 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .files import expired, expired_message
+from .files import cases_out_of_sight, expired, expired_message, ids_unpacked
 from .models import Job, WorkerBeat
 
-LIST_FIELDS = ("content",)  # the file is read only when it is downloaded
+LIST_FIELDS = ("content", "case_ids")  # read only when the file is downloaded or checked
 
 
 def jobs_of(user) -> QuerySet[Job]:
@@ -39,6 +39,14 @@ def file_withheld(job: Job) -> str:
         # the case left this membership's door another way: its unit named a respondent since,
         # the case moved out of its jurisdiction
         return "该案件已不在您可以查看的范围内，案卷文件不再提供下载。"
+    if job.membership_id is not None and job.case_ids is not None:
+        # a ledger: each of its cases, as the case file's one (a recusal, a reassignment, a
+        # respondent named, a confidentiality raised since it was made)
+        gone = cases_out_of_sight(job.membership, ids_unpacked(job.case_ids))
+        if gone:
+            return (f"该台账文件中有 {gone} 件信访件现已不在您可以查看的范围内（回避、改派、"
+                    "被反映或密级调整），文件不再提供下载；如仍需要，请重新导出，"
+                    "新文件按您现在的权限生成。")
     return ""
 
 

@@ -21,6 +21,7 @@ from xinfang.cases.errors import Refused
 from xinfang.org.models import Membership
 
 from . import registry
+from .files import ids_packed
 from .models import Job, PeriodicRun, WorkerBeat
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ def _finish(job: Job, status: str, *, out: registry.Output | None = None, error:
             filename=out.filename[:255], content_type=out.content_type[:120], content=out.data,
             sha256=hashlib.sha256(out.data).hexdigest(), size=len(out.data),
             message=out.message[:300],
+            case_ids=None if out.case_ids is None else ids_packed(out.case_ids),
         )  # fmt: skip
     if status == Job.Status.DONE:
         job.refresh_from_db(fields=["total", "done"])

@@ -279,6 +279,9 @@ def _people(line: _Line, reach: Reach) -> tuple[str, str, str, bool]:
 class Exported:
     rows: int
     revealed_rows: int
+    # the cases the file holds, for a background export's download to check that each is still
+    # in its reader's door (``jobs.selectors.file_withheld``)
+    case_ids: list[int] = field(default_factory=list)
 
 
 def ledger_l0(cases: Iterable[Case] | QuerySet[Case], *, by: Membership, ip: str = "",
@@ -505,9 +508,11 @@ def write_ledger_l0(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
     visible = cases_for(by).filter(pk__in=ids)
     labels = _Labels()
     reach = _CaseReach(by, unmasked)
+    case_ids: list[int] = []
 
     def rows():
         for line in _lines_of(visible):
+            case_ids.append(line.pk)
             name, address, phone, clear = _people(line, reach.of(line.jurisdiction_id))
             lead = _lead(line)
             yield ([line.number, name, address, phone, _matter(line), _categories(line),
@@ -520,7 +525,7 @@ def write_ledger_l0(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
     _audit_export("L0", by=by, ip=ip, via=via, rows=written, revealed=revealed,
                   unmasked=unmasked, reason=reason, filters=filters, keys_name="cases",
                   keys=numbers)
-    return Exported(rows=written, revealed_rows=revealed)
+    return Exported(rows=written, revealed_rows=revealed, case_ids=case_ids)
 
 
 # -- L1 -------------------------------------------------------------------------------------------

@@ -406,7 +406,7 @@ def write_ledger_l4(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
     levels = {v: str(lbl) for v, lbl in c.SourceLevel.choices}
     places: dict[int, Unit] = {}
     zone = timezone.get_current_timezone()
-    revealed, numbers, r = 0, [], FIRST_DATA - 1
+    revealed, numbers, case_ids, r = 0, [], [], FIRST_DATA - 1
     for r, case in enumerate(_chunks(qs, places), start=FIRST_DATA):
         if r + len(FOOTNOTES) >= SHEET_ROWS:  # xlsxwriter would drop the rest without a word
             book.close()
@@ -414,6 +414,7 @@ def write_ledger_l4(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
         person, clear = _person(case, by, unmasked)
         revealed += clear
         numbers.append(case.number)
+        case_ids.append(case.pk)
         city, county = _place(case, places)
         marked = {category_column(d.category) for d in case.demand_list}
         lead = [a for a in case.handling if a.role == c.AssignmentRole.LEAD]
@@ -455,4 +456,4 @@ def write_ledger_l4(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case]
                 "unmasked": unmasked, "reason": reason, "period": period_label,
                 "filters": filters or {}, "cases": numbers},
     )
-    return Exported(rows=len(numbers), revealed_rows=revealed)
+    return Exported(rows=len(numbers), revealed_rows=revealed, case_ids=case_ids)
