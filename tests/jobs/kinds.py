@@ -72,3 +72,34 @@ def dropped_task() -> None:
     """``dropped`` as a plain task: the worker's own record of its failure meets the closed
     socket too."""
     dropped(params={}, by=None, progress=None)
+
+
+def in_one_transaction(*, params: dict, by, progress) -> Output:
+    """Reports 3 of 10 inside a transaction that has written (a long import's, which holds
+    SQLite's write lock), then reads the job as the page would from another connection; with
+    ``params["fail"]`` the transaction rolls back."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from xinfang.jobs.selectors import job_for
+
+    with transaction.atomic():
+        audit_record(action="test_mark", object_type="test", object_id=1)
+        progress(3, 10, "第一步")
+        seen: list[str] = []
+
+        def read() -> None:
+            try:
+                job = Job.objects.filter(membership=by, kind="in_one").order_by("-pk").first()
+                job = job_for(by.user, job.pk)
+                seen.append(f"{job.done}/{job.total}/{job.message}/{job.percent}")
+            finally:
+                connection.close()
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(30)
+        if params.get("fail"):
+            raise RuntimeError(f"rolled back after {seen[0]}")
+    return Output("seen.txt", "text/plain", seen[0].encode())

@@ -17,7 +17,7 @@ from xinfang.cases.errors import Refused
 
 from .models import Job
 from .registry import INTERNAL_KINDS, kinds
-from .selectors import file_withheld, job_for, jobs_of
+from .selectors import file_withheld, job_for, jobs_recent
 from .services import job_start
 from .views import RECENT, download, start_params
 
@@ -53,7 +53,7 @@ def _job(request, pk: int, **kw) -> Job:
 class JobList(CaseView):
     @extend_schema(operation_id="jobs_list", responses={200: JobOut(many=True), **COMMON_ERRORS})
     def get(self, request):
-        return Response(JobOut(jobs_of(request.user)[:RECENT], many=True).data)
+        return Response(JobOut(jobs_recent(request.user, RECENT), many=True).data)
 
     @extend_schema(
         operation_id="jobs_start",

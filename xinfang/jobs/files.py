@@ -9,6 +9,8 @@ entries of its making: what left the system is still on record, only the copy is
 
 from __future__ import annotations
 
+import json
+import os
 import zlib
 from array import array
 from datetime import datetime, timedelta
@@ -115,3 +117,45 @@ def cases_out_of_sight(by, ids: list[int]) -> int:
     for i in range(0, len(ids), CHECK_CHUNK):
         seen += door.filter(pk__in=ids[i : i + CHECK_CHUNK]).order_by().count()
     return len(ids) - seen
+
+
+# -- progress made inside a transaction ------------------------------------------------------------
+
+
+def _progress_path(job_id: int):
+    from pathlib import Path
+
+    return Path(settings.XINFANG_JOB_PROGRESS_DIR) / f"{int(job_id)}.json"
+
+
+def progress_keep(job_id: int, fields: dict) -> None:
+    """Keep a running job's progress in its file (``services.Progress`` inside a transaction):
+    written whole and renamed into place, so a reader never meets half a write."""
+    path = _progress_path(job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = {k: fields[k] for k in ("done", "total", "message") if k in fields}
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def progress_drop(job_id: int) -> None:
+    """The job ended (its row holds the outcome) or was given up: its progress file goes."""
+    _progress_path(job_id).unlink(missing_ok=True)
+
+
+def progress_live(job: Job) -> Job:
+    """``job`` with the progress its file holds while it runs (a long import's one transaction
+    has not written it to the row yet); any other job as it is."""
+    if job.status != Job.Status.RUNNING:
+        return job
+    try:
+        kept = json.loads(_progress_path(job.pk).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return job
+    job.done = max(job.done, int(kept.get("done", 0)))
+    if kept.get("total") is not None:
+        job.total = int(kept["total"])
+    if kept.get("message"):
+        job.message = str(kept["message"])
+    return job

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .files import cases_out_of_sight, expired, expired_message, ids_unpacked
+from .files import cases_out_of_sight, expired, expired_message, ids_unpacked, progress_live
 from .models import Job, WorkerBeat
 
 LIST_FIELDS = ("content", "case_ids")  # read only when the file is downloaded or checked
@@ -16,6 +16,12 @@ LIST_FIELDS = ("content", "case_ids")  # read only when the file is downloaded o
 
 def jobs_of(user) -> QuerySet[Job]:
     return Job.objects.filter(user=user).defer(*LIST_FIELDS).order_by("-created_at", "-pk")
+
+
+def jobs_recent(user, n: int) -> list[Job]:
+    """The ``n`` latest jobs of ``user``, a running one with its progress kept outside the row
+    (``files.progress_live``)."""
+    return [progress_live(job) for job in jobs_of(user)[:n]]
 
 
 def file_withheld(job: Job) -> str:
@@ -67,7 +73,7 @@ def job_for(user, pk: int, *, with_file: bool = False) -> Job:
     qs = Job.objects.filter(user=user)
     if not with_file:
         qs = qs.defer(*LIST_FIELDS)
-    return qs.get(pk=pk)
+    return progress_live(qs.get(pk=pk))
 
 
 def workers_alive(*, within: timedelta = timedelta(seconds=60)) -> list[WorkerBeat]:

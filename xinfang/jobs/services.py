@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -21,7 +21,7 @@ from xinfang.cases.errors import Refused
 from xinfang.org.models import Membership
 
 from . import registry
-from .files import ids_packed
+from .files import ids_packed, progress_drop, progress_keep, progress_live
 from .models import Job, PeriodicRun, WorkerBeat
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,12 @@ def job_start(
 class Progress:
     """``progress(done, total=None, message="")`` as a job function sees it: writes the job row
     at most every half second (always when done reaches total), from the worker's own
-    connection outside any transaction, so the page sees it at once."""
+    connection outside any transaction, so the page sees it at once.
+
+    Called inside a transaction (a ledger import writes all its rows in one, to commit whole or
+    not at all), a write to the row would be seen only at the commit — and on SQLite no other
+    connection can write while the import holds the lock. There the progress goes to the job's
+    progress file instead (``files.progress_keep``), which the pages read while the job runs."""
 
     def __init__(self, job_id: int):
         self.job_id = job_id
@@ -90,6 +95,9 @@ class Progress:
             fields["total"] = max(0, int(total))
         if message:
             fields["message"] = str(message)[:300]
+        if connections[router.db_for_write(Job)].in_atomic_block:
+            progress_keep(self.job_id, fields)
+            return
         Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(**fields)
 
 
@@ -137,9 +145,11 @@ def _finish(job: Job, status: str, *, out: registry.Output | None = None, error:
         )  # fmt: skip
     if status == Job.Status.DONE:
         job.refresh_from_db(fields=["total", "done"])
+        progress_live(job)  # what it reported inside its transaction
         total = job.total if job.total is not None else max(job.done, 1)
         fields.update(done=max(job.done, total), total=total)
     Job.objects.filter(pk=job.pk).update(**fields)
+    progress_drop(job.pk)
     return {"job": job.pk, "status": status, "error": error}
 
 
@@ -300,6 +310,7 @@ def job_interrupted(*, job_id: int, updated_at: datetime, task_id: str = "") -> 
         status=Job.Status.FAILED, error=INTERRUPTED, finished_at=now, updated_at=now
     ):
         return False
+    progress_drop(job_id)
     log.warning("job %s given up: its worker stopped giving signs of life", job_id)
     if task_id:
         DBTaskResult.objects.filter(id=task_id, status="RUNNING").update(

@@ -18,7 +18,7 @@ from xinfang.web.context import membership_required, page, refuse
 
 from .models import Job
 from .registry import INTERNAL_KINDS, kinds
-from .selectors import file_withheld, job_for, jobs_of
+from .selectors import file_withheld, job_for, jobs_recent
 from .services import job_start
 
 RECENT = 50
@@ -35,7 +35,7 @@ def _job(request: HttpRequest, pk: int, *, with_file: bool = False) -> Job:
 @require_GET
 @membership_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = list(jobs_of(request.user)[:RECENT])
+    jobs = jobs_recent(request.user, RECENT)
     context = {"jobs": jobs, "running": any(not j.finished for j in jobs)}
     if request.headers.get("HX-Request"):
         return render(request, "jobs/partials/job_rows.html", context)

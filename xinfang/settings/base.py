@@ -344,6 +344,9 @@ XINFANG_JOBS = {
 # after the job ended, by the scheduled housekeeping (prune, hourly); the job's row and the
 # audit entries of its making stay, and a download says the file expired and how to make it
 # again (xinfang/jobs/files.py).
+# A job's progress reported inside its transaction (a ledger import, all or nothing) is kept in
+# a small file here while it runs, where the pages read it (xinfang/jobs/files.py).
+XINFANG_JOB_PROGRESS_DIR = VAR_DIR / "jobs"
 XINFANG_JOB_FILES_KEEP_DAYS = float(os.environ.get("XINFANG_JOB_FILES_KEEP_DAYS", 7))
 # The auditor's page checks the audit trail's chain while the auditor waits up to this many
 # entries; a longer trail is checked by the background job above (校验审计链). Every case read

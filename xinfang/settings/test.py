@@ -17,6 +17,7 @@ MEDIA_ROOT = _tmp / "media"
 # rolled-back database.
 AUDIT_CHECKPOINT_FILE = None
 AUDIT_ARCHIVE_DIR = _tmp / "audit-archive"
+XINFANG_JOB_PROGRESS_DIR = _tmp / "jobs"
 # Static files through WhiteNoise from the apps, as with DEBUG off in the demo.
 STATIC_ROOT = _tmp / "static"
 STATIC_ROOT.mkdir()
