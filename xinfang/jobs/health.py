@@ -66,9 +66,11 @@ def check_sweep(now: datetime) -> dict | None:
         return None
     every = schedule["sweep"][1]
     window = timedelta(seconds=2 * every) + SWEEP_SLACK
+    # the latest run by its number, not by its time: after the clock stepped back the runs
+    # made since carry earlier times than the ones before
     last = (
         PeriodicRun.objects.filter(name="sweep", finished_at__isnull=False)
-        .order_by("-finished_at")
+        .order_by("-period")
         .values("finished_at", "error")
         .first()
     )
@@ -77,6 +79,11 @@ def check_sweep(now: datetime) -> dict | None:
         "last_finished_s": _age(now, last["finished_at"]) if last else None,
         "last_failed": bool(last and last["error"]),
     }
+    if last and last["finished_at"] > now + SWEEP_SLACK:
+        # The clock is behind the last run (stepped back): its time says nothing of whether the
+        # runs go on. Red until a run is made on the clock as it is now (within one interval).
+        behind = int((last["finished_at"] - now).total_seconds())
+        return {"ok": False, **out, "clock_behind_s": behind}
     if last and not last["error"] and last["finished_at"] >= now - window:
         return {"ok": True, **out}
     if last is None:

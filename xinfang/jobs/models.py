@@ -3,8 +3,9 @@
 - ``Job``: one piece of background work a person started (an export, an import, a case file, a
   PDF conversion), with its progress (done of total), its outcome and the file it produced. Only
   the person who started it sees it. The file is kept ``XINFANG_JOB_FILES_KEEP_DAYS``.
-- ``PeriodicRun``: one run of a scheduled job for one period. ``(name, period)`` is unique, so of
-  several workers that reach the same period only the one whose INSERT wins runs it.
+- ``PeriodicRun``: one run of a scheduled job, numbered after the one before (``period``).
+  ``(name, period)`` is unique, so of several workers that reach the same run only the one
+  whose INSERT wins runs it (``services.Schedule``).
 - ``WorkerBeat``: each worker's last sign of life, for a health check.
 """
 
@@ -82,7 +83,7 @@ class Job(models.Model):
 
 class PeriodicRun(models.Model):
     name = models.CharField(max_length=60)
-    period = models.BigIntegerField(help_text="seconds since the epoch // interval")
+    period = models.BigIntegerField(help_text="the run's number: the previous run's + 1")
     due_at = models.DateTimeField()
     claimed_at = models.DateTimeField()
     worker_id = models.CharField(max_length=64, blank=True)

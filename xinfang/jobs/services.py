@@ -9,7 +9,7 @@ import logging
 import os
 import socket
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
@@ -161,20 +161,20 @@ def period_of(at: datetime, interval: float) -> int:
 
 
 def periodic_claim(
-    *, name: str, at: datetime | None = None, worker_id: str = ""
+    *, name: str, at: datetime | None = None, worker_id: str = "", period: int | None = None
 ) -> PeriodicRun | None:
-    """Claim this period's run of scheduled job ``name`` and queue it, or None if another
-    worker claimed it first: the INSERT of ``(name, period)`` is unique in the database."""
+    """Claim run ``period`` of scheduled job ``name`` (by default the wall clock's period) and
+    queue it, or None if another worker claimed it first: the INSERT of ``(name, period)`` is
+    unique in the database."""
     path, interval = registry.periodic()[name]
     at = at or timezone.now()
-    period = period_of(at, interval)
+    period = period_of(at, interval) if period is None else period
     from .tasks import run_periodic
 
     try:
         with transaction.atomic():
             run = PeriodicRun.objects.create(
-                name=name, period=period, claimed_at=at, worker_id=worker_id[:64],
-                due_at=datetime.fromtimestamp(period * interval, tz=UTC),
+                name=name, period=period, claimed_at=at, worker_id=worker_id[:64], due_at=at,
             )  # fmt: skip
             result = run_periodic.enqueue(run.pk)
             PeriodicRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
@@ -210,23 +210,45 @@ def periodic_run(*, run_id: int) -> dict:
 
 
 class Schedule:
-    """One worker's view of the schedule: it tries to claim a job's period only once per period
-    (not on every poll), and leaves the rest to the database's unique key."""
+    """One worker's view of the schedule, kept on its monotonic clock, so a server clock stepped
+    back (or forward) neither stops the runs nor bunches them.
 
-    def __init__(self, worker_id: str):
+    A scheduled job's runs are numbered one after another (``PeriodicRun.period``: the last run's
+    number + 1; unique, so of several workers only one claims each). Every ``interval`` of its
+    own clock a worker looks at the job's latest run: if nobody claimed a newer one since its
+    last look, a whole interval has passed without a run and it claims the next. On its first
+    look it has no earlier one: it claims when there was never a run or the latest was claimed
+    an interval ago or more by the wall clock; a latest run claimed "in the future" (the clock
+    stepped back since) waits one interval of its own clock. Keyed on wall-clock seconds, a
+    clock stepped back an hour found every period of that hour claimed, and nothing ran."""
+
+    def __init__(self, worker_id: str, *, clock=time.monotonic):
         self.worker_id = worker_id
-        self.seen: dict[str, int] = {}
+        self.clock = clock
+        self.looked: dict[str, tuple[float, int | None]] = {}
 
     def tick(self, at: datetime | None = None) -> list[str]:
         at = at or timezone.now()
+        now = self.clock()
         claimed = []
         for name, (_path, interval) in registry.periodic().items():
-            period = period_of(at, interval)
-            if self.seen.get(name) == period:
+            before = self.looked.get(name)
+            if before is not None and now - before[0] < interval:
                 continue
-            if periodic_claim(name=name, at=at, worker_id=self.worker_id) is not None:
-                claimed.append(name)
-            self.seen[name] = period
+            latest = (PeriodicRun.objects.filter(name=name).order_by("-period")
+                      .values_list("period", "claimed_at").first())
+            period = latest[0] if latest else None
+            if before is not None:
+                due = period == before[1]
+            else:
+                due = latest is None or (at - latest[1]).total_seconds() >= interval
+            if due:
+                wanted = period_of(at, interval) if period is None else period + 1
+                if periodic_claim(name=name, at=at, worker_id=self.worker_id,
+                                  period=wanted) is not None:
+                    claimed.append(name)
+                period = wanted  # claimed by this worker or, just now, by another
+            self.looked[name] = (now, period)
         return claimed
 
 
