@@ -108,6 +108,11 @@ def test_a_ledger_file_is_withheld_once_one_of_its_cases_left_the_users_door(jia
     again = exported(clerk)
     assert ids_unpacked(again.case_ids) == [first.pk]
     assert answers(client, again) == [200, 200]
+    # the check read by range (ids close together) and by list (ids far apart) alike
+    from xinfang.jobs.files import cases_out_of_sight
+
+    assert cases_out_of_sight(clerk, [first.pk, second.pk]) == 1
+    assert cases_out_of_sight(clerk, [first.pk, second.pk, first.pk + 10**6]) == 2
 
 
 def test_the_ids_a_ledger_file_holds_are_kept_small_and_read_back_whole():

@@ -112,10 +112,18 @@ def cases_out_of_sight(by, ids: list[int]) -> int:
 
     if not ids:
         return 0
-    door = cases_for(by)
+    door = cases_for(by).order_by()
     seen = 0
     for i in range(0, len(ids), CHECK_CHUNK):
-        seen += door.filter(pk__in=ids[i : i + CHECK_CHUNK]).order_by().count()
+        chunk = ids[i : i + CHECK_CHUNK]
+        if chunk[-1] - chunk[0] < 4 * len(chunk):
+            # dense (a whole county's ledger): the door's ids in the chunk's range, one read
+            # by the key's order, instead of 10,000 bound ids to look up
+            inside = set(door.filter(pk__range=(chunk[0], chunk[-1]))
+                         .values_list("pk", flat=True))
+            seen += sum(pk in inside for pk in chunk)
+        else:
+            seen += door.filter(pk__in=chunk).count()
     return len(ids) - seen
 
 
