@@ -18,7 +18,7 @@ prefetched per chunk (a fixed number of queries per chunk) and written by xlsxwr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import IO
@@ -347,6 +347,7 @@ def _header(sheet, fmt) -> None:
 class Exported:
     rows: int
     revealed_rows: int
+    case_ids: list[int] = field(default_factory=list)  # for a background export's download
 
 
 def write_ledger_l4(out: IO[bytes] | str, cases: Iterable[Case] | QuerySet[Case], *,
