@@ -48,7 +48,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     done = job.status == Job.Status.DONE and job.filename
-    context = {"job": job, "withheld": file_withheld(job) if done else ""}
+    context = {"job": job, "withheld": file_withheld(job, each_case=False) if done else ""}
     if request.headers.get("HX-Request"):
         return render(request, "jobs/partials/job_status.html", context)
     return page(request, "jobs/detail.html", context)
