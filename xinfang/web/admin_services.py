@@ -17,10 +17,13 @@ Nothing is deleted: a unit, an account or a membership is deactivated, never rem
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import PERMISSION_CHANGE, PROFILE_CHANGE, audit_record
@@ -29,7 +32,14 @@ from xinfang.cases.models import Assignment, Case
 from xinfang.integrations.models import ApiToken
 from xinfang.integrations.services import token_revoke
 from xinfang.org.choices import ADMIN_ROLES, LEVEL_ORDER, Level, Role, UnitKind
-from xinfang.org.models import Membership, Unit, User, children_locked, units_held_active
+from xinfang.org.models import (
+    Membership,
+    Unit,
+    UnitName,
+    User,
+    children_locked,
+    units_held_active,
+)
 from xinfang.oversight.models import SupervisionOrder
 from xinfang.registers.models import BacklogCase
 from xinfang.rules.models import ProfileVersion
@@ -130,6 +140,7 @@ def unit_create(
         profile_code=profile_code,
         phone=phone.strip(),
     )
+    UnitName.objects.create(unit=unit, name=name, valid_from=None)
     _audit(
         PERMISSION_CHANGE,
         by,
@@ -166,14 +177,21 @@ def unit_update(
     short_name: str,
     profile_code: str,
     phone: str = "",
+    effective: date | None = None,
     ip: str = "",
 ) -> Unit:
     """Rename a unit and set its short name, phone and (for a jurisdiction) rule profile. Level,
-    kind and parent stay as created: they decide which office's cases a member sees."""
+    kind and parent stay as created: they decide which office's cases a member sees.
+
+    A rename is kept in the unit's name history (``UnitName``) from ``effective`` (today if not
+    given: the day the new name took effect, 撤乡设街 by a decision of some days ago), so the
+    tables of a period before it keep the old name (``names_then``)."""
     _require(by, Role.SYSADMIN)
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     name, short_name = name.strip(), short_name.strip()
     _check_unit_fields(name=name, short_name=short_name, profile_code=profile_code)
+    if name != unit.name:
+        effective = _rename_effective(unit, effective)
     if name != unit.name:
         children_locked(unit.parent)
     if name != unit.name and Unit.objects.filter(parent_id=unit.parent_id, name=name).exists():
@@ -191,6 +209,12 @@ def unit_update(
     unit.profile_code = profile_code
     unit.save()
     changed = {k: [old[k], new[k]] for k in new if old[k] != new[k]}
+    if "name" in changed:
+        # The name it had until now, kept first where the unit came without a history (made by
+        # the tree's import or before the history was kept), then the new one from its day.
+        UnitName.objects.get_or_create(unit=unit, valid_from=None, defaults={"name": old["name"]})
+        UnitName.objects.create(unit=unit, name=name, valid_from=effective)
+        changed["effective"] = effective.isoformat()
     if changed:
         _audit(PERMISSION_CHANGE, by, "unit", unit.pk, ip, change="unit_update", **changed)
     if old_profile != profile_code:
@@ -208,6 +232,24 @@ def unit_update(
             new=profile_code or None,
         )
     return unit
+
+
+def _rename_effective(unit: Unit, effective: date | None) -> date:
+    """The day a rename takes effect: not after today (the unit bears the new name from now
+    on), and not before the unit's last recorded rename (the names follow each other)."""
+    today = timezone.localdate()
+    effective = effective or today
+    if effective > today:
+        raise AdminRefused(_("更名生效日期%(day)s晚于今天。") % {"day": effective.isoformat()},
+                           field="effective")
+    last = (UnitName.objects.filter(unit=unit).exclude(valid_from=None)
+            .order_by("-valid_from", "-pk").first())
+    if last is not None and effective < last.valid_from:
+        raise AdminRefused(
+            _("更名生效日期%(day)s早于上次更名（%(since)s起称“%(name)s”）。")
+            % {"day": effective.isoformat(), "since": last.valid_from.isoformat(),
+               "name": last.name}, field="effective")
+    return effective
 
 
 @transaction.atomic

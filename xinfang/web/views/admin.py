@@ -123,6 +123,7 @@ def admin_unit(request: HttpRequest, pk: int) -> HttpResponse:
                 short_name=d["short_name"],
                 profile_code=d["profile_code"],
                 phone=d["phone"],
+                effective=d["effective"],
                 ip=client_ip(request),
             )
         except AdminRefused as e:
