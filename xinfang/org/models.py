@@ -202,6 +202,23 @@ def units_held_active(ids) -> set[int]:
         return {pk for pk, active in cursor.fetchall() if active}
 
 
+def units_switched_off(units) -> list[Unit]:
+    """Of ``units`` (None skipped), those switched off, each read again and held
+    (``units_held_active``): the places and units a registration or a register's row names
+    other than by its form (a ledger's import, a screening finding, the ``match`` command),
+    refused as the form refuses them. An instance read before (a preview's, a finding's) does
+    not answer this."""
+    units = [u for u in units if u is not None]
+    active = units_held_active(u.pk for u in units)
+    return [u for u in units if u.pk not in active]
+
+
+def switched_off_text(unit: Unit) -> str:
+    """What a refusal of the switched-off ``unit`` says: its name, and what to name instead."""
+    what = Level(unit.level).label if unit.level in (Level.TOWNSHIP, Level.VILLAGE) else "单位"
+    return f"“{unit.name}”已停用，请改为现行的{what}"
+
+
 def names_told_apart(ids, *, then: Mapping[int, str] | None = None) -> dict[int, str]:
     """The names of the units ``ids`` (a falsy id is skipped), a name two of them share followed
     by each one's parent ("区民政局（建安区）"): a city's or a province's tables hold units of
