@@ -17,12 +17,14 @@ Nothing is deleted: a unit, an account or a membership is deactivated, never rem
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -300,14 +302,15 @@ def units_off_holding_work() -> list[Unit]:
     return list(Unit.objects.filter(held, is_active=False).order_by("path"))
 
 
-def unit_open_work(unit: Unit) -> list[str]:
+def unit_open_work(unit: Unit, *, to_finish: bool = True) -> list[str]:
     """What still waits on ``unit``, each said to the system administrator who would switch
     it off (none: nothing): the open cases it is the petition office of, the open cases it
     handles as lead or assisting unit, the supervision orders it has not answered, the backlog
     cases (积案) in its care not resolved. Switched off with any of them, the cases' clocks
     would run on and raise their alerts to a unit nobody works in, and its work queue would be
     no one's. The administrator does not read cases (三员分立):
-    counts and the offices that hold them, and where those offices find them."""
+    counts and the offices that hold them, and where those offices find them. ``to_finish``:
+    said to one who would switch the unit off (the cases are finished first)."""
     parts = []
     opened = unit.cases.filter(state__in=OPEN_STATES).count()
     if opened:
@@ -321,9 +324,13 @@ def unit_open_work(unit: Unit) -> list[str]:
             pk__in=handling.values("case__jurisdiction")).order_by("path")
             .values_list("name", flat=True))
         parts.append(
-            _("承办%(offices)s未办结的信访件%(n)d件（主办%(lead)d件、协办%(assist)d件），"
-              "受理机关可在信访台账中按承办单位“%(unit)s”查看，须先办结，或由受理机关在"
-              "“工作移交”页面（台账 › 工作移交，或 xinfang handover 命令）改派给其他单位")
+            (_("承办%(offices)s未办结的信访件%(n)d件（主办%(lead)d件、协办%(assist)d件），"
+               "受理机关可在信访台账中按承办单位“%(unit)s”查看，须先办结，或由受理机关在"
+               "“工作移交”页面（台账 › 工作移交，或 xinfang handover 命令）改派给其他单位")
+             if to_finish else
+             _("承办%(offices)s未办结的信访件%(n)d件（主办%(lead)d件、协办%(assist)d件），"
+               "受理机关可在信访台账中按承办单位“%(unit)s”查看，或在“工作移交”页面"
+               "（台账 › 工作移交，或 xinfang handover 命令）改派给其他单位"))
             % {"offices": offices, "n": handling.values("case").distinct().count(),
                "lead": by_role.get(AssignmentRole.LEAD, 0),
                "assist": by_role.get(AssignmentRole.ASSIST, 0), "unit": unit.name})
@@ -534,8 +541,60 @@ def membership_grant(
     return membership
 
 
+@dataclass(frozen=True)
+class Revoked:
+    """A revocation done: the membership, and what its unit now holds with nobody to do it
+    (``unit_open_work``'s words; empty: someone is left, or nothing waits)."""
+
+    membership: Membership
+    unattended: tuple[str, ...] = ()
+
+
+def unit_attended(unit: Unit) -> bool:
+    """Whether anybody still works in ``unit``: an active role held by an active account."""
+    return Membership.objects.filter(unit=unit, is_active=True, user__is_active=True).exists()
+
+
+def units_unattended() -> list[Unit]:
+    """The active units with open work (``unit_open_work``) and no active role of an active
+    account: their cases stall unseen, their alerts reach nobody. ``doctor`` names them."""
+    attended = Membership.objects.filter(is_active=True, user__is_active=True).values("unit")
+    open_cases = Case.objects.filter(state__in=OPEN_STATES)
+    held = (Q(pk__in=Assignment.objects.filter(status=AssignmentStatus.ACTIVE,
+                                               case__state__in=OPEN_STATES).values("unit"))
+            | Q(pk__in=open_cases.values("jurisdiction"))
+            | Q(pk__in=SupervisionOrder.objects.filter(answered_at=None).values("unit"))
+            | Q(pk__in=BacklogCase.objects.filter(resolved_at=None)
+                .values("responsible_unit")))
+    return list(Unit.objects.filter(held, is_active=True).exclude(pk__in=attended)
+                .order_by("path"))
+
+
+def _unattended_notice(unit: Unit, what: list[str], at) -> None:
+    """Tell the petition office over ``unit`` (its own office's superior where the unit is the
+    office itself, now with nobody in it) that work waits on a unit nobody works in: the office
+    assigns the cases, and asks a role granted or the work handed to another unit."""
+    from xinfang.notify.models import Kind, Notice
+
+    office = unit.jurisdiction()
+    if office is not None and office.pk == unit.pk:
+        office = unit.parent.jurisdiction() if unit.parent_id else None
+    if office is None:
+        return
+    Notice.objects.create(
+        kind=Kind.UNATTENDED, unit=office, role=Role.CLERK, needs_reason=True, created_at=at,
+        text=(_("%(unit)s已无有效任职人员：%(what)s。") % {"unit": unit.name,
+                                                         "what": "；".join(what)})[:300],
+        todo=_("请联系安全管理员为该单位授予角色，或在“工作移交”页面将其信访件改派给其他单位"),
+        link=f"{reverse('web:ledger')}?unit={unit.pk}",
+    )
+
+
 @transaction.atomic
-def membership_revoke(*, by: Membership, membership: Membership, ip: str = "") -> Membership:
+def membership_revoke(*, by: Membership, membership: Membership, ip: str = "") -> Revoked:
+    """Withdraw a role at once, whatever waits on it (a compromised account is not kept for
+    its work). Where it leaves its unit with open work and nobody in it, the result says what
+    now has nobody, the audit entry records it, and the unit's petition office is told."""
     _require(by, Role.SECADMIN)
     if membership.role in KEPT_ROLES:  # locked before the membership itself: one order for all
         _last_holder_kept(membership.role, losing=Q(pk=membership.pk), who=membership.user)
@@ -548,9 +607,11 @@ def membership_revoke(*, by: Membership, membership: Membership, ip: str = "") -
     if membership.user_id == by.user_id:
         raise AdminRefused(_("不能撤销自己的角色。"))
     if not membership.is_active:
-        return membership
+        return Revoked(membership)
     membership.is_active = False
     membership.save(update_fields=["is_active"])
+    unit = membership.unit
+    unattended = [] if unit_attended(unit) else unit_open_work(unit, to_finish=False)
     _audit(
         PERMISSION_CHANGE,
         by,
@@ -559,12 +620,15 @@ def membership_revoke(*, by: Membership, membership: Membership, ip: str = "") -
         ip,
         change="role_revoke",
         username=membership.user.username,
-        unit=membership.unit.name,
+        unit=unit.name,
         role=membership.role,
+        **({"unattended": unattended} if unattended else {}),
     )
+    if unattended:
+        _unattended_notice(unit, unattended, timezone.now())
     # A token acts as this role (``integrations``) and ends with it, for good: the same role
     # granted again later switches this row on again, and must not bring back a token handed
     # out before (which may have leaked since). Each is revoked and audited as on its page.
     for token in membership.api_tokens.filter(revoked_at=None).order_by("pk"):
         token_revoke(by=by, token=token, ip=ip)
-    return membership
+    return Revoked(membership, tuple(unattended))
