@@ -140,3 +140,32 @@ def test_the_migration_seeds_each_units_present_name(jianan):
     # then each unit has its present name, from before any rename
     assert set(UnitName.objects.values_list("unit_id", "name", "valid_from")) == {
         (pk, name, None) for pk, name in Unit.objects.values_list("pk", "name")}
+
+
+def test_the_supervision_pages_rates_of_a_past_quarter_name_units_as_then(jurisdiction):
+    from django.urls import reverse
+
+    from tests.web.conftest import signed_in
+
+    # given lihai's Q3 case led by 区民政局, renamed in November
+    j = jurisdiction("lihai")
+    walk(j, "in_progress", case=signed(j, petitioners=person(1)), lead="区民政局",
+         lead_member="bureau", assisting=())
+    rename(j, j.bureaus["区民政局"], "区民政和社会事务局", effective=date(2026, 11, 2))
+    client = signed_in(j.member("chief"))
+    url = reverse("web:supervision")
+    # when the chief reads the rates per unit of Q3, and of all time
+    q3 = client.get(url, {"kind": "quarter", "period": "2026-Q3"}).context["unit_rates"]
+    live = client.get(url).context["unit_rates"]
+    # then Q3's say the name of then, the live page today's
+    assert "区民政局" in {r.unit for r in q3} and "区民政和社会事务局" not in {r.unit for r in q3}
+    assert "区民政和社会事务局" in {r.unit for r in live}
+
+
+def test_a_period_not_ended_reads_no_history(jianan, django_assert_num_queries):
+    rename(jianan, jianan.townships["将官池镇"], "将官池街道")  # from today
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with django_assert_num_queries(0):
+        assert names_then(tomorrow) == {}
+    with django_assert_num_queries(1):
+        assert names_then(timezone.localdate()) == {jianan.townships["将官池镇"].pk: "将官池镇"}

@@ -266,7 +266,11 @@ class UnitName(models.Model):
 def names_then(before: date) -> dict[int, str]:
     """The name each unit renamed on or after ``before`` bore on the day before it (a period's
     last day), by unit id; a unit not renamed since is not in it (its present name holds). One
-    read of the history: the rows of the units renamed since, few however large the tree."""
+    read of the history: the rows of the units renamed since, few however large the tree;
+    none for a period not yet ended (a rename takes effect on a day already come:
+    ``unit_update``)."""
+    if before > timezone.localdate():
+        return {}
     renamed = UnitName.objects.filter(valid_from__gte=before).values("unit_id")
     rows = (UnitName.objects.filter(unit_id__in=renamed)
             .order_by("unit_id", F("valid_from").asc(nulls_first=True), "pk")
