@@ -169,3 +169,23 @@ def test_a_period_not_ended_reads_no_history(jianan, django_assert_num_queries):
         assert names_then(tomorrow) == {}
     with django_assert_num_queries(1):
         assert names_then(timezone.localdate()) == {jianan.townships["将官池镇"].pk: "将官池镇"}
+
+
+def test_the_unit_page_takes_the_renames_day_names_a_wrong_one_and_lists_the_names(jianan):
+    from django.urls import reverse
+
+    from tests.web.conftest import signed_in
+
+    town = jianan.townships["椹涧乡"]
+    client = signed_in(jianan.member("sysadmin"))
+    url = reverse("web:admin_unit", args=[town.pk])
+    # a day to come is refused on its field, nothing renamed
+    later = (timezone.localdate() + timedelta(days=3)).isoformat()
+    response = client.post(url, {"e-name": "椹涧镇", "e-effective": later})
+    assert response.status_code == 400
+    assert "晚于今天" in str(response.context["form"].errors["effective"])
+    assert Unit.objects.get(pk=town.pk).name == "椹涧乡"
+    # a day past is kept, and the page lists the names
+    assert client.post(url, {"e-name": "椹涧镇", "e-effective": "2026-10-01"}).status_code == 302
+    page = client.get(url).content.decode()
+    assert "名称沿革" in page and "椹涧乡" in page and "2026-10-01" in page
