@@ -194,7 +194,6 @@ def unit_update(
     _check_unit_fields(name=name, short_name=short_name, profile_code=profile_code)
     if name != unit.name:
         effective = _rename_effective(unit, effective)
-    if name != unit.name:
         children_locked(unit.parent)
     if name != unit.name and Unit.objects.filter(parent_id=unit.parent_id, name=name).exists():
         raise AdminRefused(_("同一上级下已有名为“%(name)s”的单位。") % {"name": name}, field="name")
@@ -292,14 +291,18 @@ def unit_set_active(*, by: Membership, unit: Unit, active: bool, ip: str = "") -
 def units_off_holding_work() -> list[Unit]:
     """The units switched off while work still waits on them (``unit_open_work``): switched
     off before ``unit_set_active`` asked, or by hand. ``doctor`` names them."""
+    return list(Unit.objects.filter(_holding_work(), is_active=False).order_by("path"))
+
+
+def _holding_work() -> Q:
+    """The units ``unit_open_work`` would find something for, as one condition."""
     open_cases = Case.objects.filter(state__in=OPEN_STATES)
-    held = (Q(pk__in=open_cases.values("jurisdiction"))
+    return (Q(pk__in=open_cases.values("jurisdiction"))
             | Q(pk__in=Assignment.objects.filter(status=AssignmentStatus.ACTIVE,
                                                  case__state__in=OPEN_STATES).values("unit"))
             | Q(pk__in=SupervisionOrder.objects.filter(answered_at=None).values("unit"))
             | Q(pk__in=BacklogCase.objects.filter(resolved_at=None)
                 .values("responsible_unit")))
-    return list(Unit.objects.filter(held, is_active=False).order_by("path"))
 
 
 def unit_open_work(unit: Unit, *, to_finish: bool = True) -> list[str]:
@@ -559,14 +562,7 @@ def units_unattended() -> list[Unit]:
     """The active units with open work (``unit_open_work``) and no active role of an active
     account: their cases stall unseen, their alerts reach nobody. ``doctor`` names them."""
     attended = Membership.objects.filter(is_active=True, user__is_active=True).values("unit")
-    open_cases = Case.objects.filter(state__in=OPEN_STATES)
-    held = (Q(pk__in=Assignment.objects.filter(status=AssignmentStatus.ACTIVE,
-                                               case__state__in=OPEN_STATES).values("unit"))
-            | Q(pk__in=open_cases.values("jurisdiction"))
-            | Q(pk__in=SupervisionOrder.objects.filter(answered_at=None).values("unit"))
-            | Q(pk__in=BacklogCase.objects.filter(resolved_at=None)
-                .values("responsible_unit")))
-    return list(Unit.objects.filter(held, is_active=True).exclude(pk__in=attended)
+    return list(Unit.objects.filter(_holding_work(), is_active=True).exclude(pk__in=attended)
                 .order_by("path"))
 
 
