@@ -13,6 +13,7 @@ from xinfang.cases.services import perform
 from xinfang.org.models import Membership, Unit, User
 from xinfang.web.admin_services import (
     AdminRefused,
+    Revoked,
     membership_grant,
     membership_revoke,
     unit_create,
@@ -92,7 +93,7 @@ def test_two_security_administrators_withdrawing_each_other_at_once_leave_one(ji
     out = race(lambda: membership_revoke(by=first, membership=second),
                lambda: membership_revoke(by=second, membership=first))
     # then the second waited for the first and was refused: one security administrator is left
-    assert isinstance(out["first"], Membership)
+    assert isinstance(out["first"], Revoked)
     assert isinstance(out["second"], AdminRefused), out["second"]
     assert "最后一名有效的安全管理员" in out["second"].message
     assert list(Membership.objects.filter(role="secadmin", is_active=True)) == [first]
@@ -224,7 +225,7 @@ def test_two_auditors_withdrawn_at_once_by_two_security_administrators_leave_one
     out = race(lambda: membership_revoke(by=j.member("secadmin"), membership=first),
                lambda: membership_revoke(by=secadmin, membership=second))
     # then the second counted what the first left: one auditor still reads the trail
-    assert isinstance(out["first"], Membership)
+    assert isinstance(out["first"], Revoked)
     assert isinstance(out["second"], AdminRefused), out["second"]
     assert "最后一名有效的审计管理员" in out["second"].message
     assert list(Membership.objects.filter(role="auditor", is_active=True)) == [second]
@@ -259,3 +260,23 @@ def test_an_assignment_and_the_units_switching_off_at_once_leave_no_open_case_wi
     bureau.refresh_from_db()
     assert bureau.is_active == assign_first
     assert case.assignments.filter(unit=bureau).exists() == assign_first
+
+
+def test_two_revocations_at_once_of_a_units_last_two_roles_say_it_once(jianan):
+    # given 区民政局 leading an open case, with two members
+    from tests.api.world import walk
+    from xinfang.notify.models import Kind, Notice
+
+    j = jianan
+    walk(j, "in_progress", lead="区民政局", lead_member="bureau", assisting=())
+    second = User.objects.create_user("minzheng2", full_name="民政二")
+    other = membership_grant(by=j.member("secadmin"), user=second, unit=j.bureaus["区民政局"],
+                             role="unit_handler")
+    secadmin = j.member("secadmin")
+    # when two security administrators each withdraw one of them at once
+    out = race(lambda: membership_revoke(by=secadmin, membership=j.member("bureau")),
+               lambda: membership_revoke(by=secadmin, membership=other))
+    # then the second waited on the unit and found nobody left: said once, by the second
+    assert out["second_waited"]
+    assert out["first"].unattended == () and len(out["second"].unattended) == 1
+    assert Notice.objects.filter(kind=Kind.UNATTENDED).count() == 1

@@ -10,7 +10,7 @@ from datetime import date
 from openpyxl.utils import get_column_letter
 
 from xinfang.org.choices import Level
-from xinfang.org.models import Unit
+from xinfang.org.models import Unit, switched_off_text
 from xinfang.security.idcard import validate_id_number
 
 from .cells import (
@@ -99,7 +99,7 @@ class Places:
         units = list(
             Unit.objects.filter(
                 path__under=jurisdiction.path, level__in=[Level.TOWNSHIP, Level.VILLAGE]
-            ).only("id", "name", "level", "parent_id", "path")
+            ).only("id", "name", "level", "parent_id", "path", "is_active")
         )
         self.townships: dict[str, Unit] = {}
         self.villages: dict[tuple[int, str], Unit] = {}
@@ -277,6 +277,7 @@ def _place(row: LedgerRow, places: Places) -> None:
         if township:
             v["township_unit"] = township
             v["village_unit"] = places.village(township, v_name) if v_name else None
+            _switched_off(row, "address", "address")
         return
     t_key = "township" if "township" in row.columns else "locality"
     t_name, v_name = "", ""
@@ -304,6 +305,17 @@ def _place(row: LedgerRow, places: Places) -> None:
     v["township_unit"] = township
     if v_name:
         v["village_unit"] = places.village(township, v_name)
+    _switched_off(row, t_key, "village" if "village" in row.columns else t_key)
+
+
+def _switched_off(row: LedgerRow, township_key: str, village_key: str) -> None:
+    """A township merged or a village switched off (乡镇撤并) is named in the row's place
+    column: no case or register line is filed under it, as the registration form refuses it.
+    Checked again, held, when the row is written (``services._places_held``)."""
+    v = row.values
+    for key, unit in ((township_key, v["township_unit"]), (village_key, v["village_unit"])):
+        if unit is not None and not unit.is_active:
+            row.issue(key, switched_off_text(unit))
 
 
 def _key(row: LedgerRow) -> None:

@@ -31,7 +31,7 @@ from xinfang.cases.models import Case
 from xinfang.cases.services import DemandInput, PetitionerInput, Registration, case_register
 from xinfang.cases.services.base import Invalid, append_event, is_office_of, unit_jurisdiction
 from xinfang.org.choices import Role
-from xinfang.org.models import Membership, Unit
+from xinfang.org.models import Membership, Unit, switched_off_text, units_switched_off
 from xinfang.rules.engine import apply_event
 from xinfang.rules.store import current_version, profile_of
 
@@ -308,8 +308,18 @@ _FIELD_COLUMNS = {  # registration's input names → the ledger column at fault
 # -- L0: cases -------------------------------------------------------------------------------------
 
 
+def _places_held(*units: Unit | None) -> None:
+    """The row's township, village and responsible unit read again and held as it is written:
+    one switched off since the preview (乡镇撤并 between reading the file and confirming it)
+    refuses the row, named, as the preview would have."""
+    off = units_switched_off(units)
+    if off:
+        raise Refused("；".join(switched_off_text(u) for u in off) + "。")
+
+
 def _l0_case(*, row: LedgerRow, by: Membership, jurisdiction: Unit, at: datetime, outcome: Outcome):
     v = row.values
+    _places_held(v.get("township_unit"), v.get("village_unit"))
     received = datetime.combine(v["assigned_on"], RECEIVED_AT, tzinfo=SH)
     data = Registration(
         channel=c.Channel.VISIT,
@@ -391,6 +401,7 @@ def _register_fields(row: LedgerRow, jurisdiction: Unit, outcome: Outcome) -> di
     v = row.values
     cache = outcome.__dict__.setdefault("_units", {})
     unit = _responsible(v.get("unit") or "", jurisdiction, cache)
+    _places_held(v.get("township_unit"), v.get("village_unit"), unit)
     locality = v.get("locality") or "".join(x for x in (v.get("township"), v.get("village")) if x)
     return {
         "jurisdiction": jurisdiction,

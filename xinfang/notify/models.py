@@ -30,6 +30,8 @@ class Kind(models.TextChoices):
     WATCH = "watch", _("重点人员")
     PERSUADE = "persuade", _("应急劝返")
     CAMPAIGN = "campaign", _("专项活动")
+    # A unit left with open work and nobody in it (its last role withdrawn): to its office.
+    UNATTENDED = "unattended", _("无人办理")
 
 
 # The kinds the sweep raises as ``Alert`` rows (same values as ``Alert.Kind``).

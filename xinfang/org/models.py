@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
+from datetime import date
 
 from django.contrib.auth.models import AbstractUser
 from django.db import connections, models, router
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, F, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Lookup, StartsWith
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.db import locks
@@ -199,16 +202,84 @@ def units_held_active(ids) -> set[int]:
         return {pk for pk, active in cursor.fetchall() if active}
 
 
-def names_told_apart(ids) -> dict[int, str]:
+def units_switched_off(units) -> list[Unit]:
+    """Of ``units`` (None skipped), those switched off, each read again and held
+    (``units_held_active``): the places and units a registration or a register's row names
+    other than by its form (a ledger's import, a screening finding, the ``match`` command),
+    refused as the form refuses them. An instance read before (a preview's, a finding's) does
+    not answer this."""
+    units = [u for u in units if u is not None]
+    active = units_held_active(u.pk for u in units)
+    return [u for u in units if u.pk not in active]
+
+
+def switched_off_text(unit: Unit) -> str:
+    """What a refusal of the switched-off ``unit`` says: its name, and what to name instead."""
+    what = Level(unit.level).label if unit.level in (Level.TOWNSHIP, Level.VILLAGE) else "单位"
+    return f"“{unit.name}”已停用，请改为现行的{what}"
+
+
+def names_told_apart(ids, *, then: Mapping[int, str] | None = None) -> dict[int, str]:
     """The names of the units ``ids`` (a falsy id is skipped), a name two of them share followed
     by each one's parent ("区民政局（建安区）"): a city's or a province's tables hold units of
     several counties, which have bureaus and townships of the same names. One query, each id
-    asked once (a table's rows name a township many times: 30,000 ids for 2,400 townships)."""
+    asked once (a table's rows name a township many times: 30,000 ids for 2,400 townships).
+
+    ``then``: a period's names (``names_then``, read once a report): each unit and parent named
+    as on the period's last day — May's table says 城关镇 after a rename to 城关街道 in June.
+    Without it, the present names (a live list)."""
     rows = list(Unit.objects.filter(pk__in=sorted({i for i in ids if i})).order_by()
-                .values_list("pk", "name", "parent__name"))
-    shared = Counter(name for _pk, name, _parent in rows)
+                .values_list("pk", "name", "parent_id", "parent__name"))
+    if then:
+        rows = [(pk, then.get(pk, name), parent_id, then.get(parent_id, parent))
+                for pk, name, parent_id, parent in rows]
+    shared = Counter(name for _pk, name, _parent_id, _parent in rows)
     return {pk: f"{name}（{parent}）" if shared[name] > 1 and parent else name
-            for pk, name, parent in rows}
+            for pk, name, _parent_id, parent in rows}
+
+
+class UnitName(models.Model):
+    """A unit's name and the day it took effect: the history ``unit_update`` writes on a rename
+    (乡镇撤并, 撤乡设街), so a period's tables name a unit as it was then (``names_then``) while
+    the live lists name it as it is. ``valid_from`` empty: the name the unit had before any
+    rename recorded here (seeded from the tree as it stood, or written when the unit was made).
+    Rows are only added: a correction of a rename is a later row of the same day."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="names")
+    name = models.CharField(_("名称"), max_length=100)
+    valid_from = models.DateField(_("生效日期"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("单位名称沿革")
+        verbose_name_plural = _("单位名称沿革")
+        indexes = [models.Index(fields=["valid_from"], name="unit_name_valid_from")]
+        constraints = [
+            models.UniqueConstraint(fields=["unit"], condition=Q(valid_from=None),
+                                    name="unit_name_origin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.valid_from or '原名'}起）"
+
+
+def names_then(before: date) -> dict[int, str]:
+    """The name each unit renamed on or after ``before`` bore on the day before it (a period's
+    last day), by unit id; a unit not renamed since is not in it (its present name holds). One
+    read of the history: the rows of the units renamed since, few however large the tree;
+    none for a period not yet ended (a rename takes effect on a day already come:
+    ``unit_update``)."""
+    if before > timezone.localdate():
+        return {}
+    renamed = UnitName.objects.filter(valid_from__gte=before).values("unit_id")
+    rows = (UnitName.objects.filter(unit_id__in=renamed)
+            .order_by("unit_id", F("valid_from").asc(nulls_first=True), "pk")
+            .values_list("unit_id", "name", "valid_from"))
+    then: dict[int, str] = {}
+    for unit_id, name, since in rows:
+        if since is None or since < before:
+            then[unit_id] = name  # in order: the last one in force wins
+    return then
 
 
 # A unit that runs an office: the condition of the index ``unit_office_path`` as SQL text, the

@@ -16,7 +16,7 @@ from xinfang.cases.models import Case
 from xinfang.cases.services import DemandInput, PetitionerInput, Registration, case_register
 from xinfang.cases.services.base import Invalid, append_event, is_office_of
 from xinfang.org.choices import UnitKind
-from xinfang.org.models import Membership, Unit
+from xinfang.org.models import Membership, Unit, switched_off_text, units_switched_off
 from xinfang.rules.consumers import consumes
 from xinfang.rules.store import current_version, profile_of
 
@@ -172,6 +172,11 @@ def screening_to_case(
     finding = ScreeningFinding.objects.select_for_update().get(pk=finding.pk)
     if finding.case_id:
         raise Refused(f"该排查线索已转为信访件{finding.case.number}。")
+    # A township merged or a village switched off since the finding was screened: no new case
+    # is filed under it (as the registration form refuses it); the finding keeps its place.
+    for off in units_switched_off([finding.township, finding.village]):
+        raise Refused(f"{switched_off_text(off)}：请先修改该排查线索的问题所属地，再登记为信访件。",
+                      field=off.level)
     received = timezone.make_aware(datetime.combine(finding.screened_on, datetime.min.time()))
     case = case_register(
         by=by,

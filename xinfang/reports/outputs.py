@@ -36,7 +36,7 @@ from xinfang.cases.rates import (
 )
 from xinfang.documents.archive import archive_batches, archive_build
 from xinfang.documents.wordxml import add_table
-from xinfang.org.models import Membership, Unit, names_told_apart
+from xinfang.org.models import Membership, Unit, names_then, names_told_apart
 from xinfang.oversight.exports import write_oversight_sheet
 from xinfang.rules.consumers import consumes
 from xinfang.rules.profile import Profile
@@ -137,9 +137,10 @@ LIST_LIMIT = 500  # the bulletin names at most this many petitions; the ledger h
 def write_monthly(out: IO[bytes], *, by: Membership, period: Period) -> Written:
     home = home_of(by)
     rule = periodic_rule(profile_for(by), ("monthly_bulletin",), "month")
+    then = names_then(period.end)  # the month's names: a unit renamed since keeps its own
     cases = s.period_cases(by, period)
     now, before = s.flag_counts(cases), s.flag_counts(s.period_cases(by, period.previous()))
-    doc = _doc(f"{home.name}越级访、集体访、重复访通报",
+    doc = _doc(f"{then.get(home.pk, home.name)}越级访、集体访、重复访通报",
                f"（{period.label}，每月一通报；依据：{rule.seed if rule else '000 §十一(四)'}）")
     if rule and rule.to:
         doc.add_paragraph("报送：" + "、".join(_role_labels(rule.to)))
@@ -156,7 +157,7 @@ def write_monthly(out: IO[bytes], *, by: Membership, period: Period) -> Written:
                                                     _change(now["any"], before["any"])]])
     doc.add_heading("二、分乡镇（街道）情况", level=1)
     extra = {k: q for k, (_l, q) in s.FLAGS.items()}
-    areas = s.by_area(cases.filter(s.ANY_FLAG), "township", extra=extra)
+    areas = s.by_area(cases.filter(s.ANY_FLAG), "township", extra=extra, then=then)
     if areas:
         add_table(doc, ["乡镇（街道）", "重复访", "越级访", "集体访", "合计"],
                   [[name, n["repeat"], n["level_skipping"], n["collective"], n["n"]]
@@ -169,7 +170,8 @@ def write_monthly(out: IO[bytes], *, by: Membership, period: Period) -> Written:
     if listed:
         add_table(doc, ["序号", "编号", "信访人", "属地", "类型", "反映问题", "状态", "包案领导"], [
             [i, x.number, names.get(x.pk, ""),
-             "".join(u.name for u in (x.township, x.village) if u) or s.NO_PLACE,
+             "".join(then.get(u.pk, u.name) for u in (x.township, x.village) if u)
+             or s.NO_PLACE,
              "、".join(_flag_label(x, k, label) for k, (label, _q) in s.FLAGS.items()
                       if _flag(x, k)),
              x.matter[:60], x.get_state_display(),
@@ -258,7 +260,8 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     figures = s.period_figures(by, period)
     n, n_prev = figures.total, s.period_figures(by, period.previous()).total
     flags = s.flag_counts(cases)
-    doc = _doc(f"{home.name}信访问题{period.label}统计分析报告",
+    then = names_then(period.end)  # the quarter's names: a unit renamed since keeps its own
+    doc = _doc(f"{then.get(home.pk, home.name)}信访问题{period.label}统计分析报告",
                f"依据：{rule.seed if rule else '002 §四(四)'}"
                + (f"；内容：{'、'.join(rule.contents)}" if rule and rule.contents else ""))
 
@@ -280,8 +283,8 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
         doc.add_paragraph("本季度无信访件。")
 
     doc.add_heading("三、按发生区域", level=1)
-    towns = s.township_counts(figures)
-    villages = [(k, v["n"]) for k, v in s.by_area(cases, "village")][:15]
+    towns = s.township_counts(figures, then=then)
+    villages = [(k, v["n"]) for k, v in s.by_area(cases, "village", then=then)][:15]
     if towns:
         doc.add_heading("（一）乡镇（街道）", level=2)
         add_table(doc, ["乡镇（街道）", "件数", "占比"],
@@ -297,7 +300,7 @@ def write_quarterly(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     _picture(doc, charts.column_chart("近12个月信访件数", trend), "图3 近12个月信访件数")
 
     doc.add_heading("五、共性和差异", level=1)
-    for line in _features(cases, cats, towns, flags, n["received"]):
+    for line in _features(cases, cats, towns, flags, n["received"], then):
         doc.add_paragraph(line, style="List Bullet")
 
     doc.add_heading("六、问题解决措施的有效性", level=1)
@@ -332,7 +335,7 @@ def _met(r) -> str:
     return {None: "无可计算件", True: "达标", False: "未达标"}[r.met]
 
 
-def _features(cases, cats, towns, flags, total) -> list[str]:
+def _features(cases, cats, towns, flags, total, then) -> list[str]:
     """Common features and differences, read from the counts (no invented prose)."""
     lines = []
     if not total:
@@ -341,7 +344,7 @@ def _features(cases, cats, towns, flags, total) -> list[str]:
         top = cats[:3]
         lines.append("反映最集中的问题类别：" + "、".join(
             f"{k}{v}件（{_pct(v, total)}）" for k, v in top) + "。")
-    spread = s.category_by_township(cases, [k for k, _v in cats[:3]])
+    spread = s.category_by_township(cases, [k for k, _v in cats[:3]], then=then)
     for cat, _v in cats[:3]:
         places = spread.get(cat, [])
         if places:
@@ -366,7 +369,8 @@ def write_scorecard(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     cases = s.period_cases(by, period)
     figures = s.period_figures(by, period)
     total, grouped = figures.total, s.unit_counts(figures)
-    names = names_told_apart(grouped)
+    then = names_then(period.end)  # the period's names: a unit renamed since keeps its own
+    names = names_told_apart(grouped, then=then)
     targets = list(profile.targets) if profile else []
     rule = periodic_rule(profile, ("unit_scoring_quarterly", "unit_scoring_yearly"), period.kind)
 
@@ -380,7 +384,8 @@ def write_scorecard(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     ws = book.add_worksheet("单位考评")
     names_cols = 1 + 4 * len(targets) if targets else 1 + len(COUNT_LABELS)
     ws.merge_range(0, 0, 0, max(names_cols - 1, 1),
-                   f"{home.name}信访工作单位考评表（{period.label}）", title_f)
+                   f"{then.get(home.pk, home.name)}信访工作单位考评表（{period.label}）",
+                   title_f)
     ws.write_string(1, 0, f"依据：{rule.label}（{rule.seed}）" if rule else
                     "依据：规则配置中的考核指标（seed 004 §二(七)）")
     ws.freeze_panes(4, 1)
@@ -439,8 +444,8 @@ def write_scorecard(out: IO[bytes], *, by: Membership, period: Period) -> Writte
     write_oversight_sheet(book, by=by, cases=cases, start=period.bounds()[0],
                           end=period.bounds()[1], head_f=head_f, cell_f=cell_f, pct_f=pct_f)
     # issue 17: return-visit satisfaction, meetings held, practices missed (xinfang.practices)
-    write_practices_sheet(book, home=home, period=period, head_f=head_f, cell_f=cell_f,
-                          pct_f=pct_f)
+    write_practices_sheet(book, home=home, period=period, then=then, head_f=head_f,
+                          cell_f=cell_f, pct_f=pct_f)
     book.close()
     return Written(rows=total["received"])
 

@@ -4,6 +4,7 @@ query, whatever the number of cases."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -54,11 +55,13 @@ def category_counts(figures: Figures) -> list[tuple[str, int]]:
     return sorted(rows, key=lambda kn: (-kn[1], kn[0]))
 
 
-def township_counts(figures: Figures) -> list[tuple[str, int]]:
-    """``by_area(…, "township")`` of the figures' cases, as (name, cases)."""
+def township_counts(figures: Figures, *, then: Mapping[int, str] | None = None
+                    ) -> list[tuple[str, int]]:
+    """``by_area(…, "township")`` of the figures' cases, as (name, cases); ``then``: the
+    period's names (``names_told_apart``)."""
     found = {int(k) if k else None: n["received"]
              for k, n in figures.by["township"].items() if n["received"]}
-    names = names_told_apart(found)
+    names = names_told_apart(found, then=then)
     rows = [(names.get(k, NO_PLACE) if k else NO_PLACE, n) for k, n in found.items()]
     return sorted(rows, key=lambda kn: (-kn[1], kn[0]))
 
@@ -70,13 +73,13 @@ def flag_counts(cases: QuerySet[Case]) -> dict[str, int]:
     return {k: v or 0 for k, v in found.items()}
 
 
-def by_area(cases: QuerySet[Case], field: str, *, extra: dict | None = None
-            ) -> list[tuple[str, dict[str, int]]]:
+def by_area(cases: QuerySet[Case], field: str, *, extra: dict | None = None,
+            then: Mapping[int, str] | None = None) -> list[tuple[str, dict[str, int]]]:
     """Counts per township or village (``field``), most cases first; ``extra`` adds filtered
-    counts beside the total."""
+    counts beside the total; ``then``: the period's names (``names_told_apart``)."""
     rows = list(cases.order_by().values(field).annotate(
         n=Count("pk"), **{k: Count("pk", filter=q) for k, q in (extra or {}).items()}))
-    names = names_told_apart(r[field] for r in rows)
+    names = names_told_apart((r[field] for r in rows), then=then)
     out = [(names.get(r[field], NO_PLACE) if r[field] else NO_PLACE,
             {k: v for k, v in r.items() if k != field}) for r in rows]
     return sorted(out, key=lambda x: (-x[1]["n"], x[0]))
@@ -89,7 +92,8 @@ def by_category(cases: QuerySet[Case]) -> list[tuple[str, int]]:
     return [(r["category"] or "未分类", r["n"]) for r in rows]
 
 
-def category_by_township(cases: QuerySet[Case], categories: list[str] | None = None
+def category_by_township(cases: QuerySet[Case], categories: list[str] | None = None, *,
+                         then: Mapping[int, str] | None = None
                          ) -> dict[str, list[tuple[str, int]]]:
     """For each category (or each of ``categories``, as ``by_category`` labels them), the
     townships it arises in (most first): where a problem gathers. A quarterly analysis asks for
@@ -103,7 +107,7 @@ def category_by_township(cases: QuerySet[Case], categories: list[str] | None = N
         demands = demands.filter(category__in=sorted(wanted))
     rows = (demands.values("category", "case__township")
             .annotate(n=Count("case", distinct=True)))
-    names = names_told_apart(r["case__township"] for r in rows)
+    names = names_told_apart((r["case__township"] for r in rows), then=then)
     out: dict[str, list[tuple[str, int]]] = {}
     for r in rows:
         place = names.get(r["case__township"], NO_PLACE) if r["case__township"] else NO_PLACE

@@ -23,7 +23,7 @@ from xinfang.cases.models import Case
 from xinfang.cases.rates import in_period, lead_unit
 from xinfang.cases.selectors import cases_for
 from xinfang.db.plans import planned_each_time
-from xinfang.org.models import Membership, names_told_apart
+from xinfang.org.models import Membership, names_then, names_told_apart
 from xinfang.reports.periods import Period
 from xinfang.rules.consumers import consumes
 from xinfang.rules.profile.schema import Profile, ScorePoint, Scoring
@@ -65,6 +65,8 @@ class Scores:
     units: list[UnitScore]  # ranked, best first
     unassigned: UnitScore | None  # the cases without a lead unit: counted, never ranked
     as_of: datetime
+    # the names of the units renamed since the period's last day, as they were then
+    then: dict[int, str] = field(default_factory=dict)
 
     @property
     def points(self) -> tuple[ScorePoint, ...]:
@@ -109,7 +111,9 @@ def unit_scores(*, by: Membership, profile: Profile | None, period: Period,
     # ran PostgreSQL's generic plan, 187 ms against 78 (1M, lead27).
     with planned_each_time():
         found = {r["score_unit"]: r for r in rows}
-    names = names_told_apart(found)
+    # named as on the period's last day: a unit renamed since is scored under its name then
+    then = names_then(period.end)
+    names = names_told_apart(found, then=then)
     units, unassigned = [], None
     for unit_id, r in found.items():
         counts = {name: r.get(f"p_{name}") or 0 for name in conds}
@@ -126,7 +130,7 @@ def unit_scores(*, by: Membership, profile: Profile | None, period: Period,
     units.sort(key=lambda u: (-u.score, -u.deductions, u.unit))
     for pos, u in enumerate(units):
         u.rank = units[pos - 1].rank if pos and units[pos - 1].score == u.score else pos + 1
-    return Scores(period, scoring, units, unassigned, as_of)
+    return Scores(period, scoring, units, unassigned, as_of, then)
 
 
 def evidence(*, by: Membership, profile: Profile | None, period: Period, unit_id: int | None,

@@ -72,11 +72,12 @@ def scores_bulletin_build(*, by: Membership, period: Period, fmt: str, now: date
         kinds = "、".join({"quarter": "季度", "year": "年度"}[k] for k in scores.scoring.periods)
         raise Refused(f"本机关的考核按{kinds}进行（规则配置 scoring.periods）。", field="period")
     home = home_of(by)
+    named = scores.then.get(home.pk, home.name)  # as on the period's last day
     out = tempfile.TemporaryFile()
     try:
         with transaction.atomic():
             write = bulletin.write_docx if fmt == "docx" else bulletin.write_xlsx
-            write(out, home=home.name, profile=profile, scores=scores, goals=goals)
+            write(out, home=named, profile=profile, scores=scores, goals=goals)
             audit_record(
                 action=EXPORT, actor=by.user, object_type="scores", object_id=fmt, ip=ip,
                 detail={"report": "scores", "period": period.code, "via": via,
@@ -86,4 +87,4 @@ def scores_bulletin_build(*, by: Membership, period: Period, fmt: str, now: date
         out.close()
         raise
     out.seek(0)
-    return Built(out, f"{home.name}-信访工作考核排名通报-{period.code}.{fmt}", FORMATS[fmt])
+    return Built(out, f"{named}-信访工作考核排名通报-{period.code}.{fmt}", FORMATS[fmt])

@@ -17,10 +17,15 @@ Nothing is deleted: a unit, an account or a membership is deactivated, never rem
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import PERMISSION_CHANGE, PROFILE_CHANGE, audit_record
@@ -29,7 +34,14 @@ from xinfang.cases.models import Assignment, Case
 from xinfang.integrations.models import ApiToken
 from xinfang.integrations.services import token_revoke
 from xinfang.org.choices import ADMIN_ROLES, LEVEL_ORDER, Level, Role, UnitKind
-from xinfang.org.models import Membership, Unit, User, children_locked, units_held_active
+from xinfang.org.models import (
+    Membership,
+    Unit,
+    UnitName,
+    User,
+    children_locked,
+    units_held_active,
+)
 from xinfang.oversight.models import SupervisionOrder
 from xinfang.registers.models import BacklogCase
 from xinfang.rules.models import ProfileVersion
@@ -130,6 +142,7 @@ def unit_create(
         profile_code=profile_code,
         phone=phone.strip(),
     )
+    UnitName.objects.create(unit=unit, name=name, valid_from=None)
     _audit(
         PERMISSION_CHANGE,
         by,
@@ -166,15 +179,21 @@ def unit_update(
     short_name: str,
     profile_code: str,
     phone: str = "",
+    effective: date | None = None,
     ip: str = "",
 ) -> Unit:
     """Rename a unit and set its short name, phone and (for a jurisdiction) rule profile. Level,
-    kind and parent stay as created: they decide which office's cases a member sees."""
+    kind and parent stay as created: they decide which office's cases a member sees.
+
+    A rename is kept in the unit's name history (``UnitName``) from ``effective`` (today if not
+    given: the day the new name took effect, 撤乡设街 by a decision of some days ago), so the
+    tables of a period before it keep the old name (``names_then``)."""
     _require(by, Role.SYSADMIN)
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     name, short_name = name.strip(), short_name.strip()
     _check_unit_fields(name=name, short_name=short_name, profile_code=profile_code)
     if name != unit.name:
+        effective = _rename_effective(unit, effective)
         children_locked(unit.parent)
     if name != unit.name and Unit.objects.filter(parent_id=unit.parent_id, name=name).exists():
         raise AdminRefused(_("同一上级下已有名为“%(name)s”的单位。") % {"name": name}, field="name")
@@ -191,6 +210,12 @@ def unit_update(
     unit.profile_code = profile_code
     unit.save()
     changed = {k: [old[k], new[k]] for k in new if old[k] != new[k]}
+    if "name" in changed:
+        # The name it had until now, kept first where the unit came without a history (made by
+        # the tree's import or before the history was kept), then the new one from its day.
+        UnitName.objects.get_or_create(unit=unit, valid_from=None, defaults={"name": old["name"]})
+        UnitName.objects.create(unit=unit, name=name, valid_from=effective)
+        changed["effective"] = effective.isoformat()
     if changed:
         _audit(PERMISSION_CHANGE, by, "unit", unit.pk, ip, change="unit_update", **changed)
     if old_profile != profile_code:
@@ -208,6 +233,24 @@ def unit_update(
             new=profile_code or None,
         )
     return unit
+
+
+def _rename_effective(unit: Unit, effective: date | None) -> date:
+    """The day a rename takes effect: not after today (the unit bears the new name from now
+    on), and not before the unit's last recorded rename (the names follow each other)."""
+    today = timezone.localdate()
+    effective = effective or today
+    if effective > today:
+        raise AdminRefused(_("更名生效日期%(day)s晚于今天。") % {"day": effective.isoformat()},
+                           field="effective")
+    last = (UnitName.objects.filter(unit=unit).exclude(valid_from=None)
+            .order_by("-valid_from", "-pk").first())
+    if last is not None and effective < last.valid_from:
+        raise AdminRefused(
+            _("更名生效日期%(day)s早于上次更名（%(since)s起称“%(name)s”）。")
+            % {"day": effective.isoformat(), "since": last.valid_from.isoformat(),
+               "name": last.name}, field="effective")
+    return effective
 
 
 @transaction.atomic
@@ -248,24 +291,29 @@ def unit_set_active(*, by: Membership, unit: Unit, active: bool, ip: str = "") -
 def units_off_holding_work() -> list[Unit]:
     """The units switched off while work still waits on them (``unit_open_work``): switched
     off before ``unit_set_active`` asked, or by hand. ``doctor`` names them."""
+    return list(Unit.objects.filter(_holding_work(), is_active=False).order_by("path"))
+
+
+def _holding_work() -> Q:
+    """The units ``unit_open_work`` would find something for, as one condition."""
     open_cases = Case.objects.filter(state__in=OPEN_STATES)
-    held = (Q(pk__in=open_cases.values("jurisdiction"))
+    return (Q(pk__in=open_cases.values("jurisdiction"))
             | Q(pk__in=Assignment.objects.filter(status=AssignmentStatus.ACTIVE,
                                                  case__state__in=OPEN_STATES).values("unit"))
             | Q(pk__in=SupervisionOrder.objects.filter(answered_at=None).values("unit"))
             | Q(pk__in=BacklogCase.objects.filter(resolved_at=None)
                 .values("responsible_unit")))
-    return list(Unit.objects.filter(held, is_active=False).order_by("path"))
 
 
-def unit_open_work(unit: Unit) -> list[str]:
+def unit_open_work(unit: Unit, *, to_finish: bool = True) -> list[str]:
     """What still waits on ``unit``, each said to the system administrator who would switch
     it off (none: nothing): the open cases it is the petition office of, the open cases it
     handles as lead or assisting unit, the supervision orders it has not answered, the backlog
     cases (积案) in its care not resolved. Switched off with any of them, the cases' clocks
     would run on and raise their alerts to a unit nobody works in, and its work queue would be
     no one's. The administrator does not read cases (三员分立):
-    counts and the offices that hold them, and where those offices find them."""
+    counts and the offices that hold them, and where those offices find them. ``to_finish``:
+    said to one who would switch the unit off (the cases are finished first)."""
     parts = []
     opened = unit.cases.filter(state__in=OPEN_STATES).count()
     if opened:
@@ -279,9 +327,13 @@ def unit_open_work(unit: Unit) -> list[str]:
             pk__in=handling.values("case__jurisdiction")).order_by("path")
             .values_list("name", flat=True))
         parts.append(
-            _("承办%(offices)s未办结的信访件%(n)d件（主办%(lead)d件、协办%(assist)d件），"
-              "受理机关可在信访台账中按承办单位“%(unit)s”查看，须先办结，或由受理机关在"
-              "“工作移交”页面（台账 › 工作移交，或 xinfang handover 命令）改派给其他单位")
+            (_("承办%(offices)s未办结的信访件%(n)d件（主办%(lead)d件、协办%(assist)d件），"
+               "受理机关可在信访台账中按承办单位“%(unit)s”查看，须先办结，或由受理机关在"
+               "“工作移交”页面（台账 › 工作移交，或 xinfang handover 命令）改派给其他单位")
+             if to_finish else
+             _("承办%(offices)s未办结的信访件%(n)d件（主办%(lead)d件、协办%(assist)d件），"
+               "受理机关可在信访台账中按承办单位“%(unit)s”查看，或在“工作移交”页面"
+               "（台账 › 工作移交，或 xinfang handover 命令）改派给其他单位"))
             % {"offices": offices, "n": handling.values("case").distinct().count(),
                "lead": by_role.get(AssignmentRole.LEAD, 0),
                "assist": by_role.get(AssignmentRole.ASSIST, 0), "unit": unit.name})
@@ -492,8 +544,53 @@ def membership_grant(
     return membership
 
 
+@dataclass(frozen=True)
+class Revoked:
+    """A revocation done: the membership, and what its unit now holds with nobody to do it
+    (``unit_open_work``'s words; empty: someone is left, or nothing waits)."""
+
+    membership: Membership
+    unattended: tuple[str, ...] = ()
+
+
+def unit_attended(unit: Unit) -> bool:
+    """Whether anybody still works in ``unit``: an active role held by an active account."""
+    return Membership.objects.filter(unit=unit, is_active=True, user__is_active=True).exists()
+
+
+def units_unattended() -> list[Unit]:
+    """The active units with open work (``unit_open_work``) and no active role of an active
+    account: their cases stall unseen, their alerts reach nobody. ``doctor`` names them."""
+    attended = Membership.objects.filter(is_active=True, user__is_active=True).values("unit")
+    return list(Unit.objects.filter(_holding_work(), is_active=True).exclude(pk__in=attended)
+                .order_by("path"))
+
+
+def _unattended_notice(unit: Unit, what: list[str], at) -> None:
+    """Tell the petition office over ``unit`` (its own office's superior where the unit is the
+    office itself, now with nobody in it) that work waits on a unit nobody works in: the office
+    assigns the cases, and asks a role granted or the work handed to another unit."""
+    from xinfang.notify.models import Kind, Notice
+
+    office = unit.jurisdiction()
+    if office is not None and office.pk == unit.pk:
+        office = unit.parent.jurisdiction() if unit.parent_id else None
+    if office is None:
+        return
+    Notice.objects.create(
+        kind=Kind.UNATTENDED, unit=office, role=Role.CLERK, needs_reason=True, created_at=at,
+        text=(_("%(unit)s已无有效任职人员：%(what)s。") % {"unit": unit.name,
+                                                         "what": "；".join(what)})[:300],
+        todo=_("请联系安全管理员为该单位授予角色，或在“工作移交”页面将其信访件改派给其他单位"),
+        link=f"{reverse('web:ledger')}?unit={unit.pk}",
+    )
+
+
 @transaction.atomic
-def membership_revoke(*, by: Membership, membership: Membership, ip: str = "") -> Membership:
+def membership_revoke(*, by: Membership, membership: Membership, ip: str = "") -> Revoked:
+    """Withdraw a role at once, whatever waits on it (a compromised account is not kept for
+    its work). Where it leaves its unit with open work and nobody in it, the result says what
+    now has nobody, the audit entry records it, and the unit's petition office is told."""
     _require(by, Role.SECADMIN)
     if membership.role in KEPT_ROLES:  # locked before the membership itself: one order for all
         _last_holder_kept(membership.role, losing=Q(pk=membership.pk), who=membership.user)
@@ -506,9 +603,11 @@ def membership_revoke(*, by: Membership, membership: Membership, ip: str = "") -
     if membership.user_id == by.user_id:
         raise AdminRefused(_("不能撤销自己的角色。"))
     if not membership.is_active:
-        return membership
+        return Revoked(membership)
     membership.is_active = False
     membership.save(update_fields=["is_active"])
+    unit = membership.unit
+    unattended = [] if unit_attended(unit) else unit_open_work(unit, to_finish=False)
     _audit(
         PERMISSION_CHANGE,
         by,
@@ -517,12 +616,15 @@ def membership_revoke(*, by: Membership, membership: Membership, ip: str = "") -
         ip,
         change="role_revoke",
         username=membership.user.username,
-        unit=membership.unit.name,
+        unit=unit.name,
         role=membership.role,
+        **({"unattended": unattended} if unattended else {}),
     )
+    if unattended:
+        _unattended_notice(unit, unattended, timezone.now())
     # A token acts as this role (``integrations``) and ends with it, for good: the same role
     # granted again later switches this row on again, and must not bring back a token handed
     # out before (which may have leaked since). Each is revoked and audited as on its page.
     for token in membership.api_tokens.filter(revoked_at=None).order_by("pk"):
         token_revoke(by=by, token=token, ip=ip)
-    return membership
+    return Revoked(membership, tuple(unattended))

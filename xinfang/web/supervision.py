@@ -4,6 +4,7 @@ and where the cases come from (by category, by township)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -257,17 +258,17 @@ def targets_for(home: Unit | None, figures: PageFigures) -> Targets:
     return Targets(profile, results, target_chart(results) if results else None)
 
 
-def unit_rates(home: Unit | None, figures: PageFigures, *, split: str = "unit"
-               ) -> list[UnitRates]:
+def unit_rates(home: Unit | None, figures: PageFigures, *, split: str = "unit",
+               then: Mapping[int, str] | None = None) -> list[UnitRates]:
     """The profile's targets per lead handling unit or per township, over the period's cases
-    (one query for the units' names)."""
+    (one query for the units' names; ``then``: the period's names, ``names_then``)."""
     if home is None or not home.profile_code or split not in SPLITS:
         return []
     profile = profile_of(current_version(home.profile_code))
     if not profile.targets:
         return []
     grouped = _counted(figures.period.by[split])
-    names = names_told_apart(int(k) for k in grouped if k)
+    names = names_told_apart((int(k) for k in grouped if k), then=then)
     rows = [UnitRates(names.get(int(k), NO_UNIT) if k else NO_UNIT, results_of(n, profile))
             for k, n in grouped.items()]
     return sorted(rows, key=lambda r: (r.unit == NO_UNIT, r.unit))

@@ -98,6 +98,8 @@ class UnitEditForm(PlainForm):
     short_name = text(_("简称"), required=False, max_length=20)
     profile_code = choice(_("规则配置"), [], required=False, blank=None)
     phone = text(_("办公电话"), required=False, max_length=40)
+    effective = date_field(_("更名生效日期"), required=False,
+                           help_text=_("仅在更改名称时填写；不填为今天。此前各期的统计表仍用原名。"))
 
     def __init__(self, *args, profile_codes: list[str], **kw):
         super().__init__(*args, prefix="e", **kw)

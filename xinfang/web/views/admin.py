@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Prefetch, Q
+from django.db.models import F, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
@@ -123,6 +123,7 @@ def admin_unit(request: HttpRequest, pk: int) -> HttpResponse:
                 short_name=d["short_name"],
                 profile_code=d["profile_code"],
                 phone=d["phone"],
+                effective=d["effective"],
                 ip=client_ip(request),
             )
         except AdminRefused as e:
@@ -133,7 +134,9 @@ def admin_unit(request: HttpRequest, pk: int) -> HttpResponse:
     return page(
         request,
         "web/admin_unit.html",
-        {"unit": unit, "form": form},
+        # the names it bore (``UnitName``): what a past period's tables call it
+        {"unit": unit, "form": form,
+         "names": list(unit.names.order_by(F("valid_from").asc(nulls_first=True), "pk"))},
         status=400 if form.errors else 200,
     )
 

@@ -20,6 +20,7 @@ from xinfang.cases.rates import SPLITS
 from xinfang.cases.selectors import cases_counted, cases_for
 from xinfang.ledgers.exports import REVEAL_ROLES
 from xinfang.ledgers.filters import filter_ledger
+from xinfang.org.models import names_then
 from xinfang.oversight.selectors import supervision_summary
 from xinfang.practices.reading import supervision_summary as practices_summary
 from xinfang.registers.selectors import UNIT_KEEPERS as REGISTER_UNIT_KEEPERS
@@ -161,7 +162,9 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "backlog": list(backlog[:LIST_SIZE]),
             "backlog_total": capped_text(backlog, COUNT_CAP),
             "targets": targets_for(home, figures),
-            "unit_rates": unit_rates(home, figures, split=split),
+            # a past period's units named as they were then (a unit renamed since)
+            "unit_rates": unit_rates(home, figures, split=split,
+                                     then=names_then(period.end) if period else None),
             # xinfang.practices: return-visit satisfaction, missed meetings, overdue reviews
             "practices": practices_summary(home, start, end),
             "period": period,

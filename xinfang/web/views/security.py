@@ -86,11 +86,17 @@ def admin_roles_user(request: HttpRequest, pk: int) -> HttpResponse:
 def admin_membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_object_or_404(Membership.objects.select_related("user", "unit"), pk=pk)
     try:
-        membership_revoke(by=request.membership, membership=membership, ip=client_ip(request))
+        done = membership_revoke(by=request.membership, membership=membership,
+                                 ip=client_ip(request))
     except AdminRefused as e:
         messages.error(request, e.message)
     else:
         messages.success(request, _("已撤销：%(m)s。") % {"m": membership})
+        if done.unattended:
+            messages.warning(request, _(
+                "%(unit)s已无有效任职人员，以下事项无人办理：%(what)s。已通知其信访受理机关；"
+                "请尽快为该单位授予角色。") % {"unit": membership.unit.name,
+                                     "what": "；".join(done.unattended)})
     return redirect("web:admin_roles_user", pk=membership.user_id)
 
 

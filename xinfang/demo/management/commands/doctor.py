@@ -18,7 +18,7 @@ class Command(BaseCommand):
                 )
         # What the database holds: each said not checked where there is no database yet.
         for what, check in (("规则配置", self.profiles), ("节假日安排", self.calendar),
-                            ("单位", self.units)):
+                            ("单位", self.units), ("任职", self.unattended)):
             try:
                 check()
             except DatabaseError:
@@ -82,3 +82,18 @@ class Command(BaseCommand):
                           "请在“单位”页面重新启用，办结后再停用：")
         for unit in held:
             self.stdout.write(f"    {unit.name}：{'；'.join(unit_open_work(unit))}。")
+
+    def unattended(self) -> None:
+        """An active unit with open work and nobody in it (its last role withdrawn): its cases
+        stall unseen and their alerts reach nobody."""
+        from xinfang.web.admin_services import unit_open_work, units_unattended
+
+        left = units_unattended()
+        if not left:
+            self.stdout.write("  ✓ 任职：有未办结工作的单位均有有效任职人员。")
+            return
+        self.stdout.write(f"  ! 任职：{len(left)}个单位有未办结的工作但已无有效任职人员，"
+                          "请安全管理员为其授予角色：")
+        for unit in left:
+            what = "；".join(unit_open_work(unit, to_finish=False))
+            self.stdout.write(f"    {unit.name}：{what}。")

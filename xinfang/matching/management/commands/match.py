@@ -23,6 +23,7 @@ from django.db import transaction
 from xinfang.cases.errors import Refused
 from xinfang.cases.services import Invalid, case_register
 from xinfang.cases.services.base import unit_jurisdiction
+from xinfang.org.models import switched_off_text, units_switched_off
 from xinfang.rules.store import current_version, profile_of
 
 
@@ -79,6 +80,11 @@ class Command(BaseCommand):
         data = registration_of(line)
         try:
             with transaction.atomic():
+                # a place switched off (撤并) is found by the matching, as its past cases are,
+                # but no new case is filed under it: refused as the registration form does
+                off = units_switched_off([data.township, data.village])
+                if off:
+                    return {"errors": {u.level: switched_off_text(u) for u in off}}
                 case = case_register(by=by, data=data, at=data.received_at)
         except Invalid as e:
             return {"errors": e.errors}
