@@ -240,3 +240,27 @@ def audit_verify(*, params: dict, by: Membership | None, progress: Progress) -> 
     return Output(f"审计链校验-{timezone.localdate().isoformat()}.txt",
                   "text/plain; charset=utf-8", text.encode("utf-8"),
                   f"{verdict}：{chain.message}"[:300])
+
+
+def handover(*, params: dict, by: Membership | None, progress: Progress) -> Output:
+    """工作移交 of a unit with more open cases than the page moves while one waits
+    (``XINFANG_HANDOVER_WAIT``): each case through ``reassign`` in its own transaction, as
+    the page and the command do; the file lists what moved and what could not, and why."""
+    from xinfang.cases.services.handover import unit_hand_over
+    from xinfang.org.models import Unit
+
+    by = _member(by)
+    try:
+        old = Unit.objects.get(pk=int(params["old"]))
+        new = Unit.objects.get(pk=int(params["new"]))
+    except (KeyError, TypeError, ValueError, Unit.DoesNotExist):
+        raise Refused("移交单位或接收单位不存在。") from None
+    out = unit_hand_over(by=by, old=old, new=new, reason=str(params.get("reason", "")),
+                         receiver_name=str(params.get("receiver_name", "")),
+                         progress=progress)
+    lines = [f"工作移交：{old} → {new}（{timezone.localtime():%Y-%m-%d %H:%M}）", out.summary()]
+    lines += [f"已改派 {number}" for number in out.moved]
+    lines += [f"未改派 {number}：{why}" for number, why in out.refused]
+    return Output(f"工作移交-{old}-{timezone.localdate().isoformat()}.txt",
+                  "text/plain; charset=utf-8", ("\n".join(lines) + "\n").encode("utf-8"),
+                  out.summary()[:300])

@@ -339,7 +339,13 @@ XINFANG_JOBS = {
     "archive": ("xinfang.jobs.kinds.archive", "生成案卷（一案一档）"),
     "pdf": ("xinfang.jobs.kinds.pdf", "文书转换 PDF"),
     "audit_verify": ("xinfang.jobs.kinds.audit_verify", "校验审计链"),
+    "handover": ("xinfang.jobs.kinds.handover", "工作移交（逐件改派）"),
 }
+# The hand-over page (工作移交) moves at most this many open cases while the person waits; a
+# unit holding more is moved by the background job above. A case takes 30–70 ms (its own
+# transaction through ``reassign``): a merged township's 1,200 open cases would pass the web
+# worker's timeout.
+XINFANG_HANDOVER_WAIT = int(os.environ.get("XINFANG_HANDOVER_WAIT", 100))
 # A job's file (a ledger, a case file: copies of petitioners' data) is removed this many days
 # after the job ended, by the scheduled housekeeping (prune, hourly); the job's row and the
 # audit entries of its making stay, and a download says the file expired and how to make it

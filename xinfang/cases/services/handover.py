@@ -46,10 +46,11 @@ def unit_open_cases(*, by: Membership, unit: Unit):
 
 
 def unit_hand_over(*, by: Membership, old: Unit, new: Unit, reason: str,
-                   receiver_name: str) -> HandOver:
+                   receiver_name: str, progress=None) -> HandOver:
     """Reassign every open case ``old`` handles, of the offices ``by`` acts for, to ``new``:
     where ``old`` leads, ``new`` leads (its assisting units stay); where ``old`` assists,
-    ``new`` assists (or nothing, if ``new`` leads the case already)."""
+    ``new`` assists (or nothing, if ``new`` leads the case already). ``progress(done, total)``
+    is told after each case (the background job's bar, ``jobs.kinds.handover``)."""
     home = unit_jurisdiction(by.unit)
     if (by.role not in TRANSITIONS["reassign"].roles or home is None
             or not is_office_at(by.unit, home)):
@@ -68,7 +69,9 @@ def unit_hand_over(*, by: Membership, old: Unit, new: Unit, reason: str,
                                           case__state__in=c.OPEN_STATES)
                 .values("case").distinct().count())
     out.elsewhere = everyone - len(mine)
-    for pk, number in mine:
+    for done, (pk, number) in enumerate(mine):
+        if progress is not None:
+            progress(done, len(mine))
         for attempt in (1, 2):
             try:
                 moved = _move(pk, by=by, old=old, new=new, reason=reason,
@@ -83,7 +86,15 @@ def unit_hand_over(*, by: Membership, old: Unit, new: Unit, reason: str,
                 if moved:  # else moved meanwhile (another hand-over at the same moment)
                     out.moved.append(number)
             break
+    if progress is not None:
+        progress(len(mine), len(mine))
     return out
+
+
+def unit_open_count(*, by: Membership, unit: Unit) -> int:
+    """How many open cases ``unit_hand_over`` would try to move (the page's choice between
+    moving them while the person waits and a background job)."""
+    return unit_open_cases(by=by, unit=unit).count()
 
 
 def _move(pk: int, *, by: Membership, old: Unit, new: Unit, reason: str,

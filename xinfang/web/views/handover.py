@@ -4,7 +4,11 @@ what has not moved; what cannot move is listed with its case number and why."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -13,14 +17,16 @@ from django.views.decorators.http import require_http_methods
 from xinfang.cases import choices as c
 from xinfang.cases.errors import Refused
 from xinfang.cases.services.base import is_office_at
-from xinfang.cases.services.handover import unit_hand_over, unit_open_cases
+from xinfang.cases.services.handover import unit_hand_over, unit_open_cases, unit_open_count
 from xinfang.org.choices import Level, Role
-from xinfang.org.models import Unit
+from xinfang.org.models import Membership, Unit
 
 from ..context import jurisdiction_of, membership_required, page, refuse
 from ..forms.common import ModelChoice, PlainForm, text
 
 HANDS_OVER = (Role.CLERK, Role.APPROVER)
+HANDOVER_JOB = "handover"  # the background hand-over (settings.XINFANG_JOBS)
+SHOWN = 200  # open cases listed before the hand-over; the rest counted
 
 
 class HandOverForm(PlainForm):
@@ -54,6 +60,8 @@ def handover(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             try:
+                if unit_open_count(by=m, unit=d["old"]) > settings.XINFANG_HANDOVER_WAIT:
+                    return _in_background(request, d)
                 result = unit_hand_over(by=m, old=d["old"], new=d["new"], reason=d["reason"],
                                         receiver_name=d["receiver_name"])
             except Refused as e:
@@ -64,9 +72,35 @@ def handover(request: HttpRequest) -> HttpResponse:
     if old is None and not form.is_bound and request.GET.get("old", "").isdigit():
         old = form.fields["old"].queryset.filter(pk=request.GET["old"]).first()
     waiting = ([(case.number, c.State(case.state).label, case.pk)
-                for case in unit_open_cases(by=m, unit=old).only("number", "state")]
+                for case in unit_open_cases(by=m, unit=old).only("number", "state")[:SHOWN]]
                if old is not None else [])
+    more = (unit_open_count(by=m, unit=old) - SHOWN
+            if old is not None and len(waiting) == SHOWN else 0)
     return page(request, "web/handover.html", {
-        "form": form, "result": result, "old": old, "waiting": waiting, "here": "handover",
-        "registers": True,
+        "form": form, "result": result, "old": old, "waiting": waiting, "more": more,
+        "here": "handover", "registers": True, "wait": settings.XINFANG_HANDOVER_WAIT,
     }, status=422 if form.is_bound and form.errors else 200)
+
+
+def _in_background(request: HttpRequest, d: dict) -> HttpResponse:
+    """More open cases than the page moves while one waits: the same hand-over as a job
+    (``jobs.kinds.handover``), followed on the job's page. A second post while one is queued
+    or running for the same unit is sent to that one (each would try every case)."""
+    from xinfang.jobs.models import Job
+    from xinfang.jobs.services import job_start
+
+    with transaction.atomic():
+        # two posts at once are taken in turn: the test and the start hold the membership row
+        Membership.objects.select_for_update().get(pk=request.membership.pk)
+        job = (Job.objects.filter(kind=HANDOVER_JOB, finished_at__isnull=True,
+                                  params__old=d["old"].pk).order_by("pk").first())
+        if job is None:
+            job = job_start(kind=HANDOVER_JOB, by=request.membership, params={
+                "old": d["old"].pk, "new": d["new"].pk, "reason": d["reason"],
+                "receiver_name": d["receiver_name"]})
+            messages.success(request, _("在办信访件较多，已转为后台逐件改派；本页可看进度和结果。"))
+        else:
+            messages.info(request, _("该单位的工作移交已在后台进行，本页可看进度和结果。"))
+    if job.user_id != request.user.pk:
+        return redirect("web:handover")
+    return redirect("jobs:detail", job.pk)
