@@ -587,3 +587,26 @@ def test_a_refresh_that_counted_many_cases_reads_its_tables_statistics(jianan, m
     with CaptureQueriesContext(connection) as ctx:
         assert services.figures_refresh(now=timezone.now() + timedelta(hours=1)) < 3
     assert not [q for q in ctx.captured_queries if q["sql"].startswith("ANALYZE")]
+
+
+def test_a_reassigned_case_counts_for_its_new_unit_after_the_next_refresh(county):
+    """A reassignment (改派) moves a case's lead unit: the kept sums follow it, as every change
+    a history entry marks."""
+    j = county
+    case = walk(j, "in_progress", lead="区民政局", lead_member="bureau", assisting=())
+    figures_refresh(now=timezone.now() - 2 * LAG)
+    figures_refresh(now=timezone.now() - LAG)
+    figures_refresh()
+    inspector = j.member("inspector")
+    bureau, town = j.bureaus["区民政局"], j.townships["将官池镇"]
+    before = kept(inspector)["unit"]
+    assert str(bureau.pk) in before
+    perform("reassign", case=case, by=j.member("clerk"), lead=town, reason="交办有误",
+            receiver_name="马俊")
+    figures_refresh(now=timezone.now() - LAG)
+    figures_refresh()
+    same(inspector)
+    after = kept(inspector)["unit"]
+    assert after.get(str(bureau.pk), {}).get("received", 0) == before[str(bureau.pk)][
+        "received"] - 1
+    assert after[str(town.pk)]["received"] == before.get(str(town.pk), {}).get("received", 0) + 1
