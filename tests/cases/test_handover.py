@@ -101,6 +101,19 @@ def test_a_retry_moves_nothing_twice_and_after_the_last_case_the_unit_switches_o
     again = hand_over(jianan)
     assert (again.moved, again.refused, again.summary()) == ([], [], "已改派0件。")
     town = jianan.townships["将官池镇"]
+    # a backlog line of its own with no case (imported) is still in its care: a hand-over moves
+    # it too
+    from xinfang.registers.models import BacklogCase
+
+    line = BacklogCase.objects.create(
+        jurisdiction=jianan.county, entry=BacklogCase.Entry.IMPORTED, person_name="马小红",
+        reason="补助未兑现", designated_at=sh(2026, 9, 1, 9), responsible_unit=town)
+    assert unit_open_work(town) != []
+    again = hand_over(jianan)
+    assert (again.moved, again.backlog, again.summary()) == (
+        [], 1, "已改派0件，另移交积案台账1条。")
+    line.refresh_from_db()
+    assert line.responsible_unit == jianan.townships["五女店镇"]
     assert unit_open_work(town) == []
     # its villages and staff moved on (the administrators' own steps)
     type(town).objects.filter(parent=town).update(is_active=False)

@@ -387,3 +387,27 @@ def test_past_handling_the_case_keeps_its_stage_and_no_clock_restarts(jianan):
     assert entry.payload["stage_kept"] is True
     # and the old township no longer sees it
     assert not cases_for(jianan.member("township")).filter(pk=case.pk).exists()
+
+
+def test_the_backlog_line_of_a_reassigned_case_follows_its_new_lead(jianan):
+    from xinfang.registers.models import BacklogCase
+    from xinfang.registers.selectors import backlog_for
+
+    # given a case led by 将官池镇 entered in the backlog register in its care
+    case = assigned_case(jianan)
+    town, wunv = jianan.townships["将官池镇"], jianan.townships["五女店镇"]
+    line = BacklogCase.objects.create(
+        case=case, jurisdiction=case.jurisdiction, entry=BacklogCase.Entry.DESIGNATED,
+        reason="久拖不决", designated_at=case.received_at, responsible_unit=town)
+    # when the office gives it to 五女店镇
+    perform("reassign", case=case, by=jianan.member("clerk"), lead=wunv, reason="交办有误",
+            receiver_name="马俊", at=sh(2026, 9, 16, 10))
+    # then the line is 五女店镇's to keep, and in its register, not the old township's
+    line.refresh_from_db()
+    assert line.responsible_unit == wunv
+    assert case.events.get(type="reassign").payload["backlog_moved"] is True
+    township = Membership.objects.create(
+        user=User.objects.create(username="wunv_handler", full_name="五女店经办"),
+        unit=wunv, role=Role.UNIT_HANDLER)
+    assert list(backlog_for(township)) == [line]
+    assert not backlog_for(jianan.member("township")).exists()

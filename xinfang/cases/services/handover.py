@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import transaction
+
 from xinfang.org.models import Membership, Unit
 
 from .. import choices as c
@@ -28,11 +30,14 @@ class HandOver:
     moved: list[str] = field(default_factory=list)  # case numbers
     refused: list[tuple[str, str]] = field(default_factory=list)  # (case number, why)
     elsewhere: int = 0  # open cases of the unit another office assigned: theirs to move
+    backlog: int = 0  # backlog lines with no case in the unit's care, moved to the receiver
 
     def summary(self) -> str:
         parts = [f"已改派{len(self.moved)}件"]
         if self.refused:
             parts.append(f"未能改派{len(self.refused)}件")
+        if self.backlog:
+            parts.append(f"另移交积案台账{self.backlog}条")
         if self.elsewhere:
             parts.append(f"另有{self.elsewhere}件由其他受理机关交办，须由其改派")
         return "，".join(parts) + "。"
@@ -86,9 +91,34 @@ def unit_hand_over(*, by: Membership, old: Unit, new: Unit, reason: str,
                 if moved:  # else moved meanwhile (another hand-over at the same moment)
                     out.moved.append(number)
             break
+    out.backlog = _move_backlog_lines(by=by, home=home, old=old, new=new, reason=reason)
     if progress is not None:
         progress(len(mine), len(mine))
     return out
+
+
+@transaction.atomic
+def _move_backlog_lines(*, by: Membership, home: Unit, old: Unit, new: Unit,
+                        reason: str) -> int:
+    """The office's unresolved backlog lines (积案台账) still in ``old``'s care once its cases
+    moved, given to ``new``: a line with no case (imported), or whose case ``old`` no longer
+    handles (not yet assigned, say). A line whose case moved went with it (``reassign``); one
+    whose case could not move stays with that case. Audited, as an edit of the register is."""
+    from xinfang.audit.services import REGISTER_CHANGE, audit_record
+    from xinfang.registers.models import BacklogCase
+
+    held = Assignment.objects.filter(unit=old, status=c.AssignmentStatus.ACTIVE).values("case")
+    lines = BacklogCase.objects.select_for_update().filter(
+        jurisdiction=home, resolved_at__isnull=True, responsible_unit=old
+    ).exclude(case__in=held)
+    ids = list(lines.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    BacklogCase.objects.filter(pk__in=ids).update(responsible_unit=new)
+    audit_record(action=REGISTER_CHANGE, actor=by, object_type="backlog", object_id=ids[0],
+                 detail={"change": "handover", "lines": ids, "from": old.name, "to": new.name,
+                         "reason": reason})
+    return len(ids)
 
 
 def unit_open_count(*, by: Membership, unit: Unit) -> int:

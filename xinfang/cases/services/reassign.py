@@ -109,7 +109,24 @@ def reassign(
             ctx.payload["extension_withdrawn"] = True
     else:
         ctx.event_key = ASSIST_ONLY
+    if lead_changed:
+        _move_backlog_line(ctx, {a.unit_id for a in ending if a.role == c.AssignmentRole.LEAD},
+                           lead)
     _stop_old_messages(ctx, {a.unit_id for a in ending} - {pk for pk, _r in wanted})
+
+
+def _move_backlog_line(ctx: Ctx, old_leads: set[int], lead: Unit) -> None:
+    """The case's unresolved backlog line (积案台账) in the care of the lead it leaves is the
+    new lead's to keep: the register shows a line to its responsible unit, and the old unit
+    could not be switched off while it held one (``unit_open_work``). A line an office gave
+    another unit's care by hand keeps it."""
+    from xinfang.registers.models import BacklogCase
+
+    moved = BacklogCase.objects.filter(case=ctx.case, resolved_at__isnull=True,
+                                       responsible_unit_id__in=sorted(old_leads)
+                                       ).update(responsible_unit=lead)
+    if moved:
+        ctx.payload["backlog_moved"] = True
 
 
 def _stop_old_messages(ctx: Ctx, units: set[int]) -> None:
