@@ -156,13 +156,32 @@ def test_a_leaders_own_first_role_is_granted_with_nobody_to_collect(jianan):
     assert [c.pk for c in handover.collectors()] == [m.pk]
 
 
-def test_an_account_that_set_its_own_password_is_untouched(jianan):
-    # given a new account whose holder signed in and chose their own password
+def test_a_password_changed_before_any_role_is_voided_all_the_same(jianan):
+    # given a new account, signed in to before it has any role and its password changed: that
+    # could be the system administrator, who knows the first one, as well as its holder
     user = created(jianan)
-    password_change(user=user, old=FIRST, new=OWN)
-    # when a business role is granted
+    client = Client()
+    signed = client.post(reverse("web:login"), {"username": "wangwu", "password": FIRST})
+    assert signed["Location"] == reverse("web:account_password")
+    client.post(reverse("web:account_password"),
+                {"old_password": FIRST, "password1": OWN, "password2": OWN})
+    assert signs_in(user, OWN)
+    # when its first business role is granted
     m = membership_grant(by=jianan.member("secadmin"), user=user,
                          unit=jianan.member("clerk").unit, role="clerk")
+    # then that password goes too, and the office's leader collects the one to use
+    assert isinstance(m.first_password, PasswordHandover) and not signs_in(user, OWN)
+
+
+def test_an_account_that_set_its_own_password_holding_a_role_is_untouched(jianan):
+    # given a second auditor's account, whose holder changed the password as the auditor
+    user = created(jianan, "shenji2", "审计二")
+    secadmin = jianan.member("secadmin")
+    auditor = membership_grant(by=secadmin, user=user, unit=jianan.county, role="auditor")
+    password_change(user=user, old=FIRST, new=OWN)
+    # when the role is withdrawn and a business role granted
+    membership_revoke(by=secadmin, membership=auditor)
+    m = membership_grant(by=secadmin, user=user, unit=jianan.member("clerk").unit, role="clerk")
     # then their password still works, and nothing waits for a leader
     assert m.first_password is None and signs_in(user, OWN)
     assert not PasswordHandover.objects.exists() and not voids().exists()
@@ -275,3 +294,24 @@ def test_the_migration_marks_the_passwords_administrators_set_before_it(jianan):
     executor.migrate(executor.loader.graph.leaf_nodes())
     # then only the administrator's password is marked
     assert list(User.objects.filter(password_by_admin=True)) == [fresh]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="two requests at once need a real PostgreSQL (DATABASE_URL=…)")
+def test_a_password_change_racing_the_first_grant_is_refused(jianan):
+    # given a new account whose first password is being changed (by whoever knows it) while the
+    # security administrator grants its first business role
+    user = user_create(by=jianan.member("sysadmin"), username="wangwu", full_name="王五",
+                       password=FIRST)
+    office = jianan.member("clerk").unit
+    out = race(
+        lambda: membership_grant(by=jianan.member("secadmin"), user=User.objects.get(pk=user.pk),
+                                 unit=office, role="clerk"),
+        lambda: password_change(user=User.objects.get(pk=user.pk), old=FIRST, new=OWN))
+    # then the change waited for the grant and was refused: no password typed before the role
+    # survives it, and the leader's handover is the way in
+    assert out["second_waited"] and isinstance(out["second"], AdminRefused)
+    assert isinstance(out["first"].first_password, PasswordHandover)
+    assert not signs_in(User.objects.get(pk=user.pk), OWN)
+    assert not User.objects.get(pk=user.pk).has_usable_password()

@@ -179,9 +179,11 @@ def first_password_void(*, by: Membership, user: User, membership: Membership,
     """Called by ``membership_grant`` inside its transaction, ``user`` locked there (so a second
     grant at once waits, and reads the password already gone), ``membership`` (a business role)
     just made active. Returns the handover opened, ``"none"`` when nobody can collect it, or
-    None when the password in force is not an administrator's (its holder changed it, a leader
-    collected a one-time one, the operator reset it, or it was voided already)."""
-    if not (user.password_by_admin and user.must_change_password):
+    None when the password in force is not an administrator's (its holder changed it holding a
+    role, a leader collected a one-time one, the operator reset it, or it was voided already).
+    A password changed while the account held no role counts as the administrator's: who
+    signed in to change it is not known (``password_change``)."""
+    if not user.password_by_admin:
         return None
     now = timezone.now()
     user.set_unusable_password()  # its sessions end too: the administrator may have signed in
@@ -410,8 +412,18 @@ def password_change(*, user: User, old: str, new: str, ip: str = "") -> User:
     except AdminRefused as e:
         raise AdminRefused(e.message, field="password1") from e
     with transaction.atomic():
+        # The row held from here, as ``membership_grant`` holds it: a first role granted since
+        # the current password was checked voided it, and this change is not made over it.
+        row = locked_user(User, user.pk, "password", "password_by_admin")
+        if row.password != user.password:
+            raise AdminRefused(_("您的密码刚被重置或已作废，请重新登录。"), field="old_password")
         user.set_password(new)
-        user.must_change_password = user.password_by_admin = False
+        user.must_change_password = False
+        # An account with no role yet may be signed in to by the administrator who typed its
+        # first password as well as by its holder: a password changed then is voided by the
+        # first business role all the same (``first_password_void``).
+        user.password_by_admin = row.password_by_admin and not Membership.objects.filter(
+            user=user, is_active=True).exists()
         user.save(update_fields=["password", "must_change_password", "password_by_admin"])
         audit_record(
             action=PROFILE_CHANGE,
