@@ -286,7 +286,7 @@ def test_the_migration_marks_the_passwords_administrators_set_before_it(jianan):
     user_password_reset(by=sysadmin, user=jianan.member("inspector").user)
     User.objects.update(password_by_admin=False)
     # when the migration runs
-    before = [("org", "0005_office_path")]
+    before = [("org", "0006_unit_name_history")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     executor = MigrationExecutor(connection)

@@ -19,7 +19,7 @@ def mark_administrators_passwords(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("org", "0005_office_path"),
+        ("org", "0006_unit_name_history"),
         ("security", "0006_password_handover"),
         ("audit", "0008_no_pattern_index_on_hash"),
     ]
