@@ -311,6 +311,11 @@ class User(AbstractUser):
     totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
     # Set by an administrator's reset (a one-time password): nothing but changing it until done.
     must_change_password = models.BooleanField(_("须修改密码"), default=False, editable=False)
+    # The password in force is one an administrator typed or was shown (``user_create``; an
+    # administrator's reset it approved) and its holder has not changed it holding a role. A
+    # first business role voids it (``password_services.first_password_void``, 三员分立); the
+    # holder's own password, a leader's collected one-time password and the operator's clear it.
+    password_by_admin = models.BooleanField(_("管理员设定的密码"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("用户")

@@ -143,11 +143,19 @@ class PasswordHandover(models.Model):
         EXPIRED = "expired", _("逾期未领取")
         CANCELLED = "cancelled", _("已作废")
 
+    class Kind(models.TextChoices):
+        RESET = "reset", _("重置")
+        # A first business role voided the password the system administrator typed when it
+        # made the account (``password_services.first_password_void``); ``reset_by``: the
+        # security administrator who granted it.
+        FIRST = "first", _("首次任职")
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="password_handovers")
     reset_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  related_name="+")
     reset_at = models.DateTimeField(_("重置时间"))
+    kind = models.CharField(_("缘由"), max_length=10, choices=Kind.choices, default=Kind.RESET)
     collect_until = models.DateTimeField(_("领取期限"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
                               default=Status.PENDING)

@@ -383,7 +383,9 @@ def user_create(
     ip: str = "",
 ) -> User:
     """An account without any role: the security administrator grants roles separately. The
-    initial password is the administrator's choice, so it must be changed at first sign-in."""
+    initial password is the administrator's choice, so it must be changed at first sign-in,
+    and it stops working when a first business role is granted before then
+    (``membership_grant``): a leader of the role's unit collects a one-time password instead."""
     _require(by, Role.SYSADMIN)
     # NFKC, as Django's own account forms: a name typed in an input method's full-width mode
     # ("ｗａｎｇｗｕ") is the half-width name, not a second account that reads the same.
@@ -398,6 +400,7 @@ def user_create(
         phone=phone.strip(),
         position=position.strip(),
         must_change_password=True,
+        password_by_admin=True,
     )
     _check_password(password, user)
     user.set_password(password)
@@ -500,6 +503,11 @@ def _separation_problem(user: User, role: str, *, unit: Unit) -> str | None:
 def membership_grant(
     *, by: Membership, user: User, unit: Unit, role: str, ip: str = ""
 ) -> Membership:
+    """Grant ``role`` in ``unit``. A business role granted to an account whose password is
+    still the one an administrator set voids that password (三员分立): the membership returned
+    carries ``first_password`` — the ``PasswordHandover`` opened for the unit's leaders,
+    ``"none"`` when the unit has none to collect it (the account has no usable password until
+    a reset), or None when no password was touched."""
     _require(by, Role.SECADMIN)
     if role not in Role.values:
         raise AdminRefused(_("请选择角色。"), field="role")
@@ -509,7 +517,8 @@ def membership_grant(
     # find none (an admin role and a business role both granted). The account's row is held
     # until commit, so the second grant reads the first's role — and whether the account was
     # switched off meanwhile (``user_set_active`` writes that row).
-    if not locked_user(User, user.pk, "is_active").is_active:
+    held = locked_user(User, user.pk)
+    if not held.is_active:
         raise AdminRefused(_("%(user)s的账户已停用。") % {"user": user}, field="user")
     if unit.pk not in units_held_active([unit.pk]):
         raise AdminRefused(_("%(unit)s已停用。") % {"unit": unit}, field="unit")
@@ -541,6 +550,12 @@ def membership_grant(
         unit=unit.name,
         role=role,
     )
+    membership.first_password = None
+    if role not in ADMIN_ROLES:
+        from .password_services import first_password_void  # it imports this module
+
+        membership.first_password = first_password_void(by=by, user=held,
+                                                        membership=membership, ip=ip)
     return membership
 
 

@@ -11,6 +11,12 @@ second administrator.
   limit (``XINFANG_PASSWORD_COLLECT_DAYS``). The account must change it at its next sign-in
   (``User.must_change_password``; ``security.gate`` allows nothing else meanwhile). Without
   this, the administrator who reset a clerk could sign in as the clerk before the clerk did.
+- ``first_password_void`` — a first business role granted (``admin_services.membership_grant``)
+  to an account whose password is still the one an administrator set (``User.password_by_admin``:
+  typed at ``user_create``, or shown at an approved reset) voids it at that moment, and a
+  ``PasswordHandover`` (kind 首次任职) waits for a leader of the role's unit, as after a reset.
+  With no leader there, the grant still goes through and the account has no usable password
+  until a reset gives one (the security administrator's page lists such accounts).
 - ``password_reset_by_operator`` — the server's operator (``xinfang password reset``), who holds
   the keys to everything anyway, resets an ordinary account and is shown the one-time password.
   A one-time password is never stored in clear, sent in a message cookie or audited.
@@ -30,6 +36,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -75,11 +82,13 @@ def holds_admin_role(user: User) -> bool:
     return Membership.objects.filter(user=user, is_active=True, role__in=ADMIN_ROLES).exists()
 
 
-def _issue(user: User) -> str:
+def _issue(user: User, *, by_admin: bool = False) -> str:
+    """Set a one-time password; ``by_admin``: an administrator is shown it."""
     password = password_one_time(user)
     user.set_password(password)
     user.must_change_password = True
-    user.save(update_fields=["password", "must_change_password"])
+    user.password_by_admin = by_admin
+    user.save(update_fields=["password", "must_change_password", "password_by_admin"])
     return password
 
 
@@ -145,7 +154,8 @@ def user_password_reset(*, by: Membership, user: User, ip: str = "") -> Password
     # because it was forgotten or is known to someone else.
     user.set_unusable_password()
     user.must_change_password = True
-    user.save(update_fields=["password", "must_change_password"])
+    user.password_by_admin = False
+    user.save(update_fields=["password", "must_change_password", "password_by_admin"])
     handover = PasswordHandover.objects.create(
         user=user, reset_by=by.user, reset_at=now,
         collect_until=now + timedelta(days=collect_days()))
@@ -162,6 +172,67 @@ def user_password_reset(*, by: Membership, user: User, ip: str = "") -> Password
         collect_until=handover.collect_until.isoformat(),
     )
     return handover
+
+
+def first_password_void(*, by: Membership, user: User, membership: Membership,
+                        ip: str = "") -> PasswordHandover | str | None:
+    """Called by ``membership_grant`` inside its transaction, ``user`` locked there (so a second
+    grant at once waits, and reads the password already gone), ``membership`` (a business role)
+    just made active. Returns the handover opened, ``"none"`` when nobody can collect it, or
+    None when the password in force is not an administrator's (its holder changed it holding a
+    role, a leader collected a one-time one, the operator reset it, or it was voided already).
+    A password changed while the account held no role counts as the administrator's: who
+    signed in to change it is not known (``password_change``)."""
+    if not user.password_by_admin:
+        return None
+    now = timezone.now()
+    user.set_unusable_password()  # its sessions end too: the administrator may have signed in
+    user.password_by_admin = False
+    user.save(update_fields=["password", "password_by_admin"])
+    collectors = password_collectors(user)
+    handover = None
+    waiting = (PasswordHandover.objects.select_for_update()
+               .filter(user=user, status=PasswordHandover.Status.PENDING).first())
+    if waiting and waiting.lapsed(now):  # kept, marked so (not reachable from the pages)
+        waiting.status = PasswordHandover.Status.EXPIRED
+        waiting.save(update_fields=["status"])
+        waiting = None
+    if collectors and waiting is None:
+        handover = PasswordHandover.objects.create(
+            user=user, reset_by=by.user, reset_at=now, kind=PasswordHandover.Kind.FIRST,
+            collect_until=now + timedelta(days=collect_days()))
+    _audit(
+        PROFILE_CHANGE,
+        by,
+        "user",
+        user.pk,
+        ip,
+        change="first_password_void",
+        username=user.username,
+        membership=membership.pk,
+        unit=membership.unit.name,
+        role=membership.role,
+        handover=handover.pk if handover else (waiting.pk if waiting else None),
+        collectors=[m.user.username for m in collectors],
+        collect_until=handover.collect_until.isoformat() if handover else None,
+    )
+    if handover is not None:
+        return handover
+    return waiting if waiting is not None else "none"
+
+
+def accounts_without_password():
+    """Active accounts holding an active business role that no password signs in to and no
+    one-time password waits for (a first role granted where no leader could collect it, or a
+    reset lapsed uncollected): each needs a reset (``user_password_reset``, or the operator's
+    ``xinfang password reset``). For the security administrator's page."""
+    now = timezone.now()
+    waiting = PasswordHandover.objects.filter(
+        status=PasswordHandover.Status.PENDING, collect_until__gt=now).values("user_id")
+    business = Membership.objects.filter(is_active=True).exclude(role__in=ADMIN_ROLES)
+    return (User.objects.filter(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX,
+                                pk__in=business.values("user_id"))
+            .exclude(pk__in=waiting).order_by("username"))
 
 
 @transaction.atomic
@@ -288,7 +359,7 @@ def password_reset_approve(*, by: Membership, req: PasswordResetRequest, ip: str
     """Approve and carry out the reset; returns the one-time password (shown once)."""
     req = _pending(req, by)
     user = locked_user(User, req.user_id)
-    password = _issue(user)
+    password = _issue(user, by_admin=True)  # shown to the approving administrator
     req.status = PasswordResetRequest.Status.APPROVED
     req.decided_by, req.decided_at = by.user, timezone.now()
     req.save(update_fields=["status", "decided_by", "decided_at"])
@@ -341,9 +412,19 @@ def password_change(*, user: User, old: str, new: str, ip: str = "") -> User:
     except AdminRefused as e:
         raise AdminRefused(e.message, field="password1") from e
     with transaction.atomic():
+        # The row held from here, as ``membership_grant`` holds it: a first role granted since
+        # the current password was checked voided it, and this change is not made over it.
+        row = locked_user(User, user.pk, "password", "password_by_admin")
+        if row.password != user.password:
+            raise AdminRefused(_("您的密码刚被重置或已作废，请重新登录。"), field="old_password")
         user.set_password(new)
         user.must_change_password = False
-        user.save(update_fields=["password", "must_change_password"])
+        # An account with no role yet may be signed in to by the administrator who typed its
+        # first password as well as by its holder: a password changed then is voided by the
+        # first business role all the same (``first_password_void``).
+        user.password_by_admin = row.password_by_admin and not Membership.objects.filter(
+            user=user, is_active=True).exists()
+        user.save(update_fields=["password", "must_change_password", "password_by_admin"])
         audit_record(
             action=PROFILE_CHANGE,
             actor=user,

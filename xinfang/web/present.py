@@ -569,6 +569,7 @@ AUDIT_CHANGES = {
     "user_deactivate": _l("停用账户"),
     "password_reset": _l("重置密码"),
     "password_collect": _l("领取一次性密码"),
+    "first_password_void": _l("首次任职：初始密码作废"),
     "token_authorise": _l("授权接口令牌"),
     "token_collect": _l("领取接口令牌"),
     "token_create": _l("命令行创建接口令牌"),

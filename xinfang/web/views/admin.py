@@ -193,7 +193,9 @@ def admin_users(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("已创建用户：%(name)s。请安全管理员为其分配角色。") % {"name": user.username},
+                _("已创建用户：%(name)s。请安全管理员为其分配角色；授予首个业务角色时，您设定的"
+                  "初始密码即作废，一次性密码由该单位的分管领导或主要领导领取后交给本人。")
+                % {"name": user.username},
             )
             return redirect("web:admin_users")
     qs, q = users_matching(request)

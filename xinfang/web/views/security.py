@@ -18,9 +18,12 @@ from xinfang.security.totp import totp_disable
 from ..admin_services import AdminRefused, membership_grant, membership_revoke
 from ..context import page, pager_query, role_required
 from ..forms.admin import GrantForm
+from ..password_services import accounts_without_password
 from .admin import paged, refused_into, users_matching
 
 # -- roles, lockouts and keys (security administrator) -------------------------------------------
+
+NO_PASSWORD_SHOWN = 50
 
 
 @require_GET
@@ -38,8 +41,35 @@ def admin_roles(request: HttpRequest) -> HttpResponse:
             "locked_only": request.GET.get("locked") == "1",
             "extra": pager_query(request),
             "now": timezone.now(),
+            "no_password": _without_password(),
         },
     )
+
+
+def _without_password() -> list[tuple[User, list[Membership]]]:
+    """The accounts with a business role and no usable password, each with its roles."""
+    users = list(accounts_without_password()[:NO_PASSWORD_SHOWN])
+    held: dict[int, list[Membership]] = {u.pk: [] for u in users}
+    for m in (Membership.objects.filter(user_id__in=held, is_active=True)
+              .select_related("unit").order_by("pk")):
+        held[m.user_id].append(m)
+    return [(u, held[u.pk]) for u in users]
+
+
+def _first_password_told(user: User, first_password) -> str:
+    """What a first business role did to the password the system administrator set."""
+    if first_password is None:
+        return ""
+    if first_password == "none":
+        return _("系统管理员设定的初始密码已作废。该单位没有在职的分管领导或主要领导领取"
+                 "一次性密码，%(name)s暂无可用密码：待该单位授予分管领导或主要领导后由系统管理员重置密码，"
+                 "或请服务器运维人员在命令行重置：xinfang password reset %(username)s") % {
+            "name": user, "username": user.username}
+    names = "、".join(f"{m.user.full_name or m.user.username}（{m.get_role_display()}）"
+                      for m in first_password.collectors())
+    return _("系统管理员设定的初始密码已作废；一次性密码待%(who)s在“密码转交”页面领取"
+             "（%(until)s前），当面交给本人。") % {
+        "who": names, "until": f"{timezone.localtime(first_password.collect_until):%Y-%m-%d %H:%M}"}
 
 
 @require_http_methods(["GET", "POST"])
@@ -50,7 +80,7 @@ def admin_roles_user(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            membership_grant(
+            granted = membership_grant(
                 by=request.membership,
                 user=user,
                 unit=d["unit"],
@@ -65,6 +95,9 @@ def admin_roles_user(request: HttpRequest, pk: int) -> HttpResponse:
                 _("已授予%(name)s：%(unit)s · %(role)s。")
                 % {"name": user, "unit": d["unit"], "role": Role(d["role"]).label},
             )
+            told = _first_password_told(user, granted.first_password)
+            if told:
+                messages.warning(request, told)
             return redirect("web:admin_roles_user", pk=user.pk)
     memberships = user.memberships.select_related("unit").order_by("-is_active", "unit__path")
     return page(
