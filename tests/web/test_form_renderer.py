@@ -54,6 +54,10 @@ def test_every_field_of_every_form_renders_as_djangos_templates_do(jianan):
                           ("组<二>", [(2, mark_safe("<em>二</em>"))])]),
     forms.SelectMultiple(choices=[("a", "甲"), ("b", "乙")]),
     forms.RadioSelect(choices=[("a", "甲"), ("b", "乙")]),
+    forms.RadioSelect(choices=[("组一", [("a", "甲<")]), ("b", mark_safe("<em>乙</em>"))]),
+    forms.CheckboxSelectMultiple(choices=[("a", "甲"), (1, "一&"), ("b", "乙")]),
+    forms.CheckboxSelectMultiple(choices=[("组<一>", [("a", "甲"), ("b", "乙")]), ("c", "丙")]),
+    forms.CheckboxSelectMultiple(choices=[]),
 ])
 def test_the_plain_widgets_render_as_djangos_templates_do(widget):
     for value in VALUES:
@@ -62,9 +66,13 @@ def test_the_plain_widgets_render_as_djangos_templates_do(widget):
             assert quick == django, (widget, value, attrs, quick, django)
 
 
-def test_the_case_page_is_the_same_page_with_djangos_renderer(jianan):
-    # given a case the clerk proposes on (a page of action forms: selects, texts, dates)
-    case = register_in(jianan)
+@pytest.mark.parametrize("stage", ["registered", "assigned"])
+def test_the_case_page_is_the_same_page_with_djangos_renderer(jianan, stage):
+    # given a case the clerk proposes on (a page of action forms: selects, texts, dates), or
+    # one a unit handles (the reassign form: a checkbox for every assisting unit)
+    from tests.cases.test_engine_edges import assigned_case
+
+    case = register_in(jianan) if stage == "registered" else assigned_case(jianan)
     client = signed_in(jianan.member("clerk"))
     url = reverse("web:case", args=[case.pk])
     # (the page writes minutes — its clocks, the date inputs' bounds — so both reads must
@@ -80,7 +88,10 @@ def test_the_case_page_is_the_same_page_with_djangos_renderer(jianan):
             pages.append(re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", main))
         if _minute() == minute:
             break
-    assert pages[0].count("<select") >= 2 and pages[0].count("<textarea") >= 1
+    assert pages[0].count("<select") >= 1 and pages[0].count("<textarea") >= 1
+    if stage == "assigned":
+        assert "action-reassign" in pages[0]
+        assert pages[0].count('type="checkbox" name="reassign-assisting"') >= 5
     assert pages[0] == pages[1]
 
 

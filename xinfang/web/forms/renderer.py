@@ -1,5 +1,6 @@
 """The form renderer (``settings.FORM_RENDERER``): Django's own, with the plain widgets'
-templates — the inputs, the text area, the select and its options — written in Python.
+templates — the inputs, the text area, the select and its options, the groups of checkboxes
+and radio buttons — written in Python.
 
 Django renders every widget through its template engine: an input is three templates (the
 type's, ``input.html``, ``attrs.html``), a select one more per option. The case page's action
@@ -28,6 +29,11 @@ INPUTS = frozenset(
 TEXTAREA = f"{WIDGETS}textarea.html"
 SELECT = f"{WIDGETS}select.html"
 OPTION = f"{WIDGETS}select_option.html"
+# A group of checkboxes or radio buttons (``multiple_input.html``) and their options
+# (``input_option.html`` through their own one-line templates): the assign and reassign forms'
+# assisting units are one checkbox per unit of the jurisdiction, 10 ms of a case page at 1M.
+MULTIPLE = frozenset({f"{WIDGETS}checkbox_select.html", f"{WIDGETS}radio.html"})
+INPUT_OPTIONS = frozenset({f"{WIDGETS}checkbox_option.html", f"{WIDGETS}radio_option.html"})
 
 # What a template's ``{{ value }}`` sees: autoescape on, the project's time zone and formats.
 _CONTEXT = Context(autoescape=True)
@@ -93,6 +99,34 @@ def _select(w: dict) -> str | None:
     return "".join(parts)
 
 
+def _input_option(o: dict) -> str:
+    """``checkbox_option.html`` / ``radio_option.html``: ``input_option.html`` and the two files'
+    closing newlines."""
+    if not o["wrap_label"]:
+        return f"{_input(o)}\n\n\n"
+    label_id = o["attrs"].get("id")
+    label_for = f' for="{_out(label_id)}"' if label_id else ""
+    return f'<label{label_for}>{_input(o)}\n {_out(o["label"])}</label>\n\n'
+
+
+def _multiple(w: dict) -> str | None:
+    """``multiple_input.html``."""
+    widget_id, widget_class = w["attrs"].get("id"), w["attrs"].get("class")
+    parts = ["<div", f' id="{_out(widget_id)}"' if widget_id else "",
+             f' class="{_out(widget_class)}"' if widget_class else "", ">"]
+    for group_name, group_choices, _index in w["optgroups"]:
+        if group_name:
+            parts.append(f"\n  <div><label>{_out(group_name)}</label>")
+        for option in group_choices:
+            if option["template_name"] not in INPUT_OPTIONS:
+                return None
+            parts.append(f"<div>\n    {_input_option(option)}</div>")
+        if group_name:
+            parts.append("\n  </div>")
+    parts.append("\n</div>")
+    return "".join(parts)
+
+
 class QuickRenderer(DjangoTemplates):
     def render(self, template_name, context, request=None) -> SafeString | str:
         widget = context.get("widget") if isinstance(context, dict) else None
@@ -104,6 +138,8 @@ class QuickRenderer(DjangoTemplates):
                 written = _textarea(widget)
             elif template_name == SELECT:
                 written = _select(widget)
+            elif template_name in MULTIPLE:
+                written = _multiple(widget)
         if written is None:
             return super().render(template_name, context, request=request)
         return written.strip()
