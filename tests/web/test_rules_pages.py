@@ -41,7 +41,7 @@ def test_the_profile_page_lists_jianans_24_hour_clock(jianan):
         and "本方案 二(五)" in row
         and "001" not in row
     )
-    assert "第 4 版" in section and "建安区" in section  # v4: issue 17 (oversight17)
+    assert "第 5 版" in section and "建安区" in section  # v5: the reassignment (reassign58)
     assert "上级核查报结情况：实地核查、书面核查" in section  # oversight.verification
     assert "复查申请期限" in section  # the review windows are clocks too
 
