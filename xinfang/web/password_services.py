@@ -118,6 +118,33 @@ def _when(at) -> str:
     return f"{timezone.localtime(at):%Y-%m-%d %H:%M}"
 
 
+def _waiting(user: User) -> PasswordHandover | None:
+    """The account's one-time password waiting to be collected, locked (lapsed or not)."""
+    return (PasswordHandover.objects.select_for_update()
+            .filter(user=user, status=PasswordHandover.Status.PENDING).first())
+
+
+def _lapse(waiting: PasswordHandover) -> None:
+    """A hand-over past its collection limit: kept, marked so."""
+    waiting.status = PasswordHandover.Status.EXPIRED
+    waiting.save(update_fields=["status"])
+
+
+def _void(user: User, *also: str) -> None:
+    """No password signs ``user`` in from now on (its sessions end with it), and none of an
+    administrator's is in force; ``also``: other fields set by the caller, saved with it."""
+    user.set_unusable_password()
+    user.password_by_admin = False
+    user.save(update_fields=["password", "password_by_admin", *also])
+
+
+def _open(user: User, by: Membership, now, kind: str) -> PasswordHandover:
+    """A one-time password to be collected by a leader of ``user``'s unit."""
+    return PasswordHandover.objects.create(
+        user=user, reset_by=by.user, reset_at=now, kind=kind,
+        collect_until=now + timedelta(days=collect_days()))
+
+
 @transaction.atomic
 def user_password_reset(*, by: Membership, user: User, ip: str = "") -> PasswordHandover:
     """Reset an ordinary account: its password is void from now on, and the one-time password
@@ -131,8 +158,7 @@ def user_password_reset(*, by: Membership, user: User, ip: str = "") -> Password
             _("%(user)s是管理员，重置其密码须由另一名管理员批准，请提交重置申请。") % {"user": user}
         )
     now = timezone.now()
-    waiting = (PasswordHandover.objects.select_for_update()
-               .filter(user=user, status=PasswordHandover.Status.PENDING).first())
+    waiting = _waiting(user)
     collectors = password_collectors(user)
     if waiting and not waiting.lapsed(now):
         raise AdminRefused(
@@ -148,17 +174,12 @@ def user_password_reset(*, by: Membership, user: User, ip: str = "") -> Password
               "人员在命令行重置：xinfang password reset %(username)s")
             % {"user": user, "where": where, "username": user.username})
     if waiting:  # lapsed: kept, marked so, and replaced
-        waiting.status = PasswordHandover.Status.EXPIRED
-        waiting.save(update_fields=["status"])
+        _lapse(waiting)
     # The old password is void now (and with it the account's sessions): a reset is asked for
     # because it was forgotten or is known to someone else.
-    user.set_unusable_password()
     user.must_change_password = True
-    user.password_by_admin = False
-    user.save(update_fields=["password", "must_change_password", "password_by_admin"])
-    handover = PasswordHandover.objects.create(
-        user=user, reset_by=by.user, reset_at=now,
-        collect_until=now + timedelta(days=collect_days()))
+    _void(user, "must_change_password")
+    handover = _open(user, by, now, PasswordHandover.Kind.RESET)
     _audit(
         PROFILE_CHANGE,
         by,
@@ -186,21 +207,15 @@ def first_password_void(*, by: Membership, user: User, membership: Membership,
     if not user.password_by_admin:
         return None
     now = timezone.now()
-    user.set_unusable_password()  # its sessions end too: the administrator may have signed in
-    user.password_by_admin = False
-    user.save(update_fields=["password", "password_by_admin"])
+    _void(user)  # its sessions end too: the administrator may have signed in
     collectors = password_collectors(user)
     handover = None
-    waiting = (PasswordHandover.objects.select_for_update()
-               .filter(user=user, status=PasswordHandover.Status.PENDING).first())
+    waiting = _waiting(user)
     if waiting and waiting.lapsed(now):  # kept, marked so (not reachable from the pages)
-        waiting.status = PasswordHandover.Status.EXPIRED
-        waiting.save(update_fields=["status"])
+        _lapse(waiting)
         waiting = None
     if collectors and waiting is None:
-        handover = PasswordHandover.objects.create(
-            user=user, reset_by=by.user, reset_at=now, kind=PasswordHandover.Kind.FIRST,
-            collect_until=now + timedelta(days=collect_days()))
+        handover = _open(user, by, now, PasswordHandover.Kind.FIRST)
     _audit(
         PROFILE_CHANGE,
         by,
