@@ -13,25 +13,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tests.conftest import register_in
+from tests.jobs.test_file_withheld import URLS, exported
 from tests.web.conftest import signed_in
 from xinfang.audit.models import AuditEntry
 from xinfang.jobs.files import job_files_expire, kept_for
 from xinfang.jobs.models import Job
 from xinfang.jobs.periodic import prune
-from xinfang.jobs.services import job_start
-from xinfang.jobs.worker import Loop
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-URLS = ("/jobs/{}/file", "/api/jobs/{}/file")
-
-
-def exported(m) -> Job:
-    job = job_start(kind="ledger_l0", by=m, params={"filters": ""})
-    Loop(schedule=False, interval=0).drain()
-    job.refresh_from_db()
-    assert job.status == Job.Status.DONE and job.content
-    return job
 
 
 def ended_ago(job: Job, days: float) -> None:
