@@ -326,17 +326,15 @@ def unit_open_work(unit: Unit, *, to_finish: bool = True) -> list[str]:
         offices = "、".join(Unit.objects.filter(
             pk__in=handling.values("case__jurisdiction")).order_by("path")
             .values_list("name", flat=True))
+        where = (_("须先办结，或由受理机关在") if to_finish else _("或在"))
         parts.append(
-            (_("承办%(offices)s未办结的信访件%(n)d件（主办%(lead)d件、协办%(assist)d件），"
-               "受理机关可在信访台账中按承办单位“%(unit)s”查看，须先办结，或由受理机关在"
-               "“工作移交”页面（台账 › 工作移交，或 xinfang handover 命令）改派给其他单位")
-             if to_finish else
-             _("承办%(offices)s未办结的信访件%(n)d件（主办%(lead)d件、协办%(assist)d件），"
-               "受理机关可在信访台账中按承办单位“%(unit)s”查看，或在“工作移交”页面"
-               "（台账 › 工作移交，或 xinfang handover 命令）改派给其他单位"))
+            _("承办%(offices)s未办结的信访件%(n)d件（主办%(lead)d件、协办%(assist)d件），"
+              "受理机关可在信访台账中按承办单位“%(unit)s”查看，%(where)s“工作移交”页面"
+              "（台账 › 工作移交，或 xinfang handover 命令）改派给其他单位")
             % {"offices": offices, "n": handling.values("case").distinct().count(),
                "lead": by_role.get(AssignmentRole.LEAD, 0),
-               "assist": by_role.get(AssignmentRole.ASSIST, 0), "unit": unit.name})
+               "assist": by_role.get(AssignmentRole.ASSIST, 0), "unit": unit.name,
+               "where": where})
     orders = SupervisionOrder.objects.filter(unit=unit, answered_at=None).count()
     if orders:
         parts.append(_("有%(n)d份督办单尚未答复") % {"n": orders})
