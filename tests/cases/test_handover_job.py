@@ -4,6 +4,8 @@ the job moves each case through ``reassign`` as the page does, its file listing 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import override_settings
 from django.urls import reverse
@@ -47,6 +49,12 @@ def test_a_unit_with_more_open_cases_than_the_wait_is_moved_in_the_background(ji
     assert f"未改派 {against.number}：" in listing
     # and the job's file comes to the clerk who started it
     assert clerk.get(reverse("jobs:file", args=[job.pk])).status_code == 200
+    # once past its keeping, the download says the hand-over itself stands
+    from xinfang.jobs.files import job_files_expire
+
+    job_files_expire(now=job.finished_at + timedelta(days=30))
+    r = clerk.get(reverse("jobs:file", args=[job.pk]))
+    assert r.status_code == 410 and "移交本身已完成" in r.content.decode()
 
 
 @override_settings(XINFANG_HANDOVER_WAIT=2)
